@@ -1,0 +1,70 @@
+/**
+ * Reading an export's header (export-format.ts) and the JWKS it is checked against. The header is
+ * unsigned: only its checkpoint's JWS is trusted, and the readable copy beside it must agree.
+ */
+import { readFile } from 'node:fs/promises';
+import type { JSONWebKeySet } from 'jose';
+import { z } from 'zod';
+import { CheckpointError, verifyCheckpoint } from './checkpoint.ts';
+import { EXPORT_FORMAT, EXPORT_VERSION } from './export-format.ts';
+import type { Checkpoint, ExportHeader } from './export-format.ts';
+
+const headerSchema = z.object({
+  format: z.literal(EXPORT_FORMAT),
+  version: z.number().int(),
+  filtered: z.boolean(),
+  filter: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+  checkpoint: z.object({ seq: z.number(), hash: z.string(), time: z.string(), jws: z.string() }).nullable(),
+});
+
+const jwksSchema = z.object({ keys: z.array(z.looseObject({ kty: z.string() })) });
+
+/** A JWKS given inline, as an http(s) URL (fetched once), or as a file path. */
+export async function loadJwks(source: JSONWebKeySet | string): Promise<JSONWebKeySet> {
+  let raw: unknown = source;
+  if (typeof source === 'string') {
+    if (/^https?:\/\//i.test(source)) {
+      const res = await fetch(source, { signal: AbortSignal.timeout(10_000), headers: { accept: 'application/json' } });
+      if (!res.ok) throw new Error(`could not fetch the JWKS from ${source}: HTTP ${res.status}`);
+      raw = await res.json();
+    } else {
+      raw = JSON.parse(await readFile(source, 'utf8'));
+    }
+  }
+  const parsed = jwksSchema.safeParse(raw);
+  if (!parsed.success) throw new Error('the JWKS is not a JSON Web Key Set ({"keys": [...]})');
+  return parsed.data as JSONWebKeySet;
+}
+
+export type HeaderOutcome =
+  | { ok: true; header: ExportHeader; checkpoint: Checkpoint | null }
+  | { ok: false; reason: string };
+
+/** Validates the header and verifies its checkpoint signature against the JWKS. */
+export async function readHeader(text: string, jwks: () => Promise<JSONWebKeySet>): Promise<HeaderOutcome> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { ok: false, reason: 'the export header is not JSON' };
+  }
+  const parsed = headerSchema.safeParse(json);
+  if (!parsed.success) return { ok: false, reason: 'the export header does not have the vault-audit-export shape' };
+  const header = parsed.data as ExportHeader;
+  if (parsed.data.version !== EXPORT_VERSION) {
+    return { ok: false, reason: `export format version ${parsed.data.version} is not supported (expected ${EXPORT_VERSION})` };
+  }
+  const claimed = header.checkpoint;
+  if (claimed === null) return { ok: true, header, checkpoint: null };
+  let signed: Checkpoint;
+  try {
+    signed = await verifyCheckpoint(claimed.jws, await jwks());
+  } catch (err) {
+    if (err instanceof CheckpointError) return { ok: false, reason: err.message };
+    throw err;
+  }
+  if (signed.seq !== claimed.seq || signed.hash !== claimed.hash || signed.time !== claimed.time) {
+    return { ok: false, reason: 'the checkpoint in the header differs from the one its signature covers' };
+  }
+  return { ok: true, header, checkpoint: { seq: signed.seq, hash: signed.hash, time: signed.time } };
+}

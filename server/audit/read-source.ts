@@ -1,0 +1,81 @@
+/**
+ * Reads an export from a file path or a stream into a caller-owned buffer, so the verifier can
+ * reuse one large buffer for the whole file: few syscalls, no per-chunk allocation, and lines are
+ * hashed where they lie. (readline would build a string per line; that alone costs more than the
+ * 2 µs per event the verify target allows.)
+ */
+import { open } from 'node:fs/promises';
+
+export type ExportInput = string | AsyncIterable<Uint8Array | string>;
+
+export interface ByteSource {
+  /** Reads up to into.length - at bytes into into[at…]; 0 at the end of the input. */
+  read(into: Buffer, at: number): Promise<number>;
+  close(): Promise<void>;
+  /** Total bytes when known (a file), for progress. */
+  size: number | null;
+}
+
+export async function openSource(input: ExportInput): Promise<ByteSource> {
+  if (typeof input === 'string') {
+    const fh = await open(input, 'r');
+    const size = (await fh.stat()).size;
+    return {
+      size,
+      read: async (into, at) => (await fh.read(into, at, into.length - at, null)).bytesRead,
+      close: () => fh.close(),
+    };
+  }
+  const it = input[Symbol.asyncIterator]();
+  let pending: Buffer | null = null;
+  return {
+    size: null,
+    async read(into, at) {
+      while (pending === null || pending.length === 0) {
+        const next = await it.next();
+        if (next.done) return 0;
+        const v = next.value;
+        pending = typeof v === 'string' ? Buffer.from(v, 'utf8') : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+      }
+      const n = pending.copy(into, at, 0, Math.min(pending.length, into.length - at));
+      pending = pending.subarray(n);
+      return n;
+    },
+    async close() {
+      await it.return?.();
+    },
+  };
+}
+
+/** A growable window over the input: bytes [0, filled) are read and not yet consumed. */
+export class ReadWindow {
+  buf: Buffer;
+  filled = 0;
+  eof = false;
+  bytesRead = 0;
+
+  constructor(private readonly source: ByteSource, size: number, private readonly maxSize: number) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
+
+  /** Reads once more; grows the buffer when it is full (a line longer than the buffer). */
+  async fill(): Promise<void> {
+    if (this.filled === this.buf.length) {
+      if (this.buf.length >= this.maxSize) throw new RangeError('a line is longer than the verifier allows');
+      const bigger = Buffer.allocUnsafe(Math.min(this.maxSize, this.buf.length * 2));
+      this.buf.copy(bigger, 0, 0, this.filled);
+      this.buf = bigger;
+    }
+    const n = await this.source.read(this.buf, this.filled);
+    if (n === 0) this.eof = true;
+    this.filled += n;
+    this.bytesRead += n;
+  }
+
+  /** Drops the first `n` bytes, moving the unconsumed rest (a partial line) to the front. */
+  consume(n: number): void {
+    if (n === 0) return;
+    this.buf.copy(this.buf, 0, n, this.filled);
+    this.filled -= n;
+  }
+}

@@ -1,0 +1,45 @@
+import { desc } from 'drizzle-orm';
+import type { Db } from '../db/connection.ts';
+import { auditEvents } from '../db/schema.ts';
+import { canonical, chainHash, GENESIS_HASH } from './chain.ts';
+import type { AuditEvent } from './event.ts';
+
+export type NewAuditEvent = Omit<AuditEvent, 'seq' | 'time'> & { time?: string };
+
+/**
+ * Appends one event to the hash chain. Must run inside the caller's transaction (STYLE 7): the event
+ * commits with the action it records, or neither does (fail closed). SQLite serialises writers, so
+ * the read of the chain head and the insert cannot interleave with another append.
+ */
+export function createAuditAppender(db: Db, now: () => Date) {
+  const head = db.select({ seq: auditEvents.seq, hash: auditEvents.hash }).from(auditEvents).orderBy(desc(auditEvents.seq)).limit(1).prepare();
+  const insert = db.$client.prepare(
+    `INSERT INTO audit_events (seq, time, action, actor_kind, actor_id, customer_id, company_id, grant_id, decision, body, prev_hash, hash)
+     VALUES (@seq, @time, @action, @actorKind, @actorId, @customerId, @companyId, @grantId, @decision, @body, @prevHash, @hash)`,
+  );
+  return function append(e: NewAuditEvent): AuditEvent {
+    if (!db.$client.inTransaction) throw new Error('audit append outside a transaction');
+    const last = head.get();
+    const prevHash = last?.hash ?? GENESIS_HASH;
+    const event = { ...e, seq: (last?.seq ?? 0) + 1, time: e.time ?? now().toISOString() } as AuditEvent;
+    const body = canonical(event);
+    const hash = chainHash(prevHash, body);
+    insert.run({
+      seq: event.seq,
+      time: event.time,
+      action: event.action,
+      actorKind: event.actor.kind,
+      actorId: event.actor.id,
+      customerId: event.customerId ?? null,
+      companyId: event.companyId ?? null,
+      grantId: event.grantId ?? null,
+      decision: event.decision ?? null,
+      body,
+      prevHash,
+      hash,
+    });
+    return event;
+  };
+}
+
+export type AuditAppend = ReturnType<typeof createAuditAppender>;

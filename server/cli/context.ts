@@ -1,0 +1,24 @@
+import { mkdirSync } from 'node:fs';
+import { loadConfig, type Config } from '../config.ts';
+import { Keyring } from '../crypto/keyring.ts';
+import { databasePath, migrateDatabase, openDatabase, type Db } from '../db/connection.ts';
+
+/** What an operator command needs: the same config, database and keys the server uses. */
+export interface CliContext {
+  config: Config;
+  db: Db;
+  keyring: Keyring;
+  close(): void;
+}
+
+export function openCliContext(opts: { migrate?: boolean } = {}): CliContext {
+  process.umask(0o077);
+  const config = loadConfig();
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const db = openDatabase(databasePath(config.dataDir), { synchronous: config.synchronous });
+  if (opts.migrate !== false) migrateDatabase(db);
+  return { config, db, keyring: new Keyring(config.dataDir, config.masterKey), close: () => db.$client.close() };
+}
+
+/** Exit codes (documented in README "Operator CLI"). */
+export const EXIT = { ok: 0, failure: 1, usage: 2, verifyFailed: 3, config: 78 } as const;

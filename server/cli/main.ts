@@ -1,0 +1,41 @@
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config.ts';
+import { EXIT } from './context.ts';
+import { registerKeyCommands } from './keys.ts';
+import { registerDbCommands } from './db.ts';
+
+/**
+ * The operator's and auditor's command line: `npm run vault -- <command>`. Results go to stdout
+ * (JSON with --json), errors to stderr, progress bars to stderr on a TTY.
+ */
+export function buildCli(): Command {
+  const program = new Command('vault')
+    .description('Operate the consent vault: database, keys, companies, auditors, policies and the audit trail.')
+    .addHelpText('after', `
+Environment: VAULT_DATA_DIR (default ./data), VAULT_MASTER_KEY, VAULT_POLICIES_DIR.
+Exit codes: 0 ok, 1 failure, 2 usage error, 3 verification failed, 78 invalid configuration.`)
+    .showHelpAfterError()
+    .exitOverride();
+  registerDbCommands(program);
+  registerKeyCommands(program);
+  return program;
+}
+
+export async function runCli(argv: string[]): Promise<number> {
+  try {
+    await buildCli().parseAsync(argv, { from: 'user' });
+    return EXIT.ok;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    if (e instanceof ConfigError) {
+      process.stderr.write(`vault: ${e.message}\n`);
+      return EXIT.config;
+    }
+    process.stderr.write(`vault: ${e instanceof Error ? e.message : String(e)}\n`);
+    return typeof (e as { exitCode?: unknown }).exitCode === 'number' ? (e as { exitCode: number }).exitCode : EXIT.failure;
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  runCli(process.argv.slice(2)).then((code) => process.exit(code));
+}

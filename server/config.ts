@@ -1,0 +1,70 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Configuration comes from the environment, validated once at start-up. Every value has an embedded
+ * default so that `npm start` works on a fresh machine: data in ./data, keys generated there.
+ */
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  VAULT_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  VAULT_HOST: z.string().min(1).default('127.0.0.1'),
+  VAULT_DATA_DIR: z.string().min(1).default('./data'),
+  VAULT_PUBLIC_URL: z.url().optional(),
+  VAULT_MASTER_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9+/_-]{43}=?$/, 'must be 32 bytes in base64 or base64url')
+    .optional(),
+  VAULT_SYNCHRONOUS: z.enum(['FULL', 'NORMAL']).default('FULL'),
+  VAULT_POLICIES_DIR: z.string().min(1).default('policies'),
+  VAULT_TRUST_PROXY: z.enum(['0', '1']).default('0'),
+  VAULT_ACCESS_TOKEN_TTL: z.coerce.number().int().min(30).max(3600).default(300),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  NODE_ENV: z.string().default('development'),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  /** The issuer and the base of every absolute URL we publish (RFC 8414 §2). */
+  publicUrl: string;
+  masterKey?: string;
+  synchronous: 'FULL' | 'NORMAL';
+  policiesDir: string;
+  trustProxy: boolean;
+  /** Whether cookies get the Secure flag: true when served over https. */
+  secureCookies: boolean;
+  accessTokenTtlSeconds: number;
+  logLevel: string;
+  production: boolean;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`invalid configuration: ${String(issue.path[0])}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  const port = e.PORT ?? e.VAULT_PORT ?? 3000;
+  const publicUrl = (e.VAULT_PUBLIC_URL ?? `http://${e.VAULT_HOST === '0.0.0.0' ? '127.0.0.1' : e.VAULT_HOST}:${port}`).replace(/\/$/, '');
+  return {
+    port,
+    host: e.VAULT_HOST,
+    dataDir: resolve(e.VAULT_DATA_DIR),
+    publicUrl,
+    masterKey: e.VAULT_MASTER_KEY,
+    synchronous: e.VAULT_SYNCHRONOUS,
+    policiesDir: resolve(e.VAULT_POLICIES_DIR),
+    trustProxy: e.VAULT_TRUST_PROXY === '1',
+    secureCookies: publicUrl.startsWith('https://'),
+    accessTokenTtlSeconds: e.VAULT_ACCESS_TOKEN_TTL,
+    logLevel: e.LOG_LEVEL,
+    production: e.NODE_ENV === 'production',
+  };
+}

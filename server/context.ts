@@ -1,0 +1,24 @@
+import type { Logger } from 'pino';
+import type { Config } from './config.ts';
+import type { Keyring } from './crypto/keyring.ts';
+import type { SigningKeys } from './crypto/signing-keys.ts';
+import type { Db } from './db/connection.ts';
+import type { PolicySet } from './policy/load.ts';
+
+/** Injected so that expiry and budgets are tested without sleeping (STYLE 3). */
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+/** The explicit dependencies every service is built from; main.ts alone builds the real ones. */
+export interface AppContext {
+  config: Config;
+  db: Db;
+  keyring: Keyring;
+  signing: SigningKeys;
+  policies: PolicySet;
+  clock: Clock;
+  logger: Logger;
+}

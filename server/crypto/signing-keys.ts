@@ -1,0 +1,121 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  CompactSign,
+  SignJWT,
+  createLocalJWKSet,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  jwtVerify,
+  type JWK,
+  type JWTPayload,
+  type JWTVerifyOptions,
+  type JSONWebKeySet,
+  type CryptoKey,
+} from 'jose';
+import { z } from 'zod';
+import { writeSecretFile } from './keyring.ts';
+
+/**
+ * The server's token- and checkpoint-signing keys (EdDSA / Ed25519), kept in `signing-keys.json`
+ * (mode 0600). Rotation adds a key and retires the old one; a retired key stays in the JWKS for
+ * `graceSeconds` so that tokens and receipts it signed still verify (SECURITY.md "Token design").
+ */
+export const SIGNING_KEYS_FILE = 'signing-keys.json';
+export const SIGNING_ALG = 'EdDSA';
+
+const stored = z.object({
+  kid: z.string(),
+  privateJwk: z.record(z.string(), z.unknown()),
+  createdAt: z.string(),
+  retiredAt: z.string().nullable(),
+});
+type StoredKey = z.infer<typeof stored>;
+
+interface LoadedKey extends StoredKey {
+  publicJwk: JWK;
+  privateKey: CryptoKey;
+}
+
+async function newStoredKey(): Promise<StoredKey> {
+  const { privateKey } = await generateKeyPair(SIGNING_ALG, { crv: 'Ed25519', extractable: true });
+  const jwk = await exportJWK(privateKey);
+  const kid = `sig-${new Date().toISOString().slice(0, 10)}-${Math.random().toString(36).slice(2, 8)}`;
+  return { kid, privateJwk: jwk as Record<string, unknown>, createdAt: new Date().toISOString(), retiredAt: null };
+}
+
+export class SigningKeys {
+  private constructor(
+    private readonly file: string,
+    private keys: LoadedKey[],
+    private readonly graceSeconds: number,
+    private readonly now: () => Date,
+  ) {}
+
+  static async open(dataDir: string, opts: { graceSeconds?: number; now?: () => Date } = {}): Promise<SigningKeys> {
+    const file = join(dataDir, SIGNING_KEYS_FILE);
+    if (!existsSync(file)) writeSecretFile(file, JSON.stringify([await newStoredKey()], null, 2));
+    const sk = new SigningKeys(file, [], opts.graceSeconds ?? 86_400, opts.now ?? (() => new Date()));
+    await sk.reload();
+    return sk;
+  }
+
+  async reload(): Promise<void> {
+    const list = z.array(stored).parse(JSON.parse(readFileSync(this.file, 'utf8')));
+    this.keys = await Promise.all(
+      list.map(async (k) => {
+        const { d: _d, ...pub } = k.privateJwk as JWK;
+        return {
+          ...k,
+          publicJwk: { ...pub, kid: k.kid, alg: SIGNING_ALG, use: 'sig' },
+          privateKey: (await importJWK({ ...(k.privateJwk as JWK), alg: SIGNING_ALG }, SIGNING_ALG)) as CryptoKey,
+        };
+      }),
+    );
+    this.localSet = createLocalJWKSet(this.jwks());
+  }
+
+  private localSet: ReturnType<typeof createLocalJWKSet> = createLocalJWKSet({ keys: [] });
+
+  private active(): LoadedKey {
+    const k = this.keys.filter((x) => !x.retiredAt).at(-1);
+    if (!k) throw new Error('no active signing key');
+    return k;
+  }
+
+  /** Public keys only: the active one and retired ones still inside their grace period. */
+  jwks(): JSONWebKeySet {
+    const cutoff = this.now().getTime() - this.graceSeconds * 1000;
+    return {
+      keys: this.keys.filter((k) => !k.retiredAt || Date.parse(k.retiredAt) > cutoff).map((k) => k.publicJwk),
+    };
+  }
+
+  async signJwt(payload: JWTPayload, typ: string): Promise<string> {
+    const k = this.active();
+    return new SignJWT(payload).setProtectedHeader({ alg: SIGNING_ALG, kid: k.kid, typ }).sign(k.privateKey);
+  }
+
+  async signBytes(payload: Uint8Array, typ: string): Promise<string> {
+    const k = this.active();
+    return new CompactSign(payload).setProtectedHeader({ alg: SIGNING_ALG, kid: k.kid, typ }).sign(k.privateKey);
+  }
+
+  /** Verifies a JWT we issued; only EdDSA is accepted, so `alg: none` and HS256 confusion fail. */
+  async verifyJwt(token: string, opts: JWTVerifyOptions) {
+    return jwtVerify(token, this.localSet, { ...opts, algorithms: [SIGNING_ALG] });
+  }
+
+  /** Adds a new key; the previous active key is retired but stays published for the grace period. */
+  async rotate(): Promise<string> {
+    const list = z.array(stored).parse(JSON.parse(readFileSync(this.file, 'utf8')));
+    const now = this.now().toISOString();
+    for (const k of list) if (!k.retiredAt) k.retiredAt = now;
+    const fresh = await newStoredKey();
+    list.push(fresh);
+    writeSecretFile(this.file, JSON.stringify(list, null, 2));
+    await this.reload();
+    return fresh.kid;
+  }
+}

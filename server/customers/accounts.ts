@@ -1,0 +1,115 @@
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import { inTransaction } from '../db/connection.ts';
+import type { AppContext } from '../context.ts';
+import type { AuditAppend } from '../audit/store.ts';
+import { Conflict, Unauthenticated } from '../http/errors.ts';
+import { DUMMY_HASH, hashPassword, verifyPassword } from './password.ts';
+import type { CustomerStore } from './store.ts';
+import { sealField } from '../crypto/field-cipher.ts';
+
+export const credentialsSchema = z.strictObject({
+  email: z.email().max(254),
+  password: z.string().min(10, 'at least 10 characters').max(200),
+});
+export type Credentials = z.infer<typeof credentialsSchema>;
+
+export type SubjectKind = 'customer' | 'auditor';
+export interface Session {
+  kind: SubjectKind;
+  subjectId: string;
+  csrfToken: string;
+  idHash: string;
+}
+
+const SESSION_HOURS = 12;
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+const normaliseEmail = (e: string) => e.trim().toLowerCase();
+
+/** Public vault handle: stable, unguessable enough not to enumerate, easy to read out. */
+function newHandle(): string {
+  const alphabet = 'abcdefghjkmnpqrstuvwxyz23456789';
+  const bytes = randomBytes(10);
+  const chars = [...bytes].map((b) => alphabet[b % alphabet.length]).join('');
+  return `vh-${chars.slice(0, 5)}-${chars.slice(5)}`;
+}
+
+export function createAccounts(ctx: AppContext, store: CustomerStore, audit: AuditAppend) {
+  const now = () => ctx.clock.now();
+
+  function openSession(kind: SubjectKind, subjectId: string): { token: string; session: Session } {
+    const token = randomBytes(32).toString('base64url');
+    const csrfToken = randomBytes(32).toString('base64url');
+    const idHash = sha256(token);
+    const expiresAt = new Date(now().getTime() + SESSION_HOURS * 3600_000).toISOString();
+    store.insertSession({ idHash, subjectKind: kind, subjectId, csrfToken, createdAt: now().toISOString(), expiresAt });
+    return { token, session: { kind, subjectId, csrfToken, idHash } };
+  }
+
+  return {
+    async signUp(c: Credentials) {
+      const loginIndex = ctx.keyring.blindIndex(normaliseEmail(c.email));
+      const passwordHash = await hashPassword(c.password);
+      const id = randomUUID();
+      const dek = randomBytes(32);
+      const { kekId, wrapped } = ctx.keyring.wrapDek(id, dek);
+      const handle = newHandle();
+      inTransaction(ctx.db, () => {
+        if (store.customerByLogin(loginIndex) || store.auditorByLogin(loginIndex)) throw new Conflict('An account with this e-mail already exists');
+        store.insertCustomer({ id, handle, loginIndex, passwordHash, kekId, wrappedDek: wrapped, createdAt: now().toISOString() });
+        // The e-mail itself is kept only inside the encrypted profile.
+        store.upsertField({ customerId: id, field: 'email', version: 1, sealed: sealField(dek, { customerId: id, field: 'email', version: 1 }, normaliseEmail(c.email)), updatedAt: now().toISOString() });
+      });
+      dek.fill(0);
+      return { id, handle, ...openSession('customer', id) };
+    },
+
+    /** One generic failure for unknown account and wrong password; both pay the same scrypt cost. */
+    async signIn(c: Credentials, requestId?: string) {
+      const loginIndex = ctx.keyring.blindIndex(normaliseEmail(c.email));
+      const customer = store.customerByLogin(loginIndex);
+      const auditor = customer ? undefined : store.auditorByLogin(loginIndex);
+      const account = customer ?? auditor;
+      const ok = await verifyPassword(c.password, account?.passwordHash ?? DUMMY_HASH);
+      if (!account || !ok) throw new Unauthenticated('The e-mail or password is wrong');
+      const kind: SubjectKind = customer ? 'customer' : 'auditor';
+      return inTransaction(ctx.db, () => {
+        audit({ action: 'customer.signin', actor: { kind, id: account.id }, customerId: customer?.id, requestId });
+        return { kind, id: account.id, handle: customer?.handle, ...openSession(kind, account.id) };
+      });
+    },
+
+    signOut(session: Session) {
+      store.deleteSession(session.idHash);
+    },
+
+    /** Resolves a session cookie; expired or unknown sessions are simply absent. */
+    sessionFromToken(token: string | undefined): Session | undefined {
+      if (!token || token.length > 100) return undefined;
+      const idHash = sha256(token);
+      const row = store.sessionByHash(idHash);
+      if (!row || row.expiresAt <= now().toISOString()) return undefined;
+      return { kind: row.subjectKind, subjectId: row.subjectId, csrfToken: row.csrfToken, idHash };
+    },
+
+    checkCsrf(session: Session, presented: string | undefined): boolean {
+      if (!presented) return false;
+      const a = Buffer.from(session.csrfToken);
+      const b = Buffer.from(presented);
+      return a.length === b.length && timingSafeEqual(a, b);
+    },
+
+    async createAuditor(c: Credentials) {
+      const loginIndex = ctx.keyring.blindIndex(normaliseEmail(c.email));
+      const passwordHash = await hashPassword(c.password);
+      const id = randomUUID();
+      inTransaction(ctx.db, () => {
+        if (store.customerByLogin(loginIndex) || store.auditorByLogin(loginIndex)) throw new Conflict('An account with this e-mail already exists');
+        store.insertAuditor({ id, loginIndex, passwordHash, createdAt: now().toISOString() });
+      });
+      return { id };
+    },
+  };
+}
+
+export type Accounts = ReturnType<typeof createAccounts>;

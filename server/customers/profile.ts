@@ -1,0 +1,125 @@
+import { inTransaction } from '../db/connection.ts';
+import type { AppContext } from '../context.ts';
+import type { AuditAppend } from '../audit/store.ts';
+import { openField, sealField } from '../crypto/field-cipher.ts';
+import { NotFound, ValidationFailed } from '../http/errors.ts';
+import { FIELD_CATALOGUE, isFieldName, type FieldName } from './field-catalogue.ts';
+import type { CustomerStore } from './store.ts';
+
+export interface ProfileValue {
+  value: unknown;
+  category: string;
+  version: number;
+  updatedAt: string;
+}
+
+/** Hooks other modules register so that export and deletion cover everything a customer owns. */
+export interface AccountHooks {
+  /** Runs inside the deletion transaction: revoke grants, cancel requests. */
+  onDelete: Array<(customerId: string) => void>;
+  /** Contributes sections to the portability export. */
+  exportSections: Array<(customerId: string) => Record<string, unknown>>;
+}
+
+export function createProfile(ctx: AppContext, store: CustomerStore, audit: AuditAppend) {
+  const hooks: AccountHooks = { onDelete: [], exportSections: [] };
+
+  function dekOf(customerId: string): Uint8Array {
+    const c = store.customerById(customerId);
+    if (!c) throw new NotFound('No such customer');
+    return ctx.keyring.unwrapDek(customerId, { kekId: c.kekId, wrapped: c.wrappedDek });
+  }
+
+  function readFields(customerId: string, names?: readonly string[]): Record<string, ProfileValue> {
+    const dek = dekOf(customerId);
+    const out: Record<string, ProfileValue> = {};
+    for (const row of store.fields(customerId)) {
+      if (names && !names.includes(row.field)) continue;
+      if (!isFieldName(row.field)) continue;
+      out[row.field] = {
+        value: openField(dek, { customerId, field: row.field, version: row.version }, row.sealed),
+        category: FIELD_CATALOGUE[row.field].category,
+        version: row.version,
+        updatedAt: row.updatedAt,
+      };
+    }
+    return out;
+  }
+
+  return {
+    hooks,
+    dekOf,
+    readFields,
+
+    /** Sets or clears (null) several fields at once; all or nothing. */
+    updateFields(customerId: string, changes: Record<string, unknown>) {
+      const parsed: Array<[FieldName, unknown]> = [];
+      const errors: { path: string; message: string }[] = [];
+      for (const [name, value] of Object.entries(changes)) {
+        if (!isFieldName(name)) {
+          errors.push({ path: `body.${name}`, message: 'unknown field (see GET /api/fields)' });
+          continue;
+        }
+        if (value === null) {
+          parsed.push([name, null]);
+          continue;
+        }
+        const r = FIELD_CATALOGUE[name].schema.safeParse(value);
+        if (r.success) parsed.push([name, r.data]);
+        else errors.push(...r.error.issues.map((i) => ({ path: ['body', name, ...i.path.map(String)].join('.'), message: i.message })));
+      }
+      if (errors.length) throw new ValidationFailed(errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors });
+      const dek = dekOf(customerId);
+      const at = ctx.clock.now().toISOString();
+      inTransaction(ctx.db, () => {
+        for (const [field, value] of parsed) {
+          if (value === null) {
+            store.deleteField(customerId, field);
+            continue;
+          }
+          const version = (store.field(customerId, field)?.version ?? 0) + 1;
+          store.upsertField({ customerId, field, version, sealed: sealField(dek, { customerId, field, version }, value), updatedAt: at });
+        }
+      });
+      return readFields(customerId);
+    },
+
+    /** Everything the vault holds about the customer, decrypted, as one JSON document (portability). */
+    exportAll(customerId: string, requestId?: string) {
+      const c = store.customerById(customerId);
+      if (!c) throw new NotFound('No such customer');
+      const dek = dekOf(customerId);
+      const recordsOut = store.records(customerId).map((r) => ({
+        id: r.id,
+        companyId: r.companyId,
+        grantId: r.grantId,
+        category: r.category,
+        createdAt: r.createdAt,
+        content: openField(dek, { customerId, field: `record:${r.id}`, version: 1 }, r.sealed),
+      }));
+      const sections = Object.assign({}, ...hooks.exportSections.map((s) => s(customerId)));
+      inTransaction(ctx.db, () => audit({ action: 'customer.export', actor: { kind: 'customer', id: customerId }, customerId, requestId }));
+      return {
+        format: 'consent-vault-export/1',
+        exportedAt: ctx.clock.now().toISOString(),
+        account: { id: c.id, handle: c.handle, createdAt: c.createdAt },
+        profile: readFields(customerId),
+        criteria: JSON.parse(c.criteria) as unknown,
+        records: recordsOut,
+        ...sections,
+      };
+    },
+
+    /** Deletes the account; destroying the wrapped DEK makes every sealed copy unreadable (DESIGN §3). */
+    deleteAccount(customerId: string, requestId?: string) {
+      inTransaction(ctx.db, () => {
+        if (!store.customerById(customerId)) throw new NotFound('No such customer');
+        for (const h of hooks.onDelete) h(customerId);
+        store.deleteCustomer(customerId);
+        audit({ action: 'customer.deleted', actor: { kind: 'customer', id: customerId }, customerId, requestId });
+      });
+    },
+  };
+}
+
+export type Profile = ReturnType<typeof createProfile>;

@@ -1,0 +1,73 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { limiter, hashedBodyField } from '../http/rate-limit.ts';
+import { parse } from '../http/validate.ts';
+import { credentialsSchema, type Accounts } from './accounts.ts';
+import { publicCatalogue } from './field-catalogue.ts';
+import type { Profile } from './profile.ts';
+import type { SessionAuth } from './session-auth.ts';
+
+const deleteSchema = z.strictObject({ confirm: z.literal('delete my account') });
+// Passed through as parsed (not rebuilt by zod) so that keys such as "__proto__" reach the field check.
+const profilePatchSchema = z
+  .custom<Record<string, unknown>>((o) => typeof o === 'object' && o !== null && !Array.isArray(o), 'expected an object of field: value')
+  .refine((o) => Object.keys(o).length <= 50, 'too many fields');
+
+export function customerRoutes(accounts: Accounts, profile: Profile, auth: SessionAuth): Router {
+  const r = Router();
+
+  r.get('/api/fields', (_req, res) => {
+    res.json({ fields: publicCatalogue() });
+  });
+
+  r.post('/api/account', limiter({ windowMs: 3600_000, limit: 20, what: 'sign-ups' }), async (req, res) => {
+    const creds = parse(credentialsSchema, req.body);
+    const out = await accounts.signUp(creds);
+    auth.setCookie(res, out.token);
+    res.status(201).json({ kind: 'customer', id: out.id, handle: out.handle, csrfToken: out.session.csrfToken });
+  });
+
+  // Sign-in is limited per address and per IP; failures only count, so a customer who gets it right is not slowed.
+  const perAccount = limiter({ windowMs: 15 * 60_000, limit: 5, key: hashedBodyField('email'), skipSuccessfulRequests: true, what: 'sign-in attempts' });
+  const perIp = limiter({ windowMs: 15 * 60_000, limit: 50, skipSuccessfulRequests: true, what: 'sign-in attempts' });
+  r.post('/api/session', perIp, perAccount, async (req, res) => {
+    const creds = parse(credentialsSchema, req.body);
+    const out = await accounts.signIn(creds, String(req.id));
+    auth.setCookie(res, out.token);
+    res.json({ kind: out.kind, id: out.id, handle: out.handle, csrfToken: out.session.csrfToken });
+  });
+
+  r.get('/api/session', (req, res) => {
+    const s = auth.session(req);
+    res.json({ kind: s.kind, id: s.subjectId, csrfToken: s.csrfToken });
+  });
+
+  r.delete('/api/session', auth.requireSignedIn, (req, res) => {
+    accounts.signOut(auth.session(req));
+    auth.clearCookie(res);
+    res.status(204).end();
+  });
+
+  r.get('/api/profile', auth.requireCustomer, (req, res) => {
+    res.json({ fields: profile.readFields(auth.session(req).subjectId) });
+  });
+
+  r.patch('/api/profile', auth.requireCustomer, (req, res) => {
+    const changes = parse(profilePatchSchema, req.body);
+    res.json({ fields: profile.updateFields(auth.session(req).subjectId, changes) });
+  });
+
+  r.get('/api/export', auth.requireCustomer, (req, res) => {
+    const data = profile.exportAll(auth.session(req).subjectId, String(req.id));
+    res.set('content-disposition', 'attachment; filename="vault-export.json"').json(data);
+  });
+
+  r.delete('/api/account', auth.requireCustomer, (req, res) => {
+    parse(deleteSchema, req.body);
+    profile.deleteAccount(auth.session(req).subjectId, String(req.id));
+    auth.clearCookie(res);
+    res.status(204).end();
+  });
+
+  return r;
+}

@@ -1,0 +1,51 @@
+import { and, eq, lt } from 'drizzle-orm';
+import type { Db } from '../db/connection.ts';
+import { auditors, customers, inbox, profileFields, records, sessions } from '../db/schema.ts';
+
+/** Data access for accounts, sessions, profile fields and the inbox. Every query names its tenant. */
+export function createCustomerStore(db: Db) {
+  return {
+    insertCustomer: (row: typeof customers.$inferInsert) => db.insert(customers).values(row).run(),
+    customerById: (id: string) => db.select().from(customers).where(eq(customers.id, id)).get(),
+    customerByLogin: (loginIndex: string) => db.select().from(customers).where(eq(customers.loginIndex, loginIndex)).get(),
+    customerByHandle: (handle: string) => db.select().from(customers).where(eq(customers.handle, handle)).get(),
+    allWrappedDeks: () => db.select({ id: customers.id, kekId: customers.kekId, wrappedDek: customers.wrappedDek }).from(customers).all(),
+    rewrapDek: (id: string, oldKekId: string, kekId: string, wrappedDek: Buffer) =>
+      db.update(customers).set({ kekId, wrappedDek }).where(and(eq(customers.id, id), eq(customers.kekId, oldKekId))).run(),
+    setCriteria: (id: string, criteria: string) => db.update(customers).set({ criteria }).where(eq(customers.id, id)).run(),
+    /** Crypto-shredding: the wrapped DEK goes with the row; sealed rows become unreadable. */
+    deleteCustomer: (id: string) => {
+      db.delete(profileFields).where(eq(profileFields.customerId, id)).run();
+      db.delete(records).where(eq(records.customerId, id)).run();
+      db.delete(inbox).where(eq(inbox.customerId, id)).run();
+      db.delete(sessions).where(eq(sessions.subjectId, id)).run();
+      db.delete(customers).where(eq(customers.id, id)).run();
+    },
+
+    insertAuditor: (row: typeof auditors.$inferInsert) => db.insert(auditors).values(row).run(),
+    auditorByLogin: (loginIndex: string) => db.select().from(auditors).where(eq(auditors.loginIndex, loginIndex)).get(),
+    auditorById: (id: string) => db.select().from(auditors).where(eq(auditors.id, id)).get(),
+
+    insertSession: (row: typeof sessions.$inferInsert) => db.insert(sessions).values(row).run(),
+    sessionByHash: (idHash: string) => db.select().from(sessions).where(eq(sessions.idHash, idHash)).get(),
+    deleteSession: (idHash: string) => db.delete(sessions).where(eq(sessions.idHash, idHash)).run(),
+    deleteExpiredSessions: (nowIso: string) => db.delete(sessions).where(lt(sessions.expiresAt, nowIso)).run(),
+
+    fields: (customerId: string) => db.select().from(profileFields).where(eq(profileFields.customerId, customerId)).all(),
+    field: (customerId: string, field: string) =>
+      db.select().from(profileFields).where(and(eq(profileFields.customerId, customerId), eq(profileFields.field, field))).get(),
+    upsertField: (row: typeof profileFields.$inferInsert) =>
+      db.insert(profileFields).values(row).onConflictDoUpdate({
+        target: [profileFields.customerId, profileFields.field],
+        set: { version: row.version, sealed: row.sealed, updatedAt: row.updatedAt },
+      }).run(),
+    deleteField: (customerId: string, field: string) =>
+      db.delete(profileFields).where(and(eq(profileFields.customerId, customerId), eq(profileFields.field, field))).run(),
+    records: (customerId: string) => db.select().from(records).where(eq(records.customerId, customerId)).all(),
+
+    inbox: (customerId: string) => db.select().from(inbox).where(eq(inbox.customerId, customerId)).all(),
+    insertInbox: (row: typeof inbox.$inferInsert) => db.insert(inbox).values(row).run(),
+  };
+}
+
+export type CustomerStore = ReturnType<typeof createCustomerStore>;

@@ -1,0 +1,64 @@
+import Database from 'better-sqlite3';
+import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as schema from './schema.ts';
+
+export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
+
+export interface OpenOptions {
+  /** FULL makes each commit durable across power loss; an audited read is never acknowledged before it. */
+  synchronous?: 'FULL' | 'NORMAL';
+  readonly?: boolean;
+}
+
+const MIGRATIONS = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
+
+export const DB_FILE_NAME = 'vault.db';
+
+export function databasePath(dataDir: string): string {
+  return join(dataDir, DB_FILE_NAME);
+}
+
+/** Opens (creating if needed) the SQLite file in WAL mode and returns the drizzle handle. */
+export function openDatabase(file: string, opts: OpenOptions = {}): Db {
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  const sqlite = new Database(file, { readonly: opts.readonly ?? false });
+  if (!opts.readonly) sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  // Deleted rows are overwritten with zeros, so shredded ciphertext does not linger in free pages.
+  sqlite.pragma('secure_delete = ON');
+  return drizzle(sqlite, { schema }) as Db;
+}
+
+/** Applies the migrations kept in the repo; idempotent. */
+export function migrateDatabase(db: Db): void {
+  migrate(db, { migrationsFolder: MIGRATIONS });
+}
+
+/**
+ * Runs fn in one synchronous SQLite transaction (DESIGN §2: one transaction per decision).
+ * better-sqlite3 transactions cannot span an await: fn must not return a promise.
+ */
+export function inTransaction<T>(db: Db, fn: () => T): T {
+  const run = db.$client.transaction(() => {
+    const result = fn();
+    if (result instanceof Promise) throw new Error('transaction callback must be synchronous');
+    return result;
+  });
+  return run.immediate();
+}
+
+/** Online backup through SQLite's backup API: consistent while the server keeps writing. */
+export async function backupDatabase(db: Db, target: string, onProgress?: (done: number, total: number) => void): Promise<void> {
+  await db.$client.backup(target, {
+    progress: ({ totalPages, remainingPages }) => {
+      onProgress?.(totalPages - remainingPages, totalPages);
+      return 200;
+    },
+  });
+}

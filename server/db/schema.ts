@@ -1,0 +1,258 @@
+/**
+ * The whole relational schema. Tables belong to modules (named in each comment); only server/db and
+ * each module's own store.ts use them. No ON DELETE CASCADE anywhere: drizzle-kit rebuilds SQLite
+ * tables by copying them, and a cascade could silently wipe audit or key rows (DESIGN §9).
+ */
+import { blob, index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+
+// customers/ — accounts. The e-mail is kept only as a keyed blind index (HMAC) for sign-in; its
+// value lives encrypted in profile_fields. The data key (DEK) is stored wrapped by a KEK.
+export const customers = sqliteTable('customers', {
+  id: text('id').primaryKey(),
+  handle: text('handle').notNull().unique(),
+  loginIndex: text('login_index').notNull().unique(),
+  passwordHash: text('password_hash').notNull(),
+  kekId: text('kek_id').notNull(),
+  wrappedDek: blob('wrapped_dek', { mode: 'buffer' }).notNull(),
+  criteria: text('criteria').notNull().default('{}'),
+  createdAt: text('created_at').notNull(),
+});
+
+// customers/ — auditor accounts (created by the operator CLI); they hold no personal profile.
+export const auditors = sqliteTable('auditors', {
+  id: text('id').primaryKey(),
+  loginIndex: text('login_index').notNull().unique(),
+  passwordHash: text('password_hash').notNull(),
+  createdAt: text('created_at').notNull(),
+});
+
+// customers/ — sessions, looked up by the SHA-256 of the cookie value.
+export const sessions = sqliteTable(
+  'sessions',
+  {
+    idHash: text('id_hash').primaryKey(),
+    subjectKind: text('subject_kind', { enum: ['customer', 'auditor'] }).notNull(),
+    subjectId: text('subject_id').notNull(),
+    csrfToken: text('csrf_token').notNull(),
+    createdAt: text('created_at').notNull(),
+    expiresAt: text('expires_at').notNull(),
+  },
+  (t) => [index('sessions_subject').on(t.subjectId)],
+);
+
+// customers/ — profile fields, each sealed with XChaCha20-Poly1305 under the customer's DEK.
+export const profileFields = sqliteTable(
+  'profile_fields',
+  {
+    customerId: text('customer_id').notNull(),
+    field: text('field').notNull(),
+    version: integer('version').notNull(),
+    sealed: blob('sealed', { mode: 'buffer' }).notNull(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.customerId, t.field] })],
+);
+
+// data/ — records deposited by companies into a customer's vault, sealed like profile fields.
+export const records = sqliteTable(
+  'records',
+  {
+    id: text('id').primaryKey(),
+    customerId: text('customer_id').notNull(),
+    companyId: text('company_id').notNull(),
+    grantId: text('grant_id').notNull(),
+    category: text('category').notNull(),
+    sealed: blob('sealed', { mode: 'buffer' }).notNull(),
+    createdAt: text('created_at').notNull(),
+  },
+  (t) => [index('records_customer').on(t.customerId, t.createdAt)],
+);
+
+// customers/ — the customer's inbox: suspensions, receipts, back-channel requests to review.
+export const inbox = sqliteTable(
+  'inbox',
+  {
+    id: text('id').primaryKey(),
+    customerId: text('customer_id').notNull(),
+    kind: text('kind').notNull(),
+    body: text('body').notNull(),
+    createdAt: text('created_at').notNull(),
+    readAt: text('read_at'),
+  },
+  (t) => [index('inbox_customer').on(t.customerId, t.createdAt)],
+);
+
+// companies/ — registered OAuth clients (RFC 7591).
+export const companies = sqliteTable('companies', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  status: text('status', { enum: ['active', 'disabled'] }).notNull(),
+  authMethod: text('auth_method', { enum: ['private_key_jwt', 'client_secret_basic'] }).notNull(),
+  secretHash: text('secret_hash'),
+  jwks: text('jwks'),
+  redirectUris: text('redirect_uris').notNull(),
+  dpopBound: integer('dpop_bound', { mode: 'boolean' }).notNull(),
+  termsVersion: integer('terms_version').notNull(),
+  registrationTokenHash: text('registration_token_hash').notNull(),
+  createdAt: text('created_at').notNull(),
+});
+
+// companies/ — declared data-use terms, versioned: a change makes a new row.
+export const companyTerms = sqliteTable(
+  'company_terms',
+  {
+    companyId: text('company_id').notNull(),
+    version: integer('version').notNull(),
+    terms: text('terms').notNull(),
+    createdAt: text('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.companyId, t.version] })],
+);
+
+// companies/ — one-time initial access tokens for registration, issued by the operator CLI.
+export const initialAccessTokens = sqliteTable('initial_access_tokens', {
+  tokenHash: text('token_hash').primaryKey(),
+  label: text('label').notNull(),
+  createdAt: text('created_at').notNull(),
+  expiresAt: text('expires_at').notNull(),
+  usedAt: text('used_at'),
+});
+
+// oauth/ — authorization requests (pushed or front-channel, and back-channel), pending consent.
+export const authRequests = sqliteTable(
+  'auth_requests',
+  {
+    id: text('id').primaryKey(),
+    companyId: text('company_id').notNull(),
+    mode: text('mode', { enum: ['front', 'backchannel'] }).notNull(),
+    redirectUri: text('redirect_uri'),
+    state: text('state'),
+    codeChallenge: text('code_challenge'),
+    details: text('details').notNull(),
+    customerId: text('customer_id'),
+    status: text('status', { enum: ['pushed', 'pending', 'approved', 'denied', 'consumed', 'expired'] }).notNull(),
+    grantId: text('grant_id'),
+    decision: text('decision'),
+    createdAt: text('created_at').notNull(),
+    expiresAt: text('expires_at').notNull(),
+  },
+  (t) => [index('auth_requests_customer').on(t.customerId, t.status)],
+);
+
+// oauth/ — authorization codes, stored by hash, single use (RFC 6749 §4.1.2).
+export const authCodes = sqliteTable('auth_codes', {
+  codeHash: text('code_hash').primaryKey(),
+  requestId: text('request_id').notNull(),
+  grantId: text('grant_id').notNull(),
+  companyId: text('company_id').notNull(),
+  redirectUri: text('redirect_uri').notNull(),
+  codeChallenge: text('code_challenge').notNull(),
+  dpopJkt: text('dpop_jkt'),
+  familyId: text('family_id').notNull(),
+  expiresAt: text('expires_at').notNull(),
+  usedAt: text('used_at'),
+});
+
+// grants/ — the customer's consent: who, what, why, until when.
+export const grants = sqliteTable(
+  'grants',
+  {
+    id: text('id').primaryKey(),
+    customerId: text('customer_id').notNull(),
+    companyId: text('company_id').notNull(),
+    purpose: text('purpose').notNull(),
+    fields: text('fields').notNull(),
+    actions: text('actions').notNull(),
+    termsVersion: integer('terms_version').notNull(),
+    policyVersion: text('policy_version').notNull(),
+    status: text('status', { enum: ['active', 'revoked', 'expired', 'suspended'] }).notNull(),
+    statusReason: text('status_reason'),
+    autoApproved: integer('auto_approved', { mode: 'boolean' }).notNull().default(false),
+    createdAt: text('created_at').notNull(),
+    expiresAt: text('expires_at').notNull(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (t) => [index('grants_customer').on(t.customerId, t.status), index('grants_company').on(t.companyId, t.status)],
+);
+
+// oauth/ — token families: one per code exchange; revoking a family kills its access and refresh tokens.
+export const tokenFamilies = sqliteTable(
+  'token_families',
+  {
+    id: text('id').primaryKey(),
+    grantId: text('grant_id').notNull(),
+    companyId: text('company_id').notNull(),
+    dpopJkt: text('dpop_jkt'),
+    createdAt: text('created_at').notNull(),
+    revokedAt: text('revoked_at'),
+    revokedReason: text('revoked_reason'),
+  },
+  (t) => [index('token_families_grant').on(t.grantId)],
+);
+
+// oauth/ — opaque refresh tokens, stored by hash, rotated on use.
+export const refreshTokens = sqliteTable(
+  'refresh_tokens',
+  {
+    tokenHash: text('token_hash').primaryKey(),
+    familyId: text('family_id').notNull(),
+    createdAt: text('created_at').notNull(),
+    expiresAt: text('expires_at').notNull(),
+    usedAt: text('used_at'),
+  },
+  (t) => [index('refresh_tokens_family').on(t.familyId)],
+);
+
+// oauth/ — access tokens revoked before their expiry (RFC 7009), by jti.
+export const revokedAccessTokens = sqliteTable('revoked_access_tokens', {
+  jti: text('jti').primaryKey(),
+  expiresAt: text('expires_at').notNull(),
+});
+
+// audit/ — the hash-chained, append-only event log. No update or delete path exists in the code.
+export const auditEvents = sqliteTable(
+  'audit_events',
+  {
+    seq: integer('seq').primaryKey(),
+    time: text('time').notNull(),
+    action: text('action').notNull(),
+    actorKind: text('actor_kind').notNull(),
+    actorId: text('actor_id').notNull(),
+    customerId: text('customer_id'),
+    companyId: text('company_id'),
+    grantId: text('grant_id'),
+    decision: text('decision'),
+    body: text('body').notNull(),
+    prevHash: text('prev_hash').notNull(),
+    hash: text('hash').notNull(),
+  },
+  (t) => [
+    index('audit_time').on(t.time),
+    index('audit_customer').on(t.customerId, t.seq),
+    index('audit_company').on(t.companyId, t.seq),
+    index('audit_grant_action').on(t.grantId, t.action, t.time),
+  ],
+);
+
+// audit/ — signed checkpoints {seq, hash, time}.
+export const auditCheckpoints = sqliteTable('audit_checkpoints', {
+  seq: integer('seq').primaryKey(),
+  hash: text('hash').notNull(),
+  time: text('time').notNull(),
+  jws: text('jws').notNull(),
+});
+
+// audit/ — signed consent receipts (Kantara CR / ISO/IEC 27560 fields).
+export const receipts = sqliteTable(
+  'receipts',
+  {
+    id: text('id').primaryKey(),
+    customerId: text('customer_id').notNull(),
+    companyId: text('company_id').notNull(),
+    grantId: text('grant_id').notNull(),
+    kind: text('kind').notNull(),
+    jws: text('jws').notNull(),
+    createdAt: text('created_at').notNull(),
+  },
+  (t) => [index('receipts_customer').on(t.customerId, t.createdAt), index('receipts_grant').on(t.grantId)],
+);

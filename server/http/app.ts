@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import express, { type Express, type Router } from 'express';
+import { pinoHttp } from 'pino-http';
+import type { AppContext } from '../context.ts';
+import { notFoundHandler, problemHandler } from './problem.ts';
+import { securityHeaders } from './security-headers.ts';
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
+
+export interface AppShell {
+  app: Express;
+  /** Flipped by main.ts on shutdown so /readyz fails before the listener closes. */
+  setReady(ready: boolean): void;
+}
+
+/**
+ * Assembles the express app from explicit dependencies; it does not listen (STYLE 3). Module routers
+ * are mounted between the common front (headers, ids, logs, body parsing) and the problem handler.
+ */
+export function createAppShell(ctx: AppContext, routers: Router[], webRoot: string): AppShell {
+  const app = express();
+  let ready = true;
+  app.disable('x-powered-by');
+  app.set('trust proxy', ctx.config.trustProxy);
+  app.set('query parser', 'simple');
+  app.use(securityHeaders({ https: ctx.config.secureCookies }));
+  app.use(
+    pinoHttp({
+      logger: ctx.logger,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+        res.setHeader('x-request-id', id);
+        return id;
+      },
+      // Only method, path (no query string: it may carry codes or state) and status reach the log.
+      serializers: {
+        req: (req) => ({ id: req.id, method: req.method, path: String(req.url).split('?')[0] }),
+        res: (res) => ({ status: res.statusCode }),
+      },
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
+    }),
+  );
+  app.use(express.json({ limit: '64kb', type: ['application/json', 'application/*+json'] }));
+  app.use(express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 50 }));
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', (_req, res) => {
+    let dbOk = false;
+    try {
+      dbOk = ctx.db.$client.prepare('select 1 as ok').get() !== undefined;
+    } catch {
+      dbOk = false;
+    }
+    res.status(ready && dbOk ? 200 : 503).json({ status: ready && dbOk ? 'ready' : 'not-ready', database: dbOk });
+  });
+
+  for (const r of routers) app.use(r);
+
+  if (existsSync(join(webRoot, 'index.html'))) {
+    app.use(express.static(webRoot, { index: 'index.html', maxAge: '1h', setHeaders: (res, path) => {
+      if (path.endsWith('.html')) res.setHeader('cache-control', 'no-store');
+    } }));
+    // Dashboard routes are client-side; serve the shell for them.
+    app.get(['/consent', '/grants', '/reads', '/inbox', '/settings', '/auditor', '/signin'], (_req, res) => {
+      res.setHeader('cache-control', 'no-store');
+      res.sendFile(join(webRoot, 'index.html'));
+    });
+  }
+
+  app.use(notFoundHandler);
+  app.use(problemHandler(ctx.logger));
+  return { app, setReady: (r) => void (ready = r) };
+}

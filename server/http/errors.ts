@@ -1,0 +1,141 @@
+/**
+ * The one error vocabulary of the vault. Every error a client can see is one of these classes; the
+ * problem handler turns them into RFC 9457 application/problem+json. Anything else is a bug and
+ * becomes a bare 500 whose cause is only logged.
+ */
+export const PROBLEM_BASE = 'https://vault.example/problems/';
+
+export interface ProblemExtras {
+  [key: string]: unknown;
+}
+
+export abstract class VaultError extends Error {
+  abstract readonly status: number;
+  /** Stable slug; the problem `type` is PROBLEM_BASE + slug. */
+  abstract readonly slug: string;
+  abstract readonly title: string;
+  constructor(
+    readonly detail: string,
+    readonly extras: ProblemExtras = {},
+  ) {
+    super(detail);
+  }
+  get type(): string {
+    return PROBLEM_BASE + this.slug;
+  }
+  /** Headers the response must carry (WWW-Authenticate, Retry-After). */
+  headers(): Record<string, string> {
+    return {};
+  }
+}
+
+export class BadRequest extends VaultError {
+  readonly status = 400;
+  readonly slug = 'bad-request';
+  readonly title = 'The request is malformed';
+}
+
+export class ValidationFailed extends VaultError {
+  readonly status = 400;
+  readonly slug = 'validation-failed';
+  readonly title = 'The request did not pass validation';
+}
+
+export class Unauthenticated extends VaultError {
+  readonly status = 401;
+  readonly slug = 'unauthenticated';
+  readonly title = 'Authentication is required';
+}
+
+export class CsrfRejected extends VaultError {
+  readonly status = 403;
+  readonly slug = 'csrf-rejected';
+  readonly title = 'The request lacks a valid CSRF token';
+}
+
+export class Forbidden extends VaultError {
+  readonly status = 403;
+  readonly slug = 'forbidden';
+  readonly title = 'This action is not allowed';
+}
+
+/** A policy decision said no; `reasons` tells the caller why (DESIGN §5: decisions are explainable). */
+export class PolicyDenied extends VaultError {
+  readonly status = 403;
+  readonly slug = 'policy-denied';
+  readonly title = 'The mutuality policy refuses this request';
+}
+
+/** Another tenant's object is reported as missing so that its existence does not leak (STYLE 5). */
+export class NotFound extends VaultError {
+  readonly status = 404;
+  readonly slug = 'not-found';
+  readonly title = 'Not found';
+}
+
+export class Conflict extends VaultError {
+  readonly status = 409;
+  readonly slug = 'conflict';
+  readonly title = 'The request conflicts with the current state';
+}
+
+export class PayloadTooLarge extends VaultError {
+  readonly status = 413;
+  readonly slug = 'payload-too-large';
+  readonly title = 'The request body is too large';
+}
+
+export class UnsupportedMediaType extends VaultError {
+  readonly status = 415;
+  readonly slug = 'unsupported-media-type';
+  readonly title = 'The request body has an unsupported media type';
+}
+
+export class TooManyRequests extends VaultError {
+  readonly status = 429;
+  readonly slug = 'too-many-requests';
+  readonly title = 'Too many requests';
+  constructor(
+    detail: string,
+    readonly retryAfterSeconds = 60,
+  ) {
+    super(detail);
+  }
+  override headers(): Record<string, string> {
+    return { 'retry-after': String(this.retryAfterSeconds) };
+  }
+}
+
+export class ServiceUnavailable extends VaultError {
+  readonly status = 503;
+  readonly slug = 'unavailable';
+  readonly title = 'The service is not available';
+}
+
+/**
+ * OAuth endpoint errors (RFC 6749 §5.2, RFC 6750 §3, RFC 9449 §7). They are problem+json like every
+ * other error but also carry the OAuth `error` code, and for resource requests a WWW-Authenticate.
+ */
+export class OAuthError extends VaultError {
+  readonly slug: string;
+  readonly title: string;
+  constructor(
+    readonly status: number,
+    readonly error: string,
+    detail: string,
+    readonly scheme?: 'Bearer' | 'DPoP' | 'Basic',
+    extras: ProblemExtras = {},
+  ) {
+    super(detail, { error, error_description: detail, ...extras });
+    this.slug = `oauth/${error}`;
+    this.title = error.replace(/_/g, ' ');
+  }
+  override headers(): Record<string, string> {
+    if (!this.scheme) return {};
+    if (this.scheme === 'Basic') return { 'www-authenticate': 'Basic realm="vault"' };
+    const algs = this.scheme === 'DPoP' ? ' algs="EdDSA ES256"' : '';
+    return {
+      'www-authenticate': `${this.scheme} realm="vault", error="${this.error}", error_description="${this.detail.replace(/"/g, "'")}"${algs}`,
+    };
+  }
+}

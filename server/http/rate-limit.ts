@@ -1,0 +1,23 @@
+import { createHash } from 'node:crypto';
+import type { Request } from 'express';
+import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
+import { TooManyRequests } from './errors.ts';
+
+/**
+ * Per-client rate limits answered as problem+json 429 with Retry-After. Keys never hold personal
+ * data in clear: an account name is hashed before it becomes part of a key.
+ */
+export function limiter(opts: { windowMs: number; limit: number; key?: (req: Request) => string; skipSuccessfulRequests?: boolean; what: string }) {
+  return rateLimit({
+    windowMs: opts.windowMs,
+    limit: opts.limit,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    skipSuccessfulRequests: opts.skipSuccessfulRequests ?? false,
+    keyGenerator: (req) => ipKeyGenerator(req.ip ?? 'unknown') + (opts.key ? '|' + opts.key(req) : ''),
+    handler: (_req, _res, next) => next(new TooManyRequests(`Too many ${opts.what}; try again later`, Math.ceil(opts.windowMs / 1000))),
+  });
+}
+
+export const hashedBodyField = (field: string) => (req: Request) =>
+  createHash('sha256').update(String((req.body as Record<string, unknown> | undefined)?.[field] ?? '').trim().toLowerCase()).digest('hex').slice(0, 16);

@@ -1,0 +1,71 @@
+import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { createApp } from './app.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { systemClock, type AppContext } from './context.ts';
+import { Keyring } from './crypto/keyring.ts';
+import { SigningKeys } from './crypto/signing-keys.ts';
+import { databasePath, migrateDatabase, openDatabase } from './db/connection.ts';
+import { createLogger } from './http/logger.ts';
+import { loadPolicySet } from './policy/load.ts';
+
+/** Start-up: config -> data dir -> db -> keys -> policies -> app -> listen; graceful shutdown. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`vault: ${e.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw e;
+  }
+  // Everything the vault writes (database, WAL, key files) is private to its user.
+  process.umask(0o077);
+  const logger = createLogger(config.logLevel);
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const db = openDatabase(databasePath(config.dataDir), { synchronous: config.synchronous });
+  migrateDatabase(db);
+  const keyring = new Keyring(config.dataDir, config.masterKey);
+  const signing = await SigningKeys.open(config.dataDir);
+  const policies = loadPolicySet(config.policiesDir);
+  const ctx: AppContext = { config, db, keyring, signing, policies, clock: systemClock, logger };
+  const vault = createApp(ctx);
+
+  const server = createServer(vault.app);
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, resolve);
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+  logger.info({ url, dataDir: config.dataDir, policyVersion: policies.version }, 'vault listening');
+  process.stdout.write(`\nConsent vault is running.\n  Dashboard:  ${url}/\n  API docs:   ${url}/docs\n  Data dir:   ${config.dataDir}\n\n`);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: refusing new connections, finishing in-flight requests');
+    vault.setReady(false);
+    vault.stop();
+    const force = setTimeout(() => server.closeAllConnections(), 8_000);
+    force.unref();
+    server.close(() => {
+      db.$client.close();
+      logger.info('stopped');
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`vault: failed to start: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,152 @@
+// The condition language, compiled once at load time into closures so that a decision is a
+// walk over ready-made functions (the read path budget is < 20 µs per decision).
+// Semantics: a comparison whose fact (either side) is missing is false; test presence with
+// `exists`. So `not` of a comparison over a missing fact is true: write rules accordingly.
+import { CATEGORY_FACTS, FACTS, isCategoryFact, type FactType, type Scope } from './facts.ts';
+import { COMPARISONS, type ComparisonOp, type Condition, type Operand } from './files.ts';
+
+export type Predicate = (scope: Scope) => boolean;
+type Getter = (scope: Scope) => unknown;
+type Rec = Record<string, unknown> | undefined;
+
+/** A condition that cannot be compiled; `path` locates it inside its file. */
+export class ConditionError extends Error {
+  constructor(readonly path: string, readonly reason: string) {
+    super(`${path}: ${reason}`);
+    this.name = 'ConditionError';
+  }
+}
+
+export interface CompileContext { forEach?: 'category' | undefined }
+
+/** Dotted path -> getter, specialised by depth because a generic loop costs more per call. */
+export function getter(path: string): Getter {
+  const [a = '', b = '', c = '', d = ''] = path.split('.');
+  switch (path.split('.').length) {
+    case 1: return (s) => (s as unknown as Rec)?.[a];
+    case 2: return (s) => ((s as unknown as Rec)?.[a] as Rec)?.[b];
+    case 3: return (s) => (((s as unknown as Rec)?.[a] as Rec)?.[b] as Rec)?.[c];
+    default: return (s) => ((((s as unknown as Rec)?.[a] as Rec)?.[b] as Rec)?.[c] as Rec)?.[d];
+  }
+}
+
+function factType(path: string, where: string, ctx: CompileContext): FactType {
+  if (isCategoryFact(path) && ctx.forEach !== 'category') {
+    throw new ConditionError(where, `fact "${path}" is only available in a rule with forEach: category`);
+  }
+  const type = (FACTS as Record<string, FactType>)[path] ?? (CATEGORY_FACTS as Record<string, FactType>)[path];
+  if (!type) throw new ConditionError(where, `unknown fact "${path}"`);
+  return type;
+}
+
+interface CompiledOperand { type: FactType; get: Getter; constant: boolean }
+
+function operand(value: Operand, where: string, ctx: CompileContext): CompiledOperand {
+  if (typeof value === 'object' && !Array.isArray(value)) {
+    return { type: factType(value.fact, where, ctx), get: getter(value.fact), constant: false };
+  }
+  const type: FactType = Array.isArray(value) ? 'list' : (typeof value as FactType);
+  const constant = Array.isArray(value) ? new Set<unknown>(value) : value;
+  return { type, get: () => constant, constant: true };
+}
+
+/** Membership test on a list operand; a literal list was compiled to a Set above. */
+function has(list: unknown, x: unknown): boolean {
+  if (list instanceof Set) return list.has(x);
+  return Array.isArray(list) && list.includes(x);
+}
+function items(list: unknown): unknown[] | undefined {
+  if (list instanceof Set) return [...list];
+  return Array.isArray(list) ? list : undefined;
+}
+
+const SIGNATURES: Record<ComparisonOp, [left: 'scalar' | 'number' | 'list', right: 'same' | 'number' | 'list' | 'scalar']> = {
+  eq: ['scalar', 'same'], ne: ['scalar', 'same'],
+  lt: ['number', 'number'], lte: ['number', 'number'], gt: ['number', 'number'], gte: ['number', 'number'],
+  in: ['scalar', 'list'], contains: ['list', 'scalar'],
+  includesAny: ['list', 'list'], includesAll: ['list', 'list'], subsetOf: ['list', 'list'],
+};
+
+function checkTypes(op: ComparisonOp, left: FactType, right: FactType, where: string): void {
+  const [l, r] = SIGNATURES[op];
+  const leftOk = l === 'scalar' ? left !== 'list' : left === l;
+  const rightOk = r === 'same' ? right === left : r === 'scalar' ? right !== 'list' : right === r;
+  if (!leftOk || !rightOk) {
+    throw new ConditionError(where, `${op} compares a ${l} fact with a ${r === 'same' ? left : r} value; got ${left} and ${right}`);
+  }
+}
+
+function comparison(op: ComparisonOp, path: string, value: Operand, where: string, ctx: CompileContext): Predicate {
+  const leftType = factType(path, `${where}[0]`, ctx);
+  const right = operand(value, `${where}[1]`, ctx);
+  checkTypes(op, leftType, right.type, where);
+  const left = getter(path);
+  const r = right.get;
+  switch (op) {
+    case 'eq': return (s) => { const v = left(s); const w = r(s); return v !== undefined && w !== undefined && v === w; };
+    case 'ne': return (s) => { const v = left(s); const w = r(s); return v !== undefined && w !== undefined && v !== w; };
+    case 'lt': return (s) => { const v = left(s); const w = r(s); return typeof v === 'number' && typeof w === 'number' && v < w; };
+    case 'lte': return (s) => { const v = left(s); const w = r(s); return typeof v === 'number' && typeof w === 'number' && v <= w; };
+    case 'gt': return (s) => { const v = left(s); const w = r(s); return typeof v === 'number' && typeof w === 'number' && v > w; };
+    case 'gte': return (s) => { const v = left(s); const w = r(s); return typeof v === 'number' && typeof w === 'number' && v >= w; };
+    case 'in': return (s) => { const v = left(s); return v !== undefined && has(r(s), v); };
+    case 'contains': return (s) => { const v = left(s); const w = r(s); return w !== undefined && Array.isArray(v) && v.includes(w); };
+    case 'includesAny': return (s) => {
+      const v = left(s); const w = items(r(s));
+      return Array.isArray(v) && w !== undefined && w.some((x) => v.includes(x));
+    };
+    case 'includesAll': return (s) => {
+      const v = left(s); const w = items(r(s));
+      return Array.isArray(v) && w !== undefined && w.every((x) => v.includes(x));
+    };
+    case 'subsetOf': return (s) => {
+      const v = left(s); const w = r(s);
+      return Array.isArray(v) && items(w) !== undefined && v.every((x) => has(w, x));
+    };
+  }
+}
+
+export function compileCondition(c: Condition, where: string, ctx: CompileContext = {}): Predicate {
+  const keys = Object.keys(c);
+  if (keys.length !== 1) throw new ConditionError(where, 'a condition has exactly one operator');
+  const op = keys[0] as keyof Condition;
+  if (op === 'all' || op === 'any') {
+    const parts = (c[op] ?? []).map((sub, i) => compileCondition(sub, `${where}.${op}[${i}]`, ctx));
+    if (op === 'all') return (s) => { for (const p of parts) if (!p(s)) return false; return true; };
+    return (s) => { for (const p of parts) if (p(s)) return true; return false; };
+  }
+  if (op === 'not') {
+    const inner = compileCondition(c.not as Condition, `${where}.not`, ctx);
+    return (s) => !inner(s);
+  }
+  if (op === 'exists') {
+    factType(c.exists as string, `${where}.exists`, ctx);
+    const get = getter(c.exists as string);
+    return (s) => { const v = get(s); return v !== undefined && v !== null; };
+  }
+  if ((COMPARISONS as readonly string[]).includes(op)) {
+    const [path, value] = c[op as ComparisonOp] as [string, Operand];
+    return comparison(op as ComparisonOp, path, value, `${where}.${op}`, ctx);
+  }
+  throw new ConditionError(where, `unknown operator "${op}"`);
+}
+
+/** "Asks for {request.durationDays} days" -> a renderer; placeholders are checked like facts. */
+export function compileTemplate(message: string, where: string, ctx: CompileContext = {}): (s: Scope) => string {
+  const parts: (string | Getter)[] = [];
+  let last = 0;
+  for (const m of message.matchAll(/\{([a-zA-Z.]+)\}/g)) {
+    parts.push(message.slice(last, m.index));
+    factType(m[1] as string, where, ctx);
+    parts.push(getter(m[1] as string));
+    last = m.index + m[0].length;
+  }
+  parts.push(message.slice(last));
+  if (parts.length === 1) return () => message;
+  return (s) => parts.map((p) => (typeof p === 'string' ? p : show(p(s)))).join('');
+}
+
+function show(v: unknown): string {
+  if (v === undefined || v === null) return 'unknown';
+  return Array.isArray(v) ? (v.length ? v.join(', ') : 'none') : String(v);
+}

@@ -1,0 +1,140 @@
+// Domain types of the mutuality policy engine (DESIGN.md §5) and the zod schemas that the
+// HTTP layer validates company terms and customer criteria with. Everything inside the engine
+// trusts these types; validation happens once, at the boundary.
+import { z } from 'zod';
+
+export const CATEGORIES = [
+  'contact', 'identity', 'address', 'demographics', 'preferences',
+  'purchases', 'devices', 'health', 'financial', 'location',
+] as const;
+export type Category = (typeof CATEGORIES)[number];
+export const categorySchema = z.enum(CATEGORIES);
+
+export const ACTIONS = ['read', 'deposit'] as const;
+export type Action = (typeof ACTIONS)[number];
+export const actionSchema = z.enum(ACTIONS);
+
+/** Where a decision is made: a request arrives, the customer approves, a read, a deposit. */
+export const STAGES = ['request', 'approve', 'read', 'deposit'] as const;
+export type Stage = (typeof STAGES)[number];
+export const stageSchema = z.enum(STAGES);
+
+// Purpose ids and value tags are kebab-case so that they read the same in YAML, URLs and logs.
+const KEBAB = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+export const kebabIdSchema = z.string().regex(KEBAB, 'expected a kebab-case id like "order-fulfilment"');
+
+export const BENEFIT_KINDS = ['none', 'discount', 'payment', 'service'] as const;
+
+export interface CompanyTerms {
+  purposes: string[];
+  retentionDays: number;
+  sharesOnward: boolean;
+  onwardSharingDisclosed: boolean;
+  benefit: { kind: (typeof BENEFIT_KINDS)[number]; description?: string };
+  valueTags: string[];
+  contact?: string;
+}
+
+export const companyTermsSchema = z.strictObject({
+  purposes: z.array(kebabIdSchema).min(1).max(50),
+  retentionDays: z.number().int().min(0).max(36_500),
+  sharesOnward: z.boolean().default(false),
+  onwardSharingDisclosed: z.boolean().default(false),
+  benefit: z
+    .strictObject({ kind: z.enum(BENEFIT_KINDS), description: z.string().max(500).optional() })
+    .default({ kind: 'none' }),
+  valueTags: z.array(kebabIdSchema).max(50).default([]),
+  contact: z.string().max(320).optional(),
+}) satisfies z.ZodType<CompanyTerms>;
+export type CompanyTermsInput = z.input<typeof companyTermsSchema>;
+
+export interface AutoApproveRule {
+  purposes: string[];
+  categories: Category[];
+  actions: Action[];
+  maxDurationDays: number;
+}
+
+export const autoApproveRuleSchema = z.strictObject({
+  purposes: z.array(kebabIdSchema).min(1).max(20),
+  categories: z.array(categorySchema).min(1),
+  actions: z.array(actionSchema).min(1).default(['read']),
+  maxDurationDays: z.number().int().min(1).max(3650),
+}) satisfies z.ZodType<AutoApproveRule>;
+
+export interface CustomerCriteria {
+  maxRetentionDays?: number;
+  benefitRequiredForMarketing: boolean;
+  refusedPurposes: string[];
+  requiredValueTags: string[];
+  blockedCompanies: string[];
+  autoApprove: AutoApproveRule[];
+}
+
+// Every field has a default so that `{}` is "no criteria": the customer starts open and
+// narrows from there, and the dashboard can send partial updates through the same schema.
+export const customerCriteriaSchema = z.strictObject({
+  maxRetentionDays: z.number().int().min(0).max(36_500).optional(),
+  benefitRequiredForMarketing: z.boolean().default(false),
+  refusedPurposes: z.array(kebabIdSchema).max(50).default([]),
+  requiredValueTags: z.array(kebabIdSchema).max(50).default([]),
+  blockedCompanies: z.array(z.string().min(1).max(200)).max(1000).default([]),
+  autoApprove: z.array(autoApproveRuleSchema).max(50).default([]),
+}) satisfies z.ZodType<CustomerCriteria>;
+export type CustomerCriteriaInput = z.input<typeof customerCriteriaSchema>;
+
+export interface RequestFacts {
+  purpose: string;
+  fields: string[];
+  categories: Category[];
+  actions: Action[];
+  durationDays: number;
+}
+
+export interface Usage { readsLastHour: number; readsLastDay: number }
+
+/** What the caller knows when it asks for a decision. `usage` counts earlier uses, not this one. */
+export interface DecisionFacts {
+  stage: Stage;
+  request: RequestFacts;
+  company: { id: string; termsVersion: number; terms: CompanyTerms };
+  customer: { criteria: CustomerCriteria };
+  usage?: Usage;
+}
+
+export const decisionFactsSchema = z.strictObject({
+  stage: stageSchema,
+  request: z.strictObject({
+    purpose: z.string(),
+    fields: z.array(z.string()).default([]),
+    categories: z.array(categorySchema),
+    actions: z.array(actionSchema),
+    durationDays: z.number().int(),
+  }),
+  company: z.strictObject({
+    id: z.string().min(1),
+    termsVersion: z.number().int().min(1).default(1),
+    terms: companyTermsSchema,
+  }),
+  customer: z.strictObject({ criteria: customerCriteriaSchema.default(customerCriteriaSchema.parse({})) }),
+  usage: z.strictObject({ readsLastHour: z.number().int().min(0), readsLastDay: z.number().int().min(0) }).optional(),
+}) satisfies z.ZodType<DecisionFacts>;
+
+export type Effect = 'deny' | 'require-approval';
+export type ReasonSource = 'platform' | 'customer';
+
+export interface Reason {
+  code: string;
+  message: string;
+  ruleId?: string;
+  source: ReasonSource;
+  /** 'deny' refuses; 'require-approval' allows but never automatically (the customer decides). */
+  effect: Effect;
+}
+
+export interface Decision {
+  allow: boolean;
+  reasons: Reason[];
+  policyVersion: string;
+  autoApprove: boolean;
+}

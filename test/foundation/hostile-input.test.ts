@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Customer, uniqueEmail } from '../support/browser-like.ts';
+import { startVault, type RunningVault } from '../support/vault.ts';
+
+let v: RunningVault;
+let alice: Customer;
+let bob: Customer;
+
+beforeAll(async () => {
+  v = await startVault();
+  alice = await new Customer(v.url).signUp(uniqueEmail('alice'));
+  bob = await new Customer(v.url).signUp(uniqueEmail('bob'));
+  await alice.call('PATCH', '/api/profile', { given_name: 'Alice', city: 'Leuven' });
+});
+afterAll(async () => v.close());
+
+/** Everything a request could change: row counts of every table and every stored ciphertext. */
+function snapshot(): string {
+  const db = v.ctx.db.$client;
+  const tables = (db.prepare("select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like '__drizzle%' order by name").all() as { name: string }[]).map((t) => t.name);
+  const counts = tables.map((t) => `${t}:${(db.prepare(`select count(*) n from "${t}"`).get() as { n: number }).n}`);
+  const fields = db.prepare('select customer_id, field, version, hex(sealed) s from profile_fields order by 1, 2').all();
+  return JSON.stringify({ counts, fields });
+}
+
+type Case = [name: string, who: () => Customer | undefined, method: string, path: string, body: unknown, headers: Record<string, string>, status: number];
+const json = { 'content-type': 'application/json' };
+const anon = () => undefined;
+const asAlice = () => alice;
+
+const cases: Case[] = [
+  ['bad JSON', anon, 'POST', '/api/account', '{"email": "x@y.z", ', json, 400],
+  ['huge body', anon, 'POST', '/api/account', JSON.stringify({ email: 'x@example.test', password: 'p'.repeat(200_000) }), json, 413],
+  ['wrong types', anon, 'POST', '/api/account', JSON.stringify({ email: 5, password: true }), json, 400],
+  ['unknown fields on sign-up', anon, 'POST', '/api/account', JSON.stringify({ email: 'new@example.test', password: 'long enough pw', role: 'admin' }), json, 400],
+  ['SQL-ish e-mail', anon, 'POST', '/api/session', JSON.stringify({ email: "' OR 1=1 --", password: 'whatever123' }), json, 400],
+  ['SQL-ish password', anon, 'POST', '/api/session', JSON.stringify({ email: 'nobody@example.test', password: "' OR '1'='1' --" }), json, 401],
+  ['JSON scalar body', anon, 'POST', '/api/session', '42', json, 400],
+  ['over-long e-mail', anon, 'POST', '/api/account', JSON.stringify({ email: `${'a'.repeat(300)}@example.test`, password: 'long enough pw' }), json, 400],
+  ['unknown profile field', asAlice, 'PATCH', '/api/profile', JSON.stringify({ is_admin: true }), json, 400],
+  ['wrong profile value type', asAlice, 'PATCH', '/api/profile', JSON.stringify({ household_size: 'three' }), json, 400],
+  ['SQL-ish profile value', asAlice, 'PATCH', '/api/profile', JSON.stringify({ country: "BE'; DROP TABLE customers; --" }), json, 400],
+  ['one bad field spoils the batch', asAlice, 'PATCH', '/api/profile', JSON.stringify({ given_name: 'Mallory', date_of_birth: '2020-13-45' }), json, 400],
+  ['array body', asAlice, 'PATCH', '/api/profile', '[]', json, 400],
+  ['__proto__ key', asAlice, 'PATCH', '/api/profile', '{"__proto__": {"polluted": true}}', json, 400],
+  ['text/plain body', asAlice, 'PATCH', '/api/profile', 'given_name=Mallory', { 'content-type': 'text/plain' }, 400],
+  ['unsupported content encoding', asAlice, 'PATCH', '/api/profile', 'garbage', { ...json, 'content-encoding': 'br-nonsense' }, 415],
+  ['no session', anon, 'PATCH', '/api/profile', JSON.stringify({ given_name: 'Mallory' }), json, 401],
+  ['forged session cookie', anon, 'PATCH', '/api/profile', JSON.stringify({ given_name: 'Mallory' }), { ...json, cookie: 'vault_session=forged-value' }, 401],
+  ['account deletion without confirmation', asAlice, 'DELETE', '/api/account', JSON.stringify({}), json, 400],
+  ["another customer's object", asAlice, 'DELETE', `/api/grants/${'0'.repeat(8)}-bob`, undefined, {}, 404],
+];
+
+describe('malformed or hostile requests', () => {
+  it.each(cases)('when %s, then a 4xx problem+json and nothing changes', async (_name, who, method, path, body, headers, status) => {
+    const before = snapshot();
+    const client = who() ?? new Customer(v.url);
+    const r = await client.call(method, path, body, headers);
+    expect(r.status).toBe(status);
+    expect(r.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(r.body.status).toBe(status);
+    expect(typeof r.body.type).toBe('string');
+    expect(typeof r.body.title).toBe('string');
+    expect(JSON.stringify(r.body)).not.toMatch(/\bat .+\.ts:\d+|node_modules|SqliteError/);
+    expect(snapshot()).toBe(before);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it("when Alice's data is checked afterwards, then it is intact and Bob's is untouched", async () => {
+    const r = await alice.call('GET', '/api/profile');
+    expect(r.body.fields.given_name.value).toBe('Alice');
+    expect(r.body.fields.city.value).toBe('Leuven');
+    expect(Object.keys((await bob.call('GET', '/api/profile')).body.fields)).toEqual(['email']);
+  });
+});

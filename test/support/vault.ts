@@ -1,0 +1,72 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createApp, type VaultApp } from '../../server/app.ts';
+import { loadConfig } from '../../server/config.ts';
+import type { AppContext, Clock } from '../../server/context.ts';
+import { Keyring } from '../../server/crypto/keyring.ts';
+import { SigningKeys } from '../../server/crypto/signing-keys.ts';
+import { databasePath, migrateDatabase, openDatabase } from '../../server/db/connection.ts';
+import { createLogger } from '../../server/http/logger.ts';
+import { loadPolicySet } from '../../server/policy/load.ts';
+
+/** A clock that tests move by hand, so expiry is tested without sleeping. */
+export class TestClock implements Clock {
+  constructor(private t = Date.now()) {}
+  now(): Date {
+    return new Date(this.t);
+  }
+  advance(ms: number): void {
+    this.t += ms;
+  }
+}
+
+export interface RunningVault {
+  url: string;
+  ctx: AppContext;
+  vault: VaultApp;
+  clock: TestClock;
+  dataDir: string;
+  close(opts?: { keepData?: boolean }): Promise<void>;
+}
+
+/** Starts the real app in-process over HTTP on a free loopback port with a fresh data dir. */
+export async function startVault(opts: { env?: Record<string, string>; dataDir?: string; policiesDir?: string } = {}): Promise<RunningVault> {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'vault-test-'));
+  const server: Server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://127.0.0.1:${port}`;
+  const config = loadConfig({ VAULT_DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'silent', VAULT_SYNCHRONOUS: 'NORMAL', ...opts.env });
+  if (opts.policiesDir) config.policiesDir = opts.policiesDir;
+  const clock = new TestClock();
+  const db = openDatabase(databasePath(dataDir), { synchronous: config.synchronous });
+  migrateDatabase(db);
+  const ctx: AppContext = {
+    config,
+    db,
+    keyring: new Keyring(dataDir, config.masterKey),
+    signing: await SigningKeys.open(dataDir, { now: () => clock.now() }),
+    policies: loadPolicySet(config.policiesDir),
+    clock,
+    logger: createLogger('silent'),
+  };
+  const vault = createApp(ctx);
+  server.on('request', vault.app);
+  return {
+    url,
+    ctx,
+    vault,
+    clock,
+    dataDir,
+    async close({ keepData = false } = {}) {
+      vault.stop();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      db.$client.close();
+      if (!keepData) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
