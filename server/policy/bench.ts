@@ -1,5 +1,6 @@
 // Micro benchmark of evaluate(), called by `npm run bench`. The read path spends a few µs on
 // policy per request (DESIGN.md §9), so the target is < 20 µs per decision.
+import { join } from 'node:path';
 import { evaluate } from './evaluate.ts';
 import { loadPolicySet } from './load.ts';
 import type { DecisionFacts } from './types.ts';
@@ -26,7 +27,10 @@ export function sampleFacts(): DecisionFacts[] {
   ];
 }
 
-export function benchEvaluate(iterations = 200_000, dir = 'policies'): { nsPerDecision: number; iterations: number } {
+// Resolved from this file so the bench works from any working directory.
+const POLICIES = join(import.meta.dirname, '..', '..', 'policies');
+
+export function benchEvaluate(iterations = 200_000, dir = POLICIES): { nsPerDecision: number; iterations: number } {
   const set = loadPolicySet(dir);
   const facts = sampleFacts();
   let sink = 0;
