@@ -1,0 +1,82 @@
+import { z } from 'zod';
+import { OAuthError } from '../http/errors.ts';
+import { companyTermsSchema } from '../policy/types.ts';
+import { jwksProblems } from './jwks.ts';
+import { redirectUriProblem } from './redirect-uris.ts';
+import type { ClientMetadata, PublicJwks } from './types.ts';
+
+/** The grant types the vault supports; every client is registered for both (RFC 7591 §3.2.1 lets the server substitute). */
+export const GRANT_TYPES = ['authorization_code', 'refresh_token'] as const;
+
+const redirectUri = z.string().superRefine((uri, ctx) => {
+  const problem = redirectUriProblem(uri);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+// RFC 7591 §2: "The authorization server MUST ignore any client metadata sent by the client that it
+// does not understand", hence z.object (strip), not strictObject. `contacts` is one of those for now:
+// the companies table has no column for it (the company's contact is part of its terms).
+const metadataSchema = z
+  .object({
+    client_name: z.string().trim().min(1).max(100).regex(/^[^\x00-\x1f\x7f]*$/, 'must not contain control characters'),
+    redirect_uris: z.array(redirectUri).min(1, 'at least one redirect URI is required').max(10),
+    token_endpoint_auth_method: z.enum(['private_key_jwt', 'client_secret_basic'], {
+      error: 'must be "private_key_jwt" or "client_secret_basic"',
+    }).default('client_secret_basic'),
+    grant_types: z
+      .array(z.enum(GRANT_TYPES, { error: 'only "authorization_code" and "refresh_token" are supported' }))
+      .refine((g) => g.includes('authorization_code'), 'must include "authorization_code" (RFC 7591 §2.1: response type "code" needs it)')
+      .default([...GRANT_TYPES]),
+    response_types: z.array(z.literal('code', { error: 'only "code" is supported' })).min(1).default(['code']),
+    jwks: z.unknown().optional(),
+    jwks_uri: z.unknown().optional(),
+    // RFC 9449 §5.2: whether the client always uses DPoP for its token requests.
+    dpop_bound_access_tokens: z.boolean().default(false),
+    terms: companyTermsSchema,
+  })
+  .superRefine((m, ctx) => {
+    if (m.jwks_uri !== undefined) ctx.addIssue({ code: 'custom', path: ['jwks_uri'], message: 'is not supported; register the public keys inline as "jwks"' });
+    if (m.token_endpoint_auth_method === 'private_key_jwt' && m.jwks === undefined)
+      ctx.addIssue({ code: 'custom', path: ['jwks'], message: 'is required for private_key_jwt (RFC 7523 §3: the assertion is verified with it)' });
+    if (m.token_endpoint_auth_method === 'client_secret_basic' && m.jwks !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['jwks'], message: 'is only used with private_key_jwt' });
+  });
+
+interface Issue {
+  path: string;
+  message: string;
+}
+
+/**
+ * RFC 7591 §3.2.2: a bad redirect URI is `invalid_redirect_uri`, any other bad value
+ * `invalid_client_metadata`. The problem body lists every issue by path.
+ */
+export function metadataError(issues: Issue[]): OAuthError {
+  const redirect = issues.some((i) => i.path.startsWith('redirect_uris'));
+  const detail = issues.map((i) => `${i.path}: ${i.message}`).join('; ').slice(0, 500);
+  return new OAuthError(400, redirect ? 'invalid_redirect_uri' : 'invalid_client_metadata', detail, undefined, { errors: issues });
+}
+
+/** Validates client metadata at the boundary; throws the RFC 7591 §3.2.2 error when it is not acceptable. */
+export async function parseClientMetadata(input: unknown): Promise<ClientMetadata> {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw metadataError([{ path: 'body', message: 'the client metadata must be a JSON object' }]);
+  }
+  const r = metadataSchema.safeParse(input);
+  if (!r.success) throw metadataError(r.error.issues.map((i) => ({ path: i.path.map(String).join('.') || 'body', message: i.message })));
+  const m = r.data;
+  if (m.jwks !== undefined) {
+    const problems = await jwksProblems(m.jwks);
+    if (problems.length) throw metadataError(problems);
+  }
+  return {
+    client_name: m.client_name,
+    redirect_uris: m.redirect_uris,
+    token_endpoint_auth_method: m.token_endpoint_auth_method,
+    grant_types: [...GRANT_TYPES],
+    response_types: ['code'],
+    ...(m.jwks !== undefined ? { jwks: m.jwks as PublicJwks } : {}),
+    dpop_bound_access_tokens: m.dpop_bound_access_tokens,
+    terms: m.terms,
+  };
+}

@@ -1,0 +1,92 @@
+import type { AuditAppend } from '../audit/store.ts';
+import type { ActorKind } from '../audit/event.ts';
+import { inTransaction } from '../db/connection.ts';
+import { NotFound, OAuthError } from '../http/errors.ts';
+import { createClientAuthenticator } from './client-auth.ts';
+import { parseTerms, toCompany } from './company-record.ts';
+import { createRegistration } from './registration.ts';
+import { newSecret, sha256Hex } from './secrets.ts';
+import { createCompanyStore } from './store.ts';
+import type { CompaniesDeps, Company, CompanyHooks, TermsVersion } from './types.ts';
+
+const OPERATOR = { kind: 'operator' as ActorKind, id: 'cli' };
+
+/**
+ * The companies module: registration (RFC 7591/7592), client authentication (RFC 6749 §2.3,
+ * RFC 7523), declared terms and their versions. Other modules call this, never the store (STYLE 1).
+ */
+export function createCompanies(deps: CompaniesDeps, audit: AuditAppend) {
+  const store = createCompanyStore(deps.db);
+  const hooks: CompanyHooks = { onTermsChanged: [], onDisabled: [] };
+  const registration = createRegistration(deps, store, audit, hooks);
+  const { authenticateClient } = createClientAuthenticator(deps, store);
+  const now = () => deps.clock.now();
+
+  function byId(id: string): Company | undefined {
+    const row = store.companyById(id);
+    return row ? toCompany(row) : undefined;
+  }
+
+  function termsAt(id: string, version: number): TermsVersion | undefined {
+    const row = store.termsAt(id, version);
+    return row ? { version: row.version, terms: parseTerms(row.terms), createdAt: row.createdAt } : undefined;
+  }
+
+  /** Disables a company and, in the same transaction, lets the grants module revoke what it holds. */
+  function disable(id: string, actor: { kind: ActorKind; id: string } = OPERATOR): Company {
+    return inTransaction(deps.db, () => {
+      const row = store.companyById(id);
+      if (!row) throw new NotFound('No company with this client id');
+      if (row.status === 'disabled') return toCompany(row);
+      store.updateCompany(id, { status: 'disabled' });
+      audit({ action: 'company.disabled', actor, companyId: id });
+      for (const hook of hooks.onDisabled) hook(id);
+      return { ...toCompany(row), status: 'disabled' };
+    });
+  }
+
+  return {
+    /** Register hooks here; they run inside the transaction of the change (see CompanyHooks). */
+    hooks,
+
+    /** A single-use token the operator hands to a company so that it can register (RFC 7591 §3). */
+    issueInitialAccessToken(label: string, ttlHours = 24): { token: string; expiresAt: string } {
+      if (!Number.isFinite(ttlHours) || ttlHours <= 0 || ttlHours > 24 * 90) throw new RangeError('ttlHours must be between 0 and 2160');
+      const token = newSecret();
+      const createdAt = now();
+      const expiresAt = new Date(createdAt.getTime() + ttlHours * 3600_000).toISOString();
+      store.insertInitialToken({ tokenHash: sha256Hex(token), label: label.slice(0, 200), createdAt: createdAt.toISOString(), expiresAt });
+      return { token, expiresAt };
+    },
+
+    register: registration.register,
+    read: registration.read,
+    update: registration.update,
+    /** RFC 7592 §2.3: a company deregisters itself; the vault keeps the row, disabled, for the audit trail. */
+    deregister(clientId: string, registrationAccessToken: string | undefined): void {
+      const row = registration.managed(clientId, registrationAccessToken);
+      disable(row.id, { kind: 'company', id: row.id });
+    },
+
+    authenticateClient,
+
+    byId,
+    /** The company, if it exists and is active; otherwise the 401 a client endpoint gives. */
+    requireActive(id: string): Company {
+      const c = byId(id);
+      if (!c || c.status !== 'active') throw new OAuthError(401, 'invalid_client', 'The client is unknown or disabled');
+      return c;
+    },
+    currentTerms(id: string): TermsVersion {
+      const c = byId(id);
+      const t = c ? termsAt(id, c.termsVersion) : undefined;
+      if (!t) throw new NotFound('No company with this client id');
+      return t;
+    },
+    termsAt,
+    list: (): Company[] => store.allCompanies().map(toCompany),
+    disable,
+  };
+}
+
+export type Companies = ReturnType<typeof createCompanies>;

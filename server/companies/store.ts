@@ -1,0 +1,40 @@
+import { and, asc, eq, gt, isNull, lt } from 'drizzle-orm';
+import type { Db } from '../db/connection.ts';
+import { companies, companyTerms, initialAccessTokens, seenJtis } from '../db/schema.ts';
+
+export type CompanyRow = typeof companies.$inferSelect;
+
+/**
+ * Data access for registered companies, their versioned terms, initial access tokens and seen
+ * client-assertion ids. Every company query names the company id (STYLE 6); the two token tables are
+ * keyed by a digest and belong to no tenant.
+ */
+export function createCompanyStore(db: Db) {
+  return {
+    insertCompany: (row: typeof companies.$inferInsert) => db.insert(companies).values(row).run(),
+    companyById: (companyId: string) => db.select().from(companies).where(eq(companies.id, companyId)).get(),
+    allCompanies: () => db.select().from(companies).orderBy(asc(companies.createdAt), asc(companies.id)).all(),
+    updateCompany: (companyId: string, set: Partial<Omit<typeof companies.$inferInsert, 'id' | 'createdAt'>>) =>
+      db.update(companies).set(set).where(eq(companies.id, companyId)).run(),
+
+    insertTerms: (row: typeof companyTerms.$inferInsert) => db.insert(companyTerms).values(row).run(),
+    termsAt: (companyId: string, version: number) =>
+      db.select().from(companyTerms).where(and(eq(companyTerms.companyId, companyId), eq(companyTerms.version, version))).get(),
+
+    insertInitialToken: (row: typeof initialAccessTokens.$inferInsert) => db.insert(initialAccessTokens).values(row).run(),
+    initialToken: (tokenHash: string) => db.select().from(initialAccessTokens).where(eq(initialAccessTokens.tokenHash, tokenHash)).get(),
+    /** Marks the token used only if it is still unused and unexpired: the count says who won a race. */
+    consumeInitialToken: (tokenHash: string, nowIso: string) =>
+      db
+        .update(initialAccessTokens)
+        .set({ usedAt: nowIso })
+        .where(and(eq(initialAccessTokens.tokenHash, tokenHash), isNull(initialAccessTokens.usedAt), gt(initialAccessTokens.expiresAt, nowIso)))
+        .run().changes,
+
+    /** Records a jti; 0 means it was already there (a replay). */
+    rememberJti: (jti: string, expiresAt: string) => db.insert(seenJtis).values({ jti, expiresAt }).onConflictDoNothing().run().changes,
+    purgeExpiredJtis: (nowIso: string) => db.delete(seenJtis).where(lt(seenJtis.expiresAt, nowIso)).run(),
+  };
+}
+
+export type CompanyStore = ReturnType<typeof createCompanyStore>;
