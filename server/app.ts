@@ -1,27 +1,89 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createAuditAppender } from './audit/store.ts';
+import { createAuditAppender, createUsageCounter } from './audit/store.ts';
+import { createCompanies } from './companies/service.ts';
+import { companyRoutes } from './companies/routes.ts';
 import type { AppContext } from './context.ts';
 import { createAccounts } from './customers/accounts.ts';
+import { createCriteria } from './customers/criteria.ts';
 import { createProfile } from './customers/profile.ts';
 import { customerRoutes } from './customers/routes.ts';
 import { createSessionAuth } from './customers/session-auth.ts';
 import { createCustomerStore } from './customers/store.ts';
+import { dataRoutes } from './data/routes.ts';
+import { createDataService } from './data/service.ts';
+import { createDecider } from './grants/decide.ts';
+import { createGrantPolicy } from './grants/policy-hooks.ts';
+import { grantRoutes } from './grants/routes.ts';
+import { createGrants, type Grant } from './grants/service.ts';
 import { createAppShell } from './http/app.ts';
+import { createAuthorization } from './oauth/authorize.ts';
+import { requireAccessToken } from './oauth/bearer.ts';
+import { createConsentViews } from './oauth/consent-view.ts';
+import { oauthRoutes } from './oauth/routes.ts';
+import { createOAuthStore } from './oauth/store.ts';
+import { createTokenEndpoint } from './oauth/token.ts';
+import { createTokenService, dataAudience, grantsAudience } from './oauth/tokens.ts';
 
 export const WEB_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', 'web', 'dist');
 
-/** Builds every service from the context and mounts their routes; main.ts and tests both call this. */
+/** Builds every service from the context, wires their hooks, and mounts their routes (STYLE 3). */
 export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   const audit = createAuditAppender(ctx.db, () => ctx.clock.now());
   const customerStore = createCustomerStore(ctx.db);
   const accounts = createAccounts(ctx, customerStore, audit);
   const profile = createProfile(ctx, customerStore, audit);
+  const criteria = createCriteria(ctx, customerStore);
   const auth = createSessionAuth(accounts, { secure: ctx.config.secureCookies, publicUrl: ctx.config.publicUrl });
+  const companies = createCompanies(ctx, audit);
+  const grants = createGrants(ctx, audit);
+  const sources = { termsOf: (id: string, v?: number) => (v ? companies.termsAt(id, v) : undefined) ?? companies.currentTerms(id), criteriaOf: criteria.get };
+  const decide = createDecider(ctx, sources);
+  const oauthStore = createOAuthStore(ctx.db);
+  const tokens = createTokenService(ctx);
+  const authz = createAuthorization(ctx, { store: oauthStore, clients: companies, grants, decide, audit });
+  const token = createTokenEndpoint(ctx, { store: oauthStore, grants, tokens, audit });
+  const views = createConsentViews(ctx, { authz, clients: companies, sources, decide, store: oauthStore });
+  const data = createDataService(ctx, { grants, profile, oauth: oauthStore, decide, audit, usage: createUsageCounter(ctx.db), customerIdByHandle: profile.customerIdByHandle });
+  const grantPolicy = createGrantPolicy(ctx, { grants, decide, customerStore, companies });
 
-  const shell = createAppShell(ctx, [auth.loadRouter(), customerRoutes(accounts, profile, auth)], opts.webRoot ?? WEB_ROOT);
-  const stop = () => {};
-  return { ...shell, stop, services: { audit, accounts, profile, auth, customerStore } };
+  // Hooks run inside the transaction of the change that fires them (one transaction per decision).
+  companies.hooks.onDisabled.push((companyId) => void grants.revokeAllOfCompany(companyId, { kind: 'operator', id: 'cli' }, 'The company was disabled'));
+  companies.hooks.onTermsChanged.push((companyId) => void grantPolicy.reevaluateCompany(companyId, 'The company changed its terms'));
+  criteria.hooks.onBlocked.push((customerId, companyId) => void grants.revokeAllOfCompany(companyId, { kind: 'customer', id: customerId }, 'You blocked this company', customerId));
+  profile.hooks.onDelete.push((customerId) => void grants.revokeAllOfCustomer(customerId, 'The account was deleted'));
+  grants.hooks.onChange.push(grantPolicy.notify);
+
+  const present = (g: Grant) => ({ ...g, company: { id: g.companyId, name: companies.byId(g.companyId)?.name ?? g.companyId } });
+  profile.hooks.exportSections.push((customerId) => ({ grants: grants.listForCustomer(customerId).map(present) }));
+
+  const dataToken = requireAccessToken(ctx, tokens, oauthStore, dataAudience(ctx.config.publicUrl));
+  const managementToken = requireAccessToken(ctx, tokens, oauthStore, grantsAudience(ctx.config.publicUrl));
+  const shell = createAppShell(
+    ctx,
+    [
+      auth.loadRouter(),
+      customerRoutes(accounts, profile, criteria, auth),
+      oauthRoutes(ctx, { authz, token, clients: companies, store: oauthStore, auth, views }),
+      companyRoutes(companies),
+      grantRoutes(grants, auth, managementToken, { present }),
+      dataRoutes(data, dataToken),
+    ],
+    opts.webRoot ?? WEB_ROOT,
+  );
+
+  const sweep = setInterval(() => {
+    try {
+      grants.expireDue();
+      oauthStore.purgeJtis(ctx.clock.now().toISOString());
+    } catch (err) {
+      ctx.logger.error({ err }, 'expiry sweep failed');
+    }
+  }, 60_000);
+  sweep.unref();
+  const stop = () => clearInterval(sweep);
+
+  return { ...shell, stop, services: { audit, accounts, profile, criteria, auth, customerStore, companies, grants, decide, authz, token, tokens, data, oauthStore, grantPolicy } };
 }
 
 export type VaultApp = ReturnType<typeof createApp>;

@@ -4,11 +4,9 @@ import { z } from 'zod';
  * The profile's field catalogue (DESIGN §3): every field a customer can keep, with its category and
  * the schema its value must satisfy. Grants name fields from here; policies reason about categories.
  */
-export const CATEGORIES = [
-  'contact', 'identity', 'address', 'demographics', 'preferences',
-  'purchases', 'devices', 'health', 'financial', 'location',
-] as const;
-export type Category = (typeof CATEGORIES)[number];
+import type { Category } from '../policy/types.ts';
+
+export type { Category };
 
 const text = (max = 200) => z.string().trim().min(1).max(max);
 const list = (max = 50) => z.array(text(200)).max(max);

@@ -50,6 +50,8 @@ export function createProfile(ctx: AppContext, store: CustomerStore, audit: Audi
     hooks,
     dekOf,
     readFields,
+    customerIdByHandle: (handle: string) => store.customerByHandle(handle)?.id,
+    insertRecord: store.insertRecord,
 
     /** Sets or clears (null) several fields at once; all or nothing. */
     updateFields(customerId: string, changes: Record<string, unknown>) {

@@ -5,6 +5,8 @@ import { parse } from '../http/validate.ts';
 import { credentialsSchema, type Accounts } from './accounts.ts';
 import { publicCatalogue } from './field-catalogue.ts';
 import type { Profile } from './profile.ts';
+import type { Criteria } from './criteria.ts';
+import { customerCriteriaSchema } from '../policy/types.ts';
 import type { SessionAuth } from './session-auth.ts';
 
 const deleteSchema = z.strictObject({ confirm: z.literal('delete my account') });
@@ -13,7 +15,7 @@ const profilePatchSchema = z
   .custom<Record<string, unknown>>((o) => typeof o === 'object' && o !== null && !Array.isArray(o), 'expected an object of field: value')
   .refine((o) => Object.keys(o).length <= 50, 'too many fields');
 
-export function customerRoutes(accounts: Accounts, profile: Profile, auth: SessionAuth): Router {
+export function customerRoutes(accounts: Accounts, profile: Profile, criteria: Criteria, auth: SessionAuth): Router {
   const r = Router();
 
   r.get('/api/fields', (_req, res) => {
@@ -55,6 +57,14 @@ export function customerRoutes(accounts: Accounts, profile: Profile, auth: Sessi
   r.patch('/api/profile', auth.requireCustomer, (req, res) => {
     const changes = parse(profilePatchSchema, req.body);
     res.json({ fields: profile.updateFields(auth.session(req).subjectId, changes) });
+  });
+
+  r.get('/api/criteria', auth.requireCustomer, (req, res) => {
+    res.json(criteria.get(auth.session(req).subjectId));
+  });
+
+  r.put('/api/criteria', auth.requireCustomer, (req, res) => {
+    res.json(criteria.set(auth.session(req).subjectId, parse(customerCriteriaSchema, req.body)));
   });
 
   r.get('/api/export', auth.requireCustomer, (req, res) => {

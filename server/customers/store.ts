@@ -41,6 +41,7 @@ export function createCustomerStore(db: Db) {
       }).run(),
     deleteField: (customerId: string, field: string) =>
       db.delete(profileFields).where(and(eq(profileFields.customerId, customerId), eq(profileFields.field, field))).run(),
+    insertRecord: (row: typeof records.$inferInsert) => db.insert(records).values(row).run(),
     records: (customerId: string) => db.select().from(records).where(eq(records.customerId, customerId)).all(),
 
     inbox: (customerId: string) => db.select().from(inbox).where(eq(inbox.customerId, customerId)).all(),

@@ -256,3 +256,9 @@ export const receipts = sqliteTable(
   },
   (t) => [index('receipts_customer').on(t.customerId, t.createdAt), index('receipts_grant').on(t.grantId)],
 );
+
+// oauth/ and companies/ — one-time JWT ids (client assertions, DPoP proofs) until they expire (replay defence).
+export const seenJtis = sqliteTable('seen_jtis', {
+  jti: text('jti').primaryKey(),
+  expiresAt: text('expires_at').notNull(),
+});

@@ -24,7 +24,8 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const instance = `urn:request:${String(req.id ?? '')}`;
     if (err instanceof VaultError) {
-      res.status(err.status).set(err.headers()).type(PROBLEM_JSON);
+      // OAuth endpoints answer in RFC 6749 §5.2's media type; the body is an RFC 9457 problem either way.
+      res.status(err.status).set(err.headers()).type(res.locals.errorMediaType ?? PROBLEM_JSON);
       res.send(JSON.stringify({ type: err.type, title: err.title, status: err.status, detail: err.detail, instance, ...err.extras }));
       return;
     }

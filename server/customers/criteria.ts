@@ -1,0 +1,34 @@
+import type { AppContext } from '../context.ts';
+import { inTransaction } from '../db/connection.ts';
+import { NotFound } from '../http/errors.ts';
+import { customerCriteriaSchema, type CustomerCriteria } from '../policy/types.ts';
+import type { CustomerStore } from './store.ts';
+
+/**
+ * The customer's criteria: "meet them and I will tell you everything; don't and I will lock you out".
+ * Blocking a company revokes its grants at once (hook), so its live tokens stop on their next use.
+ */
+export function createCriteria(ctx: AppContext, store: CustomerStore) {
+  const hooks = { onBlocked: [] as Array<(customerId: string, companyId: string) => void> };
+  function get(customerId: string): CustomerCriteria {
+    const c = store.customerById(customerId);
+    if (!c) throw new NotFound('No such customer');
+    return customerCriteriaSchema.parse(JSON.parse(c.criteria));
+  }
+  return {
+    hooks,
+    get,
+    set(customerId: string, next: CustomerCriteria): CustomerCriteria {
+      return inTransaction(ctx.db, () => {
+        const before = get(customerId);
+        store.setCriteria(customerId, JSON.stringify(next));
+        for (const companyId of next.blockedCompanies.filter((x) => !before.blockedCompanies.includes(x))) {
+          for (const h of hooks.onBlocked) h(customerId, companyId);
+        }
+        return next;
+      });
+    },
+  };
+}
+
+export type Criteria = ReturnType<typeof createCriteria>;

@@ -1,0 +1,117 @@
+import { randomUUID } from 'node:crypto';
+import type { AuditAppend } from '../audit/store.ts';
+import type { AppContext } from '../context.ts';
+import { sealField } from '../crypto/field-cipher.ts';
+import type { Profile } from '../customers/profile.ts';
+import { inTransaction } from '../db/connection.ts';
+import type { Decide } from '../grants/decide.ts';
+import { toGrant, type Grant, type Grants } from '../grants/service.ts';
+import { NotFound, OAuthError, PolicyDenied, VaultError } from '../http/errors.ts';
+import { categoriesOf } from '../oauth/details.ts';
+import type { OAuthStore } from '../oauth/store.ts';
+import type { AccessClaims } from '../oauth/tokens.ts';
+import type { Category, Decision } from '../policy/types.ts';
+
+export interface DataRequest {
+  claims: AccessClaims;
+  scheme: 'Bearer' | 'DPoP';
+  handle: string;
+  requestId: string;
+}
+
+export class AuditUnavailable extends VaultError {
+  readonly status = 503;
+  readonly slug = 'audit-unavailable';
+  readonly title = 'The audit trail cannot record this access, so no data is released';
+}
+
+/**
+ * The company-facing resource API. One SQLite transaction per request holds the whole decision: grant
+ * state, token family, policy (with the usage budget counted from the log), decryption, and the audit
+ * append. If the append fails, the transaction rolls back and nothing is sent (fail closed, DESIGN §2).
+ * A denial is itself audited and committed before the error goes out.
+ */
+export function createDataService(ctx: AppContext, d: { grants: Grants; profile: Profile; oauth: OAuthStore; decide: Decide; audit: AuditAppend; usage: (grantId: string, action: string, sinceIso: string) => number; customerIdByHandle: (h: string) => string | undefined }) {
+  const nowMs = () => ctx.clock.now().getTime();
+  const iso = (ms: number) => new Date(ms).toISOString();
+
+  /** Checks the token against the database; returns the live grant or the error to send. */
+  function liveGrant(r: DataRequest): Grant {
+    const c = r.claims;
+    const invalid = (msg: string) => new OAuthError(401, 'invalid_token', msg, r.scheme);
+    if (!c.grant_id || !c.fam) throw invalid('this token does not name a grant');
+    if (d.oauth.isJtiRevoked(c.jti)) throw invalid('the access token has been revoked');
+    const fam = d.oauth.family(c.fam);
+    if (!fam || fam.revokedAt || fam.grantId !== c.grant_id) throw invalid('the token family has been revoked');
+    const row = d.grants.store.byId(c.grant_id);
+    if (!row || row.companyId !== c.client_id) throw invalid('the grant does not exist');
+    const fresh = d.grants.refresh(row);
+    if (fresh.status === 'revoked') throw invalid('the grant has been revoked');
+    if (fresh.status === 'expired') throw invalid('the grant has expired');
+    const g = toGrant(fresh);
+    // Company A's token never reaches customer B: another customer's handle is simply not found (STYLE 5).
+    if (d.customerIdByHandle(r.handle) !== g.customerId) throw new NotFound('No such customer under this grant');
+    if (g.status === 'suspended') throw new PolicyDenied(`The grant is suspended: ${g.statusReason ?? 'it no longer passes the policy'}`, { reasons: [{ code: 'GRANT_SUSPENDED', message: g.statusReason ?? 'suspended', source: 'platform' }] });
+    return g;
+  }
+
+  function usage(g: Grant, action: string) {
+    return { readsLastHour: d.usage(g.id, action, iso(nowMs() - 3600_000)), readsLastDay: d.usage(g.id, action, iso(nowMs() - 86_400_000)) };
+  }
+
+  function deny(g: Grant, r: DataRequest, fields: string[], decision: Decision | undefined, message: string): never {
+    inTransaction(ctx.db, () =>
+      d.audit({ action: 'data.denied', actor: { kind: 'company', id: g.companyId }, customerId: g.customerId, companyId: g.companyId, grantId: g.id, purpose: g.purpose, fields, decision: 'deny', reasons: decision?.reasons.map(({ code, message: m }) => ({ code, message: m })) ?? [{ code: 'OUT_OF_SCOPE', message }], policyVersion: decision?.policyVersion ?? ctx.policies.version, requestId: r.requestId }),
+    );
+    throw new PolicyDenied(message, { reasons: decision?.reasons ?? [{ code: 'OUT_OF_SCOPE', message, source: 'platform' }], policyVersion: decision?.policyVersion ?? ctx.policies.version });
+  }
+
+  const durationOf = (g: Grant) => Math.max(1, Math.round((Date.parse(g.expiresAt) - Date.parse(g.createdAt)) / 86_400_000));
+
+  function failClosed<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof VaultError) throw e;
+      ctx.logger.error({ err: e }, 'audited transaction failed; no data released');
+      throw new AuditUnavailable('The access could not be recorded, so it was refused; try again later');
+    }
+  }
+
+  return {
+    read(r: DataRequest, wanted?: string[]) {
+      const g = liveGrant(r);
+      const fields = wanted && wanted.length ? [...new Set(wanted)] : g.fields;
+      const outside = fields.filter((f) => !g.fields.includes(f));
+      if (outside.length) deny(g, r, fields, undefined, `Fields outside the grant: ${outside.join(', ')}`);
+      const decision = d.decide('read', { customerId: g.customerId, companyId: g.companyId, request: { purpose: g.purpose, fields, actions: ['read'], durationDays: durationOf(g) }, usage: usage(g, 'data.read') });
+      if (!decision.allow) deny(g, r, fields, decision, 'The policy refuses this read');
+      return failClosed(() =>
+        inTransaction(ctx.db, () => {
+          const values = d.profile.readFields(g.customerId, fields);
+          d.audit({ action: 'data.read', actor: { kind: 'company', id: g.companyId }, customerId: g.customerId, companyId: g.companyId, grantId: g.id, purpose: g.purpose, fields, decision: 'allow', policyVersion: decision.policyVersion, requestId: r.requestId });
+          return { grantId: g.id, customer: r.handle, purpose: g.purpose, fields: Object.fromEntries(Object.entries(values).map(([k, v]) => [k, v.value])) };
+        }),
+      );
+    },
+
+    deposit(r: DataRequest, input: { category: Category; content: unknown }) {
+      const g = liveGrant(r);
+      if (!categoriesOf(g.fields).includes(input.category)) deny(g, r, [], undefined, `Category ${input.category} is outside the grant`);
+      const decision = d.decide('deposit', { customerId: g.customerId, companyId: g.companyId, request: { purpose: g.purpose, fields: g.fields.filter((f) => categoriesOf([f])[0] === input.category), actions: ['deposit'], durationDays: durationOf(g) }, usage: usage(g, 'data.deposit') });
+      if (!decision.allow || !g.actions.includes('deposit')) deny(g, r, [], decision.allow ? undefined : decision, 'The grant or the policy does not allow deposits');
+      const id = randomUUID();
+      const dek = d.profile.dekOf(g.customerId);
+      const sealed = sealField(dek, { customerId: g.customerId, field: `record:${id}`, version: 1 }, input.content);
+      return failClosed(() =>
+        inTransaction(ctx.db, () => {
+          d.profile.insertRecord({ id, customerId: g.customerId, companyId: g.companyId, grantId: g.id, category: input.category, sealed, createdAt: ctx.clock.now().toISOString() });
+          d.audit({ action: 'data.deposit', actor: { kind: 'company', id: g.companyId }, customerId: g.customerId, companyId: g.companyId, grantId: g.id, purpose: g.purpose, decision: 'allow', policyVersion: decision.policyVersion, requestId: r.requestId, detail: { category: input.category, recordId: id } });
+          return { id, category: input.category, grantId: g.id };
+        }),
+      );
+    },
+  };
+}
+
+export type DataService = ReturnType<typeof createDataService>;

@@ -1,0 +1,32 @@
+import type { AppContext } from '../context.ts';
+import { evaluate } from '../policy/evaluate.ts';
+import type { CompanyTerms, CustomerCriteria, Decision, Stage, Usage } from '../policy/types.ts';
+import type { AccessRequest } from '../oauth/details.ts';
+import { categoriesOf } from '../oauth/details.ts';
+
+/** Where facts come from; gathered first, then the pure evaluator decides (STYLE 4). */
+export interface FactSources {
+  termsOf(companyId: string, version?: number): { version: number; terms: CompanyTerms };
+  criteriaOf(customerId: string): CustomerCriteria;
+}
+
+export function createDecider(ctx: AppContext, sources: FactSources) {
+  return function decide(stage: Stage, input: { customerId?: string; companyId: string; request: AccessRequest; termsVersion?: number; usage?: Usage }): Decision {
+    const t = sources.termsOf(input.companyId, input.termsVersion);
+    const criteria = input.customerId ? sources.criteriaOf(input.customerId) : emptyCriteria();
+    return evaluate(
+      {
+        stage,
+        request: { purpose: input.request.purpose, fields: input.request.fields, categories: categoriesOf(input.request.fields), actions: input.request.actions, durationDays: input.request.durationDays },
+        company: { id: input.companyId, termsVersion: t.version, terms: t.terms },
+        customer: { criteria },
+        ...(input.usage ? { usage: input.usage } : {}),
+      },
+      ctx.policies,
+    );
+  };
+}
+
+export type Decide = ReturnType<typeof createDecider>;
+
+export const emptyCriteria = (): CustomerCriteria => ({ benefitRequiredForMarketing: false, refusedPurposes: [], requiredValueTags: [], blockedCompanies: [], autoApprove: [] });

@@ -1,0 +1,56 @@
+import { Router, type RequestHandler } from 'express';
+import { z } from 'zod';
+import type { SessionAuth } from '../customers/session-auth.ts';
+import { OAuthError } from '../http/errors.ts';
+import { parse } from '../http/validate.ts';
+import { actionSchema } from '../policy/types.ts';
+import type { Grant, Grants } from './service.ts';
+
+const idSchema = z.uuid('not a grant id');
+const narrowSchema = z
+  .strictObject({ fields: z.array(z.string().max(64)).min(1).max(50).optional(), actions: z.array(actionSchema).min(1).optional(), expiresAt: z.iso.datetime({ offset: true }).optional() })
+  .refine((o) => Object.keys(o).length > 0, 'say what to narrow: fields, actions or expiresAt');
+
+export interface GrantPresenter {
+  present(g: Grant): unknown;
+}
+
+/** Customers manage their grants from the dashboard; companies manage theirs with a grant_management token. */
+export function grantRoutes(grants: Grants, auth: SessionAuth, requireManagementToken: RequestHandler, presenter: GrantPresenter): Router {
+  const r = Router();
+  const me = (req: Parameters<RequestHandler>[0]) => auth.session(req).subjectId;
+
+  r.get('/api/grants', auth.requireCustomer, (req, res) => {
+    res.json({ grants: grants.listForCustomer(me(req)).map(presenter.present) });
+  });
+  r.get('/api/grants/:id', auth.requireCustomer, (req, res) => {
+    res.json(presenter.present(grants.getForCustomer(me(req), parse(idSchema, req.params.id, 'path.id'))));
+  });
+  r.patch('/api/grants/:id', auth.requireCustomer, (req, res) => {
+    const id = parse(idSchema, req.params.id, 'path.id');
+    res.json(presenter.present(grants.narrow(me(req), id, parse(narrowSchema, req.body), String(req.id))));
+  });
+  r.delete('/api/grants/:id', auth.requireCustomer, (req, res) => {
+    const id = parse(idSchema, req.params.id, 'path.id');
+    grants.revoke(id, { customerId: me(req) }, { kind: 'customer', id: me(req) }, 'Revoked by the customer', String(req.id));
+    res.status(204).end();
+  });
+
+  const company = (req: Parameters<RequestHandler>[0]) => {
+    const t = req.token!;
+    if (t.claims.scope !== 'grant_management') throw new OAuthError(403, 'insufficient_scope', 'this API needs a grant_management token (client_credentials)', t.scheme);
+    return t.claims.client_id;
+  };
+  r.get('/grants', requireManagementToken, (req, res) => {
+    res.json({ grants: grants.listForCompany(company(req)).map(presenter.present) });
+  });
+  r.get('/grants/:id', requireManagementToken, (req, res) => {
+    res.json(presenter.present(grants.getForCompany(company(req), parse(idSchema, req.params.id, 'path.id'))));
+  });
+  r.delete('/grants/:id', requireManagementToken, (req, res) => {
+    const companyId = company(req);
+    grants.revoke(parse(idSchema, req.params.id, 'path.id'), { companyId }, { kind: 'company', id: companyId }, 'Revoked by the company', String(req.id));
+    res.status(204).end();
+  });
+  return r;
+}

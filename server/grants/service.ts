@@ -1,0 +1,190 @@
+import { randomUUID } from 'node:crypto';
+import type { AuditAppend } from '../audit/store.ts';
+import type { AppContext } from '../context.ts';
+import { inTransaction } from '../db/connection.ts';
+import { BadRequest, Conflict, NotFound } from '../http/errors.ts';
+import type { Action } from '../policy/types.ts';
+import { createGrantStore, type GrantRow } from './store.ts';
+
+export type GrantStatus = GrantRow['status'];
+export type GrantChange = 'approved' | 'narrowed' | 'revoked' | 'expired' | 'suspended' | 'resumed';
+export type Actor = { kind: 'customer' | 'company' | 'system' | 'operator'; id: string };
+
+export interface Grant {
+  id: string;
+  customerId: string;
+  companyId: string;
+  purpose: string;
+  fields: string[];
+  actions: Action[];
+  termsVersion: number;
+  policyVersion: string;
+  status: GrantStatus;
+  statusReason: string | null;
+  autoApproved: boolean;
+  createdAt: string;
+  expiresAt: string;
+  updatedAt: string;
+}
+
+export interface NewGrant {
+  customerId: string;
+  companyId: string;
+  purpose: string;
+  fields: string[];
+  actions: Action[];
+  durationDays: number;
+  termsVersion: number;
+  policyVersion: string;
+  autoApproved: boolean;
+}
+
+export function toGrant(r: GrantRow): Grant {
+  return { ...r, fields: JSON.parse(r.fields) as string[], actions: JSON.parse(r.actions) as Action[] };
+}
+
+/**
+ * The grant lifecycle: active -> revoked | expired | suspended (-> active again on re-approval).
+ * Every change appends its audit event in the same transaction and notifies the hooks (receipts,
+ * inbox) there too. Tokens need no separate revocation: every use re-checks the grant row.
+ */
+export function createGrants(ctx: AppContext, audit: AuditAppend) {
+  const store = createGrantStore(ctx.db);
+  const hooks = { onChange: [] as Array<(g: Grant, change: GrantChange, actor: Actor) => void> };
+  const now = () => ctx.clock.now().toISOString();
+
+  function change(g: GrantRow, status: GrantStatus, changeKind: GrantChange, actor: Actor, reason: string | null, requestId?: string, extra: Partial<GrantRow> = {}) {
+    return inTransaction(ctx.db, () => {
+      store.update(g.id, { status, statusReason: reason, updatedAt: now(), ...extra });
+      const updated = toGrant(store.byId(g.id)!);
+      audit({
+        action: `grant.${changeKind}`,
+        actor,
+        customerId: g.customerId,
+        companyId: g.companyId,
+        grantId: g.id,
+        purpose: g.purpose,
+        fields: updated.fields,
+        requestId,
+        ...(reason ? { reasons: [{ code: 'status-reason', message: reason }] } : {}),
+      });
+      for (const h of hooks.onChange) h(updated, changeKind, actor);
+      return updated;
+    });
+  }
+
+  /** Marks a grant expired if its time has come; returns the current row. */
+  function refresh(row: GrantRow): GrantRow {
+    if (row.status === 'active' && row.expiresAt <= now()) {
+      change(row, 'expired', 'expired', { kind: 'system', id: 'clock' }, 'The grant reached its end date');
+      return store.byId(row.id)!;
+    }
+    return row;
+  }
+
+  return {
+    hooks,
+    store,
+    refresh,
+
+    create(input: NewGrant, actor: Actor, requestId?: string): Grant {
+      const id = randomUUID();
+      const at = ctx.clock.now();
+      const expiresAt = new Date(at.getTime() + input.durationDays * 86_400_000).toISOString();
+      return inTransaction(ctx.db, () => {
+        store.insert({
+          id,
+          customerId: input.customerId,
+          companyId: input.companyId,
+          purpose: input.purpose,
+          fields: JSON.stringify(input.fields),
+          actions: JSON.stringify(input.actions),
+          termsVersion: input.termsVersion,
+          policyVersion: input.policyVersion,
+          status: 'active',
+          autoApproved: input.autoApproved,
+          createdAt: at.toISOString(),
+          expiresAt,
+          updatedAt: at.toISOString(),
+        });
+        const g = toGrant(store.byId(id)!);
+        audit({ action: 'grant.approved', actor, customerId: g.customerId, companyId: g.companyId, grantId: id, purpose: g.purpose, fields: g.fields, policyVersion: g.policyVersion, requestId, detail: { autoApproved: g.autoApproved, expiresAt } });
+        for (const h of hooks.onChange) h(g, 'approved', actor);
+        return g;
+      });
+    },
+
+    listForCustomer: (customerId: string) => store.listForCustomer(customerId).map((r) => toGrant(refresh(r))),
+    listForCompany: (companyId: string) => store.listForCompany(companyId).map((r) => toGrant(refresh(r))),
+
+    getForCustomer(customerId: string, id: string): Grant {
+      const r = store.forCustomer(customerId, id);
+      if (!r) throw new NotFound('No such grant');
+      return toGrant(refresh(r));
+    },
+
+    getForCompany(companyId: string, id: string): Grant {
+      const r = store.forCompany(companyId, id);
+      if (!r) throw new NotFound('No such grant');
+      return toGrant(refresh(r));
+    },
+
+    /** The customer narrows a live grant: fewer fields, fewer actions or an earlier end. Never wider. */
+    narrow(customerId: string, id: string, to: { fields?: string[]; actions?: Action[]; expiresAt?: string }, requestId?: string): Grant {
+      const r = store.forCustomer(customerId, id);
+      if (!r) throw new NotFound('No such grant');
+      const g = toGrant(refresh(r));
+      if (g.status !== 'active' && g.status !== 'suspended') throw new Conflict(`The grant is ${g.status}`);
+      const fields = to.fields ?? g.fields;
+      const actions = to.actions ?? g.actions;
+      const expiresAt = to.expiresAt ? new Date(to.expiresAt).toISOString() : g.expiresAt;
+      if (fields.length === 0 || !fields.every((f) => g.fields.includes(f))) throw new BadRequest('Fields can only be removed, and at least one must remain');
+      if (actions.length === 0 || !actions.every((a) => g.actions.includes(a))) throw new BadRequest('Actions can only be removed, and at least one must remain');
+      if (expiresAt > g.expiresAt) throw new BadRequest('A grant can only be shortened');
+      if (expiresAt <= now()) throw new BadRequest('The new end must be in the future; revoke the grant instead');
+      return change(r, g.status, 'narrowed', { kind: 'customer', id: customerId }, g.statusReason, requestId, { fields: JSON.stringify(fields), actions: JSON.stringify(actions), expiresAt });
+    },
+
+    revoke(grantId: string, owner: { customerId?: string; companyId?: string }, actor: Actor, reason: string, requestId?: string): Grant {
+      const r = owner.customerId ? store.forCustomer(owner.customerId, grantId) : owner.companyId ? store.forCompany(owner.companyId, grantId) : undefined;
+      if (!r) throw new NotFound('No such grant');
+      if (r.status === 'revoked' || r.status === 'expired') return toGrant(r);
+      return change(r, 'revoked', 'revoked', actor, reason, requestId);
+    },
+
+    /** Used by lock-out and company disabling: revokes every live grant of a company (for one customer or all). */
+    revokeAllOfCompany(companyId: string, actor: Actor, reason: string, customerId?: string): number {
+      return inTransaction(ctx.db, () => {
+        const live = store.listForCompany(companyId).filter((g) => (g.status === 'active' || g.status === 'suspended') && (!customerId || g.customerId === customerId));
+        for (const g of live) change(g, 'revoked', 'revoked', actor, reason);
+        return live.length;
+      });
+    },
+
+    /** Account deletion: every grant of the customer ends with it. */
+    revokeAllOfCustomer(customerId: string, reason: string): number {
+      return inTransaction(ctx.db, () => {
+        const live = store.listForCustomer(customerId).filter((g) => g.status === 'active' || g.status === 'suspended');
+        for (const g of live) change(g, 'revoked', 'revoked', { kind: 'customer', id: customerId }, reason);
+        return live.length;
+      });
+    },
+
+    suspend(row: GrantRow, reason: string, policyVersion?: string): Grant {
+      return change(row, 'suspended', 'suspended', { kind: 'system', id: 'policy' }, reason, undefined, policyVersion ? { policyVersion } : {});
+    },
+
+    resume(row: GrantRow, actor: Actor, termsVersion: number, policyVersion: string, requestId?: string): Grant {
+      return change(row, 'active', 'resumed', actor, null, requestId, { termsVersion, policyVersion });
+    },
+
+    /** Periodic sweep so expiry is recorded even for grants nobody touches. */
+    expireDue(): number {
+      const due = store.dueToExpire(now());
+      for (const r of due) refresh(r);
+      return due.length;
+    },
+  };
+}
+
+export type Grants = ReturnType<typeof createGrants>;

@@ -1,0 +1,26 @@
+import { and, desc, eq, lte, sql } from 'drizzle-orm';
+import type { Db } from '../db/connection.ts';
+import { grants } from '../db/schema.ts';
+
+export type GrantRow = typeof grants.$inferSelect;
+
+/** Grant rows; every lookup names the customer or the company it belongs to (STYLE 6). */
+export function createGrantStore(db: Db) {
+  // The company read path looks a grant up on every request: a prepared statement (DESIGN §9).
+  const byIdPrepared = db.select().from(grants).where(eq(grants.id, sql.placeholder('id'))).prepare();
+  return {
+    insert: (row: typeof grants.$inferInsert) => db.insert(grants).values(row).run(),
+    /** Only for the data path, which then checks the row's company against the token's. */
+    byId: (id: string): GrantRow | undefined => byIdPrepared.get({ id }),
+    forCustomer: (customerId: string, id: string) => db.select().from(grants).where(and(eq(grants.id, id), eq(grants.customerId, customerId))).get(),
+    forCompany: (companyId: string, id: string) => db.select().from(grants).where(and(eq(grants.id, id), eq(grants.companyId, companyId))).get(),
+    listForCustomer: (customerId: string) => db.select().from(grants).where(eq(grants.customerId, customerId)).orderBy(desc(grants.createdAt)).all(),
+    listForCompany: (companyId: string) => db.select().from(grants).where(eq(grants.companyId, companyId)).orderBy(desc(grants.createdAt)).all(),
+    liveForCompany: (companyId: string) => db.select().from(grants).where(and(eq(grants.companyId, companyId), eq(grants.status, 'active'))).all(),
+    live: () => db.select().from(grants).where(eq(grants.status, 'active')).all(),
+    dueToExpire: (nowIso: string) => db.select().from(grants).where(and(eq(grants.status, 'active'), lte(grants.expiresAt, nowIso))).all(),
+    update: (id: string, set: Partial<typeof grants.$inferInsert>) => db.update(grants).set(set).where(eq(grants.id, id)).run(),
+  };
+}
+
+export type GrantStore = ReturnType<typeof createGrantStore>;

@@ -1,0 +1,145 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { AuditAppend } from '../audit/store.ts';
+import type { AppContext } from '../context.ts';
+import { inTransaction } from '../db/connection.ts';
+import type { Decide } from '../grants/decide.ts';
+import type { Grants } from '../grants/service.ts';
+import { Conflict, NotFound, OAuthError, PolicyDenied } from '../http/errors.ts';
+import type { Decision } from '../policy/types.ts';
+import type { AccessRequest } from './details.ts';
+import { redirectWith, UnredirectableError, validateAuthorizationParams, type ClientView } from './request-params.ts';
+import { sha256hex, newOpaque } from './tokens.ts';
+import type { AuthRequestRow, OAuthStore } from './store.ts';
+
+export const REQUEST_URI_PREFIX = 'urn:ietf:params:oauth:request_uri:';
+const PAR_TTL_S = 90;
+const CONSENT_TTL_S = 600;
+const CODE_TTL_S = 60;
+
+export interface ClientDirectory {
+  byId(id: string): ClientView | undefined;
+}
+
+export interface AuthorizeOutcome {
+  redirect: string;
+}
+
+/**
+ * The front channel: PAR (RFC 9126), /authorize, and the customer's consent. Decisions are made when
+ * the request arrives (platform rules, then the customer's criteria once we know who they are) and
+ * again when the customer approves, so nobody can approve beyond the platform's limits (DESIGN §5).
+ */
+export function createAuthorization(ctx: AppContext, d: { store: OAuthStore; clients: ClientDirectory; grants: Grants; decide: Decide; audit: AuditAppend }) {
+  const issuer = ctx.config.publicUrl;
+  const nowIso = (plusS = 0) => new Date(ctx.clock.now().getTime() + plusS * 1000).toISOString();
+  const details = (row: AuthRequestRow) => JSON.parse(row.details) as AccessRequest;
+
+  function deniedRedirect(row: AuthRequestRow, decision: Decision, customerId: string, requestId?: string): string {
+    inTransaction(ctx.db, () => {
+      d.store.updateRequest(row.id, { status: 'denied', decision: JSON.stringify(decision) });
+      const r = details(row);
+      d.audit({ action: 'grant.denied', actor: { kind: decision.allow ? 'customer' : 'system', id: decision.allow ? customerId : 'policy' }, customerId, companyId: row.companyId, purpose: r.purpose, fields: r.fields, decision: 'deny', reasons: decision.reasons.map(({ code, message }) => ({ code, message })), policyVersion: decision.policyVersion, requestId });
+    });
+    const codes = decision.reasons.filter((x) => x.effect !== 'require-approval').map((x) => x.code).join(' ');
+    return redirectWith(row.redirectUri!, { error: 'access_denied', error_description: codes ? `refused by policy: ${codes}` : 'the customer denied the request', state: row.state ?? undefined, iss: issuer });
+  }
+
+  /** Approval: re-decide at stage 'approve', create the grant, issue a one-time code. One transaction. */
+  function approve(row: AuthRequestRow, customerId: string, request: AccessRequest, auto: boolean, requestId?: string): string {
+    const decision = d.decide('approve', { customerId, companyId: row.companyId, request });
+    if (!decision.allow) throw new PolicyDenied('The policy does not allow this grant', { reasons: decision.reasons, policyVersion: decision.policyVersion });
+    const code = newOpaque('ac_');
+    inTransaction(ctx.db, () => {
+      if (!d.store.transitionRequest(row.id, 'pending', { status: 'approved' })) throw new Conflict('This request was already decided');
+      const client = d.clients.byId(row.companyId)!;
+      const grant = d.grants.create(
+        { customerId, companyId: row.companyId, purpose: request.purpose, fields: request.fields, actions: request.actions, durationDays: request.durationDays, termsVersion: client.termsVersion, policyVersion: decision.policyVersion, autoApproved: auto },
+        auto ? { kind: 'system', id: 'auto-approve' } : { kind: 'customer', id: customerId },
+        requestId,
+      );
+      d.store.updateRequest(row.id, { grantId: grant.id, decision: JSON.stringify(decision) });
+      d.store.insertCode({ codeHash: sha256hex(code), requestId: row.id, grantId: grant.id, companyId: row.companyId, redirectUri: row.redirectUri!, codeChallenge: row.codeChallenge!, familyId: randomUUID(), expiresAt: nowIso(CODE_TTL_S) });
+    });
+    return redirectWith(row.redirectUri!, { code, state: row.state ?? undefined, iss: issuer });
+  }
+
+  function pendingFor(customerId: string, id: string): AuthRequestRow {
+    const row = d.store.requestForCustomer(customerId, id);
+    if (!row) throw new NotFound('No such request');
+    if (row.status === 'pending' && row.expiresAt <= nowIso()) {
+      d.store.updateRequest(id, { status: 'expired' });
+      throw new Conflict('This request has expired; start again from the company');
+    }
+    return row;
+  }
+
+  return {
+    /** RFC 9126 §2: store the validated request, answer with a one-time request_uri. */
+    push(client: ClientView, params: Record<string, unknown>) {
+      if (params.request_uri !== undefined) throw new OAuthError(400, 'invalid_request', 'request_uri is not allowed in a pushed request');
+      const v = validateAuthorizationParams(client, params);
+      const platform = d.decide('request', { companyId: client.id, request: v.request });
+      if (!platform.allow) throw new PolicyDenied('The platform policy refuses this request', { error: 'access_denied', reasons: platform.reasons, policyVersion: platform.policyVersion });
+      const id = randomBytes(24).toString('base64url');
+      d.store.insertRequest({ id, companyId: client.id, mode: 'front', redirectUri: v.redirectUri, state: v.state, codeChallenge: v.codeChallenge, details: JSON.stringify(v.request), status: 'pushed', createdAt: nowIso(), expiresAt: nowIso(PAR_TTL_S) });
+      return { request_uri: REQUEST_URI_PREFIX + id, expires_in: PAR_TTL_S };
+    },
+
+    /** GET /authorize. Returns where to send the browser. */
+    authorize(query: Record<string, unknown>, customerId: string | undefined, requestId?: string): AuthorizeOutcome {
+      const clientId = typeof query.client_id === 'string' ? query.client_id : '';
+      const client = d.clients.byId(clientId);
+      if (!client || client.status !== 'active') throw new UnredirectableError(400, 'invalid_client', 'unknown or disabled client_id');
+      let row: AuthRequestRow | undefined;
+      if (typeof query.request_uri === 'string') {
+        const id = query.request_uri.startsWith(REQUEST_URI_PREFIX) ? query.request_uri.slice(REQUEST_URI_PREFIX.length) : '';
+        row = id ? d.store.request(id) : undefined;
+        if (!row || row.companyId !== client.id) throw new UnredirectableError(400, 'invalid_request_uri', 'request_uri is unknown');
+        if (row.status !== 'pushed' || row.expiresAt <= nowIso()) throw new UnredirectableError(400, 'invalid_request_uri', 'request_uri has expired or was already used');
+      } else {
+        let v;
+        try {
+          v = validateAuthorizationParams(client, query);
+        } catch (e) {
+          if (e instanceof UnredirectableError || !(e instanceof OAuthError)) throw e;
+          const redirect = client.redirectUris.includes(String(query.redirect_uri)) ? String(query.redirect_uri) : undefined;
+          if (!redirect) throw e;
+          return { redirect: redirectWith(redirect, { error: e.error, error_description: e.detail, state: typeof query.state === 'string' ? query.state : undefined, iss: issuer }) };
+        }
+        const id = randomBytes(24).toString('base64url');
+        d.store.insertRequest({ id, companyId: client.id, mode: 'front', redirectUri: v.redirectUri, state: v.state, codeChallenge: v.codeChallenge, details: JSON.stringify(v.request), status: 'pushed', createdAt: nowIso(), expiresAt: nowIso(CONSENT_TTL_S) });
+        row = d.store.request(id)!;
+      }
+      if (!customerId) {
+        const next = `/authorize?client_id=${encodeURIComponent(client.id)}&request_uri=${encodeURIComponent(REQUEST_URI_PREFIX + row.id)}`;
+        return { redirect: `/signin?next=${encodeURIComponent(next)}` };
+      }
+      if (!d.store.transitionRequest(row.id, 'pushed', { status: 'pending', customerId, expiresAt: nowIso(CONSENT_TTL_S) })) throw new UnredirectableError(400, 'invalid_request_uri', 'request_uri was already used');
+      row = d.store.request(row.id)!;
+      const decision = d.decide('request', { customerId, companyId: client.id, request: details(row) });
+      if (!decision.allow) return { redirect: deniedRedirect(row, decision, customerId, requestId) };
+      if (decision.autoApprove) return { redirect: approve(row, customerId, details(row), true, requestId) };
+      return { redirect: `/consent?request=${encodeURIComponent(row.id)}` };
+    },
+
+    pendingFor,
+    details,
+
+    /** The customer's decision on the consent screen: approve all, approve fewer fields or a shorter time, or deny. */
+    decide(customerId: string, id: string, input: { decision: 'approve' | 'deny'; fields?: string[]; durationDays?: number }, requestId?: string): { redirectTo?: string } {
+      const row = pendingFor(customerId, id);
+      if (row.status !== 'pending') throw new Conflict(`This request is already ${row.status}`);
+      const asked = details(row);
+      if (input.decision === 'deny') {
+        const decision: Decision = { allow: true, reasons: [], policyVersion: ctx.policies.version, autoApprove: false };
+        return { redirectTo: deniedRedirect(row, decision, customerId, requestId) };
+      }
+      const fields = input.fields ?? asked.fields;
+      if (fields.length === 0 || !fields.every((f) => asked.fields.includes(f))) throw new PolicyDenied('You can approve only fields that were asked for, and at least one', { reasons: [] });
+      const durationDays = Math.min(input.durationDays ?? asked.durationDays, asked.durationDays);
+      return { redirectTo: approve(row, customerId, { ...asked, fields, durationDays }, false, requestId) };
+    },
+  };
+}
+
+export type Authorization = ReturnType<typeof createAuthorization>;

@@ -1,0 +1,47 @@
+import type { AppContext } from '../context.ts';
+import { FIELD_CATALOGUE, isFieldName } from '../customers/field-catalogue.ts';
+import type { Decide, FactSources } from '../grants/decide.ts';
+import { NotFound } from '../http/errors.ts';
+import { isSensitive, maxDurationDays, purposeOf } from '../policy/load.ts';
+import type { Authorization, ClientDirectory } from './authorize.ts';
+import { categoriesOf } from './details.ts';
+import type { AuthRequestRow, OAuthStore } from './store.ts';
+
+/** What the consent screen shows: who asks, for what, for how long, under which terms, and the policy's view. */
+export function createConsentViews(ctx: AppContext, d: { authz: Authorization; clients: ClientDirectory; sources: FactSources; decide: Decide; store: OAuthStore }) {
+  function view(row: AuthRequestRow, customerId: string) {
+    const client = d.clients.byId(row.companyId);
+    if (!client) throw new NotFound('No such request');
+    const req = d.authz.details(row);
+    const { version, terms } = d.sources.termsOf(row.companyId);
+    const categories = categoriesOf(req.fields);
+    return {
+      id: row.id,
+      status: row.status,
+      mode: row.mode,
+      createdAt: row.createdAt,
+      expiresAt: row.expiresAt,
+      company: { id: client.id, name: client.name, terms: { version, ...terms } },
+      request: {
+        purpose: req.purpose,
+        purposeDescription: purposeOf(ctx.policies, req.purpose)?.description ?? req.purpose,
+        fields: req.fields.filter(isFieldName).map((f) => ({ name: f, label: FIELD_CATALOGUE[f].label, category: FIELD_CATALOGUE[f].category, sensitive: isSensitive(ctx.policies, FIELD_CATALOGUE[f].category) })),
+        actions: req.actions,
+        durationDays: req.durationDays,
+        maxDurationDays: Math.min(req.durationDays, maxDurationDays(ctx.policies, req.purpose, categories)),
+      },
+      decision: d.decide('approve', { customerId, companyId: row.companyId, request: req }),
+    };
+  }
+
+  return {
+    consentView(customerId: string, id: string) {
+      return view(d.authz.pendingFor(customerId, id), customerId);
+    },
+    pendingRequests(customerId: string) {
+      return d.store.pendingForCustomer(customerId).filter((r) => r.expiresAt > ctx.clock.now().toISOString()).map((r) => view(r, customerId));
+    },
+  };
+}
+
+export type ConsentViews = ReturnType<typeof createConsentViews>;

@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import { FIELD_CATALOGUE, isFieldName } from '../customers/field-catalogue.ts';
+import { OAuthError } from '../http/errors.ts';
+import { actionSchema, kebabIdSchema, type Action, type Category } from '../policy/types.ts';
+
+/**
+ * What a company asks for, as RFC 9396 authorization_details of type `customer_data`:
+ *   [{ "type": "customer_data", "purpose": "order-fulfilment", "fields": ["email"], "actions": ["read"], "duration": "P30D" }]
+ * `duration` is an ISO 8601 duration in days ("P30D") or a number of days. A plain `scope` maps onto the
+ * same: "purpose:order-fulfilment read:email read:phone deposit duration:30".
+ */
+export interface AccessRequest {
+  purpose: string;
+  fields: string[];
+  actions: Action[];
+  durationDays: number;
+}
+
+const durationSchema = z.union([
+  z.number().int().min(1).max(3650),
+  z.string().regex(/^P\d{1,4}D$/, 'expected an ISO 8601 duration in days such as "P30D"').transform((s) => Number(s.slice(1, -1))),
+]);
+
+const detailSchema = z.strictObject({
+  type: z.literal('customer_data'),
+  purpose: kebabIdSchema,
+  fields: z.array(z.string().refine(isFieldName, 'unknown field')).min(1).max(50),
+  actions: z.array(actionSchema).min(1).default(['read']),
+  duration: durationSchema,
+});
+
+const invalid = (msg: string) => new OAuthError(400, 'invalid_authorization_details', msg);
+
+export function parseAuthorizationDetails(raw: string): AccessRequest {
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw invalid('authorization_details is not valid JSON');
+  }
+  if (!Array.isArray(json) || json.length !== 1) throw invalid('authorization_details must be an array with exactly one customer_data entry');
+  const r = detailSchema.safeParse(json[0]);
+  if (!r.success) throw invalid(r.error.issues.map((i) => `${['authorization_details[0]', ...i.path].join('.')}: ${i.message}`).join('; '));
+  const d = r.data;
+  return { purpose: d.purpose, fields: [...new Set(d.fields)], actions: [...new Set(d.actions)], durationDays: d.duration };
+}
+
+export function parseScope(scope: string): AccessRequest {
+  const req: AccessRequest = { purpose: '', fields: [], actions: ['read'], durationDays: 30 };
+  for (const tok of scope.split(' ').filter(Boolean)) {
+    const [k, v] = tok.split(':', 2);
+    if (k === 'purpose' && v && kebabIdSchema.safeParse(v).success) req.purpose = v;
+    else if (k === 'read' && v && isFieldName(v)) req.fields.push(v);
+    else if (k === 'deposit' && v === undefined) req.actions = ['read', 'deposit'];
+    else if (k === 'duration' && v && /^\d{1,4}$/.test(v) && Number(v) >= 1) req.durationDays = Number(v);
+    else throw new OAuthError(400, 'invalid_scope', `unknown scope token "${tok.slice(0, 60)}"`);
+  }
+  if (!req.purpose || req.fields.length === 0) throw new OAuthError(400, 'invalid_scope', 'scope needs purpose:<id> and at least one read:<field>');
+  req.fields = [...new Set(req.fields)];
+  return req;
+}
+
+export function toAuthorizationDetails(r: AccessRequest) {
+  return [{ type: 'customer_data' as const, purpose: r.purpose, fields: r.fields, actions: r.actions, duration: `P${r.durationDays}D` }];
+}
+
+export const toScope = (r: AccessRequest) => [`purpose:${r.purpose}`, ...r.fields.map((f) => `read:${f}`), ...(r.actions.includes('deposit') ? ['deposit'] : []), `duration:${r.durationDays}`].join(' ');
+
+export function categoriesOf(fields: readonly string[]): Category[] {
+  return [...new Set(fields.filter(isFieldName).map((f) => FIELD_CATALOGUE[f].category))];
+}

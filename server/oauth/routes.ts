@@ -1,0 +1,108 @@
+import { Router, type Request } from 'express';
+import { z } from 'zod';
+import { Forbidden, OAuthError } from '../http/errors.ts';
+import { parse } from '../http/validate.ts';
+import type { SessionAuth } from '../customers/session-auth.ts';
+import type { Authorization } from './authorize.ts';
+import { verifyDpopProof } from './dpop.ts';
+import { authorizationServerMetadata } from './metadata.ts';
+import type { ClientView } from './request-params.ts';
+import type { OAuthStore } from './store.ts';
+import type { TokenEndpoint } from './token.ts';
+import type { AppContext } from '../context.ts';
+import type { ConsentViews } from './consent-view.ts';
+
+export interface ClientAuthenticator {
+  authenticateClient(input: { authorization?: string; body: Record<string, unknown>; endpoint: string }): Promise<ClientView>;
+}
+
+const consentSchema = z.discriminatedUnion('decision', [
+  z.strictObject({ decision: z.literal('approve'), fields: z.array(z.string().max(64)).min(1).max(50).optional(), durationDays: z.number().int().min(1).max(3650).optional() }),
+  z.strictObject({ decision: z.literal('deny') }),
+]);
+const formSchema = z.record(z.string(), z.union([z.string(), z.array(z.string())]));
+
+/** OAuth endpoints: thin adapters from HTTP to the authorization and token services. */
+export function oauthRoutes(ctx: AppContext, d: { authz: Authorization; token: TokenEndpoint; clients: ClientAuthenticator; store: OAuthStore; auth: SessionAuth; views: ConsentViews }): Router {
+  const r = Router();
+  const issuer = ctx.config.publicUrl;
+  const metadata = authorizationServerMetadata(issuer);
+
+  const form = (req: Request): Record<string, unknown> => {
+    if (!req.is('application/x-www-form-urlencoded')) throw new OAuthError(400, 'invalid_request', 'the body must be application/x-www-form-urlencoded');
+    const body = parse(formSchema, req.body ?? {});
+    for (const [k, v] of Object.entries(body)) if (Array.isArray(v)) throw new OAuthError(400, 'invalid_request', `parameter ${k} is repeated`);
+    return body;
+  };
+  const client = (req: Request, endpoint: string, body: Record<string, unknown>) =>
+    d.clients.authenticateClient({ authorization: req.get('authorization'), body, endpoint: `${issuer}${endpoint}` });
+  const dpop = async (req: Request, endpoint: string) =>
+    req.get('dpop') === undefined
+      ? null
+      : verifyDpopProof({ proof: req.get('dpop'), method: req.method, url: `${issuer}${endpoint}`, now: ctx.clock.now(), claimJti: (j, e) => d.store.claimJti(j, e), where: 'token' });
+  const noStore = { 'cache-control': 'no-store', pragma: 'no-cache' };
+
+  r.use(['/par', '/token', '/introspect', '/revoke', '/register'], (_req, res, next) => {
+    res.locals.errorMediaType = 'application/json';
+    next();
+  });
+
+  r.get('/.well-known/oauth-authorization-server', (_req, res) => {
+    res.json(metadata);
+  });
+  r.get('/jwks.json', (_req, res) => {
+    res.type('application/jwk-set+json').send(JSON.stringify(ctx.signing.jwks()));
+  });
+
+  r.post('/par', async (req, res) => {
+    const body = form(req);
+    const c = await client(req, '/par', body);
+    res.status(201).set(noStore).json(d.authz.push(c, body));
+  });
+
+  r.get('/authorize', (req, res) => {
+    const s = req.session;
+    if (s && s.kind !== 'customer') throw new Forbidden('Auditors cannot grant access; sign in as a customer');
+    const out = d.authz.authorize(req.query as Record<string, unknown>, s?.subjectId, String(req.id));
+    res.redirect(303, out.redirect);
+  });
+
+  r.post('/token', async (req, res) => {
+    const body = form(req);
+    const c = await client(req, '/token', body);
+    const jkt = await dpop(req, '/token');
+    const grantType = body.grant_type;
+    const out =
+      grantType === 'authorization_code' ? await d.token.authorizationCode(c, body, jkt)
+      : grantType === 'refresh_token' ? await d.token.refreshToken(c, body, jkt)
+      : grantType === 'client_credentials' ? await d.token.clientCredentials(c, body, jkt)
+      : (() => { throw new OAuthError(400, 'unsupported_grant_type', 'grant_type must be authorization_code, refresh_token or client_credentials'); })();
+    res.set(noStore).json(out);
+  });
+
+  r.post('/introspect', async (req, res) => {
+    const body = form(req);
+    const c = await client(req, '/introspect', body);
+    if (typeof body.token !== 'string') throw new OAuthError(400, 'invalid_request', 'token is required');
+    res.set(noStore).json(await d.token.introspect(c, body.token));
+  });
+
+  r.post('/revoke', async (req, res) => {
+    const body = form(req);
+    const c = await client(req, '/revoke', body);
+    if (typeof body.token !== 'string') throw new OAuthError(400, 'invalid_request', 'token is required');
+    await d.token.revoke(c, body.token);
+    res.status(200).set(noStore).end();
+  });
+
+  r.get('/api/consent/:id', d.auth.requireCustomer, (req, res) => {
+    res.json(d.views.consentView(d.auth.session(req).subjectId, String(req.params.id)));
+  });
+
+  r.post('/api/consent/:id', d.auth.requireCustomer, (req, res) => {
+    const input = parse(consentSchema, req.body);
+    res.json(d.authz.decide(d.auth.session(req).subjectId, String(req.params.id), input, String(req.id)));
+  });
+
+  return r;
+}

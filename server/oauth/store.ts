@@ -1,0 +1,49 @@
+import { and, eq, isNull, lt, sql } from 'drizzle-orm';
+import type { Db } from '../db/connection.ts';
+import { authCodes, authRequests, refreshTokens, revokedAccessTokens, seenJtis, tokenFamilies } from '../db/schema.ts';
+
+export type AuthRequestRow = typeof authRequests.$inferSelect;
+export type AuthCodeRow = typeof authCodes.$inferSelect;
+export type FamilyRow = typeof tokenFamilies.$inferSelect;
+
+/** Authorization requests, codes, token families, refresh tokens, revoked jtis (all secrets by hash). */
+export function createOAuthStore(db: Db) {
+  // Hot path: every company read checks its token family and jti (DESIGN §9: prepared statements).
+  const familyPrepared = db.select().from(tokenFamilies).where(eq(tokenFamilies.id, sql.placeholder('id'))).prepare();
+  const revokedPrepared = db.select({ jti: revokedAccessTokens.jti }).from(revokedAccessTokens).where(eq(revokedAccessTokens.jti, sql.placeholder('jti'))).prepare();
+  return {
+    insertRequest: (row: typeof authRequests.$inferInsert) => db.insert(authRequests).values(row).run(),
+    request: (id: string) => db.select().from(authRequests).where(eq(authRequests.id, id)).get(),
+    requestForCustomer: (customerId: string, id: string) =>
+      db.select().from(authRequests).where(and(eq(authRequests.id, id), eq(authRequests.customerId, customerId))).get(),
+    pendingForCustomer: (customerId: string) =>
+      db.select().from(authRequests).where(and(eq(authRequests.customerId, customerId), eq(authRequests.status, 'pending'), eq(authRequests.mode, 'backchannel'))).all(),
+    updateRequest: (id: string, set: Partial<typeof authRequests.$inferInsert>) => db.update(authRequests).set(set).where(eq(authRequests.id, id)).run(),
+    /** Compare-and-set so two tabs cannot both consume one request. */
+    transitionRequest: (id: string, from: AuthRequestRow['status'], set: Partial<typeof authRequests.$inferInsert>) =>
+      db.update(authRequests).set(set).where(and(eq(authRequests.id, id), eq(authRequests.status, from))).run().changes === 1,
+
+    insertCode: (row: typeof authCodes.$inferInsert) => db.insert(authCodes).values(row).run(),
+    code: (codeHash: string) => db.select().from(authCodes).where(eq(authCodes.codeHash, codeHash)).get(),
+    useCode: (codeHash: string, at: string) => db.update(authCodes).set({ usedAt: at }).where(and(eq(authCodes.codeHash, codeHash), isNull(authCodes.usedAt))).run().changes === 1,
+
+    insertFamily: (row: typeof tokenFamilies.$inferInsert) => db.insert(tokenFamilies).values(row).run(),
+    family: (id: string): FamilyRow | undefined => familyPrepared.get({ id }),
+    revokeFamily: (id: string, at: string, reason: string) =>
+      db.update(tokenFamilies).set({ revokedAt: at, revokedReason: reason }).where(and(eq(tokenFamilies.id, id), isNull(tokenFamilies.revokedAt))).run(),
+
+    insertRefresh: (row: typeof refreshTokens.$inferInsert) => db.insert(refreshTokens).values(row).run(),
+    refresh: (tokenHash: string) => db.select().from(refreshTokens).where(eq(refreshTokens.tokenHash, tokenHash)).get(),
+    useRefresh: (tokenHash: string, at: string) =>
+      db.update(refreshTokens).set({ usedAt: at }).where(and(eq(refreshTokens.tokenHash, tokenHash), isNull(refreshTokens.usedAt))).run().changes === 1,
+
+    revokeJti: (jti: string, expiresAt: string) => db.insert(revokedAccessTokens).values({ jti, expiresAt }).onConflictDoNothing().run(),
+    isJtiRevoked: (jti: string) => revokedPrepared.get({ jti }) !== undefined,
+
+    /** Records a one-time jti; false when it was already seen (replay). */
+    claimJti: (jti: string, expiresAt: string) => db.insert(seenJtis).values({ jti, expiresAt }).onConflictDoNothing().run().changes === 1,
+    purgeJtis: (nowIso: string) => db.delete(seenJtis).where(lt(seenJtis.expiresAt, nowIso)).run(),
+  };
+}
+
+export type OAuthStore = ReturnType<typeof createOAuthStore>;

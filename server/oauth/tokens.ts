@@ -1,0 +1,101 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { JWTPayload } from 'jose';
+import type { AppContext } from '../context.ts';
+import { OAuthError } from '../http/errors.ts';
+import type { AccessRequest } from './details.ts';
+import { toAuthorizationDetails, toScope } from './details.ts';
+
+/**
+ * Access tokens are short-lived JWTs in the RFC 9068 profile (typ at+jwt), signed EdDSA, naming the
+ * grant and the token family. Refresh tokens are opaque 256-bit values stored as SHA-256.
+ */
+export interface AccessClaims extends JWTPayload {
+  client_id: string;
+  grant_id?: string;
+  fam?: string;
+  purpose?: string;
+  scope?: string;
+  authorization_details?: ReturnType<typeof toAuthorizationDetails>;
+  cnf?: { jkt: string };
+  jti: string;
+  exp: number;
+  sub: string;
+}
+
+export const sha256hex = (s: string) => createHash('sha256').update(s).digest('hex');
+export const newOpaque = (prefix: string) => `${prefix}${randomBytes(32).toString('base64url')}`;
+
+export const dataAudience = (issuer: string) => `${issuer}/data`;
+export const grantsAudience = (issuer: string) => `${issuer}/grants`;
+
+const CACHE_MAX = 20_000;
+
+export function createTokenService(ctx: AppContext) {
+  const issuer = ctx.config.publicUrl;
+  // Verified-token cache keyed by SHA-256 of the token (DESIGN §9): signature checks leave the hot
+  // path, while the grant, family and jti are still checked in the database on every request.
+  const cache = new Map<string, AccessClaims>();
+
+  return {
+    async issueAccess(input: { companyId: string; customerId: string; grantId: string; familyId: string; request: AccessRequest; jkt?: string | null }) {
+      const ttl = ctx.config.accessTokenTtlSeconds;
+      const now = Math.floor(ctx.clock.now().getTime() / 1000);
+      const claims: AccessClaims = {
+        iss: issuer,
+        sub: input.customerId,
+        aud: dataAudience(issuer),
+        client_id: input.companyId,
+        grant_id: input.grantId,
+        fam: input.familyId,
+        purpose: input.request.purpose,
+        scope: toScope(input.request),
+        authorization_details: toAuthorizationDetails(input.request),
+        iat: now,
+        exp: now + ttl,
+        jti: randomUUID(),
+        ...(input.jkt ? { cnf: { jkt: input.jkt } } : {}),
+      };
+      return { token: await ctx.signing.signJwt(claims, 'at+jwt'), expiresIn: ttl, claims };
+    },
+
+    async issueManagement(companyId: string, jkt?: string | null) {
+      const ttl = ctx.config.accessTokenTtlSeconds;
+      const now = Math.floor(ctx.clock.now().getTime() / 1000);
+      const claims: AccessClaims = { iss: issuer, sub: companyId, aud: grantsAudience(issuer), client_id: companyId, scope: 'grant_management', iat: now, exp: now + ttl, jti: randomUUID(), ...(jkt ? { cnf: { jkt } } : {}) };
+      return { token: await ctx.signing.signJwt(claims, 'at+jwt'), expiresIn: ttl, claims };
+    },
+
+    /** Verifies signature (EdDSA only), typ, iss, aud and exp. Throws a 401 with a challenge. */
+    async verifyAccess(token: string, audience: string, scheme: 'Bearer' | 'DPoP' = 'Bearer'): Promise<AccessClaims> {
+      const key = sha256hex(token);
+      const nowS = ctx.clock.now().getTime() / 1000;
+      const hit = cache.get(key);
+      if (hit && hit.aud === audience) {
+        if (hit.exp <= nowS) throw new OAuthError(401, 'invalid_token', 'The access token has expired', scheme);
+        return hit;
+      }
+      let claims: AccessClaims;
+      try {
+        const r = await ctx.signing.verifyJwt(token, { issuer, audience, typ: 'at+jwt', currentDate: ctx.clock.now(), requiredClaims: ['exp', 'jti', 'sub', 'client_id'] });
+        claims = r.payload as AccessClaims;
+      } catch (e) {
+        throw new OAuthError(401, 'invalid_token', `The access token is not valid: ${(e as Error).message}`, scheme);
+      }
+      if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);
+      cache.set(key, claims);
+      return claims;
+    },
+
+    /** Decodes a token for introspection without trusting it beyond its signature. */
+    async tryVerify(token: string): Promise<AccessClaims | undefined> {
+      try {
+        const r = await ctx.signing.verifyJwt(token, { issuer, typ: 'at+jwt', currentDate: ctx.clock.now() });
+        return r.payload as AccessClaims;
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}
+
+export type TokenService = ReturnType<typeof createTokenService>;
