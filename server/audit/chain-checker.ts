@@ -1,6 +1,7 @@
 /**
- * The verification rules, shared by the export verifier (JSONL and CSV) and verifyRows (the live
- * table). Fed one event at a time in file order; stops at the first failure and names its seq.
+ * The verification rules, shared by the export verifier (JSONL and CSV, sequential or split
+ * across threads) and verifyRows (the live table). Fed one event at a time in file order; stops
+ * at the first failure and names its seq.
  *
  * Per event, in this order (the order decides which seq is named when one change trips two rules):
  *  1. hash == SHA-256(prev || event bytes)            an edited event or prev       -> its seq
@@ -13,22 +14,12 @@
  *                                                       -> the previous seq (its successor still
  *                                                          commits to the original)
  *  6. at checkpoint.seq, hash == checkpoint.hash        a rewritten chain             -> checkpoint seq
+ * Rules 1-2 concern one line ("self"); 3-6 relate it to the line before ("relate").
  */
 import { hash as sha256 } from 'node:crypto';
 import { GENESIS_HASH } from './chain.ts';
 import type { Checkpoint } from './export-format.ts';
 import { decodeHash, eventSeqFromTail, sameHash } from './verify-line.ts';
-
-/** The seq inside an event's text, or -1 (the slow path, for events of an unusual shape). */
-export function seqInside(text: string): number {
-  try {
-    const v: unknown = JSON.parse(text);
-    if (typeof v === 'object' && v !== null && 'seq' in v && Number.isSafeInteger(v.seq)) return v.seq as number;
-  } catch {
-    // not JSON: the caller reports it
-  }
-  return -1;
-}
 
 export type VerifyResult =
   | {
@@ -55,6 +46,35 @@ export interface CheckerOptions {
    * past its latest checkpoint.
    */
   live: boolean;
+  /**
+   * A later slice of a file checked on another thread: its first event is only self-checked and
+   * handed back as `deferred`, for the thread that knows the event before it to relate.
+   */
+  continuation?: boolean;
+}
+
+/** What a checker knows after some events; slices checked in parallel are merged through it. */
+export interface ChainState {
+  events: number;
+  firstSeq: number;
+  lastSeq: number;
+  lastHash: string;
+  contiguous: boolean;
+  anchored: boolean;
+  failure: { badSeq: number; reason: string; events: number } | null;
+  /** A continuation's first event, self-checked but not yet related to its predecessor. */
+  deferred: { seq: number; prev: string; hash: string } | null;
+}
+
+/** The seq inside an event's text, or -1 (the slow path, for events of an unusual shape). */
+export function seqInside(text: string): number {
+  try {
+    const v: unknown = JSON.parse(text);
+    if (typeof v === 'object' && v !== null && 'seq' in v && Number.isSafeInteger(v.seq)) return v.seq as number;
+  } catch {
+    // not JSON: the caller reports it
+  }
+  return -1;
 }
 
 function missing(from: number, to: number): string {
@@ -62,25 +82,32 @@ function missing(from: number, to: number): string {
 }
 
 export class ChainChecker {
-  events = 0;
-  private firstSeq = 0;
-  private lastSeq = 0;
-  private lastHash = '';
-  private contiguous = true;
-  private anchored = false;
-  private failure: { badSeq: number; reason: string } | null = null;
+  private s: ChainState = {
+    events: 0, firstSeq: 0, lastSeq: 0, lastHash: '', contiguous: true, anchored: false, failure: null, deferred: null,
+  };
   /** prev bytes followed by the event bytes: the hash preimage, reused across events. */
   private scratch = Buffer.allocUnsafe(64 * 1024);
 
   constructor(private readonly opts: CheckerOptions) {}
 
-  /** The seq a well-formed next line would have; used to place a malformed line. */
+  get events(): number {
+    return this.s.events;
+  }
+
+  /**
+   * The seq a well-formed next line would have; used to place a malformed line. -1 at the start of
+   * a continuation, where only the merge knows it.
+   */
   get nextSeq(): number {
-    return this.lastSeq + 1;
+    return this.opts.continuation && this.s.events === 0 ? -1 : this.s.lastSeq + 1;
+  }
+
+  get state(): ChainState {
+    return this.s;
   }
 
   fail(badSeq: number, reason: string): false {
-    this.failure ??= { badSeq, reason };
+    this.s.failure ??= { badSeq, reason, events: this.s.events };
     return false;
   }
 
@@ -99,44 +126,71 @@ export class ChainChecker {
     if (eventSeq !== seq) {
       return this.fail(Math.min(seq, eventSeq), `line seq ${seq} carries event seq ${eventSeq} (relabelled, inserted or deleted)`);
     }
-    const last = this.lastSeq;
-    if (this.events > 0 && seq <= last) {
-      return this.fail(seq, `seq ${seq} comes after seq ${last} (reordered or duplicated)`);
+    if (this.opts.continuation && this.s.events === 0) {
+      this.s.deferred = { seq, prev: buf.toString('latin1', prevPos, prevPos + 64), hash: digest };
+      return this.accept(seq, digest);
     }
-    if (seq === 1) {
-      if (!sameHash(buf, prevPos, GENESIS_HASH)) {
-        return this.fail(1, 'seq 1 does not link to the genesis hash');
-      }
-    } else if (this.events > 0 && seq === last + 1) {
-      if (!sameHash(buf, prevPos, this.lastHash)) {
-        return this.fail(last, `seq ${seq} does not link to seq ${last}: seq ${last} was altered or replaced`);
-      }
-    } else {
-      const missingFrom = this.events === 0 ? 1 : last + 1;
-      this.contiguous = false;
-      if (this.opts.expectComplete) {
-        return this.fail(missingFrom, `${missing(missingFrom, seq - 1)} missing`);
-      }
-    }
-    return this.afterLink(seq, digest);
+    const linked = sameHash(buf, prevPos, seq === 1 ? GENESIS_HASH : this.s.lastHash);
+    return this.relate(seq, linked, digest);
   }
 
-  private afterLink(seq: number, digest: string): boolean {
+  /** Rules 3-6 for an event that passed 1-2; `linked` says whether its prev is the expected hash. */
+  relate(seq: number, linked: boolean, digest: string): boolean {
+    const { events, lastSeq: last } = this.s;
+    if (events > 0 && seq <= last) return this.fail(seq, `seq ${seq} comes after seq ${last} (reordered or duplicated)`);
+    if (seq === 1) {
+      if (!linked) return this.fail(1, 'seq 1 does not link to the genesis hash');
+    } else if (events > 0 && seq === last + 1) {
+      if (!linked) return this.fail(last, `seq ${seq} does not link to seq ${last}: seq ${last} was altered or replaced`);
+    } else {
+      const missingFrom = events === 0 ? 1 : last + 1;
+      this.s.contiguous = false;
+      if (this.opts.expectComplete) return this.fail(missingFrom, `${missing(missingFrom, seq - 1)} missing`);
+    }
     const cp = this.opts.checkpoint;
     if (cp !== null) {
       if (seq === cp.seq) {
         if (digest !== cp.hash) {
           return this.fail(seq, `seq ${seq}: hash differs from the signed checkpoint (the chain was rewritten at or before it)`);
         }
-        this.anchored = true;
+        this.s.anchored = true;
       } else if (seq > cp.seq && !this.opts.live && this.opts.expectComplete) {
         return this.fail(cp.seq + 1, `events after the checkpoint (seq ${cp.seq}) are not covered by its signature`);
       }
     }
-    if (this.events === 0) this.firstSeq = seq;
-    this.events++;
-    this.lastSeq = seq;
-    this.lastHash = digest;
+    return this.accept(seq, digest);
+  }
+
+  private accept(seq: number, digest: string): true {
+    if (this.s.events === 0) this.s.firstSeq = seq;
+    this.s.events++;
+    this.s.lastSeq = seq;
+    this.s.lastHash = digest;
+    return true;
+  }
+
+  /** Continues with a slice checked elsewhere (a continuation checker's state), in file order. */
+  absorb(next: ChainState): boolean {
+    if (this.s.failure) return false;
+    const base = this.s.events;
+    if (next.deferred) {
+      const d = next.deferred;
+      const linked = d.prev === (d.seq === 1 ? GENESIS_HASH : this.s.lastHash);
+      if (!this.relate(d.seq, linked, d.hash)) return false;
+      this.s.events--; // counted again below, as part of the slice
+    }
+    if (next.failure) {
+      const badSeq = next.failure.badSeq < 0 ? this.nextSeq : next.failure.badSeq;
+      this.s.failure = { badSeq, reason: next.failure.reason, events: base + next.failure.events };
+      return false;
+    }
+    if (next.events === 0) return true;
+    if (this.s.events === 0 && !next.deferred) this.s.firstSeq = next.firstSeq;
+    this.s.events = base + next.events;
+    this.s.lastSeq = next.lastSeq;
+    this.s.lastHash = next.lastHash;
+    this.s.contiguous &&= next.contiguous;
+    this.s.anchored ||= next.anchored;
     return true;
   }
 
@@ -152,29 +206,21 @@ export class ChainChecker {
   }
 
   finish(): VerifyResult {
-    if (this.failure) return { ok: false, ...this.failure, events: this.events };
+    const s = this.s;
+    if (s.failure) return { ok: false, badSeq: s.failure.badSeq, reason: s.failure.reason, events: s.failure.events };
     const cp = this.opts.checkpoint;
-    const fromGenesis = this.events === 0 || this.firstSeq === 1;
-    const emptyAndCovered = this.events === 0 && cp !== null && cp.seq === 0 && cp.hash === GENESIS_HASH;
-    const reachesCheckpoint = cp === null
-      ? this.opts.live
-      : (this.anchored || emptyAndCovered) && (this.opts.live || this.lastSeq === cp.seq);
-    const complete = this.contiguous && fromGenesis && reachesCheckpoint;
+    const fromGenesis = s.events === 0 || s.firstSeq === 1;
+    const emptyAndCovered = s.events === 0 && cp !== null && cp.seq === 0 && cp.hash === GENESIS_HASH;
+    const anchored = s.anchored || emptyAndCovered;
+    const reachesCheckpoint = cp === null ? this.opts.live : anchored && (this.opts.live || s.lastSeq === cp.seq);
+    const complete = s.contiguous && fromGenesis && reachesCheckpoint;
     if (this.opts.expectComplete && !complete) {
-      if (!fromGenesis) this.fail(1, `${missing(1, this.firstSeq - 1)} missing`);
+      if (!fromGenesis) this.fail(1, `${missing(1, s.firstSeq - 1)} missing`);
       else if (cp === null) this.fail(0, 'no signed checkpoint: completeness cannot be proven');
-      else if (this.lastSeq < cp.seq) this.fail(this.lastSeq + 1, `${missing(this.lastSeq + 1, cp.seq)} missing (the checkpoint covers seq ${cp.seq})`);
+      else if (s.lastSeq < cp.seq) this.fail(s.lastSeq + 1, `${missing(s.lastSeq + 1, cp.seq)} missing (the checkpoint covers seq ${cp.seq})`);
       else this.fail(cp.seq, `checkpoint seq ${cp.seq} is not in the input`);
       return this.finish();
     }
-    return {
-      ok: true,
-      events: this.events,
-      firstSeq: this.firstSeq,
-      lastSeq: this.lastSeq,
-      checkpoint: cp,
-      anchored: this.anchored || emptyAndCovered,
-      complete,
-    };
+    return { ok: true, events: s.events, firstSeq: s.firstSeq, lastSeq: s.lastSeq, checkpoint: cp, anchored, complete };
   }
 }

@@ -16,16 +16,31 @@ export interface ByteSource {
   size: number | null;
 }
 
-export async function openSource(input: ExportInput): Promise<ByteSource> {
-  if (typeof input === 'string') {
-    const fh = await open(input, 'r');
-    const size = (await fh.stat()).size;
+/** A file, or the byte range [start, end) of it (a slice verified on another thread). */
+export async function openFile(path: string, range?: { start: number; end: number }): Promise<ByteSource> {
+  const fh = await open(path, 'r');
+  try {
+    const end = range?.end ?? (await fh.stat()).size;
+    let pos = range?.start ?? 0;
     return {
-      size,
-      read: async (into, at) => (await fh.read(into, at, into.length - at, null)).bytesRead,
+      size: end - (range?.start ?? 0),
+      async read(into, at) {
+        const want = Math.min(into.length - at, end - pos);
+        if (want <= 0) return 0;
+        const { bytesRead } = await fh.read(into, at, want, pos);
+        pos += bytesRead;
+        return bytesRead;
+      },
       close: () => fh.close(),
     };
+  } catch (err) {
+    await fh.close();
+    throw err;
   }
+}
+
+export async function openSource(input: ExportInput): Promise<ByteSource> {
+  if (typeof input === 'string') return openFile(input);
   const it = input[Symbol.asyncIterator]();
   let pending: Buffer | null = null;
   return {
