@@ -6,7 +6,7 @@ import { redirectUriProblem } from './redirect-uris.ts';
 import type { ClientMetadata, PublicJwks } from './types.ts';
 
 /** The grant types the vault supports; every client is registered for both (RFC 7591 §3.2.1 lets the server substitute). */
-export const GRANT_TYPES = ['authorization_code', 'refresh_token'] as const;
+export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
 
 const redirectUri = z.string().superRefine((uri, ctx) => {
   const problem = redirectUriProblem(uri);
@@ -24,7 +24,7 @@ const metadataSchema = z
       error: 'must be "private_key_jwt" or "client_secret_basic"',
     }).default('client_secret_basic'),
     grant_types: z
-      .array(z.enum(GRANT_TYPES, { error: 'only "authorization_code" and "refresh_token" are supported' }))
+      .array(z.enum(GRANT_TYPES, { error: 'only "authorization_code", "refresh_token" and "client_credentials" are supported' }))
       .refine((g) => g.includes('authorization_code'), 'must include "authorization_code" (RFC 7591 §2.1: response type "code" needs it)')
       .default([...GRANT_TYPES]),
     response_types: z.array(z.literal('code', { error: 'only "code" is supported' })).min(1).default(['code']),

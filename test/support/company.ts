@@ -108,6 +108,7 @@ export async function obtainCode(v: RunningVault, company: RegisteredCompany, cu
     if (r.status !== 200) throw new Error(`consent failed: ${r.status} ${JSON.stringify(r.body)}`);
     location = r.body.redirectTo;
   }
+  if (!location.startsWith('http')) throw new Error(`expected a redirect to the client, got ${auth.status} ${location}`);
   const u = new URL(location);
   return { code: u.searchParams.get('code'), error: u.searchParams.get('error'), errorDescription: u.searchParams.get('error_description'), state: u.searchParams.get('state'), verifier: p.verifier, location };
 }
