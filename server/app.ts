@@ -66,12 +66,13 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
       customerRoutes(accounts, profile, criteria, auth),
       oauthRoutes(ctx, { authz, token, clients: companies, store: oauthStore, auth, views }),
       companyRoutes(companies),
-      grantRoutes(grants, auth, managementToken, { present }),
+      grantRoutes(grants, auth, managementToken, { present, reapprove: grantPolicy.reapprove }),
       dataRoutes(data, dataToken),
     ],
     opts.webRoot ?? WEB_ROOT,
   );
 
+  grantPolicy.reevaluateStale();
   const sweep = setInterval(() => {
     try {
       grants.expireDue();

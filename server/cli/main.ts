@@ -3,6 +3,11 @@ import { ConfigError } from '../config.ts';
 import { EXIT } from './context.ts';
 import { registerKeyCommands } from './keys.ts';
 import { registerDbCommands } from './db.ts';
+import { registerPolicyCommands } from './policies.ts';
+import { registerCompanyCommands } from './companies.ts';
+import { createAuditAppender } from '../audit/store.ts';
+import { systemClock } from '../context.ts';
+import { createGrants } from '../grants/service.ts';
 
 /**
  * The operator's and auditor's command line: `npm run vault -- <command>`. Results go to stdout
@@ -18,6 +23,14 @@ Exit codes: 0 ok, 1 failure, 2 usage error, 3 verification failed, 78 invalid co
     .exitOverride();
   registerDbCommands(program);
   registerKeyCommands(program);
+  registerPolicyCommands(program);
+  // Disabling a company from the CLI revokes its grants exactly as the server would.
+  registerCompanyCommands(program, {
+    wire: (companies, ctx) => {
+      const grants = createGrants({ db: ctx.db, clock: systemClock }, createAuditAppender(ctx.db, () => systemClock.now()));
+      companies.hooks.onDisabled.push((id) => void grants.revokeAllOfCompany(id, { kind: 'operator', id: 'cli' }, 'The company was disabled'));
+    },
+  });
   return program;
 }
 
@@ -31,7 +44,7 @@ export async function runCli(argv: string[]): Promise<number> {
       process.stderr.write(`vault: ${e.message}\n`);
       return EXIT.config;
     }
-    process.stderr.write(`vault: ${e instanceof Error ? e.message : String(e)}\n`);
+    if (!(e as { quiet?: boolean }).quiet) process.stderr.write(`vault: ${e instanceof Error ? e.message : String(e)}\n`);
     return typeof (e as { exitCode?: unknown }).exitCode === 'number' ? (e as { exitCode: number }).exitCode : EXIT.failure;
   }
 }

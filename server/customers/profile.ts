@@ -52,6 +52,7 @@ export function createProfile(ctx: AppContext, store: CustomerStore, audit: Audi
     readFields,
     customerIdByHandle: (handle: string) => store.customerByHandle(handle)?.id,
     insertRecord: store.insertRecord,
+    inbox: (customerId: string) => store.inbox(customerId),
 
     /** Sets or clears (null) several fields at once; all or nothing. */
     updateFields(customerId: string, changes: Record<string, unknown>) {

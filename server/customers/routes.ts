@@ -67,6 +67,11 @@ export function customerRoutes(accounts: Accounts, profile: Profile, criteria: C
     res.json(criteria.set(auth.session(req).subjectId, parse(customerCriteriaSchema, req.body)));
   });
 
+  r.get('/api/inbox', auth.requireCustomer, (req, res) => {
+    const messages = profile.inbox(auth.session(req).subjectId).map((m) => ({ ...m, body: JSON.parse(m.body) as unknown }));
+    res.json({ messages: messages.sort((a, b) => b.createdAt.localeCompare(a.createdAt)) });
+  });
+
   r.get('/api/export', auth.requireCustomer, (req, res) => {
     const data = profile.exportAll(auth.session(req).subjectId, String(req.id));
     res.set('content-disposition', 'attachment; filename="vault-export.json"').json(data);

@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { AppContext } from '../context.ts';
 import type { CustomerStore } from '../customers/store.ts';
 import { inTransaction } from '../db/connection.ts';
+import { Conflict, PolicyDenied } from '../http/errors.ts';
 import type { Decide } from './decide.ts';
 import type { Actor, Grant, GrantChange, Grants } from './service.ts';
 
 interface CompanyNames {
-  byId(id: string): { name: string } | undefined;
+  byId(id: string): { name: string; termsVersion: number } | undefined;
 }
 
 /**
@@ -32,6 +33,30 @@ export function createGrantPolicy(ctx: AppContext, d: { grants: Grants; decide: 
   }
 
   return {
+    /**
+     * At start-up: live grants decided under another policy version are decided again under the
+     * loaded one; those that pass are re-stamped, those that fail are suspended.
+     */
+    reevaluateStale(): number {
+      return inTransaction(ctx.db, () => {
+        const stale = d.grants.store.live().filter((g) => g.policyVersion !== ctx.policies.version);
+        const suspended = reevaluate(stale, 'The platform policy changed');
+        for (const g of stale) if (d.grants.store.byId(g.id)?.status === 'active') d.grants.store.update(g.id, { policyVersion: ctx.policies.version });
+        return suspended;
+      });
+    },
+
+    /** The customer re-approves a suspended grant under the company's current terms and the current policy. */
+    reapprove(customerId: string, grantId: string, requestId?: string): Grant {
+      const g = d.grants.getForCustomer(customerId, grantId);
+      if (g.status !== 'suspended') throw new Conflict(`Only a suspended grant can be re-approved; this one is ${g.status}`);
+      const durationDays = Math.max(1, Math.round((Date.parse(g.expiresAt) - Date.parse(g.createdAt)) / 86_400_000));
+      const decision = d.decide('approve', { customerId, companyId: g.companyId, request: { purpose: g.purpose, fields: g.fields, actions: g.actions, durationDays } });
+      if (!decision.allow) throw new PolicyDenied('The grant still does not pass the policy', { reasons: decision.reasons, policyVersion: decision.policyVersion });
+      const company = d.companies.byId(g.companyId);
+      return d.grants.resume(d.grants.store.byId(g.id)!, { kind: 'customer', id: customerId }, company?.termsVersion ?? g.termsVersion, decision.policyVersion, requestId);
+    },
+
     reevaluateCompany: (companyId: string, why: string) => reevaluate(d.grants.store.liveForCompany(companyId), why),
     reevaluateAll: (why: string) => inTransaction(ctx.db, () => reevaluate(d.grants.store.live(), why)),
 

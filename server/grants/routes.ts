@@ -13,6 +13,7 @@ const narrowSchema = z
 
 export interface GrantPresenter {
   present(g: Grant): unknown;
+  reapprove(customerId: string, grantId: string, requestId?: string): Grant;
 }
 
 /** Customers manage their grants from the dashboard; companies manage theirs with a grant_management token. */
@@ -29,6 +30,10 @@ export function grantRoutes(grants: Grants, auth: SessionAuth, requireManagement
   r.patch('/api/grants/:id', auth.requireCustomer, (req, res) => {
     const id = parse(idSchema, req.params.id, 'path.id');
     res.json(presenter.present(grants.narrow(me(req), id, parse(narrowSchema, req.body), String(req.id))));
+  });
+  r.post('/api/grants/:id/reapprove', auth.requireCustomer, (req, res) => {
+    const id = parse(idSchema, req.params.id, 'path.id');
+    res.json(presenter.present(presenter.reapprove(me(req), id, String(req.id))));
   });
   r.delete('/api/grants/:id', auth.requireCustomer, (req, res) => {
     const id = parse(idSchema, req.params.id, 'path.id');

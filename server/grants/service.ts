@@ -48,7 +48,7 @@ export function toGrant(r: GrantRow): Grant {
  * Every change appends its audit event in the same transaction and notifies the hooks (receipts,
  * inbox) there too. Tokens need no separate revocation: every use re-checks the grant row.
  */
-export function createGrants(ctx: AppContext, audit: AuditAppend) {
+export function createGrants(ctx: Pick<AppContext, 'db' | 'clock'>, audit: AuditAppend) {
   const store = createGrantStore(ctx.db);
   const hooks = { onChange: [] as Array<(g: Grant, change: GrantChange, actor: Actor) => void> };
   const now = () => ctx.clock.now().toISOString();
