@@ -5,7 +5,11 @@ import { jwksProblems } from './jwks.ts';
 import { redirectUriProblem } from './redirect-uris.ts';
 import type { ClientMetadata, PublicJwks } from './types.ts';
 
-/** The grant types the vault supports; every client is registered for both (RFC 7591 §3.2.1 lets the server substitute). */
+/**
+ * The grant types the vault supports; every client is registered for all of them (RFC 7591 §3.2.1 lets
+ * the server substitute values), since the companies table keeps no per-client list. client_credentials
+ * only reaches the company's own grant-management API, never customer data.
+ */
 export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
 
 const redirectUri = z.string().superRefine((uri, ctx) => {

@@ -4,7 +4,7 @@ import type { AuditAppend } from '../audit/store.ts';
 import { inTransaction } from '../db/connection.ts';
 import { OAuthError } from '../http/errors.ts';
 import { parseJwks, parseTerms } from './company-record.ts';
-import { metadataError, parseClientMetadata } from './metadata.ts';
+import { GRANT_TYPES, metadataError, parseClientMetadata } from './metadata.ts';
 import { matchesDigest, newSecret, sha256Hex } from './secrets.ts';
 import type { CompanyRow, CompanyStore } from './store.ts';
 import type { ClientMetadata, CompaniesDeps, CompanyHooks, RegistrationResponse } from './types.ts';
@@ -38,7 +38,7 @@ export function createRegistration(deps: CompaniesDeps, store: CompanyStore, aud
       client_name: row.name,
       redirect_uris: JSON.parse(row.redirectUris) as string[],
       token_endpoint_auth_method: row.authMethod,
-      grant_types: ['authorization_code', 'refresh_token'],
+      grant_types: [...GRANT_TYPES],
       response_types: ['code'],
       ...(jwks ? { jwks } : {}),
       dpop_bound_access_tokens: row.dpopBound,

@@ -31,7 +31,7 @@ describe('redirect URIs (RFC 7591 §2, RFC 8252 §7.3, RFC 6749 §3.1.2)', () =>
     expect(r.status).toBe(status);
     if (status === 400) {
       expect(r.body.error).toBe('invalid_redirect_uri');
-      expect(r.headers.get('content-type')).toMatch(/application\/problem\+json/);
+      expect(r.headers.get('content-type')).toMatch(/^application\/json/); // RFC 7591 §3.2.2; the body is still a problem
     } else {
       expect(r.body.redirect_uris).toEqual([uri]);
     }
@@ -65,7 +65,8 @@ describe('other metadata (RFC 7591 §3.2.2 invalid_client_metadata)', () => {
     ['terms give negative retention', basicMetadata({ terms: { ...sampleTerms, retentionDays: -1 } })],
     ['the auth method is "none"', basicMetadata({ token_endpoint_auth_method: 'none' })],
     ['the auth method is client_secret_post', basicMetadata({ token_endpoint_auth_method: 'client_secret_post' })],
-    ['grant_types has client_credentials', basicMetadata({ grant_types: ['authorization_code', 'client_credentials'] })],
+    ['grant_types has password', basicMetadata({ grant_types: ['authorization_code', 'password'] })],
+    ['grant_types has implicit', basicMetadata({ grant_types: ['authorization_code', 'implicit'] })],
     ['grant_types lacks authorization_code', basicMetadata({ grant_types: ['refresh_token'] })],
     ['response_types is token', basicMetadata({ response_types: ['token'] })],
     ['dpop_bound_access_tokens is a string', basicMetadata({ dpop_bound_access_tokens: 'yes' })],

@@ -2,8 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Router } from 'express';
 import { exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose';
-import { companyRoutes } from '../../server/companies/routes.ts';
-import { createCompanies, type Companies } from '../../server/companies/service.ts';
+import type { Companies } from '../../server/companies/service.ts';
 import { createAppShell } from '../../server/http/app.ts';
 import { startVault, type RunningVault } from '../support/vault.ts';
 
@@ -15,7 +14,7 @@ export interface Reply<T = any> {
 
 export interface CompaniesHarness {
   v: RunningVault;
-  /** Where /register and the test-only /token live. */
+  /** Where the test-only /test/token lives (everything else is at v.url). */
   url: string;
   companies: Companies;
   call<T = any>(method: string, path: string, opts?: { body?: unknown; bearer?: string; headers?: Record<string, string> }): Promise<Reply<T>>;
@@ -26,23 +25,21 @@ export interface CompaniesHarness {
 }
 
 /**
- * Starts the real vault. Until server/app.ts mounts the company routes and exposes
- * `services.companies`, the routes are served by a second app shell on its own port, built from the
- * same context and audit appender. A test-only POST /token answers with the authenticated client,
- * so that a standard client (oauth4webapi) can exercise client authentication over HTTP.
+ * Starts the real vault; /register is served by it. A second app shell on its own port, built from
+ * the same context and the same companies service, adds a test-only POST /test/token that answers
+ * with the authenticated client, so that a standard client (oauth4webapi) exercises client
+ * authentication over HTTP without depending on what the token endpoint does next.
  */
-export async function startCompanies(): Promise<CompaniesHarness> {
-  const v = await startVault();
-  const mounted = (v.vault.services as { companies?: Companies }).companies;
-  const companies = mounted ?? createCompanies(v.ctx, v.vault.services.audit);
+export async function startCompanies(opts: { dataDir?: string } = {}): Promise<CompaniesHarness> {
+  const v = await startVault(opts);
+  const companies = v.vault.services.companies;
 
   const probe = Router();
   probe.post('/test/token', async (req, res) => {
     const c = await companies.authenticateClient({ authorization: req.headers.authorization, body: req.body ?? {}, endpoint: '/token' });
     res.json({ client_id: c.id });
   });
-  const routers = mounted ? [probe] : [companyRoutes(companies), probe];
-  const shell = createAppShell(v.ctx, routers, '/nonexistent');
+  const shell = createAppShell(v.ctx, [probe], '/nonexistent');
   const server: Server = createServer(shell.app);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -51,7 +48,7 @@ export async function startCompanies(): Promise<CompaniesHarness> {
     const headers: Record<string, string> = { ...opts.headers };
     if (opts.bearer !== undefined) headers.authorization = `Bearer ${opts.bearer}`;
     if (opts.body !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
-    const base = mounted && path.startsWith('/register') ? v.url : url;
+    const base = path.startsWith('/test/') ? url : v.url;
     const res = await fetch(base + path, { method, headers, body: opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body) });
     const text = await res.text();
     let body: unknown = text;

@@ -1,0 +1,94 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { registerCompanyCommands } from '../../server/cli/companies.ts';
+import { auditEvents } from '../../server/db/schema.ts';
+import { basicMetadata, startCompanies, type CompaniesHarness } from './support.ts';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'vault-cli-companies-'));
+let h: CompaniesHarness;
+
+/** Runs `vault companies ...` as the operator would, returning what it printed on stdout. */
+async function vault(...args: string[]): Promise<string> {
+  const program = new Command('vault').exitOverride();
+  registerCompanyCommands(program);
+  let out = '';
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    out += String(chunk);
+    return true;
+  });
+  try {
+    await program.parseAsync(['companies', ...args], { from: 'user' });
+  } finally {
+    spy.mockRestore();
+  }
+  return out;
+}
+
+beforeAll(async () => {
+  process.env.VAULT_DATA_DIR = dataDir;
+  process.env.LOG_LEVEL = 'silent';
+  // The CLI writes into the data dir first; the server then opens the same database.
+  await vault('token', '--label', 'warm-up');
+  h = await startCompanies({ dataDir });
+});
+afterAll(async () => h.close());
+
+describe('vault companies', () => {
+  it('when the operator issues a token, then it is printed once and a company can register with it exactly once', async () => {
+    const printed = JSON.parse(await vault('token', '--label', 'Acme onboarding', '--ttl-hours', '48', '--json'));
+    expect(printed).toMatchObject({ ok: true, label: 'Acme onboarding', token: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
+    const hours = (Date.parse(printed.expiresAt) - Date.now()) / 3600_000;
+    expect(hours).toBeGreaterThan(47.9);
+    expect(hours).toBeLessThan(48.1);
+    expect((await h.register(basicMetadata(), printed.token)).status).toBe(201);
+    expect((await h.register(basicMetadata(), printed.token)).status).toBe(401);
+  });
+
+  it('when the human format is asked for, then the token is on its own line', async () => {
+    const text = await vault('token');
+    expect(text).toMatch(/^initial access token \(shown once, expires .+\):\n[A-Za-z0-9_-]{43}\n$/);
+  });
+
+  it('when companies are listed, then each appears with status, method and terms version', async () => {
+    const reg = await h.register(basicMetadata({ client_name: 'Listed Ltd' }));
+    const json = JSON.parse(await vault('list', '--json'));
+    expect(json.companies).toContainEqual(expect.objectContaining({ id: reg.body.client_id, name: 'Listed Ltd', status: 'active', authMethod: 'client_secret_basic', termsVersion: 1 }));
+    const text = await vault('list');
+    expect(text).toMatch(/^CLIENT ID\s+STATUS\s+AUTH\s+TERMS\s+CREATED\s+NAME\n/);
+    expect(text).toContain(reg.body.client_id);
+  });
+
+  it('when the operator disables a company, then it is disabled, audited as the operator, and can no longer authenticate', async () => {
+    const reg = await h.register(basicMetadata());
+    const out = JSON.parse(await vault('disable', reg.body.client_id, '--json'));
+    expect(out).toMatchObject({ ok: true, company: { id: reg.body.client_id, status: 'disabled' } });
+    expect(h.companies.byId(reg.body.client_id)!.status).toBe('disabled');
+    const event = h.v.ctx.db.select().from(auditEvents).all().find((e) => e.companyId === reg.body.client_id && e.action === 'company.disabled');
+    expect(event?.actorKind).toBe('operator');
+  });
+
+  it('when an unknown company is disabled, then the command fails', async () => {
+    await expect(vault('disable', 'no-such-client')).rejects.toThrow(/No company/);
+  });
+
+  it('when --ttl-hours is not a positive number, then it is a usage error', async () => {
+    await expect(vault('token', '--ttl-hours', 'soon')).rejects.toMatchObject({ exitCode: 2 });
+  });
+
+  it('when help is asked for, then every command describes itself and shows an example', async () => {
+    for (const cmd of ['token', 'list', 'disable']) {
+      const program = new Command('vault').exitOverride().configureOutput({ writeOut: () => {}, writeErr: () => {} });
+      registerCompanyCommands(program);
+      const sub = program.commands.find((c) => c.name() === 'companies')!.commands.find((c) => c.name() === cmd)!;
+      let help = '';
+      sub.configureOutput({ writeOut: (s) => void (help += s) });
+      sub.outputHelp();
+      expect(sub.description().length).toBeGreaterThan(20);
+      expect(help).toContain('Example:');
+      expect(help).toContain(`npm run vault -- companies ${cmd}`);
+    }
+  });
+});
