@@ -137,7 +137,9 @@ export class ChainChecker {
   /** Rules 3-6 for an event that passed 1-2; `linked` says whether its prev is the expected hash. */
   relate(seq: number, linked: boolean, digest: string): boolean {
     const { events, lastSeq: last } = this.s;
-    if (events > 0 && seq <= last) return this.fail(seq, `seq ${seq} comes after seq ${last} (reordered or duplicated)`);
+    if (events > 0 && seq <= last) {
+      return this.fail(seq, seq === last ? `seq ${seq} appears twice (duplicated or inserted)` : `seq ${seq} comes after seq ${last} (reordered)`);
+    }
     if (seq === 1) {
       if (!linked) return this.fail(1, 'seq 1 does not link to the genesis hash');
     } else if (events > 0 && seq === last + 1) {
@@ -145,7 +147,7 @@ export class ChainChecker {
     } else {
       const missingFrom = events === 0 ? 1 : last + 1;
       this.s.contiguous = false;
-      if (this.opts.expectComplete) return this.fail(missingFrom, `${missing(missingFrom, seq - 1)} missing`);
+      if (this.opts.expectComplete) return this.fail(missingFrom, `${missing(missingFrom, seq - 1)} missing before seq ${seq} (deleted or moved)`);
     }
     const cp = this.opts.checkpoint;
     if (cp !== null) {

@@ -22,10 +22,23 @@ export class CsvReader {
   private closed = false;
   private pendingCr = false;
   private records = 0;
+  /** A syntax error found by push, raised on the next call so the records before it are not lost. */
+  private error: CsvSyntaxError | null = null;
 
-  /** Feeds text; returns the records completed by it. */
+  /** Feeds text; returns the records completed by it (throws for an error found earlier). */
   push(text: string): string[][] {
+    if (this.error) throw this.error;
     const done: string[][] = [];
+    try {
+      this.scan(text, done);
+    } catch (err) {
+      if (!(err instanceof CsvSyntaxError) || done.length === 0) throw err;
+      this.error = err;
+    }
+    return done;
+  }
+
+  private scan(text: string, done: string[][]): void {
     for (let i = 0; i < text.length; i++) {
       const c = text[i]!;
       if (this.pendingCr) {
@@ -65,11 +78,11 @@ export class CsvReader {
         this.field += c;
       }
     }
-    return done;
   }
 
   /** Ends the input; returns a last record that had no line break after it. */
   end(): string[][] {
+    if (this.error) throw this.error;
     if (this.inQuotes && !this.quotePending) {
       throw new CsvSyntaxError('unterminated quoted field', this.records + 1);
     }

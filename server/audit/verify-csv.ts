@@ -66,7 +66,11 @@ export async function verifyCsv(win: ReadWindow, skip: number, ctx: CsvVerifyCon
       if (win.eof) break;
       await win.fill();
     }
-    for (const record of reader.push(decoder.end()).concat(reader.end())) {
+    for (const record of reader.push(decoder.end())) {
+      const stop = await handle(record);
+      if (stop) return stop;
+    }
+    for (const record of reader.end()) {
       const stop = await handle(record);
       if (stop) return stop;
     }

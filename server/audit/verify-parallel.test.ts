@@ -1,0 +1,72 @@
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuditRow } from './event.ts';
+import { jsonlLine } from './export-format.ts';
+import { buildChain, CHECKPOINT_TIME, fullExport, makeKey } from './test-chain.ts';
+import type { TestKey } from './test-chain.ts';
+import { TAMPERS } from './test-tamper.ts';
+import { verifyExport } from './verify.ts';
+import { checkFileParallel } from './verify-parallel.ts';
+
+const N = 400;
+let key: TestKey;
+let rows: AuditRow[];
+let dir: string;
+let header: string;
+
+beforeAll(async () => {
+  key = await makeKey();
+  rows = buildChain(N);
+  dir = await mkdtemp(join(tmpdir(), 'audit-parallel-'));
+  header = (await fullExport(rows, key)).split('\n')[0]!;
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+async function fileWith(body: AuditRow[], name: string): Promise<string> {
+  const file = join(dir, name);
+  await writeFile(file, `${header}\n${body.map(jsonlLine).join('')}`);
+  return file;
+}
+
+/** The seq of the first line of the second half, where a two-thread split cuts the file. */
+function seqAtCut(text: string): number {
+  const dataStart = text.indexOf('\n') + 1;
+  const mid = dataStart + Math.floor((text.length - dataStart) / 2) - 1;
+  const cut = text.indexOf('\n', mid) + 1;
+  return Number(/^\{"seq":(\d+)/.exec(text.slice(cut))![1]);
+}
+
+describe('verifying a file on several threads', () => {
+  it('when the file is intact, then the merged slices give the same answer as one thread', async () => {
+    const file = await fileWith(rows, 'valid.jsonl');
+    const one = await verifyExport(file, { jwks: key.jwks, threads: 1 });
+    const many = await verifyExport(file, { jwks: key.jwks, threads: 2, parallelMinBytes: 0 });
+    expect(one).toMatchObject({ ok: true, events: N, complete: true });
+    expect(many).toEqual(one);
+  });
+
+  it('when workers run, then each slice is really checked on a worker (not the one-thread fallback)', async () => {
+    const file = await fileWith(rows, 'direct.jsonl');
+    const dataStart = Buffer.byteLength(header) + 1;
+    const options = { checkpoint: { seq: N, hash: rows[N - 1]!.hash, time: CHECKPOINT_TIME }, expectComplete: true, live: false };
+    const checker = await checkFileParallel(file, dataStart, (await stat(file)).size, options, 3, () => {});
+    expect(checker.finish()).toMatchObject({ ok: true, events: N, complete: true });
+  });
+
+  // Every single-event tamper just before, at and just after the cut must name the same seq as one thread.
+  it.each(TAMPERS.map(([name, tamper]) => [name, tamper] as const))(
+    'when we %s near the cut, then both ways name the same seq',
+    async (name, tamper) => {
+      const cut = seqAtCut(`${header}\n${rows.map(jsonlLine).join('')}`);
+      for (const k of [cut - 1, cut, cut + 1]) {
+        const file = await fileWith(tamper(rows, k), `t-${name.replaceAll(' ', '-')}-${k}.jsonl`);
+        const one = await verifyExport(file, { jwks: key.jwks, threads: 1 });
+        const many = await verifyExport(file, { jwks: key.jwks, threads: 2, parallelMinBytes: 0 });
+        expect(one.ok, `${name} at ${k}`).toBe(false);
+        expect({ k, ...many }).toEqual({ k, ...one });
+      }
+    },
+  );
+});

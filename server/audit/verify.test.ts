@@ -1,0 +1,186 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GENESIS_HASH } from './chain.ts';
+import type { AuditRow } from './event.ts';
+import { jsonlLine } from './export-format.ts';
+import { buildChain, CHECKPOINT_TIME, exportToString, fullExport, makeKey } from './test-chain.ts';
+import type { TestKey } from './test-chain.ts';
+import { tamperCases } from './test-tamper.ts';
+import { verifyExport, verifyRows } from './verify.ts';
+
+const N = 12;
+let key: TestKey;
+let rows: AuditRow[];
+let dir: string;
+
+beforeAll(async () => {
+  key = await makeKey();
+  rows = buildChain(N);
+  dir = await mkdtemp(join(tmpdir(), 'audit-verify-'));
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+/** The full export's header followed by `body` rows as lines: the checkpoint still covers the original chain. */
+async function exportWith(body: AuditRow[]): Promise<string> {
+  const header = (await fullExport(rows, key)).split('\n')[0]!;
+  return `${header}\n${body.map(jsonlLine).join('')}`;
+}
+
+const verifyText = (text: string, opts: { expectComplete?: boolean } = {}) =>
+  verifyExport(Readable.from([Buffer.from(text)]), { jwks: key.jwks, ...opts });
+
+describe('verifyExport, a valid export', () => {
+  it('when nothing was changed, then it verifies every event and reports the export complete', async () => {
+    const result = await verifyText(await fullExport(rows, key));
+    expect(result).toEqual({
+      ok: true, events: N, firstSeq: 1, lastSeq: N, anchored: true, complete: true,
+      checkpoint: { seq: N, hash: rows[N - 1]!.hash, time: CHECKPOINT_TIME },
+    });
+  });
+
+  it('when read from a file path, then the result is the same as from a stream', async () => {
+    const file = join(dir, 'valid.jsonl');
+    await writeFile(file, await fullExport(rows, key));
+    await expect(verifyExport(file, { jwks: key.jwks })).resolves.toMatchObject({ ok: true, events: N, complete: true });
+  });
+
+  it('when the JWKS is given as a file path, then it is read from there', async () => {
+    const file = join(dir, 'jwks.json');
+    await writeFile(file, JSON.stringify(key.jwks));
+    await expect(verifyExport(Readable.from([await fullExport(rows, key)]), { jwks: file })).resolves.toMatchObject({ ok: true });
+  });
+
+  it('when an editor added CRLF line ends, a BOM and trailing blank lines, then it still verifies', async () => {
+    const text = `\ufeff${(await fullExport(rows, key)).replaceAll('\n', '\r\n')}\r\n\r\n`;
+    await expect(verifyText(text)).resolves.toMatchObject({ ok: true, events: N, complete: true });
+  });
+
+  it('when the stream arrives in tiny chunks that split lines anywhere, then it still verifies', async () => {
+    const text = Buffer.from(await fullExport(rows, key));
+    const chunks = Array.from({ length: Math.ceil(text.length / 7) }, (_, i) => text.subarray(i * 7, i * 7 + 7));
+    await expect(verifyExport(Readable.from(chunks), { jwks: key.jwks })).resolves.toMatchObject({ ok: true, events: N });
+  });
+
+  it('when events hold non-ASCII text, then their UTF-8 bytes are hashed and the export verifies', async () => {
+    const accented = buildChain(3, (i) => ({ time: `2025-01-01T00:00:0${i}.000Z`, action: 'data.read', actor: { kind: 'company', id: 'Société-Générale-😀' } }));
+    await expect(verifyText(await fullExport(accented, key))).resolves.toMatchObject({ ok: true, events: 3, complete: true });
+  });
+
+  it('when the log is empty and the checkpoint is at genesis, then the export is complete with no events', async () => {
+    await expect(verifyText(await fullExport([], key))).resolves.toMatchObject({ ok: true, events: 0, complete: true });
+  });
+});
+
+describe('verifyExport, tampering with one event', () => {
+  it.each(tamperCases())('when we %s (k=%i), then verify fails naming seq %i', async (_name, k, expected, tamper) => {
+    await expect(verifyText(await exportWith(tamper(rows, k)))).resolves.toMatchObject({ ok: false, badSeq: expected });
+  });
+
+  it('when an event line is cut short, then verify names its seq as malformed', async () => {
+    const text = await exportWith(rows);
+    const lines = text.split('\n');
+    lines[5] = lines[5]!.slice(0, 80);
+    await expect(verifyText(lines.join('\n'))).resolves.toMatchObject({ ok: false, badSeq: 5, reason: /layout/ });
+  });
+
+  it('when the prev of a line is not hex, then verify names that seq', async () => {
+    const text = (await exportWith(rows)).replace(`"prev":"${rows[3]!.prev_hash}"`, `"prev":"${'z'.repeat(64)}"`);
+    await expect(verifyText(text)).resolves.toMatchObject({ ok: false, badSeq: 4 });
+  });
+});
+
+describe('verifyExport, the checkpoint', () => {
+  const withCheckpoint = async (cp: object) => {
+    const [header, ...rest] = (await fullExport(rows, key)).split('\n');
+    const h = JSON.parse(header!);
+    return [JSON.stringify({ ...h, checkpoint: { ...h.checkpoint, ...cp } }), ...rest].join('\n');
+  };
+
+  it('when it is signed by a key not in the JWKS, then verify fails before reading events', async () => {
+    const forger = await makeKey('k1');
+    const forged = await forger.sign({ seq: N, hash: rows[N - 1]!.hash, time: CHECKPOINT_TIME });
+    const result = await verifyText(await withCheckpoint(forged));
+    expect(result).toMatchObject({ ok: false, badSeq: 0, events: 0, reason: /signature|key/ });
+  });
+
+  it('when its readable seq is changed, then verify fails (the signed payload disagrees)', async () => {
+    await expect(verifyText(await withCheckpoint({ seq: N - 1 }))).resolves.toMatchObject({ ok: false, badSeq: 0, reason: /differs/ });
+  });
+
+  it('when its signed payload is swapped for another, then verify fails', async () => {
+    const other = await key.sign({ seq: N - 1, hash: rows[N - 2]!.hash, time: CHECKPOINT_TIME });
+    await expect(verifyText(await withCheckpoint({ jws: other.jws }))).resolves.toMatchObject({ ok: false, badSeq: 0 });
+  });
+
+  it('when a genuine checkpoint names a hash the chain does not reach, then verify names that seq', async () => {
+    const wrong = await key.sign({ seq: 6, hash: 'ab'.repeat(32), time: CHECKPOINT_TIME });
+    const text = `${JSON.stringify({ format: 'vault-audit-export', version: 1, filtered: false, checkpoint: wrong })}\n${rows.slice(0, 6).map(jsonlLine).join('')}`;
+    await expect(verifyText(text)).resolves.toMatchObject({ ok: false, badSeq: 6, reason: /checkpoint/ });
+  });
+
+  it('when the header is missing, then nothing proves completeness: ok but not complete, and a failure if completeness is expected', async () => {
+    const text = rows.map(jsonlLine).join('');
+    await expect(verifyText(text)).resolves.toMatchObject({ ok: true, events: N, checkpoint: null, complete: false });
+    await expect(verifyText(text, { expectComplete: true })).resolves.toMatchObject({ ok: false, badSeq: 0 });
+  });
+});
+
+describe('verifyExport, a filtered export', () => {
+  const picked = () => rows.filter((r) => r.seq % 3 === 0);
+  const filtered = async (body: AuditRow[]) => {
+    const checkpoint = await key.sign({ seq: N, hash: rows[N - 1]!.hash, time: CHECKPOINT_TIME });
+    return exportToString(body, { format: 'jsonl', checkpoint, filter: { company: 'cmp_3' } });
+  };
+
+  it('when valid, then every event verifies and the result says it cannot be shown complete', async () => {
+    await expect(verifyText(await filtered(picked()))).resolves.toMatchObject({ ok: true, events: 4, complete: false, anchored: true });
+  });
+
+  it('when an event in it is edited, then verify names its seq', async () => {
+    const body = picked().map((r) => (r.seq === 6 ? { ...r, body: r.body.replace('2025', '2024') } : r));
+    await expect(verifyText(await filtered(body))).resolves.toMatchObject({ ok: false, badSeq: 6 });
+  });
+
+  it('when its events are reordered, then verify names the one out of place', async () => {
+    const [header, a, b, ...rest] = (await filtered(picked())).split('\n');
+    await expect(verifyText([header, b, a, ...rest].join('\n'))).resolves.toMatchObject({ ok: false, badSeq: 3 });
+  });
+
+  it('when an event is left out, then verify cannot tell (the documented limit of a filtered export)', async () => {
+    await expect(verifyText(await filtered(picked().filter((r) => r.seq !== 6)))).resolves.toMatchObject({ ok: true, complete: false });
+  });
+
+  it('when completeness is demanded of it, then verify fails at the first missing seq', async () => {
+    await expect(verifyText(await filtered(picked()), { expectComplete: true })).resolves.toMatchObject({ ok: false, badSeq: 1 });
+  });
+});
+
+describe('verifyRows, the live table', () => {
+  const head = () => ({ seq: N, hash: rows[N - 1]!.hash, time: CHECKPOINT_TIME });
+
+  it('when the rows are intact, then every row verifies and the table is complete', async () => {
+    await expect(verifyRows(rows)).resolves.toMatchObject({ ok: true, events: N, complete: true });
+  });
+
+  it('when the table has grown past its latest checkpoint, then it still verifies', async () => {
+    await expect(verifyRows(rows, { checkpoint: { ...head(), seq: 6, hash: rows[5]!.hash } })).resolves.toMatchObject({ ok: true, anchored: true });
+  });
+
+  it.each(tamperCases())('when we %s (k=%i) in the table, then verify names seq %i', async (_name, k, expected, tamper) => {
+    await expect(verifyRows(tamper(rows, k), { checkpoint: head() })).resolves.toMatchObject({ ok: false, badSeq: expected });
+  });
+
+  it('when given an async iterable, then the result is the same', async () => {
+    async function* gen() {
+      yield* rows;
+    }
+    await expect(verifyRows(gen())).resolves.toMatchObject({ ok: true, events: N });
+  });
+
+  it('when the table is empty, then it is complete with no events', async () => {
+    await expect(verifyRows([], { checkpoint: { seq: 0, hash: GENESIS_HASH, time: CHECKPOINT_TIME } })).resolves.toMatchObject({ ok: true, events: 0, complete: true });
+  });
+});
