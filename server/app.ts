@@ -17,6 +17,7 @@ import { createGrantPolicy } from './grants/policy-hooks.ts';
 import { grantRoutes } from './grants/routes.ts';
 import { createGrants, type Grant } from './grants/service.ts';
 import { createAppShell } from './http/app.ts';
+import { createGroupCommit } from './db/group-commit.ts';
 import { createAuthorization } from './oauth/authorize.ts';
 import { requireAccessToken } from './oauth/bearer.ts';
 import { createConsentViews } from './oauth/consent-view.ts';
@@ -44,7 +45,8 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   const authz = createAuthorization(ctx, { store: oauthStore, clients: companies, grants, decide, audit });
   const token = createTokenEndpoint(ctx, { store: oauthStore, grants, tokens, audit });
   const views = createConsentViews(ctx, { authz, clients: companies, sources, decide, store: oauthStore });
-  const data = createDataService(ctx, { grants, profile, oauth: oauthStore, decide, audit, usage: createUsageCounter(ctx.db), customerIdByHandle: profile.customerIdByHandle });
+  const commit = createGroupCommit(ctx.db, `${ctx.db.$client.name}-wal`, ctx.config.synchronous);
+  const data = createDataService(ctx, { commit, grants, profile, oauth: oauthStore, decide, audit, usage: createUsageCounter(ctx.db), customerIdByHandle: profile.customerIdByHandle });
   const grantPolicy = createGrantPolicy(ctx, { grants, decide, customerStore, companies });
 
   // Hooks run inside the transaction of the change that fires them (one transaction per decision).
@@ -82,9 +84,12 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
     }
   }, 60_000);
   sweep.unref();
-  const stop = () => clearInterval(sweep);
+  const stop = () => {
+    clearInterval(sweep);
+    commit.close();
+  };
 
-  return { ...shell, stop, services: { audit, accounts, profile, criteria, auth, customerStore, companies, grants, decide, authz, token, tokens, data, oauthStore, grantPolicy } };
+  return { ...shell, stop, services: { commit, audit, accounts, profile, criteria, auth, customerStore, companies, grants, decide, authz, token, tokens, data, oauthStore, grantPolicy } };
 }
 
 export type VaultApp = ReturnType<typeof createApp>;

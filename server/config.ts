@@ -15,7 +15,7 @@ const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9+/_-]{43}=?$/, 'must be 32 bytes in base64 or base64url')
     .optional(),
-  VAULT_SYNCHRONOUS: z.enum(['FULL', 'NORMAL']).default('FULL'),
+  VAULT_SYNCHRONOUS: z.enum(['GROUP', 'FULL', 'NORMAL']).default('GROUP'),
   VAULT_POLICIES_DIR: z.string().min(1).default('policies'),
   VAULT_TRUST_PROXY: z.enum(['0', '1']).default('0'),
   VAULT_ACCESS_TOKEN_TTL: z.coerce.number().int().min(30).max(3600).default(300),
@@ -30,7 +30,8 @@ export interface Config {
   /** The issuer and the base of every absolute URL we publish (RFC 8414 §2). */
   publicUrl: string;
   masterKey?: string;
-  synchronous: 'FULL' | 'NORMAL';
+  /** How audited writes reach the disk; see server/db/group-commit.ts. */
+  synchronous: 'GROUP' | 'FULL' | 'NORMAL';
   policiesDir: string;
   trustProxy: boolean;
   /** Whether cookies get the Secure flag: true when served over https. */

@@ -14,16 +14,16 @@ const depositSchema = z.strictObject({
 /** The company data API: read granted fields, deposit records. Thin: parse, call the service, send. */
 export function dataRoutes(data: DataService, requireToken: RequestHandler): Router {
   const r = Router();
-  r.get('/data/customers/:handle', requireToken, (req, res) => {
+  r.get('/data/customers/:handle', requireToken, async (req, res) => {
     const handle = parse(handleSchema, req.params.handle, 'path.handle');
     const q = parse(querySchema, req.query, 'query');
     const fields = q.fields?.split(',').map((f) => f.trim()).filter(Boolean);
-    res.set('cache-control', 'no-store').json(data.read({ ...req.token!, handle, requestId: String(req.id) }, fields));
+    res.set('cache-control', 'no-store').json(await data.read({ ...req.token!, handle, requestId: String(req.id) }, fields));
   });
-  r.post('/data/customers/:handle/records', requireToken, (req, res) => {
+  r.post('/data/customers/:handle/records', requireToken, async (req, res) => {
     const handle = parse(handleSchema, req.params.handle, 'path.handle');
     const body = parse(depositSchema, req.body);
-    res.status(201).json(data.deposit({ ...req.token!, handle, requestId: String(req.id) }, body));
+    res.status(201).json(await data.deposit({ ...req.token!, handle, requestId: String(req.id) }, body));
   });
   return r;
 }

@@ -9,6 +9,7 @@ import { toGrant, type Grant, type Grants } from '../grants/service.ts';
 import { NotFound, OAuthError, PolicyDenied, VaultError } from '../http/errors.ts';
 import { categoriesOf } from '../oauth/details.ts';
 import type { OAuthStore } from '../oauth/store.ts';
+import type { GroupCommit } from '../db/group-commit.ts';
 import type { AccessClaims } from '../oauth/tokens.ts';
 import type { Category, Decision } from '../policy/types.ts';
 
@@ -31,7 +32,7 @@ export class AuditUnavailable extends VaultError {
  * append. If the append fails, the transaction rolls back and nothing is sent (fail closed, DESIGN §2).
  * A denial is itself audited and committed before the error goes out.
  */
-export function createDataService(ctx: AppContext, d: { grants: Grants; profile: Profile; oauth: OAuthStore; decide: Decide; audit: AuditAppend; usage: (grantId: string, action: string, sinceIso: string) => number; customerIdByHandle: (h: string) => string | undefined }) {
+export function createDataService(ctx: AppContext, d: { commit: GroupCommit; grants: Grants; profile: Profile; oauth: OAuthStore; decide: Decide; audit: AuditAppend; usage: (grantId: string, action: string, sinceIso: string) => number; customerIdByHandle: (h: string) => string | undefined }) {
   const nowMs = () => ctx.clock.now().getTime();
   const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -68,9 +69,12 @@ export function createDataService(ctx: AppContext, d: { grants: Grants; profile:
 
   const durationOf = (g: Grant) => Math.max(1, Math.round((Date.parse(g.expiresAt) - Date.parse(g.createdAt)) / 86_400_000));
 
-  function failClosed<T>(fn: () => T): T {
+  /** Runs the audited transaction and answers only once its audit record is durable; any failure releases nothing. */
+  async function failClosed<T>(fn: () => T): Promise<T> {
     try {
-      return fn();
+      const result = d.commit.run(fn);
+      await d.commit.durable();
+      return result;
     } catch (e) {
       if (e instanceof VaultError) throw e;
       ctx.logger.error({ err: e }, 'audited transaction failed; no data released');

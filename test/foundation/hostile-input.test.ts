@@ -1,16 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
 import { startVault, type RunningVault } from '../support/vault.ts';
+import { obtainTokens, registerCompany } from '../support/company.ts';
 
 let v: RunningVault;
 let alice: Customer;
 let bob: Customer;
+let bobGrantId = '';
 
 beforeAll(async () => {
   v = await startVault();
   alice = await new Customer(v.url).signUp(uniqueEmail('alice'));
   bob = await new Customer(v.url).signUp(uniqueEmail('bob'));
   await alice.call('PATCH', '/api/profile', { given_name: 'Alice', city: 'Leuven' });
+  bobGrantId = (await obtainTokens(v, await registerCompany(v), bob)).grant_id;
 });
 afterAll(async () => v.close());
 
@@ -23,7 +26,7 @@ function snapshot(): string {
   return JSON.stringify({ counts, fields });
 }
 
-type Case = [name: string, who: () => Customer | undefined, method: string, path: string, body: unknown, headers: Record<string, string>, status: number];
+type Case = [name: string, who: () => Customer | undefined, method: string, path: string | (() => string), body: unknown, headers: Record<string, string>, status: number];
 const json = { 'content-type': 'application/json' };
 const anon = () => undefined;
 const asAlice = () => alice;
@@ -48,14 +51,16 @@ const cases: Case[] = [
   ['no session', anon, 'PATCH', '/api/profile', JSON.stringify({ given_name: 'Mallory' }), json, 401],
   ['forged session cookie', anon, 'PATCH', '/api/profile', JSON.stringify({ given_name: 'Mallory' }), { ...json, cookie: 'vault_session=forged-value' }, 401],
   ['account deletion without confirmation', asAlice, 'DELETE', '/api/account', JSON.stringify({}), json, 400],
-  ["another customer's object", asAlice, 'DELETE', `/api/grants/${'0'.repeat(8)}-bob`, undefined, {}, 404],
+  ["revoking another customer's grant", asAlice, 'DELETE', () => `/api/grants/${bobGrantId}`, undefined, {}, 404],
+  ["narrowing another customer's grant", asAlice, 'PATCH', () => `/api/grants/${bobGrantId}`, JSON.stringify({ fields: ['email'] }), json, 404],
+  ['a grant id that is not an id', asAlice, 'DELETE', "/api/grants/1'%20OR%201=1", undefined, {}, 400],
 ];
 
 describe('malformed or hostile requests', () => {
   it.each(cases)('when %s, then a 4xx problem+json and nothing changes', async (_name, who, method, path, body, headers, status) => {
     const before = snapshot();
     const client = who() ?? new Customer(v.url);
-    const r = await client.call(method, path, body, headers);
+    const r = await client.call(method, typeof path === 'function' ? path() : path, body, headers);
     expect(r.status).toBe(status);
     expect(r.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect(r.body.status).toBe(status);
@@ -71,5 +76,6 @@ describe('malformed or hostile requests', () => {
     expect(r.body.fields.given_name.value).toBe('Alice');
     expect(r.body.fields.city.value).toBe('Leuven');
     expect(Object.keys((await bob.call('GET', '/api/profile')).body.fields)).toEqual(['email']);
+    expect((await bob.call('GET', `/api/grants/${bobGrantId}`)).body.status).toBe('active');
   });
 });

@@ -39,7 +39,7 @@ export async function startVault(opts: { env?: Record<string, string>; dataDir?:
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}`;
-  const config = loadConfig({ VAULT_DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'silent', VAULT_SYNCHRONOUS: 'NORMAL', ...opts.env });
+  const config = loadConfig({ VAULT_DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'silent', ...opts.env });
   if (opts.policiesDir) config.policiesDir = opts.policiesDir;
   const clock = new TestClock();
   const db = openDatabase(databasePath(dataDir), { synchronous: config.synchronous });
