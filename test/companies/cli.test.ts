@@ -1,30 +1,38 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { registerCompanyCommands } from '../../server/cli/companies.ts';
+import { runCli } from '../../server/cli/main.ts';
 import { auditEvents } from '../../server/db/schema.ts';
 import { basicMetadata, startCompanies, type CompaniesHarness } from './support.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'vault-cli-companies-'));
 let h: CompaniesHarness;
 
-/** Runs `vault companies ...` as the operator would, returning what it printed on stdout. */
-async function vault(...args: string[]): Promise<string> {
-  const program = new Command('vault').exitOverride();
-  registerCompanyCommands(program);
+/** Runs `vault companies ...` as the operator would: exit code, stdout and stderr. */
+async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
+  let err = '';
+  const capture = (into: 'out' | 'err') => (chunk: string | Uint8Array) => {
+    if (into === 'out') out += String(chunk);
+    else err += String(chunk);
     return true;
-  });
+  };
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation(capture('out'));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation(capture('err'));
   try {
-    await program.parseAsync(['companies', ...args], { from: 'user' });
+    return { code: await runCli(['companies', ...args]), out, err };
   } finally {
-    spy.mockRestore();
+    o.mockRestore();
+    e.mockRestore();
   }
-  return out;
+}
+
+/** The same, for commands expected to succeed: what they printed. */
+async function vault(...args: string[]): Promise<string> {
+  const r = await run(...args);
+  if (r.code !== 0) throw new Error(`vault companies ${args.join(' ')} exited ${r.code}: ${r.err}`);
+  return r.out;
 }
 
 beforeAll(async () => {
@@ -61,34 +69,38 @@ describe('vault companies', () => {
     expect(text).toContain(reg.body.client_id);
   });
 
-  it('when the operator disables a company, then it is disabled, audited as the operator, and can no longer authenticate', async () => {
+  it('when the operator disables a company, then it is disabled, audited as the operator, and its live grants are revoked', async () => {
     const reg = await h.register(basicMetadata());
+    const grants = h.v.vault.services.grants;
+    const grant = grants.create(
+      { customerId: 'customer-1', companyId: reg.body.client_id, purpose: 'order-fulfilment', fields: ['email'], actions: ['read'], durationDays: 30, termsVersion: 1, policyVersion: 'test', autoApproved: false },
+      { kind: 'customer', id: 'customer-1' },
+    );
     const out = JSON.parse(await vault('disable', reg.body.client_id, '--json'));
     expect(out).toMatchObject({ ok: true, company: { id: reg.body.client_id, status: 'disabled' } });
     expect(h.companies.byId(reg.body.client_id)!.status).toBe('disabled');
     const event = h.v.ctx.db.select().from(auditEvents).all().find((e) => e.companyId === reg.body.client_id && e.action === 'company.disabled');
     expect(event?.actorKind).toBe('operator');
+    expect(grants.store.byId(grant.id)?.status).toBe('revoked');
   });
 
-  it('when an unknown company is disabled, then the command fails', async () => {
-    await expect(vault('disable', 'no-such-client')).rejects.toThrow(/No company/);
+  it('when an unknown company is disabled, then the command fails with exit code 1 and says why', async () => {
+    const r = await run('disable', 'no-such-client');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/No company/);
   });
 
-  it('when --ttl-hours is not a positive number, then it is a usage error', async () => {
-    await expect(vault('token', '--ttl-hours', 'soon')).rejects.toMatchObject({ exitCode: 2 });
+  it('when --ttl-hours is not a positive number, then it is a usage error (exit 2)', async () => {
+    expect((await run('token', '--ttl-hours', 'soon')).code).toBe(2);
   });
 
   it('when help is asked for, then every command describes itself and shows an example', async () => {
     for (const cmd of ['token', 'list', 'disable']) {
-      const program = new Command('vault').exitOverride().configureOutput({ writeOut: () => {}, writeErr: () => {} });
-      registerCompanyCommands(program);
-      const sub = program.commands.find((c) => c.name() === 'companies')!.commands.find((c) => c.name() === cmd)!;
-      let help = '';
-      sub.configureOutput({ writeOut: (s) => void (help += s) });
-      sub.outputHelp();
-      expect(sub.description().length).toBeGreaterThan(20);
-      expect(help).toContain('Example:');
-      expect(help).toContain(`npm run vault -- companies ${cmd}`);
+      const r = await run(cmd, '--help');
+      expect(r.code).toBe(0);
+      expect(r.out).toMatch(new RegExp(`Usage: vault companies ${cmd}`));
+      expect(r.out).toContain('Example:');
+      expect(r.out).toContain(`npm run vault -- companies ${cmd}`);
     }
   });
 });
