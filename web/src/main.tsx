@@ -1,12 +1,7 @@
 import { render } from 'preact';
-
-function App() {
-  return (
-    <main>
-      <h1>Consent vault</h1>
-      <p>Your data, your terms.</p>
-    </main>
-  );
-}
+import { App } from './app.tsx';
+import { restoreSession } from './session.ts';
+import './style.css';
 
 render(<App />, document.getElementById('app')!);
+void restoreSession();

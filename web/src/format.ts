@@ -1,0 +1,57 @@
+/** Dates, durations and names as a person reads them, in their own locale. */
+
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+const dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
+const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+
+function parse(iso: string | undefined | null): Date | undefined {
+  if (!iso) return undefined;
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? undefined : d;
+}
+
+export function formatDateTime(iso: string | undefined | null): string {
+  const d = parse(iso);
+  return d ? dateTime.format(d) : '—';
+}
+
+export function formatDate(iso: string | undefined | null): string {
+  const d = parse(iso);
+  return d ? dateOnly.format(d) : '—';
+}
+
+/** "in 3 days", "2 hours ago". */
+export function formatRelative(iso: string | undefined | null, now = Date.now()): string {
+  const d = parse(iso);
+  if (!d) return '';
+  const diff = d.getTime() - now;
+  const abs = Math.abs(diff);
+  const units: [Intl.RelativeTimeFormatUnit, number][] = [
+    ['year', 365 * 86400_000],
+    ['month', 30 * 86400_000],
+    ['day', 86400_000],
+    ['hour', 3600_000],
+    ['minute', 60_000],
+  ];
+  for (const [unit, ms] of units) if (abs >= ms) return relative.format(Math.round(diff / ms), unit);
+  return relative.format(Math.round(diff / 1000), 'second');
+}
+
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** "order-fulfilment" → "Order fulfilment". */
+export function humanise(id: string): string {
+  const s = id.replace(/[-_]+/g, ' ').trim();
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/** Splits "a, b ,c" into ["a","b","c"], dropping empties and duplicates. */
+export function splitList(text: string): string[] {
+  return [...new Set(text.split(/[,\n]/).map((s) => s.trim()).filter(Boolean))];
+}
+
+export function isoDate(d: Date): string {
+  return d.toISOString().slice(0, 10);
+}

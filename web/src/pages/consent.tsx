@@ -1,0 +1,241 @@
+import { useState } from 'preact/hooks';
+import { ApiError, api } from '../api.ts';
+import { humanise, plural } from '../format.ts';
+import type { ConsentRequest } from '../types.ts';
+import { Badge, Button, Card, EmptyState, Link, Loading, Notice, PageHeader, ProblemAlert, Reasons, useResource } from '../ui.tsx';
+
+/**
+ * The consent step of the authorization flow (issue 3): who asks, for what, which fields, for how long,
+ * under which terms, and what the policy engine says. The customer may narrow fields and duration.
+ */
+export function ConsentPage({ requestId }: { requestId: string | null }) {
+  const [res] = useResource<ConsentRequest>(requestId ? `/api/consent/${encodeURIComponent(requestId)}` : null);
+  if (!requestId)
+    return (
+      <>
+        <PageHeader title="Access request" />
+        <EmptyState title="No request to review">
+          This page opens when a company asks for your data. <Link href="/inbox">See waiting requests in your inbox.</Link>
+        </EmptyState>
+      </>
+    );
+  if (res.state === 'loading') return <Loading what="the request" />;
+  if (res.state === 'missing')
+    return (
+      <>
+        <PageHeader title="Access request" />
+        <EmptyState title="This request does not exist or has expired">
+          Nothing has been shared. If you came from a company's website, go back and start again. <Link href="/grants">See your grants.</Link>
+        </EmptyState>
+      </>
+    );
+  if (res.state === 'error')
+    return (
+      <>
+        <PageHeader title="Access request" />
+        <ProblemAlert error={res.error} />
+      </>
+    );
+  return <ConsentForm req={res.data} />;
+}
+
+function ConsentForm({ req }: { req: ConsentRequest }) {
+  const { company, request, decision } = req;
+  const terms = company.terms;
+  const [fields, setFields] = useState<Set<string>>(new Set(request.fields.map((f) => f.name)));
+  const [days, setDays] = useState(String(Math.min(request.durationDays, request.maxDurationDays)));
+  const [busy, setBusy] = useState<'approve' | 'deny'>();
+  const [error, setError] = useState<ApiError | string>();
+  const [outcome, setOutcome] = useState<'approved' | 'denied'>();
+  const maxDays = Math.min(request.durationDays, request.maxDurationDays);
+  const pending = !req.status || req.status === 'pending';
+  const refused = decision ? !decision.allow : false;
+  const anySensitive = request.fields.some((f) => f.sensitive);
+
+  async function decide(kind: 'approve' | 'deny') {
+    setError(undefined);
+    let body: Record<string, unknown> = { decision: 'deny' };
+    if (kind === 'approve') {
+      const n = Number(days);
+      if (!fields.size) return setError('Choose at least one field, or deny the request.');
+      if (!Number.isInteger(n) || n < 1 || n > maxDays) return setError(`Choose a duration between 1 and ${maxDays} days.`);
+      body = { decision: 'approve' };
+      if (fields.size < request.fields.length) body.fields = request.fields.map((f) => f.name).filter((f) => fields.has(f));
+      if (n < request.durationDays) body.durationDays = n;
+    }
+    setBusy(kind);
+    try {
+      const out = await api<{ redirectTo?: string } | undefined>('POST', `/api/consent/${encodeURIComponent(req.id)}`, body);
+      if (out?.redirectTo) {
+        window.location.assign(out.redirectTo);
+        return;
+      }
+      setOutcome(kind === 'approve' ? 'approved' : 'denied');
+    } catch (e) {
+      setError(e instanceof ApiError ? e : String(e));
+    }
+    setBusy(undefined);
+  }
+
+  if (outcome)
+    return (
+      <>
+        <PageHeader title={outcome === 'approved' ? 'Access granted' : 'Request denied'} />
+        <Notice>
+          {outcome === 'approved'
+            ? `${company.name} can now use the fields you chose for ${humanise(request.purpose).toLowerCase()}. You can narrow or revoke this at any time.`
+            : `${company.name} gets nothing. It has been told that you said no.`}
+        </Notice>
+        <p>
+          <Link href="/grants">See your grants</Link>
+        </p>
+      </>
+    );
+
+  return (
+    <>
+      <PageHeader title={`${company.name} asks for access`} intro={`Nothing is shared until you approve. You can untick fields and shorten the time before you do.`} />
+      {!pending && (
+        <Notice tone="warn">
+          This request is already {req.status}. <Link href="/grants">See your grants.</Link>
+        </Notice>
+      )}
+      {decision && (refused || decision.reasons.length > 0) && (
+        <div class={`alert ${refused ? 'alert-error' : 'alert-info'}`} role={refused ? 'alert' : undefined}>
+          <p class="alert-title">{refused ? 'This request breaks your criteria or the platform rules, so it cannot be approved' : 'Please note'}</p>
+          <Reasons reasons={decision.reasons} />
+        </div>
+      )}
+      <div class="consent-layout">
+        <form
+          class="consent-main"
+          noValidate
+          onSubmit={(e) => {
+            e.preventDefault();
+            void decide('approve');
+          }}
+        >
+          <Card title="What for" id="purpose">
+            <p class="purpose-name">
+              <Badge tone="info">{humanise(request.purpose)}</Badge>
+            </p>
+            {request.purposeDescription && <p>{request.purposeDescription}</p>}
+            <p class="muted">
+              {company.name} wants to {request.actions.includes('read') ? 'read the fields below' : ''}
+              {request.actions.includes('read') && request.actions.includes('deposit') ? ' and ' : ''}
+              {request.actions.includes('deposit') ? 'add records to your vault' : ''}.
+            </p>
+          </Card>
+          <Card title="Which data" id="fields">
+            <fieldset class="consent-fields">
+              <legend class="visually-hidden">Fields to share</legend>
+              <p class="hint">Untick any field you do not want to share.{anySensitive && ' Sensitive data is marked.'}</p>
+              <ul class="check-list">
+                {request.fields.map((f) => (
+                  <li key={f.name}>
+                    <label class="check check-card">
+                      <input
+                        type="checkbox"
+                        name="fields"
+                        value={f.name}
+                        checked={fields.has(f.name)}
+                        disabled={!pending}
+                        onChange={(e) => {
+                          const next = new Set(fields);
+                          if (e.currentTarget.checked) next.add(f.name);
+                          else next.delete(f.name);
+                          setFields(next);
+                        }}
+                      />
+                      <span class="check-text">
+                        <span>{f.label}</span>
+                        <span class="muted small">{humanise(f.category)}</span>
+                      </span>
+                      {f.sensitive && <Badge tone="sensitive">Sensitive</Badge>}
+                    </label>
+                  </li>
+                ))}
+              </ul>
+            </fieldset>
+          </Card>
+          <Card title="For how long" id="duration">
+            <div class="form-row">
+              <label for="duration-days">Access ends after</label>
+              <div class="input-suffix">
+                <input id="duration-days" type="number" min={1} max={maxDays} step={1} value={days} disabled={!pending} onInput={(e) => setDays(e.currentTarget.value)} aria-describedby="duration-hint" />
+                <span aria-hidden="true">days</span>
+              </div>
+              <p class="hint" id="duration-hint">
+                {company.name} asked for {plural(request.durationDays, 'day')}
+                {request.maxDurationDays < request.durationDays ? `; the rules allow at most ${plural(request.maxDurationDays, 'day')}` : ''}. You can choose fewer.
+              </p>
+            </div>
+          </Card>
+          <ProblemAlert error={error} />
+          {pending && (
+            <div class="consent-actions">
+              <Button type="submit" variant="primary" busy={busy === 'approve'} disabled={!!busy || refused || !fields.size}>
+                Approve {fields.size < request.fields.length ? `${plural(fields.size, 'field')}` : ''}
+              </Button>
+              <Button variant="secondary" busy={busy === 'deny'} disabled={!!busy} onClick={() => void decide('deny')}>
+                Deny
+              </Button>
+            </div>
+          )}
+        </form>
+        <aside class="consent-side" aria-labelledby="terms-title">
+          <section class="card">
+            <h2 id="terms-title">{company.name}'s terms</h2>
+            <dl class="terms">
+              <div>
+                <dt>Keeps your data for</dt>
+                <dd>{plural(terms.retentionDays, 'day')}</dd>
+              </div>
+              <div>
+                <dt>Shares it with others</dt>
+                <dd>
+                  {terms.sharesOnward ? (
+                    <>
+                      <Badge tone="warn">Yes</Badge> {terms.onwardSharingDisclosed ? 'and says with whom' : 'without saying with whom'}
+                    </>
+                  ) : (
+                    <Badge tone="good">No</Badge>
+                  )}
+                </dd>
+              </div>
+              <div>
+                <dt>What you get in return</dt>
+                <dd>{terms.benefit && terms.benefit.kind !== 'none' ? `${humanise(terms.benefit.kind)}${terms.benefit.description ? `: ${terms.benefit.description}` : ''}` : 'Nothing declared'}</dd>
+              </div>
+              {terms.valueTags && terms.valueTags.length > 0 && (
+                <div>
+                  <dt>Commitments</dt>
+                  <dd>
+                    <ul class="chips">
+                      {terms.valueTags.map((t) => (
+                        <li class="chip" key={t}>
+                          {t}
+                        </li>
+                      ))}
+                    </ul>
+                  </dd>
+                </div>
+              )}
+              {terms.contact && (
+                <div>
+                  <dt>Contact</dt>
+                  <dd class="break">{terms.contact}</dd>
+                </div>
+              )}
+              <div>
+                <dt>Terms version</dt>
+                <dd>{String(terms.version)}</dd>
+              </div>
+            </dl>
+            {decision?.policyVersion && <p class="muted small break">Checked against policy {decision.policyVersion.slice(0, 19)}…</p>}
+          </section>
+        </aside>
+      </div>
+    </>
+  );
+}

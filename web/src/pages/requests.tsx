@@ -1,0 +1,96 @@
+import { useState } from 'preact/hooks';
+import { ApiError, api } from '../api.ts';
+import { humanise, plural } from '../format.ts';
+import type { ConsentRequest } from '../types.ts';
+import { Badge, Button, Card, FieldChips, Link, Notice, ProblemAlert, Reasons, useResource } from '../ui.tsx';
+
+/**
+ * Access requests that companies sent to the customer's handle (back-channel requests) and that wait
+ * for a decision. Approving here approves what was asked; "Review" opens the consent screen, where the
+ * customer can untick fields and shorten the duration first.
+ */
+export function PendingRequests(props: { compact?: boolean }) {
+  const [res, reload] = useResource<{ requests: ConsentRequest[] }>('/api/requests');
+  const requests = res.state === 'ok' ? res.data.requests.filter((r) => !r.status || r.status === 'pending') : [];
+  if (res.state === 'error') return <ProblemAlert error={res.error} />;
+  if (!requests.length) return null;
+  return (
+    <Card title={`Waiting for your decision (${requests.length})`} id="pending" class="pending-card">
+      <ul class="request-list">
+        {requests.map((r) => (
+          <RequestItem key={r.id} req={r} compact={props.compact} onDone={reload} />
+        ))}
+      </ul>
+    </Card>
+  );
+}
+
+function RequestItem({ req, compact, onDone }: { req: ConsentRequest; compact?: boolean; onDone: () => void }) {
+  const [busy, setBusy] = useState<'approve' | 'deny'>();
+  const [error, setError] = useState<ApiError>();
+  const [done, setDone] = useState<string>();
+  const sensitive = new Set(req.request.fields.filter((f) => f.sensitive).map((f) => f.name));
+  const blocked = req.decision && !req.decision.allow;
+  const review = `/consent?request=${encodeURIComponent(req.id)}`;
+
+  async function decide(decision: 'approve' | 'deny') {
+    setBusy(decision);
+    setError(undefined);
+    try {
+      await api('POST', `/api/consent/${encodeURIComponent(req.id)}`, { decision });
+      setDone(decision === 'approve' ? `You approved ${req.company.name}'s request.` : `You denied ${req.company.name}'s request.`);
+      setTimeout(onDone, 1200);
+    } catch (e) {
+      setError(e instanceof ApiError ? e : new ApiError(0, { detail: String(e) }));
+    } finally {
+      setBusy(undefined);
+    }
+  }
+
+  return (
+    <li class="request-item">
+      <div class="request-head">
+        <h3>
+          {req.company.name} <span class="muted">asks to {req.request.actions.includes('deposit') ? (req.request.actions.includes('read') ? 'read and add to' : 'add to') : 'read'}</span>
+        </h3>
+        <Badge tone="info">{humanise(req.request.purpose)}</Badge>
+      </div>
+      {req.request.purposeDescription && <p class="request-purpose">{req.request.purposeDescription}</p>}
+      <FieldChips
+        names={req.request.fields.map((f) => f.name)}
+        catalogue={req.request.fields.map((f) => ({ name: f.name, label: f.label, category: f.category, schema: {} }))}
+        sensitive={(n) => sensitive.has(n)}
+      />
+      {!compact && (
+        <p class="muted small">
+          For {plural(req.request.durationDays, 'day')} · keeps data {plural(req.company.terms.retentionDays, 'day')} ·{' '}
+          {req.company.terms.sharesOnward ? 'shares it onward' : 'does not share it onward'}
+        </p>
+      )}
+      {blocked && req.decision && (
+        <div class="alert alert-warn">
+          <p class="alert-title">Your criteria or the platform rules refuse this request</p>
+          <Reasons reasons={req.decision.reasons} />
+        </div>
+      )}
+      {done ? (
+        <Notice>{done}</Notice>
+      ) : (
+        <div class="request-actions">
+          <Link href={review} class="btn btn-secondary">
+            Review details
+          </Link>
+          {!blocked && (
+            <Button variant="primary" busy={busy === 'approve'} disabled={!!busy} onClick={() => void decide('approve')} aria-label={`Approve ${req.company.name}'s request`}>
+              Approve
+            </Button>
+          )}
+          <Button variant="danger" busy={busy === 'deny'} disabled={!!busy} onClick={() => void decide('deny')} aria-label={`Deny ${req.company.name}'s request`}>
+            Deny
+          </Button>
+        </div>
+      )}
+      <ProblemAlert error={error} />
+    </li>
+  );
+}

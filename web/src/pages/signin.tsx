@@ -1,0 +1,110 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { ApiError, api } from '../api.ts';
+import { setSession, takeFlash } from '../session.ts';
+import type { SessionInfo } from '../types.ts';
+import { Button, Logo, Notice, ProblemAlert } from '../ui.tsx';
+
+type Mode = 'signin' | 'signup';
+
+/**
+ * Sign in and create an account on one page. The server answers a wrong e-mail and a wrong password
+ * with the same generic 401, and the page shows that message as it is.
+ */
+export function SignInPage(props: { next?: string }) {
+  const [mode, setMode] = useState<Mode>('signin');
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | string>();
+  const [flash] = useState(takeFlash);
+  const h1 = useRef<HTMLHeadingElement>(null);
+  const consent = props.next?.startsWith('/consent');
+
+  useEffect(() => {
+    document.title = `${mode === 'signin' ? 'Sign in' : 'Create your vault'} · Consent vault`;
+  }, [mode]);
+
+  function switchTo(m: Mode) {
+    setMode(m);
+    setError(undefined);
+    h1.current?.focus();
+  }
+
+  async function submit(e: Event) {
+    e.preventDefault();
+    setError(undefined);
+    if (!email.trim() || !password) return setError('Enter your e-mail address and password.');
+    if (mode === 'signup' && password.length < 10) return setError('Choose a password of at least 10 characters.');
+    setBusy(true);
+    try {
+      const s = await api<SessionInfo>('POST', mode === 'signin' ? '/api/session' : '/api/account', { email: email.trim(), password }, { quiet401: true });
+      setSession(s);
+      // App sees the session and moves on to `next` or the home page.
+    } catch (err) {
+      setError(err instanceof ApiError ? err : String(err));
+      setBusy(false);
+    }
+  }
+
+  return (
+    <div class="auth-layout">
+      <main id="main" class="auth-card">
+        <div class="auth-brand">
+          <Logo />
+          <span>Consent vault</span>
+        </div>
+        <h1 tabIndex={-1} ref={h1}>
+          {mode === 'signin' ? 'Sign in to your vault' : 'Create your vault'}
+        </h1>
+        <p class="lead">
+          {consent
+            ? 'A company is asking for access to your data. Sign in to review the request; nothing is shared until you approve.'
+            : mode === 'signin'
+              ? 'Your profile, your terms: see who reads your data and withdraw access at any time.'
+              : 'Keep one encrypted profile and decide which company sees what, for how long and why.'}
+        </p>
+        {flash && <Notice tone="info">{flash}</Notice>}
+        <div class="segmented" role="group" aria-label="Sign in or create an account">
+          <button type="button" class={mode === 'signin' ? 'active' : ''} aria-pressed={mode === 'signin'} onClick={() => switchTo('signin')}>
+            Sign in
+          </button>
+          <button type="button" class={mode === 'signup' ? 'active' : ''} aria-pressed={mode === 'signup'} onClick={() => switchTo('signup')}>
+            Create account
+          </button>
+        </div>
+        <form class="form" onSubmit={submit} noValidate>
+          <div class="form-row">
+            <label for="email">E-mail address</label>
+            <input id="email" name="email" type="email" autoComplete="username" required value={email} onInput={(e) => setEmail(e.currentTarget.value)} />
+          </div>
+          <div class="form-row">
+            <label for="password">Password</label>
+            <input
+              id="password"
+              name="password"
+              type="password"
+              autoComplete={mode === 'signin' ? 'current-password' : 'new-password'}
+              required
+              minLength={mode === 'signup' ? 10 : undefined}
+              aria-describedby={mode === 'signup' ? 'password-hint' : undefined}
+              value={password}
+              onInput={(e) => setPassword(e.currentTarget.value)}
+            />
+            {mode === 'signup' && (
+              <p id="password-hint" class="hint">
+                At least 10 characters. A passphrase of a few words is easy to remember and hard to guess.
+              </p>
+            )}
+          </div>
+          <ProblemAlert error={error} />
+          <Button type="submit" variant="primary" class="btn-block" busy={busy}>
+            {mode === 'signin' ? 'Sign in' : 'Create account'}
+          </Button>
+        </form>
+        <p class="auth-foot">
+          Your profile is encrypted with a key of its own. Companies see only the fields you grant them, and every read is logged for you.
+        </p>
+      </main>
+    </div>
+  );
+}

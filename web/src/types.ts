@@ -1,0 +1,180 @@
+/**
+ * The shapes the dashboard reads from the vault's JSON API. They mirror the server's contract as
+ * written in the issues; the dashboard never trusts them further than rendering text.
+ */
+
+export type SubjectKind = 'customer' | 'auditor';
+
+export interface SessionInfo {
+  kind: SubjectKind;
+  id: string;
+  handle?: string;
+  csrfToken: string;
+}
+
+/** One reason of a policy decision (DESIGN §5: decisions are explainable). */
+export interface Reason {
+  code: string;
+  message: string;
+  source?: 'platform' | 'customer' | string;
+}
+
+/** RFC 9457 problem details, as every error response of the vault carries them. */
+export interface Problem {
+  type?: string;
+  title?: string;
+  status?: number;
+  detail?: string;
+  errors?: { path: string; message: string }[];
+  reasons?: Reason[];
+}
+
+export interface FieldInfo {
+  name: string;
+  category: string;
+  label: string;
+  schema: JsonSchema;
+  sensitive?: boolean;
+}
+
+export interface JsonSchema {
+  type?: string;
+  format?: string;
+  enum?: unknown[];
+  minimum?: number;
+  maximum?: number;
+  maxLength?: number;
+  maxItems?: number;
+  items?: JsonSchema;
+}
+
+export interface ProfileValue {
+  value: unknown;
+  category: string;
+  version: number;
+  updatedAt: string;
+}
+
+export interface CompanyRef {
+  id: string;
+  name: string;
+}
+
+export interface CompanyTerms {
+  version: number | string;
+  purposes: string[];
+  retentionDays: number;
+  sharesOnward: boolean;
+  onwardSharingDisclosed?: boolean;
+  benefit?: { kind: string; description?: string };
+  valueTags?: string[];
+  contact?: string;
+}
+
+export interface RequestedField {
+  name: string;
+  label: string;
+  category: string;
+  sensitive: boolean;
+}
+
+export type Action = 'read' | 'deposit';
+
+/** An access request waiting for the customer (GET /api/consent/:id and GET /api/requests). */
+export interface ConsentRequest {
+  id: string;
+  status: string;
+  company: CompanyRef & { terms: CompanyTerms };
+  request: {
+    purpose: string;
+    purposeDescription?: string;
+    fields: RequestedField[];
+    actions: Action[];
+    durationDays: number;
+    maxDurationDays: number;
+  };
+  decision?: { allow: boolean; reasons: Reason[]; policyVersion?: string };
+}
+
+export type GrantStatus = 'active' | 'revoked' | 'expired' | 'suspended';
+
+export interface Grant {
+  id: string;
+  company: CompanyRef;
+  purpose: string;
+  fields: string[];
+  actions: Action[];
+  status: GrantStatus;
+  statusReason?: string;
+  createdAt: string;
+  expiresAt: string;
+  termsVersion?: number | string;
+}
+
+export interface ReadEvent {
+  seq: number;
+  time: string;
+  company: CompanyRef;
+  fields: string[];
+  purpose: string;
+  grantId: string;
+  action: string;
+  decision: string;
+}
+
+export interface InboxMessage {
+  id: string;
+  kind: string;
+  body: { title: string; text: string; grantId?: string; receiptId?: string; [k: string]: unknown };
+  createdAt: string;
+  readAt?: string | null;
+}
+
+export interface AutoApproveRule {
+  purposes: string[];
+  categories: string[];
+  actions: Action[];
+  maxDurationDays: number;
+}
+
+export interface Criteria {
+  maxRetentionDays?: number;
+  benefitRequiredForMarketing: boolean;
+  refusedPurposes: string[];
+  requiredValueTags: string[];
+  blockedCompanies: string[];
+  autoApprove: AutoApproveRule[];
+}
+
+export interface Receipt {
+  id: string;
+  grantId: string;
+  company: CompanyRef;
+  kind: string;
+  createdAt: string;
+  jws: string;
+  claims?: Record<string, unknown>;
+}
+
+export interface AuditEvent {
+  seq: number;
+  time: string;
+  action: string;
+  actor?: { kind: string; id: string };
+  customerId?: string;
+  companyId?: string;
+  grantId?: string;
+  purpose?: string;
+  fields?: string[];
+  decision?: 'allow' | 'deny' | string;
+  reasons?: Reason[];
+  policyVersion?: string;
+  requestId?: string;
+}
+
+export interface Checkpoint {
+  seq: number;
+  hash: string;
+  time: string;
+  jws: string;
+}
