@@ -44,8 +44,3 @@ export function createAuditAppender(db: Db, now: () => Date) {
 
 export type AuditAppend = ReturnType<typeof createAuditAppender>;
 
-/** Counts a grant's events of one action since a time: the read budgets (DESIGN §5) are counted from the log itself. */
-export function createUsageCounter(db: Db) {
-  const count = db.$client.prepare('SELECT count(*) AS n FROM audit_events WHERE grant_id = ? AND action = ? AND time > ?').pluck();
-  return (grantId: string, action: string, sinceIso: string): number => count.get(grantId, action, sinceIso) as number;
-}

@@ -30,6 +30,8 @@ async function fileWith(body: AuditRow[], name: string): Promise<string> {
   return file;
 }
 
+const checkerOptions = () => ({ checkpoint: { seq: N, hash: rows[N - 1]!.hash, time: CHECKPOINT_TIME }, expectComplete: true, live: false });
+
 /** The seq of the first line of the second half, where a two-thread split cuts the file. */
 function seqAtCut(text: string): number {
   const dataStart = text.indexOf('\n') + 1;
@@ -47,12 +49,13 @@ describe('verifying a file on several threads', () => {
     expect(many).toEqual(one);
   });
 
-  it('when workers run, then each slice is really checked on a worker (not the one-thread fallback)', async () => {
+  it('when the main thread stays out, then the workers check every slice and the answer is the same', async () => {
     const file = await fileWith(rows, 'direct.jsonl');
     const dataStart = Buffer.byteLength(header) + 1;
-    const options = { checkpoint: { seq: N, hash: rows[N - 1]!.hash, time: CHECKPOINT_TIME }, expectComplete: true, live: false };
-    const checker = await checkFileParallel(file, dataStart, (await stat(file)).size, options, 3, () => {});
-    expect(checker.finish()).toMatchObject({ ok: true, events: N, complete: true });
+    const outcome = await checkFileParallel(file, dataStart, (await stat(file)).size, checkerOptions(), { threads: 3, useMainThread: false });
+    expect(outcome.slicesByWorkers).toBe(outcome.slices);
+    expect(outcome.slices).toBeGreaterThan(2);
+    expect(outcome.checker.finish()).toMatchObject({ ok: true, events: N, complete: true });
   });
 
   // Every single-event tamper just before, at and just after the cut must name the same seq as one thread.
@@ -66,6 +69,9 @@ describe('verifying a file on several threads', () => {
         const many = await verifyExport(file, { jwks: key.jwks, threads: 2, parallelMinBytes: 0 });
         expect(one.ok, `${name} at ${k}`).toBe(false);
         expect({ k, ...many }).toEqual({ k, ...one });
+        const dataStart = Buffer.byteLength(header) + 1;
+        const viaWorkers = await checkFileParallel(file, dataStart, (await stat(file)).size, checkerOptions(), { threads: 2, useMainThread: false });
+        expect({ k, ...viaWorkers.checker.finish() }).toEqual({ k, ...one });
       }
     },
   );

@@ -1,7 +1,8 @@
 /**
  * Verifying a large JSON Lines file on every core. SHA-256 over each event is most of the cost of
  * verify, and each line can be hashed without its neighbours, so the file is cut at line breaks
- * into one slice per core: the main thread checks the first slice, workers the others, and the
+ * into slices, a few per thread. The main thread and the workers take slices from one queue (so a
+ * worker that is slow to start, or a core busy with something else, just takes fewer), and the
  * slices' states are merged in file order (ChainChecker.absorb), relating each slice's first event
  * to the previous slice's last. The result is exactly the sequential one, failures included.
  */
@@ -10,12 +11,12 @@ import { open } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { ChainChecker } from './chain-checker.ts';
 import type { ChainState, CheckerOptions } from './chain-checker.ts';
-import { openFile, ReadWindow } from './read-source.ts';
-import { checkJsonl } from './verify-jsonl.ts';
+import { checkSlice } from './verify-worker.ts';
 import type { SliceMessage, SliceTask } from './verify-worker.ts';
 
-/** Below this, starting a worker (~100 ms with the TypeScript loader) costs more than it saves. */
+/** Below this, starting a worker (100-250 ms with the TypeScript loader) costs more than it saves. */
 export const PARALLEL_MIN_BYTES = 64 * 1024 * 1024;
+const SLICES_PER_THREAD = 4;
 
 export function defaultThreads(): number {
   return Math.min(4, availableParallelism());
@@ -39,63 +40,97 @@ async function nextLineStart(file: string, pos: number, end: number): Promise<nu
   }
 }
 
-function runSlice(task: SliceTask, onBytes: (n: number) => void): { done: Promise<ChainState>; stop: () => void } {
-  const worker = new Worker(new URL('./verify-worker.mjs', import.meta.url), { workerData: task });
-  const done = new Promise<ChainState>((resolve, reject) => {
-    worker.on('message', (m: SliceMessage) => {
-      if (m.type === 'progress') onBytes(m.bytes);
-      else if (m.type === 'done') resolve(m.state);
-      else reject(new Error(m.message));
-    });
-    worker.on('error', reject);
-    worker.on('exit', (code) => reject(new Error(`verify worker exited with code ${code}`)));
-  });
-  const settled = done.finally(() => void worker.terminate());
-  // Marked handled: when an earlier slice fails, this answer is never awaited.
-  settled.catch(() => {});
-  return { done: settled, stop: () => void worker.terminate() };
+async function cutSlices(file: string, dataStart: number, size: number, count: number, options: CheckerOptions): Promise<SliceTask[]> {
+  const cuts = [dataStart];
+  for (let k = 1; k < count; k++) {
+    const at = await nextLineStart(file, dataStart + Math.floor(((size - dataStart) * k) / count) - 1, size);
+    if (at > cuts.at(-1)! && at < size) cuts.push(at);
+  }
+  cuts.push(size);
+  return cuts.slice(0, -1).map((start, index) => ({
+    index, file, start, end: cuts[index + 1]!, options: { ...options, continuation: index > 0 },
+  }));
 }
 
 /**
- * Checks [dataStart, size) of `file` in `threads` slices; returns the merged checker. Throws if
- * a worker cannot start, so the caller can fall back to one thread.
+ * Checks [dataStart, size) of `file` on `threads` threads (this one included) and returns the
+ * merged checker. If workers cannot run here, this thread checks every slice itself.
  */
+export interface ParallelOptions {
+  threads: number;
+  onBytes?: (n: number) => void;
+  /** Default true. False leaves every slice to the workers (tests use it to exercise them). */
+  useMainThread?: boolean;
+}
+
+export interface ParallelOutcome {
+  checker: ChainChecker;
+  slices: number;
+  slicesByWorkers: number;
+}
+
 export async function checkFileParallel(
   file: string,
   dataStart: number,
   size: number,
   options: CheckerOptions,
-  threads: number,
-  onBytes: (n: number) => void,
-): Promise<ChainChecker> {
-  const cuts = [dataStart];
-  for (let k = 1; k < threads; k++) {
-    const at = await nextLineStart(file, dataStart + Math.floor(((size - dataStart) * k) / threads) - 1, size);
-    if (at > cuts.at(-1)!) cuts.push(at);
-  }
-  cuts.push(size);
-  const workers = cuts.slice(1, -1).map((start, i) =>
-    runSlice({ file, start, end: cuts[i + 2]!, options: { ...options, continuation: true } }, onBytes));
+  { threads, onBytes = () => {}, useMainThread = true }: ParallelOptions,
+): Promise<ParallelOutcome> {
+  const tasks = await cutSlices(file, dataStart, size, threads * SLICES_PER_THREAD, options);
+  const results: (ChainState | undefined)[] = new Array(tasks.length);
+  const queue = [...tasks];
+  // Once a slice has failed, later slices cannot change the answer: stop handing them out.
+  let firstFailed = tasks.length;
+  const take = (): SliceTask | undefined => {
+    const task = queue.shift();
+    return task && task.index < firstFailed ? task : undefined;
+  };
+  let slicesByWorkers = 0;
+  const record = (index: number, state: ChainState) => {
+    results[index] = state;
+    if (state.failure) firstFailed = Math.min(firstFailed, index + 1);
+  };
+
+  const workers: Worker[] = [];
+  // A worker that cannot start or dies hands its slice back and bows out; this thread finishes.
+  const workerRuns = Array.from({ length: threads - 1 }, () => new Promise<void>((resolve) => {
+    const worker = new Worker(new URL('./verify-worker.mjs', import.meta.url));
+    workers.push(worker);
+    let current: SliceTask | undefined;
+    const quit = () => {
+      if (current) queue.unshift(current);
+      current = undefined;
+      resolve();
+    };
+    worker.on('message', (m: SliceMessage | { type: 'ready' }) => {
+      if (m.type === 'progress') return onBytes(m.bytes);
+      if (m.type === 'error') return quit();
+      if (m.type === 'done') {
+        record(m.index, m.state);
+        slicesByWorkers++;
+      }
+      current = take();
+      if (current) worker.postMessage(current);
+      else resolve();
+    });
+    worker.on('error', quit);
+    worker.on('exit', quit);
+  }));
+
   try {
-    const first = new ChainChecker(options);
-    const source = await openFile(file, { start: cuts[0]!, end: cuts[1]! });
-    try {
-      const win = new ReadWindow(source, 4 * 1024 * 1024, 64 * 1024 * 1024);
-      let reported = 0;
-      await win.fill();
-      await checkJsonl(win, 0, first, () => {
-        onBytes(win.bytesRead - reported);
-        reported = win.bytesRead;
-      });
-    } finally {
-      await source.close();
-    }
-    for (const w of workers) {
-      if (first.state.failure) break; // an earlier failure wins; the rest cannot change the answer
-      first.absorb(await w.done);
-    }
-    return first;
+    if (useMainThread) for (let task = take(); task; task = take()) record(task.index, await checkSlice(task, onBytes));
+    await Promise.all(workerRuns);
+    for (let task = take(); task; task = take()) record(task.index, await checkSlice(task, onBytes));
   } finally {
-    for (const w of workers) w.stop();
+    for (const w of workers) void w.terminate();
   }
+
+  const merged = new ChainChecker(options);
+  for (let i = 0; i < tasks.length && !merged.state.failure; i++) {
+    const state = results[i];
+    if (!state) throw new Error(`slice ${i} was not checked`);
+    if (i === 0) merged.absorb({ ...state, deferred: null });
+    else merged.absorb(state);
+  }
+  return { checker: merged, slices: tasks.length, slicesByWorkers };
 }

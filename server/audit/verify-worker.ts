@@ -1,14 +1,15 @@
 /**
- * Checks one slice of an export file on a worker thread (see verify-parallel.ts) and posts back
- * the checker's state for the main thread to merge; progress is posted as bytes read.
+ * A worker thread for verify-parallel.ts: checks the slices of an export file it is sent, one at
+ * a time, and posts back each slice's checker state for the main thread to merge in file order.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { ChainChecker } from './chain-checker.ts';
-import type { CheckerOptions } from './chain-checker.ts';
+import type { ChainState, CheckerOptions } from './chain-checker.ts';
 import { openFile, ReadWindow } from './read-source.ts';
 import { checkJsonl } from './verify-jsonl.ts';
 
 export interface SliceTask {
+  index: number;
   file: string;
   start: number;
   end: number;
@@ -17,10 +18,11 @@ export interface SliceTask {
 
 export type SliceMessage =
   | { type: 'progress'; bytes: number }
-  | { type: 'done'; state: ChainChecker['state'] }
-  | { type: 'error'; message: string };
+  | { type: 'done'; index: number; state: ChainState }
+  | { type: 'error'; index: number; message: string };
 
-async function run(task: SliceTask): Promise<void> {
+/** Checks the byte range of one slice; used by the workers and by the main thread alike. */
+export async function checkSlice(task: SliceTask, onBytes: (n: number) => void): Promise<ChainState> {
   const source = await openFile(task.file, { start: task.start, end: task.end });
   try {
     const win = new ReadWindow(source, 4 * 1024 * 1024, 64 * 1024 * 1024);
@@ -28,15 +30,22 @@ async function run(task: SliceTask): Promise<void> {
     let reported = 0;
     await win.fill();
     await checkJsonl(win, 0, checker, () => {
-      parentPort!.postMessage({ type: 'progress', bytes: win.bytesRead - reported } satisfies SliceMessage);
+      onBytes(win.bytesRead - reported);
       reported = win.bytesRead;
     });
-    parentPort!.postMessage({ type: 'done', state: checker.state } satisfies SliceMessage);
+    return checker.state;
   } finally {
     await source.close();
   }
 }
 
-run(workerData as SliceTask).catch((err: unknown) => {
-  parentPort!.postMessage({ type: 'error', message: err instanceof Error ? err.message : String(err) } satisfies SliceMessage);
-});
+if (parentPort) {
+  const port = parentPort;
+  port.on('message', (task: SliceTask) => {
+    checkSlice(task, (bytes) => port.postMessage({ type: 'progress', bytes } satisfies SliceMessage)).then(
+      (state) => port.postMessage({ type: 'done', index: task.index, state } satisfies SliceMessage),
+      (err: unknown) => port.postMessage({ type: 'error', index: task.index, message: err instanceof Error ? err.message : String(err) } satisfies SliceMessage),
+    );
+  });
+  port.postMessage({ type: 'ready' });
+}

@@ -88,34 +88,18 @@ export async function verifyExport(input: ExportInput, opts: VerifyOptions): Pro
     if (typeof input === 'string' && size !== null && threads > 1 && size >= (opts.parallelMinBytes ?? PARALLEL_MIN_BYTES)) {
       await close();
       let done = dataStart;
-      try {
-        const merged = await checkFileParallel(input, dataStart, size, options, threads, (n) => {
-          done += n;
-          opts.onProgress?.(done, size);
-        });
-        return merged.finish();
-      } catch {
-        // Workers could not run here (no loader for them, say): one thread gives the same answer.
-        return verifySequential(await openSource(input), dataStart, options, opts);
-      }
+      const onBytes = (n: number) => {
+        done = Math.min(size, done + n); // a slice retried after a worker died reports twice
+        opts.onProgress?.(done, size);
+      };
+      const { checker } = await checkFileParallel(input, dataStart, size, options, { threads, onBytes });
+      return checker.finish();
     }
     const checker = new ChainChecker(options);
     await checkJsonl(win, dataStart, checker, progress);
     return checker.finish();
   } finally {
     await close();
-  }
-}
-
-async function verifySequential(source: Awaited<ReturnType<typeof openSource>>, dataStart: number, options: CheckerOptions, opts: VerifyOptions): Promise<VerifyResult> {
-  try {
-    const win = new ReadWindow(source, CHUNK, MAX_LINE);
-    await win.fill();
-    const checker = new ChainChecker(options);
-    await checkJsonl(win, dataStart, checker, () => opts.onProgress?.(win.bytesRead, source.size));
-    return checker.finish();
-  } finally {
-    await source.close();
   }
 }
 
