@@ -40,7 +40,7 @@ export function createCompanies(deps: CompaniesDeps, audit: AuditAppend) {
       if (row.status === 'disabled') return toCompany(row);
       store.updateCompany(id, { status: 'disabled' });
       audit({ action: 'company.disabled', actor, companyId: id });
-      for (const hook of hooks.onDisabled) hook(id);
+      for (const hook of hooks.onDisabled) hook(id, actor);
       return { ...toCompany(row), status: 'disabled' };
     });
   }

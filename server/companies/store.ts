@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, isNull, lt } from 'drizzle-orm';
+import { and, asc, eq, gt, isNull, lt, sql } from 'drizzle-orm';
 import type { Db } from '../db/connection.ts';
 import { companies, companyTerms, initialAccessTokens, seenJtis } from '../db/schema.ts';
 
@@ -10,16 +10,18 @@ export type CompanyRow = typeof companies.$inferSelect;
  * keyed by a digest and belong to no tenant.
  */
 export function createCompanyStore(db: Db) {
+  // Looked up on every company read (policy facts): prepared once (DESIGN §9).
+  const byIdPrepared = db.select().from(companies).where(eq(companies.id, sql.placeholder('id'))).prepare();
+  const termsPrepared = db.select().from(companyTerms).where(and(eq(companyTerms.companyId, sql.placeholder('id')), eq(companyTerms.version, sql.placeholder('v')))).prepare();
   return {
     insertCompany: (row: typeof companies.$inferInsert) => db.insert(companies).values(row).run(),
-    companyById: (companyId: string) => db.select().from(companies).where(eq(companies.id, companyId)).get(),
+    companyById: (companyId: string): CompanyRow | undefined => byIdPrepared.get({ id: companyId }),
     allCompanies: () => db.select().from(companies).orderBy(asc(companies.createdAt), asc(companies.id)).all(),
     updateCompany: (companyId: string, set: Partial<Omit<typeof companies.$inferInsert, 'id' | 'createdAt'>>) =>
       db.update(companies).set(set).where(eq(companies.id, companyId)).run(),
 
     insertTerms: (row: typeof companyTerms.$inferInsert) => db.insert(companyTerms).values(row).run(),
-    termsAt: (companyId: string, version: number) =>
-      db.select().from(companyTerms).where(and(eq(companyTerms.companyId, companyId), eq(companyTerms.version, version))).get(),
+    termsAt: (companyId: string, version: number): typeof companyTerms.$inferSelect | undefined => termsPrepared.get({ id: companyId, v: version }),
 
     insertInitialToken: (row: typeof initialAccessTokens.$inferInsert) => db.insert(initialAccessTokens).values(row).run(),
     initialToken: (tokenHash: string) => db.select().from(initialAccessTokens).where(eq(initialAccessTokens.tokenHash, tokenHash)).get(),

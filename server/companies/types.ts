@@ -1,3 +1,4 @@
+import type { ActorKind } from '../audit/event.ts';
 import type { AppContext } from '../context.ts';
 import type { CompanyTerms } from '../policy/types.ts';
 
@@ -31,8 +32,8 @@ export interface TermsVersion {
 export interface CompanyHooks {
   /** The policy module re-evaluates live grants against the new terms version (DESIGN §5). */
   onTermsChanged: Array<(companyId: string, version: number) => void>;
-  /** The grants module revokes the company's grants and token families. */
-  onDisabled: Array<(companyId: string) => void>;
+  /** The grants module revokes the company's grants; `actor` is the operator, or the company itself (RFC 7592 §2.3). */
+  onDisabled: Array<(companyId: string, actor: { kind: ActorKind; id: string }) => void>;
 }
 
 /** A JSON Web Key Set holding public keys only (RFC 7517 §5). */

@@ -148,8 +148,8 @@ describe('updating a registration (RFC 7592 §2.2)', () => {
 describe('deregistering (RFC 7592 §2.3) and disabling', () => {
   it('when a company deletes its registration, then 204, it is disabled, audited, and its token no longer works', async () => {
     const reg = await h.register(basicMetadata());
-    const seen: string[] = [];
-    const hook = (id: string) => void seen.push(id);
+    const seen: Array<[string, string]> = [];
+    const hook = (id: string, actor: { kind: string }) => void seen.push([id, actor.kind]);
     h.companies.hooks.onDisabled.push(hook);
     try {
       const r = await h.call('DELETE', pathOf(reg), { bearer: reg.body.registration_access_token });
@@ -157,7 +157,7 @@ describe('deregistering (RFC 7592 §2.3) and disabling', () => {
     } finally {
       h.companies.hooks.onDisabled.splice(h.companies.hooks.onDisabled.indexOf(hook), 1);
     }
-    expect(seen).toEqual([reg.body.client_id]);
+    expect(seen).toEqual([[reg.body.client_id, 'company']]);
     expect(h.companies.byId(reg.body.client_id)!.status).toBe('disabled');
     expect(actions(reg.body.client_id)).toEqual(['company.registered', 'company.disabled']);
     expect((await h.call('GET', pathOf(reg), { bearer: reg.body.registration_access_token })).status).toBe(401);
