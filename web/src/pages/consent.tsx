@@ -104,6 +104,11 @@ function ConsentForm({ req }: { req: ConsentRequest }) {
         <div class={`alert ${refused ? 'alert-error' : 'alert-info'}`} role={refused ? 'alert' : undefined}>
           <p class="alert-title">{refused ? 'This request breaks your criteria or the platform rules, so it cannot be approved' : 'Please note'}</p>
           <Reasons reasons={decision.reasons} />
+          {refused && decision.reasons.some((r) => r.source === 'customer') && (
+            <p>
+              You can deny it, or change <Link href="/settings">your criteria</Link> and come back.
+            </p>
+          )}
         </div>
       )}
       <div class="consent-layout">

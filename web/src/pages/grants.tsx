@@ -129,7 +129,7 @@ function GrantCard({ grant: g, catalogue, onChange }: { grant: Grant; catalogue?
           <dt>Granted</dt>
           <dd>
             {formatDate(g.createdAt)}
-            {g.termsVersion !== undefined && <span class="muted"> · terms version {g.termsVersion}</span>}
+            {g.termsVersion !== undefined && <span class="muted block">under terms version {g.termsVersion}</span>}
           </dd>
         </div>
       </dl>

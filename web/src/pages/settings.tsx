@@ -72,6 +72,7 @@ function CriteriaForm({ initial }: { initial: Criteria }) {
   const catalogue = useFieldCatalogue();
   const [grantsRes] = useResource<{ grants: Grant[] }>('/api/grants');
   const [d, setD] = useState<Draft>(() => toDraft(initial));
+  const [savedBlocked, setSavedBlocked] = useState<string[]>(initial.blockedCompanies ?? []);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | string>();
   const [saved, setSaved] = useState(false);
@@ -100,7 +101,10 @@ function CriteriaForm({ initial }: { initial: Criteria }) {
     setBusy(true);
     try {
       const out = await api<Criteria>('PUT', '/api/criteria', fromDraft(d));
-      if (out && typeof out === 'object') setD(toDraft(out));
+      if (out && typeof out === 'object') {
+        setD(toDraft(out));
+        setSavedBlocked(out.blockedCompanies ?? []);
+      }
       setSaved(true);
     } catch (err) {
       setError(err instanceof ApiError ? err : String(err));
@@ -152,7 +156,10 @@ function CriteriaForm({ initial }: { initial: Criteria }) {
           <ul class="blocked-list">
             {d.blockedCompanies.map((id) => (
               <li key={id}>
-                <span>{companies.get(id) ?? id}</span>
+                <span>
+                  {companies.get(id) ?? id}
+                  {!savedBlocked.includes(id) && <span class="muted small"> · blocked when you save: its grants are revoked at once</span>}
+                </span>
                 <Button variant="ghost" onClick={() => set({ blockedCompanies: d.blockedCompanies.filter((x) => x !== id) })} aria-label={`Unblock ${companies.get(id) ?? id}`}>
                   Unblock
                 </Button>
