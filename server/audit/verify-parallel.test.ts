@@ -30,6 +30,7 @@ async function fileWith(body: AuditRow[], name: string): Promise<string> {
   return file;
 }
 
+const dataStart = () => Buffer.byteLength(header) + 1;
 const checkerOptions = () => ({ checkpoint: { seq: N, hash: rows[N - 1]!.hash, time: CHECKPOINT_TIME }, expectComplete: true, live: false });
 
 /** The seq of the first line of the second half, where a two-thread split cuts the file. */
@@ -51,27 +52,35 @@ describe('verifying a file on several threads', () => {
 
   it('when the main thread stays out, then the workers check every slice and the answer is the same', async () => {
     const file = await fileWith(rows, 'direct.jsonl');
-    const dataStart = Buffer.byteLength(header) + 1;
-    const outcome = await checkFileParallel(file, dataStart, (await stat(file)).size, checkerOptions(), { threads: 3, useMainThread: false });
+    const outcome = await checkFileParallel(file, dataStart(), (await stat(file)).size, checkerOptions(), { threads: 3, useMainThread: false });
     expect(outcome.slicesByWorkers).toBe(outcome.slices);
     expect(outcome.slices).toBeGreaterThan(2);
     expect(outcome.checker.finish()).toMatchObject({ ok: true, events: N, complete: true });
   });
 
-  // Every single-event tamper just before, at and just after the cut must name the same seq as one thread.
+  it('when an event at the cut is edited, then workers alone name the same seq as one thread', async () => {
+    const cut = seqAtCut(`${header}\n${rows.map(jsonlLine).join('')}`);
+    const [, tamper] = TAMPERS.find(([name]) => name === 'edit event k and recompute its hash')!;
+    const file = await fileWith(tamper(rows, cut), 'workers-edit.jsonl');
+    const one = await verifyExport(file, { jwks: key.jwks, threads: 1 });
+    const viaWorkers = await checkFileParallel(file, dataStart(), (await stat(file)).size, checkerOptions(), { threads: 2, useMainThread: false });
+    expect(one).toMatchObject({ ok: false, badSeq: cut });
+    expect(viaWorkers.checker.finish()).toEqual(one);
+  });
+
+  // Every single-event tamper just before, at and just after a cut must name the same seq when the
+  // file is checked in slices and merged (here all on this thread: the merge is what is under test).
   it.each(TAMPERS.map(([name, tamper]) => [name, tamper] as const))(
-    'when we %s near the cut, then both ways name the same seq',
+    'when we %s near a cut, then the merged slices name the same seq as one pass',
     async (name, tamper) => {
       const cut = seqAtCut(`${header}\n${rows.map(jsonlLine).join('')}`);
       for (const k of [cut - 1, cut, cut + 1]) {
         const file = await fileWith(tamper(rows, k), `t-${name.replaceAll(' ', '-')}-${k}.jsonl`);
         const one = await verifyExport(file, { jwks: key.jwks, threads: 1 });
-        const many = await verifyExport(file, { jwks: key.jwks, threads: 2, parallelMinBytes: 0 });
+        const sliced = await checkFileParallel(file, dataStart(), (await stat(file)).size, checkerOptions(), { threads: 1 });
         expect(one.ok, `${name} at ${k}`).toBe(false);
-        expect({ k, ...many }).toEqual({ k, ...one });
-        const dataStart = Buffer.byteLength(header) + 1;
-        const viaWorkers = await checkFileParallel(file, dataStart, (await stat(file)).size, checkerOptions(), { threads: 2, useMainThread: false });
-        expect({ k, ...viaWorkers.checker.finish() }).toEqual({ k, ...one });
+        expect(sliced.slices).toBeGreaterThan(2);
+        expect({ k, ...sliced.checker.finish() }).toEqual({ k, ...one });
       }
     },
   );

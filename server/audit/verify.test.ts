@@ -10,6 +10,7 @@ import { buildChain, CHECKPOINT_TIME, exportToString, fullExport, makeKey } from
 import type { TestKey } from './test-chain.ts';
 import { tamperCases } from './test-tamper.ts';
 import { verifyExport, verifyRows } from './verify.ts';
+import { describeVerifyResult } from './verify-report.ts';
 
 const N = 12;
 let key: TestKey;
@@ -182,5 +183,22 @@ describe('verifyRows, the live table', () => {
 
   it('when the table is empty, then it is complete with no events', async () => {
     await expect(verifyRows([], { checkpoint: { seq: 0, hash: GENESIS_HASH, time: CHECKPOINT_TIME } })).resolves.toMatchObject({ ok: true, events: 0, complete: true });
+  });
+});
+
+describe('describeVerifyResult', () => {
+  it('when the export is complete, then the sentence says so and names the checkpoint', async () => {
+    expect(describeVerifyResult(await verifyText(await fullExport(rows, key)))).toBe(
+      `OK: ${N} events (seq 1..${N}) verified; complete up to the checkpoint signed for seq ${N} at ${CHECKPOINT_TIME}`,
+    );
+  });
+
+  it('when verify failed, then the sentence names the seq and the reason', async () => {
+    const sentence = describeVerifyResult(await verifyText(await exportWith(rows.filter((r) => r.seq !== 4))));
+    expect(sentence).toBe('FAILED at seq 4: event 4 is missing before seq 5 (deleted or moved) (3 events verified before it)');
+  });
+
+  it('when nothing proves completeness, then the sentence says NOT proven complete', async () => {
+    expect(describeVerifyResult(await verifyText(rows.map(jsonlLine).join('')))).toMatch(/NOT proven complete \(no signed checkpoint\)/);
   });
 });
