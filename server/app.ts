@@ -1,6 +1,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createAuditAppender, createUsageCounter } from './audit/store.ts';
+import { createAuditAppender } from './audit/store.ts';
+import { createUsage } from './grants/usage.ts';
 import { createCompanies } from './companies/service.ts';
 import { companyRoutes } from './companies/routes.ts';
 import type { AppContext } from './context.ts';
@@ -46,7 +47,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   const token = createTokenEndpoint(ctx, { store: oauthStore, grants, tokens, audit });
   const views = createConsentViews(ctx, { authz, clients: companies, sources, decide, store: oauthStore });
   const commit = createGroupCommit(ctx.db, `${ctx.db.$client.name}-wal`, ctx.config.synchronous);
-  const data = createDataService(ctx, { commit, grants, profile, oauth: oauthStore, decide, audit, usage: createUsageCounter(ctx.db), customerIdByHandle: profile.customerIdByHandle });
+  const data = createDataService(ctx, { commit, grants, profile, oauth: oauthStore, decide, audit, usage: createUsage(ctx.db), customerIdByHandle: profile.customerIdByHandle });
   const grantPolicy = createGrantPolicy(ctx, { grants, decide, customerStore, companies });
 
   // Hooks run inside the transaction of the change that fires them (one transaction per decision).

@@ -10,10 +10,18 @@ import type { CustomerStore } from './store.ts';
  */
 export function createCriteria(ctx: AppContext, store: CustomerStore) {
   const hooks = { onBlocked: [] as Array<(customerId: string, companyId: string) => void> };
+  // Parsed criteria keyed by their stored text: the read path asks on every request, the text rarely changes.
+  const parsed = new Map<string, CustomerCriteria>();
   function get(customerId: string): CustomerCriteria {
     const c = store.customerById(customerId);
     if (!c) throw new NotFound('No such customer');
-    return customerCriteriaSchema.parse(JSON.parse(c.criteria));
+    let out = parsed.get(c.criteria);
+    if (!out) {
+      out = customerCriteriaSchema.parse(JSON.parse(c.criteria));
+      if (parsed.size > 10_000) parsed.clear();
+      parsed.set(c.criteria, out);
+    }
+    return out;
   }
   return {
     hooks,

@@ -10,6 +10,7 @@ import { NotFound, OAuthError, PolicyDenied, VaultError } from '../http/errors.t
 import { categoriesOf } from '../oauth/details.ts';
 import type { OAuthStore } from '../oauth/store.ts';
 import type { GroupCommit } from '../db/group-commit.ts';
+import type { UsageCounter } from '../grants/usage.ts';
 import type { AccessClaims } from '../oauth/tokens.ts';
 import type { Category, Decision } from '../policy/types.ts';
 
@@ -32,9 +33,7 @@ export class AuditUnavailable extends VaultError {
  * append. If the append fails, the transaction rolls back and nothing is sent (fail closed, DESIGN §2).
  * A denial is itself audited and committed before the error goes out.
  */
-export function createDataService(ctx: AppContext, d: { commit: GroupCommit; grants: Grants; profile: Profile; oauth: OAuthStore; decide: Decide; audit: AuditAppend; usage: (grantId: string, action: string, sinceIso: string) => number; customerIdByHandle: (h: string) => string | undefined }) {
-  const nowMs = () => ctx.clock.now().getTime();
-  const iso = (ms: number) => new Date(ms).toISOString();
+export function createDataService(ctx: AppContext, d: { commit: GroupCommit; grants: Grants; profile: Profile; oauth: OAuthStore; decide: Decide; audit: AuditAppend; usage: UsageCounter; customerIdByHandle: (h: string) => string | undefined }) {
 
   /** Checks the token against the database; returns the live grant or the error to send. */
   function liveGrant(r: DataRequest): Grant {
@@ -56,9 +55,6 @@ export function createDataService(ctx: AppContext, d: { commit: GroupCommit; gra
     return g;
   }
 
-  function usage(g: Grant, action: string) {
-    return { readsLastHour: d.usage(g.id, action, iso(nowMs() - 3600_000)), readsLastDay: d.usage(g.id, action, iso(nowMs() - 86_400_000)) };
-  }
 
   function deny(g: Grant, r: DataRequest, fields: string[], decision: Decision | undefined, message: string): never {
     inTransaction(ctx.db, () =>
@@ -88,11 +84,12 @@ export function createDataService(ctx: AppContext, d: { commit: GroupCommit; gra
       const fields = wanted && wanted.length ? [...new Set(wanted)] : g.fields;
       const outside = fields.filter((f) => !g.fields.includes(f));
       if (outside.length) deny(g, r, fields, undefined, `Fields outside the grant: ${outside.join(', ')}`);
-      const decision = d.decide('read', { customerId: g.customerId, companyId: g.companyId, request: { purpose: g.purpose, fields, actions: ['read'], durationDays: durationOf(g) }, usage: usage(g, 'data.read') });
+      const decision = d.decide('read', { customerId: g.customerId, companyId: g.companyId, request: { purpose: g.purpose, fields, actions: ['read'], durationDays: durationOf(g) }, usage: d.usage.of(g.id, 'read', ctx.clock.now()) });
       if (!decision.allow) deny(g, r, fields, decision, 'The policy refuses this read');
       return failClosed(() =>
         inTransaction(ctx.db, () => {
           const values = d.profile.readFields(g.customerId, fields);
+          d.usage.record(g.id, 'read', ctx.clock.now());
           d.audit({ action: 'data.read', actor: { kind: 'company', id: g.companyId }, customerId: g.customerId, companyId: g.companyId, grantId: g.id, purpose: g.purpose, fields, decision: 'allow', policyVersion: decision.policyVersion, requestId: r.requestId });
           return { grantId: g.id, customer: r.handle, purpose: g.purpose, fields: Object.fromEntries(Object.entries(values).map(([k, v]) => [k, v.value])) };
         }),
@@ -102,13 +99,14 @@ export function createDataService(ctx: AppContext, d: { commit: GroupCommit; gra
     deposit(r: DataRequest, input: { category: Category; content: unknown }) {
       const g = liveGrant(r);
       if (!categoriesOf(g.fields).includes(input.category)) deny(g, r, [], undefined, `Category ${input.category} is outside the grant`);
-      const decision = d.decide('deposit', { customerId: g.customerId, companyId: g.companyId, request: { purpose: g.purpose, fields: g.fields.filter((f) => categoriesOf([f])[0] === input.category), actions: ['deposit'], durationDays: durationOf(g) }, usage: usage(g, 'data.deposit') });
+      const decision = d.decide('deposit', { customerId: g.customerId, companyId: g.companyId, request: { purpose: g.purpose, fields: g.fields.filter((f) => categoriesOf([f])[0] === input.category), actions: ['deposit'], durationDays: durationOf(g) }, usage: d.usage.of(g.id, 'deposit', ctx.clock.now()) });
       if (!decision.allow || !g.actions.includes('deposit')) deny(g, r, [], decision.allow ? undefined : decision, 'The grant or the policy does not allow deposits');
       const id = randomUUID();
       const dek = d.profile.dekOf(g.customerId);
       const sealed = sealField(dek, { customerId: g.customerId, field: `record:${id}`, version: 1 }, input.content);
       return failClosed(() =>
         inTransaction(ctx.db, () => {
+          d.usage.record(g.id, 'deposit', ctx.clock.now());
           d.profile.insertRecord({ id, customerId: g.customerId, companyId: g.companyId, grantId: g.id, category: input.category, sealed, createdAt: ctx.clock.now().toISOString() });
           d.audit({ action: 'data.deposit', actor: { kind: 'company', id: g.companyId }, customerId: g.customerId, companyId: g.companyId, grantId: g.id, purpose: g.purpose, decision: 'allow', policyVersion: decision.policyVersion, requestId: r.requestId, detail: { category: input.category, recordId: id } });
           return { id, category: input.category, grantId: g.id };

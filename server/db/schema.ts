@@ -262,3 +262,15 @@ export const seenJtis = sqliteTable('seen_jtis', {
   jti: text('jti').primaryKey(),
   expiresAt: text('expires_at').notNull(),
 });
+
+// grants/ — per-grant usage counters in hour buckets, for the read and deposit budgets (DESIGN §5).
+export const usageCounters = sqliteTable(
+  'usage_counters',
+  {
+    grantId: text('grant_id').notNull(),
+    action: text('action').notNull(),
+    hour: integer('hour').notNull(),
+    count: integer('count').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.grantId, t.action, t.hour] })],
+);

@@ -1,0 +1,36 @@
+import type { Db } from '../db/connection.ts';
+import type { Usage } from '../policy/types.ts';
+
+const HOUR = 3600_000;
+
+/**
+ * Usage budgets (reads per hour and per day) counted in hour buckets, updated in the transaction of
+ * the read itself. The last hour is a sliding-window estimate: this hour's count plus the previous
+ * hour's weighted by how much of it still lies within the window. Constant cost per read, whatever
+ * the grant's history (counting audit rows would grow with it).
+ */
+export function createUsage(db: Db) {
+  const bump = db.$client.prepare(
+    'INSERT INTO usage_counters (grant_id, action, hour, count) VALUES (?, ?, ?, 1) ON CONFLICT (grant_id, action, hour) DO UPDATE SET count = count + 1',
+  );
+  const window = db.$client.prepare('SELECT hour, count FROM usage_counters WHERE grant_id = ? AND action = ? AND hour > ?');
+  return {
+    /** Earlier uses of a grant for one action, as the policy's usage facts. */
+    of(grantId: string, action: string, now: Date): Usage {
+      const t = now.getTime();
+      const current = Math.floor(t / HOUR);
+      const rows = window.all(grantId, action, current - 24) as { hour: number; count: number }[];
+      const at = (h: number) => rows.find((r) => r.hour === h)?.count ?? 0;
+      const elapsed = (t % HOUR) / HOUR;
+      const readsLastHour = at(current) + Math.floor(at(current - 1) * (1 - elapsed));
+      const readsLastDay = rows.filter((r) => r.hour > current - 24).reduce((n, r) => n + r.count, 0);
+      return { readsLastHour, readsLastDay };
+    },
+    /** Counts one use; call inside the audited transaction so it commits with the read. */
+    record(grantId: string, action: string, now: Date): void {
+      bump.run(grantId, action, Math.floor(now.getTime() / HOUR));
+    },
+  };
+}
+
+export type UsageCounter = ReturnType<typeof createUsage>;
