@@ -71,3 +71,32 @@ export async function screenshot(page: Page, name: string, opts: { fullPage?: bo
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: opts.fullPage ?? true });
 }
+
+/**
+ * A cheap accessibility floor, checked on every page the tests visit: each form control has a label,
+ * each button and link has a name, the page has exactly one h1, ids are unique, and decorative SVGs
+ * are hidden from assistive technology. Returns what is wrong (empty when all is well).
+ */
+export async function accessibilityProblems(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const out: string[] = [];
+    const describe = (el: Element) => `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${el.getAttribute('name') ? `[name=${el.getAttribute('name')}]` : ''}`;
+    const named = (el: Element) => !!(el.getAttribute('aria-label')?.trim() || el.getAttribute('aria-labelledby'));
+    for (const el of document.querySelectorAll('input:not([type=hidden]), select, textarea')) {
+      const labels = (el as HTMLInputElement).labels;
+      if (!(labels && labels.length) && !named(el)) out.push(`unlabelled control ${describe(el)}`);
+    }
+    for (const el of document.querySelectorAll('button, a[href]')) {
+      if (!el.textContent?.trim() && !named(el)) out.push(`nameless ${describe(el)}`);
+    }
+    const h1s = document.querySelectorAll('h1').length;
+    if (h1s !== 1) out.push(`${h1s} h1 elements`);
+    const ids = new Map<string, number>();
+    for (const el of document.querySelectorAll('[id]')) ids.set(el.id, (ids.get(el.id) ?? 0) + 1);
+    for (const [id, n] of ids) if (n > 1) out.push(`id "${id}" used ${n} times`);
+    for (const svg of document.querySelectorAll('svg')) {
+      if (svg.getAttribute('aria-hidden') !== 'true' && !svg.querySelector('title')) out.push('svg without aria-hidden or title');
+    }
+    return out;
+  });
+}

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
 import { REDIRECT, defaultTerms, details, form, obtainTokens, pkce, readData, registerCompany, type RegisteredCompany } from '../support/company.ts';
 import { startVault, type RunningVault } from '../support/vault.ts';
-import { launchBrowser, openPage, screenshot, type Session } from './browser.ts';
+import { accessibilityProblems, launchBrowser, openPage, screenshot, type Session } from './browser.ts';
 
 /**
  * The consent step and grant management in the browser, against the real authorization server:
@@ -81,6 +81,7 @@ describe('consent and grants in the browser', () => {
     await terms.getByText('Discount: 10% off every order').waitFor();
     await terms.getByText('no-resale').waitFor();
     await terms.getByText('privacy@shop.example').waitFor();
+    expect(await accessibilityProblems(page)).toEqual([]);
     await screenshot(page, 'consent');
 
     await page.getByRole('checkbox', { name: /Street address/ }).uncheck();
@@ -109,6 +110,7 @@ describe('consent and grants in the browser', () => {
     // Narrow: drop the phone number.
     await card.getByRole('button', { name: "Narrow Shop Example's grant" }).click();
     await card.getByRole('checkbox', { name: 'Phone number' }).uncheck();
+    expect(await accessibilityProblems(page)).toEqual([]);
     await screenshot(page, 'grants-narrow');
     await card.getByRole('button', { name: 'Save narrower grant' }).click();
     await card.getByText('The grant was narrowed.').waitFor();
@@ -226,6 +228,7 @@ describe('consent and grants in the browser', () => {
     await rule.getByRole('checkbox', { name: 'Contact' }).check();
     await rule.getByRole('checkbox', { name: 'Address' }).check();
     await rule.getByLabel('For at most').fill('30');
+    expect(await accessibilityProblems(page)).toEqual([]);
     await screenshot(page, 'settings-criteria');
     await page.getByRole('button', { name: 'Save criteria' }).click();
     await page.getByText('Your criteria are saved.').waitFor();

@@ -3,7 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
 import { startVault, type RunningVault } from '../support/vault.ts';
-import { launchBrowser, openPage, screenshot, type Session } from './browser.ts';
+import { accessibilityProblems, launchBrowser, openPage, screenshot, type Session } from './browser.ts';
 
 /**
  * The dashboard, driven in headless Chromium against the real server (which serves web/dist under
@@ -72,10 +72,19 @@ describe('dashboard in the browser', () => {
     const page = await open();
     await page.goto('/signin');
     await h1(page, 'Sign in to your vault').waitFor();
+    expect(await accessibilityProblems(page)).toEqual([]);
     await page.evaluate(() => document.body.setAttribute('style', 'color: red'));
     await page.waitForTimeout(200);
     expect(s.cspViolations.length).toBeGreaterThan(0);
     s.problems.length = 0; // expected in this test only
+  });
+
+  it('when a control has no label, then the accessibility floor reports it (the check can fail)', async () => {
+    const page = await open();
+    await page.goto('/signin');
+    await h1(page, 'Sign in to your vault').waitFor();
+    await page.evaluate(() => document.body.append(Object.assign(document.createElement('input'), { id: 'email' })));
+    expect(await accessibilityProblems(page)).toEqual(['unlabelled control input#email', 'id "email" used 2 times']);
   });
 
   it('when a customer signs up and fills in fields, then the values survive a reload', async () => {
@@ -85,6 +94,10 @@ describe('dashboard in the browser', () => {
 
     const handle = await page.getByTestId('handle').textContent();
     expect(handle).toMatch(/^vh-[a-z2-9]{5}-[a-z2-9]{5}$/);
+    await s.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: v.url });
+    await page.getByRole('button', { name: 'Copy handle' }).click();
+    await page.getByRole('status').getByText('Copied').waitFor();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(handle);
     await expect(row(page, 'E-mail address').locator('.field-value').textContent()).resolves.toBe(email.toLowerCase());
 
     await editField(page, 'Given name', 'Ada');
@@ -214,6 +227,8 @@ describe('dashboard in the browser', () => {
       expect(await page.title()).toBe(`${title} · Consent vault`);
       // Headings take focus on page change, for screen readers.
       expect(await page.evaluate(() => document.activeElement?.tagName)).toBe('H1');
+      await page.waitForFunction(() => !document.querySelector('.loading'));
+      expect(await accessibilityProblems(page)).toEqual([]);
       if (path !== '/') await screenshot(page, `page-${path.slice(1)}`);
     }
     expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
@@ -265,6 +280,19 @@ describe('dashboard in the browser', () => {
     await page.getByText('This request does not exist or has expired').waitFor();
   });
 
+  it('when the session ends elsewhere, then the next call sends the customer to sign in and back', async () => {
+    const page = await open();
+    const email = await signUp(page);
+    const { csrfToken } = await (await page.request.get('/api/session')).json();
+    expect((await page.request.delete('/api/session', { headers: { 'x-csrf-token': csrfToken } })).status()).toBe(204);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
+    await h1(page, 'Sign in to your vault').waitFor();
+    await page.getByText('Your session has ended. Please sign in again.').waitFor();
+    expect(new URL(page.url()).search).toBe('?next=%2Fsettings');
+    await signIn(page, email);
+    await h1(page, 'Settings').waitFor();
+  });
+
   it('when the customer signs out, then a reload stays signed out', async () => {
     const page = await open();
     await signUp(page);
@@ -287,6 +315,8 @@ describe('dashboard in the browser', () => {
     const links = await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents();
     expect(links).toEqual(['Audit log']);
     await page.getByLabel('Action').waitFor();
+    await page.waitForFunction(() => !document.querySelector('.loading'));
+    expect(await accessibilityProblems(page)).toEqual([]);
     await screenshot(page, 'auditor');
     await page.goto('/settings');
     await h1(page, 'Audit log').waitFor();
