@@ -5,7 +5,6 @@
  * Run alone: `npx tsx server/audit/bench.ts [events]`.
  */
 import { fork } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat, writeFile, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +15,7 @@ import type { JSONWebKeySet } from 'jose';
 import { GENESIS_HASH, nextLink } from './chain.ts';
 import { signCheckpoint } from './checkpoint.ts';
 import type { AuditRow, NewAuditEvent } from './event.ts';
-import { exportEvents } from './export.ts';
+import { endExport, exportEvents, openExportFile } from './export.ts';
 import { verifyExport } from './verify.ts';
 
 const ACTIONS = ['data.read', 'data.read', 'data.read', 'data.read', 'data.deposit', 'data.denied', 'grant.approved'] as const;
@@ -125,7 +124,7 @@ export async function benchExport(n = 1_000_000, opts: BenchOptions = {}): Promi
   // A separate read-only connection, as the real export should use (see export.ts).
   const db = new Database(dbFile, { readonly: true });
   const rows = db.prepare('SELECT seq, body, prev_hash, hash FROM audit_events WHERE seq <= ? ORDER BY seq').iterate(head.seq) as IterableIterator<AuditRow>;
-  const out = createWriteStream(file);
+  const out = openExportFile(file);
   globalThis.gc?.();
   const baseline = process.memoryUsage().rss;
   let peak = baseline;
@@ -138,7 +137,7 @@ export async function benchExport(n = 1_000_000, opts: BenchOptions = {}): Promi
     checkpoint: { ...head, time, jws },
     onProgress: (events) => { if (events - last >= 20_000) { last = events; sample(); } },
   });
-  await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  await endExport(out);
   const seconds = (performance.now() - t0) / 1000;
   clearInterval(timer);
   sample();

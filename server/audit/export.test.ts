@@ -2,7 +2,10 @@ import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { parseCsv } from './csv.ts';
 import type { AuditEvent } from './event.ts';
-import { exportEvents, ExportAbortedError } from './export.ts';
+import { endExport, exportEvents, ExportAbortedError, openExportFile } from './export.ts';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CSV_COLUMNS, CSV_HEADER_MARK, csvField } from './export-format.ts';
 import { buildChain, exportToString, fullExport, makeKey, sampleEvent } from './test-chain.ts';
 import { verifyExport } from './verify.ts';
@@ -76,6 +79,38 @@ describe('exportEvents, JSON Lines', () => {
   it('when a filter is given, then the header marks the export as filtered and records the filter', async () => {
     const text = await exportToString(buildChain(2), { format: 'jsonl', filter: { company: 'cmp_1' } });
     expect(JSON.parse(text.split('\n')[0]!)).toMatchObject({ filtered: true, filter: { company: 'cmp_1' }, checkpoint: null });
+  });
+});
+
+describe('exporting to a file', () => {
+  it('when exported with openExportFile, then the file is private to its owner and verifies from its path', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'audit-export-'));
+    try {
+      const key = await makeKey();
+      const rows = buildChain(50);
+      const file = join(dir, 'audit.jsonl');
+      const out = openExportFile(file);
+      const checkpoint = await key.sign({ seq: 50, hash: rows[49]!.hash, time: '2025-02-01T00:00:00.000Z' });
+      await exportEvents(rows, out, { format: 'jsonl', checkpoint });
+      await endExport(out);
+      expect((await stat(file)).mode & 0o777).toBe(0o600);
+      await expect(verifyExport(file, { jwks: key.jwks })).resolves.toMatchObject({ ok: true, events: 50, complete: true });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('when the file already exists, then openExportFile does not overwrite it unless asked', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'audit-export-'));
+    try {
+      const file = join(dir, 'audit.jsonl');
+      await endExport(openExportFile(file));
+      const again = openExportFile(file);
+      await expect(new Promise((_, reject) => again.once('error', reject))).rejects.toMatchObject({ code: 'EEXIST' });
+      await endExport(openExportFile(file, { overwrite: true }));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -9,6 +9,8 @@
  * statement, and this function awaits between chunks; iterate on a separate read-only connection
  * (WAL lets it read a stable snapshot) or pass an async iterable that pages by seq.
  */
+import { createWriteStream } from 'node:fs';
+import type { WriteStream } from 'node:fs';
 import type { AuditRow } from './event.ts';
 import { csvHeaderRows, csvRow, exportHeader, jsonlLine } from './export-format.ts';
 import type { ExportFilter, SignedCheckpoint } from './export-format.ts';
@@ -40,6 +42,23 @@ export interface ExportSummary {
 
 export class ExportAbortedError extends Error {
   override name = 'ExportAbortedError';
+}
+
+/**
+ * A file to export into (the CLI's `audit export --out`). Its 1 MB buffer lets the exporter format
+ * the next chunks while the previous ones are written: with the default 16 KB every 64 KB chunk
+ * waits for the disk, which costs about a fifth of the export's time.
+ */
+export function openExportFile(path: string, opts: { overwrite?: boolean } = {}): WriteStream {
+  return createWriteStream(path, { highWaterMark: 1024 * 1024, flags: opts.overwrite ? 'w' : 'wx', mode: 0o600 });
+}
+
+/** Ends a stream and resolves once everything is flushed (and the file closed). */
+export function endExport(out: NodeJS.WritableStream): Promise<void> {
+  return new Promise((resolve, reject) => {
+    out.once('error', reject);
+    out.end(() => resolve());
+  });
 }
 
 /** Resolves on 'drain'; rejects if the destination errors or closes first (client went away). */

@@ -1,0 +1,61 @@
+import Database from 'better-sqlite3';
+import type { Db } from '../db/connection.ts';
+import type { AuditRow } from './event.ts';
+
+/** What auditors filter the log by; every value is bound as a parameter. */
+export interface AuditFilter {
+  from?: string;
+  to?: string;
+  company?: string;
+  customer?: string;
+  action?: string;
+  decision?: 'allow' | 'deny';
+}
+
+function where(f: AuditFilter, extra: string[] = []): { sql: string; params: unknown[] } {
+  const parts = [...extra];
+  const params: unknown[] = [];
+  if (f.from) (parts.push('time >= ?'), params.push(f.from));
+  if (f.to) (parts.push('time < ?'), params.push(f.to));
+  if (f.company) (parts.push('company_id = ?'), params.push(f.company));
+  if (f.customer) (parts.push('customer_id = ?'), params.push(f.customer));
+  if (f.action) (parts.push('action = ?'), params.push(f.action));
+  if (f.decision) (parts.push('decision = ?'), params.push(f.decision));
+  return { sql: parts.length ? `WHERE ${parts.join(' AND ')}` : '', params };
+}
+
+/** Read-only queries over the audit trail (the module's own table). */
+export function createAuditQueries(db: Db, dbFile: string) {
+  const head = db.$client.prepare('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1');
+  const readsOf = db.$client.prepare(
+    "SELECT seq, body FROM audit_events WHERE customer_id = ? AND action IN ('data.read', 'data.deposit', 'data.denied') AND seq < ? ORDER BY seq DESC LIMIT ?",
+  );
+  return {
+    head: () => head.get() as { seq: number; hash: string } | undefined,
+
+    /** A page of events, newest first, seq below `before`. */
+    page(f: AuditFilter, before: number, limit: number): { seq: number; body: string }[] {
+      const w = where(f, ['seq < ?']);
+      return db.$client.prepare(`SELECT seq, body FROM audit_events ${w.sql} ORDER BY seq DESC LIMIT ?`).all(before, ...w.params, limit) as { seq: number; body: string }[];
+    },
+
+    readsOf: (customerId: string, before: number, limit: number) => readsOf.all(customerId, before, limit) as { seq: number; body: string }[],
+
+    /**
+     * Rows for an export, oldest first, up to `maxSeq`, from a separate read-only connection: an open
+     * better-sqlite3 iterator blocks its connection, and WAL gives this one a stable snapshot.
+     */
+    exportRows(f: AuditFilter, maxSeq: number): { rows: IterableIterator<AuditRow>; close: () => void } {
+      const ro = new Database(dbFile, { readonly: true, fileMustExist: true });
+      const w = where(f, ['seq <= ?']);
+      const rows = ro.prepare(`SELECT seq, body, prev_hash, hash FROM audit_events ${w.sql} ORDER BY seq`).iterate(maxSeq, ...w.params) as IterableIterator<AuditRow>;
+      return { rows, close: () => ro.close() };
+    },
+
+    allRows(): IterableIterator<AuditRow> {
+      return db.$client.prepare('SELECT seq, body, prev_hash, hash FROM audit_events ORDER BY seq').iterate() as IterableIterator<AuditRow>;
+    },
+  };
+}
+
+export type AuditQueries = ReturnType<typeof createAuditQueries>;

@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import type { AppContext } from '../context.ts';
+import { receipts } from '../db/schema.ts';
+import { and, desc, eq } from 'drizzle-orm';
+import { NotFound } from '../http/errors.ts';
+import type { Grant, GrantChange } from '../grants/service.ts';
+import { categoriesOf } from '../oauth/details.ts';
+import type { CompanyTerms } from '../policy/types.ts';
+
+export const RECEIPT_TYP = 'consent-receipt+jwt';
+
+interface ReceiptSources {
+  company(id: string): { name: string } | undefined;
+  terms(id: string, version: number): { terms: CompanyTerms } | undefined;
+  handleOf(customerId: string): string | undefined;
+  isSensitive(category: string): boolean;
+}
+
+/**
+ * Signed consent receipts for every grant created, amended, revoked or expired. The claims follow the
+ * Kantara Consent Receipt v1.1 / ISO/IEC 27560 record: who controls the data, which purpose, which
+ * categories and fields, for how long, under which terms, whether it is shared onward, and how to
+ * withdraw. Signed synchronously so the receipt commits with the change it records.
+ */
+export function createReceipts(ctx: AppContext, src: ReceiptSources) {
+  const issuer = ctx.config.publicUrl;
+  return {
+    issue(g: Grant, change: GrantChange): string | undefined {
+      if (change === 'suspended' || change === 'resumed') return undefined;
+      const kind = change === 'approved' ? 'created' : change === 'narrowed' ? 'amended' : change;
+      const id = randomUUID();
+      const now = ctx.clock.now();
+      const company = src.company(g.companyId);
+      const terms = src.terms(g.companyId, g.termsVersion)?.terms;
+      const categories = categoriesOf(g.fields);
+      const claims = {
+        iss: issuer,
+        iat: Math.floor(now.getTime() / 1000),
+        jti: id,
+        version: 'KI-CR-v1.1.0',
+        consentReceiptID: id,
+        consentTimestamp: Math.floor(Date.parse(g.updatedAt) / 1000),
+        event: kind,
+        collectionMethod: g.autoApproved ? "customer's auto-approve rule" : 'vault consent screen',
+        language: 'en',
+        piiPrincipalId: src.handleOf(g.customerId) ?? g.customerId,
+        piiControllers: [{ piiController: company?.name ?? g.companyId, controllerId: g.companyId, contact: terms?.contact ?? null }],
+        policyUrl: `${issuer}/docs`,
+        grant: { id: g.id, status: g.status, created: g.createdAt, expires: g.expiresAt, termsVersion: g.termsVersion, policyVersion: g.policyVersion },
+        services: [
+          {
+            service: company?.name ?? g.companyId,
+            purposes: [
+              {
+                purpose: g.purpose,
+                consentType: g.autoApproved ? 'EXPLICIT_RULE' : 'EXPLICIT',
+                piiCategory: categories,
+                fields: g.fields,
+                actions: g.actions,
+                primaryPurpose: true,
+                termination: g.expiresAt,
+                retentionDays: terms?.retentionDays ?? null,
+                thirdPartyDisclosure: terms?.sharesOnward ?? false,
+                benefit: terms?.benefit ?? null,
+              },
+            ],
+          },
+        ],
+        sensitive: categories.some((c) => src.isSensitive(c)),
+        spiCat: categories.filter((c) => src.isSensitive(c)),
+        withdrawal: `Revoke at any time in your dashboard (${issuer}/grants) or with DELETE ${issuer}/api/grants/${g.id}.`,
+      };
+      const jws = ctx.signing.signSync(claims, RECEIPT_TYP);
+      ctx.db.insert(receipts).values({ id, customerId: g.customerId, companyId: g.companyId, grantId: g.id, kind, jws, createdAt: now.toISOString() }).run();
+      return id;
+    },
+
+    forCustomer: (customerId: string) => ctx.db.select().from(receipts).where(eq(receipts.customerId, customerId)).orderBy(desc(receipts.createdAt)).all(),
+    forCompany: (companyId: string, grantId?: string) =>
+      ctx.db.select().from(receipts).where(grantId ? and(eq(receipts.companyId, companyId), eq(receipts.grantId, grantId)) : eq(receipts.companyId, companyId)).orderBy(desc(receipts.createdAt)).all(),
+    oneForCustomer(customerId: string, id: string) {
+      const r = ctx.db.select().from(receipts).where(and(eq(receipts.id, id), eq(receipts.customerId, customerId))).get();
+      if (!r) throw new NotFound('No such receipt');
+      return r;
+    },
+    oneForCompany(companyId: string, id: string) {
+      const r = ctx.db.select().from(receipts).where(and(eq(receipts.id, id), eq(receipts.companyId, companyId))).get();
+      if (!r) throw new NotFound('No such receipt');
+      return r;
+    },
+  };
+}
+
+export type Receipts = ReturnType<typeof createReceipts>;

@@ -1,0 +1,94 @@
+import { Router, type RequestHandler } from 'express';
+import { z } from 'zod';
+import type { SessionAuth } from '../customers/session-auth.ts';
+import { managementClient } from '../grants/routes.ts';
+import { parse } from '../http/validate.ts';
+import { AUDIT_ACTIONS, type AuditEvent } from './event.ts';
+import type { Receipts } from './receipts.ts';
+import type { AuditService } from './service.ts';
+
+export const auditFilterSchema = z.strictObject({
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+  company: z.string().max(200).optional(),
+  customer: z.string().max(200).optional(),
+  action: z.enum(AUDIT_ACTIONS).optional(),
+  decision: z.enum(['allow', 'deny']).optional(),
+});
+export const auditEventsQuerySchema = auditFilterSchema.extend({
+  before: z.coerce.number().int().positive().optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+export const auditExportQuerySchema = auditFilterSchema.extend({ format: z.enum(['jsonl', 'csv']).default('jsonl') });
+export const readsQuerySchema = z.strictObject({
+  before: z.coerce.number().int().positive().optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+const receiptIdSchema = z.uuid('not a receipt id');
+const companyReceiptsQuerySchema = z.strictObject({ grant_id: z.uuid().optional() });
+
+const normalise = <T extends { from?: string; to?: string }>(f: T): T => ({
+  ...f,
+  ...(f.from ? { from: new Date(f.from).toISOString() } : {}),
+  ...(f.to ? { to: new Date(f.to).toISOString() } : {}),
+});
+
+type Names = (companyId: string) => string;
+
+/** The auditor API, the customer's view of reads and receipts, and companies' receipts. */
+export function auditRoutes(audit: AuditService, receipts: Receipts, auth: SessionAuth, requireManagementToken: RequestHandler, companyName: Names): Router {
+  const r = Router();
+  const me = (req: Parameters<RequestHandler>[0]) => auth.session(req).subjectId;
+  const presentReceipt = (x: ReturnType<Receipts['forCustomer']>[number]) => ({ id: x.id, grantId: x.grantId, kind: x.kind, createdAt: x.createdAt, company: { id: x.companyId, name: companyName(x.companyId) }, jws: x.jws });
+  const claimsOf = (jws: string) => JSON.parse(Buffer.from(jws.split('.')[1]!, 'base64url').toString()) as unknown;
+
+  r.get('/api/audit/events', auth.requireAuditor, (req, res) => {
+    const q = normalise(parse(auditEventsQuerySchema, req.query, 'query'));
+    const { before, limit, ...filter } = q;
+    res.json(audit.events(filter, before, limit));
+  });
+
+  r.get('/api/audit/export', auth.requireAuditor, async (req, res) => {
+    const { format, ...filter } = normalise(parse(auditExportQuerySchema, req.query, 'query'));
+    res.status(200).type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/jsonl; charset=utf-8');
+    res.set('content-disposition', `attachment; filename="vault-audit-${new Date().toISOString().slice(0, 19).replace(/:/g, '')}.${format}"`);
+    res.set('cache-control', 'no-store');
+    await audit.exportTo(res, filter, format, { kind: 'auditor', id: me(req) }, String(req.id));
+    res.end();
+  });
+
+  r.get('/api/audit/checkpoints', auth.requireAuditor, (_req, res) => {
+    res.json({ checkpoints: audit.checkpoints() });
+  });
+  r.post('/api/audit/checkpoints', auth.requireAuditor, (_req, res) => {
+    res.status(201).json(audit.checkpoint());
+  });
+
+  r.get('/api/reads', auth.requireCustomer, (req, res) => {
+    const q = parse(readsQuerySchema, req.query, 'query');
+    const page = audit.readsOf(me(req), q.before, q.limit);
+    res.json({
+      reads: page.reads.map((e: AuditEvent) => ({ seq: e.seq, time: e.time, action: e.action, company: { id: e.companyId, name: companyName(e.companyId ?? '') }, fields: e.fields ?? [], purpose: e.purpose, grantId: e.grantId, decision: e.decision, reasons: e.reasons ?? [] })),
+      ...(page.next ? { next: page.next } : {}),
+    });
+  });
+
+  r.get('/api/receipts', auth.requireCustomer, (req, res) => {
+    res.json({ receipts: receipts.forCustomer(me(req)).map(presentReceipt) });
+  });
+  r.get('/api/receipts/:id', auth.requireCustomer, (req, res) => {
+    const x = receipts.oneForCustomer(me(req), parse(receiptIdSchema, req.params.id, 'path.id'));
+    res.json({ ...presentReceipt(x), claims: claimsOf(x.jws) });
+  });
+
+  const company = managementClient;
+  r.get('/company/receipts', requireManagementToken, (req, res) => {
+    const q = parse(companyReceiptsQuerySchema, req.query, 'query');
+    res.json({ receipts: receipts.forCompany(company(req), q.grant_id).map(presentReceipt) });
+  });
+  r.get('/company/receipts/:id', requireManagementToken, (req, res) => {
+    const x = receipts.oneForCompany(company(req), parse(receiptIdSchema, req.params.id, 'path.id'));
+    res.json({ ...presentReceipt(x), claims: claimsOf(x.jws) });
+  });
+  return r;
+}

@@ -1,0 +1,80 @@
+import type { Writable } from 'node:stream';
+import type { AppContext } from '../context.ts';
+import { inTransaction } from '../db/connection.ts';
+import { auditCheckpoints } from '../db/schema.ts';
+import { desc } from 'drizzle-orm';
+import { CHECKPOINT_TYP } from './checkpoint.ts';
+import { exportEvents } from './export.ts';
+import type { SignedCheckpoint } from './export-format.ts';
+import type { AuditEvent } from './event.ts';
+import type { AuditFilter, AuditQueries } from './queries.ts';
+import type { AuditAppend } from './store.ts';
+import { GENESIS_HASH } from './chain.ts';
+
+const CHECKPOINT_EVERY_EVENTS = 1000;
+const CHECKPOINT_EVERY_MS = 60_000;
+
+/**
+ * Checkpoints, auditor exports and the customer's view of reads. A checkpoint is the server's signed
+ * statement `{seq, hash, time}` (JWS, `kid` in the JWKS): an export carries one covering its last
+ * event, so an auditor can prove offline that what they hold is what the server had.
+ */
+export function createAuditService(ctx: AppContext, d: { queries: AuditQueries; audit: AuditAppend }) {
+  const latest = () => ctx.db.select().from(auditCheckpoints).orderBy(desc(auditCheckpoints.seq)).limit(1).get();
+
+  function checkpoint(): SignedCheckpoint {
+    const h = d.queries.head() ?? { seq: 0, hash: GENESIS_HASH };
+    const last = latest();
+    if (last && last.seq === h.seq) return last;
+    const cp = { seq: h.seq, hash: h.hash, time: ctx.clock.now().toISOString() };
+    // Same payload bytes as checkpoint.ts's signer (fixed key order), signed synchronously.
+    const jws = ctx.signing.signSync({ seq: cp.seq, hash: cp.hash, time: cp.time }, CHECKPOINT_TYP);
+    ctx.db.insert(auditCheckpoints).values({ ...cp, jws }).onConflictDoNothing().run();
+    return { ...cp, jws };
+  }
+
+  return {
+    checkpoint,
+
+    /** Called by the timer: a checkpoint every N events or T seconds when anything happened. */
+    maybeCheckpoint(): SignedCheckpoint | undefined {
+      const h = d.queries.head();
+      const last = latest();
+      if (!h || (last && last.seq === h.seq)) return undefined;
+      const due = !last || h.seq - last.seq >= CHECKPOINT_EVERY_EVENTS || ctx.clock.now().getTime() - Date.parse(last.time) >= CHECKPOINT_EVERY_MS;
+      return due ? checkpoint() : undefined;
+    },
+
+    checkpoints(limit = 100): SignedCheckpoint[] {
+      return ctx.db.select().from(auditCheckpoints).orderBy(desc(auditCheckpoints.seq)).limit(limit).all();
+    },
+
+    events(f: AuditFilter, before = Number.MAX_SAFE_INTEGER, limit = 100) {
+      const rows = d.queries.page(f, before, limit);
+      return { events: rows.map((r) => JSON.parse(r.body) as AuditEvent), next: rows.length === limit ? rows.at(-1)!.seq : undefined };
+    },
+
+    readsOf(customerId: string, before = Number.MAX_SAFE_INTEGER, limit = 50) {
+      const rows = d.queries.readsOf(customerId, before, limit);
+      return { reads: rows.map((r) => JSON.parse(r.body) as AuditEvent), next: rows.length === limit ? rows.at(-1)!.seq : undefined };
+    },
+
+    /**
+     * Streams an export: the export itself is recorded first, then a checkpoint is signed at the head,
+     * and every matching event up to it is written in constant memory.
+     */
+    async exportTo(out: Writable, f: AuditFilter, format: 'jsonl' | 'csv', actor: { kind: 'auditor' | 'operator'; id: string }, requestId?: string, onProgress?: (n: number) => void) {
+      inTransaction(ctx.db, () => d.audit({ action: 'auditor.export', actor, requestId, detail: { format, ...Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined)) } }));
+      const cp = checkpoint();
+      const { rows, close } = d.queries.exportRows(f, cp.seq);
+      try {
+        const filter = Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined)) as Record<string, string>;
+        return await exportEvents(rows, out, { format, checkpoint: cp, filter, onProgress });
+      } finally {
+        close();
+      }
+    },
+  };
+}
+
+export type AuditService = ReturnType<typeof createAuditService>;
