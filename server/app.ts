@@ -1,6 +1,11 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createAuditAppender } from './audit/store.ts';
+import { createAuditQueries } from './audit/queries.ts';
+import { createReceipts } from './audit/receipts.ts';
+import { auditRoutes } from './audit/routes.ts';
+import { createAuditService } from './audit/service.ts';
+import { isSensitive } from './policy/load.ts';
 import { createUsage } from './grants/usage.ts';
 import { createCompanies } from './companies/service.ts';
 import { companyRoutes } from './companies/routes.ts';
@@ -49,16 +54,28 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   const commit = createGroupCommit(ctx.db, `${ctx.db.$client.name}-wal`, ctx.config.synchronous);
   const data = createDataService(ctx, { commit, grants, profile, oauth: oauthStore, decide, audit, usage: createUsage(ctx.db), customerIdByHandle: profile.customerIdByHandle });
   const grantPolicy = createGrantPolicy(ctx, { grants, decide, customerStore, companies });
+  const auditService = createAuditService(ctx, { queries: createAuditQueries(ctx.db, ctx.db.$client.name), audit });
+  const receipts = createReceipts(ctx, {
+    company: companies.byId,
+    terms: companies.termsAt,
+    handleOf: (id) => customerStore.customerById(id)?.handle,
+    isSensitive: (c) => isSensitive(ctx.policies, c),
+  });
 
   // Hooks run inside the transaction of the change that fires them (one transaction per decision).
-  companies.hooks.onDisabled.push((companyId) => void grants.revokeAllOfCompany(companyId, { kind: 'operator', id: 'cli' }, 'The company was disabled'));
+  companies.hooks.onDisabled.push((companyId, actor) => void grants.revokeAllOfCompany(companyId, actor, 'The company was disabled'));
   companies.hooks.onTermsChanged.push((companyId) => void grantPolicy.reevaluateCompany(companyId, 'The company changed its terms'));
   criteria.hooks.onBlocked.push((customerId, companyId) => void grants.revokeAllOfCompany(companyId, { kind: 'customer', id: customerId }, 'You blocked this company', customerId));
   profile.hooks.onDelete.push((customerId) => void grants.revokeAllOfCustomer(customerId, 'The account was deleted'));
-  grants.hooks.onChange.push(grantPolicy.notify);
+  grants.hooks.onChange.push((g, change, actor) => grantPolicy.notify(g, change, actor, receipts.issue(g, change)));
 
+  const companyName = (id: string) => companies.byId(id)?.name ?? id;
   const present = (g: Grant) => ({ ...g, company: { id: g.companyId, name: companies.byId(g.companyId)?.name ?? g.companyId } });
-  profile.hooks.exportSections.push((customerId) => ({ grants: grants.listForCustomer(customerId).map(present) }));
+  profile.hooks.exportSections.push((customerId) => ({
+    grants: grants.listForCustomer(customerId).map(present),
+    reads: auditService.readsOf(customerId, undefined, 100_000).reads,
+    receipts: receipts.forCustomer(customerId).map((r) => ({ id: r.id, grantId: r.grantId, kind: r.kind, createdAt: r.createdAt, jws: r.jws })),
+  }));
 
   const dataToken = requireAccessToken(ctx, tokens, oauthStore, dataAudience(ctx.config.publicUrl));
   const managementToken = requireAccessToken(ctx, tokens, oauthStore, grantsAudience(ctx.config.publicUrl));
@@ -66,11 +83,12 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
     ctx,
     [
       auth.loadRouter(),
-      customerRoutes(accounts, profile, criteria, auth),
+      customerRoutes(accounts, profile, criteria, auth, (c) => isSensitive(ctx.policies, c)),
       oauthRoutes(ctx, { authz, token, clients: companies, store: oauthStore, auth, views }),
       companyRoutes(companies),
       grantRoutes(grants, auth, managementToken, { present, reapprove: grantPolicy.reapprove }),
       dataRoutes(data, dataToken),
+      auditRoutes(auditService, receipts, auth, managementToken, companyName),
     ],
     opts.webRoot ?? WEB_ROOT,
   );
@@ -79,18 +97,19 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   const sweep = setInterval(() => {
     try {
       grants.expireDue();
+      auditService.maybeCheckpoint();
       oauthStore.purgeJtis(ctx.clock.now().toISOString());
     } catch (err) {
       ctx.logger.error({ err }, 'expiry sweep failed');
     }
-  }, 60_000);
+  }, 10_000);
   sweep.unref();
   const stop = () => {
     clearInterval(sweep);
     commit.close();
   };
 
-  return { ...shell, stop, services: { commit, audit, accounts, profile, criteria, auth, customerStore, companies, grants, decide, authz, token, tokens, data, oauthStore, grantPolicy } };
+  return { ...shell, stop, services: { commit, audit, auditService, receipts, accounts, profile, criteria, auth, customerStore, companies, grants, decide, authz, token, tokens, data, oauthStore, grantPolicy } };
 }
 
 export type VaultApp = ReturnType<typeof createApp>;

@@ -6,16 +6,16 @@ import { endExport, exportEvents, ExportAbortedError, openExportFile } from './e
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CSV_COLUMNS, CSV_HEADER_MARK, csvField } from './export-format.ts';
+import { CSV_COLUMNS, CSV_HEADER_MARK, csvField, jsonlLine } from './export-format.ts';
 import { buildChain, exportToString, fullExport, makeKey, sampleEvent } from './test-chain.ts';
 import { verifyExport } from './verify.ts';
 import { Readable } from 'node:stream';
 
 /** A destination that is "full" after every write until the test lets it drain. */
 class SlowSink extends EventEmitter {
-  writes: string[] = [];
+  writes: Uint8Array[] = [];
   waiting = false;
-  write(chunk: string): boolean {
+  write(chunk: Uint8Array): boolean {
     if (this.waiting) throw new Error('wrote while the destination was full');
     this.writes.push(chunk);
     this.waiting = true;
@@ -40,6 +40,12 @@ describe('exportEvents, JSON Lines', () => {
     });
   });
 
+  it('when events hold non-ASCII text, then the bytes written are exactly jsonlLine of each row in UTF-8', async () => {
+    const rows = buildChain(3, (i) => ({ ...sampleEvent(i), purpose: `café ☕ 😀 ${i}` }));
+    const text = await exportToString(rows, { format: 'jsonl' });
+    expect(text.slice(text.indexOf('\n') + 1)).toBe(rows.map(jsonlLine).join(''));
+  });
+
   it('when the destination is full, then the exporter waits for drain before writing again', async () => {
     const sink = new SlowSink();
     const summary = await exportEvents(buildChain(2000), sink, { format: 'jsonl', chunkSize: 16 * 1024 });
@@ -50,7 +56,7 @@ describe('exportEvents, JSON Lines', () => {
   it('when exporting many events, then they are written in chunks of about the chunk size, not a write per line', async () => {
     const sink = new SlowSink();
     const summary = await exportEvents(buildChain(3000), sink, { format: 'jsonl' });
-    expect(sink.writes.length).toBeLessThan(summary.chars / (60 * 1024) + 2);
+    expect(sink.writes.length).toBeLessThan(summary.bytes / (60 * 1024) + 2);
     expect(sink.writes.slice(0, -1).every((w) => w.length >= 64 * 1024)).toBe(true);
   });
 

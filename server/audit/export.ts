@@ -12,12 +12,12 @@
 import { createWriteStream } from 'node:fs';
 import type { WriteStream } from 'node:fs';
 import type { AuditRow } from './event.ts';
-import { csvHeaderRows, csvRow, exportHeader, jsonlLine } from './export-format.ts';
+import { csvHeaderRows, csvRow, exportHeader } from './export-format.ts';
 import type { ExportFilter, SignedCheckpoint } from './export-format.ts';
 
 /** The part of a Node writable stream (a file, an HTTP response) the exporter needs. */
 export interface ExportSink {
-  write(chunk: string): boolean;
+  write(chunk: Uint8Array): boolean;
   once(event: 'drain' | 'error' | 'close', listener: (...args: unknown[]) => void): unknown;
   removeListener(event: 'drain' | 'error' | 'close', listener: (...args: unknown[]) => void): unknown;
 }
@@ -29,14 +29,13 @@ export interface ExportOptions {
   filter?: ExportFilter;
   /** Called after each chunk is written, with the number of events so far. */
   onProgress?: (events: number) => void;
-  /** Chunk size in characters; 64 KB by default. */
+  /** Chunk size in bytes; 64 KB by default. */
   chunkSize?: number;
 }
 
 export interface ExportSummary {
   events: number;
-  /** Characters written (bytes for ASCII content; the events are mostly ASCII). */
-  chars: number;
+  bytes: number;
   lastSeq: number;
 }
 
@@ -78,6 +77,36 @@ function drained(out: ExportSink): Promise<void> {
   });
 }
 
+/**
+ * Fills one chunk buffer at a time. Writing the row's strings straight into bytes (instead of
+ * joining a line, then a chunk string, then encoding it) halves what the garbage collector sees
+ * per event, which keeps the young generation and so the RSS small.
+ */
+class Chunk {
+  buf: Buffer;
+  off = 0;
+  constructor(private readonly size: number) {
+    this.buf = Buffer.allocUnsafe(size + 16 * 1024);
+  }
+  /** Room for `bytes` more; a row larger than the slack gets a larger buffer. */
+  reserve(bytes: number): void {
+    if (this.off + bytes <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.size + 16 * 1024, this.off + bytes));
+    this.buf.copy(bigger, 0, 0, this.off);
+    this.buf = bigger;
+  }
+  put(text: string, encoding: 'latin1' | 'utf8'): void {
+    this.off += this.buf.write(text, this.off, encoding);
+  }
+  /** Hands the filled bytes over (the stream keeps them until written) and starts a new buffer. */
+  take(): Buffer {
+    const full = this.buf.subarray(0, this.off);
+    this.buf = Buffer.allocUnsafe(this.size + 16 * 1024);
+    this.off = 0;
+    return full;
+  }
+}
+
 /** Writes the header and every row; does not end `out`, so the caller can finish the response. */
 export async function exportEvents(
   rows: Iterable<AuditRow> | AsyncIterable<AuditRow>,
@@ -85,17 +114,19 @@ export async function exportEvents(
   opts: ExportOptions,
 ): Promise<ExportSummary> {
   const chunkSize = opts.chunkSize ?? 64 * 1024;
-  const format = opts.format === 'csv' ? csvRow : jsonlLine;
+  const csv = opts.format === 'csv';
   const header = exportHeader(opts.checkpoint ?? null, opts.filter);
-  let pending = opts.format === 'csv' ? csvHeaderRows(header) : `${JSON.stringify(header)}\n`;
+  const chunk = new Chunk(chunkSize);
+  const headerText = csv ? csvHeaderRows(header) : `${JSON.stringify(header)}\n`;
+  chunk.reserve(3 * headerText.length);
+  chunk.put(headerText, 'utf8');
   let events = 0;
-  let chars = 0;
+  let bytes = 0;
   let lastSeq = 0;
 
   const flush = async () => {
-    chars += pending.length;
-    const ok = out.write(pending);
-    pending = '';
+    bytes += chunk.off;
+    const ok = out.write(chunk.take());
     opts.onProgress?.(events);
     if (!ok) await drained(out);
   };
@@ -105,7 +136,21 @@ export async function exportEvents(
   const take = (row: AuditRow) => {
     if (row.seq <= lastSeq) throw new RangeError(`rows must be in increasing seq order (seq ${row.seq} after ${lastSeq})`);
     if (row.seq > limit) throw new RangeError(`seq ${row.seq} is after the checkpoint (seq ${limit}); select seq <= checkpoint.seq`);
-    pending += format(row);
+    if (csv) {
+      const text = csvRow(row);
+      chunk.reserve(3 * text.length); // a UTF-16 code unit is at most 3 UTF-8 bytes
+      chunk.put(text, 'utf8');
+    } else {
+      // The layout of jsonlLine, written field by field: prev and hash are hex, so latin1 is exact.
+      chunk.reserve(180 + 3 * row.body.length);
+      chunk.put(`{"seq":${row.seq},"prev":"`, 'latin1');
+      chunk.put(row.prev_hash, 'latin1');
+      chunk.put('","hash":"', 'latin1');
+      chunk.put(row.hash, 'latin1');
+      chunk.put('","event":', 'latin1');
+      chunk.put(row.body, 'utf8');
+      chunk.put('}\n', 'latin1');
+    }
     lastSeq = row.seq;
     events++;
   };
@@ -113,14 +158,14 @@ export async function exportEvents(
   if (Symbol.iterator in rows) {
     for (const row of rows) {
       take(row);
-      if (pending.length >= chunkSize) await flush();
+      if (chunk.off >= chunkSize) await flush();
     }
   } else {
     for await (const row of rows) {
       take(row);
-      if (pending.length >= chunkSize) await flush();
+      if (chunk.off >= chunkSize) await flush();
     }
   }
-  if (pending.length > 0 || events === 0) await flush();
-  return { events, chars, lastSeq };
+  if (chunk.off > 0) await flush();
+  return { events, bytes, lastSeq };
 }

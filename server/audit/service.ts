@@ -19,7 +19,7 @@ const CHECKPOINT_EVERY_MS = 60_000;
  * statement `{seq, hash, time}` (JWS, `kid` in the JWKS): an export carries one covering its last
  * event, so an auditor can prove offline that what they hold is what the server had.
  */
-export function createAuditService(ctx: AppContext, d: { queries: AuditQueries; audit: AuditAppend }) {
+export function createAuditService(ctx: Pick<AppContext, 'db' | 'clock' | 'signing'>, d: { queries: AuditQueries; audit: AuditAppend }) {
   const latest = () => ctx.db.select().from(auditCheckpoints).orderBy(desc(auditCheckpoints.seq)).limit(1).get();
 
   function checkpoint(): SignedCheckpoint {

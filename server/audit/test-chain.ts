@@ -75,14 +75,14 @@ export async function exportToString(
   rows: AuditRow[],
   opts: { format: 'jsonl' | 'csv'; checkpoint?: SignedCheckpoint | null; filter?: ExportFilter },
 ): Promise<string> {
-  let text = '';
+  const chunks: Uint8Array[] = [];
   const sink = {
-    write: (chunk: string) => ((text += chunk), true),
+    write: (chunk: Uint8Array) => (chunks.push(chunk), true),
     once: () => sink,
     removeListener: () => sink,
   };
   await exportEvents(rows, sink, opts);
-  return text;
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** A full export of `rows` covered by a checkpoint at its last event. */

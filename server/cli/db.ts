@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { backupDatabase } from '../db/connection.ts';
 import { openCliContext } from './context.ts';
-import { progressBar } from './progress.ts';
+import { createProgress } from '../audit/progress.ts';
 
 export function registerDbCommands(program: Command): void {
   program
@@ -29,7 +29,7 @@ Example:
   npm run vault -- backup /backups/vault-$(date +%F).db`)
     .action(async (file: string, opts: { json?: boolean }) => {
       const ctx = openCliContext({ migrate: false });
-      const bar = progressBar('backup');
+      const bar = createProgress('backup', null, { unit: 'pages' });
       try {
         await backupDatabase(ctx.db, file, (done, total) => bar.update(done, total));
       } finally {

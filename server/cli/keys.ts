@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { SigningKeys } from '../crypto/signing-keys.ts';
 import { rotateKeks } from '../customers/key-rotation.ts';
 import { openCliContext } from './context.ts';
-import { progressBar } from './progress.ts';
+import { createProgress } from '../audit/progress.ts';
 
 export function registerKeyCommands(program: Command): void {
   const keys = program.command('keys').description('Manage the key-encryption keys and the token-signing keys.');
@@ -14,7 +14,7 @@ export function registerKeyCommands(program: Command): void {
     .addHelpText('after', '\nExample:\n  npm run vault -- keys rotate')
     .action(async (opts: { json?: boolean }) => {
       const ctx = openCliContext();
-      const bar = progressBar('rewrap data keys');
+      const bar = createProgress('rewrap data keys', null, { unit: 'keys' });
       try {
         const r = await rotateKeks(ctx.db, ctx.keyring, (done, total) => bar.update(done, total));
         bar.stop();

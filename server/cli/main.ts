@@ -5,6 +5,7 @@ import { registerKeyCommands } from './keys.ts';
 import { registerDbCommands } from './db.ts';
 import { registerPolicyCommands } from './policies.ts';
 import { registerCompanyCommands } from './companies.ts';
+import { registerAuditCommands } from './audit.ts';
 import { createAuditAppender } from '../audit/store.ts';
 import { systemClock } from '../context.ts';
 import { createGrants } from '../grants/service.ts';
@@ -28,9 +29,10 @@ Exit codes: 0 ok, 1 failure, 2 usage error, 3 verification failed, 78 invalid co
   registerCompanyCommands(program, {
     wire: (companies, ctx) => {
       const grants = createGrants({ db: ctx.db, clock: systemClock }, createAuditAppender(ctx.db, () => systemClock.now()));
-      companies.hooks.onDisabled.push((id) => void grants.revokeAllOfCompany(id, { kind: 'operator', id: 'cli' }, 'The company was disabled'));
+      companies.hooks.onDisabled.push((id, actor) => void grants.revokeAllOfCompany(id, actor, 'The company was disabled'));
     },
   });
+  registerAuditCommands(program);
   return program;
 }
 

@@ -1,3 +1,4 @@
+import { createPrivateKey, sign as edSign, type KeyObject } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -36,6 +37,7 @@ type StoredKey = z.infer<typeof stored>;
 interface LoadedKey extends StoredKey {
   publicJwk: JWK;
   privateKey: CryptoKey;
+  keyObject: KeyObject;
 }
 
 async function newStoredKey(): Promise<StoredKey> {
@@ -70,6 +72,7 @@ export class SigningKeys {
           ...k,
           publicJwk: { ...pub, kid: k.kid, alg: SIGNING_ALG, use: 'sig' },
           privateKey: (await importJWK({ ...(k.privateJwk as JWK), alg: SIGNING_ALG }, SIGNING_ALG)) as CryptoKey,
+          keyObject: createPrivateKey({ key: k.privateJwk as import('node:crypto').JsonWebKey, format: 'jwk' }),
         };
       }),
     );
@@ -100,6 +103,19 @@ export class SigningKeys {
   async signBytes(payload: Uint8Array, typ: string): Promise<string> {
     const k = this.active();
     return new CompactSign(payload).setProtectedHeader({ alg: SIGNING_ALG, kid: k.kid, typ }).sign(k.privateKey);
+  }
+
+  /**
+   * Synchronous compact JWS (RFC 7515 §7.1) for signatures made inside a database transaction (consent
+   * receipts commit with the grant change they record; better-sqlite3 transactions cannot await).
+   * jose only signs asynchronously, so the three-part serialisation is done here with node:crypto's
+   * Ed25519; every signature is verified with jose (tests and the offline verifier).
+   */
+  signSync(payload: unknown, typ: string): string {
+    const k = this.active();
+    const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+    const input = `${b64({ alg: SIGNING_ALG, kid: k.kid, typ })}.${b64(payload)}`;
+    return `${input}.${edSign(null, Buffer.from(input), k.keyObject).toString('base64url')}`;
   }
 
   /** Verifies a JWT we issued; only EdDSA is accepted, so `alg: none` and HS256 confusion fail. */

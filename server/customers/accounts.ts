@@ -34,7 +34,7 @@ function newHandle(): string {
   return `vh-${chars.slice(0, 5)}-${chars.slice(5)}`;
 }
 
-export function createAccounts(ctx: AppContext, store: CustomerStore, audit: AuditAppend) {
+export function createAccounts(ctx: Pick<AppContext, 'db' | 'keyring' | 'clock'>, store: CustomerStore, audit: AuditAppend) {
   const now = () => ctx.clock.now();
 
   function openSession(kind: SubjectKind, subjectId: string): { token: string; session: Session } {

@@ -58,10 +58,11 @@ export function categoryOf(field: FieldName): Category {
 export const fieldNameSchema = z.string().refine(isFieldName, { message: 'unknown field (see GET /api/fields)' });
 
 /** The catalogue as published to clients (GET /api/fields). */
-export function publicCatalogue() {
+export function publicCatalogue(isSensitive: (category: Category) => boolean) {
   return FIELD_NAMES.map((name) => ({
     name,
     category: FIELD_CATALOGUE[name].category,
+    sensitive: isSensitive(FIELD_CATALOGUE[name].category),
     label: FIELD_CATALOGUE[name].label,
     schema: z.toJSONSchema(FIELD_CATALOGUE[name].schema),
   }));

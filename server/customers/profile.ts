@@ -53,6 +53,10 @@ export function createProfile(ctx: AppContext, store: CustomerStore, audit: Audi
     customerIdByHandle: (handle: string) => store.customerByHandle(handle)?.id,
     insertRecord: store.insertRecord,
     inbox: (customerId: string) => store.inbox(customerId),
+    handleOf: (customerId: string) => store.customerById(customerId)?.handle,
+    markRead(customerId: string, id: string) {
+      if (store.markInboxRead(customerId, id, ctx.clock.now().toISOString()).changes === 0) throw new NotFound('No such message');
+    },
 
     /** Sets or clears (null) several fields at once; all or nothing. */
     updateFields(customerId: string, changes: Record<string, unknown>) {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { limiter, hashedBodyField } from '../http/rate-limit.ts';
 import { parse } from '../http/validate.ts';
 import { credentialsSchema, type Accounts } from './accounts.ts';
-import { publicCatalogue } from './field-catalogue.ts';
+import { publicCatalogue, type Category } from './field-catalogue.ts';
 import type { Profile } from './profile.ts';
 import type { Criteria } from './criteria.ts';
 import { customerCriteriaSchema } from '../policy/types.ts';
@@ -15,11 +15,12 @@ const profilePatchSchema = z
   .custom<Record<string, unknown>>((o) => typeof o === 'object' && o !== null && !Array.isArray(o), 'expected an object of field: value')
   .refine((o) => Object.keys(o).length <= 50, 'too many fields');
 
-export function customerRoutes(accounts: Accounts, profile: Profile, criteria: Criteria, auth: SessionAuth): Router {
+export function customerRoutes(accounts: Accounts, profile: Profile, criteria: Criteria, auth: SessionAuth, isSensitive: (category: Category) => boolean): Router {
   const r = Router();
+  const catalogue = publicCatalogue(isSensitive);
 
   r.get('/api/fields', (_req, res) => {
-    res.json({ fields: publicCatalogue() });
+    res.json({ fields: catalogue });
   });
 
   r.post('/api/account', limiter({ windowMs: 3600_000, limit: 20, what: 'sign-ups' }), async (req, res) => {
@@ -41,7 +42,7 @@ export function customerRoutes(accounts: Accounts, profile: Profile, criteria: C
 
   r.get('/api/session', (req, res) => {
     const s = auth.session(req);
-    res.json({ kind: s.kind, id: s.subjectId, csrfToken: s.csrfToken });
+    res.json({ kind: s.kind, id: s.subjectId, csrfToken: s.csrfToken, ...(s.kind === 'customer' ? { handle: profile.handleOf(s.subjectId) } : {}) });
   });
 
   r.delete('/api/session', auth.requireSignedIn, (req, res) => {
@@ -70,6 +71,11 @@ export function customerRoutes(accounts: Accounts, profile: Profile, criteria: C
   r.get('/api/inbox', auth.requireCustomer, (req, res) => {
     const messages = profile.inbox(auth.session(req).subjectId).map((m) => ({ ...m, body: JSON.parse(m.body) as unknown }));
     res.json({ messages: messages.sort((a, b) => b.createdAt.localeCompare(a.createdAt)) });
+  });
+
+  r.post('/api/inbox/:id/read', auth.requireCustomer, (req, res) => {
+    profile.markRead(auth.session(req).subjectId, parse(z.uuid('not a message id'), req.params.id, 'path.id'));
+    res.status(204).end();
   });
 
   r.get('/api/export', auth.requireCustomer, (req, res) => {

@@ -50,6 +50,8 @@ export function createCustomerStore(db: Db) {
 
     inbox: (customerId: string) => db.select().from(inbox).where(eq(inbox.customerId, customerId)).all(),
     insertInbox: (row: typeof inbox.$inferInsert) => db.insert(inbox).values(row).run(),
+    markInboxRead: (customerId: string, id: string, at: string) =>
+      db.update(inbox).set({ readAt: at }).where(and(eq(inbox.id, id), eq(inbox.customerId, customerId))).run(),
   };
 }
 

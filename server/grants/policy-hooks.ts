@@ -60,15 +60,18 @@ export function createGrantPolicy(ctx: AppContext, d: { grants: Grants; decide: 
     reevaluateCompany: (companyId: string, why: string) => reevaluate(d.grants.store.liveForCompany(companyId), why),
     reevaluateAll: (why: string) => inTransaction(ctx.db, () => reevaluate(d.grants.store.live(), why)),
 
-    /** Grant changes that the customer must hear about land in their inbox. */
-    notify(g: Grant, change: GrantChange, actor: Actor) {
-      if (change !== 'suspended' && !(change === 'revoked' && actor.kind !== 'customer') && change !== 'expired') return;
+    /** Every grant change lands in the customer's inbox, with its signed receipt when there is one. */
+    notify(g: Grant, change: GrantChange, actor: Actor, receiptId?: string) {
+      if (change === 'resumed') return;
       const name = companyName(g.companyId);
       const text =
-        change === 'suspended' ? `Your grant to ${name} for ${g.purpose} is suspended: ${g.statusReason}. You can re-approve it under the new terms or let it lapse.`
+        change === 'suspended' ? `Your grant to ${name} for ${g.purpose} is suspended: ${g.statusReason?.replace(/\.$/, '')}. You can re-approve it under the new terms or let it lapse.`
         : change === 'expired' ? `Your grant to ${name} for ${g.purpose} has ended.`
-        : `Your grant to ${name} for ${g.purpose} was revoked: ${g.statusReason}.`;
-      d.customerStore.insertInbox({ id: randomUUID(), customerId: g.customerId, kind: `grant.${change}`, body: JSON.stringify({ title: `Grant ${change}`, text, grantId: g.id, companyId: g.companyId }), createdAt: ctx.clock.now().toISOString() });
+        : change === 'approved' ? `You granted ${name} access to ${g.fields.join(', ')} for ${g.purpose} until ${g.expiresAt.slice(0, 10)}. Your signed receipt is attached.`
+        : change === 'narrowed' ? `You narrowed ${name}'s grant for ${g.purpose} to ${g.fields.join(', ')} until ${g.expiresAt.slice(0, 10)}.`
+        : change === 'revoked' && actor.id === g.customerId ? `You revoked ${name}'s access for ${g.purpose}.`
+        : `Your grant to ${name} for ${g.purpose} was revoked: ${g.statusReason?.replace(/\.$/, '')}.`;
+      d.customerStore.insertInbox({ id: randomUUID(), customerId: g.customerId, kind: `grant.${change}`, body: JSON.stringify({ title: `Grant ${change}`, text, grantId: g.id, companyId: g.companyId, ...(receiptId ? { receiptId } : {}) }), createdAt: ctx.clock.now().toISOString() });
     },
   };
 }

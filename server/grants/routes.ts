@@ -17,6 +17,13 @@ export interface GrantPresenter {
 }
 
 /** Customers manage their grants from the dashboard; companies manage theirs with a grant_management token. */
+/** The company behind a grant_management token (client_credentials, RFC 6749 §4.4). */
+export function managementClient(req: Parameters<RequestHandler>[0]): string {
+  const t = req.token!;
+  if (t.claims.scope !== 'grant_management') throw new OAuthError(403, 'insufficient_scope', 'this API needs a grant_management token (client_credentials)', t.scheme);
+  return t.claims.client_id;
+}
+
 export function grantRoutes(grants: Grants, auth: SessionAuth, requireManagementToken: RequestHandler, presenter: GrantPresenter): Router {
   const r = Router();
   const me = (req: Parameters<RequestHandler>[0]) => auth.session(req).subjectId;
@@ -41,18 +48,14 @@ export function grantRoutes(grants: Grants, auth: SessionAuth, requireManagement
     res.status(204).end();
   });
 
-  const company = (req: Parameters<RequestHandler>[0]) => {
-    const t = req.token!;
-    if (t.claims.scope !== 'grant_management') throw new OAuthError(403, 'insufficient_scope', 'this API needs a grant_management token (client_credentials)', t.scheme);
-    return t.claims.client_id;
-  };
-  r.get('/grants', requireManagementToken, (req, res) => {
+  const company = managementClient;
+  r.get('/company/grants', requireManagementToken, (req, res) => {
     res.json({ grants: grants.listForCompany(company(req)).map(presenter.present) });
   });
-  r.get('/grants/:id', requireManagementToken, (req, res) => {
+  r.get('/company/grants/:id', requireManagementToken, (req, res) => {
     res.json(presenter.present(grants.getForCompany(company(req), parse(idSchema, req.params.id, 'path.id'))));
   });
-  r.delete('/grants/:id', requireManagementToken, (req, res) => {
+  r.delete('/company/grants/:id', requireManagementToken, (req, res) => {
     const companyId = company(req);
     grants.revoke(parse(idSchema, req.params.id, 'path.id'), { companyId }, { kind: 'company', id: companyId }, 'Revoked by the company', String(req.id));
     res.status(204).end();

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditAppend } from '../audit/store.ts';
+import type { ActorKind } from '../audit/event.ts';
 import type { AppContext } from '../context.ts';
 import { inTransaction } from '../db/connection.ts';
 import { BadRequest, Conflict, NotFound } from '../http/errors.ts';
@@ -8,7 +9,7 @@ import { createGrantStore, type GrantRow } from './store.ts';
 
 export type GrantStatus = GrantRow['status'];
 export type GrantChange = 'approved' | 'narrowed' | 'revoked' | 'expired' | 'suspended' | 'resumed';
-export type Actor = { kind: 'customer' | 'company' | 'system' | 'operator'; id: string };
+export type Actor = { kind: ActorKind; id: string };
 
 export interface Grant {
   id: string;
