@@ -34,7 +34,7 @@ export function registerKeyCommands(program: Command): void {
       const ctx = openCliContext({ migrate: false });
       try {
         const kid = await (await SigningKeys.open(ctx.config.dataDir)).rotate();
-        process.stdout.write(opts.json ? JSON.stringify({ ok: true, kid }) + '\n' : `new signing key ${kid}; restart or wait for the server to pick it up\n`);
+        process.stdout.write(opts.json ? JSON.stringify({ ok: true, kid }) + '\n' : `new signing key ${kid}; a running server uses it for new tokens at once and keeps publishing the old one for a day\n`);
       } finally {
         ctx.close();
       }

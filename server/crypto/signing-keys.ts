@@ -1,5 +1,5 @@
 import { createPrivateKey, sign as edSign, type KeyObject } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   CompactSign,
@@ -7,13 +7,11 @@ import {
   createLocalJWKSet,
   exportJWK,
   generateKeyPair,
-  importJWK,
   jwtVerify,
   type JWK,
   type JWTPayload,
   type JWTVerifyOptions,
   type JSONWebKeySet,
-  type CryptoKey,
 } from 'jose';
 import { z } from 'zod';
 import { writeSecretFile } from './keyring.ts';
@@ -36,7 +34,6 @@ type StoredKey = z.infer<typeof stored>;
 
 interface LoadedKey extends StoredKey {
   publicJwk: JWK;
-  privateKey: CryptoKey;
   keyObject: KeyObject;
 }
 
@@ -55,33 +52,39 @@ export class SigningKeys {
     private readonly now: () => Date,
   ) {}
 
+  private mtimeMs = 0;
+
   static async open(dataDir: string, opts: { graceSeconds?: number; now?: () => Date } = {}): Promise<SigningKeys> {
     const file = join(dataDir, SIGNING_KEYS_FILE);
     if (!existsSync(file)) writeSecretFile(file, JSON.stringify([await newStoredKey()], null, 2));
     const sk = new SigningKeys(file, [], opts.graceSeconds ?? 86_400, opts.now ?? (() => new Date()));
-    await sk.reload();
+    sk.reload();
     return sk;
   }
 
-  async reload(): Promise<void> {
+  /** Synchronous, so a rotation by the CLI is picked up on the next use without a restart. */
+  reload(): void {
     const list = z.array(stored).parse(JSON.parse(readFileSync(this.file, 'utf8')));
-    this.keys = await Promise.all(
-      list.map(async (k) => {
-        const { d: _d, ...pub } = k.privateJwk as JWK;
-        return {
-          ...k,
-          publicJwk: { ...pub, kid: k.kid, alg: SIGNING_ALG, use: 'sig' },
-          privateKey: (await importJWK({ ...(k.privateJwk as JWK), alg: SIGNING_ALG }, SIGNING_ALG)) as CryptoKey,
-          keyObject: createPrivateKey({ key: k.privateJwk as import('node:crypto').JsonWebKey, format: 'jwk' }),
-        };
-      }),
-    );
-    this.localSet = createLocalJWKSet(this.jwks());
+    this.mtimeMs = statSync(this.file).mtimeMs;
+    this.keys = list.map((k) => {
+      const { d: _d, ...pub } = k.privateJwk as JWK;
+      return {
+        ...k,
+        publicJwk: { ...pub, kid: k.kid, alg: SIGNING_ALG, use: 'sig' },
+        keyObject: createPrivateKey({ key: k.privateJwk as import('node:crypto').JsonWebKey, format: 'jwk' }),
+      };
+    });
+    this.localSet = createLocalJWKSet(this.publicKeys());
+  }
+
+  private reloadIfChanged(): void {
+    if (statSync(this.file).mtimeMs !== this.mtimeMs) this.reload();
   }
 
   private localSet: ReturnType<typeof createLocalJWKSet> = createLocalJWKSet({ keys: [] });
 
   private active(): LoadedKey {
+    this.reloadIfChanged();
     const k = this.keys.filter((x) => !x.retiredAt).at(-1);
     if (!k) throw new Error('no active signing key');
     return k;
@@ -89,6 +92,11 @@ export class SigningKeys {
 
   /** Public keys only: the active one and retired ones still inside their grace period. */
   jwks(): JSONWebKeySet {
+    this.reloadIfChanged();
+    return this.publicKeys();
+  }
+
+  private publicKeys(): JSONWebKeySet {
     const cutoff = this.now().getTime() - this.graceSeconds * 1000;
     return {
       keys: this.keys.filter((k) => !k.retiredAt || Date.parse(k.retiredAt) > cutoff).map((k) => k.publicJwk),
@@ -97,12 +105,12 @@ export class SigningKeys {
 
   async signJwt(payload: JWTPayload, typ: string): Promise<string> {
     const k = this.active();
-    return new SignJWT(payload).setProtectedHeader({ alg: SIGNING_ALG, kid: k.kid, typ }).sign(k.privateKey);
+    return new SignJWT(payload).setProtectedHeader({ alg: SIGNING_ALG, kid: k.kid, typ }).sign(k.keyObject);
   }
 
   async signBytes(payload: Uint8Array, typ: string): Promise<string> {
     const k = this.active();
-    return new CompactSign(payload).setProtectedHeader({ alg: SIGNING_ALG, kid: k.kid, typ }).sign(k.privateKey);
+    return new CompactSign(payload).setProtectedHeader({ alg: SIGNING_ALG, kid: k.kid, typ }).sign(k.keyObject);
   }
 
   /**
@@ -120,6 +128,7 @@ export class SigningKeys {
 
   /** Verifies a JWT we issued; only EdDSA is accepted, so `alg: none` and HS256 confusion fail. */
   async verifyJwt(token: string, opts: JWTVerifyOptions) {
+    this.reloadIfChanged();
     return jwtVerify(token, this.localSet, { ...opts, algorithms: [SIGNING_ALG] });
   }
 
@@ -131,7 +140,7 @@ export class SigningKeys {
     const fresh = await newStoredKey();
     list.push(fresh);
     writeSecretFile(this.file, JSON.stringify(list, null, 2));
-    await this.reload();
+    this.reload();
     return fresh.kid;
   }
 }
