@@ -46,6 +46,34 @@ describe('exportEvents, JSON Lines', () => {
     expect(text.slice(text.indexOf('\n') + 1)).toBe(rows.map(jsonlLine).join(''));
   });
 
+  it('when the destination reports chunks written, then their buffers are reused only after that', async () => {
+    const held: { chunk: Uint8Array; finished: boolean; done?: () => void }[] = [];
+    let reusedTooSoon = 0;
+    let reused = 0;
+    const sink = {
+      write(chunk: Uint8Array, done?: () => void) {
+        for (const h of held) {
+          if (h.chunk.buffer !== chunk.buffer) continue;
+          if (h.finished) reused++;
+          else reusedTooSoon++;
+        }
+        held.push({ chunk, finished: false, done });
+        const older = held.at(-4); // the stream finishes writing a chunk a few writes later
+        if (older && !older.finished) {
+          older.finished = true;
+          older.done?.();
+        }
+        return true;
+      },
+      once: () => sink,
+      removeListener: () => sink,
+    };
+    await exportEvents(buildChain(3000), sink, { format: 'jsonl', chunkSize: 8 * 1024 });
+    expect(held.length).toBeGreaterThan(50);
+    expect(reusedTooSoon).toBe(0);
+    expect(reused).toBeGreaterThan(0);
+  });
+
   it('when the destination is full, then the exporter waits for drain before writing again', async () => {
     const sink = new SlowSink();
     const summary = await exportEvents(buildChain(2000), sink, { format: 'jsonl', chunkSize: 16 * 1024 });
