@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createAuditAppender } from './audit/store.ts';
@@ -84,7 +85,19 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
     [
       auth.loadRouter(),
       customerRoutes(accounts, profile, criteria, auth, (c) => isSensitive(ctx.policies, c)),
-      oauthRoutes(ctx, { authz, token, clients: companies, store: oauthStore, auth, views }),
+      oauthRoutes(ctx, {
+        authz,
+        token,
+        clients: companies,
+        store: oauthStore,
+        auth,
+        views,
+        backchannel: {
+          customerIdOfHandle: profile.customerIdByHandle,
+          notify: (customerId, row) =>
+            customerStore.insertInbox({ id: randomUUID(), customerId, kind: 'request.pending', body: JSON.stringify({ title: 'A company asks for access', text: `${companyName(row.companyId)} asks for access to your data. Review it in your inbox.`, requestId: row.id, companyId: row.companyId }), createdAt: ctx.clock.now().toISOString() }),
+        },
+      }),
       companyRoutes(companies),
       grantRoutes(grants, auth, managementToken, { present, reapprove: grantPolicy.reapprove }),
       dataRoutes(data, dataToken),

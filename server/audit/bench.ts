@@ -17,6 +17,7 @@ import { signCheckpoint } from './checkpoint.ts';
 import type { AuditRow, NewAuditEvent } from './event.ts';
 import { endExport, exportEvents, openExportFile } from './export.ts';
 import { verifyExport } from './verify.ts';
+import { defaultThreads } from './verify-parallel.ts';
 
 const ACTIONS = ['data.read', 'data.read', 'data.read', 'data.read', 'data.deposit', 'data.denied', 'grant.approved'] as const;
 const FIELDS = ['contact.email', 'contact.phone', 'address.postal', 'preferences.language', 'purchases.history', 'identity.birthdate'];
@@ -78,75 +79,10 @@ export interface ExportBench {
   bytes: number;
   seconds: number;
   eventsPerSecond: number;
-  /** Highest RSS sampled while exporting, and RSS just before it started. */
+  /** Highest RSS sampled while exporting, and RSS just before it started, of the exporting process. */
   peakRssMb: number;
   baselineRssMb: number;
   cleanup: () => Promise<void>;
-}
-
-const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
-
-/**
- * Generates in a child process, so that the heap left over from building a million events does
- * not count in the export's RSS: the figure is the exporter's own.
- */
-function generateInChild(file: string, n: number): Promise<{ seq: number; hash: string }> {
-  return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(import.meta.url), ['--generate', file, String(n)], {
-      execArgv: ['--import', import.meta.resolve('tsx')],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    let head: { seq: number; hash: string } | undefined;
-    child.on('message', (m) => (head = m as { seq: number; hash: string }));
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 && head ? resolve(head) : reject(new Error(`generator exited with code ${code}`))));
-  });
-}
-
-export interface BenchOptions {
-  /** Build the database in a child process (default) rather than in this one. */
-  isolate?: boolean;
-}
-
-export async function benchExport(n = 1_000_000, opts: BenchOptions = {}): Promise<ExportBench> {
-  const dir = await mkdtemp(join(tmpdir(), 'audit-bench-'));
-  const dbFile = join(dir, 'vault.db');
-  const file = join(dir, 'export.jsonl');
-  const jwksFile = `${file}.jwks.json`;
-  const head = opts.isolate === false ? generateDatabase(dbFile, n) : await generateInChild(dbFile, n);
-
-  const { privateKey, publicKey } = await generateKeyPair('EdDSA', { extractable: true });
-  const jwks: JSONWebKeySet = { keys: [{ ...(await exportJWK(publicKey)), kid: 'bench', alg: 'EdDSA' }] };
-  await writeFile(jwksFile, JSON.stringify(jwks));
-  const time = new Date().toISOString();
-  const jws = await signCheckpoint({ ...head, time }, { key: privateKey, kid: 'bench', alg: 'EdDSA' });
-
-  // A separate read-only connection, as the real export should use (see export.ts).
-  const db = new Database(dbFile, { readonly: true });
-  const rows = db.prepare('SELECT seq, body, prev_hash, hash FROM audit_events WHERE seq <= ? ORDER BY seq').iterate(head.seq) as IterableIterator<AuditRow>;
-  const out = openExportFile(file);
-  globalThis.gc?.();
-  const baseline = process.memoryUsage().rss;
-  let peak = baseline;
-  const sample = () => { peak = Math.max(peak, process.memoryUsage().rss); };
-  const timer = setInterval(sample, 5);
-  const t0 = performance.now();
-  let last = 0;
-  const summary = await exportEvents(rows, out, {
-    format: 'jsonl',
-    checkpoint: { ...head, time, jws },
-    onProgress: (events) => { if (events - last >= 20_000) { last = events; sample(); } },
-  });
-  await endExport(out);
-  const seconds = (performance.now() - t0) / 1000;
-  clearInterval(timer);
-  sample();
-  db.close();
-  return {
-    file, jwksFile, events: summary.events, bytes: (await stat(file)).size, seconds,
-    eventsPerSecond: Math.round(summary.events / seconds), peakRssMb: mb(peak), baselineRssMb: mb(baseline),
-    cleanup: () => rm(dir, { recursive: true, force: true }),
-  };
 }
 
 export interface VerifyBench {
@@ -154,19 +90,104 @@ export interface VerifyBench {
   events: number;
   seconds: number;
   eventsPerSecond: number;
+  threads: number;
   detail: string;
 }
 
-/** Verifies an export file; the JWKS defaults to the `<file>.jwks.json` that benchExport wrote. */
-export async function benchVerify(file: string, jwks?: JSONWebKeySet): Promise<VerifyBench> {
-  const keys = jwks ?? (JSON.parse(await readFile(`${file}.jwks.json`, 'utf8')) as JSONWebKeySet);
+export interface BenchOptions {
+  /**
+   * Default true: generate, export and verify each in a fresh child process, so that one step's
+   * leftover heap (or the benches that ran before, in `npm run bench`) does not count in another's
+   * time or RSS. False runs in this process (tests).
+   */
+  isolate?: boolean;
+}
+
+const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
+
+/** Runs this file in a child with tsx's loader and returns the one message it sends back. */
+function inChild<T>(args: string[]): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const child = fork(fileURLToPath(import.meta.url), args, {
+      execArgv: ['--import', import.meta.resolve('tsx')],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    let answer: { value: T } | undefined;
+    child.on('message', (m) => (answer = { value: m as T }));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 && answer ? resolve(answer.value) : reject(new Error(`bench child ${args[0]} exited with code ${code}`))));
+  });
+}
+
+type ExportFigures = Omit<ExportBench, 'file' | 'jwksFile' | 'cleanup'>;
+
+/** Signs a checkpoint at the head and exports the whole table to `file`, measuring time and RSS. */
+async function exportDatabase(dbFile: string, file: string): Promise<ExportFigures> {
+  const { privateKey, publicKey } = await generateKeyPair('EdDSA', { extractable: true });
+  const jwks: JSONWebKeySet = { keys: [{ ...(await exportJWK(publicKey)), kid: 'bench', alg: 'EdDSA' }] };
+  await writeFile(`${file}.jwks.json`, JSON.stringify(jwks));
+  // A separate read-only connection, as the real export should use (see export.ts).
+  const db = new Database(dbFile, { readonly: true });
+  try {
+    const head = db.prepare('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string };
+    const time = new Date().toISOString();
+    const jws = await signCheckpoint({ ...head, time }, { key: privateKey, kid: 'bench', alg: 'EdDSA' });
+    const rows = db.prepare('SELECT seq, body, prev_hash, hash FROM audit_events WHERE seq <= ? ORDER BY seq').iterate(head.seq) as IterableIterator<AuditRow>;
+    const out = openExportFile(file);
+    const baseline = process.memoryUsage().rss;
+    let peak = baseline;
+    const sample = () => { peak = Math.max(peak, process.memoryUsage().rss); };
+    const timer = setInterval(sample, 5);
+    const t0 = performance.now();
+    let last = 0;
+    const summary = await exportEvents(rows, out, {
+      format: 'jsonl',
+      checkpoint: { ...head, time, jws },
+      onProgress: (events) => { if (events - last >= 20_000) { last = events; sample(); } },
+    });
+    await endExport(out);
+    const seconds = (performance.now() - t0) / 1000;
+    clearInterval(timer);
+    sample();
+    return {
+      events: summary.events, bytes: (await stat(file)).size, seconds,
+      eventsPerSecond: Math.round(summary.events / seconds), peakRssMb: mb(peak), baselineRssMb: mb(baseline),
+    };
+  } finally {
+    db.close();
+  }
+}
+
+export async function benchExport(n = 1_000_000, opts: BenchOptions = {}): Promise<ExportBench> {
+  const isolate = opts.isolate ?? true;
+  const dir = await mkdtemp(join(tmpdir(), 'audit-bench-'));
+  const dbFile = join(dir, 'vault.db');
+  const file = join(dir, 'export.jsonl');
+  if (isolate) await inChild(['--generate', dbFile, String(n)]);
+  else generateDatabase(dbFile, n);
+  const figures = isolate ? await inChild<ExportFigures>(['--export', dbFile, file]) : await exportDatabase(dbFile, file);
+  return { ...figures, file, jwksFile: `${file}.jwks.json`, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+async function verifyFile(file: string, jwks: JSONWebKeySet): Promise<VerifyBench> {
   const t0 = performance.now();
-  const result = await verifyExport(file, { jwks: keys });
+  const result = await verifyExport(file, { jwks });
   const seconds = (performance.now() - t0) / 1000;
   return {
-    ok: result.ok, events: result.events, seconds, eventsPerSecond: Math.round(result.events / seconds),
+    ok: result.ok, events: result.events, seconds, eventsPerSecond: Math.round(result.events / seconds), threads: defaultThreads(),
     detail: result.ok ? `complete=${result.complete}` : `bad seq ${result.badSeq}: ${result.reason}`,
   };
+}
+
+/** Verifies an export file; the JWKS defaults to the `<file>.jwks.json` that benchExport wrote. */
+export async function benchVerify(file: string, jwks?: JSONWebKeySet, opts: BenchOptions = {}): Promise<VerifyBench> {
+  const keys = jwks ?? (JSON.parse(await readFile(`${file}.jwks.json`, 'utf8')) as JSONWebKeySet);
+  if (opts.isolate ?? true) {
+    const keysFile = `${file}.verify-jwks.json`;
+    await writeFile(keysFile, JSON.stringify(keys));
+    return inChild<VerifyBench>(['--verify', file, keysFile]);
+  }
+  return verifyFile(file, keys);
 }
 
 async function main(): Promise<void> {
@@ -175,13 +196,17 @@ async function main(): Promise<void> {
   try {
     console.log(`audit export: ${exp.events} events, ${mb(exp.bytes)} MB in ${exp.seconds.toFixed(2)} s = ${exp.eventsPerSecond} events/s, peak RSS ${exp.peakRssMb} MB (baseline ${exp.baselineRssMb} MB)`);
     const ver = await benchVerify(exp.file);
-    console.log(`audit verify: ${ver.events} events in ${ver.seconds.toFixed(2)} s = ${ver.eventsPerSecond} events/s (${ver.ok ? 'ok' : 'FAILED'}, ${ver.detail})`);
+    console.log(`audit verify: ${ver.events} events in ${ver.seconds.toFixed(2)} s = ${ver.eventsPerSecond} events/s on ${ver.threads} threads (${ver.ok ? 'ok' : 'FAILED'}, ${ver.detail})`);
   } finally {
     await exp.cleanup();
   }
 }
 
+/** The child-process roles of this file (see inChild), and `npx tsx server/audit/bench.ts [events]`. */
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  if (process.argv[2] === '--generate') process.send!(generateDatabase(process.argv[3]!, Number(process.argv[4])));
+  const [role, a, b] = process.argv.slice(2);
+  if (role === '--generate') process.send!(generateDatabase(a!, Number(b)));
+  else if (role === '--export') process.send!(await exportDatabase(a!, b!));
+  else if (role === '--verify') process.send!(await verifyFile(a!, JSON.parse(await readFile(b!, 'utf8')) as JSONWebKeySet));
   else await main();
 }

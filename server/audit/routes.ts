@@ -24,8 +24,8 @@ export const readsQuerySchema = z.strictObject({
   before: z.coerce.number().int().positive().optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
-const receiptIdSchema = z.uuid('not a receipt id');
-const companyReceiptsQuerySchema = z.strictObject({ grant_id: z.uuid().optional() });
+export const receiptIdSchema = z.uuid('not a receipt id');
+export const companyReceiptsQuerySchema = z.strictObject({ grant_id: z.uuid().optional() });
 
 const normalise = <T extends { from?: string; to?: string }>(f: T): T => ({
   ...f,

@@ -10,7 +10,7 @@ import type { ClientMetadata, PublicJwks } from './types.ts';
  * the server substitute values), since the companies table keeps no per-client list. client_credentials
  * only reaches the company's own grant-management API, never customer data.
  */
-export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
+export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', 'urn:openid:params:grant-type:ciba'] as const;
 
 const redirectUri = z.string().superRefine((uri, ctx) => {
   const problem = redirectUriProblem(uri);
@@ -20,7 +20,7 @@ const redirectUri = z.string().superRefine((uri, ctx) => {
 // RFC 7591 §2: "The authorization server MUST ignore any client metadata sent by the client that it
 // does not understand", hence z.object (strip), not strictObject. `contacts` is one of those for now:
 // the companies table has no column for it (the company's contact is part of its terms).
-const metadataSchema = z
+export const metadataSchema = z
   .object({
     client_name: z.string().trim().min(1).max(100).regex(/^[^\x00-\x1f\x7f]*$/, 'must not contain control characters'),
     redirect_uris: z.array(redirectUri).min(1, 'at least one redirect URI is required').max(10),
@@ -28,7 +28,7 @@ const metadataSchema = z
       error: 'must be "private_key_jwt" or "client_secret_basic"',
     }).default('client_secret_basic'),
     grant_types: z
-      .array(z.enum(GRANT_TYPES, { error: 'only "authorization_code", "refresh_token" and "client_credentials" are supported' }))
+      .array(z.enum(GRANT_TYPES, { error: 'only authorization_code, refresh_token, client_credentials and urn:openid:params:grant-type:ciba are supported' }))
       .refine((g) => g.includes('authorization_code'), 'must include "authorization_code" (RFC 7591 §2.1: response type "code" needs it)')
       .default([...GRANT_TYPES]),
     response_types: z.array(z.literal('code', { error: 'only "code" is supported' })).min(1).default(['code']),

@@ -9,7 +9,8 @@ import type { Criteria } from './criteria.ts';
 import { customerCriteriaSchema } from '../policy/types.ts';
 import type { SessionAuth } from './session-auth.ts';
 
-const deleteSchema = z.strictObject({ confirm: z.literal('delete my account') });
+export const deleteSchema = z.strictObject({ confirm: z.literal('delete my account') });
+export const messageIdSchema = z.uuid('not a message id');
 // Passed through as parsed (not rebuilt by zod) so that keys such as "__proto__" reach the field check.
 const profilePatchSchema = z
   .custom<Record<string, unknown>>((o) => typeof o === 'object' && o !== null && !Array.isArray(o), 'expected an object of field: value')
@@ -74,7 +75,7 @@ export function customerRoutes(accounts: Accounts, profile: Profile, criteria: C
   });
 
   r.post('/api/inbox/:id/read', auth.requireCustomer, (req, res) => {
-    profile.markRead(auth.session(req).subjectId, parse(z.uuid('not a message id'), req.params.id, 'path.id'));
+    profile.markRead(auth.session(req).subjectId, parse(messageIdSchema, req.params.id, 'path.id'));
     res.status(204).end();
   });
 

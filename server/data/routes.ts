@@ -4,9 +4,9 @@ import { parse } from '../http/validate.ts';
 import { categorySchema } from '../policy/types.ts';
 import type { DataService } from './service.ts';
 
-const handleSchema = z.string().regex(/^vh-[a-z2-9]{5}-[a-z2-9]{5}$/, 'not a vault handle');
-const querySchema = z.strictObject({ fields: z.string().max(2000).optional() });
-const depositSchema = z.strictObject({
+export const handleSchema = z.string().regex(/^vh-[a-z2-9]{5}-[a-z2-9]{5}$/, 'not a vault handle');
+export const querySchema = z.strictObject({ fields: z.string().max(2000).optional() });
+export const depositSchema = z.strictObject({
   category: categorySchema,
   content: z.record(z.string().max(100), z.unknown()).refine((o) => JSON.stringify(o).length <= 16_384, 'content is larger than 16 KiB'),
 });

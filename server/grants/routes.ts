@@ -6,8 +6,8 @@ import { parse } from '../http/validate.ts';
 import { actionSchema } from '../policy/types.ts';
 import type { Grant, Grants } from './service.ts';
 
-const idSchema = z.uuid('not a grant id');
-const narrowSchema = z
+export const idSchema = z.uuid('not a grant id');
+export const narrowSchema = z
   .strictObject({ fields: z.array(z.string().max(64)).min(1).max(50).optional(), actions: z.array(actionSchema).min(1).optional(), expiresAt: z.iso.datetime({ offset: true }).optional() })
   .refine((o) => Object.keys(o).length > 0, 'say what to narrow: fields, actions or expiresAt');
 

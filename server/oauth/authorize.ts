@@ -6,7 +6,7 @@ import type { Decide } from '../grants/decide.ts';
 import type { Grants } from '../grants/service.ts';
 import { Conflict, NotFound, OAuthError, PolicyDenied } from '../http/errors.ts';
 import type { Decision } from '../policy/types.ts';
-import type { AccessRequest } from './details.ts';
+import { parseAuthorizationDetails, parseScope, type AccessRequest } from './details.ts';
 import { redirectWith, UnredirectableError, validateAuthorizationParams, type ClientView } from './request-params.ts';
 import { sha256hex, newOpaque } from './tokens.ts';
 import type { AuthRequestRow, OAuthStore } from './store.ts';
@@ -34,18 +34,23 @@ export function createAuthorization(ctx: AppContext, d: { store: OAuthStore; cli
   const nowIso = (plusS = 0) => new Date(ctx.clock.now().getTime() + plusS * 1000).toISOString();
   const details = (row: AuthRequestRow) => JSON.parse(row.details) as AccessRequest;
 
-  function deniedRedirect(row: AuthRequestRow, decision: Decision, customerId: string, requestId?: string): string {
+  function recordDenial(row: AuthRequestRow, decision: Decision, customerId: string, requestId?: string): void {
     inTransaction(ctx.db, () => {
       d.store.updateRequest(row.id, { status: 'denied', decision: JSON.stringify(decision) });
       const r = details(row);
       d.audit({ action: 'grant.denied', actor: { kind: decision.allow ? 'customer' : 'system', id: decision.allow ? customerId : 'policy' }, customerId, companyId: row.companyId, purpose: r.purpose, fields: r.fields, decision: 'deny', reasons: decision.reasons.map(({ code, message }) => ({ code, message })), policyVersion: decision.policyVersion, requestId });
     });
+  }
+
+  function deniedRedirect(row: AuthRequestRow, decision: Decision, customerId: string, requestId?: string): string {
+    recordDenial(row, decision, customerId, requestId);
     const codes = decision.reasons.filter((x) => x.effect !== 'require-approval').map((x) => x.code).join(' ');
     return redirectWith(row.redirectUri!, { error: 'access_denied', error_description: codes ? `refused by policy: ${codes}` : 'the customer denied the request', state: row.state ?? undefined, iss: issuer });
   }
 
   /** Approval: re-decide at stage 'approve', create the grant, issue a one-time code. One transaction. */
-  function approve(row: AuthRequestRow, customerId: string, request: AccessRequest, auto: boolean, requestId?: string): string {
+  /** Approval; returns the front-channel redirect with the code, or undefined for a back-channel request. */
+  function approve(row: AuthRequestRow, customerId: string, request: AccessRequest, auto: boolean, requestId?: string): string | undefined {
     const decision = d.decide('approve', { customerId, companyId: row.companyId, request });
     if (!decision.allow) throw new PolicyDenied('The policy does not allow this grant', { reasons: decision.reasons, policyVersion: decision.policyVersion });
     const code = newOpaque('ac_');
@@ -58,9 +63,10 @@ export function createAuthorization(ctx: AppContext, d: { store: OAuthStore; cli
         requestId,
       );
       d.store.updateRequest(row.id, { grantId: grant.id, decision: JSON.stringify(decision) });
+      if (row.mode === 'backchannel') return;
       d.store.insertCode({ codeHash: sha256hex(code), requestId: row.id, grantId: grant.id, companyId: row.companyId, redirectUri: row.redirectUri!, codeChallenge: row.codeChallenge!, familyId: randomUUID(), expiresAt: nowIso(CODE_TTL_S) });
     });
-    return redirectWith(row.redirectUri!, { code, state: row.state ?? undefined, iss: issuer });
+    return row.mode === 'backchannel' ? undefined : redirectWith(row.redirectUri!, { code, state: row.state ?? undefined, iss: issuer });
   }
 
   function pendingFor(customerId: string, id: string): AuthRequestRow {
@@ -118,8 +124,49 @@ export function createAuthorization(ctx: AppContext, d: { store: OAuthStore; cli
       row = d.store.request(row.id)!;
       const decision = d.decide('request', { customerId, companyId: client.id, request: details(row) });
       if (!decision.allow) return { redirect: deniedRedirect(row, decision, customerId, requestId) };
-      if (decision.autoApprove) return { redirect: approve(row, customerId, details(row), true, requestId) };
+      if (decision.autoApprove) return { redirect: approve(row, customerId, details(row), true, requestId)! };
       return { redirect: `/consent?request=${encodeURIComponent(row.id)}` };
+    },
+
+    /**
+     * A back-channel request (after OpenID CIBA, poll mode) for a company that does not have the customer
+     * in front of it: addressed to the vault handle, decided against the platform and the customer's
+     * criteria at once (a refused or blocked company never reaches the customer), auto-approved when a
+     * rule matches, otherwise left pending in the customer's dashboard.
+     */
+    backchannel(client: ClientView, params: Record<string, unknown>, customerIdOfHandle: (h: string) => string | undefined, notify: (customerId: string, row: AuthRequestRow) => void, requestId?: string) {
+      const handle = typeof params.login_hint === 'string' ? params.login_hint : '';
+      const customerId = customerIdOfHandle(handle);
+      if (!customerId) throw new OAuthError(400, 'unknown_user_id', 'login_hint must be the vault handle of a customer');
+      let request: AccessRequest;
+      if (typeof params.authorization_details === 'string') request = parseAuthorizationDetails(params.authorization_details);
+      else if (typeof params.scope === 'string') request = parseScope(params.scope);
+      else throw new OAuthError(400, 'invalid_request', 'authorization_details (type customer_data) or scope is required');
+      const decision = d.decide('request', { customerId, companyId: client.id, request });
+      if (!decision.allow) {
+        const reasons = decision.reasons.filter((r) => r.effect !== 'require-approval');
+        inTransaction(ctx.db, () => d.audit({ action: 'grant.denied', actor: { kind: 'system', id: 'policy' }, customerId, companyId: client.id, purpose: request.purpose, fields: request.fields, decision: 'deny', reasons: reasons.map(({ code, message }) => ({ code, message })), policyVersion: decision.policyVersion, requestId }));
+        throw new PolicyDenied('The request is refused', { error: 'access_denied', reasons, policyVersion: decision.policyVersion });
+      }
+      const id = randomBytes(24).toString('base64url');
+      d.store.insertRequest({ id, companyId: client.id, mode: 'backchannel', details: JSON.stringify(request), customerId, status: 'pending', createdAt: nowIso(), expiresAt: nowIso(CONSENT_TTL_S) });
+      const row = d.store.request(id)!;
+      if (decision.autoApprove) approve(row, customerId, request, true, requestId);
+      else notify(customerId, row);
+      return { auth_req_id: id, expires_in: CONSENT_TTL_S, interval: 5 };
+    },
+
+    /** The polling side of a back-channel request (CIBA §10.1): pending, denied, expired, or the grant once. */
+    backchannelOutcome(client: ClientView, authReqId: string): { grantId: string } {
+      const row = authReqId ? d.store.request(authReqId) : undefined;
+      if (!row || row.mode !== 'backchannel' || row.companyId !== client.id) throw new OAuthError(400, 'invalid_grant', 'auth_req_id is not valid');
+      if (row.status === 'pending') {
+        if (row.expiresAt <= nowIso()) throw new OAuthError(400, 'expired_token', 'the request expired before the customer answered');
+        throw new OAuthError(400, 'authorization_pending', 'the customer has not answered yet');
+      }
+      if (row.status === 'denied') throw new OAuthError(400, 'access_denied', 'the customer denied the request');
+      if (row.status !== 'approved' || !row.grantId || !d.store.transitionRequest(row.id, 'approved', { status: 'consumed' })) throw new OAuthError(400, 'invalid_grant', 'auth_req_id was already used');
+      return { grantId: row.grantId };
     },
 
     pendingFor,
@@ -132,12 +179,14 @@ export function createAuthorization(ctx: AppContext, d: { store: OAuthStore; cli
       const asked = details(row);
       if (input.decision === 'deny') {
         const decision: Decision = { allow: true, reasons: [], policyVersion: ctx.policies.version, autoApprove: false };
+        if (row.mode === 'backchannel') return void recordDenial(row, decision, customerId, requestId), {};
         return { redirectTo: deniedRedirect(row, decision, customerId, requestId) };
       }
       const fields = input.fields ?? asked.fields;
       if (fields.length === 0 || !fields.every((f) => asked.fields.includes(f))) throw new PolicyDenied('You can approve only fields that were asked for, and at least one', { reasons: [] });
       const durationDays = Math.min(input.durationDays ?? asked.durationDays, asked.durationDays);
-      return { redirectTo: approve(row, customerId, { ...asked, fields, durationDays }, false, requestId) };
+      const redirectTo = approve(row, customerId, { ...asked, fields, durationDays }, false, requestId);
+      return redirectTo ? { redirectTo } : {};
     },
   };
 }

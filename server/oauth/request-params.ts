@@ -19,7 +19,7 @@ export interface ValidatedRequest {
   request: AccessRequest;
 }
 
-const paramsSchema = z.object({
+export const paramsSchema = z.object({
   response_type: z.string().optional(),
   client_id: z.string().max(200).optional(),
   redirect_uri: z.string().max(2000).optional(),

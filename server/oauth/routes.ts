@@ -7,7 +7,7 @@ import type { Authorization } from './authorize.ts';
 import { verifyDpopProof } from './dpop.ts';
 import { authorizationServerMetadata } from './metadata.ts';
 import type { ClientView } from './request-params.ts';
-import type { OAuthStore } from './store.ts';
+import type { AuthRequestRow, OAuthStore } from './store.ts';
 import type { TokenEndpoint } from './token.ts';
 import type { AppContext } from '../context.ts';
 import type { ConsentViews } from './consent-view.ts';
@@ -16,14 +16,21 @@ export interface ClientAuthenticator {
   authenticateClient(input: { authorization?: string; body: Record<string, unknown>; endpoint: string }): Promise<ClientView>;
 }
 
-const consentSchema = z.discriminatedUnion('decision', [
+export const consentSchema = z.discriminatedUnion('decision', [
   z.strictObject({ decision: z.literal('approve'), fields: z.array(z.string().max(64)).min(1).max(50).optional(), durationDays: z.number().int().min(1).max(3650).optional() }),
   z.strictObject({ decision: z.literal('deny') }),
 ]);
 const formSchema = z.record(z.string(), z.union([z.string(), z.array(z.string())]));
 
 /** OAuth endpoints: thin adapters from HTTP to the authorization and token services. */
-export function oauthRoutes(ctx: AppContext, d: { authz: Authorization; token: TokenEndpoint; clients: ClientAuthenticator; store: OAuthStore; auth: SessionAuth; views: ConsentViews }): Router {
+export const CIBA_GRANT = 'urn:openid:params:grant-type:ciba';
+
+export interface BackchannelDeps {
+  customerIdOfHandle(handle: string): string | undefined;
+  notify(customerId: string, row: AuthRequestRow): void;
+}
+
+export function oauthRoutes(ctx: AppContext, d: { authz: Authorization; token: TokenEndpoint; clients: ClientAuthenticator; store: OAuthStore; auth: SessionAuth; views: ConsentViews; backchannel: BackchannelDeps }): Router {
   const r = Router();
   const issuer = ctx.config.publicUrl;
   const metadata = authorizationServerMetadata(issuer);
@@ -42,7 +49,7 @@ export function oauthRoutes(ctx: AppContext, d: { authz: Authorization; token: T
       : verifyDpopProof({ proof: req.get('dpop'), method: req.method, url: `${issuer}${endpoint}`, now: ctx.clock.now(), claimJti: (j, e) => d.store.claimJti(j, e), where: 'token' });
   const noStore = { 'cache-control': 'no-store', pragma: 'no-cache' };
 
-  r.use(['/par', '/token', '/introspect', '/revoke', '/register'], (_req, res, next) => {
+  r.use(['/par', '/bc-authorize', '/token', '/introspect', '/revoke', '/register'], (_req, res, next) => {
     res.locals.errorMediaType = 'application/json';
     next();
   });
@@ -58,6 +65,16 @@ export function oauthRoutes(ctx: AppContext, d: { authz: Authorization; token: T
     const body = form(req);
     const c = await client(req, '/par', body);
     res.status(201).set(noStore).json(d.authz.push(c, body));
+  });
+
+  r.post('/bc-authorize', async (req, res) => {
+    const body = form(req);
+    const c = await client(req, '/bc-authorize', body);
+    res.status(200).set(noStore).json(d.authz.backchannel(c, body, d.backchannel.customerIdOfHandle, d.backchannel.notify, String(req.id)));
+  });
+
+  r.get('/api/requests', d.auth.requireCustomer, (req, res) => {
+    res.json({ requests: d.views.pendingRequests(d.auth.session(req).subjectId) });
   });
 
   r.get('/authorize', (req, res) => {
@@ -76,7 +93,8 @@ export function oauthRoutes(ctx: AppContext, d: { authz: Authorization; token: T
       grantType === 'authorization_code' ? await d.token.authorizationCode(c, body, jkt)
       : grantType === 'refresh_token' ? await d.token.refreshToken(c, body, jkt)
       : grantType === 'client_credentials' ? await d.token.clientCredentials(c, body, jkt)
-      : (() => { throw new OAuthError(400, 'unsupported_grant_type', 'grant_type must be authorization_code, refresh_token or client_credentials'); })();
+      : grantType === CIBA_GRANT ? await d.token.forApprovedGrant(c, d.authz.backchannelOutcome(c, String(body.auth_req_id ?? '')).grantId, jkt)
+      : (() => { throw new OAuthError(400, 'unsupported_grant_type', `grant_type must be authorization_code, refresh_token, client_credentials or ${CIBA_GRANT}`); })();
     res.set(noStore).json(out);
   });
 

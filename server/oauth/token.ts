@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { AuditAppend } from '../audit/store.ts';
 import type { AppContext } from '../context.ts';
 import { inTransaction } from '../db/connection.ts';
@@ -100,6 +100,15 @@ export function createTokenEndpoint(ctx: AppContext, d: { store: OAuthStore; gra
       activeGrant(family.grantId);
       if (!inTransaction(ctx.db, () => d.store.useRefresh(row.tokenHash, nowIso()))) throw invalidGrant('the refresh token was already used');
       return issuePair(client, family.grantId, family.id, family.dpopJkt ?? jkt);
+    },
+
+    /** Tokens for an approved back-channel request: a new token family on the grant. */
+    async forApprovedGrant(client: ClientView, grantId: string, jkt: string | null) {
+      if (client.dpopBound && !jkt) throw new OAuthError(400, 'invalid_dpop_proof', 'this client must use DPoP');
+      const familyId = randomUUID();
+      activeGrant(grantId);
+      inTransaction(ctx.db, () => d.store.insertFamily({ id: familyId, grantId, companyId: client.id, dpopJkt: jkt, createdAt: nowIso() }));
+      return issuePair(client, grantId, familyId, jkt);
     },
 
     /** RFC 6749 §4.4, for the company's own grant-management API (scope grant_management). */

@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import { companyRefSchema, isoTime } from '../http/openapi/common.ts';
+import { SECURITY } from '../http/openapi/security.ts';
+import type { OperationSpec } from '../http/openapi/spec.ts';
+import { actionSchema } from '../policy/types.ts';
+import { idSchema, narrowSchema } from './routes.ts';
+
+/** A grant as both the customer and the company see it (GrantPresenter in server/app.ts). */
+export const grantSchema = z
+  .object({
+    id: z.uuid(),
+    customerId: z.string().meta({ description: 'Pseudonymous customer id' }),
+    companyId: z.string(),
+    company: companyRefSchema,
+    purpose: z.string(),
+    fields: z.array(z.string()),
+    actions: z.array(actionSchema),
+    termsVersion: z.number().int().meta({ description: 'The company terms version the grant was approved under' }),
+    policyVersion: z.string(),
+    status: z.enum(['active', 'revoked', 'expired', 'suspended']),
+    statusReason: z.string().nullable(),
+    autoApproved: z.boolean().meta({ description: 'Approved by one of the customer\'s auto-approve rules rather than on the consent screen' }),
+    createdAt: isoTime,
+    expiresAt: isoTime,
+    updatedAt: isoTime,
+  })
+  .meta({ description: 'A time-limited, purpose-scoped grant from a customer to a company.' });
+
+export const grantListSchema = z.object({ grants: z.array(grantSchema) });
+
+export const grantComponents = { Grant: grantSchema, GrantList: grantListSchema };
+
+const id = { id: idSchema };
+
+export const grantOperations: OperationSpec[] = [
+  {
+    method: 'get', path: '/api/grants', operationId: 'listMyGrants', tags: ['Grants'], security: SECURITY.session,
+    summary: 'List my grants',
+    responses: { 200: { description: 'Every grant the customer has given, in any status', schema: grantListSchema } },
+  },
+  {
+    method: 'get', path: '/api/grants/:id', operationId: 'getMyGrant', tags: ['Grants'], security: SECURITY.session, pathParams: id,
+    summary: 'Read one of my grants', errors: [404],
+    responses: { 200: { description: 'The grant', schema: grantSchema } },
+  },
+  {
+    method: 'patch', path: '/api/grants/:id', operationId: 'narrowMyGrant', tags: ['Grants'], security: SECURITY.sessionWrite, pathParams: id,
+    summary: 'Narrow a grant: fewer fields, fewer actions, or an earlier end',
+    description: 'Narrowing only takes away; a wider grant needs a new request from the company. Recorded in the audit trail with a signed receipt.',
+    body: { schema: narrowSchema }, errors: [404, 409],
+    responses: { 200: { description: 'The narrowed grant', schema: grantSchema } },
+  },
+  {
+    method: 'post', path: '/api/grants/:id/reapprove', operationId: 'reapproveMyGrant', tags: ['Grants'], security: SECURITY.sessionWrite, pathParams: id,
+    summary: 'Re-approve a suspended grant under the company\'s current terms',
+    description: 'Only when the grant passes the policy again; otherwise 403 with the reasons.', errors: [404, 409],
+    responses: { 200: { description: 'The grant, active again', schema: grantSchema } },
+  },
+  {
+    method: 'delete', path: '/api/grants/:id', operationId: 'revokeMyGrant', tags: ['Grants'], security: SECURITY.sessionWrite, pathParams: id,
+    summary: 'Revoke a grant', description: 'Takes effect on the company\'s very next request, whatever its token\'s expiry says.', errors: [404],
+    responses: { 204: { description: 'Revoked' } },
+  },
+  {
+    method: 'get', path: '/company/grants', operationId: 'listCompanyGrants', tags: ['Company grants'], security: SECURITY.managementToken,
+    summary: 'List the grants customers gave your company',
+    responses: { 200: { description: 'Your grants, in any status', schema: grantListSchema } },
+  },
+  {
+    method: 'get', path: '/company/grants/:id', operationId: 'getCompanyGrant', tags: ['Company grants'], security: SECURITY.managementToken, pathParams: id,
+    summary: 'Read one of your grants', errors: [404],
+    responses: { 200: { description: 'The grant', schema: grantSchema } },
+  },
+  {
+    method: 'delete', path: '/company/grants/:id', operationId: 'revokeCompanyGrant', tags: ['Company grants'], security: SECURITY.managementToken, pathParams: id,
+    summary: 'Give up one of your grants', description: 'The customer is told in their inbox, and a signed receipt records it.', errors: [404],
+    responses: { 204: { description: 'Revoked' } },
+  },
+];

@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Customer, uniqueEmail } from '../support/browser-like.ts';
+import { details, form, readData, registerCompany, type RegisteredCompany } from '../support/company.ts';
+import { startVault, type RunningVault } from '../support/vault.ts';
+
+let v: RunningVault;
+let shop: RegisteredCompany;
+let alice: Customer;
+
+beforeAll(async () => {
+  v = await startVault();
+  shop = await registerCompany(v, { name: 'Call Centre' });
+  alice = await new Customer(v.url).signUp(uniqueEmail('alice'));
+  await alice.call('PATCH', '/api/profile', { phone: '+32 470 65 65 65' });
+});
+afterAll(async () => v.close());
+
+const ask = (c: RegisteredCompany, handle: string, fields = ['phone']) =>
+  form(`${v.url}/bc-authorize`, { login_hint: handle, authorization_details: details(fields, 'customer-support', 'P7D') }, { authorization: c.basic() });
+const poll = (c: RegisteredCompany, id: string) => form(`${v.url}/token`, { grant_type: 'urn:openid:params:grant-type:ciba', auth_req_id: id }, { authorization: c.basic() });
+
+describe('back-channel access requests (the customer is not in front of the company)', () => {
+  it('when the company asks by vault handle and the customer approves in the dashboard, then polling yields tokens once', async () => {
+    const r = await ask(shop, alice.handle);
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ expires_in: 600, interval: 5 });
+    expect((await poll(shop, r.body.auth_req_id)).body.error).toBe('authorization_pending');
+    const pending = (await alice.call('GET', '/api/requests')).body.requests;
+    expect(pending).toHaveLength(1);
+    expect(pending[0]).toMatchObject({ mode: 'backchannel', company: { name: 'Call Centre' }, request: { purpose: 'customer-support' } });
+    const inbox = (await alice.call('GET', '/api/inbox')).body.messages;
+    expect(inbox.some((m: { kind: string }) => m.kind === 'request.pending')).toBe(true);
+    expect((await alice.call('POST', `/api/consent/${pending[0].id}`, { decision: 'approve' })).body).toEqual({});
+    const tokens = await poll(shop, r.body.auth_req_id);
+    expect(tokens.status).toBe(200);
+    const read = await readData(v, tokens.body.access_token, alice.handle);
+    expect(read.body.fields).toEqual({ phone: '+32 470 65 65 65' });
+    expect((await poll(shop, r.body.auth_req_id)).body.error).toBe('invalid_grant');
+    expect((await alice.call('GET', '/api/requests')).body.requests).toHaveLength(0);
+  });
+
+  it('when the customer denies, then polling says access_denied', async () => {
+    const r = await ask(shop, alice.handle);
+    const id = (await alice.call('GET', '/api/requests')).body.requests[0].id;
+    await alice.call('POST', `/api/consent/${id}`, { decision: 'deny' });
+    expect((await poll(shop, r.body.auth_req_id)).body.error).toBe('access_denied');
+  });
+
+  it('when the customer has blocked the company, then the request is refused at once and never reaches the customer', async () => {
+    const blocked = await registerCompany(v, { name: 'Pest' });
+    await alice.call('PUT', '/api/criteria', { blockedCompanies: [blocked.clientId] });
+    const r = await ask(blocked, alice.handle);
+    expect(r.status).toBe(403);
+    expect(r.body.reasons.map((x: { code: string }) => x.code)).toContain('COMPANY_BLOCKED_BY_CUSTOMER');
+    expect((await alice.call('GET', '/api/requests')).body.requests).toHaveLength(0);
+    await alice.call('PUT', '/api/criteria', {});
+  });
+
+  it('when another company polls with the id, or the handle is unknown, then it is refused', async () => {
+    const other = await registerCompany(v, { name: 'Other' });
+    const r = await ask(shop, alice.handle);
+    expect((await poll(other, r.body.auth_req_id)).body.error).toBe('invalid_grant');
+    expect((await ask(shop, 'vh-aaaaa-aaaaa')).body.error).toBe('unknown_user_id');
+  });
+
+  it('when the customer does not answer in time, then polling says expired_token', async () => {
+    const r = await ask(shop, alice.handle);
+    v.clock.advance(601_000);
+    expect((await poll(shop, r.body.auth_req_id)).body.error).toBe('expired_token');
+  });
+});
