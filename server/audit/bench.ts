@@ -79,6 +79,8 @@ export interface ExportBench {
   bytes: number;
   seconds: number;
   eventsPerSecond: number;
+  /** CPU time the step used (all threads): on a shared machine, wall time alone misleads. */
+  cpuSeconds: number;
   /** Highest RSS sampled while exporting, and RSS just before it started, of the exporting process. */
   peakRssMb: number;
   baselineRssMb: number;
@@ -90,6 +92,7 @@ export interface VerifyBench {
   events: number;
   seconds: number;
   eventsPerSecond: number;
+  cpuSeconds: number;
   threads: number;
   detail: string;
 }
@@ -104,6 +107,7 @@ export interface BenchOptions {
 }
 
 const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
+const cpuOf = (u: NodeJS.CpuUsage) => Math.round((u.user + u.system) / 1e4) / 100;
 
 /** Runs this file in a child with tsx's loader and returns the one message it sends back. */
 function inChild<T>(args: string[]): Promise<T> {
@@ -138,6 +142,7 @@ async function exportDatabase(dbFile: string, file: string): Promise<ExportFigur
     let peak = baseline;
     const sample = () => { peak = Math.max(peak, process.memoryUsage().rss); };
     const timer = setInterval(sample, 5);
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     let last = 0;
     const summary = await exportEvents(rows, out, {
@@ -147,10 +152,11 @@ async function exportDatabase(dbFile: string, file: string): Promise<ExportFigur
     });
     await endExport(out);
     const seconds = (performance.now() - t0) / 1000;
+    const cpuSeconds = cpuOf(process.cpuUsage(cpu0));
     clearInterval(timer);
     sample();
     return {
-      events: summary.events, bytes: (await stat(file)).size, seconds,
+      events: summary.events, bytes: (await stat(file)).size, seconds, cpuSeconds,
       eventsPerSecond: Math.round(summary.events / seconds), peakRssMb: mb(peak), baselineRssMb: mb(baseline),
     };
   } finally {
@@ -170,11 +176,12 @@ export async function benchExport(n = 1_000_000, opts: BenchOptions = {}): Promi
 }
 
 async function verifyFile(file: string, jwks: JSONWebKeySet): Promise<VerifyBench> {
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const result = await verifyExport(file, { jwks });
   const seconds = (performance.now() - t0) / 1000;
   return {
-    ok: result.ok, events: result.events, seconds, eventsPerSecond: Math.round(result.events / seconds), threads: defaultThreads(),
+    ok: result.ok, events: result.events, seconds, cpuSeconds: cpuOf(process.cpuUsage(cpu0)), eventsPerSecond: Math.round(result.events / seconds), threads: defaultThreads(),
     detail: result.ok ? `complete=${result.complete}` : `bad seq ${result.badSeq}: ${result.reason}`,
   };
 }
@@ -194,9 +201,9 @@ async function main(): Promise<void> {
   const n = Number(process.argv[2] ?? 1_000_000);
   const exp = await benchExport(n);
   try {
-    console.log(`audit export: ${exp.events} events, ${mb(exp.bytes)} MB in ${exp.seconds.toFixed(2)} s = ${exp.eventsPerSecond} events/s, peak RSS ${exp.peakRssMb} MB (baseline ${exp.baselineRssMb} MB)`);
+    console.log(`audit export: ${exp.events} events, ${mb(exp.bytes)} MB in ${exp.seconds.toFixed(2)} s = ${exp.eventsPerSecond} events/s (${exp.cpuSeconds} s CPU), peak RSS ${exp.peakRssMb} MB (baseline ${exp.baselineRssMb} MB)`);
     const ver = await benchVerify(exp.file);
-    console.log(`audit verify: ${ver.events} events in ${ver.seconds.toFixed(2)} s = ${ver.eventsPerSecond} events/s on ${ver.threads} threads (${ver.ok ? 'ok' : 'FAILED'}, ${ver.detail})`);
+    console.log(`audit verify: ${ver.events} events in ${ver.seconds.toFixed(2)} s = ${ver.eventsPerSecond} events/s on ${ver.threads} threads (${ver.cpuSeconds} s CPU; ${ver.ok ? 'ok' : 'FAILED'}, ${ver.detail})`);
   } finally {
     await exp.cleanup();
   }

@@ -16,27 +16,60 @@ export interface ByteSource {
   size: number | null;
 }
 
-/** A file, or the byte range [start, end) of it (a slice verified on another thread). */
+const PREFETCH = 4 * 1024 * 1024;
+
+/**
+ * A file, or the byte range [start, end) of it (a slice verified on another thread). Reads one
+ * chunk ahead into a spare buffer, so the disk (or page cache) copy runs on the thread pool while
+ * the caller hashes the previous chunk; without it verify sat idle for about an eighth of its time.
+ */
 export async function openFile(path: string, range?: { start: number; end: number }): Promise<ByteSource> {
   const fh = await open(path, 'r');
+  let end: number;
   try {
-    const end = range?.end ?? (await fh.stat()).size;
-    let pos = range?.start ?? 0;
-    return {
-      size: end - (range?.start ?? 0),
-      async read(into, at) {
-        const want = Math.min(into.length - at, end - pos);
-        if (want <= 0) return 0;
-        const { bytesRead } = await fh.read(into, at, want, pos);
-        pos += bytesRead;
-        return bytesRead;
-      },
-      close: () => fh.close(),
-    };
+    end = range?.end ?? (await fh.stat()).size;
   } catch (err) {
     await fh.close();
     throw err;
   }
+  const start = range?.start ?? 0;
+  let pos = start;
+  const spare = Buffer.allocUnsafe(PREFETCH);
+  let spareStart = 0;
+  let spareEnd = 0;
+  let pending: Promise<number> | null = null;
+  const prefetch = (): Promise<number> | null => {
+    const want = Math.min(spare.length, end - pos);
+    if (want <= 0) return null;
+    const p = fh.read(spare, 0, want, pos).then(({ bytesRead }) => {
+      pos += bytesRead;
+      return bytesRead;
+    });
+    p.catch(() => {}); // awaited by read() or close(); never left unhandled
+    return p;
+  };
+  return {
+    size: end - start,
+    async read(into, at) {
+      if (spareStart === spareEnd) {
+        pending ??= prefetch();
+        if (!pending) return 0;
+        const n = await pending;
+        pending = null;
+        spareStart = 0;
+        spareEnd = n;
+        if (n === 0) return 0;
+      }
+      const n = spare.copy(into, at, spareStart, Math.min(spareEnd, spareStart + into.length - at));
+      spareStart += n;
+      if (spareStart === spareEnd) pending = prefetch(); // read the next chunk while this one is checked
+      return n;
+    },
+    async close() {
+      await pending?.catch(() => {});
+      await fh.close();
+    },
+  };
 }
 
 export async function openSource(input: ExportInput): Promise<ByteSource> {

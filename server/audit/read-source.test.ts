@@ -1,0 +1,56 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openFile, openSource } from './read-source.ts';
+import type { ByteSource } from './read-source.ts';
+
+let dir: string;
+let file: string;
+const data = randomBytes(9 * 1024 * 1024 + 123); // more than two prefetch chunks
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'audit-source-'));
+  file = join(dir, 'data.bin');
+  await writeFile(file, data);
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+async function drain(source: ByteSource, room: number): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  const into = Buffer.alloc(room);
+  for (let n = await source.read(into, 0); n > 0; n = await source.read(into, 0)) parts.push(Buffer.from(into.subarray(0, n)));
+  await source.close();
+  return Buffer.concat(parts);
+}
+
+describe('openFile', () => {
+  it('when read through a small buffer, then the bytes are exactly the file, in order', async () => {
+    expect((await drain(await openFile(file), 1_000_003)).equals(data)).toBe(true);
+  });
+
+  it('when given a range, then exactly that range is read', async () => {
+    const source = await openFile(file, { start: 5_000_000, end: 8_500_001 });
+    expect(source.size).toBe(3_500_001);
+    expect((await drain(source, 777_777)).equals(data.subarray(5_000_000, 8_500_001))).toBe(true);
+  });
+
+  it('when closed while a read-ahead is in flight, then it closes cleanly', async () => {
+    const source = await openFile(file);
+    await source.read(Buffer.alloc(4 * 1024 * 1024), 0); // consumes the first chunk and starts the next read
+    await expect(source.close()).resolves.toBeUndefined();
+  });
+});
+
+describe('openSource over a stream', () => {
+  it('when chunks are larger than the room, then the rest is kept for the next read', async () => {
+    async function* chunks() {
+      yield data.subarray(0, 3_000_000);
+      yield 'text';
+      yield data.subarray(3_000_000);
+    }
+    const got = await drain(await openSource(chunks()), 65_536);
+    expect(got.equals(Buffer.concat([data.subarray(0, 3_000_000), Buffer.from('text'), data.subarray(3_000_000)]))).toBe(true);
+  });
+});
