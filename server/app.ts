@@ -24,6 +24,7 @@ import { createGrantPolicy } from './grants/policy-hooks.ts';
 import { grantRoutes } from './grants/routes.ts';
 import { createGrants, type Grant } from './grants/service.ts';
 import { createAppShell } from './http/app.ts';
+import { docsRoutes } from './http/docs-page.ts';
 import { createGroupCommit } from './db/group-commit.ts';
 import { createAuthorization } from './oauth/authorize.ts';
 import { requireAccessToken } from './oauth/bearer.ts';
@@ -83,6 +84,8 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   const shell = createAppShell(
     ctx,
     [
+      // The company data API first: it is the hot path and uses no cookie session (DESIGN §9).
+      dataRoutes(data, dataToken),
       auth.loadRouter(),
       customerRoutes(accounts, profile, criteria, auth, (c) => isSensitive(ctx.policies, c)),
       oauthRoutes(ctx, {
@@ -100,8 +103,8 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
       }),
       companyRoutes(companies),
       grantRoutes(grants, auth, managementToken, { present, reapprove: grantPolicy.reapprove }),
-      dataRoutes(data, dataToken),
       auditRoutes(auditService, receipts, auth, managementToken, companyName),
+      docsRoutes(ctx.config.publicUrl),
     ],
     opts.webRoot ?? WEB_ROOT,
   );

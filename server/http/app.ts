@@ -9,6 +9,9 @@ import { securityHeaders } from './security-headers.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
 
+/** The dashboard's client-side routes: each serves the app shell (documented in server/http/openapi/service.ts). */
+export const DASHBOARD_PAGES = ['/consent', '/grants', '/reads', '/inbox', '/settings', '/auditor', '/signin'];
+
 export interface AppShell {
   app: Express;
   /** Flipped by main.ts on shutdown so /readyz fails before the listener closes. */
@@ -66,7 +69,7 @@ export function createAppShell(ctx: AppContext, routers: Router[], webRoot: stri
       if (path.endsWith('.html')) res.setHeader('cache-control', 'no-store');
     } }));
     // Dashboard routes are client-side; serve the shell for them.
-    app.get(['/consent', '/grants', '/reads', '/inbox', '/settings', '/auditor', '/signin'], (_req, res) => {
+    app.get(DASHBOARD_PAGES, (_req, res) => {
       res.setHeader('cache-control', 'no-store');
       res.sendFile(join(webRoot, 'index.html'));
     });

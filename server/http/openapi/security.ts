@@ -45,7 +45,6 @@ export function securitySchemes(issuer: string): Record<SecuritySchemeName, Reco
     dpopAccessToken: {
       type: 'http',
       scheme: 'DPoP',
-      bearerFormat: 'JWT',
       description: 'A DPoP-bound access token (RFC 9449): `Authorization: DPoP <token>` plus a `DPoP` proof header for this method and URL, signed by the key the token is bound to (EdDSA or ES256).',
     },
     clientSecretBasic: {
