@@ -27,9 +27,18 @@ export function createCompanies(deps: CompaniesDeps, audit: AuditAppend) {
     return row ? toCompany(row) : undefined;
   }
 
+  // A terms version never changes once written, so its parsed form is kept (policy facts on every read).
+  const termsCache = new Map<string, TermsVersion>();
   function termsAt(id: string, version: number): TermsVersion | undefined {
+    const key = `${id}\u0000${version}`;
+    const hit = termsCache.get(key);
+    if (hit) return hit;
     const row = store.termsAt(id, version);
-    return row ? { version: row.version, terms: parseTerms(row.terms), createdAt: row.createdAt } : undefined;
+    if (!row) return undefined;
+    const t = { version: row.version, terms: parseTerms(row.terms), createdAt: row.createdAt };
+    if (termsCache.size >= 10_000) termsCache.clear();
+    termsCache.set(key, t);
+    return t;
   }
 
   /** Disables a company and, in the same transaction, lets the grants module revoke what it holds. */

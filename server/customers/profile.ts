@@ -24,10 +24,22 @@ export interface AccountHooks {
 export function createProfile(ctx: AppContext, store: CustomerStore, audit: AuditAppend) {
   const hooks: AccountHooks = { onDelete: [], exportSections: [] };
 
+  // Unwrapped data keys of recently active customers, reused only while the stored wrapped key is byte
+  // for byte the one they came from (so a deletion or a rewrap takes effect at once); bounded in size
+  // and age (SECURITY.md "Keys"). Saves the unwrap on the company read path.
+  const dekCache = new Map<string, { wrapped: Buffer; dek: Uint8Array; at: number }>();
+  const DEK_TTL_MS = 10 * 60_000;
+
   function dekOf(customerId: string): Uint8Array {
     const c = store.customerById(customerId);
     if (!c) throw new NotFound('No such customer');
-    return ctx.keyring.unwrapDek(customerId, { kekId: c.kekId, wrapped: c.wrappedDek });
+    const now = Date.now();
+    const hit = dekCache.get(customerId);
+    if (hit && now - hit.at < DEK_TTL_MS && hit.wrapped.equals(c.wrappedDek)) return hit.dek;
+    const dek = ctx.keyring.unwrapDek(customerId, { kekId: c.kekId, wrapped: c.wrappedDek });
+    if (dekCache.size >= 10_000) dekCache.delete(dekCache.keys().next().value!);
+    dekCache.set(customerId, { wrapped: Buffer.from(c.wrappedDek), dek, at: now });
+    return dek;
   }
 
   function readFields(customerId: string, names?: readonly string[]): Record<string, ProfileValue> {
@@ -123,6 +135,8 @@ export function createProfile(ctx: AppContext, store: CustomerStore, audit: Audi
         if (!store.customerById(customerId)) throw new NotFound('No such customer');
         for (const h of hooks.onDelete) h(customerId);
         store.deleteCustomer(customerId);
+        dekCache.get(customerId)?.dek.fill(0);
+        dekCache.delete(customerId);
         audit({ action: 'customer.deleted', actor: { kind: 'customer', id: customerId }, customerId, requestId });
       });
     },

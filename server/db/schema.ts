@@ -230,7 +230,6 @@ export const auditEvents = sqliteTable(
     index('audit_time').on(t.time),
     index('audit_customer').on(t.customerId, t.seq),
     index('audit_company').on(t.companyId, t.seq),
-    index('audit_grant_action').on(t.grantId, t.action, t.time),
   ],
 );
 
