@@ -98,6 +98,23 @@ describe('exportEvents, JSON Lines', () => {
     await expect(exportEvents(buildChain(3000), sink, { format: 'jsonl', chunkSize: 1024 })).rejects.toThrow(ExportAbortedError);
   });
 
+  it('when a write fails while the destination is not full, then the export stops with that error', async () => {
+    const sink = Object.assign(new EventEmitter(), {
+      write: () => {
+        setImmediate(() => sink.emit('error', new Error('ENOSPC: no space left on device')));
+        return true;
+      },
+    });
+    const slowRows = async function* () {
+      for (const row of buildChain(3000)) {
+        await new Promise((r) => setImmediate(r));
+        yield row;
+      }
+    };
+    await expect(exportEvents(slowRows(), sink, { format: 'jsonl', chunkSize: 1024 })).rejects.toThrow(/ENOSPC/);
+    expect(sink.listenerCount('error')).toBe(0);
+  });
+
   it('when rows are out of order, then the export refuses instead of writing a file that cannot verify', async () => {
     const rows = buildChain(3);
     await expect(exportToString([rows[1]!, rows[0]!], { format: 'jsonl' })).rejects.toThrow(/increasing seq/);

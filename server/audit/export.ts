@@ -21,6 +21,8 @@ export interface ExportSink {
   write(chunk: Uint8Array, done?: (err?: Error | null) => void): boolean;
   once(event: 'drain' | 'error' | 'close', listener: (...args: unknown[]) => void): unknown;
   removeListener(event: 'drain' | 'error' | 'close', listener: (...args: unknown[]) => void): unknown;
+  /** Node streams: true once closed or failed; no 'drain' will come then. */
+  readonly destroyed?: boolean;
 }
 
 export interface ExportOptions {
@@ -133,7 +135,18 @@ export async function exportEvents(
   let bytes = 0;
   let lastSeq = 0;
 
+  // A write can fail while no 'drain' is awaited (the disk fills, the client resets): keep the
+  // error, so that it ends the export instead of crashing the process as an unheard 'error' event.
+  let failure: unknown = null;
+  const onError = (err: unknown) => (failure ??= err);
+  out.once('error', onError);
+  const check = () => {
+    if (failure) throw failure instanceof Error ? failure : new ExportAbortedError(String(failure));
+    if (out.destroyed) throw new ExportAbortedError('the destination closed before the export finished');
+  };
+
   const flush = async () => {
+    check();
     bytes += chunk.off;
     const ok = chunk.send((b, done) => out.write(b, done));
     opts.onProgress?.(events);
@@ -164,17 +177,22 @@ export async function exportEvents(
     events++;
   };
 
-  if (Symbol.iterator in rows) {
-    for (const row of rows) {
-      take(row);
-      if (chunk.off >= chunkSize) await flush();
+  try {
+    if (Symbol.iterator in rows) {
+      for (const row of rows) {
+        take(row);
+        if (chunk.off >= chunkSize) await flush();
+      }
+    } else {
+      for await (const row of rows) {
+        take(row);
+        if (chunk.off >= chunkSize) await flush();
+      }
     }
-  } else {
-    for await (const row of rows) {
-      take(row);
-      if (chunk.off >= chunkSize) await flush();
-    }
+    if (chunk.off > 0) await flush();
+    check();
+  } finally {
+    out.removeListener('error', onError);
   }
-  if (chunk.off > 0) await flush();
   return { events, bytes, lastSeq };
 }

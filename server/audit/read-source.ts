@@ -95,6 +95,10 @@ export async function openSource(input: ExportInput): Promise<ByteSource> {
   };
 }
 
+export class LineTooLongError extends RangeError {
+  override name = 'LineTooLongError';
+}
+
 /** A growable window over the input: bytes [0, filled) are read and not yet consumed. */
 export class ReadWindow {
   buf: Buffer;
@@ -109,7 +113,7 @@ export class ReadWindow {
   /** Reads once more; grows the buffer when it is full (a line longer than the buffer). */
   async fill(): Promise<void> {
     if (this.filled === this.buf.length) {
-      if (this.buf.length >= this.maxSize) throw new RangeError('a line is longer than the verifier allows');
+      if (this.buf.length >= this.maxSize) throw new LineTooLongError(`a line is longer than ${this.maxSize / 1024 / 1024} MB`);
       const bigger = Buffer.allocUnsafe(Math.min(this.maxSize, this.buf.length * 2));
       this.buf.copy(bigger, 0, 0, this.filled);
       this.buf = bigger;

@@ -4,6 +4,7 @@
  */
 import type { ChainChecker } from './chain-checker.ts';
 import { seqInside } from './chain-checker.ts';
+import { LineTooLongError } from './read-source.ts';
 import type { ReadWindow } from './read-source.ts';
 import { eventSeqFromTail, parseLine } from './verify-line.ts';
 import type { LineParts } from './verify-line.ts';
@@ -34,7 +35,13 @@ export async function checkJsonl(win: ReadWindow, start: number, checker: ChainC
     consumed = 0;
     progress?.();
     if (win.eof) return;
-    await win.fill();
+    try {
+      await win.fill();
+    } catch (err) {
+      if (!(err instanceof LineTooLongError)) throw err;
+      checker.fail(checker.nextSeq, err.message);
+      return;
+    }
   }
 }
 

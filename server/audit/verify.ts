@@ -16,7 +16,7 @@ import type { CheckerOptions, VerifyResult } from './chain-checker.ts';
 import type { AuditRow } from './event.ts';
 import type { Checkpoint } from './export-format.ts';
 import { loadJwks, readHeader } from './export-header.ts';
-import { openSource, ReadWindow } from './read-source.ts';
+import { LineTooLongError, openSource, ReadWindow } from './read-source.ts';
 import type { ExportInput } from './read-source.ts';
 import { verifyCsv } from './verify-csv.ts';
 import { checkJsonl } from './verify-jsonl.ts';
@@ -58,9 +58,14 @@ export async function verifyExport(input: ExportInput, opts: VerifyOptions): Pro
 
     // Read up to the first line break to learn the kind of file.
     let nl = -1;
-    while (nl < 0 && !win.eof) {
-      await win.fill();
-      nl = win.buf.subarray(0, win.filled).indexOf(LF);
+    try {
+      while (nl < 0 && !win.eof) {
+        await win.fill();
+        nl = win.buf.subarray(0, win.filled).indexOf(LF);
+      }
+    } catch (err) {
+      if (err instanceof LineTooLongError) return { ok: false, badSeq: 0, reason: `the first ${err.message}`, events: 0 };
+      throw err;
     }
     const bom = win.buf[0] === 0xef && win.buf[1] === 0xbb && win.buf[2] === 0xbf ? 3 : 0;
     const firstEnd = nl < 0 ? win.filled : nl;
