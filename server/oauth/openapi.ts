@@ -164,7 +164,7 @@ export const oauthOperations: OperationSpec[] = [
     summary: 'Push an authorization request (RFC 9126)', body: { schema: parRequestSchema, contentType: form }, errorMediaType: 'application/json',
     description: 'Validated at once, including the platform policy (403 `access_denied` with `reasons[]` when the purpose is forbidden). Send the customer to /authorize with client_id and the request_uri within 90 seconds.',
     errors: [403],
-    responses: { 201: { description: 'The request_uri to use at /authorize', schema: z.object({ request_uri: z.string().startsWith('urn:ietf:params:oauth:request_uri:'), expires_in: z.number().int() }), headers: noStore } },
+    responses: { 201: { description: 'The request_uri to use at /authorize', schema: z.object({ request_uri: z.string().regex(/^urn:ietf:params:oauth:request_uri:/), expires_in: z.number().int() }), headers: noStore } },
   },
   {
     method: 'post', path: '/bc-authorize', operationId: 'backchannelAuthorize', tags: ['OAuth'], security: SECURITY.client,

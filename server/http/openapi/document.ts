@@ -66,7 +66,6 @@ export function buildOpenApiDocument(input: DocumentInput): Record<string, unkno
         + 'criteria and grants from the dashboard (session cookie + CSRF header). Auditors search and export the hash-chained audit log.\n\n'
         + 'Every error is an RFC 9457 problem (`application/problem+json`; `application/json` on the OAuth endpoints) with a stable `type`. '
         + 'This document is generated from the schemas that validate the requests, and the response schemas are checked against recorded responses in the test suite.',
-      license: { name: 'Proprietary' },
     },
     jsonSchemaDialect: 'https://spec.openapis.org/oas/3.1/dialect/base',
     servers: [{ url: input.publicUrl, description: 'This vault' }],

@@ -4,7 +4,7 @@ import { SECURITY } from './security.ts';
 import type { OperationSpec } from './spec.ts';
 
 /** The assets GET /docs/assets/{name} serves: the viewer (swagger-ui-dist) and our own initializer. */
-export const DOCS_ASSETS = ['swagger-ui.css', 'swagger-ui-bundle.js', 'docs.css', 'docs.js'] as const;
+export const DOCS_ASSETS = ['swagger-ui.css', 'swagger-ui-bundle.js', 'docs.css', 'docs.js', 'favicon-32x32.png'] as const;
 
 export const healthSchema = z.object({ status: z.literal('ok') });
 export const readinessSchema = z.object({ status: z.enum(['ready', 'not-ready']), database: z.boolean() });
@@ -37,7 +37,7 @@ export const serviceOperations: OperationSpec[] = [
   {
     method: 'get', path: '/docs/assets/:name', operationId: 'getDocsAsset', tags: ['Service'], security: SECURITY.public, browser: true,
     pathParams: { name: z.enum(DOCS_ASSETS) }, summary: 'A script or stylesheet of the reference page', errors: [404],
-    responses: { 200: { description: 'The asset', schema: z.string(), contentType: ['text/css', 'text/javascript'] } },
+    responses: { 200: { description: 'The asset', schema: z.string(), contentType: ['text/css', 'text/javascript', 'image/png'] } },
   },
   ...DASHBOARD_PAGES.map((path): OperationSpec => ({
     method: 'get', path, operationId: `page${path.slice(1).replace(/^./, (c) => c.toUpperCase())}`, tags: ['Service'], security: SECURITY.public, browser: true,
