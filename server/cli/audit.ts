@@ -70,6 +70,7 @@ Examples:
 
   audit
     .command('verify')
+    .description('Check an export (or the live chain) offline: every hash, every link and the signed checkpoint; exit 3 names the first bad seq.')
     .argument('[file]', 'an export (JSON Lines or CSV); omit with --live to check the database itself')
     .option('--jwks <file|url>', "the vault's public keys (needed to check the checkpoint), e.g. https://vault.example/jwks.json or a saved copy")
     .option('--live', "verify the live database's chain instead of a file")

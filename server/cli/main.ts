@@ -17,7 +17,8 @@ import { createGrants } from '../grants/service.ts';
 export function buildCli(): Command {
   const program = new Command('vault')
     .description('Operate the consent vault: database, keys, companies, auditors, policies and the audit trail.')
-    .addHelpText('after', `
+    // afterAll: every command's --help ends with the environment and the exit codes.
+    .addHelpText('afterAll', `
 Environment: VAULT_DATA_DIR (default ./data), VAULT_MASTER_KEY, VAULT_POLICIES_DIR.
 Exit codes: 0 ok, 1 failure, 2 usage error, 3 verification failed, 78 invalid configuration.`)
     .showHelpAfterError()
