@@ -47,6 +47,8 @@ export async function openPage(browser: Browser, baseURL: string, opts: { viewpo
     });
   });
   const page = await context.newPage();
+  // Well under vitest's 30 s test timeout, so a missing element fails with the locator in the message.
+  page.setDefaultTimeout(10_000);
   const problems: string[] = [];
   const cspViolations: string[] = [];
   page.on('console', (msg) => {

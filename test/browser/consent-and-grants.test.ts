@@ -62,7 +62,6 @@ async function askForConsent(page: Page, company: RegisteredCompany, opts: { fie
 }
 
 async function gotoGrants(page: Page) {
-  // In-app navigation: see the report on the server's own GET /grants (company grant management).
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Grants' }).click();
   await h1(page, 'Grants').waitFor();
 }
@@ -103,7 +102,7 @@ describe('consent and grants in the browser', () => {
     await h1(page, 'Your profile').waitFor();
     await gotoGrants(page);
     const card = page.locator('.grant-card', { has: page.getByRole('heading', { name: 'Shop Example' }) });
-    await card.getByText('Active').waitFor();
+    await card.getByText('Active', { exact: true }).waitFor();
     expect(await card.locator('.chip').allTextContents()).toEqual(['E-mail address', 'Phone number']);
     await screenshot(page, 'grants-active');
 
@@ -186,14 +185,18 @@ describe('consent and grants in the browser', () => {
 
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Inbox' }).click();
     await h1(page, 'Inbox').waitFor();
-    const message = page.locator('.message', { hasText: 'Drifting Shop' });
+    // Every grant change lands in the inbox (the approval too): pick the suspension by its kind.
+    const message = page.locator('.message[data-kind="grant.suspended"]', { hasText: 'Drifting Shop' });
     await message.waitFor();
-    expect(await message.textContent()).toMatch(/no-resale|value tag/i);
+    expect(await message.locator('.message-text').textContent()).toMatch(/no-resale|value tag/i);
+    await message.getByRole('button', { name: /Grant suspended/ }).click();
     await screenshot(page, 'inbox');
 
-    await gotoGrants(page);
+    // The opened message leads to the grant.
+    await message.getByRole('link', { name: 'Re-approve or revoke it on your grants page' }).click();
+    await h1(page, 'Grants').waitFor();
     const card = page.locator('.grant-card', { has: page.getByRole('heading', { name: 'Drifting Shop' }) });
-    await card.getByText('Suspended').waitFor();
+    await card.getByText('Suspended', { exact: true }).waitFor();
     await screenshot(page, 'grants-suspended');
     // Re-approval is refused while the criteria still fail, and the reason is shown.
     await card.getByRole('button', { name: 'Re-approve under new terms' }).click();
@@ -206,7 +209,8 @@ describe('consent and grants in the browser', () => {
 
     await gotoGrants(page);
     await card.getByRole('button', { name: 'Re-approve under new terms' }).click();
-    await card.getByText('Active').waitFor();
+    await card.getByText('The grant is active again under the new terms.').waitFor();
+    await card.getByText('Active', { exact: true }).waitFor();
     expect((await api.call('GET', `/api/grants/${t.grant_id}`)).body).toMatchObject({ status: 'active', termsVersion: 2 });
     expect((await readData(v, t.access_token, api.handle)).status).toBe(200);
   });

@@ -10,6 +10,7 @@ import { SettingsPage } from './pages/settings.tsx';
 import { SignInPage } from './pages/signin.tsx';
 import { navigate, safeNext, useLocation, type Location } from './router.ts';
 import { getSession, setFlash, setSession, signOut, useSession } from './session.ts';
+import { useUnreadCount } from './unread.ts';
 import type { SessionInfo } from './types.ts';
 import { Button, Link, Loading, Logo, PageHeader } from './ui.tsx';
 
@@ -111,6 +112,7 @@ function Page({ loc, session }: { loc: Location; session: SessionInfo }) {
 
 function Header({ session, path }: { session: SessionInfo; path: string }) {
   const nav = session.kind === 'auditor' ? [{ href: '/auditor', label: 'Audit log' }] : CUSTOMER_NAV;
+  const unread = useUnreadCount(path, session.kind === 'customer');
   async function out() {
     await signOut();
     setFlash('You are signed out.');
@@ -129,6 +131,14 @@ function Header({ session, path }: { session: SessionInfo; path: string }) {
               <li key={n.href}>
                 <Link href={n.href} current={path === n.href}>
                   {n.label}
+                  {n.href === '/inbox' && !!unread && (
+                    <>
+                      <span class="nav-count" aria-hidden="true">
+                        {unread > 99 ? '99+' : unread}
+                      </span>
+                      <span class="visually-hidden"> ({unread} unread)</span>
+                    </>
+                  )}
                 </Link>
               </li>
             ))}

@@ -1,32 +1,21 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, setCsrfToken } from './api.ts';
 import type { SessionInfo } from './types.ts';
+import { setUnread } from './unread.ts';
 
 /**
  * Who is signed in. `undefined` while the first GET /api/session is in flight, `null` when signed out.
- *
- * GET /api/session does not return the vault handle today, so the handle seen at sign-in is kept in
- * localStorage under the account id (it is the customer's public address, not a secret) and
- * removed again at sign-out and account deletion.
+ * For a customer the session carries the vault handle, so nothing about the account is kept in the
+ * browser beyond the session cookie.
  */
 export type SessionState = SessionInfo | null | undefined;
 
 let state: SessionState;
 const listeners = new Set<(s: SessionState) => void>();
-const HANDLE_KEY = (id: string) => `vault.handle.${id}`;
-
-function storage(): Storage | undefined {
-  try {
-    return window.localStorage;
-  } catch {
-    return undefined;
-  }
-}
 
 export function setSession(s: SessionState): void {
-  if (s?.handle) storage()?.setItem(HANDLE_KEY(s.id), s.handle);
-  if (s && !s.handle) s = { ...s, handle: storage()?.getItem(HANDLE_KEY(s.id)) ?? undefined };
-  if (state && (!s || s.id !== state.id)) storage()?.removeItem(HANDLE_KEY(state.id));
+  // Another account (or none): the previous one's unread count must not linger in the header.
+  if (s?.id !== state?.id) setUnread(undefined);
   state = s;
   setCsrfToken(s?.csrfToken ?? '');
   for (const l of listeners) l(state);

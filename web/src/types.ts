@@ -111,21 +111,26 @@ export interface Grant {
   termsVersion?: number | string;
 }
 
+export type ReadAction = 'data.read' | 'data.deposit' | 'data.denied';
+
+/** One entry of the customer's activity (GET /api/reads): a company read, deposit or refused attempt. */
 export interface ReadEvent {
   seq: number;
   time: string;
+  action: ReadAction | string;
   company: CompanyRef;
   fields: string[];
-  purpose: string;
-  grantId: string;
-  action: string;
-  decision: string;
+  purpose?: string;
+  grantId?: string;
+  decision?: 'allow' | 'deny' | string;
+  reasons?: Reason[];
 }
 
+/** A message from the vault; `kind` is the grant change it reports (grant.approved, grant.suspended, …). */
 export interface InboxMessage {
   id: string;
   kind: string;
-  body: { title: string; text: string; grantId?: string; receiptId?: string; [k: string]: unknown };
+  body: { title: string; text: string; grantId?: string; companyId?: string; receiptId?: string; [k: string]: unknown };
   createdAt: string;
   readAt?: string | null;
 }
@@ -146,14 +151,47 @@ export interface Criteria {
   autoApprove: AutoApproveRule[];
 }
 
+export type ReceiptKind = 'created' | 'amended' | 'revoked' | 'expired';
+
+/** A signed consent receipt (GET /api/receipts); `claims` only on GET /api/receipts/:id. */
 export interface Receipt {
   id: string;
   grantId: string;
   company: CompanyRef;
-  kind: string;
+  kind: ReceiptKind | string;
   createdAt: string;
   jws: string;
-  claims?: Record<string, unknown>;
+  claims?: ReceiptClaims;
+}
+
+/** The purpose entry of a receipt, after the Kantara Consent Receipt v1.1 / ISO/IEC 27560 record. */
+export interface ReceiptPurpose {
+  purpose: string;
+  consentType?: string;
+  piiCategory?: string[];
+  fields?: string[];
+  actions?: string[];
+  termination?: string;
+  retentionDays?: number | null;
+  thirdPartyDisclosure?: boolean;
+  benefit?: { kind: string; description?: string } | null;
+}
+
+/** The decoded claims of a receipt's JWS; everything optional, since the dashboard only renders them. */
+export interface ReceiptClaims {
+  iss?: string;
+  iat?: number;
+  consentReceiptID?: string;
+  event?: string;
+  collectionMethod?: string;
+  piiPrincipalId?: string;
+  piiControllers?: { piiController: string; controllerId?: string; contact?: string | null }[];
+  policyUrl?: string;
+  grant?: { id: string; status: string; created?: string; expires?: string; termsVersion?: number | string; policyVersion?: string };
+  services?: { service: string; purposes?: ReceiptPurpose[] }[];
+  sensitive?: boolean;
+  spiCat?: string[];
+  withdrawal?: string;
 }
 
 export interface AuditEvent {
@@ -170,6 +208,8 @@ export interface AuditEvent {
   reasons?: Reason[];
   policyVersion?: string;
   requestId?: string;
+  /** Scalar facts such as counts or a terms version; never personal data. */
+  detail?: Record<string, string | number | boolean>;
 }
 
 export interface Checkpoint {

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, api, get, query, saveBlob } from '../api.ts';
+import { plural } from '../format.ts';
 import type { AuditEvent, Checkpoint } from '../types.ts';
 import { Badge, Button, Card, DateTime, EmptyState, Loading, Notice, PageHeader, ProblemAlert, Reasons, useResource } from '../ui.tsx';
 
@@ -38,24 +39,29 @@ export function AuditorPage() {
   const [draft, setDraft] = useState<Filters>(EMPTY);
   const [applied, setApplied] = useState<Filters>(EMPTY);
   const [events, setEvents] = useState<AuditEvent[]>([]);
-  const [next, setNext] = useState<number | string>();
+  const [next, setNext] = useState<number>();
   const [state, setState] = useState<'loading' | 'ok' | 'missing' | 'more'>('loading');
   const [error, setError] = useState<ApiError>();
 
-  async function load(f: Filters, after?: number | string) {
-    setState(after === undefined ? 'loading' : 'more');
+  /** A first page for filters `f`, or the page of events older than seq `before` (the API's cursor). */
+  async function load(f: Filters, before?: number) {
+    setState(before === undefined ? 'loading' : 'more');
     setError(undefined);
     try {
-      const page = await get<{ events: AuditEvent[]; next?: number | string }>(`/api/audit/events${query({ ...filterParams(f), limit: f.limit || 100, after })}`);
-      setEvents((e) => (after === undefined ? page.events : [...e, ...page.events]));
+      const page = await get<{ events: AuditEvent[]; next?: number }>(`/api/audit/events${query({ ...filterParams(f), limit: f.limit || 100, before })}`);
+      setEvents((e) => (before === undefined ? page.events : [...e, ...page.events]));
       setNext(page.next);
+      // Exports follow the last search that the server accepted, never filters it refused.
+      if (before === undefined) setApplied(f);
       setState('ok');
     } catch (e) {
       const err = e instanceof ApiError ? e : new ApiError(0, { detail: String(e) });
-      if (err.status === 404 && after === undefined) {
+      if (before === undefined) {
         setEvents([]);
-        setState('missing');
-      } else {
+        setNext(undefined);
+      }
+      if (err.status === 404 && before === undefined) setState('missing');
+      else {
         setError(err);
         setState('ok');
       }
@@ -76,7 +82,6 @@ export function AuditorPage() {
           noValidate
           onSubmit={(e) => {
             e.preventDefault();
-            setApplied(draft);
             void load(draft);
           }}
         >
@@ -132,7 +137,6 @@ export function AuditorPage() {
             <Button
               onClick={() => {
                 setDraft(EMPTY);
-                setApplied(EMPTY);
                 void load(EMPTY);
               }}
             >
@@ -163,6 +167,9 @@ export function AuditorPage() {
           error ? <ProblemAlert error={error} /> : <EmptyState title="No events match">Change the filters, or check back when the vault has recorded activity.</EmptyState>
         ) : (
           <>
+            <p class="muted result-count" role="status">
+              {plural(events.length, 'event')} shown, newest first{next !== undefined ? '; older ones follow' : ''}.
+            </p>
             <div class="table-wrap">
               <table class="table table-dense">
                 <caption class="visually-hidden">Audit events matching the filters</caption>
@@ -198,6 +205,7 @@ export function AuditorPage() {
                       <td>
                         {ev.purpose}
                         {ev.fields?.length ? <span class="muted"> · {ev.fields.join(', ')}</span> : null}
+                        {ev.detail && <Detail detail={ev.detail} />}
                         {ev.reasons && ev.reasons.length > 0 && <Reasons reasons={ev.reasons} />}
                       </td>
                       <td>{ev.decision ? <Badge tone={ev.decision === 'allow' ? 'good' : 'bad'}>{ev.decision}</Badge> : null}</td>
@@ -222,17 +230,38 @@ export function AuditorPage() {
   );
 }
 
+/** An event's scalar facts (counts, a terms version, a category), as `key value` pairs. */
+function Detail({ detail }: { detail: Record<string, string | number | boolean> }) {
+  const entries = Object.entries(detail);
+  if (!entries.length) return null;
+  return (
+    <ul class="detail">
+      {entries.map(([k, v]) => (
+        <li key={k}>
+          <span class="muted">{k}</span> <code>{String(v)}</code>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 function Checkpoints() {
   const [res, reload] = useResource<{ checkpoints: Checkpoint[] }>('/api/audit/checkpoints');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError>();
-  const [made, setMade] = useState<Checkpoint>();
+  const [made, setMade] = useState<{ checkpoint: Checkpoint; fresh: boolean }>();
 
   async function create() {
     setBusy(true);
     setError(undefined);
+    setMade(undefined);
     try {
-      setMade(await api<Checkpoint>('POST', '/api/audit/checkpoints'));
+      // The vault answers with the latest checkpoint when no event came after it, so compare with the
+      // newest one it has now (the list on screen may be older than an export's checkpoint).
+      const { checkpoints } = await get<{ checkpoints: Checkpoint[] }>('/api/audit/checkpoints');
+      const newest = Math.max(0, ...checkpoints.map((c) => c.seq));
+      const cp = await api<Checkpoint>('POST', '/api/audit/checkpoints');
+      setMade({ checkpoint: cp, fresh: cp.seq > newest });
       reload();
     } catch (e) {
       setError(e instanceof ApiError ? e : new ApiError(0, { detail: String(e) }));
@@ -253,7 +282,12 @@ function Checkpoints() {
     >
       <p class="muted card-intro">A checkpoint is the vault's signature over the chain's head. Keep one, and any later change to the events before it is detectable.</p>
       <ProblemAlert error={error} />
-      {made && <Notice>Checkpoint signed at sequence {made.seq}.</Notice>}
+      {made &&
+        (made.fresh ? (
+          <Notice>Checkpoint signed at sequence {made.checkpoint.seq}.</Notice>
+        ) : (
+          <Notice tone="info">No event since the last checkpoint: it already covers sequence {made.checkpoint.seq}, the head of the log.</Notice>
+        ))}
       {res.state === 'loading' ? (
         <Loading what="checkpoints" />
       ) : res.state === 'error' ? (
@@ -263,6 +297,7 @@ function Checkpoints() {
       ) : (
         <div class="table-wrap">
           <table class="table table-dense">
+            <caption class="visually-hidden">Signed checkpoints, newest first</caption>
             <thead>
               <tr>
                 <th scope="col">Seq</th>

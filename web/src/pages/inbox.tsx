@@ -1,88 +1,135 @@
-import { useState } from 'preact/hooks';
-import { ApiError, get, saveBlob } from '../api.ts';
-import { humanise } from '../format.ts';
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, api } from '../api.ts';
+import { humanise, plural } from '../format.ts';
+import { setUnread } from '../unread.ts';
 import type { InboxMessage, Receipt } from '../types.ts';
-import { Badge, Button, Card, DateTime, EmptyState, PageHeader, ProblemAlert, ResourceView, useResource } from '../ui.tsx';
+import { Badge, Button, Card, DateTime, EmptyState, Link, PageHeader, ProblemAlert, ResourceView, useResource, type Tone } from '../ui.tsx';
 import { PendingRequests } from './requests.tsx';
+import { RECEIPT_KIND, ReceiptDetails, ReceiptDownload } from './receipt.tsx';
 
-/** Requests waiting for a decision, messages from the vault (suspensions, receipts), and receipts. */
+/** Requests waiting for a decision, messages from the vault (every grant change), and receipts. */
 export function InboxPage() {
   const [res] = useResource<{ messages: InboxMessage[] }>('/api/inbox');
-  const empty = <EmptyState title="Your inbox is empty">The vault tells you here when a grant changes, for example when a company's new terms suspend it.</EmptyState>;
   return (
     <>
       <PageHeader title="Inbox" intro="Requests that wait for you, and what the vault has to tell you about your grants." />
       <PendingRequests />
-      <Card title="Messages" id="messages">
-        <ResourceView res={res} what="messages" empty={empty}>
-          {({ messages }) =>
-            messages.length ? (
-              <ul class="message-list">
-                {[...messages]
-                  .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
-                  .map((m) => (
-                    <Message key={m.id} m={m} />
-                  ))}
-              </ul>
-            ) : (
-              empty
-            )
-          }
-        </ResourceView>
-      </Card>
+      <ResourceView res={res} what="messages" empty={<Messages initial={[]} />}>
+        {({ messages }) => <Messages initial={messages} />}
+      </ResourceView>
       <Receipts />
     </>
   );
 }
 
-function Message({ m }: { m: InboxMessage }) {
+/** How each grant change looks in the list; the server's title says what happened. */
+const KIND: Record<string, { label: string; tone: Tone }> = {
+  'grant.approved': { label: 'Approved', tone: 'good' },
+  'grant.narrowed': { label: 'Narrowed', tone: 'info' },
+  'grant.suspended': { label: 'Suspended', tone: 'warn' },
+  'grant.revoked': { label: 'Revoked', tone: 'bad' },
+  'grant.expired': { label: 'Expired', tone: 'neutral' },
+};
+
+function Messages({ initial }: { initial: InboxMessage[] }) {
+  const [messages, setMessages] = useState(() => [...initial].sort((a, b) => b.createdAt.localeCompare(a.createdAt)));
+  const [open, setOpen] = useState<string>();
+  const [error, setError] = useState<ApiError>();
+  const unread = messages.filter((m) => !m.readAt);
+  useEffect(() => setUnread(unread.length), [unread.length]);
+
+  /** Marks messages read on the server, then here (POST /api/inbox/:id/read answers 204). */
+  async function markRead(ids: string[]) {
+    setError(undefined);
+    const done: string[] = [];
+    try {
+      for (const id of ids) {
+        await api('POST', `/api/inbox/${encodeURIComponent(id)}/read`);
+        done.push(id);
+      }
+    } catch (e) {
+      setError(e instanceof ApiError ? e : new ApiError(0, { detail: String(e) }));
+    }
+    const at = new Date().toISOString();
+    setMessages((ms) => ms.map((m) => (done.includes(m.id) ? { ...m, readAt: at } : m)));
+  }
+
+  function toggle(m: InboxMessage) {
+    const opening = open !== m.id;
+    setOpen(opening ? m.id : undefined);
+    if (opening && !m.readAt) void markRead([m.id]);
+  }
+
+  const empty = <EmptyState title="Your inbox is empty">The vault tells you here whenever a grant changes: approved, narrowed, revoked, expired or suspended by a company's new terms.</EmptyState>;
   return (
-    <li class={`message ${m.readAt ? '' : 'unread'}`}>
-      <div class="message-head">
-        <h3>
-          {!m.readAt && <span class="visually-hidden">Unread: </span>}
-          {m.body.title}
-        </h3>
-        <DateTime iso={m.createdAt} relative />
-      </div>
-      <p>{m.body.text}</p>
-      {m.body.receiptId && <ReceiptDownload id={m.body.receiptId} label="Download the receipt" />}
-    </li>
+    <Card
+      title="Messages"
+      id="messages"
+      actions={
+        unread.length > 0 && (
+          <>
+            <Badge tone="info">{plural(unread.length, 'unread message')}</Badge>
+            <Button variant="ghost" onClick={() => void markRead(unread.map((m) => m.id))}>
+              Mark all as read
+            </Button>
+          </>
+        )
+      }
+    >
+      <ProblemAlert error={error} />
+      {messages.length ? (
+        <ul class="message-list">
+          {messages.map((m) => (
+            <Message key={m.id} m={m} open={open === m.id} onToggle={() => toggle(m)} />
+          ))}
+        </ul>
+      ) : (
+        empty
+      )}
+    </Card>
   );
 }
 
-async function fetchReceipt(id: string): Promise<Receipt> {
-  return get<Receipt>(`/api/receipts/${encodeURIComponent(id)}`);
-}
-
-function ReceiptDownload({ id, jws, label }: { id: string; jws?: string; label: string }) {
-  const [error, setError] = useState<ApiError>();
-  const [busy, setBusy] = useState(false);
-  async function save() {
-    setBusy(true);
-    setError(undefined);
-    try {
-      const token = jws ?? (await fetchReceipt(id)).jws;
-      saveBlob(new Blob([token], { type: 'application/jose' }), `consent-receipt-${id}.jws`);
-    } catch (e) {
-      setError(e instanceof ApiError ? e : new ApiError(0, { detail: String(e) }));
-    } finally {
-      setBusy(false);
-    }
-  }
+function Message({ m, open, onToggle }: { m: InboxMessage; open: boolean; onToggle: () => void }) {
+  const kind = KIND[m.kind] ?? { label: humanise(m.kind.replace(/^grant\./, '')), tone: 'neutral' as Tone };
+  const bodyId = `message-${m.id}`;
   return (
-    <>
-      <Button variant="ghost" busy={busy} onClick={() => void save()}>
-        {label}
-      </Button>
-      <ProblemAlert error={error} />
-    </>
+    <li class={`message ${m.readAt ? '' : 'unread'} ${open ? 'open' : ''}`} data-kind={m.kind}>
+      <h3 class="message-head">
+        <button type="button" class="message-toggle" aria-expanded={open ? 'true' : 'false'} aria-controls={bodyId} onClick={onToggle}>
+          <span class="message-title">
+            {!m.readAt && <span class="visually-hidden">Unread: </span>}
+            {m.body.title}
+          </span>
+          <Badge tone={kind.tone}>{kind.label}</Badge>
+          <DateTime iso={m.createdAt} relative />
+        </button>
+      </h3>
+      <p class="message-text">{m.body.text}</p>
+      {open && (
+        <div class="message-body" id={bodyId}>
+          {m.body.receiptId && <ReceiptDetails id={m.body.receiptId} />}
+          {m.kind === 'grant.suspended' ? (
+            <p class="message-links">
+              <Link href="/grants">Re-approve or revoke it on your grants page</Link>
+            </p>
+          ) : (
+            m.body.grantId && (
+              <p class="message-links">
+                <Link href="/grants">See your grants</Link>
+              </p>
+            )
+          )}
+        </div>
+      )}
+    </li>
   );
 }
 
 /** Signed consent receipts (JWS) for every grant created, changed, revoked or expired. */
 function Receipts() {
   const [res] = useResource<{ receipts: Receipt[] }>('/api/receipts');
+  const [open, setOpen] = useState<string>();
   const empty = <EmptyState title="No receipts yet">Each time you approve, narrow or revoke a grant, you receive a signed receipt you can keep as proof.</EmptyState>;
   return (
     <Card title="Consent receipts" id="receipts">
@@ -91,31 +138,21 @@ function Receipts() {
         {({ receipts }) =>
           receipts.length ? (
             <div class="table-wrap">
-              <table class="table">
+              <table class="table table-stack receipts-table">
+                <caption class="visually-hidden">Your consent receipts, newest first</caption>
                 <thead>
                   <tr>
                     <th scope="col">Date</th>
                     <th scope="col">Company</th>
                     <th scope="col">Event</th>
                     <th scope="col">
-                      <span class="visually-hidden">Download</span>
+                      <span class="visually-hidden">Actions</span>
                     </th>
                   </tr>
                 </thead>
                 <tbody>
                   {receipts.map((r) => (
-                    <tr key={r.id}>
-                      <td class="nowrap">
-                        <DateTime iso={r.createdAt} />
-                      </td>
-                      <td>{r.company.name}</td>
-                      <td>
-                        <Badge>{humanise(r.kind)}</Badge>
-                      </td>
-                      <td class="cell-actions">
-                        <ReceiptDownload id={r.id} jws={r.jws} label="Download" />
-                      </td>
-                    </tr>
+                    <ReceiptRow key={r.id} r={r} open={open === r.id} onToggle={() => setOpen(open === r.id ? undefined : r.id)} />
                   ))}
                 </tbody>
               </table>
@@ -126,5 +163,35 @@ function Receipts() {
         }
       </ResourceView>
     </Card>
+  );
+}
+
+function ReceiptRow({ r, open, onToggle }: { r: Receipt; open: boolean; onToggle: () => void }) {
+  const detailsId = `receipt-${r.id}`;
+  return (
+    <>
+      <tr class={open ? 'row-open' : undefined}>
+        <td class="nowrap">
+          <DateTime iso={r.createdAt} />
+        </td>
+        <td>{r.company.name}</td>
+        <td>
+          <Badge>{RECEIPT_KIND[r.kind] ?? humanise(r.kind)}</Badge>
+        </td>
+        <td class="cell-actions">
+          <Button variant="ghost" onClick={onToggle} aria-expanded={open ? 'true' : 'false'} aria-controls={detailsId} aria-label={`${open ? 'Hide' : 'View'} ${r.company.name}'s receipt of ${new Date(r.createdAt).toLocaleString()}`}>
+            {open ? 'Hide' : 'View'}
+          </Button>
+          <ReceiptDownload id={r.id} jws={r.jws} label="Download" ariaLabel={`Download ${r.company.name}'s receipt of ${new Date(r.createdAt).toLocaleString()}`} />
+        </td>
+      </tr>
+      {open && (
+        <tr class="row-details" id={detailsId}>
+          <td colSpan={4}>
+            <ReceiptDetails id={r.id} download={false} />
+          </td>
+        </tr>
+      )}
+    </>
   );
 }

@@ -8,15 +8,15 @@ type Fields = Record<string, ProfileValue>;
 
 const CATEGORY_HELP: Record<string, string> = {
   contact: 'How companies can reach you.',
-  identity: 'Who you are. Treated as sensitive.',
+  identity: 'Who you are.',
   address: 'Where deliveries and letters go.',
   demographics: 'Facts about your household.',
   preferences: 'Your tastes and how you like to be contacted.',
   purchases: 'What you have bought and where you are a member.',
   devices: 'The devices you own.',
-  health: 'Allergies and dietary needs. Treated as sensitive.',
-  financial: 'Bank and income details. Treated as sensitive.',
-  location: 'Where you are usually found. Treated as sensitive.',
+  health: 'Allergies and dietary needs.',
+  financial: 'Bank and income details.',
+  location: 'Where you are usually found.',
 };
 
 /** The customer's encrypted profile, grouped by category, edited one field at a time. */
@@ -49,7 +49,11 @@ export function ProfilePage({ session }: { session: SessionInfo }) {
               <div class="category-grid">
                 {[...groups].map(([category, list]) => (
                   <Card key={category} title={humanise(category)} id={`cat-${category}`} class="category-card">
-                    <p class="muted card-intro">{CATEGORY_HELP[category] ?? ''}</p>
+                    <p class="muted card-intro">
+                      {CATEGORY_HELP[category] ?? ''}
+                      {/* Sensitivity is the platform policy's call (GET /api/fields), not a fixed list here. */}
+                      {list.some((f) => f.sensitive) && ' Treated as sensitive: a company gets it only when you approve in person, and only for a short time.'}
+                    </p>
                     <ul class="field-list">
                       {list.map((f) => (
                         <FieldRow key={f.name} field={f} value={values[f.name]} onSaved={setFields} />
@@ -81,7 +85,7 @@ function HandleCard({ handle }: { handle?: string }) {
           <CopyButton text={handle} label="Copy handle" />
         </div>
       ) : (
-        <p class="muted">Sign out and in again to see your handle on this device.</p>
+        <p class="muted">Your handle could not be loaded. Reload the page to try again.</p>
       )}
     </section>
   );
@@ -202,7 +206,8 @@ function FieldRow({ field, value, onSaved }: { field: FieldInfo; value?: Profile
         <>
           <div class="field-main">
             <span class="field-label" id={`${id}-label`}>
-              {field.label}
+              {/* The name has its own element so the badge beside it does not become part of it. */}
+              <span class="field-name">{field.label}</span>
               {field.sensitive && <Badge tone="sensitive">Sensitive</Badge>}
             </span>
             {value ? (

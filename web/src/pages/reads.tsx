@@ -1,8 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, get, query } from '../api.ts';
 import { humanise } from '../format.ts';
-import type { ReadEvent } from '../types.ts';
-import { Badge, Button, DateTime, EmptyState, FieldChips, Loading, PageHeader, ProblemAlert, useFieldCatalogue } from '../ui.tsx';
+import type { FieldInfo, ReadEvent } from '../types.ts';
+import { Badge, Button, DateTime, EmptyState, FieldChips, Loading, PageHeader, ProblemAlert, Reasons, useFieldCatalogue } from '../ui.tsx';
 
 interface Page {
   reads: ReadEvent[];
@@ -51,7 +51,7 @@ export function ReadsPage() {
       ) : (
         <>
           <div class="table-wrap card">
-            <table class="table">
+            <table class="table table-stack">
               <caption class="visually-hidden">Reads of your data, newest first</caption>
               <thead>
                 <tr>
@@ -64,19 +64,7 @@ export function ReadsPage() {
               </thead>
               <tbody>
                 {reads.map((r) => (
-                  <tr key={r.seq}>
-                    <td class="nowrap">
-                      <DateTime iso={r.time} />
-                    </td>
-                    <td>{r.company.name}</td>
-                    <td>
-                      <span class="visually-hidden">{r.action === 'deposit' ? 'Added' : 'Read'}: </span>
-                      {r.action === 'deposit' && <span class="muted">Added </span>}
-                      <FieldChips names={r.fields} catalogue={catalogue} />
-                    </td>
-                    <td>{humanise(r.purpose)}</td>
-                    <td>{r.decision === 'allow' ? <Badge tone="good">Allowed</Badge> : <Badge tone="bad">Refused</Badge>}</td>
-                  </tr>
+                  <ReadRow key={r.seq} r={r} catalogue={catalogue} />
                 ))}
               </tbody>
             </table>
@@ -92,5 +80,34 @@ export function ReadsPage() {
         </>
       )}
     </>
+  );
+}
+
+/** What the company did: a read, a deposit into the vault, or an attempt the vault refused. */
+const WHAT: Record<string, string> = { 'data.read': 'Read', 'data.deposit': 'Added a record', 'data.denied': 'Tried to access' };
+
+function ReadRow({ r, catalogue }: { r: ReadEvent; catalogue?: FieldInfo[] }) {
+  const allowed = r.decision === 'allow' && r.action !== 'data.denied';
+  return (
+    <tr class={allowed ? undefined : 'row-refused'} data-action={r.action}>
+      <td class="nowrap">
+        <DateTime iso={r.time} />
+      </td>
+      <td class="cell-company">
+        <strong>{r.company.name}</strong>
+      </td>
+      <td>
+        <span class="read-what">{WHAT[r.action] ?? humanise(r.action)}</span>
+        {/* A deposit names no profile field: the company added a record of its own. */}
+        {r.fields.length > 0 && <FieldChips names={r.fields} catalogue={catalogue} sensitive={(n) => !!catalogue?.find((f) => f.name === n)?.sensitive} />}
+      </td>
+      <td class="nowrap" data-label="Purpose">
+        {r.purpose ? humanise(r.purpose) : <span class="muted">—</span>}
+      </td>
+      <td>
+        {allowed ? <Badge tone="good">Allowed</Badge> : <Badge tone="bad">Refused</Badge>}
+        {!allowed && r.reasons && r.reasons.length > 0 && <Reasons reasons={r.reasons} />}
+      </td>
+    </tr>
   );
 }
