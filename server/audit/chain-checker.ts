@@ -124,7 +124,7 @@ export class ChainChecker {
     const digest = sha256('sha256', this.scratch.subarray(0, len), 'hex');
     if (!sameHash(buf, hashPos, digest)) return this.fail(seq, `seq ${seq}: hash does not match its prev and event (edited)`);
     if (eventSeq !== seq) {
-      return this.fail(Math.min(seq, eventSeq), `line seq ${seq} carries event seq ${eventSeq} (relabelled, inserted or deleted)`);
+      return this.fail(Math.max(0, Math.min(seq, eventSeq)), `line seq ${seq} carries event seq ${eventSeq} (relabelled, inserted or deleted)`);
     }
     if (this.opts.continuation && this.s.events === 0) {
       this.s.deferred = { seq, prev: buf.toString('latin1', prevPos, prevPos + 64), hash: digest };

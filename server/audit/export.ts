@@ -1,6 +1,6 @@
 /**
  * Streams an export (format in export-format.ts) in constant memory: rows are pulled one at a
- * time from the caller's iterator, joined into ~64 KB chunks (one write per line would spend more
+ * time from the caller's iterator, written into ~64 KB chunks (one write per line would spend more
  * time in stream bookkeeping than in formatting), and the writer waits for 'drain' whenever the
  * destination says it is full, so a slow client cannot make the server buffer the whole log.
  *
