@@ -40,6 +40,9 @@ const page = { next: z.number().int().optional().meta({ description: 'Pass as `b
 
 export const auditEventPageSchema = z.object({ events: z.array(auditEventSchema), ...page });
 export const checkpointListSchema = z.object({ checkpoints: z.array(checkpointSchema) });
+export const checkpointResultSchema = checkpointSchema.extend({
+  created: z.boolean().optional().meta({ description: 'true when this call signed a new checkpoint; false when the latest one already covers the head' }),
+});
 
 export const readSchema = z.object({
   seq: z.number().int(),
@@ -51,6 +54,7 @@ export const readSchema = z.object({
   grantId: z.string().optional(),
   decision: z.enum(['allow', 'deny']).optional(),
   reasons: z.array(reasonSchema),
+  category: z.string().optional().meta({ description: 'For a deposit: the category of the deposited record' }),
 });
 export const readPageSchema = z.object({ reads: z.array(readSchema), ...page });
 
@@ -114,8 +118,11 @@ export const auditOperations: OperationSpec[] = [
   {
     method: 'post', path: '/api/audit/checkpoints', operationId: 'signCheckpoint', tags: ['Audit'], security: SECURITY.sessionWrite,
     summary: 'Sign a checkpoint at the head of the chain now (auditors)',
-    description: 'Returns the latest checkpoint if it already covers the head.',
-    responses: { 201: { description: 'The checkpoint', schema: checkpointSchema } },
+    description: 'Returns the latest checkpoint (200) if it already covers the head.',
+    responses: {
+      201: { description: 'A new checkpoint, signed now', schema: checkpointResultSchema },
+      200: { description: 'The latest checkpoint, which already covers the head', schema: checkpointResultSchema },
+    },
   },
   {
     method: 'get', path: '/api/reads', operationId: 'listMyReads', tags: ['Activity'], security: SECURITY.session,
