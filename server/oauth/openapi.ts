@@ -41,7 +41,7 @@ export const backchannelRequestSchema = z
     ...clientAuthFields,
   })
   .meta({ description: 'A back-channel access request (after OpenID CIBA, poll mode) for a customer who is not in front of the company.' });
-export const backchannelResponseSchema = z.object({ auth_req_id: z.string(), expires_in: z.number().int(), interval: z.number().int() });
+export const backchannelResponseSchema = z.object({ auth_req_id: z.string(), expires_in: z.number().int().positive(), interval: z.number().int().positive().meta({ description: 'Seconds to wait between polls' }) });
 export const tokenOperandSchema = z.object({
   token: z.string().meta({ description: 'An access token or a refresh token of this client' }),
   token_type_hint: z.enum(['access_token', 'refresh_token']).optional(),
@@ -55,7 +55,7 @@ export const authorizationDetailsSchema = z.array(
 const tokenCommon = {
   access_token: z.string().meta({ description: 'An RFC 9068 JWT; treat it as opaque' }),
   token_type: z.enum(['Bearer', 'DPoP']),
-  expires_in: z.number().int(),
+  expires_in: z.number().int().positive().meta({ description: 'Seconds until the access token expires' }),
 };
 export const tokenResponseSchema = z
   .union([
@@ -164,7 +164,7 @@ export const oauthOperations: OperationSpec[] = [
     summary: 'Push an authorization request (RFC 9126)', body: { schema: parRequestSchema, contentType: form }, errorMediaType: 'application/json',
     description: 'Validated at once, including the platform policy (403 `access_denied` with `reasons[]` when the purpose is forbidden). Send the customer to /authorize with client_id and the request_uri within 90 seconds.',
     errors: [403],
-    responses: { 201: { description: 'The request_uri to use at /authorize', schema: z.object({ request_uri: z.string().regex(/^urn:ietf:params:oauth:request_uri:/), expires_in: z.number().int() }), headers: noStore } },
+    responses: { 201: { description: 'The request_uri to use at /authorize', schema: z.object({ request_uri: z.string().regex(/^urn:ietf:params:oauth:request_uri:/), expires_in: z.number().int().positive() }), headers: noStore } },
   },
   {
     method: 'post', path: '/bc-authorize', operationId: 'backchannelAuthorize', tags: ['OAuth'], security: SECURITY.client,

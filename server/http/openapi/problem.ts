@@ -30,7 +30,19 @@ export const problemSchema = z
     error: z.string().optional().meta({ description: 'OAuth error code (RFC 6749 §5.2, RFC 6750 §3.1, RFC 9449 §7.1)' }),
     error_description: z.string().optional(),
   })
-  .meta({ description: 'RFC 9457 problem details. OAuth endpoints send the same body as application/json with `error` and `error_description`.' });
+  .meta({
+    description: 'RFC 9457 problem details. OAuth endpoints send the same body as application/json with `error` and `error_description`.',
+    examples: [
+      {
+        type: 'https://vault.example/problems/validation-failed',
+        title: 'The request did not pass validation',
+        status: 400,
+        detail: 'body.email: Invalid email address',
+        instance: 'urn:request:6f1c0c2e-5d3b-4a4e-9a57-1b2f3c4d5e6f',
+        errors: [{ path: 'body.email', message: 'Invalid email address' }],
+      },
+    ],
+  });
 
 export type Problem = z.infer<typeof problemSchema>;
 
