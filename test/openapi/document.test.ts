@@ -46,6 +46,8 @@ describe('the OpenAPI document at /openapi.json', () => {
 
   it('when read, then servers name the public URL, every operation has a summary and every 4xx is a problem', () => {
     expect(doc.servers).toEqual([{ url: v.ctx.config.publicUrl, description: expect.any(String) }]);
+    expect(doc.components.securitySchemes.companyOAuth.flows.authorizationCode.tokenUrl).toBe(`${v.ctx.config.publicUrl}/token`);
+    expect(JSON.stringify(doc)).not.toContain('vault.invalid');
     expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(['clientSecretBasic', 'companyOAuth', 'csrfToken', 'dpopAccessToken', 'initialAccessToken', 'registrationAccessToken', 'sessionCookie']);
     for (const [path, item] of Object.entries<any>(doc.paths)) {
       for (const [method, op] of Object.entries<any>(item)) {

@@ -5,6 +5,7 @@ import { dataComponents, dataOperations } from '../../data/openapi.ts';
 import { grantComponents, grantOperations } from '../../grants/openapi.ts';
 import { oauthComponents, oauthOperations } from '../../oauth/openapi.ts';
 import { buildOpenApiDocument } from './document.ts';
+import { securitySchemes } from './security.ts';
 import { serviceOperations } from './service.ts';
 import type { OperationSpec } from './spec.ts';
 
@@ -21,8 +22,16 @@ export const ALL_OPERATIONS: readonly OperationSpec[] = [
 
 export const ALL_COMPONENTS = { ...oauthComponents, ...companyComponents, ...dataComponents, ...grantComponents, ...customerComponents, ...auditComponents };
 
+let core: Record<string, unknown> | undefined;
+
+/**
+ * The document for a vault at `publicUrl`. Only `servers` and the OAuth flow URLs depend on it, so
+ * the rest (~20 ms of schema conversion) is built once per process and shared.
+ */
 export function openApiDocument(publicUrl: string): Record<string, unknown> {
-  return buildOpenApiDocument({ publicUrl, operations: ALL_OPERATIONS, components: ALL_COMPONENTS });
+  core ??= buildOpenApiDocument({ publicUrl: 'https://vault.invalid', operations: ALL_OPERATIONS, components: ALL_COMPONENTS });
+  const components = core.components as Record<string, unknown>;
+  return { ...core, servers: [{ url: publicUrl, description: 'This vault' }], components: { ...components, securitySchemes: securitySchemes(publicUrl) } };
 }
 
 export { toOpenApiPath } from './spec.ts';
