@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AppContext } from '../context.ts';
 import { receipts } from '../db/schema.ts';
-import { and, desc, eq } from 'drizzle-orm';
+import { and, desc, eq, sql } from 'drizzle-orm';
 import { NotFound } from '../http/errors.ts';
 import type { Grant, GrantChange } from '../grants/service.ts';
 import { categoriesOf } from '../oauth/details.ts';
@@ -68,16 +68,16 @@ export function createReceipts(ctx: AppContext, src: ReceiptSources) {
         ],
         sensitive: categories.some((c) => src.isSensitive(c)),
         spiCat: categories.filter((c) => src.isSensitive(c)),
-        withdrawal: `Revoke at any time in your dashboard (${issuer}/grants) or with DELETE ${issuer}/api/grants/${g.id}.`,
+        withdrawal: `You can withdraw this consent at any time on the Grants page of your vault: ${issuer}/grants`,
       };
       const jws = ctx.signing.signSync(claims, RECEIPT_TYP);
       ctx.db.insert(receipts).values({ id, customerId: g.customerId, companyId: g.companyId, grantId: g.id, kind, jws, createdAt: now.toISOString() }).run();
       return id;
     },
 
-    forCustomer: (customerId: string) => ctx.db.select().from(receipts).where(eq(receipts.customerId, customerId)).orderBy(desc(receipts.createdAt)).all(),
+    forCustomer: (customerId: string) => ctx.db.select().from(receipts).where(eq(receipts.customerId, customerId)).orderBy(desc(receipts.createdAt), desc(sql`rowid`)).all(),
     forCompany: (companyId: string, grantId?: string) =>
-      ctx.db.select().from(receipts).where(grantId ? and(eq(receipts.companyId, companyId), eq(receipts.grantId, grantId)) : eq(receipts.companyId, companyId)).orderBy(desc(receipts.createdAt)).all(),
+      ctx.db.select().from(receipts).where(grantId ? and(eq(receipts.companyId, companyId), eq(receipts.grantId, grantId)) : eq(receipts.companyId, companyId)).orderBy(desc(receipts.createdAt), desc(sql`rowid`)).all(),
     oneForCustomer(customerId: string, id: string) {
       const r = ctx.db.select().from(receipts).where(and(eq(receipts.id, id), eq(receipts.customerId, customerId))).get();
       if (!r) throw new NotFound('No such receipt');

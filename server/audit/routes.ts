@@ -61,14 +61,15 @@ export function auditRoutes(audit: AuditService, receipts: Receipts, auth: Sessi
     res.json({ checkpoints: audit.checkpoints() });
   });
   r.post('/api/audit/checkpoints', auth.requireAuditor, (_req, res) => {
-    res.status(201).json(audit.checkpoint());
+    const cp = audit.checkpoint();
+    res.status(cp.created ? 201 : 200).json(cp);
   });
 
   r.get('/api/reads', auth.requireCustomer, (req, res) => {
     const q = parse(readsQuerySchema, req.query, 'query');
     const page = audit.readsOf(me(req), q.before, q.limit);
     res.json({
-      reads: page.reads.map((e: AuditEvent) => ({ seq: e.seq, time: e.time, action: e.action, company: { id: e.companyId, name: companyName(e.companyId ?? '') }, fields: e.fields ?? [], purpose: e.purpose, grantId: e.grantId, decision: e.decision, reasons: e.reasons ?? [] })),
+      reads: page.reads.map((e: AuditEvent) => ({ seq: e.seq, time: e.time, action: e.action, company: { id: e.companyId, name: companyName(e.companyId ?? '') }, fields: e.fields ?? [], purpose: e.purpose, grantId: e.grantId, decision: e.decision, reasons: e.reasons ?? [], ...(typeof e.detail?.category === 'string' ? { category: e.detail.category } : {}) })),
       ...(page.next ? { next: page.next } : {}),
     });
   });

@@ -22,15 +22,16 @@ const CHECKPOINT_EVERY_MS = 60_000;
 export function createAuditService(ctx: Pick<AppContext, 'db' | 'clock' | 'signing'>, d: { queries: AuditQueries; audit: AuditAppend }) {
   const latest = () => ctx.db.select().from(auditCheckpoints).orderBy(desc(auditCheckpoints.seq)).limit(1).get();
 
-  function checkpoint(): SignedCheckpoint {
+  /** Signs a checkpoint at the head, or returns the latest one if nothing happened since (`created: false`). */
+  function checkpoint(): SignedCheckpoint & { created: boolean } {
     const h = d.queries.head() ?? { seq: 0, hash: GENESIS_HASH };
     const last = latest();
-    if (last && last.seq === h.seq) return last;
+    if (last && last.seq === h.seq) return { ...last, created: false };
     const cp = { seq: h.seq, hash: h.hash, time: ctx.clock.now().toISOString() };
     // Same payload bytes as checkpoint.ts's signer (fixed key order), signed synchronously.
     const jws = ctx.signing.signSync({ seq: cp.seq, hash: cp.hash, time: cp.time }, CHECKPOINT_TYP);
     ctx.db.insert(auditCheckpoints).values({ ...cp, jws }).onConflictDoNothing().run();
-    return { ...cp, jws };
+    return { ...cp, jws, created: true };
   }
 
   return {
@@ -49,14 +50,17 @@ export function createAuditService(ctx: Pick<AppContext, 'db' | 'clock' | 'signi
       return ctx.db.select().from(auditCheckpoints).orderBy(desc(auditCheckpoints.seq)).limit(limit).all();
     },
 
+    /** One page, newest first; `next` only when an older event exists (one extra row is read to know). */
     events(f: AuditFilter, before = Number.MAX_SAFE_INTEGER, limit = 100) {
-      const rows = d.queries.page(f, before, limit);
-      return { events: rows.map((r) => JSON.parse(r.body) as AuditEvent), next: rows.length === limit ? rows.at(-1)!.seq : undefined };
+      const rows = d.queries.page(f, before, limit + 1);
+      const page = rows.slice(0, limit);
+      return { events: page.map((r) => JSON.parse(r.body) as AuditEvent), next: rows.length > limit ? page.at(-1)!.seq : undefined };
     },
 
     readsOf(customerId: string, before = Number.MAX_SAFE_INTEGER, limit = 50) {
-      const rows = d.queries.readsOf(customerId, before, limit);
-      return { reads: rows.map((r) => JSON.parse(r.body) as AuditEvent), next: rows.length === limit ? rows.at(-1)!.seq : undefined };
+      const rows = d.queries.readsOf(customerId, before, limit + 1);
+      const page = rows.slice(0, limit);
+      return { reads: page.map((r) => JSON.parse(r.body) as AuditEvent), next: rows.length > limit ? page.at(-1)!.seq : undefined };
     },
 
     /**
@@ -65,7 +69,7 @@ export function createAuditService(ctx: Pick<AppContext, 'db' | 'clock' | 'signi
      */
     async exportTo(out: Writable, f: AuditFilter, format: 'jsonl' | 'csv', actor: { kind: 'auditor' | 'operator'; id: string }, requestId?: string, onProgress?: (n: number) => void) {
       inTransaction(ctx.db, () => d.audit({ action: 'auditor.export', actor, requestId, detail: { format, ...Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined)) } }));
-      const cp = checkpoint();
+      const { created: _created, ...cp } = checkpoint();
       const { rows, close } = d.queries.exportRows(f, cp.seq);
       try {
         const filter = Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined)) as Record<string, string>;

@@ -1,4 +1,4 @@
-import { and, eq, lt, sql } from 'drizzle-orm';
+import { and, desc, eq, lt, sql } from 'drizzle-orm';
 import type { Db } from '../db/connection.ts';
 import { auditors, customers, inbox, profileFields, records, sessions } from '../db/schema.ts';
 
@@ -48,7 +48,8 @@ export function createCustomerStore(db: Db) {
     insertRecord: (row: typeof records.$inferInsert) => db.insert(records).values(row).run(),
     records: (customerId: string) => db.select().from(records).where(eq(records.customerId, customerId)).all(),
 
-    inbox: (customerId: string) => db.select().from(inbox).where(eq(inbox.customerId, customerId)).all(),
+    /** Newest first; rowid breaks ties between messages written in the same millisecond. */
+    inbox: (customerId: string) => db.select().from(inbox).where(eq(inbox.customerId, customerId)).orderBy(desc(inbox.createdAt), desc(sql`rowid`)).all(),
     insertInbox: (row: typeof inbox.$inferInsert) => db.insert(inbox).values(row).run(),
     markInboxRead: (customerId: string, id: string, at: string) =>
       db.update(inbox).set({ readAt: at }).where(and(eq(inbox.id, id), eq(inbox.customerId, customerId))).run(),

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AppContext } from '../context.ts';
 import type { CustomerStore } from '../customers/store.ts';
 import { inTransaction } from '../db/connection.ts';
+import { FIELD_CATALOGUE, isFieldName } from '../customers/field-catalogue.ts';
 import { Conflict, PolicyDenied } from '../http/errors.ts';
 import type { Decide } from './decide.ts';
 import type { Actor, Grant, GrantChange, Grants } from './service.ts';
@@ -26,7 +27,7 @@ export function createGrantPolicy(ctx: AppContext, d: { grants: Grants; decide: 
       const decision = d.decide('approve', { customerId: row.customerId, companyId: row.companyId, request: { purpose: row.purpose, fields, actions: JSON.parse(row.actions), durationDays } });
       if (decision.allow) continue;
       const reasons = decision.reasons.filter((r) => r.effect !== 'require-approval').map((r) => r.message).join(' ');
-      d.grants.suspend(row, `${why}: ${reasons}`, decision.policyVersion);
+      d.grants.suspend(row, `${why}. ${reasons}`, decision.policyVersion);
       suspended++;
     }
     return suspended;
@@ -64,14 +65,18 @@ export function createGrantPolicy(ctx: AppContext, d: { grants: Grants; decide: 
     notify(g: Grant, change: GrantChange, actor: Actor, receiptId?: string) {
       if (change === 'resumed') return;
       const name = companyName(g.companyId);
-      const text =
-        change === 'suspended' ? `Your grant to ${name} for ${g.purpose} is suspended: ${g.statusReason?.replace(/\.$/, '')}. You can re-approve it under the new terms or let it lapse.`
-        : change === 'expired' ? `Your grant to ${name} for ${g.purpose} has ended.`
-        : change === 'approved' ? `You granted ${name} access to ${g.fields.join(', ')} for ${g.purpose} until ${g.expiresAt.slice(0, 10)}. Your signed receipt is attached.`
-        : change === 'narrowed' ? `You narrowed ${name}'s grant for ${g.purpose} to ${g.fields.join(', ')} until ${g.expiresAt.slice(0, 10)}.`
-        : change === 'revoked' && actor.id === g.customerId ? `You revoked ${name}'s access for ${g.purpose}.`
-        : `Your grant to ${name} for ${g.purpose} was revoked: ${g.statusReason?.replace(/\.$/, '')}.`;
-      d.customerStore.insertInbox({ id: randomUUID(), customerId: g.customerId, kind: `grant.${change}`, body: JSON.stringify({ title: `Grant ${change}`, text, grantId: g.id, companyId: g.companyId, ...(receiptId ? { receiptId } : {}) }), createdAt: ctx.clock.now().toISOString() });
+      const what = g.fields.map((f) => (isFieldName(f) ? FIELD_CATALOGUE[f].label.toLowerCase() : f)).join(', ');
+      const why = g.purpose.replace(/-/g, ' ');
+      const until = g.expiresAt.slice(0, 10);
+      const reason = (g.statusReason ?? '').replace(/\.$/, '');
+      const [title, text] =
+        change === 'suspended' ? [`${name}: access suspended`, `${name} can no longer read your data for ${why}. ${reason}. You can re-approve it under the new terms, or let it lapse.`]
+        : change === 'expired' ? [`${name}: access ended`, `${name}'s access to your ${what} for ${why} reached its end date.`]
+        : change === 'approved' ? [`${name}: access granted`, `${name} may read your ${what} for ${why} until ${until}. Your signed receipt is attached.`]
+        : change === 'narrowed' ? [`${name}: access narrowed`, `${name} may now read only your ${what} for ${why}, until ${until}.`]
+        : actor.id === g.customerId ? [`${name}: access revoked`, `You revoked ${name}'s access to your ${what} for ${why}.`]
+        : [`${name}: access revoked`, `${name}'s access for ${why} was revoked. ${reason}.`];
+      d.customerStore.insertInbox({ id: randomUUID(), customerId: g.customerId, kind: `grant.${change}`, body: JSON.stringify({ title, text, grantId: g.id, companyId: g.companyId, ...(receiptId ? { receiptId } : {}) }), createdAt: ctx.clock.now().toISOString() });
     },
   };
 }

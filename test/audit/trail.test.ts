@@ -72,8 +72,13 @@ describe('the audit trail through the real server', () => {
   });
 
   it('when a checkpoint is signed on demand, then its JWS verifies against the JWKS', async () => {
+    await readData(v, (await obtainTokens(v, shop, alice)).access_token, alice.handle);
     const r = await auditor.call('POST', '/api/audit/checkpoints');
     expect(r.status).toBe(201);
+    expect(r.body.created).toBe(true);
+    const again = await auditor.call('POST', '/api/audit/checkpoints');
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ seq: r.body.seq, created: false });
     const { payload, protectedHeader } = await compactVerify(r.body.jws, createLocalJWKSet(await jwks()));
     expect(protectedHeader.typ).toBe('vault-checkpoint+jwt');
     expect(JSON.parse(new TextDecoder().decode(payload))).toEqual({ seq: r.body.seq, hash: r.body.hash, time: r.body.time });
@@ -91,7 +96,7 @@ describe('the audit trail through the real server', () => {
     const claims = JSON.parse(new TextDecoder().decode(payload));
     expect(claims.piiControllers[0].piiController).toBe('Audited Shop');
     expect(claims.services[0].purposes[0]).toMatchObject({ purpose: 'order-fulfilment', fields: ['email', 'phone'], piiCategory: ['contact'] });
-    expect(claims.withdrawal).toMatch(/Revoke/);
+    expect(claims.withdrawal).toMatch(/withdraw this consent at any time/);
     expect(JSON.stringify(claims)).not.toContain('55 44 33');
     const inbox = (await alice.call('GET', '/api/inbox')).body.messages;
     expect(inbox.some((m: { body: { receiptId?: string } }) => m.body.receiptId === list[0].id || m.body.receiptId === list[1].id)).toBe(true);

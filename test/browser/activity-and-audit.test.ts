@@ -128,7 +128,7 @@ describe('activity, receipts and the audit log in the browser', () => {
 
     const approved = page.locator('.message[data-kind="grant.approved"]');
     expect(await approved.getAttribute('class')).toMatch(/\bunread\b/);
-    await approved.getByRole('button', { name: /^Unread: Grant approved/ }).click();
+    await approved.getByRole('button', { name: /^Unread: Receipt Shop: access granted/ }).click();
     const body = approved.locator('.message-body');
     await body.getByText('Receipt Shop', { exact: true }).waitFor();
     const fact = (name: string) => body.locator('.facts > div', { has: page.locator('dt', { hasText: name }) }).locator('dd');
@@ -137,7 +137,7 @@ describe('activity, receipts and the audit log in the browser', () => {
     expect(await fact('Company keeps data').textContent()).toBe('90 days');
     expect(await fact('Shared onward').textContent()).toBe('No');
     expect(await fact('In return').textContent()).toBe('Discount: 10% off every order');
-    await fact('How to withdraw').getByText(/Revoke at any time/).waitFor();
+    await fact('How to withdraw').getByText(/withdraw this consent at any time/).waitFor();
 
     // Opening it marked it read, here and on the server.
     await page.waitForFunction(() => !document.querySelector('.message[data-kind="grant.approved"]')?.classList.contains('unread'));

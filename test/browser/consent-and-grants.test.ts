@@ -189,7 +189,7 @@ describe('consent and grants in the browser', () => {
     const message = page.locator('.message[data-kind="grant.suspended"]', { hasText: 'Drifting Shop' });
     await message.waitFor();
     expect(await message.locator('.message-text').textContent()).toMatch(/no-resale|value tag/i);
-    await message.getByRole('button', { name: /Grant suspended/ }).click();
+    await message.getByRole('button', { name: /Drifting Shop: access suspended/ }).click();
     await screenshot(page, 'inbox');
 
     // The opened message leads to the grant.
