@@ -41,7 +41,7 @@ const page = { next: z.number().int().optional().meta({ description: 'Pass as `b
 export const auditEventPageSchema = z.object({ events: z.array(auditEventSchema), ...page });
 export const checkpointListSchema = z.object({ checkpoints: z.array(checkpointSchema) });
 export const checkpointResultSchema = checkpointSchema.extend({
-  created: z.boolean().optional().meta({ description: 'true when this call signed a new checkpoint; false when the latest one already covers the head' }),
+  created: z.boolean().meta({ description: 'true when this call signed a new checkpoint; false when the latest one already covers the head' }),
 });
 
 export const readSchema = z.object({

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AppContext } from '../context.ts';
-import { receipts } from '../db/schema.ts';
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { createReceiptStore } from './store.ts';
 import { NotFound } from '../http/errors.ts';
 import type { Grant, GrantChange } from '../grants/service.ts';
 import { categoriesOf } from '../oauth/details.ts';
@@ -24,6 +23,7 @@ interface ReceiptSources {
  */
 export function createReceipts(ctx: AppContext, src: ReceiptSources) {
   const issuer = ctx.config.publicUrl;
+  const store = createReceiptStore(ctx.db);
   return {
     issue(g: Grant, change: GrantChange): string | undefined {
       if (change === 'suspended' || change === 'resumed') return undefined;
@@ -71,20 +71,19 @@ export function createReceipts(ctx: AppContext, src: ReceiptSources) {
         withdrawal: `You can withdraw this consent at any time on the Grants page of your vault: ${issuer}/grants`,
       };
       const jws = ctx.signing.signSync(claims, RECEIPT_TYP);
-      ctx.db.insert(receipts).values({ id, customerId: g.customerId, companyId: g.companyId, grantId: g.id, kind, jws, createdAt: now.toISOString() }).run();
+      store.insert({ id, customerId: g.customerId, companyId: g.companyId, grantId: g.id, kind, jws, createdAt: now.toISOString() });
       return id;
     },
 
-    forCustomer: (customerId: string) => ctx.db.select().from(receipts).where(eq(receipts.customerId, customerId)).orderBy(desc(receipts.createdAt), desc(sql`rowid`)).all(),
-    forCompany: (companyId: string, grantId?: string) =>
-      ctx.db.select().from(receipts).where(grantId ? and(eq(receipts.companyId, companyId), eq(receipts.grantId, grantId)) : eq(receipts.companyId, companyId)).orderBy(desc(receipts.createdAt), desc(sql`rowid`)).all(),
+    forCustomer: store.forCustomer,
+    forCompany: store.forCompany,
     oneForCustomer(customerId: string, id: string) {
-      const r = ctx.db.select().from(receipts).where(and(eq(receipts.id, id), eq(receipts.customerId, customerId))).get();
+      const r = store.oneForCustomer(customerId, id);
       if (!r) throw new NotFound('No such receipt');
       return r;
     },
     oneForCompany(companyId: string, id: string) {
-      const r = ctx.db.select().from(receipts).where(and(eq(receipts.id, id), eq(receipts.companyId, companyId))).get();
+      const r = store.oneForCompany(companyId, id);
       if (!r) throw new NotFound('No such receipt');
       return r;
     },

@@ -1,14 +1,12 @@
 import type { Writable } from 'node:stream';
 import type { AppContext } from '../context.ts';
 import { inTransaction } from '../db/connection.ts';
-import { auditCheckpoints } from '../db/schema.ts';
-import { desc } from 'drizzle-orm';
 import { CHECKPOINT_TYP } from './checkpoint.ts';
 import { exportEvents } from './export.ts';
 import type { SignedCheckpoint } from './export-format.ts';
 import type { AuditEvent } from './event.ts';
 import type { AuditFilter, AuditQueries } from './queries.ts';
-import type { AuditAppend } from './store.ts';
+import { createCheckpointStore, type AuditAppend } from './store.ts';
 import { GENESIS_HASH } from './chain.ts';
 
 const CHECKPOINT_EVERY_EVENTS = 1000;
@@ -20,7 +18,8 @@ const CHECKPOINT_EVERY_MS = 60_000;
  * event, so an auditor can prove offline that what they hold is what the server had.
  */
 export function createAuditService(ctx: Pick<AppContext, 'db' | 'clock' | 'signing'>, d: { queries: AuditQueries; audit: AuditAppend }) {
-  const latest = () => ctx.db.select().from(auditCheckpoints).orderBy(desc(auditCheckpoints.seq)).limit(1).get();
+  const checkpoints = createCheckpointStore(ctx.db);
+  const latest = checkpoints.latest;
 
   /** Signs a checkpoint at the head, or returns the latest one if nothing happened since (`created: false`). */
   function checkpoint(): SignedCheckpoint & { created: boolean } {
@@ -30,7 +29,7 @@ export function createAuditService(ctx: Pick<AppContext, 'db' | 'clock' | 'signi
     const cp = { seq: h.seq, hash: h.hash, time: ctx.clock.now().toISOString() };
     // Same payload bytes as checkpoint.ts's signer (fixed key order), signed synchronously.
     const jws = ctx.signing.signSync({ seq: cp.seq, hash: cp.hash, time: cp.time }, CHECKPOINT_TYP);
-    ctx.db.insert(auditCheckpoints).values({ ...cp, jws }).onConflictDoNothing().run();
+    checkpoints.insert({ ...cp, jws });
     return { ...cp, jws, created: true };
   }
 
@@ -47,7 +46,7 @@ export function createAuditService(ctx: Pick<AppContext, 'db' | 'clock' | 'signi
     },
 
     checkpoints(limit = 100): SignedCheckpoint[] {
-      return ctx.db.select().from(auditCheckpoints).orderBy(desc(auditCheckpoints.seq)).limit(limit).all();
+      return checkpoints.list(limit);
     },
 
     /** One page, newest first; `next` only when an older event exists (one extra row is read to know). */
