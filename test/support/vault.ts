@@ -10,6 +10,7 @@ import { Keyring } from '../../server/crypto/keyring.ts';
 import { SigningKeys } from '../../server/crypto/signing-keys.ts';
 import { databasePath, migrateDatabase, openDatabase } from '../../server/db/connection.ts';
 import { createLogger } from '../../server/http/logger.ts';
+import type { Logger } from 'pino';
 import { loadPolicySet } from '../../server/policy/load.ts';
 
 /** A clock that tests move by hand, so expiry is tested without sleeping. */
@@ -33,7 +34,7 @@ export interface RunningVault {
 }
 
 /** Starts the real app in-process over HTTP on a free loopback port with a fresh data dir. */
-export async function startVault(opts: { env?: Record<string, string>; dataDir?: string; policiesDir?: string } = {}): Promise<RunningVault> {
+export async function startVault(opts: { env?: Record<string, string>; dataDir?: string; policiesDir?: string; logger?: Logger } = {}): Promise<RunningVault> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'vault-test-'));
   const server: Server = createServer();
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -51,7 +52,7 @@ export async function startVault(opts: { env?: Record<string, string>; dataDir?:
     signing: await SigningKeys.open(dataDir, { now: () => clock.now() }),
     policies: loadPolicySet(config.policiesDir),
     clock,
-    logger: createLogger('silent'),
+    logger: opts.logger ?? createLogger('silent'),
   };
   const vault = createApp(ctx);
   server.on('request', vault.app);
