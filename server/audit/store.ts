@@ -12,14 +12,14 @@ export type NewAuditEvent = Omit<AuditEvent, 'seq' | 'time'> & { time?: string }
  * the read of the chain head and the insert cannot interleave with another append.
  */
 export function createAuditAppender(db: Db, now: () => Date) {
-  const head = db.select({ seq: auditEvents.seq, hash: auditEvents.hash }).from(auditEvents).orderBy(desc(auditEvents.seq)).limit(1).prepare();
+  const head = db.$client.prepare('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1');
   const insert = db.$client.prepare(
     `INSERT INTO audit_events (seq, time, action, actor_kind, actor_id, customer_id, company_id, grant_id, decision, body, prev_hash, hash)
      VALUES (@seq, @time, @action, @actorKind, @actorId, @customerId, @companyId, @grantId, @decision, @body, @prevHash, @hash)`,
   );
   return function append(e: NewAuditEvent): AuditEvent {
     if (!db.$client.inTransaction) throw new Error('audit append outside a transaction');
-    const last = head.get();
+    const last = head.get() as { seq: number; hash: string } | undefined;
     const prevHash = last?.hash ?? GENESIS_HASH;
     const event = { ...e, seq: (last?.seq ?? 0) + 1, time: e.time ?? now().toISOString() } as AuditEvent;
     const body = canonical(event);

@@ -1,5 +1,6 @@
 import { and, asc, eq, gt, isNull, lt, sql } from 'drizzle-orm';
 import type { Db } from '../db/connection.ts';
+import { fastLookup } from '../db/fast-lookup.ts';
 import { companies, companyTerms, initialAccessTokens, seenJtis } from '../db/schema.ts';
 
 export type CompanyRow = typeof companies.$inferSelect;
@@ -11,11 +12,11 @@ export type CompanyRow = typeof companies.$inferSelect;
  */
 export function createCompanyStore(db: Db) {
   // Looked up on every company read (policy facts): prepared once (DESIGN §9).
-  const byIdPrepared = db.select().from(companies).where(eq(companies.id, sql.placeholder('id'))).prepare();
+  const byIdFast = fastLookup(db, companies, [companies.id]);
   const termsPrepared = db.select().from(companyTerms).where(and(eq(companyTerms.companyId, sql.placeholder('id')), eq(companyTerms.version, sql.placeholder('v')))).prepare();
   return {
     insertCompany: (row: typeof companies.$inferInsert) => db.insert(companies).values(row).run(),
-    companyById: (companyId: string): CompanyRow | undefined => byIdPrepared.get({ id: companyId }),
+    companyById: (companyId: string): CompanyRow | undefined => byIdFast(companyId),
     allCompanies: () => db.select().from(companies).orderBy(asc(companies.createdAt), asc(companies.id)).all(),
     updateCompany: (companyId: string, set: Partial<Omit<typeof companies.$inferInsert, 'id' | 'createdAt'>>) =>
       db.update(companies).set(set).where(eq(companies.id, companyId)).run(),

@@ -1,18 +1,19 @@
 import { and, desc, eq, lt, sql } from 'drizzle-orm';
 import type { Db } from '../db/connection.ts';
+import { fastLookup } from '../db/fast-lookup.ts';
 import { auditors, customers, inbox, profileFields, records, sessions } from '../db/schema.ts';
 
 /** Data access for accounts, sessions, profile fields and the inbox. Every query names its tenant. */
 export function createCustomerStore(db: Db) {
   // The company read path resolves the handle, the data key and the fields on every request: prepared once.
-  const byId = db.select().from(customers).where(eq(customers.id, sql.placeholder('id'))).prepare();
-  const byHandle = db.select({ id: customers.id }).from(customers).where(eq(customers.handle, sql.placeholder('h'))).prepare();
-  const fieldsOf = db.select().from(profileFields).where(eq(profileFields.customerId, sql.placeholder('id'))).prepare();
+  const byId = fastLookup(db, customers, [customers.id]);
+  const byHandle = db.$client.prepare('SELECT id FROM customers WHERE handle = ?');
+  const fieldsOf = db.$client.prepare('SELECT field, version, sealed, updated_at AS updatedAt, customer_id AS customerId FROM profile_fields WHERE customer_id = ?');
   return {
     insertCustomer: (row: typeof customers.$inferInsert) => db.insert(customers).values(row).run(),
-    customerById: (id: string): typeof customers.$inferSelect | undefined => byId.get({ id }),
+    customerById: (id: string): typeof customers.$inferSelect | undefined => byId(id),
     customerByLogin: (loginIndex: string) => db.select().from(customers).where(eq(customers.loginIndex, loginIndex)).get(),
-    customerByHandle: (handle: string): { id: string } | undefined => byHandle.get({ h: handle }),
+    customerByHandle: (handle: string) => byHandle.get(handle) as { id: string } | undefined,
     allWrappedDeks: () => db.select({ id: customers.id, kekId: customers.kekId, wrappedDek: customers.wrappedDek }).from(customers).all(),
     rewrapDek: (id: string, oldKekId: string, kekId: string, wrappedDek: Buffer) =>
       db.update(customers).set({ kekId, wrappedDek }).where(and(eq(customers.id, id), eq(customers.kekId, oldKekId))).run(),
@@ -35,7 +36,7 @@ export function createCustomerStore(db: Db) {
     deleteSession: (idHash: string) => db.delete(sessions).where(eq(sessions.idHash, idHash)).run(),
     deleteExpiredSessions: (nowIso: string) => db.delete(sessions).where(lt(sessions.expiresAt, nowIso)).run(),
 
-    fields: (customerId: string): (typeof profileFields.$inferSelect)[] => fieldsOf.all({ id: customerId }),
+    fields: (customerId: string) => fieldsOf.all(customerId) as (typeof profileFields.$inferSelect)[],
     field: (customerId: string, field: string) =>
       db.select().from(profileFields).where(and(eq(profileFields.customerId, customerId), eq(profileFields.field, field))).get(),
     upsertField: (row: typeof profileFields.$inferInsert) =>

@@ -1,5 +1,6 @@
-import { and, desc, eq, lte, sql } from 'drizzle-orm';
+import { and, desc, eq, lte } from 'drizzle-orm';
 import type { Db } from '../db/connection.ts';
+import { fastLookup } from '../db/fast-lookup.ts';
 import { grants } from '../db/schema.ts';
 
 export type GrantRow = typeof grants.$inferSelect;
@@ -7,11 +8,11 @@ export type GrantRow = typeof grants.$inferSelect;
 /** Grant rows; every lookup names the customer or the company it belongs to (STYLE 6). */
 export function createGrantStore(db: Db) {
   // The company read path looks a grant up on every request: a prepared statement (DESIGN §9).
-  const byIdPrepared = db.select().from(grants).where(eq(grants.id, sql.placeholder('id'))).prepare();
+  const byIdFast = fastLookup(db, grants, [grants.id]);
   return {
     insert: (row: typeof grants.$inferInsert) => db.insert(grants).values(row).run(),
     /** Only for the data path, which then checks the row's company against the token's. */
-    byId: (id: string): GrantRow | undefined => byIdPrepared.get({ id }),
+    byId: (id: string): GrantRow | undefined => byIdFast(id),
     forCustomer: (customerId: string, id: string) => db.select().from(grants).where(and(eq(grants.id, id), eq(grants.customerId, customerId))).get(),
     forCompany: (companyId: string, id: string) => db.select().from(grants).where(and(eq(grants.id, id), eq(grants.companyId, companyId))).get(),
     listForCustomer: (customerId: string) => db.select().from(grants).where(eq(grants.customerId, customerId)).orderBy(desc(grants.createdAt)).all(),

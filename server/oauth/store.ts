@@ -1,5 +1,6 @@
-import { and, eq, isNull, lt, sql } from 'drizzle-orm';
+import { and, eq, isNull, lt } from 'drizzle-orm';
 import type { Db } from '../db/connection.ts';
+import { fastLookup } from '../db/fast-lookup.ts';
 import { authCodes, authRequests, refreshTokens, revokedAccessTokens, seenJtis, tokenFamilies } from '../db/schema.ts';
 
 export type AuthRequestRow = typeof authRequests.$inferSelect;
@@ -9,8 +10,8 @@ export type FamilyRow = typeof tokenFamilies.$inferSelect;
 /** Authorization requests, codes, token families, refresh tokens, revoked jtis (all secrets by hash). */
 export function createOAuthStore(db: Db) {
   // Hot path: every company read checks its token family and jti (DESIGN §9: prepared statements).
-  const familyPrepared = db.select().from(tokenFamilies).where(eq(tokenFamilies.id, sql.placeholder('id'))).prepare();
-  const revokedPrepared = db.select({ jti: revokedAccessTokens.jti }).from(revokedAccessTokens).where(eq(revokedAccessTokens.jti, sql.placeholder('jti'))).prepare();
+  const familyFast = fastLookup(db, tokenFamilies, [tokenFamilies.id]);
+  const revokedFast = fastLookup(db, revokedAccessTokens, [revokedAccessTokens.jti]);
   return {
     insertRequest: (row: typeof authRequests.$inferInsert) => db.insert(authRequests).values(row).run(),
     request: (id: string) => db.select().from(authRequests).where(eq(authRequests.id, id)).get(),
@@ -28,7 +29,7 @@ export function createOAuthStore(db: Db) {
     useCode: (codeHash: string, at: string) => db.update(authCodes).set({ usedAt: at }).where(and(eq(authCodes.codeHash, codeHash), isNull(authCodes.usedAt))).run().changes === 1,
 
     insertFamily: (row: typeof tokenFamilies.$inferInsert) => db.insert(tokenFamilies).values(row).run(),
-    family: (id: string): FamilyRow | undefined => familyPrepared.get({ id }),
+    family: (id: string): FamilyRow | undefined => familyFast(id),
     revokeFamily: (id: string, at: string, reason: string) =>
       db.update(tokenFamilies).set({ revokedAt: at, revokedReason: reason }).where(and(eq(tokenFamilies.id, id), isNull(tokenFamilies.revokedAt))).run(),
 
@@ -38,7 +39,7 @@ export function createOAuthStore(db: Db) {
       db.update(refreshTokens).set({ usedAt: at }).where(and(eq(refreshTokens.tokenHash, tokenHash), isNull(refreshTokens.usedAt))).run().changes === 1,
 
     revokeJti: (jti: string, expiresAt: string) => db.insert(revokedAccessTokens).values({ jti, expiresAt }).onConflictDoNothing().run(),
-    isJtiRevoked: (jti: string) => revokedPrepared.get({ jti }) !== undefined,
+    isJtiRevoked: (jti: string) => revokedFast(jti) !== undefined,
 
     /** Records a one-time jti; false when it was already seen (replay). */
     claimJti: (jti: string, expiresAt: string) => db.insert(seenJtis).values({ jti, expiresAt }).onConflictDoNothing().run().changes === 1,
