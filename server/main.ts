@@ -57,7 +57,7 @@ async function main(): Promise<void> {
     server.close(() => {
       db.$client.close();
       logger.info('stopped');
-      process.exit(0);
+      logger.flush(() => process.exit(0));
     });
     server.closeIdleConnections();
   };

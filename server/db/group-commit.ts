@@ -48,13 +48,16 @@ export function createGroupCommit(db: Db, walPath: string, mode: DurabilityMode)
     });
   }
 
+  // Prepared once: better-sqlite3's pragma() compiles its statement on every call.
+  const normal = db.$client.prepare('PRAGMA synchronous = NORMAL');
+  const full = db.$client.prepare('PRAGMA synchronous = FULL');
   return {
     run<T>(fn: () => T): T {
-      db.$client.pragma('synchronous = NORMAL');
+      normal.run();
       try {
         return fn();
       } finally {
-        db.$client.pragma('synchronous = FULL');
+        full.run();
       }
     },
     durable() {
