@@ -1,6 +1,6 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/connection.ts';
-import { auditCheckpoints, auditEvents, receipts } from '../db/schema.ts';
+import { auditCheckpoints, receipts } from '../db/schema.ts';
 import { canonical, chainHash, GENESIS_HASH } from './chain.ts';
 import type { AuditEvent } from './event.ts';
 
