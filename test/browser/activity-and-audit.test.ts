@@ -1,11 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { createLocalJWKSet, jwtVerify } from 'jose';
-import type { Browser, Page, Route } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page, Route } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
 import { obtainTokens, readData, registerCompany } from '../support/company.ts';
-import { startVault, type RunningVault } from '../support/vault.ts';
-import { accessibilityProblems, launchBrowser, openPage, screenshot, type Session } from './browser.ts';
+import { accessibilityProblems, browserSuite, openPage, screenshot } from './browser.ts';
 
 /**
  * The audit trail as people see it: the customer's Activity page and inbox receipts after real OAuth
@@ -13,29 +12,13 @@ import { accessibilityProblems, launchBrowser, openPage, screenshot, type Sessio
  */
 
 const PASSWORD = 'correct horse battery staple';
-let v: RunningVault;
-let browser: Browser;
-let s: Session;
-
-beforeAll(async () => {
-  v = await startVault();
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-  await v?.close();
-});
-afterEach(async () => {
-  const problems = s?.problems ?? [];
-  await s?.close();
-  expect(problems).toEqual([]);
-});
+const suite = browserSuite();
 
 const h1 = (page: Page, name: string) => page.getByRole('heading', { level: 1, name });
 
 async function signInBrowser(email: string, path: string, title: string): Promise<Page> {
-  s = await openPage(browser, v.url);
-  const page = s.page;
+  suite.session = await openPage(suite.browser, suite.v.url);
+  const page = suite.session.page;
   await page.goto(`/signin?next=${encodeURIComponent(path)}`);
   await page.getByLabel('E-mail address').fill(email);
   await page.getByLabel('Password').fill(PASSWORD);
@@ -47,10 +30,10 @@ async function signInBrowser(email: string, path: string, title: string): Promis
 /** A customer (over the API) whose data a company holds a grant to, with tokens to read it. */
 async function customerWithGrant(companyName: string) {
   const email = uniqueEmail('audit');
-  const api = await new Customer(v.url).signUp(email);
+  const api = await new Customer(suite.v.url).signUp(email);
   expect((await api.call('PATCH', '/api/profile', { phone: '+32 470 12 34 56' })).status).toBe(200);
-  const company = await registerCompany(v, { name: companyName });
-  const tokens = await obtainTokens(v, company, api, { fields: ['email', 'phone'] });
+  const company = await registerCompany(suite.v, { name: companyName });
+  const tokens = await obtainTokens(suite.v, company, api, { fields: ['email', 'phone'] });
   return { email, api, company, tokens };
 }
 
@@ -75,10 +58,10 @@ function smallPages(size: number) {
 describe('activity, receipts and the audit log in the browser', () => {
   it('when a company reads the customer data, then Activity shows who read which fields for what purpose, refusals with their reason, and older entries on demand', async () => {
     const { email, api, tokens } = await customerWithGrant('Reading Shop');
-    expect((await readData(v, tokens.access_token, api.handle)).status).toBe(200);
-    expect((await readData(v, tokens.access_token, api.handle, ['email'])).status).toBe(200);
+    expect((await readData(suite.v, tokens.access_token, api.handle)).status).toBe(200);
+    expect((await readData(suite.v, tokens.access_token, api.handle, ['email'])).status).toBe(200);
     // A field outside the grant is refused, and the refusal is recorded too.
-    expect((await readData(v, tokens.access_token, api.handle, ['street_address'])).status).toBe(403);
+    expect((await readData(suite.v, tokens.access_token, api.handle, ['street_address'])).status).toBe(403);
 
     const page = await signInBrowser(email, '/reads', 'Activity');
     await page.route('**/api/reads?**', smallPages(2));
@@ -151,7 +134,7 @@ describe('activity, receipts and the audit log in the browser', () => {
     const [download] = await Promise.all([page.waitForEvent('download'), body.getByRole('button', { name: 'Download the signed receipt' }).click()]);
     expect(download.suggestedFilename()).toBe(`consent-receipt-${approvedMsg.body.receiptId}.jws`);
     const jws = (await readFile((await download.path())!, 'utf8')).trim();
-    const jwks = createLocalJWKSet(await (await fetch(`${v.url}/jwks.json`)).json());
+    const jwks = createLocalJWKSet(await (await fetch(`${suite.v.url}/jwks.json`)).json());
     const { payload, protectedHeader } = await jwtVerify(jws, jwks, { typ: 'consent-receipt+jwt' });
     expect(protectedHeader.typ).toBe('consent-receipt+jwt');
     expect(payload).toMatchObject({
@@ -182,8 +165,8 @@ describe('activity, receipts and the audit log in the browser', () => {
 
   it('when the grants page is opened by its address or reloaded, then the dashboard shows the grants', async () => {
     const { email } = await customerWithGrant('Deep Link Shop');
-    s = await openPage(browser, v.url);
-    const page = s.page;
+    suite.session = await openPage(suite.browser, suite.v.url);
+    const page = suite.session.page;
     // Signed out, /grants is the dashboard's (companies manage grants at /company/grants).
     const res = await page.goto('/grants');
     expect(res?.status()).toBe(200);
@@ -205,10 +188,10 @@ describe('activity, receipts and the audit log in the browser', () => {
 
   it('when an auditor searches, exports and signs a checkpoint, then the table, the JSON Lines file and the checkpoint list agree with the log', async () => {
     const { api, company, tokens } = await customerWithGrant('Audited Shop');
-    expect((await readData(v, tokens.access_token, api.handle)).status).toBe(200);
-    expect((await readData(v, tokens.access_token, api.handle, ['street_address'])).status).toBe(403);
+    expect((await readData(suite.v, tokens.access_token, api.handle)).status).toBe(200);
+    expect((await readData(suite.v, tokens.access_token, api.handle, ['street_address'])).status).toBe(403);
     const email = uniqueEmail('auditor');
-    await v.vault.services.accounts.createAuditor({ email, password: PASSWORD });
+    await suite.v.vault.services.accounts.createAuditor({ email, password: PASSWORD });
     const page = await signInBrowser(email, '/auditor', 'Audit log');
     const events = page.getByRole('table', { name: 'Audit events matching the filters' });
     await events.waitFor();
@@ -265,7 +248,7 @@ describe('activity, receipts and the audit log in the browser', () => {
 
     // Checkpoints: signing one after new events adds it at the head of the list…
     const table = page.getByRole('table', { name: 'Signed checkpoints, newest first' });
-    expect((await readData(v, tokens.access_token, api.handle)).status).toBe(200);
+    expect((await readData(suite.v, tokens.access_token, api.handle)).status).toBe(200);
     const before = (await (await page.request.get('/api/audit/checkpoints')).json()).checkpoints.length;
     const checkpoints = page.getByRole('region', { name: 'Checkpoints' });
     await checkpoints.getByRole('button', { name: 'Sign a checkpoint now' }).click();

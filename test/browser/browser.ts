@@ -2,6 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import { startVault, type RunningVault } from '../support/vault.ts';
 
 /**
  * Headless Debian Chromium driven by playwright-core (no downloaded browser). The flags keep it off
@@ -101,4 +103,34 @@ export async function accessibilityProblems(page: Page): Promise<string[]> {
     }
     return out;
   });
+}
+
+export interface BrowserSuite {
+  v: RunningVault;
+  browser: Browser;
+  /** The page session of the running test; its problems are asserted empty after each test. */
+  session?: Session;
+}
+
+/**
+ * Registers the hooks every browser test file needs: a real vault and one Chromium for the file, and
+ * after each test, the check that the page logged no error, hit no 5xx and broke no CSP rule.
+ */
+export function browserSuite(): BrowserSuite {
+  const suite = {} as BrowserSuite;
+  beforeAll(async () => {
+    suite.v = await startVault();
+    suite.browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await suite.browser?.close();
+    await suite.v?.close();
+  });
+  afterEach(async () => {
+    const problems = suite.session?.problems ?? [];
+    await suite.session?.close();
+    suite.session = undefined;
+    expect(problems).toEqual([]);
+  });
+  return suite;
 }

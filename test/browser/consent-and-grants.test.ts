@@ -1,9 +1,8 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
 import { REDIRECT, defaultTerms, details, form, obtainTokens, pkce, readData, registerCompany, type RegisteredCompany } from '../support/company.ts';
-import { startVault, type RunningVault } from '../support/vault.ts';
-import { accessibilityProblems, launchBrowser, openPage, screenshot, type Session } from './browser.ts';
+import { accessibilityProblems, browserSuite, openPage, screenshot } from './browser.ts';
 
 /**
  * The consent step and grant management in the browser, against the real authorization server:
@@ -12,32 +11,16 @@ import { accessibilityProblems, launchBrowser, openPage, screenshot, type Sessio
  */
 
 const PASSWORD = 'correct horse battery staple';
-let v: RunningVault;
-let browser: Browser;
-let s: Session;
-
-beforeAll(async () => {
-  v = await startVault();
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-  await v?.close();
-});
-afterEach(async () => {
-  const problems = s?.problems ?? [];
-  await s?.close();
-  expect(problems).toEqual([]);
-});
+const suite = browserSuite();
 
 const h1 = (page: Page, name: string) => page.getByRole('heading', { level: 1, name });
 
 /** A signed-in customer in a fresh browser context; the API client shares the account. */
 async function customerInBrowser(): Promise<{ page: Page; api: Customer }> {
   const email = uniqueEmail('consent');
-  const api = await new Customer(v.url).signUp(email);
-  s = await openPage(browser, v.url);
-  const page = s.page;
+  const api = await new Customer(suite.v.url).signUp(email);
+  suite.session = await openPage(suite.browser, suite.v.url);
+  const page = suite.session.page;
   // The company's redirect URI: answer it here instead of letting the browser reach the network.
   await page.route(`${REDIRECT}**`, (route) => route.fulfill({ status: 200, contentType: 'text/plain', body: 'back at the company' }));
   await page.goto('/signin');
@@ -52,7 +35,7 @@ async function customerInBrowser(): Promise<{ page: Page; api: Customer }> {
 async function askForConsent(page: Page, company: RegisteredCompany, opts: { fields: string[]; purpose?: string; duration?: string; state?: string }) {
   const p = pkce();
   const par = await form(
-    `${v.url}/par`,
+    `${suite.v.url}/par`,
     { response_type: 'code', client_id: company.clientId, redirect_uri: REDIRECT, code_challenge: p.challenge, code_challenge_method: 'S256', state: opts.state ?? 'st-1', authorization_details: details(opts.fields, opts.purpose, opts.duration) },
     { authorization: company.basic() },
   );
@@ -70,7 +53,7 @@ describe('consent and grants in the browser', () => {
   it('when the customer unticks a field and shortens the time, then the company gets a code for exactly that, and the grant can be narrowed and revoked', async () => {
     const { page, api } = await customerInBrowser();
     await api.call('PATCH', '/api/profile', { phone: '+32 470 12 34 56', street_address: '1 Rue Royale' });
-    const shop = await registerCompany(v, { name: 'Shop Example' });
+    const shop = await registerCompany(suite.v, { name: 'Shop Example' });
     await askForConsent(page, shop, { fields: ['email', 'phone', 'street_address'], duration: 'P30D', state: 'abc' });
 
     await h1(page, 'Shop Example asks for access').waitFor();
@@ -129,7 +112,7 @@ describe('consent and grants in the browser', () => {
 
   it('when the customer denies, then the company is told access_denied and no grant exists', async () => {
     const { page, api } = await customerInBrowser();
-    const shop = await registerCompany(v, { name: 'Pushy Shop' });
+    const shop = await registerCompany(suite.v, { name: 'Pushy Shop' });
     await askForConsent(page, shop, { fields: ['email'], state: 'xyz' });
     await h1(page, 'Pushy Shop asks for access').waitFor();
     await page.getByRole('button', { name: 'Deny' }).click();
@@ -142,7 +125,7 @@ describe('consent and grants in the browser', () => {
 
   it('when sensitive data is asked for, then it is marked; when the criteria refuse the request, then the reasons show and Approve is off', async () => {
     const { page, api } = await customerInBrowser();
-    const bank = await registerCompany(v, { name: 'Careful Bank', terms: { ...defaultTerms, purposes: ['fraud-prevention'] } });
+    const bank = await registerCompany(suite.v, { name: 'Careful Bank', terms: { ...defaultTerms, purposes: ['fraud-prevention'] } });
     await askForConsent(page, bank, { fields: ['email', 'date_of_birth'], purpose: 'fraud-prevention', duration: 'P30D' });
     await h1(page, 'Careful Bank asks for access').waitFor();
     const dob = page.locator('.check-card', { hasText: 'Date of birth' });
@@ -164,8 +147,8 @@ describe('consent and grants in the browser', () => {
 
   it("when the company's new terms fail the customer's criteria, then the grant is suspended, the inbox says why, and re-approval works once the criteria allow it", async () => {
     const { page, api } = await customerInBrowser();
-    const shop = await registerCompany(v, { name: 'Drifting Shop' });
-    const t = await obtainTokens(v, shop, api);
+    const shop = await registerCompany(suite.v, { name: 'Drifting Shop' });
+    const t = await obtainTokens(suite.v, shop, api);
 
     // The customer requires "no-resale" through the criteria form.
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
@@ -175,13 +158,13 @@ describe('consent and grants in the browser', () => {
     expect((await api.call('GET', '/api/criteria')).body.requiredValueTags).toEqual(['no-resale']);
 
     // The company drops "no-resale" from its terms (RFC 7592 update).
-    const upd = await fetch(`${v.url}/register/${shop.clientId}`, {
+    const upd = await fetch(`${suite.v.url}/register/${shop.clientId}`, {
       method: 'PUT',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${shop.registrationAccessToken}` },
       body: JSON.stringify({ client_id: shop.clientId, client_name: 'Drifting Shop', redirect_uris: [REDIRECT], token_endpoint_auth_method: 'client_secret_basic', grant_types: ['authorization_code', 'refresh_token', 'client_credentials'], terms: { ...defaultTerms, valueTags: ['eu-hosting'] } }),
     });
     expect(upd.status).toBe(200);
-    expect((await readData(v, t.access_token, api.handle)).status).toBe(403);
+    expect((await readData(suite.v, t.access_token, api.handle)).status).toBe(403);
 
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Inbox' }).click();
     await h1(page, 'Inbox').waitFor();
@@ -212,13 +195,13 @@ describe('consent and grants in the browser', () => {
     await card.getByText('The grant is active again under the new terms.').waitFor();
     await card.getByText('Active', { exact: true }).waitFor();
     expect((await api.call('GET', `/api/grants/${t.grant_id}`)).body).toMatchObject({ status: 'active', termsVersion: 2 });
-    expect((await readData(v, t.access_token, api.handle)).status).toBe(200);
+    expect((await readData(suite.v, t.access_token, api.handle)).status).toBe(200);
   });
 
   it('when the customer blocks a company and adds an auto-approve rule in the criteria form, then both are saved and the company loses access', async () => {
     const { page, api } = await customerInBrowser();
-    const shop = await registerCompany(v, { name: 'Blocked Shop' });
-    const t = await obtainTokens(v, shop, api);
+    const shop = await registerCompany(suite.v, { name: 'Blocked Shop' });
+    const t = await obtainTokens(suite.v, shop, api);
 
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
     await h1(page, 'Settings').waitFor();
@@ -244,7 +227,7 @@ describe('consent and grants in the browser', () => {
       blockedCompanies: [shop.clientId],
       autoApprove: [{ purposes: ['order-fulfilment'], categories: ['contact', 'address'], actions: ['read'], maxDurationDays: 30 }],
     });
-    expect((await readData(v, t.access_token, api.handle)).status).toBe(401);
+    expect((await readData(suite.v, t.access_token, api.handle)).status).toBe(401);
     await page.getByText('Blocked Shop', { exact: true }).waitFor();
 
     // A bad value gets the server's problem shown, and nothing changes.

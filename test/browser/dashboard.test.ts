@@ -1,9 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
-import { startVault, type RunningVault } from '../support/vault.ts';
-import { accessibilityProblems, launchBrowser, openPage, screenshot, type Session } from './browser.ts';
+import { accessibilityProblems, browserSuite, openPage, screenshot } from './browser.ts';
 
 /**
  * The dashboard, driven in headless Chromium against the real server (which serves web/dist under
@@ -12,27 +11,11 @@ import { accessibilityProblems, launchBrowser, openPage, screenshot, type Sessio
  */
 
 const PASSWORD = 'correct horse battery staple';
-let v: RunningVault;
-let browser: Browser;
-let s: Session;
-
-beforeAll(async () => {
-  v = await startVault();
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-  await v?.close();
-});
-afterEach(async () => {
-  const problems = s?.problems ?? [];
-  await s?.close();
-  expect(problems).toEqual([]);
-});
+const suite = browserSuite();
 
 async function open(viewport?: { width: number; height: number }): Promise<Page> {
-  s = await openPage(browser, v.url, { viewport });
-  return s.page;
+  suite.session = await openPage(suite.browser, suite.v.url, { viewport });
+  return suite.session.page;
 }
 
 const h1 = (page: Page, name: string) => page.getByRole('heading', { level: 1, name });
@@ -75,8 +58,8 @@ describe('dashboard in the browser', () => {
     expect(await accessibilityProblems(page)).toEqual([]);
     await page.evaluate(() => document.body.setAttribute('style', 'color: red'));
     await page.waitForTimeout(200);
-    expect(s.cspViolations.length).toBeGreaterThan(0);
-    s.problems.length = 0; // expected in this test only
+    expect(suite.session!.cspViolations.length).toBeGreaterThan(0);
+    suite.session!.problems.length = 0; // expected in this test only
   });
 
   it('when a control has no label, then the accessibility floor reports it (the check can fail)', async () => {
@@ -90,11 +73,11 @@ describe('dashboard in the browser', () => {
   it('when a customer signs up and fills in fields, then the values survive a reload', async () => {
     const page = await open();
     const email = await signUp(page);
-    expect(page.url()).toBe(`${v.url}/`);
+    expect(page.url()).toBe(`${suite.v.url}/`);
 
     const handle = await page.getByTestId('handle').textContent();
     expect(handle).toMatch(/^vh-[a-z2-9]{5}-[a-z2-9]{5}$/);
-    await s.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: v.url });
+    await suite.session!.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: suite.v.url });
     await page.getByRole('button', { name: 'Copy handle' }).click();
     await page.getByRole('status').getByText('Copied').waitFor();
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(handle);
@@ -139,7 +122,7 @@ describe('dashboard in the browser', () => {
     await screenshot(page, 'profile');
 
     // And the server agrees.
-    const c = new Customer(v.url);
+    const c = new Customer(suite.v.url);
     expect((await c.signIn(email)).status).toBe(200);
     const profile = (await c.call('GET', '/api/profile')).body.fields;
     expect(profile.given_name.value).toBe('Ada');
@@ -152,7 +135,7 @@ describe('dashboard in the browser', () => {
 
   it('when the password is wrong or the account unknown, then the same generic error is shown', async () => {
     const email = uniqueEmail('web');
-    await new Customer(v.url).signUp(email);
+    await new Customer(suite.v.url).signUp(email);
     const page = await open();
     await page.goto('/signin');
     await signIn(page, email, 'not the right password');
@@ -208,7 +191,7 @@ describe('dashboard in the browser', () => {
 
     await signIn(page, email);
     await page.getByRole('alert').getByText('The e-mail or password is wrong').waitFor();
-    expect((await new Customer(v.url).signIn(email)).status).toBe(401);
+    expect((await new Customer(suite.v.url).signIn(email)).status).toBe(401);
   });
 
   it('when the customer moves between pages, then the URL follows without a reload and Back works', async () => {
@@ -250,7 +233,7 @@ describe('dashboard in the browser', () => {
 
   it('when a signed-out visitor opens a page, then sign-in brings them back to it', async () => {
     const email = uniqueEmail('web');
-    await new Customer(v.url).signUp(email);
+    await new Customer(suite.v.url).signUp(email);
     const page = await open();
     await page.goto('/settings');
     await h1(page, 'Sign in to your vault').waitFor();
@@ -262,17 +245,17 @@ describe('dashboard in the browser', () => {
 
   it('when next points off-site, then sign-in ignores it and goes home', async () => {
     const email = uniqueEmail('web');
-    await new Customer(v.url).signUp(email);
+    await new Customer(suite.v.url).signUp(email);
     const page = await open();
     await page.goto('/signin?next=//evil.example/x');
     await signIn(page, email);
     await h1(page, 'Your profile').waitFor();
-    expect(page.url()).toBe(`${v.url}/`);
+    expect(page.url()).toBe(`${suite.v.url}/`);
   });
 
   it('when a consent link is opened while signed out, then sign-in leads back to the consent screen', async () => {
     const email = uniqueEmail('web');
-    await new Customer(v.url).signUp(email);
+    await new Customer(suite.v.url).signUp(email);
     const page = await open();
     await page.goto('/consent?request=does-not-exist');
     await h1(page, 'Sign in to your vault').waitFor();
@@ -309,7 +292,7 @@ describe('dashboard in the browser', () => {
 
   it('when an auditor signs in, then they land on the audit log and customer pages send them back there', async () => {
     const email = uniqueEmail('auditor');
-    await v.vault.services.accounts.createAuditor({ email, password: PASSWORD });
+    await suite.v.vault.services.accounts.createAuditor({ email, password: PASSWORD });
     const page = await open();
     await page.goto('/signin');
     await signIn(page, email);
