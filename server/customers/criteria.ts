@@ -9,7 +9,11 @@ import type { CustomerStore } from './store.ts';
  * Blocking a company revokes its grants at once (hook), so its live tokens stop on their next use.
  */
 export function createCriteria(ctx: AppContext, store: CustomerStore) {
-  const hooks = { onBlocked: [] as Array<(customerId: string, companyId: string) => void> };
+  const hooks = {
+    onBlocked: [] as Array<(customerId: string, companyId: string) => void>,
+    /** After any change: live grants are decided again under the new criteria. */
+    onChanged: [] as Array<(customerId: string) => void>,
+  };
   // Parsed criteria keyed by their stored text: the read path asks on every request, the text rarely changes.
   const parsed = new Map<string, CustomerCriteria>();
   function get(customerId: string): CustomerCriteria {
@@ -33,6 +37,7 @@ export function createCriteria(ctx: AppContext, store: CustomerStore) {
         for (const companyId of next.blockedCompanies.filter((x) => !before.blockedCompanies.includes(x))) {
           for (const h of hooks.onBlocked) h(customerId, companyId);
         }
+        for (const h of hooks.onChanged) h(customerId);
         return next;
       });
     },

@@ -58,6 +58,7 @@ export function createGrantPolicy(ctx: AppContext, d: { grants: Grants; decide: 
       return d.grants.resume(d.grants.store.byId(g.id)!, { kind: 'customer', id: customerId }, company?.termsVersion ?? g.termsVersion, decision.policyVersion, requestId);
     },
 
+    reevaluateCustomer: (customerId: string, why: string) => reevaluate(d.grants.store.liveForCustomer(customerId), why),
     reevaluateCompany: (companyId: string, why: string) => reevaluate(d.grants.store.liveForCompany(companyId), why),
     reevaluateAll: (why: string) => inTransaction(ctx.db, () => reevaluate(d.grants.store.live(), why)),
 

@@ -17,6 +17,7 @@ export function createGrantStore(db: Db) {
     forCompany: (companyId: string, id: string) => db.select().from(grants).where(and(eq(grants.id, id), eq(grants.companyId, companyId))).get(),
     listForCustomer: (customerId: string) => db.select().from(grants).where(eq(grants.customerId, customerId)).orderBy(desc(grants.createdAt)).all(),
     listForCompany: (companyId: string) => db.select().from(grants).where(eq(grants.companyId, companyId)).orderBy(desc(grants.createdAt)).all(),
+    liveForCustomer: (customerId: string) => db.select().from(grants).where(and(eq(grants.customerId, customerId), eq(grants.status, 'active'))).all(),
     liveForCompany: (companyId: string) => db.select().from(grants).where(and(eq(grants.companyId, companyId), eq(grants.status, 'active'))).all(),
     live: () => db.select().from(grants).where(eq(grants.status, 'active')).all(),
     dueToExpire: (nowIso: string) => db.select().from(grants).where(and(eq(grants.status, 'active'), lte(grants.expiresAt, nowIso))).all(),

@@ -101,6 +101,19 @@ describe('mutuality through the real server', () => {
     expect((await readData(v, t.access_token, alice.handle)).status).toBe(200);
   });
 
+  it('when the customer tightens their criteria, then live grants that no longer pass are suspended and the inbox says why', async () => {
+    const shop = await registerCompany(v, { name: 'Long Keeper', terms: { ...defaultTerms, retentionDays: 200 } });
+    const t = await obtainTokens(v, shop, alice);
+    expect((await readData(v, t.access_token, alice.handle)).status).toBe(200);
+    expect((await alice.call('PUT', '/api/criteria', { maxRetentionDays: 60 })).status).toBe(200);
+    expect((await alice.call('GET', `/api/grants/${t.grant_id}`)).body).toMatchObject({ status: 'suspended' });
+    const r = await readData(v, t.access_token, alice.handle);
+    expect(r.status).toBe(403);
+    const note = (await alice.call('GET', '/api/inbox')).body.messages.find((m: { kind: string; body: { grantId: string } }) => m.kind === 'grant.suspended' && m.body.grantId === t.grant_id);
+    expect(note.body.text).toMatch(/Your criteria changed/);
+    expect(note.body.text).toMatch(/200 days/);
+  });
+
   it('when the usage budget is spent, then the next read is refused with the budget reason', async () => {
     const shop = await registerCompany(v, { name: 'Chatty Marketer' });
     const t = await obtainTokens(v, shop, alice, { purpose: 'marketing', fields: ['email'] });
