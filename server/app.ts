@@ -80,8 +80,8 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
     receipts: receipts.forCustomer(customerId).map((r) => ({ id: r.id, grantId: r.grantId, kind: r.kind, createdAt: r.createdAt, jws: r.jws })),
   }));
 
-  const dataToken = requireAccessToken(ctx, tokens, oauthStore, dataAudience(ctx.config.publicUrl));
-  const managementToken = requireAccessToken(ctx, tokens, oauthStore, grantsAudience(ctx.config.publicUrl));
+  const dataToken = requireAccessToken(ctx, tokens, companies.claimJti, dataAudience(ctx.config.publicUrl));
+  const managementToken = requireAccessToken(ctx, tokens, companies.claimJti, grantsAudience(ctx.config.publicUrl));
   const shell = createAppShell(
     ctx,
     [
@@ -115,7 +115,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
     try {
       grants.expireDue();
       auditService.maybeCheckpoint();
-      oauthStore.purgeJtis(ctx.clock.now().toISOString());
+      companies.purgeExpiredJtis(ctx.clock.now().toISOString());
     } catch (err) {
       ctx.logger.error({ err }, 'expiry sweep failed');
     }

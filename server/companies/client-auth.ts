@@ -1,5 +1,4 @@
 import { createLocalJWKSet, decodeJwt, jwtVerify, type JSONWebKeySet } from 'jose';
-import { inTransaction } from '../db/connection.ts';
 import { OAuthError } from '../http/errors.ts';
 import { parseJwks, toCompany } from './company-record.ts';
 import { CLIENT_ASSERTION_ALGS } from './jwks.ts';
@@ -105,11 +104,8 @@ export function createClientAuthenticator(deps: CompaniesDeps, store: CompanySto
 
     // §3 item 7 / RFC 7521 §5.2: a jti is accepted once while the assertion could still be valid.
     // seen_jtis is shared with DPoP proofs, hence the namespace and the client id in the key.
-    const remembered = inTransaction(deps.db, () => {
-      store.purgeExpiredJtis(now.toISOString());
-      return store.rememberJti(`client-assertion:${clientId}:${jti}`, new Date((exp + CLOCK_SKEW_S) * 1000).toISOString());
-    });
-    if (remembered !== 1) throw failed();
+    // Expired ids are purged by the server's periodic sweep, not on this path.
+    if (store.rememberJti(`client-assertion:${clientId}:${jti}`, new Date((exp + CLOCK_SKEW_S) * 1000).toISOString()) !== 1) throw failed();
     return row;
   }
 

@@ -78,6 +78,12 @@ export function createCompanies(deps: CompaniesDeps, audit: AuditAppend) {
     },
 
     authenticateClient,
+    /**
+     * The replay cache of one-time JWT ids (client assertions here, DPoP proofs in oauth/): records
+     * the id until it expires; false when it was already there.
+     */
+    claimJti: (jti: string, expiresAt: string): boolean => store.rememberJti(jti, expiresAt) === 1,
+    purgeExpiredJtis: (nowIso: string): void => void store.purgeExpiredJtis(nowIso),
 
     byId,
     /** The company, if it exists and is active; otherwise the 401 a client endpoint gives. */

@@ -14,6 +14,8 @@ import type { ConsentViews } from './consent-view.ts';
 
 export interface ClientAuthenticator {
   authenticateClient(input: { authorization?: string; body: Record<string, unknown>; endpoint: string }): Promise<ClientView>;
+  /** The shared replay cache of one-time JWT ids (owned by companies/). */
+  claimJti(jti: string, expiresAt: string): boolean;
 }
 
 export const consentSchema = z.discriminatedUnion('decision', [
@@ -46,7 +48,7 @@ export function oauthRoutes(ctx: AppContext, d: { authz: Authorization; token: T
   const dpop = async (req: Request, endpoint: string) =>
     req.get('dpop') === undefined
       ? null
-      : verifyDpopProof({ proof: req.get('dpop'), method: req.method, url: `${issuer}${endpoint}`, now: ctx.clock.now(), claimJti: (j, e) => d.store.claimJti(j, e), where: 'token' });
+      : verifyDpopProof({ proof: req.get('dpop'), method: req.method, url: `${issuer}${endpoint}`, now: ctx.clock.now(), claimJti: d.clients.claimJti, where: 'token' });
   const noStore = { 'cache-control': 'no-store', pragma: 'no-cache' };
 
   r.use(['/par', '/bc-authorize', '/token', '/introspect', '/revoke', '/register'], (_req, res, next) => {

@@ -1,7 +1,7 @@
-import { and, eq, isNull, lt } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
 import type { Db } from '../db/connection.ts';
 import { fastLookup } from '../db/fast-lookup.ts';
-import { authCodes, authRequests, refreshTokens, revokedAccessTokens, seenJtis, tokenFamilies } from '../db/schema.ts';
+import { authCodes, authRequests, refreshTokens, revokedAccessTokens, tokenFamilies } from '../db/schema.ts';
 
 export type AuthRequestRow = typeof authRequests.$inferSelect;
 export type AuthCodeRow = typeof authCodes.$inferSelect;
@@ -42,8 +42,6 @@ export function createOAuthStore(db: Db) {
     isJtiRevoked: (jti: string) => revokedFast(jti) !== undefined,
 
     /** Records a one-time jti; false when it was already seen (replay). */
-    claimJti: (jti: string, expiresAt: string) => db.insert(seenJtis).values({ jti, expiresAt }).onConflictDoNothing().run().changes === 1,
-    purgeJtis: (nowIso: string) => db.delete(seenJtis).where(lt(seenJtis.expiresAt, nowIso)).run(),
   };
 }
 
