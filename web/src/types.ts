@@ -135,21 +135,8 @@ export interface InboxMessage {
   readAt?: string | null;
 }
 
-export interface AutoApproveRule {
-  purposes: string[];
-  categories: string[];
-  actions: Action[];
-  maxDurationDays: number;
-}
-
-export interface Criteria {
-  maxRetentionDays?: number;
-  benefitRequiredForMarketing: boolean;
-  refusedPurposes: string[];
-  requiredValueTags: string[];
-  blockedCompanies: string[];
-  autoApprove: AutoApproveRule[];
-}
+// The criteria's shape is the server's own (type-only import: nothing of the server is bundled).
+export type { AutoApproveRule, CustomerCriteria as Criteria } from '../../server/policy/types.ts';
 
 export type ReceiptKind = 'created' | 'amended' | 'revoked' | 'expired';
 

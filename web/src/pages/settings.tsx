@@ -46,7 +46,7 @@ function fromDraft(d: Draft): Criteria {
     requiredValueTags: splitList(d.requiredValueTags),
     blockedCompanies: d.blockedCompanies,
     autoApprove: d.autoApprove.map(
-      (r): AutoApproveRule => ({ purposes: splitList(r.purposes), categories: r.categories, actions: r.actions, maxDurationDays: Number(r.maxDurationDays) }),
+      (r): AutoApproveRule => ({ purposes: splitList(r.purposes), categories: r.categories as AutoApproveRule['categories'], actions: r.actions, maxDurationDays: Number(r.maxDurationDays) }),
     ),
   };
   if (d.maxRetentionDays.trim()) out.maxRetentionDays = Number(d.maxRetentionDays);
