@@ -5,7 +5,7 @@ import { sealField } from '../crypto/field-cipher.ts';
 import type { Profile } from '../customers/profile.ts';
 import { inTransaction } from '../db/connection.ts';
 import type { Decide } from '../grants/decide.ts';
-import { toGrant, type Grant, type Grants } from '../grants/service.ts';
+import { durationDaysOf, toGrant, type Grant, type Grants } from '../grants/service.ts';
 import { NotFound, OAuthError, PolicyDenied, VaultError } from '../http/errors.ts';
 import { categoriesOf } from '../oauth/details.ts';
 import type { OAuthStore } from '../oauth/store.ts';
@@ -63,7 +63,6 @@ export function createDataService(ctx: AppContext, d: { commit: GroupCommit; gra
     throw new PolicyDenied(message, { reasons: decision?.reasons ?? [{ code: 'OUT_OF_SCOPE', message, source: 'platform' }], policyVersion: decision?.policyVersion ?? ctx.policies.version });
   }
 
-  const durationOf = (g: Grant) => Math.max(1, Math.round((Date.parse(g.expiresAt) - Date.parse(g.createdAt)) / 86_400_000));
 
   /** Runs the audited transaction and answers only once its audit record is durable; any failure releases nothing. */
   async function failClosed<T>(fn: () => T): Promise<T> {
@@ -84,7 +83,7 @@ export function createDataService(ctx: AppContext, d: { commit: GroupCommit; gra
       const fields = wanted && wanted.length ? [...new Set(wanted)] : g.fields;
       const outside = fields.filter((f) => !g.fields.includes(f));
       if (outside.length) deny(g, r, fields, undefined, `Fields outside the grant: ${outside.join(', ')}`);
-      const decision = d.decide('read', { customerId: g.customerId, companyId: g.companyId, request: { purpose: g.purpose, fields, actions: ['read'], durationDays: durationOf(g) }, usage: d.usage.of(g.id, 'read', ctx.clock.now()) });
+      const decision = d.decide('read', { customerId: g.customerId, companyId: g.companyId, request: { purpose: g.purpose, fields, actions: ['read'], durationDays: durationDaysOf(g) }, usage: d.usage.of(g.id, 'read', ctx.clock.now()) });
       if (!decision.allow) deny(g, r, fields, decision, 'The policy refuses this read');
       return failClosed(() =>
         inTransaction(ctx.db, () => {
@@ -99,7 +98,7 @@ export function createDataService(ctx: AppContext, d: { commit: GroupCommit; gra
     deposit(r: DataRequest, input: { category: Category; content: unknown }) {
       const g = liveGrant(r);
       if (!categoriesOf(g.fields).includes(input.category)) deny(g, r, [], undefined, `Category ${input.category} is outside the grant`);
-      const decision = d.decide('deposit', { customerId: g.customerId, companyId: g.companyId, request: { purpose: g.purpose, fields: g.fields.filter((f) => categoriesOf([f])[0] === input.category), actions: ['deposit'], durationDays: durationOf(g) }, usage: d.usage.of(g.id, 'deposit', ctx.clock.now()) });
+      const decision = d.decide('deposit', { customerId: g.customerId, companyId: g.companyId, request: { purpose: g.purpose, fields: g.fields.filter((f) => categoriesOf([f])[0] === input.category), actions: ['deposit'], durationDays: durationDaysOf(g) }, usage: d.usage.of(g.id, 'deposit', ctx.clock.now()) });
       if (!decision.allow || !g.actions.includes('deposit')) deny(g, r, [], decision.allow ? undefined : decision, 'The grant or the policy does not allow deposits');
       const id = randomUUID();
       const dek = d.profile.dekOf(g.customerId);

@@ -1,6 +1,6 @@
 import type { AppContext } from '../context.ts';
 import { evaluate } from '../policy/evaluate.ts';
-import type { CompanyTerms, CustomerCriteria, Decision, Stage, Usage } from '../policy/types.ts';
+import { customerCriteriaSchema, type CompanyTerms, type CustomerCriteria, type Decision, type Stage, type Usage } from '../policy/types.ts';
 import type { AccessRequest } from '../oauth/details.ts';
 import { categoriesOf } from '../oauth/details.ts';
 
@@ -13,7 +13,7 @@ export interface FactSources {
 export function createDecider(ctx: AppContext, sources: FactSources) {
   return function decide(stage: Stage, input: { customerId?: string; companyId: string; request: AccessRequest; termsVersion?: number; usage?: Usage }): Decision {
     const t = sources.termsOf(input.companyId, input.termsVersion);
-    const criteria = input.customerId ? sources.criteriaOf(input.customerId) : emptyCriteria();
+    const criteria = input.customerId ? sources.criteriaOf(input.customerId) : NO_CRITERIA;
     return evaluate(
       {
         stage,
@@ -29,4 +29,5 @@ export function createDecider(ctx: AppContext, sources: FactSources) {
 
 export type Decide = ReturnType<typeof createDecider>;
 
-export const emptyCriteria = (): CustomerCriteria => ({ benefitRequiredForMarketing: false, refusedPurposes: [], requiredValueTags: [], blockedCompanies: [], autoApprove: [] });
+/** Before the customer is known (PAR), only the platform's rules apply. */
+const NO_CRITERIA: CustomerCriteria = customerCriteriaSchema.parse({});

@@ -5,7 +5,7 @@ import { inTransaction } from '../db/connection.ts';
 import { FIELD_CATALOGUE, isFieldName } from '../customers/field-catalogue.ts';
 import { Conflict, PolicyDenied } from '../http/errors.ts';
 import type { Decide } from './decide.ts';
-import type { Actor, Grant, GrantChange, Grants } from './service.ts';
+import { durationDaysOf, type Actor, type Grant, type GrantChange, type Grants } from './service.ts';
 
 interface CompanyNames {
   byId(id: string): { name: string; termsVersion: number } | undefined;
@@ -23,7 +23,7 @@ export function createGrantPolicy(ctx: AppContext, d: { grants: Grants; decide: 
     let suspended = 0;
     for (const row of rows) {
       const fields = JSON.parse(row.fields) as string[];
-      const durationDays = Math.max(1, Math.round((Date.parse(row.expiresAt) - Date.parse(row.createdAt)) / 86_400_000));
+      const durationDays = durationDaysOf(row);
       const decision = d.decide('approve', { customerId: row.customerId, companyId: row.companyId, request: { purpose: row.purpose, fields, actions: JSON.parse(row.actions), durationDays } });
       if (decision.allow) continue;
       const reasons = decision.reasons.filter((r) => r.effect !== 'require-approval').map((r) => r.message).join(' ');
@@ -51,7 +51,7 @@ export function createGrantPolicy(ctx: AppContext, d: { grants: Grants; decide: 
     reapprove(customerId: string, grantId: string, requestId?: string): Grant {
       const g = d.grants.getForCustomer(customerId, grantId);
       if (g.status !== 'suspended') throw new Conflict(`Only a suspended grant can be re-approved; this one is ${g.status}`);
-      const durationDays = Math.max(1, Math.round((Date.parse(g.expiresAt) - Date.parse(g.createdAt)) / 86_400_000));
+      const durationDays = durationDaysOf(g);
       const decision = d.decide('approve', { customerId, companyId: g.companyId, request: { purpose: g.purpose, fields: g.fields, actions: g.actions, durationDays } });
       if (!decision.allow) throw new PolicyDenied('The grant still does not pass the policy', { reasons: decision.reasons, policyVersion: decision.policyVersion });
       const company = d.companies.byId(g.companyId);

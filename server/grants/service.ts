@@ -40,6 +40,11 @@ export interface NewGrant {
   autoApproved: boolean;
 }
 
+/** The grant's granted length in whole days (at least 1): what the policy's duration rules judge. */
+export function durationDaysOf(g: { createdAt: string; expiresAt: string }): number {
+  return Math.max(1, Math.round((Date.parse(g.expiresAt) - Date.parse(g.createdAt)) / 86_400_000));
+}
+
 export function toGrant(r: GrantRow): Grant {
   return { ...r, fields: JSON.parse(r.fields) as string[], actions: JSON.parse(r.actions) as Action[] };
 }

@@ -6,7 +6,6 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +13,7 @@ import autocannon from 'autocannon';
 import { benchEvaluate } from '../../server/policy/bench.ts';
 import { benchExport, benchVerify } from '../../server/audit/bench.ts';
 import { Customer } from '../support/browser-like.ts';
+import { freePort } from '../support/free-port.ts';
 import { obtainTokens, registerCompany } from '../support/company.ts';
 import type { RunningVault } from '../support/vault.ts';
 
@@ -22,14 +22,6 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const auditEvents = Number(process.env.BENCH_AUDIT_EVENTS ?? 1_000_000);
 const connections = 50;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitFor(url: string, child: ChildProcess): Promise<void> {
   for (let i = 0; i < 300; i++) {

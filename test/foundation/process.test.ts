@@ -1,24 +1,16 @@
 import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../server/cli/main.ts';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
+import { freePort } from '../support/free-port.ts';
 import { startVault } from '../support/vault.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Starts server/main.ts as the operator would; resolves with its output once it exits or is ready. */
 function startMain(env: Record<string, string>) {
