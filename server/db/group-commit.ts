@@ -2,65 +2,121 @@ import { closeSync, fsync, openSync } from 'node:fs';
 import type { Db } from './connection.ts';
 
 /**
- * Group commit for audited reads (DESIGN §9). A company read commits its audit event with
- * synchronous=NORMAL (written to the WAL, not yet fsynced), then waits for `durable()`: one fsync of
- * the WAL file, shared by every read that committed before it started, runs on libuv's thread pool
- * while the event loop keeps serving. Only then is the response sent, so no data leaves before its
- * audit record is on disk — at the cost of one fsync per batch instead of one per read.
+ * Group commit for audited company requests (DESIGN §9).
  *
- * Modes: 'GROUP' (this), 'FULL' (every commit fsynced by SQLite; durable() is immediate), 'NORMAL'
- * (no fsync before answering: survives a process crash, not a power loss; for development only).
+ * `submit(fn)` queues a synchronous unit of work. Once per turn of the event loop (setImmediate),
+ * every queued unit runs inside ONE SQLite transaction, each in its own savepoint: a unit that throws
+ * is rolled back alone and its caller gets the error; the others commit together. The batch runs in
+ * a single synchronous stretch, so no other code (and no other write) can interleave with it.
+ * In 'GROUP' mode the batch commits with synchronous=NORMAL (written to the WAL, not yet fsynced) and
+ * then waits for `durable()`: one fsync of the WAL, shared by every batch committed before it
+ * started, run on libuv's thread pool while the event loop keeps serving. Only then do the callers
+ * get their results, so nothing leaves before its audit record is on disk, at the cost of one
+ * commit and one fsync per batch instead of one per request.
+ *
+ * Modes: 'GROUP' (this), 'FULL' (SQLite fsyncs the batch's commit itself; durable() is immediate),
+ * 'NORMAL' (no fsync before answering: survives a process crash, not a power loss; development only).
  */
 export type DurabilityMode = 'GROUP' | 'FULL' | 'NORMAL';
 
 export interface GroupCommit {
-  /** Runs fn (a synchronous transaction) under the mode's synchronous setting. */
-  run<T>(fn: () => T): T;
+  /** Runs fn in the next batch transaction; resolves with its result once that batch is durable. */
+  submit<T>(fn: () => T): Promise<T>;
   /** Resolves once everything committed so far is durable. */
   durable(): Promise<void>;
   close(): void;
 }
 
+interface Unit {
+  fn: () => unknown;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+  ok?: boolean;
+  value?: unknown;
+}
+
 export function createGroupCommit(db: Db, walPath: string, mode: DurabilityMode): GroupCommit {
-  if (mode !== 'GROUP') {
-    return { run: (fn) => fn(), durable: () => Promise.resolve(), close: () => {} };
+  const sqlite = db.$client;
+  let queue: Unit[] = [];
+  let scheduled = false;
+
+  // Nested better-sqlite3 transactions are savepoints: a unit that throws is undone alone.
+  const unit = sqlite.transaction((fn: () => unknown) => fn());
+  const batch = sqlite.transaction((units: Unit[]) => {
+    for (const u of units) {
+      try {
+        u.value = unit(u.fn);
+        u.ok = true;
+      } catch (e) {
+        u.ok = false;
+        u.value = e;
+      }
+    }
+  });
+  // Prepared once: better-sqlite3's pragma() compiles its statement on every call.
+  const normal = sqlite.prepare('PRAGMA synchronous = NORMAL');
+  const full = sqlite.prepare('PRAGMA synchronous = FULL');
+
+  function runBatch(): void {
+    scheduled = false;
+    const units = queue;
+    queue = [];
+    try {
+      if (mode === 'GROUP') normal.run();
+      try {
+        batch.immediate(units);
+      } finally {
+        if (mode === 'GROUP') full.run();
+      }
+    } catch (e) {
+      // BEGIN or COMMIT itself failed: the whole batch is rolled back and nothing is released.
+      for (const u of units) u.reject(e);
+      return;
+    }
+    const failed = units.filter((u) => !u.ok);
+    for (const u of failed) u.reject(u.value);
+    if (failed.length === units.length) return;
+    api.durable().then(
+      () => units.forEach((u) => u.ok && u.resolve(u.value)),
+      (e) => units.forEach((u) => u.ok && u.reject(e)),
+    );
   }
+
   let fd: number | null = null;
   let syncing = false;
   let waiting: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
 
   function flush(): void {
     if (syncing || waiting.length === 0) return;
-    const batch = waiting;
+    const waiters = waiting;
     waiting = [];
     syncing = true;
     try {
       fd ??= openSync(walPath, 'r');
     } catch (e) {
       syncing = false;
-      for (const w of batch) w.reject(e as Error);
+      for (const w of waiters) w.reject(e as Error);
       return;
     }
     fsync(fd, (err) => {
       syncing = false;
-      for (const w of batch) (err ? w.reject(err) : w.resolve());
+      for (const w of waiters) (err ? w.reject(err) : w.resolve());
       flush();
     });
   }
 
-  // Prepared once: better-sqlite3's pragma() compiles its statement on every call.
-  const normal = db.$client.prepare('PRAGMA synchronous = NORMAL');
-  const full = db.$client.prepare('PRAGMA synchronous = FULL');
-  return {
-    run<T>(fn: () => T): T {
-      normal.run();
-      try {
-        return fn();
-      } finally {
-        full.run();
-      }
+  const api: GroupCommit = {
+    submit<T>(fn: () => T): Promise<T> {
+      return new Promise<T>((resolve, reject) => {
+        queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+        if (!scheduled) {
+          scheduled = true;
+          setImmediate(runBatch);
+        }
+      });
     },
     durable() {
+      if (mode !== 'GROUP') return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
         waiting.push({ resolve, reject });
         flush();
@@ -71,4 +127,5 @@ export function createGroupCommit(db: Db, walPath: string, mode: DurabilityMode)
       fd = null;
     },
   };
+  return api;
 }

@@ -1,13 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import express, { type Express, type Router } from 'express';
-import { pinoHttp } from 'pino-http';
 import type { AppContext } from '../context.ts';
 import { notFoundHandler, problemHandler } from './problem.ts';
+import { requestLog } from './request-log.ts';
 import { securityHeaders } from './security-headers.ts';
-
-const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
 
 /** The dashboard's client-side routes: each serves the app shell (documented in server/http/openapi/service.ts). */
 export const DASHBOARD_PAGES = ['/consent', '/grants', '/reads', '/inbox', '/settings', '/auditor', '/signin'];
@@ -29,23 +26,7 @@ export function createAppShell(ctx: AppContext, routers: Router[], webRoot: stri
   app.set('trust proxy', ctx.config.trustProxy);
   app.set('query parser', 'simple');
   app.use(securityHeaders({ https: ctx.config.secureCookies }));
-  app.use(
-    pinoHttp({
-      logger: ctx.logger,
-      genReqId: (req, res) => {
-        const given = req.headers['x-request-id'];
-        const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-        res.setHeader('x-request-id', id);
-        return id;
-      },
-      // Only method, path (no query string: it may carry codes or state) and status reach the log.
-      serializers: {
-        req: (req) => ({ id: req.id, method: req.method, path: String(req.url).split('?')[0] }),
-        res: (res) => ({ status: res.statusCode }),
-      },
-      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
-    }),
-  );
+  app.use(requestLog(ctx.logger, new Set(['/healthz', '/readyz'])));
   app.use(express.json({ limit: '64kb', type: ['application/json', 'application/*+json'] }));
   app.use(express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 50 }));
 

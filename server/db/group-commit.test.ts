@@ -1,0 +1,79 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openDatabase, type Db } from './connection.ts';
+import { createGroupCommit, type DurabilityMode } from './group-commit.ts';
+
+let dir: string;
+let db: Db;
+const rows = () => (db.$client.prepare('select v from t order by v').all() as { v: string }[]).map((r) => r.v);
+const insert = (v: string) => db.$client.prepare('insert into t (v) values (?)').run(v);
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'group-commit-'));
+  db = openDatabase(join(dir, 'g.db'));
+  db.$client.exec('create table t (v text not null unique)');
+});
+afterEach(() => {
+  db.$client.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe.each<DurabilityMode>(['GROUP', 'FULL', 'NORMAL'])('group commit, mode %s', (mode) => {
+  const commit = () => createGroupCommit(db, `${db.$client.name}-wal`, mode);
+
+  it('when units are submitted in one turn, then they run in one transaction and each resolves with its own result', async () => {
+    const g = commit();
+    const seen: boolean[] = [];
+    const results = await Promise.all(['a', 'b', 'c'].map((v) => g.submit(() => {
+      seen.push(db.$client.inTransaction);
+      insert(v);
+      return rows().length;
+    })));
+    // Each unit sees the rows of the units before it in the same batch transaction.
+    expect(results).toEqual([1, 2, 3]);
+    expect(seen).toEqual([true, true, true]);
+    expect(rows()).toEqual(['a', 'b', 'c']);
+    g.close();
+  });
+
+  it('when one unit throws after writing, then only its writes are undone and only its caller gets the error', async () => {
+    const g = commit();
+    const outcomes = await Promise.allSettled([
+      g.submit(() => insert('a')),
+      g.submit(() => {
+        insert('b');
+        throw new Error('refused midway');
+      }),
+      g.submit(() => insert('c')),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((outcomes[1] as PromiseRejectedResult).reason.message).toBe('refused midway');
+    expect(rows()).toEqual(['a', 'c']);
+    g.close();
+  });
+
+  it('when the commit itself fails, then every unit of the batch is refused and nothing is kept', async () => {
+    const g = commit();
+    // A deferred constraint fails at COMMIT, after every unit has run successfully.
+    db.$client.exec('create table child (p text references t(v) deferrable initially deferred)');
+    const outcomes = await Promise.allSettled([
+      g.submit(() => insert('a')),
+      g.submit(() => db.$client.prepare("insert into child (p) values ('missing')").run()),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
+    expect(rows()).toEqual([]);
+    g.close();
+  });
+});
+
+describe('group commit durability', () => {
+  it('when the shared fsync fails, then no unit of the batch gets its result', async () => {
+    const g = createGroupCommit(db, `${db.$client.name}-wal`, 'GROUP');
+    g.durable = () => Promise.reject(new Error('EIO: simulated fsync failure'));
+    const outcomes = await Promise.allSettled([g.submit(() => insert('a')), g.submit(() => 'no write')]);
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
+    expect((outcomes[0] as PromiseRejectedResult).reason.message).toMatch(/EIO/);
+  });
+});

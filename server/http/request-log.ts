@@ -1,0 +1,38 @@
+import { randomUUID } from 'node:crypto';
+import type { RequestHandler } from 'express';
+import type { Logger } from 'pino';
+
+declare module 'node:http' {
+  interface IncomingMessage {
+    /** The request id: the caller's well-formed `x-request-id`, or a fresh UUID; echoed in the response. */
+    id: string;
+  }
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
+
+/**
+ * Gives every request an id and writes one log line when its response is finished or abandoned:
+ * id, method, path (no query string: it may carry codes or state), status and duration. Nothing
+ * else about the request reaches the log: no headers, bodies, cookies or tokens (SECURITY.md "Logs").
+ * One listener and one pino call per request, no per-request child logger: this runs on the hot path.
+ */
+export function requestLog(logger: Logger, quiet: ReadonlySet<string>): RequestHandler {
+  return (req, res, next) => {
+    const given = req.headers['x-request-id'];
+    const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    req.id = id;
+    res.setHeader('x-request-id', id);
+    const path = req.url.split('?', 1)[0]!;
+    if (!quiet.has(path)) {
+      const start = performance.now();
+      res.once('close', () => {
+        const finished = res.writableFinished;
+        const status = res.statusCode;
+        const level = status >= 500 ? 'error' : !finished || status >= 400 ? 'warn' : 'info';
+        logger[level]({ req: { id, method: req.method, path }, res: { status }, responseTime: Math.round(performance.now() - start) }, finished ? 'request completed' : 'request aborted');
+      });
+    }
+    next();
+  };
+}
