@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createAuditAppender } from './audit/store.ts';
@@ -17,7 +18,7 @@ import { createProfile } from './customers/profile.ts';
 import { customerRoutes } from './customers/routes.ts';
 import { createSessionAuth } from './customers/session-auth.ts';
 import { createCustomerStore } from './customers/store.ts';
-import { dataRoutes } from './data/routes.ts';
+import { dataReadFastPath, dataRoutes } from './data/routes.ts';
 import { createDataService } from './data/service.ts';
 import { createDecider } from './grants/decide.ts';
 import { createGrantPolicy } from './grants/policy-hooks.ts';
@@ -27,7 +28,7 @@ import { createAppShell } from './http/app.ts';
 import { docsRoutes } from './http/docs-page.ts';
 import { createGroupCommit } from './db/group-commit.ts';
 import { createAuthorization } from './oauth/authorize.ts';
-import { requireAccessToken } from './oauth/bearer.ts';
+import { accessTokenAuthenticator, expressAuth } from './oauth/bearer.ts';
 import { createConsentViews } from './oauth/consent-view.ts';
 import { oauthRoutes } from './oauth/routes.ts';
 import { createOAuthStore } from './oauth/store.ts';
@@ -80,13 +81,13 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
     receipts: receipts.forCustomer(customerId).map((r) => ({ id: r.id, grantId: r.grantId, kind: r.kind, createdAt: r.createdAt, jws: r.jws })),
   }));
 
-  const dataToken = requireAccessToken(ctx, tokens, companies.claimJti, dataAudience(ctx.config.publicUrl));
-  const managementToken = requireAccessToken(ctx, tokens, companies.claimJti, grantsAudience(ctx.config.publicUrl));
+  const dataToken = accessTokenAuthenticator(ctx, tokens, companies.claimJti, dataAudience(ctx.config.publicUrl));
+  const managementToken = expressAuth(accessTokenAuthenticator(ctx, tokens, companies.claimJti, grantsAudience(ctx.config.publicUrl)));
   const shell = createAppShell(
     ctx,
     [
       // The company data API first: it is the hot path and uses no cookie session (DESIGN §9).
-      dataRoutes(data, dataToken),
+      dataRoutes(data, expressAuth(dataToken)),
       auth.loadRouter(),
       customerRoutes(accounts, profile, criteria, auth, (c) => isSensitive(ctx.policies, c)),
       oauthRoutes(ctx, {
@@ -110,6 +111,10 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
     opts.webRoot ?? WEB_ROOT,
   );
 
+  const fastRead = dataReadFastPath({ data, front: shell.front, authenticate: dataToken, logger: ctx.logger });
+  /** The node request listener: the company read's own path first, everything else through express. */
+  const handler = (req: IncomingMessage, res: ServerResponse) => void (fastRead(req, res) || shell.app(req, res));
+
   grantPolicy.reevaluateStale();
   const sweep = setInterval(() => {
     try {
@@ -126,7 +131,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
     commit.close();
   };
 
-  return { ...shell, stop, services: { commit, audit, auditService, receipts, accounts, profile, criteria, auth, customerStore, companies, grants, decide, authz, token, tokens, data, oauthStore, grantPolicy } };
+  return { ...shell, handler, stop, services: { commit, audit, auditService, receipts, accounts, profile, criteria, auth, customerStore, companies, grants, decide, authz, token, tokens, data, oauthStore, grantPolicy } };
 }
 
 export type VaultApp = ReturnType<typeof createApp>;

@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   const ctx: AppContext = { config, db, keyring, signing, policies, clock: systemClock, logger };
   const vault = createApp(ctx);
 
-  const server = createServer(vault.app);
+  const server = createServer(vault.handler);
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import express, { type Express, type Router } from 'express';
 import type { AppContext } from '../context.ts';
@@ -11,6 +12,8 @@ export const DASHBOARD_PAGES = ['/consent', '/grants', '/reads', '/inbox', '/set
 
 export interface AppShell {
   app: Express;
+  /** What every response gets before its route runs: security headers, request id, log line. */
+  front: (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
   /** Flipped by main.ts on shutdown so /readyz fails before the listener closes. */
   setReady(ready: boolean): void;
 }
@@ -25,8 +28,10 @@ export function createAppShell(ctx: AppContext, routers: Router[], webRoot: stri
   app.disable('x-powered-by');
   app.set('trust proxy', ctx.config.trustProxy);
   app.set('query parser', 'simple');
-  app.use(securityHeaders({ https: ctx.config.secureCookies }));
-  app.use(requestLog(ctx.logger, new Set(['/healthz', '/readyz'])));
+  const headers = securityHeaders({ https: ctx.config.secureCookies });
+  const log = requestLog(ctx.logger, new Set(['/healthz', '/readyz']));
+  const front = (req: IncomingMessage, res: ServerResponse, next: () => void) => headers(req, res, () => log(req, res, next));
+  app.use(front);
   app.use(express.json({ limit: '64kb', type: ['application/json', 'application/*+json'] }));
   app.use(express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 50 }));
 
@@ -58,5 +63,5 @@ export function createAppShell(ctx: AppContext, routers: Router[], webRoot: stri
 
   app.use(notFoundHandler);
   app.use(problemHandler(ctx.logger));
-  return { app, setReady: (r) => void (ready = r) };
+  return { app, front, setReady: (r) => void (ready = r) };
 }

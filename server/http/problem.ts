@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { NotFound, PROBLEM_BASE, VaultError } from './errors.ts';
@@ -19,26 +20,40 @@ export const notFoundHandler: RequestHandler = (req, _res, next) => {
   next(new NotFound(`No resource at ${req.method} ${req.path}`));
 };
 
-/** Turns every error into RFC 9457 problem+json; anything unexpected is a bare 500, cause only logged. */
+export interface ProblemReply {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/**
+ * Turns any error into its RFC 9457 problem+json reply; anything unexpected is a bare 500 whose
+ * cause is only logged. Used by express's error handler and by the data API's own hot path.
+ */
+export function problemReply(err: any, requestId: string | undefined, logger: Logger, mediaType: string = PROBLEM_JSON): ProblemReply {
+  const instance = `urn:request:${requestId ?? ''}`;
+  if (err instanceof VaultError) {
+    // OAuth endpoints answer in RFC 6749 §5.2's media type; the body is an RFC 9457 problem either way.
+    return { status: err.status, headers: { ...err.headers(), 'content-type': `${mediaType}; charset=utf-8` }, body: JSON.stringify({ type: err.type, title: err.title, status: err.status, detail: err.detail, instance, ...err.extras }) };
+  }
+  const problem = { 'content-type': `${PROBLEM_JSON}; charset=utf-8` };
+  const status = typeof err?.status === 'number' ? err.status : typeof err?.statusCode === 'number' ? err.statusCode : 500;
+  if (status >= 400 && status < 500) {
+    const known = PARSER_PROBLEMS[String(err.type)] ?? { slug: 'bad-request', title: 'The request is malformed' };
+    return { status, headers: problem, body: JSON.stringify({ type: PROBLEM_BASE + known.slug, title: known.title, status, detail: known.title, instance }) };
+  }
+  logger.error({ err, reqId: requestId }, 'unhandled error');
+  return { status: 500, headers: problem, body: JSON.stringify({ type: 'about:blank', title: 'Internal Server Error', status: 500, instance }) };
+}
+
+/** Writes a problem reply on a plain node response (or drops the connection if the answer had begun). */
+export function sendProblem(res: ServerResponse, p: ProblemReply): void {
+  if (res.headersSent) return void res.destroy();
+  res.writeHead(p.status, { ...p.headers, 'content-length': Buffer.byteLength(p.body) });
+  res.end(p.body);
+}
+
+/** express's error handler: every error becomes problem+json. */
 export function problemHandler(logger: Logger): ErrorRequestHandler {
-  return (err, req, res, _next) => {
-    const instance = `urn:request:${String(req.id ?? '')}`;
-    if (err instanceof VaultError) {
-      // OAuth endpoints answer in RFC 6749 §5.2's media type; the body is an RFC 9457 problem either way.
-      res.status(err.status).set(err.headers()).type(res.locals.errorMediaType ?? PROBLEM_JSON);
-      res.send(JSON.stringify({ type: err.type, title: err.title, status: err.status, detail: err.detail, instance, ...err.extras }));
-      return;
-    }
-    const status = typeof err?.status === 'number' ? err.status : typeof err?.statusCode === 'number' ? err.statusCode : 500;
-    if (status >= 400 && status < 500) {
-      const known = PARSER_PROBLEMS[String(err.type)] ?? { slug: 'bad-request', title: 'The request is malformed' };
-      res.status(status).type(PROBLEM_JSON);
-      res.send(JSON.stringify({ type: PROBLEM_BASE + known.slug, title: known.title, status, detail: known.title, instance }));
-      return;
-    }
-    logger.error({ err, reqId: req.id }, 'unhandled error');
-    if (res.headersSent) return void res.destroy();
-    res.status(500).type(PROBLEM_JSON);
-    res.send(JSON.stringify({ type: 'about:blank', title: 'Internal Server Error', status: 500, instance }));
-  };
+  return (err, req, res, _next) => sendProblem(res, problemReply(err, req.id, logger, res.locals.errorMediaType));
 }

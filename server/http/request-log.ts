@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { RequestHandler } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 
 declare module 'node:http' {
@@ -17,13 +17,13 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
  * else about the request reaches the log: no headers, bodies, cookies or tokens (SECURITY.md "Logs").
  * One listener and one pino call per request, no per-request child logger: this runs on the hot path.
  */
-export function requestLog(logger: Logger, quiet: ReadonlySet<string>): RequestHandler {
+export function requestLog(logger: Logger, quiet: ReadonlySet<string>): (req: IncomingMessage, res: ServerResponse, next: () => void) => void {
   return (req, res, next) => {
     const given = req.headers['x-request-id'];
     const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     req.id = id;
     res.setHeader('x-request-id', id);
-    const path = req.url.split('?', 1)[0]!;
+    const path = (req.url ?? '').split('?', 1)[0]!;
     if (!quiet.has(path)) {
       const start = performance.now();
       res.once('close', () => {

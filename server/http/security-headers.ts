@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { RequestHandler } from 'express';
 import helmet from 'helmet';
 
 /**
@@ -7,7 +6,7 @@ import helmet from 'helmet';
  * helmet decides the headers; they do not depend on the request, so they are worked out once at
  * start-up and set in one step per response instead of through helmet's eleven middlewares.
  */
-export function securityHeaders(opts: { https: boolean }): RequestHandler {
+export function securityHeaders(opts: { https: boolean }): (req: IncomingMessage, res: ServerResponse, next: () => void) => void {
   const policy = helmet({
     contentSecurityPolicy: {
       useDefaults: false,

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { Request, RequestHandler } from 'express';
 import type { AppContext } from '../context.ts';
 import { OAuthError } from '../http/errors.ts';
@@ -10,30 +11,43 @@ declare module 'express-serve-static-core' {
   }
 }
 
+export type Authenticated = NonNullable<Request['token']>;
+
 /**
  * Resource-server authentication (RFC 6750 §2.1, RFC 9449 §7). A DPoP-bound token (cnf.jkt) must come
  * with the DPoP scheme and a proof for this method and URL whose key matches; a bearer token must not
- * be presented under the DPoP scheme. The factory checks its options when created (fails loudly).
+ * be presented under the DPoP scheme. Works on the plain node request, so the data API's hot path can
+ * use it without express. The factory checks its options when created (fails loudly).
  */
-export function requireAccessToken(ctx: AppContext, tokens: TokenService, claimJti: (jti: string, expiresAt: string) => boolean, audience: string): RequestHandler {
-  if (!audience.startsWith('http')) throw new Error(`requireAccessToken: audience must be a URL, got ${audience}`);
-  return async (req, _res, next) => {
-    const header = req.get('authorization') ?? '';
-    const m = /^(Bearer|DPoP) ([A-Za-z0-9._~+/-]+=*)$/i.exec(header);
-    if (!m) return next(new OAuthError(401, 'invalid_request', 'an access token is required (Authorization: Bearer or DPoP)', 'Bearer'));
+export function accessTokenAuthenticator(ctx: AppContext, tokens: TokenService, claimJti: (jti: string, expiresAt: string) => boolean, audience: string) {
+  if (!audience.startsWith('http')) throw new Error(`accessTokenAuthenticator: audience must be a URL, got ${audience}`);
+  /** `path` is the request's path as the client addressed it (the DPoP proof's htu), without the query. */
+  return async (req: IncomingMessage, path: string): Promise<Authenticated> => {
+    const m = /^(Bearer|DPoP) ([A-Za-z0-9._~+/-]+=*)$/i.exec(req.headers.authorization ?? '');
+    if (!m) throw new OAuthError(401, 'invalid_request', 'an access token is required (Authorization: Bearer or DPoP)', 'Bearer');
     const scheme = m[1]!.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer';
     const token = m[2]!;
     const claims = await tokens.verifyAccess(token, audience, scheme);
     if (claims.cnf?.jkt) {
-      if (scheme !== 'DPoP') return next(new OAuthError(401, 'invalid_token', 'this token is DPoP-bound; use the DPoP scheme with a proof', 'DPoP'));
-      const jkt = await verifyDpopProof({ proof: req.get('dpop'), method: req.method, url: requestUrl(ctx, req), now: ctx.clock.now(), accessToken: token, claimJti, where: 'resource' });
-      if (jkt !== claims.cnf.jkt) return next(new OAuthError(401, 'invalid_dpop_proof', 'the DPoP proof key does not match the token binding', 'DPoP'));
+      if (scheme !== 'DPoP') throw new OAuthError(401, 'invalid_token', 'this token is DPoP-bound; use the DPoP scheme with a proof', 'DPoP');
+      const proof = req.headers.dpop;
+      const jkt = await verifyDpopProof({ proof: Array.isArray(proof) ? proof[0] : proof, method: req.method ?? '', url: `${ctx.config.publicUrl}${path}`, now: ctx.clock.now(), accessToken: token, claimJti, where: 'resource' });
+      if (jkt !== claims.cnf.jkt) throw new OAuthError(401, 'invalid_dpop_proof', 'the DPoP proof key does not match the token binding', 'DPoP');
     } else if (scheme === 'DPoP') {
-      return next(new OAuthError(401, 'invalid_token', 'this token is not DPoP-bound; use the Bearer scheme', 'Bearer'));
+      throw new OAuthError(401, 'invalid_token', 'this token is not DPoP-bound; use the Bearer scheme', 'Bearer');
     }
-    req.token = { claims, scheme };
-    next();
+    return { claims, scheme };
   };
 }
 
-const requestUrl = (ctx: AppContext, req: Request) => `${ctx.config.publicUrl}${req.originalUrl.split('?')[0]}`;
+/** The same check as express middleware: sets req.token or passes the OAuth error on. */
+export function expressAuth(authenticate: ReturnType<typeof accessTokenAuthenticator>): RequestHandler {
+  return async (req, _res, next) => {
+    try {
+      req.token = await authenticate(req, req.originalUrl.split('?')[0]!);
+    } catch (e) {
+      return next(e);
+    }
+    next();
+  };
+}

@@ -55,7 +55,7 @@ export async function startVault(opts: { env?: Record<string, string>; dataDir?:
     logger: opts.logger ?? createLogger('silent'),
   };
   const vault = createApp(ctx);
-  server.on('request', vault.app);
+  server.on('request', vault.handler);
   return {
     url,
     ctx,
