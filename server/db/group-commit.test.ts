@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type Db } from './connection.ts';
 import { createGroupCommit, type DurabilityMode } from './group-commit.ts';
@@ -75,5 +76,22 @@ describe('group commit durability', () => {
     const outcomes = await Promise.allSettled([g.submit(() => insert('a')), g.submit(() => 'no write')]);
     expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
     expect((outcomes[0] as PromiseRejectedResult).reason.message).toMatch(/EIO/);
+  });
+});
+
+describe('group commit batch size', () => {
+  it('when more units are queued than a batch takes, then they commit in several transactions, in order, and all resolve', async () => {
+    const g = createGroupCommit(db, `${db.$client.name}-wal`, 'GROUP', 4);
+    // A second connection sees only what earlier batches committed.
+    const other = new Database(db.$client.name, { readonly: true });
+    const committed = other.prepare('select count(*) n from t');
+    const seen = await Promise.all(Array.from({ length: 10 }, (_, i) => g.submit(() => {
+      insert(`v${String(i).padStart(2, '0')}`);
+      return (committed.get() as { n: number }).n;
+    })));
+    expect(seen).toEqual([0, 0, 0, 0, 4, 4, 4, 4, 8, 8]);
+    expect(rows()).toHaveLength(10);
+    other.close();
+    g.close();
   });
 });
