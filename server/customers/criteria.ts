@@ -17,13 +17,13 @@ export function createCriteria(ctx: AppContext, store: CustomerStore) {
   // Parsed criteria keyed by their stored text: the read path asks on every request, the text rarely changes.
   const parsed = new Map<string, CustomerCriteria>();
   function get(customerId: string): CustomerCriteria {
-    const c = store.customerById(customerId);
-    if (!c) throw new NotFound('No such customer');
-    let out = parsed.get(c.criteria);
+    const text = store.criteriaOf(customerId);
+    if (text === undefined) throw new NotFound('No such customer');
+    let out = parsed.get(text);
     if (!out) {
-      out = customerCriteriaSchema.parse(JSON.parse(c.criteria));
+      out = customerCriteriaSchema.parse(JSON.parse(text));
       if (parsed.size > 10_000) parsed.clear();
-      parsed.set(c.criteria, out);
+      parsed.set(text, out);
     }
     return out;
   }

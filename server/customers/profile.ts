@@ -31,7 +31,7 @@ export function createProfile(ctx: AppContext, store: CustomerStore, audit: Audi
   const DEK_TTL_MS = 10 * 60_000;
 
   function dekOf(customerId: string): Uint8Array {
-    const c = store.customerById(customerId);
+    const c = store.wrappedKeyOf(customerId);
     if (!c) throw new NotFound('No such customer');
     const now = Date.now();
     const hit = dekCache.get(customerId);

@@ -8,12 +8,17 @@ export function createCustomerStore(db: Db) {
   // The company read path resolves the handle, the data key and the fields on every request: prepared once.
   const byId = fastLookup(db, customers, [customers.id]);
   const byHandle = db.$client.prepare('SELECT id FROM customers WHERE handle = ?');
+  const keyOf = db.$client.prepare('SELECT kek_id AS kekId, wrapped_dek AS wrappedDek FROM customers WHERE id = ?');
+  const criteriaOf = db.$client.prepare('SELECT criteria FROM customers WHERE id = ?');
   const fieldsOf = db.$client.prepare('SELECT field, version, sealed, updated_at AS updatedAt, customer_id AS customerId FROM profile_fields WHERE customer_id = ?');
   return {
     insertCustomer: (row: typeof customers.$inferInsert) => db.insert(customers).values(row).run(),
     customerById: (id: string): typeof customers.$inferSelect | undefined => byId(id),
     customerByLogin: (loginIndex: string) => db.select().from(customers).where(eq(customers.loginIndex, loginIndex)).get(),
     customerByHandle: (handle: string) => byHandle.get(handle) as { id: string } | undefined,
+    /** Only the wrapped data key: what each company read needs, without the rest of the row. */
+    wrappedKeyOf: (id: string) => keyOf.get(id) as { kekId: string; wrappedDek: Buffer } | undefined,
+    criteriaOf: (id: string) => (criteriaOf.get(id) as { criteria: string } | undefined)?.criteria,
     allWrappedDeks: () => db.select({ id: customers.id, kekId: customers.kekId, wrappedDek: customers.wrappedDek }).from(customers).all(),
     rewrapDek: (id: string, oldKekId: string, kekId: string, wrappedDek: Buffer) =>
       db.update(customers).set({ kekId, wrappedDek }).where(and(eq(customers.id, id), eq(customers.kekId, oldKekId))).run(),
