@@ -109,6 +109,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
       docsRoutes(ctx.config.publicUrl),
     ],
     opts.webRoot ?? WEB_ROOT,
+    () => commit.healthy(),
   );
 
   const fastRead = dataReadFastPath({ data, front: shell.front, authenticate: dataToken, logger: ctx.logger });

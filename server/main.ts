@@ -51,10 +51,11 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down: refusing new connections, finishing in-flight requests');
     vault.setReady(false);
-    vault.stop();
     const force = setTimeout(() => server.closeAllConnections(), 8_000);
     force.unref();
     server.close(() => {
+      // Only now: in-flight company reads may still be waiting for their batch's fsync.
+      vault.stop();
       db.$client.close();
       logger.info('stopped');
       logger.flush(() => process.exit(0));

@@ -65,7 +65,12 @@ export function dataReadFastPath(d: { data: DataService; front: (req: IncomingMe
     const path = q < 0 ? url : url.slice(0, q);
     // Only the plain path, as express would route it; anything else (deeper paths, escapes) goes to express.
     if (path.length === READ_PREFIX.length || path.indexOf('/', READ_PREFIX.length) >= 0 || path.includes('%')) return false;
-    d.front(req, res, () => void serve(req, res, path, q < 0 ? '' : url.slice(q + 1)));
+    d.front(req, res, () => {
+      serve(req, res, path, q < 0 ? '' : url.slice(q + 1)).catch((err: unknown) => {
+        d.logger.error({ err, reqId: req.id }, 'company read could not be answered');
+        res.destroy();
+      });
+    });
     return true;
   };
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { fsync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -70,6 +70,53 @@ describe.each<DurabilityMode>(['GROUP', 'FULL', 'NORMAL'])('group commit, mode %
 });
 
 describe('group commit durability', () => {
+  it('when a real fsync fails, then that batch and every later unit are refused, even if the disk seems to recover', async () => {
+    let failNext = true;
+    const g = createGroupCommit(db, `${db.$client.name}-wal`, 'GROUP', {
+      fsync: ((fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => {
+        if (failNext) {
+          failNext = false;
+          return setImmediate(() => cb(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' })));
+        }
+        return fsync(fd, cb);
+      }) as typeof fsync,
+    });
+    expect(g.healthy()).toBe(true);
+    await expect(g.submit(() => insert('a'))).rejects.toThrow(/EIO/);
+    expect(g.healthy()).toBe(false);
+    await expect(g.submit(() => insert('b'))).rejects.toThrow(/could not be made durable/);
+    // The refused unit never ran: nothing of it was written.
+    expect(rows()).toEqual(['a']);
+    g.close();
+  });
+
+  it('when an error rolls back the whole transaction inside one unit, then no unit of that batch commits', async () => {
+    const g = createGroupCommit(db, `${db.$client.name}-wal`, 'GROUP');
+    const outcomes = await Promise.allSettled([
+      g.submit(() => insert('a')),
+      g.submit(() => {
+        insert('b');
+        // What SQLITE_FULL or an I/O error does: the whole transaction is gone, not only the savepoint.
+        db.$client.exec('ROLLBACK');
+        throw new Error('database or disk is full');
+      }),
+      g.submit(() => insert('c')),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    expect(rows()).toEqual([]);
+    expect(db.$client.inTransaction).toBe(false);
+    g.close();
+  });
+
+  it('when it is closed, then queued and later units are refused', async () => {
+    const g = createGroupCommit(db, `${db.$client.name}-wal`, 'GROUP');
+    const queued = g.submit(() => insert('a'));
+    g.close();
+    await expect(queued).rejects.toThrow(/closed/);
+    await expect(g.submit(() => insert('b'))).rejects.toThrow(/closed/);
+    expect(rows()).toEqual([]);
+  });
+
   it('when the shared fsync fails, then no unit of the batch gets its result', async () => {
     const g = createGroupCommit(db, `${db.$client.name}-wal`, 'GROUP');
     g.durable = () => Promise.reject(new Error('EIO: simulated fsync failure'));
@@ -81,7 +128,7 @@ describe('group commit durability', () => {
 
 describe('group commit batch size', () => {
   it('when more units are queued than a batch takes, then they commit in several transactions, in order, and all resolve', async () => {
-    const g = createGroupCommit(db, `${db.$client.name}-wal`, 'GROUP', 4);
+    const g = createGroupCommit(db, `${db.$client.name}-wal`, 'GROUP', { maxBatch: 4 });
     // A second connection sees only what earlier batches committed.
     const other = new Database(db.$client.name, { readonly: true });
     const committed = other.prepare('select count(*) n from t');

@@ -27,7 +27,14 @@ export interface GroupCommit {
   submit<T>(fn: () => T): Promise<T>;
   /** Resolves once everything committed so far is durable. */
   durable(): Promise<void>;
+  /** False once an fsync has failed: from then on nothing more is released (see below). */
+  healthy(): boolean;
+  /** Refuses new units; the WAL handle is closed once the fsync in flight (if any) has finished. */
   close(): void;
+}
+
+export class GroupCommitFailed extends Error {
+  override name = 'GroupCommitFailed';
 }
 
 interface Unit {
@@ -38,7 +45,9 @@ interface Unit {
   value?: unknown;
 }
 
-export function createGroupCommit(db: Db, walPath: string, mode: DurabilityMode, maxBatch = 32): GroupCommit {
+export function createGroupCommit(db: Db, walPath: string, mode: DurabilityMode, opts: { maxBatch?: number; fsync?: typeof fsync } = {}): GroupCommit {
+  const maxBatch = opts.maxBatch ?? 32;
+  const syncFile = opts.fsync ?? fsync;
   const sqlite = db.$client;
   let queue: Unit[] = [];
   let scheduled = false;
@@ -51,6 +60,9 @@ export function createGroupCommit(db: Db, walPath: string, mode: DurabilityMode,
         u.value = unit(u.fn);
         u.ok = true;
       } catch (e) {
+        // Some errors (SQLITE_FULL, IOERR, NOMEM) roll back the whole transaction, not only the
+        // savepoint: then the batch as a whole has failed and none of its units may commit.
+        if (!sqlite.inTransaction) throw e;
         u.ok = false;
         u.value = e;
       }
@@ -71,6 +83,10 @@ export function createGroupCommit(db: Db, walPath: string, mode: DurabilityMode,
     const units = queue.length > maxBatch ? queue.splice(0, maxBatch) : queue;
     if (units === queue) queue = [];
     else schedule();
+    if (broken || closed) {
+      for (const u of units) u.reject(broken ?? new GroupCommitFailed('the group commit is closed'));
+      return;
+    }
     try {
       if (mode === 'GROUP') normal.run();
       try {
@@ -94,12 +110,21 @@ export function createGroupCommit(db: Db, walPath: string, mode: DurabilityMode,
 
   let fd: number | null = null;
   let syncing = false;
+  let closed = false;
+  // After a failed fsync the kernel may report the next one as successful although the earlier pages
+  // never reached the disk, and the WAL's checksum chain would then drop later frames too. So the first
+  // failure is final: every later unit is refused until the process restarts and SQLite recovers.
+  let broken: GroupCommitFailed | undefined;
   let waiting: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
 
   function flush(): void {
     if (syncing || waiting.length === 0) return;
     const waiters = waiting;
     waiting = [];
+    if (broken || closed) {
+      for (const w of waiters) w.reject(broken ?? new GroupCommitFailed('the group commit is closed'));
+      return;
+    }
     syncing = true;
     try {
       fd ??= openSync(walPath, 'r');
@@ -108,11 +133,18 @@ export function createGroupCommit(db: Db, walPath: string, mode: DurabilityMode,
       for (const w of waiters) w.reject(e as Error);
       return;
     }
-    fsync(fd, (err) => {
+    syncFile(fd, (err) => {
       syncing = false;
+      if (err) broken ??= new GroupCommitFailed(`the write-ahead log could not be made durable: ${err.message}`);
       for (const w of waiters) (err ? w.reject(err) : w.resolve());
-      flush();
+      if (closed) closeFd();
+      else flush();
     });
+  }
+
+  function closeFd(): void {
+    if (fd !== null) closeSync(fd);
+    fd = null;
   }
 
   const api: GroupCommit = {
@@ -129,9 +161,10 @@ export function createGroupCommit(db: Db, walPath: string, mode: DurabilityMode,
         flush();
       });
     },
+    healthy: () => broken === undefined,
     close() {
-      if (fd !== null) closeSync(fd);
-      fd = null;
+      closed = true;
+      if (!syncing) closeFd();
     },
   };
   return api;

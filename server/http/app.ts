@@ -22,7 +22,7 @@ export interface AppShell {
  * Assembles the express app from explicit dependencies; it does not listen (STYLE 3). Module routers
  * are mounted between the common front (headers, ids, logs, body parsing) and the problem handler.
  */
-export function createAppShell(ctx: AppContext, routers: Router[], webRoot: string): AppShell {
+export function createAppShell(ctx: AppContext, routers: Router[], webRoot: string, durable: () => boolean = () => true): AppShell {
   const app = express();
   let ready = true;
   app.disable('x-powered-by');
@@ -45,7 +45,9 @@ export function createAppShell(ctx: AppContext, routers: Router[], webRoot: stri
     } catch {
       dbOk = false;
     }
-    res.status(ready && dbOk ? 200 : 503).json({ status: ready && dbOk ? 'ready' : 'not-ready', database: dbOk });
+    const auditDurable = durable();
+    const ok = ready && dbOk && auditDurable;
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not-ready', database: dbOk, auditDurable });
   });
 
   for (const r of routers) app.use(r);

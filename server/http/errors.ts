@@ -135,7 +135,15 @@ export class OAuthError extends VaultError {
     if (this.scheme === 'Basic') return { 'www-authenticate': 'Basic realm="vault"' };
     const algs = this.scheme === 'DPoP' ? ' algs="EdDSA ES256"' : '';
     return {
-      'www-authenticate': `${this.scheme} realm="vault", error="${this.error}", error_description="${this.detail.replace(/"/g, "'")}"${algs}`,
+      'www-authenticate': `${this.scheme} realm="vault", error="${this.error}", error_description="${headerSafe(this.detail)}"${algs}`,
     };
   }
+}
+
+/**
+ * RFC 6750 §3: error_description is limited to printable ASCII without `"` and `\`. The detail may quote
+ * parts of a hostile token (jose repeats its header values), which must never reach a header raw.
+ */
+function headerSafe(text: string): string {
+  return text.replace(/"/g, "'").replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, '?').slice(0, 300);
 }

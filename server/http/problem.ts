@@ -49,11 +49,24 @@ export function problemReply(err: any, requestId: string | undefined, logger: Lo
 /** Writes a problem reply on a plain node response (or drops the connection if the answer had begun). */
 export function sendProblem(res: ServerResponse, p: ProblemReply): void {
   if (res.headersSent) return void res.destroy();
-  res.writeHead(p.status, { ...p.headers, 'content-length': Buffer.byteLength(p.body) });
+  try {
+    res.writeHead(p.status, { ...p.headers, 'content-length': Buffer.byteLength(p.body) });
+  } catch {
+    // A header value node refuses: the problem still goes out, without the extra headers.
+    res.writeHead(p.status, { 'content-type': p.headers['content-type'] ?? `${PROBLEM_JSON}; charset=utf-8`, 'content-length': Buffer.byteLength(p.body) });
+  }
   res.end(p.body);
 }
 
 /** express's error handler: every error becomes problem+json. */
 export function problemHandler(logger: Logger): ErrorRequestHandler {
-  return (err, req, res, _next) => sendProblem(res, problemReply(err, req.id, logger, res.locals.errorMediaType));
+  return (err, req, res, _next) => {
+    try {
+      sendProblem(res, problemReply(err, req.id, logger, res.locals.errorMediaType));
+    } catch (e) {
+      // Never fall through to express's default page (it would show a stack trace outside production).
+      logger.error({ err: e, reqId: req.id }, 'problem reply failed');
+      res.destroy();
+    }
+  };
 }

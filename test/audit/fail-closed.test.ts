@@ -50,4 +50,18 @@ describe('a company read never leaves without its audit record (fail closed)', (
     }
     expect((await readData(v, token, alice.handle)).status).toBe(200);
   });
+
+  it('when the audit trail can no longer be made durable, then /readyz says so with 503', async () => {
+    const commit = v.vault.services.commit;
+    expect((await (await fetch(`${v.url}/readyz`)).json()).auditDurable).toBe(true);
+    const healthy = commit.healthy;
+    commit.healthy = () => false;
+    try {
+      const r = await fetch(`${v.url}/readyz`);
+      expect(r.status).toBe(503);
+      expect(await r.json()).toEqual({ status: 'not-ready', database: true, auditDurable: false });
+    } finally {
+      commit.healthy = healthy;
+    }
+  });
 });

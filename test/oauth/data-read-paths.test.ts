@@ -63,4 +63,21 @@ describe('the company read, on its hot path and through express', () => {
     expect(await res.text()).toBe('');
     expect(reads()).toBe(before + 1);
   });
+
+  it.each([
+    ['a crit header value outside ASCII', { alg: 'EdDSA', crit: ['x\u2713y'] }],
+    ['a crit header value with a quote, a backslash and a line break', { alg: 'EdDSA', crit: ['a"b\\c\r\nSet-Cookie: x=1'] }],
+    ['a kid with control characters', { alg: 'EdDSA', kid: '\u0000\u0007\u001b[31m' }],
+  ])('when a token has %s, then both paths answer 401 problem+json with a clean WWW-Authenticate, and the server lives on', async (_what, header) => {
+    const forged = `${Buffer.from(JSON.stringify(header)).toString('base64url')}.e30.AAAA`;
+    for (const path of [`/data/customers/${alice.handle}`, `/data/customers/${alice.handle}/`]) {
+      const res = await get(path, `Bearer ${forged}`);
+      expect(res.status, path).toBe(401);
+      expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(res.headers.get('www-authenticate')).toMatch(/^Bearer realm="vault", error="invalid_token", error_description="[\x20-\x21\x23-\x5b\x5d-\x7e]*"$/);
+      expect(res.headers.get('set-cookie')).toBeNull();
+      expect((await res.json()).status).toBe(401);
+    }
+    expect((await get(`/data/customers/${alice.handle}`)).status).toBe(200);
+  });
 });

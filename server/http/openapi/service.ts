@@ -7,7 +7,7 @@ import type { OperationSpec } from './spec.ts';
 export const DOCS_ASSETS = ['swagger-ui.css', 'swagger-ui-bundle.js', 'docs.css', 'docs.js', 'favicon-32x32.png'] as const;
 
 export const healthSchema = z.object({ status: z.literal('ok') });
-export const readinessSchema = z.object({ status: z.enum(['ready', 'not-ready']), database: z.boolean() });
+export const readinessSchema = z.object({ status: z.enum(['ready', 'not-ready']), database: z.boolean(), auditDurable: z.boolean().meta({ description: 'false once a write-ahead-log fsync has failed: company reads are refused until a restart' }) });
 /** Checked for shape only here; test/openapi validates it against the OpenAPI 3.1 schema itself. */
 export const openApiDocumentSchema = z.looseObject({ openapi: z.literal('3.1.0'), info: z.looseObject({ title: z.string(), version: z.string() }), paths: z.record(z.string(), z.unknown()) });
 
@@ -21,7 +21,7 @@ export const serviceOperations: OperationSpec[] = [
   },
   {
     method: 'get', path: '/readyz', operationId: 'readiness', tags: ['Service'], security: SECURITY.public,
-    summary: 'Readiness: the database answers and the server is not shutting down',
+    summary: 'Readiness: the database answers, audit records can be made durable, and the server is not shutting down',
     responses: { 200: { description: 'Ready', schema: readinessSchema }, 503: { description: 'Not ready', schema: readinessSchema } },
   },
   {
