@@ -18,5 +18,7 @@ export function sealField(dek: Uint8Array, binding: FieldBinding, value: unknown
 }
 
 export function openField(dek: Uint8Array, binding: FieldBinding, sealed: Uint8Array): unknown {
-  return JSON.parse(Buffer.from(open(dek, sealed, aadOf(binding))).toString('utf8'));
+  const plain = open(dek, sealed, aadOf(binding));
+  // A view, not a copy: no second plaintext buffer is left behind.
+  return JSON.parse(Buffer.from(plain.buffer, plain.byteOffset, plain.length).toString('utf8'));
 }

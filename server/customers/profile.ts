@@ -58,10 +58,21 @@ export function createProfile(ctx: AppContext, store: CustomerStore, audit: Audi
     return out;
   }
 
+  /** The values of the named fields the customer has filled in (the company read: no metadata). */
+  function openFields(customerId: string, names: readonly string[]): Record<string, unknown> {
+    const dek = dekOf(customerId);
+    const out: Record<string, unknown> = {};
+    for (const row of store.sealedFields(customerId)) {
+      if (names.includes(row.field)) out[row.field] = openField(dek, { customerId, field: row.field, version: row.version }, row.sealed);
+    }
+    return out;
+  }
+
   return {
     hooks,
     dekOf,
     readFields,
+    openFields,
     customerIdByHandle: (handle: string) => store.customerByHandle(handle)?.id,
     insertRecord: store.insertRecord,
     inbox: (customerId: string) => store.inbox(customerId),

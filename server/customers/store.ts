@@ -11,6 +11,7 @@ export function createCustomerStore(db: Db) {
   const keyOf = db.$client.prepare('SELECT kek_id AS kekId, wrapped_dek AS wrappedDek FROM customers WHERE id = ?');
   const criteriaOf = db.$client.prepare('SELECT criteria FROM customers WHERE id = ?');
   const fieldsOf = db.$client.prepare('SELECT field, version, sealed, updated_at AS updatedAt, customer_id AS customerId FROM profile_fields WHERE customer_id = ?');
+  const sealedOf = db.$client.prepare('SELECT field, version, sealed FROM profile_fields WHERE customer_id = ?');
   return {
     insertCustomer: (row: typeof customers.$inferInsert) => db.insert(customers).values(row).run(),
     customerById: (id: string): typeof customers.$inferSelect | undefined => byId(id),
@@ -42,6 +43,8 @@ export function createCustomerStore(db: Db) {
     deleteExpiredSessions: (nowIso: string) => db.delete(sessions).where(lt(sessions.expiresAt, nowIso)).run(),
 
     fields: (customerId: string) => fieldsOf.all(customerId) as (typeof profileFields.$inferSelect)[],
+    /** Only what opening needs: the company read path's query. */
+    sealedFields: (customerId: string) => sealedOf.all(customerId) as { field: string; version: number; sealed: Buffer }[],
     field: (customerId: string, field: string) =>
       db.select().from(profileFields).where(and(eq(profileFields.customerId, customerId), eq(profileFields.field, field))).get(),
     upsertField: (row: typeof profileFields.$inferInsert) =>

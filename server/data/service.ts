@@ -90,10 +90,10 @@ export function createDataService(ctx: AppContext, d: { commit: GroupCommit; gra
         const now = ctx.clock.now();
         const decision = d.decide('read', { customerId: g.customerId, companyId: g.companyId, request: { purpose: g.purpose, fields, actions: ['read'], durationDays: durationDaysOf(g) }, usage: d.usage.of(g.id, 'read', now) });
         if (!decision.allow) return denied(g, r, fields, decision, 'The policy refuses this read');
-        const values = d.profile.readFields(g.customerId, fields);
+        const values = d.profile.openFields(g.customerId, fields);
         d.usage.record(g.id, 'read', now);
         d.audit({ action: 'data.read', actor: { kind: 'company', id: g.companyId }, customerId: g.customerId, companyId: g.companyId, grantId: g.id, purpose: g.purpose, fields, decision: 'allow', policyVersion: decision.policyVersion, requestId: r.requestId });
-        return { value: { grantId: g.id, customer: r.handle, purpose: g.purpose, fields: Object.fromEntries(Object.entries(values).map(([k, v]) => [k, v.value])) } };
+        return { value: { grantId: g.id, customer: r.handle, purpose: g.purpose, fields: values } };
       });
     },
 
