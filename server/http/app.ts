@@ -26,6 +26,8 @@ export function createAppShell(ctx: AppContext, routers: Router[], webRoot: stri
   const app = express();
   let ready = true;
   app.disable('x-powered-by');
+  // express's fallback error page shows stack traces outside 'production'; every error is ours to answer anyway.
+  app.set('env', 'production');
   app.set('trust proxy', ctx.config.trustProxy);
   app.set('query parser', 'simple');
   const headers = securityHeaders({ https: ctx.config.secureCookies });
