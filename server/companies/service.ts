@@ -93,8 +93,8 @@ export function createCompanies(deps: CompaniesDeps, audit: AuditAppend) {
       return c;
     },
     currentTerms(id: string): TermsVersion {
-      const c = byId(id);
-      const t = c ? termsAt(id, c.termsVersion) : undefined;
+      const version = store.currentTermsVersion(id);
+      const t = version === undefined ? undefined : termsAt(id, version);
       if (!t) throw new NotFound('No company with this client id');
       return t;
     },

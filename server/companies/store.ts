@@ -13,10 +13,13 @@ export type CompanyRow = typeof companies.$inferSelect;
 export function createCompanyStore(db: Db) {
   // Looked up on every company read (policy facts): prepared once (DESIGN §9).
   const byIdFast = fastLookup(db, companies, [companies.id]);
+  const termsVersionOf = db.$client.prepare('SELECT terms_version AS v FROM companies WHERE id = ?').pluck();
   const termsPrepared = db.select().from(companyTerms).where(and(eq(companyTerms.companyId, sql.placeholder('id')), eq(companyTerms.version, sql.placeholder('v')))).prepare();
   return {
     insertCompany: (row: typeof companies.$inferInsert) => db.insert(companies).values(row).run(),
     companyById: (companyId: string): CompanyRow | undefined => byIdFast(companyId),
+    /** Only the current terms version: what each company read's policy facts need. */
+    currentTermsVersion: (companyId: string) => termsVersionOf.get(companyId) as number | undefined,
     allCompanies: () => db.select().from(companies).orderBy(asc(companies.createdAt), asc(companies.id)).all(),
     updateCompany: (companyId: string, set: Partial<Omit<typeof companies.$inferInsert, 'id' | 'createdAt'>>) =>
       db.update(companies).set(set).where(eq(companies.id, companyId)).run(),

@@ -62,8 +62,8 @@ export function createProfile(ctx: AppContext, store: CustomerStore, audit: Audi
   function openFields(customerId: string, names: readonly string[]): Record<string, unknown> {
     const dek = dekOf(customerId);
     const out: Record<string, unknown> = {};
-    for (const row of store.sealedFields(customerId)) {
-      if (names.includes(row.field)) out[row.field] = openField(dek, { customerId, field: row.field, version: row.version }, row.sealed);
+    for (const row of store.sealedFields(customerId, names)) {
+      out[row.field] = openField(dek, { customerId, field: row.field, version: row.version }, row.sealed);
     }
     return out;
   }

@@ -1,4 +1,5 @@
 import { and, desc, eq, lt, sql } from 'drizzle-orm';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from '../db/connection.ts';
 import { fastLookup } from '../db/fast-lookup.ts';
 import { auditors, customers, inbox, profileFields, records, sessions } from '../db/schema.ts';
@@ -11,7 +12,13 @@ export function createCustomerStore(db: Db) {
   const keyOf = db.$client.prepare('SELECT kek_id AS kekId, wrapped_dek AS wrappedDek FROM customers WHERE id = ?');
   const criteriaOf = db.$client.prepare('SELECT criteria FROM customers WHERE id = ?');
   const fieldsOf = db.$client.prepare('SELECT field, version, sealed, updated_at AS updatedAt, customer_id AS customerId FROM profile_fields WHERE customer_id = ?');
-  const sealedOf = db.$client.prepare('SELECT field, version, sealed FROM profile_fields WHERE customer_id = ?');
+  // One statement per number of fields asked for (at most the catalogue's size), so only those rows are read.
+  const sealedOf = new Map<number, Statement>();
+  const sealedStatement = (n: number) => {
+    let stmt = sealedOf.get(n);
+    if (!stmt) sealedOf.set(n, (stmt = db.$client.prepare(`SELECT field, version, sealed FROM profile_fields WHERE customer_id = ? AND field IN (${Array(n).fill('?').join(', ')})`)));
+    return stmt;
+  };
   return {
     insertCustomer: (row: typeof customers.$inferInsert) => db.insert(customers).values(row).run(),
     customerById: (id: string): typeof customers.$inferSelect | undefined => byId(id),
@@ -43,8 +50,9 @@ export function createCustomerStore(db: Db) {
     deleteExpiredSessions: (nowIso: string) => db.delete(sessions).where(lt(sessions.expiresAt, nowIso)).run(),
 
     fields: (customerId: string) => fieldsOf.all(customerId) as (typeof profileFields.$inferSelect)[],
-    /** Only what opening needs: the company read path's query. */
-    sealedFields: (customerId: string) => sealedOf.all(customerId) as { field: string; version: number; sealed: Buffer }[],
+    /** Only what opening needs, only for the named fields: the company read path's query. */
+    sealedFields: (customerId: string, names: readonly string[]) =>
+      (names.length === 0 ? [] : sealedStatement(names.length).all(customerId, ...names)) as { field: string; version: number; sealed: Buffer }[],
     field: (customerId: string, field: string) =>
       db.select().from(profileFields).where(and(eq(profileFields.customerId, customerId), eq(profileFields.field, field))).get(),
     upsertField: (row: typeof profileFields.$inferInsert) =>
