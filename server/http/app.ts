@@ -3,9 +3,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import express, { type Express, type Router } from 'express';
 import type { AppContext } from '../context.ts';
+import { BadRequest } from './errors.ts';
 import { notFoundHandler, problemHandler } from './problem.ts';
 import { requestLog } from './request-log.ts';
 import { securityHeaders } from './security-headers.ts';
+import { MAX_JSON_DEPTH, nestedDeeperThan } from './validate.ts';
 
 /** The dashboard's client-side routes: each serves the app shell (documented in server/http/openapi/service.ts). */
 export const DASHBOARD_PAGES = ['/consent', '/grants', '/reads', '/inbox', '/settings', '/auditor', '/signin'];
@@ -28,6 +30,8 @@ export function createAppShell(ctx: AppContext, routers: Router[], webRoot: stri
   app.disable('x-powered-by');
   // express's fallback error page shows stack traces outside 'production'; every error is ours to answer anyway.
   app.set('env', 'production');
+  // No ETag on API answers: it would be a fingerprint of personal data (static files keep theirs).
+  app.set('etag', false);
   app.set('trust proxy', ctx.config.trustProxy);
   app.set('query parser', 'simple');
   const headers = securityHeaders({ https: ctx.config.secureCookies });
@@ -36,6 +40,9 @@ export function createAppShell(ctx: AppContext, routers: Router[], webRoot: stri
   app.use(front);
   app.use(express.json({ limit: '64kb', type: ['application/json', 'application/*+json'] }));
   app.use(express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 50 }));
+  app.use((req, _res, next) => {
+    next(nestedDeeperThan(req.body, MAX_JSON_DEPTH) ? new BadRequest(`The JSON body nests deeper than ${MAX_JSON_DEPTH} levels`) : undefined);
+  });
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

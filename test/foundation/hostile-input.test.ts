@@ -54,6 +54,8 @@ const cases: Case[] = [
   ["revoking another customer's grant", asAlice, 'DELETE', () => `/api/grants/${bobGrantId}`, undefined, {}, 404],
   ["narrowing another customer's grant", asAlice, 'PATCH', () => `/api/grants/${bobGrantId}`, JSON.stringify({ fields: ['email'] }), json, 404],
   ['a grant id that is not an id', asAlice, 'DELETE', "/api/grants/1'%20OR%201=1", undefined, {}, 400],
+  ['JSON nested 5,000 deep', asAlice, 'PATCH', '/api/profile', `{"given_name":${'['.repeat(5000)}${']'.repeat(5000)}}`, json, 400],
+  ['JSON nested 33 deep on sign-up', anon, 'POST', '/api/account', `{"email":${'{"a":'.repeat(33)}1${'}'.repeat(33)}}`, json, 400],
 ];
 
 describe('malformed or hostile requests', () => {

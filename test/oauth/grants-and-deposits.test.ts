@@ -95,6 +95,16 @@ describe('deposits into the customer vault', () => {
     expect((await deposit(rw.access_token, 'health')).status).toBe(403);
     expect((v.ctx.db.$client.prepare('select count(*) n from records').get() as { n: number }).n).toBe(before);
   });
+
+  it('when deposited content nests thousands of levels deep, then 400 problem+json and nothing is stored', async () => {
+    const rw = await obtainTokens(v, shopA, alice, { fields: ['email'], actions: ['read', 'deposit'] });
+    const before = (v.ctx.db.$client.prepare('select count(*) n from records').get() as { n: number }).n;
+    const body = `{"category":"contact","content":{"a":${'['.repeat(4200)}${']'.repeat(4200)}}}`;
+    const res = await fetch(`${v.url}/data/customers/${alice.handle}/records`, { method: 'POST', headers: { authorization: `Bearer ${rw.access_token}`, 'content-type': 'application/json' }, body });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect((v.ctx.db.$client.prepare('select count(*) n from records').get() as { n: number }).n).toBe(before);
+  });
 });
 
 describe('signing-key rotation', () => {
