@@ -90,13 +90,14 @@ export const customerOperations: OperationSpec[] = [
   },
   {
     method: 'post', path: '/api/account', operationId: 'signUp', tags: ['Account'], security: SECURITY.public,
-    summary: 'Create a customer account and sign in', body: { schema: credentialsSchema }, rateLimited: true, errors: [409],
+    summary: 'Create a customer account and sign in', body: { schema: credentialsSchema }, rateLimited: true, errors: [403, 409, 415],
+    description: 'JSON only, and refused with 403 when the browser names another Origin (no login CSRF).',
     responses: { 201: { description: 'Created and signed in', schema: signUpSchema, headers: setCookie } },
   },
   {
     method: 'post', path: '/api/session', operationId: 'signIn', tags: ['Account'], security: SECURITY.public,
-    summary: 'Sign in (customers and auditors)', body: { schema: credentialsSchema }, rateLimited: true, errors: [401],
-    description: 'Failed attempts are limited per address and per IP; successful ones do not count.',
+    summary: 'Sign in (customers and auditors)', body: { schema: credentialsSchema }, rateLimited: true, errors: [401, 403, 415],
+    description: 'Failed attempts are limited per address and per IP; successful ones do not count. JSON only, and refused with 403 when the browser names another Origin (no login CSRF).',
     responses: { 200: { description: 'Signed in', schema: sessionSchema, headers: setCookie } },
   },
   {

@@ -24,7 +24,7 @@ export function customerRoutes(accounts: Accounts, profile: Profile, criteria: C
     res.json({ fields: catalogue });
   });
 
-  r.post('/api/account', limiter({ windowMs: 3600_000, limit: 20, what: 'sign-ups' }), async (req, res) => {
+  r.post('/api/account', auth.sessionless, limiter({ windowMs: 3600_000, limit: 20, what: 'sign-ups' }), async (req, res) => {
     const creds = parse(credentialsSchema, req.body);
     const out = await accounts.signUp(creds);
     auth.setCookie(res, out.token);
@@ -34,7 +34,7 @@ export function customerRoutes(accounts: Accounts, profile: Profile, criteria: C
   // Sign-in is limited per address and per IP; failures only count, so a customer who gets it right is not slowed.
   const perAccount = limiter({ windowMs: 15 * 60_000, limit: 5, key: hashedBodyField('email'), skipSuccessfulRequests: true, what: 'sign-in attempts' });
   const perIp = limiter({ windowMs: 15 * 60_000, limit: 50, skipSuccessfulRequests: true, what: 'sign-in attempts' });
-  r.post('/api/session', perIp, perAccount, async (req, res) => {
+  r.post('/api/session', auth.sessionless, perIp, perAccount, async (req, res) => {
     const creds = parse(credentialsSchema, req.body);
     const out = await accounts.signIn(creds, String(req.id));
     auth.setCookie(res, out.token);

@@ -1,6 +1,6 @@
 import { parse as parseCookies } from 'cookie';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
-import { CsrfRejected, Forbidden, Unauthenticated } from '../http/errors.ts';
+import { CsrfRejected, Forbidden, Unauthenticated, UnsupportedMediaType } from '../http/errors.ts';
 import type { Accounts, Session, SubjectKind } from './accounts.ts';
 
 /**
@@ -46,8 +46,21 @@ export function createSessionAuth(accounts: Accounts, opts: { secure: boolean; p
     };
   }
 
+  /**
+   * Sign-up and sign-in have no session yet, so no CSRF token: they accept only JSON (a cross-site form
+   * cannot send it without a CORS preflight, which the vault never grants) and refuse a foreign Origin.
+   * Otherwise a hostile page could sign a visitor into the attacker's account (login CSRF).
+   */
+  const sessionless: RequestHandler = (req, _res, next) => {
+    const o = req.headers.origin;
+    if (o && o !== origin) return next(new CsrfRejected('Cross-origin request refused'));
+    if (!req.is('application/json')) return next(new UnsupportedMediaType('Send the credentials as application/json'));
+    next();
+  };
+
   return {
     load,
+    sessionless,
     /** A router that loads the session (if any) for every request. */
     loadRouter: () => Router().use(load),
     requireCustomer: require('customer'),

@@ -54,6 +54,10 @@ const cases: Case[] = [
   ["revoking another customer's grant", asAlice, 'DELETE', () => `/api/grants/${bobGrantId}`, undefined, {}, 404],
   ["narrowing another customer's grant", asAlice, 'PATCH', () => `/api/grants/${bobGrantId}`, JSON.stringify({ fields: ['email'] }), json, 404],
   ['a grant id that is not an id', asAlice, 'DELETE', "/api/grants/1'%20OR%201=1", undefined, {}, 400],
+  ['sign-in as a cross-site form (login CSRF)', anon, 'POST', '/api/session', 'email=alice%40example.test&password=long+enough+pw', { 'content-type': 'application/x-www-form-urlencoded' }, 415],
+  ['sign-up as a cross-site text/plain post', anon, 'POST', '/api/account', '{"email":"csrf@example.test","password":"long enough pw"}', { 'content-type': 'text/plain' }, 415],
+  ['sign-in from a foreign Origin', anon, 'POST', '/api/session', JSON.stringify({ email: 'nobody@example.test', password: 'long enough pw' }), { ...json, origin: 'https://evil.example' }, 403],
+  ['sign-up from a foreign Origin', anon, 'POST', '/api/account', JSON.stringify({ email: 'csrf2@example.test', password: 'long enough pw' }), { ...json, origin: 'https://evil.example' }, 403],
   ['JSON nested 5,000 deep', asAlice, 'PATCH', '/api/profile', `{"given_name":${'['.repeat(5000)}${']'.repeat(5000)}}`, json, 400],
   ['JSON nested 33 deep on sign-up', anon, 'POST', '/api/account', `{"email":${'{"a":'.repeat(33)}1${'}'.repeat(33)}}`, json, 400],
 ];
