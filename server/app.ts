@@ -29,6 +29,7 @@ import { docsRoutes } from './http/docs-page.ts';
 import { createGroupCommit } from './db/group-commit.ts';
 import { createAuthorization } from './oauth/authorize.ts';
 import { accessTokenAuthenticator, expressAuth } from './oauth/bearer.ts';
+import { OAuthError } from './http/errors.ts';
 import { createConsentViews } from './oauth/consent-view.ts';
 import { oauthRoutes } from './oauth/routes.ts';
 import { createOAuthStore } from './oauth/store.ts';
@@ -82,7 +83,11 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   }));
 
   const dataToken = accessTokenAuthenticator(ctx, tokens, companies.claimJti, dataAudience(ctx.config.publicUrl));
-  const managementToken = expressAuth(accessTokenAuthenticator(ctx, tokens, companies.claimJti, grantsAudience(ctx.config.publicUrl)));
+  // Grant management has no grant to re-check, so the company itself must still be active (a disabled
+  // company's data tokens already fail: its grants were revoked with it).
+  const managementToken = expressAuth(accessTokenAuthenticator(ctx, tokens, companies.claimJti, grantsAudience(ctx.config.publicUrl)), ({ claims }) => {
+    if (companies.byId(claims.client_id)?.status !== 'active') throw new OAuthError(401, 'invalid_token', 'the company is disabled', 'Bearer');
+  });
   const shell = createAppShell(
     ctx,
     [

@@ -40,11 +40,12 @@ export function accessTokenAuthenticator(ctx: AppContext, tokens: TokenService, 
   };
 }
 
-/** The same check as express middleware: sets req.token or passes the OAuth error on. */
-export function expressAuth(authenticate: ReturnType<typeof accessTokenAuthenticator>): RequestHandler {
+/** The same check as express middleware (plus `check`, if given): sets req.token or passes the OAuth error on. */
+export function expressAuth(authenticate: ReturnType<typeof accessTokenAuthenticator>, check?: (token: Authenticated) => void): RequestHandler {
   return async (req, _res, next) => {
     try {
       req.token = await authenticate(req, req.originalUrl.split('?')[0]!);
+      check?.(req.token);
     } catch (e) {
       return next(e);
     }

@@ -50,6 +50,19 @@ describe('grant management for companies (client_credentials, scope grant_manage
     const m = await managementToken(shopA);
     expect((await readData(v, m, alice.handle)).status).toBe(401);
   });
+
+  it('when the company is disabled, then its live management token is refused at once, for lists, receipts and revocations', async () => {
+    const shopC = await registerCompany(v, { name: 'Shop C' });
+    const t = await obtainTokens(v, shopC, alice);
+    const m = await managementToken(shopC);
+    expect((await asCompany(m, 'GET', '/company/grants')).status).toBe(200);
+    v.vault.services.companies.disable(shopC.clientId);
+    for (const [method, path] of [['GET', '/company/grants'], ['GET', '/company/receipts'], ['DELETE', `/company/grants/${t.grant_id}`]] as const) {
+      const r = await asCompany(m, method, path);
+      expect(r.status, `${method} ${path}`).toBe(401);
+      expect(r.headers.get('www-authenticate')).toMatch(/invalid_token/);
+    }
+  });
 });
 
 describe('customers manage their grants', () => {
