@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { loadConfig, type Config } from '../config.ts';
 import { Keyring } from '../crypto/keyring.ts';
 import { databasePath, migrateDatabase, openDatabase, type Db } from '../db/connection.ts';
@@ -14,8 +14,11 @@ export interface CliContext {
 export function openCliContext(opts: { migrate?: boolean } = {}): CliContext {
   process.umask(0o077);
   const config = loadConfig();
+  const file = databasePath(config.dataDir);
+  // A mistyped VAULT_DATA_DIR would otherwise look like an empty vault: say that a new one was made.
+  if (!existsSync(file)) process.stderr.write(`vault: no vault in ${config.dataDir}; creating a new one there (check VAULT_DATA_DIR if you meant an existing vault)\n`);
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const db = openDatabase(databasePath(config.dataDir), { synchronous: config.synchronous });
+  const db = openDatabase(file, { synchronous: config.synchronous });
   if (opts.migrate !== false) migrateDatabase(db);
   return { config, db, keyring: new Keyring(config.dataDir, config.masterKey), close: () => db.$client.close() };
 }
