@@ -29,7 +29,11 @@ export type VerifyResult =
       lastSeq: number;
       /** The signed checkpoint (signature verified), or null when the input carried none. */
       checkpoint: Checkpoint | null;
-      /** The checkpoint's seq was in the input and its hash matched the recomputed chain. */
+      /**
+       * The signed checkpoint covers every event: they form one unbroken chain (each links to the
+       * one before) whose hash at checkpoint.seq matches it, and a file ends there (the live table
+       * may run past it). Hashing is unkeyed, so without this nothing proves the events genuine.
+       */
       anchored: boolean;
       /** Every event from seq 1 up to the checkpoint is present, linked, and matches it. */
       complete: boolean;
@@ -59,7 +63,9 @@ export interface ChainState {
   firstSeq: number;
   lastSeq: number;
   lastHash: string;
+  /** No gap between the first event and the last (a gap before the first is fromGenesis's concern). */
   contiguous: boolean;
+  /** The event at checkpoint.seq was seen and its hash matched. */
   anchored: boolean;
   failure: { badSeq: number; reason: string; events: number } | null;
   /** A continuation's first event, self-checked but not yet related to its predecessor. */
@@ -146,7 +152,7 @@ export class ChainChecker {
       if (!linked) return this.fail(last, `seq ${seq} does not link to seq ${last}: seq ${last} was altered or replaced`);
     } else {
       const missingFrom = events === 0 ? 1 : last + 1;
-      this.s.contiguous = false;
+      if (events > 0) this.s.contiguous = false;
       if (this.opts.expectComplete) return this.fail(missingFrom, `${missing(missingFrom, seq - 1)} missing before seq ${seq} (deleted or moved)`);
     }
     const cp = this.opts.checkpoint;
@@ -213,9 +219,10 @@ export class ChainChecker {
     const cp = this.opts.checkpoint;
     const fromGenesis = s.events === 0 || s.firstSeq === 1;
     const emptyAndCovered = s.events === 0 && cp !== null && cp.seq === 0 && cp.hash === GENESIS_HASH;
-    const anchored = s.anchored || emptyAndCovered;
-    const reachesCheckpoint = cp === null ? this.opts.live : anchored && (this.opts.live || s.lastSeq === cp.seq);
-    const complete = s.contiguous && fromGenesis && reachesCheckpoint;
+    // Only a run of linked events reaching the checkpoint is authenticated by its signature: an
+    // event before a gap could have been edited and its hash recomputed (the link after it is gone).
+    const anchored = emptyAndCovered || (cp !== null && s.anchored && s.contiguous && (this.opts.live || s.lastSeq === cp.seq));
+    const complete = fromGenesis && (cp === null ? this.opts.live && s.contiguous : anchored);
     if (this.opts.expectComplete && !complete) {
       if (!fromGenesis) this.fail(1, `${missing(1, s.firstSeq - 1)} missing`);
       else if (cp === null) this.fail(0, 'no signed checkpoint: completeness cannot be proven');

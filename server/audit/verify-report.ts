@@ -1,20 +1,51 @@
 /**
- * One sentence per verify result, for the CLI's stdout and the auditor page: what was proven and
- * what was not. "Complete" is only claimed when the chain runs from seq 1 to the signed checkpoint.
+ * What a verify result proves, for the CLI's stdout and exit code: one sentence, and whether an
+ * auditor may rely on it. The chain's hashes are unkeyed, so anyone can rewrite a file's events and
+ * recompute them; only a signed checkpoint covering every event (`anchored`) makes a file evidence.
+ * "Complete" is only claimed when the chain also runs from seq 1.
  */
 import type { VerifyResult } from './chain-checker.ts';
+
+type Verified = Extract<VerifyResult, { ok: true }>;
+
+/** Why an ok result is not evidence, or null when a signed checkpoint covers every event. */
+export function unanchoredReason(result: VerifyResult): string | null {
+  if (!result.ok || result.anchored) return null;
+  const cp = result.checkpoint;
+  const why = cp !== null
+    ? `the signed checkpoint (seq ${cp.seq}) does not cover these events: they are not one unbroken chain ending at it (a filtered or partial export)`
+    : result.events === 0 ? 'the input is empty: no events and no signed checkpoint' : 'no signed checkpoint covers these events';
+  return `not anchored: ${why}; their integrity is not proven`;
+}
+
+export interface Verdict {
+  /** Exit 0: the result is anchored, or unanchored and the caller knowingly accepted it. */
+  ok: boolean;
+  text: string;
+  json: Record<string, unknown>;
+}
+
+export function verifyVerdict(result: VerifyResult, opts: { allowUnanchored?: boolean } = {}): Verdict {
+  const unproven = unanchoredReason(result);
+  if (!result.ok || !unproven) return { ok: result.ok, text: describeVerifyResult(result), json: { ...result } };
+  const consistent = `${rangeOf(result)} consistent with each other`;
+  if (!opts.allowUnanchored) return { ok: false, text: `FAILED: ${unproven} (${consistent})`, json: { ...result, ok: false, reason: unproven } };
+  return { ok: true, text: `WARNING: ${unproven} (${consistent}; accepted only because of --allow-unanchored)`, json: { ...result, warning: unproven } };
+}
+
+const rangeOf = (r: Verified) => (r.events === 0 ? 'no events' : `${r.events} events (seq ${r.firstSeq}..${r.lastSeq})`);
 
 export function describeVerifyResult(result: VerifyResult): string {
   if (!result.ok) {
     const where = result.badSeq > 0 ? `at seq ${result.badSeq}` : 'before any event';
     return `FAILED ${where}: ${result.reason} (${result.events} events verified before it)`;
   }
-  const range = result.events === 0 ? 'no events' : `${result.events} events (seq ${result.firstSeq}..${result.lastSeq})`;
+  const range = rangeOf(result);
   const cp = result.checkpoint;
-  if (result.complete && cp) return `OK: ${range} verified; complete up to the checkpoint signed for seq ${cp.seq} at ${cp.time}`;
-  if (cp && result.anchored) {
-    return `OK: ${range} verified against the checkpoint for seq ${cp.seq}; NOT proven complete (a filtered or partial export)`;
-  }
-  if (cp) return `OK: ${range} verified one by one; NOT proven complete (the checkpoint's seq ${cp.seq} is not in this export)`;
-  return `OK: ${range} verified one by one; NOT proven complete (no signed checkpoint)`;
+  const unproven = unanchoredReason(result);
+  if (unproven || !cp) return `NOT PROVEN: ${range} consistent with each other, but ${unproven ?? 'not anchored'}`;
+  // The live table may have grown past its latest checkpoint: those rows are linked, not yet signed.
+  const newer = result.lastSeq > cp.seq ? `; seq ${cp.seq + 1}..${result.lastSeq} are newer and not yet covered by a checkpoint` : '';
+  if (result.complete) return `OK: ${range} verified; complete up to the checkpoint signed for seq ${cp.seq} at ${cp.time}${newer}`;
+  return `OK: ${range} verified against the checkpoint signed for seq ${cp.seq} at ${cp.time}; NOT proven complete (seq 1..${result.firstSeq - 1} are not in the input)`;
 }

@@ -3,14 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GENESIS_HASH } from './chain.ts';
+import { chainHash, GENESIS_HASH } from './chain.ts';
 import type { AuditRow } from './event.ts';
 import { jsonlLine } from './export-format.ts';
 import { buildChain, CHECKPOINT_TIME, exportToString, fullExport, makeKey } from './test-chain.ts';
 import type { TestKey } from './test-chain.ts';
 import { tamperCases } from './test-tamper.ts';
 import { verifyExport, verifyRows } from './verify.ts';
-import { describeVerifyResult } from './verify-report.ts';
+import { describeVerifyResult, verifyVerdict } from './verify-report.ts';
 
 const N = 12;
 let key: TestKey;
@@ -30,6 +30,7 @@ async function exportWith(body: AuditRow[]): Promise<string> {
   return `${header}\n${body.map(jsonlLine).join('')}`;
 }
 
+const backdate = (body: string) => body.replace('"time":"2025', '"time":"2024');
 const verifyText = (text: string, opts: { expectComplete?: boolean } = {}) =>
   verifyExport(Readable.from([Buffer.from(text)]), { jwks: key.jwks, ...opts });
 
@@ -122,9 +123,9 @@ describe('verifyExport, the checkpoint', () => {
     await expect(verifyText(text)).resolves.toMatchObject({ ok: false, badSeq: 6, reason: /checkpoint/ });
   });
 
-  it('when the header is missing, then nothing proves completeness: ok but not complete, and a failure if completeness is expected', async () => {
+  it('when the header is missing, then nothing anchors the events: ok but neither anchored nor complete, and a failure if completeness is expected', async () => {
     const text = rows.map(jsonlLine).join('');
-    await expect(verifyText(text)).resolves.toMatchObject({ ok: true, events: N, checkpoint: null, complete: false });
+    await expect(verifyText(text)).resolves.toMatchObject({ ok: true, events: N, checkpoint: null, anchored: false, complete: false });
     await expect(verifyText(text, { expectComplete: true })).resolves.toMatchObject({ ok: false, badSeq: 0 });
   });
 });
@@ -136,8 +137,22 @@ describe('verifyExport, a filtered export', () => {
     return exportToString(body, { format: 'jsonl', checkpoint, filter: { company: 'cmp_3' } });
   };
 
-  it('when valid, then every event verifies and the result says it cannot be shown complete', async () => {
-    await expect(verifyText(await filtered(picked()))).resolves.toMatchObject({ ok: true, events: 4, complete: false, anchored: true });
+  it('when valid, then every event verifies but, its chain broken by gaps, it is neither anchored nor complete', async () => {
+    // seq 12 is the checkpoint's and matches it, yet the events before it are not linked to it.
+    await expect(verifyText(await filtered(picked()))).resolves.toMatchObject({ ok: true, events: 4, complete: false, anchored: false });
+  });
+
+  it('when an event before a gap is edited and its hash recomputed, then no link shows it: the export is not anchored', async () => {
+    const body = picked().map((r) => (r.seq === 6 ? { ...r, body: backdate(r.body), hash: chainHash(r.prev_hash, backdate(r.body)) } : r));
+    await expect(verifyText(await filtered(body))).resolves.toMatchObject({ ok: true, anchored: false });
+  });
+
+  it('when its events run unbroken up to the checkpoint (a --from range), then it is anchored but not complete', async () => {
+    await expect(verifyText(await filtered(rows.slice(4)))).resolves.toMatchObject({ ok: true, firstSeq: 5, anchored: true, complete: false });
+  });
+
+  it('when its unbroken run stops before the checkpoint (a --to range), then it is not anchored', async () => {
+    await expect(verifyText(await filtered(rows.slice(0, 8)))).resolves.toMatchObject({ ok: true, anchored: false, complete: false });
   });
 
   it('when an event in it is edited, then verify names its seq', async () => {
@@ -198,7 +213,43 @@ describe('describeVerifyResult', () => {
     expect(sentence).toBe('FAILED at seq 4: event 4 is missing before seq 5 (deleted or moved) (3 events verified before it)');
   });
 
-  it('when nothing proves completeness, then the sentence says NOT proven complete', async () => {
-    expect(describeVerifyResult(await verifyText(rows.map(jsonlLine).join('')))).toMatch(/NOT proven complete \(no signed checkpoint\)/);
+  it('when the export starts after seq 1, then the sentence says which events are not in it', async () => {
+    const text = (await fullExport(rows, key)).split('\n').filter((_, i) => i === 0 || i > 4).join('\n').replace('"filtered":false', '"filtered":true');
+    expect(describeVerifyResult(await verifyText(text))).toMatch(/verified against the checkpoint signed for seq 12 .*NOT proven complete \(seq 1\.\.4 are not in the input\)/);
+  });
+
+  it('when no checkpoint covers the events, then the sentence says NOT PROVEN and why', async () => {
+    expect(describeVerifyResult(await verifyText(rows.map(jsonlLine).join('')))).toBe(
+      `NOT PROVEN: ${N} events (seq 1..${N}) consistent with each other, but not anchored: no signed checkpoint covers these events; their integrity is not proven`,
+    );
+  });
+
+  it('when the live table runs past its checkpoint, then the sentence says which rows are not yet signed', async () => {
+    expect(describeVerifyResult(await verifyRows(rows, { checkpoint: { seq: 6, hash: rows[5]!.hash, time: CHECKPOINT_TIME } }))).toMatch(/complete up to the checkpoint signed for seq 6 .*; seq 7\.\.12 are newer and not yet covered by a checkpoint$/);
+  });
+});
+
+describe('verifyVerdict, what exit 0 may mean', () => {
+  it('when the live table has no checkpoint yet, then it is not anchored either, and passes through one once signed', async () => {
+    expect(verifyVerdict(await verifyRows(rows))).toMatchObject({ ok: false, text: expect.stringMatching(/not anchored: no signed checkpoint covers these events/) });
+    expect(verifyVerdict(await verifyRows(rows, { checkpoint: { seq: 6, hash: rows[5]!.hash, time: CHECKPOINT_TIME } }))).toMatchObject({ ok: true });
+  });
+
+  const picked = async () => exportToString(rows.filter((r) => r.seq % 3 === 0), { format: 'jsonl', checkpoint: await key.sign({ seq: N, hash: rows[N - 1]!.hash, time: CHECKPOINT_TIME }), filter: { company: 'cmp_3' } });
+  const cases: [string, () => Promise<string>, boolean, boolean, RegExp][] = [
+    ['a full export', () => fullExport(rows, key), true, true, /^OK: /],
+    ['an empty file', async () => '', false, true, /not anchored: the input is empty/],
+    ['events with no header', async () => rows.map(jsonlLine).join(''), false, true, /not anchored: no signed checkpoint covers these events; their integrity is not proven/],
+    ['a filtered export', picked, false, true, /not anchored: the signed checkpoint \(seq 12\) does not cover these events/],
+    ['an edited event', () => exportWith(rows.map((r) => (r.seq === 3 ? { ...r, body: backdate(r.body) } : r))), false, false, /^FAILED at seq 3/],
+  ];
+  it.each(cases)('when given %s, then ok is %s (and %s with --allow-unanchored)', async (_name, text, ok, okAllowed, message) => {
+    const result = await verifyText(await text());
+    const strict = verifyVerdict(result);
+    expect(strict).toMatchObject({ ok, json: { ok } });
+    expect(strict.text).toMatch(message);
+    const allowed = verifyVerdict(result, { allowUnanchored: true });
+    expect(allowed.ok).toBe(okAllowed);
+    if (!ok && okAllowed) expect(allowed).toMatchObject({ text: expect.stringMatching(/^WARNING: not anchored: .*--allow-unanchored/), json: { ok: true, anchored: false, warning: expect.stringMatching(/not proven/) } });
   });
 });

@@ -5,10 +5,12 @@
  * path (verify-line.ts), split across cores for large files (verify-parallel.ts); CSV is detected
  * by its first row and read by verify-csv.ts.
  *
- * Limitation, by construction: a filtered export (a time range, one company…) is not contiguous, so
- * it cannot show that nothing was left out. Its lines are each checked against their own prev, and
- * links are checked where seqs are consecutive; it reports complete: false. Only a full export
- * (seq 1 up to a signed checkpoint) can report complete: true.
+ * Limitation, by construction: a filtered export (one company, one action…) is not contiguous, so
+ * it cannot show that nothing was left out, nor that an event before a gap was not edited and its
+ * hash recomputed. Its lines are each checked against their own prev, and links are checked where
+ * seqs are consecutive; it reports anchored: false and complete: false, and the CLI fails it unless
+ * told --allow-unanchored (verify-report.ts). Only a full export (seq 1 up to a signed checkpoint)
+ * can report complete: true.
  */
 import type { JSONWebKeySet } from 'jose';
 import { ChainChecker } from './chain-checker.ts';

@@ -7,6 +7,7 @@ import { auditFilterSchema } from '../audit/routes.ts';
 import { createAuditService } from '../audit/service.ts';
 import { createAuditAppender } from '../audit/store.ts';
 import { loadJwks, verifyExport, verifyRows } from '../audit/verify.ts';
+import { verifyVerdict } from '../audit/verify-report.ts';
 import { systemClock } from '../context.ts';
 import { SigningKeys } from '../crypto/signing-keys.ts';
 import { createAccounts, credentialsSchema } from '../customers/accounts.ts';
@@ -39,8 +40,9 @@ export function registerAuditCommands(program: Command): void {
     .option('--decision <allow|deny>', 'only allowed or denied events')
     .option('-o, --out <file>', 'write here instead of stdout')
     .addHelpText('after', `
-A filtered export verifies event by event but cannot prove that nothing was left out; export without
-filters for a complete, checkpoint-anchored copy.
+A filtered export proves nothing on its own: where the filter leaves gaps the chain is broken, so the
+signed checkpoint does not cover its events and \`audit verify\` fails on it unless given
+--allow-unanchored. Export without filters for a complete, checkpoint-anchored copy.
 
 Examples:
   npm run vault -- audit export --out audit.jsonl
@@ -70,23 +72,36 @@ Examples:
 
   audit
     .command('verify')
-    .description('Check an export (or the live chain) offline: every hash, every link and the signed checkpoint; exit 3 names the first bad seq.')
+    .description('Check an export (or the live chain) offline: every hash, every link and the signed checkpoint; exit 3 names the first bad seq, or says what is not proven.')
     .argument('[file]', 'an export (JSON Lines or CSV); omit with --live to check the database itself')
-    .option('--jwks <file|url>', "the vault's public keys (needed to check the checkpoint), e.g. https://vault.example/jwks.json or a saved copy")
-    .option('--live', "verify the live database's chain instead of a file")
+    .option('--jwks <file|url>', "the vault's public keys, to check the export's signed checkpoint (required for a file), e.g. https://vault.example/jwks.json or a saved copy")
+    .option('--live', "verify the live database's chain against its latest checkpoint instead of a file")
+    .option('--allow-unanchored', 'exit 0 even when no signed checkpoint covers the events (a filtered export): a consistency check only, with a warning')
     .option('--json', 'print the result as JSON')
     .addHelpText('after', `
-Recomputes every hash offline, checks the links between events and the signed checkpoint, and either
-reports how many events verified or names the first sequence number that breaks. Exit code 0 when the
-file verifies, 3 when it does not.
+Recomputes every hash offline and checks the links between events and the signed checkpoint. The
+hashes are not keyed, so anyone can rewrite events and recompute them: a file is only proven when
+it is anchored, that is when its events form one unbroken chain ending at a checkpoint whose
+signature verifies with the JWKS. A file without a checkpoint, an empty file and a filtered export
+(whose gaps break the chain) are not anchored and fail with exit 3 unless --allow-unanchored is
+given; then they exit 0 with a WARNING line ("anchored": false in --json). Export without filters
+for a file that proves itself. --live checks the database against its own latest checkpoint and
+fails the same way while it has none (run \`audit checkpoint\` first).
+
+Exit code 0 when the file is verified and anchored, 2 on a usage error (no --jwks for a file,
+a file together with --live), 3 when verification fails (the first bad seq is named) or nothing
+signed covers the events.
 
 Examples:
   npm run vault -- audit verify audit.jsonl --jwks https://vault.example/jwks.json
   npm run vault -- audit verify audit.csv --jwks jwks.json --json
+  npm run vault -- audit verify filtered.jsonl --jwks jwks.json --allow-unanchored
   npm run vault -- audit verify --live`)
-    .action(async (file: string | undefined, o: { jwks?: string; live?: boolean; json?: boolean }) => {
+    .action(async (file: string | undefined, o: { jwks?: string; live?: boolean; allowUnanchored?: boolean; json?: boolean }) => {
+      const usage = (message: string) => Object.assign(new Error(message), { exitCode: EXIT.usage });
       let result;
       if (o.live) {
+        if (file) throw usage('give an export file or --live, not both');
         const { ctx, service } = await auditContext();
         try {
           const last = service.checkpoints(1)[0] ?? null;
@@ -95,21 +110,21 @@ Examples:
           ctx.close();
         }
       } else {
-        if (!file) throw Object.assign(new Error('give an export file, or --live'), { exitCode: EXIT.usage });
+        if (!file) throw usage('give an export file, or --live');
+        // Without the keys the checkpoint cannot be checked, and without it the file proves nothing.
+        if (!o.jwks) throw usage("--jwks <file|url> is required to verify a file: the vault's public keys check its signed checkpoint");
+        const jwks = await loadJwks(o.jwks);
         const size = (await stat(file)).size;
         const bar = createProgress('verify', Math.round(size / 1e6), { unit: 'MB' });
         try {
-          result = await verifyExport(file, { jwks: o.jwks ? await loadJwks(o.jwks) : { keys: [] }, onProgress: (read) => bar.update(Math.round(read / 1e6)) });
+          result = await verifyExport(file, { jwks, onProgress: (read) => bar.update(Math.round(read / 1e6)) });
         } finally {
           bar.stop();
         }
       }
-      if (result.ok) {
-        say(!!o.json, result as unknown as Record<string, unknown>, `ok: ${result.events} events verified (seq ${result.firstSeq}..${result.lastSeq})${result.checkpoint ? `, checkpoint seq ${result.checkpoint.seq} signature valid${result.anchored ? ' and matched' : ''}` : ', no checkpoint'}${result.complete ? ', complete' : ', not provably complete (filtered or unanchored)'}`);
-      } else {
-        say(!!o.json, result as unknown as Record<string, unknown>, `FAILED at seq ${result.badSeq}: ${result.reason} (${result.events} events verified before it)`);
-        throw Object.assign(new Error('verification failed'), { exitCode: EXIT.verifyFailed, quiet: true });
-      }
+      const verdict = verifyVerdict(result, { allowUnanchored: o.allowUnanchored });
+      say(!!o.json, verdict.json, verdict.text);
+      if (!verdict.ok) throw Object.assign(new Error('verification failed'), { exitCode: EXIT.verifyFailed, quiet: true });
     });
 
   audit

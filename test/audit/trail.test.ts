@@ -67,7 +67,7 @@ describe('the audit trail through the real server', () => {
     const file = join(v.dataDir, 'filtered.csv');
     writeFileSync(file, text);
     const result = await verifyExport(file, { jwks: await jwks() });
-    expect(result).toMatchObject({ ok: true, complete: false });
+    expect(result).toMatchObject({ ok: true, complete: false, anchored: false });
     expect(result.ok && result.events).toBeGreaterThanOrEqual(200);
   });
 
@@ -113,15 +113,20 @@ describe('the audit trail through the real server', () => {
     expect(r.body.reads[0].seq).toBeGreaterThan(r.body.reads[1]?.seq ?? 0);
   });
 
-  it('when the CLI exports and verifies, then it reports the events and exits 0', async () => {
+  it('when the CLI exports and verifies, then a full export and the live chain exit 0, a filtered export 3 unless accepted unanchored', async () => {
     const env = { ...process.env };
     process.env.VAULT_DATA_DIR = v.dataDir;
     const file = join(v.dataDir, 'cli.jsonl');
+    const filtered = join(v.dataDir, 'cli-reads.jsonl');
     const jwksFile = join(v.dataDir, 'jwks.json');
     writeFileSync(jwksFile, JSON.stringify(await jwks()));
     try {
       expect(await runCli(['audit', 'export', '--out', file])).toBe(0);
       expect(await runCli(['audit', 'verify', file, '--jwks', jwksFile, '--json'])).toBe(0);
+      expect(await runCli(['audit', 'verify', '--live', '--json'])).toBe(0);
+      expect(await runCli(['audit', 'export', '--action', 'data.read', '--out', filtered])).toBe(0);
+      expect(await runCli(['audit', 'verify', filtered, '--jwks', jwksFile, '--json'])).toBe(3);
+      expect(await runCli(['audit', 'verify', filtered, '--jwks', jwksFile, '--json', '--allow-unanchored'])).toBe(0);
     } finally {
       process.env = env;
     }
