@@ -8,7 +8,10 @@ import type { Category } from '../policy/types.ts';
 
 export type { Category };
 
-const text = (max = 200) => z.string().trim().min(1).max(max);
+// Printable text only: no control characters (NUL, escapes) and no lone surrogates, which many JSON
+// consumers cannot read back.
+const printable = (s: string) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(s);
+const text = (max = 200) => z.string().trim().min(1).max(max).refine(printable, 'control characters or unpaired surrogates are not allowed');
 const list = (max = 50) => z.array(text(200)).max(max);
 
 export interface FieldSpec {

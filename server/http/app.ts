@@ -3,11 +3,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import express, { type Express, type Router } from 'express';
 import type { AppContext } from '../context.ts';
-import { BadRequest } from './errors.ts';
+import { BadRequest, UnsupportedMediaType } from './errors.ts';
 import { notFoundHandler, problemHandler } from './problem.ts';
 import { requestLog } from './request-log.ts';
 import { securityHeaders } from './security-headers.ts';
 import { MAX_JSON_DEPTH, nestedDeeperThan } from './validate.ts';
+
+const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const BODY_TYPES = ['application/json', 'application/*+json', 'application/x-www-form-urlencoded'];
 
 /** The dashboard's client-side routes: each serves the app shell (documented in server/http/openapi/service.ts). */
 export const DASHBOARD_PAGES = ['/consent', '/grants', '/reads', '/inbox', '/settings', '/auditor', '/signin'];
@@ -41,6 +44,9 @@ export function createAppShell(ctx: AppContext, routers: Router[], webRoot: stri
   app.use(express.json({ limit: '64kb', type: ['application/json', 'application/*+json'] }));
   app.use(express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 50 }));
   app.use((req, _res, next) => {
+    // Every body the vault accepts is JSON or a form; anything else is refused as such, not misread as empty.
+    const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+    if (hasBody && WRITE_METHODS.has(req.method) && !req.is(BODY_TYPES)) return next(new UnsupportedMediaType('Send the body as application/json (or a form where the endpoint says so)'));
     next(nestedDeeperThan(req.body, MAX_JSON_DEPTH) ? new BadRequest(`The JSON body nests deeper than ${MAX_JSON_DEPTH} levels`) : undefined);
   });
 

@@ -46,7 +46,8 @@ const cases: Case[] = [
   ['one bad field spoils the batch', asAlice, 'PATCH', '/api/profile', JSON.stringify({ given_name: 'Mallory', date_of_birth: '2020-13-45' }), json, 400],
   ['array body', asAlice, 'PATCH', '/api/profile', '[]', json, 400],
   ['__proto__ key', asAlice, 'PATCH', '/api/profile', '{"__proto__": {"polluted": true}}', json, 400],
-  ['text/plain body', asAlice, 'PATCH', '/api/profile', 'given_name=Mallory', { 'content-type': 'text/plain' }, 400],
+  ['text/plain body', asAlice, 'PATCH', '/api/profile', 'given_name=Mallory', { 'content-type': 'text/plain' }, 415],
+  ['multipart body', asAlice, 'PATCH', '/api/profile', '--x\r\n\r\n--x--', { 'content-type': 'multipart/form-data; boundary=x' }, 415],
   ['unsupported content encoding', asAlice, 'PATCH', '/api/profile', 'garbage', { ...json, 'content-encoding': 'br-nonsense' }, 415],
   ['no session', anon, 'PATCH', '/api/profile', JSON.stringify({ given_name: 'Mallory' }), json, 401],
   ['forged session cookie', anon, 'PATCH', '/api/profile', JSON.stringify({ given_name: 'Mallory' }), { ...json, cookie: 'vault_session=forged-value' }, 401],
@@ -58,6 +59,8 @@ const cases: Case[] = [
   ['sign-up as a cross-site text/plain post', anon, 'POST', '/api/account', '{"email":"csrf@example.test","password":"long enough pw"}', { 'content-type': 'text/plain' }, 415],
   ['sign-in from a foreign Origin', anon, 'POST', '/api/session', JSON.stringify({ email: 'nobody@example.test', password: 'long enough pw' }), { ...json, origin: 'https://evil.example' }, 403],
   ['sign-up from a foreign Origin', anon, 'POST', '/api/account', JSON.stringify({ email: 'csrf2@example.test', password: 'long enough pw' }), { ...json, origin: 'https://evil.example' }, 403],
+  ['a lone surrogate in a name', asAlice, 'PATCH', '/api/profile', '{"given_name":"\\ud800"}', json, 400],
+  ['a NUL character in a city', asAlice, 'PATCH', '/api/profile', '{"city":"Leu\\u0000ven"}', json, 400],
   ['JSON nested 5,000 deep', asAlice, 'PATCH', '/api/profile', `{"given_name":${'['.repeat(5000)}${']'.repeat(5000)}}`, json, 400],
   ['JSON nested 33 deep on sign-up', anon, 'POST', '/api/account', `{"email":${'{"a":'.repeat(33)}1${'}'.repeat(33)}}`, json, 400],
 ];
