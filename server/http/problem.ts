@@ -20,6 +20,15 @@ export const notFoundHandler: RequestHandler = (req, _res, next) => {
   next(new NotFound(`No resource at ${req.method} ${req.path}`));
 };
 
+/** The RFC 6749 §5.2 / RFC 9126 §2.3 code closest to a non-OAuth error's status. */
+function oauthErrorCode(status: number): string {
+  if (status === 401) return 'invalid_client';
+  if (status === 403) return 'access_denied';
+  if (status === 429) return 'slow_down';
+  if (status >= 500) return status === 503 ? 'temporarily_unavailable' : 'server_error';
+  return 'invalid_request';
+}
+
 export interface ProblemReply {
   status: number;
   headers: Record<string, string>;
@@ -33,8 +42,10 @@ export interface ProblemReply {
 export function problemReply(err: any, requestId: string | undefined, logger: Logger, mediaType: string = PROBLEM_JSON): ProblemReply {
   const instance = `urn:request:${requestId ?? ''}`;
   if (err instanceof VaultError) {
-    // OAuth endpoints answer in RFC 6749 §5.2's media type; the body is an RFC 9457 problem either way.
-    return { status: err.status, headers: { ...err.headers(), 'content-type': `${mediaType}; charset=utf-8` }, body: JSON.stringify({ type: err.type, title: err.title, status: err.status, detail: err.detail, instance, ...err.extras }) };
+    // OAuth endpoints answer in RFC 6749 §5.2's media type; the body is an RFC 9457 problem either way,
+    // and there every error also carries an OAuth `error` code that standard clients understand.
+    const oauth = mediaType !== PROBLEM_JSON ? { error: oauthErrorCode(err.status), error_description: err.detail } : {};
+    return { status: err.status, headers: { ...err.headers(), 'content-type': `${mediaType}; charset=utf-8` }, body: JSON.stringify({ type: err.type, title: err.title, status: err.status, detail: err.detail, instance, ...oauth, ...err.extras }) };
   }
   const problem = { 'content-type': `${PROBLEM_JSON}; charset=utf-8` };
   const status = typeof err?.status === 'number' ? err.status : typeof err?.statusCode === 'number' ? err.statusCode : 500;

@@ -26,6 +26,8 @@ describe('mutuality through the real server', () => {
     const r = await par(stingy, ['email'], 'marketing', 'P30D');
     expect(r.status).toBe(403);
     expect(r.body.error).toBe('access_denied');
+    // Standard OAuth clients show error_description: it must be there on a policy refusal too.
+    expect(r.body.error_description).toBe(r.body.detail);
     expect(r.body.reasons.map((x: { code: string }) => x.code)).toContain('BENEFIT_REQUIRED');
   });
 
