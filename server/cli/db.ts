@@ -1,6 +1,7 @@
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { backupDatabase } from '../db/connection.ts';
-import { openCliContext } from './context.ts';
+import { EXIT, openCliContext } from './context.ts';
 import { createProgress } from '../audit/progress.ts';
 
 export function registerDbCommands(program: Command): void {
@@ -21,13 +22,15 @@ export function registerDbCommands(program: Command): void {
     .argument('<file>', 'where to write the backup (a SQLite file)')
     .description('Online backup of the database while the server keeps serving (SQLite backup API).')
     .option('--json', 'print the result as JSON')
+    .option('--force', 'overwrite the file if it exists')
     .addHelpText('after', `
 The backup holds ciphertext and wrapped data keys only; it is useless without the KEK (kek.json or
 VAULT_MASTER_KEY), which it does not contain. Keep the two apart.
 
 Example:
   npm run vault -- backup /backups/vault-$(date +%F).db`)
-    .action(async (file: string, opts: { json?: boolean }) => {
+    .action(async (file: string, opts: { json?: boolean; force?: boolean }) => {
+      if (existsSync(file) && !opts.force) throw Object.assign(new Error(`${file} exists; pass --force to overwrite it`), { exitCode: EXIT.usage });
       const ctx = openCliContext({ migrate: false });
       const bar = createProgress('backup', null, { unit: 'pages' });
       try {

@@ -77,6 +77,11 @@ describe('operator CLI', () => {
       expect((db.prepare('select count(*) n from customers').get() as { n: number }).n).toBe(1);
       expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
       db.close();
+      // An existing file is not overwritten unless asked.
+      const size = statSync(target).size;
+      expect(await runCli(['backup', target])).toBe(2);
+      expect(statSync(target).size).toBe(size);
+      expect(await runCli(['backup', target, '--force'])).toBe(0);
       expect(await runCli(['migrate', '--json'])).toBe(0);
       expect(await runCli(['policies', 'check'])).toBe(0);
       expect(await runCli(['no-such-command'])).toBe(2);
