@@ -184,7 +184,8 @@ export function createAuthorization(ctx: AppContext, d: { store: OAuthStore; cli
       }
       const fields = input.fields ?? asked.fields;
       if (fields.length === 0 || !fields.every((f) => asked.fields.includes(f))) throw new PolicyDenied('You can approve only fields that were asked for, and at least one', { reasons: [] });
-      const durationDays = Math.min(input.durationDays ?? asked.durationDays, asked.durationDays);
+      const durationDays = input.durationDays ?? asked.durationDays;
+      if (durationDays > asked.durationDays) throw new PolicyDenied(`You can approve at most the ${asked.durationDays} days that were asked for`, { reasons: [] });
       const redirectTo = approve(row, customerId, { ...asked, fields, durationDays }, false, requestId);
       return redirectTo ? { redirectTo } : {};
     },

@@ -91,6 +91,16 @@ describe('authorization code and PKCE', () => {
   });
 });
 
+describe('the consent step', () => {
+  it('when the customer approves a longer duration than asked, then 403 and nothing is granted; a shorter one is granted', async () => {
+    // The request asks for 30 days (P30D).
+    await expect(obtainCode(v, shop, alice, { duration: 'P30D', approve: { durationDays: 365 } })).rejects.toThrow(/consent failed: 403/);
+    const t = await obtainTokens(v, shop, alice, { duration: 'P30D', approve: { durationDays: 7 } });
+    const g = (await alice.call('GET', `/api/grants/${t.grant_id}`)).body;
+    expect(Math.round((Date.parse(g.expiresAt) - Date.parse(g.createdAt)) / 86_400_000)).toBe(7);
+  });
+});
+
 describe('refresh tokens', () => {
   it('when a used refresh token is presented again, then it fails and the whole family is revoked', async () => {
     const t = await obtainTokens(v, shop, alice);
