@@ -6,6 +6,7 @@ import { createAuditQueries } from '../audit/queries.ts';
 import { auditFilterSchema } from '../audit/routes.ts';
 import { createAuditService } from '../audit/service.ts';
 import { createAuditAppender } from '../audit/store.ts';
+import { verifyCheckpoint } from '../audit/checkpoint.ts';
 import { loadJwks, verifyExport, verifyRows } from '../audit/verify.ts';
 import { verifyVerdict } from '../audit/verify-report.ts';
 import { systemClock } from '../context.ts';
@@ -85,8 +86,9 @@ it is anchored, that is when its events form one unbroken chain ending at a chec
 signature verifies with the JWKS. A file without a checkpoint, an empty file and a filtered export
 (whose gaps break the chain) are not anchored and fail with exit 3 unless --allow-unanchored is
 given; then they exit 0 with a WARNING line ("anchored": false in --json). Export without filters
-for a file that proves itself. --live checks the database against its own latest checkpoint and
-fails the same way while it has none (run \`audit checkpoint\` first).
+for a file that proves itself. --live checks the database against its own latest checkpoint, whose
+signature it checks with the vault's keys (retired ones too), and fails the same way while it has
+none (run \`audit checkpoint\` first).
 
 Exit code 0 when the file is verified and anchored, 2 on a usage error (no --jwks for a file,
 a file together with --live), 3 when verification fails (the first bad seq is named) or nothing
@@ -102,10 +104,16 @@ Examples:
       let result;
       if (o.live) {
         if (file) throw usage('give an export file or --live, not both');
-        const { ctx, service } = await auditContext();
+        const { ctx, service, signing } = await auditContext();
         try {
           const last = service.checkpoints(1)[0] ?? null;
-          result = await verifyRows(createAuditQueries(ctx.db, ctx.db.$client.name).allRows(), { checkpoint: last });
+          // The stored checkpoint is trusted only if its signature (by the vault's own keys) says what the row says.
+          const signed = last ? await verifyCheckpoint(last.jws, signing.allPublicKeys()).catch(() => null) : null;
+          if (last && (!signed || signed.seq !== last.seq || signed.hash !== last.hash)) {
+            result = { ok: false as const, badSeq: last.seq, reason: `the stored checkpoint at seq ${last.seq} does not carry a valid signature for its seq and hash`, events: 0 };
+          } else {
+            result = await verifyRows(createAuditQueries(ctx.db, ctx.db.$client.name).allRows(), { checkpoint: last });
+          }
         } finally {
           ctx.close();
         }

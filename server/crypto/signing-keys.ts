@@ -96,6 +96,12 @@ export class SigningKeys {
     return this.publicKeys();
   }
 
+  /** Every public key in the file, retired ones too: to check the vault's own older signatures (audit verify --live). */
+  allPublicKeys(): JSONWebKeySet {
+    this.reloadIfChanged();
+    return { keys: this.keys.map((k) => k.publicJwk) };
+  }
+
   private publicKeys(): JSONWebKeySet {
     const cutoff = this.now().getTime() - this.graceSeconds * 1000;
     return {

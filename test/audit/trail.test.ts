@@ -131,6 +131,29 @@ describe('the audit trail through the real server', () => {
       process.env = env;
     }
   });
+
+  it("when the database's newest checkpoint row carries another checkpoint's signature, then verify --live exits 3", async () => {
+    const env = { ...process.env };
+    process.env.VAULT_DATA_DIR = v.dataDir;
+    const db = v.ctx.db.$client;
+    try {
+      expect(await runCli(['audit', 'checkpoint'])).toBe(0);
+      await new Customer(v.url).signUp(uniqueEmail('cp'));
+      expect(await runCli(['audit', 'checkpoint'])).toBe(0);
+      const [newest, older] = db.prepare('select seq, jws from audit_checkpoints order by seq desc limit 2').all() as { seq: number; jws: string }[];
+      expect(newest!.seq).toBeGreaterThan(older!.seq);
+      // A genuine signature, but for an older seq and hash: the row no longer says what was signed.
+      db.prepare('update audit_checkpoints set jws = ? where seq = ?').run(older!.jws, newest!.seq);
+      try {
+        expect(await runCli(['audit', 'verify', '--live', '--json'])).toBe(3);
+      } finally {
+        db.prepare('update audit_checkpoints set jws = ? where seq = ?').run(newest!.jws, newest!.seq);
+      }
+      expect(await runCli(['audit', 'verify', '--live', '--json'])).toBe(0);
+    } finally {
+      process.env = env;
+    }
+  });
 });
 
 describe('who may reach which API', () => {
