@@ -14,7 +14,7 @@ import { SigningKeys } from '../crypto/signing-keys.ts';
 import { createAccounts, credentialsSchema } from '../customers/accounts.ts';
 import { createCustomerStore } from '../customers/store.ts';
 import { parse } from '../http/validate.ts';
-import { EXIT, openCliContext } from './context.ts';
+import { cliError, EXIT, openCliContext } from './context.ts';
 
 const say = (json: boolean, obj: Record<string, unknown>, text: string) => process.stdout.write((json ? JSON.stringify(obj) : text) + '\n');
 
@@ -50,10 +50,10 @@ Examples:
   npm run vault -- audit export --company shop-123 --from 2026-01-01T00:00:00Z --format csv -o shop.csv`)
     .action(async (o: { format: string; out?: string } & Record<string, string | undefined>) => {
       const format = o.format === 'csv' ? 'csv' : o.format === 'jsonl' ? 'jsonl' : undefined;
-      if (!format) throw Object.assign(new Error('--format must be jsonl or csv'), { exitCode: EXIT.usage });
+      if (!format) throw cliError('--format must be jsonl or csv', EXIT.usage);
       const raw = Object.fromEntries(['from', 'to', 'company', 'customer', 'action', 'decision'].filter((k) => o[k] !== undefined).map((k) => [k, o[k]]));
       const r = auditFilterSchema.safeParse(raw);
-      if (!r.success) throw Object.assign(new Error(`invalid filter: ${r.error.issues.map((i) => `--${String(i.path[0])}: ${i.message}`).join('; ')}`), { exitCode: EXIT.usage });
+      if (!r.success) throw cliError(`invalid filter: ${r.error.issues.map((i) => `--${String(i.path[0])}: ${i.message}`).join('; ')}`, EXIT.usage);
       const { ctx, service } = await auditContext();
       const total = ctx.db.$client.prepare('select count(*) n from audit_events').pluck().get() as number;
       const out = o.out ? createWriteStream(o.out) : process.stdout;
@@ -100,7 +100,7 @@ Examples:
   npm run vault -- audit verify filtered.jsonl --jwks jwks.json --allow-unanchored
   npm run vault -- audit verify --live`)
     .action(async (file: string | undefined, o: { jwks?: string; live?: boolean; allowUnanchored?: boolean; json?: boolean }) => {
-      const usage = (message: string) => Object.assign(new Error(message), { exitCode: EXIT.usage });
+      const usage = (message: string) => cliError(message, EXIT.usage);
       let result;
       if (o.live) {
         if (file) throw usage('give an export file or --live, not both');
@@ -132,7 +132,7 @@ Examples:
       }
       const verdict = verifyVerdict(result, { allowUnanchored: o.allowUnanchored });
       say(!!o.json, verdict.json, verdict.text);
-      if (!verdict.ok) throw Object.assign(new Error('verification failed'), { exitCode: EXIT.verifyFailed, quiet: true });
+      if (!verdict.ok) throw cliError('verification failed', EXIT.verifyFailed, true);
     });
 
   audit

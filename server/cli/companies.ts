@@ -3,7 +3,7 @@ import { createAuditAppender } from '../audit/store.ts';
 import { systemClock } from '../context.ts';
 import { createCompanies, type Companies } from '../companies/service.ts';
 import type { Company } from '../companies/types.ts';
-import { openCliContext, type CliContext } from './context.ts';
+import { cliError, EXIT, openCliContext, type CliContext } from './context.ts';
 
 export interface CompanyCommandOptions {
   /**
@@ -52,7 +52,7 @@ Example:
   npm run vault -- companies token --label "Acme onboarding" --ttl-hours 48`)
     .action((o: { label: string; ttlHours: string; json?: boolean }) => {
       const ttl = Number(o.ttlHours);
-      if (!Number.isFinite(ttl) || ttl <= 0 || ttl > 2160) throw Object.assign(new Error('--ttl-hours must be a number between 0 and 2160'), { exitCode: 2 });
+      if (!Number.isFinite(ttl) || ttl <= 0 || ttl > 2160) throw cliError('--ttl-hours must be a number between 0 and 2160', EXIT.usage);
       const t = withCompanies(opts, (c) => c.issueInitialAccessToken(o.label, ttl));
       out(o.json ? JSON.stringify({ ok: true, label: o.label, ...t }) : `initial access token (shown once, expires ${t.expiresAt}):\n${t.token}`);
     });

@@ -25,3 +25,8 @@ export function openCliContext(opts: { migrate?: boolean } = {}): CliContext {
 
 /** Exit codes (documented in README "Operator CLI"). */
 export const EXIT = { ok: 0, failure: 1, usage: 2, verifyFailed: 3, config: 78 } as const;
+
+/** An error that ends the command with this exit code; `quiet` when the command has already said why. */
+export function cliError(message: string, exitCode: number, quiet = false): Error {
+  return Object.assign(new Error(message), { exitCode, quiet });
+}

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { backupDatabase } from '../db/connection.ts';
-import { EXIT, openCliContext } from './context.ts';
+import { cliError, EXIT, openCliContext } from './context.ts';
 import { createProgress } from '../audit/progress.ts';
 
 export function registerDbCommands(program: Command): void {
@@ -30,7 +30,7 @@ VAULT_MASTER_KEY), which it does not contain. Keep the two apart.
 Example:
   npm run vault -- backup /backups/vault-$(date +%F).db`)
     .action(async (file: string, opts: { json?: boolean; force?: boolean }) => {
-      if (existsSync(file) && !opts.force) throw Object.assign(new Error(`${file} exists; pass --force to overwrite it`), { exitCode: EXIT.usage });
+      if (existsSync(file) && !opts.force) throw cliError(`${file} exists; pass --force to overwrite it`, EXIT.usage);
       const ctx = openCliContext({ migrate: false });
       const bar = createProgress('backup', null, { unit: 'pages' });
       try {

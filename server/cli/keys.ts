@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { SigningKeys } from '../crypto/signing-keys.ts';
 import { rotateKeks } from '../customers/key-rotation.ts';
-import { EXIT, openCliContext } from './context.ts';
+import { cliError, EXIT, openCliContext } from './context.ts';
 import { createProgress } from '../audit/progress.ts';
 
 export function registerKeyCommands(program: Command): void {
@@ -18,7 +18,7 @@ export function registerKeyCommands(program: Command): void {
         ctx.close();
         // A rotation adds a file-based KEK: with VAULT_MASTER_KEY that would silently move the key the
         // operator keeps outside the data dir into kek.json, next to the database.
-        throw Object.assign(new Error('the KEK comes from VAULT_MASTER_KEY, which this command cannot replace: rotating would store a new KEK in kek.json next to the database. Rotate by rewrapping under a new VAULT_MASTER_KEY offline, or unset it to use file-based KEKs.'), { exitCode: EXIT.config });
+        throw cliError('the KEK comes from VAULT_MASTER_KEY, which this command cannot replace: rotating would store a new KEK in kek.json next to the database. Rotate by rewrapping under a new VAULT_MASTER_KEY offline, or unset it to use file-based KEKs.', EXIT.config);
       }
       const bar = createProgress('rewrap data keys', null, { unit: 'keys' });
       try {

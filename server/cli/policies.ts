@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config.ts';
 import { checkPolicies } from '../policy/check.ts';
-import { EXIT } from './context.ts';
+import { cliError, EXIT } from './context.ts';
 
 export function registerPolicyCommands(program: Command): void {
   const policies = program.command('policies').description('Check the mutuality policies in policies/.');
@@ -15,6 +15,6 @@ export function registerPolicyCommands(program: Command): void {
       const r = checkPolicies(dir ?? loadConfig().policiesDir);
       if (opts.json) process.stdout.write(JSON.stringify(r) + '\n');
       else (r.ok ? process.stdout : process.stderr).write(r.message + '\n');
-      if (!r.ok) throw Object.assign(new Error('policy check failed'), { exitCode: EXIT.failure, quiet: true });
+      if (!r.ok) throw cliError('policy check failed', EXIT.failure, true);
     });
 }

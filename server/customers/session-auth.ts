@@ -25,6 +25,9 @@ export function createSessionAuth(accounts: Accounts, opts: { secure: boolean; p
   const name = sessionCookieName(opts.secure);
   const origin = new URL(opts.publicUrl).origin;
 
+  /** The browser named an Origin other than ours (a missing Origin is a non-browser client). */
+  const foreignOrigin = (req: Request) => !!req.headers.origin && req.headers.origin !== origin;
+
   const load: RequestHandler = (req, _res, next) => {
     const header = req.headers.cookie;
     const token = header ? parseCookies(header)[name] : undefined;
@@ -38,8 +41,7 @@ export function createSessionAuth(accounts: Accounts, opts: { secure: boolean; p
       if (!s) return next(new Unauthenticated('Sign in first'));
       if (kind && s.kind !== kind) return next(new Forbidden(`This API is for ${kind}s only`));
       if (!SAFE.has(req.method)) {
-        const o = req.headers.origin;
-        if (o && o !== origin) return next(new CsrfRejected('Cross-origin request refused'));
+        if (foreignOrigin(req)) return next(new CsrfRejected('Cross-origin request refused'));
         if (!accounts.checkCsrf(s, req.get('x-csrf-token'))) return next(new CsrfRejected('Missing or wrong x-csrf-token header'));
       }
       next();
@@ -52,8 +54,7 @@ export function createSessionAuth(accounts: Accounts, opts: { secure: boolean; p
    * Otherwise a hostile page could sign a visitor into the attacker's account (login CSRF).
    */
   const sessionless: RequestHandler = (req, _res, next) => {
-    const o = req.headers.origin;
-    if (o && o !== origin) return next(new CsrfRejected('Cross-origin request refused'));
+    if (foreignOrigin(req)) return next(new CsrfRejected('Cross-origin request refused'));
     if (!req.is('application/json')) return next(new UnsupportedMediaType('Send the credentials as application/json'));
     next();
   };
