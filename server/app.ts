@@ -31,7 +31,7 @@ import { createAuthorization } from './oauth/authorize.ts';
 import { accessTokenAuthenticator, expressAuth } from './oauth/bearer.ts';
 import { OAuthError } from './http/errors.ts';
 import { createConsentViews } from './oauth/consent-view.ts';
-import { oauthRoutes } from './oauth/routes.ts';
+import { oauthRoutes, OAUTH_CLIENT_ENDPOINTS } from './oauth/routes.ts';
 import { createOAuthStore } from './oauth/store.ts';
 import { createTokenEndpoint } from './oauth/token.ts';
 import { createTokenService, dataAudience, grantsAudience } from './oauth/tokens.ts';
@@ -82,10 +82,11 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
     receipts: receipts.forCustomer(customerId).map((r) => ({ id: r.id, grantId: r.grantId, kind: r.kind, createdAt: r.createdAt, jws: r.jws })),
   }));
 
-  const dataToken = accessTokenAuthenticator(ctx, tokens, companies.claimJti, dataAudience(ctx.config.publicUrl));
+  const jtis = { claim: companies.claimJti, isRevoked: oauthStore.isJtiRevoked };
+  const dataToken = accessTokenAuthenticator(ctx, tokens, jtis, dataAudience(ctx.config.publicUrl));
   // Grant management has no grant to re-check, so the company itself must still be active (a disabled
   // company's data tokens already fail: its grants were revoked with it).
-  const managementToken = expressAuth(accessTokenAuthenticator(ctx, tokens, companies.claimJti, grantsAudience(ctx.config.publicUrl)), ({ claims }) => {
+  const managementToken = expressAuth(accessTokenAuthenticator(ctx, tokens, jtis, grantsAudience(ctx.config.publicUrl)), ({ claims }) => {
     if (companies.byId(claims.client_id)?.status !== 'active') throw new OAuthError(401, 'invalid_token', 'the company is disabled', 'Bearer');
   });
   const shell = createAppShell(
@@ -114,7 +115,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
       docsRoutes(ctx.config.publicUrl),
     ],
     opts.webRoot ?? WEB_ROOT,
-    () => commit.healthy(),
+    { durable: () => commit.healthy(), oauthEndpoints: OAUTH_CLIENT_ENDPOINTS },
   );
 
   const fastRead = dataReadFastPath({ data, front: shell.front, authenticate: dataToken, logger: ctx.logger });

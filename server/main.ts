@@ -7,6 +7,7 @@ import { Keyring } from './crypto/keyring.ts';
 import { SigningKeys } from './crypto/signing-keys.ts';
 import { databasePath, migrateDatabase, openDatabase } from './db/connection.ts';
 import { createLogger } from './http/logger.ts';
+import { answerClientError } from './http/problem.ts';
 import { loadPolicySet } from './policy/load.ts';
 
 /** Start-up: config -> data dir -> db -> keys -> policies -> app -> listen; graceful shutdown. */
@@ -34,6 +35,7 @@ async function main(): Promise<void> {
   const vault = createApp(ctx);
 
   const server = createServer(vault.handler);
+  server.on('clientError', answerClientError);
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -17,6 +17,12 @@ describe('redirectUriProblem', () => {
     ['https://acme.example/cb\n', /whitespace/],
     ['acme.example/cb', /absolute/],
     ['https://' + 'a'.repeat(2000) + '.example/', /characters/],
+    ['https://acme.example', undefined],
+    ['https:acme.example/cb', /canonical form \(https:\/\/acme\.example\/cb\)/],
+    ['http://0x7f.1/cb', /canonical form \(http:\/\/127\.0\.0\.1\/cb\)/],
+    ['https://Acme.example/cb', /canonical/],
+    ['https://acme.example:443/cb', /canonical/],
+    ['https://acme.example/a/../cb', /canonical/],
   ])('when the URI is %j, then the problem is %s', (uri, expected) => {
     const problem = redirectUriProblem(uri);
     if (expected === undefined) expect(problem).toBeUndefined();

@@ -20,6 +20,9 @@ export function redirectUriProblem(uri: string): string | undefined {
   // RFC 6749 §3.1.2: "The endpoint URI MUST NOT include a fragment component."
   if (uri.includes('#')) return 'must not contain a fragment';
   if (url.username || url.password) return 'must not contain user information';
+  // Kept and compared as sent, but redirected to as parsed: the two must be the same string, so a
+  // spelling a browser would rewrite (`https:host/cb`, `http://0x7f.1/`, an upper-case host) is refused.
+  if (url.href !== uri && !(url.pathname === '/' && url.href === `${uri}/`)) return `must be written in its canonical form (${url.href})`;
   if (url.protocol === 'https:') return undefined;
   // RFC 8252 §7.3 / §8.3: plain http is acceptable only on the loopback interface, where the
   // redirect never leaves the device. Everything else must be https (RFC 9700 §2.1).

@@ -44,7 +44,6 @@ export function createDataService(ctx: AppContext, d: { commit: GroupCommit; gra
     const c = r.claims;
     const invalid = (msg: string) => new OAuthError(401, 'invalid_token', msg, r.scheme);
     if (!c.grant_id || !c.fam) return invalid('this token does not name a grant');
-    if (d.oauth.isJtiRevoked(c.jti)) return invalid('the access token has been revoked');
     const fam = d.oauth.family(c.fam);
     if (!fam || fam.revokedAt || fam.grantId !== c.grant_id) return invalid('the token family has been revoked');
     const row = d.grants.store.byId(c.grant_id);

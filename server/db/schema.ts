@@ -126,6 +126,9 @@ export const authRequests = sqliteTable(
     companyId: text('company_id').notNull(),
     mode: text('mode', { enum: ['front', 'backchannel'] }).notNull(),
     redirectUri: text('redirect_uri'),
+    // False when the client left redirect_uri out (one registered URI): then /token may leave it out too
+    // (RFC 6749 §4.1.3). Null on rows from before this column: treated as given.
+    redirectUriGiven: integer('redirect_uri_given', { mode: 'boolean' }),
     state: text('state'),
     codeChallenge: text('code_challenge'),
     details: text('details').notNull(),

@@ -27,7 +27,8 @@ export interface AppShell {
  * Assembles the express app from explicit dependencies; it does not listen (STYLE 3). Module routers
  * are mounted between the common front (headers, ids, logs, body parsing) and the problem handler.
  */
-export function createAppShell(ctx: AppContext, routers: Router[], webRoot: string, durable: () => boolean = () => true): AppShell {
+export function createAppShell(ctx: AppContext, routers: Router[], webRoot: string, opts: { durable?: () => boolean; oauthEndpoints?: string[] } = {}): AppShell {
+  const durable = opts.durable ?? (() => true);
   const app = express();
   let ready = true;
   app.disable('x-powered-by');
@@ -41,6 +42,14 @@ export function createAppShell(ctx: AppContext, routers: Router[], webRoot: stri
   const log = requestLog(ctx.logger, new Set(['/healthz', '/readyz']));
   const front = (req: IncomingMessage, res: ServerResponse, next: () => void) => headers(req, res, () => log(req, res, next));
   app.use(front);
+  // The endpoints an OAuth client calls directly answer errors as application/json with `error` (RFC 6749
+  // §5.2, RFC 7591 §3.2.2): chosen before the body parsers, so that their errors are answered that way too.
+  if (opts.oauthEndpoints?.length) {
+    app.use(opts.oauthEndpoints, (_req, res, next) => {
+      res.locals.errorMediaType = 'application/json';
+      next();
+    });
+  }
   app.use(express.json({ limit: '64kb', type: ['application/json', 'application/*+json'] }));
   app.use(express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 50 }));
   app.use((req, _res, next) => {

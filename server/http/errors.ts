@@ -112,6 +112,9 @@ export class ServiceUnavailable extends VaultError {
   readonly title = 'The service is not available';
 }
 
+/** The proof algorithms the vault accepts (RFC 9449 §7.1), as its metadata advertises them. */
+const DPOP_ALGS = 'EdDSA ES256';
+
 /**
  * OAuth endpoint errors (RFC 6749 §5.2, RFC 6750 §3, RFC 9449 §7). They are problem+json like every
  * other error but also carry the OAuth `error` code, and for resource requests a WWW-Authenticate.
@@ -133,10 +136,23 @@ export class OAuthError extends VaultError {
   override headers(): Record<string, string> {
     if (!this.scheme) return {};
     if (this.scheme === 'Basic') return { 'www-authenticate': 'Basic realm="vault"' };
-    const algs = this.scheme === 'DPoP' ? ' algs="EdDSA ES256"' : '';
+    const algs = this.scheme === 'DPoP' ? `, algs="${DPOP_ALGS}"` : '';
     return {
       'www-authenticate': `${this.scheme} realm="vault", error="${this.error}", error_description="${headerSafe(this.detail)}"${algs}`,
     };
+  }
+}
+
+/**
+ * A resource request that carries no access token at all (RFC 6750 §3.1): 401 with the schemes the
+ * resource accepts and no error code, so a client learns how to authenticate rather than what went wrong.
+ */
+export class MissingToken extends OAuthError {
+  constructor(detail: string) {
+    super(401, 'invalid_request', detail);
+  }
+  override headers(): Record<string, string> {
+    return { 'www-authenticate': `Bearer realm="vault", DPoP realm="vault", algs="${DPOP_ALGS}"` };
   }
 }
 

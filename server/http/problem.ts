@@ -1,4 +1,5 @@
-import type { ServerResponse } from 'node:http';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { NotFound, PROBLEM_BASE, VaultError } from './errors.ts';
@@ -51,7 +52,8 @@ export function problemReply(err: any, requestId: string | undefined, logger: Lo
   const status = typeof err?.status === 'number' ? err.status : typeof err?.statusCode === 'number' ? err.statusCode : 500;
   if (status >= 400 && status < 500) {
     const known = PARSER_PROBLEMS[String(err.type)] ?? { slug: 'bad-request', title: 'The request is malformed' };
-    return { status, headers: problem, body: JSON.stringify({ type: PROBLEM_BASE + known.slug, title: known.title, status, detail: known.title, instance }) };
+    const oauth = mediaType !== PROBLEM_JSON ? { error: oauthErrorCode(status), error_description: known.title } : {};
+    return { status, headers: { 'content-type': `${mediaType}; charset=utf-8` }, body: JSON.stringify({ type: PROBLEM_BASE + known.slug, title: known.title, status, detail: known.title, instance, ...oauth }) };
   }
   logger.error({ err, reqId: requestId }, 'unhandled error');
   return { status: 500, headers: problem, body: JSON.stringify({ type: 'about:blank', title: 'Internal Server Error', status: 500, instance }) };
@@ -80,4 +82,19 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
       res.destroy();
     }
   };
+}
+
+/**
+ * The server's `clientError` listener: a request node's parser refuses before any route sees it (headers
+ * too large, a malformed request line) still gets a problem+json 4xx instead of node's bare status line.
+ */
+export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable || err.code === 'ECONNRESET') return void socket.destroy();
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const title = status === 431 ? 'The request headers are too large' : status === 408 ? 'The request took too long to arrive' : 'The request is malformed';
+  const body = JSON.stringify({ type: PROBLEM_BASE + (status === 431 ? 'headers-too-large' : status === 408 ? 'request-timeout' : 'bad-request'), title, status, detail: title });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: ${PROBLEM_JSON}; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+      `x-content-type-options: nosniff\r\ncache-control: no-store\r\nconnection: close\r\n\r\n${body}`,
+  );
 }

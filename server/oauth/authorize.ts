@@ -56,7 +56,8 @@ export function createAuthorization(ctx: AppContext, d: { store: OAuthStore; cli
     const code = newOpaque('ac_');
     inTransaction(ctx.db, () => {
       if (!d.store.transitionRequest(row.id, 'pending', { status: 'approved' })) throw new Conflict('This request was already decided');
-      const client = d.clients.byId(row.companyId)!;
+      const client = d.clients.byId(row.companyId);
+      if (client?.status !== 'active') throw new Conflict('The company that asked has been disabled; this request is closed');
       const grant = d.grants.create(
         { customerId, companyId: row.companyId, purpose: request.purpose, fields: request.fields, actions: request.actions, durationDays: request.durationDays, termsVersion: client.termsVersion, policyVersion: decision.policyVersion, autoApproved: auto },
         auto ? { kind: 'system', id: 'auto-approve' } : { kind: 'customer', id: customerId },
@@ -76,6 +77,11 @@ export function createAuthorization(ctx: AppContext, d: { store: OAuthStore; cli
       d.store.updateRequest(id, { status: 'expired' });
       throw new Conflict('This request has expired; start again from the company');
     }
+    // A company disabled (or deregistered) after asking can no longer be granted anything: its open request closes.
+    if (row.status === 'pending' && d.clients.byId(row.companyId)?.status !== 'active') {
+      d.store.updateRequest(id, { status: 'expired' });
+      throw new Conflict('The company that asked has been disabled; this request is closed');
+    }
     return row;
   }
 
@@ -87,7 +93,7 @@ export function createAuthorization(ctx: AppContext, d: { store: OAuthStore; cli
       const platform = d.decide('request', { companyId: client.id, request: v.request });
       if (!platform.allow) throw new PolicyDenied('The platform policy refuses this request', { error: 'access_denied', reasons: platform.reasons, policyVersion: platform.policyVersion });
       const id = randomBytes(24).toString('base64url');
-      d.store.insertRequest({ id, companyId: client.id, mode: 'front', redirectUri: v.redirectUri, state: v.state, codeChallenge: v.codeChallenge, details: JSON.stringify(v.request), status: 'pushed', createdAt: nowIso(), expiresAt: nowIso(PAR_TTL_S) });
+      d.store.insertRequest({ id, companyId: client.id, mode: 'front', redirectUri: v.redirectUri, redirectUriGiven: v.redirectUriGiven, state: v.state, codeChallenge: v.codeChallenge, details: JSON.stringify(v.request), status: 'pushed', createdAt: nowIso(), expiresAt: nowIso(PAR_TTL_S) });
       return { request_uri: REQUEST_URI_PREFIX + id, expires_in: PAR_TTL_S };
     },
 
@@ -113,7 +119,7 @@ export function createAuthorization(ctx: AppContext, d: { store: OAuthStore; cli
           return { redirect: redirectWith(redirect, { error: e.error, error_description: e.detail, state: typeof query.state === 'string' ? query.state : undefined, iss: issuer }) };
         }
         const id = randomBytes(24).toString('base64url');
-        d.store.insertRequest({ id, companyId: client.id, mode: 'front', redirectUri: v.redirectUri, state: v.state, codeChallenge: v.codeChallenge, details: JSON.stringify(v.request), status: 'pushed', createdAt: nowIso(), expiresAt: nowIso(CONSENT_TTL_S) });
+        d.store.insertRequest({ id, companyId: client.id, mode: 'front', redirectUri: v.redirectUri, redirectUriGiven: v.redirectUriGiven, state: v.state, codeChallenge: v.codeChallenge, details: JSON.stringify(v.request), status: 'pushed', createdAt: nowIso(), expiresAt: nowIso(CONSENT_TTL_S) });
         row = d.store.request(id)!;
       }
       if (!customerId) {
@@ -156,17 +162,20 @@ export function createAuthorization(ctx: AppContext, d: { store: OAuthStore; cli
       return { auth_req_id: id, expires_in: CONSENT_TTL_S, interval: 5 };
     },
 
-    /** The polling side of a back-channel request (CIBA §10.1): pending, denied, expired, or the grant once. */
-    backchannelOutcome(client: ClientView, authReqId: string): { grantId: string } {
+    /**
+     * The polling side of a back-channel request (CIBA §10.1): pending, denied, expired, or the approved
+     * grant with `consume`, which the token endpoint calls (in the transaction that creates the token
+     * family) only once its own checks have passed, so a refused poll does not use the approval up.
+     */
+    backchannelOutcome(client: ClientView, authReqId: string): { grantId: string; consume: () => boolean } {
       const row = authReqId ? d.store.request(authReqId) : undefined;
       if (!row || row.mode !== 'backchannel' || row.companyId !== client.id) throw new OAuthError(400, 'invalid_grant', 'auth_req_id is not valid');
-      if (row.status === 'pending') {
-        if (row.expiresAt <= nowIso()) throw new OAuthError(400, 'expired_token', 'the request expired before the customer answered');
-        throw new OAuthError(400, 'authorization_pending', 'the customer has not answered yet');
-      }
       if (row.status === 'denied') throw new OAuthError(400, 'access_denied', 'the customer denied the request');
-      if (row.status !== 'approved' || !row.grantId || !d.store.transitionRequest(row.id, 'approved', { status: 'consumed' })) throw new OAuthError(400, 'invalid_grant', 'auth_req_id was already used');
-      return { grantId: row.grantId };
+      if (row.status === 'consumed' || (row.status === 'approved' && !row.grantId)) throw new OAuthError(400, 'invalid_grant', 'auth_req_id was already used');
+      if (row.expiresAt <= nowIso()) throw new OAuthError(400, 'expired_token', 'the request expired before its tokens were collected');
+      if (row.status === 'pending') throw new OAuthError(400, 'authorization_pending', 'the customer has not answered yet');
+      if (row.status !== 'approved') throw new OAuthError(400, 'invalid_grant', 'auth_req_id is not valid');
+      return { grantId: row.grantId!, consume: () => d.store.transitionRequest(row.id, 'approved', { status: 'consumed' }) };
     },
 
     pendingFor,

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Request, RequestHandler } from 'express';
 import type { AppContext } from '../context.ts';
-import { OAuthError } from '../http/errors.ts';
+import { MissingToken, OAuthError } from '../http/errors.ts';
 import { verifyDpopProof } from './dpop.ts';
 import type { AccessClaims, TokenService } from './tokens.ts';
 
@@ -17,21 +17,28 @@ export type Authenticated = NonNullable<Request['token']>;
  * Resource-server authentication (RFC 6750 §2.1, RFC 9449 §7). A DPoP-bound token (cnf.jkt) must come
  * with the DPoP scheme and a proof for this method and URL whose key matches; a bearer token must not
  * be presented under the DPoP scheme. Works on the plain node request, so the data API's hot path can
- * use it without express. The factory checks its options when created (fails loudly).
+ * use it without express. A revoked token's jti is refused here, for every audience. The factory checks
+ * its options when created (fails loudly).
  */
-export function accessTokenAuthenticator(ctx: AppContext, tokens: TokenService, claimJti: (jti: string, expiresAt: string) => boolean, audience: string) {
+export function accessTokenAuthenticator(ctx: AppContext, tokens: TokenService, jtis: { claim: (jti: string, expiresAt: string) => boolean; isRevoked: (jti: string) => boolean }, audience: string) {
   if (!audience.startsWith('http')) throw new Error(`accessTokenAuthenticator: audience must be a URL, got ${audience}`);
   /** `path` is the request's path as the client addressed it (the DPoP proof's htu), without the query. */
   return async (req: IncomingMessage, path: string): Promise<Authenticated> => {
-    const m = /^(Bearer|DPoP) ([A-Za-z0-9._~+/-]+=*)$/i.exec(req.headers.authorization ?? '');
-    if (!m) throw new OAuthError(401, 'invalid_request', 'an access token is required (Authorization: Bearer or DPoP)', 'Bearer');
+    const header = req.headers.authorization ?? '';
+    const m = /^(Bearer|DPoP) ([A-Za-z0-9._~+/-]+=*)$/i.exec(header);
+    if (!m) {
+      if (!/^(Bearer|DPoP)\b/i.test(header)) throw new MissingToken('an access token is required (Authorization: Bearer or DPoP)');
+      throw new OAuthError(401, 'invalid_request', 'the Authorization header is malformed (Authorization: Bearer or DPoP, then the token)', 'Bearer');
+    }
     const scheme = m[1]!.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer';
     const token = m[2]!;
     const claims = await tokens.verifyAccess(token, audience, scheme);
+    // RFC 7009: a token the company revoked is refused at once, whatever its own lifetime.
+    if (jtis.isRevoked(claims.jti)) throw new OAuthError(401, 'invalid_token', 'the access token has been revoked', scheme);
     if (claims.cnf?.jkt) {
       if (scheme !== 'DPoP') throw new OAuthError(401, 'invalid_token', 'this token is DPoP-bound; use the DPoP scheme with a proof', 'DPoP');
       const proof = req.headers.dpop;
-      const jkt = await verifyDpopProof({ proof: Array.isArray(proof) ? proof[0] : proof, method: req.method ?? '', url: `${ctx.config.publicUrl}${path}`, now: ctx.clock.now(), accessToken: token, claimJti, where: 'resource' });
+      const jkt = await verifyDpopProof({ proof: Array.isArray(proof) ? proof[0] : proof, method: req.method ?? '', url: `${ctx.config.publicUrl}${path}`, now: ctx.clock.now(), accessToken: token, claimJti: jtis.claim, where: 'resource' });
       if (jkt !== claims.cnf.jkt) throw new OAuthError(401, 'invalid_dpop_proof', 'the DPoP proof key does not match the token binding', 'DPoP');
     } else if (scheme === 'DPoP') {
       throw new OAuthError(401, 'invalid_token', 'this token is not DPoP-bound; use the Bearer scheme', 'Bearer');

@@ -14,6 +14,8 @@ export interface ClientView {
 
 export interface ValidatedRequest {
   redirectUri: string;
+  /** Whether the client named the redirect URI (it may leave it out when it has only one registered). */
+  redirectUriGiven: boolean;
   state?: string;
   codeChallenge: string;
   request: AccessRequest;
@@ -54,7 +56,7 @@ export function validateAuthorizationParams(client: ClientView, raw: Record<stri
   if (p.authorization_details) request = parseAuthorizationDetails(p.authorization_details);
   else if (p.scope) request = parseScope(p.scope);
   else throw new OAuthError(400, 'invalid_request', 'authorization_details (type customer_data) or scope is required');
-  return { redirectUri, state: p.state, codeChallenge: p.code_challenge, request };
+  return { redirectUri, redirectUriGiven: p.redirect_uri !== undefined, state: p.state, codeChallenge: p.code_challenge, request };
 }
 
 /** Adds code or error parameters to the client's redirect URI, with `iss` (RFC 9207). */

@@ -27,6 +27,9 @@ const formSchema = z.record(z.string(), z.union([z.string(), z.array(z.string())
 /** OAuth endpoints: thin adapters from HTTP to the authorization and token services. */
 export const CIBA_GRANT = 'urn:openid:params:grant-type:ciba';
 
+/** The endpoints an OAuth client calls directly: their errors are application/json with `error` (the app shell sets it). */
+export const OAUTH_CLIENT_ENDPOINTS = ['/par', '/bc-authorize', '/token', '/introspect', '/revoke', '/register'];
+
 export interface BackchannelDeps {
   customerIdOfHandle(handle: string): string | undefined;
   notify(customerId: string, row: AuthRequestRow): void;
@@ -50,11 +53,6 @@ export function oauthRoutes(ctx: AppContext, d: { authz: Authorization; token: T
       ? null
       : verifyDpopProof({ proof: req.get('dpop'), method: req.method, url: `${issuer}${endpoint}`, now: ctx.clock.now(), claimJti: d.clients.claimJti, where: 'token' });
   const noStore = { 'cache-control': 'no-store', pragma: 'no-cache' };
-
-  r.use(['/par', '/bc-authorize', '/token', '/introspect', '/revoke', '/register'], (_req, res, next) => {
-    res.locals.errorMediaType = 'application/json';
-    next();
-  });
 
   r.get('/.well-known/oauth-authorization-server', (_req, res) => {
     res.json(metadata);
@@ -95,7 +93,7 @@ export function oauthRoutes(ctx: AppContext, d: { authz: Authorization; token: T
       grantType === 'authorization_code' ? await d.token.authorizationCode(c, body, jkt)
       : grantType === 'refresh_token' ? await d.token.refreshToken(c, body, jkt)
       : grantType === 'client_credentials' ? await d.token.clientCredentials(c, body, jkt)
-      : grantType === CIBA_GRANT ? await d.token.forApprovedGrant(c, d.authz.backchannelOutcome(c, String(body.auth_req_id ?? '')).grantId, jkt)
+      : grantType === CIBA_GRANT ? await d.token.forApprovedGrant(c, d.authz.backchannelOutcome(c, String(body.auth_req_id ?? '')), jkt)
       : (() => { throw new OAuthError(400, 'unsupported_grant_type', `grant_type must be authorization_code, refresh_token, client_credentials or ${CIBA_GRANT}`); })();
     res.set(noStore).json(out);
   });

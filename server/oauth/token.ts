@@ -72,7 +72,9 @@ export function createTokenEndpoint(ctx: AppContext, d: { store: OAuthStore; gra
         throw invalidGrant('the code was already used; tokens issued with it are revoked');
       }
       if (row.expiresAt <= nowIso()) throw invalidGrant('the code has expired');
-      if (p.redirect_uri !== row.redirectUri) throw invalidGrant('redirect_uri does not match the authorization request');
+      // RFC 6749 §4.1.3: required (and equal) if the authorization request named it; may be left out if it did not.
+      const named = d.store.request(row.requestId)?.redirectUriGiven !== false;
+      if (p.redirect_uri === undefined ? named : p.redirect_uri !== row.redirectUri) throw invalidGrant('redirect_uri does not match the authorization request');
       const verifier = typeof p.code_verifier === 'string' ? p.code_verifier : '';
       if (!VERIFIER.test(verifier) || !pkceMatches(verifier, row.codeChallenge)) throw invalidGrant('PKCE verification failed');
       if (client.dpopBound && !jkt) throw new OAuthError(400, 'invalid_dpop_proof', 'this client must use DPoP');
@@ -102,13 +104,16 @@ export function createTokenEndpoint(ctx: AppContext, d: { store: OAuthStore; gra
       return issuePair(client, family.grantId, family.id, family.dpopJkt ?? jkt);
     },
 
-    /** Tokens for an approved back-channel request: a new token family on the grant. */
-    async forApprovedGrant(client: ClientView, grantId: string, jkt: string | null) {
+    /** Tokens for an approved back-channel request: a new token family on the grant, once `consume` succeeds. */
+    async forApprovedGrant(client: ClientView, approved: { grantId: string; consume: () => boolean }, jkt: string | null) {
       if (client.dpopBound && !jkt) throw new OAuthError(400, 'invalid_dpop_proof', 'this client must use DPoP');
       const familyId = randomUUID();
-      activeGrant(grantId);
-      inTransaction(ctx.db, () => d.store.insertFamily({ id: familyId, grantId, companyId: client.id, dpopJkt: jkt, createdAt: nowIso() }));
-      return issuePair(client, grantId, familyId, jkt);
+      activeGrant(approved.grantId);
+      inTransaction(ctx.db, () => {
+        if (!approved.consume()) throw invalidGrant('auth_req_id was already used');
+        d.store.insertFamily({ id: familyId, grantId: approved.grantId, companyId: client.id, dpopJkt: jkt, createdAt: nowIso() });
+      });
+      return issuePair(client, approved.grantId, familyId, jkt);
     },
 
     /** RFC 6749 §4.4, for the company's own grant-management API (scope grant_management). */
@@ -137,7 +142,8 @@ export function createTokenEndpoint(ctx: AppContext, d: { store: OAuthStore; gra
       if (!row || !family || family.companyId !== client.id || row.usedAt || family.revokedAt || row.expiresAt <= nowIso()) return { active: false };
       const g = d.grants.store.byId(family.grantId);
       if (!g || d.grants.refresh(g).status !== 'active') return { active: false };
-      return { active: true, token_type: 'refresh_token', client_id: client.id, sub: g.customerId, grant_id: g.id, exp: Math.floor(Date.parse(row.expiresAt) / 1000) };
+      // No token_type: RFC 7662 §2.2 means an access token type (RFC 6749 §7.1), which a refresh token has not.
+      return { active: true, client_id: client.id, sub: g.customerId, grant_id: g.id, exp: Math.floor(Date.parse(row.expiresAt) / 1000) };
     },
 
     /** RFC 7009 §2.2: always 200; a token of another client is left alone. */

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
 import { startVault, type RunningVault } from '../support/vault.ts';
@@ -86,5 +87,44 @@ describe('malformed or hostile requests', () => {
     expect(r.body.fields.city.value).toBe('Leuven');
     expect(Object.keys((await bob.call('GET', '/api/profile')).body.fields)).toEqual(['email']);
     expect((await bob.call('GET', `/api/grants/${bobGrantId}`)).body.status).toBe('active');
+  });
+});
+
+describe('requests refused before any route sees them', () => {
+  /** Sends raw bytes and returns the raw answer: node's parser must see exactly what a client sent. */
+  function raw(text: string): Promise<string> {
+    const { port } = new URL(v.url);
+    return new Promise((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => socket.end(text));
+      let answer = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (d) => (answer += d));
+      socket.on('end', () => resolve(answer));
+      socket.on('error', reject);
+    });
+  }
+
+  it.each([
+    ['the headers are larger than the server accepts', `GET /healthz HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`, 431],
+    ['the request line is not HTTP', 'BREW /pot HTCPCP/1.0\r\n\r\n', 400],
+  ])('when %s, then a problem+json 4xx, not a bare status line', async (_what, text, status) => {
+    const answer = await raw(text);
+    const [head, body] = answer.split('\r\n\r\n');
+    expect(head).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
+    expect(head).toMatch(/\r\ncontent-type: application\/problem\+json/);
+    expect(JSON.parse(body!)).toMatchObject({ status, type: expect.stringMatching(/^https:\/\//) });
+  });
+
+  it.each([
+    ['/register', 'application/json', '{"client_name": '],
+    ['/par', 'application/json', '{bad'],
+    ['/token', 'application/x-www-form-urlencoded', Array.from({ length: 60 }, (_, i) => `p${i}=x`).join('&')],
+    ['/introspect', 'application/x-www-form-urlencoded; charset=ebcdic', 'token=x'],
+  ])('when %s gets a body its parser refuses, then the error is application/json with an OAuth error code', async (path, type, body) => {
+    const r = await fetch(`${v.url}${path}`, { method: 'POST', headers: { 'content-type': type }, body });
+    expect(r.status).toBeGreaterThanOrEqual(400);
+    expect(r.status).toBeLessThan(500);
+    expect(r.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await r.json()).toMatchObject({ error: 'invalid_request', error_description: expect.any(String), status: r.status });
   });
 });

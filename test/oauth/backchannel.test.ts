@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
 import { details, form, readData, registerCompany, type RegisteredCompany } from '../support/company.ts';
@@ -67,5 +69,48 @@ describe('back-channel access requests (the customer is not in front of the comp
     const r = await ask(shop, alice.handle);
     v.clock.advance(601_000);
     expect((await poll(shop, r.body.auth_req_id)).body.error).toBe('expired_token');
+  });
+
+  it('when an approval is not collected before the request expires, then polling says expired_token', async () => {
+    const r = await ask(shop, alice.handle);
+    const id = (await alice.call('GET', '/api/requests')).body.requests[0].id;
+    expect((await alice.call('POST', `/api/consent/${id}`, { decision: 'approve' })).status).toBe(200);
+    v.clock.advance(601_000);
+    const late = await poll(shop, r.body.auth_req_id);
+    expect(late.status).toBe(400);
+    expect(late.body.error).toBe('expired_token');
+  });
+
+  it('when a DPoP client polls an approved request without a proof, then it is refused and the approval is not used up', async () => {
+    const dpopCo = await registerCompany(v, { name: 'DPoP Call Centre', dpop: true });
+    const kp = await generateKeyPair('ES256', { extractable: true });
+    const jwk = await exportJWK(kp.publicKey);
+    const proof = () => new SignJWT({ htm: 'POST', htu: `${v.url}/token`, jti: randomUUID(), iat: Math.floor(v.clock.now().getTime() / 1000) }).setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk }).sign(kp.privateKey);
+    const r = await ask(dpopCo, alice.handle);
+    const id = (await alice.call('GET', '/api/requests')).body.requests[0].id;
+    await alice.call('POST', `/api/consent/${id}`, { decision: 'approve' });
+    const bare = await poll(dpopCo, r.body.auth_req_id);
+    expect(bare.body.error).toBe('invalid_dpop_proof');
+    const withProof = await form(`${v.url}/token`, { grant_type: 'urn:openid:params:grant-type:ciba', auth_req_id: r.body.auth_req_id }, { authorization: dpopCo.basic(), dpop: await proof() });
+    expect(withProof.status).toBe(200);
+    expect(withProof.body.token_type).toBe('DPoP');
+    const again = await form(`${v.url}/token`, { grant_type: 'urn:openid:params:grant-type:ciba', auth_req_id: r.body.auth_req_id }, { authorization: dpopCo.basic(), dpop: await proof() });
+    expect(again.body.error).toBe('invalid_grant');
+  });
+
+  it('when the company is disabled while its request waits, then the customer can no longer approve it and no grant is made', async () => {
+    const gone = await registerCompany(v, { name: 'Gone Soon' });
+    const r = await ask(gone, alice.handle);
+    expect(r.status).toBe(200);
+    const id = ((await alice.call('GET', '/api/requests')).body.requests as { id: string; company: { id: string } }[]).find((q) => q.company.id === gone.clientId)!.id;
+    expect((await fetch(`${v.url}/register/${gone.clientId}`, { method: 'DELETE', headers: { authorization: `Bearer ${gone.registrationAccessToken}` } })).status).toBe(204);
+    const approve = await alice.call('POST', `/api/consent/${id}`, { decision: 'approve' });
+    expect(approve.status).toBe(409);
+    expect(approve.body.detail).toMatch(/disabled/);
+    expect((await alice.call('GET', `/api/consent/${id}`)).body.status).toBe('expired');
+    expect((await alice.call('POST', `/api/consent/${id}`, { decision: 'approve' })).status).toBe(409);
+    expect(((await alice.call('GET', '/api/requests')).body.requests as { id: string }[]).map((q) => q.id)).not.toContain(id);
+    const grants = (await alice.call('GET', '/api/grants')).body.grants as { company: { id: string } }[];
+    expect(grants.filter((g) => g.company.id === gone.clientId)).toEqual([]);
   });
 });

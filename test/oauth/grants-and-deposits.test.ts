@@ -63,6 +63,20 @@ describe('grant management for companies (client_credentials, scope grant_manage
       expect(r.headers.get('www-authenticate')).toMatch(/invalid_token/);
     }
   });
+
+  it('when the company revokes its management token (RFC 7009), then the token is refused at once, for lists, receipts and revocations', async () => {
+    const t = await obtainTokens(v, shopA, alice);
+    const m = await managementToken(shopA);
+    expect((await asCompany(m, 'GET', '/company/grants')).status).toBe(200);
+    expect((await form(`${v.url}/revoke`, { token: m }, { authorization: shopA.basic() })).status).toBe(200);
+    for (const [method, path] of [['GET', '/company/grants'], ['GET', '/company/receipts'], ['DELETE', `/company/grants/${t.grant_id}`]] as const) {
+      const r = await asCompany(m, method, path);
+      expect(r.status, `${method} ${path}`).toBe(401);
+      expect(r.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);
+    }
+    expect((await alice.call('GET', `/api/grants/${t.grant_id}`)).body.status).toBe('active');
+    expect((await asCompany(await managementToken(shopA), 'GET', '/company/grants')).status).toBe(200);
+  });
 });
 
 describe('customers manage their grants', () => {

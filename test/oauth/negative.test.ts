@@ -236,6 +236,15 @@ describe('DPoP-bound tokens (RFC 9449)', () => {
     expect((await readData(v, at, alice.handle)).status).toBe(401);
   });
 
+  it('when the bound token comes without a proof, then the DPoP challenge is well-formed and names the algorithms the metadata advertises', async () => {
+    const at = await dpopTokens();
+    const r = await readData(v, at, alice.handle, undefined, { authorization: `DPoP ${at}` });
+    const m = /^DPoP realm="vault", error="invalid_dpop_proof", error_description="[^"]*", algs="([^"]+)"$/.exec(r.headers.get('www-authenticate') ?? '');
+    expect(m, r.headers.get('www-authenticate') ?? '').not.toBeNull();
+    const metadata = await (await fetch(`${v.url}/.well-known/oauth-authorization-server`)).json();
+    expect(m![1]!.split(' ')).toEqual(metadata.dpop_signing_alg_values_supported);
+  });
+
   it('when the proof was made for another URL, then 401', async () => {
     const at = await dpopTokens();
     const r = await readData(v, at, alice.handle, undefined, { authorization: `DPoP ${at}`, dpop: await proof('GET', `${v.url}/data/customers/${bob.handle}`, athOf(at)) });
@@ -248,6 +257,58 @@ describe('DPoP-bound tokens (RFC 9449)', () => {
     const p = await proof('GET', `${v.url}/data/customers/${alice.handle}`, athOf(at));
     expect((await readData(v, at, alice.handle, undefined, { authorization: `DPoP ${at}`, dpop: p })).status).toBe(200);
     expect((await readData(v, at, alice.handle, undefined, { authorization: `DPoP ${at}`, dpop: p })).status).toBe(401);
+  });
+});
+
+describe('the redirect URI at the token endpoint (RFC 6749 §4.1.3)', () => {
+  async function codeWithoutRedirect() {
+    const p = pkce();
+    const par = await form(`${v.url}/par`, { response_type: 'code', client_id: shop.clientId, code_challenge: p.challenge, code_challenge_method: 'S256', authorization_details: details(['email']) }, { authorization: shop.basic() });
+    expect(par.status).toBe(201);
+    const auth = await alice.call('GET', `/authorize?client_id=${encodeURIComponent(shop.clientId)}&request_uri=${encodeURIComponent(par.body.request_uri)}`);
+    let location = auth.headers.get('location') ?? '';
+    if (location.startsWith('/consent')) location = (await alice.call('POST', `/api/consent/${new URL(location, v.url).searchParams.get('request')}`, { decision: 'approve' })).body.redirectTo;
+    expect(location.startsWith(REDIRECT)).toBe(true);
+    return { code: new URL(location).searchParams.get('code')!, verifier: p.verifier };
+  }
+  const exchangeWithout = (code: string, verifier: string) => form(`${v.url}/token`, { grant_type: 'authorization_code', code, code_verifier: verifier }, { authorization: shop.basic() });
+
+  it('when the authorization request left it out (one registered URI), then the exchange may leave it out too', async () => {
+    const c = await codeWithoutRedirect();
+    const r = await exchangeWithout(c.code, c.verifier);
+    expect(r.status).toBe(200);
+    expect(r.body.access_token).toBeTruthy();
+  });
+
+  it('when the authorization request left it out, then naming another one at the token endpoint is still refused', async () => {
+    const c = await codeWithoutRedirect();
+    const r = await exchange(shop, c.code, c.verifier, 'http://127.0.0.1:9/other');
+    expect(r.status).toBe(400);
+    expect(r.body.error).toBe('invalid_grant');
+  });
+
+  it('when the authorization request named it, then leaving it out at the token endpoint is refused', async () => {
+    const c = await obtainCode(v, shop, alice);
+    const r = await exchangeWithout(c.code!, c.verifier);
+    expect(r.status).toBe(400);
+    expect(r.body.error).toBe('invalid_grant');
+  });
+});
+
+describe('a resource request without any token (RFC 6750 §3.1)', () => {
+  it.each(['/data/customers/vh-aaaaa-aaaaa', '/company/grants'])('when %s is called with no Authorization header, then 401 names the schemes and carries no error code', async (path) => {
+    for (const headers of [{}, { authorization: 'Basic Zm9vOmJhcg==' }] as Record<string, string>[]) {
+      const r = await fetch(`${v.url}${path}`, { headers });
+      expect(r.status).toBe(401);
+      expect(r.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(r.headers.get('www-authenticate')).toBe('Bearer realm="vault", DPoP realm="vault", algs="EdDSA ES256"');
+    }
+  });
+
+  it('when the Authorization header names Bearer but the token is malformed, then 401 invalid_request', async () => {
+    const r = await fetch(`${v.url}/data/customers/${alice.handle}`, { headers: { authorization: 'Bearer not a token' } });
+    expect(r.status).toBe(401);
+    expect(r.headers.get('www-authenticate')).toMatch(/^Bearer realm="vault", error="invalid_request"/);
   });
 });
 

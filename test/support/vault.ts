@@ -10,6 +10,7 @@ import { Keyring } from '../../server/crypto/keyring.ts';
 import { SigningKeys } from '../../server/crypto/signing-keys.ts';
 import { databasePath, migrateDatabase, openDatabase } from '../../server/db/connection.ts';
 import { createLogger } from '../../server/http/logger.ts';
+import { answerClientError } from '../../server/http/problem.ts';
 import type { Logger } from 'pino';
 import { loadPolicySet } from '../../server/policy/load.ts';
 
@@ -56,6 +57,7 @@ export async function startVault(opts: { env?: Record<string, string>; dataDir?:
   };
   const vault = createApp(ctx);
   server.on('request', vault.handler);
+  server.on('clientError', answerClientError);
   return {
     url,
     ctx,

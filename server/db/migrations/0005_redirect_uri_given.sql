@@ -1,0 +1,1 @@
+ALTER TABLE `auth_requests` ADD `redirect_uri_given` integer;
