@@ -21,6 +21,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const auditEvents = Number(process.env.BENCH_AUDIT_EVENTS ?? 1_000_000);
 const connections = 50;
+const warmUpSeconds = Math.max(1, Math.min(3, Math.round(seconds / 5)));
 
 
 async function waitFor(url: string, child: ChildProcess): Promise<void> {
@@ -47,6 +48,9 @@ function cpuMs(pid: number): number | undefined {
 }
 
 async function load(url: string, pid: number, headers: Record<string, string> = {}) {
+  // A short unmeasured warm-up first, for every target alike: the first requests of a fresh process run
+  // unoptimised code and would otherwise weigh on its p99.
+  await autocannon({ url, connections, duration: warmUpSeconds, headers });
   const before = cpuMs(pid);
   const r = await autocannon({ url, connections, duration: seconds, headers });
   const after = cpuMs(pid);
@@ -108,8 +112,8 @@ async function benchReadPath(synchronous: string, withHealthz = false) {
 }
 
 async function main() {
-  const results: Record<string, unknown> = { at: new Date().toISOString(), node: process.version, seconds, connections };
-  console.log(`consent vault benchmarks (autocannon -c ${connections}, ${seconds}s each; ratios against the baseline measured in this run)\n`);
+  const results: Record<string, unknown> = { at: new Date().toISOString(), node: process.version, seconds, warmUpSeconds, connections };
+  console.log(`consent vault benchmarks (autocannon -c ${connections}, ${seconds}s each after a ${warmUpSeconds}s warm-up; ratios against the baseline measured in this run)\n`);
 
   const hello = await benchHello();
   const cpu = (r: { serverCpuUsPerReq?: number }) => (r.serverCpuUsPerReq === undefined ? '' : `  server CPU ${r.serverCpuUsPerReq} µs/req`);
