@@ -68,6 +68,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
 
   // Hooks run inside the transaction of the change that fires them (one transaction per decision).
   companies.hooks.onDisabled.push((companyId, actor) => void grants.revokeAllOfCompany(companyId, actor, 'The company was disabled'));
+  companies.hooks.onDisabled.push((companyId) => void oauthStore.closeOpenRequestsOf(companyId));
   companies.hooks.onTermsChanged.push((companyId) => void grantPolicy.reevaluateCompany(companyId, 'The company changed its terms'));
   criteria.hooks.onBlocked.push((customerId, companyId) => void grants.revokeAllOfCompany(companyId, { kind: 'customer', id: customerId }, 'You blocked this company', customerId));
   criteria.hooks.onChanged.push((customerId) => void grantPolicy.reevaluateCustomer(customerId, 'Your criteria changed'));

@@ -84,15 +84,24 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
   };
 }
 
+/** The statuses node's own clientError handler gives these parser errors; anything else is a 400. */
+const CLIENT_ERRORS: Record<string, [number, string, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'headers-too-large', 'The request headers are too large'],
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, 'payload-too-large', 'The request chunk extensions are too large'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'request-timeout', 'The request took too long to arrive'],
+};
+
 /**
  * The server's `clientError` listener: a request node's parser refuses before any route sees it (headers
  * too large, a malformed request line) still gets a problem+json 4xx instead of node's bare status line.
  */
 export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
-  if (!socket.writable || err.code === 'ECONNRESET') return void socket.destroy();
-  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-  const title = status === 431 ? 'The request headers are too large' : status === 408 ? 'The request took too long to arrive' : 'The request is malformed';
-  const body = JSON.stringify({ type: PROBLEM_BASE + (status === 431 ? 'headers-too-large' : status === 408 ? 'request-timeout' : 'bad-request'), title, status, detail: title });
+  // As node's own handler: an answer already under way on this connection (a streamed export) cannot be
+  // followed by another status line, so the connection is only closed.
+  const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (!socket.writable || err.code === 'ECONNRESET' || inFlight?.headersSent) return void socket.destroy();
+  const [status, slug, title] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'bad-request', 'The request is malformed'];
+  const body = JSON.stringify({ type: PROBLEM_BASE + slug, title, status, detail: title });
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: ${PROBLEM_JSON}; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
       `x-content-type-options: nosniff\r\ncache-control: no-store\r\nconnection: close\r\n\r\n${body}`,

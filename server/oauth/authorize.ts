@@ -15,6 +15,7 @@ export const REQUEST_URI_PREFIX = 'urn:ietf:params:oauth:request_uri:';
 const PAR_TTL_S = 90;
 const CONSENT_TTL_S = 600;
 const CODE_TTL_S = 60;
+const COLLECT_TTL_S = 120;
 
 export interface ClientDirectory {
   byId(id: string): ClientView | undefined;
@@ -63,7 +64,10 @@ export function createAuthorization(ctx: AppContext, d: { store: OAuthStore; cli
         auto ? { kind: 'system', id: 'auto-approve' } : { kind: 'customer', id: customerId },
         requestId,
       );
-      d.store.updateRequest(row.id, { grantId: grant.id, decision: JSON.stringify(decision) });
+      // A back-channel approval stays collectable for COLLECT_TTL_S at least, even if the customer answered
+      // just before the request's own deadline (the company polls every few seconds).
+      const collectBy = row.mode === 'backchannel' ? [row.expiresAt, nowIso(COLLECT_TTL_S)].sort()[1]! : row.expiresAt;
+      d.store.updateRequest(row.id, { grantId: grant.id, decision: JSON.stringify(decision), expiresAt: collectBy });
       if (row.mode === 'backchannel') return;
       d.store.insertCode({ codeHash: sha256hex(code), requestId: row.id, grantId: grant.id, companyId: row.companyId, redirectUri: row.redirectUri!, codeChallenge: row.codeChallenge!, familyId: randomUUID(), expiresAt: nowIso(CODE_TTL_S) });
     });

@@ -27,8 +27,9 @@ export function accessTokenAuthenticator(ctx: AppContext, tokens: TokenService, 
     const header = req.headers.authorization ?? '';
     const m = /^(Bearer|DPoP) ([A-Za-z0-9._~+/-]+=*)$/i.exec(header);
     if (!m) {
-      if (!/^(Bearer|DPoP)\b/i.test(header)) throw new MissingToken('an access token is required (Authorization: Bearer or DPoP)');
-      throw new OAuthError(401, 'invalid_request', 'the Authorization header is malformed (Authorization: Bearer or DPoP, then the token)', 'Bearer');
+      const named = /^(Bearer|DPoP)\b/i.exec(header)?.[1]?.toLowerCase();
+      if (!named) throw new MissingToken('an access token is required (Authorization: Bearer or DPoP)');
+      throw new OAuthError(401, 'invalid_request', 'the Authorization header is malformed (Authorization: Bearer or DPoP, then the token)', named === 'dpop' ? 'DPoP' : 'Bearer');
     }
     const scheme = m[1]!.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer';
     const token = m[2]!;

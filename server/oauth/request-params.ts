@@ -59,9 +59,12 @@ export function validateAuthorizationParams(client: ClientView, raw: Record<stri
   return { redirectUri, redirectUriGiven: p.redirect_uri !== undefined, state: p.state, codeChallenge: p.code_challenge, request };
 }
 
-/** Adds code or error parameters to the client's redirect URI, with `iss` (RFC 9207). */
+/**
+ * Adds code or error parameters to the client's redirect URI, with `iss` (RFC 9207). The registered
+ * query is kept byte for byte (RFC 6749 §3.1.2): ours are appended, never re-encoded into it.
+ */
 export function redirectWith(redirectUri: string, params: Record<string, string | undefined>): string {
-  const u = new URL(redirectUri);
-  for (const [k, v] of Object.entries(params)) if (v !== undefined) u.searchParams.set(k, v);
-  return u.toString();
+  const base = new URL(redirectUri).href; // registered URIs are canonical (companies/redirect-uris.ts)
+  const added = new URLSearchParams(Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined)).toString();
+  return base + (base.endsWith('?') ? '' : base.includes('?') ? '&' : '?') + added;
 }

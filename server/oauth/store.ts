@@ -1,4 +1,4 @@
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, inArray, isNull } from 'drizzle-orm';
 import type { Db } from '../db/connection.ts';
 import { fastLookup } from '../db/fast-lookup.ts';
 import { authCodes, authRequests, refreshTokens, revokedAccessTokens, tokenFamilies } from '../db/schema.ts';
@@ -21,6 +21,9 @@ export function createOAuthStore(db: Db) {
       db.select().from(authRequests).where(and(eq(authRequests.customerId, customerId), eq(authRequests.status, 'pending'), eq(authRequests.mode, 'backchannel'))).all(),
     updateRequest: (id: string, set: Partial<typeof authRequests.$inferInsert>) => db.update(authRequests).set(set).where(eq(authRequests.id, id)).run(),
     /** Compare-and-set so two tabs cannot both consume one request. */
+    /** A disabled company's requests that still await sign-in or consent: closed, so none can be approved. */
+    closeOpenRequestsOf: (companyId: string) =>
+      db.update(authRequests).set({ status: 'expired' }).where(and(eq(authRequests.companyId, companyId), inArray(authRequests.status, ['pushed', 'pending']))).run().changes,
     transitionRequest: (id: string, from: AuthRequestRow['status'], set: Partial<typeof authRequests.$inferInsert>) =>
       db.update(authRequests).set(set).where(and(eq(authRequests.id, id), eq(authRequests.status, from))).run().changes === 1,
 

@@ -104,13 +104,21 @@ describe('back-channel access requests (the customer is not in front of the comp
     expect(r.status).toBe(200);
     const id = ((await alice.call('GET', '/api/requests')).body.requests as { id: string; company: { id: string } }[]).find((q) => q.company.id === gone.clientId)!.id;
     expect((await fetch(`${v.url}/register/${gone.clientId}`, { method: 'DELETE', headers: { authorization: `Bearer ${gone.registrationAccessToken}` } })).status).toBe(204);
-    const approve = await alice.call('POST', `/api/consent/${id}`, { decision: 'approve' });
-    expect(approve.status).toBe(409);
-    expect(approve.body.detail).toMatch(/disabled/);
+    expect(((await alice.call('GET', '/api/requests')).body.requests as { id: string }[]).map((q) => q.id)).not.toContain(id);
     expect((await alice.call('GET', `/api/consent/${id}`)).body.status).toBe('expired');
     expect((await alice.call('POST', `/api/consent/${id}`, { decision: 'approve' })).status).toBe(409);
-    expect(((await alice.call('GET', '/api/requests')).body.requests as { id: string }[]).map((q) => q.id)).not.toContain(id);
     const grants = (await alice.call('GET', '/api/grants')).body.grants as { company: { id: string } }[];
     expect(grants.filter((g) => g.company.id === gone.clientId)).toEqual([]);
+  });
+
+  it('when the customer approves just before the request expires, then the company still has time to collect the tokens', async () => {
+    const r = await ask(shop, alice.handle);
+    const id = ((await alice.call('GET', '/api/requests')).body.requests as { id: string; company: { id: string } }[]).find((q) => q.company.id === shop.clientId)!.id;
+    v.clock.advance(598_000);
+    expect((await alice.call('POST', `/api/consent/${id}`, { decision: 'approve' })).status).toBe(200);
+    v.clock.advance(5_000);
+    const tokens = await poll(shop, r.body.auth_req_id);
+    expect(tokens.status).toBe(200);
+    expect(tokens.body.access_token).toBeTruthy();
   });
 });

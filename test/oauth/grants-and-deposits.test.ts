@@ -79,6 +79,25 @@ describe('grant management for companies (client_credentials, scope grant_manage
   });
 });
 
+describe('an access token the company revoked (RFC 7009)', () => {
+  it('when a data token is revoked, then the very next read and deposit are refused on every path, and other tokens of the grant still work', async () => {
+    const t = await obtainTokens(v, shopA, alice, { fields: ['phone', 'street_address'], actions: ['read', 'deposit'], purpose: 'order-fulfilment' });
+    expect((await readData(v, t.access_token, alice.handle)).status).toBe(200);
+    expect((await form(`${v.url}/revoke`, { token: t.access_token }, { authorization: shopA.basic() })).status).toBe(200);
+    const auth = { authorization: `Bearer ${t.access_token}` };
+    for (const path of [`/data/customers/${alice.handle}`, `/data/customers/${alice.handle}/`, `/data/customers/${alice.handle}?fields=phone`]) {
+      const r = await fetch(`${v.url}${path}`, { headers: auth });
+      expect(r.status, path).toBe(401);
+      expect((await r.json()).detail, path).toMatch(/revoked/);
+    }
+    const deposit = await fetch(`${v.url}/data/customers/${alice.handle}/records`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ category: 'purchases', content: { order: 'A-1' } }) });
+    expect(deposit.status).toBe(401);
+    const refreshed = await form(`${v.url}/token`, { grant_type: 'refresh_token', refresh_token: t.refresh_token }, { authorization: shopA.basic() });
+    expect(refreshed.status).toBe(200);
+    expect((await readData(v, refreshed.body.access_token, alice.handle)).status).toBe(200);
+  });
+});
+
 describe('customers manage their grants', () => {
   it('when the customer narrows a grant, then the company reads only what is left, and widening is refused', async () => {
     const t = await obtainTokens(v, shopA, alice, { fields: ['email', 'phone'] });
