@@ -103,12 +103,10 @@ export function createProfile(ctx: AppContext, store: CustomerStore, audit: Audi
       const at = ctx.clock.now().toISOString();
       inTransaction(ctx.db, () => {
         for (const [field, value] of parsed) {
-          if (value === null) {
-            store.deleteField(customerId, field);
-            continue;
-          }
+          // Versions only ever count up, across clearing too: the AAD binds each ciphertext to its version.
           const version = (store.field(customerId, field)?.version ?? 0) + 1;
-          store.upsertField({ customerId, field, version, sealed: sealField(dek, { customerId, field, version }, value), updatedAt: at });
+          if (value === null) store.clearField(customerId, field, version, at);
+          else store.upsertField({ customerId, field, version, sealed: sealField(dek, { customerId, field, version }, value), updatedAt: at });
         }
       });
       return readFields(customerId);
@@ -150,6 +148,15 @@ export function createProfile(ctx: AppContext, store: CustomerStore, audit: Audi
         dekCache.delete(customerId);
         audit({ action: 'customer.deleted', actor: { kind: 'customer', id: customerId }, customerId, requestId });
       });
+      // The deleted rows' earlier versions (the wrapped DEK among them) still sit in the write-ahead log
+      // until it is checkpointed and reset; secure_delete zeroes only the database file's free pages.
+      // TRUNCATE copies the zeroed pages into the file and empties the log.
+      try {
+        const [r] = ctx.db.$client.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+        if (r?.busy) ctx.logger.warn('after an account deletion the write-ahead log could not be emptied (a reader was active); it will be at the next checkpoint');
+      } catch (err) {
+        ctx.logger.warn({ err }, 'after an account deletion the write-ahead log could not be emptied');
+      }
     },
   };
 }

@@ -11,12 +11,14 @@ export function createCustomerStore(db: Db) {
   const byHandle = db.$client.prepare('SELECT id FROM customers WHERE handle = ?');
   const keyOf = db.$client.prepare('SELECT kek_id AS kekId, wrapped_dek AS wrappedDek FROM customers WHERE id = ?');
   const criteriaOf = db.$client.prepare('SELECT criteria FROM customers WHERE id = ?');
-  const fieldsOf = db.$client.prepare('SELECT field, version, sealed, updated_at AS updatedAt, customer_id AS customerId FROM profile_fields WHERE customer_id = ?');
+  // A cleared field keeps its row, with an empty `sealed` and its version, so that versions never repeat
+  // (a ciphertext from before the clearing can never come back under a version it had): not a value.
+  const fieldsOf = db.$client.prepare('SELECT field, version, sealed, updated_at AS updatedAt, customer_id AS customerId FROM profile_fields WHERE customer_id = ? AND length(sealed) > 0');
   // One statement per number of fields asked for (at most the catalogue's size), so only those rows are read.
   const sealedOf = new Map<number, Statement>();
   const sealedStatement = (n: number) => {
     let stmt = sealedOf.get(n);
-    if (!stmt) sealedOf.set(n, (stmt = db.$client.prepare(`SELECT field, version, sealed FROM profile_fields WHERE customer_id = ? AND field IN (${Array(n).fill('?').join(', ')})`)));
+    if (!stmt) sealedOf.set(n, (stmt = db.$client.prepare(`SELECT field, version, sealed FROM profile_fields WHERE customer_id = ? AND field IN (${Array(n).fill('?').join(', ')}) AND length(sealed) > 0`)));
     return stmt;
   };
   return {
@@ -60,8 +62,9 @@ export function createCustomerStore(db: Db) {
         target: [profileFields.customerId, profileFields.field],
         set: { version: row.version, sealed: row.sealed, updatedAt: row.updatedAt },
       }).run(),
-    deleteField: (customerId: string, field: string) =>
-      db.delete(profileFields).where(and(eq(profileFields.customerId, customerId), eq(profileFields.field, field))).run(),
+    /** Clears a field: its ciphertext goes, its row stays with the next version and nothing sealed (see fieldsOf). */
+    clearField: (customerId: string, field: string, version: number, updatedAt: string) =>
+      db.update(profileFields).set({ sealed: Buffer.alloc(0), version, updatedAt }).where(and(eq(profileFields.customerId, customerId), eq(profileFields.field, field))).run(),
     insertRecord: (row: typeof records.$inferInsert) => db.insert(records).values(row).run(),
     records: (customerId: string) => db.select().from(records).where(eq(records.customerId, customerId)).all(),
 

@@ -55,6 +55,21 @@ describe('the encrypted profile at rest', () => {
     expect(v.vault.services.profile.readFields(a.id, ['given_name']).given_name!.value).toBe('Alice');
   });
 
+  it('when a field is cleared and set again, then its version keeps counting, so a ciphertext from before the clearing cannot be put back', async () => {
+    const a = await new Customer(v.url).signUp(uniqueEmail());
+    await a.call('PATCH', '/api/profile', { given_name: 'Before' });
+    const old = sealedRow(a.id, 'given_name');
+    expect((await a.call('PATCH', '/api/profile', { given_name: null })).status).toBe(200);
+    expect((await a.call('GET', '/api/profile')).body.fields.given_name).toBeUndefined();
+    expect(sealedRow(a.id, 'given_name').sealed.length).toBe(0); // the ciphertext is gone, the version stays
+    await a.call('PATCH', '/api/profile', { given_name: 'After' });
+    const now = sealedRow(a.id, 'given_name');
+    expect(now.version).toBeGreaterThan(old.version + 1);
+    expect((await a.call('GET', '/api/profile')).body.fields.given_name.value).toBe('After');
+    v.ctx.db.$client.prepare('update profile_fields set sealed = ? where customer_id = ? and field = ?').run(old.sealed, a.id, 'given_name');
+    expect(() => v.vault.services.profile.readFields(a.id, ['given_name'])).toThrow(DecryptError);
+  });
+
   it('when one byte of a stored ciphertext is flipped, then reading fails with an error, not garbage', async () => {
     const a = await new Customer(v.url).signUp(uniqueEmail());
     await a.call('PATCH', '/api/profile', { city: 'Antwerp' });
@@ -76,8 +91,10 @@ describe('the encrypted profile at rest', () => {
 
     expect(v.ctx.db.$client.prepare('select count(*) n from customers where id = ?').get(a.id)).toEqual({ n: 0 });
     expect(v.ctx.db.$client.prepare('select count(*) n from profile_fields where customer_id = ?').get(a.id)).toEqual({ n: 0 });
-    v.ctx.db.$client.pragma('wal_checkpoint(TRUNCATE)');
-    expect(dataDirBytes(v.dataDir).includes(before.wrapped_dek)).toBe(false);
+    // No checkpoint here: the deletion itself must leave no copy behind, in the database file or its WAL.
+    const files = dataDirBytes(v.dataDir);
+    expect(files.includes(before.wrapped_dek), 'wrapped DEK still on disk').toBe(false);
+    expect(files.includes(captured.sealed), 'sealed field still on disk').toBe(false);
     expect(() => v.ctx.keyring.unwrapDek(a.id, { kekId: before.kek_id, wrapped: Buffer.alloc(before.wrapped_dek.length) })).toThrow(DecryptError);
     // With the KEK but without the DEK, the captured ciphertext stays closed: the KEK itself does not open it.
     const kek = Buffer.from(JSON.parse(readFileSync(join(v.dataDir, 'kek.json'), 'utf8')).keks[0].key, 'base64');
