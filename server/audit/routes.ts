@@ -10,8 +10,10 @@ import type { AuditService } from './service.ts';
 export const auditFilterSchema = z.strictObject({
   from: z.iso.datetime({ offset: true }).optional(),
   to: z.iso.datetime({ offset: true }).optional(),
-  company: z.string().max(200).optional(),
-  customer: z.string().max(200).optional(),
+  // Ids only (the filter is itself audited, and the trail names no personal values): companies and
+  // customers are identified by UUIDs.
+  company: z.uuid('a company id (UUID)').optional(),
+  customer: z.uuid('a customer id (UUID)').optional(),
   action: z.enum(AUDIT_ACTIONS).optional(),
   decision: z.enum(['allow', 'deny']).optional(),
 });

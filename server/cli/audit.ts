@@ -47,7 +47,7 @@ signed checkpoint does not cover its events and \`audit verify\` fails on it unl
 
 Examples:
   npm run vault -- audit export --out audit.jsonl
-  npm run vault -- audit export --company shop-123 --from 2026-01-01T00:00:00Z --format csv -o shop.csv`)
+  npm run vault -- audit export --company 3f2a9c1e-5b7d-4e8f-9a0b-1c2d3e4f5a6b --from 2026-01-01T00:00:00Z --format csv -o shop.csv`)
     .action(async (o: { format: string; out?: string } & Record<string, string | undefined>) => {
       const format = o.format === 'csv' ? 'csv' : o.format === 'jsonl' ? 'jsonl' : undefined;
       if (!format) throw cliError('--format must be jsonl or csv', EXIT.usage);

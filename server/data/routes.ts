@@ -3,6 +3,8 @@ import { parse as parseQuery } from 'node:querystring';
 import { Router, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { isFieldName } from '../customers/field-catalogue.ts';
+import { ValidationFailed } from '../http/errors.ts';
 import { problemReply, sendProblem } from '../http/problem.ts';
 import { parse } from '../http/validate.ts';
 import type { Authenticated } from '../oauth/bearer.ts';
@@ -23,6 +25,9 @@ function readFor(data: DataService, token: Authenticated, handleParam: unknown, 
   const handle = parse(handleSchema, handleParam, 'path.handle');
   const q = parse(querySchema, query, 'query');
   const fields = q.fields?.split(',').map((f) => f.trim()).filter(Boolean);
+  // Only catalogue names reach the read (and its audit event): anything else a company puts here could be a
+  // personal value, and the audit trail names fields, never values. Not echoed back either.
+  if (fields?.some((f) => !isFieldName(f))) throw new ValidationFailed('query.fields: names a field that is not in the catalogue (see /docs)', { errors: [{ path: 'query.fields', message: 'unknown field name' }] });
   return data.read({ ...token, handle, requestId }, fields);
 }
 
