@@ -68,6 +68,8 @@ export const accountExportSchema = z
     grants: z.array(grantSchema),
     reads: z.array(auditEventSchema),
     receipts: z.array(z.object({ id: z.string(), grantId: z.string(), kind: z.string(), createdAt: isoTime, jws: z.string() })),
+    inbox: inboxSchema.shape.messages,
+    pendingRequests: z.array(z.looseObject({ id: z.string() })).meta({ description: 'Requests waiting for the customer\'s answer, as GET /api/requests shows them' }),
   })
   .meta({ description: 'Everything the vault holds about the customer, decrypted (data portability).' });
 

@@ -32,7 +32,7 @@ export function customerRoutes(accounts: Accounts, profile: Profile, criteria: C
   });
 
   // Sign-in is limited per address and per IP; failures only count, so a customer who gets it right is not slowed.
-  const perAccount = limiter({ windowMs: 15 * 60_000, limit: 5, key: hashedBodyField('email'), skipSuccessfulRequests: true, what: 'sign-in attempts' });
+  const perAccount = limiter({ windowMs: 15 * 60_000, limit: 5, key: hashedBodyField('email'), perIp: false, skipSuccessfulRequests: true, what: 'sign-in attempts' });
   const perIp = limiter({ windowMs: 15 * 60_000, limit: 50, skipSuccessfulRequests: true, what: 'sign-in attempts' });
   r.post('/api/session', auth.sessionless, perIp, perAccount, async (req, res) => {
     const creds = parse(credentialsSchema, req.body);

@@ -1,6 +1,8 @@
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
 import { startVault, type RunningVault } from '../support/vault.ts';
+import { details, form, registerCompany } from '../support/company.ts';
 
 let v: RunningVault;
 beforeAll(async () => {
@@ -75,6 +77,27 @@ describe('customer accounts over HTTP', () => {
     expect(limited.body.type).toMatch(/too-many-requests$/);
   });
 
+  it('when the failed sign-ins for one address come from several client addresses, then the five-failure limit is still per address', async () => {
+    const email = uniqueEmail();
+    await new Customer(v.url).signUp(email);
+    const { port } = new URL(v.url);
+    /** A sign-in sent from another loopback address, as a second machine of the attacker's would. */
+    const signInFrom = (localAddress: string, password: string) =>
+      new Promise<number>((resolve, reject) => {
+        const body = JSON.stringify({ email, password });
+        const req = request({ host: '127.0.0.1', port: Number(port), method: 'POST', path: '/api/session', localAddress, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push(await signInFrom(`127.0.0.${2 + i}`, `wrong password ${i}`));
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+    expect(await signInFrom('127.0.0.9', 'correct horse battery staple')).toBe(429);
+  });
+
   it('when a write comes without the CSRF token, then it is refused and nothing changes', async () => {
     const c = await new Customer(v.url).signUp(uniqueEmail());
     const csrf = c.csrf;
@@ -115,5 +138,17 @@ describe('customer accounts over HTTP', () => {
     expect(r.headers.get('content-disposition')).toMatch(/attachment/);
     expect(r.body.profile.allergies.value).toEqual(['peanuts']);
     expect(r.body.account.handle).toBe(c.handle);
+  });
+
+  it('when a customer with messages and a request waiting exports, then the export holds the inbox and the pending request too', async () => {
+    const c = await new Customer(v.url).signUp(uniqueEmail());
+    const shop = await registerCompany(v, { name: 'Export Shop' });
+    const asked = await form(`${v.url}/bc-authorize`, { login_hint: c.handle, authorization_details: details(['phone'], 'customer-support', 'P7D') }, { authorization: shop.basic() });
+    expect(asked.status).toBe(200);
+    const exp = (await c.call('GET', '/api/export')).body;
+    expect(exp.inbox.map((m: { kind: string }) => m.kind)).toContain('request.pending');
+    expect(exp.inbox[0].body.title).toBeTruthy();
+    expect(exp.pendingRequests).toHaveLength(1);
+    expect(exp.pendingRequests[0]).toMatchObject({ mode: 'backchannel', company: { name: 'Export Shop' } });
   });
 });
