@@ -81,7 +81,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
     grants: grants.listForCustomer(customerId).map(present),
     reads: auditService.readsOf(customerId, undefined, 100_000).reads,
     receipts: receipts.forCustomer(customerId).map((r) => ({ id: r.id, grantId: r.grantId, kind: r.kind, createdAt: r.createdAt, jws: r.jws })),
-    inbox: profile.inbox(customerId).map((m) => ({ ...m, body: JSON.parse(m.body) as unknown })),
+    inbox: profile.inbox(customerId),
     pendingRequests: views.pendingRequests(customerId),
   }));
 

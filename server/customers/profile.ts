@@ -75,7 +75,8 @@ export function createProfile(ctx: AppContext, store: CustomerStore, audit: Audi
     openFields,
     customerIdByHandle: (handle: string) => store.customerByHandle(handle)?.id,
     insertRecord: store.insertRecord,
-    inbox: (customerId: string) => store.inbox(customerId),
+    /** The customer's messages, newest first, bodies parsed (the dashboard's inbox and the export). */
+    inbox: (customerId: string) => store.inbox(customerId).map((m) => ({ ...m, body: JSON.parse(m.body) as unknown })),
     handleOf: (customerId: string) => store.customerById(customerId)?.handle,
     markRead(customerId: string, id: string) {
       if (store.markInboxRead(customerId, id, ctx.clock.now().toISOString()).changes === 0) throw new NotFound('No such message');

@@ -70,8 +70,7 @@ export function customerRoutes(accounts: Accounts, profile: Profile, criteria: C
   });
 
   r.get('/api/inbox', auth.requireCustomer, (req, res) => {
-    const messages = profile.inbox(auth.session(req).subjectId).map((m) => ({ ...m, body: JSON.parse(m.body) as unknown }));
-    res.json({ messages });
+    res.json({ messages: profile.inbox(auth.session(req).subjectId) });
   });
 
   r.post('/api/inbox/:id/read', auth.requireCustomer, (req, res) => {

@@ -112,8 +112,8 @@ export class ServiceUnavailable extends VaultError {
   readonly title = 'The service is not available';
 }
 
-/** The proof algorithms the vault accepts (RFC 9449 §7.1), as its metadata advertises them. */
-const DPOP_ALGS = 'EdDSA ES256';
+/** The DPoP proof algorithms the vault accepts (RFC 9449 §7.1): checked by oauth/dpop.ts, advertised in the metadata and in challenges. */
+export const DPOP_ALGS = ['EdDSA', 'ES256'];
 
 /**
  * OAuth endpoint errors (RFC 6749 §5.2, RFC 6750 §3, RFC 9449 §7). They are problem+json like every
@@ -136,7 +136,7 @@ export class OAuthError extends VaultError {
   override headers(): Record<string, string> {
     if (!this.scheme) return {};
     if (this.scheme === 'Basic') return { 'www-authenticate': 'Basic realm="vault"' };
-    const algs = this.scheme === 'DPoP' ? `, algs="${DPOP_ALGS}"` : '';
+    const algs = this.scheme === 'DPoP' ? `, algs="${DPOP_ALGS.join(' ')}"` : '';
     return {
       'www-authenticate': `${this.scheme} realm="vault", error="${this.error}", error_description="${headerSafe(this.detail)}"${algs}`,
     };
@@ -152,7 +152,7 @@ export class MissingToken extends OAuthError {
     super(401, 'invalid_request', detail);
   }
   override headers(): Record<string, string> {
-    return { 'www-authenticate': `Bearer realm="vault", DPoP realm="vault", algs="${DPOP_ALGS}"` };
+    return { 'www-authenticate': `Bearer realm="vault", DPoP realm="vault", algs="${DPOP_ALGS.join(' ')}"` };
   }
 }
 

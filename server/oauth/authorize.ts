@@ -66,7 +66,8 @@ export function createAuthorization(ctx: AppContext, d: { store: OAuthStore; cli
       );
       // A back-channel approval stays collectable for COLLECT_TTL_S at least, even if the customer answered
       // just before the request's own deadline (the company polls every few seconds).
-      const collectBy = row.mode === 'backchannel' ? [row.expiresAt, nowIso(COLLECT_TTL_S)].sort()[1]! : row.expiresAt;
+      const collectFrom = nowIso(COLLECT_TTL_S);
+      const collectBy = row.mode === 'backchannel' && collectFrom > row.expiresAt ? collectFrom : row.expiresAt;
       d.store.updateRequest(row.id, { grantId: grant.id, decision: JSON.stringify(decision), expiresAt: collectBy });
       if (row.mode === 'backchannel') return;
       d.store.insertCode({ codeHash: sha256hex(code), requestId: row.id, grantId: grant.id, companyId: row.companyId, redirectUri: row.redirectUri!, codeChallenge: row.codeChallenge!, familyId: randomUUID(), expiresAt: nowIso(CODE_TTL_S) });
@@ -80,11 +81,6 @@ export function createAuthorization(ctx: AppContext, d: { store: OAuthStore; cli
     if (row.status === 'pending' && row.expiresAt <= nowIso()) {
       d.store.updateRequest(id, { status: 'expired' });
       throw new Conflict('This request has expired; start again from the company');
-    }
-    // A company disabled (or deregistered) after asking can no longer be granted anything: its open request closes.
-    if (row.status === 'pending' && d.clients.byId(row.companyId)?.status !== 'active') {
-      d.store.updateRequest(id, { status: 'expired' });
-      throw new Conflict('The company that asked has been disabled; this request is closed');
     }
     return row;
   }
@@ -175,11 +171,11 @@ export function createAuthorization(ctx: AppContext, d: { store: OAuthStore; cli
       const row = authReqId ? d.store.request(authReqId) : undefined;
       if (!row || row.mode !== 'backchannel' || row.companyId !== client.id) throw new OAuthError(400, 'invalid_grant', 'auth_req_id is not valid');
       if (row.status === 'denied') throw new OAuthError(400, 'access_denied', 'the customer denied the request');
-      if (row.status === 'consumed' || (row.status === 'approved' && !row.grantId)) throw new OAuthError(400, 'invalid_grant', 'auth_req_id was already used');
+      if (row.status === 'consumed') throw new OAuthError(400, 'invalid_grant', 'auth_req_id was already used');
       if (row.expiresAt <= nowIso()) throw new OAuthError(400, 'expired_token', 'the request expired before its tokens were collected');
       if (row.status === 'pending') throw new OAuthError(400, 'authorization_pending', 'the customer has not answered yet');
-      if (row.status !== 'approved') throw new OAuthError(400, 'invalid_grant', 'auth_req_id is not valid');
-      return { grantId: row.grantId!, consume: () => d.store.transitionRequest(row.id, 'approved', { status: 'consumed' }) };
+      if (row.status !== 'approved' || !row.grantId) throw new OAuthError(400, 'invalid_grant', 'auth_req_id is not valid');
+      return { grantId: row.grantId, consume: () => d.store.transitionRequest(row.id, 'approved', { status: 'consumed' }) };
     },
 
     pendingFor,

@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { EmbeddedJWK, calculateJwkThumbprint, jwtVerify, type JWK } from 'jose';
-import { OAuthError } from '../http/errors.ts';
+import { DPOP_ALGS, OAuthError } from '../http/errors.ts';
 
 /**
  * DPoP proof validation, RFC 9449 §4.3: one proof JWT in the DPoP header, typ dpop+jwt, an asymmetric
  * alg, the public key in `jwk`, signature valid under it, `htm`/`htu` naming this request, `iat` fresh,
  * `jti` never seen before, and for resource requests `ath` = base64url(SHA-256(access token)).
  */
-export const DPOP_ALGS = ['EdDSA', 'ES256'];
+export { DPOP_ALGS };
 const MAX_AGE_SECONDS = 60;
 
 export interface DpopCheck {

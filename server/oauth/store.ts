@@ -20,10 +20,10 @@ export function createOAuthStore(db: Db) {
     pendingForCustomer: (customerId: string) =>
       db.select().from(authRequests).where(and(eq(authRequests.customerId, customerId), eq(authRequests.status, 'pending'), eq(authRequests.mode, 'backchannel'))).all(),
     updateRequest: (id: string, set: Partial<typeof authRequests.$inferInsert>) => db.update(authRequests).set(set).where(eq(authRequests.id, id)).run(),
-    /** Compare-and-set so two tabs cannot both consume one request. */
     /** A disabled company's requests that still await sign-in or consent: closed, so none can be approved. */
     closeOpenRequestsOf: (companyId: string) =>
       db.update(authRequests).set({ status: 'expired' }).where(and(eq(authRequests.companyId, companyId), inArray(authRequests.status, ['pushed', 'pending']))).run().changes,
+    /** Compare-and-set so two tabs cannot both consume one request. */
     transitionRequest: (id: string, from: AuthRequestRow['status'], set: Partial<typeof authRequests.$inferInsert>) =>
       db.update(authRequests).set(set).where(and(eq(authRequests.id, id), eq(authRequests.status, from))).run().changes === 1,
 
