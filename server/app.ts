@@ -48,7 +48,10 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   const auth = createSessionAuth(accounts, { secure: ctx.config.secureCookies, publicUrl: ctx.config.publicUrl });
   const companies = createCompanies(ctx, audit);
   const grants = createGrants(ctx, audit);
-  const sources = { termsOf: (id: string, v?: number) => (v ? companies.termsAt(id, v) : undefined) ?? companies.currentTerms(id), criteriaOf: criteria.get };
+  const sources = {
+    termsOf: (id: string, v?: number) => (v ? companies.termsAt(id, v) : undefined) ?? companies.currentTerms(id),
+    criteriaOf: criteria.get,
+  };
   const decide = createDecider(ctx, sources);
   const oauthStore = createOAuthStore(ctx.db);
   const tokens = createTokenService(ctx);
@@ -56,7 +59,16 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   const token = createTokenEndpoint(ctx, { store: oauthStore, grants, tokens, audit });
   const views = createConsentViews(ctx, { authz, clients: companies, sources, decide, store: oauthStore });
   const commit = createGroupCommit(ctx.db, `${ctx.db.$client.name}-wal`, ctx.config.synchronous);
-  const data = createDataService(ctx, { commit, grants, profile, oauth: oauthStore, decide, audit, usage: createUsage(ctx.db), customerIdByHandle: profile.customerIdByHandle });
+  const data = createDataService(ctx, {
+    commit,
+    grants,
+    profile,
+    oauth: oauthStore,
+    decide,
+    audit,
+    usage: createUsage(ctx.db),
+    customerIdByHandle: profile.customerIdByHandle,
+  });
   const grantPolicy = createGrantPolicy(ctx, { grants, decide, customerStore, companies });
   const auditService = createAuditService(ctx, { queries: createAuditQueries(ctx.db, ctx.db.$client.name), audit });
   const receipts = createReceipts(ctx, {
@@ -67,20 +79,39 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   });
 
   // Hooks run inside the transaction of the change that fires them (one transaction per decision).
-  companies.hooks.onDisabled.push((companyId, actor) => void grants.revokeAllOfCompany(companyId, actor, 'The company was disabled'));
+  companies.hooks.onDisabled.push(
+    (companyId, actor) => void grants.revokeAllOfCompany(companyId, actor, 'The company was disabled'),
+  );
   companies.hooks.onDisabled.push((companyId) => void oauthStore.closeOpenRequestsOf(companyId));
-  companies.hooks.onTermsChanged.push((companyId) => void grantPolicy.reevaluateCompany(companyId, 'The company changed its terms'));
-  criteria.hooks.onBlocked.push((customerId, companyId) => void grants.revokeAllOfCompany(companyId, { kind: 'customer', id: customerId }, 'You blocked this company', customerId));
-  criteria.hooks.onChanged.push((customerId) => void grantPolicy.reevaluateCustomer(customerId, 'Your criteria changed'));
+  companies.hooks.onTermsChanged.push(
+    (companyId) => void grantPolicy.reevaluateCompany(companyId, 'The company changed its terms'),
+  );
+  criteria.hooks.onBlocked.push(
+    (customerId, companyId) =>
+      void grants.revokeAllOfCompany(
+        companyId,
+        { kind: 'customer', id: customerId },
+        'You blocked this company',
+        customerId,
+      ),
+  );
+  criteria.hooks.onChanged.push(
+    (customerId) => void grantPolicy.reevaluateCustomer(customerId, 'Your criteria changed'),
+  );
   profile.hooks.onDelete.push((customerId) => void grants.revokeAllOfCustomer(customerId, 'The account was deleted'));
   grants.hooks.onChange.push((g, change, actor) => grantPolicy.notify(g, change, actor, receipts.issue(g, change)));
 
   const companyName = (id: string) => companies.byId(id)?.name ?? id;
-  const present = (g: Grant) => ({ ...g, company: { id: g.companyId, name: companies.byId(g.companyId)?.name ?? g.companyId } });
+  const present = (g: Grant) => ({
+    ...g,
+    company: { id: g.companyId, name: companies.byId(g.companyId)?.name ?? g.companyId },
+  });
   profile.hooks.exportSections.push((customerId) => ({
     grants: grants.listForCustomer(customerId).map(present),
     reads: auditService.readsOf(customerId, undefined, 100_000).reads,
-    receipts: receipts.forCustomer(customerId).map((r) => ({ id: r.id, grantId: r.grantId, kind: r.kind, createdAt: r.createdAt, jws: r.jws })),
+    receipts: receipts
+      .forCustomer(customerId)
+      .map((r) => ({ id: r.id, grantId: r.grantId, kind: r.kind, createdAt: r.createdAt, jws: r.jws })),
     inbox: profile.inbox(customerId),
     pendingRequests: views.pendingRequests(customerId),
   }));
@@ -89,9 +120,13 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   const dataToken = accessTokenAuthenticator(ctx, tokens, jtis, dataAudience(ctx.config.publicUrl));
   // Grant management has no grant to re-check, so the company itself must still be active (a disabled
   // company's data tokens already fail: its grants were revoked with it).
-  const managementToken = expressAuth(accessTokenAuthenticator(ctx, tokens, jtis, grantsAudience(ctx.config.publicUrl)), ({ claims }) => {
-    if (companies.byId(claims.client_id)?.status !== 'active') throw new OAuthError(401, 'invalid_token', 'the company is disabled', 'Bearer');
-  });
+  const managementToken = expressAuth(
+    accessTokenAuthenticator(ctx, tokens, jtis, grantsAudience(ctx.config.publicUrl)),
+    ({ claims }) => {
+      if (companies.byId(claims.client_id)?.status !== 'active')
+        throw new OAuthError(401, 'invalid_token', 'the company is disabled', 'Bearer');
+    },
+  );
   const shell = createAppShell(
     ctx,
     [
@@ -109,7 +144,18 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
         backchannel: {
           customerIdOfHandle: profile.customerIdByHandle,
           notify: (customerId, row) =>
-            customerStore.insertInbox({ id: randomUUID(), customerId, kind: 'request.pending', body: JSON.stringify({ title: 'A company asks for access', text: `${companyName(row.companyId)} asks for access to your data. Review it in your inbox.`, requestId: row.id, companyId: row.companyId }), createdAt: ctx.clock.now().toISOString() }),
+            customerStore.insertInbox({
+              id: randomUUID(),
+              customerId,
+              kind: 'request.pending',
+              body: JSON.stringify({
+                title: 'A company asks for access',
+                text: `${companyName(row.companyId)} asks for access to your data. Review it in your inbox.`,
+                requestId: row.id,
+                companyId: row.companyId,
+              }),
+              createdAt: ctx.clock.now().toISOString(),
+            }),
         },
       }),
       companyRoutes(companies),
@@ -141,7 +187,31 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
     commit.close();
   };
 
-  return { ...shell, handler, stop, services: { commit, audit, auditService, receipts, accounts, profile, criteria, auth, customerStore, companies, grants, decide, authz, token, tokens, data, oauthStore, grantPolicy } };
+  return {
+    ...shell,
+    handler,
+    stop,
+    services: {
+      commit,
+      audit,
+      auditService,
+      receipts,
+      accounts,
+      profile,
+      criteria,
+      auth,
+      customerStore,
+      companies,
+      grants,
+      decide,
+      authz,
+      token,
+      tokens,
+      data,
+      oauthStore,
+      grantPolicy,
+    },
+  };
 }
 
 export type VaultApp = ReturnType<typeof createApp>;

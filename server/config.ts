@@ -53,7 +53,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   const port = e.PORT ?? e.VAULT_PORT ?? 3000;
-  const publicUrl = (e.VAULT_PUBLIC_URL ?? `http://${e.VAULT_HOST === '0.0.0.0' ? '127.0.0.1' : e.VAULT_HOST}:${port}`).replace(/\/$/, '');
+  const publicUrl = (
+    e.VAULT_PUBLIC_URL ?? `http://${e.VAULT_HOST === '0.0.0.0' ? '127.0.0.1' : e.VAULT_HOST}:${port}`
+  ).replace(/\/$/, '');
   return {
     port,
     host: e.VAULT_HOST,

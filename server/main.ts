@@ -45,7 +45,9 @@ async function main(): Promise<void> {
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
   logger.info({ url, dataDir: config.dataDir, policyVersion: policies.version }, 'vault listening');
-  process.stdout.write(`\nConsent vault is running.\n  Dashboard:  ${url}/\n  API docs:   ${url}/docs\n  Data dir:   ${config.dataDir}\n\n`);
+  process.stdout.write(
+    `\nConsent vault is running.\n  Dashboard:  ${url}/\n  API docs:   ${url}/docs\n  Data dir:   ${config.dataDir}\n\n`,
+  );
 
   let stopping = false;
   const stop = (signal: string) => {

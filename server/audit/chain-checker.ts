@@ -89,7 +89,14 @@ function missing(from: number, to: number): string {
 
 export class ChainChecker {
   private s: ChainState = {
-    events: 0, firstSeq: 0, lastSeq: 0, lastHash: '', contiguous: true, anchored: false, failure: null, deferred: null,
+    events: 0,
+    firstSeq: 0,
+    lastSeq: 0,
+    lastHash: '',
+    contiguous: true,
+    anchored: false,
+    failure: null,
+    deferred: null,
   };
   /** prev bytes followed by the event bytes: the hash preimage, reused across events. */
   private scratch = Buffer.allocUnsafe(64 * 1024);
@@ -121,16 +128,29 @@ export class ChainChecker {
    * Checks one event whose prev and hash are 64 hex bytes at prevPos/hashPos of `buf` and whose
    * canonical text is buf[evStart, evEnd). eventSeq is the seq inside the event text.
    */
-  check(buf: Buffer, seq: number, prevPos: number, hashPos: number, evStart: number, evEnd: number, eventSeq: number): boolean {
+  check(
+    buf: Buffer,
+    seq: number,
+    prevPos: number,
+    hashPos: number,
+    evStart: number,
+    evEnd: number,
+    eventSeq: number,
+  ): boolean {
     if (seq < 1) return this.fail(0, `seq ${seq} is not a positive integer`);
     const len = 32 + evEnd - evStart;
     if (len > this.scratch.length) this.scratch = Buffer.allocUnsafe(Math.max(len, 2 * this.scratch.length));
-    if (!decodeHash(buf, prevPos, this.scratch, 0)) return this.fail(seq, `seq ${seq}: prev is not a 64-digit lowercase hex hash`);
+    if (!decodeHash(buf, prevPos, this.scratch, 0))
+      return this.fail(seq, `seq ${seq}: prev is not a 64-digit lowercase hex hash`);
     buf.copy(this.scratch, 32, evStart, evEnd);
     const digest = sha256('sha256', this.scratch.subarray(0, len), 'hex');
-    if (!sameHash(buf, hashPos, digest)) return this.fail(seq, `seq ${seq}: hash does not match its prev and event (edited)`);
+    if (!sameHash(buf, hashPos, digest))
+      return this.fail(seq, `seq ${seq}: hash does not match its prev and event (edited)`);
     if (eventSeq !== seq) {
-      return this.fail(Math.max(0, Math.min(seq, eventSeq)), `line seq ${seq} carries event seq ${eventSeq} (relabelled, inserted or deleted)`);
+      return this.fail(
+        Math.max(0, Math.min(seq, eventSeq)),
+        `line seq ${seq} carries event seq ${eventSeq} (relabelled, inserted or deleted)`,
+      );
     }
     if (this.opts.continuation && this.s.events === 0) {
       this.s.deferred = { seq, prev: buf.toString('latin1', prevPos, prevPos + 64), hash: digest };
@@ -144,22 +164,32 @@ export class ChainChecker {
   relate(seq: number, linked: boolean, digest: string): boolean {
     const { events, lastSeq: last } = this.s;
     if (events > 0 && seq <= last) {
-      return this.fail(seq, seq === last ? `seq ${seq} appears twice (duplicated or inserted)` : `seq ${seq} comes after seq ${last} (reordered)`);
+      return this.fail(
+        seq,
+        seq === last
+          ? `seq ${seq} appears twice (duplicated or inserted)`
+          : `seq ${seq} comes after seq ${last} (reordered)`,
+      );
     }
     if (seq === 1) {
       if (!linked) return this.fail(1, 'seq 1 does not link to the genesis hash');
     } else if (events > 0 && seq === last + 1) {
-      if (!linked) return this.fail(last, `seq ${seq} does not link to seq ${last}: seq ${last} was altered or replaced`);
+      if (!linked)
+        return this.fail(last, `seq ${seq} does not link to seq ${last}: seq ${last} was altered or replaced`);
     } else {
       const missingFrom = events === 0 ? 1 : last + 1;
       if (events > 0) this.s.contiguous = false;
-      if (this.opts.expectComplete) return this.fail(missingFrom, `${missing(missingFrom, seq - 1)} missing before seq ${seq} (deleted or moved)`);
+      if (this.opts.expectComplete)
+        return this.fail(missingFrom, `${missing(missingFrom, seq - 1)} missing before seq ${seq} (deleted or moved)`);
     }
     const cp = this.opts.checkpoint;
     if (cp !== null) {
       if (seq === cp.seq) {
         if (digest !== cp.hash) {
-          return this.fail(seq, `seq ${seq}: hash differs from the signed checkpoint (the chain was rewritten at or before it)`);
+          return this.fail(
+            seq,
+            `seq ${seq}: hash differs from the signed checkpoint (the chain was rewritten at or before it)`,
+          );
         }
         this.s.anchored = true;
       } else if (seq > cp.seq && !this.opts.live && this.opts.expectComplete) {
@@ -204,7 +234,8 @@ export class ChainChecker {
 
   /** Checks an event given as strings (verifyRows, CSV); the same rules over its UTF-8 bytes. */
   checkText(seq: number, prev: string, hash: string, body: string): boolean {
-    if (prev.length !== 64 || hash.length !== 64) return this.fail(seq, `seq ${seq}: prev or hash is not a 64-digit hex hash`);
+    if (prev.length !== 64 || hash.length !== 64)
+      return this.fail(seq, `seq ${seq}: prev or hash is not a 64-digit hex hash`);
     const buf = Buffer.from(prev + hash + body, 'utf8');
     // prev and hash are ASCII if valid; a multi-byte character would shift the event and fail the hash.
     let eventSeq = eventSeqFromTail(buf, 128, buf.length);
@@ -221,12 +252,14 @@ export class ChainChecker {
     const emptyAndCovered = s.events === 0 && cp !== null && cp.seq === 0 && cp.hash === GENESIS_HASH;
     // Only a run of linked events reaching the checkpoint is authenticated by its signature: an
     // event before a gap could have been edited and its hash recomputed (the link after it is gone).
-    const anchored = emptyAndCovered || (cp !== null && s.anchored && s.contiguous && (this.opts.live || s.lastSeq === cp.seq));
+    const anchored =
+      emptyAndCovered || (cp !== null && s.anchored && s.contiguous && (this.opts.live || s.lastSeq === cp.seq));
     const complete = fromGenesis && (cp === null ? this.opts.live && s.contiguous : anchored);
     if (this.opts.expectComplete && !complete) {
       if (!fromGenesis) this.fail(1, `${missing(1, s.firstSeq - 1)} missing`);
       else if (cp === null) this.fail(0, 'no signed checkpoint: completeness cannot be proven');
-      else if (s.lastSeq < cp.seq) this.fail(s.lastSeq + 1, `${missing(s.lastSeq + 1, cp.seq)} missing (the checkpoint covers seq ${cp.seq})`);
+      else if (s.lastSeq < cp.seq)
+        this.fail(s.lastSeq + 1, `${missing(s.lastSeq + 1, cp.seq)} missing (the checkpoint covers seq ${cp.seq})`);
       else this.fail(cp.seq, `checkpoint seq ${cp.seq} is not in the input`);
       return this.finish();
     }

@@ -32,15 +32,18 @@ describe('chainHash', () => {
   it('when hashing, then it is SHA-256 over the raw prev bytes and the UTF-8 text (vectors from Python hashlib)', () => {
     const first = chainHash(GENESIS_HASH, '{}');
     expect(first).toBe('fb1634c4e6cd4b1f1afe3ce2d6ef080f7ac5d1f357d723ad4dfca782733b62db');
-    expect(chainHash(first, '{"purpose":"café"}')).toBe('c25cb1ca788c5c0e352be7ac4941ce2af0bd80ba3c484449831d1567a0998231');
+    expect(chainHash(first, '{"purpose":"café"}')).toBe(
+      'c25cb1ca788c5c0e352be7ac4941ce2af0bd80ba3c484449831d1567a0998231',
+    );
   });
 
-  it.each([['short', 'abc'], ['uppercase', 'A'.repeat(64)], ['not hex', 'g'.repeat(64)]])(
-    'when prev is %s, then it throws instead of hashing a truncated prefix',
-    (_name, prev) => {
-      expect(() => chainHash(prev, '{}')).toThrow(TypeError);
-    },
-  );
+  it.each([
+    ['short', 'abc'],
+    ['uppercase', 'A'.repeat(64)],
+    ['not hex', 'g'.repeat(64)],
+  ])('when prev is %s, then it throws instead of hashing a truncated prefix', (_name, prev) => {
+    expect(() => chainHash(prev, '{}')).toThrow(TypeError);
+  });
 
   it('when checking hash spellings, then only 64 lowercase hex digits pass', () => {
     expect(isHashHex(GENESIS_HASH)).toBe(true);

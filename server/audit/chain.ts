@@ -37,10 +37,7 @@ export function canonical(event: AuditEvent): string {
 export function chainHash(prevHashHex: string, canonicalText: string): string {
   // Buffer.from(…, 'hex') silently stops at the first bad digit, which would hash a short prefix.
   if (!isHashHex(prevHashHex)) throw new TypeError('prev hash must be 64 lowercase hex digits');
-  return createHash('sha256')
-    .update(Buffer.from(prevHashHex, 'hex'))
-    .update(canonicalText, 'utf8')
-    .digest('hex');
+  return createHash('sha256').update(Buffer.from(prevHashHex, 'hex')).update(canonicalText, 'utf8').digest('hex');
 }
 
 export interface ChainLink {

@@ -6,7 +6,10 @@
  */
 
 export class CsvSyntaxError extends Error {
-  constructor(message: string, readonly record: number) {
+  constructor(
+    message: string,
+    readonly record: number,
+  ) {
     super(`${message} (record ${record})`);
     this.name = 'CsvSyntaxError';
   }

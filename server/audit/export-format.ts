@@ -72,8 +72,22 @@ export function jsonlLine(row: AuditRow): string {
 }
 
 export const CSV_COLUMNS = [
-  'seq', 'time', 'action', 'actor', 'customer', 'company', 'grant', 'purpose', 'fields',
-  'decision', 'reasons', 'policy_version', 'request_id', 'prev', 'hash', 'event',
+  'seq',
+  'time',
+  'action',
+  'actor',
+  'customer',
+  'company',
+  'grant',
+  'purpose',
+  'fields',
+  'decision',
+  'reasons',
+  'policy_version',
+  'request_id',
+  'prev',
+  'hash',
+  'event',
 ] as const;
 
 export const CSV_HEADER_MARK = '#export';

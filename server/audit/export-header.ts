@@ -37,8 +37,7 @@ export async function loadJwks(source: JSONWebKeySet | string): Promise<JSONWebK
 }
 
 export type HeaderOutcome =
-  | { ok: true; header: ExportHeader; checkpoint: Checkpoint | null }
-  | { ok: false; reason: string };
+  { ok: true; header: ExportHeader; checkpoint: Checkpoint | null } | { ok: false; reason: string };
 
 /** Validates the header and verifies its checkpoint signature against the JWKS. */
 export async function readHeader(text: string, jwks: () => Promise<JSONWebKeySet>): Promise<HeaderOutcome> {
@@ -52,7 +51,10 @@ export async function readHeader(text: string, jwks: () => Promise<JSONWebKeySet
   if (!parsed.success) return { ok: false, reason: 'the export header does not have the vault-audit-export shape' };
   const header = parsed.data as ExportHeader;
   if (parsed.data.version !== EXPORT_VERSION) {
-    return { ok: false, reason: `export format version ${parsed.data.version} is not supported (expected ${EXPORT_VERSION})` };
+    return {
+      ok: false,
+      reason: `export format version ${parsed.data.version} is not supported (expected ${EXPORT_VERSION})`,
+    };
   }
   const claimed = header.checkpoint;
   if (claimed === null) return { ok: true, header, checkpoint: null };

@@ -7,7 +7,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CSV_COLUMNS, CSV_HEADER_MARK, csvField, jsonlLine } from './export-format.ts';
-import { buildChain, exportToString, fullExport, makeKey, sampleEvent } from './test-chain.ts';
+import { buildChain, exportToString, fullExport, makeKey, sampleEvent } from '../../test/support/audit-chain.ts';
 import { verifyExport } from './verify.ts';
 import { Readable } from 'node:stream';
 
@@ -34,9 +34,16 @@ describe('exportEvents, JSON Lines', () => {
     const lines = text.split('\n');
     expect(lines).toHaveLength(5); // header, 3 events, '' after the final LF
     const header = JSON.parse(lines[0]!);
-    expect(header).toMatchObject({ format: 'vault-audit-export', version: 1, filtered: false, checkpoint: { seq: 3, hash: rows[2]!.hash } });
+    expect(header).toMatchObject({
+      format: 'vault-audit-export',
+      version: 1,
+      filtered: false,
+      checkpoint: { seq: 3, hash: rows[2]!.hash },
+    });
     rows.forEach((row, i) => {
-      expect(lines[i + 1]).toBe(`{"seq":${row.seq},"prev":"${row.prev_hash}","hash":"${row.hash}","event":${row.body}}`);
+      expect(lines[i + 1]).toBe(
+        `{"seq":${row.seq},"prev":"${row.prev_hash}","hash":"${row.hash}","event":${row.body}}`,
+      );
     });
   });
 
@@ -95,7 +102,9 @@ describe('exportEvents, JSON Lines', () => {
         return false;
       },
     });
-    await expect(exportEvents(buildChain(3000), sink, { format: 'jsonl', chunkSize: 1024 })).rejects.toThrow(ExportAbortedError);
+    await expect(exportEvents(buildChain(3000), sink, { format: 'jsonl', chunkSize: 1024 })).rejects.toThrow(
+      ExportAbortedError,
+    );
   });
 
   it('when a write fails while the destination is not full, then the export stops with that error', async () => {
@@ -129,7 +138,11 @@ describe('exportEvents, JSON Lines', () => {
 
   it('when a filter is given, then the header marks the export as filtered and records the filter', async () => {
     const text = await exportToString(buildChain(2), { format: 'jsonl', filter: { company: 'cmp_1' } });
-    expect(JSON.parse(text.split('\n')[0]!)).toMatchObject({ filtered: true, filter: { company: 'cmp_1' }, checkpoint: null });
+    expect(JSON.parse(text.split('\n')[0]!)).toMatchObject({
+      filtered: true,
+      filter: { company: 'cmp_1' },
+      checkpoint: null,
+    });
   });
 });
 
@@ -145,7 +158,11 @@ describe('exporting to a file', () => {
       await exportEvents(rows, out, { format: 'jsonl', checkpoint });
       await endExport(out);
       expect((await stat(file)).mode & 0o777).toBe(0o600);
-      await expect(verifyExport(file, { jwks: key.jwks })).resolves.toMatchObject({ ok: true, events: 50, complete: true });
+      await expect(verifyExport(file, { jwks: key.jwks })).resolves.toMatchObject({
+        ok: true,
+        events: 50,
+        complete: true,
+      });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -198,7 +215,11 @@ describe('CSV', () => {
     expect(second[CSV_COLUMNS.indexOf('reasons')]).toBe('x"y');
     expect(second[CSV_COLUMNS.indexOf('event')]).toBe(rows[1]!.body);
     expect(second[CSV_COLUMNS.indexOf('hash')]).toBe(rows[1]!.hash);
-    await expect(verifyExport(Readable.from([text]), { jwks: key.jwks })).resolves.toMatchObject({ ok: true, events: 3, complete: true });
+    await expect(verifyExport(Readable.from([text]), { jwks: key.jwks })).resolves.toMatchObject({
+      ok: true,
+      events: 3,
+      complete: true,
+    });
   });
 
   it('when a display value starts like a spreadsheet formula, then it is prefixed with an apostrophe', async () => {

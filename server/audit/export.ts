@@ -71,9 +71,18 @@ function drained(out: ExportSink): Promise<void> {
       out.removeListener('error', onError);
       out.removeListener('close', onClose);
     };
-    const onDrain = () => { cleanup(); resolve(); };
-    const onError = (err: unknown) => { cleanup(); reject(err instanceof Error ? err : new ExportAbortedError(String(err))); };
-    const onClose = () => { cleanup(); reject(new ExportAbortedError('the destination closed before the export finished')); };
+    const onDrain = () => {
+      cleanup();
+      resolve();
+    };
+    const onError = (err: unknown) => {
+      cleanup();
+      reject(err instanceof Error ? err : new ExportAbortedError(String(err)));
+    };
+    const onClose = () => {
+      cleanup();
+      reject(new ExportAbortedError('the destination closed before the export finished'));
+    };
     out.once('drain', onDrain);
     out.once('error', onError);
     out.once('close', onClose);
@@ -156,8 +165,10 @@ export async function exportEvents(
   // Order is the verifier's first rule; catching a caller's mistake here beats a file that fails.
   const limit = opts.checkpoint?.seq ?? Number.MAX_SAFE_INTEGER;
   const take = (row: AuditRow) => {
-    if (row.seq <= lastSeq) throw new RangeError(`rows must be in increasing seq order (seq ${row.seq} after ${lastSeq})`);
-    if (row.seq > limit) throw new RangeError(`seq ${row.seq} is after the checkpoint (seq ${limit}); select seq <= checkpoint.seq`);
+    if (row.seq <= lastSeq)
+      throw new RangeError(`rows must be in increasing seq order (seq ${row.seq} after ${lastSeq})`);
+    if (row.seq > limit)
+      throw new RangeError(`seq ${row.seq} is after the checkpoint (seq ${limit}); select seq <= checkpoint.seq`);
     if (csv) {
       const text = csvRow(row);
       chunk.reserve(3 * text.length); // a UTF-16 code unit is at most 3 UTF-8 bytes

@@ -3,7 +3,13 @@ import { companyRefSchema, isoTime } from '../http/openapi/common.ts';
 import { SECURITY } from '../http/openapi/security.ts';
 import type { OperationSpec } from '../http/openapi/spec.ts';
 import { ACTOR_KINDS, AUDIT_ACTIONS } from './event.ts';
-import { auditEventsQuerySchema, auditExportQuerySchema, companyReceiptsQuerySchema, readsQuerySchema, receiptIdSchema } from './routes.ts';
+import {
+  auditEventsQuerySchema,
+  auditExportQuerySchema,
+  companyReceiptsQuerySchema,
+  readsQuerySchema,
+  receiptIdSchema,
+} from './routes.ts';
 
 const reasonSchema = z.object({ code: z.string(), message: z.string() });
 
@@ -25,7 +31,10 @@ export const auditEventSchema = z
     requestId: z.string().optional(),
     detail: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
   })
-  .meta({ description: 'An audit event. Its canonical JSON (RFC 8785) is what the chain hashes: hash = SHA-256(prev_hash || canonical(event)).' });
+  .meta({
+    description:
+      'An audit event. Its canonical JSON (RFC 8785) is what the chain hashes: hash = SHA-256(prev_hash || canonical(event)).',
+  });
 
 export const checkpointSchema = z
   .object({
@@ -36,12 +45,20 @@ export const checkpointSchema = z
   })
   .meta({ description: 'A signed checkpoint of the audit chain.' });
 
-const page = { next: z.number().int().optional().meta({ description: 'Pass as `before` to get the next (older) page; absent on the last page' }) };
+const page = {
+  next: z
+    .number()
+    .int()
+    .optional()
+    .meta({ description: 'Pass as `before` to get the next (older) page; absent on the last page' }),
+};
 
 export const auditEventPageSchema = z.object({ events: z.array(auditEventSchema), ...page });
 export const checkpointListSchema = z.object({ checkpoints: z.array(checkpointSchema) });
 export const checkpointResultSchema = checkpointSchema.extend({
-  created: z.boolean().meta({ description: 'true when this call signed a new checkpoint; false when the latest one already covers the head' }),
+  created: z.boolean().meta({
+    description: 'true when this call signed a new checkpoint; false when the latest one already covers the head',
+  }),
 });
 
 export const readSchema = z.object({
@@ -65,12 +82,16 @@ export const receiptSchema = z
     kind: z.enum(['created', 'amended', 'revoked', 'expired']),
     createdAt: isoTime,
     company: companyRefSchema,
-    jws: z.string().meta({ description: 'The receipt as a compact JWS (typ consent-receipt+jwt), verifiable with /jwks.json' }),
+    jws: z
+      .string()
+      .meta({ description: 'The receipt as a compact JWS (typ consent-receipt+jwt), verifiable with /jwks.json' }),
   })
   .meta({ description: 'A signed consent receipt (Kantara Consent Receipt v1.1 / ISO/IEC 27560 claims).' });
 export const receiptListSchema = z.object({ receipts: z.array(receiptSchema) });
 export const receiptWithClaimsSchema = receiptSchema.extend({
-  claims: z.looseObject({ iss: z.string(), jti: z.string(), event: z.string() }).meta({ description: 'The decoded JWS payload, for reading; verify the JWS itself before relying on it' }),
+  claims: z
+    .looseObject({ iss: z.string(), jti: z.string(), event: z.string() })
+    .meta({ description: 'The decoded JWS payload, for reading; verify the JWS itself before relying on it' }),
 });
 
 export const auditComponents = {
@@ -88,35 +109,55 @@ const receiptId = { id: receiptIdSchema };
 
 export const auditOperations: OperationSpec[] = [
   {
-    method: 'get', path: '/api/audit/events', operationId: 'searchAuditEvents', tags: ['Audit'], security: SECURITY.session,
-    summary: 'Search the audit log (auditors)', query: auditEventsQuerySchema,
+    method: 'get',
+    path: '/api/audit/events',
+    operationId: 'searchAuditEvents',
+    tags: ['Audit'],
+    security: SECURITY.session,
+    summary: 'Search the audit log (auditors)',
+    query: auditEventsQuerySchema,
     description: 'Newest first, at most `limit` per page. Filters combine with AND.',
     responses: { 200: { description: 'A page of events', schema: auditEventPageSchema } },
   },
   {
-    method: 'get', path: '/api/audit/export', operationId: 'exportAuditLog', tags: ['Audit'], security: SECURITY.session,
-    summary: 'Export the audit log as JSON Lines or CSV (auditors)', query: auditExportQuerySchema,
+    method: 'get',
+    path: '/api/audit/export',
+    operationId: 'exportAuditLog',
+    tags: ['Audit'],
+    security: SECURITY.session,
+    summary: 'Export the audit log as JSON Lines or CSV (auditors)',
+    query: auditExportQuerySchema,
     description:
-      'Streamed in constant memory. The export is itself recorded, then a checkpoint is signed at the head and every matching event up to it is written. '
-      + 'JSON Lines: a header line `{"format":"vault-audit-export","version":1,"filtered":…,"filter":{…},"checkpoint":{seq,hash,time,jws}}`, then one line '
-      + '`{"seq":N,"prev":"<hex>","hash":"<hex>","event":{…}}` per event. CSV (RFC 4180) carries the same. Check it offline with '
-      + '`npm run vault -- audit verify <file> --jwks <issuer>/jwks.json`.',
+      'Streamed in constant memory. The export is itself recorded, then a checkpoint is signed at the head and every matching event up to it is written. ' +
+      'JSON Lines: a header line `{"format":"vault-audit-export","version":1,"filtered":…,"filter":{…},"checkpoint":{seq,hash,time,jws}}`, then one line ' +
+      '`{"seq":N,"prev":"<hex>","hash":"<hex>","event":{…}}` per event. CSV (RFC 4180) carries the same. Check it offline with ' +
+      '`npm run vault -- audit verify <file> --jwks <issuer>/jwks.json`.',
     responses: {
       200: {
         description: 'The export file',
         schema: z.string(),
         contentType: ['application/jsonl', 'text/csv'],
-        headers: { 'content-disposition': { description: 'attachment; filename="vault-audit-<time>.<format>"', required: true } },
+        headers: {
+          'content-disposition': { description: 'attachment; filename="vault-audit-<time>.<format>"', required: true },
+        },
       },
     },
   },
   {
-    method: 'get', path: '/api/audit/checkpoints', operationId: 'listCheckpoints', tags: ['Audit'], security: SECURITY.session,
+    method: 'get',
+    path: '/api/audit/checkpoints',
+    operationId: 'listCheckpoints',
+    tags: ['Audit'],
+    security: SECURITY.session,
     summary: 'List the latest signed checkpoints (auditors)',
     responses: { 200: { description: 'Newest first, at most 100', schema: checkpointListSchema } },
   },
   {
-    method: 'post', path: '/api/audit/checkpoints', operationId: 'signCheckpoint', tags: ['Audit'], security: SECURITY.sessionWrite,
+    method: 'post',
+    path: '/api/audit/checkpoints',
+    operationId: 'signCheckpoint',
+    tags: ['Audit'],
+    security: SECURITY.sessionWrite,
     summary: 'Sign a checkpoint at the head of the chain now (auditors)',
     description: 'Returns the latest checkpoint (200) if it already covers the head.',
     responses: {
@@ -125,28 +166,54 @@ export const auditOperations: OperationSpec[] = [
     },
   },
   {
-    method: 'get', path: '/api/reads', operationId: 'listMyReads', tags: ['Activity'], security: SECURITY.session,
-    summary: 'Who read my data: every company read and deposit, and every refusal', query: readsQuerySchema,
+    method: 'get',
+    path: '/api/reads',
+    operationId: 'listMyReads',
+    tags: ['Activity'],
+    security: SECURITY.session,
+    summary: 'Who read my data: every company read and deposit, and every refusal',
+    query: readsQuerySchema,
     responses: { 200: { description: 'A page of reads, newest first', schema: readPageSchema } },
   },
   {
-    method: 'get', path: '/api/receipts', operationId: 'listMyReceipts', tags: ['Activity'], security: SECURITY.session,
+    method: 'get',
+    path: '/api/receipts',
+    operationId: 'listMyReceipts',
+    tags: ['Activity'],
+    security: SECURITY.session,
     summary: 'My signed consent receipts',
     responses: { 200: { description: 'Newest first', schema: receiptListSchema } },
   },
   {
-    method: 'get', path: '/api/receipts/:id', operationId: 'getMyReceipt', tags: ['Activity'], security: SECURITY.session, pathParams: receiptId,
-    summary: 'One of my consent receipts, with its claims decoded', errors: [404],
+    method: 'get',
+    path: '/api/receipts/:id',
+    operationId: 'getMyReceipt',
+    tags: ['Activity'],
+    security: SECURITY.session,
+    pathParams: receiptId,
+    summary: 'One of my consent receipts, with its claims decoded',
+    errors: [404],
     responses: { 200: { description: 'The receipt', schema: receiptWithClaimsSchema } },
   },
   {
-    method: 'get', path: '/company/receipts', operationId: 'listCompanyReceipts', tags: ['Company grants'], security: SECURITY.managementToken,
-    summary: 'The consent receipts of your grants', query: companyReceiptsQuerySchema,
+    method: 'get',
+    path: '/company/receipts',
+    operationId: 'listCompanyReceipts',
+    tags: ['Company grants'],
+    security: SECURITY.managementToken,
+    summary: 'The consent receipts of your grants',
+    query: companyReceiptsQuerySchema,
     responses: { 200: { description: 'Newest first', schema: receiptListSchema } },
   },
   {
-    method: 'get', path: '/company/receipts/:id', operationId: 'getCompanyReceipt', tags: ['Company grants'], security: SECURITY.managementToken, pathParams: receiptId,
-    summary: 'One consent receipt of your grants, with its claims decoded', errors: [404],
+    method: 'get',
+    path: '/company/receipts/:id',
+    operationId: 'getCompanyReceipt',
+    tags: ['Company grants'],
+    security: SECURITY.managementToken,
+    pathParams: receiptId,
+    summary: 'One consent receipt of your grants, with its claims decoded',
+    errors: [404],
     responses: { 200: { description: 'The receipt', schema: receiptWithClaimsSchema } },
   },
 ];

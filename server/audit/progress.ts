@@ -25,9 +25,10 @@ export function createProgress(label: string, total: number | null, opts: Progre
   const bar = new cliProgress.SingleBar(
     {
       stream,
-      format: total === null
-        ? `${label} {value} ${unit} | {duration_formatted}`
-        : `${label} [{bar}] {percentage}% | {value}/{total} ${unit} | eta {eta_formatted}`,
+      format:
+        total === null
+          ? `${label} {value} ${unit} | {duration_formatted}`
+          : `${label} [{bar}] {percentage}% | {value}/{total} ${unit} | eta {eta_formatted}`,
       hideCursor: true,
       clearOnComplete: false,
       fps: 10, // redraws are throttled, so callers may update as often as they like

@@ -12,15 +12,24 @@ export interface AuditFilter {
   decision?: 'allow' | 'deny';
 }
 
+const FILTER_CONDITIONS: [keyof AuditFilter, string][] = [
+  ['from', 'time >= ?'],
+  ['to', 'time < ?'],
+  ['company', 'company_id = ?'],
+  ['customer', 'customer_id = ?'],
+  ['action', 'action = ?'],
+  ['decision', 'decision = ?'],
+];
+
 function where(f: AuditFilter, extra: string[] = []): { sql: string; params: unknown[] } {
   const parts = [...extra];
   const params: unknown[] = [];
-  if (f.from) (parts.push('time >= ?'), params.push(f.from));
-  if (f.to) (parts.push('time < ?'), params.push(f.to));
-  if (f.company) (parts.push('company_id = ?'), params.push(f.company));
-  if (f.customer) (parts.push('customer_id = ?'), params.push(f.customer));
-  if (f.action) (parts.push('action = ?'), params.push(f.action));
-  if (f.decision) (parts.push('decision = ?'), params.push(f.decision));
+  for (const [key, condition] of FILTER_CONDITIONS) {
+    const value = f[key];
+    if (!value) continue;
+    parts.push(condition);
+    params.push(value);
+  }
   return { sql: parts.length ? `WHERE ${parts.join(' AND ')}` : '', params };
 }
 
@@ -36,10 +45,13 @@ export function createAuditQueries(db: Db, dbFile: string) {
     /** A page of events, newest first, seq below `before`. */
     page(f: AuditFilter, before: number, limit: number): { seq: number; body: string }[] {
       const w = where(f, ['seq < ?']);
-      return db.$client.prepare(`SELECT seq, body FROM audit_events ${w.sql} ORDER BY seq DESC LIMIT ?`).all(before, ...w.params, limit) as { seq: number; body: string }[];
+      return db.$client
+        .prepare(`SELECT seq, body FROM audit_events ${w.sql} ORDER BY seq DESC LIMIT ?`)
+        .all(before, ...w.params, limit) as { seq: number; body: string }[];
     },
 
-    readsOf: (customerId: string, before: number, limit: number) => readsOf.all(customerId, before, limit) as { seq: number; body: string }[],
+    readsOf: (customerId: string, before: number, limit: number) =>
+      readsOf.all(customerId, before, limit) as { seq: number; body: string }[],
 
     /**
      * Rows for an export, oldest first, up to `maxSeq`, from a separate read-only connection: an open
@@ -48,12 +60,16 @@ export function createAuditQueries(db: Db, dbFile: string) {
     exportRows(f: AuditFilter, maxSeq: number): { rows: IterableIterator<AuditRow>; close: () => void } {
       const ro = new Database(dbFile, { readonly: true, fileMustExist: true });
       const w = where(f, ['seq <= ?']);
-      const rows = ro.prepare(`SELECT seq, body, prev_hash, hash FROM audit_events ${w.sql} ORDER BY seq`).iterate(maxSeq, ...w.params) as IterableIterator<AuditRow>;
+      const rows = ro
+        .prepare(`SELECT seq, body, prev_hash, hash FROM audit_events ${w.sql} ORDER BY seq`)
+        .iterate(maxSeq, ...w.params) as IterableIterator<AuditRow>;
       return { rows, close: () => ro.close() };
     },
 
     allRows(): IterableIterator<AuditRow> {
-      return db.$client.prepare('SELECT seq, body, prev_hash, hash FROM audit_events ORDER BY seq').iterate() as IterableIterator<AuditRow>;
+      return db.$client
+        .prepare('SELECT seq, body, prev_hash, hash FROM audit_events ORDER BY seq')
+        .iterate() as IterableIterator<AuditRow>;
     },
   };
 }

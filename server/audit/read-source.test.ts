@@ -20,7 +20,8 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
 async function drain(source: ByteSource, room: number): Promise<Buffer> {
   const parts: Buffer[] = [];
   const into = Buffer.alloc(room);
-  for (let n = await source.read(into, 0); n > 0; n = await source.read(into, 0)) parts.push(Buffer.from(into.subarray(0, n)));
+  for (let n = await source.read(into, 0); n > 0; n = await source.read(into, 0))
+    parts.push(Buffer.from(into.subarray(0, n)));
   await source.close();
   return Buffer.concat(parts);
 }
@@ -51,6 +52,8 @@ describe('openSource over a stream', () => {
       yield data.subarray(3_000_000);
     }
     const got = await drain(await openSource(chunks()), 65_536);
-    expect(got.equals(Buffer.concat([data.subarray(0, 3_000_000), Buffer.from('text'), data.subarray(3_000_000)]))).toBe(true);
+    expect(
+      got.equals(Buffer.concat([data.subarray(0, 3_000_000), Buffer.from('text'), data.subarray(3_000_000)])),
+    ).toBe(true);
   });
 });

@@ -106,14 +106,19 @@ export class ReadWindow {
   eof = false;
   bytesRead = 0;
 
-  constructor(private readonly source: ByteSource, size: number, private readonly maxSize: number) {
+  constructor(
+    private readonly source: ByteSource,
+    size: number,
+    private readonly maxSize: number,
+  ) {
     this.buf = Buffer.allocUnsafe(size);
   }
 
   /** Reads once more; grows the buffer when it is full (a line longer than the buffer). */
   async fill(): Promise<void> {
     if (this.filled === this.buf.length) {
-      if (this.buf.length >= this.maxSize) throw new LineTooLongError(`a line is longer than ${this.maxSize / 1024 / 1024} MB`);
+      if (this.buf.length >= this.maxSize)
+        throw new LineTooLongError(`a line is longer than ${this.maxSize / 1024 / 1024} MB`);
       const bigger = Buffer.allocUnsafe(Math.min(this.maxSize, this.buf.length * 2));
       this.buf.copy(bigger, 0, 0, this.filled);
       this.buf = bigger;

@@ -44,9 +44,18 @@ export function createReceipts(ctx: AppContext, src: ReceiptSources) {
         collectionMethod: g.autoApproved ? "customer's auto-approve rule" : 'vault consent screen',
         language: 'en',
         piiPrincipalId: src.handleOf(g.customerId) ?? g.customerId,
-        piiControllers: [{ piiController: company?.name ?? g.companyId, controllerId: g.companyId, contact: terms?.contact ?? null }],
+        piiControllers: [
+          { piiController: company?.name ?? g.companyId, controllerId: g.companyId, contact: terms?.contact ?? null },
+        ],
         policyUrl: `${issuer}/docs`,
-        grant: { id: g.id, status: g.status, created: g.createdAt, expires: g.expiresAt, termsVersion: g.termsVersion, policyVersion: g.policyVersion },
+        grant: {
+          id: g.id,
+          status: g.status,
+          created: g.createdAt,
+          expires: g.expiresAt,
+          termsVersion: g.termsVersion,
+          policyVersion: g.policyVersion,
+        },
         services: [
           {
             service: company?.name ?? g.companyId,
@@ -71,7 +80,15 @@ export function createReceipts(ctx: AppContext, src: ReceiptSources) {
         withdrawal: `You can withdraw this consent at any time on the Grants page of your vault: ${issuer}/grants`,
       };
       const jws = ctx.signing.signSync(claims, RECEIPT_TYP);
-      store.insert({ id, customerId: g.customerId, companyId: g.companyId, grantId: g.id, kind, jws, createdAt: now.toISOString() });
+      store.insert({
+        id,
+        customerId: g.customerId,
+        companyId: g.companyId,
+        grantId: g.id,
+        kind,
+        jws,
+        createdAt: now.toISOString(),
+      });
       return id;
     },
 

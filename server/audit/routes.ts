@@ -38,10 +38,23 @@ const normalise = <T extends { from?: string; to?: string }>(f: T): T => ({
 type Names = (companyId: string) => string;
 
 /** The auditor API, the customer's view of reads and receipts, and companies' receipts. */
-export function auditRoutes(audit: AuditService, receipts: Receipts, auth: SessionAuth, requireManagementToken: RequestHandler, companyName: Names): Router {
+export function auditRoutes(
+  audit: AuditService,
+  receipts: Receipts,
+  auth: SessionAuth,
+  requireManagementToken: RequestHandler,
+  companyName: Names,
+): Router {
   const r = Router();
   const me = (req: Parameters<RequestHandler>[0]) => auth.session(req).subjectId;
-  const presentReceipt = (x: ReturnType<Receipts['forCustomer']>[number]) => ({ id: x.id, grantId: x.grantId, kind: x.kind, createdAt: x.createdAt, company: { id: x.companyId, name: companyName(x.companyId) }, jws: x.jws });
+  const presentReceipt = (x: ReturnType<Receipts['forCustomer']>[number]) => ({
+    id: x.id,
+    grantId: x.grantId,
+    kind: x.kind,
+    createdAt: x.createdAt,
+    company: { id: x.companyId, name: companyName(x.companyId) },
+    jws: x.jws,
+  });
   const claimsOf = (jws: string) => JSON.parse(Buffer.from(jws.split('.')[1]!, 'base64url').toString()) as unknown;
 
   r.get('/api/audit/events', auth.requireAuditor, (req, res) => {
@@ -53,7 +66,10 @@ export function auditRoutes(audit: AuditService, receipts: Receipts, auth: Sessi
   r.get('/api/audit/export', auth.requireAuditor, async (req, res) => {
     const { format, ...filter } = normalise(parse(auditExportQuerySchema, req.query, 'query'));
     res.status(200).type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/jsonl; charset=utf-8');
-    res.set('content-disposition', `attachment; filename="vault-audit-${new Date().toISOString().slice(0, 19).replace(/:/g, '')}.${format}"`);
+    res.set(
+      'content-disposition',
+      `attachment; filename="vault-audit-${new Date().toISOString().slice(0, 19).replace(/:/g, '')}.${format}"`,
+    );
     res.set('cache-control', 'no-store');
     await audit.exportTo(res, filter, format, { kind: 'auditor', id: me(req) }, String(req.id));
     res.end();
@@ -71,7 +87,18 @@ export function auditRoutes(audit: AuditService, receipts: Receipts, auth: Sessi
     const q = parse(readsQuerySchema, req.query, 'query');
     const page = audit.readsOf(me(req), q.before, q.limit);
     res.json({
-      reads: page.reads.map((e: AuditEvent) => ({ seq: e.seq, time: e.time, action: e.action, company: { id: e.companyId, name: companyName(e.companyId ?? '') }, fields: e.fields ?? [], purpose: e.purpose, grantId: e.grantId, decision: e.decision, reasons: e.reasons ?? [], ...(typeof e.detail?.category === 'string' ? { category: e.detail.category } : {}) })),
+      reads: page.reads.map((e: AuditEvent) => ({
+        seq: e.seq,
+        time: e.time,
+        action: e.action,
+        company: { id: e.companyId, name: companyName(e.companyId ?? '') },
+        fields: e.fields ?? [],
+        purpose: e.purpose,
+        grantId: e.grantId,
+        decision: e.decision,
+        reasons: e.reasons ?? [],
+        ...(typeof e.detail?.category === 'string' ? { category: e.detail.category } : {}),
+      })),
       ...(page.next ? { next: page.next } : {}),
     });
   });

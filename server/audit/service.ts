@@ -17,7 +17,10 @@ const CHECKPOINT_EVERY_MS = 60_000;
  * statement `{seq, hash, time}` (JWS, `kid` in the JWKS): an export carries one covering its last
  * event, so an auditor can prove offline that what they hold is what the server had.
  */
-export function createAuditService(ctx: Pick<AppContext, 'db' | 'clock' | 'signing'>, d: { queries: AuditQueries; audit: AuditAppend }) {
+export function createAuditService(
+  ctx: Pick<AppContext, 'db' | 'clock' | 'signing'>,
+  d: { queries: AuditQueries; audit: AuditAppend },
+) {
   const checkpoints = createCheckpointStore(ctx.db);
   const latest = checkpoints.latest;
 
@@ -41,7 +44,10 @@ export function createAuditService(ctx: Pick<AppContext, 'db' | 'clock' | 'signi
       const h = d.queries.head();
       const last = latest();
       if (!h || (last && last.seq === h.seq)) return undefined;
-      const due = !last || h.seq - last.seq >= CHECKPOINT_EVERY_EVENTS || ctx.clock.now().getTime() - Date.parse(last.time) >= CHECKPOINT_EVERY_MS;
+      const due =
+        !last ||
+        h.seq - last.seq >= CHECKPOINT_EVERY_EVENTS ||
+        ctx.clock.now().getTime() - Date.parse(last.time) >= CHECKPOINT_EVERY_MS;
       return due ? checkpoint() : undefined;
     },
 
@@ -53,25 +59,48 @@ export function createAuditService(ctx: Pick<AppContext, 'db' | 'clock' | 'signi
     events(f: AuditFilter, before = Number.MAX_SAFE_INTEGER, limit = 100) {
       const rows = d.queries.page(f, before, limit + 1);
       const page = rows.slice(0, limit);
-      return { events: page.map((r) => JSON.parse(r.body) as AuditEvent), next: rows.length > limit ? page.at(-1)!.seq : undefined };
+      return {
+        events: page.map((r) => JSON.parse(r.body) as AuditEvent),
+        next: rows.length > limit ? page.at(-1)!.seq : undefined,
+      };
     },
 
     readsOf(customerId: string, before = Number.MAX_SAFE_INTEGER, limit = 50) {
       const rows = d.queries.readsOf(customerId, before, limit + 1);
       const page = rows.slice(0, limit);
-      return { reads: page.map((r) => JSON.parse(r.body) as AuditEvent), next: rows.length > limit ? page.at(-1)!.seq : undefined };
+      return {
+        reads: page.map((r) => JSON.parse(r.body) as AuditEvent),
+        next: rows.length > limit ? page.at(-1)!.seq : undefined,
+      };
     },
 
     /**
      * Streams an export: the export itself is recorded first, then a checkpoint is signed at the head,
      * and every matching event up to it is written in constant memory.
      */
-    async exportTo(out: Writable, f: AuditFilter, format: 'jsonl' | 'csv', actor: { kind: 'auditor' | 'operator'; id: string }, requestId?: string, onProgress?: (n: number) => void) {
-      inTransaction(ctx.db, () => d.audit({ action: 'auditor.export', actor, requestId, detail: { format, ...Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined)) } }));
+    async exportTo(
+      out: Writable,
+      f: AuditFilter,
+      format: 'jsonl' | 'csv',
+      actor: { kind: 'auditor' | 'operator'; id: string },
+      requestId?: string,
+      onProgress?: (n: number) => void,
+    ) {
+      inTransaction(ctx.db, () =>
+        d.audit({
+          action: 'auditor.export',
+          actor,
+          requestId,
+          detail: { format, ...Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined)) },
+        }),
+      );
       const { created: _created, ...cp } = checkpoint();
       const { rows, close } = d.queries.exportRows(f, cp.seq);
       try {
-        const filter = Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined)) as Record<string, string>;
+        const filter = Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined)) as Record<
+          string,
+          string
+        >;
         return await exportEvents(rows, out, { format, checkpoint: cp, filter, onProgress });
       } finally {
         close();

@@ -3,8 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { csvRecord, CSV_COLUMNS } from './export-format.ts';
 import type { AuditRow } from './event.ts';
 import { parseCsv } from './csv.ts';
-import { buildChain, fullExport, makeKey } from './test-chain.ts';
-import type { TestKey } from './test-chain.ts';
+import { buildChain, fullExport, makeKey } from '../../test/support/audit-chain.ts';
+import type { TestKey } from '../../test/support/audit-chain.ts';
 import { verifyExport } from './verify.ts';
 
 let key: TestKey;
@@ -34,7 +34,10 @@ describe('verifyExport, CSV', () => {
   });
 
   it('when the event text is edited, then verify names that seq', async () => {
-    await expect(verify(withCell(7, 'event', (e) => e.replace('2025', '2024')))).resolves.toMatchObject({ ok: false, badSeq: 7 });
+    await expect(verify(withCell(7, 'event', (e) => e.replace('2025', '2024')))).resolves.toMatchObject({
+      ok: false,
+      badSeq: 7,
+    });
   });
 
   it('when a row is deleted, then verify names the missing seq', async () => {
@@ -48,6 +51,9 @@ describe('verifyExport, CSV', () => {
 
   it('when a row has a stray quote, then verify reports the syntax error at the row after the last good one', async () => {
     const text = write(records.slice(0, 5)) + 'x"y\r\n';
-    await expect(verifyExport(Readable.from([text]), { jwks: key.jwks })).resolves.toMatchObject({ ok: false, badSeq: 4 });
+    await expect(verifyExport(Readable.from([text]), { jwks: key.jwks })).resolves.toMatchObject({
+      ok: false,
+      badSeq: 4,
+    });
   });
 });

@@ -78,7 +78,8 @@ export async function verifyCsv(win: ReadWindow, skip: number, ctx: CsvVerifyCon
     if (err instanceof CsvSyntaxError) return bad(state.checker?.nextSeq ?? 0, err.message, state.checker?.events);
     throw err;
   }
-  const checker = state.checker ?? new ChainChecker({ checkpoint: null, expectComplete: ctx.expectComplete ?? false, live: false });
+  const checker =
+    state.checker ?? new ChainChecker({ checkpoint: null, expectComplete: ctx.expectComplete ?? false, live: false });
   return checker.finish();
 }
 

@@ -13,7 +13,12 @@ const LF = 0x0a;
 const CR = 0x0d;
 
 /** Checks every line from win.buf[start] to the end of the input; stops at the first failure. */
-export async function checkJsonl(win: ReadWindow, start: number, checker: ChainChecker, progress?: () => void): Promise<void> {
+export async function checkJsonl(
+  win: ReadWindow,
+  start: number,
+  checker: ChainChecker,
+  progress?: () => void,
+): Promise<void> {
   const parts: LineParts = { seq: 0, prevPos: 0, hashPos: 0, eventStart: 0, eventEnd: 0 };
   let consumed = start;
   for (;;) {

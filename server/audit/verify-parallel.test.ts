@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditRow } from './event.ts';
 import { jsonlLine } from './export-format.ts';
-import { buildChain, CHECKPOINT_TIME, fullExport, makeKey } from './test-chain.ts';
-import type { TestKey } from './test-chain.ts';
-import { TAMPERS } from './test-tamper.ts';
+import { buildChain, CHECKPOINT_TIME, fullExport, makeKey } from '../../test/support/audit-chain.ts';
+import type { TestKey } from '../../test/support/audit-chain.ts';
+import { TAMPERS } from '../../test/support/audit-tamper.ts';
 import { verifyExport } from './verify.ts';
 import { checkFileParallel } from './verify-parallel.ts';
 
@@ -31,7 +31,11 @@ async function fileWith(body: AuditRow[], name: string): Promise<string> {
 }
 
 const dataStart = () => Buffer.byteLength(header) + 1;
-const checkerOptions = () => ({ checkpoint: { seq: N, hash: rows[N - 1]!.hash, time: CHECKPOINT_TIME }, expectComplete: true, live: false });
+const checkerOptions = () => ({
+  checkpoint: { seq: N, hash: rows[N - 1]!.hash, time: CHECKPOINT_TIME },
+  expectComplete: true,
+  live: false,
+});
 
 /** The seq of the first line of the second half, where a two-thread split cuts the file. */
 function seqAtCut(text: string): number {
@@ -52,7 +56,10 @@ describe('verifying a file on several threads', () => {
 
   it('when the main thread stays out, then the workers check every slice and the answer is the same', async () => {
     const file = await fileWith(rows, 'direct.jsonl');
-    const outcome = await checkFileParallel(file, dataStart(), (await stat(file)).size, checkerOptions(), { threads: 3, useMainThread: false });
+    const outcome = await checkFileParallel(file, dataStart(), (await stat(file)).size, checkerOptions(), {
+      threads: 3,
+      useMainThread: false,
+    });
     expect(outcome.slicesByWorkers).toBe(outcome.slices);
     expect(outcome.slices).toBeGreaterThan(2);
     expect(outcome.checker.finish()).toMatchObject({ ok: true, events: N, complete: true });
@@ -63,7 +70,10 @@ describe('verifying a file on several threads', () => {
     const [, tamper] = TAMPERS.find(([name]) => name === 'edit event k and recompute its hash')!;
     const file = await fileWith(tamper(rows, cut), 'workers-edit.jsonl');
     const one = await verifyExport(file, { jwks: key.jwks, threads: 1 });
-    const viaWorkers = await checkFileParallel(file, dataStart(), (await stat(file)).size, checkerOptions(), { threads: 2, useMainThread: false });
+    const viaWorkers = await checkFileParallel(file, dataStart(), (await stat(file)).size, checkerOptions(), {
+      threads: 2,
+      useMainThread: false,
+    });
     expect(one).toMatchObject({ ok: false, badSeq: cut });
     expect(viaWorkers.checker.finish()).toEqual(one);
   });
@@ -77,7 +87,9 @@ describe('verifying a file on several threads', () => {
       for (const k of [cut - 1, cut, cut + 1]) {
         const file = await fileWith(tamper(rows, k), `t-${name.replaceAll(' ', '-')}-${k}.jsonl`);
         const one = await verifyExport(file, { jwks: key.jwks, threads: 1 });
-        const sliced = await checkFileParallel(file, dataStart(), (await stat(file)).size, checkerOptions(), { threads: 1 });
+        const sliced = await checkFileParallel(file, dataStart(), (await stat(file)).size, checkerOptions(), {
+          threads: 1,
+        });
         expect(one.ok, `${name} at ${k}`).toBe(false);
         expect(sliced.slices).toBeGreaterThan(2);
         expect({ k, ...sliced.checker.finish() }).toEqual({ k, ...one });

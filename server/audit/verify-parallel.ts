@@ -40,7 +40,13 @@ async function nextLineStart(file: string, pos: number, end: number): Promise<nu
   }
 }
 
-async function cutSlices(file: string, dataStart: number, size: number, count: number, options: CheckerOptions): Promise<SliceTask[]> {
+async function cutSlices(
+  file: string,
+  dataStart: number,
+  size: number,
+  count: number,
+  options: CheckerOptions,
+): Promise<SliceTask[]> {
   const cuts = [dataStart];
   for (let k = 1; k < count; k++) {
     const at = await nextLineStart(file, dataStart + Math.floor(((size - dataStart) * k) / count) - 1, size);
@@ -48,7 +54,11 @@ async function cutSlices(file: string, dataStart: number, size: number, count: n
   }
   cuts.push(size);
   return cuts.slice(0, -1).map((start, index) => ({
-    index, file, start, end: cuts[index + 1]!, options: { ...options, continuation: index > 0 },
+    index,
+    file,
+    start,
+    end: cuts[index + 1]!,
+    options: { ...options, continuation: index > 0 },
   }));
 }
 
@@ -93,29 +103,33 @@ export async function checkFileParallel(
 
   const workers: Worker[] = [];
   // A worker that cannot start or dies hands its slice back and bows out; this thread finishes.
-  const workerRuns = Array.from({ length: threads - 1 }, () => new Promise<void>((resolve) => {
-    const worker = new Worker(new URL('./verify-worker.mjs', import.meta.url));
-    workers.push(worker);
-    let current: SliceTask | undefined;
-    const quit = () => {
-      if (current) queue.unshift(current);
-      current = undefined;
-      resolve();
-    };
-    worker.on('message', (m: SliceMessage | { type: 'ready' }) => {
-      if (m.type === 'progress') return onBytes(m.bytes);
-      if (m.type === 'error') return quit();
-      if (m.type === 'done') {
-        record(m.index, m.state);
-        slicesByWorkers++;
-      }
-      current = take();
-      if (current) worker.postMessage(current);
-      else resolve();
-    });
-    worker.on('error', quit);
-    worker.on('exit', quit);
-  }));
+  const workerRuns = Array.from(
+    { length: threads - 1 },
+    () =>
+      new Promise<void>((resolve) => {
+        const worker = new Worker(new URL('./verify-worker.mjs', import.meta.url));
+        workers.push(worker);
+        let current: SliceTask | undefined;
+        const quit = () => {
+          if (current) queue.unshift(current);
+          current = undefined;
+          resolve();
+        };
+        worker.on('message', (m: SliceMessage | { type: 'ready' }) => {
+          if (m.type === 'progress') return onBytes(m.bytes);
+          if (m.type === 'error') return quit();
+          if (m.type === 'done') {
+            record(m.index, m.state);
+            slicesByWorkers++;
+          }
+          current = take();
+          if (current) worker.postMessage(current);
+          else resolve();
+        });
+        worker.on('error', quit);
+        worker.on('exit', quit);
+      }),
+  );
 
   try {
     if (useMainThread) for (let task = take(); task; task = take()) record(task.index, await checkSlice(task, onBytes));

@@ -12,9 +12,12 @@ type Verified = Extract<VerifyResult, { ok: true }>;
 export function unanchoredReason(result: VerifyResult): string | null {
   if (!result.ok || result.anchored) return null;
   const cp = result.checkpoint;
-  const why = cp !== null
-    ? `the signed checkpoint (seq ${cp.seq}) does not cover these events: they are not one unbroken chain ending at it (a filtered or partial export)`
-    : result.events === 0 ? 'the input is empty: no events and no signed checkpoint' : 'no signed checkpoint covers these events';
+  const why =
+    cp !== null
+      ? `the signed checkpoint (seq ${cp.seq}) does not cover these events: they are not one unbroken chain ending at it (a filtered or partial export)`
+      : result.events === 0
+        ? 'the input is empty: no events and no signed checkpoint'
+        : 'no signed checkpoint covers these events';
   return `not anchored: ${why}; their integrity is not proven`;
 }
 
@@ -29,11 +32,17 @@ export function verifyVerdict(result: VerifyResult, opts: { allowUnanchored?: bo
   const unproven = unanchoredReason(result);
   if (!result.ok || !unproven) return { ok: result.ok, text: describeVerifyResult(result), json: { ...result } };
   const consistent = `${rangeOf(result)} consistent with each other`;
-  if (!opts.allowUnanchored) return { ok: false, text: `FAILED: ${unproven} (${consistent})`, json: { ...result, ok: false, reason: unproven } };
-  return { ok: true, text: `WARNING: ${unproven} (${consistent}; accepted only because of --allow-unanchored)`, json: { ...result, warning: unproven } };
+  if (!opts.allowUnanchored)
+    return { ok: false, text: `FAILED: ${unproven} (${consistent})`, json: { ...result, ok: false, reason: unproven } };
+  return {
+    ok: true,
+    text: `WARNING: ${unproven} (${consistent}; accepted only because of --allow-unanchored)`,
+    json: { ...result, warning: unproven },
+  };
 }
 
-const rangeOf = (r: Verified) => (r.events === 0 ? 'no events' : `${r.events} events (seq ${r.firstSeq}..${r.lastSeq})`);
+const rangeOf = (r: Verified) =>
+  r.events === 0 ? 'no events' : `${r.events} events (seq ${r.firstSeq}..${r.lastSeq})`;
 
 export function describeVerifyResult(result: VerifyResult): string {
   if (!result.ok) {
@@ -45,7 +54,11 @@ export function describeVerifyResult(result: VerifyResult): string {
   const unproven = unanchoredReason(result);
   if (unproven || !cp) return `NOT PROVEN: ${range} consistent with each other, but ${unproven ?? 'not anchored'}`;
   // The live table may have grown past its latest checkpoint: those rows are linked, not yet signed.
-  const newer = result.lastSeq > cp.seq ? `; seq ${cp.seq + 1}..${result.lastSeq} are newer and not yet covered by a checkpoint` : '';
-  if (result.complete) return `OK: ${range} verified; complete up to the checkpoint signed for seq ${cp.seq} at ${cp.time}${newer}`;
+  const newer =
+    result.lastSeq > cp.seq
+      ? `; seq ${cp.seq + 1}..${result.lastSeq} are newer and not yet covered by a checkpoint`
+      : '';
+  if (result.complete)
+    return `OK: ${range} verified; complete up to the checkpoint signed for seq ${cp.seq} at ${cp.time}${newer}`;
   return `OK: ${range} verified against the checkpoint signed for seq ${cp.seq} at ${cp.time}; NOT proven complete (seq 1..${result.firstSeq - 1} are not in the input)`;
 }

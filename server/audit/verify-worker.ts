@@ -44,7 +44,12 @@ if (parentPort) {
   port.on('message', (task: SliceTask) => {
     checkSlice(task, (bytes) => port.postMessage({ type: 'progress', bytes } satisfies SliceMessage)).then(
       (state) => port.postMessage({ type: 'done', index: task.index, state } satisfies SliceMessage),
-      (err: unknown) => port.postMessage({ type: 'error', index: task.index, message: err instanceof Error ? err.message : String(err) } satisfies SliceMessage),
+      (err: unknown) =>
+        port.postMessage({
+          type: 'error',
+          index: task.index,
+          message: err instanceof Error ? err.message : String(err),
+        } satisfies SliceMessage),
     );
   });
   port.postMessage({ type: 'ready' });

@@ -66,17 +66,24 @@ export async function verifyExport(input: ExportInput, opts: VerifyOptions): Pro
         nl = win.buf.subarray(0, win.filled).indexOf(LF);
       }
     } catch (err) {
-      if (err instanceof LineTooLongError) return { ok: false, badSeq: 0, reason: `the first ${err.message}`, events: 0 };
+      if (err instanceof LineTooLongError)
+        return { ok: false, badSeq: 0, reason: `the first ${err.message}`, events: 0 };
       throw err;
     }
     const bom = win.buf[0] === 0xef && win.buf[1] === 0xbb && win.buf[2] === 0xbf ? 3 : 0;
     const firstEnd = nl < 0 ? win.filled : nl;
-    const first = win.buf.toString('utf8', bom, firstEnd > bom && win.buf[firstEnd - 1] === CR ? firstEnd - 1 : firstEnd);
-    if (first.startsWith('seq,')) return await verifyCsv(win, bom, { expectComplete: opts.expectComplete, getJwks, progress });
+    const first = win.buf.toString(
+      'utf8',
+      bom,
+      firstEnd > bom && win.buf[firstEnd - 1] === CR ? firstEnd - 1 : firstEnd,
+    );
+    if (first.startsWith('seq,'))
+      return await verifyCsv(win, bom, { expectComplete: opts.expectComplete, getJwks, progress });
     if (first.trim() === '' && win.eof) {
       return new ChainChecker({ checkpoint: null, expectComplete: opts.expectComplete ?? false, live: false }).finish();
     }
-    if (!first.startsWith('{')) return { ok: false, badSeq: 0, reason: 'not an audit export (JSON Lines or CSV)', events: 0 };
+    if (!first.startsWith('{'))
+      return { ok: false, badSeq: 0, reason: 'not an audit export (JSON Lines or CSV)', events: 0 };
 
     let checkpoint: Checkpoint | null = null;
     let expectComplete = opts.expectComplete ?? false;
@@ -92,7 +99,12 @@ export async function verifyExport(input: ExportInput, opts: VerifyOptions): Pro
 
     const threads = opts.threads ?? defaultThreads();
     const size = source.size;
-    if (typeof input === 'string' && size !== null && threads > 1 && size >= (opts.parallelMinBytes ?? PARALLEL_MIN_BYTES)) {
+    if (
+      typeof input === 'string' &&
+      size !== null &&
+      threads > 1 &&
+      size >= (opts.parallelMinBytes ?? PARALLEL_MIN_BYTES)
+    ) {
       await close();
       let done = dataStart;
       const onBytes = (n: number) => {
@@ -122,8 +134,15 @@ export interface VerifyRowsOptions {
  * better-sqlite3 `.iterate()`) is consumed without awaiting, so the statement is not held open
  * across turns of the event loop. The table may extend past its latest checkpoint.
  */
-export async function verifyRows(rows: Iterable<AuditRow> | AsyncIterable<AuditRow>, opts: VerifyRowsOptions = {}): Promise<VerifyResult> {
-  const checker = new ChainChecker({ checkpoint: opts.checkpoint ?? null, expectComplete: opts.expectComplete ?? true, live: true });
+export async function verifyRows(
+  rows: Iterable<AuditRow> | AsyncIterable<AuditRow>,
+  opts: VerifyRowsOptions = {},
+): Promise<VerifyResult> {
+  const checker = new ChainChecker({
+    checkpoint: opts.checkpoint ?? null,
+    expectComplete: opts.expectComplete ?? true,
+    live: true,
+  });
   const one = (row: AuditRow): boolean => checker.checkText(row.seq, row.prev_hash, row.hash, row.body);
   if (Symbol.iterator in rows) {
     for (const row of rows) if (!one(row)) break;

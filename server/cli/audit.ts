@@ -16,13 +16,17 @@ import { createCustomerStore } from '../customers/store.ts';
 import { parse } from '../http/validate.ts';
 import { cliError, EXIT, openCliContext } from './context.ts';
 
-const say = (json: boolean, obj: Record<string, unknown>, text: string) => process.stdout.write((json ? JSON.stringify(obj) : text) + '\n');
+const say = (json: boolean, obj: Record<string, unknown>, text: string) =>
+  process.stdout.write((json ? JSON.stringify(obj) : text) + '\n');
 
 async function auditContext() {
   const ctx = openCliContext();
   const signing = await SigningKeys.open(ctx.config.dataDir);
   const audit = createAuditAppender(ctx.db, () => systemClock.now());
-  const service = createAuditService({ db: ctx.db, clock: systemClock, signing }, { queries: createAuditQueries(ctx.db, ctx.db.$client.name), audit });
+  const service = createAuditService(
+    { db: ctx.db, clock: systemClock, signing },
+    { queries: createAuditQueries(ctx.db, ctx.db.$client.name), audit },
+  );
   return { ctx, signing, audit, service };
 }
 
@@ -40,29 +44,44 @@ export function registerAuditCommands(program: Command): void {
     .option('--action <action>', 'only this action, e.g. data.read')
     .option('--decision <allow|deny>', 'only allowed or denied events')
     .option('-o, --out <file>', 'write here instead of stdout')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 A filtered export proves nothing on its own: where the filter leaves gaps the chain is broken, so the
 signed checkpoint does not cover its events and \`audit verify\` fails on it unless given
 --allow-unanchored. Export without filters for a complete, checkpoint-anchored copy.
 
 Examples:
   npm run vault -- audit export --out audit.jsonl
-  npm run vault -- audit export --company 3f2a9c1e-5b7d-4e8f-9a0b-1c2d3e4f5a6b --from 2026-01-01T00:00:00Z --format csv -o shop.csv`)
+  npm run vault -- audit export --company 3f2a9c1e-5b7d-4e8f-9a0b-1c2d3e4f5a6b --from 2026-01-01T00:00:00Z --format csv -o shop.csv`,
+    )
     .action(async (o: { format: string; out?: string } & Record<string, string | undefined>) => {
       const format = o.format === 'csv' ? 'csv' : o.format === 'jsonl' ? 'jsonl' : undefined;
       if (!format) throw cliError('--format must be jsonl or csv', EXIT.usage);
-      const raw = Object.fromEntries(['from', 'to', 'company', 'customer', 'action', 'decision'].filter((k) => o[k] !== undefined).map((k) => [k, o[k]]));
+      const raw = Object.fromEntries(
+        ['from', 'to', 'company', 'customer', 'action', 'decision']
+          .filter((k) => o[k] !== undefined)
+          .map((k) => [k, o[k]]),
+      );
       const r = auditFilterSchema.safeParse(raw);
-      if (!r.success) throw cliError(`invalid filter: ${r.error.issues.map((i) => `--${String(i.path[0])}: ${i.message}`).join('; ')}`, EXIT.usage);
+      if (!r.success)
+        throw cliError(
+          `invalid filter: ${r.error.issues.map((i) => `--${String(i.path[0])}: ${i.message}`).join('; ')}`,
+          EXIT.usage,
+        );
       const { ctx, service } = await auditContext();
       const total = ctx.db.$client.prepare('select count(*) n from audit_events').pluck().get() as number;
       const out = o.out ? createWriteStream(o.out) : process.stdout;
       const bar = createProgress('export', total, { unit: 'events' });
       try {
-        const summary = await service.exportTo(out, r.data, format, { kind: 'operator', id: 'cli' }, undefined, (n) => bar.update(n));
+        const summary = await service.exportTo(out, r.data, format, { kind: 'operator', id: 'cli' }, undefined, (n) =>
+          bar.update(n),
+        );
         bar.stop();
         if (o.out) {
-          await new Promise<void>((res, rej) => (out as ReturnType<typeof createWriteStream>).end((e?: Error | null) => (e ? rej(e) : res())));
+          await new Promise<void>((res, rej) =>
+            (out as ReturnType<typeof createWriteStream>).end((e?: Error | null) => (e ? rej(e) : res())),
+          );
           process.stderr.write(`exported ${summary.events} events (up to seq ${summary.lastSeq}) to ${o.out}\n`);
         }
       } finally {
@@ -73,13 +92,23 @@ Examples:
 
   audit
     .command('verify')
-    .description('Check an export (or the live chain) offline: every hash, every link and the signed checkpoint; exit 3 names the first bad seq, or says what is not proven.')
+    .description(
+      'Check an export (or the live chain) offline: every hash, every link and the signed checkpoint; exit 3 names the first bad seq, or says what is not proven.',
+    )
     .argument('[file]', 'an export (JSON Lines or CSV); omit with --live to check the database itself')
-    .option('--jwks <file|url>', "the vault's public keys, to check the export's signed checkpoint (required for a file), e.g. https://vault.example/jwks.json or a saved copy")
+    .option(
+      '--jwks <file|url>',
+      "the vault's public keys, to check the export's signed checkpoint (required for a file), e.g. https://vault.example/jwks.json or a saved copy",
+    )
     .option('--live', "verify the live database's chain against its latest checkpoint instead of a file")
-    .option('--allow-unanchored', 'exit 0 even when no signed checkpoint covers the events (a filtered export): a consistency check only, with a warning')
+    .option(
+      '--allow-unanchored',
+      'exit 0 even when no signed checkpoint covers the events (a filtered export): a consistency check only, with a warning',
+    )
     .option('--json', 'print the result as JSON')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Recomputes every hash offline and checks the links between events and the signed checkpoint. The
 hashes are not keyed, so anyone can rewrite events and recompute them: a file is only proven when
 it is anchored, that is when its events form one unbroken chain ending at a checkpoint whose
@@ -98,42 +127,58 @@ Examples:
   npm run vault -- audit verify audit.jsonl --jwks https://vault.example/jwks.json
   npm run vault -- audit verify audit.csv --jwks jwks.json --json
   npm run vault -- audit verify filtered.jsonl --jwks jwks.json --allow-unanchored
-  npm run vault -- audit verify --live`)
-    .action(async (file: string | undefined, o: { jwks?: string; live?: boolean; allowUnanchored?: boolean; json?: boolean }) => {
-      const usage = (message: string) => cliError(message, EXIT.usage);
-      let result;
-      if (o.live) {
-        if (file) throw usage('give an export file or --live, not both');
-        const { ctx, service, signing } = await auditContext();
-        try {
-          const last = service.checkpoints(1)[0] ?? null;
-          // The stored checkpoint is trusted only if its signature (by the vault's own keys) says what the row says.
-          const signed = last ? await verifyCheckpoint(last.jws, signing.allPublicKeys()).catch(() => null) : null;
-          if (last && (!signed || signed.seq !== last.seq || signed.hash !== last.hash)) {
-            result = { ok: false as const, badSeq: last.seq, reason: `the stored checkpoint at seq ${last.seq} does not carry a valid signature for its seq and hash`, events: 0 };
-          } else {
-            result = await verifyRows(createAuditQueries(ctx.db, ctx.db.$client.name).allRows(), { checkpoint: last });
+  npm run vault -- audit verify --live`,
+    )
+    .action(
+      async (
+        file: string | undefined,
+        o: { jwks?: string; live?: boolean; allowUnanchored?: boolean; json?: boolean },
+      ) => {
+        const usage = (message: string) => cliError(message, EXIT.usage);
+        let result;
+        if (o.live) {
+          if (file) throw usage('give an export file or --live, not both');
+          const { ctx, service, signing } = await auditContext();
+          try {
+            const last = service.checkpoints(1)[0] ?? null;
+            // The stored checkpoint is trusted only if its signature (by the vault's own keys) says what the row says.
+            const signed = last ? await verifyCheckpoint(last.jws, signing.allPublicKeys()).catch(() => null) : null;
+            if (last && (!signed || signed.seq !== last.seq || signed.hash !== last.hash)) {
+              result = {
+                ok: false as const,
+                badSeq: last.seq,
+                reason: `the stored checkpoint at seq ${last.seq} does not carry a valid signature for its seq and hash`,
+                events: 0,
+              };
+            } else {
+              result = await verifyRows(createAuditQueries(ctx.db, ctx.db.$client.name).allRows(), {
+                checkpoint: last,
+              });
+            }
+          } finally {
+            ctx.close();
           }
-        } finally {
-          ctx.close();
+        } else {
+          if (!file) throw usage('give an export file, or --live');
+          // Without the keys the checkpoint cannot be checked, and without it the file proves nothing.
+          if (!o.jwks)
+            throw usage(
+              "--jwks <file|url> is required to verify a file: the vault's public keys check its signed checkpoint",
+            );
+          const jwks = await loadJwks(o.jwks);
+          const size = (await stat(file)).size;
+          const bar = createProgress('verify', Math.round(size / 1e6), { unit: 'MB' });
+          try {
+            result = await verifyExport(file, { jwks, onProgress: (read) => bar.update(Math.round(read / 1e6)) });
+          } finally {
+            bar.stop();
+          }
         }
-      } else {
-        if (!file) throw usage('give an export file, or --live');
-        // Without the keys the checkpoint cannot be checked, and without it the file proves nothing.
-        if (!o.jwks) throw usage("--jwks <file|url> is required to verify a file: the vault's public keys check its signed checkpoint");
-        const jwks = await loadJwks(o.jwks);
-        const size = (await stat(file)).size;
-        const bar = createProgress('verify', Math.round(size / 1e6), { unit: 'MB' });
-        try {
-          result = await verifyExport(file, { jwks, onProgress: (read) => bar.update(Math.round(read / 1e6)) });
-        } finally {
-          bar.stop();
-        }
-      }
-      const verdict = verifyVerdict(result, { allowUnanchored: o.allowUnanchored });
-      say(!!o.json, verdict.json, verdict.text);
-      if (!verdict.ok) throw cliError('verification failed', EXIT.verifyFailed, true);
-    });
+        const verdict = verifyVerdict(result, { allowUnanchored: o.allowUnanchored });
+        say(!!o.json, verdict.json, verdict.text);
+        if (!verdict.ok) throw cliError('verification failed', EXIT.verifyFailed, true);
+      },
+    );
 
   audit
     .command('checkpoint')
@@ -144,25 +189,40 @@ Examples:
       const { ctx, service } = await auditContext();
       try {
         const cp = service.checkpoint();
-        say(!!o.json, cp as unknown as Record<string, unknown>, `checkpoint seq ${cp.seq} hash ${cp.hash} at ${cp.time}`);
+        say(
+          !!o.json,
+          cp as unknown as Record<string, unknown>,
+          `checkpoint seq ${cp.seq} hash ${cp.hash} at ${cp.time}`,
+        );
       } finally {
         ctx.close();
       }
     });
 
-  const auditors = program.command('auditors').description('Manage auditor accounts (they sign in on the dashboard and see only the auditor API).');
+  const auditors = program
+    .command('auditors')
+    .description('Manage auditor accounts (they sign in on the dashboard and see only the auditor API).');
   auditors
     .command('create')
     .argument('<email>', "the auditor's sign-in e-mail")
-    .description('Create an auditor account; the password is read from VAULT_AUDITOR_PASSWORD or the first line of stdin.')
+    .description(
+      'Create an auditor account; the password is read from VAULT_AUDITOR_PASSWORD or the first line of stdin.',
+    )
     .option('--json', 'print the result as JSON')
-    .addHelpText('after', "\nExample:\n  printf '%s\\n' 'a long passphrase' | npm run vault -- auditors create auditor@example.org")
+    .addHelpText(
+      'after',
+      "\nExample:\n  printf '%s\\n' 'a long passphrase' | npm run vault -- auditors create auditor@example.org",
+    )
     .action(async (email: string, o: { json?: boolean }) => {
       const password = process.env.VAULT_AUDITOR_PASSWORD ?? (await readLine());
       const creds = parse(credentialsSchema, { email, password }, 'arguments');
       const { ctx, audit } = await auditContext();
       try {
-        const accounts = createAccounts({ db: ctx.db, keyring: ctx.keyring, clock: systemClock }, createCustomerStore(ctx.db), audit);
+        const accounts = createAccounts(
+          { db: ctx.db, keyring: ctx.keyring, clock: systemClock },
+          createCustomerStore(ctx.db),
+          audit,
+        );
         const r = await accounts.createAuditor(creds);
         say(!!o.json, { ok: true, id: r.id }, `auditor ${r.id} created`);
       } finally {

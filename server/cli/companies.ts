@@ -32,29 +32,43 @@ function table(rows: Company[]): string {
   const lines = rows.map((c) => [c.id, c.status, c.authMethod, `v${c.termsVersion}`, c.createdAt, c.name]);
   const header = ['CLIENT ID', 'STATUS', 'AUTH', 'TERMS', 'CREATED', 'NAME'];
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-  return [header, ...lines].map((l) => l.map((v, i) => (i === l.length - 1 ? v : v.padEnd(widths[i]!))).join('  ')).join('\n');
+  return [header, ...lines]
+    .map((l) => l.map((v, i) => (i === l.length - 1 ? v : v.padEnd(widths[i]!))).join('  '))
+    .join('\n');
 }
 
 export function registerCompanyCommands(program: Command, opts: CompanyCommandOptions = {}): void {
-  const companies = program.command('companies').description('Register and manage the companies (OAuth clients) that may ask for customer data.');
+  const companies = program
+    .command('companies')
+    .description('Register and manage the companies (OAuth clients) that may ask for customer data.');
 
   companies
     .command('token')
-    .description('Issue a single-use initial access token with which one company can register at POST /register (RFC 7591).')
+    .description(
+      'Issue a single-use initial access token with which one company can register at POST /register (RFC 7591).',
+    )
     .option('--label <label>', 'a note for the operator: whom the token was given to', 'unlabelled')
     .option('--ttl-hours <hours>', 'hours until the token expires (at most 2160)', '24')
     .option('--json', 'print the result as JSON')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 The token is printed once and stored only as a SHA-256 digest. Hand it to the company over a
 trusted channel; it sends it as "Authorization: Bearer <token>" when it registers.
 
 Example:
-  npm run vault -- companies token --label "Acme onboarding" --ttl-hours 48`)
+  npm run vault -- companies token --label "Acme onboarding" --ttl-hours 48`,
+    )
     .action((o: { label: string; ttlHours: string; json?: boolean }) => {
       const ttl = Number(o.ttlHours);
-      if (!Number.isFinite(ttl) || ttl <= 0 || ttl > 2160) throw cliError('--ttl-hours must be a number between 0 and 2160', EXIT.usage);
+      if (!Number.isFinite(ttl) || ttl <= 0 || ttl > 2160)
+        throw cliError('--ttl-hours must be a number between 0 and 2160', EXIT.usage);
       const t = withCompanies(opts, (c) => c.issueInitialAccessToken(o.label, ttl));
-      out(o.json ? JSON.stringify({ ok: true, label: o.label, ...t }) : `initial access token (shown once, expires ${t.expiresAt}):\n${t.token}`);
+      out(
+        o.json
+          ? JSON.stringify({ ok: true, label: o.label, ...t })
+          : `initial access token (shown once, expires ${t.expiresAt}):\n${t.token}`,
+      );
     });
 
   companies
@@ -70,7 +84,9 @@ Example:
   companies
     .command('disable')
     .argument('<clientId>', 'the client_id of the company')
-    .description('Disable a company: it can no longer authenticate, and its grants are revoked. Recorded in the audit trail.')
+    .description(
+      'Disable a company: it can no longer authenticate, and its grants are revoked. Recorded in the audit trail.',
+    )
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nExample:\n  npm run vault -- companies disable 0b5f7c1e-8d2a-4c3b-9e61-2f4a5b6c7d8e')
     .action((clientId: string, o: { json?: boolean }) => {

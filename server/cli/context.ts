@@ -16,7 +16,10 @@ export function openCliContext(opts: { migrate?: boolean } = {}): CliContext {
   const config = loadConfig();
   const file = databasePath(config.dataDir);
   // A mistyped VAULT_DATA_DIR would otherwise look like an empty vault: say that a new one was made.
-  if (!existsSync(file)) process.stderr.write(`vault: no vault in ${config.dataDir}; creating a new one there (check VAULT_DATA_DIR if you meant an existing vault)\n`);
+  if (!existsSync(file))
+    process.stderr.write(
+      `vault: no vault in ${config.dataDir}; creating a new one there (check VAULT_DATA_DIR if you meant an existing vault)\n`,
+    );
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const db = openDatabase(file, { synchronous: config.synchronous });
   if (opts.migrate !== false) migrateDatabase(db);

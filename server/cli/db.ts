@@ -14,7 +14,11 @@ export function registerDbCommands(program: Command): void {
       const ctx = openCliContext();
       const applied = ctx.db.$client.prepare('select count(*) n from __drizzle_migrations').get() as { n: number };
       ctx.close();
-      process.stdout.write(opts.json ? JSON.stringify({ ok: true, migrations: applied.n }) + '\n' : `database is up to date (${applied.n} migrations applied)\n`);
+      process.stdout.write(
+        opts.json
+          ? JSON.stringify({ ok: true, migrations: applied.n }) + '\n'
+          : `database is up to date (${applied.n} migrations applied)\n`,
+      );
     });
 
   program
@@ -23,12 +27,15 @@ export function registerDbCommands(program: Command): void {
     .description('Online backup of the database while the server keeps serving (SQLite backup API).')
     .option('--json', 'print the result as JSON')
     .option('--force', 'overwrite the file if it exists')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 The backup holds ciphertext and wrapped data keys only; it is useless without the KEK (kek.json or
 VAULT_MASTER_KEY), which it does not contain. Keep the two apart.
 
 Example:
-  npm run vault -- backup /backups/vault-$(date +%F).db`)
+  npm run vault -- backup /backups/vault-$(date +%F).db`,
+    )
     .action(async (file: string, opts: { json?: boolean; force?: boolean }) => {
       if (existsSync(file) && !opts.force) throw cliError(`${file} exists; pass --force to overwrite it`, EXIT.usage);
       const ctx = openCliContext({ migrate: false });

@@ -9,7 +9,9 @@ export function registerKeyCommands(program: Command): void {
 
   keys
     .command('rotate')
-    .description('Add a new KEK, rewrap every customer data key with it, then retire the old KEKs. The server keeps serving.')
+    .description(
+      'Add a new KEK, rewrap every customer data key with it, then retire the old KEKs. The server keeps serving.',
+    )
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nExample:\n  npm run vault -- keys rotate')
     .action(async (opts: { json?: boolean }) => {
@@ -18,13 +20,20 @@ export function registerKeyCommands(program: Command): void {
         ctx.close();
         // A rotation adds a file-based KEK: with VAULT_MASTER_KEY that would silently move the key the
         // operator keeps outside the data dir into kek.json, next to the database.
-        throw cliError('the KEK comes from VAULT_MASTER_KEY, which this command cannot replace: rotating would store a new KEK in kek.json next to the database. Rotate by rewrapping under a new VAULT_MASTER_KEY offline, or unset it to use file-based KEKs.', EXIT.config);
+        throw cliError(
+          'the KEK comes from VAULT_MASTER_KEY, which this command cannot replace: rotating would store a new KEK in kek.json next to the database. Rotate by rewrapping under a new VAULT_MASTER_KEY offline, or unset it to use file-based KEKs.',
+          EXIT.config,
+        );
       }
       const bar = createProgress('rewrap data keys', null, { unit: 'keys' });
       try {
         const r = await rotateKeks(ctx.db, ctx.keyring, (done, total) => bar.update(done, total));
         bar.stop();
-        process.stdout.write(opts.json ? JSON.stringify({ ok: true, ...r }) + '\n' : `new KEK ${r.newKekId}; ${r.rewrapped} data keys rewrapped; retired ${r.retired.join(', ') || 'none'}\n`);
+        process.stdout.write(
+          opts.json
+            ? JSON.stringify({ ok: true, ...r }) + '\n'
+            : `new KEK ${r.newKekId}; ${r.rewrapped} data keys rewrapped; retired ${r.retired.join(', ') || 'none'}\n`,
+        );
       } finally {
         bar.stop();
         ctx.close();
@@ -40,7 +49,11 @@ export function registerKeyCommands(program: Command): void {
       const ctx = openCliContext({ migrate: false });
       try {
         const kid = await (await SigningKeys.open(ctx.config.dataDir)).rotate();
-        process.stdout.write(opts.json ? JSON.stringify({ ok: true, kid }) + '\n' : `new signing key ${kid}; a running server uses it for new tokens at once and keeps publishing the old one for a day\n`);
+        process.stdout.write(
+          opts.json
+            ? JSON.stringify({ ok: true, kid }) + '\n'
+            : `new signing key ${kid}; a running server uses it for new tokens at once and keeps publishing the old one for a day\n`,
+        );
       } finally {
         ctx.close();
       }

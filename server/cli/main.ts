@@ -18,9 +18,12 @@ export function buildCli(): Command {
   const program = new Command('vault')
     .description('Operate the consent vault: database, keys, companies, auditors, policies and the audit trail.')
     // afterAll: every command's --help ends with the environment and the exit codes.
-    .addHelpText('afterAll', `
+    .addHelpText(
+      'afterAll',
+      `
 Environment: VAULT_DATA_DIR (default ./data), VAULT_MASTER_KEY, VAULT_POLICIES_DIR.
-Exit codes: 0 ok, 1 failure, 2 usage error, 3 verification failed, 78 invalid configuration.`)
+Exit codes: 0 ok, 1 failure, 2 usage error, 3 verification failed, 78 invalid configuration.`,
+    )
     .showHelpAfterError()
     .exitOverride();
   registerDbCommands(program);
@@ -29,8 +32,13 @@ Exit codes: 0 ok, 1 failure, 2 usage error, 3 verification failed, 78 invalid co
   // Disabling a company from the CLI revokes its grants exactly as the server would.
   registerCompanyCommands(program, {
     wire: (companies, ctx) => {
-      const grants = createGrants({ db: ctx.db, clock: systemClock }, createAuditAppender(ctx.db, () => systemClock.now()));
-      companies.hooks.onDisabled.push((id, actor) => void grants.revokeAllOfCompany(id, actor, 'The company was disabled'));
+      const grants = createGrants(
+        { db: ctx.db, clock: systemClock },
+        createAuditAppender(ctx.db, () => systemClock.now()),
+      );
+      companies.hooks.onDisabled.push(
+        (id, actor) => void grants.revokeAllOfCompany(id, actor, 'The company was disabled'),
+      );
     },
   });
   registerAuditCommands(program);
@@ -47,8 +55,11 @@ export async function runCli(argv: string[]): Promise<number> {
       process.stderr.write(`vault: ${e.message}\n`);
       return EXIT.config;
     }
-    if (!(e as { quiet?: boolean }).quiet) process.stderr.write(`vault: ${e instanceof Error ? e.message : String(e)}\n`);
-    return typeof (e as { exitCode?: unknown }).exitCode === 'number' ? (e as { exitCode: number }).exitCode : EXIT.failure;
+    if (!(e as { quiet?: boolean }).quiet)
+      process.stderr.write(`vault: ${e instanceof Error ? e.message : String(e)}\n`);
+    return typeof (e as { exitCode?: unknown }).exitCode === 'number'
+      ? (e as { exitCode: number }).exitCode
+      : EXIT.failure;
   }
 }
 

@@ -65,7 +65,12 @@ export function createClientAuthenticator(deps: CompaniesDeps, store: CompanySto
   /** RFC 7523 §3 processing rules, with RFC 7521 §5.2 single use of the assertion. */
   async function viaAssertion(body: Record<string, unknown>, endpoint: string): Promise<CompanyRow> {
     const assertion = body.client_assertion;
-    if (body.client_assertion_type !== CLIENT_ASSERTION_TYPE || typeof assertion !== 'string' || assertion.length > 8192) throw failed();
+    if (
+      body.client_assertion_type !== CLIENT_ASSERTION_TYPE ||
+      typeof assertion !== 'string' ||
+      assertion.length > 8192
+    )
+      throw failed();
     let clientId: unknown;
     try {
       const unverified = decodeJwt(assertion);
@@ -105,7 +110,11 @@ export function createClientAuthenticator(deps: CompaniesDeps, store: CompanySto
     // §3 item 7 / RFC 7521 §5.2: a jti is accepted once while the assertion could still be valid.
     // seen_jtis is shared with DPoP proofs, hence the namespace and the client id in the key.
     // Expired ids are purged by the server's periodic sweep, not on this path.
-    if (store.rememberJti(`client-assertion:${clientId}:${jti}`, new Date((exp + CLOCK_SKEW_S) * 1000).toISOString()) !== 1) throw failed();
+    if (
+      store.rememberJti(`client-assertion:${clientId}:${jti}`, new Date((exp + CLOCK_SKEW_S) * 1000).toISOString()) !==
+      1
+    )
+      throw failed();
     return row;
   }
 

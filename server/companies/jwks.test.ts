@@ -8,17 +8,24 @@ async function publicJwk(alg: 'EdDSA' | 'ES256' | 'RS256' | 'ES384') {
 }
 
 describe('jwksProblems', () => {
-  it.each(['EdDSA', 'ES256', 'RS256'] as const)('when one %s public key is given, then there is no problem', async (alg) => {
-    expect(await jwksProblems({ keys: [(await publicJwk(alg)).pub] })).toEqual([]);
-  });
+  it.each(['EdDSA', 'ES256', 'RS256'] as const)(
+    'when one %s public key is given, then there is no problem',
+    async (alg) => {
+      expect(await jwksProblems({ keys: [(await publicJwk(alg)).pub] })).toEqual([]);
+    },
+  );
 
   it('when a private key is given, then its private members are named', async () => {
     const { priv } = await publicJwk('ES256');
-    expect(await jwksProblems({ keys: [priv] })).toEqual([{ path: 'jwks.keys.0', message: expect.stringContaining('private key material (d)') }]);
+    expect(await jwksProblems({ keys: [priv] })).toEqual([
+      { path: 'jwks.keys.0', message: expect.stringContaining('private key material (d)') },
+    ]);
   });
 
   it('when an ES384 key is given, then it is refused', async () => {
-    expect(await jwksProblems({ keys: [(await publicJwk('ES384')).pub] })).toEqual([{ path: 'jwks.keys.0', message: 'EC keys must use crv "P-256"' }]);
+    expect(await jwksProblems({ keys: [(await publicJwk('ES384')).pub] })).toEqual([
+      { path: 'jwks.keys.0', message: 'EC keys must use crv "P-256"' },
+    ]);
   });
 
   it.each<[string, unknown]>([

@@ -29,11 +29,14 @@ function keyProblem(key: Record<string, unknown>): string | undefined {
   if (!(CLIENT_ASSERTION_ALGS as readonly string[]).includes(alg)) return alg;
   if (key.alg !== undefined && key.alg !== alg) return `alg must be "${alg}" for this key type`;
   if (key.use !== undefined && key.use !== 'sig') return 'use must be "sig"';
-  if (key.key_ops !== undefined && !(Array.isArray(key.key_ops) && key.key_ops.every((o) => o === 'verify'))) return 'key_ops may only contain "verify"';
-  if (key.kid !== undefined && (typeof key.kid !== 'string' || key.kid.length === 0 || key.kid.length > 200)) return 'kid must be a non-empty string';
+  if (key.key_ops !== undefined && !(Array.isArray(key.key_ops) && key.key_ops.every((o) => o === 'verify')))
+    return 'key_ops may only contain "verify"';
+  if (key.kid !== undefined && (typeof key.kid !== 'string' || key.kid.length === 0 || key.kid.length > 200))
+    return 'kid must be a non-empty string';
   if (key.kty === 'RSA') {
     if (typeof key.n !== 'string' || typeof key.e !== 'string') return 'RSA keys need n and e';
-    if (Math.floor((key.n.replace(/=+$/, '').length * 6) / 8) * 8 < MIN_RSA_BITS) return `RSA keys must be at least ${MIN_RSA_BITS} bits`;
+    if (Math.floor((key.n.replace(/=+$/, '').length * 6) / 8) * 8 < MIN_RSA_BITS)
+      return `RSA keys must be at least ${MIN_RSA_BITS} bits`;
   }
   return undefined;
 }
@@ -44,9 +47,11 @@ function keyProblem(key: Record<string, unknown>): string | undefined {
  * problems found, each naming its key, or an empty list.
  */
 export async function jwksProblems(jwks: unknown): Promise<KeyIssue[]> {
-  if (typeof jwks !== 'object' || jwks === null || !Array.isArray((jwks as PublicJwks).keys)) return [{ path: 'jwks', message: 'must be an object with a "keys" array' }];
+  if (typeof jwks !== 'object' || jwks === null || !Array.isArray((jwks as PublicJwks).keys))
+    return [{ path: 'jwks', message: 'must be an object with a "keys" array' }];
   const keys = (jwks as PublicJwks).keys;
-  if (keys.length === 0 || keys.length > MAX_KEYS) return [{ path: 'jwks.keys', message: `must hold 1 to ${MAX_KEYS} keys` }];
+  if (keys.length === 0 || keys.length > MAX_KEYS)
+    return [{ path: 'jwks.keys', message: `must hold 1 to ${MAX_KEYS} keys` }];
   const problems: KeyIssue[] = [];
   const kids = new Set<string>();
   for (const [i, key] of keys.entries()) {
@@ -59,7 +64,8 @@ export async function jwksProblems(jwks: unknown): Promise<KeyIssue[]> {
       problems.push({ path: `jwks.keys.${i}`, message: problem });
       continue;
     }
-    if (keys.length > 1 && typeof key.kid !== 'string') problems.push({ path: `jwks.keys.${i}`, message: 'kid is required when there are several keys' });
+    if (keys.length > 1 && typeof key.kid !== 'string')
+      problems.push({ path: `jwks.keys.${i}`, message: 'kid is required when there are several keys' });
     if (typeof key.kid === 'string') {
       if (kids.has(key.kid)) problems.push({ path: `jwks.keys.${i}`, message: `kid "${key.kid}" is used twice` });
       kids.add(key.kid);
@@ -67,7 +73,10 @@ export async function jwksProblems(jwks: unknown): Promise<KeyIssue[]> {
     try {
       await importJWK(key as JWK, algFor(key));
     } catch {
-      problems.push({ path: `jwks.keys.${i}`, message: `the key material is not a valid ${String(key.kty)} public key` });
+      problems.push({
+        path: `jwks.keys.${i}`,
+        message: `the key material is not a valid ${String(key.kty)} public key`,
+      });
     }
   }
   return problems;

@@ -10,7 +10,12 @@ import type { ClientMetadata, PublicJwks } from './types.ts';
  * the server substitute values), since the companies table keeps no per-client list. client_credentials
  * only reaches the company's own grant-management API, never customer data.
  */
-export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', 'urn:openid:params:grant-type:ciba'] as const;
+export const GRANT_TYPES = [
+  'authorization_code',
+  'refresh_token',
+  'client_credentials',
+  'urn:openid:params:grant-type:ciba',
+] as const;
 
 const redirectUri = z.string().superRefine((uri, ctx) => {
   const problem = redirectUriProblem(uri);
@@ -22,16 +27,34 @@ const redirectUri = z.string().superRefine((uri, ctx) => {
 // the companies table has no column for it (the company's contact is part of its terms).
 export const metadataSchema = z
   .object({
-    client_name: z.string().trim().min(1).max(100).regex(/^[^\x00-\x1f\x7f]*$/, 'must not contain control characters'),
+    client_name: z
+      .string()
+      .trim()
+      .min(1)
+      .max(100)
+      .regex(/^[^\x00-\x1f\x7f]*$/, 'must not contain control characters'),
     redirect_uris: z.array(redirectUri).min(1, 'at least one redirect URI is required').max(10),
-    token_endpoint_auth_method: z.enum(['private_key_jwt', 'client_secret_basic'], {
-      error: 'must be "private_key_jwt" or "client_secret_basic"',
-    }).default('client_secret_basic'),
+    token_endpoint_auth_method: z
+      .enum(['private_key_jwt', 'client_secret_basic'], {
+        error: 'must be "private_key_jwt" or "client_secret_basic"',
+      })
+      .default('client_secret_basic'),
     grant_types: z
-      .array(z.enum(GRANT_TYPES, { error: 'only authorization_code, refresh_token, client_credentials and urn:openid:params:grant-type:ciba are supported' }))
-      .refine((g) => g.includes('authorization_code'), 'must include "authorization_code" (RFC 7591 §2.1: response type "code" needs it)')
+      .array(
+        z.enum(GRANT_TYPES, {
+          error:
+            'only authorization_code, refresh_token, client_credentials and urn:openid:params:grant-type:ciba are supported',
+        }),
+      )
+      .refine(
+        (g) => g.includes('authorization_code'),
+        'must include "authorization_code" (RFC 7591 §2.1: response type "code" needs it)',
+      )
       .default([...GRANT_TYPES]),
-    response_types: z.array(z.literal('code', { error: 'only "code" is supported' })).min(1).default(['code']),
+    response_types: z
+      .array(z.literal('code', { error: 'only "code" is supported' }))
+      .min(1)
+      .default(['code']),
     jwks: z.unknown().optional(),
     jwks_uri: z.unknown().optional(),
     // RFC 9449 §5.2: whether the client always uses DPoP for its token requests.
@@ -39,9 +62,18 @@ export const metadataSchema = z
     terms: companyTermsSchema,
   })
   .superRefine((m, ctx) => {
-    if (m.jwks_uri !== undefined) ctx.addIssue({ code: 'custom', path: ['jwks_uri'], message: 'is not supported; register the public keys inline as "jwks"' });
+    if (m.jwks_uri !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['jwks_uri'],
+        message: 'is not supported; register the public keys inline as "jwks"',
+      });
     if (m.token_endpoint_auth_method === 'private_key_jwt' && m.jwks === undefined)
-      ctx.addIssue({ code: 'custom', path: ['jwks'], message: 'is required for private_key_jwt (RFC 7523 §3: the assertion is verified with it)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['jwks'],
+        message: 'is required for private_key_jwt (RFC 7523 §3: the assertion is verified with it)',
+      });
     if (m.token_endpoint_auth_method === 'client_secret_basic' && m.jwks !== undefined)
       ctx.addIssue({ code: 'custom', path: ['jwks'], message: 'is only used with private_key_jwt' });
   });
@@ -57,8 +89,13 @@ interface Issue {
  */
 export function metadataError(issues: Issue[]): OAuthError {
   const redirect = issues.some((i) => i.path.startsWith('redirect_uris'));
-  const detail = issues.map((i) => `${i.path}: ${i.message}`).join('; ').slice(0, 500);
-  return new OAuthError(400, redirect ? 'invalid_redirect_uri' : 'invalid_client_metadata', detail, undefined, { errors: issues });
+  const detail = issues
+    .map((i) => `${i.path}: ${i.message}`)
+    .join('; ')
+    .slice(0, 500);
+  return new OAuthError(400, redirect ? 'invalid_redirect_uri' : 'invalid_client_metadata', detail, undefined, {
+    errors: issues,
+  });
 }
 
 /** Validates client metadata at the boundary; throws the RFC 7591 §3.2.2 error when it is not acceptable. */
@@ -67,7 +104,10 @@ export async function parseClientMetadata(input: unknown): Promise<ClientMetadat
     throw metadataError([{ path: 'body', message: 'the client metadata must be a JSON object' }]);
   }
   const r = metadataSchema.safeParse(input);
-  if (!r.success) throw metadataError(r.error.issues.map((i) => ({ path: i.path.map(String).join('.') || 'body', message: i.message })));
+  if (!r.success)
+    throw metadataError(
+      r.error.issues.map((i) => ({ path: i.path.map(String).join('.') || 'body', message: i.message })),
+    );
   const m = r.data;
   if (m.jwks !== undefined) {
     const problems = await jwksProblems(m.jwks);

@@ -8,10 +8,18 @@ import { GRANT_TYPES, metadataSchema } from './metadata.ts';
 export const registrationSchema = z
   .object({
     client_id: z.string(),
-    client_secret: z.string().optional().meta({ description: 'Only in the response that issued it (client_secret_basic); it is never shown again' }),
+    client_secret: z
+      .string()
+      .optional()
+      .meta({ description: 'Only in the response that issued it (client_secret_basic); it is never shown again' }),
     client_id_issued_at: z.number().int(),
-    client_secret_expires_at: z.literal(0).optional().meta({ description: '0: the secret does not expire; absent without a secret' }),
-    registration_access_token: z.string().meta({ description: 'Bearer token for /register/{clientId}; keep it secret' }),
+    client_secret_expires_at: z
+      .literal(0)
+      .optional()
+      .meta({ description: '0: the secret does not expire; absent without a secret' }),
+    registration_access_token: z
+      .string()
+      .meta({ description: 'Bearer token for /register/{clientId}; keep it secret' }),
     registration_client_uri: z.url(),
     client_name: z.string(),
     redirect_uris: z.array(z.string()),
@@ -23,7 +31,7 @@ export const registrationSchema = z
     terms: companyTermsSchema,
     terms_version: z.number().int().min(1),
   })
-  .meta({ description: 'A company\'s registration (RFC 7591 / 7592), with its declared data-use terms.' });
+  .meta({ description: "A company's registration (RFC 7591 / 7592), with its declared data-use terms." });
 
 export const companyComponents = { ClientRegistration: registrationSchema };
 
@@ -31,16 +39,22 @@ const clientId = { clientId: z.string().max(200).meta({ description: 'The client
 const noStore = { 'cache-control': { description: 'no-store', required: true } };
 
 const metadataDescription =
-  'RFC 7591 client metadata plus the vault\'s `terms`: purposes, retention, onward sharing, the benefit offered to the customer, value tags. '
-  + 'Unknown members are ignored (RFC 7591 §2). `jwks` (inline public keys) is required for private_key_jwt; jwks_uri is not supported. '
-  + 'A bad redirect URI is `invalid_redirect_uri`, any other bad value `invalid_client_metadata` (RFC 7591 §3.2.2), with `errors[]`.';
+  "RFC 7591 client metadata plus the vault's `terms`: purposes, retention, onward sharing, the benefit offered to the customer, value tags. " +
+  'Unknown members are ignored (RFC 7591 §2). `jwks` (inline public keys) is required for private_key_jwt; jwks_uri is not supported. ' +
+  'A bad redirect URI is `invalid_redirect_uri`, any other bad value `invalid_client_metadata` (RFC 7591 §3.2.2), with `errors[]`.';
 
 export const companyOperations: OperationSpec[] = [
   {
-    method: 'post', path: '/register', operationId: 'registerClient', tags: ['Registration'], security: SECURITY.initialAccessToken,
+    method: 'post',
+    path: '/register',
+    operationId: 'registerClient',
+    tags: ['Registration'],
+    security: SECURITY.initialAccessToken,
     summary: 'Register a company as an OAuth client (RFC 7591)',
     description: `Needs a single-use initial access token from the operator. ${metadataDescription}`,
-    body: { schema: metadataSchema, description: 'Client metadata' }, errorMediaType: 'application/json', rateLimited: true,
+    body: { schema: metadataSchema, description: 'Client metadata' },
+    errorMediaType: 'application/json',
+    rateLimited: true,
     responses: {
       201: {
         description: 'Registered. Keep client_secret and registration_access_token: neither is shown again.',
@@ -50,22 +64,49 @@ export const companyOperations: OperationSpec[] = [
     },
   },
   {
-    method: 'get', path: '/register/:clientId', operationId: 'readClient', tags: ['Registration'], security: SECURITY.registrationAccessToken,
-    pathParams: clientId, summary: 'Read a registration (RFC 7592 §2.1)', errorMediaType: 'application/json', rateLimited: true,
+    method: 'get',
+    path: '/register/:clientId',
+    operationId: 'readClient',
+    tags: ['Registration'],
+    security: SECURITY.registrationAccessToken,
+    pathParams: clientId,
+    summary: 'Read a registration (RFC 7592 §2.1)',
+    errorMediaType: 'application/json',
+    rateLimited: true,
     description: 'An unknown client and a wrong token get the same 401.',
-    responses: { 200: { description: 'The registration (without the secret)', schema: registrationSchema, headers: noStore } },
+    responses: {
+      200: { description: 'The registration (without the secret)', schema: registrationSchema, headers: noStore },
+    },
   },
   {
-    method: 'put', path: '/register/:clientId', operationId: 'updateClient', tags: ['Registration'], security: SECURITY.registrationAccessToken,
-    pathParams: clientId, summary: 'Replace a registration (RFC 7592 §2.2)', errorMediaType: 'application/json', rateLimited: true,
-    description:
-      `The body is the full metadata with \`client_id\`, without the server's members. Changed terms become a new terms version; live grants that no longer pass the policy are suspended. ${metadataDescription}`,
-    body: { schema: metadataSchema.and(z.object({ client_id: z.string(), client_secret: z.string().optional() })), description: 'Client metadata with client_id' },
-    responses: { 200: { description: 'The registration after the change', schema: registrationSchema, headers: noStore } },
+    method: 'put',
+    path: '/register/:clientId',
+    operationId: 'updateClient',
+    tags: ['Registration'],
+    security: SECURITY.registrationAccessToken,
+    pathParams: clientId,
+    summary: 'Replace a registration (RFC 7592 §2.2)',
+    errorMediaType: 'application/json',
+    rateLimited: true,
+    description: `The body is the full metadata with \`client_id\`, without the server's members. Changed terms become a new terms version; live grants that no longer pass the policy are suspended. ${metadataDescription}`,
+    body: {
+      schema: metadataSchema.and(z.object({ client_id: z.string(), client_secret: z.string().optional() })),
+      description: 'Client metadata with client_id',
+    },
+    responses: {
+      200: { description: 'The registration after the change', schema: registrationSchema, headers: noStore },
+    },
   },
   {
-    method: 'delete', path: '/register/:clientId', operationId: 'deregisterClient', tags: ['Registration'], security: SECURITY.registrationAccessToken,
-    pathParams: clientId, summary: 'Deregister (RFC 7592 §2.3): the company is disabled and its grants revoked', errorMediaType: 'application/json', rateLimited: true,
+    method: 'delete',
+    path: '/register/:clientId',
+    operationId: 'deregisterClient',
+    tags: ['Registration'],
+    security: SECURITY.registrationAccessToken,
+    pathParams: clientId,
+    summary: 'Deregister (RFC 7592 §2.3): the company is disabled and its grants revoked',
+    errorMediaType: 'application/json',
+    rateLimited: true,
     responses: { 204: { description: 'Deregistered' } },
   },
 ];

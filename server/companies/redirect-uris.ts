@@ -9,7 +9,7 @@ const MAX_LENGTH = 2000;
 /** Returns why the URI cannot be registered, or undefined when it can. */
 export function redirectUriProblem(uri: string): string | undefined {
   if (uri.length === 0 || uri.length > MAX_LENGTH) return `must be 1 to ${MAX_LENGTH} characters`;
-  // eslint-disable-next-line no-control-regex
+
   if (/[\s\x00-\x1f\x7f]/.test(uri)) return 'must not contain whitespace or control characters';
   let url: URL;
   try {
@@ -22,7 +22,8 @@ export function redirectUriProblem(uri: string): string | undefined {
   if (url.username || url.password) return 'must not contain user information';
   // Kept and compared as sent, but redirected to as parsed: the two must be the same string, so a
   // spelling a browser would rewrite (`https:host/cb`, `http://0x7f.1/`, an upper-case host) is refused.
-  if (url.href !== uri && !(url.pathname === '/' && url.href === `${uri}/`)) return `must be written in its canonical form (${url.href})`;
+  if (url.href !== uri && !(url.pathname === '/' && url.href === `${uri}/`))
+    return `must be written in its canonical form (${url.href})`;
   if (url.protocol === 'https:') return undefined;
   // RFC 8252 §7.3 / §8.3: plain http is acceptable only on the loopback interface, where the
   // redirect never leaves the device. Everything else must be https (RFC 9700 §2.1).

@@ -12,13 +12,23 @@ import type { ClientMetadata, CompaniesDeps, CompanyHooks, RegistrationResponse 
 const MAX_TOKEN_LENGTH = 200;
 
 const badInitialToken = () =>
-  new OAuthError(401, 'invalid_token', 'A valid, unused initial access token is required to register (RFC 7591 §3)', 'Bearer');
+  new OAuthError(
+    401,
+    'invalid_token',
+    'A valid, unused initial access token is required to register (RFC 7591 §3)',
+    'Bearer',
+  );
 // RFC 7592 §2.1: an unknown client and a wrong registration token get the same 401, so neither leaks.
 const badRegistrationToken = () =>
   new OAuthError(401, 'invalid_token', 'The registration access token is not valid for this client', 'Bearer');
 
 // RFC 7592 §2.2: members the client must not send back in an update.
-const SERVER_MEMBERS = ['registration_access_token', 'registration_client_uri', 'client_secret_expires_at', 'client_id_issued_at'];
+const SERVER_MEMBERS = [
+  'registration_access_token',
+  'registration_client_uri',
+  'client_secret_expires_at',
+  'client_id_issued_at',
+];
 
 export function createRegistration(deps: CompaniesDeps, store: CompanyStore, audit: AuditAppend, hooks: CompanyHooks) {
   const nowIso = () => deps.clock.now().toISOString();
@@ -69,9 +79,14 @@ export function createRegistration(deps: CompaniesDeps, store: CompanyStore, aud
     if (typeof input !== 'object' || input === null || Array.isArray(input)) return; // parseClientMetadata says why
     const body = input as Record<string, unknown>;
     const issues: { path: string; message: string }[] = [];
-    if (body.client_id !== row.id) issues.push({ path: 'client_id', message: 'must be present and equal to the client id being updated' });
-    for (const m of SERVER_MEMBERS) if (m in body) issues.push({ path: m, message: 'is set by the server and must not be sent in an update' });
-    if (body.client_secret !== undefined && (typeof body.client_secret !== 'string' || !matchesDigest(body.client_secret, row.secretHash)))
+    if (body.client_id !== row.id)
+      issues.push({ path: 'client_id', message: 'must be present and equal to the client id being updated' });
+    for (const m of SERVER_MEMBERS)
+      if (m in body) issues.push({ path: m, message: 'is set by the server and must not be sent in an update' });
+    if (
+      body.client_secret !== undefined &&
+      (typeof body.client_secret !== 'string' || !matchesDigest(body.client_secret, row.secretHash))
+    )
       issues.push({ path: 'client_secret', message: 'must match the currently issued secret when included' });
     if (issues.length) throw metadataError(issues);
   }
@@ -103,7 +118,12 @@ export function createRegistration(deps: CompaniesDeps, store: CompanyStore, aud
         if (store.consumeInitialToken(tokenHash, createdAt) !== 1) throw badInitialToken();
         store.insertCompany(row);
         store.insertTerms({ companyId: id, version: 1, terms: JSON.stringify(m.terms), createdAt });
-        audit({ action: 'company.registered', actor: { kind: 'company', id }, companyId: id, detail: { authMethod: row.authMethod, termsVersion: 1, dpopBound: row.dpopBound } });
+        audit({
+          action: 'company.registered',
+          actor: { kind: 'company', id },
+          companyId: id,
+          detail: { authMethod: row.authMethod, termsVersion: 1, dpopBound: row.dpopBound },
+        });
       });
       return response(row, registrationToken, secret);
     },
@@ -117,21 +137,29 @@ export function createRegistration(deps: CompaniesDeps, store: CompanyStore, aud
      * RFC 7592 §2.2: replaces the registration. Changed terms become a new version, audited, and the
      * onTermsChanged hooks run in the same transaction (DESIGN §5: live grants are re-evaluated).
      */
-    async update(clientId: string, registrationAccessToken: string | undefined, input: unknown): Promise<RegistrationResponse> {
+    async update(
+      clientId: string,
+      registrationAccessToken: string | undefined,
+      input: unknown,
+    ): Promise<RegistrationResponse> {
       const before = managed(clientId, registrationAccessToken);
       checkUpdateBody(before, input);
       const m: ClientMetadata = await parseClientMetadata(input);
       const { after, secret } = inTransaction(deps.db, () => {
         const row = managed(clientId, registrationAccessToken); // re-read: it may have changed during the await
         // A client moving to client_secret_basic gets a new secret, shown in this response only.
-        const secret = m.token_endpoint_auth_method === 'client_secret_basic' && row.authMethod !== 'client_secret_basic' ? newSecret() : undefined;
+        const secret =
+          m.token_endpoint_auth_method === 'client_secret_basic' && row.authMethod !== 'client_secret_basic'
+            ? newSecret()
+            : undefined;
         const current = store.termsAt(row.id, row.termsVersion)!;
         const termsChanged = canonicalize(parseTerms(current.terms)) !== canonicalize(m.terms);
         const termsVersion = termsChanged ? row.termsVersion + 1 : row.termsVersion;
         const set = {
           name: m.client_name,
           authMethod: m.token_endpoint_auth_method,
-          secretHash: m.token_endpoint_auth_method === 'private_key_jwt' ? null : secret ? sha256Hex(secret) : row.secretHash,
+          secretHash:
+            m.token_endpoint_auth_method === 'private_key_jwt' ? null : secret ? sha256Hex(secret) : row.secretHash,
           jwks: m.jwks ? JSON.stringify(m.jwks) : null,
           redirectUris: JSON.stringify(m.redirect_uris),
           dpopBound: m.dpop_bound_access_tokens,
@@ -139,8 +167,18 @@ export function createRegistration(deps: CompaniesDeps, store: CompanyStore, aud
         };
         store.updateCompany(row.id, set);
         if (termsChanged) {
-          store.insertTerms({ companyId: row.id, version: termsVersion, terms: JSON.stringify(m.terms), createdAt: nowIso() });
-          audit({ action: 'company.terms-changed', actor: { kind: 'company', id: row.id }, companyId: row.id, detail: { termsVersion, previousTermsVersion: row.termsVersion } });
+          store.insertTerms({
+            companyId: row.id,
+            version: termsVersion,
+            terms: JSON.stringify(m.terms),
+            createdAt: nowIso(),
+          });
+          audit({
+            action: 'company.terms-changed',
+            actor: { kind: 'company', id: row.id },
+            companyId: row.id,
+            detail: { termsVersion, previousTermsVersion: row.termsVersion },
+          });
           for (const hook of hooks.onTermsChanged) hook(row.id, termsVersion);
         }
         return { after: { ...row, ...set }, secret };

@@ -19,7 +19,10 @@ function noStore(res: Response): Response {
  */
 export function companyRoutes(companies: Companies): Router {
   const r = Router();
-  r.use('/register', limiter({ windowMs: 15 * 60_000, limit: 100, skipSuccessfulRequests: true, what: 'failed registration requests' }));
+  r.use(
+    '/register',
+    limiter({ windowMs: 15 * 60_000, limit: 100, skipSuccessfulRequests: true, what: 'failed registration requests' }),
+  );
 
   r.post('/register', async (req, res) => {
     const out = await companies.register(bearer(req), req.body);

@@ -60,11 +60,17 @@ export function createCompanies(deps: CompaniesDeps, audit: AuditAppend) {
 
     /** A single-use token the operator hands to a company so that it can register (RFC 7591 §3). */
     issueInitialAccessToken(label: string, ttlHours = 24): { token: string; expiresAt: string } {
-      if (!Number.isFinite(ttlHours) || ttlHours <= 0 || ttlHours > 24 * 90) throw new RangeError('ttlHours must be between 0 and 2160');
+      if (!Number.isFinite(ttlHours) || ttlHours <= 0 || ttlHours > 24 * 90)
+        throw new RangeError('ttlHours must be between 0 and 2160');
       const token = newSecret();
       const createdAt = now();
       const expiresAt = new Date(createdAt.getTime() + ttlHours * 3600_000).toISOString();
-      store.insertInitialToken({ tokenHash: sha256Hex(token), label: label.slice(0, 200), createdAt: createdAt.toISOString(), expiresAt });
+      store.insertInitialToken({
+        tokenHash: sha256Hex(token),
+        label: label.slice(0, 200),
+        createdAt: createdAt.toISOString(),
+        expiresAt,
+      });
       return { token, expiresAt };
     },
 

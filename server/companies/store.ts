@@ -14,7 +14,11 @@ export function createCompanyStore(db: Db) {
   // Looked up on every company read (policy facts): prepared once (DESIGN §9).
   const byIdFast = fastLookup(db, companies, [companies.id]);
   const termsVersionOf = db.$client.prepare('SELECT terms_version AS v FROM companies WHERE id = ?').pluck();
-  const termsPrepared = db.select().from(companyTerms).where(and(eq(companyTerms.companyId, sql.placeholder('id')), eq(companyTerms.version, sql.placeholder('v')))).prepare();
+  const termsPrepared = db
+    .select()
+    .from(companyTerms)
+    .where(and(eq(companyTerms.companyId, sql.placeholder('id')), eq(companyTerms.version, sql.placeholder('v'))))
+    .prepare();
   return {
     insertCompany: (row: typeof companies.$inferInsert) => db.insert(companies).values(row).run(),
     companyById: (companyId: string): CompanyRow | undefined => byIdFast(companyId),
@@ -25,20 +29,30 @@ export function createCompanyStore(db: Db) {
       db.update(companies).set(set).where(eq(companies.id, companyId)).run(),
 
     insertTerms: (row: typeof companyTerms.$inferInsert) => db.insert(companyTerms).values(row).run(),
-    termsAt: (companyId: string, version: number): typeof companyTerms.$inferSelect | undefined => termsPrepared.get({ id: companyId, v: version }),
+    termsAt: (companyId: string, version: number): typeof companyTerms.$inferSelect | undefined =>
+      termsPrepared.get({ id: companyId, v: version }),
 
-    insertInitialToken: (row: typeof initialAccessTokens.$inferInsert) => db.insert(initialAccessTokens).values(row).run(),
-    initialToken: (tokenHash: string) => db.select().from(initialAccessTokens).where(eq(initialAccessTokens.tokenHash, tokenHash)).get(),
+    insertInitialToken: (row: typeof initialAccessTokens.$inferInsert) =>
+      db.insert(initialAccessTokens).values(row).run(),
+    initialToken: (tokenHash: string) =>
+      db.select().from(initialAccessTokens).where(eq(initialAccessTokens.tokenHash, tokenHash)).get(),
     /** Marks the token used only if it is still unused and unexpired: the count says who won a race. */
     consumeInitialToken: (tokenHash: string, nowIso: string) =>
       db
         .update(initialAccessTokens)
         .set({ usedAt: nowIso })
-        .where(and(eq(initialAccessTokens.tokenHash, tokenHash), isNull(initialAccessTokens.usedAt), gt(initialAccessTokens.expiresAt, nowIso)))
+        .where(
+          and(
+            eq(initialAccessTokens.tokenHash, tokenHash),
+            isNull(initialAccessTokens.usedAt),
+            gt(initialAccessTokens.expiresAt, nowIso),
+          ),
+        )
         .run().changes,
 
     /** Records a jti; 0 means it was already there (a replay). */
-    rememberJti: (jti: string, expiresAt: string) => db.insert(seenJtis).values({ jti, expiresAt }).onConflictDoNothing().run().changes,
+    rememberJti: (jti: string, expiresAt: string) =>
+      db.insert(seenJtis).values({ jti, expiresAt }).onConflictDoNothing().run().changes,
     purgeExpiredJtis: (nowIso: string) => db.delete(seenJtis).where(lt(seenJtis.expiresAt, nowIso)).run(),
   };
 }

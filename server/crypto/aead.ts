@@ -36,7 +36,13 @@ export function open(key: Uint8Array, sealed: Uint8Array, aad: string | Uint8Arr
   try {
     // Buffer.from encodes a string as TextEncoder does (seal's), lone surrogates included.
     const ad = typeof aad === 'string' ? Buffer.from(aad, 'utf8') : aad;
-    return sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(null, sealed.subarray(1 + NONCE), ad, sealed.subarray(1, 1 + NONCE), key);
+    return sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
+      null,
+      sealed.subarray(1 + NONCE),
+      ad,
+      sealed.subarray(1, 1 + NONCE),
+      key,
+    );
   } catch {
     throw new DecryptError('authentication failed: wrong key, wrong binding or tampered ciphertext');
   }

@@ -126,7 +126,8 @@ export class Keyring {
       if (key.length !== 32) throw new KeyringError('VAULT_MASTER_KEY must decode to 32 bytes');
       this.keks.set(kekIdOf(key), key);
     }
-    if (!this.keks.has(f.active)) throw new KeyringError(`active key ${f.active} is not available (is VAULT_MASTER_KEY set?)`);
+    if (!this.keks.has(f.active))
+      throw new KeyringError(`active key ${f.active} is not available (is VAULT_MASTER_KEY set?)`);
     this.activeId = f.active;
     this.indexKey = new Uint8Array(Buffer.from(f.indexKey, 'base64'));
   }

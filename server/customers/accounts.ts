@@ -34,7 +34,11 @@ function newHandle(): string {
   return `vh-${chars.slice(0, 5)}-${chars.slice(5)}`;
 }
 
-export function createAccounts(ctx: Pick<AppContext, 'db' | 'keyring' | 'clock'>, store: CustomerStore, audit: AuditAppend) {
+export function createAccounts(
+  ctx: Pick<AppContext, 'db' | 'keyring' | 'clock'>,
+  store: CustomerStore,
+  audit: AuditAppend,
+) {
   const now = () => ctx.clock.now();
 
   function openSession(kind: SubjectKind, subjectId: string): { token: string; session: Session } {
@@ -55,10 +59,25 @@ export function createAccounts(ctx: Pick<AppContext, 'db' | 'keyring' | 'clock'>
       const { kekId, wrapped } = ctx.keyring.wrapDek(id, dek);
       const handle = newHandle();
       inTransaction(ctx.db, () => {
-        if (store.customerByLogin(loginIndex) || store.auditorByLogin(loginIndex)) throw new Conflict('An account with this e-mail already exists');
-        store.insertCustomer({ id, handle, loginIndex, passwordHash, kekId, wrappedDek: wrapped, createdAt: now().toISOString() });
+        if (store.customerByLogin(loginIndex) || store.auditorByLogin(loginIndex))
+          throw new Conflict('An account with this e-mail already exists');
+        store.insertCustomer({
+          id,
+          handle,
+          loginIndex,
+          passwordHash,
+          kekId,
+          wrappedDek: wrapped,
+          createdAt: now().toISOString(),
+        });
         // The e-mail itself is kept only inside the encrypted profile.
-        store.upsertField({ customerId: id, field: 'email', version: 1, sealed: sealField(dek, { customerId: id, field: 'email', version: 1 }, normaliseEmail(c.email)), updatedAt: now().toISOString() });
+        store.upsertField({
+          customerId: id,
+          field: 'email',
+          version: 1,
+          sealed: sealField(dek, { customerId: id, field: 'email', version: 1 }, normaliseEmail(c.email)),
+          updatedAt: now().toISOString(),
+        });
       });
       dek.fill(0);
       return { id, handle, ...openSession('customer', id) };
@@ -104,7 +123,8 @@ export function createAccounts(ctx: Pick<AppContext, 'db' | 'keyring' | 'clock'>
       const passwordHash = await hashPassword(c.password);
       const id = randomUUID();
       inTransaction(ctx.db, () => {
-        if (store.customerByLogin(loginIndex) || store.auditorByLogin(loginIndex)) throw new Conflict('An account with this e-mail already exists');
+        if (store.customerByLogin(loginIndex) || store.auditorByLogin(loginIndex))
+          throw new Conflict('An account with this e-mail already exists');
         store.insertAuditor({ id, loginIndex, passwordHash, createdAt: now().toISOString() });
       });
       return { id };

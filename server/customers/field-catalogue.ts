@@ -10,8 +10,12 @@ export type { Category };
 
 // Printable text only: no control characters (NUL, escapes) and no lone surrogates, which many JSON
 // consumers cannot read back.
-const printable = (s: string) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(s);
-const text = (max = 200) => z.string().trim().min(1).max(max).refine(printable, 'control characters or unpaired surrogates are not allowed');
+const printable = (s: string) =>
+  !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(
+    s,
+  );
+const text = (max = 200) =>
+  z.string().trim().min(1).max(max).refine(printable, 'control characters or unpaired surrogates are not allowed');
 const list = (max = 50) => z.array(text(200)).max(max);
 
 export interface FieldSpec {
@@ -33,18 +37,34 @@ export const FIELD_CATALOGUE = {
   country: { category: 'address', label: 'Country (ISO 3166-1 alpha-2)', schema: z.string().regex(/^[A-Z]{2}$/) },
   gender: { category: 'demographics', label: 'Gender', schema: text(50) },
   household_size: { category: 'demographics', label: 'Household size', schema: z.number().int().min(1).max(50) },
-  language: { category: 'preferences', label: 'Preferred language (BCP 47)', schema: z.string().regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/) },
+  language: {
+    category: 'preferences',
+    label: 'Preferred language (BCP 47)',
+    schema: z.string().regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/),
+  },
   interests: { category: 'preferences', label: 'Interests', schema: list() },
-  contact_channel: { category: 'preferences', label: 'Preferred contact channel', schema: z.enum(['email', 'phone', 'post', 'none']) },
+  contact_channel: {
+    category: 'preferences',
+    label: 'Preferred contact channel',
+    schema: z.enum(['email', 'phone', 'post', 'none']),
+  },
   clothing_size: { category: 'preferences', label: 'Clothing size', schema: text(20) },
   purchase_history: { category: 'purchases', label: 'Purchase history', schema: list(500) },
   loyalty_memberships: { category: 'purchases', label: 'Loyalty memberships', schema: list() },
   devices: { category: 'devices', label: 'Devices owned', schema: list() },
   allergies: { category: 'health', label: 'Allergies', schema: list() },
   dietary_needs: { category: 'health', label: 'Dietary needs', schema: list() },
-  iban: { category: 'financial', label: 'Bank account (IBAN)', schema: z.string().regex(/^[A-Z]{2}[0-9]{2}[A-Z0-9]{10,30}$/) },
+  iban: {
+    category: 'financial',
+    label: 'Bank account (IBAN)',
+    schema: z.string().regex(/^[A-Z]{2}[0-9]{2}[A-Z0-9]{10,30}$/),
+  },
   income_band: { category: 'financial', label: 'Income band', schema: text(50) },
-  home_location: { category: 'location', label: 'Home location (lat,lon)', schema: z.string().regex(/^-?\d{1,2}(\.\d+)?,-?\d{1,3}(\.\d+)?$/) },
+  home_location: {
+    category: 'location',
+    label: 'Home location (lat,lon)',
+    schema: z.string().regex(/^-?\d{1,2}(\.\d+)?,-?\d{1,3}(\.\d+)?$/),
+  },
 } satisfies Record<string, FieldSpec>;
 
 export type FieldName = keyof typeof FIELD_CATALOGUE;

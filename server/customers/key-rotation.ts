@@ -14,7 +14,12 @@ export interface RotationResult {
  * small transactions, repeat until none is wrapped by an old KEK, then drop the old KEKs. Each update is
  * conditional on the old kek id, so a concurrent writer is never overwritten.
  */
-export async function rotateKeks(db: Db, keyring: Keyring, onProgress?: (done: number, total: number) => void, batch = 200): Promise<RotationResult> {
+export async function rotateKeks(
+  db: Db,
+  keyring: Keyring,
+  onProgress?: (done: number, total: number) => void,
+  batch = 200,
+): Promise<RotationResult> {
   const store = createCustomerStore(db);
   const newKekId = keyring.addKek();
   // Let a running server notice the new keyring before the final sweep.
@@ -38,6 +43,7 @@ export async function rotateKeks(db: Db, keyring: Keyring, onProgress?: (done: n
       await new Promise((r) => setImmediate(r));
     }
   }
-  if (store.allWrappedDeks().some((c) => c.kekId !== newKekId)) throw new Error('some data keys are still wrapped by an old KEK; run keys rotate again');
+  if (store.allWrappedDeks().some((c) => c.kekId !== newKekId))
+    throw new Error('some data keys are still wrapped by an old KEK; run keys rotate again');
   return { newKekId, rewrapped, retired: keyring.retireAllButActive() };
 }

@@ -79,7 +79,8 @@ export function createProfile(ctx: AppContext, store: CustomerStore, audit: Audi
     inbox: (customerId: string) => store.inbox(customerId).map((m) => ({ ...m, body: JSON.parse(m.body) as unknown })),
     handleOf: (customerId: string) => store.customerById(customerId)?.handle,
     markRead(customerId: string, id: string) {
-      if (store.markInboxRead(customerId, id, ctx.clock.now().toISOString()).changes === 0) throw new NotFound('No such message');
+      if (store.markInboxRead(customerId, id, ctx.clock.now().toISOString()).changes === 0)
+        throw new NotFound('No such message');
     },
 
     /** Sets or clears (null) several fields at once; all or nothing. */
@@ -97,9 +98,16 @@ export function createProfile(ctx: AppContext, store: CustomerStore, audit: Audi
         }
         const r = FIELD_CATALOGUE[name].schema.safeParse(value);
         if (r.success) parsed.push([name, r.data]);
-        else errors.push(...r.error.issues.map((i) => ({ path: ['body', name, ...i.path.map(String)].join('.'), message: i.message })));
+        else
+          errors.push(
+            ...r.error.issues.map((i) => ({
+              path: ['body', name, ...i.path.map(String)].join('.'),
+              message: i.message,
+            })),
+          );
       }
-      if (errors.length) throw new ValidationFailed(errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors });
+      if (errors.length)
+        throw new ValidationFailed(errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors });
       const dek = dekOf(customerId);
       const at = ctx.clock.now().toISOString();
       inTransaction(ctx.db, () => {
@@ -107,7 +115,14 @@ export function createProfile(ctx: AppContext, store: CustomerStore, audit: Audi
           // Versions only ever count up, across clearing too: the AAD binds each ciphertext to its version.
           const version = (store.field(customerId, field)?.version ?? 0) + 1;
           if (value === null) store.clearField(customerId, field, version, at);
-          else store.upsertField({ customerId, field, version, sealed: sealField(dek, { customerId, field, version }, value), updatedAt: at });
+          else
+            store.upsertField({
+              customerId,
+              field,
+              version,
+              sealed: sealField(dek, { customerId, field, version }, value),
+              updatedAt: at,
+            });
         }
       });
       return readFields(customerId);
@@ -127,7 +142,9 @@ export function createProfile(ctx: AppContext, store: CustomerStore, audit: Audi
         content: openField(dek, { customerId, field: `record:${r.id}`, version: 1 }, r.sealed),
       }));
       const sections = Object.assign({}, ...hooks.exportSections.map((s) => s(customerId)));
-      inTransaction(ctx.db, () => audit({ action: 'customer.export', actor: { kind: 'customer', id: customerId }, customerId, requestId }));
+      inTransaction(ctx.db, () =>
+        audit({ action: 'customer.export', actor: { kind: 'customer', id: customerId }, customerId, requestId }),
+      );
       return {
         format: 'consent-vault-export/1',
         exportedAt: ctx.clock.now().toISOString(),
@@ -154,7 +171,10 @@ export function createProfile(ctx: AppContext, store: CustomerStore, audit: Audi
       // TRUNCATE copies the zeroed pages into the file and empties the log.
       try {
         const [r] = ctx.db.$client.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
-        if (r?.busy) ctx.logger.warn('after an account deletion the write-ahead log could not be emptied (a reader was active); it will be at the next checkpoint');
+        if (r?.busy)
+          ctx.logger.warn(
+            'after an account deletion the write-ahead log could not be emptied (a reader was active); it will be at the next checkpoint',
+          );
       } catch (err) {
         ctx.logger.warn({ err }, 'after an account deletion the write-ahead log could not be emptied');
       }

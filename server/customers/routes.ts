@@ -13,10 +13,19 @@ export const deleteSchema = z.strictObject({ confirm: z.literal('delete my accou
 export const messageIdSchema = z.uuid('not a message id');
 // Passed through as parsed (not rebuilt by zod) so that keys such as "__proto__" reach the field check.
 const profilePatchSchema = z
-  .custom<Record<string, unknown>>((o) => typeof o === 'object' && o !== null && !Array.isArray(o), 'expected an object of field: value')
+  .custom<Record<string, unknown>>(
+    (o) => typeof o === 'object' && o !== null && !Array.isArray(o),
+    'expected an object of field: value',
+  )
   .refine((o) => Object.keys(o).length <= 50, 'too many fields');
 
-export function customerRoutes(accounts: Accounts, profile: Profile, criteria: Criteria, auth: SessionAuth, isSensitive: (category: Category) => boolean): Router {
+export function customerRoutes(
+  accounts: Accounts,
+  profile: Profile,
+  criteria: Criteria,
+  auth: SessionAuth,
+  isSensitive: (category: Category) => boolean,
+): Router {
   const r = Router();
   const catalogue = publicCatalogue(isSensitive);
 
@@ -24,15 +33,27 @@ export function customerRoutes(accounts: Accounts, profile: Profile, criteria: C
     res.json({ fields: catalogue });
   });
 
-  r.post('/api/account', auth.sessionless, limiter({ windowMs: 3600_000, limit: 20, what: 'sign-ups' }), async (req, res) => {
-    const creds = parse(credentialsSchema, req.body);
-    const out = await accounts.signUp(creds);
-    auth.setCookie(res, out.token);
-    res.status(201).json({ kind: 'customer', id: out.id, handle: out.handle, csrfToken: out.session.csrfToken });
-  });
+  r.post(
+    '/api/account',
+    auth.sessionless,
+    limiter({ windowMs: 3600_000, limit: 20, what: 'sign-ups' }),
+    async (req, res) => {
+      const creds = parse(credentialsSchema, req.body);
+      const out = await accounts.signUp(creds);
+      auth.setCookie(res, out.token);
+      res.status(201).json({ kind: 'customer', id: out.id, handle: out.handle, csrfToken: out.session.csrfToken });
+    },
+  );
 
   // Sign-in is limited per address and per IP; failures only count, so a customer who gets it right is not slowed.
-  const perAccount = limiter({ windowMs: 15 * 60_000, limit: 5, key: hashedBodyField('email'), perIp: false, skipSuccessfulRequests: true, what: 'sign-in attempts' });
+  const perAccount = limiter({
+    windowMs: 15 * 60_000,
+    limit: 5,
+    key: hashedBodyField('email'),
+    perIp: false,
+    skipSuccessfulRequests: true,
+    what: 'sign-in attempts',
+  });
   const perIp = limiter({ windowMs: 15 * 60_000, limit: 50, skipSuccessfulRequests: true, what: 'sign-in attempts' });
   r.post('/api/session', auth.sessionless, perIp, perAccount, async (req, res) => {
     const creds = parse(credentialsSchema, req.body);
@@ -43,7 +64,12 @@ export function customerRoutes(accounts: Accounts, profile: Profile, criteria: C
 
   r.get('/api/session', (req, res) => {
     const s = auth.session(req);
-    res.json({ kind: s.kind, id: s.subjectId, csrfToken: s.csrfToken, ...(s.kind === 'customer' ? { handle: profile.handleOf(s.subjectId) } : {}) });
+    res.json({
+      kind: s.kind,
+      id: s.subjectId,
+      csrfToken: s.csrfToken,
+      ...(s.kind === 'customer' ? { handle: profile.handleOf(s.subjectId) } : {}),
+    });
   });
 
   r.delete('/api/session', auth.requireSignedIn, (req, res) => {

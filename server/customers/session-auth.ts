@@ -42,7 +42,8 @@ export function createSessionAuth(accounts: Accounts, opts: { secure: boolean; p
       if (kind && s.kind !== kind) return next(new Forbidden(`This API is for ${kind}s only`));
       if (!SAFE.has(req.method)) {
         if (foreignOrigin(req)) return next(new CsrfRejected('Cross-origin request refused'));
-        if (!accounts.checkCsrf(s, req.get('x-csrf-token'))) return next(new CsrfRejected('Missing or wrong x-csrf-token header'));
+        if (!accounts.checkCsrf(s, req.get('x-csrf-token')))
+          return next(new CsrfRejected('Missing or wrong x-csrf-token header'));
       }
       next();
     };
@@ -68,7 +69,13 @@ export function createSessionAuth(accounts: Accounts, opts: { secure: boolean; p
     requireAuditor: require('auditor'),
     requireSignedIn: require(),
     setCookie(res: Response, token: string) {
-      res.cookie(name, token, { httpOnly: true, sameSite: 'lax', secure: opts.secure, path: '/', maxAge: 12 * 3600_000 });
+      res.cookie(name, token, {
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: opts.secure,
+        path: '/',
+        maxAge: 12 * 3600_000,
+      });
     },
     clearCookie(res: Response) {
       res.clearCookie(name, { httpOnly: true, sameSite: 'lax', secure: opts.secure, path: '/' });

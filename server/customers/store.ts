@@ -13,26 +13,41 @@ export function createCustomerStore(db: Db) {
   const criteriaOf = db.$client.prepare('SELECT criteria FROM customers WHERE id = ?');
   // A cleared field keeps its row, with an empty `sealed` and its version, so that versions never repeat
   // (a ciphertext from before the clearing can never come back under a version it had): not a value.
-  const fieldsOf = db.$client.prepare('SELECT field, version, sealed, updated_at AS updatedAt, customer_id AS customerId FROM profile_fields WHERE customer_id = ? AND length(sealed) > 0');
+  const fieldsOf = db.$client.prepare(
+    'SELECT field, version, sealed, updated_at AS updatedAt, customer_id AS customerId FROM profile_fields WHERE customer_id = ? AND length(sealed) > 0',
+  );
   // One statement per number of fields asked for (at most the catalogue's size), so only those rows are read.
   const sealedOf = new Map<number, Statement>();
   const sealedStatement = (n: number) => {
     let stmt = sealedOf.get(n);
-    if (!stmt) sealedOf.set(n, (stmt = db.$client.prepare(`SELECT field, version, sealed FROM profile_fields WHERE customer_id = ? AND field IN (${Array(n).fill('?').join(', ')}) AND length(sealed) > 0`)));
+    if (!stmt)
+      sealedOf.set(
+        n,
+        (stmt = db.$client.prepare(
+          `SELECT field, version, sealed FROM profile_fields WHERE customer_id = ? AND field IN (${Array(n).fill('?').join(', ')}) AND length(sealed) > 0`,
+        )),
+      );
     return stmt;
   };
   return {
     insertCustomer: (row: typeof customers.$inferInsert) => db.insert(customers).values(row).run(),
     customerById: (id: string): typeof customers.$inferSelect | undefined => byId(id),
-    customerByLogin: (loginIndex: string) => db.select().from(customers).where(eq(customers.loginIndex, loginIndex)).get(),
+    customerByLogin: (loginIndex: string) =>
+      db.select().from(customers).where(eq(customers.loginIndex, loginIndex)).get(),
     customerByHandle: (handle: string) => byHandle.get(handle) as { id: string } | undefined,
     /** Only the wrapped data key: what each company read needs, without the rest of the row. */
     wrappedKeyOf: (id: string) => keyOf.get(id) as { kekId: string; wrappedDek: Buffer } | undefined,
     criteriaOf: (id: string) => (criteriaOf.get(id) as { criteria: string } | undefined)?.criteria,
-    allWrappedDeks: () => db.select({ id: customers.id, kekId: customers.kekId, wrappedDek: customers.wrappedDek }).from(customers).all(),
+    allWrappedDeks: () =>
+      db.select({ id: customers.id, kekId: customers.kekId, wrappedDek: customers.wrappedDek }).from(customers).all(),
     rewrapDek: (id: string, oldKekId: string, kekId: string, wrappedDek: Buffer) =>
-      db.update(customers).set({ kekId, wrappedDek }).where(and(eq(customers.id, id), eq(customers.kekId, oldKekId))).run(),
-    setCriteria: (id: string, criteria: string) => db.update(customers).set({ criteria }).where(eq(customers.id, id)).run(),
+      db
+        .update(customers)
+        .set({ kekId, wrappedDek })
+        .where(and(eq(customers.id, id), eq(customers.kekId, oldKekId)))
+        .run(),
+    setCriteria: (id: string, criteria: string) =>
+      db.update(customers).set({ criteria }).where(eq(customers.id, id)).run(),
     /** Crypto-shredding: the wrapped DEK goes with the row; sealed rows become unreadable. */
     deleteCustomer: (id: string) => {
       db.delete(profileFields).where(eq(profileFields.customerId, id)).run();
@@ -54,25 +69,51 @@ export function createCustomerStore(db: Db) {
     fields: (customerId: string) => fieldsOf.all(customerId) as (typeof profileFields.$inferSelect)[],
     /** Only what opening needs, only for the named fields: the company read path's query. */
     sealedFields: (customerId: string, names: readonly string[]) =>
-      (names.length === 0 ? [] : sealedStatement(names.length).all(customerId, ...names)) as { field: string; version: number; sealed: Buffer }[],
+      (names.length === 0 ? [] : sealedStatement(names.length).all(customerId, ...names)) as {
+        field: string;
+        version: number;
+        sealed: Buffer;
+      }[],
     field: (customerId: string, field: string) =>
-      db.select().from(profileFields).where(and(eq(profileFields.customerId, customerId), eq(profileFields.field, field))).get(),
+      db
+        .select()
+        .from(profileFields)
+        .where(and(eq(profileFields.customerId, customerId), eq(profileFields.field, field)))
+        .get(),
     upsertField: (row: typeof profileFields.$inferInsert) =>
-      db.insert(profileFields).values(row).onConflictDoUpdate({
-        target: [profileFields.customerId, profileFields.field],
-        set: { version: row.version, sealed: row.sealed, updatedAt: row.updatedAt },
-      }).run(),
+      db
+        .insert(profileFields)
+        .values(row)
+        .onConflictDoUpdate({
+          target: [profileFields.customerId, profileFields.field],
+          set: { version: row.version, sealed: row.sealed, updatedAt: row.updatedAt },
+        })
+        .run(),
     /** Clears a field: its ciphertext goes, its row stays with the next version and nothing sealed (see fieldsOf). */
     clearField: (customerId: string, field: string, version: number, updatedAt: string) =>
-      db.update(profileFields).set({ sealed: Buffer.alloc(0), version, updatedAt }).where(and(eq(profileFields.customerId, customerId), eq(profileFields.field, field))).run(),
+      db
+        .update(profileFields)
+        .set({ sealed: Buffer.alloc(0), version, updatedAt })
+        .where(and(eq(profileFields.customerId, customerId), eq(profileFields.field, field)))
+        .run(),
     insertRecord: (row: typeof records.$inferInsert) => db.insert(records).values(row).run(),
     records: (customerId: string) => db.select().from(records).where(eq(records.customerId, customerId)).all(),
 
     /** Newest first; rowid breaks ties between messages written in the same millisecond. */
-    inbox: (customerId: string) => db.select().from(inbox).where(eq(inbox.customerId, customerId)).orderBy(desc(inbox.createdAt), desc(sql`rowid`)).all(),
+    inbox: (customerId: string) =>
+      db
+        .select()
+        .from(inbox)
+        .where(eq(inbox.customerId, customerId))
+        .orderBy(desc(inbox.createdAt), desc(sql`rowid`))
+        .all(),
     insertInbox: (row: typeof inbox.$inferInsert) => db.insert(inbox).values(row).run(),
     markInboxRead: (customerId: string, id: string, at: string) =>
-      db.update(inbox).set({ readAt: at }).where(and(eq(inbox.id, id), eq(inbox.customerId, customerId))).run(),
+      db
+        .update(inbox)
+        .set({ readAt: at })
+        .where(and(eq(inbox.id, id), eq(inbox.customerId, customerId)))
+        .run(),
   };
 }
 

@@ -55,7 +55,11 @@ export function inTransaction<T>(db: Db, fn: () => T): T {
 }
 
 /** Online backup through SQLite's backup API: consistent while the server keeps writing. */
-export async function backupDatabase(db: Db, target: string, onProgress?: (done: number, total: number) => void): Promise<void> {
+export async function backupDatabase(
+  db: Db,
+  target: string,
+  onProgress?: (done: number, total: number) => void,
+): Promise<void> {
   await db.$client.backup(target, {
     progress: ({ totalPages, remainingPages }) => {
       onProgress?.(totalPages - remainingPages, totalPages);

@@ -8,7 +8,11 @@ import type { Db } from './connection.ts';
  * mapping cost more than SQLite itself (DESIGN §9); the SQL is generated from the same table
  * definitions, so it cannot drift from the schema.
  */
-export function fastLookup<T extends SQLiteTable>(db: Db, table: T, keys: Column[]): (...values: unknown[]) => T['$inferSelect'] | undefined {
+export function fastLookup<T extends SQLiteTable>(
+  db: Db,
+  table: T,
+  keys: Column[],
+): (...values: unknown[]) => T['$inferSelect'] | undefined {
   const columns = Object.entries(getTableColumns(table)) as [string, Column][];
   const select = columns.map(([key, c]) => `"${c.name}" AS "${key}"`).join(', ');
   const where = keys.map((k) => `"${k.name}" = ?`).join(' AND ');

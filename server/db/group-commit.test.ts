@@ -27,11 +27,15 @@ describe.each<DurabilityMode>(['GROUP', 'FULL', 'NORMAL'])('group commit, mode %
   it('when units are submitted in one turn, then they run in one transaction and each resolves with its own result', async () => {
     const g = commit();
     const seen: boolean[] = [];
-    const results = await Promise.all(['a', 'b', 'c'].map((v) => g.submit(() => {
-      seen.push(db.$client.inTransaction);
-      insert(v);
-      return rows().length;
-    })));
+    const results = await Promise.all(
+      ['a', 'b', 'c'].map((v) =>
+        g.submit(() => {
+          seen.push(db.$client.inTransaction);
+          insert(v);
+          return rows().length;
+        }),
+      ),
+    );
     // Each unit sees the rows of the units before it in the same batch transaction.
     expect(results).toEqual([1, 2, 3]);
     expect(seen).toEqual([true, true, true]);
@@ -132,10 +136,14 @@ describe('group commit batch size', () => {
     // A second connection sees only what earlier batches committed.
     const other = new Database(db.$client.name, { readonly: true });
     const committed = other.prepare('select count(*) n from t');
-    const seen = await Promise.all(Array.from({ length: 10 }, (_, i) => g.submit(() => {
-      insert(`v${String(i).padStart(2, '0')}`);
-      return (committed.get() as { n: number }).n;
-    })));
+    const seen = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        g.submit(() => {
+          insert(`v${String(i).padStart(2, '0')}`);
+          return (committed.get() as { n: number }).n;
+        }),
+      ),
+    );
     expect(seen).toEqual([0, 0, 0, 0, 4, 4, 4, 4, 8, 8]);
     expect(rows()).toHaveLength(10);
     other.close();

@@ -45,7 +45,12 @@ interface Unit {
   value?: unknown;
 }
 
-export function createGroupCommit(db: Db, walPath: string, mode: DurabilityMode, opts: { maxBatch?: number; fsync?: typeof fsync } = {}): GroupCommit {
+export function createGroupCommit(
+  db: Db,
+  walPath: string,
+  mode: DurabilityMode,
+  opts: { maxBatch?: number; fsync?: typeof fsync } = {},
+): GroupCommit {
   const maxBatch = opts.maxBatch ?? 32;
   const syncFile = opts.fsync ?? fsync;
   const sqlite = db.$client;
@@ -136,7 +141,10 @@ export function createGroupCommit(db: Db, walPath: string, mode: DurabilityMode,
     syncFile(fd, (err) => {
       syncing = false;
       if (err) broken ??= new GroupCommitFailed(`the write-ahead log could not be made durable: ${err.message}`);
-      for (const w of waiters) (err ? w.reject(err) : w.resolve());
+      for (const w of waiters) {
+        if (err) w.reject(err);
+        else w.resolve();
+      }
       if (closed) closeFd();
       else flush();
     });

@@ -1,6 +1,13 @@
 import type { AppContext } from '../context.ts';
 import { evaluate } from '../policy/evaluate.ts';
-import { customerCriteriaSchema, type CompanyTerms, type CustomerCriteria, type Decision, type Stage, type Usage } from '../policy/types.ts';
+import {
+  customerCriteriaSchema,
+  type CompanyTerms,
+  type CustomerCriteria,
+  type Decision,
+  type Stage,
+  type Usage,
+} from '../policy/types.ts';
 import type { AccessRequest } from '../oauth/details.ts';
 import { categoriesOf } from '../oauth/details.ts';
 
@@ -11,13 +18,22 @@ export interface FactSources {
 }
 
 export function createDecider(ctx: AppContext, sources: FactSources) {
-  return function decide(stage: Stage, input: { customerId?: string; companyId: string; request: AccessRequest; termsVersion?: number; usage?: Usage }): Decision {
+  return function decide(
+    stage: Stage,
+    input: { customerId?: string; companyId: string; request: AccessRequest; termsVersion?: number; usage?: Usage },
+  ): Decision {
     const t = sources.termsOf(input.companyId, input.termsVersion);
     const criteria = input.customerId ? sources.criteriaOf(input.customerId) : NO_CRITERIA;
     return evaluate(
       {
         stage,
-        request: { purpose: input.request.purpose, fields: input.request.fields, categories: categoriesOf(input.request.fields), actions: input.request.actions, durationDays: input.request.durationDays },
+        request: {
+          purpose: input.request.purpose,
+          fields: input.request.fields,
+          categories: categoriesOf(input.request.fields),
+          actions: input.request.actions,
+          durationDays: input.request.durationDays,
+        },
         company: { id: input.companyId, termsVersion: t.version, terms: t.terms },
         customer: { criteria },
         ...(input.usage ? { usage: input.usage } : {}),

@@ -16,7 +16,10 @@ interface CompanyNames {
  * live grant is decided again; those that no longer pass are suspended, and the customer is told in
  * their inbox why and how to re-approve.
  */
-export function createGrantPolicy(ctx: AppContext, d: { grants: Grants; decide: Decide; customerStore: CustomerStore; companies: CompanyNames }) {
+export function createGrantPolicy(
+  ctx: AppContext,
+  d: { grants: Grants; decide: Decide; customerStore: CustomerStore; companies: CompanyNames },
+) {
   const companyName = (id: string) => d.companies.byId(id)?.name ?? id;
 
   function reevaluate(rows: ReturnType<Grants['store']['live']>, why: string): number {
@@ -24,9 +27,16 @@ export function createGrantPolicy(ctx: AppContext, d: { grants: Grants; decide: 
     for (const row of rows) {
       const fields = JSON.parse(row.fields) as string[];
       const durationDays = durationDaysOf(row);
-      const decision = d.decide('approve', { customerId: row.customerId, companyId: row.companyId, request: { purpose: row.purpose, fields, actions: JSON.parse(row.actions), durationDays } });
+      const decision = d.decide('approve', {
+        customerId: row.customerId,
+        companyId: row.companyId,
+        request: { purpose: row.purpose, fields, actions: JSON.parse(row.actions), durationDays },
+      });
       if (decision.allow) continue;
-      const reasons = decision.reasons.filter((r) => r.effect !== 'require-approval').map((r) => r.message).join(' ');
+      const reasons = decision.reasons
+        .filter((r) => r.effect !== 'require-approval')
+        .map((r) => r.message)
+        .join(' ');
       d.grants.suspend(row, `${why}. ${reasons}`, decision.policyVersion);
       suspended++;
     }
@@ -42,7 +52,9 @@ export function createGrantPolicy(ctx: AppContext, d: { grants: Grants; decide: 
       return inTransaction(ctx.db, () => {
         const stale = d.grants.store.live().filter((g) => g.policyVersion !== ctx.policies.version);
         const suspended = reevaluate(stale, 'The platform policy changed');
-        for (const g of stale) if (d.grants.store.byId(g.id)?.status === 'active') d.grants.store.update(g.id, { policyVersion: ctx.policies.version });
+        for (const g of stale)
+          if (d.grants.store.byId(g.id)?.status === 'active')
+            d.grants.store.update(g.id, { policyVersion: ctx.policies.version });
         return suspended;
       });
     },
@@ -50,15 +62,31 @@ export function createGrantPolicy(ctx: AppContext, d: { grants: Grants; decide: 
     /** The customer re-approves a suspended grant under the company's current terms and the current policy. */
     reapprove(customerId: string, grantId: string, requestId?: string): Grant {
       const g = d.grants.getForCustomer(customerId, grantId);
-      if (g.status !== 'suspended') throw new Conflict(`Only a suspended grant can be re-approved; this one is ${g.status}`);
+      if (g.status !== 'suspended')
+        throw new Conflict(`Only a suspended grant can be re-approved; this one is ${g.status}`);
       const durationDays = durationDaysOf(g);
-      const decision = d.decide('approve', { customerId, companyId: g.companyId, request: { purpose: g.purpose, fields: g.fields, actions: g.actions, durationDays } });
-      if (!decision.allow) throw new PolicyDenied('The grant still does not pass the policy', { reasons: decision.reasons, policyVersion: decision.policyVersion });
+      const decision = d.decide('approve', {
+        customerId,
+        companyId: g.companyId,
+        request: { purpose: g.purpose, fields: g.fields, actions: g.actions, durationDays },
+      });
+      if (!decision.allow)
+        throw new PolicyDenied('The grant still does not pass the policy', {
+          reasons: decision.reasons,
+          policyVersion: decision.policyVersion,
+        });
       const company = d.companies.byId(g.companyId);
-      return d.grants.resume(d.grants.store.byId(g.id)!, { kind: 'customer', id: customerId }, company?.termsVersion ?? g.termsVersion, decision.policyVersion, requestId);
+      return d.grants.resume(
+        d.grants.store.byId(g.id)!,
+        { kind: 'customer', id: customerId },
+        company?.termsVersion ?? g.termsVersion,
+        decision.policyVersion,
+        requestId,
+      );
     },
 
-    reevaluateCustomer: (customerId: string, why: string) => reevaluate(d.grants.store.liveForCustomer(customerId), why),
+    reevaluateCustomer: (customerId: string, why: string) =>
+      reevaluate(d.grants.store.liveForCustomer(customerId), why),
     reevaluateCompany: (companyId: string, why: string) => reevaluate(d.grants.store.liveForCompany(companyId), why),
     reevaluateAll: (why: string) => inTransaction(ctx.db, () => reevaluate(d.grants.store.live(), why)),
 
@@ -71,13 +99,36 @@ export function createGrantPolicy(ctx: AppContext, d: { grants: Grants; decide: 
       const until = g.expiresAt.slice(0, 10);
       const reason = (g.statusReason ?? '').replace(/\.$/, '');
       const [title, text] =
-        change === 'suspended' ? [`${name}: access suspended`, `${name} can no longer read your data for ${why}. ${reason}. You can re-approve it under the new terms, or let it lapse.`]
-        : change === 'expired' ? [`${name}: access ended`, `${name}'s access to your ${what} for ${why} reached its end date.`]
-        : change === 'approved' ? [`${name}: access granted`, `${name} may read your ${what} for ${why} until ${until}. Your signed receipt is attached.`]
-        : change === 'narrowed' ? [`${name}: access narrowed`, `${name} may now read only your ${what} for ${why}, until ${until}.`]
-        : actor.id === g.customerId ? [`${name}: access revoked`, `You revoked ${name}'s access to your ${what} for ${why}.`]
-        : [`${name}: access revoked`, `${name}'s access for ${why} was revoked. ${reason}.`];
-      d.customerStore.insertInbox({ id: randomUUID(), customerId: g.customerId, kind: `grant.${change}`, body: JSON.stringify({ title, text, grantId: g.id, companyId: g.companyId, ...(receiptId ? { receiptId } : {}) }), createdAt: ctx.clock.now().toISOString() });
+        change === 'suspended'
+          ? [
+              `${name}: access suspended`,
+              `${name} can no longer read your data for ${why}. ${reason}. You can re-approve it under the new terms, or let it lapse.`,
+            ]
+          : change === 'expired'
+            ? [`${name}: access ended`, `${name}'s access to your ${what} for ${why} reached its end date.`]
+            : change === 'approved'
+              ? [
+                  `${name}: access granted`,
+                  `${name} may read your ${what} for ${why} until ${until}. Your signed receipt is attached.`,
+                ]
+              : change === 'narrowed'
+                ? [`${name}: access narrowed`, `${name} may now read only your ${what} for ${why}, until ${until}.`]
+                : actor.id === g.customerId
+                  ? [`${name}: access revoked`, `You revoked ${name}'s access to your ${what} for ${why}.`]
+                  : [`${name}: access revoked`, `${name}'s access for ${why} was revoked. ${reason}.`];
+      d.customerStore.insertInbox({
+        id: randomUUID(),
+        customerId: g.customerId,
+        kind: `grant.${change}`,
+        body: JSON.stringify({
+          title,
+          text,
+          grantId: g.id,
+          companyId: g.companyId,
+          ...(receiptId ? { receiptId } : {}),
+        }),
+        createdAt: ctx.clock.now().toISOString(),
+      });
     },
   };
 }

@@ -8,7 +8,11 @@ import type { Grant, Grants } from './service.ts';
 
 export const idSchema = z.uuid('not a grant id');
 export const narrowSchema = z
-  .strictObject({ fields: z.array(z.string().max(64)).min(1).max(50).optional(), actions: z.array(actionSchema).min(1).optional(), expiresAt: z.iso.datetime({ offset: true }).optional() })
+  .strictObject({
+    fields: z.array(z.string().max(64)).min(1).max(50).optional(),
+    actions: z.array(actionSchema).min(1).optional(),
+    expiresAt: z.iso.datetime({ offset: true }).optional(),
+  })
   .refine((o) => Object.keys(o).length > 0, 'say what to narrow: fields, actions or expiresAt');
 
 export interface GrantPresenter {
@@ -20,11 +24,22 @@ export interface GrantPresenter {
 /** The company behind a grant_management token (client_credentials, RFC 6749 §4.4). */
 export function managementClient(req: Parameters<RequestHandler>[0]): string {
   const t = req.token!;
-  if (t.claims.scope !== 'grant_management') throw new OAuthError(403, 'insufficient_scope', 'this API needs a grant_management token (client_credentials)', t.scheme);
+  if (t.claims.scope !== 'grant_management')
+    throw new OAuthError(
+      403,
+      'insufficient_scope',
+      'this API needs a grant_management token (client_credentials)',
+      t.scheme,
+    );
   return t.claims.client_id;
 }
 
-export function grantRoutes(grants: Grants, auth: SessionAuth, requireManagementToken: RequestHandler, presenter: GrantPresenter): Router {
+export function grantRoutes(
+  grants: Grants,
+  auth: SessionAuth,
+  requireManagementToken: RequestHandler,
+  presenter: GrantPresenter,
+): Router {
   const r = Router();
   const me = (req: Parameters<RequestHandler>[0]) => auth.session(req).subjectId;
 
@@ -44,7 +59,13 @@ export function grantRoutes(grants: Grants, auth: SessionAuth, requireManagement
   });
   r.delete('/api/grants/:id', auth.requireCustomer, (req, res) => {
     const id = parse(idSchema, req.params.id, 'path.id');
-    grants.revoke(id, { customerId: me(req) }, { kind: 'customer', id: me(req) }, 'Revoked by the customer', String(req.id));
+    grants.revoke(
+      id,
+      { customerId: me(req) },
+      { kind: 'customer', id: me(req) },
+      'Revoked by the customer',
+      String(req.id),
+    );
     res.status(204).end();
   });
 
@@ -57,7 +78,13 @@ export function grantRoutes(grants: Grants, auth: SessionAuth, requireManagement
   });
   r.delete('/company/grants/:id', requireManagementToken, (req, res) => {
     const companyId = company(req);
-    grants.revoke(parse(idSchema, req.params.id, 'path.id'), { companyId }, { kind: 'company', id: companyId }, 'Revoked by the company', String(req.id));
+    grants.revoke(
+      parse(idSchema, req.params.id, 'path.id'),
+      { companyId },
+      { kind: 'company', id: companyId },
+      'Revoked by the company',
+      String(req.id),
+    );
     res.status(204).end();
   });
   return r;

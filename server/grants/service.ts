@@ -59,7 +59,15 @@ export function createGrants(ctx: Pick<AppContext, 'db' | 'clock'>, audit: Audit
   const hooks = { onChange: [] as Array<(g: Grant, change: GrantChange, actor: Actor) => void> };
   const now = () => ctx.clock.now().toISOString();
 
-  function change(g: GrantRow, status: GrantStatus, changeKind: GrantChange, actor: Actor, reason: string | null, requestId?: string, extra: Partial<GrantRow> = {}) {
+  function change(
+    g: GrantRow,
+    status: GrantStatus,
+    changeKind: GrantChange,
+    actor: Actor,
+    reason: string | null,
+    requestId?: string,
+    extra: Partial<GrantRow> = {},
+  ) {
     return inTransaction(ctx.db, () => {
       store.update(g.id, { status, statusReason: reason, updatedAt: now(), ...extra });
       const updated = toGrant(store.byId(g.id)!);
@@ -114,7 +122,18 @@ export function createGrants(ctx: Pick<AppContext, 'db' | 'clock'>, audit: Audit
           updatedAt: at.toISOString(),
         });
         const g = toGrant(store.byId(id)!);
-        audit({ action: 'grant.approved', actor, customerId: g.customerId, companyId: g.companyId, grantId: id, purpose: g.purpose, fields: g.fields, policyVersion: g.policyVersion, requestId, detail: { autoApproved: g.autoApproved, expiresAt } });
+        audit({
+          action: 'grant.approved',
+          actor,
+          customerId: g.customerId,
+          companyId: g.companyId,
+          grantId: id,
+          purpose: g.purpose,
+          fields: g.fields,
+          policyVersion: g.policyVersion,
+          requestId,
+          detail: { autoApproved: g.autoApproved, expiresAt },
+        });
         for (const h of hooks.onChange) h(g, 'approved', actor);
         return g;
       });
@@ -136,7 +155,12 @@ export function createGrants(ctx: Pick<AppContext, 'db' | 'clock'>, audit: Audit
     },
 
     /** The customer narrows a live grant: fewer fields, fewer actions or an earlier end. Never wider. */
-    narrow(customerId: string, id: string, to: { fields?: string[]; actions?: Action[]; expiresAt?: string }, requestId?: string): Grant {
+    narrow(
+      customerId: string,
+      id: string,
+      to: { fields?: string[]; actions?: Action[]; expiresAt?: string },
+      requestId?: string,
+    ): Grant {
       const r = store.forCustomer(customerId, id);
       if (!r) throw new NotFound('No such grant');
       const g = toGrant(refresh(r));
@@ -144,15 +168,31 @@ export function createGrants(ctx: Pick<AppContext, 'db' | 'clock'>, audit: Audit
       const fields = to.fields ?? g.fields;
       const actions = to.actions ?? g.actions;
       const expiresAt = to.expiresAt ? new Date(to.expiresAt).toISOString() : g.expiresAt;
-      if (fields.length === 0 || !fields.every((f) => g.fields.includes(f))) throw new BadRequest('Fields can only be removed, and at least one must remain');
-      if (actions.length === 0 || !actions.every((a) => g.actions.includes(a))) throw new BadRequest('Actions can only be removed, and at least one must remain');
+      if (fields.length === 0 || !fields.every((f) => g.fields.includes(f)))
+        throw new BadRequest('Fields can only be removed, and at least one must remain');
+      if (actions.length === 0 || !actions.every((a) => g.actions.includes(a)))
+        throw new BadRequest('Actions can only be removed, and at least one must remain');
       if (expiresAt > g.expiresAt) throw new BadRequest('A grant can only be shortened');
       if (expiresAt <= now()) throw new BadRequest('The new end must be in the future; revoke the grant instead');
-      return change(r, g.status, 'narrowed', { kind: 'customer', id: customerId }, g.statusReason, requestId, { fields: JSON.stringify(fields), actions: JSON.stringify(actions), expiresAt });
+      return change(r, g.status, 'narrowed', { kind: 'customer', id: customerId }, g.statusReason, requestId, {
+        fields: JSON.stringify(fields),
+        actions: JSON.stringify(actions),
+        expiresAt,
+      });
     },
 
-    revoke(grantId: string, owner: { customerId?: string; companyId?: string }, actor: Actor, reason: string, requestId?: string): Grant {
-      const r = owner.customerId ? store.forCustomer(owner.customerId, grantId) : owner.companyId ? store.forCompany(owner.companyId, grantId) : undefined;
+    revoke(
+      grantId: string,
+      owner: { customerId?: string; companyId?: string },
+      actor: Actor,
+      reason: string,
+      requestId?: string,
+    ): Grant {
+      const r = owner.customerId
+        ? store.forCustomer(owner.customerId, grantId)
+        : owner.companyId
+          ? store.forCompany(owner.companyId, grantId)
+          : undefined;
       if (!r) throw new NotFound('No such grant');
       if (r.status === 'revoked' || r.status === 'expired') return toGrant(r);
       return change(r, 'revoked', 'revoked', actor, reason, requestId);
@@ -161,7 +201,11 @@ export function createGrants(ctx: Pick<AppContext, 'db' | 'clock'>, audit: Audit
     /** Used by lock-out and company disabling: revokes every live grant of a company (for one customer or all). */
     revokeAllOfCompany(companyId: string, actor: Actor, reason: string, customerId?: string): number {
       return inTransaction(ctx.db, () => {
-        const live = store.listForCompany(companyId).filter((g) => (g.status === 'active' || g.status === 'suspended') && (!customerId || g.customerId === customerId));
+        const live = store
+          .listForCompany(companyId)
+          .filter(
+            (g) => (g.status === 'active' || g.status === 'suspended') && (!customerId || g.customerId === customerId),
+          );
         for (const g of live) change(g, 'revoked', 'revoked', actor, reason);
         return live.length;
       });
@@ -177,7 +221,15 @@ export function createGrants(ctx: Pick<AppContext, 'db' | 'clock'>, audit: Audit
     },
 
     suspend(row: GrantRow, reason: string, policyVersion?: string): Grant {
-      return change(row, 'suspended', 'suspended', { kind: 'system', id: 'policy' }, reason, undefined, policyVersion ? { policyVersion } : {});
+      return change(
+        row,
+        'suspended',
+        'suspended',
+        { kind: 'system', id: 'policy' },
+        reason,
+        undefined,
+        policyVersion ? { policyVersion } : {},
+      );
     },
 
     resume(row: GrantRow, actor: Actor, termsVersion: number, policyVersion: string, requestId?: string): Grant {

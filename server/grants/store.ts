@@ -13,15 +13,43 @@ export function createGrantStore(db: Db) {
     insert: (row: typeof grants.$inferInsert) => db.insert(grants).values(row).run(),
     /** Only for the data path, which then checks the row's company against the token's. */
     byId: (id: string): GrantRow | undefined => byIdFast(id),
-    forCustomer: (customerId: string, id: string) => db.select().from(grants).where(and(eq(grants.id, id), eq(grants.customerId, customerId))).get(),
-    forCompany: (companyId: string, id: string) => db.select().from(grants).where(and(eq(grants.id, id), eq(grants.companyId, companyId))).get(),
-    listForCustomer: (customerId: string) => db.select().from(grants).where(eq(grants.customerId, customerId)).orderBy(desc(grants.createdAt)).all(),
-    listForCompany: (companyId: string) => db.select().from(grants).where(eq(grants.companyId, companyId)).orderBy(desc(grants.createdAt)).all(),
-    liveForCustomer: (customerId: string) => db.select().from(grants).where(and(eq(grants.customerId, customerId), eq(grants.status, 'active'))).all(),
-    liveForCompany: (companyId: string) => db.select().from(grants).where(and(eq(grants.companyId, companyId), eq(grants.status, 'active'))).all(),
+    forCustomer: (customerId: string, id: string) =>
+      db
+        .select()
+        .from(grants)
+        .where(and(eq(grants.id, id), eq(grants.customerId, customerId)))
+        .get(),
+    forCompany: (companyId: string, id: string) =>
+      db
+        .select()
+        .from(grants)
+        .where(and(eq(grants.id, id), eq(grants.companyId, companyId)))
+        .get(),
+    listForCustomer: (customerId: string) =>
+      db.select().from(grants).where(eq(grants.customerId, customerId)).orderBy(desc(grants.createdAt)).all(),
+    listForCompany: (companyId: string) =>
+      db.select().from(grants).where(eq(grants.companyId, companyId)).orderBy(desc(grants.createdAt)).all(),
+    liveForCustomer: (customerId: string) =>
+      db
+        .select()
+        .from(grants)
+        .where(and(eq(grants.customerId, customerId), eq(grants.status, 'active')))
+        .all(),
+    liveForCompany: (companyId: string) =>
+      db
+        .select()
+        .from(grants)
+        .where(and(eq(grants.companyId, companyId), eq(grants.status, 'active')))
+        .all(),
     live: () => db.select().from(grants).where(eq(grants.status, 'active')).all(),
-    dueToExpire: (nowIso: string) => db.select().from(grants).where(and(eq(grants.status, 'active'), lte(grants.expiresAt, nowIso))).all(),
-    update: (id: string, set: Partial<typeof grants.$inferInsert>) => db.update(grants).set(set).where(eq(grants.id, id)).run(),
+    dueToExpire: (nowIso: string) =>
+      db
+        .select()
+        .from(grants)
+        .where(and(eq(grants.status, 'active'), lte(grants.expiresAt, nowIso)))
+        .all(),
+    update: (id: string, set: Partial<typeof grants.$inferInsert>) =>
+      db.update(grants).set(set).where(eq(grants.id, id)).run(),
   };
 }
 

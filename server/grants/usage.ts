@@ -13,7 +13,9 @@ export function createUsage(db: Db) {
   const bump = db.$client.prepare(
     'INSERT INTO usage_counters (grant_id, action, hour, count) VALUES (?, ?, ?, 1) ON CONFLICT (grant_id, action, hour) DO UPDATE SET count = count + 1',
   );
-  const window = db.$client.prepare('SELECT hour, count FROM usage_counters WHERE grant_id = ? AND action = ? AND hour > ?');
+  const window = db.$client.prepare(
+    'SELECT hour, count FROM usage_counters WHERE grant_id = ? AND action = ? AND hour > ?',
+  );
   return {
     /** Earlier uses of a grant for one action, as the policy's usage facts. */
     of(grantId: string, action: string, now: Date): Usage {

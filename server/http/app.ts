@@ -27,7 +27,12 @@ export interface AppShell {
  * Assembles the express app from explicit dependencies; it does not listen (STYLE 3). Module routers
  * are mounted between the common front (headers, ids, logs, body parsing) and the problem handler.
  */
-export function createAppShell(ctx: AppContext, routers: Router[], webRoot: string, opts: { durable?: () => boolean; oauthEndpoints?: string[] } = {}): AppShell {
+export function createAppShell(
+  ctx: AppContext,
+  routers: Router[],
+  webRoot: string,
+  opts: { durable?: () => boolean; oauthEndpoints?: string[] } = {},
+): AppShell {
   const durable = opts.durable ?? (() => true);
   const app = express();
   let ready = true;
@@ -40,7 +45,8 @@ export function createAppShell(ctx: AppContext, routers: Router[], webRoot: stri
   app.set('query parser', 'simple');
   const headers = securityHeaders({ https: ctx.config.secureCookies });
   const log = requestLog(ctx.logger, new Set(['/healthz', '/readyz']));
-  const front = (req: IncomingMessage, res: ServerResponse, next: () => void) => headers(req, res, () => log(req, res, next));
+  const front = (req: IncomingMessage, res: ServerResponse, next: () => void) =>
+    headers(req, res, () => log(req, res, next));
   app.use(front);
   // The endpoints an OAuth client calls directly answer errors as application/json with `error` (RFC 6749
   // §5.2, RFC 7591 §3.2.2): chosen before the body parsers, so that their errors are answered that way too.
@@ -55,8 +61,13 @@ export function createAppShell(ctx: AppContext, routers: Router[], webRoot: stri
   app.use((req, _res, next) => {
     // Every body the vault accepts is JSON or a form; anything else is refused as such, not misread as empty.
     const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
-    if (hasBody && WRITE_METHODS.has(req.method) && !req.is(BODY_TYPES)) return next(new UnsupportedMediaType('Send the body as application/json (or a form where the endpoint says so)'));
-    next(nestedDeeperThan(req.body, MAX_JSON_DEPTH) ? new BadRequest(`The JSON body nests deeper than ${MAX_JSON_DEPTH} levels`) : undefined);
+    if (hasBody && WRITE_METHODS.has(req.method) && !req.is(BODY_TYPES))
+      return next(new UnsupportedMediaType('Send the body as application/json (or a form where the endpoint says so)'));
+    next(
+      nestedDeeperThan(req.body, MAX_JSON_DEPTH)
+        ? new BadRequest(`The JSON body nests deeper than ${MAX_JSON_DEPTH} levels`)
+        : undefined,
+    );
   });
 
   app.get('/healthz', (_req, res) => {
@@ -77,9 +88,15 @@ export function createAppShell(ctx: AppContext, routers: Router[], webRoot: stri
   for (const r of routers) app.use(r);
 
   if (existsSync(join(webRoot, 'index.html'))) {
-    app.use(express.static(webRoot, { index: 'index.html', maxAge: '1h', setHeaders: (res, path) => {
-      if (path.endsWith('.html')) res.setHeader('cache-control', 'no-store');
-    } }));
+    app.use(
+      express.static(webRoot, {
+        index: 'index.html',
+        maxAge: '1h',
+        setHeaders: (res, path) => {
+          if (path.endsWith('.html')) res.setHeader('cache-control', 'no-store');
+        },
+      }),
+    );
     // Dashboard routes are client-side; serve the shell for them.
     app.get(DASHBOARD_PAGES, (_req, res) => {
       res.setHeader('cache-control', 'no-store');

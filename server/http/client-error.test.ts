@@ -30,11 +30,14 @@ async function exchange(handler: Parameters<typeof createServer>[1], parts: stri
 
 describe('answerClientError', () => {
   it('when a malformed request follows one whose streamed answer is under way, then that answer is not corrupted by a second status line', async () => {
-    const answer = await exchange((_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '20' });
-      res.write('0123456789');
-      setTimeout(() => res.end('abcdefghij'), 100);
-    }, ['GET /export HTTP/1.1\r\nhost: x\r\n\r\n', 'BROKEN\r\n\r\n']);
+    const answer = await exchange(
+      (_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '20' });
+        res.write('0123456789');
+        setTimeout(() => res.end('abcdefghij'), 100);
+      },
+      ['GET /export HTTP/1.1\r\nhost: x\r\n\r\n', 'BROKEN\r\n\r\n'],
+    );
     expect(answer).toMatch(/^HTTP\/1\.1 200 /);
     expect(answer).not.toContain('HTTP/1.1 400');
   });

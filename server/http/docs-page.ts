@@ -16,7 +16,11 @@ const FILES: Record<(typeof DOCS_ASSETS)[number], string> = {
   'docs.js': join(OWN_ASSETS, 'docs.js'),
   'favicon-32x32.png': join(VIEWER, 'favicon-32x32.png'),
 };
-const TYPES: Record<string, string> = { '.css': 'text/css; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.png': 'image/png' };
+const TYPES: Record<string, string> = {
+  '.css': 'text/css; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.png': 'image/png',
+};
 const isAsset = (name: string): name is keyof typeof FILES => Object.hasOwn(FILES, name);
 
 /**
@@ -38,7 +42,10 @@ export function docsRoutes(publicUrl: string): Router {
   r.get('/docs/assets/:name', (req, res) => {
     const name = req.params.name;
     if (!isAsset(name)) throw new NotFound(`No asset ${name.slice(0, 60)}`);
-    res.sendFile(FILES[name], { maxAge: '1h', headers: { 'content-type': TYPES[name.slice(name.lastIndexOf('.'))] ?? 'application/octet-stream' } });
+    res.sendFile(FILES[name], {
+      maxAge: '1h',
+      headers: { 'content-type': TYPES[name.slice(name.lastIndexOf('.'))] ?? 'application/octet-stream' },
+    });
   });
   return r;
 }

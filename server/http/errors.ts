@@ -161,5 +161,8 @@ export class MissingToken extends OAuthError {
  * parts of a hostile token (jose repeats its header values), which must never reach a header raw.
  */
 function headerSafe(text: string): string {
-  return text.replace(/"/g, "'").replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, '?').slice(0, 300);
+  return text
+    .replace(/"/g, "'")
+    .replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, '?')
+    .slice(0, 300);
 }

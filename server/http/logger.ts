@@ -9,11 +9,21 @@ import { pino, type Logger } from 'pino';
  * request); main.ts flushes it on shutdown.
  */
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
-  return pino({
-    level,
-    redact: {
-      paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers.dpop', 'res.headers["set-cookie"]', '*.password', '*.email'],
-      censor: '[redacted]',
+  return pino(
+    {
+      level,
+      redact: {
+        paths: [
+          'req.headers.authorization',
+          'req.headers.cookie',
+          'req.headers.dpop',
+          'res.headers["set-cookie"]',
+          '*.password',
+          '*.email',
+        ],
+        censor: '[redacted]',
+      },
     },
-  }, destination ?? pino.destination({ dest: 1, sync: false, minLength: 4096 }));
+    destination ?? pino.destination({ dest: 1, sync: false, minLength: 4096 }),
+  );
 }

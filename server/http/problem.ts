@@ -40,23 +40,59 @@ export interface ProblemReply {
  * Turns any error into its RFC 9457 problem+json reply; anything unexpected is a bare 500 whose
  * cause is only logged. Used by express's error handler and by the data API's own hot path.
  */
-export function problemReply(err: any, requestId: string | undefined, logger: Logger, mediaType: string = PROBLEM_JSON): ProblemReply {
+export function problemReply(
+  err: unknown,
+  requestId: string | undefined,
+  logger: Logger,
+  mediaType: string = PROBLEM_JSON,
+): ProblemReply {
   const instance = `urn:request:${requestId ?? ''}`;
   if (err instanceof VaultError) {
     // OAuth endpoints answer in RFC 6749 §5.2's media type; the body is an RFC 9457 problem either way,
     // and there every error also carries an OAuth `error` code that standard clients understand.
-    const oauth = mediaType !== PROBLEM_JSON ? { error: oauthErrorCode(err.status), error_description: err.detail } : {};
-    return { status: err.status, headers: { ...err.headers(), 'content-type': `${mediaType}; charset=utf-8` }, body: JSON.stringify({ type: err.type, title: err.title, status: err.status, detail: err.detail, instance, ...oauth, ...err.extras }) };
+    const oauth =
+      mediaType !== PROBLEM_JSON ? { error: oauthErrorCode(err.status), error_description: err.detail } : {};
+    return {
+      status: err.status,
+      headers: { ...err.headers(), 'content-type': `${mediaType}; charset=utf-8` },
+      body: JSON.stringify({
+        type: err.type,
+        title: err.title,
+        status: err.status,
+        detail: err.detail,
+        instance,
+        ...oauth,
+        ...err.extras,
+      }),
+    };
   }
   const problem = { 'content-type': `${PROBLEM_JSON}; charset=utf-8` };
-  const status = typeof err?.status === 'number' ? err.status : typeof err?.statusCode === 'number' ? err.statusCode : 500;
+  // Errors thrown by express's body parsers and by node carry their status and a `type` slug.
+  const parsed = (err ?? {}) as { status?: unknown; statusCode?: unknown; type?: unknown };
+  const status =
+    typeof parsed.status === 'number' ? parsed.status : typeof parsed.statusCode === 'number' ? parsed.statusCode : 500;
   if (status >= 400 && status < 500) {
-    const known = PARSER_PROBLEMS[String(err.type)] ?? { slug: 'bad-request', title: 'The request is malformed' };
+    const known = PARSER_PROBLEMS[String(parsed.type)] ?? { slug: 'bad-request', title: 'The request is malformed' };
     const oauth = mediaType !== PROBLEM_JSON ? { error: oauthErrorCode(status), error_description: known.title } : {};
-    return { status, headers: { 'content-type': `${mediaType}; charset=utf-8` }, body: JSON.stringify({ type: PROBLEM_BASE + known.slug, title: known.title, status, detail: known.title, instance, ...oauth }) };
+    return {
+      status,
+      headers: { 'content-type': `${mediaType}; charset=utf-8` },
+      body: JSON.stringify({
+        type: PROBLEM_BASE + known.slug,
+        title: known.title,
+        status,
+        detail: known.title,
+        instance,
+        ...oauth,
+      }),
+    };
   }
   logger.error({ err, reqId: requestId }, 'unhandled error');
-  return { status: 500, headers: problem, body: JSON.stringify({ type: 'about:blank', title: 'Internal Server Error', status: 500, instance }) };
+  return {
+    status: 500,
+    headers: problem,
+    body: JSON.stringify({ type: 'about:blank', title: 'Internal Server Error', status: 500, instance }),
+  };
 }
 
 /** Writes a problem reply on a plain node response (or drops the connection if the answer had begun). */
@@ -66,7 +102,10 @@ export function sendProblem(res: ServerResponse, p: ProblemReply): void {
     res.writeHead(p.status, { ...p.headers, 'content-length': Buffer.byteLength(p.body) });
   } catch {
     // A header value node refuses: the problem still goes out, without the extra headers.
-    res.writeHead(p.status, { 'content-type': p.headers['content-type'] ?? `${PROBLEM_JSON}; charset=utf-8`, 'content-length': Buffer.byteLength(p.body) });
+    res.writeHead(p.status, {
+      'content-type': p.headers['content-type'] ?? `${PROBLEM_JSON}; charset=utf-8`,
+      'content-length': Buffer.byteLength(p.body),
+    });
   }
   res.end(p.body);
 }

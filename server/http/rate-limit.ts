@@ -7,7 +7,14 @@ import { TooManyRequests } from './errors.ts';
  * Per-client rate limits answered as problem+json 429 with Retry-After. Keys never hold personal
  * data in clear: an account name is hashed before it becomes part of a key.
  */
-export function limiter(opts: { windowMs: number; limit: number; key?: (req: Request) => string; perIp?: boolean; skipSuccessfulRequests?: boolean; what: string }) {
+export function limiter(opts: {
+  windowMs: number;
+  limit: number;
+  key?: (req: Request) => string;
+  perIp?: boolean;
+  skipSuccessfulRequests?: boolean;
+  what: string;
+}) {
   return rateLimit({
     windowMs: opts.windowMs,
     limit: opts.limit,
@@ -16,10 +23,21 @@ export function limiter(opts: { windowMs: number; limit: number; key?: (req: Req
     skipSuccessfulRequests: opts.skipSuccessfulRequests ?? false,
     // With a key and perIp: false the limit is the key's alone, whatever address the requests come from
     // (an account's failed sign-ins: an attacker with many addresses gets no more guesses).
-    keyGenerator: (req) => (opts.key && opts.perIp === false ? opts.key(req) : ipKeyGenerator(req.ip ?? 'unknown') + (opts.key ? '|' + opts.key(req) : '')),
-    handler: (_req, _res, next) => next(new TooManyRequests(`Too many ${opts.what}; try again later`, Math.ceil(opts.windowMs / 1000))),
+    keyGenerator: (req) =>
+      opts.key && opts.perIp === false
+        ? opts.key(req)
+        : ipKeyGenerator(req.ip ?? 'unknown') + (opts.key ? '|' + opts.key(req) : ''),
+    handler: (_req, _res, next) =>
+      next(new TooManyRequests(`Too many ${opts.what}; try again later`, Math.ceil(opts.windowMs / 1000))),
   });
 }
 
 export const hashedBodyField = (field: string) => (req: Request) =>
-  createHash('sha256').update(String((req.body as Record<string, unknown> | undefined)?.[field] ?? '').trim().toLowerCase()).digest('hex').slice(0, 16);
+  createHash('sha256')
+    .update(
+      String((req.body as Record<string, unknown> | undefined)?.[field] ?? '')
+        .trim()
+        .toLowerCase(),
+    )
+    .digest('hex')
+    .slice(0, 16);

@@ -17,7 +17,10 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
  * else about the request reaches the log: no headers, bodies, cookies or tokens (SECURITY.md "Logs").
  * One listener and one pino call per request, no per-request child logger: this runs on the hot path.
  */
-export function requestLog(logger: Logger, quiet: ReadonlySet<string>): (req: IncomingMessage, res: ServerResponse, next: () => void) => void {
+export function requestLog(
+  logger: Logger,
+  quiet: ReadonlySet<string>,
+): (req: IncomingMessage, res: ServerResponse, next: () => void) => void {
   // These lines are built here from fixed, safe fields only, so they skip the root logger's redaction
   // pass (a second net for other log calls), which costs more than the rest of the line.
   const lines = logger.child({}, { redact: [] });
@@ -33,7 +36,14 @@ export function requestLog(logger: Logger, quiet: ReadonlySet<string>): (req: In
         const finished = res.writableFinished;
         const status = res.statusCode;
         const level = status >= 500 ? 'error' : !finished || status >= 400 ? 'warn' : 'info';
-        lines[level]({ req: { id, method: req.method, path }, res: { status }, responseTime: Math.round(performance.now() - start) }, finished ? 'request completed' : 'request aborted');
+        lines[level](
+          {
+            req: { id, method: req.method, path },
+            res: { status },
+            responseTime: Math.round(performance.now() - start),
+          },
+          finished ? 'request completed' : 'request aborted',
+        );
       });
     }
     next();

@@ -6,7 +6,9 @@ import helmet from 'helmet';
  * helmet decides the headers; they do not depend on the request, so they are worked out once at
  * start-up and set in one step per response instead of through helmet's eleven middlewares.
  */
-export function securityHeaders(opts: { https: boolean }): (req: IncomingMessage, res: ServerResponse, next: () => void) => void {
+export function securityHeaders(opts: {
+  https: boolean;
+}): (req: IncomingMessage, res: ServerResponse, next: () => void) => void {
   const policy = helmet({
     contentSecurityPolicy: {
       useDefaults: false,
@@ -29,10 +31,14 @@ export function securityHeaders(opts: { https: boolean }): (req: IncomingMessage
     referrerPolicy: { policy: 'no-referrer' },
   });
   const headers: Array<[string, string]> = [];
-  const recorder = { setHeader: (name: string, value: string) => void headers.push([name, String(value)]), removeHeader: () => {} };
+  const recorder = {
+    setHeader: (name: string, value: string) => void headers.push([name, String(value)]),
+    removeHeader: () => {},
+  };
   let called = false;
   policy({} as IncomingMessage, recorder as unknown as ServerResponse, () => void (called = true));
-  if (!called || headers.length === 0) throw new Error('securityHeaders: helmet did not produce its headers synchronously');
+  if (!called || headers.length === 0)
+    throw new Error('securityHeaders: helmet did not produce its headers synchronously');
   return (_req, res, next) => {
     for (const [name, value] of headers) res.setHeader(name, value);
     next();

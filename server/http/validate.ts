@@ -6,7 +6,13 @@ export function parse<S extends z.ZodType>(schema: S, input: unknown, where = 'b
   const r = schema.safeParse(input);
   if (r.success) return r.data;
   const errors = r.error.issues.map((i) => ({ path: [where, ...i.path.map(String)].join('.'), message: i.message }));
-  throw new ValidationFailed(errors.map((e) => `${e.path}: ${e.message}`).join('; ').slice(0, 500), { errors });
+  throw new ValidationFailed(
+    errors
+      .map((e) => `${e.path}: ${e.message}`)
+      .join('; ')
+      .slice(0, 500),
+    { errors },
+  );
 }
 
 /** Deeper JSON than any request of ours needs; deeper bodies would exhaust the stack of recursive code. */

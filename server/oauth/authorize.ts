@@ -30,7 +30,10 @@ export interface AuthorizeOutcome {
  * the request arrives (platform rules, then the customer's criteria once we know who they are) and
  * again when the customer approves, so nobody can approve beyond the platform's limits (DESIGN §5).
  */
-export function createAuthorization(ctx: AppContext, d: { store: OAuthStore; clients: ClientDirectory; grants: Grants; decide: Decide; audit: AuditAppend }) {
+export function createAuthorization(
+  ctx: AppContext,
+  d: { store: OAuthStore; clients: ClientDirectory; grants: Grants; decide: Decide; audit: AuditAppend },
+) {
   const issuer = ctx.config.publicUrl;
   const nowIso = (plusS = 0) => new Date(ctx.clock.now().getTime() + plusS * 1000).toISOString();
   const details = (row: AuthRequestRow) => JSON.parse(row.details) as AccessRequest;
@@ -39,28 +42,69 @@ export function createAuthorization(ctx: AppContext, d: { store: OAuthStore; cli
     inTransaction(ctx.db, () => {
       d.store.updateRequest(row.id, { status: 'denied', decision: JSON.stringify(decision) });
       const r = details(row);
-      d.audit({ action: 'grant.denied', actor: { kind: decision.allow ? 'customer' : 'system', id: decision.allow ? customerId : 'policy' }, customerId, companyId: row.companyId, purpose: r.purpose, fields: r.fields, decision: 'deny', reasons: decision.reasons.map(({ code, message }) => ({ code, message })), policyVersion: decision.policyVersion, requestId });
+      d.audit({
+        action: 'grant.denied',
+        actor: { kind: decision.allow ? 'customer' : 'system', id: decision.allow ? customerId : 'policy' },
+        customerId,
+        companyId: row.companyId,
+        purpose: r.purpose,
+        fields: r.fields,
+        decision: 'deny',
+        reasons: decision.reasons.map(({ code, message }) => ({ code, message })),
+        policyVersion: decision.policyVersion,
+        requestId,
+      });
     });
   }
 
   function deniedRedirect(row: AuthRequestRow, decision: Decision, customerId: string, requestId?: string): string {
     recordDenial(row, decision, customerId, requestId);
-    const codes = decision.reasons.filter((x) => x.effect !== 'require-approval').map((x) => x.code).join(' ');
-    return redirectWith(row.redirectUri!, { error: 'access_denied', error_description: codes ? `refused by policy: ${codes}` : 'the customer denied the request', state: row.state ?? undefined, iss: issuer });
+    const codes = decision.reasons
+      .filter((x) => x.effect !== 'require-approval')
+      .map((x) => x.code)
+      .join(' ');
+    return redirectWith(row.redirectUri!, {
+      error: 'access_denied',
+      error_description: codes ? `refused by policy: ${codes}` : 'the customer denied the request',
+      state: row.state ?? undefined,
+      iss: issuer,
+    });
   }
 
   /** Approval: re-decide at stage 'approve', create the grant, issue a one-time code. One transaction. */
   /** Approval; returns the front-channel redirect with the code, or undefined for a back-channel request. */
-  function approve(row: AuthRequestRow, customerId: string, request: AccessRequest, auto: boolean, requestId?: string): string | undefined {
+  function approve(
+    row: AuthRequestRow,
+    customerId: string,
+    request: AccessRequest,
+    auto: boolean,
+    requestId?: string,
+  ): string | undefined {
     const decision = d.decide('approve', { customerId, companyId: row.companyId, request });
-    if (!decision.allow) throw new PolicyDenied('The policy does not allow this grant', { reasons: decision.reasons, policyVersion: decision.policyVersion });
+    if (!decision.allow)
+      throw new PolicyDenied('The policy does not allow this grant', {
+        reasons: decision.reasons,
+        policyVersion: decision.policyVersion,
+      });
     const code = newOpaque('ac_');
     inTransaction(ctx.db, () => {
-      if (!d.store.transitionRequest(row.id, 'pending', { status: 'approved' })) throw new Conflict('This request was already decided');
+      if (!d.store.transitionRequest(row.id, 'pending', { status: 'approved' }))
+        throw new Conflict('This request was already decided');
       const client = d.clients.byId(row.companyId);
-      if (client?.status !== 'active') throw new Conflict('The company that asked has been disabled; this request is closed');
+      if (client?.status !== 'active')
+        throw new Conflict('The company that asked has been disabled; this request is closed');
       const grant = d.grants.create(
-        { customerId, companyId: row.companyId, purpose: request.purpose, fields: request.fields, actions: request.actions, durationDays: request.durationDays, termsVersion: client.termsVersion, policyVersion: decision.policyVersion, autoApproved: auto },
+        {
+          customerId,
+          companyId: row.companyId,
+          purpose: request.purpose,
+          fields: request.fields,
+          actions: request.actions,
+          durationDays: request.durationDays,
+          termsVersion: client.termsVersion,
+          policyVersion: decision.policyVersion,
+          autoApproved: auto,
+        },
         auto ? { kind: 'system', id: 'auto-approve' } : { kind: 'customer', id: customerId },
         requestId,
       );
@@ -70,9 +114,20 @@ export function createAuthorization(ctx: AppContext, d: { store: OAuthStore; cli
       const collectBy = row.mode === 'backchannel' && collectFrom > row.expiresAt ? collectFrom : row.expiresAt;
       d.store.updateRequest(row.id, { grantId: grant.id, decision: JSON.stringify(decision), expiresAt: collectBy });
       if (row.mode === 'backchannel') return;
-      d.store.insertCode({ codeHash: sha256hex(code), requestId: row.id, grantId: grant.id, companyId: row.companyId, redirectUri: row.redirectUri!, codeChallenge: row.codeChallenge!, familyId: randomUUID(), expiresAt: nowIso(CODE_TTL_S) });
+      d.store.insertCode({
+        codeHash: sha256hex(code),
+        requestId: row.id,
+        grantId: grant.id,
+        companyId: row.companyId,
+        redirectUri: row.redirectUri!,
+        codeChallenge: row.codeChallenge!,
+        familyId: randomUUID(),
+        expiresAt: nowIso(CODE_TTL_S),
+      });
     });
-    return row.mode === 'backchannel' ? undefined : redirectWith(row.redirectUri!, { code, state: row.state ?? undefined, iss: issuer });
+    return row.mode === 'backchannel'
+      ? undefined
+      : redirectWith(row.redirectUri!, { code, state: row.state ?? undefined, iss: issuer });
   }
 
   function pendingFor(customerId: string, id: string): AuthRequestRow {
@@ -88,12 +143,30 @@ export function createAuthorization(ctx: AppContext, d: { store: OAuthStore; cli
   return {
     /** RFC 9126 §2: store the validated request, answer with a one-time request_uri. */
     push(client: ClientView, params: Record<string, unknown>) {
-      if (params.request_uri !== undefined) throw new OAuthError(400, 'invalid_request', 'request_uri is not allowed in a pushed request');
+      if (params.request_uri !== undefined)
+        throw new OAuthError(400, 'invalid_request', 'request_uri is not allowed in a pushed request');
       const v = validateAuthorizationParams(client, params);
       const platform = d.decide('request', { companyId: client.id, request: v.request });
-      if (!platform.allow) throw new PolicyDenied('The platform policy refuses this request', { error: 'access_denied', reasons: platform.reasons, policyVersion: platform.policyVersion });
+      if (!platform.allow)
+        throw new PolicyDenied('The platform policy refuses this request', {
+          error: 'access_denied',
+          reasons: platform.reasons,
+          policyVersion: platform.policyVersion,
+        });
       const id = randomBytes(24).toString('base64url');
-      d.store.insertRequest({ id, companyId: client.id, mode: 'front', redirectUri: v.redirectUri, redirectUriGiven: v.redirectUriGiven, state: v.state, codeChallenge: v.codeChallenge, details: JSON.stringify(v.request), status: 'pushed', createdAt: nowIso(), expiresAt: nowIso(PAR_TTL_S) });
+      d.store.insertRequest({
+        id,
+        companyId: client.id,
+        mode: 'front',
+        redirectUri: v.redirectUri,
+        redirectUriGiven: v.redirectUriGiven,
+        state: v.state,
+        codeChallenge: v.codeChallenge,
+        details: JSON.stringify(v.request),
+        status: 'pushed',
+        createdAt: nowIso(),
+        expiresAt: nowIso(PAR_TTL_S),
+      });
       return { request_uri: REQUEST_URI_PREFIX + id, expires_in: PAR_TTL_S };
     },
 
@@ -101,32 +174,65 @@ export function createAuthorization(ctx: AppContext, d: { store: OAuthStore; cli
     authorize(query: Record<string, unknown>, customerId: string | undefined, requestId?: string): AuthorizeOutcome {
       const clientId = typeof query.client_id === 'string' ? query.client_id : '';
       const client = d.clients.byId(clientId);
-      if (!client || client.status !== 'active') throw new UnredirectableError(400, 'invalid_client', 'unknown or disabled client_id');
+      if (!client || client.status !== 'active')
+        throw new UnredirectableError(400, 'invalid_client', 'unknown or disabled client_id');
       let row: AuthRequestRow | undefined;
       if (typeof query.request_uri === 'string') {
-        const id = query.request_uri.startsWith(REQUEST_URI_PREFIX) ? query.request_uri.slice(REQUEST_URI_PREFIX.length) : '';
+        const id = query.request_uri.startsWith(REQUEST_URI_PREFIX)
+          ? query.request_uri.slice(REQUEST_URI_PREFIX.length)
+          : '';
         row = id ? d.store.request(id) : undefined;
-        if (!row || row.companyId !== client.id) throw new UnredirectableError(400, 'invalid_request_uri', 'request_uri is unknown');
-        if (row.status !== 'pushed' || row.expiresAt <= nowIso()) throw new UnredirectableError(400, 'invalid_request_uri', 'request_uri has expired or was already used');
+        if (!row || row.companyId !== client.id)
+          throw new UnredirectableError(400, 'invalid_request_uri', 'request_uri is unknown');
+        if (row.status !== 'pushed' || row.expiresAt <= nowIso())
+          throw new UnredirectableError(400, 'invalid_request_uri', 'request_uri has expired or was already used');
       } else {
         let v;
         try {
           v = validateAuthorizationParams(client, query);
         } catch (e) {
           if (e instanceof UnredirectableError || !(e instanceof OAuthError)) throw e;
-          const redirect = client.redirectUris.includes(String(query.redirect_uri)) ? String(query.redirect_uri) : undefined;
+          const redirect = client.redirectUris.includes(String(query.redirect_uri))
+            ? String(query.redirect_uri)
+            : undefined;
           if (!redirect) throw e;
-          return { redirect: redirectWith(redirect, { error: e.error, error_description: e.detail, state: typeof query.state === 'string' ? query.state : undefined, iss: issuer }) };
+          return {
+            redirect: redirectWith(redirect, {
+              error: e.error,
+              error_description: e.detail,
+              state: typeof query.state === 'string' ? query.state : undefined,
+              iss: issuer,
+            }),
+          };
         }
         const id = randomBytes(24).toString('base64url');
-        d.store.insertRequest({ id, companyId: client.id, mode: 'front', redirectUri: v.redirectUri, redirectUriGiven: v.redirectUriGiven, state: v.state, codeChallenge: v.codeChallenge, details: JSON.stringify(v.request), status: 'pushed', createdAt: nowIso(), expiresAt: nowIso(CONSENT_TTL_S) });
+        d.store.insertRequest({
+          id,
+          companyId: client.id,
+          mode: 'front',
+          redirectUri: v.redirectUri,
+          redirectUriGiven: v.redirectUriGiven,
+          state: v.state,
+          codeChallenge: v.codeChallenge,
+          details: JSON.stringify(v.request),
+          status: 'pushed',
+          createdAt: nowIso(),
+          expiresAt: nowIso(CONSENT_TTL_S),
+        });
         row = d.store.request(id)!;
       }
       if (!customerId) {
         const next = `/authorize?client_id=${encodeURIComponent(client.id)}&request_uri=${encodeURIComponent(REQUEST_URI_PREFIX + row.id)}`;
         return { redirect: `/signin?next=${encodeURIComponent(next)}` };
       }
-      if (!d.store.transitionRequest(row.id, 'pushed', { status: 'pending', customerId, expiresAt: nowIso(CONSENT_TTL_S) })) throw new UnredirectableError(400, 'invalid_request_uri', 'request_uri was already used');
+      if (
+        !d.store.transitionRequest(row.id, 'pushed', {
+          status: 'pending',
+          customerId,
+          expiresAt: nowIso(CONSENT_TTL_S),
+        })
+      )
+        throw new UnredirectableError(400, 'invalid_request_uri', 'request_uri was already used');
       row = d.store.request(row.id)!;
       const decision = d.decide('request', { customerId, companyId: client.id, request: details(row) });
       if (!decision.allow) return { redirect: deniedRedirect(row, decision, customerId, requestId) };
@@ -140,22 +246,57 @@ export function createAuthorization(ctx: AppContext, d: { store: OAuthStore; cli
      * criteria at once (a refused or blocked company never reaches the customer), auto-approved when a
      * rule matches, otherwise left pending in the customer's dashboard.
      */
-    backchannel(client: ClientView, params: Record<string, unknown>, customerIdOfHandle: (h: string) => string | undefined, notify: (customerId: string, row: AuthRequestRow) => void, requestId?: string) {
+    backchannel(
+      client: ClientView,
+      params: Record<string, unknown>,
+      customerIdOfHandle: (h: string) => string | undefined,
+      notify: (customerId: string, row: AuthRequestRow) => void,
+      requestId?: string,
+    ) {
       const handle = typeof params.login_hint === 'string' ? params.login_hint : '';
       const customerId = customerIdOfHandle(handle);
-      if (!customerId) throw new OAuthError(400, 'unknown_user_id', 'login_hint must be the vault handle of a customer');
+      if (!customerId)
+        throw new OAuthError(400, 'unknown_user_id', 'login_hint must be the vault handle of a customer');
       let request: AccessRequest;
-      if (typeof params.authorization_details === 'string') request = parseAuthorizationDetails(params.authorization_details);
+      if (typeof params.authorization_details === 'string')
+        request = parseAuthorizationDetails(params.authorization_details);
       else if (typeof params.scope === 'string') request = parseScope(params.scope);
-      else throw new OAuthError(400, 'invalid_request', 'authorization_details (type customer_data) or scope is required');
+      else
+        throw new OAuthError(400, 'invalid_request', 'authorization_details (type customer_data) or scope is required');
       const decision = d.decide('request', { customerId, companyId: client.id, request });
       if (!decision.allow) {
         const reasons = decision.reasons.filter((r) => r.effect !== 'require-approval');
-        inTransaction(ctx.db, () => d.audit({ action: 'grant.denied', actor: { kind: 'system', id: 'policy' }, customerId, companyId: client.id, purpose: request.purpose, fields: request.fields, decision: 'deny', reasons: reasons.map(({ code, message }) => ({ code, message })), policyVersion: decision.policyVersion, requestId }));
-        throw new PolicyDenied('The request is refused', { error: 'access_denied', reasons, policyVersion: decision.policyVersion });
+        inTransaction(ctx.db, () =>
+          d.audit({
+            action: 'grant.denied',
+            actor: { kind: 'system', id: 'policy' },
+            customerId,
+            companyId: client.id,
+            purpose: request.purpose,
+            fields: request.fields,
+            decision: 'deny',
+            reasons: reasons.map(({ code, message }) => ({ code, message })),
+            policyVersion: decision.policyVersion,
+            requestId,
+          }),
+        );
+        throw new PolicyDenied('The request is refused', {
+          error: 'access_denied',
+          reasons,
+          policyVersion: decision.policyVersion,
+        });
       }
       const id = randomBytes(24).toString('base64url');
-      d.store.insertRequest({ id, companyId: client.id, mode: 'backchannel', details: JSON.stringify(request), customerId, status: 'pending', createdAt: nowIso(), expiresAt: nowIso(CONSENT_TTL_S) });
+      d.store.insertRequest({
+        id,
+        companyId: client.id,
+        mode: 'backchannel',
+        details: JSON.stringify(request),
+        customerId,
+        status: 'pending',
+        createdAt: nowIso(),
+        expiresAt: nowIso(CONSENT_TTL_S),
+      });
       const row = d.store.request(id)!;
       if (decision.autoApprove) approve(row, customerId, request, true, requestId);
       else notify(customerId, row);
@@ -169,32 +310,53 @@ export function createAuthorization(ctx: AppContext, d: { store: OAuthStore; cli
      */
     backchannelOutcome(client: ClientView, authReqId: string): { grantId: string; consume: () => boolean } {
       const row = authReqId ? d.store.request(authReqId) : undefined;
-      if (!row || row.mode !== 'backchannel' || row.companyId !== client.id) throw new OAuthError(400, 'invalid_grant', 'auth_req_id is not valid');
+      if (!row || row.mode !== 'backchannel' || row.companyId !== client.id)
+        throw new OAuthError(400, 'invalid_grant', 'auth_req_id is not valid');
       if (row.status === 'denied') throw new OAuthError(400, 'access_denied', 'the customer denied the request');
       if (row.status === 'consumed') throw new OAuthError(400, 'invalid_grant', 'auth_req_id was already used');
-      if (row.expiresAt <= nowIso()) throw new OAuthError(400, 'expired_token', 'the request expired before its tokens were collected');
-      if (row.status === 'pending') throw new OAuthError(400, 'authorization_pending', 'the customer has not answered yet');
-      if (row.status !== 'approved' || !row.grantId) throw new OAuthError(400, 'invalid_grant', 'auth_req_id is not valid');
-      return { grantId: row.grantId, consume: () => d.store.transitionRequest(row.id, 'approved', { status: 'consumed' }) };
+      if (row.expiresAt <= nowIso())
+        throw new OAuthError(400, 'expired_token', 'the request expired before its tokens were collected');
+      if (row.status === 'pending')
+        throw new OAuthError(400, 'authorization_pending', 'the customer has not answered yet');
+      if (row.status !== 'approved' || !row.grantId)
+        throw new OAuthError(400, 'invalid_grant', 'auth_req_id is not valid');
+      return {
+        grantId: row.grantId,
+        consume: () => d.store.transitionRequest(row.id, 'approved', { status: 'consumed' }),
+      };
     },
 
     pendingFor,
     details,
 
     /** The customer's decision on the consent screen: approve all, approve fewer fields or a shorter time, or deny. */
-    decide(customerId: string, id: string, input: { decision: 'approve' | 'deny'; fields?: string[]; durationDays?: number }, requestId?: string): { redirectTo?: string } {
+    decide(
+      customerId: string,
+      id: string,
+      input: { decision: 'approve' | 'deny'; fields?: string[]; durationDays?: number },
+      requestId?: string,
+    ): { redirectTo?: string } {
       const row = pendingFor(customerId, id);
       if (row.status !== 'pending') throw new Conflict(`This request is already ${row.status}`);
       const asked = details(row);
       if (input.decision === 'deny') {
-        const decision: Decision = { allow: true, reasons: [], policyVersion: ctx.policies.version, autoApprove: false };
-        if (row.mode === 'backchannel') return void recordDenial(row, decision, customerId, requestId), {};
+        const decision: Decision = {
+          allow: true,
+          reasons: [],
+          policyVersion: ctx.policies.version,
+          autoApprove: false,
+        };
+        if (row.mode === 'backchannel') return (void recordDenial(row, decision, customerId, requestId), {});
         return { redirectTo: deniedRedirect(row, decision, customerId, requestId) };
       }
       const fields = input.fields ?? asked.fields;
-      if (fields.length === 0 || !fields.every((f) => asked.fields.includes(f))) throw new PolicyDenied('You can approve only fields that were asked for, and at least one', { reasons: [] });
+      if (fields.length === 0 || !fields.every((f) => asked.fields.includes(f)))
+        throw new PolicyDenied('You can approve only fields that were asked for, and at least one', { reasons: [] });
       const durationDays = input.durationDays ?? asked.durationDays;
-      if (durationDays > asked.durationDays) throw new PolicyDenied(`You can approve at most the ${asked.durationDays} days that were asked for`, { reasons: [] });
+      if (durationDays > asked.durationDays)
+        throw new PolicyDenied(`You can approve at most the ${asked.durationDays} days that were asked for`, {
+          reasons: [],
+        });
       const redirectTo = approve(row, customerId, { ...asked, fields, durationDays }, false, requestId);
       return redirectTo ? { redirectTo } : {};
     },

@@ -20,8 +20,14 @@ export type Authenticated = NonNullable<Request['token']>;
  * use it without express. A revoked token's jti is refused here, for every audience. The factory checks
  * its options when created (fails loudly).
  */
-export function accessTokenAuthenticator(ctx: AppContext, tokens: TokenService, jtis: { claim: (jti: string, expiresAt: string) => boolean; isRevoked: (jti: string) => boolean }, audience: string) {
-  if (!audience.startsWith('http')) throw new Error(`accessTokenAuthenticator: audience must be a URL, got ${audience}`);
+export function accessTokenAuthenticator(
+  ctx: AppContext,
+  tokens: TokenService,
+  jtis: { claim: (jti: string, expiresAt: string) => boolean; isRevoked: (jti: string) => boolean },
+  audience: string,
+) {
+  if (!audience.startsWith('http'))
+    throw new Error(`accessTokenAuthenticator: audience must be a URL, got ${audience}`);
   /** `path` is the request's path as the client addressed it (the DPoP proof's htu), without the query. */
   return async (req: IncomingMessage, path: string): Promise<Authenticated> => {
     const header = req.headers.authorization ?? '';
@@ -29,18 +35,39 @@ export function accessTokenAuthenticator(ctx: AppContext, tokens: TokenService, 
     if (!m) {
       const named = /^(Bearer|DPoP)\b/i.exec(header)?.[1]?.toLowerCase();
       if (!named) throw new MissingToken('an access token is required (Authorization: Bearer or DPoP)');
-      throw new OAuthError(401, 'invalid_request', 'the Authorization header is malformed (Authorization: Bearer or DPoP, then the token)', named === 'dpop' ? 'DPoP' : 'Bearer');
+      throw new OAuthError(
+        401,
+        'invalid_request',
+        'the Authorization header is malformed (Authorization: Bearer or DPoP, then the token)',
+        named === 'dpop' ? 'DPoP' : 'Bearer',
+      );
     }
     const scheme = m[1]!.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer';
     const token = m[2]!;
     const claims = await tokens.verifyAccess(token, audience, scheme);
     // RFC 7009: a token the company revoked is refused at once, whatever its own lifetime.
-    if (jtis.isRevoked(claims.jti)) throw new OAuthError(401, 'invalid_token', 'the access token has been revoked', scheme);
+    if (jtis.isRevoked(claims.jti))
+      throw new OAuthError(401, 'invalid_token', 'the access token has been revoked', scheme);
     if (claims.cnf?.jkt) {
-      if (scheme !== 'DPoP') throw new OAuthError(401, 'invalid_token', 'this token is DPoP-bound; use the DPoP scheme with a proof', 'DPoP');
+      if (scheme !== 'DPoP')
+        throw new OAuthError(
+          401,
+          'invalid_token',
+          'this token is DPoP-bound; use the DPoP scheme with a proof',
+          'DPoP',
+        );
       const proof = req.headers.dpop;
-      const jkt = await verifyDpopProof({ proof: Array.isArray(proof) ? proof[0] : proof, method: req.method ?? '', url: `${ctx.config.publicUrl}${path}`, now: ctx.clock.now(), accessToken: token, claimJti: jtis.claim, where: 'resource' });
-      if (jkt !== claims.cnf.jkt) throw new OAuthError(401, 'invalid_dpop_proof', 'the DPoP proof key does not match the token binding', 'DPoP');
+      const jkt = await verifyDpopProof({
+        proof: Array.isArray(proof) ? proof[0] : proof,
+        method: req.method ?? '',
+        url: `${ctx.config.publicUrl}${path}`,
+        now: ctx.clock.now(),
+        accessToken: token,
+        claimJti: jtis.claim,
+        where: 'resource',
+      });
+      if (jkt !== claims.cnf.jkt)
+        throw new OAuthError(401, 'invalid_dpop_proof', 'the DPoP proof key does not match the token binding', 'DPoP');
     } else if (scheme === 'DPoP') {
       throw new OAuthError(401, 'invalid_token', 'this token is not DPoP-bound; use the Bearer scheme', 'Bearer');
     }
@@ -49,7 +76,10 @@ export function accessTokenAuthenticator(ctx: AppContext, tokens: TokenService, 
 }
 
 /** The same check as express middleware (plus `check`, if given): sets req.token or passes the OAuth error on. */
-export function expressAuth(authenticate: ReturnType<typeof accessTokenAuthenticator>, check?: (token: Authenticated) => void): RequestHandler {
+export function expressAuth(
+  authenticate: ReturnType<typeof accessTokenAuthenticator>,
+  check?: (token: Authenticated) => void,
+): RequestHandler {
   return async (req, _res, next) => {
     try {
       req.token = await authenticate(req, req.originalUrl.split('?')[0]!);

@@ -8,7 +8,10 @@ import { categoriesOf } from './details.ts';
 import type { AuthRequestRow, OAuthStore } from './store.ts';
 
 /** What the consent screen shows: who asks, for what, for how long, under which terms, and the policy's view. */
-export function createConsentViews(ctx: AppContext, d: { authz: Authorization; clients: ClientDirectory; sources: FactSources; decide: Decide; store: OAuthStore }) {
+export function createConsentViews(
+  ctx: AppContext,
+  d: { authz: Authorization; clients: ClientDirectory; sources: FactSources; decide: Decide; store: OAuthStore },
+) {
   function view(row: AuthRequestRow, customerId: string) {
     const client = d.clients.byId(row.companyId);
     if (!client) throw new NotFound('No such request');
@@ -25,7 +28,12 @@ export function createConsentViews(ctx: AppContext, d: { authz: Authorization; c
       request: {
         purpose: req.purpose,
         purposeDescription: purposeOf(ctx.policies, req.purpose)?.description ?? req.purpose,
-        fields: req.fields.filter(isFieldName).map((f) => ({ name: f, label: FIELD_CATALOGUE[f].label, category: FIELD_CATALOGUE[f].category, sensitive: isSensitive(ctx.policies, FIELD_CATALOGUE[f].category) })),
+        fields: req.fields.filter(isFieldName).map((f) => ({
+          name: f,
+          label: FIELD_CATALOGUE[f].label,
+          category: FIELD_CATALOGUE[f].category,
+          sensitive: isSensitive(ctx.policies, FIELD_CATALOGUE[f].category),
+        })),
         actions: req.actions,
         durationDays: req.durationDays,
         maxDurationDays: Math.min(req.durationDays, maxDurationDays(ctx.policies, req.purpose, categories)),
@@ -39,7 +47,10 @@ export function createConsentViews(ctx: AppContext, d: { authz: Authorization; c
       return view(d.authz.pendingFor(customerId, id), customerId);
     },
     pendingRequests(customerId: string) {
-      return d.store.pendingForCustomer(customerId).filter((r) => r.expiresAt > ctx.clock.now().toISOString()).map((r) => view(r, customerId));
+      return d.store
+        .pendingForCustomer(customerId)
+        .filter((r) => r.expiresAt > ctx.clock.now().toISOString())
+        .map((r) => view(r, customerId));
     },
   };
 }

@@ -18,7 +18,10 @@ export interface AccessRequest {
 
 const durationSchema = z.union([
   z.number().int().min(1).max(3650),
-  z.string().regex(/^P\d{1,4}D$/, 'expected an ISO 8601 duration in days such as "P30D"').transform((s) => Number(s.slice(1, -1))),
+  z
+    .string()
+    .regex(/^P\d{1,4}D$/, 'expected an ISO 8601 duration in days such as "P30D"')
+    .transform((s) => Number(s.slice(1, -1))),
 ]);
 
 const detailSchema = z.strictObject({
@@ -38,11 +41,20 @@ export function parseAuthorizationDetails(raw: string): AccessRequest {
   } catch {
     throw invalid('authorization_details is not valid JSON');
   }
-  if (!Array.isArray(json) || json.length !== 1) throw invalid('authorization_details must be an array with exactly one customer_data entry');
+  if (!Array.isArray(json) || json.length !== 1)
+    throw invalid('authorization_details must be an array with exactly one customer_data entry');
   const r = detailSchema.safeParse(json[0]);
-  if (!r.success) throw invalid(r.error.issues.map((i) => `${['authorization_details[0]', ...i.path].join('.')}: ${i.message}`).join('; '));
+  if (!r.success)
+    throw invalid(
+      r.error.issues.map((i) => `${['authorization_details[0]', ...i.path].join('.')}: ${i.message}`).join('; '),
+    );
   const d = r.data;
-  return { purpose: d.purpose, fields: [...new Set(d.fields)], actions: [...new Set(d.actions)], durationDays: d.duration };
+  return {
+    purpose: d.purpose,
+    fields: [...new Set(d.fields)],
+    actions: [...new Set(d.actions)],
+    durationDays: d.duration,
+  };
 }
 
 export function parseScope(scope: string): AccessRequest {
@@ -55,16 +67,31 @@ export function parseScope(scope: string): AccessRequest {
     else if (k === 'duration' && v && /^\d{1,4}$/.test(v) && Number(v) >= 1) req.durationDays = Number(v);
     else throw new OAuthError(400, 'invalid_scope', `unknown scope token "${tok.slice(0, 60)}"`);
   }
-  if (!req.purpose || req.fields.length === 0) throw new OAuthError(400, 'invalid_scope', 'scope needs purpose:<id> and at least one read:<field>');
+  if (!req.purpose || req.fields.length === 0)
+    throw new OAuthError(400, 'invalid_scope', 'scope needs purpose:<id> and at least one read:<field>');
   req.fields = [...new Set(req.fields)];
   return req;
 }
 
 export function toAuthorizationDetails(r: AccessRequest) {
-  return [{ type: 'customer_data' as const, purpose: r.purpose, fields: r.fields, actions: r.actions, duration: `P${r.durationDays}D` }];
+  return [
+    {
+      type: 'customer_data' as const,
+      purpose: r.purpose,
+      fields: r.fields,
+      actions: r.actions,
+      duration: `P${r.durationDays}D`,
+    },
+  ];
 }
 
-export const toScope = (r: AccessRequest) => [`purpose:${r.purpose}`, ...r.fields.map((f) => `read:${f}`), ...(r.actions.includes('deposit') ? ['deposit'] : []), `duration:${r.durationDays}`].join(' ');
+export const toScope = (r: AccessRequest) =>
+  [
+    `purpose:${r.purpose}`,
+    ...r.fields.map((f) => `read:${f}`),
+    ...(r.actions.includes('deposit') ? ['deposit'] : []),
+    `duration:${r.durationDays}`,
+  ].join(' ');
 
 export function categoriesOf(fields: readonly string[]): Category[] {
   return [...new Set(fields.filter(isFieldName).map((f) => FIELD_CATALOGUE[f].category))];

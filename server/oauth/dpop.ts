@@ -23,7 +23,9 @@ export interface DpopCheck {
 }
 
 function fail(where: DpopCheck['where'], msg: string): OAuthError {
-  return where === 'token' ? new OAuthError(400, 'invalid_dpop_proof', msg) : new OAuthError(401, 'invalid_dpop_proof', msg, 'DPoP');
+  return where === 'token'
+    ? new OAuthError(400, 'invalid_dpop_proof', msg)
+    : new OAuthError(401, 'invalid_dpop_proof', msg, 'DPoP');
 }
 
 export const athOf = (token: string) => createHash('sha256').update(token).digest('base64url');
@@ -34,12 +36,18 @@ export async function verifyDpopProof(c: DpopCheck): Promise<string> {
   if (c.proof.includes(',')) throw fail(c.where, 'exactly one DPoP header is allowed');
   let payload, protectedHeader;
   try {
-    ({ payload, protectedHeader } = await jwtVerify(c.proof, EmbeddedJWK, { typ: 'dpop+jwt', algorithms: DPOP_ALGS, currentDate: c.now, clockTolerance: 5 }));
+    ({ payload, protectedHeader } = await jwtVerify(c.proof, EmbeddedJWK, {
+      typ: 'dpop+jwt',
+      algorithms: DPOP_ALGS,
+      currentDate: c.now,
+      clockTolerance: 5,
+    }));
   } catch (e) {
     throw fail(c.where, `DPoP proof rejected: ${(e as Error).message}`);
   }
   const nowS = Math.floor(c.now.getTime() / 1000);
-  if (typeof payload.iat !== 'number' || Math.abs(nowS - payload.iat) > MAX_AGE_SECONDS) throw fail(c.where, 'DPoP proof iat is not fresh');
+  if (typeof payload.iat !== 'number' || Math.abs(nowS - payload.iat) > MAX_AGE_SECONDS)
+    throw fail(c.where, 'DPoP proof iat is not fresh');
   if (payload.htm !== c.method) throw fail(c.where, 'DPoP proof htm does not match the request method');
   const strip = (u: string) => {
     try {
@@ -49,10 +57,14 @@ export async function verifyDpopProof(c: DpopCheck): Promise<string> {
       return '';
     }
   };
-  if (typeof payload.htu !== 'string' || strip(payload.htu) !== strip(c.url)) throw fail(c.where, 'DPoP proof htu does not match the request URL');
-  if (c.accessToken !== undefined && payload.ath !== athOf(c.accessToken)) throw fail(c.where, 'DPoP proof ath does not match the access token');
-  if (typeof payload.jti !== 'string' || payload.jti.length < 8 || payload.jti.length > 200) throw fail(c.where, 'DPoP proof needs a jti');
+  if (typeof payload.htu !== 'string' || strip(payload.htu) !== strip(c.url))
+    throw fail(c.where, 'DPoP proof htu does not match the request URL');
+  if (c.accessToken !== undefined && payload.ath !== athOf(c.accessToken))
+    throw fail(c.where, 'DPoP proof ath does not match the access token');
+  if (typeof payload.jti !== 'string' || payload.jti.length < 8 || payload.jti.length > 200)
+    throw fail(c.where, 'DPoP proof needs a jti');
   const jkt = await calculateJwkThumbprint(protectedHeader.jwk as JWK, 'sha256');
-  if (!c.claimJti(`dpop:${jkt}:${payload.jti}`, new Date((payload.iat + MAX_AGE_SECONDS * 2) * 1000).toISOString())) throw fail(c.where, 'DPoP proof replayed');
+  if (!c.claimJti(`dpop:${jkt}:${payload.jti}`, new Date((payload.iat + MAX_AGE_SECONDS * 2) * 1000).toISOString()))
+    throw fail(c.where, 'DPoP proof replayed');
   return jkt;
 }

@@ -14,7 +14,12 @@ export function authorizationServerMetadata(issuer: string) {
     service_documentation: `${issuer}/docs`,
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
-    grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials', 'urn:openid:params:grant-type:ciba'],
+    grant_types_supported: [
+      'authorization_code',
+      'refresh_token',
+      'client_credentials',
+      'urn:openid:params:grant-type:ciba',
+    ],
     backchannel_authentication_endpoint: `${issuer}/bc-authorize`,
     backchannel_token_delivery_modes_supported: ['poll'],
     code_challenge_methods_supported: ['S256'],

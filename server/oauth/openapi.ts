@@ -13,35 +13,82 @@ import { CIBA_GRANT, consentSchema } from './routes.ts';
  */
 const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const clientAuthFields = {
-  client_id: z.string().max(200).optional().meta({ description: 'Required with private_key_jwt; with Basic authentication it may be sent and must match' }),
-  client_assertion_type: z.literal(CLIENT_ASSERTION_TYPE).optional().meta({ description: 'private_key_jwt only (RFC 7523 §2.2)' }),
-  client_assertion: z.string().max(8192).optional().meta({ description: 'private_key_jwt only: a JWT signed with a registered key; iss=sub=client_id, aud the endpoint URL or the issuer, a fresh jti, exp within 5 minutes' }),
+  client_id: z
+    .string()
+    .max(200)
+    .optional()
+    .meta({ description: 'Required with private_key_jwt; with Basic authentication it may be sent and must match' }),
+  client_assertion_type: z
+    .literal(CLIENT_ASSERTION_TYPE)
+    .optional()
+    .meta({ description: 'private_key_jwt only (RFC 7523 §2.2)' }),
+  client_assertion: z.string().max(8192).optional().meta({
+    description:
+      'private_key_jwt only: a JWT signed with a registered key; iss=sub=client_id, aud the endpoint URL or the issuer, a fresh jti, exp within 5 minutes',
+  }),
 };
 
-export const parRequestSchema = paramsSchema.omit({ request_uri: true, request: true }).extend(clientAuthFields).meta({
-  description:
-    'An authorization request (RFC 6749 §4.1.1) pushed ahead (RFC 9126). response_type=code; PKCE S256 is required; redirect_uri must match a registered one exactly. '
-    + 'What is asked for: `authorization_details` = JSON `[{"type":"customer_data","purpose":"order-fulfilment","fields":["email"],"actions":["read"],"duration":"P30D"}]` (RFC 9396), '
-    + 'or `scope` = "purpose:order-fulfilment read:email read:phone deposit duration:30".',
-});
+export const parRequestSchema = paramsSchema
+  .omit({ request_uri: true, request: true })
+  .extend(clientAuthFields)
+  .meta({
+    description:
+      'An authorization request (RFC 6749 §4.1.1) pushed ahead (RFC 9126). response_type=code; PKCE S256 is required; redirect_uri must match a registered one exactly. ' +
+      'What is asked for: `authorization_details` = JSON `[{"type":"customer_data","purpose":"order-fulfilment","fields":["email"],"actions":["read"],"duration":"P30D"}]` (RFC 9396), ' +
+      'or `scope` = "purpose:order-fulfilment read:email read:phone deposit duration:30".',
+  });
 
-const verifier = z.string().regex(/^[A-Za-z0-9._~-]{43,128}$/).meta({ description: 'The PKCE code verifier (RFC 7636 §4.1)' });
+const verifier = z
+  .string()
+  .regex(/^[A-Za-z0-9._~-]{43,128}$/)
+  .meta({ description: 'The PKCE code verifier (RFC 7636 §4.1)' });
 export const tokenRequestSchema = z.discriminatedUnion('grant_type', [
-  z.object({ grant_type: z.literal('authorization_code'), code: z.string(), redirect_uri: z.string(), code_verifier: verifier, ...clientAuthFields }),
-  z.object({ grant_type: z.literal('refresh_token'), refresh_token: z.string().meta({ description: 'Rotates on use; reusing an old one revokes the whole token family' }), ...clientAuthFields }),
-  z.object({ grant_type: z.literal('client_credentials'), scope: z.literal('grant_management').optional(), ...clientAuthFields }),
-  z.object({ grant_type: z.literal(CIBA_GRANT), auth_req_id: z.string().meta({ description: 'From /bc-authorize; poll no faster than `interval` seconds' }), ...clientAuthFields }),
+  z.object({
+    grant_type: z.literal('authorization_code'),
+    code: z.string(),
+    redirect_uri: z.string(),
+    code_verifier: verifier,
+    ...clientAuthFields,
+  }),
+  z.object({
+    grant_type: z.literal('refresh_token'),
+    refresh_token: z
+      .string()
+      .meta({ description: 'Rotates on use; reusing an old one revokes the whole token family' }),
+    ...clientAuthFields,
+  }),
+  z.object({
+    grant_type: z.literal('client_credentials'),
+    scope: z.literal('grant_management').optional(),
+    ...clientAuthFields,
+  }),
+  z.object({
+    grant_type: z.literal(CIBA_GRANT),
+    auth_req_id: z.string().meta({ description: 'From /bc-authorize; poll no faster than `interval` seconds' }),
+    ...clientAuthFields,
+  }),
 ]);
 
 export const backchannelRequestSchema = z
   .object({
-    login_hint: z.string().meta({ description: 'The customer\'s vault handle, e.g. vh-k7m2p-q9rst' }),
-    authorization_details: z.string().max(10_000).optional().meta({ description: 'As at /par: JSON array with one customer_data entry' }),
+    login_hint: z.string().meta({ description: "The customer's vault handle, e.g. vh-k7m2p-q9rst" }),
+    authorization_details: z
+      .string()
+      .max(10_000)
+      .optional()
+      .meta({ description: 'As at /par: JSON array with one customer_data entry' }),
     scope: z.string().max(2000).optional().meta({ description: 'As at /par, when authorization_details is absent' }),
     ...clientAuthFields,
   })
-  .meta({ description: 'A back-channel access request (after OpenID CIBA, poll mode) for a customer who is not in front of the company.' });
-export const backchannelResponseSchema = z.object({ auth_req_id: z.string(), expires_in: z.number().int().positive(), interval: z.number().int().positive().meta({ description: 'Seconds to wait between polls' }) });
+  .meta({
+    description:
+      'A back-channel access request (after OpenID CIBA, poll mode) for a customer who is not in front of the company.',
+  });
+export const backchannelResponseSchema = z.object({
+  auth_req_id: z.string(),
+  expires_in: z.number().int().positive(),
+  interval: z.number().int().positive().meta({ description: 'Seconds to wait between polls' }),
+});
 export const tokenOperandSchema = z.object({
   token: z.string().meta({ description: 'An access token or a refresh token of this client' }),
   token_type_hint: z.enum(['access_token', 'refresh_token']).optional(),
@@ -49,7 +96,13 @@ export const tokenOperandSchema = z.object({
 });
 
 export const authorizationDetailsSchema = z.array(
-  z.object({ type: z.literal('customer_data'), purpose: z.string(), fields: z.array(z.string()), actions: z.array(actionSchema), duration: z.string().meta({ description: 'ISO 8601 duration in days, e.g. P30D' }) }),
+  z.object({
+    type: z.literal('customer_data'),
+    purpose: z.string(),
+    fields: z.array(z.string()),
+    actions: z.array(actionSchema),
+    duration: z.string().meta({ description: 'ISO 8601 duration in days, e.g. P30D' }),
+  }),
 );
 
 const tokenCommon = {
@@ -59,10 +112,19 @@ const tokenCommon = {
 };
 export const tokenResponseSchema = z
   .union([
-    z.object({ ...tokenCommon, refresh_token: z.string(), scope: z.string(), authorization_details: authorizationDetailsSchema, grant_id: z.uuid() }),
+    z.object({
+      ...tokenCommon,
+      refresh_token: z.string(),
+      scope: z.string(),
+      authorization_details: authorizationDetailsSchema,
+      grant_id: z.uuid(),
+    }),
     z.object({ ...tokenCommon, scope: z.literal('grant_management') }),
   ])
-  .meta({ description: 'Tokens for a customer\'s grant (authorization_code, refresh_token), or a grant-management token (client_credentials).' });
+  .meta({
+    description:
+      "Tokens for a customer's grant (authorization_code, refresh_token), or a grant-management token (client_credentials).",
+  });
 
 export const introspectionSchema = z
   .object({
@@ -80,7 +142,10 @@ export const introspectionSchema = z
     authorization_details: authorizationDetailsSchema.optional(),
     cnf: z.object({ jkt: z.string() }).optional(),
   })
-  .meta({ description: 'RFC 7662 §2.2. Inactive tokens (unknown, expired, revoked, another client\'s, or whose grant is no longer active) are just {"active": false}.' });
+  .meta({
+    description:
+      'RFC 7662 §2.2. Inactive tokens (unknown, expired, revoked, another client\'s, or whose grant is no longer active) are just {"active": false}.',
+  });
 
 export const metadataDocumentSchema = z
   .object({
@@ -112,7 +177,11 @@ export const metadataDocumentSchema = z
   })
   .meta({ description: 'RFC 8414 authorization server metadata.' });
 
-export const jwksSchema = z.object({ keys: z.array(z.looseObject({ kty: z.string(), kid: z.string(), alg: z.string().optional() })) }).meta({ description: 'The vault\'s public signing keys (RFC 7517): access tokens, audit checkpoints, consent receipts.' });
+export const jwksSchema = z
+  .object({ keys: z.array(z.looseObject({ kty: z.string(), kid: z.string(), alg: z.string().optional() })) })
+  .meta({
+    description: "The vault's public signing keys (RFC 7517): access tokens, audit checkpoints, consent receipts.",
+  });
 
 export const consentViewSchema = z
   .object({
@@ -121,20 +190,39 @@ export const consentViewSchema = z
     mode: z.enum(['front', 'backchannel']),
     createdAt: isoTime,
     expiresAt: isoTime,
-    company: z.object({ id: z.string(), name: z.string(), terms: companyTermsSchema.extend({ version: z.number().int() }) }),
+    company: z.object({
+      id: z.string(),
+      name: z.string(),
+      terms: companyTermsSchema.extend({ version: z.number().int() }),
+    }),
     request: z.object({
       purpose: z.string(),
       purposeDescription: z.string(),
-      fields: z.array(z.object({ name: z.string(), label: z.string(), category: categorySchema, sensitive: z.boolean() })),
+      fields: z.array(
+        z.object({ name: z.string(), label: z.string(), category: categorySchema, sensitive: z.boolean() }),
+      ),
       actions: z.array(actionSchema),
       durationDays: z.number().int(),
       maxDurationDays: z.number().int(),
     }),
-    decision: z.object({ allow: z.boolean(), reasons: z.array(reasonSchema), policyVersion: z.string(), autoApprove: z.boolean() }),
+    decision: z.object({
+      allow: z.boolean(),
+      reasons: z.array(reasonSchema),
+      policyVersion: z.string(),
+      autoApprove: z.boolean(),
+    }),
   })
-  .meta({ description: 'What the consent screen shows: who asks, for what, for how long, under which terms, and the policy\'s view.' });
+  .meta({
+    description:
+      "What the consent screen shows: who asks, for what, for how long, under which terms, and the policy's view.",
+  });
 
-export const consentOutcomeSchema = z.object({ redirectTo: z.url().optional().meta({ description: 'Where to send the browser: the company\'s redirect URI with code (or error), state and iss' }) });
+export const consentOutcomeSchema = z.object({
+  redirectTo: z
+    .url()
+    .optional()
+    .meta({ description: "Where to send the browser: the company's redirect URI with code (or error), state and iss" }),
+});
 
 export const oauthComponents = {
   AuthorizationServerMetadata: metadataDocumentSchema,
@@ -146,79 +234,174 @@ export const oauthComponents = {
 
 const noStore = { 'cache-control': { description: 'no-store', required: true } };
 const form = 'application/x-www-form-urlencoded' as const;
-const dpopHeader = { dpop: { description: 'A DPoP proof for POST <issuer>/token (RFC 9449 §4); the tokens are then bound to its key' } };
+const dpopHeader = {
+  dpop: { description: 'A DPoP proof for POST <issuer>/token (RFC 9449 §4); the tokens are then bound to its key' },
+};
 
 export const oauthOperations: OperationSpec[] = [
   {
-    method: 'get', path: '/.well-known/oauth-authorization-server', operationId: 'getServerMetadata', tags: ['OAuth'], security: SECURITY.public,
+    method: 'get',
+    path: '/.well-known/oauth-authorization-server',
+    operationId: 'getServerMetadata',
+    tags: ['OAuth'],
+    security: SECURITY.public,
     summary: 'Authorization server metadata (RFC 8414): start here',
     responses: { 200: { description: 'The metadata', schema: metadataDocumentSchema } },
   },
   {
-    method: 'get', path: '/jwks.json', operationId: 'getJwks', tags: ['OAuth'], security: SECURITY.public,
-    summary: 'The vault\'s public signing keys (JWKS)',
+    method: 'get',
+    path: '/jwks.json',
+    operationId: 'getJwks',
+    tags: ['OAuth'],
+    security: SECURITY.public,
+    summary: "The vault's public signing keys (JWKS)",
     responses: { 200: { description: 'The key set', schema: jwksSchema, contentType: 'application/jwk-set+json' } },
   },
   {
-    method: 'post', path: '/par', operationId: 'pushAuthorizationRequest', tags: ['OAuth'], security: SECURITY.client,
-    summary: 'Push an authorization request (RFC 9126)', body: { schema: parRequestSchema, contentType: form }, errorMediaType: 'application/json',
-    description: 'Validated at once, including the platform policy (403 `access_denied` with `reasons[]` when the purpose is forbidden). Send the customer to /authorize with client_id and the request_uri within 90 seconds.',
+    method: 'post',
+    path: '/par',
+    operationId: 'pushAuthorizationRequest',
+    tags: ['OAuth'],
+    security: SECURITY.client,
+    summary: 'Push an authorization request (RFC 9126)',
+    body: { schema: parRequestSchema, contentType: form },
+    errorMediaType: 'application/json',
+    description:
+      'Validated at once, including the platform policy (403 `access_denied` with `reasons[]` when the purpose is forbidden). Send the customer to /authorize with client_id and the request_uri within 90 seconds.',
     errors: [403],
-    responses: { 201: { description: 'The request_uri to use at /authorize', schema: z.object({ request_uri: z.string().regex(/^urn:ietf:params:oauth:request_uri:/), expires_in: z.number().int().positive() }), headers: noStore } },
+    responses: {
+      201: {
+        description: 'The request_uri to use at /authorize',
+        schema: z.object({
+          request_uri: z.string().regex(/^urn:ietf:params:oauth:request_uri:/),
+          expires_in: z.number().int().positive(),
+        }),
+        headers: noStore,
+      },
+    },
   },
   {
-    method: 'post', path: '/bc-authorize', operationId: 'backchannelAuthorize', tags: ['OAuth'], security: SECURITY.client,
-    summary: 'Ask a customer for access by vault handle, without a browser (CIBA-style, poll mode)', body: { schema: backchannelRequestSchema, contentType: form },
-    errorMediaType: 'application/json', errors: [403],
+    method: 'post',
+    path: '/bc-authorize',
+    operationId: 'backchannelAuthorize',
+    tags: ['OAuth'],
+    security: SECURITY.client,
+    summary: 'Ask a customer for access by vault handle, without a browser (CIBA-style, poll mode)',
+    body: { schema: backchannelRequestSchema, contentType: form },
+    errorMediaType: 'application/json',
+    errors: [403],
     description:
-      'Decided at once against the platform policy and the customer\'s criteria: a refused request is 403 `access_denied` with `reasons[]` and never reaches the customer. '
-      + 'Otherwise it is auto-approved by a matching rule or waits in the customer\'s dashboard. Poll POST /token with grant_type=urn:openid:params:grant-type:ciba and the auth_req_id: '
-      + '`authorization_pending` until the customer answers, then tokens once (or `access_denied`, `expired_token`). An unknown handle is 400 `unknown_user_id`.',
+      "Decided at once against the platform policy and the customer's criteria: a refused request is 403 `access_denied` with `reasons[]` and never reaches the customer. " +
+      "Otherwise it is auto-approved by a matching rule or waits in the customer's dashboard. Poll POST /token with grant_type=urn:openid:params:grant-type:ciba and the auth_req_id: " +
+      '`authorization_pending` until the customer answers, then tokens once (or `access_denied`, `expired_token`). An unknown handle is 400 `unknown_user_id`.',
     responses: { 200: { description: 'The request is pending', schema: backchannelResponseSchema, headers: noStore } },
   },
   {
-    method: 'get', path: '/api/requests', operationId: 'listPendingRequests', tags: ['Consent'], security: SECURITY.session,
+    method: 'get',
+    path: '/api/requests',
+    operationId: 'listPendingRequests',
+    tags: ['Consent'],
+    security: SECURITY.session,
     summary: 'Requests waiting for my answer (back-channel requests and unfinished consent screens)',
-    responses: { 200: { description: 'Pending requests, each as the consent screen shows it', schema: z.object({ requests: z.array(consentViewSchema) }) } },
+    responses: {
+      200: {
+        description: 'Pending requests, each as the consent screen shows it',
+        schema: z.object({ requests: z.array(consentViewSchema) }),
+      },
+    },
   },
   {
-    method: 'get', path: '/authorize', operationId: 'authorize', tags: ['OAuth'], security: [{ sessionCookie: [] }, {}],
-    summary: 'Authorization endpoint: the customer\'s browser goes here', query: paramsSchema,
+    method: 'get',
+    path: '/authorize',
+    operationId: 'authorize',
+    tags: ['OAuth'],
+    security: [{ sessionCookie: [] }, {}],
+    summary: "Authorization endpoint: the customer's browser goes here",
+    query: paramsSchema,
     description:
-      'With `client_id` and `request_uri` from /par, or the full request in the query. Redirects (303): a signed-out browser to /signin (and back); '
-      + 'a request the customer\'s criteria refuse, or one an auto-approve rule accepts, straight back to the redirect URI with `error=access_denied` or `code`, plus `state` and `iss` (RFC 9207); '
-      + 'otherwise to the consent screen (/consent?request=…). A problem with the client or the redirect URI is a 400 shown to the customer, never redirected (RFC 6749 §4.1.2.1).',
+      'With `client_id` and `request_uri` from /par, or the full request in the query. Redirects (303): a signed-out browser to /signin (and back); ' +
+      "a request the customer's criteria refuse, or one an auto-approve rule accepts, straight back to the redirect URI with `error=access_denied` or `code`, plus `state` and `iss` (RFC 9207); " +
+      'otherwise to the consent screen (/consent?request=…). A problem with the client or the redirect URI is a 400 shown to the customer, never redirected (RFC 6749 §4.1.2.1).',
     errors: [403],
-    responses: { 303: { description: 'Where the browser goes next', headers: { location: { description: 'The redirect URI with code or error, /consent?request=…, or /signin?next=…', required: true } } } },
+    responses: {
+      303: {
+        description: 'Where the browser goes next',
+        headers: {
+          location: {
+            description: 'The redirect URI with code or error, /consent?request=…, or /signin?next=…',
+            required: true,
+          },
+        },
+      },
+    },
   },
   {
-    method: 'post', path: '/token', operationId: 'token', tags: ['OAuth'], security: SECURITY.client,
-    summary: 'Token endpoint: authorization_code, refresh_token, client_credentials, back-channel (CIBA) polling', body: { schema: tokenRequestSchema, contentType: form },
-    headers: dpopHeader, errorMediaType: 'application/json',
-    description: 'Errors follow RFC 6749 §5.2 (`invalid_grant`, `invalid_client`, `unsupported_grant_type`, `invalid_dpop_proof`…) in `error`. A reused code or refresh token revokes every token issued from it.',
+    method: 'post',
+    path: '/token',
+    operationId: 'token',
+    tags: ['OAuth'],
+    security: SECURITY.client,
+    summary: 'Token endpoint: authorization_code, refresh_token, client_credentials, back-channel (CIBA) polling',
+    body: { schema: tokenRequestSchema, contentType: form },
+    headers: dpopHeader,
+    errorMediaType: 'application/json',
+    description:
+      'Errors follow RFC 6749 §5.2 (`invalid_grant`, `invalid_client`, `unsupported_grant_type`, `invalid_dpop_proof`…) in `error`. A reused code or refresh token revokes every token issued from it.',
     responses: { 200: { description: 'Tokens', schema: tokenResponseSchema, headers: noStore } },
   },
   {
-    method: 'post', path: '/introspect', operationId: 'introspect', tags: ['OAuth'], security: SECURITY.client,
-    summary: 'Token introspection (RFC 7662)', body: { schema: tokenOperandSchema, contentType: form }, errorMediaType: 'application/json',
-    responses: { 200: { description: 'Whether the token is active, and its claims', schema: introspectionSchema, headers: noStore } },
+    method: 'post',
+    path: '/introspect',
+    operationId: 'introspect',
+    tags: ['OAuth'],
+    security: SECURITY.client,
+    summary: 'Token introspection (RFC 7662)',
+    body: { schema: tokenOperandSchema, contentType: form },
+    errorMediaType: 'application/json',
+    responses: {
+      200: {
+        description: 'Whether the token is active, and its claims',
+        schema: introspectionSchema,
+        headers: noStore,
+      },
+    },
   },
   {
-    method: 'post', path: '/revoke', operationId: 'revoke', tags: ['OAuth'], security: SECURITY.client,
-    summary: 'Token revocation (RFC 7009)', body: { schema: tokenOperandSchema, contentType: form }, errorMediaType: 'application/json',
-    description: 'Always 200 for an authenticated client (RFC 7009 §2.2). Revoking a refresh token revokes its whole family.',
+    method: 'post',
+    path: '/revoke',
+    operationId: 'revoke',
+    tags: ['OAuth'],
+    security: SECURITY.client,
+    summary: 'Token revocation (RFC 7009)',
+    body: { schema: tokenOperandSchema, contentType: form },
+    errorMediaType: 'application/json',
+    description:
+      'Always 200 for an authenticated client (RFC 7009 §2.2). Revoking a refresh token revokes its whole family.',
     responses: { 200: { description: 'Revoked, or nothing to revoke' } },
   },
   {
-    method: 'get', path: '/api/consent/:id', operationId: 'getConsentRequest', tags: ['Consent'], security: SECURITY.session,
+    method: 'get',
+    path: '/api/consent/:id',
+    operationId: 'getConsentRequest',
+    tags: ['Consent'],
+    security: SECURITY.session,
     pathParams: { id: z.string().max(100).meta({ description: 'The request id from /consent?request=…' }) },
-    summary: 'What a company is asking me for', errors: [404, 409],
-    responses: { 200: { description: 'The request, the company\'s terms and the policy\'s view', schema: consentViewSchema } },
+    summary: 'What a company is asking me for',
+    errors: [404, 409],
+    responses: {
+      200: { description: "The request, the company's terms and the policy's view", schema: consentViewSchema },
+    },
   },
   {
-    method: 'post', path: '/api/consent/:id', operationId: 'decideConsentRequest', tags: ['Consent'], security: SECURITY.sessionWrite,
+    method: 'post',
+    path: '/api/consent/:id',
+    operationId: 'decideConsentRequest',
+    tags: ['Consent'],
+    security: SECURITY.sessionWrite,
     pathParams: { id: z.string().max(100).meta({ description: 'The request id from /consent?request=…' }) },
-    summary: 'Approve (possibly fewer fields or a shorter time) or deny', body: { schema: consentSchema }, errors: [404, 409],
+    summary: 'Approve (possibly fewer fields or a shorter time) or deny',
+    body: { schema: consentSchema },
+    errors: [404, 409],
     responses: { 200: { description: 'Where to send the browser', schema: consentOutcomeSchema } },
   },
 ];

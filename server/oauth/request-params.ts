@@ -43,20 +43,32 @@ export class UnredirectableError extends OAuthError {}
  */
 export function validateAuthorizationParams(client: ClientView, raw: Record<string, unknown>): ValidatedRequest {
   const parsed = paramsSchema.safeParse(raw);
-  if (!parsed.success) throw new UnredirectableError(400, 'invalid_request', 'authorization request parameters are malformed');
+  if (!parsed.success)
+    throw new UnredirectableError(400, 'invalid_request', 'authorization request parameters are malformed');
   const p = parsed.data;
-  if (p.client_id !== undefined && p.client_id !== client.id) throw new UnredirectableError(400, 'invalid_request', 'client_id does not match the authenticated client');
+  if (p.client_id !== undefined && p.client_id !== client.id)
+    throw new UnredirectableError(400, 'invalid_request', 'client_id does not match the authenticated client');
   const redirectUri = p.redirect_uri ?? (client.redirectUris.length === 1 ? client.redirectUris[0] : undefined);
-  if (!redirectUri || !client.redirectUris.includes(redirectUri)) throw new UnredirectableError(400, 'invalid_request', 'redirect_uri is not registered for this client');
-  if (p.request !== undefined) throw new OAuthError(400, 'request_not_supported', 'request objects are not supported; use PAR');
+  if (!redirectUri || !client.redirectUris.includes(redirectUri))
+    throw new UnredirectableError(400, 'invalid_request', 'redirect_uri is not registered for this client');
+  if (p.request !== undefined)
+    throw new OAuthError(400, 'request_not_supported', 'request objects are not supported; use PAR');
   if (p.response_type !== 'code') throw new OAuthError(400, 'unsupported_response_type', 'response_type must be code');
-  if (!p.code_challenge || p.code_challenge_method !== 'S256') throw new OAuthError(400, 'invalid_request', 'PKCE with code_challenge_method=S256 is required');
-  if (!/^[A-Za-z0-9_-]{43}$/.test(p.code_challenge)) throw new OAuthError(400, 'invalid_request', 'code_challenge must be a base64url SHA-256 value');
+  if (!p.code_challenge || p.code_challenge_method !== 'S256')
+    throw new OAuthError(400, 'invalid_request', 'PKCE with code_challenge_method=S256 is required');
+  if (!/^[A-Za-z0-9_-]{43}$/.test(p.code_challenge))
+    throw new OAuthError(400, 'invalid_request', 'code_challenge must be a base64url SHA-256 value');
   let request: AccessRequest;
   if (p.authorization_details) request = parseAuthorizationDetails(p.authorization_details);
   else if (p.scope) request = parseScope(p.scope);
   else throw new OAuthError(400, 'invalid_request', 'authorization_details (type customer_data) or scope is required');
-  return { redirectUri, redirectUriGiven: p.redirect_uri !== undefined, state: p.state, codeChallenge: p.code_challenge, request };
+  return {
+    redirectUri,
+    redirectUriGiven: p.redirect_uri !== undefined,
+    state: p.state,
+    codeChallenge: p.code_challenge,
+    request,
+  };
 }
 
 /**
@@ -65,6 +77,8 @@ export function validateAuthorizationParams(client: ClientView, raw: Record<stri
  */
 export function redirectWith(redirectUri: string, params: Record<string, string | undefined>): string {
   const base = new URL(redirectUri).href; // registered URIs are canonical (companies/redirect-uris.ts)
-  const added = new URLSearchParams(Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined)).toString();
+  const added = new URLSearchParams(
+    Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined),
+  ).toString();
   return base + (base.endsWith('?') ? '' : base.includes('?') ? '&' : '?') + added;
 }

@@ -13,13 +13,21 @@ import type { AppContext } from '../context.ts';
 import type { ConsentViews } from './consent-view.ts';
 
 export interface ClientAuthenticator {
-  authenticateClient(input: { authorization?: string; body: Record<string, unknown>; endpoint: string }): Promise<ClientView>;
+  authenticateClient(input: {
+    authorization?: string;
+    body: Record<string, unknown>;
+    endpoint: string;
+  }): Promise<ClientView>;
   /** The shared replay cache of one-time JWT ids (owned by companies/). */
   claimJti(jti: string, expiresAt: string): boolean;
 }
 
 export const consentSchema = z.discriminatedUnion('decision', [
-  z.strictObject({ decision: z.literal('approve'), fields: z.array(z.string().max(64)).min(1).max(50).optional(), durationDays: z.number().int().min(1).max(3650).optional() }),
+  z.strictObject({
+    decision: z.literal('approve'),
+    fields: z.array(z.string().max(64)).min(1).max(50).optional(),
+    durationDays: z.number().int().min(1).max(3650).optional(),
+  }),
   z.strictObject({ decision: z.literal('deny') }),
 ]);
 const formSchema = z.record(z.string(), z.union([z.string(), z.array(z.string())]));
@@ -35,15 +43,28 @@ export interface BackchannelDeps {
   notify(customerId: string, row: AuthRequestRow): void;
 }
 
-export function oauthRoutes(ctx: AppContext, d: { authz: Authorization; token: TokenEndpoint; clients: ClientAuthenticator; store: OAuthStore; auth: SessionAuth; views: ConsentViews; backchannel: BackchannelDeps }): Router {
+export function oauthRoutes(
+  ctx: AppContext,
+  d: {
+    authz: Authorization;
+    token: TokenEndpoint;
+    clients: ClientAuthenticator;
+    store: OAuthStore;
+    auth: SessionAuth;
+    views: ConsentViews;
+    backchannel: BackchannelDeps;
+  },
+): Router {
   const r = Router();
   const issuer = ctx.config.publicUrl;
   const metadata = authorizationServerMetadata(issuer);
 
   const form = (req: Request): Record<string, unknown> => {
-    if (!req.is('application/x-www-form-urlencoded')) throw new OAuthError(400, 'invalid_request', 'the body must be application/x-www-form-urlencoded');
+    if (!req.is('application/x-www-form-urlencoded'))
+      throw new OAuthError(400, 'invalid_request', 'the body must be application/x-www-form-urlencoded');
     const body = parse(formSchema, req.body ?? {});
-    for (const [k, v] of Object.entries(body)) if (Array.isArray(v)) throw new OAuthError(400, 'invalid_request', `parameter ${k} is repeated`);
+    for (const [k, v] of Object.entries(body))
+      if (Array.isArray(v)) throw new OAuthError(400, 'invalid_request', `parameter ${k} is repeated`);
     return body;
   };
   const client = (req: Request, endpoint: string, body: Record<string, unknown>) =>
@@ -51,7 +72,14 @@ export function oauthRoutes(ctx: AppContext, d: { authz: Authorization; token: T
   const dpop = async (req: Request, endpoint: string) =>
     req.get('dpop') === undefined
       ? null
-      : verifyDpopProof({ proof: req.get('dpop'), method: req.method, url: `${issuer}${endpoint}`, now: ctx.clock.now(), claimJti: d.clients.claimJti, where: 'token' });
+      : verifyDpopProof({
+          proof: req.get('dpop'),
+          method: req.method,
+          url: `${issuer}${endpoint}`,
+          now: ctx.clock.now(),
+          claimJti: d.clients.claimJti,
+          where: 'token',
+        });
   const noStore = { 'cache-control': 'no-store', pragma: 'no-cache' };
 
   r.get('/.well-known/oauth-authorization-server', (_req, res) => {
@@ -70,7 +98,10 @@ export function oauthRoutes(ctx: AppContext, d: { authz: Authorization; token: T
   r.post('/bc-authorize', async (req, res) => {
     const body = form(req);
     const c = await client(req, '/bc-authorize', body);
-    res.status(200).set(noStore).json(d.authz.backchannel(c, body, d.backchannel.customerIdOfHandle, d.backchannel.notify, String(req.id)));
+    res
+      .status(200)
+      .set(noStore)
+      .json(d.authz.backchannel(c, body, d.backchannel.customerIdOfHandle, d.backchannel.notify, String(req.id)));
   });
 
   r.get('/api/requests', d.auth.requireCustomer, (req, res) => {
@@ -90,11 +121,21 @@ export function oauthRoutes(ctx: AppContext, d: { authz: Authorization; token: T
     const jkt = await dpop(req, '/token');
     const grantType = body.grant_type;
     const out =
-      grantType === 'authorization_code' ? await d.token.authorizationCode(c, body, jkt)
-      : grantType === 'refresh_token' ? await d.token.refreshToken(c, body, jkt)
-      : grantType === 'client_credentials' ? await d.token.clientCredentials(c, body, jkt)
-      : grantType === CIBA_GRANT ? await d.token.forApprovedGrant(c, d.authz.backchannelOutcome(c, String(body.auth_req_id ?? '')), jkt)
-      : (() => { throw new OAuthError(400, 'unsupported_grant_type', `grant_type must be authorization_code, refresh_token, client_credentials or ${CIBA_GRANT}`); })();
+      grantType === 'authorization_code'
+        ? await d.token.authorizationCode(c, body, jkt)
+        : grantType === 'refresh_token'
+          ? await d.token.refreshToken(c, body, jkt)
+          : grantType === 'client_credentials'
+            ? await d.token.clientCredentials(c, body, jkt)
+            : grantType === CIBA_GRANT
+              ? await d.token.forApprovedGrant(c, d.authz.backchannelOutcome(c, String(body.auth_req_id ?? '')), jkt)
+              : (() => {
+                  throw new OAuthError(
+                    400,
+                    'unsupported_grant_type',
+                    `grant_type must be authorization_code, refresh_token, client_credentials or ${CIBA_GRANT}`,
+                  );
+                })();
     res.set(noStore).json(out);
   });
 

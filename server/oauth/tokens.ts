@@ -37,7 +37,14 @@ export function createTokenService(ctx: AppContext) {
   const cache = new Map<string, AccessClaims>();
 
   return {
-    async issueAccess(input: { companyId: string; customerId: string; grantId: string; familyId: string; request: AccessRequest; jkt?: string | null }) {
+    async issueAccess(input: {
+      companyId: string;
+      customerId: string;
+      grantId: string;
+      familyId: string;
+      request: AccessRequest;
+      jkt?: string | null;
+    }) {
       const ttl = ctx.config.accessTokenTtlSeconds;
       const now = Math.floor(ctx.clock.now().getTime() / 1000);
       const claims: AccessClaims = {
@@ -61,7 +68,17 @@ export function createTokenService(ctx: AppContext) {
     async issueManagement(companyId: string, jkt?: string | null) {
       const ttl = ctx.config.accessTokenTtlSeconds;
       const now = Math.floor(ctx.clock.now().getTime() / 1000);
-      const claims: AccessClaims = { iss: issuer, sub: companyId, aud: grantsAudience(issuer), client_id: companyId, scope: 'grant_management', iat: now, exp: now + ttl, jti: randomUUID(), ...(jkt ? { cnf: { jkt } } : {}) };
+      const claims: AccessClaims = {
+        iss: issuer,
+        sub: companyId,
+        aud: grantsAudience(issuer),
+        client_id: companyId,
+        scope: 'grant_management',
+        iat: now,
+        exp: now + ttl,
+        jti: randomUUID(),
+        ...(jkt ? { cnf: { jkt } } : {}),
+      };
       return { token: await ctx.signing.signJwt(claims, 'at+jwt'), expiresIn: ttl, claims };
     },
 
@@ -76,7 +93,13 @@ export function createTokenService(ctx: AppContext) {
       }
       let claims: AccessClaims;
       try {
-        const r = await ctx.signing.verifyJwt(token, { issuer, audience, typ: 'at+jwt', currentDate: ctx.clock.now(), requiredClaims: ['exp', 'jti', 'sub', 'client_id'] });
+        const r = await ctx.signing.verifyJwt(token, {
+          issuer,
+          audience,
+          typ: 'at+jwt',
+          currentDate: ctx.clock.now(),
+          requiredClaims: ['exp', 'jti', 'sub', 'client_id'],
+        });
         claims = r.payload as AccessClaims;
       } catch (e) {
         throw new OAuthError(401, 'invalid_token', `The access token is not valid: ${(e as Error).message}`, scheme);

@@ -19,7 +19,12 @@ function duplicates<T>(file: string, list: readonly T[], key: (x: T) => string, 
 
 function buildCategories(dir: string, f: PolicyFiles['categories.yaml']): Map<string, CategoryFacts> {
   const file = `${dir}/categories.yaml`;
-  duplicates(file, f.categories, (c) => c.id, (i) => `categories[${i}].id`);
+  duplicates(
+    file,
+    f.categories,
+    (c) => c.id,
+    (i) => `categories[${i}].id`,
+  );
   // Every category a profile field can belong to must be classified: an unlisted one would
   // otherwise slip past the sensitive limits.
   const missing = CATEGORIES.filter((c) => !f.categories.some((x) => x.id === c));
@@ -27,12 +32,17 @@ function buildCategories(dir: string, f: PolicyFiles['categories.yaml']): Map<st
   const out = new Map<string, CategoryFacts>();
   f.categories.forEach((c, i) => {
     if (c.sensitive && c.maxDurationDays !== undefined && c.maxDurationDays > f.sensitive.maxDurationDays) {
-      throw new PolicyLoadError(file, `categories[${i}].maxDurationDays`,
-        `a sensitive category cannot allow more than sensitive.maxDurationDays (${f.sensitive.maxDurationDays})`);
+      throw new PolicyLoadError(
+        file,
+        `categories[${i}].maxDurationDays`,
+        `a sensitive category cannot allow more than sensitive.maxDurationDays (${f.sensitive.maxDurationDays})`,
+      );
     }
     const max = c.sensitive ? (c.maxDurationDays ?? f.sensitive.maxDurationDays) : c.maxDurationDays;
     out.set(c.id, {
-      id: c.id, known: true, sensitive: c.sensitive,
+      id: c.id,
+      known: true,
+      sensitive: c.sensitive,
       ...(max === undefined ? {} : { maxDurationDays: max }),
       autoApprove: c.sensitive ? f.sensitive.autoApprove : true,
     });
@@ -43,8 +53,18 @@ function buildCategories(dir: string, f: PolicyFiles['categories.yaml']): Map<st
 function buildPurposes(dir: string, files: PolicyFiles): Map<string, PurposeEntry> {
   const file = `${dir}/purposes.yaml`;
   const list = files['purposes.yaml'].purposes;
-  duplicates(file, list, (p) => p.id, (i) => `purposes[${i}].id`);
-  duplicates(`${dir}/forbidden.yaml`, files['forbidden.yaml'].purposes, (p) => p.id, (i) => `purposes[${i}].id`);
+  duplicates(
+    file,
+    list,
+    (p) => p.id,
+    (i) => `purposes[${i}].id`,
+  );
+  duplicates(
+    `${dir}/forbidden.yaml`,
+    files['forbidden.yaml'].purposes,
+    (p) => p.id,
+    (i) => `purposes[${i}].id`,
+  );
   const forbidden = new Set(files['forbidden.yaml'].purposes.map((p) => p.id));
   const out = new Map<string, PurposeEntry>();
   list.forEach((p, i) => {
@@ -59,7 +79,8 @@ function buildPurposes(dir: string, files: PolicyFiles): Map<string, PurposeEntr
 function buildBudgets(dir: string, f: PolicyFiles['budgets.yaml'], purposes: ReadonlyMap<string, unknown>) {
   const byPurpose = new Map<string, Budget>();
   for (const [id, budget] of Object.entries(f.purposes)) {
-    if (!purposes.has(id)) throw new PolicyLoadError(`${dir}/budgets.yaml`, `purposes.${id}`, `unknown purpose "${id}" (purposes.yaml)`);
+    if (!purposes.has(id))
+      throw new PolicyLoadError(`${dir}/budgets.yaml`, `purposes.${id}`, `unknown purpose "${id}" (purposes.yaml)`);
     byPurpose.set(id, budget);
   }
   return { default: f.default, byPurpose };
@@ -67,13 +88,23 @@ function buildBudgets(dir: string, f: PolicyFiles['budgets.yaml'], purposes: Rea
 
 function compileRules(dir: string, f: PolicyFiles['rules.yaml']): CompiledRule[] {
   const file = `${dir}/rules.yaml`;
-  duplicates(file, f.rules, (r) => r.id, (i) => `rules[${i}].id`);
+  duplicates(
+    file,
+    f.rules,
+    (r) => r.id,
+    (i) => `rules[${i}].id`,
+  );
   return f.rules.map((r, i): CompiledRule => {
     const ctx = { forEach: r.forEach };
     try {
       return {
-        id: r.id, effect: r.effect, source: r.source, stages: [...new Set(r.stages)], forEach: r.forEach,
-        halt: r.halt, reason: r.reason,
+        id: r.id,
+        effect: r.effect,
+        source: r.source,
+        stages: [...new Set(r.stages)],
+        forEach: r.forEach,
+        halt: r.halt,
+        reason: r.reason,
         when: compileCondition(r.when, `rules[${i}].when`, ctx),
         message: compileTemplate(r.message, `rules[${i}].message`, ctx),
       };

@@ -18,9 +18,20 @@ export interface PolicyCase {
   expect: { allow: boolean; reasons: string[]; autoApprove?: boolean | undefined };
 }
 
-export interface CaseFailure { file: string; name: string; problem: string }
-export interface UncoveredRule { ruleId: string; missing: ('allow' | 'deny')[] }
-export interface CaseReport { cases: number; failures: CaseFailure[]; uncovered: UncoveredRule[] }
+export interface CaseFailure {
+  file: string;
+  name: string;
+  problem: string;
+}
+export interface UncoveredRule {
+  ruleId: string;
+  missing: ('allow' | 'deny')[];
+}
+export interface CaseReport {
+  cases: number;
+  failures: CaseFailure[];
+  uncovered: UncoveredRule[];
+}
 
 function isPlainObject(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -41,7 +52,9 @@ export function loadPolicyCases(dir = 'policies'): PolicyCase[] {
   const testsDir = join(dir, 'tests');
   let names: string[];
   try {
-    names = readdirSync(testsDir).filter((n) => n.endsWith('.yaml')).sort();
+    names = readdirSync(testsDir)
+      .filter((n) => n.endsWith('.yaml'))
+      .sort();
   } catch {
     throw new PolicyLoadError(testsDir, '', 'folder of policy test cases is missing');
   }
@@ -52,8 +65,11 @@ export function loadPolicyCases(dir = 'policies'): PolicyCase[] {
       const parsed = decisionFactsSchema.safeParse(deepMerge(spec.base, c.facts));
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
-        throw new PolicyLoadError(file, `cases[${i}] facts (merged with base): ${formatPath(issue?.path ?? [])}`,
-          issue?.message ?? 'invalid');
+        throw new PolicyLoadError(
+          file,
+          `cases[${i}] facts (merged with base): ${formatPath(issue?.path ?? [])}`,
+          issue?.message ?? 'invalid',
+        );
       }
       return { file, name: c.name, facts: parsed.data, expect: c.expect };
     });

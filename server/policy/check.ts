@@ -4,7 +4,13 @@ import { loadPolicyCases, runPolicyCases } from './cases.ts';
 import { PolicyLoadError } from './errors.ts';
 import { loadPolicySet } from './load.ts';
 
-export interface PolicyCheck { ok: boolean; message: string; version: string; rules: number; cases: number }
+export interface PolicyCheck {
+  ok: boolean;
+  message: string;
+  version: string;
+  rules: number;
+  cases: number;
+}
 
 export function checkPolicies(dir = 'policies'): PolicyCheck {
   let version = '';
@@ -21,7 +27,10 @@ export function checkPolicies(dir = 'policies'): PolicyCheck {
     const ok = problems.length === 0;
     const summary = `${dir}: ${rules} rules, ${report.cases} cases, version ${version}`;
     return {
-      ok, version, rules, cases: report.cases,
+      ok,
+      version,
+      rules,
+      cases: report.cases,
       message: ok ? `${summary}: ok` : `${summary}: ${problems.length} problem(s)\n${problems.join('\n')}`,
     };
   } catch (err) {

@@ -5,12 +5,49 @@ import type { Condition } from './files.ts';
 
 const scope = {
   stage: 'read',
-  request: { purpose: 'marketing', fields: ['email'], categories: ['contact', 'preferences'], actions: ['read'], durationDays: 30 },
-  company: { id: 'acme', termsVersion: 1, terms: { purposes: ['marketing'], retentionDays: 100, sharesOnward: false, onwardSharingDisclosed: false, benefit: { kind: 'none' }, valueTags: ['no-resale', 'eu-hosting'] } },
-  customer: { criteria: { maxRetentionDays: undefined, benefitRequiredForMarketing: true, refusedPurposes: [], requiredValueTags: ['no-resale'], blockedCompanies: ['evil'], autoApprove: [] } },
+  request: {
+    purpose: 'marketing',
+    fields: ['email'],
+    categories: ['contact', 'preferences'],
+    actions: ['read'],
+    durationDays: 30,
+  },
+  company: {
+    id: 'acme',
+    termsVersion: 1,
+    terms: {
+      purposes: ['marketing'],
+      retentionDays: 100,
+      sharesOnward: false,
+      onwardSharingDisclosed: false,
+      benefit: { kind: 'none' },
+      valueTags: ['no-resale', 'eu-hosting'],
+    },
+  },
+  customer: {
+    criteria: {
+      maxRetentionDays: undefined,
+      benefitRequiredForMarketing: true,
+      refusedPurposes: [],
+      requiredValueTags: ['no-resale'],
+      blockedCompanies: ['evil'],
+      autoApprove: [],
+    },
+  },
   usage: undefined,
-  purpose: { id: 'marketing', known: true, categories: ['contact', 'preferences'], actions: ['read'], maxDurationDays: 180 },
-  platform: { forbiddenPurposes: ['resale'], maxRetentionDays: 730, forbidsUndisclosedOnwardSharing: true, sensitiveCategories: ['health'] },
+  purpose: {
+    id: 'marketing',
+    known: true,
+    categories: ['contact', 'preferences'],
+    actions: ['read'],
+    maxDurationDays: 180,
+  },
+  platform: {
+    forbiddenPurposes: ['resale'],
+    maxRetentionDays: 730,
+    forbidsUndisclosedOnwardSharing: true,
+    sensitiveCategories: ['health'],
+  },
   budget: { readsPerHour: 10, readsPerDay: 50 },
   category: { id: 'health', known: true, sensitive: true, maxDurationDays: 30, autoApprove: false },
 } as unknown as Scope;
@@ -32,8 +69,16 @@ describe('condition language', () => {
     ['in a list fact', { in: ['company.id', { fact: 'customer.criteria.blockedCompanies' }] }, false],
     ['contains', { contains: ['request.actions', 'read'] }, true],
     ['includesAny', { includesAny: ['request.categories', ['health', 'preferences']] }, true],
-    ['includesAny with no overlap', { includesAny: ['request.categories', { fact: 'platform.sensitiveCategories' }] }, false],
-    ['includesAll', { includesAll: ['company.terms.valueTags', { fact: 'customer.criteria.requiredValueTags' }] }, true],
+    [
+      'includesAny with no overlap',
+      { includesAny: ['request.categories', { fact: 'platform.sensitiveCategories' }] },
+      false,
+    ],
+    [
+      'includesAll',
+      { includesAll: ['company.terms.valueTags', { fact: 'customer.criteria.requiredValueTags' }] },
+      true,
+    ],
     ['includesAll missing one', { includesAll: ['company.terms.valueTags', ['no-resale', 'b-corp']] }, false],
     ['subsetOf', { subsetOf: ['request.categories', { fact: 'purpose.categories' }] }, true],
     ['subsetOf with an extra item', { subsetOf: ['request.categories', ['contact']] }, false],
@@ -62,29 +107,48 @@ describe('condition language', () => {
     ['a number compared with a string', { gt: ['request.durationDays', '30'] }, 'when.gt', /gt compares a number/],
     ['a list compared with eq', { eq: ['request.categories', 'contact'] }, 'when.eq', /eq compares a scalar/],
     ['eq across types', { eq: ['request.purpose', 3] }, 'when.eq', /got string and number/],
-    ['in with a scalar operand', { in: ['request.purpose', 'marketing'] }, 'when.in', /in compares a scalar fact with a list/],
+    [
+      'in with a scalar operand',
+      { in: ['request.purpose', 'marketing'] },
+      'when.in',
+      /in compares a scalar fact with a list/,
+    ],
     ['an unknown operator', { matches: ['request.purpose', 'x'] }, 'when', /unknown operator "matches"/],
     ['two operators in one condition', { eq: ['stage', 'read'], ne: ['stage', 'x'] }, 'when', /exactly one operator/],
-    ['a nested problem', { all: [{ eq: ['stage', 'read'] }, { not: { lt: ['nope.x', 1] } }] }, 'when.all[1].not.lt[0]', /unknown fact/],
+    [
+      'a nested problem',
+      { all: [{ eq: ['stage', 'read'] }, { not: { lt: ['nope.x', 1] } }] },
+      'when.all[1].not.lt[0]',
+      /unknown fact/,
+    ],
   ])('when a condition has %s, then compiling fails at its path', (_name, condition, path, reason) => {
     const attempt = () => compileCondition(condition as Condition, 'when', { forEach: 'category' });
     expect(attempt).toThrow(ConditionError);
-    try { attempt(); } catch (err) {
+    try {
+      attempt();
+    } catch (err) {
       expect((err as ConditionError).path).toBe(path);
       expect((err as ConditionError).reason).toMatch(reason);
     }
   });
 
   it('when a rule without forEach uses a category fact, then compiling fails', () => {
-    expect(() => compileCondition({ eq: ['category.sensitive', true] }, 'when')).toThrow(/only available in a rule with forEach: category/);
+    expect(() => compileCondition({ eq: ['category.sensitive', true] }, 'when')).toThrow(
+      /only available in a rule with forEach: category/,
+    );
   });
 
   it('when a message has placeholders, then they render the facts and lists are joined', () => {
-    const render = compileTemplate('{request.purpose} for {request.durationDays} days: {request.categories}; max {customer.criteria.maxRetentionDays}', 'message');
+    const render = compileTemplate(
+      '{request.purpose} for {request.durationDays} days: {request.categories}; max {customer.criteria.maxRetentionDays}',
+      'message',
+    );
     expect(render(scope)).toBe('marketing for 30 days: contact, preferences; max unknown');
   });
 
   it('when a message names an unknown fact, then compiling fails', () => {
-    expect(() => compileTemplate('at most {purpose.maxDays} days', 'rules[1].message')).toThrow(/rules\[1\]\.message: unknown fact "purpose.maxDays"/);
+    expect(() => compileTemplate('at most {purpose.maxDays} days', 'rules[1].message')).toThrow(
+      /rules\[1\]\.message: unknown fact "purpose.maxDays"/,
+    );
   });
 });

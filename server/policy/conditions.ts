@@ -11,22 +11,31 @@ type Rec = Record<string, unknown> | undefined;
 
 /** A condition that cannot be compiled; `path` locates it inside its file. */
 export class ConditionError extends Error {
-  constructor(readonly path: string, readonly reason: string) {
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+  ) {
     super(`${path}: ${reason}`);
     this.name = 'ConditionError';
   }
 }
 
-export interface CompileContext { forEach?: 'category' | undefined }
+export interface CompileContext {
+  forEach?: 'category' | undefined;
+}
 
 /** Dotted path -> getter, specialised by depth because a generic loop costs more per call. */
 export function getter(path: string): Getter {
   const [a = '', b = '', c = '', d = ''] = path.split('.');
   switch (path.split('.').length) {
-    case 1: return (s) => (s as unknown as Rec)?.[a];
-    case 2: return (s) => ((s as unknown as Rec)?.[a] as Rec)?.[b];
-    case 3: return (s) => (((s as unknown as Rec)?.[a] as Rec)?.[b] as Rec)?.[c];
-    default: return (s) => ((((s as unknown as Rec)?.[a] as Rec)?.[b] as Rec)?.[c] as Rec)?.[d];
+    case 1:
+      return (s) => (s as unknown as Rec)?.[a];
+    case 2:
+      return (s) => ((s as unknown as Rec)?.[a] as Rec)?.[b];
+    case 3:
+      return (s) => (((s as unknown as Rec)?.[a] as Rec)?.[b] as Rec)?.[c];
+    default:
+      return (s) => ((((s as unknown as Rec)?.[a] as Rec)?.[b] as Rec)?.[c] as Rec)?.[d];
   }
 }
 
@@ -39,7 +48,11 @@ function factType(path: string, where: string, ctx: CompileContext): FactType {
   return type;
 }
 
-interface CompiledOperand { type: FactType; get: Getter; constant: boolean }
+interface CompiledOperand {
+  type: FactType;
+  get: Getter;
+  constant: boolean;
+}
 
 function operand(value: Operand, where: string, ctx: CompileContext): CompiledOperand {
   if (typeof value === 'object' && !Array.isArray(value)) {
@@ -60,11 +73,21 @@ function items(list: unknown): unknown[] | undefined {
   return Array.isArray(list) ? list : undefined;
 }
 
-const SIGNATURES: Record<ComparisonOp, [left: 'scalar' | 'number' | 'list', right: 'same' | 'number' | 'list' | 'scalar']> = {
-  eq: ['scalar', 'same'], ne: ['scalar', 'same'],
-  lt: ['number', 'number'], lte: ['number', 'number'], gt: ['number', 'number'], gte: ['number', 'number'],
-  in: ['scalar', 'list'], contains: ['list', 'scalar'],
-  includesAny: ['list', 'list'], includesAll: ['list', 'list'], subsetOf: ['list', 'list'],
+const SIGNATURES: Record<
+  ComparisonOp,
+  [left: 'scalar' | 'number' | 'list', right: 'same' | 'number' | 'list' | 'scalar']
+> = {
+  eq: ['scalar', 'same'],
+  ne: ['scalar', 'same'],
+  lt: ['number', 'number'],
+  lte: ['number', 'number'],
+  gt: ['number', 'number'],
+  gte: ['number', 'number'],
+  in: ['scalar', 'list'],
+  contains: ['list', 'scalar'],
+  includesAny: ['list', 'list'],
+  includesAll: ['list', 'list'],
+  subsetOf: ['list', 'list'],
 };
 
 function checkTypes(op: ComparisonOp, left: FactType, right: FactType, where: string): void {
@@ -72,7 +95,10 @@ function checkTypes(op: ComparisonOp, left: FactType, right: FactType, where: st
   const leftOk = l === 'scalar' ? left !== 'list' : left === l;
   const rightOk = r === 'same' ? right === left : r === 'scalar' ? right !== 'list' : right === r;
   if (!leftOk || !rightOk) {
-    throw new ConditionError(where, `${op} compares a ${l} fact with a ${r === 'same' ? left : r} value; got ${left} and ${right}`);
+    throw new ConditionError(
+      where,
+      `${op} compares a ${l} fact with a ${r === 'same' ? left : r} value; got ${left} and ${right}`,
+    );
   }
 }
 
@@ -83,26 +109,71 @@ function comparison(op: ComparisonOp, path: string, value: Operand, where: strin
   const left = getter(path);
   const r = right.get;
   switch (op) {
-    case 'eq': return (s) => { const v = left(s); const w = r(s); return v !== undefined && w !== undefined && v === w; };
-    case 'ne': return (s) => { const v = left(s); const w = r(s); return v !== undefined && w !== undefined && v !== w; };
-    case 'lt': return (s) => { const v = left(s); const w = r(s); return typeof v === 'number' && typeof w === 'number' && v < w; };
-    case 'lte': return (s) => { const v = left(s); const w = r(s); return typeof v === 'number' && typeof w === 'number' && v <= w; };
-    case 'gt': return (s) => { const v = left(s); const w = r(s); return typeof v === 'number' && typeof w === 'number' && v > w; };
-    case 'gte': return (s) => { const v = left(s); const w = r(s); return typeof v === 'number' && typeof w === 'number' && v >= w; };
-    case 'in': return (s) => { const v = left(s); return v !== undefined && has(r(s), v); };
-    case 'contains': return (s) => { const v = left(s); const w = r(s); return w !== undefined && Array.isArray(v) && v.includes(w); };
-    case 'includesAny': return (s) => {
-      const v = left(s); const w = items(r(s));
-      return Array.isArray(v) && w !== undefined && w.some((x) => v.includes(x));
-    };
-    case 'includesAll': return (s) => {
-      const v = left(s); const w = items(r(s));
-      return Array.isArray(v) && w !== undefined && w.every((x) => v.includes(x));
-    };
-    case 'subsetOf': return (s) => {
-      const v = left(s); const w = r(s);
-      return Array.isArray(v) && items(w) !== undefined && v.every((x) => has(w, x));
-    };
+    case 'eq':
+      return (s) => {
+        const v = left(s);
+        const w = r(s);
+        return v !== undefined && w !== undefined && v === w;
+      };
+    case 'ne':
+      return (s) => {
+        const v = left(s);
+        const w = r(s);
+        return v !== undefined && w !== undefined && v !== w;
+      };
+    case 'lt':
+      return (s) => {
+        const v = left(s);
+        const w = r(s);
+        return typeof v === 'number' && typeof w === 'number' && v < w;
+      };
+    case 'lte':
+      return (s) => {
+        const v = left(s);
+        const w = r(s);
+        return typeof v === 'number' && typeof w === 'number' && v <= w;
+      };
+    case 'gt':
+      return (s) => {
+        const v = left(s);
+        const w = r(s);
+        return typeof v === 'number' && typeof w === 'number' && v > w;
+      };
+    case 'gte':
+      return (s) => {
+        const v = left(s);
+        const w = r(s);
+        return typeof v === 'number' && typeof w === 'number' && v >= w;
+      };
+    case 'in':
+      return (s) => {
+        const v = left(s);
+        return v !== undefined && has(r(s), v);
+      };
+    case 'contains':
+      return (s) => {
+        const v = left(s);
+        const w = r(s);
+        return w !== undefined && Array.isArray(v) && v.includes(w);
+      };
+    case 'includesAny':
+      return (s) => {
+        const v = left(s);
+        const w = items(r(s));
+        return Array.isArray(v) && w !== undefined && w.some((x) => v.includes(x));
+      };
+    case 'includesAll':
+      return (s) => {
+        const v = left(s);
+        const w = items(r(s));
+        return Array.isArray(v) && w !== undefined && w.every((x) => v.includes(x));
+      };
+    case 'subsetOf':
+      return (s) => {
+        const v = left(s);
+        const w = r(s);
+        return Array.isArray(v) && items(w) !== undefined && v.every((x) => has(w, x));
+      };
   }
 }
 
@@ -112,8 +183,15 @@ export function compileCondition(c: Condition, where: string, ctx: CompileContex
   const op = keys[0] as keyof Condition;
   if (op === 'all' || op === 'any') {
     const parts = (c[op] ?? []).map((sub, i) => compileCondition(sub, `${where}.${op}[${i}]`, ctx));
-    if (op === 'all') return (s) => { for (const p of parts) if (!p(s)) return false; return true; };
-    return (s) => { for (const p of parts) if (p(s)) return true; return false; };
+    if (op === 'all')
+      return (s) => {
+        for (const p of parts) if (!p(s)) return false;
+        return true;
+      };
+    return (s) => {
+      for (const p of parts) if (p(s)) return true;
+      return false;
+    };
   }
   if (op === 'not') {
     const inner = compileCondition(c.not as Condition, `${where}.not`, ctx);
@@ -122,7 +200,10 @@ export function compileCondition(c: Condition, where: string, ctx: CompileContex
   if (op === 'exists') {
     factType(c.exists as string, `${where}.exists`, ctx);
     const get = getter(c.exists as string);
-    return (s) => { const v = get(s); return v !== undefined && v !== null; };
+    return (s) => {
+      const v = get(s);
+      return v !== undefined && v !== null;
+    };
   }
   if ((COMPARISONS as readonly string[]).includes(op)) {
     const [path, value] = c[op as ComparisonOp] as [string, Operand];

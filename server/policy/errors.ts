@@ -1,6 +1,10 @@
 // The one error a policy author sees: which file, where inside it, and why.
 export class PolicyLoadError extends Error {
-  constructor(readonly file: string, readonly path: string, readonly reason: string) {
+  constructor(
+    readonly file: string,
+    readonly path: string,
+    readonly reason: string,
+  ) {
     super(path ? `${file}: ${path}: ${reason}` : `${file}: ${reason}`);
     this.name = 'PolicyLoadError';
   }

@@ -6,7 +6,10 @@ import { budgetFor, type CompiledRule, type PolicySet } from './registry.ts';
 import type { AutoApproveRule, Decision, DecisionFacts, Reason, RequestFacts } from './types.ts';
 
 /** Which rules a decision looked at and which fired; the policy test runner checks coverage with it. */
-export interface Trace { evaluated: Set<string>; fired: Set<string> }
+export interface Trace {
+  evaluated: Set<string>;
+  fired: Set<string>;
+}
 
 // A category the policy set does not know is sensitive with a 0-day limit: fail closed.
 function unknownCategory(id: string): CategoryFacts {
@@ -19,11 +22,13 @@ function reasonOf(rule: CompiledRule, scope: Scope): Reason {
 
 /** The customer's "any company meeting my criteria may ..." rules: all four dimensions must fit. */
 export function matchesAutoApprove(request: RequestFacts, rules: readonly AutoApproveRule[]): boolean {
-  return rules.some((r) =>
-    r.purposes.includes(request.purpose) &&
-    request.categories.every((c) => r.categories.includes(c)) &&
-    request.actions.every((a) => r.actions.includes(a)) &&
-    request.durationDays <= r.maxDurationDays);
+  return rules.some(
+    (r) =>
+      r.purposes.includes(request.purpose) &&
+      request.categories.every((c) => r.categories.includes(c)) &&
+      request.actions.every((a) => r.actions.includes(a)) &&
+      request.durationDays <= r.maxDurationDays,
+  );
 }
 
 export function evaluate(facts: DecisionFacts, set: PolicySet): Decision {
@@ -58,7 +63,10 @@ function decide(facts: DecisionFacts, set: PolicySet, trace: Trace | undefined):
     if (rule.forEach === 'category') {
       for (const c of request.categories) {
         scope.category = set.categories.get(c) ?? unknownCategory(c);
-        if (rule.when(scope)) { fired = true; reasons.push(reasonOf(rule, scope)); }
+        if (rule.when(scope)) {
+          fired = true;
+          reasons.push(reasonOf(rule, scope));
+        }
       }
       scope.category = undefined;
     } else if (rule.when(scope)) {
@@ -71,7 +79,10 @@ function decide(facts: DecisionFacts, set: PolicySet, trace: Trace | undefined):
     else needsApproval = true;
     if (rule.halt) break;
   }
-  const autoApprove = !denied && !needsApproval && facts.stage === 'request' &&
+  const autoApprove =
+    !denied &&
+    !needsApproval &&
+    facts.stage === 'request' &&
     matchesAutoApprove(request, facts.customer.criteria.autoApprove);
   return { allow: !denied, reasons, policyVersion: set.version, autoApprove };
 }

@@ -87,7 +87,10 @@ export interface PlatformFacts {
   sensitiveCategories: Category[];
 }
 
-export interface Budget { readsPerHour: number; readsPerDay: number }
+export interface Budget {
+  readsPerHour: number;
+  readsPerDay: number;
+}
 
 /** Everything a condition can see: the caller's facts plus those derived from policies/. */
 export interface Scope {

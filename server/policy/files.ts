@@ -4,33 +4,45 @@ import { z } from 'zod';
 import { FACT_PATHS, type FactPath } from './facts.ts';
 import { actionSchema, categorySchema, kebabIdSchema, stageSchema, STAGES } from './types.ts';
 
-export const POLICY_FILES = ['purposes.yaml', 'categories.yaml', 'forbidden.yaml', 'budgets.yaml', 'rules.yaml'] as const;
+export const POLICY_FILES = [
+  'purposes.yaml',
+  'categories.yaml',
+  'forbidden.yaml',
+  'budgets.yaml',
+  'rules.yaml',
+] as const;
 export type PolicyFileName = (typeof POLICY_FILES)[number];
 
 const days = z.number().int().min(1).max(3650);
 const text = z.string().min(1).max(500);
 
 export const purposesFileSchema = z.strictObject({
-  purposes: z.array(z.strictObject({
-    id: kebabIdSchema,
-    description: text,
-    categories: z.array(categorySchema).min(1),
-    actions: z.array(actionSchema).min(1),
-    maxDurationDays: days,
-    benefitRequired: z.boolean(),
-    // Marks the purposes that a customer's "benefit required for marketing" criterion covers.
-    marketing: z.boolean().default(false),
-  })).min(1),
+  purposes: z
+    .array(
+      z.strictObject({
+        id: kebabIdSchema,
+        description: text,
+        categories: z.array(categorySchema).min(1),
+        actions: z.array(actionSchema).min(1),
+        maxDurationDays: days,
+        benefitRequired: z.boolean(),
+        // Marks the purposes that a customer's "benefit required for marketing" criterion covers.
+        marketing: z.boolean().default(false),
+      }),
+    )
+    .min(1),
 });
 
 export const categoriesFileSchema = z.strictObject({
   sensitive: z.strictObject({ maxDurationDays: days, autoApprove: z.boolean() }),
-  categories: z.array(z.strictObject({
-    id: categorySchema,
-    description: text,
-    sensitive: z.boolean(),
-    maxDurationDays: days.optional(),
-  })),
+  categories: z.array(
+    z.strictObject({
+      id: categorySchema,
+      description: text,
+      sensitive: z.boolean(),
+      maxDurationDays: days.optional(),
+    }),
+  ),
 });
 
 export const forbiddenFileSchema = z.strictObject({
@@ -53,7 +65,17 @@ export const budgetsFileSchema = z.strictObject({
 // ---- the condition language ------------------------------------------------------------
 
 export const COMPARISONS = [
-  'eq', 'ne', 'lt', 'lte', 'gt', 'gte', 'in', 'contains', 'includesAny', 'includesAll', 'subsetOf',
+  'eq',
+  'ne',
+  'lt',
+  'lte',
+  'gt',
+  'gte',
+  'in',
+  'contains',
+  'includesAny',
+  'includesAll',
+  'subsetOf',
 ] as const;
 export type ComparisonOp = (typeof COMPARISONS)[number];
 export const OPERATORS = ['all', 'any', 'not', 'exists', ...COMPARISONS] as const;
@@ -72,7 +94,9 @@ export const factPathSchema = z.enum(FACT_PATHS, {
   error: (iss) => `unknown fact ${JSON.stringify(iss.input)} (see the fact list in policies/README.md)`,
 });
 const operandSchema = z.union([
-  z.string(), z.number(), z.boolean(),
+  z.string(),
+  z.number(),
+  z.boolean(),
   z.array(z.union([z.string(), z.number()])),
   z.strictObject({ fact: factPathSchema }),
 ]);
@@ -80,13 +104,19 @@ export const comparisonSchema = z.tuple([factPathSchema, operandSchema]);
 
 export const conditionSchema: z.ZodType<Condition> = z
   .strictObject({
-    get all() { return z.array(conditionSchema).optional(); },
-    get any() { return z.array(conditionSchema).optional(); },
-    get not() { return conditionSchema.optional(); },
-    exists: factPathSchema.optional(),
-    ...Object.fromEntries(COMPARISONS.map((op) => [op, comparisonSchema.optional()])) as {
-      [K in ComparisonOp]: z.ZodOptional<typeof comparisonSchema>;
+    get all() {
+      return z.array(conditionSchema).optional();
     },
+    get any() {
+      return z.array(conditionSchema).optional();
+    },
+    get not() {
+      return conditionSchema.optional();
+    },
+    exists: factPathSchema.optional(),
+    ...(Object.fromEntries(COMPARISONS.map((op) => [op, comparisonSchema.optional()])) as {
+      [K in ComparisonOp]: z.ZodOptional<typeof comparisonSchema>;
+    }),
   })
   .refine((c) => Object.keys(c).length === 1, `a condition has exactly one operator: ${OPERATORS.join(', ')}`)
   .meta({ minProperties: 1, maxProperties: 1 });
@@ -96,7 +126,10 @@ export const ruleSchema = z.strictObject({
   description: text.optional(),
   effect: z.enum(['deny', 'require-approval']),
   source: z.enum(['platform', 'customer']),
-  stages: z.array(stageSchema).min(1).default([...STAGES]),
+  stages: z
+    .array(stageSchema)
+    .min(1)
+    .default([...STAGES]),
   // Runs the condition once per requested category, with `category.*` facts bound.
   forEach: z.literal('category').optional(),
   // Stop evaluating later rules when this one fires (e.g. an unknown purpose has no limits).
@@ -115,15 +148,19 @@ export const rulesFileSchema = z.strictObject({ rules: z.array(ruleSchema).min(1
 export const casesFileSchema = z.strictObject({
   description: text.optional(),
   base: z.record(z.string(), z.unknown()).default({}),
-  cases: z.array(z.strictObject({
-    name: z.string().min(1),
-    facts: z.record(z.string(), z.unknown()).default({}),
-    expect: z.strictObject({
-      allow: z.boolean(),
-      reasons: z.array(z.string()).default([]),
-      autoApprove: z.boolean().optional(),
-    }),
-  })).min(1),
+  cases: z
+    .array(
+      z.strictObject({
+        name: z.string().min(1),
+        facts: z.record(z.string(), z.unknown()).default({}),
+        expect: z.strictObject({
+          allow: z.boolean(),
+          reasons: z.array(z.string()).default([]),
+          autoApprove: z.boolean().optional(),
+        }),
+      }),
+    )
+    .min(1),
 });
 export type CasesFile = z.output<typeof casesFileSchema>;
 

@@ -1,11 +1,15 @@
 // The policy module's public API; other modules import from here, never from its inner files.
-export { benchEvaluate } from './bench.ts';
 export { checkPolicies, type PolicyCheck } from './check.ts';
 export { evaluate, matchesAutoApprove } from './evaluate.ts';
 export { loadPolicySet, PolicyLoadError } from './load.ts';
 export {
-  budgetFor, isSensitive, maxDurationDays, purposeOf,
-  type CompiledRule, type PolicySet, type PurposeEntry,
+  budgetFor,
+  isSensitive,
+  maxDurationDays,
+  purposeOf,
+  type CompiledRule,
+  type PolicySet,
+  type PurposeEntry,
 } from './registry.ts';
 export type { Budget } from './facts.ts';
 export * from './types.ts';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadPolicySet, PolicyLoadError } from './load.ts';
-import { copyPolicies, POLICIES_DIR } from './test-fixtures.ts';
+import { copyPolicies, POLICIES_DIR } from '../../test/support/policy-fixtures.ts';
 
 /** 'rules[#usage-unknown].reason' -> 'rules[17].reason', so reordering a file breaks no test. */
 function indexById(file: string, path: string): string {
@@ -39,7 +39,10 @@ describe('loadPolicySet', () => {
   });
 
   it('when one byte of a policy file changes, then the version changes', () => {
-    const dir = copyPolicies({ file: 'budgets.yaml', change: (t) => t.replace('readsPerHour: 60', 'readsPerHour: 61') });
+    const dir = copyPolicies({
+      file: 'budgets.yaml',
+      change: (t) => t.replace('readsPerHour: 60', 'readsPerHour: 61'),
+    });
     expect(loadPolicySet(dir).version).not.toBe(loadPolicySet(POLICIES_DIR).version);
   });
 
@@ -49,41 +52,125 @@ describe('loadPolicySet', () => {
   });
 
   it.each<[string, string, (t: string) => string, string, RegExp]>([
-    ['a field of the wrong type', 'purposes.yaml', (t) => t.replace('maxDurationDays: 180\n    benefitRequired: true', 'maxDurationDays: "half a year"\n    benefitRequired: true'),
-      'purposes[#marketing].maxDurationDays', /expected number/],
-    ['an unknown category in a purpose', 'purposes.yaml', (t) => t.replace('[contact, address, purchases]', '[contact, adress, purchases]'),
-      'purposes[#order-fulfilment].categories[1]', /Invalid option/],
-    ['an unknown key', 'budgets.yaml', (t) => t.replace('readsPerDay: 500', 'readsPerDay: 500\n  readsPerWeek: 9'),
-      'default', /readsPerWeek/],
-    ['a rule over an unknown fact', 'rules.yaml', (t) => t.replace('gt: [company.terms.retentionDays, { fact: platform.maxRetentionDays }]', 'gt: [company.terms.retentiondays, { fact: platform.maxRetentionDays }]'),
-      'rules[#retention-over-platform-max].when.gt[0]', /unknown fact "company.terms.retentiondays"/],
-    ['a rule comparing a number with a string', 'rules.yaml', (t) => t.replace('lt: [request.durationDays, 1]', 'lt: [request.durationDays, "1"]'),
-      'rules[#duration-not-positive].when.lt', /lt compares a number fact with a number value/],
-    ['a condition with two operators', 'rules.yaml', (t) => t.replace('when: { lt: [request.durationDays, 1] }', 'when: { lt: [request.durationDays, 1], gt: [request.durationDays, 9] }'),
-      'rules[#duration-not-positive].when', /exactly one operator/],
-    ['a message with an unknown placeholder', 'rules.yaml', (t) => t.replace('{platform.maxRetentionDays}.', '{platform.maxRetention}.'),
-      'rules[#retention-over-platform-max].message', /unknown fact "platform.maxRetention"/],
-    ['a duplicate rule id', 'rules.yaml', (t) => t.replace('id: daily-budget', 'id: hourly-budget'),
-      'rules[#daily-budget].id', /duplicate id "hourly-budget"/],
-    ['a reason code that is not UPPER_SNAKE', 'rules.yaml', (t) => t.replace('reason: USAGE_UNKNOWN', 'reason: usage-unknown'),
-      'rules[#usage-unknown].reason', /UPPER_SNAKE/],
-    ['a budget for an unregistered purpose', 'budgets.yaml', (t) => t.replace('  marketing:', '  marketting:'),
-      'purposes.marketting', /unknown purpose "marketting"/],
-    ['a missing category', 'categories.yaml', (t) => t.replace(/  - id: devices\n.*\n.*\n/, ''),
-      'categories', /missing categories: devices/],
-    ['a sensitive category allowed longer than the sensitive limit', 'categories.yaml', (t) => t.replace('Allergies, conditions, measurements.\n    sensitive: true', 'Allergies, conditions, measurements.\n    sensitive: true\n    maxDurationDays: 90'),
-      'categories[#health].maxDurationDays', /cannot allow more than sensitive.maxDurationDays \(30\)/],
-    ['a forbidden purpose in the registry', 'purposes.yaml', (t) => t.replace('id: billing', 'id: resale'),
-      'purposes[#billing].id', /"resale" is a forbidden purpose/],
-  ])('when a file has %s, then loading fails naming the file, the path and the reason', (_name, file, change, path, reason) => {
-    const dir = copyPolicies({ file, change });
-    const err = loadError(dir);
-    expect(err.file).toBe(join(dir, file));
-    path = indexById(file, path);
-    expect(err.path).toBe(path);
-    expect(err.reason).toMatch(reason);
-    expect(err.message).toBe(`${join(dir, file)}: ${path}: ${err.reason}`);
-  });
+    [
+      'a field of the wrong type',
+      'purposes.yaml',
+      (t) =>
+        t.replace(
+          'maxDurationDays: 180\n    benefitRequired: true',
+          'maxDurationDays: "half a year"\n    benefitRequired: true',
+        ),
+      'purposes[#marketing].maxDurationDays',
+      /expected number/,
+    ],
+    [
+      'an unknown category in a purpose',
+      'purposes.yaml',
+      (t) => t.replace('[contact, address, purchases]', '[contact, adress, purchases]'),
+      'purposes[#order-fulfilment].categories[1]',
+      /Invalid option/,
+    ],
+    [
+      'an unknown key',
+      'budgets.yaml',
+      (t) => t.replace('readsPerDay: 500', 'readsPerDay: 500\n  readsPerWeek: 9'),
+      'default',
+      /readsPerWeek/,
+    ],
+    [
+      'a rule over an unknown fact',
+      'rules.yaml',
+      (t) =>
+        t.replace(
+          'gt: [company.terms.retentionDays, { fact: platform.maxRetentionDays }]',
+          'gt: [company.terms.retentiondays, { fact: platform.maxRetentionDays }]',
+        ),
+      'rules[#retention-over-platform-max].when.gt[0]',
+      /unknown fact "company.terms.retentiondays"/,
+    ],
+    [
+      'a rule comparing a number with a string',
+      'rules.yaml',
+      (t) => t.replace('lt: [request.durationDays, 1]', 'lt: [request.durationDays, "1"]'),
+      'rules[#duration-not-positive].when.lt',
+      /lt compares a number fact with a number value/,
+    ],
+    [
+      'a condition with two operators',
+      'rules.yaml',
+      (t) =>
+        t.replace(
+          'when: { lt: [request.durationDays, 1] }',
+          'when: { lt: [request.durationDays, 1], gt: [request.durationDays, 9] }',
+        ),
+      'rules[#duration-not-positive].when',
+      /exactly one operator/,
+    ],
+    [
+      'a message with an unknown placeholder',
+      'rules.yaml',
+      (t) => t.replace('{platform.maxRetentionDays}.', '{platform.maxRetention}.'),
+      'rules[#retention-over-platform-max].message',
+      /unknown fact "platform.maxRetention"/,
+    ],
+    [
+      'a duplicate rule id',
+      'rules.yaml',
+      (t) => t.replace('id: daily-budget', 'id: hourly-budget'),
+      'rules[#daily-budget].id',
+      /duplicate id "hourly-budget"/,
+    ],
+    [
+      'a reason code that is not UPPER_SNAKE',
+      'rules.yaml',
+      (t) => t.replace('reason: USAGE_UNKNOWN', 'reason: usage-unknown'),
+      'rules[#usage-unknown].reason',
+      /UPPER_SNAKE/,
+    ],
+    [
+      'a budget for an unregistered purpose',
+      'budgets.yaml',
+      (t) => t.replace('  marketing:', '  marketting:'),
+      'purposes.marketting',
+      /unknown purpose "marketting"/,
+    ],
+    [
+      'a missing category',
+      'categories.yaml',
+      (t) => t.replace(/ {2}- id: devices\n.*\n.*\n/, ''),
+      'categories',
+      /missing categories: devices/,
+    ],
+    [
+      'a sensitive category allowed longer than the sensitive limit',
+      'categories.yaml',
+      (t) =>
+        t.replace(
+          'Allergies, conditions, measurements.\n    sensitive: true',
+          'Allergies, conditions, measurements.\n    sensitive: true\n    maxDurationDays: 90',
+        ),
+      'categories[#health].maxDurationDays',
+      /cannot allow more than sensitive.maxDurationDays \(30\)/,
+    ],
+    [
+      'a forbidden purpose in the registry',
+      'purposes.yaml',
+      (t) => t.replace('id: billing', 'id: resale'),
+      'purposes[#billing].id',
+      /"resale" is a forbidden purpose/,
+    ],
+  ])(
+    'when a file has %s, then loading fails naming the file, the path and the reason',
+    (_name, file, change, path, reason) => {
+      const dir = copyPolicies({ file, change });
+      const err = loadError(dir);
+      expect(err.file).toBe(join(dir, file));
+      path = indexById(file, path);
+      expect(err.path).toBe(path);
+      expect(err.reason).toMatch(reason);
+      expect(err.message).toBe(`${join(dir, file)}: ${path}: ${err.reason}`);
+    },
+  );
 
   it('when a file is not valid YAML, then loading fails with the line of the syntax error', () => {
     const dir = copyPolicies({ file: 'forbidden.yaml', change: (t) => t.replace('  - id: resale', '  - id: [resale') });
@@ -94,7 +181,10 @@ describe('loadPolicySet', () => {
   });
 
   it('when a file has a duplicate key, then loading fails', () => {
-    const dir = copyPolicies({ file: 'budgets.yaml', change: (t) => t.replace('readsPerDay: 500', 'readsPerDay: 500\n  readsPerDay: 5') });
+    const dir = copyPolicies({
+      file: 'budgets.yaml',
+      change: (t) => t.replace('readsPerDay: 500', 'readsPerDay: 500\n  readsPerDay: 5'),
+    });
     expect(loadError(dir).reason).toMatch(/YAML syntax error.*[Uu]nique|duplicate/i);
   });
 
@@ -112,7 +202,10 @@ describe('loadPolicySet', () => {
   });
 
   it('when a file has several problems, then the first is named and the rest counted', () => {
-    const dir = copyPolicies({ file: 'budgets.yaml', change: (t) => t.replace('readsPerHour: 60', 'readsPerHour: -1').replace('readsPerDay: 500', 'readsPerDay: lots') });
+    const dir = copyPolicies({
+      file: 'budgets.yaml',
+      change: (t) => t.replace('readsPerHour: 60', 'readsPerHour: -1').replace('readsPerDay: 500', 'readsPerDay: lots'),
+    });
     expect(loadError(dir).message).toMatch(/budgets\.yaml: default\.readsPerHour: .* \(and 1 more problem\)$/);
   });
 });

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadPolicyCases, runPolicyCases } from './cases.ts';
 import { loadPolicySet } from './load.ts';
-import { copyPolicies, POLICIES_DIR } from './test-fixtures.ts';
+import { copyPolicies, POLICIES_DIR } from '../../test/support/policy-fixtures.ts';
 
 const set = loadPolicySet(POLICIES_DIR);
 const cases = loadPolicyCases(POLICIES_DIR);
@@ -48,8 +48,13 @@ describe('the policy case runner', () => {
   });
 
   it('when a case gives facts that are not valid, then loading the cases names the case', () => {
-    const dir = copyPolicies({ file: 'tests/usage.yaml', change: (t) => t.replace('durationDays: 90', 'durationDays: ninety') });
-    expect(() => loadPolicyCases(dir)).toThrow(/usage\.yaml: cases\[0\] facts \(merged with base\): request\.durationDays: .*expected number/);
+    const dir = copyPolicies({
+      file: 'tests/usage.yaml',
+      change: (t) => t.replace('durationDays: 90', 'durationDays: ninety'),
+    });
+    expect(() => loadPolicyCases(dir)).toThrow(
+      /usage\.yaml: cases\[0\] facts \(merged with base\): request\.durationDays: .*expected number/,
+    );
   });
 
   it('when a case overrides a fact with null, then the fact is removed', () => {

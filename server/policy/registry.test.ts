@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { evaluate } from './evaluate.ts';
 import { budgetFor, isSensitive, loadPolicySet, maxDurationDays, purposeOf } from './load.ts';
-import { passingFacts, POLICIES_DIR } from './test-fixtures.ts';
+import { passingFacts, POLICIES_DIR } from '../../test/support/policy-fixtures.ts';
 import { CATEGORIES, type Category } from './types.ts';
 
 const set = loadPolicySet(POLICIES_DIR);
@@ -9,12 +9,22 @@ const DURATION_CODES = ['DURATION_OVER_PURPOSE_MAX', 'SENSITIVE_DURATION_EXCEEDE
 
 describe('the policy registry', () => {
   it('when a purpose is registered, then purposeOf returns its entry; otherwise undefined', () => {
-    expect(purposeOf(set, 'marketing')).toMatchObject({ id: 'marketing', benefitRequired: true, marketing: true, actions: ['read'] });
+    expect(purposeOf(set, 'marketing')).toMatchObject({
+      id: 'marketing',
+      benefitRequired: true,
+      marketing: true,
+      actions: ['read'],
+    });
     expect(purposeOf(set, 'resale')).toBeUndefined();
   });
 
   it('when a category is asked about, then the four named in DESIGN.md are sensitive and unknown ones count as sensitive', () => {
-    expect(CATEGORIES.filter((c) => isSensitive(set, c)).sort()).toEqual(['financial', 'health', 'identity', 'location']);
+    expect(CATEGORIES.filter((c) => isSensitive(set, c)).sort()).toEqual([
+      'financial',
+      'health',
+      'identity',
+      'location',
+    ]);
     expect(isSensitive(set, 'tarot')).toBe(true);
   });
 
@@ -41,7 +51,9 @@ describe('the policy registry', () => {
           const f = passingFacts({ stage: 'approve' });
           f.request = { ...f.request, purpose: purpose.id, categories: [category as Category], durationDays };
           f.company.terms.purposes = [purpose.id];
-          return evaluate(f, set).reasons.map((r) => r.code).filter((c) => DURATION_CODES.includes(c));
+          return evaluate(f, set)
+            .reasons.map((r) => r.code)
+            .filter((c) => DURATION_CODES.includes(c));
         };
         expect(facts(max), `${purpose.id}/${category} at ${max}`).toEqual([]);
         expect(facts(max + 1).length, `${purpose.id}/${category} at ${max + 1}`).toBeGreaterThan(0);

@@ -4,8 +4,16 @@
 import { z } from 'zod';
 
 export const CATEGORIES = [
-  'contact', 'identity', 'address', 'demographics', 'preferences',
-  'purchases', 'devices', 'health', 'financial', 'location',
+  'contact',
+  'identity',
+  'address',
+  'demographics',
+  'preferences',
+  'purchases',
+  'devices',
+  'health',
+  'financial',
+  'location',
 ] as const;
 export type Category = (typeof CATEGORIES)[number];
 export const categorySchema = z.enum(CATEGORIES);
@@ -91,7 +99,10 @@ export interface RequestFacts {
   durationDays: number;
 }
 
-export interface Usage { readsLastHour: number; readsLastDay: number }
+export interface Usage {
+  readsLastHour: number;
+  readsLastDay: number;
+}
 
 /** What the caller knows when it asks for a decision. `usage` counts earlier uses, not this one. */
 export interface DecisionFacts {

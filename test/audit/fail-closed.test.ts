@@ -6,7 +6,8 @@ import { startVault, type RunningVault } from '../support/vault.ts';
 let v: RunningVault;
 let alice: Customer;
 let token: string;
-const count = (action: string) => (v.ctx.db.$client.prepare('select count(*) n from audit_events where action = ?').get(action) as { n: number }).n;
+const count = (action: string) =>
+  (v.ctx.db.$client.prepare('select count(*) n from audit_events where action = ?').get(action) as { n: number }).n;
 
 beforeAll(async () => {
   v = await startVault();
@@ -19,7 +20,9 @@ afterAll(async () => v.close());
 describe('a company read never leaves without its audit record (fail closed)', () => {
   it('when the audit append fails, then the read answers 503 with no data and no read is recorded', async () => {
     const before = count('data.read');
-    v.ctx.db.$client.exec("CREATE TRIGGER audit_broken BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'simulated disk failure'); END;");
+    v.ctx.db.$client.exec(
+      "CREATE TRIGGER audit_broken BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'simulated disk failure'); END;",
+    );
     try {
       const r = await readData(v, token, alice.handle);
       expect(r.status).toBe(503);

@@ -47,23 +47,49 @@ describe('tampering with the audit table in the database', () => {
   });
 
   it.each([
-    ['editing an event body', (db: Database.Database) => db.prepare("update audit_events set body = replace(body, '\"phone\"', '\"iban\"') where seq = 4").run(), 4],
-    ['editing a hash column to match a forged body', (db: Database.Database) => db.prepare("update audit_events set body = replace(body, 'allow', 'deny'), hash = 'ab' || substr(hash, 3) where seq = 5").run(), 5],
+    [
+      'editing an event body',
+      (db: Database.Database) =>
+        db.prepare('update audit_events set body = replace(body, \'"phone"\', \'"iban"\') where seq = 4').run(),
+      4,
+    ],
+    [
+      'editing a hash column to match a forged body',
+      (db: Database.Database) =>
+        db
+          .prepare(
+            "update audit_events set body = replace(body, 'allow', 'deny'), hash = 'ab' || substr(hash, 3) where seq = 5",
+          )
+          .run(),
+      5,
+    ],
     ['deleting an event', (db: Database.Database) => db.prepare('delete from audit_events where seq = 4').run(), 4],
-    ['reordering two events', (db: Database.Database) => {
-      const a = db.prepare('select * from audit_events where seq = 4').get() as Record<string, unknown>;
-      const b = db.prepare('select * from audit_events where seq = 5').get() as Record<string, unknown>;
-      db.prepare('delete from audit_events where seq in (4, 5)').run();
-      const ins = db.prepare('insert into audit_events (seq, time, action, actor_kind, actor_id, customer_id, company_id, grant_id, decision, body, prev_hash, hash) values (@seq, @time, @action, @actor_kind, @actor_id, @customer_id, @company_id, @grant_id, @decision, @body, @prev_hash, @hash)');
-      ins.run({ ...b, seq: 4 });
-      ins.run({ ...a, seq: 5 });
-    }, 4],
-    ['inserting an event', (db: Database.Database) => {
-      db.prepare('update audit_events set seq = seq + 1000 where seq >= 6').run();
-      db.prepare('update audit_events set seq = seq - 999 where seq >= 1006').run();
-      const five = db.prepare('select * from audit_events where seq = 5').get() as Record<string, unknown>;
-      db.prepare('insert into audit_events (seq, time, action, actor_kind, actor_id, body, prev_hash, hash) values (6, @time, @action, @actor_kind, @actor_id, @body, @hash, @hash)').run(five);
-    }, 6],
+    [
+      'reordering two events',
+      (db: Database.Database) => {
+        const a = db.prepare('select * from audit_events where seq = 4').get() as Record<string, unknown>;
+        const b = db.prepare('select * from audit_events where seq = 5').get() as Record<string, unknown>;
+        db.prepare('delete from audit_events where seq in (4, 5)').run();
+        const ins = db.prepare(
+          'insert into audit_events (seq, time, action, actor_kind, actor_id, customer_id, company_id, grant_id, decision, body, prev_hash, hash) values (@seq, @time, @action, @actor_kind, @actor_id, @customer_id, @company_id, @grant_id, @decision, @body, @prev_hash, @hash)',
+        );
+        ins.run({ ...b, seq: 4 });
+        ins.run({ ...a, seq: 5 });
+      },
+      4,
+    ],
+    [
+      'inserting an event',
+      (db: Database.Database) => {
+        db.prepare('update audit_events set seq = seq + 1000 where seq >= 6').run();
+        db.prepare('update audit_events set seq = seq - 999 where seq >= 1006').run();
+        const five = db.prepare('select * from audit_events where seq = 5').get() as Record<string, unknown>;
+        db.prepare(
+          'insert into audit_events (seq, time, action, actor_kind, actor_id, body, prev_hash, hash) values (6, @time, @action, @actor_kind, @actor_id, @body, @hash, @hash)',
+        ).run(five);
+      },
+      6,
+    ],
   ])('when %s, then verify names the sequence number that breaks', async (_name, change, badSeq) => {
     const t = tampered(change);
     const r = await verifyRows(t.rows);
@@ -82,7 +108,9 @@ describe('tampering with the audit table in the database', () => {
   });
 
   it('when the application tries to change or delete an event, then the database refuses', () => {
-    expect(() => v.ctx.db.$client.prepare("update audit_events set action = 'x' where seq = 1").run()).toThrow(/append-only/);
+    expect(() => v.ctx.db.$client.prepare("update audit_events set action = 'x' where seq = 1").run()).toThrow(
+      /append-only/,
+    );
     expect(() => v.ctx.db.$client.prepare('delete from audit_events where seq = 1').run()).toThrow(/append-only/);
   });
 });

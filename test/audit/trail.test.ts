@@ -28,7 +28,8 @@ afterAll(async () => v.close());
 
 const jwks = async () => (await fetch(`${v.url}/jwks.json`)).json();
 const liveRows = () => createAuditQueries(v.ctx.db, v.ctx.db.$client.name).allRows();
-const readEvents = () => (v.ctx.db.$client.prepare("select count(*) n from audit_events where action = 'data.read'").get() as { n: number }).n;
+const readEvents = () =>
+  (v.ctx.db.$client.prepare("select count(*) n from audit_events where action = 'data.read'").get() as { n: number }).n;
 
 describe('the audit trail through the real server', () => {
   it('when 200 reads arrive concurrently, then the chain verifies with exactly 200 read events', async () => {
@@ -41,7 +42,9 @@ describe('the audit trail through the real server', () => {
         return { c, t: await obtainTokens(v, shop, c) };
       }),
     );
-    const results = await Promise.all(grants.flatMap(({ c, t }) => Array.from({ length: 50 }, () => readData(v, t.access_token, c.handle))));
+    const results = await Promise.all(
+      grants.flatMap(({ c, t }) => Array.from({ length: 50 }, () => readData(v, t.access_token, c.handle))),
+    );
     expect(results.filter((r) => r.status === 200)).toHaveLength(200);
     expect(readEvents() - before).toBe(200);
     const r = await verifyRows(liveRows());
@@ -56,12 +59,16 @@ describe('the audit trail through the real server', () => {
     writeFileSync(file, await res.text());
     const result = await verifyExport(file, { jwks: await jwks() });
     expect(result).toMatchObject({ ok: true, complete: true, anchored: true });
-    const last = v.ctx.db.$client.prepare("select body from audit_events where action = 'auditor.export' order by seq desc limit 1").get() as { body: string };
+    const last = v.ctx.db.$client
+      .prepare("select body from audit_events where action = 'auditor.export' order by seq desc limit 1")
+      .get() as { body: string };
     expect(JSON.parse(last.body).actor.kind).toBe('auditor');
   });
 
   it('when a filtered CSV export is asked for, then only matching events come back and each verifies', async () => {
-    const res = await fetch(`${v.url}/api/audit/export?format=csv&action=data.read&company=${shop.clientId}`, { headers: { cookie: auditor.cookie } });
+    const res = await fetch(`${v.url}/api/audit/export?format=csv&action=data.read&company=${shop.clientId}`, {
+      headers: { cookie: auditor.cookie },
+    });
     expect(res.status).toBe(200);
     const text = await res.text();
     const file = join(v.dataDir, 'filtered.csv');
@@ -81,35 +88,60 @@ describe('the audit trail through the real server', () => {
     expect(again.body).toMatchObject({ seq: r.body.seq, created: false });
     const { payload, protectedHeader } = await compactVerify(r.body.jws, createLocalJWKSet(await jwks()));
     expect(protectedHeader.typ).toBe('vault-checkpoint+jwt');
-    expect(JSON.parse(new TextDecoder().decode(payload))).toEqual({ seq: r.body.seq, hash: r.body.hash, time: r.body.time });
+    expect(JSON.parse(new TextDecoder().decode(payload))).toEqual({
+      seq: r.body.seq,
+      hash: r.body.hash,
+      time: r.body.time,
+    });
     expect((await auditor.call('GET', '/api/audit/checkpoints')).body.checkpoints[0].seq).toBe(r.body.seq);
   });
 
   it("when a grant is created and revoked, then signed receipts reach the customer's inbox and the company can fetch them", async () => {
     const t = await obtainTokens(v, shop, alice);
     await alice.call('DELETE', `/api/grants/${t.grant_id}`);
-    const list = (await alice.call('GET', '/api/receipts')).body.receipts.filter((x: { grantId: string }) => x.grantId === t.grant_id);
+    const list = (await alice.call('GET', '/api/receipts')).body.receipts.filter(
+      (x: { grantId: string }) => x.grantId === t.grant_id,
+    );
     expect(list.map((x: { kind: string }) => x.kind).sort()).toEqual(['created', 'revoked']);
     const one = (await alice.call('GET', `/api/receipts/${list[0].id}`)).body;
     const { payload, protectedHeader } = await compactVerify(one.jws, createLocalJWKSet(await jwks()));
     expect(protectedHeader.typ).toBe('consent-receipt+jwt');
     const claims = JSON.parse(new TextDecoder().decode(payload));
     expect(claims.piiControllers[0].piiController).toBe('Audited Shop');
-    expect(claims.services[0].purposes[0]).toMatchObject({ purpose: 'order-fulfilment', fields: ['email', 'phone'], piiCategory: ['contact'] });
+    expect(claims.services[0].purposes[0]).toMatchObject({
+      purpose: 'order-fulfilment',
+      fields: ['email', 'phone'],
+      piiCategory: ['contact'],
+    });
     expect(claims.withdrawal).toMatch(/withdraw this consent at any time/);
     expect(JSON.stringify(claims)).not.toContain('55 44 33');
     const inbox = (await alice.call('GET', '/api/inbox')).body.messages;
-    expect(inbox.some((m: { body: { receiptId?: string } }) => m.body.receiptId === list[0].id || m.body.receiptId === list[1].id)).toBe(true);
+    expect(
+      inbox.some(
+        (m: { body: { receiptId?: string } }) => m.body.receiptId === list[0].id || m.body.receiptId === list[1].id,
+      ),
+    ).toBe(true);
     // The company fetches them with its grant_management token.
-    const mgmt = await fetch(`${v.url}/token`, { method: 'POST', headers: { authorization: shop.basic(), 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials&scope=grant_management' }).then((r) => r.json());
-    const fetched = await fetch(`${v.url}/company/receipts?grant_id=${t.grant_id}`, { headers: { authorization: `Bearer ${mgmt.access_token}` } }).then((r) => r.json());
+    const mgmt = await fetch(`${v.url}/token`, {
+      method: 'POST',
+      headers: { authorization: shop.basic(), 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials&scope=grant_management',
+    }).then((r) => r.json());
+    const fetched = await fetch(`${v.url}/company/receipts?grant_id=${t.grant_id}`, {
+      headers: { authorization: `Bearer ${mgmt.access_token}` },
+    }).then((r) => r.json());
     expect(fetched.receipts).toHaveLength(2);
   });
 
-  it("when the customer looks at reads of their data, then they see who, which fields, when and why, newest first", async () => {
+  it('when the customer looks at reads of their data, then they see who, which fields, when and why, newest first', async () => {
     const r = await alice.call('GET', '/api/reads?limit=2');
     expect(r.status).toBe(200);
-    expect(r.body.reads[0]).toMatchObject({ action: 'data.read', company: { name: 'Audited Shop' }, purpose: 'order-fulfilment', fields: ['email', 'phone'] });
+    expect(r.body.reads[0]).toMatchObject({
+      action: 'data.read',
+      company: { name: 'Audited Shop' },
+      purpose: 'order-fulfilment',
+      fields: ['email', 'phone'],
+    });
     expect(r.body.reads[0].seq).toBeGreaterThan(r.body.reads[1]?.seq ?? 0);
   });
 
@@ -140,7 +172,10 @@ describe('the audit trail through the real server', () => {
       expect(await runCli(['audit', 'checkpoint'])).toBe(0);
       await new Customer(v.url).signUp(uniqueEmail('cp'));
       expect(await runCli(['audit', 'checkpoint'])).toBe(0);
-      const [newest, older] = db.prepare('select seq, jws from audit_checkpoints order by seq desc limit 2').all() as { seq: number; jws: string }[];
+      const [newest, older] = db.prepare('select seq, jws from audit_checkpoints order by seq desc limit 2').all() as {
+        seq: number;
+        jws: string;
+      }[];
       expect(newest!.seq).toBeGreaterThan(older!.seq);
       // A genuine signature, but for an older seq and hash: the row no longer says what was signed.
       db.prepare('update audit_checkpoints set jws = ? where seq = ?').run(older!.jws, newest!.seq);

@@ -6,7 +6,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { chainHash } from '../../server/audit/chain.ts';
 import type { AuditRow } from '../../server/audit/event.ts';
 import { jsonlLine } from '../../server/audit/export-format.ts';
-import { buildChain, CHECKPOINT_TIME, exportToString, fullExport, makeKey, sampleEvent } from '../../server/audit/test-chain.ts';
+import {
+  buildChain,
+  CHECKPOINT_TIME,
+  exportToString,
+  fullExport,
+  makeKey,
+  sampleEvent,
+} from '../support/audit-chain.ts';
 import { runCli } from '../../server/cli/main.ts';
 
 /** `npm run vault -- audit verify` as an auditor runs it, on files an attacker could hand them. */
@@ -26,9 +33,16 @@ beforeAll(async () => {
 
   // QA 1: every data.read of cus_3 deleted, the rest renumbered and the unkeyed chain recomputed;
   // the signed header, which would no longer match, dropped.
-  const kept = Array.from({ length: N }, (_, i) => sampleEvent(i + 1)).filter((e) => !(e.customerId === 'cus_3' && e.action === 'data.read'));
+  const kept = Array.from({ length: N }, (_, i) => sampleEvent(i + 1)).filter(
+    (e) => !(e.customerId === 'cus_3' && e.action === 'data.read'),
+  );
   expect(kept.length).toBeLessThan(N);
-  files.forged = file('forged.jsonl', buildChain(kept.length, (i) => kept[i - 1]!).map(jsonlLine).join(''));
+  files.forged = file(
+    'forged.jsonl',
+    buildChain(kept.length, (i) => kept[i - 1]!)
+      .map(jsonlLine)
+      .join(''),
+  );
 
   // QA 2
   files.empty = file('empty.jsonl', '');
@@ -43,8 +57,14 @@ beforeAll(async () => {
   };
   expect(rows[8]!.body).toContain('"data.denied"');
   const reads = rows.filter((r) => r.body.includes('"action":"data.read"'));
-  files.filteredEdit = file('filtered-edit.jsonl', await exportToString(reads.map(edit), { format: 'jsonl', checkpoint, filter: { action: 'data.read' } }));
-  files.filtered = file('filtered.jsonl', await exportToString(reads, { format: 'jsonl', checkpoint, filter: { action: 'data.read' } }));
+  files.filteredEdit = file(
+    'filtered-edit.jsonl',
+    await exportToString(reads.map(edit), { format: 'jsonl', checkpoint, filter: { action: 'data.read' } }),
+  );
+  files.filtered = file(
+    'filtered.jsonl',
+    await exportToString(reads, { format: 'jsonl', checkpoint, filter: { action: 'data.read' } }),
+  );
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 afterEach(() => vi.restoreAllMocks());
@@ -63,39 +83,77 @@ describe('audit verify: exit 0 only for a file a signed checkpoint covers', () =
   it('when the file is a genuine unfiltered export, then it exits 0 and says complete', async () => {
     const r = await verify(files.genuine!, '--jwks', jwks);
     expect(r).toMatchObject({ code: 0, stderr: '' });
-    expect(r.stdout).toBe(`OK: ${N} events (seq 1..${N}) verified; complete up to the checkpoint signed for seq ${N} at ${CHECKPOINT_TIME}\n`);
-    expect(JSON.parse((await verify(files.genuine!, '--jwks', jwks, '--json')).stdout)).toMatchObject({ ok: true, anchored: true, complete: true });
+    expect(r.stdout).toBe(
+      `OK: ${N} events (seq 1..${N}) verified; complete up to the checkpoint signed for seq ${N} at ${CHECKPOINT_TIME}\n`,
+    );
+    expect(JSON.parse((await verify(files.genuine!, '--jwks', jwks, '--json')).stdout)).toMatchObject({
+      ok: true,
+      anchored: true,
+      complete: true,
+    });
   });
 
   it.each([
-    ['a forged export (events deleted, chain recomputed, header dropped)', 'forged', /^FAILED: not anchored: no signed checkpoint covers these events; their integrity is not proven \(\d+ events \(seq 1\.\.\d+\) consistent/],
-    ['an empty file', 'empty', /^FAILED: not anchored: the input is empty: no events and no signed checkpoint; their integrity is not proven/],
-    ['a filtered export with one event edited and its hash recomputed', 'filteredEdit', /^FAILED: not anchored: the signed checkpoint \(seq 30\) does not cover these events: they are not one unbroken chain .*their integrity is not proven/],
-    ['a genuine filtered export', 'filtered', /^FAILED: not anchored: the signed checkpoint \(seq 30\) does not cover these events/],
+    [
+      'a forged export (events deleted, chain recomputed, header dropped)',
+      'forged',
+      /^FAILED: not anchored: no signed checkpoint covers these events; their integrity is not proven \(\d+ events \(seq 1\.\.\d+\) consistent/,
+    ],
+    [
+      'an empty file',
+      'empty',
+      /^FAILED: not anchored: the input is empty: no events and no signed checkpoint; their integrity is not proven/,
+    ],
+    [
+      'a filtered export with one event edited and its hash recomputed',
+      'filteredEdit',
+      /^FAILED: not anchored: the signed checkpoint \(seq 30\) does not cover these events: they are not one unbroken chain .*their integrity is not proven/,
+    ],
+    [
+      'a genuine filtered export',
+      'filtered',
+      /^FAILED: not anchored: the signed checkpoint \(seq 30\) does not cover these events/,
+    ],
   ])('when the file is %s, then it exits 3 and says what is not proven', async (_name, which, message) => {
     const r = await verify(files[which]!, '--jwks', jwks);
     expect(r.code).toBe(3);
     expect(r.stdout).toMatch(message);
-    expect(JSON.parse((await verify(files[which]!, '--jwks', jwks, '--json')).stdout)).toMatchObject({ ok: false, anchored: false, reason: expect.stringMatching(/^not anchored: /) });
+    expect(JSON.parse((await verify(files[which]!, '--jwks', jwks, '--json')).stdout)).toMatchObject({
+      ok: false,
+      anchored: false,
+      reason: expect.stringMatching(/^not anchored: /),
+    });
   });
 
   it('when the checkpoint is signed by a key not in the JWKS, then it exits 3', async () => {
     const r = await verify(files.genuine!, '--jwks', otherJwks);
     expect(r.code).toBe(3);
-    expect(r.stdout).toMatch(/^FAILED before any event: checkpoint (signature is not valid|is signed by a key that is not in the JWKS)/);
+    expect(r.stdout).toMatch(
+      /^FAILED before any event: checkpoint (signature is not valid|is signed by a key that is not in the JWKS)/,
+    );
   });
 
   it('when --allow-unanchored is given, then an unanchored file exits 0 with a WARNING line and "anchored": false', async () => {
     const r = await verify(files.filteredEdit!, '--jwks', jwks, '--allow-unanchored');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^WARNING: not anchored: .*their integrity is not proven .*accepted only because of --allow-unanchored\)\n$/);
+    expect(r.stdout).toMatch(
+      /^WARNING: not anchored: .*their integrity is not proven .*accepted only because of --allow-unanchored\)\n$/,
+    );
     const json = await verify(files.forged!, '--jwks', jwks, '--allow-unanchored', '--json');
     expect(json.code).toBe(0);
-    expect(JSON.parse(json.stdout)).toMatchObject({ ok: true, anchored: false, complete: false, warning: expect.stringMatching(/^not anchored: /) });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      ok: true,
+      anchored: false,
+      complete: false,
+      warning: expect.stringMatching(/^not anchored: /),
+    });
   });
 
   it('when --allow-unanchored is given, then an edit the chain shows still exits 3 naming its seq', async () => {
-    const edited = file('edited.jsonl', readFileSync(files.genuine!, 'utf8').replace('"time":"2025-01-01T00:00:05', '"time":"2024-01-01T00:00:05'));
+    const edited = file(
+      'edited.jsonl',
+      readFileSync(files.genuine!, 'utf8').replace('"time":"2025-01-01T00:00:05', '"time":"2024-01-01T00:00:05'),
+    );
     const r = await verify(edited, '--jwks', jwks, '--allow-unanchored');
     expect(r.code).toBe(3);
     expect(r.stdout).toMatch(/^FAILED at seq 5: /);
@@ -112,7 +170,11 @@ describe('audit verify: exit 0 only for a file a signed checkpoint covers', () =
   });
 
   it('when run as a process on the forged export, then the process exits 3 and --json says ok: false', () => {
-    const r = spawnSync('node_modules/.bin/tsx', ['server/cli/main.ts', 'audit', 'verify', files.forged!, '--jwks', jwks, '--json'], { encoding: 'utf8' });
+    const r = spawnSync(
+      'node_modules/.bin/tsx',
+      ['server/cli/main.ts', 'audit', 'verify', files.forged!, '--jwks', jwks, '--json'],
+      { encoding: 'utf8' },
+    );
     expect(r.status).toBe(3);
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, anchored: false });
   });

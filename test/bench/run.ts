@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { benchEvaluate } from '../../server/policy/bench.ts';
-import { benchExport, benchVerify } from '../../server/audit/bench.ts';
+import { benchEvaluate } from './policy.ts';
+import { benchExport, benchVerify } from './audit.ts';
 import { Customer } from '../support/browser-like.ts';
 import { freePort } from '../support/free-port.ts';
 import { obtainTokens, registerCompany } from '../support/company.ts';
@@ -25,7 +25,6 @@ const auditEvents = Number(process.env.BENCH_AUDIT_EVENTS ?? 1_000_000);
 const connections = 50;
 const warmUpSeconds = Math.max(1, Math.min(3, Math.round(seconds / 5)));
 const roundCount = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
-
 
 async function waitFor(url: string, child: ChildProcess): Promise<void> {
   for (let i = 0; i < 300; i++) {
@@ -57,8 +56,16 @@ async function load(url: string, pid: number, headers: Record<string, string> = 
   const before = cpuMs(pid);
   const r = await autocannon({ url, connections, duration: seconds, headers });
   const after = cpuMs(pid);
-  const serverCpuUsPerReq = before === undefined || after === undefined ? undefined : Math.round(((after - before) * 1000) / r.requests.total);
-  return { reqPerSec: Math.round(r.requests.average), p50Ms: r.latency.p50, p99Ms: r.latency.p99, serverCpuUsPerReq, non2xx: r.non2xx, errors: r.errors };
+  const serverCpuUsPerReq =
+    before === undefined || after === undefined ? undefined : Math.round(((after - before) * 1000) / r.requests.total);
+  return {
+    reqPerSec: Math.round(r.requests.average),
+    p50Ms: r.latency.p50,
+    p99Ms: r.latency.p99,
+    serverCpuUsPerReq,
+    non2xx: r.non2xx,
+    errors: r.errors,
+  };
 }
 
 async function stop(child: ChildProcess) {
@@ -77,24 +84,43 @@ interface Target {
 
 async function startHello(): Promise<Target> {
   const port = await freePort();
-  const child = spawn(process.execPath, [join(root, 'test/bench/hello-server.mjs')], { env: { ...process.env, PORT: String(port) }, stdio: 'ignore' });
+  const child = spawn(process.execPath, [join(root, 'test/bench/hello-server.mjs')], {
+    env: { ...process.env, PORT: String(port) },
+    stdio: 'ignore',
+  });
   await waitFor(`http://127.0.0.1:${port}/`, child);
   return { url: `http://127.0.0.1:${port}/`, pid: child.pid!, stop: () => stop(child) };
 }
 
 /** The real server as a separate process, set up over HTTP like a company and a customer would. */
-async function startReadPath(synchronous: string): Promise<Target & { readUrl: string; headers: Record<string, string> }> {
+async function startReadPath(
+  synchronous: string,
+): Promise<Target & { readUrl: string; headers: Record<string, string> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'vault-bench-'));
   // The platform's per-grant read budget would stop a load test within seconds; lift it for the bench only.
   const policiesDir = join(dataDir, 'policies');
   cpSync(join(root, 'policies'), policiesDir, { recursive: true });
-  const budgets = readFileSync(join(policiesDir, 'budgets.yaml'), 'utf8').replace(/readsPerHour: \d+/g, 'readsPerHour: 100000000').replace(/readsPerDay: \d+/g, 'readsPerDay: 1000000000');
+  const budgets = readFileSync(join(policiesDir, 'budgets.yaml'), 'utf8')
+    .replace(/readsPerHour: \d+/g, 'readsPerHour: 100000000')
+    .replace(/readsPerDay: \d+/g, 'readsPerDay: 1000000000');
   writeFileSync(join(policiesDir, 'budgets.yaml'), budgets);
   const port = await freePort();
-  const env = { ...process.env, PORT: String(port), VAULT_DATA_DIR: dataDir, VAULT_POLICIES_DIR: policiesDir, VAULT_SYNCHRONOUS: synchronous, LOG_LEVEL: 'info', NODE_ENV: 'production' };
+  const env = {
+    ...process.env,
+    PORT: String(port),
+    VAULT_DATA_DIR: dataDir,
+    VAULT_POLICIES_DIR: policiesDir,
+    VAULT_SYNCHRONOUS: synchronous,
+    LOG_LEVEL: 'info',
+    NODE_ENV: 'production',
+  };
   const tsx = join(root, 'node_modules/.bin/tsx');
   // node itself (not the tsx wrapper) so that the measured pid is the server's.
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'server/main.ts')], { env, stdio: 'ignore', cwd: root });
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'server/main.ts')], {
+    env,
+    stdio: 'ignore',
+    cwd: root,
+  });
   const url = `http://127.0.0.1:${port}`;
   const stopAll = async () => {
     await stop(child);
@@ -102,13 +128,31 @@ async function startReadPath(synchronous: string): Promise<Target & { readUrl: s
   };
   try {
     await waitFor(`${url}/healthz`, child);
-    const cli = (args: string[]) => JSON.parse(spawnSync(tsx, [join(root, 'server/cli/main.ts'), ...args], { env, encoding: 'utf8' }).stdout);
-    const v = { url, vault: { services: { companies: { issueInitialAccessToken: () => cli(['companies', 'token', '--json']) } } } } as unknown as RunningVault;
+    const cli = (args: string[]) =>
+      JSON.parse(spawnSync(tsx, [join(root, 'server/cli/main.ts'), ...args], { env, encoding: 'utf8' }).stdout);
+    const v = {
+      url,
+      vault: { services: { companies: { issueInitialAccessToken: () => cli(['companies', 'token', '--json']) } } },
+    } as unknown as RunningVault;
     const customer = await new Customer(url).signUp(`bench-${Date.now()}@example.test`);
-    await customer.call('PATCH', '/api/profile', { phone: '+32 470 12 34 56', street_address: 'Benchmark Lane 1', postal_code: '9000', city: 'Ghent', country: 'BE' });
+    await customer.call('PATCH', '/api/profile', {
+      phone: '+32 470 12 34 56',
+      street_address: 'Benchmark Lane 1',
+      postal_code: '9000',
+      city: 'Ghent',
+      country: 'BE',
+    });
     const company = await registerCompany(v);
-    const tokens = await obtainTokens(v, company, customer, { fields: ['email', 'phone', 'street_address', 'postal_code', 'city', 'country'] });
-    return { url, pid: child.pid!, readUrl: `${url}/data/customers/${customer.handle}`, headers: { authorization: `Bearer ${tokens.access_token}` }, stop: stopAll };
+    const tokens = await obtainTokens(v, company, customer, {
+      fields: ['email', 'phone', 'street_address', 'postal_code', 'city', 'country'],
+    });
+    return {
+      url,
+      pid: child.pid!,
+      readUrl: `${url}/data/customers/${customer.handle}`,
+      headers: { authorization: `Bearer ${tokens.access_token}` },
+      stop: stopAll,
+    };
   } catch (e) {
     await stopAll();
     throw e;
@@ -116,7 +160,8 @@ async function startReadPath(synchronous: string): Promise<Target & { readUrl: s
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
-const cpu = (r: { serverCpuUsPerReq?: number }) => (r.serverCpuUsPerReq === undefined ? '' : `  server CPU ${r.serverCpuUsPerReq} µs/req`);
+const cpu = (r: { serverCpuUsPerReq?: number }) =>
+  r.serverCpuUsPerReq === undefined ? '' : `  server CPU ${r.serverCpuUsPerReq} µs/req`;
 
 /**
  * The headline comparison: rounds of baseline, six-field read and one-field read, back to back, so that
@@ -136,21 +181,48 @@ async function interleaved(results: Record<string, unknown>) {
       const six = await load(vault.readUrl, vault.pid, vault.headers);
       const one = await load(`${vault.readUrl}?fields=phone`, vault.pid, vault.headers);
       rounds.push({ hello: h, six, one });
-      console.log(`round ${i + 1}   baseline ${h.reqPerSec} req/s p99 ${h.p99Ms} ms${cpu(h)} | six fields ${six.reqPerSec} req/s p99 ${six.p99Ms} ms ratio ${(six.reqPerSec / h.reqPerSec).toFixed(3)}${cpu(six)} | one field ${one.reqPerSec} req/s p99 ${one.p99Ms} ms ratio ${(one.reqPerSec / h.reqPerSec).toFixed(3)}`);
+      console.log(
+        `round ${i + 1}   baseline ${h.reqPerSec} req/s p99 ${h.p99Ms} ms${cpu(h)} | six fields ${six.reqPerSec} req/s p99 ${six.p99Ms} ms ratio ${(six.reqPerSec / h.reqPerSec).toFixed(3)}${cpu(six)} | one field ${one.reqPerSec} req/s p99 ${one.p99Ms} ms ratio ${(one.reqPerSec / h.reqPerSec).toFixed(3)}`,
+      );
     }
     const healthz = await load(`${vault.url}/healthz`, vault.pid);
     const summary = (pick: (r: (typeof rounds)[number]) => Load) => {
       const ratios = rounds.map((r) => pick(r).reqPerSec / r.hello.reqPerSec);
-      return { ratio: +median(ratios).toFixed(3), ratios: ratios.map((x) => +x.toFixed(3)), p99Ms: median(rounds.map((r) => pick(r).p99Ms)), worstP99Ms: Math.max(...rounds.map((r) => pick(r).p99Ms)), reqPerSec: median(rounds.map((r) => pick(r).reqPerSec)), non2xx: rounds.reduce((n, r) => n + pick(r).non2xx, 0) };
+      return {
+        ratio: +median(ratios).toFixed(3),
+        ratios: ratios.map((x) => +x.toFixed(3)),
+        p99Ms: median(rounds.map((r) => pick(r).p99Ms)),
+        worstP99Ms: Math.max(...rounds.map((r) => pick(r).p99Ms)),
+        reqPerSec: median(rounds.map((r) => pick(r).reqPerSec)),
+        non2xx: rounds.reduce((n, r) => n + pick(r).non2xx, 0),
+      };
     };
-    const base = { reqPerSec: median(rounds.map((r) => r.hello.reqPerSec)), p99Ms: median(rounds.map((r) => r.hello.p99Ms)), serverCpuUsPerReq: median(rounds.map((r) => r.hello.serverCpuUsPerReq ?? 0)) };
+    const base = {
+      reqPerSec: median(rounds.map((r) => r.hello.reqPerSec)),
+      p99Ms: median(rounds.map((r) => r.hello.p99Ms)),
+      serverCpuUsPerReq: median(rounds.map((r) => r.hello.serverCpuUsPerReq ?? 0)),
+    };
     const six = summary((r) => r.six);
     const one = summary((r) => r.one);
-    console.log(`\nbaseline  express hello-world (median)        ${base.reqPerSec} req/s  p99 ${base.p99Ms} ms${cpu(base)}`);
-    console.log(`read path GROUP, six fields (median)         ${six.reqPerSec} req/s  p99 ${six.p99Ms} ms (worst ${six.worstP99Ms})  ratio ${six.ratio} (rounds ${six.ratios.join(', ')})  non-2xx ${six.non2xx}   (target ratio >= 0.5, p99 < 25 ms)`);
-    console.log(`read path GROUP, one field (median)          ${one.reqPerSec} req/s  p99 ${one.p99Ms} ms (worst ${one.worstP99Ms})  ratio ${one.ratio} (rounds ${one.ratios.join(', ')})  non-2xx ${one.non2xx}`);
-    console.log(`vault     /healthz (express + front)         ${healthz.reqPerSec} req/s  p99 ${healthz.p99Ms} ms  ratio ${(healthz.reqPerSec / base.reqPerSec).toFixed(3)}${cpu(healthz)}`);
-    Object.assign(results, { rounds, hello: base, readPathGROUP: six, readPathGROUPOneField: one, vaultHealthz: healthz });
+    console.log(
+      `\nbaseline  express hello-world (median)        ${base.reqPerSec} req/s  p99 ${base.p99Ms} ms${cpu(base)}`,
+    );
+    console.log(
+      `read path GROUP, six fields (median)         ${six.reqPerSec} req/s  p99 ${six.p99Ms} ms (worst ${six.worstP99Ms})  ratio ${six.ratio} (rounds ${six.ratios.join(', ')})  non-2xx ${six.non2xx}   (target ratio >= 0.5, p99 < 25 ms)`,
+    );
+    console.log(
+      `read path GROUP, one field (median)          ${one.reqPerSec} req/s  p99 ${one.p99Ms} ms (worst ${one.worstP99Ms})  ratio ${one.ratio} (rounds ${one.ratios.join(', ')})  non-2xx ${one.non2xx}`,
+    );
+    console.log(
+      `vault     /healthz (express + front)         ${healthz.reqPerSec} req/s  p99 ${healthz.p99Ms} ms  ratio ${(healthz.reqPerSec / base.reqPerSec).toFixed(3)}${cpu(healthz)}`,
+    );
+    Object.assign(results, {
+      rounds,
+      hello: base,
+      readPathGROUP: six,
+      readPathGROUPOneField: one,
+      vaultHealthz: healthz,
+    });
     return base;
   } finally {
     await vault.stop();
@@ -159,8 +231,17 @@ async function interleaved(results: Record<string, unknown>) {
 }
 
 async function main() {
-  const results: Record<string, unknown> = { at: new Date().toISOString(), node: process.version, seconds, warmUpSeconds, rounds: roundCount, connections };
-  console.log(`consent vault benchmarks (autocannon -c ${connections}, ${seconds}s each after a ${warmUpSeconds}s warm-up, ${roundCount} interleaved rounds; ratios against the baseline measured just before)\n`);
+  const results: Record<string, unknown> = {
+    at: new Date().toISOString(),
+    node: process.version,
+    seconds,
+    warmUpSeconds,
+    rounds: roundCount,
+    connections,
+  };
+  console.log(
+    `consent vault benchmarks (autocannon -c ${connections}, ${seconds}s each after a ${warmUpSeconds}s warm-up, ${roundCount} interleaved rounds; ratios against the baseline measured just before)\n`,
+  );
 
   const base = await interleaved(results);
   // The other durability modes, for reference: one run each, against the median baseline.
@@ -169,7 +250,9 @@ async function main() {
     try {
       const read = await load(t.readUrl, t.pid, t.headers);
       const ratio = +(read.reqPerSec / base.reqPerSec).toFixed(3);
-      console.log(`read path synchronous=${mode.padEnd(6)} (6 fields) ${read.reqPerSec} req/s  p99 ${read.p99Ms} ms  ratio ${ratio}${cpu(read)}  non-2xx ${read.non2xx}${mode === 'NORMAL' ? '   (reference only: answers before the fsync)' : ''}`);
+      console.log(
+        `read path synchronous=${mode.padEnd(6)} (6 fields) ${read.reqPerSec} req/s  p99 ${read.p99Ms} ms  ratio ${ratio}${cpu(read)}  non-2xx ${read.non2xx}${mode === 'NORMAL' ? '   (reference only: answers before the fsync)' : ''}`,
+      );
       results[`readPath${mode}`] = { ...read, ratio };
     } finally {
       await t.stop();
@@ -177,15 +260,26 @@ async function main() {
   }
 
   const policy = benchEvaluate(200_000);
-  console.log(`policy    evaluate                       ${(policy.nsPerDecision / 1000).toFixed(2)} µs/decision  (target < 20 µs)`);
+  console.log(
+    `policy    evaluate                       ${(policy.nsPerDecision / 1000).toFixed(2)} µs/decision  (target < 20 µs)`,
+  );
   results.policy = policy;
 
   const exp = await benchExport(auditEvents);
   try {
-    console.log(`audit     export ${exp.events} events (JSONL)  ${exp.eventsPerSecond} events/s  peak RSS ${exp.peakRssMb} MB  (target >= 200k/s, < 150 MB)`);
+    console.log(
+      `audit     export ${exp.events} events (JSONL)  ${exp.eventsPerSecond} events/s  peak RSS ${exp.peakRssMb} MB  (target >= 200k/s, < 150 MB)`,
+    );
     const ver = await benchVerify(exp.file);
-    console.log(`audit     verify ${ver.events} events          ${ver.eventsPerSecond} events/s  ${ver.ok ? 'ok' : 'FAILED ' + ver.detail}  (target >= 500k/s)`);
-    results.auditExport = { events: exp.events, eventsPerSecond: exp.eventsPerSecond, peakRssMb: exp.peakRssMb, bytes: exp.bytes };
+    console.log(
+      `audit     verify ${ver.events} events          ${ver.eventsPerSecond} events/s  ${ver.ok ? 'ok' : 'FAILED ' + ver.detail}  (target >= 500k/s)`,
+    );
+    results.auditExport = {
+      events: exp.events,
+      eventsPerSecond: exp.eventsPerSecond,
+      peakRssMb: exp.peakRssMb,
+      bytes: exp.bytes,
+    };
     results.auditVerify = ver;
   } finally {
     await exp.cleanup();

@@ -39,12 +39,16 @@ async function customerWithGrant(companyName: string) {
 
 /** Submits the auditor's search and waits until its answer is on the page. */
 async function search(page: Page): Promise<void> {
-  await Promise.all([page.waitForResponse((r) => r.url().includes('/api/audit/events?')), page.getByRole('button', { name: 'Search' }).click()]);
+  await Promise.all([
+    page.waitForResponse((r) => r.url().includes('/api/audit/events?')),
+    page.getByRole('button', { name: 'Search' }).click(),
+  ]);
   await page.waitForFunction(() => !document.querySelector('#main .loading'));
 }
 
 /** How far the page scrolls sideways (tables scroll inside their own box instead). */
-const horizontalOverflow = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+const horizontalOverflow = (page: Page) =>
+  page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
 
 /** Serves the page's list calls in pages of `size`, so paging is exercised without hundreds of events. */
 function smallPages(size: number) {
@@ -99,7 +103,13 @@ describe('activity, receipts and the audit log in the browser', () => {
   it('when the customer opens a receipt message, then it is marked read, the receipt terms show, and the downloaded JWS verifies against the vault keys', async () => {
     const { email, api, tokens } = await customerWithGrant('Receipt Shop');
     expect((await api.call('PATCH', `/api/grants/${tokens.grant_id}`, { fields: ['email'] })).status).toBe(200);
-    const inbox = async () => (await api.call('GET', '/api/inbox')).body.messages as { id: string; kind: string; readAt?: string | null; body: { receiptId?: string } }[];
+    const inbox = async () =>
+      (await api.call('GET', '/api/inbox')).body.messages as {
+        id: string;
+        kind: string;
+        readAt?: string | null;
+        body: { receiptId?: string };
+      }[];
     const approvedMsg = (await inbox()).find((m) => m.kind === 'grant.approved')!;
     expect(approvedMsg.body.receiptId).toBeTruthy();
 
@@ -114,16 +124,21 @@ describe('activity, receipts and the audit log in the browser', () => {
     await approved.getByRole('button', { name: /^Unread: Receipt Shop: access granted/ }).click();
     const body = approved.locator('.message-body');
     await body.getByText('Receipt Shop', { exact: true }).waitFor();
-    const fact = (name: string) => body.locator('.facts > div', { has: page.locator('dt', { hasText: name }) }).locator('dd');
+    const fact = (name: string) =>
+      body.locator('.facts > div', { has: page.locator('dt', { hasText: name }) }).locator('dd');
     expect(await fact('Purpose').textContent()).toBe('Order fulfilment');
     expect(await fact('Fields').locator('.chip').allTextContents()).toEqual(['E-mail address', 'Phone number']);
     expect(await fact('Company keeps data').textContent()).toBe('90 days');
     expect(await fact('Shared onward').textContent()).toBe('No');
     expect(await fact('In return').textContent()).toBe('Discount: 10% off every order');
-    await fact('How to withdraw').getByText(/withdraw this consent at any time/).waitFor();
+    await fact('How to withdraw')
+      .getByText(/withdraw this consent at any time/)
+      .waitFor();
 
     // Opening it marked it read, here and on the server.
-    await page.waitForFunction(() => !document.querySelector('.message[data-kind="grant.approved"]')?.classList.contains('unread'));
+    await page.waitForFunction(
+      () => !document.querySelector('.message[data-kind="grant.approved"]')?.classList.contains('unread'),
+    );
     await nav.getByRole('link', { name: 'Inbox (1 unread)' }).waitFor();
     const after = await inbox();
     expect(after.find((m) => m.id === approvedMsg.id)!.readAt).toBeTruthy();
@@ -131,7 +146,10 @@ describe('activity, receipts and the audit log in the browser', () => {
     expect(await accessibilityProblems(page)).toEqual([]);
     await screenshot(page, 'inbox-receipt');
 
-    const [download] = await Promise.all([page.waitForEvent('download'), body.getByRole('button', { name: 'Download the signed receipt' }).click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      body.getByRole('button', { name: 'Download the signed receipt' }).click(),
+    ]);
     expect(download.suggestedFilename()).toBe(`consent-receipt-${approvedMsg.body.receiptId}.jws`);
     const jws = (await readFile((await download.path())!, 'utf8')).trim();
     const jwks = createLocalJWKSet(await (await fetch(`${suite.v.url}/jwks.json`)).json());
@@ -235,11 +253,18 @@ describe('activity, receipts and the audit log in the browser', () => {
     await page.unroute('**/api/audit/events?**');
 
     // The export follows the last search: a header line, then that company's events.
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Export JSON Lines' }).click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: 'Export JSON Lines' }).click(),
+    ]);
     expect(download.suggestedFilename()).toMatch(/^vault-audit-.*\.jsonl$/);
     const lines = (await readFile((await download.path())!, 'utf8')).trim().split('\n');
     const header = JSON.parse(lines[0]!);
-    expect(header).toMatchObject({ format: 'vault-audit-export', filtered: true, filter: { company: company.clientId } });
+    expect(header).toMatchObject({
+      format: 'vault-audit-export',
+      filtered: true,
+      filter: { company: company.clientId },
+    });
     expect(header.checkpoint.jws).toBeTruthy();
     const exported = lines.slice(1).map((l) => JSON.parse(l));
     expect(exported.length).toBeGreaterThanOrEqual(4);
@@ -262,7 +287,10 @@ describe('activity, receipts and the audit log in the browser', () => {
     expect(listed[0].seq).toBe(signed);
     // …and with nothing new since, the vault says the head is already covered instead of signing again.
     await checkpoints.getByRole('button', { name: 'Sign a checkpoint now' }).click();
-    await checkpoints.getByRole('status').filter({ hasText: `already covers sequence ${signed}` }).waitFor();
+    await checkpoints
+      .getByRole('status')
+      .filter({ hasText: `already covers sequence ${signed}` })
+      .waitFor();
     expect(await table.locator('tbody tr').count()).toBe(before + 1);
     await screenshot(page, 'auditor-checkpoints');
   });

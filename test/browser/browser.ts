@@ -14,7 +14,16 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-quic',
+    ],
   });
 }
 
@@ -40,12 +49,22 @@ export interface Session {
 }
 
 /** A fresh browser context (its own cookies and storage) with a page that reports its problems. */
-export async function openPage(browser: Browser, baseURL: string, opts: { viewport?: { width: number; height: number } } = {}): Promise<Session> {
-  const context = await browser.newContext({ baseURL, acceptDownloads: true, viewport: opts.viewport ?? { width: 1280, height: 860 } });
+export async function openPage(
+  browser: Browser,
+  baseURL: string,
+  opts: { viewport?: { width: number; height: number } } = {},
+): Promise<Session> {
+  const context = await browser.newContext({
+    baseURL,
+    acceptDownloads: true,
+    viewport: opts.viewport ?? { width: 1280, height: 860 },
+  });
   // Injected by the driver over CDP, not by the page, so our CSP does not apply to it.
   await context.addInitScript(() => {
     document.addEventListener('securitypolicyviolation', (e) => {
-      console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || '(inline)'} at ${e.sourceFile}:${e.lineNumber}`);
+      console.error(
+        `CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || '(inline)'} at ${e.sourceFile}:${e.lineNumber}`,
+      );
     });
   });
   const page = await context.newPage();
@@ -84,7 +103,8 @@ export async function screenshot(page: Page, name: string, opts: { fullPage?: bo
 export async function accessibilityProblems(page: Page): Promise<string[]> {
   return page.evaluate(() => {
     const out: string[] = [];
-    const describe = (el: Element) => `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${el.getAttribute('name') ? `[name=${el.getAttribute('name')}]` : ''}`;
+    const describe = (el: Element) =>
+      `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${el.getAttribute('name') ? `[name=${el.getAttribute('name')}]` : ''}`;
     const named = (el: Element) => !!(el.getAttribute('aria-label')?.trim() || el.getAttribute('aria-labelledby'));
     for (const el of document.querySelectorAll('input:not([type=hidden]), select, textarea')) {
       const labels = (el as HTMLInputElement).labels;
@@ -99,7 +119,8 @@ export async function accessibilityProblems(page: Page): Promise<string[]> {
     for (const el of document.querySelectorAll('[id]')) ids.set(el.id, (ids.get(el.id) ?? 0) + 1);
     for (const [id, n] of ids) if (n > 1) out.push(`id "${id}" used ${n} times`);
     for (const svg of document.querySelectorAll('svg')) {
-      if (svg.getAttribute('aria-hidden') !== 'true' && !svg.querySelector('title')) out.push('svg without aria-hidden or title');
+      if (svg.getAttribute('aria-hidden') !== 'true' && !svg.querySelector('title'))
+        out.push('svg without aria-hidden or title');
     }
     return out;
   });

@@ -1,7 +1,17 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
-import { REDIRECT, defaultTerms, details, form, obtainTokens, pkce, readData, registerCompany, type RegisteredCompany } from '../support/company.ts';
+import {
+  REDIRECT,
+  defaultTerms,
+  details,
+  form,
+  obtainTokens,
+  pkce,
+  readData,
+  registerCompany,
+  type RegisteredCompany,
+} from '../support/company.ts';
 import { accessibilityProblems, browserSuite, openPage, screenshot } from './browser.ts';
 
 /**
@@ -22,7 +32,9 @@ async function customerInBrowser(): Promise<{ page: Page; api: Customer }> {
   suite.session = await openPage(suite.browser, suite.v.url);
   const page = suite.session.page;
   // The company's redirect URI: answer it here instead of letting the browser reach the network.
-  await page.route(`${REDIRECT}**`, (route) => route.fulfill({ status: 200, contentType: 'text/plain', body: 'back at the company' }));
+  await page.route(`${REDIRECT}**`, (route) =>
+    route.fulfill({ status: 200, contentType: 'text/plain', body: 'back at the company' }),
+  );
   await page.goto('/signin');
   await page.getByLabel('E-mail address').fill(email);
   await page.getByLabel('Password').fill(PASSWORD);
@@ -32,15 +44,29 @@ async function customerInBrowser(): Promise<{ page: Page; api: Customer }> {
 }
 
 /** The company's side: PAR, then the customer's browser follows /authorize to the consent screen. */
-async function askForConsent(page: Page, company: RegisteredCompany, opts: { fields: string[]; purpose?: string; duration?: string; state?: string }) {
+async function askForConsent(
+  page: Page,
+  company: RegisteredCompany,
+  opts: { fields: string[]; purpose?: string; duration?: string; state?: string },
+) {
   const p = pkce();
   const par = await form(
     `${suite.v.url}/par`,
-    { response_type: 'code', client_id: company.clientId, redirect_uri: REDIRECT, code_challenge: p.challenge, code_challenge_method: 'S256', state: opts.state ?? 'st-1', authorization_details: details(opts.fields, opts.purpose, opts.duration) },
+    {
+      response_type: 'code',
+      client_id: company.clientId,
+      redirect_uri: REDIRECT,
+      code_challenge: p.challenge,
+      code_challenge_method: 'S256',
+      state: opts.state ?? 'st-1',
+      authorization_details: details(opts.fields, opts.purpose, opts.duration),
+    },
     { authorization: company.basic() },
   );
   expect(par.status).toBe(201);
-  await page.goto(`/authorize?client_id=${encodeURIComponent(company.clientId)}&request_uri=${encodeURIComponent(par.body.request_uri)}`);
+  await page.goto(
+    `/authorize?client_id=${encodeURIComponent(company.clientId)}&request_uri=${encodeURIComponent(par.body.request_uri)}`,
+  );
   expect(new URL(page.url()).pathname).toBe('/consent');
 }
 
@@ -57,7 +83,7 @@ describe('consent and grants in the browser', () => {
     await askForConsent(page, shop, { fields: ['email', 'phone', 'street_address'], duration: 'P30D', state: 'abc' });
 
     await h1(page, 'Shop Example asks for access').waitFor();
-    await page.getByText("Delivering what the customer ordered").waitFor();
+    await page.getByText('Delivering what the customer ordered').waitFor();
     const terms = page.getByRole('complementary');
     expect(await terms.getByText('90 days').count()).toBe(1);
     await terms.getByText('Discount: 10% off every order').waitFor();
@@ -125,8 +151,15 @@ describe('consent and grants in the browser', () => {
 
   it('when sensitive data is asked for, then it is marked; when the criteria refuse the request, then the reasons show and Approve is off', async () => {
     const { page, api } = await customerInBrowser();
-    const bank = await registerCompany(suite.v, { name: 'Careful Bank', terms: { ...defaultTerms, purposes: ['fraud-prevention'] } });
-    await askForConsent(page, bank, { fields: ['email', 'date_of_birth'], purpose: 'fraud-prevention', duration: 'P30D' });
+    const bank = await registerCompany(suite.v, {
+      name: 'Careful Bank',
+      terms: { ...defaultTerms, purposes: ['fraud-prevention'] },
+    });
+    await askForConsent(page, bank, {
+      fields: ['email', 'date_of_birth'],
+      purpose: 'fraud-prevention',
+      duration: 'P30D',
+    });
     await h1(page, 'Careful Bank asks for access').waitFor();
     const dob = page.locator('.check-card', { hasText: 'Date of birth' });
     await dob.getByText('Sensitive').waitFor();
@@ -161,7 +194,14 @@ describe('consent and grants in the browser', () => {
     const upd = await fetch(`${suite.v.url}/register/${shop.clientId}`, {
       method: 'PUT',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${shop.registrationAccessToken}` },
-      body: JSON.stringify({ client_id: shop.clientId, client_name: 'Drifting Shop', redirect_uris: [REDIRECT], token_endpoint_auth_method: 'client_secret_basic', grant_types: ['authorization_code', 'refresh_token', 'client_credentials'], terms: { ...defaultTerms, valueTags: ['eu-hosting'] } }),
+      body: JSON.stringify({
+        client_id: shop.clientId,
+        client_name: 'Drifting Shop',
+        redirect_uris: [REDIRECT],
+        token_endpoint_auth_method: 'client_secret_basic',
+        grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
+        terms: { ...defaultTerms, valueTags: ['eu-hosting'] },
+      }),
     });
     expect(upd.status).toBe(200);
     expect((await readData(suite.v, t.access_token, api.handle)).status).toBe(403);
@@ -194,7 +234,10 @@ describe('consent and grants in the browser', () => {
     await card.getByRole('button', { name: 'Re-approve under new terms' }).click();
     await card.getByText('The grant is active again under the new terms.').waitFor();
     await card.getByText('Active', { exact: true }).waitFor();
-    expect((await api.call('GET', `/api/grants/${t.grant_id}`)).body).toMatchObject({ status: 'active', termsVersion: 2 });
+    expect((await api.call('GET', `/api/grants/${t.grant_id}`)).body).toMatchObject({
+      status: 'active',
+      termsVersion: 2,
+    });
     expect((await readData(suite.v, t.access_token, api.handle)).status).toBe(200);
   });
 
@@ -225,7 +268,9 @@ describe('consent and grants in the browser', () => {
       maxRetentionDays: 120,
       benefitRequiredForMarketing: true,
       blockedCompanies: [shop.clientId],
-      autoApprove: [{ purposes: ['order-fulfilment'], categories: ['contact', 'address'], actions: ['read'], maxDurationDays: 30 }],
+      autoApprove: [
+        { purposes: ['order-fulfilment'], categories: ['contact', 'address'], actions: ['read'], maxDurationDays: 30 },
+      ],
     });
     expect((await readData(suite.v, t.access_token, api.handle)).status).toBe(401);
     await page.getByText('Blocked Shop', { exact: true }).waitFor();

@@ -23,7 +23,10 @@ const h1 = (page: Page, name: string) => page.getByRole('heading', { level: 1, n
 async function signUp(page: Page, email = uniqueEmail('web')): Promise<string> {
   await page.goto('/');
   await h1(page, 'Sign in to your vault').waitFor();
-  await page.getByRole('group', { name: 'Sign in or create an account' }).getByRole('button', { name: 'Create account' }).click();
+  await page
+    .getByRole('group', { name: 'Sign in or create an account' })
+    .getByRole('button', { name: 'Create account' })
+    .click();
   await page.getByLabel('E-mail address').fill(email);
   await page.getByLabel('Password').fill(PASSWORD);
   await page.locator('form').getByRole('button', { name: 'Create account' }).click();
@@ -160,7 +163,10 @@ describe('dashboard in the browser', () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
     await h1(page, 'Settings').waitFor();
 
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download my data' }).click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download my data' }).click(),
+    ]);
     expect(download.suggestedFilename()).toBe('vault-export.json');
     const data = JSON.parse(await readFile((await download.path())!, 'utf8'));
     expect(data.format).toBe('consent-vault-export/1');
@@ -321,7 +327,9 @@ describe('dashboard in the browser', () => {
     const page = await open({ width: 390, height: 844 });
     await signUp(page);
     await editField(page, 'Given name', 'Ada');
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    const overflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
     expect(overflow).toBeLessThanOrEqual(0);
     await screenshot(page, 'profile-mobile');
     await screenshot(page, 'profile-mobile-top', { fullPage: false });

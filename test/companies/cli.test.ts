@@ -47,7 +47,11 @@ afterAll(async () => h.close());
 describe('vault companies', () => {
   it('when the operator issues a token, then it is printed once and a company can register with it exactly once', async () => {
     const printed = JSON.parse(await vault('token', '--label', 'Acme onboarding', '--ttl-hours', '48', '--json'));
-    expect(printed).toMatchObject({ ok: true, label: 'Acme onboarding', token: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
+    expect(printed).toMatchObject({
+      ok: true,
+      label: 'Acme onboarding',
+      token: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+    });
     const hours = (Date.parse(printed.expiresAt) - Date.now()) / 3600_000;
     expect(hours).toBeGreaterThan(47.9);
     expect(hours).toBeLessThan(48.1);
@@ -63,7 +67,15 @@ describe('vault companies', () => {
   it('when companies are listed, then each appears with status, method and terms version', async () => {
     const reg = await h.register(basicMetadata({ client_name: 'Listed Ltd' }));
     const json = JSON.parse(await vault('list', '--json'));
-    expect(json.companies).toContainEqual(expect.objectContaining({ id: reg.body.client_id, name: 'Listed Ltd', status: 'active', authMethod: 'client_secret_basic', termsVersion: 1 }));
+    expect(json.companies).toContainEqual(
+      expect.objectContaining({
+        id: reg.body.client_id,
+        name: 'Listed Ltd',
+        status: 'active',
+        authMethod: 'client_secret_basic',
+        termsVersion: 1,
+      }),
+    );
     const text = await vault('list');
     expect(text).toMatch(/^CLIENT ID\s+STATUS\s+AUTH\s+TERMS\s+CREATED\s+NAME\n/);
     expect(text).toContain(reg.body.client_id);
@@ -73,13 +85,27 @@ describe('vault companies', () => {
     const reg = await h.register(basicMetadata());
     const grants = h.v.vault.services.grants;
     const grant = grants.create(
-      { customerId: 'customer-1', companyId: reg.body.client_id, purpose: 'order-fulfilment', fields: ['email'], actions: ['read'], durationDays: 30, termsVersion: 1, policyVersion: 'test', autoApproved: false },
+      {
+        customerId: 'customer-1',
+        companyId: reg.body.client_id,
+        purpose: 'order-fulfilment',
+        fields: ['email'],
+        actions: ['read'],
+        durationDays: 30,
+        termsVersion: 1,
+        policyVersion: 'test',
+        autoApproved: false,
+      },
       { kind: 'customer', id: 'customer-1' },
     );
     const out = JSON.parse(await vault('disable', reg.body.client_id, '--json'));
     expect(out).toMatchObject({ ok: true, company: { id: reg.body.client_id, status: 'disabled' } });
     expect(h.companies.byId(reg.body.client_id)!.status).toBe('disabled');
-    const event = h.v.ctx.db.select().from(auditEvents).all().find((e) => e.companyId === reg.body.client_id && e.action === 'company.disabled');
+    const event = h.v.ctx.db
+      .select()
+      .from(auditEvents)
+      .all()
+      .find((e) => e.companyId === reg.body.client_id && e.action === 'company.disabled');
     expect(event?.actorKind).toBe('operator');
     expect(grants.store.byId(grant.id)?.status).toBe('revoked');
   });

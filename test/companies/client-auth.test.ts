@@ -3,7 +3,15 @@ import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLIENT_ASSERTION_TYPE } from '../../server/companies/client-auth.ts';
 import { OAuthError } from '../../server/http/errors.ts';
-import { basicAuth, basicMetadata, clientKey, jwtMetadata, startCompanies, type ClientKey, type CompaniesHarness } from './support.ts';
+import {
+  basicAuth,
+  basicMetadata,
+  clientKey,
+  jwtMetadata,
+  startCompanies,
+  type ClientKey,
+  type CompaniesHarness,
+} from './support.ts';
 
 let h: CompaniesHarness;
 let basic: { id: string; secret: string };
@@ -23,7 +31,17 @@ beforeAll(async () => {
 afterAll(async () => h.close());
 
 /** Signs a client assertion; each field can be overridden to make it wrong in exactly one way. */
-async function assertion(opts: { key?: ClientKey; iss?: string; sub?: string; aud?: string | string[]; exp?: number; jti?: string | null; alg?: string } = {}) {
+async function assertion(
+  opts: {
+    key?: ClientKey;
+    iss?: string;
+    sub?: string;
+    aud?: string | string[];
+    exp?: number;
+    jti?: string | null;
+    alg?: string;
+  } = {},
+) {
   const key = opts.key ?? jwtClient.key;
   const now = Math.floor(h.v.clock.now().getTime() / 1000);
   const jwt = new SignJWT({})
@@ -38,10 +56,16 @@ async function assertion(opts: { key?: ClientKey; iss?: string; sub?: string; au
 }
 
 const viaJwt = async (jwt: string, extra: Record<string, unknown> = {}) =>
-  h.companies.authenticateClient({ body: { client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: jwt, ...extra }, endpoint: '/token' });
+  h.companies.authenticateClient({
+    body: { client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: jwt, ...extra },
+    endpoint: '/token',
+  });
 
 async function rejected(p: Promise<unknown>): Promise<OAuthError> {
-  const e = await p.then(() => undefined, (err: unknown) => err);
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
   expect(e).toBeInstanceOf(OAuthError);
   const err = e as OAuthError;
   expect([err.status, err.error, err.detail]).toEqual([401, 'invalid_client', 'Client authentication failed']);
@@ -54,13 +78,25 @@ describe('a standard client (oauth4webapi) authenticates over HTTP', () => {
   const opts = { [oauth.allowInsecureRequests]: true };
 
   it('when it uses client_secret_basic with the right secret, then it is recognised', async () => {
-    const res = await oauth.clientCredentialsGrantRequest(as(), { client_id: basic.id }, oauth.ClientSecretBasic(basic.secret), {}, opts);
+    const res = await oauth.clientCredentialsGrantRequest(
+      as(),
+      { client_id: basic.id },
+      oauth.ClientSecretBasic(basic.secret),
+      {},
+      opts,
+    );
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ client_id: basic.id });
   });
 
   it('when it uses client_secret_basic with a wrong secret, then 401 invalid_client with a Basic challenge', async () => {
-    const res = await oauth.clientCredentialsGrantRequest(as(), { client_id: basic.id }, oauth.ClientSecretBasic('wrong'), {}, opts);
+    const res = await oauth.clientCredentialsGrantRequest(
+      as(),
+      { client_id: basic.id },
+      oauth.ClientSecretBasic('wrong'),
+      {},
+      opts,
+    );
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toBe('Basic realm="vault"');
     expect(res.headers.get('content-type')).toMatch(/application\/problem\+json/);
@@ -83,12 +119,22 @@ describe('a standard client (oauth4webapi) authenticates over HTTP', () => {
 });
 
 describe('client_secret_basic (RFC 6749 §2.3.1)', () => {
-  const auth = (authorization: string, body: Record<string, unknown> = {}) => h.companies.authenticateClient({ authorization, body, endpoint: '/token' });
+  const auth = (authorization: string, body: Record<string, unknown> = {}) =>
+    h.companies.authenticateClient({ authorization, body, endpoint: '/token' });
 
   it('when the secret is right, then the company comes back without secret material', async () => {
     const c = await auth(basicAuth(basic.id, basic.secret));
     expect(c.id).toBe(basic.id);
-    expect(Object.keys(c).sort()).toEqual(['authMethod', 'createdAt', 'dpopBound', 'id', 'name', 'redirectUris', 'status', 'termsVersion']);
+    expect(Object.keys(c).sort()).toEqual([
+      'authMethod',
+      'createdAt',
+      'dpopBound',
+      'id',
+      'name',
+      'redirectUris',
+      'status',
+      'termsVersion',
+    ]);
   });
 
   it.each<[string, () => string, (() => Record<string, unknown>)?]>([
@@ -99,8 +145,16 @@ describe('client_secret_basic (RFC 6749 §2.3.1)', () => {
     ['the header has no colon', () => 'Basic ' + Buffer.from(basic.id).toString('base64')],
     ['the scheme is Bearer', () => `Bearer ${basic.secret}`],
     ['the body names another client_id', () => basicAuth(basic.id, basic.secret), () => ({ client_id: jwtClient.id })],
-    ['the body also carries client_secret', () => basicAuth(basic.id, basic.secret), () => ({ client_secret: basic.secret })],
-    ['the body also carries an assertion', () => basicAuth(basic.id, basic.secret), () => ({ client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: 'x.y.z' })],
+    [
+      'the body also carries client_secret',
+      () => basicAuth(basic.id, basic.secret),
+      () => ({ client_secret: basic.secret }),
+    ],
+    [
+      'the body also carries an assertion',
+      () => basicAuth(basic.id, basic.secret),
+      () => ({ client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: 'x.y.z' }),
+    ],
   ])('when %s, then 401 invalid_client', async (_why, header, body) => {
     await rejected(auth(header(), body?.() ?? {}));
   });
@@ -110,7 +164,12 @@ describe('client_secret_basic (RFC 6749 §2.3.1)', () => {
   });
 
   it('when a client_secret is sent in the body (client_secret_post), then 401', async () => {
-    await rejected(h.companies.authenticateClient({ body: { client_id: basic.id, client_secret: basic.secret }, endpoint: '/token' }));
+    await rejected(
+      h.companies.authenticateClient({
+        body: { client_id: basic.id, client_secret: basic.secret },
+        endpoint: '/token',
+      }),
+    );
   });
 
   it('when no credentials are sent at all, then 401', async () => {
@@ -149,21 +208,33 @@ describe('private_key_jwt (RFC 7523 §3)', () => {
     ['lives longer than 5 minutes', () => assertion({ exp: Math.floor(h.v.clock.now().getTime() / 1000) + 3600 })],
     ['has no jti', () => assertion({ jti: null })],
     ['comes with a body naming another client_id', () => assertion(), () => ({ client_id: basic.id })],
-    ['comes with the wrong assertion type', () => assertion(), () => ({ client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:saml2-bearer' })],
+    [
+      'comes with the wrong assertion type',
+      () => assertion(),
+      () => ({ client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:saml2-bearer' }),
+    ],
     ['is not a JWT', async () => 'not-a-jwt'],
-    ['uses alg none', async () => {
-      const enc = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
-      const now = Math.floor(h.v.clock.now().getTime() / 1000);
-      return `${enc({ alg: 'none' })}.${enc({ iss: jwtClient.id, sub: jwtClient.id, aud: issuer, exp: now + 60, jti: crypto.randomUUID() })}.`;
-    }],
+    [
+      'uses alg none',
+      async () => {
+        const enc = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+        const now = Math.floor(h.v.clock.now().getTime() / 1000);
+        return `${enc({ alg: 'none' })}.${enc({ iss: jwtClient.id, sub: jwtClient.id, aud: issuer, exp: now + 60, jti: crypto.randomUUID() })}.`;
+      },
+    ],
   ])('when the assertion %s, then 401 invalid_client', async (_why, make, extra) => {
     await rejected(viaJwt(await make(), extra?.() ?? {}));
   });
 
   it('when an HS256 assertion is signed with the public key, then it is refused', async () => {
     const now = Math.floor(h.v.clock.now().getTime() / 1000);
-    const jwt = await new SignJWT({}).setProtectedHeader({ alg: 'HS256', kid: jwtClient.key.publicJwk.kid })
-      .setIssuer(jwtClient.id).setSubject(jwtClient.id).setAudience(issuer).setExpirationTime(now + 60).setJti(crypto.randomUUID())
+    const jwt = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256', kid: jwtClient.key.publicJwk.kid })
+      .setIssuer(jwtClient.id)
+      .setSubject(jwtClient.id)
+      .setAudience(issuer)
+      .setExpirationTime(now + 60)
+      .setJti(crypto.randomUUID())
       .sign(new TextEncoder().encode(JSON.stringify(jwtClient.key.publicJwk)));
     await rejected(viaJwt(jwt));
   });
@@ -171,14 +242,26 @@ describe('private_key_jwt (RFC 7523 §3)', () => {
 
 describe('a client must use the method it registered', () => {
   it('when a private_key_jwt client sends a Basic header, then 401', async () => {
-    await rejected(h.companies.authenticateClient({ authorization: basicAuth(jwtClient.id, 'anything'), body: {}, endpoint: '/token' }));
+    await rejected(
+      h.companies.authenticateClient({
+        authorization: basicAuth(jwtClient.id, 'anything'),
+        body: {},
+        endpoint: '/token',
+      }),
+    );
   });
 
   it('when a client_secret_basic client sends an assertion, then 401', async () => {
     const k = await clientKey('EdDSA');
     const now = Math.floor(h.v.clock.now().getTime() / 1000);
-    const jwt = await new SignJWT({}).setProtectedHeader({ alg: 'EdDSA' }).setIssuer(basic.id).setSubject(basic.id).setAudience(issuer)
-      .setExpirationTime(now + 60).setJti(crypto.randomUUID()).sign(k.privateKey);
+    const jwt = await new SignJWT({})
+      .setProtectedHeader({ alg: 'EdDSA' })
+      .setIssuer(basic.id)
+      .setSubject(basic.id)
+      .setAudience(issuer)
+      .setExpirationTime(now + 60)
+      .setJti(crypto.randomUUID())
+      .sign(k.privateKey);
     await rejected(viaJwt(jwt));
   });
 });
@@ -188,13 +271,33 @@ describe('a disabled company cannot authenticate', () => {
     const b = await h.register(basicMetadata());
     const key = await clientKey('EdDSA');
     const j = await h.register(jwtMetadata([key]));
-    expect((await h.companies.authenticateClient({ authorization: basicAuth(b.body.client_id, b.body.client_secret), body: {}, endpoint: '/token' })).id).toBe(b.body.client_id);
+    expect(
+      (
+        await h.companies.authenticateClient({
+          authorization: basicAuth(b.body.client_id, b.body.client_secret),
+          body: {},
+          endpoint: '/token',
+        })
+      ).id,
+    ).toBe(b.body.client_id);
     h.companies.disable(b.body.client_id);
     h.companies.disable(j.body.client_id);
-    await rejected(h.companies.authenticateClient({ authorization: basicAuth(b.body.client_id, b.body.client_secret), body: {}, endpoint: '/token' }));
+    await rejected(
+      h.companies.authenticateClient({
+        authorization: basicAuth(b.body.client_id, b.body.client_secret),
+        body: {},
+        endpoint: '/token',
+      }),
+    );
     const now = Math.floor(h.v.clock.now().getTime() / 1000);
-    const jwt = await new SignJWT({}).setProtectedHeader({ alg: 'EdDSA', kid: key.publicJwk.kid }).setIssuer(j.body.client_id).setSubject(j.body.client_id)
-      .setAudience(issuer).setExpirationTime(now + 60).setJti(crypto.randomUUID()).sign(key.privateKey);
+    const jwt = await new SignJWT({})
+      .setProtectedHeader({ alg: 'EdDSA', kid: key.publicJwk.kid })
+      .setIssuer(j.body.client_id)
+      .setSubject(j.body.client_id)
+      .setAudience(issuer)
+      .setExpirationTime(now + 60)
+      .setJti(crypto.randomUUID())
+      .sign(key.privateKey);
     await rejected(viaJwt(jwt));
   });
 });

@@ -1,6 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditEvents } from '../../server/db/schema.ts';
-import { basicAuth, basicMetadata, clientKey, jwtMetadata, sampleTerms, startCompanies, type CompaniesHarness, type Reply } from './support.ts';
+import {
+  basicAuth,
+  basicMetadata,
+  clientKey,
+  jwtMetadata,
+  sampleTerms,
+  startCompanies,
+  type CompaniesHarness,
+  type Reply,
+} from './support.ts';
 
 let h: CompaniesHarness;
 beforeAll(async () => {
@@ -11,10 +20,24 @@ afterAll(async () => h.close());
 const pathOf = (r: Reply) => new URL(r.body.registration_client_uri).pathname;
 /** What a client sends back in an RFC 7592 §2.2 update: its metadata and client_id, none of the server's members. */
 function updateBody(r: Reply, changes: Record<string, unknown> = {}) {
-  const { registration_access_token: _a, registration_client_uri: _b, client_secret_expires_at: _c, client_id_issued_at: _d, client_secret: _e, terms_version: _f, ...rest } = r.body;
+  const {
+    registration_access_token: _a,
+    registration_client_uri: _b,
+    client_secret_expires_at: _c,
+    client_id_issued_at: _d,
+    client_secret: _e,
+    terms_version: _f,
+    ...rest
+  } = r.body;
   return { ...rest, ...changes };
 }
-const actions = (companyId: string) => h.v.ctx.db.select().from(auditEvents).all().filter((e) => e.companyId === companyId).map((e) => e.action);
+const actions = (companyId: string) =>
+  h.v.ctx.db
+    .select()
+    .from(auditEvents)
+    .all()
+    .filter((e) => e.companyId === companyId)
+    .map((e) => e.action);
 
 describe('reading a registration (RFC 7592 §2.1)', () => {
   it('when the registration access token is right, then 200 with the current metadata and no-store', async () => {
@@ -32,7 +55,9 @@ describe('reading a registration (RFC 7592 §2.1)', () => {
       await h.call('GET', pathOf(a), { bearer: 'wrong-token-wrong-token-wrong-token-wrong-tok' }),
       await h.call('GET', pathOf(a)),
       await h.call('GET', pathOf(a), { bearer: b.body.registration_access_token }),
-      await h.call('GET', '/register/00000000-0000-0000-0000-000000000000', { bearer: a.body.registration_access_token }),
+      await h.call('GET', '/register/00000000-0000-0000-0000-000000000000', {
+        bearer: a.body.registration_access_token,
+      }),
     ];
     for (const r of replies) {
       expect(r.status).toBe(401);
@@ -48,11 +73,15 @@ describe('updating a registration (RFC 7592 §2.2)', () => {
     const reg = await h.register(basicMetadata());
     const id = reg.body.client_id;
     const seen: Array<[string, number, boolean]> = [];
-    const hook = (companyId: string, version: number) => seen.push([companyId, version, h.v.ctx.db.$client.inTransaction]);
+    const hook = (companyId: string, version: number) =>
+      seen.push([companyId, version, h.v.ctx.db.$client.inTransaction]);
     h.companies.hooks.onTermsChanged.push(hook);
     try {
       const newTerms = { ...sampleTerms, retentionDays: 30, purposes: ['order-fulfilment', 'product-recommendations'] };
-      const r = await h.call('PUT', pathOf(reg), { bearer: reg.body.registration_access_token, body: updateBody(reg, { terms: newTerms }) });
+      const r = await h.call('PUT', pathOf(reg), {
+        bearer: reg.body.registration_access_token,
+        body: updateBody(reg, { terms: newTerms }),
+      });
       expect(r.status).toBe(200);
       expect(r.body.terms_version).toBe(2);
       expect(r.body.terms.retentionDays).toBe(30);
@@ -72,9 +101,16 @@ describe('updating a registration (RFC 7592 §2.2)', () => {
     const hook = () => void fired++;
     h.companies.hooks.onTermsChanged.push(hook);
     try {
-      const r = await h.call('PUT', pathOf(reg), { bearer: reg.body.registration_access_token, body: updateBody(reg, { client_name: 'Acme Two', redirect_uris: ['https://acme.example/cb2'] }) });
+      const r = await h.call('PUT', pathOf(reg), {
+        bearer: reg.body.registration_access_token,
+        body: updateBody(reg, { client_name: 'Acme Two', redirect_uris: ['https://acme.example/cb2'] }),
+      });
       expect(r.status).toBe(200);
-      expect(r.body).toMatchObject({ client_name: 'Acme Two', redirect_uris: ['https://acme.example/cb2'], terms_version: 1 });
+      expect(r.body).toMatchObject({
+        client_name: 'Acme Two',
+        redirect_uris: ['https://acme.example/cb2'],
+        terms_version: 1,
+      });
       expect(r.body.client_secret).toBeUndefined();
       expect(fired).toBe(0);
       expect(h.companies.byId(reg.body.client_id)!.redirectUris).toEqual(['https://acme.example/cb2']);
@@ -90,7 +126,10 @@ describe('updating a registration (RFC 7592 §2.2)', () => {
     };
     h.companies.hooks.onTermsChanged.push(hook);
     try {
-      const r = await h.call('PUT', pathOf(reg), { bearer: reg.body.registration_access_token, body: updateBody(reg, { client_name: 'Changed', terms: { ...sampleTerms, retentionDays: 1 } }) });
+      const r = await h.call('PUT', pathOf(reg), {
+        bearer: reg.body.registration_access_token,
+        body: updateBody(reg, { client_name: 'Changed', terms: { ...sampleTerms, retentionDays: 1 } }),
+      });
       expect(r.status).toBe(500);
     } finally {
       h.companies.hooks.onTermsChanged.splice(h.companies.hooks.onTermsChanged.indexOf(hook), 1);
@@ -102,9 +141,18 @@ describe('updating a registration (RFC 7592 §2.2)', () => {
   });
 
   it.each<[string, (r: Reply) => Record<string, unknown>]>([
-    ['client_id is missing', (r) => { const { client_id: _, ...b } = updateBody(r); return b; }],
+    [
+      'client_id is missing',
+      (r) => {
+        const { client_id: _, ...b } = updateBody(r);
+        return b;
+      },
+    ],
     ['client_id names another client', (r) => updateBody(r, { client_id: '00000000-0000-0000-0000-000000000000' })],
-    ['registration_access_token is sent back', (r) => updateBody(r, { registration_access_token: r.body.registration_access_token })],
+    [
+      'registration_access_token is sent back',
+      (r) => updateBody(r, { registration_access_token: r.body.registration_access_token }),
+    ],
     ['client_id_issued_at is sent back', (r) => updateBody(r, { client_id_issued_at: 1 })],
     ['client_secret does not match', (r) => updateBody(r, { client_secret: 'not-the-secret' })],
     ['the terms are invalid', (r) => updateBody(r, { terms: { purposes: [] } })],
@@ -118,19 +166,28 @@ describe('updating a registration (RFC 7592 §2.2)', () => {
 
   it('when the client_secret is sent back and matches, then the update is accepted', async () => {
     const reg = await h.register(basicMetadata());
-    const r = await h.call('PUT', pathOf(reg), { bearer: reg.body.registration_access_token, body: updateBody(reg, { client_secret: reg.body.client_secret }) });
+    const r = await h.call('PUT', pathOf(reg), {
+      bearer: reg.body.registration_access_token,
+      body: updateBody(reg, { client_secret: reg.body.client_secret }),
+    });
     expect(r.status).toBe(200);
   });
 
   it('when a redirect URI is made insecure, then 400 invalid_redirect_uri', async () => {
     const reg = await h.register(basicMetadata());
-    const r = await h.call('PUT', pathOf(reg), { bearer: reg.body.registration_access_token, body: updateBody(reg, { redirect_uris: ['http://acme.example/cb'] }) });
+    const r = await h.call('PUT', pathOf(reg), {
+      bearer: reg.body.registration_access_token,
+      body: updateBody(reg, { redirect_uris: ['http://acme.example/cb'] }),
+    });
     expect(r.body.error).toBe('invalid_redirect_uri');
   });
 
   it('when the registration token is wrong, then 401 before the body is even looked at', async () => {
     const reg = await h.register(basicMetadata());
-    const r = await h.call('PUT', pathOf(reg), { bearer: 'nope-nope-nope-nope-nope-nope-nope-nope-nop', body: { junk: true } });
+    const r = await h.call('PUT', pathOf(reg), {
+      bearer: 'nope-nope-nope-nope-nope-nope-nope-nope-nop',
+      body: { junk: true },
+    });
     expect(r.status).toBe(401);
   });
 
@@ -140,7 +197,11 @@ describe('updating a registration (RFC 7592 §2.2)', () => {
     const r = await h.call('PUT', pathOf(reg), { bearer: reg.body.registration_access_token, body: rest });
     expect(r.status).toBe(200);
     expect(r.body.client_secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    const c = await h.companies.authenticateClient({ authorization: basicAuth(reg.body.client_id, r.body.client_secret), body: {}, endpoint: '/token' });
+    const c = await h.companies.authenticateClient({
+      authorization: basicAuth(reg.body.client_id, r.body.client_secret),
+      body: {},
+      endpoint: '/token',
+    });
     expect(c.authMethod).toBe('client_secret_basic');
   });
 });

@@ -1,6 +1,13 @@
 import { exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { basicMetadata, clientKey, jwtMetadata, sampleTerms, startCompanies, type CompaniesHarness } from './support.ts';
+import {
+  basicMetadata,
+  clientKey,
+  jwtMetadata,
+  sampleTerms,
+  startCompanies,
+  type CompaniesHarness,
+} from './support.ts';
 
 let h: CompaniesHarness;
 beforeAll(async () => {
@@ -60,7 +67,10 @@ describe('other metadata (RFC 7591 §3.2.2 invalid_client_metadata)', () => {
     ['client_name is missing', noName],
     ['client_name is blank', basicMetadata({ client_name: '   ' })],
     ['terms are missing', noTerms],
-    ['terms name a purpose that is not kebab-case', basicMetadata({ terms: { ...sampleTerms, purposes: ['Order Fulfilment'] } })],
+    [
+      'terms name a purpose that is not kebab-case',
+      basicMetadata({ terms: { ...sampleTerms, purposes: ['Order Fulfilment'] } }),
+    ],
     ['terms carry an unknown member', basicMetadata({ terms: { ...sampleTerms, sellsData: true } })],
     ['terms give negative retention', basicMetadata({ terms: { ...sampleTerms, retentionDays: -1 } })],
     ['the auth method is "none"', basicMetadata({ token_endpoint_auth_method: 'none' })],
@@ -72,7 +82,10 @@ describe('other metadata (RFC 7591 §3.2.2 invalid_client_metadata)', () => {
     ['dpop_bound_access_tokens is a string', basicMetadata({ dpop_bound_access_tokens: 'yes' })],
     ['private_key_jwt comes without jwks', basicMetadata({ token_endpoint_auth_method: 'private_key_jwt' })],
     ['client_secret_basic comes with jwks', basicMetadata({ jwks: { keys: [] } })],
-    ['jwks_uri is used', basicMetadata({ token_endpoint_auth_method: 'private_key_jwt', jwks_uri: 'https://acme.example/jwks' })],
+    [
+      'jwks_uri is used',
+      basicMetadata({ token_endpoint_auth_method: 'private_key_jwt', jwks_uri: 'https://acme.example/jwks' }),
+    ],
   ])('when %s, then 400 invalid_client_metadata', async (_why, body) => {
     const r = await h.register(body);
     expect(r.status).toBe(400);
@@ -99,13 +112,17 @@ describe('jwks must hold public signing keys only', () => {
 
   it('when a private RSA key is sent, then 400 listing its private members', async () => {
     const { privateKey } = await generateKeyPair('RS256', { extractable: true });
-    const r = await h.register(basicMetadata({ token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [await exportJWK(privateKey)] } }));
+    const r = await h.register(
+      basicMetadata({ token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [await exportJWK(privateKey)] } }),
+    );
     expect(r.status).toBe(400);
     expect(r.body.detail).toMatch(/private key material \(d, p, q, dp, dq, qi\)/);
   });
 
   it('when a symmetric key is sent, then 400', async () => {
-    const r = await h.register(basicMetadata({ token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [{ kty: 'oct', k: 'c2VjcmV0' }] } }));
+    const r = await h.register(
+      basicMetadata({ token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [{ kty: 'oct', k: 'c2VjcmV0' }] } }),
+    );
     expect(r.status).toBe(400);
     expect(r.body.detail).toMatch(/private key material \(k\)/);
   });
@@ -119,7 +136,12 @@ describe('jwks must hold public signing keys only', () => {
     ['a 1024-bit RSA key', () => ({ kty: 'RSA', n: 'A'.repeat(171), e: 'AQAB' })],
   ])('when the jwks holds %s, then 400', async (_why, mutate) => {
     const key = await clientKey('EdDSA');
-    const r = await h.register(basicMetadata({ token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [mutate(key.publicJwk as Record<string, unknown>)] } }));
+    const r = await h.register(
+      basicMetadata({
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks: { keys: [mutate(key.publicJwk as Record<string, unknown>)] },
+      }),
+    );
     expect(r.status).toBe(400);
     expect(r.body.error).toBe('invalid_client_metadata');
   });
@@ -129,6 +151,12 @@ describe('jwks must hold public signing keys only', () => {
     const b = await clientKey('ES256', 'same');
     expect((await h.register(jwtMetadata([a, b]))).status).toBe(400);
     const { kid: _, ...noKid } = b.publicJwk;
-    expect((await h.register(basicMetadata({ token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [a.publicJwk, noKid] } }))).status).toBe(400);
+    expect(
+      (
+        await h.register(
+          basicMetadata({ token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [a.publicJwk, noKid] } }),
+        )
+      ).status,
+    ).toBe(400);
   });
 });

@@ -11,7 +11,8 @@ describe('registration endpoint rate limit', () => {
   it('when one address keeps failing, then it gets 429 with Retry-After, while successes never counted', async () => {
     expect((await h.register(basicMetadata())).status).toBe(201);
     const statuses: number[] = [];
-    for (let i = 0; i < 101; i++) statuses.push((await h.call('GET', '/register/unknown-client', { bearer: 'guess-' + i })).status);
+    for (let i = 0; i < 101; i++)
+      statuses.push((await h.call('GET', '/register/unknown-client', { bearer: 'guess-' + i })).status);
     expect(statuses.slice(0, 100).every((s) => s === 401)).toBe(true);
     expect(statuses[100]).toBe(429);
     const limited = await h.register(basicMetadata());

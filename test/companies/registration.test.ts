@@ -54,7 +54,9 @@ describe('registration needs an initial access token (RFC 7591 §3)', () => {
 
 describe('registration with client_secret_basic', () => {
   it('when a company registers, then 201 with client_id, the secret once, RFC 7592 members and the echoed terms', async () => {
-    const r = await h.register(basicMetadata({ dpop_bound_access_tokens: true, software_statement_unknown: 'ignored' }));
+    const r = await h.register(
+      basicMetadata({ dpop_bound_access_tokens: true, software_statement_unknown: 'ignored' }),
+    );
     expect(r.status).toBe(201);
     expect(r.headers.get('cache-control')).toBe('no-store');
     const b = r.body;
@@ -79,7 +81,9 @@ describe('registration with client_secret_basic', () => {
     expect(b.jwks).toBeUndefined();
 
     // The secret is shown once: reading the registration does not reveal it again.
-    const read = await h.call('GET', new URL(b.registration_client_uri).pathname, { bearer: b.registration_access_token });
+    const read = await h.call('GET', new URL(b.registration_client_uri).pathname, {
+      bearer: b.registration_access_token,
+    });
     expect(read.status).toBe(200);
     expect(read.body.client_secret).toBeUndefined();
     expect(read.body.client_id).toBe(b.client_id);
@@ -92,15 +96,25 @@ describe('registration with client_secret_basic', () => {
 
     const company = h.companies.byId(b.client_id)!;
     expect(company).toEqual({
-      id: b.client_id, name: 'Acme Shop', status: 'active', authMethod: 'client_secret_basic',
-      redirectUris: ['https://acme.example/cb'], dpopBound: true, termsVersion: 1, createdAt: expect.any(String),
+      id: b.client_id,
+      name: 'Acme Shop',
+      status: 'active',
+      authMethod: 'client_secret_basic',
+      redirectUris: ['https://acme.example/cb'],
+      dpopBound: true,
+      termsVersion: 1,
+      createdAt: expect.any(String),
     });
     expect(h.companies.currentTerms(b.client_id).version).toBe(1);
   });
 
   it('when a company registers, then the audit trail records company.registered', async () => {
     const r = await h.register(basicMetadata());
-    const events = h.v.ctx.db.select().from(auditEvents).all().filter((e) => e.companyId === r.body.client_id);
+    const events = h.v.ctx.db
+      .select()
+      .from(auditEvents)
+      .all()
+      .filter((e) => e.companyId === r.body.client_id);
     expect(events.map((e) => e.action)).toEqual(['company.registered']);
   });
 
@@ -114,13 +128,16 @@ describe('registration with client_secret_basic', () => {
 });
 
 describe('registration with private_key_jwt', () => {
-  it.each(['EdDSA', 'ES256', 'RS256'] as const)('when a company registers a %s public key, then 201 without a client_secret', async (alg) => {
-    const key = await clientKey(alg);
-    const r = await h.register(jwtMetadata([key]));
-    expect(r.status).toBe(201);
-    expect(r.body.token_endpoint_auth_method).toBe('private_key_jwt');
-    expect(r.body.client_secret).toBeUndefined();
-    expect(r.body.client_secret_expires_at).toBeUndefined();
-    expect(r.body.jwks).toEqual({ keys: [key.publicJwk] });
-  });
+  it.each(['EdDSA', 'ES256', 'RS256'] as const)(
+    'when a company registers a %s public key, then 201 without a client_secret',
+    async (alg) => {
+      const key = await clientKey(alg);
+      const r = await h.register(jwtMetadata([key]));
+      expect(r.status).toBe(201);
+      expect(r.body.token_endpoint_auth_method).toBe('private_key_jwt');
+      expect(r.body.client_secret).toBeUndefined();
+      expect(r.body.client_secret_expires_at).toBeUndefined();
+      expect(r.body.jwks).toEqual({ keys: [key.publicJwk] });
+    },
+  );
 });

@@ -17,7 +17,11 @@ export interface CompaniesHarness {
   /** Where the test-only /test/token lives (everything else is at v.url). */
   url: string;
   companies: Companies;
-  call<T = any>(method: string, path: string, opts?: { body?: unknown; bearer?: string; headers?: Record<string, string> }): Promise<Reply<T>>;
+  call<T = any>(
+    method: string,
+    path: string,
+    opts?: { body?: unknown; bearer?: string; headers?: Record<string, string> },
+  ): Promise<Reply<T>>;
   /** A fresh initial access token from the service, as the operator CLI would issue. */
   initialToken(): string;
   register(metadata: unknown, token?: string): Promise<Reply>;
@@ -36,7 +40,11 @@ export async function startCompanies(opts: { dataDir?: string } = {}): Promise<C
 
   const probe = Router();
   probe.post('/test/token', async (req, res) => {
-    const c = await companies.authenticateClient({ authorization: req.headers.authorization, body: req.body ?? {}, endpoint: '/token' });
+    const c = await companies.authenticateClient({
+      authorization: req.headers.authorization,
+      body: req.body ?? {},
+      endpoint: '/token',
+    });
     res.json({ client_id: c.id });
   });
   const shell = createAppShell(v.ctx, [probe], '/nonexistent');
@@ -44,12 +52,20 @@ export async function startCompanies(opts: { dataDir?: string } = {}): Promise<C
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  async function call<T>(method: string, path: string, opts: { body?: unknown; bearer?: string; headers?: Record<string, string> } = {}): Promise<Reply<T>> {
+  async function call<T>(
+    method: string,
+    path: string,
+    opts: { body?: unknown; bearer?: string; headers?: Record<string, string> } = {},
+  ): Promise<Reply<T>> {
     const headers: Record<string, string> = { ...opts.headers };
     if (opts.bearer !== undefined) headers.authorization = `Bearer ${opts.bearer}`;
     if (opts.body !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
     const base = path.startsWith('/test/') ? url : v.url;
-    const res = await fetch(base + path, { method, headers, body: opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body) });
+    const res = await fetch(base + path, {
+      method,
+      headers,
+      body: opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body),
+    });
     const text = await res.text();
     let body: unknown = text;
     try {
@@ -87,7 +103,13 @@ export const sampleTerms = {
 };
 
 export function basicMetadata(extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { client_name: 'Acme Shop', redirect_uris: ['https://acme.example/cb'], token_endpoint_auth_method: 'client_secret_basic', terms: sampleTerms, ...extra };
+  return {
+    client_name: 'Acme Shop',
+    redirect_uris: ['https://acme.example/cb'],
+    token_endpoint_auth_method: 'client_secret_basic',
+    terms: sampleTerms,
+    ...extra,
+  };
 }
 
 export interface ClientKey {
@@ -97,13 +119,20 @@ export interface ClientKey {
 }
 
 /** A signing key pair; the public JWK carries a kid and alg as a company would publish it. */
-export async function clientKey(alg: 'EdDSA' | 'ES256' | 'RS256' = 'EdDSA', kid = `k-${alg}-${Math.random().toString(36).slice(2, 8)}`): Promise<ClientKey> {
+export async function clientKey(
+  alg: 'EdDSA' | 'ES256' | 'RS256' = 'EdDSA',
+  kid = `k-${alg}-${Math.random().toString(36).slice(2, 8)}`,
+): Promise<ClientKey> {
   const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
   return { privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' }, alg };
 }
 
 export function jwtMetadata(keys: ClientKey[], extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return basicMetadata({ token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: keys.map((k) => k.publicJwk) }, ...extra });
+  return basicMetadata({
+    token_endpoint_auth_method: 'private_key_jwt',
+    jwks: { keys: keys.map((k) => k.publicJwk) },
+    ...extra,
+  });
 }
 
 export const basicAuth = (id: string, secret: string) =>

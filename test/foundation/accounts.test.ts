@@ -17,7 +17,12 @@ describe('customer accounts over HTTP', () => {
     expect(c.handle).toMatch(/^vh-[a-z2-9]{5}-[a-z2-9]{5}$/);
     expect(c.cookie).toMatch(/^vault_session=/);
 
-    const set = await c.call('PATCH', '/api/profile', { given_name: 'Ada', city: 'Ghent', interests: ['cycling', 'jazz'], household_size: 3 });
+    const set = await c.call('PATCH', '/api/profile', {
+      given_name: 'Ada',
+      city: 'Ghent',
+      interests: ['cycling', 'jazz'],
+      household_size: 3,
+    });
     expect(set.status).toBe(200);
     const got = await c.call('GET', '/api/profile');
     expect(got.status).toBe(200);
@@ -85,10 +90,20 @@ describe('customer accounts over HTTP', () => {
     const signInFrom = (localAddress: string, password: string) =>
       new Promise<number>((resolve, reject) => {
         const body = JSON.stringify({ email, password });
-        const req = request({ host: '127.0.0.1', port: Number(port), method: 'POST', path: '/api/session', localAddress, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-        });
+        const req = request(
+          {
+            host: '127.0.0.1',
+            port: Number(port),
+            method: 'POST',
+            path: '/api/session',
+            localAddress,
+            headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
         req.on('error', reject);
         req.end(body);
       });
@@ -124,7 +139,11 @@ describe('customer accounts over HTTP', () => {
   });
 
   it('when the session cookie is set, then it is HttpOnly and SameSite', async () => {
-    const r = await fetch(v.url + '/api/account', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: uniqueEmail(), password: 'long enough password' }) });
+    const r = await fetch(v.url + '/api/account', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: uniqueEmail(), password: 'long enough password' }),
+    });
     const set = r.headers.get('set-cookie') ?? '';
     expect(set).toMatch(/HttpOnly/i);
     expect(set).toMatch(/SameSite=Lax/i);
@@ -143,7 +162,11 @@ describe('customer accounts over HTTP', () => {
   it('when a customer with messages and a request waiting exports, then the export holds the inbox and the pending request too', async () => {
     const c = await new Customer(v.url).signUp(uniqueEmail());
     const shop = await registerCompany(v, { name: 'Export Shop' });
-    const asked = await form(`${v.url}/bc-authorize`, { login_hint: c.handle, authorization_details: details(['phone'], 'customer-support', 'P7D') }, { authorization: shop.basic() });
+    const asked = await form(
+      `${v.url}/bc-authorize`,
+      { login_hint: c.handle, authorization_details: details(['phone'], 'customer-support', 'P7D') },
+      { authorization: shop.basic() },
+    );
     expect(asked.status).toBe(200);
     const exp = (await c.call('GET', '/api/export')).body;
     expect(exp.inbox.map((m: { kind: string }) => m.kind)).toContain('request.pending');

@@ -13,14 +13,26 @@ beforeAll(async () => {
 });
 afterAll(async () => v.close());
 
-const secrets = { given_name: 'Zebulon', family_name: 'Quixotebridge', street_address: '742 Evergreen Terrace', iban: 'BE71096123456769', allergies: ['kumquat-pollen'] };
+const secrets = {
+  given_name: 'Zebulon',
+  family_name: 'Quixotebridge',
+  street_address: '742 Evergreen Terrace',
+  iban: 'BE71096123456769',
+  allergies: ['kumquat-pollen'],
+};
 
 function dataDirBytes(dir: string): Buffer {
-  return Buffer.concat(readdirSync(dir).filter((f) => f.startsWith('vault.db')).map((f) => readFileSync(join(dir, f))));
+  return Buffer.concat(
+    readdirSync(dir)
+      .filter((f) => f.startsWith('vault.db'))
+      .map((f) => readFileSync(join(dir, f))),
+  );
 }
 
 const sealedRow = (customerId: string, field: string) =>
-  v.ctx.db.$client.prepare('select sealed, version from profile_fields where customer_id = ? and field = ?').get(customerId, field) as { sealed: Buffer; version: number };
+  v.ctx.db.$client
+    .prepare('select sealed, version from profile_fields where customer_id = ? and field = ?')
+    .get(customerId, field) as { sealed: Buffer; version: number };
 
 describe('the encrypted profile at rest', () => {
   it('when fields are written, then neither the database file nor its WAL contains any plaintext value', async () => {
@@ -42,7 +54,9 @@ describe('the encrypted profile at rest', () => {
     await a.call('PATCH', '/api/profile', { given_name: 'Alice' });
     await b.call('PATCH', '/api/profile', { given_name: 'Bob' });
     const stolen = sealedRow(a.id, 'given_name');
-    v.ctx.db.$client.prepare('update profile_fields set sealed = ?, version = ? where customer_id = ? and field = ?').run(stolen.sealed, stolen.version, b.id, 'given_name');
+    v.ctx.db.$client
+      .prepare('update profile_fields set sealed = ?, version = ? where customer_id = ? and field = ?')
+      .run(stolen.sealed, stolen.version, b.id, 'given_name');
     expect(() => v.vault.services.profile.readFields(b.id, ['given_name'])).toThrow(DecryptError);
   });
 
@@ -50,7 +64,9 @@ describe('the encrypted profile at rest', () => {
     const a = await new Customer(v.url).signUp(uniqueEmail());
     await a.call('PATCH', '/api/profile', { given_name: 'Alice', family_name: 'Smith' });
     const row = sealedRow(a.id, 'given_name');
-    v.ctx.db.$client.prepare('update profile_fields set sealed = ?, version = ? where customer_id = ? and field = ?').run(row.sealed, row.version, a.id, 'family_name');
+    v.ctx.db.$client
+      .prepare('update profile_fields set sealed = ?, version = ? where customer_id = ? and field = ?')
+      .run(row.sealed, row.version, a.id, 'family_name');
     expect(() => v.vault.services.profile.readFields(a.id, ['family_name'])).toThrow(DecryptError);
     expect(v.vault.services.profile.readFields(a.id, ['given_name']).given_name!.value).toBe('Alice');
   });
@@ -66,7 +82,9 @@ describe('the encrypted profile at rest', () => {
     const now = sealedRow(a.id, 'given_name');
     expect(now.version).toBeGreaterThan(old.version + 1);
     expect((await a.call('GET', '/api/profile')).body.fields.given_name.value).toBe('After');
-    v.ctx.db.$client.prepare('update profile_fields set sealed = ? where customer_id = ? and field = ?').run(old.sealed, a.id, 'given_name');
+    v.ctx.db.$client
+      .prepare('update profile_fields set sealed = ? where customer_id = ? and field = ?')
+      .run(old.sealed, a.id, 'given_name');
     expect(() => v.vault.services.profile.readFields(a.id, ['given_name'])).toThrow(DecryptError);
   });
 
@@ -76,7 +94,9 @@ describe('the encrypted profile at rest', () => {
     const row = sealedRow(a.id, 'city');
     const t = Buffer.from(row.sealed);
     t[t.length - 5]! ^= 0x80;
-    v.ctx.db.$client.prepare('update profile_fields set sealed = ? where customer_id = ? and field = ?').run(t, a.id, 'city');
+    v.ctx.db.$client
+      .prepare('update profile_fields set sealed = ? where customer_id = ? and field = ?')
+      .run(t, a.id, 'city');
     expect(() => v.vault.services.profile.readFields(a.id, ['city'])).toThrow(DecryptError);
   });
 
@@ -84,18 +104,25 @@ describe('the encrypted profile at rest', () => {
     const email = uniqueEmail();
     const a = await new Customer(v.url).signUp(email);
     await a.call('PATCH', '/api/profile', { given_name: 'Shredded' });
-    const before = v.ctx.db.$client.prepare('select kek_id, wrapped_dek from customers where id = ?').get(a.id) as { kek_id: string; wrapped_dek: Buffer };
+    const before = v.ctx.db.$client.prepare('select kek_id, wrapped_dek from customers where id = ?').get(a.id) as {
+      kek_id: string;
+      wrapped_dek: Buffer;
+    };
     const captured = sealedRow(a.id, 'given_name'); // what an attacker's old copy of the row would hold
     const del = await a.call('DELETE', '/api/account', { confirm: 'delete my account' });
     expect(del.status).toBe(204);
 
     expect(v.ctx.db.$client.prepare('select count(*) n from customers where id = ?').get(a.id)).toEqual({ n: 0 });
-    expect(v.ctx.db.$client.prepare('select count(*) n from profile_fields where customer_id = ?').get(a.id)).toEqual({ n: 0 });
+    expect(v.ctx.db.$client.prepare('select count(*) n from profile_fields where customer_id = ?').get(a.id)).toEqual({
+      n: 0,
+    });
     // No checkpoint here: the deletion itself must leave no copy behind, in the database file or its WAL.
     const files = dataDirBytes(v.dataDir);
     expect(files.includes(before.wrapped_dek), 'wrapped DEK still on disk').toBe(false);
     expect(files.includes(captured.sealed), 'sealed field still on disk').toBe(false);
-    expect(() => v.ctx.keyring.unwrapDek(a.id, { kekId: before.kek_id, wrapped: Buffer.alloc(before.wrapped_dek.length) })).toThrow(DecryptError);
+    expect(() =>
+      v.ctx.keyring.unwrapDek(a.id, { kekId: before.kek_id, wrapped: Buffer.alloc(before.wrapped_dek.length) }),
+    ).toThrow(DecryptError);
     // With the KEK but without the DEK, the captured ciphertext stays closed: the KEK itself does not open it.
     const kek = Buffer.from(JSON.parse(readFileSync(join(v.dataDir, 'kek.json'), 'utf8')).keks[0].key, 'base64');
     expect(() => open(kek, captured.sealed, `field|${a.id}|given_name|${captured.version}`)).toThrow(DecryptError);
@@ -105,11 +132,13 @@ describe('the encrypted profile at rest', () => {
   });
 
   it('when keys are rotated, then every field still reads and the old KEK is no longer needed', async () => {
-    const people = await Promise.all([1, 2, 3].map(async (i) => {
-      const c = await new Customer(v.url).signUp(uniqueEmail('rot'));
-      await c.call('PATCH', '/api/profile', { given_name: `Person${i}` });
-      return c;
-    }));
+    const people = await Promise.all(
+      [1, 2, 3].map(async (i) => {
+        const c = await new Customer(v.url).signUp(uniqueEmail('rot'));
+        await c.call('PATCH', '/api/profile', { given_name: `Person${i}` });
+        return c;
+      }),
+    );
     const oldIds = v.ctx.keyring.kekIds();
     const progress: number[] = [];
     const result = await rotateKeks(v.ctx.db, new Keyring(v.dataDir), (done) => progress.push(done));

@@ -23,10 +23,22 @@ describe('logs', () => {
     const t = await obtainTokens(v, await registerCompany(v), c, { fields: ['email', 'street_address'] });
     expect((await readData(v, t.access_token, c.handle)).status).toBe(200);
     await new Promise((r) => setTimeout(r, 50));
-    const lines = logged.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = logged
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.length).toBeGreaterThan(5);
     expect(lines.filter((l) => l.req).every((l) => typeof l.req.id === 'string' && l.req.id.length > 8)).toBe(true);
-    for (const secret of [email, 'Zaphod', 'Heart of Gold', 'very secret passphrase', t.access_token, t.refresh_token, c.cookie.split('=')[1]!, c.csrf]) {
+    for (const secret of [
+      email,
+      'Zaphod',
+      'Heart of Gold',
+      'very secret passphrase',
+      t.access_token,
+      t.refresh_token,
+      c.cookie.split('=')[1]!,
+      c.csrf,
+    ]) {
       expect(logged.includes(secret), `log contains ${secret.slice(0, 20)}`).toBe(false);
     }
   });

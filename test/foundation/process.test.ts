@@ -11,14 +11,18 @@ import { startVault } from '../support/vault.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 
-
 /** Starts server/main.ts as the operator would; resolves with its output once it exits or is ready. */
 function startMain(env: Record<string, string>) {
-  const child = spawn(join(root, 'node_modules/.bin/tsx'), [join(root, 'server/main.ts')], { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(join(root, 'node_modules/.bin/tsx'), [join(root, 'server/main.ts')], {
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+    child.once('exit', (code, signal) => r({ code, signal })),
+  );
   return { child, exited, output: () => out };
 }
 
@@ -35,7 +39,11 @@ describe('the server process', () => {
     cpSync(join(root, 'policies'), join(dir, 'policies'), { recursive: true });
     const file = join(dir, 'policies', 'purposes.yaml');
     writeFileSync(file, readFileSync(file, 'utf8').replace('maxDurationDays: 90', 'maxDurationDays: ninety'));
-    const p = startMain({ PORT: String(await freePort()), VAULT_DATA_DIR: join(dir, 'data'), VAULT_POLICIES_DIR: join(dir, 'policies') });
+    const p = startMain({
+      PORT: String(await freePort()),
+      VAULT_DATA_DIR: join(dir, 'data'),
+      VAULT_POLICIES_DIR: join(dir, 'policies'),
+    });
     const { code } = await p.exited;
     expect(code).toBe(1);
     expect(p.output()).toMatch(/purposes\.yaml/);
@@ -50,9 +58,13 @@ describe('the server process', () => {
     for (let i = 0; i < 100 && !p.output().includes('Dashboard'); i++) await new Promise((r) => setTimeout(r, 100));
     expect(p.output()).toContain(`${url}/`);
     expect((await fetch(`${url}/readyz`)).status).toBe(200);
-    for (const f of ['kek.json', 'signing-keys.json', 'vault.db']) expect(statSync(join(dataDir, f)).mode & 0o077).toBe(0);
+    for (const f of ['kek.json', 'signing-keys.json', 'vault.db'])
+      expect(statSync(join(dataDir, f)).mode & 0o077).toBe(0);
     // A request in flight when SIGTERM arrives still gets its answer.
-    const inflight = new Customer(url).call('POST', '/api/account', { email: uniqueEmail(), password: 'long enough password' });
+    const inflight = new Customer(url).call('POST', '/api/account', {
+      email: uniqueEmail(),
+      password: 'long enough password',
+    });
     await new Promise((r) => setTimeout(r, 20));
     p.child.kill('SIGTERM');
     expect((await inflight).status).toBe(201);

@@ -13,13 +13,33 @@ afterAll(async () => {
   await tls.close();
 });
 
-const csp = (h: Headers) => Object.fromEntries((h.get('content-security-policy') ?? '').split(';').map((d) => d.trim().split(/\s+/)).map(([k, ...vals]) => [k, vals.join(' ')]));
+const csp = (h: Headers) =>
+  Object.fromEntries(
+    (h.get('content-security-policy') ?? '')
+      .split(';')
+      .map((d) => d.trim().split(/\s+/))
+      .map(([k, ...vals]) => [k, vals.join(' ')]),
+  );
 
 describe('security headers', () => {
-  it.each(['/healthz', '/api/me', '/data/customers/vh-aaaaa-bbbbb', '/no/such/page', '/.well-known/oauth-authorization-server'])('when %s is fetched, then it carries the strict CSP and the other browser protections', async (path) => {
+  it.each([
+    '/healthz',
+    '/api/me',
+    '/data/customers/vh-aaaaa-bbbbb',
+    '/no/such/page',
+    '/.well-known/oauth-authorization-server',
+  ])('when %s is fetched, then it carries the strict CSP and the other browser protections', async (path) => {
     const res = await fetch(v.url + path);
     const policy = csp(res.headers);
-    expect(policy).toMatchObject({ 'default-src': "'self'", 'script-src': "'self'", 'style-src': "'self'", 'frame-ancestors': "'none'", 'object-src': "'none'", 'base-uri': "'none'", 'form-action': "'self'" });
+    expect(policy).toMatchObject({
+      'default-src': "'self'",
+      'script-src': "'self'",
+      'style-src': "'self'",
+      'frame-ancestors': "'none'",
+      'object-src': "'none'",
+      'base-uri': "'none'",
+      'form-action': "'self'",
+    });
     expect(res.headers.get('content-security-policy')).not.toMatch(/unsafe-inline|unsafe-eval|\*/);
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     expect(res.headers.get('x-frame-options')).toBe('SAMEORIGIN');
@@ -41,7 +61,13 @@ describe('security headers', () => {
     const [a, b] = await Promise.all([fetch(v.url + '/healthz'), fetch(v.url + '/healthz')]);
     expect(a.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     expect(a.headers.get('x-request-id')).not.toBe(b.headers.get('x-request-id'));
-    expect((await fetch(v.url + '/healthz', { headers: { 'x-request-id': 'trace-1234abcd' } })).headers.get('x-request-id')).toBe('trace-1234abcd');
-    expect((await fetch(v.url + '/healthz', { headers: { 'x-request-id': 'bad id with spaces' } })).headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(
+      (await fetch(v.url + '/healthz', { headers: { 'x-request-id': 'trace-1234abcd' } })).headers.get('x-request-id'),
+    ).toBe('trace-1234abcd');
+    expect(
+      (await fetch(v.url + '/healthz', { headers: { 'x-request-id': 'bad id with spaces' } })).headers.get(
+        'x-request-id',
+      ),
+    ).toMatch(/^[0-9a-f-]{36}$/);
   });
 });

@@ -18,8 +18,17 @@ beforeAll(async () => {
 afterAll(async () => v.close());
 
 const ask = (c: RegisteredCompany, handle: string, fields = ['phone']) =>
-  form(`${v.url}/bc-authorize`, { login_hint: handle, authorization_details: details(fields, 'customer-support', 'P7D') }, { authorization: c.basic() });
-const poll = (c: RegisteredCompany, id: string) => form(`${v.url}/token`, { grant_type: 'urn:openid:params:grant-type:ciba', auth_req_id: id }, { authorization: c.basic() });
+  form(
+    `${v.url}/bc-authorize`,
+    { login_hint: handle, authorization_details: details(fields, 'customer-support', 'P7D') },
+    { authorization: c.basic() },
+  );
+const poll = (c: RegisteredCompany, id: string) =>
+  form(
+    `${v.url}/token`,
+    { grant_type: 'urn:openid:params:grant-type:ciba', auth_req_id: id },
+    { authorization: c.basic() },
+  );
 
 describe('back-channel access requests (the customer is not in front of the company)', () => {
   it('when the company asks by vault handle and the customer approves in the dashboard, then polling yields tokens once', async () => {
@@ -29,7 +38,11 @@ describe('back-channel access requests (the customer is not in front of the comp
     expect((await poll(shop, r.body.auth_req_id)).body.error).toBe('authorization_pending');
     const pending = (await alice.call('GET', '/api/requests')).body.requests;
     expect(pending).toHaveLength(1);
-    expect(pending[0]).toMatchObject({ mode: 'backchannel', company: { name: 'Call Centre' }, request: { purpose: 'customer-support' } });
+    expect(pending[0]).toMatchObject({
+      mode: 'backchannel',
+      company: { name: 'Call Centre' },
+      request: { purpose: 'customer-support' },
+    });
     const inbox = (await alice.call('GET', '/api/inbox')).body.messages;
     expect(inbox.some((m: { kind: string }) => m.kind === 'request.pending')).toBe(true);
     expect((await alice.call('POST', `/api/consent/${pending[0].id}`, { decision: 'approve' })).body).toEqual({});
@@ -85,16 +98,32 @@ describe('back-channel access requests (the customer is not in front of the comp
     const dpopCo = await registerCompany(v, { name: 'DPoP Call Centre', dpop: true });
     const kp = await generateKeyPair('ES256', { extractable: true });
     const jwk = await exportJWK(kp.publicKey);
-    const proof = () => new SignJWT({ htm: 'POST', htu: `${v.url}/token`, jti: randomUUID(), iat: Math.floor(v.clock.now().getTime() / 1000) }).setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk }).sign(kp.privateKey);
+    const proof = () =>
+      new SignJWT({
+        htm: 'POST',
+        htu: `${v.url}/token`,
+        jti: randomUUID(),
+        iat: Math.floor(v.clock.now().getTime() / 1000),
+      })
+        .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk })
+        .sign(kp.privateKey);
     const r = await ask(dpopCo, alice.handle);
     const id = (await alice.call('GET', '/api/requests')).body.requests[0].id;
     await alice.call('POST', `/api/consent/${id}`, { decision: 'approve' });
     const bare = await poll(dpopCo, r.body.auth_req_id);
     expect(bare.body.error).toBe('invalid_dpop_proof');
-    const withProof = await form(`${v.url}/token`, { grant_type: 'urn:openid:params:grant-type:ciba', auth_req_id: r.body.auth_req_id }, { authorization: dpopCo.basic(), dpop: await proof() });
+    const withProof = await form(
+      `${v.url}/token`,
+      { grant_type: 'urn:openid:params:grant-type:ciba', auth_req_id: r.body.auth_req_id },
+      { authorization: dpopCo.basic(), dpop: await proof() },
+    );
     expect(withProof.status).toBe(200);
     expect(withProof.body.token_type).toBe('DPoP');
-    const again = await form(`${v.url}/token`, { grant_type: 'urn:openid:params:grant-type:ciba', auth_req_id: r.body.auth_req_id }, { authorization: dpopCo.basic(), dpop: await proof() });
+    const again = await form(
+      `${v.url}/token`,
+      { grant_type: 'urn:openid:params:grant-type:ciba', auth_req_id: r.body.auth_req_id },
+      { authorization: dpopCo.basic(), dpop: await proof() },
+    );
     expect(again.body.error).toBe('invalid_grant');
   });
 
@@ -102,9 +131,20 @@ describe('back-channel access requests (the customer is not in front of the comp
     const gone = await registerCompany(v, { name: 'Gone Soon' });
     const r = await ask(gone, alice.handle);
     expect(r.status).toBe(200);
-    const id = ((await alice.call('GET', '/api/requests')).body.requests as { id: string; company: { id: string } }[]).find((q) => q.company.id === gone.clientId)!.id;
-    expect((await fetch(`${v.url}/register/${gone.clientId}`, { method: 'DELETE', headers: { authorization: `Bearer ${gone.registrationAccessToken}` } })).status).toBe(204);
-    expect(((await alice.call('GET', '/api/requests')).body.requests as { id: string }[]).map((q) => q.id)).not.toContain(id);
+    const id = (
+      (await alice.call('GET', '/api/requests')).body.requests as { id: string; company: { id: string } }[]
+    ).find((q) => q.company.id === gone.clientId)!.id;
+    expect(
+      (
+        await fetch(`${v.url}/register/${gone.clientId}`, {
+          method: 'DELETE',
+          headers: { authorization: `Bearer ${gone.registrationAccessToken}` },
+        })
+      ).status,
+    ).toBe(204);
+    expect(
+      ((await alice.call('GET', '/api/requests')).body.requests as { id: string }[]).map((q) => q.id),
+    ).not.toContain(id);
     expect((await alice.call('GET', `/api/consent/${id}`)).body.status).toBe('expired');
     expect((await alice.call('POST', `/api/consent/${id}`, { decision: 'approve' })).status).toBe(409);
     const grants = (await alice.call('GET', '/api/grants')).body.grants as { company: { id: string } }[];
@@ -113,7 +153,9 @@ describe('back-channel access requests (the customer is not in front of the comp
 
   it('when the customer approves just before the request expires, then the company still has time to collect the tokens', async () => {
     const r = await ask(shop, alice.handle);
-    const id = ((await alice.call('GET', '/api/requests')).body.requests as { id: string; company: { id: string } }[]).find((q) => q.company.id === shop.clientId)!.id;
+    const id = (
+      (await alice.call('GET', '/api/requests')).body.requests as { id: string; company: { id: string } }[]
+    ).find((q) => q.company.id === shop.clientId)!.id;
     v.clock.advance(598_000);
     expect((await alice.call('POST', `/api/consent/${id}`, { decision: 'approve' })).status).toBe(200);
     v.clock.advance(5_000);

@@ -8,7 +8,8 @@ import { startVault, type RunningVault } from '../support/vault.ts';
 let v: RunningVault;
 let alice: Customer;
 let token: string;
-const reads = () => (v.ctx.db.$client.prepare("select count(*) n from audit_events where action = 'data.read'").get() as { n: number }).n;
+const reads = () =>
+  (v.ctx.db.$client.prepare("select count(*) n from audit_events where action = 'data.read'").get() as { n: number }).n;
 
 beforeAll(async () => {
   v = await startVault();
@@ -19,7 +20,14 @@ beforeAll(async () => {
 afterAll(async () => v.close());
 
 const get = (path: string, auth = `Bearer ${token}`) => fetch(v.url + path, { headers: { authorization: auth } });
-const HEADERS = ['content-type', 'cache-control', 'content-security-policy', 'x-content-type-options', 'referrer-policy', 'x-frame-options'];
+const HEADERS = [
+  'content-type',
+  'cache-control',
+  'content-security-policy',
+  'x-content-type-options',
+  'referrer-policy',
+  'x-frame-options',
+];
 
 describe('the company read, on its hot path and through express', () => {
   it('when the same read is made on both paths, then the body and the headers that matter are the same, and each is audited', async () => {
@@ -63,7 +71,10 @@ describe('the company read, on its hot path and through express', () => {
 
   it('when a company puts values into ?fields=, then nothing of them reaches the audit trail or the answer', async () => {
     const before = v.ctx.db.$client.prepare('select count(*) n from audit_events').get() as { n: number };
-    for (const path of [`/data/customers/${alice.handle}?fields=alice.secret%40example.test`, `/data/customers/${alice.handle}/?fields=%3DHYPERLINK(%22x%22)`]) {
+    for (const path of [
+      `/data/customers/${alice.handle}?fields=alice.secret%40example.test`,
+      `/data/customers/${alice.handle}/?fields=%3DHYPERLINK(%22x%22)`,
+    ]) {
       const r = await get(path, `Bearer ${token}`);
       expect(r.status).toBe(400);
       const text = await r.text();
@@ -75,7 +86,10 @@ describe('the company read, on its hot path and through express', () => {
 
   it('when the read is made with HEAD, then express serves it like the GET (checked and audited) and sends no body', async () => {
     const before = reads();
-    const res = await fetch(`${v.url}/data/customers/${alice.handle}`, { method: 'HEAD', headers: { authorization: `Bearer ${token}` } });
+    const res = await fetch(`${v.url}/data/customers/${alice.handle}`, {
+      method: 'HEAD',
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(res.status).toBe(200);
     expect(await res.text()).toBe('');
     expect(reads()).toBe(before + 1);
@@ -83,18 +97,26 @@ describe('the company read, on its hot path and through express', () => {
 
   it.each([
     ['a crit header value outside ASCII', { alg: 'EdDSA', crit: ['x\u2713y'] }],
-    ['a crit header value with a quote, a backslash and a line break', { alg: 'EdDSA', crit: ['a"b\\c\r\nSet-Cookie: x=1'] }],
+    [
+      'a crit header value with a quote, a backslash and a line break',
+      { alg: 'EdDSA', crit: ['a"b\\c\r\nSet-Cookie: x=1'] },
+    ],
     ['a kid with control characters', { alg: 'EdDSA', kid: '\u0000\u0007\u001b[31m' }],
-  ])('when a token has %s, then both paths answer 401 problem+json with a clean WWW-Authenticate, and the server lives on', async (_what, header) => {
-    const forged = `${Buffer.from(JSON.stringify(header)).toString('base64url')}.e30.AAAA`;
-    for (const path of [`/data/customers/${alice.handle}`, `/data/customers/${alice.handle}/`]) {
-      const res = await get(path, `Bearer ${forged}`);
-      expect(res.status, path).toBe(401);
-      expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-      expect(res.headers.get('www-authenticate')).toMatch(/^Bearer realm="vault", error="invalid_token", error_description="[\x20-\x21\x23-\x5b\x5d-\x7e]*"$/);
-      expect(res.headers.get('set-cookie')).toBeNull();
-      expect((await res.json()).status).toBe(401);
-    }
-    expect((await get(`/data/customers/${alice.handle}`)).status).toBe(200);
-  });
+  ])(
+    'when a token has %s, then both paths answer 401 problem+json with a clean WWW-Authenticate, and the server lives on',
+    async (_what, header) => {
+      const forged = `${Buffer.from(JSON.stringify(header)).toString('base64url')}.e30.AAAA`;
+      for (const path of [`/data/customers/${alice.handle}`, `/data/customers/${alice.handle}/`]) {
+        const res = await get(path, `Bearer ${forged}`);
+        expect(res.status, path).toBe(401);
+        expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+        expect(res.headers.get('www-authenticate')).toMatch(
+          /^Bearer realm="vault", error="invalid_token", error_description="[\x20-\x21\x23-\x5b\x5d-\x7e]*"$/,
+        );
+        expect(res.headers.get('set-cookie')).toBeNull();
+        expect((await res.json()).status).toBe(401);
+      }
+      expect((await get(`/data/customers/${alice.handle}`)).status).toBe(200);
+    },
+  );
 });

@@ -20,11 +20,16 @@ beforeAll(async () => {
 afterAll(async () => v.close());
 
 async function managementToken(c: RegisteredCompany) {
-  const r = await form(`${v.url}/token`, { grant_type: 'client_credentials', scope: 'grant_management' }, { authorization: c.basic() });
+  const r = await form(
+    `${v.url}/token`,
+    { grant_type: 'client_credentials', scope: 'grant_management' },
+    { authorization: c.basic() },
+  );
   expect(r.status).toBe(200);
   return r.body.access_token as string;
 }
-const asCompany = (token: string, method: string, path: string) => fetch(`${v.url}${path}`, { method, headers: { authorization: `Bearer ${token}` } });
+const asCompany = (token: string, method: string, path: string) =>
+  fetch(`${v.url}${path}`, { method, headers: { authorization: `Bearer ${token}` } });
 
 describe('grant management for companies (client_credentials, scope grant_management)', () => {
   it('when a company lists, reads and revokes its own grants, then it works, and another company sees none of them', async () => {
@@ -57,7 +62,11 @@ describe('grant management for companies (client_credentials, scope grant_manage
     const m = await managementToken(shopC);
     expect((await asCompany(m, 'GET', '/company/grants')).status).toBe(200);
     v.vault.services.companies.disable(shopC.clientId);
-    for (const [method, path] of [['GET', '/company/grants'], ['GET', '/company/receipts'], ['DELETE', `/company/grants/${t.grant_id}`]] as const) {
+    for (const [method, path] of [
+      ['GET', '/company/grants'],
+      ['GET', '/company/receipts'],
+      ['DELETE', `/company/grants/${t.grant_id}`],
+    ] as const) {
       const r = await asCompany(m, method, path);
       expect(r.status, `${method} ${path}`).toBe(401);
       expect(r.headers.get('www-authenticate')).toMatch(/invalid_token/);
@@ -69,7 +78,11 @@ describe('grant management for companies (client_credentials, scope grant_manage
     const m = await managementToken(shopA);
     expect((await asCompany(m, 'GET', '/company/grants')).status).toBe(200);
     expect((await form(`${v.url}/revoke`, { token: m }, { authorization: shopA.basic() })).status).toBe(200);
-    for (const [method, path] of [['GET', '/company/grants'], ['GET', '/company/receipts'], ['DELETE', `/company/grants/${t.grant_id}`]] as const) {
+    for (const [method, path] of [
+      ['GET', '/company/grants'],
+      ['GET', '/company/receipts'],
+      ['DELETE', `/company/grants/${t.grant_id}`],
+    ] as const) {
       const r = await asCompany(m, method, path);
       expect(r.status, `${method} ${path}`).toBe(401);
       expect(r.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);
@@ -81,18 +94,36 @@ describe('grant management for companies (client_credentials, scope grant_manage
 
 describe('an access token the company revoked (RFC 7009)', () => {
   it('when a data token is revoked, then the very next read and deposit are refused on every path, and other tokens of the grant still work', async () => {
-    const t = await obtainTokens(v, shopA, alice, { fields: ['phone', 'street_address'], actions: ['read', 'deposit'], purpose: 'order-fulfilment' });
+    const t = await obtainTokens(v, shopA, alice, {
+      fields: ['phone', 'street_address'],
+      actions: ['read', 'deposit'],
+      purpose: 'order-fulfilment',
+    });
     expect((await readData(v, t.access_token, alice.handle)).status).toBe(200);
-    expect((await form(`${v.url}/revoke`, { token: t.access_token }, { authorization: shopA.basic() })).status).toBe(200);
+    expect((await form(`${v.url}/revoke`, { token: t.access_token }, { authorization: shopA.basic() })).status).toBe(
+      200,
+    );
     const auth = { authorization: `Bearer ${t.access_token}` };
-    for (const path of [`/data/customers/${alice.handle}`, `/data/customers/${alice.handle}/`, `/data/customers/${alice.handle}?fields=phone`]) {
+    for (const path of [
+      `/data/customers/${alice.handle}`,
+      `/data/customers/${alice.handle}/`,
+      `/data/customers/${alice.handle}?fields=phone`,
+    ]) {
       const r = await fetch(`${v.url}${path}`, { headers: auth });
       expect(r.status, path).toBe(401);
       expect((await r.json()).detail, path).toMatch(/revoked/);
     }
-    const deposit = await fetch(`${v.url}/data/customers/${alice.handle}/records`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ category: 'purchases', content: { order: 'A-1' } }) });
+    const deposit = await fetch(`${v.url}/data/customers/${alice.handle}/records`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ category: 'purchases', content: { order: 'A-1' } }),
+    });
     expect(deposit.status).toBe(401);
-    const refreshed = await form(`${v.url}/token`, { grant_type: 'refresh_token', refresh_token: t.refresh_token }, { authorization: shopA.basic() });
+    const refreshed = await form(
+      `${v.url}/token`,
+      { grant_type: 'refresh_token', refresh_token: t.refresh_token },
+      { authorization: shopA.basic() },
+    );
     expect(refreshed.status).toBe(200);
     expect((await readData(v, refreshed.body.access_token, alice.handle)).status).toBe(200);
   });
@@ -107,7 +138,9 @@ describe('customers manage their grants', () => {
     const r = await readData(v, t.access_token, alice.handle);
     expect(Object.keys(r.body.fields)).toEqual(['phone']);
     expect((await readData(v, t.access_token, alice.handle, ['email'])).status).toBe(403);
-    expect((await alice.call('PATCH', `/api/grants/${t.grant_id}`, { fields: ['phone', 'street_address'] })).status).toBe(400);
+    expect(
+      (await alice.call('PATCH', `/api/grants/${t.grant_id}`, { fields: ['phone', 'street_address'] })).status,
+    ).toBe(400);
     const later = new Date(Date.now() + 400 * 86_400_000).toISOString();
     expect((await alice.call('PATCH', `/api/grants/${t.grant_id}`, { expiresAt: later })).status).toBe(400);
   });
@@ -115,7 +148,10 @@ describe('customers manage their grants', () => {
 
 describe('deposits into the customer vault', () => {
   it('when a company with a deposit grant deposits a record, then it is sealed, audited, and shown in the customer export', async () => {
-    const t = await obtainTokens(v, shopA, alice, { actions: ['read', 'deposit'], fields: ['email', 'street_address'] });
+    const t = await obtainTokens(v, shopA, alice, {
+      actions: ['read', 'deposit'],
+      fields: ['email', 'street_address'],
+    });
     const res = await fetch(`${v.url}/data/customers/${alice.handle}/records`, {
       method: 'POST',
       headers: { authorization: `Bearer ${t.access_token}`, 'content-type': 'application/json' },
@@ -125,8 +161,12 @@ describe('deposits into the customer vault', () => {
     const dump = Buffer.concat([readFileSync(`${v.dataDir}/vault.db`), readFileSync(`${v.dataDir}/vault.db-wal`)]);
     expect(dump.includes(Buffer.from('Mailbox-7731'))).toBe(false);
     const exp = (await alice.call('GET', '/api/export')).body;
-    expect(exp.records.map((r: { content: { note: string } }) => r.content.note)).toContain('Delivered to Mailbox-7731 at the back door');
-    const ev = v.ctx.db.$client.prepare("select body from audit_events where action = 'data.deposit' order by seq desc limit 1").get() as { body: string };
+    expect(exp.records.map((r: { content: { note: string } }) => r.content.note)).toContain(
+      'Delivered to Mailbox-7731 at the back door',
+    );
+    const ev = v.ctx.db.$client
+      .prepare("select body from audit_events where action = 'data.deposit' order by seq desc limit 1")
+      .get() as { body: string };
     expect(ev.body).toContain('"category":"address"');
     expect(ev.body).not.toContain('Mailbox');
   });
@@ -134,7 +174,11 @@ describe('deposits into the customer vault', () => {
   it('when a read-only grant tries to deposit, or deposits outside its categories, then 403 and nothing is stored', async () => {
     const ro = await obtainTokens(v, shopA, alice, { fields: ['email'] });
     const deposit = (token: string, category: string) =>
-      fetch(`${v.url}/data/customers/${alice.handle}/records`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ category, content: { x: 1 } }) });
+      fetch(`${v.url}/data/customers/${alice.handle}/records`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ category, content: { x: 1 } }),
+      });
     const before = (v.ctx.db.$client.prepare('select count(*) n from records').get() as { n: number }).n;
     expect((await deposit(ro.access_token, 'contact')).status).toBe(403);
     const rw = await obtainTokens(v, shopA, alice, { fields: ['email'], actions: ['read', 'deposit'] });
@@ -146,7 +190,11 @@ describe('deposits into the customer vault', () => {
     const rw = await obtainTokens(v, shopA, alice, { fields: ['email'], actions: ['read', 'deposit'] });
     const before = (v.ctx.db.$client.prepare('select count(*) n from records').get() as { n: number }).n;
     const body = `{"category":"contact","content":{"a":${'['.repeat(4200)}${']'.repeat(4200)}}}`;
-    const res = await fetch(`${v.url}/data/customers/${alice.handle}/records`, { method: 'POST', headers: { authorization: `Bearer ${rw.access_token}`, 'content-type': 'application/json' }, body });
+    const res = await fetch(`${v.url}/data/customers/${alice.handle}/records`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${rw.access_token}`, 'content-type': 'application/json' },
+      body,
+    });
     expect(res.status).toBe(400);
     expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect((v.ctx.db.$client.prepare('select count(*) n from records').get() as { n: number }).n).toBe(before);

@@ -3,7 +3,17 @@ import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'j
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { athOf } from '../../server/oauth/dpop.ts';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
-import { REDIRECT, form, obtainCode, obtainTokens, pkce, readData, registerCompany, details, type RegisteredCompany } from '../support/company.ts';
+import {
+  REDIRECT,
+  form,
+  obtainCode,
+  obtainTokens,
+  pkce,
+  readData,
+  registerCompany,
+  details,
+  type RegisteredCompany,
+} from '../support/company.ts';
 import { startVault, type RunningVault } from '../support/vault.ts';
 
 let v: RunningVault;
@@ -28,7 +38,16 @@ beforeEach(async () => {
 
 const nowS = () => Math.floor(v.clock.now().getTime() / 1000);
 const exchange = (c: RegisteredCompany, code: string, verifier: string | undefined, redirect = REDIRECT) =>
-  form(`${v.url}/token`, { grant_type: 'authorization_code', code, redirect_uri: redirect, ...(verifier !== undefined ? { code_verifier: verifier } : {}) }, { authorization: c.basic() });
+  form(
+    `${v.url}/token`,
+    {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: redirect,
+      ...(verifier !== undefined ? { code_verifier: verifier } : {}),
+    },
+    { authorization: c.basic() },
+  );
 
 describe('authorization code and PKCE', () => {
   it.each([
@@ -43,20 +62,43 @@ describe('authorization code and PKCE', () => {
 
   it('when PAR names a redirect URI that is not registered, then it is refused', async () => {
     const p = pkce();
-    const r = await form(`${v.url}/par`, { response_type: 'code', client_id: shop.clientId, redirect_uri: 'https://attacker.example/cb', code_challenge: p.challenge, code_challenge_method: 'S256', authorization_details: details(['email']) }, { authorization: shop.basic() });
+    const r = await form(
+      `${v.url}/par`,
+      {
+        response_type: 'code',
+        client_id: shop.clientId,
+        redirect_uri: 'https://attacker.example/cb',
+        code_challenge: p.challenge,
+        code_challenge_method: 'S256',
+        authorization_details: details(['email']),
+      },
+      { authorization: shop.basic() },
+    );
     expect(r.status).toBe(400);
     expect(r.body.error).toBe('invalid_request');
   });
 
   it('when PAR comes without PKCE, then it is refused', async () => {
-    const r = await form(`${v.url}/par`, { response_type: 'code', client_id: shop.clientId, redirect_uri: REDIRECT, authorization_details: details(['email']) }, { authorization: shop.basic() });
+    const r = await form(
+      `${v.url}/par`,
+      {
+        response_type: 'code',
+        client_id: shop.clientId,
+        redirect_uri: REDIRECT,
+        authorization_details: details(['email']),
+      },
+      { authorization: shop.basic() },
+    );
     expect(r.status).toBe(400);
     expect(r.body.error_description).toMatch(/PKCE/);
   });
 
   it('when /authorize is called with an unregistered redirect URI, then it does not redirect there', async () => {
     const p = pkce();
-    const r = await alice.call('GET', `/authorize?client_id=${shop.clientId}&response_type=code&redirect_uri=${encodeURIComponent('https://attacker.example/cb')}&code_challenge=${p.challenge}&code_challenge_method=S256&scope=purpose:order-fulfilment%20read:email`);
+    const r = await alice.call(
+      'GET',
+      `/authorize?client_id=${shop.clientId}&response_type=code&redirect_uri=${encodeURIComponent('https://attacker.example/cb')}&code_challenge=${p.challenge}&code_challenge_method=S256&scope=purpose:order-fulfilment%20read:email`,
+    );
     expect(r.status).toBe(400);
     expect(r.headers.get('location')).toBeNull();
   });
@@ -70,7 +112,11 @@ describe('authorization code and PKCE', () => {
     expect(second.status).toBe(400);
     expect(second.body.error).toBe('invalid_grant');
     expect((await readData(v, first.body.access_token, alice.handle)).status).toBe(401);
-    const refresh = await form(`${v.url}/token`, { grant_type: 'refresh_token', refresh_token: first.body.refresh_token }, { authorization: shop.basic() });
+    const refresh = await form(
+      `${v.url}/token`,
+      { grant_type: 'refresh_token', refresh_token: first.body.refresh_token },
+      { authorization: shop.basic() },
+    );
     expect(refresh.status).toBe(400);
   });
 
@@ -82,7 +128,7 @@ describe('authorization code and PKCE', () => {
     expect(r.body.error_description).toMatch(/expired/);
   });
 
-  it("when another company presents the code, then invalid_grant", async () => {
+  it('when another company presents the code, then invalid_grant', async () => {
     const other = await registerCompany(v, { name: 'Other' });
     const c = await obtainCode(v, shop, alice);
     const r = await exchange(other, c.code!, c.verifier);
@@ -94,7 +140,9 @@ describe('authorization code and PKCE', () => {
 describe('the consent step', () => {
   it('when the customer approves a longer duration than asked, then 403 and nothing is granted; a shorter one is granted', async () => {
     // The request asks for 30 days (P30D).
-    await expect(obtainCode(v, shop, alice, { duration: 'P30D', approve: { durationDays: 365 } })).rejects.toThrow(/consent failed: 403/);
+    await expect(obtainCode(v, shop, alice, { duration: 'P30D', approve: { durationDays: 365 } })).rejects.toThrow(
+      /consent failed: 403/,
+    );
     const t = await obtainTokens(v, shop, alice, { duration: 'P30D', approve: { durationDays: 7 } });
     const g = (await alice.call('GET', `/api/grants/${t.grant_id}`)).body;
     expect(Math.round((Date.parse(g.expiresAt) - Date.parse(g.createdAt)) / 86_400_000)).toBe(7);
@@ -104,13 +152,25 @@ describe('the consent step', () => {
 describe('refresh tokens', () => {
   it('when a used refresh token is presented again, then it fails and the whole family is revoked', async () => {
     const t = await obtainTokens(v, shop, alice);
-    const r1 = await form(`${v.url}/token`, { grant_type: 'refresh_token', refresh_token: t.refresh_token }, { authorization: shop.basic() });
+    const r1 = await form(
+      `${v.url}/token`,
+      { grant_type: 'refresh_token', refresh_token: t.refresh_token },
+      { authorization: shop.basic() },
+    );
     expect(r1.status).toBe(200);
-    const reuse = await form(`${v.url}/token`, { grant_type: 'refresh_token', refresh_token: t.refresh_token }, { authorization: shop.basic() });
+    const reuse = await form(
+      `${v.url}/token`,
+      { grant_type: 'refresh_token', refresh_token: t.refresh_token },
+      { authorization: shop.basic() },
+    );
     expect(reuse.status).toBe(400);
     expect(reuse.body.error).toBe('invalid_grant');
     // The rotated token and the access tokens of the family are dead too.
-    const r2 = await form(`${v.url}/token`, { grant_type: 'refresh_token', refresh_token: r1.body.refresh_token }, { authorization: shop.basic() });
+    const r2 = await form(
+      `${v.url}/token`,
+      { grant_type: 'refresh_token', refresh_token: r1.body.refresh_token },
+      { authorization: shop.basic() },
+    );
     expect(r2.status).toBe(400);
     expect((await readData(v, r1.body.access_token, alice.handle)).status).toBe(401);
   });
@@ -133,7 +193,9 @@ describe('forged and misdirected access tokens', () => {
 
   it('when an HS256 token is signed with the public key as secret, then 401', async () => {
     const jwk = v.ctx.signing.jwks().keys[0]!;
-    const forged = await new SignJWT(claimsOf(good)).setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', kid: jwk.kid }).sign(new TextEncoder().encode(JSON.stringify(jwk)));
+    const forged = await new SignJWT(claimsOf(good))
+      .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', kid: jwk.kid })
+      .sign(new TextEncoder().encode(JSON.stringify(jwk)));
     expect((await readData(v, forged, alice.handle)).status).toBe(401);
   });
 
@@ -171,9 +233,19 @@ describe('the grant is re-checked on every read', () => {
   it('when the grant reaches its end date, then reads are refused though the token is fresh', async () => {
     const t = await obtainTokens(v, shop, alice, { duration: 'P1D' });
     v.clock.advance(86_400_000 + 1000);
-    const refreshed = await form(`${v.url}/token`, { grant_type: 'refresh_token', refresh_token: t.refresh_token }, { authorization: shop.basic() });
+    const refreshed = await form(
+      `${v.url}/token`,
+      { grant_type: 'refresh_token', refresh_token: t.refresh_token },
+      { authorization: shop.basic() },
+    );
     expect(refreshed.status).toBe(400);
-    const fresh = await v.vault.services.tokens.issueAccess({ companyId: shop.clientId, customerId: alice.id, grantId: t.grant_id, familyId: JSON.parse(Buffer.from(t.access_token.split('.')[1]!, 'base64url').toString()).fam, request: { purpose: 'order-fulfilment', fields: ['email'], actions: ['read'], durationDays: 1 } });
+    const fresh = await v.vault.services.tokens.issueAccess({
+      companyId: shop.clientId,
+      customerId: alice.id,
+      grantId: t.grant_id,
+      familyId: JSON.parse(Buffer.from(t.access_token.split('.')[1]!, 'base64url').toString()).fam,
+      request: { purpose: 'order-fulfilment', fields: ['email'], actions: ['read'], durationDays: 1 },
+    });
     const r = await readData(v, fresh.token, alice.handle);
     expect(r.status).toBe(401);
     expect(r.body.detail).toMatch(/expired/);
@@ -206,11 +278,23 @@ describe('DPoP-bound tokens (RFC 9449)', () => {
     key = { privateKey: kp.privateKey, jwk: await exportJWK(kp.publicKey) };
   });
   const proof = (htm: string, htu: string, ath?: string) =>
-    new SignJWT({ htm, htu, jti: randomUUID(), iat: Math.floor(v.clock.now().getTime() / 1000), ...(ath ? { ath } : {}) }).setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: key.jwk }).sign(key.privateKey);
+    new SignJWT({
+      htm,
+      htu,
+      jti: randomUUID(),
+      iat: Math.floor(v.clock.now().getTime() / 1000),
+      ...(ath ? { ath } : {}),
+    })
+      .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: key.jwk })
+      .sign(key.privateKey);
 
   async function dpopTokens() {
     const c = await obtainCode(v, dpopCo, alice);
-    const r = await form(`${v.url}/token`, { grant_type: 'authorization_code', code: c.code!, redirect_uri: REDIRECT, code_verifier: c.verifier }, { authorization: dpopCo.basic(), dpop: await proof('POST', `${v.url}/token`) });
+    const r = await form(
+      `${v.url}/token`,
+      { grant_type: 'authorization_code', code: c.code!, redirect_uri: REDIRECT, code_verifier: c.verifier },
+      { authorization: dpopCo.basic(), dpop: await proof('POST', `${v.url}/token`) },
+    );
     expect(r.status).toBe(200);
     expect(r.body.token_type).toBe('DPoP');
     return r.body.access_token as string;
@@ -226,7 +310,10 @@ describe('DPoP-bound tokens (RFC 9449)', () => {
   it('when the bound token is used with a valid proof, then the read works', async () => {
     const at = await dpopTokens();
     const url = `${v.url}/data/customers/${alice.handle}`;
-    const r = await readData(v, at, alice.handle, undefined, { authorization: `DPoP ${at}`, dpop: await proof('GET', url, athOf(at)) });
+    const r = await readData(v, at, alice.handle, undefined, {
+      authorization: `DPoP ${at}`,
+      dpop: await proof('GET', url, athOf(at)),
+    });
     expect(r.status).toBe(200);
   });
 
@@ -239,7 +326,9 @@ describe('DPoP-bound tokens (RFC 9449)', () => {
   it('when the bound token comes without a proof, then the DPoP challenge is well-formed and names the algorithms the metadata advertises', async () => {
     const at = await dpopTokens();
     const r = await readData(v, at, alice.handle, undefined, { authorization: `DPoP ${at}` });
-    const m = /^DPoP realm="vault", error="invalid_dpop_proof", error_description="[^"]*", algs="([^"]+)"$/.exec(r.headers.get('www-authenticate') ?? '');
+    const m = /^DPoP realm="vault", error="invalid_dpop_proof", error_description="[^"]*", algs="([^"]+)"$/.exec(
+      r.headers.get('www-authenticate') ?? '',
+    );
     expect(m, r.headers.get('www-authenticate') ?? '').not.toBeNull();
     const metadata = await (await fetch(`${v.url}/.well-known/oauth-authorization-server`)).json();
     expect(m![1]!.split(' ')).toEqual(metadata.dpop_signing_alg_values_supported);
@@ -247,7 +336,10 @@ describe('DPoP-bound tokens (RFC 9449)', () => {
 
   it('when the proof was made for another URL, then 401', async () => {
     const at = await dpopTokens();
-    const r = await readData(v, at, alice.handle, undefined, { authorization: `DPoP ${at}`, dpop: await proof('GET', `${v.url}/data/customers/${bob.handle}`, athOf(at)) });
+    const r = await readData(v, at, alice.handle, undefined, {
+      authorization: `DPoP ${at}`,
+      dpop: await proof('GET', `${v.url}/data/customers/${bob.handle}`, athOf(at)),
+    });
     expect(r.status).toBe(401);
     expect(r.body.error).toBe('invalid_dpop_proof');
   });
@@ -263,15 +355,38 @@ describe('DPoP-bound tokens (RFC 9449)', () => {
 describe('the redirect URI at the token endpoint (RFC 6749 §4.1.3)', () => {
   async function codeWithoutRedirect() {
     const p = pkce();
-    const par = await form(`${v.url}/par`, { response_type: 'code', client_id: shop.clientId, code_challenge: p.challenge, code_challenge_method: 'S256', authorization_details: details(['email']) }, { authorization: shop.basic() });
+    const par = await form(
+      `${v.url}/par`,
+      {
+        response_type: 'code',
+        client_id: shop.clientId,
+        code_challenge: p.challenge,
+        code_challenge_method: 'S256',
+        authorization_details: details(['email']),
+      },
+      { authorization: shop.basic() },
+    );
     expect(par.status).toBe(201);
-    const auth = await alice.call('GET', `/authorize?client_id=${encodeURIComponent(shop.clientId)}&request_uri=${encodeURIComponent(par.body.request_uri)}`);
+    const auth = await alice.call(
+      'GET',
+      `/authorize?client_id=${encodeURIComponent(shop.clientId)}&request_uri=${encodeURIComponent(par.body.request_uri)}`,
+    );
     let location = auth.headers.get('location') ?? '';
-    if (location.startsWith('/consent')) location = (await alice.call('POST', `/api/consent/${new URL(location, v.url).searchParams.get('request')}`, { decision: 'approve' })).body.redirectTo;
+    if (location.startsWith('/consent'))
+      location = (
+        await alice.call('POST', `/api/consent/${new URL(location, v.url).searchParams.get('request')}`, {
+          decision: 'approve',
+        })
+      ).body.redirectTo;
     expect(location.startsWith(REDIRECT)).toBe(true);
     return { code: new URL(location).searchParams.get('code')!, verifier: p.verifier };
   }
-  const exchangeWithout = (code: string, verifier: string) => form(`${v.url}/token`, { grant_type: 'authorization_code', code, code_verifier: verifier }, { authorization: shop.basic() });
+  const exchangeWithout = (code: string, verifier: string) =>
+    form(
+      `${v.url}/token`,
+      { grant_type: 'authorization_code', code, code_verifier: verifier },
+      { authorization: shop.basic() },
+    );
 
   it('when the authorization request left it out (one registered URI), then the exchange may leave it out too', async () => {
     const c = await codeWithoutRedirect();
@@ -296,17 +411,22 @@ describe('the redirect URI at the token endpoint (RFC 6749 §4.1.3)', () => {
 });
 
 describe('a resource request without any token (RFC 6750 §3.1)', () => {
-  it.each(['/data/customers/vh-aaaaa-aaaaa', '/company/grants'])('when %s is called with no Authorization header, then 401 names the schemes and carries no error code', async (path) => {
-    for (const headers of [{}, { authorization: 'Basic Zm9vOmJhcg==' }] as Record<string, string>[]) {
-      const r = await fetch(`${v.url}${path}`, { headers });
-      expect(r.status).toBe(401);
-      expect(r.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-      expect(r.headers.get('www-authenticate')).toBe('Bearer realm="vault", DPoP realm="vault", algs="EdDSA ES256"');
-    }
-  });
+  it.each(['/data/customers/vh-aaaaa-aaaaa', '/company/grants'])(
+    'when %s is called with no Authorization header, then 401 names the schemes and carries no error code',
+    async (path) => {
+      for (const headers of [{}, { authorization: 'Basic Zm9vOmJhcg==' }] as Record<string, string>[]) {
+        const r = await fetch(`${v.url}${path}`, { headers });
+        expect(r.status).toBe(401);
+        expect(r.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+        expect(r.headers.get('www-authenticate')).toBe('Bearer realm="vault", DPoP realm="vault", algs="EdDSA ES256"');
+      }
+    },
+  );
 
   it('when the Authorization header names Bearer but the token is malformed, then 401 invalid_request', async () => {
-    const r = await fetch(`${v.url}/data/customers/${alice.handle}`, { headers: { authorization: 'Bearer not a token' } });
+    const r = await fetch(`${v.url}/data/customers/${alice.handle}`, {
+      headers: { authorization: 'Bearer not a token' },
+    });
     expect(r.status).toBe(401);
     expect(r.headers.get('www-authenticate')).toMatch(/^Bearer realm="vault", error="invalid_request"/);
   });
@@ -316,7 +436,11 @@ describe('client authentication', () => {
   it('when the secret is wrong, then 401 invalid_client', async () => {
     const c = await obtainCode(v, shop, alice);
     const bad = 'Basic ' + Buffer.from(`${shop.clientId}:not-the-secret`).toString('base64');
-    const r = await form(`${v.url}/token`, { grant_type: 'authorization_code', code: c.code!, redirect_uri: REDIRECT, code_verifier: c.verifier }, { authorization: bad });
+    const r = await form(
+      `${v.url}/token`,
+      { grant_type: 'authorization_code', code: c.code!, redirect_uri: REDIRECT, code_verifier: c.verifier },
+      { authorization: bad },
+    );
     expect(r.status).toBe(401);
     expect(r.body.error).toBe('invalid_client');
     // The code was not consumed by the failed attempt.
@@ -326,12 +450,36 @@ describe('client authentication', () => {
   it('when a private_key_jwt client signs with a key not in its JWKS, then 401 invalid_client', async () => {
     const pk = await registerCompany(v, { method: 'private_key_jwt', name: 'Key Co' });
     const stranger = await generateKeyPair('ES256');
-    const assertion = await new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: pk.kid }).setIssuer(pk.clientId).setSubject(pk.clientId).setAudience(v.url).setJti(randomUUID()).setIssuedAt(nowS()).setExpirationTime(nowS() + 60).sign(stranger.privateKey);
-    const r = await form(`${v.url}/token`, { grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion });
+    const assertion = await new SignJWT({})
+      .setProtectedHeader({ alg: 'ES256', kid: pk.kid })
+      .setIssuer(pk.clientId)
+      .setSubject(pk.clientId)
+      .setAudience(v.url)
+      .setJti(randomUUID())
+      .setIssuedAt(nowS())
+      .setExpirationTime(nowS() + 60)
+      .sign(stranger.privateKey);
+    const r = await form(`${v.url}/token`, {
+      grant_type: 'client_credentials',
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: assertion,
+    });
     expect(r.status).toBe(401);
     expect(r.body.error).toBe('invalid_client');
-    const own = await new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: pk.kid }).setIssuer(pk.clientId).setSubject(pk.clientId).setAudience(v.url).setJti(randomUUID()).setIssuedAt(nowS()).setExpirationTime(nowS() + 60).sign(pk.privateKey!);
-    const ok = await form(`${v.url}/token`, { grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: own });
+    const own = await new SignJWT({})
+      .setProtectedHeader({ alg: 'ES256', kid: pk.kid })
+      .setIssuer(pk.clientId)
+      .setSubject(pk.clientId)
+      .setAudience(v.url)
+      .setJti(randomUUID())
+      .setIssuedAt(nowS())
+      .setExpirationTime(nowS() + 60)
+      .sign(pk.privateKey!);
+    const ok = await form(`${v.url}/token`, {
+      grant_type: 'client_credentials',
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: own,
+    });
     expect(ok.status).toBe(200);
   });
 });

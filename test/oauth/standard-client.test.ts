@@ -20,7 +20,10 @@ describe('an unmodified standard client (oauth4webapi) from the metadata URL alo
 
     // Discovery from the issuer URL alone (RFC 8414).
     const issuer = new URL(v.url);
-    const as = await o.processDiscoveryResponse(issuer, await o.discoveryRequest(issuer, { algorithm: 'oauth2', ...insecure }));
+    const as = await o.processDiscoveryResponse(
+      issuer,
+      await o.discoveryRequest(issuer, { algorithm: 'oauth2', ...insecure }),
+    );
     expect(as.authorization_details_types_supported).toContain('customer_data');
 
     // Dynamic registration (RFC 7591) with private_key_jwt and an inline JWKS.
@@ -31,7 +34,13 @@ describe('an unmodified standard client (oauth4webapi) from the metadata URL alo
     const reg = await fetch(as.registration_endpoint!, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${iat.token}` },
-      body: JSON.stringify({ client_name: 'Standard Client Ltd', redirect_uris: [redirectUri], token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'ES256' }] }, terms: defaultTerms }),
+      body: JSON.stringify({
+        client_name: 'Standard Client Ltd',
+        redirect_uris: [redirectUri],
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks: { keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'ES256' }] },
+        terms: defaultTerms,
+      }),
     });
     expect(reg.status).toBe(201);
     const registered = await reg.json();
@@ -41,14 +50,28 @@ describe('an unmodified standard client (oauth4webapi) from the metadata URL alo
     // PAR (RFC 9126) with RFC 9396 authorization_details and PKCE S256.
     const verifier = o.generateRandomCodeVerifier();
     const state = o.generateRandomState();
-    const parResponse = await o.pushedAuthorizationRequest(as, client, clientAuth, {
-      redirect_uri: redirectUri,
-      response_type: 'code',
-      state,
-      code_challenge: await o.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      authorization_details: JSON.stringify([{ type: 'customer_data', purpose: 'order-fulfilment', fields: ['email', 'phone', 'street_address'], actions: ['read'], duration: 'P30D' }]),
-    }, insecure);
+    const parResponse = await o.pushedAuthorizationRequest(
+      as,
+      client,
+      clientAuth,
+      {
+        redirect_uri: redirectUri,
+        response_type: 'code',
+        state,
+        code_challenge: await o.calculatePKCECodeChallenge(verifier),
+        code_challenge_method: 'S256',
+        authorization_details: JSON.stringify([
+          {
+            type: 'customer_data',
+            purpose: 'order-fulfilment',
+            fields: ['email', 'phone', 'street_address'],
+            actions: ['read'],
+            duration: 'P30D',
+          },
+        ]),
+      },
+      insecure,
+    );
     const par = await o.processPushedAuthorizationResponse(as, client, parResponse);
 
     // The customer's browser: /authorize sends them to the consent screen; they approve two of three fields.
@@ -62,45 +85,97 @@ describe('an unmodified standard client (oauth4webapi) from the metadata URL alo
     const requestId = new URL(consentPath, v.url).searchParams.get('request')!;
     const shown = await customer.call('GET', `/api/consent/${requestId}`);
     expect(shown.body.company.name).toBe('Standard Client Ltd');
-    expect(shown.body.request.fields.map((f: { name: string }) => f.name)).toEqual(['email', 'phone', 'street_address']);
+    expect(shown.body.request.fields.map((f: { name: string }) => f.name)).toEqual([
+      'email',
+      'phone',
+      'street_address',
+    ]);
     expect(shown.body.company.terms.retentionDays).toBe(90);
-    const approved = await customer.call('POST', `/api/consent/${requestId}`, { decision: 'approve', fields: ['email', 'phone'], durationDays: 7 });
+    const approved = await customer.call('POST', `/api/consent/${requestId}`, {
+      decision: 'approve',
+      fields: ['email', 'phone'],
+      durationDays: 7,
+    });
     expect(approved.status).toBe(200);
 
     // Back at the company: validate the response (state, iss) and exchange the code with PKCE.
     const params = o.validateAuthResponse(as, client, new URL(approved.body.redirectTo), state);
-    const tokenResponse = await o.authorizationCodeGrantRequest(as, client, clientAuth, params, redirectUri, verifier, insecure);
+    const tokenResponse = await o.authorizationCodeGrantRequest(
+      as,
+      client,
+      clientAuth,
+      params,
+      redirectUri,
+      verifier,
+      insecure,
+    );
     const tokens = await o.processAuthorizationCodeResponse(as, client, tokenResponse);
     expect(tokens.token_type).toBe('bearer');
-    expect(tokens.authorization_details?.[0]).toMatchObject({ type: 'customer_data', fields: ['email', 'phone'], duration: 'P7D' });
+    expect(tokens.authorization_details?.[0]).toMatchObject({
+      type: 'customer_data',
+      fields: ['email', 'phone'],
+      duration: 'P7D',
+    });
 
     // Read: only the approved fields come back.
-    const read = await o.protectedResourceRequest(tokens.access_token, 'GET', new URL(`${v.url}/data/customers/${customer.handle}`), undefined, undefined, insecure);
+    const read = await o.protectedResourceRequest(
+      tokens.access_token,
+      'GET',
+      new URL(`${v.url}/data/customers/${customer.handle}`),
+      undefined,
+      undefined,
+      insecure,
+    );
     expect(read.status).toBe(200);
     const data = await read.json();
     expect(data.fields).toEqual({ email: expect.stringContaining('@example.test'), phone: '+44 20 7946 0000' });
     expect(data.fields.street_address).toBeUndefined();
 
     // Refresh rotates the refresh token.
-    const refreshed = await o.processRefreshTokenResponse(as, client, await o.refreshTokenGrantRequest(as, client, clientAuth, tokens.refresh_token!, insecure));
+    const refreshed = await o.processRefreshTokenResponse(
+      as,
+      client,
+      await o.refreshTokenGrantRequest(as, client, clientAuth, tokens.refresh_token!, insecure),
+    );
     expect(refreshed.refresh_token).toBeTruthy();
     expect(refreshed.refresh_token).not.toBe(tokens.refresh_token);
 
     // Introspection (RFC 7662), then revocation (RFC 7009), then introspection says inactive.
-    const active = await o.processIntrospectionResponse(as, client, await o.introspectionRequest(as, client, clientAuth, refreshed.access_token, insecure));
+    const active = await o.processIntrospectionResponse(
+      as,
+      client,
+      await o.introspectionRequest(as, client, clientAuth, refreshed.access_token, insecure),
+    );
     expect(active.active).toBe(true);
     expect(active.client_id).toBe(client.client_id);
-    await o.processRevocationResponse(await o.revocationRequest(as, client, clientAuth, refreshed.access_token, insecure));
-    const inactive = await o.processIntrospectionResponse(as, client, await o.introspectionRequest(as, client, clientAuth, refreshed.access_token, insecure));
+    await o.processRevocationResponse(
+      await o.revocationRequest(as, client, clientAuth, refreshed.access_token, insecure),
+    );
+    const inactive = await o.processIntrospectionResponse(
+      as,
+      client,
+      await o.introspectionRequest(as, client, clientAuth, refreshed.access_token, insecure),
+    );
     expect(inactive.active).toBe(false);
     // The client library surfaces the resource server's 401 challenge as an error naming invalid_token.
-    const afterRevoke = await o.protectedResourceRequest(refreshed.access_token, 'GET', new URL(`${v.url}/data/customers/${customer.handle}`), undefined, undefined, insecure).catch((e: o.WWWAuthenticateChallengeError) => e);
+    const afterRevoke = await o
+      .protectedResourceRequest(
+        refreshed.access_token,
+        'GET',
+        new URL(`${v.url}/data/customers/${customer.handle}`),
+        undefined,
+        undefined,
+        insecure,
+      )
+      .catch((e: o.WWWAuthenticateChallengeError) => e);
     expect(afterRevoke).toBeInstanceOf(o.WWWAuthenticateChallengeError);
     expect((afterRevoke as o.WWWAuthenticateChallengeError).status).toBe(401);
     expect((afterRevoke as o.WWWAuthenticateChallengeError).cause[0]!.parameters.error).toBe('invalid_token');
 
     // The read was audited with fields named, values absent.
-    const events = v.ctx.db.$client.prepare("select body from audit_events where action = 'data.read'").all() as { body: string }[];
+    const events = v.ctx.db.$client.prepare("select body from audit_events where action = 'data.read'").all() as {
+      body: string;
+    }[];
     expect(events).toHaveLength(1);
     expect(events[0]!.body).toContain('phone');
     expect(events[0]!.body).not.toContain('7946');

@@ -26,7 +26,18 @@ const commands = leaves(buildCli());
 
 describe('the CLI help (npm run vault -- <command> --help)', () => {
   it('when listed, then every command group and command is there, each with a description', () => {
-    expect(commands.map((c) => c.join(' '))).toEqual(expect.arrayContaining(['migrate', 'backup', 'keys rotate', 'policies check', 'companies token', 'audit export', 'audit verify', 'auditors create']));
+    expect(commands.map((c) => c.join(' '))).toEqual(
+      expect.arrayContaining([
+        'migrate',
+        'backup',
+        'keys rotate',
+        'policies check',
+        'companies token',
+        'audit export',
+        'audit verify',
+        'auditors create',
+      ]),
+    );
     const missing: string[] = [];
     const walk = (c: Command, path: string) => {
       for (const s of c.commands) {
@@ -39,15 +50,18 @@ describe('the CLI help (npm run vault -- <command> --help)', () => {
     expect(missing).toEqual([]);
   });
 
-  it.each(commands.map((c) => [c.join(' ')]))('when `%s --help` is run, then it shows an example and the exit codes on stdout', async (name) => {
-    const { code, stdout, stderr } = await run([...name.split(' '), '--help']);
-    expect(code).toBe(0);
-    expect(stderr).toBe('');
-    expect(stdout).toContain(`Usage: vault ${name}`);
-    expect(stdout).toMatch(/Examples?:\n {2}.*npm run vault -- /);
-    expect(stdout).toMatch(/Exit codes?:? .*0 .*2 usage error/s);
-    if (!NO_JSON[name]) expect(stdout).toContain('--json');
-  });
+  it.each(commands.map((c) => [c.join(' ')]))(
+    'when `%s --help` is run, then it shows an example and the exit codes on stdout',
+    async (name) => {
+      const { code, stdout, stderr } = await run([...name.split(' '), '--help']);
+      expect(code).toBe(0);
+      expect(stderr).toBe('');
+      expect(stdout).toContain(`Usage: vault ${name}`);
+      expect(stdout).toMatch(/Examples?:\n {2}.*npm run vault -- /);
+      expect(stdout).toMatch(/Exit codes?:? .*0 .*2 usage error/s);
+      if (!NO_JSON[name]) expect(stdout).toContain('--json');
+    },
+  );
 
   it('when the top-level --help is run, then it lists the commands, the environment and the exit codes', async () => {
     const { code, stdout } = await run(['--help']);

@@ -16,7 +16,16 @@ beforeAll(async () => {
   // Playwright starts each launch with a fresh, temporary user data dir.
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-quic',
+    ],
   });
 });
 afterAll(async () => {
@@ -29,13 +38,16 @@ describe('the API reference page at /docs', () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     // Reported by the driver over CDP, so the page's CSP does not apply to the listener itself.
     await context.addInitScript(() => {
-      document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || '(inline)'}`));
+      document.addEventListener('securitypolicyviolation', (e) =>
+        console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || '(inline)'}`),
+      );
     });
     const page = await context.newPage();
     const problems: string[] = [];
     const foreign: string[] = [];
     page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning' || /Content Security Policy|CSP violation/i.test(m.text())) problems.push(`${m.type()}: ${m.text()}`);
+      if (m.type() === 'error' || m.type() === 'warning' || /Content Security Policy|CSP violation/i.test(m.text()))
+        problems.push(`${m.type()}: ${m.text()}`);
     });
     page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
     page.on('request', (r) => {

@@ -17,7 +17,10 @@ beforeAll(async () => {
 });
 afterAll(async () => v?.close());
 
-const documented = (d: any) => Object.entries(d.paths as Record<string, Record<string, unknown>>).flatMap(([path, item]) => Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`));
+const documented = (d: any) =>
+  Object.entries(d.paths as Record<string, Record<string, unknown>>).flatMap(([path, item]) =>
+    Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`),
+  );
 
 describe('the OpenAPI document at /openapi.json', () => {
   it('when the express router is walked, then every route is documented and every documented operation is served', () => {
@@ -46,9 +49,19 @@ describe('the OpenAPI document at /openapi.json', () => {
 
   it('when read, then servers name the public URL, every operation has a summary and every 4xx is a problem', () => {
     expect(doc.servers).toEqual([{ url: v.ctx.config.publicUrl, description: expect.any(String) }]);
-    expect(doc.components.securitySchemes.companyOAuth.flows.authorizationCode.tokenUrl).toBe(`${v.ctx.config.publicUrl}/token`);
+    expect(doc.components.securitySchemes.companyOAuth.flows.authorizationCode.tokenUrl).toBe(
+      `${v.ctx.config.publicUrl}/token`,
+    );
     expect(JSON.stringify(doc)).not.toContain('vault.invalid');
-    expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(['clientSecretBasic', 'companyOAuth', 'csrfToken', 'dpopAccessToken', 'initialAccessToken', 'registrationAccessToken', 'sessionCookie']);
+    expect(Object.keys(doc.components.securitySchemes).sort()).toEqual([
+      'clientSecretBasic',
+      'companyOAuth',
+      'csrfToken',
+      'dpopAccessToken',
+      'initialAccessToken',
+      'registrationAccessToken',
+      'sessionCookie',
+    ]);
     for (const [path, item] of Object.entries<any>(doc.paths)) {
       for (const [method, op] of Object.entries<any>(item)) {
         expect(op.summary, `${method} ${path}`).toBeTruthy();
@@ -56,7 +69,8 @@ describe('the OpenAPI document at /openapi.json', () => {
           if (!/^4/.test(status) && status !== 'default') continue;
           const media = Object.values<any>(r.content ?? {});
           expect(media.length, `${method} ${path} ${status}`).toBeGreaterThan(0);
-          for (const m of media) expect(m.schema, `${method} ${path} ${status}`).toEqual({ $ref: '#/components/schemas/Problem' });
+          for (const m of media)
+            expect(m.schema, `${method} ${path} ${status}`).toEqual({ $ref: '#/components/schemas/Problem' });
         }
       }
     }
@@ -66,7 +80,9 @@ describe('the OpenAPI document at /openapi.json', () => {
   it('when a route validates its input with a schema, then the document carries that schema', () => {
     // /api/criteria PUT is parsed with customerCriteriaSchema; its members appear as written.
     const criteria = doc.paths['/api/criteria'].put.requestBody.content['application/json'].schema;
-    expect(Object.keys(criteria.properties)).toEqual(expect.arrayContaining(['maxRetentionDays', 'refusedPurposes', 'autoApprove']));
+    expect(Object.keys(criteria.properties)).toEqual(
+      expect.arrayContaining(['maxRetentionDays', 'refusedPurposes', 'autoApprove']),
+    );
     expect(criteria.additionalProperties).toBe(false);
     const events = doc.paths['/api/audit/events'].get.parameters.map((p: any) => p.name);
     expect(events).toEqual(expect.arrayContaining(['from', 'to', 'company', 'customer', 'action', 'before', 'limit']));

@@ -26,7 +26,16 @@ export function recordFetch(base: string): { exchanges: Exchange[]; restore(): v
     const requestBody = req.body ? await req.clone().text() : '';
     const res = await real(req);
     const body = await res.clone().text();
-    exchanges.push({ method: req.method, url: new URL(req.url), requestType: req.headers.get('content-type') ?? '', requestBody, status: res.status, responseType: res.headers.get('content-type') ?? '', headers: res.headers, body });
+    exchanges.push({
+      method: req.method,
+      url: new URL(req.url),
+      requestType: req.headers.get('content-type') ?? '',
+      requestBody,
+      status: res.status,
+      responseType: res.headers.get('content-type') ?? '',
+      headers: res.headers,
+      body,
+    });
     return res;
   };
   return { exchanges, restore: () => void (globalThis.fetch = real) };
@@ -38,7 +47,8 @@ const BASE = 'https://vault.test/components/schemas/';
 const mediaOf = (contentType: string) => contentType.split(';')[0]!.trim().toLowerCase();
 const isJson = (media: string) => /(^application\/json$)|(\+json$)/.test(media);
 // ajv-formats is CommonJS: its default export arrives wrapped under ESM interop.
-const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as (ajv: Ajv2020) => void;
+const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ??
+  addFormatsModule) as unknown as (ajv: Ajv2020) => void;
 
 /**
  * Checks recorded exchanges against the OpenAPI document: the operation exists, the status is
@@ -49,8 +59,10 @@ const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormat
 export function createChecker(doc: Doc) {
   const ajv = new Ajv2020({ strict: false, allErrors: true });
   addFormats(ajv);
-  const rewrite = (s: unknown) => JSON.parse(JSON.stringify(s).replaceAll('"#/components/schemas/', `"${BASE}`)) as object;
-  for (const [name, schema] of Object.entries(doc.components.schemas)) ajv.addSchema({ ...(rewrite(schema) as object), $id: BASE + name });
+  const rewrite = (s: unknown) =>
+    JSON.parse(JSON.stringify(s).replaceAll('"#/components/schemas/', `"${BASE}`)) as object;
+  for (const [name, schema] of Object.entries(doc.components.schemas))
+    ajv.addSchema({ ...(rewrite(schema) as object), $id: BASE + name });
   const compiled = new Map<string, ValidateFunction>();
   const validator = (schema: unknown) => {
     const key = JSON.stringify(schema);
@@ -60,7 +72,16 @@ export function createChecker(doc: Doc) {
   };
 
   const ops = Object.entries(doc.paths)
-    .flatMap(([path, item]) => Object.entries(item).map(([method, op]) => ({ key: `${method.toUpperCase()} ${path}`, method: method.toUpperCase(), path, op, params: (path.match(/\{/g) ?? []).length, re: new RegExp(`^${path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+')}$`) })))
+    .flatMap(([path, item]) =>
+      Object.entries(item).map(([method, op]) => ({
+        key: `${method.toUpperCase()} ${path}`,
+        method: method.toUpperCase(),
+        path,
+        op,
+        params: (path.match(/\{/g) ?? []).length,
+        re: new RegExp(`^${path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+')}$`),
+      })),
+    )
     .sort((a, b) => a.params - b.params);
 
   function find(x: Exchange) {
@@ -80,7 +101,14 @@ export function createChecker(doc: Doc) {
     const problems: string[] = [];
     // Only an explicitly documented status counts (a 500 falls to `default` in the document, and is a bug here).
     const r = op.op.responses[String(x.status)];
-    if (!r) return { key: op.key, problems: [...problems, `${where}: status ${x.status} is not documented for ${op.key} (body ${x.body.slice(0, 200)})`] };
+    if (!r)
+      return {
+        key: op.key,
+        problems: [
+          ...problems,
+          `${where}: status ${x.status} is not documented for ${op.key} (body ${x.body.slice(0, 200)})`,
+        ],
+      };
     for (const [name, h] of Object.entries<any>(r.headers ?? {})) {
       if (h.required && !x.headers.has(name)) problems.push(`${where}: documented header ${name} is missing`);
     }
@@ -106,7 +134,10 @@ export function createChecker(doc: Doc) {
       const m = op.op.requestBody.content[reqMedia];
       if (!m) problems.push(`${where}: request media type "${reqMedia}" is not documented`);
       else {
-        const value = reqMedia === 'application/x-www-form-urlencoded' ? Object.fromEntries(new URLSearchParams(x.requestBody)) : JSON.parse(x.requestBody);
+        const value =
+          reqMedia === 'application/x-www-form-urlencoded'
+            ? Object.fromEntries(new URLSearchParams(x.requestBody))
+            : JSON.parse(x.requestBody);
         problems.push(...validate(m.schema, value, `${where} request`));
       }
     }

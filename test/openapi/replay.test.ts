@@ -4,7 +4,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WEB_ROOT } from '../../server/app.ts';
 import { DASHBOARD_PAGES } from '../../server/http/app.ts';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
-import { defaultTerms, details, form, pkce, readData, REDIRECT, registerCompany, type RegisteredCompany } from '../support/company.ts';
+import {
+  defaultTerms,
+  details,
+  form,
+  pkce,
+  readData,
+  REDIRECT,
+  registerCompany,
+  type RegisteredCompany,
+} from '../support/company.ts';
 import { startVault, type RunningVault } from '../support/vault.ts';
 import { createChecker, recordFetch, type Exchange } from './recorder.ts';
 import { keyOf, routesOf } from './routes.ts';
@@ -34,26 +43,66 @@ const call = (method: string, path: string, opts: { json?: unknown; headers?: Re
     redirect: 'manual',
     headers: { ...(opts.json !== undefined ? { 'content-type': 'application/json' } : {}), ...opts.headers },
     body: opts.json === undefined ? undefined : JSON.stringify(opts.json),
-  }).then(async (r) => ({ status: r.status, headers: r.headers, body: await r.text().then((t) => { try { return t ? JSON.parse(t) : undefined; } catch { return t; } }) }));
+  }).then(async (r) => ({
+    status: r.status,
+    headers: r.headers,
+    body: await r.text().then((t) => {
+      try {
+        return t ? JSON.parse(t) : undefined;
+      } catch {
+        return t;
+      }
+    }),
+  }));
 const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
 const regHeaders = (c: RegisteredCompany) => ({ ...bearer(c.registrationAccessToken) });
-const metadata = (c: RegisteredCompany, name: string, terms: object = defaultTerms) => ({ client_id: c.clientId, client_name: name, redirect_uris: [REDIRECT], token_endpoint_auth_method: 'client_secret_basic', terms });
+const metadata = (c: RegisteredCompany, name: string, terms: object = defaultTerms) => ({
+  client_id: c.clientId,
+  client_name: name,
+  redirect_uris: [REDIRECT],
+  token_endpoint_auth_method: 'client_secret_basic',
+  terms,
+});
 
 /** PAR → authorize → consent screen (read, then approve) → token, with every step recorded. */
 async function grantFor(company: RegisteredCompany, customer: Customer, fields: string[], actions = ['read']) {
   const p = pkce();
-  const par = await form(`${v.url}/par`, { response_type: 'code', client_id: company.clientId, redirect_uri: REDIRECT, code_challenge: p.challenge, code_challenge_method: 'S256', state: 's1', authorization_details: details(fields, 'order-fulfilment', 'P30D', actions) }, { authorization: company.basic() });
+  const par = await form(
+    `${v.url}/par`,
+    {
+      response_type: 'code',
+      client_id: company.clientId,
+      redirect_uri: REDIRECT,
+      code_challenge: p.challenge,
+      code_challenge_method: 'S256',
+      state: 's1',
+      authorization_details: details(fields, 'order-fulfilment', 'P30D', actions),
+    },
+    { authorization: company.basic() },
+  );
   expect(par.status).toBe(201);
-  const at = await customer.call('GET', `/authorize?client_id=${encodeURIComponent(company.clientId)}&request_uri=${encodeURIComponent(par.body.request_uri)}`);
+  const at = await customer.call(
+    'GET',
+    `/authorize?client_id=${encodeURIComponent(company.clientId)}&request_uri=${encodeURIComponent(par.body.request_uri)}`,
+  );
   expect(at.status).toBe(303);
   const id = new URL(at.headers.get('location')!, v.url).searchParams.get('request')!;
   expect((await customer.call('GET', `/api/consent/${id}`)).status).toBe(200);
   const approved = await customer.call('POST', `/api/consent/${id}`, { decision: 'approve' });
   expect(approved.status).toBe(200);
   const code = new URL(approved.body.redirectTo).searchParams.get('code')!;
-  const t = await form(`${v.url}/token`, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: p.verifier }, { authorization: company.basic() });
+  const t = await form(
+    `${v.url}/token`,
+    { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: p.verifier },
+    { authorization: company.basic() },
+  );
   expect(t.status).toBe(200);
-  return { ...t.body, consentId: id } as { access_token: string; refresh_token: string; grant_id: string; consentId: string };
+  return { ...t.body, consentId: id } as {
+    access_token: string;
+    refresh_token: string;
+    grant_id: string;
+    consentId: string;
+  };
 }
 
 describe('replaying recorded responses against /openapi.json', () => {
@@ -77,24 +126,41 @@ describe('replaying recorded responses against /openapi.json', () => {
     expect((await call('GET', '/.well-known/oauth-authorization-server')).status).toBe(200);
     expect((await call('GET', '/jwks.json')).status).toBe(200);
     expect((await call('GET', '/api/fields')).status).toBe(200);
-    if (existsSync(join(WEB_ROOT, 'index.html'))) for (const p of DASHBOARD_PAGES) expect((await call('GET', p)).status).toBe(200);
+    if (existsSync(join(WEB_ROOT, 'index.html')))
+      for (const p of DASHBOARD_PAGES) expect((await call('GET', p)).status).toBe(200);
   });
 
   it('when a customer signs up, signs in and fills in the profile and criteria, then each step answers', async () => {
     const email = uniqueEmail('replay');
     alice = await new Customer(v.url).signUp(email);
-    expect((await call('POST', '/api/account', { json: { email, password: 'correct horse battery staple' } })).status).toBe(409);
-    expect((await call('POST', '/api/account', { json: { email: 'not-an-email', password: 'short' } })).status).toBe(400);
+    expect(
+      (await call('POST', '/api/account', { json: { email, password: 'correct horse battery staple' } })).status,
+    ).toBe(409);
+    expect((await call('POST', '/api/account', { json: { email: 'not-an-email', password: 'short' } })).status).toBe(
+      400,
+    );
     expect((await alice.call('POST', '/api/session', { email, password: 'wrong password, surely' })).status).toBe(401);
     expect((await call('POST', '/api/session', { json: { email } })).status).toBe(400);
     expect((await alice.signIn(email)).status).toBe(200);
     expect((await alice.call('GET', '/api/session')).status).toBe(200);
     expect((await call('GET', '/api/session')).status).toBe(401);
 
-    expect((await alice.call('PATCH', '/api/profile', { email, phone: '+44 20 7946 0000', street_address: '1 Analytical Row', purchase_history: ['kettle'], interests: ['tea'] })).status).toBe(200);
+    expect(
+      (
+        await alice.call('PATCH', '/api/profile', {
+          email,
+          phone: '+44 20 7946 0000',
+          street_address: '1 Analytical Row',
+          purchase_history: ['kettle'],
+          interests: ['tea'],
+        })
+      ).status,
+    ).toBe(200);
     expect((await alice.call('PATCH', '/api/profile', { shoe_colour: 'red' })).status).toBe(400);
     expect((await call('PATCH', '/api/profile', { json: { phone: '+44 1' } })).status).toBe(401);
-    expect((await call('PATCH', '/api/profile', { json: { phone: '+44 1' }, headers: { cookie: alice.cookie } })).status).toBe(403);
+    expect(
+      (await call('PATCH', '/api/profile', { json: { phone: '+44 1' }, headers: { cookie: alice.cookie } })).status,
+    ).toBe(403);
     expect((await alice.call('GET', '/api/profile')).status).toBe(200);
     expect((await alice.call('GET', '/api/criteria')).status).toBe(200);
     expect((await alice.call('PUT', '/api/criteria', { refusedPurposes: ['research'] })).status).toBe(200);
@@ -104,12 +170,39 @@ describe('replaying recorded responses against /openapi.json', () => {
   it('when a company registers and manages its registration, then each step answers', async () => {
     shop = await registerCompany(v, { name: 'Replay Shop' });
     const iat = v.vault.services.companies.issueInitialAccessToken('replay');
-    expect((await call('POST', '/register', { json: { client_name: 'No token', redirect_uris: [REDIRECT], terms: defaultTerms } })).status).toBe(401);
-    expect((await call('POST', '/register', { json: { client_name: 'Bad URI', redirect_uris: ['http://evil.example/cb#x'], terms: defaultTerms }, headers: bearer(iat.token) })).status).toBe(400);
+    expect(
+      (
+        await call('POST', '/register', {
+          json: { client_name: 'No token', redirect_uris: [REDIRECT], terms: defaultTerms },
+        })
+      ).status,
+    ).toBe(401);
+    expect(
+      (
+        await call('POST', '/register', {
+          json: { client_name: 'Bad URI', redirect_uris: ['http://evil.example/cb#x'], terms: defaultTerms },
+          headers: bearer(iat.token),
+        })
+      ).status,
+    ).toBe(400);
     expect((await call('GET', `/register/${shop.clientId}`, { headers: regHeaders(shop) })).status).toBe(200);
     expect((await call('GET', `/register/${shop.clientId}`, { headers: bearer('not-the-token') })).status).toBe(401);
-    expect((await call('PUT', `/register/${shop.clientId}`, { json: metadata(shop, 'Replay Shop'), headers: regHeaders(shop) })).status).toBe(200);
-    expect((await call('PUT', `/register/${shop.clientId}`, { json: { ...metadata(shop, 'Replay Shop'), client_id: undefined }, headers: regHeaders(shop) })).status).toBe(400);
+    expect(
+      (
+        await call('PUT', `/register/${shop.clientId}`, {
+          json: metadata(shop, 'Replay Shop'),
+          headers: regHeaders(shop),
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await call('PUT', `/register/${shop.clientId}`, {
+          json: { ...metadata(shop, 'Replay Shop'), client_id: undefined },
+          headers: regHeaders(shop),
+        })
+      ).status,
+    ).toBe(400);
     const temp = await registerCompany(v, { name: 'Short-lived', method: 'private_key_jwt' });
     expect((await call('DELETE', `/register/${temp.clientId}`, { headers: regHeaders(temp) })).status).toBe(204);
     expect((await call('DELETE', `/register/${temp.clientId}`, { headers: regHeaders(temp) })).status).toBe(401);
@@ -117,25 +210,91 @@ describe('replaying recorded responses against /openapi.json', () => {
 
   it('when the company asks, the customer consents and the company exchanges the code, then each step answers', async () => {
     const p = pkce();
-    const base = { response_type: 'code', client_id: shop.clientId, redirect_uri: REDIRECT, code_challenge: p.challenge, code_challenge_method: 'S256' };
-    expect((await form(`${v.url}/par`, { ...base, code_challenge_method: 'plain', scope: 'purpose:order-fulfilment read:email' }, { authorization: shop.basic() })).status).toBe(400);
-    expect((await form(`${v.url}/par`, { ...base, scope: 'purpose:order-fulfilment read:email' }, { authorization: 'Basic ' + Buffer.from(`${shop.clientId}:wrong`).toString('base64') })).status).toBe(401);
-    expect((await form(`${v.url}/par`, { ...base, authorization_details: details(['email'], 'resale') }, { authorization: shop.basic() })).status).toBe(403);
-    const par = await form(`${v.url}/par`, { ...base, scope: 'purpose:order-fulfilment read:email' }, { authorization: shop.basic() });
-    expect((await call('GET', `/authorize?client_id=${shop.clientId}&request_uri=${encodeURIComponent(par.body.request_uri)}`)).status).toBe(303);
-    expect((await alice.call('GET', `/authorize?client_id=${shop.clientId}&request_uri=urn:ietf:params:oauth:request_uri:nope`)).status).toBe(400);
+    const base = {
+      response_type: 'code',
+      client_id: shop.clientId,
+      redirect_uri: REDIRECT,
+      code_challenge: p.challenge,
+      code_challenge_method: 'S256',
+    };
+    expect(
+      (
+        await form(
+          `${v.url}/par`,
+          { ...base, code_challenge_method: 'plain', scope: 'purpose:order-fulfilment read:email' },
+          { authorization: shop.basic() },
+        )
+      ).status,
+    ).toBe(400);
+    expect(
+      (
+        await form(
+          `${v.url}/par`,
+          { ...base, scope: 'purpose:order-fulfilment read:email' },
+          { authorization: 'Basic ' + Buffer.from(`${shop.clientId}:wrong`).toString('base64') },
+        )
+      ).status,
+    ).toBe(401);
+    expect(
+      (
+        await form(
+          `${v.url}/par`,
+          { ...base, authorization_details: details(['email'], 'resale') },
+          { authorization: shop.basic() },
+        )
+      ).status,
+    ).toBe(403);
+    const par = await form(
+      `${v.url}/par`,
+      { ...base, scope: 'purpose:order-fulfilment read:email' },
+      { authorization: shop.basic() },
+    );
+    expect(
+      (
+        await call(
+          'GET',
+          `/authorize?client_id=${shop.clientId}&request_uri=${encodeURIComponent(par.body.request_uri)}`,
+        )
+      ).status,
+    ).toBe(303);
+    expect(
+      (
+        await alice.call(
+          'GET',
+          `/authorize?client_id=${shop.clientId}&request_uri=urn:ietf:params:oauth:request_uri:nope`,
+        )
+      ).status,
+    ).toBe(400);
 
     tokens = await grantFor(shop, alice, ['email', 'phone', 'purchase_history'], ['read', 'deposit']);
     expect((await alice.call('GET', '/api/consent/no-such-request')).status).toBe(404);
     expect((await alice.call('POST', `/api/consent/${tokens.consentId}`, { decision: 'approve' })).status).toBe(409);
     expect((await alice.call('POST', `/api/consent/${tokens.consentId}`, { decision: 'maybe' })).status).toBe(400);
 
-    expect((await form(`${v.url}/token`, { grant_type: 'password', username: 'x' }, { authorization: shop.basic() })).status).toBe(400);
-    expect((await form(`${v.url}/token`, { grant_type: 'client_credentials' }, { authorization: 'Basic ' + Buffer.from(`${shop.clientId}:wrong`).toString('base64') })).status).toBe(401);
-    const refreshed = await form(`${v.url}/token`, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token }, { authorization: shop.basic() });
+    expect(
+      (await form(`${v.url}/token`, { grant_type: 'password', username: 'x' }, { authorization: shop.basic() })).status,
+    ).toBe(400);
+    expect(
+      (
+        await form(
+          `${v.url}/token`,
+          { grant_type: 'client_credentials' },
+          { authorization: 'Basic ' + Buffer.from(`${shop.clientId}:wrong`).toString('base64') },
+        )
+      ).status,
+    ).toBe(401);
+    const refreshed = await form(
+      `${v.url}/token`,
+      { grant_type: 'refresh_token', refresh_token: tokens.refresh_token },
+      { authorization: shop.basic() },
+    );
     expect(refreshed.status).toBe(200);
     tokens = { ...tokens, ...refreshed.body };
-    const m = await form(`${v.url}/token`, { grant_type: 'client_credentials', scope: 'grant_management' }, { authorization: shop.basic() });
+    const m = await form(
+      `${v.url}/token`,
+      { grant_type: 'client_credentials', scope: 'grant_management' },
+      { authorization: shop.basic() },
+    );
     expect(m.status).toBe(200);
     management = m.body.access_token;
   });
@@ -148,9 +307,26 @@ describe('replaying recorded responses against /openapi.json', () => {
     expect((await readData(v, tokens.access_token, 'not-a-handle')).status).toBe(400);
     expect((await readData(v, tokens.access_token, 'vh-aaaaa-aaaaa')).status).toBe(404);
     const records = `/data/customers/${alice.handle}/records`;
-    expect((await call('POST', records, { json: { category: 'purchases', content: { order: 'A-1', total: 12.5 } }, headers: bearer(tokens.access_token) })).status).toBe(201);
-    expect((await call('POST', records, { json: { category: 'health', content: { note: 'x' } }, headers: bearer(tokens.access_token) })).status).toBe(403);
-    expect((await call('POST', records, { json: { category: 'gossip', content: {} }, headers: bearer(tokens.access_token) })).status).toBe(400);
+    expect(
+      (
+        await call('POST', records, {
+          json: { category: 'purchases', content: { order: 'A-1', total: 12.5 } },
+          headers: bearer(tokens.access_token),
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (
+        await call('POST', records, {
+          json: { category: 'health', content: { note: 'x' } },
+          headers: bearer(tokens.access_token),
+        })
+      ).status,
+    ).toBe(403);
+    expect(
+      (await call('POST', records, { json: { category: 'gossip', content: {} }, headers: bearer(tokens.access_token) }))
+        .status,
+    ).toBe(400);
   });
 
   it('when the company introspects and revokes tokens, then each step answers', async () => {
@@ -187,13 +363,22 @@ describe('replaying recorded responses against /openapi.json', () => {
     expect((await alice.call('GET', `/api/grants/${tokens.grant_id}`)).status).toBe(200);
     expect((await alice.call('GET', `/api/grants/${UNKNOWN}`)).status).toBe(404);
     expect((await alice.call('GET', '/api/grants/not-an-id')).status).toBe(400);
-    expect((await alice.call('PATCH', `/api/grants/${tokens.grant_id}`, { fields: ['email', 'purchase_history'] })).status).toBe(200);
+    expect(
+      (await alice.call('PATCH', `/api/grants/${tokens.grant_id}`, { fields: ['email', 'purchase_history'] })).status,
+    ).toBe(200);
     expect((await alice.call('PATCH', `/api/grants/${tokens.grant_id}`, {})).status).toBe(400);
     expect((await alice.call('POST', `/api/grants/${tokens.grant_id}/reapprove`)).status).toBe(409);
 
     // The company's new terms fail the customer's criteria: the grant is suspended until she relaxes them.
     expect((await alice.call('PUT', '/api/criteria', { requiredValueTags: ['no-resale'] })).status).toBe(200);
-    expect((await call('PUT', `/register/${shop.clientId}`, { json: metadata(shop, 'Replay Shop', { ...defaultTerms, valueTags: ['eu-hosting'] }), headers: regHeaders(shop) })).status).toBe(200);
+    expect(
+      (
+        await call('PUT', `/register/${shop.clientId}`, {
+          json: metadata(shop, 'Replay Shop', { ...defaultTerms, valueTags: ['eu-hosting'] }),
+          headers: regHeaders(shop),
+        })
+      ).status,
+    ).toBe(200);
     expect((await readData(v, tokens.access_token, alice.handle)).status).toBe(403);
     expect((await alice.call('POST', `/api/grants/${tokens.grant_id}/reapprove`)).status).toBe(403);
     expect((await alice.call('PUT', '/api/criteria', {})).status).toBe(200);
@@ -206,16 +391,43 @@ describe('replaying recorded responses against /openapi.json', () => {
 
   it('when the company asks over the back channel and the customer answers in the dashboard, then each step answers', async () => {
     const auth = { authorization: shop.basic() };
-    const ask = await form(`${v.url}/bc-authorize`, { login_hint: alice.handle, authorization_details: details(['phone'], 'order-fulfilment', 'P7D') }, auth);
+    const ask = await form(
+      `${v.url}/bc-authorize`,
+      { login_hint: alice.handle, authorization_details: details(['phone'], 'order-fulfilment', 'P7D') },
+      auth,
+    );
     expect(ask.status).toBe(200);
-    expect((await form(`${v.url}/bc-authorize`, { login_hint: 'vh-aaaaa-aaaaa', scope: 'purpose:order-fulfilment read:phone' }, auth)).status).toBe(400);
-    expect((await form(`${v.url}/bc-authorize`, { login_hint: alice.handle, authorization_details: details(['email'], 'resale') }, auth)).status).toBe(403);
-    const poll = () => form(`${v.url}/token`, { grant_type: 'urn:openid:params:grant-type:ciba', auth_req_id: ask.body.auth_req_id }, auth);
+    expect(
+      (
+        await form(
+          `${v.url}/bc-authorize`,
+          { login_hint: 'vh-aaaaa-aaaaa', scope: 'purpose:order-fulfilment read:phone' },
+          auth,
+        )
+      ).status,
+    ).toBe(400);
+    expect(
+      (
+        await form(
+          `${v.url}/bc-authorize`,
+          { login_hint: alice.handle, authorization_details: details(['email'], 'resale') },
+          auth,
+        )
+      ).status,
+    ).toBe(403);
+    const poll = () =>
+      form(
+        `${v.url}/token`,
+        { grant_type: 'urn:openid:params:grant-type:ciba', auth_req_id: ask.body.auth_req_id },
+        auth,
+      );
     expect((await poll()).body.error).toBe('authorization_pending');
     const pending = await alice.call('GET', '/api/requests');
     expect(pending.status).toBe(200);
     expect((await call('GET', '/api/requests')).status).toBe(401);
-    expect((await alice.call('POST', `/api/consent/${pending.body.requests[0].id}`, { decision: 'approve' })).status).toBe(200);
+    expect(
+      (await alice.call('POST', `/api/consent/${pending.body.requests[0].id}`, { decision: 'approve' })).status,
+    ).toBe(200);
     expect((await poll()).status).toBe(200);
   });
 
@@ -235,7 +447,8 @@ describe('replaying recorded responses against /openapi.json', () => {
     expect((await alice.call('GET', '/api/export')).status).toBe(200);
     expect((await call('GET', '/api/export')).status).toBe(401);
     // Signed out, the dashboard's reads are refused the same way.
-    for (const path of ['/api/grants', '/api/profile', '/api/criteria', '/api/inbox']) expect((await call('GET', path)).status).toBe(401);
+    for (const path of ['/api/grants', '/api/profile', '/api/criteria', '/api/inbox'])
+      expect((await call('GET', path)).status).toBe(401);
   });
 
   it('when an auditor searches, exports and checkpoints the log, then each step answers', async () => {
@@ -306,14 +519,30 @@ describe('the replay checker itself', () => {
     const d = doc ?? (await (await fetch(`${v.url}/openapi.json`)).json());
     const checker = createChecker(d);
     const x = (over: Partial<Exchange>): Exchange => ({
-      method: 'GET', url: new URL(`${v.url}/api/grants`), requestType: '', requestBody: '', status: 200, responseType: 'application/json; charset=utf-8', headers: new Headers(), body: '{"grants":[]}', ...over,
+      method: 'GET',
+      url: new URL(`${v.url}/api/grants`),
+      requestType: '',
+      requestBody: '',
+      status: 200,
+      responseType: 'application/json; charset=utf-8',
+      headers: new Headers(),
+      body: '{"grants":[]}',
+      ...over,
     });
     expect(checker.check(x({})).problems).toEqual([]);
-    expect(checker.check(x({ body: '{"grants":[{"id":"x"}]}' })).problems.join()).toMatch(/must have required property/);
+    expect(checker.check(x({ body: '{"grants":[{"id":"x"}]}' })).problems.join()).toMatch(
+      /must have required property/,
+    );
     expect(checker.check(x({ body: '{"grants":[],"extra":1}' })).problems.join()).toMatch(/additional properties/);
     expect(checker.check(x({ status: 418 })).problems.join()).toMatch(/418 is not documented/);
     expect(checker.check(x({ responseType: 'text/html' })).problems.join()).toMatch(/media type "text\/html"/);
-    expect(checker.check(x({ status: 401, responseType: 'application/problem+json', body: '{"title":"x"}' })).problems.join()).toMatch(/required property 'type'/);
-    expect(checker.check(x({ url: new URL(`${v.url}/api/nowhere`) })).problems.join()).toMatch(/no documented operation/);
+    expect(
+      checker
+        .check(x({ status: 401, responseType: 'application/problem+json', body: '{"title":"x"}' }))
+        .problems.join(),
+    ).toMatch(/required property 'type'/);
+    expect(checker.check(x({ url: new URL(`${v.url}/api/nowhere`) })).problems.join()).toMatch(
+      /no documented operation/,
+    );
   });
 });

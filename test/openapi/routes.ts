@@ -34,8 +34,13 @@ export function routesOf(app: Express): RouteKey[] {
           }
         }
       } else if (layer.handle?.stack) {
-        const mount = layer.slash ? '' : typeof layer.rawPath === 'string' ? layer.rawPath.replace(/\/$/, '') : undefined;
-        if (mount === undefined) throw new Error(`a router is mounted at ${String(layer.rawPath)}; the walk cannot tell its prefix`);
+        const mount = layer.slash
+          ? ''
+          : typeof layer.rawPath === 'string'
+            ? layer.rawPath.replace(/\/$/, '')
+            : undefined;
+        if (mount === undefined)
+          throw new Error(`a router is mounted at ${String(layer.rawPath)}; the walk cannot tell its prefix`);
         walk(layer.handle.stack, prefix + mount);
       }
     }

@@ -1,6 +1,16 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
-import { REDIRECT, defaultTerms, details, form, obtainCode, obtainTokens, pkce, readData, registerCompany } from '../support/company.ts';
+import {
+  REDIRECT,
+  defaultTerms,
+  details,
+  form,
+  obtainCode,
+  obtainTokens,
+  pkce,
+  readData,
+  registerCompany,
+} from '../support/company.ts';
 import { startVault, type RunningVault } from '../support/vault.ts';
 
 let v: RunningVault;
@@ -17,8 +27,24 @@ beforeEach(async () => {
   await alice.call('PUT', '/api/criteria', {});
 });
 
-const par = async (company: Awaited<ReturnType<typeof registerCompany>>, fields: string[], purpose: string, duration: string) =>
-  form(`${v.url}/par`, { response_type: 'code', client_id: company.clientId, redirect_uri: REDIRECT, code_challenge: pkce().challenge, code_challenge_method: 'S256', authorization_details: details(fields, purpose, duration) }, { authorization: company.basic() });
+const par = async (
+  company: Awaited<ReturnType<typeof registerCompany>>,
+  fields: string[],
+  purpose: string,
+  duration: string,
+) =>
+  form(
+    `${v.url}/par`,
+    {
+      response_type: 'code',
+      client_id: company.clientId,
+      redirect_uri: REDIRECT,
+      code_challenge: pkce().challenge,
+      code_challenge_method: 'S256',
+      authorization_details: details(fields, purpose, duration),
+    },
+    { authorization: company.basic() },
+  );
 
 describe('mutuality through the real server', () => {
   it('when a marketing request comes from a company offering no benefit, then it is refused with its reason', async () => {
@@ -46,24 +72,36 @@ describe('mutuality through the real server', () => {
     expect(c.code).toBeNull();
     expect(c.error).toBe('access_denied');
     expect(c.errorDescription).toContain('RETENTION_OVER_CUSTOMER_MAX');
-    const denied = v.ctx.db.$client.prepare("select body from audit_events where action = 'grant.denied' order by seq desc limit 1").get() as { body: string };
+    const denied = v.ctx.db.$client
+      .prepare("select body from audit_events where action = 'grant.denied' order by seq desc limit 1")
+      .get() as { body: string };
     expect(denied.body).toContain('RETENTION_OVER_CUSTOMER_MAX');
   });
 
   it('when an auto-approve rule matches, then the code is issued without a consent prompt', async () => {
     const shop = await registerCompany(v, { name: 'Auto Shop' });
-    await alice.call('PUT', '/api/criteria', { autoApprove: [{ purposes: ['order-fulfilment'], categories: ['contact'], actions: ['read'], maxDurationDays: 30 }] });
+    await alice.call('PUT', '/api/criteria', {
+      autoApprove: [
+        { purposes: ['order-fulfilment'], categories: ['contact'], actions: ['read'], maxDurationDays: 30 },
+      ],
+    });
     const c = await obtainCode(v, shop, alice, { fields: ['email', 'phone'], duration: 'P14D' });
     expect(c.code).toBeTruthy();
     expect(c.location.startsWith(REDIRECT)).toBe(true);
     const grants = (await alice.call('GET', '/api/grants')).body.grants;
-    expect(grants.find((g: { company: { name: string } }) => g.company.name === 'Auto Shop')).toMatchObject({ autoApproved: true, status: 'active' });
+    expect(grants.find((g: { company: { name: string } }) => g.company.name === 'Auto Shop')).toMatchObject({
+      autoApproved: true,
+      status: 'active',
+    });
     // Longer than the rule allows: back to the consent screen.
-    const longer = await alice.call('GET', `/authorize?client_id=${shop.clientId}&response_type=code&redirect_uri=${encodeURIComponent(REDIRECT)}&code_challenge=${pkce().challenge}&code_challenge_method=S256&scope=${encodeURIComponent('purpose:order-fulfilment read:email duration:60')}`);
+    const longer = await alice.call(
+      'GET',
+      `/authorize?client_id=${shop.clientId}&response_type=code&redirect_uri=${encodeURIComponent(REDIRECT)}&code_challenge=${pkce().challenge}&code_challenge_method=S256&scope=${encodeURIComponent('purpose:order-fulfilment read:email duration:60')}`,
+    );
     expect(longer.headers.get('location')).toMatch(/^\/consent\?request=/);
   });
 
-  it("when the customer blocks a company, then its live token is refused on the next read and its new requests never reach the customer", async () => {
+  it('when the customer blocks a company, then its live token is refused on the next read and its new requests never reach the customer', async () => {
     const shop = await registerCompany(v, { name: 'Blocked Shop' });
     const t = await obtainTokens(v, shop, alice);
     expect((await readData(v, t.access_token, alice.handle)).status).toBe(200);
@@ -82,7 +120,14 @@ describe('mutuality through the real server', () => {
     const upd = await fetch(`${v.url}/register/${shop.clientId}`, {
       method: 'PUT',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${shop.registrationAccessToken}` },
-      body: JSON.stringify({ client_id: shop.clientId, client_name: 'Drifting Shop', redirect_uris: [REDIRECT], token_endpoint_auth_method: 'client_secret_basic', grant_types: ['authorization_code', 'refresh_token', 'client_credentials'], terms: { ...defaultTerms, valueTags: ['eu-hosting'] } }),
+      body: JSON.stringify({
+        client_id: shop.clientId,
+        client_name: 'Drifting Shop',
+        redirect_uris: [REDIRECT],
+        token_endpoint_auth_method: 'client_secret_basic',
+        grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
+        terms: { ...defaultTerms, valueTags: ['eu-hosting'] },
+      }),
     });
     expect(upd.status).toBe(200);
     const r = await readData(v, t.access_token, alice.handle);
@@ -91,7 +136,9 @@ describe('mutuality through the real server', () => {
     const grant = (await alice.call('GET', `/api/grants/${t.grant_id}`)).body;
     expect(grant.status).toBe('suspended');
     const inbox = (await alice.call('GET', '/api/inbox')).body.messages;
-    const note = inbox.find((m: { kind: string; body: { grantId: string } }) => m.kind === 'grant.suspended' && m.body.grantId === t.grant_id);
+    const note = inbox.find(
+      (m: { kind: string; body: { grantId: string } }) => m.kind === 'grant.suspended' && m.body.grantId === t.grant_id,
+    );
     expect(note.body.text).toMatch(/Drifting Shop/);
     expect(note.body.text).toMatch(/no-resale|value tag/i);
     // Re-approval is refused while the criteria still fail; after relaxing them it works.
@@ -111,7 +158,9 @@ describe('mutuality through the real server', () => {
     expect((await alice.call('GET', `/api/grants/${t.grant_id}`)).body).toMatchObject({ status: 'suspended' });
     const r = await readData(v, t.access_token, alice.handle);
     expect(r.status).toBe(403);
-    const note = (await alice.call('GET', '/api/inbox')).body.messages.find((m: { kind: string; body: { grantId: string } }) => m.kind === 'grant.suspended' && m.body.grantId === t.grant_id);
+    const note = (await alice.call('GET', '/api/inbox')).body.messages.find(
+      (m: { kind: string; body: { grantId: string } }) => m.kind === 'grant.suspended' && m.body.grantId === t.grant_id,
+    );
     expect(note.body.text).toMatch(/Your criteria changed/);
     expect(note.body.text).toMatch(/200 days/);
   });

@@ -25,7 +25,10 @@ export interface RegisteredCompany {
 }
 
 /** Registers a company through the real /register endpoint with a fresh initial access token. */
-export async function registerCompany(v: RunningVault, opts: { method?: 'client_secret_basic' | 'private_key_jwt'; name?: string; terms?: object; dpop?: boolean } = {}): Promise<RegisteredCompany> {
+export async function registerCompany(
+  v: RunningVault,
+  opts: { method?: 'client_secret_basic' | 'private_key_jwt'; name?: string; terms?: object; dpop?: boolean } = {},
+): Promise<RegisteredCompany> {
   const iat = v.vault.services.companies.issueInitialAccessToken('test');
   const method = opts.method ?? 'client_secret_basic';
   let privateKey: CryptoKey | undefined;
@@ -58,7 +61,12 @@ export async function registerCompany(v: RunningVault, opts: { method?: 'client_
     kid,
     registrationAccessToken: body.registration_access_token,
     basic() {
-      return 'Basic ' + Buffer.from(`${encodeURIComponent(body.client_id)}:${encodeURIComponent(body.client_secret)}`).toString('base64');
+      return (
+        'Basic ' +
+        Buffer.from(`${encodeURIComponent(body.client_id)}:${encodeURIComponent(body.client_secret)}`).toString(
+          'base64',
+        )
+      );
     },
   };
 }
@@ -72,7 +80,12 @@ export const details = (fields: string[], purpose = 'order-fulfilment', duration
   JSON.stringify([{ type: 'customer_data', purpose, fields, actions, duration }]);
 
 export async function form(url: string, params: Record<string, string>, headers: Record<string, string> = {}) {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(params), redirect: 'manual' });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: new URLSearchParams(params),
+    redirect: 'manual',
+  });
   const text = await res.text();
   let body: any = text;
   try {
@@ -87,20 +100,39 @@ export async function form(url: string, params: Record<string, string>, headers:
  * Drives PAR -> authorize -> consent for a client_secret_basic company and returns the code, as the
  * company and the customer's browser would. Options narrow the approval.
  */
-export async function obtainCode(v: RunningVault, company: RegisteredCompany, customer: Customer, opts: { fields?: string[]; purpose?: string; duration?: string; actions?: string[]; approve?: { fields?: string[]; durationDays?: number }; state?: string } = {}) {
+export async function obtainCode(
+  v: RunningVault,
+  company: RegisteredCompany,
+  customer: Customer,
+  opts: {
+    fields?: string[];
+    purpose?: string;
+    duration?: string;
+    actions?: string[];
+    approve?: { fields?: string[]; durationDays?: number };
+    state?: string;
+  } = {},
+) {
   const p = pkce();
   const state = opts.state ?? randomBytes(8).toString('hex');
-  const par = await form(`${v.url}/par`, {
-    response_type: 'code',
-    client_id: company.clientId,
-    redirect_uri: REDIRECT,
-    code_challenge: p.challenge,
-    code_challenge_method: 'S256',
-    state,
-    authorization_details: details(opts.fields ?? ['email', 'phone'], opts.purpose, opts.duration, opts.actions),
-  }, { authorization: company.basic() });
+  const par = await form(
+    `${v.url}/par`,
+    {
+      response_type: 'code',
+      client_id: company.clientId,
+      redirect_uri: REDIRECT,
+      code_challenge: p.challenge,
+      code_challenge_method: 'S256',
+      state,
+      authorization_details: details(opts.fields ?? ['email', 'phone'], opts.purpose, opts.duration, opts.actions),
+    },
+    { authorization: company.basic() },
+  );
   if (par.status !== 201) throw new Error(`PAR failed: ${par.status} ${JSON.stringify(par.body)}`);
-  const auth = await customer.call('GET', `/authorize?client_id=${encodeURIComponent(company.clientId)}&request_uri=${encodeURIComponent(par.body.request_uri)}`);
+  const auth = await customer.call(
+    'GET',
+    `/authorize?client_id=${encodeURIComponent(company.clientId)}&request_uri=${encodeURIComponent(par.body.request_uri)}`,
+  );
   let location = auth.headers.get('location') ?? '';
   if (location.startsWith('/consent')) {
     const id = new URL(location, v.url).searchParams.get('request')!;
@@ -108,22 +140,54 @@ export async function obtainCode(v: RunningVault, company: RegisteredCompany, cu
     if (r.status !== 200) throw new Error(`consent failed: ${r.status} ${JSON.stringify(r.body)}`);
     location = r.body.redirectTo;
   }
-  if (!location.startsWith('http')) throw new Error(`expected a redirect to the client, got ${auth.status} ${location}`);
+  if (!location.startsWith('http'))
+    throw new Error(`expected a redirect to the client, got ${auth.status} ${location}`);
   const u = new URL(location);
-  return { code: u.searchParams.get('code'), error: u.searchParams.get('error'), errorDescription: u.searchParams.get('error_description'), state: u.searchParams.get('state'), verifier: p.verifier, location };
+  return {
+    code: u.searchParams.get('code'),
+    error: u.searchParams.get('error'),
+    errorDescription: u.searchParams.get('error_description'),
+    state: u.searchParams.get('state'),
+    verifier: p.verifier,
+    location,
+  };
 }
 
 /** Full flow to tokens. */
-export async function obtainTokens(v: RunningVault, company: RegisteredCompany, customer: Customer, opts: Parameters<typeof obtainCode>[3] = {}) {
+export async function obtainTokens(
+  v: RunningVault,
+  company: RegisteredCompany,
+  customer: Customer,
+  opts: Parameters<typeof obtainCode>[3] = {},
+) {
   const c = await obtainCode(v, company, customer, opts);
   if (!c.code) throw new Error(`no code: ${c.location}`);
-  const t = await form(`${v.url}/token`, { grant_type: 'authorization_code', code: c.code, redirect_uri: REDIRECT, code_verifier: c.verifier }, { authorization: company.basic() });
+  const t = await form(
+    `${v.url}/token`,
+    { grant_type: 'authorization_code', code: c.code, redirect_uri: REDIRECT, code_verifier: c.verifier },
+    { authorization: company.basic() },
+  );
   if (t.status !== 200) throw new Error(`token failed: ${t.status} ${JSON.stringify(t.body)}`);
-  return { ...t.body, code: c.code, verifier: c.verifier } as { access_token: string; refresh_token: string; grant_id: string; token_type: string; code: string; verifier: string };
+  return { ...t.body, code: c.code, verifier: c.verifier } as {
+    access_token: string;
+    refresh_token: string;
+    grant_id: string;
+    token_type: string;
+    code: string;
+    verifier: string;
+  };
 }
 
-export async function readData(v: RunningVault, accessToken: string, handle: string, fields?: string[], headers: Record<string, string> = {}) {
+export async function readData(
+  v: RunningVault,
+  accessToken: string,
+  handle: string,
+  fields?: string[],
+  headers: Record<string, string> = {},
+) {
   const q = fields ? `?fields=${fields.join(',')}` : '';
-  const res = await fetch(`${v.url}/data/customers/${handle}${q}`, { headers: { authorization: `Bearer ${accessToken}`, ...headers } });
+  const res = await fetch(`${v.url}/data/customers/${handle}${q}`, {
+    headers: { authorization: `Bearer ${accessToken}`, ...headers },
+  });
   return { status: res.status, headers: res.headers, body: await res.json().catch(() => undefined) };
 }

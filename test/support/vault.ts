@@ -35,7 +35,9 @@ export interface RunningVault {
 }
 
 /** Starts the real app in-process over HTTP on a free loopback port with a fresh data dir. */
-export async function startVault(opts: { env?: Record<string, string>; dataDir?: string; policiesDir?: string; logger?: Logger } = {}): Promise<RunningVault> {
+export async function startVault(
+  opts: { env?: Record<string, string>; dataDir?: string; policiesDir?: string; logger?: Logger } = {},
+): Promise<RunningVault> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'vault-test-'));
   const server: Server = createServer();
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

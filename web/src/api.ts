@@ -38,7 +38,12 @@ async function problemOf(res: Response): Promise<Problem> {
   return { status: res.status, title: res.statusText || 'Request failed' };
 }
 
-export async function request(method: string, path: string, body?: unknown, opts: { quiet401?: boolean } = {}): Promise<Response> {
+export async function request(
+  method: string,
+  path: string,
+  body?: unknown,
+  opts: { quiet401?: boolean } = {},
+): Promise<Response> {
   const headers: Record<string, string> = { accept: 'application/json, application/problem+json' };
   if (method !== 'GET' && method !== 'HEAD') headers['x-csrf-token'] = csrfToken;
   if (body !== undefined) headers['content-type'] = 'application/json';
@@ -51,7 +56,10 @@ export async function request(method: string, path: string, body?: unknown, opts
       credentials: 'same-origin',
     });
   } catch {
-    throw new ApiError(0, { title: 'Network error', detail: 'The vault could not be reached. Check your connection and try again.' });
+    throw new ApiError(0, {
+      title: 'Network error',
+      detail: 'The vault could not be reached. Check your connection and try again.',
+    });
   }
   if (!res.ok) {
     const problem = await problemOf(res);
@@ -62,7 +70,12 @@ export async function request(method: string, path: string, body?: unknown, opts
 }
 
 /** A JSON call; 204 resolves to undefined. */
-export async function api<T>(method: string, path: string, body?: unknown, opts: { quiet401?: boolean } = {}): Promise<T> {
+export async function api<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  opts: { quiet401?: boolean } = {},
+): Promise<T> {
   const res = await request(method, path, body, opts);
   if (res.status === 204) return undefined as T;
   const text = await res.text();

@@ -43,7 +43,8 @@ function redirectFor(loc: Location, session: SessionInfo | null): string | undef
   }
   if (loc.path === '/signin') {
     const next = safeNext(loc.search.get('next'));
-    if (next && (session.kind === 'auditor') === (new URL(next, window.location.origin).pathname === '/auditor')) return next;
+    if (next && (session.kind === 'auditor') === (new URL(next, window.location.origin).pathname === '/auditor'))
+      return next;
     return homeOf(session.kind);
   }
   if (session.kind === 'auditor' && CUSTOMER_PATHS.has(loc.path)) return '/auditor';

@@ -49,7 +49,14 @@ export function humanise(id: string): string {
 
 /** Splits "a, b ,c" into ["a","b","c"], dropping empties and duplicates. */
 export function splitList(text: string): string[] {
-  return [...new Set(text.split(/[,\n]/).map((s) => s.trim()).filter(Boolean))];
+  return [
+    ...new Set(
+      text
+        .split(/[,\n]/)
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  ];
 }
 
 export function isoDate(d: Date): string {

@@ -174,7 +174,14 @@ export interface ReceiptClaims {
   piiPrincipalId?: string;
   piiControllers?: { piiController: string; controllerId?: string; contact?: string | null }[];
   policyUrl?: string;
-  grant?: { id: string; status: string; created?: string; expires?: string; termsVersion?: number | string; policyVersion?: string };
+  grant?: {
+    id: string;
+    status: string;
+    created?: string;
+    expires?: string;
+    termsVersion?: number | string;
+    policyVersion?: string;
+  };
   services?: { service: string; purposes?: ReceiptPurpose[] }[];
   sensitive?: boolean;
   spiCat?: string[];

@@ -57,7 +57,12 @@ export function labelOf(fields: FieldInfo[] | undefined, name: string): string {
 
 export function Link(props: { href: string; class?: string; children: ComponentChildren; current?: boolean }) {
   return (
-    <a href={props.href} class={props.class} aria-current={props.current ? 'page' : undefined} onClick={(e) => onLinkClick(e, props.href)}>
+    <a
+      href={props.href}
+      class={props.class}
+      aria-current={props.current ? 'page' : undefined}
+      onClick={(e) => onLinkClick(e, props.href)}
+    >
       {props.children}
     </a>
   );
@@ -83,7 +88,14 @@ export function PageHeader(props: { title: string; intro?: ComponentChildren; ch
   );
 }
 
-export function Card(props: { title?: string; titleLevel?: 2 | 3; class?: string; children: ComponentChildren; actions?: ComponentChildren; id?: string }) {
+export function Card(props: {
+  title?: string;
+  titleLevel?: 2 | 3;
+  class?: string;
+  children: ComponentChildren;
+  actions?: ComponentChildren;
+  id?: string;
+}) {
   const H = props.titleLevel === 3 ? 'h3' : 'h2';
   return (
     <section class={`card ${props.class ?? ''}`} aria-labelledby={props.id ? `${props.id}-title` : undefined}>
@@ -128,7 +140,11 @@ export function Badge(props: { tone?: Tone; children: ComponentChildren; title?:
 
 /* ---------- errors ---------- */
 
-const SOURCE_LABEL: Record<string, string> = { platform: 'Platform rule', customer: 'Your criteria', company: 'Company terms' };
+const SOURCE_LABEL: Record<string, string> = {
+  platform: 'Platform rule',
+  customer: 'Your criteria',
+  company: 'Company terms',
+};
 
 export function Reasons(props: { reasons: Reason[] }) {
   if (!props.reasons.length) return null;
@@ -183,7 +199,12 @@ export function Notice(props: { children: ComponentChildren; tone?: 'success' | 
 }
 
 /** Standard rendering of a resource that is loading, missing (404) or failed; `ok` goes to children. */
-export function ResourceView<T>(props: { res: Resource<T>; what: string; empty: ComponentChildren; children: (data: T) => ComponentChildren }) {
+export function ResourceView<T>(props: {
+  res: Resource<T>;
+  what: string;
+  empty: ComponentChildren;
+  children: (data: T) => ComponentChildren;
+}) {
   const r = props.res;
   if (r.state === 'loading') return <Loading what={props.what} />;
   if (r.state === 'missing') return <>{props.empty}</>;
@@ -193,10 +214,21 @@ export function ResourceView<T>(props: { res: Resource<T>; what: string; empty: 
 
 /* ---------- controls ---------- */
 
-export function Button(props: ButtonHTMLAttributes<HTMLButtonElement> & { variant?: 'primary' | 'secondary' | 'danger' | 'ghost'; busy?: boolean }) {
+export function Button(
+  props: ButtonHTMLAttributes<HTMLButtonElement> & {
+    variant?: 'primary' | 'secondary' | 'danger' | 'ghost';
+    busy?: boolean;
+  },
+) {
   const { variant = 'secondary', busy, class: cls, children, disabled, ...rest } = props;
   return (
-    <button type="button" {...rest} class={`btn btn-${variant} ${cls ?? ''}`} disabled={disabled || busy} aria-busy={busy ? 'true' : undefined}>
+    <button
+      type="button"
+      {...rest}
+      class={`btn btn-${variant} ${cls ?? ''}`}
+      disabled={disabled || busy}
+      aria-busy={busy ? 'true' : undefined}
+    >
       {children}
     </button>
   );
@@ -222,7 +254,12 @@ export function ConfirmDialog(props: {
     if (!props.open && d.open) d.close();
   }, [props.open]);
   return (
-    <dialog ref={ref} class="dialog" aria-labelledby="dialog-title" onCancel={(e) => (e.preventDefault(), props.onCancel())}>
+    <dialog
+      ref={ref}
+      class="dialog"
+      aria-labelledby="dialog-title"
+      onCancel={(e) => (e.preventDefault(), props.onCancel())}
+    >
       {props.open && (
         <form
           method="dialog"

@@ -6,7 +6,19 @@ window.addEventListener('DOMContentLoaded', function () {
     dom_id: '#swagger-ui',
     presets: [window.SwaggerUIBundle.presets.apis],
     // Nothing is sent from this page, so the Authorize dialog (credentials for "Try it out") is left out.
-    plugins: [function () { return { wrapComponents: { authorizeBtn: function () { return function () { return null; }; } } }; }],
+    plugins: [
+      function () {
+        return {
+          wrapComponents: {
+            authorizeBtn: function () {
+              return function () {
+                return null;
+              };
+            },
+          },
+        };
+      },
+    ],
     layout: 'BaseLayout',
     deepLinking: true,
     validatorUrl: null,

@@ -5,19 +5,42 @@ import { ERROR_DESCRIPTIONS, problemSchema } from './problem.ts';
 import { securitySchemes } from './security.ts';
 import { toOpenApiPath, type OperationSpec, type ResponseSpec } from './spec.ts';
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 export const TAGS = [
-  { name: 'OAuth', description: 'The authorization server for companies: metadata, keys, PAR, authorize, token, introspection, revocation (RFC 8414, 9126, 6749, 7636, 9396, 7662, 7009, 9449).' },
-  { name: 'Registration', description: 'Dynamic client registration and management for companies (RFC 7591, RFC 7592).' },
-  { name: 'Data', description: 'The company data API: read the fields a grant covers, deposit records. Every call is checked against the grant and the policy, and audited.' },
-  { name: 'Company grants', description: 'A company\'s own grants and consent receipts, with a client_credentials token of scope grant_management.' },
+  {
+    name: 'OAuth',
+    description:
+      'The authorization server for companies: metadata, keys, PAR, authorize, token, introspection, revocation (RFC 8414, 9126, 6749, 7636, 9396, 7662, 7009, 9449).',
+  },
+  {
+    name: 'Registration',
+    description: 'Dynamic client registration and management for companies (RFC 7591, RFC 7592).',
+  },
+  {
+    name: 'Data',
+    description:
+      'The company data API: read the fields a grant covers, deposit records. Every call is checked against the grant and the policy, and audited.',
+  },
+  {
+    name: 'Company grants',
+    description:
+      "A company's own grants and consent receipts, with a client_credentials token of scope grant_management.",
+  },
   { name: 'Account', description: 'Customer and auditor sign-up, sign-in and session (dashboard).' },
-  { name: 'Profile', description: 'The customer\'s encrypted profile, criteria, inbox and export (dashboard).' },
-  { name: 'Consent', description: 'The customer\'s consent screen for a company\'s request (dashboard).' },
-  { name: 'Grants', description: 'The customer\'s grants: list, narrow, revoke, re-approve (dashboard).' },
-  { name: 'Activity', description: 'What companies did with the customer\'s data: reads and consent receipts (dashboard).' },
-  { name: 'Audit', description: 'The auditor\'s API: search and export the hash-chained audit log, and its signed checkpoints.' },
+  { name: 'Profile', description: "The customer's encrypted profile, criteria, inbox and export (dashboard)." },
+  { name: 'Consent', description: "The customer's consent screen for a company's request (dashboard)." },
+  { name: 'Grants', description: "The customer's grants: list, narrow, revoke, re-approve (dashboard)." },
+  {
+    name: 'Activity',
+    description: "What companies did with the customer's data: reads and consent receipts (dashboard).",
+  },
+  {
+    name: 'Audit',
+    description: "The auditor's API: search and export the hash-chained audit log, and its signed checkpoints.",
+  },
   { name: 'Service', description: 'Health, readiness, this document and the pages served to browsers.' },
 ] as const;
 
@@ -41,7 +64,8 @@ export function buildOpenApiDocument(input: DocumentInput): Record<string, unkno
     schemas[name] = toJsonSchema(schema, 'output');
     refs.set(schema, name);
   }
-  const responseSchema = (s: z.ZodType) => (refs.has(s) ? { $ref: `#/components/schemas/${refs.get(s)}` } : toJsonSchema(s, 'output'));
+  const responseSchema = (s: z.ZodType) =>
+    refs.has(s) ? { $ref: `#/components/schemas/${refs.get(s)}` } : toJsonSchema(s, 'output');
 
   const paths: Record<string, Record<string, unknown>> = {};
   const ids = new Set<string>();
@@ -61,11 +85,11 @@ export function buildOpenApiDocument(input: DocumentInput): Record<string, unkno
       version: VERSION,
       summary: 'A customer-managed consent vault: customers hold their data, companies ask for parts of it.',
       description:
-        'Companies register as OAuth clients, ask for fields for a purpose (RFC 9396 authorization_details of type `customer_data`), '
-        + 'and read or deposit data with short-lived access tokens while the customer\'s grant is active. Customers manage their profile, '
-        + 'criteria and grants from the dashboard (session cookie + CSRF header). Auditors search and export the hash-chained audit log.\n\n'
-        + 'Every error is an RFC 9457 problem (`application/problem+json`; `application/json` on the OAuth endpoints) with a stable `type`. '
-        + 'This document is generated from the schemas that validate the requests, and the response schemas are checked against recorded responses in the test suite.',
+        'Companies register as OAuth clients, ask for fields for a purpose (RFC 9396 authorization_details of type `customer_data`), ' +
+        "and read or deposit data with short-lived access tokens while the customer's grant is active. Customers manage their profile, " +
+        'criteria and grants from the dashboard (session cookie + CSRF header). Auditors search and export the hash-chained audit log.\n\n' +
+        'Every error is an RFC 9457 problem (`application/problem+json`; `application/json` on the OAuth endpoints) with a stable `type`. ' +
+        'This document is generated from the schemas that validate the requests, and the response schemas are checked against recorded responses in the test suite.',
     },
     jsonSchemaDialect: 'https://spec.openapis.org/oas/3.1/dialect/base',
     servers: [{ url: input.publicUrl, description: 'This vault' }],
@@ -78,7 +102,8 @@ export function buildOpenApiDocument(input: DocumentInput): Record<string, unkno
 function operationObject(op: OperationSpec, responseSchema: (s: z.ZodType) => unknown): Record<string, unknown> {
   const templated = [...op.path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1]!);
   for (const name of Object.keys(op.pathParams ?? {})) {
-    if (!templated.includes(name)) throw new Error(`openapi: ${op.operationId} documents path parameter ${name} that ${op.path} does not have`);
+    if (!templated.includes(name))
+      throw new Error(`openapi: ${op.operationId} documents path parameter ${name} that ${op.path} does not have`);
   }
   const parameters: Record<string, unknown>[] = templated.map((name) => {
     const s = op.pathParams?.[name];
@@ -93,7 +118,13 @@ function operationObject(op: OperationSpec, responseSchema: (s: z.ZodType) => un
     }
   }
   for (const [name, h] of Object.entries(op.headers ?? {})) {
-    parameters.push({ name, in: 'header', required: h.required ?? false, description: h.description, schema: h.schema ? toJsonSchema(h.schema, 'input') : { type: 'string' } });
+    parameters.push({
+      name,
+      in: 'header',
+      required: h.required ?? false,
+      description: h.description,
+      schema: h.schema ? toJsonSchema(h.schema, 'input') : { type: 'string' },
+    });
   }
 
   const responses: Record<string, unknown> = {};
@@ -103,12 +134,26 @@ function operationObject(op: OperationSpec, responseSchema: (s: z.ZodType) => un
     if (responses[status]) continue;
     responses[status] = {
       description: ERROR_DESCRIPTIONS[status] ?? 'Error',
-      ...(status === 429 ? { headers: { 'retry-after': { description: 'Seconds to wait', schema: { type: 'integer' } } } } : {}),
-      ...(status === 401 && op.security.length ? { headers: { 'www-authenticate': { description: 'The challenge (RFC 6750 §3, RFC 9449 §7.1) on token errors', schema: { type: 'string' } } } } : {}),
+      ...(status === 429
+        ? { headers: { 'retry-after': { description: 'Seconds to wait', schema: { type: 'integer' } } } }
+        : {}),
+      ...(status === 401 && op.security.length
+        ? {
+            headers: {
+              'www-authenticate': {
+                description: 'The challenge (RFC 6750 §3, RFC 9449 §7.1) on token errors',
+                schema: { type: 'string' },
+              },
+            },
+          }
+        : {}),
       content: { [errorMedia]: { schema: PROBLEM_REF } },
     };
   }
-  responses.default = { description: 'Any other error, as a problem (an unexpected error is a bare 500 with type about:blank)', content: { [errorMedia]: { schema: PROBLEM_REF } } };
+  responses.default = {
+    description: 'Any other error, as a problem (an unexpected error is a bare 500 with type about:blank)',
+    content: { [errorMedia]: { schema: PROBLEM_REF } },
+  };
 
   return {
     operationId: op.operationId,
@@ -131,9 +176,23 @@ function operationObject(op: OperationSpec, responseSchema: (s: z.ZodType) => un
 }
 
 function responseObject(r: ResponseSpec, responseSchema: (s: z.ZodType) => unknown): Record<string, unknown> {
-  const types = r.contentType === undefined ? ['application/json'] : typeof r.contentType === 'string' ? [r.contentType] : r.contentType;
+  const types =
+    r.contentType === undefined
+      ? ['application/json']
+      : typeof r.contentType === 'string'
+        ? [r.contentType]
+        : r.contentType;
   const headers = r.headers
-    ? Object.fromEntries(Object.entries(r.headers).map(([name, h]) => [name, { description: h.description, required: h.required ?? false, schema: h.schema ? toJsonSchema(h.schema, 'output') : { type: 'string' } }]))
+    ? Object.fromEntries(
+        Object.entries(r.headers).map(([name, h]) => [
+          name,
+          {
+            description: h.description,
+            required: h.required ?? false,
+            schema: h.schema ? toJsonSchema(h.schema, 'output') : { type: 'string' },
+          },
+        ]),
+      )
     : undefined;
   return {
     description: r.description,
@@ -156,9 +215,11 @@ export function errorStatuses(op: OperationSpec): number[] {
     s.add(401);
     s.add(403);
   }
-  if (schemes.has('clientSecretBasic') || schemes.has('initialAccessToken') || schemes.has('registrationAccessToken')) s.add(401);
+  if (schemes.has('clientSecretBasic') || schemes.has('initialAccessToken') || schemes.has('registrationAccessToken'))
+    s.add(401);
   if (op.rateLimited) s.add(429);
   return [...s].sort((a, b) => a - b);
 }
 
-const describe = (schema: JsonSchema) => (typeof schema.description === 'string' ? { description: schema.description } : {});
+const describe = (schema: JsonSchema) =>
+  typeof schema.description === 'string' ? { description: schema.description } : {};

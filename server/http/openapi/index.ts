@@ -20,7 +20,14 @@ export const ALL_OPERATIONS: readonly OperationSpec[] = [
   ...serviceOperations,
 ];
 
-export const ALL_COMPONENTS = { ...oauthComponents, ...companyComponents, ...dataComponents, ...grantComponents, ...customerComponents, ...auditComponents };
+export const ALL_COMPONENTS = {
+  ...oauthComponents,
+  ...companyComponents,
+  ...dataComponents,
+  ...grantComponents,
+  ...customerComponents,
+  ...auditComponents,
+};
 
 let core: Record<string, unknown> | undefined;
 
@@ -29,9 +36,17 @@ let core: Record<string, unknown> | undefined;
  * the rest (~20 ms of schema conversion) is built once per process and shared.
  */
 export function openApiDocument(publicUrl: string): Record<string, unknown> {
-  core ??= buildOpenApiDocument({ publicUrl: 'https://vault.invalid', operations: ALL_OPERATIONS, components: ALL_COMPONENTS });
+  core ??= buildOpenApiDocument({
+    publicUrl: 'https://vault.invalid',
+    operations: ALL_OPERATIONS,
+    components: ALL_COMPONENTS,
+  });
   const components = core.components as Record<string, unknown>;
-  return { ...core, servers: [{ url: publicUrl, description: 'This vault' }], components: { ...components, securitySchemes: securitySchemes(publicUrl) } };
+  return {
+    ...core,
+    servers: [{ url: publicUrl, description: 'This vault' }],
+    components: { ...components, securitySchemes: securitySchemes(publicUrl) },
+  };
 }
 
 export { toOpenApiPath } from './spec.ts';

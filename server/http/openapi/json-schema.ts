@@ -18,7 +18,8 @@ export function toJsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSch
     unrepresentable: 'any',
     reused: 'inline',
     override: ({ jsonSchema }) => {
-      if (typeof jsonSchema.format === 'string' && FORMATS_WITHOUT_PATTERN.has(jsonSchema.format)) delete jsonSchema.pattern;
+      if (typeof jsonSchema.format === 'string' && FORMATS_WITHOUT_PATTERN.has(jsonSchema.format))
+        delete jsonSchema.pattern;
     },
   }) as JsonSchema;
   delete out.$schema;

@@ -16,7 +16,10 @@ export const reasonSchema = z
 
 export const problemSchema = z
   .object({
-    type: z.string().meta({ description: 'Stable URI of the problem type, e.g. https://vault.example/problems/validation-failed; about:blank for an unexpected 500' }),
+    type: z.string().meta({
+      description:
+        'Stable URI of the problem type, e.g. https://vault.example/problems/validation-failed; about:blank for an unexpected 500',
+    }),
     title: z.string().meta({ description: 'Short human summary of the problem type' }),
     status: z.number().int().min(400).max(599),
     detail: z.string().optional().meta({ description: 'Human explanation of this occurrence' }),
@@ -27,11 +30,15 @@ export const problemSchema = z
       .meta({ description: 'Validation failures, one per bad input, e.g. body.email' }),
     reasons: z.array(reasonSchema).optional().meta({ description: 'Why the mutuality policy refused' }),
     policyVersion: z.string().optional().meta({ description: 'Content hash of the policy set that decided' }),
-    error: z.string().optional().meta({ description: 'OAuth error code (RFC 6749 §5.2, RFC 6750 §3.1, RFC 9449 §7.1)' }),
+    error: z
+      .string()
+      .optional()
+      .meta({ description: 'OAuth error code (RFC 6749 §5.2, RFC 6750 §3.1, RFC 9449 §7.1)' }),
     error_description: z.string().optional(),
   })
   .meta({
-    description: 'RFC 9457 problem details. OAuth endpoints send the same body as application/json with `error` and `error_description`.',
+    description:
+      'RFC 9457 problem details. OAuth endpoints send the same body as application/json with `error` and `error_description`.',
     examples: [
       {
         type: 'https://vault.example/problems/validation-failed',
@@ -51,7 +58,7 @@ export const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'The request is malformed or did not pass validation (`errors[]` lists each problem by path)',
   401: 'Authentication is missing or not valid (token errors carry WWW-Authenticate)',
   403: 'Not allowed: wrong kind of account, CSRF check failed, insufficient scope, or the policy refuses (`reasons[]`)',
-  404: 'Not found; another tenant\'s object is reported as missing too',
+  404: "Not found; another tenant's object is reported as missing too",
   409: 'Conflicts with the current state',
   413: 'The request body is too large',
   415: 'Unsupported media type',

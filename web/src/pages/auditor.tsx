@@ -2,13 +2,40 @@ import { useEffect, useState } from 'preact/hooks';
 import { ApiError, api, get, query, saveBlob } from '../api.ts';
 import { plural } from '../format.ts';
 import type { AuditEvent, Checkpoint } from '../types.ts';
-import { Badge, Button, Card, DateTime, EmptyState, Loading, Notice, PageHeader, ProblemAlert, Reasons, useResource } from '../ui.tsx';
+import {
+  Badge,
+  Button,
+  Card,
+  DateTime,
+  EmptyState,
+  Loading,
+  Notice,
+  PageHeader,
+  ProblemAlert,
+  Reasons,
+  useResource,
+} from '../ui.tsx';
 
 const ACTIONS = [
-  'data.read', 'data.deposit', 'data.denied',
-  'grant.requested', 'grant.approved', 'grant.narrowed', 'grant.denied', 'grant.revoked', 'grant.expired', 'grant.suspended', 'grant.resumed',
-  'customer.signin', 'customer.export', 'customer.deleted', 'auditor.export', 'token.revoked',
-  'company.registered', 'company.disabled', 'company.terms-changed',
+  'data.read',
+  'data.deposit',
+  'data.denied',
+  'grant.requested',
+  'grant.approved',
+  'grant.narrowed',
+  'grant.denied',
+  'grant.revoked',
+  'grant.expired',
+  'grant.suspended',
+  'grant.resumed',
+  'customer.signin',
+  'customer.export',
+  'customer.deleted',
+  'auditor.export',
+  'token.revoked',
+  'company.registered',
+  'company.disabled',
+  'company.terms-changed',
 ];
 
 interface Filters {
@@ -31,7 +58,14 @@ function toIso(local: string): string | undefined {
 }
 
 function filterParams(f: Filters) {
-  return { from: toIso(f.from), to: toIso(f.to), company: f.company.trim(), customer: f.customer.trim(), action: f.action, decision: f.decision };
+  return {
+    from: toIso(f.from),
+    to: toIso(f.to),
+    company: f.company.trim(),
+    customer: f.customer.trim(),
+    action: f.action,
+    decision: f.decision,
+  };
 }
 
 /** The auditor's view of the hash-chained log: search, export with a checkpoint, sign checkpoints. */
@@ -48,7 +82,9 @@ export function AuditorPage() {
     setState(before === undefined ? 'loading' : 'more');
     setError(undefined);
     try {
-      const page = await get<{ events: AuditEvent[]; next?: number }>(`/api/audit/events${query({ ...filterParams(f), limit: f.limit || 100, before })}`);
+      const page = await get<{ events: AuditEvent[]; next?: number }>(
+        `/api/audit/events${query({ ...filterParams(f), limit: f.limit || 100, before })}`,
+      );
       setEvents((e) => (before === undefined ? page.events : [...e, ...page.events]));
       setNext(page.next);
       // Exports follow the last search that the server accepted, never filters it refused.
@@ -70,12 +106,16 @@ export function AuditorPage() {
 
   useEffect(() => void load(EMPTY), []);
 
-  const set = (k: keyof Filters) => (e: Event) => setDraft({ ...draft, [k]: (e.currentTarget as HTMLInputElement).value });
+  const set = (k: keyof Filters) => (e: Event) =>
+    setDraft({ ...draft, [k]: (e.currentTarget as HTMLInputElement).value });
   const exportQuery = (format: 'jsonl' | 'csv') => `/api/audit/export${query({ format, ...filterParams(applied) })}`;
 
   return (
     <>
-      <PageHeader title="Audit log" intro="Every company read, deposit, denial and grant change, in one hash-chained log. Export it with its signed checkpoint and verify it offline." />
+      <PageHeader
+        title="Audit log"
+        intro="Every company read, deposit, denial and grant change, in one hash-chained log. Export it with its signed checkpoint and verify it offline."
+      />
       <Card title="Search" id="filters">
         <form
           class="filters"
@@ -160,11 +200,19 @@ export function AuditorPage() {
           </div>
         }
       >
-        <p class="muted card-intro">Exports use the filters of the last search and include the checkpoint that covers them.</p>
+        <p class="muted card-intro">
+          Exports use the filters of the last search and include the checkpoint that covers them.
+        </p>
         {state === 'loading' ? (
           <Loading what="events" />
         ) : events.length === 0 ? (
-          error ? <ProblemAlert error={error} /> : <EmptyState title="No events match">Change the filters, or check back when the vault has recorded activity.</EmptyState>
+          error ? (
+            <ProblemAlert error={error} />
+          ) : (
+            <EmptyState title="No events match">
+              Change the filters, or check back when the vault has recorded activity.
+            </EmptyState>
+          )
         ) : (
           <>
             <p class="muted result-count" role="status">
@@ -195,7 +243,9 @@ export function AuditorPage() {
                       <td>
                         <code>{ev.action}</code>
                       </td>
-                      <td class="id-cell">{ev.actor ? `${ev.actor.kind}${ev.actor.id ? ` ${ev.actor.id.slice(0, 8)}` : ''}` : ''}</td>
+                      <td class="id-cell">
+                        {ev.actor ? `${ev.actor.kind}${ev.actor.id ? ` ${ev.actor.id.slice(0, 8)}` : ''}` : ''}
+                      </td>
                       <td class="id-cell" title={ev.customerId}>
                         {ev.customerId?.slice(0, 8) ?? ''}
                       </td>
@@ -208,7 +258,11 @@ export function AuditorPage() {
                         {ev.detail && <Detail detail={ev.detail} />}
                         {ev.reasons && ev.reasons.length > 0 && <Reasons reasons={ev.reasons} />}
                       </td>
-                      <td>{ev.decision ? <Badge tone={ev.decision === 'allow' ? 'good' : 'bad'}>{ev.decision}</Badge> : null}</td>
+                      <td>
+                        {ev.decision ? (
+                          <Badge tone={ev.decision === 'allow' ? 'good' : 'bad'}>{ev.decision}</Badge>
+                        ) : null}
+                      </td>
                     </tr>
                   ))}
                 </tbody>
@@ -280,13 +334,18 @@ function Checkpoints() {
         </Button>
       }
     >
-      <p class="muted card-intro">A checkpoint is the vault's signature over the chain's head. Keep one, and any later change to the events before it is detectable.</p>
+      <p class="muted card-intro">
+        A checkpoint is the vault's signature over the chain's head. Keep one, and any later change to the events before
+        it is detectable.
+      </p>
       <ProblemAlert error={error} />
       {made &&
         (made.fresh ? (
           <Notice>Checkpoint signed at sequence {made.checkpoint.seq}.</Notice>
         ) : (
-          <Notice tone="info">No event since the last checkpoint: it already covers sequence {made.checkpoint.seq}, the head of the log.</Notice>
+          <Notice tone="info">
+            No event since the last checkpoint: it already covers sequence {made.checkpoint.seq}, the head of the log.
+          </Notice>
         ))}
       {res.state === 'loading' ? (
         <Loading what="checkpoints" />
@@ -323,7 +382,13 @@ function Checkpoints() {
                       </code>
                     </td>
                     <td class="cell-actions">
-                      <Button variant="ghost" onClick={() => saveBlob(new Blob([c.jws], { type: 'application/jose' }), `checkpoint-${c.seq}.jws`)} aria-label={`Download checkpoint ${c.seq}`}>
+                      <Button
+                        variant="ghost"
+                        onClick={() =>
+                          saveBlob(new Blob([c.jws], { type: 'application/jose' }), `checkpoint-${c.seq}.jws`)
+                        }
+                        aria-label={`Download checkpoint ${c.seq}`}
+                      >
                         Download JWS
                       </Button>
                     </td>

@@ -2,7 +2,19 @@ import { useState } from 'preact/hooks';
 import { ApiError, api } from '../api.ts';
 import { humanise, plural } from '../format.ts';
 import type { ConsentRequest } from '../types.ts';
-import { Badge, Button, Card, EmptyState, Link, Loading, Notice, PageHeader, ProblemAlert, Reasons, useResource } from '../ui.tsx';
+import {
+  Badge,
+  Button,
+  Card,
+  EmptyState,
+  Link,
+  Loading,
+  Notice,
+  PageHeader,
+  ProblemAlert,
+  Reasons,
+  useResource,
+} from '../ui.tsx';
 
 /**
  * The consent step of the authorization flow (issue 3): who asks, for what, which fields, for how long,
@@ -15,7 +27,8 @@ export function ConsentPage({ requestId }: { requestId: string | null }) {
       <>
         <PageHeader title="Access request" />
         <EmptyState title="No request to review">
-          This page opens when a company asks for your data. <Link href="/inbox">See waiting requests in your inbox.</Link>
+          This page opens when a company asks for your data.{' '}
+          <Link href="/inbox">See waiting requests in your inbox.</Link>
         </EmptyState>
       </>
     );
@@ -25,7 +38,8 @@ export function ConsentPage({ requestId }: { requestId: string | null }) {
       <>
         <PageHeader title="Access request" />
         <EmptyState title="This request does not exist or has expired">
-          Nothing has been shared. If you came from a company's website, go back and start again. <Link href="/grants">See your grants.</Link>
+          Nothing has been shared. If you came from a company's website, go back and start again.{' '}
+          <Link href="/grants">See your grants.</Link>
         </EmptyState>
       </>
     );
@@ -58,14 +72,20 @@ function ConsentForm({ req }: { req: ConsentRequest }) {
     if (kind === 'approve') {
       const n = Number(days);
       if (!fields.size) return setError('Choose at least one field, or deny the request.');
-      if (!Number.isInteger(n) || n < 1 || n > maxDays) return setError(`Choose a duration between 1 and ${maxDays} days.`);
+      if (!Number.isInteger(n) || n < 1 || n > maxDays)
+        return setError(`Choose a duration between 1 and ${maxDays} days.`);
       body = { decision: 'approve' };
-      if (fields.size < request.fields.length) body.fields = request.fields.map((f) => f.name).filter((f) => fields.has(f));
+      if (fields.size < request.fields.length)
+        body.fields = request.fields.map((f) => f.name).filter((f) => fields.has(f));
       if (n < request.durationDays) body.durationDays = n;
     }
     setBusy(kind);
     try {
-      const out = await api<{ redirectTo?: string } | undefined>('POST', `/api/consent/${encodeURIComponent(req.id)}`, body);
+      const out = await api<{ redirectTo?: string } | undefined>(
+        'POST',
+        `/api/consent/${encodeURIComponent(req.id)}`,
+        body,
+      );
       if (out?.redirectTo) {
         window.location.assign(out.redirectTo);
         return;
@@ -94,7 +114,10 @@ function ConsentForm({ req }: { req: ConsentRequest }) {
 
   return (
     <>
-      <PageHeader title={`${company.name} asks for access`} intro={`Nothing is shared until you approve. You can untick fields and shorten the time before you do.`} />
+      <PageHeader
+        title={`${company.name} asks for access`}
+        intro={`Nothing is shared until you approve. You can untick fields and shorten the time before you do.`}
+      />
       {!pending && (
         <Notice tone="warn">
           This request is already {req.status}. <Link href="/grants">See your grants.</Link>
@@ -102,7 +125,11 @@ function ConsentForm({ req }: { req: ConsentRequest }) {
       )}
       {decision && (refused || decision.reasons.length > 0) && (
         <div class={`alert ${refused ? 'alert-error' : 'alert-info'}`} role={refused ? 'alert' : undefined}>
-          <p class="alert-title">{refused ? 'This request breaks your criteria or the platform rules, so it cannot be approved' : 'Please note'}</p>
+          <p class="alert-title">
+            {refused
+              ? 'This request breaks your criteria or the platform rules, so it cannot be approved'
+              : 'Please note'}
+          </p>
           <Reasons reasons={decision.reasons} />
           {refused && decision.reasons.some((r) => r.source === 'customer') && (
             <p>
@@ -134,7 +161,9 @@ function ConsentForm({ req }: { req: ConsentRequest }) {
           <Card title="Which data" id="fields">
             <fieldset class="consent-fields">
               <legend class="visually-hidden">Fields to share</legend>
-              <p class="hint">Untick any field you do not want to share.{anySensitive && ' Sensitive data is marked.'}</p>
+              <p class="hint">
+                Untick any field you do not want to share.{anySensitive && ' Sensitive data is marked.'}
+              </p>
               <ul class="check-list">
                 {request.fields.map((f) => (
                   <li key={f.name}>
@@ -167,19 +196,37 @@ function ConsentForm({ req }: { req: ConsentRequest }) {
             <div class="form-row">
               <label for="duration-days">Access ends after</label>
               <div class="input-suffix">
-                <input id="duration-days" type="number" min={1} max={maxDays} step={1} value={days} disabled={!pending} onInput={(e) => setDays(e.currentTarget.value)} aria-describedby="duration-hint" />
+                <input
+                  id="duration-days"
+                  type="number"
+                  min={1}
+                  max={maxDays}
+                  step={1}
+                  value={days}
+                  disabled={!pending}
+                  onInput={(e) => setDays(e.currentTarget.value)}
+                  aria-describedby="duration-hint"
+                />
                 <span aria-hidden="true">days</span>
               </div>
               <p class="hint" id="duration-hint">
                 {company.name} asked for {plural(request.durationDays, 'day')}
-                {request.maxDurationDays < request.durationDays ? `; the rules allow at most ${plural(request.maxDurationDays, 'day')}` : ''}. You can choose fewer.
+                {request.maxDurationDays < request.durationDays
+                  ? `; the rules allow at most ${plural(request.maxDurationDays, 'day')}`
+                  : ''}
+                . You can choose fewer.
               </p>
             </div>
           </Card>
           <ProblemAlert error={error} />
           {pending && (
             <div class="consent-actions">
-              <Button type="submit" variant="primary" busy={busy === 'approve'} disabled={!!busy || refused || !fields.size}>
+              <Button
+                type="submit"
+                variant="primary"
+                busy={busy === 'approve'}
+                disabled={!!busy || refused || !fields.size}
+              >
                 Approve {fields.size < request.fields.length ? `${plural(fields.size, 'field')}` : ''}
               </Button>
               <Button variant="secondary" busy={busy === 'deny'} disabled={!!busy} onClick={() => void decide('deny')}>
@@ -201,7 +248,8 @@ function ConsentForm({ req }: { req: ConsentRequest }) {
                 <dd>
                   {terms.sharesOnward ? (
                     <>
-                      <Badge tone="warn">Yes</Badge> {terms.onwardSharingDisclosed ? 'and says with whom' : 'without saying with whom'}
+                      <Badge tone="warn">Yes</Badge>{' '}
+                      {terms.onwardSharingDisclosed ? 'and says with whom' : 'without saying with whom'}
                     </>
                   ) : (
                     <Badge tone="good">No</Badge>
@@ -210,7 +258,11 @@ function ConsentForm({ req }: { req: ConsentRequest }) {
               </div>
               <div>
                 <dt>What you get in return</dt>
-                <dd>{terms.benefit && terms.benefit.kind !== 'none' ? `${humanise(terms.benefit.kind)}${terms.benefit.description ? `: ${terms.benefit.description}` : ''}` : 'Nothing declared'}</dd>
+                <dd>
+                  {terms.benefit && terms.benefit.kind !== 'none'
+                    ? `${humanise(terms.benefit.kind)}${terms.benefit.description ? `: ${terms.benefit.description}` : ''}`
+                    : 'Nothing declared'}
+                </dd>
               </div>
               {terms.valueTags && terms.valueTags.length > 0 && (
                 <div>
@@ -237,7 +289,9 @@ function ConsentForm({ req }: { req: ConsentRequest }) {
                 <dd>{String(terms.version)}</dd>
               </div>
             </dl>
-            {decision?.policyVersion && <p class="muted small break">Checked against policy {decision.policyVersion.slice(0, 19)}…</p>}
+            {decision?.policyVersion && (
+              <p class="muted small break">Checked against policy {decision.policyVersion.slice(0, 19)}…</p>
+            )}
           </section>
         </aside>
       </div>

@@ -2,7 +2,21 @@ import { useState } from 'preact/hooks';
 import { ApiError, api } from '../api.ts';
 import { formatDate, formatRelative, humanise, isoDate } from '../format.ts';
 import type { FieldInfo, Grant, GrantStatus } from '../types.ts';
-import { Badge, Button, ConfirmDialog, EmptyState, FieldChips, Notice, PageHeader, ProblemAlert, ResourceView, labelOf, useFieldCatalogue, useResource, type Tone } from '../ui.tsx';
+import {
+  Badge,
+  Button,
+  ConfirmDialog,
+  EmptyState,
+  FieldChips,
+  Notice,
+  PageHeader,
+  ProblemAlert,
+  ResourceView,
+  labelOf,
+  useFieldCatalogue,
+  useResource,
+  type Tone,
+} from '../ui.tsx';
 import { PendingRequests } from './requests.tsx';
 
 const STATUS: Record<GrantStatus, { label: string; tone: Tone; order: number }> = {
@@ -20,16 +34,23 @@ export function GrantsPage() {
   const [res, reload] = useResource<{ grants: Grant[] }>('/api/grants');
   const empty = (
     <EmptyState title="No company has access to your data">
-      When you approve a company's request, the grant appears here with what it covers and until when. You can narrow or revoke it at any time.
+      When you approve a company's request, the grant appears here with what it covers and until when. You can narrow or
+      revoke it at any time.
     </EmptyState>
   );
   return (
     <>
-      <PageHeader title="Grants" intro="Each grant lets one company use the fields you chose, for one purpose, until it expires. Revoking takes effect on the company's very next request." />
+      <PageHeader
+        title="Grants"
+        intro="Each grant lets one company use the fields you chose, for one purpose, until it expires. Revoking takes effect on the company's very next request."
+      />
       <PendingRequests compact />
       <ResourceView res={res} what="grants" empty={empty}>
         {({ grants }) => {
-          const sorted = [...grants].sort((a, b) => (STATUS[a.status]?.order ?? 9) - (STATUS[b.status]?.order ?? 9) || a.expiresAt.localeCompare(b.expiresAt));
+          const sorted = [...grants].sort(
+            (a, b) =>
+              (STATUS[a.status]?.order ?? 9) - (STATUS[b.status]?.order ?? 9) || a.expiresAt.localeCompare(b.expiresAt),
+          );
           const current = sorted.filter(live);
           const past = sorted.filter((g) => !live(g));
           if (!grants.length) return empty;
@@ -141,22 +162,40 @@ function GrantCard({ grant: g, catalogue, onChange }: { grant: Grant; catalogue?
           busy={busy}
           error={error}
           onCancel={() => setMode('view')}
-          onSave={(body) => void run(() => api('PATCH', `/api/grants/${encodeURIComponent(g.id)}`, body), 'The grant was narrowed.')}
+          onSave={(body) =>
+            void run(() => api('PATCH', `/api/grants/${encodeURIComponent(g.id)}`, body), 'The grant was narrowed.')
+          }
         />
       )}
       {mode !== 'narrow' && live(g) && (
         <div class="grant-actions">
           {g.status === 'suspended' && (
-            <Button variant="primary" busy={busy} onClick={() => void run(() => api('POST', `/api/grants/${encodeURIComponent(g.id)}/reapprove`), 'The grant is active again under the new terms.')}>
+            <Button
+              variant="primary"
+              busy={busy}
+              onClick={() =>
+                void run(
+                  () => api('POST', `/api/grants/${encodeURIComponent(g.id)}/reapprove`),
+                  'The grant is active again under the new terms.',
+                )
+              }
+            >
               Re-approve under new terms
             </Button>
           )}
           {g.status === 'active' && (
-            <Button onClick={() => (setError(undefined), setMode('narrow'))} aria-label={`Narrow ${g.company.name}'s grant`}>
+            <Button
+              onClick={() => (setError(undefined), setMode('narrow'))}
+              aria-label={`Narrow ${g.company.name}'s grant`}
+            >
               Narrow
             </Button>
           )}
-          <Button variant="danger" onClick={() => (setError(undefined), setMode('revoke'))} aria-label={`Revoke ${g.company.name}'s access`}>
+          <Button
+            variant="danger"
+            onClick={() => (setError(undefined), setMode('revoke'))}
+            aria-label={`Revoke ${g.company.name}'s access`}
+          >
             Revoke
           </Button>
         </div>
@@ -173,7 +212,9 @@ function GrantCard({ grant: g, catalogue, onChange }: { grant: Grant; catalogue?
         onConfirm={() => void run(() => api('DELETE', `/api/grants/${encodeURIComponent(g.id)}`), 'Access revoked.')}
       >
         <p>
-          {g.company.name} will not be able to use {g.fields.length === 1 ? labelOf(catalogue, g.fields[0]!) : `these ${g.fields.length} fields`} for {humanise(g.purpose).toLowerCase()} from its next request on.
+          {g.company.name} will not be able to use{' '}
+          {g.fields.length === 1 ? labelOf(catalogue, g.fields[0]!) : `these ${g.fields.length} fields`} for{' '}
+          {humanise(g.purpose).toLowerCase()} from its next request on.
         </p>
         <p class="muted">This cannot be undone: the company would have to ask you again.</p>
       </ConfirmDialog>
@@ -210,7 +251,8 @@ function NarrowForm(props: {
       // The end of the chosen day, in the customer's own time zone.
       body.expiresAt = new Date(`${until}T23:59:59`).toISOString();
     }
-    if (!body.fields && !body.actions && !body.expiresAt) return setProblem('Untick something or choose an earlier end date to narrow the grant.');
+    if (!body.fields && !body.actions && !body.expiresAt)
+      return setProblem('Untick something or choose an earlier end date to narrow the grant.');
     props.onSave(body);
   }
 
@@ -260,7 +302,14 @@ function NarrowForm(props: {
       )}
       <div class="form-row">
         <label for={`until-${g.id}`}>Access ends on</label>
-        <input id={`until-${g.id}`} type="date" min={today} max={currentEnd} value={until} onInput={(e) => setUntil(e.currentTarget.value)} />
+        <input
+          id={`until-${g.id}`}
+          type="date"
+          min={today}
+          max={currentEnd}
+          value={until}
+          onInput={(e) => setUntil(e.currentTarget.value)}
+        />
         <p class="hint">You can only shorten a grant. To give more, the company has to ask again.</p>
       </div>
       {problem && (

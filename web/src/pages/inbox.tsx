@@ -3,7 +3,19 @@ import { ApiError, api } from '../api.ts';
 import { humanise, plural } from '../format.ts';
 import { setUnread } from '../unread.ts';
 import type { InboxMessage, Receipt } from '../types.ts';
-import { Badge, Button, Card, DateTime, EmptyState, Link, PageHeader, ProblemAlert, ResourceView, useResource, type Tone } from '../ui.tsx';
+import {
+  Badge,
+  Button,
+  Card,
+  DateTime,
+  EmptyState,
+  Link,
+  PageHeader,
+  ProblemAlert,
+  ResourceView,
+  useResource,
+  type Tone,
+} from '../ui.tsx';
 import { PendingRequests } from './requests.tsx';
 import { RECEIPT_KIND, ReceiptDetails, ReceiptDownload } from './receipt.tsx';
 
@@ -12,7 +24,10 @@ export function InboxPage() {
   const [res] = useResource<{ messages: InboxMessage[] }>('/api/inbox');
   return (
     <>
-      <PageHeader title="Inbox" intro="Requests that wait for you, and what the vault has to tell you about your grants." />
+      <PageHeader
+        title="Inbox"
+        intro="Requests that wait for you, and what the vault has to tell you about your grants."
+      />
       <PendingRequests />
       <ResourceView res={res} what="messages" empty={<Messages initial={[]} />}>
         {({ messages }) => <Messages initial={messages} />}
@@ -60,7 +75,12 @@ function Messages({ initial }: { initial: InboxMessage[] }) {
     if (opening && !m.readAt) void markRead([m.id]);
   }
 
-  const empty = <EmptyState title="Your inbox is empty">The vault tells you here whenever a grant changes: approved, narrowed, revoked, expired or suspended by a company's new terms.</EmptyState>;
+  const empty = (
+    <EmptyState title="Your inbox is empty">
+      The vault tells you here whenever a grant changes: approved, narrowed, revoked, expired or suspended by a
+      company's new terms.
+    </EmptyState>
+  );
   return (
     <Card
       title="Messages"
@@ -96,7 +116,13 @@ function Message({ m, open, onToggle }: { m: InboxMessage; open: boolean; onTogg
   return (
     <li class={`message ${m.readAt ? '' : 'unread'} ${open ? 'open' : ''}`} data-kind={m.kind}>
       <h3 class="message-head">
-        <button type="button" class="message-toggle" aria-expanded={open ? 'true' : 'false'} aria-controls={bodyId} onClick={onToggle}>
+        <button
+          type="button"
+          class="message-toggle"
+          aria-expanded={open ? 'true' : 'false'}
+          aria-controls={bodyId}
+          onClick={onToggle}
+        >
           <span class="message-title">
             {!m.readAt && <span class="visually-hidden">Unread: </span>}
             {m.body.title}
@@ -130,10 +156,16 @@ function Message({ m, open, onToggle }: { m: InboxMessage; open: boolean; onTogg
 function Receipts() {
   const [res] = useResource<{ receipts: Receipt[] }>('/api/receipts');
   const [open, setOpen] = useState<string>();
-  const empty = <EmptyState title="No receipts yet">Each time you approve, narrow or revoke a grant, you receive a signed receipt you can keep as proof.</EmptyState>;
+  const empty = (
+    <EmptyState title="No receipts yet">
+      Each time you approve, narrow or revoke a grant, you receive a signed receipt you can keep as proof.
+    </EmptyState>
+  );
   return (
     <Card title="Consent receipts" id="receipts">
-      <p class="muted card-intro">Receipts are signed by the vault. Anyone can check them against its published keys.</p>
+      <p class="muted card-intro">
+        Receipts are signed by the vault. Anyone can check them against its published keys.
+      </p>
       <ResourceView res={res} what="receipts" empty={empty}>
         {({ receipts }) =>
           receipts.length ? (
@@ -152,7 +184,12 @@ function Receipts() {
                 </thead>
                 <tbody>
                   {receipts.map((r) => (
-                    <ReceiptRow key={r.id} r={r} open={open === r.id} onToggle={() => setOpen(open === r.id ? undefined : r.id)} />
+                    <ReceiptRow
+                      key={r.id}
+                      r={r}
+                      open={open === r.id}
+                      onToggle={() => setOpen(open === r.id ? undefined : r.id)}
+                    />
                   ))}
                 </tbody>
               </table>
@@ -179,10 +216,21 @@ function ReceiptRow({ r, open, onToggle }: { r: Receipt; open: boolean; onToggle
           <Badge>{RECEIPT_KIND[r.kind] ?? humanise(r.kind)}</Badge>
         </td>
         <td class="cell-actions">
-          <Button variant="ghost" onClick={onToggle} aria-expanded={open ? 'true' : 'false'} aria-controls={detailsId} aria-label={`${open ? 'Hide' : 'View'} ${r.company.name}'s receipt of ${new Date(r.createdAt).toLocaleString()}`}>
+          <Button
+            variant="ghost"
+            onClick={onToggle}
+            aria-expanded={open ? 'true' : 'false'}
+            aria-controls={detailsId}
+            aria-label={`${open ? 'Hide' : 'View'} ${r.company.name}'s receipt of ${new Date(r.createdAt).toLocaleString()}`}
+          >
             {open ? 'Hide' : 'View'}
           </Button>
-          <ReceiptDownload id={r.id} jws={r.jws} label="Download" ariaLabel={`Download ${r.company.name}'s receipt of ${new Date(r.createdAt).toLocaleString()}`} />
+          <ReceiptDownload
+            id={r.id}
+            jws={r.jws}
+            label="Download"
+            ariaLabel={`Download ${r.company.name}'s receipt of ${new Date(r.createdAt).toLocaleString()}`}
+          />
         </td>
       </tr>
       {open && (

@@ -2,7 +2,18 @@ import { useState } from 'preact/hooks';
 import { ApiError, api } from '../api.ts';
 import { formatDateTime, humanise } from '../format.ts';
 import type { FieldInfo, ProfileValue, SessionInfo } from '../types.ts';
-import { Badge, Button, Card, CopyButton, Loading, PageHeader, ProblemAlert, ResourceView, useFieldCatalogue, useResource } from '../ui.tsx';
+import {
+  Badge,
+  Button,
+  Card,
+  CopyButton,
+  Loading,
+  PageHeader,
+  ProblemAlert,
+  ResourceView,
+  useFieldCatalogue,
+  useResource,
+} from '../ui.tsx';
 
 type Fields = Record<string, ProfileValue>;
 
@@ -44,7 +55,8 @@ export function ProfilePage({ session }: { session: SessionInfo }) {
           ) : (
             <>
               <p class="muted profile-summary">
-                {filled} of {catalogue.length} fields filled in. Fill in only what you are happy to share with companies you approve.
+                {filled} of {catalogue.length} fields filled in. Fill in only what you are happy to share with companies
+                you approve.
               </p>
               <div class="category-grid">
                 {[...groups].map(([category, list]) => (
@@ -52,7 +64,8 @@ export function ProfilePage({ session }: { session: SessionInfo }) {
                     <p class="muted card-intro">
                       {CATEGORY_HELP[category] ?? ''}
                       {/* Sensitivity is the platform policy's call (GET /api/fields), not a fixed list here. */}
-                      {list.some((f) => f.sensitive) && ' Treated as sensitive: a company gets it only when you approve in person, and only for a short time.'}
+                      {list.some((f) => f.sensitive) &&
+                        ' Treated as sensitive: a company gets it only when you approve in person, and only for a short time.'}
                     </p>
                     <ul class="field-list">
                       {list.map((f) => (
@@ -128,7 +141,10 @@ function toInputText(field: FieldInfo, value: unknown): string {
 function fromInputText(field: FieldInfo, text: string): unknown {
   const s = field.schema;
   if (s.type === 'array') {
-    const items = text.split('\n').map((t) => t.trim()).filter(Boolean);
+    const items = text
+      .split('\n')
+      .map((t) => t.trim())
+      .filter(Boolean);
     return items.length ? items : null;
   }
   if (!text.trim()) return null;
@@ -158,7 +174,9 @@ function FieldRow({ field, value, onSaved }: { field: FieldInfo; value?: Profile
       setEditing(false);
     } catch (e) {
       if (e instanceof ApiError) {
-        const mine = e.problem.errors?.filter((fe) => fe.path === `body.${field.name}` || fe.path.startsWith(`body.${field.name}.`));
+        const mine = e.problem.errors?.filter(
+          (fe) => fe.path === `body.${field.name}` || fe.path.startsWith(`body.${field.name}.`),
+        );
         setError(mine?.length ? [...new Set(mine.map((m) => friendly(field, m.message)))].join(' ') : e);
       } else setError(String(e));
     } finally {
@@ -211,7 +229,11 @@ function FieldRow({ field, value, onSaved }: { field: FieldInfo; value?: Profile
               {field.sensitive && <Badge tone="sensitive">Sensitive</Badge>}
             </span>
             {value ? (
-              <span class="field-value" aria-describedby={`${id}-label`} title={`Updated ${formatDateTime(value.updatedAt)}`}>
+              <span
+                class="field-value"
+                aria-describedby={`${id}-label`}
+                title={`Updated ${formatDateTime(value.updatedAt)}`}
+              >
                 {display(field, value.value)}
               </span>
             ) : (
@@ -223,7 +245,13 @@ function FieldRow({ field, value, onSaved }: { field: FieldInfo; value?: Profile
               {value ? 'Edit' : 'Add'}
             </Button>
             {value && (
-              <Button variant="ghost" class="btn-quiet-danger" onClick={() => void save(null)} busy={busy} aria-label={`Clear ${field.label}`}>
+              <Button
+                variant="ghost"
+                class="btn-quiet-danger"
+                onClick={() => void save(null)}
+                busy={busy}
+                aria-label={`Clear ${field.label}`}
+              >
                 Clear
               </Button>
             )}
@@ -235,13 +263,26 @@ function FieldRow({ field, value, onSaved }: { field: FieldInfo; value?: Profile
   );
 }
 
-function FieldInput({ id, field, text, onInput, invalid }: { id: string; field: FieldInfo; text: string; onInput: (t: string) => void; invalid: boolean }) {
+function FieldInput({
+  id,
+  field,
+  text,
+  onInput,
+  invalid,
+}: {
+  id: string;
+  field: FieldInfo;
+  text: string;
+  onInput: (t: string) => void;
+  invalid: boolean;
+}) {
   const s = field.schema;
   const common = {
     id,
     name: field.name,
     'aria-invalid': invalid ? ('true' as const) : undefined,
-    'aria-describedby': [s.type === 'array' ? `${id}-hint` : '', invalid ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined,
+    'aria-describedby':
+      [s.type === 'array' ? `${id}-hint` : '', invalid ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined,
   };
   if (Array.isArray(s.enum))
     return (
@@ -254,13 +295,47 @@ function FieldInput({ id, field, text, onInput, invalid }: { id: string; field: 
         ))}
       </select>
     );
-  if (s.type === 'array') return <textarea {...common} rows={4} value={text} onInput={(e) => onInput(e.currentTarget.value)} />;
+  if (s.type === 'array')
+    return <textarea {...common} rows={4} value={text} onInput={(e) => onInput(e.currentTarget.value)} />;
   if (s.type === 'integer' || s.type === 'number')
-    return <input {...common} type="number" inputMode="numeric" min={s.minimum} max={s.maximum} step={s.type === 'integer' ? 1 : 'any'} value={text} onInput={(e) => onInput(e.currentTarget.value)} />;
+    return (
+      <input
+        {...common}
+        type="number"
+        inputMode="numeric"
+        min={s.minimum}
+        max={s.maximum}
+        step={s.type === 'integer' ? 1 : 'any'}
+        value={text}
+        onInput={(e) => onInput(e.currentTarget.value)}
+      />
+    );
   const onIn = (e: { currentTarget: HTMLInputElement }) => onInput(e.currentTarget.value);
   const placeholder = EXAMPLES[field.name] ? `e.g. ${EXAMPLES[field.name]}` : undefined;
   if (s.format === 'date') return <input {...common} type="date" value={text} onInput={onIn} />;
-  if (s.format === 'email') return <input {...common} type="email" maxLength={s.maxLength} value={text} onInput={onIn} autoComplete="off" />;
-  if (field.name === 'phone') return <input {...common} type="tel" maxLength={s.maxLength} placeholder={placeholder} value={text} onInput={onIn} autoComplete="off" />;
-  return <input {...common} type="text" maxLength={s.maxLength} placeholder={placeholder} value={text} onInput={onIn} autoComplete="off" />;
+  if (s.format === 'email')
+    return <input {...common} type="email" maxLength={s.maxLength} value={text} onInput={onIn} autoComplete="off" />;
+  if (field.name === 'phone')
+    return (
+      <input
+        {...common}
+        type="tel"
+        maxLength={s.maxLength}
+        placeholder={placeholder}
+        value={text}
+        onInput={onIn}
+        autoComplete="off"
+      />
+    );
+  return (
+    <input
+      {...common}
+      type="text"
+      maxLength={s.maxLength}
+      placeholder={placeholder}
+      value={text}
+      onInput={onIn}
+      autoComplete="off"
+    />
+  );
 }

@@ -2,7 +2,18 @@ import { useEffect, useState } from 'preact/hooks';
 import { ApiError, get, query } from '../api.ts';
 import { humanise } from '../format.ts';
 import type { FieldInfo, ReadEvent } from '../types.ts';
-import { Badge, Button, DateTime, EmptyState, FieldChips, Loading, PageHeader, ProblemAlert, Reasons, useFieldCatalogue } from '../ui.tsx';
+import {
+  Badge,
+  Button,
+  DateTime,
+  EmptyState,
+  FieldChips,
+  Loading,
+  PageHeader,
+  ProblemAlert,
+  Reasons,
+  useFieldCatalogue,
+} from '../ui.tsx';
 
 interface Page {
   reads: ReadEvent[];
@@ -39,14 +50,19 @@ export function ReadsPage() {
 
   return (
     <>
-      <PageHeader title="Activity" intro="Every time a company reads your data or adds to your vault, it is recorded here: who, which fields, when, and for what purpose." />
+      <PageHeader
+        title="Activity"
+        intro="Every time a company reads your data or adds to your vault, it is recorded here: who, which fields, when, and for what purpose."
+      />
       {state === 'loading' ? (
         <Loading what="activity" />
       ) : !reads.length ? (
         error ? (
           <ProblemAlert error={error} />
         ) : (
-          <EmptyState title="No company has read your data yet">Reads appear here the moment they happen, including refused attempts.</EmptyState>
+          <EmptyState title="No company has read your data yet">
+            Reads appear here the moment they happen, including refused attempts.
+          </EmptyState>
         )
       ) : (
         <>
@@ -84,7 +100,11 @@ export function ReadsPage() {
 }
 
 /** What the company did: a read, a deposit into the vault, or an attempt the vault refused. */
-const WHAT: Record<string, string> = { 'data.read': 'Read', 'data.deposit': 'Added a record', 'data.denied': 'Tried to access' };
+const WHAT: Record<string, string> = {
+  'data.read': 'Read',
+  'data.deposit': 'Added a record',
+  'data.denied': 'Tried to access',
+};
 
 function ReadRow({ r, catalogue }: { r: ReadEvent; catalogue?: FieldInfo[] }) {
   const allowed = r.decision === 'allow' && r.action !== 'data.denied';
@@ -99,7 +119,13 @@ function ReadRow({ r, catalogue }: { r: ReadEvent; catalogue?: FieldInfo[] }) {
       <td>
         <span class="read-what">{WHAT[r.action] ?? humanise(r.action)}</span>
         {/* A deposit names no profile field: the company added a record of its own. */}
-        {r.fields.length > 0 && <FieldChips names={r.fields} catalogue={catalogue} sensitive={(n) => !!catalogue?.find((f) => f.name === n)?.sensitive} />}
+        {r.fields.length > 0 && (
+          <FieldChips
+            names={r.fields}
+            catalogue={catalogue}
+            sensitive={(n) => !!catalogue?.find((f) => f.name === n)?.sensitive}
+          />
+        )}
       </td>
       <td class="nowrap" data-label="Purpose">
         {r.purpose ? humanise(r.purpose) : <span class="muted">—</span>}

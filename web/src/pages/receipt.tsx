@@ -5,7 +5,12 @@ import type { Receipt } from '../types.ts';
 import { Button, FieldChips, ProblemAlert, ResourceView, useFieldCatalogue, useResource } from '../ui.tsx';
 
 /** What a receipt records, in the words of the grants page. */
-export const RECEIPT_KIND: Record<string, string> = { created: 'Grant created', amended: 'Grant narrowed', revoked: 'Grant revoked', expired: 'Grant expired' };
+export const RECEIPT_KIND: Record<string, string> = {
+  created: 'Grant created',
+  amended: 'Grant narrowed',
+  revoked: 'Grant revoked',
+  expired: 'Grant expired',
+};
 
 /**
  * One signed consent receipt, as the customer reads it: the decoded claims of GET /api/receipts/:id
@@ -39,7 +44,11 @@ export function ReceiptDetails({ id, download = true }: { id: string; download?:
                   <div class="receipt-wide">
                     <dt>Fields</dt>
                     <dd>
-                      <FieldChips names={p.fields ?? []} catalogue={catalogue} sensitive={(n) => !!catalogue?.find((f) => f.name === n)?.sensitive} />
+                      <FieldChips
+                        names={p.fields ?? []}
+                        catalogue={catalogue}
+                        sensitive={(n) => !!catalogue?.find((f) => f.name === n)?.sensitive}
+                      />
                     </dd>
                   </div>
                   <div>
@@ -57,7 +66,11 @@ export function ReceiptDetails({ id, download = true }: { id: string; download?:
                   {p.benefit && (
                     <div>
                       <dt>In return</dt>
-                      <dd>{p.benefit.description ? `${humanise(p.benefit.kind)}: ${p.benefit.description}` : humanise(p.benefit.kind)}</dd>
+                      <dd>
+                        {p.benefit.description
+                          ? `${humanise(p.benefit.kind)}: ${p.benefit.description}`
+                          : humanise(p.benefit.kind)}
+                      </dd>
                     </div>
                   )}
                 </>
@@ -97,7 +110,13 @@ export function ReceiptDetails({ id, download = true }: { id: string; download?:
 }
 
 /** Saves the receipt's compact JWS as a file (fetched when the list did not carry it). */
-export function ReceiptDownload(props: { id: string; jws?: string; label: string; ariaLabel?: string; variant?: 'ghost' | 'secondary' }) {
+export function ReceiptDownload(props: {
+  id: string;
+  jws?: string;
+  label: string;
+  ariaLabel?: string;
+  variant?: 'ghost' | 'secondary';
+}) {
   const { id, jws, label, ariaLabel } = props;
   const [error, setError] = useState<ApiError>();
   const [busy, setBusy] = useState(false);

@@ -38,7 +38,11 @@ function RequestItem({ req, compact, onDone }: { req: ConsentRequest; compact?: 
     setError(undefined);
     try {
       await api('POST', `/api/consent/${encodeURIComponent(req.id)}`, { decision });
-      setDone(decision === 'approve' ? `You approved ${req.company.name}'s request.` : `You denied ${req.company.name}'s request.`);
+      setDone(
+        decision === 'approve'
+          ? `You approved ${req.company.name}'s request.`
+          : `You denied ${req.company.name}'s request.`,
+      );
       setTimeout(onDone, 1200);
     } catch (e) {
       setError(e instanceof ApiError ? e : new ApiError(0, { detail: String(e) }));
@@ -51,7 +55,15 @@ function RequestItem({ req, compact, onDone }: { req: ConsentRequest; compact?: 
     <li class="request-item">
       <div class="request-head">
         <h3>
-          {req.company.name} <span class="muted">asks to {req.request.actions.includes('deposit') ? (req.request.actions.includes('read') ? 'read and add to' : 'add to') : 'read'}</span>
+          {req.company.name}{' '}
+          <span class="muted">
+            asks to{' '}
+            {req.request.actions.includes('deposit')
+              ? req.request.actions.includes('read')
+                ? 'read and add to'
+                : 'add to'
+              : 'read'}
+          </span>
         </h3>
         <Badge tone="info">{humanise(req.request.purpose)}</Badge>
       </div>
@@ -81,11 +93,23 @@ function RequestItem({ req, compact, onDone }: { req: ConsentRequest; compact?: 
             Review details
           </Link>
           {!blocked && (
-            <Button variant="primary" busy={busy === 'approve'} disabled={!!busy} onClick={() => void decide('approve')} aria-label={`Approve ${req.company.name}'s request`}>
+            <Button
+              variant="primary"
+              busy={busy === 'approve'}
+              disabled={!!busy}
+              onClick={() => void decide('approve')}
+              aria-label={`Approve ${req.company.name}'s request`}
+            >
               Approve
             </Button>
           )}
-          <Button variant="danger" busy={busy === 'deny'} disabled={!!busy} onClick={() => void decide('deny')} aria-label={`Deny ${req.company.name}'s request`}>
+          <Button
+            variant="danger"
+            busy={busy === 'deny'}
+            disabled={!!busy}
+            onClick={() => void decide('deny')}
+            aria-label={`Deny ${req.company.name}'s request`}
+          >
             Deny
           </Button>
         </div>

@@ -37,7 +37,12 @@ export function SignInPage(props: { next?: string }) {
     if (mode === 'signup' && password.length < 10) return setError('Choose a password of at least 10 characters.');
     setBusy(true);
     try {
-      const s = await api<SessionInfo>('POST', mode === 'signin' ? '/api/session' : '/api/account', { email: email.trim(), password }, { quiet401: true });
+      const s = await api<SessionInfo>(
+        'POST',
+        mode === 'signin' ? '/api/session' : '/api/account',
+        { email: email.trim(), password },
+        { quiet401: true },
+      );
       setSession(s);
       // App sees the session and moves on to `next` or the home page.
     } catch (err) {
@@ -65,17 +70,35 @@ export function SignInPage(props: { next?: string }) {
         </p>
         {flash && <Notice tone="info">{flash}</Notice>}
         <div class="segmented" role="group" aria-label="Sign in or create an account">
-          <button type="button" class={mode === 'signin' ? 'active' : ''} aria-pressed={mode === 'signin'} onClick={() => switchTo('signin')}>
+          <button
+            type="button"
+            class={mode === 'signin' ? 'active' : ''}
+            aria-pressed={mode === 'signin'}
+            onClick={() => switchTo('signin')}
+          >
             Sign in
           </button>
-          <button type="button" class={mode === 'signup' ? 'active' : ''} aria-pressed={mode === 'signup'} onClick={() => switchTo('signup')}>
+          <button
+            type="button"
+            class={mode === 'signup' ? 'active' : ''}
+            aria-pressed={mode === 'signup'}
+            onClick={() => switchTo('signup')}
+          >
             Create account
           </button>
         </div>
         <form class="form" onSubmit={submit} noValidate>
           <div class="form-row">
             <label for="email">E-mail address</label>
-            <input id="email" name="email" type="email" autoComplete="username" required value={email} onInput={(e) => setEmail(e.currentTarget.value)} />
+            <input
+              id="email"
+              name="email"
+              type="email"
+              autoComplete="username"
+              required
+              value={email}
+              onInput={(e) => setEmail(e.currentTarget.value)}
+            />
           </div>
           <div class="form-row">
             <label for="password">Password</label>
@@ -102,7 +125,8 @@ export function SignInPage(props: { next?: string }) {
           </Button>
         </form>
         <p class="auth-foot">
-          Your profile is encrypted with a key of its own. Companies see only the fields you grant them, and every read is logged for you.
+          Your profile is encrypted with a key of its own. Companies see only the fields you grant them, and every read
+          is logged for you.
         </p>
       </main>
     </div>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { benchExport, benchVerify } from './bench.ts';
+import { benchExport, benchVerify } from './audit.ts';
 
 describe('the audit bench', () => {
   it('when run small in this process, then the export verifies complete with every event and figures are reported', async () => {

@@ -2,7 +2,7 @@
  * The audit figures for `npm run bench` (issue 5): export 1,000,000 events as JSON Lines from a real
  * SQLite file through better-sqlite3 `.iterate()` (what the auditor export does), then verify that
  * file. Targets: export >= 200k events/s in < 150 MB RSS; verify >= 500k events/s.
- * Run alone: `npx tsx server/audit/bench.ts [events]`.
+ * Run alone: `npx tsx test/bench/audit.ts [events]`.
  */
 import { fork } from 'node:child_process';
 import { mkdtemp, rm, stat, writeFile, readFile } from 'node:fs/promises';
@@ -12,15 +12,30 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { exportJWK, generateKeyPair } from 'jose';
 import type { JSONWebKeySet } from 'jose';
-import { GENESIS_HASH, nextLink } from './chain.ts';
-import { signCheckpoint } from './checkpoint.ts';
-import type { AuditRow, NewAuditEvent } from './event.ts';
-import { endExport, exportEvents, openExportFile } from './export.ts';
-import { verifyExport } from './verify.ts';
-import { defaultThreads } from './verify-parallel.ts';
+import { GENESIS_HASH, nextLink } from '../../server/audit/chain.ts';
+import { signCheckpoint } from '../../server/audit/checkpoint.ts';
+import type { AuditRow, NewAuditEvent } from '../../server/audit/event.ts';
+import { endExport, exportEvents, openExportFile } from '../../server/audit/export.ts';
+import { verifyExport } from '../../server/audit/verify.ts';
+import { defaultThreads } from '../../server/audit/verify-parallel.ts';
 
-const ACTIONS = ['data.read', 'data.read', 'data.read', 'data.read', 'data.deposit', 'data.denied', 'grant.approved'] as const;
-const FIELDS = ['contact.email', 'contact.phone', 'address.postal', 'preferences.language', 'purchases.history', 'identity.birthdate'];
+const ACTIONS = [
+  'data.read',
+  'data.read',
+  'data.read',
+  'data.read',
+  'data.deposit',
+  'data.denied',
+  'grant.approved',
+] as const;
+const FIELDS = [
+  'contact.email',
+  'contact.phone',
+  'address.postal',
+  'preferences.language',
+  'purchases.history',
+  'identity.birthdate',
+];
 
 /** A plausible event: the mix is mostly reads, with the ids and field lists a real one carries. */
 export function benchEvent(i: number, startMs = Date.UTC(2025, 0, 1)): NewAuditEvent {
@@ -37,7 +52,11 @@ export function benchEvent(i: number, startMs = Date.UTC(2025, 0, 1)): NewAuditE
     purpose: i % 3 === 0 ? 'order-fulfilment' : 'loyalty-programme',
     fields: FIELDS.slice(i % 3, (i % 3) + 1 + (i % 4)),
     decision: deny ? 'deny' : 'allow',
-    ...(deny ? { reasons: [{ code: 'criteria.retention', message: 'The company keeps data longer than the customer allows.' }] } : {}),
+    ...(deny
+      ? {
+          reasons: [{ code: 'criteria.retention', message: 'The company keeps data longer than the customer allows.' }],
+        }
+      : {}),
     policyVersion: 'sha256:5e2b9c1f0a7d',
     requestId: `req_${i.toString(16).padStart(16, '0')}`,
   };
@@ -60,8 +79,20 @@ export function generateDatabase(file: string, n: number): { seq: number; hash: 
     const batch = db.transaction((from: number, to: number) => {
       for (let seq = from; seq <= to; seq++) {
         const { event, body, hash } = nextLink(prev, benchEvent(seq), seq);
-        insert.run(seq, event.time, event.action, event.actor.kind, event.actor.id, event.customerId ?? null,
-          event.companyId ?? null, event.grantId ?? null, event.decision ?? null, body, prev, hash);
+        insert.run(
+          seq,
+          event.time,
+          event.action,
+          event.actor.kind,
+          event.actor.id,
+          event.customerId ?? null,
+          event.companyId ?? null,
+          event.grantId ?? null,
+          event.decision ?? null,
+          body,
+          prev,
+          hash,
+        );
         prev = hash;
       }
     });
@@ -119,7 +150,11 @@ function inChild<T>(args: string[]): Promise<T> {
     let answer: { value: T } | undefined;
     child.on('message', (m) => (answer = { value: m as T }));
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 && answer ? resolve(answer.value) : reject(new Error(`bench child ${args[0]} exited with code ${code}`))));
+    child.on('exit', (code) =>
+      code === 0 && answer
+        ? resolve(answer.value)
+        : reject(new Error(`bench child ${args[0]} exited with code ${code}`)),
+    );
   });
 }
 
@@ -133,14 +168,21 @@ async function exportDatabase(dbFile: string, file: string): Promise<ExportFigur
   // A separate read-only connection, as the real export should use (see export.ts).
   const db = new Database(dbFile, { readonly: true });
   try {
-    const head = db.prepare('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string };
+    const head = db.prepare('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1').get() as {
+      seq: number;
+      hash: string;
+    };
     const time = new Date().toISOString();
     const jws = await signCheckpoint({ ...head, time }, { key: privateKey, kid: 'bench', alg: 'EdDSA' });
-    const rows = db.prepare('SELECT seq, body, prev_hash, hash FROM audit_events WHERE seq <= ? ORDER BY seq').iterate(head.seq) as IterableIterator<AuditRow>;
+    const rows = db
+      .prepare('SELECT seq, body, prev_hash, hash FROM audit_events WHERE seq <= ? ORDER BY seq')
+      .iterate(head.seq) as IterableIterator<AuditRow>;
     const out = openExportFile(file);
     const baseline = process.memoryUsage().rss;
     let peak = baseline;
-    const sample = () => { peak = Math.max(peak, process.memoryUsage().rss); };
+    const sample = () => {
+      peak = Math.max(peak, process.memoryUsage().rss);
+    };
     const timer = setInterval(sample, 5);
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
@@ -148,7 +190,12 @@ async function exportDatabase(dbFile: string, file: string): Promise<ExportFigur
     const summary = await exportEvents(rows, out, {
       format: 'jsonl',
       checkpoint: { ...head, time, jws },
-      onProgress: (events) => { if (events - last >= 20_000) { last = events; sample(); } },
+      onProgress: (events) => {
+        if (events - last >= 20_000) {
+          last = events;
+          sample();
+        }
+      },
     });
     await endExport(out);
     const seconds = (performance.now() - t0) / 1000;
@@ -156,8 +203,13 @@ async function exportDatabase(dbFile: string, file: string): Promise<ExportFigur
     clearInterval(timer);
     sample();
     return {
-      events: summary.events, bytes: (await stat(file)).size, seconds, cpuSeconds,
-      eventsPerSecond: Math.round(summary.events / seconds), peakRssMb: mb(peak), baselineRssMb: mb(baseline),
+      events: summary.events,
+      bytes: (await stat(file)).size,
+      seconds,
+      cpuSeconds,
+      eventsPerSecond: Math.round(summary.events / seconds),
+      peakRssMb: mb(peak),
+      baselineRssMb: mb(baseline),
     };
   } finally {
     db.close();
@@ -171,7 +223,9 @@ export async function benchExport(n = 1_000_000, opts: BenchOptions = {}): Promi
   const file = join(dir, 'export.jsonl');
   if (isolate) await inChild(['--generate', dbFile, String(n)]);
   else generateDatabase(dbFile, n);
-  const figures = isolate ? await inChild<ExportFigures>(['--export', dbFile, file]) : await exportDatabase(dbFile, file);
+  const figures = isolate
+    ? await inChild<ExportFigures>(['--export', dbFile, file])
+    : await exportDatabase(dbFile, file);
   return { ...figures, file, jwksFile: `${file}.jwks.json`, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
@@ -181,7 +235,12 @@ async function verifyFile(file: string, jwks: JSONWebKeySet): Promise<VerifyBenc
   const result = await verifyExport(file, { jwks });
   const seconds = (performance.now() - t0) / 1000;
   return {
-    ok: result.ok, events: result.events, seconds, cpuSeconds: cpuOf(process.cpuUsage(cpu0)), eventsPerSecond: Math.round(result.events / seconds), threads: defaultThreads(),
+    ok: result.ok,
+    events: result.events,
+    seconds,
+    cpuSeconds: cpuOf(process.cpuUsage(cpu0)),
+    eventsPerSecond: Math.round(result.events / seconds),
+    threads: defaultThreads(),
     detail: result.ok ? `complete=${result.complete}` : `bad seq ${result.badSeq}: ${result.reason}`,
   };
 }
@@ -201,19 +260,24 @@ async function main(): Promise<void> {
   const n = Number(process.argv[2] ?? 1_000_000);
   const exp = await benchExport(n);
   try {
-    console.log(`audit export: ${exp.events} events, ${mb(exp.bytes)} MB in ${exp.seconds.toFixed(2)} s = ${exp.eventsPerSecond} events/s (${exp.cpuSeconds} s CPU), peak RSS ${exp.peakRssMb} MB (baseline ${exp.baselineRssMb} MB)`);
+    console.log(
+      `audit export: ${exp.events} events, ${mb(exp.bytes)} MB in ${exp.seconds.toFixed(2)} s = ${exp.eventsPerSecond} events/s (${exp.cpuSeconds} s CPU), peak RSS ${exp.peakRssMb} MB (baseline ${exp.baselineRssMb} MB)`,
+    );
     const ver = await benchVerify(exp.file);
-    console.log(`audit verify: ${ver.events} events in ${ver.seconds.toFixed(2)} s = ${ver.eventsPerSecond} events/s on ${ver.threads} threads (${ver.cpuSeconds} s CPU; ${ver.ok ? 'ok' : 'FAILED'}, ${ver.detail})`);
+    console.log(
+      `audit verify: ${ver.events} events in ${ver.seconds.toFixed(2)} s = ${ver.eventsPerSecond} events/s on ${ver.threads} threads (${ver.cpuSeconds} s CPU; ${ver.ok ? 'ok' : 'FAILED'}, ${ver.detail})`,
+    );
   } finally {
     await exp.cleanup();
   }
 }
 
-/** The child-process roles of this file (see inChild), and `npx tsx server/audit/bench.ts [events]`. */
+/** The child-process roles of this file (see inChild), and `npx tsx test/bench/audit.ts [events]`. */
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const [role, a, b] = process.argv.slice(2);
   if (role === '--generate') process.send!(generateDatabase(a!, Number(b)));
   else if (role === '--export') process.send!(await exportDatabase(a!, b!));
-  else if (role === '--verify') process.send!(await verifyFile(a!, JSON.parse(await readFile(b!, 'utf8')) as JSONWebKeySet));
+  else if (role === '--verify')
+    process.send!(await verifyFile(a!, JSON.parse(await readFile(b!, 'utf8')) as JSONWebKeySet));
   else await main();
 }

@@ -4,11 +4,11 @@
  */
 import { exportJWK, generateKeyPair } from 'jose';
 import type { JSONWebKeySet } from 'jose';
-import { GENESIS_HASH, nextLink } from './chain.ts';
-import { signCheckpoint } from './checkpoint.ts';
-import type { AuditRow, NewAuditEvent } from './event.ts';
-import { exportEvents } from './export.ts';
-import type { ExportFilter, SignedCheckpoint } from './export-format.ts';
+import { GENESIS_HASH, nextLink } from '../../server/audit/chain.ts';
+import { signCheckpoint } from '../../server/audit/checkpoint.ts';
+import type { AuditRow, NewAuditEvent } from '../../server/audit/event.ts';
+import { exportEvents } from '../../server/audit/export.ts';
+import type { ExportFilter, SignedCheckpoint } from '../../server/audit/export-format.ts';
 
 export function sampleEvent(i: number): NewAuditEvent {
   const base = new Date(Date.UTC(2025, 0, 1) + i * 1000).toISOString();

@@ -3,7 +3,7 @@
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DecisionFacts } from './types.ts';
+import type { DecisionFacts } from '../../server/policy/types.ts';
 
 export const POLICIES_DIR = join(import.meta.dirname, '..', '..', 'policies');
 
@@ -24,16 +24,33 @@ export function copyPolicies(edit?: { file: string; change: (text: string) => st
 export function passingFacts(over: Partial<DecisionFacts> = {}): DecisionFacts {
   return {
     stage: 'request',
-    request: { purpose: 'order-fulfilment', fields: ['email', 'street'], categories: ['contact', 'address'], actions: ['read'], durationDays: 30 },
+    request: {
+      purpose: 'order-fulfilment',
+      fields: ['email', 'street'],
+      categories: ['contact', 'address'],
+      actions: ['read'],
+      durationDays: 30,
+    },
     company: {
-      id: 'acme', termsVersion: 1,
+      id: 'acme',
+      termsVersion: 1,
       terms: {
-        purposes: ['order-fulfilment', 'marketing', 'research', 'fraud-prevention'], retentionDays: 90, sharesOnward: false,
-        onwardSharingDisclosed: false, benefit: { kind: 'discount' }, valueTags: ['no-resale'],
+        purposes: ['order-fulfilment', 'marketing', 'research', 'fraud-prevention'],
+        retentionDays: 90,
+        sharesOnward: false,
+        onwardSharingDisclosed: false,
+        benefit: { kind: 'discount' },
+        valueTags: ['no-resale'],
       },
     },
     customer: {
-      criteria: { benefitRequiredForMarketing: false, refusedPurposes: [], requiredValueTags: [], blockedCompanies: [], autoApprove: [] },
+      criteria: {
+        benefitRequiredForMarketing: false,
+        refusedPurposes: [],
+        requiredValueTags: [],
+        blockedCompanies: [],
+        autoApprove: [],
+      },
     },
     ...over,
   };
