@@ -58,7 +58,7 @@ export function createAppShell(
   }
   app.use(express.json({ limit: '64kb', type: ['application/json', 'application/*+json'] }));
   app.use(express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 50 }));
-  app.use((req, _res, next) => {
+  app.use(function refuseUnreadableBodies(req, _res, next) {
     // Every body the vault accepts is JSON or a form; anything else is refused as such, not misread as empty.
     const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
     if (hasBody && WRITE_METHODS.has(req.method) && !req.is(BODY_TYPES))

@@ -80,7 +80,7 @@ export function expressAuth(
   authenticate: ReturnType<typeof accessTokenAuthenticator>,
   check?: (token: Authenticated) => void,
 ): RequestHandler {
-  return async (req, _res, next) => {
+  return async function requireAccessToken(req, _res, next) {
     try {
       req.token = await authenticate(req, req.originalUrl.split('?')[0]!);
       check?.(req.token);
