@@ -6,9 +6,8 @@ import { join } from 'node:path';
 import { createApp, type VaultApp } from '../../server/app.ts';
 import { loadConfig } from '../../server/config.ts';
 import type { AppContext, Clock } from '../../server/context.ts';
-import { Keyring } from '../../server/crypto/keyring.ts';
 import { SigningKeys } from '../../server/crypto/signing-keys.ts';
-import { databasePath, migrateDatabase, openDatabase } from '../../server/db/connection.ts';
+import { openDataDir } from '../../server/data-dir.ts';
 import { createLogger } from '../../server/http/logger.ts';
 import { answerClientError } from '../../server/http/problem.ts';
 import type { Logger } from 'pino';
@@ -46,12 +45,11 @@ export async function startVault(
   const config = loadConfig({ VAULT_DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'silent', ...opts.env });
   if (opts.policiesDir) config.policiesDir = opts.policiesDir;
   const clock = new TestClock();
-  const db = openDatabase(databasePath(dataDir), { synchronous: config.synchronous });
-  migrateDatabase(db);
+  const { db, keyring } = openDataDir(config);
   const ctx: AppContext = {
     config,
     db,
-    keyring: new Keyring(dataDir, config.masterKey),
+    keyring,
     signing: await SigningKeys.open(dataDir, { now: () => clock.now() }),
     policies: loadPolicySet(config.policiesDir),
     clock,
