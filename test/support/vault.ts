@@ -35,7 +35,14 @@ export interface RunningVault {
 
 /** Starts the real app in-process over HTTP on a free loopback port with a fresh data dir. */
 export async function startVault(
-  opts: { env?: Record<string, string>; dataDir?: string; policiesDir?: string; logger?: Logger } = {},
+  opts: {
+    env?: Record<string, string>;
+    dataDir?: string;
+    policiesDir?: string;
+    logger?: Logger;
+    /** Runs on the open database before the app is built (e.g. temp triggers that observe it). */
+    beforeApp?: (db: AppContext['db']) => void;
+  } = {},
 ): Promise<RunningVault> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'vault-test-'));
   const server: Server = createServer();
@@ -46,6 +53,7 @@ export async function startVault(
   if (opts.policiesDir) config.policiesDir = opts.policiesDir;
   const clock = new TestClock();
   const { db, keyring } = openDataDir(config);
+  opts.beforeApp?.(db);
   const ctx: AppContext = {
     config,
     db,
