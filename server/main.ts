@@ -1,11 +1,9 @@
-import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { systemClock, type AppContext } from './context.ts';
-import { Keyring } from './crypto/keyring.ts';
 import { SigningKeys } from './crypto/signing-keys.ts';
-import { databasePath, migrateDatabase, openDatabase } from './db/connection.ts';
+import { openDataDir } from './data-dir.ts';
 import { createLogger } from './http/logger.ts';
 import { answerClientError } from './http/problem.ts';
 import { loadPolicySet } from './policy/load.ts';
@@ -25,10 +23,8 @@ async function main(): Promise<void> {
   // Everything the vault writes (database, WAL, key files) is private to its user.
   process.umask(0o077);
   const logger = createLogger(config.logLevel);
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const db = openDatabase(databasePath(config.dataDir), { synchronous: config.synchronous });
-  migrateDatabase(db);
-  const keyring = new Keyring(config.dataDir, config.masterKey);
+  // Key files first and durable (made only in an empty data dir), then the database (SECURITY.md "Keys").
+  const { db, keyring } = openDataDir(config);
   const signing = await SigningKeys.open(config.dataDir);
   const policies = loadPolicySet(config.policiesDir);
   const ctx: AppContext = { config, db, keyring, signing, policies, clock: systemClock, logger };

@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { loadConfig, type Config } from '../config.ts';
-import { Keyring } from '../crypto/keyring.ts';
-import { databasePath, migrateDatabase, openDatabase, type Db } from '../db/connection.ts';
+import type { Keyring } from '../crypto/keyring.ts';
+import { openDataDir } from '../data-dir.ts';
+import { databasePath, type Db } from '../db/connection.ts';
 
 /** What an operator command needs: the same config, database and keys the server uses. */
 export interface CliContext {
@@ -20,10 +21,8 @@ export function openCliContext(opts: { migrate?: boolean } = {}): CliContext {
     process.stderr.write(
       `vault: no vault in ${config.dataDir}; creating a new one there (check VAULT_DATA_DIR if you meant an existing vault)\n`,
     );
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const db = openDatabase(file, { synchronous: config.synchronous });
-  if (opts.migrate !== false) migrateDatabase(db);
-  return { config, db, keyring: new Keyring(config.dataDir, config.masterKey), close: () => db.$client.close() };
+  const { db, keyring } = openDataDir(config, { migrate: opts.migrate });
+  return { config, db, keyring, close: () => db.$client.close() };
 }
 
 /** Exit codes (documented in README "Operator CLI"). */

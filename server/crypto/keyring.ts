@@ -1,8 +1,9 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { open, seal } from './aead.ts';
+import { replaceFileDurably } from './durable-file.ts';
 
 /**
  * The key hierarchy (SECURITY.md "Keys"): key-encryption keys (KEKs) live in `kek.json` (mode 0600)
@@ -10,10 +11,11 @@ import { open, seal } from './aead.ts';
  * KEK, tagged with the KEK's id. A separate blind-index key turns e-mail addresses into HMACs for
  * sign-in lookup; it is not rotated with KEKs because that would orphan every login.
  */
+const key256 = z.string().refine((s) => Buffer.from(s, 'base64').length === 32, 'must be a 256-bit key in base64');
 const fileSchema = z.object({
-  active: z.string(),
-  indexKey: z.string(),
-  keks: z.array(z.object({ id: z.string(), key: z.string(), createdAt: z.string() })),
+  active: z.string().min(1),
+  indexKey: key256,
+  keks: z.array(z.object({ id: z.string(), key: key256, createdAt: z.string() })),
 });
 type KeyringFile = z.infer<typeof fileSchema>;
 
@@ -32,11 +34,18 @@ const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
 const kekIdOf = (key: Uint8Array) => 'kek-' + createHash('sha256').update(key).digest('hex').slice(0, 16);
 const wrapAad = (customerId: string, kekId: string) => `dek|${customerId}|${kekId}`;
 
-export function writeSecretFile(path: string, content: string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, content, { mode: 0o600 });
-  renameSync(tmp, path);
+/**
+ * A key file that is missing or damaged where data may depend on it. Never answered by making a new key:
+ * what was encrypted or signed under the old one would be lost without a word (SECURITY.md "Keys").
+ */
+export function damagedKeyFile(file: string, problem: string, consequence: string): KeyringError {
+  return new KeyringError(
+    `${file} ${problem}. No new key is made in its place: ${consequence}. Stop the vault, restore ${file} ` +
+      `from your latest backup of the data dir (taken after the last key rotation), then start it again.`,
+  );
 }
+
+const KEK_LOSS = "every customer's data key is wrapped by a key in this file";
 
 export class Keyring {
   private keks = new Map<string, Uint8Array>();
@@ -50,7 +59,6 @@ export class Keyring {
     private readonly envKey?: string,
   ) {
     this.file = join(dataDir, KEYRING_FILE);
-    if (!existsSync(this.file)) this.create();
     this.load();
   }
 
@@ -87,7 +95,8 @@ export class Keyring {
     const id = kekIdOf(key);
     f.keks.push({ id, key: b64(key), createdAt: new Date().toISOString() });
     f.active = id;
-    writeSecretFile(this.file, JSON.stringify(f, null, 2));
+    // Durable before any data key is rewrapped under it.
+    replaceFileDurably(this.file, JSON.stringify(f, null, 2));
     this.load();
     return id;
   }
@@ -97,24 +106,46 @@ export class Keyring {
     const f = this.readFile();
     const gone = f.keks.filter((k) => k.id !== f.active).map((k) => k.id);
     f.keks = f.keks.filter((k) => k.id === f.active);
-    writeSecretFile(this.file, JSON.stringify(f, null, 2));
+    replaceFileDurably(this.file, JSON.stringify(f, null, 2));
     this.load();
     return gone;
   }
 
-  private create(): void {
-    const key = this.envKey ? Buffer.from(this.envKey, 'base64url') : randomBytes(32);
-    const keks = this.envKey ? [] : [{ id: kekIdOf(key), key: b64(key), createdAt: new Date().toISOString() }];
+  /** Writes a fresh keyring; only for a data dir that holds nothing yet (see key-files.ts). */
+  static createFile(dataDir: string, envKey?: string): void {
+    const key = envKey ? Buffer.from(envKey, 'base64url') : randomBytes(32);
+    const keks = envKey ? [] : [{ id: kekIdOf(key), key: b64(key), createdAt: new Date().toISOString() }];
     const f: KeyringFile = { active: kekIdOf(key), indexKey: b64(randomBytes(32)), keks };
-    writeSecretFile(this.file, JSON.stringify(f, null, 2));
+    replaceFileDurably(join(dataDir, KEYRING_FILE), JSON.stringify(f, null, 2));
+  }
+
+  /** Ids of the KEKs among `ids` that this keyring cannot open data with. */
+  missing(ids: string[]): string[] {
+    return ids.filter((id) => !this.keks.has(id));
   }
 
   private readFile(): KeyringFile {
+    let text: string;
     try {
-      return fileSchema.parse(JSON.parse(readFileSync(this.file, 'utf8')));
+      text = readFileSync(this.file, 'utf8');
     } catch (e) {
-      throw new KeyringError(`${this.file} is not a valid keyring: ${(e as Error).message}`);
+      const code = (e as NodeJS.ErrnoException).code;
+      throw damagedKeyFile(this.file, code === 'ENOENT' ? 'is missing' : `cannot be read (${code})`, KEK_LOSS);
     }
+    if (text.trim() === '') throw damagedKeyFile(this.file, 'is empty', KEK_LOSS);
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw damagedKeyFile(this.file, 'is not valid JSON (truncated or overwritten?)', KEK_LOSS);
+    }
+    const parsed = fileSchema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      const where = issue.path.join('.') || 'the top level';
+      throw damagedKeyFile(this.file, `is not a keyring (${where}: ${issue.message})`, KEK_LOSS);
+    }
+    return parsed.data;
   }
 
   private load(): void {
@@ -127,7 +158,9 @@ export class Keyring {
       this.keks.set(kekIdOf(key), key);
     }
     if (!this.keks.has(f.active))
-      throw new KeyringError(`active key ${f.active} is not available (is VAULT_MASTER_KEY set?)`);
+      throw new KeyringError(
+        `${this.file}: the active key ${f.active} is not available: set VAULT_MASTER_KEY to the key it came from, or restore ${this.file} from your latest backup of the data dir`,
+      );
     this.activeId = f.active;
     this.indexKey = new Uint8Array(Buffer.from(f.indexKey, 'base64'));
   }

@@ -1,12 +1,10 @@
-import { createPrivateKey, sign as edSign, type KeyObject } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createPrivateKey, generateKeyPairSync, randomBytes, sign as edSign, type KeyObject } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   CompactSign,
   SignJWT,
   createLocalJWKSet,
-  exportJWK,
-  generateKeyPair,
   jwtVerify,
   type JWK,
   type JWTPayload,
@@ -14,7 +12,8 @@ import {
   type JSONWebKeySet,
 } from 'jose';
 import { z } from 'zod';
-import { writeSecretFile } from './keyring.ts';
+import { replaceFileDurably } from './durable-file.ts';
+import { damagedKeyFile } from './keyring.ts';
 
 /**
  * The server's token- and checkpoint-signing keys (EdDSA / Ed25519), kept in `signing-keys.json`
@@ -37,11 +36,42 @@ interface LoadedKey extends StoredKey {
   keyObject: KeyObject;
 }
 
-async function newStoredKey(): Promise<StoredKey> {
-  const { privateKey } = await generateKeyPair(SIGNING_ALG, { crv: 'Ed25519', extractable: true });
-  const jwk = await exportJWK(privateKey);
-  const kid = `sig-${new Date().toISOString().slice(0, 10)}-${Math.random().toString(36).slice(2, 8)}`;
+/** Synchronous (node:crypto), so a fresh data dir gets both key files before its database exists. */
+function newStoredKey(): StoredKey {
+  const jwk = generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' });
+  const kid = `sig-${new Date().toISOString().slice(0, 10)}-${randomBytes(4).toString('hex')}`;
   return { kid, privateJwk: jwk as Record<string, unknown>, createdAt: new Date().toISOString(), retiredAt: null };
+}
+
+const SIGNING_LOSS =
+  'audit checkpoints, consent receipts and live tokens signed with these keys would no longer verify';
+
+/** The stored keys, or an error naming the file and what to restore; never an empty list. */
+function readStoredKeys(file: string): StoredKey[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw damagedKeyFile(file, code === 'ENOENT' ? 'is missing' : `cannot be read (${code})`, SIGNING_LOSS);
+  }
+  if (text.trim() === '') throw damagedKeyFile(file, 'is empty', SIGNING_LOSS);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw damagedKeyFile(file, 'is not valid JSON (truncated or overwritten?)', SIGNING_LOSS);
+  }
+  const parsed = z.array(stored).min(1).safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw damagedKeyFile(
+      file,
+      `is not a signing-key list (${issue.path.join('.') || 'list'}: ${issue.message})`,
+      SIGNING_LOSS,
+    );
+  }
+  return parsed.data;
 }
 
 export class SigningKeys {
@@ -54,9 +84,13 @@ export class SigningKeys {
 
   private mtimeMs = 0;
 
+  /** Writes a fresh key list; only for a data dir that holds nothing yet (see key-files.ts). */
+  static createFile(dataDir: string): void {
+    replaceFileDurably(join(dataDir, SIGNING_KEYS_FILE), JSON.stringify([newStoredKey()], null, 2));
+  }
+
   static async open(dataDir: string, opts: { graceSeconds?: number; now?: () => Date } = {}): Promise<SigningKeys> {
     const file = join(dataDir, SIGNING_KEYS_FILE);
-    if (!existsSync(file)) writeSecretFile(file, JSON.stringify([await newStoredKey()], null, 2));
     const sk = new SigningKeys(file, [], opts.graceSeconds ?? 86_400, opts.now ?? (() => new Date()));
     sk.reload();
     return sk;
@@ -64,15 +98,17 @@ export class SigningKeys {
 
   /** Synchronous, so a rotation by the CLI is picked up on the next use without a restart. */
   reload(): void {
-    const list = z.array(stored).parse(JSON.parse(readFileSync(this.file, 'utf8')));
+    const list = readStoredKeys(this.file);
     this.mtimeMs = statSync(this.file).mtimeMs;
     this.keys = list.map((k) => {
       const { d: _d, ...pub } = k.privateJwk as JWK;
-      return {
-        ...k,
-        publicJwk: { ...pub, kid: k.kid, alg: SIGNING_ALG, use: 'sig' },
-        keyObject: createPrivateKey({ key: k.privateJwk as import('node:crypto').JsonWebKey, format: 'jwk' }),
-      };
+      let keyObject: KeyObject;
+      try {
+        keyObject = createPrivateKey({ key: k.privateJwk as import('node:crypto').JsonWebKey, format: 'jwk' });
+      } catch {
+        throw damagedKeyFile(this.file, `holds a damaged private key (${k.kid})`, SIGNING_LOSS);
+      }
+      return { ...k, publicJwk: { ...pub, kid: k.kid, alg: SIGNING_ALG, use: 'sig' }, keyObject };
     });
     this.localSet = createLocalJWKSet(this.publicKeys());
   }
@@ -140,12 +176,14 @@ export class SigningKeys {
 
   /** Adds a new key; the previous active key is retired but stays published for the grace period. */
   async rotate(): Promise<string> {
-    const list = z.array(stored).parse(JSON.parse(readFileSync(this.file, 'utf8')));
+    const list = readStoredKeys(this.file);
     const now = this.now().toISOString();
     for (const k of list) if (!k.retiredAt) k.retiredAt = now;
-    const fresh = await newStoredKey();
+    const fresh = newStoredKey();
     list.push(fresh);
-    writeSecretFile(this.file, JSON.stringify(list, null, 2));
+    // Durable before the new kid is reported or used: a token signed with a key lost in a power cut
+    // could never be verified.
+    replaceFileDurably(this.file, JSON.stringify(list, null, 2));
     this.reload();
     return fresh.kid;
   }

@@ -73,9 +73,12 @@ export function createGroupCommit(
       }
     }
   });
-  // Prepared once: better-sqlite3's pragma() compiles its statement on every call.
-  const normal = sqlite.prepare('PRAGMA synchronous = NORMAL');
-  const full = sqlite.prepare('PRAGMA synchronous = FULL');
+  // SQLite applies `PRAGMA synchronous = X` when the statement is compiled, not when it runs: preparing
+  // both levels up front left the connection at FULL whatever the mode (NORMAL ran as FULL), and the
+  // first run of a prepared pragma did nothing (the first GROUP batch committed at FULL). So each level
+  // is compiled and run only at the moment it is wanted; the connection rests at the level openDatabase
+  // set (FULL for GROUP and FULL, NORMAL for NORMAL).
+  const setSynchronous = (level: 'NORMAL' | 'FULL') => sqlite.exec(`PRAGMA synchronous = ${level}`);
 
   function schedule(): void {
     if (scheduled) return;
@@ -93,11 +96,11 @@ export function createGroupCommit(
       return;
     }
     try {
-      if (mode === 'GROUP') normal.run();
+      if (mode === 'GROUP') setSynchronous('NORMAL');
       try {
         batch.immediate(units);
       } finally {
-        if (mode === 'GROUP') full.run();
+        if (mode === 'GROUP') setSynchronous('FULL');
       }
     } catch (e) {
       // BEGIN or COMMIT itself failed: the whole batch is rolled back and nothing is released.

@@ -6,9 +6,8 @@ import { join } from 'node:path';
 import { createApp, type VaultApp } from '../../server/app.ts';
 import { loadConfig } from '../../server/config.ts';
 import type { AppContext, Clock } from '../../server/context.ts';
-import { Keyring } from '../../server/crypto/keyring.ts';
 import { SigningKeys } from '../../server/crypto/signing-keys.ts';
-import { databasePath, migrateDatabase, openDatabase } from '../../server/db/connection.ts';
+import { openDataDir } from '../../server/data-dir.ts';
 import { createLogger } from '../../server/http/logger.ts';
 import { answerClientError } from '../../server/http/problem.ts';
 import type { Logger } from 'pino';
@@ -36,7 +35,14 @@ export interface RunningVault {
 
 /** Starts the real app in-process over HTTP on a free loopback port with a fresh data dir. */
 export async function startVault(
-  opts: { env?: Record<string, string>; dataDir?: string; policiesDir?: string; logger?: Logger } = {},
+  opts: {
+    env?: Record<string, string>;
+    dataDir?: string;
+    policiesDir?: string;
+    logger?: Logger;
+    /** Runs on the open database before the app is built (e.g. temp triggers that observe it). */
+    beforeApp?: (db: AppContext['db']) => void;
+  } = {},
 ): Promise<RunningVault> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'vault-test-'));
   const server: Server = createServer();
@@ -46,12 +52,12 @@ export async function startVault(
   const config = loadConfig({ VAULT_DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'silent', ...opts.env });
   if (opts.policiesDir) config.policiesDir = opts.policiesDir;
   const clock = new TestClock();
-  const db = openDatabase(databasePath(dataDir), { synchronous: config.synchronous });
-  migrateDatabase(db);
+  const { db, keyring } = openDataDir(config);
+  opts.beforeApp?.(db);
   const ctx: AppContext = {
     config,
     db,
-    keyring: new Keyring(dataDir, config.masterKey),
+    keyring,
     signing: await SigningKeys.open(dataDir, { now: () => clock.now() }),
     policies: loadPolicySet(config.policiesDir),
     clock,
