@@ -23,7 +23,7 @@ export interface GrantRefusal {
 /**
  * What the grant row itself allows, checked on every use before the policy is asked: each check is a
  * reason code, a sentence and a predicate. The action comes first: a grant that lists only `deposit`
- * releases nothing, whatever fields it names (SECURITY.md "Revocation semantics").
+ * releases nothing, whatever fields it names (SECURITY.md "Company reads").
  */
 const USE_CHECKS: { code: string; message: (g: Grant, u: Use) => string; refuses: (g: Grant, u: Use) => boolean }[] = [
   {
