@@ -98,6 +98,7 @@ export function createGrantPolicy(
       const why = g.purpose.replace(/-/g, ' ');
       const until = g.expiresAt.slice(0, 10);
       const may = mayText(g, what);
+      const cannotRead = g.actions.includes('read') ? '' : ' It cannot read your data.';
       const reason = (g.statusReason ?? '').replace(/\.$/, '');
       const [title, text] =
         change === 'suspended'
@@ -110,10 +111,10 @@ export function createGrantPolicy(
             : change === 'approved'
               ? [
                   `${name}: access granted`,
-                  `${name} may ${may} for ${why} until ${until}. Your signed receipt is attached.`,
+                  `${name} may ${may} for ${why} until ${until}.${cannotRead} Your signed receipt is attached.`,
                 ]
               : change === 'narrowed'
-                ? [`${name}: access narrowed`, `${name} may now only ${may} for ${why}, until ${until}.`]
+                ? [`${name}: access narrowed`, `${name} may now only ${may} for ${why}, until ${until}.${cannotRead}`]
                 : actor.id === g.customerId
                   ? [`${name}: access revoked`, `You revoked ${name}'s access to your ${what} for ${why}.`]
                   : [`${name}: access revoked`, `${name}'s access for ${why} was revoked. ${reason}.`];
@@ -140,5 +141,5 @@ function mayText(g: Grant, what: string): string {
   const deposits = g.actions.includes('deposit');
   if (reads && deposits) return `read your ${what} and add records to your vault`;
   if (reads) return `read your ${what}`;
-  return `add records (${what}) to your vault; it cannot read your data`;
+  return `add records (${what}) to your vault`;
 }
