@@ -19,6 +19,7 @@ import { customerRoutes } from './customers/routes.ts';
 import { createSessionAuth } from './customers/session-auth.ts';
 import { createCustomerStore } from './customers/store.ts';
 import { dataReadFastPath, dataRoutes } from './data/routes.ts';
+import { createRefusalLimit } from './data/refusal-limit.ts';
 import { createDataService } from './data/service.ts';
 import { createDecider } from './grants/decide.ts';
 import { createGrantPolicy } from './grants/policy-hooks.ts';
@@ -67,6 +68,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
     decide,
     audit,
     usage: createUsage(ctx.db),
+    refusals: createRefusalLimit(ctx.db),
     customerIdByHandle: profile.customerIdByHandle,
   });
   const grantPolicy = createGrantPolicy(ctx, { grants, decide, customerStore, companies });

@@ -10,6 +10,7 @@ export const AUDIT_ACTIONS = [
   'data.read',
   'data.deposit',
   'data.denied',
+  'data.throttled',
   'grant.requested',
   'grant.approved',
   'grant.narrowed',

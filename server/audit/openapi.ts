@@ -73,7 +73,22 @@ export const readSchema = z.object({
   reasons: z.array(reasonSchema),
   category: z.string().optional().meta({ description: 'For a deposit: the category of the deposited record' }),
 });
-export const readPageSchema = z.object({ reads: z.array(readSchema), ...page });
+export const refusalGroupSchema = z
+  .object({
+    company: companyRefSchema,
+    reason: z.object({ code: z.string(), message: z.string() }),
+    count: z.number().int().min(1),
+    first: isoTime,
+    last: isoTime,
+  })
+  .meta({ description: "A company's refused requests for one reason, counted between the first and the last" });
+export const readPageSchema = z.object({
+  reads: z.array(readSchema).meta({ description: 'Real reads and deposits only, newest first' }),
+  refusals: z
+    .array(refusalGroupSchema)
+    .meta({ description: 'Refused attempts, one group per company and reason, latest first (at most 100)' }),
+  ...page,
+});
 
 export const receiptSchema = z
   .object({
@@ -171,9 +186,11 @@ export const auditOperations: OperationSpec[] = [
     operationId: 'listMyReads',
     tags: ['Activity'],
     security: SECURITY.session,
-    summary: 'Who read my data: every company read and deposit, and every refusal',
+    summary: 'Who read my data: every company read and deposit, and refusals grouped by company and reason',
     query: readsQuerySchema,
-    responses: { 200: { description: 'A page of reads, newest first', schema: readPageSchema } },
+    responses: {
+      200: { description: 'A page of reads, newest first, and the refusal groups', schema: readPageSchema },
+    },
   },
   {
     method: 'get',

@@ -85,7 +85,7 @@ export function auditRoutes(
 
   r.get('/api/reads', auth.requireCustomer, (req, res) => {
     const q = parse(readsQuerySchema, req.query, 'query');
-    const page = audit.readsOf(me(req), q.before, q.limit);
+    const page = audit.activityOf(me(req), q.before, q.limit);
     res.json({
       reads: page.reads.map((e: AuditEvent) => ({
         seq: e.seq,
@@ -98,6 +98,10 @@ export function auditRoutes(
         decision: e.decision,
         reasons: e.reasons ?? [],
         ...(typeof e.detail?.category === 'string' ? { category: e.detail.category } : {}),
+      })),
+      refusals: page.refusals.map(({ companyId, ...g }) => ({
+        company: { id: companyId, name: companyName(companyId) },
+        ...g,
       })),
       ...(page.next ? { next: page.next } : {}),
     });

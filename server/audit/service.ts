@@ -65,6 +65,30 @@ export function createAuditService(
       };
     },
 
+    /**
+     * The customer's activity: real reads and deposits, newest first and paged, then refused attempts
+     * grouped per company and reason, so that no flood of refusals pushes a real read off the first page.
+     */
+    activityOf(customerId: string, before = Number.MAX_SAFE_INTEGER, limit = 50) {
+      const rows = d.queries.usesOf(customerId, before, limit + 1);
+      const page = rows.slice(0, limit);
+      return {
+        reads: page.map((r) => JSON.parse(r.body) as AuditEvent),
+        refusals: d.queries.refusalGroupsOf(customerId).map((g) => {
+          const last = JSON.parse(g.lastBody) as AuditEvent;
+          return {
+            companyId: g.companyId ?? '',
+            reason: { code: g.code ?? 'UNKNOWN', message: last.reasons?.[0]?.message ?? '' },
+            count: g.count,
+            first: g.first,
+            last: g.last,
+          };
+        }),
+        next: rows.length > limit ? page.at(-1)!.seq : undefined,
+      };
+    },
+
+    /** Every read, deposit and refusal of the customer's data, newest first (the customer's export). */
     readsOf(customerId: string, before = Number.MAX_SAFE_INTEGER, limit = 50) {
       const rows = d.queries.readsOf(customerId, before, limit + 1);
       const page = rows.slice(0, limit);

@@ -4,6 +4,8 @@ import { auditCheckpoints, receipts } from '../db/schema.ts';
 import { canonical, chainHash, GENESIS_HASH } from './chain.ts';
 import type { AuditEvent } from './event.ts';
 
+const SERVER_REQUEST_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
 export type NewAuditEvent = Omit<AuditEvent, 'seq' | 'time'> & { time?: string };
 
 /**
@@ -19,6 +21,9 @@ export function createAuditAppender(db: Db, now: () => Date) {
   );
   return function append(e: NewAuditEvent): AuditEvent {
     if (!db.$client.inTransaction) throw new Error('audit append outside a transaction');
+    // Only server-made values reach the trail: a request id is the UUID server/http/request-log.ts made.
+    if (e.requestId !== undefined && !SERVER_REQUEST_ID.test(e.requestId))
+      throw new Error('audit requestId must be a server-made UUID');
     const last = head.get() as { seq: number; hash: string } | undefined;
     const prevHash = last?.hash ?? GENESIS_HASH;
     const event = { ...e, seq: (last?.seq ?? 0) + 1, time: e.time ?? now().toISOString() } as AuditEvent;

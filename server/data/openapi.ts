@@ -25,7 +25,7 @@ export const dataComponents = { CustomerData: dataReadSchema, DepositedRecord: d
 const handle = { handle: handleSchema.meta({ description: "The customer's vault handle" }) };
 const dpop = { dpop: { description: 'The DPoP proof (RFC 9449 §7) when the token is DPoP-bound' } };
 const denied =
-  'A revoked, expired or unknown grant is 401 invalid_token; a suspended grant, a field outside the grant or a policy refusal is 403 with `reasons[]`, and the refusal is audited.';
+  "A revoked, expired or unknown grant is 401 invalid_token; a suspended grant, a field or action outside the grant (`READ_NOT_GRANTED`, `DEPOSIT_NOT_GRANTED`) or a policy refusal is 403 with `reasons[]`, and the refusal is audited. After 60 refusals in a minute, the company's data requests are 429 with Retry-After until the minute ends.";
 
 export const dataOperations: OperationSpec[] = [
   {
@@ -34,6 +34,7 @@ export const dataOperations: OperationSpec[] = [
     operationId: 'readCustomerData',
     tags: ['Data'],
     security: SECURITY.dataToken,
+    rateLimited: true,
     pathParams: handle,
     query: querySchema,
     headers: dpop,
@@ -54,6 +55,7 @@ export const dataOperations: OperationSpec[] = [
     operationId: 'depositRecord',
     tags: ['Data'],
     security: SECURITY.dataToken,
+    rateLimited: true,
     pathParams: handle,
     headers: dpop,
     body: { schema: depositSchema },

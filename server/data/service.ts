@@ -3,15 +3,19 @@ import type { AuditAppend } from '../audit/store.ts';
 import type { AppContext } from '../context.ts';
 import { sealField } from '../crypto/field-cipher.ts';
 import type { Profile } from '../customers/profile.ts';
+import type { GroupCommit } from '../db/group-commit.ts';
 import type { Decide } from '../grants/decide.ts';
-import { durationDaysOf, toGrant, type Grant, type Grants } from '../grants/service.ts';
-import { NotFound, OAuthError, PolicyDenied, VaultError } from '../http/errors.ts';
+import { durationDaysOf, type Grant, type Grants } from '../grants/service.ts';
+import type { UsageCounter } from '../grants/usage.ts';
+import { PolicyDenied, TooManyRequests, VaultError } from '../http/errors.ts';
 import { categoriesOf } from '../oauth/details.ts';
 import type { OAuthStore } from '../oauth/store.ts';
-import type { GroupCommit } from '../db/group-commit.ts';
-import type { UsageCounter } from '../grants/usage.ts';
 import type { AccessClaims } from '../oauth/tokens.ts';
 import type { Category, Decision } from '../policy/types.ts';
+import { createGrantCheck, refusalOf, type GrantRefusal, type Use } from './grant-check.ts';
+import { REFUSALS_PER_WINDOW, type RefusalLimit } from './refusal-limit.ts';
+
+const TOO_MANY = `More than ${REFUSALS_PER_WINDOW} refused requests in one minute: the data API refuses this company's requests until the minute ends.`;
 
 export interface DataRequest {
   claims: AccessClaims;
@@ -26,16 +30,18 @@ export class AuditUnavailable extends VaultError {
   readonly title = 'The audit trail cannot record this access, so no data is released';
 }
 
-/** What a unit of audited work ends in: data to send, or a refusal that is itself audited. */
+/** What a unit of audited work ends in: data to send, or a refusal (audited where the trail needs it). */
 type Outcome<T> = { value: T } | { refused: VaultError };
+
+const SUSPENDED = { code: 'GRANT_SUSPENDED', message: 'The grant is suspended.' };
 
 /**
  * The company-facing resource API. Each request is one unit of the group commit (db/group-commit.ts):
- * one savepoint holds the whole decision (grant state, token family, policy with the usage budget
- * counted from the log, decryption, audit append), committed with the other requests of the same
- * turn of the event loop. A refusal commits its audit event and is sent only once that is durable;
- * an exception rolls the unit back. If the append or the commit fails, nothing is sent (fail closed,
- * DESIGN §2).
+ * one savepoint holds the whole decision (refusal limit, token jti and family, grant row and its
+ * actions, policy with the usage budget, decryption, audit append), committed with the other requests
+ * of the same turn of the event loop. A refusal commits its audit event and is sent only once that is
+ * durable; an exception rolls the unit back. If the append or the commit fails, nothing is sent (fail
+ * closed, SECURITY.md "The audit trail").
  */
 export function createDataService(
   ctx: AppContext,
@@ -47,37 +53,45 @@ export function createDataService(
     decide: Decide;
     audit: AuditAppend;
     usage: UsageCounter;
+    refusals: RefusalLimit;
     customerIdByHandle: (h: string) => string | undefined;
   },
 ) {
-  /** Checks the token against the database: the live grant, or the refusal to send (an expiry found here is committed). */
-  function liveGrant(r: DataRequest): Grant | VaultError {
+  const liveGrant = createGrantCheck(d);
+
+  /** A company over its refusal limit gets a 429; the first one of the window is audited, the rest are not. */
+  function throttled(r: DataRequest, now: Date): Outcome<never> | undefined {
     const c = r.claims;
-    const invalid = (msg: string) => new OAuthError(401, 'invalid_token', msg, r.scheme);
-    if (!c.grant_id || !c.fam) return invalid('this token does not name a grant');
-    const fam = d.oauth.family(c.fam);
-    if (!fam || fam.revokedAt || fam.grantId !== c.grant_id) return invalid('the token family has been revoked');
-    const row = d.grants.store.byId(c.grant_id);
-    if (!row || row.companyId !== c.client_id) return invalid('the grant does not exist');
-    const fresh = d.grants.refresh(row);
-    if (fresh.status === 'revoked') return invalid('the grant has been revoked');
-    if (fresh.status === 'expired') return invalid('the grant has expired');
-    const g = toGrant(fresh);
-    // Company A's token never reaches customer B: another customer's handle is simply not found (STYLE 5).
-    if (d.customerIdByHandle(r.handle) !== g.customerId) return new NotFound('No such customer under this grant');
-    if (g.status === 'suspended')
-      return new PolicyDenied(`The grant is suspended: ${g.statusReason ?? 'it no longer passes the policy'}`, {
-        reasons: [{ code: 'GRANT_SUSPENDED', message: g.statusReason ?? 'suspended', source: 'platform' }],
+    const state = d.refusals.check(c.client_id, now);
+    if (!state.over) return undefined;
+    if (state.first)
+      d.audit({
+        action: 'data.throttled',
+        actor: { kind: 'company', id: c.client_id },
+        customerId: c.sub,
+        companyId: c.client_id,
+        grantId: c.grant_id,
+        decision: 'deny',
+        reasons: [{ code: 'TOO_MANY_REFUSALS', message: TOO_MANY }],
+        requestId: r.requestId,
+        detail: { limit: REFUSALS_PER_WINDOW, windowStart: state.windowStart, windowEnd: state.windowEnd },
       });
-    return g;
+    return { refused: new TooManyRequests(TOO_MANY, state.retryAfterSeconds) };
+  }
+
+  /** Every refusal counts against the company's limit, in the unit that refuses. */
+  function refuse(r: DataRequest, e: VaultError, now: Date): Outcome<never> {
+    d.refusals.record(r.claims.client_id, now);
+    return { refused: e };
   }
 
   /** Audits a denial in the unit's savepoint and returns the refusal to send once it is durable. */
   function denied(
     g: Grant,
     r: DataRequest,
+    now: Date,
     fields: string[],
-    decision: Decision | undefined,
+    why: { reasons: Decision['reasons']; policyVersion: string; audited?: GrantRefusal[] },
     message: string,
   ): Outcome<never> {
     d.audit({
@@ -89,18 +103,48 @@ export function createDataService(
       purpose: g.purpose,
       fields,
       decision: 'deny',
-      reasons: decision?.reasons.map(({ code, message: m }) => ({ code, message: m })) ?? [
-        { code: 'OUT_OF_SCOPE', message },
-      ],
-      policyVersion: decision?.policyVersion ?? ctx.policies.version,
+      reasons: why.audited ?? why.reasons.map(({ code, message: m }) => ({ code, message: m })),
+      policyVersion: why.policyVersion,
       requestId: r.requestId,
     });
-    return {
-      refused: new PolicyDenied(message, {
-        reasons: decision?.reasons ?? [{ code: 'OUT_OF_SCOPE', message, source: 'platform' }],
-        policyVersion: decision?.policyVersion ?? ctx.policies.version,
-      }),
-    };
+    return refuse(r, new PolicyDenied(message, { reasons: why.reasons, policyVersion: why.policyVersion }), now);
+  }
+
+  /** The grant's own refusal of this use (action, fields, category), audited; the policy is not asked. */
+  function outsideGrant(g: Grant, r: DataRequest, now: Date, use: Use): Outcome<never> | undefined {
+    const no = refusalOf(g, use);
+    if (!no) return undefined;
+    const reasons = [{ ...no, source: 'platform' as const, effect: 'deny' as const }];
+    return denied(g, r, now, use.fields, { reasons, policyVersion: ctx.policies.version }, no.message);
+  }
+
+  /** The checks every use shares, in order: refusal limit, token and grant state, the grant's own limits. */
+  function admit(r: DataRequest, now: Date, use: Use): Grant | Outcome<never> {
+    const limited = throttled(r, now);
+    if (limited) return limited;
+    const g = liveGrant(r.claims, r.scheme, r.handle);
+    if (g instanceof VaultError) return refuse(r, g, now);
+    if (g.status === 'suspended') {
+      const reasons = [
+        {
+          code: SUSPENDED.code,
+          message: g.statusReason ?? 'suspended',
+          source: 'platform' as const,
+          effect: 'deny' as const,
+        },
+      ];
+      const message = `The grant is suspended: ${g.statusReason ?? 'it no longer passes the policy'}`;
+      // The audit gets the fixed sentence: a status reason can quote a policy message.
+      return denied(
+        g,
+        r,
+        now,
+        use.fields,
+        { reasons, policyVersion: ctx.policies.version, audited: [SUSPENDED] },
+        message,
+      );
+    }
+    return outsideGrant(g, r, now, use) ?? g;
   }
 
   /** Runs the unit in the group commit and answers only once it is durable; any failure releases nothing. */
@@ -117,22 +161,29 @@ export function createDataService(
     return outcome.value;
   }
 
+  /** The policy's facts for one use: the grant's own actions (what it covers), its purpose and length. */
+  const facts = (g: Grant, fields: string[]) => ({
+    purpose: g.purpose,
+    fields,
+    actions: g.actions,
+    durationDays: durationDaysOf(g),
+  });
+
   return {
     read(r: DataRequest, wanted?: string[]) {
       return audited(() => {
-        const g = liveGrant(r);
-        if (g instanceof VaultError) return { refused: g };
-        const fields = wanted && wanted.length ? [...new Set(wanted)] : g.fields;
-        const outside = fields.filter((f) => !g.fields.includes(f));
-        if (outside.length) return denied(g, r, fields, undefined, `Fields outside the grant: ${outside.join(', ')}`);
         const now = ctx.clock.now();
+        const asked = wanted && wanted.length ? [...new Set(wanted)] : undefined;
+        const g = admit(r, now, { action: 'read', fields: asked ?? [] });
+        if (!('id' in g)) return g;
+        const fields = asked ?? g.fields;
         const decision = d.decide('read', {
           customerId: g.customerId,
           companyId: g.companyId,
-          request: { purpose: g.purpose, fields, actions: ['read'], durationDays: durationDaysOf(g) },
+          request: facts(g, fields),
           usage: d.usage.of(g.id, 'read', now),
         });
-        if (!decision.allow) return denied(g, r, fields, decision, 'The policy refuses this read');
+        if (!decision.allow) return denied(g, r, now, fields, decision, 'The policy refuses this read');
         const values = d.profile.openFields(g.customerId, fields);
         d.usage.record(g.id, 'read', now);
         d.audit({
@@ -153,30 +204,19 @@ export function createDataService(
 
     deposit(r: DataRequest, input: { category: Category; content: unknown }) {
       return audited(() => {
-        const g = liveGrant(r);
-        if (g instanceof VaultError) return { refused: g };
-        if (!categoriesOf(g.fields).includes(input.category))
-          return denied(g, r, [], undefined, `Category ${input.category} is outside the grant`);
         const now = ctx.clock.now();
+        const g = admit(r, now, { action: 'deposit', fields: [], category: input.category });
+        if (!('id' in g)) return g;
         const decision = d.decide('deposit', {
           customerId: g.customerId,
           companyId: g.companyId,
-          request: {
-            purpose: g.purpose,
-            fields: g.fields.filter((f) => categoriesOf([f])[0] === input.category),
-            actions: ['deposit'],
-            durationDays: durationDaysOf(g),
-          },
+          request: facts(
+            g,
+            g.fields.filter((f) => categoriesOf([f])[0] === input.category),
+          ),
           usage: d.usage.of(g.id, 'deposit', now),
         });
-        if (!decision.allow || !g.actions.includes('deposit'))
-          return denied(
-            g,
-            r,
-            [],
-            decision.allow ? undefined : decision,
-            'The grant or the policy does not allow deposits',
-          );
+        if (!decision.allow) return denied(g, r, now, [], decision, 'The policy refuses this deposit');
         const id = randomUUID();
         const sealed = sealField(
           d.profile.dekOf(g.customerId),

@@ -233,6 +233,8 @@ export const auditEvents = sqliteTable(
     index('audit_time').on(t.time),
     index('audit_customer').on(t.customerId, t.seq),
     index('audit_company').on(t.companyId, t.seq),
+    // The customer's activity: real reads and deposits first, refusals grouped (server/audit/queries.ts).
+    index('audit_customer_action').on(t.customerId, t.action, t.seq),
   ],
 );
 
@@ -275,4 +277,15 @@ export const usageCounters = sqliteTable(
     count: integer('count').notNull(),
   },
   (t) => [primaryKey({ columns: [t.grantId, t.action, t.hour] })],
+);
+
+// data/ — refused company requests per company and minute, for the refusal limit (SECURITY.md "Company reads").
+export const refusalWindows = sqliteTable(
+  'refusal_windows',
+  {
+    companyId: text('company_id').notNull(),
+    minute: integer('minute').notNull(),
+    count: integer('count').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.companyId, t.minute] })],
 );

@@ -97,22 +97,24 @@ export function createGrantPolicy(
       const what = g.fields.map((f) => (isFieldName(f) ? FIELD_CATALOGUE[f].label.toLowerCase() : f)).join(', ');
       const why = g.purpose.replace(/-/g, ' ');
       const until = g.expiresAt.slice(0, 10);
+      const may = mayText(g, what);
+      const cannotRead = g.actions.includes('read') ? '' : ' It cannot read your data.';
       const reason = (g.statusReason ?? '').replace(/\.$/, '');
       const [title, text] =
         change === 'suspended'
           ? [
               `${name}: access suspended`,
-              `${name} can no longer read your data for ${why}. ${reason}. You can re-approve it under the new terms, or let it lapse.`,
+              `${name} can no longer use your data for ${why}. ${reason}. You can re-approve it under the new terms, or let it lapse.`,
             ]
           : change === 'expired'
             ? [`${name}: access ended`, `${name}'s access to your ${what} for ${why} reached its end date.`]
             : change === 'approved'
               ? [
                   `${name}: access granted`,
-                  `${name} may read your ${what} for ${why} until ${until}. Your signed receipt is attached.`,
+                  `${name} may ${may} for ${why} until ${until}.${cannotRead} Your signed receipt is attached.`,
                 ]
               : change === 'narrowed'
-                ? [`${name}: access narrowed`, `${name} may now read only your ${what} for ${why}, until ${until}.`]
+                ? [`${name}: access narrowed`, `${name} may now only ${may} for ${why}, until ${until}.${cannotRead}`]
                 : actor.id === g.customerId
                   ? [`${name}: access revoked`, `You revoked ${name}'s access to your ${what} for ${why}.`]
                   : [`${name}: access revoked`, `${name}'s access for ${why} was revoked. ${reason}.`];
@@ -131,4 +133,13 @@ export function createGrantPolicy(
       });
     },
   };
+}
+
+/** What a grant lets the company do, in the inbox's words: never "read" for a grant that cannot read. */
+function mayText(g: Grant, what: string): string {
+  const reads = g.actions.includes('read');
+  const deposits = g.actions.includes('deposit');
+  if (reads && deposits) return `read your ${what} and add records to your vault`;
+  if (reads) return `read your ${what}`;
+  return `add records (${what}) to your vault`;
 }

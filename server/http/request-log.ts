@@ -4,12 +4,10 @@ import type { Logger } from 'pino';
 
 declare module 'node:http' {
   interface IncomingMessage {
-    /** The request id: the caller's well-formed `x-request-id`, or a fresh UUID; echoed in the response. */
+    /** The request id: always a fresh UUID made here (never the caller's `x-request-id`); sent back in the response. */
     id: string;
   }
 }
-
-const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
 
 /**
  * Gives every request an id and writes one log line when its response is finished or abandoned:
@@ -25,8 +23,9 @@ export function requestLog(
   // pass (a second net for other log calls), which costs more than the rest of the line.
   const lines = logger.child({}, { redact: [] });
   return (req, res, next) => {
-    const given = req.headers['x-request-id'];
-    const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    // The id reaches the audit trail, which nobody can edit or erase: a caller's own `x-request-id` could
+    // carry personal data or forge and duplicate ids, so it is ignored (SECURITY.md "Logs").
+    const id = randomUUID();
     req.id = id;
     res.setHeader('x-request-id', id);
     const path = (req.url ?? '').split('?', 1)[0]!;

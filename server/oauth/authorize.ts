@@ -5,7 +5,7 @@ import { inTransaction } from '../db/connection.ts';
 import type { Decide } from '../grants/decide.ts';
 import type { Grants } from '../grants/service.ts';
 import { Conflict, NotFound, OAuthError, PolicyDenied } from '../http/errors.ts';
-import type { Decision } from '../policy/types.ts';
+import type { Action, Decision } from '../policy/types.ts';
 import { parseAuthorizationDetails, parseScope, type AccessRequest } from './details.ts';
 import { redirectWith, UnredirectableError, validateAuthorizationParams, type ClientView } from './request-params.ts';
 import { sha256hex, newOpaque } from './tokens.ts';
@@ -333,7 +333,7 @@ export function createAuthorization(
     decide(
       customerId: string,
       id: string,
-      input: { decision: 'approve' | 'deny'; fields?: string[]; durationDays?: number },
+      input: { decision: 'approve' | 'deny'; fields?: string[]; durationDays?: number; actions?: Action[] },
       requestId?: string,
     ): { redirectTo?: string } {
       const row = pendingFor(customerId, id);
@@ -357,7 +357,11 @@ export function createAuthorization(
         throw new PolicyDenied(`You can approve at most the ${asked.durationDays} days that were asked for`, {
           reasons: [],
         });
-      const redirectTo = approve(row, customerId, { ...asked, fields, durationDays }, false, requestId);
+      // The customer may also keep fewer actions (deposit only, say): never one that was not asked for.
+      const actions = input.actions ? [...new Set(input.actions)] : asked.actions;
+      if (!actions.every((a) => asked.actions.includes(a)))
+        throw new PolicyDenied('You can approve only actions that were asked for', { reasons: [] });
+      const redirectTo = approve(row, customerId, { ...asked, fields, durationDays, actions }, false, requestId);
       return redirectTo ? { redirectTo } : {};
     },
   };

@@ -7,7 +7,9 @@ import { actionSchema, kebabIdSchema, type Action, type Category } from '../poli
  * What a company asks for, as RFC 9396 authorization_details of type `customer_data`:
  *   [{ "type": "customer_data", "purpose": "order-fulfilment", "fields": ["email"], "actions": ["read"], "duration": "P30D" }]
  * `duration` is an ISO 8601 duration in days ("P30D") or a number of days. A plain `scope` maps onto the
- * same: "purpose:order-fulfilment read:email read:phone deposit duration:30".
+ * same: "purpose:order-fulfilment read:email read:phone deposit duration:30" (read, and deposit too), or
+ * "purpose:order-fulfilment deposit:purchase_history duration:30" (deposit only: the scope never says
+ * `read` for a grant that cannot read).
  */
 export interface AccessRequest {
   purpose: string;
@@ -58,17 +60,37 @@ export function parseAuthorizationDetails(raw: string): AccessRequest {
 }
 
 export function parseScope(scope: string): AccessRequest {
-  const req: AccessRequest = { purpose: '', fields: [], actions: ['read'], durationDays: 30 };
+  const req: AccessRequest = { purpose: '', fields: [], actions: [], durationDays: 30 };
+  const fieldsBy = { read: [] as string[], deposit: [] as string[] };
+  let alsoDeposit = false;
   for (const tok of scope.split(' ').filter(Boolean)) {
     const [k, v] = tok.split(':', 2);
     if (k === 'purpose' && v && kebabIdSchema.safeParse(v).success) req.purpose = v;
-    else if (k === 'read' && v && isFieldName(v)) req.fields.push(v);
-    else if (k === 'deposit' && v === undefined) req.actions = ['read', 'deposit'];
+    else if ((k === 'read' || k === 'deposit') && v && isFieldName(v)) fieldsBy[k].push(v);
+    else if (k === 'deposit' && v === undefined) alsoDeposit = true;
     else if (k === 'duration' && v && /^\d{1,4}$/.test(v) && Number(v) >= 1) req.durationDays = Number(v);
     else throw new OAuthError(400, 'invalid_scope', `unknown scope token "${tok.slice(0, 60)}"`);
   }
+  // A grant's actions cover all its fields, so one scope names its fields one way only.
+  if (fieldsBy.read.length && fieldsBy.deposit.length)
+    throw new OAuthError(
+      400,
+      'invalid_scope',
+      'use read:<field> (with `deposit` to add records too) or deposit:<field> (deposit only), not both',
+    );
+  if (fieldsBy.read.length) {
+    req.fields = fieldsBy.read;
+    req.actions = alsoDeposit ? ['read', 'deposit'] : ['read'];
+  } else {
+    req.fields = fieldsBy.deposit;
+    req.actions = ['deposit'];
+  }
   if (!req.purpose || req.fields.length === 0)
-    throw new OAuthError(400, 'invalid_scope', 'scope needs purpose:<id> and at least one read:<field>');
+    throw new OAuthError(
+      400,
+      'invalid_scope',
+      'scope needs purpose:<id> and at least one read:<field> (or deposit:<field>)',
+    );
   req.fields = [...new Set(req.fields)];
   return req;
 }
@@ -85,13 +107,16 @@ export function toAuthorizationDetails(r: AccessRequest) {
   ];
 }
 
-export const toScope = (r: AccessRequest) =>
-  [
+/** The scope string of a grant: `read:<field>` only when it can read, `deposit:<field>` when it can only deposit. */
+export const toScope = (r: AccessRequest) => {
+  const reads = r.actions.includes('read');
+  return [
     `purpose:${r.purpose}`,
-    ...r.fields.map((f) => `read:${f}`),
-    ...(r.actions.includes('deposit') ? ['deposit'] : []),
+    ...r.fields.map((f) => `${reads ? 'read' : 'deposit'}:${f}`),
+    ...(reads && r.actions.includes('deposit') ? ['deposit'] : []),
     `duration:${r.durationDays}`,
   ].join(' ');
+};
 
 export function categoriesOf(fields: readonly string[]): Category[] {
   return [...new Set(fields.filter(isFieldName).map((f) => FIELD_CATALOGUE[f].category))];

@@ -11,6 +11,7 @@ import type { AuthRequestRow, OAuthStore } from './store.ts';
 import type { TokenEndpoint } from './token.ts';
 import type { AppContext } from '../context.ts';
 import type { ConsentViews } from './consent-view.ts';
+import { actionSchema } from '../policy/types.ts';
 
 export interface ClientAuthenticator {
   authenticateClient(input: {
@@ -27,6 +28,7 @@ export const consentSchema = z.discriminatedUnion('decision', [
     decision: z.literal('approve'),
     fields: z.array(z.string().max(64)).min(1).max(50).optional(),
     durationDays: z.number().int().min(1).max(3650).optional(),
+    actions: z.array(actionSchema).min(1).max(2).optional(),
   }),
   z.strictObject({ decision: z.literal('deny') }),
 ]);

@@ -60,12 +60,14 @@ function smallPages(size: number) {
 }
 
 describe('activity, receipts and the audit log in the browser', () => {
-  it('when a company reads the customer data, then Activity shows who read which fields for what purpose, refusals with their reason, and older entries on demand', async () => {
+  it('when a company reads the customer data, then Activity shows who read which fields for what purpose, older entries on demand, and refusals grouped with their reason', async () => {
     const { email, api, tokens } = await customerWithGrant('Reading Shop');
     expect((await readData(suite.v, tokens.access_token, api.handle)).status).toBe(200);
-    expect((await readData(suite.v, tokens.access_token, api.handle, ['email'])).status).toBe(200);
-    // A field outside the grant is refused, and the refusal is recorded too.
+    // A field outside the grant is refused, and the refusal is recorded too: it is listed apart, grouped.
     expect((await readData(suite.v, tokens.access_token, api.handle, ['street_address'])).status).toBe(403);
+    expect((await readData(suite.v, tokens.access_token, api.handle, ['street_address'])).status).toBe(403);
+    expect((await readData(suite.v, tokens.access_token, api.handle, ['phone'])).status).toBe(200);
+    expect((await readData(suite.v, tokens.access_token, api.handle, ['email'])).status).toBe(200);
 
     const page = await signInBrowser(email, '/reads', 'Activity');
     await page.route('**/api/reads?**', smallPages(2));
@@ -75,15 +77,21 @@ describe('activity, receipts and the audit log in the browser', () => {
     await rows.nth(1).waitFor();
     expect(await rows.count()).toBe(2);
 
-    // Newest first: the refusal, then the read of the e-mail address alone.
-    const refused = rows.nth(0);
-    expect(await refused.getAttribute('data-action')).toBe('data.denied');
-    expect(await refused.locator('td').nth(1).textContent()).toBe('Reading Shop');
-    await refused.getByText('Refused').waitFor();
-    expect(await refused.locator('.reasons li').count()).toBeGreaterThan(0);
-    expect(await rows.nth(1).locator('.chip').allTextContents()).toEqual(['E-mail address']);
-    expect(await rows.nth(1).locator('td').nth(3).textContent()).toBe('Order fulfilment');
-    await rows.nth(1).getByText('Allowed').waitFor();
+    // Newest first, real reads only: the e-mail address alone, then the phone number alone.
+    expect(await rows.nth(0).getAttribute('data-action')).toBe('data.read');
+    expect(await rows.nth(0).locator('td').nth(1).textContent()).toBe('Reading Shop');
+    expect(await rows.nth(0).locator('.chip').allTextContents()).toEqual(['E-mail address']);
+    expect(await rows.nth(0).locator('td').nth(3).textContent()).toBe('Order fulfilment');
+    await rows.nth(0).getByText('Allowed').waitFor();
+    expect(await rows.nth(1).locator('.chip').allTextContents()).toEqual(['Phone number']);
+
+    // The two refusals are one line, with their reason.
+    const groups = page.locator('.refusal-group');
+    expect(await groups.count()).toBe(1);
+    expect(await groups.first().getAttribute('data-reason')).toBe('OUT_OF_SCOPE');
+    expect(await groups.first().textContent()).toMatch(
+      /^Reading Shop was refused 2 times between .+ and .+: Fields outside the grant: street_address/,
+    );
 
     await page.getByRole('button', { name: 'Show older activity' }).click();
     await rows.nth(2).waitFor();

@@ -57,17 +57,13 @@ describe('security headers', () => {
     expect(csp(res.headers)).toHaveProperty('upgrade-insecure-requests');
   });
 
-  it('when two requests are answered, then each gets its own request id, and a well-formed given id is echoed', async () => {
+  it('when two requests are answered, then each gets its own request id, and an id the caller sends is never used', async () => {
     const [a, b] = await Promise.all([fetch(v.url + '/healthz'), fetch(v.url + '/healthz')]);
     expect(a.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     expect(a.headers.get('x-request-id')).not.toBe(b.headers.get('x-request-id'));
-    expect(
-      (await fetch(v.url + '/healthz', { headers: { 'x-request-id': 'trace-1234abcd' } })).headers.get('x-request-id'),
-    ).toBe('trace-1234abcd');
-    expect(
-      (await fetch(v.url + '/healthz', { headers: { 'x-request-id': 'bad id with spaces' } })).headers.get(
-        'x-request-id',
-      ),
-    ).toMatch(/^[0-9a-f-]{36}$/);
+    for (const given of ['trace-1234abcd', 'bad id with spaces']) {
+      const id = (await fetch(v.url + '/healthz', { headers: { 'x-request-id': given } })).headers.get('x-request-id');
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    }
   });
 });

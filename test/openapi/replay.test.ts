@@ -465,7 +465,7 @@ describe('replaying recorded responses against /openapi.json', () => {
     expect((await auditor.call('GET', '/api/audit/export?format=xml')).status).toBe(400);
     // A new event, so that the head moves past the export's checkpoint: a new one is signed (201);
     // asked again at once, the same head is covered and the latest checkpoint comes back.
-    await v.vault.services.accounts.signIn({ email, password: 'correct horse battery staple' }, 'replay');
+    await v.vault.services.accounts.signIn({ email, password: 'correct horse battery staple' });
     expect((await auditor.call('POST', '/api/audit/checkpoints')).status).toBe(201);
     expect([200, 201]).toContain((await auditor.call('POST', '/api/audit/checkpoints')).status);
     expect((await call('POST', '/api/audit/checkpoints', { headers: { cookie: auditor.cookie } })).status).toBe(403);

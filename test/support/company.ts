@@ -109,7 +109,7 @@ export async function obtainCode(
     purpose?: string;
     duration?: string;
     actions?: string[];
-    approve?: { fields?: string[]; durationDays?: number };
+    approve?: { fields?: string[]; durationDays?: number; actions?: string[] };
     state?: string;
   } = {},
 ) {

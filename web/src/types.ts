@@ -126,6 +126,15 @@ export interface ReadEvent {
   reasons?: Reason[];
 }
 
+/** A company's refused attempts for one reason, counted between the first and the last (GET /api/reads). */
+export interface RefusalGroup {
+  company: CompanyRef;
+  reason: { code: string; message: string };
+  count: number;
+  first: string;
+  last: string;
+}
+
 /** A message from the vault; `kind` is the grant change it reports (grant.approved, grant.suspended, …). */
 export interface InboxMessage {
   id: string;

@@ -20,6 +20,7 @@ const ACTIONS = [
   'data.read',
   'data.deposit',
   'data.denied',
+  'data.throttled',
   'grant.requested',
   'grant.approved',
   'grant.narrowed',

@@ -58,6 +58,7 @@ function ConsentForm({ req }: { req: ConsentRequest }) {
   const terms = company.terms;
   const [fields, setFields] = useState<Set<string>>(new Set(request.fields.map((f) => f.name)));
   const [days, setDays] = useState(String(Math.min(request.durationDays, request.maxDurationDays)));
+  const [acts, setActs] = useState<Set<string>>(new Set(request.actions));
   const [busy, setBusy] = useState<'approve' | 'deny'>();
   const [error, setError] = useState<ApiError | string>();
   const [outcome, setOutcome] = useState<'approved' | 'denied'>();
@@ -78,6 +79,8 @@ function ConsentForm({ req }: { req: ConsentRequest }) {
       if (fields.size < request.fields.length)
         body.fields = request.fields.map((f) => f.name).filter((f) => fields.has(f));
       if (n < request.durationDays) body.durationDays = n;
+      if (!acts.size) return setError('Choose at least one thing the company may do, or deny the request.');
+      if (acts.size < request.actions.length) body.actions = request.actions.filter((a) => acts.has(a));
     }
     setBusy(kind);
     try {
@@ -158,6 +161,38 @@ function ConsentForm({ req }: { req: ConsentRequest }) {
               {request.actions.includes('deposit') ? 'add records to your vault' : ''}.
             </p>
           </Card>
+          {request.actions.length > 1 && (
+            <Card title="What it may do" id="actions">
+              <fieldset class="consent-fields">
+                <legend class="visually-hidden">What the company may do</legend>
+                <p class="hint">Untick what you do not allow.</p>
+                <ul class="check-list">
+                  {request.actions.map((a) => (
+                    <li key={a}>
+                      <label class="check check-card">
+                        <input
+                          type="checkbox"
+                          name="actions"
+                          value={a}
+                          checked={acts.has(a)}
+                          disabled={!pending}
+                          onChange={(e) => {
+                            const next = new Set(acts);
+                            if (e.currentTarget.checked) next.add(a);
+                            else next.delete(a);
+                            setActs(next);
+                          }}
+                        />
+                        <span class="check-text">
+                          {a === 'read' ? 'Read the fields below' : 'Add records to your vault'}
+                        </span>
+                      </label>
+                    </li>
+                  ))}
+                </ul>
+              </fieldset>
+            </Card>
+          )}
           <Card title="Which data" id="fields">
             <fieldset class="consent-fields">
               <legend class="visually-hidden">Fields to share</legend>

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, get, query } from '../api.ts';
 import { humanise } from '../format.ts';
-import type { FieldInfo, ReadEvent } from '../types.ts';
+import type { FieldInfo, ReadEvent, RefusalGroup } from '../types.ts';
 import {
   Badge,
   Button,
@@ -17,13 +17,18 @@ import {
 
 interface Page {
   reads: ReadEvent[];
+  refusals?: RefusalGroup[];
   next?: number;
 }
 
-/** Who read what, when and why: every company read of the customer's data, newest first. */
+/**
+ * Who read what, when and why: every real company read and deposit, newest first, then refused attempts
+ * grouped per company and reason, so that a flood of refusals cannot push a real read out of sight.
+ */
 export function ReadsPage() {
   const catalogue = useFieldCatalogue();
   const [reads, setReads] = useState<ReadEvent[]>([]);
+  const [refusals, setRefusals] = useState<RefusalGroup[]>([]);
   const [next, setNext] = useState<number>();
   const [state, setState] = useState<'loading' | 'ok' | 'missing' | 'more'>('loading');
   const [error, setError] = useState<ApiError>();
@@ -34,6 +39,7 @@ export function ReadsPage() {
     try {
       const page = await get<Page>(`/api/reads${query({ before, limit: 50 })}`);
       setReads((r) => (before === undefined ? page.reads : [...r, ...page.reads]));
+      if (before === undefined) setRefusals(page.refusals ?? []);
       setNext(page.next);
       setState('ok');
     } catch (e) {
@@ -52,7 +58,7 @@ export function ReadsPage() {
     <>
       <PageHeader
         title="Activity"
-        intro="Every time a company reads your data or adds to your vault, it is recorded here: who, which fields, when, and for what purpose."
+        intro="Every time a company reads your data or adds to your vault, it is recorded here: who, which fields, when, and for what purpose. Attempts the vault refused are counted below, per company and reason."
       />
       {state === 'loading' ? (
         <Loading what="activity" />
@@ -61,7 +67,7 @@ export function ReadsPage() {
           <ProblemAlert error={error} />
         ) : (
           <EmptyState title="No company has read your data yet">
-            Reads appear here the moment they happen, including refused attempts.
+            Reads appear here the moment they happen; refused attempts are listed below them.
           </EmptyState>
         )
       ) : (
@@ -95,7 +101,35 @@ export function ReadsPage() {
           )}
         </>
       )}
+      {state !== 'loading' && refusals.length > 0 && <Refusals groups={refusals} />}
     </>
+  );
+}
+
+/** Refused attempts, one line per company and reason: "Northwind was refused 3,000 times between … and …". */
+function Refusals({ groups }: { groups: RefusalGroup[] }) {
+  return (
+    <section class="card refusals" aria-labelledby="refusals-title">
+      <h2 id="refusals-title">Refused attempts</h2>
+      <ul class="refusal-groups">
+        {groups.map((g) => (
+          <li key={`${g.company.id}|${g.reason.code}`} class="refusal-group" data-reason={g.reason.code}>
+            <strong>{g.company.name}</strong> was refused {g.count.toLocaleString('en')}{' '}
+            {g.count === 1 ? 'time' : 'times'}{' '}
+            {g.count === 1 ? (
+              <>
+                at <DateTime iso={g.last} />
+              </>
+            ) : (
+              <>
+                between <DateTime iso={g.first} /> and <DateTime iso={g.last} />
+              </>
+            )}
+            : <span class="refusal-reason">{g.reason.message}</span> <Badge tone="bad">Refused</Badge>
+          </li>
+        ))}
+      </ul>
+    </section>
   );
 }
 

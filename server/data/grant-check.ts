@@ -1,0 +1,85 @@
+import { toGrant, type Grant, type Grants } from '../grants/service.ts';
+import { NotFound, OAuthError, type VaultError } from '../http/errors.ts';
+import { categoriesOf } from '../oauth/details.ts';
+import type { OAuthStore } from '../oauth/store.ts';
+import type { AccessClaims } from '../oauth/tokens.ts';
+import type { Action, Category } from '../policy/types.ts';
+
+/** One use of a grant, as the company asked for it. */
+export interface Use {
+  action: Action;
+  /** The profile fields a read names (a deposit names none). */
+  fields: string[];
+  /** The category of a deposited record. */
+  category?: Category;
+}
+
+/** A refusal in the audit's closed vocabulary: a stable code and a fixed sentence (or catalogue names). */
+export interface GrantRefusal {
+  code: string;
+  message: string;
+}
+
+/**
+ * What the grant row itself allows, checked on every use before the policy is asked: each check is a
+ * reason code, a sentence and a predicate. The action comes first: a grant that lists only `deposit`
+ * releases nothing, whatever fields it names (SECURITY.md "Company reads").
+ */
+const USE_CHECKS: { code: string; message: (g: Grant, u: Use) => string; refuses: (g: Grant, u: Use) => boolean }[] = [
+  {
+    code: 'READ_NOT_GRANTED',
+    message: () => 'This grant does not allow reading.',
+    refuses: (g, u) => u.action === 'read' && !g.actions.includes('read'),
+  },
+  {
+    code: 'DEPOSIT_NOT_GRANTED',
+    message: () => 'This grant does not allow depositing records.',
+    refuses: (g, u) => u.action === 'deposit' && !g.actions.includes('deposit'),
+  },
+  {
+    code: 'OUT_OF_SCOPE',
+    message: (g, u) => `Fields outside the grant: ${u.fields.filter((f) => !g.fields.includes(f)).join(', ')}`,
+    refuses: (g, u) => u.fields.some((f) => !g.fields.includes(f)),
+  },
+  {
+    code: 'OUT_OF_SCOPE',
+    message: (_g, u) => `Category ${u.category} is outside the grant`,
+    refuses: (g, u) => u.category !== undefined && !categoriesOf(g.fields).includes(u.category),
+  },
+];
+
+/** The first thing the grant itself does not allow for this use, if any. */
+export function refusalOf(g: Grant, use: Use): GrantRefusal | undefined {
+  const c = USE_CHECKS.find((x) => x.refuses(g, use));
+  return c && { code: c.code, message: c.message(g, use) };
+}
+
+/**
+ * Checks a verified access token against the database, inside the request's unit: the token's jti
+ * (RFC 7009 revocation), its family, the grant row and its state, and the customer the path names.
+ * Answers the live (or suspended) grant, or the refusal to send. An expiry found here is committed.
+ */
+export function createGrantCheck(d: {
+  grants: Grants;
+  oauth: OAuthStore;
+  customerIdByHandle: (h: string) => string | undefined;
+}) {
+  return function liveGrant(c: AccessClaims, scheme: 'Bearer' | 'DPoP', handle: string): Grant | VaultError {
+    const invalid = (msg: string) => new OAuthError(401, 'invalid_token', msg, scheme);
+    if (!c.grant_id || !c.fam) return invalid('this token does not name a grant');
+    // Checked again here although the authenticator checked it: a revocation committed after that check
+    // but before this unit must release nothing.
+    if (d.oauth.isJtiRevoked(c.jti)) return invalid('the access token has been revoked');
+    const fam = d.oauth.family(c.fam);
+    if (!fam || fam.revokedAt || fam.grantId !== c.grant_id) return invalid('the token family has been revoked');
+    const row = d.grants.store.byId(c.grant_id);
+    if (!row || row.companyId !== c.client_id) return invalid('the grant does not exist');
+    const fresh = d.grants.refresh(row);
+    if (fresh.status === 'revoked') return invalid('the grant has been revoked');
+    if (fresh.status === 'expired') return invalid('the grant has expired');
+    const g = toGrant(fresh);
+    // Company A's token never reaches customer B: another customer's handle is simply not found.
+    if (d.customerIdByHandle(handle) !== g.customerId) return new NotFound('No such customer under this grant');
+    return g;
+  };
+}
