@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { companyRefSchema, isoTime } from '../http/openapi/common.ts';
 import { SECURITY } from '../http/openapi/security.ts';
 import type { OperationSpec } from '../http/openapi/spec.ts';
-import { ACTOR_KINDS, AUDIT_ACTIONS } from './event.ts';
+import { ACTOR_KINDS, AUDIT_ACTIONS } from './chain/event.ts';
 import {
   auditEventsQuerySchema,
   auditExportQuerySchema,

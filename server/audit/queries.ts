@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import type { Db } from '../db/connection.ts';
-import type { AuditRow } from './event.ts';
+import type { AuditRow } from './chain/event.ts';
 
 /** What auditors filter the log by; every value is bound as a parameter. */
 export interface AuditFilter {

@@ -3,8 +3,8 @@ import { z } from 'zod';
 import type { SessionAuth } from '../customers/session-auth.ts';
 import { managementClient } from '../grants/routes.ts';
 import { parse } from '../http/validate.ts';
-import { AUDIT_ACTIONS, type AuditEvent } from './event.ts';
-import type { Receipts } from './receipts.ts';
+import { AUDIT_ACTIONS, type AuditEvent } from './chain/event.ts';
+import type { Receipts } from './checkpoints/receipts.ts';
 import type { AuditService } from './service.ts';
 
 export const auditFilterSchema = z.strictObject({

@@ -1,13 +1,14 @@
 import type { Writable } from 'node:stream';
 import type { AppContext } from '../context.ts';
 import { inTransaction } from '../db/connection.ts';
-import { CHECKPOINT_TYP } from './checkpoint.ts';
-import { exportEvents } from './export.ts';
-import type { SignedCheckpoint } from './export-format.ts';
-import type { AuditEvent } from './event.ts';
+import { CHECKPOINT_TYP } from './checkpoints/checkpoint.ts';
+import { exportEvents } from './export/export.ts';
+import type { SignedCheckpoint } from './export/format.ts';
+import type { AuditEvent } from './chain/event.ts';
 import type { AuditFilter, AuditQueries } from './queries.ts';
-import { createCheckpointStore, type AuditAppend } from './store.ts';
-import { GENESIS_HASH } from './chain.ts';
+import type { AuditAppend } from './chain/append.ts';
+import { createCheckpointStore } from './checkpoints/store.ts';
+import { GENESIS_HASH } from './chain/chain.ts';
 
 const CHECKPOINT_EVERY_EVENTS = 1000;
 const CHECKPOINT_EVERY_MS = 60_000;

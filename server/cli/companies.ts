@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { createAuditAppender } from '../audit/store.ts';
+import { createAuditAppender } from '../audit/chain/append.ts';
 import { systemClock } from '../context.ts';
 import { createCompanies, type Companies } from '../companies/service.ts';
 import type { Company } from '../companies/types.ts';

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { backupDatabase } from '../db/connection.ts';
 import { cliError, EXIT, openCliContext } from './context.ts';
-import { createProgress } from '../audit/progress.ts';
+import { createProgress } from '../audit/export/progress.ts';
 
 export function registerDbCommands(program: Command): void {
   program

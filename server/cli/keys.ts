@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { SigningKeys } from '../crypto/signing-keys.ts';
 import { rotateKeks } from '../customers/key-rotation.ts';
 import { cliError, EXIT, openCliContext } from './context.ts';
-import { createProgress } from '../audit/progress.ts';
+import { createProgress } from '../audit/export/progress.ts';
 
 export function registerKeyCommands(program: Command): void {
   const keys = program.command('keys').description('Manage the key-encryption keys and the token-signing keys.');

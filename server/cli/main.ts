@@ -6,7 +6,7 @@ import { registerDbCommands } from './db.ts';
 import { registerPolicyCommands } from './policies.ts';
 import { registerCompanyCommands } from './companies.ts';
 import { registerAuditCommands } from './audit.ts';
-import { createAuditAppender } from '../audit/store.ts';
+import { createAuditAppender } from '../audit/chain/append.ts';
 import { systemClock } from '../context.ts';
 import { createGrants } from '../grants/service.ts';
 

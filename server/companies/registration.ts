@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import canonicalize from 'canonicalize';
-import type { AuditAppend } from '../audit/store.ts';
+import type { AuditAppend } from '../audit/chain/append.ts';
 import { inTransaction } from '../db/connection.ts';
 import { OAuthError } from '../http/errors.ts';
 import { parseJwks, parseTerms } from './company-record.ts';

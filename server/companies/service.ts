@@ -1,5 +1,5 @@
-import type { AuditAppend } from '../audit/store.ts';
-import type { ActorKind } from '../audit/event.ts';
+import type { AuditAppend } from '../audit/chain/append.ts';
+import type { ActorKind } from '../audit/chain/event.ts';
 import { inTransaction } from '../db/connection.ts';
 import { NotFound, OAuthError } from '../http/errors.ts';
 import { createClientAuthenticator } from './client-auth.ts';

@@ -1,4 +1,4 @@
-import type { ActorKind } from '../audit/event.ts';
+import type { ActorKind } from '../audit/chain/event.ts';
 import type { AppContext } from '../context.ts';
 import type { CompanyTerms } from '../policy/types.ts';
 

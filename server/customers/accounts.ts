@@ -2,7 +2,7 @@ import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypt
 import { z } from 'zod';
 import { inTransaction } from '../db/connection.ts';
 import type { AppContext } from '../context.ts';
-import type { AuditAppend } from '../audit/store.ts';
+import type { AuditAppend } from '../audit/chain/append.ts';
 import { Conflict, Unauthenticated } from '../http/errors.ts';
 import { DUMMY_HASH, hashPassword, verifyPassword } from './password.ts';
 import type { CustomerStore } from './store.ts';

@@ -1,6 +1,6 @@
 import { inTransaction } from '../db/connection.ts';
 import type { AppContext } from '../context.ts';
-import type { AuditAppend } from '../audit/store.ts';
+import type { AuditAppend } from '../audit/chain/append.ts';
 import { openField, sealField } from '../crypto/field-cipher.ts';
 import { NotFound, ValidationFailed } from '../http/errors.ts';
 import { FIELD_CATALOGUE, isFieldName, type FieldName } from './field-catalogue.ts';

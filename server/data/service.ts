@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AuditAppend } from '../audit/store.ts';
+import type { AuditAppend } from '../audit/chain/append.ts';
 import type { AppContext } from '../context.ts';
 import { sealField } from '../crypto/field-cipher.ts';
 import type { Profile } from '../customers/profile.ts';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { AuditAppend } from '../audit/store.ts';
-import type { ActorKind } from '../audit/event.ts';
+import type { AuditAppend } from '../audit/chain/append.ts';
+import type { ActorKind } from '../audit/chain/event.ts';
 import type { AppContext } from '../context.ts';
 import { inTransaction } from '../db/connection.ts';
 import { BadRequest, Conflict, NotFound } from '../http/errors.ts';

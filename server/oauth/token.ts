@@ -1,5 +1,5 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { AuditAppend } from '../audit/store.ts';
+import type { AuditAppend } from '../audit/chain/append.ts';
 import type { AppContext } from '../context.ts';
 import { inTransaction } from '../db/connection.ts';
 import type { Grants } from '../grants/service.ts';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuditQueries } from '../../server/audit/queries.ts';
-import { verifyRows } from '../../server/audit/verify.ts';
+import { verifyRows } from '../../server/audit/verify/verify.ts';
 import { openDatabase } from '../../server/db/connection.ts';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
 import { obtainTokens, readData, registerCompany } from '../support/company.ts';

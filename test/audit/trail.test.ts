@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { compactVerify, createLocalJWKSet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuditQueries } from '../../server/audit/queries.ts';
-import { verifyExport, verifyRows } from '../../server/audit/verify.ts';
+import { verifyExport, verifyRows } from '../../server/audit/verify/verify.ts';
 import { runCli } from '../../server/cli/main.ts';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
 import { obtainTokens, readData, registerCompany, type RegisteredCompany } from '../support/company.ts';

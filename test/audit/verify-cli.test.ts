@@ -3,9 +3,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { chainHash } from '../../server/audit/chain.ts';
-import type { AuditRow } from '../../server/audit/event.ts';
-import { jsonlLine } from '../../server/audit/export-format.ts';
+import { chainHash } from '../../server/audit/chain/chain.ts';
+import type { AuditRow } from '../../server/audit/chain/event.ts';
+import { jsonlLine } from '../../server/audit/export/format.ts';
 import {
   buildChain,
   CHECKPOINT_TIME,

@@ -12,12 +12,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { exportJWK, generateKeyPair } from 'jose';
 import type { JSONWebKeySet } from 'jose';
-import { GENESIS_HASH, nextLink } from '../../server/audit/chain.ts';
-import { signCheckpoint } from '../../server/audit/checkpoint.ts';
-import type { AuditRow, NewAuditEvent } from '../../server/audit/event.ts';
-import { endExport, exportEvents, openExportFile } from '../../server/audit/export.ts';
-import { verifyExport } from '../../server/audit/verify.ts';
-import { defaultThreads } from '../../server/audit/verify-parallel.ts';
+import { GENESIS_HASH, nextLink } from '../../server/audit/chain/chain.ts';
+import { signCheckpoint } from '../../server/audit/checkpoints/checkpoint.ts';
+import type { AuditEvent, AuditRow } from '../../server/audit/chain/event.ts';
+import { endExport, exportEvents, openExportFile } from '../../server/audit/export/export.ts';
+import { verifyExport } from '../../server/audit/verify/verify.ts';
+import { defaultThreads } from '../../server/audit/verify/parallel.ts';
 
 const ACTIONS = [
   'data.read',
@@ -38,7 +38,7 @@ const FIELDS = [
 ];
 
 /** A plausible event: the mix is mostly reads, with the ids and field lists a real one carries. */
-export function benchEvent(i: number, startMs = Date.UTC(2025, 0, 1)): NewAuditEvent {
+export function benchEvent(i: number, startMs = Date.UTC(2025, 0, 1)): Omit<AuditEvent, 'seq'> {
   const action = ACTIONS[i % ACTIONS.length]!;
   const company = `cmp_${(i * 7919) % 5000}`.padEnd(16, '0');
   const deny = action === 'data.denied';

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createAuditQueries } from '../../server/audit/queries.ts';
-import { verifyRows } from '../../server/audit/verify.ts';
+import { verifyRows } from '../../server/audit/verify/verify.ts';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
 import { obtainTokens, registerCompany } from '../support/company.ts';
 import { freePort } from '../support/free-port.ts';

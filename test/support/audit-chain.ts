@@ -4,13 +4,13 @@
  */
 import { exportJWK, generateKeyPair } from 'jose';
 import type { JSONWebKeySet } from 'jose';
-import { GENESIS_HASH, nextLink } from '../../server/audit/chain.ts';
-import { signCheckpoint } from '../../server/audit/checkpoint.ts';
-import type { AuditRow, NewAuditEvent } from '../../server/audit/event.ts';
-import { exportEvents } from '../../server/audit/export.ts';
-import type { ExportFilter, SignedCheckpoint } from '../../server/audit/export-format.ts';
+import { GENESIS_HASH, nextLink } from '../../server/audit/chain/chain.ts';
+import { signCheckpoint } from '../../server/audit/checkpoints/checkpoint.ts';
+import type { AuditEvent, AuditRow } from '../../server/audit/chain/event.ts';
+import { exportEvents } from '../../server/audit/export/export.ts';
+import type { ExportFilter, SignedCheckpoint } from '../../server/audit/export/format.ts';
 
-export function sampleEvent(i: number): NewAuditEvent {
+export function sampleEvent(i: number): Omit<AuditEvent, 'seq'> {
   const base = new Date(Date.UTC(2025, 0, 1) + i * 1000).toISOString();
   if (i % 5 === 4) {
     return {
@@ -43,7 +43,7 @@ export function sampleEvent(i: number): NewAuditEvent {
   };
 }
 
-export function buildChain(n: number, make: (i: number) => NewAuditEvent = sampleEvent): AuditRow[] {
+export function buildChain(n: number, make: (i: number) => Omit<AuditEvent, 'seq'> = sampleEvent): AuditRow[] {
   const rows: AuditRow[] = [];
   let prev = GENESIS_HASH;
   for (let seq = 1; seq <= n; seq++) {

@@ -2,8 +2,8 @@
  * Single-event tampering of an export or of the table's rows, for the verify tests: each case
  * says which seq the verifier must name.
  */
-import { chainHash } from '../../server/audit/chain.ts';
-import type { AuditRow } from '../../server/audit/event.ts';
+import { chainHash } from '../../server/audit/chain/chain.ts';
+import type { AuditRow } from '../../server/audit/chain/event.ts';
 
 export type Tamper = (rows: AuditRow[], k: number) => AuditRow[];
 

@@ -1,8 +1,8 @@
 import { CompactSign, generateKeyPair } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { GENESIS_HASH } from './chain.ts';
+import { GENESIS_HASH } from '../chain/chain.ts';
 import { CHECKPOINT_TYP, CheckpointError, signCheckpoint, verifyCheckpoint } from './checkpoint.ts';
-import { makeKey } from '../../test/support/audit-chain.ts';
+import { makeKey } from '../../../test/support/audit-chain.ts';
 
 const cp = { seq: 42, hash: 'ab'.repeat(32), time: '2025-03-01T10:00:00.000Z' };
 

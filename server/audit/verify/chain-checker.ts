@@ -17,9 +17,9 @@
  * Rules 1-2 concern one line ("self"); 3-6 relate it to the line before ("relate").
  */
 import { hash as sha256 } from 'node:crypto';
-import { GENESIS_HASH } from './chain.ts';
-import type { Checkpoint } from './export-format.ts';
-import { decodeHash, eventSeqFromTail, sameHash } from './verify-line.ts';
+import { GENESIS_HASH } from '../chain/chain.ts';
+import type { Checkpoint } from '../export/format.ts';
+import { decodeHash, eventSeqFromTail, sameHash } from './line.ts';
 
 export type VerifyResult =
   | {

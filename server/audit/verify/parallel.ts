@@ -11,8 +11,8 @@ import { open } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { ChainChecker } from './chain-checker.ts';
 import type { ChainState, CheckerOptions } from './chain-checker.ts';
-import { checkSlice } from './verify-worker.ts';
-import type { SliceMessage, SliceTask } from './verify-worker.ts';
+import { checkSlice } from './worker.ts';
+import type { SliceMessage, SliceTask } from './worker.ts';
 
 /** Below this, starting a worker (100-250 ms with the TypeScript loader) costs more than it saves. */
 export const PARALLEL_MIN_BYTES = 64 * 1024 * 1024;
@@ -107,7 +107,7 @@ export async function checkFileParallel(
     { length: threads - 1 },
     () =>
       new Promise<void>((resolve) => {
-        const worker = new Worker(new URL('./verify-worker.mjs', import.meta.url));
+        const worker = new Worker(new URL('./worker.mjs', import.meta.url));
         workers.push(worker);
         let current: SliceTask | undefined;
         const quit = () => {

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
-import type { AuditEvent, NewAuditEvent } from './event.ts';
+import type { AuditEvent } from './event.ts';
 
 /** The prev_hash of event 1: 32 zero bytes. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -51,7 +51,7 @@ export interface ChainLink {
  * Builds event `seq` on top of `prevHash`. The store reads the head (seq, hash) and calls this in
  * the same write transaction, so two concurrent appends cannot both link to the same head.
  */
-export function nextLink(prevHash: string, event: NewAuditEvent, seq: number): ChainLink {
+export function nextLink(prevHash: string, event: Omit<AuditEvent, 'seq'>, seq: number): ChainLink {
   if (!Number.isSafeInteger(seq) || seq < 1) throw new RangeError('seq must be a positive integer');
   // Build a fresh object so a caller-supplied `seq` (or other stray key) cannot override ours.
   const full: AuditEvent = { ...event, seq };

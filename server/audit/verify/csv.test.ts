@@ -1,10 +1,10 @@
 import { Readable } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { csvRecord, CSV_COLUMNS } from './export-format.ts';
-import type { AuditRow } from './event.ts';
-import { parseCsv } from './csv.ts';
-import { buildChain, fullExport, makeKey } from '../../test/support/audit-chain.ts';
-import type { TestKey } from '../../test/support/audit-chain.ts';
+import { csvRecord, CSV_COLUMNS } from '../export/format.ts';
+import type { AuditRow } from '../chain/event.ts';
+import { parseCsv } from './csv-reader.ts';
+import { buildChain, fullExport, makeKey } from '../../../test/support/audit-chain.ts';
+import type { TestKey } from '../../../test/support/audit-chain.ts';
 import { verifyExport } from './verify.ts';
 
 let key: TestKey;

@@ -2,30 +2,30 @@
  * Offline verification of an export (issue 5 "Verify"), and of the live table's rows.
  * Recomputes every hash, checks links and order, and checks the signed checkpoint; names the first
  * sequence number that breaks (rules in chain-checker.ts). JSON Lines takes the fast byte-level
- * path (verify-line.ts), split across cores for large files (verify-parallel.ts); CSV is detected
- * by its first row and read by verify-csv.ts.
+ * path (verify/line.ts), split across cores for large files (verify/parallel.ts); CSV is detected
+ * by its first row and read by verify/csv.ts.
  *
  * Limitation, by construction: a filtered export (one company, one action…) is not contiguous, so
  * it cannot show that nothing was left out, nor that an event before a gap was not edited and its
  * hash recomputed. Its lines are each checked against their own prev, and links are checked where
  * seqs are consecutive; it reports anchored: false and complete: false, and the CLI fails it unless
- * told --allow-unanchored (verify-report.ts). Only a full export (seq 1 up to a signed checkpoint)
+ * told --allow-unanchored (verify/report.ts). Only a full export (seq 1 up to a signed checkpoint)
  * can report complete: true.
  */
 import type { JSONWebKeySet } from 'jose';
 import { ChainChecker } from './chain-checker.ts';
 import type { CheckerOptions, VerifyResult } from './chain-checker.ts';
-import type { AuditRow } from './event.ts';
-import type { Checkpoint } from './export-format.ts';
-import { loadJwks, readHeader } from './export-header.ts';
+import type { AuditRow } from '../chain/event.ts';
+import type { Checkpoint } from '../export/format.ts';
+import { loadJwks, readHeader } from '../export/header.ts';
 import { LineTooLongError, openSource, ReadWindow } from './read-source.ts';
 import type { ExportInput } from './read-source.ts';
-import { verifyCsv } from './verify-csv.ts';
-import { checkJsonl } from './verify-jsonl.ts';
-import { checkFileParallel, defaultThreads, PARALLEL_MIN_BYTES } from './verify-parallel.ts';
+import { verifyCsv } from './csv.ts';
+import { checkJsonl } from './jsonl.ts';
+import { checkFileParallel, defaultThreads, PARALLEL_MIN_BYTES } from './parallel.ts';
 
 export type { VerifyResult } from './chain-checker.ts';
-export { loadJwks } from './export-header.ts';
+export { loadJwks } from '../export/header.ts';
 
 export interface VerifyOptions {
   /** Inline JWKS, an http(s) URL, or a file path; only read if the export has a checkpoint. */

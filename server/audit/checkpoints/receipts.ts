@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { AppContext } from '../context.ts';
+import type { AppContext } from '../../context.ts';
 import { createReceiptStore } from './store.ts';
-import { NotFound } from '../http/errors.ts';
-import type { Grant, GrantChange } from '../grants/service.ts';
-import { categoriesOf } from '../oauth/details.ts';
-import type { CompanyTerms } from '../policy/types.ts';
+import { NotFound } from '../../http/errors.ts';
+import type { Grant, GrantChange } from '../../grants/service.ts';
+import { categoriesOf } from '../../oauth/details.ts';
+import type { CompanyTerms } from '../../policy/types.ts';
 
 export const RECEIPT_TYP = 'consent-receipt+jwt';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { eventSeqFromTail, parseLine } from './verify-line.ts';
-import type { LineParts } from './verify-line.ts';
+import { eventSeqFromTail, parseLine } from './line.ts';
+import type { LineParts } from './line.ts';
 
 const tail = (text: string) => {
   const buf = Buffer.from(text);

@@ -1,5 +1,5 @@
 /**
- * Streams an export (format in export-format.ts) in constant memory: rows are pulled one at a
+ * Streams an export (format in export/format.ts) in constant memory: rows are pulled one at a
  * time from the caller's iterator, written into ~64 KB chunks (one write per line would spend more
  * time in stream bookkeeping than in formatting), and the writer waits for 'drain' whenever the
  * destination says it is full, so a slow client cannot make the server buffer the whole log.
@@ -11,9 +11,9 @@
  */
 import { createWriteStream } from 'node:fs';
 import type { WriteStream } from 'node:fs';
-import type { AuditRow } from './event.ts';
-import { csvHeaderRows, csvRow, exportHeader } from './export-format.ts';
-import type { ExportFilter, SignedCheckpoint } from './export-format.ts';
+import type { AuditRow } from '../chain/event.ts';
+import { csvHeaderRows, csvRow, exportHeader } from './format.ts';
+import type { ExportFilter, SignedCheckpoint } from './format.ts';
 
 /** The part of a Node writable stream (a file, an HTTP response) the exporter needs. */
 export interface ExportSink {

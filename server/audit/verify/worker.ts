@@ -1,12 +1,12 @@
 /**
- * A worker thread for verify-parallel.ts: checks the slices of an export file it is sent, one at
+ * A worker thread for verify/parallel.ts: checks the slices of an export file it is sent, one at
  * a time, and posts back each slice's checker state for the main thread to merge in file order.
  */
 import { parentPort } from 'node:worker_threads';
 import { ChainChecker } from './chain-checker.ts';
 import type { ChainState, CheckerOptions } from './chain-checker.ts';
 import { openFile, ReadWindow } from './read-source.ts';
-import { checkJsonl } from './verify-jsonl.ts';
+import { checkJsonl } from './jsonl.ts';
 
 export interface SliceTask {
   index: number;

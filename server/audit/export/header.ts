@@ -1,13 +1,13 @@
 /**
- * Reading an export's header (export-format.ts) and the JWKS it is checked against. The header is
+ * Reading an export's header (export/format.ts) and the JWKS it is checked against. The header is
  * unsigned: only its checkpoint's JWS is trusted, and the readable copy beside it must agree.
  */
 import { readFile } from 'node:fs/promises';
 import type { JSONWebKeySet } from 'jose';
 import { z } from 'zod';
-import { CheckpointError, verifyCheckpoint } from './checkpoint.ts';
-import { EXPORT_FORMAT, EXPORT_VERSION } from './export-format.ts';
-import type { Checkpoint, ExportHeader } from './export-format.ts';
+import { CheckpointError, verifyCheckpoint } from '../checkpoints/checkpoint.ts';
+import { EXPORT_FORMAT, EXPORT_VERSION } from './format.ts';
+import type { Checkpoint, ExportHeader } from './format.ts';
 
 const headerSchema = z.object({
   format: z.literal(EXPORT_FORMAT),

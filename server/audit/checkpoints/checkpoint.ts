@@ -9,8 +9,8 @@
 import { CompactSign, compactVerify, createLocalJWKSet, errors } from 'jose';
 import type { CryptoKey, JSONWebKeySet, JWK, KeyObject } from 'jose';
 import { z } from 'zod';
-import { isHashHex } from './chain.ts';
-import type { Checkpoint } from './export-format.ts';
+import { isHashHex } from '../chain/chain.ts';
+import type { Checkpoint } from '../export/format.ts';
 
 export const CHECKPOINT_TYP = 'vault-checkpoint+jwt';
 export const CHECKPOINT_ALGS = ['EdDSA', 'ES256'] as const;

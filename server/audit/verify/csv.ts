@@ -1,5 +1,5 @@
 /**
- * Verifying a CSV export (format in export-format.ts). The chain columns (seq, prev, hash, event)
+ * Verifying a CSV export (format in export/format.ts). The chain columns (seq, prev, hash, event)
  * go through the same ChainChecker as JSON Lines. The display columns are not hashed, so they are
  * recomputed from the event text and compared: otherwise someone could change what a spreadsheet
  * shows while the chain still verifies. Slower than JSON Lines (a CSV field may hide line breaks,
@@ -9,10 +9,10 @@ import { StringDecoder } from 'node:string_decoder';
 import type { JSONWebKeySet } from 'jose';
 import { ChainChecker } from './chain-checker.ts';
 import type { VerifyResult } from './chain-checker.ts';
-import { CsvReader, CsvSyntaxError } from './csv.ts';
-import type { AuditEvent } from './event.ts';
-import { CSV_COLUMNS, CSV_HEADER_MARK, csvDisplayColumns } from './export-format.ts';
-import { readHeader } from './export-header.ts';
+import { CsvReader, CsvSyntaxError } from './csv-reader.ts';
+import type { AuditEvent } from '../chain/event.ts';
+import { CSV_COLUMNS, CSV_HEADER_MARK, csvDisplayColumns } from '../export/format.ts';
+import { readHeader } from '../export/header.ts';
 import type { ReadWindow } from './read-source.ts';
 
 export interface CsvVerifyContext {

@@ -11,7 +11,7 @@
  *
  * - `event` is the stored canonical text (RFC 8785) verbatim, so hash = SHA-256(bytes(prev) ||
  *   event bytes) can be recomputed straight from the file's bytes, and the fixed key order lets the
- *   verifier slice seq/prev/hash at known offsets instead of parsing JSON (see verify-line.ts).
+ *   verifier slice seq/prev/hash at known offsets instead of parsing JSON (see verify/line.ts).
  * - The checkpoint sits in the header so the verifier learns which seq it signs before streaming:
  *   it can then compare that line's hash without keeping every hash in memory. Its `jws` is the
  *   signed truth (checkpoint.ts); the readable seq/hash/time beside it must equal the payload.
@@ -34,7 +34,7 @@
  *   Display values that a spreadsheet would run as a formula (leading = + - @ TAB CR) are prefixed
  *   with an apostrophe (OWASP "CSV injection"); the event column always starts with `{`.
  */
-import type { AuditEvent, AuditRow } from './event.ts';
+import type { AuditEvent, AuditRow } from '../chain/event.ts';
 
 export const EXPORT_FORMAT = 'vault-audit-export';
 export const EXPORT_VERSION = 1;
@@ -66,7 +66,7 @@ export function exportHeader(checkpoint: SignedCheckpoint | null, filter?: Expor
   return header;
 }
 
-/** The fixed line layout; verify-line.ts depends on it byte for byte. */
+/** The fixed line layout; verify/line.ts depends on it byte for byte. */
 export function jsonlLine(row: AuditRow): string {
   return `{"seq":${row.seq},"prev":"${row.prev_hash}","hash":"${row.hash}","event":${row.body}}\n`;
 }

@@ -61,8 +61,8 @@ export interface AuditEvent {
   detail?: Record<string, string | number | boolean>;
 }
 
-/** What a caller supplies to append: the chain assigns `seq`. */
-export type NewAuditEvent = Omit<AuditEvent, 'seq'>;
+/** What a caller supplies to append: the chain assigns `seq`, and `time` when the caller leaves it out. */
+export type NewAuditEvent = Omit<AuditEvent, 'seq' | 'time'> & { time?: string };
 
 /** One stored row as the lead's `audit_events` table holds it (only the columns the chain needs). */
 export interface AuditRow {

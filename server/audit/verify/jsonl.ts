@@ -1,13 +1,13 @@
 /**
  * The JSON Lines loop: split the read window at line feeds and check each line where it lies.
- * Runs on the main thread for a whole file or stream, and in verify-worker.ts for a slice.
+ * Runs on the main thread for a whole file or stream, and in verify/worker.ts for a slice.
  */
 import type { ChainChecker } from './chain-checker.ts';
 import { seqInside } from './chain-checker.ts';
 import { LineTooLongError } from './read-source.ts';
 import type { ReadWindow } from './read-source.ts';
-import { eventSeqFromTail, parseLine } from './verify-line.ts';
-import type { LineParts } from './verify-line.ts';
+import { eventSeqFromTail, parseLine } from './line.ts';
+import type { LineParts } from './line.ts';
 
 const LF = 0x0a;
 const CR = 0x0d;

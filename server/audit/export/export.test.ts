@@ -1,14 +1,14 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { parseCsv } from './csv.ts';
-import type { AuditEvent } from './event.ts';
+import { parseCsv } from '../verify/csv-reader.ts';
+import type { AuditEvent } from '../chain/event.ts';
 import { endExport, exportEvents, ExportAbortedError, openExportFile } from './export.ts';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CSV_COLUMNS, CSV_HEADER_MARK, csvField, jsonlLine } from './export-format.ts';
-import { buildChain, exportToString, fullExport, makeKey, sampleEvent } from '../../test/support/audit-chain.ts';
-import { verifyExport } from './verify.ts';
+import { CSV_COLUMNS, CSV_HEADER_MARK, csvField, jsonlLine } from './format.ts';
+import { buildChain, exportToString, fullExport, makeKey, sampleEvent } from '../../../test/support/audit-chain.ts';
+import { verifyExport } from '../verify/verify.ts';
 import { Readable } from 'node:stream';
 
 /** A destination that is "full" after every write until the test lets it drain. */

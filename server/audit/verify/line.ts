@@ -1,6 +1,6 @@
 /**
  * Byte-level reading of one export line, the verifier's hot path. The layout is fixed by
- * export-format.ts: {"seq":N,"prev":"<64 hex>","hash":"<64 hex>","event":<canonical>}
+ * export/format.ts: {"seq":N,"prev":"<64 hex>","hash":"<64 hex>","event":<canonical>}
  * so seq, prev and hash sit at known offsets and the event's bytes are hashed where they lie in
  * the read buffer. No JSON.parse and no string is built per line: at 500k lines/s the budget is
  * about 2 µs each, and SHA-256 alone takes about 1 µs of it. Anything that does not fit the layout

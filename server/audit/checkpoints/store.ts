@@ -1,0 +1,51 @@
+import { and, desc, eq, sql } from 'drizzle-orm';
+import type { Db } from '../../db/connection.ts';
+import { auditCheckpoints, receipts } from '../../db/schema.ts';
+
+/** Signed checkpoints, newest first. */
+export function createCheckpointStore(db: Db) {
+  return {
+    latest: () => db.select().from(auditCheckpoints).orderBy(desc(auditCheckpoints.seq)).limit(1).get(),
+    list: (limit: number) => db.select().from(auditCheckpoints).orderBy(desc(auditCheckpoints.seq)).limit(limit).all(),
+    insert: (row: typeof auditCheckpoints.$inferInsert) =>
+      db.insert(auditCheckpoints).values(row).onConflictDoNothing().run(),
+  };
+}
+
+/** Consent receipts; every lookup names the customer or the company (STYLE 6). Ties broken by rowid. */
+export function createReceiptStore(db: Db) {
+  const newest = [desc(receipts.createdAt), desc(sql`rowid`)] as const;
+  return {
+    insert: (row: typeof receipts.$inferInsert) => db.insert(receipts).values(row).run(),
+    forCustomer: (customerId: string) =>
+      db
+        .select()
+        .from(receipts)
+        .where(eq(receipts.customerId, customerId))
+        .orderBy(...newest)
+        .all(),
+    forCompany: (companyId: string, grantId?: string) =>
+      db
+        .select()
+        .from(receipts)
+        .where(
+          grantId
+            ? and(eq(receipts.companyId, companyId), eq(receipts.grantId, grantId))
+            : eq(receipts.companyId, companyId),
+        )
+        .orderBy(...newest)
+        .all(),
+    oneForCustomer: (customerId: string, id: string) =>
+      db
+        .select()
+        .from(receipts)
+        .where(and(eq(receipts.id, id), eq(receipts.customerId, customerId)))
+        .get(),
+    oneForCompany: (companyId: string, id: string) =>
+      db
+        .select()
+        .from(receipts)
+        .where(and(eq(receipts.id, id), eq(receipts.companyId, companyId)))
+        .get(),
+  };
+}
