@@ -31,6 +31,7 @@ import { createAuthorization } from './oauth/authorize.ts';
 import { accessTokenAuthenticator, expressAuth } from './oauth/bearer.ts';
 import { OAuthError } from './http/errors.ts';
 import { createConsentViews } from './oauth/consent-view.ts';
+import { dataResourceMetadataUrl } from './oauth/metadata.ts';
 import { oauthRoutes, OAUTH_CLIENT_ENDPOINTS } from './oauth/routes.ts';
 import { createOAuthStore } from './oauth/store.ts';
 import { createTokenEndpoint } from './oauth/token.ts';
@@ -131,7 +132,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
     ctx,
     [
       // The company data API first: it is the hot path and uses no cookie session (DESIGN §9).
-      dataRoutes(data, expressAuth(dataToken)),
+      dataRoutes(data, expressAuth(dataToken), dataResourceMetadataUrl(ctx.config.publicUrl)),
       auth.loadRouter(),
       customerRoutes(accounts, profile, criteria, auth, (c) => isSensitive(ctx.policies, c)),
       oauthRoutes(ctx, {
@@ -167,7 +168,13 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
     { durable: () => commit.healthy(), oauthEndpoints: OAUTH_CLIENT_ENDPOINTS },
   );
 
-  const fastRead = dataReadFastPath({ data, front: shell.front, authenticate: dataToken, logger: ctx.logger });
+  const fastRead = dataReadFastPath({
+    data,
+    front: shell.front,
+    authenticate: dataToken,
+    logger: ctx.logger,
+    problems: { publicUrl: ctx.config.publicUrl, resourceMetadata: dataResourceMetadataUrl(ctx.config.publicUrl) },
+  });
   /** The node request listener: the company read's own path first, everything else through express. */
   const handler = (req: IncomingMessage, res: ServerResponse) => void (fastRead(req, res) || shell.app(req, res));
 

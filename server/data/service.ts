@@ -12,6 +12,7 @@ import type { GroupCommit } from '../db/group-commit.ts';
 import type { UsageCounter } from '../grants/usage.ts';
 import type { AccessClaims } from '../oauth/tokens.ts';
 import type { Category, Decision } from '../policy/types.ts';
+import { reasonsForCompany, SUSPENDED_FOR_COMPANY } from '../policy/index.ts';
 
 export interface DataRequest {
   claims: AccessClaims;
@@ -54,14 +55,15 @@ export function createDataService(ctx: AppContext, d: { commit: GroupCommit; gra
     const g = toGrant(fresh);
     // Company A's token never reaches customer B: another customer's handle is simply not found (STYLE 5).
     if (d.customerIdByHandle(r.handle) !== g.customerId) return new NotFound('No such customer under this grant');
-    if (g.status === 'suspended') return new PolicyDenied(`The grant is suspended: ${g.statusReason ?? 'it no longer passes the policy'}`, { reasons: [{ code: 'GRANT_SUSPENDED', message: g.statusReason ?? 'suspended', source: 'platform' }] });
+    // The suspension's own reason may quote the customer's criteria: the company gets the fixed sentence.
+    if (g.status === 'suspended') return new PolicyDenied(SUSPENDED_FOR_COMPANY, { reasons: [{ code: 'GRANT_SUSPENDED', message: SUSPENDED_FOR_COMPANY, source: 'platform' }] });
     return g;
   }
 
   /** Audits a denial in the unit's savepoint and returns the refusal to send once it is durable. */
   function denied(g: Grant, r: DataRequest, fields: string[], decision: Decision | undefined, message: string): Outcome<never> {
     d.audit({ action: 'data.denied', actor: { kind: 'company', id: g.companyId }, customerId: g.customerId, companyId: g.companyId, grantId: g.id, purpose: g.purpose, fields, decision: 'deny', reasons: decision?.reasons.map(({ code, message: m }) => ({ code, message: m })) ?? [{ code: 'OUT_OF_SCOPE', message }], policyVersion: decision?.policyVersion ?? ctx.policies.version, requestId: r.requestId });
-    return { refused: new PolicyDenied(message, { reasons: decision?.reasons ?? [{ code: 'OUT_OF_SCOPE', message, source: 'platform' }], policyVersion: decision?.policyVersion ?? ctx.policies.version }) };
+    return { refused: new PolicyDenied(message, { reasons: decision ? reasonsForCompany(decision.reasons) : [{ code: 'OUT_OF_SCOPE', message, source: 'platform' }], policyVersion: decision?.policyVersion ?? ctx.policies.version }) };
   }
 
   /** Runs the unit in the group commit and answers only once it is durable; any failure releases nothing. */
