@@ -102,11 +102,15 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   profile.hooks.onDelete.push((customerId) => void grants.revokeAllOfCustomer(customerId, 'The account was deleted'));
   grants.hooks.onChange.push((g, change, actor) => grantPolicy.notify(g, change, actor, receipts.issue(g, change)));
 
-  const companyName = (id: string) => companies.byId(id)?.name ?? id;
-  const present = (g: Grant) => ({
-    ...g,
-    company: { id: g.companyId, name: companies.byId(g.companyId)?.name ?? g.companyId },
-  });
+  // Past events show the name the company had then (SECURITY.md, "Company names"); a grant also says what
+  // the company is called now, when it has been renamed since.
+  const companyNow = (id: string) => companies.byId(id)?.name ?? id;
+  const companyName = (id: string, at?: string) => (at ? companies.nameAt(id, at) : undefined) ?? companyNow(id);
+  const present = (g: Grant) => {
+    const name = companyName(g.companyId, g.createdAt);
+    const now = companyNow(g.companyId);
+    return { ...g, company: { id: g.companyId, name, ...(now !== name ? { currentName: now } : {}) } };
+  };
   profile.hooks.exportSections.push((customerId) => ({
     grants: grants.listForCustomer(customerId).map(present),
     reads: auditService.readsOf(customerId, undefined, 100_000).reads,

@@ -109,7 +109,7 @@ describe('mutuality through the real server', () => {
     expect((await readData(v, t.access_token, alice.handle)).status).toBe(401);
     const again = await obtainCode(v, shop, alice);
     expect(again.error).toBe('access_denied');
-    expect(again.errorDescription).toContain('CUSTOMER_CRITEMER');
+    expect(again.errorDescription).toContain('CUSTOMER_CRITERIA');
   });
 
   it("when the company's new terms no longer pass, then the grant is suspended, reads are refused with the reason, and the inbox says why", async () => {
