@@ -322,7 +322,7 @@ export const oauthOperations: OperationSpec[] = [
     errorMediaType: 'application/json',
     errors: [403],
     description:
-      "Decided at once against the platform policy and the customer's criteria: a refused request is 403 `access_denied` with `reasons[]` and never reaches the customer. " +
+      "Decided at once against the platform policy and the customer's criteria: a refused request is 403 `access_denied` with `reasons[]` (every reason from the customer's criteria shows as `CUSTOMER_CRITERIA`) and never reaches the customer. " +
       "Otherwise it is auto-approved by a matching rule or waits in the customer's dashboard. Poll POST /token with grant_type=urn:openid:params:grant-type:ciba and the auth_req_id: " +
       '`authorization_pending` until the customer answers, then tokens once (or `access_denied`, `expired_token`). An unknown handle is 400 `unknown_user_id`.',
     responses: { 200: { description: 'The request is pending', schema: backchannelResponseSchema, headers: noStore } },
