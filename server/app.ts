@@ -32,6 +32,7 @@ import { createAuthorization } from './oauth/authorize.ts';
 import { accessTokenAuthenticator, expressAuth } from './oauth/bearer.ts';
 import { OAuthError } from './http/errors.ts';
 import { createConsentViews } from './oauth/consent-view.ts';
+import { dataResourceMetadataUrl } from './oauth/metadata.ts';
 import { oauthRoutes, OAUTH_CLIENT_ENDPOINTS } from './oauth/routes.ts';
 import { createOAuthStore } from './oauth/store.ts';
 import { createTokenEndpoint } from './oauth/token.ts';
@@ -103,11 +104,15 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   profile.hooks.onDelete.push((customerId) => void grants.revokeAllOfCustomer(customerId, 'The account was deleted'));
   grants.hooks.onChange.push((g, change, actor) => grantPolicy.notify(g, change, actor, receipts.issue(g, change)));
 
-  const companyName = (id: string) => companies.byId(id)?.name ?? id;
-  const present = (g: Grant) => ({
-    ...g,
-    company: { id: g.companyId, name: companies.byId(g.companyId)?.name ?? g.companyId },
-  });
+  // Past events show the name the company had then (SECURITY.md, "Company names"); a grant also says what
+  // the company is called now, when it has been renamed since.
+  const companyNow = (id: string) => companies.byId(id)?.name ?? id;
+  const companyName = (id: string, at?: string) => (at ? companies.nameAt(id, at) : undefined) ?? companyNow(id);
+  const present = (g: Grant) => {
+    const name = companyName(g.companyId, g.createdAt);
+    const now = companyNow(g.companyId);
+    return { ...g, company: { id: g.companyId, name, ...(now !== name ? { currentName: now } : {}) } };
+  };
   profile.hooks.exportSections.push((customerId) => ({
     grants: grants.listForCustomer(customerId).map(present),
     reads: auditService.readsOf(customerId, undefined, 100_000).reads,
@@ -133,7 +138,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
     ctx,
     [
       // The company data API first: it is the hot path and uses no cookie session (DESIGN §9).
-      dataRoutes(data, expressAuth(dataToken)),
+      dataRoutes(data, expressAuth(dataToken), dataResourceMetadataUrl(ctx.config.publicUrl)),
       auth.loadRouter(),
       customerRoutes(accounts, profile, criteria, auth, (c) => isSensitive(ctx.policies, c)),
       oauthRoutes(ctx, {
@@ -169,7 +174,13 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
     { durable: () => commit.healthy(), oauthEndpoints: OAUTH_CLIENT_ENDPOINTS },
   );
 
-  const fastRead = dataReadFastPath({ data, front: shell.front, authenticate: dataToken, logger: ctx.logger });
+  const fastRead = dataReadFastPath({
+    data,
+    front: shell.front,
+    authenticate: dataToken,
+    logger: ctx.logger,
+    problems: { publicUrl: ctx.config.publicUrl, resourceMetadata: dataResourceMetadataUrl(ctx.config.publicUrl) },
+  });
   /** The node request listener: the company read's own path first, everything else through express. */
   const handler = (req: IncomingMessage, res: ServerResponse) => void (fastRead(req, res) || shell.app(req, res));
 

@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   const vault = createApp(ctx);
 
   const server = createServer(vault.handler);
-  server.on('clientError', answerClientError);
+  server.on('clientError', (err, socket) => answerClientError(err, socket, config.publicUrl));
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

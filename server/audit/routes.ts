@@ -35,7 +35,8 @@ const normalise = <T extends { from?: string; to?: string }>(f: T): T => ({
   ...(f.to ? { to: new Date(f.to).toISOString() } : {}),
 });
 
-type Names = (companyId: string) => string;
+/** The name a company had at a time (ISO): past events show the name it had then. */
+type Names = (companyId: string, at: string) => string;
 
 /** The auditor API, the customer's view of reads and receipts, and companies' receipts. */
 export function auditRoutes(
@@ -52,7 +53,7 @@ export function auditRoutes(
     grantId: x.grantId,
     kind: x.kind,
     createdAt: x.createdAt,
-    company: { id: x.companyId, name: companyName(x.companyId) },
+    company: { id: x.companyId, name: companyName(x.companyId, x.createdAt) },
     jws: x.jws,
   });
   const claimsOf = (jws: string) => JSON.parse(Buffer.from(jws.split('.')[1]!, 'base64url').toString()) as unknown;
@@ -91,7 +92,7 @@ export function auditRoutes(
         seq: e.seq,
         time: e.time,
         action: e.action,
-        company: { id: e.companyId, name: companyName(e.companyId ?? '') },
+        company: { id: e.companyId, name: companyName(e.companyId ?? '', e.time) },
         fields: e.fields ?? [],
         purpose: e.purpose,
         grantId: e.grantId,
@@ -100,7 +101,7 @@ export function auditRoutes(
         ...(typeof e.detail?.category === 'string' ? { category: e.detail.category } : {}),
       })),
       refusals: page.refusals.map(({ companyId, ...g }) => ({
-        company: { id: companyId, name: companyName(companyId) },
+        company: { id: companyId, name: companyName(companyId ?? '', g.last) },
         ...g,
       })),
       ...(page.next ? { next: page.next } : {}),

@@ -1,7 +1,7 @@
 import { createLocalJWKSet, decodeJwt, jwtVerify, type JSONWebKeySet } from 'jose';
 import { OAuthError } from '../http/errors.ts';
 import { parseJwks, toCompany } from './company-record.ts';
-import { CLIENT_ASSERTION_ALGS } from './jwks.ts';
+import { CLIENT_ASSERTION_ALGS, verificationJwks } from './jwks.ts';
 import { matchesDigest } from './secrets.ts';
 import type { CompanyRow, CompanyStore } from './store.ts';
 import type { CompaniesDeps, Company } from './types.ts';
@@ -11,9 +11,9 @@ export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-typ
 /** The request parameters that carry client credentials (RFC 6749 §2.3, RFC 7521 §4.2). */
 export const CLIENT_AUTH_PARAMS = ['client_id', 'client_secret', 'client_assertion', 'client_assertion_type'] as const;
 
-/** An assertion may live at most this long (RFC 7523 §3 item 4 lets the server limit exp). */
-const MAX_ASSERTION_LIFETIME_S = 300;
-const CLOCK_SKEW_S = 30;
+/** An assertion may live at most this long (RFC 7523 §3 item 4 lets the server limit exp); README says so. */
+export const MAX_ASSERTION_LIFETIME_S = 300;
+export const CLOCK_SKEW_S = 30;
 const MAX_ID_LENGTH = 200;
 
 export interface ClientAuthInput {
@@ -21,8 +21,8 @@ export interface ClientAuthInput {
   authorization?: string;
   /** The parsed form body of the request. */
   body: Record<string, unknown>;
-  /** The endpoint's absolute URL, or its path under the issuer (e.g. "/token"). */
-  endpoint: string;
+  /** The endpoint called. Not an accepted audience: an assertion names the issuer whatever the endpoint. */
+  endpoint?: string;
 }
 
 /**
@@ -51,7 +51,6 @@ const usable = (row: CompanyRow | undefined, method: CompanyRow['authMethod']): 
 
 export function createClientAuthenticator(deps: CompaniesDeps, store: CompanyStore) {
   const issuer = deps.config.publicUrl;
-  const endpointUrl = (e: string) => (e.startsWith('/') ? issuer + e : e);
 
   function viaSecret(header: string): CompanyRow {
     const { id, secret } = parseBasic(header);
@@ -63,7 +62,7 @@ export function createClientAuthenticator(deps: CompaniesDeps, store: CompanySto
   }
 
   /** RFC 7523 §3 processing rules, with RFC 7521 §5.2 single use of the assertion. */
-  async function viaAssertion(body: Record<string, unknown>, endpoint: string): Promise<CompanyRow> {
+  async function viaAssertion(body: Record<string, unknown>): Promise<CompanyRow> {
     const assertion = body.client_assertion;
     if (
       body.client_assertion_type !== CLIENT_ASSERTION_TYPE ||
@@ -87,22 +86,26 @@ export function createClientAuthenticator(deps: CompaniesDeps, store: CompanySto
     const now = deps.clock.now();
     let exp: number;
     let jti: unknown;
+    let aud: unknown;
     try {
-      const { payload } = await jwtVerify(assertion, createLocalJWKSet(jwks as JSONWebKeySet), {
+      const { payload } = await jwtVerify(assertion, createLocalJWKSet(verificationJwks(jwks) as JSONWebKeySet), {
         algorithms: [...CLIENT_ASSERTION_ALGS],
         issuer: clientId,
         subject: clientId,
-        // §3 item 3: aud must identify this authorization server: its issuer or the endpoint's URL.
-        audience: [issuer, endpointUrl(endpoint)],
-        requiredClaims: ['exp', 'jti'],
+        requiredClaims: ['exp', 'jti', 'aud'],
         currentDate: now,
         clockTolerance: CLOCK_SKEW_S,
       });
       exp = payload.exp!;
       jti = payload.jti;
+      aud = payload.aud;
     } catch {
       throw failed();
     }
+    // §3 item 3 as updated against audience injection (draft-ietf-oauth-rfc7523bis): the audience is
+    // the issuer identifier alone, as a single string. An endpoint URL or an array (which could also name
+    // another server that would accept the same assertion) is refused.
+    if (aud !== issuer) throw failed();
     const nowS = Math.floor(now.getTime() / 1000);
     if (exp > nowS + MAX_ASSERTION_LIFETIME_S + CLOCK_SKEW_S) throw failed();
     if (typeof jti !== 'string' || jti.length === 0 || jti.length > 256) throw failed();
@@ -131,7 +134,7 @@ export function createClientAuthenticator(deps: CompaniesDeps, store: CompanySto
     if (input.authorization !== undefined && hasAssertion) throw failed();
     let row: CompanyRow;
     if (input.authorization !== undefined) row = viaSecret(input.authorization);
-    else if (hasAssertion) row = await viaAssertion(body, input.endpoint);
+    else if (hasAssertion) row = await viaAssertion(body);
     else throw failed();
     if (body.client_id !== undefined && body.client_id !== row.id) throw failed();
     return toCompany(row);

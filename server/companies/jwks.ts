@@ -1,8 +1,8 @@
 import { importJWK, type JWK } from 'jose';
+import { CLIENT_ASSERTION_ALGS, ED25519_ALGS } from '../oauth/algorithms.ts';
 import type { PublicJwks } from './types.ts';
 
-/** The only client-assertion algorithms accepted (RFC 7523 §3 leaves the choice to the server). */
-export const CLIENT_ASSERTION_ALGS = ['EdDSA', 'ES256', 'RS256'] as const;
+export { CLIENT_ASSERTION_ALGS };
 type Alg = (typeof CLIENT_ASSERTION_ALGS)[number];
 export interface KeyIssue {
   path: string;
@@ -15,10 +15,28 @@ const MAX_KEYS = 10;
 const MIN_RSA_BITS = 2048;
 
 function algFor(key: Record<string, unknown>): Alg | string {
-  if (key.kty === 'OKP') return key.crv === 'Ed25519' ? 'EdDSA' : 'OKP keys must use crv "Ed25519"';
+  if (key.kty === 'OKP') return key.crv === 'Ed25519' ? 'Ed25519' : 'OKP keys must use crv "Ed25519"';
   if (key.kty === 'EC') return key.crv === 'P-256' ? 'ES256' : 'EC keys must use crv "P-256"';
   if (key.kty === 'RSA') return 'RS256';
   return 'kty must be "OKP" (Ed25519), "EC" (P-256) or "RSA"';
+}
+
+const isEd25519 = (alg: unknown) => (ED25519_ALGS as readonly unknown[]).includes(alg);
+// RFC 9864 §2: `EdDSA` with an Ed25519 key is the same algorithm as the fully specified `Ed25519`.
+const sameAlg = (a: unknown, b: string) => a === b || (isEd25519(a) && isEd25519(b));
+
+/**
+ * The registered keys as the assertion check uses them: an Ed25519 key verifies under either name,
+ * whichever one it was registered with (jose matches a key's `alg` to the header's exactly).
+ */
+export function verificationJwks(jwks: PublicJwks): PublicJwks {
+  return {
+    keys: jwks.keys.map((k) => {
+      if (!isEd25519(k.alg)) return k;
+      const { alg: _alg, ...rest } = k;
+      return rest;
+    }),
+  };
 }
 
 /** A key problem is a sentence; undefined when the key is acceptable. Structure only, no crypto. */
@@ -27,7 +45,7 @@ function keyProblem(key: Record<string, unknown>): string | undefined {
   if (leaked.length) return `holds private key material (${leaked.join(', ')}); register public keys only`;
   const alg = algFor(key);
   if (!(CLIENT_ASSERTION_ALGS as readonly string[]).includes(alg)) return alg;
-  if (key.alg !== undefined && key.alg !== alg) return `alg must be "${alg}" for this key type`;
+  if (key.alg !== undefined && !sameAlg(key.alg, alg)) return `alg must be "${alg}" for this key type`;
   if (key.use !== undefined && key.use !== 'sig') return 'use must be "sig"';
   if (key.key_ops !== undefined && !(Array.isArray(key.key_ops) && key.key_ops.every((o) => o === 'verify')))
     return 'key_ops may only contain "verify"';

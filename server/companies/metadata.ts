@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { OAuthError } from '../http/errors.ts';
 import { companyTermsSchema } from '../policy/types.ts';
 import { jwksProblems } from './jwks.ts';
+import { nameProblem } from './names.ts';
 import { redirectUriProblem } from './redirect-uris.ts';
 import type { ClientMetadata, PublicJwks } from './types.ts';
 
@@ -32,7 +33,10 @@ export const metadataSchema = z
       .trim()
       .min(1)
       .max(100)
-      .regex(/^[^\x00-\x1f\x7f]*$/, 'must not contain control characters'),
+      .superRefine((name, ctx) => {
+        const problem = nameProblem(name);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      }),
     redirect_uris: z.array(redirectUri).min(1, 'at least one redirect URI is required').max(10),
     token_endpoint_auth_method: z
       .enum(['private_key_jwt', 'client_secret_basic'], {

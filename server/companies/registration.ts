@@ -5,6 +5,7 @@ import { inTransaction } from '../db/connection.ts';
 import { OAuthError } from '../http/errors.ts';
 import { parseJwks, parseTerms } from './company-record.ts';
 import { GRANT_TYPES, metadataError, parseClientMetadata } from './metadata.ts';
+import { skeleton } from './names.ts';
 import { matchesDigest, newSecret, sha256Hex } from './secrets.ts';
 import type { CompanyRow, CompanyStore } from './store.ts';
 import type { ClientMetadata, CompaniesDeps, CompanyHooks, RegistrationResponse } from './types.ts';
@@ -91,6 +92,16 @@ export function createRegistration(deps: CompaniesDeps, store: CompanyStore, aud
     if (issues.length) throw metadataError(issues);
   }
 
+  /**
+   * A name may not look like one that another company has, or ever had (names.ts): checked inside the
+   * transaction that takes the name, so two registrations cannot race to look-alike names.
+   */
+  function checkNameIsOwn(companyId: string, name: string): void {
+    const mine = skeleton(name);
+    if (store.namesOfOthers(companyId).some((other) => skeleton(other) === mine))
+      throw metadataError([{ path: 'client_name', message: 'looks like the name of another registered company' }]);
+  }
+
   return {
     /** RFC 7591 §3: registers a company with a single-use initial access token issued by the operator. */
     async register(initialAccessToken: string | undefined, input: unknown): Promise<RegistrationResponse> {
@@ -116,7 +127,9 @@ export function createRegistration(deps: CompaniesDeps, store: CompanyStore, aud
       inTransaction(deps.db, () => {
         // Consumed in the same transaction as the insert: two racing registrations cannot both use it.
         if (store.consumeInitialToken(tokenHash, createdAt) !== 1) throw badInitialToken();
+        checkNameIsOwn(id, row.name);
         store.insertCompany(row);
+        store.insertName(id, row.name, createdAt);
         store.insertTerms({ companyId: id, version: 1, terms: JSON.stringify(m.terms), createdAt });
         audit({
           action: 'company.registered',
@@ -166,6 +179,18 @@ export function createRegistration(deps: CompaniesDeps, store: CompanyStore, aud
           termsVersion,
         };
         store.updateCompany(row.id, set);
+        if (m.client_name !== row.name) {
+          // A rename is audited as a kind of event with its version number only: the trail carries no
+          // company-typed text; the names themselves are in company_names (SECURITY.md, "Company names").
+          checkNameIsOwn(row.id, m.client_name);
+          const nameVersion = store.insertName(row.id, m.client_name, nowIso());
+          audit({
+            action: 'company.renamed',
+            actor: { kind: 'company', id: row.id },
+            companyId: row.id,
+            detail: { nameVersion },
+          });
+        }
         if (termsChanged) {
           store.insertTerms({
             companyId: row.id,

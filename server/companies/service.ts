@@ -105,6 +105,8 @@ export function createCompanies(deps: CompaniesDeps, audit: AuditAppend) {
       return t;
     },
     termsAt,
+    /** The name the company had at `at` (ISO time), for past events; its current name if none is recorded. */
+    nameAt: (id: string, at: string): string | undefined => store.nameAt(id, at) ?? byId(id)?.name,
     list: (): Company[] => store.allCompanies().map(toCompany),
     disable,
   };

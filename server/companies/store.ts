@@ -1,7 +1,7 @@
-import { and, asc, eq, gt, isNull, lt, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, isNull, lt, ne, sql } from 'drizzle-orm';
 import type { Db } from '../db/connection.ts';
 import { fastLookup } from '../db/fast-lookup.ts';
-import { companies, companyTerms, initialAccessTokens, seenJtis } from '../db/schema.ts';
+import { companies, companyNames, companyTerms, initialAccessTokens, seenJtis } from '../db/schema.ts';
 
 export type CompanyRow = typeof companies.$inferSelect;
 
@@ -19,6 +19,10 @@ export function createCompanyStore(db: Db) {
     .from(companyTerms)
     .where(and(eq(companyTerms.companyId, sql.placeholder('id')), eq(companyTerms.version, sql.placeholder('v'))))
     .prepare();
+  // The name in effect at a time: the latest version taken at or before it (activity pages ask per event).
+  const nameAtPrepared = db.$client
+    .prepare('SELECT name FROM company_names WHERE company_id = ? AND valid_from <= ? ORDER BY version DESC LIMIT 1')
+    .pluck();
   return {
     insertCompany: (row: typeof companies.$inferInsert) => db.insert(companies).values(row).run(),
     companyById: (companyId: string): CompanyRow | undefined => byIdFast(companyId),
@@ -27,6 +31,27 @@ export function createCompanyStore(db: Db) {
     allCompanies: () => db.select().from(companies).orderBy(asc(companies.createdAt), asc(companies.id)).all(),
     updateCompany: (companyId: string, set: Partial<Omit<typeof companies.$inferInsert, 'id' | 'createdAt'>>) =>
       db.update(companies).set(set).where(eq(companies.id, companyId)).run(),
+
+    /** Appends the next name version; `version` is computed inside the caller's transaction. */
+    insertName: (companyId: string, name: string, validFrom: string) => {
+      const last = db.$client
+        .prepare('SELECT coalesce(max(version), 0) FROM company_names WHERE company_id = ?')
+        .pluck()
+        .get(companyId) as number;
+      db.insert(companyNames)
+        .values({ companyId, version: last + 1, name, validFrom })
+        .run();
+      return last + 1;
+    },
+    nameAt: (companyId: string, at: string) => nameAtPrepared.get(companyId, at) as string | undefined,
+    /** Every name every other company has had: a new name must not look like any of them. */
+    namesOfOthers: (companyId: string) =>
+      db
+        .selectDistinct({ name: companyNames.name })
+        .from(companyNames)
+        .where(ne(companyNames.companyId, companyId))
+        .all()
+        .map((r) => r.name),
 
     insertTerms: (row: typeof companyTerms.$inferInsert) => db.insert(companyTerms).values(row).run(),
     termsAt: (companyId: string, version: number): typeof companyTerms.$inferSelect | undefined =>

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { isFieldName } from '../customers/field-catalogue.ts';
 import { ValidationFailed } from '../http/errors.ts';
-import { problemReply, sendProblem } from '../http/problem.ts';
+import { problemReply, sendProblem, type ProblemSetting } from '../http/problem.ts';
 import { parse } from '../http/validate.ts';
 import type { Authenticated } from '../oauth/bearer.ts';
 import { categorySchema } from '../policy/types.ts';
@@ -40,8 +40,13 @@ function readFor(data: DataService, token: Authenticated, handleParam: unknown, 
 }
 
 /** The company data API: read granted fields, deposit records. Thin: parse, call the service, send. */
-export function dataRoutes(data: DataService, requireToken: RequestHandler): Router {
+export function dataRoutes(data: DataService, requireToken: RequestHandler, resourceMetadata: string): Router {
   const r = Router();
+  // RFC 9728 §5.1: the data API's 401 challenges name its protected-resource metadata.
+  r.use('/data', function nameResourceMetadata(_req, res, next) {
+    res.locals.resourceMetadata = resourceMetadata;
+    next();
+  });
   r.get('/data/customers/:handle', requireToken, async (req, res) => {
     res.set('cache-control', 'no-store').json(await readFor(data, req.token!, req.params.handle, req.query, req.id));
   });
@@ -65,6 +70,7 @@ export function dataReadFastPath(d: {
   front: (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
   authenticate: (req: IncomingMessage, path: string) => Promise<Authenticated>;
   logger: Logger;
+  problems: ProblemSetting;
 }) {
   async function serve(req: IncomingMessage, res: ServerResponse, path: string, query: string): Promise<void> {
     try {
@@ -79,7 +85,7 @@ export function dataReadFastPath(d: {
       });
       res.end(json);
     } catch (e) {
-      sendProblem(res, problemReply(e, req.id, d.logger));
+      sendProblem(res, problemReply(e, req.id, d.logger, d.problems));
     }
   }
   return (req: IncomingMessage, res: ServerResponse): boolean => {

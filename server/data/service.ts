@@ -12,6 +12,7 @@ import { categoriesOf } from '../oauth/details.ts';
 import type { OAuthStore } from '../oauth/store.ts';
 import type { AccessClaims } from '../oauth/tokens.ts';
 import type { Category, Decision } from '../policy/types.ts';
+import { reasonsForCompany, SUSPENDED_FOR_COMPANY } from '../policy/index.ts';
 import { createGrantCheck, refusalOf, type GrantRefusal, type Use } from './grant-check.ts';
 import { REFUSALS_PER_WINDOW, type RefusalLimit } from './refusal-limit.ts';
 
@@ -107,7 +108,8 @@ export function createDataService(
       policyVersion: why.policyVersion,
       requestId: r.requestId,
     });
-    return refuse(r, new PolicyDenied(message, { reasons: why.reasons, policyVersion: why.policyVersion }), now);
+    const reasons = reasonsForCompany(why.reasons);
+    return refuse(r, new PolicyDenied(message, { reasons, policyVersion: why.policyVersion }), now);
   }
 
   /** The grant's own refusal of this use (action, fields, category), audited; the policy is not asked. */
@@ -125,24 +127,13 @@ export function createDataService(
     const g = liveGrant(r.claims, r.scheme, r.handle);
     if (g instanceof VaultError) return refuse(r, g, now);
     if (g.status === 'suspended') {
+      // The suspension's own reason may quote the customer's criteria: the company and the audit trail get
+      // fixed sentences (the customer sees the full reason in the dashboard).
       const reasons = [
-        {
-          code: SUSPENDED.code,
-          message: g.statusReason ?? 'suspended',
-          source: 'platform' as const,
-          effect: 'deny' as const,
-        },
+        { code: SUSPENDED.code, message: SUSPENDED_FOR_COMPANY, source: 'platform' as const, effect: 'deny' as const },
       ];
-      const message = `The grant is suspended: ${g.statusReason ?? 'it no longer passes the policy'}`;
-      // The audit gets the fixed sentence: a status reason can quote a policy message.
-      return denied(
-        g,
-        r,
-        now,
-        use.fields,
-        { reasons, policyVersion: ctx.policies.version, audited: [SUSPENDED] },
-        message,
-      );
+      const why = { reasons, policyVersion: ctx.policies.version, audited: [SUSPENDED] };
+      return denied(g, r, now, use.fields, why, SUSPENDED_FOR_COMPANY);
     }
     return outsideGrant(g, r, now, use) ?? g;
   }

@@ -109,6 +109,18 @@ export const companyTerms = sqliteTable(
   (t) => [primaryKey({ columns: [t.companyId, t.version] })],
 );
 
+// companies/ — every name a company has had (version 1 at registration), for past events and look-alike checks.
+export const companyNames = sqliteTable(
+  'company_names',
+  {
+    companyId: text('company_id').notNull(),
+    version: integer('version').notNull(),
+    name: text('name').notNull(),
+    validFrom: text('valid_from').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.companyId, t.version] })],
+);
+
 // companies/ — one-time initial access tokens for registration, issued by the operator CLI.
 export const initialAccessTokens = sqliteTable('initial_access_tokens', {
   tokenHash: text('token_hash').primaryKey(),

@@ -11,7 +11,10 @@ export const grantSchema = z
     id: z.uuid(),
     customerId: z.string().meta({ description: 'Pseudonymous customer id' }),
     companyId: z.string(),
-    company: companyRefSchema,
+    company: companyRefSchema.extend({
+      name: z.string().meta({ description: 'The name the company had when the grant was made' }),
+      currentName: z.string().optional().meta({ description: 'Its name now, when it has been renamed since' }),
+    }),
     purpose: z.string(),
     fields: z.array(z.string()),
     actions: z.array(actionSchema),

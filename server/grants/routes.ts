@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { SessionAuth } from '../customers/session-auth.ts';
 import { OAuthError } from '../http/errors.ts';
 import { parse } from '../http/validate.ts';
+import { statusReasonForCompany } from '../policy/index.ts';
 import { actionSchema } from '../policy/types.ts';
 import type { Grant, Grants } from './service.ts';
 
@@ -70,11 +71,16 @@ export function grantRoutes(
   });
 
   const company = managementClient;
+  // The stored status reason is written for the customer and may quote their criteria (SECURITY.md).
+  const toCompany = (g: Grant) => ({
+    ...(presenter.present(g) as object),
+    statusReason: statusReasonForCompany(g.status),
+  });
   r.get('/company/grants', requireManagementToken, (req, res) => {
-    res.json({ grants: grants.listForCompany(company(req)).map(presenter.present) });
+    res.json({ grants: grants.listForCompany(company(req)).map(toCompany) });
   });
   r.get('/company/grants/:id', requireManagementToken, (req, res) => {
-    res.json(presenter.present(grants.getForCompany(company(req), parse(idSchema, req.params.id, 'path.id'))));
+    res.json(toCompany(grants.getForCompany(company(req), parse(idSchema, req.params.id, 'path.id'))));
   });
   r.delete('/company/grants/:id', requireManagementToken, (req, res) => {
     const companyId = company(req);

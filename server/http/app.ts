@@ -105,6 +105,6 @@ export function createAppShell(
   }
 
   app.use(notFoundHandler);
-  app.use(problemHandler(ctx.logger));
+  app.use(problemHandler(ctx.logger, ctx.config.publicUrl));
   return { app, front, setReady: (r) => void (ready = r) };
 }

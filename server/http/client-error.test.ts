@@ -9,7 +9,7 @@ afterEach(() => void server?.close());
 /** Writes each part after the previous has had time to arrive, and returns everything the server sent. */
 async function exchange(handler: Parameters<typeof createServer>[1], parts: string[]): Promise<string> {
   server = createServer(handler);
-  server.on('clientError', answerClientError);
+  server.on('clientError', (err, socket) => answerClientError(err, socket, 'http://127.0.0.1'));
   await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
   return new Promise((resolve) => {

@@ -1,9 +1,22 @@
+import { DPOP_ALGS } from '../oauth/algorithms.ts';
+
 /**
  * The one error vocabulary of the vault. Every error a client can see is one of these classes; the
  * problem handler turns them into RFC 9457 application/problem+json. Anything else is a bug and
  * becomes a bare 500 whose cause is only logged.
  */
-export const PROBLEM_BASE = 'https://vault.example/problems/';
+
+/**
+ * RFC 9457 §3.1.1: the problem `type` is an absolute URI, here under the vault's own public URL
+ * (`{publicUrl}/problems/{slug}`), so that it names this deployment and resolves to its documentation.
+ * The slugs are stable: the README lists them.
+ */
+export const problemType = (publicUrl: string, slug: string): string => `${publicUrl}/problems/${slug}`;
+
+/** What a challenge may add for the resource being called (RFC 9728 §5.1 `resource_metadata`). */
+export interface ChallengeContext {
+  resourceMetadata?: string;
+}
 
 export interface ProblemExtras {
   [key: string]: unknown;
@@ -11,7 +24,7 @@ export interface ProblemExtras {
 
 export abstract class VaultError extends Error {
   abstract readonly status: number;
-  /** Stable slug; the problem `type` is PROBLEM_BASE + slug. */
+  /** Stable slug; the problem `type` is problemType(publicUrl, slug). */
   abstract readonly slug: string;
   abstract readonly title: string;
   constructor(
@@ -20,11 +33,8 @@ export abstract class VaultError extends Error {
   ) {
     super(detail);
   }
-  get type(): string {
-    return PROBLEM_BASE + this.slug;
-  }
   /** Headers the response must carry (WWW-Authenticate, Retry-After). */
-  headers(): Record<string, string> {
+  headers(_challenge: ChallengeContext = {}): Record<string, string> {
     return {};
   }
 }
@@ -112,9 +122,6 @@ export class ServiceUnavailable extends VaultError {
   readonly title = 'The service is not available';
 }
 
-/** The DPoP proof algorithms the vault accepts (RFC 9449 §7.1): checked by oauth/dpop.ts, advertised in the metadata and in challenges. */
-export const DPOP_ALGS = ['EdDSA', 'ES256'];
-
 /**
  * OAuth endpoint errors (RFC 6749 §5.2, RFC 6750 §3, RFC 9449 §7). They are problem+json like every
  * other error but also carry the OAuth `error` code, and for resource requests a WWW-Authenticate.
@@ -133,12 +140,12 @@ export class OAuthError extends VaultError {
     this.slug = `oauth/${error}`;
     this.title = error.replace(/_/g, ' ');
   }
-  override headers(): Record<string, string> {
+  override headers(challenge: ChallengeContext = {}): Record<string, string> {
     if (!this.scheme) return {};
     if (this.scheme === 'Basic') return { 'www-authenticate': 'Basic realm="vault"' };
     const algs = this.scheme === 'DPoP' ? `, algs="${DPOP_ALGS.join(' ')}"` : '';
     return {
-      'www-authenticate': `${this.scheme} realm="vault", error="${this.error}", error_description="${headerSafe(this.detail)}"${algs}`,
+      'www-authenticate': `${this.scheme} realm="vault", error="${this.error}", error_description="${headerSafe(this.detail)}"${algs}${resourceMetadata(challenge)}`,
     };
   }
 }
@@ -151,9 +158,17 @@ export class MissingToken extends OAuthError {
   constructor(detail: string) {
     super(401, 'invalid_request', detail);
   }
-  override headers(): Record<string, string> {
-    return { 'www-authenticate': `Bearer realm="vault", DPoP realm="vault", algs="${DPOP_ALGS.join(' ')}"` };
+  override headers(challenge: ChallengeContext = {}): Record<string, string> {
+    const meta = resourceMetadata(challenge);
+    return {
+      'www-authenticate': `Bearer realm="vault"${meta}, DPoP realm="vault", algs="${DPOP_ALGS.join(' ')}"${meta}`,
+    };
   }
+}
+
+/** RFC 9728 §5.1: the challenge names the protected resource's metadata URL (a server-made value). */
+function resourceMetadata(challenge: ChallengeContext): string {
+  return challenge.resourceMetadata ? `, resource_metadata="${challenge.resourceMetadata}"` : '';
 }
 
 /**

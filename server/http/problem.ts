@@ -2,7 +2,7 @@ import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
-import { NotFound, PROBLEM_BASE, VaultError } from './errors.ts';
+import { NotFound, problemType, VaultError, type ChallengeContext } from './errors.ts';
 
 export const PROBLEM_JSON = 'application/problem+json';
 
@@ -36,6 +36,14 @@ export interface ProblemReply {
   body: string;
 }
 
+/** Where a reply is made: the public URL its problem types live under, and what the endpoint adds. */
+export interface ProblemSetting extends ChallengeContext {
+  /** The vault's public URL (config.publicUrl): problem types are `${publicUrl}/problems/${slug}`. */
+  publicUrl: string;
+  /** RFC 6749 §5.2 endpoints answer as application/json; everything else as problem+json. */
+  mediaType?: string;
+}
+
 /**
  * Turns any error into its RFC 9457 problem+json reply; anything unexpected is a bare 500 whose
  * cause is only logged. Used by express's error handler and by the data API's own hot path.
@@ -44,8 +52,9 @@ export function problemReply(
   err: unknown,
   requestId: string | undefined,
   logger: Logger,
-  mediaType: string = PROBLEM_JSON,
+  setting: ProblemSetting,
 ): ProblemReply {
+  const mediaType = setting.mediaType ?? PROBLEM_JSON;
   const instance = `urn:request:${requestId ?? ''}`;
   if (err instanceof VaultError) {
     // OAuth endpoints answer in RFC 6749 §5.2's media type; the body is an RFC 9457 problem either way,
@@ -54,9 +63,9 @@ export function problemReply(
       mediaType !== PROBLEM_JSON ? { error: oauthErrorCode(err.status), error_description: err.detail } : {};
     return {
       status: err.status,
-      headers: { ...err.headers(), 'content-type': `${mediaType}; charset=utf-8` },
+      headers: { ...err.headers(setting), 'content-type': `${mediaType}; charset=utf-8` },
       body: JSON.stringify({
-        type: err.type,
+        type: problemType(setting.publicUrl, err.slug),
         title: err.title,
         status: err.status,
         detail: err.detail,
@@ -78,7 +87,7 @@ export function problemReply(
       status,
       headers: { 'content-type': `${mediaType}; charset=utf-8` },
       body: JSON.stringify({
-        type: PROBLEM_BASE + known.slug,
+        type: problemType(setting.publicUrl, known.slug),
         title: known.title,
         status,
         detail: known.title,
@@ -111,10 +120,11 @@ export function sendProblem(res: ServerResponse, p: ProblemReply): void {
 }
 
 /** express's error handler: every error becomes problem+json. */
-export function problemHandler(logger: Logger): ErrorRequestHandler {
+export function problemHandler(logger: Logger, publicUrl: string): ErrorRequestHandler {
   return (err, req, res, _next) => {
     try {
-      sendProblem(res, problemReply(err, req.id, logger, res.locals.errorMediaType));
+      const { errorMediaType: mediaType, resourceMetadata } = res.locals;
+      sendProblem(res, problemReply(err, req.id, logger, { publicUrl, mediaType, resourceMetadata }));
     } catch (e) {
       // Never fall through to express's default page (it would show a stack trace outside production).
       logger.error({ err: e, reqId: req.id }, 'problem reply failed');
@@ -133,14 +143,15 @@ const CLIENT_ERRORS: Record<string, [number, string, string]> = {
 /**
  * The server's `clientError` listener: a request node's parser refuses before any route sees it (headers
  * too large, a malformed request line) still gets a problem+json 4xx instead of node's bare status line.
+ * `publicUrl` is the vault's (config.publicUrl): listen with `(err, socket) => answerClientError(err, socket, url)`.
  */
-export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, publicUrl: string): void {
   // As node's own handler: an answer already under way on this connection (a streamed export) cannot be
   // followed by another status line, so the connection is only closed.
   const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
   if (!socket.writable || err.code === 'ECONNRESET' || inFlight?.headersSent) return void socket.destroy();
   const [status, slug, title] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'bad-request', 'The request is malformed'];
-  const body = JSON.stringify({ type: PROBLEM_BASE + slug, title, status, detail: title });
+  const body = JSON.stringify({ type: problemType(publicUrl, slug), title, status, detail: title });
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: ${PROBLEM_JSON}; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
       `x-content-type-options: nosniff\r\ncache-control: no-store\r\nconnection: close\r\n\r\n${body}`,

@@ -6,6 +6,7 @@ import type { Decide } from '../grants/decide.ts';
 import type { Grants } from '../grants/service.ts';
 import { Conflict, NotFound, OAuthError, PolicyDenied } from '../http/errors.ts';
 import type { Action, Decision } from '../policy/types.ts';
+import { codesForCompany, reasonsForCompany } from '../policy/index.ts';
 import { parseAuthorizationDetails, parseScope, type AccessRequest } from './details.ts';
 import { redirectWith, UnredirectableError, validateAuthorizationParams, type ClientView } from './request-params.ts';
 import { sha256hex, newOpaque } from './tokens.ts';
@@ -59,10 +60,8 @@ export function createAuthorization(
 
   function deniedRedirect(row: AuthRequestRow, decision: Decision, customerId: string, requestId?: string): string {
     recordDenial(row, decision, customerId, requestId);
-    const codes = decision.reasons
-      .filter((x) => x.effect !== 'require-approval')
-      .map((x) => x.code)
-      .join(' ');
+    // The redirect is read by the company: customer-sourced reasons show only as CUSTOMER_CRITERIA.
+    const codes = codesForCompany(decision.reasons);
     return redirectWith(row.redirectUri!, {
       error: 'access_denied',
       error_description: codes ? `refused by policy: ${codes}` : 'the customer denied the request',
@@ -150,7 +149,7 @@ export function createAuthorization(
       if (!platform.allow)
         throw new PolicyDenied('The platform policy refuses this request', {
           error: 'access_denied',
-          reasons: platform.reasons,
+          reasons: reasonsForCompany(platform.reasons),
           policyVersion: platform.policyVersion,
         });
       const id = randomBytes(24).toString('base64url');
@@ -282,7 +281,7 @@ export function createAuthorization(
         );
         throw new PolicyDenied('The request is refused', {
           error: 'access_denied',
-          reasons,
+          reasons: reasonsForCompany(reasons),
           policyVersion: decision.policyVersion,
         });
       }

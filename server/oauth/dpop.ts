@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { EmbeddedJWK, calculateJwkThumbprint, jwtVerify, type JWK } from 'jose';
-import { DPOP_ALGS, OAuthError } from '../http/errors.ts';
+import { OAuthError } from '../http/errors.ts';
+import { DPOP_ALGS } from './algorithms.ts';
 
 /**
  * DPoP proof validation, RFC 9449 §4.3: one proof JWT in the DPoP header, typ dpop+jwt, an asymmetric

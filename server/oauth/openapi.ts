@@ -168,6 +168,8 @@ export const metadataDocumentSchema = z
     token_endpoint_auth_signing_alg_values_supported: z.array(z.string()),
     introspection_endpoint_auth_methods_supported: z.array(z.string()),
     revocation_endpoint_auth_methods_supported: z.array(z.string()),
+    introspection_endpoint_auth_signing_alg_values_supported: z.array(z.string()),
+    revocation_endpoint_auth_signing_alg_values_supported: z.array(z.string()),
     authorization_details_types_supported: z.array(z.string()),
     scopes_supported: z.array(z.string()),
     dpop_signing_alg_values_supported: z.array(z.string()),
@@ -176,6 +178,23 @@ export const metadataDocumentSchema = z
     access_token_signing_alg_values_supported: z.array(z.string()),
   })
   .meta({ description: 'RFC 8414 authorization server metadata.' });
+
+export const resourceMetadataSchema = z
+  .object({
+    resource: z.url(),
+    authorization_servers: z.array(z.url()),
+    bearer_methods_supported: z.array(z.string()),
+    dpop_signing_alg_values_supported: z.array(z.string()),
+    dpop_bound_access_tokens_required: z.boolean(),
+    scopes_supported: z.array(z.string()),
+    authorization_details_types_supported: z.array(z.string()),
+    resource_name: z.string(),
+    resource_documentation: z.url(),
+  })
+  .meta({
+    description:
+      'RFC 9728 protected-resource metadata of the company data API; its 401 challenges name it in `resource_metadata`.',
+  });
 
 export const jwksSchema = z
   .object({ keys: z.array(z.looseObject({ kty: z.string(), kid: z.string(), alg: z.string().optional() })) })
@@ -226,6 +245,7 @@ export const consentOutcomeSchema = z.object({
 
 export const oauthComponents = {
   AuthorizationServerMetadata: metadataDocumentSchema,
+  ProtectedResourceMetadata: resourceMetadataSchema,
   JsonWebKeySet: jwksSchema,
   TokenResponse: tokenResponseSchema,
   Introspection: introspectionSchema,
@@ -248,6 +268,17 @@ export const oauthOperations: OperationSpec[] = [
     summary: 'Authorization server metadata (RFC 8414): start here',
     responses: { 200: { description: 'The metadata', schema: metadataDocumentSchema } },
   },
+  ...(['/.well-known/oauth-protected-resource', '/.well-known/oauth-protected-resource/data'] as const).map(
+    (path, i): OperationSpec => ({
+      method: 'get',
+      path,
+      operationId: i === 0 ? 'getProtectedResourceMetadata' : 'getDataResourceMetadata',
+      tags: ['OAuth'],
+      security: SECURITY.public,
+      summary: 'Protected-resource metadata of the data API (RFC 9728); the same document at both paths',
+      responses: { 200: { description: 'The metadata', schema: resourceMetadataSchema } },
+    }),
+  ),
   {
     method: 'get',
     path: '/jwks.json',
@@ -291,7 +322,7 @@ export const oauthOperations: OperationSpec[] = [
     errorMediaType: 'application/json',
     errors: [403],
     description:
-      "Decided at once against the platform policy and the customer's criteria: a refused request is 403 `access_denied` with `reasons[]` and never reaches the customer. " +
+      "Decided at once against the platform policy and the customer's criteria: a refused request is 403 `access_denied` with `reasons[]` (every reason from the customer's criteria shows as `CUSTOMER_CRITERIA`) and never reaches the customer. " +
       "Otherwise it is auto-approved by a matching rule or waits in the customer's dashboard. Poll POST /token with grant_type=urn:openid:params:grant-type:ciba and the auth_req_id: " +
       '`authorization_pending` until the customer answers, then tokens once (or `access_denied`, `expired_token`). An unknown handle is 400 `unknown_user_id`.',
     responses: { 200: { description: 'The request is pending', schema: backchannelResponseSchema, headers: noStore } },

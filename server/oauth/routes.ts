@@ -5,7 +5,7 @@ import { parse } from '../http/validate.ts';
 import type { SessionAuth } from '../customers/session-auth.ts';
 import type { Authorization } from './authorize.ts';
 import { verifyDpopProof } from './dpop.ts';
-import { authorizationServerMetadata } from './metadata.ts';
+import { authorizationServerMetadata, dataResourceMetadata, PROTECTED_RESOURCE_PATH } from './metadata.ts';
 import type { ClientView } from './request-params.ts';
 import type { AuthRequestRow, OAuthStore } from './store.ts';
 import type { TokenEndpoint } from './token.ts';
@@ -86,6 +86,11 @@ export function oauthRoutes(
 
   r.get('/.well-known/oauth-authorization-server', (_req, res) => {
     res.json(metadata);
+  });
+  // RFC 9728 §3: at the path its resource identifier derives (…/data), and at the bare well-known path.
+  const resourceMetadata = dataResourceMetadata(issuer, ctx.policies.purposes.keys());
+  r.get([PROTECTED_RESOURCE_PATH, `${PROTECTED_RESOURCE_PATH}/data`], (_req, res) => {
+    res.json(resourceMetadata);
   });
   r.get('/jwks.json', (_req, res) => {
     res.type('application/jwk-set+json').send(JSON.stringify(ctx.signing.jwks()));

@@ -95,6 +95,14 @@ function compileRules(dir: string, f: PolicyFiles['rules.yaml']): CompiledRule[]
     (i) => `rules[${i}].id`,
   );
   return f.rules.map((r, i): CompiledRule => {
+    // A platform reason is shown to companies as it is (policy/for-company.ts): it must not test or quote
+    // the customer's criteria, or it would reveal them.
+    if (r.source === 'platform' && /\bcustomer\./.test(JSON.stringify([r.when, r.message])))
+      throw new PolicyLoadError(
+        file,
+        `rules[${i}]`,
+        'a platform rule must not use customer facts (use source: customer)',
+      );
     const ctx = { forEach: r.forEach };
     try {
       return {

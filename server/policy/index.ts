@@ -1,6 +1,14 @@
 // The policy module's public API; other modules import from here, never from its inner files.
 export { checkPolicies, type PolicyCheck } from './check.ts';
 export { evaluate, matchesAutoApprove } from './evaluate.ts';
+export {
+  codesForCompany,
+  CUSTOMER_CRITERIA,
+  reasonsForCompany,
+  statusReasonForCompany,
+  SUSPENDED_FOR_COMPANY,
+  type CompanyReason,
+} from './for-company.ts';
 export { loadPolicySet, PolicyLoadError } from './load.ts';
 export {
   budgetFor,

@@ -172,6 +172,20 @@ describe('loadPolicySet', () => {
     },
   );
 
+  it("when a platform rule quotes the customer's criteria, then loading fails: companies see platform reasons as they are", () => {
+    const dir = copyPolicies({
+      file: 'rules.yaml',
+      change: (t) =>
+        t.replace(
+          'message: The company shares data onward without disclosing it in its terms.',
+          'message: The company shares data onward; the customer requires {customer.criteria.requiredValueTags}.',
+        ),
+    });
+    const err = loadError(dir);
+    expect(err.path).toBe(indexById('rules.yaml', 'rules[#undisclosed-onward-sharing]'));
+    expect(err.message).toMatch(/platform rule must not use customer facts/);
+  });
+
   it('when a file is not valid YAML, then loading fails with the line of the syntax error', () => {
     const dir = copyPolicies({ file: 'forbidden.yaml', change: (t) => t.replace('  - id: resale', '  - id: [resale') });
     const err = loadError(dir);

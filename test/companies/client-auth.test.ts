@@ -182,9 +182,13 @@ describe('private_key_jwt (RFC 7523 §3)', () => {
     expect((await viaJwt(await assertion())).id).toBe(jwtClient.id);
   });
 
-  it('when aud is the endpoint URL, or an array containing the issuer, then it is accepted', async () => {
-    expect((await viaJwt(await assertion({ aud: `${issuer}/token` }))).id).toBe(jwtClient.id);
-    expect((await viaJwt(await assertion({ aud: ['https://other.example', issuer] }))).id).toBe(jwtClient.id);
+  it('when aud is the issuer as a single string, then it is accepted whichever endpoint is called', async () => {
+    expect((await viaJwt(await assertion({ aud: issuer }))).id).toBe(jwtClient.id);
+    const c = await h.companies.authenticateClient({
+      body: { client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: await assertion({ aud: issuer }) },
+      endpoint: '/introspect',
+    });
+    expect(c.id).toBe(jwtClient.id);
   });
 
   it('when the same assertion is replayed, then the second use is refused', async () => {
@@ -202,6 +206,13 @@ describe('private_key_jwt (RFC 7523 §3)', () => {
     ['is signed with a key not in the JWKS (same kid)', () => assertion({ key: jwtClient.other })],
     ['has aud of another server', () => assertion({ aud: 'https://other.example' })],
     ['has aud of another endpoint of this server', () => assertion({ aud: `${issuer}/introspect` })],
+    // The RFC 7523 update against audience injection: the issuer alone, never an endpoint URL or an array.
+    ['has aud of the token endpoint URL', () => assertion({ aud: `${issuer}/token` })],
+    [
+      'has aud as an array holding the issuer and another server',
+      () => assertion({ aud: [issuer, 'https://x.example'] }),
+    ],
+    ['has aud as an array holding only the issuer', () => assertion({ aud: [issuer] })],
     ['has iss different from sub', () => assertion({ iss: basic.id })],
     ['has iss and sub of another client', () => assertion({ iss: basic.id, sub: basic.id })],
     ['has expired', () => assertion({ exp: Math.floor(h.v.clock.now().getTime() / 1000) - 120 })],

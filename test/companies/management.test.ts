@@ -135,7 +135,7 @@ describe('updating a registration (RFC 7592 §2.2)', () => {
       h.companies.hooks.onTermsChanged.splice(h.companies.hooks.onTermsChanged.indexOf(hook), 1);
     }
     const c = h.companies.byId(reg.body.client_id)!;
-    expect([c.name, c.termsVersion]).toEqual(['Acme Shop', 1]);
+    expect([c.name, c.termsVersion]).toEqual([reg.body.client_name, 1]);
     expect(h.companies.termsAt(reg.body.client_id, 2)).toBeUndefined();
     expect(actions(reg.body.client_id)).toEqual(['company.registered']);
   });

@@ -90,7 +90,7 @@ describe('other metadata (RFC 7591 §3.2.2 invalid_client_metadata)', () => {
     const r = await h.register(body);
     expect(r.status).toBe(400);
     expect(r.body.error).toBe('invalid_client_metadata');
-    expect(r.body.type).toBe('https://vault.example/problems/oauth/invalid_client_metadata');
+    expect(r.body.type).toBe(`${h.v.ctx.config.publicUrl}/problems/oauth/invalid_client_metadata`);
     expect(r.body.error_description).toBeTruthy();
   });
 

@@ -55,7 +55,11 @@ describe('registration needs an initial access token (RFC 7591 §3)', () => {
 describe('registration with client_secret_basic', () => {
   it('when a company registers, then 201 with client_id, the secret once, RFC 7592 members and the echoed terms', async () => {
     const r = await h.register(
-      basicMetadata({ dpop_bound_access_tokens: true, software_statement_unknown: 'ignored' }),
+      basicMetadata({
+        client_name: 'Acme Shop',
+        dpop_bound_access_tokens: true,
+        software_statement_unknown: 'ignored',
+      }),
     );
     expect(r.status).toBe(201);
     expect(r.headers.get('cache-control')).toBe('no-store');

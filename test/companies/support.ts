@@ -102,9 +102,12 @@ export const sampleTerms = {
   contact: 'privacy@acme.example',
 };
 
+// Each company needs a name of its own (no look-alikes of another company's): digits keep them apart.
+let named = 0;
+
 export function basicMetadata(extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
-    client_name: 'Acme Shop',
+    client_name: `Acme Shop ${++named}`,
     redirect_uris: ['https://acme.example/cb'],
     token_endpoint_auth_method: 'client_secret_basic',
     terms: sampleTerms,

@@ -43,6 +43,7 @@ const FRONT_OF_THE_READ: Record<string, string> = {
   jsonParser: 'a read has no body; the fast path never reads one',
   urlencodedParser: 'a read has no body; the fast path never reads one',
   refuseUnreadableBodies: 'a read has no body; the fast path never reads one',
+  nameResourceMetadata: "the fast path's problem replies name the same RFC 9728 metadata in their challenge",
   requireAccessToken: 'the fast path calls the same authenticator (dataToken) before the read',
 };
 

@@ -279,7 +279,11 @@ describe('requests refused before any route sees them', () => {
     const [head, body] = answer.split('\r\n\r\n');
     expect(head).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
     expect(head).toMatch(/\r\ncontent-type: application\/problem\+json/);
-    expect(JSON.parse(body!)).toMatchObject({ status, type: expect.stringMatching(/^https:\/\//) });
+    expect(JSON.parse(body!)).toMatchObject({
+      status,
+      type: expect.stringMatching(/^https?:\/\/.+\/problems\/[a-z-]+$/),
+    });
+    expect(JSON.parse(body!).type.startsWith(`${v.ctx.config.publicUrl}/problems/`)).toBe(true);
   });
 
   it.each([

@@ -111,7 +111,7 @@ describe('the company read, on its hot path and through express', () => {
         expect(res.status, path).toBe(401);
         expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
         expect(res.headers.get('www-authenticate')).toMatch(
-          /^Bearer realm="vault", error="invalid_token", error_description="[\x20-\x21\x23-\x5b\x5d-\x7e]*"$/,
+          /^Bearer realm="vault", error="invalid_token", error_description="[\x20-\x21\x23-\x5b\x5d-\x7e]*", resource_metadata="http:\/\/127\.0\.0\.1:\d+\/\.well-known\/oauth-protected-resource\/data"$/,
         );
         expect(res.headers.get('set-cookie')).toBeNull();
         expect((await res.json()).status).toBe(401);

@@ -326,9 +326,10 @@ describe('DPoP-bound tokens (RFC 9449)', () => {
   it('when the bound token comes without a proof, then the DPoP challenge is well-formed and names the algorithms the metadata advertises', async () => {
     const at = await dpopTokens();
     const r = await readData(v, at, alice.handle, undefined, { authorization: `DPoP ${at}` });
-    const m = /^DPoP realm="vault", error="invalid_dpop_proof", error_description="[^"]*", algs="([^"]+)"$/.exec(
-      r.headers.get('www-authenticate') ?? '',
-    );
+    const m =
+      /^DPoP realm="vault", error="invalid_dpop_proof", error_description="[^"]*", algs="([^"]+)", resource_metadata="[^"]+"$/.exec(
+        r.headers.get('www-authenticate') ?? '',
+      );
     expect(m, r.headers.get('www-authenticate') ?? '').not.toBeNull();
     const metadata = await (await fetch(`${v.url}/.well-known/oauth-authorization-server`)).json();
     expect(m![1]!.split(' ')).toEqual(metadata.dpop_signing_alg_values_supported);
@@ -418,7 +419,13 @@ describe('a resource request without any token (RFC 6750 §3.1)', () => {
         const r = await fetch(`${v.url}${path}`, { headers });
         expect(r.status).toBe(401);
         expect(r.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-        expect(r.headers.get('www-authenticate')).toBe('Bearer realm="vault", DPoP realm="vault", algs="EdDSA ES256"');
+        // RFC 9728 §5.1: the data API's challenges also name its protected-resource metadata.
+        const meta = path.startsWith('/data/')
+          ? `, resource_metadata="${v.ctx.config.publicUrl}/.well-known/oauth-protected-resource/data"`
+          : '';
+        expect(r.headers.get('www-authenticate')).toBe(
+          `Bearer realm="vault"${meta}, DPoP realm="vault", algs="Ed25519 EdDSA ES256"${meta}`,
+        );
       }
     },
   );

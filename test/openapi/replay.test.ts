@@ -124,6 +124,8 @@ describe('replaying recorded responses against /openapi.json', () => {
     expect((await call('GET', '/docs/assets/docs.js')).status).toBe(200);
     expect((await call('GET', '/docs/assets/index.html')).status).toBe(404);
     expect((await call('GET', '/.well-known/oauth-authorization-server')).status).toBe(200);
+    expect((await call('GET', '/.well-known/oauth-protected-resource')).status).toBe(200);
+    expect((await call('GET', '/.well-known/oauth-protected-resource/data')).status).toBe(200);
     expect((await call('GET', '/jwks.json')).status).toBe(200);
     expect((await call('GET', '/api/fields')).status).toBe(200);
     if (existsSync(join(WEB_ROOT, 'index.html')))

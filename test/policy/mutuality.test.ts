@@ -71,7 +71,7 @@ describe('mutuality through the real server', () => {
     const c = await obtainCode(v, hoarder, alice);
     expect(c.code).toBeNull();
     expect(c.error).toBe('access_denied');
-    expect(c.errorDescription).toContain('RETENTION_OVER_CUSTOMER_MAX');
+    expect(c.errorDescription).toContain('CUSTOMER_CRITERIA');
     const denied = v.ctx.db.$client
       .prepare("select body from audit_events where action = 'grant.denied' order by seq desc limit 1")
       .get() as { body: string };
@@ -109,7 +109,7 @@ describe('mutuality through the real server', () => {
     expect((await readData(v, t.access_token, alice.handle)).status).toBe(401);
     const again = await obtainCode(v, shop, alice);
     expect(again.error).toBe('access_denied');
-    expect(again.errorDescription).toContain('COMPANY_BLOCKED_BY_CUSTOMER');
+    expect(again.errorDescription).toContain('CUSTOMER_CRITERIA');
   });
 
   it("when the company's new terms no longer pass, then the grant is suspended, reads are refused with the reason, and the inbox says why", async () => {

@@ -24,6 +24,9 @@ export interface RegisteredCompany {
   basic(): string;
 }
 
+// Each company needs a name of its own (no look-alikes of another company's): digits keep them apart.
+let registered = 0;
+
 /** Registers a company through the real /register endpoint with a fresh initial access token. */
 export async function registerCompany(
   v: RunningVault,
@@ -43,7 +46,7 @@ export async function registerCompany(
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${iat.token}` },
     body: JSON.stringify({
-      client_name: opts.name ?? 'Shop Example',
+      client_name: opts.name ?? `Shop Example ${++registered}`,
       redirect_uris: [REDIRECT],
       token_endpoint_auth_method: method,
       grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],

@@ -65,7 +65,7 @@ export async function startVault(
   };
   const vault = createApp(ctx);
   server.on('request', vault.handler);
-  server.on('clientError', answerClientError);
+  server.on('clientError', (err, socket) => answerClientError(err, socket, config.publicUrl));
   return {
     url,
     ctx,

@@ -100,7 +100,8 @@ export type GrantStatus = 'active' | 'revoked' | 'expired' | 'suspended';
 
 export interface Grant {
   id: string;
-  company: CompanyRef;
+  /** `name` is the company's name when the grant was made; `currentName` is set when it has been renamed since. */
+  company: CompanyRef & { currentName?: string };
   purpose: string;
   fields: string[];
   actions: Action[];

@@ -27,6 +27,7 @@ export const AUDIT_ACTIONS = [
   'company.registered',
   'company.disabled',
   'company.terms-changed',
+  'company.renamed',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -6,7 +6,10 @@ import { z } from 'zod';
  */
 export const reasonSchema = z
   .object({
-    code: z.string().meta({ description: 'Stable reason code, e.g. PURPOSE_REFUSED_BY_CUSTOMER' }),
+    code: z.string().meta({
+      description:
+        "Stable reason code, e.g. PURPOSE_NOT_IN_COMPANY_TERMS; a company is told CUSTOMER_CRITERIA for every reason that comes from the customer's own criteria",
+    }),
     message: z.string().meta({ description: 'A sentence a person can read' }),
     ruleId: z.string().optional(),
     source: z.enum(['platform', 'customer']).optional(),
@@ -18,7 +21,7 @@ export const problemSchema = z
   .object({
     type: z.string().meta({
       description:
-        'Stable URI of the problem type, e.g. https://vault.example/problems/validation-failed; about:blank for an unexpected 500',
+        "Stable URI of the problem type under the vault's public URL, `{publicUrl}/problems/{slug}` (the README lists the slugs), e.g. https://vault.example/problems/validation-failed for a vault at https://vault.example; about:blank for an unexpected 500",
     }),
     title: z.string().meta({ description: 'Short human summary of the problem type' }),
     status: z.number().int().min(400).max(599),

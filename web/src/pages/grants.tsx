@@ -120,6 +120,7 @@ function GrantCard({ grant: g, catalogue, onChange }: { grant: Grant; catalogue?
       <div class="grant-head">
         <div>
           <h3 id={headingId}>{g.company.name}</h3>
+          {g.company.currentName && <p class="muted">Now called {g.company.currentName}</p>}
           <p class="muted">{humanise(g.purpose)}</p>
         </div>
         <Badge tone={st.tone}>{st.label}</Badge>
