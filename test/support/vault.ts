@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +10,7 @@ import { Keyring } from '../../server/crypto/keyring.ts';
 import { SigningKeys } from '../../server/crypto/signing-keys.ts';
 import { databasePath, migrateDatabase, openDatabase } from '../../server/db/connection.ts';
 import { createLogger } from '../../server/http/logger.ts';
-import { answerClientError } from '../../server/http/problem.ts';
+import { createVaultServer } from '../../server/http/server.ts';
 import type { Logger } from 'pino';
 import { loadPolicySet } from '../../server/policy/load.ts';
 
@@ -27,6 +27,7 @@ export class TestClock implements Clock {
 
 export interface RunningVault {
   url: string;
+  server: Server;
   ctx: AppContext;
   vault: VaultApp;
   clock: TestClock;
@@ -39,11 +40,13 @@ export async function startVault(
   opts: { env?: Record<string, string>; dataDir?: string; policiesDir?: string; logger?: Logger } = {},
 ): Promise<RunningVault> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'vault-test-'));
-  const server: Server = createServer();
+  // The listening server's bounds come from the same settings as the rest (they do not depend on the port).
+  const base = { VAULT_DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...opts.env };
+  const server: Server = createVaultServer(loadConfig(base).server);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}`;
-  const config = loadConfig({ VAULT_DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'silent', ...opts.env });
+  const config = loadConfig({ ...base, PORT: String(port) });
   if (opts.policiesDir) config.policiesDir = opts.policiesDir;
   const clock = new TestClock();
   const db = openDatabase(databasePath(dataDir), { synchronous: config.synchronous });
@@ -59,9 +62,9 @@ export async function startVault(
   };
   const vault = createApp(ctx);
   server.on('request', vault.handler);
-  server.on('clientError', answerClientError);
   return {
     url,
+    server,
     ctx,
     vault,
     clock,
