@@ -21,7 +21,7 @@ const envSchema = z.object({
   VAULT_ACCESS_TOKEN_TTL: z.coerce.number().int().min(30).max(3600).default(300),
   // Connection bounds of the listening server (SECURITY.md "Floods and bounds").
   VAULT_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(1000),
-  VAULT_MAX_CONNECTIONS_PER_IP: z.coerce.number().int().min(0).max(1_000_000).default(100),
+  VAULT_MAX_CONNECTIONS_PER_IP: z.coerce.number().int().min(0).max(1_000_000).default(256),
   VAULT_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(50).max(600_000).default(10_000),
   VAULT_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(50).max(600_000).default(30_000),
   VAULT_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(50).max(600_000).default(5_000),
