@@ -35,6 +35,12 @@ import { createConsentViews } from './oauth/consent-view.ts';
 import { dataResourceMetadataUrl } from './oauth/metadata.ts';
 import { oauthRoutes, OAUTH_CLIENT_ENDPOINTS } from './oauth/routes.ts';
 import { createOAuthStore } from './oauth/store.ts';
+import { createRequestLimits } from './oauth/request-limits.ts';
+import { createRequestBudgets } from './http/request-budget.ts';
+import { createSweeper } from './db/sweep.ts';
+import { createOAuthPurge, RETAIN_EXPIRED_S } from './oauth/purge.ts';
+import { createCustomerPurge } from './customers/purge.ts';
+import { BACKCHANNEL_MAX_LIFE_S } from './oauth/authorize.ts';
 import { createTokenEndpoint } from './oauth/token.ts';
 import { createTokenService, dataAudience, grantsAudience } from './oauth/tokens.ts';
 
@@ -57,7 +63,9 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   const decide = createDecider(ctx, sources);
   const oauthStore = createOAuthStore(ctx.db);
   const tokens = createTokenService(ctx);
-  const authz = createAuthorization(ctx, { store: oauthStore, clients: companies, grants, decide, audit });
+  const budgets = createRequestBudgets(ctx.db, ctx.clock);
+  const limits = createRequestLimits(ctx, { budgets, store: oauthStore });
+  const authz = createAuthorization(ctx, { store: oauthStore, clients: companies, grants, decide, audit, limits });
   const token = createTokenEndpoint(ctx, { store: oauthStore, grants, tokens, audit });
   const views = createConsentViews(ctx, { authz, clients: companies, sources, decide, store: oauthStore });
   const commit = createGroupCommit(ctx.db, `${ctx.db.$client.name}-wal`, ctx.config.synchronous);
@@ -185,18 +193,20 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   const handler = (req: IncomingMessage, res: ServerResponse) => void (fastRead(req, res) || shell.app(req, res));
 
   grantPolicy.reevaluateStale();
-  const sweep = setInterval(() => {
-    try {
-      grants.expireDue();
-      auditService.maybeCheckpoint();
-      companies.purgeExpiredJtis(ctx.clock.now().toISOString());
-    } catch (err) {
-      ctx.logger.error({ err }, 'expiry sweep failed');
-    }
-  }, 10_000);
-  sweep.unref();
+  const sweeper = createSweeper(ctx, [
+    { name: 'grants.expire', run: () => grants.expireDue() },
+    { name: 'audit.checkpoint', run: () => void auditService.maybeCheckpoint() },
+    { name: 'companies.jtis', run: (now) => companies.purgeExpiredJtis(now.toISOString()) },
+    { name: 'oauth', run: createOAuthPurge(ctx.db) },
+    {
+      name: 'customers',
+      run: createCustomerPurge(ctx.db, { 'request.pending': BACKCHANNEL_MAX_LIFE_S + RETAIN_EXPIRED_S }),
+    },
+    { name: 'budgets', run: () => budgets.purgeEnded() },
+  ]);
+  sweeper.start();
   const stop = () => {
-    clearInterval(sweep);
+    sweeper.stop();
     commit.close();
   };
 
@@ -204,6 +214,8 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
     ...shell,
     handler,
     stop,
+    /** One sweep now (the timer runs it every 10 s): tests move the clock and call this. */
+    sweep: sweeper.runOnce,
     services: {
       commit,
       audit,

@@ -19,6 +19,12 @@ const envSchema = z.object({
   VAULT_POLICIES_DIR: z.string().min(1).default('policies'),
   VAULT_TRUST_PROXY: z.enum(['0', '1']).default('0'),
   VAULT_ACCESS_TOKEN_TTL: z.coerce.number().int().min(30).max(3600).default(300),
+  // Connection bounds of the listening server (SECURITY.md "Floods and bounds").
+  VAULT_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(1000),
+  VAULT_MAX_CONNECTIONS_PER_IP: z.coerce.number().int().min(0).max(1_000_000).default(256),
+  VAULT_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(50).max(600_000).default(10_000),
+  VAULT_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(50).max(600_000).default(30_000),
+  VAULT_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(50).max(600_000).default(5_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().default('development'),
 });
@@ -37,8 +43,19 @@ export interface Config {
   /** Whether cookies get the Secure flag: true when served over https. */
   secureCookies: boolean;
   accessTokenTtlSeconds: number;
+  server: ServerLimits;
   logLevel: string;
   production: boolean;
+}
+
+/** How many connections the listening server holds, and how long it waits for each (server/http/server.ts). */
+export interface ServerLimits {
+  maxConnections: number;
+  /** 0: no per-address cap (behind a proxy every connection comes from the proxy). */
+  maxConnectionsPerIp: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -52,6 +69,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration: ${String(issue.path[0])}: ${issue.message}`);
   }
   const e = parsed.data;
+  if (e.VAULT_HEADERS_TIMEOUT_MS > e.VAULT_REQUEST_TIMEOUT_MS)
+    throw new ConfigError('invalid configuration: VAULT_HEADERS_TIMEOUT_MS: must not exceed VAULT_REQUEST_TIMEOUT_MS');
   const port = e.PORT ?? e.VAULT_PORT ?? 3000;
   const publicUrl = (
     e.VAULT_PUBLIC_URL ?? `http://${e.VAULT_HOST === '0.0.0.0' ? '127.0.0.1' : e.VAULT_HOST}:${port}`
@@ -67,6 +86,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: e.VAULT_TRUST_PROXY === '1',
     secureCookies: publicUrl.startsWith('https://'),
     accessTokenTtlSeconds: e.VAULT_ACCESS_TOKEN_TTL,
+    server: {
+      maxConnections: e.VAULT_MAX_CONNECTIONS,
+      maxConnectionsPerIp: e.VAULT_TRUST_PROXY === '1' ? 0 : e.VAULT_MAX_CONNECTIONS_PER_IP,
+      headersTimeoutMs: e.VAULT_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.VAULT_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.VAULT_KEEP_ALIVE_TIMEOUT_MS,
+    },
     logLevel: e.LOG_LEVEL,
     production: e.NODE_ENV === 'production',
   };

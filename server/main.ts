@@ -1,11 +1,10 @@
-import { createServer } from 'node:http';
 import { createApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { systemClock, type AppContext } from './context.ts';
 import { SigningKeys } from './crypto/signing-keys.ts';
 import { openDataDir } from './data-dir.ts';
 import { createLogger } from './http/logger.ts';
-import { answerClientError } from './http/problem.ts';
+import { createVaultServer } from './http/server.ts';
 import { loadPolicySet } from './policy/load.ts';
 
 /** Start-up: config -> data dir -> db -> keys -> policies -> app -> listen; graceful shutdown. */
@@ -30,9 +29,8 @@ async function main(): Promise<void> {
   const ctx: AppContext = { config, db, keyring, signing, policies, clock: systemClock, logger };
   const vault = createApp(ctx);
 
-  const server = createServer(vault.handler);
-  server.on('clientError', (err, socket) => answerClientError(err, socket, config.publicUrl));
-  server.keepAliveTimeout = 5_000;
+  const server = createVaultServer(config.server, () => config.publicUrl);
+  server.on('request', vault.handler);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, resolve);

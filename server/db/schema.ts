@@ -37,7 +37,7 @@ export const sessions = sqliteTable(
     createdAt: text('created_at').notNull(),
     expiresAt: text('expires_at').notNull(),
   },
-  (t) => [index('sessions_subject').on(t.subjectId)],
+  (t) => [index('sessions_subject').on(t.subjectId), index('sessions_expires').on(t.expiresAt)],
 );
 
 // customers/ — profile fields, each sealed with XChaCha20-Poly1305 under the customer's DEK.
@@ -79,7 +79,7 @@ export const inbox = sqliteTable(
     createdAt: text('created_at').notNull(),
     readAt: text('read_at'),
   },
-  (t) => [index('inbox_customer').on(t.customerId, t.createdAt)],
+  (t) => [index('inbox_customer').on(t.customerId, t.createdAt), index('inbox_kind_created').on(t.kind, t.createdAt)],
 );
 
 // companies/ — registered OAuth clients (RFC 7591).
@@ -151,7 +151,11 @@ export const authRequests = sqliteTable(
     createdAt: text('created_at').notNull(),
     expiresAt: text('expires_at').notNull(),
   },
-  (t) => [index('auth_requests_customer').on(t.customerId, t.status)],
+  (t) => [
+    index('auth_requests_customer').on(t.customerId, t.status),
+    index('auth_requests_expires').on(t.expiresAt),
+    index('auth_requests_company').on(t.companyId, t.customerId, t.status),
+  ],
 );
 
 // oauth/ — authorization codes, stored by hash, single use (RFC 6749 §4.1.2).
@@ -202,7 +206,7 @@ export const tokenFamilies = sqliteTable(
     revokedAt: text('revoked_at'),
     revokedReason: text('revoked_reason'),
   },
-  (t) => [index('token_families_grant').on(t.grantId)],
+  (t) => [index('token_families_grant').on(t.grantId), index('token_families_revoked').on(t.revokedAt)],
 );
 
 // oauth/ — opaque refresh tokens, stored by hash, rotated on use.
@@ -215,7 +219,11 @@ export const refreshTokens = sqliteTable(
     expiresAt: text('expires_at').notNull(),
     usedAt: text('used_at'),
   },
-  (t) => [index('refresh_tokens_family').on(t.familyId)],
+  (t) => [
+    index('refresh_tokens_family').on(t.familyId),
+    index('refresh_tokens_expires').on(t.expiresAt),
+    index('refresh_tokens_used').on(t.usedAt),
+  ],
 );
 
 // oauth/ — access tokens revoked before their expiry (RFC 7009), by jti.
@@ -300,4 +308,16 @@ export const refusalWindows = sqliteTable(
     count: integer('count').notNull(),
   },
   (t) => [primaryKey({ columns: [t.companyId, t.minute] })],
+);
+
+// http/ — fixed-window request budgets (back-channel, PAR, /authorize), shared by every server through the
+// database; a window's row is purged once it has ended (SECURITY.md "Floods and bounds").
+export const rateWindows = sqliteTable(
+  'rate_windows',
+  {
+    key: text('key').notNull(),
+    windowEnd: integer('window_end').notNull(),
+    count: integer('count').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.key, t.windowEnd] }), index('rate_windows_end').on(t.windowEnd)],
 );

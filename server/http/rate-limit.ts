@@ -13,6 +13,8 @@ export function limiter(opts: {
   key?: (req: Request) => string;
   perIp?: boolean;
   skipSuccessfulRequests?: boolean;
+  /** Requests this limit does not count (and never refuses). */
+  skip?: (req: Request) => boolean;
   what: string;
 }) {
   return rateLimit({
@@ -21,6 +23,7 @@ export function limiter(opts: {
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     skipSuccessfulRequests: opts.skipSuccessfulRequests ?? false,
+    ...(opts.skip ? { skip: opts.skip } : {}),
     // With a key and perIp: false the limit is the key's alone, whatever address the requests come from
     // (an account's failed sign-ins: an attacker with many addresses gets no more guesses).
     keyGenerator: (req) =>

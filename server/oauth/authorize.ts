@@ -10,6 +10,7 @@ import { codesForCompany, reasonsForCompany } from '../policy/index.ts';
 import { parseAuthorizationDetails, parseScope, type AccessRequest } from './details.ts';
 import { redirectWith, UnredirectableError, validateAuthorizationParams, type ClientView } from './request-params.ts';
 import { sha256hex, newOpaque } from './tokens.ts';
+import type { RequestLimits } from './request-limits.ts';
 import type { AuthRequestRow, OAuthStore } from './store.ts';
 
 export const REQUEST_URI_PREFIX = 'urn:ietf:params:oauth:request_uri:';
@@ -17,6 +18,8 @@ const PAR_TTL_S = 90;
 const CONSENT_TTL_S = 600;
 const CODE_TTL_S = 60;
 const COLLECT_TTL_S = 120;
+/** The longest a back-channel request can live: answered at the last moment, then collected (see approve). */
+export const BACKCHANNEL_MAX_LIFE_S = CONSENT_TTL_S + COLLECT_TTL_S;
 
 export interface ClientDirectory {
   byId(id: string): ClientView | undefined;
@@ -33,11 +36,19 @@ export interface AuthorizeOutcome {
  */
 export function createAuthorization(
   ctx: AppContext,
-  d: { store: OAuthStore; clients: ClientDirectory; grants: Grants; decide: Decide; audit: AuditAppend },
+  d: {
+    store: OAuthStore;
+    clients: ClientDirectory;
+    grants: Grants;
+    decide: Decide;
+    audit: AuditAppend;
+    limits: RequestLimits;
+  },
 ) {
   const issuer = ctx.config.publicUrl;
   const nowIso = (plusS = 0) => new Date(ctx.clock.now().getTime() + plusS * 1000).toISOString();
   const details = (row: AuthRequestRow) => JSON.parse(row.details) as AccessRequest;
+  const secondsUntil = (iso: string) => Math.max(1, Math.ceil((Date.parse(iso) - ctx.clock.now().getTime()) / 1000));
 
   function recordDenial(row: AuthRequestRow, decision: Decision, customerId: string, requestId?: string): void {
     inTransaction(ctx.db, () => {
@@ -144,6 +155,7 @@ export function createAuthorization(
     push(client: ClientView, params: Record<string, unknown>) {
       if (params.request_uri !== undefined)
         throw new OAuthError(400, 'invalid_request', 'request_uri is not allowed in a pushed request');
+      d.limits.par(client.id);
       const v = validateAuthorizationParams(client, params);
       const platform = d.decide('request', { companyId: client.id, request: v.request });
       if (!platform.allow)
@@ -204,6 +216,7 @@ export function createAuthorization(
             }),
           };
         }
+        d.limits.authorizeWithoutPar(client.id);
         const id = randomBytes(24).toString('base64url');
         d.store.insertRequest({
           id,
@@ -224,6 +237,7 @@ export function createAuthorization(
         const next = `/authorize?client_id=${encodeURIComponent(client.id)}&request_uri=${encodeURIComponent(REQUEST_URI_PREFIX + row.id)}`;
         return { redirect: `/signin?next=${encodeURIComponent(next)}` };
       }
+      d.limits.authorizeByCustomer(customerId);
       if (
         !d.store.transitionRequest(row.id, 'pushed', {
           status: 'pending',
@@ -252,10 +266,12 @@ export function createAuthorization(
       notify: (customerId: string, row: AuthRequestRow) => void,
       requestId?: string,
     ) {
+      d.limits.backchannelByCompany(client.id);
       const handle = typeof params.login_hint === 'string' ? params.login_hint : '';
       const customerId = customerIdOfHandle(handle);
       if (!customerId)
         throw new OAuthError(400, 'unknown_user_id', 'login_hint must be the vault handle of a customer');
+      d.limits.backchannelToCustomer(client.id, customerId);
       let request: AccessRequest;
       if (typeof params.authorization_details === 'string')
         request = parseAuthorizationDetails(params.authorization_details);
@@ -285,6 +301,11 @@ export function createAuthorization(
           policyVersion: decision.policyVersion,
         });
       }
+      // A repeat of a request still waiting gets that request back: one row, one inbox message.
+      const same = decision.autoApprove
+        ? undefined
+        : d.limits.admitPending(client.id, customerId, JSON.stringify(request));
+      if (same) return { auth_req_id: same.id, expires_in: secondsUntil(same.expiresAt), interval: 5 };
       const id = randomBytes(24).toString('base64url');
       d.store.insertRequest({
         id,

@@ -298,8 +298,10 @@ export const oauthOperations: OperationSpec[] = [
     body: { schema: parRequestSchema, contentType: form },
     errorMediaType: 'application/json',
     description:
-      'Validated at once, including the platform policy (403 `access_denied` with `reasons[]` when the purpose is forbidden). Send the customer to /authorize with client_id and the request_uri within 90 seconds.',
+      'Validated at once, including the platform policy (403 `access_denied` with `reasons[]` when the purpose is forbidden). Send the customer to /authorize with client_id and the request_uri within 90 seconds. ' +
+      'At most 300 a minute per company (429 `slow_down` with Retry-After).',
     errors: [403],
+    rateLimited: true,
     responses: {
       201: {
         description: 'The request_uri to use at /authorize',
@@ -324,7 +326,10 @@ export const oauthOperations: OperationSpec[] = [
     description:
       "Decided at once against the platform policy and the customer's criteria: a refused request is 403 `access_denied` with `reasons[]` (every reason from the customer's criteria shows as `CUSTOMER_CRITERIA`) and never reaches the customer. " +
       "Otherwise it is auto-approved by a matching rule or waits in the customer's dashboard. Poll POST /token with grant_type=urn:openid:params:grant-type:ciba and the auth_req_id: " +
-      '`authorization_pending` until the customer answers, then tokens once (or `access_denied`, `expired_token`). An unknown handle is 400 `unknown_user_id`.',
+      '`authorization_pending` until the customer answers, then tokens once (or `access_denied`, `expired_token`). An unknown handle is 400 `unknown_user_id`. ' +
+      'The same request while one still waits gets that auth_req_id back. 429 `slow_down` with Retry-After past 120 requests a minute per company, 10 an hour from a company to one customer, ' +
+      'or while 20 requests already wait for the customer.',
+    rateLimited: true,
     responses: { 200: { description: 'The request is pending', schema: backchannelResponseSchema, headers: noStore } },
   },
   {
@@ -352,8 +357,10 @@ export const oauthOperations: OperationSpec[] = [
     description:
       'With `client_id` and `request_uri` from /par, or the full request in the query. Redirects (303): a signed-out browser to /signin (and back); ' +
       "a request the customer's criteria refuse, or one an auto-approve rule accepts, straight back to the redirect URI with `error=access_denied` or `code`, plus `state` and `iss` (RFC 9207); " +
-      'otherwise to the consent screen (/consent?request=…). A problem with the client or the redirect URI is a 400 shown to the customer, never redirected (RFC 6749 §4.1.2.1).',
+      'otherwise to the consent screen (/consent?request=…). A problem with the client or the redirect URI is a 400 shown to the customer, never redirected (RFC 6749 §4.1.2.1). ' +
+      'Without a request_uri: at most 300 a minute per company and, signed out, 30 a minute per client address; a signed-in customer: 60 visits per 10 minutes (429 with Retry-After).',
     errors: [403],
+    rateLimited: true,
     responses: {
       303: {
         description: 'Where the browser goes next',

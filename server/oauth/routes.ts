@@ -1,6 +1,7 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { Forbidden, OAuthError } from '../http/errors.ts';
+import { limiter } from '../http/rate-limit.ts';
 import { parse } from '../http/validate.ts';
 import type { SessionAuth } from '../customers/session-auth.ts';
 import type { Authorization } from './authorize.ts';
@@ -12,6 +13,7 @@ import type { TokenEndpoint } from './token.ts';
 import type { AppContext } from '../context.ts';
 import type { ConsentViews } from './consent-view.ts';
 import { actionSchema } from '../policy/types.ts';
+import { REQUEST_LIMITS } from './request-limits.ts';
 
 export interface ClientAuthenticator {
   authenticateClient(input: {
@@ -115,7 +117,14 @@ export function oauthRoutes(
     res.json({ requests: d.views.pendingRequests(d.auth.session(req).subjectId) });
   });
 
-  r.get('/authorize', (req, res) => {
+  // Only an anonymous request without PAR stores a row before anyone is known: it alone is counted per address.
+  const anonymousPerIp = limiter({
+    windowMs: REQUEST_LIMITS.anonymousAuthorizePerIp.windowSeconds * 1000,
+    limit: REQUEST_LIMITS.anonymousAuthorizePerIp.limit,
+    skip: (req) => req.session !== undefined || req.query.request_uri !== undefined,
+    what: 'authorization requests from this address',
+  });
+  r.get('/authorize', anonymousPerIp, (req, res) => {
     const s = req.session;
     if (s && s.kind !== 'customer') throw new Forbidden('Auditors cannot grant access; sign in as a customer');
     const out = d.authz.authorize(req.query as Record<string, unknown>, s?.subjectId, String(req.id));

@@ -7,9 +7,21 @@ import { startVault, type RunningVault } from '../support/vault.ts';
 
 let v: RunningVault;
 let logged = '';
+const sink = new PassThrough();
+
+/** Resolves once the request with this id has its log line (written when its response closes, maybe after the client has it). */
+const loggedRequest = (id: string) =>
+  new Promise<void>((resolve) => {
+    const check = () => {
+      if (!logged.includes(`"id":"${id}"`)) return;
+      sink.off('data', check);
+      resolve();
+    };
+    sink.on('data', check);
+    check();
+  });
 
 beforeAll(async () => {
-  const sink = new PassThrough();
   sink.on('data', (d) => (logged += d));
   v = await startVault({ logger: createLogger('info', sink) });
 });
@@ -21,8 +33,9 @@ describe('logs', () => {
     const c = await new Customer(v.url).signUp(email, 'very secret passphrase 42');
     await c.call('PATCH', '/api/profile', { given_name: 'Zaphod', street_address: 'Heart of Gold 42' });
     const t = await obtainTokens(v, await registerCompany(v), c, { fields: ['email', 'street_address'] });
-    expect((await readData(v, t.access_token, c.handle)).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 50));
+    const read = await readData(v, t.access_token, c.handle);
+    expect(read.status).toBe(200);
+    await loggedRequest(read.headers.get('x-request-id')!);
     const lines = logged
       .trim()
       .split('\n')

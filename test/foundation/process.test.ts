@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../../server/cli/main.ts';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
 import { freePort } from '../support/free-port.ts';
+import { rawConnection, served } from '../support/raw-socket.ts';
 import { startVault } from '../support/vault.ts';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -18,12 +19,28 @@ function startMain(env: Record<string, string>) {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
+  const waiting: { text: string; resolve: () => void }[] = [];
+  const take = (d: Buffer) => {
+    out += d;
+    for (const w of waiting.filter((w) => out.includes(w.text))) {
+      waiting.splice(waiting.indexOf(w), 1);
+      w.resolve();
+    }
+  };
+  child.stdout.on('data', take);
+  child.stderr.on('data', take);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
     child.once('exit', (code, signal) => r({ code, signal })),
   );
-  return { child, exited, output: () => out };
+  /** Resolves once the output contains `text`; fails if the process exits first. */
+  const printed = (text: string) =>
+    Promise.race([
+      out.includes(text) ? Promise.resolve() : new Promise<void>((resolve) => waiting.push({ text, resolve })),
+      exited.then((e) => {
+        if (!out.includes(text)) throw new Error(`exited (${JSON.stringify(e)}) before printing ${text}: ${out}`);
+      }),
+    ]);
+  return { child, exited, printed, output: () => out };
 }
 
 describe('the server process', () => {
@@ -55,19 +72,29 @@ describe('the server process', () => {
     const port = await freePort();
     const p = startMain({ PORT: String(port), VAULT_DATA_DIR: dataDir });
     const url = `http://127.0.0.1:${port}`;
-    for (let i = 0; i < 100 && !p.output().includes('Dashboard'); i++) await new Promise((r) => setTimeout(r, 100));
+    await p.printed('Dashboard');
     expect(p.output()).toContain(`${url}/`);
     expect((await fetch(`${url}/readyz`)).status).toBe(200);
     for (const f of ['kek.json', 'signing-keys.json', 'vault.db'])
       expect(statSync(join(dataDir, f)).mode & 0o077).toBe(0);
-    // A request in flight when SIGTERM arrives still gets its answer.
-    const inflight = new Customer(url).call('POST', '/api/account', {
-      email: uniqueEmail(),
-      password: 'long enough password',
-    });
-    await new Promise((r) => setTimeout(r, 20));
+    // A request in flight when SIGTERM arrives still gets its answer. In flight: the server has read its
+    // headers (it answers `Expect: 100-continue` when it hands the request over) and waits for the body.
+    const idle = await rawConnection(url);
+    await served(idle);
+    const inflight = await rawConnection(url);
+    const body = JSON.stringify({ email: uniqueEmail(), password: 'long enough password' });
+    inflight.write(
+      `POST /api/account HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\ncontent-type: application/json\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\nexpect: 100-continue\r\n\r\n`,
+    );
+    await inflight.until(/^HTTP\/1\.1 100 Continue\r\n\r\n/);
     p.child.kill('SIGTERM');
-    expect((await inflight).status).toBe(201);
+    // The server has begun to shut down once it closes the idle keep-alive connection.
+    await idle.closed;
+    inflight.write(body);
+    const answer = await Promise.race([inflight.until(/\r\n\r\nHTTP\/1\.1 201 [\s\S]*\r\n\r\n\{/), inflight.closed]);
+    expect(answer).toMatch(/\r\n\r\nHTTP\/1\.1 201 /);
+    inflight.socket.destroy();
     expect(await p.exited).toEqual({ code: 0, signal: null });
     // The database was closed cleanly: it opens and holds the account.
     const db = new Database(join(dataDir, 'vault.db'), { readonly: true });

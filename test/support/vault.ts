@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +9,7 @@ import type { AppContext, Clock } from '../../server/context.ts';
 import { SigningKeys } from '../../server/crypto/signing-keys.ts';
 import { openDataDir } from '../../server/data-dir.ts';
 import { createLogger } from '../../server/http/logger.ts';
-import { answerClientError } from '../../server/http/problem.ts';
+import { createVaultServer } from '../../server/http/server.ts';
 import type { Logger } from 'pino';
 import { loadPolicySet } from '../../server/policy/load.ts';
 
@@ -26,6 +26,7 @@ export class TestClock implements Clock {
 
 export interface RunningVault {
   url: string;
+  server: Server;
   ctx: AppContext;
   vault: VaultApp;
   clock: TestClock;
@@ -45,11 +46,15 @@ export async function startVault(
   } = {},
 ): Promise<RunningVault> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'vault-test-'));
-  const server: Server = createServer();
+  // The listening server's bounds come from the same settings as the rest (they do not depend on the port).
+  const base = { VAULT_DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...opts.env };
+  let publicUrl = '';
+  const server: Server = createVaultServer(loadConfig(base).server, () => publicUrl);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}`;
-  const config = loadConfig({ VAULT_DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'silent', ...opts.env });
+  const config = loadConfig({ ...base, PORT: String(port) });
+  publicUrl = config.publicUrl;
   if (opts.policiesDir) config.policiesDir = opts.policiesDir;
   const clock = new TestClock();
   const { db, keyring } = openDataDir(config);
@@ -65,9 +70,9 @@ export async function startVault(
   };
   const vault = createApp(ctx);
   server.on('request', vault.handler);
-  server.on('clientError', (err, socket) => answerClientError(err, socket, config.publicUrl));
   return {
     url,
+    server,
     ctx,
     vault,
     clock,

@@ -1,0 +1,44 @@
+import type { Clock } from '../context.ts';
+import type { Db } from '../db/connection.ts';
+import { TooManyRequests } from './errors.ts';
+
+export interface Budget {
+  /** Requests allowed per window. */
+  limit: number;
+  windowSeconds: number;
+}
+
+/**
+ * Fixed-window request budgets kept in the database, so that every server in front of it shares one
+ * count (an in-memory limiter would give each server its own). One statement per request: it adds one
+ * to the window's count only while the count is under the limit, so a request over the budget changes
+ * no row and costs no write (a flood past the limit is answered from a read). Keys name tenants by
+ * their ids, never by anything personal (SECURITY.md "Floods and bounds").
+ */
+export function createRequestBudgets(db: Db, clock: Clock) {
+  const take = db.$client.prepare(
+    `INSERT INTO rate_windows (key, window_end, count) VALUES (?, ?, 1)
+     ON CONFLICT (key, window_end) DO UPDATE SET count = count + 1 WHERE count < ?`,
+  );
+  const purge = db.$client.prepare('DELETE FROM rate_windows WHERE window_end <= ?');
+
+  return {
+    /** Counts one request against `key`; a request over the budget is a 429 with the window's remaining seconds. */
+    take(key: string, budget: Budget, what: string): void {
+      const now = clock.now().getTime();
+      const windowMs = budget.windowSeconds * 1000;
+      const windowEnd = (Math.floor(now / windowMs) + 1) * windowMs;
+      if (take.run(key, windowEnd, budget.limit).changes === 1) return;
+      throw new TooManyRequests(
+        `Too many ${what}: at most ${budget.limit} per ${budget.windowSeconds} s; try again later`,
+        Math.max(1, Math.ceil((windowEnd - now) / 1000)),
+      );
+    },
+    /** Drops the windows that have ended (the sweep). */
+    purgeEnded(): number {
+      return purge.run(clock.now().getTime()).changes;
+    },
+  };
+}
+
+export type RequestBudgets = ReturnType<typeof createRequestBudgets>;
