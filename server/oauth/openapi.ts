@@ -321,7 +321,8 @@ export const oauthOperations: OperationSpec[] = [
     description:
       'With `client_id` and `request_uri` from /par, or the full request in the query. Redirects (303): a signed-out browser to /signin (and back); ' +
       "a request the customer's criteria refuse, or one an auto-approve rule accepts, straight back to the redirect URI with `error=access_denied` or `code`, plus `state` and `iss` (RFC 9207); " +
-      'otherwise to the consent screen (/consent?request=…). A problem with the client or the redirect URI is a 400 shown to the customer, never redirected (RFC 6749 §4.1.2.1).',
+      'otherwise to the consent screen (/consent?request=…). A problem with the client, the redirect URI or the request link (unknown, expired, used) is a 400 shown to the customer, never redirected (RFC 6749 §4.1.2.1): ' +
+      'a browser navigation gets it as an HTML page that links back to the company. A signed-out customer has 30 minutes from the request to sign in or create a vault.',
     errors: [403],
     responses: {
       303: {

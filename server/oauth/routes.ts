@@ -109,6 +109,8 @@ export function oauthRoutes(
   });
 
   r.get('/authorize', (req, res) => {
+    // A person's browser comes here from the company: if the link does not work, the error page links back.
+    res.locals.returnTo = d.authz.returnLinkFor(req.query as Record<string, unknown>);
     const s = req.session;
     if (s && s.kind !== 'customer') throw new Forbidden('Auditors cannot grant access; sign in as a customer');
     const out = d.authz.authorize(req.query as Record<string, unknown>, s?.subjectId, String(req.id));
