@@ -5,7 +5,7 @@ import { inTransaction } from '../db/connection.ts';
 import type { Decide } from '../grants/decide.ts';
 import type { Grants } from '../grants/service.ts';
 import type { ReturnLink } from '../http/error-page.ts';
-import { Conflict, NotFound, OAuthError, PolicyDenied } from '../http/errors.ts';
+import { Conflict, NotFound, OAuthError, PolicyDenied, TermsChanged } from '../http/errors.ts';
 import type { Decision } from '../policy/types.ts';
 import { parseAuthorizationDetails, parseScope, type AccessRequest } from './details.ts';
 import { redirectWith, UnredirectableError, validateAuthorizationParams, type ClientView } from './request-params.ts';
@@ -83,14 +83,18 @@ export function createAuthorization(
     });
   }
 
-  /** Approval: re-decide at stage 'approve', create the grant, issue a one-time code. One transaction. */
-  /** Approval; returns the front-channel redirect with the code, or undefined for a back-channel request. */
+  /**
+   * Approval: re-decide at stage 'approve', create the grant, issue a one-time code, in one transaction.
+   * Returns the front-channel redirect with the code, or undefined for a back-channel request. A customer's
+   * approval names the terms version they were shown (`shownTerms`); auto-approval has none.
+   */
   function approve(
     row: AuthRequestRow,
     customerId: string,
     request: AccessRequest,
     auto: boolean,
     requestId?: string,
+    shownTerms?: number,
   ): string | undefined {
     const decision = d.decide('approve', { customerId, companyId: row.companyId, request });
     if (!decision.allow)
@@ -105,6 +109,13 @@ export function createAuthorization(
       const client = d.clients.byId(row.companyId);
       if (client?.status !== 'active')
         throw new Conflict('The company that asked has been disabled; this request is closed');
+      // The grant is made under the terms the customer saw, or not at all: checked here, in the transaction
+      // that creates it, so a terms update cannot slip in between (SECURITY.md "Consent").
+      if (shownTerms !== undefined && shownTerms !== client.termsVersion)
+        throw new TermsChanged(
+          `${client.name} changed its terms (now version ${client.termsVersion}) after you were shown version ${shownTerms}. Review the new terms and decide again.`,
+          { termsVersion: client.termsVersion },
+        );
       const grant = d.grants.create(
         {
           customerId,
@@ -380,7 +391,8 @@ export function createAuthorization(
     decide(
       customerId: string,
       id: string,
-      input: { decision: 'approve' | 'deny'; fields?: string[]; durationDays?: number },
+      input:
+        { decision: 'approve'; termsVersion: number; fields?: string[]; durationDays?: number } | { decision: 'deny' },
       requestId?: string,
     ): { redirectTo?: string } {
       const row = pendingFor(customerId, id);
@@ -404,7 +416,8 @@ export function createAuthorization(
         throw new PolicyDenied(`You can approve at most the ${asked.durationDays} days that were asked for`, {
           reasons: [],
         });
-      const redirectTo = approve(row, customerId, { ...asked, fields, durationDays }, false, requestId);
+      const narrowed = { ...asked, fields, durationDays };
+      const redirectTo = approve(row, customerId, narrowed, false, requestId, input.termsVersion);
       return redirectTo ? { redirectTo } : {};
     },
   };

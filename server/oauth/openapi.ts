@@ -401,6 +401,9 @@ export const oauthOperations: OperationSpec[] = [
     security: SECURITY.sessionWrite,
     pathParams: { id: z.string().max(100).meta({ description: 'The request id from /consent?request=…' }) },
     summary: 'Approve (possibly fewer fields or a shorter time) or deny',
+    description:
+      "An approval names the terms version the screen showed; if the company's terms changed since, it is a 409 " +
+      'problem of type `terms-changed` (with the current `termsVersion`) and nothing is granted.',
     body: { schema: consentSchema },
     errors: [404, 409],
     responses: { 200: { description: 'Where to send the browser', schema: consentOutcomeSchema } },

@@ -25,6 +25,11 @@ export interface ClientAuthenticator {
 export const consentSchema = z.discriminatedUnion('decision', [
   z.strictObject({
     decision: z.literal('approve'),
+    termsVersion: z
+      .number()
+      .int()
+      .min(1)
+      .meta({ description: "The company's terms version the consent screen showed (company.terms.version)" }),
     fields: z.array(z.string().max(64)).min(1).max(50).optional(),
     durationDays: z.number().int().min(1).max(3650).optional(),
   }),
