@@ -158,7 +158,9 @@ export function createAuthorization(
     if (!row) throw new NotFound('No such request');
     if (row.status === 'pending' && row.expiresAt <= nowIso()) {
       d.store.updateRequest(id, { status: 'expired' });
-      throw new Conflict('This request has expired; start again from the company');
+      // A front-channel customer came from the company's site: the dashboard links back to it.
+      const back = row.mode === 'front' ? returnLink(row.companyId, row.redirectUri) : undefined;
+      throw new Conflict('This request has expired; start again from the company', back ? { returnTo: back } : {});
     }
     return row;
   }

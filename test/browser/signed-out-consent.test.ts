@@ -136,6 +136,24 @@ describe('a signed-out customer arriving from a company', () => {
     await expectLinkPage(page, link, /This request has expired/, 'Hasty Shop');
   });
 
+  it('when the consent screen waits past the request’s lifetime, then Approve says it expired and links back to the company', async () => {
+    const email = uniqueEmail('idle');
+    await new Customer(suite.v.url).signUp(email);
+    const shop = await registerCompany(suite.v, { name: 'Idle Shop' });
+    const page = await signedOutBrowser();
+    await page.goto(await companyLink(shop, { par: true, state: 'st-idle' }));
+    await signIn(page, email, 'Sign in', 1);
+    await h1(page, 'Idle Shop asks for access').waitFor();
+    suite.v.clock.advance(11 * 60_000);
+    await page.getByRole('button', { name: /^Approve/ }).click();
+    await page.getByText('This request has expired').waitFor();
+    const back = page.getByRole('link', { name: 'Back to Idle Shop' });
+    expect(await back.getAttribute('href')).toBe(`${COMPANY_ORIGIN}/`);
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await back.click();
+    await page.waitForURL(`${COMPANY_ORIGIN}/`);
+  });
+
   it('when the link names a request the vault never issued, then the page says the link is not valid', async () => {
     const shop = await registerCompany(suite.v, { name: 'Typo Shop' });
     await signedOutBrowser();

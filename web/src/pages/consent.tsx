@@ -49,6 +49,7 @@ export function ConsentPage({ requestId }: { requestId: string | null }) {
       <>
         <PageHeader title="Access request" />
         <ProblemAlert error={res.error} />
+        <BackToCompany error={res.error} />
       </>
     );
   // Keyed by the terms version: new terms start a fresh form, so nothing chosen under the old ones carries over.
@@ -62,6 +63,19 @@ export function ConsentPage({ requestId }: { requestId: string | null }) {
         reload();
       }}
     />
+  );
+}
+
+/** A link back to the company that sent the customer, when the server names it (an expired request). */
+function BackToCompany({ error }: { error?: ApiError | string }) {
+  const back = error instanceof ApiError ? error.problem.returnTo : undefined;
+  if (!back || !/^https?:\/\//.test(back.href)) return null;
+  return (
+    <p>
+      <a class="btn btn-primary" href={back.href} rel="noreferrer">
+        Back to {back.name}
+      </a>
+    </p>
   );
 }
 
@@ -249,6 +263,7 @@ function ConsentForm({
             </div>
           </Card>
           <ProblemAlert error={error} />
+          <BackToCompany error={error} />
           {pending && (
             <div class="consent-actions">
               <Button
