@@ -187,7 +187,6 @@ export function createAuthorization(
       const redirect = row?.companyId === clientId ? row.redirectUri : query.redirect_uri;
       return clientId ? returnLink(clientId, typeof redirect === 'string' ? redirect : undefined) : undefined;
     },
-    returnLink,
 
     /** RFC 9126 §2: store the validated request, answer with a one-time request_uri. */
     push(client: ClientView, params: Record<string, unknown>) {
