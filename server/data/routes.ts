@@ -15,7 +15,9 @@ export const handleSchema = z.string().regex(/^vh-[a-z2-9]{5}-[a-z2-9]{5}$/, 'no
 export const querySchema = z.strictObject({ fields: z.string().max(2000).optional() });
 export const depositSchema = z.strictObject({
   category: categorySchema,
-  content: z.record(z.string().max(100), z.unknown()).refine((o) => JSON.stringify(o).length <= 16_384, 'content is larger than 16 KiB'),
+  content: z
+    .record(z.string().max(100), z.unknown())
+    .refine((o) => JSON.stringify(o).length <= 16_384, 'content is larger than 16 KiB'),
 });
 
 const READ_PREFIX = '/data/customers/';
@@ -24,10 +26,16 @@ const READ_PREFIX = '/data/customers/';
 function readFor(data: DataService, token: Authenticated, handleParam: unknown, query: unknown, requestId: string) {
   const handle = parse(handleSchema, handleParam, 'path.handle');
   const q = parse(querySchema, query, 'query');
-  const fields = q.fields?.split(',').map((f) => f.trim()).filter(Boolean);
+  const fields = q.fields
+    ?.split(',')
+    .map((f) => f.trim())
+    .filter(Boolean);
   // Only catalogue names reach the read (and its audit event): anything else a company puts here could be a
   // personal value, and the audit trail names fields, never values. Not echoed back either.
-  if (fields?.some((f) => !isFieldName(f))) throw new ValidationFailed('query.fields: names a field that is not in the catalogue (see /docs)', { errors: [{ path: 'query.fields', message: 'unknown field name' }] });
+  if (fields?.some((f) => !isFieldName(f)))
+    throw new ValidationFailed('query.fields: names a field that is not in the catalogue (see /docs)', {
+      errors: [{ path: 'query.fields', message: 'unknown field name' }],
+    });
   return data.read({ ...token, handle, requestId }, fields);
 }
 
@@ -52,12 +60,23 @@ export function dataRoutes(data: DataService, requireToken: RequestHandler): Rou
  * request id, log line), the same token check, the same read as the express route above, and the
  * same problem+json errors. It answers false for any other request, which express then serves.
  */
-export function dataReadFastPath(d: { data: DataService; front: (req: IncomingMessage, res: ServerResponse, next: () => void) => void; authenticate: (req: IncomingMessage, path: string) => Promise<Authenticated>; logger: Logger }) {
+export function dataReadFastPath(d: {
+  data: DataService;
+  front: (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
+  authenticate: (req: IncomingMessage, path: string) => Promise<Authenticated>;
+  logger: Logger;
+}) {
   async function serve(req: IncomingMessage, res: ServerResponse, path: string, query: string): Promise<void> {
     try {
       const token = await d.authenticate(req, path);
-      const json = JSON.stringify(await readFor(d.data, token, path.slice(READ_PREFIX.length), parseQuery(query), req.id));
-      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(json), 'cache-control': 'no-store' });
+      const json = JSON.stringify(
+        await readFor(d.data, token, path.slice(READ_PREFIX.length), parseQuery(query), req.id),
+      );
+      res.writeHead(200, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(json),
+        'cache-control': 'no-store',
+      });
       res.end(json);
     } catch (e) {
       sendProblem(res, problemReply(e, req.id, d.logger));
@@ -69,7 +88,8 @@ export function dataReadFastPath(d: { data: DataService; front: (req: IncomingMe
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     // Only the plain path, as express would route it; anything else (deeper paths, escapes) goes to express.
-    if (path.length === READ_PREFIX.length || path.indexOf('/', READ_PREFIX.length) >= 0 || path.includes('%')) return false;
+    if (path.length === READ_PREFIX.length || path.indexOf('/', READ_PREFIX.length) >= 0 || path.includes('%'))
+      return false;
     d.front(req, res, () => {
       serve(req, res, path, q < 0 ? '' : url.slice(q + 1)).catch((err: unknown) => {
         d.logger.error({ err, reqId: req.id }, 'company read could not be answered');

@@ -37,8 +37,19 @@ type Outcome<T> = { value: T } | { refused: VaultError };
  * an exception rolls the unit back. If the append or the commit fails, nothing is sent (fail closed,
  * DESIGN §2).
  */
-export function createDataService(ctx: AppContext, d: { commit: GroupCommit; grants: Grants; profile: Profile; oauth: OAuthStore; decide: Decide; audit: AuditAppend; usage: UsageCounter; customerIdByHandle: (h: string) => string | undefined }) {
-
+export function createDataService(
+  ctx: AppContext,
+  d: {
+    commit: GroupCommit;
+    grants: Grants;
+    profile: Profile;
+    oauth: OAuthStore;
+    decide: Decide;
+    audit: AuditAppend;
+    usage: UsageCounter;
+    customerIdByHandle: (h: string) => string | undefined;
+  },
+) {
   /** Checks the token against the database: the live grant, or the refusal to send (an expiry found here is committed). */
   function liveGrant(r: DataRequest): Grant | VaultError {
     const c = r.claims;
@@ -54,14 +65,42 @@ export function createDataService(ctx: AppContext, d: { commit: GroupCommit; gra
     const g = toGrant(fresh);
     // Company A's token never reaches customer B: another customer's handle is simply not found (STYLE 5).
     if (d.customerIdByHandle(r.handle) !== g.customerId) return new NotFound('No such customer under this grant');
-    if (g.status === 'suspended') return new PolicyDenied(`The grant is suspended: ${g.statusReason ?? 'it no longer passes the policy'}`, { reasons: [{ code: 'GRANT_SUSPENDED', message: g.statusReason ?? 'suspended', source: 'platform' }] });
+    if (g.status === 'suspended')
+      return new PolicyDenied(`The grant is suspended: ${g.statusReason ?? 'it no longer passes the policy'}`, {
+        reasons: [{ code: 'GRANT_SUSPENDED', message: g.statusReason ?? 'suspended', source: 'platform' }],
+      });
     return g;
   }
 
   /** Audits a denial in the unit's savepoint and returns the refusal to send once it is durable. */
-  function denied(g: Grant, r: DataRequest, fields: string[], decision: Decision | undefined, message: string): Outcome<never> {
-    d.audit({ action: 'data.denied', actor: { kind: 'company', id: g.companyId }, customerId: g.customerId, companyId: g.companyId, grantId: g.id, purpose: g.purpose, fields, decision: 'deny', reasons: decision?.reasons.map(({ code, message: m }) => ({ code, message: m })) ?? [{ code: 'OUT_OF_SCOPE', message }], policyVersion: decision?.policyVersion ?? ctx.policies.version, requestId: r.requestId });
-    return { refused: new PolicyDenied(message, { reasons: decision?.reasons ?? [{ code: 'OUT_OF_SCOPE', message, source: 'platform' }], policyVersion: decision?.policyVersion ?? ctx.policies.version }) };
+  function denied(
+    g: Grant,
+    r: DataRequest,
+    fields: string[],
+    decision: Decision | undefined,
+    message: string,
+  ): Outcome<never> {
+    d.audit({
+      action: 'data.denied',
+      actor: { kind: 'company', id: g.companyId },
+      customerId: g.customerId,
+      companyId: g.companyId,
+      grantId: g.id,
+      purpose: g.purpose,
+      fields,
+      decision: 'deny',
+      reasons: decision?.reasons.map(({ code, message: m }) => ({ code, message: m })) ?? [
+        { code: 'OUT_OF_SCOPE', message },
+      ],
+      policyVersion: decision?.policyVersion ?? ctx.policies.version,
+      requestId: r.requestId,
+    });
+    return {
+      refused: new PolicyDenied(message, {
+        reasons: decision?.reasons ?? [{ code: 'OUT_OF_SCOPE', message, source: 'platform' }],
+        policyVersion: decision?.policyVersion ?? ctx.policies.version,
+      }),
+    };
   }
 
   /** Runs the unit in the group commit and answers only once it is durable; any failure releases nothing. */
@@ -87,11 +126,27 @@ export function createDataService(ctx: AppContext, d: { commit: GroupCommit; gra
         const outside = fields.filter((f) => !g.fields.includes(f));
         if (outside.length) return denied(g, r, fields, undefined, `Fields outside the grant: ${outside.join(', ')}`);
         const now = ctx.clock.now();
-        const decision = d.decide('read', { customerId: g.customerId, companyId: g.companyId, request: { purpose: g.purpose, fields, actions: ['read'], durationDays: durationDaysOf(g) }, usage: d.usage.of(g.id, 'read', now) });
+        const decision = d.decide('read', {
+          customerId: g.customerId,
+          companyId: g.companyId,
+          request: { purpose: g.purpose, fields, actions: ['read'], durationDays: durationDaysOf(g) },
+          usage: d.usage.of(g.id, 'read', now),
+        });
         if (!decision.allow) return denied(g, r, fields, decision, 'The policy refuses this read');
         const values = d.profile.openFields(g.customerId, fields);
         d.usage.record(g.id, 'read', now);
-        d.audit({ action: 'data.read', actor: { kind: 'company', id: g.companyId }, customerId: g.customerId, companyId: g.companyId, grantId: g.id, purpose: g.purpose, fields, decision: 'allow', policyVersion: decision.policyVersion, requestId: r.requestId });
+        d.audit({
+          action: 'data.read',
+          actor: { kind: 'company', id: g.companyId },
+          customerId: g.customerId,
+          companyId: g.companyId,
+          grantId: g.id,
+          purpose: g.purpose,
+          fields,
+          decision: 'allow',
+          policyVersion: decision.policyVersion,
+          requestId: r.requestId,
+        });
         return { value: { grantId: g.id, customer: r.handle, purpose: g.purpose, fields: values } };
       });
     },
@@ -100,15 +155,56 @@ export function createDataService(ctx: AppContext, d: { commit: GroupCommit; gra
       return audited(() => {
         const g = liveGrant(r);
         if (g instanceof VaultError) return { refused: g };
-        if (!categoriesOf(g.fields).includes(input.category)) return denied(g, r, [], undefined, `Category ${input.category} is outside the grant`);
+        if (!categoriesOf(g.fields).includes(input.category))
+          return denied(g, r, [], undefined, `Category ${input.category} is outside the grant`);
         const now = ctx.clock.now();
-        const decision = d.decide('deposit', { customerId: g.customerId, companyId: g.companyId, request: { purpose: g.purpose, fields: g.fields.filter((f) => categoriesOf([f])[0] === input.category), actions: ['deposit'], durationDays: durationDaysOf(g) }, usage: d.usage.of(g.id, 'deposit', now) });
-        if (!decision.allow || !g.actions.includes('deposit')) return denied(g, r, [], decision.allow ? undefined : decision, 'The grant or the policy does not allow deposits');
+        const decision = d.decide('deposit', {
+          customerId: g.customerId,
+          companyId: g.companyId,
+          request: {
+            purpose: g.purpose,
+            fields: g.fields.filter((f) => categoriesOf([f])[0] === input.category),
+            actions: ['deposit'],
+            durationDays: durationDaysOf(g),
+          },
+          usage: d.usage.of(g.id, 'deposit', now),
+        });
+        if (!decision.allow || !g.actions.includes('deposit'))
+          return denied(
+            g,
+            r,
+            [],
+            decision.allow ? undefined : decision,
+            'The grant or the policy does not allow deposits',
+          );
         const id = randomUUID();
-        const sealed = sealField(d.profile.dekOf(g.customerId), { customerId: g.customerId, field: `record:${id}`, version: 1 }, input.content);
+        const sealed = sealField(
+          d.profile.dekOf(g.customerId),
+          { customerId: g.customerId, field: `record:${id}`, version: 1 },
+          input.content,
+        );
         d.usage.record(g.id, 'deposit', now);
-        d.profile.insertRecord({ id, customerId: g.customerId, companyId: g.companyId, grantId: g.id, category: input.category, sealed, createdAt: now.toISOString() });
-        d.audit({ action: 'data.deposit', actor: { kind: 'company', id: g.companyId }, customerId: g.customerId, companyId: g.companyId, grantId: g.id, purpose: g.purpose, decision: 'allow', policyVersion: decision.policyVersion, requestId: r.requestId, detail: { category: input.category, recordId: id } });
+        d.profile.insertRecord({
+          id,
+          customerId: g.customerId,
+          companyId: g.companyId,
+          grantId: g.id,
+          category: input.category,
+          sealed,
+          createdAt: now.toISOString(),
+        });
+        d.audit({
+          action: 'data.deposit',
+          actor: { kind: 'company', id: g.companyId },
+          customerId: g.customerId,
+          companyId: g.companyId,
+          grantId: g.id,
+          purpose: g.purpose,
+          decision: 'allow',
+          policyVersion: decision.policyVersion,
+          requestId: r.requestId,
+          detail: { category: input.category, recordId: id },
+        });
         return { value: { id, category: input.category, grantId: g.id } };
       });
     },
