@@ -25,6 +25,7 @@ import { createDecider } from './grants/decide.ts';
 import { createGrantPolicy } from './grants/policy-hooks.ts';
 import { grantRoutes } from './grants/routes.ts';
 import { createGrants, type Grant } from './grants/service.ts';
+import { createTermsChangeNotices } from './grants/terms-change.ts';
 import { createAppShell } from './http/app.ts';
 import { docsRoutes } from './http/docs-page.ts';
 import { createGroupCommit } from './db/group-commit.ts';
@@ -97,6 +98,9 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   companies.hooks.onTermsChanged.push(
     (companyId) => void grantPolicy.reevaluateCompany(companyId, 'The company changed its terms'),
   );
+  // After the re-evaluation: grants still live under worse terms are told what changed (one-step revoke).
+  const termsNotices = createTermsChangeNotices(ctx, { grants, companies, customerStore });
+  companies.hooks.onTermsChanged.push((companyId, version) => void termsNotices.notify(companyId, version));
   criteria.hooks.onBlocked.push(
     (customerId, companyId) =>
       void grants.revokeAllOfCompany(

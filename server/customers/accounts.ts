@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { inTransaction } from '../db/connection.ts';
 import type { AppContext } from '../context.ts';
@@ -18,13 +18,21 @@ export type SubjectKind = 'customer' | 'auditor';
 export interface Session {
   kind: SubjectKind;
   subjectId: string;
+  /** Derived from the session token, never stored: the dashboard gets it again from GET /api/session. */
   csrfToken: string;
+  /** SHA-256 of the CSRF token (hex), the only form the database keeps. */
+  csrfHash: string;
   idHash: string;
 }
 
 const SESSION_HOURS = 12;
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 const normaliseEmail = (e: string) => e.trim().toLowerCase();
+/**
+ * The session's CSRF token: an HMAC of the session token, so the server can hand it out again (GET
+ * /api/session) while the database holds only its SHA-256, from which neither token can be recovered.
+ */
+const csrfTokenOf = (sessionToken: string) => createHmac('sha256', sessionToken).update('csrf').digest('base64url');
 
 /** Public vault handle: stable, unguessable enough not to enumerate, easy to read out. */
 function newHandle(): string {
@@ -43,11 +51,12 @@ export function createAccounts(
 
   function openSession(kind: SubjectKind, subjectId: string): { token: string; session: Session } {
     const token = randomBytes(32).toString('base64url');
-    const csrfToken = randomBytes(32).toString('base64url');
+    const csrfToken = csrfTokenOf(token);
+    const csrfHash = sha256(csrfToken);
     const idHash = sha256(token);
     const expiresAt = new Date(now().getTime() + SESSION_HOURS * 3600_000).toISOString();
-    store.insertSession({ idHash, subjectKind: kind, subjectId, csrfToken, createdAt: now().toISOString(), expiresAt });
-    return { token, session: { kind, subjectId, csrfToken, idHash } };
+    store.insertSession({ idHash, subjectKind: kind, subjectId, csrfHash, createdAt: now().toISOString(), expiresAt });
+    return { token, session: { kind, subjectId, csrfToken, csrfHash, idHash } };
   }
 
   return {
@@ -108,14 +117,16 @@ export function createAccounts(
       const idHash = sha256(token);
       const row = store.sessionByHash(idHash);
       if (!row || row.expiresAt <= now().toISOString()) return undefined;
-      return { kind: row.subjectKind, subjectId: row.subjectId, csrfToken: row.csrfToken, idHash };
+      const csrfToken = csrfTokenOf(token);
+      return { kind: row.subjectKind, subjectId: row.subjectId, csrfToken, csrfHash: row.csrfHash, idHash };
     },
 
+    /** Compares hashes (always 32 bytes) in constant time against the stored one (SECURITY.md "Passwords and sessions"). */
     checkCsrf(session: Session, presented: string | undefined): boolean {
-      if (!presented) return false;
-      const a = Buffer.from(session.csrfToken);
-      const b = Buffer.from(presented);
-      return a.length === b.length && timingSafeEqual(a, b);
+      if (!presented || presented.length > 200) return false;
+      const stored = Buffer.from(session.csrfHash, 'hex');
+      const given = createHash('sha256').update(presented).digest();
+      return stored.length === given.length && timingSafeEqual(stored, given);
     },
 
     async createAuditor(c: Credentials) {

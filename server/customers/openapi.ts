@@ -69,7 +69,9 @@ export const inboxSchema = z.object({
     z.object({
       id: z.uuid(),
       customerId: z.string(),
-      kind: z.string().meta({ description: 'e.g. grant.approved, grant.suspended' }),
+      kind: z
+        .string()
+        .meta({ description: 'e.g. grant.approved, grant.suspended, grant.terms-worse (with body.changes)' }),
       body: z.looseObject({ title: z.string(), text: z.string() }),
       createdAt: isoTime,
       readAt: isoTime.nullable(),

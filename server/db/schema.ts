@@ -33,7 +33,8 @@ export const sessions = sqliteTable(
     idHash: text('id_hash').primaryKey(),
     subjectKind: text('subject_kind', { enum: ['customer', 'auditor'] }).notNull(),
     subjectId: text('subject_id').notNull(),
-    csrfToken: text('csrf_token').notNull(),
+    // SHA-256 (hex) of the session's CSRF token; the token itself is never stored (0007_csrf_hash).
+    csrfHash: text('csrf_hash').notNull(),
     createdAt: text('created_at').notNull(),
     expiresAt: text('expires_at').notNull(),
   },

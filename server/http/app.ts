@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import express, { type Express, type Router } from 'express';
 import type { AppContext } from '../context.ts';
+import { createErrorPage } from './error-page.ts';
 import { BadRequest, UnsupportedMediaType } from './errors.ts';
 import { notFoundHandler, problemHandler } from './problem.ts';
 import { requestLog } from './request-log.ts';
@@ -105,6 +106,6 @@ export function createAppShell(
   }
 
   app.use(notFoundHandler);
-  app.use(problemHandler(ctx.logger, ctx.config.publicUrl));
+  app.use(problemHandler(ctx.logger, ctx.config.publicUrl, createErrorPage(webRoot)));
   return { app, front, setReady: (r) => void (ready = r) };
 }

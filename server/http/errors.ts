@@ -89,6 +89,13 @@ export class Conflict extends VaultError {
   readonly title = 'The request conflicts with the current state';
 }
 
+/** The company's terms changed after the customer was shown them: approving would accept terms not seen. */
+export class TermsChanged extends VaultError {
+  readonly status = 409;
+  readonly slug = 'terms-changed';
+  readonly title = "The company's terms changed since they were shown";
+}
+
 export class PayloadTooLarge extends VaultError {
   readonly status = 413;
   readonly slug = 'payload-too-large';

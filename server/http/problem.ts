@@ -2,6 +2,8 @@ import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
+import type { ErrorPage } from './error-page.ts';
+import { isNavigation } from './error-page.ts';
 import { NotFound, problemType, VaultError, type ChallengeContext } from './errors.ts';
 
 export const PROBLEM_JSON = 'application/problem+json';
@@ -119,12 +121,14 @@ export function sendProblem(res: ServerResponse, p: ProblemReply): void {
   res.end(p.body);
 }
 
-/** express's error handler: every error becomes problem+json. */
-export function problemHandler(logger: Logger, publicUrl: string): ErrorRequestHandler {
+/** express's error handler: every error becomes problem+json, or for a browser navigation an HTML page. */
+export function problemHandler(logger: Logger, publicUrl: string, page?: ErrorPage): ErrorRequestHandler {
   return (err, req, res, _next) => {
     try {
       const { errorMediaType: mediaType, resourceMetadata } = res.locals;
-      sendProblem(res, problemReply(err, req.id, logger, { publicUrl, mediaType, resourceMetadata }));
+      const reply = problemReply(err, req.id, logger, { publicUrl, mediaType, resourceMetadata });
+      if (page && !res.headersSent && isNavigation(req)) return page.send(res, reply, res.locals.returnTo);
+      sendProblem(res, reply);
     } catch (e) {
       // Never fall through to express's default page (it would show a stack trace outside production).
       logger.error({ err: e, reqId: req.id }, 'problem reply failed');

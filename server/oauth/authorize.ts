@@ -4,7 +4,8 @@ import type { AppContext } from '../context.ts';
 import { inTransaction } from '../db/connection.ts';
 import type { Decide } from '../grants/decide.ts';
 import type { Grants } from '../grants/service.ts';
-import { Conflict, NotFound, OAuthError, PolicyDenied } from '../http/errors.ts';
+import type { ReturnLink } from '../http/error-page.ts';
+import { Conflict, NotFound, OAuthError, PolicyDenied, TermsChanged } from '../http/errors.ts';
 import type { Action, Decision } from '../policy/types.ts';
 import { codesForCompany, reasonsForCompany } from '../policy/index.ts';
 import { parseAuthorizationDetails, parseScope, type AccessRequest } from './details.ts';
@@ -20,6 +21,8 @@ const CODE_TTL_S = 60;
 const COLLECT_TTL_S = 120;
 /** The longest a back-channel request can live: answered at the last moment, then collected (see approve). */
 export const BACKCHANNEL_MAX_LIFE_S = CONSENT_TTL_S + COLLECT_TTL_S;
+/** How long a request waits, from its creation, for a signed-out customer to sign in or create a vault. */
+export const SIGNIN_TTL_S = 1800;
 
 export interface ClientDirectory {
   byId(id: string): ClientView | undefined;
@@ -28,6 +31,15 @@ export interface ClientDirectory {
 export interface AuthorizeOutcome {
   redirect: string;
 }
+
+/** Plain words for a person whose browser followed a company's link that no longer works. */
+const LINK_PROBLEMS = {
+  unknown: 'This link to the vault is not valid. Go back to the company and start again.',
+  expired: 'This request has expired: it waited too long. Go back to the company and start again.',
+  used: 'This request was already answered, so the link cannot be used again. Go back to the company to continue.',
+};
+const requestLinkError = (kind: keyof typeof LINK_PROBLEMS) =>
+  new UnredirectableError(400, 'invalid_request_uri', LINK_PROBLEMS[kind]);
 
 /**
  * The front channel: PAR (RFC 9126), /authorize, and the customer's consent. Decisions are made when
@@ -81,14 +93,18 @@ export function createAuthorization(
     });
   }
 
-  /** Approval: re-decide at stage 'approve', create the grant, issue a one-time code. One transaction. */
-  /** Approval; returns the front-channel redirect with the code, or undefined for a back-channel request. */
+  /**
+   * Approval: re-decide at stage 'approve', create the grant, issue a one-time code, in one transaction.
+   * Returns the front-channel redirect with the code, or undefined for a back-channel request. A customer's
+   * approval names the terms version they were shown (`shownTerms`); auto-approval has none.
+   */
   function approve(
     row: AuthRequestRow,
     customerId: string,
     request: AccessRequest,
     auto: boolean,
     requestId?: string,
+    shownTerms?: number,
   ): string | undefined {
     const decision = d.decide('approve', { customerId, companyId: row.companyId, request });
     if (!decision.allow)
@@ -103,6 +119,13 @@ export function createAuthorization(
       const client = d.clients.byId(row.companyId);
       if (client?.status !== 'active')
         throw new Conflict('The company that asked has been disabled; this request is closed');
+      // The grant is made under the terms the customer saw, or not at all: checked here, in the transaction
+      // that creates it, so a terms update cannot slip in between (SECURITY.md "Consent").
+      if (shownTerms !== undefined && shownTerms !== client.termsVersion)
+        throw new TermsChanged(
+          `${client.name} changed its terms (now version ${client.termsVersion}) after you were shown version ${shownTerms}. Review the new terms and decide again.`,
+          { termsVersion: client.termsVersion },
+        );
       const grant = d.grants.create(
         {
           customerId,
@@ -145,12 +168,36 @@ export function createAuthorization(
     if (!row) throw new NotFound('No such request');
     if (row.status === 'pending' && row.expiresAt <= nowIso()) {
       d.store.updateRequest(id, { status: 'expired' });
-      throw new Conflict('This request has expired; start again from the company');
+      // A front-channel customer came from the company's site: the dashboard links back to it.
+      const back = row.mode === 'front' ? returnLink(row.companyId, row.redirectUri) : undefined;
+      throw new Conflict('This request has expired; start again from the company', back ? { returnTo: back } : {});
     }
     return row;
   }
 
+  /** The company's site as far as the vault knows it: the origin of its (registered) redirect URI. */
+  function returnLink(companyId: string, redirectUri?: string | null): ReturnLink | undefined {
+    const client = d.clients.byId(companyId);
+    const uri = redirectUri && client?.redirectUris.includes(redirectUri) ? redirectUri : client?.redirectUris[0];
+    if (!client || client.status !== 'active' || !uri) return undefined;
+    return { name: client.name, href: new URL(uri).origin + '/' };
+  }
+
   return {
+    /**
+     * Where a browser sent here by a company can go back to when its link does not work (unknown client:
+     * none). The request's own redirect URI when the link names one, else the company's registered one.
+     */
+    returnLinkFor(query: Record<string, unknown>): ReturnLink | undefined {
+      const clientId = typeof query.client_id === 'string' ? query.client_id : '';
+      const uri = typeof query.request_uri === 'string' ? query.request_uri : '';
+      const row = uri.startsWith(REQUEST_URI_PREFIX)
+        ? d.store.request(uri.slice(REQUEST_URI_PREFIX.length))
+        : undefined;
+      const redirect = row?.companyId === clientId ? row.redirectUri : query.redirect_uri;
+      return clientId ? returnLink(clientId, typeof redirect === 'string' ? redirect : undefined) : undefined;
+    },
+
     /** RFC 9126 §2: store the validated request, answer with a one-time request_uri. */
     push(client: ClientView, params: Record<string, unknown>) {
       if (params.request_uri !== undefined)
@@ -186,17 +233,25 @@ export function createAuthorization(
       const clientId = typeof query.client_id === 'string' ? query.client_id : '';
       const client = d.clients.byId(clientId);
       if (!client || client.status !== 'active')
-        throw new UnredirectableError(400, 'invalid_client', 'unknown or disabled client_id');
+        throw new UnredirectableError(
+          400,
+          'invalid_client',
+          'The company that sent you here is unknown to the vault or no longer uses it (unknown or disabled client_id).',
+        );
       let row: AuthRequestRow | undefined;
       if (typeof query.request_uri === 'string') {
         const id = query.request_uri.startsWith(REQUEST_URI_PREFIX)
           ? query.request_uri.slice(REQUEST_URI_PREFIX.length)
           : '';
         row = id ? d.store.request(id) : undefined;
-        if (!row || row.companyId !== client.id)
-          throw new UnredirectableError(400, 'invalid_request_uri', 'request_uri is unknown');
-        if (row.status !== 'pushed' || row.expiresAt <= nowIso())
-          throw new UnredirectableError(400, 'invalid_request_uri', 'request_uri has expired or was already used');
+        if (!row || row.companyId !== client.id) throw requestLinkError('unknown');
+        // RFC 9126 §4 allows a reload: the same customer's browser goes back to the consent screen.
+        const live = row.expiresAt > nowIso();
+        if (row.status === 'pending' && customerId && row.customerId === customerId && live)
+          return { redirect: `/consent?request=${encodeURIComponent(row.id)}` };
+        if (row.status === 'expired' || (!live && (row.status === 'pushed' || row.status === 'pending')))
+          throw requestLinkError('expired');
+        if (row.status !== 'pushed') throw requestLinkError('used');
       } else {
         let v;
         try {
@@ -234,6 +289,10 @@ export function createAuthorization(
         row = d.store.request(id)!;
       }
       if (!customerId) {
+        // Signing in or creating a vault may take minutes: the request waits SIGNIN_TTL_S from its creation
+        // (a PAR request_uri alone lives PAR_TTL_S), counted once, so reloading the link never extends it.
+        const until = new Date(Date.parse(row.createdAt) + SIGNIN_TTL_S * 1000).toISOString();
+        if (until > row.expiresAt) d.store.transitionRequest(row.id, 'pushed', { expiresAt: until });
         const next = `/authorize?client_id=${encodeURIComponent(client.id)}&request_uri=${encodeURIComponent(REQUEST_URI_PREFIX + row.id)}`;
         return { redirect: `/signin?next=${encodeURIComponent(next)}` };
       }
@@ -245,7 +304,7 @@ export function createAuthorization(
           expiresAt: nowIso(CONSENT_TTL_S),
         })
       )
-        throw new UnredirectableError(400, 'invalid_request_uri', 'request_uri was already used');
+        throw requestLinkError('used');
       row = d.store.request(row.id)!;
       const decision = d.decide('request', { customerId, companyId: client.id, request: details(row) });
       if (!decision.allow) return { redirect: deniedRedirect(row, decision, customerId, requestId) };
@@ -353,7 +412,15 @@ export function createAuthorization(
     decide(
       customerId: string,
       id: string,
-      input: { decision: 'approve' | 'deny'; fields?: string[]; durationDays?: number; actions?: Action[] },
+      input:
+        | {
+            decision: 'approve';
+            termsVersion: number;
+            fields?: string[];
+            durationDays?: number;
+            actions?: Action[];
+          }
+        | { decision: 'deny' },
       requestId?: string,
     ): { redirectTo?: string } {
       const row = pendingFor(customerId, id);
@@ -381,7 +448,8 @@ export function createAuthorization(
       const actions = input.actions ? [...new Set(input.actions)] : asked.actions;
       if (!actions.every((a) => asked.actions.includes(a)))
         throw new PolicyDenied('You can approve only actions that were asked for', { reasons: [] });
-      const redirectTo = approve(row, customerId, { ...asked, fields, durationDays, actions }, false, requestId);
+      const narrowed = { ...asked, fields, durationDays, actions };
+      const redirectTo = approve(row, customerId, narrowed, false, requestId, input.termsVersion);
       return redirectTo ? { redirectTo } : {};
     },
   };

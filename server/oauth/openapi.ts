@@ -357,7 +357,8 @@ export const oauthOperations: OperationSpec[] = [
     description:
       'With `client_id` and `request_uri` from /par, or the full request in the query. Redirects (303): a signed-out browser to /signin (and back); ' +
       "a request the customer's criteria refuse, or one an auto-approve rule accepts, straight back to the redirect URI with `error=access_denied` or `code`, plus `state` and `iss` (RFC 9207); " +
-      'otherwise to the consent screen (/consent?request=…). A problem with the client or the redirect URI is a 400 shown to the customer, never redirected (RFC 6749 §4.1.2.1). ' +
+      'otherwise to the consent screen (/consent?request=…). A problem with the client, the redirect URI or the request link (unknown, expired, used) is a 400 shown to the customer, never redirected (RFC 6749 §4.1.2.1): ' +
+      'a browser navigation gets it as an HTML page that links back to the company. A signed-out customer has 30 minutes from the request to sign in or create a vault. ' +
       'Without a request_uri: at most 300 a minute per company and, signed out, 30 a minute per client address; a signed-in customer: 60 visits per 10 minutes (429 with Retry-After).',
     errors: [403],
     rateLimited: true,
@@ -438,6 +439,9 @@ export const oauthOperations: OperationSpec[] = [
     security: SECURITY.sessionWrite,
     pathParams: { id: z.string().max(100).meta({ description: 'The request id from /consent?request=…' }) },
     summary: 'Approve (possibly fewer fields or a shorter time) or deny',
+    description:
+      "An approval names the terms version the screen showed; if the company's terms changed since, it is a 409 " +
+      'problem of type `terms-changed` (with the current `termsVersion`) and nothing is granted.',
     body: { schema: consentSchema },
     errors: [404, 409],
     responses: { 200: { description: 'Where to send the browser', schema: consentOutcomeSchema } },

@@ -28,6 +28,11 @@ export interface ClientAuthenticator {
 export const consentSchema = z.discriminatedUnion('decision', [
   z.strictObject({
     decision: z.literal('approve'),
+    termsVersion: z
+      .number()
+      .int()
+      .min(1)
+      .meta({ description: "The company's terms version the consent screen showed (company.terms.version)" }),
     fields: z.array(z.string().max(64)).min(1).max(50).optional(),
     durationDays: z.number().int().min(1).max(3650).optional(),
     actions: z.array(actionSchema).min(1).max(2).optional(),
@@ -125,6 +130,8 @@ export function oauthRoutes(
     what: 'authorization requests from this address',
   });
   r.get('/authorize', anonymousPerIp, (req, res) => {
+    // A person's browser comes here from the company: if the link does not work, the error page links back.
+    res.locals.returnTo = d.authz.returnLinkFor(req.query as Record<string, unknown>);
     const s = req.session;
     if (s && s.kind !== 'customer') throw new Forbidden('Auditors cannot grant access; sign in as a customer');
     const out = d.authz.authorize(req.query as Record<string, unknown>, s?.subjectId, String(req.id));

@@ -45,7 +45,9 @@ describe('back-channel access requests (the customer is not in front of the comp
     });
     const inbox = (await alice.call('GET', '/api/inbox')).body.messages;
     expect(inbox.some((m: { kind: string }) => m.kind === 'request.pending')).toBe(true);
-    expect((await alice.call('POST', `/api/consent/${pending[0].id}`, { decision: 'approve' })).body).toEqual({});
+    expect(
+      (await alice.call('POST', `/api/consent/${pending[0].id}`, { decision: 'approve', termsVersion: 1 })).body,
+    ).toEqual({});
     const tokens = await poll(shop, r.body.auth_req_id);
     expect(tokens.status).toBe(200);
     const read = await readData(v, tokens.body.access_token, alice.handle);
@@ -88,7 +90,7 @@ describe('back-channel access requests (the customer is not in front of the comp
   it('when an approval is not collected before the request expires, then polling says expired_token', async () => {
     const r = await ask(shop, alice.handle);
     const id = (await alice.call('GET', '/api/requests')).body.requests[0].id;
-    expect((await alice.call('POST', `/api/consent/${id}`, { decision: 'approve' })).status).toBe(200);
+    expect((await alice.call('POST', `/api/consent/${id}`, { decision: 'approve', termsVersion: 1 })).status).toBe(200);
     v.clock.advance(601_000);
     const late = await poll(shop, r.body.auth_req_id);
     expect(late.status).toBe(400);
@@ -110,7 +112,7 @@ describe('back-channel access requests (the customer is not in front of the comp
         .sign(kp.privateKey);
     const r = await ask(dpopCo, alice.handle);
     const id = (await alice.call('GET', '/api/requests')).body.requests[0].id;
-    await alice.call('POST', `/api/consent/${id}`, { decision: 'approve' });
+    await alice.call('POST', `/api/consent/${id}`, { decision: 'approve', termsVersion: 1 });
     const bare = await poll(dpopCo, r.body.auth_req_id);
     expect(bare.body.error).toBe('invalid_dpop_proof');
     const withProof = await form(
@@ -147,7 +149,7 @@ describe('back-channel access requests (the customer is not in front of the comp
       ((await alice.call('GET', '/api/requests')).body.requests as { id: string }[]).map((q) => q.id),
     ).not.toContain(id);
     expect((await alice.call('GET', `/api/consent/${id}`)).body.status).toBe('expired');
-    expect((await alice.call('POST', `/api/consent/${id}`, { decision: 'approve' })).status).toBe(409);
+    expect((await alice.call('POST', `/api/consent/${id}`, { decision: 'approve', termsVersion: 1 })).status).toBe(409);
     const grants = (await alice.call('GET', '/api/grants')).body.grants as { company: { id: string } }[];
     expect(grants.filter((g) => g.company.id === gone.clientId)).toEqual([]);
   });
@@ -158,7 +160,7 @@ describe('back-channel access requests (the customer is not in front of the comp
       (await alice.call('GET', '/api/requests')).body.requests as { id: string; company: { id: string } }[]
     ).find((q) => q.company.id === shop.clientId)!.id;
     v.clock.advance(598_000);
-    expect((await alice.call('POST', `/api/consent/${id}`, { decision: 'approve' })).status).toBe(200);
+    expect((await alice.call('POST', `/api/consent/${id}`, { decision: 'approve', termsVersion: 1 })).status).toBe(200);
     v.clock.advance(5_000);
     const tokens = await poll(shop, r.body.auth_req_id);
     expect(tokens.status).toBe(200);

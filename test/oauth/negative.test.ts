@@ -381,6 +381,7 @@ describe('the redirect URI at the token endpoint (RFC 6749 §4.1.3)', () => {
       location = (
         await alice.call('POST', `/api/consent/${new URL(location, v.url).searchParams.get('request')}`, {
           decision: 'approve',
+          termsVersion: 1,
         })
       ).body.redirectTo;
     expect(location.startsWith(REDIRECT)).toBe(true);

@@ -93,6 +93,7 @@ describe('an unmodified standard client (oauth4webapi) from the metadata URL alo
     expect(shown.body.company.terms.retentionDays).toBe(90);
     const approved = await customer.call('POST', `/api/consent/${requestId}`, {
       decision: 'approve',
+      termsVersion: shown.body.company.terms.version,
       fields: ['email', 'phone'],
       durationDays: 7,
     });

@@ -87,8 +87,10 @@ async function grantFor(company: RegisteredCompany, customer: Customer, fields: 
   );
   expect(at.status).toBe(303);
   const id = new URL(at.headers.get('location')!, v.url).searchParams.get('request')!;
-  expect((await customer.call('GET', `/api/consent/${id}`)).status).toBe(200);
-  const approved = await customer.call('POST', `/api/consent/${id}`, { decision: 'approve' });
+  const shown = await customer.call('GET', `/api/consent/${id}`);
+  expect(shown.status).toBe(200);
+  const termsVersion = shown.body.company.terms.version;
+  const approved = await customer.call('POST', `/api/consent/${id}`, { decision: 'approve', termsVersion });
   expect(approved.status).toBe(200);
   const code = new URL(approved.body.redirectTo).searchParams.get('code')!;
   const t = await form(
@@ -270,7 +272,9 @@ describe('replaying recorded responses against /openapi.json', () => {
 
     tokens = await grantFor(shop, alice, ['email', 'phone', 'purchase_history'], ['read', 'deposit']);
     expect((await alice.call('GET', '/api/consent/no-such-request')).status).toBe(404);
-    expect((await alice.call('POST', `/api/consent/${tokens.consentId}`, { decision: 'approve' })).status).toBe(409);
+    expect(
+      (await alice.call('POST', `/api/consent/${tokens.consentId}`, { decision: 'approve', termsVersion: 1 })).status,
+    ).toBe(409);
     expect((await alice.call('POST', `/api/consent/${tokens.consentId}`, { decision: 'maybe' })).status).toBe(400);
 
     expect(
@@ -428,7 +432,12 @@ describe('replaying recorded responses against /openapi.json', () => {
     expect(pending.status).toBe(200);
     expect((await call('GET', '/api/requests')).status).toBe(401);
     expect(
-      (await alice.call('POST', `/api/consent/${pending.body.requests[0].id}`, { decision: 'approve' })).status,
+      (
+        await alice.call('POST', `/api/consent/${pending.body.requests[0].id}`, {
+          decision: 'approve',
+          termsVersion: pending.body.requests[0].company.terms.version,
+        })
+      ).status,
     ).toBe(200);
     expect((await poll()).status).toBe(200);
   });

@@ -139,7 +139,10 @@ export async function obtainCode(
   let location = auth.headers.get('location') ?? '';
   if (location.startsWith('/consent')) {
     const id = new URL(location, v.url).searchParams.get('request')!;
-    const r = await customer.call('POST', `/api/consent/${id}`, { decision: 'approve', ...opts.approve });
+    // The approval names the terms version the consent screen showed, as the dashboard does.
+    const shown = await customer.call('GET', `/api/consent/${id}`);
+    const termsVersion = shown.body.company?.terms?.version;
+    const r = await customer.call('POST', `/api/consent/${id}`, { decision: 'approve', termsVersion, ...opts.approve });
     if (r.status !== 200) throw new Error(`consent failed: ${r.status} ${JSON.stringify(r.body)}`);
     location = r.body.redirectTo;
   }
@@ -193,4 +196,23 @@ export async function readData(
     headers: { authorization: `Bearer ${accessToken}`, ...headers },
   });
   return { status: res.status, headers: res.headers, body: await res.json().catch(() => undefined) };
+}
+
+/** The company publishes new terms (RFC 7592 update of its registration); returns the new terms version. */
+export async function updateTerms(v: RunningVault, company: RegisteredCompany, name: string, terms: object) {
+  const res = await fetch(`${v.url}/register/${company.clientId}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${company.registrationAccessToken}` },
+    body: JSON.stringify({
+      client_id: company.clientId,
+      client_name: name,
+      redirect_uris: [REDIRECT],
+      token_endpoint_auth_method: 'client_secret_basic',
+      grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
+      terms,
+    }),
+  });
+  const body = await res.json();
+  if (res.status !== 200) throw new Error(`terms update failed: ${res.status} ${JSON.stringify(body)}`);
+  return body.terms_version as number;
 }

@@ -25,6 +25,12 @@ const CUSTOMER_NAV = [
 
 const CUSTOMER_PATHS = new Set(['/', '/grants', '/reads', '/inbox', '/settings', '/consent']);
 
+/**
+ * Server routes that sign-in hands back to (a company's /authorize link): the browser must load them
+ * from the server, which then sends it on to the consent screen; the dashboard's router has no such page.
+ */
+const SERVER_PATHS = new Set(['/authorize']);
+
 export function homeOf(kind: SessionInfo['kind']): string {
   return kind === 'auditor' ? '/auditor' : '/';
 }
@@ -58,7 +64,9 @@ export function App() {
   const redirect = session === undefined ? undefined : redirectFor(loc, session);
 
   useEffect(() => {
-    if (redirect) navigate(redirect, { replace: true });
+    if (!redirect) return;
+    if (SERVER_PATHS.has(new URL(redirect, window.location.origin).pathname)) window.location.replace(redirect);
+    else navigate(redirect, { replace: true });
   }, [redirect]);
 
   if (session === undefined || redirect) {

@@ -27,6 +27,8 @@ export interface Problem {
   detail?: string;
   errors?: { path: string; message: string }[];
   reasons?: Reason[];
+  /** Where the customer came from, when a company sent them (an expired consent request). */
+  returnTo?: { name: string; href: string };
 }
 
 export interface FieldInfo {

@@ -21,7 +21,8 @@ import {
  * under which terms, and what the policy engine says. The customer may narrow fields and duration.
  */
 export function ConsentPage({ requestId }: { requestId: string | null }) {
-  const [res] = useResource<ConsentRequest>(requestId ? `/api/consent/${encodeURIComponent(requestId)}` : null);
+  const [res, reload] = useResource<ConsentRequest>(requestId ? `/api/consent/${encodeURIComponent(requestId)}` : null);
+  const [termsChanged, setTermsChanged] = useState<string>();
   if (!requestId)
     return (
       <>
@@ -48,12 +49,49 @@ export function ConsentPage({ requestId }: { requestId: string | null }) {
       <>
         <PageHeader title="Access request" />
         <ProblemAlert error={res.error} />
+        <BackToCompany error={res.error} />
       </>
     );
-  return <ConsentForm req={res.data} />;
+  // Keyed by the terms version: new terms start a fresh form, so nothing chosen under the old ones carries over.
+  return (
+    <ConsentForm
+      key={`${res.data.id}:${res.data.company.terms.version}`}
+      req={res.data}
+      termsChanged={termsChanged}
+      onTermsChanged={(message) => {
+        setTermsChanged(message);
+        reload();
+      }}
+    />
+  );
 }
 
-function ConsentForm({ req }: { req: ConsentRequest }) {
+/** A link back to the company that sent the customer, when the server names it (an expired request). */
+function BackToCompany({ error }: { error?: ApiError | string }) {
+  const back = error instanceof ApiError ? error.problem.returnTo : undefined;
+  if (!back || !/^https?:\/\//.test(back.href)) return null;
+  return (
+    <p>
+      <a class="btn btn-primary" href={back.href} rel="noreferrer">
+        Back to {back.name}
+      </a>
+    </p>
+  );
+}
+
+/** The server's answer when the company's terms changed between this screen and the approval. */
+const isTermsChanged = (e: unknown) =>
+  e instanceof ApiError && e.status === 409 && !!e.problem.type?.endsWith('/terms-changed');
+
+function ConsentForm({
+  req,
+  termsChanged,
+  onTermsChanged,
+}: {
+  req: ConsentRequest;
+  termsChanged?: string;
+  onTermsChanged: (message: string) => void;
+}) {
   const { company, request, decision } = req;
   const terms = company.terms;
   const [fields, setFields] = useState<Set<string>>(new Set(request.fields.map((f) => f.name)));
@@ -75,7 +113,8 @@ function ConsentForm({ req }: { req: ConsentRequest }) {
       if (!fields.size) return setError('Choose at least one field, or deny the request.');
       if (!Number.isInteger(n) || n < 1 || n > maxDays)
         return setError(`Choose a duration between 1 and ${maxDays} days.`);
-      body = { decision: 'approve' };
+      // The version shown here is the version approved: the server refuses the approval if it changed.
+      body = { decision: 'approve', termsVersion: Number(terms.version) };
       if (fields.size < request.fields.length)
         body.fields = request.fields.map((f) => f.name).filter((f) => fields.has(f));
       if (n < request.durationDays) body.durationDays = n;
@@ -95,6 +134,10 @@ function ConsentForm({ req }: { req: ConsentRequest }) {
       }
       setOutcome(kind === 'approve' ? 'approved' : 'denied');
     } catch (e) {
+      if (isTermsChanged(e))
+        return onTermsChanged(
+          `${company.name} changed its terms while you were reviewing this request, so nothing was approved. Its new terms are shown below: review them and decide again.`,
+        );
       setError(e instanceof ApiError ? e : String(e));
     }
     setBusy(undefined);
@@ -121,6 +164,7 @@ function ConsentForm({ req }: { req: ConsentRequest }) {
         title={`${company.name} asks for access`}
         intro={`Nothing is shared until you approve. You can untick fields and shorten the time before you do.`}
       />
+      {termsChanged && pending && <Notice tone="warn">{termsChanged}</Notice>}
       {!pending && (
         <Notice tone="warn">
           This request is already {req.status}. <Link href="/grants">See your grants.</Link>
@@ -254,6 +298,7 @@ function ConsentForm({ req }: { req: ConsentRequest }) {
             </div>
           </Card>
           <ProblemAlert error={error} />
+          <BackToCompany error={error} />
           {pending && (
             <div class="consent-actions">
               <Button

@@ -44,6 +44,7 @@ const KIND: Record<string, { label: string; tone: Tone }> = {
   'grant.suspended': { label: 'Suspended', tone: 'warn' },
   'grant.revoked': { label: 'Revoked', tone: 'bad' },
   'grant.expired': { label: 'Expired', tone: 'neutral' },
+  'grant.terms-worse': { label: 'Terms changed', tone: 'warn' },
 };
 
 function Messages({ initial }: { initial: InboxMessage[] }) {
@@ -78,7 +79,7 @@ function Messages({ initial }: { initial: InboxMessage[] }) {
   const empty = (
     <EmptyState title="Your inbox is empty">
       The vault tells you here whenever a grant changes: approved, narrowed, revoked, expired or suspended by a
-      company's new terms.
+      company's new terms, and when a company's new terms are worse for you.
     </EmptyState>
   );
   return (
@@ -132,6 +133,7 @@ function Message({ m, open, onToggle }: { m: InboxMessage; open: boolean; onTogg
         </button>
       </h3>
       <p class="message-text">{m.body.text}</p>
+      {m.kind === 'grant.terms-worse' && m.body.grantId && <RevokeNow grantId={m.body.grantId} about={m.body.title} />}
       {open && (
         <div class="message-body" id={bodyId}>
           {m.body.receiptId && <ReceiptDetails id={m.body.receiptId} />}
@@ -149,6 +151,41 @@ function Message({ m, open, onToggle }: { m: InboxMessage; open: boolean; onTogg
         </div>
       )}
     </li>
+  );
+}
+
+/**
+ * The one-step revoke offered with a company's worse terms: the message already says what changed and
+ * what revoking means, so one click ends the grant (the grants page still lists it, as revoked).
+ */
+function RevokeNow({ grantId, about }: { grantId: string; about: string }) {
+  const [state, setState] = useState<'idle' | 'busy' | 'done'>('idle');
+  const [error, setError] = useState<ApiError>();
+  async function revoke() {
+    setState('busy');
+    setError(undefined);
+    try {
+      await api('DELETE', `/api/grants/${encodeURIComponent(grantId)}`);
+      setState('done');
+    } catch (e) {
+      setError(e instanceof ApiError ? e : new ApiError(0, { detail: String(e) }));
+      setState('idle');
+    }
+  }
+  if (state === 'done') return <p class="message-links">Access revoked.</p>;
+  return (
+    <div class="message-links">
+      <Button
+        variant="danger"
+        busy={state === 'busy'}
+        disabled={state === 'busy'}
+        onClick={() => void revoke()}
+        aria-label={`Revoke access (${about})`}
+      >
+        Revoke access
+      </Button>
+      <ProblemAlert error={error} />
+    </div>
   );
 }
 

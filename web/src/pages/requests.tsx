@@ -37,7 +37,11 @@ function RequestItem({ req, compact, onDone }: { req: ConsentRequest; compact?: 
     setBusy(decision);
     setError(undefined);
     try {
-      await api('POST', `/api/consent/${encodeURIComponent(req.id)}`, { decision });
+      // Approving here approves the terms this item shows; if they changed, the server refuses (409) and
+      // the list is fetched again with the new ones.
+      const body =
+        decision === 'approve' ? { decision, termsVersion: Number(req.company.terms.version) } : { decision };
+      await api('POST', `/api/consent/${encodeURIComponent(req.id)}`, body);
       setDone(
         decision === 'approve'
           ? `You approved ${req.company.name}'s request.`
@@ -46,6 +50,7 @@ function RequestItem({ req, compact, onDone }: { req: ConsentRequest; compact?: 
       setTimeout(onDone, 1200);
     } catch (e) {
       setError(e instanceof ApiError ? e : new ApiError(0, { detail: String(e) }));
+      if (e instanceof ApiError && e.problem.type?.endsWith('/terms-changed')) onDone();
     } finally {
       setBusy(undefined);
     }

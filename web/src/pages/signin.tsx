@@ -18,7 +18,7 @@ export function SignInPage(props: { next?: string }) {
   const [error, setError] = useState<ApiError | string>();
   const [flash] = useState(takeFlash);
   const h1 = useRef<HTMLHeadingElement>(null);
-  const consent = props.next?.startsWith('/consent');
+  const consent = props.next?.startsWith('/consent') || props.next?.startsWith('/authorize?');
 
   useEffect(() => {
     document.title = `${mode === 'signin' ? 'Sign in' : 'Create your vault'} · Consent vault`;
@@ -63,7 +63,7 @@ export function SignInPage(props: { next?: string }) {
         </h1>
         <p class="lead">
           {consent
-            ? 'A company is asking for access to your data. Sign in to review the request; nothing is shared until you approve.'
+            ? `A company is asking for access to your data. ${mode === 'signin' ? 'Sign in' : 'Create your vault'} to review the request; nothing is shared until you approve.`
             : mode === 'signin'
               ? 'Your profile, your terms: see who reads your data and withdraw access at any time.'
               : 'Keep one encrypted profile and decide which company sees what, for how long and why.'}
