@@ -1,7 +1,7 @@
 import { render } from 'preact';
 import { App } from './app.tsx';
 import { restoreSession } from './session.ts';
-import './style.css';
+import './styles/index.css';
 
 render(<App />, document.getElementById('app')!);
 void restoreSession();
