@@ -5,7 +5,7 @@ import type { SigningKeys } from './crypto/signing-keys.ts';
 import type { Db } from './db/connection.ts';
 import type { PolicySet } from './policy/load.ts';
 
-/** Injected so that expiry and budgets are tested without sleeping (STYLE 3). */
+/** Injected so that expiry and budgets are tested without sleeping (ARCHITECTURE.md, "The modules and their arrows"). */
 export interface Clock {
   now(): Date;
 }

@@ -148,7 +148,7 @@ export function createRegistration(deps: CompaniesDeps, store: CompanyStore, aud
 
     /**
      * RFC 7592 §2.2: replaces the registration. Changed terms become a new version, audited, and the
-     * onTermsChanged hooks run in the same transaction (DESIGN §5: live grants are re-evaluated).
+     * onTermsChanged hooks run in the same transaction (ARCHITECTURE.md, "Where policy decisions happen").
      */
     async update(
       clientId: string,

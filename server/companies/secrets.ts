@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
  * Client secrets, registration access tokens and initial access tokens are random 256-bit values, so a
- * plain SHA-256 is enough to store them (DESIGN §9: slow KDFs are for human passwords and would cap the
+ * plain SHA-256 is enough to store them (ARCHITECTURE.md, "Speed": slow KDFs are for human passwords and would cap the
  * token endpoint). Only the digest is kept; the value is shown once.
  */
 export function newSecret(): string {

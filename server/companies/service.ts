@@ -13,7 +13,7 @@ const OPERATOR = { kind: 'operator' as ActorKind, id: 'cli' };
 
 /**
  * The companies module: registration (RFC 7591/7592), client authentication (RFC 6749 §2.3,
- * RFC 7523), declared terms and their versions. Other modules call this, never the store (STYLE 1).
+ * RFC 7523), declared terms and their versions. Other modules call this, never the store (ARCHITECTURE.md, "The modules and their arrows").
  */
 export function createCompanies(deps: CompaniesDeps, audit: AuditAppend) {
   const store = createCompanyStore(deps.db);

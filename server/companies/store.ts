@@ -7,11 +7,11 @@ export type CompanyRow = typeof companies.$inferSelect;
 
 /**
  * Data access for registered companies, their versioned terms, initial access tokens and seen
- * client-assertion ids. Every company query names the company id (STYLE 6); the two token tables are
+ * client-assertion ids. Every company query names the company id (ARCHITECTURE.md, "The modules and their arrows"); the two token tables are
  * keyed by a digest and belong to no tenant.
  */
 export function createCompanyStore(db: Db) {
-  // Looked up on every company read (policy facts): prepared once (DESIGN §9).
+  // Looked up on every company read (policy facts): prepared once (ARCHITECTURE.md, "Speed").
   const byIdFast = fastLookup(db, companies, [companies.id]);
   const termsVersionOf = db.$client.prepare('SELECT terms_version AS v FROM companies WHERE id = ?').pluck();
   const termsPrepared = db

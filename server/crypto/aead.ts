@@ -28,7 +28,7 @@ export function seal(key: Uint8Array, plaintext: Uint8Array, aad: string): Buffe
  * Opens a sealed message; any change to it, its key or its associated data throws DecryptError.
  * Sealing uses noble, opening libsodium's crypto_aead_xchacha20poly1305_ietf_decrypt: the same
  * standard construction (draft-irtf-cfrg-xchacha-03), cross-checked in aead.test.ts, and about ten
- * times faster on the company read path, which opens every field it returns (DESIGN §9).
+ * times faster on the company read path, which opens every field it returns (ARCHITECTURE.md, "Speed").
  * `aad` may be bytes only so that the draft's test vector, whose AAD is not UTF-8, can be checked.
  */
 export function open(key: Uint8Array, sealed: Uint8Array, aad: string | Uint8Array): Uint8Array {

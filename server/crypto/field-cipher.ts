@@ -2,7 +2,7 @@ import { open, seal } from './aead.ts';
 
 /**
  * Profile fields and deposited records are sealed under the customer's data key with associated
- * data `customer id | field name | version` (DESIGN §3), so a ciphertext copied to another
+ * data `customer id | field name | version` (ARCHITECTURE.md, "The encrypted profile"), so a ciphertext copied to another
  * customer's row, another field, or replayed at an older version fails to open.
  */
 export interface FieldBinding {

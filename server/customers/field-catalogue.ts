@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * The profile's field catalogue (DESIGN §3): every field a customer can keep, with its category and
+ * The profile's field catalogue (ARCHITECTURE.md, "The encrypted profile"): every field a customer can keep, with its category and
  * the schema its value must satisfy. Grants name fields from here; policies reason about categories.
  */
 import type { Category } from '../policy/types.ts';

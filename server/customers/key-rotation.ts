@@ -9,7 +9,7 @@ export interface RotationResult {
 }
 
 /**
- * KEK rotation without downtime (DESIGN §3): add a new KEK and make it active (a running server picks
+ * KEK rotation without downtime (ARCHITECTURE.md, "The encrypted profile"): add a new KEK and make it active (a running server picks
  * it up on its next wrap, because it re-reads the keyring when the file changes), rewrap every DEK in
  * small transactions, repeat until none is wrapped by an old KEK, then drop the old KEKs. Each update is
  * conditional on the old kek id, so a concurrent writer is never overwritten.

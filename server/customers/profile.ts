@@ -156,7 +156,7 @@ export function createProfile(ctx: AppContext, store: CustomerStore, audit: Audi
       };
     },
 
-    /** Deletes the account; destroying the wrapped DEK makes every sealed copy unreadable (DESIGN §3). */
+    /** Deletes the account; destroying the wrapped DEK makes every sealed copy unreadable (ARCHITECTURE.md, "The encrypted profile"). */
     deleteAccount(customerId: string, requestId?: string) {
       inTransaction(ctx.db, () => {
         if (!store.customerById(customerId)) throw new NotFound('No such customer');

@@ -42,7 +42,7 @@ export function migrateDatabase(db: Db): void {
 }
 
 /**
- * Runs fn in one synchronous SQLite transaction (DESIGN §2: one transaction per decision).
+ * Runs fn in one synchronous SQLite transaction (ARCHITECTURE.md, "The audited unit and group commit").
  * better-sqlite3 transactions cannot span an await: fn must not return a promise.
  */
 export function inTransaction<T>(db: Db, fn: () => T): T {

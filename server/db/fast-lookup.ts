@@ -5,7 +5,7 @@ import type { Db } from './connection.ts';
 /**
  * A hot-path lookup by key columns as one raw better-sqlite3 prepared statement, returning rows in
  * drizzle's shape (camelCase keys, booleans as booleans). On the company read path drizzle's row
- * mapping cost more than SQLite itself (DESIGN §9); the SQL is generated from the same table
+ * mapping cost more than SQLite itself (ARCHITECTURE.md, "Speed"); the SQL is generated from the same table
  * definitions, so it cannot drift from the schema.
  */
 export function fastLookup<T extends SQLiteTable>(

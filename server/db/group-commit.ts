@@ -2,7 +2,7 @@ import { closeSync, fsync, openSync } from 'node:fs';
 import type { Db } from './connection.ts';
 
 /**
- * Group commit for audited company requests (DESIGN §9).
+ * Group commit for audited company requests (ARCHITECTURE.md, "Speed").
  *
  * `submit(fn)` queues a synchronous unit of work. Once per turn of the event loop (setImmediate),
  * every queued unit runs inside ONE SQLite transaction, each in its own savepoint: a unit that throws

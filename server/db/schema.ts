@@ -1,7 +1,7 @@
 /**
  * The whole relational schema. Tables belong to modules (named in each comment); only server/db and
  * each module's own store.ts use them. No ON DELETE CASCADE anywhere: drizzle-kit rebuilds SQLite
- * tables by copying them, and a cascade could silently wipe audit or key rows (DESIGN §9).
+ * tables by copying them, and a cascade could silently wipe audit or key rows (ARCHITECTURE.md, "Speed").
  */
 import { blob, index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 
@@ -288,7 +288,7 @@ export const seenJtis = sqliteTable('seen_jtis', {
   expiresAt: text('expires_at').notNull(),
 });
 
-// grants/ — per-grant usage counters in hour buckets, for the read and deposit budgets (DESIGN §5).
+// grants/ — per-grant usage counters in hour buckets, for the read and deposit budgets (ARCHITECTURE.md, "Where policy decisions happen").
 export const usageCounters = sqliteTable(
   'usage_counters',
   {

@@ -11,7 +11,7 @@ import {
 import type { AccessRequest } from '../oauth/details.ts';
 import { categoriesOf } from '../oauth/details.ts';
 
-/** Where facts come from; gathered first, then the pure evaluator decides (STYLE 4). */
+/** Where facts come from; gathered first, then the pure evaluator decides (ARCHITECTURE.md, "Where policy decisions happen"). */
 export interface FactSources {
   termsOf(companyId: string, version?: number): { version: number; terms: CompanyTerms };
   criteriaOf(customerId: string): CustomerCriteria;

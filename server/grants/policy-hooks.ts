@@ -12,7 +12,7 @@ interface CompanyNames {
 }
 
 /**
- * Terms drift (DESIGN §5): when a company publishes new terms or the platform policy changes, every
+ * Terms drift (ARCHITECTURE.md, "Where policy decisions happen"): when a company publishes new terms or the platform policy changes, every
  * live grant is decided again; those that no longer pass are suspended, and the customer is told in
  * their inbox why and how to re-approve.
  */

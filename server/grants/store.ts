@@ -5,9 +5,9 @@ import { grants } from '../db/schema.ts';
 
 export type GrantRow = typeof grants.$inferSelect;
 
-/** Grant rows; every lookup names the customer or the company it belongs to (STYLE 6). */
+/** Grant rows; every lookup names the customer or the company it belongs to (ARCHITECTURE.md, "The modules and their arrows"). */
 export function createGrantStore(db: Db) {
-  // The company read path looks a grant up on every request: a prepared statement (DESIGN §9).
+  // The company read path looks a grant up on every request: a prepared statement (ARCHITECTURE.md, "Speed").
   const byIdFast = fastLookup(db, grants, [grants.id]);
   return {
     insert: (row: typeof grants.$inferInsert) => db.insert(grants).values(row).run(),

@@ -25,7 +25,7 @@ export interface AppShell {
 }
 
 /**
- * Assembles the express app from explicit dependencies; it does not listen (STYLE 3). Module routers
+ * Assembles the express app from explicit dependencies; it does not listen (ARCHITECTURE.md, "The modules and their arrows"). Module routers
  * are mounted between the common front (headers, ids, logs, body parsing) and the problem handler.
  */
 export function createAppShell(

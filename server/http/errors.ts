@@ -69,14 +69,14 @@ export class Forbidden extends VaultError {
   readonly title = 'This action is not allowed';
 }
 
-/** A policy decision said no; `reasons` tells the caller why (DESIGN §5: decisions are explainable). */
+/** A policy decision said no; `reasons` tells the caller why (ARCHITECTURE.md, "Where policy decisions happen"). */
 export class PolicyDenied extends VaultError {
   readonly status = 403;
   readonly slug = 'policy-denied';
   readonly title = 'The mutuality policy refuses this request';
 }
 
-/** Another tenant's object is reported as missing so that its existence does not leak (STYLE 5). */
+/** Another tenant's object is reported as missing so that its existence does not leak (ARCHITECTURE.md, "Errors"). */
 export class NotFound extends VaultError {
   readonly status = 404;
   readonly slug = 'not-found';

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { ValidationFailed } from './errors.ts';
 
-/** Parses input at the boundary (DESIGN §2); the problem body lists every issue by path. */
+/** Parses input at the boundary (ARCHITECTURE.md, "The audited unit and group commit"); the problem body lists every issue by path. */
 export function parse<S extends z.ZodType>(schema: S, input: unknown, where = 'body'): z.infer<S> {
   const r = schema.safeParse(input);
   if (r.success) return r.data;

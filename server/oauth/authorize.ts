@@ -44,7 +44,7 @@ const requestLinkError = (kind: keyof typeof LINK_PROBLEMS) =>
 /**
  * The front channel: PAR (RFC 9126), /authorize, and the customer's consent. Decisions are made when
  * the request arrives (platform rules, then the customer's criteria once we know who they are) and
- * again when the customer approves, so nobody can approve beyond the platform's limits (DESIGN §5).
+ * again when the customer approves, so nobody can approve beyond the platform's limits (ARCHITECTURE.md, "Where policy decisions happen").
  */
 export function createAuthorization(
   ctx: AppContext,

@@ -9,7 +9,7 @@ export type FamilyRow = typeof tokenFamilies.$inferSelect;
 
 /** Authorization requests, codes, token families, refresh tokens, revoked jtis (all secrets by hash). */
 export function createOAuthStore(db: Db) {
-  // Hot path: every company read checks its token family and jti (DESIGN §9: prepared statements).
+  // Hot path: every company read checks its token family and jti (ARCHITECTURE.md, "Speed").
   const familyFast = fastLookup(db, tokenFamilies, [tokenFamilies.id]);
   const revokedFast = fastLookup(db, revokedAccessTokens, [revokedAccessTokens.jti]);
   return {

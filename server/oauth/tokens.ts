@@ -32,7 +32,7 @@ const CACHE_MAX = 20_000;
 
 export function createTokenService(ctx: AppContext) {
   const issuer = ctx.config.publicUrl;
-  // Verified-token cache keyed by SHA-256 of the token (DESIGN §9): signature checks leave the hot
+  // Verified-token cache keyed by SHA-256 of the token (ARCHITECTURE.md, "Speed"): signature checks leave the hot
   // path, while the grant, family and jti are still checked in the database on every request.
   const cache = new Map<string, AccessClaims>();
 

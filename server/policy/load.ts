@@ -1,5 +1,5 @@
 // Reads policies/ synchronously at start-up. A bad file must stop the server with a message a
-// policy author can act on: the file, the path inside it, and the reason (DESIGN.md §5).
+// policy author can act on: the file, the path inside it, and the reason (ARCHITECTURE.md, "Where policy decisions happen").
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

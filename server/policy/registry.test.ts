@@ -18,7 +18,7 @@ describe('the policy registry', () => {
     expect(purposeOf(set, 'resale')).toBeUndefined();
   });
 
-  it('when a category is asked about, then the four named in DESIGN.md are sensitive and unknown ones count as sensitive', () => {
+  it('when a category is asked about, then the four named in policies/categories.yaml are sensitive and unknown ones count as sensitive', () => {
     expect(CATEGORIES.filter((c) => isSensitive(set, c)).sort()).toEqual([
       'financial',
       'health',

@@ -1,4 +1,4 @@
-// Domain types of the mutuality policy engine (DESIGN.md §5) and the zod schemas that the
+// Domain types of the mutuality policy engine (ARCHITECTURE.md, "Where policy decisions happen") and the zod schemas that the
 // HTTP layer validates company terms and customer criteria with. Everything inside the engine
 // trusts these types; validation happens once, at the boundary.
 import { z } from 'zod';

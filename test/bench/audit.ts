@@ -1,5 +1,5 @@
 /**
- * The audit figures for `npm run bench` (issue 5): export 1,000,000 events as JSON Lines from a real
+ * The audit figures for `npm run bench`: export 1,000,000 events as JSON Lines from a real
  * SQLite file through better-sqlite3 `.iterate()` (what the auditor export does), then verify that
  * file. Targets: export >= 200k events/s in < 150 MB RSS; verify >= 500k events/s.
  * Run alone: `npx tsx test/bench/audit.ts [events]`.

@@ -1,5 +1,5 @@
 // Micro benchmark of evaluate(), called by `npm run bench`. The read path spends a few µs on
-// policy per request (DESIGN.md §9), so the target is < 20 µs per decision.
+// policy per request (ARCHITECTURE.md, "Speed"), so the target is < 20 µs per decision.
 import { join } from 'node:path';
 import { evaluate } from '../../server/policy/evaluate.ts';
 import { loadPolicySet } from '../../server/policy/load.ts';

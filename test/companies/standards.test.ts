@@ -6,7 +6,7 @@ import { CLIENT_ASSERTION_TYPE } from '../../server/companies/client-auth.ts';
 import { defaultTerms, form } from '../support/company.ts';
 import { startVault, type RunningVault } from '../support/vault.ts';
 
-// The standards points of issue 11, each driven through the real server, most with an unmodified
+// The standards points an off-the-shelf client relies on, each driven through the real server, most with an unmodified
 // standard client (oauth4webapi).
 let v: RunningVault;
 let issuer: string;

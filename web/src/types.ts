@@ -12,7 +12,7 @@ export interface SessionInfo {
   csrfToken: string;
 }
 
-/** One reason of a policy decision (DESIGN §5: decisions are explainable). */
+/** One reason of a policy decision (ARCHITECTURE.md, "Where policy decisions happen"). */
 export interface Reason {
   code: string;
   message: string;

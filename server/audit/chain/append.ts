@@ -5,7 +5,7 @@ import type { AuditEvent, NewAuditEvent } from './event.ts';
 const SERVER_REQUEST_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 /**
- * Appends one event to the hash chain. Must run inside the caller's transaction (STYLE 7): the event
+ * Appends one event to the hash chain. Must run inside the caller's transaction (ARCHITECTURE.md, "The audited unit and group commit"): the event
  * commits with the action it records, or neither does (fail closed). SQLite serialises writers, so
  * the read of the chain head and the insert cannot interleave with another append.
  */

@@ -1,5 +1,5 @@
 /**
- * The hash chain (DESIGN.md §6): hash(n) = SHA-256(raw bytes of hash(n-1) || canonical(event n)).
+ * The hash chain (ARCHITECTURE.md, "The audit trail"): hash(n) = SHA-256(raw bytes of hash(n-1) || canonical(event n)).
  * Pure functions: the store calls them inside the transaction of the action being audited, so an
  * event's seq, body and hash are fixed before the row is written.
  */

@@ -1,6 +1,6 @@
 /**
  * The audit event: what happened, who did it, to whose data, under which grant, and why it was
- * allowed or denied. Events name fields, never values (DESIGN.md §3: no plaintext personal data in
+ * allowed or denied. Events name fields, never values (ARCHITECTURE.md, "The encrypted profile": no plaintext personal data in
  * the audit trail), so there is deliberately no free-text field that could carry a value: `detail`
  * holds scalar facts such as counts or a terms version, and reason messages come from the policy
  * engine's fixed sentences.

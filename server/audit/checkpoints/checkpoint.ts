@@ -1,5 +1,5 @@
 /**
- * Signed checkpoints (DESIGN.md §6): the server signs {seq, hash, time} with its signing key so an
+ * Signed checkpoints (ARCHITECTURE.md, "The audit trail"): the server signs {seq, hash, time} with its signing key so an
  * auditor holding only the JWKS can tell that the chain up to seq is the one the server vouched for.
  *
  * Compact JWS (RFC 7515) with protected header {alg, kid, typ: "vault-checkpoint+jwt"}. The typ is

@@ -12,7 +12,7 @@ export function createCheckpointStore(db: Db) {
   };
 }
 
-/** Consent receipts; every lookup names the customer or the company (STYLE 6). Ties broken by rowid. */
+/** Consent receipts; every lookup names the customer or the company (ARCHITECTURE.md, "The modules and their arrows"). Ties broken by rowid. */
 export function createReceiptStore(db: Db) {
   const newest = [desc(receipts.createdAt), desc(sql`rowid`)] as const;
   return {

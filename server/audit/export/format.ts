@@ -1,5 +1,5 @@
 /**
- * The auditor's export formats (DESIGN.md §6, issue 5 "Auditors" and "Verify").
+ * The auditor's export formats (ARCHITECTURE.md, "The audit trail").
  *
  * JSON Lines (`.jsonl`, UTF-8, one LF-terminated line each):
  *

@@ -1,5 +1,5 @@
 /**
- * Offline verification of an export (issue 5 "Verify"), and of the live table's rows.
+ * Offline verification of an export (ARCHITECTURE.md, "The audit trail"), and of the live table's rows.
  * Recomputes every hash, checks links and order, and checks the signed checkpoint; names the first
  * sequence number that breaks (rules in chain-checker.ts). JSON Lines takes the fast byte-level
  * path (verify/line.ts), split across cores for large files (verify/parallel.ts); CSV is detected

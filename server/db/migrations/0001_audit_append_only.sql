@@ -1,4 +1,4 @@
--- The audit trail is append-only (DESIGN §6): the database itself refuses to change or remove an event.
+-- The audit trail is append-only (ARCHITECTURE.md, "The audit trail"): the database itself refuses to change or remove an event.
 CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
 BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;
 --> statement-breakpoint

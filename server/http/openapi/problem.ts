@@ -15,7 +15,7 @@ export const reasonSchema = z
     source: z.enum(['platform', 'customer']).optional(),
     effect: z.enum(['deny', 'require-approval']).optional(),
   })
-  .meta({ description: 'One reason of a policy decision (DESIGN §5: decisions are explainable).' });
+  .meta({ description: 'One reason of a policy decision (ARCHITECTURE.md, "Where policy decisions happen").' });
 
 export const problemSchema = z
   .object({

@@ -17,7 +17,7 @@ import {
 } from '../ui.tsx';
 
 /**
- * The consent step of the authorization flow (issue 3): who asks, for what, which fields, for how long,
+ * The consent step of the authorization flow: who asks, for what, which fields, for how long,
  * under which terms, and what the policy engine says. The customer may narrow fields and duration.
  */
 export function ConsentPage({ requestId }: { requestId: string | null }) {
