@@ -40,6 +40,13 @@ export function createCompanies(deps: CompaniesDeps, audit: AuditAppend) {
     termsCache.set(key, t);
     return t;
   }
+  /**
+   * A terms version read inside a transaction that later rolls back was never written: forget what was
+   * cached for that company, so the number is not answered with terms that do not exist.
+   */
+  function forgetTermsOf(id: string): void {
+    for (const key of termsCache.keys()) if (key.startsWith(`${id}\u0000`)) termsCache.delete(key);
+  }
 
   /** Disables a company and, in the same transaction, lets the grants module revoke what it holds. */
   function disable(id: string, actor: { kind: ActorKind; id: string } = OPERATOR): Company {
@@ -76,7 +83,14 @@ export function createCompanies(deps: CompaniesDeps, audit: AuditAppend) {
 
     register: registration.register,
     read: registration.read,
-    update: registration.update,
+    async update(...args: Parameters<typeof registration.update>) {
+      try {
+        return await registration.update(...args);
+      } catch (e) {
+        forgetTermsOf(args[0]);
+        throw e;
+      }
+    },
     /** RFC 7592 §2.3: a company deregisters itself; the vault keeps the row, disabled, for the audit trail. */
     deregister(clientId: string, registrationAccessToken: string | undefined): void {
       const row = registration.managed(clientId, registrationAccessToken);
