@@ -62,8 +62,17 @@ describe('evaluate', () => {
         source: 'customer',
         effect: 'deny',
         message: 'The company keeps data for 90 days; you allow at most 30.',
+        auditMessage: 'The company keeps data for 90 days; you allow at most 30.',
       },
     ]);
+  });
+
+  it('when a reason quotes text a company or customer typed, then its audit message keeps only the fact names', () => {
+    const facts = passingFacts();
+    facts.request.purpose = 'jane-roe-hiv-positive';
+    const [unknown] = evaluate(facts, set).reasons;
+    expect(unknown?.message).toContain('jane-roe-hiv-positive');
+    expect(unknown?.auditMessage).toBe('"{request.purpose}" is not a registered purpose.');
   });
 
   it('when every customer criterion fails, then every customer reason has source customer', () => {

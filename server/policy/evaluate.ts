@@ -17,7 +17,14 @@ function unknownCategory(id: string): CategoryFacts {
 }
 
 function reasonOf(rule: CompiledRule, scope: Scope): Reason {
-  return { code: rule.reason, message: rule.message(scope), ruleId: rule.id, source: rule.source, effect: rule.effect };
+  return {
+    code: rule.reason,
+    message: rule.message(scope),
+    auditMessage: rule.auditMessage(scope),
+    ruleId: rule.id,
+    source: rule.source,
+    effect: rule.effect,
+  };
 }
 
 /** The customer's "any company meeting my criteria may ..." rules: all four dimensions must fit. */
