@@ -62,7 +62,6 @@ describe('evaluate', () => {
         source: 'customer',
         effect: 'deny',
         message: 'The company keeps data for 90 days; you allow at most 30.',
-        auditMessage: 'The company keeps data for 90 days; you allow at most 30.',
       },
     ]);
   });
