@@ -70,6 +70,8 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   const token = createTokenEndpoint(ctx, { store: oauthStore, grants, tokens, audit });
   const views = createConsentViews(ctx, { authz, clients: companies, sources, decide, store: oauthStore });
   const commit = createGroupCommit(ctx.db, `${ctx.db.$client.name}-wal`, ctx.config.synchronous);
+  const usage = createUsage(ctx.db);
+  const refusals = createRefusalLimit(ctx.db);
   const data = createDataService(ctx, {
     commit,
     grants,
@@ -77,8 +79,8 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
     oauth: oauthStore,
     decide,
     audit,
-    usage: createUsage(ctx.db),
-    refusals: createRefusalLimit(ctx.db),
+    usage,
+    refusals,
     customerIdByHandle: profile.customerIdByHandle,
   });
   const grantPolicy = createGrantPolicy(ctx, { grants, decide, customerStore, companies });
@@ -207,6 +209,8 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
       run: createCustomerPurge(ctx.db, { 'request.pending': BACKCHANNEL_MAX_LIFE_S + RETAIN_EXPIRED_S }),
     },
     { name: 'budgets', run: () => budgets.purgeEnded() },
+    { name: 'grants.usage', run: (now) => usage.purgeEnded(now) },
+    { name: 'data.refusals', run: (now) => refusals.purgeEnded(now) },
   ]);
   sweeper.start();
   const stop = () => {

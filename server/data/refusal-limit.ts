@@ -27,7 +27,15 @@ export function createRefusalLimit(db: Db) {
   const purge = db.$client.prepare('DELETE FROM refusal_windows WHERE company_id = ? AND minute < ?');
   const minuteOf = (now: Date) => Math.floor(now.getTime() / REFUSAL_WINDOW_MS);
 
+  // Windows of companies that have not been refused since: ended, deleted by the sweep (SECURITY.md).
+  const ended = db.$client.prepare(
+    'DELETE FROM refusal_windows WHERE rowid IN (SELECT rowid FROM refusal_windows WHERE minute < ? LIMIT 5000)',
+  );
+
   return {
+    /** Deletes every ended window; the sweep calls it. */
+    purgeEnded: (now: Date): number => ended.run(minuteOf(now)).changes,
+
     /** Call inside the request's unit, before anything else: a company over the limit gets no further. */
     check(companyId: string, now: Date): RefusalState {
       const minute = minuteOf(now);

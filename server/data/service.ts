@@ -12,7 +12,7 @@ import { categoriesOf } from '../oauth/details.ts';
 import type { OAuthStore } from '../oauth/store.ts';
 import type { AccessClaims } from '../oauth/tokens.ts';
 import type { Category, Decision } from '../policy/types.ts';
-import { reasonsForCompany, SUSPENDED_FOR_COMPANY } from '../policy/index.ts';
+import { reasonsForAudit, reasonsForCompany, SUSPENDED_FOR_COMPANY } from '../policy/index.ts';
 import { createGrantCheck, refusalOf, type GrantRefusal, type Use } from './grant-check.ts';
 import { REFUSALS_PER_WINDOW, type RefusalLimit } from './refusal-limit.ts';
 
@@ -104,7 +104,7 @@ export function createDataService(
       purpose: g.purpose,
       fields,
       decision: 'deny',
-      reasons: why.audited ?? why.reasons.map(({ code, message: m }) => ({ code, message: m })),
+      reasons: why.audited ?? reasonsForAudit(why.reasons),
       policyVersion: why.policyVersion,
       requestId: r.requestId,
     });

@@ -297,7 +297,7 @@ export const usageCounters = sqliteTable(
     hour: integer('hour').notNull(),
     count: integer('count').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.grantId, t.action, t.hour] })],
+  (t) => [primaryKey({ columns: [t.grantId, t.action, t.hour] }), index('usage_counters_hour').on(t.hour)],
 );
 
 // data/ — refused company requests per company and minute, for the refusal limit (SECURITY.md "Company reads").
@@ -308,7 +308,7 @@ export const refusalWindows = sqliteTable(
     minute: integer('minute').notNull(),
     count: integer('count').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.companyId, t.minute] })],
+  (t) => [primaryKey({ columns: [t.companyId, t.minute] }), index('refusal_windows_minute').on(t.minute)],
 );
 
 // http/ — fixed-window request budgets (back-channel, PAR, /authorize), shared by every server through the

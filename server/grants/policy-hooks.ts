@@ -4,6 +4,7 @@ import type { CustomerStore } from '../customers/store.ts';
 import { inTransaction } from '../db/connection.ts';
 import { FIELD_CATALOGUE, isFieldName } from '../customers/field-catalogue.ts';
 import { Conflict, PolicyDenied } from '../http/errors.ts';
+import { reasonsForAudit } from '../policy/index.ts';
 import type { Decide } from './decide.ts';
 import { durationDaysOf, type Actor, type Grant, type GrantChange, type Grants } from './service.ts';
 
@@ -33,11 +34,11 @@ export function createGrantPolicy(
         request: { purpose: row.purpose, fields, actions: JSON.parse(row.actions), durationDays },
       });
       if (decision.allow) continue;
-      const reasons = decision.reasons
-        .filter((r) => r.effect !== 'require-approval')
-        .map((r) => r.message)
-        .join(' ');
-      d.grants.suspend(row, `${why}. ${reasons}`, decision.policyVersion);
+      const denying = decision.reasons.filter((r) => r.effect !== 'require-approval');
+      const reasons = denying.map((r) => r.message).join(' ');
+      // The customer's sentence quotes their criteria and the company's terms; the trail keeps closed text only.
+      const audited = [{ code: 'status-reason', message: why }, ...reasonsForAudit(denying)];
+      d.grants.suspend(row, `${why}. ${reasons}`, decision.policyVersion, audited);
       suspended++;
     }
     return suspended;

@@ -67,6 +67,7 @@ export function createGrants(ctx: Pick<AppContext, 'db' | 'clock'>, audit: Audit
     reason: string | null,
     requestId?: string,
     extra: Partial<GrantRow> = {},
+    audited?: { code: string; message: string }[],
   ) {
     return inTransaction(ctx.db, () => {
       store.update(g.id, { status, statusReason: reason, updatedAt: now(), ...extra });
@@ -80,7 +81,7 @@ export function createGrants(ctx: Pick<AppContext, 'db' | 'clock'>, audit: Audit
         purpose: g.purpose,
         fields: updated.fields,
         requestId,
-        ...(reason ? { reasons: [{ code: 'status-reason', message: reason }] } : {}),
+        ...(audited ? { reasons: audited } : reason ? { reasons: [{ code: 'status-reason', message: reason }] } : {}),
       });
       for (const h of hooks.onChange) h(updated, changeKind, actor);
       return updated;
@@ -174,11 +175,11 @@ export function createGrants(ctx: Pick<AppContext, 'db' | 'clock'>, audit: Audit
         throw new BadRequest('Actions can only be removed, and at least one must remain');
       if (expiresAt > g.expiresAt) throw new BadRequest('A grant can only be shortened');
       if (expiresAt <= now()) throw new BadRequest('The new end must be in the future; revoke the grant instead');
-      return change(r, g.status, 'narrowed', { kind: 'customer', id: customerId }, g.statusReason, requestId, {
-        fields: JSON.stringify(fields),
-        actions: JSON.stringify(actions),
-        expiresAt,
-      });
+      // A suspended grant keeps its reason, written for the customer; the trail gets a fixed sentence.
+      const audited = g.statusReason ? [{ code: 'status-reason', message: 'The grant stays suspended.' }] : undefined;
+      const narrowed = { fields: JSON.stringify(fields), actions: JSON.stringify(actions), expiresAt };
+      const actor = { kind: 'customer' as const, id: customerId };
+      return change(r, g.status, 'narrowed', actor, g.statusReason, requestId, narrowed, audited);
     },
 
     revoke(
@@ -220,7 +221,13 @@ export function createGrants(ctx: Pick<AppContext, 'db' | 'clock'>, audit: Audit
       });
     },
 
-    suspend(row: GrantRow, reason: string, policyVersion?: string): Grant {
+    /** `reason` is for the customer; `audited` is what the trail keeps (reasonsForAudit), when given. */
+    suspend(
+      row: GrantRow,
+      reason: string,
+      policyVersion?: string,
+      audited?: { code: string; message: string }[],
+    ): Grant {
       return change(
         row,
         'suspended',
@@ -229,6 +236,7 @@ export function createGrants(ctx: Pick<AppContext, 'db' | 'clock'>, audit: Audit
         reason,
         undefined,
         policyVersion ? { policyVersion } : {},
+        audited,
       );
     },
 

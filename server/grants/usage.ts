@@ -16,7 +16,15 @@ export function createUsage(db: Db) {
   const window = db.$client.prepare(
     'SELECT hour, count FROM usage_counters WHERE grant_id = ? AND action = ? AND hour > ?',
   );
+  // Buckets older than the longest window (a day) count for nothing: the sweep deletes them (SECURITY.md).
+  const ended = db.$client.prepare(
+    'DELETE FROM usage_counters WHERE rowid IN (SELECT rowid FROM usage_counters WHERE hour <= ? LIMIT 5000)',
+  );
   return {
+    /** Deletes hour buckets that no window reaches any more; the sweep calls it. */
+    purgeEnded(now: Date): number {
+      return ended.run(Math.floor(now.getTime() / HOUR) - 25).changes;
+    },
     /** Earlier uses of a grant for one action, as the policy's usage facts. */
     of(grantId: string, action: string, now: Date): Usage {
       const t = now.getTime();

@@ -7,7 +7,7 @@ import type { Grants } from '../grants/service.ts';
 import type { ReturnLink } from '../http/error-page.ts';
 import { Conflict, NotFound, OAuthError, PolicyDenied, TermsChanged } from '../http/errors.ts';
 import type { Action, Decision } from '../policy/types.ts';
-import { codesForCompany, reasonsForCompany } from '../policy/index.ts';
+import { codesForCompany, purposeOf, reasonsForAudit, reasonsForCompany } from '../policy/index.ts';
 import { parseAuthorizationDetails, parseScope, type AccessRequest } from './details.ts';
 import { redirectWith, UnredirectableError, validateAuthorizationParams, type ClientView } from './request-params.ts';
 import { sha256hex, newOpaque } from './tokens.ts';
@@ -60,6 +60,8 @@ export function createAuthorization(
   const issuer = ctx.config.publicUrl;
   const nowIso = (plusS = 0) => new Date(ctx.clock.now().getTime() + plusS * 1000).toISOString();
   const details = (row: AuthRequestRow) => JSON.parse(row.details) as AccessRequest;
+  // The trail names a purpose only from the registry: an unregistered one is text the company typed.
+  const registered = (purpose: string) => (purposeOf(ctx.policies, purpose) ? purpose : undefined);
   const secondsUntil = (iso: string) => Math.max(1, Math.ceil((Date.parse(iso) - ctx.clock.now().getTime()) / 1000));
 
   function recordDenial(row: AuthRequestRow, decision: Decision, customerId: string, requestId?: string): void {
@@ -71,10 +73,10 @@ export function createAuthorization(
         actor: { kind: decision.allow ? 'customer' : 'system', id: decision.allow ? customerId : 'policy' },
         customerId,
         companyId: row.companyId,
-        purpose: r.purpose,
+        purpose: registered(r.purpose),
         fields: r.fields,
         decision: 'deny',
-        reasons: decision.reasons.map(({ code, message }) => ({ code, message })),
+        reasons: reasonsForAudit(decision.reasons),
         policyVersion: decision.policyVersion,
         requestId,
       });
@@ -346,10 +348,10 @@ export function createAuthorization(
             actor: { kind: 'system', id: 'policy' },
             customerId,
             companyId: client.id,
-            purpose: request.purpose,
+            purpose: registered(request.purpose),
             fields: request.fields,
             decision: 'deny',
-            reasons: reasons.map(({ code, message }) => ({ code, message })),
+            reasons: reasonsForAudit(reasons),
             policyVersion: decision.policyVersion,
             requestId,
           }),

@@ -1,7 +1,7 @@
 // Turns validated policy files into a PolicySet: checks what one file says about another
 // (a budget for an unregistered purpose, a forbidden purpose in the registry, ...), derives the
 // facts rules can see, and compiles every rule once so decisions do no parsing.
-import { compileCondition, compileTemplate, ConditionError } from './conditions.ts';
+import { compileAuditTemplate, compileCondition, compileTemplate, ConditionError } from './conditions.ts';
 import { PolicyLoadError } from './errors.ts';
 import type { Budget, CategoryFacts, PlatformFacts } from './facts.ts';
 import type { PolicyFiles } from './files.ts';
@@ -115,6 +115,7 @@ function compileRules(dir: string, f: PolicyFiles['rules.yaml']): CompiledRule[]
         reason: r.reason,
         when: compileCondition(r.when, `rules[${i}].when`, ctx),
         message: compileTemplate(r.message, `rules[${i}].message`, ctx),
+        auditMessage: compileAuditTemplate(r.message, `rules[${i}].message`, ctx),
       };
     } catch (err) {
       if (err instanceof ConditionError) throw new PolicyLoadError(file, err.path, err.reason);

@@ -227,6 +227,43 @@ export function compileTemplate(message: string, where: string, ctx: CompileCont
   return (s) => parts.map((p) => (typeof p === 'string' ? p : show(p(s)))).join('');
 }
 
+/**
+ * Facts whose values come from the policy files, the field catalogue or fixed enums, or are numbers: a closed
+ * vocabulary. Anything else (a purpose as asked, value tags, refused purposes) was typed by a company or a
+ * customer, and the append-only audit trail must not carry it (SECURITY.md "The audit trail").
+ */
+function closedFact(path: string, type: FactType): boolean {
+  if (type === 'number' || type === 'boolean') return true;
+  if (/^(platform|budget|category)\./.test(path)) return true;
+  return (
+    ['stage', 'request.fields', 'request.categories', 'request.actions', 'company.id'].includes(path) ||
+    ['company.terms.benefit.kind', 'purpose.categories', 'purpose.actions'].includes(path)
+  );
+}
+
+/**
+ * The message as the audit trail keeps it: like compileTemplate, but a fact outside the closed vocabulary
+ * stays as its `{name}`; the purpose is shown only when it is a registered one.
+ */
+export function compileAuditTemplate(message: string, where: string, ctx: CompileContext = {}): (s: Scope) => string {
+  const parts: (string | Getter)[] = [];
+  let last = 0;
+  const known = getter('purpose.known');
+  for (const m of message.matchAll(/\{([a-zA-Z.]+)\}/g)) {
+    const path = m[1] as string;
+    parts.push(message.slice(last, m.index));
+    const type = factType(path, where, ctx);
+    const get = getter(path);
+    if (path === 'request.purpose' || path === 'purpose.id')
+      parts.push((s) => (known(s) === true ? get(s) : `{${path}}`));
+    else parts.push(closedFact(path, type) ? get : m[0]);
+    last = m.index + m[0].length;
+  }
+  parts.push(message.slice(last));
+  if (parts.length === 1) return () => message;
+  return (s) => parts.map((p) => (typeof p === 'string' ? p : show(p(s)))).join('');
+}
+
 function show(v: unknown): string {
   if (v === undefined || v === null) return 'unknown';
   return Array.isArray(v) ? (v.length ? v.join(', ') : 'none') : String(v);

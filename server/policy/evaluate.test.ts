@@ -66,6 +66,14 @@ describe('evaluate', () => {
     ]);
   });
 
+  it('when a reason quotes text a company or customer typed, then its audit message keeps only the fact names', () => {
+    const facts = passingFacts();
+    facts.request.purpose = 'jane-roe-hiv-positive';
+    const [unknown] = evaluate(facts, set).reasons;
+    expect(unknown?.message).toContain('jane-roe-hiv-positive');
+    expect(unknown?.auditMessage).toBe('"{request.purpose}" is not a registered purpose.');
+  });
+
   it('when every customer criterion fails, then every customer reason has source customer', () => {
     const facts = passingFacts();
     facts.request = { ...facts.request, purpose: 'marketing', categories: ['contact'] };

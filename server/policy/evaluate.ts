@@ -17,7 +17,16 @@ function unknownCategory(id: string): CategoryFacts {
 }
 
 function reasonOf(rule: CompiledRule, scope: Scope): Reason {
-  return { code: rule.reason, message: rule.message(scope), ruleId: rule.id, source: rule.source, effect: rule.effect };
+  const reason: Reason = {
+    code: rule.reason,
+    message: rule.message(scope),
+    ruleId: rule.id,
+    source: rule.source,
+    effect: rule.effect,
+  };
+  // Not enumerable: the trail's wording is internal, so no answer or screen that serialises a reason carries it.
+  Object.defineProperty(reason, 'auditMessage', { value: rule.auditMessage(scope), enumerable: false });
+  return reason;
 }
 
 /** The customer's "any company meeting my criteria may ..." rules: all four dimensions must fit. */

@@ -9,6 +9,7 @@ export {
   SUSPENDED_FOR_COMPANY,
   type CompanyReason,
 } from './for-company.ts';
+export { reasonsForAudit } from './for-audit.ts';
 export { loadPolicySet, PolicyLoadError } from './load.ts';
 export {
   budgetFor,

@@ -24,6 +24,8 @@ export interface CompiledRule {
   reason: string;
   when: Predicate;
   message: (scope: Scope) => string;
+  /** The same sentence with only closed-vocabulary facts filled in, for the audit trail. */
+  auditMessage: (scope: Scope) => string;
 }
 
 export interface PolicySet {

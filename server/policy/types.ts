@@ -137,6 +137,8 @@ export type ReasonSource = 'platform' | 'customer';
 export interface Reason {
   code: string;
   message: string;
+  /** The message as the audit trail keeps it: only closed-vocabulary facts filled in (reasonsForAudit). */
+  auditMessage?: string;
   ruleId?: string;
   source: ReasonSource;
   /** 'deny' refuses; 'require-approval' allows but never automatically (the customer decides). */

@@ -1,0 +1,38 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Customer, uniqueEmail } from '../support/browser-like.ts';
+import { obtainTokens, readData, registerCompany } from '../support/company.ts';
+import { startVault, type RunningVault } from '../support/vault.ts';
+
+let v: RunningVault;
+beforeAll(async () => {
+  v = await startVault();
+});
+afterAll(async () => v.close());
+
+const count = (table: 'usage_counters' | 'refusal_windows') =>
+  (v.ctx.db.$client.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number) ?? 0;
+
+describe('the sweep purges the usage and refusal counts once no window reaches them', () => {
+  it('when a day and an hour have passed since a read and a refusal, then their counts are deleted, and not before', async () => {
+    const shop = await registerCompany(v, { name: 'Counter Shop' });
+    const alice = await new Customer(v.url).signUp(uniqueEmail('counters'));
+    await alice.call('PATCH', '/api/profile', { email: 'alice@example.test' });
+    const t = await obtainTokens(v, shop, alice, { fields: ['email'] });
+    expect((await readData(v, t.access_token, alice.handle)).status).toBe(200);
+    expect((await readData(v, t.access_token, alice.handle, ['phone'])).status).toBe(403);
+    expect(count('usage_counters')).toBe(1);
+    expect(count('refusal_windows')).toBe(1);
+
+    v.vault.sweep();
+    expect(count('usage_counters')).toBe(1); // still inside the hour and the minute
+
+    v.clock.advance(2 * 60_000);
+    v.vault.sweep();
+    expect(count('refusal_windows')).toBe(0);
+    expect(count('usage_counters')).toBe(1); // the day's budget still counts it
+
+    v.clock.advance(26 * 3600_000);
+    v.vault.sweep();
+    expect(count('usage_counters')).toBe(0);
+  });
+});
