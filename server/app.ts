@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +9,7 @@ import { createAuditService } from './audit/service.ts';
 import { isSensitive } from './policy/load.ts';
 import { createUsage } from './grants/usage.ts';
 import { createCompanies } from './companies/service.ts';
+import { createCompanyNames } from './companies/display-names.ts';
 import { companyRoutes } from './companies/routes.ts';
 import type { AppContext } from './context.ts';
 import { createAccounts } from './customers/accounts.ts';
@@ -18,20 +18,22 @@ import { createProfile } from './customers/profile.ts';
 import { customerRoutes } from './customers/routes.ts';
 import { createSessionAuth } from './customers/session-auth.ts';
 import { createCustomerStore } from './customers/store.ts';
+import { exportSections } from './customers/export-sections.ts';
+import { createInbox } from './customers/inbox.ts';
 import { dataReadFastPath, dataRoutes } from './data/routes.ts';
 import { createRefusalLimit } from './data/refusal-limit.ts';
 import { createDataService } from './data/service.ts';
 import { createDecider } from './grants/decide.ts';
 import { createGrantPolicy } from './grants/policy-hooks.ts';
 import { grantRoutes } from './grants/routes.ts';
-import { createGrants, type Grant } from './grants/service.ts';
+import { createGrants } from './grants/service.ts';
+import { grantPresenter } from './grants/present.ts';
 import { createTermsChangeNotices } from './grants/terms-change.ts';
 import { createAppShell } from './http/app.ts';
 import { docsRoutes } from './http/docs-page.ts';
 import { createGroupCommit } from './db/group-commit.ts';
 import { createAuthorization } from './oauth/authorize.ts';
-import { accessTokenAuthenticator, expressAuth } from './oauth/bearer.ts';
-import { OAuthError } from './http/errors.ts';
+import { accessTokenAuthenticator, expressAuth, managementAuth } from './oauth/bearer.ts';
 import { createConsentViews } from './oauth/consent-view.ts';
 import { dataResourceMetadataUrl } from './oauth/metadata.ts';
 import { oauthRoutes, OAUTH_CLIENT_ENDPOINTS } from './oauth/routes.ts';
@@ -47,7 +49,7 @@ import { createTokenService, dataAudience, grantsAudience } from './oauth/tokens
 
 export const WEB_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', 'web', 'dist');
 
-/** Builds every service from the context, wires their hooks, and mounts their routes (STYLE 3). */
+/** Builds every service from the context, wires their hooks, and mounts their routes (ARCHITECTURE.md, "The modules and their arrows"). */
 export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   const audit = createAuditAppender(ctx.db, () => ctx.clock.now());
   const customerStore = createCustomerStore(ctx.db);
@@ -67,7 +69,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   const budgets = createRequestBudgets(ctx.db, ctx.clock);
   const limits = createRequestLimits(ctx, { budgets, store: oauthStore });
   const authz = createAuthorization(ctx, { store: oauthStore, clients: companies, grants, decide, audit, limits });
-  const token = createTokenEndpoint(ctx, { store: oauthStore, grants, tokens, audit });
+  const token = createTokenEndpoint(ctx, { store: oauthStore, grants, tokens, audit, authz });
   const views = createConsentViews(ctx, { authz, clients: companies, sources, decide, store: oauthStore });
   const commit = createGroupCommit(ctx.db, `${ctx.db.$client.name}-wal`, ctx.config.synchronous);
   const usage = createUsage(ctx.db);
@@ -118,40 +120,29 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   profile.hooks.onDelete.push((customerId) => void grants.revokeAllOfCustomer(customerId, 'The account was deleted'));
   grants.hooks.onChange.push((g, change, actor) => grantPolicy.notify(g, change, actor, receipts.issue(g, change)));
 
-  // Past events show the name the company had then (SECURITY.md, "Company names"); a grant also says what
-  // the company is called now, when it has been renamed since.
-  const companyNow = (id: string) => companies.byId(id)?.name ?? id;
-  const companyName = (id: string, at?: string) => (at ? companies.nameAt(id, at) : undefined) ?? companyNow(id);
-  const present = (g: Grant) => {
-    const name = companyName(g.companyId, g.createdAt);
-    const now = companyNow(g.companyId);
-    return { ...g, company: { id: g.companyId, name, ...(now !== name ? { currentName: now } : {}) } };
-  };
-  profile.hooks.exportSections.push((customerId) => ({
-    grants: grants.listForCustomer(customerId).map(present),
-    reads: auditService.readsOf(customerId, undefined, 100_000).reads,
-    receipts: receipts
-      .forCustomer(customerId)
-      .map((r) => ({ id: r.id, grantId: r.grantId, kind: r.kind, createdAt: r.createdAt, jws: r.jws })),
-    inbox: profile.inbox(customerId),
-    pendingRequests: views.pendingRequests(customerId),
-  }));
+  const names = createCompanyNames(companies);
+  const present = grantPresenter(names);
+  const inbox = createInbox(ctx, customerStore);
+  profile.hooks.exportSections.push(
+    exportSections({
+      grants: (customerId) => grants.listForCustomer(customerId).map(present),
+      reads: (customerId, limit) => auditService.readsOf(customerId, undefined, limit).reads,
+      receipts: receipts.forCustomer,
+      inbox: profile.inbox,
+      pendingRequests: views.pendingRequests,
+    }),
+  );
 
   const jtis = { claim: companies.claimJti, isRevoked: oauthStore.isJtiRevoked };
   const dataToken = accessTokenAuthenticator(ctx, tokens, jtis, dataAudience(ctx.config.publicUrl));
-  // Grant management has no grant to re-check, so the company itself must still be active (a disabled
-  // company's data tokens already fail: its grants were revoked with it).
-  const managementToken = expressAuth(
+  const managementToken = managementAuth(
     accessTokenAuthenticator(ctx, tokens, jtis, grantsAudience(ctx.config.publicUrl)),
-    ({ claims }) => {
-      if (companies.byId(claims.client_id)?.status !== 'active')
-        throw new OAuthError(401, 'invalid_token', 'the company is disabled', 'Bearer');
-    },
+    (companyId) => companies.byId(companyId)?.status === 'active',
   );
   const shell = createAppShell(
     ctx,
     [
-      // The company data API first: it is the hot path and uses no cookie session (DESIGN §9).
+      // The company data API first: it is the hot path and uses no cookie session (ARCHITECTURE.md, "The life of a company read").
       dataRoutes(data, expressAuth(dataToken), dataResourceMetadataUrl(ctx.config.publicUrl)),
       auth.loadRouter(),
       customerRoutes(accounts, profile, criteria, auth, (c) => isSensitive(ctx.policies, c)),
@@ -164,24 +155,12 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
         views,
         backchannel: {
           customerIdOfHandle: profile.customerIdByHandle,
-          notify: (customerId, row) =>
-            customerStore.insertInbox({
-              id: randomUUID(),
-              customerId,
-              kind: 'request.pending',
-              body: JSON.stringify({
-                title: 'A company asks for access',
-                text: `${companyName(row.companyId)} asks for access to your data. Review it in your inbox.`,
-                requestId: row.id,
-                companyId: row.companyId,
-              }),
-              createdAt: ctx.clock.now().toISOString(),
-            }),
+          notify: (customerId, row) => inbox.requestPending(customerId, row, names.now(row.companyId)),
         },
       }),
       companyRoutes(companies),
       grantRoutes(grants, auth, managementToken, { present, reapprove: grantPolicy.reapprove }),
-      auditRoutes(auditService, receipts, auth, managementToken, companyName),
+      auditRoutes(auditService, receipts, auth, managementToken, names.nameOf),
       docsRoutes(ctx.config.publicUrl),
     ],
     opts.webRoot ?? WEB_ROOT,

@@ -13,6 +13,15 @@ import { GENESIS_HASH } from './chain/chain.ts';
 const CHECKPOINT_EVERY_EVENTS = 1000;
 const CHECKPOINT_EVERY_MS = 60_000;
 
+/** One page of events, newest first: the query asks for one row more than the page, to know a next page exists. */
+function paged(rows: { seq: number; body: string }[], limit: number) {
+  const page = rows.slice(0, limit);
+  return {
+    events: page.map((r) => JSON.parse(r.body) as AuditEvent),
+    next: rows.length > limit ? page.at(-1)!.seq : undefined,
+  };
+}
+
 /**
  * Checkpoints, auditor exports and the customer's view of reads. A checkpoint is the server's signed
  * statement `{seq, hash, time}` (JWS, `kid` in the JWKS): an export carries one covering its last
@@ -58,12 +67,8 @@ export function createAuditService(
 
     /** One page, newest first; `next` only when an older event exists (one extra row is read to know). */
     events(f: AuditFilter, before = Number.MAX_SAFE_INTEGER, limit = 100) {
-      const rows = d.queries.page(f, before, limit + 1);
-      const page = rows.slice(0, limit);
-      return {
-        events: page.map((r) => JSON.parse(r.body) as AuditEvent),
-        next: rows.length > limit ? page.at(-1)!.seq : undefined,
-      };
+      const { events, next } = paged(d.queries.page(f, before, limit + 1), limit);
+      return { events, next };
     },
 
     /**
@@ -71,10 +76,9 @@ export function createAuditService(
      * grouped per company and reason, so that no flood of refusals pushes a real read off the first page.
      */
     activityOf(customerId: string, before = Number.MAX_SAFE_INTEGER, limit = 50) {
-      const rows = d.queries.usesOf(customerId, before, limit + 1);
-      const page = rows.slice(0, limit);
+      const { events, next } = paged(d.queries.usesOf(customerId, before, limit + 1), limit);
       return {
-        reads: page.map((r) => JSON.parse(r.body) as AuditEvent),
+        reads: events,
         refusals: d.queries.refusalGroupsOf(customerId).map((g) => {
           const last = JSON.parse(g.lastBody) as AuditEvent;
           return {
@@ -85,18 +89,14 @@ export function createAuditService(
             last: g.last,
           };
         }),
-        next: rows.length > limit ? page.at(-1)!.seq : undefined,
+        next,
       };
     },
 
     /** Every read, deposit and refusal of the customer's data, newest first (the customer's export). */
     readsOf(customerId: string, before = Number.MAX_SAFE_INTEGER, limit = 50) {
-      const rows = d.queries.readsOf(customerId, before, limit + 1);
-      const page = rows.slice(0, limit);
-      return {
-        reads: page.map((r) => JSON.parse(r.body) as AuditEvent),
-        next: rows.length > limit ? page.at(-1)!.seq : undefined,
-      };
+      const { events, next } = paged(d.queries.readsOf(customerId, before, limit + 1), limit);
+      return { reads: events, next };
     },
 
     /**

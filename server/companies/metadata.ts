@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { OAuthError } from '../http/errors.ts';
+import { GRANT_TYPES } from '../oauth/grants/grant-types.ts';
 import { companyTermsSchema } from '../policy/types.ts';
 import { jwksProblems } from './jwks.ts';
 import { nameProblem } from './names.ts';
@@ -11,12 +12,7 @@ import type { ClientMetadata, PublicJwks } from './types.ts';
  * the server substitute values), since the companies table keeps no per-client list. client_credentials
  * only reaches the company's own grant-management API, never customer data.
  */
-export const GRANT_TYPES = [
-  'authorization_code',
-  'refresh_token',
-  'client_credentials',
-  'urn:openid:params:grant-type:ciba',
-] as const;
+export { GRANT_TYPES };
 
 const redirectUri = z.string().superRefine((uri, ctx) => {
   const problem = redirectUriProblem(uri);

@@ -7,34 +7,21 @@ import type { GroupCommit } from '../db/group-commit.ts';
 import type { Decide } from '../grants/decide.ts';
 import { durationDaysOf, type Grant, type Grants } from '../grants/service.ts';
 import type { UsageCounter } from '../grants/usage.ts';
-import { PolicyDenied, TooManyRequests, VaultError } from '../http/errors.ts';
+import { VaultError } from '../http/errors.ts';
 import { categoriesOf } from '../oauth/details.ts';
 import type { OAuthStore } from '../oauth/store.ts';
-import type { AccessClaims } from '../oauth/tokens.ts';
-import type { Category, Decision } from '../policy/types.ts';
-import { reasonsForAudit, reasonsForCompany, SUSPENDED_FOR_COMPANY } from '../policy/index.ts';
-import { createGrantCheck, refusalOf, type GrantRefusal, type Use } from './grant-check.ts';
-import { REFUSALS_PER_WINDOW, type RefusalLimit } from './refusal-limit.ts';
+import type { Category } from '../policy/types.ts';
+import { createAdmission, dataEvent, type DataRequest, type Outcome } from './admission.ts';
+import { createGrantCheck } from './grant-check.ts';
+import type { RefusalLimit } from './refusal-limit.ts';
 
-const TOO_MANY = `More than ${REFUSALS_PER_WINDOW} refused requests in one minute: the data API refuses this company's requests until the minute ends.`;
-
-export interface DataRequest {
-  claims: AccessClaims;
-  scheme: 'Bearer' | 'DPoP';
-  handle: string;
-  requestId: string;
-}
+export type { DataRequest };
 
 export class AuditUnavailable extends VaultError {
   readonly status = 503;
   readonly slug = 'audit-unavailable';
   readonly title = 'The audit trail cannot record this access, so no data is released';
 }
-
-/** What a unit of audited work ends in: data to send, or a refusal (audited where the trail needs it). */
-type Outcome<T> = { value: T } | { refused: VaultError };
-
-const SUSPENDED = { code: 'GRANT_SUSPENDED', message: 'The grant is suspended.' };
 
 /**
  * The company-facing resource API. Each request is one unit of the group commit (db/group-commit.ts):
@@ -58,85 +45,11 @@ export function createDataService(
     customerIdByHandle: (h: string) => string | undefined;
   },
 ) {
-  const liveGrant = createGrantCheck(d);
-
-  /** A company over its refusal limit gets a 429; the first one of the window is audited, the rest are not. */
-  function throttled(r: DataRequest, now: Date): Outcome<never> | undefined {
-    const c = r.claims;
-    const state = d.refusals.check(c.client_id, now);
-    if (!state.over) return undefined;
-    if (state.first)
-      d.audit({
-        action: 'data.throttled',
-        actor: { kind: 'company', id: c.client_id },
-        customerId: c.sub,
-        companyId: c.client_id,
-        grantId: c.grant_id,
-        decision: 'deny',
-        reasons: [{ code: 'TOO_MANY_REFUSALS', message: TOO_MANY }],
-        requestId: r.requestId,
-        detail: { limit: REFUSALS_PER_WINDOW, windowStart: state.windowStart, windowEnd: state.windowEnd },
-      });
-    return { refused: new TooManyRequests(TOO_MANY, state.retryAfterSeconds) };
-  }
-
-  /** Every refusal counts against the company's limit, in the unit that refuses. */
-  function refuse(r: DataRequest, e: VaultError, now: Date): Outcome<never> {
-    d.refusals.record(r.claims.client_id, now);
-    return { refused: e };
-  }
-
-  /** Audits a denial in the unit's savepoint and returns the refusal to send once it is durable. */
-  function denied(
-    g: Grant,
-    r: DataRequest,
-    now: Date,
-    fields: string[],
-    why: { reasons: Decision['reasons']; policyVersion: string; audited?: GrantRefusal[] },
-    message: string,
-  ): Outcome<never> {
-    d.audit({
-      action: 'data.denied',
-      actor: { kind: 'company', id: g.companyId },
-      customerId: g.customerId,
-      companyId: g.companyId,
-      grantId: g.id,
-      purpose: g.purpose,
-      fields,
-      decision: 'deny',
-      reasons: why.audited ?? reasonsForAudit(why.reasons),
-      policyVersion: why.policyVersion,
-      requestId: r.requestId,
-    });
-    const reasons = reasonsForCompany(why.reasons);
-    return refuse(r, new PolicyDenied(message, { reasons, policyVersion: why.policyVersion }), now);
-  }
-
-  /** The grant's own refusal of this use (action, fields, category), audited; the policy is not asked. */
-  function outsideGrant(g: Grant, r: DataRequest, now: Date, use: Use): Outcome<never> | undefined {
-    const no = refusalOf(g, use);
-    if (!no) return undefined;
-    const reasons = [{ ...no, source: 'platform' as const, effect: 'deny' as const }];
-    return denied(g, r, now, use.fields, { reasons, policyVersion: ctx.policies.version }, no.message);
-  }
-
-  /** The checks every use shares, in order: refusal limit, token and grant state, the grant's own limits. */
-  function admit(r: DataRequest, now: Date, use: Use): Grant | Outcome<never> {
-    const limited = throttled(r, now);
-    if (limited) return limited;
-    const g = liveGrant(r.claims, r.scheme, r.handle);
-    if (g instanceof VaultError) return refuse(r, g, now);
-    if (g.status === 'suspended') {
-      // The suspension's own reason may quote the customer's criteria: the company and the audit trail get
-      // fixed sentences (the customer sees the full reason in the dashboard).
-      const reasons = [
-        { code: SUSPENDED.code, message: SUSPENDED_FOR_COMPANY, source: 'platform' as const, effect: 'deny' as const },
-      ];
-      const why = { reasons, policyVersion: ctx.policies.version, audited: [SUSPENDED] };
-      return denied(g, r, now, use.fields, why, SUSPENDED_FOR_COMPANY);
-    }
-    return outsideGrant(g, r, now, use) ?? g;
-  }
+  const { admit, denied } = createAdmission(ctx, {
+    audit: d.audit,
+    refusals: d.refusals,
+    liveGrant: createGrantCheck(d),
+  });
 
   /** Runs the unit in the group commit and answers only once it is durable; any failure releases nothing. */
   async function audited<T>(fn: () => Outcome<T>): Promise<T> {
@@ -177,18 +90,7 @@ export function createDataService(
         if (!decision.allow) return denied(g, r, now, fields, decision, 'The policy refuses this read');
         const values = d.profile.openFields(g.customerId, fields);
         d.usage.record(g.id, 'read', now);
-        d.audit({
-          action: 'data.read',
-          actor: { kind: 'company', id: g.companyId },
-          customerId: g.customerId,
-          companyId: g.companyId,
-          grantId: g.id,
-          purpose: g.purpose,
-          fields,
-          decision: 'allow',
-          policyVersion: decision.policyVersion,
-          requestId: r.requestId,
-        });
+        d.audit(dataEvent('data.read', g, r, { fields, decision: 'allow', policyVersion: decision.policyVersion }));
         return { value: { grantId: g.id, customer: r.handle, purpose: g.purpose, fields: values } };
       });
     },
@@ -224,18 +126,13 @@ export function createDataService(
           sealed,
           createdAt: now.toISOString(),
         });
-        d.audit({
-          action: 'data.deposit',
-          actor: { kind: 'company', id: g.companyId },
-          customerId: g.customerId,
-          companyId: g.companyId,
-          grantId: g.id,
-          purpose: g.purpose,
-          decision: 'allow',
-          policyVersion: decision.policyVersion,
-          requestId: r.requestId,
-          detail: { category: input.category, recordId: id },
-        });
+        d.audit(
+          dataEvent('data.deposit', g, r, {
+            decision: 'allow',
+            policyVersion: decision.policyVersion,
+            detail: { category: input.category, recordId: id },
+          }),
+        );
         return { value: { id, category: input.category, grantId: g.id } };
       });
     },

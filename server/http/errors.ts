@@ -1,4 +1,4 @@
-import { DPOP_ALGS } from '../oauth/algorithms.ts';
+import { BASIC_CHALLENGE, errorChallenge, missingTokenChallenge } from '../oauth/challenge.ts';
 
 /**
  * The one error vocabulary of the vault. Every error a client can see is one of these classes; the
@@ -149,11 +149,8 @@ export class OAuthError extends VaultError {
   }
   override headers(challenge: ChallengeContext = {}): Record<string, string> {
     if (!this.scheme) return {};
-    if (this.scheme === 'Basic') return { 'www-authenticate': 'Basic realm="vault"' };
-    const algs = this.scheme === 'DPoP' ? `, algs="${DPOP_ALGS.join(' ')}"` : '';
-    return {
-      'www-authenticate': `${this.scheme} realm="vault", error="${this.error}", error_description="${headerSafe(this.detail)}"${algs}${resourceMetadata(challenge)}`,
-    };
+    if (this.scheme === 'Basic') return { 'www-authenticate': BASIC_CHALLENGE };
+    return { 'www-authenticate': errorChallenge(this.scheme, this.error, this.detail, challenge.resourceMetadata) };
   }
 }
 
@@ -166,25 +163,6 @@ export class MissingToken extends OAuthError {
     super(401, 'invalid_request', detail);
   }
   override headers(challenge: ChallengeContext = {}): Record<string, string> {
-    const meta = resourceMetadata(challenge);
-    return {
-      'www-authenticate': `Bearer realm="vault"${meta}, DPoP realm="vault", algs="${DPOP_ALGS.join(' ')}"${meta}`,
-    };
+    return { 'www-authenticate': missingTokenChallenge(challenge.resourceMetadata) };
   }
-}
-
-/** RFC 9728 §5.1: the challenge names the protected resource's metadata URL (a server-made value). */
-function resourceMetadata(challenge: ChallengeContext): string {
-  return challenge.resourceMetadata ? `, resource_metadata="${challenge.resourceMetadata}"` : '';
-}
-
-/**
- * RFC 6750 §3: error_description is limited to printable ASCII without `"` and `\`. The detail may quote
- * parts of a hostile token (jose repeats its header values), which must never reach a header raw.
- */
-function headerSafe(text: string): string {
-  return text
-    .replace(/"/g, "'")
-    .replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, '?')
-    .slice(0, 300);
 }

@@ -9,7 +9,13 @@ import { Conflict, NotFound, OAuthError, PolicyDenied, TermsChanged } from '../h
 import type { Action, Decision } from '../policy/types.ts';
 import { codesForCompany, purposeOf, reasonsForAudit, reasonsForCompany } from '../policy/index.ts';
 import { parseAuthorizationDetails, parseScope, type AccessRequest } from './details.ts';
-import { redirectWith, UnredirectableError, validateAuthorizationParams, type ClientView } from './request-params.ts';
+import {
+  redirectWith,
+  UnredirectableError,
+  validateAuthorizationParams,
+  type ClientView,
+  type ValidatedRequest,
+} from './request-params.ts';
 import { sha256hex, newOpaque } from './tokens.ts';
 import type { RequestLimits } from './request-limits.ts';
 import type { AuthRequestRow, OAuthStore } from './store.ts';
@@ -59,6 +65,25 @@ export function createAuthorization(
 ) {
   const issuer = ctx.config.publicUrl;
   const nowIso = (plusS = 0) => new Date(ctx.clock.now().getTime() + plusS * 1000).toISOString();
+
+  /** Stores a validated front-channel request, waiting for the browser (PAR, or /authorize without it). */
+  function insertFrontRequest(client: ClientView, v: ValidatedRequest, ttlS: number): string {
+    const id = randomBytes(24).toString('base64url');
+    d.store.insertRequest({
+      id,
+      companyId: client.id,
+      mode: 'front',
+      redirectUri: v.redirectUri,
+      redirectUriGiven: v.redirectUriGiven,
+      state: v.state,
+      codeChallenge: v.codeChallenge,
+      details: JSON.stringify(v.request),
+      status: 'pushed',
+      createdAt: nowIso(),
+      expiresAt: nowIso(ttlS),
+    });
+    return id;
+  }
   const details = (row: AuthRequestRow) => JSON.parse(row.details) as AccessRequest;
   // The trail names a purpose only from the registry: an unregistered one is text the company typed.
   const registered = (purpose: string) => (purposeOf(ctx.policies, purpose) ? purpose : undefined);
@@ -213,20 +238,7 @@ export function createAuthorization(
           reasons: reasonsForCompany(platform.reasons),
           policyVersion: platform.policyVersion,
         });
-      const id = randomBytes(24).toString('base64url');
-      d.store.insertRequest({
-        id,
-        companyId: client.id,
-        mode: 'front',
-        redirectUri: v.redirectUri,
-        redirectUriGiven: v.redirectUriGiven,
-        state: v.state,
-        codeChallenge: v.codeChallenge,
-        details: JSON.stringify(v.request),
-        status: 'pushed',
-        createdAt: nowIso(),
-        expiresAt: nowIso(PAR_TTL_S),
-      });
+      const id = insertFrontRequest(client, v, PAR_TTL_S);
       return { request_uri: REQUEST_URI_PREFIX + id, expires_in: PAR_TTL_S };
     },
 
@@ -274,20 +286,7 @@ export function createAuthorization(
           };
         }
         d.limits.authorizeWithoutPar(client.id);
-        const id = randomBytes(24).toString('base64url');
-        d.store.insertRequest({
-          id,
-          companyId: client.id,
-          mode: 'front',
-          redirectUri: v.redirectUri,
-          redirectUriGiven: v.redirectUriGiven,
-          state: v.state,
-          codeChallenge: v.codeChallenge,
-          details: JSON.stringify(v.request),
-          status: 'pushed',
-          createdAt: nowIso(),
-          expiresAt: nowIso(CONSENT_TTL_S),
-        });
+        const id = insertFrontRequest(client, v, CONSENT_TTL_S);
         row = d.store.request(id)!;
       }
       if (!customerId) {

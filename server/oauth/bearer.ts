@@ -90,3 +90,18 @@ export function expressAuth(
     next();
   };
 }
+
+/**
+ * The grant-management API's token check. Grant management has no grant to re-check, so the company
+ * itself must still be active (a disabled company's data tokens already fail: its grants were revoked
+ * with it).
+ */
+export function managementAuth(
+  authenticate: ReturnType<typeof accessTokenAuthenticator>,
+  companyActive: (companyId: string) => boolean,
+): RequestHandler {
+  return expressAuth(authenticate, ({ claims }) => {
+    if (!companyActive(claims.client_id))
+      throw new OAuthError(401, 'invalid_token', 'the company is disabled', 'Bearer');
+  });
+}

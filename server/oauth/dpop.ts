@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { EmbeddedJWK, calculateJwkThumbprint, jwtVerify, type JWK } from 'jose';
 import { OAuthError } from '../http/errors.ts';
 import { DPOP_ALGS } from './algorithms.ts';
+import type { ClientView } from './request-params.ts';
 
 /**
  * DPoP proof validation, RFC 9449 §4.3: one proof JWT in the DPoP header, typ dpop+jwt, an asymmetric
@@ -68,4 +69,12 @@ export async function verifyDpopProof(c: DpopCheck): Promise<string> {
   if (!c.claimJti(`dpop:${jkt}:${payload.jti}`, new Date((payload.iat + MAX_AGE_SECONDS * 2) * 1000).toISOString()))
     throw fail(c.where, 'DPoP proof replayed');
   return jkt;
+}
+
+/**
+ * RFC 9449 §5 and RFC 7591 `dpop_bound_access_tokens`: a client registered for DPoP gets no token
+ * without a proof, whatever the grant type. Every grant calls this once its own checks have passed.
+ */
+export function requireDpopIfBound(client: ClientView, jkt: string | null): void {
+  if (client.dpopBound && !jkt) throw new OAuthError(400, 'invalid_dpop_proof', 'this client must use DPoP');
 }

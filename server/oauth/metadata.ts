@@ -1,5 +1,6 @@
 import { FIELD_NAMES } from '../customers/field-catalogue.ts';
 import { CLIENT_ASSERTION_ALGS, DPOP_ALGS } from './algorithms.ts';
+import { GRANT_TYPES } from './grants/grant-types.ts';
 import { dataAudience } from './tokens.ts';
 
 /** RFC 8414 authorization server metadata; every URL is derived from the issuer. */
@@ -20,12 +21,7 @@ export function authorizationServerMetadata(issuer: string) {
     service_documentation: `${issuer}/docs`,
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
-    grant_types_supported: [
-      'authorization_code',
-      'refresh_token',
-      'client_credentials',
-      'urn:openid:params:grant-type:ciba',
-    ],
+    grant_types_supported: [...GRANT_TYPES],
     backchannel_authentication_endpoint: `${issuer}/bc-authorize`,
     backchannel_token_delivery_modes_supported: ['poll'],
     code_challenge_methods_supported: ['S256'],

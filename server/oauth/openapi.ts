@@ -5,10 +5,11 @@ import type { OperationSpec } from '../http/openapi/spec.ts';
 import { reasonSchema } from '../http/openapi/problem.ts';
 import { actionSchema, categorySchema, companyTermsSchema } from '../policy/types.ts';
 import { paramsSchema } from './request-params.ts';
-import { CIBA_GRANT, consentSchema } from './routes.ts';
+import { CIBA_GRANT } from './grants/grant-types.ts';
+import { consentSchema } from './routes.ts';
 
 /**
- * The OAuth endpoints read their form bodies field by field (server/oauth/token.ts, client-auth.ts);
+ * The OAuth endpoints read their form bodies field by field (server/oauth/grants/, client-auth.ts);
  * the authorization request itself is checked by `paramsSchema`, which these documents reuse.
  */
 const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';

@@ -41,9 +41,6 @@ export const consentSchema = z.discriminatedUnion('decision', [
 ]);
 const formSchema = z.record(z.string(), z.union([z.string(), z.array(z.string())]));
 
-/** OAuth endpoints: thin adapters from HTTP to the authorization and token services. */
-export const CIBA_GRANT = 'urn:openid:params:grant-type:ciba';
-
 /** The endpoints an OAuth client calls directly: their errors are application/json with `error` (the app shell sets it). */
 export const OAUTH_CLIENT_ENDPOINTS = ['/par', '/bc-authorize', '/token', '/introspect', '/revoke', '/register'];
 
@@ -142,23 +139,7 @@ export function oauthRoutes(
     const body = form(req);
     const c = await client(req, '/token', body);
     const jkt = await dpop(req, '/token');
-    const grantType = body.grant_type;
-    const out =
-      grantType === 'authorization_code'
-        ? await d.token.authorizationCode(c, body, jkt)
-        : grantType === 'refresh_token'
-          ? await d.token.refreshToken(c, body, jkt)
-          : grantType === 'client_credentials'
-            ? await d.token.clientCredentials(c, body, jkt)
-            : grantType === CIBA_GRANT
-              ? await d.token.forApprovedGrant(c, d.authz.backchannelOutcome(c, String(body.auth_req_id ?? '')), jkt)
-              : (() => {
-                  throw new OAuthError(
-                    400,
-                    'unsupported_grant_type',
-                    `grant_type must be authorization_code, refresh_token, client_credentials or ${CIBA_GRANT}`,
-                  );
-                })();
+    const out = await d.token.grant(body.grant_type, c, body, jkt);
     res.set(noStore).json(out);
   });
 

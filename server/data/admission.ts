@@ -1,0 +1,132 @@
+import type { AuditAppend } from '../audit/chain/append.ts';
+import type { NewAuditEvent } from '../audit/chain/event.ts';
+import type { AppContext } from '../context.ts';
+import type { Grant } from '../grants/service.ts';
+import { PolicyDenied, TooManyRequests, VaultError } from '../http/errors.ts';
+import type { AccessClaims } from '../oauth/tokens.ts';
+import { reasonsForAudit, reasonsForCompany, SUSPENDED_FOR_COMPANY } from '../policy/index.ts';
+import type { Decision } from '../policy/types.ts';
+import { refusalOf, type GrantRefusal, type Use } from './grant-check.ts';
+import { REFUSALS_PER_WINDOW, type RefusalLimit } from './refusal-limit.ts';
+
+export interface DataRequest {
+  claims: AccessClaims;
+  scheme: 'Bearer' | 'DPoP';
+  handle: string;
+  requestId: string;
+}
+
+/** What a unit of audited work ends in: data to send, or a refusal (audited where the trail needs it). */
+export type Outcome<T> = { value: T } | { refused: VaultError };
+
+const TOO_MANY = `More than ${REFUSALS_PER_WINDOW} refused requests in one minute: the data API refuses this company's requests until the minute ends.`;
+const SUSPENDED = { code: 'GRANT_SUSPENDED', message: 'The grant is suspended.' };
+
+/** The audit event of one use of a grant by its company: who, whose data, which grant and purpose, which request. */
+export function dataEvent(
+  action: 'data.read' | 'data.deposit' | 'data.denied',
+  g: Grant,
+  r: DataRequest,
+  rest: Omit<NewAuditEvent, 'action' | 'actor' | 'customerId' | 'companyId' | 'grantId' | 'purpose' | 'requestId'>,
+): NewAuditEvent {
+  return {
+    action,
+    actor: { kind: 'company', id: g.companyId },
+    customerId: g.customerId,
+    companyId: g.companyId,
+    grantId: g.id,
+    purpose: g.purpose,
+    requestId: r.requestId,
+    ...rest,
+  };
+}
+
+/**
+ * Whether a company request gets as far as the policy: the refusal limit, then the token and grant state,
+ * then the grant's own limits. Every refusal counts against the company's limit and is audited in the
+ * request's unit (ARCHITECTURE.md, "The audited unit and group commit"), except the throttled ones
+ * beyond the first of a window, which would bury the customer's activity.
+ */
+export function createAdmission(
+  ctx: AppContext,
+  d: {
+    audit: AuditAppend;
+    refusals: RefusalLimit;
+    liveGrant: (c: AccessClaims, scheme: 'Bearer' | 'DPoP', handle: string) => Grant | VaultError;
+  },
+) {
+  /** A company over its refusal limit gets a 429; the first one of the window is audited, the rest are not. */
+  function throttled(r: DataRequest, now: Date): Outcome<never> | undefined {
+    const c = r.claims;
+    const state = d.refusals.check(c.client_id, now);
+    if (!state.over) return undefined;
+    if (state.first)
+      d.audit({
+        action: 'data.throttled',
+        actor: { kind: 'company', id: c.client_id },
+        customerId: c.sub,
+        companyId: c.client_id,
+        grantId: c.grant_id,
+        decision: 'deny',
+        reasons: [{ code: 'TOO_MANY_REFUSALS', message: TOO_MANY }],
+        requestId: r.requestId,
+        detail: { limit: REFUSALS_PER_WINDOW, windowStart: state.windowStart, windowEnd: state.windowEnd },
+      });
+    return { refused: new TooManyRequests(TOO_MANY, state.retryAfterSeconds) };
+  }
+
+  /** Every refusal counts against the company's limit, in the unit that refuses. */
+  function refuse(r: DataRequest, e: VaultError, now: Date): Outcome<never> {
+    d.refusals.record(r.claims.client_id, now);
+    return { refused: e };
+  }
+
+  /** Audits a denial in the unit's savepoint and returns the refusal to send once it is durable. */
+  function denied(
+    g: Grant,
+    r: DataRequest,
+    now: Date,
+    fields: string[],
+    why: { reasons: Decision['reasons']; policyVersion: string; audited?: GrantRefusal[] },
+    message: string,
+  ): Outcome<never> {
+    d.audit(
+      dataEvent('data.denied', g, r, {
+        fields,
+        decision: 'deny',
+        reasons: why.audited ?? reasonsForAudit(why.reasons),
+        policyVersion: why.policyVersion,
+      }),
+    );
+    const reasons = reasonsForCompany(why.reasons);
+    return refuse(r, new PolicyDenied(message, { reasons, policyVersion: why.policyVersion }), now);
+  }
+
+  /** The grant's own refusal of this use (action, fields, category), audited; the policy is not asked. */
+  function outsideGrant(g: Grant, r: DataRequest, now: Date, use: Use): Outcome<never> | undefined {
+    const no = refusalOf(g, use);
+    if (!no) return undefined;
+    const reasons = [{ ...no, source: 'platform' as const, effect: 'deny' as const }];
+    return denied(g, r, now, use.fields, { reasons, policyVersion: ctx.policies.version }, no.message);
+  }
+
+  /** The checks every use shares, in order: refusal limit, token and grant state, the grant's own limits. */
+  function admit(r: DataRequest, now: Date, use: Use): Grant | Outcome<never> {
+    const limited = throttled(r, now);
+    if (limited) return limited;
+    const g = d.liveGrant(r.claims, r.scheme, r.handle);
+    if (g instanceof VaultError) return refuse(r, g, now);
+    if (g.status === 'suspended') {
+      // The suspension's own reason may quote the customer's criteria: the company and the audit trail get
+      // fixed sentences (the customer sees the full reason in the dashboard).
+      const reasons = [
+        { code: SUSPENDED.code, message: SUSPENDED_FOR_COMPANY, source: 'platform' as const, effect: 'deny' as const },
+      ];
+      const why = { reasons, policyVersion: ctx.policies.version, audited: [SUSPENDED] };
+      return denied(g, r, now, use.fields, why, SUSPENDED_FOR_COMPANY);
+    }
+    return outsideGrant(g, r, now, use) ?? g;
+  }
+
+  return { admit, denied };
+}

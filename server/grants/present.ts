@@ -1,0 +1,13 @@
+import type { Grant } from './service.ts';
+
+/**
+ * A grant as the customer and the company see it: the company under the name it had when the grant was
+ * made, and what it is called now when it has been renamed since (SECURITY.md, "Company names").
+ */
+export function grantPresenter(names: { now(id: string): string; nameOf(id: string, at?: string): string }) {
+  return (g: Grant) => {
+    const name = names.nameOf(g.companyId, g.createdAt);
+    const now = names.now(g.companyId);
+    return { ...g, company: { id: g.companyId, name, ...(now !== name ? { currentName: now } : {}) } };
+  };
+}

@@ -1,0 +1,11 @@
+/**
+ * The grant types /token serves, in one list: the metadata's grant_types_supported (RFC 8414), client
+ * registration (RFC 7591 §2) and the token endpoint's table all take it from here. No imports, so that
+ * companies/ can name them without depending on the token endpoint.
+ */
+
+/** The back-channel (CIBA poll mode) grant type the company polls /token with. */
+export const CIBA_GRANT = 'urn:openid:params:grant-type:ciba';
+
+export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', CIBA_GRANT] as const;
+export type GrantType = (typeof GRANT_TYPES)[number];

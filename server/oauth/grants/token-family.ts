@@ -1,0 +1,107 @@
+import type { AuditAppend } from '../../audit/chain/append.ts';
+import type { AppContext } from '../../context.ts';
+import { inTransaction } from '../../db/connection.ts';
+import type { Grants } from '../../grants/service.ts';
+import { OAuthError } from '../../http/errors.ts';
+import type { AccessRequest } from '../details.ts';
+import { toAuthorizationDetails } from '../details.ts';
+import type { ClientView } from '../request-params.ts';
+import type { OAuthStore } from '../store.ts';
+import { newOpaque, sha256hex, type TokenService } from '../tokens.ts';
+
+export const invalidGrant = (msg: string) => new OAuthError(400, 'invalid_grant', msg);
+
+export interface GrantDeps {
+  store: OAuthStore;
+  grants: Grants;
+  tokens: TokenService;
+  audit: AuditAppend;
+}
+
+/** One grant type at the token endpoint: the authenticated client, the form parameters, the DPoP key if any. */
+export type GrantHandler = (client: ClientView, params: Record<string, unknown>, jkt: string | null) => Promise<object>;
+
+/**
+ * What the grant types share: the customer's grant re-checked before anything is issued, token families
+ * opened and revoked as a whole (RFC 9700 §4.14.2), and the access + refresh token pair.
+ */
+export function createTokenFamilies(ctx: AppContext, d: GrantDeps) {
+  const nowIso = () => ctx.clock.now().toISOString();
+
+  /** A reused code or refresh token revokes the family it belongs to, audited once. */
+  function revokeFamily(familyId: string, grantId: string, companyId: string, reason: string) {
+    inTransaction(ctx.db, () => {
+      if (d.store.revokeFamily(familyId, nowIso(), reason).changes > 0) {
+        d.audit({
+          action: 'token.revoked',
+          actor: { kind: 'system', id: 'token-endpoint' },
+          companyId,
+          grantId,
+          detail: { reason },
+        });
+      }
+    });
+  }
+
+  function activeGrant(grantId: string) {
+    const g = d.grants.store.byId(grantId);
+    if (!g) throw invalidGrant('the grant no longer exists');
+    const fresh = d.grants.refresh(g);
+    if (fresh.status !== 'active') throw invalidGrant(`the grant is ${fresh.status}`);
+    return fresh;
+  }
+
+  /** Opens a token family once `claim` (the one-time use of a code or auth_req_id) succeeds, atomically. */
+  function openFamily(
+    f: { id: string; grantId: string; companyId: string; jkt: string | null },
+    claim: () => boolean,
+    used: string,
+  ) {
+    inTransaction(ctx.db, () => {
+      if (!claim()) throw invalidGrant(used);
+      d.store.insertFamily({
+        id: f.id,
+        grantId: f.grantId,
+        companyId: f.companyId,
+        dpopJkt: f.jkt,
+        createdAt: nowIso(),
+      });
+    });
+  }
+
+  async function issuePair(client: ClientView, grantId: string, familyId: string, jkt: string | null) {
+    const g = activeGrant(grantId);
+    const request: AccessRequest = {
+      purpose: g.purpose,
+      fields: JSON.parse(g.fields),
+      actions: JSON.parse(g.actions),
+      durationDays: Math.max(1, Math.ceil((Date.parse(g.expiresAt) - ctx.clock.now().getTime()) / 86_400_000)),
+    };
+    const refresh = newOpaque('rt_');
+    d.store.insertRefresh({ tokenHash: sha256hex(refresh), familyId, createdAt: nowIso(), expiresAt: g.expiresAt });
+    const at = await d.tokens.issueAccess({
+      companyId: client.id,
+      customerId: g.customerId,
+      grantId,
+      familyId,
+      request,
+      jkt,
+    });
+    return {
+      access_token: at.token,
+      token_type: tokenType(jkt),
+      expires_in: at.expiresIn,
+      refresh_token: refresh,
+      scope: at.claims.scope,
+      authorization_details: toAuthorizationDetails(request),
+      grant_id: grantId,
+    };
+  }
+
+  return { nowIso, revokeFamily, activeGrant, openFamily, issuePair };
+}
+
+/** RFC 9449 §5: a DPoP-bound access token is of type DPoP. */
+export const tokenType = (jkt: string | null) => (jkt ? 'DPoP' : 'Bearer');
+
+export type TokenFamilies = ReturnType<typeof createTokenFamilies>;
