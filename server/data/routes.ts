@@ -60,7 +60,7 @@ export function dataRoutes(data: DataService, requireToken: RequestHandler, reso
 
 /**
  * The company read is the vault's hot path, and express's own routing and response helpers cost more
- * per request than the read's database work (DESIGN §9; `npm run bench`). This serves exactly
+ * per request than the read's database work (ARCHITECTURE.md, "Speed"; `npm run bench`). This serves exactly
  * `GET /data/customers/{handle}` on the plain node request with the same front (security headers,
  * request id, log line), the same token check, the same read as the express route above, and the
  * same problem+json errors. It answers false for any other request, which express then serves.
