@@ -23,6 +23,8 @@ import { createRefusalLimit } from './data/refusal-limit.ts';
 import { createDataService } from './data/service.ts';
 import { createDecider } from './grants/decide.ts';
 import { createGrantPolicy } from './grants/policy-hooks.ts';
+import { createGrantOverview } from './grants/overview.ts';
+import { createCompanyActivity } from './audit/company-activity.ts';
 import { grantRoutes } from './grants/routes.ts';
 import { createGrants, type Grant } from './grants/service.ts';
 import { createTermsChangeNotices } from './grants/terms-change.ts';
@@ -68,7 +70,14 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   const limits = createRequestLimits(ctx, { budgets, store: oauthStore });
   const authz = createAuthorization(ctx, { store: oauthStore, clients: companies, grants, decide, audit, limits });
   const token = createTokenEndpoint(ctx, { store: oauthStore, grants, tokens, audit });
-  const views = createConsentViews(ctx, { authz, clients: companies, sources, decide, store: oauthStore });
+  const views = createConsentViews(ctx, {
+    authz,
+    clients: companies,
+    sources,
+    decide,
+    store: oauthStore,
+    valuesOf: profile.openFields,
+  });
   const commit = createGroupCommit(ctx.db, `${ctx.db.$client.name}-wal`, ctx.config.synchronous);
   const data = createDataService(ctx, {
     commit,
@@ -125,6 +134,12 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
     const now = companyNow(g.companyId);
     return { ...g, company: { id: g.companyId, name, ...(now !== name ? { currentName: now } : {}) } };
   };
+  const overview = createGrantOverview({
+    now: () => ctx.clock.now(),
+    activityOf: createCompanyActivity(ctx.db).of,
+    termsOf: (id) => (companies.byId(id) ? companies.currentTerms(id).terms : undefined),
+    reapproveCheck: grantPolicy.reapproveCheck,
+  });
   profile.hooks.exportSections.push((customerId) => ({
     grants: grants.listForCustomer(customerId).map(present),
     reads: auditService.readsOf(customerId, undefined, 100_000).reads,
@@ -178,7 +193,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
         },
       }),
       companyRoutes(companies),
-      grantRoutes(grants, auth, managementToken, { present, reapprove: grantPolicy.reapprove }),
+      grantRoutes(grants, auth, managementToken, { present, reapprove: grantPolicy.reapprove, overview }),
       auditRoutes(auditService, receipts, auth, managementToken, companyName),
       docsRoutes(ctx.config.publicUrl),
     ],
