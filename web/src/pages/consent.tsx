@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { ApiError, api } from '../api.ts';
-import { humanise, plural } from '../format.ts';
+import { formatLongDate, humanise, plural } from '../format.ts';
 import type { ConsentRequest } from '../types.ts';
 import {
   Badge,
@@ -15,6 +15,8 @@ import {
   Reasons,
   useResource,
 } from '../ui.tsx';
+import { ConsentFields } from './consent-fields.tsx';
+import { ConsentTerms } from './consent-terms.tsx';
 
 /**
  * The consent step of the authorization flow (issue 3): who asks, for what, which fields, for how long,
@@ -103,7 +105,10 @@ function ConsentForm({
   const maxDays = Math.min(request.durationDays, request.maxDurationDays);
   const pending = !req.status || req.status === 'pending';
   const refused = decision ? !decision.allow : false;
-  const anySensitive = request.fields.some((f) => f.sensitive);
+  const n = Number(days);
+  // The date access would end, in the customer's locale ("until 14 December 2026"), as the server counts it.
+  const endsOn =
+    Number.isInteger(n) && n >= 1 && n <= maxDays ? formatLongDate(new Date(Date.now() + n * 86_400_000)) : undefined;
 
   async function decide(kind: 'approve' | 'deny') {
     setError(undefined);
@@ -185,15 +190,16 @@ function ConsentForm({
           )}
         </div>
       )}
-      <div class="consent-layout">
-        <form
-          class="consent-main"
-          noValidate
-          onSubmit={(e) => {
-            e.preventDefault();
-            void decide('approve');
-          }}
-        >
+      {/* One form around the terms too: on a phone the terms come before Approve and Deny (consent.css). */}
+      <form
+        class="consent-layout"
+        noValidate
+        onSubmit={(e) => {
+          e.preventDefault();
+          void decide('approve');
+        }}
+      >
+        <div class="consent-main">
           <Card title="What for" id="purpose">
             <p class="purpose-name">
               <Badge tone="info">{humanise(request.purpose)}</Badge>
@@ -212,8 +218,8 @@ function ConsentForm({
                 <p class="hint">Untick what you do not allow.</p>
                 <ul class="check-list">
                   {request.actions.map((a) => (
-                    <li key={a}>
-                      <label class="check check-card">
+                    <li key={a} class="check-card">
+                      <label class="check">
                         <input
                           type="checkbox"
                           name="actions"
@@ -238,38 +244,7 @@ function ConsentForm({
             </Card>
           )}
           <Card title="Which data" id="fields">
-            <fieldset class="consent-fields">
-              <legend class="visually-hidden">Fields to share</legend>
-              <p class="hint">
-                Untick any field you do not want to share.{anySensitive && ' Sensitive data is marked.'}
-              </p>
-              <ul class="check-list">
-                {request.fields.map((f) => (
-                  <li key={f.name}>
-                    <label class="check check-card">
-                      <input
-                        type="checkbox"
-                        name="fields"
-                        value={f.name}
-                        checked={fields.has(f.name)}
-                        disabled={!pending}
-                        onChange={(e) => {
-                          const next = new Set(fields);
-                          if (e.currentTarget.checked) next.add(f.name);
-                          else next.delete(f.name);
-                          setFields(next);
-                        }}
-                      />
-                      <span class="check-text">
-                        <span>{f.label}</span>
-                        <span class="muted small">{humanise(f.category)}</span>
-                      </span>
-                      {f.sensitive && <Badge tone="sensitive">Sensitive</Badge>}
-                    </label>
-                  </li>
-                ))}
-              </ul>
-            </fieldset>
+            <ConsentFields fields={request.fields} chosen={fields} disabled={!pending} onChange={setFields} />
           </Card>
           <Card title="For how long" id="duration">
             <div class="form-row">
@@ -284,19 +259,25 @@ function ConsentForm({
                   value={days}
                   disabled={!pending}
                   onInput={(e) => setDays(e.currentTarget.value)}
-                  aria-describedby="duration-hint"
+                  aria-describedby="duration-ends duration-hint"
                 />
                 <span aria-hidden="true">days</span>
               </div>
+              <p class="ends-on" id="duration-ends" aria-live="polite">
+                {endsOn ? `Until ${endsOn}` : `Choose between 1 and ${plural(maxDays, 'day')}`}
+              </p>
               <p class="hint" id="duration-hint">
                 {company.name} asked for {plural(request.durationDays, 'day')}
                 {request.maxDurationDays < request.durationDays
                   ? `; the rules allow at most ${plural(request.maxDurationDays, 'day')}`
                   : ''}
-                . You can choose fewer.
+                . You can choose fewer. Access stops by itself at the end of that day.
               </p>
             </div>
           </Card>
+        </div>
+        <ConsentTerms req={req} />
+        <div class="consent-end">
           <ProblemAlert error={error} />
           <BackToCompany error={error} />
           {pending && (
@@ -314,67 +295,8 @@ function ConsentForm({
               </Button>
             </div>
           )}
-        </form>
-        <aside class="consent-side" aria-labelledby="terms-title">
-          <section class="card">
-            <h2 id="terms-title">{company.name}'s terms</h2>
-            <dl class="terms">
-              <div>
-                <dt>Keeps your data for</dt>
-                <dd>{plural(terms.retentionDays, 'day')}</dd>
-              </div>
-              <div>
-                <dt>Shares it with others</dt>
-                <dd>
-                  {terms.sharesOnward ? (
-                    <>
-                      <Badge tone="warn">Yes</Badge>{' '}
-                      {terms.onwardSharingDisclosed ? 'and says with whom' : 'without saying with whom'}
-                    </>
-                  ) : (
-                    <Badge tone="good">No</Badge>
-                  )}
-                </dd>
-              </div>
-              <div>
-                <dt>What you get in return</dt>
-                <dd>
-                  {terms.benefit && terms.benefit.kind !== 'none'
-                    ? `${humanise(terms.benefit.kind)}${terms.benefit.description ? `: ${terms.benefit.description}` : ''}`
-                    : 'Nothing declared'}
-                </dd>
-              </div>
-              {terms.valueTags && terms.valueTags.length > 0 && (
-                <div>
-                  <dt>Commitments</dt>
-                  <dd>
-                    <ul class="chips">
-                      {terms.valueTags.map((t) => (
-                        <li class="chip" key={t}>
-                          {t}
-                        </li>
-                      ))}
-                    </ul>
-                  </dd>
-                </div>
-              )}
-              {terms.contact && (
-                <div>
-                  <dt>Contact</dt>
-                  <dd class="break">{terms.contact}</dd>
-                </div>
-              )}
-              <div>
-                <dt>Terms version</dt>
-                <dd>{String(terms.version)}</dd>
-              </div>
-            </dl>
-            {decision?.policyVersion && (
-              <p class="muted small break">Checked against policy {decision.policyVersion.slice(0, 19)}…</p>
-            )}
-          </section>
-        </aside>
-      </div>
+        </div>
+      </form>
     </>
   );
 }
