@@ -204,7 +204,9 @@ describe('the grants page, company by company', () => {
     await signIn(page, email);
     await h1(page, 'Grants').waitFor();
     const bakery = page.locator('.company-card', { has: page.getByRole('heading', { name: 'Drifting Bakery' }) });
-    await bakery.getByText(`Suspended on ${await longDate(page, suspendedAt)} because`).waitFor();
+    await bakery
+      .getByText(`Suspended on ${await longDate(page, suspendedAt)} because the company changed its terms.`)
+      .waitFor();
     await bakery.getByText('It cannot be re-approved now').waitFor();
     expect(await bakery.textContent()).toMatch(/no-resale/);
     expect(await bakery.getByRole('button', { name: 'Re-approve under new terms' }).count()).toBe(0);
@@ -219,5 +221,29 @@ describe('the grants page, company by company', () => {
     await page.reload();
     await bakery.getByRole('button', { name: 'Re-approve under new terms' }).click();
     await bakery.getByText('The grant is active again under the new terms.').waitFor();
+  });
+
+  it('when a company asks through the back channel, then the waiting request offers no one-click approval: its button opens the consent screen with the end date and the terms', async () => {
+    const { email, api, page } = await customer('waiting');
+    const shop = await registerCompany(suite.v, { name: 'Calling Shop' });
+    const asked = await form(
+      `${suite.v.url}/bc-authorize`,
+      { login_hint: api.handle, authorization_details: details(['email'], 'customer-support', 'P7D') },
+      { authorization: shop.basic() },
+    );
+    expect(asked.status).toBe(200);
+
+    await page.goto('/grants');
+    await signIn(page, email);
+    await h1(page, 'Grants').waitFor();
+    const waiting = page.locator('.request-item', { hasText: 'Calling Shop' });
+    await waiting.getByRole('link', { name: 'Review and approve' }).waitFor();
+    expect(await waiting.getByRole('button', { name: /Approve/ }).count()).toBe(0);
+    await checkBothSizes(page, 'grants-waiting-request');
+
+    await waiting.getByRole('link', { name: 'Review and approve' }).click();
+    await h1(page, 'Calling Shop asks for access').waitFor();
+    await page.getByText(`Until ${await longDate(page, Date.now() + 7 * DAY)}`).waitFor();
+    await page.getByRole('complementary').getByText('90 days').waitFor();
   });
 });

@@ -271,7 +271,7 @@ function ConsentForm({
                 {request.maxDurationDays < request.durationDays
                   ? `; the rules allow at most ${plural(request.maxDurationDays, 'day')}`
                   : ''}
-                . You can choose fewer. Access stops by itself at the end of that day.
+                . You can choose fewer.
               </p>
             </div>
           </Card>

@@ -40,12 +40,18 @@ function EndLine({ grant: g, name }: { grant: Grant; name: string }) {
       </p>
     );
   if (g.status === 'expired') return <p class="grant-end">Ended on {formatLongDate(g.expiresAt)}, as agreed.</p>;
-  if (g.status === 'suspended')
+  if (g.status === 'suspended') {
+    // The stored reason is "<what changed>. <the policy's sentences>": the first says why, the rest how.
+    const [why, ...rest] = (g.statusReason ?? 'The policy no longer allows it').split(/(?<=\.)\s+/);
     return (
-      <p class="grant-end">
-        Suspended on {changed} because {(g.statusReason ?? 'the policy no longer allows it').replace(/\.$/, '')}.
-      </p>
+      <>
+        <p class="grant-end">
+          Suspended on {changed} because {why!.charAt(0).toLowerCase() + why!.slice(1).replace(/\.$/, '')}.
+        </p>
+        {rest.length > 0 && g.canReapprove !== false && <p class="muted">{rest.join(' ')}</p>}
+      </>
     );
+  }
   return (
     <p class="grant-end">
       Until {formatLongDate(g.expiresAt)} <span class="muted">({formatRelative(g.expiresAt)})</span>
