@@ -25,6 +25,8 @@ import { createRefusalLimit } from './data/refusal-limit.ts';
 import { createDataService } from './data/service.ts';
 import { createDecider } from './grants/decide.ts';
 import { createGrantPolicy } from './grants/policy-hooks.ts';
+import { createGrantOverview } from './grants/overview.ts';
+import { createCompanyActivity } from './audit/company-activity.ts';
 import { grantRoutes } from './grants/routes.ts';
 import { createGrants } from './grants/service.ts';
 import { grantPresenter } from './grants/present.ts';
@@ -70,7 +72,14 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   const limits = createRequestLimits(ctx, { budgets, store: oauthStore });
   const authz = createAuthorization(ctx, { store: oauthStore, clients: companies, grants, decide, audit, limits });
   const token = createTokenEndpoint(ctx, { store: oauthStore, grants, tokens, audit, authz });
-  const views = createConsentViews(ctx, { authz, clients: companies, sources, decide, store: oauthStore });
+  const views = createConsentViews(ctx, {
+    authz,
+    clients: companies,
+    sources,
+    decide,
+    store: oauthStore,
+    valuesOf: profile.openFields,
+  });
   const commit = createGroupCommit(ctx.db, `${ctx.db.$client.name}-wal`, ctx.config.synchronous);
   const usage = createUsage(ctx.db);
   const refusals = createRefusalLimit(ctx.db);
@@ -132,6 +141,12 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
       pendingRequests: views.pendingRequests,
     }),
   );
+  const overview = createGrantOverview({
+    now: () => ctx.clock.now(),
+    activityOf: createCompanyActivity(ctx.db).of,
+    termsOf: (id) => (companies.byId(id) ? companies.currentTerms(id).terms : undefined),
+    reapproveCheck: grantPolicy.reapproveCheck,
+  });
 
   const jtis = { claim: companies.claimJti, isRevoked: oauthStore.isJtiRevoked };
   const dataToken = accessTokenAuthenticator(ctx, tokens, jtis, dataAudience(ctx.config.publicUrl));
@@ -159,7 +174,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
         },
       }),
       companyRoutes(companies),
-      grantRoutes(grants, auth, managementToken, { present, reapprove: grantPolicy.reapprove }),
+      grantRoutes(grants, auth, managementToken, { present, reapprove: grantPolicy.reapprove, overview }),
       auditRoutes(auditService, receipts, auth, managementToken, names.nameOf),
       docsRoutes(ctx.config.publicUrl),
     ],

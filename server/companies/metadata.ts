@@ -74,6 +74,12 @@ export const metadataSchema = z
         path: ['jwks'],
         message: 'is required for private_key_jwt (RFC 7523 §3: the assertion is verified with it)',
       });
+    if (m.terms.onwardRecipients !== undefined && !m.terms.sharesOnward)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['terms', 'onwardRecipients'],
+        message: 'names recipients, so "sharesOnward" must be true',
+      });
     if (m.token_endpoint_auth_method === 'client_secret_basic' && m.jwks !== undefined)
       ctx.addIssue({ code: 'custom', path: ['jwks'], message: 'is only used with private_key_jwt' });
   });

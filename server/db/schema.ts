@@ -191,6 +191,8 @@ export const grants = sqliteTable(
     createdAt: text('created_at').notNull(),
     expiresAt: text('expires_at').notNull(),
     updatedAt: text('updated_at').notNull(),
+    /** When the status last changed (migration 0010); null for a grant active since its creation. */
+    statusChangedAt: text('status_changed_at'),
   },
   (t) => [index('grants_customer').on(t.customerId, t.status), index('grants_company').on(t.companyId, t.status)],
 );

@@ -28,10 +28,34 @@ export const grantSchema = z
     createdAt: isoTime,
     expiresAt: isoTime,
     updatedAt: isoTime,
+    statusChangedAt: isoTime
+      .nullable()
+      .meta({ description: 'When the status last changed (revoked, expired, suspended, resumed); null if never' }),
+    canReapprove: z.boolean().optional().meta({
+      description:
+        "Customer's view of a suspended grant: whether re-approving it now would pass the policy (a dry-run)",
+    }),
+    reapproveReasons: z
+      .array(z.object({ code: z.string(), message: z.string(), source: z.string() }))
+      .optional()
+      .meta({ description: 'Why re-approving would be refused, when `canReapprove` is false' }),
   })
   .meta({ description: 'A time-limited, purpose-scoped grant from a customer to a company.' });
 
-export const grantListSchema = z.object({ grants: z.array(grantSchema) });
+/** Each company the customer has granted to, from the audit trail and its current terms (the grants page). */
+export const grantCompanySchema = z.object({
+  id: z.string(),
+  lastReadAt: isoTime.nullable(),
+  readsLast30Days: z.number().int(),
+  fieldsRead: z.array(z.string()).meta({ description: 'Every field the company has read: what it may already hold' }),
+  retentionDays: z.number().int().nullable().meta({ description: 'How long its current terms say it keeps data' }),
+  contact: z.string().nullable().meta({ description: 'Where to ask it for deletion, from its terms' }),
+});
+
+export const grantListSchema = z.object({
+  grants: z.array(grantSchema),
+  companies: z.array(grantCompanySchema).optional().meta({ description: "Only in the customer's own list" }),
+});
 
 export const grantComponents = { Grant: grantSchema, GrantList: grantListSchema };
 

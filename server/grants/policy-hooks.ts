@@ -44,6 +44,15 @@ export function createGrantPolicy(
     return suspended;
   }
 
+  /** The decision a re-approval would get now: the same one `reapprove` acts on (also a dry-run for the page). */
+  function reapproveCheck(customerId: string, g: Grant) {
+    return d.decide('approve', {
+      customerId,
+      companyId: g.companyId,
+      request: { purpose: g.purpose, fields: g.fields, actions: g.actions, durationDays: durationDaysOf(g) },
+    });
+  }
+
   return {
     /**
      * At start-up: live grants decided under another policy version are decided again under the
@@ -60,17 +69,14 @@ export function createGrantPolicy(
       });
     },
 
+    reapproveCheck,
+
     /** The customer re-approves a suspended grant under the company's current terms and the current policy. */
     reapprove(customerId: string, grantId: string, requestId?: string): Grant {
       const g = d.grants.getForCustomer(customerId, grantId);
       if (g.status !== 'suspended')
         throw new Conflict(`Only a suspended grant can be re-approved; this one is ${g.status}`);
-      const durationDays = durationDaysOf(g);
-      const decision = d.decide('approve', {
-        customerId,
-        companyId: g.companyId,
-        request: { purpose: g.purpose, fields: g.fields, actions: g.actions, durationDays },
-      });
+      const decision = reapproveCheck(customerId, g);
       if (!decision.allow)
         throw new PolicyDenied('The grant still does not pass the policy', {
           reasons: decision.reasons,

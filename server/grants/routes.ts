@@ -5,6 +5,7 @@ import { OAuthError } from '../http/errors.ts';
 import { parse } from '../http/validate.ts';
 import { statusReasonForCompany } from '../policy/index.ts';
 import { actionSchema } from '../policy/types.ts';
+import type { GrantOverview } from './overview.ts';
 import type { Grant, Grants } from './service.ts';
 
 export const idSchema = z.uuid('not a grant id');
@@ -19,6 +20,8 @@ export const narrowSchema = z
 export interface GrantPresenter {
   present(g: Grant): unknown;
   reapprove(customerId: string, grantId: string, requestId?: string): Grant;
+  /** The customer's page: per company activity and terms, per suspended grant whether re-approval would pass. */
+  overview: GrantOverview;
 }
 
 /** Customers manage their grants from the dashboard; companies manage theirs with a grant_management token. */
@@ -44,11 +47,22 @@ export function grantRoutes(
   const r = Router();
   const me = (req: Parameters<RequestHandler>[0]) => auth.session(req).subjectId;
 
+  // The customer's own view: whether a suspended grant's re-approval would pass, so the page offers only what works.
+  const forCustomer = (customerId: string, g: Grant) => ({
+    ...(presenter.present(g) as object),
+    ...presenter.overview.reapproval(customerId, g),
+  });
   r.get('/api/grants', auth.requireCustomer, (req, res) => {
-    res.json({ grants: grants.listForCustomer(me(req)).map(presenter.present) });
+    const customerId = me(req);
+    const list = grants.listForCustomer(customerId);
+    res.json({
+      grants: list.map((g) => forCustomer(customerId, g)),
+      companies: presenter.overview.companies(customerId, list),
+    });
   });
   r.get('/api/grants/:id', auth.requireCustomer, (req, res) => {
-    res.json(presenter.present(grants.getForCustomer(me(req), parse(idSchema, req.params.id, 'path.id'))));
+    const g = grants.getForCustomer(me(req), parse(idSchema, req.params.id, 'path.id'));
+    res.json(forCustomer(me(req), g));
   });
   r.patch('/api/grants/:id', auth.requireCustomer, (req, res) => {
     const id = parse(idSchema, req.params.id, 'path.id');

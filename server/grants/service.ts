@@ -26,6 +26,8 @@ export interface Grant {
   createdAt: string;
   expiresAt: string;
   updatedAt: string;
+  /** When the status last changed; null while the grant has been active since it was made. */
+  statusChangedAt: string | null;
 }
 
 export interface NewGrant {
@@ -70,7 +72,9 @@ export function createGrants(ctx: Pick<AppContext, 'db' | 'clock'>, audit: Audit
     audited?: { code: string; message: string }[],
   ) {
     return inTransaction(ctx.db, () => {
-      store.update(g.id, { status, statusReason: reason, updatedAt: now(), ...extra });
+      // A narrowing keeps the status: its time stays the time the status last changed ("Stopped on <date>").
+      const statusChangedAt = status !== g.status ? now() : g.statusChangedAt;
+      store.update(g.id, { status, statusReason: reason, updatedAt: now(), statusChangedAt, ...extra });
       const updated = toGrant(store.byId(g.id)!);
       audit({
         action: `grant.${changeKind}`,

@@ -10,8 +10,25 @@ import type { AuthRequestRow, OAuthStore } from './store.ts';
 /** What the consent screen shows: who asks, for what, for how long, under which terms, and the policy's view. */
 export function createConsentViews(
   ctx: AppContext,
-  d: { authz: Authorization; clients: ClientDirectory; sources: FactSources; decide: Decide; store: OAuthStore },
+  d: {
+    authz: Authorization;
+    clients: ClientDirectory;
+    sources: FactSources;
+    decide: Decide;
+    store: OAuthStore;
+    /** The customer's own values of the named fields they have filled in (the profile service). */
+    valuesOf: (customerId: string, names: readonly string[]) => Record<string, unknown>;
+  },
 ) {
+  /**
+   * What would be shared: the customer's own value of each requested field, or null where they have not
+   * filled it in. Only the consent screen of one request opens them; the request lists do not.
+   */
+  function preview(customerId: string, names: string[]) {
+    const values = d.valuesOf(customerId, names);
+    return Object.fromEntries(names.map((n) => [n, n in values ? values[n] : null]));
+  }
+
   function view(row: AuthRequestRow, customerId: string) {
     const client = d.clients.byId(row.companyId);
     if (!client) throw new NotFound('No such request');
@@ -44,7 +61,15 @@ export function createConsentViews(
 
   return {
     consentView(customerId: string, id: string) {
-      return view(d.authz.pendingFor(customerId, id), customerId);
+      const v = view(d.authz.pendingFor(customerId, id), customerId);
+      const values = preview(
+        customerId,
+        v.request.fields.map((f) => f.name),
+      );
+      return {
+        ...v,
+        request: { ...v.request, fields: v.request.fields.map((f) => ({ ...f, value: values[f.name] ?? null })) },
+      };
     },
     pendingRequests(customerId: string) {
       return d.store

@@ -219,7 +219,16 @@ export const consentViewSchema = z
       purpose: z.string(),
       purposeDescription: z.string(),
       fields: z.array(
-        z.object({ name: z.string(), label: z.string(), category: categorySchema, sensitive: z.boolean() }),
+        z.object({
+          name: z.string(),
+          label: z.string(),
+          category: categorySchema,
+          sensitive: z.boolean(),
+          value: z.unknown().optional().meta({
+            description:
+              "The customer's own value, null when not filled in; only on GET /api/consent/{id}, never in request lists",
+          }),
+        }),
       ),
       actions: z.array(actionSchema),
       durationDays: z.number().int(),

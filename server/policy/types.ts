@@ -38,6 +38,8 @@ export interface CompanyTerms {
   retentionDays: number;
   sharesOnward: boolean;
   onwardSharingDisclosed: boolean;
+  /** With whom the company shares onward, in its own words (shown to the customer as written). */
+  onwardRecipients?: string;
   benefit: { kind: (typeof BENEFIT_KINDS)[number]; description?: string };
   valueTags: string[];
   contact?: string;
@@ -48,6 +50,14 @@ export const companyTermsSchema = z.strictObject({
   retentionDays: z.number().int().min(0).max(36_500),
   sharesOnward: z.boolean().default(false),
   onwardSharingDisclosed: z.boolean().default(false),
+  // Plain text for people to read: one line, no control characters, so it renders as written.
+  onwardRecipients: z
+    .string()
+    .trim()
+    .min(1)
+    .max(500)
+    .regex(/^[^\p{Cc}]+$/u, 'must be one line of text')
+    .optional(),
   benefit: z
     .strictObject({ kind: z.enum(BENEFIT_KINDS), description: z.string().max(500).optional() })
     .default({ kind: 'none' }),

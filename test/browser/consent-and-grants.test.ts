@@ -131,7 +131,7 @@ describe('consent and grants in the browser', () => {
     await dialog.waitFor();
     await screenshot(page, 'grants-revoke-dialog', { fullPage: false });
     await dialog.getByRole('button', { name: 'Revoke access' }).click();
-    await page.getByText('Ended grants (1)').waitFor();
+    await page.getByText('Companies whose access ended (1)').waitFor();
     await page.getByText('No company can read your data right now').waitFor();
     expect((await api.call('GET', `/api/grants/${grants[0].id}`)).body.status).toBe('revoked');
   });
@@ -221,9 +221,9 @@ describe('consent and grants in the browser', () => {
     const card = page.locator('.grant-card', { has: page.getByRole('heading', { name: 'Drifting Shop' }) });
     await card.getByText('Suspended', { exact: true }).waitFor();
     await screenshot(page, 'grants-suspended');
-    // Re-approval is refused while the criteria still fail, and the reason is shown.
-    await card.getByRole('button', { name: 'Re-approve under new terms' }).click();
-    await card.getByRole('alert').waitFor();
+    // Re-approval would be refused while the criteria still fail: the reason is shown instead of the button.
+    await card.getByText('It cannot be re-approved now').waitFor();
+    expect(await card.getByRole('button', { name: 'Re-approve under new terms' }).count()).toBe(0);
 
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
     await page.getByLabel('Commitments I require').fill('');

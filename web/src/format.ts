@@ -20,6 +20,14 @@ export function formatDate(iso: string | undefined | null): string {
   return d ? dateOnly.format(d) : '—';
 }
 
+const longDate = new Intl.DateTimeFormat(undefined, { dateStyle: 'long' });
+
+/** "14 December 2026" (or "December 14, 2026"): a date a person reads in a sentence, in their own locale. */
+export function formatLongDate(iso: string | Date | undefined | null): string {
+  const d = iso instanceof Date ? iso : parse(iso);
+  return d ? longDate.format(d) : '—';
+}
+
 /** "in 3 days", "2 hours ago". */
 export function formatRelative(iso: string | undefined | null, now = Date.now()): string {
   const d = parse(iso);

@@ -68,6 +68,8 @@ export interface CompanyTerms {
   retentionDays: number;
   sharesOnward: boolean;
   onwardSharingDisclosed?: boolean;
+  /** With whom it shares onward, in the company's own words. */
+  onwardRecipients?: string;
   benefit?: { kind: string; description?: string };
   valueTags?: string[];
   contact?: string;
@@ -78,6 +80,8 @@ export interface RequestedField {
   label: string;
   category: string;
   sensitive: boolean;
+  /** The customer's own value (consent screen only); null when they have not filled it in. */
+  value?: unknown;
 }
 
 export type Action = 'read' | 'deposit';
@@ -112,6 +116,21 @@ export interface Grant {
   createdAt: string;
   expiresAt: string;
   termsVersion?: number | string;
+  /** When the status last changed (revoked, expired, suspended); null while active since it was made. */
+  statusChangedAt?: string | null;
+  /** For a suspended grant: whether re-approving it now would pass the policy, and if not, why. */
+  canReapprove?: boolean;
+  reapproveReasons?: Reason[];
+}
+
+/** One company the customer has granted to, as the grants page shows it (GET /api/grants). */
+export interface GrantCompany {
+  id: string;
+  lastReadAt: string | null;
+  readsLast30Days: number;
+  fieldsRead: string[];
+  retentionDays: number | null;
+  contact: string | null;
 }
 
 export type ReadAction = 'data.read' | 'data.deposit' | 'data.denied';

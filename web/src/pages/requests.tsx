@@ -6,8 +6,8 @@ import { Badge, Button, Card, FieldChips, Link, Notice, ProblemAlert, Reasons, u
 
 /**
  * Access requests that companies sent to the customer's handle (back-channel requests) and that wait
- * for a decision. Approving here approves what was asked; "Review" opens the consent screen, where the
- * customer can untick fields and shorten the duration first.
+ * for a decision. Approval happens only on the consent screen, where the end date, the customer's own
+ * values and the company's terms are shown and fields and duration can be narrowed; a list may deny.
  */
 export function PendingRequests(props: { compact?: boolean }) {
   const [res, reload] = useResource<{ requests: ConsentRequest[] }>('/api/requests');
@@ -26,27 +26,19 @@ export function PendingRequests(props: { compact?: boolean }) {
 }
 
 function RequestItem({ req, compact, onDone }: { req: ConsentRequest; compact?: boolean; onDone: () => void }) {
-  const [busy, setBusy] = useState<'approve' | 'deny'>();
+  const [busy, setBusy] = useState<'deny'>();
   const [error, setError] = useState<ApiError>();
   const [done, setDone] = useState<string>();
   const sensitive = new Set(req.request.fields.filter((f) => f.sensitive).map((f) => f.name));
   const blocked = req.decision && !req.decision.allow;
   const review = `/consent?request=${encodeURIComponent(req.id)}`;
 
-  async function decide(decision: 'approve' | 'deny') {
+  async function decide(decision: 'deny') {
     setBusy(decision);
     setError(undefined);
     try {
-      // Approving here approves the terms this item shows; if they changed, the server refuses (409) and
-      // the list is fetched again with the new ones.
-      const body =
-        decision === 'approve' ? { decision, termsVersion: Number(req.company.terms.version) } : { decision };
-      await api('POST', `/api/consent/${encodeURIComponent(req.id)}`, body);
-      setDone(
-        decision === 'approve'
-          ? `You approved ${req.company.name}'s request.`
-          : `You denied ${req.company.name}'s request.`,
-      );
+      await api('POST', `/api/consent/${encodeURIComponent(req.id)}`, { decision });
+      setDone(`You denied ${req.company.name}'s request.`);
       setTimeout(onDone, 1200);
     } catch (e) {
       setError(e instanceof ApiError ? e : new ApiError(0, { detail: String(e) }));
@@ -94,20 +86,10 @@ function RequestItem({ req, compact, onDone }: { req: ConsentRequest; compact?: 
         <Notice>{done}</Notice>
       ) : (
         <div class="request-actions">
-          <Link href={review} class="btn btn-secondary">
-            Review details
+          {/* No one-click approval: the consent screen shows the end date, the values and the terms first. */}
+          <Link href={review} class={`btn ${blocked ? 'btn-secondary' : 'btn-primary'}`}>
+            {blocked ? 'Review details' : 'Review and approve'}
           </Link>
-          {!blocked && (
-            <Button
-              variant="primary"
-              busy={busy === 'approve'}
-              disabled={!!busy}
-              onClick={() => void decide('approve')}
-              aria-label={`Approve ${req.company.name}'s request`}
-            >
-              Approve
-            </Button>
-          )}
           <Button
             variant="danger"
             busy={busy === 'deny'}

@@ -1,0 +1,114 @@
+import { useState } from 'preact/hooks';
+import type { ApiError } from '../api.ts';
+import { isoDate } from '../format.ts';
+import type { FieldInfo, Grant } from '../types.ts';
+import { Button, ProblemAlert, labelOf } from '../ui.tsx';
+
+/** Narrowing only takes away: fewer fields, fewer actions, an earlier end. */
+export function NarrowForm(props: {
+  grant: Grant;
+  catalogue?: FieldInfo[];
+  busy: boolean;
+  error?: ApiError;
+  onCancel: () => void;
+  onSave: (body: { fields?: string[]; actions?: string[]; expiresAt?: string }) => void;
+}) {
+  const g = props.grant;
+  const [keep, setKeep] = useState<Set<string>>(new Set(g.fields));
+  const [acts, setActs] = useState<Set<string>>(new Set(g.actions));
+  const currentEnd = isoDate(new Date(g.expiresAt));
+  const [until, setUntil] = useState(currentEnd);
+  const [problem, setProblem] = useState<string>();
+  const today = isoDate(new Date());
+
+  function submit(e: Event) {
+    e.preventDefault();
+    setProblem(undefined);
+    if (!keep.size) return setProblem('Keep at least one field, or revoke the grant instead.');
+    if (!acts.size) return setProblem('Keep at least one permission, or revoke the grant instead.');
+    const body: { fields?: string[]; actions?: string[]; expiresAt?: string } = {};
+    if (keep.size < g.fields.length) body.fields = g.fields.filter((f) => keep.has(f));
+    if (acts.size < g.actions.length) body.actions = g.actions.filter((a) => acts.has(a));
+    if (until && until < currentEnd) {
+      if (until < today) return setProblem('Choose today or a later day, or revoke the grant instead.');
+      // The end of the chosen day, in the customer's own time zone.
+      body.expiresAt = new Date(`${until}T23:59:59`).toISOString();
+    }
+    if (!body.fields && !body.actions && !body.expiresAt)
+      return setProblem('Untick something or choose an earlier end date to narrow the grant.');
+    props.onSave(body);
+  }
+
+  return (
+    <form class="narrow-form" onSubmit={submit} noValidate>
+      <fieldset>
+        <legend>Fields {g.company.name} may keep using</legend>
+        <div class="checks">
+          {g.fields.map((f) => (
+            <label key={f} class="check">
+              <input
+                type="checkbox"
+                checked={keep.has(f)}
+                onChange={(e) => {
+                  const next = new Set(keep);
+                  if (e.currentTarget.checked) next.add(f);
+                  else next.delete(f);
+                  setKeep(next);
+                }}
+              />
+              {labelOf(props.catalogue, f)}
+            </label>
+          ))}
+        </div>
+      </fieldset>
+      {g.actions.length > 1 && (
+        <fieldset>
+          <legend>{g.company.name} may</legend>
+          <div class="checks">
+            {g.actions.map((a) => (
+              <label key={a} class="check">
+                <input
+                  type="checkbox"
+                  checked={acts.has(a)}
+                  onChange={(e) => {
+                    const next = new Set(acts);
+                    if (e.currentTarget.checked) next.add(a);
+                    else next.delete(a);
+                    setActs(next);
+                  }}
+                />
+                {a === 'read' ? 'Read these fields' : 'Add records to your vault'}
+              </label>
+            ))}
+          </div>
+        </fieldset>
+      )}
+      <div class="form-row">
+        <label for={`until-${g.id}`}>Access ends on</label>
+        <input
+          id={`until-${g.id}`}
+          type="date"
+          min={today}
+          max={currentEnd}
+          value={until}
+          onInput={(e) => setUntil(e.currentTarget.value)}
+        />
+        <p class="hint">You can only shorten a grant. To give more, the company has to ask again.</p>
+      </div>
+      {problem && (
+        <p class="field-error" role="alert">
+          {problem}
+        </p>
+      )}
+      <ProblemAlert error={props.error} />
+      <div class="form-actions">
+        <Button type="submit" variant="primary" busy={props.busy}>
+          Save narrower grant
+        </Button>
+        <Button onClick={props.onCancel} disabled={props.busy}>
+          Cancel
+        </Button>
+      </div>
+    </form>
+  );
+}
