@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getTableConfig, SQLiteTable } from 'drizzle-orm/sqlite-core';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as sqliteSchema from '../../server/db/schema.ts';
 import { migratePostgres } from '../../server/db/pg/migrate.ts';
@@ -10,16 +11,23 @@ import { freePort } from '../support/free-port.ts';
 import { startPostgres, type PostgresCluster } from '../support/postgres.ts';
 
 const root = join(import.meta.dirname, '..', '..');
+// Data dirs of the spawned commands: they must stay empty (no SQLite fallback); removed after the file.
+const scratch = mkdtempSync(join(tmpdir(), 'vault-pg-dd-'));
+const emptyDataDir = () => mkdtempSync(join(scratch, 'data-'));
 
 /** Runs one of the project's entry points (server/main.ts, server/cli/main.ts) as an operator would. */
 function runEntry(entry: string, args: string[], env: Record<string, string>) {
   const child = spawn(join(root, 'node_modules/.bin/tsx'), [join(root, entry), ...args], {
-    env: { ...process.env, LOG_LEVEL: 'warn', VAULT_DATA_DIR: mkdtempSync(join(tmpdir(), 'vault-pg-dd-')), ...env },
+    env: { ...process.env, LOG_LEVEL: 'warn', VAULT_DATA_DIR: emptyDataDir(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d));
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d;
+    // A server that should have refused to start must not outlive the test.
+    if (stdout.includes('Consent vault is running')) child.kill('SIGTERM');
+  });
   child.stderr.on('data', (d: Buffer) => (stderr += d));
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
     child.once('exit', (code) => resolve({ code, stdout, stderr })),
@@ -38,7 +46,10 @@ let cluster: PostgresCluster;
 beforeAll(async () => {
   cluster = await startPostgres();
 });
-afterAll(() => cluster?.stop());
+afterAll(() => {
+  cluster?.stop();
+  rmSync(scratch, { recursive: true, force: true });
+});
 
 describe('PostgreSQL migrations', () => {
   it('when migrate runs twice, then the second run finds nothing to do and changes nothing', async () => {
@@ -80,6 +91,37 @@ describe('PostgreSQL migrations', () => {
   });
 });
 
+describe("README's application role for PostgreSQL", () => {
+  it('when the vault connects as that role, then it may append audit events but the grants alone refuse changing them', async () => {
+    const url = await cluster.createDatabase('roles');
+    await migratePostgres(url);
+    // The statements of README "Storage", with trust authentication instead of a password.
+    await cluster.query(
+      'roles',
+      `CREATE ROLE vault_app LOGIN;
+       GRANT USAGE ON SCHEMA public TO vault_app;
+       GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO vault_app;
+       REVOKE UPDATE, DELETE, TRUNCATE ON audit_events, audit_checkpoints FROM vault_app;`,
+    );
+    const asApp = new pg.Client({ connectionString: url.replace('postgres@', 'vault_app@') });
+    await asApp.connect();
+    try {
+      await asApp.query(
+        `INSERT INTO audit_events (seq, time, action, actor_kind, actor_id, body, prev_hash, hash)
+         VALUES (1, '2026-01-01T00:00:00.000Z', 'grant.created', 'system', 'vault', '{}', 'p', 'h')`,
+      );
+      for (const change of [
+        "UPDATE audit_events SET hash = 'forged'",
+        'DELETE FROM audit_events',
+        'TRUNCATE audit_events',
+      ])
+        await expect(asApp.query(change), change).rejects.toThrow(/permission denied for table audit_events/);
+    } finally {
+      await asApp.end();
+    }
+  });
+});
+
 describe('the operator commands with VAULT_DATABASE_URL', () => {
   it('when `vault migrate` runs with VAULT_DATABASE_URL, then it migrates that PostgreSQL database', async () => {
     const url = await cluster.createDatabase('cli');
@@ -97,7 +139,7 @@ describe('the operator commands with VAULT_DATABASE_URL', () => {
   });
 
   it('when another command runs with VAULT_DATABASE_URL, then it refuses instead of using the SQLite file', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'vault-pg-dd-'));
+    const dataDir = emptyDataDir();
     const r = await runEntry('server/cli/main.ts', ['backup', join(dataDir, 'backup.db')], {
       VAULT_DATABASE_URL: cluster.url(),
       VAULT_DATA_DIR: dataDir,
