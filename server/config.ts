@@ -10,6 +10,8 @@ const envSchema = z.object({
   VAULT_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   VAULT_HOST: z.string().min(1).default('127.0.0.1'),
   VAULT_DATA_DIR: z.string().min(1).default('./data'),
+  // PostgreSQL instead of the embedded SQLite file (README "Storage"); checked by parseDatabaseUrl.
+  VAULT_DATABASE_URL: z.string().optional(),
   VAULT_PUBLIC_URL: z.url().optional(),
   VAULT_MASTER_KEY: z
     .string()
@@ -33,6 +35,8 @@ export interface Config {
   port: number;
   host: string;
   dataDir: string;
+  /** postgres:// URL when PostgreSQL is the back end (README "Storage"); absent: SQLite in dataDir. */
+  databaseUrl?: string;
   /** The issuer and the base of every absolute URL we publish (RFC 8414 §2). */
   publicUrl: string;
   masterKey?: string;
@@ -79,6 +83,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port,
     host: e.VAULT_HOST,
     dataDir: resolve(e.VAULT_DATA_DIR),
+    databaseUrl: parseDatabaseUrl(e.VAULT_DATABASE_URL),
     publicUrl,
     masterKey: e.VAULT_MASTER_KEY,
     synchronous: e.VAULT_SYNCHRONOUS,
@@ -96,4 +101,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     production: e.NODE_ENV === 'production',
   };
+}
+
+/**
+ * VAULT_DATABASE_URL must be a postgres:// (or postgresql://) URL naming a host and a database. An empty
+ * value means "not set". Messages never repeat the URL: it may carry a password.
+ */
+function parseDatabaseUrl(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const bad = (why: string) => new ConfigError(`invalid configuration: VAULT_DATABASE_URL: ${why}`);
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw bad('not a URL; expected postgres://user:password@host:5432/database');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:')
+    throw bad(`the scheme must be postgres:// or postgresql://, not ${url.protocol.slice(0, 20)}//`);
+  if (!url.hostname) throw bad('names no host; expected postgres://user:password@host:5432/database');
+  if (url.pathname.length <= 1) throw bad('names no database; expected postgres://user:password@host:5432/database');
+  return raw;
 }

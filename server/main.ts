@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from './config.ts';
 import { systemClock, type AppContext } from './context.ts';
 import { SigningKeys } from './crypto/signing-keys.ts';
 import { openDataDir } from './data-dir.ts';
+import { postgresNotServedYet } from './db/pg/migrate.ts';
 import { createLogger } from './http/logger.ts';
 import { createVaultServer } from './http/server.ts';
 import { loadPolicySet } from './policy/load.ts';
@@ -12,6 +13,7 @@ async function main(): Promise<void> {
   let config;
   try {
     config = loadConfig();
+    if (config.databaseUrl) throw postgresNotServedYet('the server');
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`vault: ${e.message}\n`);

@@ -3,6 +3,7 @@ import { loadConfig, type Config } from '../config.ts';
 import type { Keyring } from '../crypto/keyring.ts';
 import { openDataDir } from '../data-dir.ts';
 import { databasePath, type Db } from '../db/connection.ts';
+import { postgresNotServedYet } from '../db/pg/migrate.ts';
 
 /** What an operator command needs: the same config, database and keys the server uses. */
 export interface CliContext {
@@ -15,6 +16,7 @@ export interface CliContext {
 export function openCliContext(opts: { migrate?: boolean } = {}): CliContext {
   process.umask(0o077);
   const config = loadConfig();
+  if (config.databaseUrl) throw postgresNotServedYet('this command');
   const file = databasePath(config.dataDir);
   // A mistyped VAULT_DATA_DIR would otherwise look like an empty vault: say that a new one was made.
   if (!existsSync(file))

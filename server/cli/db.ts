@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
+import { loadConfig } from '../config.ts';
 import { backupDatabase } from '../db/connection.ts';
+import { migratePostgres } from '../db/pg/migrate.ts';
 import { cliError, EXIT, openCliContext } from './context.ts';
 import { createProgress } from '../audit/export/progress.ts';
 
@@ -9,15 +11,22 @@ export function registerDbCommands(program: Command): void {
     .command('migrate')
     .description('Apply the database migrations kept in the repo (the server also does this on start).')
     .option('--json', 'print the result as JSON')
-    .addHelpText('after', '\nExample:\n  npm run vault -- migrate')
-    .action((opts: { json?: boolean }) => {
-      const ctx = openCliContext();
-      const applied = ctx.db.$client.prepare('select count(*) n from __drizzle_migrations').get() as { n: number };
-      ctx.close();
+    .addHelpText(
+      'after',
+      `
+With VAULT_DATABASE_URL=postgres://... it applies the PostgreSQL migrations to that database instead.
+
+Example:
+  npm run vault -- migrate`,
+    )
+    .action(async (opts: { json?: boolean }) => {
+      const { databaseUrl } = loadConfig();
+      const n = databaseUrl ? await migratePostgres(databaseUrl) : migrateSqlite();
+      const what = databaseUrl ? 'PostgreSQL database' : 'database';
       process.stdout.write(
         opts.json
-          ? JSON.stringify({ ok: true, migrations: applied.n }) + '\n'
-          : `database is up to date (${applied.n} migrations applied)\n`,
+          ? JSON.stringify({ ok: true, backend: databaseUrl ? 'postgresql' : 'sqlite', migrations: n }) + '\n'
+          : `${what} is up to date (${n} migrations applied)\n`,
       );
     });
 
@@ -48,4 +57,14 @@ Example:
       }
       process.stdout.write(opts.json ? JSON.stringify({ ok: true, file }) + '\n' : `backup written to ${file}\n`);
     });
+}
+
+/** Opens the SQLite vault (which migrates it) and counts the migrations it has applied. */
+function migrateSqlite(): number {
+  const ctx = openCliContext();
+  try {
+    return (ctx.db.$client.prepare('select count(*) n from __drizzle_migrations').get() as { n: number }).n;
+  } finally {
+    ctx.close();
+  }
 }

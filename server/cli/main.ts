@@ -21,7 +21,7 @@ export function buildCli(): Command {
     .addHelpText(
       'afterAll',
       `
-Environment: VAULT_DATA_DIR (default ./data), VAULT_MASTER_KEY, VAULT_POLICIES_DIR.
+Environment: VAULT_DATA_DIR (default ./data), VAULT_MASTER_KEY, VAULT_POLICIES_DIR, VAULT_DATABASE_URL (migrate only).
 Exit codes: 0 ok, 1 failure, 2 usage error, 3 verification failed, 78 invalid configuration.`,
     )
     .showHelpAfterError()
