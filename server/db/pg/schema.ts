@@ -187,6 +187,7 @@ export const grants = pgTable(
     createdAt: text('created_at').notNull(),
     expiresAt: text('expires_at').notNull(),
     updatedAt: text('updated_at').notNull(),
+    statusChangedAt: text('status_changed_at'),
   },
   (t) => [index('grants_customer').on(t.customerId, t.status), index('grants_company').on(t.companyId, t.status)],
 );
@@ -285,7 +286,7 @@ export const usageCounters = pgTable(
     hour: integer('hour').notNull(),
     count: integer('count').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.grantId, t.action, t.hour] })],
+  (t) => [primaryKey({ columns: [t.grantId, t.action, t.hour] }), index('usage_counters_hour').on(t.hour)],
 );
 
 export const refusalWindows = pgTable(
@@ -295,7 +296,7 @@ export const refusalWindows = pgTable(
     minute: integer('minute').notNull(),
     count: integer('count').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.companyId, t.minute] })],
+  (t) => [primaryKey({ columns: [t.companyId, t.minute] }), index('refusal_windows_minute').on(t.minute)],
 );
 
 // window_end is a time in milliseconds (server/http/request-budget.ts): past 2^31, so bigint.
