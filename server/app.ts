@@ -23,6 +23,9 @@ import { createRefusalLimit } from './data/refusal-limit.ts';
 import { createDataService } from './data/service.ts';
 import { createDecider } from './grants/decide.ts';
 import { createGrantPolicy } from './grants/policy-hooks.ts';
+import { createCriteriaPreview } from './grants/criteria-preview.ts';
+import { criteriaRoutes } from './grants/criteria-routes.ts';
+import { createDecisionNotices } from './customers/decision-notices.ts';
 import { grantRoutes } from './grants/routes.ts';
 import { createGrants, type Grant } from './grants/service.ts';
 import { createTermsChangeNotices } from './grants/terms-change.ts';
@@ -66,7 +69,20 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   const tokens = createTokenService(ctx);
   const budgets = createRequestBudgets(ctx.db, ctx.clock);
   const limits = createRequestLimits(ctx, { budgets, store: oauthStore });
-  const authz = createAuthorization(ctx, { store: oauthStore, clients: companies, grants, decide, audit, limits });
+  const decisionNotices = createDecisionNotices(ctx, {
+    customerStore,
+    companyName: (id) => companies.byId(id)?.name ?? id,
+  });
+  const authz = createAuthorization(ctx, {
+    store: oauthStore,
+    clients: companies,
+    grants,
+    decide,
+    audit,
+    limits,
+    onRefused: (customerId, companyId, request, decision) =>
+      decisionNotices.refused(customerId, companyId, request, decision.reasons),
+  });
   const token = createTokenEndpoint(ctx, { store: oauthStore, grants, tokens, audit });
   const views = createConsentViews(ctx, { authz, clients: companies, sources, decide, store: oauthStore });
   const commit = createGroupCommit(ctx.db, `${ctx.db.$client.name}-wal`, ctx.config.synchronous);
@@ -135,6 +151,28 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
     pendingRequests: views.pendingRequests(customerId),
   }));
 
+  const criteriaOptions = {
+    purposes: () =>
+      [...ctx.policies.purposes.values()].map((p) => ({
+        id: p.id,
+        description: p.description,
+        marketing: p.marketing,
+      })),
+    valueTags: () => [
+      ...new Set(
+        companies.list().flatMap((c) => (c.status === 'active' ? companies.currentTerms(c.id).terms.valueTags : [])),
+      ),
+    ],
+    companiesThatAsked: (customerId: string) => {
+      const ids = new Set([
+        ...auditService.companiesThatAsked(customerId),
+        ...oauthStore.pendingForCustomer(customerId).map((r) => r.companyId),
+        ...grants.listForCustomer(customerId).map((g) => g.companyId),
+      ]);
+      return [...ids].map((id) => ({ id, name: companyNow(id) }));
+    },
+  };
+
   const jtis = { claim: companies.claimJti, isRevoked: oauthStore.isJtiRevoked };
   const dataToken = accessTokenAuthenticator(ctx, tokens, jtis, dataAudience(ctx.config.publicUrl));
   // Grant management has no grant to re-check, so the company itself must still be active (a disabled
@@ -180,6 +218,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
       companyRoutes(companies),
       grantRoutes(grants, auth, managementToken, { present, reapprove: grantPolicy.reapprove }),
       auditRoutes(auditService, receipts, auth, managementToken, companyName),
+      criteriaRoutes(auth, createCriteriaPreview({ grants, decide }), criteriaOptions, present),
       docsRoutes(ctx.config.publicUrl),
     ],
     opts.webRoot ?? WEB_ROOT,
