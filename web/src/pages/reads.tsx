@@ -165,8 +165,8 @@ function ActivityFilters(props: {
   if (f.company && !companies.some((c) => c.id === f.company))
     companies.unshift({ id: f.company, name: 'This company' });
   return (
-    <form class="card filters" aria-label="Filter your activity" onSubmit={(e) => e.preventDefault()}>
-      <div class="filters-grid">
+    <form class="card activity-filters" aria-label="Filter your activity" onSubmit={(e) => e.preventDefault()}>
+      <div class="activity-filters-grid">
         <div class="form-row">
           <label for="filter-company">Company</label>
           <select
