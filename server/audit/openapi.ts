@@ -53,7 +53,13 @@ const page = {
     .meta({ description: 'Pass as `before` to get the next (older) page; absent on the last page' }),
 };
 
-export const auditEventPageSchema = z.object({ events: z.array(auditEventSchema), ...page });
+export const auditEventPageSchema = z.object({
+  events: z.array(auditEventSchema),
+  companies: z
+    .record(z.string(), z.string())
+    .meta({ description: "The page's company ids with the name each company had at its newest event here" }),
+  ...page,
+});
 export const checkpointListSchema = z.object({ checkpoints: z.array(checkpointSchema) });
 export const checkpointResultSchema = checkpointSchema.extend({
   created: z.boolean().meta({

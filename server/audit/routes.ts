@@ -78,7 +78,11 @@ export function auditRoutes(
   r.get('/api/audit/events', auth.requireAuditor, (req, res) => {
     const q = normalise(parse(auditEventsQuerySchema, req.query, 'query'));
     const { before, limit, ...filter } = q;
-    res.json(audit.events(filter, before, limit));
+    const page = audit.events(filter, before, limit);
+    // Names beside the ids, each as it was at its event (the events themselves stay as chained).
+    const companies: Record<string, string> = {};
+    for (const e of page.events) if (e.companyId) companies[e.companyId] ??= companyName(e.companyId, e.time);
+    res.json({ ...page, companies });
   });
 
   r.get('/api/audit/export', auth.requireAuditor, async (req, res) => {

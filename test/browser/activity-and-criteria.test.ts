@@ -37,6 +37,14 @@ async function signInBrowser(
 async function checkState(page: Page, name: string): Promise<void> {
   expect(await axeViolations(page), name).toEqual([]);
   expect(await accessibilityProblems(page), name).toEqual([]);
+  // Whatever sticks out past the right edge of the window (tables scroll inside their own box instead).
+  const wide = await page.evaluate(() =>
+    [...document.querySelectorAll('body *')]
+      .filter((el) => el.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)
+      .filter((el) => !el.closest('.table-wrap'))
+      .map((el) => `${el.tagName.toLowerCase()}.${[...el.classList].join('.')}`),
+  );
+  expect(wide, `${name} scrolls sideways`).toEqual([]);
   const overflow = await page.evaluate(
     () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
   );
@@ -129,6 +137,28 @@ describe('activity and criteria in the browser', () => {
       await page.getByText('Your criteria are saved. 2 grants changed, as shown.').waitFor();
       const after = (await api.call('GET', '/api/grants')).body.grants as { status: string }[];
       expect(after.map((g) => g.status)).toEqual(['suspended', 'suspended']);
+    }
+  });
+
+  it('when an auditor searches a company and exports, then names sit beside ids and the page fits a phone', async () => {
+    const { shop } = await customerWithTwoCompanies(['Audit Bakery', 'Audit Brewery']);
+    const email = uniqueEmail('auditor');
+    await suite.v.vault.services.accounts.createAuditor({ email, password: PASSWORD });
+    for (const viewport of VIEWPORTS) {
+      const page = await signInBrowser(email, '/auditor', 'Audit log', viewport);
+      await page.getByLabel('Company id').fill(shop.clientId);
+      await Promise.all([
+        page.waitForResponse((r) => r.url().includes('/api/audit/events?')),
+        page.getByRole('button', { name: 'Search' }).click(),
+      ]);
+      const rows = page.getByRole('table', { name: 'Audit events matching the filters' }).locator('tbody tr');
+      await rows.first().locator('.company-name', { hasText: 'Audit Bakery' }).waitFor();
+      await checkState(page, `auditor-search-${viewport.name}`);
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('link', { name: 'Export JSON Lines' }).click(),
+      ]);
+      expect(download.suggestedFilename()).toMatch(/^vault-audit-.*\.jsonl$/);
     }
   });
 });
