@@ -27,6 +27,9 @@ import { createDecider } from './grants/decide.ts';
 import { createGrantPolicy } from './grants/policy-hooks.ts';
 import { createGrantOverview } from './grants/overview.ts';
 import { createCompanyActivity } from './audit/company-activity.ts';
+import { createCriteriaPreview } from './grants/criteria-preview.ts';
+import { criteriaRoutes } from './grants/criteria-routes.ts';
+import { createDecisionNotices } from './customers/decision-notices.ts';
 import { grantRoutes } from './grants/routes.ts';
 import { createGrants } from './grants/service.ts';
 import { grantPresenter } from './grants/present.ts';
@@ -70,7 +73,20 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   const tokens = createTokenService(ctx);
   const budgets = createRequestBudgets(ctx.db, ctx.clock);
   const limits = createRequestLimits(ctx, { budgets, store: oauthStore });
-  const authz = createAuthorization(ctx, { store: oauthStore, clients: companies, grants, decide, audit, limits });
+  const decisionNotices = createDecisionNotices(ctx, {
+    customerStore,
+    companyName: (id) => companies.byId(id)?.name ?? id,
+  });
+  const authz = createAuthorization(ctx, {
+    store: oauthStore,
+    clients: companies,
+    grants,
+    decide,
+    audit,
+    limits,
+    onRefused: (customerId, companyId, request, decision) =>
+      decisionNotices.refused(customerId, companyId, request, decision.reasons),
+  });
   const token = createTokenEndpoint(ctx, { store: oauthStore, grants, tokens, audit, authz });
   const views = createConsentViews(ctx, {
     authz,
@@ -148,6 +164,28 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
     reapproveCheck: grantPolicy.reapproveCheck,
   });
 
+  const criteriaOptions = {
+    purposes: () =>
+      [...ctx.policies.purposes.values()].map((p) => ({
+        id: p.id,
+        description: p.description,
+        marketing: p.marketing,
+      })),
+    valueTags: () => [
+      ...new Set(
+        companies.list().flatMap((c) => (c.status === 'active' ? companies.currentTerms(c.id).terms.valueTags : [])),
+      ),
+    ],
+    companiesThatAsked: (customerId: string) => {
+      const ids = new Set([
+        ...auditService.companiesThatAsked(customerId),
+        ...oauthStore.pendingForCustomer(customerId).map((r) => r.companyId),
+        ...grants.listForCustomer(customerId).map((g) => g.companyId),
+      ]);
+      return [...ids].map((id) => ({ id, name: names.now(id) }));
+    },
+  };
+
   const jtis = { claim: companies.claimJti, isRevoked: oauthStore.isJtiRevoked };
   const dataToken = accessTokenAuthenticator(ctx, tokens, jtis, dataAudience(ctx.config.publicUrl));
   const managementToken = managementAuth(
@@ -176,6 +214,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
       companyRoutes(companies),
       grantRoutes(grants, auth, managementToken, { present, reapprove: grantPolicy.reapprove, overview }),
       auditRoutes(auditService, receipts, auth, managementToken, names.nameOf),
+      criteriaRoutes(auth, createCriteriaPreview({ grants, decide }), criteriaOptions, present),
       docsRoutes(ctx.config.publicUrl),
     ],
     opts.webRoot ?? WEB_ROOT,

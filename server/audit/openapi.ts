@@ -53,7 +53,13 @@ const page = {
     .meta({ description: 'Pass as `before` to get the next (older) page; absent on the last page' }),
 };
 
-export const auditEventPageSchema = z.object({ events: z.array(auditEventSchema), ...page });
+export const auditEventPageSchema = z.object({
+  events: z.array(auditEventSchema),
+  companies: z
+    .record(z.string(), z.string())
+    .meta({ description: "The page's company ids with the name each company had at its newest event here" }),
+  ...page,
+});
 export const checkpointListSchema = z.object({ checkpoints: z.array(checkpointSchema) });
 export const checkpointResultSchema = checkpointSchema.extend({
   created: z.boolean().meta({
@@ -72,6 +78,10 @@ export const readSchema = z.object({
   decision: z.enum(['allow', 'deny']).optional(),
   reasons: z.array(reasonSchema),
   category: z.string().optional().meta({ description: 'For a deposit: the category of the deposited record' }),
+  automatic: z
+    .literal(true)
+    .optional()
+    .meta({ description: 'A request refused or approved for the customer by their criteria, before they saw it' }),
 });
 export const refusalGroupSchema = z
   .object({
@@ -83,7 +93,9 @@ export const refusalGroupSchema = z
   })
   .meta({ description: "A company's refused requests for one reason, counted between the first and the last" });
 export const readPageSchema = z.object({
-  reads: z.array(readSchema).meta({ description: 'Real reads and deposits only, newest first' }),
+  reads: z.array(readSchema).meta({
+    description: 'Reads, deposits, and requests decided automatically (refused or auto-approved), newest first',
+  }),
   refusals: z
     .array(refusalGroupSchema)
     .meta({ description: 'Refused attempts, one group per company and reason, latest first (at most 100)' }),

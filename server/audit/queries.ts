@@ -33,6 +33,42 @@ function where(f: AuditFilter, extra: string[] = []): { sql: string; params: unk
   return { sql: parts.length ? `WHERE ${parts.join(' AND ')}` : '', params };
 }
 
+/** The customer's activity filters (validated at the route): company id, catalogue field name, ISO times. */
+export interface ActivityFilter {
+  company?: string;
+  field?: string;
+  from?: string;
+  to?: string;
+}
+
+/**
+ * The kinds of activity the customer sees. A refusal here is a request refused by the customer's own criteria
+ * or the platform before any grant existed (`grant.denied` by the system); an approval is one that the
+ * customer's auto-approval rules granted. Refused uses of a grant are grouped separately (refusalGroupsOf).
+ */
+export const ACTIVITY_KINDS = {
+  read: { action: 'data.read', extra: '' },
+  deposit: { action: 'data.deposit', extra: '' },
+  refusal: { action: 'grant.denied', extra: " AND json_extract(body, '$.actor.kind') = 'system'" },
+  approval: { action: 'grant.approved', extra: " AND json_extract(body, '$.actor.id') = 'auto-approve'" },
+} as const;
+export type ActivityKind = keyof typeof ACTIVITY_KINDS;
+
+function activityWhere(f: ActivityFilter): { sql: string; params: unknown[]; key: string } {
+  const conditions: [string | undefined, string][] = [
+    [f.company, ' AND company_id = ?'],
+    [f.from, ' AND time >= ?'],
+    [f.to, ' AND time < ?'],
+    [f.field, " AND EXISTS (SELECT 1 FROM json_each(body, '$.fields') WHERE value = ?)"],
+  ];
+  const used = conditions.filter(([value]) => value);
+  const parts = used.map(([, sql]) => sql);
+  const params = used.map(([value]) => value);
+  // At most 2^4 shapes per kind, so the prepared statements stay few.
+  const key = (['company', 'from', 'to', 'field'] as const).filter((k) => f[k]).join(',');
+  return { sql: parts.join(''), params, key };
+}
+
 export interface RefusalGroupRow {
   companyId: string | null;
   code: string | null;
@@ -50,36 +86,53 @@ export function createAuditQueries(db: Db, dbFile: string) {
   const readsOf = db.$client.prepare(
     "SELECT seq, body FROM audit_events WHERE customer_id = ? AND action IN ('data.read', 'data.deposit', 'data.denied') AND seq < ? ORDER BY seq DESC LIMIT ?",
   );
-  // The customer's activity: each kind of real use through the (customer, action, seq) index, newest first.
-  const usesOf = db.$client.prepare(
-    'SELECT seq, body FROM audit_events WHERE customer_id = ? AND action = ? AND seq < ? ORDER BY seq DESC LIMIT ?',
-  );
-  // Refusals grouped per company and reason code: however many there are, the customer sees one line each.
-  const refusalGroups = db.$client.prepare(
-    `SELECT company_id AS companyId, json_extract(body, '$.reasons[0].code') AS code, count(*) AS count,
-            min(time) AS first, max(time) AS last, max(seq) AS lastSeq
-       FROM audit_events WHERE customer_id = ? AND action IN ('data.denied', 'data.throttled')
-      GROUP BY company_id, code ORDER BY lastSeq DESC LIMIT 100`,
-  );
+  // The customer's activity: each kind through the (customer, action, seq) index, newest first, narrowed by
+  // the dashboard's filters (every value bound as a parameter). Refusals are grouped per company and reason:
+  // however many there are, the customer sees one line each.
+  const activityStatements = new Map<string, Database.Statement>();
+  const activityStatement = (key: string, sql: string) => {
+    let st = activityStatements.get(key);
+    if (!st) activityStatements.set(key, (st = db.$client.prepare(sql)));
+    return st;
+  };
   const bodyAt = db.$client.prepare('SELECT body FROM audit_events WHERE seq = ?').pluck();
+  const companiesAsked = db.$client
+    .prepare(
+      `SELECT DISTINCT company_id FROM audit_events WHERE customer_id = ? AND action IN ('grant.approved', 'grant.denied')
+        AND company_id IS NOT NULL`,
+    )
+    .pluck();
   return {
     head: () => head.get() as { seq: number; hash: string } | undefined,
 
-    /** Real reads and deposits of a customer's data (no refusals), newest first, seq below `before`. */
-    usesOf(customerId: string, before: number, limit: number): { seq: number; body: string }[] {
-      const rows = ['data.read', 'data.deposit'].flatMap(
-        (action) => usesOf.all(customerId, action, before, limit) as { seq: number; body: string }[],
-      );
-      return rows.sort((a, b) => b.seq - a.seq).slice(0, limit);
+    /** One kind of the customer's activity (see ACTIVITY_KINDS), newest first, seq below `before`. */
+    activityOf(customerId: string, kind: ActivityKind, f: ActivityFilter, before: number, limit: number) {
+      const w = activityWhere(f);
+      const k = ACTIVITY_KINDS[kind];
+      const sql = `SELECT seq, body FROM audit_events WHERE customer_id = ? AND action = ? AND seq < ?${k.extra}${w.sql}
+        ORDER BY seq DESC LIMIT ?`;
+      return activityStatement(`${kind}|${w.key}`, sql).all(customerId, k.action, before, ...w.params, limit) as {
+        seq: number;
+        body: string;
+      }[];
     },
 
-    /** The customer's refused company requests, one group per company and reason, latest group first. */
-    refusalGroupsOf(customerId: string): RefusalGroupRow[] {
-      return (refusalGroups.all(customerId) as Omit<RefusalGroupRow, 'lastBody'>[]).map((g) => ({
-        ...g,
-        lastBody: bodyAt.get(g.lastSeq) as string,
-      }));
+    /** The customer's refused company uses, one group per company and reason, latest group first. */
+    refusalGroupsOf(customerId: string, f: ActivityFilter = {}): RefusalGroupRow[] {
+      const w = activityWhere(f);
+      const sql = `SELECT company_id AS companyId, json_extract(body, '$.reasons[0].code') AS code, count(*) AS count,
+            min(time) AS first, max(time) AS last, max(seq) AS lastSeq
+       FROM audit_events WHERE customer_id = ? AND action IN ('data.denied', 'data.throttled')${w.sql}
+      GROUP BY company_id, code ORDER BY lastSeq DESC LIMIT 100`;
+      const rows = activityStatement(`groups|${w.key}`, sql).all(customerId, ...w.params) as Omit<
+        RefusalGroupRow,
+        'lastBody'
+      >[];
+      return rows.map((g) => ({ ...g, lastBody: bodyAt.get(g.lastSeq) as string }));
     },
+
+    /** Companies that asked this customer for access (approved, refused or auto-decided), as ids. */
+    companiesThatAsked: (customerId: string) => companiesAsked.all(customerId) as string[],
 
     /** A page of events, newest first, seq below `before`. */
     page(f: AuditFilter, before: number, limit: number): { seq: number; body: string }[] {

@@ -3,7 +3,9 @@ import { z } from 'zod';
 import type { SessionAuth } from '../customers/session-auth.ts';
 import { managementClient } from '../grants/routes.ts';
 import { parse } from '../http/validate.ts';
+import { fieldNameSchema } from '../customers/field-catalogue.ts';
 import { AUDIT_ACTIONS, type AuditEvent } from './chain/event.ts';
+import { ACTIVITY_KINDS, type ActivityKind } from './queries.ts';
 import type { Receipts } from './checkpoints/receipts.ts';
 import type { AuditService } from './service.ts';
 
@@ -22,9 +24,24 @@ export const auditEventsQuerySchema = auditFilterSchema.extend({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 export const auditExportQuerySchema = auditFilterSchema.extend({ format: z.enum(['jsonl', 'csv']).default('jsonl') });
+// A day (the dashboard's date inputs) or an instant; `to` is exclusive, so a day means up to its end.
+const dayOrInstant = (end: boolean) =>
+  z
+    .union([z.iso.date(), z.iso.datetime({ offset: true })], 'a date (YYYY-MM-DD) or a date and time')
+    .transform((v) =>
+      v.length === 10
+        ? new Date(Date.parse(`${v}T00:00:00Z`) + (end ? 86_400_000 : 0)).toISOString()
+        : new Date(v).toISOString(),
+    );
+// The customer's activity filters: closed lists and ids only, never echoed into the audit trail.
 export const readsQuerySchema = z.strictObject({
   before: z.coerce.number().int().positive().optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
+  company: z.uuid('a company from the list').optional(),
+  field: fieldNameSchema.optional(),
+  kind: z.enum(Object.keys(ACTIVITY_KINDS) as [ActivityKind, ...ActivityKind[]], 'a kind from the list').optional(),
+  from: dayOrInstant(false).optional(),
+  to: dayOrInstant(true).optional(),
 });
 export const receiptIdSchema = z.uuid('not a receipt id');
 export const companyReceiptsQuerySchema = z.strictObject({ grant_id: z.uuid().optional() });
@@ -61,7 +78,11 @@ export function auditRoutes(
   r.get('/api/audit/events', auth.requireAuditor, (req, res) => {
     const q = normalise(parse(auditEventsQuerySchema, req.query, 'query'));
     const { before, limit, ...filter } = q;
-    res.json(audit.events(filter, before, limit));
+    const page = audit.events(filter, before, limit);
+    // Names beside the ids, each as it was at its event (the events themselves stay as chained).
+    const companies: Record<string, string> = {};
+    for (const e of page.events) if (e.companyId) companies[e.companyId] ??= companyName(e.companyId, e.time);
+    res.json({ ...page, companies });
   });
 
   r.get('/api/audit/export', auth.requireAuditor, async (req, res) => {
@@ -86,7 +107,8 @@ export function auditRoutes(
 
   r.get('/api/reads', auth.requireCustomer, (req, res) => {
     const q = parse(readsQuerySchema, req.query, 'query');
-    const page = audit.activityOf(me(req), q.before, q.limit);
+    const { before, limit, kind, ...filter } = q;
+    const page = audit.activityOf(me(req), { ...filter, ...(kind ? { kinds: [kind] } : {}) }, before, limit);
     res.json({
       reads: page.reads.map((e: AuditEvent) => ({
         seq: e.seq,
@@ -99,6 +121,8 @@ export function auditRoutes(
         decision: e.decision,
         reasons: e.reasons ?? [],
         ...(typeof e.detail?.category === 'string' ? { category: e.detail.category } : {}),
+        // Decided for the customer by their own criteria (or the platform) before they saw the request.
+        ...(e.action === 'grant.denied' || e.action === 'grant.approved' ? { automatic: true } : {}),
       })),
       refusals: page.refusals.map(({ companyId, ...g }) => ({
         company: { id: companyId, name: companyName(companyId ?? '', g.last) },

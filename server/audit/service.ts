@@ -5,7 +5,13 @@ import { CHECKPOINT_TYP } from './checkpoints/checkpoint.ts';
 import { exportEvents } from './export/export.ts';
 import type { SignedCheckpoint } from './export/format.ts';
 import type { AuditEvent } from './chain/event.ts';
-import type { AuditFilter, AuditQueries } from './queries.ts';
+import {
+  ACTIVITY_KINDS,
+  type ActivityFilter,
+  type ActivityKind,
+  type AuditFilter,
+  type AuditQueries,
+} from './queries.ts';
 import type { AuditAppend } from './chain/append.ts';
 import { createCheckpointStore } from './checkpoints/store.ts';
 import { GENESIS_HASH } from './chain/chain.ts';
@@ -75,11 +81,23 @@ export function createAuditService(
      * The customer's activity: real reads and deposits, newest first and paged, then refused attempts
      * grouped per company and reason, so that no flood of refusals pushes a real read off the first page.
      */
-    activityOf(customerId: string, before = Number.MAX_SAFE_INTEGER, limit = 50) {
-      const { events, next } = paged(d.queries.usesOf(customerId, before, limit + 1), limit);
+    activityOf(
+      customerId: string,
+      f: ActivityFilter & { kinds?: ActivityKind[] } = {},
+      before = Number.MAX_SAFE_INTEGER,
+      limit = 50,
+    ) {
+      const kinds = f.kinds?.length ? f.kinds : (Object.keys(ACTIVITY_KINDS) as ActivityKind[]);
+      const rows = kinds
+        .flatMap((k) => d.queries.activityOf(customerId, k, f, before, limit + 1))
+        .sort((a, b) => b.seq - a.seq)
+        .slice(0, limit + 1);
+      const { events, next } = paged(rows, limit);
+      // Grouped refused uses belong to "refusal"; a filter on other kinds leaves them out.
+      const groups = kinds.includes('refusal') ? d.queries.refusalGroupsOf(customerId, f) : [];
       return {
         reads: events,
-        refusals: d.queries.refusalGroupsOf(customerId).map((g) => {
+        refusals: groups.map((g) => {
           const last = JSON.parse(g.lastBody) as AuditEvent;
           return {
             companyId: g.companyId ?? '',
@@ -92,6 +110,8 @@ export function createAuditService(
         next,
       };
     },
+
+    companiesThatAsked: (customerId: string) => d.queries.companiesThatAsked(customerId),
 
     /** Every read, deposit and refusal of the customer's data, newest first (the customer's export). */
     readsOf(customerId: string, before = Number.MAX_SAFE_INTEGER, limit = 50) {

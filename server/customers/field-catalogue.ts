@@ -34,12 +34,12 @@ export const FIELD_CATALOGUE = {
   street_address: { category: 'address', label: 'Street address', schema: text(200) },
   postal_code: { category: 'address', label: 'Postal code', schema: text(20) },
   city: { category: 'address', label: 'City', schema: text(100) },
-  country: { category: 'address', label: 'Country (ISO 3166-1 alpha-2)', schema: z.string().regex(/^[A-Z]{2}$/) },
+  country: { category: 'address', label: 'Country', schema: z.string().regex(/^[A-Z]{2}$/) },
   gender: { category: 'demographics', label: 'Gender', schema: text(50) },
   household_size: { category: 'demographics', label: 'Household size', schema: z.number().int().min(1).max(50) },
   language: {
     category: 'preferences',
-    label: 'Preferred language (BCP 47)',
+    label: 'Preferred language',
     schema: z.string().regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/),
   },
   interests: { category: 'preferences', label: 'Interests', schema: list() },
@@ -62,7 +62,7 @@ export const FIELD_CATALOGUE = {
   income_band: { category: 'financial', label: 'Income band', schema: text(50) },
   home_location: {
     category: 'location',
-    label: 'Home location (lat,lon)',
+    label: 'Home location',
     schema: z.string().regex(/^-?\d{1,2}(\.\d+)?,-?\d{1,3}(\.\d+)?$/),
   },
 } satisfies Record<string, FieldSpec>;

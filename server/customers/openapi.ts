@@ -69,9 +69,10 @@ export const inboxSchema = z.object({
     z.object({
       id: z.uuid(),
       customerId: z.string(),
-      kind: z
-        .string()
-        .meta({ description: 'e.g. grant.approved, grant.suspended, grant.terms-worse (with body.changes)' }),
+      kind: z.string().meta({
+        description:
+          "e.g. grant.approved, grant.suspended, grant.terms-worse (with body.changes), request.refused (refused by the customer's criteria; body.criteria)",
+      }),
       body: z.looseObject({ title: z.string(), text: z.string() }),
       createdAt: isoTime,
       readAt: isoTime.nullable(),

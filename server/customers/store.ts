@@ -108,6 +108,20 @@ export function createCustomerStore(db: Db) {
         .orderBy(desc(inbox.createdAt), desc(sql`rowid`))
         .all(),
     insertInbox: (row: typeof inbox.$inferInsert) => db.insert(inbox).values(row).run(),
+    /** Whether an unread message of this kind about this company is already waiting. */
+    hasUnreadAbout: (customerId: string, kind: string, companyId: string) =>
+      db
+        .select({ id: inbox.id })
+        .from(inbox)
+        .where(
+          and(
+            eq(inbox.customerId, customerId),
+            eq(inbox.kind, kind),
+            sql`${inbox.readAt} IS NULL`,
+            sql`json_extract(${inbox.body}, '$.companyId') = ${companyId}`,
+          ),
+        )
+        .get() !== undefined,
     markInboxRead: (customerId: string, id: string, at: string) =>
       db
         .update(inbox)

@@ -20,10 +20,18 @@ export interface FactSources {
 export function createDecider(ctx: AppContext, sources: FactSources) {
   return function decide(
     stage: Stage,
-    input: { customerId?: string; companyId: string; request: AccessRequest; termsVersion?: number; usage?: Usage },
+    input: {
+      customerId?: string;
+      companyId: string;
+      request: AccessRequest;
+      termsVersion?: number;
+      usage?: Usage;
+      /** Proposed criteria instead of the stored ones: the dashboard's dry run of a criteria change. */
+      criteria?: CustomerCriteria;
+    },
   ): Decision {
     const t = sources.termsOf(input.companyId, input.termsVersion);
-    const criteria = input.customerId ? sources.criteriaOf(input.customerId) : NO_CRITERIA;
+    const criteria = input.criteria ?? (input.customerId ? sources.criteriaOf(input.customerId) : NO_CRITERIA);
     return evaluate(
       {
         stage,

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { companyRefSchema, isoTime } from '../http/openapi/common.ts';
 import { SECURITY } from '../http/openapi/security.ts';
 import type { OperationSpec } from '../http/openapi/spec.ts';
-import { actionSchema } from '../policy/types.ts';
+import { actionSchema, customerCriteriaSchema } from '../policy/types.ts';
 import { idSchema, narrowSchema } from './routes.ts';
 
 /** A grant as both the customer and the company see it (GrantPresenter in server/app.ts). */
@@ -61,7 +61,44 @@ export const grantComponents = { Grant: grantSchema, GrantList: grantListSchema 
 
 const id = { id: idSchema };
 
+const impactSchema = z.array(
+  z.object({ grant: grantSchema, reasons: z.array(z.string()).meta({ description: 'Why, in words' }) }),
+);
+export const criteriaPreviewSchema = z
+  .object({
+    revoke: impactSchema.meta({ description: 'Live grants of companies the proposal blocks' }),
+    suspend: impactSchema.meta({ description: 'Live grants that fail the proposed criteria' }),
+  })
+  .meta({ description: 'What saving the proposed criteria would do; nothing is changed' });
+export const criteriaOptionsSchema = z.object({
+  purposes: z.array(z.object({ id: z.string(), description: z.string(), marketing: z.boolean() })),
+  valueTags: z.array(z.string()).meta({ description: "Value tags declared in companies' current terms" }),
+  companies: z
+    .array(z.object({ id: z.string(), name: z.string() }))
+    .meta({ description: 'Every company that has asked this customer for access' }),
+});
+
 export const grantOperations: OperationSpec[] = [
+  {
+    method: 'get',
+    path: '/api/criteria/options',
+    operationId: 'getCriteriaOptions',
+    tags: ['Profile'],
+    security: SECURITY.session,
+    summary: 'What my criteria can choose from: purposes, value tags, companies that asked',
+    responses: { 200: { description: 'The lists', schema: criteriaOptionsSchema } },
+  },
+  {
+    method: 'post',
+    path: '/api/criteria/preview',
+    operationId: 'previewCriteria',
+    tags: ['Profile'],
+    security: SECURITY.sessionWrite,
+    summary: 'Dry run: which live grants proposed criteria would revoke or suspend',
+    description: 'Evaluates the live grants against the proposal exactly as saving would, and changes nothing.',
+    body: { schema: customerCriteriaSchema },
+    responses: { 200: { description: 'The impact', schema: criteriaPreviewSchema } },
+  },
   {
     method: 'get',
     path: '/api/grants',

@@ -117,8 +117,8 @@ export function createGrantPolicy(
             ? [`${name}: access ended`, `${name}'s access to your ${what} for ${why} reached its end date.`]
             : change === 'approved'
               ? [
-                  `${name}: access granted`,
-                  `${name} may ${may} for ${why} until ${until}.${cannotRead} Your signed receipt is attached.`,
+                  `${name}: access granted${g.autoApproved ? ' automatically' : ''}`,
+                  `${name} may ${may} for ${why} until ${until}.${cannotRead}${g.autoApproved ? ' Your auto-approval criteria granted it without asking you.' : ''} Your signed receipt is attached.`,
                 ]
               : change === 'narrowed'
                 ? [`${name}: access narrowed`, `${name} may now only ${may} for ${why}, until ${until}.${cannotRead}`]
@@ -135,6 +135,8 @@ export function createGrantPolicy(
           grantId: g.id,
           companyId: g.companyId,
           ...(receiptId ? { receiptId } : {}),
+          // Decided by the customer's own criteria: the dashboard links to where they change them.
+          ...(change === 'approved' && g.autoApproved ? { criteria: true } : {}),
         }),
         createdAt: ctx.clock.now().toISOString(),
       });

@@ -61,6 +61,8 @@ export function createAuthorization(
     decide: Decide;
     audit: AuditAppend;
     limits: RequestLimits;
+    /** A request refused for the customer before they saw it (their inbox says so); in the same transaction. */
+    onRefused?: (customerId: string, companyId: string, request: AccessRequest, decision: Decision) => void;
   },
 ) {
   const issuer = ctx.config.publicUrl;
@@ -105,6 +107,7 @@ export function createAuthorization(
         policyVersion: decision.policyVersion,
         requestId,
       });
+      if (!decision.allow) d.onRefused?.(customerId, row.companyId, r, decision);
     });
   }
 
@@ -341,7 +344,7 @@ export function createAuthorization(
       const decision = d.decide('request', { customerId, companyId: client.id, request });
       if (!decision.allow) {
         const reasons = decision.reasons.filter((r) => r.effect !== 'require-approval');
-        inTransaction(ctx.db, () =>
+        inTransaction(ctx.db, () => {
           d.audit({
             action: 'grant.denied',
             actor: { kind: 'system', id: 'policy' },
@@ -353,8 +356,9 @@ export function createAuthorization(
             reasons: reasonsForAudit(reasons),
             policyVersion: decision.policyVersion,
             requestId,
-          }),
-        );
+          });
+          d.onRefused?.(customerId, client.id, request, decision);
+        });
         throw new PolicyDenied('The request is refused', {
           error: 'access_denied',
           reasons: reasonsForCompany(reasons),

@@ -185,7 +185,7 @@ describe('consent and grants in the browser', () => {
 
     // The customer requires "no-resale" through the criteria form.
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
-    await page.getByLabel('Commitments I require').fill('no-resale');
+    await page.getByRole('checkbox', { name: 'No resale' }).check();
     await page.getByRole('button', { name: 'Save criteria' }).click();
     await page.getByText('Your criteria are saved.').waitFor();
     expect((await api.call('GET', '/api/criteria')).body.requiredValueTags).toEqual(['no-resale']);
@@ -226,7 +226,7 @@ describe('consent and grants in the browser', () => {
     expect(await card.getByRole('button', { name: 'Re-approve under new terms' }).count()).toBe(0);
 
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
-    await page.getByLabel('Commitments I require').fill('');
+    await page.getByRole('checkbox', { name: 'No resale' }).uncheck();
     await page.getByRole('button', { name: 'Save criteria' }).click();
     await page.getByText('Your criteria are saved.').waitFor();
 
@@ -250,17 +250,19 @@ describe('consent and grants in the browser', () => {
     await h1(page, 'Settings').waitFor();
     await page.getByLabel('Longest a company may keep my data').fill('120');
     await page.getByRole('checkbox', { name: /Only if I get something in return/ }).check();
-    await page.getByLabel('Block a company').selectOption({ label: 'Blocked Shop' });
-    await page.getByRole('button', { name: 'Block', exact: true }).click();
+    await page.getByRole('checkbox', { name: 'Block Blocked Shop' }).check();
     await page.getByRole('button', { name: 'Add a rule' }).click();
     const rule = page.getByRole('group', { name: 'Rule 1' });
-    await rule.getByLabel('For these purposes').fill('order-fulfilment');
+    await rule.getByRole('checkbox', { name: 'Order fulfilment' }).check();
     await rule.getByRole('checkbox', { name: 'Contact' }).check();
     await rule.getByRole('checkbox', { name: 'Address' }).check();
     await rule.getByLabel('For at most').fill('30');
     expect(await accessibilityProblems(page)).toEqual([]);
     await screenshot(page, 'settings-criteria');
     await page.getByRole('button', { name: 'Save criteria' }).click();
+    // Blocking revokes the company's grant: the preview says so before anything is saved.
+    await page.getByRole('dialog').getByText('Revoked at once (1 grant):').waitFor();
+    await page.getByRole('dialog').getByRole('button', { name: 'Save and apply' }).click();
     await page.getByText('Your criteria are saved.').waitFor();
 
     const c = (await api.call('GET', '/api/criteria')).body;
@@ -273,10 +275,10 @@ describe('consent and grants in the browser', () => {
       ],
     });
     expect((await readData(suite.v, t.access_token, api.handle)).status).toBe(401);
-    await page.getByText('Blocked Shop', { exact: true }).waitFor();
+    expect(await page.getByRole('checkbox', { name: 'Block Blocked Shop' }).isChecked()).toBe(true);
 
-    // A bad value gets the server's problem shown, and nothing changes.
-    await page.getByLabel('For these purposes').fill('Not A Purpose');
+    // A rule without a purpose gets its problem shown, and nothing changes.
+    await rule.getByRole('checkbox', { name: 'Order fulfilment' }).uncheck();
     await page.getByRole('button', { name: 'Save criteria' }).click();
     await page.locator('.criteria-form [role=alert]').waitFor();
     expect((await api.call('GET', '/api/criteria')).body.autoApprove[0].purposes).toEqual(['order-fulfilment']);

@@ -96,16 +96,29 @@ describe('dashboard in the browser', () => {
     await row(page, 'Preferred contact channel').getByText('Post', { exact: true }).waitFor();
 
     // The server's validation message is shown beside the field, and nothing is saved.
-    await page.getByRole('button', { name: 'Add Country (ISO 3166-1 alpha-2)' }).click();
-    await page.getByLabel('Country (ISO 3166-1 alpha-2)', { exact: true }).fill('Belgium');
+    await page.getByRole('button', { name: 'Add Bank account (IBAN)' }).click();
+    await page.getByLabel('Bank account (IBAN)', { exact: true }).fill('my bank');
     await page.getByRole('button', { name: 'Save', exact: true }).click();
     const error = page.locator('.field-error[role=alert]');
     await error.waitFor();
-    expect(await error.textContent()).toBe('This is not a valid country. For example: BE');
+    expect(await error.textContent()).toBe('This is not a valid bank account. For example: BE71096123456769');
     await screenshot(page, 'profile-validation-error');
     await page.getByRole('button', { name: 'Cancel' }).click();
+    // Cancelling the edit takes its error away.
+    expect(await page.locator('.field-error, .alert').count()).toBe(0);
+
+    // Countries are chosen from a list of names.
+    await page.getByRole('button', { name: 'Add Country' }).click();
+    await page.getByLabel('Country', { exact: true }).selectOption('BE');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await row(page, 'Country').getByText('Belgium', { exact: true }).waitFor();
 
     // Clearing a field removes it.
+    await row(page, 'City').getByRole('button', { name: 'Clear City' }).click();
+    await row(page, 'City').getByText('Not set').waitFor();
+    // …and can be undone.
+    await row(page, 'City').getByRole('button', { name: 'Undo' }).click();
+    await row(page, 'City').getByText('Ghent').waitFor();
     await row(page, 'City').getByRole('button', { name: 'Clear City' }).click();
     await row(page, 'City').getByText('Not set').waitFor();
 
@@ -115,7 +128,7 @@ describe('dashboard in the browser', () => {
     expect(await row(page, 'Household size').locator('.field-value').textContent()).toBe('3');
     expect(await row(page, 'Interests').locator('.field-value').textContent()).toBe('cycling, jazz');
     expect(await row(page, 'City').locator('.field-value').textContent()).toBe('Not set');
-    expect(await row(page, 'Country (ISO 3166-1 alpha-2)').locator('.field-value').textContent()).toBe('Not set');
+    expect(await row(page, 'Country').locator('.field-value').textContent()).toBe('Belgium');
     // The handle comes back with the session (GET /api/session), not from anything the browser kept.
     expect(await page.getByTestId('handle').textContent()).toBe(handle);
     expect(await page.evaluate(() => localStorage.length)).toBe(0);
@@ -133,7 +146,8 @@ describe('dashboard in the browser', () => {
     expect(profile.interests.value).toEqual(['cycling', 'jazz']);
     expect(profile.contact_channel.value).toBe('post');
     expect(profile.city).toBeUndefined();
-    expect(profile.country).toBeUndefined();
+    expect(profile.country.value).toBe('BE');
+    expect(profile.iban).toBeUndefined();
   });
 
   it('when the password is wrong or the account unknown, then the same generic error is shown', async () => {

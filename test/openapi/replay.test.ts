@@ -389,6 +389,13 @@ describe('replaying recorded responses against /openapi.json', () => {
     expect((await alice.call('POST', `/api/grants/${tokens.grant_id}/reapprove`)).status).toBe(403);
     expect((await alice.call('PUT', '/api/criteria', {})).status).toBe(200);
     expect((await alice.call('POST', `/api/grants/${tokens.grant_id}/reapprove`)).status).toBe(200);
+    // The criteria form: its lists, and the dry run of a change against the live grant.
+    expect((await alice.call('GET', '/api/criteria/options')).status).toBe(200);
+    expect((await call('GET', '/api/criteria/options')).status).toBe(401);
+    const dry = await alice.call('POST', '/api/criteria/preview', { blockedCompanies: [shop.clientId] });
+    expect(dry.status).toBe(200);
+    expect(dry.body.revoke.length).toBeGreaterThan(0);
+    expect((await alice.call('POST', '/api/criteria/preview', { maxRetentionDays: -1 })).status).toBe(400);
 
     const spare = await grantFor(shop, alice, ['email']);
     expect((await alice.call('DELETE', `/api/grants/${spare.grant_id}`)).status).toBe(204);

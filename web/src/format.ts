@@ -70,3 +70,86 @@ export function splitList(text: string): string[] {
 export function isoDate(d: Date): string {
   return d.toISOString().slice(0, 10);
 }
+
+/** A country or language code (ISO 3166-1, BCP 47) as its name in the customer's own language. */
+export function nameOf(type: 'region' | 'language', code: string): string {
+  try {
+    return new Intl.DisplayNames(undefined, { type }).of(code) ?? code;
+  } catch {
+    return code;
+  }
+}
+
+const A_Z = [...'ABCDEFGHIJKLMNOPQRSTUVWXYZ'];
+// Codes Intl names that are not countries: groupings (EU, UN, the euro area), private use and unknown.
+const NOT_COUNTRIES = new Set(['EU', 'EZ', 'UN', 'ZZ', 'QO', 'AA']);
+let countryList: [string, string][] | undefined;
+
+/** Every country as [ISO 3166-1 alpha-2 code, name], sorted by name in the customer's language. */
+export function countries(): [string, string][] {
+  countryList ??= A_Z.flatMap((a) => A_Z.map((b) => a + b))
+    .filter((c) => !NOT_COUNTRIES.has(c) && !c.startsWith('X') && !(c.startsWith('Q') && c !== 'QA'))
+    .map((c): [string, string] => [c, nameOf('region', c)])
+    .filter(([c, name]) => name !== c)
+    .sort((x, y) => x[1].localeCompare(y[1]));
+  return [...countryList];
+}
+
+const LANGUAGES = [
+  'ar',
+  'bg',
+  'ca',
+  'cs',
+  'cy',
+  'da',
+  'de',
+  'el',
+  'en',
+  'en-GB',
+  'en-US',
+  'es',
+  'et',
+  'eu',
+  'fa',
+  'fi',
+  'fr',
+  'ga',
+  'gl',
+  'he',
+  'hi',
+  'hr',
+  'hu',
+  'id',
+  'is',
+  'it',
+  'ja',
+  'ko',
+  'lb',
+  'lt',
+  'lv',
+  'mt',
+  'nb',
+  'nl',
+  'pl',
+  'pt',
+  'pt-BR',
+  'ro',
+  'ru',
+  'sk',
+  'sl',
+  'sq',
+  'sr',
+  'sv',
+  'sw',
+  'th',
+  'tr',
+  'uk',
+  'ur',
+  'vi',
+  'zh',
+];
+
+/** Common languages as [BCP 47 tag, name], sorted by name in the customer's language. */
+export function languages(): [string, string][] {
+  return LANGUAGES.map((c): [string, string] => [c, nameOf('language', c)]).sort((x, y) => x[1].localeCompare(y[1]));
+}

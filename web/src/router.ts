@@ -18,8 +18,17 @@ function current(): Location {
   return { path: pathname, search: new URLSearchParams(search), href: pathname + search };
 }
 
+let guard: (() => boolean) | undefined;
+
+/** A page with unsaved changes asks before the dashboard leaves it (false: stay). */
+export function setNavigationGuard(fn: (() => boolean) | undefined): void {
+  guard = fn;
+}
+
 export function navigate(to: string, opts: { replace?: boolean } = {}): void {
   if (to === window.location.pathname + window.location.search) return;
+  // Only a move to another page is guarded: a filter in the same page's address is not leaving it.
+  if (guard && to.split('?')[0] !== window.location.pathname && !guard()) return;
   if (opts.replace) history.replaceState(null, '', to);
   else history.pushState(null, '', to);
   for (const l of listeners) l();

@@ -146,6 +146,8 @@ export interface ReadEvent {
   grantId?: string;
   decision?: 'allow' | 'deny' | string;
   reasons?: Reason[];
+  /** A request refused or approved for the customer by their criteria, before they saw it. */
+  automatic?: boolean;
 }
 
 /** A company's refused attempts for one reason, counted between the first and the last (GET /api/reads). */

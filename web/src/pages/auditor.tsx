@@ -74,6 +74,7 @@ export function AuditorPage() {
   const [draft, setDraft] = useState<Filters>(EMPTY);
   const [applied, setApplied] = useState<Filters>(EMPTY);
   const [events, setEvents] = useState<AuditEvent[]>([]);
+  const [names, setNames] = useState<Record<string, string>>({});
   const [next, setNext] = useState<number>();
   const [state, setState] = useState<'loading' | 'ok' | 'missing' | 'more'>('loading');
   const [error, setError] = useState<ApiError>();
@@ -83,10 +84,11 @@ export function AuditorPage() {
     setState(before === undefined ? 'loading' : 'more');
     setError(undefined);
     try {
-      const page = await get<{ events: AuditEvent[]; next?: number }>(
+      const page = await get<{ events: AuditEvent[]; companies?: Record<string, string>; next?: number }>(
         `/api/audit/events${query({ ...filterParams(f), limit: f.limit || 100, before })}`,
       );
       setEvents((e) => (before === undefined ? page.events : [...e, ...page.events]));
+      setNames((n) => ({ ...n, ...page.companies }));
       setNext(page.next);
       // Exports follow the last search that the server accepted, never filters it refused.
       if (before === undefined) setApplied(f);
@@ -219,7 +221,7 @@ export function AuditorPage() {
             <p class="muted result-count" role="status">
               {plural(events.length, 'event')} shown, newest first{next !== undefined ? '; older ones follow' : ''}.
             </p>
-            <div class="table-wrap">
+            <div class="table-wrap" tabIndex={0} role="region" aria-label="Audit events (scrolls sideways)">
               <table class="table table-dense">
                 <caption class="visually-hidden">Audit events matching the filters</caption>
                 <thead>
@@ -251,6 +253,9 @@ export function AuditorPage() {
                         {ev.customerId?.slice(0, 8) ?? ''}
                       </td>
                       <td class="id-cell" title={ev.companyId}>
+                        {ev.companyId && names[ev.companyId] && (
+                          <span class="company-name">{names[ev.companyId]} </span>
+                        )}
                         {ev.companyId?.slice(0, 8) ?? ''}
                       </td>
                       <td>
@@ -355,7 +360,7 @@ function Checkpoints() {
       ) : res.state === 'missing' || !res.data.checkpoints.length ? (
         <EmptyState title="No checkpoints yet" />
       ) : (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0} role="region" aria-label="Checkpoints (scrolls sideways)">
           <table class="table table-dense">
             <caption class="visually-hidden">Signed checkpoints, newest first</caption>
             <thead>
@@ -388,7 +393,7 @@ function Checkpoints() {
                         onClick={() =>
                           saveBlob(new Blob([c.jws], { type: 'application/jose' }), `checkpoint-${c.seq}.jws`)
                         }
-                        aria-label={`Download checkpoint ${c.seq}`}
+                        aria-label={`Download JWS of checkpoint ${c.seq}`}
                       >
                         Download JWS
                       </Button>

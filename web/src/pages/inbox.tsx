@@ -45,6 +45,8 @@ const KIND: Record<string, { label: string; tone: Tone }> = {
   'grant.revoked': { label: 'Revoked', tone: 'bad' },
   'grant.expired': { label: 'Expired', tone: 'neutral' },
   'grant.terms-worse': { label: 'Terms changed', tone: 'warn' },
+  'request.refused': { label: 'Refused for you', tone: 'bad' },
+  'request.pending': { label: 'Waiting for you', tone: 'info' },
 };
 
 function Messages({ initial }: { initial: InboxMessage[] }) {
@@ -79,7 +81,8 @@ function Messages({ initial }: { initial: InboxMessage[] }) {
   const empty = (
     <EmptyState title="Your inbox is empty">
       The vault tells you here whenever a grant changes: approved, narrowed, revoked, expired or suspended by a
-      company's new terms, and when a company's new terms are worse for you.
+      company's new terms; when a company's new terms are worse for you; and when your criteria refused a request for
+      you.
     </EmptyState>
   );
   return (
@@ -112,7 +115,7 @@ function Messages({ initial }: { initial: InboxMessage[] }) {
 }
 
 function Message({ m, open, onToggle }: { m: InboxMessage; open: boolean; onToggle: () => void }) {
-  const kind = KIND[m.kind] ?? { label: humanise(m.kind.replace(/^grant\./, '')), tone: 'neutral' as Tone };
+  const kind = KIND[m.kind] ?? { label: humanise(m.kind.replace(/^(grant|request)\./, '')), tone: 'neutral' as Tone };
   const bodyId = `message-${m.id}`;
   return (
     <li class={`message ${m.readAt ? '' : 'unread'} ${open ? 'open' : ''}`} data-kind={m.kind}>
@@ -137,6 +140,19 @@ function Message({ m, open, onToggle }: { m: InboxMessage; open: boolean; onTogg
       {open && (
         <div class="message-body" id={bodyId}>
           {m.body.receiptId && <ReceiptDetails id={m.body.receiptId} />}
+          {m.body.criteria === true && (
+            <p class="message-links">
+              <Link href="/settings#criteria">Change your criteria</Link>
+              {m.body.companyId && (
+                <>
+                  {' · '}
+                  <Link href={`/reads?company=${encodeURIComponent(m.body.companyId)}`}>
+                    See this company's activity
+                  </Link>
+                </>
+              )}
+            </p>
+          )}
           {m.kind === 'grant.suspended' ? (
             <p class="message-links">
               <Link href="/grants">Re-approve or revoke it on your grants page</Link>

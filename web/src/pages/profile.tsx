@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { ApiError, api } from '../api.ts';
-import { formatDateTime, humanise } from '../format.ts';
+import { countries, formatDate, formatDateTime, humanise, languages, nameOf } from '../format.ts';
 import type { FieldInfo, ProfileValue, SessionInfo } from '../types.ts';
 import {
   Badge,
@@ -110,7 +110,7 @@ const EXAMPLES: Record<string, string> = {
   country: 'BE',
   language: 'en-GB',
   iban: 'BE71096123456769',
-  home_location: '50.85,4.35',
+  home_location: '50.85, 4.35 (latitude, longitude)',
   postal_code: '1000',
   income_band: '30-40k',
   clothing_size: 'M',
@@ -120,6 +120,9 @@ function display(field: FieldInfo, value: unknown): string {
   if (Array.isArray(value)) return value.join(', ');
   if (value === null || value === undefined) return '';
   if (Array.isArray(field.schema.enum)) return humanise(String(value));
+  if (field.name === 'country') return nameOf('region', String(value));
+  if (field.name === 'language') return nameOf('language', String(value));
+  if (field.schema.format === 'date') return formatDate(String(value));
   return String(value);
 }
 
@@ -158,8 +161,11 @@ function FieldRow({ field, value, onSaved }: { field: FieldInfo; value?: Profile
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | string>();
   const id = `field-${field.name}`;
+  // A cleared value can be put back until the next change: clearing is one click, so it is undoable.
+  const [cleared, setCleared] = useState<unknown>();
 
   function edit() {
+    setCleared(undefined);
     setText(toInputText(field, value?.value));
     setError(undefined);
     setEditing(true);
@@ -215,7 +221,7 @@ function FieldRow({ field, value, onSaved }: { field: FieldInfo; value?: Profile
             <Button type="submit" variant="primary" busy={busy}>
               Save
             </Button>
-            <Button onClick={() => setEditing(false)} disabled={busy}>
+            <Button onClick={() => (setEditing(false), setError(undefined))} disabled={busy}>
               Cancel
             </Button>
           </div>
@@ -248,7 +254,10 @@ function FieldRow({ field, value, onSaved }: { field: FieldInfo; value?: Profile
               <Button
                 variant="ghost"
                 class="btn-quiet-danger"
-                onClick={() => void save(null)}
+                onClick={() => {
+                  const old = value.value;
+                  void save(null).then(() => setCleared(old));
+                }}
                 busy={busy}
                 aria-label={`Clear ${field.label}`}
               >
@@ -256,6 +265,14 @@ function FieldRow({ field, value, onSaved }: { field: FieldInfo; value?: Profile
               </Button>
             )}
           </div>
+          {cleared !== undefined && !value && (
+            <p class="field-undo" role="status">
+              {field.label} cleared.{' '}
+              <Button variant="ghost" onClick={() => void save(cleared).then(() => setCleared(undefined))}>
+                Undo
+              </Button>
+            </p>
+          )}
           {error && !editing && <ProblemAlert error={error} />}
         </>
       )}
@@ -313,6 +330,20 @@ function FieldInput({
   const onIn = (e: { currentTarget: HTMLInputElement }) => onInput(e.currentTarget.value);
   const placeholder = EXAMPLES[field.name] ? `e.g. ${EXAMPLES[field.name]}` : undefined;
   if (s.format === 'date') return <input {...common} type="date" value={text} onInput={onIn} />;
+  if (field.name === 'country' || field.name === 'language') {
+    const options = field.name === 'country' ? countries() : languages();
+    if (text && !options.some(([code]) => code === text)) options.unshift([text, text]);
+    return (
+      <select {...common} value={text} onChange={(e) => onInput(e.currentTarget.value)}>
+        <option value="">Not set</option>
+        {options.map(([code, name]) => (
+          <option key={code} value={code}>
+            {name}
+          </option>
+        ))}
+      </select>
+    );
+  }
   if (s.format === 'email')
     return <input {...common} type="email" maxLength={s.maxLength} value={text} onInput={onIn} autoComplete="off" />;
   if (field.name === 'phone')

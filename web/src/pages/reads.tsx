@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, get, query } from '../api.ts';
+import { navigate, useLocation } from '../router.ts';
 import { humanise } from '../format.ts';
 import type { FieldInfo, ReadEvent, RefusalGroup } from '../types.ts';
 import {
@@ -9,6 +10,7 @@ import {
   EmptyState,
   FieldChips,
   Loading,
+  Link,
   PageHeader,
   ProblemAlert,
   Reasons,
@@ -21,60 +23,104 @@ interface Page {
   next?: number;
 }
 
+/** The filters, as they live in the address (?company=&field=&kind=&from=&to=), so a link can open them. */
+const FILTERS = ['company', 'field', 'kind', 'from', 'to'] as const;
+type Filters = Partial<Record<(typeof FILTERS)[number], string>>;
+
+const KINDS: [string, string][] = [
+  ['read', 'Reads'],
+  ['deposit', 'Records added'],
+  ['refusal', 'Refusals'],
+  ['approval', 'Automatic approvals'],
+];
+
+function filtersOf(search: URLSearchParams): Filters {
+  const out: Filters = {};
+  for (const k of FILTERS) {
+    const v = search.get(k);
+    if (v) out[k] = v;
+  }
+  return out;
+}
+
 /**
- * Who read what, when and why: every real company read and deposit, newest first, then refused attempts
- * grouped per company and reason, so that a flood of refusals cannot push a real read out of sight.
+ * Who read what, when and why: every real company read and deposit, and every request the customer's criteria
+ * decided for them, newest first; then refused attempts grouped per company and reason, so that a flood of
+ * refusals cannot push a real read out of sight. Filtered on the server; the filters live in the address.
  */
 export function ReadsPage() {
   const catalogue = useFieldCatalogue();
+  const loc = useLocation();
+  const filters = filtersOf(loc.search);
+  const key = FILTERS.map((k) => filters[k] ?? '').join('|');
+  const [companies, setCompanies] = useState<{ id: string; name: string }[]>([]);
   const [reads, setReads] = useState<ReadEvent[]>([]);
   const [refusals, setRefusals] = useState<RefusalGroup[]>([]);
   const [next, setNext] = useState<number>();
-  const [state, setState] = useState<'loading' | 'ok' | 'missing' | 'more'>('loading');
+  const [state, setState] = useState<'loading' | 'ok' | 'missing' | 'more' | 'failed'>('loading');
   const [error, setError] = useState<ApiError>();
 
   async function load(before?: number) {
     setState(before === undefined ? 'loading' : 'more');
     setError(undefined);
     try {
-      const page = await get<Page>(`/api/reads${query({ before, limit: 50 })}`);
+      const page = await get<Page>(`/api/reads${query({ ...filters, before, limit: 50 })}`);
       setReads((r) => (before === undefined ? page.reads : [...r, ...page.reads]));
       if (before === undefined) setRefusals(page.refusals ?? []);
       setNext(page.next);
       setState('ok');
     } catch (e) {
       const err = e instanceof ApiError ? e : new ApiError(0, { detail: String(e) });
-      if (err.status === 404 && before === undefined) setState('missing');
-      else {
-        setError(err);
-        setState('ok');
-      }
+      setError(err);
+      setState(before === undefined ? 'failed' : 'ok');
     }
   }
 
-  useEffect(() => void load(), []);
+  useEffect(() => void load(), [key]);
+  useEffect(() => {
+    get<{ companies: { id: string; name: string }[] }>('/api/criteria/options').then(
+      (o) => setCompanies(o.companies),
+      () => setCompanies([]),
+    );
+  }, []);
+
+  const change = (k: keyof Filters, v: string) => {
+    const nextFilters = { ...filters, [k]: v || undefined };
+    navigate(`/reads${query(nextFilters)}`, { replace: true });
+  };
+  const filtered = Object.keys(filters).length > 0;
 
   return (
     <>
       <PageHeader
         title="Activity"
-        intro="Every time a company reads your data or adds to your vault, it is recorded here: who, which fields, when, and for what purpose. Attempts the vault refused are counted below, per company and reason."
+        intro="Every time a company reads your data or adds to your vault, it is recorded here: who, which fields, when, and for what purpose. Requests your criteria refused or approved for you are listed too, and refused attempts are counted below, per company and reason."
+      />
+      <ActivityFilters
+        filters={filters}
+        companies={companies}
+        catalogue={catalogue}
+        onChange={change}
+        onClear={() => navigate('/reads', { replace: true })}
       />
       {state === 'loading' ? (
         <Loading what="activity" />
-      ) : !reads.length ? (
-        error ? (
+      ) : state === 'failed' ? (
+        <div class="card">
           <ProblemAlert error={error} />
-        ) : (
-          <EmptyState title="No company has read your data yet">
-            Reads appear here the moment they happen; refused attempts are listed below them.
-          </EmptyState>
-        )
+          <Button onClick={() => void load()}>Try again</Button>
+        </div>
+      ) : !reads.length ? (
+        <EmptyState title={filtered ? 'Nothing matches these filters' : 'No company has read your data yet'}>
+          {filtered
+            ? 'Try another company, field, kind or date range, or clear the filters.'
+            : 'Reads appear here the moment they happen; refused attempts are listed below them.'}
+        </EmptyState>
       ) : (
         <>
           <div class="table-wrap card">
             <table class="table table-stack">
-              <caption class="visually-hidden">Reads of your data, newest first</caption>
+              <caption class="visually-hidden">Your activity, newest first</caption>
               <thead>
                 <tr>
                   <th scope="col">When</th>
@@ -101,8 +147,92 @@ export function ReadsPage() {
           )}
         </>
       )}
-      {state !== 'loading' && refusals.length > 0 && <Refusals groups={refusals} />}
+      {state === 'ok' && refusals.length > 0 && <Refusals groups={refusals} />}
     </>
+  );
+}
+
+function ActivityFilters(props: {
+  filters: Filters;
+  companies: { id: string; name: string }[];
+  catalogue?: FieldInfo[];
+  onChange: (k: keyof Filters, v: string) => void;
+  onClear: () => void;
+}) {
+  const f = props.filters;
+  const companies = [...props.companies].sort((a, b) => a.name.localeCompare(b.name));
+  // A link from a company card may name a company the list does not hold yet: keep it selectable.
+  if (f.company && !companies.some((c) => c.id === f.company))
+    companies.unshift({ id: f.company, name: 'This company' });
+  return (
+    <form class="card activity-filters" aria-label="Filter your activity" onSubmit={(e) => e.preventDefault()}>
+      <div class="activity-filters-grid">
+        <div class="form-row">
+          <label for="filter-company">Company</label>
+          <select
+            id="filter-company"
+            value={f.company ?? ''}
+            onChange={(e) => props.onChange('company', e.currentTarget.value)}
+          >
+            <option value="">All companies</option>
+            {companies.map((c) => (
+              <option key={c.id} value={c.id}>
+                {c.name}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div class="form-row">
+          <label for="filter-field">Data</label>
+          <select
+            id="filter-field"
+            value={f.field ?? ''}
+            onChange={(e) => props.onChange('field', e.currentTarget.value)}
+          >
+            <option value="">All data</option>
+            {(props.catalogue ?? []).map((c) => (
+              <option key={c.name} value={c.name}>
+                {c.label}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div class="form-row">
+          <label for="filter-kind">Kind</label>
+          <select id="filter-kind" value={f.kind ?? ''} onChange={(e) => props.onChange('kind', e.currentTarget.value)}>
+            <option value="">Everything</option>
+            {KINDS.map(([v, label]) => (
+              <option key={v} value={v}>
+                {label}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div class="form-row">
+          <label for="filter-from">From</label>
+          <input
+            id="filter-from"
+            type="date"
+            value={f.from ?? ''}
+            onChange={(e) => props.onChange('from', e.currentTarget.value)}
+          />
+        </div>
+        <div class="form-row">
+          <label for="filter-to">Until</label>
+          <input
+            id="filter-to"
+            type="date"
+            value={f.to ?? ''}
+            onChange={(e) => props.onChange('to', e.currentTarget.value)}
+          />
+        </div>
+      </div>
+      {Object.keys(f).length > 0 && (
+        <Button variant="ghost" onClick={props.onClear}>
+          Clear filters
+        </Button>
+      )}
+    </form>
   );
 }
 
@@ -138,10 +268,12 @@ const WHAT: Record<string, string> = {
   'data.read': 'Read',
   'data.deposit': 'Added a record',
   'data.denied': 'Tried to access',
+  'grant.denied': 'Asked, refused by your criteria',
+  'grant.approved': 'Asked, approved by your criteria',
 };
 
 function ReadRow({ r, catalogue }: { r: ReadEvent; catalogue?: FieldInfo[] }) {
-  const allowed = r.decision === 'allow' && r.action !== 'data.denied';
+  const allowed = r.action === 'grant.approved' || (r.decision === 'allow' && r.action !== 'data.denied');
   return (
     <tr class={allowed ? undefined : 'row-refused'} data-action={r.action}>
       <td class="nowrap">
@@ -167,6 +299,11 @@ function ReadRow({ r, catalogue }: { r: ReadEvent; catalogue?: FieldInfo[] }) {
       <td>
         {allowed ? <Badge tone="good">Allowed</Badge> : <Badge tone="bad">Refused</Badge>}
         {!allowed && r.reasons && r.reasons.length > 0 && <Reasons reasons={r.reasons} />}
+        {r.automatic && (
+          <p class="small">
+            <Link href="/settings#criteria">Change your criteria</Link>
+          </p>
+        )}
       </td>
     </tr>
   );
