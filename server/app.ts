@@ -236,6 +236,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
     { name: 'grants.expire', run: () => grants.expireDue() },
     { name: 'audit.checkpoint', run: () => void auditService.maybeCheckpoint() },
     { name: 'companies.jtis', run: (now) => companies.purgeExpiredJtis(now.toISOString()) },
+    { name: 'companies.initial-tokens', run: (now) => void companies.purgeExpiredInitialTokens(now.toISOString()) },
     { name: 'oauth', run: createOAuthPurge(ctx.db) },
     {
       name: 'customers',

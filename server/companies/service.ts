@@ -104,6 +104,8 @@ export function createCompanies(deps: CompaniesDeps, audit: AuditAppend) {
      */
     claimJti: (jti: string, expiresAt: string): boolean => store.rememberJti(jti, expiresAt) === 1,
     purgeExpiredJtis: (nowIso: string): void => void store.purgeExpiredJtis(nowIso),
+    /** Initial access tokens past their end, used or not: a registration is in the audit trail already. */
+    purgeExpiredInitialTokens: (nowIso: string): number => store.purgeExpiredInitialTokens(nowIso),
 
     byId,
     /** The company, if it exists and is active; otherwise the 401 a client endpoint gives. */

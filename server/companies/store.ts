@@ -79,6 +79,8 @@ export function createCompanyStore(db: Db) {
     rememberJti: (jti: string, expiresAt: string) =>
       db.insert(seenJtis).values({ jti, expiresAt }).onConflictDoNothing().run().changes,
     purgeExpiredJtis: (nowIso: string) => db.delete(seenJtis).where(lt(seenJtis.expiresAt, nowIso)).run(),
+    purgeExpiredInitialTokens: (nowIso: string) =>
+      db.delete(initialAccessTokens).where(lt(initialAccessTokens.expiresAt, nowIso)).run().changes,
   };
 }
 

@@ -366,9 +366,7 @@ export function createAuthorization(
         });
       }
       // A repeat of a request still waiting gets that request back: one row, one inbox message.
-      const same = decision.autoApprove
-        ? undefined
-        : d.limits.admitPending(client.id, customerId, JSON.stringify(request));
+      const same = decision.autoApprove ? undefined : d.limits.admitPending(client.id, customerId, request);
       if (same) return { auth_req_id: same.id, expires_in: secondsUntil(same.expiresAt), interval: 5 };
       const id = randomBytes(24).toString('base64url');
       d.store.insertRequest({

@@ -18,6 +18,23 @@ export interface AccessRequest {
   durationDays: number;
 }
 
+/**
+ * Whether two requests ask for the same access: the same purpose and duration, and the same fields and actions
+ * in whatever order and however often they were listed (a reordered repeat is still a repeat).
+ */
+export function sameAccess(a: AccessRequest, b: AccessRequest): boolean {
+  const sameSet = (x: string[], y: string[]) => {
+    const [sx, sy] = [new Set(x), new Set(y)];
+    return sx.size === sy.size && [...sx].every((v) => sy.has(v));
+  };
+  return (
+    a.purpose === b.purpose &&
+    a.durationDays === b.durationDays &&
+    sameSet(a.fields, b.fields) &&
+    sameSet(a.actions, b.actions)
+  );
+}
+
 const durationSchema = z.union([
   z.number().int().min(1).max(3650),
   z

@@ -1,6 +1,7 @@
 import type { AppContext } from '../context.ts';
 import { TooManyRequests } from '../http/errors.ts';
 import type { Budget, RequestBudgets } from '../http/request-budget.ts';
+import { sameAccess, type AccessRequest } from './details.ts';
 import type { AuthRequestRow, OAuthStore } from './store.ts';
 
 /**
@@ -44,13 +45,15 @@ export function createRequestLimits(ctx: AppContext, d: { budgets: RequestBudget
 
     /**
      * Before a back-channel request is left waiting: the identical request (same company, customer and
-     * details) still waiting is returned instead, so a repeat adds no row and no inbox message; a new one
+     * access, in whatever order it lists its fields and actions) still waiting is returned instead, so a repeat adds no row and no inbox message; a new one
      * is refused while the customer already has the maximum waiting (429 until the oldest expires).
      */
-    admitPending(companyId: string, customerId: string, details: string): AuthRequestRow | undefined {
+    admitPending(companyId: string, customerId: string, request: AccessRequest): AuthRequestRow | undefined {
       const now = ctx.clock.now().toISOString();
       const waiting = d.store.pendingForCustomer(customerId).filter((r) => r.expiresAt > now);
-      const same = waiting.find((r) => r.companyId === companyId && r.details === details);
+      const same = waiting.find(
+        (r) => r.companyId === companyId && sameAccess(JSON.parse(r.details) as AccessRequest, request),
+      );
       if (same) return same;
       if (waiting.length < L.pendingPerCustomer) return undefined;
       const first = waiting.map((r) => r.expiresAt).sort()[0]!;

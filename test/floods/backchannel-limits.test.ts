@@ -47,6 +47,23 @@ describe('back-channel floods', () => {
     expect(await pending(c)).toHaveLength(2);
   });
 
+  it('when a company repeats a waiting request with its fields listed in another order, then it is still the same request', async () => {
+    const co = await registerCompany(v, { name: 'Reorderer' });
+    const c = await customer();
+    const askFor = (fields: string[]) =>
+      form(
+        `${v.url}/bc-authorize`,
+        { login_hint: c.handle, authorization_details: details(fields, 'customer-support', 'P7D') },
+        { authorization: co.basic() },
+      );
+    const first = await askFor(['phone', 'email']);
+    const reordered = await askFor(['email', 'phone', 'email']);
+    expect(first.status).toBe(200);
+    expect(reordered.body.auth_req_id).toBe(first.body.auth_req_id);
+    expect(await pending(c)).toHaveLength(1);
+    expect(await requestMessages(c)).toHaveLength(1);
+  });
+
   it('when a company sends one customer more requests than its hourly budget, then the next is 429 with Retry-After and adds nothing, until the hour is over', async () => {
     const co = await registerCompany(v, { name: 'Pesterer' });
     const c = await customer();

@@ -9,7 +9,7 @@ beforeAll(async () => {
 });
 afterAll(async () => v.close());
 
-const count = (table: 'usage_counters' | 'refusal_windows') =>
+const count = (table: 'usage_counters' | 'refusal_windows' | 'initial_access_tokens') =>
   (v.ctx.db.$client.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number) ?? 0;
 
 describe('the sweep purges the usage and refusal counts once no window reaches them', () => {
@@ -34,5 +34,19 @@ describe('the sweep purges the usage and refusal counts once no window reaches t
     v.clock.advance(26 * 3600_000);
     v.vault.sweep();
     expect(count('usage_counters')).toBe(0);
+  });
+
+  it('when an initial access token has passed its end, used or not, then the sweep deletes it, and not a live one', async () => {
+    const before = count('initial_access_tokens');
+    const companies = v.vault.services.companies;
+    companies.issueInitialAccessToken('short', 1);
+    companies.issueInitialAccessToken('long', 48);
+    expect(count('initial_access_tokens')).toBe(before + 2);
+    v.clock.advance(2 * 3600_000);
+    v.vault.sweep();
+    expect(count('initial_access_tokens')).toBe(1);
+    v.clock.advance(48 * 3600_000);
+    v.vault.sweep();
+    expect(count('initial_access_tokens')).toBe(0);
   });
 });
