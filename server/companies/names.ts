@@ -8,6 +8,8 @@
  *   alike, and a company may not take a name whose skeleton another company has, or ever had.
  */
 
+import { remove as withoutConfusables } from 'confusables';
+
 // Format characters (bidi embeddings, overrides and isolates, zero-width joiners and spaces, the BOM,
 // tags), controls, private-use, unassigned and surrogate code points, line and paragraph separators,
 // and the invisible fillers that Unicode lists as letters or marks (Hangul fillers, braille blank,
@@ -17,14 +19,22 @@ const INVISIBLE = /[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Cs}\p{Zl}\p{Zp}\u115f\u1160\u2800
 const INVISIBLE_MARK = /\u034f|\u17b4|\u17b5|\p{Variation_Selector}/u;
 // Any space other than U+0020 (no-break, en/em, ideographic, ...): one kind of space is enough.
 const ODD_SPACE = /[^\S ]/u;
-const SCRIPTS = [/\p{Script=Latin}/u, /\p{Script=Greek}/u, /\p{Script=Cyrillic}/u];
+// Scripts whose letters pass for Latin ones: a name may use one of them, never two together (TR39 §5.2).
+const SCRIPTS = [
+  /\p{Script=Latin}/u,
+  /\p{Script=Greek}/u,
+  /\p{Script=Cyrillic}/u,
+  /\p{Script=Armenian}/u,
+  /\p{Script=Cherokee}/u,
+];
 
 /** Why a name cannot be used, or undefined when its characters are acceptable. */
 export function nameProblem(name: string): string | undefined {
   if (INVISIBLE.test(name) || INVISIBLE_MARK.test(name))
     return 'must not contain invisible, control or text-direction characters';
   if (ODD_SPACE.test(name)) return 'may separate words only with ordinary spaces';
-  if (SCRIPTS.filter((s) => s.test(name)).length > 1) return 'must not mix Latin, Greek and Cyrillic letters';
+  if (SCRIPTS.filter((s) => s.test(name)).length > 1)
+    return 'must not mix Latin, Greek, Cyrillic, Armenian or Cherokee letters';
   if (skeleton(name) === '') return 'must contain at least one letter or digit';
   return undefined;
 }
@@ -60,9 +70,13 @@ const PAIRS: Array<[RegExp, string]> = [
  * and punctuation dropped. Deliberately coarse ("Ali" and "All" collide): a refused name can be reworded.
  */
 export function skeleton(name: string): string {
-  // Before NFKC as well as after: NFKC turns some look-alikes (the lunate Ϲ) into letters that are not.
+  // Unicode's confusables data first (small capitals, Armenian, Cherokee, mathematical letters...), then
+  // the tighter mappings below. Before NFKC as well as after: NFKC turns some look-alikes (the lunate Ϲ) into letters that are not.
   const capitals = (text: string) => [...text].map((ch) => CAPITALS.get(ch) ?? ch).join('');
-  const folded = capitals(capitals(name).normalize('NFKC')).toLowerCase().normalize('NFKD').replace(/\p{M}/gu, '');
+  const folded = capitals(capitals(withoutConfusables(name)).normalize('NFKC'))
+    .toLowerCase()
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '');
   let out = '';
   for (const ch of folded) out += CONFUSABLE.get(ch) ?? ch;
   out = out.replace(/[^\p{L}\p{N}]/gu, '');

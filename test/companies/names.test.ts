@@ -96,6 +96,8 @@ describe("a company cannot take a look-alike of another company's name", () => {
     ['a capital I for the letter l', 'GIobex Trading'],
     ['full-width letters', 'Ｇｌｏｂｅｘ Trading'],
     ['accents', 'Glöbex Tràding'],
+    ['Latin small capitals', 'Gʟᴏʙᴇx Trading'],
+    ['mathematical letters', '𝐆𝐥𝐨𝐛𝐞𝐱 Trading'],
   ])('when a registration uses %s, then 400 invalid_client_metadata', async (_why, name) => {
     if (!v.vault.services.companies.list().some((c) => c.name === 'Globex Trading'))
       expect((await registerNamed('Globex Trading')).status).toBe(201);
@@ -112,6 +114,14 @@ describe("a company cannot take a look-alike of another company's name", () => {
     expect((await registerNamed('ΜΟCΗΑ'.replace('C', 'Ϲ'))).status).toBe(400); // Greek, with a lunate sigma
     expect((await registerNamed('Modern Tools')).status).toBe(201);
     expect((await registerNamed('Modem Tools')).status).toBe(400); // "rn" reads as "m"
+  });
+
+  it('when an Armenian or Cherokee spelling imitates a Latin name, or mixes with Latin, then it is refused', async () => {
+    expect((await registerNamed('Goggle Maps')).status).toBe(201);
+    expect((await registerNamed('ᏀᎾᏀᏀᏞᎬ Maps')).status).toBe(400); // Cherokee throughout, but for "Maps"
+    expect((await registerNamed('Goggle')).status).toBe(201);
+    expect((await registerNamed('ᏀᎾᏀᏀᏞᎬ')).status).toBe(400); // all Cherokee, the look of "Goggle"
+    expect((await registerNamed('Zօrba Foods')).status).toBe(400); // an Armenian օ among Latin letters
   });
 
   it('when a company renames itself into a look-alike of another, then 400, unchanged, and nothing is audited', async () => {
