@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
-import { obtainTokens, readData, registerCompany } from '../support/company.ts';
+import { REDIRECT, details, form, obtainTokens, pkce, readData, registerCompany } from '../support/company.ts';
 import { axeViolations, VIEWPORTS } from './axe.ts';
 import { accessibilityProblems, browserSuite, openPage, screenshot } from './browser.ts';
 
@@ -100,6 +100,64 @@ describe('form errors', () => {
     await page.getByRole('button', { name: 'Cancel' }).click();
     expect(await page.locator('.error-summary, .field-error').count()).toBe(0);
     expect((await api.call('GET', '/api/profile')).body.fields.iban).toBeUndefined();
+  });
+});
+
+async function signedIn(path: string, email: string) {
+  suite.session = await openPage(suite.browser, suite.v.url);
+  const page = suite.session.page;
+  await page.goto(path);
+  await page.getByLabel('E-mail address').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.locator('form').getByRole('button', { name: 'Sign in' }).click();
+  return page;
+}
+
+describe('form errors on grants and consent', () => {
+  it('when a narrowing takes nothing away, then the summary links to the first field box', async () => {
+    const email = uniqueEmail('narrow');
+    const api = await new Customer(suite.v.url).signUp(email);
+    const shop = await registerCompany(suite.v, { name: 'Narrow Shop' });
+    await obtainTokens(suite.v, shop, api, { fields: ['email', 'phone'] });
+    const page = await signedIn('/grants', email);
+    await h1(page, 'Grants').waitFor();
+    await page.getByRole('button', { name: "Narrow Narrow Shop's grant" }).click();
+    await page.getByRole('button', { name: 'Save narrower grant' }).click();
+    const message = 'Untick something or choose an earlier end date to narrow the grant.';
+    await page.locator('.error-summary').waitFor();
+    const first = await page.getByRole('checkbox', { name: 'E-mail address' }).getAttribute('id');
+    await expectFieldError(page, message, first!);
+    await checkBothSizes(page, 'narrow-errors');
+  });
+
+  it('when the consent duration is out of range, then the summary links to the duration field', async () => {
+    const email = uniqueEmail('consent');
+    await new Customer(suite.v.url).signUp(email);
+    const shop = await registerCompany(suite.v, { name: 'Consent Shop' });
+    const par = await form(
+      `${suite.v.url}/par`,
+      {
+        response_type: 'code',
+        client_id: shop.clientId,
+        redirect_uri: REDIRECT,
+        code_challenge: pkce().challenge,
+        code_challenge_method: 'S256',
+        state: 'f',
+        authorization_details: details(['email'], 'order-fulfilment', 'P30D'),
+      },
+      { authorization: shop.basic() },
+    );
+    expect(par.status).toBe(201);
+    const page = await signedIn(
+      `/authorize?client_id=${shop.clientId}&request_uri=${encodeURIComponent(par.body.request_uri)}`,
+      email,
+    );
+    await h1(page, 'Consent Shop asks for access').waitFor();
+    await page.getByLabel('Access ends after').fill('0');
+    await page.getByRole('button', { name: /^Approve/ }).click();
+    await page.locator('.error-summary').waitFor();
+    await expectFieldError(page, 'Choose a duration between 1 and 30 days.', 'duration-days');
+    await checkBothSizes(page, 'consent-errors');
   });
 });
 

@@ -61,6 +61,20 @@ export function fieldErrorsOf(error: ApiError, fields: Record<string, FormField>
   return out;
 }
 
+/** Whether a problem carries field errors (a 400 from the boundary's schema), which belong in a summary. */
+export function hasFieldErrors(error: unknown): boolean {
+  return !!(error as ApiError | undefined)?.problem?.errors?.length;
+}
+
+/** A field name from a validation path, in words ("expiresAt" → "Expires at"), for forms with no field map. */
+export function pathLabel(path: string): string {
+  const name = fieldOf(path)
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .replace(/[-_]+/g, ' ')
+    .toLowerCase();
+  return name ? name.charAt(0).toUpperCase() + name.slice(1) : 'A value';
+}
+
 export const errorId = (field: string) => `${field}-error`;
 
 /** The message for one field, or undefined. */
