@@ -130,6 +130,22 @@ describe('form errors on grants and consent', () => {
     await checkBothSizes(page, 'narrow-errors');
   });
 
+  it('when the criteria keep data for a negative number of days, then the summary links to that field', async () => {
+    const email = uniqueEmail('criteria');
+    await new Customer(suite.v.url).signUp(email);
+    const page = await signedIn('/settings', email);
+    await h1(page, 'Settings').waitFor();
+    await page.getByLabel('Longest a company may keep my data').fill('-1');
+    await page.getByRole('button', { name: 'Save criteria' }).click();
+    await page.locator('.error-summary').waitFor();
+    await expectFieldError(
+      page,
+      'Enter the longest a company may keep your data as a whole number of days, or leave it empty.',
+      'max-retention',
+    );
+    await checkBothSizes(page, 'criteria-errors');
+  });
+
   it('when the consent duration is out of range, then the summary links to the duration field', async () => {
     const email = uniqueEmail('consent');
     await new Customer(suite.v.url).signUp(email);
