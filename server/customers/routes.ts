@@ -106,7 +106,11 @@ export function customerRoutes(
 
   r.get('/api/export', auth.requireCustomer, (req, res) => {
     const data = profile.exportAll(auth.session(req).subjectId, String(req.id));
-    res.set('content-disposition', 'attachment; filename="vault-export.json"').json(data);
+    // Indented, so the downloaded file can be read as it is (issue 14: "readable JSON").
+    res
+      .set('content-disposition', 'attachment; filename="vault-export.json"')
+      .type('json')
+      .send(JSON.stringify(data, null, 2));
   });
 
   r.delete('/api/account', auth.requireCustomer, (req, res) => {

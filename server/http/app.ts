@@ -14,7 +14,16 @@ const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const BODY_TYPES = ['application/json', 'application/*+json', 'application/x-www-form-urlencoded'];
 
 /** The dashboard's client-side routes: each serves the app shell (documented in server/http/openapi/service.ts). */
-export const DASHBOARD_PAGES = ['/consent', '/grants', '/reads', '/inbox', '/settings', '/auditor', '/signin'];
+export const DASHBOARD_PAGES = [
+  '/consent',
+  '/grants',
+  '/reads',
+  '/inbox',
+  '/settings',
+  '/auditor',
+  '/signin',
+  '/export',
+];
 
 export interface AppShell {
   app: Express;

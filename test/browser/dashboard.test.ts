@@ -99,13 +99,13 @@ describe('dashboard in the browser', () => {
     await page.getByRole('button', { name: 'Add Bank account (IBAN)' }).click();
     await page.getByLabel('Bank account (IBAN)', { exact: true }).fill('my bank');
     await page.getByRole('button', { name: 'Save', exact: true }).click();
-    const error = page.locator('.field-error[role=alert]');
+    const error = page.locator('#field-iban-error');
     await error.waitFor();
-    expect(await error.textContent()).toBe('This is not a valid bank account. For example: BE71096123456769');
+    expect(await error.textContent()).toBe('Error: This is not a valid bank account. For example: BE71096123456769');
     await screenshot(page, 'profile-validation-error');
     await page.getByRole('button', { name: 'Cancel' }).click();
     // Cancelling the edit takes its error away.
-    expect(await page.locator('.field-error, .alert').count()).toBe(0);
+    expect(await page.locator('.field-error, .alert, .error-summary').count()).toBe(0);
 
     // Countries are chosen from a list of names.
     await page.getByRole('button', { name: 'Add Country' }).click();

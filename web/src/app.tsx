@@ -2,6 +2,7 @@ import { useEffect } from 'preact/hooks';
 import { setUnauthenticatedHandler } from './api.ts';
 import { AuditorPage } from './pages/auditor.tsx';
 import { ConsentPage } from './pages/consent.tsx';
+import { ExportPage } from './pages/export.tsx';
 import { GrantsPage } from './pages/grants.tsx';
 import { InboxPage } from './pages/inbox.tsx';
 import { ProfilePage } from './pages/profile.tsx';
@@ -23,7 +24,7 @@ const CUSTOMER_NAV = [
   { href: '/settings', label: 'Settings' },
 ] as const;
 
-const CUSTOMER_PATHS = new Set(['/', '/grants', '/reads', '/inbox', '/settings', '/consent']);
+const CUSTOMER_PATHS = new Set(['/', '/grants', '/reads', '/inbox', '/settings', '/consent', '/export']);
 
 /**
  * Server routes that sign-in hands back to (a company's /authorize link): the browser must load them
@@ -103,6 +104,8 @@ function Page({ loc, session }: { loc: Location; session: SessionInfo }) {
       return <InboxPage />;
     case '/settings':
       return <SettingsPage />;
+    case '/export':
+      return <ExportPage />;
     case '/consent':
       return <ConsentPage requestId={loc.search.get('request')} />;
     case '/auditor':

@@ -1,6 +1,7 @@
 import type { ButtonHTMLAttributes, ComponentChildren } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, get } from './api.ts';
+import { hasFieldErrors, pathLabel, plainMessage } from './errors.tsx';
 import { formatDateTime, formatRelative } from './format.ts';
 import { onLinkClick } from './router.ts';
 import type { FieldInfo, Reason } from './types.ts';
@@ -171,18 +172,18 @@ export function ProblemAlert(props: { error: ApiError | string | undefined; fiel
       </div>
     );
   const p = e.problem;
-  const title = p.detail && p.title && p.detail !== p.title ? p.title : undefined;
+  // A validation problem's detail lists schema paths (body.email: …): the page says it in words instead.
+  const fields = hasFieldErrors(e);
+  const title = !fields && p.detail && p.title && p.detail !== p.title ? p.title : undefined;
   return (
     <div class="alert alert-error" role="alert">
       {title && <p class="alert-title">{title}</p>}
-      <p>{p.detail ?? p.title ?? e.message}</p>
+      <p>{fields ? 'Some of what you entered could not be accepted.' : (p.detail ?? p.title ?? e.message)}</p>
       {p.reasons && <Reasons reasons={p.reasons} />}
       {props.fieldErrors !== false && p.errors && p.errors.length > 0 && (
         <ul class="field-errors">
           {p.errors.map((fe) => (
-            <li key={fe.path}>
-              <code>{fe.path.replace(/^body\./, '')}</code>: {fe.message}
-            </li>
+            <li key={fe.path}>{plainMessage(pathLabel(fe.path), fe.message)}</li>
           ))}
         </ul>
       )}

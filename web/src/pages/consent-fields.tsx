@@ -48,6 +48,8 @@ export function ConsentFields(props: {
   chosen: Set<string>;
   disabled: boolean;
   onChange: (next: Set<string>) => void;
+  /** aria-invalid and aria-describedby for the first box, which the error summary links to. */
+  invalid?: { 'aria-invalid'?: 'true'; 'aria-describedby'?: string };
 }) {
   const anySensitive = props.fields.some((f) => f.sensitive);
   return (
@@ -58,10 +60,12 @@ export function ConsentFields(props: {
         {anySensitive && ' Sensitive data is marked and hidden until you show it.'}
       </p>
       <ul class="check-list">
-        {props.fields.map((f) => (
+        {props.fields.map((f, i) => (
           <li key={f.name} class="check-card">
             <label class="check">
               <input
+                id={`consent-field-${i}`}
+                {...(i === 0 ? props.invalid : {})}
                 type="checkbox"
                 name="fields"
                 value={f.name}

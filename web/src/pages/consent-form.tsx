@@ -2,6 +2,14 @@ import { useState } from 'preact/hooks';
 import { ApiError, api } from '../api.ts';
 import { formatLongDate, humanise, plural } from '../format.ts';
 import type { ConsentRequest } from '../types.ts';
+import {
+  ErrorSummary,
+  FieldMessage,
+  fieldErrorsOf,
+  hasFieldErrors,
+  invalidProps,
+  type FieldError,
+} from '../errors.tsx';
 import { Badge, Button, Card, Link, Notice, PageHeader, ProblemAlert, Reasons } from '../ui.tsx';
 import { ConsentFields } from './consent-fields.tsx';
 import { ConsentTerms } from './consent-terms.tsx';
@@ -40,6 +48,18 @@ export function ConsentForm({
   const [busy, setBusy] = useState<'approve' | 'deny'>();
   const [error, setError] = useState<ApiError | string>();
   const [outcome, setOutcome] = useState<'approved' | 'denied'>();
+  // Field errors, the browser's own or the server's schema's, go to the summary; a refusal stays an alert.
+  const [local, setLocal] = useState<FieldError[]>([]);
+  const errors: FieldError[] = local.length
+    ? local
+    : typeof error === 'object' && hasFieldErrors(error)
+      ? fieldErrorsOf(error, {
+          fields: { id: 'consent-field-0', label: 'Fields' },
+          actions: { id: 'consent-action-0', label: 'What it may do' },
+          durationDays: { id: 'duration-days', label: 'Duration' },
+        })
+      : [];
+  const fail = (field: string, message: string) => setLocal([{ field, message }]);
   const maxDays = Math.min(request.durationDays, request.maxDurationDays);
   const pending = !req.status || req.status === 'pending';
   const refused = decision ? !decision.allow : false;
@@ -50,18 +70,20 @@ export function ConsentForm({
 
   async function decide(kind: 'approve' | 'deny') {
     setError(undefined);
+    setLocal([]);
     let body: Record<string, unknown> = { decision: 'deny' };
     if (kind === 'approve') {
       const n = Number(days);
-      if (!fields.size) return setError('Choose at least one field, or deny the request.');
+      if (!fields.size) return fail('consent-field-0', 'Choose at least one field, or deny the request.');
       if (!Number.isInteger(n) || n < 1 || n > maxDays)
-        return setError(`Choose a duration between 1 and ${maxDays} days.`);
+        return fail('duration-days', `Choose a duration between 1 and ${maxDays} days.`);
       // The version shown here is the version approved: the server refuses the approval if it changed.
       body = { decision: 'approve', termsVersion: Number(terms.version) };
       if (fields.size < request.fields.length)
         body.fields = request.fields.map((f) => f.name).filter((f) => fields.has(f));
       if (n < request.durationDays) body.durationDays = n;
-      if (!acts.size) return setError('Choose at least one thing the company may do, or deny the request.');
+      if (!acts.size)
+        return fail('consent-action-0', 'Choose at least one thing the company may do, or deny the request.');
       if (acts.size < request.actions.length) body.actions = request.actions.filter((a) => acts.has(a));
     }
     setBusy(kind);
@@ -138,6 +160,7 @@ export function ConsentForm({
         }}
       >
         <div class="consent-main">
+          <ErrorSummary errors={errors} />
           <Card title="What for" id="purpose">
             <p class="purpose-name">
               <Badge tone="info">{humanise(request.purpose)}</Badge>
@@ -155,10 +178,12 @@ export function ConsentForm({
                 <legend class="visually-hidden">What the company may do</legend>
                 <p class="hint">Untick what you do not allow.</p>
                 <ul class="check-list">
-                  {request.actions.map((a) => (
+                  {request.actions.map((a, i) => (
                     <li key={a} class="check-card">
                       <label class="check">
                         <input
+                          id={`consent-action-${i}`}
+                          {...(i === 0 ? invalidProps(errors, 'consent-action-0') : {})}
                           type="checkbox"
                           name="actions"
                           value={a}
@@ -178,11 +203,19 @@ export function ConsentForm({
                     </li>
                   ))}
                 </ul>
+                <FieldMessage errors={errors} field="consent-action-0" />
               </fieldset>
             </Card>
           )}
           <Card title="Which data" id="fields">
-            <ConsentFields fields={request.fields} chosen={fields} disabled={!pending} onChange={setFields} />
+            <ConsentFields
+              fields={request.fields}
+              chosen={fields}
+              disabled={!pending}
+              onChange={setFields}
+              invalid={invalidProps(errors, 'consent-field-0')}
+            />
+            <FieldMessage errors={errors} field="consent-field-0" />
           </Card>
           <Card title="For how long" id="duration">
             <div class="form-row">
@@ -197,7 +230,7 @@ export function ConsentForm({
                   value={days}
                   disabled={!pending}
                   onInput={(e) => setDays(e.currentTarget.value)}
-                  aria-describedby="duration-ends duration-hint"
+                  {...invalidProps(errors, 'duration-days', 'duration-ends duration-hint')}
                 />
                 <span aria-hidden="true">days</span>
               </div>
@@ -211,12 +244,13 @@ export function ConsentForm({
                   : ''}
                 . You can choose fewer.
               </p>
+              <FieldMessage errors={errors} field="duration-days" />
             </div>
           </Card>
         </div>
         <ConsentTerms req={req} />
         <div class="consent-end">
-          <ProblemAlert error={error} />
+          {!errors.length && <ProblemAlert error={error} />}
           <BackToCompany error={error} />
           {pending && (
             <div class="consent-actions">

@@ -1,5 +1,13 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, api } from '../api.ts';
+import {
+  ErrorSummary,
+  FieldMessage,
+  fieldErrorsOf,
+  hasFieldErrors,
+  invalidProps,
+  type FieldError,
+} from '../errors.tsx';
 import { humanise, plural } from '../format.ts';
 import { setNavigationGuard } from '../router.ts';
 import type { Action, AutoApproveRule, Criteria, Grant } from '../types.ts';
@@ -102,7 +110,7 @@ function CriteriaForm({ initial, options }: { initial: Criteria; options: Option
   const [saved, setSavedCriteria] = useState<Draft>(() => toDraft(initial));
   const [d, setD] = useState<Draft>(saved);
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | string>();
+  const [error, setError] = useState<ApiError | string | FieldError[]>();
   const [done, setDone] = useState<string>();
   const [impact, setImpact] = useState<Impact>();
   const categories = [...new Set((catalogue ?? []).map((f) => f.category))];
@@ -133,24 +141,41 @@ function CriteriaForm({ initial, options }: { initial: Criteria; options: Option
   const setRule = (i: number, patch: Partial<Rule>) =>
     set({ autoApprove: d.autoApprove.map((r, j) => (j === i ? { ...r, ...patch } : r)) });
 
-  function check(): string | undefined {
+  // Field errors go to the summary at the top; other refusals stay an alert by the buttons.
+  const errors: FieldError[] = Array.isArray(error)
+    ? error
+    : error instanceof ApiError && hasFieldErrors(error)
+      ? fieldErrorsOf(error, { maxRetentionDays: { id: 'max-retention', label: 'Longest a company may keep my data' } })
+      : [];
+
+  function check(): FieldError[] {
     const r = d.maxRetentionDays.trim();
     if (r && !(Number.isInteger(Number(r)) && Number(r) >= 0))
-      return 'Enter the longest a company may keep your data as a whole number of days, or leave it empty.';
+      return [
+        {
+          field: 'max-retention',
+          message: 'Enter the longest a company may keep your data as a whole number of days, or leave it empty.',
+        },
+      ];
     for (const [i, rule] of d.autoApprove.entries()) {
       if (!rule.purposes.length || !rule.actions.length || !rule.categories.length)
-        return `Auto-approve rule ${i + 1}: choose at least one purpose, one kind of data and one action.`;
-      if (!(Number(rule.maxDurationDays) > 0)) return `Auto-approve rule ${i + 1}: enter the longest duration in days.`;
+        return [
+          { message: `Auto-approve rule ${i + 1}: choose at least one purpose, one kind of data and one action.` },
+        ];
+      if (!(Number(rule.maxDurationDays) > 0))
+        return [
+          { field: `rule-${i}-days`, message: `Auto-approve rule ${i + 1}: enter the longest duration in days.` },
+        ];
     }
-    return undefined;
+    return [];
   }
 
   /** First the dry run: what saving would do to live grants; saved at once when it changes none. */
   async function submit(e: Event) {
     e.preventDefault();
     setError(undefined);
-    const problem = check();
-    if (problem) return setError(problem);
+    const problems = check();
+    if (problems.length) return setError(problems);
     setBusy(true);
     try {
       const preview = await api<Impact>('POST', '/api/criteria/preview', fromDraft(d));
@@ -186,6 +211,7 @@ function CriteriaForm({ initial, options }: { initial: Criteria; options: Option
 
   return (
     <form class="form criteria-form" onSubmit={submit} noValidate>
+      <ErrorSummary errors={errors} />
       <div class="form-grid">
         <div class="form-row">
           <label for="max-retention">Longest a company may keep my data</label>
@@ -198,13 +224,14 @@ function CriteriaForm({ initial, options }: { initial: Criteria; options: Option
               inputMode="numeric"
               value={d.maxRetentionDays}
               onInput={(e) => set({ maxRetentionDays: e.currentTarget.value })}
-              aria-describedby="max-retention-hint"
+              {...invalidProps(errors, 'max-retention', 'max-retention-hint')}
             />
             <span aria-hidden="true">days</span>
           </div>
           <p class="hint" id="max-retention-hint">
             Leave empty for no limit of your own.
           </p>
+          <FieldMessage errors={errors} field="max-retention" />
         </div>
         <div class="form-row">
           <span class="label">Marketing</span>
@@ -349,9 +376,11 @@ function CriteriaForm({ initial, options }: { initial: Criteria; options: Option
                     step={1}
                     value={r.maxDurationDays}
                     onInput={(e) => setRule(i, { maxDurationDays: e.currentTarget.value })}
+                    {...invalidProps(errors, `rule-${i}-days`)}
                   />
                   <span aria-hidden="true">days</span>
                 </div>
+                <FieldMessage errors={errors} field={`rule-${i}-days`} />
               </div>
               <Button
                 variant="ghost"
@@ -377,7 +406,7 @@ function CriteriaForm({ initial, options }: { initial: Criteria; options: Option
         </Button>
       </fieldset>
 
-      <ProblemAlert error={error} />
+      {!errors.length && !Array.isArray(error) && <ProblemAlert error={error} />}
       {done && <Notice>{done}</Notice>}
       <div class="form-actions">
         <Button type="submit" variant="primary" busy={busy && !impact}>

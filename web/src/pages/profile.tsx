@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { ApiError, api } from '../api.ts';
+import { ErrorSummary, FieldMessage, fieldErrorsOf, invalidProps, plainMessage, type FieldError } from '../errors.tsx';
 import { countries, formatDate, formatDateTime, humanise, languages, nameOf } from '../format.ts';
 import type { FieldInfo, ProfileValue, SessionInfo } from '../types.ts';
 import {
@@ -116,7 +117,7 @@ const EXAMPLES: Record<string, string> = {
   clothing_size: 'M',
 };
 
-function display(field: FieldInfo, value: unknown): string {
+export function display(field: FieldInfo, value: unknown): string {
   if (Array.isArray(value)) return value.join(', ');
   if (value === null || value === undefined) return '';
   if (Array.isArray(field.schema.enum)) return humanise(String(value));
@@ -132,7 +133,7 @@ function friendly(field: FieldInfo, message: string): string {
     const ex = EXAMPLES[field.name];
     return `This is not a valid ${field.label.replace(/\s*\(.*\)$/, '').toLowerCase()}.${ex ? ` For example: ${ex}` : ''}`;
   }
-  return message.charAt(0).toUpperCase() + message.slice(1);
+  return plainMessage(field.label, message);
 }
 
 function toInputText(field: FieldInfo, value: unknown): string {
@@ -160,6 +161,7 @@ function FieldRow({ field, value, onSaved }: { field: FieldInfo; value?: Profile
   const [text, setText] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | string>();
+  const [errors, setErrors] = useState<FieldError[]>([]);
   const id = `field-${field.name}`;
   // A cleared value can be put back until the next change: clearing is one click, so it is undoable.
   const [cleared, setCleared] = useState<unknown>();
@@ -168,23 +170,26 @@ function FieldRow({ field, value, onSaved }: { field: FieldInfo; value?: Profile
     setCleared(undefined);
     setText(toInputText(field, value?.value));
     setError(undefined);
+    setErrors([]);
     setEditing(true);
   }
 
   async function save(next: unknown) {
     setBusy(true);
     setError(undefined);
+    setErrors([]);
     try {
       const r = await api<{ fields: Fields }>('PATCH', '/api/profile', { [field.name]: next });
       onSaved(r.fields);
       setEditing(false);
     } catch (e) {
-      if (e instanceof ApiError) {
-        const mine = e.problem.errors?.filter(
-          (fe) => fe.path === `body.${field.name}` || fe.path.startsWith(`body.${field.name}.`),
-        );
-        setError(mine?.length ? [...new Set(mine.map((m) => friendly(field, m.message)))].join(' ') : e);
-      } else setError(String(e));
+      // While editing, the form's error summary says it; a failed one-click clear shows beside the row.
+      const found =
+        e instanceof ApiError
+          ? fieldErrorsOf(e, { [field.name]: { id, label: field.label, explain: (m) => friendly(field, m) } })
+          : [{ message: String(e) }];
+      if (editing) setErrors(found);
+      else setError(found.map((f) => f.message).join(' '));
     } finally {
       setBusy(false);
     }
@@ -201,27 +206,22 @@ function FieldRow({ field, value, onSaved }: { field: FieldInfo; value?: Profile
             void save(fromInputText(field, text));
           }}
         >
+          <ErrorSummary errors={errors} />
           <label for={id} class="field-label">
             {field.label}
           </label>
-          <FieldInput id={id} field={field} text={text} onInput={setText} invalid={!!error} />
+          <FieldInput id={id} field={field} text={text} onInput={setText} errors={errors} />
           {field.schema.type === 'array' && (
             <p class="hint" id={`${id}-hint`}>
               One item per line.
             </p>
           )}
-          {error && typeof error === 'string' ? (
-            <p class="field-error" role="alert" id={`${id}-error`}>
-              {error}
-            </p>
-          ) : (
-            <ProblemAlert error={error} />
-          )}
+          <FieldMessage errors={errors} field={id} />
           <div class="field-actions">
             <Button type="submit" variant="primary" busy={busy}>
               Save
             </Button>
-            <Button onClick={() => (setEditing(false), setError(undefined))} disabled={busy}>
+            <Button onClick={() => (setEditing(false), setErrors([]))} disabled={busy}>
               Cancel
             </Button>
           </div>
@@ -285,22 +285,16 @@ function FieldInput({
   field,
   text,
   onInput,
-  invalid,
+  errors,
 }: {
   id: string;
   field: FieldInfo;
   text: string;
   onInput: (t: string) => void;
-  invalid: boolean;
+  errors: FieldError[];
 }) {
   const s = field.schema;
-  const common = {
-    id,
-    name: field.name,
-    'aria-invalid': invalid ? ('true' as const) : undefined,
-    'aria-describedby':
-      [s.type === 'array' ? `${id}-hint` : '', invalid ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined,
-  };
+  const common = { id, name: field.name, ...invalidProps(errors, id, s.type === 'array' ? `${id}-hint` : undefined) };
   if (Array.isArray(s.enum))
     return (
       <select {...common} value={text} onChange={(e) => onInput(e.currentTarget.value)}>

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { ApiError, api, download } from '../api.ts';
 import { navigate } from '../router.ts';
 import { setFlash, setSession } from '../session.ts';
-import { Button, Card, Notice, PageHeader, ProblemAlert } from '../ui.tsx';
+import { Button, Card, Link, Notice, PageHeader, ProblemAlert } from '../ui.tsx';
 import { CriteriaCard } from './criteria.tsx';
 
 export function SettingsPage() {
@@ -42,7 +42,7 @@ function ExportCard() {
     <Card title="Your data" id="export">
       <p class="card-intro">
         Download everything the vault holds about you as one JSON file: your profile, your criteria, records companies
-        added, and your grants.
+        added, and your grants. Or <Link href="/export">read your data in words</Link> on a page of its own.
       </p>
       <ProblemAlert error={error} />
       {done && <Notice>Your data was downloaded as vault-export.json.</Notice>}

@@ -2,9 +2,27 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, api } from '../api.ts';
 import { setSession, takeFlash } from '../session.ts';
 import type { SessionInfo } from '../types.ts';
-import { Button, Logo, Notice, ProblemAlert } from '../ui.tsx';
+import { ErrorSummary, FieldMessage, fieldErrorsOf, invalidProps, type FieldError } from '../errors.tsx';
+import { Button, Logo, Notice } from '../ui.tsx';
 
 type Mode = 'signin' | 'signup';
+
+const FIELDS = {
+  email: { id: 'email', label: 'E-mail address' },
+  password: { id: 'password', label: 'Password' },
+};
+
+/** What the browser can tell before asking the server: missing values, an e-mail without @, a short new password. */
+function check(mode: Mode, email: string, password: string): FieldError[] {
+  const errors: FieldError[] = [];
+  if (!email.trim()) errors.push({ field: 'email', message: 'Enter your e-mail address' });
+  else if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email.trim()))
+    errors.push({ field: 'email', message: 'Enter an e-mail address in the right format, like name@example.com' });
+  if (!password) errors.push({ field: 'password', message: 'Enter your password' });
+  else if (mode === 'signup' && password.length < 10)
+    errors.push({ field: 'password', message: 'Choose a password of at least 10 characters' });
+  return errors;
+}
 
 /**
  * Sign in and create an account on one page. The server answers a wrong e-mail and a wrong password
@@ -15,7 +33,7 @@ export function SignInPage(props: { next?: string }) {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | string>();
+  const [errors, setErrors] = useState<FieldError[]>([]);
   const [flash] = useState(takeFlash);
   const h1 = useRef<HTMLHeadingElement>(null);
   const consent = props.next?.startsWith('/consent') || props.next?.startsWith('/authorize?');
@@ -26,15 +44,15 @@ export function SignInPage(props: { next?: string }) {
 
   function switchTo(m: Mode) {
     setMode(m);
-    setError(undefined);
+    setErrors([]);
     h1.current?.focus();
   }
 
   async function submit(e: Event) {
     e.preventDefault();
-    setError(undefined);
-    if (!email.trim() || !password) return setError('Enter your e-mail address and password.');
-    if (mode === 'signup' && password.length < 10) return setError('Choose a password of at least 10 characters.');
+    const found = check(mode, email, password);
+    setErrors(found);
+    if (found.length) return;
     setBusy(true);
     try {
       const s = await api<SessionInfo>(
@@ -46,7 +64,7 @@ export function SignInPage(props: { next?: string }) {
       setSession(s);
       // App sees the session and moves on to `next` or the home page.
     } catch (err) {
-      setError(err instanceof ApiError ? err : String(err));
+      setErrors(err instanceof ApiError ? fieldErrorsOf(err, FIELDS) : [{ message: String(err) }]);
       setBusy(false);
     }
   }
@@ -88,6 +106,7 @@ export function SignInPage(props: { next?: string }) {
           </button>
         </div>
         <form class="form" onSubmit={submit} noValidate>
+          <ErrorSummary errors={errors} />
           <div class="form-row">
             <label for="email">E-mail address</label>
             <input
@@ -96,9 +115,11 @@ export function SignInPage(props: { next?: string }) {
               type="email"
               autoComplete="username"
               required
+              {...invalidProps(errors, 'email')}
               value={email}
               onInput={(e) => setEmail(e.currentTarget.value)}
             />
+            <FieldMessage errors={errors} field="email" />
           </div>
           <div class="form-row">
             <label for="password">Password</label>
@@ -109,7 +130,7 @@ export function SignInPage(props: { next?: string }) {
               autoComplete={mode === 'signin' ? 'current-password' : 'new-password'}
               required
               minLength={mode === 'signup' ? 10 : undefined}
-              aria-describedby={mode === 'signup' ? 'password-hint' : undefined}
+              {...invalidProps(errors, 'password', mode === 'signup' ? 'password-hint' : undefined)}
               value={password}
               onInput={(e) => setPassword(e.currentTarget.value)}
             />
@@ -118,8 +139,8 @@ export function SignInPage(props: { next?: string }) {
                 At least 10 characters. A passphrase of a few words is easy to remember and hard to guess.
               </p>
             )}
+            <FieldMessage errors={errors} field="password" />
           </div>
-          <ProblemAlert error={error} />
           <Button type="submit" variant="primary" class="btn-block" busy={busy}>
             {mode === 'signin' ? 'Sign in' : 'Create account'}
           </Button>
