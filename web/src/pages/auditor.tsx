@@ -1,3 +1,4 @@
+import { AUDIT_ACTIONS } from '../../../server/audit/chain/event.ts';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, api, get, query, saveBlob } from '../api.ts';
 import { plural } from '../format.ts';
@@ -16,28 +17,8 @@ import {
   useResource,
 } from '../ui.tsx';
 
-const ACTIONS = [
-  'data.read',
-  'data.deposit',
-  'data.denied',
-  'data.throttled',
-  'grant.requested',
-  'grant.approved',
-  'grant.narrowed',
-  'grant.denied',
-  'grant.revoked',
-  'grant.expired',
-  'grant.suspended',
-  'grant.resumed',
-  'customer.signin',
-  'customer.export',
-  'customer.deleted',
-  'auditor.export',
-  'token.revoked',
-  'company.registered',
-  'company.disabled',
-  'company.terms-changed',
-];
+// The auditor's action filter offers every kind of event the trail records: the server's own list.
+const ACTIONS = AUDIT_ACTIONS;
 
 interface Filters {
   from: string;
