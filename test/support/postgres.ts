@@ -33,7 +33,11 @@ export function postgresBinDir(): string {
   return join(root, versions[0], 'bin');
 }
 
-export async function startPostgres(): Promise<PostgresCluster> {
+/**
+ * `durable: true` keeps PostgreSQL's defaults (fsync on, synchronous_commit on): for benchmarks whose figures
+ * must include the WAL flush at commit. Tests leave it off.
+ */
+export async function startPostgres(opts: { durable?: boolean } = {}): Promise<PostgresCluster> {
   const bin = postgresBinDir();
   const dir = mkdtempSync(join(tmpdir(), 'vault-pg-'));
   // initdb and postgres refuse to run as root: as root, run them as Debian's `postgres` user.
@@ -55,7 +59,8 @@ export async function startPostgres(): Promise<PostgresCluster> {
   const port = await freePort();
   try {
     run('initdb', ['-D', data, '-U', 'postgres', '--auth-host=trust', '--auth-local=trust', '-E', 'UTF8', '--no-sync']);
-    const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off`;
+    const durability = opts.durable ? '' : ' -c fsync=off -c full_page_writes=off';
+    const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=300${durability}`;
     run('pg_ctl', ['-D', data, '-l', log, '-o', options, '-w', '-t', '30', 'start']);
   } catch (e) {
     const tail = existsSync(log) ? readFileSync(log, 'utf8').slice(-2000) : '';
