@@ -51,6 +51,8 @@ import { createCustomerPurge } from './customers/purge.ts';
 import { BACKCHANNEL_MAX_LIFE_S } from './oauth/authorize.ts';
 import { createTokenEndpoint } from './oauth/token.ts';
 import { createTokenService, dataAudience, grantsAudience } from './oauth/tokens.ts';
+import { createEvents } from './events/service.ts';
+import { eventRoutes } from './events/routes.ts';
 
 export const WEB_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', 'web', 'dist');
 
@@ -144,6 +146,9 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   );
   profile.hooks.onDelete.push((customerId) => void grants.revokeAllOfCustomer(customerId, 'The account was deleted'));
   grants.hooks.onChange.push((g, change, actor) => grantPolicy.notify(g, change, actor, receipts.issue(g, change)));
+  // Grant events for the company go to the outbox in the same transaction (ARCHITECTURE.md, "Grant events").
+  const events = createEvents(ctx, audit);
+  grants.hooks.onChange.push(events.outbox.onGrantChange);
 
   const names = createCompanyNames(companies);
   const present = grantPresenter(names);
@@ -216,6 +221,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
       auditRoutes(auditService, receipts, auth, managementToken, names.nameOf),
       criteriaRoutes(auth, createCriteriaPreview({ grants, decide }), criteriaOptions, present),
       docsRoutes(ctx.config.publicUrl),
+      eventRoutes(events.polling, managementToken),
     ],
     opts.webRoot ?? WEB_ROOT,
     { durable: () => commit.healthy(), oauthEndpoints: OAUTH_CLIENT_ENDPOINTS },
@@ -245,9 +251,12 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
     { name: 'budgets', run: () => budgets.purgeEnded() },
     { name: 'grants.usage', run: (now) => usage.purgeEnded(now) },
     { name: 'data.refusals', run: (now) => refusals.purgeEnded(now) },
+    { name: 'events.settled', run: (now) => events.outbox.purgeSettled(now) },
   ]);
   sweeper.start();
+  events.worker.start();
   const stop = () => {
+    events.worker.stop();
     sweeper.stop();
     commit.close();
   };
@@ -277,6 +286,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
       data,
       oauthStore,
       grantPolicy,
+      events,
     },
   };
 }

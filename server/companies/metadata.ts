@@ -5,6 +5,7 @@ import { companyTermsSchema } from '../policy/types.ts';
 import { jwksProblems } from './jwks.ts';
 import { nameProblem } from './names.ts';
 import { redirectUriProblem } from './redirect-uris.ts';
+import { eventEndpointProblem } from '../events/endpoint.ts';
 import type { ClientMetadata, PublicJwks } from './types.ts';
 
 /**
@@ -59,6 +60,14 @@ export const metadataSchema = z
     jwks_uri: z.unknown().optional(),
     // RFC 9449 §5.2: whether the client always uses DPoP for its token requests.
     dpop_bound_access_tokens: z.boolean().default(false),
+    // The RFC 8935 push endpoint for grant events (README.md, "Receiving grant events"); without it the company polls.
+    event_delivery_endpoint: z
+      .string()
+      .superRefine((uri, ctx) => {
+        const problem = eventEndpointProblem(uri);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .optional(),
     terms: companyTermsSchema,
   })
   .superRefine((m, ctx) => {
@@ -127,6 +136,7 @@ export async function parseClientMetadata(input: unknown): Promise<ClientMetadat
     response_types: ['code'],
     ...(m.jwks !== undefined ? { jwks: m.jwks as PublicJwks } : {}),
     dpop_bound_access_tokens: m.dpop_bound_access_tokens,
+    ...(m.event_delivery_endpoint !== undefined ? { event_delivery_endpoint: m.event_delivery_endpoint } : {}),
     terms: m.terms,
   };
 }

@@ -28,6 +28,10 @@ export const registrationSchema = z
     response_types: z.array(z.literal('code')),
     jwks: z.object({ keys: z.array(z.looseObject({ kty: z.string() })) }).optional(),
     dpop_bound_access_tokens: z.boolean(),
+    event_delivery_endpoint: z
+      .string()
+      .optional()
+      .meta({ description: 'RFC 8935 push endpoint for grant events; absent: the company polls /company/events/poll' }),
     terms: companyTermsSchema,
     terms_version: z.number().int().min(1),
   })

@@ -53,6 +53,7 @@ export function createRegistration(deps: CompaniesDeps, store: CompanyStore, aud
       response_types: ['code'],
       ...(jwks ? { jwks } : {}),
       dpop_bound_access_tokens: row.dpopBound,
+      ...(row.eventDeliveryEndpoint ? { event_delivery_endpoint: row.eventDeliveryEndpoint } : {}),
       terms: parseTerms(terms.terms),
       terms_version: row.termsVersion,
     };
@@ -120,6 +121,7 @@ export function createRegistration(deps: CompaniesDeps, store: CompanyStore, aud
         jwks: m.jwks ? JSON.stringify(m.jwks) : null,
         redirectUris: JSON.stringify(m.redirect_uris),
         dpopBound: m.dpop_bound_access_tokens,
+        eventDeliveryEndpoint: m.event_delivery_endpoint ?? null,
         termsVersion: 1,
         registrationTokenHash: sha256Hex(registrationToken),
         createdAt,
@@ -176,6 +178,7 @@ export function createRegistration(deps: CompaniesDeps, store: CompanyStore, aud
           jwks: m.jwks ? JSON.stringify(m.jwks) : null,
           redirectUris: JSON.stringify(m.redirect_uris),
           dpopBound: m.dpop_bound_access_tokens,
+          eventDeliveryEndpoint: m.event_delivery_endpoint ?? null,
           termsVersion,
         };
         store.updateCompany(row.id, set);

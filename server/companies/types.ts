@@ -50,6 +50,8 @@ export interface ClientMetadata {
   response_types: string[];
   jwks?: PublicJwks;
   dpop_bound_access_tokens: boolean;
+  /** RFC 8935 push endpoint for grant events; absent: the company polls (RFC 8936). */
+  event_delivery_endpoint?: string;
   terms: CompanyTerms;
 }
 

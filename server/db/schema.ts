@@ -96,6 +96,8 @@ export const companies = sqliteTable('companies', {
   termsVersion: integer('terms_version').notNull(),
   registrationTokenHash: text('registration_token_hash').notNull(),
   createdAt: text('created_at').notNull(),
+  // RFC 8935 push endpoint for grant events (RFC 7591 metadata `event_delivery_endpoint`); null: the company polls.
+  eventDeliveryEndpoint: text('event_delivery_endpoint'),
 });
 
 // companies/ — declared data-use terms, versioned: a change makes a new row.
@@ -323,4 +325,29 @@ export const rateWindows = sqliteTable(
     count: integer('count').notNull(),
   },
   (t) => [primaryKey({ columns: [t.key, t.windowEnd] }), index('rate_windows_end').on(t.windowEnd)],
+);
+
+// events/ — the durable outbox of Security Event Tokens (RFC 8417), written in the transaction of the grant
+// change; `seq` orders a company's events; a row is settled once delivered (202 / acknowledged) or given up.
+export const eventOutbox = sqliteTable(
+  'event_outbox',
+  {
+    seq: integer('seq').primaryKey(),
+    jti: text('jti').notNull().unique(),
+    companyId: text('company_id').notNull(),
+    customerId: text('customer_id').notNull(),
+    grantId: text('grant_id'),
+    eventType: text('event_type').notNull(),
+    data: text('data').notNull(),
+    createdAt: text('created_at').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: text('next_attempt_at').notNull(),
+    settledAt: text('settled_at'),
+    outcome: text('outcome'),
+  },
+  (t) => [
+    index('event_outbox_pending').on(t.companyId, t.settledAt, t.seq),
+    index('event_outbox_customer').on(t.customerId),
+    index('event_outbox_settled').on(t.settledAt),
+  ],
 );

@@ -362,6 +362,11 @@ describe('replaying recorded responses against /openapi.json', () => {
     const spare = await grantFor(shop, alice, ['phone']);
     expect((await call('DELETE', `/company/grants/${spare.grant_id}`, { headers: m })).status).toBe(204);
     expect((await call('DELETE', `/company/grants/${UNKNOWN}`, { headers: m })).status).toBe(404);
+    const polled = await call('POST', '/company/events/poll', { headers: m, json: { maxEvents: 2 } });
+    expect(polled.status).toBe(200);
+    const ack = Object.keys(polled.body.sets);
+    expect((await call('POST', '/company/events/poll', { headers: m, json: { ack } })).status).toBe(200);
+    expect((await call('POST', '/company/events/poll', { headers: m, json: { maxEvents: 1000 } })).status).toBe(400);
   });
 
   it('when the customer narrows, sees suspended, re-approves and revokes grants, then each step answers', async () => {

@@ -30,7 +30,13 @@ let registered = 0;
 /** Registers a company through the real /register endpoint with a fresh initial access token. */
 export async function registerCompany(
   v: RunningVault,
-  opts: { method?: 'client_secret_basic' | 'private_key_jwt'; name?: string; terms?: object; dpop?: boolean } = {},
+  opts: {
+    method?: 'client_secret_basic' | 'private_key_jwt';
+    name?: string;
+    terms?: object;
+    dpop?: boolean;
+    eventEndpoint?: string;
+  } = {},
 ): Promise<RegisteredCompany> {
   const iat = v.vault.services.companies.issueInitialAccessToken('test');
   const method = opts.method ?? 'client_secret_basic';
@@ -52,6 +58,7 @@ export async function registerCompany(
       grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
       ...(jwks ? { jwks } : {}),
       ...(opts.dpop ? { dpop_bound_access_tokens: true } : {}),
+      ...(opts.eventEndpoint ? { event_delivery_endpoint: opts.eventEndpoint } : {}),
       terms: opts.terms ?? defaultTerms,
     }),
   });

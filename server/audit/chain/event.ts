@@ -28,6 +28,9 @@ export const AUDIT_ACTIONS = [
   'company.disabled',
   'company.terms-changed',
   'company.renamed',
+  'event.attempted',
+  'event.delivered',
+  'event.given-up',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -100,6 +100,7 @@ export const companies = pgTable('companies', {
   termsVersion: integer('terms_version').notNull(),
   registrationTokenHash: text('registration_token_hash').notNull(),
   createdAt: text('created_at').notNull(),
+  eventDeliveryEndpoint: text('event_delivery_endpoint'),
 });
 
 export const companyTerms = pgTable(
@@ -308,4 +309,27 @@ export const rateWindows = pgTable(
     count: integer('count').notNull(),
   },
   (t) => [primaryKey({ columns: [t.key, t.windowEnd] }), index('rate_windows_end').on(t.windowEnd)],
+);
+
+export const eventOutbox = pgTable(
+  'event_outbox',
+  {
+    seq: bigint('seq', { mode: 'number' }).primaryKey(),
+    jti: text('jti').notNull().unique(),
+    companyId: text('company_id').notNull(),
+    customerId: text('customer_id').notNull(),
+    grantId: text('grant_id'),
+    eventType: text('event_type').notNull(),
+    data: text('data').notNull(),
+    createdAt: text('created_at').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: text('next_attempt_at').notNull(),
+    settledAt: text('settled_at'),
+    outcome: text('outcome'),
+  },
+  (t) => [
+    index('event_outbox_pending').on(t.companyId, t.settledAt, t.seq),
+    index('event_outbox_customer').on(t.customerId),
+    index('event_outbox_settled').on(t.settledAt),
+  ],
 );
