@@ -150,7 +150,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   grants.hooks.onChange.push((g, change, actor) => grantPolicy.notify(g, change, actor, receipts.issue(g, change)));
 
   const names = createCompanyNames(companies);
-  const present = grantPresenter(names);
+  const present = grantPresenter(names, (id) => companies.byId(id)?.productName);
   const inbox = createInbox(ctx, customerStore);
   profile.hooks.exportSections.push(
     exportSections({

@@ -30,7 +30,14 @@ let registered = 0;
 /** Registers a company through the real /register endpoint with a fresh initial access token. */
 export async function registerCompany(
   v: RunningVault,
-  opts: { method?: 'client_secret_basic' | 'private_key_jwt'; name?: string; terms?: object; dpop?: boolean } = {},
+  opts: {
+    method?: 'client_secret_basic' | 'private_key_jwt';
+    name?: string;
+    terms?: object;
+    dpop?: boolean;
+    /** A device client (RFC 8628) for this product. */
+    product?: string;
+  } = {},
 ): Promise<RegisteredCompany> {
   const iat = v.vault.services.companies.issueInitialAccessToken('test');
   const method = opts.method ?? 'client_secret_basic';
@@ -50,6 +57,12 @@ export async function registerCompany(
       redirect_uris: [REDIRECT],
       token_endpoint_auth_method: method,
       grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
+      ...(opts.product
+        ? {
+            grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
+            product_name: opts.product,
+          }
+        : {}),
       ...(jwks ? { jwks } : {}),
       ...(opts.dpop ? { dpop_bound_access_tokens: true } : {}),
       terms: opts.terms ?? defaultTerms,
