@@ -219,7 +219,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
       deviceRoutes(device, auth),
       companyRoutes(companies),
       grantRoutes(grants, auth, managementToken, { present, reapprove: grantPolicy.reapprove, overview }),
-      auditRoutes(auditService, receipts, auth, managementToken, names.nameOf),
+      auditRoutes(auditService, receipts, auth, managementToken, names.nameOf, (id) => companies.byId(id)?.productName),
       criteriaRoutes(auth, createCriteriaPreview({ grants, decide }), criteriaOptions, present),
       docsRoutes(ctx.config.publicUrl),
     ],
