@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
 import { defaultTerms, details, form, registerCompany, type RegisteredCompany } from '../support/company.ts';
@@ -151,6 +153,55 @@ describe('connected products: the device authorization grant (RFC 8628)', () => 
     const blocked = await mallory.call('POST', '/api/device', { code: r.body.user_code });
     expect(blocked.status).toBe(429);
     expect(blocked.headers.get('retry-after')).toBe('900');
+  });
+
+  it('when the product is a DPoP client, then polling without a proof is refused and the approval is not used up', async () => {
+    const dpopCo = await registerCompany(v, { name: 'DPoP Brushco', product: 'toothbrush', dpop: true });
+    const kp = await generateKeyPair('ES256', { extractable: true });
+    const jwk = await exportJWK(kp.publicKey);
+    const proof = () =>
+      new SignJWT({
+        htm: 'POST',
+        htu: `${v.url}/token`,
+        jti: randomUUID(),
+        iat: Math.floor(v.clock.now().getTime() / 1000),
+      })
+        .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk })
+        .sign(kp.privateKey);
+    const r = await ask(dpopCo);
+    const entered = await alice.call('POST', '/api/device', { code: r.body.user_code });
+    await alice.call('POST', `/api/consent/${entered.body.request}`, { decision: 'approve', termsVersion: 1 });
+    expect((await poll(r.body.device_code, dpopCo)).body.error).toBe('invalid_dpop_proof');
+    wait(5);
+    const withProof = await form(
+      `${v.url}/token`,
+      { grant_type: DEVICE_GRANT, device_code: r.body.device_code },
+      { authorization: dpopCo.basic(), dpop: await proof() },
+    );
+    expect(withProof.status).toBe(200);
+    expect(withProof.body.token_type).toBe('DPoP');
+  });
+
+  it('when the customer has blocked the maker, then entering the code refuses it at once and the device is told access_denied', async () => {
+    const pest = await registerCompany(v, { name: 'Pest Devices', product: 'doorbell' });
+    await alice.call('PUT', '/api/criteria', { blockedCompanies: [pest.clientId] });
+    const r = await ask(pest);
+    const entered = await alice.call('POST', '/api/device', { code: r.body.user_code });
+    expect(entered.status).toBe(200);
+    expect(entered.body.status).toBe('denied');
+    expect((await poll(r.body.device_code, pest)).body.error).toBe('access_denied');
+    await alice.call('PUT', '/api/criteria', {});
+  });
+
+  it('when the customer entered a code and left the consent screen, then the request waits in their list', async () => {
+    const r = await ask();
+    const entered = await alice.call('POST', '/api/device', { code: r.body.user_code });
+    const waiting = (await alice.call('GET', '/api/requests')).body.requests;
+    expect(waiting.find((x: { id: string }) => x.id === entered.body.request)).toMatchObject({
+      mode: 'device',
+      company: { name: 'Brushco', product: 'toothbrush' },
+    });
+    await alice.call('POST', `/api/consent/${entered.body.request}`, { decision: 'deny' });
   });
 
   it('when device codes are an hour past their expiry, then the sweeper purges them', async () => {
