@@ -81,6 +81,7 @@ describe('connecting a product in the dashboard', () => {
 
     await page.goto('/grants');
     await page.getByRole('heading', { level: 3, name: 'Your toothbrush, by Brushco' }).waitFor();
+    await page.getByRole('link', { name: 'Connect a product' }).waitFor();
     await page.goto('/reads');
     await page.getByRole('cell', { name: 'Your toothbrush, by Brushco' }).first().waitFor();
   });

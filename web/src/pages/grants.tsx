@@ -51,7 +51,9 @@ export function GrantsPage() {
       <PageHeader
         title="Grants"
         intro="Each company that may use your data, what for, and until when. Revoking takes effect on the company's very next request."
-      />
+      >
+        <Link href="/connect">Connect a product</Link>
+      </PageHeader>
       <PendingRequests compact />
       <ResourceView res={res} what="grants" empty={empty}>
         {({ grants, companies }) => {
