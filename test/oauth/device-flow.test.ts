@@ -77,6 +77,10 @@ describe('connected products: the device authorization grant (RFC 8628)', () => 
       (g: { id: string }) => g.id === t.body.grant_id,
     );
     expect(grant.actions).toEqual(['deposit']);
+    const approved = v.ctx.db.$client
+      .prepare(`SELECT count(*) AS n FROM audit_events WHERE action = 'grant.approved' AND grant_id = ?`)
+      .get(t.body.grant_id) as { n: number };
+    expect(approved.n).toBe(1);
     expect(grant.company).toMatchObject({
       name: 'Brushco',
       product: 'toothbrush',
