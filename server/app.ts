@@ -50,6 +50,9 @@ import { createOAuthPurge, RETAIN_EXPIRED_S } from './oauth/purge.ts';
 import { createCustomerPurge } from './customers/purge.ts';
 import { BACKCHANNEL_MAX_LIFE_S } from './oauth/authorize.ts';
 import { createTokenEndpoint } from './oauth/token.ts';
+import { createDeviceFlow } from './oauth/device/service.ts';
+import { createDeviceStore } from './oauth/device/store.ts';
+import { deviceRoutes } from './oauth/device/routes.ts';
 import { createTokenService, dataAudience, grantsAudience } from './oauth/tokens.ts';
 import { createEvents } from './events/service.ts';
 import { eventRoutes } from './events/routes.ts';
@@ -89,7 +92,8 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
     onRefused: (customerId, companyId, request, decision) =>
       decisionNotices.refused(customerId, companyId, request, decision.reasons),
   });
-  const token = createTokenEndpoint(ctx, { store: oauthStore, grants, tokens, audit, authz });
+  const device = createDeviceFlow(ctx, { store: createDeviceStore(ctx.db), oauth: oauthStore, authz, decide, limits });
+  const token = createTokenEndpoint(ctx, { store: oauthStore, grants, tokens, audit, authz, device });
   const views = createConsentViews(ctx, {
     authz,
     clients: companies,
@@ -151,7 +155,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   grants.hooks.onChange.push(events.outbox.onGrantChange);
 
   const names = createCompanyNames(companies);
-  const present = grantPresenter(names);
+  const present = grantPresenter(names, (id) => companies.byId(id)?.productName);
   const inbox = createInbox(ctx, customerStore);
   profile.hooks.exportSections.push(
     exportSections({
@@ -215,10 +219,12 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
           customerIdOfHandle: profile.customerIdByHandle,
           notify: (customerId, row) => inbox.requestPending(customerId, row, names.now(row.companyId)),
         },
+        device,
       }),
+      deviceRoutes(device, auth),
       companyRoutes(companies),
       grantRoutes(grants, auth, managementToken, { present, reapprove: grantPolicy.reapprove, overview }),
-      auditRoutes(auditService, receipts, auth, managementToken, names.nameOf),
+      auditRoutes(auditService, receipts, auth, managementToken, names.nameOf, (id) => companies.byId(id)?.productName),
       criteriaRoutes(auth, createCriteriaPreview({ grants, decide }), criteriaOptions, present),
       docsRoutes(ctx.config.publicUrl),
       eventRoutes(events.polling, managementToken),
@@ -244,6 +250,10 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
     { name: 'companies.jtis', run: (now) => companies.purgeExpiredJtis(now.toISOString()) },
     { name: 'companies.initial-tokens', run: (now) => void companies.purgeExpiredInitialTokens(now.toISOString()) },
     { name: 'oauth', run: createOAuthPurge(ctx.db) },
+    {
+      name: 'oauth.device-codes',
+      run: (now) => device.purge(new Date(now.getTime() - RETAIN_EXPIRED_S * 1000).toISOString()),
+    },
     {
       name: 'customers',
       run: createCustomerPurge(ctx.db, { 'request.pending': BACKCHANNEL_MAX_LIFE_S + RETAIN_EXPIRED_S }),

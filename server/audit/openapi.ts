@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { companyRefSchema, isoTime } from '../http/openapi/common.ts';
+import { companyRefSchema, isoTime, productFields } from '../http/openapi/common.ts';
 import { SECURITY } from '../http/openapi/security.ts';
 import type { OperationSpec } from '../http/openapi/spec.ts';
 import { ACTOR_KINDS, AUDIT_ACTIONS } from './chain/event.ts';
@@ -71,7 +71,7 @@ export const readSchema = z.object({
   seq: z.number().int(),
   time: isoTime,
   action: z.enum(AUDIT_ACTIONS),
-  company: companyRefSchema,
+  company: companyRefSchema.extend(productFields),
   fields: z.array(z.string()),
   purpose: z.string().optional(),
   grantId: z.string().optional(),

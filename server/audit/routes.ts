@@ -62,8 +62,14 @@ export function auditRoutes(
   auth: SessionAuth,
   requireManagementToken: RequestHandler,
   companyName: Names,
+  /** A connected product's name (RFC 8628), for the customer's activity: "Your toothbrush, by Brushco". */
+  productOf: (companyId: string) => string | undefined = () => undefined,
 ): Router {
   const r = Router();
+  const productLabel = (id: string, name: string) => {
+    const product = productOf(id);
+    return { id, name, ...(product ? { product, label: `Your ${product}, by ${name}` } : {}) };
+  };
   const me = (req: Parameters<RequestHandler>[0]) => auth.session(req).subjectId;
   const presentReceipt = (x: ReturnType<Receipts['forCustomer']>[number]) => ({
     id: x.id,
@@ -114,7 +120,7 @@ export function auditRoutes(
         seq: e.seq,
         time: e.time,
         action: e.action,
-        company: { id: e.companyId, name: companyName(e.companyId ?? '', e.time) },
+        company: productLabel(e.companyId ?? '', companyName(e.companyId ?? '', e.time)),
         fields: e.fields ?? [],
         purpose: e.purpose,
         grantId: e.grantId,

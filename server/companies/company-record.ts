@@ -13,6 +13,7 @@ export function toCompany(row: CompanyRow): Company {
     dpopBound: row.dpopBound,
     termsVersion: row.termsVersion,
     createdAt: row.createdAt,
+    ...(row.productName ? { productName: row.productName } : {}),
   };
 }
 

@@ -34,6 +34,18 @@ export const metadataSchema = z
         const problem = nameProblem(name);
         if (problem) ctx.addIssue({ code: 'custom', message: problem });
       }),
+    // The connected product a device client runs in (RFC 8628; a vault extension, like `terms`): the
+    // customer sees "<product_name>, by <client_name>" on the code entry page, in grants and activity.
+    product_name: z
+      .string()
+      .trim()
+      .min(1)
+      .max(60)
+      .superRefine((name, ctx) => {
+        const problem = nameProblem(name);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .optional(),
     redirect_uris: z.array(redirectUri).min(1, 'at least one redirect URI is required').max(10),
     token_endpoint_auth_method: z
       .enum(['private_key_jwt', 'client_secret_basic'], {
@@ -44,7 +56,7 @@ export const metadataSchema = z
       .array(
         z.enum(GRANT_TYPES, {
           error:
-            'only authorization_code, refresh_token, client_credentials and urn:openid:params:grant-type:ciba are supported',
+            'only authorization_code, refresh_token, client_credentials, urn:openid:params:grant-type:ciba and urn:ietf:params:oauth:grant-type:device_code are supported',
         }),
       )
       .refine(
@@ -130,6 +142,7 @@ export async function parseClientMetadata(input: unknown): Promise<ClientMetadat
   }
   return {
     client_name: m.client_name,
+    ...(m.product_name !== undefined ? { product_name: m.product_name } : {}),
     redirect_uris: m.redirect_uris,
     token_endpoint_auth_method: m.token_endpoint_auth_method,
     grant_types: [...GRANT_TYPES],

@@ -22,6 +22,10 @@ export const registrationSchema = z
       .meta({ description: 'Bearer token for /register/{clientId}; keep it secret' }),
     registration_client_uri: z.url(),
     client_name: z.string(),
+    product_name: z
+      .string()
+      .optional()
+      .meta({ description: 'Device clients (RFC 8628): the product, shown as "<product_name>, by <client_name>"' }),
     redirect_uris: z.array(z.string()),
     token_endpoint_auth_method: z.enum(['private_key_jwt', 'client_secret_basic']),
     grant_types: z.array(z.enum(GRANT_TYPES)),
@@ -44,6 +48,7 @@ const noStore = { 'cache-control': { description: 'no-store', required: true } }
 
 const metadataDescription =
   "RFC 7591 client metadata plus the vault's `terms`: purposes, retention, onward sharing, the benefit offered to the customer, value tags. " +
+  'A connected product\'s maker registers a device client with `grant_types` including urn:ietf:params:oauth:grant-type:device_code and a `product_name` ("toothbrush"). ' +
   'Unknown members are ignored (RFC 7591 §2). `jwks` (inline public keys) is required for private_key_jwt; jwks_uri is not supported. ' +
   'A bad redirect URI is `invalid_redirect_uri`, any other bad value `invalid_client_metadata` (RFC 7591 §3.2.2), with `errors[]`.';
 

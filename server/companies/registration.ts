@@ -47,6 +47,7 @@ export function createRegistration(deps: CompaniesDeps, store: CompanyStore, aud
       registration_access_token: registrationAccessToken,
       registration_client_uri: clientUri(row.id),
       client_name: row.name,
+      ...(row.productName ? { product_name: row.productName } : {}),
       redirect_uris: JSON.parse(row.redirectUris) as string[],
       token_endpoint_auth_method: row.authMethod,
       grant_types: [...GRANT_TYPES],
@@ -125,6 +126,7 @@ export function createRegistration(deps: CompaniesDeps, store: CompanyStore, aud
         termsVersion: 1,
         registrationTokenHash: sha256Hex(registrationToken),
         createdAt,
+        productName: m.product_name ?? null,
       };
       inTransaction(deps.db, () => {
         // Consumed in the same transaction as the insert: two racing registrations cannot both use it.
@@ -180,6 +182,7 @@ export function createRegistration(deps: CompaniesDeps, store: CompanyStore, aud
           dpopBound: m.dpop_bound_access_tokens,
           eventDeliveryEndpoint: m.event_delivery_endpoint ?? null,
           termsVersion,
+          productName: m.product_name ?? null,
         };
         store.updateCompany(row.id, set);
         if (m.client_name !== row.name) {

@@ -17,6 +17,8 @@ export interface Company {
   dpopBound: boolean;
   termsVersion: number;
   createdAt: string;
+  /** Set for a device client (RFC 8628): the product it runs in. */
+  productName?: string;
 }
 
 export interface TermsVersion {
@@ -44,6 +46,7 @@ export interface PublicJwks {
 /** The registered client metadata (RFC 7591 §2) plus the vault's own `terms` member. */
 export interface ClientMetadata {
   client_name: string;
+  product_name?: string;
   redirect_uris: string[];
   token_endpoint_auth_method: AuthMethod;
   grant_types: string[];

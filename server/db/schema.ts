@@ -3,7 +3,7 @@
  * each module's own store.ts use them. No ON DELETE CASCADE anywhere: drizzle-kit rebuilds SQLite
  * tables by copying them, and a cascade could silently wipe audit or key rows (ARCHITECTURE.md, "Speed").
  */
-import { blob, index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { blob, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 // customers/ — accounts. The e-mail is kept only as a keyed blind index (HMAC) for sign-in; its
 // value lives encrypted in profile_fields. The data key (DEK) is stored wrapped by a KEK.
@@ -98,6 +98,8 @@ export const companies = sqliteTable('companies', {
   createdAt: text('created_at').notNull(),
   // RFC 8935 push endpoint for grant events (RFC 7591 metadata `event_delivery_endpoint`); null: the company polls.
   eventDeliveryEndpoint: text('event_delivery_endpoint'),
+  // The connected product a device client runs in (RFC 8628), shown as "<product>, by <name>".
+  productName: text('product_name'),
 });
 
 // companies/ — declared data-use terms, versioned: a change makes a new row.
@@ -139,7 +141,7 @@ export const authRequests = sqliteTable(
   {
     id: text('id').primaryKey(),
     companyId: text('company_id').notNull(),
-    mode: text('mode', { enum: ['front', 'backchannel'] }).notNull(),
+    mode: text('mode', { enum: ['front', 'backchannel', 'device'] }).notNull(),
     redirectUri: text('redirect_uri'),
     // False when the client left redirect_uri out (one registered URI): then /token may leave it out too
     // (RFC 6749 §4.1.3). Null on rows from before this column: treated as given.
@@ -158,6 +160,27 @@ export const authRequests = sqliteTable(
     index('auth_requests_customer').on(t.customerId, t.status),
     index('auth_requests_expires').on(t.expiresAt),
     index('auth_requests_company').on(t.companyId, t.customerId, t.status),
+  ],
+);
+
+// oauth/ — device authorization (RFC 8628): the codes of a device request (an auth_requests row), by hash;
+// the customer is known once they enter the user code. interval_s grows on slow_down (§3.5).
+export const deviceCodes = sqliteTable(
+  'device_codes',
+  {
+    requestId: text('request_id').primaryKey(),
+    companyId: text('company_id').notNull(),
+    customerId: text('customer_id'),
+    deviceCodeHash: text('device_code_hash').notNull(),
+    userCodeHash: text('user_code_hash').notNull(),
+    intervalS: integer('interval_s').notNull(),
+    lastPollAt: text('last_poll_at'),
+    expiresAt: text('expires_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('device_codes_device_code').on(t.deviceCodeHash),
+    uniqueIndex('device_codes_user_code').on(t.userCodeHash),
+    index('device_codes_expires').on(t.expiresAt),
   ],
 );
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { companyRefSchema, isoTime } from '../http/openapi/common.ts';
+import { companyRefSchema, isoTime, productFields } from '../http/openapi/common.ts';
 import { SECURITY } from '../http/openapi/security.ts';
 import type { OperationSpec } from '../http/openapi/spec.ts';
 import { actionSchema, customerCriteriaSchema } from '../policy/types.ts';
@@ -14,6 +14,7 @@ export const grantSchema = z
     company: companyRefSchema.extend({
       name: z.string().meta({ description: 'The name the company had when the grant was made' }),
       currentName: z.string().optional().meta({ description: 'Its name now, when it has been renamed since' }),
+      ...productFields,
     }),
     purpose: z.string(),
     fields: z.array(z.string()),

@@ -16,6 +16,7 @@ const BODY_TYPES = ['application/json', 'application/*+json', 'application/x-www
 /** The dashboard's client-side routes: each serves the app shell (documented in server/http/openapi/service.ts). */
 export const DASHBOARD_PAGES = [
   '/consent',
+  '/connect',
   '/grants',
   '/reads',
   '/inbox',

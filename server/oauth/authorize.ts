@@ -30,6 +30,9 @@ export const BACKCHANNEL_MAX_LIFE_S = CONSENT_TTL_S + COLLECT_TTL_S;
 /** How long a request waits, from its creation, for a signed-out customer to sign in or create a vault. */
 export const SIGNIN_TTL_S = 1800;
 
+/** What a connected product gets by default: deposit, when it asked for it (else what it asked). */
+const depositOnly = (r: AccessRequest): Action[] => (r.actions.includes('deposit') ? ['deposit'] : r.actions);
+
 export interface ClientDirectory {
   byId(id: string): ClientView | undefined;
 }
@@ -174,9 +177,11 @@ export function createAuthorization(
       // A back-channel approval stays collectable for COLLECT_TTL_S at least, even if the customer answered
       // just before the request's own deadline (the company polls every few seconds).
       const collectFrom = nowIso(COLLECT_TTL_S);
-      const collectBy = row.mode === 'backchannel' && collectFrom > row.expiresAt ? collectFrom : row.expiresAt;
+      // A device (RFC 8628) polls like a back-channel client: the same grace to collect.
+      const polled = row.mode !== 'front';
+      const collectBy = polled && collectFrom > row.expiresAt ? collectFrom : row.expiresAt;
       d.store.updateRequest(row.id, { grantId: grant.id, decision: JSON.stringify(decision), expiresAt: collectBy });
-      if (row.mode === 'backchannel') return;
+      if (polled) return;
       d.store.insertCode({
         codeHash: sha256hex(code),
         requestId: row.id,
@@ -188,7 +193,7 @@ export function createAuthorization(
         expiresAt: nowIso(CODE_TTL_S),
       });
     });
-    return row.mode === 'backchannel'
+    return row.mode !== 'front'
       ? undefined
       : redirectWith(row.redirectUri!, { code, state: row.state ?? undefined, iss: issuer });
   }
@@ -411,6 +416,27 @@ export function createAuthorization(
     pendingFor,
     details,
 
+    /**
+     * A device request (RFC 8628 §3.3) becomes the customer's when they enter its user code, and is then
+     * decided as any request is (platform policy, their criteria, auto-approval, deposit only). Undefined
+     * when another customer claimed it first.
+     */
+    claimDevice(
+      row: AuthRequestRow,
+      customerId: string,
+      requestId?: string,
+    ): 'pending' | 'denied' | 'approved' | undefined {
+      d.limits.authorizeByCustomer(customerId);
+      if (!d.store.transitionRequest(row.id, 'pushed', { status: 'pending', customerId })) return undefined;
+      const claimed = d.store.request(row.id)!;
+      const request = details(claimed);
+      const decision = d.decide('request', { customerId, companyId: row.companyId, request });
+      if (!decision.allow) return (recordDenial(claimed, decision, customerId, requestId), 'denied');
+      if (!decision.autoApprove) return 'pending';
+      approve(claimed, customerId, { ...request, actions: depositOnly(request) }, true, requestId);
+      return 'approved';
+    },
+
     /** The customer's decision on the consent screen: approve all, approve fewer fields or a shorter time, or deny. */
     decide(
       customerId: string,
@@ -436,7 +462,7 @@ export function createAuthorization(
           policyVersion: ctx.policies.version,
           autoApprove: false,
         };
-        if (row.mode === 'backchannel') return (void recordDenial(row, decision, customerId, requestId), {});
+        if (row.mode !== 'front') return (void recordDenial(row, decision, customerId, requestId), {});
         return { redirectTo: deniedRedirect(row, decision, customerId, requestId) };
       }
       const fields = input.fields ?? asked.fields;
@@ -448,7 +474,12 @@ export function createAuthorization(
           reasons: [],
         });
       // The customer may also keep fewer actions (deposit only, say): never one that was not asked for.
-      const actions = input.actions ? [...new Set(input.actions)] : asked.actions;
+      // A connected product deposits only, unless the customer ticks more (SECURITY.md "Connected products").
+      const actions = input.actions
+        ? [...new Set(input.actions)]
+        : row.mode === 'device'
+          ? depositOnly(asked)
+          : asked.actions;
       if (!actions.every((a) => asked.actions.includes(a)))
         throw new PolicyDenied('You can approve only actions that were asked for', { reasons: [] });
       const narrowed = { ...asked, fields, durationDays, actions };

@@ -41,7 +41,13 @@ export function createConsentViews(
       mode: row.mode,
       createdAt: row.createdAt,
       expiresAt: row.expiresAt,
-      company: { id: client.id, name: client.name, terms: { version, ...terms } },
+      company: {
+        id: client.id,
+        name: client.name,
+        // A connected product (RFC 8628) is shown as "<product>, by <company>".
+        ...(row.mode === 'device' && client.productName ? { product: client.productName } : {}),
+        terms: { version, ...terms },
+      },
       request: {
         purpose: req.purpose,
         purposeDescription: purposeOf(ctx.policies, req.purpose)?.description ?? req.purpose,

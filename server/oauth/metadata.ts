@@ -24,6 +24,7 @@ export function authorizationServerMetadata(issuer: string) {
     grant_types_supported: [...GRANT_TYPES],
     backchannel_authentication_endpoint: `${issuer}/bc-authorize`,
     backchannel_token_delivery_modes_supported: ['poll'],
+    device_authorization_endpoint: `${issuer}/device_authorization`,
     code_challenge_methods_supported: ['S256'],
     token_endpoint_auth_methods_supported: clientAuthMethods,
     token_endpoint_auth_signing_alg_values_supported: clientAuthAlgs,

@@ -5,7 +5,8 @@ import type { OperationSpec } from '../http/openapi/spec.ts';
 import { reasonSchema } from '../http/openapi/problem.ts';
 import { actionSchema, categorySchema, companyTermsSchema } from '../policy/types.ts';
 import { paramsSchema } from './request-params.ts';
-import { CIBA_GRANT } from './grants/grant-types.ts';
+import { CIBA_GRANT, DEVICE_GRANT } from './grants/grant-types.ts';
+import { userCodeSchema } from './device/routes.ts';
 import { consentSchema } from './routes.ts';
 
 /**
@@ -68,7 +69,33 @@ export const tokenRequestSchema = z.discriminatedUnion('grant_type', [
     auth_req_id: z.string().meta({ description: 'From /bc-authorize; poll no faster than `interval` seconds' }),
     ...clientAuthFields,
   }),
+  z.object({
+    grant_type: z.literal(DEVICE_GRANT),
+    device_code: z.string().meta({
+      description:
+        'From /device_authorization (RFC 8628 §3.4); poll no faster than `interval` seconds: each poll sooner is `slow_down` and adds 5 s for good',
+    }),
+    ...clientAuthFields,
+  }),
 ]);
+
+export const deviceRequestSchema = z
+  .object({
+    authorization_details: z.string().max(10_000).optional().meta({
+      description: 'As at /par: JSON array with one customer_data entry (e.g. fields ["devices"], actions ["deposit"])',
+    }),
+    scope: z.string().max(2000).optional().meta({ description: 'As at /par, when authorization_details is absent' }),
+    ...clientAuthFields,
+  })
+  .meta({ description: 'A connected product asks for access (RFC 8628 §3.1); its client registered a product_name.' });
+export const deviceResponseSchema = z.object({
+  device_code: z.string().meta({ description: 'For /token; keep it on the device' }),
+  user_code: z.string().meta({ description: 'Shown to the customer, e.g. BCDF-GHJK (8 letters of 20 consonants)' }),
+  verification_uri: z.url().meta({ description: 'The dashboard page "Connect a product"' }),
+  verification_uri_complete: z.url().meta({ description: 'The same page with the code filled in (for a QR code)' }),
+  expires_in: z.number().int().positive().meta({ description: '600: the codes expire after 10 minutes' }),
+  interval: z.number().int().positive().meta({ description: 'Seconds to wait between polls (5)' }),
+});
 
 export const backchannelRequestSchema = z
   .object({
@@ -158,6 +185,7 @@ export const metadataDocumentSchema = z
     pushed_authorization_request_endpoint: z.url(),
     backchannel_authentication_endpoint: z.url(),
     backchannel_token_delivery_modes_supported: z.array(z.string()),
+    device_authorization_endpoint: z.url(),
     introspection_endpoint: z.url(),
     revocation_endpoint: z.url(),
     service_documentation: z.url(),
@@ -207,12 +235,16 @@ export const consentViewSchema = z
   .object({
     id: z.string(),
     status: z.enum(['pushed', 'pending', 'approved', 'denied', 'consumed', 'expired']),
-    mode: z.enum(['front', 'backchannel']),
+    mode: z.enum(['front', 'backchannel', 'device']),
     createdAt: isoTime,
     expiresAt: isoTime,
     company: z.object({
       id: z.string(),
       name: z.string(),
+      product: z
+        .string()
+        .optional()
+        .meta({ description: 'A connected product (mode device): shown as "<product>, by <name>"' }),
       terms: companyTermsSchema.extend({ version: z.number().int() }),
     }),
     request: z.object({
@@ -341,6 +373,48 @@ export const oauthOperations: OperationSpec[] = [
       'or while 20 requests already wait for the customer.',
     rateLimited: true,
     responses: { 200: { description: 'The request is pending', schema: backchannelResponseSchema, headers: noStore } },
+  },
+  {
+    method: 'post',
+    path: '/device_authorization',
+    operationId: 'deviceAuthorization',
+    tags: ['OAuth'],
+    security: SECURITY.client,
+    summary: 'A connected product asks for access (RFC 8628 device authorization grant)',
+    body: { schema: deviceRequestSchema, contentType: form },
+    errorMediaType: 'application/json',
+    errors: [403],
+    description:
+      'For a client registered with a `product_name` (else 400 `unauthorized_client`). The platform policy decides at once (403 `access_denied` with `reasons[]`); ' +
+      'the product shows `user_code` (or a QR code of `verification_uri_complete`), the customer enters it in the dashboard and decides; the grant is deposit-only unless the customer also allows reading. ' +
+      `Poll POST /token with grant_type=${DEVICE_GRANT} and the device_code: \`authorization_pending\`, \`slow_down\` (sooner than \`interval\`; the interval grows by 5 s), ` +
+      '`access_denied`, `expired_token` after 10 minutes, else the tokens once. 429 past 120 requests a minute per client.',
+    rateLimited: true,
+    responses: { 200: { description: 'The codes', schema: deviceResponseSchema, headers: noStore } },
+  },
+  {
+    method: 'post',
+    path: '/api/device',
+    operationId: 'enterUserCode',
+    tags: ['Consent'],
+    security: SECURITY.sessionWrite,
+    summary: 'Enter the code a connected product shows (RFC 8628 §3.3)',
+    description:
+      'A live code becomes my request: decided against the policy and my criteria, then shown at /consent?request={request}. ' +
+      'A wrong, expired, used or never-issued code is the same 400 (it does not say which). 429 after 5 wrong codes in 15 minutes per session, or 20 per address.',
+    body: { schema: userCodeSchema },
+    rateLimited: true,
+    responses: {
+      200: {
+        description: 'The request to review',
+        schema: z.object({
+          request: z.string(),
+          status: z
+            .enum(['pending', 'denied', 'approved'])
+            .meta({ description: 'denied: refused by policy or my criteria; approved: by my auto-approval rules' }),
+        }),
+      },
+    },
   },
   {
     method: 'get',

@@ -16,6 +16,8 @@ export const REQUEST_LIMITS = {
   backchannelPerCompanyAndCustomer: { limit: 10, windowSeconds: 3600 },
   /** Back-channel requests waiting for one customer's answer, from all companies together. */
   pendingPerCustomer: 20,
+  /** Device authorization requests (RFC 8628 §3.1) of one company: each stores a row until it expires. */
+  devicePerCompany: { limit: 120, windowSeconds: 60 },
   /** Pushed authorization requests (RFC 9126) of one company. */
   parPerCompany: { limit: 300, windowSeconds: 60 },
   /** GET /authorize without a pushed request (each stores one), for one company, whoever calls. */
@@ -37,6 +39,8 @@ export function createRequestLimits(ctx: AppContext, d: { budgets: RequestBudget
         L.backchannelPerCompanyAndCustomer,
         'back-channel requests from this client to this customer',
       ),
+    deviceByCompany: (companyId: string) =>
+      d.budgets.take(`device:${companyId}`, L.devicePerCompany, 'device authorization requests from this client'),
     par: (companyId: string) => d.budgets.take(`par:${companyId}`, L.parPerCompany, 'pushed requests from this client'),
     authorizeWithoutPar: (companyId: string) =>
       d.budgets.take(`authz:${companyId}`, L.authorizePerCompany, 'authorization requests for this client'),

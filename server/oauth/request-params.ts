@@ -10,6 +10,8 @@ export interface ClientView {
   redirectUris: string[];
   dpopBound: boolean;
   termsVersion: number;
+  /** Set for a device client (RFC 8628): the product it runs in. */
+  productName?: string;
 }
 
 export interface ValidatedRequest {

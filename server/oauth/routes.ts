@@ -10,6 +10,7 @@ import { authorizationServerMetadata, dataResourceMetadata, PROTECTED_RESOURCE_P
 import type { ClientView } from './request-params.ts';
 import type { AuthRequestRow, OAuthStore } from './store.ts';
 import type { TokenEndpoint } from './token.ts';
+import type { DeviceFlow } from './device/service.ts';
 import type { AppContext } from '../context.ts';
 import type { ConsentViews } from './consent-view.ts';
 import { actionSchema } from '../policy/types.ts';
@@ -42,7 +43,15 @@ export const consentSchema = z.discriminatedUnion('decision', [
 const formSchema = z.record(z.string(), z.union([z.string(), z.array(z.string())]));
 
 /** The endpoints an OAuth client calls directly: their errors are application/json with `error` (the app shell sets it). */
-export const OAUTH_CLIENT_ENDPOINTS = ['/par', '/bc-authorize', '/token', '/introspect', '/revoke', '/register'];
+export const OAUTH_CLIENT_ENDPOINTS = [
+  '/par',
+  '/bc-authorize',
+  '/device_authorization',
+  '/token',
+  '/introspect',
+  '/revoke',
+  '/register',
+];
 
 export interface BackchannelDeps {
   customerIdOfHandle(handle: string): string | undefined;
@@ -59,6 +68,7 @@ export function oauthRoutes(
     auth: SessionAuth;
     views: ConsentViews;
     backchannel: BackchannelDeps;
+    device: Pick<DeviceFlow, 'authorize'>;
   },
 ): Router {
   const r = Router();
@@ -113,6 +123,13 @@ export function oauthRoutes(
       .status(200)
       .set(noStore)
       .json(d.authz.backchannel(c, body, d.backchannel.customerIdOfHandle, d.backchannel.notify, String(req.id)));
+  });
+
+  // RFC 8628 §3.1: a connected product asks; the answer is not cached (§3.2).
+  r.post('/device_authorization', async (req, res) => {
+    const body = form(req);
+    const c = await client(req, '/device_authorization', body);
+    res.status(200).set(noStore).json(d.device.authorize(c, body));
   });
 
   r.get('/api/requests', d.auth.requireCustomer, (req, res) => {

@@ -29,7 +29,8 @@ export function createOAuthStore(db: Db) {
           and(
             eq(authRequests.customerId, customerId),
             eq(authRequests.status, 'pending'),
-            eq(authRequests.mode, 'backchannel'),
+            // Device requests (RFC 8628) too, once the customer entered their code and left the consent screen.
+            inArray(authRequests.mode, ['backchannel', 'device']),
           ),
         )
         .all(),

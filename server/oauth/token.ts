@@ -1,6 +1,7 @@
 import type { AppContext } from '../context.ts';
 import { inTransaction } from '../db/connection.ts';
 import type { Authorization } from './authorize.ts';
+import type { DeviceFlow } from './device/service.ts';
 import { createGrantTable } from './grants/index.ts';
 import type { GrantDeps } from './grants/token-family.ts';
 import type { ClientView } from './request-params.ts';
@@ -10,7 +11,10 @@ import { sha256hex } from './tokens.ts';
  * The token endpoint (RFC 6749 §3.2): each grant_type is served by its own file in grants/, chosen from
  * a table; introspection (RFC 7662) and revocation (RFC 7009) see the same token families.
  */
-export function createTokenEndpoint(ctx: AppContext, d: GrantDeps & { authz: Authorization }) {
+export function createTokenEndpoint(
+  ctx: AppContext,
+  d: GrantDeps & { authz: Authorization; device: Pick<DeviceFlow, 'outcome'> },
+) {
   const { families, handlerFor } = createGrantTable(ctx, d);
   /** The grant a token names, if it is still active (refreshed first, so an expiry is seen). */
   const liveGrant = (grantId: string) => {

@@ -43,7 +43,7 @@ describe('/token chooses the grant type from a table', () => {
       expect(r.body).toMatchObject({
         error: 'unsupported_grant_type',
         error_description:
-          'grant_type must be authorization_code, refresh_token, client_credentials or urn:openid:params:grant-type:ciba',
+          'grant_type must be authorization_code, refresh_token, client_credentials, urn:openid:params:grant-type:ciba or urn:ietf:params:oauth:grant-type:device_code',
       });
     },
   );

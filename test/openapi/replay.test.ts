@@ -454,6 +454,44 @@ describe('replaying recorded responses against /openapi.json', () => {
     expect((await poll()).status).toBe(200);
   });
 
+  it('when a connected product asks and the customer enters its code, then each step answers', async () => {
+    const maker = await registerCompany(v, { name: 'Replay Brushco', product: 'toothbrush' });
+    const auth = { authorization: maker.basic() };
+    const ask = await form(
+      `${v.url}/device_authorization`,
+      { authorization_details: details(['devices'], 'customer-support', 'P30D', ['deposit']) },
+      auth,
+    );
+    expect(ask.status).toBe(200);
+    expect((await form(`${v.url}/device_authorization`, {}, auth)).status).toBe(400);
+    expect((await form(`${v.url}/device_authorization`, { scope: 'purpose:resale read:email' }, auth)).status).toBe(
+      403,
+    );
+    const poll = () =>
+      form(
+        `${v.url}/token`,
+        { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: ask.body.device_code },
+        auth,
+      );
+    expect((await poll()).body.error).toBe('authorization_pending');
+    expect((await alice.call('POST', '/api/device', { code: 'BBBB-BBBB' })).status).toBe(400);
+    const entered = await alice.call('POST', '/api/device', { code: ask.body.user_code });
+    expect(entered.status).toBe(200);
+    expect((await call('POST', '/api/device', { json: { code: ask.body.user_code } })).status).toBe(401);
+    const view = await alice.call('GET', `/api/consent/${entered.body.request}`);
+    expect(view.status).toBe(200);
+    expect(
+      (
+        await alice.call('POST', `/api/consent/${entered.body.request}`, {
+          decision: 'approve',
+          termsVersion: view.body.company.terms.version,
+        })
+      ).status,
+    ).toBe(200);
+    v.clock.advance(5_000);
+    expect((await poll()).status).toBe(200);
+  });
+
   it('when the customer reads her inbox, reads, receipts and export, then each step answers', async () => {
     const inbox = await alice.call('GET', '/api/inbox');
     expect(inbox.status).toBe(200);

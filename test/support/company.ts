@@ -36,6 +36,8 @@ export async function registerCompany(
     terms?: object;
     dpop?: boolean;
     eventEndpoint?: string;
+    /** A device client (RFC 8628) for this product. */
+    product?: string;
   } = {},
 ): Promise<RegisteredCompany> {
   const iat = v.vault.services.companies.issueInitialAccessToken('test');
@@ -56,6 +58,12 @@ export async function registerCompany(
       redirect_uris: [REDIRECT],
       token_endpoint_auth_method: method,
       grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
+      ...(opts.product
+        ? {
+            grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
+            product_name: opts.product,
+          }
+        : {}),
       ...(jwks ? { jwks } : {}),
       ...(opts.dpop ? { dpop_bound_access_tokens: true } : {}),
       ...(opts.eventEndpoint ? { event_delivery_endpoint: opts.eventEndpoint } : {}),

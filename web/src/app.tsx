@@ -1,6 +1,7 @@
 import { useEffect } from 'preact/hooks';
 import { setUnauthenticatedHandler } from './api.ts';
 import { AuditorPage } from './pages/auditor.tsx';
+import { ConnectPage } from './pages/connect.tsx';
 import { ConsentPage } from './pages/consent.tsx';
 import { ExportPage } from './pages/export.tsx';
 import { GrantsPage } from './pages/grants.tsx';
@@ -24,7 +25,7 @@ const CUSTOMER_NAV = [
   { href: '/settings', label: 'Settings' },
 ] as const;
 
-const CUSTOMER_PATHS = new Set(['/', '/grants', '/reads', '/inbox', '/settings', '/consent', '/export']);
+const CUSTOMER_PATHS = new Set(['/', '/grants', '/reads', '/inbox', '/settings', '/consent', '/export', '/connect']);
 
 /**
  * Server routes that sign-in hands back to (a company's /authorize link): the browser must load them
@@ -108,6 +109,8 @@ function Page({ loc, session }: { loc: Location; session: SessionInfo }) {
       return <ExportPage />;
     case '/consent':
       return <ConsentPage requestId={loc.search.get('request')} />;
+    case '/connect':
+      return <ConnectPage code={loc.search.get('code')} />;
     case '/auditor':
       return <AuditorPage />;
     default:

@@ -90,7 +90,9 @@ export type Action = 'read' | 'deposit';
 export interface ConsentRequest {
   id: string;
   status: string;
-  company: CompanyRef & { terms: CompanyTerms };
+  /** 'device': a connected product asks (RFC 8628); it is named in `company.product`. */
+  mode?: 'front' | 'backchannel' | 'device';
+  company: CompanyRef & { terms: CompanyTerms; product?: string };
   request: {
     purpose: string;
     purposeDescription?: string;
@@ -107,7 +109,7 @@ export type GrantStatus = 'active' | 'revoked' | 'expired' | 'suspended';
 export interface Grant {
   id: string;
   /** `name` is the company's name when the grant was made; `currentName` is set when it has been renamed since. */
-  company: CompanyRef & { currentName?: string };
+  company: CompanyRef & { currentName?: string; product?: string; label?: string };
   purpose: string;
   fields: string[];
   actions: Action[];
@@ -140,7 +142,7 @@ export interface ReadEvent {
   seq: number;
   time: string;
   action: ReadAction | string;
-  company: CompanyRef;
+  company: CompanyRef & { product?: string; label?: string };
   fields: string[];
   purpose?: string;
   grantId?: string;

@@ -13,7 +13,17 @@
  *   boolean. No serial/identity: the audit chain assigns seq itself.
  * - No ON DELETE CASCADE, no foreign keys: as in SQLite.
  */
-import { bigint, boolean, customType, index, integer, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  boolean,
+  customType,
+  index,
+  integer,
+  pgTable,
+  primaryKey,
+  text,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
 
 /** bytea, read and written as a Buffer (drizzle-orm 0.45's pg-core has no built-in bytea). */
 const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' });
@@ -101,6 +111,7 @@ export const companies = pgTable('companies', {
   registrationTokenHash: text('registration_token_hash').notNull(),
   createdAt: text('created_at').notNull(),
   eventDeliveryEndpoint: text('event_delivery_endpoint'),
+  productName: text('product_name'),
 });
 
 export const companyTerms = pgTable(
@@ -138,7 +149,7 @@ export const authRequests = pgTable(
   {
     id: text('id').primaryKey(),
     companyId: text('company_id').notNull(),
-    mode: text('mode', { enum: ['front', 'backchannel'] }).notNull(),
+    mode: text('mode', { enum: ['front', 'backchannel', 'device'] }).notNull(),
     redirectUri: text('redirect_uri'),
     redirectUriGiven: boolean('redirect_uri_given'),
     state: text('state'),
@@ -155,6 +166,25 @@ export const authRequests = pgTable(
     index('auth_requests_customer').on(t.customerId, t.status),
     index('auth_requests_expires').on(t.expiresAt),
     index('auth_requests_company').on(t.companyId, t.customerId, t.status),
+  ],
+);
+
+export const deviceCodes = pgTable(
+  'device_codes',
+  {
+    requestId: text('request_id').primaryKey(),
+    companyId: text('company_id').notNull(),
+    customerId: text('customer_id'),
+    deviceCodeHash: text('device_code_hash').notNull(),
+    userCodeHash: text('user_code_hash').notNull(),
+    intervalS: integer('interval_s').notNull(),
+    lastPollAt: text('last_poll_at'),
+    expiresAt: text('expires_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('device_codes_device_code').on(t.deviceCodeHash),
+    uniqueIndex('device_codes_user_code').on(t.userCodeHash),
+    index('device_codes_expires').on(t.expiresAt),
   ],
 );
 

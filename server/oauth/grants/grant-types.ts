@@ -7,5 +7,14 @@
 /** The back-channel (CIBA poll mode) grant type the company polls /token with. */
 export const CIBA_GRANT = 'urn:openid:params:grant-type:ciba';
 
-export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', CIBA_GRANT] as const;
+/** The device authorization grant (RFC 8628 §3.4) a connected product polls /token with. */
+export const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+
+export const GRANT_TYPES = [
+  'authorization_code',
+  'refresh_token',
+  'client_credentials',
+  CIBA_GRANT,
+  DEVICE_GRANT,
+] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];

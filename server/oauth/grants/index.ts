@@ -4,18 +4,24 @@ import type { Authorization } from '../authorize.ts';
 import { authorizationCodeGrant } from './authorization-code.ts';
 import { backchannelGrant } from './backchannel.ts';
 import { clientCredentialsGrant } from './client-credentials.ts';
-import { CIBA_GRANT, GRANT_TYPES, type GrantType } from './grant-types.ts';
+import type { DeviceFlow } from '../device/service.ts';
+import { deviceCodeGrant } from './device-code.ts';
+import { CIBA_GRANT, DEVICE_GRANT, GRANT_TYPES, type GrantType } from './grant-types.ts';
 import { refreshTokenGrant } from './refresh-token.ts';
 import { createTokenFamilies, type GrantDeps, type GrantHandler } from './token-family.ts';
 
 /** One handler per grant type: the type of the table makes a listed grant type without a handler a type error. */
-export function createGrantTable(ctx: AppContext, d: GrantDeps & { authz: Authorization }) {
+export function createGrantTable(
+  ctx: AppContext,
+  d: GrantDeps & { authz: Authorization; device: Pick<DeviceFlow, 'outcome'> },
+) {
   const families = createTokenFamilies(ctx, d);
   const table: Record<GrantType, GrantHandler> = {
     authorization_code: authorizationCodeGrant(d.store, families),
     refresh_token: refreshTokenGrant(ctx.db, d.store, families),
     client_credentials: clientCredentialsGrant(d.tokens),
     [CIBA_GRANT]: backchannelGrant(d.authz, families),
+    [DEVICE_GRANT]: deviceCodeGrant(d.device, families),
   };
   const supported = `${GRANT_TYPES.slice(0, -1).join(', ')} or ${GRANT_TYPES.at(-1)}`;
   return {

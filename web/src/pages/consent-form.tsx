@@ -44,7 +44,12 @@ export function ConsentForm({
   const terms = company.terms;
   const [fields, setFields] = useState<Set<string>>(new Set(request.fields.map((f) => f.name)));
   const [days, setDays] = useState(String(Math.min(request.durationDays, request.maxDurationDays)));
-  const [acts, setActs] = useState<Set<string>>(new Set(request.actions));
+  // A connected product starts with deposit only: reading is the customer's choice to add.
+  const device = req.mode === 'device';
+  const who = company.product ? `Your ${company.product}, by ${company.name},` : company.name;
+  const [acts, setActs] = useState<Set<string>>(
+    new Set(device && request.actions.includes('deposit') ? ['deposit'] : request.actions),
+  );
   const [busy, setBusy] = useState<'approve' | 'deny'>();
   const [error, setError] = useState<ApiError | string>();
   const [outcome, setOutcome] = useState<'approved' | 'denied'>();
@@ -84,7 +89,7 @@ export function ConsentForm({
       if (n < request.durationDays) body.durationDays = n;
       if (!acts.size)
         return fail('consent-action-0', 'Choose at least one thing the company may do, or deny the request.');
-      if (acts.size < request.actions.length) body.actions = request.actions.filter((a) => acts.has(a));
+      if (acts.size < request.actions.length || device) body.actions = request.actions.filter((a) => acts.has(a));
     }
     setBusy(kind);
     try {
@@ -126,7 +131,7 @@ export function ConsentForm({
   return (
     <>
       <PageHeader
-        title={`${company.name} asks for access`}
+        title={`${who} asks for access`}
         intro={`Nothing is shared until you approve. You can untick fields and shorten the time before you do.`}
       />
       {termsChanged && pending && <Notice tone="warn">{termsChanged}</Notice>}

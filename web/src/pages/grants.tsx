@@ -10,6 +10,8 @@ const byStatus = (a: Grant, b: Grant) =>
 interface CompanyGroup {
   id: string;
   name: string;
+  /** A connected product's grants: "Your toothbrush, by Brushco". */
+  label?: string;
   currentName?: string;
   grants: Grant[];
   info?: GrantCompany;
@@ -22,6 +24,7 @@ function groupByCompany(grants: Grant[], companies: GrantCompany[]): CompanyGrou
     const group = groups.get(g.company.id) ?? {
       id: g.company.id,
       name: g.company.name,
+      label: g.company.label,
       currentName: g.company.currentName,
       grants: [],
       info: companies.find((c) => c.id === g.company.id),
@@ -48,7 +51,9 @@ export function GrantsPage() {
       <PageHeader
         title="Grants"
         intro="Each company that may use your data, what for, and until when. Revoking takes effect on the company's very next request."
-      />
+      >
+        <Link href="/connect">Connect a product</Link>
+      </PageHeader>
       <PendingRequests compact />
       <ResourceView res={res} what="grants" empty={empty}>
         {({ grants, companies }) => {
@@ -103,7 +108,7 @@ function CompanyCard({
     <li class={`card grant-card company-card ${current.length ? '' : 'company-ended'}`} aria-labelledby={headingId}>
       <div class="company-head">
         <div>
-          <h3 id={headingId}>{c.name}</h3>
+          <h3 id={headingId}>{c.label ?? c.name}</h3>
           {c.currentName && <p class="muted">Now called {c.currentName}</p>}
         </div>
         <Link href={`/reads?company=${encodeURIComponent(c.id)}`} class="company-activity-link">

@@ -280,7 +280,7 @@ function ReadRow({ r, catalogue }: { r: ReadEvent; catalogue?: FieldInfo[] }) {
         <DateTime iso={r.time} />
       </td>
       <td class="cell-company">
-        <strong>{r.company.name}</strong>
+        <strong>{r.company.label ?? r.company.name}</strong>
       </td>
       <td>
         <span class="read-what">{WHAT[r.action] ?? humanise(r.action)}</span>

@@ -80,11 +80,13 @@ export function SignInPage(props: { next?: string }) {
           {mode === 'signin' ? 'Sign in to your vault' : 'Create your vault'}
         </h1>
         <p class="lead">
-          {consent
-            ? `A company is asking for access to your data. ${mode === 'signin' ? 'Sign in' : 'Create your vault'} to review the request; nothing is shared until you approve.`
-            : mode === 'signin'
-              ? 'Your profile, your terms: see who reads your data and withdraw access at any time.'
-              : 'Keep one encrypted profile and decide which company sees what, for how long and why.'}
+          {props.next?.startsWith('/connect')
+            ? `A product is asking to connect to your vault. ${mode === 'signin' ? 'Sign in' : 'Create your vault'} to enter its code; nothing is shared until you approve.`
+            : consent
+              ? `A company is asking for access to your data. ${mode === 'signin' ? 'Sign in' : 'Create your vault'} to review the request; nothing is shared until you approve.`
+              : mode === 'signin'
+                ? 'Your profile, your terms: see who reads your data and withdraw access at any time.'
+                : 'Keep one encrypted profile and decide which company sees what, for how long and why.'}
         </p>
         {flash && <Notice tone="info">{flash}</Notice>}
         <div class="segmented" role="group" aria-label="Sign in or create an account">
