@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,6 +52,12 @@ import { createCustomerPurge } from './customers/purge.ts';
 import { BACKCHANNEL_MAX_LIFE_S } from './oauth/authorize.ts';
 import { createTokenEndpoint } from './oauth/token.ts';
 import { createTokenService, dataAudience, grantsAudience } from './oauth/tokens.ts';
+import { createGrantEndings } from './grants/endings.ts';
+import { createGrantReminders } from './grants/reminders.ts';
+import { createRenewal } from './grants/renew.ts';
+import { createGrantReadCounts } from './audit/company-activity.ts';
+import { createDeletions } from './deletions/service.ts';
+import { deletionRoutes } from './deletions/routes.ts';
 
 export const WEB_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', 'web', 'dist');
 
@@ -145,6 +152,32 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   profile.hooks.onDelete.push((customerId) => void grants.revokeAllOfCustomer(customerId, 'The account was deleted'));
   grants.hooks.onChange.push((g, change, actor) => grantPolicy.notify(g, change, actor, receipts.issue(g, change)));
 
+  // After consent (ARCHITECTURE.md): every grant ending asks the company to delete what it received.
+  const endings = createGrantEndings(grants);
+  const deletions = createDeletions(ctx, audit, {
+    grants,
+    receipts,
+    retentionDaysOf: (id, v) => companies.termsAt(id, v)?.terms.retentionDays,
+    recordIdsOfGrant: customerStore.recordIdsOfGrant,
+    companyName: (id) => companies.byId(id)?.name ?? id,
+    tell: (customerId, kind, body) => {
+      if (!customerStore.customerById(customerId)) return;
+      const at = ctx.clock.now().toISOString();
+      customerStore.insertInbox({ id: randomUUID(), customerId, kind, body: JSON.stringify(body), createdAt: at });
+    },
+  });
+  endings.hooks.onEnded.push(deletions.onEnded);
+  const reminders = createGrantReminders(ctx, {
+    readsSince: createGrantReadCounts(ctx.db),
+    companyName: (id) => companies.byId(id)?.name ?? id,
+    insertInbox: customerStore.insertInbox,
+  });
+  const renew = createRenewal(ctx, {
+    grants,
+    decide,
+    termsVersionOf: (id) => (companies.byId(id)?.status === 'active' ? companies.byId(id)?.termsVersion : undefined),
+  });
+
   const names = createCompanyNames(companies);
   const present = grantPresenter(names);
   const inbox = createInbox(ctx, customerStore);
@@ -212,7 +245,8 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
         },
       }),
       companyRoutes(companies),
-      grantRoutes(grants, auth, managementToken, { present, reapprove: grantPolicy.reapprove, overview }),
+      grantRoutes(grants, auth, managementToken, { present, reapprove: grantPolicy.reapprove, renew, overview }),
+      deletionRoutes(deletions, auth, managementToken, names.now),
       auditRoutes(auditService, receipts, auth, managementToken, names.nameOf),
       criteriaRoutes(auth, createCriteriaPreview({ grants, decide }), criteriaOptions, present),
       docsRoutes(ctx.config.publicUrl),
@@ -234,6 +268,8 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   grantPolicy.reevaluateStale();
   const sweeper = createSweeper(ctx, [
     { name: 'grants.expire', run: () => grants.expireDue() },
+    { name: 'grants.reminders', run: (now) => reminders.sweep(now) },
+    { name: 'deletions.overdue', run: (now) => deletions.markOverdue(now) },
     { name: 'audit.checkpoint', run: () => void auditService.maybeCheckpoint() },
     { name: 'companies.jtis', run: (now) => companies.purgeExpiredJtis(now.toISOString()) },
     { name: 'companies.initial-tokens', run: (now) => void companies.purgeExpiredInitialTokens(now.toISOString()) },
@@ -277,6 +313,8 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
       data,
       oauthStore,
       grantPolicy,
+      endings,
+      deletions,
     },
   };
 }
