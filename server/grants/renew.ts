@@ -8,7 +8,7 @@ import { durationDaysOf, type Grant, type Grants } from './service.ts';
  * Renewing a grant from its expiry notice (ARCHITECTURE.md, "After consent"). It goes through consent and policy
  * again: the customer asks for it from the dashboard, and the request is decided at the `approve` stage under the
  * company's current terms and the loaded policy, for the grant's original length. The grant keeps its id, so the
- * company's tokens carry on; its expiry notice is sent again before the new end.
+ * company's next token refresh carries the new end; its expiry notice is sent again before the new end.
  */
 export function createRenewal(
   ctx: Pick<AppContext, 'db'>,
