@@ -2,6 +2,7 @@ import { auditComponents, auditOperations } from '../../audit/openapi.ts';
 import { companyComponents, companyOperations } from '../../companies/openapi.ts';
 import { customerComponents, customerOperations } from '../../customers/openapi.ts';
 import { dataComponents, dataOperations } from '../../data/openapi.ts';
+import { deletionComponents, deletionOperations } from '../../deletions/openapi.ts';
 import { grantComponents, grantOperations } from '../../grants/openapi.ts';
 import { oauthComponents, oauthOperations } from '../../oauth/openapi.ts';
 import { buildOpenApiDocument } from './document.ts';
@@ -15,6 +16,7 @@ export const ALL_OPERATIONS: readonly OperationSpec[] = [
   ...companyOperations,
   ...dataOperations,
   ...grantOperations,
+  ...deletionOperations,
   ...customerOperations,
   ...auditOperations,
   ...serviceOperations,
@@ -25,6 +27,7 @@ export const ALL_COMPONENTS = {
   ...companyComponents,
   ...dataComponents,
   ...grantComponents,
+  ...deletionComponents,
   ...customerComponents,
   ...auditComponents,
 };
