@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,6 +57,12 @@ import { deviceRoutes } from './oauth/device/routes.ts';
 import { createTokenService, dataAudience, grantsAudience } from './oauth/tokens.ts';
 import { createEvents } from './events/service.ts';
 import { eventRoutes } from './events/routes.ts';
+import { createGrantEndings } from './grants/endings.ts';
+import { createGrantReminders } from './grants/reminders.ts';
+import { createRenewal } from './grants/renew.ts';
+import { createGrantReadCounts } from './audit/company-activity.ts';
+import { createDeletions } from './deletions/service.ts';
+import { deletionRoutes } from './deletions/routes.ts';
 
 export const WEB_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', 'web', 'dist');
 
@@ -154,6 +161,42 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   const events = createEvents(ctx, audit);
   grants.hooks.onChange.push(events.outbox.onGrantChange);
 
+  // After consent (ARCHITECTURE.md): every grant ending asks the company to delete what it received.
+  const endings = createGrantEndings(grants);
+  const deletions = createDeletions(ctx, audit, {
+    grants,
+    receipts,
+    retentionDaysOf: (id, v) => companies.termsAt(id, v)?.terms.retentionDays,
+    recordIdsOfGrant: customerStore.recordIdsOfGrant,
+    companyName: (id) => companies.byId(id)?.name ?? id,
+    tell: (customerId, kind, body) => {
+      if (!customerStore.customerById(customerId)) return;
+      const at = ctx.clock.now().toISOString();
+      customerStore.insertInbox({ id: randomUUID(), customerId, kind, body: JSON.stringify(body), createdAt: at });
+    },
+  });
+  endings.hooks.onEnded.push(deletions.onEnded);
+  deletions.hooks.onRequested.push((r) =>
+    events.outbox.emitDeletionRequested({
+      customerId: r.customerId,
+      companyId: r.companyId,
+      grantId: r.grantId,
+      deletionId: r.id,
+      fields: r.fields,
+      deadline: r.dueAt,
+    }),
+  );
+  const reminders = createGrantReminders(ctx, {
+    readsSince: createGrantReadCounts(ctx.db),
+    companyName: (id) => companies.byId(id)?.name ?? id,
+    insertInbox: customerStore.insertInbox,
+  });
+  const renew = createRenewal(ctx, {
+    grants,
+    decide,
+    termsVersionOf: (id) => (companies.byId(id)?.status === 'active' ? companies.byId(id)?.termsVersion : undefined),
+  });
+
   const names = createCompanyNames(companies);
   const present = grantPresenter(names, (id) => companies.byId(id)?.productName);
   const inbox = createInbox(ctx, customerStore);
@@ -223,7 +266,8 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
       }),
       deviceRoutes(device, auth),
       companyRoutes(companies),
-      grantRoutes(grants, auth, managementToken, { present, reapprove: grantPolicy.reapprove, overview }),
+      grantRoutes(grants, auth, managementToken, { present, reapprove: grantPolicy.reapprove, renew, overview }),
+      deletionRoutes(deletions, auth, managementToken, names.now),
       auditRoutes(auditService, receipts, auth, managementToken, names.nameOf, (id) => companies.byId(id)?.productName),
       criteriaRoutes(auth, createCriteriaPreview({ grants, decide }), criteriaOptions, present),
       docsRoutes(ctx.config.publicUrl),
@@ -246,6 +290,8 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   grantPolicy.reevaluateStale();
   const sweeper = createSweeper(ctx, [
     { name: 'grants.expire', run: () => grants.expireDue() },
+    { name: 'grants.reminders', run: (now) => reminders.sweep(now) },
+    { name: 'deletions.overdue', run: (now) => deletions.markOverdue(now) },
     { name: 'audit.checkpoint', run: () => void auditService.maybeCheckpoint() },
     { name: 'companies.jtis', run: (now) => companies.purgeExpiredJtis(now.toISOString()) },
     { name: 'companies.initial-tokens', run: (now) => void companies.purgeExpiredInitialTokens(now.toISOString()) },
@@ -297,6 +343,8 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
       oauthStore,
       grantPolicy,
       events,
+      endings,
+      deletions,
     },
   };
 }

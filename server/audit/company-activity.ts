@@ -46,3 +46,13 @@ export function createCompanyActivity(db: Db) {
 }
 
 export type CompanyActivityQueries = ReturnType<typeof createCompanyActivity>;
+
+/** How often a company read under one grant since a time (the 90-day reminder), through the (customer, action, seq) index. */
+export function createGrantReadCounts(db: Db) {
+  const count = db.$client.prepare(
+    `SELECT count(*) AS n FROM audit_events
+      WHERE customer_id = ? AND action = 'data.read' AND grant_id = ? AND time >= ?`,
+  );
+  return (customerId: string, grantId: string, since: string): number =>
+    (count.get(customerId, grantId, since) as { n: number }).n;
+}

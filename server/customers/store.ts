@@ -98,6 +98,14 @@ export function createCustomerStore(db: Db) {
         .run(),
     insertRecord: (row: typeof records.$inferInsert) => db.insert(records).values(row).run(),
     records: (customerId: string) => db.select().from(records).where(eq(records.customerId, customerId)).all(),
+    /** The ids of the records exchanged under one grant (named in its deletion request, never their content). */
+    recordIdsOfGrant: (customerId: string, grantId: string) =>
+      db
+        .select({ id: records.id })
+        .from(records)
+        .where(and(eq(records.customerId, customerId), eq(records.grantId, grantId)))
+        .all()
+        .map((r) => r.id),
 
     /** Newest first; rowid breaks ties between messages written in the same millisecond. */
     inbox: (customerId: string) =>

@@ -374,3 +374,43 @@ export const eventOutbox = sqliteTable(
     index('event_outbox_settled').on(t.settledAt),
   ],
 );
+// deletions/ — when a grant ends, the company must delete what it received by `due_at` and confirm it
+// (ARCHITECTURE.md, "After consent"). One request per ended grant; fields and records are JSON arrays of
+// catalogue names and record ids, never values.
+export const deletionRequests = sqliteTable(
+  'deletion_requests',
+  {
+    id: text('id').primaryKey(),
+    customerId: text('customer_id').notNull(),
+    companyId: text('company_id').notNull(),
+    grantId: text('grant_id').notNull().unique(),
+    cause: text('cause').notNull(),
+    fields: text('fields').notNull(),
+    records: text('records').notNull(),
+    status: text('status', { enum: ['open', 'overdue', 'confirmed'] }).notNull(),
+    requestedAt: text('requested_at').notNull(),
+    dueAt: text('due_at').notNull(),
+    overdueAt: text('overdue_at'),
+    confirmedAt: text('confirmed_at'),
+    keptFields: text('kept_fields'),
+    keptUntil: text('kept_until'),
+    receiptId: text('receipt_id'),
+  },
+  (t) => [
+    index('deletion_requests_company').on(t.companyId, t.status),
+    index('deletion_requests_customer').on(t.customerId, t.requestedAt),
+    index('deletion_requests_due').on(t.status, t.dueAt),
+  ],
+);
+
+// grants/ — the last reminder and expiry notice sent for a live grant (ARCHITECTURE.md, "After consent").
+export const grantNotices = sqliteTable(
+  'grant_notices',
+  {
+    grantId: text('grant_id').notNull(),
+    kind: text('kind', { enum: ['reminder', 'expiry'] }).notNull(),
+    customerId: text('customer_id').notNull(),
+    sentAt: text('sent_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.grantId, t.kind] })],
+);

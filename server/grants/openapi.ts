@@ -147,6 +147,19 @@ export const grantOperations: OperationSpec[] = [
     responses: { 200: { description: 'The grant, active again', schema: grantSchema } },
   },
   {
+    method: 'post',
+    path: '/api/grants/:id/renew',
+    operationId: 'renewMyGrant',
+    tags: ['Grants'],
+    security: SECURITY.sessionWrite,
+    pathParams: id,
+    summary: 'Renew a live grant for its length from now, from its expiry notice',
+    description:
+      "Decided again under the company's current terms and the current policy; 403 with the reasons when it no longer passes. Recorded as an approval with a signed receipt.",
+    errors: [404, 409],
+    responses: { 200: { description: 'The renewed grant', schema: grantSchema } },
+  },
+  {
     method: 'delete',
     path: '/api/grants/:id',
     operationId: 'revokeMyGrant',

@@ -20,6 +20,8 @@ export const narrowSchema = z
 export interface GrantPresenter {
   present(g: Grant): unknown;
   reapprove(customerId: string, grantId: string, requestId?: string): Grant;
+  /** Renew a live grant from its expiry notice: consent and policy again (server/grants/renew.ts). */
+  renew(customerId: string, grantId: string, requestId?: string): Grant;
   /** The customer's page: per company activity and terms, per suspended grant whether re-approval would pass. */
   overview: GrantOverview;
 }
@@ -71,6 +73,10 @@ export function grantRoutes(
   r.post('/api/grants/:id/reapprove', auth.requireCustomer, (req, res) => {
     const id = parse(idSchema, req.params.id, 'path.id');
     res.json(presenter.present(presenter.reapprove(me(req), id, String(req.id))));
+  });
+  r.post('/api/grants/:id/renew', auth.requireCustomer, (req, res) => {
+    const id = parse(idSchema, req.params.id, 'path.id');
+    res.json(presenter.present(presenter.renew(me(req), id, String(req.id))));
   });
   r.delete('/api/grants/:id', auth.requireCustomer, (req, res) => {
     const id = parse(idSchema, req.params.id, 'path.id');

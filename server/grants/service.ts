@@ -8,6 +8,8 @@ import type { Action } from '../policy/types.ts';
 import { createGrantStore, type GrantRow } from './store.ts';
 
 export type GrantStatus = GrantRow['status'];
+/** The status reason of a suspended grant that reached its end date. */
+export const LAPSED_REASON = 'The grant lapsed while suspended';
 export type GrantChange = 'approved' | 'narrowed' | 'revoked' | 'expired' | 'suspended' | 'resumed';
 export type Actor = { kind: ActorKind; id: string };
 
@@ -92,10 +94,14 @@ export function createGrants(ctx: Pick<AppContext, 'db' | 'clock'>, audit: Audit
     });
   }
 
-  /** Marks a grant expired if its time has come; returns the current row. */
+  /**
+   * Marks a grant expired if its time has come; returns the current row. A suspended grant that reaches
+   * its end date has lapsed: it ends too, so that its deletion request goes out (ARCHITECTURE.md, "After consent").
+   */
   function refresh(row: GrantRow): GrantRow {
-    if (row.status === 'active' && row.expiresAt <= now()) {
-      change(row, 'expired', 'expired', { kind: 'system', id: 'clock' }, 'The grant reached its end date');
+    if ((row.status === 'active' || row.status === 'suspended') && row.expiresAt <= now()) {
+      const reason = row.status === 'suspended' ? LAPSED_REASON : 'The grant reached its end date';
+      change(row, 'expired', 'expired', { kind: 'system', id: 'clock' }, reason);
       return store.byId(row.id)!;
     }
     return row;
@@ -246,6 +252,17 @@ export function createGrants(ctx: Pick<AppContext, 'db' | 'clock'>, audit: Audit
 
     resume(row: GrantRow, actor: Actor, termsVersion: number, policyVersion: string, requestId?: string): Grant {
       return change(row, 'active', 'resumed', actor, null, requestId, { termsVersion, policyVersion });
+    },
+
+    /**
+     * A renewal (server/grants/renew.ts): the customer consented again and policy allowed it, so the live grant
+     * runs for its length again from now, under the current terms. Recorded as an approval, with its receipt.
+     */
+    renew(row: GrantRow, durationDays: number, termsVersion: number, policyVersion: string, requestId?: string): Grant {
+      const at = ctx.clock.now();
+      const expiresAt = new Date(at.getTime() + durationDays * 86_400_000).toISOString();
+      const extra = { createdAt: at.toISOString(), expiresAt, termsVersion, policyVersion };
+      return change(row, 'active', 'approved', { kind: 'customer', id: row.customerId }, null, requestId, extra);
     },
 
     /** Periodic sweep so expiry is recorded even for grants nobody touches. */

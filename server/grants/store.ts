@@ -1,4 +1,4 @@
-import { and, desc, eq, lte } from 'drizzle-orm';
+import { and, desc, eq, inArray, lte } from 'drizzle-orm';
 import type { Db } from '../db/connection.ts';
 import { fastLookup } from '../db/fast-lookup.ts';
 import { grants } from '../db/schema.ts';
@@ -46,7 +46,7 @@ export function createGrantStore(db: Db) {
       db
         .select()
         .from(grants)
-        .where(and(eq(grants.status, 'active'), lte(grants.expiresAt, nowIso)))
+        .where(and(inArray(grants.status, ['active', 'suspended']), lte(grants.expiresAt, nowIso)))
         .all(),
     update: (id: string, set: Partial<typeof grants.$inferInsert>) =>
       db.update(grants).set(set).where(eq(grants.id, id)).run(),

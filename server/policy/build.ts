@@ -139,5 +139,15 @@ export function buildPolicySet(dir: string, version: string, files: PolicyFiles)
   const rulesByStage = Object.fromEntries(
     STAGES.map((stage) => [stage, rules.filter((r) => r.stages.includes(stage))]),
   ) as Record<Stage, CompiledRule[]>;
-  return { version, dir, purposes, categories, platform, budgets, rules, rulesByStage };
+  return {
+    version,
+    dir,
+    purposes,
+    categories,
+    platform,
+    budgets,
+    rules,
+    rulesByStage,
+    afterConsent: files['after-consent.yaml'],
+  };
 }

@@ -10,6 +10,7 @@ export const POLICY_FILES = [
   'forbidden.yaml',
   'budgets.yaml',
   'rules.yaml',
+  'after-consent.yaml',
 ] as const;
 export type PolicyFileName = (typeof POLICY_FILES)[number];
 
@@ -60,6 +61,16 @@ const budgetSchema = z
 export const budgetsFileSchema = z.strictObject({
   default: budgetSchema,
   purposes: z.record(kebabIdSchema, budgetSchema).default({}),
+});
+
+// What happens over a grant's life and after it ends (ARCHITECTURE.md, "After consent").
+export const afterConsentFileSchema = z.strictObject({
+  reminderDays: days,
+  expiryNoticeDays: days,
+  deletion: z.strictObject({
+    maxDays: days,
+    suspendOtherGrantsWhenOverdue: z.boolean(),
+  }),
 });
 
 // ---- the condition language ------------------------------------------------------------
@@ -170,6 +181,7 @@ export const fileSchemas = {
   'forbidden.yaml': forbiddenFileSchema,
   'budgets.yaml': budgetsFileSchema,
   'rules.yaml': rulesFileSchema,
+  'after-consent.yaml': afterConsentFileSchema,
 } as const satisfies Record<PolicyFileName, z.ZodType>;
 
 export type PolicyFiles = { [K in PolicyFileName]: z.output<(typeof fileSchemas)[K]> };

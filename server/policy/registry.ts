@@ -39,6 +39,14 @@ export interface PolicySet {
   rules: readonly CompiledRule[];
   /** The same rules, pre-filtered per stage so a decision never looks at a rule twice. */
   rulesByStage: Readonly<Record<Stage, readonly CompiledRule[]>>;
+  /** Reminder, expiry-notice and deletion periods (policies/after-consent.yaml). */
+  afterConsent: AfterConsent;
+}
+
+export interface AfterConsent {
+  reminderDays: number;
+  expiryNoticeDays: number;
+  deletion: { maxDays: number; suspendOtherGrantsWhenOverdue: boolean };
 }
 
 export function purposeOf(set: PolicySet, id: string): PurposeEntry | undefined {

@@ -56,13 +56,24 @@ describe('polling for grant events (RFC 8936)', () => {
     expect(Object.keys((await poll(token, { maxEvents: 1 })).body.sets)).toEqual([jti1]);
 
     const second = await poll(token, { ack: [jti1], maxEvents: 10 });
-    const [jti2] = Object.keys(second.body.sets);
+    const [jti2, jti3] = Object.keys(second.body.sets);
     expect(second.body.moreAvailable).toBe(false);
     expect((await verifySet(v, second.body.sets[jti2!], shop.clientId)).event).toMatchObject({
       grant_id: t.grant_id,
       status: 'revoked',
     });
-    expect(await poll(token, { ack: [jti2] })).toMatchObject({ status: 200, body: { sets: {}, moreAvailable: false } });
+    // The revocation opened a deletion request (issue 17), announced in the same transaction.
+    const deletion = await verifySet(v, second.body.sets[jti3!], shop.clientId);
+    expect(deletion.type.endsWith('/deletion-requested')).toBe(true);
+    const [request] = (
+      await (await fetch(`${v.url}/company/deletions`, { headers: { authorization: `Bearer ${token}` } })).json()
+    ).deletions;
+    expect(deletion.event).toMatchObject({ grant_id: t.grant_id, deletion_id: request.id, fields: ['phone'] });
+    expect(deletion.event.deadline).toBe(request.dueAt);
+    expect(await poll(token, { ack: [jti2, jti3] })).toMatchObject({
+      status: 200,
+      body: { sets: {}, moreAvailable: false },
+    });
 
     const audited = v.ctx.db
       .select()
@@ -70,10 +81,15 @@ describe('polling for grant events (RFC 8936)', () => {
       .all()
       .filter((e) => e.companyId === shop.clientId && e.action === 'event.delivered')
       .map((e) => JSON.parse(e.body).detail);
+    expect(audited).toHaveLength(3);
     expect(audited).toEqual([
       expect.objectContaining({ jti: jti1, mode: 'poll', outcome: 'acknowledged' }),
-      expect.objectContaining({ jti: jti2, mode: 'poll', outcome: 'acknowledged' }),
+      // One poll acknowledged the last two; the trail records them in the order it settled them.
+      ...[jti2, jti3]
+        .map((jti) => audited.find((d) => d.jti === jti))
+        .map(() => expect.objectContaining({ mode: 'poll', outcome: 'acknowledged' })),
     ]);
+    expect(audited.slice(1).map((d) => d.jti)).toEqual(expect.arrayContaining([jti2, jti3]));
   });
 
   it("when a company acknowledges another company's SET, then nothing changes for the other company", async () => {

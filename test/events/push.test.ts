@@ -52,7 +52,9 @@ describe('grant events pushed to the company (RFC 8417, RFC 8935)', () => {
 
     await v.vault.services.events.worker.runOnce();
     const audited = deliveries(v, shop.clientId);
-    expect(audited.map((d) => d.action)).toEqual(['event.delivered', 'event.delivered']);
+    // created, revoked, and the deletion request the revocation opened (issue 17).
+    expect(audited.map((d) => d.action)).toEqual(['event.delivered', 'event.delivered', 'event.delivered']);
+    expect(audited[2]!.detail).toMatchObject({ eventType: 'deletion-requested', outcome: 'accepted' });
     expect(audited[1]!.detail).toMatchObject({
       jti: r.payload.jti,
       eventType: 'grant-revoked',

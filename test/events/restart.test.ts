@@ -37,19 +37,24 @@ describe('grant events across an outage and a vault restart (RFC 8935, durable o
     await receiver.up();
     v.clock.advance(60 * 60_000); // the receiver was down for an hour: every back-off is over
     await v.vault.services.events.worker.runOnce();
-    await receiver.waitFor(3);
+    await receiver.waitFor(4);
     await v.vault.services.events.worker.runOnce();
 
     const sets = await Promise.all(receiver.received.map((r) => verifySet(v!, r.token, shop.clientId)));
-    expect(sets.map((s) => s.type.split('/').pop())).toEqual(['grant-created', 'grant-narrowed', 'grant-revoked']);
-    expect(new Set(sets.map((s) => s.payload.jti)).size).toBe(3);
+    expect(sets.map((s) => s.type.split('/').pop())).toEqual([
+      'grant-created',
+      'grant-narrowed',
+      'grant-revoked',
+      'deletion-requested',
+    ]);
+    expect(new Set(sets.map((s) => s.payload.jti)).size).toBe(4);
     expect(sets[1]!.event).toMatchObject({ grant_id: t.grant_id, fields: ['phone'] });
     const delivered = v.ctx.db
       .select()
       .from(auditEvents)
       .all()
       .filter((e) => e.action === 'event.delivered');
-    expect(delivered).toHaveLength(3);
+    expect(delivered).toHaveLength(4);
     await receiver.close();
   });
 });

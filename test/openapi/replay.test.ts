@@ -537,6 +537,35 @@ describe('replaying recorded responses against /openapi.json', () => {
     expect((await auditor.call('GET', '/api/receipts')).status).toBe(403);
   });
 
+  it('when a grant ends, the company confirms its deletion and the customer renews another, then each step answers', async () => {
+    const leaving = await registerCompany(v, { name: 'Replay Leaving Shop' });
+    const cc = { grant_type: 'client_credentials', scope: 'grant_management' };
+    const m = bearer((await form(`${v.url}/token`, cc, { authorization: leaving.basic() })).body.access_token);
+    const ending = await grantFor(leaving, alice, ['phone']);
+    expect((await alice.call('DELETE', `/api/grants/${ending.grant_id}`)).status).toBe(204);
+    const list = await call('GET', '/company/deletions', { headers: m });
+    expect(list.status).toBe(200);
+    expect((await call('GET', '/company/deletions?status=lost', { headers: m })).status).toBe(400);
+    const id = list.body.deletions.find((d: { grantId: string }) => d.grantId === ending.grant_id).id;
+    expect((await call('GET', `/company/deletions/${id}`, { headers: m })).status).toBe(200);
+    expect((await call('GET', `/company/deletions/${UNKNOWN}`, { headers: m })).status).toBe(404);
+    expect((await call('POST', `/company/deletions/${id}`, { headers: m, json: { kept: {} } })).status).toBe(400);
+    const until = new Date(v.clock.now().getTime() + 365 * 86_400_000).toISOString();
+    const kept = { kept: { fields: ['phone'], until } };
+    expect((await call('POST', `/company/deletions/${id}`, { headers: m, json: kept })).status).toBe(200);
+    expect((await alice.call('GET', '/api/deletions')).status).toBe(200);
+    expect((await call('GET', '/api/deletions')).status).toBe(401);
+    const email = uniqueEmail('deletion-auditor');
+    await v.vault.services.accounts.createAuditor({ email, password: 'correct horse battery staple' });
+    const auditor = new Customer(v.url);
+    expect((await auditor.signIn(email)).status).toBe(200);
+    expect((await auditor.call('GET', '/api/audit/deletions?status=confirmed')).status).toBe(200);
+    expect((await auditor.call('GET', '/api/audit/deletions?limit=0')).status).toBe(400);
+    const renewing = await grantFor(shop, alice, ['email']);
+    expect((await alice.call('POST', `/api/grants/${renewing.grant_id}/renew`)).status).toBe(200);
+    expect((await alice.call('POST', `/api/grants/${ending.grant_id}/renew`)).status).toBe(409);
+  });
+
   it('when customers sign out and delete their account, then each step answers', async () => {
     const bob = await new Customer(v.url).signUp(uniqueEmail('bob'));
     expect((await bob.call('DELETE', '/api/account', { confirm: 'yes please' })).status).toBe(400);

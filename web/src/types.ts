@@ -247,3 +247,18 @@ export interface Checkpoint {
   time: string;
   jws: string;
 }
+
+/** A request to a company to delete what it received under a grant that ended (GET /api/deletions). */
+export interface Deletion {
+  id: string;
+  grantId: string;
+  cause: string;
+  fields: string[];
+  status: 'open' | 'overdue' | 'confirmed';
+  requestedAt: string;
+  dueAt: string;
+  overdueAt: string | null;
+  confirmedAt: string | null;
+  kept: { fields: string[]; until: string } | null;
+  company: { id: string; name: string };
+}

@@ -31,6 +31,9 @@ export const AUDIT_ACTIONS = [
   'event.attempted',
   'event.delivered',
   'event.given-up',
+  'deletion.requested',
+  'deletion.confirmed',
+  'deletion.overdue',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

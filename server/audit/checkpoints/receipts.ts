@@ -8,6 +8,22 @@ import type { CompanyTerms } from '../../policy/types.ts';
 
 export const RECEIPT_TYP = 'consent-receipt+jwt';
 
+/** What a deletion receipt states: ids, catalogue field names, a closed cause and times (never values). */
+export interface DeletionFacts {
+  id: string;
+  customerId: string;
+  companyId: string;
+  grantId: string;
+  cause: string;
+  fields: string[];
+  records: string[];
+  requestedAt: string;
+  dueAt: string;
+  confirmedAt?: string | null;
+  keptFields?: string[] | null;
+  keptUntil?: string | null;
+}
+
 interface ReceiptSources {
   company(id: string): { name: string } | undefined;
   terms(id: string, version: number): { terms: CompanyTerms } | undefined;
@@ -85,6 +101,46 @@ export function createReceipts(ctx: AppContext, src: ReceiptSources) {
         customerId: g.customerId,
         companyId: g.companyId,
         grantId: g.id,
+        kind,
+        jws,
+        createdAt: now.toISOString(),
+      });
+      return id;
+    },
+
+    /**
+     * A signed receipt for a step of a deletion request (ARCHITECTURE.md, "After consent"): what the company
+     * must delete and by when, or that it confirmed, with what it keeps under a legal obligation until when.
+     */
+    issueDeletion(r: DeletionFacts, kind: 'deletion-requested' | 'deletion-confirmed'): string {
+      const id = randomUUID();
+      const now = ctx.clock.now();
+      const company = src.company(r.companyId);
+      const claims = {
+        iss: issuer,
+        iat: Math.floor(now.getTime() / 1000),
+        jti: id,
+        event: kind,
+        piiPrincipalId: src.handleOf(r.customerId) ?? r.customerId,
+        piiControllers: [{ piiController: company?.name ?? r.companyId, controllerId: r.companyId }],
+        deletion: {
+          id: r.id,
+          grant: r.grantId,
+          cause: r.cause,
+          fields: r.fields,
+          records: r.records,
+          requested: r.requestedAt,
+          due: r.dueAt,
+          ...(r.confirmedAt ? { confirmed: r.confirmedAt } : {}),
+          ...(r.keptUntil ? { kept: { fields: r.keptFields ?? [], until: r.keptUntil } } : {}),
+        },
+      };
+      const jws = ctx.signing.signSync(claims, RECEIPT_TYP);
+      store.insert({
+        id,
+        customerId: r.customerId,
+        companyId: r.companyId,
+        grantId: r.grantId,
         kind,
         jws,
         createdAt: now.toISOString(),

@@ -363,3 +363,39 @@ export const eventOutbox = pgTable(
     index('event_outbox_settled').on(t.settledAt),
   ],
 );
+export const deletionRequests = pgTable(
+  'deletion_requests',
+  {
+    id: text('id').primaryKey(),
+    customerId: text('customer_id').notNull(),
+    companyId: text('company_id').notNull(),
+    grantId: text('grant_id').notNull().unique(),
+    cause: text('cause').notNull(),
+    fields: text('fields').notNull(),
+    records: text('records').notNull(),
+    status: text('status', { enum: ['open', 'overdue', 'confirmed'] }).notNull(),
+    requestedAt: text('requested_at').notNull(),
+    dueAt: text('due_at').notNull(),
+    overdueAt: text('overdue_at'),
+    confirmedAt: text('confirmed_at'),
+    keptFields: text('kept_fields'),
+    keptUntil: text('kept_until'),
+    receiptId: text('receipt_id'),
+  },
+  (t) => [
+    index('deletion_requests_company').on(t.companyId, t.status),
+    index('deletion_requests_customer').on(t.customerId, t.requestedAt),
+    index('deletion_requests_due').on(t.status, t.dueAt),
+  ],
+);
+
+export const grantNotices = pgTable(
+  'grant_notices',
+  {
+    grantId: text('grant_id').notNull(),
+    kind: text('kind', { enum: ['reminder', 'expiry'] }).notNull(),
+    customerId: text('customer_id').notNull(),
+    sentAt: text('sent_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.grantId, t.kind] })],
+);

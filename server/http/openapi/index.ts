@@ -3,6 +3,7 @@ import { companyComponents, companyOperations } from '../../companies/openapi.ts
 import { customerComponents, customerOperations } from '../../customers/openapi.ts';
 import { dataComponents, dataOperations } from '../../data/openapi.ts';
 import { eventComponents, eventOperations } from '../../events/openapi.ts';
+import { deletionComponents, deletionOperations } from '../../deletions/openapi.ts';
 import { grantComponents, grantOperations } from '../../grants/openapi.ts';
 import { oauthComponents, oauthOperations } from '../../oauth/openapi.ts';
 import { buildOpenApiDocument } from './document.ts';
@@ -17,6 +18,7 @@ export const ALL_OPERATIONS: readonly OperationSpec[] = [
   ...dataOperations,
   ...grantOperations,
   ...eventOperations,
+  ...deletionOperations,
   ...customerOperations,
   ...auditOperations,
   ...serviceOperations,
@@ -28,6 +30,7 @@ export const ALL_COMPONENTS = {
   ...dataComponents,
   ...grantComponents,
   ...eventComponents,
+  ...deletionComponents,
   ...customerComponents,
   ...auditComponents,
 };

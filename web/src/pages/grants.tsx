@@ -1,8 +1,9 @@
 import { formatLongDate, formatRelative, plural } from '../format.ts';
-import type { FieldInfo, Grant, GrantCompany } from '../types.ts';
+import type { Deletion, FieldInfo, Grant, GrantCompany } from '../types.ts';
 import { EmptyState, Link, PageHeader, ResourceView, useFieldCatalogue, useResource } from '../ui.tsx';
 import { GrantItem, STATUS, live } from './grant-card.tsx';
 import { PendingRequests } from './requests.tsx';
+import { DeletionFacts, OverdueDeletions } from './deletions.tsx';
 
 const byStatus = (a: Grant, b: Grant) =>
   (STATUS[a.status]?.order ?? 9) - (STATUS[b.status]?.order ?? 9) || a.expiresAt.localeCompare(b.expiresAt);
@@ -40,6 +41,10 @@ function groupByCompany(grants: Grant[], companies: GrantCompany[]): CompanyGrou
 export function GrantsPage() {
   const catalogue = useFieldCatalogue();
   const [res, reload] = useResource<{ grants: Grant[]; companies?: GrantCompany[] }>('/api/grants');
+  // Whether each company deleted what it received once access ended (ARCHITECTURE.md, "After consent").
+  const [deletionsRes] = useResource<{ deletions: Deletion[] }>('/api/deletions');
+  const deletions = deletionsRes.state === 'ok' ? deletionsRes.data.deletions : [];
+  const deletionsOf = (companyId: string) => deletions.filter((d) => d.company.id === companyId);
   const empty = (
     <EmptyState title="No company has access to your data">
       When you approve a company's request, it appears here with what it may use and until when. You can narrow or
@@ -55,6 +60,7 @@ export function GrantsPage() {
         <Link href="/connect">Connect a product</Link>
       </PageHeader>
       <PendingRequests compact />
+      <OverdueDeletions deletions={deletions} />
       <ResourceView res={res} what="grants" empty={empty}>
         {({ grants, companies }) => {
           if (!grants.length) return empty;
@@ -67,7 +73,13 @@ export function GrantsPage() {
               {current.length ? (
                 <ul class="grant-list">
                   {current.map((c) => (
-                    <CompanyCard key={c.id} group={c} catalogue={catalogue} onChange={reload} />
+                    <CompanyCard
+                      key={c.id}
+                      group={c}
+                      catalogue={catalogue}
+                      onChange={reload}
+                      deletions={deletionsOf(c.id)}
+                    />
                   ))}
                 </ul>
               ) : (
@@ -78,7 +90,13 @@ export function GrantsPage() {
                   <summary>Companies whose access ended ({past.length})</summary>
                   <ul class="grant-list">
                     {past.map((c) => (
-                      <CompanyCard key={c.id} group={c} catalogue={catalogue} onChange={reload} />
+                      <CompanyCard
+                        key={c.id}
+                        group={c}
+                        catalogue={catalogue}
+                        onChange={reload}
+                        deletions={deletionsOf(c.id)}
+                      />
                     ))}
                   </ul>
                 </details>
@@ -95,10 +113,12 @@ function CompanyCard({
   group: c,
   catalogue,
   onChange,
+  deletions,
 }: {
   group: CompanyGroup;
   catalogue?: FieldInfo[];
   onChange: () => void;
+  deletions: Deletion[];
 }) {
   const headingId = `company-${c.id}`;
   const current = c.grants.filter(live).sort(byStatus);
@@ -133,6 +153,7 @@ function CompanyCard({
           <dd>{reads ? plural(reads, 'read') : 'None'}</dd>
         </div>
       </dl>
+      <DeletionFacts deletions={deletions} />
       {current.length > 0 && (
         <ul class="grant-items">
           {current.map((g) => (

@@ -18,6 +18,7 @@ import {
 } from '../ui.tsx';
 import { PendingRequests } from './requests.tsx';
 import { RECEIPT_KIND, ReceiptDetails, ReceiptDownload } from './receipt.tsx';
+import { RenewNow } from './renew-now.tsx';
 
 /** Requests waiting for a decision, messages from the vault (every grant change), and receipts. */
 export function InboxPage() {
@@ -47,6 +48,10 @@ const KIND: Record<string, { label: string; tone: Tone }> = {
   'grant.terms-worse': { label: 'Terms changed', tone: 'warn' },
   'request.refused': { label: 'Refused for you', tone: 'bad' },
   'request.pending': { label: 'Waiting for you', tone: 'info' },
+  'grant.reminder': { label: 'Reminder', tone: 'info' },
+  'grant.expiring': { label: 'Ending soon', tone: 'warn' },
+  'deletion.confirmed': { label: 'Deleted', tone: 'good' },
+  'deletion.overdue': { label: 'Deletion overdue', tone: 'bad' },
 };
 
 function Messages({ initial }: { initial: InboxMessage[] }) {
@@ -136,7 +141,10 @@ function Message({ m, open, onToggle }: { m: InboxMessage; open: boolean; onTogg
         </button>
       </h3>
       <p class="message-text">{m.body.text}</p>
-      {m.kind === 'grant.terms-worse' && m.body.grantId && <RevokeNow grantId={m.body.grantId} about={m.body.title} />}
+      {(m.kind === 'grant.terms-worse' || m.kind === 'grant.reminder') && m.body.grantId && (
+        <RevokeNow grantId={m.body.grantId} about={m.body.title} />
+      )}
+      {m.kind === 'grant.expiring' && m.body.grantId && <RenewNow grantId={m.body.grantId} about={m.body.title} />}
       {open && (
         <div class="message-body" id={bodyId}>
           {m.body.receiptId && <ReceiptDetails id={m.body.receiptId} />}

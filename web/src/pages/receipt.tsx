@@ -10,6 +10,8 @@ export const RECEIPT_KIND: Record<string, string> = {
   amended: 'Grant narrowed',
   revoked: 'Grant revoked',
   expired: 'Grant expired',
+  'deletion-requested': 'Deletion requested',
+  'deletion-confirmed': 'Deletion confirmed',
 };
 
 /**
