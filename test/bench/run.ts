@@ -26,6 +26,8 @@ const auditEvents = Number(process.env.BENCH_AUDIT_EVENTS ?? 1_000_000);
 const connections = 50;
 const warmUpSeconds = Math.max(1, Math.min(3, Math.round(seconds / 5)));
 const roundCount = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
+/** BENCH_ONLY=tokenBasic,refresh: only these targets (and the baseline), for profiling one path. */
+const only = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean);
 const refreshChainCount = Math.max(1, Number(process.env.BENCH_REFRESH_CHAINS ?? connections));
 
 async function waitFor(url: string, child: ChildProcess): Promise<void> {
@@ -100,9 +102,7 @@ async function startHello(): Promise<Target> {
 }
 
 /** The real server as a separate process, set up over HTTP like a company and a customer would. */
-async function startReadPath(
-  synchronous: string,
-): Promise<
+async function startReadPath(synchronous: string): Promise<
   Target & {
     readUrl: string;
     headers: Record<string, string>;
@@ -131,7 +131,9 @@ async function startReadPath(
   };
   const tsx = join(root, 'node_modules/.bin/tsx');
   // node itself (not the tsx wrapper) so that the measured pid is the server's.
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'server/main.ts')], {
+  // BENCH_PROFILE=dir: the server writes a V8 CPU profile there on exit (open it in Chrome DevTools).
+  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', join(root, 'server/main.ts')], {
     env,
     stdio: 'ignore',
     cwd: root,
@@ -231,11 +233,13 @@ async function interleaved(results: Record<string, unknown>) {
     const rounds: Array<Record<keyof typeof targets, Load>> = [];
     for (let i = 0; i < roundCount; i++) {
       const round = {} as Record<keyof typeof targets, Load>;
-      for (const [name, run] of Object.entries(targets)) round[name] = await run();
+      for (const [name, run] of Object.entries(targets))
+        if (name === 'hello' || only.length === 0 || only.includes(name)) round[name] = await run();
       rounds.push(round);
       console.log(`round ${i + 1}`);
       for (const [name, line] of Object.entries(round)) console.log(`  ${name.padEnd(16)} ${figures(line)}`);
     }
+    if (only.length > 0) return; // a profiling run: the rounds above are its figures
     const healthz = await load(`${vault.url}/healthz`, vault.pid);
     Object.assign(results, report(rounds, healthz));
   } finally {
@@ -316,6 +320,7 @@ async function main() {
   );
 
   await interleaved(results);
+  if (only.length > 0) return;
   const base = results.hello as { reqPerSec: number };
   // The other durability modes, for reference: one run each, against the median baseline.
   for (const mode of ['FULL', 'NORMAL']) {
