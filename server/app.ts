@@ -69,12 +69,13 @@ export const WEB_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', 'web
 /** Builds every service from the context, wires their hooks, and mounts their routes (ARCHITECTURE.md, "The modules and their arrows"). */
 export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   const audit = createAuditAppender(ctx.db, () => ctx.clock.now());
+  const commit = createGroupCommit(ctx.db, `${ctx.db.$client.name}-wal`, ctx.config.synchronous);
   const customerStore = createCustomerStore(ctx.db);
   const accounts = createAccounts(ctx, customerStore, audit);
   const profile = createProfile(ctx, customerStore, audit);
   const criteria = createCriteria(ctx, customerStore);
   const auth = createSessionAuth(accounts, { secure: ctx.config.secureCookies, publicUrl: ctx.config.publicUrl });
-  const companies = createCompanies(ctx, audit);
+  const companies = createCompanies(ctx, audit, commit);
   const grants = createGrants(ctx, audit);
   const sources = {
     termsOf: (id: string, v?: number) => (v ? companies.termsAt(id, v) : undefined) ?? companies.currentTerms(id),
@@ -100,7 +101,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
       decisionNotices.refused(customerId, companyId, request, decision.reasons),
   });
   const device = createDeviceFlow(ctx, { store: createDeviceStore(ctx.db), oauth: oauthStore, authz, decide, limits });
-  const token = createTokenEndpoint(ctx, { store: oauthStore, grants, tokens, audit, authz, device });
+  const token = createTokenEndpoint(ctx, { store: oauthStore, grants, tokens, audit, authz, device, commit });
   const views = createConsentViews(ctx, {
     authz,
     clients: companies,
@@ -109,7 +110,6 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
     store: oauthStore,
     valuesOf: profile.openFields,
   });
-  const commit = createGroupCommit(ctx.db, `${ctx.db.$client.name}-wal`, ctx.config.synchronous);
   const usage = createUsage(ctx.db);
   const refusals = createRefusalLimit(ctx.db);
   const data = createDataService(ctx, {

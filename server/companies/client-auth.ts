@@ -4,7 +4,8 @@ import { parseJwks, toCompany } from './company-record.ts';
 import { CLIENT_ASSERTION_ALGS, verificationJwks } from './jwks.ts';
 import { matchesDigest } from './secrets.ts';
 import type { CompanyRow, CompanyStore } from './store.ts';
-import type { CompaniesDeps, Company } from './types.ts';
+import type { CompaniesDeps, Company, PublicJwks } from './types.ts';
+import type { GroupCommit } from '../db/group-commit.ts';
 
 /** RFC 7523 §2.2: the client_assertion_type for a JWT bearer client assertion. */
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -15,6 +16,7 @@ export const CLIENT_AUTH_PARAMS = ['client_id', 'client_secret', 'client_asserti
 export const MAX_ASSERTION_LIFETIME_S = 300;
 export const CLOCK_SKEW_S = 30;
 const MAX_ID_LENGTH = 200;
+const KEY_SET_CACHE_MAX = 1000;
 
 export interface ClientAuthInput {
   /** The Authorization request header, if any. */
@@ -49,8 +51,24 @@ function parseBasic(header: string): { id: string; secret: string } {
 const usable = (row: CompanyRow | undefined, method: CompanyRow['authMethod']): row is CompanyRow =>
   row !== undefined && row.status === 'active' && row.authMethod === method;
 
-export function createClientAuthenticator(deps: CompaniesDeps, store: CompanyStore) {
+export function createClientAuthenticator(deps: CompaniesDeps, store: CompanyStore, commit?: GroupCommit) {
   const issuer = deps.config.publicUrl;
+  // The key set a company registered, imported once per JWKS text (importing a key costs more than checking
+  // a signature with it): a changed JWKS is a different text, so an update takes effect on the next request.
+  const keySets = new Map<string, ReturnType<typeof createLocalJWKSet>>();
+  const keySetOf = (jwksText: string, jwks: PublicJwks) => {
+    let set = keySets.get(jwksText);
+    if (!set) {
+      if (keySets.size >= KEY_SET_CACHE_MAX) keySets.delete(keySets.keys().next().value!);
+      set = createLocalJWKSet(verificationJwks(jwks) as JSONWebKeySet);
+      keySets.set(jwksText, set);
+    }
+    return set;
+  };
+  // The replay record of an assertion's jti is durable before the client is let in: through the group commit
+  // (one shared WAL fsync per batch, ARCHITECTURE.md "The audited unit and group commit") when there is one.
+  const rememberJti = (jti: string, expiresAt: string): Promise<number> | number =>
+    commit ? commit.submit(() => store.rememberJti(jti, expiresAt)) : store.rememberJti(jti, expiresAt);
 
   function viaSecret(header: string): CompanyRow {
     const { id, secret } = parseBasic(header);
@@ -88,7 +106,7 @@ export function createClientAuthenticator(deps: CompaniesDeps, store: CompanySto
     let jti: unknown;
     let aud: unknown;
     try {
-      const { payload } = await jwtVerify(assertion, createLocalJWKSet(verificationJwks(jwks) as JSONWebKeySet), {
+      const { payload } = await jwtVerify(assertion, keySetOf(row.jwks!, jwks), {
         algorithms: [...CLIENT_ASSERTION_ALGS],
         issuer: clientId,
         subject: clientId,
@@ -113,11 +131,8 @@ export function createClientAuthenticator(deps: CompaniesDeps, store: CompanySto
     // §3 item 7 / RFC 7521 §5.2: a jti is accepted once while the assertion could still be valid.
     // seen_jtis is shared with DPoP proofs, hence the namespace and the client id in the key.
     // Expired ids are purged by the server's periodic sweep, not on this path.
-    if (
-      store.rememberJti(`client-assertion:${clientId}:${jti}`, new Date((exp + CLOCK_SKEW_S) * 1000).toISOString()) !==
-      1
-    )
-      throw failed();
+    const expiresAt = new Date((exp + CLOCK_SKEW_S) * 1000).toISOString();
+    if ((await rememberJti(`client-assertion:${clientId}:${jti}`, expiresAt)) !== 1) throw failed();
     return row;
   }
 

@@ -1,3 +1,4 @@
+import type { GroupCommit } from '../db/group-commit.ts';
 import type { AuditAppend } from '../audit/chain/append.ts';
 import type { ActorKind } from '../audit/chain/event.ts';
 import { inTransaction } from '../db/connection.ts';
@@ -15,11 +16,11 @@ const OPERATOR = { kind: 'operator' as ActorKind, id: 'cli' };
  * The companies module: registration (RFC 7591/7592), client authentication (RFC 6749 §2.3,
  * RFC 7523), declared terms and their versions. Other modules call this, never the store (ARCHITECTURE.md, "The modules and their arrows").
  */
-export function createCompanies(deps: CompaniesDeps, audit: AuditAppend) {
+export function createCompanies(deps: CompaniesDeps, audit: AuditAppend, commit?: GroupCommit) {
   const store = createCompanyStore(deps.db);
   const hooks: CompanyHooks = { onTermsChanged: [], onDisabled: [] };
   const registration = createRegistration(deps, store, audit, hooks);
-  const { authenticateClient } = createClientAuthenticator(deps, store);
+  const { authenticateClient } = createClientAuthenticator(deps, store, commit);
   const now = () => deps.clock.now();
 
   function byId(id: string): Company | undefined {

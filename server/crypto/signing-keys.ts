@@ -3,7 +3,6 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   CompactSign,
-  SignJWT,
   createLocalJWKSet,
   jwtVerify,
   type JWK,
@@ -145,9 +144,12 @@ export class SigningKeys {
     };
   }
 
+  /**
+   * Signed with node:crypto's Ed25519 in this thread (signSync): jose signs through WebCrypto, whose
+   * thread-pool job and promise cost more than the signature itself on the token endpoint.
+   */
   async signJwt(payload: JWTPayload, typ: string): Promise<string> {
-    const k = this.active();
-    return new SignJWT(payload).setProtectedHeader({ alg: SIGNING_ALG, kid: k.kid, typ }).sign(k.keyObject);
+    return this.signSync(payload, typ);
   }
 
   async signBytes(payload: Uint8Array, typ: string): Promise<string> {

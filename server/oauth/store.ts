@@ -12,6 +12,8 @@ export function createOAuthStore(db: Db) {
   // Hot path: every company read checks its token family and jti (ARCHITECTURE.md, "Speed").
   const familyFast = fastLookup(db, tokenFamilies, [tokenFamilies.id]);
   const revokedFast = fastLookup(db, revokedAccessTokens, [revokedAccessTokens.jti]);
+  // Every refresh grant and refresh-token introspection looks its token up by digest.
+  const refreshFast = fastLookup(db, refreshTokens, [refreshTokens.tokenHash]);
   return {
     insertRequest: (row: typeof authRequests.$inferInsert) => db.insert(authRequests).values(row).run(),
     request: (id: string) => db.select().from(authRequests).where(eq(authRequests.id, id)).get(),
@@ -70,7 +72,7 @@ export function createOAuthStore(db: Db) {
         .run(),
 
     insertRefresh: (row: typeof refreshTokens.$inferInsert) => db.insert(refreshTokens).values(row).run(),
-    refresh: (tokenHash: string) => db.select().from(refreshTokens).where(eq(refreshTokens.tokenHash, tokenHash)).get(),
+    refresh: (tokenHash: string): typeof refreshTokens.$inferSelect | undefined => refreshFast(tokenHash),
     useRefresh: (tokenHash: string, at: string) =>
       db
         .update(refreshTokens)

@@ -35,6 +35,10 @@ export function createTokenService(ctx: AppContext) {
   // Verified-token cache keyed by SHA-256 of the token (ARCHITECTURE.md, "Speed"): signature checks leave the hot
   // path, while the grant, family and jti are still checked in the database on every request.
   const cache = new Map<string, AccessClaims>();
+  const remember = (key: string, claims: AccessClaims) => {
+    if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);
+    cache.set(key, claims);
+  };
 
   return {
     async issueAccess(input: {
@@ -104,16 +108,25 @@ export function createTokenService(ctx: AppContext) {
       } catch (e) {
         throw new OAuthError(401, 'invalid_token', `The access token is not valid: ${(e as Error).message}`, scheme);
       }
-      if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);
-      cache.set(key, claims);
+      remember(key, claims);
       return claims;
     },
 
-    /** Decodes a token for introspection without trusting it beyond its signature. */
+    /**
+     * Decodes a token for introspection without trusting it beyond its signature. Shares the verified-token
+     * cache: an entry is only ever a token whose signature, typ and issuer were checked (any audience; the
+     * callers compare client, expiry, revocation and grant themselves); an expired hit is refused as before.
+     */
     async tryVerify(token: string): Promise<AccessClaims | undefined> {
+      const key = sha256hex(token);
+      const hit = cache.get(key);
+      if (hit) return hit.exp <= ctx.clock.now().getTime() / 1000 ? undefined : hit;
       try {
         const r = await ctx.signing.verifyJwt(token, { issuer, typ: 'at+jwt', currentDate: ctx.clock.now() });
-        return r.payload as AccessClaims;
+        const claims = r.payload as AccessClaims;
+        // Only complete access tokens go into the cache verifyAccess also reads (its own required claims).
+        if (['exp', 'jti', 'sub', 'client_id'].every((c) => claims[c] !== undefined)) remember(key, claims);
+        return claims;
       } catch {
         return undefined;
       }

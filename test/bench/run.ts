@@ -14,9 +14,10 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { benchEvaluate } from './policy.ts';
 import { benchExport, benchVerify } from './audit.ts';
+import { clientCredentialsToken, refreshChains, startPeer, vaultTokenSetup, withAssertion } from './token.ts';
 import { Customer } from '../support/browser-like.ts';
 import { freePort } from '../support/free-port.ts';
-import { obtainTokens, registerCompany } from '../support/company.ts';
+import { obtainTokens, registerCompany, type RegisteredCompany } from '../support/company.ts';
 import type { RunningVault } from '../support/vault.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -25,6 +26,9 @@ const auditEvents = Number(process.env.BENCH_AUDIT_EVENTS ?? 1_000_000);
 const connections = 50;
 const warmUpSeconds = Math.max(1, Math.min(3, Math.round(seconds / 5)));
 const roundCount = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
+/** BENCH_ONLY=tokenBasic,refresh: only these targets (and the baseline), for profiling one path. */
+const only = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean);
+const refreshChainCount = Math.max(1, Number(process.env.BENCH_REFRESH_CHAINS ?? connections));
 
 async function waitFor(url: string, child: ChildProcess): Promise<void> {
   for (let i = 0; i < 300; i++) {
@@ -49,24 +53,29 @@ function cpuMs(pid: number): number | undefined {
   }
 }
 
-async function load(url: string, pid: number, headers: Record<string, string> = {}) {
+type Request = Omit<autocannon.Options, 'url' | 'connections' | 'duration'>;
+
+async function load(url: string, pid: number, headers: Record<string, string> = {}, opts: Request = {}) {
   // A short unmeasured warm-up first, for every target alike: the first requests of a fresh process run
   // unoptimised code and would otherwise weigh on its p99.
-  await autocannon({ url, connections, duration: warmUpSeconds, headers });
+  await autocannon({ url, connections, duration: warmUpSeconds, headers, ...opts });
   const before = cpuMs(pid);
-  const r = await autocannon({ url, connections, duration: seconds, headers });
+  const r = await autocannon({ url, connections, duration: seconds, headers, ...opts });
   const after = cpuMs(pid);
-  const serverCpuUsPerReq =
-    before === undefined || after === undefined ? undefined : Math.round(((after - before) * 1000) / r.requests.total);
   return {
     reqPerSec: Math.round(r.requests.average),
     p50Ms: r.latency.p50,
     p99Ms: r.latency.p99,
-    serverCpuUsPerReq,
+    serverCpuUsPerReq: cpuPerReq(before, after, r.requests.total),
     non2xx: r.non2xx,
     errors: r.errors,
   };
 }
+
+const cpuPerReq = (before: number | undefined, after: number | undefined, requests: number) =>
+  before === undefined || after === undefined || requests === 0
+    ? undefined
+    : Math.round(((after - before) * 1000) / requests);
 
 async function stop(child: ChildProcess) {
   const exited = new Promise((r) => child.once('exit', r));
@@ -74,7 +83,7 @@ async function stop(child: ChildProcess) {
   await exited;
 }
 
-type Load = Awaited<ReturnType<typeof load>>;
+type Load = Awaited<ReturnType<typeof load>> & { p50Ms: number };
 
 interface Target {
   url: string;
@@ -93,9 +102,15 @@ async function startHello(): Promise<Target> {
 }
 
 /** The real server as a separate process, set up over HTTP like a company and a customer would. */
-async function startReadPath(
-  synchronous: string,
-): Promise<Target & { readUrl: string; headers: Record<string, string> }> {
+async function startReadPath(synchronous: string): Promise<
+  Target & {
+    readUrl: string;
+    headers: Record<string, string>;
+    v: RunningVault;
+    company: RegisteredCompany;
+    customer: Customer;
+  }
+> {
   const dataDir = mkdtempSync(join(tmpdir(), 'vault-bench-'));
   // The platform's per-grant read budget would stop a load test within seconds; lift it for the bench only.
   const policiesDir = join(dataDir, 'policies');
@@ -116,7 +131,9 @@ async function startReadPath(
   };
   const tsx = join(root, 'node_modules/.bin/tsx');
   // node itself (not the tsx wrapper) so that the measured pid is the server's.
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'server/main.ts')], {
+  // BENCH_PROFILE=dir: the server writes a V8 CPU profile there on exit (open it in Chrome DevTools).
+  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', join(root, 'server/main.ts')], {
     env,
     stdio: 'ignore',
     cwd: root,
@@ -152,6 +169,9 @@ async function startReadPath(
       readUrl: `${url}/data/customers/${customer.handle}`,
       headers: { authorization: `Bearer ${tokens.access_token}` },
       stop: stopAll,
+      v,
+      company,
+      customer,
     };
   } catch (e) {
     await stopAll();
@@ -164,71 +184,127 @@ const cpu = (r: { serverCpuUsPerReq?: number }) =>
   r.serverCpuUsPerReq === undefined ? '' : `  server CPU ${r.serverCpuUsPerReq} µs/req`;
 
 /**
- * The headline comparison: rounds of baseline, six-field read and one-field read, back to back, so that
- * each read is set against a baseline measured moments before it (the machine's speed drifts between
- * minutes). Each round's ratio uses its own baseline; the medians are the figures to quote.
+ * The headline comparison: rounds of every target back to back, so that each is set against a baseline
+ * (and, for the token endpoint, node-oidc-provider) measured moments before it: the machine's speed drifts
+ * between minutes. Each round's ratios use that round's references; the medians are the figures to quote.
  */
 async function interleaved(results: Record<string, unknown>) {
   const hello = await startHello();
-  const vault = await startReadPath('GROUP').catch(async (e) => {
-    await hello.stop();
-    throw e;
-  });
+  const started: Array<{ stop(): Promise<void> }> = [hello];
   try {
-    const rounds: Array<{ hello: Load; six: Load; one: Load }> = [];
-    for (let i = 0; i < roundCount; i++) {
-      const h = await load(hello.url, hello.pid);
-      const six = await load(vault.readUrl, vault.pid, vault.headers);
-      const one = await load(`${vault.readUrl}?fields=phone`, vault.pid, vault.headers);
-      rounds.push({ hello: h, six, one });
-      console.log(
-        `round ${i + 1}   baseline ${h.reqPerSec} req/s p99 ${h.p99Ms} ms${cpu(h)} | six fields ${six.reqPerSec} req/s p99 ${six.p99Ms} ms ratio ${(six.reqPerSec / h.reqPerSec).toFixed(3)}${cpu(six)} | one field ${one.reqPerSec} req/s p99 ${one.p99Ms} ms ratio ${(one.reqPerSec / h.reqPerSec).toFixed(3)}`,
-      );
-    }
-    const healthz = await load(`${vault.url}/healthz`, vault.pid);
-    const summary = (pick: (r: (typeof rounds)[number]) => Load) => {
-      const ratios = rounds.map((r) => pick(r).reqPerSec / r.hello.reqPerSec);
-      return {
-        ratio: +median(ratios).toFixed(3),
-        ratios: ratios.map((x) => +x.toFixed(3)),
-        p99Ms: median(rounds.map((r) => pick(r).p99Ms)),
-        worstP99Ms: Math.max(...rounds.map((r) => pick(r).p99Ms)),
-        reqPerSec: median(rounds.map((r) => pick(r).reqPerSec)),
-        non2xx: rounds.reduce((n, r) => n + pick(r).non2xx, 0),
-      };
-    };
-    const base = {
-      reqPerSec: median(rounds.map((r) => r.hello.reqPerSec)),
-      p99Ms: median(rounds.map((r) => r.hello.p99Ms)),
-      serverCpuUsPerReq: median(rounds.map((r) => r.hello.serverCpuUsPerReq ?? 0)),
-    };
-    const six = summary((r) => r.six);
-    const one = summary((r) => r.one);
-    console.log(
-      `\nbaseline  express hello-world (median)        ${base.reqPerSec} req/s  p99 ${base.p99Ms} ms${cpu(base)}`,
-    );
-    console.log(
-      `read path GROUP, six fields (median)         ${six.reqPerSec} req/s  p99 ${six.p99Ms} ms (worst ${six.worstP99Ms})  ratio ${six.ratio} (rounds ${six.ratios.join(', ')})  non-2xx ${six.non2xx}   (target ratio >= 0.5, p99 < 25 ms)`,
-    );
-    console.log(
-      `read path GROUP, one field (median)          ${one.reqPerSec} req/s  p99 ${one.p99Ms} ms (worst ${one.worstP99Ms})  ratio ${one.ratio} (rounds ${one.ratios.join(', ')})  non-2xx ${one.non2xx}`,
-    );
-    console.log(
-      `vault     /healthz (express + front)         ${healthz.reqPerSec} req/s  p99 ${healthz.p99Ms} ms  ratio ${(healthz.reqPerSec / base.reqPerSec).toFixed(3)}${cpu(healthz)}`,
-    );
-    Object.assign(results, {
-      rounds,
-      hello: base,
-      readPathGROUP: six,
-      readPathGROUPOneField: one,
-      vaultHealthz: healthz,
+    const vault = await startReadPath('GROUP');
+    started.push(vault);
+    const peer = await startPeer(root, waitFor);
+    started.push({ stop: () => stop(peer.child) });
+    const tok = await vaultTokenSetup(vault.v, vault.company, vault.customer, refreshChainCount);
+    const cc = { grant_type: 'client_credentials', scope: 'grant_management' };
+    const post = (authorization: string | undefined, body?: string): Request => ({
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...(authorization ? { authorization } : {}) },
+      ...(body === undefined ? {} : { body }),
     });
-    return base;
+    /** private_key_jwt: a fresh single-use assertion in every request's body. */
+    const withJwt = (params: Record<string, string>): Request => ({
+      ...post(undefined),
+      requests: [{ setupRequest: (req) => ({ ...req, body: withAssertion(params, tok.assertion()) }) }],
+    });
+    const vaultToken = () => clientCredentialsToken(tok.tokenUrl, tok.basic);
+    const targets: Record<string, () => Promise<Load>> = {
+      hello: () => load(hello.url, hello.pid),
+      six: () => load(vault.readUrl, vault.pid, vault.headers),
+      one: () => load(`${vault.readUrl}?fields=phone`, vault.pid, vault.headers),
+      peerToken: () => load(peer.tokenUrl, peer.pid, {}, post(peer.authorization, new URLSearchParams(cc).toString())),
+      tokenBasic: () => load(tok.tokenUrl, vault.pid, {}, post(tok.basic, new URLSearchParams(cc).toString())),
+      tokenJwt: () => load(tok.tokenUrl, vault.pid, {}, withJwt(cc)),
+      peerIntrospect: async () => {
+        const t = await clientCredentialsToken(peer.tokenUrl, peer.authorization);
+        return load(peer.introspectUrl, peer.pid, {}, post(peer.authorization, `token=${t}`));
+      },
+      introspectBasic: async () =>
+        load(tok.introspectUrl, vault.pid, {}, post(tok.basic, `token=${await vaultToken()}`)),
+      introspectJwt: async () => load(tok.introspectUrl, vault.pid, {}, withJwt({ token: await vaultToken() })),
+      refresh: async () => {
+        await refreshChains(tok.tokenUrl, tok.basic, tok.chains, warmUpSeconds);
+        const before = cpuMs(vault.pid);
+        const r = await refreshChains(tok.tokenUrl, tok.basic, tok.chains, seconds);
+        return { ...r, serverCpuUsPerReq: cpuPerReq(before, cpuMs(vault.pid), r.requests) };
+      },
+    };
+    const rounds: Array<Record<keyof typeof targets, Load>> = [];
+    for (let i = 0; i < roundCount; i++) {
+      const round = {} as Record<keyof typeof targets, Load>;
+      for (const [name, run] of Object.entries(targets))
+        if (name === 'hello' || only.length === 0 || only.includes(name)) round[name] = await run();
+      rounds.push(round);
+      console.log(`round ${i + 1}`);
+      for (const [name, line] of Object.entries(round)) console.log(`  ${name.padEnd(16)} ${figures(line)}`);
+    }
+    if (only.length > 0) return; // a profiling run: the rounds above are its figures
+    const healthz = await load(`${vault.url}/healthz`, vault.pid);
+    Object.assign(results, report(rounds, healthz));
   } finally {
-    await vault.stop();
-    await hello.stop();
+    for (const s of started.reverse()) await s.stop();
   }
 }
+
+/** Medians over the rounds, each target's ratio to the baseline and (token endpoint) to the peer. */
+function report(rounds: Array<Record<string, Load>>, healthz: Load) {
+  const summary = (name: string, peer?: string) => {
+    const ratios = rounds.map((r) => r[name]!.reqPerSec / r.hello!.reqPerSec);
+    const peerRatios = peer ? rounds.map((r) => r[name]!.reqPerSec / r[peer]!.reqPerSec) : undefined;
+    return {
+      reqPerSec: median(rounds.map((r) => r[name]!.reqPerSec)),
+      p99Ms: median(rounds.map((r) => r[name]!.p99Ms)),
+      worstP99Ms: Math.max(...rounds.map((r) => r[name]!.p99Ms)),
+      serverCpuUsPerReq: median(rounds.map((r) => r[name]!.serverCpuUsPerReq ?? 0)),
+      ratio: +median(ratios).toFixed(3),
+      ratios: ratios.map((x) => +x.toFixed(3)),
+      ...(peerRatios
+        ? { ratioToPeer: +median(peerRatios).toFixed(3), ratiosToPeer: peerRatios.map((x) => +x.toFixed(3)) }
+        : {}),
+      non2xx: rounds.reduce((n, r) => n + r[name]!.non2xx, 0),
+    };
+  };
+  const out = {
+    rounds,
+    hello: summary('hello'),
+    readPathGROUP: summary('six'),
+    readPathGROUPOneField: summary('one'),
+    peerClientCredentials: summary('peerToken'),
+    peerIntrospection: summary('peerIntrospect'),
+    clientCredentialsBasic: summary('tokenBasic', 'peerToken'),
+    clientCredentialsPrivateKeyJwt: summary('tokenJwt', 'peerToken'),
+    introspectionBasic: summary('introspectBasic', 'peerIntrospect'),
+    introspectionPrivateKeyJwt: summary('introspectJwt', 'peerIntrospect'),
+    refreshRotation: summary('refresh', 'peerToken'),
+    vaultHealthz: healthz,
+  };
+  const line = (label: string, s: ReturnType<typeof summary>, target = '') =>
+    console.log(
+      `${label.padEnd(44)} ${s.reqPerSec} req/s  p99 ${s.p99Ms} ms (worst ${s.worstP99Ms})  ratio ${s.ratio} (rounds ${s.ratios.join(', ')})` +
+        (s.ratioToPeer === undefined ? '' : `  to peer ${s.ratioToPeer} (rounds ${s.ratiosToPeer!.join(', ')})`) +
+        `  server CPU ${s.serverCpuUsPerReq} µs/req  non-2xx ${s.non2xx}${target}`,
+    );
+  console.log(
+    '\nmedians (ratio: to the express hello-world baseline of the same round; to peer: to node-oidc-provider)',
+  );
+  line('baseline express hello-world', out.hello);
+  line('read path GROUP, six fields', out.readPathGROUP, '   (target ratio >= 0.5, p99 < 25 ms)');
+  line('read path GROUP, one field', out.readPathGROUPOneField);
+  line('peer node-oidc-provider client_credentials', out.peerClientCredentials);
+  line('vault client_credentials client_secret_basic', out.clientCredentialsBasic, '   (target to peer >= 1.0)');
+  line('vault client_credentials private_key_jwt', out.clientCredentialsPrivateKeyJwt);
+  line('peer node-oidc-provider introspection', out.peerIntrospection);
+  line('vault introspection client_secret_basic', out.introspectionBasic, '   (target to peer >= 1.0)');
+  line('vault introspection private_key_jwt', out.introspectionPrivateKeyJwt);
+  line(`vault refresh with rotation (${refreshChainCount} chains)`, out.refreshRotation, '   (target to peer >= 0.5)');
+  console.log(
+    `vault /healthz (express + front)             ${healthz.reqPerSec} req/s  p99 ${healthz.p99Ms} ms  ratio ${(healthz.reqPerSec / out.hello.reqPerSec).toFixed(3)}${cpu(healthz)}`,
+  );
+  return out;
+}
+
+const figures = (l: Load) => `${l.reqPerSec} req/s p50 ${l.p50Ms} ms p99 ${l.p99Ms} ms${cpu(l)} non-2xx ${l.non2xx}`;
 
 async function main() {
   const results: Record<string, unknown> = {
@@ -243,7 +319,9 @@ async function main() {
     `consent vault benchmarks (autocannon -c ${connections}, ${seconds}s each after a ${warmUpSeconds}s warm-up, ${roundCount} interleaved rounds; ratios against the baseline measured just before)\n`,
   );
 
-  const base = await interleaved(results);
+  await interleaved(results);
+  if (only.length > 0) return;
+  const base = results.hello as { reqPerSec: number };
   // The other durability modes, for reference: one run each, against the median baseline.
   for (const mode of ['FULL', 'NORMAL']) {
     const t = await startReadPath(mode);

@@ -8,15 +8,42 @@
  */
 import { availableParallelism } from 'node:os';
 import { open } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ChainChecker } from './chain-checker.ts';
 import type { ChainState, CheckerOptions } from './chain-checker.ts';
 import { checkSlice } from './worker.ts';
 import type { SliceMessage, SliceTask } from './worker.ts';
 
-/** Below this, starting a worker (100-250 ms with the TypeScript loader) costs more than it saves. */
-export const PARALLEL_MIN_BYTES = 64 * 1024 * 1024;
+/** Below this (about 35,000 events), starting a worker (tens of ms, see workerScript) costs more than it saves. */
+export const PARALLEL_MIN_BYTES = 16 * 1024 * 1024;
 const SLICES_PER_THREAD = 4;
+
+let bundled: Promise<URL> | undefined;
+
+/**
+ * The worker's code as one plain JavaScript module, bundled once per process with esbuild (which tsx runs
+ * on): a worker started through worker.mjs registers tsx's loader and compiles each TypeScript file again,
+ * 100-250 ms before it checks a line, which on a 100,000-event file is longer than the whole check. If
+ * esbuild is not there, the workers start through worker.mjs as before.
+ */
+function workerScript(): Promise<URL> {
+  bundled ??= import('esbuild')
+    .then(async ({ build }) => {
+      const out = await build({
+        entryPoints: [fileURLToPath(new URL('./worker.ts', import.meta.url))],
+        bundle: true,
+        format: 'esm',
+        platform: 'node',
+        target: 'node20',
+        write: false,
+        logLevel: 'silent',
+      });
+      return new URL(`data:text/javascript,${encodeURIComponent(out.outputFiles[0]!.text)}`);
+    })
+    .catch(() => new URL('./worker.mjs', import.meta.url));
+  return bundled;
+}
 
 export function defaultThreads(): number {
   return Math.min(4, availableParallelism());
@@ -102,34 +129,41 @@ export async function checkFileParallel(
   };
 
   const workers: Worker[] = [];
+  const script = threads > 1 ? workerScript() : undefined;
   // A worker that cannot start or dies hands its slice back and bows out; this thread finishes.
   const workerRuns = Array.from(
     { length: threads - 1 },
     () =>
       new Promise<void>((resolve) => {
-        const worker = new Worker(new URL('./worker.mjs', import.meta.url));
-        workers.push(worker);
-        let current: SliceTask | undefined;
-        const quit = () => {
-          if (current) queue.unshift(current);
-          current = undefined;
-          resolve();
-        };
-        worker.on('message', (m: SliceMessage | { type: 'ready' }) => {
-          if (m.type === 'progress') return onBytes(m.bytes);
-          if (m.type === 'error') return quit();
-          if (m.type === 'done') {
-            record(m.index, m.state);
-            slicesByWorkers++;
-          }
-          current = take();
-          if (current) worker.postMessage(current);
-          else resolve();
-        });
-        worker.on('error', quit);
-        worker.on('exit', quit);
+        void script!.then((url) => startWorker(url, resolve));
       }),
   );
+  function startWorker(url: URL, resolve: () => void) {
+    if (queue.length === 0) return resolve(); // this thread has already taken every slice
+    // The bundle needs no loader: without execArgv a worker does not start tsx's loader again (inherited
+    // from `tsx …`/`--import tsx`), which costs several times what the worker itself does to start.
+    const worker = new Worker(url, url.protocol === 'data:' ? { execArgv: [] } : {});
+    workers.push(worker);
+    let current: SliceTask | undefined;
+    const quit = () => {
+      if (current) queue.unshift(current);
+      current = undefined;
+      resolve();
+    };
+    worker.on('message', (m: SliceMessage | { type: 'ready' }) => {
+      if (m.type === 'progress') return onBytes(m.bytes);
+      if (m.type === 'error') return quit();
+      if (m.type === 'done') {
+        record(m.index, m.state);
+        slicesByWorkers++;
+      }
+      current = take();
+      if (current) worker.postMessage(current);
+      else resolve();
+    });
+    worker.on('error', quit);
+    worker.on('exit', quit);
+  }
 
   try {
     if (useMainThread) for (let task = take(); task; task = take()) record(task.index, await checkSlice(task, onBytes));

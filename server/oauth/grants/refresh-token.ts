@@ -1,4 +1,3 @@
-import { inTransaction } from '../../db/connection.ts';
 import type { Db } from '../../db/connection.ts';
 import { OAuthError } from '../../http/errors.ts';
 import { requireDpopIfBound } from '../dpop.ts';
@@ -26,8 +25,9 @@ export function refreshTokenGrant(db: Db, store: OAuthStore, families: TokenFami
       throw new OAuthError(400, 'invalid_dpop_proof', 'the DPoP key does not match the one the tokens are bound to');
     requireDpopIfBound(client, jkt);
     families.activeGrant(family.grantId);
-    if (!inTransaction(db, () => store.useRefresh(row.tokenHash, families.nowIso())))
-      throw invalidGrant('the refresh token was already used');
-    return families.issuePair(client, family.grantId, family.id, family.dpopJkt ?? jkt);
+    // The old token's use and the new one's insert commit together, durably, before the answer.
+    return families.issuePair(client, family.grantId, family.id, family.dpopJkt ?? jkt, () => {
+      if (!store.useRefresh(row.tokenHash, families.nowIso())) throw invalidGrant('the refresh token was already used');
+    });
   };
 }

@@ -1,6 +1,7 @@
 import type { AuditAppend } from '../../audit/chain/append.ts';
 import type { AppContext } from '../../context.ts';
 import { inTransaction } from '../../db/connection.ts';
+import type { GroupCommit } from '../../db/group-commit.ts';
 import type { Grants } from '../../grants/service.ts';
 import { OAuthError } from '../../http/errors.ts';
 import type { AccessRequest } from '../details.ts';
@@ -16,6 +17,8 @@ export interface GrantDeps {
   grants: Grants;
   tokens: TokenService;
   audit: AuditAppend;
+  /** The group commit: token writes share its batches and WAL fsync (without it, one FULL commit each). */
+  commit?: GroupCommit;
 }
 
 /** One grant type at the token endpoint: the authenticated client, the form parameters, the DPoP key if any. */
@@ -69,7 +72,25 @@ export function createTokenFamilies(ctx: AppContext, d: GrantDeps) {
     });
   }
 
-  async function issuePair(client: ClientView, grantId: string, familyId: string, jkt: string | null) {
+  /**
+   * Runs a synchronous write and resolves once it is durable: in the group commit's next batch when there is
+   * one (ARCHITECTURE.md, "The audited unit and group commit"), else in its own FULL transaction.
+   */
+  const durably = <T>(fn: () => T): Promise<T> =>
+    d.commit ? d.commit.submit(fn) : new Promise<T>((resolve) => resolve(inTransaction(ctx.db, fn)));
+
+  /**
+   * The access and refresh token pair. `claim` (a refresh token's one-time use) runs in the same unit as
+   * the new refresh token's insert, so rotation is atomic, and both are durable before the answer; the
+   * access token is signed meanwhile (a pair whose claim fails is dropped unseen).
+   */
+  async function issuePair(
+    client: ClientView,
+    grantId: string,
+    familyId: string,
+    jkt: string | null,
+    claim?: () => void,
+  ) {
     const g = activeGrant(grantId);
     const request: AccessRequest = {
       purpose: g.purpose,
@@ -78,15 +99,14 @@ export function createTokenFamilies(ctx: AppContext, d: GrantDeps) {
       durationDays: Math.max(1, Math.ceil((Date.parse(g.expiresAt) - ctx.clock.now().getTime()) / 86_400_000)),
     };
     const refresh = newOpaque('rt_');
-    d.store.insertRefresh({ tokenHash: sha256hex(refresh), familyId, createdAt: nowIso(), expiresAt: g.expiresAt });
-    const at = await d.tokens.issueAccess({
-      companyId: client.id,
-      customerId: g.customerId,
-      grantId,
-      familyId,
-      request,
-      jkt,
-    });
+    const row = { tokenHash: sha256hex(refresh), familyId, createdAt: nowIso(), expiresAt: g.expiresAt };
+    const [, at] = await Promise.all([
+      durably(() => {
+        claim?.();
+        d.store.insertRefresh(row);
+      }),
+      d.tokens.issueAccess({ companyId: client.id, customerId: g.customerId, grantId, familyId, request, jkt }),
+    ]);
     return {
       access_token: at.token,
       token_type: tokenType(jkt),
