@@ -3,7 +3,7 @@
  * each module's own store.ts use them. No ON DELETE CASCADE anywhere: drizzle-kit rebuilds SQLite
  * tables by copying them, and a cascade could silently wipe audit or key rows (ARCHITECTURE.md, "Speed").
  */
-import { blob, index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { blob, index, integer, uniqueIndex, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 
 // customers/ — accounts. The e-mail is kept only as a keyed blind index (HMAC) for sign-in; its
 // value lives encrypted in profile_fields. The data key (DEK) is stored wrapped by a KEK.
@@ -65,8 +65,16 @@ export const records = sqliteTable(
     category: text('category').notNull(),
     sealed: blob('sealed', { mode: 'buffer' }).notNull(),
     createdAt: text('created_at').notNull(),
+    /** Migration 0013: the company's idempotency key, the depositing device, when the customer hid it. */
+    idempotencyKey: text('idempotency_key'),
+    deviceId: text('device_id'),
+    hiddenAt: text('hidden_at'),
   },
-  (t) => [index('records_customer').on(t.customerId, t.createdAt)],
+  (t) => [
+    index('records_customer').on(t.customerId, t.createdAt),
+    uniqueIndex('records_idempotency').on(t.customerId, t.companyId, t.idempotencyKey),
+    index('records_customer_category').on(t.customerId, t.category, t.createdAt),
+  ],
 );
 
 // customers/ — the customer's inbox: suspensions, receipts, back-channel requests to review.
@@ -191,6 +199,8 @@ export const grants = sqliteTable(
     createdAt: text('created_at').notNull(),
     expiresAt: text('expires_at').notNull(),
     updatedAt: text('updated_at').notNull(),
+    /** Migration 0013: the record categories, window and sources the grant covers (JSON), if any. */
+    records: text('records'),
     /** When the status last changed (migration 0010); null for a grant active since its creation. */
     statusChangedAt: text('status_changed_at'),
   },
