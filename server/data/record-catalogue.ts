@@ -7,15 +7,18 @@ import { CATEGORIES, type Category } from '../policy/types.ts';
  * content must satisfy, when it happened (what a grant's window judges), and how the customer's page says it
  * in words. Deposits, grants, reads, the customer's page and the OpenAPI document take their list from here.
  */
-export interface RecordSpec {
+export interface RecordSpec<T = unknown> {
   /** The policy category (policies/categories.yaml) whose sensitivity and limits the record inherits. */
   policy: Category;
   label: string;
-  schema: z.ZodType;
+  schema: z.ZodType<T>;
   /** When the recorded thing happened, if the content says (else the deposit time counts). */
-  timeOf?: (content: any) => string | undefined;
-  describe: (content: any) => string;
+  timeOf?: (content: T) => string | undefined;
+  describe: (content: T) => string;
 }
+
+/** Each entry is typed by its own schema; the catalogue holds them as specs of parsed content. */
+const spec = <T>(s: RecordSpec<T>) => s as unknown as RecordSpec;
 
 const printable = /^[^\p{Cc}]*$/u;
 const text = (max = 200) => z.string().trim().min(1).max(max).regex(printable, 'must be one line of text');
@@ -65,30 +68,33 @@ const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
 const day = (iso: string) => iso.slice(0, 10);
 
 const TYPED = {
-  purchases: {
+  purchases: spec<z.infer<typeof purchase>>({
     policy: 'purchases',
     label: 'Purchases',
     schema: purchase,
     timeOf: (c) => c.time,
     describe: (c) =>
       `${plural(c.items.length, 'item')} bought from ${c.merchant} on ${day(c.time)} for ${c.total} ${c.currency}`,
-  },
-  services: {
+  }),
+  services: spec<z.infer<typeof service>>({
     policy: 'purchases',
     label: 'Services',
     schema: service,
     timeOf: (c) => c.time,
     describe: (c) => `${c.kind} by ${c.provider} on ${day(c.time)}: ${c.summary}`,
-  },
-  devices: {
+  }),
+  devices: spec<z.infer<typeof device>>({
     policy: 'devices',
     label: 'Devices',
     schema: device,
     timeOf: (c) => c.events.at(-1)?.at,
-    describe: (c) =>
-      `${c.product} by ${c.maker}, bought ${c.purchased}` +
-      (c.events.length ? `; latest event: ${c.events.at(-1).kind.replace(/_/g, ' ')}` : ''),
-  },
+    describe: (c) => {
+      const last = c.events.at(-1);
+      return (
+        `${c.product} by ${c.maker}, bought ${c.purchased}` + (last ? `; latest: ${last.kind.replace(/_/g, ' ')}` : '')
+      );
+    },
+  }),
 } satisfies Record<string, RecordSpec>;
 
 // Every other policy category keeps a free-form note (records predating the typed categories), bounded by the

@@ -13,7 +13,17 @@
  *   boolean. No serial/identity: the audit chain assigns seq itself.
  * - No ON DELETE CASCADE, no foreign keys: as in SQLite.
  */
-import { bigint, boolean, customType, index, integer, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  boolean,
+  customType,
+  index,
+  integer,
+  pgTable,
+  primaryKey,
+  text,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
 
 /** bytea, read and written as a Buffer (drizzle-orm 0.45's pg-core has no built-in bytea). */
 const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' });
