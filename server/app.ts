@@ -24,6 +24,9 @@ import { createInbox } from './customers/inbox.ts';
 import { dataReadFastPath, dataRoutes } from './data/routes.ts';
 import { createRefusalLimit } from './data/refusal-limit.ts';
 import { createDataService } from './data/service.ts';
+import { createCustomerRecords } from './data/customer-records.ts';
+import { customerRecordRoutes } from './data/customer-routes.ts';
+import { createRecordStore } from './data/record-store.ts';
 import { createDecider } from './grants/decide.ts';
 import { createGrantPolicy } from './grants/policy-hooks.ts';
 import { createGrantOverview } from './grants/overview.ts';
@@ -112,7 +115,24 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   });
   const usage = createUsage(ctx.db);
   const refusals = createRefusalLimit(ctx.db);
+  const recordStore = createRecordStore(ctx.db);
+  const customerRecords = createCustomerRecords(ctx, {
+    store: recordStore,
+    dekOf: profile.dekOf,
+    audit,
+    companyName: (id) => companies.byId(id)?.name ?? id,
+    grantsOf: grants.listForCustomer,
+    criteriaOf: criteria.get,
+    postInbox: (customerId, kind, body) => createInbox(ctx, customerStore).post(customerId, kind, body),
+  });
+  profile.hooks.inboxText.push(customerRecords.inboxText);
   const data = createDataService(ctx, {
+    records: {
+      store: recordStore,
+      companyName: (id) => companies.byId(id)?.name ?? id,
+      criteriaOf: criteria.get,
+      onDeviceAttention: customerRecords.deviceAttention,
+    },
     commit,
     grants,
     profile,
@@ -251,6 +271,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
       dataRoutes(data, expressAuth(dataToken), dataResourceMetadataUrl(ctx.config.publicUrl)),
       auth.loadRouter(),
       customerRoutes(accounts, profile, criteria, auth, (c) => isSensitive(ctx.policies, c)),
+      customerRecordRoutes(customerRecords, auth),
       oauthRoutes(ctx, {
         authz,
         token,

@@ -19,10 +19,16 @@ export interface AccountHooks {
   onDelete: Array<(customerId: string) => void>;
   /** Contributes sections to the portability export. */
   exportSections: Array<(customerId: string) => Record<string, unknown>>;
+  /** Fills in an inbox message's words from sealed data at read time, so the inbox table holds no plaintext. */
+  inboxText: Array<(customerId: string, body: Record<string, unknown>) => string | undefined>;
 }
 
+/** A record's content whether sealed bare (before migration 0013) or with its provenance (data/record-seal.ts). */
+const recordContent = (o: unknown) =>
+  o && typeof o === 'object' && (o as { v?: unknown }).v === 2 ? (o as { content: unknown }).content : o;
+
 export function createProfile(ctx: AppContext, store: CustomerStore, audit: AuditAppend) {
-  const hooks: AccountHooks = { onDelete: [], exportSections: [] };
+  const hooks: AccountHooks = { onDelete: [], exportSections: [], inboxText: [] };
 
   // Unwrapped data keys of recently active customers, reused only while the stored wrapped key is byte
   // for byte the one they came from (so a deletion or a rewrap takes effect at once); bounded in size
@@ -76,7 +82,12 @@ export function createProfile(ctx: AppContext, store: CustomerStore, audit: Audi
     customerIdByHandle: (handle: string) => store.customerByHandle(handle)?.id,
     insertRecord: store.insertRecord,
     /** The customer's messages, newest first, bodies parsed (the dashboard's inbox and the export). */
-    inbox: (customerId: string) => store.inbox(customerId).map((m) => ({ ...m, body: JSON.parse(m.body) as unknown })),
+    inbox: (customerId: string) =>
+      store.inbox(customerId).map((m) => {
+        const body = JSON.parse(m.body) as Record<string, unknown>;
+        const text = hooks.inboxText.map((h) => h(customerId, body)).find((t) => t !== undefined);
+        return { ...m, body: text ? { ...body, text } : body };
+      }),
     handleOf: (customerId: string) => store.customerById(customerId)?.handle,
     markRead(customerId: string, id: string) {
       if (store.markInboxRead(customerId, id, ctx.clock.now().toISOString()).changes === 0)
@@ -139,7 +150,7 @@ export function createProfile(ctx: AppContext, store: CustomerStore, audit: Audi
         grantId: r.grantId,
         category: r.category,
         createdAt: r.createdAt,
-        content: openField(dek, { customerId, field: `record:${r.id}`, version: 1 }, r.sealed),
+        content: recordContent(openField(dek, { customerId, field: `record:${r.id}`, version: 1 }, r.sealed)),
       }));
       const sections = Object.assign({}, ...hooks.exportSections.map((s) => s(customerId)));
       inTransaction(ctx.db, () =>

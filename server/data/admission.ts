@@ -41,6 +41,25 @@ export function dataEvent(
   };
 }
 
+/** The audit event of a record use refused before its grant was found live: the token's own ids only. */
+function tokenRefusalEvent(r: DataRequest, e: VaultError): NewAuditEvent {
+  const c = r.claims;
+  const reason =
+    e.status === 404
+      ? { code: 'NOT_THIS_CUSTOMER', message: 'The grant is not for the customer this request names.' }
+      : { code: 'GRANT_NOT_LIVE', message: 'The grant or its token is no longer live (revoked, expired or unknown).' };
+  return {
+    action: 'data.denied',
+    actor: { kind: 'company', id: c.client_id },
+    customerId: c.sub,
+    companyId: c.client_id,
+    ...(c.grant_id ? { grantId: c.grant_id } : {}),
+    decision: 'deny',
+    reasons: [reason],
+    requestId: r.requestId,
+  };
+}
+
 /**
  * Whether a company request gets as far as the policy: the refusal limit, then the token and grant state,
  * then the grant's own limits. Every refusal counts against the company's limit and is audited in the
@@ -115,7 +134,11 @@ export function createAdmission(
     const limited = throttled(r, now);
     if (limited) return limited;
     const g = d.liveGrant(r.claims, r.scheme, r.handle);
-    if (g instanceof VaultError) return refuse(r, g, now);
+    if (g instanceof VaultError) {
+      // Record uses audit every refusal, a grant that is no longer live (a blocked company's) included (issue 15).
+      if (use.auditTokenRefusal) d.audit(tokenRefusalEvent(r, g));
+      return refuse(r, g, now);
+    }
     if (g.status === 'suspended') {
       // The suspension's own reason may quote the customer's criteria: the company and the audit trail get
       // fixed sentences (the customer sees the full reason in the dashboard).

@@ -3,15 +3,20 @@ import { NotFound, OAuthError, type VaultError } from '../http/errors.ts';
 import { categoriesOf } from '../oauth/details.ts';
 import type { OAuthStore } from '../oauth/store.ts';
 import type { AccessClaims } from '../oauth/tokens.ts';
-import type { Action, Category } from '../policy/types.ts';
+import type { Action } from '../policy/types.ts';
+import { isRecordCategory, recordSpec } from './record-catalogue.ts';
 
 /** One use of a grant, as the company asked for it. */
 export interface Use {
   action: Action;
   /** The profile fields a read names (a deposit names none). */
   fields: string[];
-  /** The category of a deposited record. */
-  category?: Category;
+  /** The category of a deposited record (server/data/record-catalogue.ts). */
+  category?: string;
+  /** The record categories a records read asks for. */
+  recordCategories?: string[];
+  /** Audit a refusal of the token or grant itself too (record uses, issue 15). */
+  auditTokenRefusal?: boolean;
 }
 
 /** A refusal in the audit's closed vocabulary: a stable code and a fixed sentence (or catalogue names). */
@@ -44,7 +49,18 @@ const USE_CHECKS: { code: string; message: (g: Grant, u: Use) => string; refuses
   {
     code: 'OUT_OF_SCOPE',
     message: (_g, u) => `Category ${u.category} is outside the grant`,
-    refuses: (g, u) => u.category !== undefined && !categoriesOf(g.fields).includes(u.category),
+    // A grant covers a record category through a field of the category's policy category (deposit:purchase_history)
+    // or by naming it in its customer_records entry.
+    refuses: (g, u) =>
+      u.category !== undefined &&
+      !(isRecordCategory(u.category) && categoriesOf(g.fields).includes(recordSpec(u.category).policy)) &&
+      !g.records?.categories.includes(u.category),
+  },
+  {
+    code: 'RECORDS_NOT_GRANTED',
+    message: (g, u) =>
+      `Record categories outside the grant: ${(u.recordCategories ?? []).filter((c) => !g.records?.categories.includes(c)).join(', ')}`,
+    refuses: (g, u) => (u.recordCategories ?? []).some((c) => !g.records?.categories.includes(c)),
   },
 ];
 

@@ -8,17 +8,55 @@ import { ValidationFailed } from '../http/errors.ts';
 import { problemReply, sendProblem, type ProblemSetting } from '../http/problem.ts';
 import { parse } from '../http/validate.ts';
 import type { Authenticated } from '../oauth/bearer.ts';
-import { categorySchema } from '../policy/types.ts';
+import { isRecordCategory, RECORD_MAX_BYTES, recordCategorySchema } from './record-catalogue.ts';
+import type { RecordCursor } from './record-store.ts';
+import { RECORDS_PAGE_MAX, type RecordQuery } from './records.ts';
 import type { DataService } from './service.ts';
 
 export const handleSchema = z.string().regex(/^vh-[a-z2-9]{5}-[a-z2-9]{5}$/, 'not a vault handle');
 export const querySchema = z.strictObject({ fields: z.string().max(2000).optional() });
+// The key a company gives so that a retried deposit is stored once (draft-ietf-httpapi-idempotency-key-header):
+// printable ASCII, as an HTTP header allows, and short.
+export const idempotencyKeySchema = z.string().regex(/^[\x21-\x7e]{1,128}$/, '1 to 128 printable ASCII characters');
 export const depositSchema = z.strictObject({
-  category: categorySchema,
+  category: recordCategorySchema,
   content: z
     .record(z.string().max(100), z.unknown())
-    .refine((o) => JSON.stringify(o).length <= 16_384, 'content is larger than 16 KiB'),
+    .refine((o) => JSON.stringify(o).length <= RECORD_MAX_BYTES, 'content is larger than 16 KiB'),
+  idempotencyKey: idempotencyKeySchema.optional(),
 });
+export const recordsQuerySchema = z.strictObject({
+  category: z.string().max(500).optional(),
+  since: z.iso.datetime({ offset: true }).optional(),
+  source: z.string().min(1).max(200).optional(),
+  cursor: z.string().max(500).optional(),
+  limit: z.coerce.number().int().min(1).max(RECORDS_PAGE_MAX).default(50),
+});
+
+/** Parses the records read's query: categories from the catalogue only, times normalised, the cursor decoded. */
+function recordQueryOf(query: unknown): RecordQuery {
+  const q = parse(recordsQuerySchema, query, 'query');
+  const categories = q.category?.split(',').map((c) => c.trim());
+  const bad = (path: string, message: string) =>
+    new ValidationFailed(`${path}: ${message}`, { errors: [{ path, message }] });
+  if (categories?.some((c) => !isRecordCategory(c))) throw bad('query.category', 'not a record category');
+  let cursor: RecordCursor | undefined;
+  if (q.cursor) {
+    try {
+      cursor = cursorSchema.parse(JSON.parse(Buffer.from(q.cursor, 'base64url').toString()));
+    } catch {
+      throw bad('query.cursor', 'not a cursor this API returned');
+    }
+  }
+  return {
+    ...(categories ? { categories: [...new Set(categories)] } : {}),
+    ...(q.since ? { since: new Date(q.since).toISOString() } : {}),
+    ...(q.source ? { source: q.source } : {}),
+    ...(cursor ? { cursor } : {}),
+    limit: q.limit,
+  };
+}
+const cursorSchema = z.strictObject({ createdAt: z.iso.datetime(), id: z.string().max(100) });
 
 const READ_PREFIX = '/data/customers/';
 
@@ -53,7 +91,21 @@ export function dataRoutes(data: DataService, requireToken: RequestHandler, reso
   r.post('/data/customers/:handle/records', requireToken, async (req, res) => {
     const handle = parse(handleSchema, req.params.handle, 'path.handle');
     const body = parse(depositSchema, req.body);
-    res.status(201).json(await data.deposit({ ...req.token!, handle, requestId: req.id }, body));
+    const header = req.get('idempotency-key');
+    const key =
+      header === undefined ? body.idempotencyKey : parse(idempotencyKeySchema, header, 'header.idempotency-key');
+    if (header !== undefined && body.idempotencyKey !== undefined && header !== body.idempotencyKey)
+      throw new ValidationFailed('The Idempotency-Key header and the idempotencyKey field differ', {
+        errors: [{ path: 'body.idempotencyKey', message: 'differs from the Idempotency-Key header' }],
+      });
+    const input = { category: body.category, content: body.content, ...(key ? { idempotencyKey: key } : {}) };
+    const out = await data.deposit({ ...req.token!, handle, requestId: req.id }, input);
+    res.status(201).json(out.body);
+  });
+  r.get('/data/customers/:handle/records', requireToken, async (req, res) => {
+    const handle = parse(handleSchema, req.params.handle, 'path.handle');
+    const q = recordQueryOf(req.query);
+    res.set('cache-control', 'no-store').json(await data.readRecords({ ...req.token!, handle, requestId: req.id }, q));
   });
   return r;
 }

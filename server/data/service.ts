@@ -1,18 +1,16 @@
-import { randomUUID } from 'node:crypto';
 import type { AuditAppend } from '../audit/chain/append.ts';
 import type { AppContext } from '../context.ts';
-import { sealField } from '../crypto/field-cipher.ts';
 import type { Profile } from '../customers/profile.ts';
 import type { GroupCommit } from '../db/group-commit.ts';
 import type { Decide } from '../grants/decide.ts';
 import { durationDaysOf, type Grant, type Grants } from '../grants/service.ts';
 import type { UsageCounter } from '../grants/usage.ts';
 import { VaultError } from '../http/errors.ts';
-import { categoriesOf } from '../oauth/details.ts';
 import type { OAuthStore } from '../oauth/store.ts';
-import type { Category } from '../policy/types.ts';
 import { createAdmission, dataEvent, type DataRequest, type Outcome } from './admission.ts';
 import { createGrantCheck } from './grant-check.ts';
+import type { RecordStore } from './record-store.ts';
+import { createRecordUnits, type DepositInput, type RecordQuery } from './records.ts';
 import type { RefusalLimit } from './refusal-limit.ts';
 
 export type { DataRequest };
@@ -43,13 +41,21 @@ export function createDataService(
     usage: UsageCounter;
     refusals: RefusalLimit;
     customerIdByHandle: (h: string) => string | undefined;
+    records: {
+      store: RecordStore;
+      companyName: (companyId: string) => string;
+      criteriaOf: (customerId: string) => { recordsNeverFrom?: string[] };
+      onDeviceAttention: (customerId: string, recordId: string) => void;
+    };
   },
 ) {
-  const { admit, denied } = createAdmission(ctx, {
+  const admission = createAdmission(ctx, {
     audit: d.audit,
     refusals: d.refusals,
     liveGrant: createGrantCheck(d),
   });
+  const { admit, denied } = admission;
+  const records = createRecordUnits(ctx, { ...admission, ...d.records, ...d, dekOf: d.profile.dekOf });
 
   /** Runs the unit in the group commit and answers only once it is durable; any failure releases nothing. */
   async function audited<T>(fn: () => Outcome<T>): Promise<T> {
@@ -95,46 +101,15 @@ export function createDataService(
       });
     },
 
-    deposit(r: DataRequest, input: { category: Category; content: unknown }) {
-      return audited(() => {
-        const now = ctx.clock.now();
-        const g = admit(r, now, { action: 'deposit', fields: [], category: input.category });
-        if (!('id' in g)) return g;
-        const decision = d.decide('deposit', {
-          customerId: g.customerId,
-          companyId: g.companyId,
-          request: facts(
-            g,
-            g.fields.filter((f) => categoriesOf([f])[0] === input.category),
-          ),
-          usage: d.usage.of(g.id, 'deposit', now),
-        });
-        if (!decision.allow) return denied(g, r, now, [], decision, 'The policy refuses this deposit');
-        const id = randomUUID();
-        const sealed = sealField(
-          d.profile.dekOf(g.customerId),
-          { customerId: g.customerId, field: `record:${id}`, version: 1 },
-          input.content,
-        );
-        d.usage.record(g.id, 'deposit', now);
-        d.profile.insertRecord({
-          id,
-          customerId: g.customerId,
-          companyId: g.companyId,
-          grantId: g.id,
-          category: input.category,
-          sealed,
-          createdAt: now.toISOString(),
-        });
-        d.audit(
-          dataEvent('data.deposit', g, r, {
-            decision: 'allow',
-            policyVersion: decision.policyVersion,
-            detail: { category: input.category, recordId: id },
-          }),
-        );
-        return { value: { id, category: input.category, grantId: g.id } };
-      });
+    /** A typed record, stored once per idempotency key; a retry answers what the first deposit answered. */
+    deposit(r: DataRequest, input: DepositInput) {
+      const deviceId = typeof r.claims.device_id === 'string' ? r.claims.device_id : undefined;
+      return audited(() => records.deposit(r, input, deviceId));
+    },
+
+    /** The customer's records from every source the grant allows, newest first (issue 15). */
+    readRecords(r: DataRequest, q: RecordQuery) {
+      return audited(() => records.read(r, q));
     },
   };
 }

@@ -65,8 +65,16 @@ export const records = sqliteTable(
     category: text('category').notNull(),
     sealed: blob('sealed', { mode: 'buffer' }).notNull(),
     createdAt: text('created_at').notNull(),
+    /** Migration 0013: the company's idempotency key, the depositing device, when the customer hid it. */
+    idempotencyKey: text('idempotency_key'),
+    deviceId: text('device_id'),
+    hiddenAt: text('hidden_at'),
   },
-  (t) => [index('records_customer').on(t.customerId, t.createdAt)],
+  (t) => [
+    index('records_customer').on(t.customerId, t.createdAt),
+    uniqueIndex('records_idempotency').on(t.customerId, t.companyId, t.idempotencyKey),
+    index('records_customer_category').on(t.customerId, t.category, t.createdAt),
+  ],
 );
 
 // customers/ — the customer's inbox: suspensions, receipts, back-channel requests to review.
@@ -216,6 +224,8 @@ export const grants = sqliteTable(
     createdAt: text('created_at').notNull(),
     expiresAt: text('expires_at').notNull(),
     updatedAt: text('updated_at').notNull(),
+    /** Migration 0013: the record categories, window and sources the grant covers (JSON), if any. */
+    records: text('records'),
     /** When the status last changed (migration 0010); null for a grant active since its creation. */
     statusChangedAt: text('status_changed_at'),
   },

@@ -10,6 +10,7 @@ import {
 } from '../policy/types.ts';
 import type { AccessRequest } from '../oauth/details.ts';
 import { categoriesOf } from '../oauth/details.ts';
+import { policyCategoriesOfRecords } from '../oauth/record-access.ts';
 
 /** Where facts come from; gathered first, then the pure evaluator decides (ARCHITECTURE.md, "Where policy decisions happen"). */
 export interface FactSources {
@@ -38,9 +39,18 @@ export function createDecider(ctx: AppContext, sources: FactSources) {
         request: {
           purpose: input.request.purpose,
           fields: input.request.fields,
-          categories: categoriesOf(input.request.fields),
+          // Records inherit their category's sensitivity and limits (policies/categories.yaml).
+          categories: [
+            ...new Set([...categoriesOf(input.request.fields), ...policyCategoriesOfRecords(input.request.records)]),
+          ],
           actions: input.request.actions,
           durationDays: input.request.durationDays,
+          ...(input.request.records
+            ? {
+                recordCategories: input.request.records.categories,
+                recordSources: input.request.records.sources === 'any' ? [] : input.request.records.sources,
+              }
+            : {}),
         },
         company: { id: input.companyId, termsVersion: t.version, terms: t.terms },
         customer: { criteria },

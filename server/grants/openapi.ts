@@ -6,6 +6,14 @@ import { actionSchema, customerCriteriaSchema } from '../policy/types.ts';
 import { idSchema, narrowSchema } from './routes.ts';
 
 /** A grant as both the customer and the company see it (GrantPresenter in server/app.ts). */
+export const recordAccessSchema = z
+  .object({
+    categories: z.array(z.string()),
+    window: z.string().meta({ description: 'How far back: ISO 8601 days, months or years, e.g. P12M' }),
+    sources: z.union([z.literal('any'), z.array(z.string())]).meta({ description: '"any" or company ids' }),
+  })
+  .meta({ description: 'The records a grant covers (authorization_details type customer_records)' });
+
 export const grantSchema = z
   .object({
     id: z.uuid(),
@@ -32,6 +40,7 @@ export const grantSchema = z
     statusChangedAt: isoTime
       .nullable()
       .meta({ description: 'When the status last changed (revoked, expired, suspended, resumed); null if never' }),
+    records: recordAccessSchema.optional(),
     canReapprove: z.boolean().optional().meta({
       description:
         "Customer's view of a suspended grant: whether re-approving it now would pass the policy (a dry-run)",

@@ -4,6 +4,7 @@ import type { ActorKind } from '../audit/chain/event.ts';
 import type { AppContext } from '../context.ts';
 import { inTransaction } from '../db/connection.ts';
 import { BadRequest, Conflict, NotFound } from '../http/errors.ts';
+import type { RecordAccess } from '../oauth/record-access.ts';
 import type { Action } from '../policy/types.ts';
 import { createGrantStore, type GrantRow } from './store.ts';
 
@@ -30,6 +31,8 @@ export interface Grant {
   updatedAt: string;
   /** When the status last changed; null while the grant has been active since it was made. */
   statusChangedAt: string | null;
+  /** The record categories, window and sources the grant covers, if any (oauth/record-access.ts). */
+  records?: RecordAccess;
 }
 
 export interface NewGrant {
@@ -42,6 +45,7 @@ export interface NewGrant {
   termsVersion: number;
   policyVersion: string;
   autoApproved: boolean;
+  records?: RecordAccess;
 }
 
 /** The grant's granted length in whole days (at least 1): what the policy's duration rules judge. */
@@ -50,7 +54,13 @@ export function durationDaysOf(g: { createdAt: string; expiresAt: string }): num
 }
 
 export function toGrant(r: GrantRow): Grant {
-  return { ...r, fields: JSON.parse(r.fields) as string[], actions: JSON.parse(r.actions) as Action[] };
+  const { records, ...rest } = r;
+  return {
+    ...rest,
+    fields: JSON.parse(r.fields) as string[],
+    actions: JSON.parse(r.actions) as Action[],
+    ...(records ? { records: JSON.parse(records) as RecordAccess } : {}),
+  };
 }
 
 /**
@@ -124,6 +134,7 @@ export function createGrants(ctx: Pick<AppContext, 'db' | 'clock'>, audit: Audit
           purpose: input.purpose,
           fields: JSON.stringify(input.fields),
           actions: JSON.stringify(input.actions),
+          records: input.records ? JSON.stringify(input.records) : null,
           termsVersion: input.termsVersion,
           policyVersion: input.policyVersion,
           status: 'active',

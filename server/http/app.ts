@@ -24,6 +24,7 @@ export const DASHBOARD_PAGES = [
   '/auditor',
   '/signin',
   '/export',
+  '/records',
 ];
 
 export interface AppShell {

@@ -9,6 +9,7 @@ import { Conflict, NotFound, OAuthError, PolicyDenied, TermsChanged } from '../h
 import type { Action, Decision } from '../policy/types.ts';
 import { codesForCompany, purposeOf, reasonsForAudit, reasonsForCompany } from '../policy/index.ts';
 import { parseAuthorizationDetails, parseScope, type AccessRequest } from './details.ts';
+import { withinAccess } from './record-access.ts';
 import {
   redirectWith,
   UnredirectableError,
@@ -167,6 +168,7 @@ export function createAuthorization(
           fields: request.fields,
           actions: request.actions,
           durationDays: request.durationDays,
+          records: request.records,
           termsVersion: client.termsVersion,
           policyVersion: decision.policyVersion,
           autoApproved: auto,
@@ -448,6 +450,7 @@ export function createAuthorization(
             fields?: string[];
             durationDays?: number;
             actions?: Action[];
+            records?: { window?: string; sources?: 'any' | string[] };
           }
         | { decision: 'deny' },
       requestId?: string,
@@ -482,7 +485,13 @@ export function createAuthorization(
           : asked.actions;
       if (!actions.every((a) => asked.actions.includes(a)))
         throw new PolicyDenied('You can approve only actions that were asked for', { reasons: [] });
-      const narrowed = { ...asked, fields, durationDays, actions };
+      // Records: the customer may shorten the window and choose fewer sources, never widen either.
+      const records = asked.records && input.records ? { ...asked.records, ...input.records } : asked.records;
+      if (records && !withinAccess(records, asked.records!))
+        throw new PolicyDenied('You can approve only a shorter window and fewer sources than were asked for', {
+          reasons: [],
+        });
+      const narrowed = { ...asked, fields, durationDays, actions, ...(records ? { records } : {}) };
       const redirectTo = approve(row, customerId, narrowed, false, requestId, input.termsVersion);
       return redirectTo ? { redirectTo } : {};
     },

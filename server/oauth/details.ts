@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { FIELD_CATALOGUE, isFieldName } from '../customers/field-catalogue.ts';
 import { OAuthError } from '../http/errors.ts';
 import { actionSchema, kebabIdSchema, type Action, type Category } from '../policy/types.ts';
+import { recordDetailSchema, sameRecordAccess, type RecordAccess } from './record-access.ts';
 
 /**
  * What a company asks for, as RFC 9396 authorization_details of type `customer_data`:
@@ -16,6 +17,8 @@ export interface AccessRequest {
   fields: string[];
   actions: Action[];
   durationDays: number;
+  /** Records the grant covers (a `customer_records` entry), if any: see record-access.ts. */
+  records?: RecordAccess;
 }
 
 /**
@@ -31,7 +34,8 @@ export function sameAccess(a: AccessRequest, b: AccessRequest): boolean {
     a.purpose === b.purpose &&
     a.durationDays === b.durationDays &&
     sameSet(a.fields, b.fields) &&
-    sameSet(a.actions, b.actions)
+    sameSet(a.actions, b.actions) &&
+    sameRecordAccess(a.records, b.records)
   );
 }
 
@@ -60,19 +64,36 @@ export function parseAuthorizationDetails(raw: string): AccessRequest {
   } catch {
     throw invalid('authorization_details is not valid JSON');
   }
-  if (!Array.isArray(json) || json.length !== 1)
-    throw invalid('authorization_details must be an array with exactly one customer_data entry');
-  const r = detailSchema.safeParse(json[0]);
-  if (!r.success)
+  // One customer_data entry, and at most one customer_records entry (record-access.ts), in either order.
+  const entries = Array.isArray(json) ? (json as unknown[]) : [];
+  const typeOf = (e: unknown) => (e && typeof e === 'object' ? (e as { type?: unknown }).type : undefined);
+  const dataAt = entries.findIndex((e) => typeOf(e) !== 'customer_records');
+  const recordsAt = entries.findIndex((e) => typeOf(e) === 'customer_records');
+  if (!Array.isArray(json) || dataAt < 0 || json.length !== (recordsAt < 0 ? 1 : 2))
     throw invalid(
-      r.error.issues.map((i) => `${['authorization_details[0]', ...i.path].join('.')}: ${i.message}`).join('; '),
+      'authorization_details must be an array with exactly one customer_data entry and at most one customer_records entry',
     );
+  const problems = (at: number, issues: { path: PropertyKey[]; message: string }[]) =>
+    invalid(issues.map((i) => `${[`authorization_details[${at}]`, ...i.path].join('.')}: ${i.message}`).join('; '));
+  const r = detailSchema.safeParse(json[dataAt]);
+  if (!r.success) throw problems(dataAt, r.error.issues);
+  const rec = recordsAt < 0 ? undefined : recordDetailSchema.safeParse(json[recordsAt]);
+  if (rec && !rec.success) throw problems(recordsAt, rec.error.issues);
   const d = r.data;
   return {
     purpose: d.purpose,
     fields: [...new Set(d.fields)],
     actions: [...new Set(d.actions)],
     durationDays: d.duration,
+    ...(rec?.data
+      ? {
+          records: {
+            categories: [...new Set(rec.data.categories)],
+            window: rec.data.window,
+            sources: rec.data.sources === 'any' ? 'any' : [...new Set(rec.data.sources)],
+          },
+        }
+      : {}),
   };
 }
 
@@ -121,6 +142,7 @@ export function toAuthorizationDetails(r: AccessRequest) {
       actions: r.actions,
       duration: `P${r.durationDays}D`,
     },
+    ...(r.records ? [{ type: 'customer_records' as const, ...r.records }] : []),
   ];
 }
 

@@ -32,7 +32,7 @@ export function authorizationServerMetadata(issuer: string) {
     introspection_endpoint_auth_signing_alg_values_supported: clientAuthAlgs,
     revocation_endpoint_auth_methods_supported: clientAuthMethods,
     revocation_endpoint_auth_signing_alg_values_supported: clientAuthAlgs,
-    authorization_details_types_supported: ['customer_data'],
+    authorization_details_types_supported: ['customer_data', 'customer_records'],
     scopes_supported: ['grant_management'],
     dpop_signing_alg_values_supported: DPOP_ALGS,
     authorization_response_iss_parameter_supported: true,
@@ -57,7 +57,7 @@ export function dataResourceMetadata(issuer: string, purposes: Iterable<string>)
     dpop_signing_alg_values_supported: DPOP_ALGS,
     dpop_bound_access_tokens_required: false,
     scopes_supported: [...[...purposes].map((p) => `purpose:${p}`), ...FIELD_NAMES.map((f) => `read:${f}`), 'deposit'],
-    authorization_details_types_supported: ['customer_data'],
+    authorization_details_types_supported: ['customer_data', 'customer_records'],
     resource_name: 'Consent vault company data API',
     resource_documentation: `${issuer}/docs`,
   };

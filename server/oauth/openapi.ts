@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { recordAccessSchema } from '../grants/openapi.ts';
 import { isoTime } from '../http/openapi/common.ts';
 import { SECURITY } from '../http/openapi/security.ts';
 import type { OperationSpec } from '../http/openapi/spec.ts';
@@ -37,6 +38,7 @@ export const parRequestSchema = paramsSchema
     description:
       'An authorization request (RFC 6749 §4.1.1) pushed ahead (RFC 9126). response_type=code; PKCE S256 is required; redirect_uri must match a registered one exactly. ' +
       'What is asked for: `authorization_details` = JSON `[{"type":"customer_data","purpose":"order-fulfilment","fields":["email"],"actions":["read"],"duration":"P30D"}]` (RFC 9396), ' +
+      'with, to read or deposit records, a second entry `{"type":"customer_records","categories":["purchases"],"window":"P12M","sources":"any"}` (sources: "any" or company ids; the customer may narrow window and sources), ' +
       'or `scope` = "purpose:order-fulfilment read:email read:phone deposit duration:30".',
   });
 
@@ -124,13 +126,16 @@ export const tokenOperandSchema = z.object({
 });
 
 export const authorizationDetailsSchema = z.array(
-  z.object({
-    type: z.literal('customer_data'),
-    purpose: z.string(),
-    fields: z.array(z.string()),
-    actions: z.array(actionSchema),
-    duration: z.string().meta({ description: 'ISO 8601 duration in days, e.g. P30D' }),
-  }),
+  z.union([
+    z.object({
+      type: z.literal('customer_data'),
+      purpose: z.string(),
+      fields: z.array(z.string()),
+      actions: z.array(actionSchema),
+      duration: z.string().meta({ description: 'ISO 8601 duration in days, e.g. P30D' }),
+    }),
+    recordAccessSchema.extend({ type: z.literal('customer_records') }),
+  ]),
 );
 
 const tokenCommon = {

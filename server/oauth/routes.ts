@@ -1,4 +1,5 @@
 import { Router, type Request } from 'express';
+import { sourcesSchema, windowSchema } from './record-access.ts';
 import { z } from 'zod';
 import { Forbidden, OAuthError } from '../http/errors.ts';
 import { limiter } from '../http/rate-limit.ts';
@@ -37,6 +38,7 @@ export const consentSchema = z.discriminatedUnion('decision', [
     fields: z.array(z.string().max(64)).min(1).max(50).optional(),
     durationDays: z.number().int().min(1).max(3650).optional(),
     actions: z.array(actionSchema).min(1).max(2).optional(),
+    records: z.strictObject({ window: windowSchema.optional(), sources: sourcesSchema.optional() }).optional(),
   }),
   z.strictObject({ decision: z.literal('deny') }),
 ]);

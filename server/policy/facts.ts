@@ -21,6 +21,8 @@ export const FACTS = {
   'request.categories': 'list',
   'request.actions': 'list',
   'request.durationDays': 'number',
+  'request.recordCategories': 'list',
+  'request.recordSources': 'list',
   'company.id': 'string',
   'company.termsVersion': 'number',
   'company.terms.purposes': 'list',
@@ -34,6 +36,8 @@ export const FACTS = {
   'customer.criteria.refusedPurposes': 'list',
   'customer.criteria.requiredValueTags': 'list',
   'customer.criteria.blockedCompanies': 'list',
+  'customer.criteria.recordsNeverFrom': 'list',
+  'customer.criteria.purchasesOnlyForFinancialBenefit': 'boolean',
   'usage.readsLastHour': 'number',
   'usage.readsLastDay': 'number',
   // Derived from policies/ for the requested purpose (purposes.yaml).

@@ -9,6 +9,8 @@ describe('customer criteria and company terms schemas', () => {
       requiredValueTags: [],
       blockedCompanies: [],
       autoApprove: [],
+      recordsNeverFrom: [],
+      purchasesOnlyForFinancialBenefit: false,
     });
   });
 

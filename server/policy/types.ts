@@ -87,6 +87,10 @@ export interface CustomerCriteria {
   requiredValueTags: string[];
   blockedCompanies: string[];
   autoApprove: AutoApproveRule[];
+  /** Companies whose deposited records are never shared with anyone (server/data/record-read.ts filters them). */
+  recordsNeverFrom?: string[];
+  /** Purchase history (fields and records of category purchases) only for a discount or a payment in return. */
+  purchasesOnlyForFinancialBenefit?: boolean;
 }
 
 // Every field has a default so that `{}` is "no criteria": the customer starts open and
@@ -98,6 +102,8 @@ export const customerCriteriaSchema = z.strictObject({
   requiredValueTags: z.array(kebabIdSchema).max(50).default([]),
   blockedCompanies: z.array(z.string().min(1).max(200)).max(1000).default([]),
   autoApprove: z.array(autoApproveRuleSchema).max(50).default([]),
+  recordsNeverFrom: z.array(z.string().min(1).max(200)).max(1000).default([]),
+  purchasesOnlyForFinancialBenefit: z.boolean().default(false),
 }) satisfies z.ZodType<CustomerCriteria>;
 export type CustomerCriteriaInput = z.input<typeof customerCriteriaSchema>;
 
@@ -107,6 +113,9 @@ export interface RequestFacts {
   categories: Category[];
   actions: Action[];
   durationDays: number;
+  /** Record categories (server/data/record-catalogue.ts) and the sources a records grant names, if any. */
+  recordCategories?: string[];
+  recordSources?: string[];
 }
 
 export interface Usage {
@@ -131,6 +140,8 @@ export const decisionFactsSchema = z.strictObject({
     categories: z.array(categorySchema),
     actions: z.array(actionSchema),
     durationDays: z.number().int(),
+    recordCategories: z.array(z.string()).optional(),
+    recordSources: z.array(z.string()).optional(),
   }),
   company: z.strictObject({
     id: z.string().min(1),

@@ -8,6 +8,13 @@ import { startVault, type RunningVault } from '../support/vault.ts';
 // company or the customer is shown says "read" for it.
 
 const PHONE = '+32 470 31 41 59';
+const PURCHASE = {
+  merchant: 'Deposit Shop',
+  items: [{ name: 'Order A-1001', quantity: 1, price: 10 }],
+  total: 10,
+  currency: 'EUR',
+  time: '2026-11-01T10:00:00Z',
+};
 let v: RunningVault;
 let shop: RegisteredCompany;
 let alice: Customer;
@@ -31,7 +38,7 @@ const deposit = (token: string, category = 'purchases') =>
   fetch(`${v.url}/data/customers/${alice.handle}/records`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ category, content: { order: 'A-1001' } }),
+    body: JSON.stringify({ category, content: PURCHASE }),
   });
 const introspect = (token: string) => form(`${v.url}/introspect`, { token }, { authorization: shop.basic() });
 const refresh = (rt: string) =>

@@ -8,6 +8,7 @@ import {
   defaultTerms,
   details,
   form,
+  obtainTokens,
   pkce,
   readData,
   REDIRECT,
@@ -54,6 +55,13 @@ const call = (method: string, path: string, opts: { json?: unknown; headers?: Re
       }
     }),
   }));
+const PURCHASE = {
+  merchant: 'Shop',
+  items: [{ name: 'Boots', quantity: 1, price: 12.5 }],
+  total: 12.5,
+  currency: 'EUR',
+  time: '2026-11-01T10:00:00Z',
+};
 const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
 const regHeaders = (c: RegisteredCompany) => ({ ...bearer(c.registrationAccessToken) });
 const metadata = (c: RegisteredCompany, name: string, terms: object = defaultTerms) => ({
@@ -316,11 +324,24 @@ describe('replaying recorded responses against /openapi.json', () => {
     expect(
       (
         await call('POST', records, {
-          json: { category: 'purchases', content: { order: 'A-1', total: 12.5 } },
-          headers: bearer(tokens.access_token),
+          json: { category: 'purchases', content: PURCHASE },
+          headers: { ...bearer(tokens.access_token), 'idempotency-key': 'order-A-1' },
         })
       ).status,
     ).toBe(201);
+    // Issue 15: the records read (this grant names no records: 403, audited), and the customer's records page.
+    expect((await call('GET', records, { headers: bearer(tokens.access_token) })).status).toBe(403);
+    expect((await call('GET', `${records}?limit=0`, { headers: bearer(tokens.access_token) })).status).toBe(400);
+    const reader = await obtainTokens(v, shop, alice, { fields: ['email'], records: { categories: ['purchases'] } });
+    expect((await call('GET', records, { headers: bearer(reader.access_token) })).status).toBe(200);
+    expect((await call('GET', '/api/records')).status).toBe(401);
+    const mine = await alice.call('GET', '/api/records');
+    expect(mine.status).toBe(200);
+    const recordId = mine.body.records[0].id;
+    expect((await alice.call('PUT', `/api/records/${recordId}/hidden`, { hidden: true })).status).toBe(204);
+    expect((await alice.call('PUT', `/api/records/${recordId}/hidden`, { hidden: 'yes' })).status).toBe(400);
+    expect((await alice.call('DELETE', `/api/records/${recordId}`)).status).toBe(204);
+    expect((await alice.call('DELETE', `/api/records/${recordId}`)).status).toBe(404);
     expect(
       (
         await call('POST', records, {

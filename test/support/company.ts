@@ -94,8 +94,17 @@ export function pkce() {
   return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
 }
 
-export const details = (fields: string[], purpose = 'order-fulfilment', duration = 'P30D', actions = ['read']) =>
-  JSON.stringify([{ type: 'customer_data', purpose, fields, actions, duration }]);
+export const details = (
+  fields: string[],
+  purpose = 'order-fulfilment',
+  duration = 'P30D',
+  actions = ['read'],
+  records?: object,
+) =>
+  JSON.stringify([
+    { type: 'customer_data', purpose, fields, actions, duration },
+    ...(records ? [{ type: 'customer_records', ...records }] : []),
+  ]);
 
 export async function form(url: string, params: Record<string, string>, headers: Record<string, string> = {}) {
   const res = await fetch(url, {
@@ -127,8 +136,10 @@ export async function obtainCode(
     purpose?: string;
     duration?: string;
     actions?: string[];
-    approve?: { fields?: string[]; durationDays?: number; actions?: string[] };
+    approve?: { fields?: string[]; durationDays?: number; actions?: string[]; records?: object };
     state?: string;
+    /** A customer_records authorization_details entry (without its type), issue 15. */
+    records?: object;
   } = {},
 ) {
   const p = pkce();
@@ -142,7 +153,13 @@ export async function obtainCode(
       code_challenge: p.challenge,
       code_challenge_method: 'S256',
       state,
-      authorization_details: details(opts.fields ?? ['email', 'phone'], opts.purpose, opts.duration, opts.actions),
+      authorization_details: details(
+        opts.fields ?? ['email', 'phone'],
+        opts.purpose,
+        opts.duration,
+        opts.actions,
+        opts.records,
+      ),
     },
     { authorization: company.basic() },
   );

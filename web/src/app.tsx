@@ -4,6 +4,7 @@ import { AuditorPage } from './pages/auditor.tsx';
 import { ConnectPage } from './pages/connect.tsx';
 import { ConsentPage } from './pages/consent.tsx';
 import { ExportPage } from './pages/export.tsx';
+import { RecordsPage } from './pages/records.tsx';
 import { GrantsPage } from './pages/grants.tsx';
 import { InboxPage } from './pages/inbox.tsx';
 import { ProfilePage } from './pages/profile.tsx';
@@ -21,11 +22,22 @@ const CUSTOMER_NAV = [
   { href: '/', label: 'Profile' },
   { href: '/grants', label: 'Grants' },
   { href: '/reads', label: 'Activity' },
+  { href: '/records', label: 'Records' },
   { href: '/inbox', label: 'Inbox' },
   { href: '/settings', label: 'Settings' },
 ] as const;
 
-const CUSTOMER_PATHS = new Set(['/', '/grants', '/reads', '/inbox', '/settings', '/consent', '/export', '/connect']);
+const CUSTOMER_PATHS = new Set([
+  '/',
+  '/grants',
+  '/reads',
+  '/inbox',
+  '/settings',
+  '/consent',
+  '/export',
+  '/connect',
+  '/records',
+]);
 
 /**
  * Server routes that sign-in hands back to (a company's /authorize link): the browser must load them
@@ -107,6 +119,8 @@ function Page({ loc, session }: { loc: Location; session: SessionInfo }) {
       return <SettingsPage />;
     case '/export':
       return <ExportPage />;
+    case '/records':
+      return <RecordsPage />;
     case '/consent':
       return <ConsentPage requestId={loc.search.get('request')} />;
     case '/connect':

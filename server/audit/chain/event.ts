@@ -34,6 +34,9 @@ export const AUDIT_ACTIONS = [
   'deletion.requested',
   'deletion.confirmed',
   'deletion.overdue',
+  'record.hidden',
+  'record.shown',
+  'record.deleted',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -81,8 +81,16 @@ export const records = pgTable(
     category: text('category').notNull(),
     sealed: bytea('sealed').notNull(),
     createdAt: text('created_at').notNull(),
+    /** Migration 0013: the company's idempotency key, the depositing device, when the customer hid it. */
+    idempotencyKey: text('idempotency_key'),
+    deviceId: text('device_id'),
+    hiddenAt: text('hidden_at'),
   },
-  (t) => [index('records_customer').on(t.customerId, t.createdAt)],
+  (t) => [
+    index('records_customer').on(t.customerId, t.createdAt),
+    uniqueIndex('records_idempotency').on(t.customerId, t.companyId, t.idempotencyKey),
+    index('records_customer_category').on(t.customerId, t.category, t.createdAt),
+  ],
 );
 
 export const inbox = pgTable(
@@ -218,6 +226,8 @@ export const grants = pgTable(
     createdAt: text('created_at').notNull(),
     expiresAt: text('expires_at').notNull(),
     updatedAt: text('updated_at').notNull(),
+    /** Migration 0013: the record categories, window and sources the grant covers (JSON), if any. */
+    records: text('records'),
     statusChangedAt: text('status_changed_at'),
   },
   (t) => [index('grants_customer').on(t.customerId, t.status), index('grants_company').on(t.companyId, t.status)],

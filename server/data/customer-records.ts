@@ -1,0 +1,130 @@
+import type { AuditAppend } from '../audit/chain/append.ts';
+import type { AppContext } from '../context.ts';
+import { inTransaction } from '../db/connection.ts';
+import type { Grant } from '../grants/service.ts';
+import { NotFound } from '../http/errors.ts';
+import { recordSpec } from './record-catalogue.ts';
+import { openRecord } from './record-seal.ts';
+import type { RecordRow, RecordStore } from './record-store.ts';
+
+/** The words of a device event that needs attention: "Your toothbrush by Brushco needs service". */
+const ATTENTION_WORDS: Record<string, string> = { needs_service: 'needs service', battery_low: 'has a low battery' };
+
+/**
+ * The customer's own view of their records (the dashboard's records page): what each says in words, who
+ * deposited it, which companies can read it; hide one from all sharing, or delete it (its sealed row is
+ * destroyed; the audit trail keeps only that it existed).
+ */
+export function createCustomerRecords(
+  ctx: Pick<AppContext, 'db' | 'clock'>,
+  d: {
+    store: RecordStore;
+    dekOf: (customerId: string) => Uint8Array;
+    audit: AuditAppend;
+    companyName: (companyId: string) => string;
+    grantsOf: (customerId: string) => Grant[];
+    criteriaOf: (customerId: string) => { recordsNeverFrom?: string[] };
+    postInbox: (
+      customerId: string,
+      kind: string,
+      body: { title: string; text: string } & Record<string, unknown>,
+    ) => void;
+  },
+) {
+  /** The companies whose live grants reach this record now (the window is judged on the deposit time here). */
+  function readersOf(row: RecordRow, live: Grant[], never: Set<string>): string[] {
+    if (row.hiddenAt || never.has(row.companyId)) return [];
+    const reaches = (g: Grant) =>
+      g.actions.includes('read') &&
+      g.records?.categories.includes(row.category) &&
+      (g.records.sources === 'any' || g.records.sources.includes(row.companyId));
+    return [...new Set(live.filter(reaches).map((g) => d.companyName(g.companyId)))];
+  }
+
+  function owned(customerId: string, id: string): RecordRow {
+    const row = d.store.byId(customerId, id);
+    if (!row) throw new NotFound('No such record');
+    return row;
+  }
+
+  const event = (action: 'record.hidden' | 'record.shown' | 'record.deleted', row: RecordRow, requestId?: string) =>
+    d.audit({
+      action,
+      actor: { kind: 'customer', id: row.customerId },
+      customerId: row.customerId,
+      companyId: row.companyId,
+      requestId,
+      detail: { recordId: row.id, category: row.category },
+    });
+
+  return {
+    list(customerId: string) {
+      const dek = d.dekOf(customerId);
+      const live = d.grantsOf(customerId).filter((g) => g.status === 'active');
+      const never = new Set(d.criteriaOf(customerId).recordsNeverFrom ?? []);
+      const records = d.store.allOf(customerId).map((row) => {
+        const { content } = openRecord(dek, customerId, row.id, row.sealed);
+        const spec = recordSpec(row.category);
+        return {
+          id: row.id,
+          category: row.category,
+          categoryLabel: spec?.label ?? row.category,
+          description: spec ? spec.describe(content) : 'A record',
+          content,
+          source: {
+            company: row.companyId,
+            name: d.companyName(row.companyId),
+            ...(row.deviceId ? { device: row.deviceId } : {}),
+          },
+          depositedAt: row.createdAt,
+          hidden: row.hiddenAt !== null,
+          readers: readersOf(row, live, never),
+        };
+      });
+      return { records };
+    },
+
+    setHidden(customerId: string, id: string, hidden: boolean, requestId?: string) {
+      inTransaction(ctx.db, () => {
+        const row = owned(customerId, id);
+        if ((row.hiddenAt !== null) === hidden) return;
+        d.store.setHidden(customerId, id, hidden ? ctx.clock.now().toISOString() : null);
+        event(hidden ? 'record.hidden' : 'record.shown', row, requestId);
+      });
+    },
+
+    remove(customerId: string, id: string, requestId?: string) {
+      inTransaction(ctx.db, () => {
+        const row = owned(customerId, id);
+        d.store.remove(customerId, id);
+        event('record.deleted', row, requestId);
+      });
+    },
+
+    /** Posted in the deposit's unit: the words are filled in from the sealed record when the inbox is read. */
+    deviceAttention(customerId: string, recordId: string) {
+      d.postInbox(customerId, 'device.attention', {
+        title: 'A device needs your attention',
+        text: 'One of your devices needs your attention.',
+        notice: 'device.attention',
+        recordId,
+      });
+    },
+
+    /** profile.hooks.inboxText: "Your toothbrush by Brushco needs service", from the record as it is now. */
+    inboxText(customerId: string, body: Record<string, unknown>): string | undefined {
+      if (body.notice !== 'device.attention' || typeof body.recordId !== 'string') return undefined;
+      const row = d.store.byId(customerId, body.recordId);
+      if (!row) return undefined;
+      const c = openRecord(d.dekOf(customerId), customerId, row.id, row.sealed).content as {
+        product: string;
+        maker: string;
+        events: { kind: string }[];
+      };
+      const kind = [...c.events].reverse().find((e) => ATTENTION_WORDS[e.kind])?.kind;
+      return kind ? `Your ${c.product} by ${c.maker} ${ATTENTION_WORDS[kind]}` : undefined;
+    },
+  };
+}
+
+export type CustomerRecords = ReturnType<typeof createCustomerRecords>;

@@ -1,0 +1,72 @@
+import type { Database } from 'better-sqlite3';
+import type { AppContext } from '../context.ts';
+
+/** One stored record: the sealed content (with its provenance signature) and its plaintext provenance ids. */
+export interface RecordRow {
+  id: string;
+  customerId: string;
+  companyId: string;
+  grantId: string;
+  category: string;
+  sealed: Buffer;
+  createdAt: string;
+  idempotencyKey: string | null;
+  deviceId: string | null;
+  hiddenAt: string | null;
+}
+
+const COLUMNS = `id, customer_id AS customerId, company_id AS companyId, grant_id AS grantId, category, sealed,
+  created_at AS createdAt, idempotency_key AS idempotencyKey, device_id AS deviceId, hidden_at AS hiddenAt`;
+
+/** Where a page of records starts: after the record with this deposit time and id (newest first). */
+export interface RecordCursor {
+  createdAt: string;
+  id: string;
+}
+
+/**
+ * The records table's queries (data/ owns it). Every query takes the customer id and filters by it. The
+ * cross-company read is a hot path, so its statements are prepared once on the driver (ARCHITECTURE.md,
+ * "The life of a company read").
+ */
+export function createRecordStore(db: AppContext['db']) {
+  const raw: Database = db.$client;
+  const insert = raw.prepare(
+    `INSERT INTO records (id, customer_id, company_id, grant_id, category, sealed, created_at, idempotency_key, device_id)
+     VALUES (@id, @customerId, @companyId, @grantId, @category, @sealed, @createdAt, @idempotencyKey, @deviceId)`,
+  );
+  const byKey = raw.prepare(
+    `SELECT ${COLUMNS} FROM records WHERE customer_id = ? AND company_id = ? AND idempotency_key = ?`,
+  );
+  const byId = raw.prepare(`SELECT ${COLUMNS} FROM records WHERE customer_id = ? AND id = ?`);
+  const all = raw.prepare(`SELECT ${COLUMNS} FROM records WHERE customer_id = ? ORDER BY created_at DESC, id DESC`);
+  // Shareable records of some categories, newest first, from a cursor on; the caller filters sources and window.
+  const page = raw.prepare(
+    `SELECT ${COLUMNS} FROM records
+     WHERE customer_id = @customerId AND category IN (SELECT value FROM json_each(@categories)) AND hidden_at IS NULL AND created_at >= @since
+       AND (created_at < @cAt OR (created_at = @cAt AND id < @cId))
+     ORDER BY created_at DESC, id DESC LIMIT @limit`,
+  );
+  const hide = raw.prepare('UPDATE records SET hidden_at = ? WHERE customer_id = ? AND id = ?');
+  const remove = raw.prepare('DELETE FROM records WHERE customer_id = ? AND id = ?');
+
+  return {
+    insert: (row: Omit<RecordRow, 'hiddenAt'>) => void insert.run(row),
+    byIdempotencyKey: (customerId: string, companyId: string, key: string) =>
+      byKey.get(customerId, companyId, key) as RecordRow | undefined,
+    byId: (customerId: string, id: string) => byId.get(customerId, id) as RecordRow | undefined,
+    allOf: (customerId: string) => all.all(customerId) as RecordRow[],
+    /** Up to `limit` shareable records of these categories deposited at or after `since`, strictly after `after`. */
+    shareable(customerId: string, categories: string[], since: string, after: RecordCursor | undefined, limit: number) {
+      // '\uffff' sorts after every ISO time and uuid: no cursor means "from the newest".
+      const cAt = after?.createdAt ?? '\uffff';
+      const cId = after?.id ?? '\uffff';
+      return page.all({ customerId, categories: JSON.stringify(categories), since, cAt, cId, limit }) as RecordRow[];
+    },
+    setHidden: (customerId: string, id: string, hiddenAt: string | null) =>
+      hide.run(hiddenAt, customerId, id).changes > 0,
+    remove: (customerId: string, id: string) => remove.run(customerId, id).changes > 0,
+  };
+}
+
+export type RecordStore = ReturnType<typeof createRecordStore>;

@@ -1,0 +1,222 @@
+import { randomUUID } from 'node:crypto';
+import type { AuditAppend } from '../audit/chain/append.ts';
+import type { AppContext } from '../context.ts';
+import type { Decide } from '../grants/decide.ts';
+import { durationDaysOf, type Grant } from '../grants/service.ts';
+import type { UsageCounter } from '../grants/usage.ts';
+import { Conflict, ValidationFailed } from '../http/errors.ts';
+import { windowStart } from '../oauth/record-access.ts';
+import type { Decision } from '../policy/types.ts';
+import type { createAdmission, DataRequest, Outcome } from './admission.ts';
+import { dataEvent } from './admission.ts';
+import type { Use } from './grant-check.ts';
+import { DEVICE_ATTENTION, parseRecordContent, recordSpec } from './record-catalogue.ts';
+import { openRecord, recordDigest, sealRecord } from './record-seal.ts';
+import type { RecordCursor, RecordRow, RecordStore } from './record-store.ts';
+
+export interface DepositInput {
+  category: string;
+  content: unknown;
+  idempotencyKey?: string;
+}
+
+export interface RecordQuery {
+  categories?: string[];
+  since?: string;
+  source?: string;
+  cursor?: RecordCursor;
+  limit: number;
+}
+
+/** The largest page of a records read (SECURITY.md "Records"). */
+export const RECORDS_PAGE_MAX = 100;
+
+type Admission = ReturnType<typeof createAdmission>;
+
+/**
+ * The record uses of a grant, each run inside the data service's audited unit (ARCHITECTURE.md, "The audited
+ * unit and group commit"): a deposit (typed, idempotent, signed provenance) and the cross-company read.
+ */
+export function createRecordUnits(
+  ctx: AppContext,
+  d: Admission & {
+    store: RecordStore;
+    dekOf: (customerId: string) => Uint8Array;
+    decide: Decide;
+    audit: AuditAppend;
+    usage: UsageCounter;
+    companyName: (companyId: string) => string;
+    criteriaOf: (customerId: string) => { recordsNeverFrom?: string[] };
+    onDeviceAttention: (customerId: string, recordId: string) => void;
+  },
+) {
+  const decideFor = (stage: 'read' | 'deposit', g: Grant, now: Date) =>
+    d.decide(stage, {
+      customerId: g.customerId,
+      companyId: g.companyId,
+      request: {
+        purpose: g.purpose,
+        fields: stage === 'read' ? [] : g.fields,
+        actions: g.actions,
+        durationDays: durationDaysOf(g),
+        ...(g.records ? { records: g.records } : {}),
+      },
+      usage: d.usage.of(g.id, stage, now),
+    });
+
+  const refusal = (g: Grant, r: DataRequest, now: Date, use: Use, code: string, message: string) => {
+    const reasons = [{ code, message, source: 'platform' as const, effect: 'deny' as const }];
+    return d.denied(g, r, now, [], { reasons, policyVersion: ctx.policies.version }, message);
+  };
+
+  return {
+    deposit(r: DataRequest, input: DepositInput, deviceId?: string): Outcome<{ replayed: boolean; body: object }> {
+      const now = ctx.clock.now();
+      const use: Use = { action: 'deposit', fields: [], category: input.category, auditTokenRefusal: true };
+      const g = d.admit(r, now, use);
+      if (!('id' in g)) return g;
+      const decision: Decision = decideFor('deposit', g, now);
+      if (!decision.allow) return d.denied(g, r, now, [], decision, 'The policy refuses this deposit');
+      // Checked after the grant so that a company learns nothing about a vault it may not write to.
+      const parsed = parseRecordContent(input.category, input.content);
+      if (!parsed.ok)
+        throw new ValidationFailed(`The content does not match the ${input.category} record schema`, {
+          errors: parsed.errors,
+        });
+      const digest = recordDigest(parsed.value);
+      const dek = d.dekOf(g.customerId);
+      const key = input.idempotencyKey;
+      const earlier = key ? d.store.byIdempotencyKey(g.customerId, g.companyId, key) : undefined;
+      if (earlier) {
+        // A retry answers what the first deposit answered (draft-ietf-httpapi-idempotency-key-header §2.6);
+        // the same key with other content is the company's mistake, refused and not stored.
+        const was = openRecord(dek, g.customerId, earlier.id, earlier.sealed);
+        if (recordDigest(was.content) !== digest || earlier.category !== input.category)
+          throw new Conflict('This Idempotency-Key was used for a different record');
+        return { value: { replayed: true, body: answer(earlier, digest) } };
+      }
+      const id = randomUUID();
+      const createdAt = now.toISOString();
+      const row = {
+        id,
+        customerId: g.customerId,
+        companyId: g.companyId,
+        grantId: g.id,
+        category: input.category,
+        createdAt,
+        idempotencyKey: key ?? null,
+        deviceId: deviceId ?? null,
+      };
+      const provenance = ctx.signing.signSync(
+        {
+          iss: ctx.config.publicUrl,
+          sub: r.handle,
+          iat: Math.floor(now.getTime() / 1000),
+          record: id,
+          category: input.category,
+          digest,
+          source: { company: g.companyId, name: d.companyName(g.companyId), ...(deviceId ? { device: deviceId } : {}) },
+          grant: g.id,
+          depositedAt: createdAt,
+        },
+        'record-provenance+jwt',
+      );
+      d.store.insert({ ...row, sealed: sealRecord(dek, g.customerId, id, { content: parsed.value, provenance }) });
+      d.usage.record(g.id, 'deposit', now);
+      d.audit(
+        dataEvent('data.deposit', g, r, {
+          decision: 'allow',
+          policyVersion: decision.policyVersion,
+          detail: { category: input.category, recordId: id, ...(deviceId ? { deviceId } : {}) },
+        }),
+      );
+      const events = (parsed.value as { events?: { kind: string }[] }).events ?? [];
+      if (input.category === 'devices' && events.some((e) => (DEVICE_ATTENTION as readonly string[]).includes(e.kind)))
+        d.onDeviceAttention(g.customerId, id);
+      return { value: { replayed: false, body: answer({ ...row, hiddenAt: null } as RecordRow, digest) } };
+    },
+
+    read(r: DataRequest, q: RecordQuery) {
+      const now = ctx.clock.now();
+      const use: Use = { action: 'read', fields: [], recordCategories: q.categories, auditTokenRefusal: true };
+      const g = d.admit(r, now, use);
+      if (!('id' in g)) return g;
+      const asked = q.categories ?? g.records?.categories ?? [];
+      if (!g.records || asked.length === 0)
+        return refusal(g, r, now, use, 'RECORDS_NOT_GRANTED', 'This grant does not cover any records.');
+      const from = windowStart(g.records.window, now).toISOString();
+      if (q.since && q.since < from)
+        return refusal(g, r, now, use, 'OUTSIDE_WINDOW', 'The grant does not reach back that far.');
+      const sources = g.records.sources;
+      if (q.source && sources !== 'any' && !sources.includes(q.source))
+        return refusal(g, r, now, use, 'OUTSIDE_SOURCES', 'The grant does not cover records from that source.');
+      const decision = decideFor('read', g, now);
+      if (!decision.allow) return d.denied(g, r, now, [], decision, 'The policy refuses this read');
+      const never = new Set(d.criteriaOf(g.customerId).recordsNeverFrom ?? []);
+      const admitted = (row: RecordRow) =>
+        !never.has(row.companyId) &&
+        (sources === 'any' || sources.includes(row.companyId)) &&
+        (!q.source || row.companyId === q.source);
+      const dek = d.dekOf(g.customerId);
+      const out: ReturnType<typeof present>[] = [];
+      let after = q.cursor;
+      let more = true;
+      // Sources and the window are judged after the query (the window on when the thing happened, which is
+      // sealed), so filling a page may take several queries; hidden records never leave the store.
+      while (out.length < q.limit && more) {
+        const batch = q.limit * 2;
+        const rows = d.store.shareable(g.customerId, asked, q.since ?? '', after, batch);
+        more = rows.length === batch;
+        for (const row of rows) {
+          after = { createdAt: row.createdAt, id: row.id };
+          if (!admitted(row)) continue;
+          const rec = openRecord(dek, g.customerId, row.id, row.sealed);
+          const happened = recordSpec(row.category).timeOf?.(rec.content);
+          if ((happened ? new Date(happened).toISOString() : row.createdAt) < from) continue;
+          out.push(present(row, rec.content, rec.provenance));
+          if (out.length === q.limit) break;
+        }
+      }
+      d.usage.record(g.id, 'read', now);
+      d.audit(
+        dataEvent('data.read', g, r, {
+          decision: 'allow',
+          policyVersion: decision.policyVersion,
+          detail: {
+            records: out.length,
+            recordIds: out.map((x) => x.id).join(','),
+            recordSources: [...new Set(out.map((x) => x.source.company))].join(','),
+          },
+        }),
+      );
+      const last = out.at(-1);
+      const next =
+        out.length === q.limit && last
+          ? Buffer.from(JSON.stringify({ createdAt: last.depositedAt, id: last.id })).toString('base64url')
+          : undefined;
+      return { value: { grantId: g.id, customer: r.handle, records: out, ...(next ? { next } : {}) } };
+    },
+  };
+
+  function answer(row: RecordRow, digest: string) {
+    return { id: row.id, category: row.category, grantId: row.grantId, depositedAt: row.createdAt, digest };
+  }
+
+  function present(row: RecordRow, content: unknown, provenance: string | undefined) {
+    return {
+      id: row.id,
+      category: row.category,
+      content,
+      source: {
+        company: row.companyId,
+        name: d.companyName(row.companyId),
+        ...(row.deviceId ? { device: row.deviceId } : {}),
+      },
+      depositedAt: row.createdAt,
+      digest: recordDigest(content),
+      ...(provenance ? { provenance } : {}),
+    };
+  }
+}
+
+export type RecordUnits = ReturnType<typeof createRecordUnits>;
