@@ -10,6 +10,7 @@ import {
 } from '../policy/types.ts';
 import type { AccessRequest } from '../oauth/details.ts';
 import { categoriesOf } from '../oauth/details.ts';
+import { claimCategoriesOf } from '../claims/catalogue.ts';
 
 /** Where facts come from; gathered first, then the pure evaluator decides (ARCHITECTURE.md, "Where policy decisions happen"). */
 export interface FactSources {
@@ -38,7 +39,8 @@ export function createDecider(ctx: AppContext, sources: FactSources) {
         request: {
           purpose: input.request.purpose,
           fields: input.request.fields,
-          categories: categoriesOf(input.request.fields),
+          // A claim reveals its own category, not its fields' (server/claims/catalogue.ts).
+          categories: [...new Set([...categoriesOf(input.request.fields), ...claimCategoriesOf(input.request.claims)])],
           actions: input.request.actions,
           durationDays: input.request.durationDays,
         },

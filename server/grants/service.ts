@@ -5,6 +5,7 @@ import type { AppContext } from '../context.ts';
 import { inTransaction } from '../db/connection.ts';
 import { BadRequest, Conflict, NotFound } from '../http/errors.ts';
 import type { Action } from '../policy/types.ts';
+import type { ClaimRequest } from '../claims/catalogue.ts';
 import { createGrantStore, type GrantRow } from './store.ts';
 
 export type GrantStatus = GrantRow['status'];
@@ -18,6 +19,8 @@ export interface Grant {
   purpose: string;
   fields: string[];
   actions: Action[];
+  /** The claims it answers instead of values (server/claims/catalogue.ts). */
+  claims: ClaimRequest[];
   termsVersion: number;
   policyVersion: string;
   status: GrantStatus;
@@ -36,11 +39,16 @@ export interface NewGrant {
   purpose: string;
   fields: string[];
   actions: Action[];
+  claims?: ClaimRequest[];
   durationDays: number;
   termsVersion: number;
   policyVersion: string;
   autoApproved: boolean;
 }
+
+/** The claims a grant answers, by catalogue name (closed vocabulary), for its audit event. */
+const claimNames = (g: Grant): Record<string, string> =>
+  g.claims.length ? { claims: g.claims.map((c) => c.name).join(' ') } : {};
 
 /** The grant's granted length in whole days (at least 1): what the policy's duration rules judge. */
 export function durationDaysOf(g: { createdAt: string; expiresAt: string }): number {
@@ -48,7 +56,12 @@ export function durationDaysOf(g: { createdAt: string; expiresAt: string }): num
 }
 
 export function toGrant(r: GrantRow): Grant {
-  return { ...r, fields: JSON.parse(r.fields) as string[], actions: JSON.parse(r.actions) as Action[] };
+  return {
+    ...r,
+    fields: JSON.parse(r.fields) as string[],
+    actions: JSON.parse(r.actions) as Action[],
+    claims: r.claims ? (JSON.parse(r.claims) as ClaimRequest[]) : [],
+  };
 }
 
 /**
@@ -118,6 +131,7 @@ export function createGrants(ctx: Pick<AppContext, 'db' | 'clock'>, audit: Audit
           purpose: input.purpose,
           fields: JSON.stringify(input.fields),
           actions: JSON.stringify(input.actions),
+          claims: input.claims?.length ? JSON.stringify(input.claims) : null,
           termsVersion: input.termsVersion,
           policyVersion: input.policyVersion,
           status: 'active',
@@ -137,7 +151,7 @@ export function createGrants(ctx: Pick<AppContext, 'db' | 'clock'>, audit: Audit
           fields: g.fields,
           policyVersion: g.policyVersion,
           requestId,
-          detail: { autoApproved: g.autoApproved, expiresAt },
+          detail: { autoApproved: g.autoApproved, expiresAt, ...claimNames(g) },
         });
         for (const h of hooks.onChange) h(g, 'approved', actor);
         return g;

@@ -163,6 +163,7 @@ export function createAuthorization(
           purpose: request.purpose,
           fields: request.fields,
           actions: request.actions,
+          ...(request.claims ? { claims: request.claims } : {}),
           durationDays: request.durationDays,
           termsVersion: client.termsVersion,
           policyVersion: decision.policyVersion,
@@ -440,7 +441,8 @@ export function createAuthorization(
         return { redirectTo: deniedRedirect(row, decision, customerId, requestId) };
       }
       const fields = input.fields ?? asked.fields;
-      if (fields.length === 0 || !fields.every((f) => asked.fields.includes(f)))
+      // A claims-only request has no fields: the customer approves its claims.
+      if ((fields.length === 0 && !asked.claims?.length) || !fields.every((f) => asked.fields.includes(f)))
         throw new PolicyDenied('You can approve only fields that were asked for, and at least one', { reasons: [] });
       const durationDays = input.durationDays ?? asked.durationDays;
       if (durationDays > asked.durationDays)

@@ -188,6 +188,7 @@ export const grants = pgTable(
     expiresAt: text('expires_at').notNull(),
     updatedAt: text('updated_at').notNull(),
     statusChangedAt: text('status_changed_at'),
+    claims: text('claims'),
   },
   (t) => [index('grants_customer').on(t.customerId, t.status), index('grants_company').on(t.companyId, t.status)],
 );

@@ -76,6 +76,7 @@ export function createTokenFamilies(ctx: AppContext, d: GrantDeps) {
       fields: JSON.parse(g.fields),
       actions: JSON.parse(g.actions),
       durationDays: Math.max(1, Math.ceil((Date.parse(g.expiresAt) - ctx.clock.now().getTime()) / 86_400_000)),
+      ...(g.claims ? { claims: JSON.parse(g.claims) } : {}),
     };
     const refresh = newOpaque('rt_');
     d.store.insertRefresh({ tokenHash: sha256hex(refresh), familyId, createdAt: nowIso(), expiresAt: g.expiresAt });
