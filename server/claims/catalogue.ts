@@ -174,3 +174,16 @@ export const learnedSentence = (c: ClaimRequest, result: ClaimResult) =>
   result === null
     ? `asked ${CLAIMS[c.name].question(c.value)} (no answer: not filled in)`
     : `learned that ${CLAIMS[c.name].fact(c.value, !result)}`;
+
+/**
+ * The customer's activity line of a claim event ("learned that you are over 18"), rebuilt from the audit
+ * event's closed-vocabulary detail; undefined for anything that is not a well-formed claim detail.
+ */
+export function learnedFromDetail(detail: Record<string, unknown> | undefined): string | undefined {
+  const name = claimNameSchema.safeParse(detail?.claim);
+  if (!name.success || typeof detail?.parameter !== 'string') return undefined;
+  const c = claimRequestSchema.safeParse({ name: name.data, value: CLAIMS[name.data].fromScope(detail.parameter) });
+  if (!c.success) return undefined;
+  const result = detail.result === 'true' ? true : detail.result === 'false' ? false : null;
+  return learnedSentence(c.data, result);
+}
