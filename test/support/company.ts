@@ -114,6 +114,9 @@ export async function obtainCode(
     actions?: string[];
     approve?: { fields?: string[]; durationDays?: number; actions?: string[] };
     state?: string;
+    /** The request as given (authorization_details JSON, or a scope string) instead of fields/purpose. */
+    authorizationDetails?: string;
+    scope?: string;
   } = {},
 ) {
   const p = pkce();
@@ -127,7 +130,13 @@ export async function obtainCode(
       code_challenge: p.challenge,
       code_challenge_method: 'S256',
       state,
-      authorization_details: details(opts.fields ?? ['email', 'phone'], opts.purpose, opts.duration, opts.actions),
+      ...(opts.scope
+        ? { scope: opts.scope }
+        : {
+            authorization_details:
+              opts.authorizationDetails ??
+              details(opts.fields ?? ['email', 'phone'], opts.purpose, opts.duration, opts.actions),
+          }),
     },
     { authorization: company.basic() },
   );
