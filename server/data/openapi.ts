@@ -4,6 +4,7 @@ import { SECURITY } from '../http/openapi/security.ts';
 import type { OperationSpec } from '../http/openapi/spec.ts';
 import { categorySchema } from '../policy/types.ts';
 import { depositSchema, handleSchema, querySchema } from './routes.ts';
+import { claimNameSchema } from '../claims/catalogue.ts';
 
 export const dataReadSchema = z
   .object({
@@ -20,7 +21,22 @@ export const depositResultSchema = z
   .object({ id: z.uuid(), category: categorySchema, grantId: z.uuid() })
   .meta({ description: "The deposited record, sealed in the customer's vault." });
 
-export const dataComponents = { CustomerData: dataReadSchema, DepositedRecord: depositResultSchema };
+export const claimAnswerSchema = z
+  .object({
+    claim_token: z.string().meta({
+      description:
+        'A JWT signed by the vault (typ customer-claim+jwt; verify it with /jwks.json): iss, aud (your client_id), sub (the vault handle), grant_id, claim {name, value, result}, iat, exp, jti. result is true, false, or null when the customer has not filled in the field',
+    }),
+    token_type: z.literal('customer-claim+jwt'),
+    expires_in: z.number().int().positive(),
+  })
+  .meta({ description: 'The answer to one claim, signed; the value it was computed from never leaves the vault.' });
+
+export const dataComponents = {
+  CustomerData: dataReadSchema,
+  DepositedRecord: depositResultSchema,
+  ClaimAnswer: claimAnswerSchema,
+};
 
 const handle = { handle: handleSchema.meta({ description: "The customer's vault handle" }) };
 const dpop = { dpop: { description: 'The DPoP proof (RFC 9449 §7) when the token is DPoP-bound' } };
@@ -45,6 +61,29 @@ export const dataOperations: OperationSpec[] = [
       200: {
         description: 'The fields',
         schema: dataReadSchema,
+        headers: { 'cache-control': { description: 'no-store', required: true } },
+      },
+    },
+  },
+  {
+    method: 'get',
+    path: '/data/customers/:handle/claims/:name',
+    operationId: 'answerClaim',
+    tags: ['Data'],
+    security: SECURITY.dataToken,
+    rateLimited: true,
+    pathParams: {
+      ...handle,
+      name: claimNameSchema.meta({ description: 'A claim your grant answers (see authorization_details)' }),
+    },
+    headers: dpop,
+    summary: 'Ask a claim your grant answers (e.g. age_over), and get a signed answer instead of the value',
+    description: `The grant's own parameter is used (age_over 18 if it was granted for 18). The answer is audited (the claim and its result, never the value) before it is signed and sent. A claim the grant does not answer is 403 \`CLAIM_NOT_GRANTED\`. ${denied}`,
+    errors: [404, 503],
+    responses: {
+      200: {
+        description: 'The signed answer',
+        schema: claimAnswerSchema,
         headers: { 'cache-control': { description: 'no-store', required: true } },
       },
     },
