@@ -82,6 +82,10 @@ export const readSchema = z.object({
     .literal(true)
     .optional()
     .meta({ description: 'A request refused or approved for the customer by their criteria, before they saw it' }),
+  learned: z
+    .string()
+    .optional()
+    .meta({ description: 'For a claim answer: what the company learned, e.g. "learned that you are over 18"' }),
 });
 export const refusalGroupSchema = z
   .object({

@@ -48,6 +48,7 @@ export interface ActivityFilter {
  */
 export const ACTIVITY_KINDS = {
   read: { action: 'data.read', extra: '' },
+  claim: { action: 'data.claim', extra: '' },
   deposit: { action: 'data.deposit', extra: '' },
   refusal: { action: 'grant.denied', extra: " AND json_extract(body, '$.actor.kind') = 'system'" },
   approval: { action: 'grant.approved', extra: " AND json_extract(body, '$.actor.id') = 'auto-approve'" },
@@ -84,7 +85,7 @@ export interface RefusalGroupRow {
 export function createAuditQueries(db: Db, dbFile: string) {
   const head = db.$client.prepare('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1');
   const readsOf = db.$client.prepare(
-    "SELECT seq, body FROM audit_events WHERE customer_id = ? AND action IN ('data.read', 'data.deposit', 'data.denied') AND seq < ? ORDER BY seq DESC LIMIT ?",
+    "SELECT seq, body FROM audit_events WHERE customer_id = ? AND action IN ('data.read', 'data.claim', 'data.deposit', 'data.denied') AND seq < ? ORDER BY seq DESC LIMIT ?",
   );
   // The customer's activity: each kind through the (customer, action, seq) index, newest first, narrowed by
   // the dashboard's filters (every value bound as a parameter). Refusals are grouped per company and reason:

@@ -5,6 +5,7 @@ import { managementClient } from '../grants/routes.ts';
 import { parse } from '../http/validate.ts';
 import { fieldNameSchema } from '../customers/field-catalogue.ts';
 import { AUDIT_ACTIONS, type AuditEvent } from './chain/event.ts';
+import { learnedFromDetail } from '../claims/catalogue.ts';
 import { ACTIVITY_KINDS, type ActivityKind } from './queries.ts';
 import type { Receipts } from './checkpoints/receipts.ts';
 import type { AuditService } from './service.ts';
@@ -127,6 +128,8 @@ export function auditRoutes(
         decision: e.decision,
         reasons: e.reasons ?? [],
         ...(typeof e.detail?.category === 'string' ? { category: e.detail.category } : {}),
+        // A claim answer says what the company learned, in words: "learned that you are over 18".
+        ...(e.action === 'data.claim' ? { learned: learnedFromDetail(e.detail) } : {}),
         // Decided for the customer by their own criteria (or the platform) before they saw the request.
         ...(e.action === 'grant.denied' || e.action === 'grant.approved' ? { automatic: true } : {}),
       })),

@@ -24,7 +24,7 @@ const SUSPENDED = { code: 'GRANT_SUSPENDED', message: 'The grant is suspended.' 
 
 /** The audit event of one use of a grant by its company: who, whose data, which grant and purpose, which request. */
 export function dataEvent(
-  action: 'data.read' | 'data.deposit' | 'data.denied',
+  action: 'data.read' | 'data.claim' | 'data.deposit' | 'data.denied',
   g: Grant,
   r: DataRequest,
   rest: Omit<NewAuditEvent, 'action' | 'actor' | 'customerId' | 'companyId' | 'grantId' | 'purpose' | 'requestId'>,

@@ -5,6 +5,7 @@ import type { OperationSpec } from '../http/openapi/spec.ts';
 import { recordCategorySchema } from './record-catalogue.ts';
 import { hideSchema, recordIdSchema } from './customer-routes.ts';
 import { depositSchema, handleSchema, querySchema, recordsQuerySchema } from './routes.ts';
+import { claimNameSchema } from '../claims/catalogue.ts';
 
 export const dataReadSchema = z
   .object({
@@ -58,12 +59,23 @@ export const recordsReadSchema = z
     next: z.string().optional().meta({ description: 'The cursor of the next page, when there may be one' }),
   })
   .meta({ description: "The customer's records, newest first." });
+export const claimAnswerSchema = z
+  .object({
+    claim_token: z.string().meta({
+      description:
+        'A JWT signed by the vault (typ customer-claim+jwt; verify it with /jwks.json): iss, aud (your client_id), sub (the vault handle), grant_id, claim {name, value, result}, iat, exp, jti. result is true, false, or null when the customer has not filled in the field',
+    }),
+    token_type: z.literal('customer-claim+jwt'),
+    expires_in: z.number().int().positive(),
+  })
+  .meta({ description: 'The answer to one claim, signed; the value it was computed from never leaves the vault.' });
 
 export const dataComponents = {
   CustomerData: dataReadSchema,
   DepositedRecord: depositResultSchema,
   SharedRecord: sharedRecordSchema,
   CustomerRecords: recordsReadSchema,
+  ClaimAnswer: claimAnswerSchema,
 };
 
 const handle = { handle: handleSchema.meta({ description: "The customer's vault handle" }) };
@@ -140,6 +152,29 @@ export const dataOperations: OperationSpec[] = [
       200: {
         description: 'The fields',
         schema: dataReadSchema,
+        headers: { 'cache-control': { description: 'no-store', required: true } },
+      },
+    },
+  },
+  {
+    method: 'get',
+    path: '/data/customers/:handle/claims/:name',
+    operationId: 'answerClaim',
+    tags: ['Data'],
+    security: SECURITY.dataToken,
+    rateLimited: true,
+    pathParams: {
+      ...handle,
+      name: claimNameSchema.meta({ description: 'A claim your grant answers (see authorization_details)' }),
+    },
+    headers: dpop,
+    summary: 'Ask a claim your grant answers (e.g. age_over), and get a signed answer instead of the value',
+    description: `The grant's own parameter is used (age_over 18 if it was granted for 18). The answer is audited (the claim and its result, never the value) before it is signed and sent. A claim the grant does not answer is 403 \`CLAIM_NOT_GRANTED\`. ${denied}`,
+    errors: [404, 503],
+    responses: {
+      200: {
+        description: 'The signed answer',
+        schema: claimAnswerSchema,
         headers: { 'cache-control': { description: 'no-store', required: true } },
       },
     },

@@ -11,6 +11,7 @@ import type { Authenticated } from '../oauth/bearer.ts';
 import { isRecordCategory, RECORD_MAX_BYTES, recordCategorySchema } from './record-catalogue.ts';
 import type { RecordCursor } from './record-store.ts';
 import { RECORDS_PAGE_MAX, type RecordQuery } from './records.ts';
+import { claimNameSchema } from '../claims/catalogue.ts';
 import type { DataService } from './service.ts';
 
 export const handleSchema = z.string().regex(/^vh-[a-z2-9]{5}-[a-z2-9]{5}$/, 'not a vault handle');
@@ -87,6 +88,13 @@ export function dataRoutes(data: DataService, requireToken: RequestHandler, reso
   });
   r.get('/data/customers/:handle', requireToken, async (req, res) => {
     res.set('cache-control', 'no-store').json(await readFor(data, req.token!, req.params.handle, req.query, req.id));
+  });
+  // A claim answer: a signed JWT with the answer, never the value (server/claims/answer.ts). Only catalogue
+  // names pass the schema, so the audit trail never holds a name the company typed.
+  r.get('/data/customers/:handle/claims/:name', requireToken, async (req, res) => {
+    const handle = parse(handleSchema, req.params.handle, 'path.handle');
+    const name = parse(claimNameSchema, req.params.name, 'path.name');
+    res.set('cache-control', 'no-store').json(await data.claim({ ...req.token!, handle, requestId: req.id }, name));
   });
   r.post('/data/customers/:handle/records', requireToken, async (req, res) => {
     const handle = parse(handleSchema, req.params.handle, 'path.handle');

@@ -11,6 +11,8 @@ import { createAdmission, dataEvent, type DataRequest, type Outcome } from './ad
 import { createGrantCheck } from './grant-check.ts';
 import type { RecordStore } from './record-store.ts';
 import { createRecordUnits, type DepositInput, type RecordQuery } from './records.ts';
+import { claimDetail, createClaimAnswerer, signClaimAnswer } from '../claims/answer.ts';
+import type { ClaimName } from '../claims/catalogue.ts';
 import type { RefusalLimit } from './refusal-limit.ts';
 
 export type { DataRequest };
@@ -79,7 +81,42 @@ export function createDataService(
     durationDays: durationDaysOf(g),
   });
 
+  const claims = createClaimAnswerer(ctx);
+  const NOT_GRANTED = { code: 'CLAIM_NOT_GRANTED', message: 'This grant does not answer this claim.' };
+
   return {
+    /**
+     * A claim answer (ARCHITECTURE.md, "Claims: answers instead of data"): the same audited unit as a read,
+     * but only the answer leaves it, and the event names the claim and its result, never the field's value.
+     * Signed once the unit is durable: a failed signature releases nothing that was not audited.
+     */
+    async claim(r: DataRequest, name: ClaimName) {
+      const answered = await audited(() => {
+        const now = ctx.clock.now();
+        const g = admit(r, now, { action: 'read', fields: [] });
+        if (!('id' in g)) return g;
+        const claim = g.claims.find((c) => c.name === name);
+        if (!claim) {
+          const reasons = [{ ...NOT_GRANTED, source: 'platform' as const, effect: 'deny' as const }];
+          const why = { reasons, policyVersion: ctx.policies.version, audited: [NOT_GRANTED] };
+          return denied(g, r, now, [], why, NOT_GRANTED.message);
+        }
+        const decision = d.decide('read', {
+          customerId: g.customerId,
+          companyId: g.companyId,
+          request: { ...facts(g, []), claims: [claim] },
+          usage: d.usage.of(g.id, 'read', now),
+        });
+        if (!decision.allow) return denied(g, r, now, [], decision, 'The policy refuses this claim');
+        const answer = claims.answer(claim, d.profile.openFields(g.customerId, claims.fieldsOf(claim)));
+        d.usage.record(g.id, 'read', now);
+        const detail = claimDetail(answer);
+        d.audit(dataEvent('data.claim', g, r, { decision: 'allow', policyVersion: decision.policyVersion, detail }));
+        return { value: { grantId: g.id, companyId: g.companyId, answer } };
+      });
+      return signClaimAnswer(ctx, { ...answered, handle: r.handle });
+    },
+
     read(r: DataRequest, wanted?: string[]) {
       return audited(() => {
         const now = ctx.clock.now();

@@ -228,6 +228,8 @@ export const grants = sqliteTable(
     records: text('records'),
     /** When the status last changed (migration 0010); null for a grant active since its creation. */
     statusChangedAt: text('status_changed_at'),
+    /** The claims the grant answers, as JSON (migration 0016); null when it answers none. */
+    claims: text('claims'),
   },
   (t) => [index('grants_customer').on(t.customerId, t.status), index('grants_company').on(t.companyId, t.status)],
 );

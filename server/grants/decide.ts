@@ -11,6 +11,7 @@ import {
 import type { AccessRequest } from '../oauth/details.ts';
 import { categoriesOf } from '../oauth/details.ts';
 import { policyCategoriesOfRecords } from '../oauth/record-access.ts';
+import { claimCategoriesOf } from '../claims/catalogue.ts';
 
 /** Where facts come from; gathered first, then the pure evaluator decides (ARCHITECTURE.md, "Where policy decisions happen"). */
 export interface FactSources {
@@ -41,7 +42,12 @@ export function createDecider(ctx: AppContext, sources: FactSources) {
           fields: input.request.fields,
           // Records inherit their category's sensitivity and limits (policies/categories.yaml).
           categories: [
-            ...new Set([...categoriesOf(input.request.fields), ...policyCategoriesOfRecords(input.request.records)]),
+            ...new Set([
+              ...categoriesOf(input.request.fields),
+              ...policyCategoriesOfRecords(input.request.records),
+              // A claim reveals its own category, not its fields' (server/claims/catalogue.ts).
+              ...claimCategoriesOf(input.request.claims),
+            ]),
           ],
           actions: input.request.actions,
           durationDays: input.request.durationDays,

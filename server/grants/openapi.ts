@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { claimNameSchema } from '../claims/catalogue.ts';
 import { companyRefSchema, isoTime, productFields } from '../http/openapi/common.ts';
 import { SECURITY } from '../http/openapi/security.ts';
 import type { OperationSpec } from '../http/openapi/spec.ts';
@@ -26,6 +27,9 @@ export const grantSchema = z
     }),
     purpose: z.string(),
     fields: z.array(z.string()),
+    claims: z
+      .array(z.object({ name: claimNameSchema, value: z.unknown() }))
+      .meta({ description: 'The claims the grant answers instead of values (empty when none)' }),
     actions: z.array(actionSchema),
     termsVersion: z.number().int().meta({ description: 'The company terms version the grant was approved under' }),
     policyVersion: z.string(),

@@ -44,6 +44,7 @@ export function createGrantReminders(ctx: Pick<AppContext, 'db' | 'clock' | 'pol
     fields: r.fields as string,
     actions: r.actions as string,
     records: (r.records as string | null) ?? null,
+    claims: (r.claims as string | null) ?? null,
     termsVersion: r.terms_version as number,
     policyVersion: r.policy_version as string,
     status: r.status as GrantRow['status'],

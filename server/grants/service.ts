@@ -6,6 +6,7 @@ import { inTransaction } from '../db/connection.ts';
 import { BadRequest, Conflict, NotFound } from '../http/errors.ts';
 import type { RecordAccess } from '../oauth/record-access.ts';
 import type { Action } from '../policy/types.ts';
+import type { ClaimRequest } from '../claims/catalogue.ts';
 import { createGrantStore, type GrantRow } from './store.ts';
 
 export type GrantStatus = GrantRow['status'];
@@ -21,6 +22,8 @@ export interface Grant {
   purpose: string;
   fields: string[];
   actions: Action[];
+  /** The claims it answers instead of values (server/claims/catalogue.ts). */
+  claims: ClaimRequest[];
   termsVersion: number;
   policyVersion: string;
   status: GrantStatus;
@@ -41,12 +44,17 @@ export interface NewGrant {
   purpose: string;
   fields: string[];
   actions: Action[];
+  claims?: ClaimRequest[];
   durationDays: number;
   termsVersion: number;
   policyVersion: string;
   autoApproved: boolean;
   records?: RecordAccess;
 }
+
+/** The claims a grant answers, by catalogue name (closed vocabulary), for its audit event. */
+const claimNames = (g: Grant): Record<string, string> =>
+  g.claims.length ? { claims: g.claims.map((c) => c.name).join(' ') } : {};
 
 /** The grant's granted length in whole days (at least 1): what the policy's duration rules judge. */
 export function durationDaysOf(g: { createdAt: string; expiresAt: string }): number {
@@ -60,6 +68,7 @@ export function toGrant(r: GrantRow): Grant {
     fields: JSON.parse(r.fields) as string[],
     actions: JSON.parse(r.actions) as Action[],
     ...(records ? { records: JSON.parse(records) as RecordAccess } : {}),
+    claims: r.claims ? (JSON.parse(r.claims) as ClaimRequest[]) : [],
   };
 }
 
@@ -135,6 +144,7 @@ export function createGrants(ctx: Pick<AppContext, 'db' | 'clock'>, audit: Audit
           fields: JSON.stringify(input.fields),
           actions: JSON.stringify(input.actions),
           records: input.records ? JSON.stringify(input.records) : null,
+          claims: input.claims?.length ? JSON.stringify(input.claims) : null,
           termsVersion: input.termsVersion,
           policyVersion: input.policyVersion,
           status: 'active',
@@ -154,7 +164,7 @@ export function createGrants(ctx: Pick<AppContext, 'db' | 'clock'>, audit: Audit
           fields: g.fields,
           policyVersion: g.policyVersion,
           requestId,
-          detail: { autoApproved: g.autoApproved, expiresAt },
+          detail: { autoApproved: g.autoApproved, expiresAt, ...claimNames(g) },
         });
         for (const h of hooks.onChange) h(g, 'approved', actor);
         return g;

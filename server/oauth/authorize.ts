@@ -167,6 +167,7 @@ export function createAuthorization(
           purpose: request.purpose,
           fields: request.fields,
           actions: request.actions,
+          ...(request.claims ? { claims: request.claims } : {}),
           durationDays: request.durationDays,
           records: request.records,
           termsVersion: client.termsVersion,
@@ -469,7 +470,8 @@ export function createAuthorization(
         return { redirectTo: deniedRedirect(row, decision, customerId, requestId) };
       }
       const fields = input.fields ?? asked.fields;
-      if (fields.length === 0 || !fields.every((f) => asked.fields.includes(f)))
+      // A claims-only request has no fields: the customer approves its claims.
+      if ((fields.length === 0 && !asked.claims?.length) || !fields.every((f) => asked.fields.includes(f)))
         throw new PolicyDenied('You can approve only fields that were asked for, and at least one', { reasons: [] });
       const durationDays = input.durationDays ?? asked.durationDays;
       if (durationDays > asked.durationDays)

@@ -5,6 +5,8 @@ import { NotFound } from '../http/errors.ts';
 import { isSensitive, maxDurationDays, purposeOf } from '../policy/load.ts';
 import type { Authorization, ClientDirectory } from './authorize.ts';
 import { categoriesOf } from './details.ts';
+import { claimCategoriesOf, claimSentence, CLAIMS, type ClaimRequest } from '../claims/catalogue.ts';
+import { createClaimAnswerer } from '../claims/answer.ts';
 import type { AuthRequestRow, OAuthStore } from './store.ts';
 
 /** What the consent screen shows: who asks, for what, for how long, under which terms, and the policy's view. */
@@ -29,12 +31,21 @@ export function createConsentViews(
     return Object.fromEntries(names.map((n) => [n, n in values ? values[n] : null]));
   }
 
+  const answers = createClaimAnswerer(ctx);
+  /** The claims in words, with the answer each would give today from the customer's own profile. */
+  function claimPreview(customerId: string, company: string, claims: ClaimRequest[]) {
+    return claims.map((c) => ({
+      ...describeClaim(company, c),
+      answer: answers.answer(c, d.valuesOf(customerId, answers.fieldsOf(c))).result,
+    }));
+  }
+
   function view(row: AuthRequestRow, customerId: string) {
     const client = d.clients.byId(row.companyId);
     if (!client) throw new NotFound('No such request');
     const req = d.authz.details(row);
     const { version, terms } = d.sources.termsOf(row.companyId);
-    const categories = categoriesOf(req.fields);
+    const categories = [...categoriesOf(req.fields), ...claimCategoriesOf(req.claims)];
     return {
       id: row.id,
       status: row.status,
@@ -57,6 +68,7 @@ export function createConsentViews(
           category: FIELD_CATALOGUE[f].category,
           sensitive: isSensitive(ctx.policies, FIELD_CATALOGUE[f].category),
         })),
+        claims: (req.claims ?? []).map((c) => describeClaim(client.name, c)),
         actions: req.actions,
         durationDays: req.durationDays,
         maxDurationDays: Math.min(req.durationDays, maxDurationDays(ctx.policies, req.purpose, categories)),
@@ -67,14 +79,20 @@ export function createConsentViews(
 
   return {
     consentView(customerId: string, id: string) {
-      const v = view(d.authz.pendingFor(customerId, id), customerId);
+      const row = d.authz.pendingFor(customerId, id);
+      const v = view(row, customerId);
       const values = preview(
         customerId,
         v.request.fields.map((f) => f.name),
       );
+      const claims = claimPreview(customerId, v.company.name, d.authz.details(row).claims ?? []);
       return {
         ...v,
-        request: { ...v.request, fields: v.request.fields.map((f) => ({ ...f, value: values[f.name] ?? null })) },
+        request: {
+          ...v.request,
+          fields: v.request.fields.map((f) => ({ ...f, value: values[f.name] ?? null })),
+          claims,
+        },
       };
     },
     pendingRequests(customerId: string) {
@@ -87,3 +105,8 @@ export function createConsentViews(
 }
 
 export type ConsentViews = ReturnType<typeof createConsentViews>;
+
+/** A claim as the consent screen shows it: "Brewco will learn whether you are over 18, not your date of birth". */
+function describeClaim(company: string, c: ClaimRequest) {
+  return { name: c.name, value: c.value, category: CLAIMS[c.name].category, sentence: claimSentence(company, c) };
+}

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { claimParameter, claimRequestSchema, CLAIMS, type ClaimRequest } from '../claims/catalogue.ts';
 import { FIELD_CATALOGUE, isFieldName } from '../customers/field-catalogue.ts';
 import { OAuthError } from '../http/errors.ts';
 import { actionSchema, kebabIdSchema, type Action, type Category } from '../policy/types.ts';
@@ -19,6 +20,8 @@ export interface AccessRequest {
   durationDays: number;
   /** Records the grant covers (a `customer_records` entry), if any: see record-access.ts. */
   records?: RecordAccess;
+  /** Answers asked for instead of values (server/claims/catalogue.ts); absent when none. */
+  claims?: ClaimRequest[];
 }
 
 /**
@@ -35,7 +38,8 @@ export function sameAccess(a: AccessRequest, b: AccessRequest): boolean {
     a.durationDays === b.durationDays &&
     sameSet(a.fields, b.fields) &&
     sameSet(a.actions, b.actions) &&
-    sameRecordAccess(a.records, b.records)
+    sameRecordAccess(a.records, b.records) &&
+    sameSet((a.claims ?? []).map(claimKey), (b.claims ?? []).map(claimKey))
   );
 }
 
@@ -47,13 +51,32 @@ const durationSchema = z.union([
     .transform((s) => Number(s.slice(1, -1))),
 ]);
 
-const detailSchema = z.strictObject({
-  type: z.literal('customer_data'),
-  purpose: kebabIdSchema,
-  fields: z.array(z.string().refine(isFieldName, 'unknown field')).min(1).max(50),
-  actions: z.array(actionSchema).min(1).default(['read']),
-  duration: durationSchema,
-});
+const claimKey = (c: ClaimRequest) => `${c.name}:${claimParameter(c)}`;
+
+/** One claim per name: a grant answers `age_over` for one age, so a second one would be ambiguous. */
+const claimsSchema = z
+  .array(claimRequestSchema)
+  .min(1)
+  .max(20)
+  .refine((cs) => new Set(cs.map((c) => c.name)).size === cs.length, 'each claim may be asked for once');
+
+const detailSchema = z
+  .strictObject({
+    type: z.literal('customer_data'),
+    purpose: kebabIdSchema,
+    fields: z.array(z.string().refine(isFieldName, 'unknown field')).max(50).default([]),
+    claims: claimsSchema.optional(),
+    actions: z.array(actionSchema).min(1).default(['read']),
+    duration: durationSchema,
+  })
+  .refine((d) => d.fields.length > 0 || d.claims !== undefined, {
+    message: 'name at least one field or one claim',
+    path: ['fields'],
+  })
+  .refine((d) => d.claims === undefined || d.actions.includes('read'), {
+    message: 'claims are answered to a grant that can read',
+    path: ['actions'],
+  });
 
 const invalid = (msg: string) => new OAuthError(400, 'invalid_authorization_details', msg);
 
@@ -94,6 +117,7 @@ export function parseAuthorizationDetails(raw: string): AccessRequest {
           },
         }
       : {}),
+    ...(d.claims ? { claims: d.claims } : {}),
   };
 }
 
@@ -101,9 +125,11 @@ export function parseScope(scope: string): AccessRequest {
   const req: AccessRequest = { purpose: '', fields: [], actions: [], durationDays: 30 };
   const fieldsBy = { read: [] as string[], deposit: [] as string[] };
   let alsoDeposit = false;
+  const claims: ClaimRequest[] = [];
   for (const tok of scope.split(' ').filter(Boolean)) {
     const [k, v] = tok.split(':', 2);
-    if (k === 'purpose' && v && kebabIdSchema.safeParse(v).success) req.purpose = v;
+    if (k === 'claim') claims.push(scopeClaim(tok));
+    else if (k === 'purpose' && v && kebabIdSchema.safeParse(v).success) req.purpose = v;
     else if ((k === 'read' || k === 'deposit') && v && isFieldName(v)) fieldsBy[k].push(v);
     else if (k === 'deposit' && v === undefined) alsoDeposit = true;
     else if (k === 'duration' && v && /^\d{1,4}$/.test(v) && Number(v) >= 1) req.durationDays = Number(v);
@@ -116,14 +142,21 @@ export function parseScope(scope: string): AccessRequest {
       'invalid_scope',
       'use read:<field> (with `deposit` to add records too) or deposit:<field> (deposit only), not both',
     );
-  if (fieldsBy.read.length) {
+  if (claims.length) {
+    if (fieldsBy.deposit.length)
+      throw new OAuthError(400, 'invalid_scope', 'claims are answered to a grant that can read');
+    if (new Set(claims.map((c) => c.name)).size !== claims.length)
+      throw new OAuthError(400, 'invalid_scope', 'each claim may be asked for once');
+    req.claims = claims;
+  }
+  if (fieldsBy.read.length || claims.length) {
     req.fields = fieldsBy.read;
     req.actions = alsoDeposit ? ['read', 'deposit'] : ['read'];
   } else {
     req.fields = fieldsBy.deposit;
     req.actions = ['deposit'];
   }
-  if (!req.purpose || req.fields.length === 0)
+  if (!req.purpose || (req.fields.length === 0 && !req.claims))
     throw new OAuthError(
       400,
       'invalid_scope',
@@ -133,12 +166,26 @@ export function parseScope(scope: string): AccessRequest {
   return req;
 }
 
+/** `claim:<name>:<parameter>`, e.g. `claim:age_over:18`, `claim:country_in:EU,CH`, `claim:has_field:email`. */
+function scopeClaim(tok: string): ClaimRequest {
+  const [, name, param] = tok.split(':', 3);
+  const bad = (why: string) => new OAuthError(400, 'invalid_scope', `${why} in scope token "${tok.slice(0, 60)}"`);
+  if (!name || !Object.hasOwn(CLAIMS, name)) throw bad('unknown claim');
+  const r = claimRequestSchema.safeParse({
+    name,
+    value: param === undefined ? undefined : CLAIMS[name as keyof typeof CLAIMS].fromScope(param),
+  });
+  if (!r.success) throw bad(`bad parameter (${r.error.issues[0]?.message ?? 'invalid'})`);
+  return r.data;
+}
+
 export function toAuthorizationDetails(r: AccessRequest) {
   return [
     {
       type: 'customer_data' as const,
       purpose: r.purpose,
       fields: r.fields,
+      ...(r.claims?.length ? { claims: r.claims } : {}),
       actions: r.actions,
       duration: `P${r.durationDays}D`,
     },
@@ -153,6 +200,7 @@ export const toScope = (r: AccessRequest) => {
     `purpose:${r.purpose}`,
     ...r.fields.map((f) => `${reads ? 'read' : 'deposit'}:${f}`),
     ...(reads && r.actions.includes('deposit') ? ['deposit'] : []),
+    ...(r.claims ?? []).map((c) => `claim:${c.name}:${claimParameter(c)}`),
     `duration:${r.durationDays}`,
   ].join(' ');
 };

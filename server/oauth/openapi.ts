@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { recordAccessSchema } from '../grants/openapi.ts';
+import { claimNameSchema } from '../claims/catalogue.ts';
 import { isoTime } from '../http/openapi/common.ts';
 import { SECURITY } from '../http/openapi/security.ts';
 import type { OperationSpec } from '../http/openapi/spec.ts';
@@ -39,7 +40,8 @@ export const parRequestSchema = paramsSchema
       'An authorization request (RFC 6749 §4.1.1) pushed ahead (RFC 9126). response_type=code; PKCE S256 is required; redirect_uri must match a registered one exactly. ' +
       'What is asked for: `authorization_details` = JSON `[{"type":"customer_data","purpose":"order-fulfilment","fields":["email"],"actions":["read"],"duration":"P30D"}]` (RFC 9396), ' +
       'with, to read or deposit records, a second entry `{"type":"customer_records","categories":["purchases"],"window":"P12M","sources":"any"}` (sources: "any" or company ids; the customer may narrow window and sources), ' +
-      'or `scope` = "purpose:order-fulfilment read:email read:phone deposit duration:30".',
+      'or `scope` = "purpose:order-fulfilment read:email read:phone deposit duration:30". ' +
+      'A claim asks for an answer instead of a value: `"claims":[{"name":"age_over","value":18}]` beside (or instead of) `fields`, or `claim:age_over:18` in scope; see GET /data/customers/{handle}/claims/{name}.',
   });
 
 const verifier = z
@@ -131,6 +133,10 @@ export const authorizationDetailsSchema = z.array(
       type: z.literal('customer_data'),
       purpose: z.string(),
       fields: z.array(z.string()),
+      claims: z
+        .array(z.object({ name: claimNameSchema, value: z.unknown() }))
+        .optional()
+        .meta({ description: 'Answers asked for instead of values, e.g. {"name":"age_over","value":18}' }),
       actions: z.array(actionSchema),
       duration: z.string().meta({ description: 'ISO 8601 duration in days, e.g. P30D' }),
     }),
@@ -267,6 +273,22 @@ export const consentViewSchema = z
           }),
         }),
       ),
+      claims: z
+        .array(
+          z.object({
+            name: claimNameSchema,
+            value: z.unknown(),
+            category: categorySchema,
+            sentence: z
+              .string()
+              .meta({ description: 'E.g. "Brewco will learn whether you are over 18, not your date of birth"' }),
+            answer: z.boolean().nullable().optional().meta({
+              description:
+                'The answer that would be given today (null: not filled in); only on GET /api/consent/{id}, never in request lists',
+            }),
+          }),
+        )
+        .meta({ description: 'Answers asked for instead of values' }),
       actions: z.array(actionSchema),
       durationDays: z.number().int(),
       maxDurationDays: z.number().int(),

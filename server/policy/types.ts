@@ -14,6 +14,8 @@ export const CATEGORIES = [
   'health',
   'financial',
   'location',
+  // Answers about fields (server/claims/catalogue.ts): reveals a yes/no, not the value behind it.
+  'eligibility',
 ] as const;
 export type Category = (typeof CATEGORIES)[number];
 export const categorySchema = z.enum(CATEGORIES);

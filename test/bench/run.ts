@@ -2,7 +2,7 @@
  * `npm run bench`: measures, in one run on this machine, a bare express hello-world (the baseline) and
  * the company read path of the real server (verify token, check grant, policy, decrypt, audit append,
  * durable commit) under autocannon at 50 connections, in interleaved rounds (baseline, six-field read,
- * one-field read; BENCH_ROUNDS, default 3) so that each ratio compares figures taken minutes apart at
+ * one-field read, claim answer; BENCH_ROUNDS, default 3) so that each ratio compares figures taken minutes apart at
  * most; then the other durability modes, the policy evaluator, and the audit export and verify of
  * 1,000,000 events. Prints figures and ratios and writes bench-results.json.
  */
@@ -109,6 +109,8 @@ async function startReadPath(synchronous: string): Promise<
     v: RunningVault;
     company: RegisteredCompany;
     customer: Customer;
+    claimUrl: string;
+    claimHeaders: Record<string, string>;
   }
 > {
   const dataDir = mkdtempSync(join(tmpdir(), 'vault-bench-'));
@@ -158,16 +160,31 @@ async function startReadPath(synchronous: string): Promise<
       postal_code: '9000',
       city: 'Ghent',
       country: 'BE',
+      date_of_birth: '1990-05-17',
     });
     const company = await registerCompany(v);
     const tokens = await obtainTokens(v, company, customer, {
       fields: ['email', 'phone', 'street_address', 'postal_code', 'city', 'country'],
+    });
+    // A claim answer (age_over 18): the same audited unit as a read, plus an EdDSA signature per answer.
+    const brewery = await registerCompany(v, { terms: { purposes: ['age-verification'], retentionDays: 30 } });
+    const claimTokens = await obtainTokens(v, brewery, customer, {
+      authorizationDetails: JSON.stringify([
+        {
+          type: 'customer_data',
+          purpose: 'age-verification',
+          claims: [{ name: 'age_over', value: 18 }],
+          duration: 'P30D',
+        },
+      ]),
     });
     return {
       url,
       pid: child.pid!,
       readUrl: `${url}/data/customers/${customer.handle}`,
       headers: { authorization: `Bearer ${tokens.access_token}` },
+      claimUrl: `${url}/data/customers/${customer.handle}/claims/age_over`,
+      claimHeaders: { authorization: `Bearer ${claimTokens.access_token}` },
       stop: stopAll,
       v,
       company,
@@ -213,6 +230,7 @@ async function interleaved(results: Record<string, unknown>) {
       hello: () => load(hello.url, hello.pid),
       six: () => load(vault.readUrl, vault.pid, vault.headers),
       one: () => load(`${vault.readUrl}?fields=phone`, vault.pid, vault.headers),
+      claim: () => load(vault.claimUrl, vault.pid, vault.claimHeaders),
       peerToken: () => load(peer.tokenUrl, peer.pid, {}, post(peer.authorization, new URLSearchParams(cc).toString())),
       tokenBasic: () => load(tok.tokenUrl, vault.pid, {}, post(tok.basic, new URLSearchParams(cc).toString())),
       tokenJwt: () => load(tok.tokenUrl, vault.pid, {}, withJwt(cc)),
@@ -270,6 +288,7 @@ function report(rounds: Array<Record<string, Load>>, healthz: Load) {
     hello: summary('hello'),
     readPathGROUP: summary('six'),
     readPathGROUPOneField: summary('one'),
+    claimAnswer: summary('claim'),
     peerClientCredentials: summary('peerToken'),
     peerIntrospection: summary('peerIntrospect'),
     clientCredentialsBasic: summary('tokenBasic', 'peerToken'),
@@ -291,6 +310,7 @@ function report(rounds: Array<Record<string, Load>>, healthz: Load) {
   line('baseline express hello-world', out.hello);
   line('read path GROUP, six fields', out.readPathGROUP, '   (target ratio >= 0.5, p99 < 25 ms)');
   line('read path GROUP, one field', out.readPathGROUPOneField);
+  line('claim answer (age_over, audited, signed)', out.claimAnswer, '   (target ratio >= 0.45)');
   line('peer node-oidc-provider client_credentials', out.peerClientCredentials);
   line('vault client_credentials client_secret_basic', out.clientCredentialsBasic, '   (target to peer >= 1.0)');
   line('vault client_credentials private_key_jwt', out.clientCredentialsPrivateKeyJwt);

@@ -320,6 +320,31 @@ describe('replaying recorded responses against /openapi.json', () => {
     expect((await call('GET', `/data/customers/${alice.handle}`)).status).toBe(401);
     expect((await readData(v, tokens.access_token, 'not-a-handle')).status).toBe(400);
     expect((await readData(v, tokens.access_token, 'vh-aaaaa-aaaaa')).status).toBe(404);
+    const claim = (name: string) =>
+      call(
+        'GET',
+        `/data/customers/${alice.handle}/claims/${name}`,
+        bearer(tokens.access_token) && { headers: bearer(tokens.access_token) },
+      );
+    expect((await claim('age_over')).status).toBe(403);
+    expect((await claim('shoe_size')).status).toBe(400);
+    const brewco = await registerCompany(v, {
+      name: 'Replay Brewco',
+      terms: { purposes: ['age-verification'], retentionDays: 30 },
+    });
+    const claims = JSON.stringify([
+      {
+        type: 'customer_data',
+        purpose: 'age-verification',
+        claims: [{ name: 'age_over', value: 18 }],
+        duration: 'P30D',
+      },
+    ]);
+    const t = await obtainTokens(v, brewco, alice, { authorizationDetails: claims });
+    const answered = await call('GET', `/data/customers/${alice.handle}/claims/age_over`, {
+      headers: bearer(t.access_token),
+    });
+    expect(answered.status).toBe(200);
     const records = `/data/customers/${alice.handle}/records`;
     expect(
       (

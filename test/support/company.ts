@@ -140,6 +140,9 @@ export async function obtainCode(
     state?: string;
     /** A customer_records authorization_details entry (without its type), issue 15. */
     records?: object;
+    /** The request as given (authorization_details JSON, or a scope string) instead of fields/purpose. */
+    authorizationDetails?: string;
+    scope?: string;
   } = {},
 ) {
   const p = pkce();
@@ -153,13 +156,13 @@ export async function obtainCode(
       code_challenge: p.challenge,
       code_challenge_method: 'S256',
       state,
-      authorization_details: details(
-        opts.fields ?? ['email', 'phone'],
-        opts.purpose,
-        opts.duration,
-        opts.actions,
-        opts.records,
-      ),
+      ...(opts.scope
+        ? { scope: opts.scope }
+        : {
+            authorization_details:
+              opts.authorizationDetails ??
+              details(opts.fields ?? ['email', 'phone'], opts.purpose, opts.duration, opts.actions, opts.records),
+          }),
     },
     { authorization: company.basic() },
   );

@@ -87,6 +87,14 @@ export interface RequestedField {
 export type Action = 'read' | 'deposit';
 
 /** An access request waiting for the customer (GET /api/consent/:id and GET /api/requests). */
+/** "Brewco will learn whether you are over 18, not your date of birth"; answer null: not filled in. */
+export interface RequestedClaim {
+  name: string;
+  value: unknown;
+  sentence: string;
+  answer?: boolean | null;
+}
+
 export interface ConsentRequest {
   id: string;
   status: string;
@@ -97,6 +105,8 @@ export interface ConsentRequest {
     purpose: string;
     purposeDescription?: string;
     fields: RequestedField[];
+    /** Answers asked for instead of values, in words, with the answer each would give today. */
+    claims?: RequestedClaim[];
     actions: Action[];
     durationDays: number;
     maxDurationDays: number;
@@ -150,6 +160,8 @@ export interface ReadEvent {
   reasons?: Reason[];
   /** A request refused or approved for the customer by their criteria, before they saw it. */
   automatic?: boolean;
+  /** What a claim answer told the company, in words: "learned that you are over 18". */
+  learned?: string;
 }
 
 /** A company's refused attempts for one reason, counted between the first and the last (GET /api/reads). */

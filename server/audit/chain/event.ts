@@ -8,6 +8,7 @@
 
 export const AUDIT_ACTIONS = [
   'data.read',
+  'data.claim',
   'data.deposit',
   'data.denied',
   'data.throttled',

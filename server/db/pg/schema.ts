@@ -229,6 +229,7 @@ export const grants = pgTable(
     /** Migration 0013: the record categories, window and sources the grant covers (JSON), if any. */
     records: text('records'),
     statusChangedAt: text('status_changed_at'),
+    claims: text('claims'),
   },
   (t) => [index('grants_customer').on(t.customerId, t.status), index('grants_company').on(t.companyId, t.status)],
 );

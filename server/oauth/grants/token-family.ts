@@ -98,6 +98,7 @@ export function createTokenFamilies(ctx: AppContext, d: GrantDeps) {
       actions: JSON.parse(g.actions),
       durationDays: Math.max(1, Math.ceil((Date.parse(g.expiresAt) - ctx.clock.now().getTime()) / 86_400_000)),
       ...(g.records ? { records: JSON.parse(g.records) } : {}),
+      ...(g.claims ? { claims: JSON.parse(g.claims) } : {}),
     };
     const refresh = newOpaque('rt_');
     const row = { tokenHash: sha256hex(refresh), familyId, createdAt: nowIso(), expiresAt: g.expiresAt };

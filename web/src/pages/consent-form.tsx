@@ -12,6 +12,7 @@ import {
 } from '../errors.tsx';
 import { Badge, Button, Card, Link, Notice, PageHeader, ProblemAlert, Reasons } from '../ui.tsx';
 import { ConsentFields } from './consent-fields.tsx';
+import { ConsentClaims } from './consent-claims.tsx';
 import { ConsentTerms } from './consent-terms.tsx';
 
 /** A link back to the company that sent the customer, when the server names it (an expired request). */
@@ -43,6 +44,7 @@ export function ConsentForm({
   const { company, request, decision } = req;
   const terms = company.terms;
   const [fields, setFields] = useState<Set<string>>(new Set(request.fields.map((f) => f.name)));
+  const hasClaims = !!request.claims?.length;
   const [days, setDays] = useState(String(Math.min(request.durationDays, request.maxDurationDays)));
   // A connected product starts with deposit only: reading is the customer's choice to add.
   const device = req.mode === 'device';
@@ -79,7 +81,7 @@ export function ConsentForm({
     let body: Record<string, unknown> = { decision: 'deny' };
     if (kind === 'approve') {
       const n = Number(days);
-      if (!fields.size) return fail('consent-field-0', 'Choose at least one field, or deny the request.');
+      if (!fields.size && !hasClaims) return fail('consent-field-0', 'Choose at least one field, or deny the request.');
       if (!Number.isInteger(n) || n < 1 || n > maxDays)
         return fail('duration-days', `Choose a duration between 1 and ${maxDays} days.`);
       // The version shown here is the version approved: the server refuses the approval if it changed.
@@ -212,16 +214,19 @@ export function ConsentForm({
               </fieldset>
             </Card>
           )}
-          <Card title="Which data" id="fields">
-            <ConsentFields
-              fields={request.fields}
-              chosen={fields}
-              disabled={!pending}
-              onChange={setFields}
-              invalid={invalidProps(errors, 'consent-field-0')}
-            />
-            <FieldMessage errors={errors} field="consent-field-0" />
-          </Card>
+          {hasClaims && <ConsentClaims claims={request.claims ?? []} />}
+          {request.fields.length > 0 && (
+            <Card title="Which data" id="fields">
+              <ConsentFields
+                fields={request.fields}
+                chosen={fields}
+                disabled={!pending}
+                onChange={setFields}
+                invalid={invalidProps(errors, 'consent-field-0')}
+              />
+              <FieldMessage errors={errors} field="consent-field-0" />
+            </Card>
+          )}
           <Card title="For how long" id="duration">
             <div class="form-row">
               <label for="duration-days">Access ends after</label>
@@ -263,7 +268,7 @@ export function ConsentForm({
                 type="submit"
                 variant="primary"
                 busy={busy === 'approve'}
-                disabled={!!busy || refused || !fields.size}
+                disabled={!!busy || refused || (!fields.size && !hasClaims)}
               >
                 Approve {fields.size < request.fields.length ? `${plural(fields.size, 'field')}` : ''}
               </Button>

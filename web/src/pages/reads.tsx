@@ -266,6 +266,7 @@ function Refusals({ groups }: { groups: RefusalGroup[] }) {
 /** What the company did: a read, a deposit into the vault, or an attempt the vault refused. */
 const WHAT: Record<string, string> = {
   'data.read': 'Read',
+  'data.claim': 'Asked a question',
   'data.deposit': 'Added a record',
   'data.denied': 'Tried to access',
   'grant.denied': 'Asked, refused by your criteria',
@@ -284,6 +285,7 @@ function ReadRow({ r, catalogue }: { r: ReadEvent; catalogue?: FieldInfo[] }) {
       </td>
       <td>
         <span class="read-what">{WHAT[r.action] ?? humanise(r.action)}</span>
+        {r.learned && <span class="read-learned"> and {r.learned}</span>}
         {/* A deposit names no profile field: the company added a record of its own. */}
         {r.fields.length > 0 && (
           <FieldChips
