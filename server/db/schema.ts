@@ -3,7 +3,7 @@
  * each module's own store.ts use them. No ON DELETE CASCADE anywhere: drizzle-kit rebuilds SQLite
  * tables by copying them, and a cascade could silently wipe audit or key rows (ARCHITECTURE.md, "Speed").
  */
-import { blob, index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { blob, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 // customers/ — accounts. The e-mail is kept only as a keyed blind index (HMAC) for sign-in; its
 // value lives encrypted in profile_fields. The data key (DEK) is stored wrapped by a KEK.
@@ -323,4 +323,29 @@ export const rateWindows = sqliteTable(
     count: integer('count').notNull(),
   },
   (t) => [primaryKey({ columns: [t.key, t.windowEnd] }), index('rate_windows_end').on(t.windowEnd)],
+);
+
+// benefits/ — the benefit ledger: what a company says it gave back under a grant, and the customer's answer.
+// The company's idempotency key is kept as its SHA-256 and the reference sealed under the customer's DEK, like
+// a record: both are typed by the company and may name the customer (0015_benefits).
+export const benefits = sqliteTable(
+  'benefits',
+  {
+    id: text('id').primaryKey(),
+    customerId: text('customer_id').notNull(),
+    companyId: text('company_id').notNull(),
+    grantId: text('grant_id').notNull(),
+    keyHash: text('key_hash').notNull(),
+    kind: text('kind', { enum: ['discount', 'payment', 'service', 'other'] }).notNull(),
+    amountMinor: integer('amount_minor'),
+    currency: text('currency'),
+    referenceSealed: blob('reference_sealed', { mode: 'buffer' }),
+    status: text('status', { enum: ['recorded', 'confirmed', 'disputed'] }).notNull(),
+    createdAt: text('created_at').notNull(),
+    answeredAt: text('answered_at'),
+  },
+  (t) => [
+    uniqueIndex('benefits_company_key').on(t.companyId, t.keyHash),
+    index('benefits_customer').on(t.customerId, t.companyId, t.createdAt),
+  ],
 );

@@ -13,7 +13,17 @@
  *   boolean. No serial/identity: the audit chain assigns seq itself.
  * - No ON DELETE CASCADE, no foreign keys: as in SQLite.
  */
-import { bigint, boolean, customType, index, integer, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  boolean,
+  customType,
+  index,
+  integer,
+  pgTable,
+  primaryKey,
+  text,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
 
 /** bytea, read and written as a Buffer (drizzle-orm 0.45's pg-core has no built-in bytea). */
 const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' });
@@ -308,4 +318,26 @@ export const rateWindows = pgTable(
     count: integer('count').notNull(),
   },
   (t) => [primaryKey({ columns: [t.key, t.windowEnd] }), index('rate_windows_end').on(t.windowEnd)],
+);
+
+export const benefits = pgTable(
+  'benefits',
+  {
+    id: text('id').primaryKey(),
+    customerId: text('customer_id').notNull(),
+    companyId: text('company_id').notNull(),
+    grantId: text('grant_id').notNull(),
+    keyHash: text('key_hash').notNull(),
+    kind: text('kind', { enum: ['discount', 'payment', 'service', 'other'] }).notNull(),
+    amountMinor: bigint('amount_minor', { mode: 'number' }),
+    currency: text('currency'),
+    referenceSealed: bytea('reference_sealed'),
+    status: text('status', { enum: ['recorded', 'confirmed', 'disputed'] }).notNull(),
+    createdAt: text('created_at').notNull(),
+    answeredAt: text('answered_at'),
+  },
+  (t) => [
+    uniqueIndex('benefits_company_key').on(t.companyId, t.keyHash),
+    index('benefits_customer').on(t.customerId, t.companyId, t.createdAt),
+  ],
 );
