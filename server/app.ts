@@ -5,6 +5,9 @@ import { createAuditAppender } from './audit/chain/append.ts';
 import { createAuditQueries } from './audit/queries.ts';
 import { createReceipts } from './audit/checkpoints/receipts.ts';
 import { auditRoutes } from './audit/routes.ts';
+import { benefitRoutes } from './benefits/routes.ts';
+import { BENEFIT_CHECK_CODES, createBenefitCheck } from './benefits/check.ts';
+import { createBenefits } from './benefits/service.ts';
 import { createAuditService } from './audit/service.ts';
 import { isSensitive } from './policy/load.ts';
 import { createUsage } from './grants/usage.ts';
@@ -64,9 +67,17 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   const auth = createSessionAuth(accounts, { secure: ctx.config.secureCookies, publicUrl: ctx.config.publicUrl });
   const companies = createCompanies(ctx, audit);
   const grants = createGrants(ctx, audit);
+  const activity = createCompanyActivity(ctx.db);
+  const benefits = createBenefits(ctx, {
+    audit,
+    grantOfCompany: grants.getForCompany,
+    dekOf: profile.dekOf,
+    firstReadAt: activity.firstReadAt,
+  });
   const sources = {
     termsOf: (id: string, v?: number) => (v ? companies.termsAt(id, v) : undefined) ?? companies.currentTerms(id),
     criteriaOf: criteria.get,
+    benefitsOf: benefits.factsOf,
   };
   const decide = createDecider(ctx, sources);
   const oauthStore = createOAuthStore(ctx.db);
@@ -155,11 +166,13 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
       receipts: receipts.forCustomer,
       inbox: profile.inbox,
       pendingRequests: views.pendingRequests,
+      benefits: benefits.listForCustomer,
     }),
   );
   const overview = createGrantOverview({
     now: () => ctx.clock.now(),
-    activityOf: createCompanyActivity(ctx.db).of,
+    activityOf: activity.of,
+    benefitsOf: benefits.summaryOf,
     termsOf: (id) => (companies.byId(id) ? companies.currentTerms(id).terms : undefined),
     reapproveCheck: grantPolicy.reapproveCheck,
   });
@@ -214,6 +227,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
       companyRoutes(companies),
       grantRoutes(grants, auth, managementToken, { present, reapprove: grantPolicy.reapprove, overview }),
       auditRoutes(auditService, receipts, auth, managementToken, names.nameOf),
+      benefitRoutes(benefits, auth, managementToken),
       criteriaRoutes(auth, createCriteriaPreview({ grants, decide }), criteriaOptions, present),
       docsRoutes(ctx.config.publicUrl),
     ],
@@ -245,6 +259,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
     { name: 'budgets', run: () => budgets.purgeEnded() },
     { name: 'grants.usage', run: (now) => usage.purgeEnded(now) },
     { name: 'data.refusals', run: (now) => refusals.purgeEnded(now) },
+    { name: 'benefits.check', run: createBenefitCheck(() => grantPolicy.reevaluateBenefits(BENEFIT_CHECK_CODES)) },
   ]);
   sweeper.start();
   const stop = () => {
@@ -277,6 +292,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
       data,
       oauthStore,
       grantPolicy,
+      benefits,
     },
   };
 }

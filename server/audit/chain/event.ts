@@ -28,6 +28,9 @@ export const AUDIT_ACTIONS = [
   'company.disabled',
   'company.terms-changed',
   'company.renamed',
+  'benefit.recorded',
+  'benefit.confirmed',
+  'benefit.disputed',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

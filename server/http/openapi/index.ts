@@ -1,4 +1,5 @@
 import { auditComponents, auditOperations } from '../../audit/openapi.ts';
+import { benefitComponents, benefitOperations } from '../../benefits/openapi.ts';
 import { companyComponents, companyOperations } from '../../companies/openapi.ts';
 import { customerComponents, customerOperations } from '../../customers/openapi.ts';
 import { dataComponents, dataOperations } from '../../data/openapi.ts';
@@ -17,6 +18,7 @@ export const ALL_OPERATIONS: readonly OperationSpec[] = [
   ...grantOperations,
   ...customerOperations,
   ...auditOperations,
+  ...benefitOperations,
   ...serviceOperations,
 ];
 
@@ -27,6 +29,7 @@ export const ALL_COMPONENTS = {
   ...grantComponents,
   ...customerComponents,
   ...auditComponents,
+  ...benefitComponents,
 };
 
 let core: Record<string, unknown> | undefined;
