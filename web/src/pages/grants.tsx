@@ -1,6 +1,7 @@
 import { formatLongDate, formatRelative, plural } from '../format.ts';
-import type { FieldInfo, Grant, GrantCompany } from '../types.ts';
+import type { BenefitEntry, FieldInfo, Grant, GrantCompany } from '../types.ts';
 import { EmptyState, Link, PageHeader, ResourceView, useFieldCatalogue, useResource } from '../ui.tsx';
+import { GaveAndGot } from './company-benefits.tsx';
 import { GrantItem, STATUS, live } from './grant-card.tsx';
 import { PendingRequests } from './requests.tsx';
 
@@ -36,7 +37,13 @@ function groupByCompany(grants: Grant[], companies: GrantCompany[]): CompanyGrou
 /** Who may see what, until when: one card per company, Google-account style, with every grant inside. */
 export function GrantsPage() {
   const catalogue = useFieldCatalogue();
-  const [res, reload] = useResource<{ grants: Grant[]; companies?: GrantCompany[] }>('/api/grants');
+  const [res, reloadGrants] = useResource<{ grants: Grant[]; companies?: GrantCompany[] }>('/api/grants');
+  const [ledger, reloadLedger] = useResource<{ benefits: BenefitEntry[] }>('/api/benefits');
+  const reload = () => {
+    reloadGrants();
+    reloadLedger();
+  };
+  const entries = ledger.state === 'ok' ? ledger.data.benefits : [];
   const empty = (
     <EmptyState title="No company has access to your data">
       When you approve a company's request, it appears here with what it may use and until when. You can narrow or
@@ -62,7 +69,7 @@ export function GrantsPage() {
               {current.length ? (
                 <ul class="grant-list">
                   {current.map((c) => (
-                    <CompanyCard key={c.id} group={c} catalogue={catalogue} onChange={reload} />
+                    <CompanyCard key={c.id} group={c} catalogue={catalogue} entries={entries} onChange={reload} />
                   ))}
                 </ul>
               ) : (
@@ -73,7 +80,7 @@ export function GrantsPage() {
                   <summary>Companies whose access ended ({past.length})</summary>
                   <ul class="grant-list">
                     {past.map((c) => (
-                      <CompanyCard key={c.id} group={c} catalogue={catalogue} onChange={reload} />
+                      <CompanyCard key={c.id} group={c} catalogue={catalogue} entries={entries} onChange={reload} />
                     ))}
                   </ul>
                 </details>
@@ -89,10 +96,12 @@ export function GrantsPage() {
 function CompanyCard({
   group: c,
   catalogue,
+  entries,
   onChange,
 }: {
   group: CompanyGroup;
   catalogue?: FieldInfo[];
+  entries: BenefitEntry[];
   onChange: () => void;
 }) {
   const headingId = `company-${c.id}`;
@@ -128,6 +137,12 @@ function CompanyCard({
           <dd>{reads ? plural(reads, 'read') : 'None'}</dd>
         </div>
       </dl>
+      <GaveAndGot
+        info={c.info}
+        entries={entries.filter((e) => e.companyId === c.id)}
+        catalogue={catalogue}
+        onChange={onChange}
+      />
       {current.length > 0 && (
         <ul class="grant-items">
           {current.map((g) => (
