@@ -88,10 +88,10 @@ function BenefitToAnswer(props: { entry: BenefitEntry; onChange: () => void }) {
       <ProblemAlert error={error} />
       <div class="actions">
         <Button busy={busy} onClick={() => void answer('confirmed')} aria-label={`Confirm: ${what}`}>
-          I received it
+          Confirm
         </Button>
         <Button variant="ghost" busy={busy} onClick={() => void answer('disputed')} aria-label={`Dispute: ${what}`}>
-          I did not
+          Dispute
         </Button>
       </div>
     </li>
