@@ -98,4 +98,24 @@ describe('the benefit ledger through the real server', () => {
     expect(message!.text).toContain('within 14 days of the first read');
     expect(message!.text).toContain('it declares discount');
   });
+
+  it('when the only entry a shop recorded is disputed by the customer, then it does not count as delivered and the grant is suspended', async () => {
+    const carolEmail = uniqueEmail('carol');
+    const carol = await new Customer(v.url).signUp(carolEmail);
+    const terms = { ...defaultTerms, benefit: { kind: 'discount', description: '5% off', withinDays: 30 } };
+    const shop = await registerCompany(v, { name: 'Disputed Shop', terms });
+    const t = await obtainTokens(v, shop, carol, { fields: ['email'], purpose: 'marketing', duration: 'P180D' });
+    expect((await readData(v, t.access_token, carol.handle, ['email'])).status).toBe(200);
+    await later(20, carol, carolEmail);
+    const token = await managementToken(v, shop);
+    const entry = await recordBenefit(v, token, { grant_id: t.grant_id, key: 'k-1', kind: 'discount' });
+    expect(entry.status).toBe(201);
+    const answered = await carol.call('POST', `/api/benefits/${entry.body.id}/answer`, { answer: 'disputed' });
+    expect(answered.body.status).toBe('disputed');
+    await later(11, carol, carolEmail);
+    const g = await carol.call('GET', `/api/grants/${t.grant_id}`);
+    expect(g.body.status).toBe('suspended');
+    const card = (await carol.call('GET', '/api/grants')).body.companies[0];
+    expect(card.benefits).toMatchObject({ confirmed: 0, disputed: 1 });
+  });
 });
