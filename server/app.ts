@@ -6,6 +6,9 @@ import { createAuditAppender } from './audit/chain/append.ts';
 import { createAuditQueries } from './audit/queries.ts';
 import { createReceipts } from './audit/checkpoints/receipts.ts';
 import { auditRoutes } from './audit/routes.ts';
+import { benefitRoutes } from './benefits/routes.ts';
+import { BENEFIT_CHECK_CODES, createBenefitCheck } from './benefits/check.ts';
+import { createBenefits } from './benefits/service.ts';
 import { createAuditService } from './audit/service.ts';
 import { isSensitive } from './policy/load.ts';
 import { createUsage } from './grants/usage.ts';
@@ -80,9 +83,17 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   const auth = createSessionAuth(accounts, { secure: ctx.config.secureCookies, publicUrl: ctx.config.publicUrl });
   const companies = createCompanies(ctx, audit, commit);
   const grants = createGrants(ctx, audit);
+  const activity = createCompanyActivity(ctx.db);
+  const benefits = createBenefits(ctx, {
+    audit,
+    grantOfCompany: grants.getForCompany,
+    dekOf: profile.dekOf,
+    firstReadAt: activity.firstReadAt,
+  });
   const sources = {
     termsOf: (id: string, v?: number) => (v ? companies.termsAt(id, v) : undefined) ?? companies.currentTerms(id),
     criteriaOf: criteria.get,
+    benefitsOf: benefits.factsOf,
   };
   const decide = createDecider(ctx, sources);
   const oauthStore = createOAuthStore(ctx.db);
@@ -227,11 +238,13 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
       receipts: receipts.forCustomer,
       inbox: profile.inbox,
       pendingRequests: views.pendingRequests,
+      benefits: benefits.listForCustomer,
     }),
   );
   const overview = createGrantOverview({
     now: () => ctx.clock.now(),
-    activityOf: createCompanyActivity(ctx.db).of,
+    activityOf: activity.of,
+    benefitsOf: benefits.summaryOf,
     termsOf: (id) => (companies.byId(id) ? companies.currentTerms(id).terms : undefined),
     reapproveCheck: grantPolicy.reapproveCheck,
   });
@@ -290,6 +303,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
       grantRoutes(grants, auth, managementToken, { present, reapprove: grantPolicy.reapprove, renew, overview }),
       deletionRoutes(deletions, auth, managementToken, names.now),
       auditRoutes(auditService, receipts, auth, managementToken, names.nameOf, (id) => companies.byId(id)?.productName),
+      benefitRoutes(benefits, auth, managementToken),
       criteriaRoutes(auth, createCriteriaPreview({ grants, decide }), criteriaOptions, present),
       docsRoutes(ctx.config.publicUrl),
       eventRoutes(events.polling, managementToken),
@@ -329,6 +343,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
     { name: 'grants.usage', run: (now) => usage.purgeEnded(now) },
     { name: 'data.refusals', run: (now) => refusals.purgeEnded(now) },
     { name: 'events.settled', run: (now) => events.outbox.purgeSettled(now) },
+    { name: 'benefits.check', run: createBenefitCheck(() => grantPolicy.reevaluateBenefits(BENEFIT_CHECK_CODES)) },
   ]);
   sweeper.start();
   events.worker.start();
@@ -366,6 +381,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
       events,
       endings,
       deletions,
+      benefits,
     },
   };
 }

@@ -9,6 +9,10 @@ export interface CompanyActivity {
   readsSince: number;
   /** Every field the company has ever read: what it may already hold. */
   fieldsRead: string[];
+  /** The first read ever, and every read and deposit: what the customer gave, over time (the benefit ledger's card). */
+  firstReadAt?: string;
+  readsTotal: number;
+  recordsDeposited: number;
 }
 
 /**
@@ -18,9 +22,18 @@ export interface CompanyActivity {
  */
 export function createCompanyActivity(db: Db) {
   const counts = db.$client.prepare(
-    `SELECT company_id AS companyId, max(time) AS lastReadAt, sum(time >= ?) AS readsSince
+    `SELECT company_id AS companyId, max(time) AS lastReadAt, sum(time >= ?) AS readsSince, min(time) AS firstReadAt,
+            count(*) AS readsTotal
        FROM audit_events WHERE customer_id = ? AND action = 'data.read' AND company_id IS NOT NULL
       GROUP BY company_id`,
+  );
+  const deposits = db.$client.prepare(
+    `SELECT company_id AS companyId, count(*) AS n
+       FROM audit_events WHERE customer_id = ? AND action = 'data.deposit' AND company_id IS NOT NULL
+      GROUP BY company_id`,
+  );
+  const firstRead = db.$client.prepare(
+    `SELECT min(time) AS t FROM audit_events WHERE customer_id = ? AND action = 'data.read' AND company_id = ?`,
   );
   const fields = db.$client.prepare(
     `SELECT DISTINCT company_id AS companyId, f.value AS field
@@ -30,17 +43,33 @@ export function createCompanyActivity(db: Db) {
   return {
     of(customerId: string, since: string): Map<string, CompanyActivity> {
       const out = new Map<string, CompanyActivity>();
-      const rows = counts.all(since, customerId) as { companyId: string; lastReadAt: string; readsSince: number }[];
-      for (const r of rows)
-        out.set(r.companyId, {
-          companyId: r.companyId,
-          lastReadAt: r.lastReadAt,
-          readsSince: r.readsSince,
-          fieldsRead: [],
-        });
+      const rows = counts.all(since, customerId) as {
+        companyId: string;
+        lastReadAt: string;
+        readsSince: number;
+        firstReadAt: string;
+        readsTotal: number;
+      }[];
+      for (const r of rows) out.set(r.companyId, { ...r, fieldsRead: [], recordsDeposited: 0 });
       for (const r of fields.all(customerId) as { companyId: string; field: string }[])
         out.get(r.companyId)?.fieldsRead.push(r.field);
+      for (const r of deposits.all(customerId) as { companyId: string; n: number }[]) {
+        const a = out.get(r.companyId);
+        if (a) a.recordsDeposited = r.n;
+        else
+          out.set(r.companyId, {
+            companyId: r.companyId,
+            readsSince: 0,
+            readsTotal: 0,
+            fieldsRead: [],
+            recordsDeposited: r.n,
+          });
+      }
       return out;
+    },
+    /** When the company first read this customer's data; undefined if it never did. */
+    firstReadAt(customerId: string, companyId: string): string | undefined {
+      return (firstRead.get(customerId, companyId) as { t: string | null } | undefined)?.t ?? undefined;
     },
   };
 }

@@ -20,6 +20,7 @@ export function exportSections(s: {
   receipts(customerId: string): Receipt[];
   inbox(customerId: string): unknown[];
   pendingRequests(customerId: string): unknown[];
+  benefits(customerId: string): unknown[];
 }) {
   return (customerId: string) => ({
     grants: s.grants(customerId),
@@ -29,5 +30,6 @@ export function exportSections(s: {
       .map((r) => ({ id: r.id, grantId: r.grantId, kind: r.kind, createdAt: r.createdAt, jws: r.jws })),
     inbox: s.inbox(customerId),
     pendingRequests: s.pendingRequests(customerId),
+    benefits: s.benefits(customerId),
   });
 }

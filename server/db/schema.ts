@@ -426,3 +426,28 @@ export const grantNotices = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.grantId, t.kind] })],
 );
+
+// benefits/ — the benefit ledger: what a company says it gave back under a grant, and the customer's answer.
+// The company's idempotency key is kept as its SHA-256 and the reference sealed under the customer's DEK, like
+// a record: both are typed by the company and may name the customer (0015_benefits).
+export const benefits = sqliteTable(
+  'benefits',
+  {
+    id: text('id').primaryKey(),
+    customerId: text('customer_id').notNull(),
+    companyId: text('company_id').notNull(),
+    grantId: text('grant_id').notNull(),
+    keyHash: text('key_hash').notNull(),
+    kind: text('kind', { enum: ['discount', 'payment', 'service', 'other'] }).notNull(),
+    amountMinor: integer('amount_minor'),
+    currency: text('currency'),
+    referenceSealed: blob('reference_sealed', { mode: 'buffer' }),
+    status: text('status', { enum: ['recorded', 'confirmed', 'disputed'] }).notNull(),
+    createdAt: text('created_at').notNull(),
+    answeredAt: text('answered_at'),
+  },
+  (t) => [
+    uniqueIndex('benefits_company_key').on(t.companyId, t.keyHash),
+    index('benefits_customer').on(t.customerId, t.companyId, t.createdAt),
+  ],
+);

@@ -3,6 +3,7 @@ import { evaluate } from '../policy/evaluate.ts';
 import {
   customerCriteriaSchema,
   type CompanyTerms,
+  type BenefitFacts,
   type CustomerCriteria,
   type Decision,
   type Stage,
@@ -17,6 +18,8 @@ import { claimCategoriesOf } from '../claims/catalogue.ts';
 export interface FactSources {
   termsOf(companyId: string, version?: number): { version: number; terms: CompanyTerms };
   criteriaOf(customerId: string): CustomerCriteria;
+  /** The benefit ledger's facts; the period is the one the company's terms promise (server/benefits/). */
+  benefitsOf?(customerId: string, companyId: string, periodDays: number | undefined): BenefitFacts;
 }
 
 export function createDecider(ctx: AppContext, sources: FactSources) {
@@ -34,6 +37,12 @@ export function createDecider(ctx: AppContext, sources: FactSources) {
   ): Decision {
     const t = sources.termsOf(input.companyId, input.termsVersion);
     const criteria = input.criteria ?? (input.customerId ? sources.criteriaOf(input.customerId) : NO_CRITERIA);
+    // Off the read path (a hot path, ARCHITECTURE.md "The life of a company read"): the ledger is judged when a
+    // request is decided and by the sweep's re-evaluation at stage approve.
+    const ledger =
+      input.customerId && sources.benefitsOf && (stage === 'request' || stage === 'approve')
+        ? { benefits: sources.benefitsOf(input.customerId, input.companyId, t.terms.benefit.withinDays) }
+        : {};
     return evaluate(
       {
         stage,
@@ -61,6 +70,7 @@ export function createDecider(ctx: AppContext, sources: FactSources) {
         company: { id: input.companyId, termsVersion: t.version, terms: t.terms },
         customer: { criteria },
         ...(input.usage ? { usage: input.usage } : {}),
+        ...ledger,
       },
       ctx.policies,
     );

@@ -64,6 +64,19 @@ export const grantCompanySchema = z.object({
   fieldsRead: z.array(z.string()).meta({ description: 'Every field the company has read: what it may already hold' }),
   retentionDays: z.number().int().nullable().meta({ description: 'How long its current terms say it keeps data' }),
   contact: z.string().nullable().meta({ description: 'Where to ask it for deletion, from its terms' }),
+  firstReadAt: isoTime.nullable().meta({ description: 'Its first read of your data' }),
+  readsTotal: z.number().int().meta({ description: 'Every read it has made' }),
+  recordsDeposited: z.number().int().meta({ description: 'Records it has added to your vault' }),
+  benefits: z
+    .object({
+      confirmed: z.number().int(),
+      awaitingAnswer: z.number().int(),
+      disputed: z.number().int(),
+      totals: z
+        .array(z.object({ currency: z.string(), amount: z.string() }))
+        .meta({ description: 'Confirmed benefits with an amount, summed per currency' }),
+    })
+    .meta({ description: 'What it gave back: the benefit ledger' }),
 });
 
 export const grantListSchema = z.object({

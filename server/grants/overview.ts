@@ -1,6 +1,14 @@
 import type { Decision } from '../policy/types.ts';
 import type { Grant } from './service.ts';
 
+export interface BenefitSummary {
+  confirmed: number;
+  awaitingAnswer: number;
+  disputed: number;
+  totals: { currency: string; amount: string }[];
+}
+const NO_BENEFITS: BenefitSummary = { confirmed: 0, awaitingAnswer: 0, disputed: 0, totals: [] };
+
 const DAY_MS = 86_400_000;
 /** The grants page counts each company's reads over this window ("reads in the last 30 days"). */
 export const RECENT_READS_DAYS = 30;
@@ -11,7 +19,19 @@ export interface OverviewDeps {
   activityOf: (
     customerId: string,
     since: string,
-  ) => Map<string, { lastReadAt?: string; readsSince: number; fieldsRead: string[] }>;
+  ) => Map<
+    string,
+    {
+      lastReadAt?: string;
+      readsSince: number;
+      fieldsRead: string[];
+      firstReadAt?: string;
+      readsTotal: number;
+      recordsDeposited: number;
+    }
+  >;
+  /** What each company gave back (server/benefits/): counts and confirmed totals per currency. */
+  benefitsOf?: (customerId: string) => Map<string, BenefitSummary>;
   /** The company's current terms: what it says it does with data it already holds. */
   termsOf: (companyId: string) => { retentionDays: number; contact?: string } | undefined;
   /** A policy dry-run of re-approving a suspended grant (nothing is changed). */
@@ -41,6 +61,7 @@ export function createGrantOverview(d: OverviewDeps) {
     companies(customerId: string, grants: Grant[]) {
       const since = new Date(d.now().getTime() - RECENT_READS_DAYS * DAY_MS).toISOString();
       const activity = d.activityOf(customerId, since);
+      const benefits = d.benefitsOf?.(customerId);
       const ids = [...new Set(grants.map((g) => g.companyId))];
       return ids.map((id) => {
         const a = activity.get(id);
@@ -50,6 +71,11 @@ export function createGrantOverview(d: OverviewDeps) {
           lastReadAt: a?.lastReadAt ?? null,
           readsLast30Days: a?.readsSince ?? 0,
           fieldsRead: a?.fieldsRead ?? [],
+          // "What you gave" beside "what you got back" (the benefit ledger).
+          firstReadAt: a?.firstReadAt ?? null,
+          readsTotal: a?.readsTotal ?? 0,
+          recordsDeposited: a?.recordsDeposited ?? 0,
+          benefits: benefits?.get(id) ?? NO_BENEFITS,
           retentionDays: terms?.retentionDays ?? null,
           contact: terms?.contact ?? null,
         };

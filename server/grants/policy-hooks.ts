@@ -8,6 +8,9 @@ import { reasonsForAudit } from '../policy/index.ts';
 import type { Decide } from './decide.ts';
 import { durationDaysOf, type Actor, type Grant, type GrantChange, type Grants } from './service.ts';
 
+/** Why the sweep's benefit check suspends a grant; the inbox then says how to lift it (server/benefits/check.ts). */
+export const BENEFIT_NOT_DELIVERED_WHY = 'The company has not delivered the benefit it promised';
+
 interface CompanyNames {
   byId(id: string): { name: string; termsVersion: number } | undefined;
 }
@@ -23,7 +26,8 @@ export function createGrantPolicy(
 ) {
   const companyName = (id: string) => d.companies.byId(id)?.name ?? id;
 
-  function reevaluate(rows: ReturnType<Grants['store']['live']>, why: string): number {
+  /** `onlyFor`: suspend only when one of these reason codes is among the refusals (the sweep's benefit check). */
+  function reevaluate(rows: ReturnType<Grants['store']['live']>, why: string, onlyFor?: ReadonlySet<string>): number {
     let suspended = 0;
     for (const row of rows) {
       const fields = JSON.parse(row.fields) as string[];
@@ -35,6 +39,7 @@ export function createGrantPolicy(
       });
       if (decision.allow) continue;
       const denying = decision.reasons.filter((r) => r.effect !== 'require-approval');
+      if (onlyFor && !denying.some((r) => onlyFor.has(r.code))) continue;
       const reasons = denying.map((r) => r.message).join(' ');
       // The customer's sentence quotes their criteria and the company's terms; the trail keeps closed text only.
       const audited = [{ code: 'status-reason', message: why }, ...reasonsForAudit(denying)];
@@ -96,6 +101,9 @@ export function createGrantPolicy(
       reevaluate(d.grants.store.liveForCustomer(customerId), why),
     reevaluateCompany: (companyId: string, why: string) => reevaluate(d.grants.store.liveForCompany(companyId), why),
     reevaluateAll: (why: string) => inTransaction(ctx.db, () => reevaluate(d.grants.store.live(), why)),
+    /** The benefit ledger's check: live grants refused for an undelivered benefit are suspended. */
+    reevaluateBenefits: (codes: ReadonlySet<string>) =>
+      inTransaction(ctx.db, () => reevaluate(d.grants.store.live(), BENEFIT_NOT_DELIVERED_WHY, codes)),
 
     /** Every grant change lands in the customer's inbox, with its signed receipt when there is one. */
     notify(g: Grant, change: GrantChange, actor: Actor, receiptId?: string) {
@@ -107,12 +115,12 @@ export function createGrantPolicy(
       const may = mayText(g, what);
       const cannotRead = g.actions.includes('read') ? '' : ' It cannot read your data.';
       const reason = (g.statusReason ?? '').replace(/\.$/, '');
+      const next = reason.startsWith(BENEFIT_NOT_DELIVERED_WHY)
+        ? 'Once it has delivered, you can re-approve it, or let it lapse.'
+        : 'You can re-approve it under the new terms, or let it lapse.';
       const [title, text] =
         change === 'suspended'
-          ? [
-              `${name}: access suspended`,
-              `${name} can no longer use your data for ${why}. ${reason}. You can re-approve it under the new terms, or let it lapse.`,
-            ]
+          ? [`${name}: access suspended`, `${name} can no longer use your data for ${why}. ${reason}. ${next}`]
           : change === 'expired'
             ? [`${name}: access ended`, `${name}'s access to your ${what} for ${why} reached its end date.`]
             : change === 'approved'

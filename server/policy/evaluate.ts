@@ -58,6 +58,7 @@ function decide(facts: DecisionFacts, set: PolicySet, trace: Trace | undefined):
     company: facts.company,
     customer: facts.customer,
     usage: facts.usage,
+    benefits: facts.benefits,
     purpose,
     platform: set.platform,
     budget: budgetFor(set, request.purpose),

@@ -1,7 +1,7 @@
 // The catalogue of named facts that rules may address by dotted path. Rules are checked
 // against it at load time, so a typo such as `company.terms.retentiondays` stops start-up
 // instead of silently never matching (a rule that never matches is a rule that never denies).
-import type { Action, Category, DecisionFacts, Stage, Usage } from './types.ts';
+import type { Action, BenefitFacts, Category, DecisionFacts, Stage, Usage } from './types.ts';
 
 export type FactType = 'number' | 'string' | 'boolean' | 'list';
 
@@ -30,6 +30,8 @@ export const FACTS = {
   'company.terms.sharesOnward': 'boolean',
   'company.terms.onwardSharingDisclosed': 'boolean',
   'company.terms.benefit.kind': 'string',
+  'company.terms.benefit.description': 'string',
+  'company.terms.benefit.withinDays': 'number',
   'company.terms.valueTags': 'list',
   'customer.criteria.maxRetentionDays': 'number',
   'customer.criteria.benefitRequiredForMarketing': 'boolean',
@@ -38,6 +40,14 @@ export const FACTS = {
   'customer.criteria.blockedCompanies': 'list',
   'customer.criteria.recordsNeverFrom': 'list',
   'customer.criteria.purchasesOnlyForFinancialBenefit': 'boolean',
+  'customer.criteria.benefitWithinDaysOfFirstRead': 'number',
+  // From the benefit ledger (server/benefits/), for a known customer outside the read path.
+  'benefits.daysSinceFirstRead': 'number',
+  'benefits.deliveredInPeriod': 'number',
+  'benefits.confirmedInPeriod': 'number',
+  'benefits.delivered': 'number',
+  'benefits.confirmed': 'number',
+  'benefits.disputed': 'number',
   'usage.readsLastHour': 'number',
   'usage.readsLastDay': 'number',
   // Derived from policies/ for the requested purpose (purposes.yaml).
@@ -103,6 +113,7 @@ export interface Scope {
   company: DecisionFacts['company'];
   customer: DecisionFacts['customer'];
   usage: Usage | undefined;
+  benefits: BenefitFacts | undefined;
   purpose: PurposeFacts;
   platform: PlatformFacts;
   budget: Budget;

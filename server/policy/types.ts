@@ -42,7 +42,8 @@ export interface CompanyTerms {
   onwardSharingDisclosed: boolean;
   /** With whom the company shares onward, in its own words (shown to the customer as written). */
   onwardRecipients?: string;
-  benefit: { kind: (typeof BENEFIT_KINDS)[number]; description?: string };
+  /** `withinDays`: how soon after the company first uses the data it promises to deliver the benefit (the ledger checks it). */
+  benefit: { kind: (typeof BENEFIT_KINDS)[number]; description?: string; withinDays?: number };
   valueTags: string[];
   contact?: string;
 }
@@ -61,7 +62,11 @@ export const companyTermsSchema = z.strictObject({
     .regex(/^[^\p{Cc}]+$/u, 'must be one line of text')
     .optional(),
   benefit: z
-    .strictObject({ kind: z.enum(BENEFIT_KINDS), description: z.string().max(500).optional() })
+    .strictObject({
+      kind: z.enum(BENEFIT_KINDS),
+      description: z.string().max(500).optional(),
+      withinDays: z.number().int().min(1).max(365).optional(),
+    })
     .default({ kind: 'none' }),
   valueTags: z.array(kebabIdSchema).max(50).default([]),
   contact: z.string().max(320).optional(),
@@ -93,6 +98,8 @@ export interface CustomerCriteria {
   recordsNeverFrom?: string[];
   /** Purchase history (fields and records of category purchases) only for a discount or a payment in return. */
   purchasesOnlyForFinancialBenefit?: boolean;
+  /** Suspend a company that has delivered no benefit this many days after its first read (the benefit ledger). */
+  benefitWithinDaysOfFirstRead?: number;
 }
 
 // Every field has a default so that `{}` is "no criteria": the customer starts open and
@@ -106,6 +113,7 @@ export const customerCriteriaSchema = z.strictObject({
   autoApprove: z.array(autoApproveRuleSchema).max(50).default([]),
   recordsNeverFrom: z.array(z.string().min(1).max(200)).max(1000).default([]),
   purchasesOnlyForFinancialBenefit: z.boolean().default(false),
+  benefitWithinDaysOfFirstRead: z.number().int().min(1).max(365).optional(),
 }) satisfies z.ZodType<CustomerCriteria>;
 export type CustomerCriteriaInput = z.input<typeof customerCriteriaSchema>;
 
@@ -125,6 +133,29 @@ export interface Usage {
   readsLastDay: number;
 }
 
+/**
+ * What the benefit ledger says about this company and this customer. Entries a customer disputed do not
+ * count as delivered. "In period" is the last `company.terms.benefit.withinDays` days (absent when the
+ * terms promise no period); `daysSinceFirstRead` is absent when the company never read.
+ */
+export interface BenefitFacts {
+  daysSinceFirstRead?: number;
+  deliveredInPeriod?: number;
+  confirmedInPeriod?: number;
+  delivered: number;
+  confirmed: number;
+  disputed: number;
+}
+
+export const benefitFactsSchema = z.strictObject({
+  daysSinceFirstRead: z.number().int().min(0).optional(),
+  deliveredInPeriod: z.number().int().min(0).optional(),
+  confirmedInPeriod: z.number().int().min(0).optional(),
+  delivered: z.number().int().min(0),
+  confirmed: z.number().int().min(0),
+  disputed: z.number().int().min(0),
+}) satisfies z.ZodType<BenefitFacts>;
+
 /** What the caller knows when it asks for a decision. `usage` counts earlier uses, not this one. */
 export interface DecisionFacts {
   stage: Stage;
@@ -132,6 +163,8 @@ export interface DecisionFacts {
   company: { id: string; termsVersion: number; terms: CompanyTerms };
   customer: { criteria: CustomerCriteria };
   usage?: Usage;
+  /** Gathered for decisions about a known customer outside the read path (request, approve, re-evaluation). */
+  benefits?: BenefitFacts;
 }
 
 export const decisionFactsSchema = z.strictObject({
@@ -152,6 +185,7 @@ export const decisionFactsSchema = z.strictObject({
   }),
   customer: z.strictObject({ criteria: customerCriteriaSchema.default(customerCriteriaSchema.parse({})) }),
   usage: z.strictObject({ readsLastHour: z.number().int().min(0), readsLastDay: z.number().int().min(0) }).optional(),
+  benefits: benefitFactsSchema.optional(),
 }) satisfies z.ZodType<DecisionFacts>;
 
 export type Effect = 'deny' | 'require-approval';

@@ -415,6 +415,21 @@ describe('replaying recorded responses against /openapi.json', () => {
     expect((await call('POST', '/company/events/poll', { headers: m, json: { maxEvents: 1000 } })).status).toBe(400);
   });
 
+  it('when the company records a benefit and the customer answers it, then each step answers', async () => {
+    const m = bearer(management);
+    const entry = { grant_id: tokens.grant_id, key: 'replay-1', kind: 'discount', amount: '2.00', currency: 'EUR' };
+    const b = await call('POST', '/company/benefits', { headers: m, json: entry });
+    expect(b.status).toBe(201);
+    expect((await call('POST', '/company/benefits', { headers: m, json: entry })).status).toBe(200);
+    expect((await call('POST', '/company/benefits', { headers: m, json: { ...entry, currency: 'XYZ' } })).status).toBe(
+      400,
+    );
+    expect((await alice.call('GET', '/api/benefits')).status).toBe(200);
+    expect((await call('GET', '/api/benefits')).status).toBe(401);
+    expect((await alice.call('POST', `/api/benefits/${b.body.id}/answer`, { answer: 'confirmed' })).status).toBe(200);
+    expect((await alice.call('POST', `/api/benefits/${UNKNOWN}/answer`, { answer: 'disputed' })).status).toBe(404);
+  });
+
   it('when the customer narrows, sees suspended, re-approves and revokes grants, then each step answers', async () => {
     expect((await alice.call('GET', '/api/grants')).status).toBe(200);
     expect((await alice.call('GET', `/api/grants/${tokens.grant_id}`)).status).toBe(200);

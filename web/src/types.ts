@@ -143,6 +143,29 @@ export interface GrantCompany {
   fieldsRead: string[];
   retentionDays: number | null;
   contact: string | null;
+  firstReadAt?: string | null;
+  readsTotal?: number;
+  recordsDeposited?: number;
+  benefits?: {
+    confirmed: number;
+    awaitingAnswer: number;
+    disputed: number;
+    totals: { currency: string; amount: string }[];
+  };
+}
+
+/** One entry of the benefit ledger (GET /api/benefits): what a company says it gave back. */
+export interface BenefitEntry {
+  id: string;
+  grantId: string;
+  companyId: string;
+  kind: 'discount' | 'payment' | 'service' | 'other';
+  amount: string | null;
+  currency: string | null;
+  reference: string | null;
+  status: 'recorded' | 'confirmed' | 'disputed';
+  createdAt: string;
+  answeredAt: string | null;
 }
 
 export type ReadAction = 'data.read' | 'data.deposit' | 'data.denied';

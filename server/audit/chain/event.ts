@@ -38,6 +38,9 @@ export const AUDIT_ACTIONS = [
   'record.hidden',
   'record.shown',
   'record.deleted',
+  'benefit.recorded',
+  'benefit.confirmed',
+  'benefit.disputed',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -410,3 +410,25 @@ export const grantNotices = pgTable(
   },
   (t) => [primaryKey({ columns: [t.grantId, t.kind] })],
 );
+
+export const benefits = pgTable(
+  'benefits',
+  {
+    id: text('id').primaryKey(),
+    customerId: text('customer_id').notNull(),
+    companyId: text('company_id').notNull(),
+    grantId: text('grant_id').notNull(),
+    keyHash: text('key_hash').notNull(),
+    kind: text('kind', { enum: ['discount', 'payment', 'service', 'other'] }).notNull(),
+    amountMinor: bigint('amount_minor', { mode: 'number' }),
+    currency: text('currency'),
+    referenceSealed: bytea('reference_sealed'),
+    status: text('status', { enum: ['recorded', 'confirmed', 'disputed'] }).notNull(),
+    createdAt: text('created_at').notNull(),
+    answeredAt: text('answered_at'),
+  },
+  (t) => [
+    uniqueIndex('benefits_company_key').on(t.companyId, t.keyHash),
+    index('benefits_customer').on(t.customerId, t.companyId, t.createdAt),
+  ],
+);

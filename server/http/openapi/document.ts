@@ -29,6 +29,11 @@ export const TAGS = [
     description:
       "A company's own grants and consent receipts, with a client_credentials token of scope grant_management.",
   },
+  {
+    name: 'Benefits',
+    description:
+      'The benefit ledger: companies record what they gave back under a grant; customers confirm or dispute it.',
+  },
   { name: 'Account', description: 'Customer and auditor sign-up, sign-in and session (dashboard).' },
   { name: 'Profile', description: "The customer's encrypted profile, criteria, inbox and export (dashboard)." },
   { name: 'Consent', description: "The customer's consent screen for a company's request (dashboard)." },

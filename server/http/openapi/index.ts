@@ -1,4 +1,5 @@
 import { auditComponents, auditOperations } from '../../audit/openapi.ts';
+import { benefitComponents, benefitOperations } from '../../benefits/openapi.ts';
 import { companyComponents, companyOperations } from '../../companies/openapi.ts';
 import { customerComponents, customerOperations } from '../../customers/openapi.ts';
 import { dataComponents, dataOperations } from '../../data/openapi.ts';
@@ -21,6 +22,7 @@ export const ALL_OPERATIONS: readonly OperationSpec[] = [
   ...deletionOperations,
   ...customerOperations,
   ...auditOperations,
+  ...benefitOperations,
   ...serviceOperations,
 ];
 
@@ -33,6 +35,7 @@ export const ALL_COMPONENTS = {
   ...deletionComponents,
   ...customerComponents,
   ...auditComponents,
+  ...benefitComponents,
 };
 
 let core: Record<string, unknown> | undefined;

@@ -36,6 +36,7 @@ interface Impact {
 type Rule = { purposes: string[]; categories: string[]; actions: Action[]; maxDurationDays: string };
 interface Draft {
   maxRetentionDays: string;
+  benefitWithinDays: string;
   benefitRequiredForMarketing: boolean;
   refusedPurposes: string[];
   requiredValueTags: string[];
@@ -46,6 +47,7 @@ interface Draft {
 function toDraft(c: Criteria): Draft {
   return {
     maxRetentionDays: c.maxRetentionDays === undefined || c.maxRetentionDays === null ? '' : String(c.maxRetentionDays),
+    benefitWithinDays: c.benefitWithinDaysOfFirstRead ? String(c.benefitWithinDaysOfFirstRead) : '',
     benefitRequiredForMarketing: !!c.benefitRequiredForMarketing,
     refusedPurposes: [...(c.refusedPurposes ?? [])],
     requiredValueTags: [...(c.requiredValueTags ?? [])],
@@ -73,6 +75,7 @@ function fromDraft(d: Draft): Criteria {
     })),
   };
   if (d.maxRetentionDays.trim()) out.maxRetentionDays = Number(d.maxRetentionDays);
+  if (d.benefitWithinDays.trim()) out.benefitWithinDaysOfFirstRead = Number(d.benefitWithinDays);
   return out;
 }
 
@@ -145,7 +148,10 @@ function CriteriaForm({ initial, options }: { initial: Criteria; options: Option
   const errors: FieldError[] = Array.isArray(error)
     ? error
     : error instanceof ApiError && hasFieldErrors(error)
-      ? fieldErrorsOf(error, { maxRetentionDays: { id: 'max-retention', label: 'Longest a company may keep my data' } })
+      ? fieldErrorsOf(error, {
+          maxRetentionDays: { id: 'max-retention', label: 'Longest a company may keep my data' },
+          benefitWithinDaysOfFirstRead: { id: 'benefit-within', label: 'Days a company has to deliver its benefit' },
+        })
       : [];
 
   function check(): FieldError[] {
@@ -157,6 +163,9 @@ function CriteriaForm({ initial, options }: { initial: Criteria; options: Option
           message: 'Enter the longest a company may keep your data as a whole number of days, or leave it empty.',
         },
       ];
+    const w = d.benefitWithinDays.trim();
+    if (w && !(Number.isInteger(Number(w)) && Number(w) >= 1 && Number(w) <= 365))
+      return [{ field: 'benefit-within', message: 'Enter a whole number of days from 1 to 365, or leave it empty.' }];
     for (const [i, rule] of d.autoApprove.entries()) {
       if (!rule.purposes.length || !rule.actions.length || !rule.categories.length)
         return [
@@ -243,6 +252,28 @@ function CriteriaForm({ initial, options }: { initial: Criteria; options: Option
             />
             Only if I get something in return (a discount, payment or service)
           </label>
+        </div>
+        <div class="form-row">
+          <label for="benefit-within">Days a company has to deliver its benefit</label>
+          <div class="input-suffix">
+            <input
+              id="benefit-within"
+              type="number"
+              min={1}
+              max={365}
+              step={1}
+              inputMode="numeric"
+              value={d.benefitWithinDays}
+              onInput={(e) => set({ benefitWithinDays: e.currentTarget.value })}
+              {...invalidProps(errors, 'benefit-within', 'benefit-within-hint')}
+            />
+            <span aria-hidden="true">days</span>
+          </div>
+          <p class="hint" id="benefit-within-hint">
+            Suspend a company that has not delivered the benefit it declares this many days after it first read my data.
+            Leave empty to not check.
+          </p>
+          <FieldMessage errors={errors} field="benefit-within" />
         </div>
       </div>
 

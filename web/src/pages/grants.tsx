@@ -1,6 +1,7 @@
 import { formatLongDate, formatRelative, plural } from '../format.ts';
-import type { Deletion, FieldInfo, Grant, GrantCompany } from '../types.ts';
+import type { BenefitEntry, Deletion, FieldInfo, Grant, GrantCompany } from '../types.ts';
 import { EmptyState, Link, PageHeader, ResourceView, useFieldCatalogue, useResource } from '../ui.tsx';
+import { GaveAndGot } from './company-benefits.tsx';
 import { GrantItem, STATUS, live } from './grant-card.tsx';
 import { PendingRequests } from './requests.tsx';
 import { DeletionFacts, OverdueDeletions } from './deletions.tsx';
@@ -40,11 +41,17 @@ function groupByCompany(grants: Grant[], companies: GrantCompany[]): CompanyGrou
 /** Who may see what, until when: one card per company, Google-account style, with every grant inside. */
 export function GrantsPage() {
   const catalogue = useFieldCatalogue();
-  const [res, reload] = useResource<{ grants: Grant[]; companies?: GrantCompany[] }>('/api/grants');
+  const [res, reloadGrants] = useResource<{ grants: Grant[]; companies?: GrantCompany[] }>('/api/grants');
+  const [ledger, reloadLedger] = useResource<{ benefits: BenefitEntry[] }>('/api/benefits');
+  const reload = () => {
+    reloadGrants();
+    reloadLedger();
+  };
   // Whether each company deleted what it received once access ended (ARCHITECTURE.md, "After consent").
   const [deletionsRes] = useResource<{ deletions: Deletion[] }>('/api/deletions');
   const deletions = deletionsRes.state === 'ok' ? deletionsRes.data.deletions : [];
   const deletionsOf = (companyId: string) => deletions.filter((d) => d.company.id === companyId);
+  const entries = ledger.state === 'ok' ? ledger.data.benefits : [];
   const empty = (
     <EmptyState title="No company has access to your data">
       When you approve a company's request, it appears here with what it may use and until when. You can narrow or
@@ -77,6 +84,7 @@ export function GrantsPage() {
                       key={c.id}
                       group={c}
                       catalogue={catalogue}
+                      entries={entries}
                       onChange={reload}
                       deletions={deletionsOf(c.id)}
                     />
@@ -94,6 +102,7 @@ export function GrantsPage() {
                         key={c.id}
                         group={c}
                         catalogue={catalogue}
+                        entries={entries}
                         onChange={reload}
                         deletions={deletionsOf(c.id)}
                       />
@@ -112,11 +121,13 @@ export function GrantsPage() {
 function CompanyCard({
   group: c,
   catalogue,
+  entries,
   onChange,
   deletions,
 }: {
   group: CompanyGroup;
   catalogue?: FieldInfo[];
+  entries: BenefitEntry[];
   onChange: () => void;
   deletions: Deletion[];
 }) {
@@ -154,6 +165,12 @@ function CompanyCard({
         </div>
       </dl>
       <DeletionFacts deletions={deletions} />
+      <GaveAndGot
+        info={c.info}
+        entries={entries.filter((e) => e.companyId === c.id)}
+        catalogue={catalogue}
+        onChange={onChange}
+      />
       {current.length > 0 && (
         <ul class="grant-items">
           {current.map((g) => (

@@ -1,0 +1,17 @@
+CREATE TABLE `benefits` (
+	`id` text PRIMARY KEY NOT NULL,
+	`customer_id` text NOT NULL,
+	`company_id` text NOT NULL,
+	`grant_id` text NOT NULL,
+	`key_hash` text NOT NULL,
+	`kind` text NOT NULL,
+	`amount_minor` integer,
+	`currency` text,
+	`reference_sealed` blob,
+	`status` text NOT NULL,
+	`created_at` text NOT NULL,
+	`answered_at` text
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `benefits_company_key` ON `benefits` (`company_id`,`key_hash`);--> statement-breakpoint
+CREATE INDEX `benefits_customer` ON `benefits` (`customer_id`,`company_id`,`created_at`);
