@@ -21,6 +21,7 @@ import {
   ResourceView,
   useFieldCatalogue,
   useResource,
+  type Resource,
 } from '../ui.tsx';
 
 interface Options {
@@ -80,8 +81,11 @@ const toggle = <T,>(list: T[], v: T, on: boolean) => (on ? [...list, v] : list.f
 const UNSAVED = 'You have unsaved changes to your criteria. Leave without saving them?';
 
 export function CriteriaCard() {
-  const [res] = useResource<Criteria>('/api/criteria');
-  const [opts] = useResource<Options>('/api/criteria/options');
+  const [res, reload] = useResource<Criteria>('/api/criteria');
+  const [opts, reloadOpts] = useResource<Options>('/api/criteria/options');
+  // The form chooses from the options: without them it would offer empty lists, so both must load.
+  const both: Resource<[Criteria, Options]> =
+    res.state !== 'ok' ? res : opts.state === 'ok' ? { state: 'ok', data: [res.data, opts.data] } : opts;
   return (
     <Card title="Your criteria" id="criteria">
       <p class="card-intro">
@@ -90,16 +94,15 @@ export function CriteriaCard() {
         asking.
       </p>
       <ResourceView
-        res={res}
+        res={both}
         what="your criteria"
         empty={<EmptyState title="Criteria are not available on this vault yet" />}
+        onRetry={() => {
+          if (res.state === 'error') reload();
+          if (opts.state === 'error') reloadOpts();
+        }}
       >
-        {(c) => (
-          <CriteriaForm
-            initial={c}
-            options={opts.state === 'ok' ? opts.data : { purposes: [], valueTags: [], companies: [] }}
-          />
-        )}
+        {([c, o]) => <CriteriaForm initial={c} options={o} />}
       </ResourceView>
     </Card>
   );

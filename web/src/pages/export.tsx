@@ -44,10 +44,14 @@ export function ExportPage() {
         title="Your data"
         intro="Everything the vault holds about you, in words. The same content can be downloaded as a JSON file."
       />
-      <ResourceView res={res} what="your data" empty={<EmptyState title="Your data could not be found" />}>
+      <ResourceView
+        res={res}
+        what="your data"
+        empty={<EmptyState title="Your data could not be found" />}
+        onRetry={reload}
+      >
         {(data) => <ExportContent data={data} catalogue={catalogue} />}
       </ResourceView>
-      {res.state === 'error' && <Button onClick={reload}>Try again</Button>}
     </>
   );
 }

@@ -50,7 +50,7 @@ export function GrantsPage() {
         intro="Each company that may use your data, what for, and until when. Revoking takes effect on the company's very next request."
       />
       <PendingRequests compact />
-      <ResourceView res={res} what="grants" empty={empty}>
+      <ResourceView res={res} what="grants" empty={empty} onRetry={reload}>
         {({ grants, companies }) => {
           if (!grants.length) return empty;
           const groups = groupByCompany(grants, companies ?? []);

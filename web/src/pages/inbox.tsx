@@ -21,7 +21,7 @@ import { RECEIPT_KIND, ReceiptDetails, ReceiptDownload } from './receipt.tsx';
 
 /** Requests waiting for a decision, messages from the vault (every grant change), and receipts. */
 export function InboxPage() {
-  const [res] = useResource<{ messages: InboxMessage[] }>('/api/inbox');
+  const [res, reload] = useResource<{ messages: InboxMessage[] }>('/api/inbox');
   return (
     <>
       <PageHeader
@@ -29,7 +29,7 @@ export function InboxPage() {
         intro="Requests that wait for you, and what the vault has to tell you about your grants."
       />
       <PendingRequests />
-      <ResourceView res={res} what="messages" empty={<Messages initial={[]} />}>
+      <ResourceView res={res} what="messages" empty={<Messages initial={[]} />} onRetry={reload}>
         {({ messages }) => <Messages initial={messages} />}
       </ResourceView>
       <Receipts />
@@ -207,7 +207,7 @@ function RevokeNow({ grantId, about }: { grantId: string; about: string }) {
 
 /** Signed consent receipts (JWS) for every grant created, changed, revoked or expired. */
 function Receipts() {
-  const [res] = useResource<{ receipts: Receipt[] }>('/api/receipts');
+  const [res, reload] = useResource<{ receipts: Receipt[] }>('/api/receipts');
   const [open, setOpen] = useState<string>();
   const empty = (
     <EmptyState title="No receipts yet">
@@ -219,7 +219,7 @@ function Receipts() {
       <p class="muted card-intro">
         Receipts are signed by the vault. Anyone can check them against its published keys.
       </p>
-      <ResourceView res={res} what="receipts" empty={empty}>
+      <ResourceView res={res} what="receipts" empty={empty} onRetry={reload}>
         {({ receipts }) =>
           receipts.length ? (
             <div class="table-wrap">
