@@ -9,6 +9,7 @@ import {
   type FieldError,
 } from '../errors.tsx';
 import { humanise, plural } from '../format.ts';
+import { valueTagLabel } from '../labels.ts';
 import { setNavigationGuard } from '../router.ts';
 import type { Action, AutoApproveRule, Criteria, Grant } from '../types.ts';
 import {
@@ -132,7 +133,9 @@ function CriteriaForm({ initial, options }: { initial: Criteria; options: Option
   }, [dirty]);
 
   const companies = new Map(options.companies.map((c) => [c.id, c.name]));
-  const tags = [...new Set([...options.valueTags, ...d.requiredValueTags])].sort();
+  const tags = [...new Set([...options.valueTags, ...d.requiredValueTags])].sort((x, y) =>
+    valueTagLabel(x).localeCompare(valueTagLabel(y)),
+  );
   const purposes = options.purposes.length
     ? options.purposes
     : d.refusedPurposes.map((id) => ({ id, description: '', marketing: false }));
@@ -281,7 +284,7 @@ function CriteriaForm({ initial, options }: { initial: Criteria; options: Option
                   checked={d.requiredValueTags.includes(t)}
                   onChange={(e) => set({ requiredValueTags: toggle(d.requiredValueTags, t, e.currentTarget.checked) })}
                 />
-                {humanise(t)}
+                {valueTagLabel(t)}
               </label>
             ))}
           </div>

@@ -13,9 +13,11 @@ import {
   PageHeader,
   ProblemAlert,
   ResourceView,
+  useFieldCatalogue,
   useResource,
   type Tone,
 } from '../ui.tsx';
+import { messageWords } from './inbox-text.ts';
 import { PendingRequests } from './requests.tsx';
 import { RECEIPT_KIND, ReceiptDetails, ReceiptDownload } from './receipt.tsx';
 
@@ -115,6 +117,7 @@ function Messages({ initial }: { initial: InboxMessage[] }) {
 }
 
 function Message({ m, open, onToggle }: { m: InboxMessage; open: boolean; onToggle: () => void }) {
+  const words = messageWords(m, useFieldCatalogue());
   const kind = KIND[m.kind] ?? { label: humanise(m.kind.replace(/^(grant|request)\./, '')), tone: 'neutral' as Tone };
   const bodyId = `message-${m.id}`;
   return (
@@ -129,14 +132,14 @@ function Message({ m, open, onToggle }: { m: InboxMessage; open: boolean; onTogg
         >
           <span class="message-title">
             {!m.readAt && <span class="visually-hidden">Unread: </span>}
-            {m.body.title}
+            {words.title}
           </span>
           <Badge tone={kind.tone}>{kind.label}</Badge>
           <DateTime iso={m.createdAt} relative />
         </button>
       </h3>
-      <p class="message-text">{m.body.text}</p>
-      {m.kind === 'grant.terms-worse' && m.body.grantId && <RevokeNow grantId={m.body.grantId} about={m.body.title} />}
+      <p class="message-text">{words.text}</p>
+      {m.kind === 'grant.terms-worse' && m.body.grantId && <RevokeNow grantId={m.body.grantId} about={words.title} />}
       {open && (
         <div class="message-body" id={bodyId}>
           {m.body.receiptId && <ReceiptDetails id={m.body.receiptId} />}
