@@ -156,6 +156,10 @@ describe('each page, empty and failing', () => {
     await restore();
     await retry.click();
     await h1(page, 'Retry Shop asks for access').waitFor();
+    // Commitments in words from the one label table, not as the company's kebab-case tags.
+    const terms = page.getByRole('complementary');
+    await terms.getByText('Data hosted in the EU').waitFor();
+    expect(await terms.getByText('eu-hosting').count()).toBe(0);
     await page.getByRole('complementary').getByText('Technical details').click();
     await checkBothSizes(page, 'consent-technical-details');
   }, 60_000);
