@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AppContext } from '../context.ts';
 import type { Reason } from '../policy/types.ts';
 import { FIELD_CATALOGUE, isFieldName } from './field-catalogue.ts';
+import type { InboxFacts } from './inbox.ts';
 import type { CustomerStore } from './store.ts';
 
 export const REFUSED_KIND = 'request.refused';
@@ -28,6 +29,12 @@ export function createDecisionNotices(
         body: JSON.stringify({
           title: `${name}'s request was refused by your criteria`,
           text: `${name} asked for your ${what.join(', ')} for ${request.purpose.replace(/-/g, ' ')}. The vault refused it for you: ${own.map((r) => r.message).join(' ')}`,
+          facts: {
+            company: name,
+            purpose: request.purpose,
+            fields: request.fields,
+            reasons: own.map((r) => r.message),
+          } satisfies InboxFacts,
           companyId,
           criteria: true,
         }),

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AppContext } from '../context.ts';
+import { inWords, type InboxFacts } from '../customers/inbox.ts';
 import type { CustomerStore } from '../customers/store.ts';
 import { inTransaction } from '../db/connection.ts';
 import { FIELD_CATALOGUE, isFieldName } from '../customers/field-catalogue.ts';
@@ -111,7 +112,7 @@ export function createGrantPolicy(
       const name = companyName(g.companyId);
       const what = g.fields.map((f) => (isFieldName(f) ? FIELD_CATALOGUE[f].label.toLowerCase() : f)).join(', ');
       const why = g.purpose.replace(/-/g, ' ');
-      const until = g.expiresAt.slice(0, 10);
+      const until = inWords(g.expiresAt);
       const may = mayText(g, what);
       const cannotRead = g.actions.includes('read') ? '' : ' It cannot read your data.';
       const reason = (g.statusReason ?? '').replace(/\.$/, '');
@@ -140,6 +141,16 @@ export function createGrantPolicy(
         body: JSON.stringify({
           title,
           text,
+          facts: {
+            company: name,
+            purpose: g.purpose,
+            fields: g.fields,
+            actions: g.actions,
+            until: g.expiresAt,
+            autoApproved: g.autoApproved,
+            byCustomer: actor.id === g.customerId,
+            ...(reason ? { reasons: [reason] } : {}),
+          } satisfies InboxFacts,
           grantId: g.id,
           companyId: g.companyId,
           ...(receiptId ? { receiptId } : {}),

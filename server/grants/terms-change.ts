@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AppContext } from '../context.ts';
+import type { InboxFacts } from '../customers/inbox.ts';
 import type { CustomerStore } from '../customers/store.ts';
 import type { CompanyTerms } from '../policy/types.ts';
 import { toGrant, type Grants } from './service.ts';
@@ -86,6 +87,7 @@ export function createTermsChangeNotices(
           body: JSON.stringify({
             title: `${name} changed its terms`,
             text: `${name} changed its terms: ${what}. Its access for ${g.purpose.replace(/-/g, ' ')} carries on under the new terms unless you revoke it.`,
+            facts: { company: name, purpose: g.purpose } satisfies InboxFacts,
             grantId: g.id,
             companyId,
             termsVersion: version,

@@ -87,7 +87,7 @@ describe('consent and grants in the browser', () => {
     const terms = page.getByRole('complementary');
     expect(await terms.getByText('90 days').count()).toBe(1);
     await terms.getByText('Discount: 10% off every order').waitFor();
-    await terms.getByText('no-resale').waitFor();
+    await terms.getByText('Never sells your data').waitFor();
     await terms.getByText('privacy@shop.example').waitFor();
     expect(await accessibilityProblems(page)).toEqual([]);
     await screenshot(page, 'consent');
@@ -185,7 +185,7 @@ describe('consent and grants in the browser', () => {
 
     // The customer requires "no-resale" through the criteria form.
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
-    await page.getByRole('checkbox', { name: 'No resale' }).check();
+    await page.getByRole('checkbox', { name: 'Never sells your data' }).check();
     await page.getByRole('button', { name: 'Save criteria' }).click();
     await page.getByText('Your criteria are saved.').waitFor();
     expect((await api.call('GET', '/api/criteria')).body.requiredValueTags).toEqual(['no-resale']);
@@ -226,7 +226,7 @@ describe('consent and grants in the browser', () => {
     expect(await card.getByRole('button', { name: 'Re-approve under new terms' }).count()).toBe(0);
 
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
-    await page.getByRole('checkbox', { name: 'No resale' }).uncheck();
+    await page.getByRole('checkbox', { name: 'Never sells your data' }).uncheck();
     await page.getByRole('button', { name: 'Save criteria' }).click();
     await page.getByText('Your criteria are saved.').waitFor();
 

@@ -31,7 +31,11 @@ export function useResource<T>(path: string | null): [Resource<T>, () => void] {
     );
     return () => void (live = false);
   }, [path, tick]);
-  const reload = useCallback(() => setTick((t) => t + 1), []);
+  // A retry after a failure shows the loading state again; a refresh of shown data keeps it on screen.
+  const reload = useCallback(() => {
+    setRes((r) => (r.state === 'error' ? { state: 'loading' } : r));
+    setTick((t) => t + 1);
+  }, []);
   return [res, reload];
 }
 
@@ -199,17 +203,38 @@ export function Notice(props: { children: ComponentChildren; tone?: 'success' | 
   );
 }
 
+/**
+ * A load that failed: what went wrong, and a Retry button that fetches again. A refusal the same call
+ * would meet again (a 4xx other than 408 and 429) gets no Retry: it would only fail the same way.
+ */
+export function ErrorState(props: { error: ApiError; onRetry?: () => void; what?: string }) {
+  const s = props.error.status;
+  const transient = s === 0 || s === 408 || s === 429 || s >= 500;
+  return (
+    <div class="error-state">
+      <ProblemAlert error={props.error} />
+      {props.onRetry && transient && (
+        <Button onClick={props.onRetry} aria-label={props.what ? `Retry loading ${props.what}` : undefined}>
+          Retry
+        </Button>
+      )}
+    </div>
+  );
+}
+
 /** Standard rendering of a resource that is loading, missing (404) or failed; `ok` goes to children. */
 export function ResourceView<T>(props: {
   res: Resource<T>;
   what: string;
   empty: ComponentChildren;
+  /** Fetches again; offered as a Retry button when the load failed. */
+  onRetry?: () => void;
   children: (data: T) => ComponentChildren;
 }) {
   const r = props.res;
   if (r.state === 'loading') return <Loading what={props.what} />;
   if (r.state === 'missing') return <>{props.empty}</>;
-  if (r.state === 'error') return <ProblemAlert error={r.error} />;
+  if (r.state === 'error') return <ErrorState error={r.error} onRetry={props.onRetry} what={props.what} />;
   return <>{props.children(r.data)}</>;
 }
 

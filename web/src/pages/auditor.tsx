@@ -9,6 +9,7 @@ import {
   Card,
   DateTime,
   EmptyState,
+  ErrorState,
   Loading,
   Notice,
   PageHeader,
@@ -191,7 +192,7 @@ export function AuditorPage() {
           <Loading what="events" />
         ) : events.length === 0 ? (
           error ? (
-            <ProblemAlert error={error} />
+            <ErrorState error={error} onRetry={() => void load(draft)} what="events" />
           ) : (
             <EmptyState title="No events match">
               Change the filters, or check back when the vault has recorded activity.
@@ -337,7 +338,7 @@ function Checkpoints() {
       {res.state === 'loading' ? (
         <Loading what="checkpoints" />
       ) : res.state === 'error' ? (
-        <ProblemAlert error={res.error} />
+        <ErrorState error={res.error} onRetry={reload} what="checkpoints" />
       ) : res.state === 'missing' || !res.data.checkpoints.length ? (
         <EmptyState title="No checkpoints yet" />
       ) : (

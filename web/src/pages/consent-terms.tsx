@@ -1,4 +1,5 @@
 import { humanise, plural } from '../format.ts';
+import { valueTagLabel } from '../labels.ts';
 import type { ConsentRequest } from '../types.ts';
 import { Badge } from '../ui.tsx';
 
@@ -60,7 +61,7 @@ export function ConsentTerms({ req }: { req: ConsentRequest }) {
                 <ul class="chips">
                   {terms.valueTags.map((t) => (
                     <li class="chip" key={t}>
-                      {t}
+                      {valueTagLabel(t)}
                     </li>
                   ))}
                 </ul>

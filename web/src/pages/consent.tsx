@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import type { ConsentRequest } from '../types.ts';
-import { EmptyState, Link, Loading, PageHeader, ProblemAlert, useResource } from '../ui.tsx';
+import { EmptyState, ErrorState, Link, Loading, PageHeader, useResource } from '../ui.tsx';
 import { BackToCompany, ConsentForm } from './consent-form.tsx';
 
 /**
@@ -35,7 +35,7 @@ export function ConsentPage({ requestId }: { requestId: string | null }) {
     return (
       <>
         <PageHeader title="Access request" />
-        <ProblemAlert error={res.error} />
+        <ErrorState error={res.error} onRetry={reload} what="the request" />
         <BackToCompany error={res.error} />
       </>
     );

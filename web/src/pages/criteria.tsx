@@ -9,6 +9,7 @@ import {
   type FieldError,
 } from '../errors.tsx';
 import { humanise, plural } from '../format.ts';
+import { valueTagLabel } from '../labels.ts';
 import { setNavigationGuard } from '../router.ts';
 import type { Action, AutoApproveRule, Criteria, Grant } from '../types.ts';
 import {
@@ -21,6 +22,7 @@ import {
   ResourceView,
   useFieldCatalogue,
   useResource,
+  type Resource,
 } from '../ui.tsx';
 
 interface Options {
@@ -83,8 +85,11 @@ const toggle = <T,>(list: T[], v: T, on: boolean) => (on ? [...list, v] : list.f
 const UNSAVED = 'You have unsaved changes to your criteria. Leave without saving them?';
 
 export function CriteriaCard() {
-  const [res] = useResource<Criteria>('/api/criteria');
-  const [opts] = useResource<Options>('/api/criteria/options');
+  const [res, reload] = useResource<Criteria>('/api/criteria');
+  const [opts, reloadOpts] = useResource<Options>('/api/criteria/options');
+  // The form chooses from the options: without them it would offer empty lists, so both must load.
+  const both: Resource<[Criteria, Options]> =
+    res.state !== 'ok' ? res : opts.state === 'ok' ? { state: 'ok', data: [res.data, opts.data] } : opts;
   return (
     <Card title="Your criteria" id="criteria">
       <p class="card-intro">
@@ -93,16 +98,15 @@ export function CriteriaCard() {
         asking.
       </p>
       <ResourceView
-        res={res}
+        res={both}
         what="your criteria"
         empty={<EmptyState title="Criteria are not available on this vault yet" />}
+        onRetry={() => {
+          if (res.state === 'error') reload();
+          if (opts.state === 'error') reloadOpts();
+        }}
       >
-        {(c) => (
-          <CriteriaForm
-            initial={c}
-            options={opts.state === 'ok' ? opts.data : { purposes: [], valueTags: [], companies: [] }}
-          />
-        )}
+        {([c, o]) => <CriteriaForm initial={c} options={o} />}
       </ResourceView>
     </Card>
   );
@@ -132,7 +136,9 @@ function CriteriaForm({ initial, options }: { initial: Criteria; options: Option
   }, [dirty]);
 
   const companies = new Map(options.companies.map((c) => [c.id, c.name]));
-  const tags = [...new Set([...options.valueTags, ...d.requiredValueTags])].sort();
+  const tags = [...new Set([...options.valueTags, ...d.requiredValueTags])].sort((x, y) =>
+    valueTagLabel(x).localeCompare(valueTagLabel(y)),
+  );
   const purposes = options.purposes.length
     ? options.purposes
     : d.refusedPurposes.map((id) => ({ id, description: '', marketing: false }));
@@ -309,7 +315,7 @@ function CriteriaForm({ initial, options }: { initial: Criteria; options: Option
                   checked={d.requiredValueTags.includes(t)}
                   onChange={(e) => set({ requiredValueTags: toggle(d.requiredValueTags, t, e.currentTarget.checked) })}
                 />
-                {humanise(t)}
+                {valueTagLabel(t)}
               </label>
             ))}
           </div>

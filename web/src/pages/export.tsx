@@ -1,6 +1,7 @@
 import { saveBlob } from '../api.ts';
 import { formatDateTime, formatLongDate, humanise, plural } from '../format.ts';
 import type { AuditEvent, Grant, InboxMessage, ProfileValue } from '../types.ts';
+import { messageWords } from './inbox-text.ts';
 import { Button, Card, EmptyState, PageHeader, ResourceView, labelOf, useFieldCatalogue, useResource } from '../ui.tsx';
 import type { FieldInfo } from '../types.ts';
 import { STATUS } from './grant-card.tsx';
@@ -44,10 +45,14 @@ export function ExportPage() {
         title="Your data"
         intro="Everything the vault holds about you, in words. The same content can be downloaded as a JSON file."
       />
-      <ResourceView res={res} what="your data" empty={<EmptyState title="Your data could not be found" />}>
+      <ResourceView
+        res={res}
+        what="your data"
+        empty={<EmptyState title="Your data could not be found" />}
+        onRetry={reload}
+      >
         {(data) => <ExportContent data={data} catalogue={catalogue} />}
       </ResourceView>
-      {res.state === 'error' && <Button onClick={reload}>Try again</Button>}
     </>
   );
 }
@@ -173,11 +178,14 @@ function ExportContent({ data, catalogue }: { data: VaultExport; catalogue?: Fie
           <p>You have no messages.</p>
         ) : (
           <ul class="export-sentences">
-            {data.inbox.slice(0, SHOWN).map((m) => (
-              <li key={m.id}>
-                {formatDateTime(m.createdAt)}: <strong>{m.body.title}</strong> {m.body.text}
-              </li>
-            ))}
+            {data.inbox.slice(0, SHOWN).map((m) => {
+              const words = messageWords(m, catalogue);
+              return (
+                <li key={m.id}>
+                  {formatDateTime(m.createdAt)}: <strong>{words.title}</strong> {words.text}
+                </li>
+              );
+            })}
           </ul>
         )}
         {data.pendingRequests.length > 0 && (

@@ -68,7 +68,7 @@ export function GrantsPage() {
       </PageHeader>
       <PendingRequests compact />
       <OverdueDeletions deletions={deletions} />
-      <ResourceView res={res} what="grants" empty={empty}>
+      <ResourceView res={res} what="grants" empty={empty} onRetry={reload}>
         {({ grants, companies }) => {
           if (!grants.length) return empty;
           const groups = groupByCompany(grants, companies ?? []);

@@ -13,16 +13,18 @@ import {
   PageHeader,
   ProblemAlert,
   ResourceView,
+  useFieldCatalogue,
   useResource,
   type Tone,
 } from '../ui.tsx';
+import { messageWords } from './inbox-text.ts';
 import { PendingRequests } from './requests.tsx';
 import { RECEIPT_KIND, ReceiptDetails, ReceiptDownload } from './receipt.tsx';
 import { RenewNow } from './renew-now.tsx';
 
 /** Requests waiting for a decision, messages from the vault (every grant change), and receipts. */
 export function InboxPage() {
-  const [res] = useResource<{ messages: InboxMessage[] }>('/api/inbox');
+  const [res, reload] = useResource<{ messages: InboxMessage[] }>('/api/inbox');
   return (
     <>
       <PageHeader
@@ -30,7 +32,7 @@ export function InboxPage() {
         intro="Requests that wait for you, and what the vault has to tell you about your grants."
       />
       <PendingRequests />
-      <ResourceView res={res} what="messages" empty={<Messages initial={[]} />}>
+      <ResourceView res={res} what="messages" empty={<Messages initial={[]} />} onRetry={reload}>
         {({ messages }) => <Messages initial={messages} />}
       </ResourceView>
       <Receipts />
@@ -120,6 +122,7 @@ function Messages({ initial }: { initial: InboxMessage[] }) {
 }
 
 function Message({ m, open, onToggle }: { m: InboxMessage; open: boolean; onToggle: () => void }) {
+  const words = messageWords(m, useFieldCatalogue());
   const kind = KIND[m.kind] ?? { label: humanise(m.kind.replace(/^(grant|request)\./, '')), tone: 'neutral' as Tone };
   const bodyId = `message-${m.id}`;
   return (
@@ -134,17 +137,17 @@ function Message({ m, open, onToggle }: { m: InboxMessage; open: boolean; onTogg
         >
           <span class="message-title">
             {!m.readAt && <span class="visually-hidden">Unread: </span>}
-            {m.body.title}
+            {words.title}
           </span>
           <Badge tone={kind.tone}>{kind.label}</Badge>
           <DateTime iso={m.createdAt} relative />
         </button>
       </h3>
-      <p class="message-text">{m.body.text}</p>
+      <p class="message-text">{words.text}</p>
       {(m.kind === 'grant.terms-worse' || m.kind === 'grant.reminder') && m.body.grantId && (
-        <RevokeNow grantId={m.body.grantId} about={m.body.title} />
+        <RevokeNow grantId={m.body.grantId} about={words.title} />
       )}
-      {m.kind === 'grant.expiring' && m.body.grantId && <RenewNow grantId={m.body.grantId} about={m.body.title} />}
+      {m.kind === 'grant.expiring' && m.body.grantId && <RenewNow grantId={m.body.grantId} about={words.title} />}
       {open && (
         <div class="message-body" id={bodyId}>
           {m.body.receiptId && <ReceiptDetails id={m.body.receiptId} />}
@@ -215,7 +218,7 @@ function RevokeNow({ grantId, about }: { grantId: string; about: string }) {
 
 /** Signed consent receipts (JWS) for every grant created, changed, revoked or expired. */
 function Receipts() {
-  const [res] = useResource<{ receipts: Receipt[] }>('/api/receipts');
+  const [res, reload] = useResource<{ receipts: Receipt[] }>('/api/receipts');
   const [open, setOpen] = useState<string>();
   const empty = (
     <EmptyState title="No receipts yet">
@@ -227,7 +230,7 @@ function Receipts() {
       <p class="muted card-intro">
         Receipts are signed by the vault. Anyone can check them against its published keys.
       </p>
-      <ResourceView res={res} what="receipts" empty={empty}>
+      <ResourceView res={res} what="receipts" empty={empty} onRetry={reload}>
         {({ receipts }) =>
           receipts.length ? (
             <div class="table-wrap">

@@ -34,7 +34,7 @@ const CATEGORY_HELP: Record<string, string> = {
 /** The customer's encrypted profile, grouped by category, edited one field at a time. */
 export function ProfilePage({ session }: { session: SessionInfo }) {
   const catalogue = useFieldCatalogue();
-  const [res] = useResource<{ fields: Fields }>('/api/profile');
+  const [res, reload] = useResource<{ fields: Fields }>('/api/profile');
   const [fields, setFields] = useState<Fields>();
   const values = fields ?? (res.state === 'ok' ? res.data.fields : undefined);
 
@@ -49,7 +49,12 @@ export function ProfilePage({ session }: { session: SessionInfo }) {
         intro="Everything here is encrypted with a key that belongs to your account. Companies see a field only while you grant it to them."
       />
       <HandleCard handle={session.handle} />
-      <ResourceView res={res} what="your profile" empty={<ProblemAlert error="Your profile could not be found." />}>
+      <ResourceView
+        res={res}
+        what="your profile"
+        onRetry={reload}
+        empty={<ProblemAlert error="Your profile could not be found." />}
+      >
         {() =>
           !catalogue || !values ? (
             <Loading what="fields" />

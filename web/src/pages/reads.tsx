@@ -108,7 +108,7 @@ export function ReadsPage() {
       ) : state === 'failed' ? (
         <div class="card">
           <ProblemAlert error={error} />
-          <Button onClick={() => void load()}>Try again</Button>
+          <Button onClick={() => void load()}>Retry</Button>
         </div>
       ) : !reads.length ? (
         <EmptyState title={filtered ? 'Nothing matches these filters' : 'No company has read your data yet'}>

@@ -20,9 +20,14 @@ export const RECEIPT_KIND: Record<string, string> = {
  */
 export function ReceiptDetails({ id, download = true }: { id: string; download?: boolean }) {
   const catalogue = useFieldCatalogue();
-  const [res] = useResource<Receipt>(`/api/receipts/${encodeURIComponent(id)}`);
+  const [res, reload] = useResource<Receipt>(`/api/receipts/${encodeURIComponent(id)}`);
   return (
-    <ResourceView res={res} what="the receipt" empty={<p class="muted">This receipt is no longer available.</p>}>
+    <ResourceView
+      res={res}
+      what="the receipt"
+      onRetry={reload}
+      empty={<p class="muted">This receipt is no longer available.</p>}
+    >
       {(r) => {
         const c = r.claims ?? {};
         const p = c.services?.[0]?.purposes?.[0];

@@ -2,7 +2,18 @@ import { useState } from 'preact/hooks';
 import { ApiError, api } from '../api.ts';
 import { humanise, plural } from '../format.ts';
 import type { ConsentRequest } from '../types.ts';
-import { Badge, Button, Card, FieldChips, Link, Notice, ProblemAlert, Reasons, useResource } from '../ui.tsx';
+import {
+  Badge,
+  Button,
+  Card,
+  ErrorState,
+  FieldChips,
+  Link,
+  Notice,
+  ProblemAlert,
+  Reasons,
+  useResource,
+} from '../ui.tsx';
 
 /**
  * Access requests that companies sent to the customer's handle (back-channel requests) and that wait
@@ -12,7 +23,7 @@ import { Badge, Button, Card, FieldChips, Link, Notice, ProblemAlert, Reasons, u
 export function PendingRequests(props: { compact?: boolean }) {
   const [res, reload] = useResource<{ requests: ConsentRequest[] }>('/api/requests');
   const requests = res.state === 'ok' ? res.data.requests.filter((r) => !r.status || r.status === 'pending') : [];
-  if (res.state === 'error') return <ProblemAlert error={res.error} />;
+  if (res.state === 'error') return <ErrorState error={res.error} onRetry={reload} what="requests waiting for you" />;
   if (!requests.length) return null;
   return (
     <Card title={`Waiting for your decision (${requests.length})`} id="pending" class="pending-card">
