@@ -147,7 +147,7 @@ describe('the grants page, company by company', () => {
     await h1(page, 'Grants').waitFor();
     const card = page.locator('.company-card', { has: page.getByRole('heading', { name: 'Card Shop' }) });
     await card.getByRole('heading', { name: 'Order fulfilment' }).waitFor();
-    await card.getByText('2 reads').waitFor();
+    await card.getByText('2 reads', { exact: true }).waitFor();
     await card
       .getByText(await longDate(page, Date.now()), { exact: false })
       .first()

@@ -142,6 +142,11 @@ describe('the grants page, company by company', () => {
         fieldsRead: expect.arrayContaining(['email', 'phone']),
         retentionDays: 90,
         contact: 'privacy@shop.example',
+        // What the customer gave beside what came back (the benefit ledger): the read 31 days ago counts here.
+        firstReadAt: expect.any(String),
+        readsTotal: 3,
+        recordsDeposited: 0,
+        benefits: { awaitingAnswer: 0, confirmed: 0, disputed: 0, totals: [] },
       },
     ]);
     expect(companies[0].fieldsRead).toHaveLength(2);
@@ -153,7 +158,18 @@ describe('the grants page, company by company', () => {
     await obtainTokens(v, shop, dan, { fields: ['email'] });
     const { companies } = (await dan.call('GET', '/api/grants')).body;
     expect(companies).toEqual([
-      { id: shop.clientId, lastReadAt: null, readsLast30Days: 0, fieldsRead: [], retentionDays: 90, contact: null },
+      {
+        id: shop.clientId,
+        lastReadAt: null,
+        readsLast30Days: 0,
+        fieldsRead: [],
+        retentionDays: 90,
+        contact: null,
+        firstReadAt: null,
+        readsTotal: 0,
+        recordsDeposited: 0,
+        benefits: { awaitingAnswer: 0, confirmed: 0, disputed: 0, totals: [] },
+      },
     ]);
   });
 
