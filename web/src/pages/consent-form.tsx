@@ -48,6 +48,7 @@ export function ConsentForm({
   const [claims, setClaims] = useState<Set<string>>(new Set(asked.map((c) => c.name)));
   // At least one field or answer must remain (the server checks it too).
   const nothing = !fields.size && !claims.size;
+  const what = request.fields.length && asked.length ? 'fields and answers' : asked.length ? 'answers' : 'fields';
   // A request of answers only reads no field: say what it does get.
   const wants = [
     ...(request.actions.includes('read') && (request.fields.length || !asked.length) ? ['read the fields below'] : []),
@@ -131,7 +132,7 @@ export function ConsentForm({
         <PageHeader title={outcome === 'approved' ? 'Access granted' : 'Request denied'} />
         <Notice>
           {outcome === 'approved'
-            ? `${company.name} can now use the fields you chose for ${humanise(request.purpose).toLowerCase()}. You can narrow or revoke this at any time.`
+            ? `${company.name} can now use the ${what} you chose for ${humanise(request.purpose).toLowerCase()}. You can narrow or revoke this at any time.`
             : `${company.name} gets nothing. It has been told that you said no.`}
         </Notice>
         <p>
@@ -144,7 +145,7 @@ export function ConsentForm({
     <>
       <PageHeader
         title={`${who} asks for access`}
-        intro={`Nothing is shared until you approve. You can untick fields and shorten the time before you do.`}
+        intro={`Nothing is shared until you approve. You can untick ${what} and shorten the time before you do.`}
       />
       {termsChanged && pending && <Notice tone="warn">{termsChanged}</Notice>}
       {!pending && (
