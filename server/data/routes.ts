@@ -78,6 +78,27 @@ function readFor(data: DataService, token: Authenticated, handleParam: unknown, 
   return data.read({ ...token, handle, requestId }, fields);
 }
 
+/** GET /data/customers/{handle}/claims/{name}: only catalogue names pass, so the trail never holds a typed name. */
+function claimFor(
+  data: DataService,
+  token: Authenticated,
+  handleParam: unknown,
+  nameParam: unknown,
+  requestId: string,
+) {
+  const handle = parse(handleSchema, handleParam, 'path.handle');
+  const name = parse(claimNameSchema, nameParam, 'path.name');
+  return data.claim({ ...token, handle, requestId }, name);
+}
+
+/** `{handle}/claims/{name}` after the read prefix, as express would route it; undefined for anything else. */
+function claimPath(rest: string): { handle: string; name: string } | undefined {
+  const i = rest.indexOf('/');
+  if (i <= 0 || !rest.startsWith('/claims/', i)) return undefined;
+  const name = rest.slice(i + '/claims/'.length);
+  return name && !name.includes('/') ? { handle: rest.slice(0, i), name } : undefined;
+}
+
 /** The company data API: read granted fields, deposit records. Thin: parse, call the service, send. */
 export function dataRoutes(data: DataService, requireToken: RequestHandler, resourceMetadata: string): Router {
   const r = Router();
@@ -89,12 +110,10 @@ export function dataRoutes(data: DataService, requireToken: RequestHandler, reso
   r.get('/data/customers/:handle', requireToken, async (req, res) => {
     res.set('cache-control', 'no-store').json(await readFor(data, req.token!, req.params.handle, req.query, req.id));
   });
-  // A claim answer: a signed JWT with the answer, never the value (server/claims/answer.ts). Only catalogue
-  // names pass the schema, so the audit trail never holds a name the company typed.
+  // A claim answer: a signed JWT with the answer, never the value (server/claims/answer.ts).
   r.get('/data/customers/:handle/claims/:name', requireToken, async (req, res) => {
-    const handle = parse(handleSchema, req.params.handle, 'path.handle');
-    const name = parse(claimNameSchema, req.params.name, 'path.name');
-    res.set('cache-control', 'no-store').json(await data.claim({ ...req.token!, handle, requestId: req.id }, name));
+    const answer = await claimFor(data, req.token!, req.params.handle, req.params.name, req.id);
+    res.set('cache-control', 'no-store').json(answer);
   });
   r.post('/data/customers/:handle/records', requireToken, async (req, res) => {
     const handle = parse(handleSchema, req.params.handle, 'path.handle');
@@ -121,7 +140,7 @@ export function dataRoutes(data: DataService, requireToken: RequestHandler, reso
 /**
  * The company read is the vault's hot path, and express's own routing and response helpers cost more
  * per request than the read's database work (ARCHITECTURE.md, "Speed"; `npm run bench`). This serves exactly
- * `GET /data/customers/{handle}` on the plain node request with the same front (security headers,
+ * `GET /data/customers/{handle}` and the claim answer `GET /data/customers/{handle}/claims/{name}` on the plain node request with the same front (security headers,
  * request id, log line), the same token check, the same read as the express route above, and the
  * same problem+json errors. It answers false for any other request, which express then serves.
  */
@@ -135,8 +154,12 @@ export function dataReadFastPath(d: {
   async function serve(req: IncomingMessage, res: ServerResponse, path: string, query: string): Promise<void> {
     try {
       const token = await d.authenticate(req, path);
+      const rest = path.slice(READ_PREFIX.length);
+      const claim = claimPath(rest);
       const json = JSON.stringify(
-        await readFor(d.data, token, path.slice(READ_PREFIX.length), parseQuery(query), req.id),
+        claim
+          ? await claimFor(d.data, token, claim.handle, claim.name, req.id)
+          : await readFor(d.data, token, rest, parseQuery(query), req.id),
       );
       res.writeHead(200, {
         'content-type': 'application/json; charset=utf-8',
@@ -154,8 +177,9 @@ export function dataReadFastPath(d: {
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     // Only the plain path, as express would route it; anything else (deeper paths, escapes) goes to express.
-    if (path.length === READ_PREFIX.length || path.indexOf('/', READ_PREFIX.length) >= 0 || path.includes('%'))
-      return false;
+    const deeper = path.indexOf('/', READ_PREFIX.length) >= 0;
+    if (path.length === READ_PREFIX.length || path.includes('%')) return false;
+    if (deeper && !claimPath(path.slice(READ_PREFIX.length))) return false;
     d.front(req, res, () => {
       serve(req, res, path, q < 0 ? '' : url.slice(q + 1)).catch((err: unknown) => {
         d.logger.error({ err, reqId: req.id }, 'company read could not be answered');

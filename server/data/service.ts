@@ -83,6 +83,26 @@ export function createDataService(
 
   const claims = createClaimAnswerer(ctx);
   const NOT_GRANTED = { code: 'CLAIM_NOT_GRANTED', message: 'This grant does not answer this claim.' };
+  // A grant of answers (or records) only covers no field: a plain read would release nothing and still count as
+  // a read in the customer's activity, so it is refused as outside the grant (SECURITY.md "Company reads").
+  const NO_FIELDS = {
+    code: 'NO_FIELDS_GRANTED',
+    message:
+      'This grant covers no profile fields, so a field read releases nothing: ask its claims or records instead.',
+  };
+
+  /** Refuses, audited, a read of a grant that names no field. */
+  function noFields(g: Grant, r: DataRequest, now: Date): Outcome<never> {
+    const reasons = [{ ...NO_FIELDS, source: 'platform' as const, effect: 'deny' as const }];
+    return denied(
+      g,
+      r,
+      now,
+      [],
+      { reasons, policyVersion: ctx.policies.version, audited: [NO_FIELDS] },
+      NO_FIELDS.message,
+    );
+  }
 
   return {
     /**
@@ -124,6 +144,7 @@ export function createDataService(
         const g = admit(r, now, { action: 'read', fields: asked ?? [] });
         if (!('id' in g)) return g;
         const fields = asked ?? g.fields;
+        if (fields.length === 0) return noFields(g, r, now);
         const decision = d.decide('read', {
           customerId: g.customerId,
           companyId: g.companyId,

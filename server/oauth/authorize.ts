@@ -449,6 +449,7 @@ export function createAuthorization(
             decision: 'approve';
             termsVersion: number;
             fields?: string[];
+            claims?: string[];
             durationDays?: number;
             actions?: Action[];
             records?: { window?: string; sources?: 'any' | string[] };
@@ -470,9 +471,15 @@ export function createAuthorization(
         return { redirectTo: deniedRedirect(row, decision, customerId, requestId) };
       }
       const fields = input.fields ?? asked.fields;
-      // A claims-only request has no fields: the customer approves its claims.
-      if ((fields.length === 0 && !asked.claims?.length) || !fields.every((f) => asked.fields.includes(f)))
-        throw new PolicyDenied('You can approve only fields that were asked for, and at least one', { reasons: [] });
+      // The customer may untick claims as they untick fields (by name: a request asks each claim once), never
+      // add one; at least one field or claim must remain, or the approval would grant nothing.
+      const claims = input.claims ? asked.claims?.filter((c) => input.claims!.includes(c.name)) : asked.claims;
+      if (input.claims && !input.claims.every((n) => asked.claims?.some((c) => c.name === n)))
+        throw new PolicyDenied('You can approve only claims that were asked for', { reasons: [] });
+      if ((fields.length === 0 && !claims?.length) || !fields.every((f) => asked.fields.includes(f)))
+        throw new PolicyDenied('You can approve only fields and claims that were asked for, and at least one', {
+          reasons: [],
+        });
       const durationDays = input.durationDays ?? asked.durationDays;
       if (durationDays > asked.durationDays)
         throw new PolicyDenied(`You can approve at most the ${asked.durationDays} days that were asked for`, {
@@ -493,7 +500,9 @@ export function createAuthorization(
         throw new PolicyDenied('You can approve only a shorter window and fewer sources than were asked for', {
           reasons: [],
         });
-      const narrowed = { ...asked, fields, durationDays, actions, ...(records ? { records } : {}) };
+      const narrowed: AccessRequest = { ...asked, fields, durationDays, actions, ...(records ? { records } : {}) };
+      if (claims?.length) narrowed.claims = claims;
+      else delete narrowed.claims;
       const redirectTo = approve(row, customerId, narrowed, false, requestId, input.termsVersion);
       return redirectTo ? { redirectTo } : {};
     },

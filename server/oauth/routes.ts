@@ -15,6 +15,7 @@ import type { DeviceFlow } from './device/service.ts';
 import type { AppContext } from '../context.ts';
 import type { ConsentViews } from './consent-view.ts';
 import { actionSchema } from '../policy/types.ts';
+import { claimNameSchema } from '../claims/catalogue.ts';
 import { REQUEST_LIMITS } from './request-limits.ts';
 
 export interface ClientAuthenticator {
@@ -35,7 +36,13 @@ export const consentSchema = z.discriminatedUnion('decision', [
       .int()
       .min(1)
       .meta({ description: "The company's terms version the consent screen showed (company.terms.version)" }),
-    fields: z.array(z.string().max(64)).min(1).max(50).optional(),
+    // Empty when the customer keeps only claims; the service checks that something remains.
+    fields: z.array(z.string().max(64)).max(50).optional(),
+    claims: z
+      .array(claimNameSchema)
+      .max(20)
+      .optional()
+      .meta({ description: 'The claims the customer keeps, by name (default: every claim asked for)' }),
     durationDays: z.number().int().min(1).max(3650).optional(),
     actions: z.array(actionSchema).min(1).max(2).optional(),
     records: z.strictObject({ window: windowSchema.optional(), sources: sourcesSchema.optional() }).optional(),

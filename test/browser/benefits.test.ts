@@ -44,5 +44,18 @@ describe('the benefit ledger on the company card', () => {
     await got.getByText(/^1 confirmed benefit: .*4\.50/).waitFor();
     expect((await api.call('GET', '/api/benefits')).body.benefits).toMatchObject([{ status: 'confirmed' }]);
     await screenshot(page, 'benefit-confirmed');
+
+    // On a phone the two sides stack and nothing scrolls sideways (tables scroll inside their own box).
+    await page.setViewportSize({ width: 390, height: 844 });
+    await gave.getByText(/^1 read since/).waitFor();
+    expect(await axeViolations(page)).toEqual([]);
+    const wide = await page.evaluate(() =>
+      [...document.querySelectorAll('body *')]
+        .filter((el) => el.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)
+        .filter((el) => !el.closest('.table-wrap'))
+        .map((el) => `${el.tagName.toLowerCase()}.${[...el.classList].join('.')}`),
+    );
+    expect(wide).toEqual([]);
+    await screenshot(page, 'benefit-confirmed-phone');
   });
 });

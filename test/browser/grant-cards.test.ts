@@ -147,7 +147,12 @@ describe('the grants page, company by company', () => {
     await h1(page, 'Grants').waitFor();
     const card = page.locator('.company-card', { has: page.getByRole('heading', { name: 'Card Shop' }) });
     await card.getByRole('heading', { name: 'Order fulfilment' }).waitFor();
+    // The grant's own count, and the same reads in the card's "What you gave" beside what came back (issue 16).
     await card.getByText('2 reads', { exact: true }).waitFor();
+    await card
+      .getByRole('region', { name: 'What you gave' })
+      .getByText(/^2 reads since/)
+      .waitFor();
     await card
       .getByText(await longDate(page, Date.now()), { exact: false })
       .first()

@@ -60,6 +60,21 @@ describe('the company read fast path', () => {
     expect(handlers).toBeDefined();
     const before = handlers!.slice(0, -1);
     expect(before).toEqual(Object.keys(FRONT_OF_THE_READ));
+    // The claim answer takes the same fast path, so the same front must stand before its express route.
+    const claim = handlersFor(stack, '/data/customers/vh-abcde-fghij/claims/age_over');
+    expect(claim?.slice(0, -1)).toEqual(Object.keys(FRONT_OF_THE_READ));
+  });
+
+  it('when the same refused claim goes through the fast path and through express, then both answer alike', async () => {
+    const fast = await fetch(`${v.url}/data/customers/vh-abcde-fghij/claims/age_over`);
+    const slow = await fetch(`${v.url}/data/customers/vh-abcde-fghij/claims/age_ove%72`);
+    expect(fast.status).toBe(401);
+    expect(slow.status).toBe(fast.status);
+    const varying = new Set(['date', 'content-length', 'x-request-id', 'etag']);
+    const names = (r: Response) => [...r.headers.keys()].filter((h) => !varying.has(h)).sort();
+    expect(names(slow)).toEqual(names(fast));
+    const [a, b] = [await fast.json(), await slow.json()];
+    expect({ ...b, instance: undefined }).toEqual({ ...a, instance: undefined });
   });
 
   it('when the same refused read goes through the fast path and through express, then both answer alike', async () => {

@@ -98,6 +98,8 @@ describe('the consent screen shows what would be shared', () => {
   });
 });
 
+const NO_BENEFITS = { awaitingAnswer: 0, confirmed: 0, disputed: 0, totals: [] };
+
 describe('the grants page, company by company', () => {
   it('when the customer revokes, then the grant says when its status changed, and a narrowing before it did not count', async () => {
     const bob = await new Customer(v.url).signUp(uniqueEmail('stopped'));
@@ -122,6 +124,7 @@ describe('the grants page, company by company', () => {
     await carol.call('PATCH', '/api/profile', { phone: '+32 470 12 34 56' });
     const shop = await registerCompany(v, { name: 'Reading Shop' });
     const first = await obtainTokens(v, shop, carol, { fields: ['email', 'phone'], duration: 'P60D' });
+    const firstRead = v.clock.now().toISOString();
     expect((await readData(v, first.access_token, carol.handle)).status).toBe(200);
 
     // 31 days on, the first read falls out of the window; two new reads of one field fall in it.

@@ -136,7 +136,7 @@ export async function obtainCode(
     purpose?: string;
     duration?: string;
     actions?: string[];
-    approve?: { fields?: string[]; durationDays?: number; actions?: string[]; records?: object };
+    approve?: { fields?: string[]; claims?: string[]; durationDays?: number; actions?: string[]; records?: object };
     state?: string;
     /** A customer_records authorization_details entry (without its type), issue 15. */
     records?: object;

@@ -44,7 +44,17 @@ export function ConsentForm({
   const { company, request, decision } = req;
   const terms = company.terms;
   const [fields, setFields] = useState<Set<string>>(new Set(request.fields.map((f) => f.name)));
-  const hasClaims = !!request.claims?.length;
+  const asked = request.claims ?? [];
+  const [claims, setClaims] = useState<Set<string>>(new Set(asked.map((c) => c.name)));
+  // At least one field or answer must remain (the server checks it too).
+  const nothing = !fields.size && !claims.size;
+  const what = request.fields.length && asked.length ? 'fields and answers' : asked.length ? 'answers' : 'fields';
+  // A request of answers only reads no field: say what it does get.
+  const wants = [
+    ...(request.actions.includes('read') && (request.fields.length || !asked.length) ? ['read the fields below'] : []),
+    ...(asked.length ? ['get the answers below'] : []),
+    ...(request.actions.includes('deposit') ? ['add records to your vault'] : []),
+  ];
   const [days, setDays] = useState(String(Math.min(request.durationDays, request.maxDurationDays)));
   // A connected product starts with deposit only: reading is the customer's choice to add.
   const device = req.mode === 'device';
@@ -81,13 +91,14 @@ export function ConsentForm({
     let body: Record<string, unknown> = { decision: 'deny' };
     if (kind === 'approve') {
       const n = Number(days);
-      if (!fields.size && !hasClaims) return fail('consent-field-0', 'Choose at least one field, or deny the request.');
+      if (nothing) return fail('consent-field-0', 'Choose at least one field or answer, or deny the request.');
       if (!Number.isInteger(n) || n < 1 || n > maxDays)
         return fail('duration-days', `Choose a duration between 1 and ${maxDays} days.`);
       // The version shown here is the version approved: the server refuses the approval if it changed.
       body = { decision: 'approve', termsVersion: Number(terms.version) };
       if (fields.size < request.fields.length)
         body.fields = request.fields.map((f) => f.name).filter((f) => fields.has(f));
+      if (claims.size < asked.length) body.claims = asked.map((c) => c.name).filter((c) => claims.has(c));
       if (n < request.durationDays) body.durationDays = n;
       if (!acts.size)
         return fail('consent-action-0', 'Choose at least one thing the company may do, or deny the request.');
@@ -121,7 +132,7 @@ export function ConsentForm({
         <PageHeader title={outcome === 'approved' ? 'Access granted' : 'Request denied'} />
         <Notice>
           {outcome === 'approved'
-            ? `${company.name} can now use the fields you chose for ${humanise(request.purpose).toLowerCase()}. You can narrow or revoke this at any time.`
+            ? `${company.name} can now use the ${what} you chose for ${humanise(request.purpose).toLowerCase()}. You can narrow or revoke this at any time.`
             : `${company.name} gets nothing. It has been told that you said no.`}
         </Notice>
         <p>
@@ -134,7 +145,7 @@ export function ConsentForm({
     <>
       <PageHeader
         title={`${who} asks for access`}
-        intro={`Nothing is shared until you approve. You can untick fields and shorten the time before you do.`}
+        intro={`Nothing is shared until you approve. You can untick ${what} and shorten the time before you do.`}
       />
       {termsChanged && pending && <Notice tone="warn">{termsChanged}</Notice>}
       {!pending && (
@@ -174,9 +185,7 @@ export function ConsentForm({
             </p>
             {request.purposeDescription && <p>{request.purposeDescription}</p>}
             <p class="muted">
-              {company.name} wants to {request.actions.includes('read') ? 'read the fields below' : ''}
-              {request.actions.includes('read') && request.actions.includes('deposit') ? ' and ' : ''}
-              {request.actions.includes('deposit') ? 'add records to your vault' : ''}.
+              {company.name} wants to {wants.join(' and ')}.
             </p>
           </Card>
           {request.actions.length > 1 && (
@@ -214,7 +223,9 @@ export function ConsentForm({
               </fieldset>
             </Card>
           )}
-          {hasClaims && <ConsentClaims claims={request.claims ?? []} />}
+          {asked.length > 0 && (
+            <ConsentClaims claims={asked} chosen={claims} disabled={!pending} onChange={setClaims} />
+          )}
           {request.fields.length > 0 && (
             <Card title="Which data" id="fields">
               <ConsentFields
@@ -264,12 +275,7 @@ export function ConsentForm({
           <BackToCompany error={error} />
           {pending && (
             <div class="consent-actions">
-              <Button
-                type="submit"
-                variant="primary"
-                busy={busy === 'approve'}
-                disabled={!!busy || refused || (!fields.size && !hasClaims)}
-              >
+              <Button type="submit" variant="primary" busy={busy === 'approve'} disabled={!!busy || refused || nothing}>
                 Approve {fields.size < request.fields.length ? `${plural(fields.size, 'field')}` : ''}
               </Button>
               <Button variant="secondary" busy={busy === 'deny'} disabled={!!busy} onClick={() => void decide('deny')}>

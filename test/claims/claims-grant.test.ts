@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Customer, uniqueEmail } from '../support/browser-like.ts';
+import { obtainTokens, readData, registerCompany, type RegisteredCompany } from '../support/company.ts';
+import { startVault, type RunningVault } from '../support/vault.ts';
+
+// What a grant of answers covers: no field read passes for a success, and the customer may keep fewer claims.
+let v: RunningVault;
+let brewco: RegisteredCompany;
+let alice: Customer;
+
+const details = (claims: unknown, fields: string[] = []) =>
+  JSON.stringify([
+    { type: 'customer_data', purpose: 'age-verification', fields, claims, duration: 'P365D', actions: ['read'] },
+  ]);
+const ask = (token: string, name: string) =>
+  fetch(`${v.url}/data/customers/${alice.handle}/claims/${name}`, { headers: { authorization: `Bearer ${token}` } });
+const lastEvent = () =>
+  JSON.parse(
+    v.ctx.db.$client.prepare('SELECT body FROM audit_events ORDER BY seq DESC LIMIT 1').pluck().get() as string,
+  );
+const counts = () =>
+  v.ctx.db.$client
+    .prepare('SELECT (SELECT count(*) FROM grants) AS grants, (SELECT count(*) FROM audit_events) AS audit')
+    .get();
+
+beforeAll(async () => {
+  v = await startVault();
+  brewco = await registerCompany(v, {
+    name: 'Brewco',
+    terms: {
+      purposes: ['age-verification'],
+      retentionDays: 30,
+      benefit: { kind: 'service', description: 'Beer delivered to your door' },
+      valueTags: ['no-resale'],
+    },
+  });
+  alice = await new Customer(v.url).signUp(uniqueEmail('alice'));
+  await alice.call('PATCH', '/api/profile', { date_of_birth: '1990-05-17', country: 'BE', postal_code: '1000' });
+});
+afterAll(async () => v.close());
+
+describe('a grant of claims only', () => {
+  it('when the company reads fields with a claims-only grant, then 403 NO_FIELDS_GRANTED, audited, and nothing is released', async () => {
+    const t = await obtainTokens(v, brewco, alice, {
+      authorizationDetails: details([{ name: 'age_over', value: 18 }]),
+    });
+    const r = await readData(v, t.access_token, alice.handle);
+    expect(r.status).toBe(403);
+    expect(r.headers.get('content-type')).toMatch(/application\/problem\+json/);
+    expect(r.body.detail).toMatch(/covers no profile fields/);
+    expect(r.body.reasons).toEqual([expect.objectContaining({ code: 'NO_FIELDS_GRANTED' })]);
+    expect(r.body.fields).toBeUndefined();
+    expect(JSON.stringify(r.body)).not.toContain('1990-05-17');
+    expect(lastEvent()).toMatchObject({
+      action: 'data.denied',
+      grantId: t.grant_id,
+      reasons: [{ code: 'NO_FIELDS_GRANTED' }],
+    });
+    // The claim itself still answers.
+    expect((await ask(t.access_token, 'age_over')).status).toBe(200);
+  });
+});
+
+describe('the customer narrows claims at consent', () => {
+  const both = () =>
+    details(
+      [
+        { name: 'age_over', value: 18 },
+        { name: 'country_in', value: ['EU'] },
+      ],
+      ['postal_code'],
+    );
+
+  it('when the customer unticks a claim, then the grant answers only the claims kept', async () => {
+    const t = await obtainTokens(v, brewco, alice, {
+      authorizationDetails: both(),
+      approve: { claims: ['age_over'] },
+    });
+    const g = await alice.call('GET', `/api/grants/${t.grant_id}`);
+    expect(g.body.claims).toEqual([{ name: 'age_over', value: 18 }]);
+    expect((await ask(t.access_token, 'age_over')).status).toBe(200);
+    const refused = await ask(t.access_token, 'country_in');
+    expect(refused.status).toBe(403);
+    expect(lastEvent()).toMatchObject({ action: 'data.denied', reasons: [{ code: 'CLAIM_NOT_GRANTED' }] });
+  });
+
+  it('when the customer keeps a claim and no field, then the grant answers the claim and reads nothing', async () => {
+    const t = await obtainTokens(v, brewco, alice, {
+      authorizationDetails: both(),
+      approve: { fields: [], claims: ['country_in'] },
+    });
+    const g = await alice.call('GET', `/api/grants/${t.grant_id}`);
+    expect(g.body).toMatchObject({ fields: [], claims: [{ name: 'country_in', value: ['EU'] }] });
+    expect((await ask(t.access_token, 'country_in')).status).toBe(200);
+    expect((await readData(v, t.access_token, alice.handle)).status).toBe(403);
+  });
+
+  it('when the customer keeps every field and no claim, then the grant reads the fields and answers no claim', async () => {
+    const t = await obtainTokens(v, brewco, alice, { authorizationDetails: both(), approve: { claims: [] } });
+    const g = await alice.call('GET', `/api/grants/${t.grant_id}`);
+    expect(g.body).toMatchObject({ fields: ['postal_code'], claims: [] });
+    expect((await ask(t.access_token, 'age_over')).status).toBe(403);
+  });
+
+  it.each([
+    ['nothing at all', { fields: [], claims: [] }, /at least one/],
+    ['a claim that was not asked for', { claims: ['age_over', 'postal_code_prefix'] }, /only claims that were asked/],
+    ['a claim not in the catalogue', { claims: ['shoe_size'] }, /claims/],
+  ])('when the customer approves %s, then a 4xx problem and no grant', async (_n, approve, msg) => {
+    const before = counts();
+    const err = await obtainTokens(v, brewco, alice, { authorizationDetails: both(), approve }).catch((e) => e);
+    expect(String(err)).toMatch(/consent failed: 4\d\d/);
+    expect(String(err)).toMatch(msg);
+    expect(counts()).toEqual(before);
+  });
+});
