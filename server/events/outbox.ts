@@ -18,7 +18,16 @@ export const retryDelayMs = (attempts: number) =>
 
 /** The closed vocabulary of delivery outcomes the audit trail records (never text from the receiver). */
 export type DeliveryOutcome =
-  'accepted' | 'acknowledged' | 'polled' | 'timeout' | 'network' | 'redirect' | 'status' | 'rejected' | 'aborted';
+  | 'accepted'
+  | 'acknowledged'
+  | 'polled'
+  | 'timeout'
+  | 'network'
+  | 'redirect'
+  | 'status'
+  | 'rejected'
+  | 'aborted'
+  | 'blocked';
 
 export interface OutcomeDetail {
   mode: 'push' | 'poll';
