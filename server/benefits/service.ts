@@ -3,12 +3,15 @@ import type { AuditAppend } from '../audit/chain/append.ts';
 import type { AppContext } from '../context.ts';
 import { openField, sealField } from '../crypto/field-cipher.ts';
 import { inTransaction } from '../db/connection.ts';
-import { NotFound, ValidationFailed } from '../http/errors.ts';
+import { Conflict, NotFound, ValidationFailed } from '../http/errors.ts';
 import type { BenefitFacts } from '../policy/types.ts';
 import { fromMinor, toMinor } from './money.ts';
 import { createBenefitStore, type BenefitRow } from './store.ts';
 
 const DAY_MS = 86_400_000;
+
+/** The most entries one grant's ledger holds (SECURITY.md "The benefit ledger"). */
+export const MAX_BENEFITS_PER_GRANT = 1_000;
 
 export const BENEFIT_KINDS = ['discount', 'payment', 'service', 'other'] as const;
 
@@ -79,6 +82,9 @@ export function createBenefits(ctx: Pick<AppContext, 'db' | 'clock'>, d: Benefit
         const hash = keyHash(input.key);
         const first = store.byKey(companyId, hash);
         if (first) return { entry: present(first), created: false };
+        // A grant's ledger is bounded (SECURITY.md "The benefit ledger"): entries are kept as long as the account.
+        if (store.countForGrant(g.customerId, g.id) >= MAX_BENEFITS_PER_GRANT)
+          throw new Conflict(`A grant holds at most ${MAX_BENEFITS_PER_GRANT} benefit entries`);
         const amountMinor = amountOf(input);
         const id = randomUUID();
         const row = { id, customerId: g.customerId, companyId, grantId: g.id, keyHash: hash, kind: input.kind };

@@ -1,4 +1,4 @@
-import { and, desc, eq } from 'drizzle-orm';
+import { and, count, desc, eq } from 'drizzle-orm';
 import type { Db } from '../db/connection.ts';
 import { benefits } from '../db/schema.ts';
 
@@ -20,6 +20,12 @@ export function createBenefitStore(db: Db) {
   );
   return {
     insert: (row: typeof benefits.$inferInsert) => db.insert(benefits).values(row).run(),
+    countForGrant: (customerId: string, grantId: string) =>
+      db
+        .select({ n: count() })
+        .from(benefits)
+        .where(and(eq(benefits.customerId, customerId), eq(benefits.grantId, grantId)))
+        .get()!.n,
     byKey: (companyId: string, keyHash: string) =>
       db
         .select()

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { AuditAppend } from '../audit/chain/append.ts';
 import type { AppContext } from '../context.ts';
 import type { Decide } from '../grants/decide.ts';
@@ -85,7 +85,9 @@ export function createRecordUnits(
         });
       const digest = recordDigest(parsed.value);
       const dek = d.dekOf(g.customerId);
-      const key = input.idempotencyKey;
+      // Kept only as its SHA-256: the key is typed by the company and may carry personal data (an order number
+      // made of an e-mail address), which the database never holds in the clear (SECURITY.md "Records").
+      const key = input.idempotencyKey ? createHash('sha256').update(input.idempotencyKey).digest('hex') : undefined;
       const earlier = key ? d.store.byIdempotencyKey(g.customerId, g.companyId, key) : undefined;
       if (earlier) {
         // A retry answers what the first deposit answered (draft-ietf-httpapi-idempotency-key-header §2.6);

@@ -12,13 +12,25 @@ export const RETRY_MAX_MS = 15 * 60_000;
 export const GIVE_UP_AFTER_MS = 72 * 3_600_000;
 /** Settled events are kept 7 days, then purged by the sweep. */
 export const KEEP_SETTLED_MS = 7 * 86_400_000;
+/** The sweep gives up at most this many stale events per run, so one run stays short. */
+const STALE_PER_SWEEP = 1_000;
 
 export const retryDelayMs = (attempts: number) =>
   Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** Math.max(0, attempts - 1));
 
 /** The closed vocabulary of delivery outcomes the audit trail records (never text from the receiver). */
 export type DeliveryOutcome =
-  'accepted' | 'acknowledged' | 'polled' | 'timeout' | 'network' | 'redirect' | 'status' | 'rejected' | 'aborted';
+  | 'accepted'
+  | 'acknowledged'
+  | 'polled'
+  | 'timeout'
+  | 'network'
+  | 'redirect'
+  | 'status'
+  | 'rejected'
+  | 'aborted'
+  | 'blocked'
+  | 'expired';
 
 export interface OutcomeDetail {
   mode: 'push' | 'poll';
@@ -112,7 +124,22 @@ export function createEventOutbox(ctx: Pick<AppContext, 'db' | 'clock'>, audit: 
       const data = { deletion_id: e.deletionId, grant_id: e.grantId, fields: e.fields, deadline: e.deadline };
       emit('deletion-requested', ids, data);
     },
-    purgeSettled: (at: Date) => store.purgeSettledBefore(new Date(at.getTime() - KEEP_SETTLED_MS).toISOString()),
+    /**
+     * The sweep: gives up events undelivered 72 h after they were made, whatever the mode (a polling company
+     * that never polls would otherwise keep them forever; a push company whose endpoint was removed, too),
+     * then purges settled events 7 days on (SECURITY.md "Grant events").
+     */
+    purgeSettled(at: Date) {
+      const stale = store.unsettledBefore(new Date(at.getTime() - GIVE_UP_AFTER_MS).toISOString(), STALE_PER_SWEEP);
+      for (const row of stale) {
+        const mode = store.endpointOf(row.companyId) ? 'push' : 'poll';
+        inTransaction(ctx.db, () => {
+          store.update(row.companyId, row.seq, { settledAt: at.toISOString(), outcome: 'expired' });
+          record(row, 'event.given-up', { mode, outcome: 'expired' });
+        });
+      }
+      return store.purgeSettledBefore(new Date(at.getTime() - KEEP_SETTLED_MS).toISOString());
+    },
   };
 }
 

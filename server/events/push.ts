@@ -1,5 +1,7 @@
+import type { IncomingMessage } from 'node:http';
 import type { AppContext } from '../context.ts';
 import type { EventOutbox, OutcomeDetail } from './outbox.ts';
+import { BlockedAddress, postSet, readUpTo } from './post-set.ts';
 import { SET_MEDIA_TYPE, SET_TYP, setClaims } from './set.ts';
 import type { OutboxRow } from './store.ts';
 
@@ -21,16 +23,9 @@ export const ERROR_CODES: ReadonlySet<string> = new Set([
   'access_denied',
 ]);
 
-async function errorCode(res: Response): Promise<string> {
+async function errorCode(res: IncomingMessage): Promise<string> {
   try {
-    const reader = res.body?.getReader();
-    let text = '';
-    while (reader && text.length < MAX_ERROR_BODY) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      text += Buffer.from(value).toString('utf8');
-    }
-    await reader?.cancel().catch(() => undefined);
+    const text = await readUpTo(res, MAX_ERROR_BODY);
     const err = (JSON.parse(text) as { err?: unknown }).err;
     return typeof err === 'string' && ERROR_CODES.has(err) ? err : 'other';
   } catch {
@@ -57,32 +52,32 @@ export function createPushWorker(
   async function push(row: OutboxRow, endpoint: string): Promise<'delivered' | 'retry' | 'given-up'> {
     const set = await ctx.signing.signJwt(setClaims(row, ctx.config.publicUrl), SET_TYP);
     let d: OutcomeDetail;
+    const timeout = AbortSignal.timeout(PUSH_TIMEOUT_MS);
     try {
-      const res = await fetch(endpoint, {
-        method: 'POST',
-        headers: { 'content-type': SET_MEDIA_TYPE, accept: 'application/json' },
-        body: set,
-        redirect: 'manual',
-        signal: AbortSignal.any([AbortSignal.timeout(PUSH_TIMEOUT_MS), stopping.signal]),
+      const res = await postSet(endpoint, { 'content-type': SET_MEDIA_TYPE, accept: 'application/json' }, set, {
+        production: ctx.config.production,
+        signal: AbortSignal.any([timeout, stopping.signal]),
       });
       if (stopped) return 'retry';
+      const status = res.statusCode ?? 0;
       // RFC 8935 §2.2: 202 Accepted means the SET was received and validated.
-      if (res.status === 202) {
-        await res.body?.cancel().catch(() => undefined);
+      if (status === 202) {
+        res.destroy();
         outbox.delivered(row, { mode: 'push', outcome: 'accepted', status: 202 });
         return 'delivered';
       }
       // RFC 8935 §2.3: a 400 with an error code rejects this SET; sending the same token again cannot help.
-      if (res.status === 400) {
+      if (status === 400) {
         d = { mode: 'push', outcome: 'rejected', status: 400, err: await errorCode(res) };
         if (stopped) return 'retry';
         return outbox.failed(row, d, true) ? 'given-up' : 'retry';
       }
-      await res.body?.cancel().catch(() => undefined);
-      d = { mode: 'push', outcome: res.status >= 300 && res.status < 400 ? 'redirect' : 'status', status: res.status };
+      res.destroy();
+      d = { mode: 'push', outcome: status >= 300 && status < 400 ? 'redirect' : 'status', status };
     } catch (e) {
       if (stopped) return 'retry';
-      d = { mode: 'push', outcome: (e as Error).name === 'TimeoutError' ? 'timeout' : 'network' };
+      const outcome = e instanceof BlockedAddress ? 'blocked' : timeout.aborted ? 'timeout' : 'network';
+      d = { mode: 'push', outcome };
     }
     return outbox.failed(row, d, false) ? 'given-up' : 'retry';
   }

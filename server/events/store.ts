@@ -55,6 +55,15 @@ export function createOutboxStore(db: Db) {
         .set(set)
         .where(and(eq(eventOutbox.companyId, companyId), eq(eventOutbox.seq, seq)))
         .run(),
+    /** The sweep's: events of any company still unsettled though made before `iso`, oldest first. */
+    unsettledBefore: (iso: string, limit: number): OutboxRow[] =>
+      db
+        .select()
+        .from(eventOutbox)
+        .where(and(isNull(eventOutbox.settledAt), lt(eventOutbox.createdAt, iso)))
+        .orderBy(asc(eventOutbox.seq))
+        .limit(limit)
+        .all(),
     /** Settled events are kept a while for the record, then purged (SECURITY.md "Grant events"). */
     purgeSettledBefore: (iso: string) =>
       db

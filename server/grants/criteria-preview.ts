@@ -1,6 +1,6 @@
 import type { CustomerCriteria } from '../policy/types.ts';
 import type { Decide } from './decide.ts';
-import { durationDaysOf, toGrant, type Grant, type Grants } from './service.ts';
+import { requestOfGrant, toGrant, type Grant, type Grants } from './service.ts';
 
 export interface CriteriaImpact {
   /** Live grants of companies the proposal blocks: saving revokes them. */
@@ -27,12 +27,7 @@ export function createCriteriaPreview(d: { grants: Grants; decide: Decide }) {
         customerId,
         companyId: grant.companyId,
         criteria: proposed,
-        request: {
-          purpose: grant.purpose,
-          fields: grant.fields,
-          actions: grant.actions,
-          durationDays: durationDaysOf(grant),
-        },
+        request: requestOfGrant(grant),
       });
       if (decision.allow) continue;
       const reasons = decision.reasons.filter((r) => r.effect !== 'require-approval').map((r) => r.message);

@@ -7,7 +7,7 @@ import { FIELD_CATALOGUE, isFieldName } from '../customers/field-catalogue.ts';
 import { Conflict, PolicyDenied } from '../http/errors.ts';
 import { reasonsForAudit } from '../policy/index.ts';
 import type { Decide } from './decide.ts';
-import { durationDaysOf, type Actor, type Grant, type GrantChange, type Grants } from './service.ts';
+import { requestOfGrant, toGrant, type Actor, type Grant, type GrantChange, type Grants } from './service.ts';
 
 /** Why the sweep's benefit check suspends a grant; the inbox then says how to lift it (server/benefits/check.ts). */
 export const BENEFIT_NOT_DELIVERED_WHY = 'The company has not delivered the benefit it promised';
@@ -31,12 +31,10 @@ export function createGrantPolicy(
   function reevaluate(rows: ReturnType<Grants['store']['live']>, why: string, onlyFor?: ReadonlySet<string>): number {
     let suspended = 0;
     for (const row of rows) {
-      const fields = JSON.parse(row.fields) as string[];
-      const durationDays = durationDaysOf(row);
       const decision = d.decide('approve', {
         customerId: row.customerId,
         companyId: row.companyId,
-        request: { purpose: row.purpose, fields, actions: JSON.parse(row.actions), durationDays },
+        request: requestOfGrant(toGrant(row)),
       });
       if (decision.allow) continue;
       const denying = decision.reasons.filter((r) => r.effect !== 'require-approval');
@@ -55,7 +53,7 @@ export function createGrantPolicy(
     return d.decide('approve', {
       customerId,
       companyId: g.companyId,
-      request: { purpose: g.purpose, fields: g.fields, actions: g.actions, durationDays: durationDaysOf(g) },
+      request: requestOfGrant(g),
     });
   }
 

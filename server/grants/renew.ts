@@ -2,7 +2,7 @@ import type { AppContext } from '../context.ts';
 import { inTransaction } from '../db/connection.ts';
 import { Conflict, PolicyDenied } from '../http/errors.ts';
 import type { Decide } from './decide.ts';
-import { durationDaysOf, type Grant, type Grants } from './service.ts';
+import { durationDaysOf, requestOfGrant, type Grant, type Grants } from './service.ts';
 
 /**
  * Renewing a grant from its expiry notice (ARCHITECTURE.md, "After consent"). It goes through consent and policy
@@ -24,7 +24,7 @@ export function createRenewal(
     const decision = d.decide('approve', {
       customerId,
       companyId: g.companyId,
-      request: { purpose: g.purpose, fields: g.fields, actions: g.actions, durationDays },
+      request: requestOfGrant(g),
     });
     if (!decision.allow)
       throw new PolicyDenied('The grant does not pass the policy any more, so it cannot be renewed', {

@@ -5,6 +5,7 @@ import type { AppContext } from '../context.ts';
 import { inTransaction } from '../db/connection.ts';
 import { BadRequest, Conflict, NotFound } from '../http/errors.ts';
 import type { RecordAccess } from '../oauth/record-access.ts';
+import type { AccessRequest } from '../oauth/details.ts';
 import type { Action } from '../policy/types.ts';
 import type { ClaimRequest } from '../claims/catalogue.ts';
 import { createGrantStore, type GrantRow } from './store.ts';
@@ -59,6 +60,22 @@ const claimNames = (g: Grant): Record<string, string> =>
 /** The grant's granted length in whole days (at least 1): what the policy's duration rules judge. */
 export function durationDaysOf(g: { createdAt: string; expiresAt: string }): number {
   return Math.max(1, Math.round((Date.parse(g.expiresAt) - Date.parse(g.createdAt)) / 86_400_000));
+}
+
+/**
+ * What a live grant asks for, as a decision judges it: its fields, and also its records and claims (their
+ * categories count, ARCHITECTURE.md "Where policy decisions happen"), so that re-evaluation, renewal and the
+ * criteria preview decide on everything the grant releases.
+ */
+export function requestOfGrant(g: Grant): AccessRequest {
+  return {
+    purpose: g.purpose,
+    fields: g.fields,
+    actions: g.actions,
+    durationDays: durationDaysOf(g),
+    ...(g.records ? { records: g.records } : {}),
+    ...(g.claims.length ? { claims: g.claims } : {}),
+  };
 }
 
 export function toGrant(r: GrantRow): Grant {

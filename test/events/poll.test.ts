@@ -140,3 +140,36 @@ describe('polling for grant events (RFC 8936)', () => {
     expect(res.status).toBe(401);
   });
 });
+
+describe('events nobody collects (SECURITY.md "Grant events", bounds)', () => {
+  it('when a polling company never polls, then its events are given up after 72 h and purged 7 days later', async () => {
+    const bob = await new Customer(v.url).signUp(uniqueEmail('bob'));
+    await bob.call('PATCH', '/api/profile', { phone: '+32 470 31 41 59' });
+    const shop = await registerCompany(v);
+    await obtainTokens(v, shop, bob, { fields: ['phone'] });
+    const rows = () =>
+      v.ctx.db
+        .select()
+        .from(eventOutbox)
+        .all()
+        .filter((e) => e.companyId === shop.clientId);
+    const [created] = rows();
+    expect(created!.settledAt).toBeNull();
+
+    v.clock.advance(72 * 3_600_000 + 1_000);
+    await v.vault.sweep();
+    const given = rows().find((e) => e.jti === created!.jti)!;
+    expect(given.settledAt).not.toBeNull();
+    const audited = v.ctx.db
+      .select()
+      .from(auditEvents)
+      .all()
+      .filter((e) => e.companyId === shop.clientId && e.action === 'event.given-up')
+      .map((e) => JSON.parse(e.body).detail);
+    expect(audited).toEqual([expect.objectContaining({ jti: created!.jti, mode: 'poll', outcome: 'expired' })]);
+
+    v.clock.advance(7 * 86_400_000 + 1_000);
+    await v.vault.sweep();
+    expect(rows().find((e) => e.jti === created!.jti)).toBeUndefined();
+  });
+});

@@ -1,0 +1,70 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditEvents } from '../../server/db/schema.ts';
+import { Customer, uniqueEmail } from '../support/browser-like.ts';
+import { obtainTokens, registerCompany } from '../support/company.ts';
+import { startReceiver, type Receiver } from '../support/event-receiver.ts';
+import { startVault, type RunningVault } from '../support/vault.ts';
+
+// SECURITY.md "Grant events", endpoints: the event endpoint must not make the vault a proxy into its own network.
+const attempts = (v: RunningVault, companyId: string) =>
+  v.ctx.db
+    .select()
+    .from(auditEvents)
+    .all()
+    .filter((e) => e.companyId === companyId && e.action === 'event.attempted')
+    .map((e) => JSON.parse(e.body).detail as Record<string, unknown>);
+
+let prod: RunningVault;
+let dev: RunningVault;
+let receiver: Receiver;
+beforeAll(async () => {
+  prod = await startVault({ env: { NODE_ENV: 'production' } });
+  dev = await startVault();
+  receiver = await startReceiver();
+});
+afterAll(async () => {
+  await prod.close();
+  await dev.close();
+  await receiver.close();
+});
+
+describe('pushing SETs to addresses inside the network (SSRF)', () => {
+  it.each([
+    ['a loopback address', () => receiver.url],
+    ['a name that resolves to loopback', () => receiver.url.replace('127.0.0.1', 'localhost')],
+  ])(
+    'when in production the endpoint is %s, then nothing is sent and the attempt is audited as blocked',
+    async (_, url) => {
+      const alice = await new Customer(prod.url).signUp(uniqueEmail('alice'));
+      await alice.call('PATCH', '/api/profile', { phone: '+32 470 31 41 59' });
+      const shop = await registerCompany(prod, { eventEndpoint: url() });
+      const before = receiver.received.length;
+      await obtainTokens(prod, shop, alice, { fields: ['phone'] });
+      await prod.vault.services.events.worker.runOnce();
+      expect(receiver.received.length).toBe(before);
+      expect(attempts(prod, shop.clientId)).toEqual([expect.objectContaining({ mode: 'push', outcome: 'blocked' })]);
+    },
+  );
+
+  it('when in development the endpoint is on loopback, then the SET is delivered', async () => {
+    const alice = await new Customer(dev.url).signUp(uniqueEmail('alice'));
+    await alice.call('PATCH', '/api/profile', { phone: '+32 470 31 41 59' });
+    const shop = await registerCompany(dev, { eventEndpoint: receiver.url });
+    const before = receiver.received.length;
+    await obtainTokens(dev, shop, alice, { fields: ['phone'] });
+    await receiver.waitFor(before + 1);
+  });
+
+  it.each([
+    'https://169.254.169.254/latest/meta-data/',
+    'https://[::ffff:169.254.169.254]/events',
+    'https://0xa9fea9fe/events',
+    'https://[fe80::1]/events',
+    'https://0.0.0.0/events',
+    'https://224.0.0.1/events',
+  ])('when the endpoint is %s, then registration is refused with 400 invalid_client_metadata', async (endpoint) => {
+    await expect(registerCompany(dev, { eventEndpoint: endpoint })).rejects.toThrow(
+      /400.*invalid_client_metadata.*link-local/,
+    );
+  });
+});
