@@ -25,6 +25,8 @@ import { createCustomerStore } from './customers/store.ts';
 import { exportSections } from './customers/export-sections.ts';
 import { createInbox } from './customers/inbox.ts';
 import { dataReadFastPath, dataRoutes } from './data/routes.ts';
+import { tokenFastPath } from './oauth/fast-path.ts';
+import { createTokenRequests } from './oauth/token-requests.ts';
 import { createRefusalLimit } from './data/refusal-limit.ts';
 import { createDataService } from './data/service.ts';
 import { createCustomerRecords } from './data/customer-records.ts';
@@ -277,6 +279,12 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
     accessTokenAuthenticator(ctx, tokens, jtis, grantsAudience(ctx.config.publicUrl)),
     (companyId) => companies.byId(companyId)?.status === 'active',
   );
+  const tokenRequests = createTokenRequests({
+    issuer: ctx.config.publicUrl,
+    clock: ctx.clock,
+    token,
+    clients: companies,
+  });
   const shell = createAppShell(
     ctx,
     [
@@ -297,6 +305,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
           notify: (customerId, row) => inbox.requestPending(customerId, row, names.now(row.companyId)),
         },
         device,
+        requests: tokenRequests,
       }),
       deviceRoutes(device, auth),
       companyRoutes(companies),
@@ -319,8 +328,16 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
     logger: ctx.logger,
     problems: { publicUrl: ctx.config.publicUrl, resourceMetadata: dataResourceMetadataUrl(ctx.config.publicUrl) },
   });
-  /** The node request listener: the company read's own path first, everything else through express. */
-  const handler = (req: IncomingMessage, res: ServerResponse) => void (fastRead(req, res) || shell.app(req, res));
+  const fastToken = tokenFastPath({
+    requests: tokenRequests,
+    front: shell.front,
+    formParser: shell.formParser,
+    logger: ctx.logger,
+    publicUrl: ctx.config.publicUrl,
+  });
+  /** The node request listener: the company read's and the token endpoints' own paths first, the rest through express. */
+  const handler = (req: IncomingMessage, res: ServerResponse) =>
+    void (fastRead(req, res) || fastToken(req, res) || shell.app(req, res));
 
   grantPolicy.reevaluateStale();
   const sweeper = createSweeper(ctx, [

@@ -6,7 +6,7 @@ import { limiter } from '../http/rate-limit.ts';
 import { parse } from '../http/validate.ts';
 import type { SessionAuth } from '../customers/session-auth.ts';
 import type { Authorization } from './authorize.ts';
-import { verifyDpopProof } from './dpop.ts';
+import { formParams, NO_STORE, type TokenRequests } from './token-requests.ts';
 import { authorizationServerMetadata, dataResourceMetadata, PROTECTED_RESOURCE_PATH } from './metadata.ts';
 import type { ClientView } from './request-params.ts';
 import type { AuthRequestRow, OAuthStore } from './store.ts';
@@ -49,7 +49,6 @@ export const consentSchema = z.discriminatedUnion('decision', [
   }),
   z.strictObject({ decision: z.literal('deny') }),
 ]);
-const formSchema = z.record(z.string(), z.union([z.string(), z.array(z.string())]));
 
 /** The endpoints an OAuth client calls directly: their errors are application/json with `error` (the app shell sets it). */
 export const OAUTH_CLIENT_ENDPOINTS = [
@@ -78,6 +77,8 @@ export function oauthRoutes(
     views: ConsentViews;
     backchannel: BackchannelDeps;
     device: Pick<DeviceFlow, 'authorize'>;
+    /** /token and /introspect after their form is read (shared with the token fast path). */
+    requests: TokenRequests;
   },
 ): Router {
   const r = Router();
@@ -87,25 +88,13 @@ export function oauthRoutes(
   const form = (req: Request): Record<string, unknown> => {
     if (!req.is('application/x-www-form-urlencoded'))
       throw new OAuthError(400, 'invalid_request', 'the body must be application/x-www-form-urlencoded');
-    const body = parse(formSchema, req.body ?? {});
-    for (const [k, v] of Object.entries(body))
-      if (Array.isArray(v)) throw new OAuthError(400, 'invalid_request', `parameter ${k} is repeated`);
-    return body;
+    return formParams(req.body);
   };
   const client = (req: Request, endpoint: string, body: Record<string, unknown>) =>
     d.clients.authenticateClient({ authorization: req.get('authorization'), body, endpoint: `${issuer}${endpoint}` });
-  const dpop = async (req: Request, endpoint: string) =>
-    req.get('dpop') === undefined
-      ? null
-      : verifyDpopProof({
-          proof: req.get('dpop'),
-          method: req.method,
-          url: `${issuer}${endpoint}`,
-          now: ctx.clock.now(),
-          claimJti: d.clients.claimJti,
-          where: 'token',
-        });
-  const noStore = { 'cache-control': 'no-store', pragma: 'no-cache' };
+  const tokenRequests = d.requests;
+  const headersOf = (req: Request) => ({ authorization: req.get('authorization'), dpop: req.get('dpop') });
+  const noStore = NO_STORE;
 
   r.get('/.well-known/oauth-authorization-server', (_req, res) => {
     res.json(metadata);
@@ -161,19 +150,17 @@ export function oauthRoutes(
     res.redirect(303, out.redirect);
   });
 
+  // The token fast path (server/oauth/fast-path.ts) answers most of these before express; the rest come here.
   r.post('/token', async (req, res) => {
     const body = form(req);
-    const c = await client(req, '/token', body);
-    const jkt = await dpop(req, '/token');
-    const out = await d.token.grant(body.grant_type, c, body, jkt);
+    const out = await tokenRequests.token(headersOf(req), body);
     res.set(noStore).json(out);
   });
 
   r.post('/introspect', async (req, res) => {
     const body = form(req);
-    const c = await client(req, '/introspect', body);
-    if (typeof body.token !== 'string') throw new OAuthError(400, 'invalid_request', 'token is required');
-    res.set(noStore).json(await d.token.introspect(c, body.token));
+    const out = await tokenRequests.introspect(headersOf(req), body);
+    res.set(noStore).json(out);
   });
 
   r.post('/revoke', async (req, res) => {
