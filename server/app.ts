@@ -132,6 +132,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
     dekOf: profile.dekOf,
     audit,
     companyName: (id) => companies.byId(id)?.name ?? id,
+    productName: (id) => companies.byId(id)?.productName,
     grantsOf: grants.listForCustomer,
     criteriaOf: criteria.get,
     postInbox: (customerId, kind, body) => createInbox(ctx, customerStore).post(customerId, kind, body),

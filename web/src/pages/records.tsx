@@ -9,7 +9,7 @@ interface MyRecord {
   category: string;
   categoryLabel: string;
   description: string;
-  source: { company: string; name: string; device?: string };
+  source: { company: string; name: string; device?: string; product?: string; label: string };
   depositedAt: string;
   hidden: boolean;
   readers: string[];
@@ -81,8 +81,7 @@ function RecordItem({ record: r, onChange }: { record: MyRecord; onChange: () =>
     <li>
       <p>{r.description}</p>
       <p class="hint">
-        Recorded by {r.source.name}
-        {r.source.device ? ' (a device)' : ''} on {formatDateTime(r.depositedAt)}. {readers}
+        Recorded {r.source.label} on {formatDateTime(r.depositedAt)}. {readers}
       </p>
       <Button
         variant="secondary"
