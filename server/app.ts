@@ -123,6 +123,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
     decide,
     store: oauthStore,
     valuesOf: profile.openFields,
+    recordSources: (customerId, categories) => recordStore.sourcesOf(customerId, categories),
   });
   const usage = createUsage(ctx.db);
   const refusals = createRefusalLimit(ctx.db);
