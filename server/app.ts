@@ -125,6 +125,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
     decide,
     store: oauthStore,
     valuesOf: profile.openFields,
+    recordSources: (customerId, categories) => recordStore.sourcesOf(customerId, categories),
   });
   const usage = createUsage(ctx.db);
   const refusals = createRefusalLimit(ctx.db);
@@ -134,6 +135,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
     dekOf: profile.dekOf,
     audit,
     companyName: (id) => companies.byId(id)?.name ?? id,
+    productName: (id) => companies.byId(id)?.productName,
     grantsOf: grants.listForCustomer,
     criteriaOf: criteria.get,
     postInbox: (customerId, kind, body) => createInbox(ctx, customerStore).post(customerId, kind, body),

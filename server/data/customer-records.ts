@@ -22,6 +22,8 @@ export function createCustomerRecords(
     dekOf: (customerId: string) => Uint8Array;
     audit: AuditAppend;
     companyName: (companyId: string) => string;
+    /** A connected product's name ("toothbrush"), for records its device deposited. */
+    productName: (companyId: string) => string | undefined;
     grantsOf: (customerId: string) => Grant[];
     criteriaOf: (customerId: string) => { recordsNeverFrom?: string[] };
     postInbox: (
@@ -65,6 +67,8 @@ export function createCustomerRecords(
       const records = d.store.allOf(customerId).map((row) => {
         const { content } = openRecord(dek, customerId, row.id, row.sealed);
         const spec = recordSpec(row.category);
+        const name = d.companyName(row.companyId);
+        const product = row.deviceId ? (d.productName(row.companyId) ?? 'device') : undefined;
         return {
           id: row.id,
           category: row.category,
@@ -73,8 +77,10 @@ export function createCustomerRecords(
           content,
           source: {
             company: row.companyId,
-            name: d.companyName(row.companyId),
-            ...(row.deviceId ? { device: row.deviceId } : {}),
+            name,
+            ...(product ? { device: row.deviceId, product } : {}),
+            // In words: "from your toothbrush, by Brushco" or "from Shop A".
+            label: product ? `from your ${product}, by ${name}` : `from ${name}`,
           },
           depositedAt: row.createdAt,
           hidden: row.hiddenAt !== null,

@@ -49,6 +49,10 @@ export function createRecordStore(db: AppContext['db']) {
   );
   const hide = raw.prepare('UPDATE records SET hidden_at = ? WHERE customer_id = ? AND id = ?');
   const remove = raw.prepare('DELETE FROM records WHERE customer_id = ? AND id = ?');
+  const sources = raw.prepare(
+    `SELECT DISTINCT company_id AS companyId FROM records
+     WHERE customer_id = ? AND hidden_at IS NULL AND category IN (SELECT value FROM json_each(?)) ORDER BY company_id`,
+  );
 
   return {
     insert: (row: Omit<RecordRow, 'hiddenAt'>) => void insert.run(row),
@@ -56,6 +60,9 @@ export function createRecordStore(db: AppContext['db']) {
       byKey.get(customerId, companyId, key) as RecordRow | undefined,
     byId: (customerId: string, id: string) => byId.get(customerId, id) as RecordRow | undefined,
     allOf: (customerId: string) => all.all(customerId) as RecordRow[],
+    /** The companies whose shareable records of these categories are in the customer's vault. */
+    sourcesOf: (customerId: string, categories: string[]) =>
+      (sources.all(customerId, JSON.stringify(categories)) as { companyId: string }[]).map((r) => r.companyId),
     /** Up to `limit` shareable records of these categories deposited at or after `since`, strictly after `after`. */
     shareable(customerId: string, categories: string[], since: string, after: RecordCursor | undefined, limit: number) {
       // '\uffff' sorts after every ISO time and uuid: no cursor means "from the newest".

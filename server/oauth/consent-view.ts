@@ -8,6 +8,8 @@ import { categoriesOf } from './details.ts';
 import { claimCategoriesOf, claimSentence, CLAIMS, type ClaimRequest } from '../claims/catalogue.ts';
 import { createClaimAnswerer } from '../claims/answer.ts';
 import type { AuthRequestRow, OAuthStore } from './store.ts';
+import { recordSpec } from '../data/record-catalogue.ts';
+import { windowChoices, windowText, type RecordAccess } from './record-access.ts';
 
 /** What the consent screen shows: who asks, for what, for how long, under which terms, and the policy's view. */
 export function createConsentViews(
@@ -20,8 +22,30 @@ export function createConsentViews(
     store: OAuthStore;
     /** The customer's own values of the named fields they have filled in (the profile service). */
     valuesOf: (customerId: string, names: readonly string[]) => Record<string, unknown>;
+    /** The companies that deposited records of these categories in the customer's vault (sources to choose). */
+    recordSources: (customerId: string, categories: string[]) => string[];
   },
 ) {
+  const nameOf = (id: string) => ({ id, name: d.clients.byId(id)?.name ?? id });
+
+  /**
+   * The records a request asks for, in words ("Purchases from the last 12 months, from every company"), with
+   * the shorter windows and the sources the customer may narrow to (RFC 9396 §3: the customer approves less).
+   */
+  function recordsView(customerId: string, r: RecordAccess) {
+    const labels = r.categories.map((c) => recordSpec(c).label);
+    const from = r.sources === 'any' ? 'from every company' : `from ${r.sources.map((s) => nameOf(s).name).join(', ')}`;
+    return {
+      categories: r.categories.map((c, i) => ({ name: c, label: labels[i]! })),
+      window: r.window,
+      windowText: windowText(r.window),
+      windows: windowChoices(r.window),
+      sources: r.sources,
+      sourceChoices: (r.sources === 'any' ? d.recordSources(customerId, r.categories) : r.sources).map(nameOf),
+      sentence: `${labels.join(', ')} from ${windowText(r.window)}, ${from}`,
+    };
+  }
+
   /**
    * What would be shared: the customer's own value of each requested field, or null where they have not
    * filled it in. Only the consent screen of one request opens them; the request lists do not.
@@ -69,6 +93,7 @@ export function createConsentViews(
           sensitive: isSensitive(ctx.policies, FIELD_CATALOGUE[f].category),
         })),
         claims: (req.claims ?? []).map((c) => describeClaim(client.name, c)),
+        ...(req.records ? { records: recordsView(customerId, req.records) } : {}),
         actions: req.actions,
         durationDays: req.durationDays,
         maxDurationDays: Math.min(req.durationDays, maxDurationDays(ctx.policies, req.purpose, categories)),

@@ -289,6 +289,22 @@ export const consentViewSchema = z
           }),
         )
         .meta({ description: 'Answers asked for instead of values' }),
+      records: z
+        .object({
+          categories: z.array(z.object({ name: z.string(), label: z.string() })),
+          window: z.string().meta({ description: 'ISO 8601 window asked for, e.g. "P12M"' }),
+          windowText: z.string().meta({ description: 'E.g. "the last 12 months"' }),
+          windows: z
+            .array(z.object({ value: z.string(), text: z.string() }))
+            .meta({ description: 'The asked window and the shorter ones the customer may choose instead' }),
+          sources: z.union([z.literal('any'), z.array(z.string())]),
+          sourceChoices: z
+            .array(z.object({ id: z.string(), name: z.string() }))
+            .meta({ description: 'The companies the customer may narrow the sources to' }),
+          sentence: z.string().meta({ description: 'E.g. "Purchases from the last 12 months, from every company"' }),
+        })
+        .optional()
+        .meta({ description: 'Records asked for (a customer_records entry), in words; approve with `records`' }),
       actions: z.array(actionSchema),
       durationDays: z.number().int(),
       maxDurationDays: z.number().int(),

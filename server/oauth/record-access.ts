@@ -57,3 +57,21 @@ export const policyCategoriesOfRecords = (r: RecordAccess | undefined): Category
   r ? [...new Set(r.categories.map((c) => recordSpec(c).policy))] : [];
 
 export const sameRecordAccess = (a?: RecordAccess, b?: RecordAccess) => JSON.stringify(a) === JSON.stringify(b);
+
+const UNIT_WORDS = { D: 'day', M: 'month', Y: 'year' } as const;
+
+/** A window in words, as the consent screen says it: "P12M" is "the last 12 months", "P1M" "the last month". */
+export function windowText(window: string): string {
+  const n = Number(window.slice(1, -1));
+  const unit = UNIT_WORDS[window.at(-1) as keyof typeof UNIT_WORDS];
+  return n === 1 ? `the last ${unit}` : `the last ${n} ${unit}s`;
+}
+
+// The windows a customer can pick instead of the one asked for (only ever shorter: withinAccess).
+const WINDOW_CHOICES = ['P1M', 'P3M', 'P6M', 'P12M', 'P2Y', 'P5Y'];
+
+/** The asked window and every shorter common one, shortest first, each in words. */
+export const windowChoices = (asked: string) =>
+  [...new Set([...WINDOW_CHOICES.filter((w) => windowDays(w) < windowDays(asked)), asked])]
+    .sort((a, b) => windowDays(a) - windowDays(b))
+    .map((value) => ({ value, text: windowText(value) }));

@@ -17,6 +17,8 @@ export interface AccessClaims extends JWTPayload {
   scope?: string;
   authorization_details?: ReturnType<typeof toAuthorizationDetails>;
   cnf?: { jkt: string };
+  /** A connected product's token (RFC 8628): its deposits carry this device in their provenance. */
+  device_id?: string;
   jti: string;
   exp: number;
   sub: string;
@@ -48,6 +50,7 @@ export function createTokenService(ctx: AppContext) {
       familyId: string;
       request: AccessRequest;
       jkt?: string | null;
+      deviceId?: string;
     }) {
       const ttl = ctx.config.accessTokenTtlSeconds;
       const now = Math.floor(ctx.clock.now().getTime() / 1000);
@@ -65,6 +68,7 @@ export function createTokenService(ctx: AppContext) {
         exp: now + ttl,
         jti: randomUUID(),
         ...(input.jkt ? { cnf: { jkt: input.jkt } } : {}),
+        ...(input.deviceId ? { device_id: input.deviceId } : {}),
       };
       return { token: await ctx.signing.signJwt(claims, 'at+jwt'), expiresIn: ttl, claims };
     },

@@ -2,7 +2,7 @@
  * `npm run bench`: measures, in one run on this machine, a bare express hello-world (the baseline) and
  * the company read path of the real server (verify token, check grant, policy, decrypt, audit append,
  * durable commit) under autocannon at 50 connections, in interleaved rounds (baseline, six-field read,
- * one-field read, claim answer; BENCH_ROUNDS, default 3) so that each ratio compares figures taken minutes apart at
+ * one-field read, claim answer, cross-company read of 50 records; BENCH_ROUNDS, default 3) so that each ratio compares figures taken minutes apart at
  * most; then the other durability modes, the policy evaluator, and the audit export and verify of
  * 1,000,000 events. Prints figures and ratios and writes bench-results.json.
  */
@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { benchEvaluate } from './policy.ts';
 import { benchExport, benchVerify } from './audit.ts';
+import { recordsReadSetup } from './records.ts';
 import { clientCredentialsToken, refreshChains, startPeer, vaultTokenSetup, withAssertion } from './token.ts';
 import { Customer } from '../support/browser-like.ts';
 import { freePort } from '../support/free-port.ts';
@@ -111,6 +112,7 @@ async function startReadPath(synchronous: string): Promise<
     customer: Customer;
     claimUrl: string;
     claimHeaders: Record<string, string>;
+    records: { url: string; headers: Record<string, string> };
   }
 > {
   const dataDir = mkdtempSync(join(tmpdir(), 'vault-bench-'));
@@ -178,9 +180,11 @@ async function startReadPath(synchronous: string): Promise<
         },
       ]),
     });
+    const records = await recordsReadSetup(v, customer);
     return {
       url,
       pid: child.pid!,
+      records,
       readUrl: `${url}/data/customers/${customer.handle}`,
       headers: { authorization: `Bearer ${tokens.access_token}` },
       claimUrl: `${url}/data/customers/${customer.handle}/claims/age_over`,
@@ -231,6 +235,7 @@ async function interleaved(results: Record<string, unknown>) {
       six: () => load(vault.readUrl, vault.pid, vault.headers),
       one: () => load(`${vault.readUrl}?fields=phone`, vault.pid, vault.headers),
       claim: () => load(vault.claimUrl, vault.pid, vault.claimHeaders),
+      records: () => load(vault.records.url, vault.pid, vault.records.headers),
       peerToken: () => load(peer.tokenUrl, peer.pid, {}, post(peer.authorization, new URLSearchParams(cc).toString())),
       tokenBasic: () => load(tok.tokenUrl, vault.pid, {}, post(tok.basic, new URLSearchParams(cc).toString())),
       tokenJwt: () => load(tok.tokenUrl, vault.pid, {}, withJwt(cc)),
@@ -289,6 +294,7 @@ function report(rounds: Array<Record<string, Load>>, healthz: Load) {
     readPathGROUP: summary('six'),
     readPathGROUPOneField: summary('one'),
     claimAnswer: summary('claim'),
+    crossCompanyRecords: summary('records'),
     peerClientCredentials: summary('peerToken'),
     peerIntrospection: summary('peerIntrospect'),
     clientCredentialsBasic: summary('tokenBasic', 'peerToken'),
@@ -311,6 +317,7 @@ function report(rounds: Array<Record<string, Load>>, healthz: Load) {
   line('read path GROUP, six fields', out.readPathGROUP, '   (target ratio >= 0.5, p99 < 25 ms)');
   line('read path GROUP, one field', out.readPathGROUPOneField);
   line('claim answer (age_over, audited, signed)', out.claimAnswer, '   (target ratio >= 0.45)');
+  line('cross-company read, 50 records', out.crossCompanyRecords, '   (target ratio >= 0.35, p99 < 40 ms)');
   line('peer node-oidc-provider client_credentials', out.peerClientCredentials);
   line('vault client_credentials client_secret_basic', out.clientCredentialsBasic, '   (target to peer >= 1.0)');
   line('vault client_credentials private_key_jwt', out.clientCredentialsPrivateKeyJwt);

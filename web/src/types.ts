@@ -88,6 +88,16 @@ export type Action = 'read' | 'deposit';
 
 /** An access request waiting for the customer (GET /api/consent/:id and GET /api/requests). */
 /** "Brewco will learn whether you are over 18, not your date of birth"; answer null: not filled in. */
+export interface RequestedRecords {
+  categories: { name: string; label: string }[];
+  window: string;
+  windowText: string;
+  windows: { value: string; text: string }[];
+  sources: 'any' | string[];
+  sourceChoices: { id: string; name: string }[];
+  sentence: string;
+}
+
 export interface RequestedClaim {
   name: string;
   value: unknown;
@@ -107,6 +117,8 @@ export interface ConsentRequest {
     fields: RequestedField[];
     /** Answers asked for instead of values, in words, with the answer each would give today. */
     claims?: RequestedClaim[];
+    /** Records asked for (a customer_records entry), in words, with what the customer may narrow to. */
+    records?: RequestedRecords;
     actions: Action[];
     durationDays: number;
     maxDurationDays: number;

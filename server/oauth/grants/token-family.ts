@@ -100,6 +100,9 @@ export function createTokenFamilies(ctx: AppContext, d: GrantDeps) {
       ...(g.records ? { records: JSON.parse(g.records) } : {}),
       ...(g.claims ? { claims: JSON.parse(g.claims) } : {}),
     };
+    // A client registered with a product_name is a connected product (RFC 8628): every token it gets, first or
+    // refreshed, names it as the device, so its deposits say "from your toothbrush, by Brushco".
+    const deviceId = client.productName ? client.id : undefined;
     const refresh = newOpaque('rt_');
     const row = { tokenHash: sha256hex(refresh), familyId, createdAt: nowIso(), expiresAt: g.expiresAt };
     const [, at] = await Promise.all([
@@ -107,7 +110,15 @@ export function createTokenFamilies(ctx: AppContext, d: GrantDeps) {
         claim?.();
         d.store.insertRefresh(row);
       }),
-      d.tokens.issueAccess({ companyId: client.id, customerId: g.customerId, grantId, familyId, request, jkt }),
+      d.tokens.issueAccess({
+        companyId: client.id,
+        customerId: g.customerId,
+        grantId,
+        familyId,
+        request,
+        jkt,
+        deviceId,
+      }),
     ]);
     return {
       access_token: at.token,

@@ -14,6 +14,7 @@ import { Badge, Button, Card, Link, Notice, PageHeader, ProblemAlert, Reasons } 
 import { ConsentFields } from './consent-fields.tsx';
 import { ConsentClaims } from './consent-claims.tsx';
 import { ConsentTerms } from './consent-terms.tsx';
+import { ConsentRecords, narrowedRecords, type RecordChoice } from './consent-records.tsx';
 
 /** A link back to the company that sent the customer, when the server names it (an expired request). */
 export function BackToCompany({ error }: { error?: ApiError | string }) {
@@ -62,6 +63,9 @@ export function ConsentForm({
   const [acts, setActs] = useState<Set<string>>(
     new Set(device && request.actions.includes('deposit') ? ['deposit'] : request.actions),
   );
+  const [recs, setRecs] = useState<RecordChoice | undefined>(
+    request.records && { window: request.records.window, sources: request.records.sources },
+  );
   const [busy, setBusy] = useState<'approve' | 'deny'>();
   const [error, setError] = useState<ApiError | string>();
   const [outcome, setOutcome] = useState<'approved' | 'denied'>();
@@ -103,6 +107,10 @@ export function ConsentForm({
       if (!acts.size)
         return fail('consent-action-0', 'Choose at least one thing the company may do, or deny the request.');
       if (acts.size < request.actions.length || device) body.actions = request.actions.filter((a) => acts.has(a));
+      if (recs && Array.isArray(recs.sources) && recs.sources.length === 0)
+        return fail('records-source-0', 'Choose at least one company, or every company.');
+      const narrowed = request.records && recs && narrowedRecords(request.records, recs);
+      if (narrowed) body.records = narrowed;
     }
     setBusy(kind);
     try {
@@ -225,6 +233,9 @@ export function ConsentForm({
           )}
           {asked.length > 0 && (
             <ConsentClaims claims={asked} chosen={claims} disabled={!pending} onChange={setClaims} />
+          )}
+          {request.records && recs && (
+            <ConsentRecords records={request.records} choice={recs} disabled={!pending} onChange={setRecs} />
           )}
           {request.fields.length > 0 && (
             <Card title="Which data" id="fields">

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
-import { api } from '../api.ts';
+import { ApiError, api } from '../api.ts';
 import { formatDateTime } from '../format.ts';
-import { Button, Card, EmptyState, PageHeader, ResourceView, useResource } from '../ui.tsx';
+import { Button, Card, EmptyState, PageHeader, ProblemAlert, ResourceView, useResource } from '../ui.tsx';
 
 /** GET /api/records: one record as the customer's page shows it. */
 interface MyRecord {
@@ -9,7 +9,7 @@ interface MyRecord {
   category: string;
   categoryLabel: string;
   description: string;
-  source: { company: string; name: string; device?: string };
+  source: { company: string; name: string; device?: string; product?: string; label: string };
   depositedAt: string;
   hidden: boolean;
   readers: string[];
@@ -63,11 +63,17 @@ function RecordGroups({ records, onChange }: { records: MyRecord[]; onChange: ()
 
 function RecordItem({ record: r, onChange }: { record: MyRecord; onChange: () => void }) {
   const [busy, setBusy] = useState(false);
+  // Deleting destroys the sealed record for good: the customer says so twice (the audit keeps only that it existed).
+  const [confirming, setConfirming] = useState(false);
+  const [error, setError] = useState<ApiError | string>();
   const act = async (method: string, path: string, body?: unknown) => {
     setBusy(true);
+    setError(undefined);
     try {
       await api(method, path, body);
       onChange();
+    } catch (e) {
+      setError(e instanceof ApiError ? e : String(e));
     } finally {
       setBusy(false);
     }
@@ -81,19 +87,33 @@ function RecordItem({ record: r, onChange }: { record: MyRecord; onChange: () =>
     <li>
       <p>{r.description}</p>
       <p class="hint">
-        Recorded by {r.source.name}
-        {r.source.device ? ' (a device)' : ''} on {formatDateTime(r.depositedAt)}. {readers}
+        Recorded {r.source.label} on {formatDateTime(r.depositedAt)}. {readers}
       </p>
-      <Button
-        variant="secondary"
-        busy={busy}
-        onClick={() => act('PUT', `/api/records/${r.id}/hidden`, { hidden: !r.hidden })}
-      >
-        {r.hidden ? 'Share again' : 'Hide from sharing'}
-      </Button>{' '}
-      <Button variant="danger" busy={busy} onClick={() => act('DELETE', `/api/records/${r.id}`)}>
-        Delete
-      </Button>
+      <ProblemAlert error={error} />
+      {confirming ? (
+        <div class="alert alert-warn" role="group" aria-label="Confirm deletion">
+          <p>Delete this record for good? No company will be able to read it again, and it cannot be brought back.</p>
+          <Button variant="danger" busy={busy} onClick={() => act('DELETE', `/api/records/${r.id}`)}>
+            Delete for good
+          </Button>{' '}
+          <Button variant="secondary" disabled={busy} onClick={() => setConfirming(false)}>
+            Keep it
+          </Button>
+        </div>
+      ) : (
+        <>
+          <Button
+            variant="secondary"
+            busy={busy}
+            onClick={() => act('PUT', `/api/records/${r.id}/hidden`, { hidden: !r.hidden })}
+          >
+            {r.hidden ? 'Share again' : 'Hide from sharing'}
+          </Button>{' '}
+          <Button variant="danger" disabled={busy} onClick={() => setConfirming(true)}>
+            Delete
+          </Button>
+        </>
+      )}
     </li>
   );
 }
