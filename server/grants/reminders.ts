@@ -92,7 +92,7 @@ export function createGrantReminders(ctx: Pick<AppContext, 'db' | 'clock' | 'pol
           'grant.reminder',
           `${name} still reads your data`,
           `${name} still reads your ${what(g)} for ${g.purpose.replace(/-/g, ' ')}; it read it ${times} since the last reminder.`,
-          { reads, since, facts: facts(g, name, { reads, since }) },
+          { reads, since, facts: facts(g, name, { reads, since, until: g.expiresAt }) },
         );
         mark.run(g.id, 'reminder', g.customerId, now.toISOString());
       });

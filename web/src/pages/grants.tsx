@@ -1,6 +1,6 @@
 import { formatLongDate, formatRelative, plural } from '../format.ts';
 import type { BenefitEntry, Deletion, FieldInfo, Grant, GrantCompany } from '../types.ts';
-import { EmptyState, Link, PageHeader, ResourceView, useFieldCatalogue, useResource } from '../ui.tsx';
+import { EmptyState, ErrorState, Link, PageHeader, ResourceView, useFieldCatalogue, useResource } from '../ui.tsx';
 import { GaveAndGot } from './company-benefits.tsx';
 import { GrantItem, STATUS, live } from './grant-card.tsx';
 import { PendingRequests } from './requests.tsx';
@@ -48,7 +48,7 @@ export function GrantsPage() {
     reloadLedger();
   };
   // Whether each company deleted what it received once access ended (ARCHITECTURE.md, "After consent").
-  const [deletionsRes] = useResource<{ deletions: Deletion[] }>('/api/deletions');
+  const [deletionsRes, reloadDeletions] = useResource<{ deletions: Deletion[] }>('/api/deletions');
   const deletions = deletionsRes.state === 'ok' ? deletionsRes.data.deletions : [];
   const deletionsOf = (companyId: string) => deletions.filter((d) => d.company.id === companyId);
   const entries = ledger.state === 'ok' ? ledger.data.benefits : [];
@@ -68,6 +68,11 @@ export function GrantsPage() {
       </PageHeader>
       <PendingRequests compact />
       <OverdueDeletions deletions={deletions} />
+      {/* Silence here would read as "nothing overdue, nothing to confirm": a failed load says so, with Retry. */}
+      {deletionsRes.state === 'error' && (
+        <ErrorState error={deletionsRes.error} onRetry={reloadDeletions} what="deletion requests" />
+      )}
+      {ledger.state === 'error' && <ErrorState error={ledger.error} onRetry={reloadLedger} what="benefits" />}
       <ResourceView res={res} what="grants" empty={empty} onRetry={reload}>
         {({ grants, companies }) => {
           if (!grants.length) return empty;

@@ -27,7 +27,7 @@ export function RecordsPage() {
         title="Your records"
         intro="What companies and your devices recorded about what you did with them. You decide which other companies may read them."
       />
-      <ResourceView res={res} what="your records" empty={<EmptyState title="No records yet" />}>
+      <ResourceView res={res} what="your records" empty={<EmptyState title="No records yet" />} onRetry={reload}>
         {(data) =>
           data.records.length === 0 ? (
             <EmptyState title="No records yet" />
