@@ -1,4 +1,3 @@
-import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
 import { REDIRECT, details, form, obtainTokens, pkce, readData, registerCompany } from '../support/company.ts';
