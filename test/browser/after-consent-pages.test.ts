@@ -89,6 +89,8 @@ describe('records and connect, empty and failing', () => {
     const retryBenefits = page.getByRole('button', { name: 'Retry loading benefits' });
     await retryDeletions.waitFor();
     await retryBenefits.waitFor();
+    await page.getByText('Whether companies deleted what they received could not be loaded.').waitFor();
+    await page.getByText('What companies gave you back could not be loaded.').waitFor();
     await checkBothSizes(page, 'state-error-grants-parts');
     await restoreDeletions();
     await restoreBenefits();
@@ -185,6 +187,8 @@ describe('after consent, with data', () => {
       await settled(page);
       await checkBothSizes(page, `page-${path.slice(1)}-after-consent`);
     }
+    // The record's own dates too ("bought 15 January 2026"), not as the device sent them.
+    expect(await page.locator('#main').innerText()).not.toMatch(ISO_DATE);
     await page.goto('/grants');
     await page.getByRole('status').filter({ hasText: 'Not deleted on time: Late Deleting Shop' }).waitFor();
     await page.getByRole('region', { name: 'What you got back' }).first().waitFor();

@@ -35,6 +35,14 @@ export async function checkBothSizes(page: Page, name: string): Promise<void> {
         .map((el) => `${el.tagName.toLowerCase()}.${[...el.classList].join('.')}`),
     );
     expect(wide, `${name} ${viewport.name} scrolls sideways`).toEqual([]);
+    // A link or button whose words run out of its box overlaps its neighbours without widening the page.
+    const spilling = await page.evaluate(() =>
+      [...document.querySelectorAll('#main a, #main button, .nav a')]
+        .filter((el) => getComputedStyle(el).display !== 'inline' && el.getClientRects().length)
+        .filter((el) => el.scrollWidth > el.clientWidth + 1)
+        .map((el) => `${el.tagName.toLowerCase()} "${el.textContent?.trim()}"`),
+    );
+    expect(spilling, `${name} ${viewport.name} words spill out of their box`).toEqual([]);
     await screenshot(page, `${name}-${viewport.name}`);
   }
 }

@@ -1,3 +1,5 @@
+import type { ComponentChildren } from 'preact';
+import type { ApiError } from '../api.ts';
 import { formatLongDate, formatRelative, plural } from '../format.ts';
 import type { BenefitEntry, Deletion, FieldInfo, Grant, GrantCompany } from '../types.ts';
 import { EmptyState, ErrorState, Link, PageHeader, ResourceView, useFieldCatalogue, useResource } from '../ui.tsx';
@@ -38,6 +40,16 @@ function groupByCompany(grants: Grant[], companies: GrantCompany[]): CompanyGrou
   return [...groups.values()].sort((a, b) => isLive(a) - isLive(b) || a.name.localeCompare(b.name));
 }
 
+/** A part of the page that failed to load, said in words above the problem, with its own Retry. */
+function PartFailed(props: { what: string; error: ApiError; onRetry: () => void; children: ComponentChildren }) {
+  return (
+    <div class="part-failed">
+      <p>{props.children}</p>
+      <ErrorState error={props.error} onRetry={props.onRetry} what={props.what} />
+    </div>
+  );
+}
+
 /** Who may see what, until when: one card per company, Google-account style, with every grant inside. */
 export function GrantsPage() {
   const catalogue = useFieldCatalogue();
@@ -70,9 +82,15 @@ export function GrantsPage() {
       <OverdueDeletions deletions={deletions} />
       {/* Silence here would read as "nothing overdue, nothing to confirm": a failed load says so, with Retry. */}
       {deletionsRes.state === 'error' && (
-        <ErrorState error={deletionsRes.error} onRetry={reloadDeletions} what="deletion requests" />
+        <PartFailed what="deletion requests" onRetry={reloadDeletions} error={deletionsRes.error}>
+          Whether companies deleted what they received could not be loaded.
+        </PartFailed>
       )}
-      {ledger.state === 'error' && <ErrorState error={ledger.error} onRetry={reloadLedger} what="benefits" />}
+      {ledger.state === 'error' && (
+        <PartFailed what="benefits" onRetry={reloadLedger} error={ledger.error}>
+          What companies gave you back could not be loaded.
+        </PartFailed>
+      )}
       <ResourceView res={res} what="grants" empty={empty} onRetry={reload}>
         {({ grants, companies }) => {
           if (!grants.length) return empty;

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api.ts';
-import { formatDateTime } from '../format.ts';
+import { datesInWords, formatDateTime } from '../format.ts';
 import { Button, Card, EmptyState, PageHeader, ResourceView, useResource } from '../ui.tsx';
 
 /** GET /api/records: one record as the customer's page shows it. */
@@ -79,7 +79,7 @@ function RecordItem({ record: r, onChange }: { record: MyRecord; onChange: () =>
       : 'No other company can read it.';
   return (
     <li>
-      <p>{r.description}</p>
+      <p>{datesInWords(r.description)}</p>
       <p class="hint">
         Recorded by {r.source.name}
         {r.source.device ? ' (a device)' : ''} on {formatDateTime(r.depositedAt)}. {readers}
