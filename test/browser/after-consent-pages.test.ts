@@ -2,7 +2,7 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { managementToken, recordBenefit } from '../benefits/support.ts';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
-import { obtainTokens, readData, registerCompany } from '../support/company.ts';
+import { REDIRECT, form, obtainTokens, pkce, readData, registerCompany } from '../support/company.ts';
 import { browserSuite } from './browser.ts';
 import * as states from './states.ts';
 import { checkBothSizes, failing, h1, settled } from './states.ts';
@@ -97,6 +97,43 @@ describe('records and connect, empty and failing', () => {
     await retryDeletions.click();
     await retryBenefits.click();
     await expect.poll(() => page.getByRole('button', { name: /^Retry/ }).count()).toBe(0);
+  });
+});
+
+describe('the consent screen with claims', () => {
+  it('when a company asks a yes/no question, then the consent screen says it in words with today’s answer, at both sizes', async () => {
+    const email = uniqueEmail('claims-consent');
+    const api = await new Customer(suite.v.url).signUp(email);
+    expect((await api.call('PATCH', '/api/profile', { date_of_birth: '1990-05-17' })).status).toBe(200);
+    const terms = {
+      purposes: ['age-verification'],
+      retentionDays: 30,
+      benefit: { kind: 'service', description: 'Beer delivered to your door' },
+      valueTags: ['no-resale'],
+    };
+    const brewery = await registerCompany(suite.v, { name: 'Claims Brewery', terms });
+    const asked = [{ name: 'age_over', value: 18 }];
+    const par = await form(
+      `${suite.v.url}/par`,
+      {
+        response_type: 'code',
+        client_id: brewery.clientId,
+        redirect_uri: REDIRECT,
+        code_challenge: pkce().challenge,
+        code_challenge_method: 'S256',
+        authorization_details: JSON.stringify([
+          { type: 'customer_data', purpose: 'age-verification', claims: asked, duration: 'P365D', actions: ['read'] },
+        ]),
+      },
+      { authorization: brewery.basic() },
+    );
+    expect(par.status).toBe(201);
+    const page = await signedIn(email, '/grants', 'Grants');
+    await page.goto(`/authorize?client_id=${brewery.clientId}&request_uri=${encodeURIComponent(par.body.request_uri)}`);
+    await h1(page, 'Claims Brewery asks for access').waitFor();
+    const claims = page.locator('[data-claim="age_over"]');
+    await claims.getByText('Yes').waitFor();
+    await checkBothSizes(page, 'page-consent-claims');
   });
 });
 
