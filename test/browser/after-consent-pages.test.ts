@@ -133,6 +133,8 @@ describe('the consent screen with claims', () => {
     await h1(page, 'Claims Brewery asks for access').waitFor();
     const claims = page.locator('[data-claim="age_over"]');
     await claims.getByText('Yes').waitFor();
+    // Only answers are asked: the screen must not point at fields that are not there.
+    await page.getByText('Claims Brewery wants to know the answers below.').waitFor();
     await checkBothSizes(page, 'page-consent-claims');
   });
 });

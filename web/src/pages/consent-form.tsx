@@ -174,7 +174,12 @@ export function ConsentForm({
             </p>
             {request.purposeDescription && <p>{request.purposeDescription}</p>}
             <p class="muted">
-              {company.name} wants to {request.actions.includes('read') ? 'read the fields below' : ''}
+              {company.name} wants to{' '}
+              {request.actions.includes('read')
+                ? request.fields.length
+                  ? 'read the fields below'
+                  : 'know the answers below'
+                : ''}
               {request.actions.includes('read') && request.actions.includes('deposit') ? ' and ' : ''}
               {request.actions.includes('deposit') ? 'add records to your vault' : ''}.
             </p>
