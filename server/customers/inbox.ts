@@ -22,6 +22,11 @@ export interface InboxFacts {
   byCustomer?: boolean;
   /** The policy's sentence for why it was suspended or revoked, or why a request was refused. */
   reasons?: string[];
+  /** A reminder: how often the company read since `since` (ISO 8601), the last reminder or the grant's start. */
+  reads?: number;
+  since?: string;
+  /** A deletion request: the ISO 8601 instant the company had to delete by. */
+  dueAt?: string;
 }
 
 const longDate = new Intl.DateTimeFormat('en-GB', { dateStyle: 'long', timeZone: 'UTC' });

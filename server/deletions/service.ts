@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AuditAppend } from '../audit/chain/append.ts';
 import type { DeletionFacts } from '../audit/checkpoints/receipts.ts';
 import type { AppContext } from '../context.ts';
+import { inWords, type InboxFacts } from '../customers/inbox.ts';
 import { inTransaction } from '../db/connection.ts';
 import type { GrantEnding } from '../grants/endings.ts';
 import type { Grants } from '../grants/service.ts';
@@ -155,6 +156,7 @@ export function createDeletions(ctx: Pick<AppContext, 'db' | 'clock' | 'policies
         d.tell(r.customerId, 'deletion.confirmed', {
           title: `${name} deleted your data`,
           text: `${name} confirmed that it deleted what it received under a grant that ended.`,
+          facts: { company: name, fields: r.fields } satisfies InboxFacts,
           grantId: r.grantId,
           companyId,
           receiptId,
@@ -182,7 +184,8 @@ export function createDeletions(ctx: Pick<AppContext, 'db' | 'clock' | 'policies
           const name = d.companyName(r.companyId);
           d.tell(r.customerId, 'deletion.overdue', {
             title: `${name} has not confirmed deletion`,
-            text: `${name} had to delete what it received from you by ${r.dueAt.slice(0, 10)} and has not confirmed it. Auditors see this too.`,
+            text: `${name} had to delete what it received from you by ${inWords(r.dueAt)} and has not confirmed it. Auditors see this too.`,
+            facts: { company: name, fields: r.fields, dueAt: r.dueAt } satisfies InboxFacts,
             grantId: r.grantId,
             companyId: r.companyId,
           });

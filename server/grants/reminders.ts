@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AppContext } from '../context.ts';
 import { inTransaction } from '../db/connection.ts';
 import { FIELD_CATALOGUE, isFieldName } from '../customers/field-catalogue.ts';
+import { inWords, type InboxFacts } from '../customers/inbox.ts';
 import type { GrantRow } from './store.ts';
 import { toGrant, type Grant } from './service.ts';
 
@@ -57,6 +58,14 @@ export function createGrantReminders(ctx: Pick<AppContext, 'db' | 'clock' | 'pol
   });
   const what = (g: Grant) =>
     g.fields.map((f) => (isFieldName(f) ? FIELD_CATALOGUE[f].label.toLowerCase() : f)).join(', ');
+  // The facts beside the text let the dashboard say it again in the customer's locale (server/customers/inbox.ts).
+  const facts = (g: Grant, name: string, extra: Partial<InboxFacts> = {}): InboxFacts => ({
+    company: name,
+    purpose: g.purpose,
+    fields: g.fields,
+    actions: g.actions,
+    ...extra,
+  });
   const tell = (g: Grant, kind: string, title: string, text: string, extra: object = {}) =>
     d.insertInbox({
       id: randomUUID(),
@@ -83,7 +92,7 @@ export function createGrantReminders(ctx: Pick<AppContext, 'db' | 'clock' | 'pol
           'grant.reminder',
           `${name} still reads your data`,
           `${name} still reads your ${what(g)} for ${g.purpose.replace(/-/g, ' ')}; it read it ${times} since the last reminder.`,
-          { reads, since },
+          { reads, since, facts: facts(g, name, { reads, since, until: g.expiresAt }) },
         );
         mark.run(g.id, 'reminder', g.customerId, now.toISOString());
       });
@@ -101,9 +110,9 @@ export function createGrantReminders(ctx: Pick<AppContext, 'db' | 'clock' | 'pol
         tell(
           g,
           'grant.expiring',
-          `${name}: access ends on ${g.expiresAt.slice(0, 10)}`,
-          `${name}'s access to your ${what(g)} for ${g.purpose.replace(/-/g, ' ')} ends on ${g.expiresAt.slice(0, 10)}. Renew it, or let it end and ${name} will be asked to delete what it received.`,
-          { expiresAt: g.expiresAt },
+          `${name}: access ends on ${inWords(g.expiresAt)}`,
+          `${name}'s access to your ${what(g)} for ${g.purpose.replace(/-/g, ' ')} ends on ${inWords(g.expiresAt)}. Renew it, or let it end and ${name} will be asked to delete what it received.`,
+          { expiresAt: g.expiresAt, facts: facts(g, name, { until: g.expiresAt }) },
         );
         mark.run(g.id, 'expiry', g.customerId, now.toISOString());
       });

@@ -4,6 +4,7 @@
 // `exists`. So `not` of a comparison over a missing fact is true: write rules accordingly.
 import { CATEGORY_FACTS, FACTS, isCategoryFact, type FactType, type Scope } from './facts.ts';
 import { COMPARISONS, type ComparisonOp, type Condition, type Operand } from './files.ts';
+import { factInWords } from './words.ts';
 
 export type Predicate = (scope: Scope) => boolean;
 type Getter = (scope: Scope) => unknown;
@@ -219,7 +220,9 @@ export function compileTemplate(message: string, where: string, ctx: CompileCont
   for (const m of message.matchAll(/\{([a-zA-Z.]+)\}/g)) {
     parts.push(message.slice(last, m.index));
     factType(m[1] as string, where, ctx);
-    parts.push(getter(m[1] as string));
+    const get = getter(m[1] as string);
+    const words = factInWords(m[1] as string);
+    parts.push(words ? (s) => inWords(get(s), words) : get);
     last = m.index + m[0].length;
   }
   parts.push(message.slice(last));
@@ -262,6 +265,12 @@ export function compileAuditTemplate(message: string, where: string, ctx: Compil
   parts.push(message.slice(last));
   if (parts.length === 1) return () => message;
   return (s) => parts.map((p) => (typeof p === 'string' ? p : show(p(s)))).join('');
+}
+
+/** A fact's value as the customer reads it (server/policy/words.ts); lists stay lists for show(). */
+function inWords(v: unknown, words: (v: string) => string): unknown {
+  if (Array.isArray(v)) return v.map((x) => (typeof x === 'string' ? words(x) : x));
+  return typeof v === 'string' ? words(v) : v;
 }
 
 function show(v: unknown): string {

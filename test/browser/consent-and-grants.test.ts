@@ -173,7 +173,7 @@ describe('consent and grants in the browser', () => {
     const alert = page.getByRole('alert');
     await alert.getByText('This request breaks your criteria or the platform rules').waitFor();
     expect(await alert.locator('.reasons li').count()).toBeGreaterThan(0);
-    expect(await alert.textContent()).toMatch(/fair-trade/);
+    expect(await alert.textContent()).toMatch(/“Fair trade”/);
     expect(await page.getByRole('button', { name: /^Approve/ }).isDisabled()).toBe(true);
     await screenshot(page, 'consent-refused');
   });
@@ -211,7 +211,7 @@ describe('consent and grants in the browser', () => {
     // Every grant change lands in the inbox (the approval too): pick the suspension by its kind.
     const message = page.locator('.message[data-kind="grant.suspended"]', { hasText: 'Drifting Shop' });
     await message.waitFor();
-    expect(await message.locator('.message-text').textContent()).toMatch(/no-resale|value tag/i);
+    expect(await message.locator('.message-text').textContent()).toMatch(/“Never sells your data”/);
     await message.getByRole('button', { name: /Drifting Shop: access suspended/ }).click();
     await screenshot(page, 'inbox');
 

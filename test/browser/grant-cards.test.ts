@@ -213,7 +213,7 @@ describe('the grants page, company by company', () => {
       .getByText(`Suspended on ${await longDate(page, suspendedAt)} because the company changed its terms.`)
       .waitFor();
     await bakery.getByText('It cannot be re-approved now').waitFor();
-    expect(await bakery.textContent()).toMatch(/no-resale/);
+    expect(await bakery.textContent()).toMatch(/“Never sells your data”/);
     expect(await bakery.getByRole('button', { name: 'Re-approve under new terms' }).count()).toBe(0);
 
     await page.getByText('Companies whose access ended (1)').click();

@@ -1,9 +1,9 @@
-import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
 import { REDIRECT, details, form, obtainTokens, pkce, readData, registerCompany } from '../support/company.ts';
-import { axeViolations, VIEWPORTS } from './axe.ts';
-import { accessibilityProblems, browserSuite, openPage, screenshot, type Session } from './browser.ts';
+import { browserSuite } from './browser.ts';
+import * as states from './states.ts';
+import { checkBothSizes, failing, h1, PASSWORD, settled } from './states.ts';
 
 /**
  * Every page in each of its states (loading aside): with data, empty, and failing with a Retry that
@@ -11,63 +11,10 @@ import { accessibilityProblems, browserSuite, openPage, screenshot, type Session
  * and photographed, at 1280×800 and 390×844 (issue 14, "Errors and states" and "Done when").
  */
 
-const PASSWORD = 'correct horse battery staple';
 const suite = browserSuite();
-const h1 = (page: Page, name: string) => page.getByRole('heading', { level: 1, name });
 const ISO_DATE = /\d{4}-\d{2}-\d{2}/;
 
-async function signedIn(email: string, path: string, title: string): Promise<Page> {
-  suite.session = await openPage(suite.browser, suite.v.url, { viewport: VIEWPORTS[0] });
-  const page = suite.session.page;
-  await page.goto(`/signin?next=${encodeURIComponent(path)}`);
-  await page.getByLabel('E-mail address').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.locator('form').getByRole('button', { name: 'Sign in' }).click();
-  await h1(page, title).waitFor();
-  await settled(page);
-  return page;
-}
-
-const settled = (page: Page) => page.waitForFunction(() => !document.querySelector('#main .loading'));
-
-/** At both sizes: no serious or critical axe violation, the harness's floor, nothing sideways; a picture of each. */
-async function checkBothSizes(page: Page, name: string): Promise<void> {
-  for (const viewport of [...VIEWPORTS].reverse()) {
-    await page.setViewportSize(viewport);
-    expect(await axeViolations(page), `${name} ${viewport.name}`).toEqual([]);
-    expect(await accessibilityProblems(page), `${name} ${viewport.name}`).toEqual([]);
-    const wide = await page.evaluate(() =>
-      [...document.querySelectorAll('body *')]
-        .filter((el) => el.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)
-        .filter((el) => !el.closest('.table-wrap'))
-        .map((el) => `${el.tagName.toLowerCase()}.${[...el.classList].join('.')}`),
-    );
-    expect(wide, `${name} ${viewport.name} scrolls sideways`).toEqual([]);
-    await screenshot(page, `${name}-${viewport.name}`);
-  }
-}
-
-/**
- * The API call the page loads from answers 503 until `restore` is called. The browser logs the 503s the
- * test made on purpose; they are taken out of the session's problems (any other 5xx stays there).
- */
-async function failing(session: Session, pathname: string) {
-  const match = (url: URL) => url.pathname === pathname || url.pathname.startsWith(`${pathname}/`);
-  const handler = (route: Parameters<Parameters<Page['route']>[1]>[0]) =>
-    route.fulfill({
-      status: 503,
-      contentType: 'application/problem+json',
-      body: JSON.stringify({ type: 'about:blank', title: 'Service unavailable', status: 503 }),
-    });
-  await session.page.route(match, handler);
-  return async () => {
-    await session.page.unroute(match, handler);
-    const ours = (p: string) =>
-      /status of 503/.test(p) || (p.startsWith('http 503:') && match(new URL(p.split(' ').pop()!)));
-    const kept = session.problems.filter((p) => !ours(p));
-    session.problems.splice(0, session.problems.length, ...kept);
-  };
-}
+const signedIn = (email: string, path: string, title: string) => states.signedIn(suite, email, path, title);
 
 interface PageCase {
   path: string;

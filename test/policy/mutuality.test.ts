@@ -140,7 +140,9 @@ describe('mutuality through the real server', () => {
       (m: { kind: string; body: { grantId: string } }) => m.kind === 'grant.suspended' && m.body.grantId === t.grant_id,
     );
     expect(note.body.text).toMatch(/Drifting Shop/);
-    expect(note.body.text).toMatch(/no-resale|value tag/i);
+    // The commitment in words from policies/value-tags.json, never as the company's kebab-case tag.
+    expect(note.body.text).toContain('“Never sells your data”');
+    expect(note.body.text).not.toContain('no-resale');
     // Re-approval is refused while the criteria still fail; after relaxing them it works.
     expect((await alice.call('POST', `/api/grants/${t.grant_id}/reapprove`)).status).toBe(403);
     await alice.call('PUT', '/api/criteria', {});

@@ -28,6 +28,11 @@ export function formatLongDate(iso: string | Date | undefined | null): string {
   return d ? longDate.format(d) : '—';
 }
 
+/** A server-made sentence with ISO dates in it ("bought 2026-01-15"), the dates said in the customer's locale. */
+export function datesInWords(text: string): string {
+  return text.replace(/\b(\d{4}-\d{2}-\d{2})(T[\d:.]+Z)?\b/g, (_, d: string) => formatLongDate(d));
+}
+
 /** "in 3 days", "2 hours ago". */
 export function formatRelative(iso: string | undefined | null, now = Date.now()): string {
   const d = parse(iso);

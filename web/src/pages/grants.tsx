@@ -1,6 +1,8 @@
+import type { ComponentChildren } from 'preact';
+import type { ApiError } from '../api.ts';
 import { formatLongDate, formatRelative, plural } from '../format.ts';
 import type { BenefitEntry, Deletion, FieldInfo, Grant, GrantCompany } from '../types.ts';
-import { EmptyState, Link, PageHeader, ResourceView, useFieldCatalogue, useResource } from '../ui.tsx';
+import { EmptyState, ErrorState, Link, PageHeader, ResourceView, useFieldCatalogue, useResource } from '../ui.tsx';
 import { GaveAndGot } from './company-benefits.tsx';
 import { GrantItem, STATUS, live } from './grant-card.tsx';
 import { PendingRequests } from './requests.tsx';
@@ -38,6 +40,16 @@ function groupByCompany(grants: Grant[], companies: GrantCompany[]): CompanyGrou
   return [...groups.values()].sort((a, b) => isLive(a) - isLive(b) || a.name.localeCompare(b.name));
 }
 
+/** A part of the page that failed to load, said in words above the problem, with its own Retry. */
+function PartFailed(props: { what: string; error: ApiError; onRetry: () => void; children: ComponentChildren }) {
+  return (
+    <div class="part-failed">
+      <p>{props.children}</p>
+      <ErrorState error={props.error} onRetry={props.onRetry} what={props.what} />
+    </div>
+  );
+}
+
 /** Who may see what, until when: one card per company, Google-account style, with every grant inside. */
 export function GrantsPage() {
   const catalogue = useFieldCatalogue();
@@ -48,7 +60,7 @@ export function GrantsPage() {
     reloadLedger();
   };
   // Whether each company deleted what it received once access ended (ARCHITECTURE.md, "After consent").
-  const [deletionsRes] = useResource<{ deletions: Deletion[] }>('/api/deletions');
+  const [deletionsRes, reloadDeletions] = useResource<{ deletions: Deletion[] }>('/api/deletions');
   const deletions = deletionsRes.state === 'ok' ? deletionsRes.data.deletions : [];
   const deletionsOf = (companyId: string) => deletions.filter((d) => d.company.id === companyId);
   const entries = ledger.state === 'ok' ? ledger.data.benefits : [];
@@ -68,6 +80,17 @@ export function GrantsPage() {
       </PageHeader>
       <PendingRequests compact />
       <OverdueDeletions deletions={deletions} />
+      {/* Silence here would read as "nothing overdue, nothing to confirm": a failed load says so, with Retry. */}
+      {deletionsRes.state === 'error' && (
+        <PartFailed what="deletion requests" onRetry={reloadDeletions} error={deletionsRes.error}>
+          Whether companies deleted what they received could not be loaded.
+        </PartFailed>
+      )}
+      {ledger.state === 'error' && (
+        <PartFailed what="benefits" onRetry={reloadLedger} error={ledger.error}>
+          What companies gave you back could not be loaded.
+        </PartFailed>
+      )}
       <ResourceView res={res} what="grants" empty={empty} onRetry={reload}>
         {({ grants, companies }) => {
           if (!grants.length) return empty;

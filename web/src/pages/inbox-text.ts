@@ -13,6 +13,9 @@ interface Facts {
   autoApproved?: boolean;
   byCustomer?: boolean;
   reasons?: string[];
+  reads?: number;
+  since?: string;
+  dueAt?: string;
 }
 
 /** The closed set of ways new terms can be worse (server/grants/terms-change.ts, TermsWorsening). */
@@ -101,6 +104,29 @@ export function messageWords(m: InboxMessage, catalogue: FieldInfo[] | undefined
       return {
         title: `${name}'s request was refused by your criteria`,
         text: `${name} asked for your ${what} for ${why}. The vault refused it for you: ${(f.reasons ?? []).join(' ')}`,
+      };
+    case 'grant.reminder': {
+      const times = f.reads === 1 ? 'once' : `${f.reads ?? 0} times`;
+      const since = f.since ? ` since ${formatLongDate(f.since)}` : '';
+      return {
+        title: `${name} still has access to your data`,
+        text: `${name} may still ${may} for ${why}, until ${until}. It read your data ${times}${since}.${cannotRead}`,
+      };
+    }
+    case 'grant.expiring':
+      return {
+        title: `${name}: access ends on ${until}`,
+        text: `${name}'s access to your ${what} for ${why} ends on ${until}. Renew it, or let it end and ${name} will be asked to delete what it received.`,
+      };
+    case 'deletion.overdue':
+      return {
+        title: `${name} has not confirmed deletion`,
+        text: `${name} had to delete what it received from you (your ${what}) by ${f.dueAt ? formatLongDate(f.dueAt) : 'its deadline'} and has not confirmed it. Auditors see this too.`,
+      };
+    case 'deletion.confirmed':
+      return {
+        title: `${name} deleted your data`,
+        text: `${name} confirmed that it deleted what it received (your ${what}) under a grant that ended.`,
       };
     case 'request.pending':
       return {

@@ -54,6 +54,7 @@ const KIND: Record<string, { label: string; tone: Tone }> = {
   'grant.expiring': { label: 'Ending soon', tone: 'warn' },
   'deletion.confirmed': { label: 'Deleted', tone: 'good' },
   'deletion.overdue': { label: 'Deletion overdue', tone: 'bad' },
+  'device.attention': { label: 'Your device', tone: 'warn' },
 };
 
 function Messages({ initial }: { initial: InboxMessage[] }) {

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { ApiError, api } from '../api.ts';
-import { formatDateTime } from '../format.ts';
+import { datesInWords, formatDateTime } from '../format.ts';
 import { Button, Card, EmptyState, PageHeader, ProblemAlert, ResourceView, useResource } from '../ui.tsx';
 
 /** GET /api/records: one record as the customer's page shows it. */
@@ -27,7 +27,7 @@ export function RecordsPage() {
         title="Your records"
         intro="What companies and your devices recorded about what you did with them. You decide which other companies may read them."
       />
-      <ResourceView res={res} what="your records" empty={<EmptyState title="No records yet" />}>
+      <ResourceView res={res} what="your records" empty={<EmptyState title="No records yet" />} onRetry={reload}>
         {(data) =>
           data.records.length === 0 ? (
             <EmptyState title="No records yet" />
@@ -85,7 +85,7 @@ function RecordItem({ record: r, onChange }: { record: MyRecord; onChange: () =>
       : 'No other company can read it.';
   return (
     <li>
-      <p>{r.description}</p>
+      <p>{datesInWords(r.description)}</p>
       <p class="hint">
         Recorded {r.source.label} on {formatDateTime(r.depositedAt)}. {readers}
       </p>
