@@ -134,7 +134,7 @@ describe('the consent screen with claims', () => {
     const claims = page.locator('[data-claim="age_over"]');
     await claims.getByText('Yes').waitFor();
     // Only answers are asked: the screen must not point at fields that are not there.
-    await page.getByText('Claims Brewery wants to know the answers below.').waitFor();
+    await page.getByText('Claims Brewery wants to get the answers below.').waitFor();
     await checkBothSizes(page, 'page-consent-claims');
   });
 });
