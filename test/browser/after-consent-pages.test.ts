@@ -190,7 +190,8 @@ async function monthsLater() {
   suite.v.clock.advance(6 * DAY); // 90 days: the reminder for Still Reading Shop
   suite.v.vault.sweep();
   await api.signIn(email);
-  const grant = async (id: string) => (await api.call('GET', `/api/grants/${id}`)).body as { expiresAt: string };
+  const grant = async (id: string) =>
+    (await api.call('GET', `/api/grants/${id}`)).body as { id: string; expiresAt: string };
   const all = (await api.call('GET', '/api/deletions')).body.deletions as { status: string; dueAt: string }[];
   const dueAt = all.find((d) => d.status === 'overdue')!.dueAt;
   return { email, still: await grant(s.grant_id), ending: await grant(e.grant_id), dueAt };
@@ -233,5 +234,15 @@ describe('after consent, with data', () => {
     await page.getByRole('region', { name: 'What you got back' }).first().waitFor();
     await page.getByText(/Companies whose access ended/).click();
     await checkBothSizes(page, 'page-grants-ended');
+
+    // Renew is offered only while the access is live: 90 days on, Ending Shop's access has ended, so the notice
+    // says so instead of offering a renewal the server would refuse.
+    await page.goto('/inbox');
+    await message('grant.expiring').getByText('so it can no longer be renewed', { exact: false }).first().waitFor();
+    expect(
+      await message('grant.expiring')
+        .getByRole('button', { name: /Renew access/ })
+        .count(),
+    ).toBe(0);
   }, 90_000);
 });

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { ApiError, api } from '../api.ts';
 import { formatLongDate } from '../format.ts';
-import { Button, ProblemAlert } from '../ui.tsx';
+import { Button, ProblemAlert, useResource } from '../ui.tsx';
 
 /**
  * Renew from the notice before a grant ends: the vault decides it again under the company's current terms and
@@ -11,6 +11,10 @@ export function RenewNow({ grantId, about }: { grantId: string; about: string })
   const [state, setState] = useState<'idle' | 'busy'>('idle');
   const [until, setUntil] = useState<string>();
   const [error, setError] = useState<ApiError>();
+  // Offer renewal only while the grant is live: once it has ended (or was revoked) the server refuses, so say so.
+  const [grant] = useResource<{ status: string; statusChangedAt?: string | null; expiresAt: string }>(
+    `/api/grants/${encodeURIComponent(grantId)}`,
+  );
   async function renew() {
     setState('busy');
     setError(undefined);
@@ -23,6 +27,14 @@ export function RenewNow({ grantId, about }: { grantId: string; about: string })
     setState('idle');
   }
   if (until) return <p class="message-links">Renewed until {formatLongDate(until)}.</p>;
+  if (grant.state === 'ok' && grant.data.status !== 'active' && grant.data.status !== 'suspended') {
+    const ended = grant.data.statusChangedAt ?? grant.data.expiresAt;
+    return (
+      <p class="message-links">
+        This access ended on {formatLongDate(ended)}, so it can no longer be renewed. The company can ask again.
+      </p>
+    );
+  }
   return (
     <div class="message-links">
       <Button
