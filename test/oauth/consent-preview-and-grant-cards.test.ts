@@ -186,7 +186,7 @@ describe('the grants page, company by company', () => {
     const refused = (await erin.call('GET', `/api/grants/${t.grant_id}`)).body;
     expect(refused).toMatchObject({ status: 'suspended', canReapprove: false });
     expect(refused.reapproveReasons.length).toBeGreaterThan(0);
-    expect(JSON.stringify(refused.reapproveReasons)).toMatch(/no-resale/);
+    expect(JSON.stringify(refused.reapproveReasons)).toMatch(/Never sells your data/);
     // The list says what the endpoint does.
     expect((await erin.call('POST', `/api/grants/${t.grant_id}/reapprove`)).status).toBe(403);
 
