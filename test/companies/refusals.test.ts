@@ -71,7 +71,7 @@ describe("refusals tell companies a reason code, never the customer's criteria",
 
     // The customer, and only the customer, is told exactly why.
     const own = await alice.call('GET', `/api/grants/${t.grant_id}`);
-    expect(own.body.statusReason).toContain('Kosher kitchen zq'); // the tag in words (server/policy/words.ts);
+    expect(own.body.statusReason).toContain('Kosher kitchen zq'); // the tag in words (server/policy/words.ts)
     await alice.call('PUT', '/api/criteria', {});
   });
 
