@@ -27,6 +27,8 @@ const envSchema = z.object({
   VAULT_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(50).max(600_000).default(10_000),
   VAULT_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(50).max(600_000).default(30_000),
   VAULT_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(50).max(600_000).default(5_000),
+  // Grant-event pushes to loopback/private addresses: off unless asked for (SECURITY.md "Grant events").
+  VAULT_EVENTS_ALLOW_PRIVATE_ADDRESSES: z.enum(['0', '1']).default('0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().default('development'),
 });
@@ -48,6 +50,8 @@ export interface Config {
   secureCookies: boolean;
   accessTokenTtlSeconds: number;
   server: ServerLimits;
+  /** Grant events may be pushed to loopback and private networks (development and tests only). */
+  eventsAllowPrivateAddresses: boolean;
   logLevel: string;
   production: boolean;
 }
@@ -98,6 +102,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       requestTimeoutMs: e.VAULT_REQUEST_TIMEOUT_MS,
       keepAliveTimeoutMs: e.VAULT_KEEP_ALIVE_TIMEOUT_MS,
     },
+    eventsAllowPrivateAddresses: e.VAULT_EVENTS_ALLOW_PRIVATE_ADDRESSES === '1',
     logLevel: e.LOG_LEVEL,
     production: e.NODE_ENV === 'production',
   };

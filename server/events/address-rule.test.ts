@@ -3,7 +3,7 @@ import { blockedAddress } from './address-rule.ts';
 
 describe('addresses a SET may be pushed to (SECURITY.md "Grant events")', () => {
   it.each([
-    // [address, blocked in production, blocked in development]
+    // [address, blocked by default, blocked with VAULT_EVENTS_ALLOW_PRIVATE_ADDRESSES=1]
     ['93.184.215.14', false, false],
     ['2606:4700::1111', false, false],
     ['169.254.169.254', true, true],
@@ -27,8 +27,8 @@ describe('addresses a SET may be pushed to (SECURITY.md "Grant events")', () => 
     ['100.64.0.1', true, false],
     ['fd00::1', true, false],
     ['172.32.0.1', false, false],
-  ])('%s: blocked in production %s, in development %s', (address, inProduction, inDevelopment) => {
-    expect(blockedAddress(address, true) !== undefined).toBe(inProduction);
-    expect(blockedAddress(address, false) !== undefined).toBe(inDevelopment);
+  ])('%s: blocked by default %s, with private addresses allowed %s', (address, byDefault, whenAllowed) => {
+    expect(blockedAddress(address, false) !== undefined).toBe(byDefault);
+    expect(blockedAddress(address, true) !== undefined).toBe(whenAllowed);
   });
 });

@@ -3,9 +3,11 @@ import { BlockList, isIP } from 'node:net';
 /**
  * Where the vault may push a SET (SECURITY.md "Grant events", endpoints): never to an address that is not a
  * public unicast host (link-local and cloud metadata, unspecified, multicast, reserved, documentation, NAT64
- * and 6to4 wrappers), and to loopback or private networks only outside production, where a developer runs
- * their receiver on their own machine. The rule is applied to the address a connection is actually made to
- * (push.ts resolves the name and connects to the checked address), so a DNS name cannot lead around it.
+ * and 6to4 wrappers), and to loopback, private, unique-local or shared (CGNAT) networks only when the operator
+ * opted out with VAULT_EVENTS_ALLOW_PRIVATE_ADDRESSES=1 (a developer running their receiver on their own
+ * machine, tests). Strict is the default: a deployment that forgot a setting must not become a proxy into its
+ * own network. The rule is applied to the address a connection is actually made to (post-set.ts resolves the
+ * name and connects to the checked address), so a DNS name cannot lead around it.
  */
 const never = new BlockList();
 for (const [net, bits] of [
@@ -52,11 +54,11 @@ export const bareHost = (hostname: string) => hostname.replace(/^\[(.*)\]$/, '$1
  * Why the vault must not connect to this IP address, or undefined when it may. IPv4-mapped IPv6 addresses
  * (::ffff:a.b.c.d) are judged as the IPv4 address they carry (BlockList does this itself).
  */
-export function blockedAddress(address: string, production: boolean): string | undefined {
+export function blockedAddress(address: string, allowPrivate: boolean): string | undefined {
   const family = isIP(address);
   if (family === 0) return 'not an IP address';
   const type = family === 4 ? 'ipv4' : 'ipv6';
   if (never.check(address, type)) return 'not a public unicast address';
-  if (production && local.check(address, type)) return 'a loopback or private address';
+  if (!allowPrivate && local.check(address, type)) return 'a loopback or private address';
   return undefined;
 }

@@ -23,7 +23,7 @@ export function eventEndpointProblem(uri: string): string | undefined {
   if (uri.includes('#')) return 'must not contain a fragment';
   if (url.username || url.password) return 'must not contain user information';
   const host = bareHost(url.hostname);
-  if (isIP(host) && blockedAddress(host, false))
+  if (isIP(host) && blockedAddress(host, true))
     return 'must not point at a link-local, unspecified or reserved address';
   if (url.protocol === 'https:') return undefined;
   if (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname)) return undefined;

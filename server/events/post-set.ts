@@ -14,12 +14,12 @@ export class BlockedAddress extends Error {
  * checked here, so a name that resolves once to a public address and then to a private one (DNS rebinding)
  * gains nothing. When a name has several addresses, one blocked address refuses them all.
  */
-function checkedLookup(production: boolean): LookupFunction {
+function checkedLookup(allowPrivate: boolean): LookupFunction {
   return (hostname, options, callback) => {
     dnsLookup(hostname, options as LookupOptions, (err, address, family) => {
       if (err) return callback(err, address as string, family);
       const all: LookupAddress[] = Array.isArray(address) ? address : [{ address, family: family ?? 4 }];
-      if (all.length === 0 || all.some((a) => blockedAddress(a.address, production)))
+      if (all.length === 0 || all.some((a) => blockedAddress(a.address, allowPrivate)))
         return callback(new BlockedAddress('the endpoint resolves to a blocked address'), '', 4);
       (callback as (e: null, a: string | LookupAddress[], f?: number) => void)(null, address, family);
     });
@@ -34,18 +34,18 @@ export function postSet(
   endpoint: string,
   headers: Record<string, string>,
   body: string,
-  opts: { production: boolean; signal: AbortSignal },
+  opts: { allowPrivate: boolean; signal: AbortSignal },
 ): Promise<IncomingMessage> {
   const url = new URL(endpoint);
   const host = bareHost(url.hostname);
-  if (isIP(host) && blockedAddress(host, opts.production))
+  if (isIP(host) && blockedAddress(host, opts.allowPrivate))
     return Promise.reject(new BlockedAddress('the endpoint is a blocked address'));
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     const req = request(url, {
       method: 'POST',
       headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
-      lookup: checkedLookup(opts.production),
+      lookup: checkedLookup(opts.allowPrivate),
       signal: opts.signal,
     });
     req.on('response', resolve);

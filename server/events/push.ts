@@ -55,7 +55,7 @@ export function createPushWorker(
     const timeout = AbortSignal.timeout(PUSH_TIMEOUT_MS);
     try {
       const res = await postSet(endpoint, { 'content-type': SET_MEDIA_TYPE, accept: 'application/json' }, set, {
-        production: ctx.config.production,
+        allowPrivate: ctx.config.eventsAllowPrivateAddresses,
         signal: AbortSignal.any([timeout, stopping.signal]),
       });
       if (stopped) return 'retry';

@@ -14,16 +14,17 @@ const attempts = (v: RunningVault, companyId: string) =>
     .filter((e) => e.companyId === companyId && e.action === 'event.attempted')
     .map((e) => JSON.parse(e.body).detail as Record<string, unknown>);
 
-let prod: RunningVault;
+let strict: RunningVault;
 let dev: RunningVault;
 let receiver: Receiver;
 beforeAll(async () => {
-  prod = await startVault({ env: { NODE_ENV: 'production' } });
-  dev = await startVault();
+  // Strict is the default, in development as in production; only the explicit setting opens private networks.
+  strict = await startVault({ env: { NODE_ENV: 'development' } });
+  dev = await startVault({ env: { VAULT_EVENTS_ALLOW_PRIVATE_ADDRESSES: '1' } });
   receiver = await startReceiver();
 });
 afterAll(async () => {
-  await prod.close();
+  await strict.close();
   await dev.close();
   await receiver.close();
 });
@@ -33,20 +34,20 @@ describe('pushing SETs to addresses inside the network (SSRF)', () => {
     ['a loopback address', () => receiver.url],
     ['a name that resolves to loopback', () => receiver.url.replace('127.0.0.1', 'localhost')],
   ])(
-    'when in production the endpoint is %s, then nothing is sent and the attempt is audited as blocked',
+    'when private addresses are not allowed (the default) and the endpoint is %s, then nothing is sent and the attempt is audited as blocked',
     async (_, url) => {
-      const alice = await new Customer(prod.url).signUp(uniqueEmail('alice'));
+      const alice = await new Customer(strict.url).signUp(uniqueEmail('alice'));
       await alice.call('PATCH', '/api/profile', { phone: '+32 470 31 41 59' });
-      const shop = await registerCompany(prod, { eventEndpoint: url() });
+      const shop = await registerCompany(strict, { eventEndpoint: url() });
       const before = receiver.received.length;
-      await obtainTokens(prod, shop, alice, { fields: ['phone'] });
-      await prod.vault.services.events.worker.runOnce();
+      await obtainTokens(strict, shop, alice, { fields: ['phone'] });
+      await strict.vault.services.events.worker.runOnce();
       expect(receiver.received.length).toBe(before);
-      expect(attempts(prod, shop.clientId)).toEqual([expect.objectContaining({ mode: 'push', outcome: 'blocked' })]);
+      expect(attempts(strict, shop.clientId)).toEqual([expect.objectContaining({ mode: 'push', outcome: 'blocked' })]);
     },
   );
 
-  it('when in development the endpoint is on loopback, then the SET is delivered', async () => {
+  it('when VAULT_EVENTS_ALLOW_PRIVATE_ADDRESSES=1 and the endpoint is on loopback, then the SET is delivered', async () => {
     const alice = await new Customer(dev.url).signUp(uniqueEmail('alice'));
     await alice.call('PATCH', '/api/profile', { phone: '+32 470 31 41 59' });
     const shop = await registerCompany(dev, { eventEndpoint: receiver.url });

@@ -5,6 +5,9 @@ import { obtainTokens, registerCompany } from '../support/company.ts';
 import { startReceiver, verifySet } from '../support/event-receiver.ts';
 import { startVault, type RunningVault } from '../support/vault.ts';
 
+// The receivers listen on loopback, which the vault refuses unless told (SECURITY.md "Grant events").
+const PRIVATE_RECEIVERS = { VAULT_EVENTS_ALLOW_PRIVATE_ADDRESSES: '1' };
+
 let v: RunningVault | undefined;
 afterAll(async () => v?.close());
 
@@ -12,7 +15,7 @@ describe('grant events across an outage and a vault restart (RFC 8935, durable o
   it('when the receiver is down and the vault restarts meanwhile, then every event arrives once and in order', async () => {
     const receiver = await startReceiver();
     await receiver.down();
-    v = await startVault();
+    v = await startVault({ env: PRIVATE_RECEIVERS });
     const shop = await registerCompany(v, { eventEndpoint: receiver.url });
     const alice = await new Customer(v.url).signUp(uniqueEmail('alice'));
     await alice.call('PATCH', '/api/profile', { phone: '+32 470 31 41 59', email: 'alice@example.test' });
@@ -33,7 +36,7 @@ describe('grant events across an outage and a vault restart (RFC 8935, durable o
 
     const dataDir = v.dataDir;
     await v.close({ keepData: true });
-    v = await startVault({ dataDir });
+    v = await startVault({ dataDir, env: PRIVATE_RECEIVERS });
     await receiver.up();
     v.clock.advance(60 * 60_000); // the receiver was down for an hour: every back-off is over
     await v.vault.services.events.worker.runOnce();
