@@ -426,9 +426,8 @@ export const oauthOperations: OperationSpec[] = [
     summary: 'A connected product asks for access (RFC 8628 device authorization grant)',
     body: { schema: deviceRequestSchema, contentType: form },
     errorMediaType: 'application/json',
-    errors: [403],
     description:
-      'For a client registered with a `product_name` (else 400 `unauthorized_client`). The platform policy decides at once (403 `access_denied` with `reasons[]`); ' +
+      'For a client registered with a `product_name` (else 400 `unauthorized_client`). The platform policy decides at once (400 `access_denied` with `reasons[]`, RFC 8628 §3.2); ' +
       'the product shows `user_code` (or a QR code of `verification_uri_complete`), the customer enters it in the dashboard and decides; the grant is deposit-only unless the customer also allows reading. ' +
       `Poll POST /token with grant_type=${DEVICE_GRANT} and the device_code: \`authorization_pending\`, \`slow_down\` (sooner than \`interval\`; the interval grows by 5 s), ` +
       '`access_denied`, `expired_token` after 10 minutes, else the tokens once. 429 past 120 requests a minute per client.',

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deviceCodes } from '../../server/db/schema.ts';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
 import { defaultTerms, details, form, registerCompany, type RegisteredCompany } from '../support/company.ts';
 import { startVault, type RunningVault } from '../support/vault.ts';
@@ -234,6 +235,21 @@ describe('connected products: the device authorization grant (RFC 8628)', () => 
     expect(res.status).toBe(201);
     expect(body).toMatchObject({ client_name: 'Carco', product_name: 'car' });
     expect(body.grant_types).toContain(DEVICE_GRANT);
+  });
+
+  it('when the platform policy refuses what the device asks, then it is 400 access_denied (RFC 8628 §3.2) and nothing is stored', async () => {
+    const codes = () => v.ctx.db.select().from(deviceCodes).all().length;
+    const before = codes();
+    const r = await form(
+      `${v.url}/device_authorization`,
+      { authorization_details: details(['devices'], 'resale', 'P90D', ['deposit']) },
+      { authorization: brushco.basic() },
+    );
+    expect(r.status).toBe(400);
+    expect(r.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(r.body.error).toBe('access_denied');
+    expect(r.body.reasons).toEqual([expect.objectContaining({ code: 'FORBIDDEN_PURPOSE', source: 'platform' })]);
+    expect(codes()).toBe(before);
   });
 
   it('when a client without a product asks, then it is unauthorized_client', async () => {

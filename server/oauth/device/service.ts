@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { AppContext } from '../../context.ts';
 import { inTransaction } from '../../db/connection.ts';
 import type { Decide } from '../../grants/decide.ts';
-import { BadRequest, OAuthError, PolicyDenied } from '../../http/errors.ts';
+import { BadRequest, OAuthError } from '../../http/errors.ts';
 import { reasonsForCompany } from '../../policy/index.ts';
 import type { Authorization } from '../authorize.ts';
 import { parseAuthorizationDetails, parseScope, type AccessRequest } from '../details.ts';
@@ -56,9 +56,10 @@ export function createDeviceFlow(
       d.limits.deviceByCompany(client.id);
       const request = requestOf(params);
       const platform = d.decide('request', { companyId: client.id, request });
+      // RFC 8628 §3.2: errors here are RFC 6749 §5.2 responses, so 400 (not the 403 of a resource refusal);
+      // access_denied is the code RFC 8628 §3.5 already gives this client for a refused request.
       if (!platform.allow)
-        throw new PolicyDenied('The platform policy refuses this request', {
-          error: 'access_denied',
+        throw new OAuthError(400, 'access_denied', 'The platform policy refuses this request', undefined, {
           reasons: reasonsForCompany(platform.reasons),
           policyVersion: platform.policyVersion,
         });
