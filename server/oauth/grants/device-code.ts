@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { requireDpopIfBound } from '../dpop.ts';
 import type { DeviceFlow } from '../device/service.ts';
+import { approvedRequestGrant } from './approved-request.ts';
 import type { GrantHandler, TokenFamilies } from './token-family.ts';
 
 /**
@@ -9,16 +8,5 @@ import type { GrantHandler, TokenFamilies } from './token-family.ts';
  * if the device code is consumed now.
  */
 export function deviceCodeGrant(device: Pick<DeviceFlow, 'outcome'>, families: TokenFamilies): GrantHandler {
-  return async (client, p, jkt) => {
-    const approved = device.outcome(client, String(p.device_code ?? ''));
-    requireDpopIfBound(client, jkt);
-    const familyId = randomUUID();
-    families.activeGrant(approved.grantId);
-    families.openFamily(
-      { id: familyId, grantId: approved.grantId, companyId: client.id, jkt },
-      approved.consume,
-      'device_code was already used',
-    );
-    return families.issuePair(client, approved.grantId, familyId, jkt);
-  };
+  return approvedRequestGrant('device_code', (client, code) => device.outcome(client, code), families);
 }
