@@ -231,7 +231,12 @@ export const grants = sqliteTable(
     /** The claims the grant answers, as JSON (migration 0016); null when it answers none. */
     claims: text('claims'),
   },
-  (t) => [index('grants_customer').on(t.customerId, t.status), index('grants_company').on(t.companyId, t.status)],
+  (t) => [
+    index('grants_customer').on(t.customerId, t.status),
+    index('grants_company').on(t.companyId, t.status),
+    // Migration 0021: the reminder and expiry sweeps search live grants by their end.
+    index('grants_status_expires').on(t.status, t.expiresAt),
+  ],
 );
 
 // oauth/ — token families: one per code exchange; revoking a family kills its access and refresh tokens.

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { and, eq, gt, lte, notExists, sql } from 'drizzle-orm';
 import type { AppContext } from '../context.ts';
-import { inTransaction } from '../db/connection.ts';
+import { inTransaction, type Db } from '../db/connection.ts';
+import { grantNotices, grants } from '../db/schema.ts';
 import { FIELD_CATALOGUE, isFieldName } from '../customers/field-catalogue.ts';
 import { inWords, type InboxFacts } from '../customers/inbox.ts';
-import type { GrantRow } from './store.ts';
 import { toGrant, type Grant } from './service.ts';
 
 const DAY_MS = 86_400_000;
@@ -15,47 +16,58 @@ interface Sources {
 }
 
 /**
+ * The sweep's two questions, as drizzle queries so rows come in the grant's own shape. Both search the
+ * grants_status_expires index (status = 'active', expires_at in range) instead of scanning every grant ever
+ * made (migration 0021; test/after-consent/reminders.test.ts checks the plan). A grant past its end is left to the
+ * expiry sweep, which ends it.
+ */
+export function dueQueries(db: Db) {
+  const live = (now: ReturnType<typeof sql.placeholder>) => and(eq(grants.status, 'active'), gt(grants.expiresAt, now));
+  return {
+    /** Live grants whose last reminder (or, before the first, their start) is at or before `before`. */
+    reminders: db
+      .select({ grant: grants, lastSent: grantNotices.sentAt })
+      .from(grants)
+      .leftJoin(grantNotices, and(eq(grantNotices.grantId, grants.id), eq(grantNotices.kind, 'reminder')))
+      .where(
+        and(
+          live(sql.placeholder('now')),
+          lte(sql`coalesce(${grantNotices.sentAt}, ${grants.createdAt})`, sql.placeholder('before')),
+        ),
+      ),
+    /** Live grants ending by `horizon` that have had no expiry notice. */
+    expiry: db
+      .select()
+      .from(grants)
+      .where(
+        and(
+          live(sql.placeholder('now')),
+          lte(grants.expiresAt, sql.placeholder('horizon')),
+          notExists(
+            db
+              .select({ one: sql`1` })
+              .from(grantNotices)
+              .where(and(eq(grantNotices.grantId, grants.id), eq(grantNotices.kind, 'expiry'))),
+          ),
+        ),
+      ),
+  };
+}
+
+/**
  * The customer's reminders while a grant lives (ARCHITECTURE.md, "After consent"): every `reminderDays` a message
  * with how often the company read since the last one, with revoke in one step; `expiryNoticeDays` before the end a
  * notice with renew or let it end. Both periods come from policies/after-consent.yaml. The last of each is kept in
  * grant_notices, so a sweep on any server sends each once.
  */
 export function createGrantReminders(ctx: Pick<AppContext, 'db' | 'clock' | 'policies'>, d: Sources) {
-  const sql = ctx.db.$client;
-  const dueReminders = sql.prepare(
-    `SELECT g.*, n.sent_at AS lastSent FROM grants g
-       LEFT JOIN grant_notices n ON n.grant_id = g.id AND n.kind = 'reminder'
-      WHERE g.status = 'active' AND coalesce(n.sent_at, g.created_at) <= ?`,
-  );
-  const dueExpiry = sql.prepare(
-    `SELECT g.* FROM grants g
-      WHERE g.status = 'active' AND g.expires_at <= ? AND g.expires_at > ?
-        AND NOT EXISTS (SELECT 1 FROM grant_notices n WHERE n.grant_id = g.id AND n.kind = 'expiry')`,
-  );
-  const mark = sql.prepare(
+  const due = dueQueries(ctx.db);
+  const dueReminders = due.reminders.prepare();
+  const dueExpiry = due.expiry.prepare();
+  const mark = ctx.db.$client.prepare(
     `INSERT INTO grant_notices (grant_id, kind, customer_id, sent_at) VALUES (?, ?, ?, ?)
      ON CONFLICT (grant_id, kind) DO UPDATE SET sent_at = excluded.sent_at`,
   );
-  // The raw rows use column names; map them onto the drizzle row shape the grant helpers take.
-  const rowOf = (r: Record<string, unknown>): GrantRow => ({
-    id: r.id as string,
-    customerId: r.customer_id as string,
-    companyId: r.company_id as string,
-    purpose: r.purpose as string,
-    fields: r.fields as string,
-    actions: r.actions as string,
-    records: (r.records as string | null) ?? null,
-    claims: (r.claims as string | null) ?? null,
-    termsVersion: r.terms_version as number,
-    policyVersion: r.policy_version as string,
-    status: r.status as GrantRow['status'],
-    statusReason: r.status_reason as string | null,
-    autoApproved: Boolean(r.auto_approved),
-    createdAt: r.created_at as string,
-    expiresAt: r.expires_at as string,
-    updatedAt: r.updated_at as string,
-    statusChangedAt: r.status_changed_at as string | null,
-  });
   const what = (g: Grant) =>
     g.fields.map((f) => (isFieldName(f) ? FIELD_CATALOGUE[f].label.toLowerCase() : f)).join(', ');
   // The facts beside the text let the dashboard say it again in the customer's locale (server/customers/inbox.ts).
@@ -78,11 +90,10 @@ export function createGrantReminders(ctx: Pick<AppContext, 'db' | 'clock' | 'pol
   function remind(now: Date): number {
     const { reminderDays } = ctx.policies.afterConsent;
     const before = new Date(now.getTime() - reminderDays * DAY_MS).toISOString();
-    const due = dueReminders.all(before) as Record<string, unknown>[];
-    for (const raw of due) {
-      const g = toGrant(rowOf(raw));
-      if (g.expiresAt <= now.toISOString()) continue; // the expiry sweep ends it instead
-      const since = (raw.lastSent as string | null) ?? g.createdAt;
+    const rows = dueReminders.all({ before, now: now.toISOString() });
+    for (const row of rows) {
+      const g = toGrant(row.grant);
+      const since = row.lastSent ?? g.createdAt;
       const reads = d.readsSince(g.customerId, g.id, since);
       const name = d.companyName(g.companyId);
       const times = reads === 1 ? 'once' : `${reads} times`;
@@ -97,13 +108,13 @@ export function createGrantReminders(ctx: Pick<AppContext, 'db' | 'clock' | 'pol
         mark.run(g.id, 'reminder', g.customerId, now.toISOString());
       });
     }
-    return due.length;
+    return rows.length;
   }
 
   function noticeExpiry(now: Date): number {
     const { expiryNoticeDays } = ctx.policies.afterConsent;
     const horizon = new Date(now.getTime() + expiryNoticeDays * DAY_MS).toISOString();
-    const due = (dueExpiry.all(horizon, now.toISOString()) as Record<string, unknown>[]).map((r) => toGrant(rowOf(r)));
+    const due = dueExpiry.all({ horizon, now: now.toISOString() }).map(toGrant);
     for (const g of due)
       inTransaction(ctx.db, () => {
         const name = d.companyName(g.companyId);

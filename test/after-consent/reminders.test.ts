@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditEvents } from '../../server/db/schema.ts';
+import { dueQueries } from '../../server/grants/reminders.ts';
 import { copyPolicies } from '../support/policy-fixtures.ts';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
 import { form, obtainTokens, readData, registerCompany, type RegisteredCompany } from '../support/company.ts';
@@ -150,4 +151,22 @@ describe('platform policy: suspend a company with overdue deletions (deletion.su
       await w.close();
     }
   });
+});
+
+describe("the sweep's queries (migration 0021_reminder_index)", () => {
+  it.each(['reminders', 'expiry'] as const)(
+    'when the sweep asks for due %s, then SQLite searches live grants by the grants_status_expires index, never scanning all grants',
+    (which) => {
+      const { sql, params } = dueQueries(v.ctx.db)[which].toSQL();
+      // The plan does not depend on the values: placeholders are bound to any string.
+      const values = params.map((p) => (typeof p === 'string' ? p : '2026-01-01T00:00:00.000Z'));
+      const plan = (v.ctx.db.$client.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...values) as { detail: string }[]).map(
+        (r) => r.detail,
+      );
+      expect(plan).toContainEqual(
+        expect.stringMatching(/^SEARCH grants USING INDEX grants_status_expires \(status=\? AND expires_at>\?/),
+      );
+      expect(plan.filter((d) => /^SCAN grants\b/.test(d))).toEqual([]);
+    },
+  );
 });

@@ -231,7 +231,12 @@ export const grants = pgTable(
     statusChangedAt: text('status_changed_at'),
     claims: text('claims'),
   },
-  (t) => [index('grants_customer').on(t.customerId, t.status), index('grants_company').on(t.companyId, t.status)],
+  (t) => [
+    index('grants_customer').on(t.customerId, t.status),
+    index('grants_company').on(t.companyId, t.status),
+    // Migration 0021: the reminder and expiry sweeps search live grants by their end.
+    index('grants_status_expires').on(t.status, t.expiresAt),
+  ],
 );
 
 export const tokenFamilies = pgTable(
