@@ -333,6 +333,29 @@ function report(rounds: Array<Record<string, Load>>, healthz: Load) {
 
 const figures = (l: Load) => `${l.reqPerSec} req/s p50 ${l.p50Ms} ms p99 ${l.p99Ms} ms${cpu(l)} non-2xx ${l.non2xx}`;
 
+/** Export and verify of BENCH_AUDIT_EVENTS audit events (`BENCH_ONLY=audit` runs only these). */
+async function auditFigures(results: Record<string, unknown>) {
+  const exp = await benchExport(auditEvents);
+  try {
+    console.log(
+      `audit     export ${exp.events} events (JSONL)  ${exp.eventsPerSecond} events/s  peak RSS ${exp.peakRssMb} MB  (target >= 200k/s, < 150 MB)`,
+    );
+    const ver = await benchVerify(exp.file);
+    console.log(
+      `audit     verify ${ver.events} events          ${ver.eventsPerSecond} events/s  ${ver.cpuSeconds} s CPU on ${ver.threads} threads  ${ver.ok ? 'ok' : 'FAILED ' + ver.detail}  (target >= 500k/s)`,
+    );
+    results.auditExport = {
+      events: exp.events,
+      eventsPerSecond: exp.eventsPerSecond,
+      peakRssMb: exp.peakRssMb,
+      bytes: exp.bytes,
+    };
+    results.auditVerify = ver;
+  } finally {
+    await exp.cleanup();
+  }
+}
+
 async function main() {
   const results: Record<string, unknown> = {
     at: new Date().toISOString(),
@@ -346,6 +369,10 @@ async function main() {
     `consent vault benchmarks (autocannon -c ${connections}, ${seconds}s each after a ${warmUpSeconds}s warm-up, ${roundCount} interleaved rounds; ratios against the baseline measured just before)\n`,
   );
 
+  if (only.join() === 'audit') {
+    await auditFigures(results);
+    return;
+  }
   await interleaved(results);
   if (only.length > 0) return;
   const base = results.hello as { reqPerSec: number };
@@ -370,25 +397,7 @@ async function main() {
   );
   results.policy = policy;
 
-  const exp = await benchExport(auditEvents);
-  try {
-    console.log(
-      `audit     export ${exp.events} events (JSONL)  ${exp.eventsPerSecond} events/s  peak RSS ${exp.peakRssMb} MB  (target >= 200k/s, < 150 MB)`,
-    );
-    const ver = await benchVerify(exp.file);
-    console.log(
-      `audit     verify ${ver.events} events          ${ver.eventsPerSecond} events/s  ${ver.ok ? 'ok' : 'FAILED ' + ver.detail}  (target >= 500k/s)`,
-    );
-    results.auditExport = {
-      events: exp.events,
-      eventsPerSecond: exp.eventsPerSecond,
-      peakRssMb: exp.peakRssMb,
-      bytes: exp.bytes,
-    };
-    results.auditVerify = ver;
-  } finally {
-    await exp.cleanup();
-  }
+  await auditFigures(results);
 
   const out = join(root, 'bench-results.json');
   writeFileSync(out, JSON.stringify(results, null, 2));

@@ -8,42 +8,17 @@
  */
 import { availableParallelism } from 'node:os';
 import { open } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ChainChecker } from './chain-checker.ts';
 import type { ChainState, CheckerOptions } from './chain-checker.ts';
 import { checkSlice } from './worker.ts';
-import type { SliceMessage, SliceTask } from './worker.ts';
+import type { SliceBuffers, SliceMessage, SliceTask } from './worker.ts';
+import { workerScript } from './worker-bundle.ts';
+import type { WorkerScript } from './worker-bundle.ts';
 
 /** Below this (about 35,000 events), starting a worker (tens of ms, see workerScript) costs more than it saves. */
 export const PARALLEL_MIN_BYTES = 16 * 1024 * 1024;
 const SLICES_PER_THREAD = 4;
-
-let bundled: Promise<URL> | undefined;
-
-/**
- * The worker's code as one plain JavaScript module, bundled once per process with esbuild (which tsx runs
- * on): a worker started through worker.mjs registers tsx's loader and compiles each TypeScript file again,
- * 100-250 ms before it checks a line, which on a 100,000-event file is longer than the whole check. If
- * esbuild is not there, the workers start through worker.mjs as before.
- */
-function workerScript(): Promise<URL> {
-  bundled ??= import('esbuild')
-    .then(async ({ build }) => {
-      const out = await build({
-        entryPoints: [fileURLToPath(new URL('./worker.ts', import.meta.url))],
-        bundle: true,
-        format: 'esm',
-        platform: 'node',
-        target: 'node20',
-        write: false,
-        logLevel: 'silent',
-      });
-      return new URL(`data:text/javascript,${encodeURIComponent(out.outputFiles[0]!.text)}`);
-    })
-    .catch(() => new URL('./worker.mjs', import.meta.url));
-  return bundled;
-}
 
 export function defaultThreads(): number {
   return Math.min(4, availableParallelism());
@@ -135,14 +110,14 @@ export async function checkFileParallel(
     { length: threads - 1 },
     () =>
       new Promise<void>((resolve) => {
-        void script!.then((url) => startWorker(url, resolve));
+        void script!.then((found) => startWorker(found, resolve));
       }),
   );
-  function startWorker(url: URL, resolve: () => void) {
+  function startWorker({ url, bundled }: WorkerScript, resolve: () => void) {
     if (queue.length === 0) return resolve(); // this thread has already taken every slice
     // The bundle needs no loader: without execArgv a worker does not start tsx's loader again (inherited
     // from `tsx …`/`--import tsx`), which costs several times what the worker itself does to start.
-    const worker = new Worker(url, url.protocol === 'data:' ? { execArgv: [] } : {});
+    const worker = new Worker(url, bundled ? { execArgv: [] } : {});
     workers.push(worker);
     let current: SliceTask | undefined;
     const quit = () => {
@@ -165,10 +140,12 @@ export async function checkFileParallel(
     worker.on('exit', quit);
   }
 
+  const bufs: SliceBuffers = {};
   try {
-    if (useMainThread) for (let task = take(); task; task = take()) record(task.index, await checkSlice(task, onBytes));
+    if (useMainThread)
+      for (let task = take(); task; task = take()) record(task.index, await checkSlice(task, onBytes, bufs));
     await Promise.all(workerRuns);
-    for (let task = take(); task; task = take()) record(task.index, await checkSlice(task, onBytes));
+    for (let task = take(); task; task = take()) record(task.index, await checkSlice(task, onBytes, bufs));
   } finally {
     for (const w of workers) void w.terminate();
   }

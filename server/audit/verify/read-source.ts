@@ -23,7 +23,11 @@ const PREFETCH = 4 * 1024 * 1024;
  * chunk ahead into a spare buffer, so the disk (or page cache) copy runs on the thread pool while
  * the caller hashes the previous chunk; without it verify sat idle for about an eighth of its time.
  */
-export async function openFile(path: string, range?: { start: number; end: number }): Promise<ByteSource> {
+export async function openFile(
+  path: string,
+  range?: { start: number; end: number },
+  spare: Buffer = Buffer.allocUnsafe(PREFETCH),
+): Promise<ByteSource> {
   const fh = await open(path, 'r');
   let end: number;
   try {
@@ -34,7 +38,6 @@ export async function openFile(path: string, range?: { start: number; end: numbe
   }
   const start = range?.start ?? 0;
   let pos = start;
-  const spare = Buffer.allocUnsafe(PREFETCH);
   let spareStart = 0;
   let spareEnd = 0;
   let pending: Promise<number> | null = null;
@@ -110,8 +113,9 @@ export class ReadWindow {
     private readonly source: ByteSource,
     size: number,
     private readonly maxSize: number,
+    reuse?: Buffer,
   ) {
-    this.buf = Buffer.allocUnsafe(size);
+    this.buf = reuse ?? Buffer.allocUnsafe(size);
   }
 
   /** Reads once more; grows the buffer when it is full (a line longer than the buffer). */

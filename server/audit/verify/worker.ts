@@ -21,11 +21,28 @@ export type SliceMessage =
   | { type: 'done'; index: number; state: ChainState }
   | { type: 'error'; index: number; message: string };
 
+const CHUNK = 4 * 1024 * 1024;
+
+/**
+ * The read buffers of one thread, reused from slice to slice: two fresh 4 MB buffers per slice made
+ * V8 count 8 MB more external memory each time and run full collections, about a third of the main
+ * thread's time on a 200,000-event file. A thread checks its slices one after another, never two at once.
+ */
+export interface SliceBuffers {
+  window?: Buffer;
+  spare?: Buffer;
+}
+
 /** Checks the byte range of one slice; used by the workers and by the main thread alike. */
-export async function checkSlice(task: SliceTask, onBytes: (n: number) => void): Promise<ChainState> {
-  const source = await openFile(task.file, { start: task.start, end: task.end });
+export async function checkSlice(
+  task: SliceTask,
+  onBytes: (n: number) => void,
+  bufs: SliceBuffers = {},
+): Promise<ChainState> {
+  bufs.spare ??= Buffer.allocUnsafe(CHUNK);
+  const source = await openFile(task.file, { start: task.start, end: task.end }, bufs.spare);
+  const win = new ReadWindow(source, CHUNK, 64 * 1024 * 1024, bufs.window);
   try {
-    const win = new ReadWindow(source, 4 * 1024 * 1024, 64 * 1024 * 1024);
     const checker = new ChainChecker(task.options);
     let reported = 0;
     await win.fill();
@@ -36,13 +53,15 @@ export async function checkSlice(task: SliceTask, onBytes: (n: number) => void):
     return checker.state;
   } finally {
     await source.close();
+    bufs.window = win.buf; // grown, if a line was longer than the chunk
   }
 }
 
 if (parentPort) {
   const port = parentPort;
+  const bufs: SliceBuffers = {};
   port.on('message', (task: SliceTask) => {
-    checkSlice(task, (bytes) => port.postMessage({ type: 'progress', bytes } satisfies SliceMessage)).then(
+    checkSlice(task, (bytes) => port.postMessage({ type: 'progress', bytes } satisfies SliceMessage), bufs).then(
       (state) => port.postMessage({ type: 'done', index: task.index, state } satisfies SliceMessage),
       (err: unknown) =>
         port.postMessage({
