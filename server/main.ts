@@ -1,6 +1,7 @@
 import { createApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { systemClock, type AppContext } from './context.ts';
+import { startKeyReload } from './crypto/key-reload.ts';
 import { SigningKeys } from './crypto/signing-keys.ts';
 import { openDataDir } from './data-dir.ts';
 import { postgresNotServedYet } from './db/pg/migrate.ts';
@@ -30,6 +31,8 @@ async function main(): Promise<void> {
   const policies = loadPolicySet(config.policiesDir);
   const ctx: AppContext = { config, db, keyring, signing, policies, clock: systemClock, logger };
   const vault = createApp(ctx);
+  // Rotations made by `vault keys` (on this host or, through shared key files, another) without a restart.
+  const stopKeyReload = startKeyReload(ctx);
 
   const server = createVaultServer(config.server, () => config.publicUrl);
   server.on('request', vault.handler);
@@ -51,6 +54,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down: refusing new connections, finishing in-flight requests');
     vault.setReady(false);
+    stopKeyReload();
     const force = setTimeout(() => server.closeAllConnections(), 8_000);
     force.unref();
     server.close(() => {

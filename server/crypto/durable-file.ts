@@ -1,5 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /**
@@ -53,4 +63,14 @@ export function makeDirectoryDurably(dir: string): void {
     fsyncDirectory(dirname(d));
     if (d === first || dirname(d) === d) break;
   }
+}
+
+/**
+ * What a key file is on disk right now (inode, size, modification and change times), so that a server
+ * notices a replaced or rewritten key file with one stat instead of re-reading it (SECURITY.md "Keys").
+ * A rename over the file changes the inode; an in-place write changes the size or the times.
+ */
+export function fileIdentity(path: string): string {
+  const s = statSync(path, { bigint: true });
+  return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
 }

@@ -1,9 +1,9 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { open, seal } from './aead.ts';
-import { replaceFileDurably } from './durable-file.ts';
+import { fileIdentity, replaceFileDurably } from './durable-file.ts';
 
 /**
  * The key hierarchy (SECURITY.md "Keys"): key-encryption keys (KEKs) live in `kek.json` (mode 0600)
@@ -47,11 +47,38 @@ export function damagedKeyFile(file: string, problem: string, consequence: strin
 
 const KEK_LOSS = "every customer's data key is wrapped by a key in this file";
 
+/**
+ * What a look at a key file found: nothing new, a new key set now in use, or a changed file that could
+ * not be loaded (damaged, half-written, missing), in which case the keys in use are kept and the
+ * problem (a sentence naming the file, never key material) is for the log (SECURITY.md "Keys").
+ */
+export type KeyReload = { status: 'unchanged' } | { status: 'reloaded' } | { status: 'kept'; problem: string };
+
+/** Runs `load` when the file's identity changed; a load that throws a KeyringError keeps the old keys. */
+export function reloadWhenChanged(file: string, loadedIdentity: string, load: (identity: string) => void): KeyReload {
+  try {
+    const identity = fileIdentity(file);
+    if (identity === loadedIdentity) return { status: 'unchanged' };
+    load(identity);
+    return { status: 'reloaded' };
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (e instanceof KeyringError) return { status: 'kept', problem: e.message };
+    if (code) return { status: 'kept', problem: `${file} cannot be read (${code})` };
+    throw e;
+  }
+}
+
+/** One loaded key set, swapped in whole so a request never sees half of an old and half of a new one. */
+interface KeyringState {
+  keks: Map<string, Uint8Array>;
+  activeId: string;
+  indexKey: Uint8Array;
+  identity: string;
+}
+
 export class Keyring {
-  private keks = new Map<string, Uint8Array>();
-  private activeId = '';
-  private indexKey: Uint8Array = new Uint8Array();
-  private mtimeMs = 0;
+  private state: KeyringState;
   private readonly file: string;
 
   constructor(
@@ -59,33 +86,33 @@ export class Keyring {
     private readonly envKey?: string,
   ) {
     this.file = join(dataDir, KEYRING_FILE);
-    this.load();
+    this.state = this.load(fileIdentity(this.file));
   }
 
   get activeKekId(): string {
-    return this.activeId;
+    return this.state.activeId;
   }
 
   kekIds(): string[] {
-    return [...this.keks.keys()];
+    return [...this.state.keks.keys()];
   }
 
   wrapDek(customerId: string, dek: Uint8Array): WrappedDek {
-    this.reloadIfChanged();
-    const kek = this.keks.get(this.activeId)!;
-    return { kekId: this.activeId, wrapped: seal(kek, dek, wrapAad(customerId, this.activeId)) };
+    const { keks, activeId } = this.state;
+    return { kekId: activeId, wrapped: seal(keks.get(activeId)!, dek, wrapAad(customerId, activeId)) };
   }
 
   unwrapDek(customerId: string, w: WrappedDek): Uint8Array {
-    if (!this.keks.has(w.kekId)) this.load(); // a rotation by the CLI may have added it
-    const kek = this.keks.get(w.kekId);
+    // Sealed by another server (or after a CLI rotation) under a KEK this one has not loaded yet.
+    if (!this.state.keks.has(w.kekId)) this.reloadIfChanged();
+    const kek = this.state.keks.get(w.kekId);
     if (!kek) throw new KeyringError(`unknown key-encryption key ${w.kekId}`);
     return open(kek, w.wrapped, wrapAad(customerId, w.kekId));
   }
 
   /** Keyed blind index of a login name: equality lookups without storing the value. */
   blindIndex(value: string): string {
-    return createHmac('sha256', this.indexKey).update(value).digest('hex');
+    return createHmac('sha256', this.state.indexKey).update(value).digest('hex');
   }
 
   /** Adds a fresh KEK and makes it the one new DEKs are wrapped with (rotation step 1). */
@@ -97,7 +124,7 @@ export class Keyring {
     f.active = id;
     // Durable before any data key is rewrapped under it.
     replaceFileDurably(this.file, JSON.stringify(f, null, 2));
-    this.load();
+    this.state = this.load(fileIdentity(this.file));
     return id;
   }
 
@@ -107,7 +134,7 @@ export class Keyring {
     const gone = f.keks.filter((k) => k.id !== f.active).map((k) => k.id);
     f.keks = f.keks.filter((k) => k.id === f.active);
     replaceFileDurably(this.file, JSON.stringify(f, null, 2));
-    this.load();
+    this.state = this.load(fileIdentity(this.file));
     return gone;
   }
 
@@ -121,7 +148,7 @@ export class Keyring {
 
   /** Ids of the KEKs among `ids` that this keyring cannot open data with. */
   missing(ids: string[]): string[] {
-    return ids.filter((id) => !this.keks.has(id));
+    return ids.filter((id) => !this.state.keks.has(id));
   }
 
   private readFile(): KeyringFile {
@@ -148,24 +175,33 @@ export class Keyring {
     return parsed.data;
   }
 
-  private load(): void {
+  /**
+   * Loads kek.json whose identity was taken before reading it (a change in between is then seen on the
+   * next look, never missed). Throws a KeyringError for a damaged file; the caller decides what that means.
+   */
+  private load(identity: string): KeyringState {
     const f = this.readFile();
-    this.mtimeMs = statSync(this.file).mtimeMs;
-    this.keks = new Map(f.keks.map((k) => [k.id, new Uint8Array(Buffer.from(k.key, 'base64'))]));
+    const keks = new Map(f.keks.map((k) => [k.id, new Uint8Array(Buffer.from(k.key, 'base64'))]));
     if (this.envKey) {
       const key = new Uint8Array(Buffer.from(this.envKey, 'base64url'));
       if (key.length !== 32) throw new KeyringError('VAULT_MASTER_KEY must decode to 32 bytes');
-      this.keks.set(kekIdOf(key), key);
+      keks.set(kekIdOf(key), key);
     }
-    if (!this.keks.has(f.active))
+    if (!keks.has(f.active))
       throw new KeyringError(
         `${this.file}: the active key ${f.active} is not available: set VAULT_MASTER_KEY to the key it came from, or restore ${this.file} from your latest backup of the data dir`,
       );
-    this.activeId = f.active;
-    this.indexKey = new Uint8Array(Buffer.from(f.indexKey, 'base64'));
+    return { keks, activeId: f.active, indexKey: new Uint8Array(Buffer.from(f.indexKey, 'base64')), identity };
   }
 
-  private reloadIfChanged(): void {
-    if (statSync(this.file).mtimeMs !== this.mtimeMs) this.load();
+  /**
+   * Picks up a kek.json changed by a rotation on this or another host (SECURITY.md "Keys"). A file that
+   * does not load (half-written, damaged, missing) never replaces the keys in use: they stay, and the
+   * next look tries again.
+   */
+  reloadIfChanged(): KeyReload {
+    return reloadWhenChanged(this.file, this.state.identity, (identity) => {
+      this.state = this.load(identity);
+    });
   }
 }

@@ -1,9 +1,16 @@
-import { createPrivateKey, generateKeyPairSync, randomBytes, sign as edSign, type KeyObject } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  randomBytes,
+  sign as edSign,
+  type KeyObject,
+} from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   CompactSign,
-  createLocalJWKSet,
+  errors,
   jwtVerify,
   type JWK,
   type JWTPayload,
@@ -11,8 +18,8 @@ import {
   type JSONWebKeySet,
 } from 'jose';
 import { z } from 'zod';
-import { replaceFileDurably } from './durable-file.ts';
-import { damagedKeyFile } from './keyring.ts';
+import { fileIdentity, replaceFileDurably } from './durable-file.ts';
+import { damagedKeyFile, reloadWhenChanged, type KeyReload } from './keyring.ts';
 
 /**
  * The server's token- and checkpoint-signing keys (EdDSA / Ed25519), kept in `signing-keys.json`
@@ -33,6 +40,13 @@ type StoredKey = z.infer<typeof stored>;
 interface LoadedKey extends StoredKey {
   publicJwk: JWK;
   keyObject: KeyObject;
+  publicKey: KeyObject;
+}
+
+/** One loaded key list, swapped in whole by a reload. */
+interface SigningState {
+  keys: LoadedKey[];
+  identity: string;
 }
 
 /** Synchronous (node:crypto), so a fresh data dir gets both key files before its database exists. */
@@ -74,14 +88,13 @@ function readStoredKeys(file: string): StoredKey[] {
 }
 
 export class SigningKeys {
+  private state: SigningState = { keys: [], identity: '' };
+
   private constructor(
     private readonly file: string,
-    private keys: LoadedKey[],
     private readonly graceSeconds: number,
     private readonly now: () => Date,
   ) {}
-
-  private mtimeMs = 0;
 
   /** Writes a fresh key list; only for a data dir that holds nothing yet (see key-files.ts). */
   static createFile(dataDir: string): void {
@@ -90,16 +103,29 @@ export class SigningKeys {
 
   static async open(dataDir: string, opts: { graceSeconds?: number; now?: () => Date } = {}): Promise<SigningKeys> {
     const file = join(dataDir, SIGNING_KEYS_FILE);
-    const sk = new SigningKeys(file, [], opts.graceSeconds ?? 86_400, opts.now ?? (() => new Date()));
+    const sk = new SigningKeys(file, opts.graceSeconds ?? 86_400, opts.now ?? (() => new Date()));
     sk.reload();
     return sk;
   }
 
-  /** Synchronous, so a rotation by the CLI is picked up on the next use without a restart. */
+  /** Loads the file now; throws (a KeyringError) when it is damaged, leaving the keys in use. */
   reload(): void {
-    const list = readStoredKeys(this.file);
-    this.mtimeMs = statSync(this.file).mtimeMs;
-    this.keys = list.map((k) => {
+    this.state = this.load(fileIdentity(this.file));
+  }
+
+  /**
+   * Picks up a signing-keys.json changed by a rotation on this or another host (SECURITY.md "Keys"); a
+   * file that does not load never replaces the keys in use, and the next look tries again.
+   */
+  reloadIfChanged(): KeyReload {
+    return reloadWhenChanged(this.file, this.state.identity, (identity) => {
+      this.state = this.load(identity);
+    });
+  }
+
+  /** The identity is taken before the read, so a change in between is seen on the next look. */
+  private load(identity: string): SigningState {
+    const keys = readStoredKeys(this.file).map((k): LoadedKey => {
       const { d: _d, ...pub } = k.privateJwk as JWK;
       let keyObject: KeyObject;
       try {
@@ -107,41 +133,36 @@ export class SigningKeys {
       } catch {
         throw damagedKeyFile(this.file, `holds a damaged private key (${k.kid})`, SIGNING_LOSS);
       }
-      return { ...k, publicJwk: { ...pub, kid: k.kid, alg: SIGNING_ALG, use: 'sig' }, keyObject };
+      const publicJwk: JWK = { ...pub, kid: k.kid, alg: SIGNING_ALG, use: 'sig' };
+      return { ...k, publicJwk, keyObject, publicKey: createPublicKey(keyObject) };
     });
-    this.localSet = createLocalJWKSet(this.publicKeys());
+    return { keys, identity };
   }
-
-  private reloadIfChanged(): void {
-    if (statSync(this.file).mtimeMs !== this.mtimeMs) this.reload();
-  }
-
-  private localSet: ReturnType<typeof createLocalJWKSet> = createLocalJWKSet({ keys: [] });
 
   private active(): LoadedKey {
-    this.reloadIfChanged();
-    const k = this.keys.filter((x) => !x.retiredAt).at(-1);
+    const k = this.state.keys.filter((x) => !x.retiredAt).at(-1);
     if (!k) throw new Error('no active signing key');
     return k;
   }
 
   /** Public keys only: the active one and retired ones still inside their grace period. */
   jwks(): JSONWebKeySet {
-    this.reloadIfChanged();
-    return this.publicKeys();
+    return { keys: this.published().map((k) => k.publicJwk) };
   }
 
   /** Every public key in the file, retired ones too: to check the vault's own older signatures (audit verify --live). */
   allPublicKeys(): JSONWebKeySet {
     this.reloadIfChanged();
-    return { keys: this.keys.map((k) => k.publicJwk) };
+    return { keys: this.state.keys.map((k) => k.publicJwk) };
   }
 
-  private publicKeys(): JSONWebKeySet {
+  private published(): LoadedKey[] {
     const cutoff = this.now().getTime() - this.graceSeconds * 1000;
-    return {
-      keys: this.keys.filter((k) => !k.retiredAt || Date.parse(k.retiredAt) > cutoff).map((k) => k.publicJwk),
-    };
+    return this.state.keys.filter((k) => !k.retiredAt || Date.parse(k.retiredAt) > cutoff);
+  }
+
+  private verificationKey(kid: string | undefined): KeyObject | undefined {
+    return this.published().find((k) => k.kid === kid)?.publicKey;
   }
 
   /**
@@ -172,8 +193,15 @@ export class SigningKeys {
 
   /** Verifies a JWT we issued; only EdDSA is accepted, so `alg: none` and HS256 confusion fail. */
   async verifyJwt(token: string, opts: JWTVerifyOptions) {
-    this.reloadIfChanged();
-    return jwtVerify(token, this.localSet, { ...opts, algorithms: [SIGNING_ALG] });
+    const key = (header: { kid?: string }): KeyObject => {
+      // A kid this server has not loaded yet may come from another server that rotated first: look at
+      // the file once (one stat when nothing changed) before refusing.
+      let k = this.verificationKey(header.kid);
+      if (!k && this.reloadIfChanged().status === 'reloaded') k = this.verificationKey(header.kid);
+      if (!k) throw new errors.JWKSNoMatchingKey();
+      return k;
+    };
+    return jwtVerify(token, key, { ...opts, algorithms: [SIGNING_ALG] });
   }
 
   /** Adds a new key; the previous active key is retired but stays published for the grace period. */

@@ -1,6 +1,19 @@
 import { inTransaction, type Db } from '../db/connection.ts';
 import type { Keyring } from '../crypto/keyring.ts';
+import { KEY_RELOAD_INTERVAL_MS } from '../crypto/key-reload.ts';
 import { createCustomerStore } from './store.ts';
+
+export interface RotationOptions {
+  batch?: number;
+  /**
+   * Waits until every server uses the new KEK for new data keys. Until then a server that has not reloaded
+   * still wraps under an old KEK, which the rotation would retire; so the sweep starts only after it.
+   */
+  settle?: () => Promise<void>;
+}
+
+/** Servers look at the key files every KEY_RELOAD_INTERVAL_MS; one more second for the look itself. */
+export const DEFAULT_SETTLE_MS = KEY_RELOAD_INTERVAL_MS + 1_000;
 
 export interface RotationResult {
   newKekId: string;
@@ -9,8 +22,9 @@ export interface RotationResult {
 }
 
 /**
- * KEK rotation without downtime (ARCHITECTURE.md, "The encrypted profile"): add a new KEK and make it active (a running server picks
- * it up on its next wrap, because it re-reads the keyring when the file changes), rewrap every DEK in
+ * KEK rotation without downtime (ARCHITECTURE.md, "The encrypted profile"): add a new KEK and make it
+ * active, wait until every running server has picked it up (they look at the key file every
+ * KEY_RELOAD_INTERVAL_MS, on this host or through shared key files on others), rewrap every DEK in
  * small transactions, repeat until none is wrapped by an old KEK, then drop the old KEKs. Each update is
  * conditional on the old kek id, so a concurrent writer is never overwritten.
  */
@@ -18,12 +32,13 @@ export async function rotateKeks(
   db: Db,
   keyring: Keyring,
   onProgress?: (done: number, total: number) => void,
-  batch = 200,
+  opts: RotationOptions = {},
 ): Promise<RotationResult> {
+  const batch = opts.batch ?? 200;
+  const settle = opts.settle ?? (() => new Promise<void>((r) => setTimeout(r, DEFAULT_SETTLE_MS)));
   const store = createCustomerStore(db);
   const newKekId = keyring.addKek();
-  // Let a running server notice the new keyring before the final sweep.
-  await new Promise((r) => setTimeout(r, 50));
+  await settle();
   let rewrapped = 0;
   for (let pass = 0; pass < 5; pass++) {
     const stale = store.allWrappedDeks().filter((c) => c.kekId !== newKekId);

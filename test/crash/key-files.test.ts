@@ -62,7 +62,7 @@ describe('key files across a power cut', () => {
   it('when the power is cut right after `keys rotate` reported success, then the new KEK is there', async () => {
     syncTree(dataDir);
     const logDir = join(work, 'log-rotate');
-    const r = cliUnderShim(['keys', 'rotate', '--json'], logDir);
+    const r = cliUnderShim(['keys', 'rotate', '--json', '--settle-seconds', '0'], logDir);
     restoreSyncedState(dataDir, logDir);
     expect(JSON.parse(readFileSync(join(dataDir, 'kek.json'), 'utf8')).active).toBe(r.newKekId);
     await dataStillOpens();
