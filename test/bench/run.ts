@@ -6,7 +6,7 @@
  * most; then the other durability modes, the policy evaluator, and the audit export and verify of
  * 1,000,000 events. Prints figures and ratios and writes bench-results.json.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -102,6 +102,29 @@ async function startHello(): Promise<Target> {
   return { url: `http://127.0.0.1:${port}/`, pid: child.pid!, stop: () => stop(child) };
 }
 
+/** Companies the bench registers: the read's, the brewery's, two for the records read, the private_key_jwt one. */
+const INITIAL_TOKENS = 6;
+
+/** One initial access token from the CLI (`companies token --json`), without blocking the event loop. */
+function mintInitialToken(tsx: string, env: NodeJS.ProcessEnv): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(tsx, [join(root, 'server/cli/main.ts'), 'companies', 'token', '--json'], {
+      env,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      try {
+        resolve(JSON.parse(out));
+      } catch {
+        reject(new Error(`companies token exited with ${code}: ${out}`));
+      }
+    });
+  });
+}
+
 /** The real server as a separate process, set up over HTTP like a company and a customer would. */
 async function startReadPath(synchronous: string): Promise<
   Target & {
@@ -149,12 +172,16 @@ async function startReadPath(synchronous: string): Promise<
   };
   try {
     await waitFor(`${url}/healthz`, child);
-    const cli = (args: string[]) =>
-      JSON.parse(spawnSync(tsx, [join(root, 'server/cli/main.ts'), ...args], { env, encoding: 'utf8' }).stdout);
-    const v = {
-      url,
-      vault: { services: { companies: { issueInitialAccessToken: () => cli(['companies', 'token', '--json']) } } },
-    } as unknown as RunningVault;
+    // Initial access tokens for every registration below, minted up front by the CLI in parallel: minting one per
+    // registration blocked this process (spawnSync) for seconds under load, long enough for the server to close
+    // the idle keep-alive socket that fetch then reused ("other side closed").
+    const minted = await Promise.all(Array.from({ length: INITIAL_TOKENS }, () => mintInitialToken(tsx, env)));
+    const issueInitialAccessToken = () => {
+      const token = minted.pop();
+      if (!token) throw new Error(`the bench registers more than ${INITIAL_TOKENS} companies: raise INITIAL_TOKENS`);
+      return token;
+    };
+    const v = { url, vault: { services: { companies: { issueInitialAccessToken } } } } as unknown as RunningVault;
     const customer = await new Customer(url).signUp(`bench-${Date.now()}@example.test`);
     await customer.call('PATCH', '/api/profile', {
       phone: '+32 470 12 34 56',
