@@ -142,3 +142,40 @@ describe('refresh rotation through the group commit', () => {
     expect([after.status, after.body.error]).toEqual([400, 'invalid_grant']);
   });
 });
+
+describe('the refresh grant reads its token and family in one statement', () => {
+  const refresh = (c: RegisteredCompany, rt: string) =>
+    form(`${v.url}/token`, { grant_type: 'refresh_token', refresh_token: rt }, { authorization: c.basic() });
+
+  it("when another company sends a company's refresh token, then it is refused and stays usable by its owner", async () => {
+    const customer = await new Customer(v.url).signUp(`speed-other-${Date.now()}@example.test`);
+    const t = await obtainTokens(v, basic, customer, { fields: ['email'] });
+    const other = await registerCompany(v);
+    const refused = await refresh(other, t.refresh_token);
+    expect([refused.status, refused.body.error, refused.body.error_description]).toEqual([
+      400,
+      'invalid_grant',
+      'the refresh token is not valid',
+    ]);
+    expect((await refresh(basic, t.refresh_token)).status).toBe(200);
+  });
+
+  it('when the family was revoked by the client, then its unused refresh token is refused as revoked', async () => {
+    const customer = await new Customer(v.url).signUp(`speed-revoked-${Date.now()}@example.test`);
+    const t = await obtainTokens(v, basic, customer, { fields: ['email'] });
+    const rotated = (await refresh(basic, t.refresh_token)).body;
+    expect(
+      (await form(`${v.url}/revoke`, { token: rotated.refresh_token }, { authorization: basic.basic() })).status,
+    ).toBe(200);
+    const refused = await refresh(basic, rotated.refresh_token);
+    expect([refused.status, refused.body.error_description]).toEqual([400, 'the refresh token has been revoked']);
+  });
+
+  it('when the grant has ended, then a live refresh token of it gets nothing', async () => {
+    const customer = await new Customer(v.url).signUp(`speed-ended-${Date.now()}@example.test`);
+    const t = await obtainTokens(v, basic, customer, { fields: ['email'] });
+    v.clock.advance(400 * 86_400_000);
+    const refused = await refresh(basic, t.refresh_token);
+    expect([refused.status, refused.body.error]).toEqual([400, 'invalid_grant']);
+  });
+});

@@ -12,9 +12,9 @@ import { invalidGrant, type GrantHandler, type TokenFamilies } from './token-fam
 export function refreshTokenGrant(db: Db, store: OAuthStore, families: TokenFamilies): GrantHandler {
   return async (client, p, jkt) => {
     const token = typeof p.refresh_token === 'string' ? p.refresh_token : '';
-    const row = token ? store.refresh(sha256hex(token)) : undefined;
-    const family = row ? store.family(row.familyId) : undefined;
-    if (!row || !family || family.companyId !== client.id) throw invalidGrant('the refresh token is not valid');
+    const found = token ? store.refreshWithFamily(sha256hex(token)) : undefined;
+    if (!found || found.family.companyId !== client.id) throw invalidGrant('the refresh token is not valid');
+    const { row, family } = found;
     if (row.usedAt) {
       families.revokeFamily(family.id, family.grantId, client.id, 'refresh token reused');
       throw invalidGrant('the refresh token was already used; its token family is revoked');
@@ -24,8 +24,7 @@ export function refreshTokenGrant(db: Db, store: OAuthStore, families: TokenFami
     if (family.dpopJkt && family.dpopJkt !== jkt)
       throw new OAuthError(400, 'invalid_dpop_proof', 'the DPoP key does not match the one the tokens are bound to');
     requireDpopIfBound(client, jkt);
-    families.activeGrant(family.grantId);
-    // The old token's use and the new one's insert commit together, durably, before the answer.
+    // issuePair re-checks the grant (active, unexpired) before anything else. The old token's use and the new one's insert commit together, durably, before the answer.
     return families.issuePair(client, family.grantId, family.id, family.dpopJkt ?? jkt, () => {
       if (!store.useRefresh(row.tokenHash, families.nowIso())) throw invalidGrant('the refresh token was already used');
     });
