@@ -34,6 +34,7 @@ export const claimDetail = (a: ClaimAnswer) => ({
 /**
  * Signs the answer as a JWT that the company verifies against /jwks.json: audience the company, subject the
  * customer's vault handle, the claim and its result, the grant. The value it was computed from is not in it.
+ * The signature is made on the thread pool: it is most of what a claim costs beyond a read (README "Benchmarks").
  */
 export async function signClaimAnswer(
   ctx: Pick<AppContext, 'clock' | 'signing' | 'config'>,
@@ -51,7 +52,7 @@ export async function signClaimAnswer(
     exp: iat + CLAIM_TTL_S,
     jti: randomUUID(),
   };
-  const token = await ctx.signing.signJwt(payload, CLAIM_JWT_TYP);
+  const token = await ctx.signing.signInPool(payload, CLAIM_JWT_TYP);
   return {
     claim_token: token,
     token_type: CLAIM_JWT_TYP,

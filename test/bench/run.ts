@@ -44,10 +44,16 @@ async function waitFor(url: string, child: ChildProcess): Promise<void> {
   throw new Error(`no answer from ${url}`);
 }
 
-/** CPU time (user + system, ms) the process has used so far, from /proc: less noisy than req/s on a shared machine. */
-function cpuMs(pid: number): number | undefined {
+/**
+ * CPU time (user + system, ms) the process has used so far, from /proc: less noisy than req/s on a shared machine.
+ * `thread`: only its main thread's, the event loop every request shares (the thread pool's fsyncs and
+ * signatures run beside it).
+ */
+function cpuMs(pid: number, thread = false): number | undefined {
   try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const f = readFileSync(thread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8')
+      .split(') ')[1]!
+      .split(' ');
     return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // clock ticks; USER_HZ is 100 on Linux
   } catch {
     return undefined;
@@ -61,13 +67,16 @@ async function load(url: string, pid: number, headers: Record<string, string> = 
   // unoptimised code and would otherwise weigh on its p99.
   await autocannon({ url, connections, duration: warmUpSeconds, headers, ...opts });
   const before = cpuMs(pid);
+  const loopBefore = cpuMs(pid, true);
   const r = await autocannon({ url, connections, duration: seconds, headers, ...opts });
   const after = cpuMs(pid);
+  const loopAfter = cpuMs(pid, true);
   return {
     reqPerSec: Math.round(r.requests.average),
     p50Ms: r.latency.p50,
     p99Ms: r.latency.p99,
     serverCpuUsPerReq: cpuPerReq(before, after, r.requests.total),
+    loopCpuUsPerReq: cpuPerReq(loopBefore, loopAfter, r.requests.total),
     non2xx: r.non2xx,
     errors: r.errors,
   };
@@ -276,8 +285,10 @@ async function interleaved(results: Record<string, unknown>) {
       refresh: async () => {
         await refreshChains(tok.tokenUrl, tok.basic, tok.chains, warmUpSeconds);
         const before = cpuMs(vault.pid);
+        const loopBefore = cpuMs(vault.pid, true);
         const r = await refreshChains(tok.tokenUrl, tok.basic, tok.chains, seconds);
-        return { ...r, serverCpuUsPerReq: cpuPerReq(before, cpuMs(vault.pid), r.requests) };
+        const loopCpuUsPerReq = cpuPerReq(loopBefore, cpuMs(vault.pid, true), r.requests);
+        return { ...r, serverCpuUsPerReq: cpuPerReq(before, cpuMs(vault.pid), r.requests), loopCpuUsPerReq };
       },
     };
     const rounds: Array<Record<keyof typeof targets, Load>> = [];
@@ -387,7 +398,8 @@ function report(rounds: Array<Record<string, Load>>, healthz: Load | undefined) 
   return { ...out, targets };
 }
 
-const figures = (l: Load) => `${l.reqPerSec} req/s p50 ${l.p50Ms} ms p99 ${l.p99Ms} ms${cpu(l)} non-2xx ${l.non2xx}`;
+const figures = (l: Load) =>
+  `${l.reqPerSec} req/s p50 ${l.p50Ms} ms p99 ${l.p99Ms} ms${cpu(l)} (event loop ${l.loopCpuUsPerReq ?? '?'}) non-2xx ${l.non2xx}`;
 
 /** Export and verify of BENCH_AUDIT_EVENTS audit events (`BENCH_ONLY=audit` runs only these). */
 async function auditFigures(results: Record<string, unknown>) {
