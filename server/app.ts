@@ -71,11 +71,13 @@ import { createRenewal } from './grants/renew.ts';
 import { createGrantReadCounts } from './audit/company-activity.ts';
 import { createDeletions } from './deletions/service.ts';
 import { deletionRoutes } from './deletions/routes.ts';
+import { createSqliteSharedState } from './db/shared/index.ts';
 
 export const WEB_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', 'web', 'dist');
 
 /** Builds every service from the context, wires their hooks, and mounts their routes (ARCHITECTURE.md, "The modules and their arrows"). */
 export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
+  const shared = ctx.shared ?? createSqliteSharedState(ctx.db);
   const audit = createAuditAppender(ctx.db, () => ctx.clock.now());
   const commit = createGroupCommit(ctx.db, `${ctx.db.$client.name}-wal`, ctx.config.synchronous);
   const customerStore = createCustomerStore(ctx.db);
@@ -83,7 +85,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   const profile = createProfile(ctx, customerStore, audit);
   const criteria = createCriteria(ctx, customerStore);
   const auth = createSessionAuth(accounts, { secure: ctx.config.secureCookies, publicUrl: ctx.config.publicUrl });
-  const companies = createCompanies(ctx, audit, commit);
+  const companies = createCompanies(ctx, audit, commit, shared.replay);
   const grants = createGrants(ctx, audit);
   const activity = createCompanyActivity(ctx.db);
   const benefits = createBenefits(ctx, {
@@ -293,7 +295,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
       // The company data API first: it is the hot path and uses no cookie session (ARCHITECTURE.md, "The life of a company read").
       dataRoutes(data, expressAuth(dataToken), dataResourceMetadataUrl(ctx.config.publicUrl)),
       auth.loadRouter(),
-      customerRoutes(accounts, profile, criteria, auth, (c) => isSensitive(ctx.policies, c)),
+      customerRoutes(accounts, profile, criteria, auth, (c) => isSensitive(ctx.policies, c), shared.rateStores),
       customerRecordRoutes(customerRecords, auth),
       oauthRoutes(ctx, {
         authz,
@@ -309,8 +311,8 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
         device,
         requests: tokenRequests,
       }),
-      deviceRoutes(device, auth),
-      companyRoutes(companies),
+      deviceRoutes(device, auth, shared.rateStores),
+      companyRoutes(companies, shared.rateStores),
       grantRoutes(grants, auth, managementToken, { present, reapprove: grantPolicy.reapprove, renew, overview }),
       deletionRoutes(deletions, auth, managementToken, names.now),
       auditRoutes(auditService, receipts, auth, managementToken, names.nameOf, (id) => companies.byId(id)?.productName),
@@ -342,7 +344,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
     void (fastRead(req, res) || fastToken(req, res) || shell.app(req, res));
 
   grantPolicy.reevaluateStale();
-  const sweeper = createSweeper(ctx, [
+  const sweeper = createSweeper({ ...ctx, lease: { leases: shared.leases, holder: shared.instanceId } }, [
     { name: 'grants.expire', run: () => grants.expireDue() },
     { name: 'grants.reminders', run: (now) => reminders.sweep(now) },
     { name: 'deletions.overdue', run: (now) => deletions.markOverdue(now) },

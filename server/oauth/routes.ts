@@ -135,12 +135,15 @@ export function oauthRoutes(
   });
 
   // Only an anonymous request without PAR stores a row before anyone is known: it alone is counted per address.
-  const anonymousPerIp = limiter({
-    windowMs: REQUEST_LIMITS.anonymousAuthorizePerIp.windowSeconds * 1000,
-    limit: REQUEST_LIMITS.anonymousAuthorizePerIp.limit,
-    skip: (req) => req.session !== undefined || req.query.request_uri !== undefined,
-    what: 'authorization requests from this address',
-  });
+  const anonymousPerIp = limiter(
+    {
+      windowMs: REQUEST_LIMITS.anonymousAuthorizePerIp.windowSeconds * 1000,
+      limit: REQUEST_LIMITS.anonymousAuthorizePerIp.limit,
+      skip: (req) => req.session !== undefined || req.query.request_uri !== undefined,
+      what: 'authorization requests from this address',
+    },
+    ctx.shared?.rateStores,
+  );
   r.get('/authorize', anonymousPerIp, (req, res) => {
     // A person's browser comes here from the company: if the link does not work, the error page links back.
     res.locals.returnTo = d.authz.returnLinkFor(req.query as Record<string, unknown>);
