@@ -1,4 +1,5 @@
 import type { Store, Options, ClientRateLimitInfo } from 'express-rate-limit';
+import type { Logger } from 'pino';
 import type { Clock } from '../context.ts';
 import type { RateCounters } from '../db/shared/types.ts';
 
@@ -46,5 +47,20 @@ export function counterStores(counters: RateCounters<boolean>, clock: Clock): Ra
         return info(await counters.count(k(key), s), s);
       },
     };
+  };
+}
+
+/**
+ * The sweep task that drops windows older than RATE_COUNTER_RETAIN_MS (SECURITY.md "Floods and bounds"); the
+ * in-memory store forgets on its own. An asynchronous store's failure is logged, as a task's throw is.
+ */
+export function purgeRateCounters(counters: RateCounters<boolean>, logger: Logger) {
+  return {
+    name: 'http.rate-counters',
+    run(now: Date): number | void {
+      const n = counters.purgeBefore(now.getTime() - RATE_COUNTER_RETAIN_MS);
+      if (typeof n === 'number') return n;
+      n.catch((err: unknown) => logger.error({ err, task: 'http.rate-counters' }, 'sweep task failed'));
+    },
   };
 }

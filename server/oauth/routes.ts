@@ -17,6 +17,7 @@ import type { ConsentViews } from './consent-view.ts';
 import { actionSchema } from '../policy/types.ts';
 import { claimNameSchema } from '../claims/catalogue.ts';
 import { REQUEST_LIMITS } from './request-limits.ts';
+import type { RateStores } from '../http/rate-store.ts';
 
 export interface ClientAuthenticator {
   authenticateClient(input: {
@@ -79,6 +80,8 @@ export function oauthRoutes(
     device: Pick<DeviceFlow, 'authorize'>;
     /** /token and /introspect after their form is read (shared with the token fast path). */
     requests: TokenRequests;
+    /** Rate-limit stores shared by every server (AppContext.shared); in memory when absent. */
+    rates?: RateStores;
   },
 ): Router {
   const r = Router();
@@ -142,7 +145,7 @@ export function oauthRoutes(
       skip: (req) => req.session !== undefined || req.query.request_uri !== undefined,
       what: 'authorization requests from this address',
     },
-    ctx.shared?.rateStores,
+    d.rates,
   );
   r.get('/authorize', anonymousPerIp, (req, res) => {
     // A person's browser comes here from the company: if the link does not work, the error page links back.

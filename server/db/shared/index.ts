@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../connection.ts';
-import type { RateStores } from '../../http/rate-store.ts';
 import { createSqliteLeases, createSqliteReplayStore } from './sqlite.ts';
-import type { Leases, ReplayStore } from './types.ts';
+import type { Leases, RateCounters, ReplayStore } from './types.ts';
 
 /**
  * What the servers in front of one database share besides their tables (ARCHITECTURE.md, "State shared
@@ -12,8 +11,8 @@ export interface SharedState {
   instanceId: string;
   leases: Leases;
   replay: ReplayStore;
-  /** Rate-limit stores by limiter; undefined keeps express-rate-limit's in-memory store. */
-  rateStores?: RateStores;
+  /** Rate-limit counters every server shares; undefined keeps express-rate-limit's in-memory store. */
+  rateCounters?: RateCounters<boolean>;
 }
 
 /**
