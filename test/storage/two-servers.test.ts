@@ -1,3 +1,4 @@
+import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
 import { form, obtainTokens, readData, registerCompany, type RegisteredCompany } from '../support/company.ts';
@@ -115,5 +116,31 @@ describe('sign-in lock-outs across servers', () => {
     b.clock.advance(RATE_COUNTER_RETAIN_MS + 15 * 60_000);
     b.vault.sweep();
     expect(count()).toBe(0);
+  });
+});
+
+describe('the replay cache across servers', () => {
+  it('when a client assertion used on server A is replayed on server B, then B refuses it', async () => {
+    const jwtShop = await registerCompany(a, { method: 'private_key_jwt', name: 'Assertion Shop' });
+    const now = Math.floor(a.clock.now().getTime() / 1000);
+    const assertion = await new SignJWT({})
+      .setProtectedHeader({ alg: 'ES256', kid: jwtShop.kid! })
+      .setIssuer(jwtShop.clientId)
+      .setSubject(jwtShop.clientId)
+      .setAudience(a.url)
+      .setIssuedAt(now)
+      .setExpirationTime(now + 60)
+      .setJti(crypto.randomUUID())
+      .sign(jwtShop.privateKey!);
+    const tokenOn = (v: RunningVault) =>
+      form(`${v.url}/token`, {
+        grant_type: 'client_credentials',
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: assertion,
+      });
+    expect((await tokenOn(a)).status).toBe(200);
+    const replay = await tokenOn(b);
+    expect(replay.status).toBe(401);
+    expect(replay.body.error).toBe('invalid_client');
   });
 });
