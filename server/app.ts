@@ -71,11 +71,15 @@ import { createRenewal } from './grants/renew.ts';
 import { createGrantReadCounts } from './audit/company-activity.ts';
 import { createDeletions } from './deletions/service.ts';
 import { deletionRoutes } from './deletions/routes.ts';
+import { createSqliteSharedState } from './db/shared/index.ts';
+import { counterStores, purgeRateCounters } from './http/rate-store.ts';
 
 export const WEB_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', 'web', 'dist');
 
 /** Builds every service from the context, wires their hooks, and mounts their routes (ARCHITECTURE.md, "The modules and their arrows"). */
 export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
+  const shared = ctx.shared ?? createSqliteSharedState(ctx.db);
+  const rateStores = shared.rateCounters && counterStores(shared.rateCounters, ctx.clock);
   const audit = createAuditAppender(ctx.db, () => ctx.clock.now());
   const commit = createGroupCommit(ctx.db, `${ctx.db.$client.name}-wal`, ctx.config.synchronous);
   const customerStore = createCustomerStore(ctx.db);
@@ -83,7 +87,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   const profile = createProfile(ctx, customerStore, audit);
   const criteria = createCriteria(ctx, customerStore);
   const auth = createSessionAuth(accounts, { secure: ctx.config.secureCookies, publicUrl: ctx.config.publicUrl });
-  const companies = createCompanies(ctx, audit, commit);
+  const companies = createCompanies(ctx, audit, commit, shared.replay);
   const grants = createGrants(ctx, audit);
   const activity = createCompanyActivity(ctx.db);
   const benefits = createBenefits(ctx, {
@@ -293,9 +297,10 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
       // The company data API first: it is the hot path and uses no cookie session (ARCHITECTURE.md, "The life of a company read").
       dataRoutes(data, expressAuth(dataToken), dataResourceMetadataUrl(ctx.config.publicUrl)),
       auth.loadRouter(),
-      customerRoutes(accounts, profile, criteria, auth, (c) => isSensitive(ctx.policies, c)),
+      customerRoutes(accounts, profile, criteria, auth, (c) => isSensitive(ctx.policies, c), rateStores),
       customerRecordRoutes(customerRecords, auth),
       oauthRoutes(ctx, {
+        rates: rateStores,
         authz,
         token,
         clients: companies,
@@ -309,8 +314,8 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
         device,
         requests: tokenRequests,
       }),
-      deviceRoutes(device, auth),
-      companyRoutes(companies),
+      deviceRoutes(device, auth, rateStores),
+      companyRoutes(companies, rateStores),
       grantRoutes(grants, auth, managementToken, { present, reapprove: grantPolicy.reapprove, renew, overview }),
       deletionRoutes(deletions, auth, managementToken, names.now),
       auditRoutes(auditService, receipts, auth, managementToken, names.nameOf, (id) => companies.byId(id)?.productName),
@@ -342,7 +347,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
     void (fastRead(req, res) || fastToken(req, res) || shell.app(req, res));
 
   grantPolicy.reevaluateStale();
-  const sweeper = createSweeper(ctx, [
+  const sweeper = createSweeper({ ...ctx, lease: { leases: shared.leases, holder: shared.instanceId } }, [
     { name: 'grants.expire', run: () => grants.expireDue() },
     { name: 'grants.reminders', run: (now) => reminders.sweep(now) },
     { name: 'deletions.overdue', run: (now) => deletions.markOverdue(now) },
@@ -362,6 +367,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
     { name: 'grants.usage', run: (now) => usage.purgeEnded(now) },
     { name: 'data.refusals', run: (now) => refusals.purgeEnded(now) },
     { name: 'events.settled', run: (now) => events.outbox.purgeSettled(now) },
+    ...(shared.rateCounters ? [purgeRateCounters(shared.rateCounters, ctx.logger)] : []),
     { name: 'benefits.check', run: createBenefitCheck(() => grantPolicy.reevaluateBenefits(BENEFIT_CHECK_CODES)) },
   ]);
   sweeper.start();

@@ -3,6 +3,7 @@ import type { Config } from './config.ts';
 import type { Keyring } from './crypto/keyring.ts';
 import type { SigningKeys } from './crypto/signing-keys.ts';
 import type { Db } from './db/connection.ts';
+import type { SharedState } from './db/shared/index.ts';
 import type { PolicySet } from './policy/load.ts';
 
 /** Injected so that expiry and budgets are tested without sleeping (ARCHITECTURE.md, "The modules and their arrows"). */
@@ -21,4 +22,6 @@ export interface AppContext {
   policies: PolicySet;
   clock: Clock;
   logger: Logger;
+  /** Leases, replay cache, rate-limit stores; SQLite's (createSqliteSharedState) when not given. */
+  shared?: SharedState;
 }

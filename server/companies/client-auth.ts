@@ -6,6 +6,7 @@ import { matchesDigest } from './secrets.ts';
 import type { CompanyRow, CompanyStore } from './store.ts';
 import type { CompaniesDeps, Company, PublicJwks } from './types.ts';
 import type { GroupCommit } from '../db/group-commit.ts';
+import type { ReplayStore } from '../db/shared/types.ts';
 
 /** RFC 7523 §2.2: the client_assertion_type for a JWT bearer client assertion. */
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -51,7 +52,12 @@ function parseBasic(header: string): { id: string; secret: string } {
 const usable = (row: CompanyRow | undefined, method: CompanyRow['authMethod']): row is CompanyRow =>
   row !== undefined && row.status === 'active' && row.authMethod === method;
 
-export function createClientAuthenticator(deps: CompaniesDeps, store: CompanyStore, commit?: GroupCommit) {
+export function createClientAuthenticator(
+  deps: CompaniesDeps,
+  store: CompanyStore,
+  replay: ReplayStore,
+  commit?: GroupCommit,
+) {
   const issuer = deps.config.publicUrl;
   // The key set a company registered, imported once per JWKS text (importing a key costs more than checking
   // a signature with it): a changed JWKS is a different text, so an update takes effect on the next request.
@@ -67,8 +73,10 @@ export function createClientAuthenticator(deps: CompaniesDeps, store: CompanySto
   };
   // The replay record of an assertion's jti is durable before the client is let in: through the group commit
   // (one shared WAL fsync per batch, ARCHITECTURE.md "The audited unit and group commit") when there is one.
-  const rememberJti = (jti: string, expiresAt: string): Promise<number> | number =>
-    commit ? commit.submit(() => store.rememberJti(jti, expiresAt)) : store.rememberJti(jti, expiresAt);
+  const firstUse = (jti: string, expiresAt: string): Promise<boolean> | boolean =>
+    commit
+      ? commit.submit(() => replay.firstUse('client-assertion', jti, expiresAt))
+      : replay.firstUse('client-assertion', jti, expiresAt);
 
   function viaSecret(header: string): CompanyRow {
     const { id, secret } = parseBasic(header);
@@ -129,10 +137,10 @@ export function createClientAuthenticator(deps: CompaniesDeps, store: CompanySto
     if (typeof jti !== 'string' || jti.length === 0 || jti.length > 256) throw failed();
 
     // §3 item 7 / RFC 7521 §5.2: a jti is accepted once while the assertion could still be valid.
-    // seen_jtis is shared with DPoP proofs, hence the namespace and the client id in the key.
+    // The replay store is shared with DPoP proofs (its own namespace); the client id is part of the key.
     // Expired ids are purged by the server's periodic sweep, not on this path.
     const expiresAt = new Date((exp + CLOCK_SKEW_S) * 1000).toISOString();
-    if ((await rememberJti(`client-assertion:${clientId}:${jti}`, expiresAt)) !== 1) throw failed();
+    if (!(await firstUse(`${clientId}:${jti}`, expiresAt))) throw failed();
     return row;
   }
 

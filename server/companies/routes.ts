@@ -1,5 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { limiter } from '../http/rate-limit.ts';
+import type { RateStores } from '../http/rate-store.ts';
 import type { Companies } from './service.ts';
 
 /** RFC 6750 §2.1: `Authorization: Bearer <token>`; anything else counts as no token. */
@@ -17,11 +18,14 @@ function noStore(res: Response): Response {
  * RFC 7591 registration at /register and RFC 7592 management at /register/:clientId.
  * Failed attempts are limited per address; successful ones do not count.
  */
-export function companyRoutes(companies: Companies): Router {
+export function companyRoutes(companies: Companies, rates?: RateStores): Router {
   const r = Router();
   r.use(
     '/register',
-    limiter({ windowMs: 15 * 60_000, limit: 100, skipSuccessfulRequests: true, what: 'failed registration requests' }),
+    limiter(
+      { windowMs: 15 * 60_000, limit: 100, skipSuccessfulRequests: true, what: 'failed registration requests' },
+      rates,
+    ),
   );
 
   r.post('/register', async (req, res) => {

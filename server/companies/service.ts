@@ -1,4 +1,6 @@
 import type { GroupCommit } from '../db/group-commit.ts';
+import { createSqliteReplayStore } from '../db/shared/sqlite.ts';
+import type { ReplayStore } from '../db/shared/types.ts';
 import type { AuditAppend } from '../audit/chain/append.ts';
 import type { ActorKind } from '../audit/chain/event.ts';
 import { inTransaction } from '../db/connection.ts';
@@ -16,11 +18,16 @@ const OPERATOR = { kind: 'operator' as ActorKind, id: 'cli' };
  * The companies module: registration (RFC 7591/7592), client authentication (RFC 6749 §2.3,
  * RFC 7523), declared terms and their versions. Other modules call this, never the store (ARCHITECTURE.md, "The modules and their arrows").
  */
-export function createCompanies(deps: CompaniesDeps, audit: AuditAppend, commit?: GroupCommit) {
+export function createCompanies(
+  deps: CompaniesDeps,
+  audit: AuditAppend,
+  commit?: GroupCommit,
+  replay: ReplayStore = createSqliteReplayStore(deps.db),
+) {
   const store = createCompanyStore(deps.db);
   const hooks: CompanyHooks = { onTermsChanged: [], onDisabled: [] };
   const registration = createRegistration(deps, store, audit, hooks);
-  const { authenticateClient } = createClientAuthenticator(deps, store, commit);
+  const { authenticateClient } = createClientAuthenticator(deps, store, replay, commit);
   const now = () => deps.clock.now();
 
   function byId(id: string): Company | undefined {
@@ -100,11 +107,11 @@ export function createCompanies(deps: CompaniesDeps, audit: AuditAppend, commit?
 
     authenticateClient,
     /**
-     * The replay cache of one-time JWT ids (client assertions here, DPoP proofs in oauth/): records
-     * the id until it expires; false when it was already there.
+     * The replay cache of DPoP proof ids (RFC 9449 §11.1; client assertions use the same store in
+     * client-auth.ts): records the id until it expires; false when it was already there.
      */
-    claimJti: (jti: string, expiresAt: string): boolean => store.rememberJti(jti, expiresAt) === 1,
-    purgeExpiredJtis: (nowIso: string): void => void store.purgeExpiredJtis(nowIso),
+    claimJti: (jti: string, expiresAt: string): boolean => replay.firstUse('dpop', jti, expiresAt),
+    purgeExpiredJtis: (nowIso: string): number => replay.purgeExpired(nowIso),
     /** Initial access tokens past their end, used or not: a registration is in the audit trail already. */
     purgeExpiredInitialTokens: (nowIso: string): number => store.purgeExpiredInitialTokens(nowIso),
 

@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, isNull, lt, ne, sql } from 'drizzle-orm';
 import type { Db } from '../db/connection.ts';
 import { fastLookup } from '../db/fast-lookup.ts';
-import { companies, companyNames, companyTerms, initialAccessTokens, seenJtis } from '../db/schema.ts';
+import { companies, companyNames, companyTerms, initialAccessTokens } from '../db/schema.ts';
 
 export type CompanyRow = typeof companies.$inferSelect;
 
@@ -75,10 +75,6 @@ export function createCompanyStore(db: Db) {
         )
         .run().changes,
 
-    /** Records a jti; 0 means it was already there (a replay). */
-    rememberJti: (jti: string, expiresAt: string) =>
-      db.insert(seenJtis).values({ jti, expiresAt }).onConflictDoNothing().run().changes,
-    purgeExpiredJtis: (nowIso: string) => db.delete(seenJtis).where(lt(seenJtis.expiresAt, nowIso)).run(),
     purgeExpiredInitialTokens: (nowIso: string) =>
       db.delete(initialAccessTokens).where(lt(initialAccessTokens.expiresAt, nowIso)).run().changes,
   };

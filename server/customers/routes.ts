@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { limiter, hashedBodyField } from '../http/rate-limit.ts';
+import type { RateStores } from '../http/rate-store.ts';
 import { parse } from '../http/validate.ts';
 import { credentialsSchema, type Accounts } from './accounts.ts';
 import { publicCatalogue, type Category } from './field-catalogue.ts';
@@ -25,6 +26,7 @@ export function customerRoutes(
   criteria: Criteria,
   auth: SessionAuth,
   isSensitive: (category: Category) => boolean,
+  rates?: RateStores,
 ): Router {
   const r = Router();
   const catalogue = publicCatalogue(isSensitive);
@@ -36,7 +38,7 @@ export function customerRoutes(
   r.post(
     '/api/account',
     auth.sessionless,
-    limiter({ windowMs: 3600_000, limit: 20, what: 'sign-ups' }),
+    limiter({ windowMs: 3600_000, limit: 20, what: 'sign-ups' }, rates),
     async (req, res) => {
       const creds = parse(credentialsSchema, req.body);
       const out = await accounts.signUp(creds);
@@ -46,15 +48,21 @@ export function customerRoutes(
   );
 
   // Sign-in is limited per address and per IP; failures only count, so a customer who gets it right is not slowed.
-  const perAccount = limiter({
-    windowMs: 15 * 60_000,
-    limit: 5,
-    key: hashedBodyField('email'),
-    perIp: false,
-    skipSuccessfulRequests: true,
-    what: 'sign-in attempts',
-  });
-  const perIp = limiter({ windowMs: 15 * 60_000, limit: 50, skipSuccessfulRequests: true, what: 'sign-in attempts' });
+  const perAccount = limiter(
+    {
+      windowMs: 15 * 60_000,
+      limit: 5,
+      key: hashedBodyField('email'),
+      perIp: false,
+      skipSuccessfulRequests: true,
+      what: 'sign-in attempts',
+    },
+    rates,
+  );
+  const perIp = limiter(
+    { windowMs: 15 * 60_000, limit: 50, skipSuccessfulRequests: true, what: 'sign-in attempts' },
+    rates,
+  );
   r.post('/api/session', auth.sessionless, perIp, perAccount, async (req, res) => {
     const creds = parse(credentialsSchema, req.body);
     const out = await accounts.signIn(creds, String(req.id));

@@ -456,3 +456,21 @@ export const benefits = sqliteTable(
     index('benefits_customer').on(t.customerId, t.companyId, t.createdAt),
   ],
 );
+
+// db/shared/ — leases: one server at a time holds a named job (the sweep) until expires_at (ms since the epoch).
+export const leases = sqliteTable('leases', {
+  name: text('name').primaryKey(),
+  holder: text('holder').notNull(),
+  expiresAt: integer('expires_at').notNull(),
+});
+
+// db/shared/ — fixed-window rate-limit counters shared by every server (keys are hashed; no personal data).
+export const rateCounters = sqliteTable(
+  'rate_counters',
+  {
+    key: text('key').notNull(),
+    windowStart: integer('window_start').notNull(),
+    hits: integer('hits').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.key, t.windowStart] }), index('rate_counters_window').on(t.windowStart)],
+);

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../context.ts';
+import type { Leases } from './shared/types.ts';
 
 /** One periodic job: expiring grants, signing a checkpoint, or purging one module's expired rows. */
 export interface SweepTask {
@@ -12,15 +13,37 @@ export interface SweepTask {
 export const SWEEP_INTERVAL_MS = 10_000;
 
 /**
+ * The sweep runs on one server at a time: the one holding this lease, renewed at every sweep. A server that
+ * stops cleanly gives it up; one that dies loses it after the TTL, three sweep intervals (SECURITY.md "Floods
+ * and bounds"), and another server takes over at its next sweep.
+ */
+export const SWEEP_LEASE = 'sweep';
+export const SWEEP_LEASE_TTL_MS = 3 * SWEEP_INTERVAL_MS;
+
+/**
  * The one sweeper: runs each module's task in turn on a timer, with the injected clock, so that tests
  * move the clock and call `runOnce` instead of waiting. A task that throws is logged and does not stop
- * the others. Every task is an idempotent statement keyed on time, so several servers sweeping the same
- * database do no harm.
+ * the others. Every task is an idempotent statement keyed on time, and with a lease only its holder runs them:
+ * checkpoints are signed by one server, not by each (ARCHITECTURE.md, "State shared between servers").
  */
-export function createSweeper(deps: { clock: Clock; logger: Logger }, tasks: SweepTask[]) {
+export function createSweeper(
+  deps: { clock: Clock; logger: Logger; lease?: { leases: Leases; holder: string } },
+  tasks: SweepTask[],
+) {
   let timer: NodeJS.Timeout | undefined;
+  // A database that cannot answer skips this sweep (logged) rather than throwing out of the timer.
+  function holdsLease(lease: { leases: Leases; holder: string }, now: Date): boolean {
+    try {
+      return lease.leases.tryAcquire(SWEEP_LEASE, lease.holder, SWEEP_LEASE_TTL_MS, now);
+    } catch (err) {
+      deps.logger.error({ err }, 'sweep lease failed');
+      return false;
+    }
+  }
   function runOnce(): Record<string, number> {
     const now = deps.clock.now();
+    const lease = deps.lease;
+    if (lease && !holdsLease(lease, now)) return {};
     const done: Record<string, number> = {};
     for (const task of tasks) {
       try {
@@ -43,6 +66,11 @@ export function createSweeper(deps: { clock: Clock; logger: Logger }, tasks: Swe
     stop() {
       clearInterval(timer);
       timer = undefined;
+      try {
+        deps.lease?.leases.release(SWEEP_LEASE, deps.lease.holder);
+      } catch (err) {
+        deps.logger.warn({ err }, 'sweep lease not released; it expires on its own');
+      }
     },
   };
 }

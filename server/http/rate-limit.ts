@@ -2,22 +2,31 @@ import { createHash } from 'node:crypto';
 import type { Request } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import { TooManyRequests } from './errors.ts';
+import type { RateStores } from './rate-store.ts';
 
 /**
  * Per-client rate limits answered as problem+json 429 with Retry-After. Keys never hold personal
- * data in clear: an account name is hashed before it becomes part of a key.
+ * data in clear: an account name is hashed before it becomes part of a key. `stores` comes from the context
+ * (AppContext.shared): without it the count is express-rate-limit's in-memory one, right for SQLite's one
+ * server per file; with it (PostgreSQL) every server counts in the database.
  */
-export function limiter(opts: {
-  windowMs: number;
-  limit: number;
-  key?: (req: Request) => string;
-  perIp?: boolean;
-  skipSuccessfulRequests?: boolean;
-  /** Requests this limit does not count (and never refuses). */
-  skip?: (req: Request) => boolean;
-  what: string;
-}) {
+export function limiter(
+  opts: {
+    windowMs: number;
+    limit: number;
+    key?: (req: Request) => string;
+    perIp?: boolean;
+    skipSuccessfulRequests?: boolean;
+    /** Requests this limit does not count (and never refuses). */
+    skip?: (req: Request) => boolean;
+    what: string;
+  },
+  stores?: RateStores,
+) {
+  // Distinct for every limiter of the app, and the same on every server: it prefixes the stored keys.
+  const id = `${opts.what}/${opts.windowMs}/${opts.limit}/${opts.perIp === false ? 'key' : opts.key ? 'ip+key' : 'ip'}`;
   return rateLimit({
+    ...(stores ? { store: stores(id) } : {}),
     windowMs: opts.windowMs,
     limit: opts.limit,
     standardHeaders: 'draft-8',

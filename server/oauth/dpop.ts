@@ -66,7 +66,7 @@ export async function verifyDpopProof(c: DpopCheck): Promise<string> {
   if (typeof payload.jti !== 'string' || payload.jti.length < 8 || payload.jti.length > 200)
     throw fail(c.where, 'DPoP proof needs a jti');
   const jkt = await calculateJwkThumbprint(protectedHeader.jwk as JWK, 'sha256');
-  if (!c.claimJti(`dpop:${jkt}:${payload.jti}`, new Date((payload.iat + MAX_AGE_SECONDS * 2) * 1000).toISOString()))
+  if (!c.claimJti(`${jkt}:${payload.jti}`, new Date((payload.iat + MAX_AGE_SECONDS * 2) * 1000).toISOString()))
     throw fail(c.where, 'DPoP proof replayed');
   return jkt;
 }

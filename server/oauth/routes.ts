@@ -17,6 +17,7 @@ import type { ConsentViews } from './consent-view.ts';
 import { actionSchema } from '../policy/types.ts';
 import { claimNameSchema } from '../claims/catalogue.ts';
 import { REQUEST_LIMITS } from './request-limits.ts';
+import type { RateStores } from '../http/rate-store.ts';
 
 export interface ClientAuthenticator {
   authenticateClient(input: {
@@ -79,6 +80,8 @@ export function oauthRoutes(
     device: Pick<DeviceFlow, 'authorize'>;
     /** /token and /introspect after their form is read (shared with the token fast path). */
     requests: TokenRequests;
+    /** Rate-limit stores shared by every server (AppContext.shared); in memory when absent. */
+    rates?: RateStores;
   },
 ): Router {
   const r = Router();
@@ -135,12 +138,15 @@ export function oauthRoutes(
   });
 
   // Only an anonymous request without PAR stores a row before anyone is known: it alone is counted per address.
-  const anonymousPerIp = limiter({
-    windowMs: REQUEST_LIMITS.anonymousAuthorizePerIp.windowSeconds * 1000,
-    limit: REQUEST_LIMITS.anonymousAuthorizePerIp.limit,
-    skip: (req) => req.session !== undefined || req.query.request_uri !== undefined,
-    what: 'authorization requests from this address',
-  });
+  const anonymousPerIp = limiter(
+    {
+      windowMs: REQUEST_LIMITS.anonymousAuthorizePerIp.windowSeconds * 1000,
+      limit: REQUEST_LIMITS.anonymousAuthorizePerIp.limit,
+      skip: (req) => req.session !== undefined || req.query.request_uri !== undefined,
+      what: 'authorization requests from this address',
+    },
+    d.rates,
+  );
   r.get('/authorize', anonymousPerIp, (req, res) => {
     // A person's browser comes here from the company: if the link does not work, the error page links back.
     res.locals.returnTo = d.authz.returnLinkFor(req.query as Record<string, unknown>);

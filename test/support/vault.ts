@@ -43,6 +43,8 @@ export async function startVault(
     logger?: Logger;
     /** Runs on the open database before the app is built (e.g. temp triggers that observe it). */
     beforeApp?: (db: AppContext['db']) => void;
+    /** The state shared between servers (AppContext.shared); SQLite's default when absent. */
+    shared?: (db: AppContext['db']) => AppContext['shared'];
   } = {},
 ): Promise<RunningVault> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'vault-test-'));
@@ -67,6 +69,7 @@ export async function startVault(
     policies: loadPolicySet(config.policiesDir),
     clock,
     logger: opts.logger ?? createLogger('silent'),
+    ...(opts.shared ? { shared: opts.shared(db) } : {}),
   };
   const vault = createApp(ctx);
   server.on('request', vault.handler);

@@ -437,3 +437,20 @@ export const benefits = pgTable(
     index('benefits_customer').on(t.customerId, t.companyId, t.createdAt),
   ],
 );
+
+export const leases = pgTable('leases', {
+  name: text('name').primaryKey(),
+  holder: text('holder').notNull(),
+  expiresAt: bigint('expires_at', { mode: 'number' }).notNull(),
+});
+
+// UNLOGGED in its migration (0010_shared_state.sql): drizzle's pg-core cannot say so.
+export const rateCounters = pgTable(
+  'rate_counters',
+  {
+    key: text('key').notNull(),
+    windowStart: bigint('window_start', { mode: 'number' }).notNull(),
+    hits: integer('hits').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.key, t.windowStart] }), index('rate_counters_window').on(t.windowStart)],
+);

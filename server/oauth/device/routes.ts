@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { SessionAuth } from '../../customers/session-auth.ts';
 import { limiter } from '../../http/rate-limit.ts';
+import type { RateStores } from '../../http/rate-store.ts';
 import { parse } from '../../http/validate.ts';
 import type { DeviceFlow } from './service.ts';
 
@@ -22,23 +23,29 @@ export const userCodeSchema = z.strictObject({
 });
 
 /** The customer's side of the device flow: entering the user code shown by a connected product (RFC 8628 §3.3). */
-export function deviceRoutes(device: DeviceFlow, auth: SessionAuth): Router {
+export function deviceRoutes(device: DeviceFlow, auth: SessionAuth, rates?: RateStores): Router {
   const r = Router();
   const L = USER_CODE_LIMITS;
-  const perSession = limiter({
-    windowMs: L.perSession.windowSeconds * 1000,
-    limit: L.perSession.limit,
-    key: (req) => req.session?.idHash ?? 'none',
-    perIp: false,
-    skipSuccessfulRequests: true,
-    what: 'wrong codes',
-  });
-  const perAddress = limiter({
-    windowMs: L.perAddress.windowSeconds * 1000,
-    limit: L.perAddress.limit,
-    skipSuccessfulRequests: true,
-    what: 'wrong codes',
-  });
+  const perSession = limiter(
+    {
+      windowMs: L.perSession.windowSeconds * 1000,
+      limit: L.perSession.limit,
+      key: (req) => req.session?.idHash ?? 'none',
+      perIp: false,
+      skipSuccessfulRequests: true,
+      what: 'wrong codes',
+    },
+    rates,
+  );
+  const perAddress = limiter(
+    {
+      windowMs: L.perAddress.windowSeconds * 1000,
+      limit: L.perAddress.limit,
+      skipSuccessfulRequests: true,
+      what: 'wrong codes',
+    },
+    rates,
+  );
   r.post('/api/device', auth.requireCustomer, perAddress, perSession, (req, res) => {
     const { code } = parse(userCodeSchema, req.body);
     res.json(device.enter(auth.session(req).subjectId, code, String(req.id)));
