@@ -132,7 +132,9 @@ export function dataRoutes(data: DataService, requireToken: RequestHandler, reso
   r.get('/data/customers/:handle/records', requireToken, async (req, res) => {
     const handle = parse(handleSchema, req.params.handle, 'path.handle');
     const q = recordQueryOf(req.query);
-    res.set('cache-control', 'no-store').json(await data.readRecords({ ...req.token!, handle, requestId: req.id }, q));
+    // The page comes as JSON text already (server/data/record-page.ts).
+    const page = await data.readRecords({ ...req.token!, handle, requestId: req.id }, q);
+    res.set('cache-control', 'no-store').type('application/json').send(page.json);
   });
   return r;
 }
