@@ -174,7 +174,9 @@ export function createRecordUnits(
       // Sources and the window are judged after the query (the window on when the thing happened, which is
       // sealed), so filling a page may take several queries; hidden records never leave the store.
       while (out.length < q.limit && more) {
-        const batch = q.limit * 2;
+        // One page's worth at a time: every row fetched copies its sealed blob, so fetching more than a page
+        // costs even when the first rows fill it.
+        const batch = q.limit;
         const rows = d.store.shareable(g.customerId, asked, q.since ?? '', after, batch);
         more = rows.length === batch;
         for (const row of rows) {
