@@ -18,7 +18,12 @@ export function sealField(dek: Uint8Array, binding: FieldBinding, value: unknown
 }
 
 export function openField(dek: Uint8Array, binding: FieldBinding, sealed: Uint8Array): unknown {
+  return JSON.parse(openFieldText(dek, binding, sealed));
+}
+
+/** The sealed value's JSON text as it was sealed, for a caller that passes parts of it on unparsed. */
+export function openFieldText(dek: Uint8Array, binding: FieldBinding, sealed: Uint8Array): string {
   const plain = open(dek, sealed, aadOf(binding));
   // A view, not a copy: no second plaintext buffer is left behind.
-  return JSON.parse(Buffer.from(plain.buffer, plain.byteOffset, plain.length).toString('utf8'));
+  return Buffer.from(plain.buffer, plain.byteOffset, plain.length).toString('utf8');
 }

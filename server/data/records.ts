@@ -11,8 +11,9 @@ import type { createAdmission, DataRequest, Outcome } from './admission.ts';
 import { dataEvent } from './admission.ts';
 import type { Use } from './grant-check.ts';
 import { DEVICE_ATTENTION, parseRecordContent, recordSpec } from './record-catalogue.ts';
-import { openRecord, recordDigest, sealRecord } from './record-seal.ts';
-import type { RecordCursor, RecordRow, RecordStore } from './record-store.ts';
+import { pageJson, recordJson } from './record-page.ts';
+import { openRecord, openRecordForRead, recordDigest, sealRecord } from './record-seal.ts';
+import type { RecordCursor, RecordRow, RecordStore, SharedRow } from './record-store.ts';
 
 export interface DepositInput {
   category: string;
@@ -155,27 +156,39 @@ export function createRecordUnits(
       const decision = decideFor('read', g, now);
       if (!decision.allow) return d.denied(g, r, now, [], decision, 'The policy refuses this read');
       const never = new Set(d.criteriaOf(g.customerId).recordsNeverFrom ?? []);
-      const admitted = (row: RecordRow) =>
+      const admitted = (row: SharedRow) =>
         !never.has(row.companyId) &&
         (sources === 'any' || sources.includes(row.companyId)) &&
         (!q.source || row.companyId === q.source);
       const dek = d.dekOf(g.customerId);
-      const out: ReturnType<typeof present>[] = [];
+      // A page holds few sources: each name is looked up once per read, not once per record.
+      const names = new Map<string, string>();
+      const nameOf = (companyId: string) =>
+        names.get(companyId) ?? names.set(companyId, d.companyName(companyId)).get(companyId)!;
+      const out: string[] = [];
+      const ids: string[] = [];
+      const sourcesRead = new Set<string>();
       let after = q.cursor;
+      let last: SharedRow | undefined;
       let more = true;
       // Sources and the window are judged after the query (the window on when the thing happened, which is
       // sealed), so filling a page may take several queries; hidden records never leave the store.
       while (out.length < q.limit && more) {
-        const batch = q.limit * 2;
+        // One page's worth at a time: every row fetched copies its sealed blob, so fetching more than a page
+        // costs even when the first rows fill it.
+        const batch = q.limit;
         const rows = d.store.shareable(g.customerId, asked, q.since ?? '', after, batch);
         more = rows.length === batch;
         for (const row of rows) {
           after = { createdAt: row.createdAt, id: row.id };
           if (!admitted(row)) continue;
-          const rec = openRecord(dek, g.customerId, row.id, row.sealed);
+          const rec = openRecordForRead(dek, g.customerId, row.id, row.sealed);
           const happened = recordSpec(row.category).timeOf?.(rec.content);
           if ((happened ? new Date(happened).toISOString() : row.createdAt) < from) continue;
-          out.push(present(row, rec.content, rec.provenance));
+          out.push(recordJson(row, rec, nameOf(row.companyId)));
+          ids.push(row.id);
+          sourcesRead.add(row.companyId);
+          last = row;
           if (out.length === q.limit) break;
         }
       }
@@ -186,38 +199,21 @@ export function createRecordUnits(
           policyVersion: decision.policyVersion,
           detail: {
             records: out.length,
-            recordIds: out.map((x) => x.id).join(','),
-            recordSources: [...new Set(out.map((x) => x.source.company))].join(','),
+            recordIds: ids.join(','),
+            recordSources: [...sourcesRead].join(','),
           },
         }),
       );
-      const last = out.at(-1);
       const next =
         out.length === q.limit && last
-          ? Buffer.from(JSON.stringify({ createdAt: last.depositedAt, id: last.id })).toString('base64url')
+          ? Buffer.from(JSON.stringify({ createdAt: last.createdAt, id: last.id })).toString('base64url')
           : undefined;
-      return { value: { grantId: g.id, customer: r.handle, records: out, ...(next ? { next } : {}) } };
+      return { value: pageJson(g.id, r.handle, out, next) };
     },
   };
 
   function answer(row: RecordRow, digest: string) {
     return { id: row.id, category: row.category, grantId: row.grantId, depositedAt: row.createdAt, digest };
-  }
-
-  function present(row: RecordRow, content: unknown, provenance: string | undefined) {
-    return {
-      id: row.id,
-      category: row.category,
-      content,
-      source: {
-        company: row.companyId,
-        name: d.companyName(row.companyId),
-        ...(row.deviceId ? { device: row.deviceId } : {}),
-      },
-      depositedAt: row.createdAt,
-      digest: recordDigest(content),
-      ...(provenance ? { provenance } : {}),
-    };
   }
 }
 

@@ -130,17 +130,30 @@ export function dataRoutes(data: DataService, requireToken: RequestHandler, reso
     res.status(201).json(out.body);
   });
   r.get('/data/customers/:handle/records', requireToken, async (req, res) => {
-    const handle = parse(handleSchema, req.params.handle, 'path.handle');
-    const q = recordQueryOf(req.query);
-    res.set('cache-control', 'no-store').json(await data.readRecords({ ...req.token!, handle, requestId: req.id }, q));
+    const json = await recordsFor(data, req.token!, req.params.handle, req.query, req.id);
+    res.set('cache-control', 'no-store').type('application/json').send(json);
   });
   return r;
+}
+
+/** `{handle}/records` after the read prefix, as express would route it; undefined for anything else. */
+function recordsPath(rest: string): string | undefined {
+  const i = rest.indexOf('/');
+  return i > 0 && rest.slice(i) === '/records' ? rest.slice(0, i) : undefined;
+}
+
+/** GET /data/customers/{handle}/records: the page as JSON text (server/data/record-page.ts). */
+async function recordsFor(data: DataService, token: Authenticated, handleParam: unknown, query: unknown, id: string) {
+  const handle = parse(handleSchema, handleParam, 'path.handle');
+  const q = recordQueryOf(query);
+  return (await data.readRecords({ ...token, handle, requestId: id }, q)).json;
 }
 
 /**
  * The company read is the vault's hot path, and express's own routing and response helpers cost more
  * per request than the read's database work (ARCHITECTURE.md, "Speed"; `npm run bench`). This serves exactly
- * `GET /data/customers/{handle}` and the claim answer `GET /data/customers/{handle}/claims/{name}` on the plain node request with the same front (security headers,
+ * `GET /data/customers/{handle}`, the claim answer `GET /data/customers/{handle}/claims/{name}` and the records read
+ * `GET /data/customers/{handle}/records` on the plain node request with the same front (security headers,
  * request id, log line), the same token check, the same read as the express route above, and the
  * same problem+json errors. It answers false for any other request, which express then serves.
  */
@@ -156,11 +169,15 @@ export function dataReadFastPath(d: {
       const token = await d.authenticate(req, path);
       const rest = path.slice(READ_PREFIX.length);
       const claim = claimPath(rest);
-      const json = JSON.stringify(
-        claim
-          ? await claimFor(d.data, token, claim.handle, claim.name, req.id)
-          : await readFor(d.data, token, rest, parseQuery(query), req.id),
-      );
+      const records = recordsPath(rest);
+      const json =
+        records !== undefined
+          ? await recordsFor(d.data, token, records, parseQuery(query), req.id)
+          : JSON.stringify(
+              claim
+                ? await claimFor(d.data, token, claim.handle, claim.name, req.id)
+                : await readFor(d.data, token, rest, parseQuery(query), req.id),
+            );
       res.writeHead(200, {
         'content-type': 'application/json; charset=utf-8',
         'content-length': Buffer.byteLength(json),
@@ -179,7 +196,8 @@ export function dataReadFastPath(d: {
     // Only the plain path, as express would route it; anything else (deeper paths, escapes) goes to express.
     const deeper = path.indexOf('/', READ_PREFIX.length) >= 0;
     if (path.length === READ_PREFIX.length || path.includes('%')) return false;
-    if (deeper && !claimPath(path.slice(READ_PREFIX.length))) return false;
+    const rest = path.slice(READ_PREFIX.length);
+    if (deeper && !claimPath(rest) && recordsPath(rest) === undefined) return false;
     d.front(req, res, () => {
       serve(req, res, path, q < 0 ? '' : url.slice(q + 1)).catch((err: unknown) => {
         d.logger.error({ err, reqId: req.id }, 'company read could not be answered');

@@ -142,6 +142,7 @@ describe('typed records shared across companies', () => {
   it('when shop B, granted purchases of the last 12 months from every source, reads, then it gets the three with provenance that verifies against /jwks.json', async () => {
     const r = await read(bTokens.access_token);
     expect(r.status).toBe(200);
+    expect(r.type).toBe('application/json; charset=utf-8');
     expect(r.body.records.map((x: { id: string }) => x.id)).toEqual([...ids].reverse());
     const jwks = createLocalJWKSet(await (await fetch(`${v.url}/jwks.json`)).json());
     for (const rec of r.body.records) {
@@ -150,6 +151,7 @@ describe('typed records shared across companies', () => {
       expect(protectedHeader.typ).toBe('record-provenance+jwt');
       const claims = JSON.parse(new TextDecoder().decode(payload));
       const digest = `sha-256:${createHash('sha256').update(canonicalize(rec.content)!).digest('base64url')}`;
+      expect(rec.digest).toBe(digest);
       expect(claims).toMatchObject({
         record: rec.id,
         sub: alice.handle,

@@ -63,6 +63,22 @@ describe('the company read fast path', () => {
     // The claim answer takes the same fast path, so the same front must stand before its express route.
     const claim = handlersFor(stack, '/data/customers/vh-abcde-fghij/claims/age_over');
     expect(claim?.slice(0, -1)).toEqual(Object.keys(FRONT_OF_THE_READ));
+    // So does the records read (issue 15).
+    const records = handlersFor(stack, '/data/customers/vh-abcde-fghij/records');
+    expect(records?.slice(0, -1)).toEqual(Object.keys(FRONT_OF_THE_READ));
+  });
+
+  it('when the same refused records read goes through the fast path and through express, then both answer alike', async () => {
+    const fast = await fetch(`${v.url}/data/customers/vh-abcde-fghij/records?limit=5`);
+    const slow = await fetch(`${v.url}/data/customers/vh-abcde-fghi%6A/records?limit=5`);
+    expect(fast.status).toBe(401);
+    expect(slow.status).toBe(fast.status);
+    const varying = new Set(['date', 'content-length', 'x-request-id', 'etag']);
+    const names = (r: Response) => [...r.headers.keys()].filter((h) => !varying.has(h)).sort();
+    expect(names(slow)).toEqual(names(fast));
+    for (const h of names(fast)) expect([h, slow.headers.get(h)]).toEqual([h, fast.headers.get(h)]);
+    const [a, b] = [await fast.json(), await slow.json()];
+    expect({ ...b, instance: undefined }).toEqual({ ...a, instance: undefined });
   });
 
   it('when the same refused claim goes through the fast path and through express, then both answer alike', async () => {
