@@ -10,7 +10,8 @@ export type FamilyRow = typeof tokenFamilies.$inferSelect;
 /** Authorization requests, codes, token families, refresh tokens, revoked jtis (all secrets by hash). */
 export function createOAuthStore(db: Db) {
   // Hot path: every company read checks its token family and jti (ARCHITECTURE.md, "Speed").
-  const familyFast = fastLookup(db, tokenFamilies, [tokenFamilies.id]);
+  // Still one primary-key probe: the customer id (the distribution column) only narrows it.
+  const familyFast = fastLookup(db, tokenFamilies, [tokenFamilies.id, tokenFamilies.customerId]);
   const revokedFast = fastLookup(db, revokedAccessTokens, [revokedAccessTokens.jti]);
   // Every refresh grant and refresh-token introspection looks its token up by digest.
   const refreshFast = fastLookup(db, refreshTokens, [refreshTokens.tokenHash]);
@@ -63,7 +64,7 @@ export function createOAuthStore(db: Db) {
         .run().changes === 1,
 
     insertFamily: (row: typeof tokenFamilies.$inferInsert) => db.insert(tokenFamilies).values(row).run(),
-    family: (id: string): FamilyRow | undefined => familyFast(id),
+    family: (id: string, customerId: string): FamilyRow | undefined => familyFast(id, customerId),
     revokeFamily: (id: string, at: string, reason: string) =>
       db
         .update(tokenFamilies)

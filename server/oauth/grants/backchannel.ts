@@ -12,9 +12,9 @@ export function backchannelGrant(authz: Authorization, families: TokenFamilies):
     const approved = authz.backchannelOutcome(client, String(p.auth_req_id ?? ''));
     requireDpopIfBound(client, jkt);
     const familyId = randomUUID();
-    families.activeGrant(approved.grantId);
+    const { customerId } = families.activeGrant(approved.grantId);
     families.openFamily(
-      { id: familyId, grantId: approved.grantId, companyId: client.id, jkt },
+      { id: familyId, grantId: approved.grantId, customerId, companyId: client.id, jkt },
       approved.consume,
       'auth_req_id was already used',
     );

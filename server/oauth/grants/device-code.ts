@@ -13,9 +13,9 @@ export function deviceCodeGrant(device: Pick<DeviceFlow, 'outcome'>, families: T
     const approved = device.outcome(client, String(p.device_code ?? ''));
     requireDpopIfBound(client, jkt);
     const familyId = randomUUID();
-    families.activeGrant(approved.grantId);
+    const { customerId } = families.activeGrant(approved.grantId);
     families.openFamily(
-      { id: familyId, grantId: approved.grantId, companyId: client.id, jkt },
+      { id: familyId, grantId: approved.grantId, customerId, companyId: client.id, jkt },
       approved.consume,
       'device_code was already used',
     );

@@ -13,7 +13,7 @@ export function refreshTokenGrant(db: Db, store: OAuthStore, families: TokenFami
   return async (client, p, jkt) => {
     const token = typeof p.refresh_token === 'string' ? p.refresh_token : '';
     const row = token ? store.refresh(sha256hex(token)) : undefined;
-    const family = row ? store.family(row.familyId) : undefined;
+    const family = row ? store.family(row.familyId, row.customerId) : undefined;
     if (!row || !family || family.companyId !== client.id) throw invalidGrant('the refresh token is not valid');
     if (row.usedAt) {
       families.revokeFamily(family.id, family.grantId, client.id, 'refresh token reused');
