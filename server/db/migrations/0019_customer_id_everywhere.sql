@@ -2,7 +2,7 @@
 -- (Citus-style, by customer) would partition on (README "Storage"; the classification is server/db/tables.ts).
 -- Token families, refresh tokens, codes and usage counters always belong to a grant, so their customer_id is
 -- NOT NULL: SQLite cannot add a NOT NULL column without a default, so those tables are rebuilt, backfilled from
--- the row they hang off. A row whose parent is gone is left behind: it could never be used (a code or family
+-- the row they hang off. A row whose parent is gone is not copied: it could never be used (a code or family
 -- without its grant, a refresh token without its family is refused) and counts for nothing.
 CREATE TABLE `__new_token_families` (
 	`id` text PRIMARY KEY NOT NULL,
