@@ -55,7 +55,10 @@ export function createAccounts(
     const csrfHash = sha256(csrfToken);
     const idHash = sha256(token);
     const expiresAt = new Date(now().getTime() + SESSION_HOURS * 3600_000).toISOString();
-    store.insertSession({ idHash, subjectKind: kind, subjectId, csrfHash, createdAt: now().toISOString(), expiresAt });
+    // An auditor's session belongs to no customer: its customer_id stays null (server/db/tables.ts).
+    const customerId = kind === 'customer' ? subjectId : null;
+    const createdAt = now().toISOString();
+    store.insertSession({ idHash, subjectKind: kind, subjectId, customerId, csrfHash, createdAt, expiresAt });
     return { token, session: { kind, subjectId, csrfToken, csrfHash, idHash } };
   }
 

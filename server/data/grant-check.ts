@@ -86,7 +86,7 @@ export function createGrantCheck(d: {
     // Checked again here although the authenticator checked it: a revocation committed after that check
     // but before this unit must release nothing.
     if (d.oauth.isJtiRevoked(c.jti)) return invalid('the access token has been revoked');
-    const fam = d.oauth.family(c.fam);
+    const fam = d.oauth.family(c.fam, c.sub);
     if (!fam || fam.revokedAt || fam.grantId !== c.grant_id) return invalid('the token family has been revoked');
     const row = d.grants.store.byId(c.grant_id);
     if (!row || row.companyId !== c.client_id) return invalid('the grant does not exist');

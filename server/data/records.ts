@@ -62,7 +62,7 @@ export function createRecordUnits(
         durationDays: durationDaysOf(g),
         ...(g.records ? { records: g.records } : {}),
       },
-      usage: d.usage.of(g.id, stage, now),
+      usage: d.usage.of(g.customerId, g.id, stage, now),
     });
 
   const refusal = (g: Grant, r: DataRequest, now: Date, use: Use, code: string, message: string) => {
@@ -125,7 +125,7 @@ export function createRecordUnits(
         'record-provenance+jwt',
       );
       d.store.insert({ ...row, sealed: sealRecord(dek, g.customerId, id, { content: parsed.value, provenance }) });
-      d.usage.record(g.id, 'deposit', now);
+      d.usage.record(g.customerId, g.id, 'deposit', now);
       d.audit(
         dataEvent('data.deposit', g, r, {
           decision: 'allow',
@@ -192,7 +192,7 @@ export function createRecordUnits(
           if (out.length === q.limit) break;
         }
       }
-      d.usage.record(g.id, 'read', now);
+      d.usage.record(g.customerId, g.id, 'read', now);
       d.audit(
         dataEvent('data.read', g, r, {
           decision: 'allow',

@@ -125,11 +125,11 @@ export function createDataService(
           customerId: g.customerId,
           companyId: g.companyId,
           request: { ...facts(g, []), claims: [claim] },
-          usage: d.usage.of(g.id, 'read', now),
+          usage: d.usage.of(g.customerId, g.id, 'read', now),
         });
         if (!decision.allow) return denied(g, r, now, [], decision, 'The policy refuses this claim');
         const answer = claims.answer(claim, d.profile.openFields(g.customerId, claims.fieldsOf(claim)));
-        d.usage.record(g.id, 'read', now);
+        d.usage.record(g.customerId, g.id, 'read', now);
         const detail = claimDetail(answer);
         d.audit(dataEvent('data.claim', g, r, { decision: 'allow', policyVersion: decision.policyVersion, detail }));
         return { value: { grantId: g.id, companyId: g.companyId, answer } };
@@ -149,11 +149,11 @@ export function createDataService(
           customerId: g.customerId,
           companyId: g.companyId,
           request: facts(g, fields),
-          usage: d.usage.of(g.id, 'read', now),
+          usage: d.usage.of(g.customerId, g.id, 'read', now),
         });
         if (!decision.allow) return denied(g, r, now, fields, decision, 'The policy refuses this read');
         const values = d.profile.openFields(g.customerId, fields);
-        d.usage.record(g.id, 'read', now);
+        d.usage.record(g.customerId, g.id, 'read', now);
         d.audit(dataEvent('data.read', g, r, { fields, decision: 'allow', policyVersion: decision.policyVersion }));
         return { value: { grantId: g.id, customer: r.handle, purpose: g.purpose, fields: values } };
       });

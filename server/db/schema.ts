@@ -37,6 +37,8 @@ export const sessions = sqliteTable(
     csrfHash: text('csrf_hash').notNull(),
     createdAt: text('created_at').notNull(),
     expiresAt: text('expires_at').notNull(),
+    // The signed-in customer (0019); null for an auditor's session, which belongs to no customer.
+    customerId: text('customer_id'),
   },
   (t) => [index('sessions_subject').on(t.subjectId), index('sessions_expires').on(t.expiresAt)],
 );
@@ -204,6 +206,8 @@ export const authCodes = sqliteTable('auth_codes', {
   familyId: text('family_id').notNull(),
   expiresAt: text('expires_at').notNull(),
   usedAt: text('used_at'),
+  // The grant's customer (0019): the distribution column (server/db/tables.ts).
+  customerId: text('customer_id').notNull(),
 });
 
 // grants/ — the customer's consent: who, what, why, until when.
@@ -250,6 +254,8 @@ export const tokenFamilies = sqliteTable(
     createdAt: text('created_at').notNull(),
     revokedAt: text('revoked_at'),
     revokedReason: text('revoked_reason'),
+    // The grant's customer (0019): the distribution column (server/db/tables.ts).
+    customerId: text('customer_id').notNull(),
   },
   (t) => [index('token_families_grant').on(t.grantId), index('token_families_revoked').on(t.revokedAt)],
 );
@@ -263,6 +269,8 @@ export const refreshTokens = sqliteTable(
     createdAt: text('created_at').notNull(),
     expiresAt: text('expires_at').notNull(),
     usedAt: text('used_at'),
+    // The family's customer (0019): the distribution column (server/db/tables.ts).
+    customerId: text('customer_id').notNull(),
   },
   (t) => [
     index('refresh_tokens_family').on(t.familyId),
@@ -340,8 +348,13 @@ export const usageCounters = sqliteTable(
     action: text('action').notNull(),
     hour: integer('hour').notNull(),
     count: integer('count').notNull(),
+    // The grant's customer (0019): the distribution column, leading the key (the lookup always has it).
+    customerId: text('customer_id').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.grantId, t.action, t.hour] }), index('usage_counters_hour').on(t.hour)],
+  (t) => [
+    primaryKey({ columns: [t.customerId, t.grantId, t.action, t.hour] }),
+    index('usage_counters_hour').on(t.hour),
+  ],
 );
 
 // data/ — refused company requests per company and minute, for the refusal limit (SECURITY.md "Company reads").

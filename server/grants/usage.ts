@@ -11,10 +11,10 @@ const HOUR = 3600_000;
  */
 export function createUsage(db: Db) {
   const bump = db.$client.prepare(
-    'INSERT INTO usage_counters (grant_id, action, hour, count) VALUES (?, ?, ?, 1) ON CONFLICT (grant_id, action, hour) DO UPDATE SET count = count + 1',
+    'INSERT INTO usage_counters (customer_id, grant_id, action, hour, count) VALUES (?, ?, ?, ?, 1) ON CONFLICT (customer_id, grant_id, action, hour) DO UPDATE SET count = count + 1',
   );
   const window = db.$client.prepare(
-    'SELECT hour, count FROM usage_counters WHERE grant_id = ? AND action = ? AND hour > ?',
+    'SELECT hour, count FROM usage_counters WHERE customer_id = ? AND grant_id = ? AND action = ? AND hour > ?',
   );
   // Buckets older than the longest window (a day) count for nothing: the sweep deletes them (SECURITY.md).
   const ended = db.$client.prepare(
@@ -26,10 +26,10 @@ export function createUsage(db: Db) {
       return ended.run(Math.floor(now.getTime() / HOUR) - 25).changes;
     },
     /** Earlier uses of a grant for one action, as the policy's usage facts. */
-    of(grantId: string, action: string, now: Date): Usage {
+    of(customerId: string, grantId: string, action: string, now: Date): Usage {
       const t = now.getTime();
       const current = Math.floor(t / HOUR);
-      const rows = window.all(grantId, action, current - 24) as { hour: number; count: number }[];
+      const rows = window.all(customerId, grantId, action, current - 24) as { hour: number; count: number }[];
       const at = (h: number) => rows.find((r) => r.hour === h)?.count ?? 0;
       const elapsed = (t % HOUR) / HOUR;
       const readsLastHour = at(current) + Math.floor(at(current - 1) * (1 - elapsed));
@@ -37,8 +37,8 @@ export function createUsage(db: Db) {
       return { readsLastHour, readsLastDay };
     },
     /** Counts one use; call inside the audited transaction so it commits with the read. */
-    record(grantId: string, action: string, now: Date): void {
-      bump.run(grantId, action, Math.floor(now.getTime() / HOUR));
+    record(customerId: string, grantId: string, action: string, now: Date): void {
+      bump.run(customerId, grantId, action, Math.floor(now.getTime() / HOUR));
     },
   };
 }

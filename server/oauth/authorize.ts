@@ -189,6 +189,7 @@ export function createAuthorization(
         codeHash: sha256hex(code),
         requestId: row.id,
         grantId: grant.id,
+        customerId: grant.customerId,
         companyId: row.companyId,
         redirectUri: row.redirectUri!,
         codeChallenge: row.codeChallenge!,

@@ -9,23 +9,37 @@ export type FamilyRow = typeof tokenFamilies.$inferSelect;
 export type RefreshRow = typeof refreshTokens.$inferSelect;
 type Maybe = string | null;
 /** The columns of refreshWithFamily's statement, in its order. */
-type RefreshWithFamilyColumns = [string, string, string, string, Maybe, string, string, Maybe, string, Maybe, Maybe];
+type RefreshWithFamilyColumns = [
+  string,
+  string,
+  string,
+  string,
+  string,
+  Maybe,
+  string,
+  string,
+  Maybe,
+  string,
+  Maybe,
+  Maybe,
+];
 
 /** Authorization requests, codes, token families, refresh tokens, revoked jtis (all secrets by hash). */
 export function createOAuthStore(db: Db) {
   // Hot path: every company read checks its token family and jti (ARCHITECTURE.md, "Speed").
-  const familyFast = fastLookup(db, tokenFamilies, [tokenFamilies.id]);
+  // Still one primary-key probe: the customer id (the distribution column) only narrows it.
+  const familyFast = fastLookup(db, tokenFamilies, [tokenFamilies.id, tokenFamilies.customerId]);
   const revokedFast = fastLookup(db, revokedAccessTokens, [revokedAccessTokens.jti]);
   // Every refresh grant and refresh-token introspection looks its token up by digest.
   const refreshFast = fastLookup(db, refreshTokens, [refreshTokens.tokenHash]);
   // A refresh grant's rotation: the drizzle builder compiled these two on every call, which cost more than
   // running them (`npm run bench`, README "Benchmarks").
   const insertRefreshStmt = db.$client.prepare(
-    'INSERT INTO refresh_tokens (token_hash, family_id, created_at, expires_at, used_at) VALUES (?, ?, ?, ?, ?)',
+    'INSERT INTO refresh_tokens (token_hash, family_id, customer_id, created_at, expires_at, used_at) VALUES (?, ?, ?, ?, ?, ?)',
   );
   // The refresh grant's first look: the token and its family in one statement instead of two.
   const refreshWithFamilyStmt = db.$client.prepare(
-    `SELECT r.token_hash, r.family_id, r.created_at, r.expires_at, r.used_at,
+    `SELECT r.token_hash, r.family_id, r.customer_id, r.created_at, r.expires_at, r.used_at,
             f.grant_id, f.company_id, f.dpop_jkt, f.created_at, f.revoked_at, f.revoked_reason
        FROM refresh_tokens r JOIN token_families f ON f.id = r.family_id WHERE r.token_hash = ?`,
   );
@@ -82,7 +96,7 @@ export function createOAuthStore(db: Db) {
         .run().changes === 1,
 
     insertFamily: (row: typeof tokenFamilies.$inferInsert) => db.insert(tokenFamilies).values(row).run(),
-    family: (id: string): FamilyRow | undefined => familyFast(id),
+    family: (id: string, customerId: string): FamilyRow | undefined => familyFast(id, customerId),
     revokeFamily: (id: string, at: string, reason: string) =>
       db
         .update(tokenFamilies)
@@ -91,18 +105,39 @@ export function createOAuthStore(db: Db) {
         .run(),
 
     insertRefresh: (row: typeof refreshTokens.$inferInsert) =>
-      insertRefreshStmt.run(row.tokenHash, row.familyId, row.createdAt, row.expiresAt, row.usedAt ?? null),
+      insertRefreshStmt.run(
+        row.tokenHash,
+        row.familyId,
+        row.customerId,
+        row.createdAt,
+        row.expiresAt,
+        row.usedAt ?? null,
+      ),
     refresh: (tokenHash: string): typeof refreshTokens.$inferSelect | undefined => refreshFast(tokenHash),
     /** A refresh token with its family; undefined when either is missing. */
     refreshWithFamily(tokenHash: string): { row: RefreshRow; family: FamilyRow } | undefined {
       const v = refreshWithFamilyStmt.get(tokenHash) as RefreshWithFamilyColumns | undefined;
       if (!v) return undefined;
-      const [hash, familyId, createdAt, expiresAt, usedAt, grantId, companyId, jkt, famAt, revokedAt, reason] = v;
+      const [
+        hash,
+        familyId,
+        customerId,
+        createdAt,
+        expiresAt,
+        usedAt,
+        grantId,
+        companyId,
+        jkt,
+        famAt,
+        revokedAt,
+        reason,
+      ] = v;
       return {
-        row: { tokenHash: hash, familyId, createdAt, expiresAt, usedAt },
+        row: { tokenHash: hash, familyId, customerId, createdAt, expiresAt, usedAt },
         family: {
           id: familyId,
           grantId,
+          customerId,
           companyId,
           dpopJkt: jkt,
           createdAt: famAt,

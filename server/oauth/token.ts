@@ -38,7 +38,7 @@ export function createTokenEndpoint(
           d.store.isJtiRevoked(claims.jti)
         )
           return { active: false };
-        if (claims.fam && d.store.family(claims.fam)?.revokedAt) return { active: false };
+        if (claims.fam && d.store.family(claims.fam, claims.sub)?.revokedAt) return { active: false };
         if (claims.grant_id && !liveGrant(claims.grant_id)) return { active: false };
         const { iss, sub, aud, exp, iat, jti, scope, client_id, grant_id, authorization_details, cnf } = claims;
         return {
@@ -58,7 +58,7 @@ export function createTokenEndpoint(
         };
       }
       const row = d.store.refresh(sha256hex(token));
-      const family = row ? d.store.family(row.familyId) : undefined;
+      const family = row ? d.store.family(row.familyId, row.customerId) : undefined;
       if (
         !row ||
         !family ||
@@ -99,7 +99,7 @@ export function createTokenEndpoint(
         return;
       }
       const row = d.store.refresh(sha256hex(token));
-      const family = row ? d.store.family(row.familyId) : undefined;
+      const family = row ? d.store.family(row.familyId, row.customerId) : undefined;
       if (family && family.companyId === client.id)
         families.revokeFamily(family.id, family.grantId, client.id, 'revoked by the client');
     },

@@ -55,6 +55,8 @@ export const sessions = pgTable(
     csrfHash: text('csrf_hash').notNull(),
     createdAt: text('created_at').notNull(),
     expiresAt: text('expires_at').notNull(),
+    // The signed-in customer (0019); null for an auditor's session, which belongs to no customer.
+    customerId: text('customer_id'),
   },
   (t) => [index('sessions_subject').on(t.subjectId), index('sessions_expires').on(t.expiresAt)],
 );
@@ -207,6 +209,8 @@ export const authCodes = pgTable('auth_codes', {
   familyId: text('family_id').notNull(),
   expiresAt: text('expires_at').notNull(),
   usedAt: text('used_at'),
+  // The grant's customer (0019): the distribution column (server/db/tables.ts).
+  customerId: text('customer_id').notNull(),
 });
 
 export const grants = pgTable(
@@ -249,6 +253,8 @@ export const tokenFamilies = pgTable(
     createdAt: text('created_at').notNull(),
     revokedAt: text('revoked_at'),
     revokedReason: text('revoked_reason'),
+    // The grant's customer (0019): the distribution column (server/db/tables.ts).
+    customerId: text('customer_id').notNull(),
   },
   (t) => [index('token_families_grant').on(t.grantId), index('token_families_revoked').on(t.revokedAt)],
 );
@@ -261,6 +267,8 @@ export const refreshTokens = pgTable(
     createdAt: text('created_at').notNull(),
     expiresAt: text('expires_at').notNull(),
     usedAt: text('used_at'),
+    // The family's customer (0019): the distribution column (server/db/tables.ts).
+    customerId: text('customer_id').notNull(),
   },
   (t) => [
     index('refresh_tokens_family').on(t.familyId),
@@ -332,8 +340,13 @@ export const usageCounters = pgTable(
     action: text('action').notNull(),
     hour: integer('hour').notNull(),
     count: integer('count').notNull(),
+    // The grant's customer (0019): the distribution column, leading the key (the lookup always has it).
+    customerId: text('customer_id').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.grantId, t.action, t.hour] }), index('usage_counters_hour').on(t.hour)],
+  (t) => [
+    primaryKey({ columns: [t.customerId, t.grantId, t.action, t.hour] }),
+    index('usage_counters_hour').on(t.hour),
+  ],
 );
 
 export const refusalWindows = pgTable(

@@ -24,9 +24,9 @@ export function approvedRequestGrant(
     const approved = outcome(client, String(p[param] ?? ''));
     requireDpopIfBound(client, jkt);
     const familyId = randomUUID();
-    families.activeGrant(approved.grantId);
+    const { customerId } = families.activeGrant(approved.grantId);
     families.openFamily(
-      { id: familyId, grantId: approved.grantId, companyId: client.id, jkt },
+      { id: familyId, grantId: approved.grantId, customerId, companyId: client.id, jkt },
       approved.consume,
       `${param} was already used`,
     );

@@ -35,7 +35,7 @@ export function authorizationCodeGrant(store: OAuthStore, families: TokenFamilie
     requireDpopIfBound(client, jkt);
     families.activeGrant(row.grantId);
     families.openFamily(
-      { id: row.familyId, grantId: row.grantId, companyId: client.id, jkt },
+      { id: row.familyId, grantId: row.grantId, customerId: row.customerId, companyId: client.id, jkt },
       () => store.useCode(row.codeHash, families.nowIso()),
       'the code was already used',
     );

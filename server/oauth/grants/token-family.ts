@@ -56,7 +56,7 @@ export function createTokenFamilies(ctx: AppContext, d: GrantDeps) {
 
   /** Opens a token family once `claim` (the one-time use of a code or auth_req_id) succeeds, atomically. */
   function openFamily(
-    f: { id: string; grantId: string; companyId: string; jkt: string | null },
+    f: { id: string; grantId: string; customerId: string; companyId: string; jkt: string | null },
     claim: () => boolean,
     used: string,
   ) {
@@ -65,6 +65,7 @@ export function createTokenFamilies(ctx: AppContext, d: GrantDeps) {
       d.store.insertFamily({
         id: f.id,
         grantId: f.grantId,
+        customerId: f.customerId,
         companyId: f.companyId,
         dpopJkt: f.jkt,
         createdAt: nowIso(),
@@ -104,7 +105,13 @@ export function createTokenFamilies(ctx: AppContext, d: GrantDeps) {
     // refreshed, names it as the device, so its deposits say "from your toothbrush, by Brushco".
     const deviceId = client.productName ? client.id : undefined;
     const refresh = newOpaque('rt_');
-    const row = { tokenHash: sha256hex(refresh), familyId, createdAt: nowIso(), expiresAt: g.expiresAt };
+    const row = {
+      tokenHash: sha256hex(refresh),
+      familyId,
+      customerId: g.customerId,
+      createdAt: nowIso(),
+      expiresAt: g.expiresAt,
+    };
     const [, at] = await Promise.all([
       durably(() => {
         claim?.();
