@@ -5,7 +5,7 @@
  * builds each target's requests.
  */
 import { spawn } from 'node:child_process';
-import { request, Agent } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { KeyObject, randomUUID, sign } from 'node:crypto';
 import { join } from 'node:path';
 import { freePort } from '../support/free-port.ts';
@@ -102,7 +102,10 @@ export interface ChainLoad {
 /**
  * The refresh grant with rotation, driven by its own loop: each chain sends the refresh token the previous
  * answer returned (a fixed body would be a reuse, which revokes the family). The chains run in parallel,
- * one keep-alive connection each; a chain whose answer is lost is dropped, never replayed.
+ * one keep-alive connection each; a chain whose answer is lost is dropped, never replayed. Each chain
+ * writes its request on a raw socket and reads the answer by its content-length, as autocannon does for
+ * the peer: node's http client cost about twice autocannon's CPU per request in this same process
+ * (`client` in the bench's output), CPU the server it measures shares on this machine.
  */
 export async function refreshChains(
   tokenUrl: string,
@@ -110,55 +113,66 @@ export async function refreshChains(
   chains: string[],
   seconds: number,
 ): Promise<ChainLoad> {
-  const agent = new Agent({ keepAlive: true, maxSockets: chains.length });
   const latenciesMs: number[] = [];
   const url = new URL(tokenUrl);
+  const head =
+    `POST ${url.pathname} HTTP/1.1\r\nhost: ${url.host}\r\ncontent-type: ${FORM}\r\n` +
+    `authorization: ${authorization}\r\nconnection: keep-alive\r\ncontent-length: `;
   let done = 0;
   let non2xx = 0;
   let errors = 0;
   const end = Date.now() + seconds * 1000;
-  const once = (rt: string) =>
-    new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const body = `grant_type=refresh_token&refresh_token=${encodeURIComponent(rt)}`;
-      const req = request(
-        {
-          agent,
-          host: url.hostname,
-          port: url.port,
-          path: url.pathname,
-          method: 'POST',
-          headers: { 'content-type': FORM, 'content-length': Buffer.byteLength(body), authorization },
-        },
-        (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (c) => (text += c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
-  await Promise.all(
-    chains.map(async (_, i) => {
-      while (Date.now() < end && chains[i]) {
-        const t0 = process.hrtime.bigint();
-        try {
-          const r = await once(chains[i]!);
-          latenciesMs.push(Number(process.hrtime.bigint() - t0) / 1e6);
-          done++;
-          if (r.status !== 200) {
-            non2xx++;
-            chains[i] = '';
-          } else chains[i] = JSON.parse(r.body).refresh_token;
-        } catch {
-          errors++;
+  const sockets: Socket[] = [];
+  const chain = (i: number) =>
+    new Promise<void>((finish) => {
+      const socket = connect({ host: url.hostname, port: Number(url.port) });
+      sockets.push(socket);
+      let t0 = 0n;
+      let buffered: Buffer = Buffer.alloc(0);
+      const send = () => {
+        if (Date.now() >= end || !chains[i]) return stop();
+        const body = `grant_type=refresh_token&refresh_token=${encodeURIComponent(chains[i]!)}`;
+        t0 = process.hrtime.bigint();
+        socket.write(`${head}${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      };
+      const stop = () => {
+        socket.removeAllListeners();
+        socket.on('error', () => {});
+        socket.end();
+        finish();
+      };
+      const fail = () => {
+        errors++;
+        chains[i] = '';
+        stop();
+      };
+      socket.setNoDelay(true);
+      socket.once('connect', send);
+      socket.on('error', fail);
+      socket.on('close', () => (t0 ? fail() : stop()));
+      socket.on('data', (chunk: Buffer) => {
+        buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+        const headEnd = buffered.indexOf('\r\n\r\n');
+        if (headEnd < 0) return;
+        const headers = buffered.toString('latin1', 0, headEnd);
+        const length = /\r\ncontent-length: *(\d+)/i.exec(headers);
+        if (!length) return fail();
+        const total = headEnd + 4 + Number(length[1]);
+        if (buffered.length < total) return;
+        const text = buffered.toString('utf8', headEnd + 4, total);
+        buffered = buffered.subarray(total);
+        latenciesMs.push(Number(process.hrtime.bigint() - t0) / 1e6);
+        t0 = 0n;
+        done++;
+        if (!headers.startsWith('HTTP/1.1 200 ')) {
+          non2xx++;
           chains[i] = '';
-        }
-      }
-    }),
-  );
-  agent.destroy();
+        } else chains[i] = JSON.parse(text).refresh_token;
+        send();
+      });
+    });
+  await Promise.all(chains.map((_, i) => chain(i)));
+  for (const s of sockets) s.destroy();
   latenciesMs.sort((a, b) => a - b);
   const at = (q: number) =>
     +(latenciesMs[Math.min(latenciesMs.length - 1, Math.floor(q * latenciesMs.length))] ?? 0).toFixed(1);

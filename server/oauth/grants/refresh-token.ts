@@ -15,18 +15,30 @@ export function refreshTokenGrant(db: Db, store: OAuthStore, families: TokenFami
     const found = token ? store.refreshWithFamily(sha256hex(token)) : undefined;
     if (!found || found.family.companyId !== client.id) throw invalidGrant('the refresh token is not valid');
     const { row, family } = found;
-    if (row.usedAt) {
+    const reused = () => {
       families.revokeFamily(family.id, family.grantId, client.id, 'refresh token reused');
-      throw invalidGrant('the refresh token was already used; its token family is revoked');
-    }
+      return invalidGrant('the refresh token was already used; its token family is revoked');
+    };
+    if (row.usedAt) throw reused();
     if (family.revokedAt) throw invalidGrant('the refresh token has been revoked');
     if (row.expiresAt <= families.nowIso()) throw invalidGrant('the refresh token has expired');
     if (family.dpopJkt && family.dpopJkt !== jkt)
       throw new OAuthError(400, 'invalid_dpop_proof', 'the DPoP key does not match the one the tokens are bound to');
     requireDpopIfBound(client, jkt);
-    // issuePair re-checks the grant (active, unexpired) before anything else. The old token's use and the new one's insert commit together, durably, before the answer.
-    return families.issuePair(client, family.grantId, family.id, family.dpopJkt ?? jkt, () => {
-      if (!store.useRefresh(row.tokenHash, families.nowIso())) throw invalidGrant('the refresh token was already used');
-    });
+    // issuePair re-checks the grant (active, unexpired) before anything else. The old token's use and the new
+    // one's insert commit together, durably, before the answer.
+    let replayed = false;
+    try {
+      return await families.issuePair(client, family.grantId, family.id, family.dpopJkt ?? jkt, () => {
+        replayed = !store.useRefresh(row.tokenHash, families.nowIso());
+        if (replayed) throw invalidGrant('the refresh token was already used');
+      });
+    } catch (e) {
+      // The same token sent twice at once: both passed the look above, the other's rotation committed first
+      // in the same batch. That is a replay like any other (RFC 9700 §4.14.2): the family is revoked, durably
+      // (its own FULL transaction), before this answer.
+      if (replayed) throw reused();
+      throw e;
+    }
   };
 }

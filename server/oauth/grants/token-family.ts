@@ -5,7 +5,6 @@ import type { GroupCommit } from '../../db/group-commit.ts';
 import type { Grants } from '../../grants/service.ts';
 import { OAuthError } from '../../http/errors.ts';
 import type { AccessRequest } from '../details.ts';
-import { toAuthorizationDetails } from '../details.ts';
 import type { ClientView } from '../request-params.ts';
 import type { OAuthStore } from '../store.ts';
 import { newOpaque, sha256hex, type TokenService } from '../tokens.ts';
@@ -133,7 +132,8 @@ export function createTokenFamilies(ctx: AppContext, d: GrantDeps) {
       expires_in: at.expiresIn,
       refresh_token: refresh,
       scope: at.claims.scope,
-      authorization_details: toAuthorizationDetails(request),
+      // The access token's own claim: the same value, built once.
+      authorization_details: at.claims.authorization_details,
       grant_id: grantId,
     };
   }
