@@ -19,7 +19,7 @@
 import { hash as sha256 } from 'node:crypto';
 import { GENESIS_HASH } from '../chain/chain.ts';
 import type { Checkpoint } from '../export/format.ts';
-import { decodeHash, eventSeqFromTail, sameHash } from './line.ts';
+import { decodeHash, eventSeqFromTail, sameDigest } from './line.ts';
 
 export type VerifyResult =
   | {
@@ -83,6 +83,15 @@ export function seqInside(text: string): number {
   return -1;
 }
 
+/**
+ * Digests are carried as 32-character latin1 strings (one character per byte): V8 makes such a string
+ * faster than a hex one, and returning a Buffer cost twice as much as either (a backing store per event).
+ */
+const digestOf = (hex: string): string => Buffer.from(hex, 'hex').toString('binary');
+const hexOf = (digest: string): string => Buffer.from(digest, 'binary').toString('hex');
+const GENESIS_DIGEST = digestOf(GENESIS_HASH);
+const HASH_HEX = /^[0-9a-f]{64}$/;
+
 function missing(from: number, to: number): string {
   return from === to ? `event ${from} is` : `events ${from}..${to} are`;
 }
@@ -98,10 +107,22 @@ export class ChainChecker {
     failure: null,
     deferred: null,
   };
-  /** prev bytes followed by the event bytes: the hash preimage, reused across events. */
-  private scratch = Buffer.allocUnsafe(64 * 1024);
+  /**
+   * The last accepted event's digest (s.lastHash, its hex, is written when the state is read): digests
+   * are compared as bytes, so no hex string is built or compared per event.
+   */
+  private lastDigest = '';
+  /** The line's hash field decoded, reused across events. */
+  private claimed = new Uint8Array(32);
+  /** The checkpoint's hash as a digest; null when it is not a lowercase hex digest (then no event matches it). */
+  private readonly cpDigest: string | null;
+  /** prev bytes followed by the event bytes, for events that cannot be hashed in place (see check). */
+  private scratch: Buffer | undefined;
 
-  constructor(private readonly opts: CheckerOptions) {}
+  constructor(private readonly opts: CheckerOptions) {
+    const cp = opts.checkpoint;
+    this.cpDigest = cp && HASH_HEX.test(cp.hash) ? digestOf(cp.hash) : null;
+  }
 
   get events(): number {
     return this.s.events;
@@ -116,6 +137,7 @@ export class ChainChecker {
   }
 
   get state(): ChainState {
+    if (this.s.events > 0) this.s.lastHash = hexOf(this.lastDigest);
     return this.s;
   }
 
@@ -127,6 +149,10 @@ export class ChainChecker {
   /**
    * Checks one event whose prev and hash are 64 hex bytes at prevPos/hashPos of `buf` and whose
    * canonical text is buf[evStart, evEnd). eventSeq is the seq inside the event text.
+   *
+   * The preimage is built where the event lies: prev's 32 decoded bytes overwrite the 32 bytes just
+   * before the event (the end of the hash field and `","event":`, already read), so SHA-256 runs over
+   * the read buffer without copying the event. So `buf` is changed before evStart; prev's hex is not.
    */
   check(
     buf: Buffer,
@@ -138,13 +164,22 @@ export class ChainChecker {
     eventSeq: number,
   ): boolean {
     if (seq < 1) return this.fail(0, `seq ${seq} is not a positive integer`);
-    const len = 32 + evEnd - evStart;
-    if (len > this.scratch.length) this.scratch = Buffer.allocUnsafe(Math.max(len, 2 * this.scratch.length));
-    if (!decodeHash(buf, prevPos, this.scratch, 0))
+    // Decoded before prev is written over its end (below); an invalid one is reported after prev, as a mismatch.
+    const hashOk = decodeHash(buf, hashPos, this.claimed, 0);
+    let pre = buf;
+    let at = evStart - 32;
+    if (at < 0 || (at < prevPos + 64 && prevPos < evStart)) {
+      // prev's hex lies within the 32 bytes before the event (not the export layout): copy instead
+      const len = 32 + evEnd - evStart;
+      if (!this.scratch || len > this.scratch.length) this.scratch = Buffer.allocUnsafe(Math.max(len, 64 * 1024));
+      pre = this.scratch;
+      at = 0;
+      buf.copy(pre, 32, evStart, evEnd);
+    }
+    if (!decodeHash(buf, prevPos, pre, at))
       return this.fail(seq, `seq ${seq}: prev is not a 64-digit lowercase hex hash`);
-    buf.copy(this.scratch, 32, evStart, evEnd);
-    const digest = sha256('sha256', this.scratch.subarray(0, len), 'hex');
-    if (!sameHash(buf, hashPos, digest))
+    const digest = sha256('sha256', pre.subarray(at, at + 32 + evEnd - evStart), 'binary');
+    if (!hashOk || !sameDigest(this.claimed, 0, digest))
       return this.fail(seq, `seq ${seq}: hash does not match its prev and event (edited)`);
     if (eventSeq !== seq) {
       return this.fail(
@@ -153,10 +188,10 @@ export class ChainChecker {
       );
     }
     if (this.opts.continuation && this.s.events === 0) {
-      this.s.deferred = { seq, prev: buf.toString('latin1', prevPos, prevPos + 64), hash: digest };
+      this.s.deferred = { seq, prev: buf.toString('latin1', prevPos, prevPos + 64), hash: hexOf(digest) };
       return this.accept(seq, digest);
     }
-    const linked = sameHash(buf, prevPos, seq === 1 ? GENESIS_HASH : this.s.lastHash);
+    const linked = sameDigest(pre, at, seq === 1 ? GENESIS_DIGEST : this.lastDigest);
     return this.relate(seq, linked, digest);
   }
 
@@ -185,7 +220,7 @@ export class ChainChecker {
     const cp = this.opts.checkpoint;
     if (cp !== null) {
       if (seq === cp.seq) {
-        if (digest !== cp.hash) {
+        if (digest !== this.cpDigest) {
           return this.fail(
             seq,
             `seq ${seq}: hash differs from the signed checkpoint (the chain was rewritten at or before it)`,
@@ -203,7 +238,7 @@ export class ChainChecker {
     if (this.s.events === 0) this.s.firstSeq = seq;
     this.s.events++;
     this.s.lastSeq = seq;
-    this.s.lastHash = digest;
+    this.lastDigest = digest;
     return true;
   }
 
@@ -213,8 +248,8 @@ export class ChainChecker {
     const base = this.s.events;
     if (next.deferred) {
       const d = next.deferred;
-      const linked = d.prev === (d.seq === 1 ? GENESIS_HASH : this.s.lastHash);
-      if (!this.relate(d.seq, linked, d.hash)) return false;
+      const linked = d.prev === (d.seq === 1 ? GENESIS_HASH : this.state.lastHash);
+      if (!this.relate(d.seq, linked, digestOf(d.hash))) return false;
       this.s.events--; // counted again below, as part of the slice
     }
     if (next.failure) {
@@ -226,7 +261,7 @@ export class ChainChecker {
     if (this.s.events === 0 && !next.deferred) this.s.firstSeq = next.firstSeq;
     this.s.events = base + next.events;
     this.s.lastSeq = next.lastSeq;
-    this.s.lastHash = next.lastHash;
+    this.lastDigest = digestOf(next.lastHash);
     this.s.contiguous &&= next.contiguous;
     this.s.anchored ||= next.anchored;
     return true;

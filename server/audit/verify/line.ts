@@ -43,9 +43,10 @@ export function decodeHash(buf: Uint8Array, pos: number, out: Uint8Array, outPos
   return true;
 }
 
-/** True when the 64 bytes at `pos` spell the hex string `hex`. */
-export function sameHash(buf: Uint8Array, pos: number, hex: string): boolean {
-  for (let i = 0; i < 64; i++) if (buf[pos + i] !== hex.charCodeAt(i)) return false;
+/** True when the 32 bytes at `pos` of `buf` are `digest`, a 32-character latin1 string (one byte each). */
+export function sameDigest(buf: Uint8Array, pos: number, digest: string): boolean {
+  if (digest.length !== 32) return false;
+  for (let i = 0; i < 32; i++) if (buf[pos + i] !== digest.charCodeAt(i)) return false;
   return true;
 }
 

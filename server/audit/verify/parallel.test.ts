@@ -9,6 +9,7 @@ import type { TestKey } from '../../../test/support/audit-chain.ts';
 import { TAMPERS } from '../../../test/support/audit-tamper.ts';
 import { verifyExport } from './verify.ts';
 import { checkFileParallel } from './parallel.ts';
+import { WorkerPool } from './worker-pool.ts';
 
 const N = 400;
 let key: TestKey;
@@ -63,6 +64,58 @@ describe('verifying a file on several threads', () => {
     expect(outcome.slicesByWorkers).toBe(outcome.slices);
     expect(outcome.slices).toBeGreaterThan(2);
     expect(outcome.checker.finish()).toMatchObject({ ok: true, events: N, complete: true });
+  });
+
+  it('when workers were started ahead, then they take the slices once loaded and the answer is the same', async () => {
+    const file = await fileWith(rows, 'pooled.jsonl');
+    const pool = new WorkerPool(2);
+    try {
+      expect((await Promise.all(pool.ready)).every(Boolean)).toBe(true);
+      const outcome = await checkFileParallel(file, dataStart(), (await stat(file)).size, checkerOptions(), {
+        threads: 3,
+        useMainThread: false,
+        pool,
+      });
+      expect(outcome.slicesByWorkers).toBe(outcome.slices);
+      expect(outcome.checker.finish()).toMatchObject({ ok: true, events: N, complete: true });
+    } finally {
+      pool.close();
+    }
+  });
+
+  it('when a pool is closed before its workers load, then none is handed out', async () => {
+    const pool = new WorkerPool(2);
+    pool.close();
+    expect(await Promise.all(pool.ready)).toEqual([undefined, undefined]);
+  });
+
+  // verifyExport starts the workers before it has read the header: whatever the header says, the
+  // answer is the one-thread answer.
+  it.each([
+    [
+      'a header whose checkpoint signature does not verify',
+      (h: string) => h.replace(/"jws":"[^"]{8}/, '"jws":"AAAAAAAA'),
+      false,
+    ],
+    ['a header that is not JSON', (h: string) => h.slice(0, -3), false],
+    ['no header (bare event lines)', () => '', true],
+  ])('when the file has %s, then the workers started ahead change nothing', async (name, edit, ok) => {
+    const head = edit(header);
+    const file = join(dir, `ahead-${name.replaceAll(' ', '-')}.jsonl`);
+    await writeFile(file, `${head ? `${head}\n` : ''}${rows.map(jsonlLine).join('')}`);
+    const one = await verifyExport(file, { jwks: key.jwks, threads: 1 });
+    const many = await verifyExport(file, { jwks: key.jwks, threads: 2, parallelMinBytes: 0 });
+    expect(one.ok).toBe(ok);
+    expect(many).toEqual(one);
+  });
+
+  it('when the file is CSV, then the workers started ahead are not used and the answer is the same', async () => {
+    const file = join(dir, 'ahead.csv');
+    await writeFile(file, await fullExport(rows, key, 'csv'));
+    const one = await verifyExport(file, { jwks: key.jwks, threads: 1 });
+    const many = await verifyExport(file, { jwks: key.jwks, threads: 2, parallelMinBytes: 0 });
+    expect(one).toMatchObject({ ok: true, events: N, complete: true });
+    expect(many).toEqual(one);
   });
 
   it('when an event at the cut is edited, then workers alone name the same seq as one thread', async () => {

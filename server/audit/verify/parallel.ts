@@ -8,13 +8,13 @@
  */
 import { availableParallelism } from 'node:os';
 import { open } from 'node:fs/promises';
-import { Worker } from 'node:worker_threads';
+import type { FileHandle } from 'node:fs/promises';
 import { ChainChecker } from './chain-checker.ts';
 import type { ChainState, CheckerOptions } from './chain-checker.ts';
 import { checkSlice } from './worker.ts';
-import type { SliceBuffers, SliceMessage, SliceTask } from './worker.ts';
-import { workerScript } from './worker-bundle.ts';
-import type { WorkerScript } from './worker-bundle.ts';
+import type { SliceBuffers, SliceTask } from './worker.ts';
+import { WorkerPool } from './worker-pool.ts';
+import type { PooledWorker } from './worker-pool.ts';
 
 /** Below this (about 35,000 events), starting a worker (tens of ms, see workerScript) costs more than it saves. */
 export const PARALLEL_MIN_BYTES = 16 * 1024 * 1024;
@@ -25,21 +25,15 @@ export function defaultThreads(): number {
 }
 
 /** The offset just after the first line feed at or after `pos` (or `end`). */
-async function nextLineStart(file: string, pos: number, end: number): Promise<number> {
-  const fh = await open(file, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(64 * 1024);
-    while (pos < end) {
-      const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, end - pos), pos);
-      if (bytesRead === 0) break;
-      const i = buf.subarray(0, bytesRead).indexOf(0x0a);
-      if (i >= 0) return pos + i + 1;
-      pos += bytesRead;
-    }
-    return end;
-  } finally {
-    await fh.close();
+async function nextLineStart(fh: FileHandle, buf: Buffer, pos: number, end: number): Promise<number> {
+  while (pos < end) {
+    const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, end - pos), pos);
+    if (bytesRead === 0) break;
+    const i = buf.subarray(0, bytesRead).indexOf(0x0a);
+    if (i >= 0) return pos + i + 1;
+    pos += bytesRead;
   }
+  return end;
 }
 
 async function cutSlices(
@@ -50,9 +44,15 @@ async function cutSlices(
   options: CheckerOptions,
 ): Promise<SliceTask[]> {
   const cuts = [dataStart];
-  for (let k = 1; k < count; k++) {
-    const at = await nextLineStart(file, dataStart + Math.floor(((size - dataStart) * k) / count) - 1, size);
-    if (at > cuts.at(-1)! && at < size) cuts.push(at);
+  const fh = await open(file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(64 * 1024);
+    for (let k = 1; k < count; k++) {
+      const at = await nextLineStart(fh, buf, dataStart + Math.floor(((size - dataStart) * k) / count) - 1, size);
+      if (at > cuts.at(-1)! && at < size) cuts.push(at);
+    }
+  } finally {
+    await fh.close();
   }
   cuts.push(size);
   return cuts.slice(0, -1).map((start, index) => ({
@@ -73,6 +73,8 @@ export interface ParallelOptions {
   onBytes?: (n: number) => void;
   /** Default true. False leaves every slice to the workers (tests use it to exercise them). */
   useMainThread?: boolean;
+  /** Workers started ahead (threads - 1 of them); the caller closes it. Default: started here. */
+  pool?: WorkerPool;
 }
 
 export interface ParallelOutcome {
@@ -86,7 +88,7 @@ export async function checkFileParallel(
   dataStart: number,
   size: number,
   options: CheckerOptions,
-  { threads, onBytes = () => {}, useMainThread = true }: ParallelOptions,
+  { threads, onBytes = () => {}, useMainThread = true, pool }: ParallelOptions,
 ): Promise<ParallelOutcome> {
   const tasks = await cutSlices(file, dataStart, size, threads * SLICES_PER_THREAD, options);
   const results: (ChainState | undefined)[] = new Array(tasks.length);
@@ -103,41 +105,34 @@ export async function checkFileParallel(
     if (state.failure) firstFailed = Math.min(firstFailed, index + 1);
   };
 
-  const workers: Worker[] = [];
-  const script = threads > 1 ? workerScript() : undefined;
-  // A worker that cannot start or dies hands its slice back and bows out; this thread finishes.
-  const workerRuns = Array.from(
-    { length: threads - 1 },
-    () =>
-      new Promise<void>((resolve) => {
-        void script!.then((found) => startWorker(found, resolve));
-      }),
+  const workers = pool ?? new WorkerPool(threads - 1);
+  // A worker takes a slice once it has loaded (or at once, if it loaded while the header was checked);
+  // one that cannot start or dies hands its slice back and bows out; this thread finishes.
+  const workerRuns = workers.ready.map((started) =>
+    started.then((w) => (w ? new Promise<void>((resolve) => run(w, resolve)) : undefined)),
   );
-  function startWorker({ url, bundled }: WorkerScript, resolve: () => void) {
-    if (queue.length === 0) return resolve(); // this thread has already taken every slice
-    // The bundle needs no loader: without execArgv a worker does not start tsx's loader again (inherited
-    // from `tsx …`/`--import tsx`), which costs several times what the worker itself does to start.
-    const worker = new Worker(url, bundled ? { execArgv: [] } : {});
-    workers.push(worker);
+  function run(w: PooledWorker, resolve: () => void) {
     let current: SliceTask | undefined;
-    const quit = () => {
+    const next = () => {
+      current = take();
+      if (current) w.worker.postMessage(current);
+      else resolve();
+    };
+    w.gone = () => {
       if (current) queue.unshift(current);
       current = undefined;
       resolve();
     };
-    worker.on('message', (m: SliceMessage | { type: 'ready' }) => {
+    w.handler = (m) => {
       if (m.type === 'progress') return onBytes(m.bytes);
-      if (m.type === 'error') return quit();
+      if (m.type === 'error') return w.gone();
       if (m.type === 'done') {
         record(m.index, m.state);
         slicesByWorkers++;
       }
-      current = take();
-      if (current) worker.postMessage(current);
-      else resolve();
-    });
-    worker.on('error', quit);
-    worker.on('exit', quit);
+      next();
+    };
+    next();
   }
 
   const bufs: SliceBuffers = {};
@@ -147,7 +142,7 @@ export async function checkFileParallel(
     await Promise.all(workerRuns);
     for (let task = take(); task; task = take()) record(task.index, await checkSlice(task, onBytes, bufs));
   } finally {
-    for (const w of workers) void w.terminate();
+    if (!pool) workers.close();
   }
 
   const merged = new ChainChecker(options);

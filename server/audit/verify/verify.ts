@@ -23,6 +23,7 @@ import type { ExportInput } from './read-source.ts';
 import { verifyCsv } from './csv.ts';
 import { checkJsonl } from './jsonl.ts';
 import { checkFileParallel, defaultThreads, PARALLEL_MIN_BYTES } from './parallel.ts';
+import { WorkerPool } from './worker-pool.ts';
 
 export type { VerifyResult } from './chain-checker.ts';
 export { loadJwks } from '../export/header.ts';
@@ -47,6 +48,13 @@ const CR = 0x0d;
 
 export async function verifyExport(input: ExportInput, opts: VerifyOptions): Promise<VerifyResult> {
   const source = await openSource(input);
+  const threads = opts.threads ?? defaultThreads();
+  const size = source.size;
+  const parallel =
+    typeof input === 'string' && size !== null && threads > 1 && size >= (opts.parallelMinBytes ?? PARALLEL_MIN_BYTES);
+  // Started now, so that they load while this thread reads the header and checks its signature
+  // (verify/worker-pool.ts); closed below whatever the file turns out to be.
+  const pool = parallel ? new WorkerPool(threads - 1) : undefined;
   let closed = false;
   const close = async () => {
     if (!closed) await source.close();
@@ -97,27 +105,21 @@ export async function verifyExport(input: ExportInput, opts: VerifyOptions): Pro
     }
     const options: CheckerOptions = { checkpoint, expectComplete, live: false };
 
-    const threads = opts.threads ?? defaultThreads();
-    const size = source.size;
-    if (
-      typeof input === 'string' &&
-      size !== null &&
-      threads > 1 &&
-      size >= (opts.parallelMinBytes ?? PARALLEL_MIN_BYTES)
-    ) {
+    if (parallel) {
       await close();
       let done = dataStart;
       const onBytes = (n: number) => {
         done = Math.min(size, done + n); // a slice retried after a worker died reports twice
         opts.onProgress?.(done, size);
       };
-      const { checker } = await checkFileParallel(input, dataStart, size, options, { threads, onBytes });
+      const { checker } = await checkFileParallel(input, dataStart, size, options, { threads, onBytes, pool });
       return checker.finish();
     }
     const checker = new ChainChecker(options);
     await checkJsonl(win, dataStart, checker, progress);
     return checker.finish();
   } finally {
+    pool?.close();
     await close();
   }
 }
