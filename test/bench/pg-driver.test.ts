@@ -18,20 +18,23 @@ beforeAll(async () => {
 });
 afterAll(() => cluster?.stop());
 
+// Each case reads its own customers, so the usage counts it checks are its own.
 describe.each([
-  ['node-postgres', nodePostgres],
-  ['postgres.js', postgresJs],
-] as const)('the company read unit over %s', (_name, make) => {
+  ['node-postgres', nodePostgres, 'unit', [5, 2]],
+  ['postgres.js', postgresJs, 'unit', [7, 3]],
+  ['postgres.js pipelined', postgresJs, 'unitPipelined', [8, 9]],
+] as const)('the company read unit over %s', (_name, make, kind, [customer, other]) => {
   let driver: Driver;
+  let unit: Driver['unit'];
   beforeAll(() => {
     driver = make(url, 2);
+    unit = driver[kind]!.bind(driver);
   });
   afterAll(() => driver.end());
 
   it('when run, then it returns the seeded grant and six sealed fields, and counts the use', async () => {
-    const customer = _name === 'node-postgres' ? 5 : 7;
-    const first = await driver.unit(customer, companies);
-    const second = await driver.unit(customer, companies);
+    const first = await unit(customer, companies);
+    const second = await unit(customer, companies);
     expect(first.grant).toMatchObject({
       id: ids.grant(customer),
       customer_id: ids.customer(customer),
@@ -44,8 +47,7 @@ describe.each([
   });
 
   it('when run, then its audit event is committed with the seq it reported', async () => {
-    const customer = _name === 'node-postgres' ? 2 : 3;
-    const r = await driver.unit(customer, companies);
+    const r = await unit(other, companies);
     const rows = await cluster.query(
       'driver_unit',
       `SELECT seq, action, customer_id, grant_id, body FROM audit_events WHERE seq = ${r.seq}`,
@@ -53,8 +55,8 @@ describe.each([
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({
       action: 'data.read',
-      customer_id: ids.customer(customer),
-      grant_id: ids.grant(customer),
+      customer_id: ids.customer(other),
+      grant_id: ids.grant(other),
     });
     expect(JSON.parse(rows[0]!.body as string)).toMatchObject({ seq: r.seq, fields: FIELDS });
   });
@@ -65,7 +67,7 @@ describe.each([
 
   it('when a grant does not exist, then the unit fails and writes no audit event', async () => {
     const before = await cluster.query<{ n: string }>('driver_unit', 'SELECT count(*) AS n FROM audit_events');
-    await expect(driver.unit(999, companies)).rejects.toThrow();
+    await expect(unit(999, companies)).rejects.toThrow();
     const after = await cluster.query<{ n: string }>('driver_unit', 'SELECT count(*) AS n FROM audit_events');
     expect(after[0]!.n).toBe(before[0]!.n);
   });

@@ -7,6 +7,8 @@
  *
  * - `unit`: the audited read as one transaction (./pg-driver-unit.ts): grant, token family, usage upsert, six
  *   profile fields, audit insert, commit. Every statement prepared.
+ * - `unit-pipelined`: the same unit over postgres.js with its four reads sent at once (pipelining, which
+ *   node-postgres does not do), compared with node-postgres's `unit`.
  * - `grant-only`: the grant lookup alone, outside a transaction: the per-statement overhead of each driver.
  *
  * Drivers are interleaved in rounds (BENCH_ROUNDS, default 3; BENCH_SECONDS per run, default 5), alternating
@@ -30,7 +32,7 @@ const inFlight = 50;
 const customers = 10_000;
 const companies = 20;
 
-type Workload = 'unit' | 'grant-only';
+type Workload = 'unit' | 'unit-pipelined' | 'grant-only';
 interface Run {
   round: number;
   driver: Driver['name'];
@@ -52,8 +54,9 @@ async function auditCount(url: string): Promise<number> {
 }
 
 async function run(url: string, driver: Driver, workload: Workload, round: number): Promise<Run> {
-  const before = workload === 'unit' ? await auditCount(url) : 0;
-  const op = workload === 'unit' ? driver.unit : driver.grantOnly;
+  const audited = workload !== 'grant-only';
+  const before = audited ? await auditCount(url) : 0;
+  const op = { unit: driver.unit, 'unit-pipelined': driver.unitPipelined!, 'grant-only': driver.grantOnly }[workload];
   const latencies: number[] = [];
   let next = Math.floor(Math.random() * customers);
   const cpu = process.cpuUsage();
@@ -72,7 +75,7 @@ async function run(url: string, driver: Driver, workload: Workload, round: numbe
   );
   const elapsed = (performance.now() - start) / 1000;
   const used = process.cpuUsage(cpu);
-  if (workload === 'unit') {
+  if (audited) {
     const written = (await auditCount(url)) - before;
     if (written !== latencies.length) throw new Error(`${driver.name}: ${latencies.length} units, ${written} audited`);
   }
@@ -89,6 +92,15 @@ async function run(url: string, driver: Driver, workload: Workload, round: numbe
   };
 }
 
+interface Comparison {
+  round: number;
+  workload: Workload;
+  throughput: number;
+  p50: number;
+  p99: number;
+  clientCpu: number;
+}
+
 const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -102,49 +114,65 @@ try {
   // A short warm-up so both pools are full and every statement is prepared on every connection before timing.
   for (const d of drivers)
     await Promise.all(
-      Array.from({ length: poolSize * 2 }, (_, k) => d.unit(k, companies).then(() => d.grantOnly(k, companies))),
+      Array.from({ length: poolSize * 2 }, async (_, k) => {
+        await d.unit(k, companies);
+        await d.unitPipelined?.(k + poolSize * 2, companies);
+        await d.grantOnly(k, companies);
+      }),
     );
   const results: Run[] = [];
-  const comparisons: Record<string, number | string>[] = [];
+  const comparisons: Comparison[] = [];
+  const show = (r: Run) =>
+    console.log(
+      `round ${r.round}  ${r.workload.padEnd(14)} ${r.driver.padEnd(13)} ${String(r.perSec).padStart(6)}/s  ` +
+        `p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  client CPU ${r.cpuUsPerOp} µs/${r.workload === 'grant-only' ? 'query' : 'unit'}`,
+    );
+  const compare = (round: number, workload: Workload, j: Run, p: Run) => {
+    const c = {
+      round,
+      workload,
+      throughput: ratio(j.perSec, p.perSec),
+      p50: ratio(j.p50Ms, p.p50Ms),
+      p99: ratio(j.p99Ms, p.p99Ms),
+      clientCpu: ratio(j.cpuUsPerOp, p.cpuUsPerOp),
+    };
+    comparisons.push(c);
+    console.log(
+      `round ${round}  ${workload.padEnd(14)} postgres.js / node-postgres: throughput ×${c.throughput}  ` +
+        `p50 ×${c.p50}  p99 ×${c.p99}  client CPU ×${c.clientCpu}`,
+    );
+  };
   for (let round = 1; round <= rounds; round++) {
     const order = round % 2 === 1 ? drivers : [...drivers].reverse();
-    for (const workload of ['unit', 'grant-only'] as const) {
+    const byDriver = async (workload: Workload) => {
       const mine: Run[] = [];
       for (const d of order) mine.push(await run(url, d, workload, round));
+      mine.forEach(show);
       results.push(...mine);
-      const [p, j] = [mine.find((r) => r.driver === 'node-postgres')!, mine.find((r) => r.driver === 'postgres.js')!];
-      for (const r of [p, j])
-        console.log(
-          `round ${round}  ${workload.padEnd(10)} ${r.driver.padEnd(13)} ${String(r.perSec).padStart(6)}/s  ` +
-            `p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  client CPU ${r.cpuUsPerOp} µs/${workload === 'unit' ? 'unit' : 'query'}`,
-        );
-      const c = {
-        round,
-        workload,
-        throughput: ratio(j.perSec, p.perSec),
-        p50: ratio(j.p50Ms, p.p50Ms),
-        p99: ratio(j.p99Ms, p.p99Ms),
-        clientCpu: ratio(j.cpuUsPerOp, p.cpuUsPerOp),
-      };
-      comparisons.push(c);
-      console.log(
-        `round ${round}  ${workload.padEnd(10)} postgres.js / node-postgres: throughput ×${c.throughput}  ` +
-          `p50 ×${c.p50}  p99 ×${c.p99}  client CPU ×${c.clientCpu}`,
-      );
-    }
+      return [mine.find((r) => r.driver === 'postgres.js')!, mine.find((r) => r.driver === 'node-postgres')!];
+    };
+    const [jsUnit, pgUnit] = await byDriver('unit');
+    compare(round, 'unit', jsUnit!, pgUnit!);
+    // node-postgres cannot pipeline: postgres.js's pipelined unit is compared with node-postgres's unit.
+    const piped = await run(url, drivers[1]!, 'unit-pipelined', round);
+    show(piped);
+    results.push(piped);
+    compare(round, 'unit-pipelined', piped, pgUnit!);
+    const [jsGrant, pgGrant] = await byDriver('grant-only');
+    compare(round, 'grant-only', jsGrant!, pgGrant!);
   }
   console.log('\nmedian of the rounds, postgres.js / node-postgres:');
-  const summary = (['unit', 'grant-only'] as const).map((workload) => {
+  const summary = (['unit', 'unit-pipelined', 'grant-only'] as const).map((workload) => {
     const mine = comparisons.filter((c) => c.workload === workload);
     const s = {
       workload,
-      throughput: median(mine.map((c) => c.throughput as number)),
-      p50: median(mine.map((c) => c.p50 as number)),
-      p99: median(mine.map((c) => c.p99 as number)),
-      clientCpu: median(mine.map((c) => c.clientCpu as number)),
+      throughput: median(mine.map((c) => c.throughput)),
+      p50: median(mine.map((c) => c.p50)),
+      p99: median(mine.map((c) => c.p99)),
+      clientCpu: median(mine.map((c) => c.clientCpu)),
     };
     console.log(
-      `${workload.padEnd(10)} throughput ×${s.throughput}  p50 ×${s.p50}  p99 ×${s.p99}  client CPU ×${s.clientCpu}`,
+      `${workload.padEnd(14)} throughput ×${s.throughput}  p50 ×${s.p50}  p99 ×${s.p99}  client CPU ×${s.clientCpu}`,
     );
     return s;
   });
