@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migratePostgres } from '../../server/db/pg/migrate.ts';
 import { startPostgres, type PostgresCluster } from '../support/postgres.ts';
-import { FIELDS, ids, nodePostgres, postgresJs, sealedValue, seed, startSeqAt, type Driver } from './pg-driver-unit.ts';
+import { FIELDS, ids, sealedValue, seed } from './pg-driver-seed.ts';
+import { nodePostgres, postgresJs, startSeqAt, type Driver } from './pg-driver-unit.ts';
 
 // The bench (test/bench/pg-driver.ts) reports figures for this unit: these checks make sure each driver's unit
 // really reads the seeded rows and really writes its audit event, so no driver can win by doing less.

@@ -23,7 +23,8 @@ import { cpus } from 'node:os';
 import pg from 'pg';
 import { migratePostgres } from '../../server/db/pg/migrate.ts';
 import { startPostgres } from '../support/postgres.ts';
-import { nodePostgres, postgresJs, seed, startSeqAt, type Driver } from './pg-driver-unit.ts';
+import { seed } from './pg-driver-seed.ts';
+import { nodePostgres, postgresJs, startSeqAt, type Driver } from './pg-driver-unit.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
