@@ -26,7 +26,8 @@ beforeAll(async () => {
 });
 afterAll(async () => v.close());
 
-const hostile: unknown[] = [
+/** Built once the grant exists, so the benefit bodies name a real grant. */
+const hostile = (): unknown[] => [
   null,
   [],
   ['a'],
@@ -86,7 +87,7 @@ describe('review: hostile JSON bodies on the newer endpoints', () => {
   it('never answers 5xx', async () => {
     const bad: string[] = [];
     for (const t of targets) {
-      for (const body of hostile) {
+      for (const body of hostile()) {
         const path = t.path.replace('HANDLE', alice.handle).replace('GRANT', grantId);
         const res = await fetch(v.url + path, {
           method: t.method,
