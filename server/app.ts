@@ -143,6 +143,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
     grantsOf: grants.listForCustomer,
     criteriaOf: criteria.get,
     postInbox: (customerId, kind, body) => createInbox(ctx, customerStore).post(customerId, kind, body),
+    hasUnreadAbout: customerStore.hasUnreadAbout,
   });
   profile.hooks.inboxText.push(customerRecords.inboxText);
   const data = createDataService(ctx, {

@@ -2,13 +2,17 @@ import { randomUUID } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import type { AuditAppend } from '../audit/chain/append.ts';
 import { inTransaction } from '../db/connection.ts';
-import { OAuthError } from '../http/errors.ts';
+import { OAuthError, TooManyRequests } from '../http/errors.ts';
 import { parseJwks, parseTerms } from './company-record.ts';
 import { GRANT_TYPES, metadataError, parseClientMetadata } from './metadata.ts';
 import { skeleton } from './names.ts';
 import { matchesDigest, newSecret, sha256Hex } from './secrets.ts';
-import type { CompanyRow, CompanyStore } from './store.ts';
+import type { CompanyRow, CompanyStore, RecentChanges } from './store.ts';
 import type { ClientMetadata, CompaniesDeps, CompanyHooks, RegistrationResponse } from './types.ts';
+
+/** How many new terms versions, and how many new names, a company may take in any 24 hours. */
+export const MAX_CHANGES_PER_DAY = 10;
+const DAY_MS = 86_400_000;
 
 const MAX_TOKEN_LENGTH = 200;
 
@@ -33,6 +37,21 @@ const SERVER_MEMBERS = [
 
 export function createRegistration(deps: CompaniesDeps, store: CompanyStore, audit: AuditAppend, hooks: CompanyHooks) {
   const nowIso = () => deps.clock.now().toISOString();
+  const dayAgo = () => new Date(deps.clock.now().getTime() - DAY_MS).toISOString();
+
+  /**
+   * Terms versions and names are kept for ever, a worse version tells every customer with a live grant, and a
+   * name once held is closed to every other company: a company takes at most MAX_CHANGES_PER_DAY of each in any
+   * 24 hours (SECURITY.md "Floods and bounds"). Over it, a 429 until the oldest change leaves the window.
+   */
+  function withinChangeLimit(recent: RecentChanges, what: string): void {
+    if (recent.n < MAX_CHANGES_PER_DAY || !recent.first) return;
+    const retryAfter = Math.ceil((Date.parse(recent.first) + DAY_MS - deps.clock.now().getTime()) / 1000);
+    throw new TooManyRequests(
+      `At most ${MAX_CHANGES_PER_DAY} new ${what} in 24 hours; try again later`,
+      Math.max(1, retryAfter),
+    );
+  }
   const clientUri = (id: string) => `${deps.config.publicUrl}/register/${encodeURIComponent(id)}`;
 
   /** RFC 7591 §3.2.1 / RFC 7592 §3: everything registered, plus what this response alone reveals. */
@@ -184,6 +203,8 @@ export function createRegistration(deps: CompaniesDeps, store: CompanyStore, aud
           termsVersion,
           productName: m.product_name ?? null,
         };
+        if (termsChanged) withinChangeLimit(store.termsSince(row.id, dayAgo()), 'terms versions');
+        if (m.client_name !== row.name) withinChangeLimit(store.namesSince(row.id, dayAgo()), 'names');
         store.updateCompany(row.id, set);
         if (m.client_name !== row.name) {
           // A rename is audited as a kind of event with its version number only: the trail carries no

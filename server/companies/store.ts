@@ -10,10 +10,22 @@ export type CompanyRow = typeof companies.$inferSelect;
  * client-assertion ids. Every company query names the company id (ARCHITECTURE.md, "The modules and their arrows"); the two token tables are
  * keyed by a digest and belong to no tenant.
  */
+/** A company's recent changes of one kind: how many, and the time of the oldest (null when none). */
+export interface RecentChanges {
+  n: number;
+  first: string | null;
+}
+
 export function createCompanyStore(db: Db) {
   // Looked up on every company read (policy facts): prepared once (ARCHITECTURE.md, "Speed").
   const byIdFast = fastLookup(db, companies, [companies.id]);
   const termsVersionOf = db.$client.prepare('SELECT terms_version AS v FROM companies WHERE id = ?').pluck();
+  const termsSince = db.$client.prepare(
+    'SELECT count(*) AS n, min(created_at) AS first FROM company_terms WHERE company_id = ? AND version > 1 AND created_at > ?',
+  );
+  const namesSince = db.$client.prepare(
+    'SELECT count(*) AS n, min(valid_from) AS first FROM company_names WHERE company_id = ? AND version > 1 AND valid_from > ?',
+  );
   const termsPrepared = db
     .select()
     .from(companyTerms)
@@ -54,6 +66,9 @@ export function createCompanyStore(db: Db) {
         .map((r) => r.name),
 
     insertTerms: (row: typeof companyTerms.$inferInsert) => db.insert(companyTerms).values(row).run(),
+    /** How many terms versions and names the company changed to after `sinceIso` (its first ones apart), and the oldest. */
+    termsSince: (companyId: string, sinceIso: string) => termsSince.get(companyId, sinceIso) as RecentChanges,
+    namesSince: (companyId: string, sinceIso: string) => namesSince.get(companyId, sinceIso) as RecentChanges,
     termsAt: (companyId: string, version: number): typeof companyTerms.$inferSelect | undefined =>
       termsPrepared.get({ id: companyId, v: version }),
 

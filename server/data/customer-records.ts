@@ -31,6 +31,8 @@ export function createCustomerRecords(
       kind: string,
       body: { title: string; text: string } & Record<string, unknown>,
     ) => void;
+    /** Whether an unread message of this kind about this company is already waiting (customers/store.ts). */
+    hasUnreadAbout: (customerId: string, kind: string, companyId: string) => boolean;
   },
 ) {
   /** The companies whose live grants reach this record now (the window is judged on the deposit time here). */
@@ -109,7 +111,12 @@ export function createCustomerRecords(
 
     /** Posted in the deposit's unit: the words are filled in from the sealed record when the inbox is read. */
     deviceAttention(customerId: string, recordId: string) {
+      // One unread notice per company at a time (SECURITY.md "Floods and bounds"): a device that keeps reporting
+      // adds nothing until the customer has read the last one, so it cannot bury the rest of the inbox.
+      const companyId = d.store.byId(customerId, recordId)?.companyId;
+      if (!companyId || d.hasUnreadAbout(customerId, 'device.attention', companyId)) return;
       d.postInbox(customerId, 'device.attention', {
+        companyId,
         title: 'A device needs your attention',
         text: 'One of your devices needs your attention.',
         notice: 'device.attention',

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { isFieldName } from '../customers/field-catalogue.ts';
 import { ValidationFailed } from '../http/errors.ts';
+import { isNavigation } from '../http/error-page.ts';
 import { problemReply, sendProblem, type ProblemSetting } from '../http/problem.ts';
 import { parse } from '../http/validate.ts';
 import type { Authenticated } from '../oauth/bearer.ts';
@@ -198,6 +199,8 @@ export function dataReadFastPath(d: {
     if (path.length === READ_PREFIX.length || path.includes('%')) return false;
     const rest = path.slice(READ_PREFIX.length);
     if (deeper && !claimPath(rest) && recordsPath(rest) === undefined) return false;
+    // A person's browser following a link gets the HTML error page that express's handler sends, never JSON.
+    if (isNavigation(req)) return false;
     d.front(req, res, () => {
       serve(req, res, path, q < 0 ? '' : url.slice(q + 1)).catch((err: unknown) => {
         d.logger.error({ err, reqId: req.id }, 'company read could not be answered');

@@ -217,7 +217,8 @@ export function createGrants(ctx: Pick<AppContext, 'db' | 'clock'>, audit: Audit
       const fields = to.fields ?? g.fields;
       const actions = to.actions ?? g.actions;
       const expiresAt = to.expiresAt ? new Date(to.expiresAt).toISOString() : g.expiresAt;
-      if (fields.length === 0 || !fields.every((f) => g.fields.includes(f)))
+      // A grant of claims or records only has no field to keep: it can still be shortened or lose an action.
+      if ((fields.length === 0 && g.fields.length > 0) || !fields.every((f) => g.fields.includes(f)))
         throw new BadRequest('Fields can only be removed, and at least one must remain');
       if (actions.length === 0 || !actions.every((a) => g.actions.includes(a)))
         throw new BadRequest('Actions can only be removed, and at least one must remain');

@@ -70,6 +70,12 @@ export function createAppShell(
       next();
     });
   }
+  // The dashboard's and the grant-management APIs answer with decrypted personal data, exports and session
+  // tokens: no cache may store them (RFC 9111 §5.2.2.5), or they outlive sign-out on a shared computer's disk.
+  app.use(['/api', '/company'], function privateAnswers(_req, res, next) {
+    res.setHeader('cache-control', 'no-store');
+    next();
+  });
   app.use(express.json({ limit: '64kb', type: ['application/json', 'application/*+json'] }));
   const formParser = express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 50 });
   app.use(formParser);

@@ -113,4 +113,18 @@ describe('the customer narrows claims at consent', () => {
     expect(String(err)).toMatch(msg);
     expect(counts()).toEqual(before);
   });
+
+  it('when the customer shortens a claims-only grant, then it ends earlier and its claim stops at the new end', async () => {
+    const t = await obtainTokens(v, brewco, alice, {
+      authorizationDetails: details([{ name: 'age_over', value: 18 }]),
+    });
+    const end = new Date(v.clock.now().getTime() + 2 * 86_400_000).toISOString();
+    const r = await alice.call('PATCH', `/api/grants/${t.grant_id}`, { expiresAt: end });
+    expect(r.status).toBe(200);
+    expect(r.body.expiresAt).toBe(end);
+    // Fields cannot be added to a grant that has none.
+    expect((await alice.call('PATCH', `/api/grants/${t.grant_id}`, { fields: ['email'] })).status).toBe(400);
+    v.clock.advance(3 * 86_400_000);
+    expect((await ask(t.access_token, 'age_over')).status).toBe(401);
+  });
 });

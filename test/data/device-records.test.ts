@@ -95,4 +95,35 @@ describe('a connected product deposits, and the customer sees it as coming from 
     expect(r.status).toBe(200);
     expect(decodeJwt(r.body.access_token).device_id).toBe(brushco.clientId);
   });
+
+  it('when the device keeps reporting "needs service", then the inbox holds one unread notice until it is read', async () => {
+    const t = await connectDevice();
+    const attention = () =>
+      fetch(`${v.url}/data/customers/${alice.handle}/records`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${t.access_token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          category: 'devices',
+          content: {
+            product: 'toothbrush',
+            maker: 'Brushco',
+            serial: 'BC3-0042',
+            purchased: '2026-01-15',
+            events: [{ kind: 'battery_low', at: v.clock.now().toISOString() }],
+          },
+        }),
+      });
+    const notices = async () =>
+      (
+        (await alice.call('GET', '/api/inbox')).body.messages as { id: string; kind: string; readAt: string | null }[]
+      ).filter((m) => m.kind === 'device.attention' && !m.readAt);
+    for (const m of await notices()) expect((await alice.call('POST', `/api/inbox/${m.id}/read`)).status).toBe(204);
+    for (let i = 0; i < 5; i++) expect((await attention()).status).toBe(201);
+    const unread = await notices();
+    expect(unread).toHaveLength(1);
+    // Once the customer has read it, the next report tells them again.
+    expect((await alice.call('POST', `/api/inbox/${unread[0]!.id}/read`)).status).toBe(204);
+    expect((await attention()).status).toBe(201);
+    expect(await notices()).toHaveLength(1);
+  });
 });

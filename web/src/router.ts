@@ -55,7 +55,11 @@ export function useLocation(): Location {
 export function safeNext(next: string | null | undefined): string | undefined {
   if (!next || !next.startsWith('/')) return undefined;
   if (next.startsWith('//') || next.startsWith('/\\')) return undefined;
-  return next;
+  // Browsers drop tabs and newlines from a URL before reading it (WHATWG URL), so "/<TAB>/evil" is "//evil":
+  // the target is judged as the browser will read it, and only its own-origin path is kept.
+  const u = new URL(next, window.location.origin);
+  if (u.origin !== window.location.origin) return undefined;
+  return u.pathname + u.search + u.hash;
 }
 
 /** A click on an in-app link navigates without reloading unless the user asked for a new tab. */
