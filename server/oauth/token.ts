@@ -6,6 +6,7 @@ import { createGrantTable } from './grants/index.ts';
 import type { GrantDeps } from './grants/token-family.ts';
 import type { ClientView } from './request-params.ts';
 import { sha256hex } from './tokens.ts';
+import { accessNow } from './access-now.ts';
 
 /**
  * The token endpoint (RFC 6749 §3.2): each grant_type is served by its own file in grants/, chosen from
@@ -39,8 +40,13 @@ export function createTokenEndpoint(
         )
           return { active: false };
         if (claims.fam && d.store.family(claims.fam, claims.sub)?.revokedAt) return { active: false };
-        if (claims.grant_id && !liveGrant(claims.grant_id)) return { active: false };
-        const { iss, sub, aud, exp, iat, jti, scope, client_id, grant_id, authorization_details, cnf } = claims;
+        const g = claims.grant_id ? liveGrant(claims.grant_id) : undefined;
+        if (claims.grant_id && !g) return { active: false };
+        // RFC 7662 §2.2: what the token may do now, after any narrowing of its grant.
+        const now = g ? accessNow(claims, g) : claims;
+        if (!now) return { active: false };
+        const { iss, sub, aud, iat, jti, client_id, grant_id, cnf } = claims;
+        const { scope, authorization_details, exp } = now;
         return {
           active: true,
           token_type: cnf ? 'DPoP' : 'Bearer',
