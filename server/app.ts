@@ -152,6 +152,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
       companyName: (id) => companies.byId(id)?.name ?? id,
       criteriaOf: criteria.get,
       onDeviceAttention: customerRecords.deviceAttention,
+      roomFor: customerRecords.roomFor,
     },
     commit,
     grants,

@@ -27,6 +27,8 @@ export interface InboxFacts {
   since?: string;
   /** A deletion request: the ISO 8601 instant the company had to delete by. */
   dueAt?: string;
+  /** A full vault: the most records it keeps. */
+  limit?: number;
 }
 
 const longDate = new Intl.DateTimeFormat('en-GB', { dateStyle: 'long', timeZone: 'UTC' });

@@ -2,13 +2,21 @@ import type { AuditAppend } from '../audit/chain/append.ts';
 import type { AppContext } from '../context.ts';
 import { inTransaction } from '../db/connection.ts';
 import type { Grant } from '../grants/service.ts';
-import { NotFound } from '../http/errors.ts';
+import { NotFound, RecordsFull } from '../http/errors.ts';
 import { recordSpec } from './record-catalogue.ts';
 import { openRecord } from './record-seal.ts';
 import type { RecordRow, RecordStore } from './record-store.ts';
 
 /** The words of a device event that needs attention: "Your toothbrush by Brushco needs service". */
 const ATTENTION_WORDS: Record<string, string> = { needs_service: 'needs service', battery_low: 'has a low battery' };
+
+/**
+ * The most records one customer's vault keeps, from every company together (SECURITY.md "Floods and bounds").
+ * Deposits are capped per grant and day, not overall: without this, grants could grow a vault without end. At
+ * 16 KiB a record at most this bounds a vault near 320 MiB, and the records page and export that open every record;
+ * a device depositing twice a day for 25 years stays under it.
+ */
+export const RECORDS_PER_CUSTOMER = 20_000;
 
 /**
  * The customer's own view of their records (the dashboard's records page): what each says in words, who
@@ -106,6 +114,25 @@ export function createCustomerRecords(
         const row = owned(customerId, id);
         d.store.remove(customerId, id);
         event('record.deleted', row, requestId);
+      });
+    },
+
+    /**
+     * Run in the deposit's unit before its row is written: a full vault refuses the deposit (409, nothing stored),
+     * and the deposit that fills it tells the customer, once, in the same unit.
+     */
+    roomFor(customerId: string, companyId: string) {
+      const held = d.store.countOf(customerId);
+      if (held >= RECORDS_PER_CUSTOMER)
+        throw new RecordsFull(`The customer's vault holds ${RECORDS_PER_CUSTOMER} records, the most it keeps`, {
+          limit: RECORDS_PER_CUSTOMER,
+        });
+      if (held + 1 < RECORDS_PER_CUSTOMER) return;
+      const company = d.companyName(companyId);
+      d.postInbox(customerId, 'records.full', {
+        title: 'Your vault is full of records',
+        text: `Your vault now holds ${RECORDS_PER_CUSTOMER} records, the most it keeps; the last came from ${company}. Companies cannot add more until you delete some on your Records page.`,
+        facts: { company, limit: RECORDS_PER_CUSTOMER },
       });
     },
 

@@ -196,7 +196,7 @@ export const dataOperations: OperationSpec[] = [
     headers: dpop,
     body: { schema: depositSchema },
     summary: "Deposit a typed record (a purchase, a service, a device) into the customer's vault",
-    description: `Needs a grant with the deposit action covering the record's category (through a field of its category, or a \`customer_records\` entry). The content must match the category's schema (see the README) and be at most 16 KiB; it is sealed with the customer's data key with a vault signature over its digest and provenance. An \`Idempotency-Key\` header (or \`idempotencyKey\` field) makes a retry store once and answer the same; the same key with other content is 409. ${denied}`,
+    description: `Needs a grant with the deposit action covering the record's category (through a field of its category, or a \`customer_records\` entry). The content must match the category's schema (see the README) and be at most 16 KiB; it is sealed with the customer's data key with a vault signature over its digest and provenance. An \`Idempotency-Key\` header (or \`idempotencyKey\` field) makes a retry store once and answer the same; the same key with other content is 409. A vault that holds 20,000 records takes no more: 409 of type \`records-full\`. ${denied}`,
     errors: [404, 409, 503],
     responses: {
       201: { description: 'Deposited (or the earlier answer to the same key)', schema: depositResultSchema },

@@ -62,6 +62,8 @@ export function createRecordStore(db: AppContext['db']) {
        JOIN records r ON r.rowid = p.k`,
     )
     .raw(true);
+  // Counted on the records_customer index alone; at most RECORDS_PER_CUSTOMER entries (customer-records.ts).
+  const count = raw.prepare('SELECT count(*) FROM records WHERE customer_id = ?').pluck();
   const hide = raw.prepare('UPDATE records SET hidden_at = ? WHERE customer_id = ? AND id = ?');
   const remove = raw.prepare('DELETE FROM records WHERE customer_id = ? AND id = ?');
   const sources = raw.prepare(
@@ -74,6 +76,7 @@ export function createRecordStore(db: AppContext['db']) {
     byIdempotencyKey: (customerId: string, companyId: string, key: string) =>
       byKey.get(customerId, companyId, key) as RecordRow | undefined,
     byId: (customerId: string, id: string) => byId.get(customerId, id) as RecordRow | undefined,
+    countOf: (customerId: string) => count.get(customerId) as number,
     allOf: (customerId: string) => all.all(customerId) as RecordRow[],
     /** The companies whose shareable records of these categories are in the customer's vault. */
     sourcesOf: (customerId: string, categories: string[]) =>

@@ -49,6 +49,8 @@ export function createRecordUnits(
     companyName: (companyId: string) => string;
     criteriaOf: (customerId: string) => { recordsNeverFrom?: string[] };
     onDeviceAttention: (customerId: string, recordId: string) => void;
+    /** Refuses a deposit to a full vault (customer-records.ts, RECORDS_PER_CUSTOMER). */
+    roomFor: (customerId: string, companyId: string) => void;
   },
 ) {
   const decideFor = (stage: 'read' | 'deposit', g: Grant, now: Date) =>
@@ -98,6 +100,7 @@ export function createRecordUnits(
           throw new Conflict('This Idempotency-Key was used for a different record');
         return { value: { replayed: true, body: answer(earlier, digest) } };
       }
+      d.roomFor(g.customerId, g.companyId);
       const id = randomUUID();
       const createdAt = now.toISOString();
       const row = {

@@ -48,6 +48,7 @@ export function createDataService(
       companyName: (companyId: string) => string;
       criteriaOf: (customerId: string) => { recordsNeverFrom?: string[] };
       onDeviceAttention: (customerId: string, recordId: string) => void;
+      roomFor: (customerId: string, companyId: string) => void;
     };
   },
 ) {

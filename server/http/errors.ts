@@ -89,6 +89,13 @@ export class Conflict extends VaultError {
   readonly title = 'The request conflicts with the current state';
 }
 
+/** The customer's vault holds as many records as it keeps (SECURITY.md "Floods and bounds"): nothing is added. */
+export class RecordsFull extends VaultError {
+  readonly status = 409;
+  readonly slug = 'records-full';
+  readonly title = "The customer's vault holds as many records as it keeps";
+}
+
 /** The company's terms changed after the customer was shown them: approving would accept terms not seen. */
 export class TermsChanged extends VaultError {
   readonly status = 409;

@@ -16,6 +16,7 @@ interface Facts {
   reads?: number;
   since?: string;
   dueAt?: string;
+  limit?: number;
 }
 
 /** The closed set of ways new terms can be worse (server/grants/terms-change.ts, TermsWorsening). */
@@ -133,6 +134,13 @@ export function messageWords(m: InboxMessage, catalogue: FieldInfo[] | undefined
         title: `${name} asks for access`,
         text: `${name} asks for access to your data. Review it in your inbox.`,
       };
+    case 'records.full': {
+      const limit = (f.limit ?? 0).toLocaleString();
+      return {
+        title: 'Your vault is full of records',
+        text: `Your vault now holds ${limit} records, the most it keeps; the last came from ${name}. Companies cannot add more until you delete some on your Records page.`,
+      };
+    }
     default:
       return fallback;
   }

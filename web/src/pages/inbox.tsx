@@ -55,6 +55,7 @@ const KIND: Record<string, { label: string; tone: Tone }> = {
   'deletion.confirmed': { label: 'Deleted', tone: 'good' },
   'deletion.overdue': { label: 'Deletion overdue', tone: 'bad' },
   'device.attention': { label: 'Your device', tone: 'warn' },
+  'records.full': { label: 'Vault full', tone: 'warn' },
 };
 
 function Messages({ initial }: { initial: InboxMessage[] }) {
