@@ -28,6 +28,15 @@ const SCRIPTS = [
   /\p{Script=Cherokee}/u,
 ];
 
+/**
+ * What the dashboard calls itself ("Consent vault" in its header and page titles): a company whose name carries
+ * it ("Your vault", "Vault support") could pass for the platform on the consent screen and in the inbox. Compared
+ * by skeleton, so spacing, case and look-alikes do not get round it; `PLATFORM_WORDS` anywhere in the name,
+ * `PLATFORM_NAMES` as the whole name (SECURITY.md, "Company names").
+ */
+const PLATFORM_WORDS = ['vault'];
+const PLATFORM_NAMES = ['consent', 'support', 'helpdesk', 'security', 'admin', 'administrator', 'dashboard', 'inbox'];
+
 /** Why a name cannot be used, or undefined when its characters are acceptable. */
 export function nameProblem(name: string): string | undefined {
   if (INVISIBLE.test(name) || INVISIBLE_MARK.test(name))
@@ -35,7 +44,10 @@ export function nameProblem(name: string): string | undefined {
   if (ODD_SPACE.test(name)) return 'may separate words only with ordinary spaces';
   if (SCRIPTS.filter((s) => s.test(name)).length > 1)
     return 'must not mix Latin, Greek, Cyrillic, Armenian or Cherokee letters';
-  if (skeleton(name) === '') return 'must contain at least one letter or digit';
+  const key = skeleton(name);
+  if (key === '') return 'must contain at least one letter or digit';
+  if (PLATFORM_WORDS.some((w) => key.includes(skeleton(w))) || PLATFORM_NAMES.some((n) => key === skeleton(n)))
+    return 'must not name or imitate the vault itself';
   return undefined;
 }
 

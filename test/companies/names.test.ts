@@ -69,6 +69,11 @@ describe('company names refuse invisible and text-direction characters', () => {
     ['a Hangul filler', 'Acme\u3164'],
     ['Latin mixed with Cyrillic', 'Аcme Ltd'],
     ['no letter or digit at all', '!!! ...'],
+    ["the platform's own name", 'Consent vault'],
+    ["the platform's name with another word", 'Your vault'],
+    ['a support desk of the platform', 'Vault support'],
+    ["the platform's name in look-alikes", 'VAU1T Services'],
+    ['a word the platform uses for itself, alone', 'Support'],
   ])(
     'when a registration carries %s, then 400 invalid_client_metadata and nothing is registered',
     async (_why, name) => {
@@ -85,6 +90,14 @@ describe('company names refuse invisible and text-direction characters', () => {
     const c = await registerCompany(v, { name: 'Steady Name Ltd' });
     expect((await rename(c, 'Steady \u202eName')).status).toBe(400);
     expect(v.vault.services.companies.byId(c.clientId)!.name).toBe('Steady Name Ltd');
+  });
+
+  it('when a rename takes a name that passes for the platform, then 400 invalid_client_metadata and no change', async () => {
+    const c = await registerCompany(v, { name: 'Plain Rename Ltd' });
+    const r = await rename(c, 'Consent Vault Support');
+    expect(r.status).toBe(400);
+    expect(r.body.error).toBe('invalid_client_metadata');
+    expect(v.vault.services.companies.byId(c.clientId)!.name).toBe('Plain Rename Ltd');
   });
 });
 
