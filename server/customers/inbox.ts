@@ -29,6 +29,9 @@ export interface InboxFacts {
   dueAt?: string;
   /** A full vault: the most records it keeps. */
   limit?: number;
+  /** The claims a grant answers (catalogue names) and the record categories it covers, when it has any. */
+  claims?: string[];
+  records?: string[];
 }
 
 const longDate = new Intl.DateTimeFormat('en-GB', { dateStyle: 'long', timeZone: 'UTC' });

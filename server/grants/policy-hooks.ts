@@ -108,7 +108,10 @@ export function createGrantPolicy(
     notify(g: Grant, change: GrantChange, actor: Actor, receiptId?: string) {
       if (change === 'resumed') return;
       const name = companyName(g.companyId);
-      const what = g.fields.map((f) => (isFieldName(f) ? FIELD_CATALOGUE[f].label.toLowerCase() : f)).join(', ');
+      // A grant of claims or records only has no field: its records, or plainly "your data".
+      const items = g.fields.map((f) => (isFieldName(f) ? FIELD_CATALOGUE[f].label.toLowerCase() : f));
+      if (g.records) items.push(`records (${g.records.categories.join(', ')})`);
+      const what = items.length ? items.join(', ') : 'data';
       const why = g.purpose.replace(/-/g, ' ');
       const until = inWords(g.expiresAt);
       const may = mayText(g, what);
@@ -148,6 +151,8 @@ export function createGrantPolicy(
             autoApproved: g.autoApproved,
             byCustomer: actor.id === g.customerId,
             ...(reason ? { reasons: [reason] } : {}),
+            ...(g.claims.length ? { claims: g.claims.map((c) => c.name) } : {}),
+            ...(g.records ? { records: g.records.categories } : {}),
           } satisfies InboxFacts,
           grantId: g.id,
           companyId: g.companyId,

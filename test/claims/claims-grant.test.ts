@@ -128,3 +128,20 @@ describe('the customer narrows claims at consent', () => {
     expect((await ask(t.access_token, 'age_over')).status).toBe(401);
   });
 });
+
+describe('the inbox after a claims-only grant is narrowed', () => {
+  it('when the customer shortens it, then the message names the answers, never an empty field list', async () => {
+    const carol = await new Customer(v.url).signUp(uniqueEmail('carol'));
+    await carol.call('PATCH', '/api/profile', { date_of_birth: '1990-05-17' });
+    const t = await obtainTokens(v, brewco, carol, {
+      authorizationDetails: details([{ name: 'age_over', value: 18 }]),
+    });
+    const end = new Date(v.ctx.clock.now().getTime() + 7 * 86_400_000).toISOString();
+    expect((await carol.call('PATCH', `/api/grants/${t.grant_id}`, { expiresAt: end })).status).toBe(200);
+    const inbox = (await carol.call('GET', '/api/inbox')).body.messages as { kind: string; body: any }[];
+    const m = inbox.find((x) => x.kind === 'grant.narrowed' && x.body.grantId === t.grant_id)!;
+    expect(m.body.facts).toMatchObject({ fields: [], claims: ['age_over'] });
+    expect(m.body.text).toMatch(/^Brewco may now only read your data for age verification, until /);
+    expect(m.body.text).not.toMatch(/your\s+for/);
+  });
+});

@@ -17,6 +17,9 @@ interface Facts {
   since?: string;
   dueAt?: string;
   limit?: number;
+  /** The claims a grant answers (catalogue names) and the record categories it covers, when it has any. */
+  claims?: string[];
+  records?: string[];
 }
 
 /** The closed set of ways new terms can be worse (server/grants/terms-change.ts, TermsWorsening). */
@@ -55,17 +58,25 @@ export function messageWords(m: InboxMessage, catalogue: FieldInfo[] | undefined
   const fallback = { title: m.body.title, text: m.body.text.replace(ISO_DATE, (_, d: string) => formatLongDate(d)) };
   if (!f || typeof f.company !== 'string') return fallback;
   const name = f.company;
-  const what = list((f.fields ?? []).map((n) => labelOf(catalogue, n).toLowerCase()));
+  // A grant of claims or records only has no field: say what it covers, or plainly "your data".
+  const items = [
+    ...(f.fields ?? []).map((n) => labelOf(catalogue, n).toLowerCase()),
+    ...(f.records?.length ? [`records (${list(f.records)})`] : []),
+  ];
+  const what = items.length ? list(items) : 'data';
   const why = f.purpose ? purposeWords(f.purpose) : '';
   const until = f.until ? formatLongDate(f.until) : '';
   const reads = f.actions?.includes('read') ?? true;
   const deposits = f.actions?.includes('deposit') ?? false;
+  const answers = f.claims?.length ? 'get yes/no answers about you' : '';
+  const readWhat = list([items.length || !answers ? `read your ${what}` : '', answers].filter(Boolean));
+  const depositWhat = [...(f.fields ?? []).map((n) => labelOf(catalogue, n).toLowerCase()), ...(f.records ?? [])];
   const may =
     reads && deposits
-      ? `read your ${what} and add records to your vault`
+      ? `${readWhat} and add records to your vault`
       : reads
-        ? `read your ${what}`
-        : `add records (${what}) to your vault`;
+        ? readWhat
+        : `add records${depositWhat.length ? ` (${list(depositWhat)})` : ''} to your vault`;
   const cannotRead = reads ? '' : ' It cannot read your data.';
   const reason = (f.reasons ?? []).map((r) => r.replace(/\.$/, '')).join('. ');
   switch (m.kind) {
