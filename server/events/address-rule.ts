@@ -2,8 +2,8 @@ import { BlockList, isIP } from 'node:net';
 
 /**
  * Where the vault may push a SET (SECURITY.md "Grant events", endpoints): never to an address that is not a
- * public unicast host (link-local and cloud metadata, unspecified, multicast, reserved, documentation, NAT64
- * and 6to4 wrappers), and to loopback, private, unique-local or shared (CGNAT) networks only when the operator
+ * public unicast host (link-local and cloud metadata, unspecified, multicast, reserved, documentation, NAT64,
+ * 6to4, SIIT and IPv4-compatible wrappers), and to loopback, private, unique-local or shared (CGNAT) networks only when the operator
  * opted out with VAULT_EVENTS_ALLOW_PRIVATE_ADDRESSES=1 (a developer running their receiver on their own
  * machine, tests). Strict is the default: a deployment that forgot a setting must not become a proxy into its
  * own network. The rule is applied to the address a connection is actually made to (post-set.ts resolves the
@@ -35,6 +35,17 @@ for (const [net, bits] of [
 ] as const)
   never.addSubnet(net, bits, 'ipv6');
 
+/**
+ * IPv4-compatible (::a.b.c.d, RFC 4291 §2.5.5.1, deprecated) and SIIT-translated (::ffff:0:a.b.c.d, RFC 2765
+ * §2.1) addresses would wrap any IPv4 address, as NAT64 and 6to4 do. BlockList folds ::ffff:0:0/96 into IPv4,
+ * so they are recognised on the RFC 5952 form the URL parser gives: :: and ::1 share ::/96 and are judged as
+ * themselves (unspecified, loopback).
+ */
+function wrapsIpv4(address: string): boolean {
+  const canonical = new URL(`http://[${address}]/`).hostname;
+  return canonical !== '[::1]' && /^\[::(ffff:0:)?([0-9a-f]{1,4}:)?[0-9a-f]{1,4}\]$/.test(canonical);
+}
+
 const local = new BlockList();
 for (const [net, bits] of [
   ['127.0.0.0', 8], // loopback
@@ -59,6 +70,7 @@ export function blockedAddress(address: string, allowPrivate: boolean): string |
   if (family === 0) return 'not an IP address';
   const type = family === 4 ? 'ipv4' : 'ipv6';
   if (never.check(address, type)) return 'not a public unicast address';
+  if (type === 'ipv6' && wrapsIpv4(address)) return 'not a public unicast address';
   if (!allowPrivate && local.check(address, type)) return 'a loopback or private address';
   return undefined;
 }
