@@ -109,12 +109,12 @@ export function createGrantPolicy(
       if (change === 'resumed') return;
       const name = companyName(g.companyId);
       // A grant of claims or records only has no field: its records, or plainly "your data".
-      const items = g.fields.map((f) => (isFieldName(f) ? FIELD_CATALOGUE[f].label.toLowerCase() : f));
-      if (g.records) items.push(`records (${g.records.categories.join(', ')})`);
+      const labels = g.fields.map((f) => (isFieldName(f) ? FIELD_CATALOGUE[f].label.toLowerCase() : f));
+      const items = g.records ? [...labels, `records (${g.records.categories.join(', ')})`] : labels;
       const what = items.length ? items.join(', ') : 'data';
       const why = g.purpose.replace(/-/g, ' ');
       const until = inWords(g.expiresAt);
-      const may = mayText(g, what);
+      const may = mayText(g, what, [...labels, ...(g.records?.categories ?? [])].join(', '));
       const cannotRead = g.actions.includes('read') ? '' : ' It cannot read your data.';
       const reason = (g.statusReason ?? '').replace(/\.$/, '');
       const next = reason.startsWith(BENEFIT_NOT_DELIVERED_WHY)
@@ -167,10 +167,10 @@ export function createGrantPolicy(
 }
 
 /** What a grant lets the company do, in the inbox's words: never "read" for a grant that cannot read. */
-function mayText(g: Grant, what: string): string {
+function mayText(g: Grant, what: string, deposited: string): string {
   const reads = g.actions.includes('read');
   const deposits = g.actions.includes('deposit');
   if (reads && deposits) return `read your ${what} and add records to your vault`;
   if (reads) return `read your ${what}`;
-  return `add records (${what}) to your vault`;
+  return `add records (${deposited}) to your vault`;
 }
