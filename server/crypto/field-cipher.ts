@@ -14,7 +14,12 @@ export interface FieldBinding {
 const aadOf = (b: FieldBinding) => `field|${b.customerId}|${b.field}|${b.version}`;
 
 export function sealField(dek: Uint8Array, binding: FieldBinding, value: unknown): Buffer {
-  return seal(dek, Buffer.from(JSON.stringify(value), 'utf8'), aadOf(binding));
+  return sealText(dek, binding, JSON.stringify(value));
+}
+
+/** Seals JSON text the caller wrote itself; openField parses it like any other sealed value. */
+export function sealText(dek: Uint8Array, binding: FieldBinding, json: string): Buffer {
+  return seal(dek, Buffer.from(json, 'utf8'), aadOf(binding));
 }
 
 export function openField(dek: Uint8Array, binding: FieldBinding, sealed: Uint8Array): unknown {
@@ -23,7 +28,12 @@ export function openField(dek: Uint8Array, binding: FieldBinding, sealed: Uint8A
 
 /** The sealed value's JSON text as it was sealed, for a caller that passes parts of it on unparsed. */
 export function openFieldText(dek: Uint8Array, binding: FieldBinding, sealed: Uint8Array): string {
+  return openFieldBytes(dek, binding, sealed).toString('utf8');
+}
+
+/** The sealed value's UTF-8 JSON bytes, for a caller that copies parts of them into a response unchanged. */
+export function openFieldBytes(dek: Uint8Array, binding: FieldBinding, sealed: Uint8Array): Buffer {
   const plain = open(dek, sealed, aadOf(binding));
   // A view, not a copy: no second plaintext buffer is left behind.
-  return Buffer.from(plain.buffer, plain.byteOffset, plain.length).toString('utf8');
+  return Buffer.from(plain.buffer, plain.byteOffset, plain.length);
 }

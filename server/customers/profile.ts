@@ -25,7 +25,9 @@ export interface AccountHooks {
 
 /** A record's content whether sealed bare (before migration 0013) or with its provenance (data/record-seal.ts). */
 const recordContent = (o: unknown) =>
-  o && typeof o === 'object' && (o as { v?: unknown }).v === 2 ? (o as { content: unknown }).content : o;
+  o && typeof o === 'object' && [2, 3].includes((o as { v?: unknown }).v as number)
+    ? (o as { content: unknown }).content
+    : o;
 
 export function createProfile(ctx: AppContext, store: CustomerStore, audit: AuditAppend) {
   const hooks: AccountHooks = { onDelete: [], exportSections: [], inboxText: [] };

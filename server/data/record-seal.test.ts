@@ -1,80 +1,74 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { sealField } from '../crypto/field-cipher.ts';
-import { pageJson, recordJson } from './record-page.ts';
-import { openRecordForRead, recordDigest, sealRecord } from './record-seal.ts';
+import { createPageWriter } from './record-page.ts';
+import { openRecord, openRecordForRead, recordDigest, sealRecord } from './record-seal.ts';
 
 const dek = randomBytes(32);
 const customerId = 'c-1';
 const id = 'r-1';
 
-// A stand-in for the vault's provenance JWS: only its payload's digest matters to the read.
+// A stand-in for the vault's provenance JWS: the read passes it on unchanged.
 const jws = (payload: object) =>
   `eyJhbGciOiJFZERTQSJ9.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.${randomBytes(64).toString('base64url')}`;
 
-// Content that imitates the sealed layout: a nested "provenance" member and strings quoting the markers.
+// Content that imitates the sealed layout: nested "provenance" and "digest" members and strings quoting markers.
 const tricky = {
   merchant: 'Shop ","provenance":"x.y.z"} "digest":"sha-256:AAAA',
-  items: [{ name: 'Boots', quantity: 1, price: 89.5, provenance: 'a.b.c' }],
+  items: [{ name: 'Boots', quantity: 1, price: 89.5, provenance: 'a.b.c', digest: 'sha-256:x' }],
   total: 89.5,
   currency: 'EUR',
-  time: '2026-11-01T10:00:00.000Z',
+  time: '2026-11-01T12:00:00.000+02:00',
   '10': 'integer-like key',
   note: 'ünïcödé \u2028 "quoted" \\ back',
 };
+const timeOf = (c: unknown) => (c as { time?: string }).time;
+const digest = recordDigest(tricky);
+const provenance = jws({ iss: 'v', digest });
+const index = { digest, time: new Date(tricky.time).toISOString() };
+
+const formats: [string, () => Buffer, string | undefined][] = [
+  [
+    'sealed with its read index (format 3)',
+    () => sealRecord(dek, customerId, id, { content: tricky, provenance, index }),
+    provenance,
+  ],
+  [
+    'sealed with its provenance (format 2)',
+    () => sealRecord(dek, customerId, id, { content: tricky, provenance }),
+    provenance,
+  ],
+  ['sealed without a signature', () => sealRecord(dek, customerId, id, { content: tricky }), undefined],
+  [
+    'sealed as bare content (before migration 0013)',
+    () => sealField(dek, { customerId, field: `record:${id}`, version: 1 }, tricky),
+    undefined,
+  ],
+];
 
 describe('opening a record for the cross-company read', () => {
-  it('when a record was sealed with its provenance, then the content, its JSON text and the signed digest come back', () => {
-    const provenance = jws({
-      iss: 'v',
-      source: { name: '"digest":"sha-256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"' },
-      digest: recordDigest(tricky),
-    });
-    const rec = openRecordForRead(
-      dek,
-      customerId,
-      id,
-      sealRecord(dek, customerId, id, { content: tricky, provenance }),
-    );
-    expect(rec.content).toEqual(tricky);
-    expect(rec.contentJson).toBe(JSON.stringify(tricky));
-    expect(rec.provenance).toBe(provenance);
-    expect(rec.digest).toBe(recordDigest(tricky));
+  it.each(formats)('when a record was %s, then its time and page tail come back', (_name, sealed, signed) => {
+    const rec = openRecordForRead(dek, customerId, id, sealed(), timeOf);
+    expect(rec.time).toBe('2026-11-01T10:00:00.000Z');
+    const tail = { digest, content: tricky, ...(signed ? { provenance: signed } : {}) };
+    expect(`{"x":0${rec.tail.toString('utf8')}`).toBe(JSON.stringify({ x: 0, ...tail }));
   });
 
-  it.each([
-    [
-      'sealed as bare content (before migration 0013)',
-      () => sealField(dek, { customerId, field: `record:${id}`, version: 1 }, tricky),
-    ],
-    ['sealed without a signature', () => sealRecord(dek, customerId, id, { content: tricky })],
-    [
-      'with a signature whose payload names no digest',
-      () => sealRecord(dek, customerId, id, { content: tricky, provenance: jws({ iss: 'v' }) }),
-    ],
-  ])('when a record was %s, then its digest is computed from the content', (_name, sealed) => {
-    const rec = openRecordForRead(dek, customerId, id, sealed());
-    expect(rec.content).toEqual(tricky);
-    expect(rec.contentJson).toBe(JSON.stringify(tricky));
-    expect(rec.digest).toBe(recordDigest(tricky));
+  it.each(formats)('when a record was %s, then openRecord gives its content and provenance', (_n, sealed, signed) => {
+    expect(openRecord(dek, customerId, id, sealed())).toEqual({ content: tricky, ...(signed ? { provenance } : {}) });
+  });
+
+  it('when a record names no time, then none comes back (the deposit time counts)', () => {
+    const sealed = sealRecord(dek, customerId, id, { content: tricky, provenance, index: { digest, time: null } });
+    expect(openRecordForRead(dek, customerId, id, sealed, timeOf).time).toBeNull();
   });
 
   it('when opened under another record id, then it fails as every seal does', () => {
-    const sealed = sealRecord(dek, customerId, id, {
-      content: tricky,
-      provenance: jws({ digest: recordDigest(tricky) }),
-    });
-    expect(() => openRecordForRead(dek, customerId, 'r-2', sealed)).toThrow();
+    const sealed = sealRecord(dek, customerId, id, { content: tricky, provenance, index });
+    expect(() => openRecordForRead(dek, customerId, 'r-2', sealed, timeOf)).toThrow();
   });
 
   it('when a page is written, then it is the same text JSON.stringify gave of the page object', () => {
-    const provenance = jws({ digest: recordDigest(tricky) });
-    const rec = openRecordForRead(
-      dek,
-      customerId,
-      id,
-      sealRecord(dek, customerId, id, { content: tricky, provenance }),
-    );
     const row = {
       id,
       companyId: 'co-1',
@@ -83,26 +77,21 @@ describe('opening a record for the cross-company read', () => {
       createdAt: '2026-11-02T00:00:00.000Z',
     };
     const name = 'Shop "A" \u2028 ünï';
-    const page = pageJson(
-      'g-1',
-      'h-1',
-      [
-        recordJson({ ...row, deviceId: null }, rec, name),
-        recordJson({ ...row, deviceId: 'dev-1' }, { ...rec, provenance: undefined }, name),
-      ],
-      'cursor',
-    );
+    const out = createPageWriter();
+    out.add({ ...row, deviceId: null }, openRecordForRead(dek, customerId, id, formats[0]![1](), timeOf), name);
+    out.add({ ...row, deviceId: 'dev-1' }, openRecordForRead(dek, customerId, id, formats[2]![1](), timeOf), name);
     const object = (device?: string, withProvenance = true) => ({
       id,
       category: 'purchases',
-      content: tricky,
       source: { company: 'co-1', name, ...(device ? { device } : {}) },
       depositedAt: row.createdAt,
-      digest: rec.digest,
+      digest,
+      content: tricky,
       ...(withProvenance ? { provenance } : {}),
     });
     const expected = { grantId: 'g-1', customer: 'h-1', records: [object(), object('dev-1', false)], next: 'cursor' };
-    expect(page.json).toBe(JSON.stringify(expected));
-    expect(pageJson('g-1', 'h-1', []).json).toBe(JSON.stringify({ grantId: 'g-1', customer: 'h-1', records: [] }));
+    expect(out.page('g-1', 'h-1', 'cursor').json.toString('utf8')).toBe(JSON.stringify(expected));
+    const empty = createPageWriter().page('g-1', 'h-1').json.toString('utf8');
+    expect(empty).toBe(JSON.stringify({ grantId: 'g-1', customer: 'h-1', records: [] }));
   });
 });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
-import { openField, openFieldText, sealField } from '../crypto/field-cipher.ts';
+import { openField, openFieldBytes, sealField, sealText } from '../crypto/field-cipher.ts';
 
 /**
  * What a record's sealed column holds: its content and the vault's provenance signature, sealed together
@@ -14,10 +14,32 @@ export interface SealedRecord {
   provenance?: string;
 }
 
+/** What a deposit seals besides the content: the signed digest, and when the recorded thing happened. */
+export interface ReadIndex {
+  digest: string;
+  /** The catalogue's time of the content as an ISO instant, or null when the content names none. */
+  time: string | null;
+}
+
 const binding = (customerId: string, id: string) => ({ customerId, field: `record:${id}`, version: 1 });
 
-export function sealRecord(dek: Uint8Array, customerId: string, id: string, rec: SealedRecord): Buffer {
-  return sealField(dek, binding(customerId, id), { v: 2, ...rec });
+/**
+ * Seals a record. With its provenance, the record is written in format 3 (`{"v":3,"time":…,"digest":…,
+ * "content":…,"provenance":"<JWS>"}`): valid JSON that openRecord parses as before, laid out so that the
+ * cross-company read finds the window's time and the digest at the start and passes the rest on as bytes.
+ */
+export function sealRecord(
+  dek: Uint8Array,
+  customerId: string,
+  id: string,
+  rec: SealedRecord & { index?: ReadIndex },
+): Buffer {
+  const { content, provenance, index } = rec;
+  if (!provenance || !index) return sealField(dek, binding(customerId, id), { v: 2, content, provenance });
+  const text =
+    `{"v":3,"time":${JSON.stringify(index.time)},"digest":${JSON.stringify(index.digest)},` +
+    `"content":${JSON.stringify(content)},"provenance":${JSON.stringify(provenance)}}`;
+  return sealText(dek, binding(customerId, id), text);
 }
 
 export function openRecord(dek: Uint8Array, customerId: string, id: string, sealed: Uint8Array): SealedRecord {
@@ -27,48 +49,55 @@ export function openRecord(dek: Uint8Array, customerId: string, id: string, seal
     provenance?: string;
   };
   // Records deposited before migration 0013 were sealed as bare content.
-  return opened && opened.v === 2 ? { content: opened.content, provenance: opened.provenance } : { content: opened };
+  return opened && (opened.v === 2 || opened.v === 3)
+    ? { content: opened.content, provenance: opened.provenance }
+    : { content: opened };
 }
-
-/** A record opened for a read: its content parsed (the window is judged on it) and as the JSON text sealed. */
-export interface OpenedRecord {
-  content: unknown;
-  contentJson: string;
-  provenance?: string;
-  digest: string;
-}
-
-// How sealRecord's JSON.stringify lays out a format-2 record: `{"v":2,"content":…,"provenance":"<JWS>"}`.
-const V2_HEAD = '{"v":2,"content":';
-const V2_PROVENANCE = ',"provenance":"';
-const COMPACT_JWS = /^[\w-]+\.([\w-]+)\.[\w-]+$/;
-const DIGEST = /"digest":"(sha-256:[\w-]{43})"/;
 
 /**
- * Opens a record for the cross-company read without a JSON round trip of what the page passes on unchanged
- * (ARCHITECTURE.md "Speed": parsing, re-serialising and canonicalising every record was most of a read). The
- * AEAD tag proves these bytes are what sealRecord wrote, so their layout is known: the provenance JWS is the
- * last member and holds only base64url and dots, so the last `,"provenance":"` is that member's start and the
- * text before it is the content's own JSON. The digest is read from the JWS payload: the vault computed it
- * from this very content at deposit and sealed both together. Its signature is not verified again here: the
- * vault made it and the seal protects it; the company verifies it against /jwks.json. Anything else (records
- * sealed before migration 0013, without a signature) is parsed and its digest computed, as before.
+ * A record opened for the cross-company read: when it happened (for the window) and its page members from the
+ * digest on, `,"digest":"…","content":…[,"provenance":"…"]}`, as UTF-8 JSON ready to follow the record's head.
  */
-export function openRecordForRead(dek: Uint8Array, customerId: string, id: string, sealed: Uint8Array): OpenedRecord {
-  const text = openFieldText(dek, binding(customerId, id), sealed);
-  const at = text.lastIndexOf(V2_PROVENANCE);
-  if (text.startsWith(V2_HEAD) && at > 0 && text.endsWith('"}')) {
-    const provenance = text.slice(at + V2_PROVENANCE.length, -2);
-    const payload = COMPACT_JWS.exec(provenance)?.[1];
-    const digest = payload && DIGEST.exec(Buffer.from(payload, 'base64url').toString('utf8'))?.[1];
-    if (digest) {
-      const contentJson = text.slice(V2_HEAD.length, at);
-      return { content: JSON.parse(contentJson), contentJson, provenance, digest };
-    }
+export interface OpenedRecord {
+  time: string | null;
+  tail: Buffer;
+}
+
+const V3_HEAD = Buffer.from('{"v":3,"time":');
+const V3_DIGEST = Buffer.from(',"digest":"sha-256:');
+const QUOTE = 0x22;
+
+/**
+ * Opens a record for the cross-company read without parsing what the page passes on unchanged (ARCHITECTURE.md
+ * "Speed": parsing, re-serialising and canonicalising every record was most of a read). The AEAD tag proves
+ * these bytes are what sealRecord wrote, so their format-3 layout is known: the time is null or an ISO string
+ * (no escapes), the digest member follows, and everything from it to the end is the page's tail of the record
+ * (the vault computed the digest from this very content at deposit and signed it in the provenance, which the
+ * company verifies against /jwks.json). Older formats are parsed and their digest computed, as before.
+ */
+export function openRecordForRead(
+  dek: Uint8Array,
+  customerId: string,
+  id: string,
+  sealed: Uint8Array,
+  timeOf: (content: unknown) => string | undefined,
+): OpenedRecord {
+  const plain = openFieldBytes(dek, binding(customerId, id), sealed);
+  if (plain.subarray(0, V3_HEAD.length).equals(V3_HEAD)) {
+    let at = V3_HEAD.length;
+    let time: string | null = null;
+    if (plain[at] === QUOTE) {
+      const end = plain.indexOf(QUOTE, at + 1);
+      time = plain.toString('latin1', at + 1, end);
+      at = end + 1;
+    } else at += 4; // null
+    if (plain.subarray(at, at + V3_DIGEST.length).equals(V3_DIGEST)) return { time, tail: plain.subarray(at) };
   }
   const rec = openRecord(dek, customerId, id, sealed);
-  const contentJson = JSON.stringify(rec.content);
-  return { ...rec, contentJson, digest: recordDigest(rec.content) };
+  const happened = timeOf(rec.content);
+  const provenance = rec.provenance ? `,"provenance":${JSON.stringify(rec.provenance)}` : '';
+  const tail = `,"digest":${JSON.stringify(recordDigest(rec.content))},"content":${JSON.stringify(rec.content)}${provenance}}`;
+  return { time: happened ? new Date(happened).toISOString() : null, tail: Buffer.from(tail, 'utf8') };
 }
 
 /** `sha-256:` and the base64url SHA-256 of the content's RFC 8785 canonical JSON: what a reader recomputes. */

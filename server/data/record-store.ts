@@ -27,9 +27,6 @@ export interface RecordCursor {
   id: string;
 }
 
-const newestFirst = (a: SharedRow, b: SharedRow) =>
-  a.createdAt === b.createdAt ? (a.id < b.id ? 1 : a.id > b.id ? -1 : 0) : a.createdAt < b.createdAt ? 1 : -1;
-
 /**
  * The records table's queries (data/ owns it). Every query takes the customer id and filters by it. The
  * cross-company read is a hot path, so its statements are prepared once on the driver (ARCHITECTURE.md,
@@ -47,19 +44,15 @@ export function createRecordStore(db: AppContext['db']) {
   const byId = raw.prepare(`SELECT ${COLUMNS} FROM records WHERE customer_id = ? AND id = ?`);
   const all = raw.prepare(`SELECT ${COLUMNS} FROM records WHERE customer_id = ? ORDER BY created_at DESC, id DESC`);
   // Shareable records of some categories, newest first, from a cursor on; the caller filters sources and window.
-  // The page is chosen on the index alone and its rows fetched by rowid afterwards, so that the sort for the id
-  // tie-break handles keys rather than sealed blobs (and the page is put back in that order in JS, where sorting
-  // fifty rows costs nothing, rather than by a second sort in SQLite that would copy them); rows come as arrays (no per-row object built by the
-  // driver) with only the columns the read uses (ARCHITECTURE.md, "Speed: what we design with").
+  // The records_shareable index (migration 0022) holds the order and the category, so SQLite walks it newest
+  // first without a sort and fetches only the page's own rows; rows come as arrays (no per-row object built by
+  // the driver) with only the columns the read uses (ARCHITECTURE.md, "Speed: what we design with").
   const page = raw
     .prepare(
-      `SELECT r.id, r.company_id, r.category, r.sealed, r.created_at, r.device_id
-       FROM (SELECT rowid AS k FROM records
-             WHERE customer_id = @customerId AND category IN (SELECT value FROM json_each(@categories))
-               AND hidden_at IS NULL AND created_at >= @since
-               AND (created_at < @cAt OR (created_at = @cAt AND id < @cId))
-             ORDER BY created_at DESC, id DESC LIMIT @limit) AS p
-       JOIN records r ON r.rowid = p.k`,
+      `SELECT id, company_id, category, sealed, created_at, device_id FROM records
+       WHERE customer_id = @customerId AND hidden_at IS NULL AND category IN (SELECT value FROM json_each(@categories))
+         AND created_at >= @since AND (created_at, id) < (@cAt, @cId)
+       ORDER BY created_at DESC, id DESC LIMIT @limit`,
     )
     .raw(true);
   // Counted on the records_customer index alone; at most RECORDS_PER_CUSTOMER entries (customer-records.ts).
@@ -94,11 +87,9 @@ export function createRecordStore(db: AppContext['db']) {
         string,
         string | null,
       ][];
-      return rows
-        .map(([id, companyId, category, sealed, createdAt, deviceId]): SharedRow => {
-          return { id, companyId, category, sealed, createdAt, deviceId };
-        })
-        .sort(newestFirst);
+      return rows.map(([id, companyId, category, sealed, createdAt, deviceId]): SharedRow => {
+        return { id, companyId, category, sealed, createdAt, deviceId };
+      });
     },
     setHidden: (customerId: string, id: string, hiddenAt: string | null) =>
       hide.run(hiddenAt, customerId, id).changes > 0,

@@ -11,7 +11,7 @@ import type { createAdmission, DataRequest, Outcome } from './admission.ts';
 import { dataEvent } from './admission.ts';
 import type { Use } from './grant-check.ts';
 import { DEVICE_ATTENTION, parseRecordContent, recordSpec } from './record-catalogue.ts';
-import { pageJson, recordJson } from './record-page.ts';
+import { createPageWriter } from './record-page.ts';
 import { openRecord, openRecordForRead, recordDigest, sealRecord } from './record-seal.ts';
 import type { RecordCursor, RecordRow, RecordStore, SharedRow } from './record-store.ts';
 
@@ -127,7 +127,12 @@ export function createRecordUnits(
         },
         'record-provenance+jwt',
       );
-      d.store.insert({ ...row, sealed: sealRecord(dek, g.customerId, id, { content: parsed.value, provenance }) });
+      const happened = recordSpec(input.category).timeOf?.(parsed.value);
+      const index = { digest, time: happened ? new Date(happened).toISOString() : null };
+      d.store.insert({
+        ...row,
+        sealed: sealRecord(dek, g.customerId, id, { content: parsed.value, provenance, index }),
+      });
       d.usage.record(g.customerId, g.id, 'deposit', now);
       d.audit(
         dataEvent('data.deposit', g, r, {
@@ -168,15 +173,16 @@ export function createRecordUnits(
       const names = new Map<string, string>();
       const nameOf = (companyId: string) =>
         names.get(companyId) ?? names.set(companyId, d.companyName(companyId)).get(companyId)!;
-      const out: string[] = [];
+      const out = createPageWriter();
       const ids: string[] = [];
       const sourcesRead = new Set<string>();
       let after = q.cursor;
       let last: SharedRow | undefined;
       let more = true;
+      const timeOf = (category: string) => (content: unknown) => recordSpec(category).timeOf?.(content);
       // Sources and the window are judged after the query (the window on when the thing happened, which is
       // sealed), so filling a page may take several queries; hidden records never leave the store.
-      while (out.length < q.limit && more) {
+      while (ids.length < q.limit && more) {
         // One page's worth at a time: every row fetched copies its sealed blob, so fetching more than a page
         // costs even when the first rows fill it.
         const batch = q.limit;
@@ -185,14 +191,13 @@ export function createRecordUnits(
         for (const row of rows) {
           after = { createdAt: row.createdAt, id: row.id };
           if (!admitted(row)) continue;
-          const rec = openRecordForRead(dek, g.customerId, row.id, row.sealed);
-          const happened = recordSpec(row.category).timeOf?.(rec.content);
-          if ((happened ? new Date(happened).toISOString() : row.createdAt) < from) continue;
-          out.push(recordJson(row, rec, nameOf(row.companyId)));
+          const rec = openRecordForRead(dek, g.customerId, row.id, row.sealed, timeOf(row.category));
+          if ((rec.time ?? row.createdAt) < from) continue;
+          out.add(row, rec, nameOf(row.companyId));
           ids.push(row.id);
           sourcesRead.add(row.companyId);
           last = row;
-          if (out.length === q.limit) break;
+          if (ids.length === q.limit) break;
         }
       }
       d.usage.record(g.customerId, g.id, 'read', now);
@@ -201,17 +206,17 @@ export function createRecordUnits(
           decision: 'allow',
           policyVersion: decision.policyVersion,
           detail: {
-            records: out.length,
+            records: ids.length,
             recordIds: ids.join(','),
             recordSources: [...sourcesRead].join(','),
           },
         }),
       );
       const next =
-        out.length === q.limit && last
+        ids.length === q.limit && last
           ? Buffer.from(JSON.stringify({ createdAt: last.createdAt, id: last.id })).toString('base64url')
           : undefined;
-      return { value: pageJson(g.id, r.handle, out, next) };
+      return { value: out.page(g.id, r.handle, next) };
     },
   };
 

@@ -65,8 +65,9 @@ export async function seed(url: string, customers: number, companies = 20): Prom
         [NOW, JSON.stringify(FIELDS), idx, companies, LATER],
       );
       await c.query(
-        `INSERT INTO token_families (id, grant_id, company_id, created_at)
-         SELECT 'family-' || i, 'grant-' || i, 'company-' || (i % $3::int), $1 FROM unnest($2::int[]) i`,
+        `INSERT INTO token_families (id, grant_id, customer_id, company_id, created_at)
+         SELECT 'family-' || i, 'grant-' || i, 'customer-' || i, 'company-' || (i % $3::int), $1
+           FROM unnest($2::int[]) i`,
         [NOW, idx, companies],
       );
       const rows = idx.flatMap((i) => FIELDS.map((f) => [ids.customer(i), f] as const));

@@ -20,8 +20,8 @@ const SQL = {
   grant: `SELECT id, customer_id, company_id, purpose, fields, actions, terms_version, policy_version, status,
     expires_at, records, claims FROM grants WHERE id = $1 AND company_id = $2`,
   family: 'SELECT id, grant_id, dpop_jkt, revoked_at FROM token_families WHERE id = $1 AND company_id = $2',
-  usage: `INSERT INTO usage_counters (grant_id, action, hour, count) VALUES ($1, 'read', $2, 1)
-    ON CONFLICT (grant_id, action, hour) DO UPDATE SET count = usage_counters.count + 1 RETURNING count`,
+  usage: `INSERT INTO usage_counters (customer_id, grant_id, action, hour, count) VALUES ($1, $2, 'read', $3, 1)
+    ON CONFLICT (customer_id, grant_id, action, hour) DO UPDATE SET count = usage_counters.count + 1 RETURNING count`,
   fields: 'SELECT field, version, sealed FROM profile_fields WHERE customer_id = $1 AND field = ANY($2::text[])',
   audit: `INSERT INTO audit_events (seq, time, action, actor_kind, actor_id, customer_id, company_id, grant_id,
     decision, body, prev_hash, hash) VALUES ($1, $2, 'data.read', 'company', $3, $4, $5, $6, 'allow', $7, $8, $9)`,
@@ -97,7 +97,7 @@ export function nodePostgres(url: string, poolSize: number): Driver {
         const g = await c.query({ ...q('grant'), values: [ids.grant(i), companyId] });
         const f = await c.query({ ...q('family'), values: [ids.family(i), companyId] });
         if (!f.rows[0] || f.rows[0].revoked_at) throw new Error('family not live');
-        const u = await c.query({ ...q('usage'), values: [ids.grant(i), hour()] });
+        const u = await c.query({ ...q('usage'), values: [ids.customer(i), ids.grant(i), hour()] });
         const p = await c.query({ ...q('fields'), values: [ids.customer(i), FIELDS] });
         const grant = check(g.rows[0], p.rows);
         const audit = auditParams(i, companyId);
@@ -129,7 +129,7 @@ export function postgresJs(url: string, poolSize: number): Driver {
       const statements = [
         () => tx.unsafe(SQL.grant, [ids.grant(i), companyId], opts),
         () => tx.unsafe(SQL.family, [ids.family(i), companyId], opts),
-        () => tx.unsafe(SQL.usage, [ids.grant(i), hour()], opts),
+        () => tx.unsafe(SQL.usage, [ids.customer(i), ids.grant(i), hour()], opts),
         () => tx.unsafe(SQL.fields, [ids.customer(i), FIELDS], opts),
       ];
       // Pipelined: the four statements leave in one write and their answers are checked together; the checks
