@@ -1,4 +1,5 @@
 import type { Customer } from '../support/browser-like.ts';
+import { bearerRenewal } from './renew.ts';
 import { obtainTokens, registerCompany } from '../support/company.ts';
 import type { RunningVault } from '../support/vault.ts';
 
@@ -51,11 +52,12 @@ export async function recordsReadSetup(v: RunningVault, customer: Customer, coun
     records: { categories: ['purchases'], window: 'P12M', sources: 'any' },
   });
   const url = `${v.url}/data/customers/${customer.handle}/records?limit=${count}`;
-  const headers = { authorization: `Bearer ${read.access_token}` };
+  const headers: Record<string, string> = { authorization: `Bearer ${read.access_token}` };
+  const renew = bearerRenewal(v, reader, read.refresh_token, headers);
   // The bench measures the full page: make sure it is one.
   const check = await fetch(url, { headers });
   const body = (await check.json()) as { records?: unknown[] };
   if (check.status !== 200 || body.records?.length !== count)
     throw new Error(`records read set-up: ${check.status}, ${body.records?.length} records`);
-  return { url, headers };
+  return { url, headers, renew };
 }

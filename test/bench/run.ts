@@ -15,6 +15,7 @@ import autocannon from 'autocannon';
 import { benchEvaluate } from './policy.ts';
 import { benchExport, benchVerify } from './audit.ts';
 import { recordsReadSetup } from './records.ts';
+import { bearerRenewal } from './renew.ts';
 import { clientCredentialsToken, refreshChains, startPeer, vaultTokenSetup, withAssertion } from './token.ts';
 import { Customer } from '../support/browser-like.ts';
 import { freePort } from '../support/free-port.ts';
@@ -155,7 +156,9 @@ async function startReadPath(synchronous: string): Promise<
     customer: Customer;
     claimUrl: string;
     claimHeaders: Record<string, string>;
-    records: { url: string; headers: Record<string, string> };
+    records: { url: string; headers: Record<string, string>; renew: () => Promise<void> };
+    /** Fresh access tokens for every read target (see renew.ts). */
+    renew: () => Promise<void>;
   }
 > {
   const dataDir = mkdtempSync(join(tmpdir(), 'vault-bench-'));
@@ -228,14 +231,24 @@ async function startReadPath(synchronous: string): Promise<
       ]),
     });
     const records = await recordsReadSetup(v, customer);
+    const headers = { authorization: `Bearer ${tokens.access_token}` };
+    const claimHeaders = { authorization: `Bearer ${claimTokens.access_token}` };
+    const renewals = [
+      bearerRenewal(v, company, tokens.refresh_token, headers),
+      bearerRenewal(v, brewery, claimTokens.refresh_token, claimHeaders),
+      records.renew,
+    ];
     return {
+      renew: async () => {
+        for (const r of renewals) await r();
+      },
       url,
       pid: child.pid!,
       records,
       readUrl: `${url}/data/customers/${customer.handle}`,
-      headers: { authorization: `Bearer ${tokens.access_token}` },
+      headers,
       claimUrl: `${url}/data/customers/${customer.handle}/claims/age_over`,
-      claimHeaders: { authorization: `Bearer ${claimTokens.access_token}` },
+      claimHeaders,
       stop: stopAll,
       v,
       company,
@@ -311,12 +324,20 @@ async function interleaved(results: Record<string, unknown>) {
     const rounds: Array<Record<keyof typeof targets, Load>> = [];
     for (let i = 0; i < roundCount; i++) {
       const round = {} as Record<keyof typeof targets, Load>;
+      await vault.renew();
       for (const [name, run] of Object.entries(targets))
         if (name === 'hello' || only.length === 0 || only.includes(name)) round[name] = await run();
       rounds.push(round);
       console.log(`round ${i + 1}`);
       for (const [name, line] of Object.entries(round)) console.log(`  ${name.padEnd(16)} ${figures(line)}`);
     }
+    const refused = rounds.flatMap((r, i) =>
+      Object.entries(r)
+        .filter(([, l]) => (l.non2xx ?? 0) > 0)
+        .map(([n]) => `${n} in round ${i + 1}`),
+    );
+    if (refused.length > 0)
+      console.log(`WARNING: non-2xx answers (${refused.join(', ')}): those figures measure refusals, not the target`);
     // A BENCH_ONLY run (profiling, a short check) reports the targets it ran, without /healthz.
     const healthz = only.length > 0 ? undefined : await load(`${vault.url}/healthz`, vault.pid);
     Object.assign(results, report(rounds, healthz));
