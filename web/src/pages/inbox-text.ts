@@ -1,26 +1,8 @@
 import { formatLongDate } from '../format.ts';
 import { purposeWords, valueTagLabel } from '../labels.ts';
+import type { InboxFacts } from '../../../server/customers/inbox.ts';
 import type { FieldInfo, InboxMessage } from '../types.ts';
 import { labelOf } from '../ui.tsx';
-
-/** The facts the server stores beside a message's text (server/customers/inbox.ts, InboxFacts). */
-interface Facts {
-  company: string;
-  purpose?: string;
-  fields?: string[];
-  actions?: string[];
-  until?: string;
-  autoApproved?: boolean;
-  byCustomer?: boolean;
-  reasons?: string[];
-  reads?: number;
-  since?: string;
-  dueAt?: string;
-  limit?: number;
-  /** The claims a grant answers (catalogue names) and the record categories it covers, when it has any. */
-  claims?: string[];
-  records?: string[];
-}
 
 /** The closed set of ways new terms can be worse (server/grants/terms-change.ts, TermsWorsening). */
 type Change =
@@ -54,7 +36,7 @@ function changeWords(c: Change): string {
  * said again from them; older ones keep their stored sentence, with any ISO date in it re-formatted.
  */
 export function messageWords(m: InboxMessage, catalogue: FieldInfo[] | undefined): { title: string; text: string } {
-  const f = m.body.facts as Facts | undefined;
+  const f = m.body.facts as InboxFacts | undefined;
   const fallback = { title: m.body.title, text: m.body.text.replace(ISO_DATE, (_, d: string) => formatLongDate(d)) };
   if (!f || typeof f.company !== 'string') return fallback;
   const name = f.company;
