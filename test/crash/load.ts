@@ -92,7 +92,7 @@ export async function setUpWorld(
 }
 
 /** A customer client that talks to whichever server is running now, with the same session. */
-export function as(a: Account, url: string): Customer {
+function as(a: Account, url: string): Customer {
   return Object.assign(new Customer(url), { cookie: a.customer.cookie, csrf: a.customer.csrf, id: a.customer.id });
 }
 
