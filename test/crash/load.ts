@@ -58,21 +58,32 @@ export interface Account {
   grantId: string;
 }
 
-/** One company, `n` customers each with a read+deposit grant, made through the in-process server. */
-export async function setUpWorld(dataDir: string, env: Record<string, string>, n: number): Promise<Account[]> {
+/**
+ * `companies` companies (one by default) and `n` customers, each customer with a read+deposit grant to every
+ * company, made through the in-process server: one Account per grant, customer by customer.
+ */
+export async function setUpWorld(
+  dataDir: string,
+  env: Record<string, string>,
+  n: number,
+  companies = 1,
+): Promise<Account[]> {
   const v = await startVault({ dataDir, env });
   try {
-    const shop = await registerCompany(v);
+    const shops = [];
+    for (let c = 0; c < companies; c++) shops.push(await registerCompany(v, { name: `Crash Shop ${c}` }));
     const accounts: Account[] = [];
     for (let i = 0; i < n; i++) {
       const email = uniqueEmail('crash');
       const customer = await new Customer(v.url).signUp(email);
       await customer.call('PATCH', '/api/profile', { phone: '+32 470 00 00 00', street_address: `Crash Street ${i}` });
-      const t = await obtainTokens(v, shop, customer, {
-        fields: ['email', 'street_address'],
-        actions: ['read', 'deposit'],
-      });
-      accounts.push({ customer, email, handle: customer.handle, token: t.access_token, grantId: t.grant_id });
+      for (const shop of shops) {
+        const t = await obtainTokens(v, shop, customer, {
+          fields: ['email', 'street_address'],
+          actions: ['read', 'deposit'],
+        });
+        accounts.push({ customer, email, handle: customer.handle, token: t.access_token, grantId: t.grant_id });
+      }
     }
     return accounts;
   } finally {
