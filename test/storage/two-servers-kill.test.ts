@@ -38,7 +38,7 @@ beforeAll(async () => {
   // One public URL for both servers (baseEnv's), as behind one load balancer: every token's issuer and audience.
   env = { ...baseEnv(generousPolicies(work)), ...db.env };
   accounts = await setUpWorld(dataDir, env, 4, 2);
-  servers.push(...(await Promise.all([startServer(env), startServer({ ...env, KILL_TEST_BREAK: '1' })])));
+  servers.push(...(await Promise.all([startServer(env), startServer(env)])));
 }, 40_000);
 afterAll(async () => {
   for (const s of servers) if (s.child.exitCode === null && s.child.signalCode === null) await s.kill();
