@@ -17,7 +17,7 @@ import { signCheckpoint } from '../../server/audit/checkpoints/checkpoint.ts';
 import type { AuditEvent, AuditRow } from '../../server/audit/chain/event.ts';
 import { endExport, exportEvents, openExportFile } from '../../server/audit/export/export.ts';
 import { verifyExport } from '../../server/audit/verify/verify.ts';
-import { defaultThreads } from '../../server/audit/verify/parallel.ts';
+import { defaultThreads, PARALLEL_MIN_BYTES } from '../../server/audit/verify/parallel.ts';
 import { workerScript } from '../../server/audit/verify/worker-bundle.ts';
 
 const ACTIONS = [
@@ -231,6 +231,8 @@ export async function benchExport(n = 1_000_000, opts: BenchOptions = {}): Promi
 }
 
 async function verifyFile(file: string, jwks: JSONWebKeySet): Promise<VerifyBench> {
+  // What verifyExport uses: one thread below PARALLEL_MIN_BYTES.
+  const threads = (await stat(file)).size >= PARALLEL_MIN_BYTES ? defaultThreads() : 1;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const result = await verifyExport(file, { jwks });
@@ -241,7 +243,7 @@ async function verifyFile(file: string, jwks: JSONWebKeySet): Promise<VerifyBenc
     seconds,
     cpuSeconds: cpuOf(process.cpuUsage(cpu0)),
     eventsPerSecond: Math.round(result.events / seconds),
-    threads: defaultThreads(),
+    threads,
     detail: result.ok ? `complete=${result.complete}` : `bad seq ${result.badSeq}: ${result.reason}`,
   };
 }

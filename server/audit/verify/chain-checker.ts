@@ -178,7 +178,8 @@ export class ChainChecker {
     }
     if (!decodeHash(buf, prevPos, pre, at))
       return this.fail(seq, `seq ${seq}: prev is not a 64-digit lowercase hex hash`);
-    const digest = sha256('sha256', pre.subarray(at, at + 32 + evEnd - evStart), 'binary');
+    // A plain Uint8Array view: Buffer#subarray builds a FastBuffer per event (about a tenth of a cold run's time).
+    const digest = sha256('sha256', new Uint8Array(pre.buffer, pre.byteOffset + at, 32 + evEnd - evStart), 'binary');
     if (!hashOk || !sameDigest(this.claimed, 0, digest))
       return this.fail(seq, `seq ${seq}: hash does not match its prev and event (edited)`);
     if (eventSeq !== seq) {

@@ -16,8 +16,13 @@ import type { SliceBuffers, SliceTask } from './worker.ts';
 import { WorkerPool } from './worker-pool.ts';
 import type { PooledWorker } from './worker-pool.ts';
 
-/** Below this (about 35,000 events), starting a worker (tens of ms, see workerScript) costs more than it saves. */
-export const PARALLEL_MIN_BYTES = 16 * 1024 * 1024;
+/**
+ * Below this (about 230,000 events of the bench's mix), one thread is as fast as two or faster on the 2-core
+ * machines this runs on (README "Benchmarks", 2026-12-01): a worker costs 30-40 ms of CPU to start and then
+ * runs its code cold, and both threads together used 0.1-0.25 s more CPU than one on 100,000-400,000 events,
+ * which a file this small does not win back.
+ */
+export const PARALLEL_MIN_BYTES = 128 * 1024 * 1024;
 const SLICES_PER_THREAD = 4;
 
 export function defaultThreads(): number {

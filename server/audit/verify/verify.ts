@@ -37,7 +37,7 @@ export interface VerifyOptions {
   onProgress?: (bytesRead: number, totalBytes: number | null) => void;
   /** Threads for a large JSON Lines file (default: cores, at most 4); 1 disables workers. */
   threads?: number;
-  /** Files smaller than this are checked on one thread (default 16 MB). */
+  /** Files smaller than this are checked on one thread (default 128 MB, PARALLEL_MIN_BYTES). */
   parallelMinBytes?: number;
 }
 
