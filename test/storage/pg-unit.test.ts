@@ -176,20 +176,33 @@ describe('group commit', () => {
     small.close();
   });
 
-  it('when units arrive while a batch is in flight, then they wait and share the next batch', async () => {
+  it('when units arrive while a batch is in flight, then they wait for its COMMIT and share the next batch', async () => {
+    // Counts the batches that check out a connection, i.e. that have started.
+    let started = 0;
+    const counting = { connect: () => (started++, store.pool.connect()) } as unknown as pg.Pool;
+    const gc = createPgGroupCommit(counting, units);
     const gate = deferred();
-    const started = deferred();
-    const first = commit.submit(async () => {
-      started.resolve();
+    const running = deferred();
+    const first = gc.submit(async () => {
+      await put('t7-first');
+      running.resolve();
       await gate.promise;
       return txid();
     });
-    await started.promise;
-    const later = Array.from({ length: 5 }, () => commit.submit(txid));
+    await running.promise;
+    const later = Array.from({ length: 5 }, () =>
+      gc.submit(async () => ({ id: await txid(), seen: await committed('t7-') })),
+    );
+    // The group commit's setImmediate was queued before this one: by now a second batch would have started.
+    await new Promise((r) => setImmediate(r));
+    expect(started).toBe(1);
     gate.resolve();
     const [a, ...rest] = await Promise.all([first, ...later]);
-    expect(new Set(rest).size).toBe(1);
-    expect(rest[0]).not.toBe(a);
+    expect(started).toBe(2);
+    expect(new Set(rest.map((r) => r.id)).size).toBe(1);
+    expect(rest[0]!.id).not.toBe(a);
+    for (const r of rest) expect(r.seen).toEqual(['t7-first']);
+    gc.close();
   });
 
   it('when a batch is still running, then none of its callers has been answered before its COMMIT', async () => {
@@ -202,6 +215,23 @@ describe('group commit', () => {
     });
     await Promise.all([first, second]);
     expect(await committed('t8-')).toEqual(['t8-first']);
+  });
+  it('when a role or database turns synchronous_commit off, then a batch still commits with it on', async () => {
+    await cluster.query('pg_unit', 'ALTER DATABASE pg_unit SET synchronous_commit = off');
+    const other = createPgPool(cluster.url('pg_unit'), { applicationName: APP });
+    try {
+      const otherUnits = createPgUnits(other.pool, other.db);
+      const gc = createPgGroupCommit(other.pool, otherUnits);
+      const show = async () =>
+        (await otherUnits.current().execute<{ synchronous_commit: string }>(sql`SHOW synchronous_commit`)).rows[0]!
+          .synchronous_commit;
+      expect(await show()).toBe('off'); // outside a batch: the database's default
+      expect(await gc.submit(show)).toBe('on');
+      gc.close();
+    } finally {
+      await cluster.query('pg_unit', 'ALTER DATABASE pg_unit RESET synchronous_commit');
+      await other.close();
+    }
   });
 });
 
