@@ -124,6 +124,22 @@ describe('inTransaction and current()', () => {
     expect(await visibleHere('t3-a')).toBe(true);
   });
 
+  it('when work a unit left behind calls a store after the unit ended, then it is refused, not run on a pooled connection', async () => {
+    const gate = deferred();
+    let leftBehind: Promise<unknown> | undefined;
+    await units.inTransaction(async () => {
+      leftBehind = gate.promise.then(() => put('t11-late'));
+    });
+    let batchLeftBehind: Promise<unknown> | undefined;
+    await commit.submit(async () => {
+      batchLeftBehind = gate.promise.then(() => put('t11-late-batch'));
+    });
+    gate.resolve();
+    await expect(leftBehind).rejects.toThrow('a unit that has already ended');
+    await expect(batchLeftBehind).rejects.toThrow('a unit that has already ended');
+    expect(await committed('t11-')).toEqual([]);
+  });
+
   it('when PostgreSQL reports a serialization failure, then the whole unit runs again, a bounded number of times', async () => {
     const conflict = sql`DO $$ BEGIN RAISE EXCEPTION 'conflict' USING ERRCODE = 'serialization_failure'; END $$`;
     let runs = 0;

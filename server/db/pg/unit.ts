@@ -35,6 +35,8 @@ interface Scope {
   client: pg.PoolClient;
   db: PgDb;
   depth: number;
+  /** False once the unit (or savepoint) has ended: work it left behind must not reach a pooled connection. */
+  open: boolean;
   /** A savepoint of this scope is open: a second one beside it would interleave on one connection. */
   nested: boolean;
 }
@@ -48,7 +50,7 @@ export function createPgUnits(pool: pg.Pool, poolDb: PgDb = pgDrizzle(pool)): Pg
   const scopeFor = (client: pg.PoolClient, depth: number): Scope => {
     let db = handles.get(client);
     if (!db) handles.set(client, (db = pgDrizzle(client)));
-    return { client, db, depth, nested: false };
+    return { client, db, depth, open: true, nested: false };
   };
 
   async function savepoint<T>(outer: Scope, fn: () => Promise<T>): Promise<T> {
@@ -57,8 +59,9 @@ export function createPgUnits(pool: pg.Pool, poolDb: PgDb = pgDrizzle(pool)): Pg
     const name = `unit_${outer.depth}`;
     try {
       await outer.client.query(`SAVEPOINT ${name}`);
+      const inner: Scope = { ...outer, depth: outer.depth + 1, nested: false };
       try {
-        const value = await als.run({ ...outer, depth: outer.depth + 1, nested: false }, fn);
+        const value = await als.run(inner, fn).finally(() => (inner.open = false));
         await outer.client.query(`RELEASE SAVEPOINT ${name}`);
         return value;
       } catch (e) {
@@ -77,7 +80,8 @@ export function createPgUnits(pool: pg.Pool, poolDb: PgDb = pgDrizzle(pool)): Pg
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
-      const value = await als.run(scopeFor(client, 1), fn);
+      const scope = scopeFor(client, 1);
+      const value = await als.run(scope, fn).finally(() => (scope.open = false));
       await client.query('COMMIT');
       return value;
     } catch (e) {
@@ -104,7 +108,21 @@ export function createPgUnits(pool: pg.Pool, poolDb: PgDb = pgDrizzle(pool)): Pg
         }
       }
     },
-    current: () => als.getStore()?.db ?? poolDb,
-    runOn: (client, fn) => als.run(scopeFor(client, 1), async () => fn()),
+    current() {
+      const scope = als.getStore();
+      if (!scope) return poolDb;
+      // A callback a unit left running (a timer, a promise it did not await) still carries the unit's context,
+      // but its connection has gone back to the pool or on to the next unit of a batch.
+      if (!scope.open) throw new Error('a store was called from a unit that has already ended');
+      return scope.db;
+    },
+    async runOn(client, fn) {
+      const scope = scopeFor(client, 1);
+      try {
+        return await als.run(scope, async () => fn());
+      } finally {
+        scope.open = false;
+      }
+    },
   };
 }
