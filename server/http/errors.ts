@@ -134,6 +134,16 @@ export class ServiceUnavailable extends VaultError {
   readonly status = 503;
   readonly slug = 'unavailable';
   readonly title = 'The service is not available';
+  constructor(
+    detail: string,
+    /** When set, a Retry-After (RFC 9110 §10.2.3) tells the client when to try again. */
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(detail);
+  }
+  override headers(): Record<string, string> {
+    return this.retryAfterSeconds === undefined ? {} : { 'retry-after': String(this.retryAfterSeconds) };
+  }
 }
 
 /**

@@ -17,6 +17,10 @@ export interface PostgresCluster {
   createDatabase(name: string): Promise<string>;
   /** Runs one query on a database of this cluster. */
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(database: string, sql: string): Promise<R[]>;
+  /** Stops the server at once (as a crash would), keeping its data: the database "goes away". */
+  halt(): void;
+  /** Starts a halted server again on the same port and data. */
+  resume(): void;
   stop(): void;
 }
 
@@ -57,11 +61,12 @@ export async function startPostgres(opts: { durable?: boolean } = {}): Promise<P
   const data = join(dir, 'data');
   const log = join(dir, 'postgres.log');
   const port = await freePort();
+  const durability = opts.durable ? '' : ' -c fsync=off -c full_page_writes=off';
+  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=300${durability}`;
+  const start = () => run('pg_ctl', ['-D', data, '-l', log, '-o', options, '-w', '-t', '30', 'start']);
   try {
     run('initdb', ['-D', data, '-U', 'postgres', '--auth-host=trust', '--auth-local=trust', '-E', 'UTF8', '--no-sync']);
-    const durability = opts.durable ? '' : ' -c fsync=off -c full_page_writes=off';
-    const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=300${durability}`;
-    run('pg_ctl', ['-D', data, '-l', log, '-o', options, '-w', '-t', '30', 'start']);
+    start();
   } catch (e) {
     const tail = existsSync(log) ? readFileSync(log, 'utf8').slice(-2000) : '';
     rmSync(dir, { recursive: true, force: true });
@@ -86,6 +91,8 @@ export async function startPostgres(opts: { durable?: boolean } = {}): Promise<P
       await query('postgres', `CREATE DATABASE ${name}`);
       return url(name);
     },
+    halt: () => run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']),
+    resume: start,
     stop() {
       try {
         run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);

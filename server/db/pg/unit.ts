@@ -1,0 +1,128 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type pg from 'pg';
+import { isDatabaseUnavailable, isRetryable, unavailableOr } from './errors.ts';
+import { pgDrizzle, type PgDb } from './pool.ts';
+
+/**
+ * The unit of work on PostgreSQL (ARCHITECTURE.md, "How to add a storage back end"). A store never opens a
+ * transaction: it runs its statements on `current()`, which is the open unit's connection inside
+ * `inTransaction` (or a group commit's batch) and the pool outside one. The unit travels in an
+ * AsyncLocalStorage, so store signatures stay as they are.
+ */
+export const PG_UNIT = {
+  /**
+   * Runs of one unit in all when PostgreSQL aborts it with a serialization failure or a deadlock (SQLSTATE
+   * 40001, 40P01): the unit did nothing and runs again from the start, at most this many times in all.
+   */
+  maxAttempts: 3,
+};
+
+export interface PgUnits {
+  /**
+   * Runs fn in one transaction on one pooled connection (BEGIN … COMMIT; ROLLBACK when it throws) and resolves
+   * after the COMMIT. Called inside a unit, it runs as a SAVEPOINT of that unit on the same connection: a throw
+   * undoes only what it did. fn may run more than once (PG_UNIT), so it must do nothing outside the database
+   * before it returns. "The database is not there" rejects with ServiceUnavailable (./errors.ts).
+   */
+  inTransaction<T>(fn: () => Promise<T>): Promise<T>;
+  /** Where a store's statements go right now: the unit's connection inside one, the pool outside. */
+  current(): PgDb;
+  /** Runs fn as the unit on a connection the caller holds in an open transaction (the group commit). */
+  runOn<T>(client: pg.PoolClient, fn: () => T | Promise<T>): Promise<T>;
+}
+
+interface Scope {
+  client: pg.PoolClient;
+  db: PgDb;
+  depth: number;
+  /** False once the unit (or savepoint) has ended: work it left behind must not reach a pooled connection. */
+  open: boolean;
+  /** A savepoint of this scope is open: a second one beside it would interleave on one connection. */
+  nested: boolean;
+}
+
+const ignore = () => {};
+
+export function createPgUnits(pool: pg.Pool, poolDb: PgDb = pgDrizzle(pool)): PgUnits {
+  const als = new AsyncLocalStorage<Scope>();
+  // A connection keeps its drizzle handle for its life in the pool: made once, not once per unit.
+  const handles = new WeakMap<pg.PoolClient, PgDb>();
+  const scopeFor = (client: pg.PoolClient, depth: number): Scope => {
+    let db = handles.get(client);
+    if (!db) handles.set(client, (db = pgDrizzle(client)));
+    return { client, db, depth, open: true, nested: false };
+  };
+
+  async function savepoint<T>(outer: Scope, fn: () => Promise<T>): Promise<T> {
+    if (outer.nested) throw new Error('the nested units of one unit run one after another, not at once');
+    outer.nested = true;
+    const name = `unit_${outer.depth}`;
+    try {
+      await outer.client.query(`SAVEPOINT ${name}`);
+      const inner: Scope = { ...outer, depth: outer.depth + 1, nested: false };
+      try {
+        const value = await als.run(inner, fn).finally(() => (inner.open = false));
+        await outer.client.query(`RELEASE SAVEPOINT ${name}`);
+        return value;
+      } catch (e) {
+        if (!isDatabaseUnavailable(e)) await outer.client.query(`ROLLBACK TO SAVEPOINT ${name}`);
+        throw e;
+      }
+    } finally {
+      outer.nested = false;
+    }
+  }
+
+  async function once<T>(fn: () => Promise<T>): Promise<T> {
+    const client = await pool.connect();
+    // A checked-out connection whose server goes away also emits 'error'; the query in flight rejects anyway.
+    client.on('error', ignore);
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const scope = scopeFor(client, 1);
+      const value = await als.run(scope, fn).finally(() => (scope.open = false));
+      await client.query('COMMIT');
+      return value;
+    } catch (e) {
+      if (isDatabaseUnavailable(e)) broken = e as Error;
+      else await client.query('ROLLBACK').catch((x: Error) => (broken = x));
+      throw e;
+    } finally {
+      client.removeListener('error', ignore);
+      // release(error) closes the connection instead of pooling it: the next unit gets a fresh one.
+      client.release(broken);
+    }
+  }
+
+  return {
+    async inTransaction<T>(fn: () => Promise<T>): Promise<T> {
+      const scope = als.getStore();
+      if (scope) return savepoint(scope, fn);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await once(fn);
+        } catch (e) {
+          if (attempt < PG_UNIT.maxAttempts && isRetryable(e)) continue;
+          throw unavailableOr(e);
+        }
+      }
+    },
+    current() {
+      const scope = als.getStore();
+      if (!scope) return poolDb;
+      // A callback a unit left running (a timer, a promise it did not await) still carries the unit's context,
+      // but its connection has gone back to the pool or on to the next unit of a batch.
+      if (!scope.open) throw new Error('a store was called from a unit that has already ended');
+      return scope.db;
+    },
+    async runOn(client, fn) {
+      const scope = scopeFor(client, 1);
+      try {
+        return await als.run(scope, async () => fn());
+      } finally {
+        scope.open = false;
+      }
+    },
+  };
+}

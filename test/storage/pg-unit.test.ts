@@ -1,0 +1,328 @@
+import { eq, like, sql } from 'drizzle-orm';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { GroupCommit } from '../../server/db/group-commit.ts';
+import { createPgGroupCommit } from '../../server/db/pg/group-commit.ts';
+import { migratePostgres } from '../../server/db/pg/migrate.ts';
+import { createPgPool, type PgStorePool } from '../../server/db/pg/pool.ts';
+import { leases } from '../../server/db/pg/schema.ts';
+import { createPgUnits, PG_UNIT, type PgUnits } from '../../server/db/pg/unit.ts';
+import { ServiceUnavailable } from '../../server/http/errors.ts';
+import { startPostgres, type PostgresCluster } from '../support/postgres.ts';
+
+/**
+ * The PostgreSQL unit of work and audited batch (server/db/pg/), on a real throwaway cluster with the real
+ * migrations. Rows are `leases` rows written through drizzle on `current()`, as a store would write them.
+ */
+const APP = 'vault-pg-unit-test';
+let cluster: PostgresCluster;
+let store: PgStorePool;
+let units: PgUnits;
+let commit: GroupCommit;
+
+beforeAll(async () => {
+  cluster = await startPostgres();
+  const url = await cluster.createDatabase('pg_unit');
+  await migratePostgres(url);
+  store = createPgPool(url, { applicationName: APP });
+  units = createPgUnits(store.pool, store.db);
+  commit = createPgGroupCommit(store.pool, units);
+}, 120_000);
+
+afterAll(async () => {
+  commit?.close();
+  await store?.close();
+  cluster?.stop();
+});
+
+/** Writes a row through whatever executor a store would use right now. */
+const put = (name: string) => units.current().insert(leases).values({ name, holder: 'h', expiresAt: 0 });
+/** Names starting with `prefix`, as the pool (outside any unit) sees them: committed rows only. */
+const committed = async (prefix: string) =>
+  (
+    await store.db
+      .select({ name: leases.name })
+      .from(leases)
+      .where(like(leases.name, `${prefix}%`))
+  )
+    .map((r) => r.name)
+    .sort();
+const visibleHere = async (name: string) =>
+  (await units.current().select().from(leases).where(eq(leases.name, name))).length === 1;
+const txid = async () =>
+  Number((await units.current().execute<{ t: string }>(sql`SELECT txid_current()::text AS t`)).rows[0]!.t);
+
+function deferred<T = void>() {
+  let resolve!: (v: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+/** Polls until `check` holds; fails after `ms` (no fixed sleep waits for anything). */
+async function until(check: () => Promise<boolean> | boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met before the deadline');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Every outcome of a set of submits, once all have settled. */
+const outcomes = (ps: Promise<unknown>[]) => Promise.allSettled(ps);
+
+describe('inTransaction and current()', () => {
+  it('when a unit returns, then its rows are committed; when it throws, then nothing of it remains', async () => {
+    await units.inTransaction(async () => {
+      await put('t1-a');
+      await put('t1-b');
+    });
+    expect(await committed('t1-')).toEqual(['t1-a', 't1-b']);
+
+    const boom = new Error('refused');
+    const failed = units.inTransaction(async () => {
+      await put('t1-c');
+      throw boom;
+    });
+    await expect(failed).rejects.toBe(boom);
+    expect(await committed('t1-')).toEqual(['t1-a', 't1-b']);
+  });
+
+  it('when a nested unit throws, then only its savepoint is undone and the outer unit commits the rest', async () => {
+    await units.inTransaction(async () => {
+      await put('t2-outer');
+      await expect(
+        units.inTransaction(async () => {
+          await put('t2-inner-undone');
+          throw new Error('inner refused');
+        }),
+      ).rejects.toThrow('inner refused');
+      await units.inTransaction(() => put('t2-inner-kept'));
+      await put('t2-after');
+    });
+    expect(await committed('t2-')).toEqual(['t2-after', 't2-inner-kept', 't2-outer']);
+  });
+
+  it('when two units run at once, then neither sees the other uncommitted rows, and the pool sees only commits', async () => {
+    const aWrote = deferred();
+    const poolLooked = deferred();
+    const bLooked = deferred();
+    const a = units.inTransaction(async () => {
+      await put('t3-a');
+      expect(await visibleHere('t3-a')).toBe(true); // a unit sees its own rows
+      aWrote.resolve();
+      await bLooked.promise;
+    });
+    const b = units.inTransaction(async () => {
+      await poolLooked.promise;
+      expect(await visibleHere('t3-a')).toBe(false);
+      bLooked.resolve();
+    });
+    await aWrote.promise;
+    expect(await visibleHere('t3-a')).toBe(false); // outside a unit: the pool
+    poolLooked.resolve();
+    await Promise.all([a, b]);
+    expect(await visibleHere('t3-a')).toBe(true);
+  });
+
+  it('when work a unit left behind calls a store after the unit ended, then it is refused, not run on a pooled connection', async () => {
+    const gate = deferred();
+    let leftBehind: Promise<unknown> | undefined;
+    await units.inTransaction(async () => {
+      leftBehind = gate.promise.then(() => put('t11-late'));
+    });
+    let batchLeftBehind: Promise<unknown> | undefined;
+    await commit.submit(async () => {
+      batchLeftBehind = gate.promise.then(() => put('t11-late-batch'));
+    });
+    gate.resolve();
+    await expect(leftBehind).rejects.toThrow('a unit that has already ended');
+    await expect(batchLeftBehind).rejects.toThrow('a unit that has already ended');
+    expect(await committed('t11-')).toEqual([]);
+  });
+
+  it('when PostgreSQL reports a serialization failure, then the whole unit runs again, a bounded number of times', async () => {
+    const conflict = sql`DO $$ BEGIN RAISE EXCEPTION 'conflict' USING ERRCODE = 'serialization_failure'; END $$`;
+    let runs = 0;
+    const value = await units.inTransaction(async () => {
+      runs++;
+      await put(`t4-run-${runs}`);
+      if (runs < PG_UNIT.maxAttempts) await units.current().execute(conflict);
+      return runs;
+    });
+    expect(value).toBe(PG_UNIT.maxAttempts);
+    expect(await committed('t4-')).toEqual([`t4-run-${PG_UNIT.maxAttempts}`]);
+
+    runs = 0;
+    const always = units.inTransaction(async () => {
+      runs++;
+      await units.current().execute(conflict);
+    });
+    await expect(always).rejects.toMatchObject({ cause: { code: '40001' } });
+    expect(runs).toBe(PG_UNIT.maxAttempts);
+  });
+});
+
+describe('group commit', () => {
+  it('when a unit of a batch throws, then it alone is rolled back and rejected; its batch-mates commit', async () => {
+    const boom = new Error('unit refused');
+    const results = await outcomes([
+      commit.submit(() => put('t5-a')),
+      commit.submit(async () => {
+        await put('t5-undone');
+        throw boom;
+      }),
+      commit.submit(async () => {
+        await put('t5-c');
+        return 'c';
+      }),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((results[1] as PromiseRejectedResult).reason).toBe(boom);
+    expect((results[2] as PromiseFulfilledResult<string>).value).toBe('c');
+    expect(await committed('t5-')).toEqual(['t5-a', 't5-c']);
+  });
+
+  it('when N units are submitted in one turn, then they commit in fewer than N transactions (maxBatch apart)', async () => {
+    const ids = await Promise.all(Array.from({ length: 10 }, () => commit.submit(txid)));
+    expect(new Set(ids).size).toBe(1);
+
+    const small = createPgGroupCommit(store.pool, units, { maxBatch: 4 });
+    const ids4 = await Promise.all(Array.from({ length: 10 }, () => small.submit(txid)));
+    expect(new Set(ids4).size).toBe(3);
+    small.close();
+  });
+
+  it('when units arrive while a batch is in flight, then they wait for its COMMIT and share the next batch', async () => {
+    // Counts the batches that check out a connection, i.e. that have started.
+    let started = 0;
+    const counting = { connect: () => (started++, store.pool.connect()) } as unknown as pg.Pool;
+    const gc = createPgGroupCommit(counting, units);
+    const gate = deferred();
+    const running = deferred();
+    const first = gc.submit(async () => {
+      await put('t7-first');
+      running.resolve();
+      await gate.promise;
+      return txid();
+    });
+    await running.promise;
+    const later = Array.from({ length: 5 }, () =>
+      gc.submit(async () => ({ id: await txid(), seen: await committed('t7-') })),
+    );
+    // The group commit's setImmediate was queued before this one: by now a second batch would have started.
+    await new Promise((r) => setImmediate(r));
+    expect(started).toBe(1);
+    gate.resolve();
+    const [a, ...rest] = await Promise.all([first, ...later]);
+    expect(started).toBe(2);
+    expect(new Set(rest.map((r) => r.id)).size).toBe(1);
+    expect(rest[0]!.id).not.toBe(a);
+    for (const r of rest) expect(r.seen).toEqual(['t7-first']);
+    gc.close();
+  });
+
+  it('when a batch is still running, then none of its callers has been answered before its COMMIT', async () => {
+    let firstAnswered = false;
+    const first = commit.submit(() => put('t8-first')).then(() => (firstAnswered = true));
+    const second = commit.submit(async () => {
+      // The first unit is done, but its batch has not committed: its caller must not have its answer yet.
+      expect(await committed('t8-')).toEqual([]);
+      expect(firstAnswered).toBe(false);
+    });
+    await Promise.all([first, second]);
+    expect(await committed('t8-')).toEqual(['t8-first']);
+  });
+  it('when a role or database turns synchronous_commit off, then a batch still commits with it on', async () => {
+    await cluster.query('pg_unit', 'ALTER DATABASE pg_unit SET synchronous_commit = off');
+    const other = createPgPool(cluster.url('pg_unit'), { applicationName: APP });
+    try {
+      const otherUnits = createPgUnits(other.pool, other.db);
+      const gc = createPgGroupCommit(other.pool, otherUnits);
+      const show = async () =>
+        (await otherUnits.current().execute<{ synchronous_commit: string }>(sql`SHOW synchronous_commit`)).rows[0]!
+          .synchronous_commit;
+      expect(await show()).toBe('off'); // outside a batch: the database's default
+      expect(await gc.submit(show)).toBe('on');
+      gc.close();
+    } finally {
+      await cluster.query('pg_unit', 'ALTER DATABASE pg_unit RESET synchronous_commit');
+      await other.close();
+    }
+  });
+});
+
+describe('the database going away', () => {
+  const backendsWaitingOnLock = async () =>
+    (
+      await cluster.query<{ pid: number }>(
+        'pg_unit',
+        `SELECT pid FROM pg_stat_activity WHERE application_name = '${APP}' AND wait_event_type = 'Lock'`,
+      )
+    ).map((r) => r.pid);
+
+  it('when the batch connection is killed mid-batch, then every unit of the batch gets 503 and the next batch commits', async () => {
+    // A lock held elsewhere keeps the batch in flight at a known point: its first unit waits on it.
+    const holder = new pg.Client({ connectionString: cluster.url('pg_unit') });
+    await holder.connect();
+    await holder.query('BEGIN');
+    await holder.query('LOCK TABLE leases IN ACCESS EXCLUSIVE MODE');
+    const batch = outcomes(Array.from({ length: 5 }, (_, i) => commit.submit(() => put(`t9-${i}`))));
+    await until(async () => (await backendsWaitingOnLock()).length === 1);
+    const next = deferred();
+    setImmediate(next.resolve); // the next turn: these queue behind the batch in flight
+    await next.promise;
+    const after = Array.from({ length: 3 }, (_, i) => commit.submit(() => put(`t9-after-${i}`)));
+
+    const [pid] = await backendsWaitingOnLock();
+    await cluster.query('postgres', `SELECT pg_terminate_backend(${pid})`);
+    const results = await batch;
+    for (const r of results) {
+      expect(r.status).toBe('rejected');
+      const reason = (r as PromiseRejectedResult).reason as ServiceUnavailable;
+      expect(reason).toBeInstanceOf(ServiceUnavailable);
+      expect(reason.status).toBe(503);
+      expect(reason.headers()['retry-after']).toBe('5');
+    }
+    await holder.query('ROLLBACK');
+    await holder.end();
+    await Promise.all(after); // the same group commit, on a fresh connection
+    expect(await committed('t9-')).toEqual(['t9-after-0', 't9-after-1', 't9-after-2']);
+  });
+
+  it('when the server stops under load, then every pending submit gets 503, and after its restart new ones succeed', async () => {
+    const answered: string[] = [];
+    const refused: unknown[] = [];
+    let halted = false;
+    let answeredOfLaterSubmits = 0;
+    let n = 0;
+    const worker = async () => {
+      while (!halted || refused.length < 20) {
+        const name = `t10-${++n}`;
+        const submittedAfterHalt = halted;
+        try {
+          await commit.submit(() => put(name));
+          answered.push(name);
+          if (submittedAfterHalt) answeredOfLaterSubmits++;
+        } catch (e) {
+          refused.push(e);
+        }
+      }
+    };
+    const load = Promise.all(Array.from({ length: 8 }, worker));
+    await until(() => answered.length >= 40);
+    cluster.halt(); // synchronous: the batch in flight now finds its connection gone
+    halted = true;
+    await load;
+    expect(answeredOfLaterSubmits).toBe(0);
+    expect(refused.length).toBeGreaterThanOrEqual(20);
+    for (const e of refused) expect(e).toBeInstanceOf(ServiceUnavailable);
+    await expect(units.inTransaction(() => put('t10-unit-down'))).rejects.toBeInstanceOf(ServiceUnavailable);
+
+    cluster.resume();
+    await commit.submit(() => put('t10-back'));
+    await units.inTransaction(() => put('t10-unit-back'));
+    const rows = new Set(await committed('t10-'));
+    for (const name of [...answered, 't10-back', 't10-unit-back']) expect(rows.has(name)).toBe(true);
+    expect(rows.has('t10-unit-down')).toBe(false);
+  });
+});
