@@ -20,6 +20,16 @@ export const PG_POOL = {
   applicationName: 'consent-vault',
 };
 
+/**
+ * `bigint` (int8) columns and `count(*)` come back as JavaScript numbers, as SQLite gives them: the vault's int8
+ * values are sequence numbers and millisecond times, far below 2^53.
+ */
+const INT8 = 20;
+function typeParser(oid: number, format?: 'text' | 'binary') {
+  if (oid === INT8 && format !== 'binary') return (v: string) => Number(v);
+  return pg.types.getTypeParser(oid, format);
+}
+
 export type PgSchema = typeof schema;
 /** A drizzle handle on the PostgreSQL schema: the pool's, or one bound to a single connection (unit.ts). */
 export type PgDb = NodePgDatabase<PgSchema>;
@@ -40,6 +50,7 @@ export function createPgPool(url: string, opts: { applicationName?: string } = {
     statement_timeout: PG_POOL.statementTimeoutMs,
     idle_in_transaction_session_timeout: PG_POOL.idleInTransactionTimeoutMs,
     application_name: opts.applicationName ?? PG_POOL.applicationName,
+    types: { getTypeParser: typeParser },
   });
   // An idle connection whose server goes away emits 'error' on the pool; unheard, that would end the process.
   // The pool has already dropped the connection, and the next checkout opens a fresh one, so there is nothing

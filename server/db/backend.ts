@@ -1,0 +1,47 @@
+import { inTransaction, type Db } from './connection.ts';
+import type { PgDb, PgSchema } from './pg/pool.ts';
+import * as pgSchema from './pg/schema.ts';
+import type { PgUnits } from './pg/unit.ts';
+import * as sqliteSchema from './schema.ts';
+
+/**
+ * What a store sees of the database, the same on both back ends (ARCHITECTURE.md, "How to add a storage back end",
+ * step 3). A store builds its statements with drizzle on `q()` over the tables in `t`, awaits them, and never
+ * learns which dialect runs them.
+ *
+ * Both are typed as PostgreSQL's: its builder API is the asynchronous one (no `.get()`, `.all()`, `.run()`), which
+ * drizzle's SQLite builders also honour (every SQLite query is awaitable), so a store written against these types
+ * runs on either. The two schemas have the same table and column names and the same JavaScript types (the drift
+ * test, server/db/pg/schema.test.ts, fails otherwise), which is what makes the SQLite tables stand in for the
+ * PostgreSQL ones. A builder call that only PostgreSQL has would type-check and fail on SQLite: the suite runs on
+ * SQLite at every commit, so such a call does not get far.
+ */
+export interface Backend {
+  readonly dialect: 'sqlite' | 'postgres';
+  /** The tables of the dialect that runs. */
+  readonly t: PgSchema;
+  /** Where a statement goes right now: inside a unit its transaction, outside the connection (or the pool). */
+  q(): PgDb;
+  /** One unit of work: all of fn's statements commit together or none does (ARCHITECTURE.md). */
+  inTransaction<T>(fn: () => Promise<T>): Promise<T>;
+}
+
+/** Rows a write changed: better-sqlite3's `changes`, node-postgres's `rowCount`. */
+export function changedRows(result: unknown): number {
+  const r = result as { changes?: number; rowCount?: number | null };
+  return r.changes ?? r.rowCount ?? 0;
+}
+
+export function sqliteBackend(db: Db): Backend {
+  const q = db as unknown as PgDb;
+  return {
+    dialect: 'sqlite',
+    t: sqliteSchema as unknown as PgSchema,
+    q: () => q,
+    inTransaction: (fn) => inTransaction(db, fn),
+  };
+}
+
+export function postgresBackend(units: PgUnits): Backend {
+  return { dialect: 'postgres', t: pgSchema, q: units.current, inTransaction: units.inTransaction };
+}
