@@ -24,33 +24,23 @@ export function recordHead(row: SharedRow, name: string): string {
   );
 }
 
-/**
- * Collects the page's records, each its head and its sealed tail, and writes the page in one buffer: the heads
- * straight into it as UTF-8, the tails copied (no Buffer per head, no list of parts to concatenate).
- */
+/** Collects the page's records, each its head and its sealed tail, and writes the page in one buffer. */
 export function createPageWriter() {
-  const heads: string[] = [];
-  const tails: Buffer[] = [];
-  let room = 0;
+  const parts: Buffer[] = [];
+  let length = 0;
+  const push = (b: Buffer) => {
+    parts.push(b);
+    length += b.length;
+  };
   return {
     add(row: SharedRow, rec: OpenedRecord, name: string) {
-      const head = (heads.length ? ',' : '') + recordHead(row, name);
-      heads.push(head);
-      tails.push(rec.tail);
-      // At most 3 UTF-8 bytes per UTF-16 unit; the page is cut to what was written.
-      room += 3 * head.length + rec.tail.length;
+      push(Buffer.from((parts.length ? ',' : '') + recordHead(row, name), 'utf8'));
+      push(rec.tail);
     },
     page(grantId: string, customer: string, next?: string): RecordsPage {
-      const start = `{"grantId":${str(grantId)},"customer":${str(customer)},"records":[`;
-      const end = `]${next ? `,"next":${str(next)}` : ''}}`;
-      const json = Buffer.allocUnsafe(room + 3 * (start.length + end.length));
-      let at = json.write(start, 0, 'utf8');
-      heads.forEach((head, i) => {
-        at += json.write(head, at, 'utf8');
-        at += tails[i]!.copy(json, at);
-      });
-      at += json.write(end, at, 'utf8');
-      return { json: json.subarray(0, at) };
+      const head = Buffer.from(`{"grantId":${str(grantId)},"customer":${str(customer)},"records":[`, 'utf8');
+      const end = Buffer.from(`]${next ? `,"next":${str(next)}` : ''}}`, 'utf8');
+      return { json: Buffer.concat([head, ...parts, end], head.length + length + end.length) };
     },
   };
 }
