@@ -83,3 +83,61 @@ export function open(key: Uint8Array, sealed: Uint8Array, aad: string | Uint8Arr
     heap.fill(0, base, m + c);
   }
 }
+
+/** A view of libsodium's whole heap as a Buffer, to write associated data into it without a copy in between. */
+let heapView: Buffer | undefined;
+function heapBuffer(heap: Uint8Array): Buffer {
+  if (heapView?.buffer !== heap.buffer) heapView = Buffer.from(heap.buffer, heap.byteOffset, heap.length);
+  return heapView;
+}
+
+/**
+ * Opens several messages sealed under one key in one pass: each message and its associated data are copied onto
+ * the scratch area, the plaintexts decrypted side by side, then copied out in one piece and the area zeroed once.
+ * Per message this leaves only the decryption itself; open() per message cost a third of a records read in
+ * copies, allocations and zeroing (ARCHITECTURE.md, "Speed"). Any message that fails to open throws DecryptError
+ * and nothing is returned. The plaintexts are views of one Buffer.
+ */
+export function openAll(key: Uint8Array, items: readonly { sealed: Uint8Array; aad: string }[]): Buffer[] {
+  if (key.length !== 32)
+    throw new DecryptError('authentication failed: wrong key, wrong binding or tampered ciphertext');
+  let inputs = 0;
+  let outputs = 0;
+  for (const { sealed, aad } of items) {
+    if (sealed.length < 1 + NONCE + TAG || sealed[0] !== FORMAT) throw new DecryptError('not a sealed message');
+    // At most 3 UTF-8 bytes per UTF-16 unit (a surrogate pair is 4 bytes for 2 units).
+    inputs += sealed.length - 1 + 3 * aad.length;
+    outputs += sealed.length - 1 - NONCE - TAG;
+  }
+  const base = scratchFor(32 + inputs + outputs);
+  const heap = raw.HEAPU8;
+  const view = heapBuffer(heap);
+  const k = base;
+  const m0 = base + 32 + inputs;
+  let at = base + 32;
+  let m = m0;
+  const ends: number[] = [];
+  heap.set(key, k);
+  try {
+    for (const { sealed, aad } of items) {
+      // Layout per message: nonce and ciphertext as sealed (one copy), then its associated data.
+      const n = at;
+      const c = sealed.length - 1 - NONCE;
+      heap.set(sealed.subarray(1), n);
+      const a = n + NONCE + c;
+      const adLength = view.write(aad, a, 'utf8');
+      if (raw._crypto_aead_xchacha20poly1305_ietf_decrypt(m, 0, 0, n + NONCE, c, 0, a, adLength, 0, n, k) !== 0)
+        throw new DecryptError('authentication failed: wrong key, wrong binding or tampered ciphertext');
+      at = a + adLength;
+      m += c - TAG;
+      ends.push(m - m0);
+    }
+    const plain = Buffer.from(view.subarray(m0, m));
+    let from = 0;
+    return ends.map((end) => plain.subarray(from, (from = end)));
+  } finally {
+    // Neither the key nor any plaintext stays behind on libsodium's heap (the rest was sealed or is public).
+    heap.fill(0, k, k + 32);
+    heap.fill(0, m0, m);
+  }
+}

@@ -1,4 +1,4 @@
-import { open, seal } from './aead.ts';
+import { open, openAll, seal } from './aead.ts';
 
 /**
  * Profile fields and deposited records are sealed under the customer's data key with associated
@@ -36,4 +36,12 @@ export function openFieldBytes(dek: Uint8Array, binding: FieldBinding, sealed: U
   const plain = open(dek, sealed, aadOf(binding));
   // A view, not a copy: no second plaintext buffer is left behind.
   return Buffer.from(plain.buffer, plain.byteOffset, plain.length);
+}
+
+/** Several sealed values under one data key, opened in one pass (aead.ts openAll): each one's UTF-8 JSON bytes. */
+export function openFieldsBytes(dek: Uint8Array, items: readonly { binding: FieldBinding; sealed: Uint8Array }[]) {
+  return openAll(
+    dek,
+    items.map(({ binding, sealed }) => ({ sealed, aad: aadOf(binding) })),
+  );
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
-import { openField, openFieldBytes, sealField, sealText } from '../crypto/field-cipher.ts';
+import { openField, openFieldBytes, openFieldsBytes, sealField, sealText } from '../crypto/field-cipher.ts';
 
 /**
  * What a record's sealed column holds: its content and the vault's provenance signature, sealed together
@@ -83,16 +83,47 @@ export function openRecordForRead(
   timeOf: (content: unknown) => string | undefined,
 ): OpenedRecord {
   const plain = openFieldBytes(dek, binding(customerId, id), sealed);
-  if (plain.subarray(0, V3_HEAD.length).equals(V3_HEAD)) {
-    let at = V3_HEAD.length;
-    let time: string | null = null;
-    if (plain[at] === QUOTE) {
-      const end = plain.indexOf(QUOTE, at + 1);
-      time = plain.toString('latin1', at + 1, end);
-      at = end + 1;
-    } else at += 4; // null
-    if (plain.subarray(at, at + V3_DIGEST.length).equals(V3_DIGEST)) return { time, tail: plain.subarray(at) };
-  }
+  return readTail(plain) ?? parsedTail(dek, customerId, id, sealed, timeOf);
+}
+
+/** openRecordForRead for a page of records, opened in one pass (field-cipher.ts openFieldsBytes). */
+export function openRecordsForRead(
+  dek: Uint8Array,
+  customerId: string,
+  rows: readonly { id: string; category: string; sealed: Uint8Array }[],
+  timeOf: (category: string, content: unknown) => string | undefined,
+): OpenedRecord[] {
+  const plains = openFieldsBytes(
+    dek,
+    rows.map(({ id, sealed }) => ({ binding: binding(customerId, id), sealed })),
+  );
+  return plains.map((plain, i) => {
+    const row = rows[i]!;
+    return readTail(plain) ?? parsedTail(dek, customerId, row.id, row.sealed, (c) => timeOf(row.category, c));
+  });
+}
+
+/** A format-3 record's time and tail, found in its opened bytes; undefined for an older format. */
+function readTail(plain: Buffer): OpenedRecord | undefined {
+  if (!plain.subarray(0, V3_HEAD.length).equals(V3_HEAD)) return undefined;
+  let at = V3_HEAD.length;
+  let time: string | null = null;
+  if (plain[at] === QUOTE) {
+    const end = plain.indexOf(QUOTE, at + 1);
+    time = plain.toString('latin1', at + 1, end);
+    at = end + 1;
+  } else at += 4; // null
+  return plain.subarray(at, at + V3_DIGEST.length).equals(V3_DIGEST) ? { time, tail: plain.subarray(at) } : undefined;
+}
+
+/** An older record, parsed and its digest computed, as before format 3. */
+function parsedTail(
+  dek: Uint8Array,
+  customerId: string,
+  id: string,
+  sealed: Uint8Array,
+  timeOf: (content: unknown) => string | undefined,
+): OpenedRecord {
   const rec = openRecord(dek, customerId, id, sealed);
   const happened = timeOf(rec.content);
   const provenance = rec.provenance ? `,"provenance":${JSON.stringify(rec.provenance)}` : '';

@@ -45,14 +45,20 @@ export function createRecordStore(db: AppContext['db']) {
   const all = raw.prepare(`SELECT ${COLUMNS} FROM records WHERE customer_id = ? ORDER BY created_at DESC, id DESC`);
   // Shareable records of some categories, newest first, from a cursor on; the caller filters sources and window.
   // The records_shareable index (migration 0022) holds the order and the category, so SQLite walks it newest
-  // first without a sort and fetches only the page's own rows; rows come as arrays (no per-row object built by
-  // the driver) with only the columns the read uses (ARCHITECTURE.md, "Speed: what we design with").
+  // first without a sort and fetches only the page's own rows. The page comes back as ONE row: its rows' columns
+  // as one JSON text and their sealed blobs concatenated into one blob (sliced by each row's length), so the
+  // driver builds two values instead of six per row, a Buffer each among them (ARCHITECTURE.md, "Speed: what we
+  // design with"). The aggregates read the subquery's rows in its order (SQLite runs it as a co-routine); an
+  // ORDER BY inside the aggregates would sort the blobs again, so the order is checked instead (below).
   const page = raw
     .prepare(
-      `SELECT id, company_id, category, sealed, created_at, device_id FROM records
-       WHERE customer_id = @customerId AND hidden_at IS NULL AND category IN (SELECT value FROM json_each(@categories))
-         AND created_at >= @since AND (created_at, id) < (@cAt, @cId)
-       ORDER BY created_at DESC, id DESC LIMIT @limit`,
+      `SELECT json_group_array(json_array(id, company_id, category, created_at, device_id, length(sealed))),
+         CAST(group_concat(sealed, '') AS BLOB)
+       FROM (SELECT id, company_id, category, sealed, created_at, device_id FROM records
+         WHERE customer_id = @customerId AND hidden_at IS NULL
+           AND category IN (SELECT value FROM json_each(@categories))
+           AND created_at >= @since AND (created_at, id) < (@cAt, @cId)
+         ORDER BY created_at DESC, id DESC LIMIT @limit)`,
     )
     .raw(true);
   // Counted on the records_customer index alone; at most RECORDS_PER_CUSTOMER entries (customer-records.ts).
@@ -79,16 +85,17 @@ export function createRecordStore(db: AppContext['db']) {
       // '\uffff' sorts after every ISO time and uuid: no cursor means "from the newest".
       const cAt = after?.createdAt ?? '\uffff';
       const cId = after?.id ?? '\uffff';
-      const rows = page.all({ customerId, categories: JSON.stringify(categories), since, cAt, cId, limit }) as [
+      const [meta, blob] = page.get({ customerId, categories: JSON.stringify(categories), since, cAt, cId, limit }) as [
         string,
-        string,
-        string,
-        Buffer,
-        string,
-        string | null,
-      ][];
-      return rows.map(([id, companyId, category, sealed, createdAt, deviceId]): SharedRow => {
-        return { id, companyId, category, sealed, createdAt, deviceId };
+        Buffer | null,
+      ];
+      const cols = JSON.parse(meta) as [string, string, string, string, string | null, number][];
+      let at = 0;
+      return cols.map(([id, companyId, category, createdAt, deviceId, length], i): SharedRow => {
+        const prev = cols[i - 1];
+        if (prev && (prev[3] < createdAt || (prev[3] === createdAt && prev[0] <= id)))
+          throw new Error('records page out of order');
+        return { id, companyId, category, sealed: blob!.subarray(at, (at += length)), createdAt, deviceId };
       });
     },
     setHidden: (customerId: string, id: string, hiddenAt: string | null) =>

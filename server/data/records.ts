@@ -12,7 +12,7 @@ import { dataEvent } from './admission.ts';
 import type { Use } from './grant-check.ts';
 import { DEVICE_ATTENTION, parseRecordContent, recordSpec } from './record-catalogue.ts';
 import { createPageWriter } from './record-page.ts';
-import { openRecord, openRecordForRead, recordDigest, sealRecord } from './record-seal.ts';
+import { openRecord, openRecordsForRead, recordDigest, sealRecord } from './record-seal.ts';
 import type { RecordCursor, RecordRow, RecordStore, SharedRow } from './record-store.ts';
 
 export interface DepositInput {
@@ -179,25 +179,27 @@ export function createRecordUnits(
       let after = q.cursor;
       let last: SharedRow | undefined;
       let more = true;
-      const timeOf = (category: string) => (content: unknown) => recordSpec(category).timeOf?.(content);
+      const timeOf = (category: string, content: unknown) => recordSpec(category).timeOf?.(content);
       // Sources and the window are judged after the query (the window on when the thing happened, which is
       // sealed), so filling a page may take several queries; hidden records never leave the store.
       while (ids.length < q.limit && more) {
-        // One page's worth at a time: every row fetched copies its sealed blob, so fetching more than a page
-        // costs even when the first rows fill it.
+        // One page's worth at a time: every row fetched costs even when the first rows fill the page.
         const batch = q.limit;
         const rows = d.store.shareable(g.customerId, asked, q.since ?? '', after, batch);
         more = rows.length === batch;
-        for (const row of rows) {
-          after = { createdAt: row.createdAt, id: row.id };
-          if (!admitted(row)) continue;
-          const rec = openRecordForRead(dek, g.customerId, row.id, row.sealed, timeOf(row.category));
-          if ((rec.time ?? row.createdAt) < from) continue;
-          out.add(row, rec, nameOf(row.companyId));
-          ids.push(row.id);
-          sourcesRead.add(row.companyId);
-          last = row;
-          if (ids.length === q.limit) break;
+        if (rows.length) after = { createdAt: rows[rows.length - 1]!.createdAt, id: rows[rows.length - 1]!.id };
+        const wanted = rows.filter(admitted);
+        // The admitted rows are opened together, no more of them than the page still needs each time.
+        for (let at = 0; at < wanted.length && ids.length < q.limit;) {
+          const chunk = wanted.slice(at, (at += q.limit - ids.length));
+          openRecordsForRead(dek, g.customerId, chunk, timeOf).forEach((rec, i) => {
+            const row = chunk[i]!;
+            if ((rec.time ?? row.createdAt) < from) return;
+            out.add(row, rec, nameOf(row.companyId));
+            ids.push(row.id);
+            sourcesRead.add(row.companyId);
+            last = row;
+          });
         }
       }
       d.usage.record(g.customerId, g.id, 'read', now);
