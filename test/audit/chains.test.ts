@@ -155,6 +155,11 @@ describe('tampering with a several-chain export is caught and named by chain', (
       () => ({ chain: 'srv-a', badSeq: seqsOf('srv-a')[2]!, reason: /deleted or moved/ }),
     ],
     [
+      'the first event of one chain deleted',
+      () => (ls) => ls.filter((l) => l.seq !== seqsOf('srv-b')[0]),
+      () => ({ chain: 'srv-b', badSeq: seqsOf('srv-b')[1]!, reason: /genesis/ }),
+    ],
+    [
       'two events of one chain swapped',
       () => (ls) => {
         const [x, y] = [at(ls, seqsOf('srv-a')[1]!), at(ls, seqsOf('srv-a')[2]!)];
@@ -208,6 +213,19 @@ describe('tampering with a several-chain export is caught and named by chain', (
     // The untouched chains still verify: only the tampered ones are reported.
     expect(r.failures?.map((f) => f.chain).sort()).toEqual([want.chain, ...(want.also ? [want.also] : [])].sort());
     if (want.headline) expect(r.reason).toMatch(want.headline);
+  });
+
+  it('when the header lists other heads than its signature covers, then verify refuses the file', async () => {
+    const { header, lines } = parse(jsonl);
+    const h = JSON.parse(header) as { checkpoint: { chains: { chain: string }[] } };
+    h.checkpoint.chains = h.checkpoint.chains.filter((c) => c.chain !== 'srv-b');
+    const r = await verifyBoth(
+      render(
+        JSON.stringify(h),
+        lines.filter((l) => chainAt.get(l.seq) !== 'srv-b'),
+      ),
+    );
+    expect(r).toMatchObject({ ok: false, reason: expect.stringMatching(/differs from the one its signature covers/) });
   });
 
   it('when a whole chain is dropped from the CSV export, then verify fails for that chain', async () => {
