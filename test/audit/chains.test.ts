@@ -6,11 +6,12 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createAuditAppender } from '../../server/audit/chain/append.ts';
 import { chainHash } from '../../server/audit/chain/chain.ts';
 import { createAuditQueries } from '../../server/audit/queries.ts';
 import { verifyExport, verifyRows } from '../../server/audit/verify/verify.ts';
+import { runCli } from '../../server/cli/main.ts';
 import { inTransaction } from '../../server/db/connection.ts';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
 import { obtainTokens, readData, registerCompany } from '../support/company.ts';
@@ -234,5 +235,46 @@ describe('tampering with a several-chain export is caught and named by chain', (
     expect(kept.length).toBeLessThan(rows.length);
     const r = await verifyBoth(kept.join('\r\n'), 'csv');
     expect(r).toMatchObject({ ok: false, failures: [{ chain: 'srv-b', reason: expect.stringMatching(/dropped/) }] });
+  });
+});
+
+describe('the CLI on several chains', () => {
+  async function cli(...args: string[]) {
+    let stdout = '';
+    vi.spyOn(process.stdout, 'write').mockImplementation((x: string | Uint8Array) => ((stdout += String(x)), true));
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const env = { ...process.env };
+    process.env.VAULT_DATA_DIR = v.dataDir;
+    try {
+      return { code: await runCli(args), stdout };
+    } finally {
+      process.env = env;
+      vi.restoreAllMocks();
+    }
+  }
+
+  it('when an auditor verifies, then one line says how many chains verified, or which chain failed and where', async () => {
+    const keys = join(v.dataDir, 'chains-jwks.json');
+    writeFileSync(keys, JSON.stringify(await jwks()));
+    const good = join(v.dataDir, 'chains-good.jsonl');
+    writeFileSync(good, jsonl);
+    const ok = await cli('audit', 'verify', good, '--jwks', keys);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/^OK: \d+ events \(seq 1\.\.\d+\) in 3 chains \(main, srv-a, srv-b\) verified; complete/);
+    const { header, lines } = parse(jsonl);
+    const cut = join(v.dataDir, 'chains-cut.jsonl');
+    writeFileSync(
+      cut,
+      render(
+        header,
+        lines.filter((l) => chainAt.get(l.seq) !== 'srv-a'),
+      ),
+    );
+    const bad = await cli('audit', 'verify', cut, '--jwks', keys);
+    expect(bad.code).toBe(3);
+    expect(bad.stdout).toMatch(/^FAILED at seq \d+: chain srv-a: no events, but the checkpoint signs its head/);
+    const live = await cli('audit', 'verify', '--live');
+    expect(live.code).toBe(0);
+    expect(live.stdout).toMatch(/in 3 chains \(main, srv-a, srv-b\) verified/);
   });
 });
