@@ -277,4 +277,33 @@ describe('the CLI on several chains', () => {
     expect(live.code).toBe(0);
     expect(live.stdout).toMatch(/in 3 chains \(main, srv-a, srv-b\) verified/);
   });
+
+  it('when a second chain begins after the latest one-chain checkpoint, then verify --live checks both', async () => {
+    const w = await startVault();
+    try {
+      const main = createAuditAppender(w.ctx.db, () => w.ctx.clock.now());
+      inTransaction(w.ctx.db, () => main({ action: 'grant.expired', actor: { kind: 'system', id: 'sweep' } }));
+      const env = { ...process.env };
+      process.env.VAULT_DATA_DIR = w.dataDir;
+      try {
+        expect(await runCli(['audit', 'checkpoint'])).toBe(0);
+      } finally {
+        process.env = env;
+      }
+      const append = createAuditAppender(w.ctx.db, () => w.ctx.clock.now(), 'srv-a');
+      for (let i = 0; i < 2; i++)
+        inTransaction(w.ctx.db, () => append({ action: 'grant.expired', actor: { kind: 'system', id: 'sweep' } }));
+      const saved = v;
+      v = w;
+      try {
+        const live = await cli('audit', 'verify', '--live');
+        expect(live.stdout).toMatch(/^OK: 3 events \(seq 1\.\.3\) in 2 chains \(main, srv-a\) verified/);
+        expect(live.code).toBe(0);
+      } finally {
+        v = saved;
+      }
+    } finally {
+      await w.close();
+    }
+  });
 });

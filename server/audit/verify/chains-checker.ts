@@ -166,7 +166,7 @@ export class ChainsChecker {
     }
     for (const chain of [...this.heads.keys()].sort()) this.sub(chain);
     const summaries = [];
-    for (const chain of this.order) {
+    for (const chain of [...this.order].sort()) {
       const c = this.per.get(chain)!;
       const r = c.finish();
       if (!r.ok) this.noteFailure(chain, c);
