@@ -161,7 +161,8 @@ export const auditOperations: OperationSpec[] = [
     description:
       'Streamed in constant memory. The export is itself recorded, then a checkpoint is signed at the head and every matching event up to it is written. ' +
       'JSON Lines: a header line `{"format":"vault-audit-export","version":1,"filtered":…,"filter":{…},"checkpoint":{seq,hash,time,jws}}`, then one line ' +
-      '`{"seq":N,"prev":"<hex>","hash":"<hex>","event":{…}}` per event. CSV (RFC 4180) carries the same. Check it offline with ' +
+      '`{"seq":N,"prev":"<hex>","hash":"<hex>","event":{…}}` per event. With several audit chains the header is version 2 and its checkpoint also lists `chains: [{chain,seq,hash}]`. ' +
+      'CSV (RFC 4180) carries the same. Check it offline with ' +
       '`npm run vault -- audit verify <file> --jwks <issuer>/jwks.json`.',
     responses: {
       200: {

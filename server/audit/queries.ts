@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import type { Db } from '../db/connection.ts';
 import type { AuditRow } from './chain/event.ts';
+import type { ChainHead } from './chain/chains.ts';
 
 /** What auditors filter the log by; every value is bound as a parameter. */
 export interface AuditFilter {
@@ -84,6 +85,10 @@ export interface RefusalGroupRow {
 /** Read-only queries over the audit trail (the module's own table). */
 export function createAuditQueries(db: Db, dbFile: string) {
   const head = db.$client.prepare('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1');
+  // Each chain's newest event, through the (chain, seq) index: what a checkpoint signs.
+  const heads = db.$client.prepare(
+    'SELECT chain, seq, hash FROM audit_events WHERE seq IN (SELECT max(seq) FROM audit_events GROUP BY chain) ORDER BY chain',
+  );
   const readsOf = db.$client.prepare(
     "SELECT seq, body FROM audit_events WHERE customer_id = ? AND action IN ('data.read', 'data.claim', 'data.deposit', 'data.denied') AND seq < ? ORDER BY seq DESC LIMIT ?",
   );
@@ -105,6 +110,7 @@ export function createAuditQueries(db: Db, dbFile: string) {
     .pluck();
   return {
     head: () => head.get() as { seq: number; hash: string } | undefined,
+    heads: () => heads.all() as ChainHead[],
 
     /** One kind of the customer's activity (see ACTIVITY_KINDS), newest first, seq below `before`. */
     activityOf(customerId: string, kind: ActivityKind, f: ActivityFilter, before: number, limit: number) {

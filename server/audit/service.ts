@@ -1,7 +1,9 @@
 import type { Writable } from 'node:stream';
 import type { AppContext } from '../context.ts';
 import { inTransaction } from '../db/connection.ts';
-import { CHECKPOINT_TYP } from './checkpoints/checkpoint.ts';
+import { CHECKPOINT_TYP, checkpointPayload, chainsCheckpoint } from './checkpoints/checkpoint.ts';
+import { DEFAULT_CHAIN } from './chain/chains.ts';
+import type { ChainHead } from './chain/chains.ts';
 import { exportEvents } from './export/export.ts';
 import type { SignedCheckpoint } from './export/format.ts';
 import type { AuditEvent } from './chain/event.ts';
@@ -28,6 +30,14 @@ function paged(rows: { seq: number; body: string }[], limit: number) {
   };
 }
 
+/** A stored checkpoint with the chain heads its own (stored, server-signed) payload lists, if several. */
+function withChains(row: SignedCheckpoint): SignedCheckpoint {
+  const payload = JSON.parse(Buffer.from(row.jws.split('.')[1] ?? '', 'base64url').toString('utf8')) as {
+    chains?: ChainHead[];
+  };
+  return payload.chains ? { ...row, chains: payload.chains } : row;
+}
+
 /**
  * Checkpoints, auditor exports and the customer's view of reads. A checkpoint is the server's signed
  * statement `{seq, hash, time}` (JWS, `kid` in the JWKS): an export carries one covering its last
@@ -44,11 +54,16 @@ export function createAuditService(
   function checkpoint(): SignedCheckpoint & { created: boolean } {
     const h = d.queries.head() ?? { seq: 0, hash: GENESIS_HASH };
     const last = latest();
-    if (last && last.seq === h.seq) return { ...last, created: false };
-    const cp = { seq: h.seq, hash: h.hash, time: ctx.clock.now().toISOString() };
+    // seq is global: any event on any chain moves the newest seq, so an equal seq means nothing happened.
+    if (last && last.seq === h.seq) return { ...withChains(last), created: false };
+    const time = ctx.clock.now().toISOString();
+    const heads = d.queries.heads();
+    // Several chains (audit/chain/chains.ts): one signature over every head; one chain keeps {seq, hash, time}.
+    const several = heads.length > 1 || heads.some((x) => x.chain !== DEFAULT_CHAIN);
+    const cp = several ? chainsCheckpoint(heads, time) : { seq: h.seq, hash: h.hash, time };
     // Same payload bytes as checkpoint.ts's signer (fixed key order), signed synchronously.
-    const jws = ctx.signing.signSync({ seq: cp.seq, hash: cp.hash, time: cp.time }, CHECKPOINT_TYP);
-    checkpoints.insert({ ...cp, jws });
+    const jws = ctx.signing.signSync(checkpointPayload(cp), CHECKPOINT_TYP);
+    checkpoints.insert({ seq: cp.seq, hash: cp.hash, time: cp.time, jws });
     return { ...cp, jws, created: true };
   }
 

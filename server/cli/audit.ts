@@ -6,6 +6,7 @@ import { createAuditQueries } from '../audit/queries.ts';
 import { auditFilterSchema } from '../audit/routes.ts';
 import { createAuditService } from '../audit/service.ts';
 import { createAuditAppender } from '../audit/chain/append.ts';
+import { DEFAULT_CHAIN } from '../audit/chain/chains.ts';
 import { verifyCheckpoint } from '../audit/checkpoints/checkpoint.ts';
 import { loadJwks, verifyExport, verifyRows } from '../audit/verify/verify.ts';
 import { verifyVerdict } from '../audit/verify/report.ts';
@@ -151,8 +152,12 @@ Examples:
                 events: 0,
               };
             } else {
-              result = await verifyRows(createAuditQueries(ctx.db, ctx.db.$client.name).allRows(), {
-                checkpoint: last,
+              const queries = createAuditQueries(ctx.db, ctx.db.$client.name);
+              // Several chains (audit/chain/chains.ts): each is checked by its links and its signed head.
+              const multi = queries.heads().some((h) => h.chain !== DEFAULT_CHAIN);
+              result = await verifyRows(queries.allRows(), {
+                checkpoint: last && signed?.chains ? { ...last, chains: signed.chains } : last,
+                multi,
               });
             }
           } finally {

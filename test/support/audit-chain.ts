@@ -8,7 +8,7 @@ import { GENESIS_HASH, nextLink } from '../../server/audit/chain/chain.ts';
 import { signCheckpoint } from '../../server/audit/checkpoints/checkpoint.ts';
 import type { AuditEvent, AuditRow } from '../../server/audit/chain/event.ts';
 import { exportEvents } from '../../server/audit/export/export.ts';
-import type { ExportFilter, SignedCheckpoint } from '../../server/audit/export/format.ts';
+import type { Checkpoint, ExportFilter, SignedCheckpoint } from '../../server/audit/export/format.ts';
 
 export function sampleEvent(i: number): Omit<AuditEvent, 'seq'> {
   const base = new Date(Date.UTC(2025, 0, 1) + i * 1000).toISOString();
@@ -55,7 +55,7 @@ export function buildChain(n: number, make: (i: number) => Omit<AuditEvent, 'seq
 }
 
 export interface TestKey {
-  sign: (cp: { seq: number; hash: string; time: string }) => Promise<SignedCheckpoint>;
+  sign: (cp: Checkpoint) => Promise<SignedCheckpoint>;
   jwks: JSONWebKeySet;
 }
 

@@ -73,10 +73,15 @@ export interface AuditEvent {
   policyVersion?: string;
   requestId?: string;
   detail?: Record<string, string | number | boolean>;
+  /**
+   * The chain the event links into, when it is not the default one (audit/chain/chains.ts). Absent on the
+   * default chain, so every event written before there were several chains hashes as it did.
+   */
+  chain?: string;
 }
 
 /** What a caller supplies to append: the chain assigns `seq`, and `time` when the caller leaves it out. */
-export type NewAuditEvent = Omit<AuditEvent, 'seq' | 'time'> & { time?: string };
+export type NewAuditEvent = Omit<AuditEvent, 'seq' | 'time' | 'chain'> & { time?: string };
 
 /** One stored row as the lead's `audit_events` table holds it (only the columns the chain needs). */
 export interface AuditRow {

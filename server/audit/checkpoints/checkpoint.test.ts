@@ -1,7 +1,7 @@
 import { CompactSign, generateKeyPair } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { GENESIS_HASH } from '../chain/chain.ts';
-import { CHECKPOINT_TYP, CheckpointError, signCheckpoint, verifyCheckpoint } from './checkpoint.ts';
+import { CHECKPOINT_TYP, CheckpointError, chainsCheckpoint, signCheckpoint, verifyCheckpoint } from './checkpoint.ts';
 import { makeKey } from '../../../test/support/audit-chain.ts';
 
 const cp = { seq: 42, hash: 'ab'.repeat(32), time: '2025-03-01T10:00:00.000Z' };
@@ -67,5 +67,42 @@ describe('checkpoints', () => {
   it('when the input is not a JWS at all, then verify fails with a CheckpointError', async () => {
     const key = await makeKey();
     await expect(verifyCheckpoint('not-a-jws', key.jwks)).rejects.toThrow(CheckpointError);
+  });
+});
+
+describe('checkpoints over several chains', () => {
+  const heads = [
+    { chain: 'srv-b', seq: 9, hash: 'cd'.repeat(32) },
+    { chain: 'main', seq: 11, hash: 'ab'.repeat(32) },
+  ];
+  const several = chainsCheckpoint(heads, cp.time);
+
+  it('when every head is signed together, then verify returns them sorted, with the newest as seq and hash', async () => {
+    const key = await makeKey('k1');
+    const { jws } = await key.sign(several);
+    const payload = JSON.parse(Buffer.from(jws.split('.')[1]!, 'base64url').toString());
+    expect(payload).toEqual({ chains: [heads[1], heads[0]], time: cp.time });
+    await expect(verifyCheckpoint(jws, key.jwks)).resolves.toEqual({
+      seq: 11,
+      hash: 'ab'.repeat(32),
+      time: cp.time,
+      chains: [heads[1], heads[0]],
+      kid: 'k1',
+    });
+  });
+
+  it('when one chain is signed, then the payload stays {seq, hash, time} as in every existing export', async () => {
+    const key = await makeKey('k1');
+    const { jws } = await key.sign(cp);
+    expect(JSON.parse(Buffer.from(jws.split('.')[1]!, 'base64url').toString())).toEqual(cp);
+  });
+
+  it.each([
+    ['a chain named twice', [heads[1]!, heads[1]!]],
+    ['a chain id of another shape', [{ ...heads[0]!, chain: 'Srv B' }]],
+    ['a head at seq 0', [{ ...heads[0]!, seq: 0 }]],
+  ])('when the heads hold %s, then signing refuses', async (_name, bad) => {
+    const key = await makeKey('k1');
+    await expect(key.sign({ ...cp, chains: bad })).rejects.toThrow();
   });
 });

@@ -10,6 +10,8 @@ import { CompactSign, compactVerify, createLocalJWKSet, errors } from 'jose';
 import type { CryptoKey, JSONWebKeySet, JWK, KeyObject } from 'jose';
 import { z } from 'zod';
 import { isHashHex } from '../chain/chain.ts';
+import { isChainId } from '../chain/chains.ts';
+import type { ChainHead } from '../chain/chains.ts';
 import type { Checkpoint } from '../export/format.ts';
 
 export const CHECKPOINT_TYP = 'vault-checkpoint+jwt';
@@ -27,10 +29,46 @@ const checkpointSchema = z.strictObject({
   time: z.iso.datetime({ precision: 3 }),
 });
 
+/**
+ * Several chains (audit/chain/chains.ts): one payload signs every chain's head together, `{chains: [{chain, seq,
+ * hash}…] sorted by chain, time}`, so that no chain can be cut short or dropped unseen. A vault with one chain
+ * (SQLite) keeps signing `{seq, hash, time}`, the form every existing export carries.
+ */
+const headSchema = z.strictObject({
+  chain: z.string().refine(isChainId, 'chain must be a server-made chain id'),
+  seq: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+  hash: z.string().refine(isHashHex, 'hash must be 64 lowercase hex digits'),
+});
+const chainsCheckpointSchema = z.strictObject({
+  chains: z
+    .array(headSchema)
+    .min(1)
+    .refine((l) => l.every((h, i) => i === 0 || l[i - 1]!.chain < h.chain), 'chains must be sorted, each once'),
+  time: z.iso.datetime({ precision: 3 }),
+});
+
+/** The payload a checkpoint signs: {seq, hash, time} for one chain, {chains, time} for several. */
+export function checkpointPayload(cp: Checkpoint): Record<string, unknown> {
+  if (cp.chains) {
+    const chains = [...cp.chains]
+      .sort((a, b) => (a.chain < b.chain ? -1 : 1))
+      .map((h) => ({ chain: h.chain, seq: h.seq, hash: h.hash }));
+    return chainsCheckpointSchema.parse({ chains, time: cp.time });
+  }
+  const valid = checkpointSchema.parse({ seq: cp.seq, hash: cp.hash, time: cp.time });
+  return { seq: valid.seq, hash: valid.hash, time: valid.time };
+}
+
+/** A checkpoint over several chains; seq and hash are those of the newest head (the global head). */
+export function chainsCheckpoint(chains: ChainHead[], time: string): Checkpoint {
+  const sorted = [...chains].sort((a, b) => (a.chain < b.chain ? -1 : 1));
+  const newest = sorted.reduce((a, b) => (b.seq > a.seq ? b : a));
+  return { seq: newest.seq, hash: newest.hash, time, chains: sorted };
+}
+
 /** The exact payload bytes: fixed key order, so two signers produce the same preimage. */
 function payloadOf(cp: Checkpoint): Uint8Array {
-  const valid = checkpointSchema.parse({ seq: cp.seq, hash: cp.hash, time: cp.time });
-  return new TextEncoder().encode(JSON.stringify({ seq: valid.seq, hash: valid.hash, time: valid.time }));
+  return new TextEncoder().encode(JSON.stringify(checkpointPayload(cp)));
 }
 
 export async function signCheckpoint(cp: Checkpoint, signer: CheckpointSigner): Promise<string> {
@@ -71,8 +109,13 @@ export async function verifyCheckpoint(jws: string, jwks: JSONWebKeySet): Promis
   } catch {
     throw new CheckpointError('checkpoint payload is not JSON');
   }
-  const cp = checkpointSchema.safeParse(parsed);
-  if (!cp.success) throw new CheckpointError('checkpoint payload is not {seq, hash, time}');
   const kid = result.protectedHeader.kid;
+  const several = chainsCheckpointSchema.safeParse(parsed);
+  if (several.success) {
+    const cp = chainsCheckpoint(several.data.chains, several.data.time);
+    return kid === undefined ? cp : { ...cp, kid };
+  }
+  const cp = checkpointSchema.safeParse(parsed);
+  if (!cp.success) throw new CheckpointError('checkpoint payload is not {seq, hash, time} nor {chains, time}');
   return kid === undefined ? cp.data : { ...cp.data, kid };
 }

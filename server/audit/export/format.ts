@@ -35,14 +35,23 @@
  *   with an apostrophe (OWASP "CSV injection"); the event column always starts with `{`.
  */
 import type { AuditEvent, AuditRow } from '../chain/event.ts';
+import type { ChainHead } from '../chain/chains.ts';
 
 export const EXPORT_FORMAT = 'vault-audit-export';
+/**
+ * Version 1: one chain, the checkpoint is {seq, hash, time, jws}. Version 2: several chains (audit/chain/chains.ts),
+ * the checkpoint also lists every chain's head, `chains: [{chain, seq, hash}…]`, which its JWS signs; seq and hash
+ * are then the newest head's. Lines are the same in both; an event of a chain other than the default names it.
+ */
 export const EXPORT_VERSION = 1;
+export const EXPORT_VERSION_CHAINS = 2;
 
 export interface Checkpoint {
   seq: number;
   hash: string;
   time: string;
+  /** Present when the checkpoint signs several chains' heads (export version 2). */
+  chains?: ChainHead[];
 }
 
 export interface SignedCheckpoint extends Checkpoint {
@@ -53,7 +62,7 @@ export type ExportFilter = Record<string, string | number | boolean>;
 
 export interface ExportHeader {
   format: typeof EXPORT_FORMAT;
-  version: typeof EXPORT_VERSION;
+  version: typeof EXPORT_VERSION | typeof EXPORT_VERSION_CHAINS;
   filtered: boolean;
   filter?: ExportFilter;
   checkpoint: SignedCheckpoint | null;
@@ -61,7 +70,8 @@ export interface ExportHeader {
 
 export function exportHeader(checkpoint: SignedCheckpoint | null, filter?: ExportFilter): ExportHeader {
   const filtered = filter !== undefined && Object.keys(filter).length > 0;
-  const header: ExportHeader = { format: EXPORT_FORMAT, version: EXPORT_VERSION, filtered, checkpoint };
+  const version = checkpoint?.chains ? EXPORT_VERSION_CHAINS : EXPORT_VERSION;
+  const header: ExportHeader = { format: EXPORT_FORMAT, version, filtered, checkpoint };
   if (filtered) header.filter = filter;
   return header;
 }

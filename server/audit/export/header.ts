@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import type { JSONWebKeySet } from 'jose';
 import { z } from 'zod';
 import { CheckpointError, verifyCheckpoint } from '../checkpoints/checkpoint.ts';
-import { EXPORT_FORMAT, EXPORT_VERSION } from './format.ts';
+import { EXPORT_FORMAT, EXPORT_VERSION, EXPORT_VERSION_CHAINS } from './format.ts';
 import type { Checkpoint, ExportHeader } from './format.ts';
 
 const headerSchema = z.object({
@@ -14,7 +14,15 @@ const headerSchema = z.object({
   version: z.number().int(),
   filtered: z.boolean(),
   filter: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
-  checkpoint: z.object({ seq: z.number(), hash: z.string(), time: z.string(), jws: z.string() }).nullable(),
+  checkpoint: z
+    .object({
+      seq: z.number(),
+      hash: z.string(),
+      time: z.string(),
+      chains: z.array(z.object({ chain: z.string(), seq: z.number(), hash: z.string() })).optional(),
+      jws: z.string(),
+    })
+    .nullable(),
 });
 
 const jwksSchema = z.object({ keys: z.array(z.looseObject({ kty: z.string() })) });
@@ -50,10 +58,11 @@ export async function readHeader(text: string, jwks: () => Promise<JSONWebKeySet
   const parsed = headerSchema.safeParse(json);
   if (!parsed.success) return { ok: false, reason: 'the export header does not have the vault-audit-export shape' };
   const header = parsed.data as ExportHeader;
-  if (parsed.data.version !== EXPORT_VERSION) {
+  const version = parsed.data.version;
+  if (version !== EXPORT_VERSION && version !== EXPORT_VERSION_CHAINS) {
     return {
       ok: false,
-      reason: `export format version ${parsed.data.version} is not supported (expected ${EXPORT_VERSION})`,
+      reason: `export format version ${version} is not supported (expected ${EXPORT_VERSION} or ${EXPORT_VERSION_CHAINS})`,
     };
   }
   const claimed = header.checkpoint;
@@ -65,8 +74,14 @@ export async function readHeader(text: string, jwks: () => Promise<JSONWebKeySet
     if (err instanceof CheckpointError) return { ok: false, reason: err.message };
     throw err;
   }
-  if (signed.seq !== claimed.seq || signed.hash !== claimed.hash || signed.time !== claimed.time) {
+  const sameChains = JSON.stringify(signed.chains ?? null) === JSON.stringify(claimed.chains ?? null);
+  if (signed.seq !== claimed.seq || signed.hash !== claimed.hash || signed.time !== claimed.time || !sameChains) {
     return { ok: false, reason: 'the checkpoint in the header differs from the one its signature covers' };
   }
-  return { ok: true, header, checkpoint: { seq: signed.seq, hash: signed.hash, time: signed.time } };
+  // Version 2 goes with a checkpoint of several chains, version 1 with one: the header is not signed, the JWS is.
+  if ((version === EXPORT_VERSION_CHAINS) !== (signed.chains !== undefined)) {
+    return { ok: false, reason: `export format version ${version} does not match its checkpoint's form` };
+  }
+  const { seq, hash, time, chains } = signed;
+  return { ok: true, header, checkpoint: chains ? { seq, hash, time, chains } : { seq, hash, time } };
 }

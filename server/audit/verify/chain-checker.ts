@@ -15,6 +15,11 @@
  *                                                          commits to the original)
  *  6. at checkpoint.seq, hash == checkpoint.hash        a rewritten chain             -> checkpoint seq
  * Rules 1-2 concern one line ("self"); 3-6 relate it to the line before ("relate").
+ *
+ * One chain among several (`sparse`, driven by verify/chains-checker.ts): the chain's seqs are the global
+ * ones, so they need not be consecutive. Rule 4 is then left to the links: the chain's first event links to
+ * the genesis hash and each later one to the chain's previous event (rule 5 for every event), and the chain
+ * must reach the head its checkpoint signed.
  */
 import { hash as sha256 } from 'node:crypto';
 import { GENESIS_HASH } from '../chain/chain.ts';
@@ -37,8 +42,25 @@ export type VerifyResult =
       anchored: boolean;
       /** Every event from seq 1 up to the checkpoint is present, linked, and matches it. */
       complete: boolean;
+      /** Several chains: how each one verified (verify/chains-checker.ts). */
+      chains?: ChainSummary[];
     }
-  | { ok: false; badSeq: number; reason: string; events: number };
+  | { ok: false; badSeq: number; reason: string; events: number; failures?: ChainFailure[] };
+
+export interface ChainSummary {
+  chain: string;
+  events: number;
+  lastSeq: number;
+  anchored: boolean;
+  complete: boolean;
+}
+
+/** The first failure of one chain among several. */
+export interface ChainFailure {
+  chain: string;
+  badSeq: number;
+  reason: string;
+}
 
 export interface CheckerOptions {
   checkpoint: Checkpoint | null;
@@ -55,6 +77,10 @@ export interface CheckerOptions {
    * handed back as `deferred`, for the thread that knows the event before it to relate.
    */
   continuation?: boolean;
+  /** One chain among several: seqs are global, so completeness is shown by links, not consecutive seqs. */
+  sparse?: boolean;
+  /** Check several chains (verify/chains-checker.ts) even without a checkpoint that lists them (the live table). */
+  multi?: boolean;
 }
 
 /** What a checker knows after some events; slices checked in parallel are merged through it. */
@@ -70,6 +96,16 @@ export interface ChainState {
   failure: { badSeq: number; reason: string; events: number } | null;
   /** A continuation's first event, self-checked but not yet related to its predecessor. */
   deferred: { seq: number; prev: string; hash: string } | null;
+  /** Sparse: the first event links to the genesis hash. */
+  genesis?: boolean;
+  /** Several chains: each chain's state (verify/chains-checker.ts). */
+  multi?: MultiState;
+}
+
+export interface MultiState {
+  chains: Record<string, ChainState>;
+  /** Chain ids in the order of their first event here. */
+  order: string[];
 }
 
 /** The seq inside an event's text, or -1 (the slow path, for events of an unusual shape). */
@@ -192,7 +228,8 @@ export class ChainChecker {
       this.s.deferred = { seq, prev: buf.toString('latin1', prevPos, prevPos + 64), hash: hexOf(digest) };
       return this.accept(seq, digest);
     }
-    const linked = sameDigest(pre, at, seq === 1 ? GENESIS_DIGEST : this.lastDigest);
+    const first = this.opts.sparse ? this.s.events === 0 : seq === 1;
+    const linked = sameDigest(pre, at, first ? GENESIS_DIGEST : this.lastDigest);
     return this.relate(seq, linked, digest);
   }
 
@@ -207,7 +244,9 @@ export class ChainChecker {
           : `seq ${seq} comes after seq ${last} (reordered)`,
       );
     }
-    if (seq === 1) {
+    if (this.opts.sparse) {
+      if (!this.sparseLinks(seq, linked)) return false;
+    } else if (seq === 1) {
       if (!linked) return this.fail(1, 'seq 1 does not link to the genesis hash');
     } else if (events > 0 && seq === last + 1) {
       if (!linked)
@@ -235,6 +274,27 @@ export class ChainChecker {
     return this.accept(seq, digest);
   }
 
+  /** Rules 4-5 for one chain among several: every event links to the chain's previous one, the first to genesis. */
+  private sparseLinks(seq: number, linked: boolean): boolean {
+    const { events, lastSeq: last } = this.s;
+    if (events === 0) {
+      this.s.genesis = linked;
+      if (!linked && this.opts.expectComplete)
+        return this.fail(
+          seq,
+          `seq ${seq}, its first event, does not link to the genesis hash (earlier events removed)`,
+        );
+    } else if (!linked) {
+      this.s.contiguous = false;
+      if (this.opts.expectComplete)
+        return this.fail(
+          last,
+          `seq ${seq} does not link to seq ${last}, the chain's previous event: seq ${last} was altered, or an event between them was deleted or moved`,
+        );
+    }
+    return true;
+  }
+
   private accept(seq: number, digest: string): true {
     if (this.s.events === 0) this.s.firstSeq = seq;
     this.s.events++;
@@ -249,7 +309,8 @@ export class ChainChecker {
     const base = this.s.events;
     if (next.deferred) {
       const d = next.deferred;
-      const linked = d.prev === (d.seq === 1 ? GENESIS_HASH : this.state.lastHash);
+      const first = this.opts.sparse ? this.s.events === 0 : d.seq === 1;
+      const linked = d.prev === (first ? GENESIS_HASH : this.state.lastHash);
       if (!this.relate(d.seq, linked, digestOf(d.hash))) return false;
       this.s.events--; // counted again below, as part of the slice
     }
@@ -259,7 +320,10 @@ export class ChainChecker {
       return false;
     }
     if (next.events === 0) return true;
-    if (this.s.events === 0 && !next.deferred) this.s.firstSeq = next.firstSeq;
+    if (this.s.events === 0 && !next.deferred) {
+      this.s.firstSeq = next.firstSeq;
+      this.s.genesis = next.genesis;
+    }
     this.s.events = base + next.events;
     this.s.lastSeq = next.lastSeq;
     this.lastDigest = digestOf(next.lastHash);
@@ -280,17 +344,37 @@ export class ChainChecker {
     return this.check(buf, seq, 0, 64, 128, buf.length, eventSeq);
   }
 
+  /** Why one chain among several is not complete (the chain's id is added by verify/chains-checker.ts). */
+  private sparseIncomplete(fromGenesis: boolean): void {
+    const { s } = this;
+    const cp = this.opts.checkpoint;
+    if (!fromGenesis) this.fail(s.firstSeq, `its events before seq ${s.firstSeq} are missing`);
+    else if (cp === null) this.fail(s.firstSeq, 'the signed checkpoint does not cover this chain');
+    else if (s.events === 0)
+      this.fail(cp.seq, `no events, but the checkpoint signs its head at seq ${cp.seq} (the chain was dropped)`);
+    else if (s.lastSeq < cp.seq)
+      this.fail(
+        cp.seq,
+        `ends at seq ${s.lastSeq}, short of the head the checkpoint signed at seq ${cp.seq} (cut short)`,
+      );
+    else this.fail(cp.seq, `the checkpoint's head seq ${cp.seq} is not in the input`);
+  }
+
   finish(): VerifyResult {
     const s = this.s;
     if (s.failure) return { ok: false, badSeq: s.failure.badSeq, reason: s.failure.reason, events: s.failure.events };
     const cp = this.opts.checkpoint;
-    const fromGenesis = s.events === 0 || s.firstSeq === 1;
+    const fromGenesis = s.events === 0 || (this.opts.sparse ? s.genesis === true : s.firstSeq === 1);
     const emptyAndCovered = s.events === 0 && cp !== null && cp.seq === 0 && cp.hash === GENESIS_HASH;
     // Only a run of linked events reaching the checkpoint is authenticated by its signature: an
     // event before a gap could have been edited and its hash recomputed (the link after it is gone).
     const anchored =
       emptyAndCovered || (cp !== null && s.anchored && s.contiguous && (this.opts.live || s.lastSeq === cp.seq));
     const complete = fromGenesis && (cp === null ? this.opts.live && s.contiguous : anchored);
+    if (this.opts.expectComplete && !complete && this.opts.sparse) {
+      this.sparseIncomplete(fromGenesis);
+      return this.finish();
+    }
     if (this.opts.expectComplete && !complete) {
       if (!fromGenesis) this.fail(1, `${missing(1, s.firstSeq - 1)} missing`);
       else if (cp === null) this.fail(0, 'no signed checkpoint: completeness cannot be proven');

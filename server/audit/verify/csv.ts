@@ -8,6 +8,8 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { JSONWebKeySet } from 'jose';
 import { ChainChecker } from './chain-checker.ts';
+import { createChecker } from './chains-checker.ts';
+import type { Checker } from './chains-checker.ts';
 import type { VerifyResult } from './chain-checker.ts';
 import { CsvReader, CsvSyntaxError } from './csv-reader.ts';
 import type { AuditEvent } from '../chain/event.ts';
@@ -27,7 +29,7 @@ export async function verifyCsv(win: ReadWindow, skip: number, ctx: CsvVerifyCon
   const reader = new CsvReader();
   const decoder = new StringDecoder('utf8');
   // An object rather than a `let`, so TypeScript does not narrow it to null after the closure.
-  const state: { checker: ChainChecker | null } = { checker: null };
+  const state: { checker: Checker | null } = { checker: null };
   let row = 0;
 
   const handle = async (record: string[]): Promise<VerifyResult | null> => {
@@ -46,7 +48,7 @@ export async function verifyCsv(win: ReadWindow, skip: number, ctx: CsvVerifyCon
         checkpoint = header.checkpoint;
         expectComplete = ctx.expectComplete ?? !header.header.filtered;
       }
-      state.checker = new ChainChecker({ checkpoint, expectComplete, live: false });
+      state.checker = createChecker({ checkpoint, expectComplete, live: false });
       if (record[0] === CSV_HEADER_MARK) return null;
     }
     return checkRecord(state.checker, record) ? null : state.checker.finish();
@@ -83,7 +85,7 @@ export async function verifyCsv(win: ReadWindow, skip: number, ctx: CsvVerifyCon
   return checker.finish();
 }
 
-function checkRecord(checker: ChainChecker, record: string[]): boolean {
+function checkRecord(checker: Checker, record: string[]): boolean {
   const where = checker.nextSeq;
   if (record.length !== CSV_COLUMNS.length || !SEQ.test(record[0]!)) {
     return checker.fail(where, `CSV row for seq ${record[0] ?? '?'} does not have the export columns`);

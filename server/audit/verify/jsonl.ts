@@ -2,7 +2,7 @@
  * The JSON Lines loop: split the read window at line feeds and check each line where it lies.
  * Runs on the main thread for a whole file or stream, and in verify/worker.ts for a slice.
  */
-import type { ChainChecker } from './chain-checker.ts';
+import type { Checker } from './chains-checker.ts';
 import { seqInside } from './chain-checker.ts';
 import { LineTooLongError } from './read-source.ts';
 import type { ReadWindow } from './read-source.ts';
@@ -16,7 +16,7 @@ const CR = 0x0d;
 export async function checkJsonl(
   win: ReadWindow,
   start: number,
-  checker: ChainChecker,
+  checker: Checker,
   progress?: () => void,
 ): Promise<void> {
   const parts: LineParts = { seq: 0, prevPos: 0, hashPos: 0, eventStart: 0, eventEnd: 0 };
@@ -50,7 +50,7 @@ export async function checkJsonl(
   }
 }
 
-function checkLine(checker: ChainChecker, buf: Buffer, start: number, end: number, parts: LineParts): boolean {
+function checkLine(checker: Checker, buf: Buffer, start: number, end: number, parts: LineParts): boolean {
   if (!parseLine(buf, start, end, parts)) {
     // Only a broken line pays for a parse, to say which seq it claims to be.
     const claimed = seqInside(buf.toString('utf8', start, end));

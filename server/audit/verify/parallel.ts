@@ -9,7 +9,8 @@
 import { availableParallelism } from 'node:os';
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import { ChainChecker } from './chain-checker.ts';
+import { createChecker } from './chains-checker.ts';
+import type { Checker } from './chains-checker.ts';
 import type { ChainState, CheckerOptions } from './chain-checker.ts';
 import { checkSlice } from './worker.ts';
 import type { SliceBuffers, SliceTask } from './worker.ts';
@@ -83,7 +84,7 @@ export interface ParallelOptions {
 }
 
 export interface ParallelOutcome {
-  checker: ChainChecker;
+  checker: Checker;
   slices: number;
   slicesByWorkers: number;
 }
@@ -150,7 +151,7 @@ export async function checkFileParallel(
     if (!pool) workers.close();
   }
 
-  const merged = new ChainChecker(options);
+  const merged = createChecker(options);
   for (let i = 0; i < tasks.length && !merged.state.failure; i++) {
     const state = results[i];
     if (!state) throw new Error(`slice ${i} was not checked`);

@@ -47,9 +47,15 @@ const rangeOf = (r: Verified) =>
 export function describeVerifyResult(result: VerifyResult): string {
   if (!result.ok) {
     const where = result.badSeq > 0 ? `at seq ${result.badSeq}` : 'before any event';
-    return `FAILED ${where}: ${result.reason} (${result.events} events verified before it)`;
+    // Several chains: every chain's first failure, after the earliest one.
+    const others = (result.failures ?? []).filter((f) => f.reason !== result.reason || f.badSeq !== result.badSeq);
+    const also = others.map((f) => `; also at seq ${f.badSeq}: ${f.reason}`).join('');
+    return `FAILED ${where}: ${result.reason}${also} (${result.events} events verified before it)`;
   }
-  const range = rangeOf(result);
+  const chains = result.chains
+    ? ` in ${result.chains.length} chains (${result.chains.map((c) => c.chain).join(', ')})`
+    : '';
+  const range = rangeOf(result) + chains;
   const cp = result.checkpoint;
   const unproven = unanchoredReason(result);
   if (unproven || !cp) return `NOT PROVEN: ${range} consistent with each other, but ${unproven ?? 'not anchored'}`;

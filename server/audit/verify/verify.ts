@@ -14,6 +14,7 @@
  */
 import type { JSONWebKeySet } from 'jose';
 import { ChainChecker } from './chain-checker.ts';
+import { createChecker } from './chains-checker.ts';
 import type { CheckerOptions, VerifyResult } from './chain-checker.ts';
 import type { AuditRow } from '../chain/event.ts';
 import type { Checkpoint } from '../export/format.ts';
@@ -115,7 +116,7 @@ export async function verifyExport(input: ExportInput, opts: VerifyOptions): Pro
       const { checker } = await checkFileParallel(input, dataStart, size, options, { threads, onBytes, pool });
       return checker.finish();
     }
-    const checker = new ChainChecker(options);
+    const checker = createChecker(options);
     await checkJsonl(win, dataStart, checker, progress);
     return checker.finish();
   } finally {
@@ -129,6 +130,8 @@ export interface VerifyRowsOptions {
   checkpoint?: Checkpoint | null;
   /** Default true: the table must run from seq 1 without gaps. */
   expectComplete?: boolean;
+  /** The table holds several chains (audit/chain/chains.ts): check each by its links and signed head. */
+  multi?: boolean;
 }
 
 /**
@@ -140,10 +143,11 @@ export async function verifyRows(
   rows: Iterable<AuditRow> | AsyncIterable<AuditRow>,
   opts: VerifyRowsOptions = {},
 ): Promise<VerifyResult> {
-  const checker = new ChainChecker({
+  const checker = createChecker({
     checkpoint: opts.checkpoint ?? null,
     expectComplete: opts.expectComplete ?? true,
     live: true,
+    multi: opts.multi,
   });
   const one = (row: AuditRow): boolean => checker.checkText(row.seq, row.prev_hash, row.hash, row.body);
   if (Symbol.iterator in rows) {

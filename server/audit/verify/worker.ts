@@ -3,7 +3,7 @@
  * a time, and posts back each slice's checker state for the main thread to merge in file order.
  */
 import { parentPort } from 'node:worker_threads';
-import { ChainChecker } from './chain-checker.ts';
+import { createChecker } from './chains-checker.ts';
 import type { ChainState, CheckerOptions } from './chain-checker.ts';
 import { openFile, ReadWindow } from './read-source.ts';
 import { checkJsonl } from './jsonl.ts';
@@ -43,7 +43,7 @@ export async function checkSlice(
   const source = await openFile(task.file, { start: task.start, end: task.end }, bufs.spare);
   const win = new ReadWindow(source, CHUNK, 64 * 1024 * 1024, bufs.window);
   try {
-    const checker = new ChainChecker(task.options);
+    const checker = createChecker(task.options);
     let reported = 0;
     await win.fill();
     await checkJsonl(win, 0, checker, () => {

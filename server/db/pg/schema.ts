@@ -299,9 +299,12 @@ export const auditEvents = pgTable(
     body: text('body').notNull(),
     prevHash: text('prev_hash').notNull(),
     hash: text('hash').notNull(),
+    // The chain the event links into (0024; ARCHITECTURE.md, "The audit trail"); 'main' on SQLite.
+    chain: text('chain').notNull().default('main'),
   },
   (t) => [
     index('audit_time').on(t.time),
+    index('audit_chain').on(t.chain, t.seq),
     index('audit_customer').on(t.customerId, t.seq),
     index('audit_company').on(t.companyId, t.seq),
     index('audit_customer_action').on(t.customerId, t.action, t.seq),
