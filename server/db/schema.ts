@@ -302,7 +302,7 @@ export const auditEvents = sqliteTable(
     body: text('body').notNull(),
     prevHash: text('prev_hash').notNull(),
     hash: text('hash').notNull(),
-    // The chain the event links into (0024; ARCHITECTURE.md, "The audit trail"); 'main' on SQLite.
+    // The chain the event links into (0023; ARCHITECTURE.md, "The audit trail"); 'main' on SQLite.
     chain: text('chain').notNull().default('main'),
   },
   (t) => [
