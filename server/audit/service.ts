@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import type { AppContext } from '../context.ts';
-import { inTransaction } from '../db/connection.ts';
+import { inTransactionSync } from '../db/connection.ts';
 import { CHECKPOINT_TYP } from './checkpoints/checkpoint.ts';
 import { exportEvents } from './export/export.ts';
 import type { SignedCheckpoint } from './export/format.ts';
@@ -131,7 +131,7 @@ export function createAuditService(
       requestId?: string,
       onProgress?: (n: number) => void,
     ) {
-      inTransaction(ctx.db, () =>
+      inTransactionSync(ctx.db, () =>
         d.audit({
           action: 'auditor.export',
           actor,

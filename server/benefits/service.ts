@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { AuditAppend } from '../audit/chain/append.ts';
 import type { AppContext } from '../context.ts';
 import { openField, sealField } from '../crypto/field-cipher.ts';
-import { inTransaction } from '../db/connection.ts';
+import { inTransactionSync } from '../db/connection.ts';
 import { Conflict, NotFound, ValidationFailed } from '../http/errors.ts';
 import type { BenefitFacts } from '../policy/types.ts';
 import { fromMinor, toMinor } from './money.ts';
@@ -77,7 +77,7 @@ export function createBenefits(ctx: Pick<AppContext, 'db' | 'clock'>, d: Benefit
   return {
     /** Idempotent by the company's key: a repeated key returns the first entry and changes nothing. */
     record(companyId: string, input: NewBenefit, requestId?: string) {
-      return inTransaction(ctx.db, () => {
+      return inTransactionSync(ctx.db, () => {
         const g = d.grantOfCompany(companyId, input.grantId);
         const hash = keyHash(input.key);
         const first = store.byKey(companyId, hash);
@@ -111,7 +111,7 @@ export function createBenefits(ctx: Pick<AppContext, 'db' | 'clock'>, d: Benefit
 
     /** The customer confirms or disputes one of their entries; another customer's entry is a 404. */
     answer(customerId: string, id: string, answer: 'confirmed' | 'disputed', requestId?: string) {
-      return inTransaction(ctx.db, () => {
+      return inTransactionSync(ctx.db, () => {
         const r = store.forCustomer(customerId, id);
         if (!r) throw new NotFound('No such benefit entry');
         if (r.status === answer) return present(r);

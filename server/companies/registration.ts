@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import type { AuditAppend } from '../audit/chain/append.ts';
-import { inTransaction } from '../db/connection.ts';
+import { inTransactionSync } from '../db/connection.ts';
 import { OAuthError, TooManyRequests } from '../http/errors.ts';
 import { parseJwks, parseTerms } from './company-record.ts';
 import { GRANT_TYPES, metadataError, parseClientMetadata } from './metadata.ts';
@@ -147,7 +147,7 @@ export function createRegistration(deps: CompaniesDeps, store: CompanyStore, aud
         createdAt,
         productName: m.product_name ?? null,
       };
-      inTransaction(deps.db, () => {
+      inTransactionSync(deps.db, () => {
         // Consumed in the same transaction as the insert: two racing registrations cannot both use it.
         if (store.consumeInitialToken(tokenHash, createdAt) !== 1) throw badInitialToken();
         checkNameIsOwn(id, row.name);
@@ -181,7 +181,7 @@ export function createRegistration(deps: CompaniesDeps, store: CompanyStore, aud
       const before = managed(clientId, registrationAccessToken);
       checkUpdateBody(before, input);
       const m: ClientMetadata = await parseClientMetadata(input);
-      const { after, secret } = inTransaction(deps.db, () => {
+      const { after, secret } = inTransactionSync(deps.db, () => {
         const row = managed(clientId, registrationAccessToken); // re-read: it may have changed during the await
         // A client moving to client_secret_basic gets a new secret, shown in this response only.
         const secret =

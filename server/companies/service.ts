@@ -3,7 +3,7 @@ import { createSqliteReplayStore } from '../db/shared/sqlite.ts';
 import type { ReplayStore } from '../db/shared/types.ts';
 import type { AuditAppend } from '../audit/chain/append.ts';
 import type { ActorKind } from '../audit/chain/event.ts';
-import { inTransaction } from '../db/connection.ts';
+import { inTransactionSync } from '../db/connection.ts';
 import { NotFound, OAuthError } from '../http/errors.ts';
 import { createClientAuthenticator } from './client-auth.ts';
 import { parseTerms, toCompany } from './company-record.ts';
@@ -58,7 +58,7 @@ export function createCompanies(
 
   /** Disables a company and, in the same transaction, lets the grants module revoke what it holds. */
   function disable(id: string, actor: { kind: ActorKind; id: string } = OPERATOR): Company {
-    return inTransaction(deps.db, () => {
+    return inTransactionSync(deps.db, () => {
       const row = store.companyById(id);
       if (!row) throw new NotFound('No company with this client id');
       if (row.status === 'disabled') return toCompany(row);

@@ -1,6 +1,6 @@
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { inTransaction } from '../db/connection.ts';
+import { inTransactionSync } from '../db/connection.ts';
 import type { AppContext } from '../context.ts';
 import type { AuditAppend } from '../audit/chain/append.ts';
 import { Conflict, Unauthenticated } from '../http/errors.ts';
@@ -70,7 +70,7 @@ export function createAccounts(
       const dek = randomBytes(32);
       const { kekId, wrapped } = ctx.keyring.wrapDek(id, dek);
       const handle = newHandle();
-      inTransaction(ctx.db, () => {
+      inTransactionSync(ctx.db, () => {
         if (store.customerByLogin(loginIndex) || store.auditorByLogin(loginIndex))
           throw new Conflict('An account with this e-mail already exists');
         store.insertCustomer({
@@ -104,7 +104,7 @@ export function createAccounts(
       const ok = await verifyPassword(c.password, account?.passwordHash ?? DUMMY_HASH);
       if (!account || !ok) throw new Unauthenticated('The e-mail or password is wrong');
       const kind: SubjectKind = customer ? 'customer' : 'auditor';
-      return inTransaction(ctx.db, () => {
+      return inTransactionSync(ctx.db, () => {
         audit({ action: 'customer.signin', actor: { kind, id: account.id }, customerId: customer?.id, requestId });
         return { kind, id: account.id, handle: customer?.handle, ...openSession(kind, account.id) };
       });
@@ -136,7 +136,7 @@ export function createAccounts(
       const loginIndex = ctx.keyring.blindIndex(normaliseEmail(c.email));
       const passwordHash = await hashPassword(c.password);
       const id = randomUUID();
-      inTransaction(ctx.db, () => {
+      inTransactionSync(ctx.db, () => {
         if (store.customerByLogin(loginIndex) || store.auditorByLogin(loginIndex))
           throw new Conflict('An account with this e-mail already exists');
         store.insertAuditor({ id, loginIndex, passwordHash, createdAt: now().toISOString() });

@@ -1,5 +1,5 @@
 import type { AppContext } from '../context.ts';
-import { inTransaction } from '../db/connection.ts';
+import { inTransactionSync } from '../db/connection.ts';
 import { NotFound } from '../http/errors.ts';
 import { customerCriteriaSchema, type CustomerCriteria } from '../policy/types.ts';
 import type { CustomerStore } from './store.ts';
@@ -31,7 +31,7 @@ export function createCriteria(ctx: AppContext, store: CustomerStore) {
     hooks,
     get,
     set(customerId: string, next: CustomerCriteria): CustomerCriteria {
-      return inTransaction(ctx.db, () => {
+      return inTransactionSync(ctx.db, () => {
         const before = get(customerId);
         store.setCriteria(customerId, JSON.stringify(next));
         for (const companyId of next.blockedCompanies.filter((x) => !before.blockedCompanies.includes(x))) {

@@ -1,4 +1,4 @@
-import { inTransaction, type Db } from '../db/connection.ts';
+import { inTransactionSync, type Db } from '../db/connection.ts';
 import type { Keyring } from '../crypto/keyring.ts';
 import { KEY_RELOAD_INTERVAL_MS } from '../crypto/key-reload.ts';
 import { createCustomerStore } from './store.ts';
@@ -46,7 +46,7 @@ export async function rotateKeks(
     const total = rewrapped + stale.length;
     for (let i = 0; i < stale.length; i += batch) {
       const slice = stale.slice(i, i + batch);
-      inTransaction(db, () => {
+      inTransactionSync(db, () => {
         for (const c of slice) {
           const dek = keyring.unwrapDek(c.id, { kekId: c.kekId, wrapped: c.wrappedDek });
           const w = keyring.wrapDek(c.id, dek);

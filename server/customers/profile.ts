@@ -1,4 +1,4 @@
-import { inTransaction } from '../db/connection.ts';
+import { inTransactionSync } from '../db/connection.ts';
 import type { AppContext } from '../context.ts';
 import type { AuditAppend } from '../audit/chain/append.ts';
 import { openField, sealField } from '../crypto/field-cipher.ts';
@@ -123,7 +123,7 @@ export function createProfile(ctx: AppContext, store: CustomerStore, audit: Audi
         throw new ValidationFailed(errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors });
       const dek = dekOf(customerId);
       const at = ctx.clock.now().toISOString();
-      inTransaction(ctx.db, () => {
+      inTransactionSync(ctx.db, () => {
         for (const [field, value] of parsed) {
           // Versions only ever count up, across clearing too: the AAD binds each ciphertext to its version.
           const version = (store.field(customerId, field)?.version ?? 0) + 1;
@@ -155,7 +155,7 @@ export function createProfile(ctx: AppContext, store: CustomerStore, audit: Audi
         content: recordContent(openField(dek, { customerId, field: `record:${r.id}`, version: 1 }, r.sealed)),
       }));
       const sections = Object.assign({}, ...hooks.exportSections.map((s) => s(customerId)));
-      inTransaction(ctx.db, () =>
+      inTransactionSync(ctx.db, () =>
         audit({ action: 'customer.export', actor: { kind: 'customer', id: customerId }, customerId, requestId }),
       );
       return {
@@ -171,7 +171,7 @@ export function createProfile(ctx: AppContext, store: CustomerStore, audit: Audi
 
     /** Deletes the account; destroying the wrapped DEK makes every sealed copy unreadable (ARCHITECTURE.md, "The encrypted profile"). */
     deleteAccount(customerId: string, requestId?: string) {
-      inTransaction(ctx.db, () => {
+      inTransactionSync(ctx.db, () => {
         if (!store.customerById(customerId)) throw new NotFound('No such customer');
         for (const h of hooks.onDelete) h(customerId);
         store.deleteCustomer(customerId);

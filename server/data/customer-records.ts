@@ -1,6 +1,6 @@
 import type { AuditAppend } from '../audit/chain/append.ts';
 import type { AppContext } from '../context.ts';
-import { inTransaction } from '../db/connection.ts';
+import { inTransactionSync } from '../db/connection.ts';
 import type { Grant } from '../grants/service.ts';
 import { NotFound, RecordsFull } from '../http/errors.ts';
 import { recordSpec } from './record-catalogue.ts';
@@ -101,7 +101,7 @@ export function createCustomerRecords(
     },
 
     setHidden(customerId: string, id: string, hidden: boolean, requestId?: string) {
-      inTransaction(ctx.db, () => {
+      inTransactionSync(ctx.db, () => {
         const row = owned(customerId, id);
         if ((row.hiddenAt !== null) === hidden) return;
         d.store.setHidden(customerId, id, hidden ? ctx.clock.now().toISOString() : null);
@@ -110,7 +110,7 @@ export function createCustomerRecords(
     },
 
     remove(customerId: string, id: string, requestId?: string) {
-      inTransaction(ctx.db, () => {
+      inTransactionSync(ctx.db, () => {
         const row = owned(customerId, id);
         d.store.remove(customerId, id);
         event('record.deleted', row, requestId);

@@ -3,7 +3,7 @@ import type { AuditAppend } from '../audit/chain/append.ts';
 import type { DeletionFacts } from '../audit/checkpoints/receipts.ts';
 import type { AppContext } from '../context.ts';
 import { inWords, type InboxFacts } from '../customers/inbox.ts';
-import { inTransaction } from '../db/connection.ts';
+import { inTransactionSync } from '../db/connection.ts';
 import type { GrantEnding } from '../grants/endings.ts';
 import type { Grants } from '../grants/service.ts';
 import { BadRequest, NotFound } from '../http/errors.ts';
@@ -115,7 +115,7 @@ export function createDeletions(ctx: Pick<AppContext, 'db' | 'clock' | 'policies
       kept: { fields: string[]; until: string } | undefined,
       requestId?: string,
     ): DeletionRequest {
-      return inTransaction(ctx.db, () => {
+      return inTransactionSync(ctx.db, () => {
         const r = getForCompany(companyId, id);
         if (r.status === 'confirmed') return r;
         const now = ctx.clock.now();
@@ -169,7 +169,7 @@ export function createDeletions(ctx: Pick<AppContext, 'db' | 'clock' | 'policies
     markOverdue(now: Date): number {
       const due = store.dueForOverdue(now.toISOString());
       for (const row of due)
-        inTransaction(ctx.db, () => {
+        inTransactionSync(ctx.db, () => {
           store.update(row.id, { status: 'overdue', overdueAt: now.toISOString() });
           const r = toRequest(row);
           audit({

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditAppend } from '../audit/chain/append.ts';
 import type { AppContext } from '../context.ts';
-import { inTransaction } from '../db/connection.ts';
+import { inTransactionSync } from '../db/connection.ts';
 import type { Actor, Grant, GrantChange } from '../grants/service.ts';
 import { createOutboxStore, type OutboxRow } from './store.ts';
 import { GRANT_CHANGE_EVENT, grantEventData, type DeletionRequestedEvent, type EventType } from './types.ts';
@@ -81,7 +81,7 @@ export function createEventOutbox(ctx: Pick<AppContext, 'db' | 'clock'>, audit: 
     store,
     /** Called by the worker or the poll endpoint when an event has been taken (RFC 8935 202, RFC 8936 ack). */
     delivered(row: OutboxRow, d: OutcomeDetail) {
-      inTransaction(ctx.db, () => {
+      inTransactionSync(ctx.db, () => {
         store.update(row.companyId, row.seq, {
           attempts: row.attempts + 1,
           settledAt: now().toISOString(),
@@ -94,7 +94,7 @@ export function createEventOutbox(ctx: Pick<AppContext, 'db' | 'clock'>, audit: 
     failed(row: OutboxRow, d: OutcomeDetail, permanent: boolean): boolean {
       const at = now();
       const giveUp = permanent || at.getTime() - Date.parse(row.createdAt) >= GIVE_UP_AFTER_MS;
-      inTransaction(ctx.db, () => {
+      inTransactionSync(ctx.db, () => {
         const next = new Date(at.getTime() + retryDelayMs(row.attempts + 1)).toISOString();
         store.update(row.companyId, row.seq, {
           attempts: row.attempts + 1,
@@ -107,7 +107,7 @@ export function createEventOutbox(ctx: Pick<AppContext, 'db' | 'clock'>, audit: 
     },
     /** A poll handed the event out; it stays pending until acknowledged (RFC 8936 §2.4). */
     handedOut(row: OutboxRow) {
-      inTransaction(ctx.db, () => {
+      inTransactionSync(ctx.db, () => {
         store.update(row.companyId, row.seq, { attempts: row.attempts + 1, outcome: 'polled' });
         record(row, 'event.attempted', { mode: 'poll', outcome: 'polled' });
       });
@@ -133,7 +133,7 @@ export function createEventOutbox(ctx: Pick<AppContext, 'db' | 'clock'>, audit: 
       const stale = store.unsettledBefore(new Date(at.getTime() - GIVE_UP_AFTER_MS).toISOString(), STALE_PER_SWEEP);
       for (const row of stale) {
         const mode = store.endpointOf(row.companyId) ? 'push' : 'poll';
-        inTransaction(ctx.db, () => {
+        inTransactionSync(ctx.db, () => {
           store.update(row.companyId, row.seq, { settledAt: at.toISOString(), outcome: 'expired' });
           record(row, 'event.given-up', { mode, outcome: 'expired' });
         });

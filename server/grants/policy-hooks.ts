@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AppContext } from '../context.ts';
 import { inWords, type InboxFacts } from '../customers/inbox.ts';
 import type { CustomerStore } from '../customers/store.ts';
-import { inTransaction } from '../db/connection.ts';
+import { inTransactionSync } from '../db/connection.ts';
 import { FIELD_CATALOGUE, isFieldName } from '../customers/field-catalogue.ts';
 import { Conflict, PolicyDenied } from '../http/errors.ts';
 import { reasonsForAudit } from '../policy/index.ts';
@@ -63,7 +63,7 @@ export function createGrantPolicy(
      * loaded one; those that pass are re-stamped, those that fail are suspended.
      */
     reevaluateStale(): number {
-      return inTransaction(ctx.db, () => {
+      return inTransactionSync(ctx.db, () => {
         const stale = d.grants.store.live().filter((g) => g.policyVersion !== ctx.policies.version);
         const suspended = reevaluate(stale, 'The platform policy changed');
         for (const g of stale)
@@ -99,10 +99,10 @@ export function createGrantPolicy(
     reevaluateCustomer: (customerId: string, why: string) =>
       reevaluate(d.grants.store.liveForCustomer(customerId), why),
     reevaluateCompany: (companyId: string, why: string) => reevaluate(d.grants.store.liveForCompany(companyId), why),
-    reevaluateAll: (why: string) => inTransaction(ctx.db, () => reevaluate(d.grants.store.live(), why)),
+    reevaluateAll: (why: string) => inTransactionSync(ctx.db, () => reevaluate(d.grants.store.live(), why)),
     /** The benefit ledger's check: live grants refused for an undelivered benefit are suspended. */
     reevaluateBenefits: (codes: ReadonlySet<string>) =>
-      inTransaction(ctx.db, () => reevaluate(d.grants.store.live(), BENEFIT_NOT_DELIVERED_WHY, codes)),
+      inTransactionSync(ctx.db, () => reevaluate(d.grants.store.live(), BENEFIT_NOT_DELIVERED_WHY, codes)),
 
     /** Every grant change lands in the customer's inbox, with its signed receipt when there is one. */
     notify(g: Grant, change: GrantChange, actor: Actor, receiptId?: string) {

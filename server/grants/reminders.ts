@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, gt, lte, notExists, sql } from 'drizzle-orm';
 import type { AppContext } from '../context.ts';
-import { inTransaction, type Db } from '../db/connection.ts';
+import { inTransactionSync, type Db } from '../db/connection.ts';
 import { grantNotices, grants } from '../db/schema.ts';
 import { FIELD_CATALOGUE, isFieldName } from '../customers/field-catalogue.ts';
 import { inWords, type InboxFacts } from '../customers/inbox.ts';
@@ -97,7 +97,7 @@ export function createGrantReminders(ctx: Pick<AppContext, 'db' | 'clock' | 'pol
       const reads = d.readsSince(g.customerId, g.id, since);
       const name = d.companyName(g.companyId);
       const times = reads === 1 ? 'once' : `${reads} times`;
-      inTransaction(ctx.db, () => {
+      inTransactionSync(ctx.db, () => {
         tell(
           g,
           'grant.reminder',
@@ -116,7 +116,7 @@ export function createGrantReminders(ctx: Pick<AppContext, 'db' | 'clock' | 'pol
     const horizon = new Date(now.getTime() + expiryNoticeDays * DAY_MS).toISOString();
     const due = dueExpiry.all({ horizon, now: now.toISOString() }).map(toGrant);
     for (const g of due)
-      inTransaction(ctx.db, () => {
+      inTransactionSync(ctx.db, () => {
         const name = d.companyName(g.companyId);
         tell(
           g,

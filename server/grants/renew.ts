@@ -1,5 +1,5 @@
 import type { AppContext } from '../context.ts';
-import { inTransaction } from '../db/connection.ts';
+import { inTransactionSync } from '../db/connection.ts';
 import { Conflict, PolicyDenied } from '../http/errors.ts';
 import type { Decide } from './decide.ts';
 import { durationDaysOf, requestOfGrant, type Grant, type Grants } from './service.ts';
@@ -32,7 +32,7 @@ export function createRenewal(
         policyVersion: decision.policyVersion,
       });
     const row = d.grants.store.byId(g.id)!;
-    return inTransaction(ctx.db, () => {
+    return inTransactionSync(ctx.db, () => {
       clearNotice.run(g.id);
       return d.grants.renew(row, durationDays, termsVersion, decision.policyVersion, requestId);
     });

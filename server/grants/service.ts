@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AuditAppend } from '../audit/chain/append.ts';
 import type { ActorKind } from '../audit/chain/event.ts';
 import type { AppContext } from '../context.ts';
-import { inTransaction } from '../db/connection.ts';
+import { inTransactionSync } from '../db/connection.ts';
 import { BadRequest, Conflict, NotFound } from '../http/errors.ts';
 import type { RecordAccess } from '../oauth/record-access.ts';
 import type { AccessRequest } from '../oauth/details.ts';
@@ -109,7 +109,7 @@ export function createGrants(ctx: Pick<AppContext, 'db' | 'clock'>, audit: Audit
     extra: Partial<GrantRow> = {},
     audited?: { code: string; message: string }[],
   ) {
-    return inTransaction(ctx.db, () => {
+    return inTransactionSync(ctx.db, () => {
       // A narrowing keeps the status: its time stays the time the status last changed ("Stopped on <date>").
       const statusChangedAt = status !== g.status ? now() : g.statusChangedAt;
       store.update(g.id, { status, statusReason: reason, updatedAt: now(), statusChangedAt, ...extra });
@@ -152,7 +152,7 @@ export function createGrants(ctx: Pick<AppContext, 'db' | 'clock'>, audit: Audit
       const id = randomUUID();
       const at = ctx.clock.now();
       const expiresAt = new Date(at.getTime() + input.durationDays * 86_400_000).toISOString();
-      return inTransaction(ctx.db, () => {
+      return inTransactionSync(ctx.db, () => {
         store.insert({
           id,
           customerId: input.customerId,
@@ -250,7 +250,7 @@ export function createGrants(ctx: Pick<AppContext, 'db' | 'clock'>, audit: Audit
 
     /** Used by lock-out and company disabling: revokes every live grant of a company (for one customer or all). */
     revokeAllOfCompany(companyId: string, actor: Actor, reason: string, customerId?: string): number {
-      return inTransaction(ctx.db, () => {
+      return inTransactionSync(ctx.db, () => {
         const live = store
           .listForCompany(companyId)
           .filter(
@@ -263,7 +263,7 @@ export function createGrants(ctx: Pick<AppContext, 'db' | 'clock'>, audit: Audit
 
     /** Account deletion: every grant of the customer ends with it. */
     revokeAllOfCustomer(customerId: string, reason: string): number {
-      return inTransaction(ctx.db, () => {
+      return inTransactionSync(ctx.db, () => {
         const live = store.listForCustomer(customerId).filter((g) => g.status === 'active' || g.status === 'suspended');
         for (const g of live) change(g, 'revoked', 'revoked', { kind: 'customer', id: customerId }, reason);
         return live.length;

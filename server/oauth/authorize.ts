@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { AuditAppend } from '../audit/chain/append.ts';
 import type { AppContext } from '../context.ts';
-import { inTransaction } from '../db/connection.ts';
+import { inTransactionSync } from '../db/connection.ts';
 import type { Decide } from '../grants/decide.ts';
 import type { Grants } from '../grants/service.ts';
 import type { ReturnLink } from '../http/error-page.ts';
@@ -96,7 +96,7 @@ export function createAuthorization(
   const secondsUntil = (iso: string) => Math.max(1, Math.ceil((Date.parse(iso) - ctx.clock.now().getTime()) / 1000));
 
   function recordDenial(row: AuthRequestRow, decision: Decision, customerId: string, requestId?: string): void {
-    inTransaction(ctx.db, () => {
+    inTransactionSync(ctx.db, () => {
       d.store.updateRequest(row.id, { status: 'denied', decision: JSON.stringify(decision) });
       const r = details(row);
       d.audit({
@@ -147,7 +147,7 @@ export function createAuthorization(
         policyVersion: decision.policyVersion,
       });
     const code = newOpaque('ac_');
-    inTransaction(ctx.db, () => {
+    inTransactionSync(ctx.db, () => {
       if (!d.store.transitionRequest(row.id, 'pending', { status: 'approved' }))
         throw new Conflict('This request was already decided');
       const client = d.clients.byId(row.companyId);
@@ -353,7 +353,7 @@ export function createAuthorization(
       const decision = d.decide('request', { customerId, companyId: client.id, request });
       if (!decision.allow) {
         const reasons = decision.reasons.filter((r) => r.effect !== 'require-approval');
-        inTransaction(ctx.db, () => {
+        inTransactionSync(ctx.db, () => {
           d.audit({
             action: 'grant.denied',
             actor: { kind: 'system', id: 'policy' },

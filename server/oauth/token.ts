@@ -1,5 +1,5 @@
 import type { AppContext } from '../context.ts';
-import { inTransaction } from '../db/connection.ts';
+import { inTransactionSync } from '../db/connection.ts';
 import type { Authorization } from './authorize.ts';
 import type { DeviceFlow } from './device/service.ts';
 import { createGrantTable } from './grants/index.ts';
@@ -91,7 +91,7 @@ export function createTokenEndpoint(
       const claims = await d.tokens.tryVerify(token);
       if (claims) {
         if (claims.client_id === client.id) {
-          inTransaction(ctx.db, () => {
+          inTransactionSync(ctx.db, () => {
             d.store.revokeJti(claims.jti, new Date(claims.exp * 1000).toISOString());
             d.audit({
               action: 'token.revoked',

@@ -131,7 +131,7 @@ describe('a revoked access token, inside the audited unit', () => {
     const commit = v.vault.services.commit;
     const submit = commit.submit;
     // Hold the read between its authentication and its unit, and revoke the token (RFC 7009) in between.
-    commit.submit = async <T>(fn: () => T): Promise<T> => {
+    commit.submit = async <T>(fn: () => T | Promise<T>): Promise<T> => {
       commit.submit = submit;
       const revoked = await form(`${v.url}/revoke`, { token: t.access_token }, { authorization: shop.basic() });
       expect(revoked.status).toBe(200);

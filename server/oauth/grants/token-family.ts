@@ -1,6 +1,6 @@
 import type { AuditAppend } from '../../audit/chain/append.ts';
 import type { AppContext } from '../../context.ts';
-import { inTransaction } from '../../db/connection.ts';
+import { inTransactionSync } from '../../db/connection.ts';
 import type { GroupCommit } from '../../db/group-commit.ts';
 import type { Grants } from '../../grants/service.ts';
 import { OAuthError } from '../../http/errors.ts';
@@ -32,7 +32,7 @@ export function createTokenFamilies(ctx: AppContext, d: GrantDeps) {
 
   /** A reused code or refresh token revokes the family it belongs to, audited once. */
   function revokeFamily(familyId: string, grantId: string, companyId: string, reason: string) {
-    inTransaction(ctx.db, () => {
+    inTransactionSync(ctx.db, () => {
       if (d.store.revokeFamily(familyId, nowIso(), reason).changes > 0) {
         d.audit({
           action: 'token.revoked',
@@ -59,7 +59,7 @@ export function createTokenFamilies(ctx: AppContext, d: GrantDeps) {
     claim: () => boolean,
     used: string,
   ) {
-    inTransaction(ctx.db, () => {
+    inTransactionSync(ctx.db, () => {
       if (!claim()) throw invalidGrant(used);
       d.store.insertFamily({
         id: f.id,
@@ -77,7 +77,7 @@ export function createTokenFamilies(ctx: AppContext, d: GrantDeps) {
    * one (ARCHITECTURE.md, "The audited unit and group commit"), else in its own FULL transaction.
    */
   const durably = <T>(fn: () => T): Promise<T> =>
-    d.commit ? d.commit.submit(fn) : new Promise<T>((resolve) => resolve(inTransaction(ctx.db, fn)));
+    d.commit ? d.commit.submit(fn) : new Promise<T>((resolve) => resolve(inTransactionSync(ctx.db, fn)));
 
   /**
    * The access and refresh token pair. `claim` (a refresh token's one-time use) runs in the same unit as
