@@ -140,7 +140,7 @@ Examples:
           if (file) throw usage('give an export file or --live, not both');
           const { ctx, service, signing } = await auditContext();
           try {
-            const last = service.checkpoints(1)[0] ?? null;
+            const last = (await service.checkpoints(1))[0] ?? null;
             // The stored checkpoint is trusted only if its signature (by the vault's own keys) says what the row says.
             const signed = last ? await verifyCheckpoint(last.jws, signing.allPublicKeys()).catch(() => null) : null;
             if (last && (!signed || signed.seq !== last.seq || signed.hash !== last.hash)) {
@@ -188,7 +188,7 @@ Examples:
     .action(async (o: { json?: boolean }) => {
       const { ctx, service } = await auditContext();
       try {
-        const cp = service.checkpoint();
+        const cp = await service.checkpoint();
         say(
           !!o.json,
           cp as unknown as Record<string, unknown>,

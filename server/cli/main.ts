@@ -37,7 +37,7 @@ Exit codes: 0 ok, 1 failure, 2 usage error, 3 verification failed, 78 invalid co
         createAuditAppender(ctx.db, () => systemClock.now()),
       );
       companies.hooks.onDisabled.push(
-        (id, actor) => void grants.revokeAllOfCompany(id, actor, 'The company was disabled'),
+        async (id, actor) => void (await grants.revokeAllOfCompany(id, actor, 'The company was disabled')),
       );
     },
   });

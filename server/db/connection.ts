@@ -65,8 +65,3 @@ export async function backupDatabase(
     },
   });
 }
-
-/** The synchronous transaction of before, while modules move to `inTransaction` (removed once none uses it). */
-export function inTransactionSync<T>(db: Db, fn: () => T): T {
-  return db.$client.transaction(fn).immediate();
-}
