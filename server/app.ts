@@ -97,7 +97,8 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
     firstReadAt: activity.firstReadAt,
   });
   const sources = {
-    termsOf: (id: string, v?: number) => (v ? companies.termsAt(id, v) : undefined) ?? companies.currentTerms(id),
+    termsOf: async (id: string, v?: number) =>
+      (v ? await companies.termsAt(id, v) : undefined) ?? (await companies.currentTerms(id)),
     criteriaOf: criteria.get,
     benefitsOf: benefits.factsOf,
   };
@@ -108,7 +109,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   const limits = createRequestLimits(ctx, { budgets, store: oauthStore });
   const decisionNotices = createDecisionNotices(ctx, {
     customerStore,
-    companyName: (id) => companies.byId(id)?.name ?? id,
+    companyName: async (id) => (await companies.byId(id))?.name ?? id,
   });
   const authz = createAuthorization(ctx, {
     store: oauthStore,
@@ -138,8 +139,8 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
     store: recordStore,
     dekOf: profile.dekOf,
     audit,
-    companyName: (id) => companies.byId(id)?.name ?? id,
-    productName: (id) => companies.byId(id)?.productName,
+    companyName: async (id) => (await companies.byId(id))?.name ?? id,
+    productName: async (id) => (await companies.byId(id))?.productName,
     grantsOf: grants.listForCustomer,
     criteriaOf: criteria.get,
     postInbox: (customerId, kind, body) => createInbox(ctx, customerStore).post(customerId, kind, body),
@@ -149,7 +150,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   const data = createDataService(ctx, {
     records: {
       store: recordStore,
-      companyName: (id) => companies.byId(id)?.name ?? id,
+      companyName: async (id) => (await companies.byId(id))?.name ?? id,
       criteriaOf: criteria.get,
       onDeviceAttention: customerRecords.deviceAttention,
       roomFor: customerRecords.roomFor,
@@ -169,35 +170,41 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   const receipts = createReceipts(ctx, {
     company: companies.byId,
     terms: companies.termsAt,
-    handleOf: (id) => customerStore.customerById(id)?.handle,
+    handleOf: async (id) => (await customerStore.customerById(id))?.handle,
     isSensitive: (c) => isSensitive(ctx.policies, c),
   });
 
   // Hooks run inside the transaction of the change that fires them (one transaction per decision).
   companies.hooks.onDisabled.push(
-    (companyId, actor) => void grants.revokeAllOfCompany(companyId, actor, 'The company was disabled'),
+    async (companyId, actor) => void (await grants.revokeAllOfCompany(companyId, actor, 'The company was disabled')),
   );
-  companies.hooks.onDisabled.push((companyId) => void oauthStore.closeOpenRequestsOf(companyId));
+  companies.hooks.onDisabled.push(async (companyId) => void (await oauthStore.closeOpenRequestsOf(companyId)));
   companies.hooks.onTermsChanged.push(
-    (companyId) => void grantPolicy.reevaluateCompany(companyId, 'The company changed its terms'),
+    async (companyId) => void (await grantPolicy.reevaluateCompany(companyId, 'The company changed its terms')),
   );
   // After the re-evaluation: grants still live under worse terms are told what changed (one-step revoke).
   const termsNotices = createTermsChangeNotices(ctx, { grants, companies, customerStore });
-  companies.hooks.onTermsChanged.push((companyId, version) => void termsNotices.notify(companyId, version));
+  companies.hooks.onTermsChanged.push(
+    async (companyId, version) => void (await termsNotices.notify(companyId, version)),
+  );
   criteria.hooks.onBlocked.push(
-    (customerId, companyId) =>
-      void grants.revokeAllOfCompany(
+    async (customerId, companyId) =>
+      void (await grants.revokeAllOfCompany(
         companyId,
         { kind: 'customer', id: customerId },
         'You blocked this company',
         customerId,
-      ),
+      )),
   );
   criteria.hooks.onChanged.push(
-    (customerId) => void grantPolicy.reevaluateCustomer(customerId, 'Your criteria changed'),
+    async (customerId) => void (await grantPolicy.reevaluateCustomer(customerId, 'Your criteria changed')),
   );
-  profile.hooks.onDelete.push((customerId) => void grants.revokeAllOfCustomer(customerId, 'The account was deleted'));
-  grants.hooks.onChange.push((g, change, actor) => grantPolicy.notify(g, change, actor, receipts.issue(g, change)));
+  profile.hooks.onDelete.push(
+    async (customerId) => void (await grants.revokeAllOfCustomer(customerId, 'The account was deleted')),
+  );
+  grants.hooks.onChange.push(async (g, change, actor) =>
+    grantPolicy.notify(g, change, actor, await receipts.issue(g, change)),
+  );
   // Grant events for the company go to the outbox in the same transaction (ARCHITECTURE.md, "Grant events").
   const events = createEvents(ctx, audit);
   grants.hooks.onChange.push(events.outbox.onGrantChange);
@@ -207,13 +214,19 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   const deletions = createDeletions(ctx, audit, {
     grants,
     receipts,
-    retentionDaysOf: (id, v) => companies.termsAt(id, v)?.terms.retentionDays,
+    retentionDaysOf: async (id, v) => (await companies.termsAt(id, v))?.terms.retentionDays,
     recordIdsOfGrant: customerStore.recordIdsOfGrant,
-    companyName: (id) => companies.byId(id)?.name ?? id,
-    tell: (customerId, kind, body) => {
-      if (!customerStore.customerById(customerId)) return;
+    companyName: async (id) => (await companies.byId(id))?.name ?? id,
+    tell: async (customerId, kind, body) => {
+      if (!(await customerStore.customerById(customerId))) return;
       const at = ctx.clock.now().toISOString();
-      customerStore.insertInbox({ id: randomUUID(), customerId, kind, body: JSON.stringify(body), createdAt: at });
+      await customerStore.insertInbox({
+        id: randomUUID(),
+        customerId,
+        kind,
+        body: JSON.stringify(body),
+        createdAt: at,
+      });
     },
   });
   endings.hooks.onEnded.push(deletions.onEnded);
@@ -229,22 +242,23 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   );
   const reminders = createGrantReminders(ctx, {
     readsSince: createGrantReadCounts(ctx.db),
-    companyName: (id) => companies.byId(id)?.name ?? id,
-    insertInbox: customerStore.insertInbox,
+    companyName: async (id) => (await companies.byId(id))?.name ?? id,
+    insertInbox: async (row) => void (await customerStore.insertInbox(row)),
   });
   const renew = createRenewal(ctx, {
     grants,
     decide,
-    termsVersionOf: (id) => (companies.byId(id)?.status === 'active' ? companies.byId(id)?.termsVersion : undefined),
+    termsVersionOf: async (id) =>
+      (await companies.byId(id))?.status === 'active' ? (await companies.byId(id))?.termsVersion : undefined,
   });
 
   const names = createCompanyNames(companies);
-  const present = grantPresenter(names, (id) => companies.byId(id)?.productName);
+  const present = grantPresenter(names, async (id) => (await companies.byId(id))?.productName);
   const inbox = createInbox(ctx, customerStore);
   profile.hooks.exportSections.push(
     exportSections({
-      grants: (customerId) => grants.listForCustomer(customerId).map(present),
-      reads: (customerId, limit) => auditService.readsOf(customerId, undefined, limit).reads,
+      grants: async (customerId) => await Promise.all((await grants.listForCustomer(customerId)).map(present)),
+      reads: async (customerId, limit) => (await auditService.readsOf(customerId, undefined, limit)).reads,
       receipts: receipts.forCustomer,
       inbox: profile.inbox,
       pendingRequests: views.pendingRequests,
@@ -255,7 +269,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
     now: () => ctx.clock.now(),
     activityOf: activity.of,
     benefitsOf: benefits.summaryOf,
-    termsOf: (id) => (companies.byId(id) ? companies.currentTerms(id).terms : undefined),
+    termsOf: async (id) => ((await companies.byId(id)) ? (await companies.currentTerms(id)).terms : undefined),
     reapproveCheck: grantPolicy.reapproveCheck,
   });
 
@@ -266,18 +280,21 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
         description: p.description,
         marketing: p.marketing,
       })),
-    valueTags: () => [
-      ...new Set(
-        companies.list().flatMap((c) => (c.status === 'active' ? companies.currentTerms(c.id).terms.valueTags : [])),
-      ),
-    ],
-    companiesThatAsked: (customerId: string) => {
+    valueTags: async () => {
+      const tags = new Set<string>();
+      for (const c of await companies.list())
+        if (c.status === 'active') for (const t of (await companies.currentTerms(c.id)).terms.valueTags) tags.add(t);
+      return [...tags];
+    },
+    companiesThatAsked: async (customerId: string) => {
       const ids = new Set([
-        ...auditService.companiesThatAsked(customerId),
-        ...oauthStore.pendingForCustomer(customerId).map((r) => r.companyId),
-        ...grants.listForCustomer(customerId).map((g) => g.companyId),
+        ...(await auditService.companiesThatAsked(customerId)),
+        ...(await oauthStore.pendingForCustomer(customerId)).map((r) => r.companyId),
+        ...(await grants.listForCustomer(customerId)).map((g) => g.companyId),
       ]);
-      return [...ids].map((id) => ({ id, name: names.now(id) }));
+      const out: { id: string; name: string }[] = [];
+      for (const id of ids) out.push({ id, name: await names.now(id) });
+      return out;
     },
   };
 
@@ -285,7 +302,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   const dataToken = accessTokenAuthenticator(ctx, tokens, jtis, dataAudience(ctx.config.publicUrl));
   const managementToken = managementAuth(
     accessTokenAuthenticator(ctx, tokens, jtis, grantsAudience(ctx.config.publicUrl)),
-    (companyId) => companies.byId(companyId)?.status === 'active',
+    async (companyId) => (await companies.byId(companyId))?.status === 'active',
   );
   const tokenRequests = createTokenRequests({
     issuer: ctx.config.publicUrl,
@@ -311,7 +328,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
         views,
         backchannel: {
           customerIdOfHandle: profile.customerIdByHandle,
-          notify: (customerId, row) => inbox.requestPending(customerId, row, names.now(row.companyId)),
+          notify: async (customerId, row) => inbox.requestPending(customerId, row, await names.now(row.companyId)),
         },
         device,
         requests: tokenRequests,
@@ -320,7 +337,14 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
       companyRoutes(companies, rateStores),
       grantRoutes(grants, auth, managementToken, { present, reapprove: grantPolicy.reapprove, renew, overview }),
       deletionRoutes(deletions, auth, managementToken, names.now),
-      auditRoutes(auditService, receipts, auth, managementToken, names.nameOf, (id) => companies.byId(id)?.productName),
+      auditRoutes(
+        auditService,
+        receipts,
+        auth,
+        managementToken,
+        names.nameOf,
+        async (id) => (await companies.byId(id))?.productName,
+      ),
       benefitRoutes(benefits, auth, managementToken),
       criteriaRoutes(auth, createCriteriaPreview({ grants, decide }), criteriaOptions, present),
       docsRoutes(ctx.config.publicUrl),
@@ -348,14 +372,16 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   const handler = (req: IncomingMessage, res: ServerResponse) =>
     void (fastRead(req, res) || fastToken(req, res) || shell.app(req, res));
 
-  grantPolicy.reevaluateStale();
   const sweeper = createSweeper({ ...ctx, lease: { leases: shared.leases, holder: shared.instanceId } }, [
     { name: 'grants.expire', run: () => grants.expireDue() },
     { name: 'grants.reminders', run: (now) => reminders.sweep(now) },
     { name: 'deletions.overdue', run: (now) => deletions.markOverdue(now) },
-    { name: 'audit.checkpoint', run: () => void auditService.maybeCheckpoint() },
+    { name: 'audit.checkpoint', run: async () => void (await auditService.maybeCheckpoint()) },
     { name: 'companies.jtis', run: (now) => companies.purgeExpiredJtis(now.toISOString()) },
-    { name: 'companies.initial-tokens', run: (now) => void companies.purgeExpiredInitialTokens(now.toISOString()) },
+    {
+      name: 'companies.initial-tokens',
+      run: async (now) => void (await companies.purgeExpiredInitialTokens(now.toISOString())),
+    },
     { name: 'oauth', run: createOAuthPurge(ctx.db) },
     {
       name: 'oauth.device-codes',
@@ -369,21 +395,26 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
     { name: 'grants.usage', run: (now) => usage.purgeEnded(now) },
     { name: 'data.refusals', run: (now) => refusals.purgeEnded(now) },
     { name: 'events.settled', run: (now) => events.outbox.purgeSettled(now) },
-    ...(shared.rateCounters ? [purgeRateCounters(shared.rateCounters, ctx.logger)] : []),
+    ...(shared.rateCounters ? [purgeRateCounters(shared.rateCounters)] : []),
     { name: 'benefits.check', run: createBenefitCheck(() => grantPolicy.reevaluateBenefits(BENEFIT_CHECK_CODES)) },
   ]);
   sweeper.start();
   events.worker.start();
-  const stop = () => {
+  const stop = async () => {
     events.worker.stop();
-    sweeper.stop();
+    await sweeper.stop();
     commit.close();
   };
 
+  // Last, so that nothing of createApp runs inside its transaction; callers await `ready` before they listen
+  // (ARCHITECTURE.md, "The audited unit and group commit").
+  const ready = grantPolicy.reevaluateStale();
   return {
     ...shell,
     handler,
     stop,
+    /** Settles once live grants have been re-evaluated against the policies loaded at start. */
+    ready,
     /** One sweep now (the timer runs it every 10 s): tests move the clock and call this. */
     sweep: sweeper.runOnce,
     services: {

@@ -31,6 +31,7 @@ async function main(): Promise<void> {
   const policies = loadPolicySet(config.policiesDir);
   const ctx: AppContext = { config, db, keyring, signing, policies, clock: systemClock, logger };
   const vault = createApp(ctx);
+  await vault.ready;
   // Rotations made by `vault keys` (on this host or, through shared key files, another) without a restart.
   const stopKeyReload = startKeyReload(ctx);
 
@@ -57,12 +58,17 @@ async function main(): Promise<void> {
     stopKeyReload();
     const force = setTimeout(() => server.closeAllConnections(), 8_000);
     force.unref();
+    // Only once the server is closed: in-flight company reads may still be waiting for their batch's fsync.
     server.close(() => {
-      // Only now: in-flight company reads may still be waiting for their batch's fsync.
-      vault.stop();
-      db.$client.close();
-      logger.info('stopped');
-      logger.flush(() => process.exit(0));
+      const done = () => {
+        db.$client.close();
+        logger.info('stopped');
+        logger.flush(() => process.exit(0));
+      };
+      vault.stop().then(done, (err: unknown) => {
+        logger.error({ err }, 'stop failed');
+        done();
+      });
     });
     server.closeIdleConnections();
   };

@@ -41,7 +41,7 @@ export function createCompanyActivity(db: Db) {
       WHERE customer_id = ? AND action = 'data.read' AND company_id IS NOT NULL`,
   );
   return {
-    of(customerId: string, since: string): Map<string, CompanyActivity> {
+    async of(customerId: string, since: string): Promise<Map<string, CompanyActivity>> {
       const out = new Map<string, CompanyActivity>();
       const rows = counts.all(since, customerId) as {
         companyId: string;
@@ -68,7 +68,7 @@ export function createCompanyActivity(db: Db) {
       return out;
     },
     /** When the company first read this customer's data; undefined if it never did. */
-    firstReadAt(customerId: string, companyId: string): string | undefined {
+    async firstReadAt(customerId: string, companyId: string): Promise<string | undefined> {
       return (firstRead.get(customerId, companyId) as { t: string | null } | undefined)?.t ?? undefined;
     },
   };
@@ -82,6 +82,6 @@ export function createGrantReadCounts(db: Db) {
     `SELECT count(*) AS n FROM audit_events
       WHERE customer_id = ? AND action = 'data.read' AND grant_id = ? AND time >= ?`,
   );
-  return (customerId: string, grantId: string, since: string): number =>
+  return async (customerId: string, grantId: string, since: string): Promise<number> =>
     (count.get(customerId, grantId, since) as { n: number }).n;
 }

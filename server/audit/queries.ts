@@ -109,11 +109,11 @@ export function createAuditQueries(db: Db, dbFile: string) {
     )
     .pluck();
   return {
-    head: () => head.get() as { seq: number; hash: string } | undefined,
-    heads: () => heads.all() as ChainHead[],
+    head: async () => head.get() as { seq: number; hash: string } | undefined,
+    heads: async () => heads.all() as ChainHead[],
 
     /** One kind of the customer's activity (see ACTIVITY_KINDS), newest first, seq below `before`. */
-    activityOf(customerId: string, kind: ActivityKind, f: ActivityFilter, before: number, limit: number) {
+    async activityOf(customerId: string, kind: ActivityKind, f: ActivityFilter, before: number, limit: number) {
       const w = activityWhere(f);
       const k = ACTIVITY_KINDS[kind];
       const sql = `SELECT seq, body FROM audit_events WHERE customer_id = ? AND action = ? AND seq < ?${k.extra}${w.sql}
@@ -125,7 +125,7 @@ export function createAuditQueries(db: Db, dbFile: string) {
     },
 
     /** The customer's refused company uses, one group per company and reason, latest group first. */
-    refusalGroupsOf(customerId: string, f: ActivityFilter = {}): RefusalGroupRow[] {
+    async refusalGroupsOf(customerId: string, f: ActivityFilter = {}): Promise<RefusalGroupRow[]> {
       const w = activityWhere(f);
       const sql = `SELECT company_id AS companyId, json_extract(body, '$.reasons[0].code') AS code, count(*) AS count,
             min(time) AS first, max(time) AS last, max(seq) AS lastSeq
@@ -139,17 +139,17 @@ export function createAuditQueries(db: Db, dbFile: string) {
     },
 
     /** Companies that asked this customer for access (approved, refused or auto-decided), as ids. */
-    companiesThatAsked: (customerId: string) => companiesAsked.all(customerId) as string[],
+    companiesThatAsked: async (customerId: string) => companiesAsked.all(customerId) as string[],
 
     /** A page of events, newest first, seq below `before`. */
-    page(f: AuditFilter, before: number, limit: number): { seq: number; body: string }[] {
+    async page(f: AuditFilter, before: number, limit: number): Promise<{ seq: number; body: string }[]> {
       const w = where(f, ['seq < ?']);
       return db.$client
         .prepare(`SELECT seq, body FROM audit_events ${w.sql} ORDER BY seq DESC LIMIT ?`)
         .all(before, ...w.params, limit) as { seq: number; body: string }[];
     },
 
-    readsOf: (customerId: string, before: number, limit: number) =>
+    readsOf: async (customerId: string, before: number, limit: number) =>
       readsOf.all(customerId, before, limit) as { seq: number; body: string }[],
 
     /**

@@ -54,7 +54,7 @@ const normalise = <T extends { from?: string; to?: string }>(f: T): T => ({
 });
 
 /** The name a company had at a time (ISO): past events show the name it had then. */
-type Names = (companyId: string, at: string) => string;
+type Names = (companyId: string, at: string) => Promise<string>;
 
 /** The auditor API, the customer's view of reads and receipts, and companies' receipts. */
 export function auditRoutes(
@@ -64,31 +64,31 @@ export function auditRoutes(
   requireManagementToken: RequestHandler,
   companyName: Names,
   /** A connected product's name (RFC 8628), for the customer's activity: "Your toothbrush, by Brushco". */
-  productOf: (companyId: string) => string | undefined = () => undefined,
+  productOf: (companyId: string) => Promise<string | undefined> = async () => undefined,
 ): Router {
   const r = Router();
-  const productLabel = (id: string, name: string) => {
-    const product = productOf(id);
+  const productLabel = async (id: string, name: string) => {
+    const product = await productOf(id);
     return { id, name, ...(product ? { product, label: `Your ${product}, by ${name}` } : {}) };
   };
   const me = (req: Parameters<RequestHandler>[0]) => auth.session(req).subjectId;
-  const presentReceipt = (x: ReturnType<Receipts['forCustomer']>[number]) => ({
+  const presentReceipt = async (x: Awaited<ReturnType<Receipts['forCustomer']>>[number]) => ({
     id: x.id,
     grantId: x.grantId,
     kind: x.kind,
     createdAt: x.createdAt,
-    company: { id: x.companyId, name: companyName(x.companyId, x.createdAt) },
+    company: { id: x.companyId, name: await companyName(x.companyId, x.createdAt) },
     jws: x.jws,
   });
   const claimsOf = (jws: string) => JSON.parse(Buffer.from(jws.split('.')[1]!, 'base64url').toString()) as unknown;
 
-  r.get('/api/audit/events', auth.requireAuditor, (req, res) => {
+  r.get('/api/audit/events', auth.requireAuditor, async (req, res) => {
     const q = normalise(parse(auditEventsQuerySchema, req.query, 'query'));
     const { before, limit, ...filter } = q;
-    const page = audit.events(filter, before, limit);
+    const page = await audit.events(filter, before, limit);
     // Names beside the ids, each as it was at its event (the events themselves stay as chained).
     const companies: Record<string, string> = {};
-    for (const e of page.events) if (e.companyId) companies[e.companyId] ??= companyName(e.companyId, e.time);
+    for (const e of page.events) if (e.companyId) companies[e.companyId] ??= await companyName(e.companyId, e.time);
     res.json({ ...page, companies });
   });
 
@@ -104,59 +104,65 @@ export function auditRoutes(
     res.end();
   });
 
-  r.get('/api/audit/checkpoints', auth.requireAuditor, (_req, res) => {
-    res.json({ checkpoints: audit.checkpoints() });
+  r.get('/api/audit/checkpoints', auth.requireAuditor, async (_req, res) => {
+    res.json({ checkpoints: await audit.checkpoints() });
   });
-  r.post('/api/audit/checkpoints', auth.requireAuditor, (_req, res) => {
-    const cp = audit.checkpoint();
+  r.post('/api/audit/checkpoints', auth.requireAuditor, async (_req, res) => {
+    const cp = await audit.checkpoint();
     res.status(cp.created ? 201 : 200).json(cp);
   });
 
-  r.get('/api/reads', auth.requireCustomer, (req, res) => {
+  r.get('/api/reads', auth.requireCustomer, async (req, res) => {
     const q = parse(readsQuerySchema, req.query, 'query');
     const { before, limit, kind, ...filter } = q;
-    const page = audit.activityOf(me(req), { ...filter, ...(kind ? { kinds: [kind] } : {}) }, before, limit);
+    const page = await audit.activityOf(me(req), { ...filter, ...(kind ? { kinds: [kind] } : {}) }, before, limit);
     res.json({
-      reads: page.reads.map((e: AuditEvent) => ({
-        seq: e.seq,
-        time: e.time,
-        action: e.action,
-        company: productLabel(e.companyId ?? '', companyName(e.companyId ?? '', e.time)),
-        fields: e.fields ?? [],
-        purpose: e.purpose,
-        grantId: e.grantId,
-        decision: e.decision,
-        reasons: e.reasons ?? [],
-        ...(typeof e.detail?.category === 'string' ? { category: e.detail.category } : {}),
-        // A claim answer says what the company learned, in words: "learned that you are over 18".
-        ...(e.action === 'data.claim' ? { learned: learnedFromDetail(e.detail) } : {}),
-        // Decided for the customer by their own criteria (or the platform) before they saw the request.
-        ...(e.action === 'grant.denied' || e.action === 'grant.approved' ? { automatic: true } : {}),
-      })),
-      refusals: page.refusals.map(({ companyId, ...g }) => ({
-        company: { id: companyId, name: companyName(companyId ?? '', g.last) },
-        ...g,
-      })),
+      reads: await Promise.all(
+        page.reads.map(async (e: AuditEvent) => ({
+          seq: e.seq,
+          time: e.time,
+          action: e.action,
+          company: await productLabel(e.companyId ?? '', await companyName(e.companyId ?? '', e.time)),
+          fields: e.fields ?? [],
+          purpose: e.purpose,
+          grantId: e.grantId,
+          decision: e.decision,
+          reasons: e.reasons ?? [],
+          ...(typeof e.detail?.category === 'string' ? { category: e.detail.category } : {}),
+          // A claim answer says what the company learned, in words: "learned that you are over 18".
+          ...(e.action === 'data.claim' ? { learned: learnedFromDetail(e.detail) } : {}),
+          // Decided for the customer by their own criteria (or the platform) before they saw the request.
+          ...(e.action === 'grant.denied' || e.action === 'grant.approved' ? { automatic: true } : {}),
+        })),
+      ),
+      refusals: await Promise.all(
+        page.refusals.map(async ({ companyId, ...g }) => ({
+          company: { id: companyId, name: await companyName(companyId ?? '', g.last) },
+          ...g,
+        })),
+      ),
       ...(page.next ? { next: page.next } : {}),
     });
   });
 
-  r.get('/api/receipts', auth.requireCustomer, (req, res) => {
-    res.json({ receipts: receipts.forCustomer(me(req)).map(presentReceipt) });
+  r.get('/api/receipts', auth.requireCustomer, async (req, res) => {
+    res.json({ receipts: await Promise.all((await receipts.forCustomer(me(req))).map(presentReceipt)) });
   });
-  r.get('/api/receipts/:id', auth.requireCustomer, (req, res) => {
-    const x = receipts.oneForCustomer(me(req), parse(receiptIdSchema, req.params.id, 'path.id'));
-    res.json({ ...presentReceipt(x), claims: claimsOf(x.jws) });
+  r.get('/api/receipts/:id', auth.requireCustomer, async (req, res) => {
+    const x = await receipts.oneForCustomer(me(req), parse(receiptIdSchema, req.params.id, 'path.id'));
+    res.json({ ...(await presentReceipt(x)), claims: claimsOf(x.jws) });
   });
 
   const company = managementClient;
-  r.get('/company/receipts', requireManagementToken, (req, res) => {
+  r.get('/company/receipts', requireManagementToken, async (req, res) => {
     const q = parse(companyReceiptsQuerySchema, req.query, 'query');
-    res.json({ receipts: receipts.forCompany(company(req), q.grant_id).map(presentReceipt) });
+    res.json({
+      receipts: await Promise.all((await receipts.forCompany(company(req), q.grant_id)).map(presentReceipt)),
+    });
   });
-  r.get('/company/receipts/:id', requireManagementToken, (req, res) => {
-    const x = receipts.oneForCompany(company(req), parse(receiptIdSchema, req.params.id, 'path.id'));
-    res.json({ ...presentReceipt(x), claims: claimsOf(x.jws) });
+  r.get('/company/receipts/:id', requireManagementToken, async (req, res) => {
+    const x = await receipts.oneForCompany(company(req), parse(receiptIdSchema, req.params.id, 'path.id'));
+    res.json({ ...(await presentReceipt(x)), claims: claimsOf(x.jws) });
   });
   return r;
 }

@@ -51,19 +51,19 @@ export function createAuditService(
   const latest = checkpoints.latest;
 
   /** Signs a checkpoint at the head, or returns the latest one if nothing happened since (`created: false`). */
-  function checkpoint(): SignedCheckpoint & { created: boolean } {
-    const h = d.queries.head() ?? { seq: 0, hash: GENESIS_HASH };
-    const last = latest();
+  async function checkpoint(): Promise<SignedCheckpoint & { created: boolean }> {
+    const h = (await d.queries.head()) ?? { seq: 0, hash: GENESIS_HASH };
+    const last = await latest();
     // seq is global: any event on any chain moves the newest seq, so an equal seq means nothing happened.
     if (last && last.seq === h.seq) return { ...withChains(last), created: false };
     const time = ctx.clock.now().toISOString();
-    const heads = d.queries.heads();
+    const heads = await d.queries.heads();
     // Several chains (audit/chain/chains.ts): one signature over every head; one chain keeps {seq, hash, time}.
     const several = heads.length > 1 || heads.some((x) => x.chain !== DEFAULT_CHAIN);
     const cp = several ? chainsCheckpoint(heads, time) : { seq: h.seq, hash: h.hash, time };
     // Same payload bytes as checkpoint.ts's signer (fixed key order), signed synchronously.
     const jws = ctx.signing.signSync(checkpointPayload(cp), CHECKPOINT_TYP);
-    checkpoints.insert({ seq: cp.seq, hash: cp.hash, time: cp.time, jws });
+    await checkpoints.insert({ seq: cp.seq, hash: cp.hash, time: cp.time, jws });
     return { ...cp, jws, created: true };
   }
 
@@ -71,9 +71,9 @@ export function createAuditService(
     checkpoint,
 
     /** Called by the timer: a checkpoint every N events or T seconds when anything happened. */
-    maybeCheckpoint(): SignedCheckpoint | undefined {
-      const h = d.queries.head();
-      const last = latest();
+    async maybeCheckpoint(): Promise<SignedCheckpoint | undefined> {
+      const h = await d.queries.head();
+      const last = await latest();
       if (!h || (last && last.seq === h.seq)) return undefined;
       const due =
         !last ||
@@ -82,13 +82,13 @@ export function createAuditService(
       return due ? checkpoint() : undefined;
     },
 
-    checkpoints(limit = 100): SignedCheckpoint[] {
+    checkpoints(limit = 100): Promise<SignedCheckpoint[]> {
       return checkpoints.list(limit);
     },
 
     /** One page, newest first; `next` only when an older event exists (one extra row is read to know). */
-    events(f: AuditFilter, before = Number.MAX_SAFE_INTEGER, limit = 100) {
-      const { events, next } = paged(d.queries.page(f, before, limit + 1), limit);
+    async events(f: AuditFilter, before = Number.MAX_SAFE_INTEGER, limit = 100) {
+      const { events, next } = paged(await d.queries.page(f, before, limit + 1), limit);
       return { events, next };
     },
 
@@ -96,20 +96,19 @@ export function createAuditService(
      * The customer's activity: real reads and deposits, newest first and paged, then refused attempts
      * grouped per company and reason, so that no flood of refusals pushes a real read off the first page.
      */
-    activityOf(
+    async activityOf(
       customerId: string,
       f: ActivityFilter & { kinds?: ActivityKind[] } = {},
       before = Number.MAX_SAFE_INTEGER,
       limit = 50,
     ) {
       const kinds = f.kinds?.length ? f.kinds : (Object.keys(ACTIVITY_KINDS) as ActivityKind[]);
-      const rows = kinds
-        .flatMap((k) => d.queries.activityOf(customerId, k, f, before, limit + 1))
-        .sort((a, b) => b.seq - a.seq)
-        .slice(0, limit + 1);
+      const found: { seq: number; body: string }[] = [];
+      for (const k of kinds) found.push(...(await d.queries.activityOf(customerId, k, f, before, limit + 1)));
+      const rows = found.sort((a, b) => b.seq - a.seq).slice(0, limit + 1);
       const { events, next } = paged(rows, limit);
       // Grouped refused uses belong to "refusal"; a filter on other kinds leaves them out.
-      const groups = kinds.includes('refusal') ? d.queries.refusalGroupsOf(customerId, f) : [];
+      const groups = kinds.includes('refusal') ? await d.queries.refusalGroupsOf(customerId, f) : [];
       return {
         reads: events,
         refusals: groups.map((g) => {
@@ -129,8 +128,8 @@ export function createAuditService(
     companiesThatAsked: (customerId: string) => d.queries.companiesThatAsked(customerId),
 
     /** Every read, deposit and refusal of the customer's data, newest first (the customer's export). */
-    readsOf(customerId: string, before = Number.MAX_SAFE_INTEGER, limit = 50) {
-      const { events, next } = paged(d.queries.readsOf(customerId, before, limit + 1), limit);
+    async readsOf(customerId: string, before = Number.MAX_SAFE_INTEGER, limit = 50) {
+      const { events, next } = paged(await d.queries.readsOf(customerId, before, limit + 1), limit);
       return { reads: events, next };
     },
 
@@ -146,7 +145,7 @@ export function createAuditService(
       requestId?: string,
       onProgress?: (n: number) => void,
     ) {
-      inTransaction(ctx.db, () =>
+      await inTransaction(ctx.db, () =>
         d.audit({
           action: 'auditor.export',
           actor,
@@ -154,7 +153,7 @@ export function createAuditService(
           detail: { format, ...Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined)) },
         }),
       );
-      const { created: _created, ...cp } = checkpoint();
+      const { created: _created, ...cp } = await checkpoint();
       const { rows, close } = d.queries.exportRows(f, cp.seq);
       try {
         const filter = Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined)) as Record<

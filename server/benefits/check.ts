@@ -12,9 +12,9 @@ export const BENEFIT_CHECK_INTERVAL_MS = 3_600_000;
  * the grants' own re-evaluation (server/grants/policy-hooks.ts), which tells the customer in their inbox. The
  * last run is kept in memory: another server checking sooner does no harm, since suspension is idempotent.
  */
-export function createBenefitCheck(suspendUndelivered: () => number) {
+export function createBenefitCheck(suspendUndelivered: () => Promise<number>) {
   let last = -Infinity;
-  return (now: Date): number | void => {
+  return async (now: Date): Promise<number | void> => {
     if (now.getTime() - last < BENEFIT_CHECK_INTERVAL_MS) return;
     last = now.getTime();
     return suspendUndelivered();

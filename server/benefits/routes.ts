@@ -43,20 +43,20 @@ export const answerSchema = z.strictObject({ answer: z.enum(['confirmed', 'dispu
 /** Companies record benefits with a grant_management token; customers see and answer them from the dashboard. */
 export function benefitRoutes(benefits: Benefits, auth: SessionAuth, requireManagementToken: RequestHandler): Router {
   const r = Router();
-  r.post('/company/benefits', requireManagementToken, (req, res) => {
+  r.post('/company/benefits', requireManagementToken, async (req, res) => {
     const companyId = managementClient(req);
     const b = parse(newBenefitSchema, req.body);
     const input = { grantId: b.grant_id, key: b.key, kind: b.kind, amount: b.amount, currency: b.currency };
-    const { entry, created } = benefits.record(companyId, { ...input, reference: b.reference }, String(req.id));
+    const { entry, created } = await benefits.record(companyId, { ...input, reference: b.reference }, String(req.id));
     res.status(created ? 201 : 200).json(entry);
   });
-  r.get('/api/benefits', auth.requireCustomer, (req, res) => {
-    res.json({ benefits: benefits.listForCustomer(auth.session(req).subjectId) });
+  r.get('/api/benefits', auth.requireCustomer, async (req, res) => {
+    res.json({ benefits: await benefits.listForCustomer(auth.session(req).subjectId) });
   });
-  r.post('/api/benefits/:id/answer', auth.requireCustomer, (req, res) => {
+  r.post('/api/benefits/:id/answer', auth.requireCustomer, async (req, res) => {
     const id = parse(benefitIdSchema, req.params.id, 'path.id');
     const { answer } = parse(answerSchema, req.body);
-    res.json(benefits.answer(auth.session(req).subjectId, id, answer, String(req.id)));
+    res.json(await benefits.answer(auth.session(req).subjectId, id, answer, String(req.id)));
   });
   return r;
 }

@@ -27,9 +27,9 @@ export interface NewBenefit {
 export interface BenefitDeps {
   audit: AuditAppend;
   /** The company's own grant, or NotFound (another company's grant does not exist for it). */
-  grantOfCompany(companyId: string, grantId: string): { id: string; customerId: string; companyId: string };
-  dekOf(customerId: string): Uint8Array;
-  firstReadAt(customerId: string, companyId: string): string | undefined;
+  grantOfCompany(companyId: string, grantId: string): Promise<{ id: string; customerId: string; companyId: string }>;
+  dekOf(customerId: string): Promise<Uint8Array>;
+  firstReadAt(customerId: string, companyId: string): Promise<string | undefined>;
 }
 
 /**
@@ -46,9 +46,9 @@ export function createBenefits(ctx: Pick<AppContext, 'db' | 'clock'>, d: Benefit
     version: 1,
   });
 
-  function present(r: BenefitRow) {
+  async function present(r: BenefitRow) {
     const reference = r.referenceSealed
-      ? (openField(d.dekOf(r.customerId), binding(r), r.referenceSealed) as string)
+      ? (openField(await d.dekOf(r.customerId), binding(r), r.referenceSealed) as string)
       : null;
     return {
       id: r.id,
@@ -77,26 +77,28 @@ export function createBenefits(ctx: Pick<AppContext, 'db' | 'clock'>, d: Benefit
   return {
     /** Idempotent by the company's key: a repeated key returns the first entry and changes nothing. */
     record(companyId: string, input: NewBenefit, requestId?: string) {
-      return inTransaction(ctx.db, () => {
-        const g = d.grantOfCompany(companyId, input.grantId);
+      return inTransaction(ctx.db, async () => {
+        const g = await d.grantOfCompany(companyId, input.grantId);
         const hash = keyHash(input.key);
-        const first = store.byKey(companyId, hash);
-        if (first) return { entry: present(first), created: false };
+        const first = await store.byKey(companyId, hash);
+        if (first) return { entry: await present(first), created: false };
         // A grant's ledger is bounded (SECURITY.md "The benefit ledger"): entries are kept as long as the account.
-        if (store.countForGrant(g.customerId, g.id) >= MAX_BENEFITS_PER_GRANT)
+        if ((await store.countForGrant(g.customerId, g.id)) >= MAX_BENEFITS_PER_GRANT)
           throw new Conflict(`A grant holds at most ${MAX_BENEFITS_PER_GRANT} benefit entries`);
         const amountMinor = amountOf(input);
         const id = randomUUID();
         const row = { id, customerId: g.customerId, companyId, grantId: g.id, keyHash: hash, kind: input.kind };
-        store.insert({
+        await store.insert({
           ...row,
           amountMinor,
           currency: input.currency ?? null,
-          referenceSealed: input.reference ? sealField(d.dekOf(g.customerId), binding(row), input.reference) : null,
+          referenceSealed: input.reference
+            ? sealField(await d.dekOf(g.customerId), binding(row), input.reference)
+            : null,
           status: 'recorded',
           createdAt: ctx.clock.now().toISOString(),
         });
-        d.audit({
+        await d.audit({
           action: 'benefit.recorded',
           actor: { kind: 'company', id: companyId },
           customerId: g.customerId,
@@ -105,18 +107,18 @@ export function createBenefits(ctx: Pick<AppContext, 'db' | 'clock'>, d: Benefit
           requestId,
           detail: { benefitId: id, kind: input.kind, ...(input.currency ? { currency: input.currency } : {}) },
         });
-        return { entry: present(store.byKey(companyId, hash)!), created: true };
+        return { entry: await present((await store.byKey(companyId, hash))!), created: true };
       });
     },
 
     /** The customer confirms or disputes one of their entries; another customer's entry is a 404. */
     answer(customerId: string, id: string, answer: 'confirmed' | 'disputed', requestId?: string) {
-      return inTransaction(ctx.db, () => {
-        const r = store.forCustomer(customerId, id);
+      return inTransaction(ctx.db, async () => {
+        const r = await store.forCustomer(customerId, id);
         if (!r) throw new NotFound('No such benefit entry');
         if (r.status === answer) return present(r);
-        store.answer(customerId, id, answer, ctx.clock.now().toISOString());
-        d.audit({
+        await store.answer(customerId, id, answer, ctx.clock.now().toISOString());
+        await d.audit({
           action: answer === 'confirmed' ? 'benefit.confirmed' : 'benefit.disputed',
           actor: { kind: 'customer', id: customerId },
           customerId,
@@ -125,19 +127,20 @@ export function createBenefits(ctx: Pick<AppContext, 'db' | 'clock'>, d: Benefit
           requestId,
           detail: { benefitId: r.id, kind: r.kind },
         });
-        return present(store.forCustomer(customerId, id)!);
+        return present((await store.forCustomer(customerId, id))!);
       });
     },
 
-    listForCustomer: (customerId: string) => store.listForCustomer(customerId).map(present),
+    listForCustomer: async (customerId: string) =>
+      await Promise.all((await store.listForCustomer(customerId)).map(present)),
 
     /** "What you got back" per company: counts and confirmed totals per currency. */
-    summaryOf(customerId: string) {
+    async summaryOf(customerId: string) {
       const out = new Map<
         string,
         { confirmed: number; recorded: number; disputed: number; totals: Map<string, number> }
       >();
-      for (const r of store.listForCustomer(customerId)) {
+      for (const r of await store.listForCustomer(customerId)) {
         const s = out.get(r.companyId) ?? { confirmed: 0, recorded: 0, disputed: 0, totals: new Map() };
         s[r.status]++;
         if (r.status === 'confirmed' && r.currency && r.amountMinor !== null)
@@ -158,14 +161,14 @@ export function createBenefits(ctx: Pick<AppContext, 'db' | 'clock'>, d: Benefit
     },
 
     /** The ledger's policy facts for one company and customer; the period is the one its terms promise. */
-    factsOf(customerId: string, companyId: string, periodDays: number | undefined): BenefitFacts {
+    async factsOf(customerId: string, companyId: string, periodDays: number | undefined): Promise<BenefitFacts> {
       const now = ctx.clock.now().getTime();
-      const first = d.firstReadAt(customerId, companyId);
-      const all = store.counts(customerId, companyId, '');
+      const first = await d.firstReadAt(customerId, companyId);
+      const all = await store.counts(customerId, companyId, '');
       const inPeriod =
         periodDays === undefined
           ? undefined
-          : store.counts(customerId, companyId, new Date(now - periodDays * DAY_MS).toISOString());
+          : await store.counts(customerId, companyId, new Date(now - periodDays * DAY_MS).toISOString());
       return {
         ...(first ? { daysSinceFirstRead: Math.floor((now - Date.parse(first)) / DAY_MS) } : {}),
         ...(inPeriod ? { deliveredInPeriod: inPeriod.delivered, confirmedInPeriod: inPeriod.confirmed } : {}),

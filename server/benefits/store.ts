@@ -19,35 +19,35 @@ export function createBenefitStore(db: Db) {
        FROM benefits WHERE customer_id = ? AND company_id = ? AND created_at >= ?`,
   );
   return {
-    insert: (row: typeof benefits.$inferInsert) => db.insert(benefits).values(row).run(),
-    countForGrant: (customerId: string, grantId: string) =>
+    insert: async (row: typeof benefits.$inferInsert) => db.insert(benefits).values(row).run(),
+    countForGrant: async (customerId: string, grantId: string) =>
       db
         .select({ n: count() })
         .from(benefits)
         .where(and(eq(benefits.customerId, customerId), eq(benefits.grantId, grantId)))
         .get()!.n,
-    byKey: (companyId: string, keyHash: string) =>
+    byKey: async (companyId: string, keyHash: string) =>
       db
         .select()
         .from(benefits)
         .where(and(eq(benefits.companyId, companyId), eq(benefits.keyHash, keyHash)))
         .get(),
-    forCustomer: (customerId: string, id: string) =>
+    forCustomer: async (customerId: string, id: string) =>
       db
         .select()
         .from(benefits)
         .where(and(eq(benefits.customerId, customerId), eq(benefits.id, id)))
         .get(),
-    listForCustomer: (customerId: string) =>
+    listForCustomer: async (customerId: string) =>
       db.select().from(benefits).where(eq(benefits.customerId, customerId)).orderBy(desc(benefits.createdAt)).all(),
-    answer: (customerId: string, id: string, status: BenefitStatus, at: string) =>
+    answer: async (customerId: string, id: string, status: BenefitStatus, at: string) =>
       db
         .update(benefits)
         .set({ status, answeredAt: at })
         .where(and(eq(benefits.customerId, customerId), eq(benefits.id, id)))
         .run(),
     /** Entries of one company for one customer created at or after `since` (ISO time; '' for all). */
-    counts: (customerId: string, companyId: string, since: string) =>
+    counts: async (customerId: string, companyId: string, since: string) =>
       countsSince.get(customerId, companyId, since) as BenefitCounts,
   };
 }

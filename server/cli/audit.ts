@@ -141,7 +141,7 @@ Examples:
           if (file) throw usage('give an export file or --live, not both');
           const { ctx, service, signing } = await auditContext();
           try {
-            const last = service.checkpoints(1)[0] ?? null;
+            const last = (await service.checkpoints(1))[0] ?? null;
             // The stored checkpoint is trusted only if its signature (by the vault's own keys) says what the row says.
             const signed = last ? await verifyCheckpoint(last.jws, signing.allPublicKeys()).catch(() => null) : null;
             if (last && (!signed || signed.seq !== last.seq || signed.hash !== last.hash)) {
@@ -154,7 +154,7 @@ Examples:
             } else {
               const queries = createAuditQueries(ctx.db, ctx.db.$client.name);
               // Several chains (audit/chain/chains.ts): each is checked by its links and its signed head.
-              const multi = queries.heads().some((h) => h.chain !== DEFAULT_CHAIN);
+              const multi = (await queries.heads()).some((h) => h.chain !== DEFAULT_CHAIN);
               result = await verifyRows(queries.allRows(), {
                 checkpoint: last && signed?.chains ? { ...last, chains: signed.chains } : last,
                 multi,
@@ -193,7 +193,7 @@ Examples:
     .action(async (o: { json?: boolean }) => {
       const { ctx, service } = await auditContext();
       try {
-        const cp = service.checkpoint();
+        const cp = await service.checkpoint();
         say(
           !!o.json,
           cp as unknown as Record<string, unknown>,

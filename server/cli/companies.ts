@@ -13,13 +13,13 @@ export interface CompanyCommandOptions {
   wire?: (companies: Companies, ctx: CliContext) => void;
 }
 
-function withCompanies<T>(opts: CompanyCommandOptions, fn: (companies: Companies) => T): T {
+async function withCompanies<T>(opts: CompanyCommandOptions, fn: (companies: Companies) => T | Promise<T>): Promise<T> {
   const ctx = openCliContext();
   try {
     const audit = createAuditAppender(ctx.db, () => systemClock.now());
     const companies = createCompanies({ db: ctx.db, config: ctx.config, clock: systemClock }, audit);
     opts.wire?.(companies, ctx);
-    return fn(companies);
+    return await fn(companies);
   } finally {
     ctx.close();
   }
@@ -59,11 +59,11 @@ trusted channel; it sends it as "Authorization: Bearer <token>" when it register
 Example:
   npm run vault -- companies token --label "Acme onboarding" --ttl-hours 48`,
     )
-    .action((o: { label: string; ttlHours: string; json?: boolean }) => {
+    .action(async (o: { label: string; ttlHours: string; json?: boolean }) => {
       const ttl = Number(o.ttlHours);
       if (!Number.isFinite(ttl) || ttl <= 0 || ttl > 2160)
         throw cliError('--ttl-hours must be a number between 0 and 2160', EXIT.usage);
-      const t = withCompanies(opts, (c) => c.issueInitialAccessToken(o.label, ttl));
+      const t = await withCompanies(opts, (c) => c.issueInitialAccessToken(o.label, ttl));
       out(
         o.json
           ? JSON.stringify({ ok: true, label: o.label, ...t })
@@ -76,8 +76,8 @@ Example:
     .description('List registered companies with their status, authentication method and terms version.')
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nExample:\n  npm run vault -- companies list --json')
-    .action((o: { json?: boolean }) => {
-      const rows = withCompanies(opts, (c) => c.list());
+    .action(async (o: { json?: boolean }) => {
+      const rows = await withCompanies(opts, (c) => c.list());
       out(o.json ? JSON.stringify({ ok: true, companies: rows }) : table(rows));
     });
 
@@ -89,8 +89,8 @@ Example:
     )
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nExample:\n  npm run vault -- companies disable 0b5f7c1e-8d2a-4c3b-9e61-2f4a5b6c7d8e')
-    .action((clientId: string, o: { json?: boolean }) => {
-      const c = withCompanies(opts, (cs) => cs.disable(clientId));
+    .action(async (clientId: string, o: { json?: boolean }) => {
+      const c = await withCompanies(opts, (cs) => cs.disable(clientId));
       out(o.json ? JSON.stringify({ ok: true, company: c }) : `disabled ${c.id} (${c.name})`);
     });
 }

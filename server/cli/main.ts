@@ -37,7 +37,7 @@ Exit codes: 0 ok, 1 failure, 2 usage error, 3 verification failed, 78 invalid co
         createAuditAppender(ctx.db, () => systemClock.now()),
       );
       companies.hooks.onDisabled.push(
-        (id, actor) => void grants.revokeAllOfCompany(id, actor, 'The company was disabled'),
+        async (id, actor) => void (await grants.revokeAllOfCompany(id, actor, 'The company was disabled')),
       );
     },
   });
@@ -64,5 +64,6 @@ export async function runCli(argv: string[]): Promise<number> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  runCli(process.argv.slice(2)).then((code) => process.exit(code));
+  // runCli turns every failure into an exit code, so there is no rejection to handle here.
+  void runCli(process.argv.slice(2)).then((code) => process.exit(code));
 }

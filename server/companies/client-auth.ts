@@ -78,9 +78,9 @@ export function createClientAuthenticator(
       ? commit.submit(() => replay.firstUse('client-assertion', jti, expiresAt))
       : replay.firstUse('client-assertion', jti, expiresAt);
 
-  function viaSecret(header: string): CompanyRow {
+  async function viaSecret(header: string): Promise<CompanyRow> {
     const { id, secret } = parseBasic(header);
-    const row = id.length <= MAX_ID_LENGTH ? store.companyById(id) : undefined;
+    const row = id.length <= MAX_ID_LENGTH ? await store.companyById(id) : undefined;
     // The digest comparison runs even for an unknown id so that timing does not reveal which it was.
     const ok = matchesDigest(secret, row?.secretHash);
     if (!ok || !usable(row, 'client_secret_basic')) throw failed();
@@ -105,7 +105,7 @@ export function createClientAuthenticator(
       throw failed();
     }
     if (typeof clientId !== 'string' || clientId.length > MAX_ID_LENGTH) throw failed();
-    const row = store.companyById(clientId);
+    const row = await store.companyById(clientId);
     const jwks = row ? parseJwks(row.jwks) : undefined;
     if (!usable(row, 'private_key_jwt') || !jwks) throw failed();
 
@@ -156,7 +156,7 @@ export function createClientAuthenticator(
     if (body.client_secret !== undefined) throw failed();
     if (input.authorization !== undefined && hasAssertion) throw failed();
     let row: CompanyRow;
-    if (input.authorization !== undefined) row = viaSecret(input.authorization);
+    if (input.authorization !== undefined) row = await viaSecret(input.authorization);
     else if (hasAssertion) row = await viaAssertion(body);
     else throw failed();
     if (body.client_id !== undefined && body.client_id !== row.id) throw failed();

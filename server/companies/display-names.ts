@@ -1,6 +1,6 @@
 interface NameSource {
-  byId(id: string): { name: string } | undefined;
-  nameAt(id: string, at: string): string | undefined;
+  byId(id: string): Promise<{ name: string } | undefined>;
+  nameAt(id: string, at: string): Promise<string | undefined>;
 }
 
 /**
@@ -8,11 +8,11 @@ interface NameSource {
  * company had then, anything current its name now; an unknown id stands for itself.
  */
 export function createCompanyNames(companies: NameSource) {
-  const now = (id: string) => companies.byId(id)?.name ?? id;
+  const now = async (id: string) => (await companies.byId(id))?.name ?? id;
   return {
     now,
     /** The company's name at `at` (an ISO time), or its current name. */
-    nameOf: (id: string, at?: string) => (at ? companies.nameAt(id, at) : undefined) ?? now(id),
+    nameOf: async (id: string, at?: string) => (at ? await companies.nameAt(id, at) : undefined) ?? (await now(id)),
   };
 }
 

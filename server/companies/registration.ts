@@ -55,8 +55,12 @@ export function createRegistration(deps: CompaniesDeps, store: CompanyStore, aud
   const clientUri = (id: string) => `${deps.config.publicUrl}/register/${encodeURIComponent(id)}`;
 
   /** RFC 7591 §3.2.1 / RFC 7592 §3: everything registered, plus what this response alone reveals. */
-  function response(row: CompanyRow, registrationAccessToken: string, clientSecret?: string): RegistrationResponse {
-    const terms = store.termsAt(row.id, row.termsVersion)!;
+  async function response(
+    row: CompanyRow,
+    registrationAccessToken: string,
+    clientSecret?: string,
+  ): Promise<RegistrationResponse> {
+    const terms = (await store.termsAt(row.id, row.termsVersion))!;
     const jwks = parseJwks(row.jwks);
     return {
       client_id: row.id,
@@ -79,17 +83,17 @@ export function createRegistration(deps: CompaniesDeps, store: CompanyStore, aud
     };
   }
 
-  function initialTokenHash(token: string | undefined): string {
+  async function initialTokenHash(token: string | undefined): Promise<string> {
     if (!token || token.length > MAX_TOKEN_LENGTH) throw badInitialToken();
     const hash = sha256Hex(token);
-    const row = store.initialToken(hash);
+    const row = await store.initialToken(hash);
     if (!row || row.usedAt !== null || row.expiresAt <= nowIso()) throw badInitialToken();
     return hash;
   }
 
   /** The row the registration access token manages; 401 for any mismatch (RFC 7592 §2). */
-  function managed(clientId: string, token: string | undefined): CompanyRow {
-    const row = clientId.length <= MAX_TOKEN_LENGTH ? store.companyById(clientId) : undefined;
+  async function managed(clientId: string, token: string | undefined): Promise<CompanyRow> {
+    const row = clientId.length <= MAX_TOKEN_LENGTH ? await store.companyById(clientId) : undefined;
     const ok = matchesDigest(token ?? '', row?.registrationTokenHash);
     // A disabled company no longer exists as a client (RFC 7592 §2.1: unknown client → 401).
     if (!ok || !token || !row || row.status !== 'active') throw badRegistrationToken();
@@ -117,16 +121,16 @@ export function createRegistration(deps: CompaniesDeps, store: CompanyStore, aud
    * A name may not look like one that another company has, or ever had (names.ts): checked inside the
    * transaction that takes the name, so two registrations cannot race to look-alike names.
    */
-  function checkNameIsOwn(companyId: string, name: string): void {
+  async function checkNameIsOwn(companyId: string, name: string): Promise<void> {
     const mine = skeleton(name);
-    if (store.namesOfOthers(companyId).some((other) => skeleton(other) === mine))
+    if ((await store.namesOfOthers(companyId)).some((other) => skeleton(other) === mine))
       throw metadataError([{ path: 'client_name', message: 'looks like the name of another registered company' }]);
   }
 
   return {
     /** RFC 7591 §3: registers a company with a single-use initial access token issued by the operator. */
     async register(initialAccessToken: string | undefined, input: unknown): Promise<RegistrationResponse> {
-      const tokenHash = initialTokenHash(initialAccessToken);
+      const tokenHash = await initialTokenHash(initialAccessToken);
       const m = await parseClientMetadata(input);
       const id = randomUUID();
       const secret = m.token_endpoint_auth_method === 'client_secret_basic' ? newSecret() : undefined;
@@ -147,14 +151,14 @@ export function createRegistration(deps: CompaniesDeps, store: CompanyStore, aud
         createdAt,
         productName: m.product_name ?? null,
       };
-      inTransaction(deps.db, () => {
+      await inTransaction(deps.db, async () => {
         // Consumed in the same transaction as the insert: two racing registrations cannot both use it.
-        if (store.consumeInitialToken(tokenHash, createdAt) !== 1) throw badInitialToken();
-        checkNameIsOwn(id, row.name);
-        store.insertCompany(row);
-        store.insertName(id, row.name, createdAt);
-        store.insertTerms({ companyId: id, version: 1, terms: JSON.stringify(m.terms), createdAt });
-        audit({
+        if ((await store.consumeInitialToken(tokenHash, createdAt)) !== 1) throw badInitialToken();
+        await checkNameIsOwn(id, row.name);
+        await store.insertCompany(row);
+        await store.insertName(id, row.name, createdAt);
+        await store.insertTerms({ companyId: id, version: 1, terms: JSON.stringify(m.terms), createdAt });
+        await audit({
           action: 'company.registered',
           actor: { kind: 'company', id },
           companyId: id,
@@ -165,8 +169,8 @@ export function createRegistration(deps: CompaniesDeps, store: CompanyStore, aud
     },
 
     /** RFC 7592 §2.1: the current registration, read with the registration access token. */
-    read(clientId: string, registrationAccessToken: string | undefined): RegistrationResponse {
-      return response(managed(clientId, registrationAccessToken), registrationAccessToken!);
+    async read(clientId: string, registrationAccessToken: string | undefined): Promise<RegistrationResponse> {
+      return response(await managed(clientId, registrationAccessToken), registrationAccessToken!);
     },
 
     /**
@@ -178,17 +182,17 @@ export function createRegistration(deps: CompaniesDeps, store: CompanyStore, aud
       registrationAccessToken: string | undefined,
       input: unknown,
     ): Promise<RegistrationResponse> {
-      const before = managed(clientId, registrationAccessToken);
+      const before = await managed(clientId, registrationAccessToken);
       checkUpdateBody(before, input);
       const m: ClientMetadata = await parseClientMetadata(input);
-      const { after, secret } = inTransaction(deps.db, () => {
-        const row = managed(clientId, registrationAccessToken); // re-read: it may have changed during the await
+      const { after, secret } = await inTransaction(deps.db, async () => {
+        const row = await managed(clientId, registrationAccessToken); // re-read: it may have changed during the await
         // A client moving to client_secret_basic gets a new secret, shown in this response only.
         const secret =
           m.token_endpoint_auth_method === 'client_secret_basic' && row.authMethod !== 'client_secret_basic'
             ? newSecret()
             : undefined;
-        const current = store.termsAt(row.id, row.termsVersion)!;
+        const current = (await store.termsAt(row.id, row.termsVersion))!;
         const termsChanged = canonicalize(parseTerms(current.terms)) !== canonicalize(m.terms);
         const termsVersion = termsChanged ? row.termsVersion + 1 : row.termsVersion;
         const set = {
@@ -203,15 +207,15 @@ export function createRegistration(deps: CompaniesDeps, store: CompanyStore, aud
           termsVersion,
           productName: m.product_name ?? null,
         };
-        if (termsChanged) withinChangeLimit(store.termsSince(row.id, dayAgo()), 'terms versions');
-        if (m.client_name !== row.name) withinChangeLimit(store.namesSince(row.id, dayAgo()), 'names');
-        store.updateCompany(row.id, set);
+        if (termsChanged) withinChangeLimit(await store.termsSince(row.id, dayAgo()), 'terms versions');
+        if (m.client_name !== row.name) withinChangeLimit(await store.namesSince(row.id, dayAgo()), 'names');
+        await store.updateCompany(row.id, set);
         if (m.client_name !== row.name) {
           // A rename is audited as a kind of event with its version number only: the trail carries no
           // company-typed text; the names themselves are in company_names (SECURITY.md, "Company names").
-          checkNameIsOwn(row.id, m.client_name);
-          const nameVersion = store.insertName(row.id, m.client_name, nowIso());
-          audit({
+          await checkNameIsOwn(row.id, m.client_name);
+          const nameVersion = await store.insertName(row.id, m.client_name, nowIso());
+          await audit({
             action: 'company.renamed',
             actor: { kind: 'company', id: row.id },
             companyId: row.id,
@@ -219,19 +223,19 @@ export function createRegistration(deps: CompaniesDeps, store: CompanyStore, aud
           });
         }
         if (termsChanged) {
-          store.insertTerms({
+          await store.insertTerms({
             companyId: row.id,
             version: termsVersion,
             terms: JSON.stringify(m.terms),
             createdAt: nowIso(),
           });
-          audit({
+          await audit({
             action: 'company.terms-changed',
             actor: { kind: 'company', id: row.id },
             companyId: row.id,
             detail: { termsVersion, previousTermsVersion: row.termsVersion },
           });
-          for (const hook of hooks.onTermsChanged) hook(row.id, termsVersion);
+          for (const hook of hooks.onTermsChanged) await hook(row.id, termsVersion);
         }
         return { after: { ...row, ...set }, secret };
       });

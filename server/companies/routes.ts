@@ -33,16 +33,16 @@ export function companyRoutes(companies: Companies, rates?: RateStores): Router 
     noStore(res).status(201).location(out.registration_client_uri).json(out);
   });
 
-  r.get('/register/:clientId', (req, res) => {
-    noStore(res).json(companies.read(req.params.clientId, bearer(req)));
+  r.get('/register/:clientId', async (req, res) => {
+    noStore(res).json(await companies.read(req.params.clientId, bearer(req)));
   });
 
   r.put('/register/:clientId', async (req, res) => {
     noStore(res).json(await companies.update(req.params.clientId, bearer(req), req.body));
   });
 
-  r.delete('/register/:clientId', (req, res) => {
-    companies.deregister(req.params.clientId, bearer(req));
+  r.delete('/register/:clientId', async (req, res) => {
+    await companies.deregister(req.params.clientId, bearer(req));
     noStore(res).status(204).end();
   });
 

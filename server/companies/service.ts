@@ -30,18 +30,18 @@ export function createCompanies(
   const { authenticateClient } = createClientAuthenticator(deps, store, replay, commit);
   const now = () => deps.clock.now();
 
-  function byId(id: string): Company | undefined {
-    const row = store.companyById(id);
+  async function byId(id: string): Promise<Company | undefined> {
+    const row = await store.companyById(id);
     return row ? toCompany(row) : undefined;
   }
 
   // A terms version never changes once written, so its parsed form is kept (policy facts on every read).
   const termsCache = new Map<string, TermsVersion>();
-  function termsAt(id: string, version: number): TermsVersion | undefined {
+  async function termsAt(id: string, version: number): Promise<TermsVersion | undefined> {
     const key = `${id}\u0000${version}`;
     const hit = termsCache.get(key);
     if (hit) return hit;
-    const row = store.termsAt(id, version);
+    const row = await store.termsAt(id, version);
     if (!row) return undefined;
     const t = { version: row.version, terms: parseTerms(row.terms), createdAt: row.createdAt };
     if (termsCache.size >= 10_000) termsCache.clear();
@@ -57,14 +57,14 @@ export function createCompanies(
   }
 
   /** Disables a company and, in the same transaction, lets the grants module revoke what it holds. */
-  function disable(id: string, actor: { kind: ActorKind; id: string } = OPERATOR): Company {
-    return inTransaction(deps.db, () => {
-      const row = store.companyById(id);
+  function disable(id: string, actor: { kind: ActorKind; id: string } = OPERATOR): Promise<Company> {
+    return inTransaction(deps.db, async () => {
+      const row = await store.companyById(id);
       if (!row) throw new NotFound('No company with this client id');
       if (row.status === 'disabled') return toCompany(row);
-      store.updateCompany(id, { status: 'disabled' });
-      audit({ action: 'company.disabled', actor, companyId: id });
-      for (const hook of hooks.onDisabled) hook(id, actor);
+      await store.updateCompany(id, { status: 'disabled' });
+      await audit({ action: 'company.disabled', actor, companyId: id });
+      for (const hook of hooks.onDisabled) await hook(id, actor);
       return { ...toCompany(row), status: 'disabled' };
     });
   }
@@ -74,13 +74,13 @@ export function createCompanies(
     hooks,
 
     /** A single-use token the operator hands to a company so that it can register (RFC 7591 §3). */
-    issueInitialAccessToken(label: string, ttlHours = 24): { token: string; expiresAt: string } {
+    async issueInitialAccessToken(label: string, ttlHours = 24): Promise<{ token: string; expiresAt: string }> {
       if (!Number.isFinite(ttlHours) || ttlHours <= 0 || ttlHours > 24 * 90)
         throw new RangeError('ttlHours must be between 0 and 2160');
       const token = newSecret();
       const createdAt = now();
       const expiresAt = new Date(createdAt.getTime() + ttlHours * 3600_000).toISOString();
-      store.insertInitialToken({
+      await store.insertInitialToken({
         tokenHash: sha256Hex(token),
         label: label.slice(0, 200),
         createdAt: createdAt.toISOString(),
@@ -100,9 +100,9 @@ export function createCompanies(
       }
     },
     /** RFC 7592 §2.3: a company deregisters itself; the vault keeps the row, disabled, for the audit trail. */
-    deregister(clientId: string, registrationAccessToken: string | undefined): void {
-      const row = registration.managed(clientId, registrationAccessToken);
-      disable(row.id, { kind: 'company', id: row.id });
+    async deregister(clientId: string, registrationAccessToken: string | undefined): Promise<void> {
+      const row = await registration.managed(clientId, registrationAccessToken);
+      await disable(row.id, { kind: 'company', id: row.id });
     },
 
     authenticateClient,
@@ -110,28 +110,29 @@ export function createCompanies(
      * The replay cache of DPoP proof ids (RFC 9449 §11.1; client assertions use the same store in
      * client-auth.ts): records the id until it expires; false when it was already there.
      */
-    claimJti: (jti: string, expiresAt: string): boolean => replay.firstUse('dpop', jti, expiresAt),
-    purgeExpiredJtis: (nowIso: string): number => replay.purgeExpired(nowIso),
+    claimJti: (jti: string, expiresAt: string): Promise<boolean> => replay.firstUse('dpop', jti, expiresAt),
+    purgeExpiredJtis: (nowIso: string): Promise<number> => replay.purgeExpired(nowIso),
     /** Initial access tokens past their end, used or not: a registration is in the audit trail already. */
-    purgeExpiredInitialTokens: (nowIso: string): number => store.purgeExpiredInitialTokens(nowIso),
+    purgeExpiredInitialTokens: (nowIso: string): Promise<number> => store.purgeExpiredInitialTokens(nowIso),
 
     byId,
     /** The company, if it exists and is active; otherwise the 401 a client endpoint gives. */
-    requireActive(id: string): Company {
-      const c = byId(id);
+    async requireActive(id: string): Promise<Company> {
+      const c = await byId(id);
       if (!c || c.status !== 'active') throw new OAuthError(401, 'invalid_client', 'The client is unknown or disabled');
       return c;
     },
-    currentTerms(id: string): TermsVersion {
-      const version = store.currentTermsVersion(id);
-      const t = version === undefined ? undefined : termsAt(id, version);
+    async currentTerms(id: string): Promise<TermsVersion> {
+      const version = await store.currentTermsVersion(id);
+      const t = version === undefined ? undefined : await termsAt(id, version);
       if (!t) throw new NotFound('No company with this client id');
       return t;
     },
     termsAt,
     /** The name the company had at `at` (ISO time), for past events; its current name if none is recorded. */
-    nameAt: (id: string, at: string): string | undefined => store.nameAt(id, at) ?? byId(id)?.name,
-    list: (): Company[] => store.allCompanies().map(toCompany),
+    nameAt: async (id: string, at: string): Promise<string | undefined> =>
+      (await store.nameAt(id, at)) ?? (await byId(id))?.name,
+    list: async (): Promise<Company[]> => (await store.allCompanies()).map(toCompany),
     disable,
   };
 }

@@ -36,16 +36,16 @@ export function createCompanyStore(db: Db) {
     .prepare('SELECT name FROM company_names WHERE company_id = ? AND valid_from <= ? ORDER BY version DESC LIMIT 1')
     .pluck();
   return {
-    insertCompany: (row: typeof companies.$inferInsert) => db.insert(companies).values(row).run(),
-    companyById: (companyId: string): CompanyRow | undefined => byIdFast(companyId),
+    insertCompany: async (row: typeof companies.$inferInsert) => db.insert(companies).values(row).run(),
+    companyById: async (companyId: string): Promise<CompanyRow | undefined> => byIdFast(companyId),
     /** Only the current terms version: what each company read's policy facts need. */
-    currentTermsVersion: (companyId: string) => termsVersionOf.get(companyId) as number | undefined,
-    allCompanies: () => db.select().from(companies).orderBy(asc(companies.createdAt), asc(companies.id)).all(),
-    updateCompany: (companyId: string, set: Partial<Omit<typeof companies.$inferInsert, 'id' | 'createdAt'>>) =>
+    currentTermsVersion: async (companyId: string) => termsVersionOf.get(companyId) as number | undefined,
+    allCompanies: async () => db.select().from(companies).orderBy(asc(companies.createdAt), asc(companies.id)).all(),
+    updateCompany: async (companyId: string, set: Partial<Omit<typeof companies.$inferInsert, 'id' | 'createdAt'>>) =>
       db.update(companies).set(set).where(eq(companies.id, companyId)).run(),
 
     /** Appends the next name version; `version` is computed inside the caller's transaction. */
-    insertName: (companyId: string, name: string, validFrom: string) => {
+    insertName: async (companyId: string, name: string, validFrom: string) => {
       const last = db.$client
         .prepare('SELECT coalesce(max(version), 0) FROM company_names WHERE company_id = ?')
         .pluck()
@@ -55,9 +55,9 @@ export function createCompanyStore(db: Db) {
         .run();
       return last + 1;
     },
-    nameAt: (companyId: string, at: string) => nameAtPrepared.get(companyId, at) as string | undefined,
+    nameAt: async (companyId: string, at: string) => nameAtPrepared.get(companyId, at) as string | undefined,
     /** Every name every other company has had: a new name must not look like any of them. */
-    namesOfOthers: (companyId: string) =>
+    namesOfOthers: async (companyId: string) =>
       db
         .selectDistinct({ name: companyNames.name })
         .from(companyNames)
@@ -65,19 +65,19 @@ export function createCompanyStore(db: Db) {
         .all()
         .map((r) => r.name),
 
-    insertTerms: (row: typeof companyTerms.$inferInsert) => db.insert(companyTerms).values(row).run(),
+    insertTerms: async (row: typeof companyTerms.$inferInsert) => db.insert(companyTerms).values(row).run(),
     /** How many terms versions and names the company changed to after `sinceIso` (its first ones apart), and the oldest. */
-    termsSince: (companyId: string, sinceIso: string) => termsSince.get(companyId, sinceIso) as RecentChanges,
-    namesSince: (companyId: string, sinceIso: string) => namesSince.get(companyId, sinceIso) as RecentChanges,
-    termsAt: (companyId: string, version: number): typeof companyTerms.$inferSelect | undefined =>
+    termsSince: async (companyId: string, sinceIso: string) => termsSince.get(companyId, sinceIso) as RecentChanges,
+    namesSince: async (companyId: string, sinceIso: string) => namesSince.get(companyId, sinceIso) as RecentChanges,
+    termsAt: async (companyId: string, version: number): Promise<typeof companyTerms.$inferSelect | undefined> =>
       termsPrepared.get({ id: companyId, v: version }),
 
-    insertInitialToken: (row: typeof initialAccessTokens.$inferInsert) =>
+    insertInitialToken: async (row: typeof initialAccessTokens.$inferInsert) =>
       db.insert(initialAccessTokens).values(row).run(),
-    initialToken: (tokenHash: string) =>
+    initialToken: async (tokenHash: string) =>
       db.select().from(initialAccessTokens).where(eq(initialAccessTokens.tokenHash, tokenHash)).get(),
     /** Marks the token used only if it is still unused and unexpired: the count says who won a race. */
-    consumeInitialToken: (tokenHash: string, nowIso: string) =>
+    consumeInitialToken: async (tokenHash: string, nowIso: string) =>
       db
         .update(initialAccessTokens)
         .set({ usedAt: nowIso })
@@ -90,7 +90,7 @@ export function createCompanyStore(db: Db) {
         )
         .run().changes,
 
-    purgeExpiredInitialTokens: (nowIso: string) =>
+    purgeExpiredInitialTokens: async (nowIso: string) =>
       db.delete(initialAccessTokens).where(lt(initialAccessTokens.expiresAt, nowIso)).run().changes,
   };
 }

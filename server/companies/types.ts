@@ -29,13 +29,14 @@ export interface TermsVersion {
 
 /**
  * Called inside the transaction that changes the company, so that what they do commits with it or
- * not at all (ARCHITECTURE.md, "The audited unit and group commit"). They must be synchronous; a hook that throws rolls the change back.
+ * not at all (ARCHITECTURE.md, "The audited unit and group commit"). They are awaited in order and may await
+ * store calls only; a hook that throws rolls the change back.
  */
 export interface CompanyHooks {
   /** The policy module re-evaluates live grants against the new terms version (ARCHITECTURE.md, "Where policy decisions happen"). */
-  onTermsChanged: Array<(companyId: string, version: number) => void>;
+  onTermsChanged: Array<(companyId: string, version: number) => void | Promise<void>>;
   /** The grants module revokes the company's grants; `actor` is the operator, or the company itself (RFC 7592 §2.3). */
-  onDisabled: Array<(companyId: string, actor: { kind: ActorKind; id: string }) => void>;
+  onDisabled: Array<(companyId: string, actor: { kind: ActorKind; id: string }) => void | Promise<void>>;
 }
 
 /** A JSON Web Key Set holding public keys only (RFC 7517 §5). */

@@ -49,7 +49,7 @@ export function createAccounts(
 ) {
   const now = () => ctx.clock.now();
 
-  function openSession(kind: SubjectKind, subjectId: string): { token: string; session: Session } {
+  async function openSession(kind: SubjectKind, subjectId: string): Promise<{ token: string; session: Session }> {
     const token = randomBytes(32).toString('base64url');
     const csrfToken = csrfTokenOf(token);
     const csrfHash = sha256(csrfToken);
@@ -58,7 +58,7 @@ export function createAccounts(
     // An auditor's session belongs to no customer: its customer_id stays null (server/db/tables.ts).
     const customerId = kind === 'customer' ? subjectId : null;
     const createdAt = now().toISOString();
-    store.insertSession({ idHash, subjectKind: kind, subjectId, customerId, csrfHash, createdAt, expiresAt });
+    await store.insertSession({ idHash, subjectKind: kind, subjectId, customerId, csrfHash, createdAt, expiresAt });
     return { token, session: { kind, subjectId, csrfToken, csrfHash, idHash } };
   }
 
@@ -70,10 +70,10 @@ export function createAccounts(
       const dek = randomBytes(32);
       const { kekId, wrapped } = ctx.keyring.wrapDek(id, dek);
       const handle = newHandle();
-      inTransaction(ctx.db, () => {
-        if (store.customerByLogin(loginIndex) || store.auditorByLogin(loginIndex))
+      await inTransaction(ctx.db, async () => {
+        if ((await store.customerByLogin(loginIndex)) || (await store.auditorByLogin(loginIndex)))
           throw new Conflict('An account with this e-mail already exists');
-        store.insertCustomer({
+        await store.insertCustomer({
           id,
           handle,
           loginIndex,
@@ -83,7 +83,7 @@ export function createAccounts(
           createdAt: now().toISOString(),
         });
         // The e-mail itself is kept only inside the encrypted profile.
-        store.upsertField({
+        await store.upsertField({
           customerId: id,
           field: 'email',
           version: 1,
@@ -92,33 +92,38 @@ export function createAccounts(
         });
       });
       dek.fill(0);
-      return { id, handle, ...openSession('customer', id) };
+      return { id, handle, ...(await openSession('customer', id)) };
     },
 
     /** One generic failure for unknown account and wrong password; both pay the same scrypt cost. */
     async signIn(c: Credentials, requestId?: string) {
       const loginIndex = ctx.keyring.blindIndex(normaliseEmail(c.email));
-      const customer = store.customerByLogin(loginIndex);
-      const auditor = customer ? undefined : store.auditorByLogin(loginIndex);
+      const customer = await store.customerByLogin(loginIndex);
+      const auditor = customer ? undefined : await store.auditorByLogin(loginIndex);
       const account = customer ?? auditor;
       const ok = await verifyPassword(c.password, account?.passwordHash ?? DUMMY_HASH);
       if (!account || !ok) throw new Unauthenticated('The e-mail or password is wrong');
       const kind: SubjectKind = customer ? 'customer' : 'auditor';
-      return inTransaction(ctx.db, () => {
-        audit({ action: 'customer.signin', actor: { kind, id: account.id }, customerId: customer?.id, requestId });
-        return { kind, id: account.id, handle: customer?.handle, ...openSession(kind, account.id) };
+      return inTransaction(ctx.db, async () => {
+        await audit({
+          action: 'customer.signin',
+          actor: { kind, id: account.id },
+          customerId: customer?.id,
+          requestId,
+        });
+        return { kind, id: account.id, handle: customer?.handle, ...(await openSession(kind, account.id)) };
       });
     },
 
-    signOut(session: Session) {
-      store.deleteSession(session.idHash);
+    async signOut(session: Session) {
+      await store.deleteSession(session.idHash);
     },
 
     /** Resolves a session cookie; expired or unknown sessions are simply absent. */
-    sessionFromToken(token: string | undefined): Session | undefined {
+    async sessionFromToken(token: string | undefined): Promise<Session | undefined> {
       if (!token || token.length > 100) return undefined;
       const idHash = sha256(token);
-      const row = store.sessionByHash(idHash);
+      const row = await store.sessionByHash(idHash);
       if (!row || row.expiresAt <= now().toISOString()) return undefined;
       const csrfToken = csrfTokenOf(token);
       return { kind: row.subjectKind, subjectId: row.subjectId, csrfToken, csrfHash: row.csrfHash, idHash };
@@ -136,10 +141,10 @@ export function createAccounts(
       const loginIndex = ctx.keyring.blindIndex(normaliseEmail(c.email));
       const passwordHash = await hashPassword(c.password);
       const id = randomUUID();
-      inTransaction(ctx.db, () => {
-        if (store.customerByLogin(loginIndex) || store.auditorByLogin(loginIndex))
+      await inTransaction(ctx.db, async () => {
+        if ((await store.customerByLogin(loginIndex)) || (await store.auditorByLogin(loginIndex)))
           throw new Conflict('An account with this e-mail already exists');
-        store.insertAuditor({ id, loginIndex, passwordHash, createdAt: now().toISOString() });
+        await store.insertAuditor({ id, loginIndex, passwordHash, createdAt: now().toISOString() });
       });
       return { id };
     },

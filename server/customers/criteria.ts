@@ -10,14 +10,14 @@ import type { CustomerStore } from './store.ts';
  */
 export function createCriteria(ctx: AppContext, store: CustomerStore) {
   const hooks = {
-    onBlocked: [] as Array<(customerId: string, companyId: string) => void>,
+    onBlocked: [] as Array<(customerId: string, companyId: string) => void | Promise<void>>,
     /** After any change: live grants are decided again under the new criteria. */
-    onChanged: [] as Array<(customerId: string) => void>,
+    onChanged: [] as Array<(customerId: string) => void | Promise<void>>,
   };
   // Parsed criteria keyed by their stored text: the read path asks on every request, the text rarely changes.
   const parsed = new Map<string, CustomerCriteria>();
-  function get(customerId: string): CustomerCriteria {
-    const text = store.criteriaOf(customerId);
+  async function get(customerId: string): Promise<CustomerCriteria> {
+    const text = await store.criteriaOf(customerId);
     if (text === undefined) throw new NotFound('No such customer');
     let out = parsed.get(text);
     if (!out) {
@@ -30,14 +30,14 @@ export function createCriteria(ctx: AppContext, store: CustomerStore) {
   return {
     hooks,
     get,
-    set(customerId: string, next: CustomerCriteria): CustomerCriteria {
-      return inTransaction(ctx.db, () => {
-        const before = get(customerId);
-        store.setCriteria(customerId, JSON.stringify(next));
+    set(customerId: string, next: CustomerCriteria): Promise<CustomerCriteria> {
+      return inTransaction(ctx.db, async () => {
+        const before = await get(customerId);
+        await store.setCriteria(customerId, JSON.stringify(next));
         for (const companyId of next.blockedCompanies.filter((x) => !before.blockedCompanies.includes(x))) {
-          for (const h of hooks.onBlocked) h(customerId, companyId);
+          for (const h of hooks.onBlocked) await h(customerId, companyId);
         }
-        for (const h of hooks.onChanged) h(customerId);
+        for (const h of hooks.onChanged) await h(customerId);
         return next;
       });
     },

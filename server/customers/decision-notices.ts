@@ -14,15 +14,20 @@ export const REFUSED_KIND = 'request.refused';
  */
 export function createDecisionNotices(
   ctx: AppContext,
-  d: { customerStore: CustomerStore; companyName: (id: string) => string },
+  d: { customerStore: CustomerStore; companyName: (id: string) => Promise<string> },
 ) {
   return {
-    refused(customerId: string, companyId: string, request: { purpose: string; fields: string[] }, reasons: Reason[]) {
+    async refused(
+      customerId: string,
+      companyId: string,
+      request: { purpose: string; fields: string[] },
+      reasons: Reason[],
+    ) {
       const own = reasons.filter((r) => r.source === 'customer' && r.effect === 'deny');
-      if (!own.length || d.customerStore.hasUnreadAbout(customerId, REFUSED_KIND, companyId)) return;
-      const name = d.companyName(companyId);
+      if (!own.length || (await d.customerStore.hasUnreadAbout(customerId, REFUSED_KIND, companyId))) return;
+      const name = await d.companyName(companyId);
       const what = request.fields.map((f) => (isFieldName(f) ? FIELD_CATALOGUE[f].label.toLowerCase() : f));
-      d.customerStore.insertInbox({
+      await d.customerStore.insertInbox({
         id: randomUUID(),
         customerId,
         kind: REFUSED_KIND,

@@ -15,21 +15,25 @@ interface Receipt {
  * module's service function; a receipt is exported as its signed form and the ids that find it.
  */
 export function exportSections(s: {
-  grants(customerId: string): unknown[];
-  reads(customerId: string, limit: number): unknown[];
-  receipts(customerId: string): Receipt[];
-  inbox(customerId: string): unknown[];
-  pendingRequests(customerId: string): unknown[];
-  benefits(customerId: string): unknown[];
+  grants(customerId: string): Promise<unknown[]>;
+  reads(customerId: string, limit: number): Promise<unknown[]>;
+  receipts(customerId: string): Promise<Receipt[]>;
+  inbox(customerId: string): Promise<unknown[]>;
+  pendingRequests(customerId: string): Promise<unknown[]>;
+  benefits(customerId: string): Promise<unknown[]>;
 }) {
-  return (customerId: string) => ({
-    grants: s.grants(customerId),
-    reads: s.reads(customerId, EXPORT_MAX_READS),
-    receipts: s
-      .receipts(customerId)
-      .map((r) => ({ id: r.id, grantId: r.grantId, kind: r.kind, createdAt: r.createdAt, jws: r.jws })),
-    inbox: s.inbox(customerId),
-    pendingRequests: s.pendingRequests(customerId),
-    benefits: s.benefits(customerId),
+  return async (customerId: string) => ({
+    grants: await s.grants(customerId),
+    reads: await s.reads(customerId, EXPORT_MAX_READS),
+    receipts: (await s.receipts(customerId)).map((r) => ({
+      id: r.id,
+      grantId: r.grantId,
+      kind: r.kind,
+      createdAt: r.createdAt,
+      jws: r.jws,
+    })),
+    inbox: await s.inbox(customerId),
+    pendingRequests: await s.pendingRequests(customerId),
+    benefits: await s.benefits(customerId),
   });
 }

@@ -46,8 +46,8 @@ export function inWords(iso: string): string {
  * report, so a message exists exactly when its change committed.
  */
 export function createInbox(ctx: Pick<AppContext, 'clock'>, store: CustomerStore) {
-  function post(customerId: string, kind: string, body: InboxBody): void {
-    store.insertInbox({
+  async function post(customerId: string, kind: string, body: InboxBody): Promise<void> {
+    await store.insertInbox({
       id: randomUUID(),
       customerId,
       kind,
@@ -59,8 +59,12 @@ export function createInbox(ctx: Pick<AppContext, 'clock'>, store: CustomerStore
   return {
     post,
     /** A back-channel request waits in the dashboard: the customer is told who asks (the company's name now). */
-    requestPending(customerId: string, request: { id: string; companyId: string }, companyName: string): void {
-      post(customerId, 'request.pending', {
+    async requestPending(
+      customerId: string,
+      request: { id: string; companyId: string },
+      companyName: string,
+    ): Promise<void> {
+      await post(customerId, 'request.pending', {
         title: 'A company asks for access',
         text: `${companyName} asks for access to your data. Review it in your inbox.`,
         facts: { company: companyName } satisfies InboxFacts,

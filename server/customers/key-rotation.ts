@@ -41,24 +41,24 @@ export async function rotateKeks(
   await settle();
   let rewrapped = 0;
   for (let pass = 0; pass < 5; pass++) {
-    const stale = store.allWrappedDeks().filter((c) => c.kekId !== newKekId);
+    const stale = (await store.allWrappedDeks()).filter((c) => c.kekId !== newKekId);
     if (stale.length === 0) break;
     const total = rewrapped + stale.length;
     for (let i = 0; i < stale.length; i += batch) {
       const slice = stale.slice(i, i + batch);
-      inTransaction(db, () => {
+      await inTransaction(db, async () => {
         for (const c of slice) {
           const dek = keyring.unwrapDek(c.id, { kekId: c.kekId, wrapped: c.wrappedDek });
           const w = keyring.wrapDek(c.id, dek);
           dek.fill(0);
-          rewrapped += store.rewrapDek(c.id, c.kekId, w.kekId, w.wrapped).changes;
+          rewrapped += (await store.rewrapDek(c.id, c.kekId, w.kekId, w.wrapped)).changes;
         }
       });
       onProgress?.(Math.min(rewrapped, total), total);
       await new Promise((r) => setImmediate(r));
     }
   }
-  if (store.allWrappedDeks().some((c) => c.kekId !== newKekId))
+  if ((await store.allWrappedDeks()).some((c) => c.kekId !== newKekId))
     throw new Error('some data keys are still wrapped by an old KEK; run keys rotate again');
   return { newKekId, rewrapped, retired: keyring.retireAllButActive() };
 }

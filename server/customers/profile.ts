@@ -16,11 +16,13 @@ export interface ProfileValue {
 /** Hooks other modules register so that export and deletion cover everything a customer owns. */
 export interface AccountHooks {
   /** Runs inside the deletion transaction: revoke grants, cancel requests. */
-  onDelete: Array<(customerId: string) => void>;
+  onDelete: Array<(customerId: string) => void | Promise<void>>;
   /** Contributes sections to the portability export. */
-  exportSections: Array<(customerId: string) => Record<string, unknown>>;
+  exportSections: Array<(customerId: string) => Record<string, unknown> | Promise<Record<string, unknown>>>;
   /** Fills in an inbox message's words from sealed data at read time, so the inbox table holds no plaintext. */
-  inboxText: Array<(customerId: string, body: Record<string, unknown>) => string | undefined>;
+  inboxText: Array<
+    (customerId: string, body: Record<string, unknown>) => string | undefined | Promise<string | undefined>
+  >;
 }
 
 /** A record's content whether sealed bare (before migration 0013) or with its provenance (data/record-seal.ts). */
@@ -38,8 +40,8 @@ export function createProfile(ctx: AppContext, store: CustomerStore, audit: Audi
   const dekCache = new Map<string, { wrapped: Buffer; dek: Uint8Array; at: number }>();
   const DEK_TTL_MS = 10 * 60_000;
 
-  function dekOf(customerId: string): Uint8Array {
-    const c = store.wrappedKeyOf(customerId);
+  async function dekOf(customerId: string): Promise<Uint8Array> {
+    const c = await store.wrappedKeyOf(customerId);
     if (!c) throw new NotFound('No such customer');
     const now = Date.now();
     const hit = dekCache.get(customerId);
@@ -50,10 +52,10 @@ export function createProfile(ctx: AppContext, store: CustomerStore, audit: Audi
     return dek;
   }
 
-  function readFields(customerId: string, names?: readonly string[]): Record<string, ProfileValue> {
-    const dek = dekOf(customerId);
+  async function readFields(customerId: string, names?: readonly string[]): Promise<Record<string, ProfileValue>> {
+    const dek = await dekOf(customerId);
     const out: Record<string, ProfileValue> = {};
-    for (const row of store.fields(customerId)) {
+    for (const row of await store.fields(customerId)) {
       if (names && !names.includes(row.field)) continue;
       if (!isFieldName(row.field)) continue;
       out[row.field] = {
@@ -67,10 +69,10 @@ export function createProfile(ctx: AppContext, store: CustomerStore, audit: Audi
   }
 
   /** The values of the named fields the customer has filled in (the company read: no metadata). */
-  function openFields(customerId: string, names: readonly string[]): Record<string, unknown> {
-    const dek = dekOf(customerId);
+  async function openFields(customerId: string, names: readonly string[]): Promise<Record<string, unknown>> {
+    const dek = await dekOf(customerId);
     const out: Record<string, unknown> = {};
-    for (const row of store.sealedFields(customerId, names)) {
+    for (const row of await store.sealedFields(customerId, names)) {
       out[row.field] = openField(dek, { customerId, field: row.field, version: row.version }, row.sealed);
     }
     return out;
@@ -81,23 +83,27 @@ export function createProfile(ctx: AppContext, store: CustomerStore, audit: Audi
     dekOf,
     readFields,
     openFields,
-    customerIdByHandle: (handle: string) => store.customerByHandle(handle)?.id,
+    customerIdByHandle: async (handle: string) => (await store.customerByHandle(handle))?.id,
     insertRecord: store.insertRecord,
     /** The customer's messages, newest first, bodies parsed (the dashboard's inbox and the export). */
-    inbox: (customerId: string) =>
-      store.inbox(customerId).map((m) => {
+    inbox: async (customerId: string) => {
+      const out = [];
+      for (const m of await store.inbox(customerId)) {
         const body = JSON.parse(m.body) as Record<string, unknown>;
-        const text = hooks.inboxText.map((h) => h(customerId, body)).find((t) => t !== undefined);
-        return { ...m, body: text ? { ...body, text } : body };
-      }),
-    handleOf: (customerId: string) => store.customerById(customerId)?.handle,
-    markRead(customerId: string, id: string) {
-      if (store.markInboxRead(customerId, id, ctx.clock.now().toISOString()).changes === 0)
+        let text: string | undefined;
+        for (const h of hooks.inboxText) if ((text = await h(customerId, body)) !== undefined) break;
+        out.push({ ...m, body: text ? { ...body, text } : body });
+      }
+      return out;
+    },
+    handleOf: async (customerId: string) => (await store.customerById(customerId))?.handle,
+    async markRead(customerId: string, id: string) {
+      if ((await store.markInboxRead(customerId, id, ctx.clock.now().toISOString())).changes === 0)
         throw new NotFound('No such message');
     },
 
     /** Sets or clears (null) several fields at once; all or nothing. */
-    updateFields(customerId: string, changes: Record<string, unknown>) {
+    async updateFields(customerId: string, changes: Record<string, unknown>) {
       const parsed: Array<[FieldName, unknown]> = [];
       const errors: { path: string; message: string }[] = [];
       for (const [name, value] of Object.entries(changes)) {
@@ -121,15 +127,15 @@ export function createProfile(ctx: AppContext, store: CustomerStore, audit: Audi
       }
       if (errors.length)
         throw new ValidationFailed(errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors });
-      const dek = dekOf(customerId);
+      const dek = await dekOf(customerId);
       const at = ctx.clock.now().toISOString();
-      inTransaction(ctx.db, () => {
+      await inTransaction(ctx.db, async () => {
         for (const [field, value] of parsed) {
           // Versions only ever count up, across clearing too: the AAD binds each ciphertext to its version.
-          const version = (store.field(customerId, field)?.version ?? 0) + 1;
-          if (value === null) store.clearField(customerId, field, version, at);
+          const version = ((await store.field(customerId, field))?.version ?? 0) + 1;
+          if (value === null) await store.clearField(customerId, field, version, at);
           else
-            store.upsertField({
+            await store.upsertField({
               customerId,
               field,
               version,
@@ -142,11 +148,11 @@ export function createProfile(ctx: AppContext, store: CustomerStore, audit: Audi
     },
 
     /** Everything the vault holds about the customer, decrypted, as one JSON document (portability). */
-    exportAll(customerId: string, requestId?: string) {
-      const c = store.customerById(customerId);
+    async exportAll(customerId: string, requestId?: string) {
+      const c = await store.customerById(customerId);
       if (!c) throw new NotFound('No such customer');
-      const dek = dekOf(customerId);
-      const recordsOut = store.records(customerId).map((r) => ({
+      const dek = await dekOf(customerId);
+      const recordsOut = (await store.records(customerId)).map((r) => ({
         id: r.id,
         companyId: r.companyId,
         grantId: r.grantId,
@@ -154,15 +160,16 @@ export function createProfile(ctx: AppContext, store: CustomerStore, audit: Audi
         createdAt: r.createdAt,
         content: recordContent(openField(dek, { customerId, field: `record:${r.id}`, version: 1 }, r.sealed)),
       }));
-      const sections = Object.assign({}, ...hooks.exportSections.map((s) => s(customerId)));
-      inTransaction(ctx.db, () =>
+      const sections: Record<string, unknown> = {};
+      for (const s of hooks.exportSections) Object.assign(sections, await s(customerId));
+      await inTransaction(ctx.db, () =>
         audit({ action: 'customer.export', actor: { kind: 'customer', id: customerId }, customerId, requestId }),
       );
       return {
         format: 'consent-vault-export/1',
         exportedAt: ctx.clock.now().toISOString(),
         account: { id: c.id, handle: c.handle, createdAt: c.createdAt },
-        profile: readFields(customerId),
+        profile: await readFields(customerId),
         criteria: JSON.parse(c.criteria) as unknown,
         records: recordsOut,
         ...sections,
@@ -170,14 +177,14 @@ export function createProfile(ctx: AppContext, store: CustomerStore, audit: Audi
     },
 
     /** Deletes the account; destroying the wrapped DEK makes every sealed copy unreadable (ARCHITECTURE.md, "The encrypted profile"). */
-    deleteAccount(customerId: string, requestId?: string) {
-      inTransaction(ctx.db, () => {
-        if (!store.customerById(customerId)) throw new NotFound('No such customer');
-        for (const h of hooks.onDelete) h(customerId);
-        store.deleteCustomer(customerId);
+    async deleteAccount(customerId: string, requestId?: string) {
+      await inTransaction(ctx.db, async () => {
+        if (!(await store.customerById(customerId))) throw new NotFound('No such customer');
+        for (const h of hooks.onDelete) await h(customerId);
+        await store.deleteCustomer(customerId);
         dekCache.get(customerId)?.dek.fill(0);
         dekCache.delete(customerId);
-        audit({ action: 'customer.deleted', actor: { kind: 'customer', id: customerId }, customerId, requestId });
+        await audit({ action: 'customer.deleted', actor: { kind: 'customer', id: customerId }, customerId, requestId });
       });
       // The deleted rows' earlier versions (the wrapped DEK among them) still sit in the write-ahead log
       // until it is checkpointed and reset; secure_delete zeroes only the database file's free pages.

@@ -14,7 +14,7 @@ export function createCustomerPurge(db: Db, kinds: Record<string, number>) {
   const messages = db.$client.prepare(
     `DELETE FROM inbox WHERE rowid IN (SELECT rowid FROM inbox WHERE kind = ? AND created_at < ? LIMIT ${BATCH})`,
   );
-  return (now: Date): Record<string, number> => {
+  return async (now: Date): Promise<Record<string, number>> => {
     let inbox = 0;
     for (const [kind, lifeSeconds] of Object.entries(kinds))
       inbox += messages.run(kind, new Date(now.getTime() - lifeSeconds * 1000).toISOString()).changes;

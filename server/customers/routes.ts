@@ -70,50 +70,50 @@ export function customerRoutes(
     res.json({ kind: out.kind, id: out.id, handle: out.handle, csrfToken: out.session.csrfToken });
   });
 
-  r.get('/api/session', (req, res) => {
+  r.get('/api/session', async (req, res) => {
     const s = auth.session(req);
     res.json({
       kind: s.kind,
       id: s.subjectId,
       csrfToken: s.csrfToken,
-      ...(s.kind === 'customer' ? { handle: profile.handleOf(s.subjectId) } : {}),
+      ...(s.kind === 'customer' ? { handle: await profile.handleOf(s.subjectId) } : {}),
     });
   });
 
-  r.delete('/api/session', auth.requireSignedIn, (req, res) => {
-    accounts.signOut(auth.session(req));
+  r.delete('/api/session', auth.requireSignedIn, async (req, res) => {
+    await accounts.signOut(auth.session(req));
     auth.clearCookie(res);
     res.status(204).end();
   });
 
-  r.get('/api/profile', auth.requireCustomer, (req, res) => {
-    res.json({ fields: profile.readFields(auth.session(req).subjectId) });
+  r.get('/api/profile', auth.requireCustomer, async (req, res) => {
+    res.json({ fields: await profile.readFields(auth.session(req).subjectId) });
   });
 
-  r.patch('/api/profile', auth.requireCustomer, (req, res) => {
+  r.patch('/api/profile', auth.requireCustomer, async (req, res) => {
     const changes = parse(profilePatchSchema, req.body);
-    res.json({ fields: profile.updateFields(auth.session(req).subjectId, changes) });
+    res.json({ fields: await profile.updateFields(auth.session(req).subjectId, changes) });
   });
 
-  r.get('/api/criteria', auth.requireCustomer, (req, res) => {
-    res.json(criteria.get(auth.session(req).subjectId));
+  r.get('/api/criteria', auth.requireCustomer, async (req, res) => {
+    res.json(await criteria.get(auth.session(req).subjectId));
   });
 
-  r.put('/api/criteria', auth.requireCustomer, (req, res) => {
-    res.json(criteria.set(auth.session(req).subjectId, parse(customerCriteriaSchema, req.body)));
+  r.put('/api/criteria', auth.requireCustomer, async (req, res) => {
+    res.json(await criteria.set(auth.session(req).subjectId, parse(customerCriteriaSchema, req.body)));
   });
 
-  r.get('/api/inbox', auth.requireCustomer, (req, res) => {
-    res.json({ messages: profile.inbox(auth.session(req).subjectId) });
+  r.get('/api/inbox', auth.requireCustomer, async (req, res) => {
+    res.json({ messages: await profile.inbox(auth.session(req).subjectId) });
   });
 
-  r.post('/api/inbox/:id/read', auth.requireCustomer, (req, res) => {
-    profile.markRead(auth.session(req).subjectId, parse(messageIdSchema, req.params.id, 'path.id'));
+  r.post('/api/inbox/:id/read', auth.requireCustomer, async (req, res) => {
+    await profile.markRead(auth.session(req).subjectId, parse(messageIdSchema, req.params.id, 'path.id'));
     res.status(204).end();
   });
 
-  r.get('/api/export', auth.requireCustomer, (req, res) => {
-    const data = profile.exportAll(auth.session(req).subjectId, String(req.id));
+  r.get('/api/export', auth.requireCustomer, async (req, res) => {
+    const data = await profile.exportAll(auth.session(req).subjectId, String(req.id));
     // Indented, so the downloaded file can be read as it is (issue 14: "readable JSON").
     res
       .set('content-disposition', 'attachment; filename="vault-export.json"')
@@ -121,9 +121,9 @@ export function customerRoutes(
       .send(JSON.stringify(data, null, 2));
   });
 
-  r.delete('/api/account', auth.requireCustomer, (req, res) => {
+  r.delete('/api/account', auth.requireCustomer, async (req, res) => {
     parse(deleteSchema, req.body);
-    profile.deleteAccount(auth.session(req).subjectId, String(req.id));
+    await profile.deleteAccount(auth.session(req).subjectId, String(req.id));
     auth.clearCookie(res);
     res.status(204).end();
   });

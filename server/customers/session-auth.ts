@@ -28,10 +28,10 @@ export function createSessionAuth(accounts: Accounts, opts: { secure: boolean; p
   /** The browser named an Origin other than ours (a missing Origin is a non-browser client). */
   const foreignOrigin = (req: Request) => !!req.headers.origin && req.headers.origin !== origin;
 
-  const load: RequestHandler = (req, _res, next) => {
+  const load: RequestHandler = async (req, _res, next) => {
     const header = req.headers.cookie;
     const token = header ? parseCookies(header)[name] : undefined;
-    req.session = accounts.sessionFromToken(token);
+    req.session = await accounts.sessionFromToken(token);
     next();
   };
 

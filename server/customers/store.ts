@@ -30,26 +30,26 @@ export function createCustomerStore(db: Db) {
     return stmt;
   };
   return {
-    insertCustomer: (row: typeof customers.$inferInsert) => db.insert(customers).values(row).run(),
-    customerById: (id: string): typeof customers.$inferSelect | undefined => byId(id),
-    customerByLogin: (loginIndex: string) =>
+    insertCustomer: async (row: typeof customers.$inferInsert) => db.insert(customers).values(row).run(),
+    customerById: async (id: string): Promise<typeof customers.$inferSelect | undefined> => byId(id),
+    customerByLogin: async (loginIndex: string) =>
       db.select().from(customers).where(eq(customers.loginIndex, loginIndex)).get(),
-    customerByHandle: (handle: string) => byHandle.get(handle) as { id: string } | undefined,
+    customerByHandle: async (handle: string) => byHandle.get(handle) as { id: string } | undefined,
     /** Only the wrapped data key: what each company read needs, without the rest of the row. */
-    wrappedKeyOf: (id: string) => keyOf.get(id) as { kekId: string; wrappedDek: Buffer } | undefined,
-    criteriaOf: (id: string) => (criteriaOf.get(id) as { criteria: string } | undefined)?.criteria,
-    allWrappedDeks: () =>
+    wrappedKeyOf: async (id: string) => keyOf.get(id) as { kekId: string; wrappedDek: Buffer } | undefined,
+    criteriaOf: async (id: string) => (criteriaOf.get(id) as { criteria: string } | undefined)?.criteria,
+    allWrappedDeks: async () =>
       db.select({ id: customers.id, kekId: customers.kekId, wrappedDek: customers.wrappedDek }).from(customers).all(),
-    rewrapDek: (id: string, oldKekId: string, kekId: string, wrappedDek: Buffer) =>
+    rewrapDek: async (id: string, oldKekId: string, kekId: string, wrappedDek: Buffer) =>
       db
         .update(customers)
         .set({ kekId, wrappedDek })
         .where(and(eq(customers.id, id), eq(customers.kekId, oldKekId)))
         .run(),
-    setCriteria: (id: string, criteria: string) =>
+    setCriteria: async (id: string, criteria: string) =>
       db.update(customers).set({ criteria }).where(eq(customers.id, id)).run(),
     /** Crypto-shredding: the wrapped DEK goes with the row; sealed rows become unreadable. */
-    deleteCustomer: (id: string) => {
+    deleteCustomer: async (id: string) => {
       db.delete(profileFields).where(eq(profileFields.customerId, id)).run();
       db.delete(records).where(eq(records.customerId, id)).run();
       db.delete(inbox).where(eq(inbox.customerId, id)).run();
@@ -57,30 +57,31 @@ export function createCustomerStore(db: Db) {
       db.delete(customers).where(eq(customers.id, id)).run();
     },
 
-    insertAuditor: (row: typeof auditors.$inferInsert) => db.insert(auditors).values(row).run(),
-    auditorByLogin: (loginIndex: string) => db.select().from(auditors).where(eq(auditors.loginIndex, loginIndex)).get(),
-    auditorById: (id: string) => db.select().from(auditors).where(eq(auditors.id, id)).get(),
+    insertAuditor: async (row: typeof auditors.$inferInsert) => db.insert(auditors).values(row).run(),
+    auditorByLogin: async (loginIndex: string) =>
+      db.select().from(auditors).where(eq(auditors.loginIndex, loginIndex)).get(),
+    auditorById: async (id: string) => db.select().from(auditors).where(eq(auditors.id, id)).get(),
 
-    insertSession: (row: typeof sessions.$inferInsert) => db.insert(sessions).values(row).run(),
-    sessionByHash: (idHash: string) => db.select().from(sessions).where(eq(sessions.idHash, idHash)).get(),
-    deleteSession: (idHash: string) => db.delete(sessions).where(eq(sessions.idHash, idHash)).run(),
-    deleteExpiredSessions: (nowIso: string) => db.delete(sessions).where(lt(sessions.expiresAt, nowIso)).run(),
+    insertSession: async (row: typeof sessions.$inferInsert) => db.insert(sessions).values(row).run(),
+    sessionByHash: async (idHash: string) => db.select().from(sessions).where(eq(sessions.idHash, idHash)).get(),
+    deleteSession: async (idHash: string) => db.delete(sessions).where(eq(sessions.idHash, idHash)).run(),
+    deleteExpiredSessions: async (nowIso: string) => db.delete(sessions).where(lt(sessions.expiresAt, nowIso)).run(),
 
-    fields: (customerId: string) => fieldsOf.all(customerId) as (typeof profileFields.$inferSelect)[],
+    fields: async (customerId: string) => fieldsOf.all(customerId) as (typeof profileFields.$inferSelect)[],
     /** Only what opening needs, only for the named fields: the company read path's query. */
-    sealedFields: (customerId: string, names: readonly string[]) =>
+    sealedFields: async (customerId: string, names: readonly string[]) =>
       (names.length === 0 ? [] : sealedStatement(names.length).all(customerId, ...names)) as {
         field: string;
         version: number;
         sealed: Buffer;
       }[],
-    field: (customerId: string, field: string) =>
+    field: async (customerId: string, field: string) =>
       db
         .select()
         .from(profileFields)
         .where(and(eq(profileFields.customerId, customerId), eq(profileFields.field, field)))
         .get(),
-    upsertField: (row: typeof profileFields.$inferInsert) =>
+    upsertField: async (row: typeof profileFields.$inferInsert) =>
       db
         .insert(profileFields)
         .values(row)
@@ -90,16 +91,16 @@ export function createCustomerStore(db: Db) {
         })
         .run(),
     /** Clears a field: its ciphertext goes, its row stays with the next version and nothing sealed (see fieldsOf). */
-    clearField: (customerId: string, field: string, version: number, updatedAt: string) =>
+    clearField: async (customerId: string, field: string, version: number, updatedAt: string) =>
       db
         .update(profileFields)
         .set({ sealed: Buffer.alloc(0), version, updatedAt })
         .where(and(eq(profileFields.customerId, customerId), eq(profileFields.field, field)))
         .run(),
-    insertRecord: (row: typeof records.$inferInsert) => db.insert(records).values(row).run(),
-    records: (customerId: string) => db.select().from(records).where(eq(records.customerId, customerId)).all(),
+    insertRecord: async (row: typeof records.$inferInsert) => db.insert(records).values(row).run(),
+    records: async (customerId: string) => db.select().from(records).where(eq(records.customerId, customerId)).all(),
     /** The ids of the records exchanged under one grant (named in its deletion request, never their content). */
-    recordIdsOfGrant: (customerId: string, grantId: string) =>
+    recordIdsOfGrant: async (customerId: string, grantId: string) =>
       db
         .select({ id: records.id })
         .from(records)
@@ -108,16 +109,16 @@ export function createCustomerStore(db: Db) {
         .map((r) => r.id),
 
     /** Newest first; rowid breaks ties between messages written in the same millisecond. */
-    inbox: (customerId: string) =>
+    inbox: async (customerId: string) =>
       db
         .select()
         .from(inbox)
         .where(eq(inbox.customerId, customerId))
         .orderBy(desc(inbox.createdAt), desc(sql`rowid`))
         .all(),
-    insertInbox: (row: typeof inbox.$inferInsert) => db.insert(inbox).values(row).run(),
+    insertInbox: async (row: typeof inbox.$inferInsert) => db.insert(inbox).values(row).run(),
     /** Whether an unread message of this kind about this company is already waiting. */
-    hasUnreadAbout: (customerId: string, kind: string, companyId: string) =>
+    hasUnreadAbout: async (customerId: string, kind: string, companyId: string) =>
       db
         .select({ id: inbox.id })
         .from(inbox)
@@ -130,7 +131,7 @@ export function createCustomerStore(db: Db) {
           ),
         )
         .get() !== undefined,
-    markInboxRead: (customerId: string, id: string, at: string) =>
+    markInboxRead: async (customerId: string, id: string, at: string) =>
       db
         .update(inbox)
         .set({ readAt: at })

@@ -71,16 +71,16 @@ export function createAdmission(
   d: {
     audit: AuditAppend;
     refusals: RefusalLimit;
-    liveGrant: (c: AccessClaims, scheme: 'Bearer' | 'DPoP', handle: string) => Grant | VaultError;
+    liveGrant: (c: AccessClaims, scheme: 'Bearer' | 'DPoP', handle: string) => Promise<Grant | VaultError>;
   },
 ) {
   /** A company over its refusal limit gets a 429; the first one of the window is audited, the rest are not. */
-  function throttled(r: DataRequest, now: Date): Outcome<never> | undefined {
+  async function throttled(r: DataRequest, now: Date): Promise<Outcome<never> | undefined> {
     const c = r.claims;
-    const state = d.refusals.check(c.client_id, now);
+    const state = await d.refusals.check(c.client_id, now);
     if (!state.over) return undefined;
     if (state.first)
-      d.audit({
+      await d.audit({
         action: 'data.throttled',
         actor: { kind: 'company', id: c.client_id },
         customerId: c.sub,
@@ -95,21 +95,21 @@ export function createAdmission(
   }
 
   /** Every refusal counts against the company's limit, in the unit that refuses. */
-  function refuse(r: DataRequest, e: VaultError, now: Date): Outcome<never> {
-    d.refusals.record(r.claims.client_id, now);
+  async function refuse(r: DataRequest, e: VaultError, now: Date): Promise<Outcome<never>> {
+    await d.refusals.record(r.claims.client_id, now);
     return { refused: e };
   }
 
   /** Audits a denial in the unit's savepoint and returns the refusal to send once it is durable. */
-  function denied(
+  async function denied(
     g: Grant,
     r: DataRequest,
     now: Date,
     fields: string[],
     why: { reasons: Decision['reasons']; policyVersion: string; audited?: GrantRefusal[] },
     message: string,
-  ): Outcome<never> {
-    d.audit(
+  ): Promise<Outcome<never>> {
+    await d.audit(
       dataEvent('data.denied', g, r, {
         fields,
         decision: 'deny',
@@ -122,7 +122,7 @@ export function createAdmission(
   }
 
   /** The grant's own refusal of this use (action, fields, category), audited; the policy is not asked. */
-  function outsideGrant(g: Grant, r: DataRequest, now: Date, use: Use): Outcome<never> | undefined {
+  async function outsideGrant(g: Grant, r: DataRequest, now: Date, use: Use): Promise<Outcome<never> | undefined> {
     const no = refusalOf(g, use);
     if (!no) return undefined;
     const reasons = [{ ...no, source: 'platform' as const, effect: 'deny' as const }];
@@ -130,13 +130,13 @@ export function createAdmission(
   }
 
   /** The checks every use shares, in order: refusal limit, token and grant state, the grant's own limits. */
-  function admit(r: DataRequest, now: Date, use: Use): Grant | Outcome<never> {
-    const limited = throttled(r, now);
+  async function admit(r: DataRequest, now: Date, use: Use): Promise<Grant | Outcome<never>> {
+    const limited = await throttled(r, now);
     if (limited) return limited;
-    const g = d.liveGrant(r.claims, r.scheme, r.handle);
+    const g = await d.liveGrant(r.claims, r.scheme, r.handle);
     if (g instanceof VaultError) {
       // Record uses audit every refusal, a grant that is no longer live (a blocked company's) included (issue 15).
-      if (use.auditTokenRefusal) d.audit(tokenRefusalEvent(r, g));
+      if (use.auditTokenRefusal) await d.audit(tokenRefusalEvent(r, g));
       return refuse(r, g, now);
     }
     if (g.status === 'suspended') {
@@ -148,7 +148,7 @@ export function createAdmission(
       const why = { reasons, policyVersion: ctx.policies.version, audited: [SUSPENDED] };
       return denied(g, r, now, use.fields, why, SUSPENDED_FOR_COMPANY);
     }
-    return outsideGrant(g, r, now, use) ?? g;
+    return (await outsideGrant(g, r, now, use)) ?? g;
   }
 
   return { admit, denied };

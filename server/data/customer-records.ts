@@ -27,34 +27,34 @@ export function createCustomerRecords(
   ctx: Pick<AppContext, 'db' | 'clock'>,
   d: {
     store: RecordStore;
-    dekOf: (customerId: string) => Uint8Array;
+    dekOf: (customerId: string) => Promise<Uint8Array>;
     audit: AuditAppend;
-    companyName: (companyId: string) => string;
+    companyName: (companyId: string) => Promise<string>;
     /** A connected product's name ("toothbrush"), for records its device deposited. */
-    productName: (companyId: string) => string | undefined;
-    grantsOf: (customerId: string) => Grant[];
-    criteriaOf: (customerId: string) => { recordsNeverFrom?: string[] };
+    productName: (companyId: string) => Promise<string | undefined>;
+    grantsOf: (customerId: string) => Promise<Grant[]>;
+    criteriaOf: (customerId: string) => Promise<{ recordsNeverFrom?: string[] }>;
     postInbox: (
       customerId: string,
       kind: string,
       body: { title: string; text: string } & Record<string, unknown>,
-    ) => void;
+    ) => void | Promise<void>;
     /** Whether an unread message of this kind about this company is already waiting (customers/store.ts). */
-    hasUnreadAbout: (customerId: string, kind: string, companyId: string) => boolean;
+    hasUnreadAbout: (customerId: string, kind: string, companyId: string) => Promise<boolean>;
   },
 ) {
   /** The companies whose live grants reach this record now (the window is judged on the deposit time here). */
-  function readersOf(row: RecordRow, live: Grant[], never: Set<string>): string[] {
+  async function readersOf(row: RecordRow, live: Grant[], never: Set<string>): Promise<string[]> {
     if (row.hiddenAt || never.has(row.companyId)) return [];
     const reaches = (g: Grant) =>
       g.actions.includes('read') &&
       g.records?.categories.includes(row.category) &&
       (g.records.sources === 'any' || g.records.sources.includes(row.companyId));
-    return [...new Set(live.filter(reaches).map((g) => d.companyName(g.companyId)))];
+    return [...new Set(await Promise.all(live.filter(reaches).map((g) => d.companyName(g.companyId))))];
   }
 
-  function owned(customerId: string, id: string): RecordRow {
-    const row = d.store.byId(customerId, id);
+  async function owned(customerId: string, id: string): Promise<RecordRow> {
+    const row = await d.store.byId(customerId, id);
     if (!row) throw new NotFound('No such record');
     return row;
   }
@@ -70,50 +70,52 @@ export function createCustomerRecords(
     });
 
   return {
-    list(customerId: string) {
-      const dek = d.dekOf(customerId);
-      const live = d.grantsOf(customerId).filter((g) => g.status === 'active');
-      const never = new Set(d.criteriaOf(customerId).recordsNeverFrom ?? []);
-      const records = d.store.allOf(customerId).map((row) => {
-        const { content } = openRecord(dek, customerId, row.id, row.sealed);
-        const spec = recordSpec(row.category);
-        const name = d.companyName(row.companyId);
-        const product = row.deviceId ? (d.productName(row.companyId) ?? 'device') : undefined;
-        return {
-          id: row.id,
-          category: row.category,
-          categoryLabel: spec?.label ?? row.category,
-          description: spec ? spec.describe(content) : 'A record',
-          content,
-          source: {
-            company: row.companyId,
-            name,
-            ...(product ? { device: row.deviceId, product } : {}),
-            // In words: "from your toothbrush, by Brushco" or "from Shop A".
-            label: product ? `from your ${product}, by ${name}` : `from ${name}`,
-          },
-          depositedAt: row.createdAt,
-          hidden: row.hiddenAt !== null,
-          readers: readersOf(row, live, never),
-        };
-      });
+    async list(customerId: string) {
+      const dek = await d.dekOf(customerId);
+      const live = (await d.grantsOf(customerId)).filter((g) => g.status === 'active');
+      const never = new Set((await d.criteriaOf(customerId)).recordsNeverFrom ?? []);
+      const records = await Promise.all(
+        (await d.store.allOf(customerId)).map(async (row) => {
+          const { content } = openRecord(dek, customerId, row.id, row.sealed);
+          const spec = recordSpec(row.category);
+          const name = await d.companyName(row.companyId);
+          const product = row.deviceId ? ((await d.productName(row.companyId)) ?? 'device') : undefined;
+          return {
+            id: row.id,
+            category: row.category,
+            categoryLabel: spec?.label ?? row.category,
+            description: spec ? spec.describe(content) : 'A record',
+            content,
+            source: {
+              company: row.companyId,
+              name,
+              ...(product ? { device: row.deviceId, product } : {}),
+              // In words: "from your toothbrush, by Brushco" or "from Shop A".
+              label: product ? `from your ${product}, by ${name}` : `from ${name}`,
+            },
+            depositedAt: row.createdAt,
+            hidden: row.hiddenAt !== null,
+            readers: await readersOf(row, live, never),
+          };
+        }),
+      );
       return { records };
     },
 
-    setHidden(customerId: string, id: string, hidden: boolean, requestId?: string) {
-      inTransaction(ctx.db, () => {
-        const row = owned(customerId, id);
+    async setHidden(customerId: string, id: string, hidden: boolean, requestId?: string) {
+      await inTransaction(ctx.db, async () => {
+        const row = await owned(customerId, id);
         if ((row.hiddenAt !== null) === hidden) return;
-        d.store.setHidden(customerId, id, hidden ? ctx.clock.now().toISOString() : null);
-        event(hidden ? 'record.hidden' : 'record.shown', row, requestId);
+        await d.store.setHidden(customerId, id, hidden ? ctx.clock.now().toISOString() : null);
+        await event(hidden ? 'record.hidden' : 'record.shown', row, requestId);
       });
     },
 
-    remove(customerId: string, id: string, requestId?: string) {
-      inTransaction(ctx.db, () => {
-        const row = owned(customerId, id);
-        d.store.remove(customerId, id);
-        event('record.deleted', row, requestId);
+    async remove(customerId: string, id: string, requestId?: string) {
+      await inTransaction(ctx.db, async () => {
+        const row = await owned(customerId, id);
+        await d.store.remove(customerId, id);
+        await event('record.deleted', row, requestId);
       });
     },
 
@@ -121,15 +123,15 @@ export function createCustomerRecords(
      * Run in the deposit's unit before its row is written: a full vault refuses the deposit (409, nothing stored),
      * and the deposit that fills it tells the customer, once, in the same unit.
      */
-    roomFor(customerId: string, companyId: string) {
-      const held = d.store.countOf(customerId);
+    async roomFor(customerId: string, companyId: string) {
+      const held = await d.store.countOf(customerId);
       if (held >= RECORDS_PER_CUSTOMER)
         throw new RecordsFull(`The customer's vault holds ${RECORDS_PER_CUSTOMER} records, the most it keeps`, {
           limit: RECORDS_PER_CUSTOMER,
         });
       if (held + 1 < RECORDS_PER_CUSTOMER) return;
-      const company = d.companyName(companyId);
-      d.postInbox(customerId, 'records.full', {
+      const company = await d.companyName(companyId);
+      await d.postInbox(customerId, 'records.full', {
         title: 'Your vault is full of records',
         text: `Your vault now holds ${RECORDS_PER_CUSTOMER} records, the most it keeps; the last came from ${company}. Companies cannot add more until you delete some on your Records page.`,
         facts: { company, limit: RECORDS_PER_CUSTOMER },
@@ -137,12 +139,12 @@ export function createCustomerRecords(
     },
 
     /** Posted in the deposit's unit: the words are filled in from the sealed record when the inbox is read. */
-    deviceAttention(customerId: string, recordId: string) {
+    async deviceAttention(customerId: string, recordId: string) {
       // One unread notice per company at a time (SECURITY.md "Floods and bounds"): a device that keeps reporting
       // adds nothing until the customer has read the last one, so it cannot bury the rest of the inbox.
-      const companyId = d.store.byId(customerId, recordId)?.companyId;
-      if (!companyId || d.hasUnreadAbout(customerId, 'device.attention', companyId)) return;
-      d.postInbox(customerId, 'device.attention', {
+      const companyId = (await d.store.byId(customerId, recordId))?.companyId;
+      if (!companyId || (await d.hasUnreadAbout(customerId, 'device.attention', companyId))) return;
+      await d.postInbox(customerId, 'device.attention', {
         companyId,
         title: 'A device needs your attention',
         text: 'One of your devices needs your attention.',
@@ -152,11 +154,11 @@ export function createCustomerRecords(
     },
 
     /** profile.hooks.inboxText: "Your toothbrush by Brushco needs service", from the record as it is now. */
-    inboxText(customerId: string, body: Record<string, unknown>): string | undefined {
+    async inboxText(customerId: string, body: Record<string, unknown>): Promise<string | undefined> {
       if (body.notice !== 'device.attention' || typeof body.recordId !== 'string') return undefined;
-      const row = d.store.byId(customerId, body.recordId);
+      const row = await d.store.byId(customerId, body.recordId);
       if (!row) return undefined;
-      const c = openRecord(d.dekOf(customerId), customerId, row.id, row.sealed).content as {
+      const c = openRecord(await d.dekOf(customerId), customerId, row.id, row.sealed).content as {
         product: string;
         maker: string;
         events: { kind: string }[];

@@ -10,17 +10,17 @@ export const hideSchema = z.strictObject({ hidden: z.boolean() });
 /** The customer's records page: list, hide from sharing (or share again), delete. Thin: parse, call, send. */
 export function customerRecordRoutes(records: CustomerRecords, auth: SessionAuth): Router {
   const r = Router();
-  r.get('/api/records', auth.requireCustomer, (req, res) => {
-    res.set('cache-control', 'no-store').json(records.list(auth.session(req).subjectId));
+  r.get('/api/records', auth.requireCustomer, async (req, res) => {
+    res.set('cache-control', 'no-store').json(await records.list(auth.session(req).subjectId));
   });
-  r.put('/api/records/:id/hidden', auth.requireCustomer, (req, res) => {
+  r.put('/api/records/:id/hidden', auth.requireCustomer, async (req, res) => {
     const id = parse(recordIdSchema, req.params.id, 'path.id');
     const { hidden } = parse(hideSchema, req.body);
-    records.setHidden(auth.session(req).subjectId, id, hidden, String(req.id));
+    await records.setHidden(auth.session(req).subjectId, id, hidden, String(req.id));
     res.status(204).end();
   });
-  r.delete('/api/records/:id', auth.requireCustomer, (req, res) => {
-    records.remove(auth.session(req).subjectId, parse(recordIdSchema, req.params.id, 'path.id'), String(req.id));
+  r.delete('/api/records/:id', auth.requireCustomer, async (req, res) => {
+    await records.remove(auth.session(req).subjectId, parse(recordIdSchema, req.params.id, 'path.id'), String(req.id));
     res.status(204).end();
   });
   return r;

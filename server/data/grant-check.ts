@@ -78,24 +78,28 @@ export function refusalOf(g: Grant, use: Use): GrantRefusal | undefined {
 export function createGrantCheck(d: {
   grants: Grants;
   oauth: OAuthStore;
-  customerIdByHandle: (h: string) => string | undefined;
+  customerIdByHandle: (h: string) => Promise<string | undefined>;
 }) {
-  return function liveGrant(c: AccessClaims, scheme: 'Bearer' | 'DPoP', handle: string): Grant | VaultError {
+  return async function liveGrant(
+    c: AccessClaims,
+    scheme: 'Bearer' | 'DPoP',
+    handle: string,
+  ): Promise<Grant | VaultError> {
     const invalid = (msg: string) => new OAuthError(401, 'invalid_token', msg, scheme);
     if (!c.grant_id || !c.fam) return invalid('this token does not name a grant');
     // Checked again here although the authenticator checked it: a revocation committed after that check
     // but before this unit must release nothing.
-    if (d.oauth.isJtiRevoked(c.jti)) return invalid('the access token has been revoked');
-    const fam = d.oauth.family(c.fam, c.sub);
+    if (await d.oauth.isJtiRevoked(c.jti)) return invalid('the access token has been revoked');
+    const fam = await d.oauth.family(c.fam, c.sub);
     if (!fam || fam.revokedAt || fam.grantId !== c.grant_id) return invalid('the token family has been revoked');
-    const row = d.grants.store.byId(c.grant_id);
+    const row = await d.grants.store.byId(c.grant_id);
     if (!row || row.companyId !== c.client_id) return invalid('the grant does not exist');
-    const fresh = d.grants.refresh(row);
+    const fresh = await d.grants.refresh(row);
     if (fresh.status === 'revoked') return invalid('the grant has been revoked');
     if (fresh.status === 'expired') return invalid('the grant has expired');
     const g = toGrant(fresh);
     // Company A's token never reaches customer B: another customer's handle is simply not found.
-    if (d.customerIdByHandle(handle) !== g.customerId) return new NotFound('No such customer under this grant');
+    if ((await d.customerIdByHandle(handle)) !== g.customerId) return new NotFound('No such customer under this grant');
     return g;
   };
 }

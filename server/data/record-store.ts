@@ -71,17 +71,23 @@ export function createRecordStore(db: AppContext['db']) {
   );
 
   return {
-    insert: (row: Omit<RecordRow, 'hiddenAt'>) => void insert.run(row),
-    byIdempotencyKey: (customerId: string, companyId: string, key: string) =>
+    insert: async (row: Omit<RecordRow, 'hiddenAt'>) => void insert.run(row),
+    byIdempotencyKey: async (customerId: string, companyId: string, key: string) =>
       byKey.get(customerId, companyId, key) as RecordRow | undefined,
-    byId: (customerId: string, id: string) => byId.get(customerId, id) as RecordRow | undefined,
-    countOf: (customerId: string) => count.get(customerId) as number,
-    allOf: (customerId: string) => all.all(customerId) as RecordRow[],
+    byId: async (customerId: string, id: string) => byId.get(customerId, id) as RecordRow | undefined,
+    countOf: async (customerId: string) => count.get(customerId) as number,
+    allOf: async (customerId: string) => all.all(customerId) as RecordRow[],
     /** The companies whose shareable records of these categories are in the customer's vault. */
-    sourcesOf: (customerId: string, categories: string[]) =>
+    sourcesOf: async (customerId: string, categories: string[]) =>
       (sources.all(customerId, JSON.stringify(categories)) as { companyId: string }[]).map((r) => r.companyId),
     /** Up to `limit` shareable records of these categories deposited at or after `since`, strictly after `after`. */
-    shareable(customerId: string, categories: string[], since: string, after: RecordCursor | undefined, limit: number) {
+    async shareable(
+      customerId: string,
+      categories: string[],
+      since: string,
+      after: RecordCursor | undefined,
+      limit: number,
+    ) {
       // '\uffff' sorts after every ISO time and uuid: no cursor means "from the newest".
       const cAt = after?.createdAt ?? '\uffff';
       const cId = after?.id ?? '\uffff';
@@ -98,9 +104,9 @@ export function createRecordStore(db: AppContext['db']) {
         return { id, companyId, category, sealed: blob!.subarray(at, (at += length)), createdAt, deviceId };
       });
     },
-    setHidden: (customerId: string, id: string, hiddenAt: string | null) =>
+    setHidden: async (customerId: string, id: string, hiddenAt: string | null) =>
       hide.run(hiddenAt, customerId, id).changes > 0,
-    remove: (customerId: string, id: string) => remove.run(customerId, id).changes > 0,
+    remove: async (customerId: string, id: string) => remove.run(customerId, id).changes > 0,
   };
 }
 

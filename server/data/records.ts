@@ -42,18 +42,18 @@ export function createRecordUnits(
   ctx: AppContext,
   d: Admission & {
     store: RecordStore;
-    dekOf: (customerId: string) => Uint8Array;
+    dekOf: (customerId: string) => Promise<Uint8Array>;
     decide: Decide;
     audit: AuditAppend;
     usage: UsageCounter;
-    companyName: (companyId: string) => string;
-    criteriaOf: (customerId: string) => { recordsNeverFrom?: string[] };
-    onDeviceAttention: (customerId: string, recordId: string) => void;
+    companyName: (companyId: string) => Promise<string>;
+    criteriaOf: (customerId: string) => Promise<{ recordsNeverFrom?: string[] }>;
+    onDeviceAttention: (customerId: string, recordId: string) => void | Promise<void>;
     /** Refuses a deposit to a full vault (customer-records.ts, RECORDS_PER_CUSTOMER). */
-    roomFor: (customerId: string, companyId: string) => void;
+    roomFor: (customerId: string, companyId: string) => void | Promise<void>;
   },
 ) {
-  const decideFor = (stage: 'read' | 'deposit', g: Grant, now: Date) =>
+  const decideFor = async (stage: 'read' | 'deposit', g: Grant, now: Date) =>
     d.decide(stage, {
       customerId: g.customerId,
       companyId: g.companyId,
@@ -64,7 +64,7 @@ export function createRecordUnits(
         durationDays: durationDaysOf(g),
         ...(g.records ? { records: g.records } : {}),
       },
-      usage: d.usage.of(g.customerId, g.id, stage, now),
+      usage: await d.usage.of(g.customerId, g.id, stage, now),
     });
 
   const refusal = (g: Grant, r: DataRequest, now: Date, use: Use, code: string, message: string) => {
@@ -73,12 +73,16 @@ export function createRecordUnits(
   };
 
   return {
-    deposit(r: DataRequest, input: DepositInput, deviceId?: string): Outcome<{ replayed: boolean; body: object }> {
+    async deposit(
+      r: DataRequest,
+      input: DepositInput,
+      deviceId?: string,
+    ): Promise<Outcome<{ replayed: boolean; body: object }>> {
       const now = ctx.clock.now();
       const use: Use = { action: 'deposit', fields: [], category: input.category, auditTokenRefusal: true };
-      const g = d.admit(r, now, use);
+      const g = await d.admit(r, now, use);
       if (!('id' in g)) return g;
-      const decision: Decision = decideFor('deposit', g, now);
+      const decision: Decision = await decideFor('deposit', g, now);
       if (!decision.allow) return d.denied(g, r, now, [], decision, 'The policy refuses this deposit');
       // Checked after the grant so that a company learns nothing about a vault it may not write to.
       const parsed = parseRecordContent(input.category, input.content);
@@ -87,11 +91,11 @@ export function createRecordUnits(
           errors: parsed.errors,
         });
       const digest = recordDigest(parsed.value);
-      const dek = d.dekOf(g.customerId);
+      const dek = await d.dekOf(g.customerId);
       // Kept only as its SHA-256: the key is typed by the company and may carry personal data (an order number
       // made of an e-mail address), which the database never holds in the clear (SECURITY.md "Records").
       const key = input.idempotencyKey ? createHash('sha256').update(input.idempotencyKey).digest('hex') : undefined;
-      const earlier = key ? d.store.byIdempotencyKey(g.customerId, g.companyId, key) : undefined;
+      const earlier = key ? await d.store.byIdempotencyKey(g.customerId, g.companyId, key) : undefined;
       if (earlier) {
         // A retry answers what the first deposit answered (draft-ietf-httpapi-idempotency-key-header §2.6);
         // the same key with other content is the company's mistake, refused and not stored.
@@ -100,7 +104,7 @@ export function createRecordUnits(
           throw new Conflict('This Idempotency-Key was used for a different record');
         return { value: { replayed: true, body: answer(earlier, digest) } };
       }
-      d.roomFor(g.customerId, g.companyId);
+      await d.roomFor(g.customerId, g.companyId);
       const id = randomUUID();
       const createdAt = now.toISOString();
       const row = {
@@ -121,7 +125,11 @@ export function createRecordUnits(
           record: id,
           category: input.category,
           digest,
-          source: { company: g.companyId, name: d.companyName(g.companyId), ...(deviceId ? { device: deviceId } : {}) },
+          source: {
+            company: g.companyId,
+            name: await d.companyName(g.companyId),
+            ...(deviceId ? { device: deviceId } : {}),
+          },
           grant: g.id,
           depositedAt: createdAt,
         },
@@ -129,12 +137,12 @@ export function createRecordUnits(
       );
       const happened = recordSpec(input.category).timeOf?.(parsed.value);
       const index = { digest, time: happened ? new Date(happened).toISOString() : null };
-      d.store.insert({
+      await d.store.insert({
         ...row,
         sealed: sealRecord(dek, g.customerId, id, { content: parsed.value, provenance, index }),
       });
-      d.usage.record(g.customerId, g.id, 'deposit', now);
-      d.audit(
+      await d.usage.record(g.customerId, g.id, 'deposit', now);
+      await d.audit(
         dataEvent('data.deposit', g, r, {
           decision: 'allow',
           policyVersion: decision.policyVersion,
@@ -143,14 +151,14 @@ export function createRecordUnits(
       );
       const events = (parsed.value as { events?: { kind: string }[] }).events ?? [];
       if (input.category === 'devices' && events.some((e) => (DEVICE_ATTENTION as readonly string[]).includes(e.kind)))
-        d.onDeviceAttention(g.customerId, id);
+        await d.onDeviceAttention(g.customerId, id);
       return { value: { replayed: false, body: answer({ ...row, hiddenAt: null } as RecordRow, digest) } };
     },
 
-    read(r: DataRequest, q: RecordQuery) {
+    async read(r: DataRequest, q: RecordQuery) {
       const now = ctx.clock.now();
       const use: Use = { action: 'read', fields: [], recordCategories: q.categories, auditTokenRefusal: true };
-      const g = d.admit(r, now, use);
+      const g = await d.admit(r, now, use);
       if (!('id' in g)) return g;
       const asked = q.categories ?? g.records?.categories ?? [];
       if (!g.records || asked.length === 0)
@@ -161,18 +169,18 @@ export function createRecordUnits(
       const sources = g.records.sources;
       if (q.source && sources !== 'any' && !sources.includes(q.source))
         return refusal(g, r, now, use, 'OUTSIDE_SOURCES', 'The grant does not cover records from that source.');
-      const decision = decideFor('read', g, now);
+      const decision = await decideFor('read', g, now);
       if (!decision.allow) return d.denied(g, r, now, [], decision, 'The policy refuses this read');
-      const never = new Set(d.criteriaOf(g.customerId).recordsNeverFrom ?? []);
+      const never = new Set((await d.criteriaOf(g.customerId)).recordsNeverFrom ?? []);
       const admitted = (row: SharedRow) =>
         !never.has(row.companyId) &&
         (sources === 'any' || sources.includes(row.companyId)) &&
         (!q.source || row.companyId === q.source);
-      const dek = d.dekOf(g.customerId);
+      const dek = await d.dekOf(g.customerId);
       // A page holds few sources: each name is looked up once per read, not once per record.
       const names = new Map<string, string>();
-      const nameOf = (companyId: string) =>
-        names.get(companyId) ?? names.set(companyId, d.companyName(companyId)).get(companyId)!;
+      const nameOf = async (companyId: string) =>
+        names.get(companyId) ?? names.set(companyId, await d.companyName(companyId)).get(companyId)!;
       const out = createPageWriter();
       const ids: string[] = [];
       const sourcesRead = new Set<string>();
@@ -185,25 +193,27 @@ export function createRecordUnits(
       while (ids.length < q.limit && more) {
         // One page's worth at a time: every row fetched costs even when the first rows fill the page.
         const batch = q.limit;
-        const rows = d.store.shareable(g.customerId, asked, q.since ?? '', after, batch);
+        const rows = await d.store.shareable(g.customerId, asked, q.since ?? '', after, batch);
         more = rows.length === batch;
         if (rows.length) after = { createdAt: rows[rows.length - 1]!.createdAt, id: rows[rows.length - 1]!.id };
         const wanted = rows.filter(admitted);
         // The admitted rows are opened together, no more of them than the page still needs each time.
         for (let at = 0; at < wanted.length && ids.length < q.limit;) {
           const chunk = wanted.slice(at, (at += q.limit - ids.length));
-          openRecordsForRead(dek, g.customerId, chunk, timeOf).forEach((rec, i) => {
+          const opened = openRecordsForRead(dek, g.customerId, chunk, timeOf);
+          for (let i = 0; i < chunk.length; i++) {
             const row = chunk[i]!;
-            if ((rec.time ?? row.createdAt) < from) return;
-            out.add(row, rec, nameOf(row.companyId));
+            const rec = opened[i]!;
+            if ((rec.time ?? row.createdAt) < from) continue;
+            out.add(row, rec, await nameOf(row.companyId));
             ids.push(row.id);
             sourcesRead.add(row.companyId);
             last = row;
-          });
+          }
         }
       }
-      d.usage.record(g.customerId, g.id, 'read', now);
-      d.audit(
+      await d.usage.record(g.customerId, g.id, 'read', now);
+      await d.audit(
         dataEvent('data.read', g, r, {
           decision: 'allow',
           policyVersion: decision.policyVersion,

@@ -34,10 +34,10 @@ export function createRefusalLimit(db: Db) {
 
   return {
     /** Deletes every ended window; the sweep calls it. */
-    purgeEnded: (now: Date): number => ended.run(minuteOf(now)).changes,
+    purgeEnded: async (now: Date): Promise<number> => ended.run(minuteOf(now)).changes,
 
     /** Call inside the request's unit, before anything else: a company over the limit gets no further. */
-    check(companyId: string, now: Date): RefusalState {
+    async check(companyId: string, now: Date): Promise<RefusalState> {
       const minute = minuteOf(now);
       const n = (count.get(companyId, minute) as number | undefined) ?? 0;
       if (n < REFUSALS_PER_WINDOW) return { over: false };
@@ -54,7 +54,7 @@ export function createRefusalLimit(db: Db) {
     },
 
     /** Counts one refusal; call in the unit that refuses, so it commits with the refusal's audit event. */
-    record(companyId: string, now: Date): void {
+    async record(companyId: string, now: Date): Promise<void> {
       const minute = minuteOf(now);
       if (bump.get(companyId, minute) === 1) purge.run(companyId, minute);
     },

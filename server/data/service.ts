@@ -42,13 +42,13 @@ export function createDataService(
     audit: AuditAppend;
     usage: UsageCounter;
     refusals: RefusalLimit;
-    customerIdByHandle: (h: string) => string | undefined;
+    customerIdByHandle: (h: string) => Promise<string | undefined>;
     records: {
       store: RecordStore;
-      companyName: (companyId: string) => string;
-      criteriaOf: (customerId: string) => { recordsNeverFrom?: string[] };
-      onDeviceAttention: (customerId: string, recordId: string) => void;
-      roomFor: (customerId: string, companyId: string) => void;
+      companyName: (companyId: string) => Promise<string>;
+      criteriaOf: (customerId: string) => Promise<{ recordsNeverFrom?: string[] }>;
+      onDeviceAttention: (customerId: string, recordId: string) => void | Promise<void>;
+      roomFor: (customerId: string, companyId: string) => void | Promise<void>;
     };
   },
 ) {
@@ -61,7 +61,7 @@ export function createDataService(
   const records = createRecordUnits(ctx, { ...admission, ...d.records, ...d, dekOf: d.profile.dekOf });
 
   /** Runs the unit in the group commit and answers only once it is durable; any failure releases nothing. */
-  async function audited<T>(fn: () => Outcome<T>): Promise<T> {
+  async function audited<T>(fn: () => Promise<Outcome<T>>): Promise<T> {
     let outcome: Outcome<T>;
     try {
       outcome = await d.commit.submit(fn);
@@ -93,7 +93,7 @@ export function createDataService(
   };
 
   /** Refuses, audited, a read of a grant that names no field. */
-  function noFields(g: Grant, r: DataRequest, now: Date): Outcome<never> {
+  function noFields(g: Grant, r: DataRequest, now: Date): Promise<Outcome<never>> {
     const reasons = [{ ...NO_FIELDS, source: 'platform' as const, effect: 'deny' as const }];
     return denied(
       g,
@@ -112,9 +112,9 @@ export function createDataService(
      * Signed once the unit is durable: a failed signature releases nothing that was not audited.
      */
     async claim(r: DataRequest, name: ClaimName) {
-      const answered = await audited(() => {
+      const answered = await audited(async () => {
         const now = ctx.clock.now();
-        const g = admit(r, now, { action: 'read', fields: [] });
+        const g = await admit(r, now, { action: 'read', fields: [] });
         if (!('id' in g)) return g;
         const claim = g.claims.find((c) => c.name === name);
         if (!claim) {
@@ -122,40 +122,44 @@ export function createDataService(
           const why = { reasons, policyVersion: ctx.policies.version, audited: [NOT_GRANTED] };
           return denied(g, r, now, [], why, NOT_GRANTED.message);
         }
-        const decision = d.decide('read', {
+        const decision = await d.decide('read', {
           customerId: g.customerId,
           companyId: g.companyId,
           request: { ...facts(g, []), claims: [claim] },
-          usage: d.usage.of(g.customerId, g.id, 'read', now),
+          usage: await d.usage.of(g.customerId, g.id, 'read', now),
         });
         if (!decision.allow) return denied(g, r, now, [], decision, 'The policy refuses this claim');
-        const answer = claims.answer(claim, d.profile.openFields(g.customerId, claims.fieldsOf(claim)));
-        d.usage.record(g.customerId, g.id, 'read', now);
+        const answer = claims.answer(claim, await d.profile.openFields(g.customerId, claims.fieldsOf(claim)));
+        await d.usage.record(g.customerId, g.id, 'read', now);
         const detail = claimDetail(answer);
-        d.audit(dataEvent('data.claim', g, r, { decision: 'allow', policyVersion: decision.policyVersion, detail }));
+        await d.audit(
+          dataEvent('data.claim', g, r, { decision: 'allow', policyVersion: decision.policyVersion, detail }),
+        );
         return { value: { grantId: g.id, companyId: g.companyId, answer } };
       });
       return signClaimAnswer(ctx, { ...answered, handle: r.handle });
     },
 
     read(r: DataRequest, wanted?: string[]) {
-      return audited(() => {
+      return audited(async () => {
         const now = ctx.clock.now();
         const asked = wanted && wanted.length ? [...new Set(wanted)] : undefined;
-        const g = admit(r, now, { action: 'read', fields: asked ?? [] });
+        const g = await admit(r, now, { action: 'read', fields: asked ?? [] });
         if (!('id' in g)) return g;
         const fields = asked ?? g.fields;
         if (fields.length === 0) return noFields(g, r, now);
-        const decision = d.decide('read', {
+        const decision = await d.decide('read', {
           customerId: g.customerId,
           companyId: g.companyId,
           request: facts(g, fields),
-          usage: d.usage.of(g.customerId, g.id, 'read', now),
+          usage: await d.usage.of(g.customerId, g.id, 'read', now),
         });
         if (!decision.allow) return denied(g, r, now, fields, decision, 'The policy refuses this read');
-        const values = d.profile.openFields(g.customerId, fields);
-        d.usage.record(g.customerId, g.id, 'read', now);
-        d.audit(dataEvent('data.read', g, r, { fields, decision: 'allow', policyVersion: decision.policyVersion }));
+        const values = await d.profile.openFields(g.customerId, fields);
+        await d.usage.record(g.customerId, g.id, 'read', now);
+        await d.audit(
+          dataEvent('data.read', g, r, { fields, decision: 'allow', policyVersion: decision.policyVersion }),
+        );
         return { value: { grantId: g.id, customer: r.handle, purpose: g.purpose, fields: values } };
       });
     },

@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as schema from './schema.ts';
+import { inOuterTransaction, inSavepoint } from './unit.ts';
 
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
 
@@ -42,16 +43,13 @@ export function migrateDatabase(db: Db): void {
 }
 
 /**
- * Runs fn in one synchronous SQLite transaction (ARCHITECTURE.md, "The audited unit and group commit").
- * better-sqlite3 transactions cannot span an await: fn must not return a promise.
+ * Runs fn in one SQLite transaction (ARCHITECTURE.md, "The audited unit and group commit"): BEGIN IMMEDIATE,
+ * await fn, COMMIT, or a savepoint when called from inside an open transaction (a nested unit). fn may await
+ * store calls only: a unit that yields to the event loop is rolled back and refused (see unit.ts).
  */
-export function inTransaction<T>(db: Db, fn: () => T): T {
-  const run = db.$client.transaction(() => {
-    const result = fn();
-    if (result instanceof Promise) throw new Error('transaction callback must be synchronous');
-    return result;
-  });
-  return run.immediate();
+export function inTransaction<T>(db: Db, fn: () => T | Promise<T>): Promise<T> {
+  const sqlite = db.$client;
+  return sqlite.inTransaction ? inSavepoint(sqlite, fn) : inOuterTransaction(sqlite, fn);
 }
 
 /** Online backup through SQLite's backup API: consistent while the server keeps writing. */

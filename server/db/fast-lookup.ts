@@ -12,14 +12,14 @@ export function fastLookup<T extends SQLiteTable>(
   db: Db,
   table: T,
   keys: Column[],
-): (...values: unknown[]) => T['$inferSelect'] | undefined {
+): (...values: unknown[]) => Promise<T['$inferSelect'] | undefined> {
   const columns = Object.entries(getTableColumns(table)) as [string, Column][];
   const select = columns.map(([key, c]) => `"${c.name}" AS "${key}"`).join(', ');
   const where = keys.map((k) => `"${k.name}" = ?`).join(' AND ');
   const stmt = db.$client.prepare(`SELECT ${select} FROM "${getTableName(table)}" WHERE ${where}`);
   const booleans = columns.filter(([, c]) => c.columnType === 'SQLiteBoolean').map(([key]) => key);
-  if (booleans.length === 0) return (...values) => stmt.get(...values) as T['$inferSelect'] | undefined;
-  return (...values) => {
+  if (booleans.length === 0) return async (...values) => stmt.get(...values) as T['$inferSelect'] | undefined;
+  return async (...values) => {
     const row = stmt.get(...values) as Record<string, unknown> | undefined;
     if (row) for (const b of booleans) row[b] = row[b] === 1 || row[b] === true;
     return row as T['$inferSelect'] | undefined;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, type Db } from './connection.ts';
+import { inTransaction, openDatabase, type Db } from './connection.ts';
 import { createGroupCommit, type DurabilityMode } from './group-commit.ts';
 
 let dir: string;
@@ -148,5 +148,87 @@ describe('group commit batch size', () => {
     expect(rows()).toHaveLength(10);
     other.close();
     g.close();
+  });
+});
+
+describe('group commit with async units', () => {
+  it('when a unit awaits store calls, then its writes commit with the batch', async () => {
+    const g = createGroupCommit(db, `${db.$client.name}-wal`, 'GROUP');
+    const asyncInsert = async (v: string) => insert(v);
+    const results = await Promise.all([
+      g.submit(async () => {
+        await asyncInsert('a');
+        await asyncInsert('b');
+        return rows().length;
+      }),
+      g
+        .submit(async () => {
+          await asyncInsert('c');
+          throw new Error('refused after an await');
+        })
+        .catch((e: Error) => e.message),
+    ]);
+    expect(results).toEqual([2, 'refused after an await']);
+    expect(rows()).toEqual(['a', 'b']);
+    g.close();
+  });
+
+  it('when a unit awaits a timer, then the guard refuses the batch and rolls it back', async () => {
+    const g = createGroupCommit(db, `${db.$client.name}-wal`, 'GROUP');
+    const outcomes = await Promise.allSettled([
+      g.submit(() => insert('a')),
+      g.submit(async () => {
+        insert('b');
+        await new Promise((resolve) => setImmediate(resolve));
+        insert('c');
+      }),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
+    expect((outcomes[1] as PromiseRejectedResult).reason.message).toBe('a database unit yielded to the event loop');
+    expect(rows()).toEqual([]);
+    expect(db.$client.inTransaction).toBe(false);
+    g.close();
+  });
+});
+
+describe('inTransaction', () => {
+  it('when the body awaits store calls, then it commits; when it throws, then nothing is kept', async () => {
+    await inTransaction(db, async () => {
+      insert('a');
+      await Promise.resolve();
+      insert('b');
+    });
+    await expect(
+      inTransaction(db, async () => {
+        insert('c');
+        await Promise.resolve();
+        throw new Error('no');
+      }),
+    ).rejects.toThrow('no');
+    expect(rows()).toEqual(['a', 'b']);
+    expect(db.$client.inTransaction).toBe(false);
+  });
+
+  it('when a nested call throws, then only its savepoint is undone', async () => {
+    await inTransaction(db, async () => {
+      insert('a');
+      await inTransaction(db, () => {
+        insert('b');
+        throw new Error('inner');
+      }).catch(() => undefined);
+      await inTransaction(db, () => insert('c'));
+    });
+    expect(rows()).toEqual(['a', 'c']);
+  });
+
+  it('when the body awaits a timer, then it is refused and rolled back', async () => {
+    await expect(
+      inTransaction(db, async () => {
+        insert('a');
+        await new Promise((resolve) => setImmediate(resolve));
+      }),
+    ).rejects.toThrow('a database unit yielded to the event loop');
+    expect(rows()).toEqual([]);
+    expect(db.$client.inTransaction).toBe(false);
   });
 });

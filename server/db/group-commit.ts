@@ -1,13 +1,14 @@
 import { closeSync, fsync, openSync } from 'node:fs';
 import type { Db } from './connection.ts';
+import { inSavepoint, startYieldGuard, unitStatements } from './unit.ts';
 
 /**
  * Group commit for audited company requests (ARCHITECTURE.md, "Speed").
  *
- * `submit(fn)` queues a synchronous unit of work. Once per turn of the event loop (setImmediate),
- * every queued unit runs inside ONE SQLite transaction, each in its own savepoint: a unit that throws
- * is rolled back alone and its caller gets the error; the others commit together. The batch runs in
- * a single synchronous stretch, so no other code (and no other write) can interleave with it.
+ * `submit(fn)` queues a unit of work whose awaits are store calls only. Once per turn of the event loop
+ * (setImmediate), every queued unit runs inside ONE SQLite transaction, each in its own savepoint: a unit that
+ * throws is rolled back alone and its caller gets the error; the others commit together. The batch runs within
+ * one turn of the event loop (a unit that yields is refused), so no other write can interleave with it.
  * In 'GROUP' mode the batch commits with synchronous=NORMAL (written to the WAL, not yet fsynced) and
  * then waits for `durable()`: one fsync of the WAL, shared by every batch committed before it
  * started, run on libuv's thread pool while the event loop keeps serving. Only then do the callers
@@ -24,7 +25,7 @@ export type DurabilityMode = 'GROUP' | 'FULL' | 'NORMAL';
 
 export interface GroupCommit {
   /** Runs fn in the next batch transaction; resolves with its result once that batch is durable. */
-  submit<T>(fn: () => T): Promise<T>;
+  submit<T>(fn: () => T | Promise<T>): Promise<T>;
   /** Resolves once everything committed so far is durable. */
   durable(): Promise<void>;
   /** False once an fsync has failed: from then on nothing more is released (see below). */
@@ -38,7 +39,7 @@ export class GroupCommitFailed extends Error {
 }
 
 interface Unit {
-  fn: () => unknown;
+  fn: () => unknown | Promise<unknown>;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
   ok?: boolean;
@@ -57,22 +58,36 @@ export function createGroupCommit(
   let queue: Unit[] = [];
   let scheduled = false;
 
-  // Nested better-sqlite3 transactions are savepoints: a unit that throws is undone alone.
-  const unit = sqlite.transaction((fn: () => unknown) => fn());
-  const batch = sqlite.transaction((units: Unit[]) => {
-    for (const u of units) {
-      try {
-        u.value = unit(u.fn);
-        u.ok = true;
-      } catch (e) {
-        // Some errors (SQLITE_FULL, IOERR, NOMEM) roll back the whole transaction, not only the
-        // savepoint: then the batch as a whole has failed and none of its units may commit.
-        if (!sqlite.inTransaction) throw e;
-        u.ok = false;
-        u.value = e;
+  const stmts = unitStatements(sqlite);
+  // One transaction, each unit in its own savepoint: a unit that throws is undone alone. The units' awaits are
+  // store calls that complete synchronously on SQLite, so the batch still runs within one turn of the event
+  // loop; the guard refuses the whole batch if a unit yielded (ARCHITECTURE.md, "The audited unit and group
+  // commit").
+  async function batch(units: Unit[]): Promise<void> {
+    stmts.begin.run();
+    const guard = startYieldGuard();
+    try {
+      for (const u of units) {
+        try {
+          u.value = await inSavepoint(sqlite, u.fn);
+          u.ok = true;
+        } catch (e) {
+          // Some errors (SQLITE_FULL, IOERR, NOMEM) roll back the whole transaction, not only the
+          // savepoint: then the batch as a whole has failed and none of its units may commit.
+          if (!sqlite.inTransaction) throw e;
+          u.ok = false;
+          u.value = e;
+        }
       }
+      guard.check();
+      stmts.commit.run();
+    } catch (e) {
+      if (sqlite.inTransaction) stmts.rollback.run();
+      throw e;
+    } finally {
+      guard.stop();
     }
-  });
+  }
   // SQLite applies `PRAGMA synchronous = X` when the statement is compiled, not when it runs: preparing
   // both levels up front left the connection at FULL whatever the mode (NORMAL ran as FULL), and the
   // first run of a prepared pragma did nothing (the first GROUP batch committed at FULL). So each level
@@ -83,10 +98,11 @@ export function createGroupCommit(
   function schedule(): void {
     if (scheduled) return;
     scheduled = true;
-    setImmediate(runBatch);
+    setImmediate(() => void runBatch());
   }
 
-  function runBatch(): void {
+  // Never rejects: every failure is handed to the units' callers.
+  async function runBatch(): Promise<void> {
     scheduled = false;
     const units = queue.length > maxBatch ? queue.splice(0, maxBatch) : queue;
     if (units === queue) queue = [];
@@ -98,7 +114,7 @@ export function createGroupCommit(
     try {
       if (mode === 'GROUP') setSynchronous('NORMAL');
       try {
-        batch.immediate(units);
+        await batch(units);
       } finally {
         if (mode === 'GROUP') setSynchronous('FULL');
       }
@@ -110,10 +126,13 @@ export function createGroupCommit(
     const failed = units.filter((u) => !u.ok);
     for (const u of failed) u.reject(u.value);
     if (failed.length === units.length) return;
-    api.durable().then(
-      () => units.forEach((u) => u.ok && u.resolve(u.value)),
-      (e) => units.forEach((u) => u.ok && u.reject(e)),
-    );
+    try {
+      await api.durable();
+    } catch (e) {
+      for (const u of units) if (u.ok) u.reject(e);
+      return;
+    }
+    for (const u of units) if (u.ok) u.resolve(u.value);
   }
 
   let fd: number | null = null;
@@ -159,7 +178,7 @@ export function createGroupCommit(
   }
 
   const api: GroupCommit = {
-    submit<T>(fn: () => T): Promise<T> {
+    submit<T>(fn: () => T | Promise<T>): Promise<T> {
       return new Promise<T>((resolve, reject) => {
         queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
         schedule();

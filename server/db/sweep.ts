@@ -6,7 +6,7 @@ import type { Leases } from './shared/types.ts';
 export interface SweepTask {
   name: string;
   /** Returns how many rows it changed (per table, or in all), for the debug log. */
-  run(now: Date): Record<string, number> | number | void;
+  run(now: Date): Record<string, number> | number | void | Promise<Record<string, number> | number | void>;
 }
 
 /** Every 10 s (SECURITY.md "Floods and bounds"). */
@@ -32,22 +32,22 @@ export function createSweeper(
 ) {
   let timer: NodeJS.Timeout | undefined;
   // A database that cannot answer skips this sweep (logged) rather than throwing out of the timer.
-  function holdsLease(lease: { leases: Leases; holder: string }, now: Date): boolean {
+  async function holdsLease(lease: { leases: Leases; holder: string }, now: Date): Promise<boolean> {
     try {
-      return lease.leases.tryAcquire(SWEEP_LEASE, lease.holder, SWEEP_LEASE_TTL_MS, now);
+      return await lease.leases.tryAcquire(SWEEP_LEASE, lease.holder, SWEEP_LEASE_TTL_MS, now);
     } catch (err) {
       deps.logger.error({ err }, 'sweep lease failed');
       return false;
     }
   }
-  function runOnce(): Record<string, number> {
+  async function runOnce(): Promise<Record<string, number>> {
     const now = deps.clock.now();
     const lease = deps.lease;
-    if (lease && !holdsLease(lease, now)) return {};
+    if (lease && !(await holdsLease(lease, now))) return {};
     const done: Record<string, number> = {};
     for (const task of tasks) {
       try {
-        const out = task.run(now);
+        const out = await task.run(now);
         if (typeof out === 'number') done[task.name] = out;
         else if (out) for (const [k, n] of Object.entries(out)) done[`${task.name}.${k}`] = n;
       } catch (err) {
@@ -60,14 +60,15 @@ export function createSweeper(
   return {
     runOnce,
     start(intervalMs = SWEEP_INTERVAL_MS) {
-      timer ??= setInterval(runOnce, intervalMs);
+      // runOnce logs every failure itself (a task's, the lease's), so its promise never rejects.
+      timer ??= setInterval(() => void runOnce(), intervalMs);
       timer.unref();
     },
-    stop() {
+    async stop() {
       clearInterval(timer);
       timer = undefined;
       try {
-        deps.lease?.leases.release(SWEEP_LEASE, deps.lease.holder);
+        await deps.lease?.leases.release(SWEEP_LEASE, deps.lease.holder);
       } catch (err) {
         deps.logger.warn({ err }, 'sweep lease not released; it expires on its own');
       }

@@ -48,35 +48,42 @@ export function deletionRoutes(
   deletions: Deletions,
   auth: SessionAuth,
   requireManagementToken: RequestHandler,
-  companyName: (companyId: string) => string,
+  companyName: (companyId: string) => Promise<string>,
 ): Router {
   const r = Router();
-  r.get('/company/deletions', requireManagementToken, (req, res) => {
+  r.get('/company/deletions', requireManagementToken, async (req, res) => {
     const { status } = parse(deletionListQuerySchema, req.query, 'query');
-    res.json({ deletions: deletions.listForCompany(managementClient(req), status).map(presentDeletion) });
+    res.json({ deletions: (await deletions.listForCompany(managementClient(req), status)).map(presentDeletion) });
   });
-  r.get('/company/deletions/:id', requireManagementToken, (req, res) => {
+  r.get('/company/deletions/:id', requireManagementToken, async (req, res) => {
     const id = parse(deletionIdSchema, req.params.id, 'path.id');
-    res.json(presentDeletion(deletions.getForCompany(managementClient(req), id)));
+    res.json(presentDeletion(await deletions.getForCompany(managementClient(req), id)));
   });
-  r.post('/company/deletions/:id', requireManagementToken, (req, res) => {
+  r.post('/company/deletions/:id', requireManagementToken, async (req, res) => {
     const companyId = managementClient(req);
     const id = parse(deletionIdSchema, req.params.id, 'path.id');
     const { kept } = parse(confirmDeletionSchema, req.body ?? {});
-    res.json(presentDeletion(deletions.confirm(companyId, id, kept, String(req.id))));
+    res.json(presentDeletion(await deletions.confirm(companyId, id, kept, String(req.id))));
   });
 
-  const withCompany = (d: DeletionRequest) => ({
+  const withCompany = async (d: DeletionRequest) => ({
     ...presentDeletion(d),
-    company: { id: d.companyId, name: companyName(d.companyId) },
+    company: { id: d.companyId, name: await companyName(d.companyId) },
   });
-  r.get('/api/deletions', auth.requireCustomer, (req, res) => {
-    res.json({ deletions: deletions.listForCustomer(auth.session(req).subjectId).map(withCompany) });
+  r.get('/api/deletions', auth.requireCustomer, async (req, res) => {
+    res.json({
+      deletions: await Promise.all((await deletions.listForCustomer(auth.session(req).subjectId)).map(withCompany)),
+    });
   });
-  r.get('/api/audit/deletions', auth.requireAuditor, (req, res) => {
+  r.get('/api/audit/deletions', auth.requireAuditor, async (req, res) => {
     const { status, limit } = parse(auditorDeletionsQuerySchema, req.query, 'query');
     res.json({
-      deletions: deletions.listForAuditor(status, limit).map((d) => ({ ...withCompany(d), customerId: d.customerId })),
+      deletions: await Promise.all(
+        (await deletions.listForAuditor(status, limit)).map(async (d) => ({
+          ...(await withCompany(d)),
+          customerId: d.customerId,
+        })),
+      ),
     });
   });
   return r;

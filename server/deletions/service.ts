@@ -30,12 +30,12 @@ export function toRequest(r: DeletionRow): DeletionRequest {
 
 interface Sources {
   grants: Pick<Grants, 'store' | 'suspend'>;
-  receipts: { issueDeletion(r: DeletionFacts, kind: 'deletion-requested' | 'deletion-confirmed'): string };
-  retentionDaysOf(companyId: string, termsVersion: number): number | undefined;
-  recordIdsOfGrant(customerId: string, grantId: string): string[];
-  companyName(companyId: string): string;
+  receipts: { issueDeletion(r: DeletionFacts, kind: 'deletion-requested' | 'deletion-confirmed'): Promise<string> };
+  retentionDaysOf(companyId: string, termsVersion: number): Promise<number | undefined>;
+  recordIdsOfGrant(customerId: string, grantId: string): Promise<string[]>;
+  companyName(companyId: string): Promise<string>;
   /** Writes to the customer's inbox, unless the account is gone. */
-  tell(customerId: string, kind: string, body: Record<string, unknown>): void;
+  tell(customerId: string, kind: string, body: Record<string, unknown>): void | Promise<void>;
 }
 
 /**
@@ -46,22 +46,21 @@ interface Sources {
 export function createDeletions(ctx: Pick<AppContext, 'db' | 'clock' | 'policies'>, audit: AuditAppend, d: Sources) {
   const store = createDeletionStore(ctx.db);
   /** `onRequested` runs inside the transaction that ends the grant (for the grant events outbox). */
-  const hooks = { onRequested: [] as Array<(r: DeletionRequest) => void> };
+  const hooks = { onRequested: [] as Array<(r: DeletionRequest) => void | Promise<void>> };
   const rules = () => ctx.policies.afterConsent.deletion;
 
-  function request({ grant: g, cause }: GrantEnding): DeletionRequest | undefined {
+  async function request({ grant: g, cause }: GrantEnding): Promise<DeletionRequest | undefined> {
     // Fields the company still holds under another live grant of the same customer (a renewal) stay with it.
     const stillGranted = new Set(
-      d.grants.store
-        .liveForCustomer(g.customerId)
+      (await d.grants.store.liveForCustomer(g.customerId))
         .filter((o) => o.companyId === g.companyId && o.id !== g.id)
         .flatMap((o) => JSON.parse(o.fields) as string[]),
     );
     const fields = g.fields.filter((f) => !stillGranted.has(f));
-    const records = d.recordIdsOfGrant(g.customerId, g.id);
+    const records = await d.recordIdsOfGrant(g.customerId, g.id);
     if (!fields.length && !records.length) return undefined;
     const now = ctx.clock.now();
-    const retention = d.retentionDaysOf(g.companyId, g.termsVersion) ?? rules().maxDays;
+    const retention = (await d.retentionDaysOf(g.companyId, g.termsVersion)) ?? rules().maxDays;
     const days = Math.min(retention, rules().maxDays);
     const row = {
       id: randomUUID(),
@@ -75,10 +74,10 @@ export function createDeletions(ctx: Pick<AppContext, 'db' | 'clock' | 'policies
       requestedAt: now.toISOString(),
       dueAt: new Date(now.getTime() + days * DAY_MS).toISOString(),
     };
-    if (!store.insert(row)) return undefined;
-    const receiptId = d.receipts.issueDeletion(toRequest({ ...blank, ...row }), 'deletion-requested');
-    store.update(row.id, { receiptId });
-    audit({
+    if (!(await store.insert(row))) return undefined;
+    const receiptId = await d.receipts.issueDeletion(toRequest({ ...blank, ...row }), 'deletion-requested');
+    await store.update(row.id, { receiptId });
+    await audit({
       action: 'deletion.requested',
       actor: { kind: 'system', id: 'vault' },
       customerId: g.customerId,
@@ -87,13 +86,13 @@ export function createDeletions(ctx: Pick<AppContext, 'db' | 'clock' | 'policies
       fields,
       detail: { deletionId: row.id, cause, dueAt: row.dueAt, records: records.length },
     });
-    const created = toRequest(store.byGrant(g.id)!);
-    for (const h of hooks.onRequested) h(created);
+    const created = toRequest((await store.byGrant(g.id))!);
+    for (const h of hooks.onRequested) await h(created);
     return created;
   }
 
-  function getForCompany(companyId: string, id: string): DeletionRequest {
-    const r = store.forCompany(companyId, id);
+  async function getForCompany(companyId: string, id: string): Promise<DeletionRequest> {
+    const r = await store.forCompany(companyId, id);
     if (!r) throw new NotFound('No such deletion request');
     return toRequest(r);
   }
@@ -101,12 +100,13 @@ export function createDeletions(ctx: Pick<AppContext, 'db' | 'clock' | 'policies
   return {
     hooks,
     /** Subscribe to grant endings: `endings.hooks.onEnded.push(deletions.onEnded)`. */
-    onEnded: (ending: GrantEnding) => void request(ending),
-    listForCompany: (companyId: string, status?: DeletionStatus) =>
-      store.listForCompany(companyId, status).map(toRequest),
+    onEnded: async (ending: GrantEnding) => void (await request(ending)),
+    listForCompany: async (companyId: string, status?: DeletionStatus) =>
+      (await store.listForCompany(companyId, status)).map(toRequest),
     getForCompany,
-    listForCustomer: (customerId: string) => store.listForCustomer(customerId).map(toRequest),
-    listForAuditor: (status: DeletionStatus, limit: number) => store.listByStatus(status, limit).map(toRequest),
+    listForCustomer: async (customerId: string) => (await store.listForCustomer(customerId)).map(toRequest),
+    listForAuditor: async (status: DeletionStatus, limit: number) =>
+      (await store.listByStatus(status, limit)).map(toRequest),
 
     /** Confirming twice returns the first confirmation unchanged; another company's request is a 404. */
     confirm(
@@ -114,9 +114,9 @@ export function createDeletions(ctx: Pick<AppContext, 'db' | 'clock' | 'policies
       id: string,
       kept: { fields: string[]; until: string } | undefined,
       requestId?: string,
-    ): DeletionRequest {
-      return inTransaction(ctx.db, () => {
-        const r = getForCompany(companyId, id);
+    ): Promise<DeletionRequest> {
+      return inTransaction(ctx.db, async () => {
+        const r = await getForCompany(companyId, id);
         if (r.status === 'confirmed') return r;
         const now = ctx.clock.now();
         if (kept) {
@@ -133,12 +133,12 @@ export function createDeletions(ctx: Pick<AppContext, 'db' | 'clock' | 'policies
           keptFields: kept ? JSON.stringify([...new Set(kept.fields)]) : null,
           keptUntil: kept ? new Date(kept.until).toISOString() : null,
         };
-        const receiptId = d.receipts.issueDeletion(
+        const receiptId = await d.receipts.issueDeletion(
           { ...r, ...set, keptFields: kept ? [...new Set(kept.fields)] : null },
           'deletion-confirmed',
         );
-        store.update(r.id, { ...set, receiptId });
-        audit({
+        await store.update(r.id, { ...set, receiptId });
+        await audit({
           action: 'deletion.confirmed',
           actor: { kind: 'company', id: companyId },
           customerId: r.customerId,
@@ -152,8 +152,8 @@ export function createDeletions(ctx: Pick<AppContext, 'db' | 'clock' | 'policies
             ...(set.keptUntil ? { keptFields: kept!.fields.length, keptUntil: set.keptUntil } : {}),
           },
         });
-        const name = d.companyName(companyId);
-        d.tell(r.customerId, 'deletion.confirmed', {
+        const name = await d.companyName(companyId);
+        await d.tell(r.customerId, 'deletion.confirmed', {
           title: `${name} deleted your data`,
           text: `${name} confirmed that it deleted what it received under a grant that ended.`,
           facts: { company: name, fields: r.fields } satisfies InboxFacts,
@@ -161,18 +161,18 @@ export function createDeletions(ctx: Pick<AppContext, 'db' | 'clock' | 'policies
           companyId,
           receiptId,
         });
-        return toRequest(store.forCompany(companyId, id)!);
+        return toRequest((await store.forCompany(companyId, id))!);
       });
     },
 
     /** The sweep: open requests past their deadline turn overdue, the customer is told, and policy may suspend. */
-    markOverdue(now: Date): number {
-      const due = store.dueForOverdue(now.toISOString());
+    async markOverdue(now: Date): Promise<number> {
+      const due = await store.dueForOverdue(now.toISOString());
       for (const row of due)
-        inTransaction(ctx.db, () => {
-          store.update(row.id, { status: 'overdue', overdueAt: now.toISOString() });
+        await inTransaction(ctx.db, async () => {
+          await store.update(row.id, { status: 'overdue', overdueAt: now.toISOString() });
           const r = toRequest(row);
-          audit({
+          await audit({
             action: 'deletion.overdue',
             actor: { kind: 'system', id: 'clock' },
             customerId: r.customerId,
@@ -181,23 +181,23 @@ export function createDeletions(ctx: Pick<AppContext, 'db' | 'clock' | 'policies
             fields: r.fields,
             detail: { deletionId: r.id, dueAt: r.dueAt },
           });
-          const name = d.companyName(r.companyId);
-          d.tell(r.customerId, 'deletion.overdue', {
+          const name = await d.companyName(r.companyId);
+          await d.tell(r.customerId, 'deletion.overdue', {
             title: `${name} has not confirmed deletion`,
             text: `${name} had to delete what it received from you by ${inWords(r.dueAt)} and has not confirmed it. Auditors see this too.`,
             facts: { company: name, fields: r.fields, dueAt: r.dueAt } satisfies InboxFacts,
             grantId: r.grantId,
             companyId: r.companyId,
           });
-          if (rules().suspendOtherGrantsWhenOverdue) suspendCompany(r.companyId, name);
+          if (rules().suspendOtherGrantsWhenOverdue) await suspendCompany(r.companyId, name);
         });
       return due.length;
     },
   };
 
-  function suspendCompany(companyId: string, name: string) {
-    for (const g of d.grants.store.liveForCompany(companyId))
-      d.grants.suspend(g, `${name} has not confirmed a deletion it was asked to make`, undefined, [
+  async function suspendCompany(companyId: string, name: string) {
+    for (const g of await d.grants.store.liveForCompany(companyId))
+      await d.grants.suspend(g, `${name} has not confirmed a deletion it was asked to make`, undefined, [
         { code: 'status-reason', message: 'The company has an overdue deletion request' },
       ]);
   }

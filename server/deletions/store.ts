@@ -8,23 +8,24 @@ export type DeletionStatus = DeletionRow['status'];
 /** Deletion requests; every lookup names the company or the customer it belongs to, or is the sweep's. */
 export function createDeletionStore(db: Db) {
   return {
-    insert: (row: typeof deletionRequests.$inferInsert) =>
+    insert: async (row: typeof deletionRequests.$inferInsert) =>
       db.insert(deletionRequests).values(row).onConflictDoNothing().run().changes,
-    byGrant: (grantId: string) => db.select().from(deletionRequests).where(eq(deletionRequests.grantId, grantId)).get(),
-    forCompany: (companyId: string, id: string) =>
+    byGrant: async (grantId: string) =>
+      db.select().from(deletionRequests).where(eq(deletionRequests.grantId, grantId)).get(),
+    forCompany: async (companyId: string, id: string) =>
       db
         .select()
         .from(deletionRequests)
         .where(and(eq(deletionRequests.id, id), eq(deletionRequests.companyId, companyId)))
         .get(),
-    listForCompany: (companyId: string, status?: DeletionStatus) =>
+    listForCompany: async (companyId: string, status?: DeletionStatus) =>
       db
         .select()
         .from(deletionRequests)
         .where(and(eq(deletionRequests.companyId, companyId), status ? eq(deletionRequests.status, status) : undefined))
         .orderBy(desc(deletionRequests.requestedAt))
         .all(),
-    listForCustomer: (customerId: string) =>
+    listForCustomer: async (customerId: string) =>
       db
         .select()
         .from(deletionRequests)
@@ -32,7 +33,7 @@ export function createDeletionStore(db: Db) {
         .orderBy(desc(deletionRequests.requestedAt))
         .all(),
     /** The auditor's view across tenants, by status, oldest deadline first. */
-    listByStatus: (status: DeletionStatus, limit: number) =>
+    listByStatus: async (status: DeletionStatus, limit: number) =>
       db
         .select()
         .from(deletionRequests)
@@ -40,13 +41,13 @@ export function createDeletionStore(db: Db) {
         .orderBy(asc(deletionRequests.dueAt))
         .limit(limit)
         .all(),
-    dueForOverdue: (nowIso: string) =>
+    dueForOverdue: async (nowIso: string) =>
       db
         .select()
         .from(deletionRequests)
         .where(and(eq(deletionRequests.status, 'open'), lte(deletionRequests.dueAt, nowIso)))
         .all(),
-    update: (id: string, set: Partial<typeof deletionRequests.$inferInsert>) =>
+    update: async (id: string, set: Partial<typeof deletionRequests.$inferInsert>) =>
       db.update(deletionRequests).set(set).where(eq(deletionRequests.id, id)).run(),
   };
 }

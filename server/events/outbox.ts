@@ -52,9 +52,13 @@ export function createEventOutbox(ctx: Pick<AppContext, 'db' | 'clock'>, audit: 
   const emitted: Array<() => void> = [];
   const now = () => ctx.clock.now();
 
-  function emit(type: EventType, e: { companyId: string; customerId: string; grantId: string | null }, data: object) {
+  async function emit(
+    type: EventType,
+    e: { companyId: string; customerId: string; grantId: string | null },
+    data: object,
+  ) {
     const at = now().toISOString();
-    store.insert({
+    await store.insert({
       jti: randomUUID(),
       ...e,
       eventType: type,
@@ -66,8 +70,12 @@ export function createEventOutbox(ctx: Pick<AppContext, 'db' | 'clock'>, audit: 
     setImmediate(() => emitted.forEach((f) => f()));
   }
 
-  function record(row: OutboxRow, action: 'event.attempted' | 'event.delivered' | 'event.given-up', d: OutcomeDetail) {
-    audit({
+  async function record(
+    row: OutboxRow,
+    action: 'event.attempted' | 'event.delivered' | 'event.given-up',
+    d: OutcomeDetail,
+  ) {
+    await audit({
       action,
       actor: { kind: 'system', id: 'events' },
       customerId: row.customerId,
@@ -80,62 +88,65 @@ export function createEventOutbox(ctx: Pick<AppContext, 'db' | 'clock'>, audit: 
   return {
     store,
     /** Called by the worker or the poll endpoint when an event has been taken (RFC 8935 202, RFC 8936 ack). */
-    delivered(row: OutboxRow, d: OutcomeDetail) {
-      inTransaction(ctx.db, () => {
-        store.update(row.companyId, row.seq, {
+    async delivered(row: OutboxRow, d: OutcomeDetail) {
+      await inTransaction(ctx.db, async () => {
+        await store.update(row.companyId, row.seq, {
           attempts: row.attempts + 1,
           settledAt: now().toISOString(),
           outcome: d.outcome,
         });
-        record(row, 'event.delivered', d);
+        await record(row, 'event.delivered', d);
       });
     },
     /** A failed attempt: retried with back-off, or given up when `permanent` or too old. Returns whether it was given up. */
-    failed(row: OutboxRow, d: OutcomeDetail, permanent: boolean): boolean {
+    async failed(row: OutboxRow, d: OutcomeDetail, permanent: boolean): Promise<boolean> {
       const at = now();
       const giveUp = permanent || at.getTime() - Date.parse(row.createdAt) >= GIVE_UP_AFTER_MS;
-      inTransaction(ctx.db, () => {
+      await inTransaction(ctx.db, async () => {
         const next = new Date(at.getTime() + retryDelayMs(row.attempts + 1)).toISOString();
-        store.update(row.companyId, row.seq, {
+        await store.update(row.companyId, row.seq, {
           attempts: row.attempts + 1,
           outcome: d.outcome,
           ...(giveUp ? { settledAt: at.toISOString() } : { nextAttemptAt: next }),
         });
-        record(row, giveUp ? 'event.given-up' : 'event.attempted', d);
+        await record(row, giveUp ? 'event.given-up' : 'event.attempted', d);
       });
       return giveUp;
     },
     /** A poll handed the event out; it stays pending until acknowledged (RFC 8936 §2.4). */
-    handedOut(row: OutboxRow) {
-      inTransaction(ctx.db, () => {
-        store.update(row.companyId, row.seq, { attempts: row.attempts + 1, outcome: 'polled' });
-        record(row, 'event.attempted', { mode: 'poll', outcome: 'polled' });
+    async handedOut(row: OutboxRow) {
+      await inTransaction(ctx.db, async () => {
+        await store.update(row.companyId, row.seq, { attempts: row.attempts + 1, outcome: 'polled' });
+        await record(row, 'event.attempted', { mode: 'poll', outcome: 'polled' });
       });
     },
     onEmitted: (f: () => void) => void emitted.push(f),
     /** The grants module's change hook: runs inside the transaction of the change. */
-    onGrantChange(g: Grant, change: GrantChange, actor: Actor) {
+    async onGrantChange(g: Grant, change: GrantChange, actor: Actor) {
       const ids = { companyId: g.companyId, customerId: g.customerId, grantId: g.id };
-      emit(GRANT_CHANGE_EVENT[change], ids, grantEventData(g, actor));
+      await emit(GRANT_CHANGE_EVENT[change], ids, grantEventData(g, actor));
     },
     /** For the deletions module: call inside the transaction that opens the deletion request. */
-    emitDeletionRequested(e: DeletionRequestedEvent) {
+    async emitDeletionRequested(e: DeletionRequestedEvent) {
       const ids = { companyId: e.companyId, customerId: e.customerId, grantId: e.grantId };
       const data = { deletion_id: e.deletionId, grant_id: e.grantId, fields: e.fields, deadline: e.deadline };
-      emit('deletion-requested', ids, data);
+      await emit('deletion-requested', ids, data);
     },
     /**
      * The sweep: gives up events undelivered 72 h after they were made, whatever the mode (a polling company
      * that never polls would otherwise keep them forever; a push company whose endpoint was removed, too),
      * then purges settled events 7 days on (SECURITY.md "Grant events").
      */
-    purgeSettled(at: Date) {
-      const stale = store.unsettledBefore(new Date(at.getTime() - GIVE_UP_AFTER_MS).toISOString(), STALE_PER_SWEEP);
+    async purgeSettled(at: Date) {
+      const stale = await store.unsettledBefore(
+        new Date(at.getTime() - GIVE_UP_AFTER_MS).toISOString(),
+        STALE_PER_SWEEP,
+      );
       for (const row of stale) {
-        const mode = store.endpointOf(row.companyId) ? 'push' : 'poll';
-        inTransaction(ctx.db, () => {
-          store.update(row.companyId, row.seq, { settledAt: at.toISOString(), outcome: 'expired' });
-          record(row, 'event.given-up', { mode, outcome: 'expired' });
+        const mode = (await store.endpointOf(row.companyId)) ? 'push' : 'poll';
+        await inTransaction(ctx.db, async () => {
+          await store.update(row.companyId, row.seq, { settledAt: at.toISOString(), outcome: 'expired' });
+          await record(row, 'event.given-up', { mode, outcome: 'expired' });
         });
       }
       return store.purgeSettledBefore(new Date(at.getTime() - KEEP_SETTLED_MS).toISOString());

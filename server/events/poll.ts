@@ -33,22 +33,22 @@ export type PollRequest = z.infer<typeof pollSchema>;
 export function createPolling(ctx: Pick<AppContext, 'config' | 'signing'>, outbox: EventOutbox) {
   return {
     async poll(companyId: string, req: PollRequest) {
-      if (outbox.store.endpointOf(companyId))
+      if (await outbox.store.endpointOf(companyId))
         throw new Conflict('Events for this company are pushed to its registered event_delivery_endpoint');
-      for (const row of outbox.store.pendingByJti(companyId, req.ack ?? []))
-        outbox.delivered(row, { mode: 'poll', outcome: 'acknowledged' });
+      for (const row of await outbox.store.pendingByJti(companyId, req.ack ?? []))
+        await outbox.delivered(row, { mode: 'poll', outcome: 'acknowledged' });
       const errs = req.setErrs ?? {};
-      for (const row of outbox.store.pendingByJti(companyId, Object.keys(errs))) {
+      for (const row of await outbox.store.pendingByJti(companyId, Object.keys(errs))) {
         const err = ERROR_CODES.has(errs[row.jti]!.err) ? errs[row.jti]!.err : 'other';
-        outbox.failed(row, { mode: 'poll', outcome: 'rejected', err }, true);
+        await outbox.failed(row, { mode: 'poll', outcome: 'rejected', err }, true);
       }
-      const rows = outbox.store.pending(companyId, req.maxEvents ?? POLL_DEFAULT_EVENTS);
-      for (const row of rows) outbox.handedOut(row);
+      const rows = await outbox.store.pending(companyId, req.maxEvents ?? POLL_DEFAULT_EVENTS);
+      for (const row of rows) await outbox.handedOut(row);
       const tokens = await Promise.all(
         rows.map((row) => ctx.signing.signJwt(setClaims(row, ctx.config.publicUrl), SET_TYP)),
       );
       const sets = Object.fromEntries(rows.map((row, i) => [row.jti, tokens[i]!]));
-      return { sets, moreAvailable: outbox.store.countPending(companyId) > rows.length };
+      return { sets, moreAvailable: (await outbox.store.countPending(companyId)) > rows.length };
     },
   };
 }

@@ -63,14 +63,14 @@ export function createPushWorker(
       // RFC 8935 §2.2: 202 Accepted means the SET was received and validated.
       if (status === 202) {
         res.destroy();
-        outbox.delivered(row, { mode: 'push', outcome: 'accepted', status: 202 });
+        await outbox.delivered(row, { mode: 'push', outcome: 'accepted', status: 202 });
         return 'delivered';
       }
       // RFC 8935 §2.3: a 400 with an error code rejects this SET; sending the same token again cannot help.
       if (status === 400) {
         d = { mode: 'push', outcome: 'rejected', status: 400, err: await errorCode(res) };
         if (stopped) return 'retry';
-        return outbox.failed(row, d, true) ? 'given-up' : 'retry';
+        return (await outbox.failed(row, d, true)) ? 'given-up' : 'retry';
       }
       res.destroy();
       d = { mode: 'push', outcome: status >= 300 && status < 400 ? 'redirect' : 'status', status };
@@ -79,14 +79,14 @@ export function createPushWorker(
       const outcome = e instanceof BlockedAddress ? 'blocked' : timeout.aborted ? 'timeout' : 'network';
       d = { mode: 'push', outcome };
     }
-    return outbox.failed(row, d, false) ? 'given-up' : 'retry';
+    return (await outbox.failed(row, d, false)) ? 'given-up' : 'retry';
   }
 
   async function runRound(): Promise<void> {
-    for (const companyId of outbox.store.companiesToPush()) {
+    for (const companyId of await outbox.store.companiesToPush()) {
       for (let sent = 0; sent < PUSH_PER_COMPANY_PER_ROUND && !stopped; sent++) {
-        const endpoint = outbox.store.endpointOf(companyId);
-        const [head] = outbox.store.pending(companyId, 1);
+        const endpoint = await outbox.store.endpointOf(companyId);
+        const [head] = await outbox.store.pending(companyId, 1);
         if (!endpoint || !head || head.nextAttemptAt > ctx.clock.now().toISOString()) break;
         if ((await push(head, endpoint)) === 'retry') break;
       }

@@ -10,13 +10,13 @@ export function createOutboxStore(db: Db) {
   const unsettled = (companyId: string) => and(eq(eventOutbox.companyId, companyId), isNull(eventOutbox.settledAt));
   return {
     /** Inside the caller's transaction: seq is the next number, so a company's events keep their order. */
-    insert(row: Omit<typeof eventOutbox.$inferInsert, 'seq'>) {
+    async insert(row: Omit<typeof eventOutbox.$inferInsert, 'seq'>) {
       db.insert(eventOutbox)
         .values({ ...row, seq: nextSeq.get() as number })
         .run();
     },
     /** Companies with an undelivered event and a push endpoint: the push worker's round. */
-    companiesToPush: (): string[] =>
+    companiesToPush: async (): Promise<string[]> =>
       db
         .selectDistinct({ id: eventOutbox.companyId })
         .from(eventOutbox)
@@ -24,20 +24,20 @@ export function createOutboxStore(db: Db) {
         .where(and(isNull(eventOutbox.settledAt), isNotNull(companies.eventDeliveryEndpoint)))
         .all()
         .map((r) => r.id),
-    endpointOf: (companyId: string): string | null =>
+    endpointOf: async (companyId: string): Promise<string | null> =>
       db.select({ e: companies.eventDeliveryEndpoint }).from(companies).where(eq(companies.id, companyId)).get()?.e ??
       null,
     /** The oldest undelivered events of a company, in order. */
-    pending: (companyId: string, limit: number): OutboxRow[] =>
+    pending: async (companyId: string, limit: number): Promise<OutboxRow[]> =>
       db.select().from(eventOutbox).where(unsettled(companyId)).orderBy(asc(eventOutbox.seq)).limit(limit).all(),
-    countPending: (companyId: string): number =>
+    countPending: async (companyId: string): Promise<number> =>
       db
         .select({ n: sql<number>`count(*)` })
         .from(eventOutbox)
         .where(unsettled(companyId))
         .get()!.n,
     /** The company's own undelivered events among `jtis` (another company's jti matches nothing). */
-    pendingByJti: (companyId: string, jtis: string[]): OutboxRow[] =>
+    pendingByJti: async (companyId: string, jtis: string[]): Promise<OutboxRow[]> =>
       jtis.length
         ? db
             .select()
@@ -45,7 +45,7 @@ export function createOutboxStore(db: Db) {
             .where(and(unsettled(companyId), inArray(eventOutbox.jti, jtis)))
             .all()
         : [],
-    update: (
+    update: async (
       companyId: string,
       seq: number,
       set: Partial<Pick<OutboxRow, 'attempts' | 'nextAttemptAt' | 'settledAt' | 'outcome'>>,
@@ -56,7 +56,7 @@ export function createOutboxStore(db: Db) {
         .where(and(eq(eventOutbox.companyId, companyId), eq(eventOutbox.seq, seq)))
         .run(),
     /** The sweep's: events of any company still unsettled though made before `iso`, oldest first. */
-    unsettledBefore: (iso: string, limit: number): OutboxRow[] =>
+    unsettledBefore: async (iso: string, limit: number): Promise<OutboxRow[]> =>
       db
         .select()
         .from(eventOutbox)
@@ -65,7 +65,7 @@ export function createOutboxStore(db: Db) {
         .limit(limit)
         .all(),
     /** Settled events are kept a while for the record, then purged (SECURITY.md "Grant events"). */
-    purgeSettledBefore: (iso: string) =>
+    purgeSettledBefore: async (iso: string) =>
       db
         .delete(eventOutbox)
         .where(and(isNotNull(eventOutbox.settledAt), lt(eventOutbox.settledAt, iso)))

@@ -15,15 +15,15 @@ export interface CriteriaImpact {
  * re-evaluated at stage 'approve'), and changes nothing: no write, no audit event.
  */
 export function createCriteriaPreview(d: { grants: Grants; decide: Decide }) {
-  return function preview(customerId: string, proposed: CustomerCriteria): CriteriaImpact {
+  return async function preview(customerId: string, proposed: CustomerCriteria): Promise<CriteriaImpact> {
     const out: CriteriaImpact = { revoke: [], suspend: [] };
-    for (const row of d.grants.store.liveForCustomer(customerId)) {
+    for (const row of await d.grants.store.liveForCustomer(customerId)) {
       const grant = toGrant(row);
       if (proposed.blockedCompanies.includes(grant.companyId)) {
         out.revoke.push({ grant, reasons: ['You block this company.'] });
         continue;
       }
-      const decision = d.decide('approve', {
+      const decision = await d.decide('approve', {
         customerId,
         companyId: grant.companyId,
         criteria: proposed,

@@ -9,9 +9,9 @@ import type { Grant } from './service.ts';
 export interface CriteriaOptionSources {
   purposes(): Array<{ id: string; description: string; marketing: boolean }>;
   /** Value tags that companies' current terms declare. */
-  valueTags(): string[];
+  valueTags(): Promise<string[]>;
   /** Every company that has ever asked this customer for anything, with its current name. */
-  companiesThatAsked(customerId: string): Array<{ id: string; name: string }>;
+  companiesThatAsked(customerId: string): Promise<Array<{ id: string; name: string }>>;
 }
 
 /**
@@ -23,23 +23,29 @@ export function criteriaRoutes(
   auth: SessionAuth,
   preview: CriteriaPreview,
   options: CriteriaOptionSources,
-  present: (g: Grant) => unknown,
+  present: (g: Grant) => Promise<object>,
 ): Router {
   const r = Router();
   const me = (req: Parameters<RequestHandler>[0]) => auth.session(req).subjectId;
 
-  r.get('/api/criteria/options', auth.requireCustomer, (req, res) => {
+  r.get('/api/criteria/options', auth.requireCustomer, async (req, res) => {
     res.json({
       purposes: options.purposes(),
-      valueTags: options.valueTags(),
-      companies: options.companiesThatAsked(me(req)),
+      valueTags: await options.valueTags(),
+      companies: await options.companiesThatAsked(me(req)),
     });
   });
 
-  r.post('/api/criteria/preview', auth.requireCustomer, (req, res) => {
-    const impact = preview(me(req), parse(customerCriteriaSchema, req.body));
-    const show = ({ grant, reasons }: { grant: Grant; reasons: string[] }) => ({ grant: present(grant), reasons });
-    res.json({ revoke: impact.revoke.map(show), suspend: impact.suspend.map(show) });
+  r.post('/api/criteria/preview', auth.requireCustomer, async (req, res) => {
+    const impact = await preview(me(req), parse(customerCriteriaSchema, req.body));
+    const show = async ({ grant, reasons }: { grant: Grant; reasons: string[] }) => ({
+      grant: await present(grant),
+      reasons,
+    });
+    res.json({
+      revoke: await Promise.all(impact.revoke.map(show)),
+      suspend: await Promise.all(impact.suspend.map(show)),
+    });
   });
   return r;
 }

@@ -16,14 +16,14 @@ import { claimCategoriesOf } from '../claims/catalogue.ts';
 
 /** Where facts come from; gathered first, then the pure evaluator decides (ARCHITECTURE.md, "Where policy decisions happen"). */
 export interface FactSources {
-  termsOf(companyId: string, version?: number): { version: number; terms: CompanyTerms };
-  criteriaOf(customerId: string): CustomerCriteria;
+  termsOf(companyId: string, version?: number): Promise<{ version: number; terms: CompanyTerms }>;
+  criteriaOf(customerId: string): Promise<CustomerCriteria>;
   /** The benefit ledger's facts; the period is the one the company's terms promise (server/benefits/). */
-  benefitsOf?(customerId: string, companyId: string, periodDays: number | undefined): BenefitFacts;
+  benefitsOf?(customerId: string, companyId: string, periodDays: number | undefined): Promise<BenefitFacts>;
 }
 
 export function createDecider(ctx: AppContext, sources: FactSources) {
-  return function decide(
+  return async function decide(
     stage: Stage,
     input: {
       customerId?: string;
@@ -34,14 +34,14 @@ export function createDecider(ctx: AppContext, sources: FactSources) {
       /** Proposed criteria instead of the stored ones: the dashboard's dry run of a criteria change. */
       criteria?: CustomerCriteria;
     },
-  ): Decision {
-    const t = sources.termsOf(input.companyId, input.termsVersion);
-    const criteria = input.criteria ?? (input.customerId ? sources.criteriaOf(input.customerId) : NO_CRITERIA);
+  ): Promise<Decision> {
+    const t = await sources.termsOf(input.companyId, input.termsVersion);
+    const criteria = input.criteria ?? (input.customerId ? await sources.criteriaOf(input.customerId) : NO_CRITERIA);
     // Off the read path (a hot path, ARCHITECTURE.md "The life of a company read"): the ledger is judged when a
     // request is decided and by the sweep's re-evaluation at stage approve.
     const ledger =
       input.customerId && sources.benefitsOf && (stage === 'request' || stage === 'approve')
-        ? { benefits: sources.benefitsOf(input.customerId, input.companyId, t.terms.benefit.withinDays) }
+        ? { benefits: await sources.benefitsOf(input.customerId, input.companyId, t.terms.benefit.withinDays) }
         : {};
     return evaluate(
       {

@@ -46,11 +46,11 @@ function causeOf(g: Grant, actor: Actor): EndingCause {
  * of the change, after the grant row and its audit event are written, so whatever they write commits with it.
  */
 export function createGrantEndings(grants: Pick<Grants, 'hooks'>) {
-  const hooks = { onEnded: [] as Array<(ending: GrantEnding) => void> };
-  grants.hooks.onChange.push((g, change, actor) => {
+  const hooks = { onEnded: [] as Array<(ending: GrantEnding) => void | Promise<void>> };
+  grants.hooks.onChange.push(async (g, change, actor) => {
     if (change !== 'revoked' && change !== 'expired') return;
     const ending = { grant: g, cause: causeOf(g, actor), actor };
-    for (const h of hooks.onEnded) h(ending);
+    for (const h of hooks.onEnded) await h(ending);
   });
   return { hooks };
 }

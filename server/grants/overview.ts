@@ -19,23 +19,25 @@ export interface OverviewDeps {
   activityOf: (
     customerId: string,
     since: string,
-  ) => Map<
-    string,
-    {
-      lastReadAt?: string;
-      readsSince: number;
-      fieldsRead: string[];
-      firstReadAt?: string;
-      readsTotal: number;
-      recordsDeposited: number;
-    }
+  ) => Promise<
+    Map<
+      string,
+      {
+        lastReadAt?: string;
+        readsSince: number;
+        fieldsRead: string[];
+        firstReadAt?: string;
+        readsTotal: number;
+        recordsDeposited: number;
+      }
+    >
   >;
   /** What each company gave back (server/benefits/): counts and confirmed totals per currency. */
-  benefitsOf?: (customerId: string) => Map<string, BenefitSummary>;
+  benefitsOf?: (customerId: string) => Promise<Map<string, BenefitSummary>>;
   /** The company's current terms: what it says it does with data it already holds. */
-  termsOf: (companyId: string) => { retentionDays: number; contact?: string } | undefined;
+  termsOf: (companyId: string) => Promise<{ retentionDays: number; contact?: string } | undefined>;
   /** A policy dry-run of re-approving a suspended grant (nothing is changed). */
-  reapproveCheck: (customerId: string, g: Grant) => Decision;
+  reapproveCheck: (customerId: string, g: Grant) => Promise<Decision>;
 }
 
 /**
@@ -45,9 +47,9 @@ export interface OverviewDeps {
  */
 export function createGrantOverview(d: OverviewDeps) {
   return {
-    reapproval(customerId: string, g: Grant) {
+    async reapproval(customerId: string, g: Grant) {
       if (g.status !== 'suspended') return {};
-      const decision = d.reapproveCheck(customerId, g);
+      const decision = await d.reapproveCheck(customerId, g);
       return decision.allow
         ? { canReapprove: true }
         : {
@@ -58,28 +60,30 @@ export function createGrantOverview(d: OverviewDeps) {
           };
     },
 
-    companies(customerId: string, grants: Grant[]) {
+    async companies(customerId: string, grants: Grant[]) {
       const since = new Date(d.now().getTime() - RECENT_READS_DAYS * DAY_MS).toISOString();
-      const activity = d.activityOf(customerId, since);
-      const benefits = d.benefitsOf?.(customerId);
+      const activity = await d.activityOf(customerId, since);
+      const benefits = await d.benefitsOf?.(customerId);
       const ids = [...new Set(grants.map((g) => g.companyId))];
-      return ids.map((id) => {
-        const a = activity.get(id);
-        const terms = d.termsOf(id);
-        return {
-          id,
-          lastReadAt: a?.lastReadAt ?? null,
-          readsLast30Days: a?.readsSince ?? 0,
-          fieldsRead: a?.fieldsRead ?? [],
-          // "What you gave" beside "what you got back" (the benefit ledger).
-          firstReadAt: a?.firstReadAt ?? null,
-          readsTotal: a?.readsTotal ?? 0,
-          recordsDeposited: a?.recordsDeposited ?? 0,
-          benefits: benefits?.get(id) ?? NO_BENEFITS,
-          retentionDays: terms?.retentionDays ?? null,
-          contact: terms?.contact ?? null,
-        };
-      });
+      return await Promise.all(
+        ids.map(async (id) => {
+          const a = activity.get(id);
+          const terms = await d.termsOf(id);
+          return {
+            id,
+            lastReadAt: a?.lastReadAt ?? null,
+            readsLast30Days: a?.readsSince ?? 0,
+            fieldsRead: a?.fieldsRead ?? [],
+            // "What you gave" beside "what you got back" (the benefit ledger).
+            firstReadAt: a?.firstReadAt ?? null,
+            readsTotal: a?.readsTotal ?? 0,
+            recordsDeposited: a?.recordsDeposited ?? 0,
+            benefits: benefits?.get(id) ?? NO_BENEFITS,
+            retentionDays: terms?.retentionDays ?? null,
+            contact: terms?.contact ?? null,
+          };
+        }),
+      );
     },
   };
 }

@@ -13,7 +13,7 @@ import { requestOfGrant, toGrant, type Actor, type Grant, type GrantChange, type
 export const BENEFIT_NOT_DELIVERED_WHY = 'The company has not delivered the benefit it promised';
 
 interface CompanyNames {
-  byId(id: string): { name: string; termsVersion: number } | undefined;
+  byId(id: string): Promise<{ name: string; termsVersion: number } | undefined>;
 }
 
 /**
@@ -25,13 +25,17 @@ export function createGrantPolicy(
   ctx: AppContext,
   d: { grants: Grants; decide: Decide; customerStore: CustomerStore; companies: CompanyNames },
 ) {
-  const companyName = (id: string) => d.companies.byId(id)?.name ?? id;
+  const companyName = async (id: string) => (await d.companies.byId(id))?.name ?? id;
 
   /** `onlyFor`: suspend only when one of these reason codes is among the refusals (the sweep's benefit check). */
-  function reevaluate(rows: ReturnType<Grants['store']['live']>, why: string, onlyFor?: ReadonlySet<string>): number {
+  async function reevaluate(
+    rows: Awaited<ReturnType<Grants['store']['live']>>,
+    why: string,
+    onlyFor?: ReadonlySet<string>,
+  ): Promise<number> {
     let suspended = 0;
     for (const row of rows) {
-      const decision = d.decide('approve', {
+      const decision = await d.decide('approve', {
         customerId: row.customerId,
         companyId: row.companyId,
         request: requestOfGrant(toGrant(row)),
@@ -42,7 +46,7 @@ export function createGrantPolicy(
       const reasons = denying.map((r) => r.message).join(' ');
       // The customer's sentence quotes their criteria and the company's terms; the trail keeps closed text only.
       const audited = [{ code: 'status-reason', message: why }, ...reasonsForAudit(denying)];
-      d.grants.suspend(row, `${why}. ${reasons}`, decision.policyVersion, audited);
+      await d.grants.suspend(row, `${why}. ${reasons}`, decision.policyVersion, audited);
       suspended++;
     }
     return suspended;
@@ -62,13 +66,13 @@ export function createGrantPolicy(
      * At start-up: live grants decided under another policy version are decided again under the
      * loaded one; those that pass are re-stamped, those that fail are suspended.
      */
-    reevaluateStale(): number {
-      return inTransaction(ctx.db, () => {
-        const stale = d.grants.store.live().filter((g) => g.policyVersion !== ctx.policies.version);
-        const suspended = reevaluate(stale, 'The platform policy changed');
+    reevaluateStale(): Promise<number> {
+      return inTransaction(ctx.db, async () => {
+        const stale = (await d.grants.store.live()).filter((g) => g.policyVersion !== ctx.policies.version);
+        const suspended = await reevaluate(stale, 'The platform policy changed');
         for (const g of stale)
-          if (d.grants.store.byId(g.id)?.status === 'active')
-            d.grants.store.update(g.id, { policyVersion: ctx.policies.version });
+          if ((await d.grants.store.byId(g.id))?.status === 'active')
+            await d.grants.store.update(g.id, { policyVersion: ctx.policies.version });
         return suspended;
       });
     },
@@ -76,19 +80,19 @@ export function createGrantPolicy(
     reapproveCheck,
 
     /** The customer re-approves a suspended grant under the company's current terms and the current policy. */
-    reapprove(customerId: string, grantId: string, requestId?: string): Grant {
-      const g = d.grants.getForCustomer(customerId, grantId);
+    async reapprove(customerId: string, grantId: string, requestId?: string): Promise<Grant> {
+      const g = await d.grants.getForCustomer(customerId, grantId);
       if (g.status !== 'suspended')
         throw new Conflict(`Only a suspended grant can be re-approved; this one is ${g.status}`);
-      const decision = reapproveCheck(customerId, g);
+      const decision = await reapproveCheck(customerId, g);
       if (!decision.allow)
         throw new PolicyDenied('The grant still does not pass the policy', {
           reasons: decision.reasons,
           policyVersion: decision.policyVersion,
         });
-      const company = d.companies.byId(g.companyId);
+      const company = await d.companies.byId(g.companyId);
       return d.grants.resume(
-        d.grants.store.byId(g.id)!,
+        (await d.grants.store.byId(g.id))!,
         { kind: 'customer', id: customerId },
         company?.termsVersion ?? g.termsVersion,
         decision.policyVersion,
@@ -96,18 +100,19 @@ export function createGrantPolicy(
       );
     },
 
-    reevaluateCustomer: (customerId: string, why: string) =>
-      reevaluate(d.grants.store.liveForCustomer(customerId), why),
-    reevaluateCompany: (companyId: string, why: string) => reevaluate(d.grants.store.liveForCompany(companyId), why),
-    reevaluateAll: (why: string) => inTransaction(ctx.db, () => reevaluate(d.grants.store.live(), why)),
+    reevaluateCustomer: async (customerId: string, why: string) =>
+      reevaluate(await d.grants.store.liveForCustomer(customerId), why),
+    reevaluateCompany: async (companyId: string, why: string) =>
+      reevaluate(await d.grants.store.liveForCompany(companyId), why),
+    reevaluateAll: (why: string) => inTransaction(ctx.db, async () => reevaluate(await d.grants.store.live(), why)),
     /** The benefit ledger's check: live grants refused for an undelivered benefit are suspended. */
     reevaluateBenefits: (codes: ReadonlySet<string>) =>
-      inTransaction(ctx.db, () => reevaluate(d.grants.store.live(), BENEFIT_NOT_DELIVERED_WHY, codes)),
+      inTransaction(ctx.db, async () => reevaluate(await d.grants.store.live(), BENEFIT_NOT_DELIVERED_WHY, codes)),
 
     /** Every grant change lands in the customer's inbox, with its signed receipt when there is one. */
-    notify(g: Grant, change: GrantChange, actor: Actor, receiptId?: string) {
+    async notify(g: Grant, change: GrantChange, actor: Actor, receiptId?: string) {
       if (change === 'resumed') return;
-      const name = companyName(g.companyId);
+      const name = await companyName(g.companyId);
       // A grant of claims or records only has no field: its records, or plainly "your data".
       const labels = g.fields.map((f) => (isFieldName(f) ? FIELD_CATALOGUE[f].label.toLowerCase() : f));
       const items = g.records ? [...labels, `records (${g.records.categories.join(', ')})`] : labels;
@@ -135,7 +140,7 @@ export function createGrantPolicy(
                 : actor.id === g.customerId
                   ? [`${name}: access revoked`, `You revoked ${name}'s access to your ${what} for ${why}.`]
                   : [`${name}: access revoked`, `${name}'s access for ${why} was revoked. ${reason}.`];
-      d.customerStore.insertInbox({
+      await d.customerStore.insertInbox({
         id: randomUUID(),
         customerId: g.customerId,
         kind: `grant.${change}`,

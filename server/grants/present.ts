@@ -6,13 +6,13 @@ import type { Grant } from './service.ts';
  * connected product's grant (RFC 8628) also names the product: "Your toothbrush, by Brushco".
  */
 export function grantPresenter(
-  names: { now(id: string): string; nameOf(id: string, at?: string): string },
-  productOf: (companyId: string) => string | undefined = () => undefined,
+  names: { now(id: string): Promise<string>; nameOf(id: string, at?: string): Promise<string> },
+  productOf: (companyId: string) => Promise<string | undefined> = async () => undefined,
 ) {
-  return (g: Grant) => {
-    const name = names.nameOf(g.companyId, g.createdAt);
-    const now = names.now(g.companyId);
-    const product = productOf(g.companyId);
+  return async (g: Grant) => {
+    const name = await names.nameOf(g.companyId, g.createdAt);
+    const now = await names.now(g.companyId);
+    const product = await productOf(g.companyId);
     return {
       ...g,
       company: {

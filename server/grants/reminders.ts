@@ -10,9 +10,15 @@ import { toGrant, type Grant } from './service.ts';
 const DAY_MS = 86_400_000;
 
 interface Sources {
-  readsSince(customerId: string, grantId: string, since: string): number;
-  companyName(companyId: string): string;
-  insertInbox(row: { id: string; customerId: string; kind: string; body: string; createdAt: string }): void;
+  readsSince(customerId: string, grantId: string, since: string): Promise<number>;
+  companyName(companyId: string): Promise<string>;
+  insertInbox(row: {
+    id: string;
+    customerId: string;
+    kind: string;
+    body: string;
+    createdAt: string;
+  }): void | Promise<void>;
 }
 
 /**
@@ -87,18 +93,18 @@ export function createGrantReminders(ctx: Pick<AppContext, 'db' | 'clock' | 'pol
       createdAt: ctx.clock.now().toISOString(),
     });
 
-  function remind(now: Date): number {
+  async function remind(now: Date): Promise<number> {
     const { reminderDays } = ctx.policies.afterConsent;
     const before = new Date(now.getTime() - reminderDays * DAY_MS).toISOString();
     const rows = dueReminders.all({ before, now: now.toISOString() });
     for (const row of rows) {
       const g = toGrant(row.grant);
       const since = row.lastSent ?? g.createdAt;
-      const reads = d.readsSince(g.customerId, g.id, since);
-      const name = d.companyName(g.companyId);
+      const reads = await d.readsSince(g.customerId, g.id, since);
+      const name = await d.companyName(g.companyId);
       const times = reads === 1 ? 'once' : `${reads} times`;
-      inTransaction(ctx.db, () => {
-        tell(
+      await inTransaction(ctx.db, async () => {
+        await tell(
           g,
           'grant.reminder',
           `${name} still reads your data`,
@@ -111,14 +117,14 @@ export function createGrantReminders(ctx: Pick<AppContext, 'db' | 'clock' | 'pol
     return rows.length;
   }
 
-  function noticeExpiry(now: Date): number {
+  async function noticeExpiry(now: Date): Promise<number> {
     const { expiryNoticeDays } = ctx.policies.afterConsent;
     const horizon = new Date(now.getTime() + expiryNoticeDays * DAY_MS).toISOString();
     const due = dueExpiry.all({ horizon, now: now.toISOString() }).map(toGrant);
     for (const g of due)
-      inTransaction(ctx.db, () => {
-        const name = d.companyName(g.companyId);
-        tell(
+      await inTransaction(ctx.db, async () => {
+        const name = await d.companyName(g.companyId);
+        await tell(
           g,
           'grant.expiring',
           `${name}: access ends on ${inWords(g.expiresAt)}`,
@@ -132,6 +138,6 @@ export function createGrantReminders(ctx: Pick<AppContext, 'db' | 'clock' | 'pol
 
   return {
     /** One sweep (server/db/sweep.ts): reminders and expiry notices now due. */
-    sweep: (now: Date) => ({ reminders: remind(now), expiring: noticeExpiry(now) }),
+    sweep: async (now: Date) => ({ reminders: await remind(now), expiring: await noticeExpiry(now) }),
   };
 }

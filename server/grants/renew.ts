@@ -12,16 +12,16 @@ import { durationDaysOf, requestOfGrant, type Grant, type Grants } from './servi
  */
 export function createRenewal(
   ctx: Pick<AppContext, 'db'>,
-  d: { grants: Grants; decide: Decide; termsVersionOf(companyId: string): number | undefined },
+  d: { grants: Grants; decide: Decide; termsVersionOf(companyId: string): Promise<number | undefined> },
 ) {
   const clearNotice = ctx.db.$client.prepare(`DELETE FROM grant_notices WHERE grant_id = ? AND kind = 'expiry'`);
-  return function renew(customerId: string, grantId: string, requestId?: string): Grant {
-    const g = d.grants.getForCustomer(customerId, grantId);
+  return async function renew(customerId: string, grantId: string, requestId?: string): Promise<Grant> {
+    const g = await d.grants.getForCustomer(customerId, grantId);
     if (g.status !== 'active') throw new Conflict(`Only a live grant can be renewed; this one is ${g.status}`);
-    const termsVersion = d.termsVersionOf(g.companyId);
+    const termsVersion = await d.termsVersionOf(g.companyId);
     if (termsVersion === undefined) throw new Conflict('The company can no longer receive data');
     const durationDays = durationDaysOf(g);
-    const decision = d.decide('approve', {
+    const decision = await d.decide('approve', {
       customerId,
       companyId: g.companyId,
       request: requestOfGrant(g),
@@ -31,7 +31,7 @@ export function createRenewal(
         reasons: decision.reasons,
         policyVersion: decision.policyVersion,
       });
-    const row = d.grants.store.byId(g.id)!;
+    const row = (await d.grants.store.byId(g.id))!;
     return inTransaction(ctx.db, () => {
       clearNotice.run(g.id);
       return d.grants.renew(row, durationDays, termsVersion, decision.policyVersion, requestId);

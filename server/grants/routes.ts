@@ -18,10 +18,10 @@ export const narrowSchema = z
   .refine((o) => Object.keys(o).length > 0, 'say what to narrow: fields, actions or expiresAt');
 
 export interface GrantPresenter {
-  present(g: Grant): unknown;
-  reapprove(customerId: string, grantId: string, requestId?: string): Grant;
+  present(g: Grant): Promise<object>;
+  reapprove(customerId: string, grantId: string, requestId?: string): Promise<Grant>;
   /** Renew a live grant from its expiry notice: consent and policy again (server/grants/renew.ts). */
-  renew(customerId: string, grantId: string, requestId?: string): Grant;
+  renew(customerId: string, grantId: string, requestId?: string): Promise<Grant>;
   /** The customer's page: per company activity and terms, per suspended grant whether re-approval would pass. */
   overview: GrantOverview;
 }
@@ -50,37 +50,37 @@ export function grantRoutes(
   const me = (req: Parameters<RequestHandler>[0]) => auth.session(req).subjectId;
 
   // The customer's own view: whether a suspended grant's re-approval would pass, so the page offers only what works.
-  const forCustomer = (customerId: string, g: Grant) => ({
-    ...(presenter.present(g) as object),
-    ...presenter.overview.reapproval(customerId, g),
+  const forCustomer = async (customerId: string, g: Grant) => ({
+    ...((await presenter.present(g)) as object),
+    ...(await presenter.overview.reapproval(customerId, g)),
   });
-  r.get('/api/grants', auth.requireCustomer, (req, res) => {
+  r.get('/api/grants', auth.requireCustomer, async (req, res) => {
     const customerId = me(req);
-    const list = grants.listForCustomer(customerId);
+    const list = await grants.listForCustomer(customerId);
     res.json({
-      grants: list.map((g) => forCustomer(customerId, g)),
-      companies: presenter.overview.companies(customerId, list),
+      grants: await Promise.all(list.map((g) => forCustomer(customerId, g))),
+      companies: await presenter.overview.companies(customerId, list),
     });
   });
-  r.get('/api/grants/:id', auth.requireCustomer, (req, res) => {
-    const g = grants.getForCustomer(me(req), parse(idSchema, req.params.id, 'path.id'));
-    res.json(forCustomer(me(req), g));
+  r.get('/api/grants/:id', auth.requireCustomer, async (req, res) => {
+    const g = await grants.getForCustomer(me(req), parse(idSchema, req.params.id, 'path.id'));
+    res.json(await forCustomer(me(req), g));
   });
-  r.patch('/api/grants/:id', auth.requireCustomer, (req, res) => {
+  r.patch('/api/grants/:id', auth.requireCustomer, async (req, res) => {
     const id = parse(idSchema, req.params.id, 'path.id');
-    res.json(presenter.present(grants.narrow(me(req), id, parse(narrowSchema, req.body), String(req.id))));
+    res.json(await presenter.present(await grants.narrow(me(req), id, parse(narrowSchema, req.body), String(req.id))));
   });
-  r.post('/api/grants/:id/reapprove', auth.requireCustomer, (req, res) => {
+  r.post('/api/grants/:id/reapprove', auth.requireCustomer, async (req, res) => {
     const id = parse(idSchema, req.params.id, 'path.id');
-    res.json(presenter.present(presenter.reapprove(me(req), id, String(req.id))));
+    res.json(await presenter.present(await presenter.reapprove(me(req), id, String(req.id))));
   });
-  r.post('/api/grants/:id/renew', auth.requireCustomer, (req, res) => {
+  r.post('/api/grants/:id/renew', auth.requireCustomer, async (req, res) => {
     const id = parse(idSchema, req.params.id, 'path.id');
-    res.json(presenter.present(presenter.renew(me(req), id, String(req.id))));
+    res.json(await presenter.present(await presenter.renew(me(req), id, String(req.id))));
   });
-  r.delete('/api/grants/:id', auth.requireCustomer, (req, res) => {
+  r.delete('/api/grants/:id', auth.requireCustomer, async (req, res) => {
     const id = parse(idSchema, req.params.id, 'path.id');
-    grants.revoke(
+    await grants.revoke(
       id,
       { customerId: me(req) },
       { kind: 'customer', id: me(req) },
@@ -92,19 +92,19 @@ export function grantRoutes(
 
   const company = managementClient;
   // The stored status reason is written for the customer and may quote their criteria (SECURITY.md).
-  const toCompany = (g: Grant) => ({
-    ...(presenter.present(g) as object),
+  const toCompany = async (g: Grant) => ({
+    ...((await presenter.present(g)) as object),
     statusReason: statusReasonForCompany(g.status),
   });
-  r.get('/company/grants', requireManagementToken, (req, res) => {
-    res.json({ grants: grants.listForCompany(company(req)).map(toCompany) });
+  r.get('/company/grants', requireManagementToken, async (req, res) => {
+    res.json({ grants: await Promise.all((await grants.listForCompany(company(req))).map(toCompany)) });
   });
-  r.get('/company/grants/:id', requireManagementToken, (req, res) => {
-    res.json(toCompany(grants.getForCompany(company(req), parse(idSchema, req.params.id, 'path.id'))));
+  r.get('/company/grants/:id', requireManagementToken, async (req, res) => {
+    res.json(await toCompany(await grants.getForCompany(company(req), parse(idSchema, req.params.id, 'path.id'))));
   });
-  r.delete('/company/grants/:id', requireManagementToken, (req, res) => {
+  r.delete('/company/grants/:id', requireManagementToken, async (req, res) => {
     const companyId = company(req);
-    grants.revoke(
+    await grants.revoke(
       parse(idSchema, req.params.id, 'path.id'),
       { companyId },
       { kind: 'company', id: companyId },

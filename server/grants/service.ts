@@ -96,7 +96,7 @@ export function toGrant(r: GrantRow): Grant {
  */
 export function createGrants(ctx: Pick<AppContext, 'db' | 'clock'>, audit: AuditAppend) {
   const store = createGrantStore(ctx.db);
-  const hooks = { onChange: [] as Array<(g: Grant, change: GrantChange, actor: Actor) => void> };
+  const hooks = { onChange: [] as Array<(g: Grant, change: GrantChange, actor: Actor) => void | Promise<void>> };
   const now = () => ctx.clock.now().toISOString();
 
   function change(
@@ -109,12 +109,12 @@ export function createGrants(ctx: Pick<AppContext, 'db' | 'clock'>, audit: Audit
     extra: Partial<GrantRow> = {},
     audited?: { code: string; message: string }[],
   ) {
-    return inTransaction(ctx.db, () => {
+    return inTransaction(ctx.db, async () => {
       // A narrowing keeps the status: its time stays the time the status last changed ("Stopped on <date>").
       const statusChangedAt = status !== g.status ? now() : g.statusChangedAt;
-      store.update(g.id, { status, statusReason: reason, updatedAt: now(), statusChangedAt, ...extra });
-      const updated = toGrant(store.byId(g.id)!);
-      audit({
+      await store.update(g.id, { status, statusReason: reason, updatedAt: now(), statusChangedAt, ...extra });
+      const updated = toGrant((await store.byId(g.id))!);
+      await audit({
         action: `grant.${changeKind}`,
         actor,
         customerId: g.customerId,
@@ -125,7 +125,7 @@ export function createGrants(ctx: Pick<AppContext, 'db' | 'clock'>, audit: Audit
         requestId,
         ...(audited ? { reasons: audited } : reason ? { reasons: [{ code: 'status-reason', message: reason }] } : {}),
       });
-      for (const h of hooks.onChange) h(updated, changeKind, actor);
+      for (const h of hooks.onChange) await h(updated, changeKind, actor);
       return updated;
     });
   }
@@ -134,13 +134,19 @@ export function createGrants(ctx: Pick<AppContext, 'db' | 'clock'>, audit: Audit
    * Marks a grant expired if its time has come; returns the current row. A suspended grant that reaches
    * its end date has lapsed: it ends too, so that its deletion request goes out (ARCHITECTURE.md, "After consent").
    */
-  function refresh(row: GrantRow): GrantRow {
+  async function refresh(row: GrantRow): Promise<GrantRow> {
     if ((row.status === 'active' || row.status === 'suspended') && row.expiresAt <= now()) {
       const reason = row.status === 'suspended' ? LAPSED_REASON : 'The grant reached its end date';
-      change(row, 'expired', 'expired', { kind: 'system', id: 'clock' }, reason);
-      return store.byId(row.id)!;
+      await change(row, 'expired', 'expired', { kind: 'system', id: 'clock' }, reason);
+      return (await store.byId(row.id))!;
     }
     return row;
+  }
+
+  async function refreshAll(rows: GrantRow[]): Promise<Grant[]> {
+    const out: Grant[] = [];
+    for (const r of rows) out.push(toGrant(await refresh(r)));
+    return out;
   }
 
   return {
@@ -148,12 +154,12 @@ export function createGrants(ctx: Pick<AppContext, 'db' | 'clock'>, audit: Audit
     store,
     refresh,
 
-    create(input: NewGrant, actor: Actor, requestId?: string): Grant {
+    create(input: NewGrant, actor: Actor, requestId?: string): Promise<Grant> {
       const id = randomUUID();
       const at = ctx.clock.now();
       const expiresAt = new Date(at.getTime() + input.durationDays * 86_400_000).toISOString();
-      return inTransaction(ctx.db, () => {
-        store.insert({
+      return inTransaction(ctx.db, async () => {
+        await store.insert({
           id,
           customerId: input.customerId,
           companyId: input.companyId,
@@ -170,8 +176,8 @@ export function createGrants(ctx: Pick<AppContext, 'db' | 'clock'>, audit: Audit
           expiresAt,
           updatedAt: at.toISOString(),
         });
-        const g = toGrant(store.byId(id)!);
-        audit({
+        const g = toGrant((await store.byId(id))!);
+        await audit({
           action: 'grant.approved',
           actor,
           customerId: g.customerId,
@@ -183,36 +189,36 @@ export function createGrants(ctx: Pick<AppContext, 'db' | 'clock'>, audit: Audit
           requestId,
           detail: { autoApproved: g.autoApproved, expiresAt, ...claimNames(g) },
         });
-        for (const h of hooks.onChange) h(g, 'approved', actor);
+        for (const h of hooks.onChange) await h(g, 'approved', actor);
         return g;
       });
     },
 
-    listForCustomer: (customerId: string) => store.listForCustomer(customerId).map((r) => toGrant(refresh(r))),
-    listForCompany: (companyId: string) => store.listForCompany(companyId).map((r) => toGrant(refresh(r))),
+    listForCustomer: async (customerId: string) => refreshAll(await store.listForCustomer(customerId)),
+    listForCompany: async (companyId: string) => refreshAll(await store.listForCompany(companyId)),
 
-    getForCustomer(customerId: string, id: string): Grant {
-      const r = store.forCustomer(customerId, id);
+    async getForCustomer(customerId: string, id: string): Promise<Grant> {
+      const r = await store.forCustomer(customerId, id);
       if (!r) throw new NotFound('No such grant');
-      return toGrant(refresh(r));
+      return toGrant(await refresh(r));
     },
 
-    getForCompany(companyId: string, id: string): Grant {
-      const r = store.forCompany(companyId, id);
+    async getForCompany(companyId: string, id: string): Promise<Grant> {
+      const r = await store.forCompany(companyId, id);
       if (!r) throw new NotFound('No such grant');
-      return toGrant(refresh(r));
+      return toGrant(await refresh(r));
     },
 
     /** The customer narrows a live grant: fewer fields, fewer actions or an earlier end. Never wider. */
-    narrow(
+    async narrow(
       customerId: string,
       id: string,
       to: { fields?: string[]; actions?: Action[]; expiresAt?: string },
       requestId?: string,
-    ): Grant {
-      const r = store.forCustomer(customerId, id);
+    ): Promise<Grant> {
+      const r = await store.forCustomer(customerId, id);
       if (!r) throw new NotFound('No such grant');
-      const g = toGrant(refresh(r));
+      const g = toGrant(await refresh(r));
       if (g.status !== 'active' && g.status !== 'suspended') throw new Conflict(`The grant is ${g.status}`);
       const fields = to.fields ?? g.fields;
       const actions = to.actions ?? g.actions;
@@ -231,17 +237,17 @@ export function createGrants(ctx: Pick<AppContext, 'db' | 'clock'>, audit: Audit
       return change(r, g.status, 'narrowed', actor, g.statusReason, requestId, narrowed, audited);
     },
 
-    revoke(
+    async revoke(
       grantId: string,
       owner: { customerId?: string; companyId?: string },
       actor: Actor,
       reason: string,
       requestId?: string,
-    ): Grant {
+    ): Promise<Grant> {
       const r = owner.customerId
-        ? store.forCustomer(owner.customerId, grantId)
+        ? await store.forCustomer(owner.customerId, grantId)
         : owner.companyId
-          ? store.forCompany(owner.companyId, grantId)
+          ? await store.forCompany(owner.companyId, grantId)
           : undefined;
       if (!r) throw new NotFound('No such grant');
       if (r.status === 'revoked' || r.status === 'expired') return toGrant(r);
@@ -249,23 +255,23 @@ export function createGrants(ctx: Pick<AppContext, 'db' | 'clock'>, audit: Audit
     },
 
     /** Used by lock-out and company disabling: revokes every live grant of a company (for one customer or all). */
-    revokeAllOfCompany(companyId: string, actor: Actor, reason: string, customerId?: string): number {
-      return inTransaction(ctx.db, () => {
-        const live = store
-          .listForCompany(companyId)
-          .filter(
-            (g) => (g.status === 'active' || g.status === 'suspended') && (!customerId || g.customerId === customerId),
-          );
-        for (const g of live) change(g, 'revoked', 'revoked', actor, reason);
+    revokeAllOfCompany(companyId: string, actor: Actor, reason: string, customerId?: string): Promise<number> {
+      return inTransaction(ctx.db, async () => {
+        const live = (await store.listForCompany(companyId)).filter(
+          (g) => (g.status === 'active' || g.status === 'suspended') && (!customerId || g.customerId === customerId),
+        );
+        for (const g of live) await change(g, 'revoked', 'revoked', actor, reason);
         return live.length;
       });
     },
 
     /** Account deletion: every grant of the customer ends with it. */
-    revokeAllOfCustomer(customerId: string, reason: string): number {
-      return inTransaction(ctx.db, () => {
-        const live = store.listForCustomer(customerId).filter((g) => g.status === 'active' || g.status === 'suspended');
-        for (const g of live) change(g, 'revoked', 'revoked', { kind: 'customer', id: customerId }, reason);
+    revokeAllOfCustomer(customerId: string, reason: string): Promise<number> {
+      return inTransaction(ctx.db, async () => {
+        const live = (await store.listForCustomer(customerId)).filter(
+          (g) => g.status === 'active' || g.status === 'suspended',
+        );
+        for (const g of live) await change(g, 'revoked', 'revoked', { kind: 'customer', id: customerId }, reason);
         return live.length;
       });
     },
@@ -276,7 +282,7 @@ export function createGrants(ctx: Pick<AppContext, 'db' | 'clock'>, audit: Audit
       reason: string,
       policyVersion?: string,
       audited?: { code: string; message: string }[],
-    ): Grant {
+    ): Promise<Grant> {
       return change(
         row,
         'suspended',
@@ -289,7 +295,13 @@ export function createGrants(ctx: Pick<AppContext, 'db' | 'clock'>, audit: Audit
       );
     },
 
-    resume(row: GrantRow, actor: Actor, termsVersion: number, policyVersion: string, requestId?: string): Grant {
+    resume(
+      row: GrantRow,
+      actor: Actor,
+      termsVersion: number,
+      policyVersion: string,
+      requestId?: string,
+    ): Promise<Grant> {
       return change(row, 'active', 'resumed', actor, null, requestId, { termsVersion, policyVersion });
     },
 
@@ -297,7 +309,13 @@ export function createGrants(ctx: Pick<AppContext, 'db' | 'clock'>, audit: Audit
      * A renewal (server/grants/renew.ts): the customer consented again and policy allowed it, so the live grant
      * runs for its length again from now, under the current terms. Recorded as an approval, with its receipt.
      */
-    renew(row: GrantRow, durationDays: number, termsVersion: number, policyVersion: string, requestId?: string): Grant {
+    renew(
+      row: GrantRow,
+      durationDays: number,
+      termsVersion: number,
+      policyVersion: string,
+      requestId?: string,
+    ): Promise<Grant> {
       const at = ctx.clock.now();
       const expiresAt = new Date(at.getTime() + durationDays * 86_400_000).toISOString();
       const extra = { createdAt: at.toISOString(), expiresAt, termsVersion, policyVersion };
@@ -305,9 +323,9 @@ export function createGrants(ctx: Pick<AppContext, 'db' | 'clock'>, audit: Audit
     },
 
     /** Periodic sweep so expiry is recorded even for grants nobody touches. */
-    expireDue(): number {
-      const due = store.dueToExpire(now());
-      for (const r of due) refresh(r);
+    async expireDue(): Promise<number> {
+      const due = await store.dueToExpire(now());
+      for (const r of due) await refresh(r);
       return due.length;
     },
   };

@@ -10,45 +10,45 @@ export function createGrantStore(db: Db) {
   // The company read path looks a grant up on every request: a prepared statement (ARCHITECTURE.md, "Speed").
   const byIdFast = fastLookup(db, grants, [grants.id]);
   return {
-    insert: (row: typeof grants.$inferInsert) => db.insert(grants).values(row).run(),
+    insert: async (row: typeof grants.$inferInsert) => db.insert(grants).values(row).run(),
     /** Only for the data path, which then checks the row's company against the token's. */
-    byId: (id: string): GrantRow | undefined => byIdFast(id),
-    forCustomer: (customerId: string, id: string) =>
+    byId: async (id: string): Promise<GrantRow | undefined> => byIdFast(id),
+    forCustomer: async (customerId: string, id: string) =>
       db
         .select()
         .from(grants)
         .where(and(eq(grants.id, id), eq(grants.customerId, customerId)))
         .get(),
-    forCompany: (companyId: string, id: string) =>
+    forCompany: async (companyId: string, id: string) =>
       db
         .select()
         .from(grants)
         .where(and(eq(grants.id, id), eq(grants.companyId, companyId)))
         .get(),
-    listForCustomer: (customerId: string) =>
+    listForCustomer: async (customerId: string) =>
       db.select().from(grants).where(eq(grants.customerId, customerId)).orderBy(desc(grants.createdAt)).all(),
-    listForCompany: (companyId: string) =>
+    listForCompany: async (companyId: string) =>
       db.select().from(grants).where(eq(grants.companyId, companyId)).orderBy(desc(grants.createdAt)).all(),
-    liveForCustomer: (customerId: string) =>
+    liveForCustomer: async (customerId: string) =>
       db
         .select()
         .from(grants)
         .where(and(eq(grants.customerId, customerId), eq(grants.status, 'active')))
         .all(),
-    liveForCompany: (companyId: string) =>
+    liveForCompany: async (companyId: string) =>
       db
         .select()
         .from(grants)
         .where(and(eq(grants.companyId, companyId), eq(grants.status, 'active')))
         .all(),
-    live: () => db.select().from(grants).where(eq(grants.status, 'active')).all(),
-    dueToExpire: (nowIso: string) =>
+    live: async () => db.select().from(grants).where(eq(grants.status, 'active')).all(),
+    dueToExpire: async (nowIso: string) =>
       db
         .select()
         .from(grants)
         .where(and(inArray(grants.status, ['active', 'suspended']), lte(grants.expiresAt, nowIso)))
         .all(),
-    update: (id: string, set: Partial<typeof grants.$inferInsert>) =>
+    update: async (id: string, set: Partial<typeof grants.$inferInsert>) =>
       db.update(grants).set(set).where(eq(grants.id, id)).run(),
   };
 }

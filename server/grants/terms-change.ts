@@ -54,8 +54,8 @@ export function describeWorsening(w: TermsWorsening): string {
 }
 
 interface TermsSource {
-  byId(id: string): { name: string } | undefined;
-  termsAt(id: string, version: number): { terms: CompanyTerms } | undefined;
+  byId(id: string): Promise<{ name: string } | undefined>;
+  termsAt(id: string, version: number): Promise<{ terms: CompanyTerms } | undefined>;
 }
 
 /**
@@ -68,19 +68,19 @@ export function createTermsChangeNotices(
   d: { grants: Grants; companies: TermsSource; customerStore: CustomerStore },
 ) {
   return {
-    notify(companyId: string, version: number): number {
+    async notify(companyId: string, version: number): Promise<number> {
       // Nobody to tell: the terms are not even read (termsAt caches, and this runs before the commit).
-      const live = d.grants.store.liveForCompany(companyId).map(toGrant);
+      const live = (await d.grants.store.liveForCompany(companyId)).map(toGrant);
       if (!live.length) return 0;
-      const before = d.companies.termsAt(companyId, version - 1)?.terms;
-      const after = d.companies.termsAt(companyId, version)?.terms;
+      const before = (await d.companies.termsAt(companyId, version - 1))?.terms;
+      const after = (await d.companies.termsAt(companyId, version))?.terms;
       if (!before || !after) return 0;
       const changes = termsWorsened(before, after);
       if (!changes.length) return 0;
-      const name = d.companies.byId(companyId)?.name ?? companyId;
+      const name = (await d.companies.byId(companyId))?.name ?? companyId;
       const what = changes.map(describeWorsening).join('; ');
       for (const g of live)
-        d.customerStore.insertInbox({
+        await d.customerStore.insertInbox({
           id: randomUUID(),
           customerId: g.customerId,
           kind: 'grant.terms-worse',

@@ -22,11 +22,11 @@ export function createUsage(db: Db) {
   );
   return {
     /** Deletes hour buckets that no window reaches any more; the sweep calls it. */
-    purgeEnded(now: Date): number {
+    async purgeEnded(now: Date): Promise<number> {
       return ended.run(Math.floor(now.getTime() / HOUR) - 25).changes;
     },
     /** Earlier uses of a grant for one action, as the policy's usage facts. */
-    of(customerId: string, grantId: string, action: string, now: Date): Usage {
+    async of(customerId: string, grantId: string, action: string, now: Date): Promise<Usage> {
       const t = now.getTime();
       const current = Math.floor(t / HOUR);
       const rows = window.all(customerId, grantId, action, current - 24) as { hour: number; count: number }[];
@@ -37,7 +37,7 @@ export function createUsage(db: Db) {
       return { readsLastHour, readsLastDay };
     },
     /** Counts one use; call inside the audited transaction so it commits with the read. */
-    record(customerId: string, grantId: string, action: string, now: Date): void {
+    async record(customerId: string, grantId: string, action: string, now: Date): Promise<void> {
       bump.run(customerId, grantId, action, Math.floor(now.getTime() / HOUR));
     },
   };

@@ -1,5 +1,4 @@
 import type { Store, Options, ClientRateLimitInfo } from 'express-rate-limit';
-import type { Logger } from 'pino';
 import type { Clock } from '../context.ts';
 import type { RateCounters } from '../db/shared/types.ts';
 
@@ -15,7 +14,7 @@ export const RATE_COUNTER_RETAIN_MS = 3_600_000;
  * start at multiples of windowMs on the injected clock; keys are already hashed (rate-limit.ts) and prefixed
  * with the limiter's id.
  */
-export function counterStores(counters: RateCounters<boolean>, clock: Clock): RateStores {
+export function counterStores(counters: RateCounters, clock: Clock): RateStores {
   return (limiterId) => {
     let windowMs = 60_000;
     const start = () => {
@@ -54,13 +53,9 @@ export function counterStores(counters: RateCounters<boolean>, clock: Clock): Ra
  * The sweep task that drops windows older than RATE_COUNTER_RETAIN_MS (SECURITY.md "Floods and bounds"); the
  * in-memory store forgets on its own. An asynchronous store's failure is logged, as a task's throw is.
  */
-export function purgeRateCounters(counters: RateCounters<boolean>, logger: Logger) {
+export function purgeRateCounters(counters: RateCounters) {
   return {
     name: 'http.rate-counters',
-    run(now: Date): number | void {
-      const n = counters.purgeBefore(now.getTime() - RATE_COUNTER_RETAIN_MS);
-      if (typeof n === 'number') return n;
-      n.catch((err: unknown) => logger.error({ err, task: 'http.rate-counters' }, 'sweep task failed'));
-    },
+    run: (now: Date) => counters.purgeBefore(now.getTime() - RATE_COUNTER_RETAIN_MS),
   };
 }

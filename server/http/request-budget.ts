@@ -24,7 +24,7 @@ export function createRequestBudgets(db: Db, clock: Clock) {
 
   return {
     /** Counts one request against `key`; a request over the budget is a 429 with the window's remaining seconds. */
-    take(key: string, budget: Budget, what: string): void {
+    async take(key: string, budget: Budget, what: string): Promise<void> {
       const now = clock.now().getTime();
       const windowMs = budget.windowSeconds * 1000;
       const windowEnd = (Math.floor(now / windowMs) + 1) * windowMs;
@@ -35,7 +35,7 @@ export function createRequestBudgets(db: Db, clock: Clock) {
       );
     },
     /** Drops the windows that have ended (the sweep). */
-    purgeEnded(): number {
+    async purgeEnded(): Promise<number> {
       return purge.run(clock.now().getTime()).changes;
     },
   };

@@ -35,7 +35,7 @@ export const SIGNIN_TTL_S = 1800;
 const depositOnly = (r: AccessRequest): Action[] => (r.actions.includes('deposit') ? ['deposit'] : r.actions);
 
 export interface ClientDirectory {
-  byId(id: string): ClientView | undefined;
+  byId(id: string): Promise<ClientView | undefined>;
 }
 
 export interface AuthorizeOutcome {
@@ -66,16 +66,21 @@ export function createAuthorization(
     audit: AuditAppend;
     limits: RequestLimits;
     /** A request refused for the customer before they saw it (their inbox says so); in the same transaction. */
-    onRefused?: (customerId: string, companyId: string, request: AccessRequest, decision: Decision) => void;
+    onRefused?: (
+      customerId: string,
+      companyId: string,
+      request: AccessRequest,
+      decision: Decision,
+    ) => void | Promise<void>;
   },
 ) {
   const issuer = ctx.config.publicUrl;
   const nowIso = (plusS = 0) => new Date(ctx.clock.now().getTime() + plusS * 1000).toISOString();
 
   /** Stores a validated front-channel request, waiting for the browser (PAR, or /authorize without it). */
-  function insertFrontRequest(client: ClientView, v: ValidatedRequest, ttlS: number): string {
+  async function insertFrontRequest(client: ClientView, v: ValidatedRequest, ttlS: number): Promise<string> {
     const id = randomBytes(24).toString('base64url');
-    d.store.insertRequest({
+    await d.store.insertRequest({
       id,
       companyId: client.id,
       mode: 'front',
@@ -95,11 +100,16 @@ export function createAuthorization(
   const registered = (purpose: string) => (purposeOf(ctx.policies, purpose) ? purpose : undefined);
   const secondsUntil = (iso: string) => Math.max(1, Math.ceil((Date.parse(iso) - ctx.clock.now().getTime()) / 1000));
 
-  function recordDenial(row: AuthRequestRow, decision: Decision, customerId: string, requestId?: string): void {
-    inTransaction(ctx.db, () => {
-      d.store.updateRequest(row.id, { status: 'denied', decision: JSON.stringify(decision) });
+  async function recordDenial(
+    row: AuthRequestRow,
+    decision: Decision,
+    customerId: string,
+    requestId?: string,
+  ): Promise<void> {
+    await inTransaction(ctx.db, async () => {
+      await d.store.updateRequest(row.id, { status: 'denied', decision: JSON.stringify(decision) });
       const r = details(row);
-      d.audit({
+      await d.audit({
         action: 'grant.denied',
         actor: { kind: decision.allow ? 'customer' : 'system', id: decision.allow ? customerId : 'policy' },
         customerId,
@@ -111,12 +121,17 @@ export function createAuthorization(
         policyVersion: decision.policyVersion,
         requestId,
       });
-      if (!decision.allow) d.onRefused?.(customerId, row.companyId, r, decision);
+      if (!decision.allow) await d.onRefused?.(customerId, row.companyId, r, decision);
     });
   }
 
-  function deniedRedirect(row: AuthRequestRow, decision: Decision, customerId: string, requestId?: string): string {
-    recordDenial(row, decision, customerId, requestId);
+  async function deniedRedirect(
+    row: AuthRequestRow,
+    decision: Decision,
+    customerId: string,
+    requestId?: string,
+  ): Promise<string> {
+    await recordDenial(row, decision, customerId, requestId);
     // The redirect is read by the company: customer-sourced reasons show only as CUSTOMER_CRITERIA.
     const codes = codesForCompany(decision.reasons);
     return redirectWith(row.redirectUri!, {
@@ -132,25 +147,25 @@ export function createAuthorization(
    * Returns the front-channel redirect with the code, or undefined for a back-channel request. A customer's
    * approval names the terms version they were shown (`shownTerms`); auto-approval has none.
    */
-  function approve(
+  async function approve(
     row: AuthRequestRow,
     customerId: string,
     request: AccessRequest,
     auto: boolean,
     requestId?: string,
     shownTerms?: number,
-  ): string | undefined {
-    const decision = d.decide('approve', { customerId, companyId: row.companyId, request });
+  ): Promise<string | undefined> {
+    const decision = await d.decide('approve', { customerId, companyId: row.companyId, request });
     if (!decision.allow)
       throw new PolicyDenied('The policy does not allow this grant', {
         reasons: decision.reasons,
         policyVersion: decision.policyVersion,
       });
     const code = newOpaque('ac_');
-    inTransaction(ctx.db, () => {
-      if (!d.store.transitionRequest(row.id, 'pending', { status: 'approved' }))
+    await inTransaction(ctx.db, async () => {
+      if (!(await d.store.transitionRequest(row.id, 'pending', { status: 'approved' })))
         throw new Conflict('This request was already decided');
-      const client = d.clients.byId(row.companyId);
+      const client = await d.clients.byId(row.companyId);
       if (client?.status !== 'active')
         throw new Conflict('The company that asked has been disabled; this request is closed');
       // The grant is made under the terms the customer saw, or not at all: checked here, in the transaction
@@ -160,7 +175,7 @@ export function createAuthorization(
           `${client.name} changed its terms (now version ${client.termsVersion}) after you were shown version ${shownTerms}. Review the new terms and decide again.`,
           { termsVersion: client.termsVersion },
         );
-      const grant = d.grants.create(
+      const grant = await d.grants.create(
         {
           customerId,
           companyId: row.companyId,
@@ -183,9 +198,13 @@ export function createAuthorization(
       // A device (RFC 8628) polls like a back-channel client: the same grace to collect.
       const polled = row.mode !== 'front';
       const collectBy = polled && collectFrom > row.expiresAt ? collectFrom : row.expiresAt;
-      d.store.updateRequest(row.id, { grantId: grant.id, decision: JSON.stringify(decision), expiresAt: collectBy });
+      await d.store.updateRequest(row.id, {
+        grantId: grant.id,
+        decision: JSON.stringify(decision),
+        expiresAt: collectBy,
+      });
       if (polled) return;
-      d.store.insertCode({
+      await d.store.insertCode({
         codeHash: sha256hex(code),
         requestId: row.id,
         grantId: grant.id,
@@ -202,21 +221,21 @@ export function createAuthorization(
       : redirectWith(row.redirectUri!, { code, state: row.state ?? undefined, iss: issuer });
   }
 
-  function pendingFor(customerId: string, id: string): AuthRequestRow {
-    const row = d.store.requestForCustomer(customerId, id);
+  async function pendingFor(customerId: string, id: string): Promise<AuthRequestRow> {
+    const row = await d.store.requestForCustomer(customerId, id);
     if (!row) throw new NotFound('No such request');
     if (row.status === 'pending' && row.expiresAt <= nowIso()) {
-      d.store.updateRequest(id, { status: 'expired' });
+      await d.store.updateRequest(id, { status: 'expired' });
       // A front-channel customer came from the company's site: the dashboard links back to it.
-      const back = row.mode === 'front' ? returnLink(row.companyId, row.redirectUri) : undefined;
+      const back = row.mode === 'front' ? await returnLink(row.companyId, row.redirectUri) : undefined;
       throw new Conflict('This request has expired; start again from the company', back ? { returnTo: back } : {});
     }
     return row;
   }
 
   /** The company's site as far as the vault knows it: the origin of its (registered) redirect URI. */
-  function returnLink(companyId: string, redirectUri?: string | null): ReturnLink | undefined {
-    const client = d.clients.byId(companyId);
+  async function returnLink(companyId: string, redirectUri?: string | null): Promise<ReturnLink | undefined> {
+    const client = await d.clients.byId(companyId);
     const uri = redirectUri && client?.redirectUris.includes(redirectUri) ? redirectUri : client?.redirectUris[0];
     if (!client || client.status !== 'active' || !uri) return undefined;
     return { name: client.name, href: new URL(uri).origin + '/' };
@@ -227,37 +246,41 @@ export function createAuthorization(
      * Where a browser sent here by a company can go back to when its link does not work (unknown client:
      * none). The request's own redirect URI when the link names one, else the company's registered one.
      */
-    returnLinkFor(query: Record<string, unknown>): ReturnLink | undefined {
+    async returnLinkFor(query: Record<string, unknown>): Promise<ReturnLink | undefined> {
       const clientId = typeof query.client_id === 'string' ? query.client_id : '';
       const uri = typeof query.request_uri === 'string' ? query.request_uri : '';
       const row = uri.startsWith(REQUEST_URI_PREFIX)
-        ? d.store.request(uri.slice(REQUEST_URI_PREFIX.length))
+        ? await d.store.request(uri.slice(REQUEST_URI_PREFIX.length))
         : undefined;
       const redirect = row?.companyId === clientId ? row.redirectUri : query.redirect_uri;
       return clientId ? returnLink(clientId, typeof redirect === 'string' ? redirect : undefined) : undefined;
     },
 
     /** RFC 9126 §2: store the validated request, answer with a one-time request_uri. */
-    push(client: ClientView, params: Record<string, unknown>) {
+    async push(client: ClientView, params: Record<string, unknown>) {
       if (params.request_uri !== undefined)
         throw new OAuthError(400, 'invalid_request', 'request_uri is not allowed in a pushed request');
-      d.limits.par(client.id);
+      await d.limits.par(client.id);
       const v = validateAuthorizationParams(client, params);
-      const platform = d.decide('request', { companyId: client.id, request: v.request });
+      const platform = await d.decide('request', { companyId: client.id, request: v.request });
       if (!platform.allow)
         throw new PolicyDenied('The platform policy refuses this request', {
           error: 'access_denied',
           reasons: reasonsForCompany(platform.reasons),
           policyVersion: platform.policyVersion,
         });
-      const id = insertFrontRequest(client, v, PAR_TTL_S);
+      const id = await insertFrontRequest(client, v, PAR_TTL_S);
       return { request_uri: REQUEST_URI_PREFIX + id, expires_in: PAR_TTL_S };
     },
 
     /** GET /authorize. Returns where to send the browser. */
-    authorize(query: Record<string, unknown>, customerId: string | undefined, requestId?: string): AuthorizeOutcome {
+    async authorize(
+      query: Record<string, unknown>,
+      customerId: string | undefined,
+      requestId?: string,
+    ): Promise<AuthorizeOutcome> {
       const clientId = typeof query.client_id === 'string' ? query.client_id : '';
-      const client = d.clients.byId(clientId);
+      const client = await d.clients.byId(clientId);
       if (!client || client.status !== 'active')
         throw new UnredirectableError(
           400,
@@ -269,7 +292,7 @@ export function createAuthorization(
         const id = query.request_uri.startsWith(REQUEST_URI_PREFIX)
           ? query.request_uri.slice(REQUEST_URI_PREFIX.length)
           : '';
-        row = id ? d.store.request(id) : undefined;
+        row = id ? await d.store.request(id) : undefined;
         if (!row || row.companyId !== client.id) throw requestLinkError('unknown');
         // RFC 9126 §4 allows a reload: the same customer's browser goes back to the consent screen.
         const live = row.expiresAt > nowIso();
@@ -297,31 +320,31 @@ export function createAuthorization(
             }),
           };
         }
-        d.limits.authorizeWithoutPar(client.id);
-        const id = insertFrontRequest(client, v, CONSENT_TTL_S);
-        row = d.store.request(id)!;
+        await d.limits.authorizeWithoutPar(client.id);
+        const id = await insertFrontRequest(client, v, CONSENT_TTL_S);
+        row = (await d.store.request(id))!;
       }
       if (!customerId) {
         // Signing in or creating a vault may take minutes: the request waits SIGNIN_TTL_S from its creation
         // (a PAR request_uri alone lives PAR_TTL_S), counted once, so reloading the link never extends it.
         const until = new Date(Date.parse(row.createdAt) + SIGNIN_TTL_S * 1000).toISOString();
-        if (until > row.expiresAt) d.store.transitionRequest(row.id, 'pushed', { expiresAt: until });
+        if (until > row.expiresAt) await d.store.transitionRequest(row.id, 'pushed', { expiresAt: until });
         const next = `/authorize?client_id=${encodeURIComponent(client.id)}&request_uri=${encodeURIComponent(REQUEST_URI_PREFIX + row.id)}`;
         return { redirect: `/signin?next=${encodeURIComponent(next)}` };
       }
-      d.limits.authorizeByCustomer(customerId);
+      await d.limits.authorizeByCustomer(customerId);
       if (
-        !d.store.transitionRequest(row.id, 'pushed', {
+        !(await d.store.transitionRequest(row.id, 'pushed', {
           status: 'pending',
           customerId,
           expiresAt: nowIso(CONSENT_TTL_S),
-        })
+        }))
       )
         throw requestLinkError('used');
-      row = d.store.request(row.id)!;
-      const decision = d.decide('request', { customerId, companyId: client.id, request: details(row) });
-      if (!decision.allow) return { redirect: deniedRedirect(row, decision, customerId, requestId) };
-      if (decision.autoApprove) return { redirect: approve(row, customerId, details(row), true, requestId)! };
+      row = (await d.store.request(row.id))!;
+      const decision = await d.decide('request', { customerId, companyId: client.id, request: details(row) });
+      if (!decision.allow) return { redirect: await deniedRedirect(row, decision, customerId, requestId) };
+      if (decision.autoApprove) return { redirect: (await approve(row, customerId, details(row), true, requestId))! };
       return { redirect: `/consent?request=${encodeURIComponent(row.id)}` };
     },
 
@@ -331,30 +354,30 @@ export function createAuthorization(
      * criteria at once (a refused or blocked company never reaches the customer), auto-approved when a
      * rule matches, otherwise left pending in the customer's dashboard.
      */
-    backchannel(
+    async backchannel(
       client: ClientView,
       params: Record<string, unknown>,
-      customerIdOfHandle: (h: string) => string | undefined,
-      notify: (customerId: string, row: AuthRequestRow) => void,
+      customerIdOfHandle: (h: string) => Promise<string | undefined>,
+      notify: (customerId: string, row: AuthRequestRow) => void | Promise<void>,
       requestId?: string,
     ) {
-      d.limits.backchannelByCompany(client.id);
+      await d.limits.backchannelByCompany(client.id);
       const handle = typeof params.login_hint === 'string' ? params.login_hint : '';
-      const customerId = customerIdOfHandle(handle);
+      const customerId = await customerIdOfHandle(handle);
       if (!customerId)
         throw new OAuthError(400, 'unknown_user_id', 'login_hint must be the vault handle of a customer');
-      d.limits.backchannelToCustomer(client.id, customerId);
+      await d.limits.backchannelToCustomer(client.id, customerId);
       let request: AccessRequest;
       if (typeof params.authorization_details === 'string')
         request = parseAuthorizationDetails(params.authorization_details);
       else if (typeof params.scope === 'string') request = parseScope(params.scope);
       else
         throw new OAuthError(400, 'invalid_request', 'authorization_details (type customer_data) or scope is required');
-      const decision = d.decide('request', { customerId, companyId: client.id, request });
+      const decision = await d.decide('request', { customerId, companyId: client.id, request });
       if (!decision.allow) {
         const reasons = decision.reasons.filter((r) => r.effect !== 'require-approval');
-        inTransaction(ctx.db, () => {
-          d.audit({
+        await inTransaction(ctx.db, async () => {
+          await d.audit({
             action: 'grant.denied',
             actor: { kind: 'system', id: 'policy' },
             customerId,
@@ -366,7 +389,7 @@ export function createAuthorization(
             policyVersion: decision.policyVersion,
             requestId,
           });
-          d.onRefused?.(customerId, client.id, request, decision);
+          await d.onRefused?.(customerId, client.id, request, decision);
         });
         throw new PolicyDenied('The request is refused', {
           error: 'access_denied',
@@ -375,10 +398,10 @@ export function createAuthorization(
         });
       }
       // A repeat of a request still waiting gets that request back: one row, one inbox message.
-      const same = decision.autoApprove ? undefined : d.limits.admitPending(client.id, customerId, request);
+      const same = decision.autoApprove ? undefined : await d.limits.admitPending(client.id, customerId, request);
       if (same) return { auth_req_id: same.id, expires_in: secondsUntil(same.expiresAt), interval: 5 };
       const id = randomBytes(24).toString('base64url');
-      d.store.insertRequest({
+      await d.store.insertRequest({
         id,
         companyId: client.id,
         mode: 'backchannel',
@@ -388,9 +411,9 @@ export function createAuthorization(
         createdAt: nowIso(),
         expiresAt: nowIso(CONSENT_TTL_S),
       });
-      const row = d.store.request(id)!;
-      if (decision.autoApprove) approve(row, customerId, request, true, requestId);
-      else notify(customerId, row);
+      const row = (await d.store.request(id))!;
+      if (decision.autoApprove) await approve(row, customerId, request, true, requestId);
+      else await notify(customerId, row);
       return { auth_req_id: id, expires_in: CONSENT_TTL_S, interval: 5 };
     },
 
@@ -399,8 +422,11 @@ export function createAuthorization(
      * grant with `consume`, which the token endpoint calls (in the transaction that creates the token
      * family) only once its own checks have passed, so a refused poll does not use the approval up.
      */
-    backchannelOutcome(client: ClientView, authReqId: string): { grantId: string; consume: () => boolean } {
-      const row = authReqId ? d.store.request(authReqId) : undefined;
+    async backchannelOutcome(
+      client: ClientView,
+      authReqId: string,
+    ): Promise<{ grantId: string; consume: () => Promise<boolean> }> {
+      const row = authReqId ? await d.store.request(authReqId) : undefined;
       if (!row || row.mode !== 'backchannel' || row.companyId !== client.id)
         throw new OAuthError(400, 'invalid_grant', 'auth_req_id is not valid');
       if (row.status === 'denied') throw new OAuthError(400, 'access_denied', 'the customer denied the request');
@@ -425,24 +451,24 @@ export function createAuthorization(
      * decided as any request is (platform policy, their criteria, auto-approval, deposit only). Undefined
      * when another customer claimed it first.
      */
-    claimDevice(
+    async claimDevice(
       row: AuthRequestRow,
       customerId: string,
       requestId?: string,
-    ): 'pending' | 'denied' | 'approved' | undefined {
-      d.limits.authorizeByCustomer(customerId);
-      if (!d.store.transitionRequest(row.id, 'pushed', { status: 'pending', customerId })) return undefined;
-      const claimed = d.store.request(row.id)!;
+    ): Promise<'pending' | 'denied' | 'approved' | undefined> {
+      await d.limits.authorizeByCustomer(customerId);
+      if (!(await d.store.transitionRequest(row.id, 'pushed', { status: 'pending', customerId }))) return undefined;
+      const claimed = (await d.store.request(row.id))!;
       const request = details(claimed);
-      const decision = d.decide('request', { customerId, companyId: row.companyId, request });
-      if (!decision.allow) return (recordDenial(claimed, decision, customerId, requestId), 'denied');
+      const decision = await d.decide('request', { customerId, companyId: row.companyId, request });
+      if (!decision.allow) return (await recordDenial(claimed, decision, customerId, requestId), 'denied');
       if (!decision.autoApprove) return 'pending';
-      approve(claimed, customerId, { ...request, actions: depositOnly(request) }, true, requestId);
+      await approve(claimed, customerId, { ...request, actions: depositOnly(request) }, true, requestId);
       return 'approved';
     },
 
     /** The customer's decision on the consent screen: approve all, approve fewer fields or a shorter time, or deny. */
-    decide(
+    async decide(
       customerId: string,
       id: string,
       input:
@@ -457,8 +483,8 @@ export function createAuthorization(
           }
         | { decision: 'deny' },
       requestId?: string,
-    ): { redirectTo?: string } {
-      const row = pendingFor(customerId, id);
+    ): Promise<{ redirectTo?: string }> {
+      const row = await pendingFor(customerId, id);
       if (row.status !== 'pending') throw new Conflict(`This request is already ${row.status}`);
       const asked = details(row);
       if (input.decision === 'deny') {
@@ -468,8 +494,8 @@ export function createAuthorization(
           policyVersion: ctx.policies.version,
           autoApprove: false,
         };
-        if (row.mode !== 'front') return (void recordDenial(row, decision, customerId, requestId), {});
-        return { redirectTo: deniedRedirect(row, decision, customerId, requestId) };
+        if (row.mode !== 'front') return (void (await recordDenial(row, decision, customerId, requestId)), {});
+        return { redirectTo: await deniedRedirect(row, decision, customerId, requestId) };
       }
       const fields = input.fields ?? asked.fields;
       // The customer may untick claims as they untick fields (by name: a request asks each claim once), never
@@ -504,7 +530,7 @@ export function createAuthorization(
       const narrowed: AccessRequest = { ...asked, fields, durationDays, actions, ...(records ? { records } : {}) };
       if (claims?.length) narrowed.claims = claims;
       else delete narrowed.claims;
-      const redirectTo = approve(row, customerId, narrowed, false, requestId, input.termsVersion);
+      const redirectTo = await approve(row, customerId, narrowed, false, requestId, input.termsVersion);
       return redirectTo ? { redirectTo } : {};
     },
   };

@@ -23,7 +23,7 @@ export type Authenticated = NonNullable<Request['token']>;
 export function accessTokenAuthenticator(
   ctx: AppContext,
   tokens: TokenService,
-  jtis: { claim: (jti: string, expiresAt: string) => boolean; isRevoked: (jti: string) => boolean },
+  jtis: { claim: (jti: string, expiresAt: string) => Promise<boolean>; isRevoked: (jti: string) => Promise<boolean> },
   audience: string,
 ) {
   if (!audience.startsWith('http'))
@@ -46,7 +46,7 @@ export function accessTokenAuthenticator(
     const token = m[2]!;
     const claims = await tokens.verifyAccess(token, audience, scheme);
     // RFC 7009: a token the company revoked is refused at once, whatever its own lifetime.
-    if (jtis.isRevoked(claims.jti))
+    if (await jtis.isRevoked(claims.jti))
       throw new OAuthError(401, 'invalid_token', 'the access token has been revoked', scheme);
     if (claims.cnf?.jkt) {
       if (scheme !== 'DPoP')
@@ -78,12 +78,12 @@ export function accessTokenAuthenticator(
 /** The same check as express middleware (plus `check`, if given): sets req.token or passes the OAuth error on. */
 export function expressAuth(
   authenticate: ReturnType<typeof accessTokenAuthenticator>,
-  check?: (token: Authenticated) => void,
+  check?: (token: Authenticated) => void | Promise<void>,
 ): RequestHandler {
   return async function requireAccessToken(req, _res, next) {
     try {
       req.token = await authenticate(req, req.originalUrl.split('?')[0]!);
-      check?.(req.token);
+      await check?.(req.token);
     } catch (e) {
       return next(e);
     }
@@ -98,10 +98,10 @@ export function expressAuth(
  */
 export function managementAuth(
   authenticate: ReturnType<typeof accessTokenAuthenticator>,
-  companyActive: (companyId: string) => boolean,
+  companyActive: (companyId: string) => Promise<boolean>,
 ): RequestHandler {
-  return expressAuth(authenticate, ({ claims }) => {
-    if (!companyActive(claims.client_id))
+  return expressAuth(authenticate, async ({ claims }) => {
+    if (!(await companyActive(claims.client_id)))
       throw new OAuthError(401, 'invalid_token', 'the company is disabled', 'Bearer');
   });
 }

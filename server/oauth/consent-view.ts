@@ -21,27 +21,32 @@ export function createConsentViews(
     decide: Decide;
     store: OAuthStore;
     /** The customer's own values of the named fields they have filled in (the profile service). */
-    valuesOf: (customerId: string, names: readonly string[]) => Record<string, unknown>;
+    valuesOf: (customerId: string, names: readonly string[]) => Promise<Record<string, unknown>>;
     /** The companies that deposited records of these categories in the customer's vault (sources to choose). */
-    recordSources: (customerId: string, categories: string[]) => string[];
+    recordSources: (customerId: string, categories: string[]) => Promise<string[]>;
   },
 ) {
-  const nameOf = (id: string) => ({ id, name: d.clients.byId(id)?.name ?? id });
+  const nameOf = async (id: string) => ({ id, name: (await d.clients.byId(id))?.name ?? id });
 
   /**
    * The records a request asks for, in words ("Purchases from the last 12 months, from every company"), with
    * the shorter windows and the sources the customer may narrow to (RFC 9396 §3: the customer approves less).
    */
-  function recordsView(customerId: string, r: RecordAccess) {
+  async function recordsView(customerId: string, r: RecordAccess) {
     const labels = r.categories.map((c) => recordSpec(c).label);
-    const from = r.sources === 'any' ? 'from every company' : `from ${r.sources.map((s) => nameOf(s).name).join(', ')}`;
+    const from =
+      r.sources === 'any'
+        ? 'from every company'
+        : `from ${(await Promise.all(r.sources.map(async (s) => (await nameOf(s)).name))).join(', ')}`;
     return {
       categories: r.categories.map((c, i) => ({ name: c, label: labels[i]! })),
       window: r.window,
       windowText: windowText(r.window),
       windows: windowChoices(r.window),
       sources: r.sources,
-      sourceChoices: (r.sources === 'any' ? d.recordSources(customerId, r.categories) : r.sources).map(nameOf),
+      sourceChoices: await Promise.all(
+        (r.sources === 'any' ? await d.recordSources(customerId, r.categories) : r.sources).map(nameOf),
+      ),
       sentence: `${labels.join(', ')} from ${windowText(r.window)}, ${from}`,
     };
   }
@@ -50,25 +55,27 @@ export function createConsentViews(
    * What would be shared: the customer's own value of each requested field, or null where they have not
    * filled it in. Only the consent screen of one request opens them; the request lists do not.
    */
-  function preview(customerId: string, names: string[]) {
-    const values = d.valuesOf(customerId, names);
+  async function preview(customerId: string, names: string[]) {
+    const values = await d.valuesOf(customerId, names);
     return Object.fromEntries(names.map((n) => [n, n in values ? values[n] : null]));
   }
 
   const answers = createClaimAnswerer(ctx);
   /** The claims in words, with the answer each would give today from the customer's own profile. */
-  function claimPreview(customerId: string, company: string, claims: ClaimRequest[]) {
-    return claims.map((c) => ({
-      ...describeClaim(company, c),
-      answer: answers.answer(c, d.valuesOf(customerId, answers.fieldsOf(c))).result,
-    }));
+  async function claimPreview(customerId: string, company: string, claims: ClaimRequest[]) {
+    return await Promise.all(
+      claims.map(async (c) => ({
+        ...describeClaim(company, c),
+        answer: answers.answer(c, await d.valuesOf(customerId, answers.fieldsOf(c))).result,
+      })),
+    );
   }
 
-  function view(row: AuthRequestRow, customerId: string) {
-    const client = d.clients.byId(row.companyId);
+  async function view(row: AuthRequestRow, customerId: string) {
+    const client = await d.clients.byId(row.companyId);
     if (!client) throw new NotFound('No such request');
     const req = d.authz.details(row);
-    const { version, terms } = d.sources.termsOf(row.companyId);
+    const { version, terms } = await d.sources.termsOf(row.companyId);
     const categories = [...categoriesOf(req.fields), ...claimCategoriesOf(req.claims)];
     return {
       id: row.id,
@@ -93,24 +100,24 @@ export function createConsentViews(
           sensitive: isSensitive(ctx.policies, FIELD_CATALOGUE[f].category),
         })),
         claims: (req.claims ?? []).map((c) => describeClaim(client.name, c)),
-        ...(req.records ? { records: recordsView(customerId, req.records) } : {}),
+        ...(req.records ? { records: await recordsView(customerId, req.records) } : {}),
         actions: req.actions,
         durationDays: req.durationDays,
         maxDurationDays: Math.min(req.durationDays, maxDurationDays(ctx.policies, req.purpose, categories)),
       },
-      decision: d.decide('approve', { customerId, companyId: row.companyId, request: req }),
+      decision: await d.decide('approve', { customerId, companyId: row.companyId, request: req }),
     };
   }
 
   return {
-    consentView(customerId: string, id: string) {
-      const row = d.authz.pendingFor(customerId, id);
-      const v = view(row, customerId);
-      const values = preview(
+    async consentView(customerId: string, id: string) {
+      const row = await d.authz.pendingFor(customerId, id);
+      const v = await view(row, customerId);
+      const values = await preview(
         customerId,
         v.request.fields.map((f) => f.name),
       );
-      const claims = claimPreview(customerId, v.company.name, d.authz.details(row).claims ?? []);
+      const claims = await claimPreview(customerId, v.company.name, d.authz.details(row).claims ?? []);
       return {
         ...v,
         request: {
@@ -120,11 +127,12 @@ export function createConsentViews(
         },
       };
     },
-    pendingRequests(customerId: string) {
-      return d.store
-        .pendingForCustomer(customerId)
-        .filter((r) => r.expiresAt > ctx.clock.now().toISOString())
-        .map((r) => view(r, customerId));
+    async pendingRequests(customerId: string) {
+      return await Promise.all(
+        (await d.store.pendingForCustomer(customerId))
+          .filter((r) => r.expiresAt > ctx.clock.now().toISOString())
+          .map((r) => view(r, customerId)),
+      );
     },
   };
 }

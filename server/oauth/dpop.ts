@@ -19,7 +19,7 @@ export interface DpopCheck {
   now: Date;
   accessToken?: string;
   /** Records the jti; returns false on replay. */
-  claimJti: (jti: string, expiresAt: string) => boolean;
+  claimJti: (jti: string, expiresAt: string) => Promise<boolean>;
   /** 'token' endpoint errors are invalid_dpop_proof (400); resource errors are 401 with a DPoP challenge. */
   where: 'token' | 'resource';
 }
@@ -66,7 +66,7 @@ export async function verifyDpopProof(c: DpopCheck): Promise<string> {
   if (typeof payload.jti !== 'string' || payload.jti.length < 8 || payload.jti.length > 200)
     throw fail(c.where, 'DPoP proof needs a jti');
   const jkt = await calculateJwkThumbprint(protectedHeader.jwk as JWK, 'sha256');
-  if (!c.claimJti(`${jkt}:${payload.jti}`, new Date((payload.iat + MAX_AGE_SECONDS * 2) * 1000).toISOString()))
+  if (!(await c.claimJti(`${jkt}:${payload.jti}`, new Date((payload.iat + MAX_AGE_SECONDS * 2) * 1000).toISOString())))
     throw fail(c.where, 'DPoP proof replayed');
   return jkt;
 }

@@ -38,7 +38,7 @@ export function createOAuthPurge(db: Db) {
   const revokedFamilies = batch('token_families', 'revoked_at < @cutoff');
   const revokedJtis = batch('revoked_access_tokens', 'expires_at < @cutoff');
 
-  return (now: Date): Record<string, number> => {
+  return async (now: Date): Promise<Record<string, number>> => {
     const cutoff = new Date(now.getTime() - RETAIN_EXPIRED_S * 1000).toISOString();
     const usedCutoff = new Date(now.getTime() - REUSE_DETECTION_S * 1000).toISOString();
     // Families first: they are found through the refresh tokens that are about to go.

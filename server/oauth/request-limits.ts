@@ -52,9 +52,13 @@ export function createRequestLimits(ctx: AppContext, d: { budgets: RequestBudget
      * access, in whatever order it lists its fields and actions) still waiting is returned instead, so a repeat adds no row and no inbox message; a new one
      * is refused while the customer already has the maximum waiting (429 until the oldest expires).
      */
-    admitPending(companyId: string, customerId: string, request: AccessRequest): AuthRequestRow | undefined {
+    async admitPending(
+      companyId: string,
+      customerId: string,
+      request: AccessRequest,
+    ): Promise<AuthRequestRow | undefined> {
       const now = ctx.clock.now().toISOString();
-      const waiting = d.store.pendingForCustomer(customerId).filter((r) => r.expiresAt > now);
+      const waiting = (await d.store.pendingForCustomer(customerId)).filter((r) => r.expiresAt > now);
       const same = waiting.find(
         (r) => r.companyId === companyId && sameAccess(JSON.parse(r.details) as AccessRequest, request),
       );

@@ -26,7 +26,7 @@ export interface ClientAuthenticator {
     endpoint: string;
   }): Promise<ClientView>;
   /** The shared replay cache of one-time JWT ids (owned by companies/). */
-  claimJti(jti: string, expiresAt: string): boolean;
+  claimJti(jti: string, expiresAt: string): Promise<boolean>;
 }
 
 export const consentSchema = z.discriminatedUnion('decision', [
@@ -63,8 +63,8 @@ export const OAUTH_CLIENT_ENDPOINTS = [
 ];
 
 export interface BackchannelDeps {
-  customerIdOfHandle(handle: string): string | undefined;
-  notify(customerId: string, row: AuthRequestRow): void;
+  customerIdOfHandle(handle: string): Promise<string | undefined>;
+  notify(customerId: string, row: AuthRequestRow): void | Promise<void>;
 }
 
 export function oauthRoutes(
@@ -114,7 +114,10 @@ export function oauthRoutes(
   r.post('/par', async (req, res) => {
     const body = form(req);
     const c = await client(req, '/par', body);
-    res.status(201).set(noStore).json(d.authz.push(c, body));
+    res
+      .status(201)
+      .set(noStore)
+      .json(await d.authz.push(c, body));
   });
 
   r.post('/bc-authorize', async (req, res) => {
@@ -123,18 +126,21 @@ export function oauthRoutes(
     res
       .status(200)
       .set(noStore)
-      .json(d.authz.backchannel(c, body, d.backchannel.customerIdOfHandle, d.backchannel.notify, String(req.id)));
+      .json(await d.authz.backchannel(c, body, d.backchannel.customerIdOfHandle, d.backchannel.notify, String(req.id)));
   });
 
   // RFC 8628 §3.1: a connected product asks; the answer is not cached (§3.2).
   r.post('/device_authorization', async (req, res) => {
     const body = form(req);
     const c = await client(req, '/device_authorization', body);
-    res.status(200).set(noStore).json(d.device.authorize(c, body));
+    res
+      .status(200)
+      .set(noStore)
+      .json(await d.device.authorize(c, body));
   });
 
-  r.get('/api/requests', d.auth.requireCustomer, (req, res) => {
-    res.json({ requests: d.views.pendingRequests(d.auth.session(req).subjectId) });
+  r.get('/api/requests', d.auth.requireCustomer, async (req, res) => {
+    res.json({ requests: await d.views.pendingRequests(d.auth.session(req).subjectId) });
   });
 
   // Only an anonymous request without PAR stores a row before anyone is known: it alone is counted per address.
@@ -147,12 +153,12 @@ export function oauthRoutes(
     },
     d.rates,
   );
-  r.get('/authorize', anonymousPerIp, (req, res) => {
+  r.get('/authorize', anonymousPerIp, async (req, res) => {
     // A person's browser comes here from the company: if the link does not work, the error page links back.
-    res.locals.returnTo = d.authz.returnLinkFor(req.query as Record<string, unknown>);
+    res.locals.returnTo = await d.authz.returnLinkFor(req.query as Record<string, unknown>);
     const s = req.session;
     if (s && s.kind !== 'customer') throw new Forbidden('Auditors cannot grant access; sign in as a customer');
-    const out = d.authz.authorize(req.query as Record<string, unknown>, s?.subjectId, String(req.id));
+    const out = await d.authz.authorize(req.query as Record<string, unknown>, s?.subjectId, String(req.id));
     res.redirect(303, out.redirect);
   });
 
@@ -177,13 +183,13 @@ export function oauthRoutes(
     res.status(200).set(noStore).end();
   });
 
-  r.get('/api/consent/:id', d.auth.requireCustomer, (req, res) => {
-    res.json(d.views.consentView(d.auth.session(req).subjectId, String(req.params.id)));
+  r.get('/api/consent/:id', d.auth.requireCustomer, async (req, res) => {
+    res.json(await d.views.consentView(d.auth.session(req).subjectId, String(req.params.id)));
   });
 
-  r.post('/api/consent/:id', d.auth.requireCustomer, (req, res) => {
+  r.post('/api/consent/:id', d.auth.requireCustomer, async (req, res) => {
     const input = parse(consentSchema, req.body);
-    res.json(d.authz.decide(d.auth.session(req).subjectId, String(req.params.id), input, String(req.id)));
+    res.json(await d.authz.decide(d.auth.session(req).subjectId, String(req.params.id), input, String(req.id)));
   });
 
   return r;

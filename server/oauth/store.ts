@@ -48,15 +48,15 @@ export function createOAuthStore(db: Db) {
     'UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL',
   );
   return {
-    insertRequest: (row: typeof authRequests.$inferInsert) => db.insert(authRequests).values(row).run(),
-    request: (id: string) => db.select().from(authRequests).where(eq(authRequests.id, id)).get(),
-    requestForCustomer: (customerId: string, id: string) =>
+    insertRequest: async (row: typeof authRequests.$inferInsert) => db.insert(authRequests).values(row).run(),
+    request: async (id: string) => db.select().from(authRequests).where(eq(authRequests.id, id)).get(),
+    requestForCustomer: async (customerId: string, id: string) =>
       db
         .select()
         .from(authRequests)
         .where(and(eq(authRequests.id, id), eq(authRequests.customerId, customerId)))
         .get(),
-    pendingForCustomer: (customerId: string) =>
+    pendingForCustomer: async (customerId: string) =>
       db
         .select()
         .from(authRequests)
@@ -69,42 +69,46 @@ export function createOAuthStore(db: Db) {
           ),
         )
         .all(),
-    updateRequest: (id: string, set: Partial<typeof authRequests.$inferInsert>) =>
+    updateRequest: async (id: string, set: Partial<typeof authRequests.$inferInsert>) =>
       db.update(authRequests).set(set).where(eq(authRequests.id, id)).run(),
     /** A disabled company's requests that still await sign-in or consent: closed, so none can be approved. */
-    closeOpenRequestsOf: (companyId: string) =>
+    closeOpenRequestsOf: async (companyId: string) =>
       db
         .update(authRequests)
         .set({ status: 'expired' })
         .where(and(eq(authRequests.companyId, companyId), inArray(authRequests.status, ['pushed', 'pending'])))
         .run().changes,
     /** Compare-and-set so two tabs cannot both consume one request. */
-    transitionRequest: (id: string, from: AuthRequestRow['status'], set: Partial<typeof authRequests.$inferInsert>) =>
+    transitionRequest: async (
+      id: string,
+      from: AuthRequestRow['status'],
+      set: Partial<typeof authRequests.$inferInsert>,
+    ) =>
       db
         .update(authRequests)
         .set(set)
         .where(and(eq(authRequests.id, id), eq(authRequests.status, from)))
         .run().changes === 1,
 
-    insertCode: (row: typeof authCodes.$inferInsert) => db.insert(authCodes).values(row).run(),
-    code: (codeHash: string) => db.select().from(authCodes).where(eq(authCodes.codeHash, codeHash)).get(),
-    useCode: (codeHash: string, at: string) =>
+    insertCode: async (row: typeof authCodes.$inferInsert) => db.insert(authCodes).values(row).run(),
+    code: async (codeHash: string) => db.select().from(authCodes).where(eq(authCodes.codeHash, codeHash)).get(),
+    useCode: async (codeHash: string, at: string) =>
       db
         .update(authCodes)
         .set({ usedAt: at })
         .where(and(eq(authCodes.codeHash, codeHash), isNull(authCodes.usedAt)))
         .run().changes === 1,
 
-    insertFamily: (row: typeof tokenFamilies.$inferInsert) => db.insert(tokenFamilies).values(row).run(),
-    family: (id: string, customerId: string): FamilyRow | undefined => familyFast(id, customerId),
-    revokeFamily: (id: string, at: string, reason: string) =>
+    insertFamily: async (row: typeof tokenFamilies.$inferInsert) => db.insert(tokenFamilies).values(row).run(),
+    family: async (id: string, customerId: string): Promise<FamilyRow | undefined> => familyFast(id, customerId),
+    revokeFamily: async (id: string, at: string, reason: string) =>
       db
         .update(tokenFamilies)
         .set({ revokedAt: at, revokedReason: reason })
         .where(and(eq(tokenFamilies.id, id), isNull(tokenFamilies.revokedAt)))
         .run(),
 
-    insertRefresh: (row: typeof refreshTokens.$inferInsert) =>
+    insertRefresh: async (row: typeof refreshTokens.$inferInsert) =>
       insertRefreshStmt.run(
         row.tokenHash,
         row.familyId,
@@ -113,9 +117,10 @@ export function createOAuthStore(db: Db) {
         row.expiresAt,
         row.usedAt ?? null,
       ),
-    refresh: (tokenHash: string): typeof refreshTokens.$inferSelect | undefined => refreshFast(tokenHash),
+    refresh: async (tokenHash: string): Promise<typeof refreshTokens.$inferSelect | undefined> =>
+      refreshFast(tokenHash),
     /** A refresh token with its family; undefined when either is missing. */
-    refreshWithFamily(tokenHash: string): { row: RefreshRow; family: FamilyRow } | undefined {
+    async refreshWithFamily(tokenHash: string): Promise<{ row: RefreshRow; family: FamilyRow } | undefined> {
       const v = refreshWithFamilyStmt.get(tokenHash) as RefreshWithFamilyColumns | undefined;
       if (!v) return undefined;
       const [
@@ -146,11 +151,11 @@ export function createOAuthStore(db: Db) {
         },
       };
     },
-    useRefresh: (tokenHash: string, at: string) => useRefreshStmt.run(at, tokenHash).changes === 1,
+    useRefresh: async (tokenHash: string, at: string) => useRefreshStmt.run(at, tokenHash).changes === 1,
 
-    revokeJti: (jti: string, expiresAt: string) =>
+    revokeJti: async (jti: string, expiresAt: string) =>
       db.insert(revokedAccessTokens).values({ jti, expiresAt }).onConflictDoNothing().run(),
-    isJtiRevoked: (jti: string) => revokedFast(jti) !== undefined,
+    isJtiRevoked: async (jti: string) => (await revokedFast(jti)) !== undefined,
 
     /** Records a one-time jti; false when it was already seen (replay). */
   };

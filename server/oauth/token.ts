@@ -18,9 +18,9 @@ export function createTokenEndpoint(
 ) {
   const { families, handlerFor } = createGrantTable(ctx, d);
   /** The grant a token names, if it is still active (refreshed first, so an expiry is seen). */
-  const liveGrant = (grantId: string) => {
-    const g = d.grants.store.byId(grantId);
-    return g && d.grants.refresh(g).status === 'active' ? g : undefined;
+  const liveGrant = async (grantId: string) => {
+    const g = await d.grants.store.byId(grantId);
+    return g && (await d.grants.refresh(g)).status === 'active' ? g : undefined;
   };
 
   return {
@@ -36,11 +36,11 @@ export function createTokenEndpoint(
         if (
           claims.client_id !== client.id ||
           claims.exp <= ctx.clock.now().getTime() / 1000 ||
-          d.store.isJtiRevoked(claims.jti)
+          (await d.store.isJtiRevoked(claims.jti))
         )
           return { active: false };
-        if (claims.fam && d.store.family(claims.fam, claims.sub)?.revokedAt) return { active: false };
-        const g = claims.grant_id ? liveGrant(claims.grant_id) : undefined;
+        if (claims.fam && (await d.store.family(claims.fam, claims.sub))?.revokedAt) return { active: false };
+        const g = claims.grant_id ? await liveGrant(claims.grant_id) : undefined;
         if (claims.grant_id && !g) return { active: false };
         // RFC 7662 §2.2: what the token may do now, after any narrowing of its grant.
         const now = g ? accessNow(claims, g) : claims;
@@ -63,8 +63,8 @@ export function createTokenEndpoint(
           cnf,
         };
       }
-      const row = d.store.refresh(sha256hex(token));
-      const family = row ? d.store.family(row.familyId, row.customerId) : undefined;
+      const row = await d.store.refresh(sha256hex(token));
+      const family = row ? await d.store.family(row.familyId, row.customerId) : undefined;
       if (
         !row ||
         !family ||
@@ -74,7 +74,7 @@ export function createTokenEndpoint(
         row.expiresAt <= families.nowIso()
       )
         return { active: false };
-      const g = liveGrant(family.grantId);
+      const g = await liveGrant(family.grantId);
       if (!g) return { active: false };
       // No token_type: RFC 7662 §2.2 means an access token type (RFC 6749 §7.1), which a refresh token has not.
       return {
@@ -91,9 +91,9 @@ export function createTokenEndpoint(
       const claims = await d.tokens.tryVerify(token);
       if (claims) {
         if (claims.client_id === client.id) {
-          inTransaction(ctx.db, () => {
-            d.store.revokeJti(claims.jti, new Date(claims.exp * 1000).toISOString());
-            d.audit({
+          await inTransaction(ctx.db, async () => {
+            await d.store.revokeJti(claims.jti, new Date(claims.exp * 1000).toISOString());
+            await d.audit({
               action: 'token.revoked',
               actor: { kind: 'company', id: client.id },
               companyId: client.id,
@@ -104,10 +104,10 @@ export function createTokenEndpoint(
         }
         return;
       }
-      const row = d.store.refresh(sha256hex(token));
-      const family = row ? d.store.family(row.familyId, row.customerId) : undefined;
+      const row = await d.store.refresh(sha256hex(token));
+      const family = row ? await d.store.family(row.familyId, row.customerId) : undefined;
       if (family && family.companyId === client.id)
-        families.revokeFamily(family.id, family.grantId, client.id, 'revoked by the client');
+        await families.revokeFamily(family.id, family.grantId, client.id, 'revoked by the client');
     },
   };
 }

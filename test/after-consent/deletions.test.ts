@@ -97,7 +97,7 @@ describe('deletion requests when a grant ends', () => {
     const brief = await registerCompany(v, { terms: { ...defaultTerms, retentionDays: 7 } });
     const t = await obtainTokens(v, brief, alice, { duration: 'P10D' });
     v.clock.advance(11 * DAY);
-    v.vault.sweep();
+    await v.vault.sweep();
     const d = await deletionOf(brief, t.grant_id);
     expect(d).toMatchObject({ cause: 'expired', status: 'open' });
     expect(Date.parse(d.dueAt) - Date.parse(d.requestedAt)).toBe(7 * DAY);
@@ -123,10 +123,10 @@ describe('deletion requests when a grant ends', () => {
     [
       'lapsed',
       async (t: string) => {
-        const row = v.vault.services.grants.store.byId(t)!;
-        v.vault.services.grants.suspend(row, 'The platform policy changed');
+        const row = (await v.vault.services.grants.store.byId(t))!;
+        await v.vault.services.grants.suspend(row, 'The platform policy changed');
         v.clock.advance(31 * DAY);
-        v.vault.sweep();
+        await v.vault.sweep();
       },
     ],
   ] as const)('when the grant ends as %s, then the deletion request names that cause', async (cause, end) => {
@@ -135,7 +135,7 @@ describe('deletion requests when a grant ends', () => {
     const t = await obtainTokens(v, c, bob, { fields: ['email'] });
     const token = await managementToken(c);
     await end(t.grant_id, c, bob);
-    const d = v.vault.services.deletions.listForCompany(c.clientId).find((x) => x.grantId === t.grant_id);
+    const d = (await v.vault.services.deletions.listForCompany(c.clientId)).find((x) => x.grantId === t.grant_id);
     expect(d).toMatchObject({ cause, status: 'open', fields: ['email'] });
     expect(token).toBeTruthy();
   });
@@ -222,7 +222,7 @@ describe('overdue deletions', () => {
     const t = await obtainTokens(v, shop, carol, { fields: ['email'] });
     await carol.call('DELETE', `/api/grants/${t.grant_id}`);
     v.clock.advance(31 * DAY);
-    v.vault.sweep();
+    await v.vault.sweep();
     const d = await deletionOf(shop, t.grant_id);
     expect(d.status).toBe('overdue');
     expect((await carol.signIn(email)).status).toBe(200);
@@ -235,7 +235,7 @@ describe('overdue deletions', () => {
     expect((await auditor.signIn(auditorEmail, 'auditor passphrase 1')).status).toBe(200);
     const seenBefore = (await auditor.call('GET', '/api/audit/deletions?status=overdue')).body.deletions;
     expect(seenBefore.map((x: any) => x.id)).toContain(d.id);
-    v.vault.sweep();
+    await v.vault.sweep();
     expect(auditOf('deletion.overdue', t.grant_id)).toHaveLength(1);
     // Late is still better than never: the company can confirm an overdue request.
     const r = await asCompany(shop, 'POST', `/company/deletions/${d.id}`);

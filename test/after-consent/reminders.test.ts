@@ -36,12 +36,12 @@ describe('the 90-day reminder (policies/after-consent.yaml reminderDays)', () =>
     const t = await obtainTokens(v, shop, c, { fields: ['email'], purpose: 'customer-support', duration: 'P365D' });
     for (let i = 0; i < 3; i++) expect((await readData(v, t.access_token, c.handle)).status).toBe(200);
     v.clock.advance(89 * DAY);
-    v.vault.sweep();
+    await v.vault.sweep();
     await c.again();
     expect(await messages(c, 'grant.reminder')).toEqual([]);
     v.clock.advance(DAY);
-    v.vault.sweep();
-    v.vault.sweep();
+    await v.vault.sweep();
+    await v.vault.sweep();
     await c.again();
     const [first, ...more] = await messages(c, 'grant.reminder');
     expect(more).toEqual([]);
@@ -50,7 +50,7 @@ describe('the 90-day reminder (policies/after-consent.yaml reminderDays)', () =>
       'Northwind Reminders still reads your e-mail address for customer support; it read it 3 times since the last reminder.',
     );
     v.clock.advance(90 * DAY);
-    v.vault.sweep();
+    await v.vault.sweep();
     await c.again();
     const latest = (await messages(c, 'grant.reminder'))[0]!;
     expect(latest.body.reads).toBe(0);
@@ -66,12 +66,12 @@ describe('the notice before a grant ends (expiryNoticeDays)', () => {
     const c = await customer();
     const t = await obtainTokens(v, shop, c, { fields: ['email'], duration: 'P30D' });
     v.clock.advance(22 * DAY);
-    v.vault.sweep();
+    await v.vault.sweep();
     await c.again();
     expect(await messages(c, 'grant.expiring')).toEqual([]);
     v.clock.advance(DAY + 1000);
-    v.vault.sweep();
-    v.vault.sweep();
+    await v.vault.sweep();
+    await v.vault.sweep();
     await c.again();
     const notices = await messages(c, 'grant.expiring');
     expect(notices).toHaveLength(1);
@@ -97,7 +97,7 @@ describe('the notice before a grant ends (expiryNoticeDays)', () => {
     };
     const next = await refresh(t.refresh_token);
     v.clock.advance(8 * DAY);
-    v.vault.sweep();
+    await v.vault.sweep();
     const later = await refresh(next.refresh_token);
     expect((await readData(v, later.access_token, c.handle)).status).toBe(200);
     expect((await deletions(c)).filter((d: any) => d.grantId === t.grant_id)).toEqual([]);
@@ -107,7 +107,7 @@ describe('the notice before a grant ends (expiryNoticeDays)', () => {
     const c = await customer();
     const t = await obtainTokens(v, shop, c, { fields: ['email'], duration: 'P10D' });
     v.clock.advance(11 * DAY);
-    v.vault.sweep();
+    await v.vault.sweep();
     await c.again();
     expect((await c.call('GET', `/api/grants/${t.grant_id}`)).body.status).toBe('expired');
     const mine = (await c.call('GET', '/api/deletions')).body.deletions;
@@ -137,8 +137,8 @@ describe('platform policy: suspend a company with overdue deletions (deletion.su
       const live = await obtainTokens(w, co, b, { fields: ['email'], purpose: 'customer-support', duration: 'P365D' });
       expect((await a.call('DELETE', `/api/grants/${ended.grant_id}`)).status).toBe(204);
       w.clock.advance(31 * DAY);
-      w.vault.sweep();
-      expect(w.vault.services.grants.store.byId(live.grant_id)!.status).toBe('suspended');
+      await w.vault.sweep();
+      expect((await w.vault.services.grants.store.byId(live.grant_id))!.status).toBe('suspended');
       const suspended = w.ctx.db
         .select()
         .from(auditEvents)

@@ -40,7 +40,7 @@ beforeAll(async () => {
   for (let i = 0; i < 6; i++) {
     expect((await readData(v, t.access_token, c.handle)).status).toBe(200);
     for (const append of servers)
-      inTransaction(v.ctx.db, () =>
+      await inTransaction(v.ctx.db, () =>
         append({ action: 'grant.expired', actor: { kind: 'system', id: 'sweep' }, detail: { round: i } }),
       );
   }
@@ -303,7 +303,7 @@ describe('the CLI on several chains', () => {
     const w = await startVault();
     try {
       const main = createAuditAppender(w.ctx.db, () => w.ctx.clock.now());
-      inTransaction(w.ctx.db, () => main({ action: 'grant.expired', actor: { kind: 'system', id: 'sweep' } }));
+      await inTransaction(w.ctx.db, () => main({ action: 'grant.expired', actor: { kind: 'system', id: 'sweep' } }));
       const env = { ...process.env };
       process.env.VAULT_DATA_DIR = w.dataDir;
       try {
@@ -313,7 +313,9 @@ describe('the CLI on several chains', () => {
       }
       const append = createAuditAppender(w.ctx.db, () => w.ctx.clock.now(), 'srv-a');
       for (let i = 0; i < 2; i++)
-        inTransaction(w.ctx.db, () => append({ action: 'grant.expired', actor: { kind: 'system', id: 'sweep' } }));
+        await inTransaction(w.ctx.db, () =>
+          append({ action: 'grant.expired', actor: { kind: 'system', id: 'sweep' } }),
+        );
       const saved = v;
       v = w;
       try {

@@ -99,7 +99,7 @@ describe('tampering with the audit table in the database', () => {
   });
 
   it('when the newest events are cut off, then verify against the signed checkpoint names the first missing one', async () => {
-    const cp = v.vault.services.auditService.checkpoint();
+    const cp = await v.vault.services.auditService.checkpoint();
     const t = tampered((db) => db.prepare('delete from audit_events where seq >= ?').run(cp.seq - 1));
     const r = await verifyRows(t.rows, { checkpoint: cp });
     t.close();

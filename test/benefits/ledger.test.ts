@@ -16,7 +16,7 @@ beforeAll(async () => {
 /** Moves the clock and runs the sweep; sessions do not outlive the jump, so the customer signs in again. */
 async function later(days: number, c: Customer, email: string) {
   v.clock.advance(days * DAY_MS);
-  v.vault.sweep();
+  await v.vault.sweep();
   expect((await c.signIn(email)).status).toBe(200);
 }
 afterAll(async () => v.close());

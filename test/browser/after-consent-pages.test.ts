@@ -184,11 +184,11 @@ async function monthsLater() {
   const l = await obtainTokens(suite.v, late, api, { fields: ['email'] });
   expect((await api.call('DELETE', `/api/grants/${l.grant_id}`)).status).toBe(204);
   suite.v.clock.advance(31 * DAY); // the deletion deadline (at most 30 days) passes: overdue
-  suite.v.vault.sweep();
+  await suite.v.vault.sweep();
   suite.v.clock.advance(53 * DAY); // 84 days: Ending Shop's access ends within 7 days
-  suite.v.vault.sweep();
+  await suite.v.vault.sweep();
   suite.v.clock.advance(6 * DAY); // 90 days: the reminder for Still Reading Shop
-  suite.v.vault.sweep();
+  await suite.v.vault.sweep();
   await api.signIn(email);
   const grant = async (id: string) =>
     (await api.call('GET', `/api/grants/${id}`)).body as { id: string; expiresAt: string };

@@ -44,7 +44,7 @@ describe('the grants page after access ended', () => {
     const confirmed = await confirm.json();
     expect(confirmed.status).toBe('confirmed');
     suite.v.clock.advance(31 * DAY);
-    suite.v.vault.sweep();
+    await suite.v.vault.sweep();
 
     suite.session = await openPage(suite.browser, suite.v.url, { viewport: { width: 1280, height: 800 } });
     const page = suite.session.page;

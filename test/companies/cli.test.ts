@@ -84,7 +84,7 @@ describe('vault companies', () => {
   it('when the operator disables a company, then it is disabled, audited as the operator, and its live grants are revoked', async () => {
     const reg = await h.register(basicMetadata());
     const grants = h.v.vault.services.grants;
-    const grant = grants.create(
+    const grant = await grants.create(
       {
         customerId: 'customer-1',
         companyId: reg.body.client_id,
@@ -100,14 +100,14 @@ describe('vault companies', () => {
     );
     const out = JSON.parse(await vault('disable', reg.body.client_id, '--json'));
     expect(out).toMatchObject({ ok: true, company: { id: reg.body.client_id, status: 'disabled' } });
-    expect(h.companies.byId(reg.body.client_id)!.status).toBe('disabled');
+    expect((await h.companies.byId(reg.body.client_id))!.status).toBe('disabled');
     const event = h.v.ctx.db
       .select()
       .from(auditEvents)
       .all()
       .find((e) => e.companyId === reg.body.client_id && e.action === 'company.disabled');
     expect(event?.actorKind).toBe('operator');
-    expect(grants.store.byId(grant.id)?.status).toBe('revoked');
+    expect((await grants.store.byId(grant.id))?.status).toBe('revoked');
   });
 
   it('when an unknown company is disabled, then the command fails with exit code 1 and says why', async () => {

@@ -291,8 +291,8 @@ describe('a disabled company cannot authenticate', () => {
         })
       ).id,
     ).toBe(b.body.client_id);
-    h.companies.disable(b.body.client_id);
-    h.companies.disable(j.body.client_id);
+    await h.companies.disable(b.body.client_id);
+    await h.companies.disable(j.body.client_id);
     await rejected(
       h.companies.authenticateClient({
         authorization: basicAuth(b.body.client_id, b.body.client_secret),

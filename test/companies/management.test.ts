@@ -73,8 +73,9 @@ describe('updating a registration (RFC 7592 §2.2)', () => {
     const reg = await h.register(basicMetadata());
     const id = reg.body.client_id;
     const seen: Array<[string, number, boolean]> = [];
-    const hook = (companyId: string, version: number) =>
+    const hook = (companyId: string, version: number) => {
       seen.push([companyId, version, h.v.ctx.db.$client.inTransaction]);
+    };
     h.companies.hooks.onTermsChanged.push(hook);
     try {
       const newTerms = { ...sampleTerms, retentionDays: 30, purposes: ['order-fulfilment', 'product-recommendations'] };
@@ -86,9 +87,9 @@ describe('updating a registration (RFC 7592 §2.2)', () => {
       expect(r.body.terms_version).toBe(2);
       expect(r.body.terms.retentionDays).toBe(30);
       expect(seen).toEqual([[id, 2, true]]);
-      expect(h.companies.currentTerms(id)).toMatchObject({ version: 2, terms: { retentionDays: 30 } });
-      expect(h.companies.termsAt(id, 1)).toMatchObject({ version: 1, terms: { retentionDays: 90 } });
-      expect(h.companies.byId(id)!.termsVersion).toBe(2);
+      expect(await h.companies.currentTerms(id)).toMatchObject({ version: 2, terms: { retentionDays: 30 } });
+      expect(await h.companies.termsAt(id, 1)).toMatchObject({ version: 1, terms: { retentionDays: 90 } });
+      expect((await h.companies.byId(id))!.termsVersion).toBe(2);
       expect(actions(id)).toEqual(['company.registered', 'company.terms-changed']);
     } finally {
       h.companies.hooks.onTermsChanged.splice(h.companies.hooks.onTermsChanged.indexOf(hook), 1);
@@ -113,7 +114,7 @@ describe('updating a registration (RFC 7592 §2.2)', () => {
       });
       expect(r.body.client_secret).toBeUndefined();
       expect(fired).toBe(0);
-      expect(h.companies.byId(reg.body.client_id)!.redirectUris).toEqual(['https://acme.example/cb2']);
+      expect((await h.companies.byId(reg.body.client_id))!.redirectUris).toEqual(['https://acme.example/cb2']);
     } finally {
       h.companies.hooks.onTermsChanged.splice(h.companies.hooks.onTermsChanged.indexOf(hook), 1);
     }
@@ -134,9 +135,9 @@ describe('updating a registration (RFC 7592 §2.2)', () => {
     } finally {
       h.companies.hooks.onTermsChanged.splice(h.companies.hooks.onTermsChanged.indexOf(hook), 1);
     }
-    const c = h.companies.byId(reg.body.client_id)!;
+    const c = (await h.companies.byId(reg.body.client_id))!;
     expect([c.name, c.termsVersion]).toEqual([reg.body.client_name, 1]);
-    expect(h.companies.termsAt(reg.body.client_id, 2)).toBeUndefined();
+    expect(await h.companies.termsAt(reg.body.client_id, 2)).toBeUndefined();
     expect(actions(reg.body.client_id)).toEqual(['company.registered']);
   });
 
@@ -161,7 +162,7 @@ describe('updating a registration (RFC 7592 §2.2)', () => {
     const r = await h.call('PUT', pathOf(reg), { bearer: reg.body.registration_access_token, body: body(reg) });
     expect(r.status).toBe(400);
     expect(r.body.error).toBe('invalid_client_metadata');
-    expect(h.companies.byId(reg.body.client_id)!.termsVersion).toBe(1);
+    expect((await h.companies.byId(reg.body.client_id))!.termsVersion).toBe(1);
   });
 
   it('when the client_secret is sent back and matches, then the update is accepted', async () => {
@@ -219,20 +220,20 @@ describe('deregistering (RFC 7592 §2.3) and disabling', () => {
       h.companies.hooks.onDisabled.splice(h.companies.hooks.onDisabled.indexOf(hook), 1);
     }
     expect(seen).toEqual([[reg.body.client_id, 'company']]);
-    expect(h.companies.byId(reg.body.client_id)!.status).toBe('disabled');
+    expect((await h.companies.byId(reg.body.client_id))!.status).toBe('disabled');
     expect(actions(reg.body.client_id)).toEqual(['company.registered', 'company.disabled']);
     expect((await h.call('GET', pathOf(reg), { bearer: reg.body.registration_access_token })).status).toBe(401);
   });
 
   it('when the operator disables a company twice, then the second is a no-op with no second audit event', async () => {
     const reg = await h.register(basicMetadata());
-    expect(h.companies.disable(reg.body.client_id).status).toBe('disabled');
-    expect(h.companies.disable(reg.body.client_id).status).toBe('disabled');
+    expect((await h.companies.disable(reg.body.client_id)).status).toBe('disabled');
+    expect((await h.companies.disable(reg.body.client_id)).status).toBe('disabled');
     expect(actions(reg.body.client_id)).toEqual(['company.registered', 'company.disabled']);
-    expect(() => h.companies.requireActive(reg.body.client_id)).toThrow(/unknown or disabled/);
+    await expect(h.companies.requireActive(reg.body.client_id)).rejects.toThrow(/unknown or disabled/);
   });
 
-  it('when an unknown company is disabled, then NotFound', () => {
-    expect(() => h.companies.disable('nope')).toThrow(/No company/);
+  it('when an unknown company is disabled, then NotFound', async () => {
+    await expect(h.companies.disable('nope')).rejects.toThrow(/No company/);
   });
 });

@@ -35,7 +35,7 @@ async function rename(c: RegisteredCompany, name: string) {
 }
 
 async function registerNamed(name: string) {
-  const iat = v.vault.services.companies.issueInitialAccessToken('names test');
+  const iat = await v.vault.services.companies.issueInitialAccessToken('names test');
   const r = await fetch(`${v.url}/register`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${iat.token}` },
@@ -77,19 +77,19 @@ describe('company names refuse invisible and text-direction characters', () => {
   ])(
     'when a registration carries %s, then 400 invalid_client_metadata and nothing is registered',
     async (_why, name) => {
-      const before = v.vault.services.companies.list().length;
+      const before = (await v.vault.services.companies.list()).length;
       const r = await registerNamed(name);
       expect(r.status).toBe(400);
       expect(r.body.error).toBe('invalid_client_metadata');
       expect(r.body.errors.map((e: { path: string }) => e.path)).toEqual(['client_name']);
-      expect(v.vault.services.companies.list().length).toBe(before);
+      expect((await v.vault.services.companies.list()).length).toBe(before);
     },
   );
 
   it('when a rename carries a bidi override, then 400 and the name is unchanged', async () => {
     const c = await registerCompany(v, { name: 'Steady Name Ltd' });
     expect((await rename(c, 'Steady \u202eName')).status).toBe(400);
-    expect(v.vault.services.companies.byId(c.clientId)!.name).toBe('Steady Name Ltd');
+    expect((await v.vault.services.companies.byId(c.clientId))!.name).toBe('Steady Name Ltd');
   });
 
   it('when a rename takes a name that passes for the platform, then 400 invalid_client_metadata and no change', async () => {
@@ -97,7 +97,7 @@ describe('company names refuse invisible and text-direction characters', () => {
     const r = await rename(c, 'Consent Vault Support');
     expect(r.status).toBe(400);
     expect(r.body.error).toBe('invalid_client_metadata');
-    expect(v.vault.services.companies.byId(c.clientId)!.name).toBe('Plain Rename Ltd');
+    expect((await v.vault.services.companies.byId(c.clientId))!.name).toBe('Plain Rename Ltd');
   });
 });
 
@@ -112,7 +112,7 @@ describe("a company cannot take a look-alike of another company's name", () => {
     ['Latin small capitals', 'Gʟᴏʙᴇx Trading'],
     ['mathematical letters', '𝐆𝐥𝐨𝐛𝐞𝐱 Trading'],
   ])('when a registration uses %s, then 400 invalid_client_metadata', async (_why, name) => {
-    if (!v.vault.services.companies.list().some((c) => c.name === 'Globex Trading'))
+    if (!(await v.vault.services.companies.list()).some((c) => c.name === 'Globex Trading'))
       expect((await registerNamed('Globex Trading')).status).toBe(201);
     const r = await registerNamed(name);
     expect(r.status).toBe(400);
@@ -143,7 +143,7 @@ describe("a company cannot take a look-alike of another company's name", () => {
     const r = await rename(c, 'lnitech Bank');
     expect(r.status).toBe(400);
     expect(r.body.error).toBe('invalid_client_metadata');
-    expect(v.vault.services.companies.byId(c.clientId)!.name).toBe('Small Shop');
+    expect((await v.vault.services.companies.byId(c.clientId))!.name).toBe('Small Shop');
     expect(auditOf(c.clientId, 'company.renamed')).toEqual([]);
   });
 

@@ -29,24 +29,24 @@ describe('registration needs an initial access token (RFC 7591 §3)', () => {
   });
 
   it('when a token is used a second time, then 401 and no second company', async () => {
-    const token = h.initialToken();
+    const token = await h.initialToken();
     expect((await h.register(basicMetadata(), token)).status).toBe(201);
-    const before = h.companies.list().length;
+    const before = (await h.companies.list()).length;
     const again = await h.register(basicMetadata(), token);
     expect(again.status).toBe(401);
     expect(again.body.error).toBe('invalid_token');
-    expect(h.companies.list().length).toBe(before);
+    expect((await h.companies.list()).length).toBe(before);
   });
 
   it('when the token has expired, then 401', async () => {
-    const { token } = h.companies.issueInitialAccessToken('short', 1);
+    const { token } = await h.companies.issueInitialAccessToken('short', 1);
     h.v.clock.advance(3600_000 + 1000);
     const r = await h.register(basicMetadata(), token);
     expect(r.status).toBe(401);
   });
 
   it('when the metadata is invalid, then 400 and the token can still be used', async () => {
-    const token = h.initialToken();
+    const token = await h.initialToken();
     expect((await h.register({ client_name: 'x' }, token)).status).toBe(400);
     expect((await h.register(basicMetadata(), token)).status).toBe(201);
   });
@@ -104,7 +104,7 @@ describe('registration with client_secret_basic', () => {
     expect(bytes.includes(Buffer.from(b.client_secret))).toBe(false);
     expect(bytes.includes(Buffer.from(b.registration_access_token))).toBe(false);
 
-    const company = h.companies.byId(b.client_id)!;
+    const company = (await h.companies.byId(b.client_id))!;
     expect(company).toEqual({
       id: b.client_id,
       name: 'Acme Shop',
@@ -115,7 +115,7 @@ describe('registration with client_secret_basic', () => {
       termsVersion: 1,
       createdAt: expect.any(String),
     });
-    expect(h.companies.currentTerms(b.client_id).version).toBe(1);
+    expect((await h.companies.currentTerms(b.client_id)).version).toBe(1);
   });
 
   it('when a company registers, then the audit trail records company.registered', async () => {

@@ -23,7 +23,7 @@ async function registerJwtCompany(alg: 'Ed25519' | 'ES256', jwkAlg?: string, ext
   const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
   const kid = `k${++named}`;
   const jwk: JWK = { ...(await exportJWK(publicKey)), kid, use: 'sig', ...(jwkAlg ? { alg: jwkAlg } : {}) };
-  const iat = v.vault.services.companies.issueInitialAccessToken('standards');
+  const iat = await v.vault.services.companies.issueInitialAccessToken('standards');
   const r = await fetch(`${v.url}/register`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${iat.token}` },

@@ -23,7 +23,7 @@ export interface CompaniesHarness {
     opts?: { body?: unknown; bearer?: string; headers?: Record<string, string> },
   ): Promise<Reply<T>>;
   /** A fresh initial access token from the service, as the operator CLI would issue. */
-  initialToken(): string;
+  initialToken(): Promise<string>;
   register(metadata: unknown, token?: string): Promise<Reply>;
   close(): Promise<void>;
 }
@@ -76,14 +76,15 @@ export async function startCompanies(opts: { dataDir?: string } = {}): Promise<C
     return { status: res.status, headers: res.headers, body: body as T };
   }
 
-  const initialToken = () => companies.issueInitialAccessToken('test').token;
+  const initialToken = async () => (await companies.issueInitialAccessToken('test')).token;
   return {
     v,
     url,
     companies,
     call,
     initialToken,
-    register: (metadata, token = initialToken()) => call('POST', '/register', { body: metadata, bearer: token }),
+    register: async (metadata, token) =>
+      call('POST', '/register', { body: metadata, bearer: token ?? (await initialToken()) }),
     async close() {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));

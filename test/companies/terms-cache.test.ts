@@ -13,8 +13,8 @@ describe('terms versions read inside a terms change that rolls back', () => {
     const company = await registerCompany(v, { name: 'Rollback Foods' });
     const companies = v.vault.services.companies;
     // A hook that reads the new version (as the re-evaluation of live grants does) and then fails.
-    const failing = (id: string, version: number) => {
-      companies.termsAt(id, version);
+    const failing = async (id: string, version: number) => {
+      await companies.termsAt(id, version);
       throw new Error('a hook failed after reading the new terms');
     };
     companies.hooks.onTermsChanged.push(failing);
@@ -32,10 +32,10 @@ describe('terms versions read inside a terms change that rolls back', () => {
     });
     expect(res.status).toBe(500);
     companies.hooks.onTermsChanged.splice(companies.hooks.onTermsChanged.indexOf(failing), 1);
-    expect(companies.termsAt(company.clientId, 2)).toBeUndefined();
+    expect(await companies.termsAt(company.clientId, 2)).toBeUndefined();
 
     // Version 2 is now written with other terms: every reader sees those, not the rolled-back ones.
     expect(await updateTerms(v, company, 'Rollback Foods', { ...defaultTerms, retentionDays: 30 })).toBe(2);
-    expect(companies.termsAt(company.clientId, 2)?.terms.retentionDays).toBe(30);
+    expect((await companies.termsAt(company.clientId, 2))?.terms.retentionDays).toBe(30);
   });
 });

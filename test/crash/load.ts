@@ -153,7 +153,7 @@ export async function runLoad(
   accounts: Account[],
   ledger: Ledger,
   rng: () => number,
-  opts: { workers: number; stopAfter: number; cut: () => void },
+  opts: { workers: number; stopAfter: number; cut: () => void | Promise<void> },
 ): Promise<void> {
   let stopped = false;
   const busy = new Set<string>();

@@ -102,7 +102,7 @@ describe('a grant that lists only deposit', () => {
     );
     expect(par.status).toBe(201);
     const id = par.body.request_uri.split(':').pop();
-    const row = v.vault.services.oauthStore.request(id)!;
+    const row = (await v.vault.services.oauthStore.request(id))!;
     expect(JSON.parse(row.details)).toMatchObject({ fields: FIELDS, actions: ['deposit'] });
     // Mixing the two forms would be ambiguous (a grant's actions cover all its fields): refused.
     const mixed = await form(

@@ -131,7 +131,7 @@ describe('a revoked access token, inside the audited unit', () => {
     const commit = v.vault.services.commit;
     const submit = commit.submit;
     // Hold the read between its authentication and its unit, and revoke the token (RFC 7009) in between.
-    commit.submit = async <T>(fn: () => T): Promise<T> => {
+    commit.submit = async <T>(fn: () => T | Promise<T>): Promise<T> => {
       commit.submit = submit;
       const revoked = await form(`${v.url}/revoke`, { token: t.access_token }, { authorization: shop.basic() });
       expect(revoked.status).toBe(200);
@@ -170,8 +170,8 @@ describe('refused reads are audited', () => {
 
   it('when the grant is suspended, then 403 problem+json and a data.denied event with a fixed reason', async () => {
     const t = await obtainTokens(v, shop, alice, { fields: ['city'] });
-    const row = v.vault.services.grants.store.byId(t.grant_id)!;
-    v.vault.services.grants.suspend(row, 'The company changed its terms. Test reason.');
+    const row = (await v.vault.services.grants.store.byId(t.grant_id))!;
+    await v.vault.services.grants.suspend(row, 'The company changed its terms. Test reason.');
     const r = await readData(v, t.access_token, alice.handle);
     expect(r.status).toBe(403);
     expect(r.headers.get('content-type')).toMatch(/^application\/problem\+json/);

@@ -120,7 +120,7 @@ describe('polling for grant events (RFC 8936)', () => {
     const t = await obtainTokens(v, shop, alice, { fields: ['phone'], duration: 'P1D' });
     const [jti] = Object.keys((await poll(token, {})).body.sets);
     v.clock.advance(2 * 86_400_000);
-    v.vault.sweep();
+    await v.vault.sweep();
     const r = await poll(await managementToken(shop), { ack: [jti] }); // the first token has expired too
     const [expired] = Object.values(r.body.sets) as string[];
     const s = await verifySet(v, expired!, shop.clientId);

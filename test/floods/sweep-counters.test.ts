@@ -23,30 +23,30 @@ describe('the sweep purges the usage and refusal counts once no window reaches t
     expect(count('usage_counters')).toBe(1);
     expect(count('refusal_windows')).toBe(1);
 
-    v.vault.sweep();
+    await v.vault.sweep();
     expect(count('usage_counters')).toBe(1); // still inside the hour and the minute
 
     v.clock.advance(2 * 60_000);
-    v.vault.sweep();
+    await v.vault.sweep();
     expect(count('refusal_windows')).toBe(0);
     expect(count('usage_counters')).toBe(1); // the day's budget still counts it
 
     v.clock.advance(26 * 3600_000);
-    v.vault.sweep();
+    await v.vault.sweep();
     expect(count('usage_counters')).toBe(0);
   });
 
   it('when an initial access token has passed its end, used or not, then the sweep deletes it, and not a live one', async () => {
     const before = count('initial_access_tokens');
     const companies = v.vault.services.companies;
-    companies.issueInitialAccessToken('short', 1);
-    companies.issueInitialAccessToken('long', 48);
+    await companies.issueInitialAccessToken('short', 1);
+    await companies.issueInitialAccessToken('long', 48);
     expect(count('initial_access_tokens')).toBe(before + 2);
     v.clock.advance(2 * 3600_000);
-    v.vault.sweep();
+    await v.vault.sweep();
     expect(count('initial_access_tokens')).toBe(1);
     v.clock.advance(48 * 3600_000);
-    v.vault.sweep();
+    await v.vault.sweep();
     expect(count('initial_access_tokens')).toBe(0);
   });
 });

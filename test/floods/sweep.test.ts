@@ -91,13 +91,13 @@ describe('the sweep purges every expired row, and only those', () => {
 
     const before = counts();
     expect(before).toMatchObject({ refresh_tokens: 4, token_families: 3, revoked_access_tokens: 1, inbox: 1 });
-    v.vault.sweep();
+    await v.vault.sweep();
     expect(counts()).toEqual(before);
 
     // Two hours on: requests, codes, the revoked jti, budgets and the inbox message are gone; so is the
     // family revoked more than an hour ago; the used refresh token stays a day, to catch its replay.
     v.clock.advance(2 * HOUR);
-    v.vault.sweep();
+    await v.vault.sweep();
     expect(counts()).toEqual({
       auth_requests: 0,
       auth_codes: 0,
@@ -120,7 +120,7 @@ describe('the sweep purges every expired row, and only those', () => {
     // A day later the one-day grant has ended: its family and refresh tokens go; the live family keeps only
     // its unused refresh token (the one used a day ago goes); the session has expired.
     v.clock.advance(25 * HOUR);
-    v.vault.sweep();
+    await v.vault.sweep();
     expect(counts()).toMatchObject({ refresh_tokens: 1, token_families: 1, sessions: 0 });
     expect((await refresh(liveNext)).status).toBe(200);
   });

@@ -47,7 +47,7 @@ async function consentRequest(company: RegisteredCompany, customer: Customer, fi
 }
 
 async function register(name: string, terms: object) {
-  const iat = v.vault.services.companies.issueInitialAccessToken('test');
+  const iat = await v.vault.services.companies.issueInitialAccessToken('test');
   return fetch(`${v.url}/register`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${iat.token}` },

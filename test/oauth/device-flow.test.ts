@@ -214,12 +214,12 @@ describe('connected products: the device authorization grant (RFC 8628)', () => 
     await ask();
     expect(count()).toBeGreaterThan(0);
     wait(600 + 3600 + 1);
-    v.vault.sweep();
+    await v.vault.sweep();
     expect(count()).toBe(0);
   });
 
   it('when a maker registers a device client, then the registration echoes its product and grant type', async () => {
-    const iat = v.vault.services.companies.issueInitialAccessToken('test');
+    const iat = await v.vault.services.companies.issueInitialAccessToken('test');
     const res = await fetch(`${v.url}/register`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${iat.token}` },

@@ -61,7 +61,7 @@ describe('grant management for companies (client_credentials, scope grant_manage
     const t = await obtainTokens(v, shopC, alice);
     const m = await managementToken(shopC);
     expect((await asCompany(m, 'GET', '/company/grants')).status).toBe(200);
-    v.vault.services.companies.disable(shopC.clientId);
+    await v.vault.services.companies.disable(shopC.clientId);
     for (const [method, path] of [
       ['GET', '/company/grants'],
       ['GET', '/company/receipts'],

@@ -30,7 +30,7 @@ describe('an unmodified standard client (oauth4webapi) from the metadata URL alo
     const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
     const kid = 'company-key-1';
     const redirectUri = 'http://127.0.0.1:9/callback';
-    const iat = v.vault.services.companies.issueInitialAccessToken('oauth4webapi test');
+    const iat = await v.vault.services.companies.issueInitialAccessToken('oauth4webapi test');
     const reg = await fetch(as.registration_endpoint!, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${iat.token}` },

@@ -75,7 +75,7 @@ const viaJwt = (a: string) =>
 
 describe('private_key_jwt with the key-set cache and the durable replay record', () => {
   it('when a company replaces its JWKS, then an assertion signed with the removed key is refused', async () => {
-    const iat = v.vault.services.companies.issueInitialAccessToken('test');
+    const iat = await v.vault.services.companies.issueInitialAccessToken('test');
     const [oldKey, newKey] = [await es256Key(), await es256Key()];
     const metadata = {
       client_name: 'Key Rotation Shop',

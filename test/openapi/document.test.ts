@@ -23,11 +23,12 @@ const documented = (d: any) =>
   );
 
 describe('the OpenAPI document at /openapi.json', () => {
-  it('when the express router is walked, then every route is documented and every documented operation is served', () => {
+  it('when the express router is walked, then every route is documented and every documented operation is served', async () => {
     // A web root with an index.html, so that the dashboard's page routes are mounted as in production.
     const webRoot = mkdtempSync(join(tmpdir(), 'vault-web-'));
     writeFileSync(join(webRoot, 'index.html'), '<!doctype html><title>x</title>');
     const app = createApp(v.ctx, { webRoot });
+    await app.ready;
     try {
       const served = new Set(routesOf(app.app).map(keyOf));
       const inDoc = new Set(documented(doc));
@@ -35,7 +36,7 @@ describe('the OpenAPI document at /openapi.json', () => {
       expect([...served].filter((k) => !inDoc.has(k)).sort(), 'routes missing from /openapi.json').toEqual([]);
       expect([...inDoc].filter((k) => !served.has(k)).sort(), 'documented operations no route serves').toEqual([]);
     } finally {
-      app.stop();
+      await app.stop();
       rmSync(webRoot, { recursive: true, force: true });
     }
   });

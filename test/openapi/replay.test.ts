@@ -181,7 +181,7 @@ describe('replaying recorded responses against /openapi.json', () => {
 
   it('when a company registers and manages its registration, then each step answers', async () => {
     shop = await registerCompany(v, { name: 'Replay Shop' });
-    const iat = v.vault.services.companies.issueInitialAccessToken('replay');
+    const iat = await v.vault.services.companies.issueInitialAccessToken('replay');
     expect(
       (
         await call('POST', '/register', {

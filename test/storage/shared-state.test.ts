@@ -27,9 +27,9 @@ import { TestClock } from '../support/vault.ts';
  * opens two "servers" on one database: two connections (SQLite) or two pools (PostgreSQL).
  */
 interface Server {
-  leases: Leases<boolean>;
-  replay: ReplayStore<boolean>;
-  counters: RateCounters<boolean>;
+  leases: Leases;
+  replay: ReplayStore;
+  counters: RateCounters;
 }
 interface Backend {
   name: string;

@@ -75,24 +75,24 @@ describe('the sweep across servers', () => {
       ?.holder;
 
   it('when server A holds the sweep lease, then server B does not sweep until the lease has expired', async () => {
-    a.vault.sweep(); // A takes the lease
+    await a.vault.sweep(); // A takes the lease
     const holderA = holder();
     expect(holderA).toBeDefined();
     a.ctx.db.$client
       .prepare('INSERT INTO seen_jtis (jti, expires_at) VALUES (?, ?)')
       .run(expiredJti, new Date(Date.now() - 3_600_000).toISOString());
 
-    b.vault.sweep();
+    await b.vault.sweep();
     expect(jtiKept().n).toBe(1);
     expect(holder()).toBe(holderA);
 
     // A stops sweeping (it died): its lease runs out on B's clock, and B takes over.
     b.clock.advance(SWEEP_LEASE_TTL_MS + 1000);
-    b.vault.sweep();
+    await b.vault.sweep();
     expect(jtiKept().n).toBe(0);
     expect(holder()).not.toBe(holderA);
     // ...and now A is the one that waits.
-    a.vault.sweep();
+    await a.vault.sweep();
     expect(holder()).not.toBe(holderA);
   });
 });
@@ -119,7 +119,7 @@ describe('sign-in lock-outs across servers', () => {
     expect(count()).toBeGreaterThan(0);
     // B holds the sweep lease since the test above; its clock moves past RATE_COUNTER_RETAIN_MS.
     b.clock.advance(RATE_COUNTER_RETAIN_MS + 15 * 60_000);
-    b.vault.sweep();
+    await b.vault.sweep();
     expect(count()).toBe(0);
   });
 });

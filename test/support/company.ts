@@ -40,7 +40,7 @@ export async function registerCompany(
     product?: string;
   } = {},
 ): Promise<RegisteredCompany> {
-  const iat = v.vault.services.companies.issueInitialAccessToken('test');
+  const iat = await v.vault.services.companies.issueInitialAccessToken('test');
   const method = opts.method ?? 'client_secret_basic';
   let privateKey: CryptoKey | undefined;
   let jwks: { keys: JWK[] } | undefined;

@@ -72,6 +72,7 @@ export async function startVault(
     ...(opts.shared ? { shared: opts.shared(db) } : {}),
   };
   const vault = createApp(ctx);
+  await vault.ready;
   server.on('request', vault.handler);
   return {
     url,
@@ -81,7 +82,7 @@ export async function startVault(
     clock,
     dataDir,
     async close({ keepData = false } = {}) {
-      vault.stop();
+      await vault.stop();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
       db.$client.close();

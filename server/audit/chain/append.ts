@@ -24,7 +24,7 @@ export function createAuditAppender(db: Db, now: () => Date, chain: string = DEF
      VALUES (@seq, @time, @action, @actorKind, @actorId, @customerId, @companyId, @grantId, @decision, @body, @prevHash, @hash, @chain)`,
   );
   const named = chain === DEFAULT_CHAIN ? undefined : chain;
-  return function append(e: NewAuditEvent): AuditEvent {
+  return async function append(e: NewAuditEvent): Promise<AuditEvent> {
     if (!db.$client.inTransaction) throw new Error('audit append outside a transaction');
     // Only server-made values reach the trail: a request id is the UUID server/http/request-log.ts made.
     if (e.requestId !== undefined && !SERVER_REQUEST_ID.test(e.requestId))

@@ -25,9 +25,9 @@ export interface DeletionFacts {
 }
 
 interface ReceiptSources {
-  company(id: string): { name: string } | undefined;
-  terms(id: string, version: number): { terms: CompanyTerms } | undefined;
-  handleOf(customerId: string): string | undefined;
+  company(id: string): Promise<{ name: string } | undefined>;
+  terms(id: string, version: number): Promise<{ terms: CompanyTerms } | undefined>;
+  handleOf(customerId: string): Promise<string | undefined>;
   isSensitive(category: string): boolean;
 }
 
@@ -41,13 +41,13 @@ export function createReceipts(ctx: AppContext, src: ReceiptSources) {
   const issuer = ctx.config.publicUrl;
   const store = createReceiptStore(ctx.db);
   return {
-    issue(g: Grant, change: GrantChange): string | undefined {
+    async issue(g: Grant, change: GrantChange): Promise<string | undefined> {
       if (change === 'suspended' || change === 'resumed') return undefined;
       const kind = change === 'approved' ? 'created' : change === 'narrowed' ? 'amended' : change;
       const id = randomUUID();
       const now = ctx.clock.now();
-      const company = src.company(g.companyId);
-      const terms = src.terms(g.companyId, g.termsVersion)?.terms;
+      const company = await src.company(g.companyId);
+      const terms = (await src.terms(g.companyId, g.termsVersion))?.terms;
       const categories = categoriesOf(g.fields);
       const claims = {
         iss: issuer,
@@ -59,7 +59,7 @@ export function createReceipts(ctx: AppContext, src: ReceiptSources) {
         event: kind,
         collectionMethod: g.autoApproved ? "customer's auto-approve rule" : 'vault consent screen',
         language: 'en',
-        piiPrincipalId: src.handleOf(g.customerId) ?? g.customerId,
+        piiPrincipalId: (await src.handleOf(g.customerId)) ?? g.customerId,
         piiControllers: [
           { piiController: company?.name ?? g.companyId, controllerId: g.companyId, contact: terms?.contact ?? null },
         ],
@@ -96,7 +96,7 @@ export function createReceipts(ctx: AppContext, src: ReceiptSources) {
         withdrawal: `You can withdraw this consent at any time on the Grants page of your vault: ${issuer}/grants`,
       };
       const jws = ctx.signing.signSync(claims, RECEIPT_TYP);
-      store.insert({
+      await store.insert({
         id,
         customerId: g.customerId,
         companyId: g.companyId,
@@ -112,16 +112,16 @@ export function createReceipts(ctx: AppContext, src: ReceiptSources) {
      * A signed receipt for a step of a deletion request (ARCHITECTURE.md, "After consent"): what the company
      * must delete and by when, or that it confirmed, with what it keeps under a legal obligation until when.
      */
-    issueDeletion(r: DeletionFacts, kind: 'deletion-requested' | 'deletion-confirmed'): string {
+    async issueDeletion(r: DeletionFacts, kind: 'deletion-requested' | 'deletion-confirmed'): Promise<string> {
       const id = randomUUID();
       const now = ctx.clock.now();
-      const company = src.company(r.companyId);
+      const company = await src.company(r.companyId);
       const claims = {
         iss: issuer,
         iat: Math.floor(now.getTime() / 1000),
         jti: id,
         event: kind,
-        piiPrincipalId: src.handleOf(r.customerId) ?? r.customerId,
+        piiPrincipalId: (await src.handleOf(r.customerId)) ?? r.customerId,
         piiControllers: [{ piiController: company?.name ?? r.companyId, controllerId: r.companyId }],
         deletion: {
           id: r.id,
@@ -136,7 +136,7 @@ export function createReceipts(ctx: AppContext, src: ReceiptSources) {
         },
       };
       const jws = ctx.signing.signSync(claims, RECEIPT_TYP);
-      store.insert({
+      await store.insert({
         id,
         customerId: r.customerId,
         companyId: r.companyId,
@@ -150,13 +150,13 @@ export function createReceipts(ctx: AppContext, src: ReceiptSources) {
 
     forCustomer: store.forCustomer,
     forCompany: store.forCompany,
-    oneForCustomer(customerId: string, id: string) {
-      const r = store.oneForCustomer(customerId, id);
+    async oneForCustomer(customerId: string, id: string) {
+      const r = await store.oneForCustomer(customerId, id);
       if (!r) throw new NotFound('No such receipt');
       return r;
     },
-    oneForCompany(companyId: string, id: string) {
-      const r = store.oneForCompany(companyId, id);
+    async oneForCompany(companyId: string, id: string) {
+      const r = await store.oneForCompany(companyId, id);
       if (!r) throw new NotFound('No such receipt');
       return r;
     },

@@ -5,9 +5,10 @@ import { auditCheckpoints, receipts } from '../../db/schema.ts';
 /** Signed checkpoints, newest first. */
 export function createCheckpointStore(db: Db) {
   return {
-    latest: () => db.select().from(auditCheckpoints).orderBy(desc(auditCheckpoints.seq)).limit(1).get(),
-    list: (limit: number) => db.select().from(auditCheckpoints).orderBy(desc(auditCheckpoints.seq)).limit(limit).all(),
-    insert: (row: typeof auditCheckpoints.$inferInsert) =>
+    latest: async () => db.select().from(auditCheckpoints).orderBy(desc(auditCheckpoints.seq)).limit(1).get(),
+    list: async (limit: number) =>
+      db.select().from(auditCheckpoints).orderBy(desc(auditCheckpoints.seq)).limit(limit).all(),
+    insert: async (row: typeof auditCheckpoints.$inferInsert) =>
       db.insert(auditCheckpoints).values(row).onConflictDoNothing().run(),
   };
 }
@@ -16,15 +17,15 @@ export function createCheckpointStore(db: Db) {
 export function createReceiptStore(db: Db) {
   const newest = [desc(receipts.createdAt), desc(sql`rowid`)] as const;
   return {
-    insert: (row: typeof receipts.$inferInsert) => db.insert(receipts).values(row).run(),
-    forCustomer: (customerId: string) =>
+    insert: async (row: typeof receipts.$inferInsert) => db.insert(receipts).values(row).run(),
+    forCustomer: async (customerId: string) =>
       db
         .select()
         .from(receipts)
         .where(eq(receipts.customerId, customerId))
         .orderBy(...newest)
         .all(),
-    forCompany: (companyId: string, grantId?: string) =>
+    forCompany: async (companyId: string, grantId?: string) =>
       db
         .select()
         .from(receipts)
@@ -35,13 +36,13 @@ export function createReceiptStore(db: Db) {
         )
         .orderBy(...newest)
         .all(),
-    oneForCustomer: (customerId: string, id: string) =>
+    oneForCustomer: async (customerId: string, id: string) =>
       db
         .select()
         .from(receipts)
         .where(and(eq(receipts.id, id), eq(receipts.customerId, customerId)))
         .get(),
-    oneForCompany: (companyId: string, id: string) =>
+    oneForCompany: async (companyId: string, id: string) =>
       db
         .select()
         .from(receipts)

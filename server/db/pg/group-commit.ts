@@ -130,7 +130,7 @@ export function createPgGroupCommit(pool: pg.Pool, units: PgUnits, opts: { maxBa
   }
 
   return {
-    submit<T>(fn: () => T): Promise<T> {
+    submit<T>(fn: () => T | Promise<T>): Promise<T> {
       if (closed) return Promise.reject(new GroupCommitFailed('the group commit is closed'));
       return new Promise<T>((resolve, reject) => {
         queue.push({ fn, resolve: resolve as (v: unknown) => void, reject, attempts: 0 });

@@ -12,7 +12,7 @@ export interface SharedState {
   leases: Leases;
   replay: ReplayStore;
   /** Rate-limit counters every server shares; undefined keeps express-rate-limit's in-memory store. */
-  rateCounters?: RateCounters<boolean>;
+  rateCounters?: RateCounters;
 }
 
 /**

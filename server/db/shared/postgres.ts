@@ -27,7 +27,7 @@ export function createSharedPool(url: string): pg.Pool {
  * The PostgreSQL implementations (ARCHITECTURE.md, "State shared between servers"): each call is one
  * statement, atomic on its own, so servers racing on the same row need no explicit transaction or lock.
  */
-export function createPgLeases(pool: pg.Pool): Leases<true> {
+export function createPgLeases(pool: pg.Pool): Leases {
   return {
     async tryAcquire(name, holder, ttlMs, now) {
       const r = await pool.query(
@@ -44,7 +44,7 @@ export function createPgLeases(pool: pg.Pool): Leases<true> {
   };
 }
 
-export function createPgReplayStore(pool: pg.Pool): ReplayStore<true> {
+export function createPgReplayStore(pool: pg.Pool): ReplayStore {
   return {
     async firstUse(kind: ReplayKind, jti, expiresAt) {
       const r = await pool.query('INSERT INTO seen_jtis (jti, expires_at) VALUES ($1, $2) ON CONFLICT DO NOTHING', [
@@ -60,7 +60,7 @@ export function createPgReplayStore(pool: pg.Pool): ReplayStore<true> {
 }
 
 /** Over the UNLOGGED rate_counters table: one upsert per hit, no WAL flush. */
-export function createPgRateCounters(pool: pg.Pool): RateCounters<true> {
+export function createPgRateCounters(pool: pg.Pool): RateCounters {
   return {
     async hit(key, windowStart) {
       const r = await pool.query<{ hits: number }>(

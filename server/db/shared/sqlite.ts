@@ -15,9 +15,9 @@ export function createSqliteLeases(db: Db): Leases {
   );
   const release = db.$client.prepare('DELETE FROM leases WHERE name = ? AND holder = ?');
   return {
-    tryAcquire: (name, holder, ttlMs, now) =>
+    tryAcquire: async (name, holder, ttlMs, now) =>
       acquire.run(name, holder, now.getTime() + ttlMs, now.getTime()).changes === 1,
-    release: (name, holder) => void release.run(name, holder),
+    release: async (name, holder) => void release.run(name, holder),
   };
 }
 
@@ -30,8 +30,8 @@ export function createSqliteReplayStore(db: Db): ReplayStore {
   const insert = db.$client.prepare('INSERT INTO seen_jtis (jti, expires_at) VALUES (?, ?) ON CONFLICT DO NOTHING');
   const purge = db.$client.prepare('DELETE FROM seen_jtis WHERE expires_at < ?');
   return {
-    firstUse: (kind: ReplayKind, jti, expiresAt) => insert.run(`${kind}:${jti}`, expiresAt).changes === 1,
-    purgeExpired: (nowIso) => purge.run(nowIso).changes,
+    firstUse: async (kind: ReplayKind, jti, expiresAt) => insert.run(`${kind}:${jti}`, expiresAt).changes === 1,
+    purgeExpired: async (nowIso) => purge.run(nowIso).changes,
   };
 }
 
@@ -52,10 +52,10 @@ export function createSqliteRateCounters(db: Db): RateCounters {
   const reset = db.$client.prepare('DELETE FROM rate_counters WHERE key = ?');
   const purge = db.$client.prepare('DELETE FROM rate_counters WHERE window_start < ?');
   return {
-    hit: (key, windowStart) => (hit.get(key, windowStart) as { hits: number }).hits,
-    unhit: (key, windowStart) => void unhit.run(key, windowStart),
-    count: (key, windowStart) => (count.get(key, windowStart) as { hits: number } | undefined)?.hits ?? 0,
-    reset: (key) => void reset.run(key),
-    purgeBefore: (before) => purge.run(before).changes,
+    hit: async (key, windowStart) => (hit.get(key, windowStart) as { hits: number }).hits,
+    unhit: async (key, windowStart) => void unhit.run(key, windowStart),
+    count: async (key, windowStart) => (count.get(key, windowStart) as { hits: number } | undefined)?.hits ?? 0,
+    reset: async (key) => void reset.run(key),
+    purgeBefore: async (before) => purge.run(before).changes,
   };
 }

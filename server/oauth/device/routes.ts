@@ -46,9 +46,9 @@ export function deviceRoutes(device: DeviceFlow, auth: SessionAuth, rates?: Rate
     },
     rates,
   );
-  r.post('/api/device', auth.requireCustomer, perAddress, perSession, (req, res) => {
+  r.post('/api/device', auth.requireCustomer, perAddress, perSession, async (req, res) => {
     const { code } = parse(userCodeSchema, req.body);
-    res.json(device.enter(auth.session(req).subjectId, code, String(req.id)));
+    res.json(await device.enter(auth.session(req).subjectId, code, String(req.id)));
   });
   return r;
 }

@@ -46,16 +46,16 @@ export function createDeviceFlow(
 
   return {
     /** RFC 8628 §3.1-3.2: a device client asks; the platform policy decides first (no customer is known yet). */
-    authorize(client: ClientView, params: Record<string, unknown>) {
+    async authorize(client: ClientView, params: Record<string, unknown>) {
       if (!client.productName)
         throw new OAuthError(
           400,
           'unauthorized_client',
           'register the client with a product_name to use the device authorization grant',
         );
-      d.limits.deviceByCompany(client.id);
+      await d.limits.deviceByCompany(client.id);
       const request = requestOf(params);
-      const platform = d.decide('request', { companyId: client.id, request });
+      const platform = await d.decide('request', { companyId: client.id, request });
       // RFC 8628 §3.2: errors here are RFC 6749 §5.2 responses, so 400 (not the 403 of a resource refusal);
       // access_denied is the code RFC 8628 §3.5 already gives this client for a refused request.
       if (!platform.allow)
@@ -67,8 +67,8 @@ export function createDeviceFlow(
       const deviceCode = newOpaque('dc_');
       const userCode = newUserCode();
       const expiresAt = nowIso(DEVICE_CODE_TTL_S);
-      inTransaction(ctx.db, () => {
-        d.oauth.insertRequest({
+      await inTransaction(ctx.db, async () => {
+        await d.oauth.insertRequest({
           id,
           companyId: client.id,
           mode: 'device',
@@ -77,7 +77,7 @@ export function createDeviceFlow(
           createdAt: nowIso(),
           expiresAt,
         });
-        d.store.insert({
+        await d.store.insert({
           requestId: id,
           companyId: client.id,
           deviceCodeHash: sha256hex(deviceCode),
@@ -101,15 +101,15 @@ export function createDeviceFlow(
      * RFC 8628 §3.3: the signed-in customer typed a user code. A live, unclaimed code becomes their request
      * and is decided (policy, their criteria, auto-approval); the dashboard then shows its consent screen.
      */
-    enter(customerId: string, typed: string, requestId?: string): { request: string; status: string } {
+    async enter(customerId: string, typed: string, requestId?: string): Promise<{ request: string; status: string }> {
       const code = normalizeUserCode(typed);
-      const dc = code ? d.store.byUserCode(sha256hex(code)) : undefined;
-      const row = dc ? d.oauth.request(dc.requestId) : undefined;
+      const dc = code ? await d.store.byUserCode(sha256hex(code)) : undefined;
+      const row = dc ? await d.oauth.request(dc.requestId) : undefined;
       if (!dc || !row || dc.expiresAt <= nowIso() || row.expiresAt <= nowIso() || row.status !== 'pushed')
         throw badCode();
-      const status = d.authz.claimDevice(row, customerId, requestId);
+      const status = await d.authz.claimDevice(row, customerId, requestId);
       if (!status) throw badCode();
-      d.store.update(dc.requestId, { customerId });
+      await d.store.update(dc.requestId, { customerId });
       return { request: row.id, status };
     },
 
@@ -118,18 +118,21 @@ export function createDeviceFlow(
      * grows by 5 s for good), otherwise the request's state: authorization_pending, access_denied,
      * expired_token, or the approved grant with `consume` (called once the token endpoint's own checks pass).
      */
-    outcome(client: ClientView, deviceCode: string): { grantId: string; consume: () => boolean } {
-      const dc = deviceCode ? d.store.byDeviceCode(sha256hex(deviceCode)) : undefined;
+    async outcome(
+      client: ClientView,
+      deviceCode: string,
+    ): Promise<{ grantId: string; consume: () => Promise<boolean> }> {
+      const dc = deviceCode ? await d.store.byDeviceCode(sha256hex(deviceCode)) : undefined;
       if (!dc || dc.companyId !== client.id) throw new OAuthError(400, 'invalid_grant', 'device_code is not valid');
       const now = ctx.clock.now();
       const tooSoon = dc.lastPollAt !== null && now.getTime() - Date.parse(dc.lastPollAt) < dc.intervalS * 1000;
       const intervalS = tooSoon ? dc.intervalS + SLOW_DOWN_STEP_S : dc.intervalS;
-      d.store.update(dc.requestId, { lastPollAt: now.toISOString(), intervalS });
+      await d.store.update(dc.requestId, { lastPollAt: now.toISOString(), intervalS });
       if (tooSoon)
         throw new OAuthError(400, 'slow_down', `poll at most every ${intervalS} seconds`, undefined, {
           interval: intervalS,
         });
-      const row = d.oauth.request(dc.requestId);
+      const row = await d.oauth.request(dc.requestId);
       if (!row || row.mode !== 'device') throw new OAuthError(400, 'invalid_grant', 'device_code is not valid');
       if (row.status === 'denied') throw new OAuthError(400, 'access_denied', 'the customer denied the request');
       if (row.status === 'consumed') throw new OAuthError(400, 'invalid_grant', 'device_code was already used');

@@ -10,13 +10,14 @@ export function createDeviceStore(db: Db) {
     'DELETE FROM device_codes WHERE rowid IN (SELECT rowid FROM device_codes WHERE expires_at < @cutoff LIMIT 5000)',
   );
   return {
-    insert: (row: typeof deviceCodes.$inferInsert) => db.insert(deviceCodes).values(row).run(),
-    byDeviceCode: (hash: string) => db.select().from(deviceCodes).where(eq(deviceCodes.deviceCodeHash, hash)).get(),
-    byUserCode: (hash: string) => db.select().from(deviceCodes).where(eq(deviceCodes.userCodeHash, hash)).get(),
-    update: (requestId: string, set: Partial<typeof deviceCodes.$inferInsert>) =>
+    insert: async (row: typeof deviceCodes.$inferInsert) => db.insert(deviceCodes).values(row).run(),
+    byDeviceCode: async (hash: string) =>
+      db.select().from(deviceCodes).where(eq(deviceCodes.deviceCodeHash, hash)).get(),
+    byUserCode: async (hash: string) => db.select().from(deviceCodes).where(eq(deviceCodes.userCodeHash, hash)).get(),
+    update: async (requestId: string, set: Partial<typeof deviceCodes.$inferInsert>) =>
       db.update(deviceCodes).set(set).where(eq(deviceCodes.requestId, requestId)).run(),
     /** The sweep: codes that ended before `cutoff` (an expiry index, batches as in oauth/purge.ts). */
-    purgeBefore: (cutoff: string) => purge.run({ cutoff }).changes,
+    purgeBefore: async (cutoff: string) => purge.run({ cutoff }).changes,
   };
 }
 

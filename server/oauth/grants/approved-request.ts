@@ -7,7 +7,7 @@ import type { GrantHandler, TokenFamilies } from './token-family.ts';
 export interface ApprovedRequest {
   grantId: string;
   /** Marks the request used; false when it already was (a second poll racing the first). */
-  consume: () => boolean;
+  consume: () => Promise<boolean>;
 }
 
 /**
@@ -17,15 +17,15 @@ export interface ApprovedRequest {
  */
 export function approvedRequestGrant(
   param: 'auth_req_id' | 'device_code',
-  outcome: (client: ClientView, id: string) => ApprovedRequest,
+  outcome: (client: ClientView, id: string) => Promise<ApprovedRequest>,
   families: TokenFamilies,
 ): GrantHandler {
   return async (client, p, jkt) => {
-    const approved = outcome(client, String(p[param] ?? ''));
+    const approved = await outcome(client, String(p[param] ?? ''));
     requireDpopIfBound(client, jkt);
     const familyId = randomUUID();
-    const { customerId } = families.activeGrant(approved.grantId);
-    families.openFamily(
+    const { customerId } = await families.activeGrant(approved.grantId);
+    await families.openFamily(
       { id: familyId, grantId: approved.grantId, customerId, companyId: client.id, jkt },
       approved.consume,
       `${param} was already used`,

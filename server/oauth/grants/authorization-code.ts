@@ -17,24 +17,24 @@ function pkceMatches(verifier: string, challenge: string): boolean {
 export function authorizationCodeGrant(store: OAuthStore, families: TokenFamilies): GrantHandler {
   return async (client, p, jkt) => {
     const code = typeof p.code === 'string' ? p.code : '';
-    const row = code ? store.code(sha256hex(code)) : undefined;
+    const row = code ? await store.code(sha256hex(code)) : undefined;
     if (!row || row.companyId !== client.id) throw invalidGrant('the code is not valid');
     if (row.usedAt) {
       // A replayed code means it leaked (RFC 9700 §4.5.3.1): kill every token its first use produced.
-      families.revokeFamily(row.familyId, row.grantId, client.id, 'authorization code reused');
+      await families.revokeFamily(row.familyId, row.grantId, client.id, 'authorization code reused');
       throw invalidGrant('the code was already used; tokens issued with it are revoked');
     }
     if (row.expiresAt <= families.nowIso()) throw invalidGrant('the code has expired');
     // RFC 6749 §4.1.3: required (and equal) if the authorization request named it; may be left out if it did not.
-    const named = store.request(row.requestId)?.redirectUriGiven !== false;
+    const named = (await store.request(row.requestId))?.redirectUriGiven !== false;
     if (p.redirect_uri === undefined ? named : p.redirect_uri !== row.redirectUri)
       throw invalidGrant('redirect_uri does not match the authorization request');
     const verifier = typeof p.code_verifier === 'string' ? p.code_verifier : '';
     if (!VERIFIER.test(verifier) || !pkceMatches(verifier, row.codeChallenge))
       throw invalidGrant('PKCE verification failed');
     requireDpopIfBound(client, jkt);
-    families.activeGrant(row.grantId);
-    families.openFamily(
+    await families.activeGrant(row.grantId);
+    await families.openFamily(
       { id: row.familyId, grantId: row.grantId, customerId: row.customerId, companyId: client.id, jkt },
       () => store.useCode(row.codeHash, families.nowIso()),
       'the code was already used',

@@ -12,14 +12,14 @@ import { invalidGrant, type GrantHandler, type TokenFamilies } from './token-fam
 export function refreshTokenGrant(db: Db, store: OAuthStore, families: TokenFamilies): GrantHandler {
   return async (client, p, jkt) => {
     const token = typeof p.refresh_token === 'string' ? p.refresh_token : '';
-    const found = token ? store.refreshWithFamily(sha256hex(token)) : undefined;
+    const found = token ? await store.refreshWithFamily(sha256hex(token)) : undefined;
     if (!found || found.family.companyId !== client.id) throw invalidGrant('the refresh token is not valid');
     const { row, family } = found;
-    const reused = () => {
-      families.revokeFamily(family.id, family.grantId, client.id, 'refresh token reused');
+    const reused = async () => {
+      await families.revokeFamily(family.id, family.grantId, client.id, 'refresh token reused');
       return invalidGrant('the refresh token was already used; its token family is revoked');
     };
-    if (row.usedAt) throw reused();
+    if (row.usedAt) throw await reused();
     if (family.revokedAt) throw invalidGrant('the refresh token has been revoked');
     if (row.expiresAt <= families.nowIso()) throw invalidGrant('the refresh token has expired');
     if (family.dpopJkt && family.dpopJkt !== jkt)
@@ -29,15 +29,15 @@ export function refreshTokenGrant(db: Db, store: OAuthStore, families: TokenFami
     // one's insert commit together, durably, before the answer.
     let replayed = false;
     try {
-      return await families.issuePair(client, family.grantId, family.id, family.dpopJkt ?? jkt, () => {
-        replayed = !store.useRefresh(row.tokenHash, families.nowIso());
+      return await families.issuePair(client, family.grantId, family.id, family.dpopJkt ?? jkt, async () => {
+        replayed = !(await store.useRefresh(row.tokenHash, families.nowIso()));
         if (replayed) throw invalidGrant('the refresh token was already used');
       });
     } catch (e) {
       // The same token sent twice at once: both passed the look above, the other's rotation committed first
       // in the same batch. That is a replay like any other (RFC 9700 §4.14.2): the family is revoked, durably
       // (its own FULL transaction), before this answer.
-      if (replayed) throw reused();
+      if (replayed) throw await reused();
       throw e;
     }
   };

@@ -31,10 +31,10 @@ export function createTokenFamilies(ctx: AppContext, d: GrantDeps) {
   const nowIso = () => ctx.clock.now().toISOString();
 
   /** A reused code or refresh token revokes the family it belongs to, audited once. */
-  function revokeFamily(familyId: string, grantId: string, companyId: string, reason: string) {
-    inTransaction(ctx.db, () => {
-      if (d.store.revokeFamily(familyId, nowIso(), reason).changes > 0) {
-        d.audit({
+  async function revokeFamily(familyId: string, grantId: string, companyId: string, reason: string) {
+    await inTransaction(ctx.db, async () => {
+      if ((await d.store.revokeFamily(familyId, nowIso(), reason)).changes > 0) {
+        await d.audit({
           action: 'token.revoked',
           actor: { kind: 'system', id: 'token-endpoint' },
           companyId,
@@ -45,23 +45,23 @@ export function createTokenFamilies(ctx: AppContext, d: GrantDeps) {
     });
   }
 
-  function activeGrant(grantId: string) {
-    const g = d.grants.store.byId(grantId);
+  async function activeGrant(grantId: string) {
+    const g = await d.grants.store.byId(grantId);
     if (!g) throw invalidGrant('the grant no longer exists');
-    const fresh = d.grants.refresh(g);
+    const fresh = await d.grants.refresh(g);
     if (fresh.status !== 'active') throw invalidGrant(`the grant is ${fresh.status}`);
     return fresh;
   }
 
   /** Opens a token family once `claim` (the one-time use of a code or auth_req_id) succeeds, atomically. */
-  function openFamily(
+  async function openFamily(
     f: { id: string; grantId: string; customerId: string; companyId: string; jkt: string | null },
-    claim: () => boolean,
+    claim: () => Promise<boolean>,
     used: string,
   ) {
-    inTransaction(ctx.db, () => {
-      if (!claim()) throw invalidGrant(used);
-      d.store.insertFamily({
+    await inTransaction(ctx.db, async () => {
+      if (!(await claim())) throw invalidGrant(used);
+      await d.store.insertFamily({
         id: f.id,
         grantId: f.grantId,
         customerId: f.customerId,
@@ -89,9 +89,9 @@ export function createTokenFamilies(ctx: AppContext, d: GrantDeps) {
     grantId: string,
     familyId: string,
     jkt: string | null,
-    claim?: () => void,
+    claim?: () => void | Promise<void>,
   ) {
-    const g = activeGrant(grantId);
+    const g = await activeGrant(grantId);
     const request: AccessRequest = {
       purpose: g.purpose,
       fields: JSON.parse(g.fields),
@@ -112,9 +112,9 @@ export function createTokenFamilies(ctx: AppContext, d: GrantDeps) {
       expiresAt: g.expiresAt,
     };
     const [, at] = await Promise.all([
-      durably(() => {
-        claim?.();
-        d.store.insertRefresh(row);
+      durably(async () => {
+        await claim?.();
+        await d.store.insertRefresh(row);
       }),
       d.tokens.issueAccess({
         companyId: client.id,
