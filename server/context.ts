@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { Keyring } from './crypto/keyring.ts';
 import type { SigningKeys } from './crypto/signing-keys.ts';
+import type { Backend } from './db/backend.ts';
 import type { Db } from './db/connection.ts';
 import type { SharedState } from './db/shared/index.ts';
 import type { PolicySet } from './policy/load.ts';
@@ -16,7 +17,10 @@ export const systemClock: Clock = { now: () => new Date() };
 /** The explicit dependencies every service is built from; main.ts alone builds the real ones. */
 export interface AppContext {
   config: Config;
+  /** The SQLite database (the only back end served so far; its stores move to `backend` one by one). */
   db: Db;
+  /** What the stores run on, either dialect (ARCHITECTURE.md, "How to add a storage back end"). */
+  backend: Backend;
   keyring: Keyring;
   signing: SigningKeys;
   policies: PolicySet;

@@ -1,6 +1,7 @@
 import { createApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { systemClock, type AppContext } from './context.ts';
+import { sqliteBackend } from './db/backend.ts';
 import { startKeyReload } from './crypto/key-reload.ts';
 import { SigningKeys } from './crypto/signing-keys.ts';
 import { openDataDir } from './data-dir.ts';
@@ -29,7 +30,16 @@ async function main(): Promise<void> {
   const { db, keyring } = openDataDir(config);
   const signing = await SigningKeys.open(config.dataDir);
   const policies = loadPolicySet(config.policiesDir);
-  const ctx: AppContext = { config, db, keyring, signing, policies, clock: systemClock, logger };
+  const ctx: AppContext = {
+    config,
+    db,
+    backend: sqliteBackend(db),
+    keyring,
+    signing,
+    policies,
+    clock: systemClock,
+    logger,
+  };
   const vault = createApp(ctx);
   await vault.ready;
   // Rotations made by `vault keys` (on this host or, through shared key files, another) without a restart.

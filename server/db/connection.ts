@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as schema from './schema.ts';
-import { inOuterTransaction, inSavepoint } from './unit.ts';
+import { inOuterTransaction, inSavepoint, insideUnit, throughGate } from './unit.ts';
 
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
 
@@ -49,7 +49,7 @@ export function migrateDatabase(db: Db): void {
  */
 export function inTransaction<T>(db: Db, fn: () => T | Promise<T>): Promise<T> {
   const sqlite = db.$client;
-  return sqlite.inTransaction ? inSavepoint(sqlite, fn) : inOuterTransaction(sqlite, fn);
+  return insideUnit(sqlite) ? inSavepoint(sqlite, fn) : throughGate(sqlite, () => inOuterTransaction(sqlite, fn));
 }
 
 /** Online backup through SQLite's backup API: consistent while the server keeps writing. */

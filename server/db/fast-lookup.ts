@@ -1,26 +1,29 @@
-import { getTableColumns, getTableName, type Column } from 'drizzle-orm';
-import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
+import { getTableColumns, getTableName, type Column, type Table } from 'drizzle-orm';
+import { sqliteBackend, type Backend } from './backend.ts';
 import type { Db } from './connection.ts';
+import { rawStatement } from './raw.ts';
 
 /**
- * A hot-path lookup by key columns as one raw better-sqlite3 prepared statement, returning rows in
+ * A hot-path lookup by key columns as one raw prepared statement (server/db/raw.ts, either dialect), returning rows in
  * drizzle's shape (camelCase keys, booleans as booleans). On the company read path drizzle's row
  * mapping cost more than SQLite itself (ARCHITECTURE.md, "Speed"); the SQL is generated from the same table
  * definitions, so it cannot drift from the schema.
  */
-export function fastLookup<T extends SQLiteTable>(
-  db: Db,
+export function fastLookup<T extends Table>(
+  on: Backend | Db,
   table: T,
   keys: Column[],
 ): (...values: unknown[]) => Promise<T['$inferSelect'] | undefined> {
+  const b = 'dialect' in on ? on : sqliteBackend(on);
   const columns = Object.entries(getTableColumns(table)) as [string, Column][];
   const select = columns.map(([key, c]) => `"${c.name}" AS "${key}"`).join(', ');
   const where = keys.map((k) => `"${k.name}" = ?`).join(' AND ');
-  const stmt = db.$client.prepare(`SELECT ${select} FROM "${getTableName(table)}" WHERE ${where}`);
+  const stmt = rawStatement<T['$inferSelect']>(b, `SELECT ${select} FROM "${getTableName(table)}" WHERE ${where}`);
+  // PostgreSQL returns booleans as booleans; SQLite as 0/1.
   const booleans = columns.filter(([, c]) => c.columnType === 'SQLiteBoolean').map(([key]) => key);
-  if (booleans.length === 0) return async (...values) => stmt.get(...values) as T['$inferSelect'] | undefined;
+  if (booleans.length === 0) return (...values) => stmt.get(...values);
   return async (...values) => {
-    const row = stmt.get(...values) as Record<string, unknown> | undefined;
+    const row = (await stmt.get(...values)) as Record<string, unknown> | undefined;
     if (row) for (const b of booleans) row[b] = row[b] === 1 || row[b] === true;
     return row as T['$inferSelect'] | undefined;
   };

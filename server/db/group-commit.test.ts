@@ -221,6 +221,48 @@ describe('inTransaction', () => {
     expect(rows()).toEqual(['a', 'c']);
   });
 
+  it('when two callers open units in the same turn, then the second waits for the first and neither undoes the other', async () => {
+    // As when a group commit releases its callers together and each goes on to a unit of its own.
+    const first = inTransaction(db, async () => {
+      insert('a');
+      await Promise.resolve();
+      await Promise.resolve();
+      throw new Error('first undone');
+    });
+    const second = inTransaction(db, async () => {
+      insert('b');
+    });
+    await expect(first).rejects.toThrow('first undone');
+    await second;
+    expect(rows()).toEqual(['b']);
+    expect(db.$client.inTransaction).toBe(false);
+  });
+
+  it('when a caller opens a unit while a batch runs, then it waits for the batch and is not undone with its unit', async () => {
+    const g = createGroupCommit(db, `${db.$client.name}-wal`, 'FULL');
+    // Another request's code: a continuation registered outside the batch, which the batch's unit happens to wake.
+    let wake!: () => void;
+    const during = new Promise<void>((resolve) => (wake = resolve)).then(() =>
+      inTransaction(db, async () => {
+        // It runs after the batch: the batch unit's row was already undone.
+        expect(rows()).toEqual([]);
+        insert('b');
+      }),
+    );
+    await g
+      .submit(async () => {
+        insert('a');
+        wake();
+        await Promise.resolve();
+        await Promise.resolve();
+        throw new Error('batch unit undone');
+      })
+      .catch(() => undefined);
+    await during;
+    expect(rows()).toEqual(['b']);
+    g.close();
+  });
+
   it('when the body awaits a timer, then it is refused and rolled back', async () => {
     await expect(
       inTransaction(db, async () => {

@@ -1,6 +1,6 @@
 import { closeSync, fsync, openSync } from 'node:fs';
 import type { Db } from './connection.ts';
-import { inSavepoint, startYieldGuard, unitStatements } from './unit.ts';
+import { inSavepoint, startYieldGuard, throughGate, unitStatements } from './unit.ts';
 
 /**
  * Group commit for audited company requests (ARCHITECTURE.md, "Speed").
@@ -114,7 +114,7 @@ export function createGroupCommit(
     try {
       if (mode === 'GROUP') setSynchronous('NORMAL');
       try {
-        await batch(units);
+        await throughGate(sqlite, () => batch(units));
       } finally {
         if (mode === 'GROUP') setSynchronous('FULL');
       }

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type Database from 'better-sqlite3';
 
 /**
@@ -87,5 +88,41 @@ export async function inOuterTransaction<T>(sqlite: Database.Database, fn: () =>
     throw e;
   } finally {
     guard.stop();
+  }
+}
+
+/**
+ * The connection gate. The yield guard keeps the event loop from turning inside a unit, but microtasks of other
+ * requests still run between a unit's awaits: when a group commit releases its callers together, one caller's
+ * follow-up can open a unit and, while it awaits a store call, the next caller's follow-up runs. Without the gate
+ * that second unit would see an open transaction and nest in it as a savepoint: its writes would commit, or be
+ * undone, with somebody else's. So a unit runs nested only when it was called from inside the open unit (the
+ * AsyncLocalStorage says so); any other caller waits at the gate until the open unit has committed. The gate is
+ * free at every turn of the event loop (units span microtasks only), so the batch of a group commit never waits.
+ */
+const inside = new AsyncLocalStorage<Database.Database>();
+interface Gate {
+  busy: boolean;
+  waiting: Array<() => void>;
+}
+const gates = new WeakMap<Database.Database, Gate>();
+
+/** True when the caller runs inside the open unit of this connection (a nested unit becomes a savepoint). */
+export function insideUnit(sqlite: Database.Database): boolean {
+  return sqlite.inTransaction && inside.getStore() === sqlite;
+}
+
+/** Runs task as the connection's one open unit: at once if the gate is free, else after the units before it. */
+export async function throughGate<T>(sqlite: Database.Database, task: () => Promise<T>): Promise<T> {
+  let gate = gates.get(sqlite);
+  if (!gate) gates.set(sqlite, (gate = { busy: false, waiting: [] }));
+  if (gate.busy) await new Promise<void>((resolve) => gate.waiting.push(resolve));
+  else gate.busy = true;
+  try {
+    return await inside.run(sqlite, task);
+  } finally {
+    const next = gate.waiting.shift();
+    if (next) next();
+    else gate.busy = false;
   }
 }

@@ -1,3 +1,4 @@
+import { sqliteBackend } from '../../server/db/backend.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -64,6 +65,7 @@ export async function startVault(
   const ctx: AppContext = {
     config,
     db,
+    backend: sqliteBackend(db),
     keyring,
     signing: await SigningKeys.open(dataDir, { now: () => clock.now() }),
     policies: loadPolicySet(config.policiesDir),
