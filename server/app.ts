@@ -105,7 +105,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   const decide = createDecider(ctx, sources);
   const oauthStore = createOAuthStore(ctx.db);
   const tokens = createTokenService(ctx);
-  const budgets = createRequestBudgets(ctx.db, ctx.clock);
+  const budgets = createRequestBudgets(ctx.backend, ctx.clock);
   const limits = createRequestLimits(ctx, { budgets, store: oauthStore });
   const decisionNotices = createDecisionNotices(ctx, {
     customerStore,
@@ -133,7 +133,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
     recordSources: (customerId, categories) => recordStore.sourcesOf(customerId, categories),
   });
   const usage = createUsage(ctx.db);
-  const refusals = createRefusalLimit(ctx.db);
+  const refusals = createRefusalLimit(ctx.backend);
   const recordStore = createRecordStore(ctx.db);
   const customerRecords = createCustomerRecords(ctx, {
     store: recordStore,

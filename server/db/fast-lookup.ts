@@ -14,7 +14,8 @@ export function fastLookup<T extends Table>(
   table: T,
   keys: Column[],
 ): (...values: unknown[]) => Promise<T['$inferSelect'] | undefined> {
-  const b = 'dialect' in on ? on : sqliteBackend(on);
+  // Not `'dialect' in on`: drizzle's SQLite database has a `dialect` property too.
+  const b = typeof (on as Backend).q === 'function' ? (on as Backend) : sqliteBackend(on as Db);
   const columns = Object.entries(getTableColumns(table)) as [string, Column][];
   const select = columns.map(([key, c]) => `"${c.name}" AS "${key}"`).join(', ');
   const where = keys.map((k) => `"${k.name}" = ?`).join(' AND ');
