@@ -132,7 +132,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
     valuesOf: profile.openFields,
     recordSources: (customerId, categories) => recordStore.sourcesOf(customerId, categories),
   });
-  const usage = createUsage(ctx.db);
+  const usage = createUsage(ctx.backend);
   const refusals = createRefusalLimit(ctx.backend);
   const recordStore = createRecordStore(ctx.db);
   const customerRecords = createCustomerRecords(ctx, {
