@@ -103,9 +103,9 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
     benefitsOf: benefits.factsOf,
   };
   const decide = createDecider(ctx, sources);
-  const oauthStore = createOAuthStore(ctx.db);
+  const oauthStore = createOAuthStore(ctx.backend);
   const tokens = createTokenService(ctx);
-  const budgets = createRequestBudgets(ctx.db, ctx.clock);
+  const budgets = createRequestBudgets(ctx.backend, ctx.clock);
   const limits = createRequestLimits(ctx, { budgets, store: oauthStore });
   const decisionNotices = createDecisionNotices(ctx, {
     customerStore,
@@ -121,7 +121,13 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
     onRefused: (customerId, companyId, request, decision) =>
       decisionNotices.refused(customerId, companyId, request, decision.reasons),
   });
-  const device = createDeviceFlow(ctx, { store: createDeviceStore(ctx.db), oauth: oauthStore, authz, decide, limits });
+  const device = createDeviceFlow(ctx, {
+    store: createDeviceStore(ctx.backend),
+    oauth: oauthStore,
+    authz,
+    decide,
+    limits,
+  });
   const token = createTokenEndpoint(ctx, { store: oauthStore, grants, tokens, audit, authz, device, commit });
   const views = createConsentViews(ctx, {
     authz,
@@ -132,8 +138,8 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
     valuesOf: profile.openFields,
     recordSources: (customerId, categories) => recordStore.sourcesOf(customerId, categories),
   });
-  const usage = createUsage(ctx.db);
-  const refusals = createRefusalLimit(ctx.db);
+  const usage = createUsage(ctx.backend);
+  const refusals = createRefusalLimit(ctx.backend);
   const recordStore = createRecordStore(ctx.db);
   const customerRecords = createCustomerRecords(ctx, {
     store: recordStore,
@@ -382,7 +388,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
       name: 'companies.initial-tokens',
       run: async (now) => void (await companies.purgeExpiredInitialTokens(now.toISOString())),
     },
-    { name: 'oauth', run: createOAuthPurge(ctx.db) },
+    { name: 'oauth', run: createOAuthPurge(ctx.backend) },
     {
       name: 'oauth.device-codes',
       run: (now) => device.purge(new Date(now.getTime() - RETAIN_EXPIRED_S * 1000).toISOString()),

@@ -8,6 +8,7 @@ import { registerCompanyCommands } from './companies.ts';
 import { registerAuditCommands } from './audit.ts';
 import { createAuditAppender } from '../audit/chain/append.ts';
 import { systemClock } from '../context.ts';
+import { sqliteBackend } from '../db/backend.ts';
 import { createGrants } from '../grants/service.ts';
 
 /**
@@ -33,7 +34,7 @@ Exit codes: 0 ok, 1 failure, 2 usage error, 3 verification failed, 78 invalid co
   registerCompanyCommands(program, {
     wire: (companies, ctx) => {
       const grants = createGrants(
-        { db: ctx.db, clock: systemClock },
+        { db: ctx.db, backend: sqliteBackend(ctx.db), clock: systemClock },
         createAuditAppender(ctx.db, () => systemClock.now()),
       );
       companies.hooks.onDisabled.push(

@@ -1,4 +1,5 @@
-import type { Db } from '../db/connection.ts';
+import type { Backend } from '../db/backend.ts';
+import { rawStatement } from '../db/raw.ts';
 
 /** Refused data requests a company may make per window before the data API answers it 429 (SECURITY.md). */
 export const REFUSALS_PER_WINDOW = 60;
@@ -16,33 +17,42 @@ export type RefusalState =
  * 429 until it ends. The count is raised once past the limit to mark that the 429 has been recorded,
  * so the audit trail gets one event per window and not one per throttled request.
  */
-export function createRefusalLimit(db: Db) {
-  const count = db.$client.prepare('SELECT count FROM refusal_windows WHERE company_id = ? AND minute = ?').pluck();
-  const bump = db.$client
-    .prepare(
+export function createRefusalLimit(b: Backend) {
+  const count = rawStatement<{ count: number }>(
+    b,
+    'SELECT count FROM refusal_windows WHERE company_id = ? AND minute = ?',
+  );
+  // PostgreSQL wants the table named in the DO UPDATE's SET.
+  const bump = rawStatement<{ count: number }>(b, {
+    sqlite:
       'INSERT INTO refusal_windows (company_id, minute, count) VALUES (?, ?, 1) ON CONFLICT (company_id, minute) DO UPDATE SET count = count + 1 RETURNING count',
-    )
-    .pluck();
+    postgres:
+      'INSERT INTO refusal_windows (company_id, minute, count) VALUES (?, ?, 1) ON CONFLICT (company_id, minute) DO UPDATE SET count = refusal_windows.count + 1 RETURNING count',
+  });
   // Old windows are of no further use: dropped when the company's next window opens.
-  const purge = db.$client.prepare('DELETE FROM refusal_windows WHERE company_id = ? AND minute < ?');
+  const purge = rawStatement(b, 'DELETE FROM refusal_windows WHERE company_id = ? AND minute < ?');
   const minuteOf = (now: Date) => Math.floor(now.getTime() / REFUSAL_WINDOW_MS);
 
   // Windows of companies that have not been refused since: ended, deleted by the sweep (SECURITY.md).
-  const ended = db.$client.prepare(
-    'DELETE FROM refusal_windows WHERE rowid IN (SELECT rowid FROM refusal_windows WHERE minute < ? LIMIT 5000)',
-  );
+  // In batches, by SQLite's rowid or PostgreSQL's ctid (neither has DELETE … LIMIT).
+  const ended = rawStatement(b, {
+    sqlite:
+      'DELETE FROM refusal_windows WHERE rowid IN (SELECT rowid FROM refusal_windows WHERE minute < ? LIMIT 5000)',
+    postgres:
+      'DELETE FROM refusal_windows WHERE ctid IN (SELECT ctid FROM refusal_windows WHERE minute < ? LIMIT 5000)',
+  });
 
   return {
     /** Deletes every ended window; the sweep calls it. */
-    purgeEnded: async (now: Date): Promise<number> => ended.run(minuteOf(now)).changes,
+    purgeEnded: async (now: Date): Promise<number> => ended.run(minuteOf(now)),
 
     /** Call inside the request's unit, before anything else: a company over the limit gets no further. */
     async check(companyId: string, now: Date): Promise<RefusalState> {
       const minute = minuteOf(now);
-      const n = (count.get(companyId, minute) as number | undefined) ?? 0;
+      const n = (await count.get(companyId, minute))?.count ?? 0;
       if (n < REFUSALS_PER_WINDOW) return { over: false };
       const first = n === REFUSALS_PER_WINDOW;
-      if (first) bump.run(companyId, minute);
+      if (first) await bump.run(companyId, minute);
       const end = (minute + 1) * REFUSAL_WINDOW_MS;
       return {
         over: true,
@@ -56,7 +66,7 @@ export function createRefusalLimit(db: Db) {
     /** Counts one refusal; call in the unit that refuses, so it commits with the refusal's audit event. */
     async record(companyId: string, now: Date): Promise<void> {
       const minute = minuteOf(now);
-      if (bump.get(companyId, minute) === 1) purge.run(companyId, minute);
+      if ((await bump.get(companyId, minute))?.count === 1) await purge.run(companyId, minute);
     },
   };
 }

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, gt, lte, notExists, sql } from 'drizzle-orm';
 import type { AppContext } from '../context.ts';
-import { inTransaction, type Db } from '../db/connection.ts';
-import { grantNotices, grants } from '../db/schema.ts';
+import type { Backend } from '../db/backend.ts';
+import { rawStatement } from '../db/raw.ts';
 import { FIELD_CATALOGUE, isFieldName } from '../customers/field-catalogue.ts';
 import { inWords, type InboxFacts } from '../customers/inbox.ts';
 import { toGrant, type Grant } from './service.ts';
@@ -27,7 +27,9 @@ interface Sources {
  * made (migration 0021; test/after-consent/reminders.test.ts checks the plan). A grant past its end is left to the
  * expiry sweep, which ends it.
  */
-export function dueQueries(db: Db) {
+export function dueQueries(b: Backend) {
+  const { grants, grantNotices } = b.t;
+  const db = b.q();
   const live = (now: ReturnType<typeof sql.placeholder>) => and(eq(grants.status, 'active'), gt(grants.expiresAt, now));
   return {
     /** Live grants whose last reminder (or, before the first, their start) is at or before `before`. */
@@ -66,11 +68,15 @@ export function dueQueries(db: Db) {
  * notice with renew or let it end. Both periods come from policies/after-consent.yaml. The last of each is kept in
  * grant_notices, so a sweep on any server sends each once.
  */
-export function createGrantReminders(ctx: Pick<AppContext, 'db' | 'clock' | 'policies'>, d: Sources) {
-  const due = dueQueries(ctx.db);
-  const dueReminders = due.reminders.prepare();
-  const dueExpiry = due.expiry.prepare();
-  const mark = ctx.db.$client.prepare(
+export function createGrantReminders(ctx: Pick<AppContext, 'backend' | 'clock' | 'policies'>, d: Sources) {
+  // Built and prepared at call time, on the connection of the moment (a sweep, not a hot path). PostgreSQL names
+  // its prepared statements; SQLite's prepare takes no name.
+  const dueReminders = (at: { before: string; now: string }) =>
+    dueQueries(ctx.backend).reminders.prepare('grant_reminders_due').execute(at);
+  const dueExpiry = (at: { horizon: string; now: string }) =>
+    dueQueries(ctx.backend).expiry.prepare('grant_expiry_due').execute(at);
+  const mark = rawStatement(
+    ctx.backend,
     `INSERT INTO grant_notices (grant_id, kind, customer_id, sent_at) VALUES (?, ?, ?, ?)
      ON CONFLICT (grant_id, kind) DO UPDATE SET sent_at = excluded.sent_at`,
   );
@@ -96,14 +102,14 @@ export function createGrantReminders(ctx: Pick<AppContext, 'db' | 'clock' | 'pol
   async function remind(now: Date): Promise<number> {
     const { reminderDays } = ctx.policies.afterConsent;
     const before = new Date(now.getTime() - reminderDays * DAY_MS).toISOString();
-    const rows = dueReminders.all({ before, now: now.toISOString() });
+    const rows = await dueReminders({ before, now: now.toISOString() });
     for (const row of rows) {
       const g = toGrant(row.grant);
       const since = row.lastSent ?? g.createdAt;
       const reads = await d.readsSince(g.customerId, g.id, since);
       const name = await d.companyName(g.companyId);
       const times = reads === 1 ? 'once' : `${reads} times`;
-      await inTransaction(ctx.db, async () => {
+      await ctx.backend.inTransaction(async () => {
         await tell(
           g,
           'grant.reminder',
@@ -111,7 +117,7 @@ export function createGrantReminders(ctx: Pick<AppContext, 'db' | 'clock' | 'pol
           `${name} still reads your ${what(g)} for ${g.purpose.replace(/-/g, ' ')}; it read it ${times} since the last reminder.`,
           { reads, since, facts: facts(g, name, { reads, since, until: g.expiresAt }) },
         );
-        mark.run(g.id, 'reminder', g.customerId, now.toISOString());
+        await mark.run(g.id, 'reminder', g.customerId, now.toISOString());
       });
     }
     return rows.length;
@@ -120,9 +126,9 @@ export function createGrantReminders(ctx: Pick<AppContext, 'db' | 'clock' | 'pol
   async function noticeExpiry(now: Date): Promise<number> {
     const { expiryNoticeDays } = ctx.policies.afterConsent;
     const horizon = new Date(now.getTime() + expiryNoticeDays * DAY_MS).toISOString();
-    const due = dueExpiry.all({ horizon, now: now.toISOString() }).map(toGrant);
+    const due = (await dueExpiry({ horizon, now: now.toISOString() })).map(toGrant);
     for (const g of due)
-      await inTransaction(ctx.db, async () => {
+      await ctx.backend.inTransaction(async () => {
         const name = await d.companyName(g.companyId);
         await tell(
           g,
@@ -131,7 +137,7 @@ export function createGrantReminders(ctx: Pick<AppContext, 'db' | 'clock' | 'pol
           `${name}'s access to your ${what(g)} for ${g.purpose.replace(/-/g, ' ')} ends on ${inWords(g.expiresAt)}. Renew it, or let it end and ${name} will be asked to delete what it received.`,
           { expiresAt: g.expiresAt, facts: facts(g, name, { until: g.expiresAt }) },
         );
-        mark.run(g.id, 'expiry', g.customerId, now.toISOString());
+        await mark.run(g.id, 'expiry', g.customerId, now.toISOString());
       });
     return due.length;
   }

@@ -1,5 +1,5 @@
 import type { AppContext } from '../context.ts';
-import { inTransaction } from '../db/connection.ts';
+import { rawStatement } from '../db/raw.ts';
 import { Conflict, PolicyDenied } from '../http/errors.ts';
 import type { Decide } from './decide.ts';
 import { durationDaysOf, requestOfGrant, type Grant, type Grants } from './service.ts';
@@ -11,10 +11,10 @@ import { durationDaysOf, requestOfGrant, type Grant, type Grants } from './servi
  * company's next token refresh carries the new end; its expiry notice is sent again before the new end.
  */
 export function createRenewal(
-  ctx: Pick<AppContext, 'db'>,
+  ctx: Pick<AppContext, 'backend'>,
   d: { grants: Grants; decide: Decide; termsVersionOf(companyId: string): Promise<number | undefined> },
 ) {
-  const clearNotice = ctx.db.$client.prepare(`DELETE FROM grant_notices WHERE grant_id = ? AND kind = 'expiry'`);
+  const clearNotice = rawStatement(ctx.backend, `DELETE FROM grant_notices WHERE grant_id = ? AND kind = 'expiry'`);
   return async function renew(customerId: string, grantId: string, requestId?: string): Promise<Grant> {
     const g = await d.grants.getForCustomer(customerId, grantId);
     if (g.status !== 'active') throw new Conflict(`Only a live grant can be renewed; this one is ${g.status}`);
@@ -32,8 +32,8 @@ export function createRenewal(
         policyVersion: decision.policyVersion,
       });
     const row = (await d.grants.store.byId(g.id))!;
-    return inTransaction(ctx.db, () => {
-      clearNotice.run(g.id);
+    return ctx.backend.inTransaction(async () => {
+      await clearNotice.run(g.id);
       return d.grants.renew(row, durationDays, termsVersion, decision.policyVersion, requestId);
     });
   };

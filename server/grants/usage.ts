@@ -1,4 +1,5 @@
-import type { Db } from '../db/connection.ts';
+import type { Backend } from '../db/backend.ts';
+import { rawStatement } from '../db/raw.ts';
 import type { Usage } from '../policy/types.ts';
 
 const HOUR = 3600_000;
@@ -9,27 +10,34 @@ const HOUR = 3600_000;
  * hour's weighted by how much of it still lies within the window. Constant cost per read, whatever
  * the grant's history (counting audit rows would grow with it).
  */
-export function createUsage(db: Db) {
-  const bump = db.$client.prepare(
-    'INSERT INTO usage_counters (customer_id, grant_id, action, hour, count) VALUES (?, ?, ?, ?, 1) ON CONFLICT (customer_id, grant_id, action, hour) DO UPDATE SET count = count + 1',
-  );
-  const window = db.$client.prepare(
+export function createUsage(b: Backend) {
+  // PostgreSQL wants the table named in the DO UPDATE's SET.
+  const bump = rawStatement(b, {
+    sqlite:
+      'INSERT INTO usage_counters (customer_id, grant_id, action, hour, count) VALUES (?, ?, ?, ?, 1) ON CONFLICT (customer_id, grant_id, action, hour) DO UPDATE SET count = count + 1',
+    postgres:
+      'INSERT INTO usage_counters (customer_id, grant_id, action, hour, count) VALUES (?, ?, ?, ?, 1) ON CONFLICT (customer_id, grant_id, action, hour) DO UPDATE SET count = usage_counters.count + 1',
+  });
+  const window = rawStatement<{ hour: number; count: number }>(
+    b,
     'SELECT hour, count FROM usage_counters WHERE customer_id = ? AND grant_id = ? AND action = ? AND hour > ?',
   );
   // Buckets older than the longest window (a day) count for nothing: the sweep deletes them (SECURITY.md).
-  const ended = db.$client.prepare(
-    'DELETE FROM usage_counters WHERE rowid IN (SELECT rowid FROM usage_counters WHERE hour <= ? LIMIT 5000)',
-  );
+  // In batches, by SQLite's rowid or PostgreSQL's ctid (neither has DELETE … LIMIT).
+  const ended = rawStatement(b, {
+    sqlite: 'DELETE FROM usage_counters WHERE rowid IN (SELECT rowid FROM usage_counters WHERE hour <= ? LIMIT 5000)',
+    postgres: 'DELETE FROM usage_counters WHERE ctid IN (SELECT ctid FROM usage_counters WHERE hour <= ? LIMIT 5000)',
+  });
   return {
     /** Deletes hour buckets that no window reaches any more; the sweep calls it. */
     async purgeEnded(now: Date): Promise<number> {
-      return ended.run(Math.floor(now.getTime() / HOUR) - 25).changes;
+      return ended.run(Math.floor(now.getTime() / HOUR) - 25);
     },
     /** Earlier uses of a grant for one action, as the policy's usage facts. */
     async of(customerId: string, grantId: string, action: string, now: Date): Promise<Usage> {
       const t = now.getTime();
       const current = Math.floor(t / HOUR);
-      const rows = window.all(customerId, grantId, action, current - 24) as { hour: number; count: number }[];
+      const rows = await window.all(customerId, grantId, action, current - 24);
       const at = (h: number) => rows.find((r) => r.hour === h)?.count ?? 0;
       const elapsed = (t % HOUR) / HOUR;
       const readsLastHour = at(current) + Math.floor(at(current - 1) * (1 - elapsed));
@@ -38,7 +46,7 @@ export function createUsage(db: Db) {
     },
     /** Counts one use; call inside the audited transaction so it commits with the read. */
     async record(customerId: string, grantId: string, action: string, now: Date): Promise<void> {
-      bump.run(customerId, grantId, action, Math.floor(now.getTime() / HOUR));
+      await bump.run(customerId, grantId, action, Math.floor(now.getTime() / HOUR));
     },
   };
 }

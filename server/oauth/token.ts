@@ -107,7 +107,7 @@ export function createTokenEndpoint(
       const row = await d.store.refresh(sha256hex(token));
       const family = row ? await d.store.family(row.familyId, row.customerId) : undefined;
       if (family && family.companyId === client.id)
-        await families.revokeFamily(family.id, family.grantId, client.id, 'revoked by the client');
+        await families.revokeFamily(family, client.id, 'revoked by the client');
     },
   };
 }

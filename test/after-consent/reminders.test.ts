@@ -157,7 +157,7 @@ describe("the sweep's queries (migration 0021_reminder_index)", () => {
   it.each(['reminders', 'expiry'] as const)(
     'when the sweep asks for due %s, then SQLite searches live grants by the grants_status_expires index, never scanning all grants',
     (which) => {
-      const { sql, params } = dueQueries(v.ctx.db)[which].toSQL();
+      const { sql, params } = dueQueries(v.ctx.backend)[which].toSQL();
       // The plan does not depend on the values: placeholders are bound to any string.
       const values = params.map((p) => (typeof p === 'string' ? p : '2026-01-01T00:00:00.000Z'));
       const plan = (v.ctx.db.$client.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...values) as { detail: string }[]).map(

@@ -21,7 +21,11 @@ export function authorizationCodeGrant(store: OAuthStore, families: TokenFamilie
     if (!row || row.companyId !== client.id) throw invalidGrant('the code is not valid');
     if (row.usedAt) {
       // A replayed code means it leaked (RFC 9700 §4.5.3.1): kill every token its first use produced.
-      await families.revokeFamily(row.familyId, row.grantId, client.id, 'authorization code reused');
+      await families.revokeFamily(
+        { id: row.familyId, customerId: row.customerId, grantId: row.grantId },
+        client.id,
+        'authorization code reused',
+      );
       throw invalidGrant('the code was already used; tokens issued with it are revoked');
     }
     if (row.expiresAt <= families.nowIso()) throw invalidGrant('the code has expired');

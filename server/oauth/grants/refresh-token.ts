@@ -16,7 +16,7 @@ export function refreshTokenGrant(db: Db, store: OAuthStore, families: TokenFami
     if (!found || found.family.companyId !== client.id) throw invalidGrant('the refresh token is not valid');
     const { row, family } = found;
     const reused = async () => {
-      await families.revokeFamily(family.id, family.grantId, client.id, 'refresh token reused');
+      await families.revokeFamily(family, client.id, 'refresh token reused');
       return invalidGrant('the refresh token was already used; its token family is revoked');
     };
     if (row.usedAt) throw await reused();

@@ -30,10 +30,15 @@ export type GrantHandler = (client: ClientView, params: Record<string, unknown>,
 export function createTokenFamilies(ctx: AppContext, d: GrantDeps) {
   const nowIso = () => ctx.clock.now().toISOString();
 
-  /** A reused code or refresh token revokes the family it belongs to, audited once. */
-  async function revokeFamily(familyId: string, grantId: string, companyId: string, reason: string) {
+  /** A reused code or refresh token revokes the family it belongs to (of its customer only), audited once. */
+  async function revokeFamily(
+    family: { id: string; customerId: string; grantId: string },
+    companyId: string,
+    reason: string,
+  ) {
+    const { grantId } = family;
     await inTransaction(ctx.db, async () => {
-      if ((await d.store.revokeFamily(familyId, nowIso(), reason)).changes > 0) {
+      if ((await d.store.revokeFamily(family.id, family.customerId, nowIso(), reason)) > 0) {
         await d.audit({
           action: 'token.revoked',
           actor: { kind: 'system', id: 'token-endpoint' },
