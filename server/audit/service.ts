@@ -44,10 +44,10 @@ function withChains(row: SignedCheckpoint): SignedCheckpoint {
  * event, so an auditor can prove offline that what they hold is what the server had.
  */
 export function createAuditService(
-  ctx: Pick<AppContext, 'db' | 'clock' | 'signing'>,
+  ctx: Pick<AppContext, 'db' | 'backend' | 'clock' | 'signing'>,
   d: { queries: AuditQueries; audit: AuditAppend },
 ) {
-  const checkpoints = createCheckpointStore(ctx.db);
+  const checkpoints = createCheckpointStore(ctx.backend);
   const latest = checkpoints.latest;
 
   /** Signs a checkpoint at the head, or returns the latest one if nothing happened since (`created: false`). */

@@ -6,6 +6,7 @@ import { createAuditQueries } from '../audit/queries.ts';
 import { auditFilterSchema } from '../audit/routes.ts';
 import { createAuditService } from '../audit/service.ts';
 import { createAuditAppender } from '../audit/chain/append.ts';
+import { sqliteBackend } from '../db/backend.ts';
 import { DEFAULT_CHAIN } from '../audit/chain/chains.ts';
 import { verifyCheckpoint } from '../audit/checkpoints/checkpoint.ts';
 import { loadJwks, verifyExport, verifyRows } from '../audit/verify/verify.ts';
@@ -23,9 +24,10 @@ const say = (json: boolean, obj: Record<string, unknown>, text: string) =>
 async function auditContext() {
   const ctx = openCliContext();
   const signing = await SigningKeys.open(ctx.config.dataDir);
-  const audit = createAuditAppender(ctx.db, () => systemClock.now());
+  const backend = sqliteBackend(ctx.db);
+  const audit = createAuditAppender(backend, () => systemClock.now());
   const service = createAuditService(
-    { db: ctx.db, clock: systemClock, signing },
+    { db: ctx.db, backend, clock: systemClock, signing },
     { queries: createAuditQueries(ctx.db, ctx.db.$client.name), audit },
   );
   return { ctx, signing, audit, service };
