@@ -166,7 +166,10 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
     customerIdByHandle: profile.customerIdByHandle,
   });
   const grantPolicy = createGrantPolicy(ctx, { grants, decide, customerStore, companies });
-  const auditService = createAuditService(ctx, { queries: createAuditQueries(ctx.db, ctx.db.$client.name), audit });
+  const auditService = createAuditService(ctx, {
+    queries: createAuditQueries(ctx.backend, ctx.db.$client.name),
+    audit,
+  });
   const receipts = createReceipts(ctx, {
     company: companies.byId,
     terms: companies.termsAt,

@@ -154,7 +154,7 @@ export function createAuditService(
         }),
       );
       const { created: _created, ...cp } = await checkpoint();
-      const { rows, close } = d.queries.exportRows(f, cp.seq);
+      const { rows, close } = d.queries.exportRows(f, cp.seq, 'chains' in cp ? cp.chains : undefined);
       try {
         const filter = Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined)) as Record<
           string,

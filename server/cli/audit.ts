@@ -28,7 +28,7 @@ async function auditContext() {
   const audit = createAuditAppender(backend, () => systemClock.now());
   const service = createAuditService(
     { db: ctx.db, backend, clock: systemClock, signing },
-    { queries: createAuditQueries(ctx.db, ctx.db.$client.name), audit },
+    { queries: createAuditQueries(backend, ctx.db.$client.name), audit },
   );
   return { ctx, signing, audit, service };
 }
@@ -154,7 +154,7 @@ Examples:
                 events: 0,
               };
             } else {
-              const queries = createAuditQueries(ctx.db, ctx.db.$client.name);
+              const queries = createAuditQueries(sqliteBackend(ctx.db), ctx.db.$client.name);
               // Several chains (audit/chain/chains.ts): each is checked by its links and its signed head.
               const multi = (await queries.heads()).some((h) => h.chain !== DEFAULT_CHAIN);
               result = await verifyRows(queries.allRows(), {

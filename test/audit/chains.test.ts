@@ -131,7 +131,7 @@ describe('several chains on one database', () => {
   });
 
   it('when the live table holds several chains, then verifyRows checks each against the signed heads', async () => {
-    const rows = createAuditQueries(v.ctx.db, v.ctx.db.$client.name).allRows();
+    const rows = createAuditQueries(v.ctx.backend, v.ctx.db.$client.name).allRows();
     expect(await verifyRows(rows, { multi: true })).toMatchObject({ ok: true, complete: true });
   });
 });

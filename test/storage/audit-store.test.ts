@@ -3,6 +3,7 @@ import { createAuditAppender } from '../../server/audit/chain/append.ts';
 import type { AuditRow, NewAuditEvent } from '../../server/audit/chain/event.ts';
 import { createCheckpointStore } from '../../server/audit/checkpoints/store.ts';
 import { createCompanyActivity, createGrantReadCounts } from '../../server/audit/company-activity.ts';
+import { createAuditQueries } from '../../server/audit/queries.ts';
 import { verifyRows } from '../../server/audit/verify/verify.ts';
 import type { Backend } from '../../server/db/backend.ts';
 import { rawStatement } from '../../server/db/raw.ts';
@@ -108,6 +109,93 @@ describe.each(DIALECTS)('the audit stores, on %s', (name) => {
     expect(await readsSince('act1', 'g1', '2026-02-03T00:00:00.000Z')).toBe(1);
     expect(await readsSince('act1', 'g1', '2026-01-01T00:00:00.000Z')).toBe(2);
     expect(await readsSince('act1', 'g3', '2026-01-01T00:00:00.000Z')).toBe(0);
+  });
+
+  it('when the queries read activity, refusals, pages and heads, then each dialect answers the same rows', async () => {
+    const b = backends.get(name);
+    const main = createAuditAppender(b, () => T0);
+    const e = await b.inTransaction(async () => [
+      await main(read('q1', 'coA', ['email'])),
+      await main(read('q1', 'coB', ['name'])),
+      await main({
+        action: 'grant.denied',
+        actor: { kind: 'system', id: 'policy' },
+        customerId: 'q1',
+        companyId: 'coC',
+      }),
+      await main({ action: 'grant.denied', actor: { kind: 'customer', id: 'q1' }, customerId: 'q1', companyId: 'coD' }),
+      await main({
+        action: 'grant.approved',
+        actor: { kind: 'system', id: 'auto-approve' },
+        customerId: 'q1',
+        companyId: 'coA',
+      }),
+      await main({
+        action: 'data.denied',
+        actor: { kind: 'company', id: 'coB' },
+        customerId: 'q1',
+        companyId: 'coB',
+        reasons: [{ code: 'purpose', message: 'm' }],
+      } as NewAuditEvent),
+      await main({
+        action: 'data.denied',
+        actor: { kind: 'company', id: 'coB' },
+        customerId: 'q1',
+        companyId: 'coB',
+        reasons: [{ code: 'purpose', message: 'm' }],
+      } as NewAuditEvent),
+    ]);
+    const q = createAuditQueries(b);
+    const seqs = (rows: { seq: number }[]) => rows.map((r) => Number(r.seq));
+    expect(seqs(await q.activityOf('q1', 'read', {}, 1e9, 10))).toEqual([e[1]!.seq, e[0]!.seq]);
+    expect(seqs(await q.activityOf('q1', 'read', { field: 'name' }, 1e9, 10))).toEqual([e[1]!.seq]);
+    expect(seqs(await q.activityOf('q1', 'read', { company: 'coA' }, 1e9, 10))).toEqual([e[0]!.seq]);
+    expect(seqs(await q.activityOf('q1', 'refusal', {}, 1e9, 10))).toEqual([e[2]!.seq]);
+    expect(seqs(await q.activityOf('q1', 'approval', {}, 1e9, 10))).toEqual([e[4]!.seq]);
+    const groups = await q.refusalGroupsOf('q1');
+    expect(groups).toHaveLength(1);
+    expect({ ...groups[0], lastSeq: Number(groups[0]!.lastSeq) }).toMatchObject({
+      companyId: 'coB',
+      code: 'purpose',
+      count: 2,
+      lastSeq: e[6]!.seq,
+    });
+    expect(JSON.parse(groups[0]!.lastBody).seq).toBe(e[6]!.seq);
+    expect((await q.companiesThatAsked('q1')).sort()).toEqual(['coA', 'coC', 'coD']);
+    expect(seqs(await q.page({ customer: 'q1', action: 'data.read' }, 1e9, 10))).toEqual([e[1]!.seq, e[0]!.seq]);
+    expect(seqs(await q.readsOf('q1', e[1]!.seq, 10))).toEqual([e[0]!.seq]);
+    expect(Number((await q.head())!.seq)).toBe(e[6]!.seq);
+    expect((await q.heads()).find((h) => h.chain === 'main')).toMatchObject({ hash: (await rowsOf(b)).at(-1)!.hash });
+  });
+
+  it("when an export names each chain's head, then it takes each chain only up to its own head", async () => {
+    const b = backends.get(name);
+    const x = createAuditAppender(b, () => T0, 'ex-x');
+    const y = createAuditAppender(b, () => T0, 'ex-y');
+    const [x1, y1, x2, y2] = await b.inTransaction(async () => [
+      await x(read('ex', 'coA', ['email'])),
+      await y(read('ex', 'coA', ['email'])),
+      await x(read('ex', 'coA', ['email'])),
+      await y(read('ex', 'coA', ['email'])),
+    ]);
+    const q = createAuditQueries(b, name === 'sqlite' ? backends.sqliteDb!.$client.name : undefined);
+    // Chain ex-x signed at x1: x2 (below y2 in global seq) must stay out.
+    const heads = [
+      { chain: 'ex-x', seq: x1!.seq, hash: '' },
+      { chain: 'ex-y', seq: y2!.seq, hash: '' },
+    ];
+    const { rows, close } = q.exportRows({ customer: 'ex' }, y2!.seq, heads);
+    const got: number[] = [];
+    try {
+      for await (const r of rows) got.push(Number(r.seq));
+    } finally {
+      close();
+    }
+    expect(got).toEqual([x1!.seq, y1!.seq, y2!.seq]);
+    expect(got).not.toContain(x2!.seq);
+    const all: number[] = [];
+    for await (const r of q.allRows()) all.push(Number(r.seq));
+    expect(all).toEqual((await rowsOf(b)).map((r) => Number(r.seq)));
   });
 
   it('when checkpoints are inserted twice and listed, then the newest comes first and a duplicate changes nothing', async () => {
