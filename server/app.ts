@@ -80,7 +80,7 @@ export const WEB_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', 'web
 export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   const shared = ctx.shared ?? createSqliteSharedState(ctx.db);
   const rateStores = shared.rateCounters && counterStores(shared.rateCounters, ctx.clock);
-  const audit = createAuditAppender(ctx.db, () => ctx.clock.now());
+  const audit = createAuditAppender(ctx.backend, () => ctx.clock.now());
   const commit = createGroupCommit(ctx.db, `${ctx.db.$client.name}-wal`, ctx.config.synchronous);
   const customerStore = createCustomerStore(ctx.db);
   const accounts = createAccounts(ctx, customerStore, audit);
@@ -89,7 +89,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   const auth = createSessionAuth(accounts, { secure: ctx.config.secureCookies, publicUrl: ctx.config.publicUrl });
   const companies = createCompanies(ctx, audit, commit, shared.replay);
   const grants = createGrants(ctx, audit);
-  const activity = createCompanyActivity(ctx.db);
+  const activity = createCompanyActivity(ctx.backend);
   const benefits = createBenefits(ctx, {
     audit,
     grantOfCompany: grants.getForCompany,
@@ -172,7 +172,10 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
     customerIdByHandle: profile.customerIdByHandle,
   });
   const grantPolicy = createGrantPolicy(ctx, { grants, decide, customerStore, companies });
-  const auditService = createAuditService(ctx, { queries: createAuditQueries(ctx.db, ctx.db.$client.name), audit });
+  const auditService = createAuditService(ctx, {
+    queries: createAuditQueries(ctx.backend, ctx.db.$client.name),
+    audit,
+  });
   const receipts = createReceipts(ctx, {
     company: companies.byId,
     terms: companies.termsAt,
@@ -247,7 +250,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
     }),
   );
   const reminders = createGrantReminders(ctx, {
-    readsSince: createGrantReadCounts(ctx.db),
+    readsSince: createGrantReadCounts(ctx.backend),
     companyName: async (id) => (await companies.byId(id))?.name ?? id,
     insertInbox: async (row) => void (await customerStore.insertInbox(row)),
   });

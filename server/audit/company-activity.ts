@@ -1,4 +1,5 @@
-import type { Db } from '../db/connection.ts';
+import type { Backend } from '../db/backend.ts';
+import { rawStatement } from '../db/raw.ts';
 
 /** What one company has done with one customer's data, as the audit trail records it. */
 export interface CompanyActivity {
@@ -20,40 +21,50 @@ export interface CompanyActivity {
  * which fields it has received. Read-only queries over the customer's own events, through the
  * (customer, action, seq) index.
  */
-export function createCompanyActivity(db: Db) {
-  const counts = db.$client.prepare(
-    `SELECT company_id AS companyId, max(time) AS lastReadAt, sum(time >= ?) AS readsSince, min(time) AS firstReadAt,
-            count(*) AS readsTotal
+export function createCompanyActivity(b: Backend) {
+  // SQLite sums the 0/1 of a comparison; PostgreSQL's comparison is a boolean, counted with FILTER.
+  const counts = rawStatement<{
+    companyId: string;
+    lastReadAt: string;
+    readsSince: number;
+    firstReadAt: string;
+    readsTotal: number;
+  }>(b, {
+    sqlite: `SELECT company_id AS "companyId", max(time) AS "lastReadAt", sum(time >= ?) AS "readsSince",
+            min(time) AS "firstReadAt", count(*) AS "readsTotal"
        FROM audit_events WHERE customer_id = ? AND action = 'data.read' AND company_id IS NOT NULL
       GROUP BY company_id`,
-  );
-  const deposits = db.$client.prepare(
-    `SELECT company_id AS companyId, count(*) AS n
+    postgres: `SELECT company_id AS "companyId", max(time) AS "lastReadAt", count(*) FILTER (WHERE time >= ?) AS "readsSince",
+            min(time) AS "firstReadAt", count(*) AS "readsTotal"
+       FROM audit_events WHERE customer_id = ? AND action = 'data.read' AND company_id IS NOT NULL
+      GROUP BY company_id`,
+  });
+  const deposits = rawStatement<{ companyId: string; n: number }>(
+    b,
+    `SELECT company_id AS "companyId", count(*) AS n
        FROM audit_events WHERE customer_id = ? AND action = 'data.deposit' AND company_id IS NOT NULL
       GROUP BY company_id`,
   );
-  const firstRead = db.$client.prepare(
+  const firstRead = rawStatement<{ t: string | null }>(
+    b,
     `SELECT min(time) AS t FROM audit_events WHERE customer_id = ? AND action = 'data.read' AND company_id = ?`,
   );
-  const fields = db.$client.prepare(
-    `SELECT DISTINCT company_id AS companyId, f.value AS field
+  // The body is JSON text on both; each dialect has its own way to walk its `fields` array.
+  const fields = rawStatement<{ companyId: string; field: string }>(b, {
+    sqlite: `SELECT DISTINCT company_id AS "companyId", f.value AS field
        FROM audit_events, json_each(audit_events.body, '$.fields') AS f
       WHERE customer_id = ? AND action = 'data.read' AND company_id IS NOT NULL`,
-  );
+    postgres: `SELECT DISTINCT company_id AS "companyId", f.value AS field
+       FROM audit_events, jsonb_array_elements_text(audit_events.body::jsonb -> 'fields') AS f(value)
+      WHERE customer_id = ? AND action = 'data.read' AND company_id IS NOT NULL`,
+  });
   return {
     async of(customerId: string, since: string): Promise<Map<string, CompanyActivity>> {
       const out = new Map<string, CompanyActivity>();
-      const rows = counts.all(since, customerId) as {
-        companyId: string;
-        lastReadAt: string;
-        readsSince: number;
-        firstReadAt: string;
-        readsTotal: number;
-      }[];
+      const rows = await counts.all(since, customerId);
       for (const r of rows) out.set(r.companyId, { ...r, fieldsRead: [], recordsDeposited: 0 });
-      for (const r of fields.all(customerId) as { companyId: string; field: string }[])
-        out.get(r.companyId)?.fieldsRead.push(r.field);
-      for (const r of deposits.all(customerId) as { companyId: string; n: number }[]) {
+      for (const r of await fields.all(customerId)) out.get(r.companyId)?.fieldsRead.push(r.field);
+      for (const r of await deposits.all(customerId)) {
         const a = out.get(r.companyId);
         if (a) a.recordsDeposited = r.n;
         else
@@ -69,7 +80,7 @@ export function createCompanyActivity(db: Db) {
     },
     /** When the company first read this customer's data; undefined if it never did. */
     async firstReadAt(customerId: string, companyId: string): Promise<string | undefined> {
-      return (firstRead.get(customerId, companyId) as { t: string | null } | undefined)?.t ?? undefined;
+      return (await firstRead.get(customerId, companyId))?.t ?? undefined;
     },
   };
 }
@@ -77,11 +88,12 @@ export function createCompanyActivity(db: Db) {
 export type CompanyActivityQueries = ReturnType<typeof createCompanyActivity>;
 
 /** How often a company read under one grant since a time (the 90-day reminder), through the (customer, action, seq) index. */
-export function createGrantReadCounts(db: Db) {
-  const count = db.$client.prepare(
+export function createGrantReadCounts(b: Backend) {
+  const count = rawStatement<{ n: number }>(
+    b,
     `SELECT count(*) AS n FROM audit_events
       WHERE customer_id = ? AND action = 'data.read' AND grant_id = ? AND time >= ?`,
   );
   return async (customerId: string, grantId: string, since: string): Promise<number> =>
-    (count.get(customerId, grantId, since) as { n: number }).n;
+    (await count.get(customerId, grantId, since))!.n;
 }

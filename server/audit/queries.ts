@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
-import type { Db } from '../db/connection.ts';
+import type { Backend } from '../db/backend.ts';
+import { rawStatement, type RawStatement } from '../db/raw.ts';
 import type { AuditRow } from './chain/event.ts';
 import type { ChainHead } from './chain/chains.ts';
 
@@ -47,21 +48,44 @@ export interface ActivityFilter {
  * or the platform before any grant existed (`grant.denied` by the system); an approval is one that the
  * customer's auto-approval rules granted. Refused uses of a grant are grouped separately (refusalGroupsOf).
  */
+const NO_EXTRA = { sqlite: '', postgres: '' };
+// The body is JSON text on both back ends; each dialect reads a member its own way.
 export const ACTIVITY_KINDS = {
-  read: { action: 'data.read', extra: '' },
-  claim: { action: 'data.claim', extra: '' },
-  deposit: { action: 'data.deposit', extra: '' },
-  refusal: { action: 'grant.denied', extra: " AND json_extract(body, '$.actor.kind') = 'system'" },
-  approval: { action: 'grant.approved', extra: " AND json_extract(body, '$.actor.id') = 'auto-approve'" },
+  read: { action: 'data.read', extra: NO_EXTRA },
+  claim: { action: 'data.claim', extra: NO_EXTRA },
+  deposit: { action: 'data.deposit', extra: NO_EXTRA },
+  refusal: {
+    action: 'grant.denied',
+    extra: {
+      sqlite: " AND json_extract(body, '$.actor.kind') = 'system'",
+      postgres: " AND body::jsonb -> 'actor' ->> 'kind' = 'system'",
+    },
+  },
+  approval: {
+    action: 'grant.approved',
+    extra: {
+      sqlite: " AND json_extract(body, '$.actor.id') = 'auto-approve'",
+      postgres: " AND body::jsonb -> 'actor' ->> 'id' = 'auto-approve'",
+    },
+  },
 } as const;
 export type ActivityKind = keyof typeof ACTIVITY_KINDS;
 
-function activityWhere(f: ActivityFilter): { sql: string; params: unknown[]; key: string } {
+const HAS_FIELD = {
+  sqlite: " AND EXISTS (SELECT 1 FROM json_each(body, '$.fields') WHERE value = ?)",
+  postgres:
+    " AND EXISTS (SELECT 1 FROM jsonb_array_elements_text(body::jsonb -> 'fields') AS f(value) WHERE f.value = ?)",
+};
+
+function activityWhere(
+  f: ActivityFilter,
+  dialect: Backend['dialect'],
+): { sql: string; params: unknown[]; key: string } {
   const conditions: [string | undefined, string][] = [
     [f.company, ' AND company_id = ?'],
     [f.from, ' AND time >= ?'],
     [f.to, ' AND time < ?'],
-    [f.field, " AND EXISTS (SELECT 1 FROM json_each(body, '$.fields') WHERE value = ?)"],
+    [f.field, HAS_FIELD[dialect]],
   ];
   const used = conditions.filter(([value]) => value);
   const parts = used.map(([, sql]) => sql);
@@ -82,91 +106,136 @@ export interface RefusalGroupRow {
   lastBody: string;
 }
 
-/** Read-only queries over the audit trail (the module's own table). */
-export function createAuditQueries(db: Db, dbFile: string) {
-  const head = db.$client.prepare('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1');
+/** Rows an export or a live verify reads per round trip on PostgreSQL (keyset pages over seq). */
+const EXPORT_PAGE = 1000;
+
+/**
+ * Read-only queries over the audit trail (the module's own table). `dbFile` is the SQLite file an export reads
+ * through its own read-only connection; PostgreSQL pages through the pool instead.
+ */
+export function createAuditQueries(b: Backend, dbFile?: string) {
+  const head = rawStatement<{ seq: number; hash: string }>(
+    b,
+    'SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1',
+  );
   // Each chain's newest event, through the (chain, seq) index: what a checkpoint signs.
-  const heads = db.$client.prepare(
+  const heads = rawStatement<ChainHead>(
+    b,
     'SELECT chain, seq, hash FROM audit_events WHERE seq IN (SELECT max(seq) FROM audit_events GROUP BY chain) ORDER BY chain',
   );
-  const readsOf = db.$client.prepare(
+  const readsOf = rawStatement<{ seq: number; body: string }>(
+    b,
     "SELECT seq, body FROM audit_events WHERE customer_id = ? AND action IN ('data.read', 'data.claim', 'data.deposit', 'data.denied') AND seq < ? ORDER BY seq DESC LIMIT ?",
   );
   // The customer's activity: each kind through the (customer, action, seq) index, newest first, narrowed by
   // the dashboard's filters (every value bound as a parameter). Refusals are grouped per company and reason:
   // however many there are, the customer sees one line each.
-  const activityStatements = new Map<string, Database.Statement>();
-  const activityStatement = (key: string, sql: string) => {
+  const activityStatements = new Map<string, RawStatement<unknown>>();
+  const activityStatement = <R>(key: string, sql: string) => {
     let st = activityStatements.get(key);
-    if (!st) activityStatements.set(key, (st = db.$client.prepare(sql)));
-    return st;
+    if (!st) activityStatements.set(key, (st = rawStatement(b, sql)));
+    return st as RawStatement<R>;
   };
-  const bodyAt = db.$client.prepare('SELECT body FROM audit_events WHERE seq = ?').pluck();
-  const companiesAsked = db.$client
-    .prepare(
-      `SELECT DISTINCT company_id FROM audit_events WHERE customer_id = ? AND action IN ('grant.approved', 'grant.denied')
+  const bodyAt = rawStatement<{ body: string }>(b, 'SELECT body FROM audit_events WHERE seq = ?');
+  const companiesAsked = rawStatement<{ company_id: string }>(
+    b,
+    `SELECT DISTINCT company_id FROM audit_events WHERE customer_id = ? AND action IN ('grant.approved', 'grant.denied')
         AND company_id IS NOT NULL`,
-    )
-    .pluck();
+  );
+  const firstCode = {
+    sqlite: "json_extract(body, '$.reasons[0].code')",
+    postgres: "body::jsonb #>> '{reasons,0,code}'",
+  }[b.dialect];
+
+  /** PostgreSQL: the rows in seq order, a page at a time (no iterator holds a connection between pages). */
+  async function* pages(w: { sql: string; params: unknown[] }): AsyncGenerator<AuditRow> {
+    const text = `SELECT seq, body, prev_hash, hash FROM audit_events ${w.sql ? `${w.sql} AND` : 'WHERE'} seq > ?
+      ORDER BY seq LIMIT ${EXPORT_PAGE}`;
+    const page = rawStatement<AuditRow>(b, text);
+    for (let after = 0; ;) {
+      const rows = await page.all(...w.params, after);
+      for (const r of rows) yield { ...r, seq: Number(r.seq) };
+      if (rows.length < EXPORT_PAGE) return;
+      after = Number(rows[rows.length - 1]!.seq);
+    }
+  }
+
   return {
-    head: async () => head.get() as { seq: number; hash: string } | undefined,
-    heads: async () => heads.all() as ChainHead[],
+    head: async () => head.get(),
+    heads: async () => heads.all(),
 
     /** One kind of the customer's activity (see ACTIVITY_KINDS), newest first, seq below `before`. */
     async activityOf(customerId: string, kind: ActivityKind, f: ActivityFilter, before: number, limit: number) {
-      const w = activityWhere(f);
+      const w = activityWhere(f, b.dialect);
       const k = ACTIVITY_KINDS[kind];
-      const sql = `SELECT seq, body FROM audit_events WHERE customer_id = ? AND action = ? AND seq < ?${k.extra}${w.sql}
+      const sql = `SELECT seq, body FROM audit_events WHERE customer_id = ? AND action = ? AND seq < ?${k.extra[b.dialect]}${w.sql}
         ORDER BY seq DESC LIMIT ?`;
-      return activityStatement(`${kind}|${w.key}`, sql).all(customerId, k.action, before, ...w.params, limit) as {
-        seq: number;
-        body: string;
-      }[];
+      return activityStatement<{ seq: number; body: string }>(`${kind}|${w.key}`, sql).all(
+        customerId,
+        k.action,
+        before,
+        ...w.params,
+        limit,
+      );
     },
 
     /** The customer's refused company uses, one group per company and reason, latest group first. */
     async refusalGroupsOf(customerId: string, f: ActivityFilter = {}): Promise<RefusalGroupRow[]> {
-      const w = activityWhere(f);
-      const sql = `SELECT company_id AS companyId, json_extract(body, '$.reasons[0].code') AS code, count(*) AS count,
-            min(time) AS first, max(time) AS last, max(seq) AS lastSeq
+      const w = activityWhere(f, b.dialect);
+      const sql = `SELECT company_id AS "companyId", ${firstCode} AS code, count(*) AS count,
+            min(time) AS first, max(time) AS last, max(seq) AS "lastSeq"
        FROM audit_events WHERE customer_id = ? AND action IN ('data.denied', 'data.throttled')${w.sql}
-      GROUP BY company_id, code ORDER BY lastSeq DESC LIMIT 100`;
-      const rows = activityStatement(`groups|${w.key}`, sql).all(customerId, ...w.params) as Omit<
-        RefusalGroupRow,
-        'lastBody'
-      >[];
-      return rows.map((g) => ({ ...g, lastBody: bodyAt.get(g.lastSeq) as string }));
+      GROUP BY company_id, code ORDER BY "lastSeq" DESC LIMIT 100`;
+      const rows = await activityStatement<Omit<RefusalGroupRow, 'lastBody'>>(`groups|${w.key}`, sql).all(
+        customerId,
+        ...w.params,
+      );
+      const out: RefusalGroupRow[] = [];
+      for (const g of rows) out.push({ ...g, lastBody: (await bodyAt.get(g.lastSeq))!.body });
+      return out;
     },
 
     /** Companies that asked this customer for access (approved, refused or auto-decided), as ids. */
-    companiesThatAsked: async (customerId: string) => companiesAsked.all(customerId) as string[],
+    companiesThatAsked: async (customerId: string) => (await companiesAsked.all(customerId)).map((r) => r.company_id),
 
     /** A page of events, newest first, seq below `before`. */
     async page(f: AuditFilter, before: number, limit: number): Promise<{ seq: number; body: string }[]> {
       const w = where(f, ['seq < ?']);
-      return db.$client
-        .prepare(`SELECT seq, body FROM audit_events ${w.sql} ORDER BY seq DESC LIMIT ?`)
-        .all(before, ...w.params, limit) as { seq: number; body: string }[];
+      return rawStatement<{ seq: number; body: string }>(
+        b,
+        `SELECT seq, body FROM audit_events ${w.sql} ORDER BY seq DESC LIMIT ?`,
+      ).all(before, ...w.params, limit);
     },
 
-    readsOf: async (customerId: string, before: number, limit: number) =>
-      readsOf.all(customerId, before, limit) as { seq: number; body: string }[],
+    readsOf: async (customerId: string, before: number, limit: number) => readsOf.all(customerId, before, limit),
 
     /**
-     * Rows for an export, oldest first, up to `maxSeq`, from a separate read-only connection: an open
-     * better-sqlite3 iterator blocks its connection, and WAL gives this one a stable snapshot.
+     * Rows for an export, oldest first, up to `maxSeq` and, with several chains, each chain only up to its own
+     * signed head: on PostgreSQL a chain's rows may commit out of global seq order relative to another chain's
+     * (README "Storage"), so "seq <= the newest head" could take rows of one chain past what the checkpoint
+     * signed for it. SQLite reads from a separate read-only connection (an open better-sqlite3 iterator blocks
+     * its connection, and WAL gives this one a stable snapshot); PostgreSQL pages through the pool.
      */
-    exportRows(f: AuditFilter, maxSeq: number): { rows: IterableIterator<AuditRow>; close: () => void } {
+    exportRows(
+      f: AuditFilter,
+      maxSeq: number,
+      chains?: readonly ChainHead[],
+    ): { rows: Iterable<AuditRow> | AsyncIterable<AuditRow>; close: () => void } {
+      const upTo = chains?.length ? [`(${chains.map(() => '(chain = ? AND seq <= ?)').join(' OR ')})`] : [];
+      const w = where(f, ['seq <= ?', ...upTo]);
+      const params = [maxSeq, ...(chains ?? []).flatMap((h) => [h.chain, h.seq]), ...w.params];
+      if (b.dialect === 'postgres' || !dbFile) return { rows: pages({ sql: w.sql, params }), close: () => {} };
       const ro = new Database(dbFile, { readonly: true, fileMustExist: true });
-      const w = where(f, ['seq <= ?']);
       const rows = ro
         .prepare(`SELECT seq, body, prev_hash, hash FROM audit_events ${w.sql} ORDER BY seq`)
-        .iterate(maxSeq, ...w.params) as IterableIterator<AuditRow>;
+        .iterate(...params) as IterableIterator<AuditRow>;
       return { rows, close: () => ro.close() };
     },
 
-    allRows(): IterableIterator<AuditRow> {
-      return db.$client
+    /** Every row, oldest first (verify --live). */
+    allRows(): Iterable<AuditRow> | AsyncIterable<AuditRow> {
+      if (b.dialect === 'postgres') return pages({ sql: '', params: [] });
+      return (b.q() as unknown as { $client: Database.Database }).$client
         .prepare('SELECT seq, body, prev_hash, hash FROM audit_events ORDER BY seq')
         .iterate() as IterableIterator<AuditRow>;
     },

@@ -44,10 +44,10 @@ function withChains(row: SignedCheckpoint): SignedCheckpoint {
  * event, so an auditor can prove offline that what they hold is what the server had.
  */
 export function createAuditService(
-  ctx: Pick<AppContext, 'db' | 'clock' | 'signing'>,
+  ctx: Pick<AppContext, 'db' | 'backend' | 'clock' | 'signing'>,
   d: { queries: AuditQueries; audit: AuditAppend },
 ) {
-  const checkpoints = createCheckpointStore(ctx.db);
+  const checkpoints = createCheckpointStore(ctx.backend);
   const latest = checkpoints.latest;
 
   /** Signs a checkpoint at the head, or returns the latest one if nothing happened since (`created: false`). */
@@ -154,7 +154,7 @@ export function createAuditService(
         }),
       );
       const { created: _created, ...cp } = await checkpoint();
-      const { rows, close } = d.queries.exportRows(f, cp.seq);
+      const { rows, close } = d.queries.exportRows(f, cp.seq, 'chains' in cp ? cp.chains : undefined);
       try {
         const filter = Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined)) as Record<
           string,

@@ -6,6 +6,7 @@ import { createAuditQueries } from '../audit/queries.ts';
 import { auditFilterSchema } from '../audit/routes.ts';
 import { createAuditService } from '../audit/service.ts';
 import { createAuditAppender } from '../audit/chain/append.ts';
+import { sqliteBackend } from '../db/backend.ts';
 import { DEFAULT_CHAIN } from '../audit/chain/chains.ts';
 import { verifyCheckpoint } from '../audit/checkpoints/checkpoint.ts';
 import { loadJwks, verifyExport, verifyRows } from '../audit/verify/verify.ts';
@@ -23,10 +24,11 @@ const say = (json: boolean, obj: Record<string, unknown>, text: string) =>
 async function auditContext() {
   const ctx = openCliContext();
   const signing = await SigningKeys.open(ctx.config.dataDir);
-  const audit = createAuditAppender(ctx.db, () => systemClock.now());
+  const backend = sqliteBackend(ctx.db);
+  const audit = createAuditAppender(backend, () => systemClock.now());
   const service = createAuditService(
-    { db: ctx.db, clock: systemClock, signing },
-    { queries: createAuditQueries(ctx.db, ctx.db.$client.name), audit },
+    { db: ctx.db, backend, clock: systemClock, signing },
+    { queries: createAuditQueries(backend, ctx.db.$client.name), audit },
   );
   return { ctx, signing, audit, service };
 }
@@ -152,7 +154,7 @@ Examples:
                 events: 0,
               };
             } else {
-              const queries = createAuditQueries(ctx.db, ctx.db.$client.name);
+              const queries = createAuditQueries(sqliteBackend(ctx.db), ctx.db.$client.name);
               // Several chains (audit/chain/chains.ts): each is checked by its links and its signed head.
               const multi = (await queries.heads()).some((h) => h.chain !== DEFAULT_CHAIN);
               result = await verifyRows(queries.allRows(), {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { createAuditAppender } from '../audit/chain/append.ts';
+import { sqliteBackend } from '../db/backend.ts';
 import { systemClock } from '../context.ts';
 import { createCompanies, type Companies } from '../companies/service.ts';
 import type { Company } from '../companies/types.ts';
@@ -16,7 +17,7 @@ export interface CompanyCommandOptions {
 async function withCompanies<T>(opts: CompanyCommandOptions, fn: (companies: Companies) => T | Promise<T>): Promise<T> {
   const ctx = openCliContext();
   try {
-    const audit = createAuditAppender(ctx.db, () => systemClock.now());
+    const audit = createAuditAppender(sqliteBackend(ctx.db), () => systemClock.now());
     const companies = createCompanies({ db: ctx.db, config: ctx.config, clock: systemClock }, audit);
     opts.wire?.(companies, ctx);
     return await fn(companies);

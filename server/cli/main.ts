@@ -7,8 +7,8 @@ import { registerPolicyCommands } from './policies.ts';
 import { registerCompanyCommands } from './companies.ts';
 import { registerAuditCommands } from './audit.ts';
 import { createAuditAppender } from '../audit/chain/append.ts';
-import { systemClock } from '../context.ts';
 import { sqliteBackend } from '../db/backend.ts';
+import { systemClock } from '../context.ts';
 import { createGrants } from '../grants/service.ts';
 
 /**
@@ -35,7 +35,7 @@ Exit codes: 0 ok, 1 failure, 2 usage error, 3 verification failed, 78 invalid co
     wire: (companies, ctx) => {
       const grants = createGrants(
         { db: ctx.db, backend: sqliteBackend(ctx.db), clock: systemClock },
-        createAuditAppender(ctx.db, () => systemClock.now()),
+        createAuditAppender(sqliteBackend(ctx.db), () => systemClock.now()),
       );
       companies.hooks.onDisabled.push(
         async (id, actor) => void (await grants.revokeAllOfCompany(id, actor, 'The company was disabled')),

@@ -36,7 +36,7 @@ beforeAll(async () => {
   const t = await obtainTokens(v, shop, c);
   // Two more servers' chains, interleaving with the server's own reads on one database.
   const now = () => v.ctx.clock.now();
-  const servers = ['srv-a', 'srv-b'].map((id) => createAuditAppender(v.ctx.db, now, id));
+  const servers = ['srv-a', 'srv-b'].map((id) => createAuditAppender(v.ctx.backend, now, id));
   for (let i = 0; i < 6; i++) {
     expect((await readData(v, t.access_token, c.handle)).status).toBe(200);
     for (const append of servers)
@@ -131,7 +131,7 @@ describe('several chains on one database', () => {
   });
 
   it('when the live table holds several chains, then verifyRows checks each against the signed heads', async () => {
-    const rows = createAuditQueries(v.ctx.db, v.ctx.db.$client.name).allRows();
+    const rows = createAuditQueries(v.ctx.backend, v.ctx.db.$client.name).allRows();
     expect(await verifyRows(rows, { multi: true })).toMatchObject({ ok: true, complete: true });
   });
 });
@@ -302,7 +302,7 @@ describe('the CLI on several chains', () => {
   it('when a second chain begins after the latest one-chain checkpoint, then verify --live checks both', async () => {
     const w = await startVault();
     try {
-      const main = createAuditAppender(w.ctx.db, () => w.ctx.clock.now());
+      const main = createAuditAppender(w.ctx.backend, () => w.ctx.clock.now());
       await inTransaction(w.ctx.db, () => main({ action: 'grant.expired', actor: { kind: 'system', id: 'sweep' } }));
       const env = { ...process.env };
       process.env.VAULT_DATA_DIR = w.dataDir;
@@ -311,7 +311,7 @@ describe('the CLI on several chains', () => {
       } finally {
         process.env = env;
       }
-      const append = createAuditAppender(w.ctx.db, () => w.ctx.clock.now(), 'srv-a');
+      const append = createAuditAppender(w.ctx.backend, () => w.ctx.clock.now(), 'srv-a');
       for (let i = 0; i < 2; i++)
         await inTransaction(w.ctx.db, () =>
           append({ action: 'grant.expired', actor: { kind: 'system', id: 'sweep' } }),

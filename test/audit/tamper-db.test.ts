@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuditQueries } from '../../server/audit/queries.ts';
 import { verifyRows } from '../../server/audit/verify/verify.ts';
 import { openDatabase } from '../../server/db/connection.ts';
+import { sqliteBackend } from '../../server/db/backend.ts';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
 import { obtainTokens, readData, registerCompany } from '../support/company.ts';
 import { startVault, type RunningVault } from '../support/vault.ts';
@@ -34,7 +35,7 @@ function tampered(sql: (db: Database.Database) => void) {
   sql(raw);
   raw.close();
   const db = openDatabase(file);
-  return { rows: createAuditQueries(db, file).allRows(), close: () => db.$client.close() };
+  return { rows: createAuditQueries(sqliteBackend(db), file).allRows(), close: () => db.$client.close() };
 }
 
 const total = () => (v.ctx.db.$client.prepare('select max(seq) n from audit_events').get() as { n: number }).n;

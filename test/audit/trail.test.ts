@@ -27,7 +27,7 @@ beforeAll(async () => {
 afterAll(async () => v.close());
 
 const jwks = async () => (await fetch(`${v.url}/jwks.json`)).json();
-const liveRows = () => createAuditQueries(v.ctx.db, v.ctx.db.$client.name).allRows();
+const liveRows = () => createAuditQueries(v.ctx.backend, v.ctx.db.$client.name).allRows();
 const readEvents = () =>
   (v.ctx.db.$client.prepare("select count(*) n from audit_events where action = 'data.read'").get() as { n: number }).n;
 

@@ -246,7 +246,7 @@ export async function check(dataDir: string, env: Record<string, string>, accoun
       if (want && phone !== want.acked && !want.after.includes(phone))
         found.wrongProfiles.push(`${a.handle}: ${phone}, acknowledged ${want.acked}`);
     }
-    const verdict = await verifyRows(createAuditQueries(v.ctx.db, v.ctx.db.$client.name).allRows());
+    const verdict = await verifyRows(createAuditQueries(v.ctx.backend, v.ctx.db.$client.name).allRows());
     found.chain = verdict.ok
       ? verdict.complete
         ? 'ok'

@@ -1,15 +1,20 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
+import type { Backend } from '../../db/backend.ts';
 import type { Db } from '../../db/connection.ts';
-import { auditCheckpoints, receipts } from '../../db/schema.ts';
+import { receipts } from '../../db/schema.ts';
 
 /** Signed checkpoints, newest first. */
-export function createCheckpointStore(db: Db) {
+export function createCheckpointStore(b: Backend) {
+  const { auditCheckpoints } = b.t;
   return {
-    latest: async () => db.select().from(auditCheckpoints).orderBy(desc(auditCheckpoints.seq)).limit(1).get(),
+    latest: async () =>
+      (await b.q().select().from(auditCheckpoints).orderBy(desc(auditCheckpoints.seq)).limit(1))[0] as
+        typeof auditCheckpoints.$inferSelect | undefined,
     list: async (limit: number) =>
-      db.select().from(auditCheckpoints).orderBy(desc(auditCheckpoints.seq)).limit(limit).all(),
-    insert: async (row: typeof auditCheckpoints.$inferInsert) =>
-      db.insert(auditCheckpoints).values(row).onConflictDoNothing().run(),
+      b.q().select().from(auditCheckpoints).orderBy(desc(auditCheckpoints.seq)).limit(limit),
+    insert: async (row: typeof auditCheckpoints.$inferInsert) => {
+      await b.q().insert(auditCheckpoints).values(row).onConflictDoNothing();
+    },
   };
 }
 
