@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { createAuditAppender } from '../audit/chain/append.ts';
 import { systemClock } from '../context.ts';
+import { sqliteBackend } from '../db/backend.ts';
 import { createCompanies, type Companies } from '../companies/service.ts';
 import type { Company } from '../companies/types.ts';
 import { cliError, EXIT, openCliContext, type CliContext } from './context.ts';
@@ -17,7 +18,10 @@ async function withCompanies<T>(opts: CompanyCommandOptions, fn: (companies: Com
   const ctx = openCliContext();
   try {
     const audit = createAuditAppender(ctx.db, () => systemClock.now());
-    const companies = createCompanies({ db: ctx.db, config: ctx.config, clock: systemClock }, audit);
+    const companies = createCompanies(
+      { db: ctx.db, backend: sqliteBackend(ctx.db), config: ctx.config, clock: systemClock },
+      audit,
+    );
     opts.wire?.(companies, ctx);
     return await fn(companies);
   } finally {
