@@ -14,6 +14,7 @@ import { systemClock } from '../context.ts';
 import { SigningKeys } from '../crypto/signing-keys.ts';
 import { createAccounts, credentialsSchema } from '../customers/accounts.ts';
 import { createCustomerStore } from '../customers/store.ts';
+import { sqliteBackend } from '../db/backend.ts';
 import { parse } from '../http/validate.ts';
 import { cliError, EXIT, openCliContext } from './context.ts';
 
@@ -225,7 +226,7 @@ Examples:
       try {
         const accounts = createAccounts(
           { db: ctx.db, keyring: ctx.keyring, clock: systemClock },
-          createCustomerStore(ctx.db),
+          createCustomerStore(sqliteBackend(ctx.db)),
           audit,
         );
         const r = await accounts.createAuditor(creds);
