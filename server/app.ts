@@ -82,7 +82,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   const rateStores = shared.rateCounters && counterStores(shared.rateCounters, ctx.clock);
   const audit = createAuditAppender(ctx.backend, () => ctx.clock.now());
   const commit = createGroupCommit(ctx.db, `${ctx.db.$client.name}-wal`, ctx.config.synchronous);
-  const customerStore = createCustomerStore(ctx.db);
+  const customerStore = createCustomerStore(ctx.backend);
   const accounts = createAccounts(ctx, customerStore, audit);
   const profile = createProfile(ctx, customerStore, audit);
   const criteria = createCriteria(ctx, customerStore);
@@ -398,7 +398,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
     },
     {
       name: 'customers',
-      run: createCustomerPurge(ctx.db, { 'request.pending': BACKCHANNEL_MAX_LIFE_S + RETAIN_EXPIRED_S }),
+      run: createCustomerPurge(ctx.backend, { 'request.pending': BACKCHANNEL_MAX_LIFE_S + RETAIN_EXPIRED_S }),
     },
     { name: 'budgets', run: () => budgets.purgeEnded() },
     { name: 'grants.usage', run: (now) => usage.purgeEnded(now) },

@@ -227,7 +227,7 @@ Examples:
       try {
         const accounts = createAccounts(
           { db: ctx.db, keyring: ctx.keyring, clock: systemClock },
-          createCustomerStore(ctx.db),
+          createCustomerStore(sqliteBackend(ctx.db)),
           audit,
         );
         const r = await accounts.createAuditor(creds);

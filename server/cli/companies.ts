@@ -17,8 +17,9 @@ export interface CompanyCommandOptions {
 async function withCompanies<T>(opts: CompanyCommandOptions, fn: (companies: Companies) => T | Promise<T>): Promise<T> {
   const ctx = openCliContext();
   try {
-    const audit = createAuditAppender(sqliteBackend(ctx.db), () => systemClock.now());
-    const companies = createCompanies({ db: ctx.db, config: ctx.config, clock: systemClock }, audit);
+    const backend = sqliteBackend(ctx.db);
+    const audit = createAuditAppender(backend, () => systemClock.now());
+    const companies = createCompanies({ db: ctx.db, backend, config: ctx.config, clock: systemClock }, audit);
     opts.wire?.(companies, ctx);
     return await fn(companies);
   } finally {

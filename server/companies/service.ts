@@ -3,7 +3,6 @@ import { createSqliteReplayStore } from '../db/shared/sqlite.ts';
 import type { ReplayStore } from '../db/shared/types.ts';
 import type { AuditAppend } from '../audit/chain/append.ts';
 import type { ActorKind } from '../audit/chain/event.ts';
-import { inTransaction } from '../db/connection.ts';
 import { NotFound, OAuthError } from '../http/errors.ts';
 import { createClientAuthenticator } from './client-auth.ts';
 import { parseTerms, toCompany } from './company-record.ts';
@@ -24,7 +23,7 @@ export function createCompanies(
   commit?: GroupCommit,
   replay: ReplayStore = createSqliteReplayStore(deps.db),
 ) {
-  const store = createCompanyStore(deps.db);
+  const store = createCompanyStore(deps.backend);
   const hooks: CompanyHooks = { onTermsChanged: [], onDisabled: [] };
   const registration = createRegistration(deps, store, audit, hooks);
   const { authenticateClient } = createClientAuthenticator(deps, store, replay, commit);
@@ -58,7 +57,7 @@ export function createCompanies(
 
   /** Disables a company and, in the same transaction, lets the grants module revoke what it holds. */
   function disable(id: string, actor: { kind: ActorKind; id: string } = OPERATOR): Promise<Company> {
-    return inTransaction(deps.db, async () => {
+    return deps.backend.inTransaction(async () => {
       const row = await store.companyById(id);
       if (!row) throw new NotFound('No company with this client id');
       if (row.status === 'disabled') return toCompany(row);

@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Backend } from '../db/backend.ts';
 import type { Db } from '../db/connection.ts';
+import { rawStatement } from '../db/raw.ts';
 import { damagedKeyFile, KEYRING_FILE, Keyring, KeyringError } from './keyring.ts';
 import { SIGNING_KEYS_FILE, SigningKeys } from './signing-keys.ts';
 
@@ -29,15 +31,30 @@ export function prepareKeyFiles(dataDir: string, databaseFile: string, masterKey
   return 'present';
 }
 
+type KekSample = { kekId: string; id: string; wrapped: Buffer };
+
+/**
+ * One stored data key per KEK: SQLite picks a row of each group for a bare column of `GROUP BY`; PostgreSQL
+ * refuses bare columns, and says which row with `DISTINCT ON`. Aliases are quoted: PostgreSQL folds them to lower case.
+ */
+export const KEK_SAMPLE = {
+  sqlite: 'SELECT kek_id AS "kekId", id, wrapped_dek AS wrapped FROM customers GROUP BY kek_id',
+  postgres: 'SELECT DISTINCT ON (kek_id) kek_id AS "kekId", id, wrapped_dek AS wrapped FROM customers ORDER BY kek_id',
+};
+
+/** The sample on either back end (a PostgreSQL start runs the same check on it). */
+export async function kekSample(b: Backend): Promise<KekSample[]> {
+  return rawStatement<KekSample>(b, KEK_SAMPLE).all();
+}
+
 /**
  * Every KEK that wraps a stored data key must be in the keyring and must open one of them: a keyring
  * restored from too old a backup, or one whose key bytes were damaged, stops the start instead of
- * failing customer by customer later.
+ * failing customer by customer later. `on` is the SQLite database opened at start (synchronous there), or the
+ * sample `kekSample` read.
  */
-export function checkKeyringCoversData(db: Db, keyring: Keyring, keyringFile: string): void {
-  const sample = db.$client
-    .prepare('SELECT kek_id AS kekId, id, wrapped_dek AS wrapped FROM customers GROUP BY kek_id')
-    .all() as Array<{ kekId: string; id: string; wrapped: Buffer }>;
+export function checkKeyringCoversData(on: Db | KekSample[], keyring: Keyring, keyringFile: string): void {
+  const sample = Array.isArray(on) ? on : (on.$client.prepare(KEK_SAMPLE.sqlite).all() as KekSample[]);
   const missing = keyring.missing(sample.map((s) => s.kekId));
   if (missing.length > 0)
     throw damagedKeyFile(

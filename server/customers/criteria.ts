@@ -1,5 +1,4 @@
 import type { AppContext } from '../context.ts';
-import { inTransaction } from '../db/connection.ts';
 import { NotFound } from '../http/errors.ts';
 import { customerCriteriaSchema, type CustomerCriteria } from '../policy/types.ts';
 import type { CustomerStore } from './store.ts';
@@ -31,7 +30,7 @@ export function createCriteria(ctx: AppContext, store: CustomerStore) {
     hooks,
     get,
     set(customerId: string, next: CustomerCriteria): Promise<CustomerCriteria> {
-      return inTransaction(ctx.db, async () => {
+      return ctx.backend.inTransaction(async () => {
         const before = await get(customerId);
         await store.setCriteria(customerId, JSON.stringify(next));
         for (const companyId of next.blockedCompanies.filter((x) => !before.blockedCompanies.includes(x))) {

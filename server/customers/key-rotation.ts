@@ -1,3 +1,4 @@
+import { sqliteBackend } from '../db/backend.ts';
 import { inTransaction, type Db } from '../db/connection.ts';
 import type { Keyring } from '../crypto/keyring.ts';
 import { KEY_RELOAD_INTERVAL_MS } from '../crypto/key-reload.ts';
@@ -36,7 +37,7 @@ export async function rotateKeks(
 ): Promise<RotationResult> {
   const batch = opts.batch ?? 200;
   const settle = opts.settle ?? (() => new Promise<void>((r) => setTimeout(r, DEFAULT_SETTLE_MS)));
-  const store = createCustomerStore(db);
+  const store = createCustomerStore(sqliteBackend(db));
   const newKekId = keyring.addKek();
   await settle();
   let rewrapped = 0;
@@ -51,7 +52,7 @@ export async function rotateKeks(
           const dek = keyring.unwrapDek(c.id, { kekId: c.kekId, wrapped: c.wrappedDek });
           const w = keyring.wrapDek(c.id, dek);
           dek.fill(0);
-          rewrapped += (await store.rewrapDek(c.id, c.kekId, w.kekId, w.wrapped)).changes;
+          rewrapped += await store.rewrapDek(c.id, c.kekId, w.kekId, w.wrapped);
         }
       });
       onProgress?.(Math.min(rewrapped, total), total);

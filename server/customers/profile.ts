@@ -1,4 +1,3 @@
-import { inTransaction } from '../db/connection.ts';
 import type { AppContext } from '../context.ts';
 import type { AuditAppend } from '../audit/chain/append.ts';
 import { openField, sealField } from '../crypto/field-cipher.ts';
@@ -98,7 +97,7 @@ export function createProfile(ctx: AppContext, store: CustomerStore, audit: Audi
     },
     handleOf: async (customerId: string) => (await store.customerById(customerId))?.handle,
     async markRead(customerId: string, id: string) {
-      if ((await store.markInboxRead(customerId, id, ctx.clock.now().toISOString())).changes === 0)
+      if ((await store.markInboxRead(customerId, id, ctx.clock.now().toISOString())) === 0)
         throw new NotFound('No such message');
     },
 
@@ -129,7 +128,7 @@ export function createProfile(ctx: AppContext, store: CustomerStore, audit: Audi
         throw new ValidationFailed(errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors });
       const dek = await dekOf(customerId);
       const at = ctx.clock.now().toISOString();
-      await inTransaction(ctx.db, async () => {
+      await ctx.backend.inTransaction(async () => {
         for (const [field, value] of parsed) {
           // Versions only ever count up, across clearing too: the AAD binds each ciphertext to its version.
           const version = ((await store.field(customerId, field))?.version ?? 0) + 1;
@@ -162,7 +161,7 @@ export function createProfile(ctx: AppContext, store: CustomerStore, audit: Audi
       }));
       const sections: Record<string, unknown> = {};
       for (const s of hooks.exportSections) Object.assign(sections, await s(customerId));
-      await inTransaction(ctx.db, () =>
+      await ctx.backend.inTransaction(() =>
         audit({ action: 'customer.export', actor: { kind: 'customer', id: customerId }, customerId, requestId }),
       );
       return {
@@ -178,7 +177,7 @@ export function createProfile(ctx: AppContext, store: CustomerStore, audit: Audi
 
     /** Deletes the account; destroying the wrapped DEK makes every sealed copy unreadable (ARCHITECTURE.md, "The encrypted profile"). */
     async deleteAccount(customerId: string, requestId?: string) {
-      await inTransaction(ctx.db, async () => {
+      await ctx.backend.inTransaction(async () => {
         if (!(await store.customerById(customerId))) throw new NotFound('No such customer');
         for (const h of hooks.onDelete) await h(customerId);
         await store.deleteCustomer(customerId);

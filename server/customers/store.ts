@@ -1,142 +1,179 @@
 import { and, desc, eq, lt, sql } from 'drizzle-orm';
-import type { Statement } from 'better-sqlite3';
-import type { Db } from '../db/connection.ts';
+import { changedRows, type Backend } from '../db/backend.ts';
 import { fastLookup } from '../db/fast-lookup.ts';
-import { auditors, customers, inbox, profileFields, records, sessions } from '../db/schema.ts';
+import { rawStatement, type RawStatement } from '../db/raw.ts';
+
+type SealedRow = { field: string; version: number; sealed: Buffer };
 
 /** Data access for accounts, sessions, profile fields and the inbox. Every query names its tenant. */
-export function createCustomerStore(db: Db) {
+export function createCustomerStore(b: Backend) {
+  const { auditors, customers, inbox, profileFields, records, sessions } = b.t;
   // The company read path resolves the handle, the data key and the fields on every request: prepared once.
-  const byId = fastLookup(db, customers, [customers.id]);
-  const byHandle = db.$client.prepare('SELECT id FROM customers WHERE handle = ?');
-  const keyOf = db.$client.prepare('SELECT kek_id AS kekId, wrapped_dek AS wrappedDek FROM customers WHERE id = ?');
-  const criteriaOf = db.$client.prepare('SELECT criteria FROM customers WHERE id = ?');
+  // Aliases are quoted: PostgreSQL folds unquoted names to lower case.
+  const byId = fastLookup(b, customers, [customers.id]);
+  const byHandle = rawStatement<{ id: string }>(b, 'SELECT id FROM customers WHERE handle = ?');
+  const keyOf = rawStatement<{ kekId: string; wrappedDek: Buffer }>(
+    b,
+    'SELECT kek_id AS "kekId", wrapped_dek AS "wrappedDek" FROM customers WHERE id = ?',
+  );
+  const criteriaOf = rawStatement<{ criteria: string }>(b, 'SELECT criteria FROM customers WHERE id = ?');
   // A cleared field keeps its row, with an empty `sealed` and its version, so that versions never repeat
   // (a ciphertext from before the clearing can never come back under a version it had): not a value.
-  const fieldsOf = db.$client.prepare(
-    'SELECT field, version, sealed, updated_at AS updatedAt, customer_id AS customerId FROM profile_fields WHERE customer_id = ? AND length(sealed) > 0',
+  const fieldsOf = rawStatement<typeof profileFields.$inferSelect>(
+    b,
+    'SELECT field, version, sealed, updated_at AS "updatedAt", customer_id AS "customerId" FROM profile_fields WHERE customer_id = ? AND length(sealed) > 0',
   );
   // One statement per number of fields asked for (at most the catalogue's size), so only those rows are read.
-  const sealedOf = new Map<number, Statement>();
+  const sealedOf = new Map<number, RawStatement<SealedRow>>();
   const sealedStatement = (n: number) => {
     let stmt = sealedOf.get(n);
     if (!stmt)
       sealedOf.set(
         n,
-        (stmt = db.$client.prepare(
+        (stmt = rawStatement<SealedRow>(
+          b,
           `SELECT field, version, sealed FROM profile_fields WHERE customer_id = ? AND field IN (${Array(n).fill('?').join(', ')}) AND length(sealed) > 0`,
         )),
       );
     return stmt;
   };
+  // Messages written in the same millisecond keep their order by physical row: SQLite's rowid, PostgreSQL's ctid
+  // (the table has no insertion counter of its own).
+  const rowOrder = b.dialect === 'sqlite' ? sql`rowid` : sql`ctid`;
+  const bodyCompany =
+    b.dialect === 'sqlite'
+      ? sql`json_extract(${inbox.body}, '$.companyId')`
+      : sql`(${inbox.body}::json ->> 'companyId')`;
   return {
-    insertCustomer: async (row: typeof customers.$inferInsert) => db.insert(customers).values(row).run(),
+    insertCustomer: async (row: typeof customers.$inferInsert) => {
+      await b.q().insert(customers).values(row);
+    },
     customerById: async (id: string): Promise<typeof customers.$inferSelect | undefined> => byId(id),
     customerByLogin: async (loginIndex: string) =>
-      db.select().from(customers).where(eq(customers.loginIndex, loginIndex)).get(),
-    customerByHandle: async (handle: string) => byHandle.get(handle) as { id: string } | undefined,
+      (await b.q().select().from(customers).where(eq(customers.loginIndex, loginIndex)).limit(1))[0],
+    customerByHandle: async (handle: string) => byHandle.get(handle),
     /** Only the wrapped data key: what each company read needs, without the rest of the row. */
-    wrappedKeyOf: async (id: string) => keyOf.get(id) as { kekId: string; wrappedDek: Buffer } | undefined,
-    criteriaOf: async (id: string) => (criteriaOf.get(id) as { criteria: string } | undefined)?.criteria,
+    wrappedKeyOf: async (id: string) => keyOf.get(id),
+    criteriaOf: async (id: string) => (await criteriaOf.get(id))?.criteria,
     allWrappedDeks: async () =>
-      db.select({ id: customers.id, kekId: customers.kekId, wrappedDek: customers.wrappedDek }).from(customers).all(),
+      b.q().select({ id: customers.id, kekId: customers.kekId, wrappedDek: customers.wrappedDek }).from(customers),
+    /** Rows changed: 0 when another writer rewrapped it first. */
     rewrapDek: async (id: string, oldKekId: string, kekId: string, wrappedDek: Buffer) =>
-      db
-        .update(customers)
-        .set({ kekId, wrappedDek })
-        .where(and(eq(customers.id, id), eq(customers.kekId, oldKekId)))
-        .run(),
-    setCriteria: async (id: string, criteria: string) =>
-      db.update(customers).set({ criteria }).where(eq(customers.id, id)).run(),
+      changedRows(
+        await b
+          .q()
+          .update(customers)
+          .set({ kekId, wrappedDek })
+          .where(and(eq(customers.id, id), eq(customers.kekId, oldKekId))),
+      ),
+    setCriteria: async (id: string, criteria: string) => {
+      await b.q().update(customers).set({ criteria }).where(eq(customers.id, id));
+    },
     /** Crypto-shredding: the wrapped DEK goes with the row; sealed rows become unreadable. */
     deleteCustomer: async (id: string) => {
-      db.delete(profileFields).where(eq(profileFields.customerId, id)).run();
-      db.delete(records).where(eq(records.customerId, id)).run();
-      db.delete(inbox).where(eq(inbox.customerId, id)).run();
-      db.delete(sessions).where(eq(sessions.subjectId, id)).run();
-      db.delete(customers).where(eq(customers.id, id)).run();
+      await b.q().delete(profileFields).where(eq(profileFields.customerId, id));
+      await b.q().delete(records).where(eq(records.customerId, id));
+      await b.q().delete(inbox).where(eq(inbox.customerId, id));
+      await b.q().delete(sessions).where(eq(sessions.subjectId, id));
+      await b.q().delete(customers).where(eq(customers.id, id));
     },
 
-    insertAuditor: async (row: typeof auditors.$inferInsert) => db.insert(auditors).values(row).run(),
+    insertAuditor: async (row: typeof auditors.$inferInsert) => {
+      await b.q().insert(auditors).values(row);
+    },
     auditorByLogin: async (loginIndex: string) =>
-      db.select().from(auditors).where(eq(auditors.loginIndex, loginIndex)).get(),
-    auditorById: async (id: string) => db.select().from(auditors).where(eq(auditors.id, id)).get(),
+      (await b.q().select().from(auditors).where(eq(auditors.loginIndex, loginIndex)).limit(1))[0],
+    auditorById: async (id: string) => (await b.q().select().from(auditors).where(eq(auditors.id, id)).limit(1))[0],
 
-    insertSession: async (row: typeof sessions.$inferInsert) => db.insert(sessions).values(row).run(),
-    sessionByHash: async (idHash: string) => db.select().from(sessions).where(eq(sessions.idHash, idHash)).get(),
-    deleteSession: async (idHash: string) => db.delete(sessions).where(eq(sessions.idHash, idHash)).run(),
-    deleteExpiredSessions: async (nowIso: string) => db.delete(sessions).where(lt(sessions.expiresAt, nowIso)).run(),
+    insertSession: async (row: typeof sessions.$inferInsert) => {
+      await b.q().insert(sessions).values(row);
+    },
+    sessionByHash: async (idHash: string) =>
+      (await b.q().select().from(sessions).where(eq(sessions.idHash, idHash)).limit(1))[0],
+    deleteSession: async (idHash: string) => {
+      await b.q().delete(sessions).where(eq(sessions.idHash, idHash));
+    },
+    deleteExpiredSessions: async (nowIso: string) =>
+      changedRows(await b.q().delete(sessions).where(lt(sessions.expiresAt, nowIso))),
 
-    fields: async (customerId: string) => fieldsOf.all(customerId) as (typeof profileFields.$inferSelect)[],
+    fields: async (customerId: string) => fieldsOf.all(customerId),
     /** Only what opening needs, only for the named fields: the company read path's query. */
-    sealedFields: async (customerId: string, names: readonly string[]) =>
-      (names.length === 0 ? [] : sealedStatement(names.length).all(customerId, ...names)) as {
-        field: string;
-        version: number;
-        sealed: Buffer;
-      }[],
+    sealedFields: async (customerId: string, names: readonly string[]): Promise<SealedRow[]> =>
+      names.length === 0 ? [] : sealedStatement(names.length).all(customerId, ...names),
     field: async (customerId: string, field: string) =>
-      db
-        .select()
-        .from(profileFields)
-        .where(and(eq(profileFields.customerId, customerId), eq(profileFields.field, field)))
-        .get(),
-    upsertField: async (row: typeof profileFields.$inferInsert) =>
-      db
+      (
+        await b
+          .q()
+          .select()
+          .from(profileFields)
+          .where(and(eq(profileFields.customerId, customerId), eq(profileFields.field, field)))
+          .limit(1)
+      )[0],
+    upsertField: async (row: typeof profileFields.$inferInsert) => {
+      await b
+        .q()
         .insert(profileFields)
         .values(row)
         .onConflictDoUpdate({
           target: [profileFields.customerId, profileFields.field],
           set: { version: row.version, sealed: row.sealed, updatedAt: row.updatedAt },
-        })
-        .run(),
+        });
+    },
     /** Clears a field: its ciphertext goes, its row stays with the next version and nothing sealed (see fieldsOf). */
-    clearField: async (customerId: string, field: string, version: number, updatedAt: string) =>
-      db
+    clearField: async (customerId: string, field: string, version: number, updatedAt: string) => {
+      await b
+        .q()
         .update(profileFields)
         .set({ sealed: Buffer.alloc(0), version, updatedAt })
-        .where(and(eq(profileFields.customerId, customerId), eq(profileFields.field, field)))
-        .run(),
-    insertRecord: async (row: typeof records.$inferInsert) => db.insert(records).values(row).run(),
-    records: async (customerId: string) => db.select().from(records).where(eq(records.customerId, customerId)).all(),
+        .where(and(eq(profileFields.customerId, customerId), eq(profileFields.field, field)));
+    },
+    insertRecord: async (row: typeof records.$inferInsert) => {
+      await b.q().insert(records).values(row);
+    },
+    records: async (customerId: string): Promise<(typeof records.$inferSelect)[]> =>
+      b.q().select().from(records).where(eq(records.customerId, customerId)),
     /** The ids of the records exchanged under one grant (named in its deletion request, never their content). */
     recordIdsOfGrant: async (customerId: string, grantId: string) =>
-      db
-        .select({ id: records.id })
-        .from(records)
-        .where(and(eq(records.customerId, customerId), eq(records.grantId, grantId)))
-        .all()
-        .map((r) => r.id),
+      (
+        await b
+          .q()
+          .select({ id: records.id })
+          .from(records)
+          .where(and(eq(records.customerId, customerId), eq(records.grantId, grantId)))
+      ).map((r) => r.id),
 
-    /** Newest first; rowid breaks ties between messages written in the same millisecond. */
-    inbox: async (customerId: string) =>
-      db
-        .select()
-        .from(inbox)
-        .where(eq(inbox.customerId, customerId))
-        .orderBy(desc(inbox.createdAt), desc(sql`rowid`))
-        .all(),
-    insertInbox: async (row: typeof inbox.$inferInsert) => db.insert(inbox).values(row).run(),
+    /** Newest first; the physical row order breaks ties between messages written in the same millisecond. */
+    inbox: async (customerId: string): Promise<(typeof inbox.$inferSelect)[]> =>
+      b.q().select().from(inbox).where(eq(inbox.customerId, customerId)).orderBy(desc(inbox.createdAt), desc(rowOrder)),
+    insertInbox: async (row: typeof inbox.$inferInsert) => {
+      await b.q().insert(inbox).values(row);
+    },
     /** Whether an unread message of this kind about this company is already waiting. */
     hasUnreadAbout: async (customerId: string, kind: string, companyId: string) =>
-      db
-        .select({ id: inbox.id })
-        .from(inbox)
-        .where(
-          and(
-            eq(inbox.customerId, customerId),
-            eq(inbox.kind, kind),
-            sql`${inbox.readAt} IS NULL`,
-            sql`json_extract(${inbox.body}, '$.companyId') = ${companyId}`,
-          ),
-        )
-        .get() !== undefined,
+      (
+        await b
+          .q()
+          .select({ id: inbox.id })
+          .from(inbox)
+          .where(
+            and(
+              eq(inbox.customerId, customerId),
+              eq(inbox.kind, kind),
+              sql`${inbox.readAt} IS NULL`,
+              sql`${bodyCompany} = ${companyId}`,
+            ),
+          )
+          .limit(1)
+      ).length > 0,
+    /** Rows changed: 0 when the message is not this customer's. */
     markInboxRead: async (customerId: string, id: string, at: string) =>
-      db
-        .update(inbox)
-        .set({ readAt: at })
-        .where(and(eq(inbox.id, id), eq(inbox.customerId, customerId)))
-        .run(),
+      changedRows(
+        await b
+          .q()
+          .update(inbox)
+          .set({ readAt: at })
+          .where(and(eq(inbox.id, id), eq(inbox.customerId, customerId))),
+      ),
   };
 }
 
