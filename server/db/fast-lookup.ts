@@ -14,7 +14,8 @@ export function fastLookup<T extends Table>(
   table: T,
   keys: Column[],
 ): (...values: unknown[]) => Promise<T['$inferSelect'] | undefined> {
-  const b = 'dialect' in on ? on : sqliteBackend(on);
+  // A drizzle Db has a `dialect` too (an object): a Backend's is its name.
+  const b = typeof (on as { dialect?: unknown }).dialect === 'string' ? (on as Backend) : sqliteBackend(on as Db);
   const columns = Object.entries(getTableColumns(table)) as [string, Column][];
   const select = columns.map(([key, c]) => `"${c.name}" AS "${key}"`).join(', ');
   const where = keys.map((k) => `"${k.name}" = ?`).join(' AND ');
