@@ -134,7 +134,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   });
   const usage = createUsage(ctx.db);
   const refusals = createRefusalLimit(ctx.db);
-  const recordStore = createRecordStore(ctx.db);
+  const recordStore = createRecordStore(ctx.backend);
   const customerRecords = createCustomerRecords(ctx, {
     store: recordStore,
     dekOf: profile.dekOf,
