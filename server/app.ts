@@ -140,7 +140,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   });
   const usage = createUsage(ctx.backend);
   const refusals = createRefusalLimit(ctx.backend);
-  const recordStore = createRecordStore(ctx.db);
+  const recordStore = createRecordStore(ctx.backend);
   const customerRecords = createCustomerRecords(ctx, {
     store: recordStore,
     dekOf: profile.dekOf,

@@ -2,7 +2,6 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { AuditAppend } from '../audit/chain/append.ts';
 import type { AppContext } from '../context.ts';
 import { openField, sealField } from '../crypto/field-cipher.ts';
-import { inTransaction } from '../db/connection.ts';
 import { Conflict, NotFound, ValidationFailed } from '../http/errors.ts';
 import type { BenefitFacts } from '../policy/types.ts';
 import { fromMinor, toMinor } from './money.ts';
@@ -37,8 +36,8 @@ export interface BenefitDeps {
  * under a grant, the customer confirms or disputes each entry, and policy reads the ledger as facts. The trail
  * gets the entry's id, kind and currency only: the amount, key and reference are typed by the company.
  */
-export function createBenefits(ctx: Pick<AppContext, 'db' | 'clock'>, d: BenefitDeps) {
-  const store = createBenefitStore(ctx.db);
+export function createBenefits(ctx: Pick<AppContext, 'backend' | 'clock'>, d: BenefitDeps) {
+  const store = createBenefitStore(ctx.backend);
   const keyHash = (key: string) => createHash('sha256').update(key).digest('hex');
   const binding = (r: { id: string; customerId: string }) => ({
     customerId: r.customerId,
@@ -77,7 +76,7 @@ export function createBenefits(ctx: Pick<AppContext, 'db' | 'clock'>, d: Benefit
   return {
     /** Idempotent by the company's key: a repeated key returns the first entry and changes nothing. */
     record(companyId: string, input: NewBenefit, requestId?: string) {
-      return inTransaction(ctx.db, async () => {
+      return ctx.backend.inTransaction(async () => {
         const g = await d.grantOfCompany(companyId, input.grantId);
         const hash = keyHash(input.key);
         const first = await store.byKey(companyId, hash);
@@ -113,7 +112,7 @@ export function createBenefits(ctx: Pick<AppContext, 'db' | 'clock'>, d: Benefit
 
     /** The customer confirms or disputes one of their entries; another customer's entry is a 404. */
     answer(customerId: string, id: string, answer: 'confirmed' | 'disputed', requestId?: string) {
-      return inTransaction(ctx.db, async () => {
+      return ctx.backend.inTransaction(async () => {
         const r = await store.forCustomer(customerId, id);
         if (!r) throw new NotFound('No such benefit entry');
         if (r.status === answer) return present(r);

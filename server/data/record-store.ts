@@ -1,5 +1,5 @@
-import type { Database } from 'better-sqlite3';
-import type { AppContext } from '../context.ts';
+import type { Backend } from '../db/backend.ts';
+import { rawStatement } from '../db/raw.ts';
 
 /** One stored record: the sealed content (with its provenance signature) and its plaintext provenance ids. */
 export interface RecordRow {
@@ -15,8 +15,9 @@ export interface RecordRow {
   hiddenAt: string | null;
 }
 
-const COLUMNS = `id, customer_id AS customerId, company_id AS companyId, grant_id AS grantId, category, sealed,
-  created_at AS createdAt, idempotency_key AS idempotencyKey, device_id AS deviceId, hidden_at AS hiddenAt`;
+// Quoted aliases: PostgreSQL folds unquoted ones to lower case; SQLite takes the quotes as identifiers alike.
+const COLUMNS = `id, customer_id AS "customerId", company_id AS "companyId", grant_id AS "grantId", category, sealed,
+  created_at AS "createdAt", idempotency_key AS "idempotencyKey", device_id AS "deviceId", hidden_at AS "hiddenAt"`;
 
 /** What the cross-company read needs of a stored record: no customer (known), grant, key or hidden time. */
 export type SharedRow = Pick<RecordRow, 'id' | 'companyId' | 'category' | 'sealed' | 'createdAt' | 'deviceId'>;
@@ -32,54 +33,78 @@ export interface RecordCursor {
  * cross-company read is a hot path, so its statements are prepared once on the driver (ARCHITECTURE.md,
  * "The life of a company read").
  */
-export function createRecordStore(db: AppContext['db']) {
-  const raw: Database = db.$client;
-  const insert = raw.prepare(
+export function createRecordStore(b: Backend) {
+  const insert = rawStatement(
+    b,
     `INSERT INTO records (id, customer_id, company_id, grant_id, category, sealed, created_at, idempotency_key, device_id)
-     VALUES (@id, @customerId, @companyId, @grantId, @category, @sealed, @createdAt, @idempotencyKey, @deviceId)`,
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
-  const byKey = raw.prepare(
+  const byKey = rawStatement<RecordRow>(
+    b,
     `SELECT ${COLUMNS} FROM records WHERE customer_id = ? AND company_id = ? AND idempotency_key = ?`,
   );
-  const byId = raw.prepare(`SELECT ${COLUMNS} FROM records WHERE customer_id = ? AND id = ?`);
-  const all = raw.prepare(`SELECT ${COLUMNS} FROM records WHERE customer_id = ? ORDER BY created_at DESC, id DESC`);
+  const byId = rawStatement<RecordRow>(b, `SELECT ${COLUMNS} FROM records WHERE customer_id = ? AND id = ?`);
+  const all = rawStatement<RecordRow>(
+    b,
+    `SELECT ${COLUMNS} FROM records WHERE customer_id = ? ORDER BY created_at DESC, id DESC`,
+  );
   // Shareable records of some categories, newest first, from a cursor on; the caller filters sources and window.
   // The records_shareable index (migration 0022) holds the order and the category, so SQLite walks it newest
-  // first without a sort and fetches only the page's own rows. The page comes back as ONE row: its rows' columns
-  // as one JSON text and their sealed blobs concatenated into one blob (sliced by each row's length), so the
-  // driver builds two values instead of six per row, a Buffer each among them (ARCHITECTURE.md, "Speed: what we
-  // design with"). The aggregates read the subquery's rows in its order (SQLite runs it as a co-routine); an
+  // first without a sort and fetches only the page's own rows. On SQLite the page comes back as ONE row: its rows'
+  // columns as one JSON text and their sealed blobs concatenated into one blob (sliced by each row's length), so
+  // the driver builds two values instead of six per row, a Buffer each among them (ARCHITECTURE.md, "Speed: what
+  // we design with"). The aggregates read the subquery's rows in its order (SQLite runs it as a co-routine); an
   // ORDER BY inside the aggregates would sort the blobs again, so the order is checked instead (below).
-  const page = raw
-    .prepare(
-      `SELECT json_group_array(json_array(id, company_id, category, created_at, device_id, length(sealed))),
-         CAST(group_concat(sealed, '') AS BLOB)
+  // PostgreSQL has neither json_each nor that aggregate order: it gets the page's rows plainly, the categories
+  // as one text[] parameter.
+  const page = rawStatement(b, {
+    sqlite: `SELECT json_group_array(json_array(id, company_id, category, created_at, device_id, length(sealed))) AS meta,
+         CAST(group_concat(sealed, '') AS BLOB) AS blob
        FROM (SELECT id, company_id, category, sealed, created_at, device_id FROM records
-         WHERE customer_id = @customerId AND hidden_at IS NULL
-           AND category IN (SELECT value FROM json_each(@categories))
-           AND created_at >= @since AND (created_at, id) < (@cAt, @cId)
-         ORDER BY created_at DESC, id DESC LIMIT @limit)`,
-    )
-    .raw(true);
+         WHERE customer_id = ? AND hidden_at IS NULL
+           AND category IN (SELECT value FROM json_each(?))
+           AND created_at >= ? AND (created_at, id) < (?, ?)
+         ORDER BY created_at DESC, id DESC LIMIT ?)`,
+    postgres: `SELECT id, company_id AS "companyId", category, sealed, created_at AS "createdAt", device_id AS "deviceId"
+       FROM records
+       WHERE customer_id = ? AND hidden_at IS NULL AND category = ANY(?)
+         AND created_at >= ? AND (created_at, id) < (?, ?)
+       ORDER BY created_at DESC, id DESC LIMIT ?`,
+  });
+  // The category list: one JSON text for SQLite's json_each, an array (text[]) for PostgreSQL's ANY.
+  const categoryList = (categories: string[]) => (b.dialect === 'sqlite' ? JSON.stringify(categories) : categories);
   // Counted on the records_customer index alone; at most RECORDS_PER_CUSTOMER entries (customer-records.ts).
-  const count = raw.prepare('SELECT count(*) FROM records WHERE customer_id = ?').pluck();
-  const hide = raw.prepare('UPDATE records SET hidden_at = ? WHERE customer_id = ? AND id = ?');
-  const remove = raw.prepare('DELETE FROM records WHERE customer_id = ? AND id = ?');
-  const sources = raw.prepare(
-    `SELECT DISTINCT company_id AS companyId FROM records
+  const count = rawStatement<{ n: number }>(b, 'SELECT count(*) AS n FROM records WHERE customer_id = ?');
+  const hide = rawStatement(b, 'UPDATE records SET hidden_at = ? WHERE customer_id = ? AND id = ?');
+  const remove = rawStatement(b, 'DELETE FROM records WHERE customer_id = ? AND id = ?');
+  const sources = rawStatement<{ companyId: string }>(b, {
+    sqlite: `SELECT DISTINCT company_id AS "companyId" FROM records
      WHERE customer_id = ? AND hidden_at IS NULL AND category IN (SELECT value FROM json_each(?)) ORDER BY company_id`,
-  );
+    postgres: `SELECT DISTINCT company_id AS "companyId" FROM records
+     WHERE customer_id = ? AND hidden_at IS NULL AND category = ANY(?) ORDER BY company_id`,
+  });
 
   return {
-    insert: async (row: Omit<RecordRow, 'hiddenAt'>) => void insert.run(row),
+    insert: async (r: Omit<RecordRow, 'hiddenAt'>) =>
+      void (await insert.run(
+        r.id,
+        r.customerId,
+        r.companyId,
+        r.grantId,
+        r.category,
+        r.sealed,
+        r.createdAt,
+        r.idempotencyKey,
+        r.deviceId,
+      )),
     byIdempotencyKey: async (customerId: string, companyId: string, key: string) =>
-      byKey.get(customerId, companyId, key) as RecordRow | undefined,
-    byId: async (customerId: string, id: string) => byId.get(customerId, id) as RecordRow | undefined,
-    countOf: async (customerId: string) => count.get(customerId) as number,
-    allOf: async (customerId: string) => all.all(customerId) as RecordRow[],
+      await byKey.get(customerId, companyId, key),
+    byId: async (customerId: string, id: string) => await byId.get(customerId, id),
+    countOf: async (customerId: string) => (await count.get(customerId))!.n,
+    allOf: async (customerId: string) => await all.all(customerId),
     /** The companies whose shareable records of these categories are in the customer's vault. */
     sourcesOf: async (customerId: string, categories: string[]) =>
-      (sources.all(customerId, JSON.stringify(categories)) as { companyId: string }[]).map((r) => r.companyId),
+      (await sources.all(customerId, categoryList(categories))).map((r) => r.companyId),
     /** Up to `limit` shareable records of these categories deposited at or after `since`, strictly after `after`. */
     async shareable(
       customerId: string,
@@ -87,14 +112,13 @@ export function createRecordStore(db: AppContext['db']) {
       since: string,
       after: RecordCursor | undefined,
       limit: number,
-    ) {
+    ): Promise<SharedRow[]> {
       // '\uffff' sorts after every ISO time and uuid: no cursor means "from the newest".
       const cAt = after?.createdAt ?? '\uffff';
       const cId = after?.id ?? '\uffff';
-      const [meta, blob] = page.get({ customerId, categories: JSON.stringify(categories), since, cAt, cId, limit }) as [
-        string,
-        Buffer | null,
-      ];
+      const args = [customerId, categoryList(categories), since, cAt, cId, limit];
+      if (b.dialect === 'postgres') return (await page.all(...args)) as SharedRow[];
+      const { meta, blob } = (await page.get(...args)) as { meta: string; blob: Buffer | null };
       const cols = JSON.parse(meta) as [string, string, string, string, string | null, number][];
       let at = 0;
       return cols.map(([id, companyId, category, createdAt, deviceId, length], i): SharedRow => {
@@ -105,8 +129,8 @@ export function createRecordStore(db: AppContext['db']) {
       });
     },
     setHidden: async (customerId: string, id: string, hiddenAt: string | null) =>
-      hide.run(hiddenAt, customerId, id).changes > 0,
-    remove: async (customerId: string, id: string) => remove.run(customerId, id).changes > 0,
+      (await hide.run(hiddenAt, customerId, id)) > 0,
+    remove: async (customerId: string, id: string) => (await remove.run(customerId, id)) > 0,
   };
 }
 

@@ -43,8 +43,12 @@ interface Sources {
  * received, by its own retention or the platform's maximum, whichever comes first; it confirms, and each step is
  * audited and receipted in the transaction that makes it. Unconfirmed requests turn overdue on the sweep.
  */
-export function createDeletions(ctx: Pick<AppContext, 'db' | 'clock' | 'policies'>, audit: AuditAppend, d: Sources) {
-  const store = createDeletionStore(ctx.db);
+export function createDeletions(
+  ctx: Pick<AppContext, 'db' | 'backend' | 'clock' | 'policies'>,
+  audit: AuditAppend,
+  d: Sources,
+) {
+  const store = createDeletionStore(ctx.backend);
   /** `onRequested` runs inside the transaction that ends the grant (for the grant events outbox). */
   const hooks = { onRequested: [] as Array<(r: DeletionRequest) => void | Promise<void>> };
   const rules = () => ctx.policies.afterConsent.deletion;

@@ -1,0 +1,105 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRecordStore } from '../../server/data/record-store.ts';
+import { Backends, DIALECTS } from '../support/backends.ts';
+
+/**
+ * The records store on both back ends (ARCHITECTURE.md, "How to add a storage back end"): its raw statements, the
+ * shareable page above all (one aggregated row on SQLite, plain rows on PostgreSQL), answer alike.
+ */
+const backends = new Backends();
+beforeAll(() => backends.open(), 60_000);
+afterAll(() => backends.close());
+
+const row = (id: string, over: Partial<Parameters<ReturnType<typeof createRecordStore>['insert']>[0]> = {}) => ({
+  id,
+  customerId: 'cu-1',
+  companyId: 'co-a',
+  grantId: 'g-1',
+  category: 'purchases',
+  sealed: Buffer.from(`sealed-${id}`),
+  createdAt: '2026-01-01T00:00:00.000Z',
+  idempotencyKey: null,
+  deviceId: null,
+  ...over,
+});
+
+describe.each(DIALECTS)('the records store on %s', (name) => {
+  it('when records are stored, then reads by id and key, counts, lists and sources answer alike', async () => {
+    const s = createRecordStore(backends.get(name));
+    await s.insert(row('r1', { idempotencyKey: 'k1', deviceId: 'dev-1' }));
+    await s.insert(row('r2', { companyId: 'co-b', category: 'visits', createdAt: '2026-01-02T00:00:00.000Z' }));
+    await s.insert(row('r3', { companyId: 'co-c', category: 'purchases', createdAt: '2026-01-02T00:00:00.000Z' }));
+    await s.insert(row('other', { customerId: 'cu-2' }));
+
+    const r1 = await s.byId('cu-1', 'r1');
+    expect(r1).toEqual({ ...row('r1', { idempotencyKey: 'k1', deviceId: 'dev-1' }), hiddenAt: null });
+    expect(Buffer.isBuffer(r1?.sealed)).toBe(true);
+    expect(await s.byId('cu-2', 'r1')).toBeUndefined();
+    expect((await s.byIdempotencyKey('cu-1', 'co-a', 'k1'))?.id).toBe('r1');
+    expect(await s.byIdempotencyKey('cu-1', 'co-b', 'k1')).toBeUndefined();
+    expect(await s.countOf('cu-1')).toBe(3);
+    expect(await s.countOf('nobody')).toBe(0);
+    expect((await s.allOf('cu-1')).map((r) => r.id)).toEqual(['r3', 'r2', 'r1']);
+
+    expect(await s.sourcesOf('cu-1', ['purchases', 'visits'])).toEqual(['co-a', 'co-b', 'co-c']);
+    expect(await s.sourcesOf('cu-1', ['purchases'])).toEqual(['co-a', 'co-c']);
+    expect(await s.sourcesOf('cu-1', [])).toEqual([]);
+    expect(await s.setHidden('cu-1', 'r3', '2026-02-01T00:00:00.000Z')).toBe(true);
+    expect(await s.setHidden('cu-2', 'r3', null)).toBe(false);
+    expect(await s.sourcesOf('cu-1', ['purchases'])).toEqual(['co-a']);
+    expect((await s.byId('cu-1', 'r3'))?.hiddenAt).toBe('2026-02-01T00:00:00.000Z');
+    expect(await s.setHidden('cu-1', 'r3', null)).toBe(true);
+    expect(await s.sourcesOf('cu-1', ['purchases'])).toEqual(['co-a', 'co-c']);
+
+    expect(await s.remove('cu-2', 'r1')).toBe(false);
+    expect(await s.remove('cu-1', 'r1')).toBe(true);
+    expect(await s.byId('cu-1', 'r1')).toBeUndefined();
+    expect(await s.remove('cu-1', 'r1')).toBe(false);
+  });
+
+  it('when the shareable page is read, then its rows come newest first, by category, window and cursor', async () => {
+    const s = createRecordStore(backends.get(name));
+    const c = 'cu-page';
+    await s.insert(row('p1', { customerId: c, createdAt: '2026-03-01T00:00:00.000Z', deviceId: 'd1' }));
+    await s.insert(row('p2', { customerId: c, createdAt: '2026-03-02T00:00:00.000Z', category: 'visits' }));
+    await s.insert(row('p3a', { customerId: c, createdAt: '2026-03-03T00:00:00.000Z', companyId: 'co-x' }));
+    await s.insert(row('p3b', { customerId: c, createdAt: '2026-03-03T00:00:00.000Z' }));
+    await s.insert(row('p4', { customerId: c, createdAt: '2026-03-04T00:00:00.000Z', category: 'other' }));
+    await s.insert(row('p5', { customerId: c, createdAt: '2026-03-05T00:00:00.000Z' }));
+    await s.setHidden(c, 'p5', '2026-03-06T00:00:00.000Z');
+
+    const cats = ['purchases', 'visits'];
+    const first = await s.shareable(c, cats, '', undefined, 2);
+    expect(first).toEqual([
+      {
+        id: 'p3b',
+        companyId: 'co-a',
+        category: 'purchases',
+        sealed: Buffer.from('sealed-p3b'),
+        createdAt: '2026-03-03T00:00:00.000Z',
+        deviceId: null,
+      },
+      {
+        id: 'p3a',
+        companyId: 'co-x',
+        category: 'purchases',
+        sealed: Buffer.from('sealed-p3a'),
+        createdAt: '2026-03-03T00:00:00.000Z',
+        deviceId: null,
+      },
+    ]);
+    const next = await s.shareable(c, cats, '', { createdAt: first[1]!.createdAt, id: first[1]!.id }, 10);
+    expect(next.map((r) => [r.id, r.category, r.deviceId, r.sealed.toString()])).toEqual([
+      ['p2', 'visits', null, 'sealed-p2'],
+      ['p1', 'purchases', 'd1', 'sealed-p1'],
+    ]);
+    expect((await s.shareable(c, ['visits'], '', undefined, 10)).map((r) => r.id)).toEqual(['p2']);
+    expect((await s.shareable(c, cats, '2026-03-02T00:00:00.000Z', undefined, 10)).map((r) => r.id)).toEqual([
+      'p3b',
+      'p3a',
+      'p2',
+    ]);
+    expect(await s.shareable(c, ['nothing'], '', undefined, 10)).toEqual([]);
+    expect(await s.shareable(c, cats, '', { createdAt: '2026-03-01T00:00:00.000Z', id: 'p1' }, 10)).toEqual([]);
+  });
+});
