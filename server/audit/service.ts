@@ -1,6 +1,5 @@
 import type { Writable } from 'node:stream';
 import type { AppContext } from '../context.ts';
-import { inTransaction } from '../db/connection.ts';
 import { CHECKPOINT_TYP, checkpointPayload, chainsCheckpoint } from './checkpoints/checkpoint.ts';
 import { DEFAULT_CHAIN } from './chain/chains.ts';
 import type { ChainHead } from './chain/chains.ts';
@@ -145,7 +144,7 @@ export function createAuditService(
       requestId?: string,
       onProgress?: (n: number) => void,
     ) {
-      await inTransaction(ctx.db, () =>
+      await ctx.backend.inTransaction(() =>
         d.audit({
           action: 'auditor.export',
           actor,

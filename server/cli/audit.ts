@@ -225,9 +225,10 @@ Examples:
       const creds = parse(credentialsSchema, { email, password }, 'arguments');
       const { ctx, audit } = await auditContext();
       try {
+        const backend = sqliteBackend(ctx.db);
         const accounts = createAccounts(
-          { db: ctx.db, keyring: ctx.keyring, clock: systemClock },
-          createCustomerStore(sqliteBackend(ctx.db)),
+          { db: ctx.db, backend, keyring: ctx.keyring, clock: systemClock },
+          createCustomerStore(backend),
           audit,
         );
         const r = await accounts.createAuditor(creds);

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import type { AuditAppend } from '../audit/chain/append.ts';
-import { inTransaction } from '../db/connection.ts';
 import { OAuthError, TooManyRequests } from '../http/errors.ts';
 import { parseJwks, parseTerms } from './company-record.ts';
 import { GRANT_TYPES, metadataError, parseClientMetadata } from './metadata.ts';
@@ -151,7 +150,7 @@ export function createRegistration(deps: CompaniesDeps, store: CompanyStore, aud
         createdAt,
         productName: m.product_name ?? null,
       };
-      await inTransaction(deps.db, async () => {
+      await deps.backend.inTransaction(async () => {
         // Consumed in the same transaction as the insert: two racing registrations cannot both use it.
         if ((await store.consumeInitialToken(tokenHash, createdAt)) !== 1) throw badInitialToken();
         await checkNameIsOwn(id, row.name);
@@ -185,7 +184,7 @@ export function createRegistration(deps: CompaniesDeps, store: CompanyStore, aud
       const before = await managed(clientId, registrationAccessToken);
       checkUpdateBody(before, input);
       const m: ClientMetadata = await parseClientMetadata(input);
-      const { after, secret } = await inTransaction(deps.db, async () => {
+      const { after, secret } = await deps.backend.inTransaction(async () => {
         const row = await managed(clientId, registrationAccessToken); // re-read: it may have changed during the await
         // A client moving to client_secret_basic gets a new secret, shown in this response only.
         const secret =

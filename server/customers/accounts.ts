@@ -1,6 +1,5 @@
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { inTransaction } from '../db/connection.ts';
 import type { AppContext } from '../context.ts';
 import type { AuditAppend } from '../audit/chain/append.ts';
 import { Conflict, Unauthenticated } from '../http/errors.ts';
@@ -43,7 +42,7 @@ function newHandle(): string {
 }
 
 export function createAccounts(
-  ctx: Pick<AppContext, 'db' | 'keyring' | 'clock'>,
+  ctx: Pick<AppContext, 'db' | 'backend' | 'keyring' | 'clock'>,
   store: CustomerStore,
   audit: AuditAppend,
 ) {
@@ -70,7 +69,7 @@ export function createAccounts(
       const dek = randomBytes(32);
       const { kekId, wrapped } = ctx.keyring.wrapDek(id, dek);
       const handle = newHandle();
-      await inTransaction(ctx.db, async () => {
+      await ctx.backend.inTransaction(async () => {
         if ((await store.customerByLogin(loginIndex)) || (await store.auditorByLogin(loginIndex)))
           throw new Conflict('An account with this e-mail already exists');
         await store.insertCustomer({
@@ -104,7 +103,7 @@ export function createAccounts(
       const ok = await verifyPassword(c.password, account?.passwordHash ?? DUMMY_HASH);
       if (!account || !ok) throw new Unauthenticated('The e-mail or password is wrong');
       const kind: SubjectKind = customer ? 'customer' : 'auditor';
-      return inTransaction(ctx.db, async () => {
+      return ctx.backend.inTransaction(async () => {
         await audit({
           action: 'customer.signin',
           actor: { kind, id: account.id },
@@ -141,7 +140,7 @@ export function createAccounts(
       const loginIndex = ctx.keyring.blindIndex(normaliseEmail(c.email));
       const passwordHash = await hashPassword(c.password);
       const id = randomUUID();
-      await inTransaction(ctx.db, async () => {
+      await ctx.backend.inTransaction(async () => {
         if ((await store.customerByLogin(loginIndex)) || (await store.auditorByLogin(loginIndex)))
           throw new Conflict('An account with this e-mail already exists');
         await store.insertAuditor({ id, loginIndex, passwordHash, createdAt: now().toISOString() });

@@ -1,6 +1,5 @@
 import type { AuditAppend } from '../audit/chain/append.ts';
 import type { AppContext } from '../context.ts';
-import { inTransaction } from '../db/connection.ts';
 import type { Grant } from '../grants/service.ts';
 import { NotFound, RecordsFull } from '../http/errors.ts';
 import { recordSpec } from './record-catalogue.ts';
@@ -24,7 +23,7 @@ export const RECORDS_PER_CUSTOMER = 20_000;
  * destroyed; the audit trail keeps only that it existed).
  */
 export function createCustomerRecords(
-  ctx: Pick<AppContext, 'db' | 'clock'>,
+  ctx: Pick<AppContext, 'db' | 'backend' | 'clock'>,
   d: {
     store: RecordStore;
     dekOf: (customerId: string) => Promise<Uint8Array>;
@@ -103,7 +102,7 @@ export function createCustomerRecords(
     },
 
     async setHidden(customerId: string, id: string, hidden: boolean, requestId?: string) {
-      await inTransaction(ctx.db, async () => {
+      await ctx.backend.inTransaction(async () => {
         const row = await owned(customerId, id);
         if ((row.hiddenAt !== null) === hidden) return;
         await d.store.setHidden(customerId, id, hidden ? ctx.clock.now().toISOString() : null);
@@ -112,7 +111,7 @@ export function createCustomerRecords(
     },
 
     async remove(customerId: string, id: string, requestId?: string) {
-      await inTransaction(ctx.db, async () => {
+      await ctx.backend.inTransaction(async () => {
         const row = await owned(customerId, id);
         await d.store.remove(customerId, id);
         await event('record.deleted', row, requestId);

@@ -3,7 +3,6 @@ import type { AuditAppend } from '../audit/chain/append.ts';
 import type { DeletionFacts } from '../audit/checkpoints/receipts.ts';
 import type { AppContext } from '../context.ts';
 import { inWords, type InboxFacts } from '../customers/inbox.ts';
-import { inTransaction } from '../db/connection.ts';
 import type { GrantEnding } from '../grants/endings.ts';
 import type { Grants } from '../grants/service.ts';
 import { BadRequest, NotFound } from '../http/errors.ts';
@@ -119,7 +118,7 @@ export function createDeletions(
       kept: { fields: string[]; until: string } | undefined,
       requestId?: string,
     ): Promise<DeletionRequest> {
-      return inTransaction(ctx.db, async () => {
+      return ctx.backend.inTransaction(async () => {
         const r = await getForCompany(companyId, id);
         if (r.status === 'confirmed') return r;
         const now = ctx.clock.now();
@@ -173,7 +172,7 @@ export function createDeletions(
     async markOverdue(now: Date): Promise<number> {
       const due = await store.dueForOverdue(now.toISOString());
       for (const row of due)
-        await inTransaction(ctx.db, async () => {
+        await ctx.backend.inTransaction(async () => {
           await store.update(row.id, { status: 'overdue', overdueAt: now.toISOString() });
           const r = toRequest(row);
           await audit({

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditAppend } from '../audit/chain/append.ts';
 import type { AppContext } from '../context.ts';
-import { inTransaction } from '../db/connection.ts';
 import type { Actor, Grant, GrantChange } from '../grants/service.ts';
 import { createOutboxStore, type OutboxRow } from './store.ts';
 import { GRANT_CHANGE_EVENT, grantEventData, type DeletionRequestedEvent, type EventType } from './types.ts';
@@ -89,7 +88,7 @@ export function createEventOutbox(ctx: Pick<AppContext, 'db' | 'backend' | 'cloc
     store,
     /** Called by the worker or the poll endpoint when an event has been taken (RFC 8935 202, RFC 8936 ack). */
     async delivered(row: OutboxRow, d: OutcomeDetail) {
-      await inTransaction(ctx.db, async () => {
+      await ctx.backend.inTransaction(async () => {
         await store.update(row.companyId, row.seq, {
           attempts: row.attempts + 1,
           settledAt: now().toISOString(),
@@ -102,7 +101,7 @@ export function createEventOutbox(ctx: Pick<AppContext, 'db' | 'backend' | 'cloc
     async failed(row: OutboxRow, d: OutcomeDetail, permanent: boolean): Promise<boolean> {
       const at = now();
       const giveUp = permanent || at.getTime() - Date.parse(row.createdAt) >= GIVE_UP_AFTER_MS;
-      await inTransaction(ctx.db, async () => {
+      await ctx.backend.inTransaction(async () => {
         const next = new Date(at.getTime() + retryDelayMs(row.attempts + 1)).toISOString();
         await store.update(row.companyId, row.seq, {
           attempts: row.attempts + 1,
@@ -115,7 +114,7 @@ export function createEventOutbox(ctx: Pick<AppContext, 'db' | 'backend' | 'cloc
     },
     /** A poll handed the event out; it stays pending until acknowledged (RFC 8936 §2.4). */
     async handedOut(row: OutboxRow) {
-      await inTransaction(ctx.db, async () => {
+      await ctx.backend.inTransaction(async () => {
         await store.update(row.companyId, row.seq, { attempts: row.attempts + 1, outcome: 'polled' });
         await record(row, 'event.attempted', { mode: 'poll', outcome: 'polled' });
       });
@@ -144,7 +143,7 @@ export function createEventOutbox(ctx: Pick<AppContext, 'db' | 'backend' | 'cloc
       );
       for (const row of stale) {
         const mode = (await store.endpointOf(row.companyId)) ? 'push' : 'poll';
-        await inTransaction(ctx.db, async () => {
+        await ctx.backend.inTransaction(async () => {
           await store.update(row.companyId, row.seq, { settledAt: at.toISOString(), outcome: 'expired' });
           await record(row, 'event.given-up', { mode, outcome: 'expired' });
         });

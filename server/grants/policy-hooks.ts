@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { AppContext } from '../context.ts';
 import { inWords, type InboxFacts } from '../customers/inbox.ts';
 import type { CustomerStore } from '../customers/store.ts';
-import { inTransaction } from '../db/connection.ts';
 import { FIELD_CATALOGUE, isFieldName } from '../customers/field-catalogue.ts';
 import { Conflict, PolicyDenied } from '../http/errors.ts';
 import { reasonsForAudit } from '../policy/index.ts';
@@ -67,7 +66,7 @@ export function createGrantPolicy(
      * loaded one; those that pass are re-stamped, those that fail are suspended.
      */
     reevaluateStale(): Promise<number> {
-      return inTransaction(ctx.db, async () => {
+      return ctx.backend.inTransaction(async () => {
         const stale = (await d.grants.store.live()).filter((g) => g.policyVersion !== ctx.policies.version);
         const suspended = await reevaluate(stale, 'The platform policy changed');
         for (const g of stale)
@@ -104,10 +103,10 @@ export function createGrantPolicy(
       reevaluate(await d.grants.store.liveForCustomer(customerId), why),
     reevaluateCompany: async (companyId: string, why: string) =>
       reevaluate(await d.grants.store.liveForCompany(companyId), why),
-    reevaluateAll: (why: string) => inTransaction(ctx.db, async () => reevaluate(await d.grants.store.live(), why)),
+    reevaluateAll: (why: string) => ctx.backend.inTransaction(async () => reevaluate(await d.grants.store.live(), why)),
     /** The benefit ledger's check: live grants refused for an undelivered benefit are suspended. */
     reevaluateBenefits: (codes: ReadonlySet<string>) =>
-      inTransaction(ctx.db, async () => reevaluate(await d.grants.store.live(), BENEFIT_NOT_DELIVERED_WHY, codes)),
+      ctx.backend.inTransaction(async () => reevaluate(await d.grants.store.live(), BENEFIT_NOT_DELIVERED_WHY, codes)),
 
     /** Every grant change lands in the customer's inbox, with its signed receipt when there is one. */
     async notify(g: Grant, change: GrantChange, actor: Actor, receiptId?: string) {

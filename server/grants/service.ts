@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { AuditAppend } from '../audit/chain/append.ts';
 import type { ActorKind } from '../audit/chain/event.ts';
 import type { AppContext } from '../context.ts';
-import { inTransaction } from '../db/connection.ts';
 import { BadRequest, Conflict, NotFound } from '../http/errors.ts';
 import type { RecordAccess } from '../oauth/record-access.ts';
 import type { AccessRequest } from '../oauth/details.ts';
@@ -109,7 +108,7 @@ export function createGrants(ctx: Pick<AppContext, 'db' | 'backend' | 'clock'>, 
     extra: Partial<GrantRow> = {},
     audited?: { code: string; message: string }[],
   ) {
-    return inTransaction(ctx.db, async () => {
+    return ctx.backend.inTransaction(async () => {
       // A narrowing keeps the status: its time stays the time the status last changed ("Stopped on <date>").
       const statusChangedAt = status !== g.status ? now() : g.statusChangedAt;
       await store.update(g.id, { status, statusReason: reason, updatedAt: now(), statusChangedAt, ...extra });
@@ -158,7 +157,7 @@ export function createGrants(ctx: Pick<AppContext, 'db' | 'backend' | 'clock'>, 
       const id = randomUUID();
       const at = ctx.clock.now();
       const expiresAt = new Date(at.getTime() + input.durationDays * 86_400_000).toISOString();
-      return inTransaction(ctx.db, async () => {
+      return ctx.backend.inTransaction(async () => {
         await store.insert({
           id,
           customerId: input.customerId,
@@ -256,7 +255,7 @@ export function createGrants(ctx: Pick<AppContext, 'db' | 'backend' | 'clock'>, 
 
     /** Used by lock-out and company disabling: revokes every live grant of a company (for one customer or all). */
     revokeAllOfCompany(companyId: string, actor: Actor, reason: string, customerId?: string): Promise<number> {
-      return inTransaction(ctx.db, async () => {
+      return ctx.backend.inTransaction(async () => {
         const live = (await store.listForCompany(companyId)).filter(
           (g) => (g.status === 'active' || g.status === 'suspended') && (!customerId || g.customerId === customerId),
         );
@@ -267,7 +266,7 @@ export function createGrants(ctx: Pick<AppContext, 'db' | 'backend' | 'clock'>, 
 
     /** Account deletion: every grant of the customer ends with it. */
     revokeAllOfCustomer(customerId: string, reason: string): Promise<number> {
-      return inTransaction(ctx.db, async () => {
+      return ctx.backend.inTransaction(async () => {
         const live = (await store.listForCustomer(customerId)).filter(
           (g) => g.status === 'active' || g.status === 'suspended',
         );

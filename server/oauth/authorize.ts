@@ -1,7 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { AuditAppend } from '../audit/chain/append.ts';
 import type { AppContext } from '../context.ts';
-import { inTransaction } from '../db/connection.ts';
 import type { Decide } from '../grants/decide.ts';
 import type { Grants } from '../grants/service.ts';
 import type { ReturnLink } from '../http/error-page.ts';
@@ -106,7 +105,7 @@ export function createAuthorization(
     customerId: string,
     requestId?: string,
   ): Promise<void> {
-    await inTransaction(ctx.db, async () => {
+    await ctx.backend.inTransaction(async () => {
       await d.store.updateRequest(row.id, { status: 'denied', decision: JSON.stringify(decision) });
       const r = details(row);
       await d.audit({
@@ -162,7 +161,7 @@ export function createAuthorization(
         policyVersion: decision.policyVersion,
       });
     const code = newOpaque('ac_');
-    await inTransaction(ctx.db, async () => {
+    await ctx.backend.inTransaction(async () => {
       if (!(await d.store.transitionRequest(row.id, 'pending', { status: 'approved' })))
         throw new Conflict('This request was already decided');
       const client = await d.clients.byId(row.companyId);
@@ -376,7 +375,7 @@ export function createAuthorization(
       const decision = await d.decide('request', { customerId, companyId: client.id, request });
       if (!decision.allow) {
         const reasons = decision.reasons.filter((r) => r.effect !== 'require-approval');
-        await inTransaction(ctx.db, async () => {
+        await ctx.backend.inTransaction(async () => {
           await d.audit({
             action: 'grant.denied',
             actor: { kind: 'system', id: 'policy' },

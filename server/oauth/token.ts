@@ -1,5 +1,4 @@
 import type { AppContext } from '../context.ts';
-import { inTransaction } from '../db/connection.ts';
 import type { Authorization } from './authorize.ts';
 import type { DeviceFlow } from './device/service.ts';
 import { createGrantTable } from './grants/index.ts';
@@ -91,7 +90,7 @@ export function createTokenEndpoint(
       const claims = await d.tokens.tryVerify(token);
       if (claims) {
         if (claims.client_id === client.id) {
-          await inTransaction(ctx.db, async () => {
+          await ctx.backend.inTransaction(async () => {
             await d.store.revokeJti(claims.jti, new Date(claims.exp * 1000).toISOString());
             await d.audit({
               action: 'token.revoked',

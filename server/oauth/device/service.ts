@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import type { AppContext } from '../../context.ts';
-import { inTransaction } from '../../db/connection.ts';
 import type { Decide } from '../../grants/decide.ts';
 import { BadRequest, OAuthError } from '../../http/errors.ts';
 import { reasonsForCompany } from '../../policy/index.ts';
@@ -67,7 +66,7 @@ export function createDeviceFlow(
       const deviceCode = newOpaque('dc_');
       const userCode = newUserCode();
       const expiresAt = nowIso(DEVICE_CODE_TTL_S);
-      await inTransaction(ctx.db, async () => {
+      await ctx.backend.inTransaction(async () => {
         await d.oauth.insertRequest({
           id,
           companyId: client.id,

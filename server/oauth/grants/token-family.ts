@@ -1,6 +1,5 @@
 import type { AuditAppend } from '../../audit/chain/append.ts';
 import type { AppContext } from '../../context.ts';
-import { inTransaction } from '../../db/connection.ts';
 import type { GroupCommit } from '../../db/group-commit.ts';
 import type { Grants } from '../../grants/service.ts';
 import { OAuthError } from '../../http/errors.ts';
@@ -37,7 +36,7 @@ export function createTokenFamilies(ctx: AppContext, d: GrantDeps) {
     reason: string,
   ) {
     const { grantId } = family;
-    await inTransaction(ctx.db, async () => {
+    await ctx.backend.inTransaction(async () => {
       if ((await d.store.revokeFamily(family.id, family.customerId, nowIso(), reason)) > 0) {
         await d.audit({
           action: 'token.revoked',
@@ -64,7 +63,7 @@ export function createTokenFamilies(ctx: AppContext, d: GrantDeps) {
     claim: () => Promise<boolean>,
     used: string,
   ) {
-    await inTransaction(ctx.db, async () => {
+    await ctx.backend.inTransaction(async () => {
       if (!(await claim())) throw invalidGrant(used);
       await d.store.insertFamily({
         id: f.id,
@@ -82,7 +81,7 @@ export function createTokenFamilies(ctx: AppContext, d: GrantDeps) {
    * one (ARCHITECTURE.md, "The audited unit and group commit"), else in its own FULL transaction.
    */
   const durably = <T>(fn: () => T): Promise<T> =>
-    d.commit ? d.commit.submit(fn) : new Promise<T>((resolve) => resolve(inTransaction(ctx.db, fn)));
+    d.commit ? d.commit.submit(fn) : ctx.backend.inTransaction(async () => fn());
 
   /**
    * The access and refresh token pair. `claim` (a refresh token's one-time use) runs in the same unit as
