@@ -45,7 +45,6 @@ import { grantPresenter } from './grants/present.ts';
 import { createTermsChangeNotices } from './grants/terms-change.ts';
 import { createAppShell } from './http/app.ts';
 import { docsRoutes } from './http/docs-page.ts';
-import { createGroupCommit } from './db/group-commit.ts';
 import { createAuthorization } from './oauth/authorize.ts';
 import { accessTokenAuthenticator, expressAuth, managementAuth } from './oauth/bearer.ts';
 import { createConsentViews } from './oauth/consent-view.ts';
@@ -71,17 +70,16 @@ import { createRenewal } from './grants/renew.ts';
 import { createGrantReadCounts } from './audit/company-activity.ts';
 import { createDeletions } from './deletions/service.ts';
 import { deletionRoutes } from './deletions/routes.ts';
-import { createSqliteSharedState } from './db/shared/index.ts';
 import { counterStores, purgeRateCounters } from './http/rate-store.ts';
 
 export const WEB_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', 'web', 'dist');
 
 /** Builds every service from the context, wires their hooks, and mounts their routes (ARCHITECTURE.md, "The modules and their arrows"). */
 export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
-  const shared = ctx.shared ?? createSqliteSharedState(ctx.db);
+  const shared = ctx.shared ?? ctx.storage.shared;
   const rateStores = shared.rateCounters && counterStores(shared.rateCounters, ctx.clock);
-  const audit = createAuditAppender(ctx.backend, () => ctx.clock.now());
-  const commit = createGroupCommit(ctx.db, `${ctx.db.$client.name}-wal`, ctx.config.synchronous);
+  const audit = createAuditAppender(ctx.backend, () => ctx.clock.now(), ctx.storage.chain);
+  const commit = ctx.storage.groupCommit();
   const customerStore = createCustomerStore(ctx.backend);
   const accounts = createAccounts(ctx, customerStore, audit);
   const profile = createProfile(ctx, customerStore, audit);
@@ -173,7 +171,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   });
   const grantPolicy = createGrantPolicy(ctx, { grants, decide, customerStore, companies });
   const auditService = createAuditService(ctx, {
-    queries: createAuditQueries(ctx.backend, ctx.db.$client.name),
+    queries: createAuditQueries(ctx.backend, ctx.db?.$client.name),
     audit,
   });
   const receipts = createReceipts(ctx, {
@@ -360,7 +358,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
       eventRoutes(events.polling, managementToken),
     ],
     opts.webRoot ?? WEB_ROOT,
-    { durable: () => commit.healthy(), oauthEndpoints: OAUTH_CLIENT_ENDPOINTS },
+    { durable: () => commit.healthy(), ping: ctx.storage.ping, oauthEndpoints: OAUTH_CLIENT_ENDPOINTS },
   );
 
   const fastRead = dataReadFastPath({

@@ -1,11 +1,9 @@
 import { createApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { systemClock, type AppContext } from './context.ts';
-import { sqliteBackend } from './db/backend.ts';
 import { startKeyReload } from './crypto/key-reload.ts';
 import { SigningKeys } from './crypto/signing-keys.ts';
-import { openDataDir } from './data-dir.ts';
-import { postgresNotServedYet } from './db/pg/migrate.ts';
+import { openStorage } from './db/storage.ts';
 import { createLogger } from './http/logger.ts';
 import { createVaultServer } from './http/server.ts';
 import { loadPolicySet } from './policy/load.ts';
@@ -15,7 +13,6 @@ async function main(): Promise<void> {
   let config;
   try {
     config = loadConfig();
-    if (config.databaseUrl) throw postgresNotServedYet('the server');
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`vault: ${e.message}\n`);
@@ -26,15 +23,17 @@ async function main(): Promise<void> {
   // Everything the vault writes (database, WAL, key files) is private to its user.
   process.umask(0o077);
   const logger = createLogger(config.logLevel);
-  // Key files first and durable (made only in an empty data dir), then the database (SECURITY.md "Keys").
-  const { db, keyring } = openDataDir(config);
+  // Key files first and durable (made only in an empty data dir), then the database (SECURITY.md "Keys"):
+  // the SQLite file in VAULT_DATA_DIR, or PostgreSQL at VAULT_DATABASE_URL (migrated on start).
+  const storage = await openStorage(config);
   const signing = await SigningKeys.open(config.dataDir);
   const policies = loadPolicySet(config.policiesDir);
   const ctx: AppContext = {
     config,
-    db,
-    backend: sqliteBackend(db),
-    keyring,
+    ...(storage.db ? { db: storage.db } : {}),
+    backend: storage.backend,
+    storage,
+    keyring: storage.keyring,
     signing,
     policies,
     clock: systemClock,
@@ -54,9 +53,10 @@ async function main(): Promise<void> {
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
-  logger.info({ url, dataDir: config.dataDir, policyVersion: policies.version }, 'vault listening');
+  const database = storage.dialect === 'postgres' ? 'PostgreSQL' : 'SQLite';
+  logger.info({ url, dataDir: config.dataDir, database, policyVersion: policies.version }, 'vault listening');
   process.stdout.write(
-    `\nConsent vault is running.\n  Dashboard:  ${url}/\n  API docs:   ${url}/docs\n  Data dir:   ${config.dataDir}\n\n`,
+    `\nConsent vault is running.\n  Dashboard:  ${url}/\n  API docs:   ${url}/docs\n  Data dir:   ${config.dataDir}\n  Database:   ${database}\n\n`,
   );
 
   let stopping = false;
@@ -71,9 +71,11 @@ async function main(): Promise<void> {
     // Only once the server is closed: in-flight company reads may still be waiting for their batch's fsync.
     server.close(() => {
       const done = () => {
-        db.$client.close();
-        logger.info('stopped');
-        logger.flush(() => process.exit(0));
+        const exit = () => {
+          logger.info('stopped');
+          logger.flush(() => process.exit(0));
+        };
+        storage.close().then(exit, exit);
       };
       vault.stop().then(done, (err: unknown) => {
         logger.error({ err }, 'stop failed');

@@ -49,14 +49,17 @@ export function createCompanyActivity(b: Backend) {
     b,
     `SELECT min(time) AS t FROM audit_events WHERE customer_id = ? AND action = 'data.read' AND company_id = ?`,
   );
-  // The body is JSON text on both; each dialect has its own way to walk its `fields` array.
+  // The body is JSON text on both; each dialect has its own way to walk its `fields` array. Fields come in the
+  // order they were first read (and, within one read, the order it named them), the same on both.
   const fields = rawStatement<{ companyId: string; field: string }>(b, {
-    sqlite: `SELECT DISTINCT company_id AS "companyId", f.value AS field
+    sqlite: `SELECT company_id AS "companyId", f.value AS field
        FROM audit_events, json_each(audit_events.body, '$.fields') AS f
-      WHERE customer_id = ? AND action = 'data.read' AND company_id IS NOT NULL`,
-    postgres: `SELECT DISTINCT company_id AS "companyId", f.value AS field
-       FROM audit_events, jsonb_array_elements_text(audit_events.body::jsonb -> 'fields') AS f(value)
-      WHERE customer_id = ? AND action = 'data.read' AND company_id IS NOT NULL`,
+      WHERE customer_id = ? AND action = 'data.read' AND company_id IS NOT NULL
+      GROUP BY company_id, f.value ORDER BY min(seq), min(f.key)`,
+    postgres: `SELECT company_id AS "companyId", f.value AS field
+       FROM audit_events, jsonb_array_elements_text(audit_events.body::jsonb -> 'fields') WITH ORDINALITY AS f(value, n)
+      WHERE customer_id = ? AND action = 'data.read' AND company_id IS NOT NULL
+      GROUP BY company_id, f.value ORDER BY min(seq), min(f.n)`,
   });
   return {
     async of(customerId: string, since: string): Promise<Map<string, CompanyActivity>> {

@@ -16,7 +16,14 @@ const reasonSchema = z.object({ code: z.string(), message: z.string() });
 /** One event of the hash-chained log (server/audit/event.ts): fields are named, values never. */
 export const auditEventSchema = z
   .object({
-    seq: z.number().int().min(1).meta({ description: 'Position in the chain: 1, 2, 3… with no gaps' }),
+    seq: z.number().int().min(1).meta({
+      description:
+        'Position in the trail: 1, 2, 3… with no gaps on SQLite; on PostgreSQL increasing, with gaps where a transaction rolled back',
+    }),
+    chain: z.string().optional().meta({
+      description:
+        "The audit chain the event links into: absent on the default chain (one server on SQLite); on PostgreSQL each server's own",
+    }),
     time: isoTime,
     action: z.enum(AUDIT_ACTIONS),
     actor: z.object({ kind: z.enum(ACTOR_KINDS), id: z.string() }),
@@ -42,8 +49,12 @@ export const checkpointSchema = z
     hash: z.string().meta({ description: 'Chain hash at seq (hex)' }),
     time: isoTime,
     jws: z.string().meta({ description: 'Compact JWS of {seq, hash, time}, signed with a key from /jwks.json' }),
+    chains: z
+      .array(z.object({ chain: z.string(), seq: z.number().int().min(1), hash: z.string() }))
+      .optional()
+      .meta({ description: 'With several audit chains: the head of each, all signed together in the JWS' }),
   })
-  .meta({ description: 'A signed checkpoint of the audit chain.' });
+  .meta({ description: 'A signed checkpoint of the audit chain (or chains).' });
 
 const page = {
   next: z

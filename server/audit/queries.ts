@@ -137,6 +137,7 @@ export function createAuditQueries(b: Backend, dbFile?: string) {
     return st as RawStatement<R>;
   };
   const bodyAt = rawStatement<{ body: string }>(b, 'SELECT body FROM audit_events WHERE seq = ?');
+  const total = rawStatement<{ n: number }>(b, 'SELECT count(*) AS n FROM audit_events');
   const companiesAsked = rawStatement<{ company_id: string }>(
     b,
     `SELECT DISTINCT company_id FROM audit_events WHERE customer_id = ? AND action IN ('grant.approved', 'grant.denied')
@@ -161,6 +162,8 @@ export function createAuditQueries(b: Backend, dbFile?: string) {
   }
 
   return {
+    /** How many events the trail holds (an export's progress bar). */
+    count: async () => Number((await total.get())?.n ?? 0),
     head: async () => head.get(),
     heads: async () => heads.all(),
 

@@ -43,7 +43,7 @@ function withChains(row: SignedCheckpoint): SignedCheckpoint {
  * event, so an auditor can prove offline that what they hold is what the server had.
  */
 export function createAuditService(
-  ctx: Pick<AppContext, 'db' | 'backend' | 'clock' | 'signing'>,
+  ctx: Pick<AppContext, 'backend' | 'clock' | 'signing'>,
   d: { queries: AuditQueries; audit: AuditAppend },
 ) {
   const checkpoints = createCheckpointStore(ctx.backend);

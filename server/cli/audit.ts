@@ -6,7 +6,6 @@ import { createAuditQueries } from '../audit/queries.ts';
 import { auditFilterSchema } from '../audit/routes.ts';
 import { createAuditService } from '../audit/service.ts';
 import { createAuditAppender } from '../audit/chain/append.ts';
-import { sqliteBackend } from '../db/backend.ts';
 import { DEFAULT_CHAIN } from '../audit/chain/chains.ts';
 import { verifyCheckpoint } from '../audit/checkpoints/checkpoint.ts';
 import { loadJwks, verifyExport, verifyRows } from '../audit/verify/verify.ts';
@@ -22,15 +21,13 @@ const say = (json: boolean, obj: Record<string, unknown>, text: string) =>
   process.stdout.write((json ? JSON.stringify(obj) : text) + '\n');
 
 async function auditContext() {
-  const ctx = openCliContext();
+  const ctx = await openCliContext();
   const signing = await SigningKeys.open(ctx.config.dataDir);
-  const backend = sqliteBackend(ctx.db);
-  const audit = createAuditAppender(backend, () => systemClock.now());
-  const service = createAuditService(
-    { db: ctx.db, backend, clock: systemClock, signing },
-    { queries: createAuditQueries(backend, ctx.db.$client.name), audit },
-  );
-  return { ctx, signing, audit, service };
+  const { backend, storage } = ctx;
+  const audit = createAuditAppender(backend, () => systemClock.now(), storage.chain);
+  const queries = createAuditQueries(backend, storage.db?.$client.name);
+  const service = createAuditService({ backend, clock: systemClock, signing }, { queries, audit });
+  return { ctx, signing, audit, service, queries };
 }
 
 export function registerAuditCommands(program: Command): void {
@@ -72,8 +69,8 @@ Examples:
           `invalid filter: ${r.error.issues.map((i) => `--${String(i.path[0])}: ${i.message}`).join('; ')}`,
           EXIT.usage,
         );
-      const { ctx, service } = await auditContext();
-      const total = ctx.db.$client.prepare('select count(*) n from audit_events').pluck().get() as number;
+      const { ctx, service, queries } = await auditContext();
+      const total = await queries.count();
       const out = o.out ? createWriteStream(o.out) : process.stdout;
       const bar = createProgress('export', total, { unit: 'events' });
       try {
@@ -89,7 +86,7 @@ Examples:
         }
       } finally {
         bar.stop();
-        ctx.close();
+        await ctx.close();
       }
     });
 
@@ -141,7 +138,7 @@ Examples:
         let result;
         if (o.live) {
           if (file) throw usage('give an export file or --live, not both');
-          const { ctx, service, signing } = await auditContext();
+          const { ctx, service, signing, queries } = await auditContext();
           try {
             const last = (await service.checkpoints(1))[0] ?? null;
             // The stored checkpoint is trusted only if its signature (by the vault's own keys) says what the row says.
@@ -154,7 +151,6 @@ Examples:
                 events: 0,
               };
             } else {
-              const queries = createAuditQueries(sqliteBackend(ctx.db), ctx.db.$client.name);
               // Several chains (audit/chain/chains.ts): each is checked by its links and its signed head.
               const multi = (await queries.heads()).some((h) => h.chain !== DEFAULT_CHAIN);
               result = await verifyRows(queries.allRows(), {
@@ -163,7 +159,7 @@ Examples:
               });
             }
           } finally {
-            ctx.close();
+            await ctx.close();
           }
         } else {
           if (!file) throw usage('give an export file, or --live');
@@ -202,7 +198,7 @@ Examples:
           `checkpoint seq ${cp.seq} hash ${cp.hash} at ${cp.time}`,
         );
       } finally {
-        ctx.close();
+        await ctx.close();
       }
     });
 
@@ -225,16 +221,15 @@ Examples:
       const creds = parse(credentialsSchema, { email, password }, 'arguments');
       const { ctx, audit } = await auditContext();
       try {
-        const backend = sqliteBackend(ctx.db);
         const accounts = createAccounts(
-          { db: ctx.db, backend, keyring: ctx.keyring, clock: systemClock },
-          createCustomerStore(backend),
+          { backend: ctx.backend, keyring: ctx.keyring, clock: systemClock },
+          createCustomerStore(ctx.backend),
           audit,
         );
         const r = await accounts.createAuditor(creds);
         say(!!o.json, { ok: true, id: r.id }, `auditor ${r.id} created`);
       } finally {
-        ctx.close();
+        await ctx.close();
       }
     });
 }

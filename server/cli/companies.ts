@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { createAuditAppender } from '../audit/chain/append.ts';
-import { sqliteBackend } from '../db/backend.ts';
 import { systemClock } from '../context.ts';
 import { createCompanies, type Companies } from '../companies/service.ts';
 import type { Company } from '../companies/types.ts';
@@ -15,15 +14,20 @@ export interface CompanyCommandOptions {
 }
 
 async function withCompanies<T>(opts: CompanyCommandOptions, fn: (companies: Companies) => T | Promise<T>): Promise<T> {
-  const ctx = openCliContext();
+  const ctx = await openCliContext();
   try {
-    const backend = sqliteBackend(ctx.db);
-    const audit = createAuditAppender(backend, () => systemClock.now());
-    const companies = createCompanies({ db: ctx.db, backend, config: ctx.config, clock: systemClock }, audit);
+    const { backend, storage } = ctx;
+    const audit = createAuditAppender(backend, () => systemClock.now(), storage.chain);
+    const companies = createCompanies(
+      { backend, config: ctx.config, clock: systemClock },
+      audit,
+      undefined,
+      storage.shared.replay,
+    );
     opts.wire?.(companies, ctx);
     return await fn(companies);
   } finally {
-    ctx.close();
+    await ctx.close();
   }
 }
 

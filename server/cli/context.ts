@@ -1,30 +1,42 @@
 import { existsSync } from 'node:fs';
 import { loadConfig, type Config } from '../config.ts';
 import type { Keyring } from '../crypto/keyring.ts';
-import { openDataDir } from '../data-dir.ts';
+import type { Backend } from '../db/backend.ts';
 import { databasePath, type Db } from '../db/connection.ts';
-import { postgresNotServedYet } from '../db/pg/migrate.ts';
+import { openStorage, type Storage } from '../db/storage.ts';
 
-/** What an operator command needs: the same config, database and keys the server uses. */
+/** What an operator command needs: the same config, database and keys the server uses, on either back end. */
 export interface CliContext {
   config: Config;
-  db: Db;
+  storage: Storage;
+  backend: Backend;
   keyring: Keyring;
-  close(): void;
+  close(): Promise<void>;
 }
 
-export function openCliContext(opts: { migrate?: boolean } = {}): CliContext {
+/**
+ * The CLI appends to its own audit chain on PostgreSQL (`cli`): two commands run at once still link one after the
+ * other, because an append holds its chain's lock until its transaction ends (server/audit/chain/append.ts).
+ */
+export const CLI_CHAIN = 'cli';
+
+export async function openCliContext(opts: { migrate?: boolean } = {}): Promise<CliContext> {
   process.umask(0o077);
   const config = loadConfig();
-  if (config.databaseUrl) throw postgresNotServedYet('this command');
-  const file = databasePath(config.dataDir);
   // A mistyped VAULT_DATA_DIR would otherwise look like an empty vault: say that a new one was made.
-  if (!existsSync(file))
+  if (!config.databaseUrl && !existsSync(databasePath(config.dataDir)))
     process.stderr.write(
       `vault: no vault in ${config.dataDir}; creating a new one there (check VAULT_DATA_DIR if you meant an existing vault)\n`,
     );
-  const { db, keyring } = openDataDir(config, { migrate: opts.migrate });
-  return { config, db, keyring, close: () => db.$client.close() };
+  const storage = await openStorage(config, { ...opts, chain: CLI_CHAIN });
+  return { config, storage, backend: storage.backend, keyring: storage.keyring, close: () => storage.close() };
+}
+
+/** The SQLite file behind a command that works on the file itself; on PostgreSQL the command says what to use. */
+export function sqliteFileOf(ctx: CliContext, instead: string): Db {
+  if (!ctx.storage.db)
+    throw cliError(`this command works on the SQLite file only; on PostgreSQL ${instead}`, EXIT.usage);
+  return ctx.storage.db;
 }
 
 /** Exit codes (documented in README "Operator CLI"). */

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config.ts';
 import { backupDatabase } from '../db/connection.ts';
 import { migratePostgres } from '../db/pg/migrate.ts';
-import { cliError, EXIT, openCliContext } from './context.ts';
+import { cliError, EXIT, openCliContext, sqliteFileOf } from './context.ts';
 import { createProgress } from '../audit/export/progress.ts';
 
 export function registerDbCommands(program: Command): void {
@@ -21,7 +21,7 @@ Example:
     )
     .action(async (opts: { json?: boolean }) => {
       const { databaseUrl } = loadConfig();
-      const n = databaseUrl ? await migratePostgres(databaseUrl) : migrateSqlite();
+      const n = databaseUrl ? await migratePostgres(databaseUrl) : await migrateSqlite();
       const what = databaseUrl ? 'PostgreSQL database' : 'database';
       process.stdout.write(
         opts.json
@@ -46,25 +46,33 @@ Example:
   npm run vault -- backup /backups/vault-$(date +%F).db`,
     )
     .action(async (file: string, opts: { json?: boolean; force?: boolean }) => {
+      // Before anything is opened: on PostgreSQL there is no file to copy, and nothing should be made in the data dir.
+      if (loadConfig().databaseUrl)
+        throw cliError(
+          'backup copies the SQLite file; with VAULT_DATABASE_URL back up PostgreSQL with pg_dump or the cluster\'s own backups (README "Storage")',
+          EXIT.config,
+        );
       if (existsSync(file) && !opts.force) throw cliError(`${file} exists; pass --force to overwrite it`, EXIT.usage);
-      const ctx = openCliContext({ migrate: false });
+      const ctx = await openCliContext({ migrate: false });
       const bar = createProgress('backup', null, { unit: 'pages' });
       try {
-        await backupDatabase(ctx.db, file, (done, total) => bar.update(done, total));
+        const db = sqliteFileOf(ctx, 'back up with pg_dump');
+        await backupDatabase(db, file, (done, total) => bar.update(done, total));
       } finally {
         bar.stop();
-        ctx.close();
+        await ctx.close();
       }
       process.stdout.write(opts.json ? JSON.stringify({ ok: true, file }) + '\n' : `backup written to ${file}\n`);
     });
 }
 
 /** Opens the SQLite vault (which migrates it) and counts the migrations it has applied. */
-function migrateSqlite(): number {
-  const ctx = openCliContext();
+async function migrateSqlite(): Promise<number> {
+  const ctx = await openCliContext();
   try {
-    return (ctx.db.$client.prepare('select count(*) n from __drizzle_migrations').get() as { n: number }).n;
+    const db = sqliteFileOf(ctx, 'run it without VAULT_DATABASE_URL');
+    return (db.$client.prepare('select count(*) n from __drizzle_migrations').get() as { n: number }).n;
   } finally {
-    ctx.close();
+    await ctx.close();
   }
 }

@@ -18,7 +18,7 @@ export async function rotateKekKeys(
       'the KEK comes from VAULT_MASTER_KEY, which this command cannot replace: rotating would store a new KEK in kek.json next to the database. Rotate by rewrapping under a new VAULT_MASTER_KEY offline, or unset it to use file-based KEKs.',
       EXIT.config,
     );
-  return rotateKeks(ctx.db, ctx.keyring, onProgress, opts);
+  return rotateKeks(ctx.backend, ctx.keyring, onProgress, opts);
 }
 
 /** `keys rotate-signing`: add a signing key; every server publishes it within the reload interval. */
@@ -45,7 +45,7 @@ export function registerKeyCommands(program: Command): void {
       const settleMs = Number(opts.settleSeconds) * 1000;
       if (!Number.isFinite(settleMs) || settleMs < 0)
         throw cliError('--settle-seconds must be a number of seconds, 0 or more', EXIT.usage);
-      const ctx = openCliContext();
+      const ctx = await openCliContext();
       const bar = createProgress('rewrap data keys', null, { unit: 'keys' });
       try {
         const settle = () => new Promise<void>((r) => setTimeout(r, settleMs));
@@ -58,7 +58,7 @@ export function registerKeyCommands(program: Command): void {
         );
       } finally {
         bar.stop();
-        ctx.close();
+        await ctx.close();
       }
     });
 
@@ -68,7 +68,7 @@ export function registerKeyCommands(program: Command): void {
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nExample:\n  npm run vault -- keys rotate-signing')
     .action(async (opts: { json?: boolean }) => {
-      const ctx = openCliContext({ migrate: false });
+      const ctx = await openCliContext({ migrate: false });
       try {
         const kid = await rotateSigningKey(ctx.config.dataDir);
         process.stdout.write(
@@ -77,7 +77,7 @@ export function registerKeyCommands(program: Command): void {
             : `new signing key ${kid}; running servers sign new tokens with it within ${KEY_RELOAD_INTERVAL_MS / 1000} s (at once on SIGHUP) and keep publishing the old one for a day\n`,
         );
       } finally {
-        ctx.close();
+        await ctx.close();
       }
     });
 }

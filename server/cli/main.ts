@@ -7,7 +7,6 @@ import { registerPolicyCommands } from './policies.ts';
 import { registerCompanyCommands } from './companies.ts';
 import { registerAuditCommands } from './audit.ts';
 import { createAuditAppender } from '../audit/chain/append.ts';
-import { sqliteBackend } from '../db/backend.ts';
 import { systemClock } from '../context.ts';
 import { createGrants } from '../grants/service.ts';
 
@@ -22,7 +21,7 @@ export function buildCli(): Command {
     .addHelpText(
       'afterAll',
       `
-Environment: VAULT_DATA_DIR (default ./data), VAULT_MASTER_KEY, VAULT_POLICIES_DIR, VAULT_DATABASE_URL (migrate only).
+Environment: VAULT_DATA_DIR (default ./data), VAULT_MASTER_KEY, VAULT_POLICIES_DIR, VAULT_DATABASE_URL (PostgreSQL instead of the SQLite file).
 Exit codes: 0 ok, 1 failure, 2 usage error, 3 verification failed, 78 invalid configuration.`,
     )
     .showHelpAfterError()
@@ -34,8 +33,8 @@ Exit codes: 0 ok, 1 failure, 2 usage error, 3 verification failed, 78 invalid co
   registerCompanyCommands(program, {
     wire: (companies, ctx) => {
       const grants = createGrants(
-        { db: ctx.db, backend: sqliteBackend(ctx.db), clock: systemClock },
-        createAuditAppender(sqliteBackend(ctx.db), () => systemClock.now()),
+        { backend: ctx.backend, clock: systemClock },
+        createAuditAppender(ctx.backend, () => systemClock.now(), ctx.storage.chain),
       );
       companies.hooks.onDisabled.push(
         async (id, actor) => void (await grants.revokeAllOfCompany(id, actor, 'The company was disabled')),

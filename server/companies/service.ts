@@ -1,5 +1,4 @@
 import type { GroupCommit } from '../db/group-commit.ts';
-import { createSqliteReplayStore } from '../db/shared/sqlite.ts';
 import type { ReplayStore } from '../db/shared/types.ts';
 import type { AuditAppend } from '../audit/chain/append.ts';
 import type { ActorKind } from '../audit/chain/event.ts';
@@ -20,8 +19,8 @@ const OPERATOR = { kind: 'operator' as ActorKind, id: 'cli' };
 export function createCompanies(
   deps: CompaniesDeps,
   audit: AuditAppend,
-  commit?: GroupCommit,
-  replay: ReplayStore = createSqliteReplayStore(deps.db),
+  commit: GroupCommit | undefined,
+  replay: ReplayStore,
 ) {
   const store = createCompanyStore(deps.backend);
   const hooks: CompanyHooks = { onTermsChanged: [], onDisabled: [] };

@@ -3,7 +3,7 @@ import type { AppContext } from '../context.ts';
 import type { CompanyTerms } from '../policy/types.ts';
 
 /** What the companies module needs: a narrower type than AppContext so the CLI can build it too. */
-export type CompaniesDeps = Pick<AppContext, 'db' | 'backend' | 'config' | 'clock'>;
+export type CompaniesDeps = Pick<AppContext, 'backend' | 'config' | 'clock'>;
 
 export type AuthMethod = 'private_key_jwt' | 'client_secret_basic';
 

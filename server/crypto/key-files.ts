@@ -14,9 +14,18 @@ import { SIGNING_KEYS_FILE, SigningKeys } from './signing-keys.ts';
  * keys on disk first. Anywhere else a missing key file is an error naming the file to restore: a new key
  * in its place would silently orphan every data key wrapped, and every signature made, by the old one.
  */
-export function prepareKeyFiles(dataDir: string, databaseFile: string, masterKey?: string): 'created' | 'present' {
+export function prepareKeyFiles(
+  dataDir: string,
+  databaseFile: string | { what: string; exists: boolean },
+  masterKey?: string,
+): 'created' | 'present' {
   const files = [KEYRING_FILE, SIGNING_KEYS_FILE].map((f) => join(dataDir, f));
-  const database = [databaseFile, `${databaseFile}-wal`].some((f) => existsSync(f));
+  // On PostgreSQL there is no file: the caller says whether the database already holds data keys.
+  const database =
+    typeof databaseFile === 'string'
+      ? [databaseFile, `${databaseFile}-wal`].some((f) => existsSync(f))
+      : databaseFile.exists;
+  const databaseIs = typeof databaseFile === 'string' ? `${databaseFile} exists` : databaseFile.what;
   const present = files.filter((f) => existsSync(f));
   if (!database && present.length === 0) {
     Keyring.createFile(dataDir, masterKey);
@@ -25,7 +34,7 @@ export function prepareKeyFiles(dataDir: string, databaseFile: string, masterKey
   }
   for (const file of files) {
     if (present.includes(file)) continue;
-    const why = database ? `${databaseFile} exists` : `${present.join(' and ')} exists`;
+    const why = database ? databaseIs : `${present.join(' and ')} exists`;
     throw damagedKeyFile(file, `is missing although ${why}`, 'data or signatures may depend on the key it held');
   }
   return 'present';

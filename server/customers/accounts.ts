@@ -42,7 +42,7 @@ function newHandle(): string {
 }
 
 export function createAccounts(
-  ctx: Pick<AppContext, 'db' | 'backend' | 'keyring' | 'clock'>,
+  ctx: Pick<AppContext, 'backend' | 'keyring' | 'clock'>,
   store: CustomerStore,
   audit: AuditAppend,
 ) {

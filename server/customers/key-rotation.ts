@@ -1,5 +1,4 @@
-import { sqliteBackend } from '../db/backend.ts';
-import { inTransaction, type Db } from '../db/connection.ts';
+import type { Backend } from '../db/backend.ts';
 import type { Keyring } from '../crypto/keyring.ts';
 import { KEY_RELOAD_INTERVAL_MS } from '../crypto/key-reload.ts';
 import { createCustomerStore } from './store.ts';
@@ -30,14 +29,14 @@ export interface RotationResult {
  * conditional on the old kek id, so a concurrent writer is never overwritten.
  */
 export async function rotateKeks(
-  db: Db,
+  b: Backend,
   keyring: Keyring,
   onProgress?: (done: number, total: number) => void,
   opts: RotationOptions = {},
 ): Promise<RotationResult> {
   const batch = opts.batch ?? 200;
   const settle = opts.settle ?? (() => new Promise<void>((r) => setTimeout(r, DEFAULT_SETTLE_MS)));
-  const store = createCustomerStore(sqliteBackend(db));
+  const store = createCustomerStore(b);
   const newKekId = keyring.addKek();
   await settle();
   let rewrapped = 0;
@@ -47,7 +46,7 @@ export async function rotateKeks(
     const total = rewrapped + stale.length;
     for (let i = 0; i < stale.length; i += batch) {
       const slice = stale.slice(i, i + batch);
-      await inTransaction(db, async () => {
+      await b.inTransaction(async () => {
         for (const c of slice) {
           const dek = keyring.unwrapDek(c.id, { kekId: c.kekId, wrapped: c.wrappedDek });
           const w = keyring.wrapDek(c.id, dek);

@@ -187,16 +187,18 @@ export function createProfile(ctx: AppContext, store: CustomerStore, audit: Audi
       });
       // The deleted rows' earlier versions (the wrapped DEK among them) still sit in the write-ahead log
       // until it is checkpointed and reset; secure_delete zeroes only the database file's free pages.
-      // TRUNCATE copies the zeroed pages into the file and empties the log.
-      try {
-        const [r] = ctx.db.$client.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
-        if (r?.busy)
-          ctx.logger.warn(
-            'after an account deletion the write-ahead log could not be emptied (a reader was active); it will be at the next checkpoint',
-          );
-      } catch (err) {
-        ctx.logger.warn({ err }, 'after an account deletion the write-ahead log could not be emptied');
-      }
+      // TRUNCATE copies the zeroed pages into the file and empties the log. On PostgreSQL the dead row versions
+      // stay until autovacuum reclaims them (SECURITY.md "Deletion").
+      if (ctx.db)
+        try {
+          const [r] = ctx.db.$client.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+          if (r?.busy)
+            ctx.logger.warn(
+              'after an account deletion the write-ahead log could not be emptied (a reader was active); it will be at the next checkpoint',
+            );
+        } catch (err) {
+          ctx.logger.warn({ err }, 'after an account deletion the write-ahead log could not be emptied');
+        }
     },
   };
 }

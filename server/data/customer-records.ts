@@ -23,7 +23,7 @@ export const RECORDS_PER_CUSTOMER = 20_000;
  * destroyed; the audit trail keeps only that it existed).
  */
 export function createCustomerRecords(
-  ctx: Pick<AppContext, 'db' | 'backend' | 'clock'>,
+  ctx: Pick<AppContext, 'backend' | 'clock'>,
   d: {
     store: RecordStore;
     dekOf: (customerId: string) => Promise<Uint8Array>;

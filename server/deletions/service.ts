@@ -43,7 +43,7 @@ interface Sources {
  * audited and receipted in the transaction that makes it. Unconfirmed requests turn overdue on the sweep.
  */
 export function createDeletions(
-  ctx: Pick<AppContext, 'db' | 'backend' | 'clock' | 'policies'>,
+  ctx: Pick<AppContext, 'backend' | 'clock' | 'policies'>,
   audit: AuditAppend,
   d: Sources,
 ) {

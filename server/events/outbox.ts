@@ -46,7 +46,7 @@ const definedOnly = (o: Record<string, string | number | undefined>) =>
  * The durable outbox (ARCHITECTURE.md, "Grant events"): `emit` writes a SET's content in the caller's
  * transaction, so an event exists if and only if its change committed; push and poll settle it later.
  */
-export function createEventOutbox(ctx: Pick<AppContext, 'db' | 'backend' | 'clock'>, audit: AuditAppend) {
+export function createEventOutbox(ctx: Pick<AppContext, 'backend' | 'clock'>, audit: AuditAppend) {
   const store = createOutboxStore(ctx.backend);
   const emitted: Array<() => void> = [];
   const now = () => ctx.clock.now();

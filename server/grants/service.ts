@@ -93,7 +93,7 @@ export function toGrant(r: GrantRow): Grant {
  * Every change appends its audit event in the same transaction and notifies the hooks (receipts,
  * inbox) there too. Tokens need no separate revocation: every use re-checks the grant row.
  */
-export function createGrants(ctx: Pick<AppContext, 'db' | 'backend' | 'clock'>, audit: AuditAppend) {
+export function createGrants(ctx: Pick<AppContext, 'backend' | 'clock'>, audit: AuditAppend) {
   const store = createGrantStore(ctx.backend);
   const hooks = { onChange: [] as Array<(g: Grant, change: GrantChange, actor: Actor) => void | Promise<void>> };
   const now = () => ctx.clock.now().toISOString();

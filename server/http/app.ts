@@ -45,7 +45,7 @@ export function createAppShell(
   ctx: AppContext,
   routers: Router[],
   webRoot: string,
-  opts: { durable?: () => boolean; oauthEndpoints?: string[] } = {},
+  opts: { durable?: () => boolean; ping?: () => Promise<boolean>; oauthEndpoints?: string[] } = {},
 ): AppShell {
   const durable = opts.durable ?? (() => true);
   const app = express();
@@ -94,13 +94,9 @@ export function createAppShell(
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.get('/readyz', (_req, res) => {
-    let dbOk = false;
-    try {
-      dbOk = ctx.db.$client.prepare('select 1 as ok').get() !== undefined;
-    } catch {
-      dbOk = false;
-    }
+  const ping = opts.ping ?? ctx.storage.ping;
+  app.get('/readyz', async (_req, res) => {
+    const dbOk = await ping();
     const auditDurable = durable();
     const ok = ready && dbOk && auditDurable;
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not-ready', database: dbOk, auditDurable });

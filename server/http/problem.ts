@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { ErrorPage } from './error-page.ts';
 import { isNavigation } from './error-page.ts';
 import { NotFound, problemType, VaultError, type ChallengeContext } from './errors.ts';
+import { storageProblem } from '../db/pg/errors.ts';
 
 export const PROBLEM_JSON = 'application/problem+json';
 
@@ -58,6 +59,8 @@ export function problemReply(
 ): ProblemReply {
   const mediaType = setting.mediaType ?? PROBLEM_JSON;
   const instance = `urn:request:${requestId ?? ''}`;
+  // A database error that means something to the caller (the database is down: 503; text it cannot hold: 400).
+  if (!(err instanceof VaultError)) err = storageProblem(err) ?? err;
   if (err instanceof VaultError) {
     // OAuth endpoints answer in RFC 6749 §5.2's media type; the body is an RFC 9457 problem either way,
     // and there every error also carries an OAuth `error` code that standard clients understand.

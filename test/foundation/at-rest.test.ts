@@ -143,7 +143,7 @@ describe('the encrypted profile at rest', () => {
     const progress: number[] = [];
     // The running server loads the new KEK before the rewrap starts (instead of waiting for its timer).
     const settle = async () => void v.ctx.keyring.reloadIfChanged();
-    const result = await rotateKeks(v.ctx.db, new Keyring(v.dataDir), (done) => progress.push(done), { settle });
+    const result = await rotateKeks(v.ctx.backend, new Keyring(v.dataDir), (done) => progress.push(done), { settle });
     expect(result.retired.sort()).toEqual(oldIds.sort());
     expect(progress.at(-1)).toBe(result.rewrapped);
     const file = JSON.parse(readFileSync(join(v.dataDir, 'kek.json'), 'utf8'));

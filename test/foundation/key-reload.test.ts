@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { decodeProtectedHeader } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { CliContext } from '../../server/cli/context.ts';
 import { rotateKekKeys, rotateSigningKey } from '../../server/cli/keys.ts';
 import { KEY_RELOAD_INTERVAL_MS, reloadKeysIfChanged, startKeyReload } from '../../server/crypto/key-reload.ts';
 import { openField } from '../../server/crypto/field-cipher.ts';
-import { openDataDir } from '../../server/data-dir.ts';
+import { openStorage } from '../../server/db/storage.ts';
 import { createLogger } from '../../server/http/logger.ts';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
 import { startVault, type RunningVault } from '../support/vault.ts';
@@ -39,9 +40,9 @@ afterAll(async () => {
 afterEach(() => vi.useRealTimers());
 
 /** The operator's `vault keys …` on A's host: its own database connection and keyring, like the CLI. */
-function cliContext() {
-  const { db, keyring } = openDataDir(a.ctx.config);
-  return { config: a.ctx.config, db, keyring, close: () => db.$client.close() };
+async function cliContext(): Promise<CliContext> {
+  const storage = await openStorage(a.ctx.config);
+  return { config: a.ctx.config, storage, backend: storage.backend, keyring: storage.keyring, close: storage.close };
 }
 
 const kekOf = (v: RunningVault, id: string) =>
@@ -59,7 +60,7 @@ describe('several servers sharing key files', () => {
   it('when `keys rotate` runs on A, then B loads the new KEK before the rewrap, and data sealed by A opens on B', async () => {
     const before = await new Customer(a.url).signUp(uniqueEmail('before'));
     const oldKek = a.ctx.keyring.activeKekId;
-    const cli = cliContext();
+    const cli = await cliContext();
     const looked: unknown[] = [];
     const settle = async () => {
       looked.push(reloadKeysIfChanged(a.ctx).keyring, reloadKeysIfChanged(b.ctx).keyring);

@@ -7,7 +7,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as sqliteSchema from '../../server/db/schema.ts';
 import { migratePostgres } from '../../server/db/pg/migrate.ts';
-import { freePort } from '../support/free-port.ts';
+import { startServer } from '../crash/load.ts';
+import { Customer, uniqueEmail } from '../support/browser-like.ts';
 import { startPostgres, type PostgresCluster } from '../support/postgres.ts';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -138,25 +139,33 @@ describe('the operator commands with VAULT_DATABASE_URL', () => {
     expect(again.stdout).toContain(`PostgreSQL database is up to date (${migrations} migrations applied)`);
   });
 
-  it('when another command runs with VAULT_DATABASE_URL, then it refuses instead of using the SQLite file', async () => {
+  it('when `vault backup` runs with VAULT_DATABASE_URL, then it refuses and points to pg_dump, making nothing', async () => {
     const dataDir = emptyDataDir();
     const r = await runEntry('server/cli/main.ts', ['backup', join(dataDir, 'backup.db')], {
       VAULT_DATABASE_URL: cluster.url(),
       VAULT_DATA_DIR: dataDir,
     });
     expect(r.code).toBe(78);
-    expect(r.stderr).toMatch(/PostgreSQL back end serves migrations only so far/);
+    expect(r.stderr).toMatch(/backup copies the SQLite file; with VAULT_DATABASE_URL back up PostgreSQL with pg_dump/);
     expect(readdirSync(dataDir)).toEqual([]);
   });
 
-  it('when the server starts with VAULT_DATABASE_URL, then it refuses clearly (exit 78), no SQLite fallback', async () => {
-    const r = await runEntry('server/main.ts', [], {
-      VAULT_DATABASE_URL: cluster.url(),
-      PORT: String(await freePort()),
-    });
-    expect(r.code).toBe(78);
-    expect(r.stderr).toMatch(/VAULT_DATABASE_URL is set, but the PostgreSQL back end serves migrations only so far/);
-    expect(r.stdout).not.toContain('Consent vault is running');
+  it('when the server starts with VAULT_DATABASE_URL, then it migrates and serves from PostgreSQL, not the SQLite file', async () => {
+    const url = await cluster.createDatabase('served');
+    const dataDir = emptyDataDir();
+    const server = await startServer({ VAULT_DATABASE_URL: url, VAULT_DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
+    try {
+      expect(server.output()).toContain('Database:   PostgreSQL');
+      expect(await (await fetch(`${server.url}/readyz`)).json()).toMatchObject({ status: 'ready', database: true });
+      const customer = await new Customer(server.url).signUp(uniqueEmail('pg'));
+      expect(
+        await cluster.query('served', `SELECT count(*)::int AS n FROM customers WHERE id = '${customer.id}'`),
+      ).toEqual([{ n: 1 }]);
+      // The data dir holds the key files only: no SQLite database was made beside them.
+      expect(readdirSync(dataDir).filter((f) => f.startsWith('vault.db'))).toEqual([]);
+    } finally {
+      await server.kill();
+    }
   });
 
   it('when VAULT_DATABASE_URL is not a postgres:// URL, then start-up and migrate stop naming the variable', async () => {

@@ -1,4 +1,3 @@
-import { sqliteBackend } from '../../server/db/backend.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,7 +7,9 @@ import { createApp, type VaultApp } from '../../server/app.ts';
 import { loadConfig } from '../../server/config.ts';
 import type { AppContext, Clock } from '../../server/context.ts';
 import { SigningKeys } from '../../server/crypto/signing-keys.ts';
-import { openDataDir } from '../../server/data-dir.ts';
+import type { Db } from '../../server/db/connection.ts';
+import { openStorage } from '../../server/db/storage.ts';
+import { testDatabaseUrl, dropTestDatabase } from './test-database.ts';
 import { createLogger } from '../../server/http/logger.ts';
 import { createVaultServer } from '../../server/http/server.ts';
 import type { Logger } from 'pino';
@@ -28,14 +29,22 @@ export class TestClock implements Clock {
 export interface RunningVault {
   url: string;
   server: Server;
-  ctx: AppContext;
+  /**
+   * `ctx.db` is the SQLite database; it is undefined when the suite runs on PostgreSQL, where the files that read
+   * it do not run (vitest.postgres.config.ts).
+   */
+  ctx: AppContext & { db: Db };
   vault: VaultApp;
   clock: TestClock;
   dataDir: string;
   close(opts?: { keepData?: boolean }): Promise<void>;
 }
 
-/** Starts the real app in-process over HTTP on a free loopback port with a fresh data dir. */
+/**
+ * Starts the real app in-process over HTTP on a free loopback port with a fresh data dir, on the back end the suite
+ * runs on: SQLite in the data dir, or (VAULT_TEST_DATABASE=postgres) a fresh database of the suite's PostgreSQL
+ * cluster, remembered in the data dir so that a restart on the same data dir finds the same database.
+ */
 export async function startVault(
   opts: {
     env?: Record<string, string>;
@@ -43,9 +52,9 @@ export async function startVault(
     policiesDir?: string;
     logger?: Logger;
     /** Runs on the open database before the app is built (e.g. temp triggers that observe it). */
-    beforeApp?: (db: AppContext['db']) => void;
-    /** The state shared between servers (AppContext.shared); SQLite's default when absent. */
-    shared?: (db: AppContext['db']) => AppContext['shared'];
+    beforeApp?: (db: Db) => void;
+    /** The state shared between servers (AppContext.shared); the storage's own when absent. */
+    shared?: (db: Db) => AppContext['shared'];
   } = {},
 ): Promise<RunningVault> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'vault-test-'));
@@ -60,19 +69,25 @@ export async function startVault(
   publicUrl = config.publicUrl;
   if (opts.policiesDir) config.policiesDir = opts.policiesDir;
   const clock = new TestClock();
-  const { db, keyring } = openDataDir(config);
-  opts.beforeApp?.(db);
-  const ctx: AppContext = {
+  // A test that names its own database (a shared one, test/support/shared-database.ts) keeps it; else the pass's.
+  const ownDatabase = config.databaseUrl ? undefined : await testDatabaseUrl(dataDir);
+  if (ownDatabase) config.databaseUrl = ownDatabase;
+  const storage = await openStorage(config);
+  const db = storage.db;
+  if (db) opts.beforeApp?.(db);
+  else if (opts.beforeApp || opts.shared) throw new Error('beforeApp and shared work on SQLite only');
+  const ctx = {
     config,
-    db,
-    backend: sqliteBackend(db),
-    keyring,
+    db: db as Db,
+    backend: storage.backend,
+    storage,
+    keyring: storage.keyring,
     signing: await SigningKeys.open(dataDir, { now: () => clock.now() }),
     policies: loadPolicySet(config.policiesDir),
     clock,
     logger: opts.logger ?? createLogger('silent'),
-    ...(opts.shared ? { shared: opts.shared(db) } : {}),
-  };
+    ...(opts.shared && db ? { shared: opts.shared(db) } : {}),
+  } satisfies AppContext;
   const vault = createApp(ctx);
   await vault.ready;
   server.on('request', vault.handler);
@@ -87,8 +102,10 @@ export async function startVault(
       await vault.stop();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
-      db.$client.close();
-      if (!keepData) rmSync(dataDir, { recursive: true, force: true });
+      await storage.close();
+      if (keepData) return;
+      if (ownDatabase) await dropTestDatabase(ownDatabase);
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -22,7 +22,8 @@ function inUnit(b: Backend): boolean {
  * max + 1 and the head read and the insert cannot interleave with another append. On PostgreSQL several servers
  * append at once, each to its own chain (README "Storage"), so seq comes from the sequence audit_events_seq
  * (pg migration 0014; a rolled-back unit leaves a gap, which the verifier accepts) and the head is this chain's
- * own, read inside the unit: one batch in flight per server (server/db/pg/group-commit.ts) keeps it current.
+ * own, read inside the unit under the chain's transaction-scoped advisory lock, so appends to one chain link one
+ * after another while other chains' appends run beside them.
  */
 export function createAuditAppender(b: Backend, now: () => Date, chain: string = DEFAULT_CHAIN) {
   if (!isChainId(chain)) throw new Error('audit chain id must be lowercase letters, digits, . _ - (at most 63)');
@@ -34,7 +35,12 @@ export function createAuditAppender(b: Backend, now: () => Date, chain: string =
     b,
     'SELECT hash FROM audit_events WHERE chain = ? ORDER BY seq DESC LIMIT 1',
   );
-  const nextSeq = rawStatement<{ seq: number }>(b, "SELECT nextval('audit_events_seq') AS seq");
+  // PostgreSQL: the chain's lock, held until the unit's transaction ends, then seq and head in one round trip.
+  const chainLock = rawStatement(b, 'SELECT pg_advisory_xact_lock(hashtextextended(?, 0))');
+  const nextAndHead = rawStatement<{ seq: number; hash: string | null }>(
+    b,
+    "SELECT nextval('audit_events_seq') AS seq, (SELECT hash FROM audit_events WHERE chain = ? ORDER BY seq DESC LIMIT 1) AS hash",
+  );
   const insert = rawStatement(
     b,
     `INSERT INTO audit_events (seq, time, action, actor_kind, actor_id, customer_id, company_id, grant_id, decision, body, prev_hash, hash, chain)
@@ -44,8 +50,12 @@ export function createAuditAppender(b: Backend, now: () => Date, chain: string =
 
   async function seqAndPrev(): Promise<{ seq: number; prevHash: string }> {
     if (b.dialect === 'postgres') {
-      const [next, prev] = [await nextSeq.get(), await chainHead.get(chain)];
-      return { seq: Number(next!.seq), prevHash: prev?.hash ?? GENESIS_HASH };
+      // Two units of one server may append to its chain at once (a group commit's batch and a grant change): the
+      // second waits here until the first has committed, then reads the head the first wrote. Without the lock
+      // both would link to the same head and fork the chain. Other servers' chains have other locks.
+      await chainLock.run(chain);
+      const next = await nextAndHead.get(chain);
+      return { seq: Number(next!.seq), prevHash: next!.hash ?? GENESIS_HASH };
     }
     const last = await head.get();
     // With one chain the newest row is this chain's head; otherwise look this chain's head up by its index.

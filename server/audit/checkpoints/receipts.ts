@@ -39,7 +39,7 @@ interface ReceiptSources {
  */
 export function createReceipts(ctx: AppContext, src: ReceiptSources) {
   const issuer = ctx.config.publicUrl;
-  const store = createReceiptStore(ctx.db);
+  const store = createReceiptStore(ctx.backend);
   return {
     async issue(g: Grant, change: GrantChange): Promise<string | undefined> {
       if (change === 'suspended' || change === 'resumed') return undefined;

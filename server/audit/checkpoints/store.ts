@@ -1,7 +1,5 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Backend } from '../../db/backend.ts';
-import type { Db } from '../../db/connection.ts';
-import { receipts } from '../../db/schema.ts';
 
 /** Signed checkpoints, newest first. */
 export function createCheckpointStore(b: Backend) {
@@ -18,20 +16,26 @@ export function createCheckpointStore(b: Backend) {
   };
 }
 
-/** Consent receipts; every lookup names the customer or the company (ARCHITECTURE.md, "The modules and their arrows"). Ties broken by rowid. */
-export function createReceiptStore(db: Db) {
-  const newest = [desc(receipts.createdAt), desc(sql`rowid`)] as const;
+/**
+ * Consent receipts; every lookup names the customer or the company (ARCHITECTURE.md, "The modules and their arrows").
+ * Receipts written in the same millisecond keep their order by physical row: SQLite's rowid, PostgreSQL's ctid (the
+ * table is insert-only, so a row never moves).
+ */
+export function createReceiptStore(b: Backend) {
+  const { receipts } = b.t;
+  const newest = [desc(receipts.createdAt), desc(b.dialect === 'sqlite' ? sql`rowid` : sql`ctid`)] as const;
   return {
-    insert: async (row: typeof receipts.$inferInsert) => db.insert(receipts).values(row).run(),
+    insert: async (row: typeof receipts.$inferInsert) => void (await b.q().insert(receipts).values(row)),
     forCustomer: async (customerId: string) =>
-      db
+      b
+        .q()
         .select()
         .from(receipts)
         .where(eq(receipts.customerId, customerId))
-        .orderBy(...newest)
-        .all(),
+        .orderBy(...newest),
     forCompany: async (companyId: string, grantId?: string) =>
-      db
+      b
+        .q()
         .select()
         .from(receipts)
         .where(
@@ -39,19 +43,24 @@ export function createReceiptStore(db: Db) {
             ? and(eq(receipts.companyId, companyId), eq(receipts.grantId, grantId))
             : eq(receipts.companyId, companyId),
         )
-        .orderBy(...newest)
-        .all(),
+        .orderBy(...newest),
     oneForCustomer: async (customerId: string, id: string) =>
-      db
-        .select()
-        .from(receipts)
-        .where(and(eq(receipts.id, id), eq(receipts.customerId, customerId)))
-        .get(),
+      (
+        await b
+          .q()
+          .select()
+          .from(receipts)
+          .where(and(eq(receipts.id, id), eq(receipts.customerId, customerId)))
+          .limit(1)
+      )[0],
     oneForCompany: async (companyId: string, id: string) =>
-      db
-        .select()
-        .from(receipts)
-        .where(and(eq(receipts.id, id), eq(receipts.companyId, companyId)))
-        .get(),
+      (
+        await b
+          .q()
+          .select()
+          .from(receipts)
+          .where(and(eq(receipts.id, id), eq(receipts.companyId, companyId)))
+          .limit(1)
+      )[0],
   };
 }

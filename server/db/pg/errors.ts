@@ -1,4 +1,4 @@
-import { ServiceUnavailable } from '../../http/errors.ts';
+import { BadRequest, ServiceUnavailable, type VaultError } from '../../http/errors.ts';
 
 /**
  * "The database is not there" (SECURITY.md "Availability"): a request that needs PostgreSQL while it is down,
@@ -58,4 +58,30 @@ export function isRetryable(e: unknown, depth = 0): boolean {
   const code = (e as { code?: unknown }).code;
   if (code === '40001' || code === '40P01') return true;
   return isRetryable((e as { cause?: unknown }).cause, depth + 1);
+}
+
+// SQLSTATE 22021 character_not_in_repertoire (a NUL byte, or invalid UTF-8, in a text parameter) and 22P05
+// untranslatable_character: PostgreSQL refuses to store or compare such text, where SQLite simply finds no row.
+const BAD_TEXT_SQLSTATES = new Set(['22021', '22P05']);
+
+function sqlState(e: unknown, depth = 0): string | undefined {
+  if (depth > 4 || e === null || typeof e !== 'object') return undefined;
+  const code = (e as { code?: unknown }).code;
+  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+  return sqlState((e as { cause?: unknown }).cause, depth + 1);
+}
+
+/**
+ * What a database error means to the caller, wherever it was thrown (inside a unit or on the bare pool): 503 when
+ * the database is not there, 400 when the request carried text PostgreSQL cannot hold (a NUL byte in an id, say),
+ * undefined for anything else (a bug stays a 500).
+ */
+export function storageProblem(e: unknown): VaultError | undefined {
+  const mapped = unavailableOr(e);
+  if (mapped !== e && mapped instanceof ServiceUnavailable) return mapped;
+  if (e instanceof ServiceUnavailable) return e;
+  const state = sqlState(e);
+  if (state && BAD_TEXT_SQLSTATES.has(state))
+    return new BadRequest('The request holds a character that is not allowed in text (such as a NUL byte)');
+  return undefined;
 }

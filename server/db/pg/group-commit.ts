@@ -40,8 +40,19 @@ interface Unit {
 
 const ignore = () => {};
 
-export function createPgGroupCommit(pool: pg.Pool, units: PgUnits, opts: { maxBatch?: number } = {}): GroupCommit {
+/**
+ * `chain`: the audit chain this server's units append to. The batch takes that chain's lock (the one an append
+ * takes, server/audit/chain/append.ts) right after BEGIN, so every unit of the batch decides and appends with no
+ * other unit of this server's chain in between: a grant revoked by this server either committed before the batch
+ * began (and the batch's reads see it) or waits for the batch, and its event then comes after the batch's reads.
+ */
+export function createPgGroupCommit(
+  pool: pg.Pool,
+  units: PgUnits,
+  opts: { maxBatch?: number; chain?: string } = {},
+): GroupCommit {
   const maxBatch = opts.maxBatch ?? PG_GROUP_COMMIT.maxBatch;
+  const begin = opts.chain ? { values: [opts.chain] } : undefined;
   let queue: Unit[] = [];
   let scheduled = false;
   let inFlight = false;
@@ -91,7 +102,11 @@ export function createPgGroupCommit(pool: pg.Pool, units: PgUnits, opts: { maxBa
     let broken: Error | undefined;
     try {
       // SET LOCAL: whatever a role or database default says, this batch's COMMIT waits for its WAL flush.
-      await client.query('BEGIN; SET LOCAL synchronous_commit TO on');
+      if (begin) {
+        // Three statements with a parameter: the extended protocol takes one statement only.
+        await client.query('BEGIN; SET LOCAL synchronous_commit TO on');
+        await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', begin.values);
+      } else await client.query('BEGIN; SET LOCAL synchronous_commit TO on');
       for (const u of batch) await runUnit(client, u);
       await client.query('COMMIT');
     } catch (e) {

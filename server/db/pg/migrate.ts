@@ -3,7 +3,6 @@ import { fileURLToPath } from 'node:url';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
-import { ConfigError } from '../../config.ts';
 
 const MIGRATIONS = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 
@@ -33,15 +32,4 @@ export async function migratePostgres(url: string): Promise<number> {
   } finally {
     await client.end();
   }
-}
-
-/**
- * PostgreSQL serves migrations only so far (README "Storage"): anything else asked of it stops with this
- * rather than quietly using the SQLite file in VAULT_DATA_DIR.
- */
-export function postgresNotServedYet(what: string): ConfigError {
-  return new ConfigError(
-    `VAULT_DATABASE_URL is set, but the PostgreSQL back end serves migrations only so far ` +
-      `(npm run vault -- migrate); ${what} runs on SQLite only: unset VAULT_DATABASE_URL to use the vault in VAULT_DATA_DIR`,
-  );
 }

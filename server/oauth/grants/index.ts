@@ -18,7 +18,7 @@ export function createGrantTable(
   const families = createTokenFamilies(ctx, d);
   const table: Record<GrantType, GrantHandler> = {
     authorization_code: authorizationCodeGrant(d.store, families),
-    refresh_token: refreshTokenGrant(ctx.db, d.store, families),
+    refresh_token: refreshTokenGrant(d.store, families),
     client_credentials: clientCredentialsGrant(d.tokens),
     [CIBA_GRANT]: backchannelGrant(d.authz, families),
     [DEVICE_GRANT]: deviceCodeGrant(d.device, families),

@@ -1,4 +1,3 @@
-import type { Db } from '../../db/connection.ts';
 import { OAuthError } from '../../http/errors.ts';
 import { requireDpopIfBound } from '../dpop.ts';
 import type { OAuthStore } from '../store.ts';
@@ -9,7 +8,7 @@ import { invalidGrant, type GrantHandler, type TokenFamilies } from './token-fam
  * RFC 6749 §6: refresh tokens rotate on use; reusing an old one revokes its whole family (RFC 9700
  * §4.14.2). A DPoP-bound family stays bound to the key it started with (RFC 9449 §5).
  */
-export function refreshTokenGrant(db: Db, store: OAuthStore, families: TokenFamilies): GrantHandler {
+export function refreshTokenGrant(store: OAuthStore, families: TokenFamilies): GrantHandler {
   return async (client, p, jkt) => {
     const token = typeof p.refresh_token === 'string' ? p.refresh_token : '';
     const found = token ? await store.refreshWithFamily(sha256hex(token)) : undefined;
