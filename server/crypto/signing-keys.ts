@@ -191,7 +191,8 @@ export class SigningKeys {
   signSync(payload: unknown, typ: string): string {
     const k = this.active();
     const input = `${this.encodedHeader(k.kid, typ)}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
-    return `${input}.${edSign(null, Buffer.from(input), k.keyObject).toString('base64url')}`;
+    // The signing input is base64url text, ASCII only: latin1 is its byte form, without a UTF-8 encoder.
+    return `${input}.${edSign(null, Buffer.from(input, 'latin1'), k.keyObject).toString('base64url')}`;
   }
 
   /**

@@ -64,33 +64,44 @@ export function formReader(limit = FORM_LIMIT_BYTES, parameterLimit = FORM_PARAM
     },
 
     read(req, done) {
-      const chunks: Buffer[] = [];
-      let settled = false;
-      const finish = (err: unknown, body?: unknown) => {
-        if (settled) return;
-        settled = true;
-        req.off('data', onData);
-        done(err, body);
-      };
-      const onData = (chunk: Buffer) => void chunks.push(chunk);
-      req.on('data', onData);
-      req.once('end', () => {
-        let body: Record<string, unknown>;
-        try {
-          body = parse(decode(chunks));
-        } catch (e) {
-          return finish(e);
-        }
-        finish(undefined, body);
-      });
+      // Handlers passed inline, not named: tsx names every named closure with a property write per request.
+      const r = new FormRead(parse, done);
+      req.on('data', (chunk: Buffer) => void r.chunks.push(chunk));
+      req.once('end', () => r.end());
       // The client went away before the whole body came: answered as raw-body answers it (to nobody).
-      const aborted = () => finish(parserError(400, 'request aborted', 'request.aborted'));
-      req.once('error', aborted);
-      req.once('close', () => {
-        if (!req.complete) aborted();
-      });
+      req.once('error', () => r.abort());
+      req.once('close', () => void (req.complete || r.abort()));
     },
   };
+}
+
+/** One body being read: its chunks, then one call of `done`. */
+class FormRead {
+  readonly chunks: Buffer[] = [];
+  private settled = false;
+
+  constructor(
+    private readonly parse: (text: string) => Record<string, unknown>,
+    private readonly done: (err: unknown, body?: unknown) => void,
+  ) {}
+
+  end(): void {
+    if (this.settled) return;
+    this.settled = true;
+    let body: Record<string, unknown>;
+    try {
+      body = this.parse(decode(this.chunks));
+    } catch (e) {
+      return this.done(e);
+    }
+    this.done(undefined, body);
+  }
+
+  abort(): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.done(parserError(400, 'request aborted', 'request.aborted'));
+  }
 }
 
 /**

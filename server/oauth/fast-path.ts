@@ -33,7 +33,7 @@ export function tokenFastPath(d: {
   const problems = { publicUrl: d.publicUrl, mediaType: 'application/json' };
   // A success's headers but its id and length, as writeHead's raw list: the front's security headers, then the
   // answer's own (node validates and writes a raw list in one pass, without the per-header map of setHeader).
-  const answer = [
+  const success = [
     ...d.front.headers,
     ...Object.entries(NO_STORE).flat(),
     'content-type',
@@ -43,8 +43,8 @@ export function tokenFastPath(d: {
     'content-length',
     '',
   ];
-  const ID = answer.length - 3;
-  const LENGTH = answer.length - 1;
+  const ID = success.length - 3;
+  const LENGTH = success.length - 1;
   // Exactly these paths: a query string, an escape or a trailing slash is left to express's routing.
   const endpoints = new Map<string | undefined, Endpoint>([
     ['/token', (h, body) => d.requests.token(h, body)],
@@ -66,7 +66,7 @@ export function tokenFastPath(d: {
       const body = formParams(raw);
       const h = req.headers;
       const json = JSON.stringify(await endpoint({ authorization: h.authorization, dpop: header(h.dpop) }, body));
-      const headers = answer.slice();
+      const headers = success.slice();
       headers[ID] = req.id;
       headers[LENGTH] = String(Buffer.byteLength(json));
       res.writeHead(200, headers);
@@ -94,15 +94,21 @@ export function tokenFastPath(d: {
     )
       return false;
     d.front.track(req, res);
-    const then = (err: unknown, body: unknown) =>
-      void serve(req, res, endpoint, err, body).catch((e: unknown) => {
-        d.logger.error({ err: e, reqId: req.id }, 'token request could not be answered');
-        res.destroy();
-      });
-    if (d.formParser.fast.takes(req)) d.formParser.fast.read(req, then);
-    else d.formParser(req, res, (err) => then(err, (req as IncomingMessage & { body?: unknown }).body));
+    // Callbacks passed inline, not named: tsx names every named closure with a property write per request.
+    if (d.formParser.fast.takes(req)) d.formParser.fast.read(req, (err, body) => answer(req, res, endpoint, err, body));
+    else
+      d.formParser(req, res, (err) =>
+        answer(req, res, endpoint, err, (req as IncomingMessage & { body?: unknown }).body),
+      );
     return true;
   };
+
+  function answer(req: IncomingMessage, res: ServerResponse, endpoint: Endpoint, err: unknown, body: unknown) {
+    serve(req, res, endpoint, err, body).catch((e: unknown) => {
+      d.logger.error({ err: e, reqId: req.id }, 'token request could not be answered');
+      res.destroy();
+    });
+  }
 }
 
 /** express's `req.get` gives node's value: a repeated unknown header arrives joined with ", ". */
