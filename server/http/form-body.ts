@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { StringDecoder } from 'node:string_decoder';
 import qs from 'qs';
 
-/** The form parser's bounds, shared by express's parser and the fast reader (SECURITY.md "Requests"). */
+/** The form parser's bounds, shared by express's parser and the fast reader (SECURITY.md "Floods and bounds"). */
 export const FORM_LIMIT_BYTES = 32 * 1024;
 export const FORM_PARAMETER_LIMIT = 50;
 
