@@ -42,11 +42,15 @@ function parseBasic(header: string): { id: string; secret: string } {
   const colon = decoded.indexOf(':');
   if (colon < 1) throw failed();
   try {
-    const formDecode = (s: string) => decodeURIComponent(s.replace(/\+/g, ' '));
     return { id: formDecode(decoded.slice(0, colon)), secret: formDecode(decoded.slice(colon + 1)) };
   } catch {
     throw failed();
   }
+}
+
+/** application/x-www-form-urlencoded decoding; most ids and secrets have nothing to decode, so they skip it. */
+function formDecode(s: string): string {
+  return s.includes('%') || s.includes('+') ? decodeURIComponent(s.replace(/\+/g, ' ')) : s;
 }
 
 const usable = (row: CompanyRow | undefined, method: CompanyRow['authMethod']): row is CompanyRow =>

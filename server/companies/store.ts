@@ -44,7 +44,8 @@ export function createCompanyStore(b: Backend) {
     insertCompany: async (row: typeof companies.$inferInsert) => {
       await b.q().insert(companies).values(row);
     },
-    companyById: async (companyId: string): Promise<CompanyRow | undefined> => byIdFast(companyId),
+    // Not async: the prepared lookup already answers a promise (one promise and two microtask turns fewer per token).
+    companyById: (companyId: string): Promise<CompanyRow | undefined> => byIdFast(companyId),
     /** Only the current terms version: what each company read's policy facts need. */
     currentTermsVersion: async (companyId: string) => (await termsVersionOf.get(companyId))?.v,
     allCompanies: async (): Promise<CompanyRow[]> =>

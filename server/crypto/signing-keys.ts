@@ -47,6 +47,7 @@ interface LoadedKey extends StoredKey {
 interface SigningState {
   keys: LoadedKey[];
   identity: string;
+  active?: LoadedKey;
 }
 
 /** Synchronous (node:crypto), so a fresh data dir gets both key files before its database exists. */
@@ -139,10 +140,13 @@ export class SigningKeys {
     return { keys, identity };
   }
 
+  /** The last key not retired; looked up once per loaded key list (every token is signed with it). */
   private active(): LoadedKey {
-    const k = this.state.keys.filter((x) => !x.retiredAt).at(-1);
+    const state = this.state;
+    if (state.active) return state.active;
+    const k = state.keys.filter((x) => !x.retiredAt).at(-1);
     if (!k) throw new Error('no active signing key');
-    return k;
+    return (state.active = k);
   }
 
   /** Public keys only: the active one and retired ones still inside their grace period. */
@@ -186,9 +190,9 @@ export class SigningKeys {
    */
   signSync(payload: unknown, typ: string): string {
     const k = this.active();
-    const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
-    const input = `${b64({ alg: SIGNING_ALG, kid: k.kid, typ })}.${b64(payload)}`;
-    return `${input}.${edSign(null, Buffer.from(input), k.keyObject).toString('base64url')}`;
+    const input = `${this.encodedHeader(k.kid, typ)}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
+    // The signing input is base64url text, ASCII only: latin1 is its byte form, without a UTF-8 encoder.
+    return `${input}.${edSign(null, Buffer.from(input, 'latin1'), k.keyObject).toString('base64url')}`;
   }
 
   /**

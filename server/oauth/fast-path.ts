@@ -1,12 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import type { AppShell, Front } from '../http/app.ts';
 import { BadRequest } from '../http/errors.ts';
 import { problemReply, sendProblem } from '../http/problem.ts';
 import { MAX_JSON_DEPTH, nestedDeeperThan } from '../http/validate.ts';
 import { formParams, NO_STORE, type TokenRequestHeaders, type TokenRequests } from './token-requests.ts';
 
 type Endpoint = (h: TokenRequestHeaders, body: Record<string, unknown>) => Promise<unknown>;
-type Middleware = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
 
 /** A form body as express's parser and `req.is` would take it: the plain media type, UTF-8 at most. */
 const FORM_TYPE = /^application\/x-www-form-urlencoded(?:\s*;\s*charset=(?:utf-8|"utf-8"))?$/i;
@@ -16,7 +16,8 @@ const FORM_TYPE = /^application\/x-www-form-urlencoded(?:\s*;\s*charset=(?:utf-8
  * routing through every module's router and its response helpers cost more than these endpoints' own work
  * (ARCHITECTURE.md, "Speed: what we design with"; `npm run bench`). This serves exactly `POST /token` and
  * `POST /introspect` with a form body on the plain node request: the same front (security headers, request
- * id, log line), the same form parser and depth check as express, then the same client authentication,
+ * id, log line; the headers written in one call with the answer's), the same form parsing (express's parser, or
+ * server/http/form-body.ts for the common request) and depth check as express, then the same client authentication,
  * DPoP check and endpoint (server/oauth/token-requests.ts), errors answered as the express routes answer
  * them (RFC 6749 §5.2 application/json). Anything it does not take (another media type, no body, a query
  * string, a session cookie) it leaves to express by answering false, before it has read anything.
@@ -24,35 +25,60 @@ const FORM_TYPE = /^application\/x-www-form-urlencoded(?:\s*;\s*charset=(?:utf-8
  */
 export function tokenFastPath(d: {
   requests: TokenRequests;
-  front: (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
-  formParser: Middleware;
+  front: Front;
+  formParser: AppShell['formParser'];
   logger: Logger;
   publicUrl: string;
 }) {
   const problems = { publicUrl: d.publicUrl, mediaType: 'application/json' };
+  // A success's headers but its id and length, as writeHead's raw list: the front's security headers, then the
+  // answer's own (node validates and writes a raw list in one pass, without the per-header map of setHeader).
+  const success = [
+    ...d.front.headers,
+    ...Object.entries(NO_STORE).flat(),
+    'content-type',
+    'application/json; charset=utf-8',
+    'x-request-id',
+    '',
+    'content-length',
+    '',
+  ];
+  const ID = success.length - 3;
+  const LENGTH = success.length - 1;
   // Exactly these paths: a query string, an escape or a trailing slash is left to express's routing.
   const endpoints = new Map<string | undefined, Endpoint>([
     ['/token', (h, body) => d.requests.token(h, body)],
     ['/introspect', (h, body) => d.requests.introspect(h, body)],
   ]);
 
-  async function serve(req: IncomingMessage, res: ServerResponse, endpoint: Endpoint, parserError: unknown) {
+  async function serve(
+    req: IncomingMessage,
+    res: ServerResponse,
+    endpoint: Endpoint,
+    parserError: unknown,
+    raw: unknown,
+  ) {
     try {
       // The parser's refusals (too large, too many parameters, a bad encoding) answer as express answers them.
       if (parserError) throw parserError;
-      const raw = (req as IncomingMessage & { body?: unknown }).body;
       if (nestedDeeperThan(raw, MAX_JSON_DEPTH))
         throw new BadRequest(`The JSON body nests deeper than ${MAX_JSON_DEPTH} levels`);
       const body = formParams(raw);
       const h = req.headers;
       const json = JSON.stringify(await endpoint({ authorization: h.authorization, dpop: header(h.dpop) }, body));
-      res.writeHead(200, {
-        ...NO_STORE,
-        'content-type': 'application/json; charset=utf-8',
-        'content-length': Buffer.byteLength(json),
-      });
+      const headers = success.slice();
+      headers[ID] = req.id;
+      headers[LENGTH] = String(Buffer.byteLength(json));
+      res.writeHead(200, headers);
       res.end(json);
     } catch (e) {
+      // The front's headers as express's front sets them, then the problem's own (an answer already begun is
+      // dropped by sendProblem).
+      if (!res.headersSent) {
+        const front = d.front.headers;
+        for (let i = 0; i < front.length; i += 2) res.setHeader(front[i]!, front[i + 1]!);
+        res.setHeader('x-request-id', req.id);
+      }
       sendProblem(res, problemReply(e, req.id, d.logger, problems));
     }
   }
@@ -67,16 +93,22 @@ export function tokenFastPath(d: {
       h.cookie !== undefined
     )
       return false;
-    d.front(req, res, () => {
-      d.formParser(req, res, (err) => {
-        serve(req, res, endpoint, err).catch((e: unknown) => {
-          d.logger.error({ err: e, reqId: req.id }, 'token request could not be answered');
-          res.destroy();
-        });
-      });
-    });
+    d.front.track(req, res);
+    // Callbacks passed inline, not named: tsx names every named closure with a property write per request.
+    if (d.formParser.fast.takes(req)) d.formParser.fast.read(req, (err, body) => answer(req, res, endpoint, err, body));
+    else
+      d.formParser(req, res, (err) =>
+        answer(req, res, endpoint, err, (req as IncomingMessage & { body?: unknown }).body),
+      );
     return true;
   };
+
+  function answer(req: IncomingMessage, res: ServerResponse, endpoint: Endpoint, err: unknown, body: unknown) {
+    serve(req, res, endpoint, err, body).catch((e: unknown) => {
+      d.logger.error({ err: e, reqId: req.id }, 'token request could not be answered');
+      res.destroy();
+    });
+  }
 }
 
 /** express's `req.get` gives node's value: a repeated unknown header arrives joined with ", ". */

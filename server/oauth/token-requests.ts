@@ -19,10 +19,20 @@ export const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' } as c
 
 /** A form's parameters, each given once (RFC 6749 §3.1: "Request and response parameters MUST NOT be included more than once"). */
 export function formParams(body: unknown): Record<string, unknown> {
+  // A form parsed by the body parser is a plain object of strings (the token fast path's every request): taken as
+  // it is; anything else goes through the schema, which answers what is wrong.
+  if (isFlatForm(body)) return body;
   const form = parse(formSchema, body ?? {});
   for (const [k, v] of Object.entries(form))
     if (Array.isArray(v)) throw new OAuthError(400, 'invalid_request', `parameter ${k} is repeated`);
   return form;
+}
+
+function isFlatForm(body: unknown): body is Record<string, string> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return false;
+  for (const k in body)
+    if (!Object.hasOwn(body, k) || typeof (body as Record<string, unknown>)[k] !== 'string') return false;
+  return true;
 }
 
 /**

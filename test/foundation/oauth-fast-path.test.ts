@@ -34,10 +34,11 @@ function handlersFor(stack: Layer[], path: string, method: string, seen: string[
  * in front of them fails this test: run it in tokenFastPath too, then list it here.
  */
 const FRONT_OF_THE_TOKEN_ENDPOINTS: Record<string, string> = {
-  front: 'the fast path calls the same front (security headers, request id, log line)',
+  front: 'the fast path sets the same security headers, request id and log line (Front.headers, Front.track)',
   answerAsOAuth: 'the fast path answers its errors as application/json with `error` too',
   jsonParser: 'the fast path takes only form bodies, which this parser skips',
-  urlencodedParser: 'the fast path runs the same parser (AppShell.formParser)',
+  urlencodedParser:
+    'the fast path runs the same parser, or reads the same body with qs itself (server/http/form-body.ts)',
   refuseUnreadableBodies: 'a form body passes its media type check; the fast path runs its depth check',
   load: 'the token endpoints use no session, and a request with a cookie is left to express anyway',
 };
@@ -62,16 +63,37 @@ const FORM = 'application/x-www-form-urlencoded';
 const VARYING = new Set(['date', 'content-length', 'x-request-id', 'etag', 'keep-alive', 'connection']);
 
 /** The same request through the fast path and through express (a query string sends it there). */
-async function both(path: string, body: string, headers: Record<string, string> = {}) {
+async function both(path: string, body: string | Uint8Array | Chunked, headers: Record<string, string> = {}) {
   const send = async (url: string) => {
     const before = viaExpress;
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': FORM, ...headers }, body });
+    // A chunked body (no content-length) is streamed afresh for each request.
+    const sent = body instanceof Chunked ? { body: body.stream(), duplex: 'half' } : { body };
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': FORM, ...headers },
+      ...(sent as { body: BodyInit }),
+    });
     return { res, text: await res.text(), express: viaExpress > before };
   };
   const fast = await send(`${v.url}${path}`);
   const slow = await send(`${v.url}${path}?via=express`);
   expect([fast.express, slow.express]).toEqual([false, true]);
   return { fast, slow };
+}
+
+/** A body sent in these parts with chunked transfer coding. */
+class Chunked {
+  constructor(readonly parts: string[]) {}
+  stream() {
+    const parts = [...this.parts];
+    return new ReadableStream<Uint8Array>({
+      pull(c) {
+        const p = parts.shift();
+        if (p === undefined) c.close();
+        else c.enqueue(new TextEncoder().encode(p));
+      },
+    });
+  }
 }
 
 type Answer = Awaited<ReturnType<typeof both>>['fast'];
@@ -141,6 +163,33 @@ describe('the token endpoints fast path', () => {
     expect(fast.res.status).toBeGreaterThanOrEqual(400);
     expect(fast.res.status).toBeLessThan(500);
     expect(fast.res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expectAlike(fast, slow);
+  });
+
+  const bytes = (...parts: Array<string | number[]>) =>
+    Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
+  it.each([
+    ['a byte-order mark before the form', bytes([0xef, 0xbb, 0xbf], cc)],
+    ['percent-encoded names and values', 'grant%5Ftype=client%5Fcredentials&scope=grant%5Fmanagement'],
+    ['a __proto__ parameter', `__proto__=x&${cc}&constructor=y`],
+    ['a chunked body', new Chunked(['grant_type=client_', 'credentials&scope=grant_', 'management'])],
+  ])('when a token request has %s, then both paths read the same form', async (_what, body) => {
+    const { fast, slow } = await both('/token', body, basic());
+    expect(fast.res.status).toBe(200);
+    expectAlike(fast, slow, ['access_token']);
+  });
+
+  it.each([
+    // The repeated name is echoed in the answer: how each path decoded it shows.
+    ['a repeated bracketed name with a plus', `${cc}&a[b]+c=1&a[b]+c=2`],
+    ['a repeated name in invalid UTF-8', bytes(`${cc}&k`, [0xff, 0xe0, 0x80], '=1&k', [0xff, 0xe0, 0x80], '=2')],
+    ['a repeated name ending in a cut UTF-8 sequence', bytes(`${cc}&k`, [0xf0, 0x9f], '=1&k', [0xf0, 0x9f])],
+    ['a malformed percent escape, repeated', `${cc}&%zz=1&%zz=2`],
+    ['a byte-order mark alone', bytes([0xef, 0xbb, 0xbf])],
+    ['too many parameters, chunked', new Chunked([Array.from({ length: 60 }, (_, i) => `p${i}=1`).join('&')])],
+  ])('when a token request has %s, then both paths refuse it alike', async (_what, body) => {
+    const { fast, slow } = await both('/token', body, basic());
+    expect(fast.res.status).toBeGreaterThanOrEqual(400);
     expectAlike(fast, slow);
   });
 
