@@ -8,24 +8,32 @@ import { createSqliteSharedState } from '../../server/db/shared/index.ts';
 import { createSqliteRateCounters } from '../../server/db/shared/sqlite.ts';
 import { RATE_COUNTER_RETAIN_MS } from '../../server/http/rate-store.ts';
 import type { Db } from '../../server/db/connection.ts';
+import { rawStatement } from '../../server/db/raw.ts';
+import { ON_POSTGRES } from '../support/test-database.ts';
 
 /**
- * Two vault servers in front of one database (ARCHITECTURE.md, "State shared between servers"). With SQLite
- * this is a test set-up only (one server per file in production), but it shows what PostgreSQL will rely on:
- * nothing the servers must agree on lives in one process.
+ * Two vault servers in front of one database (ARCHITECTURE.md, "State shared between servers"): one PostgreSQL
+ * database in the PostgreSQL pass (the second vault finds the first's through the shared data dir), one SQLite
+ * file otherwise (a test set-up only: one server per file in production). Nothing the servers must agree on lives
+ * in one process.
  */
 let a: RunningVault;
 let b: RunningVault;
 let shop: RegisteredCompany;
 let alice: Customer;
 
-// Rate limits counted in the database, as the PostgreSQL back end will (SQLite's own servers count in memory).
+// Rate limits counted in the database, as PostgreSQL's servers do (SQLite's own servers count in memory).
 const shared = (db: Db) => ({ ...createSqliteSharedState(db), rateCounters: createSqliteRateCounters(db) });
+const sharedState = ON_POSTGRES ? {} : { shared };
+
+/** One value from the shared database, on either back end. */
+const scalar = async <T>(sql: string, ...params: unknown[]) =>
+  (await rawStatement<{ v: T }>(a.ctx.backend, sql).get(...params))?.v;
 
 beforeAll(async () => {
-  a = await startVault({ shared });
+  a = await startVault(sharedState);
   // Behind one load balancer both servers have one public URL (the issuer and audience of every token).
-  b = await startVault({ dataDir: a.dataDir, env: { VAULT_PUBLIC_URL: a.url }, shared });
+  b = await startVault({ dataDir: a.dataDir, env: { VAULT_PUBLIC_URL: a.url }, ...sharedState });
   shop = await registerCompany(a, { name: 'Two Servers Shop' });
   alice = await new Customer(a.url).signUp(uniqueEmail('alice'));
   expect((await alice.call('PATCH', '/api/profile', { phone: '+32 470 00 00 01' })).status).toBe(200);
@@ -64,36 +72,54 @@ describe('the verified-token cache across servers', () => {
     expect((await introspect(b, t.refresh_token)).body).toEqual({ active: false });
     expect((await readData(b, t.access_token, alice.handle)).status).toBeGreaterThanOrEqual(400);
   });
+
+  it('when the customer narrows the grant on server A and the company refreshes on server B, then neither token reads the field taken away', async () => {
+    const t = await obtainTokens(a, shop, alice, { fields: ['phone', 'email'] });
+    expect(JSON.stringify((await readData(b, t.access_token, alice.handle)).body)).toContain('+32 470 00 00 01');
+
+    expect((await alice.call('PATCH', `/api/grants/${t.grant_id}`, { fields: ['email'] })).status).toBe(200);
+    const refreshed = await form(
+      `${b.url}/token`,
+      { grant_type: 'refresh_token', refresh_token: t.refresh_token },
+      { authorization: shop.basic() },
+    );
+    expect(refreshed.status).toBe(200);
+    for (const token of [t.access_token, refreshed.body.access_token as string])
+      for (const v of [a, b]) {
+        const phone = await readData(v, token, alice.handle, ['phone']);
+        expect(phone.status).toBe(403);
+        expect(JSON.stringify(phone.body)).not.toContain('+32 470 00 00 01');
+        expect((await readData(v, token, alice.handle, ['email'])).status).toBe(200);
+      }
+  });
 });
 
 describe('the sweep across servers', () => {
   const expiredJti = 'dpop:test:expired';
-  const jtiKept = () =>
-    a.ctx.db.$client.prepare('SELECT count(*) AS n FROM seen_jtis WHERE jti = ?').get(expiredJti) as { n: number };
-  const holder = () =>
-    (a.ctx.db.$client.prepare("SELECT holder FROM leases WHERE name = 'sweep'").get() as { holder: string } | undefined)
-      ?.holder;
+  const jtiKept = async () => Number(await scalar('SELECT count(*) AS v FROM seen_jtis WHERE jti = ?', expiredJti));
+  const holder = () => scalar<string>("SELECT holder AS v FROM leases WHERE name = 'sweep'");
 
   it('when server A holds the sweep lease, then server B does not sweep until the lease has expired', async () => {
     await a.vault.sweep(); // A takes the lease
-    const holderA = holder();
+    const holderA = await holder();
     expect(holderA).toBeDefined();
-    a.ctx.db.$client
-      .prepare('INSERT INTO seen_jtis (jti, expires_at) VALUES (?, ?)')
-      .run(expiredJti, new Date(Date.now() - 3_600_000).toISOString());
+    await rawStatement(a.ctx.backend, 'INSERT INTO seen_jtis (jti, expires_at) VALUES (?, ?)').run(
+      expiredJti,
+      new Date(Date.now() - 3_600_000).toISOString(),
+    );
 
     await b.vault.sweep();
-    expect(jtiKept().n).toBe(1);
-    expect(holder()).toBe(holderA);
+    expect(await jtiKept()).toBe(1);
+    expect(await holder()).toBe(holderA);
 
     // A stops sweeping (it died): its lease runs out on B's clock, and B takes over.
     b.clock.advance(SWEEP_LEASE_TTL_MS + 1000);
     await b.vault.sweep();
-    expect(jtiKept().n).toBe(0);
-    expect(holder()).not.toBe(holderA);
+    expect(await jtiKept()).toBe(0);
+    expect(await holder()).not.toBe(holderA);
     // ...and now A is the one that waits.
     await a.vault.sweep();
-    expect(holder()).not.toBe(holderA);
+    expect(await holder()).not.toBe(holderA);
   });
 });
 
@@ -115,12 +141,12 @@ describe('sign-in lock-outs across servers', () => {
   });
 
   it('when an hour has passed since a window started, then the sweep purges its counters', async () => {
-    const count = () => (a.ctx.db.$client.prepare('SELECT count(*) AS n FROM rate_counters').get() as { n: number }).n;
-    expect(count()).toBeGreaterThan(0);
+    const count = async () => Number(await scalar('SELECT count(*) AS v FROM rate_counters'));
+    expect(await count()).toBeGreaterThan(0);
     // B holds the sweep lease since the test above; its clock moves past RATE_COUNTER_RETAIN_MS.
     b.clock.advance(RATE_COUNTER_RETAIN_MS + 15 * 60_000);
     await b.vault.sweep();
-    expect(count()).toBe(0);
+    expect(await count()).toBe(0);
   });
 });
 
