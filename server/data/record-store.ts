@@ -68,7 +68,7 @@ export function createRecordStore(b: Backend) {
     postgres: `SELECT id, company_id AS "companyId", category, sealed, created_at AS "createdAt", device_id AS "deviceId"
        FROM records
        WHERE customer_id = ? AND hidden_at IS NULL AND category = ANY(?)
-         AND created_at >= ? AND (created_at, id) < (?, ?)
+         AND created_at >= ? AND (?::text IS NULL OR (created_at, id) < (?, ?))
        ORDER BY created_at DESC, id DESC LIMIT ?`,
   });
   // The category list: one JSON text for SQLite's json_each, an array (text[]) for PostgreSQL's ANY.
@@ -113,11 +113,16 @@ export function createRecordStore(b: Backend) {
       after: RecordCursor | undefined,
       limit: number,
     ): Promise<SharedRow[]> {
-      // '\uffff' sorts after every ISO time and uuid: no cursor means "from the newest".
+      // No cursor means "from the newest". PostgreSQL is told so (NULL): a sentinel text would sort by the
+      // database's collation, which need not put '\uffff' last. SQLite compares bytes, where it is last.
+      if (b.dialect === 'postgres') {
+        const at = after?.createdAt ?? null;
+        const pgArgs = [customerId, categoryList(categories), since, at, at, after?.id ?? null, limit];
+        return (await page.all(...pgArgs)) as SharedRow[];
+      }
       const cAt = after?.createdAt ?? '\uffff';
       const cId = after?.id ?? '\uffff';
       const args = [customerId, categoryList(categories), since, cAt, cId, limit];
-      if (b.dialect === 'postgres') return (await page.all(...args)) as SharedRow[];
       const { meta, blob } = (await page.get(...args)) as { meta: string; blob: Buffer | null };
       const cols = JSON.parse(meta) as [string, string, string, string, string | null, number][];
       let at = 0;
