@@ -17,6 +17,8 @@ export interface PostgresCluster {
   createDatabase(name: string): Promise<string>;
   /** Runs one query on a database of this cluster. */
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(database: string, sql: string): Promise<R[]>;
+  /** The cluster's data directory (its heap files and WAL), for checks that read what reached the disk. */
+  dataDir: string;
   /** Stops the server at once (as a crash would), keeping its data: the database "goes away". */
   halt(): void;
   /** Starts a halted server again on the same port and data. */
@@ -86,6 +88,7 @@ export async function startPostgres(opts: { durable?: boolean } = {}): Promise<P
   return {
     url,
     query,
+    dataDir: data,
     async createDatabase(name) {
       if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`not a plain database name: ${name}`);
       await query('postgres', `CREATE DATABASE ${name}`);
