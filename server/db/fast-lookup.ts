@@ -1,6 +1,5 @@
 import { getTableColumns, getTableName, type Column, type Table } from 'drizzle-orm';
-import { sqliteBackend, type Backend } from './backend.ts';
-import type { Db } from './connection.ts';
+import type { Backend } from './backend.ts';
 import { rawStatement } from './raw.ts';
 
 /**
@@ -10,12 +9,10 @@ import { rawStatement } from './raw.ts';
  * definitions, so it cannot drift from the schema.
  */
 export function fastLookup<T extends Table>(
-  on: Backend | Db,
+  b: Backend,
   table: T,
   keys: Column[],
 ): (...values: unknown[]) => Promise<T['$inferSelect'] | undefined> {
-  // Not `'dialect' in on`: drizzle's SQLite database has a `dialect` property too.
-  const b = typeof (on as Backend).q === 'function' ? (on as Backend) : sqliteBackend(on as Db);
   const columns = Object.entries(getTableColumns(table)) as [string, Column][];
   const select = columns.map(([key, c]) => `"${c.name}" AS "${key}"`).join(', ');
   const where = keys.map((k) => `"${k.name}" = ?`).join(' AND ');
