@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { startPostgres } from '../support/postgres.ts';
+import { startPostgres, type PostgresCluster } from '../support/postgres.ts';
 import { freePort } from '../support/free-port.ts';
 
 /**
@@ -119,6 +119,26 @@ function merge<L extends LoadFigures>(a: L, b: L): LoadFigures {
   };
 }
 
+/** BENCH_PG_STATEMENTS=1: print the statements one read sends (pg_stat_statements over 20 reads in a row). */
+const statements = process.env.BENCH_PG_STATEMENTS === '1';
+const READS = 20;
+
+async function statementsPerRead(cluster: PostgresCluster, url: string, headers: Record<string, string>) {
+  await cluster.query('vault_bench', 'SELECT pg_stat_statements_reset()');
+  for (let i = 0; i < READS; i++) {
+    const r = await fetch(url, { headers });
+    if (r.status !== 200) throw new Error(`bench PostgreSQL read: ${r.status}`);
+  }
+  const rows = await cluster.query<{ calls: string; query: string }>(
+    'vault_bench',
+    "SELECT calls, query FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%' ORDER BY calls DESC",
+  );
+  const total = rows.reduce((n, r) => n + Number(r.calls), 0);
+  console.log(`PostgreSQL statements per read (${READS} reads): ${(total / READS).toFixed(1)}`);
+  for (const r of rows)
+    console.log(`  ${(Number(r.calls) / READS).toFixed(2).padStart(6)}  ${r.query.replace(/\s+/g, ' ').slice(0, 150)}`);
+}
+
 export async function startPgRead<L extends LoadFigures>(deps: PgReadDeps<L>) {
   const cluster = await startPostgres({ durable: true });
   const started: Server[] = [];
@@ -131,6 +151,12 @@ export async function startPgRead<L extends LoadFigures>(deps: PgReadDeps<L>) {
   };
   try {
     const databaseUrl = await cluster.createDatabase('vault_bench');
+    if (statements) {
+      await cluster.query('postgres', "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'");
+      cluster.halt();
+      cluster.resume();
+      await cluster.query('vault_bench', 'CREATE EXTENSION pg_stat_statements');
+    }
     const postmaster = postmasterPid(new URL(cluster.url()).port);
     const dbCpuMs = () => (postmaster === undefined ? undefined : clusterCpuMs(postmaster));
     const first = await deps.startReadPath({ VAULT_DATABASE_URL: databaseUrl });
@@ -149,6 +175,7 @@ export async function startPgRead<L extends LoadFigures>(deps: PgReadDeps<L>) {
       const r = await fetch(url, { headers: first.headers });
       if (r.status !== 200) throw new Error(`bench PostgreSQL read on ${url}: ${r.status} ${await r.text()}`);
     }
+    if (statements) await statementsPerRead(cluster, first.readUrl, first.headers);
     return {
       renew: () => first.renew(),
       pgRead1: () => deps.load(first.readUrl, first.pid, first.headers, { dbCpuMs }),
