@@ -2,7 +2,8 @@
  * `npm run bench`: measures, in one run on this machine, a bare express hello-world (the baseline) and
  * the company read path of the real server (verify token, check grant, policy, decrypt, audit append,
  * durable commit) under autocannon at 50 connections, in interleaved rounds (baseline, six-field read,
- * one-field read, claim answer, cross-company read of 50 records; BENCH_ROUNDS, default 3) so that each ratio compares figures taken minutes apart at
+ * one-field read, claim answer, cross-company read of 50 records, the six-field read on PostgreSQL with one and two
+ * servers (./pg-read.ts); BENCH_ROUNDS, default 3) so that each ratio compares figures taken minutes apart at
  * most; then the other durability modes, the policy evaluator, and the audit export and verify of
  * 1,000,000 events. Prints figures and ratios and writes bench-results.json.
  */
