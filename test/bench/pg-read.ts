@@ -94,7 +94,7 @@ function clusterCpuMs(postmaster: number): number | undefined {
 }
 
 /** Two loads run at once, one per server, as one figure (see the module comment). */
-function merge<L extends LoadFigures>(a: L, b: L): LoadFigures {
+export function merge<L extends LoadFigures>(a: L, b: L): LoadFigures {
   const n = a.reqPerSec + b.reqPerSec;
   const weighted = (k: 'serverCpuUsPerReq' | 'loopCpuUsPerReq') =>
     a[k] === undefined || b[k] === undefined || n === 0
