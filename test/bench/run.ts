@@ -2,18 +2,20 @@
  * `npm run bench`: measures, in one run on this machine, a bare express hello-world (the baseline) and
  * the company read path of the real server (verify token, check grant, policy, decrypt, audit append,
  * durable commit) under autocannon at 50 connections, in interleaved rounds (baseline, six-field read,
- * one-field read, claim answer, cross-company read of 50 records; BENCH_ROUNDS, default 3) so that each ratio compares figures taken minutes apart at
+ * one-field read, claim answer, cross-company read of 50 records, the six-field read on PostgreSQL with one and two
+ * servers (./pg-read.ts); BENCH_ROUNDS, default 3) so that each ratio compares figures taken minutes apart at
  * most; then the other durability modes, the policy evaluator, and the audit export and verify of
  * 1,000,000 events. Prints figures and ratios and writes bench-results.json.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { benchEvaluate } from './policy.ts';
 import { benchExport, benchVerify } from './audit.ts';
+import { startPgRead } from './pg-read.ts';
 import { recordsReadSetup } from './records.ts';
 import { bearerRenewal } from './renew.ts';
 import { clientCredentialsToken, refreshChains, startPeer, vaultTokenSetup, withAssertion } from './token.ts';
@@ -63,17 +65,28 @@ function cpuMs(pid: number, thread = false): number | undefined {
 
 type Request = Omit<autocannon.Options, 'url' | 'connections' | 'duration'>;
 
-async function load(url: string, pid: number, headers: Record<string, string> = {}, opts: Request = {}) {
+async function load(
+  url: string,
+  pid: number,
+  headers: Record<string, string> = {},
+  opts: Request = {},
+  /** `dbCpuMs`: the database's CPU so far (./pg-read.ts), reported per request beside the server's. */
+  more: { connections?: number; dbCpuMs?: () => number | undefined } = {},
+) {
+  const conns = more.connections ?? connections;
   // A short unmeasured warm-up first, for every target alike: the first requests of a fresh process run
   // unoptimised code and would otherwise weigh on its p99.
-  await autocannon({ url, connections, duration: warmUpSeconds, headers, ...opts });
+  await autocannon({ url, connections: conns, duration: warmUpSeconds, headers, ...opts });
   const before = cpuMs(pid);
   const loopBefore = cpuMs(pid, true);
+  const dbBefore = more.dbCpuMs?.();
   const client = process.cpuUsage();
-  const r = await autocannon({ url, connections, duration: seconds, headers, ...opts });
+  const r = await autocannon({ url, connections: conns, duration: seconds, headers, ...opts });
   const after = cpuMs(pid);
   const loopAfter = cpuMs(pid, true);
+  const dbAfter = more.dbCpuMs?.();
   return {
+    dbCpuUsPerReq: cpuPerReq(dbBefore, dbAfter, r.requests.total),
     clientCpuUsPerReq: clientCpuPerReq(client, r.requests.total),
     reqPerSec: Math.round(r.requests.average),
     p50Ms: r.latency.p50,
@@ -100,12 +113,13 @@ const clientCpuPerReq = (since: NodeJS.CpuUsage, requests: number) => {
 };
 
 async function stop(child: ChildProcess) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
   await exited;
 }
 
-type Load = Awaited<ReturnType<typeof load>> & { p50Ms: number };
+type Load = Omit<Awaited<ReturnType<typeof load>>, 'dbCpuUsPerReq'> & { p50Ms: number; dbCpuUsPerReq?: number };
 
 interface Target {
   url: string;
@@ -146,8 +160,33 @@ function mintInitialToken(tsx: string, env: NodeJS.ProcessEnv): Promise<unknown>
   });
 }
 
-/** The real server as a separate process, set up over HTTP like a company and a customer would. */
-async function startReadPath(synchronous: string): Promise<
+/** One vault server process (node itself, not the tsx wrapper, so that the measured pid is the server's). */
+async function startServer(env: NodeJS.ProcessEnv): Promise<Target> {
+  // BENCH_PROFILE=dir: the server writes a V8 CPU profile there on exit (open it in Chrome DevTools).
+  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', join(root, 'server/main.ts')], {
+    env,
+    stdio: 'ignore',
+    cwd: root,
+  });
+  const url = `http://127.0.0.1:${env.PORT}`;
+  try {
+    await waitFor(`${url}/healthz`, child);
+  } catch (e) {
+    await stop(child);
+    throw e;
+  }
+  return { url, pid: child.pid!, stop: () => stop(child) };
+}
+
+/**
+ * The real server as a separate process, set up over HTTP like a company and a customer would. `extraEnv`:
+ * e.g. VAULT_DATABASE_URL for the PostgreSQL run (./pg-read.ts), whose second server reuses the returned `env`.
+ */
+async function startReadPath(
+  synchronous: string,
+  extraEnv: Record<string, string> = {},
+): Promise<
   Target & {
     readUrl: string;
     headers: Record<string, string>;
@@ -159,6 +198,7 @@ async function startReadPath(synchronous: string): Promise<
     records: { url: string; headers: Record<string, string>; renew: () => Promise<void> };
     /** Fresh access tokens for every read target (see renew.ts). */
     renew: () => Promise<void>;
+    env: NodeJS.ProcessEnv;
   }
 > {
   const dataDir = mkdtempSync(join(tmpdir(), 'vault-bench-'));
@@ -178,23 +218,22 @@ async function startReadPath(synchronous: string): Promise<
     VAULT_SYNCHRONOUS: synchronous,
     LOG_LEVEL: 'info',
     NODE_ENV: 'production',
+    ...extraEnv,
   };
   const tsx = join(root, 'node_modules/.bin/tsx');
-  // node itself (not the tsx wrapper) so that the measured pid is the server's.
-  // BENCH_PROFILE=dir: the server writes a V8 CPU profile there on exit (open it in Chrome DevTools).
-  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', join(root, 'server/main.ts')], {
-    env,
-    stdio: 'ignore',
-    cwd: root,
-  });
-  const url = `http://127.0.0.1:${port}`;
+  let server: Target;
+  try {
+    server = await startServer(env);
+  } catch (e) {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw e;
+  }
+  const url = server.url;
   const stopAll = async () => {
-    await stop(child);
+    await server.stop();
     rmSync(dataDir, { recursive: true, force: true });
   };
   try {
-    await waitFor(`${url}/healthz`, child);
     // Initial access tokens for every registration below, minted up front by the CLI in parallel: minting one per
     // registration blocked this process (spawnSync) for seconds under load, long enough for the server to close
     // the idle keep-alive socket that fetch then reused ("other side closed").
@@ -243,7 +282,8 @@ async function startReadPath(synchronous: string): Promise<
         for (const r of renewals) await r();
       },
       url,
-      pid: child.pid!,
+      pid: server.pid,
+      env,
       records,
       readUrl: `${url}/data/customers/${customer.handle}`,
       headers,
@@ -279,6 +319,17 @@ async function interleaved(results: Record<string, unknown>) {
     const peer = await startPeer(root, waitFor);
     started.push({ stop: () => stop(peer.child) });
     const tok = await vaultTokenSetup(vault.v, vault.company, vault.customer, refreshChainCount);
+    // Issue 13: the same read on PostgreSQL, one server and two (./pg-read.ts); only when one of them is asked for.
+    const pg =
+      only.length === 0 || only.some((n) => n.startsWith('pgRead'))
+        ? await startPgRead({
+            startReadPath: (env) => startReadPath('GROUP', env),
+            startServer,
+            load: (url, pid, headers, more) => load(url, pid, headers, {}, more),
+            connections,
+          })
+        : undefined;
+    if (pg) started.push(pg);
     const cc = { grant_type: 'client_credentials', scope: 'grant_management' };
     const post = (authorization: string | undefined, body?: string): Request => ({
       method: 'POST',
@@ -294,6 +345,7 @@ async function interleaved(results: Record<string, unknown>) {
     const targets: Record<string, () => Promise<Load>> = {
       hello: () => load(hello.url, hello.pid),
       six: () => load(vault.readUrl, vault.pid, vault.headers),
+      ...(pg ? { pgRead1: pg.pgRead1, pgRead2: pg.pgRead2 } : {}),
       one: () => load(`${vault.readUrl}?fields=phone`, vault.pid, vault.headers),
       claim: () => load(vault.claimUrl, vault.pid, vault.claimHeaders),
       records: () => load(vault.records.url, vault.pid, vault.records.headers),
@@ -325,6 +377,7 @@ async function interleaved(results: Record<string, unknown>) {
     for (let i = 0; i < roundCount; i++) {
       const round = {} as Record<keyof typeof targets, Load>;
       await vault.renew();
+      await pg?.renew();
       for (const [name, run] of Object.entries(targets))
         if (name === 'hello' || only.length === 0 || only.includes(name)) round[name] = await run();
       rounds.push(round);
@@ -365,6 +418,9 @@ function report(rounds: Array<Record<string, Load>>, healthz: Load | undefined) 
       worstP99Ms: Math.max(...rounds.map((r) => r[name]!.p99Ms)),
       serverCpuUsPerReq: median(rounds.map((r) => r[name]!.serverCpuUsPerReq ?? 0)),
       serverCpuUsPerReqRounds: rounds.map((r) => r[name]!.serverCpuUsPerReq ?? null),
+      ...(rounds[0]![name]!.dbCpuUsPerReq === undefined
+        ? {}
+        : { dbCpuUsPerReq: median(rounds.map((r) => r[name]!.dbCpuUsPerReq ?? 0)) }),
       clientCpuUsPerReq: median(rounds.map((r) => r[name]!.clientCpuUsPerReq ?? 0)),
       ratio: +median(ratios).toFixed(3),
       ratios: round3(ratios),
@@ -385,6 +441,8 @@ function report(rounds: Array<Record<string, Load>>, healthz: Load | undefined) 
     hello: summary('hello')!,
     readPathGROUP: summary('six'),
     readPathGROUPOneField: summary('one'),
+    pgRead1: summary('pgRead1'),
+    pgRead2: summary('pgRead2'),
     claimAnswer: summary('claim'),
     crossCompanyRecords: summary('records'),
     peerClientCredentials: summary('peerToken'),
@@ -404,6 +462,8 @@ function report(rounds: Array<Record<string, Load>>, healthz: Load | undefined) 
     introspectionBasicToPeer: met(out.introspectionBasic, 'ratioToPeer', 1.0),
     refreshRotationToPeerClientCredentials: met(out.refreshRotation, 'ratioToPeer', 0.5),
     readPathGROUPToBaseline: met(out.readPathGROUP, 'ratio', 0.5),
+    pgRead1ToBaseline: met(out.pgRead1, 'ratio', 0.35),
+    pgRead2ToPgRead1: pgScaling(rounds),
   };
   const line = (label: string, s: Summary | undefined, target = '') => {
     if (!s) return;
@@ -412,7 +472,7 @@ function report(rounds: Array<Record<string, Load>>, healthz: Load | undefined) 
         (s.ratioToPeer === undefined
           ? ''
           : `  to peer ${s.ratioToPeer} (rounds ${s.ratiosToPeer!.join(', ')}), CPU to peer ${s.cpuToPeer}`) +
-        `  server CPU ${s.serverCpuUsPerReq} µs/req (client ${s.clientCpuUsPerReq})  non-2xx ${s.non2xx}${target}`,
+        `  server CPU ${s.serverCpuUsPerReq} µs/req (client ${s.clientCpuUsPerReq}${s.dbCpuUsPerReq === undefined ? '' : `, database ${s.dbCpuUsPerReq}`})  non-2xx ${s.non2xx}${target}`,
     );
   };
   console.log(
@@ -421,6 +481,14 @@ function report(rounds: Array<Record<string, Load>>, healthz: Load | undefined) 
   line('baseline express hello-world', out.hello);
   line('read path GROUP, six fields', out.readPathGROUP, '   (target ratio >= 0.5, p99 < 25 ms)');
   line('read path GROUP, one field', out.readPathGROUPOneField);
+  line('read on PostgreSQL, one server', out.pgRead1, '   (target ratio >= 0.35)');
+  line('read on PostgreSQL, two servers', out.pgRead2);
+  if (targets.pgRead2ToPgRead1) {
+    const t = targets.pgRead2ToPgRead1;
+    console.log(
+      `${'two servers / one server (PostgreSQL)'.padEnd(44)} ${t.ratio} (rounds ${t.ratios.join(', ')})   (target >= ${t.min} given the cores; this machine has ${t.cores})`,
+    );
+  }
   line('claim answer (age_over, audited, signed)', out.claimAnswer, '   (target ratio >= 0.45)');
   line('cross-company read, 50 records', out.crossCompanyRecords, '   (target ratio >= 0.35, p99 < 40 ms)');
   line('peer node-oidc-provider client_credentials', out.peerClientCredentials);
@@ -437,8 +505,19 @@ function report(rounds: Array<Record<string, Load>>, healthz: Load | undefined) 
   return { ...out, targets };
 }
 
+/**
+ * Two PostgreSQL servers against one, per round (same machine, minutes apart at most). The 1.5 target assumes
+ * cores to spare: `cores` says how many this machine has, shared by the servers, the database and autocannon.
+ */
+function pgScaling(rounds: Array<Record<string, Load>>) {
+  if (!rounds.every((r) => r.pgRead1 && r.pgRead2)) return null;
+  const ratios = rounds.map((r) => +(r.pgRead2!.reqPerSec / r.pgRead1!.reqPerSec).toFixed(3));
+  const ratio = median(ratios);
+  return { ratio, ratios, min: 1.5, met: ratio >= 1.5, cores: cpus().length };
+}
+
 const figures = (l: Load) =>
-  `${l.reqPerSec} req/s p50 ${l.p50Ms} ms p99 ${l.p99Ms} ms${cpu(l)} (event loop ${l.loopCpuUsPerReq ?? '?'}) non-2xx ${l.non2xx}`;
+  `${l.reqPerSec} req/s p50 ${l.p50Ms} ms p99 ${l.p99Ms} ms${cpu(l)} (event loop ${l.loopCpuUsPerReq ?? '?'}${l.dbCpuUsPerReq === undefined ? '' : `, database ${l.dbCpuUsPerReq}`}) non-2xx ${l.non2xx}`;
 
 /** Export and verify of BENCH_AUDIT_EVENTS audit events (`BENCH_ONLY=audit` runs only these). */
 async function auditFigures(results: Record<string, unknown>) {
@@ -471,6 +550,8 @@ async function main() {
     warmUpSeconds,
     rounds: roundCount,
     connections,
+    cores: cpus().length,
+    loadAverageAtStart: readFileSync('/proc/loadavg', 'utf8').trim(),
   };
   console.log(
     `consent vault benchmarks (autocannon -c ${connections}, ${seconds}s each after a ${warmUpSeconds}s warm-up, ${roundCount} interleaved rounds; ratios against the baseline measured just before)\n`,
@@ -484,6 +565,7 @@ async function main() {
   if (only.length > 0) {
     // A partial run keeps its own file, so that it never replaces the figures of a full one.
     const out = join(root, 'bench-results.only.json');
+    results.loadAverageAtEnd = readFileSync('/proc/loadavg', 'utf8').trim();
     writeFileSync(out, JSON.stringify({ ...results, only }, null, 2));
     console.log(`\nfigures written to ${out}`);
     return;
@@ -513,6 +595,7 @@ async function main() {
   await auditFigures(results);
 
   const out = join(root, 'bench-results.json');
+  results.loadAverageAtEnd = readFileSync('/proc/loadavg', 'utf8').trim();
   writeFileSync(out, JSON.stringify(results, null, 2));
   console.log(`\nfigures written to ${out}`);
 }
