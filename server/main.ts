@@ -3,7 +3,7 @@ import { ConfigError, loadConfig } from './config.ts';
 import { systemClock, type AppContext } from './context.ts';
 import { startKeyReload } from './crypto/key-reload.ts';
 import { SigningKeys } from './crypto/signing-keys.ts';
-import { openStorage } from './db/storage.ts';
+import { openStorage } from './storage.ts';
 import { createLogger } from './http/logger.ts';
 import { createVaultServer } from './http/server.ts';
 import { loadPolicySet } from './policy/load.ts';

@@ -3,7 +3,7 @@ import { loadConfig, type Config } from '../config.ts';
 import type { Keyring } from '../crypto/keyring.ts';
 import type { Backend } from '../db/backend.ts';
 import { databasePath, type Db } from '../db/connection.ts';
-import { openStorage, type Storage } from '../db/storage.ts';
+import { openStorage, type Storage } from '../storage.ts';
 
 /** What an operator command needs: the same config, database and keys the server uses, on either back end. */
 export interface CliContext {

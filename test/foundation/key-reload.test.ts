@@ -8,7 +8,7 @@ import type { CliContext } from '../../server/cli/context.ts';
 import { rotateKekKeys, rotateSigningKey } from '../../server/cli/keys.ts';
 import { KEY_RELOAD_INTERVAL_MS, reloadKeysIfChanged, startKeyReload } from '../../server/crypto/key-reload.ts';
 import { openField } from '../../server/crypto/field-cipher.ts';
-import { openStorage } from '../../server/db/storage.ts';
+import { openStorage } from '../../server/storage.ts';
 import { createLogger } from '../../server/http/logger.ts';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
 import { startVault, type RunningVault } from '../support/vault.ts';

@@ -8,7 +8,7 @@ import { loadConfig } from '../../server/config.ts';
 import type { AppContext, Clock } from '../../server/context.ts';
 import { SigningKeys } from '../../server/crypto/signing-keys.ts';
 import type { Db } from '../../server/db/connection.ts';
-import { openStorage } from '../../server/db/storage.ts';
+import { openStorage } from '../../server/storage.ts';
 import { testDatabaseUrl, dropTestDatabase } from './test-database.ts';
 import { createLogger } from '../../server/http/logger.ts';
 import { createVaultServer } from '../../server/http/server.ts';
