@@ -6,6 +6,7 @@ import { checkKeyringCoversData, kekSample, prepareKeyFiles } from '../crypto/ke
 import { KEYRING_FILE, Keyring } from '../crypto/keyring.ts';
 import { openDataDir } from '../data-dir.ts';
 import { postgresBackend, sqliteBackend, type Backend } from './backend.ts';
+import { rawStatement } from './raw.ts';
 import type { Db } from './connection.ts';
 import { createGroupCommit, type GroupCommit } from './group-commit.ts';
 import { createPgGroupCommit } from './pg/group-commit.ts';
@@ -81,11 +82,18 @@ export async function postgresStorage(config: Config, url: string, chain?: strin
   try {
     const units = createPgUnits(pool.pool, pool.db);
     const backend = postgresBackend(units);
+    const holdsVaultData = rawStatement<{ held: boolean }>(
+      backend,
+      'SELECT EXISTS (SELECT 1 FROM audit_events) OR EXISTS (SELECT 1 FROM companies) AS held',
+    );
     const sample = await kekSample(backend);
+    // Not only data keys: a database with companies or an audit trail but no customer yet already depends on the
+    // signing keys (tokens, checkpoints) of the server that made them.
+    const held = sample.length > 0 || (await holdsVaultData.get())?.held === true;
     const created =
       prepareKeyFiles(
         config.dataDir,
-        { what: 'the PostgreSQL database holds data keys', exists: sample.length > 0 },
+        { what: 'the PostgreSQL database holds a vault (data keys, companies or audit events)', exists: held },
         config.masterKey,
       ) === 'created';
     const keyring = new Keyring(config.dataDir, config.masterKey);
