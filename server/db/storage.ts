@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
 import { join } from 'node:path';
 import type { Config } from '../config.ts';
 import { makeDirectoryDurably } from '../crypto/durable-file.ts';
@@ -102,7 +103,8 @@ export async function postgresStorage(config: Config, url: string, chain?: strin
     const shared: SharedState = {
       instanceId,
       leases: createPgLeases(pool.pool),
-      replay: createPgReplayStore(pool.pool),
+      // On the open unit's connection inside one (a client assertion checked in a group commit's batch).
+      replay: createPgReplayStore(pool.pool, () => (units.current() as unknown as { $client: pg.ClientBase }).$client),
       rateCounters: createPgRateCounters(pool.pool),
     };
     let commit: GroupCommit | undefined;
