@@ -94,3 +94,26 @@ describe('a batch holding the chain lock while the pool is full of units waiting
     }
   }, 60_000);
 });
+
+describe('a unit that waits for the chain lock longer than the statement timeout', () => {
+  it('when the lock is held past PG_POOL.statementTimeoutMs, then the request answers 503 with a problem body, commits nothing, and succeeds once retried', async () => {
+    const iat = (await v.vault.services.companies.issueInitialAccessToken('test')).token;
+    const holder = new pg.Client({ connectionString: cluster.url(DB) });
+    await holder.connect();
+    const key = [v.ctx.storage.chain];
+    try {
+      await holder.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', key);
+      // The registration waits for the lock until PostgreSQL cancels its statement (statement_timeout).
+      const r = await register(iat, 100);
+      expect(r.status).toBe(503);
+      // RFC 7591 §3.2.2: the registration endpoint answers errors as application/json (an RFC 9457 body).
+      expect(r.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(await r.json()).toMatchObject({ status: 503 });
+      expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0);
+    } finally {
+      await holder.end();
+    }
+    // Nothing of it committed: the initial access token is still unused, so the retry registers.
+    expect((await register(iat, 100)).status).toBe(201);
+  }, 60_000);
+});
