@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import type pg from 'pg';
 import { DEFAULT_CHAIN } from './audit/chain/chains.ts';
 import type { Config } from './config.ts';
 import { makeDirectoryDurably } from './crypto/durable-file.ts';
@@ -8,6 +9,7 @@ import { KEYRING_FILE, Keyring } from './crypto/keyring.ts';
 import { openDataDir } from './data-dir.ts';
 import { postgresBackend, sqliteBackend } from './db/backend.ts';
 import type { Db } from './db/connection.ts';
+import { rawStatement } from './db/raw.ts';
 import { createGroupCommit, type GroupCommit } from './db/group-commit.ts';
 import { createPgGroupCommit } from './db/pg/group-commit.ts';
 import { migratePostgres } from './db/pg/migrate.ts';
@@ -62,11 +64,18 @@ export async function postgresStorage(config: Config, url: string, chain?: strin
   try {
     const units = createPgUnits(pool.pool, pool.db);
     const backend = postgresBackend(units);
+    const holdsVaultData = rawStatement<{ held: boolean }>(
+      backend,
+      'SELECT EXISTS (SELECT 1 FROM audit_events) OR EXISTS (SELECT 1 FROM companies) AS held',
+    );
     const sample = await kekSample(backend);
+    // Not only data keys: a database with companies or an audit trail but no customer yet already depends on the
+    // signing keys (tokens, checkpoints) of the server that made them.
+    const held = sample.length > 0 || (await holdsVaultData.get())?.held === true;
     const created =
       prepareKeyFiles(
         config.dataDir,
-        { what: 'the PostgreSQL database holds data keys', exists: sample.length > 0 },
+        { what: 'the PostgreSQL database holds a vault (data keys, companies or audit events)', exists: held },
         config.masterKey,
       ) === 'created';
     const keyring = new Keyring(config.dataDir, config.masterKey);
@@ -75,7 +84,8 @@ export async function postgresStorage(config: Config, url: string, chain?: strin
     const shared: SharedState = {
       instanceId,
       leases: createPgLeases(pool.pool),
-      replay: createPgReplayStore(pool.pool),
+      // On the open unit's connection inside one (a client assertion checked in a group commit's batch).
+      replay: createPgReplayStore(pool.pool, () => (units.current() as unknown as { $client: pg.ClientBase }).$client),
       rateCounters: createPgRateCounters(pool.pool),
     };
     let commit: GroupCommit | undefined;

@@ -161,6 +161,14 @@ export function createAuditQueries(b: Backend, dbFile?: string) {
     }
   }
 
+  /** PostgreSQL: every chain's rows up to the head it has now, a consistent cut however the pages interleave. */
+  async function* headsCut(): AsyncGenerator<AuditRow> {
+    const now = await heads.all();
+    if (now.length === 0) return;
+    const sql = `WHERE (${now.map(() => '(chain = ? AND seq <= ?)').join(' OR ')})`;
+    yield* pages({ sql, params: now.flatMap((h) => [h.chain, h.seq]) });
+  }
+
   return {
     /** How many events the trail holds (an export's progress bar). */
     count: async () => Number((await total.get())?.n ?? 0),
@@ -235,9 +243,13 @@ export function createAuditQueries(b: Backend, dbFile?: string) {
       return { rows, close: () => ro.close() };
     },
 
-    /** Every row, oldest first (verify --live). */
+    /**
+     * Every row, oldest first (verify --live). On PostgreSQL each chain only up to the head it had when the read
+     * began: the pages are separate statements, and a chain's event with a low seq may commit between two of them
+     * (its unit took the seq before another chain's later ones), after the page that would have held it.
+     */
     allRows(): Iterable<AuditRow> | AsyncIterable<AuditRow> {
-      if (b.dialect === 'postgres') return pages({ sql: '', params: [] });
+      if (b.dialect === 'postgres') return headsCut();
       return (b.q() as unknown as { $client: Database.Database }).$client
         .prepare('SELECT seq, body, prev_hash, hash FROM audit_events ORDER BY seq')
         .iterate() as IterableIterator<AuditRow>;

@@ -58,7 +58,9 @@ function recordQueryOf(query: unknown): RecordQuery {
     limit: q.limit,
   };
 }
-const cursorSchema = z.strictObject({ createdAt: z.iso.datetime(), id: z.string().max(100) });
+// Record ids are server-made UUIDs: printable ASCII only, so a NUL byte in a forged cursor is refused here rather
+// than failing the audited unit on PostgreSQL (which cannot compare such text) as an audit outage.
+const cursorSchema = z.strictObject({ createdAt: z.iso.datetime(), id: z.string().regex(/^[\x21-\x7e]{1,100}$/) });
 
 const READ_PREFIX = '/data/customers/';
 

@@ -64,6 +64,11 @@ export function isRetryable(e: unknown, depth = 0): boolean {
 // untranslatable_character: PostgreSQL refuses to store or compare such text, where SQLite simply finds no row.
 const BAD_TEXT_SQLSTATES = new Set(['22021', '22P05']);
 
+// SQLSTATE 57014 query_canceled (statement_timeout, PG_POOL), 55P03 lock_not_available and 25P03
+// idle_in_transaction_session_timeout: the database is there but too busy to finish the unit in its bounds (a
+// unit queued behind its chain's lock, say). The unit was rolled back: the caller may try again, as in an outage.
+const BUSY_SQLSTATES = new Set(['57014', '55P03', '25P03']);
+
 function sqlState(e: unknown, depth = 0): string | undefined {
   if (depth > 4 || e === null || typeof e !== 'object') return undefined;
   const code = (e as { code?: unknown }).code;
@@ -73,7 +78,8 @@ function sqlState(e: unknown, depth = 0): string | undefined {
 
 /**
  * What a database error means to the caller, wherever it was thrown (inside a unit or on the bare pool): 503 when
- * the database is not there, 400 when the request carried text PostgreSQL cannot hold (a NUL byte in an id, say),
+ * the database is not there or too busy to finish in its time bounds, 400 when the request carried text PostgreSQL
+ * cannot hold (a NUL byte in an id, say),
  * undefined for anything else (a bug stays a 500).
  */
 export function storageProblem(e: unknown): VaultError | undefined {
@@ -81,6 +87,8 @@ export function storageProblem(e: unknown): VaultError | undefined {
   if (mapped !== e && mapped instanceof ServiceUnavailable) return mapped;
   if (e instanceof ServiceUnavailable) return e;
   const state = sqlState(e);
+  if (state && BUSY_SQLSTATES.has(state))
+    return new ServiceUnavailable('The database is busy; try again shortly.', DB_RETRY_AFTER_SECONDS);
   if (state && BAD_TEXT_SQLSTATES.has(state))
     return new BadRequest('The request holds a character that is not allowed in text (such as a NUL byte)');
   return undefined;

@@ -44,13 +44,18 @@ export function createPgLeases(pool: pg.Pool): Leases {
   };
 }
 
-export function createPgReplayStore(pool: pg.Pool): ReplayStore {
+/**
+ * `current`: where the statements of the moment run (server/db/pg/unit.ts). A jti claimed inside a unit (a group
+ * commit's batch) is recorded on the unit's own connection and commits with it: asking the pool for a second
+ * connection there could wait for ever while every pooled connection waits for the batch's chain lock.
+ */
+export function createPgReplayStore(pool: pg.Pool, current: () => pg.Pool | pg.ClientBase = () => pool): ReplayStore {
   return {
     async firstUse(kind: ReplayKind, jti, expiresAt) {
-      const r = await pool.query('INSERT INTO seen_jtis (jti, expires_at) VALUES ($1, $2) ON CONFLICT DO NOTHING', [
-        `${kind}:${jti}`,
-        expiresAt,
-      ]);
+      const r = await current().query(
+        'INSERT INTO seen_jtis (jti, expires_at) VALUES ($1, $2) ON CONFLICT DO NOTHING',
+        [`${kind}:${jti}`, expiresAt],
+      );
       return r.rowCount === 1;
     },
     async purgeExpired(nowIso) {
