@@ -33,3 +33,9 @@ export async function countOf(v: HasBackend, sql: RawText, ...params: unknown[])
   const row = await rowOf<{ n: number | string }>(v, sql, ...params);
   return Number(row?.n ?? 0);
 }
+
+/** Every audit event, in the order of the trail (ARCHITECTURE.md, "The audit trail"). */
+export function auditRows(v: HasBackend) {
+  const { auditEvents } = v.ctx.backend.t;
+  return v.ctx.backend.q().select().from(auditEvents).orderBy(auditEvents.seq);
+}
