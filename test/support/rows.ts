@@ -39,3 +39,13 @@ export function auditRows(v: HasBackend) {
   const { auditEvents } = v.ctx.backend.t;
   return v.ctx.backend.q().select().from(auditEvents).orderBy(auditEvents.seq);
 }
+
+/**
+ * Whether the caller runs inside a unit of work right now: SQLite's connection is in a transaction, or on PostgreSQL
+ * the statements go to a unit's connection rather than to the pool (server/db/pg/unit.ts).
+ */
+export function inUnit(v: HasBackend): boolean {
+  const client = (v.ctx.backend.q() as unknown as { $client: { inTransaction?: boolean; totalCount?: number } })
+    .$client;
+  return v.ctx.backend.dialect === 'sqlite' ? client.inTransaction === true : !('totalCount' in client);
+}
