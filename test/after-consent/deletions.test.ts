@@ -1,6 +1,5 @@
 import { compactVerify, createLocalJWKSet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditEvents } from '../../server/db/schema.ts';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
 import {
   defaultTerms,
@@ -11,6 +10,7 @@ import {
   type RegisteredCompany,
 } from '../support/company.ts';
 import { startVault, type RunningVault } from '../support/vault.ts';
+import { auditRows } from '../support/rows.ts';
 
 const DAY = 86_400_000;
 let v: RunningVault;
@@ -58,13 +58,8 @@ async function asCompany(c: RegisteredCompany, method: string, path: string, bod
 
 const deletionOf = async (c: RegisteredCompany, grantId: string) =>
   (await asCompany(c, 'GET', '/company/deletions')).body.deletions.find((d: any) => d.grantId === grantId);
-const auditOf = (action: string, grantId: string) =>
-  v.ctx.db
-    .select()
-    .from(auditEvents)
-    .all()
-    .filter((e) => e.action === action && e.grantId === grantId)
-    .map((e) => JSON.parse(e.body));
+const auditOf = async (action: string, grantId: string) =>
+  (await auditRows(v)).filter((e) => e.action === action && e.grantId === grantId).map((e) => JSON.parse(e.body));
 
 describe('deletion requests when a grant ends', () => {
   it('when the customer revokes, then the company gets a deletion request naming the grant, fields and deadline, audited and receipted', async () => {
@@ -76,7 +71,7 @@ describe('deletion requests when a grant ends', () => {
     expect(d).toMatchObject({ grantId: t.grant_id, cause: 'revoked-by-customer', status: 'open', records: [] });
     expect(d.fields.sort()).toEqual(['email', 'phone']);
     expect(Date.parse(d.dueAt) - Date.parse(d.requestedAt)).toBe(30 * DAY);
-    const [event] = auditOf('deletion.requested', t.grant_id);
+    const [event] = await auditOf('deletion.requested', t.grant_id);
     expect(event).toMatchObject({
       actor: { kind: 'system' },
       detail: { deletionId: d.id, cause: 'revoked-by-customer' },
@@ -152,7 +147,7 @@ describe('confirming a deletion (POST /company/deletions/{id})', () => {
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ status: 'confirmed', kept: { fields: ['email'], until } });
     expect(r.body.confirmedAt).toBe(v.clock.now().toISOString());
-    expect(auditOf('deletion.confirmed', t.grant_id)).toHaveLength(1);
+    expect(await auditOf('deletion.confirmed', t.grant_id)).toHaveLength(1);
     const mine = (await alice.call('GET', '/api/deletions')).body.deletions.find((x: any) => x.id === d.id);
     expect(mine).toMatchObject({
       status: 'confirmed',
@@ -175,7 +170,7 @@ describe('confirming a deletion (POST /company/deletions/{id})', () => {
     const second = await asCompany(shop, 'POST', `/company/deletions/${d.id}`, { kept: { fields: ['email'], until } });
     expect(second.status).toBe(200);
     expect(second.body).toEqual(first.body);
-    expect(auditOf('deletion.confirmed', t.grant_id)).toHaveLength(1);
+    expect(await auditOf('deletion.confirmed', t.grant_id)).toHaveLength(1);
   });
 
   it('when another company reads or confirms the request, then 404 and nothing changes', async () => {
@@ -206,7 +201,7 @@ describe('confirming a deletion (POST /company/deletions/{id})', () => {
     expect(r.status).toBe(400);
     expect(r.headers.get('content-type')).toMatch(/application\/problem\+json/);
     expect((await deletionOf(shop, t.grant_id)).status).toBe('open');
-    expect(auditOf('deletion.confirmed', t.grant_id)).toHaveLength(0);
+    expect(await auditOf('deletion.confirmed', t.grant_id)).toHaveLength(0);
   });
 
   it('when the id is not a uuid, then 400; when no token is sent, then 401', async () => {
@@ -230,13 +225,13 @@ describe('overdue deletions', () => {
     expect(mine).toMatchObject([{ id: d.id, status: 'overdue', company: { name: 'Northwind Deletions' } }]);
     const inbox = (await carol.call('GET', '/api/inbox')).body;
     expect(JSON.stringify(inbox)).toContain('has not confirmed deletion');
-    expect(auditOf('deletion.overdue', t.grant_id)).toHaveLength(1);
+    expect(await auditOf('deletion.overdue', t.grant_id)).toHaveLength(1);
     const auditor = new Customer(v.url);
     expect((await auditor.signIn(auditorEmail, 'auditor passphrase 1')).status).toBe(200);
     const seenBefore = (await auditor.call('GET', '/api/audit/deletions?status=overdue')).body.deletions;
     expect(seenBefore.map((x: any) => x.id)).toContain(d.id);
     await v.vault.sweep();
-    expect(auditOf('deletion.overdue', t.grant_id)).toHaveLength(1);
+    expect(await auditOf('deletion.overdue', t.grant_id)).toHaveLength(1);
     // Late is still better than never: the company can confirm an overdue request.
     const r = await asCompany(shop, 'POST', `/company/deletions/${d.id}`);
     expect(r.body).toMatchObject({ status: 'confirmed', overdueAt: d.overdueAt });

@@ -2,12 +2,25 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
 import { obtainTokens, readData, registerCompany } from '../support/company.ts';
 import { startVault, type RunningVault } from '../support/vault.ts';
+import { countOf, runSql } from '../support/rows.ts';
+import { ON_POSTGRES } from '../support/test-database.ts';
 
 let v: RunningVault;
 let alice: Customer;
 let token: string;
-const count = (action: string) =>
-  (v.ctx.db.$client.prepare('select count(*) n from audit_events where action = ?').get(action) as { n: number }).n;
+const count = (action: string) => countOf(v, 'select count(*) AS n from audit_events where action = ?', action);
+/** A trigger that refuses every audit insert, as a failing disk would, in each dialect's words. */
+const BREAK_AUDIT = ON_POSTGRES
+  ? [
+      "CREATE FUNCTION audit_broken() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'simulated disk failure'; END $$",
+      'CREATE TRIGGER audit_broken BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION audit_broken()',
+    ]
+  : [
+      "CREATE TRIGGER audit_broken BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'simulated disk failure'); END",
+    ];
+const MEND_AUDIT = ON_POSTGRES
+  ? ['DROP TRIGGER audit_broken ON audit_events', 'DROP FUNCTION audit_broken()']
+  : ['DROP TRIGGER audit_broken'];
 
 beforeAll(async () => {
   v = await startVault();
@@ -19,10 +32,8 @@ afterAll(async () => v.close());
 
 describe('a company read never leaves without its audit record (fail closed)', () => {
   it('when the audit append fails, then the read answers 503 with no data and no read is recorded', async () => {
-    const before = count('data.read');
-    v.ctx.db.$client.exec(
-      "CREATE TRIGGER audit_broken BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'simulated disk failure'); END;",
-    );
+    const before = await count('data.read');
+    for (const sql of BREAK_AUDIT) await runSql(v, sql);
     try {
       const r = await readData(v, token, alice.handle);
       expect(r.status).toBe(503);
@@ -30,16 +41,17 @@ describe('a company read never leaves without its audit record (fail closed)', (
       expect(JSON.stringify(r.body)).not.toContain('99 88 77');
       expect(r.body.fields).toBeUndefined();
     } finally {
-      v.ctx.db.$client.exec('DROP TRIGGER audit_broken');
+      for (const sql of MEND_AUDIT) await runSql(v, sql);
     }
-    expect(count('data.read')).toBe(before);
+    expect(await count('data.read')).toBe(before);
     const ok = await readData(v, token, alice.handle);
     expect(ok.status).toBe(200);
     expect(ok.body.fields.phone).toBe('+32 470 99 88 77');
-    expect(count('data.read')).toBe(before + 1);
+    expect(await count('data.read')).toBe(before + 1);
   });
 
-  it('when the group fsync fails, then the read is refused and no data is sent', async () => {
+  // The group fsync is SQLite's (ARCHITECTURE.md): on PostgreSQL the COMMIT itself is the durable write.
+  it.runIf(!ON_POSTGRES)('when the group fsync fails, then the read is refused and no data is sent', async () => {
     const commit = v.vault.services.commit;
     const durable = commit.durable;
     commit.durable = () => Promise.reject(new Error('EIO: simulated fsync failure'));

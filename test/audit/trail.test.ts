@@ -8,6 +8,7 @@ import { runCli } from '../../server/cli/main.ts';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
 import { obtainTokens, readData, registerCompany, type RegisteredCompany } from '../support/company.ts';
 import { startVault, type RunningVault } from '../support/vault.ts';
+import { countOf, rowOf, rowsOf, runSql } from '../support/rows.ts';
 
 let v: RunningVault;
 let shop: RegisteredCompany;
@@ -27,13 +28,17 @@ beforeAll(async () => {
 afterAll(async () => v.close());
 
 const jwks = async () => (await fetch(`${v.url}/jwks.json`)).json();
-const liveRows = () => createAuditQueries(v.ctx.backend, v.ctx.db.$client.name).allRows();
-const readEvents = () =>
-  (v.ctx.db.$client.prepare("select count(*) n from audit_events where action = 'data.read'").get() as { n: number }).n;
+const liveRows = () => createAuditQueries(v.ctx.backend).allRows();
+const readEvents = () => countOf(v, "select count(*) AS n from audit_events where action = 'data.read'");
+/** Points the CLI at this vault: its data dir, and on PostgreSQL its database. */
+const cliEnv = () => {
+  process.env.VAULT_DATA_DIR = v.dataDir;
+  if (v.ctx.config.databaseUrl) process.env.VAULT_DATABASE_URL = v.ctx.config.databaseUrl;
+};
 
 describe('the audit trail through the real server', () => {
   it('when 200 reads arrive concurrently, then the chain verifies with exactly 200 read events', async () => {
-    const before = readEvents();
+    const before = await readEvents();
     // Four grants of 50 reads each stay inside the platform's per-grant hourly budget (60).
     const grants = await Promise.all(
       [0, 1, 2, 3].map(async (i) => {
@@ -46,7 +51,7 @@ describe('the audit trail through the real server', () => {
       grants.flatMap(({ c, t }) => Array.from({ length: 50 }, () => readData(v, t.access_token, c.handle))),
     );
     expect(results.filter((r) => r.status === 200)).toHaveLength(200);
-    expect(readEvents() - before).toBe(200);
+    expect((await readEvents()) - before).toBe(200);
     const r = await verifyRows(liveRows());
     expect(r).toMatchObject({ ok: true });
   });
@@ -59,9 +64,10 @@ describe('the audit trail through the real server', () => {
     writeFileSync(file, await res.text());
     const result = await verifyExport(file, { jwks: await jwks() });
     expect(result).toMatchObject({ ok: true, complete: true, anchored: true });
-    const last = v.ctx.db.$client
-      .prepare("select body from audit_events where action = 'auditor.export' order by seq desc limit 1")
-      .get() as { body: string };
+    const last = (await rowOf<{ body: string }>(
+      v,
+      "select body from audit_events where action = 'auditor.export' order by seq desc limit 1",
+    ))!;
     expect(JSON.parse(last.body).actor.kind).toBe('auditor');
   });
 
@@ -88,11 +94,12 @@ describe('the audit trail through the real server', () => {
     expect(again.body).toMatchObject({ seq: r.body.seq, created: false });
     const { payload, protectedHeader } = await compactVerify(r.body.jws, createLocalJWKSet(await jwks()));
     expect(protectedHeader.typ).toBe('vault-checkpoint+jwt');
-    expect(JSON.parse(new TextDecoder().decode(payload))).toEqual({
-      seq: r.body.seq,
-      hash: r.body.hash,
-      time: r.body.time,
-    });
+    // One chain signs its head; several (one per server on PostgreSQL, SECURITY.md) sign every head together.
+    expect(JSON.parse(new TextDecoder().decode(payload))).toEqual(
+      r.body.chains
+        ? { chains: r.body.chains, time: r.body.time }
+        : { seq: r.body.seq, hash: r.body.hash, time: r.body.time },
+    );
     expect((await auditor.call('GET', '/api/audit/checkpoints')).body.checkpoints[0].seq).toBe(r.body.seq);
   });
 
@@ -147,7 +154,7 @@ describe('the audit trail through the real server', () => {
 
   it('when the CLI exports and verifies, then a full export and the live chain exit 0, a filtered export 3 unless accepted unanchored', async () => {
     const env = { ...process.env };
-    process.env.VAULT_DATA_DIR = v.dataDir;
+    cliEnv();
     const file = join(v.dataDir, 'cli.jsonl');
     const filtered = join(v.dataDir, 'cli-reads.jsonl');
     const jwksFile = join(v.dataDir, 'jwks.json');
@@ -166,23 +173,22 @@ describe('the audit trail through the real server', () => {
 
   it("when the database's newest checkpoint row carries another checkpoint's signature, then verify --live exits 3", async () => {
     const env = { ...process.env };
-    process.env.VAULT_DATA_DIR = v.dataDir;
-    const db = v.ctx.db.$client;
+    cliEnv();
     try {
       expect(await runCli(['audit', 'checkpoint'])).toBe(0);
       await new Customer(v.url).signUp(uniqueEmail('cp'));
       expect(await runCli(['audit', 'checkpoint'])).toBe(0);
-      const [newest, older] = db.prepare('select seq, jws from audit_checkpoints order by seq desc limit 2').all() as {
-        seq: number;
-        jws: string;
-      }[];
+      const [newest, older] = await rowsOf<{ seq: number; jws: string }>(
+        v,
+        'select seq, jws from audit_checkpoints order by seq desc limit 2',
+      );
       expect(newest!.seq).toBeGreaterThan(older!.seq);
       // A genuine signature, but for an older seq and hash: the row no longer says what was signed.
-      db.prepare('update audit_checkpoints set jws = ? where seq = ?').run(older!.jws, newest!.seq);
+      await runSql(v, 'update audit_checkpoints set jws = ? where seq = ?', older!.jws, newest!.seq);
       try {
         expect(await runCli(['audit', 'verify', '--live', '--json'])).toBe(3);
       } finally {
-        db.prepare('update audit_checkpoints set jws = ? where seq = ?').run(newest!.jws, newest!.seq);
+        await runSql(v, 'update audit_checkpoints set jws = ? where seq = ?', newest!.jws, newest!.seq);
       }
       expect(await runCli(['audit', 'verify', '--live', '--json'])).toBe(0);
     } finally {

@@ -3,6 +3,7 @@ import { Customer, uniqueEmail } from '../support/browser-like.ts';
 import { obtainTokens, registerCompany, type RegisteredCompany } from '../support/company.ts';
 import { startVault, type RunningVault } from '../support/vault.ts';
 import { managementToken, recordBenefit } from './support.ts';
+import { countOf, rowOf, rowsOf } from '../support/rows.ts';
 
 let v: RunningVault;
 let alice: Customer;
@@ -25,9 +26,9 @@ beforeAll(async () => {
 });
 afterAll(async () => v.close());
 
-const rows = () => (v.ctx.db.$client.prepare('select count(*) as n from benefits').get() as { n: number }).n;
-const trail = () =>
-  (v.ctx.db.$client.prepare("select body from audit_events where action like 'benefit.%'").all() as { body: string }[])
+const rows = () => countOf(v, 'select count(*) AS n from benefits');
+const trail = async () =>
+  (await rowsOf<{ body: string }>(v, "select body from audit_events where action like 'benefit.%'"))
     .map((r) => r.body)
     .join('\n');
 const valid = () => ({
@@ -58,19 +59,19 @@ describe('bad input to the benefit ledger is a 4xx problem that changes nothing'
     ['a grant id that is not a UUID', { grant_id: 'not-a-grant' }],
     ['an unknown member', { note: 'hello' }],
   ])('when a company sends %s, then it is a 400 problem and nothing is recorded', async (_name, change) => {
-    const before = rows();
+    const before = await rows();
     const r = await recordBenefit(v, shopToken, { ...valid(), ...change });
     expect(r.status).toBe(400);
     expect(r.type).toContain('application/problem+json');
-    expect(rows()).toBe(before);
+    expect(await rows()).toBe(before);
   });
 
   it("when a company records a benefit under another company's grant, then it is a 404 and nothing is recorded", async () => {
-    const before = rows();
+    const before = await rows();
     const r = await recordBenefit(v, otherToken, valid());
     expect(r.status).toBe(404);
     expect(r.type).toContain('application/problem+json');
-    expect(rows()).toBe(before);
+    expect(await rows()).toBe(before);
   });
 
   it('when the token is not a grant_management token, then it is refused', async () => {
@@ -82,11 +83,11 @@ describe('bad input to the benefit ledger is a 4xx problem that changes nothing'
   it('when a key is repeated, then the first entry is returned and nothing new is recorded; another company may use the same key', async () => {
     const first = await recordBenefit(v, shopToken, { ...valid(), key: 'order-7', reference: 'Voucher ABC-123' });
     expect(first.status).toBe(201);
-    const before = rows();
+    const before = await rows();
     const again = await recordBenefit(v, shopToken, { ...valid(), key: 'order-7', kind: 'service', amount: '99.00' });
     expect(again.status).toBe(200);
     expect(again.body).toEqual(first.body);
-    expect(rows()).toBe(before);
+    expect(await rows()).toBe(before);
     const otherGrant = (await obtainTokens(v, other, alice, { fields: ['email'] })).grant_id;
     expect((await recordBenefit(v, otherToken, { ...valid(), grant_id: otherGrant, key: 'order-7' })).status).toBe(201);
   });
@@ -99,10 +100,10 @@ describe('bad input to the benefit ledger is a 4xx problem that changes nothing'
       reference: 'Order for Alice Smith',
     });
     expect(r.status).toBe(201);
-    const events = trail();
+    const events = await trail();
     expect(events).toContain(r.body.id);
     expect(events).not.toMatch(/secret-key-42|123\.45|12345|Alice Smith/);
-    const stored = JSON.stringify(v.ctx.db.$client.prepare('select * from benefits where id = ?').get(r.body.id));
+    const stored = JSON.stringify(await rowOf(v, 'select * from benefits where id = ?', r.body.id));
     expect(stored).not.toMatch(/secret-key-42|Alice Smith/);
   });
 

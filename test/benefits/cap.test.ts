@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { benefits } from '../../server/db/schema.ts';
 import { MAX_BENEFITS_PER_GRANT } from '../../server/benefits/service.ts';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
 import { obtainTokens, registerCompany } from '../support/company.ts';
@@ -22,28 +21,24 @@ describe('the benefit ledger is bounded (SECURITY.md "The benefit ledger")', () 
     const first = await recordBenefit(v, token, { grant_id: t.grant_id, key: 'k-0', kind: 'service' });
     expect(first.status).toBe(201);
     // The rest of the ledger is written directly: a thousand requests would only slow the test down.
-    const row = v.ctx.db
-      .select()
-      .from(benefits)
-      .all()
-      .find((b) => b.id === first.body.id)!;
+    const { q, t: tables } = v.ctx.backend;
+    const row = (await q().select().from(tables.benefits)).find((b) => b.id === first.body.id)!;
     const rest = Array.from({ length: MAX_BENEFITS_PER_GRANT - 1 }, (_, i) => ({
       ...row,
       id: randomUUID(),
       keyHash: `fill-${i}`,
     }));
-    v.ctx.db.transaction((tx) => rest.forEach((r) => tx.insert(benefits).values(r).run()));
+    for (let i = 0; i < rest.length; i += 100)
+      await q()
+        .insert(tables.benefits)
+        .values(rest.slice(i, i + 100));
 
     const over = await recordBenefit(v, token, { grant_id: t.grant_id, key: 'k-over', kind: 'service' });
     expect(over.status).toBe(409);
     expect(over.type).toMatch(/application\/problem\+json/);
-    expect(
-      v.ctx.db
-        .select()
-        .from(benefits)
-        .all()
-        .filter((b) => b.grantId === t.grant_id),
-    ).toHaveLength(MAX_BENEFITS_PER_GRANT);
+    expect((await q().select().from(tables.benefits)).filter((b) => b.grantId === t.grant_id)).toHaveLength(
+      MAX_BENEFITS_PER_GRANT,
+    );
     // A repeated key still answers its first entry.
     expect((await recordBenefit(v, token, { grant_id: t.grant_id, key: 'k-0', kind: 'service' })).status).toBe(200);
   });

@@ -3,6 +3,7 @@ import { Customer, uniqueEmail } from '../support/browser-like.ts';
 import { defaultTerms, obtainTokens, readData, registerCompany } from '../support/company.ts';
 import { startVault, type RunningVault } from '../support/vault.ts';
 import { DAY_MS, managementToken, recordBenefit } from './support.ts';
+import { rowOf } from '../support/rows.ts';
 
 let v: RunningVault;
 let alice: Customer;
@@ -49,9 +50,10 @@ describe('the benefit ledger through the real server', () => {
     expect(message!.text).toContain('has not delivered the benefit it promised');
     expect(message!.text).toContain('discount (10% off every order) within 30 days');
     expect(message!.text).toContain('it has delivered 0 benefits in the last 30 days');
-    const event = v.ctx.db.$client
-      .prepare("select body from audit_events where action = 'grant.suspended' order by seq desc limit 1")
-      .get() as { body: string };
+    const event = (await rowOf<{ body: string }>(
+      v,
+      "select body from audit_events where action = 'grant.suspended' order by seq desc limit 1",
+    ))!;
     expect(event.body).toContain('BENEFIT_NOT_DELIVERED');
     expect(event.body).not.toContain('10% off');
 

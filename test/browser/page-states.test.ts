@@ -4,6 +4,7 @@ import { REDIRECT, details, form, obtainTokens, pkce, readData, registerCompany 
 import { browserSuite } from './browser.ts';
 import * as states from './states.ts';
 import { checkBothSizes, failing, h1, PASSWORD, settled } from './states.ts';
+import { runSql } from '../support/rows.ts';
 
 /**
  * Every page in each of its states (loading aside): with data, empty, and failing with a Retry that
@@ -198,7 +199,7 @@ describe('inbox messages in words', () => {
     const id = ((await api.call('GET', '/api/inbox')).body.messages as { id: string; kind: string }[]).find(
       (m) => m.kind === 'grant.approved',
     )!.id;
-    suite.v.ctx.db.$client.prepare('update inbox set body = ? where id = ?').run(JSON.stringify(old), id);
+    await runSql(suite.v, 'update inbox set body = ? where id = ?', JSON.stringify(old), id);
     const page = await signedIn(email, '/inbox', 'Inbox');
     const day = await page.evaluate(() =>
       new Intl.DateTimeFormat(undefined, { dateStyle: 'long' }).format(new Date('2026-12-30')),

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
 import { obtainTokens, readData, registerCompany, type RegisteredCompany } from '../support/company.ts';
 import { startVault, type RunningVault } from '../support/vault.ts';
+import { countOf, rowOf } from '../support/rows.ts';
 
 // What a grant of answers covers: no field read passes for a success, and the customer may keep fewer claims.
 let v: RunningVault;
@@ -14,14 +15,12 @@ const details = (claims: unknown, fields: string[] = []) =>
   ]);
 const ask = (token: string, name: string) =>
   fetch(`${v.url}/data/customers/${alice.handle}/claims/${name}`, { headers: { authorization: `Bearer ${token}` } });
-const lastEvent = () =>
-  JSON.parse(
-    v.ctx.db.$client.prepare('SELECT body FROM audit_events ORDER BY seq DESC LIMIT 1').pluck().get() as string,
-  );
-const counts = () =>
-  v.ctx.db.$client
-    .prepare('SELECT (SELECT count(*) FROM grants) AS grants, (SELECT count(*) FROM audit_events) AS audit')
-    .get();
+const lastEvent = async () =>
+  JSON.parse((await rowOf<{ body: string }>(v, 'SELECT body FROM audit_events ORDER BY seq DESC LIMIT 1'))!.body);
+const counts = async () => ({
+  grants: await countOf(v, 'SELECT count(*) AS n FROM grants'),
+  audit: await countOf(v, 'SELECT count(*) AS n FROM audit_events'),
+});
 
 beforeAll(async () => {
   v = await startVault();
@@ -51,7 +50,7 @@ describe('a grant of claims only', () => {
     expect(r.body.reasons).toEqual([expect.objectContaining({ code: 'NO_FIELDS_GRANTED' })]);
     expect(r.body.fields).toBeUndefined();
     expect(JSON.stringify(r.body)).not.toContain('1990-05-17');
-    expect(lastEvent()).toMatchObject({
+    expect(await lastEvent()).toMatchObject({
       action: 'data.denied',
       grantId: t.grant_id,
       reasons: [{ code: 'NO_FIELDS_GRANTED' }],
@@ -81,7 +80,7 @@ describe('the customer narrows claims at consent', () => {
     expect((await ask(t.access_token, 'age_over')).status).toBe(200);
     const refused = await ask(t.access_token, 'country_in');
     expect(refused.status).toBe(403);
-    expect(lastEvent()).toMatchObject({ action: 'data.denied', reasons: [{ code: 'CLAIM_NOT_GRANTED' }] });
+    expect(await lastEvent()).toMatchObject({ action: 'data.denied', reasons: [{ code: 'CLAIM_NOT_GRANTED' }] });
   });
 
   it('when the customer keeps a claim and no field, then the grant answers the claim and reads nothing', async () => {
@@ -107,11 +106,11 @@ describe('the customer narrows claims at consent', () => {
     ['a claim that was not asked for', { claims: ['age_over', 'postal_code_prefix'] }, /only claims that were asked/],
     ['a claim not in the catalogue', { claims: ['shoe_size'] }, /claims/],
   ])('when the customer approves %s, then a 4xx problem and no grant', async (_n, approve, msg) => {
-    const before = counts();
+    const before = await counts();
     const err = await obtainTokens(v, brewco, alice, { authorizationDetails: both(), approve }).catch((e) => e);
     expect(String(err)).toMatch(/consent failed: 4\d\d/);
     expect(String(err)).toMatch(msg);
-    expect(counts()).toEqual(before);
+    expect(await counts()).toEqual(before);
   });
 
   it('when the customer shortens a claims-only grant, then it ends earlier and its claim stops at the new end', async () => {

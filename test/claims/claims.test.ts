@@ -13,6 +13,7 @@ import {
   type RegisteredCompany,
 } from '../support/company.ts';
 import { startVault, type RunningVault } from '../support/vault.ts';
+import { countOf, rowOf, rowsOf } from '../support/rows.ts';
 
 let v: RunningVault;
 let brewco: RegisteredCompany;
@@ -30,9 +31,8 @@ const claimDetails = (claims: unknown, extra: object = {}) =>
   ]);
 const askClaim = (token: string, handle: string, name: string) =>
   fetch(`${v.url}/data/customers/${handle}/claims/${name}`, { headers: { authorization: `Bearer ${token}` } });
-const auditCount = () => (v.ctx.db.$client.prepare('SELECT count(*) AS n FROM audit_events').get() as { n: number }).n;
-const requestCount = () =>
-  (v.ctx.db.$client.prepare('SELECT count(*) AS n FROM auth_requests').get() as { n: number }).n;
+const auditCount = () => countOf(v, 'SELECT count(*) AS n FROM audit_events');
+const requestCount = () => countOf(v, 'SELECT count(*) AS n FROM auth_requests');
 
 async function verifyClaim(token: string) {
   const jwks = await (await fetch(`${v.url}/jwks.json`)).json();
@@ -128,10 +128,9 @@ describe('the brewery journey: answers instead of data', () => {
     expect(JSON.stringify(dob.body)).not.toContain('1990');
 
     // The audit event names the claim and its result only; the activity says it in words.
-    const trail = v.ctx.db.$client
-      .prepare("SELECT body FROM audit_events WHERE action = 'data.claim'")
-      .pluck()
-      .all() as string[];
+    const trail = (await rowsOf<{ body: string }>(v, "SELECT body FROM audit_events WHERE action = 'data.claim'")).map(
+      (r) => r.body,
+    );
     expect(trail).toHaveLength(1);
     const event = JSON.parse(trail[0]!);
     expect(event.detail).toEqual({ claim: 'age_over', parameter: '18', result: 'true' });
@@ -249,12 +248,12 @@ describe('bad input is a 4xx problem that changes nothing', () => {
     ['neither fields nor claims', claimDetails(undefined), /at least one field or one claim/],
     ['an unknown key in a claim', claimDetails([{ name: 'age_over', value: 18, field: 'date_of_birth' }]), /claims/],
   ])('when authorization_details has %s, then PAR answers 400 invalid_authorization_details', async (_n, d, msg) => {
-    const [audit, requests] = [auditCount(), requestCount()];
+    const [audit, requests] = [await auditCount(), await requestCount()];
     const r = await par({ authorization_details: d });
     expect(r.status).toBe(400);
     expect(r.body.error).toBe('invalid_authorization_details');
     expect(r.body.error_description).toMatch(msg);
-    expect([auditCount(), requestCount()]).toEqual([audit, requests]);
+    expect([await auditCount(), await requestCount()]).toEqual([audit, requests]);
   });
 
   it.each([
@@ -266,23 +265,23 @@ describe('bad input is a 4xx problem that changes nothing', () => {
     ['claim:age_over:18 claim:age_over:21'],
     ['deposit:purchase_history claim:age_over:18'],
   ])('when the scope has %s, then PAR answers 400 invalid_scope', async (claimTokens) => {
-    const [audit, requests] = [auditCount(), requestCount()];
+    const [audit, requests] = [await auditCount(), await requestCount()];
     const r = await par({ scope: `purpose:age-verification ${claimTokens} duration:30` });
     expect(r.status).toBe(400);
     expect(r.body.error).toBe('invalid_scope');
-    expect([auditCount(), requestCount()]).toEqual([audit, requests]);
+    expect([await auditCount(), await requestCount()]).toEqual([audit, requests]);
   });
 
   it('when the company asks a claim name that is not in the catalogue, then 400 problem, not audited, not echoed', async () => {
     const t = await obtainTokens(v, brewco, alice, {
       authorizationDetails: claimDetails([{ name: 'age_over', value: 18 }]),
     });
-    const audit = auditCount();
+    const audit = await auditCount();
     const r = await askClaim(t.access_token, alice.handle, 'secret-value-42');
     expect(r.status).toBe(400);
     expect(r.headers.get('content-type')).toMatch(/application\/problem\+json/);
     expect(await r.text()).not.toContain('secret-value-42');
-    expect(auditCount()).toBe(audit);
+    expect(await auditCount()).toBe(audit);
   });
 
   it('when the company asks a claim its grant does not answer, then 403, audited as a denial, and nothing is answered', async () => {
@@ -295,7 +294,7 @@ describe('bad input is a 4xx problem that changes nothing', () => {
     const body = await r.json();
     expect(JSON.stringify(body)).not.toMatch(/BE|claim_token/);
     const last = JSON.parse(
-      v.ctx.db.$client.prepare('SELECT body FROM audit_events ORDER BY seq DESC LIMIT 1').pluck().get() as string,
+      (await rowOf<{ body: string }>(v, 'SELECT body FROM audit_events ORDER BY seq DESC LIMIT 1'))!.body,
     );
     expect(last).toMatchObject({ action: 'data.denied', reasons: [{ code: 'CLAIM_NOT_GRANTED' }] });
   });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
 import { defaultTerms, obtainTokens, REDIRECT, registerCompany, type RegisteredCompany } from '../support/company.ts';
 import { startVault, type RunningVault } from '../support/vault.ts';
+import { countOf } from '../support/rows.ts';
 
 // A company's terms versions and names are kept for ever, each terms change that is worse for customers puts a
 // message in every customer's inbox, and each name a company ever had is closed to every other company: so how
@@ -39,23 +40,18 @@ const termsWorseMessages = async () =>
   ((await alice.call('GET', '/api/inbox')).body.messages as { kind: string }[]).filter(
     (m) => m.kind === 'grant.terms-worse',
   ).length;
-const termsVersions = () =>
-  (
-    v.ctx.db.$client.prepare('select count(*) n from company_terms where company_id = ?').get(shop.clientId) as {
-      n: number;
-    }
-  ).n;
+const termsVersions = () => countOf(v, 'select count(*) AS n from company_terms where company_id = ?', shop.clientId);
 
 describe('how often a company may change its terms and its name', () => {
   it('when a company flips its terms back and forth, then after 10 new versions in a day the next is a 429 that changes nothing', async () => {
     for (let i = 1; i <= 10; i++) expect((await update(NAME, worse(i))).status).toBe(200);
     const messages = await termsWorseMessages();
-    const versions = termsVersions();
+    const versions = await termsVersions();
     const refused = await update(NAME, worse(11));
     expect(refused.status).toBe(429);
     expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
     expect(await termsWorseMessages()).toBe(messages);
-    expect(termsVersions()).toBe(versions);
+    expect(await termsVersions()).toBe(versions);
     // The same terms again is no change, and a day later the company may change them again.
     expect((await update(NAME, worse(10))).status).toBe(200);
     v.clock.advance(24 * 3600_000 + 1000);

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../../server/cli/main.ts';
-import { auditEvents } from '../../server/db/schema.ts';
+import { testDatabaseUrl } from '../support/test-database.ts';
 import { basicMetadata, startCompanies, type CompaniesHarness } from './support.ts';
+import { auditRows } from '../support/rows.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'vault-cli-companies-'));
 let h: CompaniesHarness;
@@ -38,7 +39,10 @@ async function vault(...args: string[]): Promise<string> {
 beforeAll(async () => {
   process.env.VAULT_DATA_DIR = dataDir;
   process.env.LOG_LEVEL = 'silent';
-  // The CLI writes into the data dir first; the server then opens the same database.
+  // The CLI writes into the data dir first; the server then opens the same database (on the PostgreSQL pass, the
+  // data dir's test database, test/support/test-database.ts).
+  const databaseUrl = await testDatabaseUrl(dataDir);
+  if (databaseUrl) process.env.VAULT_DATABASE_URL = databaseUrl;
   await vault('token', '--label', 'warm-up');
   h = await startCompanies({ dataDir });
 });
@@ -101,11 +105,9 @@ describe('vault companies', () => {
     const out = JSON.parse(await vault('disable', reg.body.client_id, '--json'));
     expect(out).toMatchObject({ ok: true, company: { id: reg.body.client_id, status: 'disabled' } });
     expect((await h.companies.byId(reg.body.client_id))!.status).toBe('disabled');
-    const event = h.v.ctx.db
-      .select()
-      .from(auditEvents)
-      .all()
-      .find((e) => e.companyId === reg.body.client_id && e.action === 'company.disabled');
+    const event = (await auditRows(h.v)).find(
+      (e) => e.companyId === reg.body.client_id && e.action === 'company.disabled',
+    );
     expect(event?.actorKind).toBe('operator');
     expect((await grants.store.byId(grant.id))?.status).toBe('revoked');
   });

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditEvents } from '../../server/db/schema.ts';
 import {
   basicAuth,
   basicMetadata,
@@ -10,6 +9,7 @@ import {
   type CompaniesHarness,
   type Reply,
 } from './support.ts';
+import { auditRows, inUnit } from '../support/rows.ts';
 
 let h: CompaniesHarness;
 beforeAll(async () => {
@@ -31,13 +31,8 @@ function updateBody(r: Reply, changes: Record<string, unknown> = {}) {
   } = r.body;
   return { ...rest, ...changes };
 }
-const actions = (companyId: string) =>
-  h.v.ctx.db
-    .select()
-    .from(auditEvents)
-    .all()
-    .filter((e) => e.companyId === companyId)
-    .map((e) => e.action);
+const actions = async (companyId: string) =>
+  (await auditRows(h.v)).filter((e) => e.companyId === companyId).map((e) => e.action);
 
 describe('reading a registration (RFC 7592 §2.1)', () => {
   it('when the registration access token is right, then 200 with the current metadata and no-store', async () => {
@@ -74,7 +69,7 @@ describe('updating a registration (RFC 7592 §2.2)', () => {
     const id = reg.body.client_id;
     const seen: Array<[string, number, boolean]> = [];
     const hook = (companyId: string, version: number) => {
-      seen.push([companyId, version, h.v.ctx.db.$client.inTransaction]);
+      seen.push([companyId, version, inUnit(h.v)]);
     };
     h.companies.hooks.onTermsChanged.push(hook);
     try {
@@ -90,7 +85,7 @@ describe('updating a registration (RFC 7592 §2.2)', () => {
       expect(await h.companies.currentTerms(id)).toMatchObject({ version: 2, terms: { retentionDays: 30 } });
       expect(await h.companies.termsAt(id, 1)).toMatchObject({ version: 1, terms: { retentionDays: 90 } });
       expect((await h.companies.byId(id))!.termsVersion).toBe(2);
-      expect(actions(id)).toEqual(['company.registered', 'company.terms-changed']);
+      expect(await actions(id)).toEqual(['company.registered', 'company.terms-changed']);
     } finally {
       h.companies.hooks.onTermsChanged.splice(h.companies.hooks.onTermsChanged.indexOf(hook), 1);
     }
@@ -138,7 +133,7 @@ describe('updating a registration (RFC 7592 §2.2)', () => {
     const c = (await h.companies.byId(reg.body.client_id))!;
     expect([c.name, c.termsVersion]).toEqual([reg.body.client_name, 1]);
     expect(await h.companies.termsAt(reg.body.client_id, 2)).toBeUndefined();
-    expect(actions(reg.body.client_id)).toEqual(['company.registered']);
+    expect(await actions(reg.body.client_id)).toEqual(['company.registered']);
   });
 
   it.each<[string, (r: Reply) => Record<string, unknown>]>([
@@ -221,7 +216,7 @@ describe('deregistering (RFC 7592 §2.3) and disabling', () => {
     }
     expect(seen).toEqual([[reg.body.client_id, 'company']]);
     expect((await h.companies.byId(reg.body.client_id))!.status).toBe('disabled');
-    expect(actions(reg.body.client_id)).toEqual(['company.registered', 'company.disabled']);
+    expect(await actions(reg.body.client_id)).toEqual(['company.registered', 'company.disabled']);
     expect((await h.call('GET', pathOf(reg), { bearer: reg.body.registration_access_token })).status).toBe(401);
   });
 
@@ -229,7 +224,7 @@ describe('deregistering (RFC 7592 §2.3) and disabling', () => {
     const reg = await h.register(basicMetadata());
     expect((await h.companies.disable(reg.body.client_id)).status).toBe('disabled');
     expect((await h.companies.disable(reg.body.client_id)).status).toBe('disabled');
-    expect(actions(reg.body.client_id)).toEqual(['company.registered', 'company.disabled']);
+    expect(await actions(reg.body.client_id)).toEqual(['company.registered', 'company.disabled']);
     await expect(h.companies.requireActive(reg.body.client_id)).rejects.toThrow(/unknown or disabled/);
   });
 

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
 import { obtainTokens, readData, registerCompany, type RegisteredCompany } from '../support/company.ts';
 import { startVault, type RunningVault } from '../support/vault.ts';
+import { rowsOf } from '../support/rows.ts';
 
 let v: RunningVault;
 beforeAll(async () => {
@@ -48,13 +49,15 @@ async function registerNamed(name: string) {
   return { status: r.status, body: await r.json() };
 }
 
-const auditOf = (companyId: string, action: string) =>
+const auditOf = async (companyId: string, action: string) =>
   (
-    v.ctx.db.$client
-      .prepare('select body from audit_events where company_id = ? and action = ? order by seq')
-      .pluck()
-      .all(companyId, action) as string[]
-  ).map((b) => JSON.parse(b));
+    await rowsOf<{ body: string }>(
+      v,
+      'select body from audit_events where company_id = ? and action = ? order by seq',
+      companyId,
+      action,
+    )
+  ).map((r) => JSON.parse(r.body));
 
 describe('company names refuse invisible and text-direction characters', () => {
   it.each([
@@ -144,7 +147,7 @@ describe("a company cannot take a look-alike of another company's name", () => {
     expect(r.status).toBe(400);
     expect(r.body.error).toBe('invalid_client_metadata');
     expect((await v.vault.services.companies.byId(c.clientId))!.name).toBe('Small Shop');
-    expect(auditOf(c.clientId, 'company.renamed')).toEqual([]);
+    expect(await auditOf(c.clientId, 'company.renamed')).toEqual([]);
   });
 
   it('when a company takes a new name, then its old one stays its own: no other company can take it', async () => {
@@ -171,7 +174,7 @@ describe('a rename is audited and past events keep the name the company had then
     v.clock.advance(60_000);
     expect((await readData(v, t.access_token, alice.handle)).status).toBe(200);
 
-    const events = auditOf(shop.clientId, 'company.renamed');
+    const events = await auditOf(shop.clientId, 'company.renamed');
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ actor: { kind: 'company', id: shop.clientId }, detail: { nameVersion: 2 } });
     expect(JSON.stringify(events[0])).not.toContain('Name Ltd');

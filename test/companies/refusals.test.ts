@@ -11,6 +11,7 @@ import {
   type RegisteredCompany,
 } from '../support/company.ts';
 import { startVault, type RunningVault } from '../support/vault.ts';
+import { rowOf } from '../support/rows.ts';
 
 // A customer's criteria can say what their religion, diet or health is: here a distinctive value tag,
 // a maximum retention and a refused purpose. No company-facing answer may carry any of them.
@@ -88,10 +89,10 @@ describe("refusals tell companies a reason code, never the customer's criteria",
     revealsNothing(r.body);
     revealsNothing(r.headers.get('www-authenticate') ?? '');
 
-    const denied = v.ctx.db.$client
-      .prepare("select body from audit_events where action = 'grant.denied' order by seq desc limit 1")
-      .pluck()
-      .get() as string;
+    const denied = (await rowOf<{ body: string }>(
+      v,
+      "select body from audit_events where action = 'grant.denied' order by seq desc limit 1",
+    ))!.body;
     expect(denied).toContain('VALUE_TAGS_MISSING');
     expect(denied).toContain('RETENTION_OVER_CUSTOMER_MAX');
     await alice.call('PUT', '/api/criteria', {});

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
 import { details, form, registerCompany, type RegisteredCompany } from '../support/company.ts';
 import { startVault, type RunningVault } from '../support/vault.ts';
+import { rowOf, rowsOf } from '../support/rows.ts';
 
 // Issue 15, the device line: a connected product joins through the device authorization grant (RFC 8628),
 // deposits a devices record that needs service, and the customer sees it in words with its device as source.
@@ -77,11 +78,13 @@ describe('a connected product deposits, and the customer sees it as coming from 
     });
 
     // The provenance sealed with the record names the device, signed by the vault.
-    const row = v.ctx.db.$client.prepare('select device_id from records where id = ?').get(id) as { device_id: string };
+    const row = (await rowOf<{ device_id: string }>(v, 'select device_id from records where id = ?', id))!;
     expect(row.device_id).toBe(brushco.clientId);
-    const audit = v.ctx.db.$client
-      .prepare("select body from audit_events where action = 'data.deposit' and company_id = ?")
-      .all(brushco.clientId) as { body: string }[];
+    const audit = await rowsOf<{ body: string }>(
+      v,
+      "select body from audit_events where action = 'data.deposit' and company_id = ?",
+      brushco.clientId,
+    );
     expect(audit.map((a) => JSON.parse(a.body).detail.deviceId)).toEqual([brushco.clientId]);
   });
 

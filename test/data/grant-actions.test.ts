@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
 import { details, form, obtainTokens, readData, registerCompany, type RegisteredCompany } from '../support/company.ts';
 import { startVault, type RunningVault } from '../support/vault.ts';
+import { countOf, rowsOf } from '../support/rows.ts';
 
 // A grant's actions are enforced on every use, from the grant row, in the audited unit: a grant that
 // lists only `deposit` releases no field, however the grant came to be deposit-only, and nothing the
@@ -28,11 +29,14 @@ beforeAll(async () => {
 afterAll(async () => v.close());
 
 const FIELDS = ['phone', 'purchase_history'];
-const events = (grantId: string, action: string) =>
+const events = async (grantId: string, action: string) =>
   (
-    v.ctx.db.$client
-      .prepare('select body from audit_events where grant_id = ? and action = ? order by seq')
-      .all(grantId, action) as { body: string }[]
+    await rowsOf<{ body: string }>(
+      v,
+      'select body from audit_events where grant_id = ? and action = ? order by seq',
+      grantId,
+      action,
+    )
   ).map((r) => JSON.parse(r.body));
 const deposit = (token: string, category = 'purchases') =>
   fetch(`${v.url}/data/customers/${alice.handle}/records`, {
@@ -46,7 +50,7 @@ const refresh = (rt: string) =>
 
 /** The read a deposit-only token must not make: 403 problem+json, no value, and a data.denied event. */
 async function expectReadRefused(token: string, grantId: string) {
-  const deniedBefore = events(grantId, 'data.denied').length;
+  const deniedBefore = (await events(grantId, 'data.denied')).length;
   for (const fields of [undefined, ['phone']]) {
     const r = await readData(v, token, alice.handle, fields);
     expect(r.status).toBe(403);
@@ -55,8 +59,8 @@ async function expectReadRefused(token: string, grantId: string) {
     expect(r.body.fields).toBeUndefined();
     expect(JSON.stringify(r.body)).not.toContain(PHONE);
   }
-  expect(events(grantId, 'data.read')).toEqual([]);
-  const denied = events(grantId, 'data.denied').slice(deniedBefore);
+  expect(await events(grantId, 'data.read')).toEqual([]);
+  const denied = (await events(grantId, 'data.denied')).slice(deniedBefore);
   expect(denied).toHaveLength(2);
   for (const e of denied) expect(e).toMatchObject({ decision: 'deny', reasons: [{ code: 'READ_NOT_GRANTED' }] });
 }
@@ -144,11 +148,11 @@ describe('a grant that lists only deposit', () => {
     const t = await obtainTokens(v, shop, alice, { fields: FIELDS, actions: ['read', 'deposit'] });
     expect((await readData(v, t.access_token, alice.handle)).status).toBe(200);
     expect((await alice.call('PATCH', `/api/grants/${t.grant_id}`, { actions: ['deposit'] })).status).toBe(200);
-    const denied = events(t.grant_id, 'data.denied').length;
+    const denied = (await events(t.grant_id, 'data.denied')).length;
     const r = await readData(v, t.access_token, alice.handle);
     expect(r.status).toBe(403);
     expect(r.body.reasons[0].code).toBe('READ_NOT_GRANTED');
-    expect(events(t.grant_id, 'data.denied')).toHaveLength(denied + 1);
+    expect(await events(t.grant_id, 'data.denied')).toHaveLength(denied + 1);
     const inbox = (await alice.call('GET', '/api/inbox')).body.messages as { kind: string; body: any }[];
     const narrowed = inbox.find((m) => m.kind === 'grant.narrowed' && m.body.grantId === t.grant_id)!;
     expect(narrowed.body.text).not.toMatch(/may (now only )?read/);
@@ -196,18 +200,18 @@ describe('a grant that lists only deposit', () => {
     expect(r.status).toBe(403);
     expect(r.body.reasons[0].code).toBe('READ_NOT_GRANTED');
     expect(JSON.stringify(r.body)).not.toContain(PHONE);
-    expect(events(t.body.grant_id, 'data.denied')).toHaveLength(1);
-    expect(events(t.body.grant_id, 'data.read')).toEqual([]);
+    expect(await events(t.body.grant_id, 'data.denied')).toHaveLength(1);
+    expect(await events(t.body.grant_id, 'data.read')).toEqual([]);
   });
 
   it('when a read-only grant deposits, then 403 DEPOSIT_NOT_GRANTED, audited, and nothing is stored', async () => {
     const t = await obtainTokens(v, shop, alice, { fields: FIELDS, actions: ['read'] });
-    const records = () => (v.ctx.db.$client.prepare('select count(*) n from records').get() as { n: number }).n;
-    const before = records();
+    const records = () => countOf(v, 'select count(*) AS n from records');
+    const before = await records();
     const r = await deposit(t.access_token);
     expect(r.status).toBe(403);
     expect((await r.json()).reasons[0].code).toBe('DEPOSIT_NOT_GRANTED');
-    expect(records()).toBe(before);
-    expect(events(t.grant_id, 'data.denied')).toHaveLength(1);
+    expect(await records()).toBe(before);
+    expect(await events(t.grant_id, 'data.denied')).toHaveLength(1);
   });
 });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
 import { defaultTerms, obtainTokens, registerCompany } from '../support/company.ts';
 import { startVault, type RunningVault } from '../support/vault.ts';
+import { runSql } from '../support/rows.ts';
 
 // A grant's records count in every decision on the live grant, not only at request and read: re-evaluation
 // after a criteria change, its preview, and renewal (ARCHITECTURE.md, "Where policy decisions happen").
@@ -30,11 +31,14 @@ describe('records in decisions on a live grant', () => {
     const shop = await registerCompany(v, { terms: serviceTerms });
     const t = await obtainTokens(v, shop, bob, { fields: ['email'], actions: ['read'], records: PURCHASES });
     // Written behind the dashboard's back, so that only renewal decides on the criteria.
-    v.ctx.db.$client
-      .prepare(
-        `UPDATE customers SET criteria = json_set(criteria, '$.purchasesOnlyForFinancialBenefit', json('true')) WHERE handle = ?`,
-      )
-      .run(bob.handle);
+    await runSql(
+      v,
+      {
+        sqlite: `UPDATE customers SET criteria = json_set(criteria, '$.purchasesOnlyForFinancialBenefit', json('true')) WHERE handle = ?`,
+        postgres: `UPDATE customers SET criteria = jsonb_set(criteria::jsonb, '{purchasesOnlyForFinancialBenefit}', 'true')::text WHERE handle = ?`,
+      },
+      bob.handle,
+    );
     const res = await bob.call('POST', `/api/grants/${t.grant_id}/renew`);
     expect(res.status).toBe(403);
   });

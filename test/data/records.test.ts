@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
 import { obtainTokens, registerCompany, type RegisteredCompany } from '../support/company.ts';
 import { startVault, type RunningVault } from '../support/vault.ts';
+import { countOf, rowsOf } from '../support/rows.ts';
 
 // Issue 15: typed records that one company deposits become the customer's, and another company granted
 // them reads them with their provenance; the customer sees, hides and deletes them.
@@ -30,12 +31,15 @@ const purchase = (n: number, time: string) => ({
   orderReference: `A-${1000 + n}`,
 });
 
-const count = () => (v.ctx.db.$client.prepare('select count(*) n from records').get() as { n: number }).n;
-const events = (action: string, companyId: string) =>
+const count = () => countOf(v, 'select count(*) AS n from records');
+const events = async (action: string, companyId: string) =>
   (
-    v.ctx.db.$client
-      .prepare('select body from audit_events where action = ? and company_id = ? order by seq')
-      .all(action, companyId) as { body: string }[]
+    await rowsOf<{ body: string }>(
+      v,
+      'select body from audit_events where action = ? and company_id = ? order by seq',
+      action,
+      companyId,
+    )
   ).map((r) => JSON.parse(r.body));
 
 async function deposit(token: string, body: object, handle = alice.handle, headers: Record<string, string> = {}) {
@@ -110,8 +114,8 @@ describe('typed records shared across companies', () => {
     });
     expect([second.status, third.status]).toEqual([201, 201]);
     ids = [first.body.id, second.body.id, third.body.id];
-    expect(count()).toBe(3);
-    expect(events('data.deposit', shopA.clientId)).toHaveLength(3);
+    expect(await count()).toBe(3);
+    expect(await events('data.deposit', shopA.clientId)).toHaveLength(3);
   });
 
   it('when the same idempotency key comes with other content, then 409 and nothing more is stored', async () => {
@@ -125,7 +129,7 @@ describe('typed records shared across companies', () => {
     );
     expect(r.status).toBe(409);
     expect(r.type).toMatch(/^application\/problem\+json/);
-    expect(count()).toBe(3);
+    expect(await count()).toBe(3);
   });
 
   it('when the customer opens their records, then they see the three purchases in words with shop A as source', async () => {
@@ -162,7 +166,7 @@ describe('typed records shared across companies', () => {
         depositedAt: rec.depositedAt,
       });
     }
-    const [e] = events('data.read', shopB.clientId).slice(-1);
+    const [e] = (await events('data.read', shopB.clientId)).slice(-1);
     expect(e.detail).toMatchObject({
       records: 3,
       recordIds: [...ids].reverse().join(','),
@@ -173,7 +177,7 @@ describe('typed records shared across companies', () => {
   it('when the customer hides one, then shop B reads two, and showing it again shares it again', async () => {
     expect((await alice.call('PUT', `/api/records/${ids[1]}/hidden`, { hidden: true })).status).toBe(204);
     expect((await read(bTokens.access_token)).body.records.map((x: { id: string }) => x.id)).toEqual([ids[2], ids[0]]);
-    expect(events('record.hidden', shopA.clientId)).toHaveLength(1);
+    expect(await events('record.hidden', shopA.clientId)).toHaveLength(1);
     expect((await alice.call('PUT', `/api/records/${ids[1]}/hidden`, { hidden: false })).status).toBe(204);
     expect((await read(bTokens.access_token)).body.records).toHaveLength(3);
   });
@@ -205,15 +209,15 @@ describe('bad input and refusals, each audited and storing nothing', () => {
     ['outside the grant categories', 'devices', 403],
     ['not matching its schema', 'purchases', 400],
   ])('when a deposit is %s, then %s… is refused', async (_what, category, status) => {
-    const before = count();
+    const before = await count();
     const r = await deposit(aTokens.access_token, { category, content: { order: 'A-1' } });
     expect(r.status).toBe(status);
     expect(r.type).toMatch(/^application\/problem\+json/);
-    expect(count()).toBe(before);
+    expect(await count()).toBe(before);
   });
 
   it('when a deposit is over the size limit, then 4xx problem and nothing is stored', async () => {
-    const before = count();
+    const before = await count();
     const big = {
       ...purchase(5, iso(v.clock.now().getTime())),
       items: [{ name: 'x'.repeat(200), quantity: 1, price: 1 }],
@@ -224,31 +228,31 @@ describe('bad input and refusals, each audited and storing nothing', () => {
     });
     expect(r.status).toBeGreaterThanOrEqual(400);
     expect(r.status).toBeLessThan(500);
-    expect(count()).toBe(before);
+    expect(await count()).toBe(before);
   });
 
   it('when a grant without the deposit action deposits, then 403 DEPOSIT_NOT_GRANTED, audited', async () => {
-    const before = count();
+    const before = await count();
     const r = await deposit(bTokens.access_token, {
       category: 'purchases',
       content: purchase(6, iso(v.clock.now().getTime())),
     });
     expect(r.status).toBe(403);
     expect(r.body.reasons.map((x: { code: string }) => x.code)).toEqual(['DEPOSIT_NOT_GRANTED']);
-    expect(count()).toBe(before);
-    expect(events('data.denied', shopB.clientId).at(-1).reasons[0].code).toBe('DEPOSIT_NOT_GRANTED');
+    expect(await count()).toBe(before);
+    expect((await events('data.denied', shopB.clientId)).at(-1).reasons[0].code).toBe('DEPOSIT_NOT_GRANTED');
   });
 
   it("when a deposit names another customer's vault, then 404, nothing stored, audited", async () => {
-    const before = count();
+    const before = await count();
     const r = await deposit(
       aTokens.access_token,
       { category: 'purchases', content: purchase(7, iso(v.clock.now().getTime())) },
       bob.handle,
     );
     expect(r.status).toBe(404);
-    expect(count()).toBe(before);
-    expect(events('data.denied', shopA.clientId).at(-1).reasons[0].code).toBe('NOT_THIS_CUSTOMER');
+    expect(await count()).toBe(before);
+    expect((await events('data.denied', shopA.clientId)).at(-1).reasons[0].code).toBe('NOT_THIS_CUSTOMER');
   });
 
   it.each([
@@ -258,7 +262,7 @@ describe('bad input and refusals, each audited and storing nothing', () => {
     const r = await read(bTokens.access_token, query);
     expect(r.status).toBe(403);
     expect(r.body.records).toBeUndefined();
-    expect(events('data.denied', shopB.clientId).at(-1).reasons[0].code).toBe(code);
+    expect((await events('data.denied', shopB.clientId)).at(-1).reasons[0].code).toBe(code);
   });
 
   it('when a grant names chosen sources, then a read of another source is refused and its records are not returned', async () => {
@@ -269,7 +273,7 @@ describe('bad input and refusals, each audited and storing nothing', () => {
     });
     const r = await read(t.access_token, `?source=${shopA.clientId}`, c.handle);
     expect(r.status).toBe(403);
-    expect(events('data.denied', shopB.clientId).at(-1).reasons[0].code).toBe('OUTSIDE_SOURCES');
+    expect((await events('data.denied', shopB.clientId)).at(-1).reasons[0].code).toBe('OUTSIDE_SOURCES');
   });
 
   it('when the customer narrows the window and sources at consent, then the grant keeps the narrower ones, and a wider one is refused', async () => {
@@ -317,18 +321,15 @@ describe('devices and blocked companies', () => {
     expect(inbox.map((m: { body: { text: string } }) => m.body.text)).toContain(
       'Your toothbrush by Brushco needs service',
     );
-    const stored = v.ctx.db.$client.prepare("select count(*) n from inbox where body like '%toothbrush%'").get() as {
-      n: number;
-    };
-    expect(stored.n).toBe(0);
+    expect(await countOf(v, "select count(*) AS n from inbox where body like '%toothbrush%'")).toBe(0);
   });
 
   it('when the customer blocks a company, then it can neither read nor deposit, each refusal audited, and its deposits stay', async () => {
-    const before = count();
+    const before = await count();
     const put = await alice.call('PUT', '/api/criteria', { blockedCompanies: [shopA.clientId, shopB.clientId] });
     expect(put.status).toBe(200);
-    const deniedA = events('data.denied', shopA.clientId).length;
-    const deniedB = events('data.denied', shopB.clientId).length;
+    const deniedA = (await events('data.denied', shopA.clientId)).length;
+    const deniedB = (await events('data.denied', shopB.clientId)).length;
     const d = await deposit(aTokens.access_token, {
       category: 'purchases',
       content: purchase(8, iso(v.clock.now().getTime())),
@@ -337,17 +338,17 @@ describe('devices and blocked companies', () => {
     const r = await read(bTokens.access_token);
     expect(r.status).toBe(401);
     expect(r.body.records).toBeUndefined();
-    expect(count()).toBe(before);
-    expect(events('data.denied', shopA.clientId)).toHaveLength(deniedA + 1);
-    expect(events('data.denied', shopB.clientId)).toHaveLength(deniedB + 1);
+    expect(await count()).toBe(before);
+    expect(await events('data.denied', shopA.clientId)).toHaveLength(deniedA + 1);
+    expect(await events('data.denied', shopB.clientId)).toHaveLength(deniedB + 1);
   });
 
   it('when the customer deletes a record, then its sealed row is gone and the audit keeps only that it existed', async () => {
     const list = (await alice.call('GET', '/api/records')).body.records;
     const victim = list[0];
     expect((await alice.call('DELETE', `/api/records/${victim.id}`)).status).toBe(204);
-    expect(v.ctx.db.$client.prepare('select count(*) n from records where id = ?').get(victim.id)).toEqual({ n: 0 });
-    const [e] = events('record.deleted', victim.source.company);
+    expect(await countOf(v, 'select count(*) AS n from records where id = ?', victim.id)).toBe(0);
+    const [e] = await events('record.deleted', victim.source.company);
     expect(e.detail).toEqual({ recordId: victim.id, category: victim.category });
     expect((await alice.call('DELETE', `/api/records/${victim.id}`)).status).toBe(404);
   });

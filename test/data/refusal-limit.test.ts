@@ -3,6 +3,7 @@ import { REFUSALS_PER_WINDOW } from '../../server/data/refusal-limit.ts';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
 import { obtainTokens, readData, registerCompany } from '../support/company.ts';
 import { startVault, type RunningVault } from '../support/vault.ts';
+import { countOf } from '../support/rows.ts';
 
 // Refused requests cost a company its refusal budget (60 a minute): past it, the data API answers 429
 // with Retry-After, recorded once per window. The customer's activity shows real reads first and the
@@ -19,11 +20,7 @@ beforeAll(async () => {
 afterAll(async () => v.close());
 
 const count = (action: string, companyId: string) =>
-  (
-    v.ctx.db.$client
-      .prepare('select count(*) n from audit_events where action = ? and company_id = ?')
-      .get(action, companyId) as { n: number }
-  ).n;
+  countOf(v, 'select count(*) AS n from audit_events where action = ? and company_id = ?', action, companyId);
 /** Moves the test clock to the start of the next refusal window. */
 const nextWindow = () => v.clock.advance(60_000 - (v.clock.now().getTime() % 60_000));
 /** `n` reads of a field outside the grant, sent together. */
@@ -40,7 +37,7 @@ describe('the per-company refusal limit', () => {
     const o = await obtainTokens(v, other, alice, { fields: ['city'] });
     const refused = await refusedReads(t.access_token, REFUSALS_PER_WINDOW);
     expect(refused.every((r) => r.status === 403)).toBe(true);
-    expect(count('data.denied', greedy.clientId)).toBe(REFUSALS_PER_WINDOW);
+    expect(await count('data.denied', greedy.clientId)).toBe(REFUSALS_PER_WINDOW);
 
     const over = await Promise.all([
       readData(v, t.access_token, alice.handle, ['phone']),
@@ -54,9 +51,9 @@ describe('the per-company refusal limit', () => {
       expect(r.body.fields).toBeUndefined();
     }
     // Recorded once for the window, not once per request; the refusals are no longer audited one by one.
-    expect(count('data.throttled', greedy.clientId)).toBe(1);
-    expect(count('data.denied', greedy.clientId)).toBe(REFUSALS_PER_WINDOW);
-    expect(count('data.read', greedy.clientId)).toBe(0);
+    expect(await count('data.throttled', greedy.clientId)).toBe(1);
+    expect(await count('data.denied', greedy.clientId)).toBe(REFUSALS_PER_WINDOW);
+    expect(await count('data.read', greedy.clientId)).toBe(0);
     // Another company is not affected.
     expect((await readData(v, o.access_token, alice.handle)).status).toBe(200);
 
@@ -77,8 +74,8 @@ describe('the per-company refusal limit', () => {
       await refusedReads(t.access_token, REFUSALS_PER_WINDOW + 5);
       nextWindow();
     }
-    expect(count('data.denied', flooder.clientId)).toBe(windows * REFUSALS_PER_WINDOW);
-    expect(count('data.throttled', flooder.clientId)).toBe(windows);
+    expect(await count('data.denied', flooder.clientId)).toBe(windows * REFUSALS_PER_WINDOW);
+    expect(await count('data.throttled', flooder.clientId)).toBe(windows);
 
     const page = await alice.call('GET', '/api/reads?limit=10');
     expect(page.status).toBe(200);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
 import { obtainTokens, readData, registerCompany, type RegisteredCompany } from '../support/company.ts';
 import { startVault, type RunningVault } from '../support/vault.ts';
+import { rowOf, rowsOf } from '../support/rows.ts';
 
 // The audit trail cannot be edited or erased, so nothing a caller types may reach it: the request id of
 // every event is the one the server made, whatever `x-request-id` the caller sent.
@@ -21,18 +22,16 @@ beforeAll(async () => {
 });
 afterAll(async () => v.close());
 
-const events = (since: number) =>
-  (
-    v.ctx.db.$client.prepare('select body from audit_events where seq > ? order by seq').all(since) as {
-      body: string;
-    }[]
-  ).map((r) => JSON.parse(r.body));
-const head = () => (v.ctx.db.$client.prepare('select max(seq) s from audit_events').get() as { s: number }).s;
+const events = async (since: number) =>
+  (await rowsOf<{ body: string }>(v, 'select body from audit_events where seq > ? order by seq', since)).map((r) =>
+    JSON.parse(r.body),
+  );
+const head = async () => Number((await rowOf<{ s: number | string }>(v, 'select max(seq) AS s from audit_events'))!.s);
 
 describe('request ids in the audit trail', () => {
   it('when a company sends its own x-request-id on reads, refusals and deposits, then every event carries the id the server made and sent back', async () => {
     const t = await obtainTokens(v, shop, alice, { fields: ['city'], actions: ['read', 'deposit'] });
-    const since = head();
+    const since = await head();
     const given = { 'x-request-id': GIVEN };
     const answers = [
       await readData(v, t.access_token, alice.handle, undefined, given), // the read's own path
@@ -48,24 +47,24 @@ describe('request ids in the audit trail', () => {
     expect(deposit.status).toBe(201);
     const sent = [...answers.map((a) => a.headers.get('x-request-id')), deposit.headers.get('x-request-id')];
     for (const id of sent) expect(id).toMatch(UUID);
-    const audited = events(since);
+    const audited = await events(since);
     expect(audited.map((e) => e.action)).toEqual(['data.read', 'data.read', 'data.denied', 'data.deposit']);
     expect(audited.map((e) => e.requestId)).toEqual(sent);
   });
 
   it('when a customer sends its own x-request-id on a grant change, then the event carries the server id', async () => {
     const t = await obtainTokens(v, shop, alice, { fields: ['city'] });
-    const since = head();
+    const since = await head();
     const r = await alice.call('DELETE', `/api/grants/${t.grant_id}`, undefined, { 'x-request-id': GIVEN });
     expect(r.status).toBeLessThan(300);
-    const audited = events(since);
+    const audited = await events(since);
     expect(audited.map((e) => e.action)).toEqual(['grant.revoked']);
     expect(audited[0].requestId).toBe(r.headers.get('x-request-id'));
     expect(audited[0].requestId).toMatch(UUID);
   });
 
-  it('when ids were sent with every request, then the typed value is nowhere in the trail', () => {
-    const all = v.ctx.db.$client.prepare('select body from audit_events').all() as { body: string }[];
+  it('when ids were sent with every request, then the typed value is nowhere in the trail', async () => {
+    const all = await rowsOf<{ body: string }>(v, 'select body from audit_events');
     expect(all.length).toBeGreaterThan(0);
     expect(all.filter((r) => r.body.includes(GIVEN))).toEqual([]);
   });

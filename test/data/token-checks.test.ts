@@ -13,6 +13,7 @@ import {
   type RegisteredCompany,
 } from '../support/company.ts';
 import { startVault, type RunningVault } from '../support/vault.ts';
+import { countOf, rowsOf } from '../support/rows.ts';
 
 // The checks a company's token meets on the data API and at refresh, each with a test that fails when
 // the check is taken out: the DPoP key match, the verified-token cache's audience, the revoked jti inside
@@ -42,11 +43,13 @@ const proof = (key: Key, htm: string, htu: string, ath?: string) =>
   new SignJWT({ htm, htu, jti: randomUUID(), iat: Math.floor(v.clock.now().getTime() / 1000), ...(ath ? { ath } : {}) })
     .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: key.jwk })
     .sign(key.privateKey);
-const deniedEvents = (grantId: string) =>
+const deniedEvents = async (grantId: string) =>
   (
-    v.ctx.db.$client
-      .prepare("select body from audit_events where grant_id = ? and action = 'data.denied' order by seq")
-      .all(grantId) as { body: string }[]
+    await rowsOf<{ body: string }>(
+      v,
+      "select body from audit_events where grant_id = ? and action = 'data.denied' order by seq",
+      grantId,
+    )
   ).map((r) => JSON.parse(r.body));
 
 describe('DPoP key binding (RFC 9449)', () => {
@@ -145,10 +148,13 @@ describe('a revoked access token, inside the audited unit', () => {
     } finally {
       commit.submit = submit;
     }
-    const reads = v.ctx.db.$client
-      .prepare("select count(*) n from audit_events where grant_id = ? and action = 'data.read'")
-      .get(t.grant_id) as { n: number };
-    expect(reads.n).toBe(0);
+    expect(
+      await countOf(
+        v,
+        "select count(*) AS n from audit_events where grant_id = ? and action = 'data.read'",
+        t.grant_id,
+      ),
+    ).toBe(0);
   });
 });
 
@@ -158,7 +164,7 @@ describe('refused reads are audited', () => {
     const r = await readData(v, t.access_token, alice.handle, ['phone']);
     expect(r.status).toBe(403);
     expect(r.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    const denied = deniedEvents(t.grant_id);
+    const denied = await deniedEvents(t.grant_id);
     expect(denied).toHaveLength(1);
     expect(denied[0]).toMatchObject({
       decision: 'deny',
@@ -176,7 +182,7 @@ describe('refused reads are audited', () => {
     expect(r.status).toBe(403);
     expect(r.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect(r.body.reasons[0].code).toBe('GRANT_SUSPENDED');
-    const denied = deniedEvents(t.grant_id);
+    const denied = await deniedEvents(t.grant_id);
     expect(denied).toHaveLength(1);
     expect(denied[0].reasons).toEqual([{ code: 'GRANT_SUSPENDED', message: 'The grant is suspended.' }]);
   });

@@ -1,16 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditEvents } from '../../server/db/schema.ts';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
 import { obtainTokens, registerCompany } from '../support/company.ts';
 import { startReceiver, type Receiver } from '../support/event-receiver.ts';
 import { startVault, type RunningVault } from '../support/vault.ts';
+import { auditRows } from '../support/rows.ts';
 
 // SECURITY.md "Grant events", endpoints: the event endpoint must not make the vault a proxy into its own network.
-const attempts = (v: RunningVault, companyId: string) =>
-  v.ctx.db
-    .select()
-    .from(auditEvents)
-    .all()
+const attempts = async (v: RunningVault, companyId: string) =>
+  (await auditRows(v))
     .filter((e) => e.companyId === companyId && e.action === 'event.attempted')
     .map((e) => JSON.parse(e.body).detail as Record<string, unknown>);
 
@@ -43,7 +40,9 @@ describe('pushing SETs to addresses inside the network (SSRF)', () => {
       await obtainTokens(strict, shop, alice, { fields: ['phone'] });
       await strict.vault.services.events.worker.runOnce();
       expect(receiver.received.length).toBe(before);
-      expect(attempts(strict, shop.clientId)).toEqual([expect.objectContaining({ mode: 'push', outcome: 'blocked' })]);
+      expect(await attempts(strict, shop.clientId)).toEqual([
+        expect.objectContaining({ mode: 'push', outcome: 'blocked' }),
+      ]);
     },
   );
 

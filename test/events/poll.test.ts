@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditEvents, eventOutbox } from '../../server/db/schema.ts';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
 import { form, obtainTokens, registerCompany, type RegisteredCompany } from '../support/company.ts';
 import { verifySet } from '../support/event-receiver.ts';
 import { startVault, type RunningVault } from '../support/vault.ts';
+import { auditRows } from '../support/rows.ts';
 
 let v: RunningVault;
 let alice: Customer;
@@ -30,12 +30,8 @@ async function poll(token: string, body: unknown) {
   });
   return { status: res.status, type: res.headers.get('content-type'), body: await res.json() };
 }
-const pending = () =>
-  v.ctx.db
-    .select()
-    .from(eventOutbox)
-    .all()
-    .filter((e) => !e.settledAt).length;
+const outbox = () => v.ctx.backend.q().select().from(v.ctx.backend.t.eventOutbox);
+const pending = async () => (await outbox()).filter((e) => !e.settledAt).length;
 
 describe('polling for grant events (RFC 8936)', () => {
   it('when a company without an endpoint polls, then it gets its SETs in order, again until acknowledged', async () => {
@@ -75,10 +71,7 @@ describe('polling for grant events (RFC 8936)', () => {
       body: { sets: {}, moreAvailable: false },
     });
 
-    const audited = v.ctx.db
-      .select()
-      .from(auditEvents)
-      .all()
+    const audited = (await auditRows(v))
       .filter((e) => e.companyId === shop.clientId && e.action === 'event.delivered')
       .map((e) => JSON.parse(e.body).detail);
     expect(audited).toHaveLength(3);
@@ -105,13 +98,13 @@ describe('polling for grant events (RFC 8936)', () => {
     const shop = await registerCompany(v);
     await obtainTokens(v, shop, alice, { fields: ['phone'] });
     const token = await managementToken(shop);
-    const before = pending();
+    const before = await pending();
     for (const body of [{ maxEvents: 1000 }, { ack: 'x' }, { maxEvents: -1 }, [1, 2], { setErrs: { a: 1 } }]) {
       const r = await poll(token, body);
       expect(r.status).toBe(400);
       expect(r.type).toContain('application/problem+json');
     }
-    expect(pending()).toBe(before);
+    expect(await pending()).toBe(before);
   });
 
   it('when a grant reaches its end and the sweep records it, then the company can poll a grant-expired SET', async () => {
@@ -147,29 +140,21 @@ describe('events nobody collects (SECURITY.md "Grant events", bounds)', () => {
     await bob.call('PATCH', '/api/profile', { phone: '+32 470 31 41 59' });
     const shop = await registerCompany(v);
     await obtainTokens(v, shop, bob, { fields: ['phone'] });
-    const rows = () =>
-      v.ctx.db
-        .select()
-        .from(eventOutbox)
-        .all()
-        .filter((e) => e.companyId === shop.clientId);
-    const [created] = rows();
+    const rows = async () => (await outbox()).filter((e) => e.companyId === shop.clientId);
+    const [created] = await rows();
     expect(created!.settledAt).toBeNull();
 
     v.clock.advance(72 * 3_600_000 + 1_000);
     await v.vault.sweep();
-    const given = rows().find((e) => e.jti === created!.jti)!;
+    const given = (await rows()).find((e) => e.jti === created!.jti)!;
     expect(given.settledAt).not.toBeNull();
-    const audited = v.ctx.db
-      .select()
-      .from(auditEvents)
-      .all()
+    const audited = (await auditRows(v))
       .filter((e) => e.companyId === shop.clientId && e.action === 'event.given-up')
       .map((e) => JSON.parse(e.body).detail);
     expect(audited).toEqual([expect.objectContaining({ jti: created!.jti, mode: 'poll', outcome: 'expired' })]);
 
     v.clock.advance(7 * 86_400_000 + 1_000);
     await v.vault.sweep();
-    expect(rows().find((e) => e.jti === created!.jti)).toBeUndefined();
+    expect((await rows()).find((e) => e.jti === created!.jti)).toBeUndefined();
   });
 });

@@ -1,19 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditEvents } from '../../server/db/schema.ts';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
 import { obtainTokens, registerCompany } from '../support/company.ts';
 import { startReceiver, verifySet, type Receiver } from '../support/event-receiver.ts';
 import { startVault, type RunningVault } from '../support/vault.ts';
+import { auditRows } from '../support/rows.ts';
 
 // The receivers listen on loopback, which the vault refuses unless told (SECURITY.md "Grant events").
 const PRIVATE_RECEIVERS = { VAULT_EVENTS_ALLOW_PRIVATE_ADDRESSES: '1' };
 
 const eventType = (v: RunningVault, name: string) => `${v.ctx.config.publicUrl}/secevent/consent/event-type/${name}`;
-const deliveries = (v: RunningVault, companyId: string) =>
-  v.ctx.db
-    .select()
-    .from(auditEvents)
-    .all()
+const deliveries = async (v: RunningVault, companyId: string) =>
+  (await auditRows(v))
     .filter((e) => e.companyId === companyId && e.action.startsWith('event.'))
     .map((e) => ({ action: e.action, detail: JSON.parse(e.body).detail as Record<string, unknown> }));
 
@@ -54,7 +51,7 @@ describe('grant events pushed to the company (RFC 8417, RFC 8935)', () => {
     expect((await verifySet(v, created!.token, shop.clientId)).type).toBe(eventType(v, 'grant-created'));
 
     await v.vault.services.events.worker.runOnce();
-    const audited = deliveries(v, shop.clientId);
+    const audited = await deliveries(v, shop.clientId);
     // created, revoked, and the deletion request the revocation opened (issue 17).
     expect(audited.map((d) => d.action)).toEqual(['event.delivered', 'event.delivered', 'event.delivered']);
     expect(audited[2]!.detail).toMatchObject({ eventType: 'deletion-requested', outcome: 'accepted' });
@@ -80,7 +77,7 @@ describe('grant events pushed to the company (RFC 8417, RFC 8935)', () => {
     expect((await alice.call('DELETE', `/api/grants/${t.grant_id}`)).status).toBe(204);
     await receiver.waitFor(before + 2);
     await v.vault.services.events.worker.runOnce();
-    const audited = deliveries(v, shop.clientId);
+    const audited = await deliveries(v, shop.clientId);
     expect(audited[0]).toMatchObject({ action: 'event.given-up', detail: { outcome: 'rejected', err: 'invalid_key' } });
     expect(audited[1]).toMatchObject({ action: 'event.delivered', detail: { eventType: 'grant-revoked' } });
   });
@@ -94,7 +91,7 @@ describe('grant events pushed to the company (RFC 8417, RFC 8935)', () => {
     await redirecting.waitFor(1);
     await v.vault.services.events.worker.runOnce();
     expect(elsewhere.received).toEqual([]);
-    expect(deliveries(v, shop.clientId)[0]).toMatchObject({
+    expect((await deliveries(v, shop.clientId))[0]).toMatchObject({
       action: 'event.attempted',
       detail: { outcome: 'redirect', status: 307 },
     });

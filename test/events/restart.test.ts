@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { auditEvents } from '../../server/db/schema.ts';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
 import { obtainTokens, registerCompany } from '../support/company.ts';
 import { startReceiver, verifySet } from '../support/event-receiver.ts';
 import { startVault, type RunningVault } from '../support/vault.ts';
+import { auditRows } from '../support/rows.ts';
 
 // The receivers listen on loopback, which the vault refuses unless told (SECURITY.md "Grant events").
 const PRIVATE_RECEIVERS = { VAULT_EVENTS_ALLOW_PRIVATE_ADDRESSES: '1' };
@@ -24,11 +24,7 @@ describe('grant events across an outage and a vault restart (RFC 8935, durable o
     expect((await alice.call('DELETE', `/api/grants/${t.grant_id}`)).status).toBe(204);
     await v.vault.services.events.worker.runOnce();
     // Only the oldest event was tried (strict order per company), and it failed: nothing was delivered.
-    const tried = v.ctx.db
-      .select()
-      .from(auditEvents)
-      .all()
-      .filter((e) => e.action.startsWith('event.'));
+    const tried = (await auditRows(v)).filter((e) => e.action.startsWith('event.'));
     expect(tried.length).toBeGreaterThan(0);
     expect(
       tried.every((e) => e.action === 'event.attempted' && JSON.parse(e.body).detail.eventType === 'grant-created'),
@@ -52,11 +48,7 @@ describe('grant events across an outage and a vault restart (RFC 8935, durable o
     ]);
     expect(new Set(sets.map((s) => s.payload.jti)).size).toBe(4);
     expect(sets[1]!.event).toMatchObject({ grant_id: t.grant_id, fields: ['phone'] });
-    const delivered = v.ctx.db
-      .select()
-      .from(auditEvents)
-      .all()
-      .filter((e) => e.action === 'event.delivered');
+    const delivered = (await auditRows(v)).filter((e) => e.action === 'event.delivered');
     expect(delivered).toHaveLength(4);
     await receiver.close();
   });

@@ -3,6 +3,7 @@ import { REQUEST_LIMITS } from '../../server/oauth/request-limits.ts';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
 import { REDIRECT, details, form, pkce, registerCompany, type RegisteredCompany } from '../support/company.ts';
 import { startVault, type RunningVault } from '../support/vault.ts';
+import { countOf } from '../support/rows.ts';
 
 let v: RunningVault;
 // Behind a proxy that names the client in X-Forwarded-For, so that one test can speak for many addresses.
@@ -31,11 +32,7 @@ const authorizeUrl = (c: RegisteredCompany) =>
 const get = (vault: RunningVault, path: string, headers: Record<string, string> = {}) =>
   fetch(vault.url + path, { redirect: 'manual', headers });
 const rows = (vault: RunningVault, companyId: string) =>
-  (
-    vault.ctx.db.$client.prepare('select count(*) n from auth_requests where company_id = ?').get(companyId) as {
-      n: number;
-    }
-  ).n;
+  countOf(vault, 'select count(*) AS n from auth_requests where company_id = ?', companyId);
 
 function expectTooMany(r: Response) {
   expect(r.status).toBe(429);
@@ -49,7 +46,7 @@ describe('GET /authorize without PAR', () => {
     const { limit } = REQUEST_LIMITS.anonymousAuthorizePerIp;
     for (let i = 0; i < limit; i++) expect((await get(v, authorizeUrl(co))).status).toBe(303);
     expectTooMany(await get(v, authorizeUrl(co)));
-    expect(rows(v, co.clientId)).toBe(limit);
+    expect(await rows(v, co.clientId)).toBe(limit);
     const par = await form(
       `${v.url}/par`,
       {
@@ -75,7 +72,7 @@ describe('GET /authorize without PAR', () => {
     const from = (i: number) => ({ 'x-forwarded-for': `198.51.${100 + (i >> 8)}.${i & 255}` });
     for (let i = 0; i < limit; i++) expect((await get(proxied, authorizeUrl(co), from(i))).status).toBe(303);
     expectTooMany(await get(proxied, authorizeUrl(co), from(limit)));
-    expect(rows(proxied, co.clientId)).toBe(limit);
+    expect(await rows(proxied, co.clientId)).toBe(limit);
     proxied.clock.advance(windowSeconds * 1000);
     expect((await get(proxied, authorizeUrl(co), from(limit))).status).toBe(303);
   });
@@ -113,6 +110,6 @@ describe('PAR', () => {
     expect(over.status).toBe(429);
     expect(over.body.error).toBe('slow_down');
     expect(Number(over.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect(rows(v, co.clientId)).toBe(limit);
+    expect(await rows(v, co.clientId)).toBe(limit);
   });
 });

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../server/config.ts';
 import { rawConnection, served, type RawConnection } from '../support/raw-socket.ts';
 import { startVault, type RunningVault } from '../support/vault.ts';
+import { countOf } from '../support/rows.ts';
 
 // Each bound is set small here through the same settings an operator uses; the defaults are in SECURITY.md.
 let v: RunningVault | undefined;
@@ -85,8 +86,7 @@ describe('timeouts', () => {
         'POST /api/account HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: 200\r\n\r\n{"email":',
       );
       expect(await slow.closed).toMatch(/^HTTP\/1\.1 408 /);
-      const n = v.ctx.db.$client.prepare('select count(*) n from customers').get() as { n: number };
-      expect(n.n).toBe(0);
+      expect(await countOf(v, 'select count(*) AS n from customers')).toBe(0);
     },
   );
 

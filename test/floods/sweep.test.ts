@@ -10,6 +10,7 @@ import {
   type RegisteredCompany,
 } from '../support/company.ts';
 import { startVault, type RunningVault } from '../support/vault.ts';
+import { countOf } from '../support/rows.ts';
 
 let v: RunningVault;
 let shop: RegisteredCompany;
@@ -32,16 +33,14 @@ const TABLES = [
   'sessions',
   'rate_windows',
 ] as const;
-const counts = () =>
+const counts = async () =>
   Object.fromEntries(
-    [...TABLES, 'inbox'].map((t) => [
-      t,
-      (
-        v.ctx.db.$client
-          .prepare(`select count(*) n from ${t}${t === 'inbox' ? " where kind = 'request.pending'" : ''}`)
-          .get() as { n: number }
-      ).n,
-    ]),
+    await Promise.all(
+      [...TABLES, 'inbox'].map(async (t) => [
+        t,
+        await countOf(v, `select count(*) AS n from ${t}${t === 'inbox' ? " where kind = 'request.pending'" : ''}`),
+      ]),
+    ),
   ) as Record<(typeof TABLES)[number] | 'inbox', number>;
 const refresh = (token: string) =>
   form(`${v.url}/token`, { grant_type: 'refresh_token', refresh_token: token }, { authorization: shop.basic() });
@@ -89,16 +88,16 @@ describe('the sweep purges every expired row, and only those', () => {
     for (const token of [revoked.refresh_token, short.access_token])
       expect((await form(`${v.url}/revoke`, { token }, { authorization: shop.basic() })).status).toBe(200);
 
-    const before = counts();
+    const before = await counts();
     expect(before).toMatchObject({ refresh_tokens: 4, token_families: 3, revoked_access_tokens: 1, inbox: 1 });
     await v.vault.sweep();
-    expect(counts()).toEqual(before);
+    expect(await counts()).toEqual(before);
 
     // Two hours on: requests, codes, the revoked jti, budgets and the inbox message are gone; so is the
     // family revoked more than an hour ago; the used refresh token stays a day, to catch its replay.
     v.clock.advance(2 * HOUR);
     await v.vault.sweep();
-    expect(counts()).toEqual({
+    expect(await counts()).toEqual({
       auth_requests: 0,
       auth_codes: 0,
       refresh_tokens: 3,
@@ -121,7 +120,7 @@ describe('the sweep purges every expired row, and only those', () => {
     // its unused refresh token (the one used a day ago goes); the session has expired.
     v.clock.advance(25 * HOUR);
     await v.vault.sweep();
-    expect(counts()).toMatchObject({ refresh_tokens: 1, token_families: 1, sessions: 0 });
+    expect(await counts()).toMatchObject({ refresh_tokens: 1, token_families: 1, sessions: 0 });
     expect((await refresh(liveNext)).status).toBe(200);
   });
 });

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
 import { startVault, type RunningVault } from '../support/vault.ts';
 import { obtainTokens, registerCompany } from '../support/company.ts';
+import { countOf, rowsOf } from '../support/rows.ts';
 
 let v: RunningVault;
 let alice: Customer;
@@ -18,20 +19,27 @@ beforeAll(async () => {
 });
 afterAll(async () => v.close());
 
-/** Everything a request could change: row counts of every table and every stored ciphertext. */
-function snapshot(): string {
-  const db = v.ctx.db.$client;
+/**
+ * Everything a request could change: row counts of every table and every stored ciphertext. Not `rate_counters`: a
+ * refused sign-in counts towards its lock-out by design, in memory on SQLite and in that table on PostgreSQL
+ * (SECURITY.md, "Floods and bounds").
+ */
+async function snapshot(): Promise<string> {
   const tables = (
-    db
-      .prepare(
-        "select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like '__drizzle%' order by name",
-      )
-      .all() as { name: string }[]
+    await rowsOf<{ name: string }>(v, {
+      sqlite:
+        "select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like '__drizzle%' and name <> 'rate_counters' order by name",
+      postgres:
+        "select table_name AS name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' and table_name not like '__drizzle%' and table_name <> 'rate_counters' order by table_name",
+    })
   ).map((t) => t.name);
-  const counts = tables.map((t) => `${t}:${(db.prepare(`select count(*) n from "${t}"`).get() as { n: number }).n}`);
-  const fields = db
-    .prepare('select customer_id, field, version, hex(sealed) s from profile_fields order by 1, 2')
-    .all();
+  const counts = await Promise.all(
+    tables.map(async (t) => `${t}:${await countOf(v, `select count(*) AS n from "${t}"`)}`),
+  );
+  const fields = await rowsOf(v, {
+    sqlite: 'select customer_id, field, version, hex(sealed) s from profile_fields order by 1, 2',
+    postgres: "select customer_id, field, version, encode(sealed, 'hex') s from profile_fields order by 1, 2",
+  });
   return JSON.stringify({ counts, fields });
 }
 
@@ -230,7 +238,7 @@ describe('malformed or hostile requests', () => {
   it.each(cases)(
     'when %s, then a 4xx problem+json and nothing changes',
     async (_name, who, method, path, body, headers, status) => {
-      const before = snapshot();
+      const before = await snapshot();
       const client = who() ?? new Customer(v.url);
       const r = await client.call(method, typeof path === 'function' ? path() : path, body, headers);
       expect(r.status).toBe(status);
@@ -239,7 +247,7 @@ describe('malformed or hostile requests', () => {
       expect(typeof r.body.type).toBe('string');
       expect(typeof r.body.title).toBe('string');
       expect(JSON.stringify(r.body)).not.toMatch(/\bat .+\.ts:\d+|node_modules|SqliteError/);
-      expect(snapshot()).toBe(before);
+      expect(await snapshot()).toBe(before);
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     },
   );

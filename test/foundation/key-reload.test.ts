@@ -12,6 +12,7 @@ import { openStorage } from '../../server/storage.ts';
 import { createLogger } from '../../server/http/logger.ts';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
 import { startVault, type RunningVault } from '../support/vault.ts';
+import { rowOf } from '../support/rows.ts';
 
 /**
  * Two vault servers share one set of key files (README "Several servers"): B's data dir links to A's
@@ -45,11 +46,12 @@ async function cliContext(): Promise<CliContext> {
   return { config: a.ctx.config, storage, backend: storage.backend, keyring: storage.keyring, close: storage.close };
 }
 
-const kekOf = (v: RunningVault, id: string) =>
-  v.ctx.db.$client.prepare('select kek_id kekId, wrapped_dek wrapped from customers where id = ?').get(id) as {
-    kekId: string;
-    wrapped: Buffer;
-  };
+const kekOf = async (v: RunningVault, id: string) =>
+  (await rowOf<{ kekId: string; wrapped: Buffer }>(
+    v,
+    'select kek_id AS "kekId", wrapped_dek AS wrapped from customers where id = ?',
+    id,
+  ))!;
 
 const kidsAt = async (v: RunningVault) =>
   ((await (await fetch(`${v.url}/jwks.json`)).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
@@ -72,23 +74,25 @@ describe('several servers sharing key files', () => {
     expect(looked).toEqual(['reloaded', 'reloaded']);
     expect(r.retired).toEqual([oldKek]);
     expect(b.ctx.keyring.activeKekId).toBe(r.newKekId);
-    expect(kekOf(a, before.id).kekId).toBe(r.newKekId);
+    expect((await kekOf(a, before.id)).kekId).toBe(r.newKekId);
 
     // Sealed by A under the new KEK: B unwraps its data key and opens the field.
     const after = await new Customer(a.url).signUp(uniqueEmail('after'));
     expect((await after.call('PATCH', '/api/profile', { given_name: 'Ottoline' })).status).toBe(200);
-    const w = kekOf(a, after.id);
+    const w = await kekOf(a, after.id);
     expect(w.kekId).toBe(r.newKekId);
-    const row = a.ctx.db.$client
-      .prepare("select sealed, version from profile_fields where customer_id = ? and field = 'given_name'")
-      .get(after.id) as { sealed: Buffer; version: number };
+    const row = (await rowOf<{ sealed: Buffer; version: number }>(
+      a,
+      "select sealed, version from profile_fields where customer_id = ? and field = 'given_name'",
+      after.id,
+    ))!;
     const dek = b.ctx.keyring.unwrapDek(after.id, w);
     expect(openField(dek, { customerId: after.id, field: 'given_name', version: row.version }, row.sealed)).toBe(
       'Ottoline',
     );
     // And what B seals now is under the new KEK too.
     const onB = await new Customer(b.url).signUp(uniqueEmail('on-b'));
-    expect(kekOf(b, onB.id).kekId).toBe(r.newKekId);
+    expect((await kekOf(b, onB.id)).kekId).toBe(r.newKekId);
     // The retirement rewrote the file again: B drops the old KEK with it.
     expect(reloadKeysIfChanged(b.ctx).keyring).toBe('reloaded');
     expect(b.ctx.keyring.kekIds()).toEqual([r.newKekId]);
@@ -154,7 +158,7 @@ describe('a changed key file that does not load', () => {
         expect(b.ctx.keyring.activeKekId).toBe(activeKek);
         expect(await kidsAt(b)).toEqual(kids);
         const c = await new Customer(b.url).signUp(uniqueEmail('during'));
-        expect(kekOf(b, c.id).kekId).toBe(activeKek);
+        expect((await kekOf(b, c.id)).kekId).toBe(activeKek);
         const token = await b.ctx.signing.signJwt(payload(), 'at+jwt');
         await expect(b.ctx.signing.verifyJwt(token, {})).resolves.toBeDefined();
       };

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deviceCodes } from '../../server/db/schema.ts';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
 import { defaultTerms, details, form, registerCompany, type RegisteredCompany } from '../support/company.ts';
 import { startVault, type RunningVault } from '../support/vault.ts';
+import { countOf } from '../support/rows.ts';
 
 let v: RunningVault;
 let brushco: RegisteredCompany;
@@ -78,10 +78,12 @@ describe('connected products: the device authorization grant (RFC 8628)', () => 
       (g: { id: string }) => g.id === t.body.grant_id,
     );
     expect(grant.actions).toEqual(['deposit']);
-    const approved = v.ctx.db.$client
-      .prepare(`SELECT count(*) AS n FROM audit_events WHERE action = 'grant.approved' AND grant_id = ?`)
-      .get(t.body.grant_id) as { n: number };
-    expect(approved.n).toBe(1);
+    const approved = await countOf(
+      v,
+      `SELECT count(*) AS n FROM audit_events WHERE action = 'grant.approved' AND grant_id = ?`,
+      t.body.grant_id,
+    );
+    expect(approved).toBe(1);
     expect(grant.company).toMatchObject({
       name: 'Brushco',
       product: 'toothbrush',
@@ -129,10 +131,12 @@ describe('connected products: the device authorization grant (RFC 8628)', () => 
     const entered = await alice.call('POST', '/api/device', { code: r.body.user_code });
     await alice.call('POST', `/api/consent/${entered.body.request}`, { decision: 'deny' });
     expect((await poll(r.body.device_code)).body.error).toBe('access_denied');
-    const denied = v.ctx.db.$client
-      .prepare(`SELECT count(*) AS n FROM audit_events WHERE action = 'grant.denied' AND customer_id = ?`)
-      .get(alice.id) as { n: number };
-    expect(denied.n).toBeGreaterThan(0);
+    const denied = await countOf(
+      v,
+      `SELECT count(*) AS n FROM audit_events WHERE action = 'grant.denied' AND customer_id = ?`,
+      alice.id,
+    );
+    expect(denied).toBeGreaterThan(0);
   });
 
   it('when a code is wrong, used or never issued, then the answer is the same and says nothing of which', async () => {
@@ -210,12 +214,12 @@ describe('connected products: the device authorization grant (RFC 8628)', () => 
   });
 
   it('when device codes are an hour past their expiry, then the sweeper purges them', async () => {
-    const count = () => (v.ctx.db.$client.prepare('SELECT count(*) AS n FROM device_codes').get() as { n: number }).n;
+    const count = () => countOf(v, 'SELECT count(*) AS n FROM device_codes');
     await ask();
-    expect(count()).toBeGreaterThan(0);
+    expect(await count()).toBeGreaterThan(0);
     wait(600 + 3600 + 1);
     await v.vault.sweep();
-    expect(count()).toBe(0);
+    expect(await count()).toBe(0);
   });
 
   it('when a maker registers a device client, then the registration echoes its product and grant type', async () => {
@@ -238,8 +242,8 @@ describe('connected products: the device authorization grant (RFC 8628)', () => 
   });
 
   it('when the platform policy refuses what the device asks, then it is 400 access_denied (RFC 8628 §3.2) and nothing is stored', async () => {
-    const codes = () => v.ctx.db.select().from(deviceCodes).all().length;
-    const before = codes();
+    const codes = () => countOf(v, 'SELECT count(*) AS n FROM device_codes');
+    const before = await codes();
     const r = await form(
       `${v.url}/device_authorization`,
       { authorization_details: details(['devices'], 'resale', 'P90D', ['deposit']) },
@@ -249,7 +253,7 @@ describe('connected products: the device authorization grant (RFC 8628)', () => 
     expect(r.headers.get('content-type')).toMatch(/^application\/json/);
     expect(r.body.error).toBe('access_denied');
     expect(r.body.reasons).toEqual([expect.objectContaining({ code: 'FORBIDDEN_PURPOSE', source: 'platform' })]);
-    expect(codes()).toBe(before);
+    expect(await codes()).toBe(before);
   });
 
   it('when a client without a product asks, then it is unauthorized_client', async () => {

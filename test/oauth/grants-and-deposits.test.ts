@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
 import { form, obtainTokens, readData, registerCompany, type RegisteredCompany } from '../support/company.ts';
 import { startVault, type RunningVault } from '../support/vault.ts';
+import { countOf, rowOf, rowsOf } from '../support/rows.ts';
+import { ON_POSTGRES } from '../support/test-database.ts';
 
 let v: RunningVault;
 let shopA: RegisteredCompany;
@@ -158,15 +160,24 @@ describe('deposits into the customer vault', () => {
       body: JSON.stringify({ category: 'address', content: { note: 'Delivered to Mailbox-7731 at the back door' } }),
     });
     expect(res.status).toBe(201);
-    const dump = Buffer.concat([readFileSync(`${v.dataDir}/vault.db`), readFileSync(`${v.dataDir}/vault.db-wal`)]);
+    // At rest: SQLite's file and its log, or on PostgreSQL every column of the stored records.
+    const dump = ON_POSTGRES
+      ? Buffer.concat(
+          (await rowsOf(v, 'select * from records')).flatMap((r) =>
+            Object.values(r).map((c) => (Buffer.isBuffer(c) ? c : Buffer.from(String(c)))),
+          ),
+        )
+      : Buffer.concat([readFileSync(`${v.dataDir}/vault.db`), readFileSync(`${v.dataDir}/vault.db-wal`)]);
+    expect(dump.length).toBeGreaterThan(0);
     expect(dump.includes(Buffer.from('Mailbox-7731'))).toBe(false);
     const exp = (await alice.call('GET', '/api/export')).body;
     expect(exp.records.map((r: { content: { note: string } }) => r.content.note)).toContain(
       'Delivered to Mailbox-7731 at the back door',
     );
-    const ev = v.ctx.db.$client
-      .prepare("select body from audit_events where action = 'data.deposit' order by seq desc limit 1")
-      .get() as { body: string };
+    const ev = (await rowOf<{ body: string }>(
+      v,
+      "select body from audit_events where action = 'data.deposit' order by seq desc limit 1",
+    ))!;
     expect(ev.body).toContain('"category":"address"');
     expect(ev.body).not.toContain('Mailbox');
   });
@@ -179,16 +190,16 @@ describe('deposits into the customer vault', () => {
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
         body: JSON.stringify({ category, content: { x: 1 } }),
       });
-    const before = (v.ctx.db.$client.prepare('select count(*) n from records').get() as { n: number }).n;
+    const before = await countOf(v, 'select count(*) AS n from records');
     expect((await deposit(ro.access_token, 'contact')).status).toBe(403);
     const rw = await obtainTokens(v, shopA, alice, { fields: ['email'], actions: ['read', 'deposit'] });
     expect((await deposit(rw.access_token, 'health')).status).toBe(403);
-    expect((v.ctx.db.$client.prepare('select count(*) n from records').get() as { n: number }).n).toBe(before);
+    expect(await countOf(v, 'select count(*) AS n from records')).toBe(before);
   });
 
   it('when deposited content nests thousands of levels deep, then 400 problem+json and nothing is stored', async () => {
     const rw = await obtainTokens(v, shopA, alice, { fields: ['email'], actions: ['read', 'deposit'] });
-    const before = (v.ctx.db.$client.prepare('select count(*) n from records').get() as { n: number }).n;
+    const before = await countOf(v, 'select count(*) AS n from records');
     const body = `{"category":"contact","content":{"a":${'['.repeat(4200)}${']'.repeat(4200)}}}`;
     const res = await fetch(`${v.url}/data/customers/${alice.handle}/records`, {
       method: 'POST',
@@ -197,7 +208,7 @@ describe('deposits into the customer vault', () => {
     });
     expect(res.status).toBe(400);
     expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect((v.ctx.db.$client.prepare('select count(*) n from records').get() as { n: number }).n).toBe(before);
+    expect(await countOf(v, 'select count(*) AS n from records')).toBe(before);
   });
 });
 

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
 import { defaultTerms } from '../support/company.ts';
 import { startVault, type RunningVault } from '../support/vault.ts';
+import { rowsOf } from '../support/rows.ts';
 
 let v: RunningVault;
 beforeAll(async () => {
@@ -174,9 +175,7 @@ describe('an unmodified standard client (oauth4webapi) from the metadata URL alo
     expect((afterRevoke as o.WWWAuthenticateChallengeError).cause[0]!.parameters.error).toBe('invalid_token');
 
     // The read was audited with fields named, values absent.
-    const events = v.ctx.db.$client.prepare("select body from audit_events where action = 'data.read'").all() as {
-      body: string;
-    }[];
+    const events = await rowsOf<{ body: string }>(v, "select body from audit_events where action = 'data.read'");
     expect(events).toHaveLength(1);
     expect(events[0]!.body).toContain('phone');
     expect(events[0]!.body).not.toContain('7946');

@@ -12,6 +12,7 @@ import {
   registerCompany,
 } from '../support/company.ts';
 import { startVault, type RunningVault } from '../support/vault.ts';
+import { rowOf } from '../support/rows.ts';
 
 let v: RunningVault;
 let alice: Customer;
@@ -72,9 +73,10 @@ describe('mutuality through the real server', () => {
     expect(c.code).toBeNull();
     expect(c.error).toBe('access_denied');
     expect(c.errorDescription).toContain('CUSTOMER_CRITERIA');
-    const denied = v.ctx.db.$client
-      .prepare("select body from audit_events where action = 'grant.denied' order by seq desc limit 1")
-      .get() as { body: string };
+    const denied = (await rowOf<{ body: string }>(
+      v,
+      "select body from audit_events where action = 'grant.denied' order by seq desc limit 1",
+    ))!;
     expect(denied.body).toContain('RETENTION_OVER_CUSTOMER_MAX');
   });
 
