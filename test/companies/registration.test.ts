@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditEvents } from '../../server/db/schema.ts';
+import { auditRows, storedText } from '../support/rows.ts';
 import { basicMetadata, clientKey, jwtMetadata, startCompanies, type CompaniesHarness } from './support.ts';
 
 let h: CompaniesHarness;
@@ -7,11 +7,6 @@ beforeAll(async () => {
   h = await startCompanies();
 });
 afterAll(async () => h.close());
-
-const dbBytes = () => {
-  h.v.ctx.db.$client.pragma('wal_checkpoint(TRUNCATE)');
-  return h.v.ctx.db.$client.serialize();
-};
 
 describe('registration needs an initial access token (RFC 7591 §3)', () => {
   it('when no token is sent, then 401 invalid_token with a Bearer challenge', async () => {
@@ -99,10 +94,10 @@ describe('registration with client_secret_basic', () => {
     expect(read.body.client_id).toBe(b.client_id);
 
     // Stored hashed: neither the secret nor the registration token appears anywhere in the database.
-    const bytes = dbBytes();
-    expect(bytes.includes(Buffer.from(b.client_id))).toBe(true); // the search itself works
-    expect(bytes.includes(Buffer.from(b.client_secret))).toBe(false);
-    expect(bytes.includes(Buffer.from(b.registration_access_token))).toBe(false);
+    const stored = await storedText(h.v);
+    expect(stored.includes(b.client_id)).toBe(true); // the search itself works
+    expect(stored.includes(b.client_secret)).toBe(false);
+    expect(stored.includes(b.registration_access_token)).toBe(false);
 
     const company = (await h.companies.byId(b.client_id))!;
     expect(company).toEqual({
@@ -120,11 +115,7 @@ describe('registration with client_secret_basic', () => {
 
   it('when a company registers, then the audit trail records company.registered', async () => {
     const r = await h.register(basicMetadata());
-    const events = h.v.ctx.db
-      .select()
-      .from(auditEvents)
-      .all()
-      .filter((e) => e.companyId === r.body.client_id);
+    const events = (await auditRows(h.v)).filter((e) => e.companyId === r.body.client_id);
     expect(events.map((e) => e.action)).toEqual(['company.registered']);
   });
 

@@ -49,3 +49,39 @@ export function inUnit(v: HasBackend): boolean {
     .$client;
   return v.ctx.backend.dialect === 'sqlite' ? client.inTransaction === true : !('totalCount' in client);
 }
+
+/**
+ * Everything the vault's database holds, as one text to search for plaintext (SECURITY.md "Data at rest"): SQLite's
+ * file and WAL (checkpointed) as latin1; on PostgreSQL every column of every table, bytea decoded byte for byte
+ * (`encode(…, 'escape')`: a value stored in clear inside a blob still reads as itself).
+ */
+export async function storedText(v: HasBackend & { ctx: { db?: { $client: SqliteClient } } }): Promise<string> {
+  const sqlite = v.ctx.db?.$client;
+  if (sqlite) {
+    sqlite.pragma('wal_checkpoint(TRUNCATE)');
+    return Buffer.from(sqlite.serialize()).toString('latin1');
+  }
+  const columns = await rowsOf<{ table: string; column: string; type: string }>(
+    v,
+    `SELECT table_name AS "table", column_name AS "column", data_type AS "type" FROM information_schema.columns
+      WHERE table_schema = 'public' ORDER BY table_name, ordinal_position`,
+  );
+  const tables = new Map<string, string[]>();
+  for (const c of columns) {
+    const expr = c.type === 'bytea' ? `encode("${c.column}", 'escape')` : `"${c.column}"::text`;
+    tables.set(c.table, [...(tables.get(c.table) ?? []), expr]);
+  }
+  let text = '';
+  for (const [table, exprs] of tables)
+    for (const r of await rowsOf<{ r: string | null }>(
+      v,
+      `SELECT concat_ws(' ', ${exprs.join(', ')}) AS r FROM "${table}"`,
+    ))
+      text += `${r.r ?? ''}\n`;
+  return text;
+}
+
+interface SqliteClient {
+  pragma(source: string): unknown;
+  serialize(): Buffer;
+}
