@@ -11,9 +11,10 @@ import base from './vitest.config.ts';
  *
  * A file that reaches into the SQLite file itself (`ctx.db`: raw rows, its WAL and fsync, its pragmas) runs in the
  * SQLite pass only: what it checks is the file, or it still reads rows the SQLite way (README "Storage" lists what
- * is left to move to dialect-neutral checks).
+ * is left to move to dialect-neutral checks). A file that tests a SQLite mechanism without touching the file says so
+ * with `@sqlite-only` and why (SQLite's group fsync, for instance).
  */
-const SQLITE_ONLY = /ctx\.db\b|\.db\.\$client|beforeApp|openDataDir|shared: \(|power-cut\.ts/;
+const SQLITE_ONLY = /ctx\.db\b|\.db\.\$client|beforeApp|openDataDir|shared: \(|power-cut\.ts|@sqlite-only/;
 
 /**
  * The ways a test file starts a real vault: directly, through the companies' or the browser tests' harness, or as
