@@ -19,6 +19,15 @@ export interface ByteSource {
 const PREFETCH = 4 * 1024 * 1024;
 
 /**
+ * Room a read window needs beyond the prefetch chunk it takes in: the partial line it keeps at its front.
+ * A window of exactly the chunk's size took the chunk less that partial line, so the spare buffer was
+ * never emptied and the next prefetch only started when the window came back for the last few bytes;
+ * the thread then waited for a whole 4 MB read every chunk. With this room (lines are about 600 bytes)
+ * each fill empties the spare and the next read runs while the window's bytes are checked.
+ */
+export const WINDOW_SLACK = 256 * 1024;
+
+/**
  * A file, or the byte range [start, end) of it (a slice verified on another thread). Reads one
  * chunk ahead into a spare buffer, so the disk (or page cache) copy runs on the thread pool while
  * the caller hashes the previous chunk; without it verify sat idle for about an eighth of its time.
