@@ -61,6 +61,24 @@ describe('openFile', () => {
     expect(sizes).toEqual([chunk, chunk, data.length - 2 * chunk, 0]);
   });
 
+  it('when a window takes chunks where they lie and keeps partial lines short and long, then it sees exactly the file', async () => {
+    const source = await openFile(file);
+    expect(source.take).toBeTypeOf('function');
+    const win = new ReadWindow(source, 4 * 1024 * 1024 + WINDOW_SLACK, 64 * 1024 * 1024);
+    const seen: Buffer[] = [];
+    // Partial lines of 600 bytes (taken where they lie), 300 KB (longer than the room before a chunk: copied)
+    // and 5 MB (longer than a chunk: the window grows), in turn.
+    const keeps = [600, 300 * 1024, 600, 5 * 1024 * 1024, 600, 600];
+    for (let i = 0; !win.eof; i++) {
+      await win.fill();
+      const n = win.eof ? win.filled : Math.max(0, win.filled - keeps[i % keeps.length]!);
+      seen.push(Buffer.from(win.buf.subarray(0, n)));
+      win.consume(n);
+    }
+    await source.close();
+    expect(Buffer.concat(seen).equals(data)).toBe(true);
+  });
+
   it('when closed while a read-ahead is in flight, then it closes cleanly', async () => {
     const source = await openFile(file);
     await source.read(Buffer.alloc(4 * 1024 * 1024), 0); // consumes the first chunk and starts the next read
