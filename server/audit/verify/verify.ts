@@ -19,7 +19,7 @@ import type { CheckerOptions, VerifyResult } from './chain-checker.ts';
 import type { AuditRow } from '../chain/event.ts';
 import type { Checkpoint } from '../export/format.ts';
 import { loadJwks, readHeader } from '../export/header.ts';
-import { LineTooLongError, openSource, ReadWindow } from './read-source.ts';
+import { LineTooLongError, openSource, ReadWindow, WINDOW_SLACK } from './read-source.ts';
 import type { ExportInput } from './read-source.ts';
 import { verifyCsv } from './csv.ts';
 import { checkJsonl } from './jsonl.ts';
@@ -62,7 +62,7 @@ export async function verifyExport(input: ExportInput, opts: VerifyOptions): Pro
     closed = true;
   };
   try {
-    const win = new ReadWindow(source, CHUNK, MAX_LINE);
+    const win = new ReadWindow(source, CHUNK + WINDOW_SLACK, MAX_LINE);
     let jwks: Promise<JSONWebKeySet> | undefined;
     const getJwks = () => (jwks ??= loadJwks(opts.jwks));
     const progress = () => opts.onProgress?.(win.bytesRead, source.size);

@@ -5,7 +5,7 @@
 import { parentPort } from 'node:worker_threads';
 import { createChecker } from './chains-checker.ts';
 import type { ChainState, CheckerOptions } from './chain-checker.ts';
-import { openFile, ReadWindow } from './read-source.ts';
+import { openFile, ReadWindow, WINDOW_SLACK } from './read-source.ts';
 import { checkJsonl } from './jsonl.ts';
 
 export interface SliceTask {
@@ -41,7 +41,7 @@ export async function checkSlice(
 ): Promise<ChainState> {
   bufs.spare ??= Buffer.allocUnsafe(CHUNK);
   const source = await openFile(task.file, { start: task.start, end: task.end }, bufs.spare);
-  const win = new ReadWindow(source, CHUNK, 64 * 1024 * 1024, bufs.window);
+  const win = new ReadWindow(source, CHUNK + WINDOW_SLACK, 64 * 1024 * 1024, bufs.window);
   try {
     const checker = createChecker(task.options);
     let reported = 0;
