@@ -177,10 +177,13 @@ export function createRecordUnits(
         (sources === 'any' || sources.includes(row.companyId)) &&
         (!q.source || row.companyId === q.source);
       const dek = await d.dekOf(g.customerId);
-      // A page holds few sources: each name is looked up once per read, not once per record.
+      // A page holds few sources: each name is looked up once per read, not once per record, and before the
+      // page's records are written, so that writing them awaits nothing (an await per record cost promises).
       const names = new Map<string, string>();
-      const nameOf = async (companyId: string) =>
-        names.get(companyId) ?? names.set(companyId, await d.companyName(companyId)).get(companyId)!;
+      const nameAll = async (rows: SharedRow[]) => {
+        for (const { companyId } of rows)
+          if (!names.has(companyId)) names.set(companyId, await d.companyName(companyId));
+      };
       const out = createPageWriter();
       const ids: string[] = [];
       const sourcesRead = new Set<string>();
@@ -200,12 +203,13 @@ export function createRecordUnits(
         // The admitted rows are opened together, no more of them than the page still needs each time.
         for (let at = 0; at < wanted.length && ids.length < q.limit;) {
           const chunk = wanted.slice(at, (at += q.limit - ids.length));
+          await nameAll(chunk);
           const opened = openRecordsForRead(dek, g.customerId, chunk, timeOf);
           for (let i = 0; i < chunk.length; i++) {
             const row = chunk[i]!;
             const rec = opened[i]!;
             if ((rec.time ?? row.createdAt) < from) continue;
-            out.add(row, rec, await nameOf(row.companyId));
+            out.add(row, rec, names.get(row.companyId)!);
             ids.push(row.id);
             sourcesRead.add(row.companyId);
             last = row;
