@@ -54,7 +54,8 @@ export function createPageWriter() {
         at += json.write(heads[i]!, at);
         at += tails[i]!.copy(json, at);
       }
-      json.write(end, at);
+      // Never send bytes that were not written (allocUnsafe leaves old memory in place).
+      if (at + json.write(end, at) !== size) throw new Error('records page: written size differs from measured');
       return { json };
     },
   };

@@ -6,7 +6,7 @@ import { durationDaysOf, type Grant } from '../grants/service.ts';
 import type { UsageCounter } from '../grants/usage.ts';
 import { Conflict, ValidationFailed } from '../http/errors.ts';
 import { windowStart } from '../oauth/record-access.ts';
-import type { Decision } from '../policy/types.ts';
+import type { CustomerCriteria, Decision } from '../policy/types.ts';
 import type { createAdmission, DataRequest, Outcome } from './admission.ts';
 import { dataEvent } from './admission.ts';
 import type { Use } from './grant-check.ts';
@@ -47,16 +47,18 @@ export function createRecordUnits(
     audit: AuditAppend;
     usage: UsageCounter;
     companyName: (companyId: string) => Promise<string>;
-    criteriaOf: (customerId: string) => Promise<{ recordsNeverFrom?: string[] }>;
+    criteriaOf: (customerId: string) => Promise<CustomerCriteria>;
     onDeviceAttention: (customerId: string, recordId: string) => void | Promise<void>;
     /** Refuses a deposit to a full vault (customer-records.ts, RECORDS_PER_CUSTOMER). */
     roomFor: (customerId: string, companyId: string) => void | Promise<void>;
   },
 ) {
-  const decideFor = async (stage: 'read' | 'deposit', g: Grant, now: Date) =>
+  // `criteria`: the customer's stored criteria when the caller has them already (one lookup per read, not two).
+  const decideFor = async (stage: 'read' | 'deposit', g: Grant, now: Date, criteria?: CustomerCriteria) =>
     d.decide(stage, {
       customerId: g.customerId,
       companyId: g.companyId,
+      ...(criteria ? { criteria } : {}),
       request: {
         purpose: g.purpose,
         fields: stage === 'read' ? [] : g.fields,
@@ -169,9 +171,10 @@ export function createRecordUnits(
       const sources = g.records.sources;
       if (q.source && sources !== 'any' && !sources.includes(q.source))
         return refusal(g, r, now, use, 'OUTSIDE_SOURCES', 'The grant does not cover records from that source.');
-      const decision = await decideFor('read', g, now);
+      const criteria = await d.criteriaOf(g.customerId);
+      const decision = await decideFor('read', g, now, criteria);
       if (!decision.allow) return d.denied(g, r, now, [], decision, 'The policy refuses this read');
-      const never = new Set((await d.criteriaOf(g.customerId)).recordsNeverFrom ?? []);
+      const never = new Set(criteria.recordsNeverFrom ?? []);
       const admitted = (row: SharedRow) =>
         !never.has(row.companyId) &&
         (sources === 'any' || sources.includes(row.companyId)) &&
