@@ -182,6 +182,14 @@ describe('typed records shared across companies', () => {
     expect((await read(bTokens.access_token)).body.records).toHaveLength(3);
   });
 
+  it('when the customer never shares records from shop A, then shop B reads none of them, and again once lifted', async () => {
+    expect((await alice.call('PUT', '/api/criteria', { recordsNeverFrom: [shopA.clientId] })).status).toBe(200);
+    const r = await read(bTokens.access_token);
+    expect([r.status, r.body.records]).toEqual([200, []]);
+    expect((await alice.call('PUT', '/api/criteria', {})).status).toBe(200);
+    expect((await read(bTokens.access_token)).body.records).toHaveLength(3);
+  });
+
   it('when a purchase happened before the grant window, then it is kept but not returned', async () => {
     const old = await deposit(aTokens.access_token, {
       category: 'purchases',
