@@ -57,14 +57,18 @@ export function createRecordStore(b: Backend) {
   // ORDER BY inside the aggregates would sort the blobs again, so the order is checked instead (below).
   // PostgreSQL has neither json_each nor that aggregate order: it gets the page's rows plainly, the categories
   // as one text[] parameter.
-  const page = rawStatement(b, {
-    sqlite: `SELECT json_group_array(json_array(id, company_id, category, created_at, device_id, length(sealed))) AS meta,
+  const sqlitePage = (category: string) =>
+    `SELECT json_group_array(json_array(id, company_id, category, created_at, device_id, length(sealed))) AS meta,
          CAST(group_concat(sealed, '') AS BLOB) AS blob
        FROM (SELECT id, company_id, category, sealed, created_at, device_id FROM records
          WHERE customer_id = ? AND hidden_at IS NULL
-           AND category IN (SELECT value FROM json_each(?))
+           AND ${category}
            AND created_at >= ? AND (created_at, id) < (?, ?)
-         ORDER BY created_at DESC, id DESC LIMIT ?)`,
+         ORDER BY created_at DESC, id DESC LIMIT ?)`;
+  // A read of one category (the usual one) compares it plainly: json_each and its IN list cost a tenth of the page.
+  const pageOfOne = b.dialect === 'sqlite' ? rawStatement(b, sqlitePage('category = ?')) : undefined;
+  const page = rawStatement(b, {
+    sqlite: sqlitePage('category IN (SELECT value FROM json_each(?))'),
     postgres: `SELECT id, company_id AS "companyId", category, sealed, created_at AS "createdAt", device_id AS "deviceId"
        FROM records
        WHERE customer_id = ? AND hidden_at IS NULL AND category = ANY(?)
@@ -122,8 +126,9 @@ export function createRecordStore(b: Backend) {
       }
       const cAt = after?.createdAt ?? '\uffff';
       const cId = after?.id ?? '\uffff';
-      const args = [customerId, categoryList(categories), since, cAt, cId, limit];
-      const { meta, blob } = (await page.get(...args)) as { meta: string; blob: Buffer | null };
+      const one = categories.length === 1 && pageOfOne;
+      const args = [customerId, one ? categories[0] : categoryList(categories), since, cAt, cId, limit];
+      const { meta, blob } = (await (one || page).get(...args)) as { meta: string; blob: Buffer | null };
       const cols = JSON.parse(meta) as [string, string, string, string, string | null, number][];
       let at = 0;
       return cols.map(([id, companyId, category, createdAt, deviceId, length], i): SharedRow => {

@@ -6,7 +6,7 @@ import { durationDaysOf, type Grant } from '../grants/service.ts';
 import type { UsageCounter } from '../grants/usage.ts';
 import { Conflict, ValidationFailed } from '../http/errors.ts';
 import { windowStart } from '../oauth/record-access.ts';
-import type { Decision } from '../policy/types.ts';
+import type { CustomerCriteria, Decision } from '../policy/types.ts';
 import type { createAdmission, DataRequest, Outcome } from './admission.ts';
 import { dataEvent } from './admission.ts';
 import type { Use } from './grant-check.ts';
@@ -47,16 +47,18 @@ export function createRecordUnits(
     audit: AuditAppend;
     usage: UsageCounter;
     companyName: (companyId: string) => Promise<string>;
-    criteriaOf: (customerId: string) => Promise<{ recordsNeverFrom?: string[] }>;
+    criteriaOf: (customerId: string) => Promise<CustomerCriteria>;
     onDeviceAttention: (customerId: string, recordId: string) => void | Promise<void>;
     /** Refuses a deposit to a full vault (customer-records.ts, RECORDS_PER_CUSTOMER). */
     roomFor: (customerId: string, companyId: string) => void | Promise<void>;
   },
 ) {
-  const decideFor = async (stage: 'read' | 'deposit', g: Grant, now: Date) =>
+  // `criteria`: the customer's stored criteria when the caller has them already (one lookup per read, not two).
+  const decideFor = async (stage: 'read' | 'deposit', g: Grant, now: Date, criteria?: CustomerCriteria) =>
     d.decide(stage, {
       customerId: g.customerId,
       companyId: g.companyId,
+      ...(criteria ? { criteria } : {}),
       request: {
         purpose: g.purpose,
         fields: stage === 'read' ? [] : g.fields,
@@ -169,18 +171,22 @@ export function createRecordUnits(
       const sources = g.records.sources;
       if (q.source && sources !== 'any' && !sources.includes(q.source))
         return refusal(g, r, now, use, 'OUTSIDE_SOURCES', 'The grant does not cover records from that source.');
-      const decision = await decideFor('read', g, now);
+      const criteria = await d.criteriaOf(g.customerId);
+      const decision = await decideFor('read', g, now, criteria);
       if (!decision.allow) return d.denied(g, r, now, [], decision, 'The policy refuses this read');
-      const never = new Set((await d.criteriaOf(g.customerId)).recordsNeverFrom ?? []);
+      const never = new Set(criteria.recordsNeverFrom ?? []);
       const admitted = (row: SharedRow) =>
         !never.has(row.companyId) &&
         (sources === 'any' || sources.includes(row.companyId)) &&
         (!q.source || row.companyId === q.source);
       const dek = await d.dekOf(g.customerId);
-      // A page holds few sources: each name is looked up once per read, not once per record.
+      // A page holds few sources: each name is looked up once per read, not once per record, and before the
+      // page's records are written, so that writing them awaits nothing (an await per record cost promises).
       const names = new Map<string, string>();
-      const nameOf = async (companyId: string) =>
-        names.get(companyId) ?? names.set(companyId, await d.companyName(companyId)).get(companyId)!;
+      const nameAll = async (rows: SharedRow[]) => {
+        for (const { companyId } of rows)
+          if (!names.has(companyId)) names.set(companyId, await d.companyName(companyId));
+      };
       const out = createPageWriter();
       const ids: string[] = [];
       const sourcesRead = new Set<string>();
@@ -200,12 +206,13 @@ export function createRecordUnits(
         // The admitted rows are opened together, no more of them than the page still needs each time.
         for (let at = 0; at < wanted.length && ids.length < q.limit;) {
           const chunk = wanted.slice(at, (at += q.limit - ids.length));
+          await nameAll(chunk);
           const opened = openRecordsForRead(dek, g.customerId, chunk, timeOf);
           for (let i = 0; i < chunk.length; i++) {
             const row = chunk[i]!;
             const rec = opened[i]!;
             if ((rec.time ?? row.createdAt) < from) continue;
-            out.add(row, rec, await nameOf(row.companyId));
+            out.add(row, rec, names.get(row.companyId)!);
             ids.push(row.id);
             sourcesRead.add(row.companyId);
             last = row;

@@ -7,6 +7,7 @@ import { durationDaysOf, type Grant, type Grants } from '../grants/service.ts';
 import type { UsageCounter } from '../grants/usage.ts';
 import { VaultError } from '../http/errors.ts';
 import type { OAuthStore } from '../oauth/store.ts';
+import type { CustomerCriteria } from '../policy/types.ts';
 import { createAdmission, dataEvent, type DataRequest, type Outcome } from './admission.ts';
 import { createGrantCheck } from './grant-check.ts';
 import type { RecordStore } from './record-store.ts';
@@ -46,7 +47,7 @@ export function createDataService(
     records: {
       store: RecordStore;
       companyName: (companyId: string) => Promise<string>;
-      criteriaOf: (customerId: string) => Promise<{ recordsNeverFrom?: string[] }>;
+      criteriaOf: (customerId: string) => Promise<CustomerCriteria>;
       onDeviceAttention: (customerId: string, recordId: string) => void | Promise<void>;
       roomFor: (customerId: string, companyId: string) => void | Promise<void>;
     };

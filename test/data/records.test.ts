@@ -182,6 +182,14 @@ describe('typed records shared across companies', () => {
     expect((await read(bTokens.access_token)).body.records).toHaveLength(3);
   });
 
+  it('when the customer never shares records from shop A, then shop B reads none of them, and again once lifted', async () => {
+    expect((await alice.call('PUT', '/api/criteria', { recordsNeverFrom: [shopA.clientId] })).status).toBe(200);
+    const r = await read(bTokens.access_token);
+    expect([r.status, r.body.records]).toEqual([200, []]);
+    expect((await alice.call('PUT', '/api/criteria', {})).status).toBe(200);
+    expect((await read(bTokens.access_token)).body.records).toHaveLength(3);
+  });
+
   it('when a purchase happened before the grant window, then it is kept but not returned', async () => {
     const old = await deposit(aTokens.access_token, {
       category: 'purchases',
@@ -322,6 +330,37 @@ describe('devices and blocked companies', () => {
       'Your toothbrush by Brushco needs service',
     );
     expect(await countOf(v, "select count(*) AS n from inbox where body like '%toothbrush%'")).toBe(0);
+  });
+
+  it('when a grant covers purchases and devices, then one read returns both newest first, and ?category narrows it', async () => {
+    const shopC = await registerCompany(v, {
+      name: 'Shop C Both',
+      terms: {
+        purposes: ['customer-support'],
+        retentionDays: 90,
+        benefit: { kind: 'service', description: 'repairs' },
+        valueTags: [],
+      },
+    });
+    const both = { categories: ['purchases', 'devices'], window: 'P12M', sources: 'any' };
+    const t = await obtainTokens(v, shopC, alice, {
+      fields: ['email'],
+      actions: ['read'],
+      records: both,
+      purpose: 'customer-support',
+    });
+    const all = await read(t.access_token);
+    const purchases = await read(t.access_token, '?category=purchases');
+    const devices = await read(t.access_token, '?category=devices');
+    expect([all.status, purchases.status, devices.status]).toEqual([200, 200, 200]);
+    type Rec = { id: string; category: string; depositedAt: string };
+    const ids = (b: { records: Rec[] }) => b.records.map((r) => r.id);
+    expect(new Set(all.body.records.map((r: Rec) => r.category))).toEqual(new Set(['purchases', 'devices']));
+    expect(purchases.body.records.every((r: Rec) => r.category === 'purchases')).toBe(true);
+    expect(devices.body.records.map((r: Rec) => r.category)).toEqual(['devices']);
+    expect(new Set(ids(all.body))).toEqual(new Set([...ids(purchases.body), ...ids(devices.body)]));
+    const times = all.body.records.map((r: Rec) => r.depositedAt);
+    expect(times).toEqual([...times].sort().reverse());
   });
 
   it('when the customer blocks a company, then it can neither read nor deposit, each refusal audited, and its deposits stay', async () => {
