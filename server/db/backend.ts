@@ -31,6 +31,11 @@ export interface Backend {
   auditLane?(): AuditLaneCursor | undefined;
   /** PostgreSQL only, for counters every unit of a batch bumps: see BatchTally. Undefined anywhere else. */
   batchTally?(): BatchTally | undefined;
+  /**
+   * PostgreSQL only, where every statement is a round trip: rows a store may keep for the rest of the unit
+   * (PgUnits.unitMemo). Undefined anywhere else.
+   */
+  unitMemo?(): Map<string, unknown> | undefined;
 }
 
 /** Rows a write changed: better-sqlite3's `changes`, node-postgres's `rowCount`. */
@@ -57,5 +62,6 @@ export function postgresBackend(units: PgUnits): Backend {
     inTransaction: units.inTransaction,
     auditLane: units.auditLane,
     batchTally: units.batchTally,
+    unitMemo: units.unitMemo,
   };
 }

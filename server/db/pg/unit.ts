@@ -36,6 +36,11 @@ export interface PgUnits {
   auditLane(): AuditLaneCursor | undefined;
   /** The counts of the group commit's batch this unit runs in; undefined in any other unit, or outside one. */
   batchTally(): BatchTally | undefined;
+  /**
+   * Rows a store read in this unit and may use again in it instead of another round trip (the store forgets them
+   * when it writes them); undefined outside a unit.
+   */
+  unitMemo(): Map<string, unknown> | undefined;
 }
 
 /** One count a batch adds up in memory, and the statement that writes the sum (on the batch's connection). */
@@ -88,6 +93,8 @@ interface Scope {
   /** A savepoint of this scope is open: a second one beside it would interleave on one connection. */
   nested: boolean;
   lane?: AuditLaneCursor;
+  /** Shared with the unit's savepoints: a store that writes a row forgets it there, whichever depth wrote it. */
+  memo: Map<string, unknown>;
 }
 
 const ignore = () => {};
@@ -99,7 +106,7 @@ export function createPgUnits(pool: pg.Pool, poolDb: PgDb = pgDrizzle(pool)): Pg
   const scopeFor = (client: pg.PoolClient, depth: number): Scope => {
     let db = handles.get(client);
     if (!db) handles.set(client, (db = pgDrizzle(client)));
-    return { client, db, depth, open: true, nested: false };
+    return { client, db, depth, open: true, nested: false, memo: new Map() };
   };
 
   async function savepoint<T>(outer: Scope, fn: () => Promise<T>): Promise<T> {
@@ -172,6 +179,10 @@ export function createPgUnits(pool: pg.Pool, poolDb: PgDb = pgDrizzle(pool)): Pg
     auditLane() {
       const scope = als.getStore();
       return scope?.open ? scope.lane : undefined;
+    },
+    unitMemo() {
+      const scope = als.getStore();
+      return scope?.open ? scope.memo : undefined;
     },
     batchTally() {
       const scope = als.getStore();
