@@ -18,7 +18,7 @@ export const auditEventSchema = z
   .object({
     seq: z.number().int().min(1).meta({
       description:
-        'Position in the trail: 1, 2, 3… with no gaps on SQLite; on PostgreSQL increasing, with gaps where a transaction rolled back or a batch took more than it used',
+        'Position in the trail: 1, 2, 3… with no gaps on SQLite; on PostgreSQL increasing, with gaps where a transaction rolled back',
     }),
     chain: z.string().optional().meta({
       description:

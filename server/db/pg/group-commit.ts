@@ -15,8 +15,9 @@ import { PG_UNIT, type AuditLane, type AuditLaneCursor, type PgUnits } from './u
  * Up to `lanes` batches run at once, each on its own connection: a unit's statements are round trips one after
  * another, so one batch at a time left the server waiting on the network most of the time. Each lane appends to an
  * audit chain of its own (`<chain>.<k>`, README "Storage") and its batch takes that chain's lock right after BEGIN,
- * reads the chain's head once and takes its seqs from audit_events_seq in the same round trip; the head then lives
- * in memory while the lock is held (an append is one INSERT) and moves only when a unit's savepoint is released.
+ * and reads the chain's head in the same round trip; the head then lives in memory while the lock is held (an
+ * append takes no lock and reads no head: a nextval, then its INSERT) and moves only when a unit's savepoint is
+ * released.
  * Work outside the group commit (grant changes, sign-ins) appends to the server's own chain under its lock.
  *
  * If BEGIN, a savepoint or the COMMIT fails, or the connection dies, every unit of the batch is rejected
@@ -40,8 +41,6 @@ export const PG_GROUP_COMMIT = {
    * PG_POOL.max leaves the rest to units outside the group commit.
    */
   lanes: 4,
-  /** Seqs a batch takes again when the ones it took at BEGIN (one per unit) are used up. */
-  moreSeqs: 8,
 };
 
 interface Unit {
@@ -112,38 +111,36 @@ export function createPgGroupCommit(
   }
 
   /**
-   * BEGIN and, with a lane chain, its lock, its head and a seq per unit: one round trip. Each statement of a
-   * simple query takes its own snapshot, so the head is read after the lock is granted. synchronous_commit by SET
-   * LOCAL: whatever a role or database default says, this batch's COMMIT waits for its WAL flush.
+   * BEGIN and, with a lane chain, its lock and its head: one round trip. Each statement of a simple query takes its
+   * own snapshot, so the head is read after the lock is granted. synchronous_commit by SET LOCAL: whatever a role or
+   * database default says, this batch's COMMIT waits for its WAL flush.
+   *
+   * Seqs are taken one per append, when the event is made, not for the whole batch at BEGIN: an event decided after
+   * waiting for another lane's batch (a refusal count, say, whose row that batch had locked) must get a higher seq
+   * than that batch's events, or "newest first" (seq order) would show the cause after its effect.
    */
-  async function begin(client: pg.PoolClient, n: number, chain: string | undefined) {
+  async function begin(client: pg.PoolClient, chain: string | undefined) {
     if (!chain) {
       await client.query('BEGIN; SET LOCAL synchronous_commit TO on');
       return undefined;
     }
     const results = (await client.query(
       `BEGIN; SET LOCAL synchronous_commit TO on; SELECT pg_advisory_xact_lock(hashtextextended('${chain}', 0));
-       SELECT (SELECT hash FROM audit_events WHERE chain = '${chain}' ORDER BY seq DESC LIMIT 1) AS head,
-              ARRAY(SELECT nextval('audit_events_seq') FROM generate_series(1, ${n})) AS seqs`,
-    )) as unknown as pg.QueryResult<{ head: string | null; seqs: string[] }>[];
-    const row = results[results.length - 1]!.rows[0]!;
-    const seqs = row.seqs.map(Number).sort((a, b) => a - b);
+       SELECT hash AS head FROM audit_events WHERE chain = '${chain}' ORDER BY seq DESC LIMIT 1`,
+    )) as unknown as pg.QueryResult<{ head: string }>[];
+    const row = results[results.length - 1]!.rows[0];
     const lane: AuditLane = {
       chain,
       tally: new Map(),
       async nextSeq() {
-        if (seqs.length === 0) {
-          const more = await client.query<{ seq: string }>({
-            name: 'v_group_commit_more_seqs',
-            text: "SELECT nextval('audit_events_seq') AS seq FROM generate_series(1, $1)",
-            values: [PG_GROUP_COMMIT.moreSeqs],
-          });
-          seqs.push(...more.rows.map((r) => Number(r.seq)));
-        }
-        return seqs.shift()!;
+        const next = await client.query<{ seq: string }>({
+          name: 'v_group_commit_next_seq',
+          text: "SELECT nextval('audit_events_seq') AS seq",
+        });
+        return Number(next.rows[0]!.seq);
       },
     };
-    return { lane, head: row.head ?? GENESIS_HASH };
+    return { lane, head: row?.head ?? GENESIS_HASH };
   }
 
   async function commit(batch: Unit[], chain: string | undefined): Promise<void> {
@@ -160,7 +157,7 @@ export function createPgGroupCommit(
     client.on('error', ignore);
     let broken: Error | undefined;
     try {
-      const lane = await begin(client, batch.length, chain);
+      const lane = await begin(client, chain);
       for (const u of batch) await runUnit(client, u, lane);
       // The batch's counters, each written once; a failure here fails the batch like a failed COMMIT.
       const tally = lane ? [...lane.lane.tally.values()] : [];

@@ -68,7 +68,7 @@ export interface AuditLane {
   readonly chain: string;
   /** The released units' counts (BatchTally), written before the COMMIT. */
   readonly tally: Map<string, TallyEntry>;
-  /** A seq from audit_events_seq, taken for this batch (increasing; the ones left unused are gaps). */
+  /** The next seq from audit_events_seq (a unit rolled back leaves a gap). */
   nextSeq(): Promise<number>;
 }
 
