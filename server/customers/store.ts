@@ -17,6 +17,16 @@ export function createCustomerStore(b: Backend) {
     'SELECT kek_id AS "kekId", wrapped_dek AS "wrappedDek" FROM customers WHERE id = ?',
   );
   const criteriaOf = rawStatement<{ criteria: string }>(b, 'SELECT criteria FROM customers WHERE id = ?');
+  // On PostgreSQL, inside a unit: the handle's row with its criteria and data key in one round trip, kept for the
+  // unit's later criteriaOf and wrappedKeyOf (the company read asks for all three), forgotten when written.
+  type ReadRow = { id: string; criteria: string; kekId: string; wrappedDek: Buffer };
+  const readRowByHandle = rawStatement<ReadRow>(
+    b,
+    'SELECT id, criteria, kek_id AS "kekId", wrapped_dek AS "wrappedDek" FROM customers WHERE handle = ?',
+  );
+  const memoKey = (id: string) => `customer ${id}`;
+  const kept = (id: string) => b.unitMemo?.()?.get(memoKey(id)) as ReadRow | undefined;
+  const forget = (id: string) => b.unitMemo?.()?.delete(memoKey(id));
   // A cleared field keeps its row, with an empty `sealed` and its version, so that versions never repeat
   // (a ciphertext from before the clearing can never come back under a version it had): not a value.
   const fieldsOf = rawStatement<typeof profileFields.$inferSelect>(
@@ -51,26 +61,40 @@ export function createCustomerStore(b: Backend) {
     customerById: async (id: string): Promise<typeof customers.$inferSelect | undefined> => byId(id),
     customerByLogin: async (loginIndex: string) =>
       (await b.q().select().from(customers).where(eq(customers.loginIndex, loginIndex)).limit(1))[0],
-    customerByHandle: async (handle: string) => byHandle.get(handle),
+    customerByHandle: async (handle: string): Promise<{ id: string } | undefined> => {
+      const memo = b.unitMemo?.();
+      if (!memo) return byHandle.get(handle);
+      const row = await readRowByHandle.get(handle);
+      if (!row) return undefined;
+      memo.set(memoKey(row.id), row);
+      return { id: row.id };
+    },
     /** Only the wrapped data key: what each company read needs, without the rest of the row. */
-    wrappedKeyOf: async (id: string) => keyOf.get(id),
-    criteriaOf: async (id: string) => (await criteriaOf.get(id))?.criteria,
+    wrappedKeyOf: async (id: string) => {
+      const row = kept(id);
+      return row ? { kekId: row.kekId, wrappedDek: row.wrappedDek } : keyOf.get(id);
+    },
+    criteriaOf: async (id: string) => kept(id)?.criteria ?? (await criteriaOf.get(id))?.criteria,
     allWrappedDeks: async () =>
       b.q().select({ id: customers.id, kekId: customers.kekId, wrappedDek: customers.wrappedDek }).from(customers),
     /** Rows changed: 0 when another writer rewrapped it first. */
-    rewrapDek: async (id: string, oldKekId: string, kekId: string, wrappedDek: Buffer) =>
-      changedRows(
+    rewrapDek: async (id: string, oldKekId: string, kekId: string, wrappedDek: Buffer) => {
+      forget(id);
+      return changedRows(
         await b
           .q()
           .update(customers)
           .set({ kekId, wrappedDek })
           .where(and(eq(customers.id, id), eq(customers.kekId, oldKekId))),
-      ),
+      );
+    },
     setCriteria: async (id: string, criteria: string) => {
+      forget(id);
       await b.q().update(customers).set({ criteria }).where(eq(customers.id, id));
     },
     /** Crypto-shredding: the wrapped DEK goes with the row; sealed rows become unreadable. */
     deleteCustomer: async (id: string) => {
+      forget(id);
       await b.q().delete(profileFields).where(eq(profileFields.customerId, id));
       await b.q().delete(records).where(eq(records.customerId, id));
       await b.q().delete(inbox).where(eq(inbox.customerId, id));

@@ -7,7 +7,7 @@ import type { AccessClaims } from '../oauth/tokens.ts';
 import { reasonsForAudit, reasonsForCompany, SUSPENDED_FOR_COMPANY } from '../policy/index.ts';
 import type { Decision } from '../policy/types.ts';
 import { refusalOf, type GrantRefusal, type Use } from './grant-check.ts';
-import { REFUSALS_PER_WINDOW, type RefusalLimit } from './refusal-limit.ts';
+import { REFUSALS_PER_WINDOW, type RefusalLimit, type RefusalState } from './refusal-limit.ts';
 
 export interface DataRequest {
   claims: AccessClaims;
@@ -76,8 +76,11 @@ export function createAdmission(
 ) {
   /** A company over its refusal limit gets a 429; the first one of the window is audited, the rest are not. */
   async function throttled(r: DataRequest, now: Date): Promise<Outcome<never> | undefined> {
+    return throttledAs(r, await d.refusals.check(r.claims.client_id, now));
+  }
+
+  async function throttledAs(r: DataRequest, state: RefusalState): Promise<Outcome<never> | undefined> {
     const c = r.claims;
-    const state = await d.refusals.check(c.client_id, now);
     if (!state.over) return undefined;
     if (state.first)
       await d.audit({
@@ -94,10 +97,12 @@ export function createAdmission(
     return { refused: new TooManyRequests(TOO_MANY, state.retryAfterSeconds) };
   }
 
-  /** Every refusal counts against the company's limit, in the unit that refuses. */
-  async function refuse(r: DataRequest, e: VaultError, now: Date): Promise<Outcome<never>> {
-    await d.refusals.record(r.claims.client_id, now);
-    return { refused: e };
+  /**
+   * Every refusal counts against the company's limit, in the unit that refuses and before it is audited: one
+   * that finds the window already full (other units in flight counted first) is answered as throttled instead.
+   */
+  async function counted(r: DataRequest, now: Date): Promise<Outcome<never> | undefined> {
+    return throttledAs(r, await d.refusals.record(r.claims.client_id, now));
   }
 
   /** Audits a denial in the unit's savepoint and returns the refusal to send once it is durable. */
@@ -109,6 +114,8 @@ export function createAdmission(
     why: { reasons: Decision['reasons']; policyVersion: string; audited?: GrantRefusal[] },
     message: string,
   ): Promise<Outcome<never>> {
+    const over = await counted(r, now);
+    if (over) return over;
     await d.audit(
       dataEvent('data.denied', g, r, {
         fields,
@@ -118,7 +125,7 @@ export function createAdmission(
       }),
     );
     const reasons = reasonsForCompany(why.reasons);
-    return refuse(r, new PolicyDenied(message, { reasons, policyVersion: why.policyVersion }), now);
+    return { refused: new PolicyDenied(message, { reasons, policyVersion: why.policyVersion }) };
   }
 
   /** The grant's own refusal of this use (action, fields, category), audited; the policy is not asked. */
@@ -136,8 +143,10 @@ export function createAdmission(
     const g = await d.liveGrant(r.claims, r.scheme, r.handle);
     if (g instanceof VaultError) {
       // Record uses audit every refusal, a grant that is no longer live (a blocked company's) included (issue 15).
+      const over = await counted(r, now);
+      if (over) return over;
       if (use.auditTokenRefusal) await d.audit(tokenRefusalEvent(r, g));
-      return refuse(r, g, now);
+      return { refused: g };
     }
     if (g.status === 'suspended') {
       // The suspension's own reason may quote the customer's criteria: the company and the audit trail get

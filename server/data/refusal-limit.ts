@@ -32,6 +32,17 @@ export function createRefusalLimit(b: Backend) {
   // Old windows are of no further use: dropped when the company's next window opens.
   const purge = rawStatement(b, 'DELETE FROM refusal_windows WHERE company_id = ? AND minute < ?');
   const minuteOf = (now: Date) => Math.floor(now.getTime() / REFUSAL_WINDOW_MS);
+  const overState = (now: Date, first: boolean): RefusalState => {
+    const minute = minuteOf(now);
+    const end = (minute + 1) * REFUSAL_WINDOW_MS;
+    return {
+      over: true,
+      first,
+      retryAfterSeconds: Math.max(1, Math.ceil((end - now.getTime()) / 1000)),
+      windowStart: new Date(minute * REFUSAL_WINDOW_MS).toISOString(),
+      windowEnd: new Date(end).toISOString(),
+    };
+  };
 
   // Windows of companies that have not been refused since: ended, deleted by the sweep (SECURITY.md).
   // In batches, by SQLite's rowid or PostgreSQL's ctid (neither has DELETE … LIMIT).
@@ -51,22 +62,23 @@ export function createRefusalLimit(b: Backend) {
       const minute = minuteOf(now);
       const n = (await count.get(companyId, minute))?.count ?? 0;
       if (n < REFUSALS_PER_WINDOW) return { over: false };
-      const first = n === REFUSALS_PER_WINDOW;
-      if (first) await bump.run(companyId, minute);
-      const end = (minute + 1) * REFUSAL_WINDOW_MS;
-      return {
-        over: true,
-        first,
-        retryAfterSeconds: Math.max(1, Math.ceil((end - now.getTime()) / 1000)),
-        windowStart: new Date(minute * REFUSAL_WINDOW_MS).toISOString(),
-        windowEnd: new Date(end).toISOString(),
-      };
+      // Two units that both read the count at the limit (two servers, or two batches of one server at once) both
+      // raise it; the row's lock lets only the first see limit + 1, so the 429 is recorded once per window.
+      const first = n === REFUSALS_PER_WINDOW && (await bump.get(companyId, minute))?.count === REFUSALS_PER_WINDOW + 1;
+      return overState(now, first);
     },
 
-    /** Counts one refusal; call in the unit that refuses, so it commits with the refusal's audit event. */
-    async record(companyId: string, now: Date): Promise<void> {
+    /**
+     * Counts one refusal; call in the unit that refuses, before it audits the refusal, so the count commits with
+     * the refusal's audit event. The raise waits for any other unit in flight that raised the same window, so it
+     * returns the true count: over the limit (refusals counted by other units since this unit's check), this
+     * refusal is answered as throttled instead, and the window keeps exactly the limit of audited refusals.
+     */
+    async record(companyId: string, now: Date): Promise<RefusalState> {
       const minute = minuteOf(now);
-      if ((await bump.get(companyId, minute))?.count === 1) await purge.run(companyId, minute);
+      const n = (await bump.get(companyId, minute))?.count ?? 0;
+      if (n === 1) await purge.run(companyId, minute);
+      return n > REFUSALS_PER_WINDOW ? overState(now, n === REFUSALS_PER_WINDOW + 1) : { over: false };
     },
   };
 }

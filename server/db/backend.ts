@@ -1,7 +1,7 @@
 import { inTransaction, type Db } from './connection.ts';
 import type { PgDb, PgSchema } from './pg/pool.ts';
 import * as pgSchema from './pg/schema.ts';
-import type { PgUnits } from './pg/unit.ts';
+import type { AuditLaneCursor, BatchTally, PgUnits } from './pg/unit.ts';
 import * as sqliteSchema from './schema.ts';
 
 /**
@@ -24,6 +24,18 @@ export interface Backend {
   q(): PgDb;
   /** One unit of work: all of fn's statements commit together or none does (ARCHITECTURE.md). */
   inTransaction<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * PostgreSQL only, for the audit appender: the chain of the group commit's batch the unit of the moment runs in,
+   * whose lock that batch holds (server/db/pg/group-commit.ts). Undefined anywhere else.
+   */
+  auditLane?(): AuditLaneCursor | undefined;
+  /** PostgreSQL only, for counters every unit of a batch bumps: see BatchTally. Undefined anywhere else. */
+  batchTally?(): BatchTally | undefined;
+  /**
+   * PostgreSQL only, where every statement is a round trip: rows a store may keep for the rest of the unit
+   * (PgUnits.unitMemo). Undefined anywhere else.
+   */
+  unitMemo?(): Map<string, unknown> | undefined;
 }
 
 /** Rows a write changed: better-sqlite3's `changes`, node-postgres's `rowCount`. */
@@ -43,5 +55,13 @@ export function sqliteBackend(db: Db): Backend {
 }
 
 export function postgresBackend(units: PgUnits): Backend {
-  return { dialect: 'postgres', t: pgSchema, q: units.current, inTransaction: units.inTransaction };
+  return {
+    dialect: 'postgres',
+    t: pgSchema,
+    q: units.current,
+    inTransaction: units.inTransaction,
+    auditLane: units.auditLane,
+    batchTally: units.batchTally,
+    unitMemo: units.unitMemo,
+  };
 }

@@ -18,6 +18,13 @@ export function createUsage(b: Backend) {
     postgres:
       'INSERT INTO usage_counters (customer_id, grant_id, action, hour, count) VALUES (?, ?, ?, ?, 1) ON CONFLICT (customer_id, grant_id, action, hour) DO UPDATE SET count = usage_counters.count + 1',
   });
+  // Several uses at once: a batch's sum (BatchTally), written once before its COMMIT.
+  const bumpBy = rawStatement(
+    b,
+    'INSERT INTO usage_counters (customer_id, grant_id, action, hour, count) VALUES (?, ?, ?, ?, ?) ON CONFLICT (customer_id, grant_id, action, hour) DO UPDATE SET count = usage_counters.count + excluded.count',
+  );
+  const key = (customerId: string, grantId: string, action: string, hour: number) =>
+    `usage ${customerId} ${grantId} ${action} ${hour}`;
   const window = rawStatement<{ hour: number; count: number }>(
     b,
     'SELECT hour, count FROM usage_counters WHERE customer_id = ? AND grant_id = ? AND action = ? AND hour > ?',
@@ -38,15 +45,22 @@ export function createUsage(b: Backend) {
       const t = now.getTime();
       const current = Math.floor(t / HOUR);
       const rows = await window.all(customerId, grantId, action, current - 24);
+      // Inside a batch that adds its counts up before writing them, the uses counted so far and not yet written.
+      const pending = b.batchTally?.()?.pending(key(customerId, grantId, action, current)) ?? 0;
       const at = (h: number) => rows.find((r) => r.hour === h)?.count ?? 0;
       const elapsed = (t % HOUR) / HOUR;
-      const readsLastHour = at(current) + Math.floor(at(current - 1) * (1 - elapsed));
-      const readsLastDay = rows.filter((r) => r.hour > current - 24).reduce((n, r) => n + r.count, 0);
+      const readsLastHour = pending + at(current) + Math.floor(at(current - 1) * (1 - elapsed));
+      const readsLastDay = pending + rows.filter((r) => r.hour > current - 24).reduce((n, r) => n + r.count, 0);
       return { readsLastHour, readsLastDay };
     },
     /** Counts one use; call inside the audited transaction so it commits with the read. */
     async record(customerId: string, grantId: string, action: string, now: Date): Promise<void> {
-      await bump.run(customerId, grantId, action, Math.floor(now.getTime() / HOUR));
+      const hour = Math.floor(now.getTime() / HOUR);
+      const tally = b.batchTally?.();
+      // The row stays unlocked until the batch writes the sum, so the server's other batches need not wait for it.
+      if (tally)
+        tally.add(key(customerId, grantId, action, hour), (n) => bumpBy.run(customerId, grantId, action, hour, n));
+      else await bump.run(customerId, grantId, action, hour);
     },
   };
 }

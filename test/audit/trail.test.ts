@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { compactVerify, createLocalJWKSet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuditQueries } from '../../server/audit/queries.ts';
+import { DEFAULT_CHAIN } from '../../server/audit/chain/chains.ts';
 import { verifyExport, verifyRows } from '../../server/audit/verify/verify.ts';
 import { runCli } from '../../server/cli/main.ts';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
@@ -52,7 +53,9 @@ describe('the audit trail through the real server', () => {
     );
     expect(results.filter((r) => r.status === 200)).toHaveLength(200);
     expect((await readEvents()) - before).toBe(200);
-    const r = await verifyRows(liveRows());
+    // On PostgreSQL the reads are on the chains of the server's batch lanes: each is checked by its own links.
+    const multi = (await createAuditQueries(v.ctx.backend).heads()).some((h) => h.chain !== DEFAULT_CHAIN);
+    const r = await verifyRows(liveRows(), { multi });
     expect(r).toMatchObject({ ok: true });
   });
 

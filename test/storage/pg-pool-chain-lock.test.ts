@@ -2,15 +2,17 @@ import { SignJWT } from 'jose';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultTerms, form, registerCompany, REDIRECT, type RegisteredCompany } from '../support/company.ts';
+import { PG_GROUP_COMMIT } from '../../server/db/pg/group-commit.ts';
 import { startPostgres, type PostgresCluster } from '../support/postgres.ts';
 import { startVault, type RunningVault } from '../support/vault.ts';
 
 /**
- * The pool (PG_POOL.max connections) and the chain lock on PostgreSQL: a group commit's batch holds this server's
- * chain lock from BEGIN to COMMIT, and every other unit of this server that appends waits for it holding a pooled
- * connection. A batch unit must therefore run on the batch's own connection: one that asks the pool for another
- * (a client assertion's replay record) waits for a connection that only the batch's COMMIT would free. A cluster of
- * this file's own.
+ * The pool (PG_POOL.max connections) and the chain locks on PostgreSQL: a group commit's batch holds its lane's
+ * chain lock from BEGIN to COMMIT, and every unit of this server outside the group commit that appends waits for the
+ * server's own chain lock holding a pooled connection. A batch unit must therefore run on the batch's own
+ * connection: one that asks the pool for another (a client assertion's replay record) would wait for a connection
+ * that the units queued on the other lock hold (with one chain for both, as before the lanes, that wait never
+ * ended). A cluster of this file's own.
  */
 let cluster: PostgresCluster;
 let v: RunningVault;
@@ -79,14 +81,17 @@ describe('a batch holding the chain lock while the pool is full of units waiting
     // Hold the server's chain lock from outside, so that the batch and then the other units queue behind it in turn.
     const holder = new pg.Client({ connectionString: cluster.url(DB) });
     await holder.connect();
-    const key = [v.ctx.storage.chain];
+    // The server's own chain and every lane's, so that the batch queues behind one and the other units behind the other.
+    const own = v.ctx.storage.chain;
+    const keys = [own, ...Array.from({ length: PG_GROUP_COMMIT.lanes }, (_, k) => `${own}.${k}`)];
+    const lock = (sql: string) => Promise.all(keys.map((k) => holder.query(`${sql}(hashtextextended($1, 0))`, [k])));
     try {
-      await holder.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', key);
+      await lock('SELECT pg_advisory_lock');
       const token = assertionToken();
       await waitersReach(1);
       const registrations = iats.map((iat, i) => register(iat, i));
       await waitersReach(10);
-      await holder.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', key);
+      await lock('SELECT pg_advisory_unlock');
       expect((await token).status).toBe(200);
       expect((await Promise.all(registrations)).map((r) => r.status)).toEqual(iats.map(() => 201));
     } finally {

@@ -1,7 +1,11 @@
 import { eq, like, sql } from 'drizzle-orm';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAuditAppender } from '../../server/audit/chain/append.ts';
+import { GENESIS_HASH } from '../../server/audit/chain/chain.ts';
+import { postgresBackend } from '../../server/db/backend.ts';
 import type { GroupCommit } from '../../server/db/group-commit.ts';
+import { createUsage } from '../../server/grants/usage.ts';
 import { createPgGroupCommit } from '../../server/db/pg/group-commit.ts';
 import { migratePostgres } from '../../server/db/pg/migrate.ts';
 import { createPgPool, type PgStorePool } from '../../server/db/pg/pool.ts';
@@ -26,7 +30,8 @@ beforeAll(async () => {
   await migratePostgres(url);
   store = createPgPool(url, { applicationName: APP });
   units = createPgUnits(store.pool, store.db);
-  commit = createPgGroupCommit(store.pool, units);
+  // One lane: these tests pin how one batch at a time behaves; the lanes have tests of their own below.
+  commit = createPgGroupCommit(store.pool, units, { lanes: 1 });
 }, 120_000);
 
 afterAll(async () => {
@@ -186,7 +191,7 @@ describe('group commit', () => {
     const ids = await Promise.all(Array.from({ length: 10 }, () => commit.submit(txid)));
     expect(new Set(ids).size).toBe(1);
 
-    const small = createPgGroupCommit(store.pool, units, { maxBatch: 4 });
+    const small = createPgGroupCommit(store.pool, units, { maxBatch: 4, lanes: 1 });
     const ids4 = await Promise.all(Array.from({ length: 10 }, () => small.submit(txid)));
     expect(new Set(ids4).size).toBe(3);
     small.close();
@@ -196,7 +201,7 @@ describe('group commit', () => {
     // Counts the batches that check out a connection, i.e. that have started.
     let started = 0;
     const counting = { connect: () => (started++, store.pool.connect()) } as unknown as pg.Pool;
-    const gc = createPgGroupCommit(counting, units);
+    const gc = createPgGroupCommit(counting, units, { lanes: 1 });
     const gate = deferred();
     const running = deferred();
     const first = gc.submit(async () => {
@@ -248,6 +253,88 @@ describe('group commit', () => {
       await cluster.query('pg_unit', 'ALTER DATABASE pg_unit RESET synchronous_commit');
       await other.close();
     }
+  });
+});
+
+describe('group commit lanes', () => {
+  const APPEND = { action: 'data.read', actor: { kind: 'company', id: 'c1' }, decision: 'allow' } as const;
+  const linksOf = async (chain: string) =>
+    (
+      await store.pool.query<{ prev: string; hash: string }>(
+        'SELECT prev_hash AS prev, hash FROM audit_events WHERE chain = $1 ORDER BY seq',
+        [chain],
+      )
+    ).rows;
+
+  it('when a lane holds a batch in flight, then units submitted later commit on another lane beside it', async () => {
+    const gc = createPgGroupCommit(store.pool, units, { lanes: 2 });
+    const gate = deferred();
+    const running = deferred();
+    const first = gc.submit(async () => {
+      running.resolve();
+      await gate.promise;
+      return txid();
+    });
+    await running.promise;
+    const second = await gc.submit(txid); // answered while the first batch still waits
+    gate.resolve();
+    expect(await first).not.toBe(second);
+    gc.close();
+  });
+
+  it('when units of a batch append, then each links to the one before on its lane chain; a rolled-back unit moves no head', async () => {
+    const append = createAuditAppender(postgresBackend(units), () => new Date(), 'lanes');
+    const gc = createPgGroupCommit(store.pool, units, { chain: 'lanes', lanes: 1 });
+    const boom = new Error('unit refused');
+    const results = await outcomes([
+      gc.submit(() => append(APPEND)),
+      gc.submit(async () => {
+        await append(APPEND);
+        throw boom;
+      }),
+      gc.submit(async () => {
+        // A savepoint inside the unit that appends and is undone leaves the head where it was too.
+        await units
+          .inTransaction(async () => {
+            await append(APPEND);
+            throw boom;
+          })
+          .catch(() => {});
+        return append(APPEND);
+      }),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    await gc.submit(() => append(APPEND)); // a later batch reads the head again under the lock
+    await units.inTransaction(() => append(APPEND)); // outside the group commit: the server's own chain
+    const lane = await linksOf('lanes.0');
+    expect(lane.map((l) => l.prev)).toEqual([GENESIS_HASH, lane[0]!.hash, lane[1]!.hash]);
+    expect((await linksOf('lanes')).map((l) => l.prev)).toEqual([GENESIS_HASH]);
+    gc.close();
+  });
+});
+
+describe('counts a batch adds up before its COMMIT', () => {
+  it('when units of a batch count uses, then later units see them, a rolled-back unit adds none, and the sum is written', async () => {
+    const usage = createUsage(postgresBackend(units));
+    const gc = createPgGroupCommit(store.pool, units, { chain: 'tally', lanes: 1 });
+    const now = new Date();
+    const count = () => usage.of('cu1', 'gr1', 'read', now).then((u) => u.readsLastHour);
+    const results = await outcomes([
+      gc.submit(() => usage.record('cu1', 'gr1', 'read', now)),
+      gc.submit(async () => {
+        await usage.record('cu1', 'gr1', 'read', now);
+        throw new Error('unit refused');
+      }),
+      gc.submit(async () => {
+        const seen = await count();
+        await usage.record('cu1', 'gr1', 'read', now);
+        return [seen, await count()];
+      }),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((results[2] as PromiseFulfilledResult<number[]>).value).toEqual([1, 2]);
+    expect(await count()).toBe(2); // outside any unit: the committed row
+    gc.close();
   });
 });
 

@@ -150,8 +150,9 @@ describe('two vault servers on one database, one killed with SIGKILL under mixed
     expect(missing.map((a) => `${a.kind} ${a.requestId} on server ${a.server}`)).toEqual([]);
 
     // (c), in the chain: no granted read of a grant comes after its revocation event on the same chain. One chain's
-    // events are in commit order (its appends take turns); across the chains of several servers (PostgreSQL) seq is
-    // taken before commit, so there the client-side check above is the one that speaks.
+    // events are in commit order (its appends take turns); across chains (PostgreSQL: each server's, and its batches'
+    // lane chains, where the reads go while revocations go to the server's own) seq is taken before commit, so there
+    // the client-side check above is the one that speaks.
     const revokedAt = new Map(events.filter((e) => e.action === 'grant.revoked').map((e) => [e.grantId!, e]));
     const afterRevocation = events.filter((e) => {
       const r = e.action === 'data.read' && e.decision !== 'deny' ? revokedAt.get(e.grantId!) : undefined;

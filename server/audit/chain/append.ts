@@ -1,4 +1,5 @@
 import type { Backend } from '../../db/backend.ts';
+import type { AuditLaneCursor } from '../../db/pg/unit.ts';
 import { rawStatement } from '../../db/raw.ts';
 import { GENESIS_HASH, nextLink } from './chain.ts';
 import type { AuditEvent, NewAuditEvent } from './event.ts';
@@ -23,7 +24,8 @@ function inUnit(b: Backend): boolean {
  * append at once, each to its own chain (README "Storage"), so seq comes from the sequence audit_events_seq
  * (pg migration 0014; a rolled-back unit leaves a gap, which the verifier accepts) and the head is this chain's
  * own, read inside the unit under the chain's transaction-scoped advisory lock, so appends to one chain link one
- * after another while other chains' appends run beside them.
+ * after another while other chains' appends run beside them. A unit of the group commit appends instead to the
+ * chain of its batch (one of the server's lanes, `<chain>.<k>`), whose lock and head the batch holds.
  */
 export function createAuditAppender(b: Backend, now: () => Date, chain: string = DEFAULT_CHAIN) {
   if (!isChainId(chain)) throw new Error('audit chain id must be lowercase letters, digits, . _ - (at most 63)');
@@ -46,10 +48,12 @@ export function createAuditAppender(b: Backend, now: () => Date, chain: string =
     `INSERT INTO audit_events (seq, time, action, actor_kind, actor_id, customer_id, company_id, grant_id, decision, body, prev_hash, hash, chain)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
-  const named = chain === DEFAULT_CHAIN ? undefined : chain;
 
-  async function seqAndPrev(): Promise<{ seq: number; prevHash: string }> {
+  async function seqAndPrev(lane: AuditLaneCursor | undefined): Promise<{ seq: number; prevHash: string }> {
     if (b.dialect === 'postgres') {
+      // A unit of a group commit's batch appends to the batch's chain, whose lock the batch already holds and
+      // whose head it keeps (server/db/pg/group-commit.ts): no lock and no head read here.
+      if (lane) return { seq: await lane.lane.nextSeq(), prevHash: lane.head };
       // Two units of one server may append to its chain at once (a group commit's batch and a grant change): the
       // second waits here until the first has committed, then reads the head the first wrote. Without the lock
       // both would link to the same head and fork the chain. Other servers' chains have other locks.
@@ -71,8 +75,11 @@ export function createAuditAppender(b: Backend, now: () => Date, chain: string =
     // Only server-made values reach the trail: a request id is the UUID server/http/request-log.ts made.
     if (e.requestId !== undefined && !SERVER_REQUEST_ID.test(e.requestId))
       throw new Error('audit requestId must be a server-made UUID');
-    const { seq, prevHash } = await seqAndPrev();
-    const { event, body, hash } = nextLink(prevHash, { ...e, time: e.time ?? now().toISOString(), chain: named }, seq);
+    const lane = b.auditLane?.();
+    const own = lane ? lane.lane.chain : chain;
+    const { seq, prevHash } = await seqAndPrev(lane);
+    const link = { ...e, time: e.time ?? now().toISOString(), chain: own === DEFAULT_CHAIN ? undefined : own };
+    const { event, body, hash } = nextLink(prevHash, link, seq);
     await insert.run(
       event.seq,
       event.time,
@@ -86,8 +93,10 @@ export function createAuditAppender(b: Backend, now: () => Date, chain: string =
       body,
       prevHash,
       hash,
-      chain,
+      own,
     );
+    // Only once the row is in: the batch makes this the chain's head when the unit's savepoint is released.
+    if (lane) lane.head = hash;
     return event;
   };
 }

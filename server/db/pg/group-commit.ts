@@ -1,16 +1,24 @@
 import type pg from 'pg';
+import { isChainId } from '../../audit/chain/chains.ts';
+import { GENESIS_HASH } from '../../audit/chain/chain.ts';
 import { GroupCommitFailed, type GroupCommit } from '../group-commit.ts';
 import { isDatabaseUnavailable, isRetryable, unavailableOr } from './errors.ts';
-import { PG_UNIT, type PgUnits } from './unit.ts';
+import { PG_UNIT, type AuditLane, type AuditLaneCursor, type PgUnits } from './unit.ts';
 
 /**
  * Group commit on PostgreSQL, the same contract as SQLite's (ARCHITECTURE.md, "The audited unit and group
- * commit"). `submit(fn)` queues an async unit whose statements go through `units.current()`. Units queued while
- * a batch is in flight run together as the next batch: ONE transaction on one pooled connection, each unit in
- * its own SAVEPOINT (a unit that throws is rolled back alone and its caller rejected), then COMMIT with
- * synchronous_commit on, so the COMMIT returns once the batch is in the WAL on disk; only then are callers
- * resolved. One batch is in flight at a time: that lets a per-server audit chain keep its head in memory and
- * move it only after the COMMIT (README "Storage"). A batch takes at most `maxBatch` units.
+ * commit"). `submit(fn)` queues an async unit whose statements go through `units.current()`. Queued units run in
+ * batches: ONE transaction on one pooled connection, each unit in its own SAVEPOINT (a unit that throws is rolled
+ * back alone and its caller rejected), then COMMIT with synchronous_commit on, so the COMMIT returns once the batch
+ * is in the WAL on disk; only then are callers resolved. A batch takes at most `maxBatch` units.
+ *
+ * Up to `lanes` batches run at once, each on its own connection: a unit's statements are round trips one after
+ * another, so one batch at a time left the server waiting on the network most of the time. Each lane appends to an
+ * audit chain of its own (`<chain>.<k>`, README "Storage") and its batch takes that chain's lock right after BEGIN,
+ * and reads the chain's head in the same round trip; the head then lives in memory while the lock is held (an
+ * append takes no lock and reads no head: a nextval, then its INSERT) and moves only when a unit's savepoint is
+ * released.
+ * Work outside the group commit (grant changes, sign-ins) appends to the server's own chain under its lock.
  *
  * If BEGIN, a savepoint or the COMMIT fails, or the connection dies, every unit of the batch is rejected
  * (ServiceUnavailable when the database is not there) and nothing of it is released; the connection is closed
@@ -19,14 +27,20 @@ import { PG_UNIT, type PgUnits } from './unit.ts';
  * have to know which WAL pages reached the disk. Here PostgreSQL owns its WAL: a COMMIT that returned is
  * durable, one that failed is not acknowledged, and the server's own crash recovery settles the rest before it
  * accepts connections again. An outcome the vault cannot know (the connection broke during COMMIT) is answered
- * 503 with nothing released, which fails closed.
+ * 503 with nothing released, which fails closed. A failed batch's in-memory head goes with it: the lane's next
+ * batch reads the head from the database again.
  *
- * A unit rolled back by a serialization failure or deadlock (SQLSTATE 40001, 40P01) runs again in the next
- * batch, PG_UNIT.maxAttempts runs in all.
+ * A unit rolled back by a serialization failure or deadlock (SQLSTATE 40001, 40P01; two lanes updating the same
+ * rows in opposite order) runs again in a later batch, PG_UNIT.maxAttempts runs in all.
  */
 export const PG_GROUP_COMMIT = {
   /** Units per batch transaction, as on SQLite. */
   maxBatch: 32,
+  /**
+   * Batches in flight at once per server, each holding one pooled connection (SECURITY.md "Floods and bounds"):
+   * PG_POOL.max leaves the rest to units outside the group commit.
+   */
+  lanes: 4,
 };
 
 interface Unit {
@@ -41,42 +55,51 @@ interface Unit {
 const ignore = () => {};
 
 /**
- * `chain`: the audit chain this server's units append to. The batch takes that chain's lock (the one an append
- * takes, server/audit/chain/append.ts) right after BEGIN, so every unit of the batch decides and appends with no
- * other unit of this server's chain in between: a grant revoked by this server either committed before the batch
- * began (and the batch's reads see it) or waits for the batch, and its event then comes after the batch's reads.
+ * `chain`: the server's audit chain; lane k's batches append to `<chain>.<k>`. A batch takes its lane chain's lock
+ * (the one an append takes, server/audit/chain/append.ts) right after BEGIN, so every unit of the batch decides and
+ * appends with no other unit of that chain in between. A revocation (outside the group commit, on the server's own
+ * chain) does not wait for any batch: it races the reads of this server's lanes exactly as a revocation on another
+ * server does. A read whose grant statement runs after the revocation committed sees it (READ COMMITTED takes a
+ * snapshot per statement), so a read sent after the revocation was acknowledged is refused; one already past that
+ * statement may still be answered after the acknowledgement. test/storage/two-servers-kill.test.ts checks the
+ * first, client-side, and the order on each chain.
  */
 export function createPgGroupCommit(
   pool: pg.Pool,
   units: PgUnits,
-  opts: { maxBatch?: number; chain?: string } = {},
+  opts: { maxBatch?: number; chain?: string; lanes?: number } = {},
 ): GroupCommit {
   const maxBatch = opts.maxBatch ?? PG_GROUP_COMMIT.maxBatch;
-  const begin = opts.chain ? { values: [opts.chain] } : undefined;
+  const lanes = opts.lanes ?? PG_GROUP_COMMIT.lanes;
+  const chains = Array.from({ length: lanes }, (_, k) => (opts.chain ? `${opts.chain}.${k}` : undefined));
+  // The chain id goes into the BEGIN round trip's text (several statements take no parameters): its closed shape
+  // (lowercase letters, digits, . _ -) is what keeps it a literal.
+  for (const c of chains) if (c !== undefined && !isChainId(c)) throw new Error(`audit chain id too long: ${c}`);
+  const busy: boolean[] = chains.map(() => false);
   let queue: Unit[] = [];
   let scheduled = false;
-  let inFlight = false;
   let closed = false;
 
   function schedule(): void {
-    if (scheduled || inFlight || queue.length === 0) return;
+    if (scheduled || queue.length === 0 || !busy.includes(false)) return;
     scheduled = true;
     // Once per turn of the event loop, as on SQLite: units submitted in one turn share a batch.
     setImmediate(() => {
       scheduled = false;
-      void runBatch();
+      // The queue shared out evenly over the free lanes: a unit's round trips, not the COMMIT, are the cost.
+      const free = busy.flatMap((b, k) => (b ? [] : [k]));
+      const per = Math.min(maxBatch, Math.ceil(queue.length / free.length));
+      for (const k of free) if (queue.length > 0) void runBatch(k, queue.splice(0, per));
     });
   }
 
-  async function runBatch(): Promise<void> {
-    if (inFlight || queue.length === 0) return;
-    inFlight = true;
-    const batch = queue.splice(0, maxBatch);
+  async function runBatch(k: number, batch: Unit[]): Promise<void> {
+    busy[k] = true;
     try {
       if (closed) for (const u of batch) u.reject(new GroupCommitFailed('the group commit is closed'));
-      else await commit(batch);
+      else await commit(batch, chains[k]);
     } finally {
-      inFlight = false;
+      busy[k] = false;
       schedule();
     }
   }
@@ -87,7 +110,40 @@ export function createPgGroupCommit(
     else u.reject(unavailableOr(e));
   }
 
-  async function commit(batch: Unit[]): Promise<void> {
+  /**
+   * BEGIN and, with a lane chain, its lock and its head: one round trip. Each statement of a simple query takes its
+   * own snapshot, so the head is read after the lock is granted. synchronous_commit by SET LOCAL: whatever a role or
+   * database default says, this batch's COMMIT waits for its WAL flush.
+   *
+   * Seqs are taken one per append, when the event is made, not for the whole batch at BEGIN: an event decided after
+   * waiting for another lane's batch (a refusal count, say, whose row that batch had locked) must get a higher seq
+   * than that batch's events, or "newest first" (seq order) would show the cause after its effect.
+   */
+  async function begin(client: pg.PoolClient, chain: string | undefined) {
+    if (!chain) {
+      await client.query('BEGIN; SET LOCAL synchronous_commit TO on');
+      return undefined;
+    }
+    const results = (await client.query(
+      `BEGIN; SET LOCAL synchronous_commit TO on; SELECT pg_advisory_xact_lock(hashtextextended('${chain}', 0));
+       SELECT hash AS head FROM audit_events WHERE chain = '${chain}' ORDER BY seq DESC LIMIT 1`,
+    )) as unknown as pg.QueryResult<{ head: string }>[];
+    const row = results[results.length - 1]!.rows[0];
+    const lane: AuditLane = {
+      chain,
+      tally: new Map(),
+      async nextSeq() {
+        const next = await client.query<{ seq: string }>({
+          name: 'v_group_commit_next_seq',
+          text: "SELECT nextval('audit_events_seq') AS seq",
+        });
+        return Number(next.rows[0]!.seq);
+      },
+    };
+    return { lane, head: row?.head ?? GENESIS_HASH };
+  }
+
+  async function commit(batch: Unit[], chain: string | undefined): Promise<void> {
     const retry: Unit[] = [];
     let client: pg.PoolClient;
     try {
@@ -101,13 +157,14 @@ export function createPgGroupCommit(
     client.on('error', ignore);
     let broken: Error | undefined;
     try {
-      // SET LOCAL: whatever a role or database default says, this batch's COMMIT waits for its WAL flush.
-      if (begin) {
-        // Three statements with a parameter: the extended protocol takes one statement only.
-        await client.query('BEGIN; SET LOCAL synchronous_commit TO on');
-        await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', begin.values);
-      } else await client.query('BEGIN; SET LOCAL synchronous_commit TO on');
-      for (const u of batch) await runUnit(client, u);
+      const lane = await begin(client, chain);
+      for (const u of batch) await runUnit(client, u, lane);
+      // The batch's counters, each written once; a failure here fails the batch like a failed COMMIT.
+      const tally = lane ? [...lane.lane.tally.values()] : [];
+      if (tally.length > 0)
+        await units.runOn(client, async () => {
+          for (const e of tally) await e.flush(e.n);
+        });
       await client.query('COMMIT');
     } catch (e) {
       if (isDatabaseUnavailable(e)) broken = e as Error;
@@ -127,14 +184,24 @@ export function createPgGroupCommit(
     queue = [...retry, ...queue];
   }
 
-  async function runUnit(client: pg.PoolClient, u: Unit): Promise<void> {
+  /** `lane`: the batch's chain and its head, which moves only when the unit's savepoint is released. */
+  async function runUnit(client: pg.PoolClient, u: Unit, lane: { lane: AuditLane; head: string } | undefined) {
     await client.query('SAVEPOINT batch_unit');
+    const cursor: AuditLaneCursor | undefined = lane && { lane: lane.lane, head: lane.head, adds: new Map() };
     try {
-      u.value = await units.runOn(client, u.fn);
+      u.value = await units.runOn(client, u.fn, cursor);
       // Inside the try: a unit that swallowed a failed statement left the transaction aborted, and this
       // RELEASE then fails, so it is rolled back like a unit that threw.
       await client.query('RELEASE SAVEPOINT batch_unit');
       u.ok = true;
+      if (lane) {
+        lane.head = cursor!.head;
+        for (const [key, e] of cursor!.adds) {
+          const had = lane.lane.tally.get(key);
+          if (had) had.n += e.n;
+          else lane.lane.tally.set(key, e);
+        }
+      }
     } catch (e) {
       // The connection is gone: the whole batch fails (the caller of runUnit rejects every unit).
       if (isDatabaseUnavailable(e)) throw e;

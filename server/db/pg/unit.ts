@@ -27,8 +27,61 @@ export interface PgUnits {
   inTransaction<T>(fn: () => Promise<T>): Promise<T>;
   /** Where a store's statements go right now: the unit's connection inside one, the pool outside. */
   current(): PgDb;
-  /** Runs fn as the unit on a connection the caller holds in an open transaction (the group commit). */
-  runOn<T>(client: pg.PoolClient, fn: () => T | Promise<T>): Promise<T>;
+  /**
+   * Runs fn as the unit on a connection the caller holds in an open transaction (the group commit); `lane`, when
+   * given, is the audit chain that batch appends to (`auditLane()` inside fn).
+   */
+  runOn<T>(client: pg.PoolClient, fn: () => T | Promise<T>, lane?: AuditLaneCursor): Promise<T>;
+  /** The audit lane of the group commit's batch this unit runs in; undefined in any other unit, or outside one. */
+  auditLane(): AuditLaneCursor | undefined;
+  /** The counts of the group commit's batch this unit runs in; undefined in any other unit, or outside one. */
+  batchTally(): BatchTally | undefined;
+  /**
+   * Rows a store read in this unit and may use again in it instead of another round trip (the store forgets them
+   * when it writes them); undefined outside a unit.
+   */
+  unitMemo(): Map<string, unknown> | undefined;
+}
+
+/** One count a batch adds up in memory, and the statement that writes the sum (on the batch's connection). */
+export interface TallyEntry {
+  n: number;
+  flush: (n: number) => Promise<unknown>;
+}
+
+/**
+ * Counters a batch adds to in memory and writes once each, just before its COMMIT (group-commit.ts): a counter row
+ * that every unit of a batch updates would otherwise stay locked from the first unit to the COMMIT, and the other
+ * lanes' batches would queue behind it.
+ */
+export interface BatchTally {
+  /** What the batch's released units and this unit have added to `key` and not yet written. */
+  pending(key: string): number;
+  add(key: string, flush: (n: number) => Promise<unknown>): void;
+}
+
+/**
+ * One batch's audit chain while the batch holds that chain's advisory lock (group-commit.ts): no other transaction
+ * appends to it until the batch ends, so its head lives here, not in the database, and an append is one INSERT.
+ */
+export interface AuditLane {
+  readonly chain: string;
+  /** The released units' counts (BatchTally), written before the COMMIT. */
+  readonly tally: Map<string, TallyEntry>;
+  /** The next seq from audit_events_seq (a unit rolled back leaves a gap). */
+  nextSeq(): Promise<number>;
+}
+
+/**
+ * One unit's view of its batch's lane: `head` is the chain's head as this unit's appends left it. The group commit
+ * makes it the batch's head when the unit's savepoint is released; a unit (or a savepoint inside it) that is rolled
+ * back leaves the head where it was.
+ */
+export interface AuditLaneCursor {
+  readonly lane: AuditLane;
+  head: string;
+  /** This unit's counts; the batch adds them to the lane's when the unit's savepoint is released. */
+  adds: Map<string, TallyEntry>;
 }
 
 interface Scope {
@@ -39,6 +92,9 @@ interface Scope {
   open: boolean;
   /** A savepoint of this scope is open: a second one beside it would interleave on one connection. */
   nested: boolean;
+  lane?: AuditLaneCursor;
+  /** Shared with the unit's savepoints: a store that writes a row forgets it there, whichever depth wrote it. */
+  memo: Map<string, unknown>;
 }
 
 const ignore = () => {};
@@ -50,13 +106,16 @@ export function createPgUnits(pool: pg.Pool, poolDb: PgDb = pgDrizzle(pool)): Pg
   const scopeFor = (client: pg.PoolClient, depth: number): Scope => {
     let db = handles.get(client);
     if (!db) handles.set(client, (db = pgDrizzle(client)));
-    return { client, db, depth, open: true, nested: false };
+    return { client, db, depth, open: true, nested: false, memo: new Map() };
   };
 
   async function savepoint<T>(outer: Scope, fn: () => Promise<T>): Promise<T> {
     if (outer.nested) throw new Error('the nested units of one unit run one after another, not at once');
     outer.nested = true;
     const name = `unit_${outer.depth}`;
+    // The lane's head as the savepoint began: a savepoint rolled back takes its appends with it.
+    const head = outer.lane?.head;
+    const adds = outer.lane && new Map([...outer.lane.adds].map(([k, e]) => [k, { ...e }]));
     try {
       await outer.client.query(`SAVEPOINT ${name}`);
       const inner: Scope = { ...outer, depth: outer.depth + 1, nested: false };
@@ -66,6 +125,7 @@ export function createPgUnits(pool: pg.Pool, poolDb: PgDb = pgDrizzle(pool)): Pg
         return value;
       } catch (e) {
         if (!isDatabaseUnavailable(e)) await outer.client.query(`ROLLBACK TO SAVEPOINT ${name}`);
+        if (outer.lane) Object.assign(outer.lane, { head, adds });
         throw e;
       }
     } finally {
@@ -116,8 +176,30 @@ export function createPgUnits(pool: pg.Pool, poolDb: PgDb = pgDrizzle(pool)): Pg
       if (!scope.open) throw new Error('a store was called from a unit that has already ended');
       return scope.db;
     },
-    async runOn(client, fn) {
+    auditLane() {
+      const scope = als.getStore();
+      return scope?.open ? scope.lane : undefined;
+    },
+    unitMemo() {
+      const scope = als.getStore();
+      return scope?.open ? scope.memo : undefined;
+    },
+    batchTally() {
+      const scope = als.getStore();
+      const cursor = scope?.open ? scope.lane : undefined;
+      if (!cursor) return undefined;
+      return {
+        pending: (key) => (cursor.lane.tally.get(key)?.n ?? 0) + (cursor.adds.get(key)?.n ?? 0),
+        add(key, flush) {
+          const e = cursor.adds.get(key);
+          if (e) e.n++;
+          else cursor.adds.set(key, { n: 1, flush });
+        },
+      };
+    },
+    async runOn(client, fn, lane) {
       const scope = scopeFor(client, 1);
+      scope.lane = lane;
       try {
         return await als.run(scope, async () => fn());
       } finally {
