@@ -84,7 +84,10 @@ describe('a batch holding the chain lock while the pool is full of units waiting
     // The server's own chain and every lane's, so that the batch queues behind one and the other units behind the other.
     const own = v.ctx.storage.chain;
     const keys = [own, ...Array.from({ length: PG_GROUP_COMMIT.lanes }, (_, k) => `${own}.${k}`)];
-    const lock = (sql: string) => Promise.all(keys.map((k) => holder.query(`${sql}(hashtextextended($1, 0))`, [k])));
+    // One after another: a pg client runs one query at a time.
+    const lock = async (sql: string) => {
+      for (const k of keys) await holder.query(`${sql}(hashtextextended($1, 0))`, [k]);
+    };
     try {
       await lock('SELECT pg_advisory_lock');
       const token = assertionToken();
