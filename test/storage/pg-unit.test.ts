@@ -338,6 +338,35 @@ describe('counts a batch adds up before its COMMIT', () => {
   });
 });
 
+describe('counts of the other lanes', () => {
+  it('when a unit counts uses while another lane has counted one and not yet committed, then it sees that use too', async () => {
+    const usage = createUsage(postgresBackend(units));
+    const gc = createPgGroupCommit(store.pool, units, { chain: 'tally2', lanes: 2 });
+    const now = new Date();
+    const count = () => usage.of('cu2', 'gr2', 'read', now).then((u) => u.readsLastHour);
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    // Submitted in one turn, the two units go to the two lanes: the first holds its batch open until the second
+    // has counted, so its use is neither committed nor released when the second lane looks.
+    const [first, second] = await Promise.all([
+      gc.submit(async () => {
+        await usage.record('cu2', 'gr2', 'read', now);
+        await gate;
+        return units.auditLane()?.lane.chain;
+      }),
+      gc.submit(async () => {
+        const seen = await count();
+        open();
+        return [seen, units.auditLane()?.lane.chain];
+      }),
+    ]);
+    expect([first, second[1]]).toEqual(['tally2.0', 'tally2.1']);
+    expect(second[0]).toBe(1);
+    expect(await count()).toBe(1);
+    gc.close();
+  });
+});
+
 describe('the database going away', () => {
   const backendsWaitingOnLock = async () =>
     (

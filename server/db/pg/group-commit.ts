@@ -76,6 +76,15 @@ export function createPgGroupCommit(
   // (lowercase letters, digits, . _ -) is what keeps it a literal.
   for (const c of chains) if (c !== undefined && !isChainId(c)) throw new Error(`audit chain id too long: ${c}`);
   const busy: boolean[] = chains.map(() => false);
+  // The batches in flight on the lanes, with the unit each is running: a budget check in one lane counts the uses
+  // the others have made and not yet committed (usage.ts), so lanes do not let a grant's budget overrun.
+  const active = new Set<{ lane: AuditLane; cursor?: AuditLaneCursor }>();
+  const pendingElsewhere = (lane: AuditLane, key: string) => {
+    let n = 0;
+    for (const a of active)
+      if (a.lane !== lane) n += (a.lane.tally.get(key)?.n ?? 0) + (a.cursor?.adds.get(key)?.n ?? 0);
+    return n;
+  };
   let queue: Unit[] = [];
   let scheduled = false;
   let closed = false;
@@ -139,6 +148,7 @@ export function createPgGroupCommit(
         });
         return Number(next.rows[0]!.seq);
       },
+      elsewhere: (key) => pendingElsewhere(lane, key),
     };
     return { lane, head: row?.head ?? GENESIS_HASH };
   }
@@ -156,9 +166,11 @@ export function createPgGroupCommit(
     // A checked-out connection whose server goes away also emits 'error'; the query in flight rejects anyway.
     client.on('error', ignore);
     let broken: Error | undefined;
+    let slot: { lane: AuditLane; cursor?: AuditLaneCursor } | undefined;
     try {
       const lane = await begin(client, chain);
-      for (const u of batch) await runUnit(client, u, lane);
+      if (lane) active.add((slot = { lane: lane.lane }));
+      for (const u of batch) await runUnit(client, u, lane, slot);
       // The batch's counters, each written once; a failure here fails the batch like a failed COMMIT.
       const tally = lane ? [...lane.lane.tally.values()] : [];
       if (tally.length > 0)
@@ -173,6 +185,8 @@ export function createPgGroupCommit(
       queue = [...retry, ...queue];
       return;
     } finally {
+      // After the COMMIT returned (or failed): from here the database's counts hold what this batch added.
+      if (slot) active.delete(slot);
       client.removeListener('error', ignore);
       // release(error) closes the connection instead of pooling it: the next batch gets a fresh one.
       client.release(broken);
@@ -185,9 +199,15 @@ export function createPgGroupCommit(
   }
 
   /** `lane`: the batch's chain and its head, which moves only when the unit's savepoint is released. */
-  async function runUnit(client: pg.PoolClient, u: Unit, lane: { lane: AuditLane; head: string } | undefined) {
+  async function runUnit(
+    client: pg.PoolClient,
+    u: Unit,
+    lane: { lane: AuditLane; head: string } | undefined,
+    slot: { cursor?: AuditLaneCursor } | undefined,
+  ) {
     await client.query('SAVEPOINT batch_unit');
     const cursor: AuditLaneCursor | undefined = lane && { lane: lane.lane, head: lane.head, adds: new Map() };
+    if (slot) slot.cursor = cursor;
     try {
       u.value = await units.runOn(client, u.fn, cursor);
       // Inside the try: a unit that swallowed a failed statement left the transaction aborted, and this
@@ -208,6 +228,9 @@ export function createPgGroupCommit(
       u.ok = false;
       u.value = e;
       await client.query('ROLLBACK TO SAVEPOINT batch_unit');
+    } finally {
+      // Its counts are in the lane's tally now (released) or gone (rolled back).
+      if (slot) slot.cursor = undefined;
     }
   }
 

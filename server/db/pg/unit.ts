@@ -70,6 +70,11 @@ export interface AuditLane {
   readonly tally: Map<string, TallyEntry>;
   /** The next seq from audit_events_seq (a unit rolled back leaves a gap). */
   nextSeq(): Promise<number>;
+  /**
+   * What this server's other lanes have added to `key` and not yet committed: their released units' counts and the
+   * unit each is running, until its COMMIT has returned (counted twice for a moment after it, never missed).
+   */
+  elsewhere(key: string): number;
 }
 
 /**
@@ -189,7 +194,8 @@ export function createPgUnits(pool: pg.Pool, poolDb: PgDb = pgDrizzle(pool)): Pg
       const cursor = scope?.open ? scope.lane : undefined;
       if (!cursor) return undefined;
       return {
-        pending: (key) => (cursor.lane.tally.get(key)?.n ?? 0) + (cursor.adds.get(key)?.n ?? 0),
+        pending: (key) =>
+          (cursor.lane.tally.get(key)?.n ?? 0) + (cursor.adds.get(key)?.n ?? 0) + cursor.lane.elsewhere(key),
         add(key, flush) {
           const e = cursor.adds.get(key);
           if (e) e.n++;
