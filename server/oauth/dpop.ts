@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { EmbeddedJWK, calculateJwkThumbprint, jwtVerify, type JWK } from 'jose';
 import { OAuthError } from '../http/errors.ts';
 import { DPOP_ALGS } from './algorithms.ts';
@@ -30,7 +30,7 @@ function fail(where: DpopCheck['where'], msg: string): OAuthError {
     : new OAuthError(401, 'invalid_dpop_proof', msg, 'DPoP');
 }
 
-export const athOf = (token: string) => createHash('sha256').update(token).digest('base64url');
+export const athOf = (token: string) => hash('sha256', token, 'base64url');
 
 /** Returns the JWK thumbprint (jkt) the proof is bound to. */
 export async function verifyDpopProof(c: DpopCheck): Promise<string> {

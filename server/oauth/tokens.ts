@@ -1,4 +1,4 @@
-import { createHash, randomFillSync, randomUUID } from 'node:crypto';
+import { hash, randomFillSync, randomUUID } from 'node:crypto';
 import type { JWTPayload } from 'jose';
 import type { AppContext } from '../context.ts';
 import { OAuthError } from '../http/errors.ts';
@@ -24,7 +24,7 @@ export interface AccessClaims extends JWTPayload {
   sub: string;
 }
 
-export const sha256hex = (s: string) => createHash('sha256').update(s).digest('hex');
+export const sha256hex = (s: string) => hash('sha256', s, 'hex');
 
 /**
  * Opaque secrets (refresh tokens, codes) take 32 bytes each from a pool filled by the CSPRNG 128 secrets at a

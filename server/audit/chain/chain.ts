@@ -3,9 +3,9 @@
  * Pure functions: the store calls them inside the transaction of the action being audited, so an
  * event's seq, body and hash are fixed before the row is written.
  */
-import { createHash } from 'node:crypto';
-import canonicalize from 'canonicalize';
+import { hash } from 'node:crypto';
 import type { AuditEvent } from './event.ts';
+import { jcs } from './jcs.ts';
 
 /** The prev_hash of event 1: 32 zero bytes. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -20,13 +20,10 @@ export function isHashHex(value: unknown): value is string {
 /**
  * RFC 8785 JSON Canonicalization Scheme: sorted keys, no whitespace, ECMAScript number format.
  * Keys whose value is undefined are dropped, so an optional field left unset hashes the same as
- * one never mentioned.
+ * one never mentioned (jcs.ts).
  */
 export function canonical(event: AuditEvent): string {
-  const text = canonicalize(event);
-  // canonicalize returns undefined only for undefined/function input; an event never is.
-  if (text === undefined) throw new TypeError('audit event cannot be canonicalised');
-  return text;
+  return jcs(event);
 }
 
 /**
@@ -37,7 +34,11 @@ export function canonical(event: AuditEvent): string {
 export function chainHash(prevHashHex: string, canonicalText: string): string {
   // Buffer.from(…, 'hex') silently stops at the first bad digit, which would hash a short prefix.
   if (!isHashHex(prevHashHex)) throw new TypeError('prev hash must be 64 lowercase hex digits');
-  return createHash('sha256').update(Buffer.from(prevHashHex, 'hex')).update(canonicalText, 'utf8').digest('hex');
+  // One buffer and node's one-shot hash: a Hash object per event cost more than the hashing (every read appends one).
+  const preimage = Buffer.allocUnsafe(32 + Buffer.byteLength(canonicalText, 'utf8'));
+  preimage.write(prevHashHex, 0, 'hex');
+  preimage.write(canonicalText, 32, 'utf8');
+  return hash('sha256', preimage, 'hex');
 }
 
 export interface ChainLink {
