@@ -4,6 +4,7 @@ import { Router, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { isFieldName } from '../customers/field-catalogue.ts';
+import { fastSuccessHeaders, setFrontHeaders, type Front } from '../http/app.ts';
 import { ValidationFailed } from '../http/errors.ts';
 import { isNavigation } from '../http/error-page.ts';
 import { problemReply, sendProblem, type ProblemSetting } from '../http/problem.ts';
@@ -162,11 +163,12 @@ async function recordsFor(data: DataService, token: Authenticated, handleParam: 
  */
 export function dataReadFastPath(d: {
   data: DataService;
-  front: (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
+  front: Front;
   authenticate: (req: IncomingMessage, path: string) => Promise<Authenticated>;
   logger: Logger;
   problems: ProblemSetting;
 }) {
+  const success = fastSuccessHeaders(d.front, { 'cache-control': 'no-store' });
   async function serve(req: IncomingMessage, res: ServerResponse, path: string, query: string): Promise<void> {
     try {
       const token = await d.authenticate(req, path);
@@ -181,13 +183,10 @@ export function dataReadFastPath(d: {
                 ? await claimFor(d.data, token, claim.handle, claim.name, req.id)
                 : await readFor(d.data, token, rest, parseQuery(query), req.id),
             );
-      res.writeHead(200, {
-        'content-type': 'application/json; charset=utf-8',
-        'content-length': Buffer.byteLength(json),
-        'cache-control': 'no-store',
-      });
+      res.writeHead(200, success(req, json));
       res.end(json);
     } catch (e) {
+      setFrontHeaders(d.front, req, res);
       sendProblem(res, problemReply(e, req.id, d.logger, d.problems));
     }
   }
@@ -203,11 +202,11 @@ export function dataReadFastPath(d: {
     if (deeper && !claimPath(rest) && recordsPath(rest) === undefined) return false;
     // A person's browser following a link gets the HTML error page that express's handler sends, never JSON.
     if (isNavigation(req)) return false;
-    d.front(req, res, () => {
-      serve(req, res, path, q < 0 ? '' : url.slice(q + 1)).catch((err: unknown) => {
-        d.logger.error({ err, reqId: req.id }, 'company read could not be answered');
-        res.destroy();
-      });
+    // The id and log line now; the security headers go out with the answer (fastSuccessHeaders, setFrontHeaders).
+    d.front.track(req, res);
+    serve(req, res, path, q < 0 ? '' : url.slice(q + 1)).catch((err: unknown) => {
+      d.logger.error({ err, reqId: req.id }, 'company read could not be answered');
+      res.destroy();
     });
     return true;
   };

@@ -37,6 +37,40 @@ export interface Front {
   track(req: IncomingMessage, res: ServerResponse): void;
 }
 
+/**
+ * A fast path's JSON success as writeHead's raw list: the front's security headers, the answer's own (`own`), its
+ * media type, request id and length; node validates and writes a raw list in one pass, without setHeader's
+ * per-header map. The list is built once; each answer fills in its id and length on a copy.
+ */
+export function fastSuccessHeaders(front: Front, own: Readonly<Record<string, string>>) {
+  const list = [
+    ...front.headers,
+    ...Object.entries(own).flat(),
+    'content-type',
+    'application/json; charset=utf-8',
+    'x-request-id',
+    '',
+    'content-length',
+    '',
+  ];
+  const id = list.length - 3;
+  const length = list.length - 1;
+  return (req: IncomingMessage, body: string | Buffer): string[] => {
+    const h = list.slice();
+    h[id] = req.id;
+    h[length] = String(Buffer.byteLength(body));
+    return h;
+  };
+}
+
+/** A fast path's error answer first gets what express's front would have set: the security headers and the id. */
+export function setFrontHeaders(front: Front, req: IncomingMessage, res: ServerResponse): void {
+  if (res.headersSent) return;
+  const h = front.headers;
+  for (let i = 0; i < h.length; i += 2) res.setHeader(h[i]!, h[i + 1]!);
+  res.setHeader('x-request-id', req.id);
+}
+
 export interface AppShell {
   app: Express;
   front: Front;

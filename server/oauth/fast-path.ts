@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { AppShell, Front } from '../http/app.ts';
+import { fastSuccessHeaders, setFrontHeaders, type AppShell, type Front } from '../http/app.ts';
 import { BadRequest } from '../http/errors.ts';
 import { problemReply, sendProblem } from '../http/problem.ts';
 import { MAX_JSON_DEPTH, nestedDeeperThan } from '../http/validate.ts';
@@ -31,20 +31,8 @@ export function tokenFastPath(d: {
   publicUrl: string;
 }) {
   const problems = { publicUrl: d.publicUrl, mediaType: 'application/json' };
-  // A success's headers but its id and length, as writeHead's raw list: the front's security headers, then the
-  // answer's own (node validates and writes a raw list in one pass, without the per-header map of setHeader).
-  const success = [
-    ...d.front.headers,
-    ...Object.entries(NO_STORE).flat(),
-    'content-type',
-    'application/json; charset=utf-8',
-    'x-request-id',
-    '',
-    'content-length',
-    '',
-  ];
-  const ID = success.length - 3;
-  const LENGTH = success.length - 1;
+  // A success's headers, written with the answer in one call (http/app.ts).
+  const success = fastSuccessHeaders(d.front, NO_STORE);
   // Exactly these paths: a query string, an escape or a trailing slash is left to express's routing.
   const endpoints = new Map<string | undefined, Endpoint>([
     ['/token', (h, body) => d.requests.token(h, body)],
@@ -66,19 +54,12 @@ export function tokenFastPath(d: {
       const body = formParams(raw);
       const h = req.headers;
       const json = JSON.stringify(await endpoint({ authorization: h.authorization, dpop: header(h.dpop) }, body));
-      const headers = success.slice();
-      headers[ID] = req.id;
-      headers[LENGTH] = String(Buffer.byteLength(json));
-      res.writeHead(200, headers);
+      res.writeHead(200, success(req, json));
       res.end(json);
     } catch (e) {
       // The front's headers as express's front sets them, then the problem's own (an answer already begun is
       // dropped by sendProblem).
-      if (!res.headersSent) {
-        const front = d.front.headers;
-        for (let i = 0; i < front.length; i += 2) res.setHeader(front[i]!, front[i + 1]!);
-        res.setHeader('x-request-id', req.id);
-      }
+      setFrontHeaders(d.front, req, res);
       sendProblem(res, problemReply(e, req.id, d.logger, problems));
     }
   }
