@@ -306,10 +306,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   };
 
   const jtis = { claim: companies.claimJti, isRevoked: oauthStore.isJtiRevoked };
-  // Every data route runs its request in an audited unit that checks the token's jti first (data/admission.ts).
-  const dataToken = accessTokenAuthenticator(ctx, tokens, jtis, dataAudience(ctx.config.publicUrl), {
-    revocationCheckedInUnit: true,
-  });
+  const dataToken = accessTokenAuthenticator(ctx, tokens, jtis, dataAudience(ctx.config.publicUrl));
   const managementToken = managementAuth(
     accessTokenAuthenticator(ctx, tokens, jtis, grantsAudience(ctx.config.publicUrl)),
     async (companyId) => (await companies.byId(companyId))?.status === 'active',

@@ -62,11 +62,15 @@ export function createCustomerStore(b: Backend) {
     const packed = (await sealedStatement(names.length).get(customerId, ...names)) as PackedRows;
     const meta = JSON.parse(packed.meta) as [string, number, number][];
     let at = 0;
-    return meta.map(([field, version, length]) => ({
+    const rows = meta.map(([field, version, length]) => ({
       field,
       version,
       sealed: packed.blob!.subarray(at, (at += length)),
     }));
+    // The blobs must end exactly where their lengths say (a database whose text encoding is not UTF-8 would convert
+    // them in group_concat): anything else is refused, not sliced wrongly.
+    if (at !== (packed.blob?.length ?? 0)) throw new Error('packed profile fields: lengths and blob differ');
+    return rows;
   };
   // Messages written in the same millisecond keep their order by physical row: SQLite's rowid, PostgreSQL's ctid
   // (the table has no insertion counter of its own).

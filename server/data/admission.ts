@@ -2,7 +2,7 @@ import type { AuditAppend } from '../audit/chain/append.ts';
 import type { NewAuditEvent } from '../audit/chain/event.ts';
 import type { AppContext } from '../context.ts';
 import type { Grant } from '../grants/service.ts';
-import { OAuthError, PolicyDenied, TooManyRequests, VaultError } from '../http/errors.ts';
+import { PolicyDenied, TooManyRequests, VaultError } from '../http/errors.ts';
 import type { AccessClaims } from '../oauth/tokens.ts';
 import { reasonsForAudit, reasonsForCompany, SUSPENDED_FOR_COMPANY } from '../policy/index.ts';
 import type { Decision } from '../policy/types.ts';
@@ -71,7 +71,6 @@ export function createAdmission(
   d: {
     audit: AuditAppend;
     refusals: RefusalLimit;
-    isJtiRevoked: (jti: string) => Promise<boolean>;
     liveGrant: (c: AccessClaims, scheme: 'Bearer' | 'DPoP', handle: string) => Promise<Grant | VaultError>;
   },
 ) {
@@ -137,13 +136,8 @@ export function createAdmission(
     return denied(g, r, now, use.fields, { reasons, policyVersion: ctx.policies.version }, no.message);
   }
 
-  /** The checks every use shares, in order: the token's revocation, refusal limit, token and grant state, the grant's own limits. */
+  /** The checks every use shares, in order: refusal limit, token and grant state, the grant's own limits. */
   async function admit(r: DataRequest, now: Date, use: Use): Promise<Grant | Outcome<never>> {
-    // A revoked access token (RFC 7009) first, as the authenticator of any other API refuses it: neither counted
-    // nor audited. The data API's authenticator leaves it to this check, inside the unit (oauth/bearer.ts), so a
-    // revocation committed before this unit began releases nothing.
-    if (await d.isJtiRevoked(r.claims.jti))
-      return { refused: new OAuthError(401, 'invalid_token', 'the access token has been revoked', r.scheme) };
     const limited = await throttled(r, now);
     if (limited) return limited;
     const g = await d.liveGrant(r.claims, r.scheme, r.handle);

@@ -71,8 +71,8 @@ export function refusalOf(g: Grant, use: Use): GrantRefusal | undefined {
 }
 
 /**
- * Checks a verified access token against the database, inside the request's unit: its family, the grant row and
- * its state, and the customer the path names (its jti, RFC 7009 revocation, admission.ts checks first).
+ * Checks a verified access token against the database, inside the request's unit: the token's jti
+ * (RFC 7009 revocation), its family, the grant row and its state, and the customer the path names.
  * Answers the live (or suspended) grant, or the refusal to send. An expiry found here is committed.
  */
 export function createGrantCheck(d: {
@@ -87,6 +87,9 @@ export function createGrantCheck(d: {
   ): Promise<Grant | VaultError> {
     const invalid = (msg: string) => new OAuthError(401, 'invalid_token', msg, scheme);
     if (!c.grant_id || !c.fam) return invalid('this token does not name a grant');
+    // Checked again here although the authenticator checked it: a revocation committed after that check
+    // but before this unit must release nothing.
+    if (await d.oauth.isJtiRevoked(c.jti)) return invalid('the access token has been revoked');
     const fam = await d.oauth.family(c.fam, c.sub);
     if (!fam || fam.revokedAt || fam.grantId !== c.grant_id) return invalid('the token family has been revoked');
     const row = await d.grants.store.byId(c.grant_id);

@@ -56,7 +56,6 @@ export function createDataService(
   const admission = createAdmission(ctx, {
     audit: d.audit,
     refusals: d.refusals,
-    isJtiRevoked: d.oauth.isJtiRevoked,
     liveGrant: createGrantCheck(d),
   });
   const { admit, denied } = admission;

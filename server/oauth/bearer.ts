@@ -25,7 +25,6 @@ export function accessTokenAuthenticator(
   tokens: TokenService,
   jtis: { claim: (jti: string, expiresAt: string) => Promise<boolean>; isRevoked: (jti: string) => Promise<boolean> },
   audience: string,
-  opts: { revocationCheckedInUnit?: boolean } = {},
 ) {
   if (!audience.startsWith('http'))
     throw new Error(`accessTokenAuthenticator: audience must be a URL, got ${audience}`);
@@ -47,11 +46,7 @@ export function accessTokenAuthenticator(
     const token = m[2]!;
     const claims = await tokens.verifyAccess(token, audience, scheme);
     // RFC 7009: a token the company revoked is refused at once, whatever its own lifetime.
-    // The data API checks the jti inside each request's audited unit instead (data/admission.ts), before anything
-    // else there: that check is the one that counts (a revocation committed after this point must release
-    // nothing), and on SQLite a statement outside a transaction opened a read transaction of its own, which cost a
-    // company read more than the lookup.
-    if (!opts.revocationCheckedInUnit && (await jtis.isRevoked(claims.jti)))
+    if (await jtis.isRevoked(claims.jti))
       throw new OAuthError(401, 'invalid_token', 'the access token has been revoked', scheme);
     if (claims.cnf?.jkt) {
       if (scheme !== 'DPoP')
