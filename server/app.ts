@@ -410,7 +410,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   const stop = async () => {
     events.worker.stop();
     await sweeper.stop();
-    commit.close();
+    await commit.close();
   };
 
   // Last, so that nothing of createApp runs inside its transaction; callers await `ready` before they listen

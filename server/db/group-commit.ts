@@ -1,4 +1,5 @@
 import { closeSync, fsync, openSync } from 'node:fs';
+import { startCheckpointer } from './checkpointer.ts';
 import type { Db } from './connection.ts';
 import { inSavepoint, startYieldGuard, throughGate, unitStatements } from './unit.ts';
 
@@ -30,8 +31,11 @@ export interface GroupCommit {
   durable(): Promise<void>;
   /** False once an fsync has failed: from then on nothing more is released (see below). */
   healthy(): boolean;
-  /** Refuses new units; the WAL handle is closed once the fsync in flight (if any) has finished. */
-  close(): void;
+  /**
+   * Refuses new units; the WAL handle is closed once the fsync in flight (if any) has finished. Resolves once the
+   * background checkpointer (checkpointer.ts) has closed its connection: close the database after that.
+   */
+  close(): Promise<void>;
 }
 
 export class GroupCommitFailed extends Error {
@@ -50,11 +54,25 @@ export function createGroupCommit(
   db: Db,
   walPath: string,
   mode: DurabilityMode,
-  opts: { maxBatch?: number; fsync?: typeof fsync } = {},
+  opts: { maxBatch?: number; fsync?: typeof fsync; checkpointer?: boolean; checkpointWorkerCode?: string } = {},
 ): GroupCommit {
   const maxBatch = opts.maxBatch ?? 32;
   const syncFile = opts.fsync ?? fsync;
   const sqlite = db.$client;
+  // The log is copied into the database by a thread of its own, not inside a batch's COMMIT (checkpointer.ts).
+  const checkpointer =
+    opts.checkpointer !== false && !sqlite.memory
+      ? startCheckpointer(
+          sqlite,
+          {
+            onFailure: (e) =>
+              (broken ??= new GroupCommitFailed(`the database file could not be made durable: ${e.message}`)),
+            onFallback: (e) =>
+              process.emitWarning(`${e.message}; the connection checkpoints by itself again`, 'CheckpointerStopped'),
+          },
+          { workerCode: opts.checkpointWorkerCode },
+        )
+      : undefined;
   let queue: Unit[] = [];
   let scheduled = false;
 
@@ -192,9 +210,10 @@ export function createGroupCommit(
       });
     },
     healthy: () => broken === undefined,
-    close() {
+    async close() {
       closed = true;
       if (!syncing) closeFd();
+      await checkpointer?.close();
     },
   };
   return api;

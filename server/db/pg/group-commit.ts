@@ -246,7 +246,7 @@ export function createPgGroupCommit(
     durable: () => Promise.resolve(),
     // Nothing here is final: a batch that failed leaves the next one to a fresh connection.
     healthy: () => true,
-    close() {
+    async close() {
       closed = true;
     },
   };
