@@ -12,7 +12,13 @@ export interface RecordsPage {
   json: Buffer;
 }
 
-const str = JSON.stringify;
+/**
+ * A string as JSON text, exactly as JSON.stringify writes it. A string with nothing to escape (no quote, backslash,
+ * control character or surrogate; record ids, times and categories never have one) is only quoted: JSON.stringify
+ * cost a tenth of a microsecond per call, four per record.
+ */
+const plain = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
+export const str = (s: string) => (plain.test(s) ? `"${s}"` : JSON.stringify(s));
 
 /**
  * The members of one record before its sealed tail. `source` is the record's `"source":{"company":…,"name":…`

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { sealField } from '../crypto/field-cipher.ts';
-import { createPageWriter } from './record-page.ts';
+import { createPageWriter, str } from './record-page.ts';
 import { openRecord, openRecordForRead, openRecordsEach, recordDigest, sealRecord } from './record-seal.ts';
 
 const dek = randomBytes(32);
@@ -164,5 +164,13 @@ describe('opening a record for the cross-company read', () => {
     expect(out.page('cursor').json.toString('utf8')).toBe(JSON.stringify(expected));
     const empty = createPageWriter('g-1', 'h-1').page().json.toString('utf8');
     expect(empty).toBe(JSON.stringify({ grantId: 'g-1', customer: 'h-1', records: [] }));
+  });
+});
+
+describe('the page writer quoting strings', () => {
+  it('when a string has anything JSON escapes (or nothing), then it is written as JSON.stringify writes it', () => {
+    const samples = ['', 'purchases', '2026-11-02T00:00:00.000Z', 'a"b', 'a\\b', '\n', '\u0000', '\u001f', ' ~\u007f'];
+    samples.push('\ud800', 'x\udfff', '\ud83d\ude00', '\u2028\u2029', 'ünï', '</script>', 'é"');
+    for (const s of samples) expect(str(s), JSON.stringify(s)).toBe(JSON.stringify(s));
   });
 });
