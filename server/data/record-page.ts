@@ -59,8 +59,21 @@ export function createPageWriter(grantId: string, customer: string) {
   };
   text(`{"grantId":${str(grantId)},"customer":${str(customer)},"records":[`);
   return {
-    /** Room for `bytes` more bytes of records (their sealed lengths and heads), allocated once. */
-    reserve: (bytes: number) => room(bytes),
+    /**
+     * Room for these records, allocated once: a tail is shorter than its seal (by its nonce, tag and format byte at
+     * least), a head is its strings and about 100 bytes of member names (3 bytes per unit for text() of the last).
+     */
+    reserve(rows: readonly SharedRow[], nameOf: (companyId: string) => string) {
+      let bytes = 0;
+      let widest = 0;
+      for (const r of rows) {
+        const strings = r.id.length + r.category.length + r.companyId.length + r.createdAt.length;
+        const head = 128 + strings + nameOf(r.companyId).length + (r.deviceId?.length ?? 0);
+        bytes += r.sealed.length - 41 + head;
+        widest = Math.max(widest, head);
+      }
+      room(bytes + 2 * widest);
+    },
     /** Writes a record: its head, then bytes start..end of `tail` (its sealed members from the digest on). */
     add(row: SharedRow, name: string, tail: Buffer, start: number, end: number) {
       text((count++ ? ',' : '') + recordHead(row, sourceOf(row.companyId, name)));

@@ -114,7 +114,6 @@ describe('opening a record for the cross-company read', () => {
 
   it('when a page outgrows what was reserved, then it grows and stays the same text', () => {
     const out = createPageWriter('g-1', 'h-1');
-    out.reserve(10);
     const row = {
       id,
       companyId: 'co-1',
@@ -124,6 +123,8 @@ describe('opening a record for the cross-company read', () => {
       deviceId: null,
     };
     const { tail } = openRecordForRead(dek, customerId, id, formats[0]![1](), timeOf);
+    // Reserved for two records (of an empty seal: less than their tails), written twenty.
+    out.reserve([row, row], () => 'Shop');
     for (let i = 0; i < 20; i++) out.add(row, 'Shop', Buffer.concat([Buffer.from('xx'), tail]), 2, tail.length + 2);
     const page = JSON.parse(out.page().json.toString('utf8')) as { records: { content: unknown }[] };
     expect(page.records).toHaveLength(20);

@@ -208,8 +208,7 @@ export function createRecordUnits(
         for (let at = 0; at < wanted.length && ids.length < q.limit;) {
           const chunk = wanted.slice(at, (at += q.limit - ids.length));
           await nameAll(chunk);
-          // A record's head is a few hundred bytes; its tail is shorter than its seal.
-          out.reserve(chunk.reduce((n, row) => n + row.sealed.length + 512, 0));
+          out.reserve(chunk, (companyId) => names.get(companyId)!);
           openRecordsEach(dek, g.customerId, chunk, timeOf, (i, time, bytes, start, end) => {
             const row = chunk[i]!;
             if ((time ?? row.createdAt) < from) return;
