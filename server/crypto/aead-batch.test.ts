@@ -2,7 +2,7 @@ import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import sodium from 'libsodium-wrappers';
 import { randomBytes, randomInt } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { DecryptError, openAll, seal } from './aead.ts';
+import { DecryptError, openAll, openEach, seal } from './aead.ts';
 
 const nobleOpen = (key: Uint8Array, sealed: Buffer, aad: string) =>
   Buffer.from(
@@ -55,5 +55,21 @@ describe('openAll: a page of messages under one key, opened in one pass', () => 
     const heap = Buffer.from((sodium as unknown as { libsodium: { HEAPU8: Uint8Array } }).libsodium.HEAPU8.buffer);
     expect(heap.indexOf(marker.subarray(0, 17))).toBe(-1);
     expect(heap.indexOf(key)).toBe(-1);
+  });
+
+  it('when the messages lie one after another in one buffer (a records page), then each opens as when apart', () => {
+    const key = randomBytes(32);
+    const items = batch(key, 30);
+    const blob = Buffer.concat(items.map((i) => i.sealed));
+    let at = 0;
+    const views = items.map((i) => ({ aad: i.aad, sealed: blob.subarray(at, (at += i.sealed.length)) }));
+    const seen: string[] = [];
+    openEach(key, views, (i, heap, start, end) => seen.push(`${i}:${heap.toString('hex', start, end)}`));
+    expect(seen).toEqual(items.map((it, i) => `${i}:${it.plaintext.toString('hex')}`));
+    // A tampered message in the middle of the buffer: nothing is visited.
+    blob[items[0]!.sealed.length + items[1]!.sealed.length + 30]! ^= 1;
+    const visited: number[] = [];
+    expect(() => openEach(key, views, (i) => visited.push(i))).toThrow(DecryptError);
+    expect(visited).toEqual([]);
   });
 });

@@ -91,53 +91,88 @@ function heapBuffer(heap: Uint8Array): Buffer {
   return heapView;
 }
 
+/** What openEach hands over per message: its index, and its plaintext as bytes start..end of `heap`. */
+export type VisitPlaintext = (i: number, heap: Buffer, start: number, end: number) => void;
+
 /**
- * Opens several messages sealed under one key in one pass: each message and its associated data are copied onto
- * the scratch area, the plaintexts decrypted side by side, then copied out in one piece and the area zeroed once.
- * Per message this leaves only the decryption itself; open() per message cost a third of a records read in
- * copies, allocations and zeroing (ARCHITECTURE.md, "Speed"). Any message that fails to open throws DecryptError
- * and nothing is returned. The plaintexts are views of one Buffer.
+ * Opens several messages sealed under one key in one pass and hands each plaintext to `visit` while it is still on
+ * libsodium's heap, so that a caller that copies the plaintexts on (the records read writes them into its page)
+ * needs no buffer of its own for them: a 50 KB buffer per read cost a fresh allocation and its page faults
+ * (ARCHITECTURE.md, "Speed"). `visit` runs only once every message has opened, in their order; it must copy what
+ * it keeps and must not open anything itself (the area is shared, and zeroed as soon as openEach returns). Any
+ * message that fails to open throws DecryptError before any visit.
+ *
+ * The messages are copied onto the scratch area as they are (in one piece when they lie one after another in one
+ * buffer, as the records store returns a page), their associated data after them, the plaintexts after that.
  */
-export function openAll(key: Uint8Array, items: readonly { sealed: Uint8Array; aad: string }[]): Buffer[] {
+export function openEach(
+  key: Uint8Array,
+  items: readonly { sealed: Uint8Array; aad: string }[],
+  visit: VisitPlaintext,
+) {
   if (key.length !== 32)
     throw new DecryptError('authentication failed: wrong key, wrong binding or tampered ciphertext');
-  let inputs = 0;
+  let sealedBytes = 0;
+  let aads = 0;
   let outputs = 0;
+  let contiguous = items.length > 0;
+  const first = items[0]?.sealed;
   for (const { sealed, aad } of items) {
     if (sealed.length < 1 + NONCE + TAG || sealed[0] !== FORMAT) throw new DecryptError('not a sealed message');
+    contiguous &&= sealed.buffer === first!.buffer && sealed.byteOffset === first!.byteOffset + sealedBytes;
+    sealedBytes += sealed.length;
     // At most 3 UTF-8 bytes per UTF-16 unit (a surrogate pair is 4 bytes for 2 units).
-    inputs += sealed.length - 1 + 3 * aad.length;
+    aads += 3 * aad.length;
     outputs += sealed.length - 1 - NONCE - TAG;
   }
-  const base = scratchFor(32 + inputs + outputs);
+  const base = scratchFor(32 + sealedBytes + aads + outputs);
   const heap = raw.HEAPU8;
   const view = heapBuffer(heap);
   const k = base;
-  const m0 = base + 32 + inputs;
-  let at = base + 32;
+  const s0 = k + 32;
+  const m0 = s0 + sealedBytes + aads;
   let m = m0;
-  const ends: number[] = [];
   heap.set(key, k);
   try {
+    if (contiguous) heap.set(new Uint8Array(first!.buffer, first!.byteOffset, sealedBytes), s0);
+    let at = s0;
+    let a = s0 + sealedBytes;
+    const ends: number[] = [];
     for (const { sealed, aad } of items) {
-      // Layout per message: nonce and ciphertext as sealed (one copy), then its associated data.
-      const n = at;
+      if (!contiguous) heap.set(sealed, at);
+      const n = at + 1;
       const c = sealed.length - 1 - NONCE;
-      heap.set(sealed.subarray(1), n);
-      const a = n + NONCE + c;
       const adLength = view.write(aad, a, 'utf8');
       if (raw._crypto_aead_xchacha20poly1305_ietf_decrypt(m, 0, 0, n + NONCE, c, 0, a, adLength, 0, n, k) !== 0)
         throw new DecryptError('authentication failed: wrong key, wrong binding or tampered ciphertext');
-      at = a + adLength;
+      at += sealed.length;
+      a += adLength;
       m += c - TAG;
-      ends.push(m - m0);
+      ends.push(m);
     }
-    const plain = Buffer.from(view.subarray(m0, m));
-    let from = 0;
-    return ends.map((end) => plain.subarray(from, (from = end)));
+    let from = m0;
+    for (let i = 0; i < ends.length; i++) visit(i, view, from, (from = ends[i]!));
   } finally {
     // Neither the key nor any plaintext stays behind on libsodium's heap (the rest was sealed or is public).
     heap.fill(0, k, k + 32);
     heap.fill(0, m0, m);
   }
+}
+
+/**
+ * openEach with each plaintext copied out: views of one Buffer. Per message this leaves only the decryption
+ * itself; open() per message cost a third of a records read in copies, allocations and zeroing (ARCHITECTURE.md,
+ * "Speed"). Any message that fails to open throws DecryptError and nothing is returned.
+ */
+export function openAll(key: Uint8Array, items: readonly { sealed: Uint8Array; aad: string }[]): Buffer[] {
+  const spans: number[] = [];
+  let plain = Buffer.alloc(0);
+  let m0 = 0;
+  openEach(key, items, (i, heap, start, end) => {
+    if (i === 0) m0 = start;
+    spans.push(end - m0);
+    if (i === items.length - 1) plain = Buffer.from(heap.subarray(m0, end));
+  });
+  let from = 0;
+  return spans.map((end) => plain.subarray(from, (from = end)));
 }

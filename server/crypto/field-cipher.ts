@@ -1,4 +1,4 @@
-import { open, openAll, seal } from './aead.ts';
+import { open, openEach, seal, type VisitPlaintext } from './aead.ts';
 
 /**
  * Profile fields and deposited records are sealed under the customer's data key with associated
@@ -38,10 +38,16 @@ export function openFieldBytes(dek: Uint8Array, binding: FieldBinding, sealed: U
   return Buffer.from(plain.buffer, plain.byteOffset, plain.length);
 }
 
-/** Several sealed values under one data key, opened in one pass (aead.ts openAll): each one's UTF-8 JSON bytes. */
-export function openFieldsBytes(dek: Uint8Array, items: readonly { binding: FieldBinding; sealed: Uint8Array }[]) {
-  return openAll(
+/** Several sealed values under one data key, opened in one pass: each one's UTF-8 JSON bytes handed to `visit` in
+ * place (aead.ts openEach, whose rules apply). */
+export function openFieldsEach(
+  dek: Uint8Array,
+  items: readonly { binding: FieldBinding; sealed: Uint8Array }[],
+  visit: VisitPlaintext,
+) {
+  openEach(
     dek,
     items.map(({ binding, sealed }) => ({ sealed, aad: aadOf(binding) })),
+    visit,
   );
 }

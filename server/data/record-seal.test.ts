@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { sealField } from '../crypto/field-cipher.ts';
-import { createPageWriter } from './record-page.ts';
-import { openRecord, openRecordForRead, recordDigest, sealRecord } from './record-seal.ts';
+import { createPageWriter, str } from './record-page.ts';
+import { openRecord, openRecordForRead, openRecordsEach, recordDigest, sealRecord } from './record-seal.ts';
 
 const dek = randomBytes(32);
 const customerId = 'c-1';
@@ -63,6 +63,74 @@ describe('opening a record for the cross-company read', () => {
     expect(openRecordForRead(dek, customerId, id, sealed, timeOf).time).toBeNull();
   });
 
+  it('when a page of records of every format is opened in one pass, then each comes back as when opened alone', () => {
+    const ids = formats.map((_f, i) => `r-${i}`);
+    const sealedOf = (i: number) =>
+      i === 3
+        ? sealField(dek, { customerId, field: `record:${ids[i]}`, version: 1 }, tricky)
+        : sealRecord(
+            dek,
+            customerId,
+            ids[i]!,
+            [{ content: tricky, provenance, index }, { content: tricky, provenance }, { content: tricky }][i]!,
+          );
+    const seals = formats.map((_f, i) => sealedOf(i));
+    // As the store returns a page: views of one buffer.
+    const blob = Buffer.concat(seals);
+    let at = 0;
+    const rows = seals.map((x, i) => ({
+      id: ids[i]!,
+      category: 'purchases',
+      sealed: blob.subarray(at, (at += x.length)),
+    }));
+    const seen: string[] = [];
+    openRecordsEach(
+      dek,
+      customerId,
+      rows,
+      (_c, content) => timeOf(content),
+      (i, time, bytes, start, end) => seen.push(`${i} ${time} ${bytes.toString('utf8', start, end)}`),
+    );
+    expect(seen).toEqual(
+      rows.map(({ id: rid, sealed }, i) => {
+        const rec = openRecordForRead(dek, customerId, rid, sealed, timeOf);
+        return `${i} ${rec.time} ${rec.tail.toString('utf8')}`;
+      }),
+    );
+    // One record opened under another id: the whole page fails, and nothing of it was handed over.
+    const visited: number[] = [];
+    const swapped = rows.map((r, i) => (i === 2 ? { ...r, id: 'r-9' } : r));
+    expect(() =>
+      openRecordsEach(
+        dek,
+        customerId,
+        swapped,
+        () => undefined,
+        (i) => visited.push(i),
+      ),
+    ).toThrow();
+    expect(visited).toEqual([]);
+  });
+
+  it('when a page outgrows what was reserved, then it grows and stays the same text', () => {
+    const out = createPageWriter('g-1', 'h-1');
+    const row = {
+      id,
+      companyId: 'co-1',
+      category: 'purchases',
+      sealed: Buffer.alloc(0),
+      createdAt: '2026-11-02T00:00:00.000Z',
+      deviceId: null,
+    };
+    const { tail } = openRecordForRead(dek, customerId, id, formats[0]![1](), timeOf);
+    // Reserved for two records (of an empty seal: less than their tails), written twenty.
+    out.reserve([row, row], () => 'Shop');
+    for (let i = 0; i < 20; i++) out.add(row, 'Shop', Buffer.concat([Buffer.from('xx'), tail]), 2, tail.length + 2);
+    const page = JSON.parse(out.page().json.toString('utf8')) as { records: { content: unknown }[] };
+    expect(page.records).toHaveLength(20);
+    expect(page.records.every((r) => JSON.stringify(r.content) === JSON.stringify(tricky))).toBe(true);
+  });
+
   it('when opened under another record id, then it fails as every seal does', () => {
     const sealed = sealRecord(dek, customerId, id, { content: tricky, provenance, index });
     expect(() => openRecordForRead(dek, customerId, 'r-2', sealed, timeOf)).toThrow();
@@ -77,9 +145,13 @@ describe('opening a record for the cross-company read', () => {
       createdAt: '2026-11-02T00:00:00.000Z',
     };
     const name = 'Shop "A" \u2028 ünï';
-    const out = createPageWriter();
-    out.add({ ...row, deviceId: null }, openRecordForRead(dek, customerId, id, formats[0]![1](), timeOf), name);
-    out.add({ ...row, deviceId: 'dev-1' }, openRecordForRead(dek, customerId, id, formats[2]![1](), timeOf), name);
+    const out = createPageWriter('g-1', 'h-1');
+    const add = (deviceId: string | null, sealed: Buffer) => {
+      const { tail } = openRecordForRead(dek, customerId, id, sealed, timeOf);
+      out.add({ ...row, deviceId }, name, tail, 0, tail.length);
+    };
+    add(null, formats[0]![1]());
+    add('dev-1', formats[2]![1]());
     const object = (device?: string, withProvenance = true) => ({
       id,
       category: 'purchases',
@@ -90,8 +162,16 @@ describe('opening a record for the cross-company read', () => {
       ...(withProvenance ? { provenance } : {}),
     });
     const expected = { grantId: 'g-1', customer: 'h-1', records: [object(), object('dev-1', false)], next: 'cursor' };
-    expect(out.page('g-1', 'h-1', 'cursor').json.toString('utf8')).toBe(JSON.stringify(expected));
-    const empty = createPageWriter().page('g-1', 'h-1').json.toString('utf8');
+    expect(out.page('cursor').json.toString('utf8')).toBe(JSON.stringify(expected));
+    const empty = createPageWriter('g-1', 'h-1').page().json.toString('utf8');
     expect(empty).toBe(JSON.stringify({ grantId: 'g-1', customer: 'h-1', records: [] }));
+  });
+});
+
+describe('the page writer quoting strings', () => {
+  it('when a string has anything JSON escapes (or nothing), then it is written as JSON.stringify writes it', () => {
+    const samples = ['', 'purchases', '2026-11-02T00:00:00.000Z', 'a"b', 'a\\b', '\n', '\u0000', '\u001f', ' ~\u007f'];
+    samples.push('\ud800', 'x\udfff', '\ud83d\ude00', '\u2028\u2029', 'ünï', '</script>', 'é"');
+    for (const s of samples) expect(str(s), JSON.stringify(s)).toBe(JSON.stringify(s));
   });
 });

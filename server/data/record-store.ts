@@ -57,8 +57,9 @@ export function createRecordStore(b: Backend) {
   // ORDER BY inside the aggregates would sort the blobs again, so the order is checked instead (below).
   // PostgreSQL has neither json_each nor that aggregate order: it gets the page's rows plainly, the categories
   // as one text[] parameter.
-  const sqlitePage = (category: string) =>
-    `SELECT json_group_array(json_array(id, company_id, category, created_at, device_id, length(sealed))) AS meta,
+  // A read of one category (the usual one) leaves the category out of the JSON text (`meta`): the caller knows it.
+  const sqlitePage = (category: string, meta: string) =>
+    `SELECT json_group_array(json_array(${meta}, length(sealed))) AS meta,
          CAST(group_concat(sealed, '') AS BLOB) AS blob
        FROM (SELECT id, company_id, category, sealed, created_at, device_id FROM records
          WHERE customer_id = ? AND hidden_at IS NULL
@@ -66,9 +67,15 @@ export function createRecordStore(b: Backend) {
            AND created_at >= ? AND (created_at, id) < (?, ?)
          ORDER BY created_at DESC, id DESC LIMIT ?)`;
   // A read of one category (the usual one) compares it plainly: json_each and its IN list cost a tenth of the page.
-  const pageOfOne = b.dialect === 'sqlite' ? rawStatement(b, sqlitePage('category = ?')) : undefined;
+  const pageOfOne =
+    b.dialect === 'sqlite'
+      ? rawStatement(b, sqlitePage('category = ?', 'id, company_id, created_at, device_id'))
+      : undefined;
   const page = rawStatement(b, {
-    sqlite: sqlitePage('category IN (SELECT value FROM json_each(?))'),
+    sqlite: sqlitePage(
+      'category IN (SELECT value FROM json_each(?))',
+      'id, company_id, category, created_at, device_id',
+    ),
     postgres: `SELECT id, company_id AS "companyId", category, sealed, created_at AS "createdAt", device_id AS "deviceId"
        FROM records
        WHERE customer_id = ? AND hidden_at IS NULL AND category = ANY(?)
@@ -129,14 +136,30 @@ export function createRecordStore(b: Backend) {
       const one = categories.length === 1 && pageOfOne;
       const args = [customerId, one ? categories[0] : categoryList(categories), since, cAt, cId, limit];
       const { meta, blob } = (await (one || page).get(...args)) as { meta: string; blob: Buffer | null };
-      const cols = JSON.parse(meta) as [string, string, string, string, string | null, number][];
       let at = 0;
-      return cols.map(([id, companyId, category, createdAt, deviceId, length], i): SharedRow => {
-        const prev = cols[i - 1];
-        if (prev && (prev[3] < createdAt || (prev[3] === createdAt && prev[0] <= id)))
+      let prev: SharedRow | undefined;
+      const row = (
+        id: string,
+        companyId: string,
+        category: string,
+        createdAt: string,
+        deviceId: string | null,
+        length: number,
+      ) => {
+        if (prev && (prev.createdAt < createdAt || (prev.createdAt === createdAt && prev.id <= id)))
           throw new Error('records page out of order');
-        return { id, companyId, category, sealed: blob!.subarray(at, (at += length)), createdAt, deviceId };
-      });
+        return (prev = { id, companyId, category, sealed: blob!.subarray(at, (at += length)), createdAt, deviceId });
+      };
+      if (one) {
+        const cols = JSON.parse(meta) as [string, string, string, string | null, number][];
+        return cols.map(([id, companyId, createdAt, deviceId, length]) =>
+          row(id, companyId, categories[0]!, createdAt, deviceId, length),
+        );
+      }
+      const cols = JSON.parse(meta) as [string, string, string, string, string | null, number][];
+      return cols.map(([id, companyId, category, createdAt, deviceId, length]) =>
+        row(id, companyId, category, createdAt, deviceId, length),
+      );
     },
     setHidden: async (customerId: string, id: string, hiddenAt: string | null) =>
       (await hide.run(hiddenAt, customerId, id)) > 0,

@@ -12,7 +12,7 @@ import { dataEvent } from './admission.ts';
 import type { Use } from './grant-check.ts';
 import { DEVICE_ATTENTION, parseRecordContent, recordSpec } from './record-catalogue.ts';
 import { createPageWriter } from './record-page.ts';
-import { openRecord, openRecordsForRead, recordDigest, sealRecord } from './record-seal.ts';
+import { openRecord, openRecordsEach, recordDigest, sealRecord } from './record-seal.ts';
 import type { RecordCursor, RecordRow, RecordStore, SharedRow } from './record-store.ts';
 
 export interface DepositInput {
@@ -187,7 +187,7 @@ export function createRecordUnits(
         for (const { companyId } of rows)
           if (!names.has(companyId)) names.set(companyId, await d.companyName(companyId));
       };
-      const out = createPageWriter();
+      const out = createPageWriter(g.id, r.handle);
       const ids: string[] = [];
       const sourcesRead = new Set<string>();
       let after = q.cursor;
@@ -203,22 +203,29 @@ export function createRecordUnits(
         more = rows.length === batch;
         if (rows.length) after = { createdAt: rows[rows.length - 1]!.createdAt, id: rows[rows.length - 1]!.id };
         const wanted = rows.filter(admitted);
-        // The admitted rows are opened together, no more of them than the page still needs each time.
+        // The admitted rows are opened together, no more of them than the page still needs each time, and each
+        // goes into the page straight from the decryption (record-seal.ts openRecordsEach).
         for (let at = 0; at < wanted.length && ids.length < q.limit;) {
           const chunk = wanted.slice(at, (at += q.limit - ids.length));
           await nameAll(chunk);
-          const opened = openRecordsForRead(dek, g.customerId, chunk, timeOf);
-          for (let i = 0; i < chunk.length; i++) {
+          out.reserve(chunk, (companyId) => names.get(companyId)!);
+          openRecordsEach(dek, g.customerId, chunk, timeOf, (i, time, bytes, start, end) => {
             const row = chunk[i]!;
-            const rec = opened[i]!;
-            if ((rec.time ?? row.createdAt) < from) continue;
-            out.add(row, rec, names.get(row.companyId)!);
+            if ((time ?? row.createdAt) < from) return;
+            out.add(row, names.get(row.companyId)!, bytes, start, end);
             ids.push(row.id);
             sourcesRead.add(row.companyId);
             last = row;
-          }
+          });
         }
       }
+      const next =
+        ids.length === q.limit && last
+          ? Buffer.from(JSON.stringify({ createdAt: last.createdAt, id: last.id })).toString('base64url')
+          : undefined;
+      // Written now, before the audit append below, so that no plaintext waits on a scratch area; it leaves only
+      // once that append is durable (the caller's unit), like every read.
+      const page = out.page(next);
       await d.usage.record(g.customerId, g.id, 'read', now);
       await d.audit(
         dataEvent('data.read', g, r, {
@@ -231,11 +238,7 @@ export function createRecordUnits(
           },
         }),
       );
-      const next =
-        ids.length === q.limit && last
-          ? Buffer.from(JSON.stringify({ createdAt: last.createdAt, id: last.id })).toString('base64url')
-          : undefined;
-      return { value: out.page(g.id, r.handle, next) };
+      return { value: page };
     },
   };
 
