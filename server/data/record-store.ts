@@ -150,16 +150,19 @@ export function createRecordStore(b: Backend) {
           throw new Error('records page out of order');
         return (prev = { id, companyId, category, sealed: blob!.subarray(at, (at += length)), createdAt, deviceId });
       };
-      if (one) {
-        const cols = JSON.parse(meta) as [string, string, string, string | null, number][];
-        return cols.map(([id, companyId, createdAt, deviceId, length]) =>
-          row(id, companyId, categories[0]!, createdAt, deviceId, length),
-        );
-      }
-      const cols = JSON.parse(meta) as [string, string, string, string, string | null, number][];
-      return cols.map(([id, companyId, category, createdAt, deviceId, length]) =>
-        row(id, companyId, category, createdAt, deviceId, length),
-      );
+      const rows = one
+        ? (JSON.parse(meta) as [string, string, string, string | null, number][]).map(
+            ([id, companyId, createdAt, deviceId, length]) =>
+              row(id, companyId, categories[0]!, createdAt, deviceId, length),
+          )
+        : (JSON.parse(meta) as [string, string, string, string, string | null, number][]).map(
+            ([id, companyId, category, createdAt, deviceId, length]) =>
+              row(id, companyId, category, createdAt, deviceId, length),
+          );
+      // The blobs must end exactly where their lengths say (a database whose text encoding is not UTF-8 would
+      // convert them in group_concat): anything else is refused, not sliced wrongly.
+      if (at !== (blob?.length ?? 0)) throw new Error('records page: lengths and blob differ');
+      return rows;
     },
     setHidden: async (customerId: string, id: string, hiddenAt: string | null) =>
       (await hide.run(hiddenAt, customerId, id)) > 0,
