@@ -105,6 +105,22 @@ describe('the background checkpointer', () => {
     expect(walBytes()).toBeLessThan(1500 * 4096);
   });
 
+  it('when the thread dies after the connection was closed, then nothing throws and the checkpointer says it stopped', async () => {
+    const fallbacks: Error[] = [];
+    cp = startCheckpointer(
+      db.$client,
+      { onFailure: () => {}, onFallback: (e) => fallbacks.push(e) },
+      // Dies at its first request, so that the test decides when.
+      {
+        intervalMs: 3_600_000,
+        workerCode: `require('node:worker_threads').parentPort.on('message', () => process.exit(4));`,
+      },
+    );
+    db.$client.close();
+    await expect(cp.now()).rejects.toThrow(/stopped/);
+    expect(fallbacks).toEqual([]);
+  });
+
   it('when the checkpoint fails under a group commit, then the group commit releases nothing more', async () => {
     const g = createGroupCommit(db, `${db.$client.name}-wal`, 'GROUP', { checkpointWorkerCode: FAILING });
     try {

@@ -82,6 +82,8 @@ export function startCheckpointer(
   const fallBack = (e: Error) => {
     if (stopped) return;
     stop();
+    // A connection closed already (the thread found its file gone) has nothing left to checkpoint.
+    if (!sqlite.open) return;
     sqlite.pragma(`wal_autocheckpoint = ${CHECKPOINT.autocheckpointPages}`);
     on.onFallback(e);
   };
