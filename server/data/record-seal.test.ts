@@ -112,16 +112,18 @@ describe('opening a record for the cross-company read', () => {
     expect(visited).toEqual([]);
   });
 
+  // A page's row: what the writer reads of it besides the sealed tail it is handed.
+  const pageRow = {
+    id,
+    companyId: 'co-1',
+    category: 'purchases',
+    sealed: Buffer.alloc(0),
+    createdAt: '2026-11-02T00:00:00.000Z',
+  };
+
   it('when a page outgrows what was reserved, then it grows and stays the same text', () => {
     const out = createPageWriter('g-1', 'h-1');
-    const row = {
-      id,
-      companyId: 'co-1',
-      category: 'purchases',
-      sealed: Buffer.alloc(0),
-      createdAt: '2026-11-02T00:00:00.000Z',
-      deviceId: null,
-    };
+    const row = { ...pageRow, deviceId: null };
     const { tail } = openRecordForRead(dek, customerId, id, formats[0]![1](), timeOf);
     // Reserved for two records (of an empty seal: less than their tails), written twenty.
     out.reserve([row, row], () => 'Shop');
@@ -137,13 +139,7 @@ describe('opening a record for the cross-company read', () => {
   });
 
   it('when a page is written, then it is the same text JSON.stringify gave of the page object', () => {
-    const row = {
-      id,
-      companyId: 'co-1',
-      category: 'purchases',
-      sealed: Buffer.alloc(0),
-      createdAt: '2026-11-02T00:00:00.000Z',
-    };
+    const row = pageRow;
     const name = 'Shop "A" \u2028 ünï';
     const out = createPageWriter('g-1', 'h-1');
     const add = (deviceId: string | null, sealed: Buffer) => {
