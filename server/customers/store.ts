@@ -19,8 +19,9 @@ export function createCustomerStore(b: Backend) {
     'SELECT kek_id AS "kekId", wrapped_dek AS "wrappedDek" FROM customers WHERE id = ?',
   );
   const criteriaOf = rawStatement<{ criteria: string }>(b, 'SELECT criteria FROM customers WHERE id = ?');
-  // On PostgreSQL, inside a unit: the handle's row with its criteria and data key in one round trip, kept for the
-  // unit's later criteriaOf and wrappedKeyOf (the company read asks for all three), forgotten when written.
+  // Inside a unit: the handle's row with its criteria and data key in one statement (on PostgreSQL one round trip),
+  // kept for the unit's later criteriaOf and wrappedKeyOf (the company read asks for all three), forgotten when
+  // written.
   type ReadRow = { id: string; criteria: string; kekId: string; wrappedDek: Buffer };
   const readRowByHandle = rawStatement<ReadRow>(
     b,

@@ -89,8 +89,8 @@ export function createGrantCheck(d: {
     if (!c.grant_id || !c.fam) return invalid('this token does not name a grant');
     // Checked again here although the authenticator checked it: a revocation committed after that check
     // but before this unit must release nothing.
-    if (await d.oauth.isJtiRevoked(c.jti)) return invalid('the access token has been revoked');
-    const fam = await d.oauth.family(c.fam, c.sub);
+    const { jtiRevoked, family: fam } = await d.oauth.jtiAndFamily(c.jti, c.fam, c.sub);
+    if (jtiRevoked) return invalid('the access token has been revoked');
     if (!fam || fam.revokedAt || fam.grantId !== c.grant_id) return invalid('the token family has been revoked');
     const row = await d.grants.store.byId(c.grant_id);
     if (!row || row.companyId !== c.client_id) return invalid('the grant does not exist');

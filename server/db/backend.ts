@@ -3,6 +3,7 @@ import type { PgDb, PgSchema } from './pg/pool.ts';
 import * as pgSchema from './pg/schema.ts';
 import type { AuditLaneCursor, BatchTally, PgUnits } from './pg/unit.ts';
 import * as sqliteSchema from './schema.ts';
+import { unitMemoOf } from './unit.ts';
 
 /**
  * What a store sees of the database, the same on both back ends (ARCHITECTURE.md, "How to add a storage back end",
@@ -32,8 +33,9 @@ export interface Backend {
   /** PostgreSQL only, for counters every unit of a batch bumps: see BatchTally. Undefined anywhere else. */
   batchTally?(): BatchTally | undefined;
   /**
-   * PostgreSQL only, where every statement is a round trip: rows a store may keep for the rest of the unit
-   * (PgUnits.unitMemo). Undefined anywhere else.
+   * Rows a store may keep for the rest of the unit of the moment (PgUnits.unitMemo, unit.ts unitMemoOf): on
+   * PostgreSQL every statement is a round trip, on SQLite a statement costs more than a map look-up. Undefined
+   * outside a unit.
    */
   unitMemo?(): Map<string, unknown> | undefined;
 }
@@ -51,6 +53,7 @@ export function sqliteBackend(db: Db): Backend {
     t: sqliteSchema as unknown as PgSchema,
     q: () => q,
     inTransaction: (fn) => inTransaction(db, fn),
+    unitMemo: () => unitMemoOf(db.$client),
   };
 }
 

@@ -1,7 +1,7 @@
 import { closeSync, fsync, openSync } from 'node:fs';
 import { startCheckpointer } from './checkpointer.ts';
 import type { Db } from './connection.ts';
-import { inSavepoint, startYieldGuard, throughGate, unitStatements } from './unit.ts';
+import { inSavepoint, startYieldGuard, throughGate, unitStatements, withUnitMemo } from './unit.ts';
 
 /**
  * Group commit for audited company requests (ARCHITECTURE.md, "Speed").
@@ -87,7 +87,7 @@ export function createGroupCommit(
     try {
       for (const u of units) {
         try {
-          u.value = await inSavepoint(sqlite, u.fn);
+          u.value = await withUnitMemo(sqlite, () => inSavepoint(sqlite, u.fn));
           u.ok = true;
         } catch (e) {
           // Some errors (SQLITE_FULL, IOERR, NOMEM) roll back the whole transaction, not only the

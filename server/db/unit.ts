@@ -55,6 +55,32 @@ export function startYieldGuard(): { check(): void; stop(): void } {
   };
 }
 
+/**
+ * Rows a store may keep for the rest of the unit of the moment (Backend.unitMemo): the company read looks its
+ * customer's row up by handle once and takes the criteria and the data key from it, instead of three statements.
+ * One map per connection, made when a unit begins (a batch's unit or a unit of its own) and dropped when it ends,
+ * so nothing kept outlives the unit's transaction; a nested unit shares its unit's map, which a savepoint rolled
+ * back empties (a row kept there may have been written by the undone work). Code of another request that runs
+ * between the unit's awaits sees the same connection, hence the same rows, and a store that writes a row forgets
+ * it (customers/store.ts).
+ */
+const memos = new WeakMap<Database.Database, Map<string, unknown>>();
+
+/** The open unit's memo on this connection, or undefined outside a unit. */
+export function unitMemoOf(sqlite: Database.Database): Map<string, unknown> | undefined {
+  return sqlite.inTransaction ? memos.get(sqlite) : undefined;
+}
+
+/** Runs fn as a unit with a fresh memo, dropped when fn ends however it ends. */
+export async function withUnitMemo<T>(sqlite: Database.Database, fn: () => T | Promise<T>): Promise<T> {
+  memos.set(sqlite, new Map());
+  try {
+    return await fn();
+  } finally {
+    memos.delete(sqlite);
+  }
+}
+
 /** Runs fn inside a savepoint of the open transaction: released on success, undone alone on throw. */
 export async function inSavepoint<T>(sqlite: Database.Database, fn: () => T | Promise<T>): Promise<T> {
   const s = unitStatements(sqlite);
@@ -64,6 +90,7 @@ export async function inSavepoint<T>(sqlite: Database.Database, fn: () => T | Pr
     s.release.run();
     return result;
   } catch (e) {
+    memos.get(sqlite)?.clear();
     // Some errors (SQLITE_FULL, IOERR, NOMEM) roll back the whole transaction, savepoints included.
     if (sqlite.inTransaction) {
       s.rollbackTo.run();
@@ -79,7 +106,7 @@ export async function inOuterTransaction<T>(sqlite: Database.Database, fn: () =>
   s.begin.run();
   const guard = startYieldGuard();
   try {
-    const result = await fn();
+    const result = await withUnitMemo(sqlite, fn);
     guard.check();
     s.commit.run();
     return result;

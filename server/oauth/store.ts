@@ -47,6 +47,16 @@ export function createOAuthStore(b: Backend) {
             f.grant_id, f.company_id, f.dpop_jkt, f.created_at AS family_created_at, f.revoked_at, f.revoked_reason
        FROM refresh_tokens r JOIN token_families f ON f.id = r.family_id WHERE r.token_hash = ?`,
   );
+  // The company read's check inside its unit: whether the access token's jti is revoked, and its family, in one
+  // statement instead of two. The one-row FROM answers even when the family is missing.
+  const jtiAndFamilyStmt = rawStatement<{ jti_revoked: unknown } & Partial<Record<keyof FamilyRow, unknown>>>(
+    b,
+    `SELECT EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = ?) AS jti_revoked,
+            f.id, f.grant_id AS "grantId", f.company_id AS "companyId", f.dpop_jkt AS "dpopJkt",
+            f.created_at AS "createdAt", f.revoked_at AS "revokedAt", f.revoked_reason AS "revokedReason",
+            f.customer_id AS "customerId"
+       FROM (SELECT 1 AS one) AS one LEFT JOIN token_families f ON f.id = ? AND f.customer_id = ?`,
+  );
   const useRefreshStmt = rawStatement(
     b,
     'UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL',
@@ -178,6 +188,16 @@ export function createOAuthStore(b: Backend) {
       await b.q().insert(revokedAccessTokens).values({ jti, expiresAt }).onConflictDoNothing();
     },
     isJtiRevoked: async (jti: string) => (await revokedFast(jti)) !== undefined,
+    /** isJtiRevoked and family in one statement; family is undefined when the customer has no such family. */
+    async jtiAndFamily(
+      jti: string,
+      familyId: string,
+      customerId: string,
+    ): Promise<{ jtiRevoked: boolean; family: FamilyRow | undefined }> {
+      const { jti_revoked, ...f } = (await jtiAndFamilyStmt.get(jti, familyId, customerId))!;
+      // SQLite answers EXISTS as 0/1, PostgreSQL as a boolean.
+      return { jtiRevoked: Boolean(jti_revoked), family: f.id == null ? undefined : (f as FamilyRow) };
+    },
 
     /** Records a one-time jti; false when it was already seen (replay). */
   };

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkKeyringCoversData, kekSample } from '../../server/crypto/key-files.ts';
 import { createCustomerPurge } from '../../server/customers/purge.ts';
 import { createCustomerStore } from '../../server/customers/store.ts';
+import { rawStatement } from '../../server/db/raw.ts';
 import { Backends, DIALECTS } from '../support/backends.ts';
 
 /**
@@ -147,5 +148,45 @@ describe.each(DIALECTS)('the customers store on %s', (name) => {
     expect((await s.auditorByLogin('al'))?.id).toBe('a1');
     expect((await s.auditorById('a1'))?.loginIndex).toBe('al');
     expect(await s.auditorById('none')).toBeUndefined();
+  });
+  it('when a unit reads a customer by handle, then it keeps the row until the unit ends, a write or an undo', async () => {
+    const b = backends.get(name);
+    const s = createCustomerStore(b);
+    await s.insertCustomer(customer('m1', 'k1'));
+    // Behind the store's back, so that only a kept row can still answer the old criteria.
+    const sneak = (criteria: string) =>
+      rawStatement(b, 'UPDATE customers SET criteria = ? WHERE id = ?').run(criteria, 'm1');
+    const seen = await b.inTransaction(async () => {
+      expect(await s.customerByHandle('h-m1')).toEqual({ id: 'm1' });
+      await sneak('{"sneaked":1}');
+      const kept = await s.criteriaOf('m1');
+      const key = await s.wrappedKeyOf('m1');
+      // A write through the store forgets the row: the next read sees what was written.
+      await s.setCriteria('m1', '{"written":1}');
+      const written = await s.criteriaOf('m1');
+      // A nested unit that writes, reads the row again (kept once more) and is undone: the kept row goes with it.
+      await expect(
+        b.inTransaction(async () => {
+          await s.setCriteria('m1', '{"undone":1}');
+          await s.customerByHandle('h-m1');
+          throw new Error('undo');
+        }),
+      ).rejects.toThrow('undo');
+      const afterUndo = await s.criteriaOf('m1');
+      return { kept, key, written, afterUndo };
+    });
+    expect(seen).toEqual({
+      kept: '{"blockedCompanies":[]}',
+      key: { kekId: 'k1', wrappedDek: Buffer.from([1, 2, 3, 0, 255]) },
+      written: '{"written":1}',
+      afterUndo: '{"written":1}',
+    });
+    // Nothing kept outlives its unit: the next unit, and a read outside any, see the row as it is.
+    await b.inTransaction(async () => {
+      await s.customerByHandle('h-m1');
+      await sneak('{"later":1}');
+    });
+    expect(await s.criteriaOf('m1')).toBe('{"later":1}');
+    expect(await b.inTransaction(() => s.criteriaOf('m1'))).toBe('{"later":1}');
   });
 });

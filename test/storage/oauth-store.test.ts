@@ -106,6 +106,21 @@ describe.each(DIALECTS)('the oauth stores, on %s', (name) => {
     await s.revokeJti('j1', expiresAt);
     expect(await s.isJtiRevoked('j1')).toBe(true);
     expect(await s.isJtiRevoked('j2')).toBe(false);
+    // The company read's one statement: the jti's revocation and the family, the family only with its customer.
+    const f2 = {
+      id: 'f2',
+      grantId: 'g2',
+      customerId: 'cu-2',
+      companyId: 'co-1',
+      dpopJkt: 'jkt',
+      createdAt: at,
+      revokedAt: at,
+      revokedReason: 'reused',
+    };
+    expect(await s.jtiAndFamily('j1', 'f2', 'cu-2')).toEqual({ jtiRevoked: true, family: f2 });
+    expect(await s.jtiAndFamily('j2', 'f2', 'cu-2')).toEqual({ jtiRevoked: false, family: f2 });
+    expect(await s.jtiAndFamily('j2', 'f2', 'cu-1')).toEqual({ jtiRevoked: false, family: undefined });
+    expect(await s.jtiAndFamily('j1', 'none', 'cu-2')).toEqual({ jtiRevoked: true, family: undefined });
   });
 
   it('when device codes are written and polled, then they are found by either hash and the sweep drops ended ones', async () => {

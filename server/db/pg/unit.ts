@@ -129,6 +129,8 @@ export function createPgUnits(pool: pg.Pool, poolDb: PgDb = pgDrizzle(pool)): Pg
         await outer.client.query(`RELEASE SAVEPOINT ${name}`);
         return value;
       } catch (e) {
+        // Rows kept in the unit's memo may have been written by the work undone here.
+        outer.memo.clear();
         if (!isDatabaseUnavailable(e)) await outer.client.query(`ROLLBACK TO SAVEPOINT ${name}`);
         if (outer.lane) Object.assign(outer.lane, { head, adds });
         throw e;
