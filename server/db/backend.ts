@@ -3,7 +3,7 @@ import type { PgDb, PgSchema } from './pg/pool.ts';
 import * as pgSchema from './pg/schema.ts';
 import type { AuditLaneCursor, BatchTally, PgUnits } from './pg/unit.ts';
 import * as sqliteSchema from './schema.ts';
-import { unitMemoOf } from './unit.ts';
+import { batchHeadOf, batchTallyOf, unitMemoOf, type AuditHead } from './unit.ts';
 
 /**
  * What a store sees of the database, the same on both back ends (ARCHITECTURE.md, "How to add a storage back end",
@@ -30,8 +30,16 @@ export interface Backend {
    * whose lock that batch holds (server/db/pg/group-commit.ts). Undefined anywhere else.
    */
   auditLane?(): AuditLaneCursor | undefined;
-  /** PostgreSQL only, for counters every unit of a batch bumps: see BatchTally. Undefined anywhere else. */
+  /**
+   * For counters every unit of a group commit's batch bumps (see BatchTally), on either back end: written once per
+   * batch before its COMMIT. Undefined outside a batch's unit.
+   */
   batchTally?(): BatchTally | undefined;
+  /**
+   * SQLite only: the audit head as the group commit's batch left it (unit.ts batchHeadOf), so that an append links
+   * to it without reading it back. Undefined outside a batch's unit (PostgreSQL's batches keep theirs in auditLane).
+   */
+  batchHead?(): { get(): AuditHead | undefined; set(head: AuditHead): void } | undefined;
   /**
    * Rows a store may keep for the rest of the unit of the moment (PgUnits.unitMemo, unit.ts unitMemoOf): on
    * PostgreSQL every statement is a round trip, on SQLite a statement costs more than a map look-up. Undefined
@@ -54,6 +62,8 @@ export function sqliteBackend(db: Db): Backend {
     q: () => q,
     inTransaction: (fn) => inTransaction(db, fn),
     unitMemo: () => unitMemoOf(db.$client),
+    batchTally: () => batchTallyOf(db.$client),
+    batchHead: () => batchHeadOf(db.$client),
   };
 }
 

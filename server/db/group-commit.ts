@@ -1,7 +1,7 @@
 import { closeSync, fsync, openSync } from 'node:fs';
 import { startCheckpointer } from './checkpointer.ts';
 import type { Db } from './connection.ts';
-import { inSavepoint, startYieldGuard, throughGate, unitStatements, withUnitMemo } from './unit.ts';
+import { asUnit, inSavepoint, startYieldGuard, throughGate, unitStatements, type SqliteBatch } from './unit.ts';
 
 /**
  * Group commit for audited company requests (ARCHITECTURE.md, "Speed").
@@ -84,10 +84,11 @@ export function createGroupCommit(
   async function batch(units: Unit[]): Promise<void> {
     stmts.begin.run();
     const guard = startYieldGuard();
+    const state: SqliteBatch = { tally: new Map(), head: undefined };
     try {
       for (const u of units) {
         try {
-          u.value = await withUnitMemo(sqlite, () => inSavepoint(sqlite, u.fn));
+          u.value = await asUnit(sqlite, () => inSavepoint(sqlite, u.fn), state);
           u.ok = true;
         } catch (e) {
           // Some errors (SQLITE_FULL, IOERR, NOMEM) roll back the whole transaction, not only the
@@ -97,6 +98,8 @@ export function createGroupCommit(
           u.value = e;
         }
       }
+      // The released units' counts, one write each, in the batch's transaction: a failure here fails the batch.
+      for (const e of state.tally.values()) await e.flush(e.n);
       guard.check();
       stmts.commit.run();
     } catch (e) {

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type Database from 'better-sqlite3';
+import type { BatchTally, TallyEntry } from './pg/unit.ts';
 
 /**
  * The statements and the guard that an async unit of work on the one SQLite connection needs
@@ -55,42 +56,115 @@ export function startYieldGuard(): { check(): void; stop(): void } {
   };
 }
 
+/** The newest audit event as a batch's units left it: what the next append links to (audit/chain/append.ts). */
+export interface AuditHead {
+  seq: number;
+  hash: string;
+  chain: string;
+}
+
 /**
- * Rows a store may keep for the rest of the unit of the moment (Backend.unitMemo): the company read looks its
- * customer's row up by handle once and takes the criteria and the data key from it, instead of three statements.
- * One map per connection, made when a unit begins (a batch's unit or a unit of its own) and dropped when it ends,
- * so nothing kept outlives the unit's transaction; a nested unit shares its unit's map, which a savepoint rolled
- * back empties (a row kept there may have been written by the undone work). Code of another request that runs
- * between the unit's awaits sees the same connection, hence the same rows, and a store that writes a row forgets
- * it (customers/store.ts).
+ * What a group commit's batch (group-commit.ts) keeps for its units while its one transaction is open: counts its
+ * released units added (written once each, just before the COMMIT, instead of one upsert per unit) and the audit
+ * chain's head as they left it (the next unit's append links to it without reading it back).
  */
-const memos = new WeakMap<Database.Database, Map<string, unknown>>();
+export interface SqliteBatch {
+  tally: Map<string, TallyEntry>;
+  head: AuditHead | undefined;
+}
+
+/** One unit's view of its batch: its own counts and head, the batch's only once its savepoint is released. */
+interface BatchCursor {
+  batch: SqliteBatch;
+  adds: Map<string, TallyEntry>;
+  head: AuditHead | undefined;
+}
+
+/**
+ * The unit of the moment on a connection. `memo`: rows a store may keep for the rest of the unit (Backend.unitMemo):
+ * the company read looks its customer's row up by handle once and takes the criteria and the data key from it,
+ * instead of three statements. Made when a unit begins (a batch's unit or a unit of its own) and dropped when it
+ * ends, so nothing kept outlives the unit's transaction; a nested unit shares its unit's scope, and a savepoint
+ * rolled back empties the memo (a row kept there may have been written by the undone work) and puts the counts and
+ * the head back as they were before it. Code of another request that runs between the unit's awaits sees the same
+ * connection, hence the same rows, and a store that writes a row forgets it (customers/store.ts).
+ */
+interface UnitScope {
+  memo: Map<string, unknown>;
+  cursor: BatchCursor | undefined;
+}
+const scopes = new WeakMap<Database.Database, UnitScope>();
+
+const scopeOf = (sqlite: Database.Database) => (sqlite.inTransaction ? scopes.get(sqlite) : undefined);
 
 /** The open unit's memo on this connection, or undefined outside a unit. */
 export function unitMemoOf(sqlite: Database.Database): Map<string, unknown> | undefined {
-  return sqlite.inTransaction ? memos.get(sqlite) : undefined;
+  return scopeOf(sqlite)?.memo;
 }
 
-/** Runs fn as a unit with a fresh memo, dropped when fn ends however it ends. */
-export async function withUnitMemo<T>(sqlite: Database.Database, fn: () => T | Promise<T>): Promise<T> {
-  memos.set(sqlite, new Map());
+/** The counts of the batch the open unit runs in (see BatchTally); undefined outside a group commit's unit. */
+export function batchTallyOf(sqlite: Database.Database): BatchTally | undefined {
+  const cursor = scopeOf(sqlite)?.cursor;
+  if (!cursor) return undefined;
+  return {
+    pending: (key) => (cursor.batch.tally.get(key)?.n ?? 0) + (cursor.adds.get(key)?.n ?? 0),
+    add(key, flush) {
+      const e = cursor.adds.get(key);
+      if (e) e.n++;
+      else cursor.adds.set(key, { n: 1, flush });
+    },
+  };
+}
+
+/**
+ * The audit head as the open unit's batch left it, for the appender to link to and move; undefined outside a group
+ * commit's unit, and `get()` undefined until an append of the batch has set it.
+ */
+export function batchHeadOf(
+  sqlite: Database.Database,
+): { get(): AuditHead | undefined; set(head: AuditHead): void } | undefined {
+  const cursor = scopeOf(sqlite)?.cursor;
+  return cursor && { get: () => cursor.head, set: (head) => void (cursor.head = head) };
+}
+
+/**
+ * Runs fn as a unit with a fresh scope, dropped when fn ends however it ends. With `batch`, the unit's counts and
+ * audit head become the batch's when fn succeeds (fn is the unit's savepoint: it succeeds once released).
+ */
+export async function asUnit<T>(sqlite: Database.Database, fn: () => T | Promise<T>, batch?: SqliteBatch): Promise<T> {
+  const cursor = batch && { batch, adds: new Map<string, TallyEntry>(), head: batch.head };
+  scopes.set(sqlite, { memo: new Map(), cursor });
   try {
-    return await fn();
+    const value = await fn();
+    if (cursor) {
+      batch!.head = cursor.head;
+      for (const [key, e] of cursor.adds) {
+        const had = batch!.tally.get(key);
+        if (had) had.n += e.n;
+        else batch!.tally.set(key, e);
+      }
+    }
+    return value;
   } finally {
-    memos.delete(sqlite);
+    scopes.delete(sqlite);
   }
 }
 
 /** Runs fn inside a savepoint of the open transaction: released on success, undone alone on throw. */
 export async function inSavepoint<T>(sqlite: Database.Database, fn: () => T | Promise<T>): Promise<T> {
   const s = unitStatements(sqlite);
+  const scope = scopes.get(sqlite);
+  // What a rolled-back savepoint puts back: the unit's counts and head as they were when it began.
+  const cursor = scope?.cursor;
+  const before = cursor && { head: cursor.head, adds: new Map([...cursor.adds].map(([k, e]) => [k, { ...e }])) };
   s.savepoint.run();
   try {
     const result = await fn();
     s.release.run();
     return result;
   } catch (e) {
-    memos.get(sqlite)?.clear();
+    scope?.memo.clear();
+    if (cursor) Object.assign(cursor, before);
     // Some errors (SQLITE_FULL, IOERR, NOMEM) roll back the whole transaction, savepoints included.
     if (sqlite.inTransaction) {
       s.rollbackTo.run();
@@ -106,7 +180,7 @@ export async function inOuterTransaction<T>(sqlite: Database.Database, fn: () =>
   s.begin.run();
   const guard = startYieldGuard();
   try {
-    const result = await withUnitMemo(sqlite, fn);
+    const result = await asUnit(sqlite, fn);
     guard.check();
     s.commit.run();
     return result;

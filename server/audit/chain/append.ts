@@ -61,7 +61,8 @@ export function createAuditAppender(b: Backend, now: () => Date, chain: string =
       const next = await nextAndHead.get(chain);
       return { seq: Number(next!.seq), prevHash: next!.hash ?? GENESIS_HASH };
     }
-    const last = await head.get();
+    // Inside a group commit's batch, the head its units' appends left (the batch's transaction is the only writer).
+    const last = b.batchHead?.()?.get() ?? (await head.get());
     // With one chain the newest row is this chain's head; otherwise look this chain's head up by its index.
     const prevHash =
       !last || last.chain === chain
@@ -97,6 +98,7 @@ export function createAuditAppender(b: Backend, now: () => Date, chain: string =
     );
     // Only once the row is in: the batch makes this the chain's head when the unit's savepoint is released.
     if (lane) lane.head = hash;
+    else b.batchHead?.()?.set({ seq: event.seq, hash, chain: own });
     return event;
   };
 }
