@@ -70,6 +70,8 @@ export function refusalOf(g: Grant, use: Use): GrantRefusal | undefined {
   return c && { code: c.code, message: c.message(g, use) };
 }
 
+const invalid = (msg: string, scheme: 'Bearer' | 'DPoP') => new OAuthError(401, 'invalid_token', msg, scheme);
+
 /**
  * Checks a verified access token against the database, inside the request's unit: the token's jti
  * (RFC 7009 revocation), its family, the grant row and its state, and the customer the path names.
@@ -85,18 +87,18 @@ export function createGrantCheck(d: {
     scheme: 'Bearer' | 'DPoP',
     handle: string,
   ): Promise<Grant | VaultError> {
-    const invalid = (msg: string) => new OAuthError(401, 'invalid_token', msg, scheme);
-    if (!c.grant_id || !c.fam) return invalid('this token does not name a grant');
+    if (!c.grant_id || !c.fam) return invalid('this token does not name a grant', scheme);
     // Checked again here although the authenticator checked it: a revocation committed after that check
     // but before this unit must release nothing.
     const { jtiRevoked, family: fam } = await d.oauth.jtiAndFamily(c.jti, c.fam, c.sub);
-    if (jtiRevoked) return invalid('the access token has been revoked');
-    if (!fam || fam.revokedAt || fam.grantId !== c.grant_id) return invalid('the token family has been revoked');
+    if (jtiRevoked) return invalid('the access token has been revoked', scheme);
+    if (!fam || fam.revokedAt || fam.grantId !== c.grant_id)
+      return invalid('the token family has been revoked', scheme);
     const row = await d.grants.store.byId(c.grant_id);
-    if (!row || row.companyId !== c.client_id) return invalid('the grant does not exist');
+    if (!row || row.companyId !== c.client_id) return invalid('the grant does not exist', scheme);
     const fresh = await d.grants.refresh(row);
-    if (fresh.status === 'revoked') return invalid('the grant has been revoked');
-    if (fresh.status === 'expired') return invalid('the grant has expired');
+    if (fresh.status === 'revoked') return invalid('the grant has been revoked', scheme);
+    if (fresh.status === 'expired') return invalid('the grant has expired', scheme);
     const g = toGrant(fresh);
     // Company A's token never reaches customer B: another customer's handle is simply not found.
     if ((await d.customerIdByHandle(handle)) !== g.customerId) return new NotFound('No such customer under this grant');

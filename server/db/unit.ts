@@ -73,11 +73,31 @@ export interface SqliteBatch {
   head: AuditHead | undefined;
 }
 
-/** One unit's view of its batch: its own counts and head, the batch's only once its savepoint is released. */
-interface BatchCursor {
-  batch: SqliteBatch;
-  adds: Map<string, TallyEntry>;
+/**
+ * One unit's view of its batch: its own counts and head, the batch's only once its savepoint is released. It is
+ * also the BatchTally and the head accessor the stores are handed (methods, not closures made per call: a closure
+ * per store call cost more than the statement it saved).
+ */
+class BatchCursor implements BatchTally {
+  adds = new Map<string, TallyEntry>();
   head: AuditHead | undefined;
+  constructor(readonly batch: SqliteBatch) {
+    this.head = batch.head;
+  }
+  pending(key: string): number {
+    return (this.batch.tally.get(key)?.n ?? 0) + (this.adds.get(key)?.n ?? 0);
+  }
+  add(key: string, flush: (n: number) => Promise<unknown>): void {
+    const e = this.adds.get(key);
+    if (e) e.n++;
+    else this.adds.set(key, { n: 1, flush });
+  }
+  get(): AuditHead | undefined {
+    return this.head;
+  }
+  set(head: AuditHead): void {
+    this.head = head;
+  }
 }
 
 /**
@@ -104,16 +124,7 @@ export function unitMemoOf(sqlite: Database.Database): Map<string, unknown> | un
 
 /** The counts of the batch the open unit runs in (see BatchTally); undefined outside a group commit's unit. */
 export function batchTallyOf(sqlite: Database.Database): BatchTally | undefined {
-  const cursor = scopeOf(sqlite)?.cursor;
-  if (!cursor) return undefined;
-  return {
-    pending: (key) => (cursor.batch.tally.get(key)?.n ?? 0) + (cursor.adds.get(key)?.n ?? 0),
-    add(key, flush) {
-      const e = cursor.adds.get(key);
-      if (e) e.n++;
-      else cursor.adds.set(key, { n: 1, flush });
-    },
-  };
+  return scopeOf(sqlite)?.cursor;
 }
 
 /**
@@ -123,8 +134,7 @@ export function batchTallyOf(sqlite: Database.Database): BatchTally | undefined 
 export function batchHeadOf(
   sqlite: Database.Database,
 ): { get(): AuditHead | undefined; set(head: AuditHead): void } | undefined {
-  const cursor = scopeOf(sqlite)?.cursor;
-  return cursor && { get: () => cursor.head, set: (head) => void (cursor.head = head) };
+  return scopeOf(sqlite)?.cursor;
 }
 
 /**
@@ -132,7 +142,7 @@ export function batchHeadOf(
  * audit head become the batch's when fn succeeds (fn is the unit's savepoint: it succeeds once released).
  */
 export async function asUnit<T>(sqlite: Database.Database, fn: () => T | Promise<T>, batch?: SqliteBatch): Promise<T> {
-  const cursor = batch && { batch, adds: new Map<string, TallyEntry>(), head: batch.head };
+  const cursor = batch && new BatchCursor(batch);
   scopes.set(sqlite, { memo: new Map(), cursor });
   try {
     const value = await fn();

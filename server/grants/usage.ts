@@ -47,9 +47,14 @@ export function createUsage(b: Backend) {
       const rows = await window.all(customerId, grantId, action, current - 24);
       // Inside a batch that adds its counts up before writing them, the uses counted so far and not yet written.
       const pending = b.batchTally?.()?.pending(key(customerId, grantId, action, current)) ?? 0;
-      const at = (h: number) => rows.find((r) => r.hour === h)?.count ?? 0;
+      let thisHour = 0;
+      let previous = 0;
+      for (const r of rows) {
+        if (r.hour === current) thisHour = r.count;
+        else if (r.hour === current - 1) previous = r.count;
+      }
       const elapsed = (t % HOUR) / HOUR;
-      const readsLastHour = pending + at(current) + Math.floor(at(current - 1) * (1 - elapsed));
+      const readsLastHour = pending + thisHour + Math.floor(previous * (1 - elapsed));
       const readsLastDay = pending + rows.filter((r) => r.hour > current - 24).reduce((n, r) => n + r.count, 0);
       return { readsLastHour, readsLastDay };
     },
