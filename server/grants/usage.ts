@@ -45,17 +45,22 @@ export function createUsage(b: Backend) {
       const t = now.getTime();
       const current = Math.floor(t / HOUR);
       const rows = await window.all(customerId, grantId, action, current - 24);
-      // Inside a batch that adds its counts up before writing them, the uses counted so far and not yet written.
-      const pending = b.batchTally?.()?.pending(key(customerId, grantId, action, current)) ?? 0;
-      let thisHour = 0;
-      let previous = 0;
+      // Inside a batch that adds its counts up before writing them, the uses counted so far and not yet written: this
+      // hour's, and the previous hour's too (a batch that began before the hour turned counted them there).
+      const tally = b.batchTally?.();
+      const pendingNow = tally?.pending(key(customerId, grantId, action, current)) ?? 0;
+      const pendingBefore = tally?.pending(key(customerId, grantId, action, current - 1)) ?? 0;
+      let thisHour = pendingNow;
+      let previous = pendingBefore;
+      let day = pendingNow + pendingBefore;
       for (const r of rows) {
-        if (r.hour === current) thisHour = r.count;
-        else if (r.hour === current - 1) previous = r.count;
+        if (r.hour === current) thisHour += r.count;
+        else if (r.hour === current - 1) previous += r.count;
+        day += r.count;
       }
       const elapsed = (t % HOUR) / HOUR;
-      const readsLastHour = pending + thisHour + Math.floor(previous * (1 - elapsed));
-      const readsLastDay = pending + rows.filter((r) => r.hour > current - 24).reduce((n, r) => n + r.count, 0);
+      const readsLastHour = thisHour + Math.floor(previous * (1 - elapsed));
+      const readsLastDay = day;
       return { readsLastHour, readsLastDay };
     },
     /** Counts one use; call inside the audited transaction so it commits with the read. */

@@ -48,7 +48,9 @@ export function createOAuthStore(b: Backend) {
        FROM refresh_tokens r JOIN token_families f ON f.id = r.family_id WHERE r.token_hash = ?`,
   );
   // The company read's check inside its unit: whether the access token's jti is revoked, and its family, in one
-  // statement instead of two. The one-row FROM answers even when the family is missing.
+  // statement instead of two. The one-row FROM answers even when the family is missing. Under sharding
+  // (server/db/tables.ts) the two tables live apart; the EXISTS does not refer to the family, so a Citus-style
+  // planner runs it first and the rest on the customer's shard, as two statements would.
   const jtiAndFamilyStmt = rawStatement<{ jti_revoked: unknown } & Partial<Record<keyof FamilyRow, unknown>>>(
     b,
     `SELECT EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = ?) AS jti_revoked,

@@ -121,6 +121,19 @@ describe.each(DIALECTS)('the oauth stores, on %s', (name) => {
     expect(await s.jtiAndFamily('j2', 'f2', 'cu-2')).toEqual({ jtiRevoked: false, family: f2 });
     expect(await s.jtiAndFamily('j2', 'f2', 'cu-1')).toEqual({ jtiRevoked: false, family: undefined });
     expect(await s.jtiAndFamily('j1', 'none', 'cu-2')).toEqual({ jtiRevoked: true, family: undefined });
+    expect(await s.jtiAndFamily('j2', 'f1', 'cu-1')).toEqual({
+      jtiRevoked: false,
+      family: {
+        id: 'f1',
+        grantId: 'g1',
+        customerId: 'cu-1',
+        companyId: 'co-1',
+        dpopJkt: null,
+        createdAt: at,
+        revokedAt: null,
+        revokedReason: null,
+      },
+    });
   });
 
   it('when device codes are written and polled, then they are found by either hash and the sweep drops ended ones', async () => {

@@ -75,10 +75,30 @@ describe('usage counts of a SQLite batch', () => {
     expect(await count()).toBe(2);
   });
 
+  it('when a batch spans the turn of the hour, then a read after it still counts the uses made before it', async () => {
+    const usage = createUsage(b);
+    const before = new Date('2026-03-01T10:59:59.999Z');
+    const after = new Date('2026-03-01T11:00:00.001Z');
+    const results = await outcomes([
+      ...[1, 2, 3].map(() => gc.submit(() => usage.record('cu3', 'gr3', 'read', before))),
+      gc.submit(() => usage.of('cu3', 'gr3', 'read', after)),
+    ]);
+    // Not yet written, counted under the previous hour: inside the batch as after its COMMIT (the last hour's figure
+    // is the sliding estimate, the previous hour's count weighted by what of it is still within the hour, rounded
+    // down).
+    expect((results[3] as PromiseFulfilledResult<unknown>).value).toEqual({ readsLastHour: 2, readsLastDay: 3 });
+    expect(await usage.of('cu3', 'gr3', 'read', after)).toEqual({ readsLastHour: 2, readsLastDay: 3 });
+  });
+
   it('when writing the counts fails, then no unit of the batch commits or gets its result', async () => {
     const usage = createUsage(b);
+    const append = createAuditAppender(b, () => new Date('2026-01-01T00:00:00.000Z'));
     const now = new Date();
     const results = await outcomes([
+      gc.submit(async () => {
+        await append({ action: 'data.read', actor: { kind: 'company', id: 'co2' }, decision: 'allow' });
+        return 'released';
+      }),
       gc.submit(async () => {
         await usage.record('cu2', 'gr2', 'read', now);
         // The counters' table is gone by the time the batch writes its sum.
@@ -86,8 +106,9 @@ describe('usage counts of a SQLite batch', () => {
         return 'released';
       }),
     ]);
-    expect(results[0]!.status).toBe('rejected');
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
     expect(await rawStatement(b, "SELECT name FROM sqlite_master WHERE name = 'usage_counters'").all()).toHaveLength(1);
+    expect(await rawStatement(b, 'SELECT seq FROM audit_events').all()).toEqual([]);
   });
 });
 
