@@ -338,6 +338,24 @@ describe('counts a batch adds up before its COMMIT', () => {
   });
 });
 
+describe('counts a batch adds up across the turn of the hour', () => {
+  it('when a batch counts uses just before the hour turns, then a read just after it counts them', async () => {
+    const usage = createUsage(postgresBackend(units));
+    const gc = createPgGroupCommit(store.pool, units, { chain: 'tally-hour', lanes: 1 });
+    const before = new Date('2026-03-01T10:59:59.999Z');
+    const after = new Date('2026-03-01T11:00:00.001Z');
+    const results = await outcomes([
+      gc.submit(() => usage.record('cu-h', 'gr-h', 'read', before)),
+      gc.submit(() => usage.record('cu-h', 'gr-h', 'read', before)),
+      gc.submit(() => usage.of('cu-h', 'gr-h', 'read', after)),
+    ]);
+    // The last hour's figure is the sliding estimate (the previous hour weighted by what of it is left, rounded down).
+    expect((results[2] as PromiseFulfilledResult<unknown>).value).toEqual({ readsLastHour: 1, readsLastDay: 2 });
+    expect(await usage.of('cu-h', 'gr-h', 'read', after)).toEqual({ readsLastHour: 1, readsLastDay: 2 });
+    gc.close();
+  });
+});
+
 describe('counts of the other lanes', () => {
   it('when a unit counts uses while another lane has counted one and not yet committed, then it sees that use too', async () => {
     const usage = createUsage(postgresBackend(units));
