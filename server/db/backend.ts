@@ -1,7 +1,8 @@
 import { inTransaction, type Db } from './connection.ts';
 import type { PgDb, PgSchema } from './pg/pool.ts';
 import * as pgSchema from './pg/schema.ts';
-import type { AuditLaneCursor, BatchTally, PgUnits } from './pg/unit.ts';
+import type { AuditLaneCursor, PgUnits } from './pg/unit.ts';
+import type { BatchTally } from './tally.ts';
 import * as sqliteSchema from './schema.ts';
 import { batchHeadOf, batchTallyOf, unitMemoOf, type AuditHead } from './unit.ts';
 

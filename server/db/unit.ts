@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type Database from 'better-sqlite3';
-import type { BatchTally, TallyEntry } from './pg/unit.ts';
+import type { BatchTally, TallyEntry } from './tally.ts';
 
 /**
  * The statements and the guard that an async unit of work on the one SQLite connection needs

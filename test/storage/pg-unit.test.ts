@@ -364,15 +364,20 @@ describe('counts of the other lanes', () => {
     const count = () => usage.of('cu2', 'gr2', 'read', now).then((u) => u.readsLastHour);
     let open!: () => void;
     const gate = new Promise<void>((r) => (open = r));
+    let counted!: () => void;
+    const recorded = new Promise<void>((r) => (counted = r));
     // Submitted in one turn, the two units go to the two lanes: the first holds its batch open until the second
-    // has counted, so its use is neither committed nor released when the second lane looks.
+    // has counted, so its use is neither committed nor released when the second lane looks. The second looks only
+    // once the first has counted (either lane's BEGIN may come back first).
     const [first, second] = await Promise.all([
       gc.submit(async () => {
         await usage.record('cu2', 'gr2', 'read', now);
+        counted();
         await gate;
         return units.auditLane()?.lane.chain;
       }),
       gc.submit(async () => {
+        await recorded;
         const seen = await count();
         open();
         return [seen, units.auditLane()?.lane.chain];

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type pg from 'pg';
 import { isDatabaseUnavailable, isRetryable, unavailableOr } from './errors.ts';
 import { pgDrizzle, type PgDb } from './pool.ts';
+import type { BatchTally, TallyEntry } from '../tally.ts';
 
 /**
  * The unit of work on PostgreSQL (ARCHITECTURE.md, "How to add a storage back end"). A store never opens a
@@ -41,23 +42,6 @@ export interface PgUnits {
    * when it writes them); undefined outside a unit.
    */
   unitMemo(): Map<string, unknown> | undefined;
-}
-
-/** One count a batch adds up in memory, and the statement that writes the sum (on the batch's connection). */
-export interface TallyEntry {
-  n: number;
-  flush: (n: number) => Promise<unknown>;
-}
-
-/**
- * Counters a batch adds to in memory and writes once each, just before its COMMIT (group-commit.ts): a counter row
- * that every unit of a batch updates would otherwise stay locked from the first unit to the COMMIT, and the other
- * lanes' batches would queue behind it.
- */
-export interface BatchTally {
-  /** What the batch's released units and this unit have added to `key` and not yet written. */
-  pending(key: string): number;
-  add(key: string, flush: (n: number) => Promise<unknown>): void;
 }
 
 /**
