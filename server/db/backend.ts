@@ -4,7 +4,7 @@ import * as pgSchema from './pg/schema.ts';
 import type { AuditLaneCursor, PgUnits } from './pg/unit.ts';
 import type { BatchTally } from './tally.ts';
 import * as sqliteSchema from './schema.ts';
-import { batchHeadOf, batchTallyOf, unitMemoOf, type AuditHead } from './unit.ts';
+import { batchHeadOf, batchTallyOf, unitMemoOf, type AuditHeadCursor } from './unit.ts';
 
 /**
  * What a store sees of the database, the same on both back ends (ARCHITECTURE.md, "How to add a storage back end",
@@ -40,7 +40,7 @@ export interface Backend {
    * SQLite only: the audit head as the group commit's batch left it (unit.ts batchHeadOf), so that an append links
    * to it without reading it back. Undefined outside a batch's unit (PostgreSQL's batches keep theirs in auditLane).
    */
-  batchHead?(): { get(): AuditHead | undefined; set(head: AuditHead): void } | undefined;
+  batchHead?(): AuditHeadCursor | undefined;
   /**
    * Rows a store may keep for the rest of the unit of the moment (PgUnits.unitMemo, unit.ts unitMemoOf): on
    * PostgreSQL every statement is a round trip, on SQLite a statement costs more than a map look-up. Undefined

@@ -1,6 +1,7 @@
 import { closeSync, fsync, openSync } from 'node:fs';
 import { startCheckpointer } from './checkpointer.ts';
 import type { Db } from './connection.ts';
+import { flushCounts } from './tally.ts';
 import { asUnit, inSavepoint, startYieldGuard, throughGate, unitStatements, type SqliteBatch } from './unit.ts';
 
 /**
@@ -99,7 +100,7 @@ export function createGroupCommit(
         }
       }
       // The released units' counts, one write each, in the batch's transaction: a failure here fails the batch.
-      for (const e of state.tally.values()) await e.flush(e.n);
+      await flushCounts(state.tally);
       guard.check();
       stmts.commit.run();
     } catch (e) {

@@ -15,3 +15,33 @@ export interface BatchTally {
   pending(key: string): number;
   add(key: string, flush: (n: number) => Promise<unknown>): void;
 }
+
+/** A batch's or a unit's counts by key. */
+export type Counts = Map<string, TallyEntry>;
+
+/** What `counts` holds for `key` (0 when nothing). */
+export const countOf = (counts: Counts, key: string): number => counts.get(key)?.n ?? 0;
+
+/** One more use of `key`, written later by `flush`. */
+export function countOne(counts: Counts, key: string, flush: TallyEntry['flush']): void {
+  const e = counts.get(key);
+  if (e) e.n++;
+  else counts.set(key, { n: 1, flush });
+}
+
+/** A released unit's counts, added to its batch's. */
+export function addCounts(into: Counts, from: Counts): void {
+  for (const [key, e] of from) {
+    const had = into.get(key);
+    if (had) had.n += e.n;
+    else into.set(key, e);
+  }
+}
+
+/** The counts as they are now, for a savepoint to put back if it is rolled back. */
+export const copyCounts = (counts: Counts): Counts => new Map([...counts].map(([k, e]) => [k, { ...e }]));
+
+/** Writes each count once (just before the batch's COMMIT). */
+export async function flushCounts(counts: Counts): Promise<void> {
+  for (const e of counts.values()) await e.flush(e.n);
+}

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type Database from 'better-sqlite3';
-import type { BatchTally, TallyEntry } from './tally.ts';
+import { addCounts, copyCounts, countOf, countOne, type BatchTally, type Counts, type TallyEntry } from './tally.ts';
 
 /**
  * The statements and the guard that an async unit of work on the one SQLite connection needs
@@ -69,8 +69,14 @@ export interface AuditHead {
  * chain's head as they left it (the next unit's append links to it without reading it back).
  */
 export interface SqliteBatch {
-  tally: Map<string, TallyEntry>;
+  tally: Counts;
   head: AuditHead | undefined;
+}
+
+/** The audit head of the open unit's batch, as the appender reads and moves it. */
+export interface AuditHeadCursor {
+  get(): AuditHead | undefined;
+  set(head: AuditHead): void;
 }
 
 /**
@@ -78,19 +84,17 @@ export interface SqliteBatch {
  * also the BatchTally and the head accessor the stores are handed (methods, not closures made per call: a closure
  * per store call cost more than the statement it saved).
  */
-class BatchCursor implements BatchTally {
-  adds = new Map<string, TallyEntry>();
+class BatchCursor implements BatchTally, AuditHeadCursor {
+  adds: Counts = new Map();
   head: AuditHead | undefined;
   constructor(readonly batch: SqliteBatch) {
     this.head = batch.head;
   }
   pending(key: string): number {
-    return (this.batch.tally.get(key)?.n ?? 0) + (this.adds.get(key)?.n ?? 0);
+    return countOf(this.batch.tally, key) + countOf(this.adds, key);
   }
-  add(key: string, flush: (n: number) => Promise<unknown>): void {
-    const e = this.adds.get(key);
-    if (e) e.n++;
-    else this.adds.set(key, { n: 1, flush });
+  add(key: string, flush: TallyEntry['flush']): void {
+    countOne(this.adds, key, flush);
   }
   get(): AuditHead | undefined {
     return this.head;
@@ -131,9 +135,7 @@ export function batchTallyOf(sqlite: Database.Database): BatchTally | undefined 
  * The audit head as the open unit's batch left it, for the appender to link to and move; undefined outside a group
  * commit's unit, and `get()` undefined until an append of the batch has set it.
  */
-export function batchHeadOf(
-  sqlite: Database.Database,
-): { get(): AuditHead | undefined; set(head: AuditHead): void } | undefined {
+export function batchHeadOf(sqlite: Database.Database): AuditHeadCursor | undefined {
   return scopeOf(sqlite)?.cursor;
 }
 
@@ -148,11 +150,7 @@ export async function asUnit<T>(sqlite: Database.Database, fn: () => T | Promise
     const value = await fn();
     if (cursor) {
       batch!.head = cursor.head;
-      for (const [key, e] of cursor.adds) {
-        const had = batch!.tally.get(key);
-        if (had) had.n += e.n;
-        else batch!.tally.set(key, e);
-      }
+      addCounts(batch!.tally, cursor.adds);
     }
     return value;
   } finally {
@@ -166,7 +164,7 @@ export async function inSavepoint<T>(sqlite: Database.Database, fn: () => T | Pr
   const scope = scopes.get(sqlite);
   // What a rolled-back savepoint puts back: the unit's counts and head as they were when it began.
   const cursor = scope?.cursor;
-  const before = cursor && { head: cursor.head, adds: new Map([...cursor.adds].map(([k, e]) => [k, { ...e }])) };
+  const before = cursor && { head: cursor.head, adds: copyCounts(cursor.adds) };
   s.savepoint.run();
   try {
     const result = await fn();

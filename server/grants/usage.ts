@@ -59,9 +59,7 @@ export function createUsage(b: Backend) {
         day += r.count;
       }
       const elapsed = (t % HOUR) / HOUR;
-      const readsLastHour = thisHour + Math.floor(previous * (1 - elapsed));
-      const readsLastDay = day;
-      return { readsLastHour, readsLastDay };
+      return { readsLastHour: thisHour + Math.floor(previous * (1 - elapsed)), readsLastDay: day };
     },
     /** Counts one use; call inside the audited transaction so it commits with the read. */
     async record(customerId: string, grantId: string, action: string, now: Date): Promise<void> {

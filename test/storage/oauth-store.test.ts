@@ -59,15 +59,10 @@ describe.each(DIALECTS)('the oauth stores, on %s', (name) => {
     expect(await s.code('c1')).toMatchObject({ usedAt: null, dpopJkt: null, customerId: 'cu-1' });
     expect(await s.useCode('c1', at)).toBe(true);
     expect(await s.useCode('c1', at)).toBe(false);
-    await s.insertFamily({ id: 'f1', grantId: 'g1', customerId: 'cu-1', companyId: 'co-1', createdAt: at });
-    await s.insertFamily({
-      id: 'f2',
-      grantId: 'g2',
-      customerId: 'cu-2',
-      companyId: 'co-1',
-      dpopJkt: 'jkt',
-      createdAt: at,
-    });
+    const f1 = { id: 'f1', grantId: 'g1', customerId: 'cu-1', companyId: 'co-1', createdAt: at };
+    const f2 = { id: 'f2', grantId: 'g2', customerId: 'cu-2', companyId: 'co-1', dpopJkt: 'jkt', createdAt: at };
+    await s.insertFamily(f1);
+    await s.insertFamily(f2);
     expect(await s.family('f1', 'cu-1')).toMatchObject({ id: 'f1', revokedAt: null });
     expect(await s.family('f1', 'cu-2')).toBeUndefined();
     const expiresAt = '2026-02-01T00:00:00.000Z';
@@ -107,32 +102,14 @@ describe.each(DIALECTS)('the oauth stores, on %s', (name) => {
     expect(await s.isJtiRevoked('j1')).toBe(true);
     expect(await s.isJtiRevoked('j2')).toBe(false);
     // The company read's one statement: the jti's revocation and the family, the family only with its customer.
-    const f2 = {
-      id: 'f2',
-      grantId: 'g2',
-      customerId: 'cu-2',
-      companyId: 'co-1',
-      dpopJkt: 'jkt',
-      createdAt: at,
-      revokedAt: at,
-      revokedReason: 'reused',
-    };
-    expect(await s.jtiAndFamily('j1', 'f2', 'cu-2')).toEqual({ jtiRevoked: true, family: f2 });
-    expect(await s.jtiAndFamily('j2', 'f2', 'cu-2')).toEqual({ jtiRevoked: false, family: f2 });
+    const revokedF2 = { ...f2, revokedAt: at, revokedReason: 'reused' };
+    expect(await s.jtiAndFamily('j1', 'f2', 'cu-2')).toEqual({ jtiRevoked: true, family: revokedF2 });
+    expect(await s.jtiAndFamily('j2', 'f2', 'cu-2')).toEqual({ jtiRevoked: false, family: revokedF2 });
     expect(await s.jtiAndFamily('j2', 'f2', 'cu-1')).toEqual({ jtiRevoked: false, family: undefined });
     expect(await s.jtiAndFamily('j1', 'none', 'cu-2')).toEqual({ jtiRevoked: true, family: undefined });
     expect(await s.jtiAndFamily('j2', 'f1', 'cu-1')).toEqual({
       jtiRevoked: false,
-      family: {
-        id: 'f1',
-        grantId: 'g1',
-        customerId: 'cu-1',
-        companyId: 'co-1',
-        dpopJkt: null,
-        createdAt: at,
-        revokedAt: null,
-        revokedReason: null,
-      },
+      family: { ...f1, dpopJkt: null, revokedAt: null, revokedReason: null },
     });
   });
 

@@ -4,6 +4,7 @@ import { GENESIS_HASH } from '../../audit/chain/chain.ts';
 import { GroupCommitFailed, type GroupCommit } from '../group-commit.ts';
 import { isDatabaseUnavailable, isRetryable, unavailableOr } from './errors.ts';
 import { PG_UNIT, type AuditLane, type AuditLaneCursor, type PgUnits } from './unit.ts';
+import { addCounts, countOf, flushCounts } from '../tally.ts';
 
 /**
  * Group commit on PostgreSQL, the same contract as SQLite's (ARCHITECTURE.md, "The audited unit and group
@@ -82,7 +83,7 @@ export function createPgGroupCommit(
   const pendingElsewhere = (lane: AuditLane, key: string) => {
     let n = 0;
     for (const a of active)
-      if (a.lane !== lane) n += (a.lane.tally.get(key)?.n ?? 0) + (a.cursor?.adds.get(key)?.n ?? 0);
+      if (a.lane !== lane) n += countOf(a.lane.tally, key) + (a.cursor ? countOf(a.cursor.adds, key) : 0);
     return n;
   };
   let queue: Unit[] = [];
@@ -172,11 +173,7 @@ export function createPgGroupCommit(
       if (lane) active.add((slot = { lane: lane.lane }));
       for (const u of batch) await runUnit(client, u, lane, slot);
       // The batch's counters, each written once; a failure here fails the batch like a failed COMMIT.
-      const tally = lane ? [...lane.lane.tally.values()] : [];
-      if (tally.length > 0)
-        await units.runOn(client, async () => {
-          for (const e of tally) await e.flush(e.n);
-        });
+      if (lane && lane.lane.tally.size > 0) await units.runOn(client, () => flushCounts(lane.lane.tally));
       await client.query('COMMIT');
     } catch (e) {
       if (isDatabaseUnavailable(e)) broken = e as Error;
@@ -216,11 +213,7 @@ export function createPgGroupCommit(
       u.ok = true;
       if (lane) {
         lane.head = cursor!.head;
-        for (const [key, e] of cursor!.adds) {
-          const had = lane.lane.tally.get(key);
-          if (had) had.n += e.n;
-          else lane.lane.tally.set(key, e);
-        }
+        addCounts(lane.lane.tally, cursor!.adds);
       }
     } catch (e) {
       // The connection is gone: the whole batch fails (the caller of runUnit rejects every unit).

@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type pg from 'pg';
 import { isDatabaseUnavailable, isRetryable, unavailableOr } from './errors.ts';
 import { pgDrizzle, type PgDb } from './pool.ts';
-import type { BatchTally, TallyEntry } from '../tally.ts';
+import { copyCounts, countOf, countOne, type BatchTally, type Counts } from '../tally.ts';
 
 /**
  * The unit of work on PostgreSQL (ARCHITECTURE.md, "How to add a storage back end"). A store never opens a
@@ -51,7 +51,7 @@ export interface PgUnits {
 export interface AuditLane {
   readonly chain: string;
   /** The released units' counts (BatchTally), written before the COMMIT. */
-  readonly tally: Map<string, TallyEntry>;
+  readonly tally: Counts;
   /** The next seq from audit_events_seq (a unit rolled back leaves a gap). */
   nextSeq(): Promise<number>;
   /**
@@ -70,7 +70,7 @@ export interface AuditLaneCursor {
   readonly lane: AuditLane;
   head: string;
   /** This unit's counts; the batch adds them to the lane's when the unit's savepoint is released. */
-  adds: Map<string, TallyEntry>;
+  adds: Counts;
 }
 
 interface Scope {
@@ -104,7 +104,7 @@ export function createPgUnits(pool: pg.Pool, poolDb: PgDb = pgDrizzle(pool)): Pg
     const name = `unit_${outer.depth}`;
     // The lane's head as the savepoint began: a savepoint rolled back takes its appends with it.
     const head = outer.lane?.head;
-    const adds = outer.lane && new Map([...outer.lane.adds].map(([k, e]) => [k, { ...e }]));
+    const adds = outer.lane && copyCounts(outer.lane.adds);
     try {
       await outer.client.query(`SAVEPOINT ${name}`);
       const inner: Scope = { ...outer, depth: outer.depth + 1, nested: false };
@@ -180,13 +180,8 @@ export function createPgUnits(pool: pg.Pool, poolDb: PgDb = pgDrizzle(pool)): Pg
       const cursor = scope?.open ? scope.lane : undefined;
       if (!cursor) return undefined;
       return {
-        pending: (key) =>
-          (cursor.lane.tally.get(key)?.n ?? 0) + (cursor.adds.get(key)?.n ?? 0) + cursor.lane.elsewhere(key),
-        add(key, flush) {
-          const e = cursor.adds.get(key);
-          if (e) e.n++;
-          else cursor.adds.set(key, { n: 1, flush });
-        },
+        pending: (key) => countOf(cursor.lane.tally, key) + countOf(cursor.adds, key) + cursor.lane.elsewhere(key),
+        add: (key, flush) => countOne(cursor.adds, key, flush),
       };
     },
     async runOn(client, fn, lane) {
