@@ -8,7 +8,11 @@ import type Database from 'better-sqlite3';
  * load, and the company read's p99 was made of those stalls. So the server's connection never checkpoints
  * (`wal_autocheckpoint = 0`) and a thread of its own, with its own connection to the same file, runs a PASSIVE
  * checkpoint every `CHECKPOINT.intervalMs`, beside the writer (WAL lets a checkpoint run while one connection
- * writes). The log restarts from its beginning once a checkpoint has copied all of it, as before.
+ * writes). The log restarts from its beginning at the first write after a checkpoint has copied all of it; under
+ * steady load a checkpoint that runs beside the writer never copies all of it (the writer has always added frames
+ * since it began), and the log grew without end (1 GB in four minutes of the bench, and every page read searched
+ * its whole index), so the group commit holds its next batch for one checkpoint once the log is past
+ * `CHECKPOINT.restartFrames` (group-commit.ts, `restartLog`).
  *
  * Durability is SQLite's own: the checkpoint syncs the log before it copies and the database file after, and only
  * then may the log restart. A checkpoint that fails for any reason but a busy or locked database calls
@@ -21,6 +25,11 @@ export const CHECKPOINT = {
   intervalMs: 250,
   /** SQLite's own default, restored when the thread is gone. */
   autocheckpointPages: 1000,
+  /**
+   * Log frames (pages) past which the group commit restarts the log (group-commit.ts, `restartLog`): 4096 frames,
+   * 16 MB at SQLite's 4 KB pages.
+   */
+  restartFrames: 4096,
 };
 
 export interface CheckpointResult {
@@ -34,6 +43,8 @@ export interface CheckpointResult {
 export interface Checkpointer {
   /** One checkpoint now (the timer's, or an extra one): SQLite's answer. */
   now(): Promise<CheckpointResult>;
+  /** The last checkpoint's answer (undefined before the first): how long the log is. */
+  latest(): CheckpointResult | undefined;
   /**
    * Stops the timer and closes the thread's connection; resolves once the thread is gone, so that the server's own
    * connection, closed after it, is the last one (SQLite removes the log and its index with the last connection).
@@ -62,6 +73,7 @@ export function startCheckpointer(
   worker.unref();
   sqlite.pragma('wal_autocheckpoint = 0');
   let stopped = false;
+  let latest: CheckpointResult | undefined;
   const waiters: Array<{ resolve: (r: CheckpointResult) => void; reject: (e: Error) => void }> = [];
 
   const stop = () => {
@@ -71,7 +83,10 @@ export function startCheckpointer(
   };
   worker.on('message', (m: Reply | Failure) => {
     const w = waiters.shift();
-    if (m.ok) return w?.resolve({ busy: m.busy, log: m.log, checkpointed: m.checkpointed });
+    if (m.ok) {
+      latest = { busy: m.busy, log: m.log, checkpointed: m.checkpointed };
+      return w?.resolve(latest);
+    }
     const e = new Error(`checkpoint failed: ${m.code ?? 'error'}: ${m.message}`);
     w?.reject(e);
     if (stopped || BENIGN.test(m.code ?? '')) return;
@@ -110,6 +125,7 @@ export function startCheckpointer(
 
   return {
     now,
+    latest: () => latest,
     close() {
       if (!stopped) {
         stop();

@@ -18,6 +18,8 @@ export interface OpenOptions {
 const MIGRATIONS = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 
 export const DB_FILE_NAME = 'vault.db';
+/** SECURITY.md "Bounds": the write-ahead log's file size after a restart (group-commit.ts keeps it short). */
+export const WAL_SIZE_LIMIT = 32 * 1024 * 1024;
 
 export function databasePath(dataDir: string): string {
   return join(dataDir, DB_FILE_NAME);
@@ -27,7 +29,11 @@ export function databasePath(dataDir: string): string {
 export function openDatabase(file: string, opts: OpenOptions = {}): Db {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const sqlite = new Database(file, { readonly: opts.readonly ?? false });
-  if (!opts.readonly) sqlite.pragma('journal_mode = WAL');
+  if (!opts.readonly) {
+    sqlite.pragma('journal_mode = WAL');
+    // A log that grew past 32 MB (a long reader held a checkpoint back) is cut back to it when it restarts.
+    sqlite.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
+  }
   // GROUP runs with FULL and lowers it only around audited reads (see group-commit.ts).
   sqlite.pragma(`synchronous = ${opts.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
   sqlite.pragma('foreign_keys = ON');

@@ -1,9 +1,9 @@
-import { fsync, mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, fsync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { inTransaction, openDatabase, type Db } from './connection.ts';
+import { inTransaction, openDatabase, WAL_SIZE_LIMIT, type Db } from './connection.ts';
 import { createGroupCommit, type DurabilityMode } from './group-commit.ts';
 
 let dir: string;
@@ -148,6 +148,75 @@ describe('group commit batch size', () => {
     expect(rows()).toHaveLength(10);
     other.close();
     g.close();
+  });
+});
+
+describe('group commit log restart', () => {
+  /** The write-ahead log header's checkpoint sequence number: SQLite adds one each time the log restarts. */
+  const restartsOf = (wal: string) => {
+    const fd = openSync(wal, 'r');
+    try {
+      const header = Buffer.alloc(16);
+      return readSync(fd, header, 0, 16, 0) === 16 ? header.readUInt32BE(12) : 0;
+    } finally {
+      closeSync(fd);
+    }
+  };
+
+  it('when writes never pause, then the log still restarts from its beginning and stays short, and every row stays', async () => {
+    const wal = `${db.$client.name}-wal`;
+    const restartFrames = 64;
+    // A limit lower than the server's (connection.ts), so that the file is cut back within this short run: it grows
+    // past 1 MB before the checkpoint thread has even started.
+    db.$client.pragma(`journal_size_limit = ${1024 * 1024}`);
+    const g = createGroupCommit(db, wal, 'GROUP', { maxBatch: 1, restartFrames, checkpointIntervalMs: 5 });
+    const first = restartsOf(wal);
+    let restarts = 0;
+    let seq = first;
+    const poll = setInterval(() => {
+      const now = restartsOf(wal);
+      if (now !== seq) restarts++;
+      seq = now;
+    }, 1);
+    // 4,000 units of one batch each, queued at once: batch after batch with no turn of the loop left without a write,
+    // so a checkpoint running beside them never finds the log copied in full by itself. Each writes about a page.
+    const pad = 'x'.repeat(3000);
+    const units = 4000;
+    await Promise.all(Array.from({ length: units }, (_, i) => g.submit(() => insert(`${i} ${pad}`))));
+    clearInterval(poll);
+    expect(rows()).toHaveLength(units);
+    expect(restarts).toBeGreaterThanOrEqual(2);
+    // Without restarts the file holds every page written (over 16 MB); with them, the limit or the frames written
+    // since the last one (a loaded machine may hold the checkpoint thread back a while: half is the bound here).
+    expect(statSync(wal).size).toBeLessThan((units * 4096) / 2);
+    await g.close();
+  });
+
+  it('when a reader on another connection holds part of the log, then batches go on without a restart, and restart once it is gone', async () => {
+    const wal = `${db.$client.name}-wal`;
+    const g = createGroupCommit(db, wal, 'GROUP', { maxBatch: 1, restartFrames: 64, checkpointIntervalMs: 5 });
+    await g.submit(() => insert('first'));
+    const reader = new Database(db.$client.name, { readonly: true });
+    reader.exec('BEGIN');
+    reader.prepare('select count(*) from t').get();
+    const pad = 'y'.repeat(3000);
+    const stream = (from: number, n: number) =>
+      Promise.all(Array.from({ length: n }, (_, i) => g.submit(() => insert(`${from + i} ${pad}`))));
+    const before = restartsOf(wal);
+    await stream(0, 2000);
+    // The reader's snapshot keeps the log's frames after it from being copied: no restart, and no batch stalled.
+    expect(restartsOf(wal)).toBe(before);
+    reader.exec('COMMIT');
+    reader.close();
+    await stream(2000, 2000);
+    expect(restartsOf(wal)).not.toBe(before);
+    expect(rows()).toHaveLength(4001);
+    await g.close();
+  });
+
+  it('when the vault opens its database, then a log that grew past 32 MB is cut back to that when it restarts', () => {
+    expect(db.$client.pragma('journal_size_limit', { simple: true })).toBe(WAL_SIZE_LIMIT);
+    expect(WAL_SIZE_LIMIT).toBe(32 * 1024 * 1024);
   });
 });
 

@@ -1,5 +1,5 @@
 import { closeSync, fsync, openSync } from 'node:fs';
-import { startCheckpointer } from './checkpointer.ts';
+import { CHECKPOINT, startCheckpointer, type CheckpointResult } from './checkpointer.ts';
 import type { Db } from './connection.ts';
 import { flushCounts } from './tally.ts';
 import { asUnit, inSavepoint, startYieldGuard, throughGate, unitStatements, type SqliteBatch } from './unit.ts';
@@ -19,6 +19,10 @@ import { asUnit, inSavepoint, startYieldGuard, throughGate, unitStatements, type
  *
  * A batch takes at most `maxBatch` units (32): the rest wait for the next turn, so a batch's
  * answers go out while the next batch runs, and its fsync overlaps that work.
+ *
+ * The log is kept short: once the background checkpointer (checkpointer.ts) reports it past
+ * `CHECKPOINT.restartFrames`, the next batch waits for one more checkpoint, which copies all of it now that
+ * nothing is writing, so that this batch's BEGIN starts the log again from its beginning (`restartLog`).
  *
  * Modes: 'GROUP' (this), 'FULL' (SQLite fsyncs the batch's commit itself; durable() is immediate),
  * 'NORMAL' (no fsync before answering: survives a process crash, not a power loss; development only).
@@ -55,7 +59,15 @@ export function createGroupCommit(
   db: Db,
   walPath: string,
   mode: DurabilityMode,
-  opts: { maxBatch?: number; fsync?: typeof fsync; checkpointer?: boolean; checkpointWorkerCode?: string } = {},
+  opts: {
+    maxBatch?: number;
+    fsync?: typeof fsync;
+    checkpointer?: boolean;
+    checkpointWorkerCode?: string;
+    /** Test seams: CHECKPOINT.restartFrames and CHECKPOINT.intervalMs. */
+    restartFrames?: number;
+    checkpointIntervalMs?: number;
+  } = {},
 ): GroupCommit {
   const maxBatch = opts.maxBatch ?? 32;
   const syncFile = opts.fsync ?? fsync;
@@ -71,11 +83,40 @@ export function createGroupCommit(
             onFallback: (e) =>
               process.emitWarning(`${e.message}; the connection checkpoints by itself again`, 'CheckpointerStopped'),
           },
-          { workerCode: opts.checkpointWorkerCode },
+          { workerCode: opts.checkpointWorkerCode, intervalMs: opts.checkpointIntervalMs },
         )
       : undefined;
   let queue: Unit[] = [];
   let scheduled = false;
+  const restartFrames = opts.restartFrames ?? CHECKPOINT.restartFrames;
+  /** A restart is under way: batches wait for it. */
+  let restarting = false;
+  /** The log's length when a restart last failed to copy it all: tried again a threshold later. */
+  let triedAt = 0;
+  /** The checkpointer's answer a restart was last decided on: the next decision waits for a newer one. */
+  let decidedOn: object | undefined;
+
+  /**
+   * Starts a restart of the log when the checkpointer last saw it past the threshold: the batches wait (the event
+   * loop does not) for one checkpoint, run with no write in flight, which copies the whole log unless a reader on
+   * another connection still needs part of it; SQLite then writes the next batch from the log's start (and
+   * `journal_size_limit`, connection.ts, cuts the file back). Answers true while the batches must wait.
+   */
+  function restartLog(): boolean {
+    if (restarting) return true;
+    const last = checkpointer?.latest();
+    if (!last || last === decidedOn || last.log < restartFrames || last.log < triedAt + restartFrames) return false;
+    restarting = true;
+    const resume = (r?: CheckpointResult) => {
+      // Copied in full: the next BEGIN restarts the log. Not: a reader still holds part of it; try again later.
+      triedAt = r && r.checkpointed >= r.log ? 0 : last.log;
+      decidedOn = r ?? last;
+      restarting = false;
+      if (queue.length > 0) schedule();
+    };
+    checkpointer!.now().then(resume, () => resume());
+    return true;
+  }
 
   const stmts = unitStatements(sqlite);
   // One transaction, each unit in its own savepoint: a unit that throws is undone alone. The units' awaits are
@@ -126,6 +167,7 @@ export function createGroupCommit(
   // Never rejects: every failure is handed to the units' callers.
   async function runBatch(): Promise<void> {
     scheduled = false;
+    if (!broken && !closed && restartLog()) return;
     const units = queue.length > maxBatch ? queue.splice(0, maxBatch) : queue;
     if (units === queue) queue = [];
     else schedule();

@@ -87,7 +87,8 @@ export function createTokenService(ctx: AppContext) {
         ...(input.jkt ? { cnf: { jkt: input.jkt } } : {}),
         ...(input.deviceId ? { device_id: input.deviceId } : {}),
       };
-      return { token: await ctx.signing.signJwt(claims, 'at+jwt'), expiresIn: ttl, claims };
+      // On libuv's thread pool, as issueManagement's below: the signature runs beside the rotation's group commit.
+      return { token: await ctx.signing.signInPool(claims, 'at+jwt'), expiresIn: ttl, claims };
     },
 
     async issueManagement(companyId: string, jkt?: string | null) {
