@@ -30,6 +30,8 @@ export const CHECKPOINT = {
    * 16 MB at SQLite's 4 KB pages.
    */
   restartFrames: 4096,
+  /** The longest the group commit holds its batches for one such checkpoint. */
+  holdMs: 1000,
 };
 
 export interface CheckpointResult {

@@ -34,6 +34,8 @@ export interface GroupCommit {
   submit<T>(fn: () => T | Promise<T>): Promise<T>;
   /** Resolves once everything committed so far is durable. */
   durable(): Promise<void>;
+  /** One checkpoint of the log now: SQLite's answer (undefined without a checkpointer, and on PostgreSQL). */
+  checkpoint(): Promise<CheckpointResult | undefined>;
   /** False once an fsync has failed: from then on nothing more is released (see below). */
   healthy(): boolean;
   /**
@@ -41,6 +43,13 @@ export interface GroupCommit {
    * background checkpointer (checkpointer.ts) has closed its connection: close the database after that.
    */
   close(): Promise<void>;
+}
+
+/** Settles with p, or with undefined after ms if p has not settled by then. */
+function boundedBy<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
 export class GroupCommitFailed extends Error {
@@ -64,8 +73,9 @@ export function createGroupCommit(
     fsync?: typeof fsync;
     checkpointer?: boolean;
     checkpointWorkerCode?: string;
-    /** Test seams: CHECKPOINT.restartFrames and CHECKPOINT.intervalMs. */
+    /** Test seams: CHECKPOINT.restartFrames, CHECKPOINT.holdMs and CHECKPOINT.intervalMs. */
     restartFrames?: number;
+    holdMs?: number;
     checkpointIntervalMs?: number;
   } = {},
 ): GroupCommit {
@@ -89,32 +99,37 @@ export function createGroupCommit(
   let queue: Unit[] = [];
   let scheduled = false;
   const restartFrames = opts.restartFrames ?? CHECKPOINT.restartFrames;
+  const holdMs = opts.holdMs ?? CHECKPOINT.holdMs;
   /** A restart is under way: batches wait for it. */
   let restarting = false;
-  /** The log's length when a restart last failed to copy it all: tried again a threshold later. */
+  /** The log's length at the last hold: the next is tried only once the log has grown a threshold past it. */
   let triedAt = 0;
-  /** The checkpointer's answer a restart was last decided on: the next decision waits for a newer one. */
-  let decidedOn: object | undefined;
+  /** The checkpointer's answer the last hold was decided on (or made): the next decision waits for a newer one. */
+  let decidedOn: CheckpointResult | undefined;
 
   /**
-   * Starts a restart of the log when the checkpointer last saw it past the threshold: the batches wait (the event
-   * loop does not) for one checkpoint, run with no write in flight, which copies the whole log unless a reader on
-   * another connection still needs part of it; SQLite then writes the next batch from the log's start (and
-   * `journal_size_limit`, connection.ts, cuts the file back). Answers true while the batches must wait.
+   * Holds the batches (the event loop goes on) for one checkpoint when the checkpointer last saw the log past the
+   * threshold. The checkpoint runs through the connection's gate, so no unit of any kind writes on this connection
+   * meanwhile, and copies the whole log unless a reader on another connection still needs part of it; the next write
+   * then starts the log from its beginning (and `journal_size_limit`, connection.ts, cuts the file back at its
+   * commit). At most `holdMs`: a checkpoint that hangs on a stuck disk must not hold every batch with it. Whether the
+   * log did restart shows in a later answer: a log shorter than at the hold. Answers true while batches must wait.
    */
   function restartLog(): boolean {
     if (restarting) return true;
     const last = checkpointer?.latest();
-    if (!last || last === decidedOn || last.log < restartFrames || last.log < triedAt + restartFrames) return false;
+    if (!last || last === decidedOn) return false;
+    if (last.log < triedAt) triedAt = 0;
+    if (last.log < restartFrames || last.log < triedAt + restartFrames) return false;
     restarting = true;
-    const resume = (r?: CheckpointResult) => {
-      // Copied in full: the next BEGIN restarts the log. Not: a reader still holds part of it; try again later.
-      triedAt = r && r.checkpointed >= r.log ? 0 : last.log;
-      decidedOn = r ?? last;
+    triedAt = last.log;
+    decidedOn = last;
+    const resume = () => {
+      decidedOn = checkpointer?.latest() ?? decidedOn;
       restarting = false;
       if (queue.length > 0) schedule();
     };
-    checkpointer!.now().then(resume, () => resume());
+    void throughGate(sqlite, () => boundedBy(checkpointer!.now(), holdMs)).then(resume, resume);
     return true;
   }
 
@@ -255,6 +270,7 @@ export function createGroupCommit(
         flush();
       });
     },
+    checkpoint: async () => checkpointer?.now(),
     healthy: () => broken === undefined,
     async close() {
       closed = true;

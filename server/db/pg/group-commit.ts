@@ -228,6 +228,8 @@ export function createPgGroupCommit(
   }
 
   return {
+    // PostgreSQL checkpoints its own log.
+    checkpoint: async () => undefined,
     submit<T>(fn: () => T | Promise<T>): Promise<T> {
       if (closed) return Promise.reject(new GroupCommitFailed('the group commit is closed'));
       return new Promise<T>((resolve, reject) => {
