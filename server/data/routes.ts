@@ -112,7 +112,8 @@ export function dataRoutes(data: DataService, requireToken: RequestHandler, reso
     next();
   });
   r.get('/data/customers/:handle', requireToken, async (req, res) => {
-    res.set('cache-control', 'no-store').json(await readFor(data, req.token!, req.params.handle, req.query, req.id));
+    const { json } = await readFor(data, req.token!, req.params.handle, req.query, req.id);
+    res.set('cache-control', 'no-store').type('application/json').send(json);
   });
   // A claim answer: a signed JWT with the answer, never the value (server/claims/answer.ts).
   r.get('/data/customers/:handle/claims/:name', requireToken, async (req, res) => {
@@ -178,11 +179,9 @@ export function dataReadFastPath(d: {
       const json =
         records !== undefined
           ? await recordsFor(d.data, token, records, parseQuery(query), req.id)
-          : JSON.stringify(
-              claim
-                ? await claimFor(d.data, token, claim.handle, claim.name, req.id)
-                : await readFor(d.data, token, rest, parseQuery(query), req.id),
-            );
+          : claim
+            ? JSON.stringify(await claimFor(d.data, token, claim.handle, claim.name, req.id))
+            : (await readFor(d.data, token, rest, parseQuery(query), req.id)).json;
       res.writeHead(200, success(req, json));
       res.end(json);
     } catch (e) {

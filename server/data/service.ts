@@ -156,12 +156,14 @@ export function createDataService(
           usage: await d.usage.of(g.customerId, g.id, 'read', now),
         });
         if (!decision.allow) return denied(g, r, now, fields, decision, 'The policy refuses this read');
-        const values = await d.profile.openFields(g.customerId, fields);
+        const values = await d.profile.openFieldsJson(g.customerId, fields);
         await d.usage.record(g.customerId, g.id, 'read', now);
         await d.audit(
           dataEvent('data.read', g, r, { fields, decision: 'allow', policyVersion: decision.policyVersion }),
         );
-        return { value: { grantId: g.id, customer: r.handle, purpose: g.purpose, fields: values } };
+        // The answer as JSON text, its values copied in as they were sealed (profile.ts openFieldsJson).
+        const head = JSON.stringify({ grantId: g.id, customer: r.handle, purpose: g.purpose });
+        return { value: { json: `${head.slice(0, -1)},"fields":${values}}` } };
       });
     },
 
