@@ -151,6 +151,69 @@ describe('group commit batch size', () => {
   });
 });
 
+describe('group commit while the fsync is in flight', () => {
+  /** An fsync held until the test lets it finish: each call's callback, in order. */
+  const heldFsync = () => {
+    const calls: Array<() => void> = [];
+    const fake = ((fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => {
+      calls.push(() => fsync(fd, cb));
+    }) as unknown as typeof fsync;
+    return { fake, calls };
+  };
+  const turn = () => new Promise((r) => setImmediate(r));
+
+  it('when units arrive in several turns during an fsync, then they wait for it and commit in one batch after it', async () => {
+    const { fake, calls } = heldFsync();
+    const g = createGroupCommit(db, `${db.$client.name}-wal`, 'GROUP', { fsync: fake, checkpointer: false });
+    const other = new Database(db.$client.name, { readonly: true });
+    const committed = other.prepare('select count(*) n from t');
+    const unit = (v: string) =>
+      g.submit(() => {
+        insert(v);
+        return (committed.get() as { n: number }).n;
+      });
+    const a = unit('a');
+    while (calls.length === 0) await turn();
+    // The first batch's fsync is in flight: three units in three turns run nothing yet.
+    const later = [];
+    for (const v of ['b', 'c', 'd']) {
+      later.push(unit(v));
+      await turn();
+    }
+    expect(committed.get()).toEqual({ n: 1 });
+    calls.shift()!();
+    expect(await a).toBe(0);
+    while (calls.length === 0) await turn();
+    // One batch after it: each saw only the first batch committed, none another's.
+    calls.shift()!();
+    expect(await Promise.all(later)).toEqual([1, 1, 1]);
+    expect(rows()).toEqual(['a', 'b', 'c', 'd']);
+    other.close();
+    await g.close();
+  });
+
+  it('when a full batch gathers during an fsync, then it runs without waiting for it', async () => {
+    const { fake, calls } = heldFsync();
+    const g = createGroupCommit(db, `${db.$client.name}-wal`, 'GROUP', {
+      fsync: fake,
+      checkpointer: false,
+      maxBatch: 2,
+    });
+    const first = g.submit(() => insert('a'));
+    while (calls.length === 0) await turn();
+    const full = [g.submit(() => insert('b')), g.submit(() => insert('c'))];
+    while (rows().length < 3) await turn();
+    // Committed while the first fsync is still held; answered only after an fsync that began after their COMMIT.
+    expect(calls).toHaveLength(1);
+    calls.shift()!();
+    await first;
+    while (calls.length === 0) await turn();
+    calls.shift()!();
+    await Promise.all(full);
+    await g.close();
+  });
+});
+
 describe('group commit log restart', () => {
   /** The write-ahead log header's checkpoint sequence number: SQLite adds one each time the log restarts. */
   const restartsOf = (wal: string) => {

@@ -316,7 +316,7 @@ async function interleaved(results: Record<string, unknown>) {
   const hello = await startHello();
   const started: Array<{ stop(): Promise<void> }> = [hello];
   try {
-    const vault = await startReadPath('GROUP');
+    const vault = await startReadPath(process.env.BENCH_SYNC ?? 'GROUP');
     started.push(vault);
     const peer = await startPeer(root, waitFor);
     started.push({ stop: () => stop(peer.child) });
