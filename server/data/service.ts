@@ -162,8 +162,10 @@ export function createDataService(
           dataEvent('data.read', g, r, { fields, decision: 'allow', policyVersion: decision.policyVersion }),
         );
         // The answer as JSON text, its values copied in as they were sealed (profile.ts openFieldsJson).
-        const head = JSON.stringify({ grantId: g.id, customer: r.handle, purpose: g.purpose });
-        return { value: { json: `${head.slice(0, -1)},"fields":${values}}` } };
+        const [grantId, customer, purpose] = [g.id, r.handle, g.purpose].map((v) => JSON.stringify(v));
+        return {
+          value: { json: `{"grantId":${grantId},"customer":${customer},"purpose":${purpose},"fields":${values}}` },
+        };
       });
     },
 

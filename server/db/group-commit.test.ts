@@ -10,6 +10,8 @@ let dir: string;
 let db: Db;
 const rows = () => (db.$client.prepare('select v from t order by v').all() as { v: string }[]).map((r) => r.v);
 const insert = (v: string) => db.$client.prepare('insert into t (v) values (?)').run(v);
+/** One turn of the event loop. */
+const turn = () => new Promise((r) => setImmediate(r));
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'group-commit-'));
@@ -160,8 +162,6 @@ describe('group commit while the fsync is in flight', () => {
     }) as unknown as typeof fsync;
     return { fake, calls };
   };
-  const turn = () => new Promise((r) => setImmediate(r));
-
   it('when units arrive in several turns during an fsync, then they wait for it and commit in one batch after it', async () => {
     const { fake, calls } = heldFsync();
     const g = createGroupCommit(db, `${db.$client.name}-wal`, 'GROUP', { fsync: fake, checkpointer: false });
@@ -290,10 +290,10 @@ describe('group commit log restart', () => {
     });
     expect((await g.checkpoint())?.log).toBe(100000);
     const unit = g.submit(() => insert('batch'));
-    await new Promise((r) => setImmediate(r));
+    await turn();
     // The hold has begun: a unit of the connection's own, outside the group commit, waits for it too.
     const other = inTransaction(db, async () => insert('other'));
-    await new Promise((r) => setImmediate(r));
+    await turn();
     expect(rows()).toEqual([]);
     await Promise.all([unit, other]);
     expect(rows()).toEqual(['batch', 'other']);

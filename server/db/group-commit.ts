@@ -100,8 +100,6 @@ export function createGroupCommit(
       : undefined;
   let queue: Unit[] = [];
   let scheduled = false;
-  /** Units wait for the fsync in flight (schedule). */
-  let deferred = false;
   const restartFrames = opts.restartFrames ?? CHECKPOINT.restartFrames;
   const holdMs = opts.holdMs ?? CHECKPOINT.holdMs;
   /** A restart is under way: batches wait for it. */
@@ -123,8 +121,9 @@ export function createGroupCommit(
     if (restarting) return true;
     const last = checkpointer?.latest();
     if (!last || last === decidedOn) return false;
+    // Shorter than at the last hold: the log has restarted since.
     if (last.log < triedAt) triedAt = 0;
-    if (last.log < restartFrames || last.log < triedAt + restartFrames) return false;
+    if (last.log < triedAt + restartFrames) return false;
     restarting = true;
     triedAt = last.log;
     decidedOn = last;
@@ -182,10 +181,8 @@ export function createGroupCommit(
     // GROUP: while the WAL's fsync is in flight, units gather for the batch after it instead of a batch per turn
     // (unless a full batch waits): its fixed costs and its COMMIT's page writes are paid once per fsync, and it is
     // answered no later, since a batch committed meanwhile would wait for this fsync and then its own.
-    if (syncing && queue.length < maxBatch) {
-      deferred = true;
-      return;
-    }
+    // The fsync's callback schedules them.
+    if (syncing && queue.length < maxBatch) return;
     scheduled = true;
     setImmediate(() => void runBatch());
   }
@@ -259,10 +256,8 @@ export function createGroupCommit(
       }
       if (closed) closeFd();
       else flush();
-      if (deferred) {
-        deferred = false;
-        schedule();
-      }
+      // The units that gathered while it ran (schedule).
+      if (queue.length > 0) schedule();
     });
   }
 
