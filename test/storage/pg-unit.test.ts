@@ -187,6 +187,71 @@ describe('group commit', () => {
     expect(await committed('t5-')).toEqual(['t5-a', 't5-c']);
   });
 
+  it('when units swallow a failed statement, then each alone is rolled back and the units around them commit', async () => {
+    // A swallowed failure leaves the transaction aborted: the unit's RELEASE fails (with the next unit's SAVEPOINT
+    // in the same round trip, which then does not run), and the unit is rolled back to the savepoint it ran in.
+    const swallowing = (name: string) => async () => {
+      await put(name);
+      await units
+        .current()
+        .execute(sql`SELECT 1 / 0`)
+        .catch(() => {});
+      return name;
+    };
+    const results = await outcomes([
+      commit.submit(() => put('t5s-a')),
+      commit.submit(swallowing('t5s-undone-1')),
+      commit.submit(swallowing('t5s-undone-2')),
+      commit.submit(() => put('t5s-b')),
+      commit.submit(swallowing('t5s-undone-3')),
+      commit.submit(() => put('t5s-c')),
+      commit.submit(swallowing('t5s-undone-4')),
+    ]);
+    expect(results.map((r) => r.status)).toEqual([
+      'fulfilled',
+      'rejected',
+      'rejected',
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+      'rejected',
+    ]);
+    expect(await committed('t5s-')).toEqual(['t5s-a', 't5s-b', 't5s-c']);
+  });
+
+  it('when a batch runs N units, then it takes one round trip per unit besides their own statements, and BEGIN, COMMIT', async () => {
+    const sent: string[] = [];
+    const counting = {
+      connect: async () => {
+        const client = await store.pool.connect();
+        const query = client.query.bind(client) as (...a: unknown[]) => unknown;
+        (client as unknown as { query: unknown }).query = (q: unknown, ...rest: unknown[]) => {
+          sent.push(typeof q === 'string' ? q : (q as { text: string }).text);
+          return query(q, ...rest);
+        };
+        // Pooled again as it was: the next checkout must not count into this test.
+        const release = client.release.bind(client);
+        client.release = (e?: Error | boolean) =>
+          ((client as unknown as { query: unknown }).query = query) && release(e);
+        return client;
+      },
+    } as unknown as pg.Pool;
+    const gc = createPgGroupCommit(counting, units, { lanes: 1 });
+    await Promise.all(['t5r-a', 't5r-b', 't5r-c'].map((n) => gc.submit(() => put(n))));
+    expect(await committed('t5r-')).toEqual(['t5r-a', 't5r-b', 't5r-c']);
+    const inserts = sent.filter((q) => q.startsWith('insert'));
+    const others = sent.filter((q) => !q.startsWith('insert'));
+    expect(inserts).toHaveLength(3);
+    expect(others).toEqual([
+      'BEGIN; SET LOCAL synchronous_commit TO on; SAVEPOINT batch_unit',
+      'RELEASE SAVEPOINT batch_unit; SAVEPOINT batch_unit',
+      'RELEASE SAVEPOINT batch_unit; SAVEPOINT batch_unit',
+      'RELEASE SAVEPOINT batch_unit',
+      'COMMIT',
+    ]);
+    gc.close();
+  });
+
   it('when N units are submitted in one turn, then they commit in fewer than N transactions (maxBatch apart)', async () => {
     const ids = await Promise.all(Array.from({ length: 10 }, () => commit.submit(txid)));
     expect(new Set(ids).size).toBe(1);

@@ -55,6 +55,9 @@ interface Unit {
 
 const ignore = () => {};
 
+/** The savepoint each unit of a batch runs in. */
+const SAVEPOINT = 'batch_unit';
+
 /**
  * `chain`: the server's audit chain; lane k's batches append to `<chain>.<k>`. A batch takes its lane chain's lock
  * (the one an append takes, server/audit/chain/append.ts) right after BEGIN, so every unit of the batch decides and
@@ -121,9 +124,10 @@ export function createPgGroupCommit(
   }
 
   /**
-   * BEGIN and, with a lane chain, its lock and its head: one round trip. Each statement of a simple query takes its
-   * own snapshot, so the head is read after the lock is granted. synchronous_commit by SET LOCAL: whatever a role or
-   * database default says, this batch's COMMIT waits for its WAL flush.
+   * BEGIN and, with a lane chain, its lock and its head, then the first unit's savepoint: one round trip. Each
+   * statement of a simple query takes its own snapshot, so the head is read after the lock is granted.
+   * synchronous_commit by SET LOCAL: whatever a role or database default says, this batch's COMMIT waits for its WAL
+   * flush.
    *
    * Seqs are taken one per append, when the event is made, not for the whole batch at BEGIN: an event decided after
    * waiting for another lane's batch (a refusal count, say, whose row that batch had locked) must get a higher seq
@@ -131,14 +135,14 @@ export function createPgGroupCommit(
    */
   async function begin(client: pg.PoolClient, chain: string | undefined) {
     if (!chain) {
-      await client.query('BEGIN; SET LOCAL synchronous_commit TO on');
+      await client.query(`BEGIN; SET LOCAL synchronous_commit TO on; SAVEPOINT ${SAVEPOINT}`);
       return undefined;
     }
     const results = (await client.query(
       `BEGIN; SET LOCAL synchronous_commit TO on; SELECT pg_advisory_xact_lock(hashtextextended('${chain}', 0));
-       SELECT hash AS head FROM audit_events WHERE chain = '${chain}' ORDER BY seq DESC LIMIT 1`,
+       SELECT hash AS head FROM audit_events WHERE chain = '${chain}' ORDER BY seq DESC LIMIT 1; SAVEPOINT ${SAVEPOINT}`,
     )) as unknown as pg.QueryResult<{ head: string }>[];
-    const row = results[results.length - 1]!.rows[0];
+    const row = results[results.length - 2]!.rows[0];
     const lane: AuditLane = {
       chain,
       tally: new Map(),
@@ -171,7 +175,7 @@ export function createPgGroupCommit(
     try {
       const lane = await begin(client, chain);
       if (lane) active.add((slot = { lane: lane.lane }));
-      for (const u of batch) await runUnit(client, u, lane, slot);
+      for (let i = 0; i < batch.length; i++) await runUnit(client, batch[i]!, i + 1 < batch.length, lane, slot);
       // The batch's counters, each written once; a failure here fails the batch like a failed COMMIT.
       if (lane && lane.lane.tally.size > 0) await units.runOn(client, () => flushCounts(lane.lane.tally));
       await client.query('COMMIT');
@@ -195,21 +199,30 @@ export function createPgGroupCommit(
     queue = [...retry, ...queue];
   }
 
-  /** `lane`: the batch's chain and its head, which moves only when the unit's savepoint is released. */
+  /**
+   * Runs one unit inside the savepoint already set for it: by BEGIN's round trip for the batch's first unit, and
+   * for each later one by its predecessor, whose RELEASE and the next SAVEPOINT go in one round trip (a simple query
+   * of two statements: if the RELEASE fails, the SAVEPOINT is not run). A unit rolled back to the savepoint leaves
+   * it standing, and the next unit runs in it: so there is never more than one `batch_unit`, and a ROLLBACK TO can
+   * only undo the unit it belongs to. `next`: another unit of the batch follows this one. `lane`: the batch's chain
+   * and its head, which moves only when the unit's savepoint is released.
+   */
   async function runUnit(
     client: pg.PoolClient,
     u: Unit,
+    next: boolean,
     lane: { lane: AuditLane; head: string } | undefined,
     slot: { cursor?: AuditLaneCursor } | undefined,
   ) {
-    await client.query('SAVEPOINT batch_unit');
     const cursor: AuditLaneCursor | undefined = lane && { lane: lane.lane, head: lane.head, adds: new Map() };
     if (slot) slot.cursor = cursor;
     try {
       u.value = await units.runOn(client, u.fn, cursor);
       // Inside the try: a unit that swallowed a failed statement left the transaction aborted, and this
       // RELEASE then fails, so it is rolled back like a unit that threw.
-      await client.query('RELEASE SAVEPOINT batch_unit');
+      await client.query(
+        next ? `RELEASE SAVEPOINT ${SAVEPOINT}; SAVEPOINT ${SAVEPOINT}` : `RELEASE SAVEPOINT ${SAVEPOINT}`,
+      );
       u.ok = true;
       if (lane) {
         lane.head = cursor!.head;
@@ -220,7 +233,9 @@ export function createPgGroupCommit(
       if (isDatabaseUnavailable(e)) throw e;
       u.ok = false;
       u.value = e;
-      await client.query('ROLLBACK TO SAVEPOINT batch_unit');
+      // Fails, and with it the batch, if the RELEASE went through and the SAVEPOINT after it did not: nothing of
+      // the batch is then acknowledged.
+      await client.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
     } finally {
       // Its counts are in the lane's tally now (released) or gone (rolled back).
       if (slot) slot.cursor = undefined;
