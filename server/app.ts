@@ -29,6 +29,7 @@ import { tokenFastPath } from './oauth/fast-path.ts';
 import { createTokenRequests } from './oauth/token-requests.ts';
 import { createRefusalLimit } from './data/refusal-limit.ts';
 import { createDataService } from './data/service.ts';
+import { createUseReadAhead } from './data/use-read-ahead.ts';
 import { createCustomerRecords } from './data/customer-records.ts';
 import { customerRecordRoutes } from './data/customer-routes.ts';
 import { createRecordStore } from './data/record-store.ts';
@@ -168,6 +169,14 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
     usage,
     refusals,
     customerIdByHandle: profile.customerIdByHandle,
+    readAhead: createUseReadAhead(ctx.backend, {
+      refusalCount: refusals.checkAhead,
+      tokenState: oauthStore.jtiAndFamilyAhead,
+      grant: grants.store.byIdAhead,
+      customer: customerStore.customerByHandleAhead,
+      termsVersion: companies.currentTermsAhead,
+      usage: usage.ofAhead,
+    }),
   });
   const grantPolicy = createGrantPolicy(ctx, { grants, decide, customerStore, companies });
   const auditService = createAuditService(ctx, {

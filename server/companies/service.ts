@@ -120,6 +120,8 @@ export function createCompanies(
       if (!c || c.status !== 'active') throw new OAuthError(401, 'invalid_client', 'The client is unknown or disabled');
       return c;
     },
+    /** currentTerms' version, fetched ahead with the unit's other reads (server/db/read-ahead.ts). */
+    currentTermsAhead: (id: string) => store.currentTermsVersionAhead(id),
     async currentTerms(id: string): Promise<TermsVersion> {
       const version = await store.currentTermsVersion(id);
       const t = version === undefined ? undefined : await termsAt(id, version);

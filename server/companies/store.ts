@@ -48,6 +48,8 @@ export function createCompanyStore(b: Backend) {
     companyById: (companyId: string): Promise<CompanyRow | undefined> => byIdFast(companyId),
     /** Only the current terms version: what each company read's policy facts need. */
     currentTermsVersion: async (companyId: string) => (await termsVersionOf.get(companyId))?.v,
+    /** currentTermsVersion's row, fetched ahead with the unit's other reads (server/db/read-ahead.ts). */
+    currentTermsVersionAhead: (companyId: string) => termsVersionOf.ahead([companyId]),
     allCompanies: async (): Promise<CompanyRow[]> =>
       b.q().select().from(companies).orderBy(asc(companies.createdAt), asc(companies.id)),
     updateCompany: async (companyId: string, set: Partial<Omit<typeof companies.$inferInsert, 'id' | 'createdAt'>>) => {

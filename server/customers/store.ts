@@ -95,6 +95,8 @@ export function createCustomerStore(b: Backend) {
       memo.set(memoKey(row.id), row);
       return { id: row.id };
     },
+    /** customerByHandle's row inside a unit, fetched ahead with the unit's other reads (server/db/read-ahead.ts). */
+    customerByHandleAhead: (handle: string) => readRowByHandle.ahead([handle], ['wrappedDek']),
     /** Only the wrapped data key: what each company read needs, without the rest of the row. */
     wrappedKeyOf: async (id: string) => {
       const row = kept(id);

@@ -58,6 +58,8 @@ export function createRefusalLimit(b: Backend) {
     purgeEnded: async (now: Date): Promise<number> => ended.run(minuteOf(now)),
 
     /** Call inside the request's unit, before anything else: a company over the limit gets no further. */
+    /** check()'s count, fetched ahead with the unit's other reads (server/db/read-ahead.ts). */
+    checkAhead: (companyId: string, now: Date) => count.ahead([companyId, minuteOf(now)]),
     async check(companyId: string, now: Date): Promise<RefusalState> {
       const minute = minuteOf(now);
       const n = (await count.get(companyId, minute))?.count ?? 0;

@@ -15,6 +15,7 @@ import { createRecordUnits, type DepositInput, type RecordQuery } from './record
 import { claimDetail, createClaimAnswerer, signClaimAnswer } from '../claims/answer.ts';
 import type { ClaimName } from '../claims/catalogue.ts';
 import type { RefusalLimit } from './refusal-limit.ts';
+import type { UseReadAhead } from './use-read-ahead.ts';
 
 export type { DataRequest };
 
@@ -44,6 +45,8 @@ export function createDataService(
     usage: UsageCounter;
     refusals: RefusalLimit;
     customerIdByHandle: (h: string) => Promise<string | undefined>;
+    /** The unit's first reads in one round trip on PostgreSQL (use-read-ahead.ts). */
+    readAhead?: UseReadAhead;
     records: {
       store: RecordStore;
       companyName: (companyId: string) => Promise<string>;
@@ -115,6 +118,7 @@ export function createDataService(
     async claim(r: DataRequest, name: ClaimName) {
       const answered = await audited(async () => {
         const now = ctx.clock.now();
+        if (d.readAhead) await d.readAhead(r, now);
         const g = await admit(r, now, { action: 'read', fields: [] });
         if (!('id' in g)) return g;
         const claim = g.claims.find((c) => c.name === name);
@@ -144,6 +148,7 @@ export function createDataService(
     read(r: DataRequest, wanted?: string[]) {
       return audited(async () => {
         const now = ctx.clock.now();
+        if (d.readAhead) await d.readAhead(r, now);
         const asked = wanted && wanted.length ? [...new Set(wanted)] : undefined;
         const g = await admit(r, now, { action: 'read', fields: asked ?? [] });
         if (!('id' in g)) return g;

@@ -47,6 +47,12 @@ export interface Backend {
    * outside a unit.
    */
   unitMemo?(): Map<string, unknown> | undefined;
+  /**
+   * PostgreSQL only: rows fetched ahead for the unit of the moment (server/db/read-ahead.ts), by statement and
+   * parameters, each served once to the statement it was fetched for; any other statement of the unit ends them.
+   * Undefined outside a unit.
+   */
+  readAhead?(): Map<string, unknown[]> | undefined;
 }
 
 /** Rows a write changed: better-sqlite3's `changes`, node-postgres's `rowCount`. */
@@ -77,5 +83,6 @@ export function postgresBackend(units: PgUnits): Backend {
     auditLane: units.auditLane,
     batchTally: units.batchTally,
     unitMemo: units.unitMemo,
+    readAhead: units.readAhead,
   };
 }

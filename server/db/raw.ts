@@ -19,13 +19,31 @@ export interface RawStatement<R> {
   get(...params: unknown[]): Promise<R | undefined>;
   /** Runs a write; resolves with the number of rows it changed. */
   run(...params: unknown[]): Promise<number>;
+  /**
+   * This statement with these parameters as one part of a read-ahead (server/db/read-ahead.ts): on PostgreSQL, its
+   * rows are then fetched with the others in one round trip and served to its next `all` or `get` with the same
+   * parameters. `bytea`: the columns whose values are bytea (Buffers). Undefined on SQLite, where a statement is no
+   * round trip.
+   */
+  ahead(params: unknown[], bytea?: readonly string[]): ReadAheadPart | undefined;
+}
+
+/** One statement of a read-ahead: its `?` text, its parameters, and the key its rows are served under. */
+export interface ReadAheadPart {
+  key: string;
+  text: string;
+  params: unknown[];
+  bytea: readonly string[];
 }
 
 export type RawText = string | { sqlite: string; postgres: string };
 
-/** `?` placeholders to PostgreSQL's `$1, $2, …` (no statement here has a `?` inside a string literal). */
-export function numberedPlaceholders(text: string): string {
-  let n = 0;
+/**
+ * `?` placeholders to PostgreSQL's `$1, $2, …` (no statement here has a `?` inside a string literal); `after`: the
+ * parameters before this text's in a statement that holds several (server/db/read-ahead.ts).
+ */
+export function numberedPlaceholders(text: string, after = 0): string {
+  let n = after;
   return text.replace(/\?/g, () => `$${++n}`);
 }
 
@@ -38,15 +56,35 @@ export function rawStatement<R = Record<string, unknown>>(b: Backend, text: RawT
       all: async (...params) => prepared().all(...params) as R[],
       get: async (...params) => prepared().get(...params) as R | undefined,
       run: async (...params) => prepared().run(...params).changes,
+      ahead: () => undefined,
     };
   }
-  const pgText = numberedPlaceholders(typeof text === 'string' ? text : text.postgres);
+  const original = typeof text === 'string' ? text : text.postgres;
+  const pgText = numberedPlaceholders(original);
   const name = `v_${createHash('sha256').update(pgText).digest('base64url').slice(0, 20)}`;
-  const query = (params: unknown[]) =>
-    (b.q() as unknown as { $client: pg.Pool | pg.PoolClient }).$client.query({ name, text: pgText, values: params });
+  const keyOf = (params: unknown[]) => `${name} ${JSON.stringify(params)}`;
+  // Rows fetched ahead for exactly this statement and these parameters are served once, without a round trip; any
+  // other statement goes through b.q(), which ends the unit's read-ahead (server/db/pg/unit.ts).
+  const query = async (params: unknown[]): Promise<{ rows: unknown[]; rowCount: number | null }> => {
+    const ahead = b.readAhead?.();
+    if (ahead && ahead.size > 0) {
+      const key = keyOf(params);
+      const rows = ahead.get(key);
+      if (rows) {
+        ahead.delete(key);
+        return { rows, rowCount: rows.length };
+      }
+    }
+    return (b.q() as unknown as { $client: pg.Pool | pg.PoolClient }).$client.query({
+      name,
+      text: pgText,
+      values: params,
+    });
+  };
   return {
     all: async (...params) => (await query(params)).rows as R[],
     get: async (...params) => (await query(params)).rows[0] as R | undefined,
     run: async (...params) => (await query(params)).rowCount ?? 0,
+    ahead: (params, bytea = []) => ({ key: keyOf(params), text: original, params, bytea }),
   };
 }

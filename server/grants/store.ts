@@ -16,6 +16,8 @@ export function createGrantStore(b: Backend) {
     },
     /** Only for the data path, which then checks the row's company against the token's. */
     byId: async (id: string): Promise<GrantRow | undefined> => byIdFast(id),
+    /** byId's row, fetched ahead with the unit's other reads (server/db/read-ahead.ts). */
+    byIdAhead: (id: string) => byIdFast.ahead(id),
     forCustomer: async (customerId: string, id: string) =>
       (
         await b

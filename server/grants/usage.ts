@@ -40,6 +40,9 @@ export function createUsage(b: Backend) {
     async purgeEnded(now: Date): Promise<number> {
       return ended.run(Math.floor(now.getTime() / HOUR) - 25);
     },
+    /** of()'s rows, fetched ahead with the unit's other reads (server/db/read-ahead.ts). */
+    ofAhead: (customerId: string, grantId: string, action: string, now: Date) =>
+      window.ahead([customerId, grantId, action, Math.floor(now.getTime() / HOUR) - 24]),
     /** Earlier uses of a grant for one action, as the policy's usage facts. */
     async of(customerId: string, grantId: string, action: string, now: Date): Promise<Usage> {
       const t = now.getTime();

@@ -191,6 +191,9 @@ export function createOAuthStore(b: Backend) {
     },
     isJtiRevoked: async (jti: string) => (await revokedFast(jti)) !== undefined,
     /** isJtiRevoked and family in one statement; family is undefined when the customer has no such family. */
+    /** jtiAndFamily's row, fetched ahead with the unit's other reads (server/db/read-ahead.ts). */
+    jtiAndFamilyAhead: (jti: string, familyId: string, customerId: string) =>
+      jtiAndFamilyStmt.ahead([jti, familyId, customerId]),
     async jtiAndFamily(
       jti: string,
       familyId: string,

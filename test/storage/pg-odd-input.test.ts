@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Customer, uniqueEmail } from '../support/browser-like.ts';
-import { form, obtainTokens, registerCompany, type RegisteredCompany } from '../support/company.ts';
-import { startPostgres, type PostgresCluster } from '../support/postgres.ts';
-import { startVault, type RunningVault } from '../support/vault.ts';
+import type { Customer } from '../support/browser-like.ts';
+import { form, type RegisteredCompany } from '../support/company.ts';
+import { vaultOnOwnCluster } from '../support/pg-vault.ts';
+import type { PostgresCluster } from '../support/postgres.ts';
+import type { RunningVault } from '../support/vault.ts';
 
 /**
  * Odd input through the real server on PostgreSQL, deep enough to reach the database (valid shapes carrying a NUL
@@ -17,16 +18,7 @@ let alice: Customer;
 let token: string;
 
 beforeAll(async () => {
-  cluster = await startPostgres();
-  v = await startVault({ env: { VAULT_DATABASE_URL: await cluster.createDatabase('odd') } });
-  shop = await registerCompany(v, { name: 'Odd Shop' });
-  alice = await new Customer(v.url).signUp(uniqueEmail('odd'));
-  token = (
-    await obtainTokens(v, shop, alice, {
-      fields: ['phone'],
-      records: { categories: ['purchases'], window: 'P12M', sources: 'any' },
-    })
-  ).access_token;
+  ({ cluster, v, shop, alice, token } = await vaultOnOwnCluster('odd', ['phone']));
 }, 60_000);
 afterAll(async () => {
   await v?.close();

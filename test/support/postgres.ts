@@ -17,6 +17,8 @@ export interface PostgresCluster {
   createDatabase(name: string): Promise<string>;
   /** Runs one query on a database of this cluster. */
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(database: string, sql: string): Promise<R[]>;
+  /** The server's log so far (with `logStatements`, every statement it ran). */
+  log(): string;
   /** The cluster's data directory (its heap files and WAL), for checks that read what reached the disk. */
   dataDir: string;
   /** Stops the server at once (as a crash would), keeping its data: the database "goes away". */
@@ -41,9 +43,12 @@ export function postgresBinDir(): string {
 
 /**
  * `durable: true` keeps PostgreSQL's defaults (fsync on, synchronous_commit on): for benchmarks whose figures
- * must include the WAL flush at commit. Tests leave it off.
+ * must include the WAL flush at commit. Tests leave it off. `logStatements: true` logs every statement the server
+ * runs (`log_statement = all`), for tests of what a request sends.
  */
-export async function startPostgres(opts: { durable?: boolean } = {}): Promise<PostgresCluster> {
+export async function startPostgres(
+  opts: { durable?: boolean; logStatements?: boolean } = {},
+): Promise<PostgresCluster> {
   const bin = postgresBinDir();
   const dir = mkdtempSync(join(tmpdir(), 'vault-pg-'));
   // initdb and postgres refuse to run as root: as root, run them as Debian's `postgres` user.
@@ -64,7 +69,8 @@ export async function startPostgres(opts: { durable?: boolean } = {}): Promise<P
   const log = join(dir, 'postgres.log');
   const port = await freePort();
   const durability = opts.durable ? '' : ' -c fsync=off -c full_page_writes=off';
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=300${durability}`;
+  const logging = opts.logStatements ? ' -c log_statement=all' : '';
+  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=300${durability}${logging}`;
   const start = () => run('pg_ctl', ['-D', data, '-l', log, '-o', options, '-w', '-t', '30', 'start']);
   try {
     run('initdb', ['-D', data, '-U', 'postgres', '--auth-host=trust', '--auth-local=trust', '-E', 'UTF8', '--no-sync']);
@@ -88,6 +94,7 @@ export async function startPostgres(opts: { durable?: boolean } = {}): Promise<P
   return {
     url,
     query,
+    log: () => (existsSync(log) ? readFileSync(log, 'utf8') : ''),
     dataDir: data,
     async createDatabase(name) {
       if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`not a plain database name: ${name}`);

@@ -42,6 +42,11 @@ export interface PgUnits {
    * when it writes them); undefined outside a unit.
    */
   unitMemo(): Map<string, unknown> | undefined;
+  /**
+   * The unit's rows fetched ahead (Backend.readAhead); current() empties it, as every statement not served from it
+   * goes through current().
+   */
+  readAhead(): Map<string, unknown[]> | undefined;
 }
 
 /**
@@ -84,6 +89,13 @@ interface Scope {
   lane?: AuditLaneCursor;
   /** Shared with the unit's savepoints: a store that writes a row forgets it there, whichever depth wrote it. */
   memo: Map<string, unknown>;
+  /**
+   * Rows fetched ahead in one round trip (server/db/read-ahead.ts), shared with the unit's savepoints: each served
+   * once, and all of them forgotten as soon as the unit sends any other statement (current() is how every statement
+   * reaches the connection), so a row served from here is what its statement would have read, had it been sent
+   * right after the read-ahead with nothing of the unit in between.
+   */
+  readAhead: Map<string, unknown[]>;
 }
 
 const ignore = () => {};
@@ -95,12 +107,14 @@ export function createPgUnits(pool: pg.Pool, poolDb: PgDb = pgDrizzle(pool)): Pg
   const scopeFor = (client: pg.PoolClient, depth: number): Scope => {
     let db = handles.get(client);
     if (!db) handles.set(client, (db = pgDrizzle(client)));
-    return { client, db, depth, open: true, nested: false, memo: new Map() };
+    return { client, db, depth, open: true, nested: false, memo: new Map(), readAhead: new Map() };
   };
 
   async function savepoint<T>(outer: Scope, fn: () => Promise<T>): Promise<T> {
     if (outer.nested) throw new Error('the nested units of one unit run one after another, not at once');
     outer.nested = true;
+    // A statement of the unit like any other: it ends the rows fetched ahead.
+    outer.readAhead.clear();
     const name = `unit_${outer.depth}`;
     // The lane's head as the savepoint began: a savepoint rolled back takes its appends with it.
     const head = outer.lane?.head;
@@ -115,6 +129,7 @@ export function createPgUnits(pool: pg.Pool, poolDb: PgDb = pgDrizzle(pool)): Pg
       } catch (e) {
         // Rows kept in the unit's memo may have been written by the work undone here.
         outer.memo.clear();
+        outer.readAhead.clear();
         if (!isDatabaseUnavailable(e)) await outer.client.query(`ROLLBACK TO SAVEPOINT ${name}`);
         if (outer.lane) Object.assign(outer.lane, { head, adds });
         throw e;
@@ -165,6 +180,7 @@ export function createPgUnits(pool: pg.Pool, poolDb: PgDb = pgDrizzle(pool)): Pg
       // A callback a unit left running (a timer, a promise it did not await) still carries the unit's context,
       // but its connection has gone back to the pool or on to the next unit of a batch.
       if (!scope.open) throw new Error('a store was called from a unit that has already ended');
+      if (scope.readAhead.size > 0) scope.readAhead.clear();
       return scope.db;
     },
     auditLane() {
@@ -174,6 +190,10 @@ export function createPgUnits(pool: pg.Pool, poolDb: PgDb = pgDrizzle(pool)): Pg
     unitMemo() {
       const scope = als.getStore();
       return scope?.open ? scope.memo : undefined;
+    },
+    readAhead() {
+      const scope = als.getStore();
+      return scope?.open ? scope.readAhead : undefined;
     },
     batchTally() {
       const scope = als.getStore();

@@ -1,0 +1,41 @@
+import type { Backend } from '../db/backend.ts';
+import { readAhead } from '../db/read-ahead.ts';
+import type { ReadAheadPart } from '../db/raw.ts';
+import type { DataRequest } from './admission.ts';
+
+/**
+ * The reads every company read of a grant (fields, claims, records) makes before it decides, fetched in one round
+ * trip at the start of its unit (server/db/read-ahead.ts): the company's refusal count, the token's revocation and
+ * family, the grant, the customer the path names, the company's terms version and the grant's usage. Their keys come
+ * from the token's own claims; a claim that turns out not to match (another customer's handle, a grant of another
+ * company) only means that part is not served, and the check reads and refuses as it always does. PostgreSQL only:
+ * on SQLite a statement is no round trip, and the data service is given no read-ahead at all (not even an await).
+ */
+export function createUseReadAhead(
+  b: Backend,
+  d: {
+    refusalCount: (companyId: string, now: Date) => ReadAheadPart | undefined;
+    tokenState: (jti: string, familyId: string, customerId: string) => ReadAheadPart | undefined;
+    grant: (id: string) => ReadAheadPart | undefined;
+    customer: (handle: string) => ReadAheadPart | undefined;
+    termsVersion: (companyId: string) => ReadAheadPart | undefined;
+    usage: (customerId: string, grantId: string, action: string, now: Date) => ReadAheadPart | undefined;
+  },
+) {
+  if (b.dialect !== 'postgres') return undefined;
+  return function useReadAhead(r: DataRequest, now: Date): Promise<void> {
+    const c = r.claims;
+    const parts = [d.refusalCount(c.client_id, now)];
+    if (c.grant_id && c.fam)
+      parts.push(
+        d.tokenState(c.jti, c.fam, c.sub),
+        d.grant(c.grant_id),
+        d.customer(r.handle),
+        d.termsVersion(c.client_id),
+        d.usage(c.sub, c.grant_id, 'read', now),
+      );
+    return readAhead(b, parts);
+  };
+}
+
+export type UseReadAhead = NonNullable<ReturnType<typeof createUseReadAhead>>;

@@ -1,0 +1,53 @@
+import { createHash } from 'node:crypto';
+import type pg from 'pg';
+import type { Backend } from './backend.ts';
+import { numberedPlaceholders, type ReadAheadPart } from './raw.ts';
+
+/**
+ * Several reads of a unit in one round trip, on PostgreSQL (ARCHITECTURE.md, "Speed: what we design with"). A unit
+ * that knows, when it starts, the statements it will read with (a company read: its refusal count, token, grant,
+ * customer, terms version and usage) sends them here as ONE prepared statement, each part a subquery whose rows
+ * come back as a JSON array; each part's rows then wait in the unit (Backend.readAhead) for its own statement,
+ * which takes them instead of a round trip (server/db/raw.ts). The first statement of the unit that is not served
+ * from them ends them all (server/db/pg/unit.ts): a row served is what its statement would have read had it been sent
+ * right after this one, with nothing of the unit in between, so the unit decides exactly as it would without.
+ * A part that is not asked for, or asked with other parameters, is simply never served.
+ *
+ * SQLite: nothing (its statements are no round trips). Outside a unit: nothing either.
+ */
+export async function readAhead(b: Backend, parts: readonly (ReadAheadPart | undefined)[]): Promise<void> {
+  const ahead = b.readAhead?.();
+  const list = parts.filter((p): p is ReadAheadPart => p !== undefined);
+  if (!ahead || list.length === 0) return;
+  const { name, text } = statementOf(list);
+  const client = (b.q() as unknown as { $client: pg.PoolClient }).$client;
+  const result = await client.query<Record<string, unknown[]>>({ name, text, values: list.flatMap((p) => p.params) });
+  const row = result.rows[0]!;
+  list.forEach((p, i) => {
+    const rows = row[`r${i}`]!;
+    // JSON has no bytes: a bytea column comes back as PostgreSQL's hex text, `\x` then two digits a byte.
+    if (p.bytea.length > 0)
+      for (const r of rows as Record<string, unknown>[])
+        for (const c of p.bytea) if (typeof r[c] === 'string') r[c] = Buffer.from((r[c] as string).slice(2), 'hex');
+    ahead.set(p.key, rows);
+  });
+}
+
+/** The combined statement of these parts' texts, made once per list of texts (the parameters vary, not the text). */
+const statements = new Map<string, { name: string; text: string }>();
+function statementOf(parts: readonly ReadAheadPart[]) {
+  const id = parts.map((p) => p.text).join('\u0000');
+  let s = statements.get(id);
+  if (!s) {
+    let after = 0;
+    const columns = parts.map((p, i) => {
+      const sub = numberedPlaceholders(p.text, after);
+      after += p.params.length;
+      return `(SELECT coalesce(json_agg(t), '[]'::json) FROM (${sub}) AS t) AS r${i}`;
+    });
+    const text = `SELECT ${columns.join(', ')}`;
+    s = { name: `v_ahead_${createHash('sha256').update(text).digest('base64url').slice(0, 20)}`, text };
+    statements.set(id, s);
+  }
+  return s;
+}

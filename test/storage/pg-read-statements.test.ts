@@ -1,0 +1,70 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Customer } from '../support/browser-like.ts';
+import { vaultOnOwnCluster } from '../support/pg-vault.ts';
+import { startPostgres, type PostgresCluster } from '../support/postgres.ts';
+import type { RunningVault } from '../support/vault.ts';
+
+/**
+ * What a company read sends to PostgreSQL, through the real server, read from the cluster's own statement log: the
+ * reads its unit makes before deciding go in one read-ahead (server/data/use-read-ahead.ts), not one round trip each.
+ * A cluster of this file's own, logging every statement.
+ */
+let cluster: PostgresCluster;
+let v: RunningVault;
+let alice: Customer;
+let token: string;
+
+beforeAll(async () => {
+  ({ cluster, v, alice, token } = await vaultOnOwnCluster(
+    'statements',
+    ['email', 'phone'],
+    startPostgres({ logStatements: true }),
+  ));
+}, 60_000);
+afterAll(async () => {
+  await v?.close();
+  cluster?.stop();
+});
+
+/** The statements the server ran for one request: the log between two markers the test sends around it. */
+async function statementsOf(path: string): Promise<string[]> {
+  const mark = `mark_${Math.random().toString(36).slice(2)}`;
+  await cluster.query('statements', `SELECT '${mark}_before'`);
+  const r = await fetch(v.url + path, { headers: { authorization: `Bearer ${token}` } });
+  expect(r.status).toBe(200);
+  await cluster.query('statements', `SELECT '${mark}_after'`);
+  const log = cluster.log();
+  const between = log.slice(log.indexOf(`${mark}_before`), log.indexOf(`${mark}_after`));
+  // One entry per line that starts with the log's time stamp; a statement's own line breaks continue its entry.
+  return between
+    .split(/\n(?=\d{4}-\d\d-\d\d )/)
+    .map((entry) => /LOG: {2}(?:statement|execute [^:]*): ([\s\S]*)/.exec(entry)?.[1]?.replace(/\s+/g, ' ').trim())
+    .filter((s): s is string => s !== undefined)
+    .slice(1);
+}
+
+// The reads a company use makes before it decides, each its own statement without the read-ahead.
+const AHEAD = [
+  /FROM refusal_windows WHERE company_id/,
+  /FROM \(SELECT 1 AS one\) AS one LEFT JOIN token_families/,
+  /FROM "grants" WHERE "id"/,
+  /FROM customers WHERE handle/,
+  /SELECT terms_version AS v FROM companies/,
+  /SELECT hour, count FROM usage_counters/,
+];
+
+describe('a company read on PostgreSQL', () => {
+  for (const [what, path] of [
+    ['a field read', () => `/data/customers/${alice.handle}?fields=email,phone`],
+    ['a records read', () => `/data/customers/${alice.handle}/records`],
+  ] as const)
+    it(`when it is ${what}, then its reads before the decision go to the database in one statement`, async () => {
+      const sent = await statementsOf(path());
+      const ahead = sent.filter((s) => s.startsWith('SELECT (SELECT coalesce(json_agg(t)'));
+      expect(ahead).toHaveLength(1);
+      for (const part of AHEAD) {
+        expect(ahead[0]).toMatch(part);
+        expect(sent.filter((s) => part.test(s))).toHaveLength(1);
+      }
+    });
+});
