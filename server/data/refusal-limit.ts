@@ -57,9 +57,16 @@ export function createRefusalLimit(b: Backend) {
     /** Deletes every ended window; the sweep calls it. */
     purgeEnded: async (now: Date): Promise<number> => ended.run(minuteOf(now)),
 
-    /** Call inside the request's unit, before anything else: a company over the limit gets no further. */
-    /** check()'s count, fetched ahead with the unit's other reads (server/db/read-ahead.ts). */
+    /**
+     * check()'s count, fetched ahead with the unit's other reads in one statement (server/data/use-read-ahead.ts):
+     * on PostgreSQL a throttled request costs that one statement, whose parts are all index look-ups, instead of
+     * one look-up.
+     */
     checkAhead: (companyId: string, now: Date) => count.ahead([companyId, minuteOf(now)]),
+    /**
+     * Call inside the request's unit, before anything else decides (a read-ahead may have fetched its count with
+     * the unit's other reads): a company over the limit gets no further.
+     */
     async check(companyId: string, now: Date): Promise<RefusalState> {
       const minute = minuteOf(now);
       const n = (await count.get(companyId, minute))?.count ?? 0;

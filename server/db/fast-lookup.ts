@@ -20,7 +20,9 @@ export function fastLookup<T extends Table>(b: Backend, table: T, keys: Column[]
   const stmt = rawStatement<T['$inferSelect']>(b, `SELECT ${select} FROM "${getTableName(table)}" WHERE ${where}`);
   // PostgreSQL returns booleans as booleans; SQLite as 0/1.
   const booleans = columns.filter(([, c]) => c.columnType === 'SQLiteBoolean').map(([key]) => key);
-  const ahead = (...values: unknown[]) => stmt.ahead(values);
+  // bytea columns come back from a read-ahead as hex text, which it decodes into Buffers for these keys.
+  const bytes = columns.filter(([, c]) => c.getSQLType() === 'bytea').map(([key]) => key);
+  const ahead = (...values: unknown[]) => stmt.ahead(values, bytes);
   if (booleans.length === 0) return Object.assign((...values: unknown[]) => stmt.get(...values), { ahead });
   const lookup = async (...values: unknown[]) => {
     const row = (await stmt.get(...values)) as Record<string, unknown> | undefined;

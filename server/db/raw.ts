@@ -23,7 +23,7 @@ export interface RawStatement<R> {
    * This statement with these parameters as one part of a read-ahead (server/db/read-ahead.ts): on PostgreSQL, its
    * rows are then fetched with the others in one round trip and served to its next `all` or `get` with the same
    * parameters. `bytea`: the columns whose values are bytea (Buffers). Undefined on SQLite, where a statement is no
-   * round trip.
+   * round trip, and for parameters other than texts, numbers, booleans and nulls.
    */
   ahead(params: unknown[], bytea?: readonly string[]): ReadAheadPart | undefined;
 }
@@ -85,6 +85,11 @@ export function rawStatement<R = Record<string, unknown>>(b: Backend, text: RawT
     all: async (...params) => (await query(params)).rows as R[],
     get: async (...params) => (await query(params)).rows[0] as R | undefined,
     run: async (...params) => (await query(params)).rowCount ?? 0,
-    ahead: (params, bytea = []) => ({ key: keyOf(params), text: original, params, bytea }),
+    // Only texts, numbers, booleans and nulls: their JSON text tells apart exactly the values the driver sends apart
+    // (a Date or a Buffer would need its own rule), so a key never serves one statement another's rows.
+    ahead: (params, bytea = []) =>
+      params.every((p) => p === null || ['string', 'number', 'boolean'].includes(typeof p))
+        ? { key: keyOf(params), text: original, params, bytea }
+        : undefined,
   };
 }

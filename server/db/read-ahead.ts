@@ -25,12 +25,18 @@ export async function readAhead(b: Backend, parts: readonly (ReadAheadPart | und
   const row = result.rows[0]!;
   list.forEach((p, i) => {
     const rows = row[`r${i}`]!;
-    // JSON has no bytes: a bytea column comes back as PostgreSQL's hex text, `\x` then two digits a byte.
+    // JSON has no bytes: a bytea column comes back as PostgreSQL's hex text, `\x` then two digits a byte (the
+    // default bytea_output; a database set to `escape` is refused here rather than decoded wrongly).
     if (p.bytea.length > 0)
       for (const r of rows as Record<string, unknown>[])
-        for (const c of p.bytea) if (typeof r[c] === 'string') r[c] = Buffer.from((r[c] as string).slice(2), 'hex');
+        for (const c of p.bytea) if (typeof r[c] === 'string') r[c] = hexBytes(r[c] as string);
     ahead.set(p.key, rows);
   });
+}
+
+function hexBytes(text: string): Buffer {
+  if (!/^\\x(?:[0-9a-f]{2})*$/.test(text)) throw new Error('read-ahead: bytea_output must be hex');
+  return Buffer.from(text.slice(2), 'hex');
 }
 
 /** The combined statement of these parts' texts, made once per list of texts (the parameters vary, not the text). */

@@ -190,10 +190,10 @@ export function createOAuthStore(b: Backend) {
       await b.q().insert(revokedAccessTokens).values({ jti, expiresAt }).onConflictDoNothing();
     },
     isJtiRevoked: async (jti: string) => (await revokedFast(jti)) !== undefined,
-    /** isJtiRevoked and family in one statement; family is undefined when the customer has no such family. */
     /** jtiAndFamily's row, fetched ahead with the unit's other reads (server/db/read-ahead.ts). */
     jtiAndFamilyAhead: (jti: string, familyId: string, customerId: string) =>
       jtiAndFamilyStmt.ahead([jti, familyId, customerId]),
+    /** isJtiRevoked and family in one statement; family is undefined when the customer has no such family. */
     async jtiAndFamily(
       jti: string,
       familyId: string,

@@ -141,6 +141,24 @@ describe('read-ahead', () => {
     expect(seen).toBe(3);
   });
 
+  it('when a parameter is not a text, number, boolean or null, then that statement is not read ahead', () => {
+    const one = thing();
+    expect(one.ahead(['ra-1'])).toBeDefined();
+    expect(one.ahead([new Date(0)])).toBeUndefined();
+    expect(one.ahead([Buffer.from('ra-1')])).toBeUndefined();
+    expect(one.ahead([undefined])).toBeUndefined();
+  });
+
+  it('when the database writes bytea in escape form, then the read-ahead is refused, not decoded wrongly', async () => {
+    await put('ra-e', 8);
+    const one = thing();
+    const run = units.inTransaction(async () => {
+      await units.current().execute(sql`SET LOCAL bytea_output = 'escape'`);
+      await readAhead(b, [one.ahead(['ra-e'], ['blob'])]);
+    });
+    await expect(run).rejects.toThrow('bytea_output must be hex');
+  });
+
   it('when there is no unit, or the back end is SQLite, then nothing is fetched ahead', async () => {
     const one = thing();
     sent.length = 0;
