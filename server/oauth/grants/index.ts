@@ -24,12 +24,33 @@ export function createGrantTable(
     [DEVICE_GRANT]: deviceCodeGrant(d.device, families),
   };
   const supported = `${GRANT_TYPES.slice(0, -1).join(', ')} or ${GRANT_TYPES.at(-1)}`;
+  // What each grant type cannot be asked without (RFC 6749 §4.1.3, §6; RFC 8628 §3.4; CIBA §10.1): a request
+  // missing one is invalid_request (RFC 6749 §5.2), not a grant that failed.
+  const required: Partial<Record<GrantType, string>> = {
+    authorization_code: 'code',
+    refresh_token: 'refresh_token',
+    [CIBA_GRANT]: 'auth_req_id',
+    [DEVICE_GRANT]: 'device_code',
+  };
   return {
     families,
-    /** The handler for a grant_type; anything else is RFC 6749 §5.2 unsupported_grant_type. */
+    /**
+     * The handler for a grant_type: RFC 6749 §5.2 invalid_request when grant_type or the type's own parameter is
+     * missing, unsupported_grant_type for any other type.
+     */
     handlerFor(grantType: unknown): GrantHandler {
-      if (typeof grantType === 'string' && Object.hasOwn(table, grantType)) return table[grantType as GrantType];
-      throw new OAuthError(400, 'unsupported_grant_type', `grant_type must be ${supported}`);
+      if (grantType === undefined || grantType === '')
+        throw new OAuthError(400, 'invalid_request', 'grant_type is required');
+      if (typeof grantType !== 'string' || !Object.hasOwn(table, grantType))
+        throw new OAuthError(400, 'unsupported_grant_type', `grant_type must be ${supported}`);
+      const handler = table[grantType as GrantType];
+      const param = required[grantType as GrantType];
+      if (!param) return handler;
+      return (client, p, jkt) => {
+        if (typeof p[param] !== 'string' || p[param] === '')
+          throw new OAuthError(400, 'invalid_request', `${param} is required`);
+        return handler(client, p, jkt);
+      };
     },
   };
 }

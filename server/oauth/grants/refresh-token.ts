@@ -28,10 +28,12 @@ export function refreshTokenGrant(store: OAuthStore, families: TokenFamilies): G
     // one's insert commit together, durably, before the answer.
     let replayed = false;
     try {
-      return await families.issuePair(client, family.grantId, family.id, family.dpopJkt ?? jkt, async () => {
+      const asked = typeof p.scope === 'string' ? p.scope : undefined;
+      const use = async () => {
         replayed = !(await store.useRefresh(row.tokenHash, families.nowIso()));
         if (replayed) throw invalidGrant('the refresh token was already used');
-      });
+      };
+      return await families.issuePair(client, family.grantId, family.id, family.dpopJkt ?? jkt, use, asked);
     } catch (e) {
       // The same token sent twice at once: both passed the look above, the other's rotation committed first
       // in the same batch. That is a replay like any other (RFC 9700 §4.14.2): the family is revoked, durably

@@ -3,7 +3,7 @@ import type { AppContext } from '../../context.ts';
 import type { GroupCommit } from '../../db/group-commit.ts';
 import type { Grants } from '../../grants/service.ts';
 import { OAuthError } from '../../http/errors.ts';
-import type { AccessRequest } from '../details.ts';
+import { toScope, type AccessRequest } from '../details.ts';
 import type { ClientView } from '../request-params.ts';
 import type { OAuthStore } from '../store.ts';
 import { newOpaque, sha256hex, type TokenService } from '../tokens.ts';
@@ -86,7 +86,8 @@ export function createTokenFamilies(ctx: AppContext, d: GrantDeps) {
   /**
    * The access and refresh token pair. `claim` (a refresh token's one-time use) runs in the same unit as
    * the new refresh token's insert, so rotation is atomic, and both are durable before the answer; the
-   * access token is signed meanwhile (a pair whose claim fails is dropped unseen).
+   * access token is signed meanwhile (a pair whose claim fails is dropped unseen). `asked`: the scope a refresh
+   * request named, which must be within the grant's (RFC 6749 §6), checked before anything is claimed.
    */
   async function issuePair(
     client: ClientView,
@@ -94,6 +95,7 @@ export function createTokenFamilies(ctx: AppContext, d: GrantDeps) {
     familyId: string,
     jkt: string | null,
     claim?: () => void | Promise<void>,
+    asked?: string,
   ) {
     const g = await activeGrant(grantId);
     const request: AccessRequest = {
@@ -104,6 +106,7 @@ export function createTokenFamilies(ctx: AppContext, d: GrantDeps) {
       ...(g.records ? { records: JSON.parse(g.records) } : {}),
       ...(g.claims ? { claims: JSON.parse(g.claims) } : {}),
     };
+    if (asked !== undefined) withinGrant(asked, request);
     // A client registered with a product_name is a connected product (RFC 8628): every token it gets, first or
     // refreshed, names it as the device, so its deposits say "from your toothbrush, by Brushco".
     const deviceId = client.productName ? client.id : undefined;
@@ -143,6 +146,19 @@ export function createTokenFamilies(ctx: AppContext, d: GrantDeps) {
   }
 
   return { nowIso, revokeFamily, activeGrant, openFamily, issuePair };
+}
+
+/**
+ * RFC 6749 §6: a refresh request's scope "MUST NOT include any scope not originally granted", else invalid_scope
+ * (§5.2). A narrower scope gets the grant's tokens all the same, and the answer's `scope` says so (§5.1): the grant,
+ * not the token, is what the data API checks. A `duration:` token is no privilege (the grant's end date is fixed,
+ * and the days left shrink), so any is accepted, as the client's original one would be.
+ */
+function withinGrant(asked: string, request: AccessRequest): void {
+  const granted = new Set(toScope(request).split(' '));
+  const beyond = asked.split(' ').filter((t) => t !== '' && !t.startsWith('duration:') && !granted.has(t));
+  if (beyond.length > 0)
+    throw new OAuthError(400, 'invalid_scope', `scope beyond the grant: ${beyond.join(' ').slice(0, 200)}`);
 }
 
 /** RFC 9449 §5: a DPoP-bound access token is of type DPoP. */
