@@ -214,6 +214,7 @@ export async function obtainTokens(
     refresh_token: string;
     grant_id: string;
     token_type: string;
+    scope: string;
     code: string;
     verifier: string;
   };
