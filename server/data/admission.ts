@@ -2,7 +2,7 @@ import type { AuditAppend } from '../audit/chain/append.ts';
 import type { NewAuditEvent } from '../audit/chain/event.ts';
 import type { AppContext } from '../context.ts';
 import type { Grant } from '../grants/service.ts';
-import { PolicyDenied, TooManyRequests, VaultError } from '../http/errors.ts';
+import { OutsideGrant, PolicyDenied, TooManyRequests, VaultError } from '../http/errors.ts';
 import type { AccessClaims } from '../oauth/tokens.ts';
 import { reasonsForAudit, reasonsForCompany, SUSPENDED_FOR_COMPANY } from '../policy/index.ts';
 import type { Decision } from '../policy/types.ts';
@@ -105,7 +105,10 @@ export function createAdmission(
     return throttledAs(r, await d.refusals.record(r.claims.client_id, now));
   }
 
-  /** Audits a denial in the unit's savepoint and returns the refusal to send once it is durable. */
+  /**
+   * Audits a denial in the unit's savepoint and returns the refusal to send once it is durable. `outside`: the grant
+   * itself does not cover the use (OutsideGrant: insufficient_scope), rather than the policy or the grant's state.
+   */
   async function denied(
     g: Grant,
     r: DataRequest,
@@ -113,6 +116,7 @@ export function createAdmission(
     fields: string[],
     why: { reasons: Decision['reasons']; policyVersion: string; audited?: GrantRefusal[] },
     message: string,
+    outside = false,
   ): Promise<Outcome<never>> {
     const over = await counted(r, now);
     if (over) return over;
@@ -124,8 +128,8 @@ export function createAdmission(
         policyVersion: why.policyVersion,
       }),
     );
-    const reasons = reasonsForCompany(why.reasons);
-    return { refused: new PolicyDenied(message, { reasons, policyVersion: why.policyVersion }) };
+    const extras = { reasons: reasonsForCompany(why.reasons), policyVersion: why.policyVersion };
+    return { refused: outside ? new OutsideGrant(message, extras, r.scheme) : new PolicyDenied(message, extras) };
   }
 
   /** The grant's own refusal of this use (action, fields, category), audited; the policy is not asked. */
@@ -133,7 +137,7 @@ export function createAdmission(
     const no = refusalOf(g, use);
     if (!no) return undefined;
     const reasons = [{ ...no, source: 'platform' as const, effect: 'deny' as const }];
-    return denied(g, r, now, use.fields, { reasons, policyVersion: ctx.policies.version }, no.message);
+    return denied(g, r, now, use.fields, { reasons, policyVersion: ctx.policies.version }, no.message, true);
   }
 
   /** The checks every use shares, in order: refusal limit, token and grant state, the grant's own limits. */

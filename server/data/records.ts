@@ -73,7 +73,7 @@ export function createRecordUnits(
 
   const refusal = (g: Grant, r: DataRequest, now: Date, use: Use, code: string, message: string) => {
     const reasons = [{ code, message, source: 'platform' as const, effect: 'deny' as const }];
-    return d.denied(g, r, now, [], { reasons, policyVersion: ctx.policies.version }, message);
+    return d.denied(g, r, now, [], { reasons, policyVersion: ctx.policies.version }, message, true);
   };
 
   return {

@@ -106,6 +106,7 @@ export function createDataService(
       [],
       { reasons, policyVersion: ctx.policies.version, audited: [NO_FIELDS] },
       NO_FIELDS.message,
+      true,
     );
   }
 
@@ -125,7 +126,7 @@ export function createDataService(
         if (!claim) {
           const reasons = [{ ...NOT_GRANTED, source: 'platform' as const, effect: 'deny' as const }];
           const why = { reasons, policyVersion: ctx.policies.version, audited: [NOT_GRANTED] };
-          return denied(g, r, now, [], why, NOT_GRANTED.message);
+          return denied(g, r, now, [], why, NOT_GRANTED.message, true);
         }
         const decision = await d.decide('read', {
           customerId: g.customerId,

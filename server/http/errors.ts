@@ -76,6 +76,25 @@ export class PolicyDenied extends VaultError {
   readonly title = 'The mutuality policy refuses this request';
 }
 
+/**
+ * A use the grant itself does not cover (a field, action, claim, record category, window or source outside it): the
+ * same 403 problem, with the challenge RFC 6750 §3 asks of a token that does not allow the request,
+ * `error="insufficient_scope"` (§3.1), in the token's own scheme.
+ */
+export class OutsideGrant extends PolicyDenied {
+  constructor(
+    detail: string,
+    extras: ProblemExtras,
+    readonly scheme: 'Bearer' | 'DPoP',
+  ) {
+    super(detail, extras);
+  }
+  override headers(challenge: ChallengeContext = {}): Record<string, string> {
+    const header = errorChallenge(this.scheme, 'insufficient_scope', this.detail, challenge.resourceMetadata);
+    return { 'www-authenticate': header };
+  }
+}
+
 /** Another tenant's object is reported as missing so that its existence does not leak (ARCHITECTURE.md, "Errors"). */
 export class NotFound extends VaultError {
   readonly status = 404;

@@ -55,7 +55,8 @@ async function read(token: string, query = '', handle = alice.handle) {
   const res = await fetch(`${v.url}/data/customers/${handle}/records${query}`, {
     headers: { authorization: `Bearer ${token}` },
   });
-  return { status: res.status, type: res.headers.get('content-type'), body: await res.json().catch(() => undefined) };
+  const [type, challenge] = ['content-type', 'www-authenticate'].map((h) => res.headers.get(h));
+  return { status: res.status, type, challenge, body: await res.json().catch(() => undefined) };
 }
 
 beforeAll(async () => {
@@ -270,6 +271,7 @@ describe('bad input and refusals, each audited and storing nothing', () => {
     const r = await read(bTokens.access_token, query);
     expect(r.status).toBe(403);
     expect(r.body.records).toBeUndefined();
+    expect(r.challenge).toMatch(/^Bearer realm="vault", error="insufficient_scope", /);
     expect((await events('data.denied', shopB.clientId)).at(-1).reasons[0].code).toBe(code);
   });
 

@@ -268,6 +268,11 @@ describe('the grant is re-checked on every read', () => {
     expect(r.status).toBe(403);
     expect(r.body.fields).toBeUndefined();
     expect(JSON.stringify(r.body)).not.toContain('Alice Street');
+    // RFC 6750 §3.1: the token does not allow this, so the answer says insufficient_scope in a challenge too.
+    expect(r.headers.get('www-authenticate')).toMatch(
+      /^Bearer realm="vault", error="insufficient_scope", error_description="Fields outside the grant: street_address", resource_metadata="[^"]+\/\.well-known\/oauth-protected-resource\/data"$/,
+    );
+    expect(r.body.reasons[0].code).toBe('OUT_OF_SCOPE');
     const ok = await readData(v, t.access_token, alice.handle);
     expect(Object.keys(ok.body.fields)).toEqual(['email']);
   });

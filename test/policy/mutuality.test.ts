@@ -135,6 +135,8 @@ describe('mutuality through the real server', () => {
     const r = await readData(v, t.access_token, alice.handle);
     expect(r.status).toBe(403);
     expect(r.body.detail).toMatch(/suspended/);
+    // The token would allow the read; the grant's state refuses it: no insufficient_scope challenge (RFC 6750 §3.1).
+    expect(r.headers.get('www-authenticate')).toBeNull();
     const grant = (await alice.call('GET', `/api/grants/${t.grant_id}`)).body;
     expect(grant.status).toBe('suspended');
     const inbox = (await alice.call('GET', '/api/inbox')).body.messages;

@@ -152,6 +152,17 @@ function operationObject(op: OperationSpec, responseSchema: (s: z.ZodType) => un
             },
           }
         : {}),
+      ...(status === 403 && op.security.some((alt) => 'companyOAuth' in alt)
+        ? {
+            headers: {
+              'www-authenticate': {
+                description:
+                  'When the grant does not cover the request (a field, action, claim, record category, window or source outside it): `error="insufficient_scope"` (RFC 6750 §3.1); absent when the policy or the grant\'s state refuses',
+                schema: { type: 'string' },
+              },
+            },
+          }
+        : {}),
       content: { [errorMedia]: { schema: PROBLEM_REF } },
     };
   }
