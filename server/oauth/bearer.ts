@@ -35,8 +35,9 @@ export function accessTokenAuthenticator(
     if (!m) {
       const named = /^(Bearer|DPoP)\b/i.exec(header)?.[1]?.toLowerCase();
       if (!named) throw new MissingToken('an access token is required (Authorization: Bearer or DPoP)');
+      // RFC 6750 §3.1: invalid_request "SHOULD" be 400, with the scheme's challenge all the same.
       throw new OAuthError(
-        401,
+        400,
         'invalid_request',
         'the Authorization header is malformed (Authorization: Bearer or DPoP, then the token)',
         named === 'dpop' ? 'DPoP' : 'Bearer',

@@ -440,11 +440,11 @@ describe('a resource request without any token (RFC 6750 §3.1)', () => {
     },
   );
 
-  it('when the Authorization header names Bearer but the token is malformed, then 401 invalid_request', async () => {
+  it('when the Authorization header names Bearer but the token is malformed, then 400 invalid_request (RFC 6750 §3.1)', async () => {
     const r = await fetch(`${v.url}/data/customers/${alice.handle}`, {
       headers: { authorization: 'Bearer not a token' },
     });
-    expect(r.status).toBe(401);
+    expect(r.status).toBe(400);
     expect(r.headers.get('www-authenticate')).toMatch(/^Bearer realm="vault", error="invalid_request"/);
   });
 });
