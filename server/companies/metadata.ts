@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { OAuthError } from '../http/errors.ts';
-import { GRANT_TYPES } from '../oauth/grants/grant-types.ts';
+import { GRANT_TYPES, grantTypesOf } from '../oauth/grants/grant-types.ts';
 import { companyTermsSchema } from '../policy/types.ts';
 import { jwksProblems } from './jwks.ts';
 import { nameProblem } from './names.ts';
@@ -145,7 +145,7 @@ export async function parseClientMetadata(input: unknown): Promise<ClientMetadat
     ...(m.product_name !== undefined ? { product_name: m.product_name } : {}),
     redirect_uris: m.redirect_uris,
     token_endpoint_auth_method: m.token_endpoint_auth_method,
-    grant_types: [...GRANT_TYPES],
+    grant_types: grantTypesOf(m.product_name),
     response_types: ['code'],
     ...(m.jwks !== undefined ? { jwks: m.jwks as PublicJwks } : {}),
     dpop_bound_access_tokens: m.dpop_bound_access_tokens,

@@ -3,7 +3,8 @@ import canonicalize from 'canonicalize';
 import type { AuditAppend } from '../audit/chain/append.ts';
 import { OAuthError, TooManyRequests } from '../http/errors.ts';
 import { parseJwks, parseTerms } from './company-record.ts';
-import { GRANT_TYPES, metadataError, parseClientMetadata } from './metadata.ts';
+import { grantTypesOf } from '../oauth/grants/grant-types.ts';
+import { metadataError, parseClientMetadata } from './metadata.ts';
 import { skeleton } from './names.ts';
 import { matchesDigest, newSecret, sha256Hex } from './secrets.ts';
 import type { CompanyRow, CompanyStore, RecentChanges } from './store.ts';
@@ -72,7 +73,7 @@ export function createRegistration(deps: CompaniesDeps, store: CompanyStore, aud
       ...(row.productName ? { product_name: row.productName } : {}),
       redirect_uris: JSON.parse(row.redirectUris) as string[],
       token_endpoint_auth_method: row.authMethod,
-      grant_types: [...GRANT_TYPES],
+      grant_types: grantTypesOf(row.productName),
       response_types: ['code'],
       ...(jwks ? { jwks } : {}),
       dpop_bound_access_tokens: row.dpopBound,

@@ -75,7 +75,6 @@ describe('registration with client_secret_basic', () => {
         'refresh_token',
         'client_credentials',
         'urn:openid:params:grant-type:ciba',
-        'urn:ietf:params:oauth:grant-type:device_code',
       ],
       response_types: ['code'],
       dpop_bound_access_tokens: true,

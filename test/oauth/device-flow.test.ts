@@ -239,6 +239,34 @@ describe('connected products: the device authorization grant (RFC 8628)', () => 
     expect(res.status).toBe(201);
     expect(body).toMatchObject({ client_name: 'Carco', product_name: 'car' });
     expect(body.grant_types).toContain(DEVICE_GRANT);
+    // Read back (RFC 7592) it says the same.
+    const read = await fetch(body.registration_client_uri, {
+      headers: { authorization: `Bearer ${body.registration_access_token}` },
+    });
+    expect((await read.json()).grant_types).toContain(DEVICE_GRANT);
+  });
+
+  it('when a client without a product_name registers, then its registration does not list the device grant it cannot start', async () => {
+    const iat = await v.vault.services.companies.issueInitialAccessToken('test');
+    const res = await fetch(`${v.url}/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${iat.token}` },
+      body: JSON.stringify({
+        client_name: 'Grantlist Bakery',
+        redirect_uris: ['https://bakery.example/cb'],
+        grant_types: ['authorization_code', DEVICE_GRANT],
+        terms: { ...JSON.parse(JSON.stringify(defaultTerms)) },
+      }),
+    });
+    const body = await res.json();
+    expect(res.status).toBe(201);
+    expect(body.grant_types).toEqual([
+      'authorization_code',
+      'refresh_token',
+      'client_credentials',
+      'urn:openid:params:grant-type:ciba',
+    ]);
+    // and /device_authorization refuses it (the test above).
   });
 
   it('when the platform policy refuses what the device asks, then it is 400 access_denied (RFC 8628 §3.2) and nothing is stored', async () => {

@@ -18,3 +18,10 @@ export const GRANT_TYPES = [
   DEVICE_GRANT,
 ] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
+
+/**
+ * The grant types a registered client can use, as its registration states them (RFC 7591 §3.2.1): every one but the
+ * device grant, which only a connected product (a client with a product_name) may start (RFC 8628 §3.1).
+ */
+export const grantTypesOf = (productName: string | null | undefined): GrantType[] =>
+  GRANT_TYPES.filter((t) => t !== DEVICE_GRANT || Boolean(productName));
