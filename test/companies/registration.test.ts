@@ -70,12 +70,7 @@ describe('registration with client_secret_basic', () => {
       client_name: 'Acme Shop',
       redirect_uris: ['https://acme.example/cb'],
       token_endpoint_auth_method: 'client_secret_basic',
-      grant_types: [
-        'authorization_code',
-        'refresh_token',
-        'client_credentials',
-        'urn:openid:params:grant-type:ciba',
-      ],
+      grant_types: ['authorization_code', 'refresh_token', 'client_credentials', 'urn:openid:params:grant-type:ciba'],
       response_types: ['code'],
       dpop_bound_access_tokens: true,
       terms_version: 1,

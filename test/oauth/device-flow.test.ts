@@ -222,21 +222,26 @@ describe('connected products: the device authorization grant (RFC 8628)', () => 
     expect(await count()).toBe(0);
   });
 
-  it('when a maker registers a device client, then the registration echoes its product and grant type', async () => {
+  /** Registers a client asking for the device grant, with `more` metadata; the 201 answer's body. */
+  async function registerAsking(name: string, more: Record<string, unknown>) {
     const iat = await v.vault.services.companies.issueInitialAccessToken('test');
     const res = await fetch(`${v.url}/register`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${iat.token}` },
       body: JSON.stringify({
-        client_name: 'Carco',
-        product_name: 'car',
-        redirect_uris: ['https://carco.example/cb'],
+        client_name: name,
+        redirect_uris: [`https://${name.toLowerCase().replace(/ /g, '-')}.example/cb`],
         grant_types: ['authorization_code', DEVICE_GRANT],
         terms: { ...JSON.parse(JSON.stringify(defaultTerms)) },
+        ...more,
       }),
     });
-    const body = await res.json();
     expect(res.status).toBe(201);
+    return res.json();
+  }
+
+  it('when a maker registers a device client, then the registration echoes its product and grant type', async () => {
+    const body = await registerAsking('Carco', { product_name: 'car' });
     expect(body).toMatchObject({ client_name: 'Carco', product_name: 'car' });
     expect(body.grant_types).toContain(DEVICE_GRANT);
     // Read back (RFC 7592) it says the same.
@@ -247,19 +252,7 @@ describe('connected products: the device authorization grant (RFC 8628)', () => 
   });
 
   it('when a client without a product_name registers, then its registration does not list the device grant it cannot start', async () => {
-    const iat = await v.vault.services.companies.issueInitialAccessToken('test');
-    const res = await fetch(`${v.url}/register`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${iat.token}` },
-      body: JSON.stringify({
-        client_name: 'Grantlist Bakery',
-        redirect_uris: ['https://bakery.example/cb'],
-        grant_types: ['authorization_code', DEVICE_GRANT],
-        terms: { ...JSON.parse(JSON.stringify(defaultTerms)) },
-      }),
-    });
-    const body = await res.json();
-    expect(res.status).toBe(201);
+    const body = await registerAsking('Grantlist Bakery', {});
     expect(body.grant_types).toEqual([
       'authorization_code',
       'refresh_token',
