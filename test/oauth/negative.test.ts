@@ -309,36 +309,6 @@ describe('DPoP-bound tokens (RFC 9449)', () => {
     return r.body.access_token as string;
   }
 
-  it('when the client refreshes with a proof of a new key, then the new token is bound to the new key (RFC 9449 §5, confidential client)', async () => {
-    const c = await obtainCode(v, dpopCo, alice);
-    const first = await form(
-      `${v.url}/token`,
-      { grant_type: 'authorization_code', code: c.code!, redirect_uri: REDIRECT, code_verifier: c.verifier },
-      { authorization: dpopCo.basic(), dpop: await proof('POST', `${v.url}/token`) },
-    );
-    const kp = await generateKeyPair('ES256', { extractable: true });
-    const next = { privateKey: kp.privateKey, jwk: await exportJWK(kp.publicKey) };
-    const proofWith = (k: typeof key, htm: string, htu: string, ath?: string) =>
-      new SignJWT({ htm, htu, jti: randomUUID(), iat: nowS(), ...(ath ? { ath } : {}) })
-        .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: k.jwk })
-        .sign(k.privateKey);
-    const refreshed = await form(
-      `${v.url}/token`,
-      { grant_type: 'refresh_token', refresh_token: first.body.refresh_token },
-      { authorization: dpopCo.basic(), dpop: await proofWith(next, 'POST', `${v.url}/token`) },
-    );
-    expect(refreshed.status).toBe(200);
-    expect(refreshed.body.token_type).toBe('DPoP');
-    const at = refreshed.body.access_token as string;
-    const url = `${v.url}/data/customers/${alice.handle}`;
-    const read = (k: typeof key) =>
-      proofWith(k, 'GET', url, athOf(at)).then((p) =>
-        readData(v, at, alice.handle, undefined, { authorization: `DPoP ${at}`, dpop: p }),
-      );
-    expect((await read(next)).status).toBe(200);
-    expect((await read(key)).status).toBe(401);
-  });
-
   it('when a DPoP client exchanges a code without a proof, then invalid_dpop_proof', async () => {
     const c = await obtainCode(v, dpopCo, alice);
     const r = await exchange(dpopCo, c.code!, c.verifier);

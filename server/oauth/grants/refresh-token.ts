@@ -1,3 +1,4 @@
+import { OAuthError } from '../../http/errors.ts';
 import { requireDpopIfBound } from '../dpop.ts';
 import type { OAuthStore } from '../store.ts';
 import { sha256hex } from '../tokens.ts';
@@ -5,10 +6,7 @@ import { invalidGrant, type GrantHandler, type TokenFamilies } from './token-fam
 
 /**
  * RFC 6749 §6: refresh tokens rotate on use; reusing an old one revokes its whole family (RFC 9700
- * §4.14.2). Every client of the vault is confidential (it authenticates at the token endpoint), and RFC 9449 §5
- * does not bind a confidential client's refresh token to a DPoP key, the client's authentication already constrains
- * it: the new access token is bound to this request's proof, so a client may move to a new DPoP key at a refresh
- * (a client registered for DPoP must still send one, requireDpopIfBound).
+ * §4.14.2). A DPoP-bound family stays bound to the key it started with (RFC 9449 §5).
  */
 export function refreshTokenGrant(store: OAuthStore, families: TokenFamilies): GrantHandler {
   return async (client, p, jkt) => {
@@ -23,6 +21,8 @@ export function refreshTokenGrant(store: OAuthStore, families: TokenFamilies): G
     if (row.usedAt) throw await reused();
     if (family.revokedAt) throw invalidGrant('the refresh token has been revoked');
     if (row.expiresAt <= families.nowIso()) throw invalidGrant('the refresh token has expired');
+    if (family.dpopJkt && family.dpopJkt !== jkt)
+      throw new OAuthError(400, 'invalid_dpop_proof', 'the DPoP key does not match the one the tokens are bound to');
     requireDpopIfBound(client, jkt);
     // issuePair re-checks the grant (active, unexpired) before anything else. The old token's use and the new
     // one's insert commit together, durably, before the answer.
@@ -33,7 +33,7 @@ export function refreshTokenGrant(store: OAuthStore, families: TokenFamilies): G
         replayed = !(await store.useRefresh(row.tokenHash, families.nowIso()));
         if (replayed) throw invalidGrant('the refresh token was already used');
       };
-      return await families.issuePair(client, family.grantId, family.id, jkt, use, asked);
+      return await families.issuePair(client, family.grantId, family.id, family.dpopJkt ?? jkt, use, asked);
     } catch (e) {
       // The same token sent twice at once: both passed the look above, the other's rotation committed first
       // in the same batch. That is a replay like any other (RFC 9700 §4.14.2): the family is revoked, durably
