@@ -6,7 +6,10 @@ import { invalidGrant, type GrantHandler, type TokenFamilies } from './token-fam
 
 /**
  * RFC 6749 §6: refresh tokens rotate on use; reusing an old one revokes its whole family (RFC 9700
- * §4.14.2). A DPoP-bound family stays bound to the key it started with (RFC 9449 §5).
+ * §4.14.2). A DPoP-bound family stays bound to the key it started with. That is stricter than RFC 9449 §5 asks of
+ * a confidential client (whose refresh token its own authentication already constrains), on purpose: a refresh
+ * token and a client secret stolen together still mint nothing without the DPoP key. A client that moves to a new
+ * key starts a new family (a new authorization).
  */
 export function refreshTokenGrant(store: OAuthStore, families: TokenFamilies): GrantHandler {
   return async (client, p, jkt) => {
