@@ -47,6 +47,10 @@ export function numberedPlaceholders(text: string, after = 0): string {
   return text.replace(/\?/g, () => `$${++n}`);
 }
 
+/** The name a statement is prepared under on PostgreSQL: derived from its text, so each connection prepares it once. */
+export const preparedName = (pgText: string) =>
+  `v_${createHash('sha256').update(pgText).digest('base64url').slice(0, 20)}`;
+
 export function rawStatement<R = Record<string, unknown>>(b: Backend, text: RawText): RawStatement<R> {
   if (b.dialect === 'sqlite') {
     const sqliteText = typeof text === 'string' ? text : text.sqlite;
@@ -61,7 +65,7 @@ export function rawStatement<R = Record<string, unknown>>(b: Backend, text: RawT
   }
   const original = typeof text === 'string' ? text : text.postgres;
   const pgText = numberedPlaceholders(original);
-  const name = `v_${createHash('sha256').update(pgText).digest('base64url').slice(0, 20)}`;
+  const name = preparedName(pgText);
   const keyOf = (params: unknown[]) => `${name} ${JSON.stringify(params)}`;
   // Rows fetched ahead for exactly this statement and these parameters are served once, without a round trip; any
   // other statement goes through b.q(), which ends the unit's read-ahead (server/db/pg/unit.ts).

@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { Backend } from './backend.ts';
-import { numberedPlaceholders, type ReadAheadPart } from './raw.ts';
+import { numberedPlaceholders, preparedName, type ReadAheadPart } from './raw.ts';
 
 /**
  * Several reads of a unit in one round trip, on PostgreSQL (ARCHITECTURE.md, "Speed: what we design with"). A unit
@@ -52,7 +51,7 @@ function statementOf(parts: readonly ReadAheadPart[]) {
       return `(SELECT coalesce(json_agg(t), '[]'::json) FROM (${sub}) AS t) AS r${i}`;
     });
     const text = `SELECT ${columns.join(', ')}`;
-    s = { name: `v_ahead_${createHash('sha256').update(text).digest('base64url').slice(0, 20)}`, text };
+    s = { name: preparedName(text), text };
     statements.set(id, s);
   }
   return s;

@@ -16,22 +16,16 @@ export function createGrantTable(
   d: GrantDeps & { authz: Authorization; device: Pick<DeviceFlow, 'outcome'> },
 ) {
   const families = createTokenFamilies(ctx, d);
+  // Each grant type with the parameter it cannot be asked without (RFC 6749 §4.1.3, §6; RFC 8628 §3.4; CIBA §10.1):
+  // a request missing it is invalid_request (RFC 6749 §5.2), not a grant that failed.
   const table: Record<GrantType, GrantHandler> = {
-    authorization_code: authorizationCodeGrant(d.store, families),
-    refresh_token: refreshTokenGrant(d.store, families),
+    authorization_code: requiring('code', authorizationCodeGrant(d.store, families)),
+    refresh_token: requiring('refresh_token', refreshTokenGrant(d.store, families)),
     client_credentials: clientCredentialsGrant(d.tokens),
-    [CIBA_GRANT]: backchannelGrant(d.authz, families),
-    [DEVICE_GRANT]: deviceCodeGrant(d.device, families),
+    [CIBA_GRANT]: requiring('auth_req_id', backchannelGrant(d.authz, families)),
+    [DEVICE_GRANT]: requiring('device_code', deviceCodeGrant(d.device, families)),
   };
   const supported = `${GRANT_TYPES.slice(0, -1).join(', ')} or ${GRANT_TYPES.at(-1)}`;
-  // What each grant type cannot be asked without (RFC 6749 §4.1.3, §6; RFC 8628 §3.4; CIBA §10.1): a request
-  // missing one is invalid_request (RFC 6749 §5.2), not a grant that failed.
-  const required: Partial<Record<GrantType, string>> = {
-    authorization_code: 'code',
-    refresh_token: 'refresh_token',
-    [CIBA_GRANT]: 'auth_req_id',
-    [DEVICE_GRANT]: 'device_code',
-  };
   return {
     families,
     /**
@@ -43,14 +37,16 @@ export function createGrantTable(
         throw new OAuthError(400, 'invalid_request', 'grant_type is required');
       if (typeof grantType !== 'string' || !Object.hasOwn(table, grantType))
         throw new OAuthError(400, 'unsupported_grant_type', `grant_type must be ${supported}`);
-      const handler = table[grantType as GrantType];
-      const param = required[grantType as GrantType];
-      if (!param) return handler;
-      return (client, p, jkt) => {
-        if (typeof p[param] !== 'string' || p[param] === '')
-          throw new OAuthError(400, 'invalid_request', `${param} is required`);
-        return handler(client, p, jkt);
-      };
+      return table[grantType as GrantType];
     },
+  };
+}
+
+/** The handler, run only when the request carries `param` (a non-empty string). */
+function requiring(param: string, handler: GrantHandler): GrantHandler {
+  return (client, p, jkt) => {
+    if (typeof p[param] !== 'string' || p[param] === '')
+      throw new OAuthError(400, 'invalid_request', `${param} is required`);
+    return handler(client, p, jkt);
   };
 }
