@@ -176,6 +176,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
       customer: customerStore.customerByHandleAhead,
       termsVersion: companies.currentTermsAhead,
       usage: usage.ofAhead,
+      fields: customerStore.sealedFieldsAhead,
     }),
   });
   const grantPolicy = createGrantPolicy(ctx, { grants, decide, customerStore, companies });
@@ -315,7 +316,10 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   };
 
   const jtis = { claim: companies.claimJti, isRevoked: oauthStore.isJtiRevoked };
-  const dataToken = accessTokenAuthenticator(ctx, tokens, jtis, dataAudience(ctx.config.publicUrl));
+  // Every data request runs admission.ts's admit, which refuses a revoked token before anything else.
+  const dataToken = accessTokenAuthenticator(ctx, tokens, jtis, dataAudience(ctx.config.publicUrl), {
+    revocationInUnit: true,
+  });
   const managementToken = managementAuth(
     accessTokenAuthenticator(ctx, tokens, jtis, grantsAudience(ctx.config.publicUrl)),
     async (companyId) => (await companies.byId(companyId))?.status === 'active',

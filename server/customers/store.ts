@@ -57,9 +57,20 @@ export function createCustomerStore(b: Backend) {
     }
     return stmt;
   };
+  // PostgreSQL's read-ahead of a company read (server/data/use-read-ahead.ts): every filled-in field of the customer,
+  // fetched before the grant says which fields the read may open, so it cannot name them; the read then takes the
+  // named ones from these rows. Sealed bytes only: what is opened is still decided by the grant and the policy.
+  const allSealed = rawStatement<SealedRow>(
+    b,
+    'SELECT field, version, sealed FROM profile_fields WHERE customer_id = ? AND length(sealed) > 0',
+  );
   const sealedRows = async (customerId: string, names: readonly string[]): Promise<SealedRow[]> => {
     if (names.length === 0) return [];
-    if (b.dialect !== 'sqlite') return (await sealedStatement(names.length).all(customerId, ...names)) as SealedRow[];
+    if (b.dialect !== 'sqlite') {
+      const all = allSealed.served(customerId);
+      if (all) return all.filter((r) => names.includes(r.field));
+      return (await sealedStatement(names.length).all(customerId, ...names)) as SealedRow[];
+    }
     const packed = (await sealedStatement(names.length).get(customerId, ...names)) as PackedRows;
     const meta = JSON.parse(packed.meta) as [string, number, number][];
     let at = 0;
@@ -97,6 +108,8 @@ export function createCustomerStore(b: Backend) {
     },
     /** customerByHandle's row inside a unit, fetched ahead with the unit's other reads (server/db/read-ahead.ts). */
     customerByHandleAhead: (handle: string) => readRowByHandle.ahead([handle], ['wrappedDek']),
+    /** Every filled-in field's sealed row, fetched ahead for sealedFields (server/db/read-ahead.ts). */
+    sealedFieldsAhead: (customerId: string) => allSealed.ahead([customerId], ['sealed']),
     /** Only the wrapped data key: what each company read needs, without the rest of the row. */
     wrappedKeyOf: async (id: string) => {
       const row = kept(id);

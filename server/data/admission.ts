@@ -6,7 +6,7 @@ import { OutsideGrant, PolicyDenied, TooManyRequests, VaultError } from '../http
 import type { AccessClaims } from '../oauth/tokens.ts';
 import { reasonsForAudit, reasonsForCompany, SUSPENDED_FOR_COMPANY } from '../policy/index.ts';
 import type { Decision } from '../policy/types.ts';
-import { refusalOf, type GrantRefusal, type Use } from './grant-check.ts';
+import { refusalOf, type GrantCheck, type GrantRefusal, type Use } from './grant-check.ts';
 import { REFUSALS_PER_WINDOW, type RefusalLimit, type RefusalState } from './refusal-limit.ts';
 
 export interface DataRequest {
@@ -71,7 +71,7 @@ export function createAdmission(
   d: {
     audit: AuditAppend;
     refusals: RefusalLimit;
-    liveGrant: (c: AccessClaims, scheme: 'Bearer' | 'DPoP', handle: string) => Promise<Grant | VaultError>;
+    grantCheck: GrantCheck;
   },
 ) {
   /** A company over its refusal limit gets a 429; the first one of the window is audited, the rest are not. */
@@ -140,11 +140,17 @@ export function createAdmission(
     return denied(g, r, now, use.fields, { reasons, policyVersion: ctx.policies.version }, no.message, true);
   }
 
-  /** The checks every use shares, in order: refusal limit, token and grant state, the grant's own limits. */
+  /**
+   * The checks every use shares, in order: the token's revocation (refused before anything is counted or audited,
+   * as the authenticator of every other API refuses it), refusal limit, token and grant state, the grant's own
+   * limits.
+   */
   async function admit(r: DataRequest, now: Date, use: Use): Promise<Grant | Outcome<never>> {
+    const token = await d.grantCheck.revoked(r.claims, r.scheme);
+    if (token instanceof VaultError) return { refused: token };
     const limited = await throttled(r, now);
     if (limited) return limited;
-    const g = await d.liveGrant(r.claims, r.scheme, r.handle);
+    const g = await d.grantCheck.liveGrant(r.claims, r.scheme, r.handle, token);
     if (g instanceof VaultError) {
       // Record uses audit every refusal, a grant that is no longer live (a blocked company's) included (issue 15).
       const over = await counted(r, now);

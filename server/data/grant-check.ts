@@ -72,36 +72,54 @@ export function refusalOf(g: Grant, use: Use): GrantRefusal | undefined {
 
 const invalid = (msg: string, scheme: 'Bearer' | 'DPoP') => new OAuthError(401, 'invalid_token', msg, scheme);
 
+/** What the unit's first check read of the access token: whether its jti is revoked, and its family. */
+export type TokenState = Awaited<ReturnType<OAuthStore['jtiAndFamily']>>;
+
 /**
- * Checks a verified access token against the database, inside the request's unit: the token's jti
- * (RFC 7009 revocation), its family, the grant row and its state, and the customer the path names.
- * Answers the live (or suspended) grant, or the refusal to send. An expiry found here is committed.
+ * Checks a verified access token against the database, inside the request's unit: `revoked`, the unit's first
+ * check, the token's jti (RFC 7009 revocation) and its family; then `liveGrant`, the family, the grant row and its
+ * state, and the customer the path names. Answers the live (or suspended) grant, or the refusal to send. An expiry
+ * found here is committed.
  */
 export function createGrantCheck(d: {
   grants: Grants;
   oauth: OAuthStore;
   customerIdByHandle: (h: string) => Promise<string | undefined>;
 }) {
-  return async function liveGrant(
-    c: AccessClaims,
-    scheme: 'Bearer' | 'DPoP',
-    handle: string,
-  ): Promise<Grant | VaultError> {
-    if (!c.grant_id || !c.fam) return invalid('this token does not name a grant', scheme);
-    // Checked again here although the authenticator checked it: a revocation committed after that check
-    // but before this unit must release nothing.
-    const { jtiRevoked, family: fam } = await d.oauth.jtiAndFamily(c.jti, c.fam, c.sub);
-    if (jtiRevoked) return invalid('the access token has been revoked', scheme);
-    if (!fam || fam.revokedAt || fam.grantId !== c.grant_id)
-      return invalid('the token family has been revoked', scheme);
-    const row = await d.grants.store.byId(c.grant_id);
-    if (!row || row.companyId !== c.client_id) return invalid('the grant does not exist', scheme);
-    const fresh = await d.grants.refresh(row);
-    if (fresh.status === 'revoked') return invalid('the grant has been revoked', scheme);
-    if (fresh.status === 'expired') return invalid('the grant has expired', scheme);
-    const g = toGrant(fresh);
-    // Company A's token never reaches customer B: another customer's handle is simply not found.
-    if ((await d.customerIdByHandle(handle)) !== g.customerId) return new NotFound('No such customer under this grant');
-    return g;
+  return {
+    /**
+     * The token's state, or the refusal of a revoked token. The data API's authenticator leaves this check to the
+     * unit (server/app.ts): checked here, it also covers a revocation committed after the token was verified, and
+     * on PostgreSQL it is read ahead with the unit's other reads instead of costing a round trip of its own.
+     */
+    async revoked(c: AccessClaims, scheme: 'Bearer' | 'DPoP'): Promise<TokenState | VaultError | undefined> {
+      if (!c.grant_id || !c.fam) return undefined;
+      const state = await d.oauth.jtiAndFamily(c.jti, c.fam, c.sub);
+      return state.jtiRevoked ? invalid('the access token has been revoked', scheme) : state;
+    },
+
+    async liveGrant(
+      c: AccessClaims,
+      scheme: 'Bearer' | 'DPoP',
+      handle: string,
+      token: TokenState | undefined,
+    ): Promise<Grant | VaultError> {
+      if (!c.grant_id || !c.fam || !token) return invalid('this token does not name a grant', scheme);
+      const fam = token.family;
+      if (!fam || fam.revokedAt || fam.grantId !== c.grant_id)
+        return invalid('the token family has been revoked', scheme);
+      const row = await d.grants.store.byId(c.grant_id);
+      if (!row || row.companyId !== c.client_id) return invalid('the grant does not exist', scheme);
+      const fresh = await d.grants.refresh(row);
+      if (fresh.status === 'revoked') return invalid('the grant has been revoked', scheme);
+      if (fresh.status === 'expired') return invalid('the grant has expired', scheme);
+      const g = toGrant(fresh);
+      // Company A's token never reaches customer B: another customer's handle is simply not found.
+      if ((await d.customerIdByHandle(handle)) !== g.customerId)
+        return new NotFound('No such customer under this grant');
+      return g;
+    },
   };
 }
+
+export type GrantCheck = ReturnType<typeof createGrantCheck>;

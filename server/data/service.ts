@@ -59,7 +59,7 @@ export function createDataService(
   const admission = createAdmission(ctx, {
     audit: d.audit,
     refusals: d.refusals,
-    liveGrant: createGrantCheck(d),
+    grantCheck: createGrantCheck(d),
   });
   const { admit, denied } = admission;
   const records = createRecordUnits(ctx, { ...admission, ...d.records, ...d, dekOf: d.profile.dekOf });
@@ -119,7 +119,7 @@ export function createDataService(
     async claim(r: DataRequest, name: ClaimName) {
       const answered = await audited(async () => {
         const now = ctx.clock.now();
-        if (d.readAhead) await d.readAhead(r, now);
+        if (d.readAhead) await d.readAhead(r, now, { fields: true });
         const g = await admit(r, now, { action: 'read', fields: [] });
         if (!('id' in g)) return g;
         const claim = g.claims.find((c) => c.name === name);
@@ -149,7 +149,7 @@ export function createDataService(
     read(r: DataRequest, wanted?: string[]) {
       return audited(async () => {
         const now = ctx.clock.now();
-        if (d.readAhead) await d.readAhead(r, now);
+        if (d.readAhead) await d.readAhead(r, now, { fields: true });
         const asked = wanted && wanted.length ? [...new Set(wanted)] : undefined;
         const g = await admit(r, now, { action: 'read', fields: asked ?? [] });
         if (!('id' in g)) return g;

@@ -6,10 +6,13 @@ import type { DataRequest } from './admission.ts';
 /**
  * The reads every company read of a grant (fields, claims, records) makes before it decides, fetched in one round
  * trip at the start of its unit (server/db/read-ahead.ts): the company's refusal count, the token's revocation and
- * family, the grant, the customer the path names, the company's terms version and the grant's usage. Their keys come
- * from the token's own claims; a claim that turns out not to match (another customer's handle, a grant of another
- * company) only means that part is not served, and the check reads and refuses as it always does. PostgreSQL only:
- * on SQLite a statement is no round trip, and the data service is given no read-ahead at all (not even an await).
+ * family, the grant, the customer the path names, the company's terms version and the grant's usage; with `fields`
+ * (a field read, a claim), also the sealed rows of the customer's fields, which it opens once allowed, and the seq of
+ * the audit event it will append (such a read sends nothing else before its event, so that seq stands; a records
+ * read sends its page query, which would end it and leave a gap). Their keys come from the token's own claims; a claim that turns out not to match
+ * (another customer's handle, a grant of another company) only means that part is not served, and the check reads
+ * and refuses as it always does. PostgreSQL only: on SQLite a statement is no round trip, and the data service is
+ * given no read-ahead at all (not even an await).
  */
 export function createUseReadAhead(
   b: Backend,
@@ -20,10 +23,11 @@ export function createUseReadAhead(
     customer: (handle: string) => ReadAheadPart | undefined;
     termsVersion: (companyId: string) => ReadAheadPart | undefined;
     usage: (customerId: string, grantId: string, action: string, now: Date) => ReadAheadPart | undefined;
+    fields: (customerId: string) => ReadAheadPart | undefined;
   },
 ) {
   if (b.dialect !== 'postgres') return undefined;
-  return function useReadAhead(r: DataRequest, now: Date): Promise<void> {
+  return function useReadAhead(r: DataRequest, now: Date, { fields = false } = {}): Promise<void> {
     const c = r.claims;
     const parts = [d.refusalCount(c.client_id, now)];
     if (c.grant_id && c.fam)
@@ -33,8 +37,9 @@ export function createUseReadAhead(
         d.customer(r.handle),
         d.termsVersion(c.client_id),
         d.usage(c.sub, c.grant_id, 'read', now),
+        fields ? d.fields(c.sub) : undefined,
       );
-    return readAhead(b, parts);
+    return readAhead(b, parts, { seq: fields });
   };
 }
 

@@ -26,6 +26,12 @@ export interface RawStatement<R> {
    * round trip, and for parameters other than texts, numbers, booleans and nulls.
    */
   ahead(params: unknown[], bytea?: readonly string[]): ReadAheadPart | undefined;
+  /**
+   * The rows read ahead for this statement with these parameters, taken as `all` would take them, or undefined when
+   * there are none (no read-ahead, or it has ended): never a round trip. For a caller that has a narrower statement
+   * of its own to send otherwise.
+   */
+  served(...params: unknown[]): R[] | undefined;
 }
 
 /** One statement of a read-ahead: its `?` text, its parameters, and the key its rows are served under. */
@@ -61,6 +67,7 @@ export function rawStatement<R = Record<string, unknown>>(b: Backend, text: RawT
       get: async (...params) => prepared().get(...params) as R | undefined,
       run: async (...params) => prepared().run(...params).changes,
       ahead: () => undefined,
+      served: () => undefined,
     };
   }
   const original = typeof text === 'string' ? text : text.postgres;
@@ -69,16 +76,17 @@ export function rawStatement<R = Record<string, unknown>>(b: Backend, text: RawT
   const keyOf = (params: unknown[]) => `${name} ${JSON.stringify(params)}`;
   // Rows fetched ahead for exactly this statement and these parameters are served once, without a round trip; any
   // other statement goes through b.q(), which ends the unit's read-ahead (server/db/pg/unit.ts).
-  const query = async (params: unknown[]): Promise<{ rows: unknown[]; rowCount: number | null }> => {
+  const served = (params: unknown[]): unknown[] | undefined => {
     const ahead = b.readAhead?.();
-    if (ahead && ahead.size > 0) {
-      const key = keyOf(params);
-      const rows = ahead.get(key);
-      if (rows) {
-        ahead.delete(key);
-        return { rows, rowCount: rows.length };
-      }
-    }
+    if (!ahead || ahead.size === 0) return undefined;
+    const key = keyOf(params);
+    const rows = ahead.get(key);
+    if (rows) ahead.delete(key);
+    return rows;
+  };
+  const query = async (params: unknown[]): Promise<{ rows: unknown[]; rowCount: number | null }> => {
+    const rows = served(params);
+    if (rows) return { rows, rowCount: rows.length };
     return (b.q() as unknown as { $client: pg.Pool | pg.PoolClient }).$client.query({
       name,
       text: pgText,
@@ -95,5 +103,6 @@ export function rawStatement<R = Record<string, unknown>>(b: Backend, text: RawT
       params.every((p) => p === null || ['string', 'number', 'boolean'].includes(typeof p))
         ? { key: keyOf(params), text: original, params, bytea }
         : undefined,
+    served: (...params) => served(params) as R[] | undefined,
   };
 }

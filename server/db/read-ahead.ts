@@ -14,11 +14,16 @@ import { numberedPlaceholders, preparedName, type ReadAheadPart } from './raw.ts
  *
  * SQLite: nothing (its statements are no round trips). Outside a unit: nothing either.
  */
-export async function readAhead(b: Backend, parts: readonly (ReadAheadPart | undefined)[]): Promise<void> {
+export async function readAhead(
+  b: Backend,
+  parts: readonly (ReadAheadPart | undefined)[],
+  { seq = false } = {},
+): Promise<void> {
   const ahead = b.readAhead?.();
   const list = parts.filter((p): p is ReadAheadPart => p !== undefined);
   if (!ahead || list.length === 0) return;
-  const { name, text } = statementOf(list);
+  const withSeq = seq && b.auditLane?.() !== undefined;
+  const { name, text } = statementOf(list, withSeq);
   const client = (b.q() as unknown as { $client: pg.PoolClient }).$client;
   const result = await client.query<Record<string, unknown[]>>({ name, text, values: list.flatMap((p) => p.params) });
   const row = result.rows[0]!;
@@ -31,6 +36,23 @@ export async function readAhead(b: Backend, parts: readonly (ReadAheadPart | und
         for (const c of p.bytea) if (typeof r[c] === 'string') r[c] = hexBytes(r[c] as string);
     ahead.set(p.key, rows);
   });
+  if (withSeq) ahead.set(SEQ, [Number(row.seq)]);
+}
+
+const SEQ = 'nextval audit_events_seq';
+
+/**
+ * The audit seq the unit's read-ahead took with its reads (`seq`), if the unit has sent no other statement since
+ * (which ends the read-ahead, server/db/pg/unit.ts); taken once. Such a seq is as good as one taken when the event is
+ * made: everything the unit has seen was read in the statement that took it, so no event the unit saw can have a
+ * higher seq, and a unit that waited on anything (a write blocked on another lane's lock) sent a statement and ends up
+ * with a fresh one (group-commit.ts, begin). A seq taken and not used is a gap, as a rolled-back unit's is.
+ */
+export function takeAheadSeq(b: Backend): number | undefined {
+  const ahead = b.readAhead?.();
+  const seq = ahead?.get(SEQ)?.[0] as number | undefined;
+  if (seq !== undefined) ahead!.delete(SEQ);
+  return seq;
 }
 
 function hexBytes(text: string): Buffer {
@@ -38,10 +60,13 @@ function hexBytes(text: string): Buffer {
   return Buffer.from(text.slice(2), 'hex');
 }
 
-/** The combined statement of these parts' texts, made once per list of texts (the parameters vary, not the text). */
+/**
+ * The combined statement of these parts' texts (and the audit seq, with `seq`), made once per list of texts (the
+ * parameters vary, not the text).
+ */
 const statements = new Map<string, { name: string; text: string }>();
-function statementOf(parts: readonly ReadAheadPart[]) {
-  const id = parts.map((p) => p.text).join('\u0000');
+function statementOf(parts: readonly ReadAheadPart[], seq: boolean) {
+  const id = `${seq}\u0000${parts.map((p) => p.text).join('\u0000')}`;
   let s = statements.get(id);
   if (!s) {
     let after = 0;
@@ -50,6 +75,7 @@ function statementOf(parts: readonly ReadAheadPart[]) {
       after += p.params.length;
       return `(SELECT coalesce(json_agg(t), '[]'::json) FROM (${sub}) AS t) AS r${i}`;
     });
+    if (seq) columns.push("nextval('audit_events_seq') AS seq");
     const text = `SELECT ${columns.join(', ')}`;
     s = { name: preparedName(text), text };
     statements.set(id, s);

@@ -17,14 +17,17 @@ export type Authenticated = NonNullable<Request['token']>;
  * Resource-server authentication (RFC 6750 §2.1, RFC 9449 §7). A DPoP-bound token (cnf.jkt) must come
  * with the DPoP scheme and a proof for this method and URL whose key matches; a bearer token must not
  * be presented under the DPoP scheme. Works on the plain node request, so the data API's hot path can
- * use it without express. A revoked token's jti is refused here, for every audience. The factory checks
- * its options when created (fails loudly).
+ * use it without express. A revoked token's jti is refused here, unless `revocationInUnit`: the data API refuses
+ * it first thing in the unit of each request (server/data/admission.ts), which it must check in anyway (a revocation
+ * committed after this check must release nothing), so a second look here would only cost a round trip. The
+ * factory checks its options when created (fails loudly).
  */
 export function accessTokenAuthenticator(
   ctx: AppContext,
   tokens: TokenService,
   jtis: { claim: (jti: string, expiresAt: string) => Promise<boolean>; isRevoked: (jti: string) => Promise<boolean> },
   audience: string,
+  { revocationInUnit = false } = {},
 ) {
   if (!audience.startsWith('http'))
     throw new Error(`accessTokenAuthenticator: audience must be a URL, got ${audience}`);
@@ -47,7 +50,7 @@ export function accessTokenAuthenticator(
     const token = m[2]!;
     const claims = await tokens.verifyAccess(token, audience, scheme);
     // RFC 7009: a token the company revoked is refused at once, whatever its own lifetime.
-    if (await jtis.isRevoked(claims.jti))
+    if (!revocationInUnit && (await jtis.isRevoked(claims.jti)))
       throw new OAuthError(401, 'invalid_token', 'the access token has been revoked', scheme);
     if (claims.cnf?.jkt) {
       if (scheme !== 'DPoP')

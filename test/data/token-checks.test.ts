@@ -156,6 +156,32 @@ describe('a revoked access token, inside the audited unit', () => {
       ),
     ).toBe(0);
   });
+
+  it('when a revoked token is used more often than the refusal limit allows, then every use is 401, none is counted or audited, and the company is not throttled', async () => {
+    const revoked = await obtainTokens(v, shop, alice, { fields: ['city'] });
+    expect(
+      (await form(`${v.url}/revoke`, { token: revoked.access_token }, { authorization: shop.basic() })).status,
+    ).toBe(200);
+    // One more than the 60 refusals a minute after which the data API answers 429 (server/data/refusal-limit.ts).
+    for (let i = 0; i < 61; i++) {
+      const r = await readData(v, revoked.access_token, alice.handle);
+      expect(r.status).toBe(401);
+      expect(r.body.detail).toMatch(/revoked/);
+    }
+    const records = await fetch(`${v.url}/data/customers/${alice.handle}/records`, {
+      headers: { authorization: `Bearer ${revoked.access_token}` },
+    });
+    expect(records.status).toBe(401);
+    expect(
+      await countOf(
+        v,
+        "select count(*) AS n from audit_events where grant_id = ? and action like 'data.%'",
+        revoked.grant_id,
+      ),
+    ).toBe(0);
+    const fresh = await obtainTokens(v, shop, alice, { fields: ['city'] });
+    expect((await readData(v, fresh.access_token, alice.handle)).status).toBe(200);
+  });
 });
 
 describe('refused reads are audited', () => {

@@ -27,11 +27,11 @@ afterAll(async () => {
 });
 
 /** The statements the server ran for one request: the log between two markers the test sends around it. */
-async function statementsOf(path: string): Promise<string[]> {
+async function statementsOf(path: string, status = 200): Promise<string[]> {
   const mark = `mark_${Math.random().toString(36).slice(2)}`;
   await cluster.query('statements', `SELECT '${mark}_before'`);
   const r = await fetch(v.url + path, { headers: { authorization: `Bearer ${token}` } });
-  expect(r.status).toBe(200);
+  expect(r.status).toBe(status);
   await cluster.query('statements', `SELECT '${mark}_after'`);
   const log = cluster.log();
   const between = log.slice(log.indexOf(`${mark}_before`), log.indexOf(`${mark}_after`));
@@ -66,5 +66,28 @@ describe('a company read on PostgreSQL', () => {
         expect(ahead[0]).toMatch(part);
         expect(sent.filter((s) => part.test(s))).toHaveLength(1);
       }
+      // The token's revocation is looked up in the unit only (server/oauth/bearer.ts, revocationInUnit). A field
+      // read's event takes the seq that came with its reads; a records read's page query would end the read-ahead
+      // before its event, so it takes one when the event is made.
+      expect(sent.filter((s) => /revoked_access_tokens/.test(s))).toHaveLength(1);
+      const seqAhead = /nextval\('audit_events_seq'\) AS seq/;
+      expect(sent.filter((s) => /nextval/.test(s))).toHaveLength(1);
+      if (what === 'a field read') expect(ahead[0]).toMatch(seqAhead);
+      else expect(ahead[0]).not.toMatch(seqAhead);
     });
+
+  it('when it is a field read, then the sealed fields come with the reads before the decision, not in a statement of their own', async () => {
+    const sent = await statementsOf(`/data/customers/${alice.handle}`);
+    expect(sent.filter((s) => /FROM profile_fields/.test(s))).toHaveLength(1);
+    expect(sent.find((s) => /FROM profile_fields/.test(s))).toMatch(/^SELECT \(SELECT coalesce\(json_agg\(t\)/);
+  });
+
+  it('when the read is refused after its read-ahead (its refusal counted: a write), then its event takes a fresh seq after that write', async () => {
+    const sent = await statementsOf(`/data/customers/${alice.handle}?fields=city`, 403);
+    const counted = sent.findIndex((s) => /INSERT INTO refusal_windows/.test(s));
+    const fresh = sent.findIndex((s) => /^SELECT nextval\('audit_events_seq'\)/.test(s));
+    expect(counted).toBeGreaterThan(0);
+    expect(fresh).toBeGreaterThan(counted);
+    expect(sent.findIndex((s) => /^INSERT INTO audit_events/.test(s))).toBeGreaterThan(fresh);
+  });
 });

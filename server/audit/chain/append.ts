@@ -1,6 +1,7 @@
 import type { Backend } from '../../db/backend.ts';
 import type { AuditLaneCursor } from '../../db/pg/unit.ts';
 import { rawStatement } from '../../db/raw.ts';
+import { takeAheadSeq } from '../../db/read-ahead.ts';
 import { GENESIS_HASH, nextLink } from './chain.ts';
 import type { AuditEvent, NewAuditEvent } from './event.ts';
 import { DEFAULT_CHAIN, isChainId } from './chains.ts';
@@ -49,11 +50,15 @@ export function createAuditAppender(b: Backend, now: () => Date, chain: string =
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
 
-  async function seqAndPrev(lane: AuditLaneCursor | undefined): Promise<{ seq: number; prevHash: string }> {
+  async function seqAndPrev(
+    lane: AuditLaneCursor | undefined,
+    aheadSeq: number | undefined,
+  ): Promise<{ seq: number; prevHash: string }> {
     if (b.dialect === 'postgres') {
       // A unit of a group commit's batch appends to the batch's chain, whose lock the batch already holds and
-      // whose head it keeps (server/db/pg/group-commit.ts): no lock and no head read here.
-      if (lane) return { seq: await lane.lane.nextSeq(), prevHash: lane.head };
+      // whose head it keeps (server/db/pg/group-commit.ts): no lock and no head read here, and the seq the unit's
+      // read-ahead took if it still stood when the append began (server/db/read-ahead.ts).
+      if (lane) return { seq: aheadSeq ?? (await lane.lane.nextSeq()), prevHash: lane.head };
       // Two units of one server may append to its chain at once (a group commit's batch and a grant change): the
       // second waits here until the first has committed, then reads the head the first wrote. Without the lock
       // both would link to the same head and fork the chain. Other servers' chains have other locks.
@@ -72,13 +77,15 @@ export function createAuditAppender(b: Backend, now: () => Date, chain: string =
   }
 
   return async function append(e: NewAuditEvent): Promise<AuditEvent> {
+    // Taken first: the next statement, inUnit's look at the executor included, ends the unit's read-ahead.
+    const aheadSeq = takeAheadSeq(b);
     if (!inUnit(b)) throw new Error('audit append outside a transaction');
     // Only server-made values reach the trail: a request id is the UUID server/http/request-log.ts made.
     if (e.requestId !== undefined && !SERVER_REQUEST_ID.test(e.requestId))
       throw new Error('audit requestId must be a server-made UUID');
     const lane = b.auditLane?.();
     const own = lane ? lane.lane.chain : chain;
-    const { seq, prevHash } = await seqAndPrev(lane);
+    const { seq, prevHash } = await seqAndPrev(lane, aheadSeq);
     const link = { ...e, time: e.time ?? now().toISOString(), chain: own === DEFAULT_CHAIN ? undefined : own };
     const { event, body, hash } = nextLink(prevHash, link, seq);
     await insert.run(
