@@ -48,6 +48,7 @@ import { createAppShell } from './http/app.ts';
 import { docsRoutes } from './http/docs-page.ts';
 import { createAuthorization } from './oauth/authorize.ts';
 import { accessTokenAuthenticator, expressAuth, managementAuth } from './oauth/bearer.ts';
+import { createRevokedJtis } from './oauth/revoked-jtis.ts';
 import { createConsentViews } from './oauth/consent-view.ts';
 import { dataResourceMetadataUrl } from './oauth/metadata.ts';
 import { oauthRoutes, OAUTH_CLIENT_ENDPOINTS } from './oauth/routes.ts';
@@ -152,7 +153,9 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
     hasUnreadAbout: customerStore.hasUnreadAbout,
   });
   profile.hooks.inboxText.push(customerRecords.inboxText);
+  const revokedJtis = createRevokedJtis();
   const data = createDataService(ctx, {
+    revokedJtis,
     records: {
       store: recordStore,
       companyName: async (id) => (await companies.byId(id))?.name ?? id,
@@ -316,9 +319,10 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   };
 
   const jtis = { claim: companies.claimJti, isRevoked: oauthStore.isJtiRevoked };
-  // Every data request runs admission.ts's admit, which refuses a revoked token before anything else.
+  // Every data request runs admission.ts's admit, which refuses a revoked token before anything else (and
+  // remembers it in revokedJtis, which the authenticator then refuses without a unit).
   const dataToken = accessTokenAuthenticator(ctx, tokens, jtis, dataAudience(ctx.config.publicUrl), {
-    revocationInUnit: true,
+    revocationInUnit: { known: revokedJtis },
   });
   const managementToken = managementAuth(
     accessTokenAuthenticator(ctx, tokens, jtis, grantsAudience(ctx.config.publicUrl)),

@@ -1,6 +1,7 @@
 import { toGrant, type Grant, type Grants } from '../grants/service.ts';
 import { NotFound, OAuthError, type VaultError } from '../http/errors.ts';
 import { categoriesOf } from '../oauth/details.ts';
+import type { RevokedJtis } from '../oauth/revoked-jtis.ts';
 import type { OAuthStore } from '../oauth/store.ts';
 import type { AccessClaims } from '../oauth/tokens.ts';
 import type { Action } from '../policy/types.ts';
@@ -85,6 +86,7 @@ export function createGrantCheck(d: {
   grants: Grants;
   oauth: OAuthStore;
   customerIdByHandle: (h: string) => Promise<string | undefined>;
+  revokedJtis: RevokedJtis;
 }) {
   return {
     /**
@@ -93,9 +95,12 @@ export function createGrantCheck(d: {
      * on PostgreSQL it is read ahead with the unit's other reads instead of costing a round trip of its own.
      */
     async revoked(c: AccessClaims, scheme: 'Bearer' | 'DPoP'): Promise<TokenState | VaultError | undefined> {
-      if (!c.grant_id || !c.fam) return undefined;
-      const state = await d.oauth.jtiAndFamily(c.jti, c.fam, c.sub);
-      return state.jtiRevoked ? invalid('the access token has been revoked', scheme) : state;
+      // A token that names no grant (the vault issues none to the data API) is refused by liveGrant; its jti is
+      // still checked first, so that no revoked token gets further than here.
+      const state = c.grant_id && c.fam ? await d.oauth.jtiAndFamily(c.jti, c.fam, c.sub) : undefined;
+      if (!(state ? state.jtiRevoked : await d.oauth.isJtiRevoked(c.jti))) return state;
+      d.revokedJtis.add(c.jti, c.exp * 1000);
+      return invalid('the access token has been revoked', scheme);
     },
 
     async liveGrant(

@@ -9,6 +9,7 @@ import { VaultError } from '../http/errors.ts';
 import type { OAuthStore } from '../oauth/store.ts';
 import type { CustomerCriteria } from '../policy/types.ts';
 import { createAdmission, dataEvent, type DataRequest, type Outcome } from './admission.ts';
+import type { RevokedJtis } from '../oauth/revoked-jtis.ts';
 import { createGrantCheck } from './grant-check.ts';
 import type { RecordStore } from './record-store.ts';
 import { createRecordUnits, type DepositInput, type RecordQuery } from './records.ts';
@@ -45,6 +46,8 @@ export function createDataService(
     usage: UsageCounter;
     refusals: RefusalLimit;
     customerIdByHandle: (h: string) => Promise<string | undefined>;
+    /** Access-token ids found revoked, which the data API's authenticator then refuses at once. */
+    revokedJtis: RevokedJtis;
     /** The unit's first reads in one round trip on PostgreSQL (use-read-ahead.ts). */
     readAhead?: UseReadAhead;
     records: {

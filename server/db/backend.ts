@@ -1,5 +1,6 @@
 import { inTransaction, type Db } from './connection.ts';
 import type { PgDb, PgSchema } from './pg/pool.ts';
+import type { AuditRow } from './pg/audit-rows.ts';
 import * as pgSchema from './pg/schema.ts';
 import type { AuditLaneCursor, PgUnits } from './pg/unit.ts';
 import type { BatchTally } from './tally.ts';
@@ -53,6 +54,16 @@ export interface Backend {
    * Undefined outside a unit.
    */
   readAhead?(): Map<string, unknown[]> | undefined;
+  /**
+   * PostgreSQL only: the connection of the unit of the moment, for its read-ahead, which is not a statement that
+   * touches the unit (PgUnits.readAheadClient). Undefined outside a unit.
+   */
+  readAheadClient?(): unknown;
+  /**
+   * PostgreSQL only: hands an audit row to the group commit's batch instead of inserting it, if the unit of the
+   * moment has sent no statement but its read-ahead (PgUnits.deferAudit); false when the caller must insert it.
+   */
+  deferAudit?(row: AuditRow): boolean;
 }
 
 /** Rows a write changed: better-sqlite3's `changes`, node-postgres's `rowCount`. */
@@ -84,5 +95,7 @@ export function postgresBackend(units: PgUnits): Backend {
     batchTally: units.batchTally,
     unitMemo: units.unitMemo,
     readAhead: units.readAhead,
+    readAheadClient: units.readAheadClient,
+    deferAudit: units.deferAudit,
   };
 }

@@ -12,6 +12,9 @@ import { numberedPlaceholders, preparedName, type ReadAheadPart } from './raw.ts
  * right after this one, with nothing of the unit in between, so the unit decides exactly as it would without.
  * A part that is not asked for, or asked with other parameters, is simply never served.
  *
+ * The parts must not read audit_events: the read-ahead does not first write the audit rows its batch still holds
+ * (server/db/pg/unit.ts, touch), as any other statement of the unit does.
+ *
  * SQLite: nothing (its statements are no round trips). Outside a unit: nothing either.
  */
 export async function readAhead(
@@ -24,7 +27,8 @@ export async function readAhead(
   if (!ahead || list.length === 0) return;
   const withSeq = seq && b.auditLane?.() !== undefined;
   const { name, text } = statementOf(list, withSeq);
-  const client = (b.q() as unknown as { $client: pg.PoolClient }).$client;
+  // Not through b.q(): the read-ahead is not a statement that touches the unit (server/db/pg/unit.ts, touch).
+  const client = b.readAheadClient?.() as pg.PoolClient;
   const result = await client.query<Record<string, unknown[]>>({ name, text, values: list.flatMap((p) => p.params) });
   const row = result.rows[0]!;
   list.forEach((p, i) => {
@@ -44,8 +48,9 @@ const SEQ = 'nextval audit_events_seq';
 /**
  * The audit seq the unit's read-ahead took with its reads (`seq`), if the unit has sent no other statement since
  * (which ends the read-ahead, server/db/pg/unit.ts); taken once. Such a seq is as good as one taken when the event is
- * made: everything the unit has seen was read in the statement that took it, so no event the unit saw can have a
- * higher seq, and a unit that waited on anything (a write blocked on another lane's lock) sent a statement and ends up
+ * made: everything the unit has read from the database was read in the statement that took it, so no event the unit
+ * saw there can have a higher seq (the other lanes' uncommitted counts it adds in memory, usage.ts, are as before:
+ * they order nothing across chains), and a unit that waited on anything (a write blocked on another lane's lock) sent a statement and ends up
  * with a fresh one (group-commit.ts, begin). A seq taken and not used is a gap, as a rolled-back unit's is.
  */
 export function takeAheadSeq(b: Backend): number | undefined {

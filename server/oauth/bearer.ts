@@ -3,6 +3,7 @@ import type { Request, RequestHandler } from 'express';
 import type { AppContext } from '../context.ts';
 import { MissingToken, OAuthError } from '../http/errors.ts';
 import { verifyDpopProof } from './dpop.ts';
+import type { RevokedJtis } from './revoked-jtis.ts';
 import type { AccessClaims, TokenService } from './tokens.ts';
 
 declare module 'express-serve-static-core' {
@@ -19,15 +20,17 @@ export type Authenticated = NonNullable<Request['token']>;
  * be presented under the DPoP scheme. Works on the plain node request, so the data API's hot path can
  * use it without express. A revoked token's jti is refused here, unless `revocationInUnit`: the data API refuses
  * it first thing in the unit of each request (server/data/admission.ts), which it must check in anyway (a revocation
- * committed after this check must release nothing), so a second look here would only cost a round trip. The
- * factory checks its options when created (fails loudly).
+ * committed after this check must release nothing), so a second look in the database here would only cost a round
+ * trip; here it only refuses the jtis the unit has already found revoked (`revocationInUnit.known`, in memory:
+ * ./revoked-jtis.ts), so that a revoked token presented again costs no unit. The factory checks its options when
+ * created (fails loudly).
  */
 export function accessTokenAuthenticator(
   ctx: AppContext,
   tokens: TokenService,
   jtis: { claim: (jti: string, expiresAt: string) => Promise<boolean>; isRevoked: (jti: string) => Promise<boolean> },
   audience: string,
-  { revocationInUnit = false } = {},
+  { revocationInUnit }: { revocationInUnit?: { known: RevokedJtis } } = {},
 ) {
   if (!audience.startsWith('http'))
     throw new Error(`accessTokenAuthenticator: audience must be a URL, got ${audience}`);
@@ -50,7 +53,11 @@ export function accessTokenAuthenticator(
     const token = m[2]!;
     const claims = await tokens.verifyAccess(token, audience, scheme);
     // RFC 7009: a token the company revoked is refused at once, whatever its own lifetime.
-    if (!revocationInUnit && (await jtis.isRevoked(claims.jti)))
+    if (
+      revocationInUnit
+        ? revocationInUnit.known.has(claims.jti, ctx.clock.now().getTime())
+        : await jtis.isRevoked(claims.jti)
+    )
       throw new OAuthError(401, 'invalid_token', 'the access token has been revoked', scheme);
     if (claims.cnf?.jkt) {
       if (scheme !== 'DPoP')

@@ -184,6 +184,35 @@ describe('a revoked access token, inside the audited unit', () => {
   });
 });
 
+describe('a revoked access token presented again', () => {
+  it('when the unit has once refused it as revoked, then the next use is refused before any audited unit runs', async () => {
+    const t = await obtainTokens(v, shop, alice, { fields: ['city'] });
+    expect((await form(`${v.url}/revoke`, { token: t.access_token }, { authorization: shop.basic() })).status).toBe(
+      200,
+    );
+    expect((await readData(v, t.access_token, alice.handle)).status).toBe(401);
+    const other = await obtainTokens(v, shop, alice, { fields: ['city'] });
+    const commit = v.vault.services.commit;
+    const submit = commit.submit;
+    let units = 0;
+    commit.submit = <T>(fn: () => T | Promise<T>): Promise<T> => {
+      units++;
+      return submit(fn);
+    };
+    try {
+      const again = await readData(v, t.access_token, alice.handle);
+      expect(again.status).toBe(401);
+      expect(again.body.detail).toMatch(/revoked/);
+      expect(units).toBe(0);
+      // Another token is not caught by it.
+      expect((await readData(v, other.access_token, alice.handle)).status).toBe(200);
+      expect(units).toBe(1);
+    } finally {
+      commit.submit = submit;
+    }
+  });
+});
+
 describe('refused reads are audited', () => {
   it('when a field outside the grant is asked for, then 403 problem+json and one data.denied event naming it', async () => {
     const t = await obtainTokens(v, shop, alice, { fields: ['city'] });

@@ -80,6 +80,13 @@ describe('a company read on PostgreSQL', () => {
     const sent = await statementsOf(`/data/customers/${alice.handle}`);
     expect(sent.filter((s) => /FROM profile_fields/.test(s))).toHaveLength(1);
     expect(sent.find((s) => /FROM profile_fields/.test(s))).toMatch(/^SELECT \(SELECT coalesce\(json_agg\(t\)/);
+    // Having sent nothing but its read-ahead, the unit needs no savepoint round trip, and its audit row is written
+    // with its batch's, in one statement before the COMMIT (server/db/pg/group-commit.ts, runUnit).
+    expect(sent.filter((s) => /RELEASE SAVEPOINT/.test(s))).toEqual([]);
+    const audit = sent.filter((s) => /^INSERT INTO audit_events/.test(s));
+    expect(audit).toHaveLength(1);
+    expect(audit[0]).toMatch(/unnest/);
+    expect(sent.indexOf(audit[0]!)).toBeLessThan(sent.indexOf('COMMIT'));
   });
 
   it('when the read is refused after its read-ahead (its refusal counted: a write), then its event takes a fresh seq after that write', async () => {

@@ -72,6 +72,34 @@ async function until(check: () => Promise<boolean> | boolean, ms = 10_000): Prom
   }
 }
 
+/** The pool, whose checked-out connections note every statement they send in `sent`. */
+function countingPool(sent: string[]): pg.Pool {
+  return {
+    connect: async () => {
+      const client = await store.pool.connect();
+      const query = client.query.bind(client) as (...a: unknown[]) => unknown;
+      (client as unknown as { query: unknown }).query = (q: unknown, ...rest: unknown[]) => {
+        sent.push(typeof q === 'string' ? q : (q as { text: string }).text);
+        return query(q, ...rest);
+      };
+      // Pooled again as it was: the next checkout must not count into this test.
+      const release = client.release.bind(client);
+      client.release = (e?: Error | boolean) => ((client as unknown as { query: unknown }).query = query) && release(e);
+      return client;
+    },
+  } as unknown as pg.Pool;
+}
+
+/** An event a unit appends, and a chain's links in seq order as committed. */
+const APPEND = { action: 'data.read', actor: { kind: 'company', id: 'c1' }, decision: 'allow' } as const;
+const linksOf = async (chain: string) =>
+  (
+    await store.pool.query<{ prev: string; hash: string }>(
+      'SELECT prev_hash AS prev, hash FROM audit_events WHERE chain = $1 ORDER BY seq',
+      [chain],
+    )
+  ).rows;
+
 /** Every outcome of a set of submits, once all have settled. */
 const outcomes = (ps: Promise<unknown>[]) => Promise.allSettled(ps);
 
@@ -221,21 +249,7 @@ describe('group commit', () => {
 
   it('when a batch runs N units, then it takes one round trip per unit besides their own statements, and BEGIN, COMMIT', async () => {
     const sent: string[] = [];
-    const counting = {
-      connect: async () => {
-        const client = await store.pool.connect();
-        const query = client.query.bind(client) as (...a: unknown[]) => unknown;
-        (client as unknown as { query: unknown }).query = (q: unknown, ...rest: unknown[]) => {
-          sent.push(typeof q === 'string' ? q : (q as { text: string }).text);
-          return query(q, ...rest);
-        };
-        // Pooled again as it was: the next checkout must not count into this test.
-        const release = client.release.bind(client);
-        client.release = (e?: Error | boolean) =>
-          ((client as unknown as { query: unknown }).query = query) && release(e);
-        return client;
-      },
-    } as unknown as pg.Pool;
+    const counting = countingPool(sent);
     const gc = createPgGroupCommit(counting, units, { lanes: 1 });
     await Promise.all(['t5r-a', 't5r-b', 't5r-c'].map((n) => gc.submit(() => put(n))));
     expect(await committed('t5r-')).toEqual(['t5r-a', 't5r-b', 't5r-c']);
@@ -322,15 +336,6 @@ describe('group commit', () => {
 });
 
 describe('group commit lanes', () => {
-  const APPEND = { action: 'data.read', actor: { kind: 'company', id: 'c1' }, decision: 'allow' } as const;
-  const linksOf = async (chain: string) =>
-    (
-      await store.pool.query<{ prev: string; hash: string }>(
-        'SELECT prev_hash AS prev, hash FROM audit_events WHERE chain = $1 ORDER BY seq',
-        [chain],
-      )
-    ).rows;
-
   it('when a lane holds a batch in flight, then units submitted later commit on another lane beside it', async () => {
     const gc = createPgGroupCommit(store.pool, units, { lanes: 2 });
     const gate = deferred();
@@ -374,6 +379,86 @@ describe('group commit lanes', () => {
     const lane = await linksOf('lanes.0');
     expect(lane.map((l) => l.prev)).toEqual([GENESIS_HASH, lane[0]!.hash, lane[1]!.hash]);
     expect((await linksOf('lanes')).map((l) => l.prev)).toEqual([GENESIS_HASH]);
+    gc.close();
+  });
+});
+
+describe('audit rows of units that send nothing but their read-ahead', () => {
+  it('when a batch of units only appends, then no unit has a savepoint or INSERT round trip: their rows go in one statement before the COMMIT, linked in order', async () => {
+    const sent: string[] = [];
+    const append = createAuditAppender(postgresBackend(units), () => new Date(), 'held');
+    const gc = createPgGroupCommit(countingPool(sent), units, { chain: 'held', lanes: 1 });
+    await Promise.all([1, 2, 3].map(() => gc.submit(() => append(APPEND))));
+    const links = await linksOf('held.0');
+    expect(links.map((l) => l.prev)).toEqual([GENESIS_HASH, links[0]!.hash, links[1]!.hash]);
+    expect(sent.filter((q) => /SAVEPOINT batch_unit$|^RELEASE/.test(q) && !q.startsWith('BEGIN'))).toEqual([]);
+    const inserts = sent.filter((q) => q.startsWith('INSERT INTO audit_events'));
+    expect(inserts).toHaveLength(1);
+    expect(inserts[0]).toMatch(/unnest/);
+    expect(sent.indexOf(inserts[0]!)).toBe(sent.indexOf('COMMIT') - 1);
+    gc.close();
+  });
+
+  it('when a later unit of the batch sends a statement, then the rows held so far are written before it, and stay written if that unit is rolled back', async () => {
+    const append = createAuditAppender(postgresBackend(units), () => new Date(), 'held2');
+    const gc = createPgGroupCommit(store.pool, units, { chain: 'held2', lanes: 1 });
+    const onChain = async () =>
+      Number(
+        (
+          await units
+            .current()
+            .execute<{ n: string }>(sql`SELECT count(*) AS n FROM audit_events WHERE chain = 'held2.0'`)
+        ).rows[0]!.n,
+      );
+    let seen = -1;
+    const results = await outcomes([
+      gc.submit(() => append(APPEND)),
+      gc.submit(async () => {
+        seen = await onChain();
+        await put('t10-undone');
+        throw new Error('unit refused');
+      }),
+      gc.submit(() => append(APPEND)),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(seen).toBe(1);
+    expect(await committed('t10-')).toEqual([]);
+    const links = await linksOf('held2.0');
+    expect(links.map((l) => l.prev)).toEqual([GENESIS_HASH, links[0]!.hash]);
+    gc.close();
+  });
+
+  it('when the rows held for the batch cannot be written, then every unit of the batch is rejected and nothing of it commits', async () => {
+    const append = createAuditAppender(postgresBackend(units), () => new Date(), 'held3');
+    const gc = createPgGroupCommit(store.pool, units, { chain: 'held3', lanes: 1 });
+    await gc.submit(() => append(APPEND));
+    const [taken] = await linksOf('held3.0');
+    const { rows } = await store.pool.query<{ seq: string }>("SELECT seq FROM audit_events WHERE chain = 'held3.0'");
+    const results = await outcomes([
+      gc.submit(() => append(APPEND)),
+      gc.submit(() => put('t11-written')),
+      // A row whose seq is already taken: the batch's write of its held rows fails on the primary key.
+      gc.submit(async () => {
+        units.deferAudit([
+          Number(rows[0]!.seq),
+          't',
+          'data.read',
+          'company',
+          'c1',
+          null,
+          null,
+          null,
+          null,
+          '{}',
+          'p',
+          'h',
+          'held3.0',
+        ]);
+      }),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    expect(await committed('t11-')).toEqual([]);
+    expect((await linksOf('held3.0')).map((l) => l.hash)).toEqual([taken!.hash]);
     gc.close();
   });
 });

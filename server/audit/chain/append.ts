@@ -1,4 +1,5 @@
 import type { Backend } from '../../db/backend.ts';
+import { AUDIT_INSERT, type AuditRow } from '../../db/pg/audit-rows.ts';
 import type { AuditLaneCursor } from '../../db/pg/unit.ts';
 import { rawStatement } from '../../db/raw.ts';
 import { takeAheadSeq } from '../../db/read-ahead.ts';
@@ -10,9 +11,10 @@ const SERVER_REQUEST_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{
 
 /** Whether the statements of the moment run inside a unit: an open transaction, never the bare pool. */
 function inUnit(b: Backend): boolean {
-  const client = (b.q() as unknown as { $client: { inTransaction?: boolean; totalCount?: number } }).$client;
-  // better-sqlite3 knows; on PostgreSQL the pool (outside a unit) is the only executor with a totalCount.
-  return b.dialect === 'sqlite' ? client.inTransaction === true : client.totalCount === undefined;
+  // PostgreSQL: only an open unit has a read-ahead map; asked without b.q(), which would count as a statement of
+  // the unit (server/db/pg/unit.ts, touch). better-sqlite3 knows.
+  if (b.dialect === 'postgres') return b.readAhead?.() !== undefined;
+  return (b.q() as unknown as { $client: { inTransaction?: boolean } }).$client.inTransaction === true;
 }
 
 /**
@@ -44,11 +46,7 @@ export function createAuditAppender(b: Backend, now: () => Date, chain: string =
     b,
     "SELECT nextval('audit_events_seq') AS seq, (SELECT hash FROM audit_events WHERE chain = ? ORDER BY seq DESC LIMIT 1) AS hash",
   );
-  const insert = rawStatement(
-    b,
-    `INSERT INTO audit_events (seq, time, action, actor_kind, actor_id, customer_id, company_id, grant_id, decision, body, prev_hash, hash, chain)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
+  const insert = rawStatement(b, AUDIT_INSERT);
 
   async function seqAndPrev(
     lane: AuditLaneCursor | undefined,
@@ -88,7 +86,7 @@ export function createAuditAppender(b: Backend, now: () => Date, chain: string =
     const { seq, prevHash } = await seqAndPrev(lane, aheadSeq);
     const link = { ...e, time: e.time ?? now().toISOString(), chain: own === DEFAULT_CHAIN ? undefined : own };
     const { event, body, hash } = nextLink(prevHash, link, seq);
-    await insert.run(
+    const row: AuditRow = [
       event.seq,
       event.time,
       event.action,
@@ -102,7 +100,10 @@ export function createAuditAppender(b: Backend, now: () => Date, chain: string =
       prevHash,
       hash,
       own,
-    );
+    ];
+    // A unit of a PostgreSQL batch that has sent nothing but its read-ahead hands the row to its batch, which writes
+    // it before the COMMIT or before any later statement of the batch (server/db/pg/unit.ts, deferAudit).
+    if (!b.deferAudit?.(row)) await insert.run(...row);
     // Only once the row is in: the batch makes this the chain's head when the unit's savepoint is released.
     if (lane) lane.head = hash;
     else b.batchHead?.()?.set({ seq: event.seq, hash, chain: own });

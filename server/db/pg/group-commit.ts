@@ -3,7 +3,8 @@ import { isChainId } from '../../audit/chain/chains.ts';
 import { GENESIS_HASH } from '../../audit/chain/chain.ts';
 import { GroupCommitFailed, type GroupCommit } from '../group-commit.ts';
 import { isDatabaseUnavailable, isRetryable, unavailableOr } from './errors.ts';
-import { PG_UNIT, type AuditLane, type AuditLaneCursor, type PgUnits } from './unit.ts';
+import { insertAuditRows } from './audit-rows.ts';
+import { laneCursor, PG_UNIT, type AuditLane, type AuditLaneCursor, type PgUnits } from './unit.ts';
 import { addCounts, countOf, flushCounts } from '../tally.ts';
 
 /**
@@ -17,8 +18,8 @@ import { addCounts, countOf, flushCounts } from '../tally.ts';
  * another, so one batch at a time left the server waiting on the network most of the time. Each lane appends to an
  * audit chain of its own (`<chain>.<k>`, README "Storage") and its batch takes that chain's lock right after BEGIN,
  * and reads the chain's head in the same round trip; the head then lives in memory while the lock is held (an
- * append takes no lock and reads no head: a nextval, then its INSERT) and moves only when a unit's savepoint is
- * released.
+ * append takes no lock and reads no head: a nextval, then its INSERT, or neither for a unit that has sent nothing
+ * but its read-ahead: see runUnit) and moves only when a unit's savepoint is released.
  * Work outside the group commit (grant changes, sign-ins) appends to the server's own chain under its lock.
  *
  * If BEGIN, a savepoint or the COMMIT fails, or the connection dies, every unit of the batch is rejected
@@ -146,6 +147,7 @@ export function createPgGroupCommit(
     const lane: AuditLane = {
       chain,
       tally: new Map(),
+      rows: [],
       async nextSeq() {
         const next = await client.query<{ seq: string }>({
           name: 'v_group_commit_next_seq',
@@ -176,6 +178,9 @@ export function createPgGroupCommit(
       const lane = await begin(client, chain);
       if (lane) active.add((slot = { lane: lane.lane }));
       for (let i = 0; i < batch.length; i++) await runUnit(client, batch[i]!, i + 1 < batch.length, lane, slot);
+      // The audit rows of units that sent nothing but their read-ahead, in one statement: before the COMMIT, so every
+      // unit's event commits with it; a failure here fails the batch like a failed COMMIT.
+      if (lane && lane.lane.rows.length > 0) await insertAuditRows(client, lane.lane.rows.splice(0));
       // The batch's counters, each written once; a failure here fails the batch like a failed COMMIT.
       if (lane && lane.lane.tally.size > 0) await units.runOn(client, () => flushCounts(lane.lane.tally));
       await client.query('COMMIT');
@@ -204,8 +209,11 @@ export function createPgGroupCommit(
    * for each later one by its predecessor, whose RELEASE and the next SAVEPOINT go in one round trip (a simple query
    * of two statements: if the RELEASE fails, the SAVEPOINT is not run). A unit rolled back to the savepoint leaves
    * it standing, and the next unit runs in it: so there is never more than one `batch_unit`, and a ROLLBACK TO can
-   * only undo the unit it belongs to. `next`: another unit of the batch follows this one. `lane`: the batch's chain
-   * and its head, which moves only when the unit's savepoint is released.
+   * only undo the unit it belongs to. A unit that sent nothing but its read-ahead (its cursor not `touched`, unit.ts)
+   * changed no row, so it needs no RELEASE: the savepoint stays for the next unit, and its audit rows wait in the
+   * lane until a later unit first sends a statement or the batch ends, each written before anything could read
+   * them; a company field read is then ONE round trip of its own. `next`: another unit of the batch follows this
+   * one. `lane`: the batch's chain and its head, which moves only when the unit is released.
    */
   async function runUnit(
     client: pg.PoolClient,
@@ -214,15 +222,22 @@ export function createPgGroupCommit(
     lane: { lane: AuditLane; head: string } | undefined,
     slot: { cursor?: AuditLaneCursor } | undefined,
   ) {
-    const cursor: AuditLaneCursor | undefined = lane && { lane: lane.lane, head: lane.head, adds: new Map() };
+    const cursor: AuditLaneCursor | undefined = lane && laneCursor(lane.lane, lane.head);
     if (slot) slot.cursor = cursor;
     try {
       u.value = await units.runOn(client, u.fn, cursor);
-      // Inside the try: a unit that swallowed a failed statement left the transaction aborted, and this
-      // RELEASE then fails, so it is rolled back like a unit that threw.
-      await client.query(
-        next ? `RELEASE SAVEPOINT ${SAVEPOINT}; SAVEPOINT ${SAVEPOINT}` : `RELEASE SAVEPOINT ${SAVEPOINT}`,
-      );
+      if (cursor && !cursor.touched) {
+        // The unit sent nothing but its read-ahead, so it changed no row: its savepoint has nothing to release and
+        // stays for the next unit, and its audit rows go to the batch, which writes them (above, or when a later
+        // unit first sends a statement, unit.ts touch).
+        lane!.lane.rows.push(...cursor.rows);
+      } else {
+        // Inside the try: a unit that swallowed a failed statement left the transaction aborted, and this
+        // RELEASE then fails, so it is rolled back like a unit that threw.
+        await client.query(
+          next ? `RELEASE SAVEPOINT ${SAVEPOINT}; SAVEPOINT ${SAVEPOINT}` : `RELEASE SAVEPOINT ${SAVEPOINT}`,
+        );
+      }
       u.ok = true;
       if (lane) {
         lane.head = cursor!.head;
@@ -236,6 +251,8 @@ export function createPgGroupCommit(
       // Fails, and with it the batch, if the RELEASE went through and the SAVEPOINT after it did not: nothing of
       // the batch is then acknowledged.
       await client.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
+      // The released units' rows this unit wrote when first touched were undone with it: the batch's again.
+      if (cursor) lane!.lane.rows.unshift(...cursor.flushed);
     } finally {
       // Its counts are in the lane's tally now (released) or gone (rolled back).
       if (slot) slot.cursor = undefined;

@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { isDatabaseUnavailable, isRetryable, unavailableOr } from './errors.ts';
 import { pgDrizzle, type PgDb } from './pool.ts';
 import { copyCounts, countOf, countOne, type BatchTally, type Counts } from '../tally.ts';
+import { insertAuditRows, type AuditRow } from './audit-rows.ts';
 
 /**
  * The unit of work on PostgreSQL (ARCHITECTURE.md, "How to add a storage back end"). A store never opens a
@@ -47,6 +48,13 @@ export interface PgUnits {
    * goes through current().
    */
   readAhead(): Map<string, unknown[]> | undefined;
+  /** The unit's connection, for its read-ahead, without touching the unit (see touch); undefined outside a unit. */
+  readAheadClient(): pg.PoolClient | undefined;
+  /**
+   * Keeps an audit row of a group commit's unit that has sent no statement but its read-ahead (its cursor is not
+   * `touched`) for the batch to write, and answers true; false when the caller must insert it itself.
+   */
+  deferAudit(row: AuditRow): boolean;
 }
 
 /**
@@ -59,6 +67,11 @@ export interface AuditLane {
   readonly tally: Counts;
   /** The next seq from audit_events_seq (a unit rolled back leaves a gap). */
   nextSeq(): Promise<number>;
+  /**
+   * Audit rows of released units that sent no statement but their read-ahead, not yet in the table: written in one
+   * statement by the next unit that touches the batch's connection, or before the COMMIT (group-commit.ts).
+   */
+  readonly rows: AuditRow[];
   /**
    * What this server's other lanes have added to `key` and not yet committed: their released units' counts and the
    * unit each is running, until its COMMIT has returned (counted twice for a moment after it, never missed).
@@ -76,6 +89,19 @@ export interface AuditLaneCursor {
   head: string;
   /** This unit's counts; the batch adds them to the lane's when the unit's savepoint is released. */
   adds: Counts;
+  /**
+   * Whether the unit has sent a statement other than its read-ahead (touch). Until it has, it has changed no row,
+   * and the audit rows it appends wait in `rows`: the batch needs neither an INSERT nor a savepoint round trip for it.
+   */
+  touched: boolean;
+  rows: AuditRow[];
+  /** The lane's rows this unit wrote when first touched: the lane's again if the unit is rolled back. */
+  flushed: AuditRow[];
+}
+
+/** A cursor for a unit that has not started: at the lane's head, nothing counted, nothing sent. */
+export function laneCursor(lane: AuditLane, head: string): AuditLaneCursor {
+  return { lane, head, adds: new Map(), touched: false, rows: [], flushed: [] };
 }
 
 interface Scope {
@@ -110,11 +136,29 @@ export function createPgUnits(pool: pg.Pool, poolDb: PgDb = pgDrizzle(pool)): Pg
     return { client, db, depth, open: true, nested: false, memo: new Map(), readAhead: new Map() };
   };
 
+  /**
+   * The unit is about to send a statement: the rows fetched ahead end, and a group commit's unit touched for the
+   * first time first writes the audit rows its batch holds (released units' and its own) in one statement sent
+   * before it on the same connection (node-postgres sends a connection's queries in order), so the statement sees
+   * them as if each had been inserted when appended. Answers that write's promise, if there was one.
+   */
+  function touch(scope: Scope): Promise<unknown> | undefined {
+    if (scope.readAhead.size > 0) scope.readAhead.clear();
+    const cursor = scope.lane;
+    if (!cursor || cursor.touched) return undefined;
+    cursor.touched = true;
+    if (cursor.lane.rows.length === 0 && cursor.rows.length === 0) return undefined;
+    cursor.flushed = cursor.lane.rows.splice(0);
+    const rows = [...cursor.flushed, ...cursor.rows];
+    cursor.rows = [];
+    return insertAuditRows(scope.client, rows);
+  }
+
   async function savepoint<T>(outer: Scope, fn: () => Promise<T>): Promise<T> {
     if (outer.nested) throw new Error('the nested units of one unit run one after another, not at once');
     outer.nested = true;
-    // A statement of the unit like any other: it ends the rows fetched ahead.
-    outer.readAhead.clear();
+    // A statement of the unit like any other.
+    await touch(outer);
     const name = `unit_${outer.depth}`;
     // The lane's head as the savepoint began: a savepoint rolled back takes its appends with it.
     const head = outer.lane?.head;
@@ -180,7 +224,8 @@ export function createPgUnits(pool: pg.Pool, poolDb: PgDb = pgDrizzle(pool)): Pg
       // A callback a unit left running (a timer, a promise it did not await) still carries the unit's context,
       // but its connection has gone back to the pool or on to the next unit of a batch.
       if (!scope.open) throw new Error('a store was called from a unit that has already ended');
-      if (scope.readAhead.size > 0) scope.readAhead.clear();
+      // A failed write of the batch's audit rows aborts the transaction: the statement after it fails with it.
+      touch(scope)?.catch(ignore);
       return scope.db;
     },
     auditLane() {
@@ -194,6 +239,17 @@ export function createPgUnits(pool: pg.Pool, poolDb: PgDb = pgDrizzle(pool)): Pg
     readAhead() {
       const scope = als.getStore();
       return scope?.open ? scope.readAhead : undefined;
+    },
+    readAheadClient() {
+      const scope = als.getStore();
+      return scope?.open ? scope.client : undefined;
+    },
+    deferAudit(row) {
+      const scope = als.getStore();
+      const cursor = scope?.open ? scope.lane : undefined;
+      if (!cursor || cursor.touched) return false;
+      cursor.rows.push(row);
+      return true;
     },
     batchTally() {
       const scope = als.getStore();
