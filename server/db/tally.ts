@@ -2,6 +2,14 @@
 export interface TallyEntry {
   n: number;
   flush: (n: number) => Promise<unknown>;
+  /** Counters of one kind written together in ONE statement (flushCounts): this one's row in it. */
+  together?: Together;
+}
+
+/** One statement that writes several counters of one kind: each counter's row (its key's columns) and sum. */
+export interface Together {
+  write: (rows: { row: readonly unknown[]; n: number }[]) => Promise<unknown>;
+  row: readonly unknown[];
 }
 
 /**
@@ -13,7 +21,7 @@ export interface TallyEntry {
 export interface BatchTally {
   /** What the batch's released units and this unit have added to `key` and not yet written. */
   pending(key: string): number;
-  add(key: string, flush: (n: number) => Promise<unknown>): void;
+  add(key: string, flush: (n: number) => Promise<unknown>, together?: Together): void;
 }
 
 /** A batch's or a unit's counts by key. */
@@ -23,10 +31,10 @@ export type Counts = Map<string, TallyEntry>;
 export const countOf = (counts: Counts, key: string): number => counts.get(key)?.n ?? 0;
 
 /** One more use of `key`, written later by `flush`. */
-export function countOne(counts: Counts, key: string, flush: TallyEntry['flush']): void {
+export function countOne(counts: Counts, key: string, flush: TallyEntry['flush'], together?: Together): void {
   const e = counts.get(key);
   if (e) e.n++;
-  else counts.set(key, { n: 1, flush });
+  else counts.set(key, together ? { n: 1, flush, together } : { n: 1, flush });
 }
 
 /** A released unit's counts, added to its batch's. */
@@ -41,7 +49,21 @@ export function addCounts(into: Counts, from: Counts): void {
 /** The counts as they are now, for a savepoint to put back if it is rolled back. */
 export const copyCounts = (counts: Counts): Counts => new Map([...counts].map(([k, e]) => [k, { ...e }]));
 
-/** Writes each count once (just before the batch's COMMIT). */
+/**
+ * Writes each count once (just before the batch's COMMIT), in the order of their keys, so that two batches writing
+ * the same counters lock their rows in one order (no deadlock between them); counters of one kind that can be
+ * written together go in one statement (a batch of reads of many grants: one statement, not one per grant).
+ */
 export async function flushCounts(counts: Counts): Promise<void> {
-  for (const e of counts.values()) await e.flush(e.n);
+  const together = new Map<Together['write'], { row: readonly unknown[]; n: number }[]>();
+  for (const key of [...counts.keys()].sort()) {
+    const e = counts.get(key)!;
+    if (!e.together) {
+      await e.flush(e.n);
+      continue;
+    }
+    const rows = together.get(e.together.write) ?? [];
+    together.set(e.together.write, [...rows, { row: e.together.row, n: e.n }]);
+  }
+  for (const [write, rows] of together) await write(rows);
 }

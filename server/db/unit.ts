@@ -1,6 +1,15 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type Database from 'better-sqlite3';
-import { addCounts, copyCounts, countOf, countOne, type BatchTally, type Counts, type TallyEntry } from './tally.ts';
+import {
+  addCounts,
+  copyCounts,
+  countOf,
+  countOne,
+  type BatchTally,
+  type Counts,
+  type TallyEntry,
+  type Together,
+} from './tally.ts';
 
 /**
  * The statements and the guard that an async unit of work on the one SQLite connection needs
@@ -93,8 +102,8 @@ class BatchCursor implements BatchTally, AuditHeadCursor {
   pending(key: string): number {
     return countOf(this.batch.tally, key) + countOf(this.adds, key);
   }
-  add(key: string, flush: TallyEntry['flush']): void {
-    countOne(this.adds, key, flush);
+  add(key: string, flush: TallyEntry['flush'], together?: Together): void {
+    countOne(this.adds, key, flush, together);
   }
   get(): AuditHead | undefined {
     return this.head;

@@ -23,6 +23,22 @@ export function createUsage(b: Backend) {
     b,
     'INSERT INTO usage_counters (customer_id, grant_id, action, hour, count) VALUES (?, ?, ?, ?, ?) ON CONFLICT (customer_id, grant_id, action, hour) DO UPDATE SET count = usage_counters.count + excluded.count',
   );
+  // PostgreSQL: a batch's sums for several counters in ONE statement (server/db/tally.ts flushCounts); each key once,
+  // as ON CONFLICT DO UPDATE may not touch a row twice in one statement. SQLite writes each (no round trips).
+  const bumpMany =
+    b.dialect === 'postgres'
+      ? rawStatement(
+          b,
+          `INSERT INTO usage_counters (customer_id, grant_id, action, hour, count)
+             SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[])
+             ON CONFLICT (customer_id, grant_id, action, hour) DO UPDATE SET count = usage_counters.count + excluded.count`,
+        )
+      : undefined;
+  const writeMany = (rows: { row: readonly unknown[]; n: number }[]) =>
+    bumpMany!.run(
+      ...[0, 1, 2, 3].map((i) => rows.map((r) => r.row[i])),
+      rows.map((r) => r.n),
+    );
   const key = (customerId: string, grantId: string, action: string, hour: number) =>
     `usage ${customerId} ${grantId} ${action} ${hour}`;
   const window = rawStatement<{ hour: number; count: number }>(
@@ -70,7 +86,11 @@ export function createUsage(b: Backend) {
       const tally = b.batchTally?.();
       // The row stays unlocked until the batch writes the sum, so the server's other batches need not wait for it.
       if (tally)
-        tally.add(key(customerId, grantId, action, hour), (n) => bumpBy.run(customerId, grantId, action, hour, n));
+        tally.add(
+          key(customerId, grantId, action, hour),
+          (n) => bumpBy.run(customerId, grantId, action, hour, n),
+          bumpMany && { write: writeMany, row: [customerId, grantId, action, hour] },
+        );
       else await bump.run(customerId, grantId, action, hour);
     },
   };

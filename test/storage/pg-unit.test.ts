@@ -488,6 +488,26 @@ describe('counts a batch adds up before its COMMIT', () => {
   });
 });
 
+describe('counts of many grants in one batch', () => {
+  it('when the units of a batch count uses of several grants, then one statement writes all their sums', async () => {
+    const sent: string[] = [];
+    const usage = createUsage(postgresBackend(units));
+    const gc = createPgGroupCommit(countingPool(sent), units, { chain: 'tally-many', lanes: 1 });
+    const now = new Date();
+    const grants = ['grm-1', 'grm-2', 'grm-3'];
+    await Promise.all([...grants, 'grm-2'].map((g) => gc.submit(() => usage.record('cu-many', g, 'read', now))));
+    expect(sent.filter((q) => /INSERT INTO usage_counters/.test(q))).toHaveLength(1);
+    const counts = await Promise.all(
+      grants.map((g) => usage.of('cu-many', g, 'read', now).then((u) => u.readsLastHour)),
+    );
+    expect(counts).toEqual([1, 2, 1]);
+    // Written again by a later batch: added to, not replaced.
+    await gc.submit(() => usage.record('cu-many', 'grm-1', 'read', now));
+    expect((await usage.of('cu-many', 'grm-1', 'read', now)).readsLastHour).toBe(2);
+    gc.close();
+  });
+});
+
 describe('counts a batch adds up across the turn of the hour', () => {
   it('when a batch counts uses just before the hour turns, then a read just after it counts them', async () => {
     const usage = createUsage(postgresBackend(units));

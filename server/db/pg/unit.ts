@@ -257,7 +257,7 @@ export function createPgUnits(pool: pg.Pool, poolDb: PgDb = pgDrizzle(pool)): Pg
       if (!cursor) return undefined;
       return {
         pending: (key) => countOf(cursor.lane.tally, key) + countOf(cursor.adds, key) + cursor.lane.elsewhere(key),
-        add: (key, flush) => countOne(cursor.adds, key, flush),
+        add: (key, flush, together) => countOne(cursor.adds, key, flush, together),
       };
     },
     async runOn(client, fn, lane) {
