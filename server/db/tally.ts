@@ -62,8 +62,9 @@ export async function flushCounts(counts: Counts): Promise<void> {
       await e.flush(e.n);
       continue;
     }
-    const rows = together.get(e.together.write) ?? [];
-    together.set(e.together.write, [...rows, { row: e.together.row, n: e.n }]);
+    let rows = together.get(e.together.write);
+    if (!rows) together.set(e.together.write, (rows = []));
+    rows.push({ row: e.together.row, n: e.n });
   }
   for (const [write, rows] of together) await write(rows);
 }

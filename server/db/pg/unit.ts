@@ -136,6 +136,12 @@ export function createPgUnits(pool: pg.Pool, poolDb: PgDb = pgDrizzle(pool)): Pg
     return { client, db, depth, open: true, nested: false, memo: new Map(), readAhead: new Map() };
   };
 
+  /** The unit of the moment, if it is still open (a unit's leftover callbacks get nothing of it). */
+  const openScope = (): Scope | undefined => {
+    const scope = als.getStore();
+    return scope?.open ? scope : undefined;
+  };
+
   /**
    * The unit is about to send a statement: the rows fetched ahead end, and a group commit's unit touched for the
    * first time first writes the audit rows its batch holds (released units' and its own) in one statement sent
@@ -228,32 +234,18 @@ export function createPgUnits(pool: pg.Pool, poolDb: PgDb = pgDrizzle(pool)): Pg
       touch(scope)?.catch(ignore);
       return scope.db;
     },
-    auditLane() {
-      const scope = als.getStore();
-      return scope?.open ? scope.lane : undefined;
-    },
-    unitMemo() {
-      const scope = als.getStore();
-      return scope?.open ? scope.memo : undefined;
-    },
-    readAhead() {
-      const scope = als.getStore();
-      return scope?.open ? scope.readAhead : undefined;
-    },
-    readAheadClient() {
-      const scope = als.getStore();
-      return scope?.open ? scope.client : undefined;
-    },
+    auditLane: () => openScope()?.lane,
+    unitMemo: () => openScope()?.memo,
+    readAhead: () => openScope()?.readAhead,
+    readAheadClient: () => openScope()?.client,
     deferAudit(row) {
-      const scope = als.getStore();
-      const cursor = scope?.open ? scope.lane : undefined;
+      const cursor = openScope()?.lane;
       if (!cursor || cursor.touched) return false;
       cursor.rows.push(row);
       return true;
     },
     batchTally() {
-      const scope = als.getStore();
-      const cursor = scope?.open ? scope.lane : undefined;
+      const cursor = openScope()?.lane;
       if (!cursor) return undefined;
       return {
         pending: (key) => countOf(cursor.lane.tally, key) + countOf(cursor.adds, key) + cursor.lane.elsewhere(key),
