@@ -161,7 +161,7 @@ export function createRecordUnits(
 
     async read(r: DataRequest, q: RecordQuery) {
       const now = ctx.clock.now();
-      if (d.readAhead) await d.readAhead(r, now);
+      if (d.readAhead) await d.readAhead.fetch(r, now);
       const use: Use = { action: 'read', fields: [], recordCategories: q.categories, auditTokenRefusal: true };
       const g = await d.admit(r, now, use);
       if (!('id' in g)) return g;

@@ -1,5 +1,5 @@
 import type { Backend } from '../db/backend.ts';
-import { readAhead } from '../db/read-ahead.ts';
+import { readAhead, type ReadAheadWanted } from '../db/read-ahead.ts';
 import type { ReadAheadPart } from '../db/raw.ts';
 import type { DataRequest } from './admission.ts';
 
@@ -27,7 +27,7 @@ export function createUseReadAhead(
   },
 ) {
   if (b.dialect !== 'postgres') return undefined;
-  return function useReadAhead(r: DataRequest, now: Date, { fields = false } = {}): Promise<void> {
+  function wanted(r: DataRequest, now: Date, { fields = false } = {}): ReadAheadWanted {
     const c = r.claims;
     const parts = [d.refusalCount(c.client_id, now)];
     if (c.grant_id && c.fam)
@@ -39,7 +39,19 @@ export function createUseReadAhead(
         d.usage(c.sub, c.grant_id, 'read', now),
         fields ? d.fields(c.sub) : undefined,
       );
-    return readAhead(b, parts, { seq: fields });
+    return { parts, seq: fields };
+  }
+  return {
+    /**
+     * The unit's reads, declared when it is submitted: its batch may fetch them with the other units' in one round
+     * trip (server/db/pg/batch-read-ahead.ts). Keyed by minute and hour, as the unit's own are.
+     */
+    wanted,
+    /** The unit's reads, fetched at its start: those its batch has not already fetched for it. */
+    fetch(r: DataRequest, now: Date, opts: { fields?: boolean } = {}): Promise<void> {
+      const w = wanted(r, now, opts);
+      return readAhead(b, w.parts, { seq: w.seq });
+    },
   };
 }
 

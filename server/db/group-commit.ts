@@ -3,6 +3,7 @@ import { CHECKPOINT, startCheckpointer, type CheckpointResult } from './checkpoi
 import type { Db } from './connection.ts';
 import { flushCounts } from './tally.ts';
 import { asUnit, inSavepoint, startYieldGuard, throughGate, unitStatements, type SqliteBatch } from './unit.ts';
+import type { ReadAheadWanted } from './read-ahead.ts';
 
 /**
  * Group commit for audited company requests (ARCHITECTURE.md, "Speed").
@@ -32,8 +33,12 @@ import { asUnit, inSavepoint, startYieldGuard, throughGate, unitStatements, type
 export type DurabilityMode = 'GROUP' | 'FULL' | 'NORMAL';
 
 export interface GroupCommit {
-  /** Runs fn in the next batch transaction; resolves with its result once that batch is durable. */
-  submit<T>(fn: () => T | Promise<T>): Promise<T>;
+  /**
+   * Runs fn in the next batch transaction; resolves with its result once that batch is durable. `ahead`: the reads
+   * fn will start with (server/db/read-ahead.ts), which a PostgreSQL batch fetches for all its units in one round
+   * trip (./pg/batch-read-ahead.ts); asked when the batch starts. SQLite has no round trips to save and ignores it.
+   */
+  submit<T>(fn: () => T | Promise<T>, ahead?: () => ReadAheadWanted): Promise<T>;
   /** Resolves once everything committed so far is durable. */
   durable(): Promise<void>;
   /** One checkpoint of the log now: SQLite's answer (undefined without a checkpointer, and on PostgreSQL). */

@@ -17,30 +17,41 @@ import { numberedPlaceholders, preparedName, type ReadAheadPart } from './raw.ts
  *
  * SQLite: nothing (its statements are no round trips). Outside a unit: nothing either.
  */
-export async function readAhead(
-  b: Backend,
-  parts: readonly (ReadAheadPart | undefined)[],
-  { seq = false } = {},
-): Promise<void> {
+export async function readAhead(b: Backend, parts: readonly (ReadAheadPart | undefined)[], { seq = false } = {}) {
   const ahead = b.readAhead?.();
-  const list = parts.filter((p): p is ReadAheadPart => p !== undefined);
-  if (!ahead || list.length === 0) return;
-  const withSeq = seq && b.auditLane?.() !== undefined;
+  if (!ahead) return;
+  // Parts (and the seq) its batch already fetched for it (server/db/pg/batch-read-ahead.ts) are not asked again.
+  const list = parts.filter((p): p is ReadAheadPart => p !== undefined && !ahead.has(p.key));
+  const withSeq = seq && b.auditLane?.() !== undefined && !ahead.has(SEQ);
+  if (list.length === 0 && !withSeq) return;
   const { name, text } = statementOf(list, withSeq);
   // Not through b.q(): the read-ahead is not a statement that touches the unit (server/db/pg/unit.ts, touch).
   const client = b.readAheadClient?.() as pg.PoolClient;
   const result = await client.query<Record<string, unknown[]>>({ name, text, values: list.flatMap((p) => p.params) });
   const row = result.rows[0]!;
-  list.forEach((p, i) => {
-    const rows = row[`r${i}`]!;
-    // JSON has no bytes: a bytea column comes back as PostgreSQL's hex text, `\x` then two digits a byte (the
-    // default bytea_output; a database set to `escape` is refused here rather than decoded wrongly).
-    if (p.bytea.length > 0)
-      for (const r of rows as Record<string, unknown>[])
-        for (const c of p.bytea) if (typeof r[c] === 'string') r[c] = hexBytes(r[c] as string);
-    ahead.set(p.key, rows);
-  });
-  if (withSeq) ahead.set(SEQ, [Number(row.seq)]);
+  list.forEach((p, i) => keepAhead(ahead, p, row[`r${i}`]!));
+  if (withSeq) keepAheadSeq(ahead, Number(row.seq));
+}
+
+/** What a unit will read ahead, declared before it runs: its parts, and whether it takes its audit seq with them. */
+export interface ReadAheadWanted {
+  parts: readonly (ReadAheadPart | undefined)[];
+  seq: boolean;
+}
+
+/** Keeps one part's rows in a unit's read-ahead, under the key its statement looks them up by (raw.ts). */
+export function keepAhead(ahead: Map<string, unknown[]>, p: ReadAheadPart, rows: unknown[]): void {
+  // JSON has no bytes: a bytea column comes back as PostgreSQL's hex text, `\x` then two digits a byte (the
+  // default bytea_output; a database set to `escape` is refused here rather than decoded wrongly).
+  if (p.bytea.length > 0)
+    for (const r of rows as Record<string, unknown>[])
+      for (const c of p.bytea) if (typeof r[c] === 'string') r[c] = hexBytes(r[c] as string);
+  ahead.set(p.key, rows);
+}
+
+/** Keeps the audit seq taken with a unit's reads, for takeAheadSeq. */
+export function keepAheadSeq(ahead: Map<string, unknown[]>, seq: number): void {
+  ahead.set(SEQ, [seq]);
 }
 
 const SEQ = 'nextval audit_events_seq';

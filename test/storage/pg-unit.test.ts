@@ -10,6 +10,8 @@ import { createPgGroupCommit } from '../../server/db/pg/group-commit.ts';
 import { migratePostgres } from '../../server/db/pg/migrate.ts';
 import { createPgPool, type PgStorePool } from '../../server/db/pg/pool.ts';
 import { leases } from '../../server/db/pg/schema.ts';
+import { rawStatement } from '../../server/db/raw.ts';
+import { readAhead } from '../../server/db/read-ahead.ts';
 import { createPgUnits, PG_UNIT, type PgUnits } from '../../server/db/pg/unit.ts';
 import { ServiceUnavailable } from '../../server/http/errors.ts';
 import { startPostgres, type PostgresCluster } from '../support/postgres.ts';
@@ -459,6 +461,94 @@ describe('audit rows of units that send nothing but their read-ahead', () => {
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
     expect(await committed('t11-')).toEqual([]);
     expect((await linksOf('held3.0')).map((l) => l.hash)).toEqual([taken!.hash]);
+    gc.close();
+  });
+});
+
+describe("a batch's read-aheads in one statement", () => {
+  const b = () => postgresBackend(units);
+  const byName = () =>
+    rawStatement<{ name: string; holder: string }>(b(), 'SELECT name, holder FROM leases WHERE name = ?');
+  /** A unit that reads its lease row ahead (declared at submit), then reads it, then appends; answers the holder. */
+  const reader = (gc: GroupCommit, append: ReturnType<typeof createAuditAppender>, name: string) => {
+    const wanted = () => ({ parts: [byName().ahead([name])], seq: true });
+    return gc.submit(async () => {
+      const w = wanted();
+      await readAhead(b(), w.parts, { seq: w.seq });
+      const holder = (await byName().all(name))[0]?.holder;
+      await append(APPEND);
+      return holder;
+    }, wanted);
+  };
+  const isBatchAhead = (q: string) => /WITH ORDINALITY/.test(q);
+  const isOwnAhead = (q: string) => q.startsWith('SELECT (SELECT coalesce(json_agg(t)');
+
+  it('when the units of a batch declare their reads, then one statement reads them all and takes their seqs in chain order; no unit reads for itself', async () => {
+    const sent: string[] = [];
+    const append = createAuditAppender(b(), () => new Date(), 'ahead');
+    const gc = createPgGroupCommit(countingPool(sent), units, { chain: 'ahead', lanes: 1 });
+    const names = ['t12-a', 't12-b', 't12-c'];
+    await Promise.all(names.map((n) => units.inTransaction(() => put(n))));
+    // The batch learns a part's parameter types once, in the background: the first batches read for themselves.
+    let holders: unknown[] = [];
+    await until(async () => {
+      sent.length = 0;
+      holders = await Promise.all(names.map((n) => reader(gc, append, n)));
+      return sent.some(isBatchAhead);
+    });
+    expect(holders).toEqual(['h', 'h', 'h']);
+    expect(sent.filter(isBatchAhead)).toHaveLength(1);
+    expect(sent.filter(isOwnAhead)).toEqual([]);
+    expect(sent.filter((q) => /FROM leases WHERE name/.test(q) && !isBatchAhead(q))).toEqual([]);
+    expect(sent.filter((q) => /nextval/.test(q) && !isBatchAhead(q))).toEqual([]);
+    // Each event links to the one before it in seq order: the seqs were handed out in the units' order.
+    const links = await linksOf('ahead.0');
+    expect(links.slice(1).map((l) => l.prev)).toEqual(links.slice(0, -1).map((l) => l.hash));
+    gc.close();
+  });
+
+  it('when a unit of the batch writes, then the units after it read for themselves and see what it wrote', async () => {
+    const sent: string[] = [];
+    const append = createAuditAppender(b(), () => new Date(), 'ahead2');
+    const gc = createPgGroupCommit(countingPool(sent), units, { chain: 'ahead2', lanes: 1 });
+    await units.inTransaction(() => put('t13-x'));
+    const hold = (holder: string) => units.current().update(leases).set({ holder }).where(eq(leases.name, 't13-x'));
+    let seen: unknown[] = [];
+    await until(async () => {
+      await units.inTransaction(() => hold('h'));
+      sent.length = 0;
+      seen = await Promise.all([
+        reader(gc, append, 't13-x'),
+        gc.submit(
+          async () => void (await hold('moved')),
+          () => ({ parts: [byName().ahead(['t13-x'])], seq: true }),
+        ),
+        reader(gc, append, 't13-x'),
+      ]);
+      return sent.some(isBatchAhead);
+    });
+    expect(seen).toEqual(['h', undefined, 'moved']);
+    // The first unit's read was served from the batch's statement; the third read for itself, after the write.
+    expect(sent.filter(isOwnAhead)).toHaveLength(1);
+    gc.close();
+  });
+
+  it('when a unit declares a value its parameter type would refuse, then only that unit fails, not its batch', async () => {
+    const append = createAuditAppender(b(), () => new Date(), 'ahead3');
+    const sent: string[] = [];
+    const gc = createPgGroupCommit(countingPool(sent), units, { chain: 'ahead3', lanes: 1 });
+    await units.inTransaction(() => put('t14-ok'));
+    let results: PromiseSettledResult<unknown>[] = [];
+    await until(async () => {
+      sent.length = 0;
+      results = await outcomes([
+        reader(gc, append, 't14-ok'),
+        reader(gc, append, 'nul\u0000'),
+        reader(gc, append, 't14-ok'),
+      ]);
+      return sent.some(isBatchAhead);
+    });
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     gc.close();
   });
 });

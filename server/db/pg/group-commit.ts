@@ -4,6 +4,8 @@ import { GENESIS_HASH } from '../../audit/chain/chain.ts';
 import { GroupCommitFailed, type GroupCommit } from '../group-commit.ts';
 import { isDatabaseUnavailable, isRetryable, unavailableOr } from './errors.ts';
 import { insertAuditRows } from './audit-rows.ts';
+import { createBatchReadAhead } from './batch-read-ahead.ts';
+import type { ReadAheadWanted } from '../read-ahead.ts';
 import { laneCursor, PG_UNIT, type AuditLane, type AuditLaneCursor, type PgUnits } from './unit.ts';
 import { addCounts, countOf, flushCounts } from '../tally.ts';
 
@@ -47,6 +49,8 @@ export const PG_GROUP_COMMIT = {
 
 interface Unit {
   fn: () => unknown;
+  /** What the unit reads first, for its batch to fetch with the others' (./batch-read-ahead.ts). */
+  ahead?: () => ReadAheadWanted;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
   attempts: number;
@@ -90,6 +94,7 @@ export function createPgGroupCommit(
       if (a.lane !== lane) n += countOf(a.lane.tally, key) + (a.cursor ? countOf(a.cursor.adds, key) : 0);
     return n;
   };
+  const batchAhead = createBatchReadAhead(pool);
   let queue: Unit[] = [];
   let scheduled = false;
   let closed = false;
@@ -177,7 +182,15 @@ export function createPgGroupCommit(
     try {
       const lane = await begin(client, chain);
       if (lane) active.add((slot = { lane: lane.lane }));
-      for (let i = 0; i < batch.length; i++) await runUnit(client, batch[i]!, i + 1 < batch.length, lane, slot);
+      // Only a batch with a lane knows which of its units sent nothing (AuditLaneCursor.touched). The rows read ahead
+      // for a unit are handed to it only while no unit before it has sent anything but its read-ahead since they
+      // were read: as if it had read them itself just before it began.
+      const ahead = lane ? await batchAhead.fetch(client, batch.map(wantedOf), true) : [];
+      let fresh = true;
+      for (let i = 0; i < batch.length; i++) {
+        const quiet = await runUnit(client, batch[i]!, i + 1 < batch.length, lane, slot, fresh ? ahead[i] : undefined);
+        fresh &&= quiet;
+      }
       // The audit rows of units that sent nothing but their read-ahead, in one statement: before the COMMIT, so every
       // unit's event commits with it; a failure here fails the batch like a failed COMMIT.
       if (lane && lane.lane.rows.length > 0) await insertAuditRows(client, lane.lane.rows.splice(0));
@@ -204,6 +217,15 @@ export function createPgGroupCommit(
     queue = [...retry, ...queue];
   }
 
+  /** What a unit declared it reads first; a declaration that throws only leaves the unit to read for itself. */
+  function wantedOf(u: Unit): ReadAheadWanted | undefined {
+    try {
+      return u.ahead?.();
+    } catch {
+      return undefined;
+    }
+  }
+
   /**
    * Runs one unit inside the savepoint already set for it: by BEGIN's round trip for the batch's first unit, and
    * for each later one by its predecessor, whose RELEASE and the next SAVEPOINT go in one round trip (a simple query
@@ -221,12 +243,16 @@ export function createPgGroupCommit(
     next: boolean,
     lane: { lane: AuditLane; head: string } | undefined,
     slot: { cursor?: AuditLaneCursor } | undefined,
-  ) {
+    ahead: Map<string, unknown[]> | undefined,
+  ): Promise<boolean> {
     const cursor: AuditLaneCursor | undefined = lane && laneCursor(lane.lane, lane.head);
     if (slot) slot.cursor = cursor;
+    // Whether the unit sent nothing but its read-ahead, and was not rolled back.
+    let quiet = false;
     try {
-      u.value = await units.runOn(client, u.fn, cursor);
+      u.value = await units.runOn(client, u.fn, cursor, ahead);
       if (cursor && !cursor.touched) {
+        quiet = true;
         // The unit sent nothing but its read-ahead, so it changed no row: its savepoint has nothing to release and
         // stays for the next unit, and its audit rows go to the batch, which writes them (above, or when a later
         // unit first sends a statement, unit.ts touch).
@@ -253,19 +279,21 @@ export function createPgGroupCommit(
       await client.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
       // The released units' rows this unit wrote when first touched were undone with it: the batch's again.
       if (cursor) lane!.lane.rows.unshift(...cursor.flushed);
+      quiet = false;
     } finally {
       // Its counts are in the lane's tally now (released) or gone (rolled back).
       if (slot) slot.cursor = undefined;
     }
+    return quiet;
   }
 
   return {
     // PostgreSQL checkpoints its own log.
     checkpoint: async () => undefined,
-    submit<T>(fn: () => T | Promise<T>): Promise<T> {
+    submit<T>(fn: () => T | Promise<T>, ahead?: () => ReadAheadWanted): Promise<T> {
       if (closed) return Promise.reject(new GroupCommitFailed('the group commit is closed'));
       return new Promise<T>((resolve, reject) => {
-        queue.push({ fn, resolve: resolve as (v: unknown) => void, reject, attempts: 0 });
+        queue.push({ fn, ahead, resolve: resolve as (v: unknown) => void, reject, attempts: 0 });
         schedule();
       });
     },

@@ -31,9 +31,15 @@ export interface PgUnits {
   current(): PgDb;
   /**
    * Runs fn as the unit on a connection the caller holds in an open transaction (the group commit); `lane`, when
-   * given, is the audit chain that batch appends to (`auditLane()` inside fn).
+   * given, is the audit chain that batch appends to (`auditLane()` inside fn); `ahead`, rows the batch read ahead for
+   * this unit (./batch-read-ahead.ts), its read-ahead to begin with.
    */
-  runOn<T>(client: pg.PoolClient, fn: () => T | Promise<T>, lane?: AuditLaneCursor): Promise<T>;
+  runOn<T>(
+    client: pg.PoolClient,
+    fn: () => T | Promise<T>,
+    lane?: AuditLaneCursor,
+    ahead?: Map<string, unknown[]>,
+  ): Promise<T>;
   /** The audit lane of the group commit's batch this unit runs in; undefined in any other unit, or outside one. */
   auditLane(): AuditLaneCursor | undefined;
   /** The counts of the group commit's batch this unit runs in; undefined in any other unit, or outside one. */
@@ -252,9 +258,10 @@ export function createPgUnits(pool: pg.Pool, poolDb: PgDb = pgDrizzle(pool)): Pg
         add: (key, flush, together) => countOne(cursor.adds, key, flush, together),
       };
     },
-    async runOn(client, fn, lane) {
+    async runOn(client, fn, lane, ahead) {
       const scope = scopeFor(client, 1);
       scope.lane = lane;
+      if (ahead) scope.readAhead = ahead;
       try {
         return await als.run(scope, async () => fn());
       } finally {
