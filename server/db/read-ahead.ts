@@ -20,9 +20,12 @@ import { numberedPlaceholders, preparedName, type ReadAheadPart } from './raw.ts
 export async function readAhead(b: Backend, parts: readonly (ReadAheadPart | undefined)[], { seq = false } = {}) {
   const ahead = b.readAhead?.();
   if (!ahead) return;
-  // Parts (and the seq) its batch already fetched for it (server/db/pg/batch-read-ahead.ts) are not asked again.
-  const list = parts.filter((p): p is ReadAheadPart => p !== undefined && !ahead.has(p.key));
-  const withSeq = seq && b.auditLane?.() !== undefined && !ahead.has(SEQ);
+  const list = parts.filter((p): p is ReadAheadPart => p !== undefined);
+  const withSeq = seq && b.auditLane?.() !== undefined;
+  // All of a unit's reads come from ONE statement: its batch's (server/db/pg/batch-read-ahead.ts), when that fetched
+  // every part and the seq it asks for now (parts keyed by the minute or hour may have turned since), or its own.
+  if (list.every((p) => ahead.has(p.key)) && (!withSeq || ahead.has(SEQ))) return;
+  ahead.clear();
   if (list.length === 0 && !withSeq) return;
   const { name, text } = statementOf(list, withSeq);
   // Not through b.q(): the read-ahead is not a statement that touches the unit (server/db/pg/unit.ts, touch).

@@ -41,11 +41,16 @@ async function statementsOf(path: string, status = 200, times = 1): Promise<stri
   const log = cluster.log();
   const between = log.slice(log.indexOf(`${mark}_before`), log.indexOf(`${mark}_after`));
   // One entry per line that starts with the log's time stamp; a statement's own line breaks continue its entry.
-  return between
-    .split(/\n(?=\d{4}-\d\d-\d\d )/)
-    .map((entry) => /LOG: {2}(?:statement|execute [^:]*): ([\s\S]*)/.exec(entry)?.[1]?.replace(/\s+/g, ' ').trim())
-    .filter((s): s is string => s !== undefined)
-    .slice(1);
+  return (
+    between
+      .split(/\n(?=\d{4}-\d\d-\d\d )/)
+      .map((entry) => /LOG: {2}(?:statement|execute [^:]*): ([\s\S]*)/.exec(entry)?.[1]?.replace(/\s+/g, ' ').trim())
+      .filter((s): s is string => s !== undefined)
+      // Not the request's: the batch read-ahead asking a part's parameter types, once per part text and server, in
+      // the background (server/db/pg/batch-read-ahead.ts).
+      .filter((s) => !/^(PREPARE "v_types_|SELECT parameter_types|DEALLOCATE "v_types_)/.test(s))
+      .slice(1)
+  );
 }
 
 // The reads a company use makes before it decides, each its own statement without the read-ahead.

@@ -553,6 +553,95 @@ describe("a batch's read-aheads in one statement", () => {
   });
 });
 
+describe("a batch's read-aheads: what ends them", () => {
+  const b = () => postgresBackend(units);
+  const byName = () =>
+    rawStatement<{ name: string; holder: string }>(b(), 'SELECT name, holder FROM leases WHERE name = ?');
+  const isBatchAhead = (q: string) => /WITH ORDINALITY/.test(q);
+  const isOwnAhead = (q: string) => q.startsWith('SELECT (SELECT coalesce(json_agg(t)');
+  /** Runs batches of `units` until one of them read ahead as a batch (its types are learned in the background). */
+  async function batched(sent: string[], run: () => Promise<PromiseSettledResult<unknown>[]>) {
+    let results: PromiseSettledResult<unknown>[] = [];
+    await until(async () => {
+      sent.length = 0;
+      results = await run();
+      return sent.some(isBatchAhead);
+    });
+    return results;
+  }
+
+  it('when a unit asks for reads its batch did not fetch, then it reads ALL of them itself, in one statement', async () => {
+    const sent: string[] = [];
+    const gc = createPgGroupCommit(countingPool(sent), units, { chain: 'ahead4', lanes: 1 });
+    const declared = () => ({ parts: [byName().ahead(['t15-a'])], seq: true });
+    await batched(sent, () =>
+      outcomes([
+        gc.submit(async () => {
+          await readAhead(b(), declared().parts, { seq: true });
+          return byName().all('t15-a');
+        }, declared),
+        // Asks one part more than it declared (a minute turned, say): the batch's rows for the other are not used.
+        gc.submit(async () => {
+          await readAhead(b(), [byName().ahead(['t15-a']), byName().ahead(['t15-b'])], { seq: true });
+        }, declared),
+      ]),
+    );
+    const own = sent.filter(isOwnAhead);
+    expect(own).toHaveLength(1);
+    expect(own[0]).toMatch(/AS r1, nextval/);
+    gc.close();
+  });
+
+  it('when a unit takes a seq of its own, then the units after it take theirs after it: the chain stays in seq order', async () => {
+    const sent: string[] = [];
+    const append = createAuditAppender(b(), () => new Date(), 'ahead5');
+    const gc = createPgGroupCommit(countingPool(sent), units, { chain: 'ahead5', lanes: 1 });
+    const declared = () => ({ parts: [byName().ahead(['t16'])], seq: true });
+    const results = await batched(sent, () =>
+      outcomes([
+        gc.submit(async () => {
+          await readAhead(b(), [byName().ahead(['t16-other'])], { seq: true });
+          await append(APPEND);
+        }, declared),
+        gc.submit(async () => {
+          await readAhead(b(), declared().parts, { seq: true });
+          await append(APPEND);
+        }, declared),
+      ]),
+    );
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled']);
+    const links = await linksOf('ahead5.0');
+    expect(links.slice(1).map((l) => l.prev)).toEqual(links.slice(0, -1).map((l) => l.hash));
+    gc.close();
+  });
+
+  it("when the batch's read-ahead statement fails, then its units read for themselves: only the unit whose read fails is refused", async () => {
+    const sent: string[] = [];
+    const gc = createPgGroupCommit(countingPool(sent), units, { chain: 'ahead6', lanes: 1 });
+    const inverse = () => rawStatement<{ x: number }>(b(), 'SELECT 10 / (? - 1) AS x');
+    const unit = (n: number) => {
+      const declared = () => ({ parts: [inverse().ahead([n])], seq: false });
+      return gc.submit(async () => {
+        await readAhead(b(), declared().parts);
+        return (await inverse().all(n))[0]?.x;
+      }, declared);
+    };
+    // The batch statement fails on the unit dividing by zero; learning the types, the units read for themselves.
+    let results: PromiseSettledResult<unknown>[] = [];
+    let batchTried = false;
+    await until(async () => {
+      sent.length = 0;
+      results = await outcomes([unit(2), unit(1), unit(3)]);
+      batchTried = sent.some(isBatchAhead);
+      return batchTried;
+    });
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value : undefined))).toEqual([10, undefined, 5]);
+    expect(sent).toContain('ROLLBACK TO SAVEPOINT batch_unit');
+    gc.close();
+  });
+});
+
 describe('counts a batch adds up before its COMMIT', () => {
   it('when units of a batch count uses, then later units see them, a rolled-back unit adds none, and the sum is written', async () => {
     const usage = createUsage(postgresBackend(units));
@@ -646,6 +735,31 @@ describe('counts of the other lanes', () => {
     expect([first, second[1]]).toEqual(['tally2.0', 'tally2.1']);
     expect(second[0]).toBe(1);
     expect(await count()).toBe(1);
+    gc.close();
+  });
+});
+
+describe('counts another lane commits after a batch has read', () => {
+  it('when another lane commits a use after this batch read its counters, then a unit of this batch still counts it', async () => {
+    const b = postgresBackend(units);
+    const usage = createUsage(b);
+    const gc = createPgGroupCommit(store.pool, units, { chain: 'tally3', lanes: 2 });
+    const now = new Date();
+    let read!: () => void;
+    const readDone = new Promise<void>((r) => (read = r));
+    // Two units in one turn, one to each lane. The second reads its counters ahead first; the first counts a use
+    // only then, and its batch commits it; the second decides only after that COMMIT, from the rows it read before.
+    const first = gc.submit(async () => {
+      await readDone;
+      await usage.record('cu3', 'gr3', 'read', now);
+    });
+    const second = gc.submit(async () => {
+      await readAhead(b, [usage.ofAhead('cu3', 'gr3', 'read', now)]);
+      read();
+      await first;
+      return (await usage.of('cu3', 'gr3', 'read', now)).readsLastHour;
+    });
+    expect(await second).toBe(1);
     gc.close();
   });
 });

@@ -33,7 +33,15 @@ export interface BatchReadAhead {
     wanted: readonly (ReadAheadWanted | undefined)[],
     seq: boolean,
   ): Promise<(Map<string, unknown[]> | undefined)[]>;
+  /**
+   * Forgets every part's types and statement, asked again when next seen: after the batch statement failed (a column
+   * whose type a migration changed while the server ran, say), group-commit.ts rolls back to the batch's savepoint and
+   * its units read for themselves.
+   */
+  forget(): void;
 }
+
+const ignore = () => {};
 
 /** The batch statement's alias for a unit's parameters; no part's text may use it. */
 const ALIAS = 'v_batch_unit';
@@ -62,26 +70,36 @@ export function createBatchReadAhead(pool: pg.Pool): BatchReadAhead {
     seq: boolean,
   ): Promise<(Map<string, unknown[]> | undefined)[]> {
     const out: (Map<string, unknown[]> | undefined)[] = wanted.map(() => undefined);
-    if (wanted.filter((w) => w !== undefined).length < 2) return out;
+    // A unit is fetched for only if ALL its parts can be (read-ahead.ts: a unit reads from one statement or none).
+    const batched = (w: ReadAheadWanted | undefined): w is ReadAheadWanted => {
+      if (!w) return false;
+      const parts = w.parts.filter((p) => p !== undefined);
+      // Every part's types asked for at once (typesOf starts the asking), then all must fit.
+      const known = parts.map((p) => typesOf(p.text));
+      return parts.every((p, k) => {
+        const t = known[k];
+        const again = parts.findIndex((q) => q.text === p.text) !== k;
+        return t && !again && t.length === p.params.length && p.params.every((v, j) => accepts(t[j]!, v));
+      });
+    };
+    const units = wanted.map((w) => (batched(w) ? w : undefined));
+    if (units.filter((w) => w !== undefined).length < 2) return out;
     // The parts by text: which unit asked each, with which parameters.
     const byText = new Map<string, { types: readonly string[]; units: number[]; parts: ReadAheadPart[] }>();
     const seqUnits: number[] = [];
-    wanted.forEach((w, i) => {
+    units.forEach((w, i) => {
       if (!w) return;
+      out[i] = new Map();
       if (seq && w.seq) seqUnits.push(i);
       for (const p of w.parts) {
         if (!p) continue;
-        const t = typesOf(p.text);
-        if (!t || t.length !== p.params.length || !p.params.every((v, k) => accepts(t[k]!, v))) continue;
         let group = byText.get(p.text);
-        if (!group) byText.set(p.text, (group = { types: t, units: [], parts: [] }));
-        // One unit asking the same part twice reads it once (the key is the same).
-        if (group.units[group.units.length - 1] === i) continue;
+        if (!group) byText.set(p.text, (group = { types: types.get(p.text)!, units: [], parts: [] }));
         group.units.push(i);
         group.parts.push(p);
       }
     });
-    if (byText.size === 0 && seqUnits.length < 2) return out;
+    if (byText.size === 0 && seqUnits.length < 2) return wanted.map(() => undefined);
     const texts = [...byText.keys()].sort();
     const { name, text } = statementOf(texts.map((t) => ({ text: t, types: byText.get(t)!.types })));
     const values: unknown[] = [];
@@ -92,17 +110,16 @@ export function createBatchReadAhead(pool: pg.Pool): BatchReadAhead {
     values.push(seqUnits.length);
     const result = await client.query<Record<string, unknown>>({ name, text, values });
     const row = result.rows[0]!;
-    const mapOf = (i: number) => (out[i] ??= new Map());
     texts.forEach((t, j) => {
       const g = byText.get(t)!;
       for (const [ordinal, rows] of row[`p${j}`] as [number, unknown[]][]) {
         const i = ordinal - 1;
-        keepAhead(mapOf(g.units[i]!), g.parts[i]!, rows);
+        keepAhead(out[g.units[i]!]!, g.parts[i]!, rows);
       }
     });
     // The seqs in the units' order, whatever order the statement took them in: a chain's seqs rise along it.
     const seqs = ((row.seqs as string[] | null) ?? []).map(Number).sort((a, b) => a - b);
-    seqUnits.forEach((u, k) => keepAheadSeq(mapOf(u), seqs[k]!));
+    seqUnits.forEach((u, k) => keepAheadSeq(out[u]!, seqs[k]!));
     return out;
   }
 
@@ -131,7 +148,13 @@ export function createBatchReadAhead(pool: pg.Pool): BatchReadAhead {
     return s;
   }
 
-  return { fetch };
+  return {
+    fetch,
+    forget() {
+      types.clear();
+      statements.clear();
+    },
+  };
 }
 
 /**
@@ -158,6 +181,9 @@ async function askTypes(pool: pg.Pool, text: string): Promise<readonly string[] 
   if (text.includes(ALIAS)) return null;
   const name = `v_types_${preparedName(text)}`;
   const client = await pool.connect();
+  // A checked-out connection whose server goes away also emits 'error'; the query in flight rejects anyway.
+  client.on('error', ignore);
+  let broken: Error | undefined;
   try {
     await client.query(`PREPARE "${name}" AS ${numberedPlaceholders(text)}`);
     try {
@@ -170,7 +196,12 @@ async function askTypes(pool: pg.Pool, text: string): Promise<readonly string[] 
     } finally {
       await client.query(`DEALLOCATE "${name}"`);
     }
+  } catch (e) {
+    // The connection closed rather than pooled: it may hold the prepared statement, or be gone.
+    broken = e as Error;
+    throw e;
   } finally {
-    client.release();
+    client.removeListener('error', ignore);
+    client.release(broken);
   }
 }

@@ -49,6 +49,19 @@ export const PG_GROUP_COMMIT = {
   lanes: 2,
 };
 
+/** A batch in the group commit's view: when it started, its lane once begun, and when it committed. */
+interface Slot {
+  start: number;
+  /**
+   * The running unit's reads come after this tick: the batch's start for a unit given the batch's read-ahead, the
+   * unit's own start otherwise. A COMMIT at or before it is in what the unit reads.
+   */
+  since?: number;
+  lane?: AuditLane;
+  cursor?: AuditLaneCursor;
+  committedAt?: number;
+}
+
 interface Unit {
   fn: () => unknown;
   /** What the unit reads first, for its batch to fetch with the others' (./batch-read-ahead.ts). */
@@ -87,14 +100,25 @@ export function createPgGroupCommit(
   // (lowercase letters, digits, . _ -) is what keeps it a literal.
   for (const c of chains) if (c !== undefined && !isChainId(c)) throw new Error(`audit chain id too long: ${c}`);
   const busy: boolean[] = chains.map(() => false);
-  // The batches in flight on the lanes, with the unit each is running: a budget check in one lane counts the uses
-  // the others have made and not yet committed (usage.ts), so lanes do not let a grant's budget overrun.
-  const active = new Set<{ lane: AuditLane; cursor?: AuditLaneCursor }>();
-  const pendingElsewhere = (lane: AuditLane, key: string) => {
+  // The batches on the lanes, with the unit each is running: a budget check in one lane counts the uses the others
+  // have made and not yet committed (usage.ts), so lanes do not let a grant's budget overrun. A batch stays here after
+  // its COMMIT while a batch that started before that COMMIT still runs: that batch's rows may have been read before
+  // the COMMIT (its read-ahead, at its start), so it counts those uses from here (twice, perhaps; never missed).
+  let tick = 0;
+  const active = new Set<Slot>();
+  const pendingElsewhere = (mine: Slot, key: string) => {
     let n = 0;
     for (const a of active)
-      if (a.lane !== lane) n += countOf(a.lane.tally, key) + (a.cursor ? countOf(a.cursor.adds, key) : 0);
+      if (a !== mine && a.lane && !(a.committedAt !== undefined && a.committedAt <= (mine.since ?? mine.start)))
+        n += countOf(a.lane.tally, key) + (a.cursor ? countOf(a.cursor.adds, key) : 0);
     return n;
+  };
+  /** Ends a batch's slot: kept while it committed after an older batch still running began, else dropped. */
+  const settleSlot = (slot: Slot, committed: boolean) => {
+    if (committed) slot.committedAt = ++tick;
+    else active.delete(slot);
+    const oldest = Math.min(...[...active].filter((a) => a.committedAt === undefined).map((a) => a.start));
+    for (const a of active) if (a.committedAt !== undefined && a.committedAt < oldest) active.delete(a);
   };
   const batchAhead = createBatchReadAhead(pool);
   let queue: Unit[] = [];
@@ -141,7 +165,7 @@ export function createPgGroupCommit(
    * waiting for another lane's batch (a refusal count, say, whose row that batch had locked) must get a higher seq
    * than that batch's events, or "newest first" (seq order) would show the cause after its effect.
    */
-  async function begin(client: pg.PoolClient, chain: string | undefined) {
+  async function begin(client: pg.PoolClient, chain: string | undefined, slot: Slot) {
     if (!chain) {
       await client.query(`BEGIN; SET LOCAL synchronous_commit TO on; SAVEPOINT ${SAVEPOINT}`);
       return undefined;
@@ -156,13 +180,15 @@ export function createPgGroupCommit(
       tally: new Map(),
       rows: [],
       async nextSeq() {
+        // A seq taken after the batch's read-ahead: the units after this one take theirs after it.
+        if (slot.cursor) slot.cursor.ownReads = true;
         const next = await client.query<{ seq: string }>({
           name: 'v_group_commit_next_seq',
           text: "SELECT nextval('audit_events_seq') AS seq",
         });
         return Number(next.rows[0]!.seq);
       },
-      elsewhere: (key) => pendingElsewhere(lane, key),
+      elsewhere: (key) => pendingElsewhere(slot, key),
     };
     return { lane, head: row?.head ?? GENESIS_HASH };
   }
@@ -180,14 +206,17 @@ export function createPgGroupCommit(
     // A checked-out connection whose server goes away also emits 'error'; the query in flight rejects anyway.
     client.on('error', ignore);
     let broken: Error | undefined;
-    let slot: { lane: AuditLane; cursor?: AuditLaneCursor } | undefined;
+    // Before BEGIN: every statement of the batch reads after its start.
+    const slot: Slot = { start: ++tick };
+    active.add(slot);
+    let committed = false;
     try {
-      const lane = await begin(client, chain);
-      if (lane) active.add((slot = { lane: lane.lane }));
-      // Only a batch with a lane knows which of its units sent nothing (AuditLaneCursor.touched). The rows read ahead
-      // for a unit are handed to it only while no unit before it has sent anything but its read-ahead since they
-      // were read: as if it had read them itself just before it began.
-      const ahead = lane ? await batchAhead.fetch(client, batch.map(wantedOf), true) : [];
+      const lane = await begin(client, chain, slot);
+      slot.lane = lane?.lane;
+      // Only a batch with a lane knows which of its units sent nothing (AuditLaneCursor.touched, ownReads). The rows
+      // read ahead for a unit are handed to it only while no unit before it has sent anything since they were read:
+      // as if it had read them itself at the batch's start, seq included (a later seq would break the chain's order).
+      const ahead = lane ? await readAheadFor(client, batch) : [];
       let fresh = true;
       for (let i = 0; i < batch.length; i++) {
         const quiet = await runUnit(client, batch[i]!, i + 1 < batch.length, lane, slot, fresh ? ahead[i] : undefined);
@@ -199,6 +228,7 @@ export function createPgGroupCommit(
       // The batch's counters, each written once; a failure here fails the batch like a failed COMMIT.
       if (lane && lane.lane.tally.size > 0) await units.runOn(client, () => flushCounts(lane.lane.tally));
       await client.query('COMMIT');
+      committed = true;
     } catch (e) {
       if (isDatabaseUnavailable(e)) broken = e as Error;
       else await client.query('ROLLBACK').catch((x: Error) => (broken = x));
@@ -207,7 +237,7 @@ export function createPgGroupCommit(
       return;
     } finally {
       // After the COMMIT returned (or failed): from here the database's counts hold what this batch added.
-      if (slot) active.delete(slot);
+      settleSlot(slot, committed);
       client.removeListener('error', ignore);
       // release(error) closes the connection instead of pooling it: the next batch gets a fresh one.
       client.release(broken);
@@ -217,6 +247,22 @@ export function createPgGroupCommit(
       else settleFailed(u, u.value, retry);
     }
     queue = [...retry, ...queue];
+  }
+
+  /**
+   * The batch's read-ahead for its units, right after BEGIN and its savepoint. If that statement fails (and the
+   * database is still there), the batch rolls back to the savepoint and its units read for themselves: one statement
+   * of the vault's own making must not fail every unit of a batch.
+   */
+  async function readAheadFor(client: pg.PoolClient, batch: Unit[]) {
+    try {
+      return await batchAhead.fetch(client, batch.map(wantedOf), true);
+    } catch (e) {
+      if (isDatabaseUnavailable(e)) throw e;
+      await client.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
+      batchAhead.forget();
+      return [];
+    }
   }
 
   /** What a unit declared it reads first; a declaration that throws only leaves the unit to read for itself. */
@@ -244,17 +290,18 @@ export function createPgGroupCommit(
     u: Unit,
     next: boolean,
     lane: { lane: AuditLane; head: string } | undefined,
-    slot: { cursor?: AuditLaneCursor } | undefined,
+    slot: Slot,
     ahead: Map<string, unknown[]> | undefined,
   ): Promise<boolean> {
     const cursor: AuditLaneCursor | undefined = lane && laneCursor(lane.lane, lane.head);
-    if (slot) slot.cursor = cursor;
+    slot.cursor = cursor;
+    slot.since = ahead ? slot.start : tick;
     // Whether the unit sent nothing but its read-ahead, and was not rolled back.
     let quiet = false;
     try {
       u.value = await units.runOn(client, u.fn, cursor, ahead);
       if (cursor && !cursor.touched) {
-        quiet = true;
+        quiet = !cursor.ownReads;
         // The unit sent nothing but its read-ahead, so it changed no row: its savepoint has nothing to release and
         // stays for the next unit, and its audit rows go to the batch, which writes them (above, or when a later
         // unit first sends a statement, unit.ts touch).
@@ -284,7 +331,7 @@ export function createPgGroupCommit(
       quiet = false;
     } finally {
       // Its counts are in the lane's tally now (released) or gone (rolled back).
-      if (slot) slot.cursor = undefined;
+      slot.cursor = undefined;
     }
     return quiet;
   }

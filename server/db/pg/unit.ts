@@ -54,7 +54,10 @@ export interface PgUnits {
    * goes through current().
    */
   readAhead(): Map<string, unknown[]> | undefined;
-  /** The unit's connection, for its read-ahead, without touching the unit (see touch); undefined outside a unit. */
+  /**
+   * The unit's connection, for its read-ahead, without touching the unit (see touch), noted as the unit's own read
+   * (AuditLaneCursor.ownReads); undefined outside a unit.
+   */
   readAheadClient(): pg.PoolClient | undefined;
   /**
    * Keeps an audit row of a group commit's unit that has sent no statement but its read-ahead (its cursor is not
@@ -80,7 +83,8 @@ export interface AuditLane {
   readonly rows: AuditRow[];
   /**
    * What this server's other lanes have added to `key` and not yet committed: their released units' counts and the
-   * unit each is running, until its COMMIT has returned (counted twice for a moment after it, never missed).
+   * unit each is running, and a batch's counts after its COMMIT while this batch began before it (its rows may have
+   * been read before that COMMIT: counted twice perhaps, never missed).
    */
   elsewhere(key: string): number;
 }
@@ -100,6 +104,11 @@ export interface AuditLaneCursor {
    * and the audit rows it appends wait in `rows`: the batch needs neither an INSERT nor a savepoint round trip for it.
    */
   touched: boolean;
+  /**
+   * Whether the unit sent a read of its own (a read-ahead, a nextval) though it changed no row: it may have read, and
+   * taken a seq, after its batch's read-ahead, so the units after it in the batch read for themselves too.
+   */
+  ownReads: boolean;
   rows: AuditRow[];
   /** The lane's rows this unit wrote when first touched: the lane's again if the unit is rolled back. */
   flushed: AuditRow[];
@@ -107,7 +116,7 @@ export interface AuditLaneCursor {
 
 /** A cursor for a unit that has not started: at the lane's head, nothing counted, nothing sent. */
 export function laneCursor(lane: AuditLane, head: string): AuditLaneCursor {
-  return { lane, head, adds: new Map(), touched: false, rows: [], flushed: [] };
+  return { lane, head, adds: new Map(), touched: false, ownReads: false, rows: [], flushed: [] };
 }
 
 interface Scope {
@@ -243,7 +252,11 @@ export function createPgUnits(pool: pg.Pool, poolDb: PgDb = pgDrizzle(pool)): Pg
     auditLane: () => openScope()?.lane,
     unitMemo: () => openScope()?.memo,
     readAhead: () => openScope()?.readAhead,
-    readAheadClient: () => openScope()?.client,
+    readAheadClient() {
+      const scope = openScope();
+      if (scope?.lane) scope.lane.ownReads = true;
+      return scope?.client;
+    },
     deferAudit(row) {
       const cursor = openScope()?.lane;
       if (!cursor || cursor.touched) return false;
