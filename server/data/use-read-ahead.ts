@@ -47,7 +47,7 @@ export function createUseReadAhead(
      * trip (server/db/pg/batch-read-ahead.ts). Keyed by minute and hour, as the unit's own are.
      */
     wanted,
-    /** The unit's reads, fetched at its start: those its batch has not already fetched for it. */
+    /** The unit's reads, fetched at its start, unless its batch already fetched all of them for it. */
     fetch(r: DataRequest, now: Date, opts: { fields?: boolean } = {}): Promise<void> {
       const w = wanted(r, now, opts);
       return readAhead(b, w.parts, { seq: w.seq });

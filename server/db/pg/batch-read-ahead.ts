@@ -10,28 +10,27 @@ import { numberedPlaceholders, preparedName, type ReadAheadPart } from '../raw.t
  * over the units' parameters (`unnest` of one typed array per parameter), and the audit seqs of the units that take
  * one with their reads. Each unit then finds its rows waiting in its read-ahead and sends nothing to read them.
  *
- * Rows fetched for a unit stand for what its own read-ahead would have read only while nothing has been sent on the
- * batch's connection since: group-commit.ts hands them to a unit only if every unit before it in the batch sent
- * nothing but read-aheads (none touched a row, none was rolled back). The other units read ahead for themselves, as
- * before. The parts must not read audit_events (read-ahead.ts): the rows the batch's earlier units hold for it are
- * not written yet.
+ * Rows fetched for a unit stand for what a read-ahead of its own at the batch's start would have read only while
+ * nothing has been sent on the batch's connection since: group-commit.ts hands them to a unit only if every unit
+ * before it in the batch sent nothing (no write, no rollback, no read or seq of its own). A unit takes all its reads
+ * from this statement or none (read-ahead.ts); the other units read ahead for themselves, as before. The parts must
+ * not read audit_events (read-ahead.ts): the rows the batch's earlier units hold for it are not written yet.
  *
  * A part's parameters go into arrays of the types PostgreSQL gives that part's own statement: asked once per part
  * text (`PREPARE`, then pg_prepared_statements) on a pooled connection outside any batch, in the background; until
- * its answer is in, and for a part whose types cannot go into an array of one dimension, units read it ahead
- * themselves. Each element is then read by its type's input function, as the part's own parameter would be.
+ * every part's answer is in, or when a part's types or values do not fit ACCEPTS, a unit reads for itself. Each
+ * element is then read by its type's input function, as the part's own parameter would be.
  */
 export interface BatchReadAhead {
   /**
    * Fetches the units' wanted reads in one statement on `client` (the batch's connection, its transaction begun),
-   * and answers per unit its rows keyed as read-ahead.ts keeps them (undefined for a unit with nothing fetched).
-   * `seq`: whether the batch appends to an audit lane (a seq is taken only for a unit of one). Sends nothing, and
-   * answers nothing, for fewer than two units: a lone unit's own read-ahead is the same one round trip.
+   * and answers per unit its rows keyed as read-ahead.ts keeps them, with its audit seq if it wants one (undefined
+   * for a unit with nothing fetched). Only for a batch that appends to an audit lane. Sends nothing, and answers
+   * nothing, for fewer than two units: a lone unit's own read-ahead is the same one round trip.
    */
   fetch(
     client: pg.PoolClient,
     wanted: readonly (ReadAheadWanted | undefined)[],
-    seq: boolean,
   ): Promise<(Map<string, unknown[]> | undefined)[]>;
   /**
    * Forgets every part's types and statement, asked again when next seen: after the batch statement failed (a column
@@ -67,9 +66,7 @@ export function createBatchReadAhead(pool: pg.Pool): BatchReadAhead {
   async function fetch(
     client: pg.PoolClient,
     wanted: readonly (ReadAheadWanted | undefined)[],
-    seq: boolean,
   ): Promise<(Map<string, unknown[]> | undefined)[]> {
-    const out: (Map<string, unknown[]> | undefined)[] = wanted.map(() => undefined);
     // A unit is fetched for only if ALL its parts can be (read-ahead.ts: a unit reads from one statement or none).
     const batched = (w: ReadAheadWanted | undefined): w is ReadAheadWanted => {
       if (!w) return false;
@@ -83,14 +80,14 @@ export function createBatchReadAhead(pool: pg.Pool): BatchReadAhead {
       });
     };
     const units = wanted.map((w) => (batched(w) ? w : undefined));
-    if (units.filter((w) => w !== undefined).length < 2) return out;
+    const none = () => wanted.map(() => undefined);
+    if (units.filter((w) => w !== undefined).length < 2) return none();
     // The parts by text: which unit asked each, with which parameters.
     const byText = new Map<string, { types: readonly string[]; units: number[]; parts: ReadAheadPart[] }>();
     const seqUnits: number[] = [];
     units.forEach((w, i) => {
       if (!w) return;
-      out[i] = new Map();
-      if (seq && w.seq) seqUnits.push(i);
+      if (w.seq) seqUnits.push(i);
       for (const p of w.parts) {
         if (!p) continue;
         let group = byText.get(p.text);
@@ -99,7 +96,7 @@ export function createBatchReadAhead(pool: pg.Pool): BatchReadAhead {
         group.parts.push(p);
       }
     });
-    if (byText.size === 0 && seqUnits.length < 2) return wanted.map(() => undefined);
+    if (byText.size === 0 && seqUnits.length < 2) return none();
     const texts = [...byText.keys()].sort();
     const { name, text } = statementOf(texts.map((t) => ({ text: t, types: byText.get(t)!.types })));
     const values: unknown[] = [];
@@ -110,6 +107,7 @@ export function createBatchReadAhead(pool: pg.Pool): BatchReadAhead {
     values.push(seqUnits.length);
     const result = await client.query<Record<string, unknown>>({ name, text, values });
     const row = result.rows[0]!;
+    const out = units.map((w) => w && new Map<string, unknown[]>());
     texts.forEach((t, j) => {
       const g = byText.get(t)!;
       for (const [ordinal, rows] of row[`p${j}`] as [number, unknown[]][]) {
@@ -162,9 +160,10 @@ export function createBatchReadAhead(pool: pg.Pool): BatchReadAhead {
  * (a text with a NUL, an integer out of range) would fail the whole batch's statement, where the unit's own
  * read-ahead would have failed only that unit, so such a unit reads that part for itself.
  */
+const textual = (v: unknown) => typeof v === 'string' && !v.includes('\u0000');
 const ACCEPTS: Record<string, (v: unknown) => boolean> = {
-  text: (v) => typeof v === 'string' && !v.includes('\u0000'),
-  'character varying': (v) => typeof v === 'string' && !v.includes('\u0000'),
+  text: textual,
+  'character varying': textual,
   smallint: (v) => Number.isInteger(v) && Math.abs(v as number) <= 0x7fff,
   integer: (v) => Number.isInteger(v) && Math.abs(v as number) <= 0x7fffffff,
   bigint: (v) => Number.isSafeInteger(v),

@@ -256,7 +256,7 @@ export function createPgGroupCommit(
    */
   async function readAheadFor(client: pg.PoolClient, batch: Unit[]) {
     try {
-      return await batchAhead.fetch(client, batch.map(wantedOf), true);
+      return await batchAhead.fetch(client, batch.map(wantedOf));
     } catch (e) {
       if (isDatabaseUnavailable(e)) throw e;
       await client.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
