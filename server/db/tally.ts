@@ -19,8 +19,11 @@ export interface Together {
  * it; on SQLite one write per counter and batch replaces one per unit.
  */
 export interface BatchTally {
-  /** What the batch's released units and this unit have added to `key` and not yet written. */
-  pending(key: string): number;
+  /**
+   * What the batch's released units and this unit have added to `key` and not yet written, and on PostgreSQL what the
+   * server's other lanes have added and `snapshot` (the one the unit read the counters in) does not yet hold.
+   */
+  pending(key: string, snapshot?: string): number;
   add(key: string, flush: (n: number) => Promise<unknown>, together?: Together): void;
 }
 

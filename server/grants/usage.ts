@@ -41,10 +41,13 @@ export function createUsage(b: Backend) {
     );
   const key = (customerId: string, grantId: string, action: string, hour: number) =>
     `usage ${customerId} ${grantId} ${action} ${hour}`;
-  const window = rawStatement<{ hour: number; count: number }>(
-    b,
-    'SELECT hour, count FROM usage_counters WHERE customer_id = ? AND grant_id = ? AND action = ? AND hour > ?',
-  );
+  // On PostgreSQL the rows come with the snapshot they were read in (one row of nulls when there are none): the
+  // other lanes' uses it already holds are not counted again from memory (server/db/pg/snapshot.ts).
+  const window = rawStatement<{ hour: number | null; count: number | null; snap?: string }>(b, {
+    sqlite: 'SELECT hour, count FROM usage_counters WHERE customer_id = ? AND grant_id = ? AND action = ? AND hour > ?',
+    postgres: `SELECT u.hour, u.count, s.snap FROM (SELECT pg_current_snapshot()::text AS snap) AS s
+      LEFT JOIN usage_counters AS u ON u.customer_id = ? AND u.grant_id = ? AND u.action = ? AND u.hour > ?`,
+  });
   // Buckets older than the longest window (a day) count for nothing: the sweep deletes them (SECURITY.md).
   // In batches, by SQLite's rowid or PostgreSQL's ctid (neither has DELETE … LIMIT).
   const ended = rawStatement(b, {
@@ -67,12 +70,14 @@ export function createUsage(b: Backend) {
       // Inside a batch that adds its counts up before writing them, the uses counted so far and not yet written: this
       // hour's, and the previous hour's too (a batch that began before the hour turned counted them there).
       const tally = b.batchTally?.();
-      const pendingNow = tally?.pending(key(customerId, grantId, action, current)) ?? 0;
-      const pendingBefore = tally?.pending(key(customerId, grantId, action, current - 1)) ?? 0;
+      const snap = rows[0]?.snap;
+      const pendingNow = tally?.pending(key(customerId, grantId, action, current), snap) ?? 0;
+      const pendingBefore = tally?.pending(key(customerId, grantId, action, current - 1), snap) ?? 0;
       let thisHour = pendingNow;
       let previous = pendingBefore;
       let day = pendingNow + pendingBefore;
       for (const r of rows) {
+        if (r.hour === null || r.count === null) continue;
         if (r.hour === current) thisHour += r.count;
         else if (r.hour === current - 1) previous += r.count;
         day += r.count;

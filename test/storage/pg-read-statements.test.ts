@@ -60,7 +60,7 @@ const AHEAD = [
   /FROM "grants" WHERE "id"/,
   /FROM customers WHERE handle/,
   /SELECT terms_version AS v FROM companies/,
-  /SELECT hour, count FROM usage_counters/,
+  /SELECT u.hour, u.count, s.snap FROM \(SELECT pg_current_snapshot\(\)::text AS snap\) AS s\s+LEFT JOIN usage_counters/,
 ];
 
 describe('a company read on PostgreSQL', () => {

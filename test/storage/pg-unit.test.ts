@@ -764,6 +764,30 @@ describe('counts another lane commits after a batch has read', () => {
   });
 });
 
+describe('counts another lane committed before this batch read', () => {
+  it('when another lane commits a use after this batch began and before it reads its counters, then a unit counts it once', async () => {
+    const usage = createUsage(postgresBackend(units));
+    const gc = createPgGroupCommit(store.pool, units, { chain: 'tally4', lanes: 2 });
+    const now = new Date();
+    let began!: () => void;
+    const secondBegan = new Promise<void>((r) => (began = r));
+    // Two units in one turn, one to each lane. The second's batch has begun when the first counts a use and its
+    // batch commits it; only then does the second read its counters: the database holds that use, and the first
+    // lane's batch, committed after the second began, must not add it again from memory.
+    const first = gc.submit(async () => {
+      await secondBegan;
+      await usage.record('cu4', 'gr4', 'read', now);
+    });
+    const second = gc.submit(async () => {
+      began();
+      await first;
+      return (await usage.of('cu4', 'gr4', 'read', now)).readsLastHour;
+    });
+    expect(await second).toBe(1);
+    gc.close();
+  });
+});
+
 describe('the database going away', () => {
   const backendsWaitingOnLock = async () =>
     (

@@ -5,6 +5,7 @@ import { GroupCommitFailed, type GroupCommit } from '../group-commit.ts';
 import { isDatabaseUnavailable, isRetryable, unavailableOr } from './errors.ts';
 import { insertAuditRows } from './audit-rows.ts';
 import { createBatchReadAhead } from './batch-read-ahead.ts';
+import { visibleIn } from './snapshot.ts';
 import type { ReadAheadWanted } from '../read-ahead.ts';
 import { laneCursor, PG_UNIT, type AuditLane, type AuditLaneCursor, type PgUnits } from './unit.ts';
 import { addCounts, countOf, flushCounts } from '../tally.ts';
@@ -49,14 +50,11 @@ export const PG_GROUP_COMMIT = {
   lanes: 2,
 };
 
-/** A batch in the group commit's view: when it started, its lane once begun, and when it committed. */
+/** A batch in the group commit's view: when it started, its transaction and lane once begun, when it committed. */
 interface Slot {
   start: number;
-  /**
-   * The running unit's reads come after this tick: the batch's start for a unit given the batch's read-ahead, the
-   * unit's own start otherwise. A COMMIT at or before it is in what the unit reads.
-   */
-  since?: number;
+  /** Its transaction id, taken at BEGIN: whether a unit's snapshot holds its COMMIT (./snapshot.ts). */
+  xid?: bigint;
   lane?: AuditLane;
   cursor?: AuditLaneCursor;
   committedAt?: number;
@@ -101,16 +99,19 @@ export function createPgGroupCommit(
   for (const c of chains) if (c !== undefined && !isChainId(c)) throw new Error(`audit chain id too long: ${c}`);
   const busy: boolean[] = chains.map(() => false);
   // The batches on the lanes, with the unit each is running: a budget check in one lane counts the uses the others
-  // have made and not yet committed (usage.ts), so lanes do not let a grant's budget overrun. A batch stays here after
-  // its COMMIT while a batch that started before that COMMIT still runs: that batch's rows may have been read before
-  // the COMMIT (its read-ahead, at its start), so it counts those uses from here (twice, perhaps; never missed).
+  // have made that the snapshot it read the counters in does not hold (usage.ts), so lanes do not let a grant's
+  // budget overrun, and count no use twice. A batch stays here after its COMMIT while a batch that started before
+  // that COMMIT still runs: that batch may have read its counters before the COMMIT (its read-ahead, at its start).
+  // Asked without a snapshot, every other batch here counts (twice, perhaps; never missed).
   let tick = 0;
   const active = new Set<Slot>();
-  const pendingElsewhere = (mine: Slot, key: string) => {
+  const pendingElsewhere = (mine: Slot, key: string, snapshot: string | undefined) => {
     let n = 0;
-    for (const a of active)
-      if (a !== mine && a.lane && !(a.committedAt !== undefined && a.committedAt <= (mine.since ?? mine.start)))
-        n += countOf(a.lane.tally, key) + (a.cursor ? countOf(a.cursor.adds, key) : 0);
+    for (const a of active) {
+      if (a === mine || !a.lane) continue;
+      if (snapshot !== undefined && a.xid !== undefined && visibleIn(a.xid, snapshot)) continue;
+      n += countOf(a.lane.tally, key) + (a.cursor ? countOf(a.cursor.adds, key) : 0);
+    }
     return n;
   };
   /** Ends a batch's slot: kept while it committed after an older batch still running began, else dropped. */
@@ -156,8 +157,8 @@ export function createPgGroupCommit(
   }
 
   /**
-   * BEGIN and, with a lane chain, its lock and its head, then the first unit's savepoint: one round trip. Each
-   * statement of a simple query takes its own snapshot, so the head is read after the lock is granted.
+   * BEGIN and, with a lane chain, its lock, its head and its transaction id, then the first unit's savepoint: one
+   * round trip. Each statement of a simple query takes its own snapshot, so the head is read after the lock is granted.
    * synchronous_commit by SET LOCAL: whatever a role or database default says, this batch's COMMIT waits for its WAL
    * flush.
    *
@@ -172,9 +173,11 @@ export function createPgGroupCommit(
     }
     const results = (await client.query(
       `BEGIN; SET LOCAL synchronous_commit TO on; SELECT pg_advisory_xact_lock(hashtextextended('${chain}', 0));
-       SELECT hash AS head FROM audit_events WHERE chain = '${chain}' ORDER BY seq DESC LIMIT 1; SAVEPOINT ${SAVEPOINT}`,
-    )) as unknown as pg.QueryResult<{ head: string }>[];
-    const row = results[results.length - 2]!.rows[0];
+       SELECT hash AS head FROM audit_events WHERE chain = '${chain}' ORDER BY seq DESC LIMIT 1;
+       SELECT pg_current_xact_id()::text AS xid; SAVEPOINT ${SAVEPOINT}`,
+    )) as unknown as pg.QueryResult<{ head: string; xid: string }>[];
+    const row = results[results.length - 3]!.rows[0];
+    slot.xid = BigInt(results[results.length - 2]!.rows[0]!.xid);
     const lane: AuditLane = {
       chain,
       tally: new Map(),
@@ -188,7 +191,7 @@ export function createPgGroupCommit(
         });
         return Number(next.rows[0]!.seq);
       },
-      elsewhere: (key) => pendingElsewhere(slot, key),
+      elsewhere: (key, snapshot) => pendingElsewhere(slot, key, snapshot),
     };
     return { lane, head: row?.head ?? GENESIS_HASH };
   }
@@ -295,7 +298,6 @@ export function createPgGroupCommit(
   ): Promise<boolean> {
     const cursor: AuditLaneCursor | undefined = lane && laneCursor(lane.lane, lane.head);
     slot.cursor = cursor;
-    slot.since = ahead ? slot.start : tick;
     // Whether the unit sent nothing but its read-ahead, and was not rolled back.
     let quiet = false;
     try {

@@ -82,11 +82,11 @@ export interface AuditLane {
    */
   readonly rows: AuditRow[];
   /**
-   * What this server's other lanes have added to `key` and not yet committed: their released units' counts and the
-   * unit each is running, and a batch's counts after its COMMIT while this batch began before it (its rows may have
-   * been read before that COMMIT: counted twice perhaps, never missed).
+   * What this server's other lanes have added to `key` and `snapshot` does not hold: their released units' counts
+   * and the unit each is running, while their batch's COMMIT is not in the snapshot (without one: until no batch
+   * that began before that COMMIT runs; counted twice perhaps, never missed).
    */
-  elsewhere(key: string): number;
+  elsewhere(key: string, snapshot?: string): number;
 }
 
 /**
@@ -267,7 +267,8 @@ export function createPgUnits(pool: pg.Pool, poolDb: PgDb = pgDrizzle(pool)): Pg
       const cursor = openScope()?.lane;
       if (!cursor) return undefined;
       return {
-        pending: (key) => countOf(cursor.lane.tally, key) + countOf(cursor.adds, key) + cursor.lane.elsewhere(key),
+        pending: (key, snapshot) =>
+          countOf(cursor.lane.tally, key) + countOf(cursor.adds, key) + cursor.lane.elsewhere(key, snapshot),
         add: (key, flush, together) => countOne(cursor.adds, key, flush, together),
       };
     },
