@@ -162,15 +162,27 @@ function mintInitialToken(tsx: string, env: NodeJS.ProcessEnv): Promise<unknown>
   });
 }
 
+/** The node flags `npm start` runs the server with (package.json), so that the bench measures that server. */
+function startFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const m = /\bnode ((?:--[\w-]+=\S+ )*)--import tsx server\/main\.ts/.exec(pkg.scripts.start);
+  if (!m) throw new Error('package.json: "start" no longer runs node --import tsx server/main.ts');
+  return m[1]!.trim().split(' ').filter(Boolean);
+}
+
 /** One vault server process (node itself, not the tsx wrapper, so that the measured pid is the server's). */
 async function startServer(env: NodeJS.ProcessEnv): Promise<Target> {
   // BENCH_PROFILE=dir: the server writes a V8 CPU profile there on exit (open it in Chrome DevTools).
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', join(root, 'server/main.ts')], {
-    env,
-    stdio: 'ignore',
-    cwd: root,
-  });
+  const child = spawn(
+    process.execPath,
+    [...startFlags(), ...profile, '--import', 'tsx', join(root, 'server/main.ts')],
+    {
+      env,
+      stdio: 'ignore',
+      cwd: root,
+    },
+  );
   const url = `http://127.0.0.1:${env.PORT}`;
   try {
     await waitFor(`${url}/healthz`, child);
