@@ -99,6 +99,7 @@ export function ReadsPage() {
       <ActivityFilters
         filters={filters}
         companies={companies}
+        reads={reads}
         catalogue={catalogue}
         onChange={change}
         onClear={() => navigate('/reads', { replace: true })}
@@ -155,15 +156,19 @@ export function ReadsPage() {
 function ActivityFilters(props: {
   filters: Filters;
   companies: { id: string; name: string }[];
+  reads: ReadEvent[];
   catalogue?: FieldInfo[];
   onChange: (k: keyof Filters, v: string) => void;
   onClear: () => void;
 }) {
   const f = props.filters;
   const companies = [...props.companies].sort((a, b) => a.name.localeCompare(b.name));
-  // A link from a company card may name a company the list does not hold yet: keep it selectable.
-  if (f.company && !companies.some((c) => c.id === f.company))
-    companies.unshift({ id: f.company, name: 'This company' });
+  // A link from a company card may name a company the list does not hold yet: keep it selectable, under the name
+  // its reads carry if they came first.
+  if (f.company && !companies.some((c) => c.id === f.company)) {
+    const named = props.reads.find((r) => r.company.id === f.company)?.company.name;
+    companies.unshift({ id: f.company, name: named ?? 'This company' });
+  }
   return (
     <form class="card activity-filters" aria-label="Filter your activity" onSubmit={(e) => e.preventDefault()}>
       <div class="activity-filters-grid">
