@@ -20,10 +20,13 @@ async function signInBrowser(
   path: string,
   title: string,
   viewport: (typeof VIEWPORTS)[number] = VIEWPORTS[0],
+  /** Runs on the fresh page before it signs in (a route to hold a request back, say). */
+  prepare?: (page: Page) => Promise<unknown>,
 ): Promise<Page> {
   await suite.session?.close();
   suite.session = await openPage(suite.browser, suite.v.url, { viewport });
   const page = suite.session.page;
+  await prepare?.(page);
   await page.goto(`/signin?next=${encodeURIComponent(path)}`);
   await page.getByLabel('E-mail address').fill(email);
   await page.getByLabel('Password').fill(PASSWORD);
@@ -89,20 +92,15 @@ describe('activity and criteria in the browser', () => {
 
   it('when the list of companies has not come (yet), then the filter names the company its reads name', async () => {
     const { email, shop } = await customerWithTwoCompanies(['Named Shop', 'Unnamed Bank']);
-    await suite.session?.close();
-    suite.session = await openPage(suite.browser, suite.v.url);
-    const page = suite.session.page;
     // The companies' list is held back until the reads are on the page, as on a slow connection.
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
-    await page.route('**/api/criteria/options', async (route) => {
-      await held;
-      await route.continue();
-    });
-    await page.goto(`/signin?next=${encodeURIComponent(`/reads?company=${shop.clientId}`)}`);
-    await page.getByLabel('E-mail address').fill(email);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.locator('form').getByRole('button', { name: 'Sign in' }).click();
+    const page = await signInBrowser(email, `/reads?company=${shop.clientId}`, 'Activity', VIEWPORTS[0], (p) =>
+      p.route('**/api/criteria/options', async (route) => {
+        await held;
+        await route.continue();
+      }),
+    );
     await expect.poll(() => page.locator('tbody .cell-company').allTextContents()).toEqual(['Named Shop']);
     expect(await page.getByLabel('Company').locator('option:checked').textContent()).toBe('Named Shop');
     const answered = page.waitForResponse('**/api/criteria/options');
