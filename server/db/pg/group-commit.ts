@@ -53,7 +53,7 @@ export const PG_GROUP_COMMIT = {
 /** A batch in the group commit's view: when it started, its transaction and lane once begun, when it committed. */
 interface Slot {
   start: number;
-  /** Its transaction id, taken at BEGIN: whether a unit's snapshot holds its COMMIT (./snapshot.ts). */
+  /** Its transaction id, taken in BEGIN's round trip (after the lane's lock): whether a snapshot holds its COMMIT. */
   xid?: bigint;
   lane?: AuditLane;
   cursor?: AuditLaneCursor;
