@@ -10,7 +10,6 @@ import type { CustomerCriteria, Decision } from '../policy/types.ts';
 import type { createAdmission, DataRequest, Outcome } from './admission.ts';
 import { dataEvent } from './admission.ts';
 import type { Use } from './grant-check.ts';
-import type { UseReadAhead } from './use-read-ahead.ts';
 import { DEVICE_ATTENTION, parseRecordContent, recordSpec } from './record-catalogue.ts';
 import { createPageWriter } from './record-page.ts';
 import { openRecord, openRecordsEach, recordDigest, sealRecord } from './record-seal.ts';
@@ -52,7 +51,6 @@ export function createRecordUnits(
     onDeviceAttention: (customerId: string, recordId: string) => void | Promise<void>;
     /** Refuses a deposit to a full vault (customer-records.ts, RECORDS_PER_CUSTOMER). */
     roomFor: (customerId: string, companyId: string) => void | Promise<void>;
-    readAhead?: UseReadAhead;
   },
 ) {
   // `criteria`: the customer's stored criteria when the caller has them already (one lookup per read, not two).
@@ -159,9 +157,8 @@ export function createRecordUnits(
       return { value: { replayed: false, body: answer({ ...row, hiddenAt: null } as RecordRow, digest) } };
     },
 
-    async read(r: DataRequest, q: RecordQuery) {
-      const now = ctx.clock.now();
-      if (d.readAhead) await d.readAhead.fetch(r, now);
+    /** Inside its unit, its first reads already fetched (data/service.ts auditedRead). */
+    async read(r: DataRequest, q: RecordQuery, now: Date) {
       const use: Use = { action: 'read', fields: [], recordCategories: q.categories, auditTokenRefusal: true };
       const g = await d.admit(r, now, use);
       if (!('id' in g)) return g;

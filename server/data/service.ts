@@ -82,9 +82,21 @@ export function createDataService(
     return outcome.value;
   }
 
-  /** A read's first reads, declared with its unit so that its batch may fetch them with the others' (use-read-ahead.ts). */
-  const readsOf = (r: DataRequest, fields: boolean) =>
-    d.readAhead && (() => d.readAhead!.wanted(r, ctx.clock.now(), { fields }));
+  /**
+   * A company read's unit: its first reads declared with it, so that its batch may fetch them with the others', and
+   * fetched (or taken from the batch's) as the unit starts, at the unit's own time (use-read-ahead.ts).
+   */
+  function auditedRead<T>(r: DataRequest, fields: boolean, fn: (now: Date) => Promise<Outcome<T>>): Promise<T> {
+    const ahead = d.readAhead;
+    return audited(
+      async () => {
+        const now = ctx.clock.now();
+        if (ahead) await ahead.fetch(r, now, { fields });
+        return fn(now);
+      },
+      ahead && (() => ahead.wanted(r, ctx.clock.now(), { fields })),
+    );
+  }
 
   /** The policy's facts for one use: the grant's own actions (what it covers), its purpose and length. */
   const facts = (g: Grant, fields: string[]) => ({
@@ -125,68 +137,58 @@ export function createDataService(
      * Signed once the unit is durable: a failed signature releases nothing that was not audited.
      */
     async claim(r: DataRequest, name: ClaimName) {
-      const answered = await audited(
-        async () => {
-          const now = ctx.clock.now();
-          if (d.readAhead) await d.readAhead.fetch(r, now, { fields: true });
-          const g = await admit(r, now, { action: 'read', fields: [] });
-          if (!('id' in g)) return g;
-          const claim = g.claims.find((c) => c.name === name);
-          if (!claim) {
-            const reasons = [{ ...NOT_GRANTED, source: 'platform' as const, effect: 'deny' as const }];
-            const why = { reasons, policyVersion: ctx.policies.version, audited: [NOT_GRANTED] };
-            return denied(g, r, now, [], why, NOT_GRANTED.message, true);
-          }
-          const decision = await d.decide('read', {
-            customerId: g.customerId,
-            companyId: g.companyId,
-            request: { ...facts(g, []), claims: [claim] },
-            usage: await d.usage.of(g.customerId, g.id, 'read', now),
-          });
-          if (!decision.allow) return denied(g, r, now, [], decision, 'The policy refuses this claim');
-          const answer = claims.answer(claim, await d.profile.openFields(g.customerId, claims.fieldsOf(claim)));
-          await d.usage.record(g.customerId, g.id, 'read', now);
-          const detail = claimDetail(answer);
-          await d.audit(
-            dataEvent('data.claim', g, r, { decision: 'allow', policyVersion: decision.policyVersion, detail }),
-          );
-          return { value: { grantId: g.id, companyId: g.companyId, answer } };
-        },
-        readsOf(r, true),
-      );
+      const answered = await auditedRead(r, true, async (now) => {
+        const g = await admit(r, now, { action: 'read', fields: [] });
+        if (!('id' in g)) return g;
+        const claim = g.claims.find((c) => c.name === name);
+        if (!claim) {
+          const reasons = [{ ...NOT_GRANTED, source: 'platform' as const, effect: 'deny' as const }];
+          const why = { reasons, policyVersion: ctx.policies.version, audited: [NOT_GRANTED] };
+          return denied(g, r, now, [], why, NOT_GRANTED.message, true);
+        }
+        const decision = await d.decide('read', {
+          customerId: g.customerId,
+          companyId: g.companyId,
+          request: { ...facts(g, []), claims: [claim] },
+          usage: await d.usage.of(g.customerId, g.id, 'read', now),
+        });
+        if (!decision.allow) return denied(g, r, now, [], decision, 'The policy refuses this claim');
+        const answer = claims.answer(claim, await d.profile.openFields(g.customerId, claims.fieldsOf(claim)));
+        await d.usage.record(g.customerId, g.id, 'read', now);
+        const detail = claimDetail(answer);
+        await d.audit(
+          dataEvent('data.claim', g, r, { decision: 'allow', policyVersion: decision.policyVersion, detail }),
+        );
+        return { value: { grantId: g.id, companyId: g.companyId, answer } };
+      });
       return signClaimAnswer(ctx, { ...answered, handle: r.handle });
     },
 
     read(r: DataRequest, wanted?: string[]) {
-      return audited(
-        async () => {
-          const now = ctx.clock.now();
-          if (d.readAhead) await d.readAhead.fetch(r, now, { fields: true });
-          const asked = wanted && wanted.length ? [...new Set(wanted)] : undefined;
-          const g = await admit(r, now, { action: 'read', fields: asked ?? [] });
-          if (!('id' in g)) return g;
-          const fields = asked ?? g.fields;
-          if (fields.length === 0) return noFields(g, r, now);
-          const decision = await d.decide('read', {
-            customerId: g.customerId,
-            companyId: g.companyId,
-            request: facts(g, fields),
-            usage: await d.usage.of(g.customerId, g.id, 'read', now),
-          });
-          if (!decision.allow) return denied(g, r, now, fields, decision, 'The policy refuses this read');
-          const values = await d.profile.openFieldsJson(g.customerId, fields);
-          await d.usage.record(g.customerId, g.id, 'read', now);
-          await d.audit(
-            dataEvent('data.read', g, r, { fields, decision: 'allow', policyVersion: decision.policyVersion }),
-          );
-          // The answer as JSON text, its values copied in as they were sealed (profile.ts openFieldsJson).
-          const [grantId, customer, purpose] = [g.id, r.handle, g.purpose].map((v) => JSON.stringify(v));
-          return {
-            value: { json: `{"grantId":${grantId},"customer":${customer},"purpose":${purpose},"fields":${values}}` },
-          };
-        },
-        readsOf(r, true),
-      );
+      return auditedRead(r, true, async (now) => {
+        const asked = wanted && wanted.length ? [...new Set(wanted)] : undefined;
+        const g = await admit(r, now, { action: 'read', fields: asked ?? [] });
+        if (!('id' in g)) return g;
+        const fields = asked ?? g.fields;
+        if (fields.length === 0) return noFields(g, r, now);
+        const decision = await d.decide('read', {
+          customerId: g.customerId,
+          companyId: g.companyId,
+          request: facts(g, fields),
+          usage: await d.usage.of(g.customerId, g.id, 'read', now),
+        });
+        if (!decision.allow) return denied(g, r, now, fields, decision, 'The policy refuses this read');
+        const values = await d.profile.openFieldsJson(g.customerId, fields);
+        await d.usage.record(g.customerId, g.id, 'read', now);
+        await d.audit(
+          dataEvent('data.read', g, r, { fields, decision: 'allow', policyVersion: decision.policyVersion }),
+        );
+        // The answer as JSON text, its values copied in as they were sealed (profile.ts openFieldsJson).
+        const [grantId, customer, purpose] = [g.id, r.handle, g.purpose].map((v) => JSON.stringify(v));
+        return {
+          value: { json: `{"grantId":${grantId},"customer":${customer},"purpose":${purpose},"fields":${values}}` },
+        };
+      });
     },
 
     /** A typed record, stored once per idempotency key; a retry answers what the first deposit answered. */
@@ -197,7 +199,7 @@ export function createDataService(
 
     /** The customer's records from every source the grant allows, newest first (issue 15). */
     readRecords(r: DataRequest, q: RecordQuery) {
-      return audited(() => records.read(r, q), readsOf(r, false));
+      return auditedRead(r, false, (now) => records.read(r, q, now));
     },
   };
 }

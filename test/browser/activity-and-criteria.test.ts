@@ -95,7 +95,7 @@ describe('activity and criteria in the browser', () => {
     // The companies' list is held back until the reads are on the page, as on a slow connection.
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
-    const page = await signInBrowser(email, `/reads?company=${shop.clientId}`, 'Activity', VIEWPORTS[0], (p) =>
+    const page = await signInBrowser(email, `/reads?company=${shop.clientId}`, 'Activity', VIEWPORTS[1], (p) =>
       p.route('**/api/criteria/options', async (route) => {
         await held;
         await route.continue();
@@ -103,6 +103,7 @@ describe('activity and criteria in the browser', () => {
     );
     await expect.poll(() => page.locator('tbody .cell-company').allTextContents()).toEqual(['Named Shop']);
     expect(await page.getByLabel('Company').locator('option:checked').textContent()).toBe('Named Shop');
+    await checkState(page, 'activity-company-list-held-phone');
     const answered = page.waitForResponse('**/api/criteria/options');
     release();
     await answered;

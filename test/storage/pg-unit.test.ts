@@ -739,52 +739,44 @@ describe('counts of the other lanes', () => {
   });
 });
 
-describe('counts another lane commits after a batch has read', () => {
-  it('when another lane commits a use after this batch read its counters, then a unit of this batch still counts it', async () => {
+describe('counts of a lane that commits while another lane runs a batch', () => {
+  /**
+   * Two units in one turn, one to each lane. The second lets the first go (after reading its counters ahead, with
+   * `readFirst`); the first counts a use and its batch commits it; only then does the second decide, and answers
+   * the uses it counts.
+   */
+  async function race(customer: string, { readFirst }: { readFirst: boolean }) {
     const b = postgresBackend(units);
     const usage = createUsage(b);
-    const gc = createPgGroupCommit(store.pool, units, { chain: 'tally3', lanes: 2 });
+    const gc = createPgGroupCommit(store.pool, units, { chain: `tally-${customer}`, lanes: 2 });
     const now = new Date();
-    let read!: () => void;
-    const readDone = new Promise<void>((r) => (read = r));
-    // Two units in one turn, one to each lane. The second reads its counters ahead first; the first counts a use
-    // only then, and its batch commits it; the second decides only after that COMMIT, from the rows it read before.
+    let go!: () => void;
+    const going = new Promise<void>((r) => (go = r));
     const first = gc.submit(async () => {
-      await readDone;
-      await usage.record('cu3', 'gr3', 'read', now);
+      await going;
+      await usage.record(customer, 'gr', 'read', now);
     });
     const second = gc.submit(async () => {
-      await readAhead(b, [usage.ofAhead('cu3', 'gr3', 'read', now)]);
-      read();
+      if (readFirst) await readAhead(b, [usage.ofAhead(customer, 'gr', 'read', now)]);
+      go();
       await first;
-      return (await usage.of('cu3', 'gr3', 'read', now)).readsLastHour;
+      return (await usage.of(customer, 'gr', 'read', now)).readsLastHour;
     });
-    expect(await second).toBe(1);
-    gc.close();
-  });
-});
+    try {
+      return await second;
+    } finally {
+      gc.close();
+    }
+  }
 
-describe('counts another lane committed before this batch read', () => {
+  it('when another lane commits a use after this batch read its counters, then a unit of this batch still counts it', async () => {
+    // From memory: the rows it decides on were read before that COMMIT.
+    expect(await race('cu3', { readFirst: true })).toBe(1);
+  });
+
   it('when another lane commits a use after this batch began and before it reads its counters, then a unit counts it once', async () => {
-    const usage = createUsage(postgresBackend(units));
-    const gc = createPgGroupCommit(store.pool, units, { chain: 'tally4', lanes: 2 });
-    const now = new Date();
-    let began!: () => void;
-    const secondBegan = new Promise<void>((r) => (began = r));
-    // Two units in one turn, one to each lane. The second's batch has begun when the first counts a use and its
-    // batch commits it; only then does the second read its counters: the database holds that use, and the first
-    // lane's batch, committed after the second began, must not add it again from memory.
-    const first = gc.submit(async () => {
-      await secondBegan;
-      await usage.record('cu4', 'gr4', 'read', now);
-    });
-    const second = gc.submit(async () => {
-      began();
-      await first;
-      return (await usage.of('cu4', 'gr4', 'read', now)).readsLastHour;
-    });
-    expect(await second).toBe(1);
-    gc.close();
+    // From the database only: the lane's batch, committed after this one began, must not add it again from memory.
+    expect(await race('cu4', { readFirst: false })).toBe(1);
   });
 });
 
