@@ -33,6 +33,7 @@ import { createUseReadAhead } from './data/use-read-ahead.ts';
 import { createCustomerRecords } from './data/customer-records.ts';
 import { customerRecordRoutes } from './data/customer-routes.ts';
 import { createRecordStore } from './data/record-store.ts';
+import { createRecordTails } from './data/record-tails.ts';
 import { createDecider } from './grants/decide.ts';
 import { createGrantPolicy } from './grants/policy-hooks.ts';
 import { createGrantOverview } from './grants/overview.ts';
@@ -141,8 +142,10 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   const usage = createUsage(ctx.backend);
   const refusals = createRefusalLimit(ctx.backend);
   const recordStore = createRecordStore(ctx.backend);
+  const recordTails = createRecordTails();
   const customerRecords = createCustomerRecords(ctx, {
     store: recordStore,
+    tails: recordTails,
     dekOf: profile.dekOf,
     audit,
     companyName: async (id) => (await companies.byId(id))?.name ?? id,
@@ -162,6 +165,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
       criteriaOf: criteria.get,
       onDeviceAttention: customerRecords.deviceAttention,
       roomFor: customerRecords.roomFor,
+      tails: recordTails,
     },
     commit,
     grants,
@@ -221,6 +225,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   );
   profile.hooks.onDelete.push(
     async (customerId) => void (await grants.revokeAllOfCustomer(customerId, 'The account was deleted')),
+    (customerId) => recordTails.forget(customerId),
   );
   grants.hooks.onChange.push(async (g, change, actor) =>
     grantPolicy.notify(g, change, actor, await receipts.issue(g, change)),
@@ -426,6 +431,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   events.worker.start();
   const stop = async () => {
     events.worker.stop();
+    recordTails.stop();
     await sweeper.stop();
     await commit.close();
   };

@@ -5,6 +5,7 @@ import { NotFound, RecordsFull } from '../http/errors.ts';
 import { recordSpec } from './record-catalogue.ts';
 import { openRecord } from './record-seal.ts';
 import type { RecordRow, RecordStore } from './record-store.ts';
+import type { RecordTails } from './record-tails.ts';
 
 /** The words of a device event that needs attention: "Your toothbrush by Brushco needs service". */
 const ATTENTION_WORDS: Record<string, string> = { needs_service: 'needs service', battery_low: 'has a low battery' };
@@ -27,6 +28,8 @@ export function createCustomerRecords(
   d: {
     store: RecordStore;
     dekOf: (customerId: string) => Promise<Uint8Array>;
+    /** Records opened by company reads (record-tails.ts): a deleted record's plaintext goes with it. */
+    tails: Pick<RecordTails, 'forget'>;
     audit: AuditAppend;
     companyName: (companyId: string) => Promise<string>;
     /** A connected product's name ("toothbrush"), for records its device deposited. */
@@ -116,6 +119,7 @@ export function createCustomerRecords(
         await d.store.remove(customerId, id);
         await event('record.deleted', row, requestId);
       });
+      d.tails.forget(customerId);
     },
 
     /**

@@ -21,30 +21,44 @@ const plain = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
 export const str = (s: string) => (plain.test(s) ? `"${s}"` : JSON.stringify(s));
 
 /**
- * The members of one record before its sealed tail. `source` is the record's `"source":{"company":…,"name":…`
- * fragment, written once per source and page: a page holds few sources and many records.
+ * A record as its page writes it, but for its source's name: the bytes before the name (`{"id":…,"category":…,
+ * "source":{"company":…,"name":`) are bytes 0..split, those after it (the device, the deposit time, then the sealed
+ * tail from the digest on) the rest. Made once per opened record and kept with it (record-tails.ts), so that a page
+ * is copies of bytes, not text written again (ARCHITECTURE.md, "Speed").
  */
-export function recordHead(row: SharedRow, source: string): string {
-  const device = row.deviceId ? `,"device":${str(row.deviceId)}}` : '}';
-  return `{"id":${str(row.id)},"category":${str(row.category)},${source}${device},"depositedAt":${str(row.createdAt)}`;
+export interface PagePiece {
+  bytes: Buffer;
+  split: number;
+}
+
+/** The piece of `row`, whose tail is bytes start..end of `tail`. */
+export function pagePiece(row: SharedRow, tail: Buffer, start: number, end: number): PagePiece {
+  const before = `{"id":${str(row.id)},"category":${str(row.category)},"source":{"company":${str(row.companyId)},"name":`;
+  const after = `${row.deviceId ? `,"device":${str(row.deviceId)}` : ''}},"depositedAt":${str(row.createdAt)}`;
+  const split = Buffer.byteLength(before);
+  const head = split + Buffer.byteLength(after);
+  const bytes = Buffer.allocUnsafe(head + end - start);
+  bytes.write(before, 0);
+  bytes.write(after, split);
+  tail.copy(bytes, head, start, end);
+  return { bytes, split };
 }
 
 /**
- * Writes the page into one buffer as its records come: each record's head (text) and its tail, copied from where
- * the decryption left it (record-seal.ts openRecordsEach), so that the plaintexts need no buffer of their own and
- * the page no second copy (ARCHITECTURE.md, "Speed"). `reserve` sizes the buffer ahead of a batch of records; it
- * grows (rarely: a page filled by several queries) when a batch needs more. The page is a view of the bytes
- * written, never of memory that was not.
+ * Writes the page into one buffer as its records come: each record's piece around its source's name. `reserve`
+ * sizes the buffer ahead of a batch of records; it grows (rarely: a page filled by several queries) when a batch
+ * needs more. The page is a view of the bytes written, never of memory that was not.
  */
 export function createPageWriter(grantId: string, customer: string) {
   let buf = Buffer.allocUnsafe(0);
   let at = 0;
   let count = 0;
-  const sources = new Map<string, string>();
-  const sourceOf = (companyId: string, name: string) => {
-    let s = sources.get(companyId);
-    if (s === undefined) sources.set(companyId, (s = `"source":{"company":${str(companyId)},"name":${str(name)}`));
-    return s;
+  // Each source's name as JSON bytes, written once per page: a page holds few sources and many records.
+  const names = new Map<string, Buffer>();
+  const nameOf = (companyId: string, name: string) => {
+    let n = names.get(companyId);
+    if (n === undefined) names.set(companyId, (n = Buffer.from(str(name))));
+    return n;
   };
   const room = (bytes: number) => {
     if (at + bytes <= buf.length) return;
@@ -59,26 +73,20 @@ export function createPageWriter(grantId: string, customer: string) {
   };
   text(`{"grantId":${str(grantId)},"customer":${str(customer)},"records":[`);
   return {
-    /**
-     * Room for these records, allocated once: a tail is shorter than its seal (by its nonce, tag and format byte at
-     * least), a head is its strings and about 100 bytes of member names (3 bytes per unit for text() of the last).
-     */
-    reserve(rows: readonly SharedRow[], nameOf: (companyId: string) => string) {
+    /** Room for these pieces, their commas, and their sources' names (3 bytes per UTF-16 unit at most). */
+    reserve(pieces: readonly { piece: PagePiece; name: string }[]) {
       let bytes = 0;
-      let widest = 0;
-      for (const r of rows) {
-        const strings = r.id.length + r.category.length + r.companyId.length + r.createdAt.length;
-        const head = 128 + strings + nameOf(r.companyId).length + (r.deviceId?.length ?? 0);
-        bytes += r.sealed.length - 41 + head;
-        widest = Math.max(widest, head);
-      }
-      room(bytes + 2 * widest);
+      for (const { piece, name } of pieces) bytes += piece.bytes.length + 3 + 3 * name.length;
+      room(bytes);
     },
-    /** Writes a record: its head, then bytes start..end of `tail` (its sealed members from the digest on). */
-    add(row: SharedRow, name: string, tail: Buffer, start: number, end: number) {
-      text((count++ ? ',' : '') + recordHead(row, sourceOf(row.companyId, name)));
-      room(end - start);
-      at += tail.copy(buf, at, start, end);
+    /** Writes a record: its piece around its source's name. */
+    add(companyId: string, name: string, piece: PagePiece) {
+      const n = nameOf(companyId, name);
+      room(piece.bytes.length + n.length + 1);
+      if (count++) buf[at++] = 0x2c; // ,
+      at += piece.bytes.copy(buf, at, 0, piece.split);
+      at += n.copy(buf, at);
+      at += piece.bytes.copy(buf, at, piece.split);
     },
     page(next?: string): RecordsPage {
       text(`]${next ? `,"next":${str(next)}` : ''}}`);

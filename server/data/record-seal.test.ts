@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { sealField } from '../crypto/field-cipher.ts';
-import { createPageWriter, str } from './record-page.ts';
+import { createPageWriter, pagePiece, str } from './record-page.ts';
 import { openRecord, openRecordForRead, openRecordsEach, recordDigest, sealRecord } from './record-seal.ts';
 
 const dek = randomBytes(32);
@@ -117,7 +117,6 @@ describe('opening a record for the cross-company read', () => {
     id,
     companyId: 'co-1',
     category: 'purchases',
-    sealed: Buffer.alloc(0),
     createdAt: '2026-11-02T00:00:00.000Z',
   };
 
@@ -125,9 +124,13 @@ describe('opening a record for the cross-company read', () => {
     const out = createPageWriter('g-1', 'h-1');
     const row = { ...pageRow, deviceId: null };
     const { tail } = openRecordForRead(dek, customerId, id, formats[0]![1](), timeOf);
-    // Reserved for two records (of an empty seal: less than their tails), written twenty.
-    out.reserve([row, row], () => 'Shop');
-    for (let i = 0; i < 20; i++) out.add(row, 'Shop', Buffer.concat([Buffer.from('xx'), tail]), 2, tail.length + 2);
+    const piece = pagePiece(row, Buffer.concat([Buffer.from('xx'), tail]), 2, tail.length + 2);
+    // Reserved for two records, written twenty.
+    out.reserve([
+      { piece, name: 'Shop' },
+      { piece, name: 'Shop' },
+    ]);
+    for (let i = 0; i < 20; i++) out.add(row.companyId, 'Shop', piece);
     const page = JSON.parse(out.page().json.toString('utf8')) as { records: { content: unknown }[] };
     expect(page.records).toHaveLength(20);
     expect(page.records.every((r) => JSON.stringify(r.content) === JSON.stringify(tricky))).toBe(true);
@@ -144,7 +147,7 @@ describe('opening a record for the cross-company read', () => {
     const out = createPageWriter('g-1', 'h-1');
     const add = (deviceId: string | null, sealed: Buffer) => {
       const { tail } = openRecordForRead(dek, customerId, id, sealed, timeOf);
-      out.add({ ...row, deviceId }, name, tail, 0, tail.length);
+      out.add(row.companyId, name, pagePiece({ ...row, deviceId }, tail, 0, tail.length));
     };
     add(null, formats[0]![1]());
     add('dev-1', formats[2]![1]());

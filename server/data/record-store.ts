@@ -19,8 +19,8 @@ export interface RecordRow {
 const COLUMNS = `id, customer_id AS "customerId", company_id AS "companyId", grant_id AS "grantId", category, sealed,
   created_at AS "createdAt", idempotency_key AS "idempotencyKey", device_id AS "deviceId", hidden_at AS "hiddenAt"`;
 
-/** What the cross-company read needs of a stored record: no customer (known), grant, key or hidden time. */
-export type SharedRow = Pick<RecordRow, 'id' | 'companyId' | 'category' | 'sealed' | 'createdAt' | 'deviceId'>;
+/** What the cross-company read needs of a stored record to make its page: no content (kept or fetched apart). */
+export type SharedRow = Pick<RecordRow, 'id' | 'companyId' | 'category' | 'createdAt' | 'deviceId'>;
 
 /** Where a page of records starts: after the record with this deposit time and id (newest first). */
 export interface RecordCursor {
@@ -49,19 +49,17 @@ export function createRecordStore(b: Backend) {
     `SELECT ${COLUMNS} FROM records WHERE customer_id = ? ORDER BY created_at DESC, id DESC`,
   );
   // Shareable records of some categories, newest first, from a cursor on; the caller filters sources and window.
-  // The records_shareable index (migration 0022) holds the order and the category, so SQLite walks it newest
-  // first without a sort and fetches only the page's own rows. On SQLite the page comes back as ONE row: its rows'
-  // columns as one JSON text and their sealed blobs concatenated into one blob (sliced by each row's length), so
-  // the driver builds two values instead of six per row, a Buffer each among them (ARCHITECTURE.md, "Speed: what
-  // we design with"). The aggregates read the subquery's rows in its order (SQLite runs it as a co-routine); an
-  // ORDER BY inside the aggregates would sort the blobs again, so the order is checked instead (below).
-  // PostgreSQL has neither json_each nor that aggregate order: it gets the page's rows plainly, the categories
-  // as one text[] parameter.
+  // The records_shareable index (migration 0024) holds the order, the category, the source and the device, so the
+  // database walks it newest first without a sort and reads no row of the table: the page's content comes from the
+  // records the read has opened before (record-tails.ts), and only the others' from `sealedOf`. On SQLite the page
+  // comes back as ONE row, its rows' columns as one JSON text, so the driver builds one value instead of five per
+  // row (ARCHITECTURE.md, "Speed: what we design with"). The aggregate reads the subquery's rows in its order
+  // (SQLite runs it as a co-routine); that order is checked (below) rather than trusted. PostgreSQL has neither
+  // json_each nor that aggregate order: it gets the page's rows plainly, the categories as one text[] parameter.
   // A read of one category (the usual one) leaves the category out of the JSON text (`meta`): the caller knows it.
   const sqlitePage = (category: string, meta: string) =>
-    `SELECT json_group_array(json_array(${meta}, length(sealed))) AS meta,
-         CAST(group_concat(sealed, '') AS BLOB) AS blob
-       FROM (SELECT id, company_id, category, sealed, created_at, device_id FROM records
+    `SELECT json_group_array(json_array(${meta})) AS meta
+       FROM (SELECT id, company_id, category, created_at, device_id FROM records
          WHERE customer_id = ? AND hidden_at IS NULL
            AND ${category}
            AND created_at >= ? AND (created_at, id) < (?, ?)
@@ -76,11 +74,16 @@ export function createRecordStore(b: Backend) {
       'category IN (SELECT value FROM json_each(?))',
       'id, company_id, category, created_at, device_id',
     ),
-    postgres: `SELECT id, company_id AS "companyId", category, sealed, created_at AS "createdAt", device_id AS "deviceId"
+    postgres: `SELECT id, company_id AS "companyId", category, created_at AS "createdAt", device_id AS "deviceId"
        FROM records
        WHERE customer_id = ? AND hidden_at IS NULL AND category = ANY(?)
          AND created_at >= ? AND (?::text IS NULL OR (created_at, id) < (?, ?))
        ORDER BY created_at DESC, id DESC LIMIT ?`,
+  });
+  // The sealed content of some of a customer's records, by id (at most a page's).
+  const sealed = rawStatement<{ id: string; sealed: Buffer }>(b, {
+    sqlite: 'SELECT id, sealed FROM records WHERE customer_id = ? AND id IN (SELECT value FROM json_each(?))',
+    postgres: 'SELECT id, sealed FROM records WHERE customer_id = ? AND id = ANY(?)',
   });
   // The category list: one JSON text for SQLite's json_each, an array (text[]) for PostgreSQL's ANY.
   const categoryList = (categories: string[]) => (b.dialect === 'sqlite' ? JSON.stringify(categories) : categories);
@@ -135,34 +138,25 @@ export function createRecordStore(b: Backend) {
       const cId = after?.id ?? '\uffff';
       const one = categories.length === 1 && pageOfOne;
       const args = [customerId, one ? categories[0] : categoryList(categories), since, cAt, cId, limit];
-      const { meta, blob } = (await (one || page).get(...args)) as { meta: string; blob: Buffer | null };
-      let at = 0;
+      const { meta } = (await (one || page).get(...args)) as { meta: string };
       let prev: SharedRow | undefined;
-      const row = (
-        id: string,
-        companyId: string,
-        category: string,
-        createdAt: string,
-        deviceId: string | null,
-        length: number,
-      ) => {
+      const row = (id: string, companyId: string, category: string, createdAt: string, deviceId: string | null) => {
         if (prev && (prev.createdAt < createdAt || (prev.createdAt === createdAt && prev.id <= id)))
           throw new Error('records page out of order');
-        return (prev = { id, companyId, category, sealed: blob!.subarray(at, (at += length)), createdAt, deviceId });
+        return (prev = { id, companyId, category, createdAt, deviceId });
       };
-      const rows = one
-        ? (JSON.parse(meta) as [string, string, string, string | null, number][]).map(
-            ([id, companyId, createdAt, deviceId, length]) =>
-              row(id, companyId, categories[0]!, createdAt, deviceId, length),
+      return one
+        ? (JSON.parse(meta) as [string, string, string, string | null][]).map(([id, companyId, createdAt, deviceId]) =>
+            row(id, companyId, categories[0]!, createdAt, deviceId),
           )
-        : (JSON.parse(meta) as [string, string, string, string, string | null, number][]).map(
-            ([id, companyId, category, createdAt, deviceId, length]) =>
-              row(id, companyId, category, createdAt, deviceId, length),
+        : (JSON.parse(meta) as [string, string, string, string, string | null][]).map(
+            ([id, companyId, category, createdAt, deviceId]) => row(id, companyId, category, createdAt, deviceId),
           );
-      // The blobs must end exactly where their lengths say (a database whose text encoding is not UTF-8 would
-      // convert them in group_concat): anything else is refused, not sliced wrongly.
-      if (at !== (blob?.length ?? 0)) throw new Error('records page: lengths and blob differ');
-      return rows;
+    },
+    /** The sealed content of these records of the customer's, by id; an id not theirs (or gone) is left out. */
+    async sealedOf(customerId: string, ids: readonly string[]): Promise<Map<string, Buffer>> {
+      const list = b.dialect === 'sqlite' ? JSON.stringify(ids) : ids;
+      return new Map((await sealed.all(customerId, list)).map((r) => [r.id, r.sealed]));
     },
     setHidden: async (customerId: string, id: string, hiddenAt: string | null) =>
       (await hide.run(hiddenAt, customerId, id)) > 0,

@@ -14,6 +14,7 @@ import { DEVICE_ATTENTION, parseRecordContent, recordSpec } from './record-catal
 import { createPageWriter } from './record-page.ts';
 import { openRecord, openRecordsEach, recordDigest, sealRecord } from './record-seal.ts';
 import type { RecordCursor, RecordRow, RecordStore, SharedRow } from './record-store.ts';
+import type { OpenedRecord, RecordTails } from './record-tails.ts';
 
 export interface DepositInput {
   category: string;
@@ -51,6 +52,8 @@ export function createRecordUnits(
     onDeviceAttention: (customerId: string, recordId: string) => void | Promise<void>;
     /** Refuses a deposit to a full vault (customer-records.ts, RECORDS_PER_CUSTOMER). */
     roomFor: (customerId: string, companyId: string) => void | Promise<void>;
+    /** Records opened before (record-tails.ts). */
+    tails: RecordTails;
   },
 ) {
   // `criteria`: the customer's stored criteria when the caller has them already (one lookup per read, not two).
@@ -180,6 +183,7 @@ export function createRecordUnits(
         (sources === 'any' || sources.includes(row.companyId)) &&
         (!q.source || row.companyId === q.source);
       const dek = await d.dekOf(g.customerId);
+      const opened = d.tails.of(g.customerId, dek);
       // A page holds few sources: each name is looked up once per read, not once per record, and before the
       // page's records are written, so that writing them awaits nothing (an await per record cost promises).
       const names = new Map<string, string>();
@@ -203,20 +207,40 @@ export function createRecordUnits(
         more = rows.length === batch;
         if (rows.length) after = { createdAt: rows[rows.length - 1]!.createdAt, id: rows[rows.length - 1]!.id };
         const wanted = rows.filter(admitted);
-        // The admitted rows are opened together, no more of them than the page still needs each time, and each
-        // goes into the page straight from the decryption (record-seal.ts openRecordsEach).
+        // No more rows than the page still needs are taken each time. Records opened before come from `opened`
+        // (record-tails.ts); the others' sealed content is fetched, opened together (record-seal.ts openRecordsEach)
+        // and kept there. A record deleted between the page and the fetch (PostgreSQL reads each statement
+        // afresh) is left out.
         for (let at = 0; at < wanted.length && ids.length < q.limit;) {
           const chunk = wanted.slice(at, (at += q.limit - ids.length));
           await nameAll(chunk);
-          out.reserve(chunk, (companyId) => names.get(companyId)!);
-          openRecordsEach(dek, g.customerId, chunk, timeOf, (i, time, bytes, start, end) => {
-            const row = chunk[i]!;
-            if ((time ?? row.createdAt) < from) return;
-            out.add(row, names.get(row.companyId)!, bytes, start, end);
+          const opens: (OpenedRecord | undefined)[] = chunk.map((row) => opened.get(row));
+          const closed = chunk.flatMap((_, i) => (opens[i] ? [] : [i]));
+          if (closed.length > 0) {
+            const fetched = await d.store.sealedOf(
+              g.customerId,
+              closed.map((i) => chunk[i]!.id),
+            );
+            const found = closed.filter((i) => fetched.has(chunk[i]!.id));
+            const sealed = found.map((i) => ({ ...chunk[i]!, sealed: fetched.get(chunk[i]!.id)! }));
+            openRecordsEach(dek, g.customerId, sealed, timeOf, (k, time, bytes, start, end) => {
+              const i = found[k]!;
+              opens[i] = opened.put(chunk[i]!, time, bytes, start, end);
+            });
+          }
+          const page = chunk.flatMap((row, i) => {
+            const o = opens[i];
+            return o && (o.time ?? row.createdAt) >= from
+              ? [{ row, piece: o.piece, name: names.get(row.companyId)! }]
+              : [];
+          });
+          out.reserve(page);
+          for (const { row, piece, name } of page) {
+            out.add(row.companyId, name, piece);
             ids.push(row.id);
             sourcesRead.add(row.companyId);
             last = row;
-          });
+          }
         }
       }
       const next =
