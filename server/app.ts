@@ -142,7 +142,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
   const usage = createUsage(ctx.backend);
   const refusals = createRefusalLimit(ctx.backend);
   const recordStore = createRecordStore(ctx.backend);
-  const recordTails = createRecordTails();
+  const recordTails = createRecordTails({ maxBytes: ctx.config.recordsKeptBytes });
   const customerRecords = createCustomerRecords(ctx, {
     store: recordStore,
     tails: recordTails,

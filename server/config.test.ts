@@ -29,3 +29,13 @@ describe('VAULT_DATABASE_URL', () => {
     expect(load).not.toThrow(/secret/);
   });
 });
+
+describe('VAULT_RECORDS_KEPT_MIB', () => {
+  it('when it is absent or empty, then 64 MiB; when it is 0, then none; when it is not a whole number of MiB, then it fails', () => {
+    expect(loadConfig({}).recordsKeptBytes).toBe(64 * 1024 * 1024);
+    expect(loadConfig({ VAULT_RECORDS_KEPT_MIB: '' }).recordsKeptBytes).toBe(64 * 1024 * 1024);
+    expect(loadConfig({ VAULT_RECORDS_KEPT_MIB: '0' }).recordsKeptBytes).toBe(0);
+    for (const bad of ['-1', 'lots', '1.5', '5000'])
+      expect(() => loadConfig({ VAULT_RECORDS_KEPT_MIB: bad })).toThrow(/VAULT_RECORDS_KEPT_MIB/);
+  });
+});

@@ -29,6 +29,11 @@ const envSchema = z.object({
   VAULT_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(50).max(600_000).default(5_000),
   // Grant-event pushes to loopback/private addresses: off unless asked for (SECURITY.md "Grant events").
   VAULT_EVENTS_ALLOW_PRIVATE_ADDRESSES: z.enum(['0', '1']).default('0'),
+  // Records opened by company reads, kept in memory (SECURITY.md "Records"); 0 keeps none.
+  VAULT_RECORDS_KEPT_MIB: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.coerce.number().int().min(0).max(4096).default(64),
+  ),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().default('development'),
 });
@@ -52,6 +57,8 @@ export interface Config {
   server: ServerLimits;
   /** Grant events may be pushed to loopback and private networks (development and tests only). */
   eventsAllowPrivateAddresses: boolean;
+  /** Memory for the records company reads have opened (server/data/record-tails.ts); absent: its default. */
+  recordsKeptBytes?: number;
   logLevel: string;
   production: boolean;
 }
@@ -103,6 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       keepAliveTimeoutMs: e.VAULT_KEEP_ALIVE_TIMEOUT_MS,
     },
     eventsAllowPrivateAddresses: e.VAULT_EVENTS_ALLOW_PRIVATE_ADDRESSES === '1',
+    recordsKeptBytes: e.VAULT_RECORDS_KEPT_MIB * 1024 * 1024,
     logLevel: e.LOG_LEVEL,
     production: e.NODE_ENV === 'production',
   };

@@ -37,7 +37,7 @@ export function createCustomerStore(b: Backend) {
     'SELECT field, version, sealed, updated_at AS "updatedAt", customer_id AS "customerId" FROM profile_fields WHERE customer_id = ? AND length(sealed) > 0',
   );
   // One statement per number of fields asked for (at most the catalogue's size), so only those rows are read.
-  // On SQLite the rows come back as ONE row, as the records page does (data/record-store.ts): their field names and
+  // On SQLite the rows come back as ONE row: their field names and
   // versions as one JSON text and their ciphertexts concatenated into one blob, sliced here by length; the driver
   // then builds two values instead of three per field, one Buffer instead of six on a six-field read.
   const sealedOf = new Map<number, RawStatement<SealedRow> | RawStatement<PackedRows>>();

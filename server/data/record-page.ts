@@ -21,33 +21,36 @@ const plain = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
 export const str = (s: string) => (plain.test(s) ? `"${s}"` : JSON.stringify(s));
 
 /**
- * A record as its page writes it, but for its source's name: the bytes before the name (`{"id":…,"category":…,
- * "source":{"company":…,"name":`) are bytes 0..split, those after it (the device, the deposit time, then the sealed
- * tail from the digest on) the rest. Made once per opened record and kept with it (record-tails.ts), so that a page
- * is copies of bytes, not text written again (ARCHITECTURE.md, "Speed").
+ * A record as a page writes it, kept with the record once opened (record-tails.ts) so that the next page copies
+ * it instead of writing it again (ARCHITECTURE.md, "Speed"): `{"id":…,"category":…,"source":{"company":…,"name":…`,
+ * the device and deposit time, then the sealed tail from the digest on. Its source's name can change: bytes
+ * split..nameEnd are `name` as written, replaced when the source now has another.
  */
 export interface PagePiece {
   bytes: Buffer;
   split: number;
+  nameEnd: number;
+  name: string;
 }
 
-/** The piece of `row`, whose tail is bytes start..end of `tail`. */
-export function pagePiece(row: SharedRow, tail: Buffer, start: number, end: number): PagePiece {
-  const before = `{"id":${str(row.id)},"category":${str(row.category)},"source":{"company":${str(row.companyId)},"name":`;
-  const after = `${row.deviceId ? `,"device":${str(row.deviceId)}` : ''}},"depositedAt":${str(row.createdAt)}`;
-  const split = Buffer.byteLength(before);
-  const head = split + Buffer.byteLength(after);
-  const bytes = Buffer.allocUnsafe(head + end - start);
-  bytes.write(before, 0);
-  bytes.write(after, split);
-  tail.copy(bytes, head, start, end);
-  return { bytes, split };
+const before = (row: SharedRow) =>
+  `{"id":${str(row.id)},"category":${str(row.category)},"source":{"company":${str(row.companyId)},"name":`;
+const after = (row: SharedRow) =>
+  `${row.deviceId ? `,"device":${str(row.deviceId)}` : ''}},"depositedAt":${str(row.createdAt)}`;
+
+/** The piece of one record named `name`, whose tail is bytes start..end of `tail`. */
+export function pagePiece(row: SharedRow, name: string, tail: Buffer, start: number, end: number): PagePiece {
+  const head = [before(row), str(name), after(row)].map((t) => Buffer.from(t));
+  const bytes = Buffer.concat([...head, tail.subarray(start, end)]);
+  return { bytes, split: head[0]!.length, nameEnd: head[0]!.length + head[1]!.length, name };
 }
 
 /**
- * Writes the page into one buffer as its records come: each record's piece around its source's name. `reserve`
- * sizes the buffer ahead of a batch of records; it grows (rarely: a page filled by several queries) when a batch
- * needs more. The page is a view of the bytes written, never of memory that was not.
+ * Writes the page into one buffer as its records come: each either copied from its piece (`add`), or written
+ * straight from the decryption (`open`) and then made a piece by `keep`, which copies every record opened since the
+ * last `keep` into ONE new buffer and hands back each piece as a view of it: one allocation and one copy per page,
+ * not per record. `reserve` sizes the buffer ahead of a batch of records; it grows (rarely: a page filled by several
+ * queries) when a batch needs more. The page is a view of the bytes written, never of memory that was not.
  */
 export function createPageWriter(grantId: string, customer: string) {
   let buf = Buffer.allocUnsafe(0);
@@ -60,6 +63,9 @@ export function createPageWriter(grantId: string, customer: string) {
     if (n === undefined) names.set(companyId, (n = Buffer.from(str(name))));
     return n;
   };
+  // Per record opened since the last keep(): where it starts, its name's start and end, where it ends; its name.
+  const marks: number[] = [];
+  const named: string[] = [];
   const room = (bytes: number) => {
     if (at + bytes <= buf.length) return;
     const next = Buffer.allocUnsafe(Math.max(at + bytes, 2 * buf.length));
@@ -71,22 +77,65 @@ export function createPageWriter(grantId: string, customer: string) {
     room(3 * s.length);
     at += buf.write(s, at);
   };
+  const comma = () => {
+    room(1);
+    if (count++) buf[at++] = 0x2c; // ,
+  };
   text(`{"grantId":${str(grantId)},"customer":${str(customer)},"records":[`);
   return {
-    /** Room for these pieces, their commas, and their sources' names (3 bytes per UTF-16 unit at most). */
-    reserve(pieces: readonly { piece: PagePiece; name: string }[]) {
-      let bytes = 0;
-      for (const { piece, name } of pieces) bytes += piece.bytes.length + 3 + 3 * name.length;
+    /** Room for `bytes` more (a piece's length, or a seal's, which is longer than its tail, plus its head). */
+    reserve(bytes: number) {
       room(bytes);
     },
-    /** Writes a record: its piece around its source's name. */
+    /** Writes a record from its piece, with its source's name as it is now. */
     add(companyId: string, name: string, piece: PagePiece) {
+      comma();
+      if (name === piece.name) {
+        room(piece.bytes.length);
+        at += piece.bytes.copy(buf, at);
+        return;
+      }
       const n = nameOf(companyId, name);
-      room(piece.bytes.length + n.length + 1);
-      if (count++) buf[at++] = 0x2c; // ,
+      room(piece.bytes.length - (piece.nameEnd - piece.split) + n.length);
       at += piece.bytes.copy(buf, at, 0, piece.split);
       at += n.copy(buf, at);
-      at += piece.bytes.copy(buf, at, piece.split);
+      at += piece.bytes.copy(buf, at, piece.nameEnd);
+    },
+    /** Writes a record straight from its opened tail (bytes start..end of `tail`); `keep` makes it a piece. */
+    open(row: SharedRow, name: string, tail: Buffer, start: number, end: number) {
+      comma();
+      const from = at;
+      text(before(row));
+      const split = at;
+      const n = nameOf(row.companyId, name);
+      room(n.length);
+      at += n.copy(buf, at);
+      const nameEnd = at;
+      text(after(row));
+      room(end - start);
+      at += tail.copy(buf, at, start, end);
+      marks.push(from, split, nameEnd, at);
+      named.push(name);
+    },
+    /** The pieces of the records opened since the last keep, in their order. */
+    keep(): PagePiece[] {
+      if (marks.length === 0) return [];
+      const first = marks[0]!;
+      const bytes = Buffer.allocUnsafe(marks[marks.length - 1]! - first);
+      buf.copy(bytes, 0, first, marks[marks.length - 1]!);
+      const pieces: PagePiece[] = [];
+      for (let i = 0; i < marks.length; i += 4) {
+        const from = marks[i]! - first;
+        pieces.push({
+          bytes: bytes.subarray(from, marks[i + 3]! - first),
+          split: marks[i + 1]! - first - from,
+          nameEnd: marks[i + 2]! - first - from,
+          name: named[i / 4]!,
+        });
+      }
+      marks.length = 0;
+      named.length = 0;
+      return pieces;
     },
     page(next?: string): RecordsPage {
       text(`]${next ? `,"next":${str(next)}` : ''}}`);

@@ -124,16 +124,45 @@ describe('opening a record for the cross-company read', () => {
     const out = createPageWriter('g-1', 'h-1');
     const row = { ...pageRow, deviceId: null };
     const { tail } = openRecordForRead(dek, customerId, id, formats[0]![1](), timeOf);
-    const piece = pagePiece(row, Buffer.concat([Buffer.from('xx'), tail]), 2, tail.length + 2);
-    // Reserved for two records, written twenty.
-    out.reserve([
-      { piece, name: 'Shop' },
-      { piece, name: 'Shop' },
-    ]);
-    for (let i = 0; i < 20; i++) out.add(row.companyId, 'Shop', piece);
+    const piece = pagePiece(row, 'Shop', Buffer.concat([Buffer.from('xx'), tail]), 2, tail.length + 2);
+    // Reserved for two records, written twenty, half from their tails and half from their piece.
+    out.reserve(2 * piece.bytes.length);
+    for (let i = 0; i < 10; i++) out.add(row.companyId, 'Shop', piece);
+    for (let i = 0; i < 10; i++) out.open(row, 'Shop', tail, 0, tail.length);
     const page = JSON.parse(out.page().json.toString('utf8')) as { records: { content: unknown }[] };
     expect(page.records).toHaveLength(20);
     expect(page.records.every((r) => JSON.stringify(r.content) === JSON.stringify(tricky))).toBe(true);
+  });
+
+  it('when records are written from their tails and kept, then a page of their pieces is the same text, with a new name if the source has one', () => {
+    const { tail } = openRecordForRead(dek, customerId, id, formats[0]![1](), timeOf);
+    const rows = Array.from({ length: 120 }, (_, i) => ({
+      ...pageRow,
+      id: `r-${i}`,
+      deviceId: i % 2 ? 'dév-1' : null,
+    }));
+    // Each tail sits among other bytes, as on the decryption's scratch area.
+    const padded = Buffer.concat([Buffer.from('xx'), tail, Buffer.from('yy')]);
+    const first = createPageWriter('g-1', 'h-1');
+    for (const r of rows.slice(0, 60)) first.open(r, 'Shop', padded, 2, tail.length + 2);
+    const pieces = first.keep();
+    for (const r of rows.slice(60)) first.open(r, 'Shop', padded, 2, tail.length + 2);
+    pieces.push(...first.keep());
+    expect(first.keep()).toEqual([]);
+    const text = first.page().json.toString('utf8');
+    const again = createPageWriter('g-1', 'h-1');
+    rows.forEach((r, i) => again.add(r.companyId, 'Shop', pieces[i]!));
+    expect(again.page().json.toString('utf8')).toBe(text);
+    const renamed = createPageWriter('g-1', 'h-1');
+    rows.forEach((r, i) => renamed.add(r.companyId, 'Shöp "B"', pieces[i]!));
+    const page = JSON.parse(renamed.page().json.toString('utf8')) as { records: Record<string, unknown>[] };
+    expect(page.records.map((r) => [r.id, r.source, JSON.stringify(r.content)])).toEqual(
+      rows.map((r) => [
+        r.id,
+        { company: 'co-1', name: 'Shöp "B"', ...(r.deviceId ? { device: r.deviceId } : {}) },
+        JSON.stringify(tricky),
+      ]),
+    );
   });
 
   it('when opened under another record id, then it fails as every seal does', () => {
@@ -147,7 +176,7 @@ describe('opening a record for the cross-company read', () => {
     const out = createPageWriter('g-1', 'h-1');
     const add = (deviceId: string | null, sealed: Buffer) => {
       const { tail } = openRecordForRead(dek, customerId, id, sealed, timeOf);
-      out.add(row.companyId, name, pagePiece({ ...row, deviceId }, tail, 0, tail.length));
+      out.add(row.companyId, name, pagePiece({ ...row, deviceId }, name, tail, 0, tail.length));
     };
     add(null, formats[0]![1]());
     add('dev-1', formats[2]![1]());

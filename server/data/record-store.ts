@@ -19,8 +19,14 @@ export interface RecordRow {
 const COLUMNS = `id, customer_id AS "customerId", company_id AS "companyId", grant_id AS "grantId", category, sealed,
   created_at AS "createdAt", idempotency_key AS "idempotencyKey", device_id AS "deviceId", hidden_at AS "hiddenAt"`;
 
-/** What the cross-company read needs of a stored record to make its page: no content (kept or fetched apart). */
+/** What the cross-company read's page says of a record besides its content: none of it changes once deposited. */
 export type SharedRow = Pick<RecordRow, 'id' | 'companyId' | 'category' | 'createdAt' | 'deviceId'>;
+export type SealedRow = SharedRow & Pick<RecordRow, 'sealed'>;
+/** A page of rows as SQLite packs it (record-store.ts `rows`). */
+interface Packed {
+  meta: string;
+  blob: Buffer | null;
+}
 
 /** Where a page of records starts: after the record with this deposit time and id (newest first). */
 export interface RecordCursor {
@@ -49,41 +55,72 @@ export function createRecordStore(b: Backend) {
     `SELECT ${COLUMNS} FROM records WHERE customer_id = ? ORDER BY created_at DESC, id DESC`,
   );
   // Shareable records of some categories, newest first, from a cursor on; the caller filters sources and window.
-  // The records_shareable index (migration 0024) holds the order, the category, the source and the device, so the
-  // database walks it newest first without a sort and reads no row of the table: the page's content comes from the
-  // records the read has opened before (record-tails.ts), and only the others' from `sealedOf`. On SQLite the page
-  // comes back as ONE row, its rows' columns as one JSON text, so the driver builds one value instead of five per
-  // row (ARCHITECTURE.md, "Speed: what we design with"). The aggregate reads the subquery's rows in its order
-  // (SQLite runs it as a co-routine); that order is checked (below) rather than trusted. PostgreSQL has neither
-  // json_each nor that aggregate order: it gets the page's rows plainly, the categories as one text[] parameter.
-  // A read of one category (the usual one) leaves the category out of the JSON text (`meta`): the caller knows it.
-  const sqlitePage = (category: string, meta: string) =>
-    `SELECT json_group_array(json_array(${meta})) AS meta
-       FROM (SELECT id, company_id, category, created_at, device_id FROM records
-         WHERE customer_id = ? AND hidden_at IS NULL
-           AND ${category}
-           AND created_at >= ? AND (created_at, id) < (?, ?)
-         ORDER BY created_at DESC, id DESC LIMIT ?)`;
-  // A read of one category (the usual one) compares it plainly: json_each and its IN list cost a tenth of the page.
-  const pageOfOne =
-    b.dialect === 'sqlite'
-      ? rawStatement(b, sqlitePage('category = ?', 'id, company_id, created_at, device_id'))
-      : undefined;
-  const page = rawStatement(b, {
-    sqlite: sqlitePage(
-      'category IN (SELECT value FROM json_each(?))',
-      'id, company_id, category, created_at, device_id',
-    ),
-    postgres: `SELECT id, company_id AS "companyId", category, created_at AS "createdAt", device_id AS "deviceId"
-       FROM records
-       WHERE customer_id = ? AND hidden_at IS NULL AND category = ANY(?)
-         AND created_at >= ? AND (?::text IS NULL OR (created_at, id) < (?, ?))
-       ORDER BY created_at DESC, id DESC LIMIT ?`,
+  // The records_shareable index (migration 0022) holds the order and the category, so the database walks it newest
+  // first without a sort. Two forms (ARCHITECTURE.md, "Speed: what we design with"):
+  // - `ids`: only the records' ids, from the index alone, no row of the table read: everything else a page needs
+  //   of a record never changes once deposited and comes from the records the read opened before (record-tails.ts);
+  // - `rows`: the rows with their sealed content, for a read that has nothing opened for the customer. On SQLite
+  //   the page comes back as ONE row, its rows' columns as one JSON text and their sealed blobs concatenated into
+  //   one blob (sliced by each row's length), so the driver builds two values instead of six per row, a Buffer
+  //   each among them. The aggregates read the subquery's rows in its order (SQLite runs it as a co-routine); an
+  //   ORDER BY inside them would sort the blobs again, so the order is checked instead (below). PostgreSQL has
+  //   neither json_each nor that aggregate order: it gets the rows plainly, the categories as one text[] parameter.
+  // A read of one category (the usual one) compares it plainly (json_each and its IN list cost a tenth of the
+  // page) and leaves the category out of the JSON text: the caller knows it.
+  const where = (category: string) =>
+    `WHERE customer_id = ? AND hidden_at IS NULL AND ${category}
+       AND created_at >= ? AND (created_at, id) < (?, ?)
+     ORDER BY created_at DESC, id DESC LIMIT ?`;
+  const pgWhere = `WHERE customer_id = ? AND hidden_at IS NULL AND category = ANY(?)
+       AND created_at >= ? AND (?::text IS NULL OR (created_at, id) < (?, ?))
+     ORDER BY created_at DESC, id DESC LIMIT ?`;
+  const ONE = 'category = ?';
+  const ANY = 'category IN (SELECT value FROM json_each(?))';
+  const sqliteRows = (category: string, meta: string) =>
+    `SELECT json_group_array(json_array(${meta}, length(sealed))) AS meta,
+         CAST(group_concat(sealed, '') AS BLOB) AS blob
+       FROM (SELECT id, company_id, category, sealed, created_at, device_id FROM records ${where(category)})`;
+  const sqliteOnly = <R>(sql: string) => (b.dialect === 'sqlite' ? rawStatement<R>(b, sql) : undefined);
+  const idsOfOne = sqliteOnly<{ id: string }>(`SELECT id FROM records ${where(ONE)}`);
+  const ids = rawStatement<{ id: string }>(b, {
+    sqlite: `SELECT id FROM records ${where(ANY)}`,
+    postgres: `SELECT id FROM records ${pgWhere}`,
   });
-  // The sealed content of some of a customer's records, by id (at most a page's).
-  const sealed = rawStatement<{ id: string; sealed: Buffer }>(b, {
-    sqlite: 'SELECT id, sealed FROM records WHERE customer_id = ? AND id IN (SELECT value FROM json_each(?))',
-    postgres: 'SELECT id, sealed FROM records WHERE customer_id = ? AND id = ANY(?)',
+  const rowsOfOne = sqliteOnly<Packed>(sqliteRows(ONE, 'id, company_id, created_at, device_id'));
+  const rows = rawStatement<Packed | SealedRow>(b, {
+    sqlite: sqliteRows(ANY, 'id, company_id, category, created_at, device_id'),
+    postgres: `SELECT id, company_id AS "companyId", category, sealed, created_at AS "createdAt", device_id AS "deviceId"
+       FROM records ${pgWhere}`,
+  });
+  // The arguments of both forms; no cursor means "from the newest". PostgreSQL is told so (NULL): a sentinel text
+  // would sort by the database's collation, which need not put '\uffff' last. SQLite compares bytes, where it is.
+  const pageArgs = (
+    customerId: string,
+    categories: string[],
+    since: string,
+    after: RecordCursor | undefined,
+    limit: number,
+  ) => {
+    if (b.dialect === 'postgres') {
+      const at = after?.createdAt ?? null;
+      return [customerId, categoryList(categories), since, at, at, after?.id ?? null, limit];
+    }
+    const one = categories.length === 1;
+    return [
+      customerId,
+      one ? categories[0] : categoryList(categories),
+      since,
+      after?.createdAt ?? '\uffff',
+      after?.id ?? '\uffff',
+      limit,
+    ];
+  };
+  // The sealed content and what a page says of some of a customer's records, by id (at most a page's).
+  const sealed = rawStatement<SealedRow>(b, {
+    sqlite: `SELECT id, company_id AS "companyId", category, created_at AS "createdAt", device_id AS "deviceId", sealed
+      FROM records WHERE customer_id = ? AND id IN (SELECT value FROM json_each(?))`,
+    postgres: `SELECT id, company_id AS "companyId", category, created_at AS "createdAt", device_id AS "deviceId", sealed
+      FROM records WHERE customer_id = ? AND id = ANY(?)`,
   });
   // The category list: one JSON text for SQLite's json_each, an array (text[]) for PostgreSQL's ANY.
   const categoryList = (categories: string[]) => (b.dialect === 'sqlite' ? JSON.stringify(categories) : categories);
@@ -119,44 +156,61 @@ export function createRecordStore(b: Backend) {
     /** The companies whose shareable records of these categories are in the customer's vault. */
     sourcesOf: async (customerId: string, categories: string[]) =>
       (await sources.all(customerId, categoryList(categories))).map((r) => r.companyId),
-    /** Up to `limit` shareable records of these categories deposited at or after `since`, strictly after `after`. */
+    /** The ids of up to `limit` shareable records of these categories deposited at or after `since`, after `after`. */
     async shareable(
       customerId: string,
       categories: string[],
       since: string,
       after: RecordCursor | undefined,
       limit: number,
-    ): Promise<SharedRow[]> {
-      // No cursor means "from the newest". PostgreSQL is told so (NULL): a sentinel text would sort by the
-      // database's collation, which need not put '\uffff' last. SQLite compares bytes, where it is last.
-      if (b.dialect === 'postgres') {
-        const at = after?.createdAt ?? null;
-        const pgArgs = [customerId, categoryList(categories), since, at, at, after?.id ?? null, limit];
-        return (await page.all(...pgArgs)) as SharedRow[];
-      }
-      const cAt = after?.createdAt ?? '\uffff';
-      const cId = after?.id ?? '\uffff';
-      const one = categories.length === 1 && pageOfOne;
-      const args = [customerId, one ? categories[0] : categoryList(categories), since, cAt, cId, limit];
-      const { meta } = (await (one || page).get(...args)) as { meta: string };
-      let prev: SharedRow | undefined;
-      const row = (id: string, companyId: string, category: string, createdAt: string, deviceId: string | null) => {
+    ): Promise<string[]> {
+      const stmt = (categories.length === 1 && idsOfOne) || ids;
+      return (await stmt.all(...pageArgs(customerId, categories, since, after, limit))).map((r) => r.id);
+    },
+    /** The same records as `shareable`, as rows with their sealed content. */
+    async shareableSealed(
+      customerId: string,
+      categories: string[],
+      since: string,
+      after: RecordCursor | undefined,
+      limit: number,
+    ): Promise<SealedRow[]> {
+      const args = pageArgs(customerId, categories, since, after, limit);
+      if (b.dialect === 'postgres') return (await rows.all(...args)) as SealedRow[];
+      const one = categories.length === 1 && rowsOfOne;
+      const { meta, blob } = (await (one || rows).get(...args)) as Packed;
+      let at = 0;
+      let prev: SealedRow | undefined;
+      const row = (
+        id: string,
+        companyId: string,
+        category: string,
+        createdAt: string,
+        deviceId: string | null,
+        length: number,
+      ) => {
         if (prev && (prev.createdAt < createdAt || (prev.createdAt === createdAt && prev.id <= id)))
           throw new Error('records page out of order');
-        return (prev = { id, companyId, category, createdAt, deviceId });
+        return (prev = { id, companyId, category, sealed: blob!.subarray(at, (at += length)), createdAt, deviceId });
       };
-      return one
-        ? (JSON.parse(meta) as [string, string, string, string | null][]).map(([id, companyId, createdAt, deviceId]) =>
-            row(id, companyId, categories[0]!, createdAt, deviceId),
+      const out = one
+        ? (JSON.parse(meta) as [string, string, string, string | null, number][]).map(
+            ([id, companyId, createdAt, deviceId, length]) =>
+              row(id, companyId, categories[0]!, createdAt, deviceId, length),
           )
-        : (JSON.parse(meta) as [string, string, string, string, string | null][]).map(
-            ([id, companyId, category, createdAt, deviceId]) => row(id, companyId, category, createdAt, deviceId),
+        : (JSON.parse(meta) as [string, string, string, string, string | null, number][]).map(
+            ([id, companyId, category, createdAt, deviceId, length]) =>
+              row(id, companyId, category, createdAt, deviceId, length),
           );
+      // The blobs must end exactly where their lengths say (a database whose text encoding is not UTF-8 would
+      // convert them in group_concat): anything else is refused, not sliced wrongly.
+      if (at !== (blob?.length ?? 0)) throw new Error('records page: lengths and blob differ');
+      return out;
     },
-    /** The sealed content of these records of the customer's, by id; an id not theirs (or gone) is left out. */
-    async sealedOf(customerId: string, ids: readonly string[]): Promise<Map<string, Buffer>> {
+    /** These records of the customer's, by id, with their sealed content; an id not theirs (or gone) is left out. */
+    async sealedOf(customerId: string, ids: readonly string[]): Promise<Map<string, SealedRow>> {
       const list = b.dialect === 'sqlite' ? JSON.stringify(ids) : ids;
-      return new Map((await sealed.all(customerId, list)).map((r) => [r.id, r.sealed]));
+      return new Map((await sealed.all(customerId, list)).map((r) => [r.id, r]));
     },
     setHidden: async (customerId: string, id: string, hiddenAt: string | null) =>
       (await hide.run(hiddenAt, customerId, id)) > 0,

@@ -1,12 +1,13 @@
-import { pagePiece, type PagePiece } from './record-page.ts';
+import type { PagePiece } from './record-page.ts';
 import type { SharedRow } from './record-store.ts';
 
 /**
  * Opened records kept for the cross-company read (ARCHITECTURE.md, "Speed: what we design with"; SECURITY.md
  * "Keys"): a record's sealed content never changes once deposited (hiding and deleting touch its row, a key
  * rotation re-seals the same bytes), so what opening it gives the page (when it happened, and its tail from the
- * digest on) can be kept and reused, and the page is still decided by the database on every read: which records,
- * hidden or not, in which order. Only the opening is saved, about half the read.
+ * digest on) can be kept and reused, with the row's columns (none of which changes either), and the page is still
+ * decided by the database on every read: which records, hidden or not, deleted or not, in which order. Only the
+ * opening is saved, and fetching the rows.
  *
  * A customer's opened records are kept with the data key that opened them and only while that key is the one
  * `dekOf` gives (a rewrap or a deletion drops them at the next read), at most TAILS_TTL_MS after the first was
@@ -18,20 +19,15 @@ export const TAILS_TTL_MS = 10 * 60_000;
 export const TAILS_MAX_BYTES = 64 * 1024 * 1024;
 const SWEEP_MS = 60_000;
 
-/** One record as the page needs it: when it happened (from its sealed content, if it says) and its page piece. */
+/**
+ * One record as the page needs it: what the page says of it besides its content (its row's columns, none of which
+ * changes once deposited), when it happened (from its sealed content, if it says) and its page piece.
+ */
 export interface OpenedRecord {
+  row: SharedRow;
   time: string | null;
   piece: PagePiece;
-  /** The row it was made for: a piece is used only for a row that still says the same. */
-  row: SharedRow;
 }
-
-const same = (a: SharedRow, b: SharedRow) =>
-  a.id === b.id &&
-  a.companyId === b.companyId &&
-  a.category === b.category &&
-  a.createdAt === b.createdAt &&
-  a.deviceId === b.deviceId;
 
 interface Held {
   dek: Uint8Array;
@@ -81,22 +77,18 @@ export function createRecordTails(opts: { maxBytes?: number; ttlMs?: number; now
       if (!h) held.set(customerId, (h = { dek, at: t, bytes: 0, tails: new Map(), dropped: false }));
       const mine = h;
       return {
-        get(row: SharedRow): OpenedRecord | undefined {
-          const kept = mine.tails.get(row.id);
-          return kept && same(kept.row, row) ? kept : undefined;
-        },
-        /** Makes the row's page piece of its opened tail (bytes start..end of `bytes`), keeps it and returns it. */
-        put(row: SharedRow, time: string | null, bytes: Buffer, start: number, end: number): OpenedRecord {
-          const opened = { time, piece: pagePiece(row, bytes, start, end), row };
+        get: (recordId: string) => mine.tails.get(recordId),
+        /** Whether nothing of the customer's is kept (a read then fetches its page with the content at once). */
+        empty: () => mine.tails.size === 0,
+        /** Whether anything can be kept at all (VAULT_RECORDS_KEPT_MIB=0 keeps nothing: a read makes no pieces). */
+        keeps: maxBytes > 0,
+        /** Keeps the row's opened record (its piece made by record-page.ts), and returns it (kept or not). */
+        put(row: SharedRow, time: string | null, piece: PagePiece): OpenedRecord {
+          // The row's own columns only: a fetched row carries its sealed blob too, which is not kept.
+          const { id, companyId, category, createdAt, deviceId } = row;
+          const opened = { row: { id, companyId, category, createdAt, deviceId }, time, piece };
           const size = opened.piece.bytes.length;
-          if (mine.dropped || size > maxBytes) return opened;
-          // One that no longer matches its row (it never should: a record's columns do not change) is replaced.
-          const was = mine.tails.get(row.id);
-          if (was) {
-            mine.tails.delete(row.id);
-            mine.bytes -= was.piece.bytes.length;
-            total -= was.piece.bytes.length;
-          }
+          if (mine.dropped || size > maxBytes || mine.tails.has(row.id)) return opened;
           // Never this customer's own: the read holds tails of theirs it has not yet written into its page.
           for (const [other, o] of held) {
             if (total + size <= maxBytes) break;

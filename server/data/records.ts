@@ -11,9 +11,9 @@ import type { createAdmission, DataRequest, Outcome } from './admission.ts';
 import { dataEvent } from './admission.ts';
 import type { Use } from './grant-check.ts';
 import { DEVICE_ATTENTION, parseRecordContent, recordSpec } from './record-catalogue.ts';
-import { createPageWriter } from './record-page.ts';
+import { createPageWriter, pagePiece, type PagePiece } from './record-page.ts';
 import { openRecord, openRecordsEach, recordDigest, sealRecord } from './record-seal.ts';
-import type { RecordCursor, RecordRow, RecordStore, SharedRow } from './record-store.ts';
+import type { RecordCursor, RecordRow, RecordStore, SealedRow, SharedRow } from './record-store.ts';
 import type { OpenedRecord, RecordTails } from './record-tails.ts';
 
 export interface DepositInput {
@@ -203,44 +203,86 @@ export function createRecordUnits(
       while (ids.length < q.limit && more) {
         // One page's worth at a time: every row fetched costs even when the first rows fill the page.
         const batch = q.limit;
-        const rows = await d.store.shareable(g.customerId, asked, q.since ?? '', after, batch);
-        more = rows.length === batch;
+        // Records opened before come from `opened` (record-tails.ts), taken now: what another read drops while this
+        // one awaits stays valid here. With nothing kept for the customer, the page comes with its content in one
+        // query; else only its ids do, and the records not kept are fetched with theirs (a record deleted between
+        // the two queries, as PostgreSQL reads each statement afresh, is left out).
+        const kept = new Map<string, OpenedRecord>();
+        let fetched: Map<string, SealedRow> | undefined;
+        let rows: SharedRow[];
+        if (opened.empty()) {
+          const sealed = await d.store.shareableSealed(g.customerId, asked, q.since ?? '', after, batch);
+          more = sealed.length === batch;
+          fetched = new Map(sealed.map((row) => [row.id, row]));
+          rows = sealed;
+        } else {
+          const found = await d.store.shareable(g.customerId, asked, q.since ?? '', after, batch);
+          more = found.length === batch;
+          for (const id of found) {
+            const k = opened.get(id);
+            if (k) kept.set(id, k);
+          }
+          const missing = found.filter((id) => !kept.has(id));
+          if (missing.length > 0) fetched = await d.store.sealedOf(g.customerId, missing);
+          rows = found.flatMap((id) => {
+            const row = kept.get(id)?.row ?? fetched?.get(id);
+            return row ? [row] : [];
+          });
+        }
         if (rows.length) after = { createdAt: rows[rows.length - 1]!.createdAt, id: rows[rows.length - 1]!.id };
         const wanted = rows.filter(admitted);
-        // No more rows than the page still needs are taken each time. Records opened before come from `opened`
-        // (record-tails.ts); the others' sealed content is fetched, opened together (record-seal.ts openRecordsEach)
-        // and kept there. A record deleted between the page and the fetch (PostgreSQL reads each statement
-        // afresh) is left out.
+        // No more records than the page still needs are opened each time, together (record-seal.ts
+        // openRecordsEach). In the page's order, a record kept is copied from its piece, one opened now is written
+        // straight from the decryption; those are then kept (record-page.ts `keep`), with those the window leaves out.
         for (let at = 0; at < wanted.length && ids.length < q.limit;) {
           const chunk = wanted.slice(at, (at += q.limit - ids.length));
           await nameAll(chunk);
-          const opens: (OpenedRecord | undefined)[] = chunk.map((row) => opened.get(row));
-          const closed = chunk.flatMap((_, i) => (opens[i] ? [] : [i]));
-          if (closed.length > 0) {
-            const fetched = await d.store.sealedOf(
-              g.customerId,
-              closed.map((i) => chunk[i]!.id),
-            );
-            const found = closed.filter((i) => fetched.has(chunk[i]!.id));
-            const sealed = found.map((i) => ({ ...chunk[i]!, sealed: fetched.get(chunk[i]!.id)! }));
-            openRecordsEach(dek, g.customerId, sealed, timeOf, (k, time, bytes, start, end) => {
-              const i = found[k]!;
-              opens[i] = opened.put(chunk[i]!, time, bytes, start, end);
-            });
-          }
-          const page = chunk.flatMap((row, i) => {
-            const o = opens[i];
-            return o && (o.time ?? row.createdAt) >= from
-              ? [{ row, piece: o.piece, name: names.get(row.companyId)! }]
-              : [];
-          });
-          out.reserve(page);
-          for (const { row, piece, name } of page) {
-            out.add(row.companyId, name, piece);
+          const opens = chunk.map((row) => kept.get(row.id));
+          const closed = chunk.flatMap((row, i) => (opens[i] ? [] : [i]));
+          const sealed = closed.map((i) => fetched!.get(chunk[i]!.id)!);
+          let room = 0;
+          chunk.forEach(
+            (row, i) => (room += 3 * names.get(row.companyId)!.length + 200 + (opens[i]?.piece.bytes.length ?? 0)),
+          );
+          for (const row of sealed) room += row.sealed.length;
+          out.reserve(room);
+          const write = (row: SharedRow) => {
             ids.push(row.id);
             sourcesRead.add(row.companyId);
             last = row;
-          }
+          };
+          let next = 0;
+          const copyKeptUpTo = (end: number) => {
+            for (; next < end; next++) {
+              const row = chunk[next]!;
+              const { time, piece } = opens[next]!;
+              if ((time ?? row.createdAt) < from) continue;
+              out.add(row.companyId, names.get(row.companyId)!, piece);
+              write(row);
+            }
+          };
+          const times: (string | null)[] = [];
+          const written: number[] = [];
+          const outside = new Map<number, PagePiece>();
+          openRecordsEach(dek, g.customerId, sealed, timeOf, (k, time, bytes, start, end) => {
+            const i = closed[k]!;
+            copyKeptUpTo(i);
+            next = i + 1;
+            const row = sealed[k]!;
+            const name = names.get(row.companyId)!;
+            times[k] = time;
+            if ((time ?? row.createdAt) < from) {
+              if (opened.keeps) outside.set(k, pagePiece(row, name, bytes, start, end));
+            } else {
+              out.open(row, name, bytes, start, end);
+              written.push(k);
+              write(row);
+            }
+          });
+          copyKeptUpTo(chunk.length);
+          if (!opened.keeps) continue;
+          out.keep().forEach((piece, j) => opened.put(sealed[written[j]!]!, times[written[j]!] ?? null, piece));
+          for (const [k, piece] of outside) opened.put(sealed[k]!, times[k] ?? null, piece);
         }
       }
       const next =

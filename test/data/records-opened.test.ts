@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rotateKeks } from '../../server/customers/key-rotation.ts';
 import { Keyring } from '../../server/crypto/keyring.ts';
 import { Customer, uniqueEmail } from '../support/browser-like.ts';
-import { obtainTokens, registerCompany } from '../support/company.ts';
+import { obtainTokens, registerCompany, type RegisteredCompany } from '../support/company.ts';
 import { rowOf, runSql } from '../support/rows.ts';
 import { startVault, type RunningVault } from '../support/vault.ts';
 
@@ -11,22 +11,25 @@ import { startVault, type RunningVault } from '../support/vault.ts';
 
 let v: RunningVault;
 let carol: Customer;
+let shopA: RegisteredCompany;
 let deposit: (n: number) => Promise<string>;
-let read: () => Promise<{ status: number; ids: string[]; body: { records?: { id: string; content: unknown }[] } }>;
+let read: Reader;
 
-beforeAll(async () => {
-  v = await startVault();
-  const shopA = await registerCompany(v, { name: 'Shop A Boots' });
-  const shopB = await registerCompany(v, { name: 'Shop B Outdoor' });
-  carol = await new Customer(v.url).signUp(uniqueEmail('carol'));
-  const a = await obtainTokens(v, shopA, carol, { fields: ['purchase_history'], actions: ['deposit'] });
-  const b = await obtainTokens(v, shopB, carol, {
+type Reader = () => Promise<{ status: number; ids: string[]; body: { records?: { id: string; content: unknown }[] } }>;
+
+/** A customer, shop A depositing her purchases, shop B granted them for the last 12 months. */
+async function setUp(vault: RunningVault) {
+  const shopA = await registerCompany(vault, { name: 'Shop A Boots' });
+  const shopB = await registerCompany(vault, { name: 'Shop B Outdoor' });
+  const customer = await new Customer(vault.url).signUp(uniqueEmail('carol'));
+  const a = await obtainTokens(vault, shopA, customer, { fields: ['purchase_history'], actions: ['deposit'] });
+  const b = await obtainTokens(vault, shopB, customer, {
     fields: ['email'],
     actions: ['read'],
     records: { categories: ['purchases'], window: 'P12M', sources: 'any' },
   });
-  const url = `${v.url}/data/customers/${carol.handle}/records`;
-  deposit = async (n) => {
+  const url = `${vault.url}/data/customers/${customer.handle}/records`;
+  const deposit = async (n: number) => {
     const res = await fetch(url, {
       method: 'POST',
       headers: { authorization: `Bearer ${a.access_token}`, 'content-type': 'application/json' },
@@ -37,26 +40,32 @@ beforeAll(async () => {
           items: [{ name: `Tent ${n}`, quantity: 1, price: 120 }],
           total: 120,
           currency: 'EUR',
-          time: new Date(v.clock.now().getTime() - n * 86_400_000).toISOString(),
+          time: new Date(vault.clock.now().getTime() - n * 86_400_000).toISOString(),
         },
       }),
     });
     expect(res.status).toBe(201);
     return ((await res.json()) as { id: string }).id;
   };
-  read = async () => {
+  const read: Reader = async () => {
     const res = await fetch(url, { headers: { authorization: `Bearer ${b.access_token}` } });
     const body = (await res.json()) as { records?: { id: string; content: unknown }[] };
     return { status: res.status, ids: (body.records ?? []).map((r) => r.id), body };
   };
+  return { customer, shopA, deposit, read };
+}
+
+beforeAll(async () => {
+  v = await startVault();
+  ({ customer: carol, shopA, deposit, read } = await setUp(v));
 });
 afterAll(async () => v.close());
 
-const sealedOf = async (id: string) =>
-  (await rowOf<{ sealed: Buffer }>(v, 'select sealed from records where id = ?', id))!.sealed;
-const spoil = (id: string, sealed: Buffer) =>
+const sealedOf = async (vault: RunningVault, id: string) =>
+  (await rowOf<{ sealed: Buffer }>(vault, 'select sealed from records where id = ?', id))!.sealed;
+const spoil = (vault: RunningVault, id: string, sealed: Buffer) =>
   runSql(
-    v,
+    vault,
     'update records set sealed = ? where id = ?',
     Buffer.concat([sealed.subarray(0, -1), Buffer.of(sealed.at(-1)! ^ 1)]),
     id,
@@ -68,8 +77,8 @@ describe('records a read has opened before', () => {
     const first = await read();
     expect([first.status, first.ids]).toEqual([200, [id]]);
     // A changed byte in the sealed row: opening it again would fail. The next read does not open it.
-    const sealed = await sealedOf(id);
-    await spoil(id, sealed);
+    const sealed = await sealedOf(v, id);
+    await spoil(v, id, sealed);
     const second = await read();
     expect(second.status).toBe(200);
     expect(second.body).toEqual(first.body);
@@ -92,5 +101,42 @@ describe('records a read has opened before', () => {
     expect(after.ids).not.toContain(y);
     expect(after.ids).not.toContain(x);
     expect(after.ids.length).toBeGreaterThan(0);
+  });
+
+  it('when the source renames itself after a read, then the next read carries its new name', async () => {
+    const id = await deposit(4);
+    const before = await read();
+    const source = (r: typeof before) => r.body.records!.find((x) => x.id === id) as unknown as { source: object };
+    expect(source(before).source).toEqual({ company: shopA.clientId, name: 'Shop A Boots' });
+    // RFC 7592 §2.2: the company sends its registration back with a new client_name.
+    const auth = { authorization: `Bearer ${shopA.registrationAccessToken}` };
+    const reg = await (await fetch(`${v.url}/register/${shopA.clientId}`, { headers: auth })).json();
+    const { registration_access_token: _a, registration_client_uri: _b, client_secret_expires_at: _c, ...rest } = reg;
+    const { client_id_issued_at: _d, terms_version: _e, ...metadata } = rest;
+    const put = await fetch(`${v.url}/register/${shopA.clientId}`, {
+      method: 'PUT',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ ...metadata, client_name: 'Shop A Hiking' }),
+    });
+    expect(put.status).toBe(200);
+    const after = await read();
+    expect(source(after).source).toEqual({ company: shopA.clientId, name: 'Shop A Hiking' });
+    expect(
+      after.body.records!.every((r) => (r as unknown as { source: { name: string } }).source.name === 'Shop A Hiking'),
+    ).toBe(true);
+  });
+
+  it('when the operator keeps none (VAULT_RECORDS_KEPT_MIB=0), then every read opens its records again', async () => {
+    const none = await startVault({ env: { VAULT_RECORDS_KEPT_MIB: '0' } });
+    try {
+      const them = await setUp(none);
+      const id = await them.deposit(1);
+      const first = await them.read();
+      expect([first.status, first.ids]).toEqual([200, [id]]);
+      await spoil(none, id, await sealedOf(none, id));
+      expect((await them.read()).status).toBe(503);
+    } finally {
+      await none.close();
+    }
   });
 });

@@ -70,48 +70,34 @@ describe.each(DIALECTS)('the records store on %s', (name) => {
 
     const cats = ['purchases', 'visits'];
     const first = await s.shareable(c, cats, '', undefined, 2);
-    expect(first).toEqual([
-      {
-        id: 'p3b',
-        companyId: 'co-a',
-        category: 'purchases',
-        createdAt: '2026-03-03T00:00:00.000Z',
-        deviceId: null,
-      },
-      {
-        id: 'p3a',
-        companyId: 'co-x',
-        category: 'purchases',
-        createdAt: '2026-03-03T00:00:00.000Z',
-        deviceId: null,
-      },
-    ]);
-    const next = await s.shareable(c, cats, '', { createdAt: first[1]!.createdAt, id: first[1]!.id }, 10);
-    expect(next.map((r) => [r.id, r.category, r.deviceId])).toEqual([
-      ['p2', 'visits', null],
-      ['p1', 'purchases', 'd1'],
-    ]);
-    expect((await s.shareable(c, ['visits'], '', undefined, 10)).map((r) => r.id)).toEqual(['p2']);
-    expect((await s.shareable(c, cats, '2026-03-02T00:00:00.000Z', undefined, 10)).map((r) => r.id)).toEqual([
-      'p3b',
-      'p3a',
-      'p2',
-    ]);
+    expect(first).toEqual(['p3b', 'p3a']);
+    const next = await s.shareable(c, cats, '', { createdAt: '2026-03-03T00:00:00.000Z', id: 'p3a' }, 10);
+    expect(next).toEqual(['p2', 'p1']);
+    expect(await s.shareable(c, ['visits'], '', undefined, 10)).toEqual(['p2']);
+    expect(await s.shareable(c, cats, '2026-03-02T00:00:00.000Z', undefined, 10)).toEqual(['p3b', 'p3a', 'p2']);
     expect(await s.shareable(c, ['nothing'], '', undefined, 10)).toEqual([]);
     expect(await s.shareable(c, cats, '', { createdAt: '2026-03-01T00:00:00.000Z', id: 'p1' }, 10)).toEqual([]);
   });
 
-  it("when sealed contents are fetched by id, then only the customer's own come back, hidden ones too", async () => {
+  it("when records are fetched by id, then only the customer's own come back, hidden ones too, with what a page says", async () => {
     const s = createRecordStore(backends.get(name));
-    await s.insert(row('s1', { customerId: 'cu-s' }));
+    await s.insert(row('s1', { customerId: 'cu-s', deviceId: 'd1', companyId: 'co-x', category: 'devices' }));
     await s.insert(row('s2', { customerId: 'cu-s' }));
     await s.insert(row('s3', { customerId: 'cu-other' }));
     await s.setHidden('cu-s', 's2', '2026-03-06T00:00:00.000Z');
     const got = await s.sealedOf('cu-s', ['s1', 's2', 's3', 'nope']);
-    expect([...got].map(([id, b]) => [id, b.toString()]).sort()).toEqual([
+    expect([...got].map(([id, r]) => [id, r.sealed.toString()]).sort()).toEqual([
       ['s1', 'sealed-s1'],
       ['s2', 'sealed-s2'],
     ]);
+    expect(got.get('s1')).toEqual({
+      id: 's1',
+      companyId: 'co-x',
+      category: 'devices',
+      createdAt: row('s1').createdAt,
+      deviceId: 'd1',
+      sealed: Buffer.from('sealed-s1'),
+    });
     expect((await s.sealedOf('cu-s', [])).size).toBe(0);
   });
 });

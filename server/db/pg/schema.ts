@@ -92,7 +92,7 @@ export const records = pgTable(
     index('records_customer').on(t.customerId, t.createdAt),
     uniqueIndex('records_idempotency').on(t.customerId, t.companyId, t.idempotencyKey),
     index('records_customer_category').on(t.customerId, t.category, t.createdAt),
-    index('records_shareable').on(t.customerId, t.hiddenAt, t.createdAt, t.id, t.category, t.companyId, t.deviceId),
+    index('records_shareable').on(t.customerId, t.hiddenAt, t.createdAt, t.id, t.category),
   ],
 );
 
