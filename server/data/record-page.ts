@@ -38,18 +38,23 @@ const before = (row: SharedRow) =>
 const after = (row: SharedRow) =>
   `${row.deviceId ? `,"device":${str(row.deviceId)}` : ''}},"depositedAt":${str(row.createdAt)}`;
 
-/** The piece of one record named `name`, whose tail is bytes start..end of `tail`. */
+/** The piece of one record named `name`, whose tail is bytes start..end of `tail`, in memory of its own. */
 export function pagePiece(row: SharedRow, name: string, tail: Buffer, start: number, end: number): PagePiece {
   const head = [before(row), str(name), after(row)].map((t) => Buffer.from(t));
-  const bytes = Buffer.concat([...head, tail.subarray(start, end)]);
+  const length = head.reduce((n, h) => n + h.length, end - start);
+  // Not from Buffer's shared pool: a kept piece would hold a whole pool block (8 KiB) in memory.
+  const bytes = Buffer.allocUnsafeSlow(length);
+  let at = 0;
+  for (const h of head) at += h.copy(bytes, at);
+  tail.copy(bytes, at, start, end);
   return { bytes, split: head[0]!.length, nameEnd: head[0]!.length + head[1]!.length, name };
 }
 
 /**
  * Writes the page into one buffer as its records come: each either copied from its piece (`add`), or written
- * straight from the decryption (`open`) and then made a piece by `keep`, which copies every record opened since the
- * last `keep` into ONE new buffer and hands back each piece as a view of it: one allocation and one copy per page,
- * not per record. `reserve` sizes the buffer ahead of a batch of records; it grows (rarely: a page filled by several
+ * straight from the decryption (`open`) and then made a piece by `keep`, which copies the records opened since the
+ * last `keep` into ONE new buffer and hands back each piece as a view of it: one allocation per page, not per
+ * record. `reserve` sizes the buffer ahead of a batch of records; it grows (rarely: a page filled by several
  * queries) when a batch needs more. The page is a view of the bytes written, never of memory that was not.
  */
 export function createPageWriter(grantId: string, customer: string) {
@@ -117,25 +122,34 @@ export function createPageWriter(grantId: string, customer: string) {
       marks.push(from, split, nameEnd, at);
       named.push(name);
     },
-    /** The pieces of the records opened since the last keep, in their order. */
-    keep(): PagePiece[] {
-      if (marks.length === 0) return [];
-      const first = marks[0]!;
-      const bytes = Buffer.allocUnsafe(marks[marks.length - 1]! - first);
-      buf.copy(bytes, 0, first, marks[marks.length - 1]!);
-      const pieces: PagePiece[] = [];
+    /**
+     * The pieces of the records opened since the last keep for which `wanted(i)` holds (i counts them in their
+     * order), copied into ONE new buffer of their exact size (not from Buffer's shared pool), which `bytes` says.
+     */
+    keep(wanted: (i: number) => boolean): { pieces: (PagePiece | undefined)[]; bytes: number } {
+      let bytes = 0;
+      for (let i = 0; i < marks.length; i += 4) if (wanted(i / 4)) bytes += marks[i + 3]! - marks[i]!;
+      const into = Buffer.allocUnsafeSlow(bytes);
+      const pieces: (PagePiece | undefined)[] = [];
+      let to = 0;
       for (let i = 0; i < marks.length; i += 4) {
-        const from = marks[i]! - first;
+        if (!wanted(i / 4)) {
+          pieces.push(undefined);
+          continue;
+        }
+        const from = marks[i]!;
+        const length = buf.copy(into, to, from, marks[i + 3]!);
         pieces.push({
-          bytes: bytes.subarray(from, marks[i + 3]! - first),
-          split: marks[i + 1]! - first - from,
-          nameEnd: marks[i + 2]! - first - from,
+          bytes: into.subarray(to, to + length),
+          split: marks[i + 1]! - from,
+          nameEnd: marks[i + 2]! - from,
           name: named[i / 4]!,
         });
+        to += length;
       }
       marks.length = 0;
       named.length = 0;
-      return pieces;
+      return { pieces, bytes };
     },
     page(next?: string): RecordsPage {
       text(`]${next ? `,"next":${str(next)}` : ''}}`);

@@ -145,13 +145,22 @@ describe('opening a record for the cross-company read', () => {
     const padded = Buffer.concat([Buffer.from('xx'), tail, Buffer.from('yy')]);
     const first = createPageWriter('g-1', 'h-1');
     for (const r of rows.slice(0, 60)) first.open(r, 'Shop', padded, 2, tail.length + 2);
-    const pieces = first.keep();
+    const pieces = first.keep(() => true).pieces;
+    // Between them, a record written from a piece: it is no part of the next keep.
+    first.add(rows[0]!.companyId, 'Shop', pieces[0]!);
     for (const r of rows.slice(60)) first.open(r, 'Shop', padded, 2, tail.length + 2);
-    pieces.push(...first.keep());
-    expect(first.keep()).toEqual([]);
+    // Only those wanted are copied, into memory of exactly their size.
+    const later = first.keep((i) => i % 2 === 0);
+    expect(later.pieces.map((p) => p !== undefined)).toEqual(rows.slice(60).map((_, i) => i % 2 === 0));
+    expect(later.bytes).toBe(later.pieces.reduce((n, p) => n + (p?.bytes.length ?? 0), 0));
+    expect(later.pieces[0]!.bytes.buffer.byteLength).toBe(later.bytes);
+    expect(first.keep(() => true)).toEqual({ pieces: [], bytes: 0 });
+    pieces.push(...rows.slice(60).map((r, i) => later.pieces[i] ?? pagePiece(r, 'Shop', tail, 0, tail.length)));
     const text = first.page().json.toString('utf8');
     const again = createPageWriter('g-1', 'h-1');
-    rows.forEach((r, i) => again.add(r.companyId, 'Shop', pieces[i]!));
+    rows.slice(0, 60).forEach((r, i) => again.add(r.companyId, 'Shop', pieces[i]!));
+    again.add(rows[0]!.companyId, 'Shop', pieces[0]!);
+    rows.slice(60).forEach((r, i) => again.add(r.companyId, 'Shop', pieces[60 + i]!));
     expect(again.page().json.toString('utf8')).toBe(text);
     const renamed = createPageWriter('g-1', 'h-1');
     rows.forEach((r, i) => renamed.add(r.companyId, 'Shöp "B"', pieces[i]!));

@@ -115,12 +115,13 @@ export function createRecordStore(b: Backend) {
       limit,
     ];
   };
-  // The sealed content and what a page says of some of a customer's records, by id (at most a page's).
+  // The sealed content and what a page says of some of a customer's records, by id (at most a page's); a record
+  // hidden since the page's query (PostgreSQL reads each statement afresh) is not among them.
   const sealed = rawStatement<SealedRow>(b, {
     sqlite: `SELECT id, company_id AS "companyId", category, created_at AS "createdAt", device_id AS "deviceId", sealed
-      FROM records WHERE customer_id = ? AND id IN (SELECT value FROM json_each(?))`,
+      FROM records WHERE customer_id = ? AND hidden_at IS NULL AND id IN (SELECT value FROM json_each(?))`,
     postgres: `SELECT id, company_id AS "companyId", category, created_at AS "createdAt", device_id AS "deviceId", sealed
-      FROM records WHERE customer_id = ? AND id = ANY(?)`,
+      FROM records WHERE customer_id = ? AND hidden_at IS NULL AND id = ANY(?)`,
   });
   // The category list: one JSON text for SQLite's json_each, an array (text[]) for PostgreSQL's ANY.
   const categoryList = (categories: string[]) => (b.dialect === 'sqlite' ? JSON.stringify(categories) : categories);
@@ -207,7 +208,7 @@ export function createRecordStore(b: Backend) {
       if (at !== (blob?.length ?? 0)) throw new Error('records page: lengths and blob differ');
       return out;
     },
-    /** These records of the customer's, by id, with their sealed content; an id not theirs (or gone) is left out. */
+    /** These shareable records of the customer's, by id, with their sealed content; one not theirs, hidden since or gone is left out. */
     async sealedOf(customerId: string, ids: readonly string[]): Promise<Map<string, SealedRow>> {
       const list = b.dialect === 'sqlite' ? JSON.stringify(ids) : ids;
       return new Map((await sealed.all(customerId, list)).map((r) => [r.id, r]));

@@ -13,8 +13,11 @@ const row = (id: string, more: Partial<SharedRow> = {}): SharedRow => ({
 });
 // A tail of `n` bytes, as the decryption hands it over: bytes 2..n+2 of a larger buffer.
 const tail = (n: number) => Buffer.concat([Buffer.from('xx'), Buffer.alloc(n, 0x61), Buffer.from('yy')]);
-const put = (set: ReturnType<RecordTails['of']>, r: SharedRow, n = 10) =>
-  set.put(r, '2026-11-01T00:00:00.000Z', pagePiece(r, 'Shop', tail(n), 2, n + 2));
+const put = (set: ReturnType<RecordTails['of']>, r: SharedRow, n = 10) => {
+  const piece = pagePiece(r, 'Shop', tail(n), 2, n + 2);
+  set.keepAll([{ row: r, time: '2026-11-01T00:00:00.000Z', piece }], piece.bytes.length);
+  return piece;
+};
 
 describe('opened records kept for the records read', () => {
   let stop: (() => void) | undefined;
@@ -71,18 +74,45 @@ describe('opened records kept for the records read', () => {
     expect(tails.bytes()).toBeLessThanOrEqual(500);
     // A third piece does not fit beside the two: cu-a, the oldest, goes.
     const c = tails.of('cu-c', dek);
-    const opened = put(c, row('c1'), 100);
+    const c1 = put(c, row('c1'), 100);
     expect(tails.of('cu-a', dek).get('a1')).toBeUndefined();
     expect(tails.of('cu-b', dek).get('b1')).toBeDefined();
-    expect(tails.of('cu-c', dek).get('c1')).toBe(opened);
-    // A piece larger than all the room is handed back but not kept, and the pieces the reader holds stay.
+    expect(tails.of('cu-c', dek).get('c1')?.piece).toBe(c1);
+    // Another of cu-c's: cu-b goes, never cu-c's own.
+    const more = tails.of('cu-c', dek);
+    const c2 = put(more, row('c2'), 100);
+    expect(tails.of('cu-b', dek).get('b1')).toBeUndefined();
+    expect(tails.of('cu-c', dek).get('c1')?.piece).toBe(c1);
+    expect(tails.of('cu-c', dek).get('c2')?.piece).toBe(c2);
+    // A piece larger than all the room is not kept, and drops nothing.
     const big = tails.of('cu-c', dek);
-    const huge = put(big, row('c2'), 1000);
-    expect(huge.piece.bytes.length).toBeGreaterThan(1000);
-    expect(big.get('c2')).toBeUndefined();
-    expect(big.get('c1')).toBe(opened);
-    expect(tails.of('cu-b', dek).get('b1')).toBeDefined();
-    expect(tails.bytes()).toBeLessThanOrEqual(500);
+    const huge = put(big, row('c3'), 1000);
+    expect(huge.bytes.length).toBeGreaterThan(500);
+    expect(tails.of('cu-c', dek).get('c3')).toBeUndefined();
+    expect(tails.of('cu-c', dek).get('c1')?.piece).toBe(c1);
+    expect(tails.bytes()).toBe(c1.bytes.length + c2.bytes.length);
+    // The reader's own customer the oldest: the next oldest goes instead.
+    const fresh = createRecordTails({ maxBytes: 500 });
+    const d1 = put(fresh.of('cu-d', dek), row('d1'), 100);
+    put(fresh.of('cu-e', dek), row('e1'), 100);
+    put(fresh.of('cu-d', dek), row('d2'), 100);
+    expect(fresh.of('cu-d', dek).get('d1')?.piece).toBe(d1);
+    expect(fresh.of('cu-d', dek).get('d2')).toBeDefined();
+    expect(fresh.of('cu-e', dek).get('e1')).toBeUndefined();
+    fresh.stop();
+  });
+
+  it('when a read keeps nothing, then nothing is held for the customer, not even their key', () => {
+    const tails = createRecordTails();
+    stop = tails.stop;
+    for (const c of ['cu-1', 'cu-2', 'cu-3']) expect(tails.of(c, new Uint8Array(32)).empty()).toBe(true);
+    expect(tails.customers()).toBe(0);
+    const none = createRecordTails({ maxBytes: 0 });
+    const set = none.of('cu-1', new Uint8Array(32));
+    expect(set.keeps).toBe(false);
+    put(set, row('r1'));
+    expect([none.customers(), none.bytes()]).toEqual([0, 0]);
+    none.stop();
   });
 
   it('when a fetched row is kept, then its own columns are kept and not its sealed blob', () => {

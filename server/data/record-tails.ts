@@ -3,17 +3,19 @@ import type { SharedRow } from './record-store.ts';
 
 /**
  * Opened records kept for the cross-company read (ARCHITECTURE.md, "Speed: what we design with"; SECURITY.md
- * "Keys"): a record's sealed content never changes once deposited (hiding and deleting touch its row, a key
- * rotation re-seals the same bytes), so what opening it gives the page (when it happened, and its tail from the
- * digest on) can be kept and reused, with the row's columns (none of which changes either), and the page is still
- * decided by the database on every read: which records, hidden or not, deleted or not, in which order. Only the
- * opening is saved, and fetching the rows.
+ * "Records"): a record's sealed content never changes once deposited (hiding and deleting touch its row, a key
+ * rotation re-seals the same bytes), nor do its source, device, category and deposit time, so what opening it gives
+ * the page (when it happened, and its page piece) can be kept and reused, and the page is still decided by the
+ * database on every read: which records, hidden or not, deleted or not, in which order. Only fetching and opening
+ * the rows is saved.
  *
- * A customer's opened records are kept with the data key that opened them and only while that key is the one
+ * A customer's opened records are kept with the data key that opened them and used only while that key is the one
  * `dekOf` gives (a rewrap or a deletion drops them at the next read), at most TAILS_TTL_MS after the first was
- * kept, and in at most TAILS_MAX_BYTES for the whole process, oldest customer dropped first. A dropped customer's
- * records go to the garbage collector, like any decrypted value (SECURITY.md "What the vault does not defend"). An account deletion drops them at once (`forget`); the timer drops expired ones when no read
- * comes.
+ * kept (the timer drops expired ones within SWEEP_MS more when no read comes), and in at most `maxBytes` for the
+ * whole process, counted as the buffers the pieces are views of, oldest customer dropped first. Nothing is held
+ * for a customer until a read keeps something. A dropped customer's records go to the garbage collector, like any
+ * decrypted value (SECURITY.md "Not protected"): zeroing them would break a read still copying from them. An
+ * account deletion drops them at once (`forget`).
  */
 export const TAILS_TTL_MS = 10 * 60_000;
 export const TAILS_MAX_BYTES = 64 * 1024 * 1024;
@@ -66,49 +68,59 @@ export function createRecordTails(opts: { maxBytes?: number; ttlMs?: number; now
   return {
     /**
      * The customer's opened records, for a read that holds `dek` (the key `dekOf` gave it): kept ones only if they
-     * were opened with that very key and are fresh, else a new empty set.
+     * were opened with that very key and are fresh. Nothing is held for a customer (nor their key) until a read
+     * keeps something.
      */
     of(customerId: string, dek: Uint8Array) {
-      const t = now();
-      dropExpired(t);
-      let h = held.get(customerId);
-      if (h && h.dek !== dek) drop(customerId, h);
-      h = held.get(customerId);
-      if (!h) held.set(customerId, (h = { dek, at: t, bytes: 0, tails: new Map(), dropped: false }));
-      const mine = h;
+      dropExpired(now());
+      let mine = held.get(customerId);
+      if (mine && mine.dek !== dek) {
+        drop(customerId, mine);
+        mine = undefined;
+      }
+      const seen = mine;
       return {
-        get: (recordId: string) => mine.tails.get(recordId),
+        get: (recordId: string) => seen?.tails.get(recordId),
         /** Whether nothing of the customer's is kept (a read then fetches its page with the content at once). */
-        empty: () => mine.tails.size === 0,
+        empty: () => !seen || seen.tails.size === 0,
         /** Whether anything can be kept at all (VAULT_RECORDS_KEPT_MIB=0 keeps nothing: a read makes no pieces). */
         keeps: maxBytes > 0,
-        /** Keeps the row's opened record (its piece made by record-page.ts), and returns it (kept or not). */
-        put(row: SharedRow, time: string | null, piece: PagePiece): OpenedRecord {
-          // The row's own columns only: a fetched row carries its sealed blob too, which is not kept.
-          const { id, companyId, category, createdAt, deviceId } = row;
-          const opened = { row: { id, companyId, category, createdAt, deviceId }, time, piece };
-          const size = opened.piece.bytes.length;
-          if (mine.dropped || size > maxBytes || mine.tails.has(row.id)) return opened;
-          // Never this customer's own: the read holds tails of theirs it has not yet written into its page.
+        /**
+         * Keeps these opened records, whose pieces are views of one buffer of `bytes` (record-page.ts `keep`): all
+         * of them or, when that buffer does not fit beside what is kept of the customer, none, so that what is held
+         * is what is counted. The caller leaves out records kept already. Older customers make room first, never
+         * this one: the read still copies from records of theirs it took.
+         */
+        keepAll(records: readonly { row: SharedRow; time: string | null; piece: PagePiece }[], bytes: number) {
+          if (records.length === 0 || bytes > maxBytes) return;
+          let h = held.get(customerId);
+          // Another read has kept this customer's records under another key (a newer one): leave them.
+          if (h && h.dek !== dek) return;
+          if (seen && h !== seen) return;
           for (const [other, o] of held) {
-            if (total + size <= maxBytes) break;
-            if (o !== mine) drop(other, o);
+            if (total + bytes <= maxBytes) break;
+            if (o !== h) drop(other, o);
           }
-          if (total + size > maxBytes) return opened;
-          mine.tails.set(row.id, opened);
-          mine.bytes += size;
-          total += size;
-          return opened;
+          if (total + bytes > maxBytes) return;
+          if (!h) held.set(customerId, (h = { dek, at: now(), bytes: 0, tails: new Map(), dropped: false }));
+          for (const { row, time, piece } of records) {
+            // The row's own columns only: a fetched row carries its sealed blob too, which is not kept.
+            const { id, companyId, category, createdAt, deviceId } = row;
+            h.tails.set(id, { row: { id, companyId, category, createdAt, deviceId }, time, piece });
+          }
+          h.bytes += bytes;
+          total += bytes;
         },
       };
     },
-    /** Drops (and zeroes) a customer's opened records: their account is deleted, or a record of theirs is. */
+    /** Drops a customer's opened records (to the garbage collector): their account is deleted, or a record of theirs is. */
     forget(customerId: string) {
       const h = held.get(customerId);
       if (h) drop(customerId, h);
     },
-    /** Bytes kept, for tests and the bounds. */
+    /** Bytes kept, and customers they are kept for: for tests and the bounds. */
     bytes: () => total,
+    customers: () => held.size,
     stop: () => clearInterval(timer),
   };
 }

@@ -281,8 +281,15 @@ export function createRecordUnits(
           });
           copyKeptUpTo(chunk.length);
           if (!opened.keeps) continue;
-          out.keep().forEach((piece, j) => opened.put(sealed[written[j]!]!, times[written[j]!] ?? null, piece));
-          for (const [k, piece] of outside) opened.put(sealed[k]!, times[k] ?? null, piece);
+          // Not those another read has kept meanwhile: what is kept is what is counted (record-tails.ts keepAll).
+          const fresh = (k: number) => !opened.get(sealed[k]!.id);
+          const { pieces, bytes } = out.keep((j) => fresh(written[j]!));
+          const keep = written.flatMap((k, j) =>
+            pieces[j] ? [{ row: sealed[k]!, time: times[k] ?? null, piece: pieces[j] }] : [],
+          );
+          opened.keepAll(keep, bytes);
+          for (const [k, piece] of outside)
+            if (fresh(k)) opened.keepAll([{ row: sealed[k]!, time: times[k] ?? null, piece }], piece.bytes.length);
         }
       }
       const next =
