@@ -81,10 +81,16 @@ export function createRecordStore(b: Backend) {
          CAST(group_concat(sealed, '') AS BLOB) AS blob
        FROM (SELECT id, company_id, category, sealed, created_at, device_id FROM records ${where(category)})`;
   const sqliteOnly = <R>(sql: string) => (b.dialect === 'sqlite' ? rawStatement<R>(b, sql) : undefined);
-  const idsOfOne = sqliteOnly<{ id: string }>(`SELECT id FROM records ${where(ONE)}`);
-  const ids = rawStatement<{ id: string }>(b, {
-    sqlite: `SELECT id FROM records ${where(ANY)}`,
-    postgres: `SELECT id FROM records ${pgWhere}`,
+  // SQLite: the customer's records version (migration 0024), which a trigger sets to a new random number at every
+  // write to their records, is read with the ids in the same statement (evaluated once), so that a read can keep
+  // the ids as those of that version (record-tails.ts `keepIds`) and, while it stands, read only the version.
+  // PostgreSQL keeps no version (pg migration 0015): `v` is null there and nothing is kept.
+  const VERSION = '(SELECT records_version FROM customers WHERE id = ?) AS v';
+  const versionOf = sqliteOnly<{ v: number }>('SELECT records_version AS v FROM customers WHERE id = ?');
+  const idsOfOne = sqliteOnly<{ id: string; v: number }>(`SELECT id, ${VERSION} FROM records ${where(ONE)}`);
+  const ids = rawStatement<{ id: string; v: number | null }>(b, {
+    sqlite: `SELECT id, ${VERSION} FROM records ${where(ANY)}`,
+    postgres: `SELECT id, NULL AS v FROM records ${pgWhere}`,
   });
   const rowsOfOne = sqliteOnly<Packed>(sqliteRows(ONE, 'id, company_id, created_at, device_id'));
   const rows = rawStatement<Packed | SealedRow>(b, {
@@ -157,16 +163,28 @@ export function createRecordStore(b: Backend) {
     /** The companies whose shareable records of these categories are in the customer's vault. */
     sourcesOf: async (customerId: string, categories: string[]) =>
       (await sources.all(customerId, categoryList(categories))).map((r) => r.companyId),
-    /** The ids of up to `limit` shareable records of these categories deposited at or after `since`, after `after`. */
+    /**
+     * The customer's records version on SQLite: a new random number whenever any of their records is deposited,
+     * hidden, shown or deleted (migration 0024), in any process, and back to what it was if that write rolls back.
+     * Undefined on PostgreSQL, which keeps none.
+     */
+    recordsVersion: async (customerId: string): Promise<number | undefined> =>
+      versionOf ? (await versionOf.get(customerId))?.v : undefined,
+    /**
+     * The ids of up to `limit` shareable records of these categories deposited at or after `since`, after `after`,
+     * and on SQLite the records version they are the page of (none when the page is empty).
+     */
     async shareable(
       customerId: string,
       categories: string[],
       since: string,
       after: RecordCursor | undefined,
       limit: number,
-    ): Promise<string[]> {
+    ): Promise<{ ids: string[]; version?: number }> {
+      const args = pageArgs(customerId, categories, since, after, limit);
       const stmt = (categories.length === 1 && idsOfOne) || ids;
-      return (await stmt.all(...pageArgs(customerId, categories, since, after, limit))).map((r) => r.id);
+      const found = await (b.dialect === 'sqlite' ? stmt.all(customerId, ...args) : stmt.all(...args));
+      return { ids: found.map((r) => r.id), version: found[0]?.v ?? undefined };
     },
     /** The same records as `shareable`, as rows with their sealed content. */
     async shareableSealed(

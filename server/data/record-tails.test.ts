@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { pagePiece } from './record-page.ts';
-import { createRecordTails, type RecordTails, TAILS_TTL_MS } from './record-tails.ts';
+import { createRecordTails, PAGES_KEPT, type RecordTails, TAILS_TTL_MS } from './record-tails.ts';
 import type { SharedRow } from './record-store.ts';
 
 const row = (id: string, more: Partial<SharedRow> = {}): SharedRow => ({
@@ -132,5 +132,40 @@ describe('opened records kept for the records read', () => {
     tails.forget('cu-1');
     expect(tails.of('cu-1', dek).get('r1')).toBeUndefined();
     expect(tails.of('cu-2', dek).get('r2')).toBeDefined();
+  });
+
+  it('when a page of ids is kept, then it is given at its records version only, beside records kept, and counted', () => {
+    const tails = createRecordTails({ maxBytes: 2000 });
+    stop = tails.stop;
+    const dek = new Uint8Array(32);
+    // Nothing kept of the customer's yet: their page's ids are not kept either.
+    tails.of('cu-1', dek).keepIds('page', 7, ['r1']);
+    expect([tails.customers(), tails.bytes()]).toEqual([0, 0]);
+    const piece = put(tails.of('cu-1', dek), row('r1'));
+    tails.of('cu-1', dek).keepIds('page', 7, ['r1', 'r2']);
+    expect(tails.of('cu-1', dek).idsAt('page', 7)).toEqual(['r1', 'r2']);
+    expect(tails.of('cu-1', dek).idsAt('page', 8)).toBeUndefined();
+    expect(tails.of('cu-1', dek).idsAt('another page', 7)).toBeUndefined();
+    expect(tails.bytes()).toBeGreaterThan(piece.bytes.length);
+    // At another version the page is kept anew, in place of the old one.
+    tails.of('cu-1', dek).keepIds('page', 8, ['r2']);
+    expect(tails.of('cu-1', dek).idsAt('page', 7)).toBeUndefined();
+    expect(tails.of('cu-1', dek).idsAt('page', 8)).toEqual(['r2']);
+    const one = tails.bytes() - piece.bytes.length;
+    // At most PAGES_KEPT pages: the oldest goes; a page past the bound is not kept.
+    for (let i = 0; i < PAGES_KEPT; i++) tails.of('cu-1', dek).keepIds(`page ${i}`, 8, ['r2']);
+    expect(tails.of('cu-1', dek).idsAt('page', 8)).toBeUndefined();
+    expect(tails.of('cu-1', dek).idsAt(`page ${PAGES_KEPT - 1}`, 8)).toEqual(['r2']);
+    expect(tails.bytes()).toBe(piece.bytes.length + PAGES_KEPT * one);
+    tails.of('cu-1', dek).keepIds('long', 8, Array(100).fill('r1'));
+    expect(tails.of('cu-1', dek).idsAt('long', 8)).toBeUndefined();
+    // Another key, or the customer forgotten: the pages go with the records.
+    expect(tails.of('cu-1', new Uint8Array(32)).idsAt(`page 0`, 8)).toBeUndefined();
+    expect(tails.bytes()).toBe(0);
+    put(tails.of('cu-1', dek), row('r1'));
+    tails.of('cu-1', dek).keepIds('page', 9, ['r1']);
+    tails.forget('cu-1');
+    expect(tails.of('cu-1', dek).idsAt('page', 9)).toBeUndefined();
+    expect(tails.bytes()).toBe(0);
   });
 });

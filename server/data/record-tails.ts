@@ -7,7 +7,8 @@ import type { SharedRow } from './record-store.ts';
  * rotation re-seals the same bytes), nor do its source, device, category and deposit time, so what opening it gives
  * the page (when it happened, and its page piece) can be kept and reused, and the page is still decided by the
  * database on every read: which records, hidden or not, deleted or not, in which order. Only fetching and opening
- * the rows is saved.
+ * the rows is saved; and, on SQLite, walking the index for a page asked before while the customer's records version
+ * (record-store.ts `recordsVersion`) is the one its ids were read at (`idsAt`, `keepIds`).
  *
  * A customer's opened records are kept with the data key that opened them and used only while that key is the one
  * `dekOf` gives (a rewrap or a deletion drops them at the next read), at most TAILS_TTL_MS after the first was
@@ -20,6 +21,10 @@ import type { SharedRow } from './record-store.ts';
 export const TAILS_TTL_MS = 10 * 60_000;
 export const TAILS_MAX_BYTES = 64 * 1024 * 1024;
 const SWEEP_MS = 60_000;
+/** Pages of ids kept per customer (different categories, cursors or limits), the oldest replaced first. */
+export const PAGES_KEPT = 8;
+/** What a kept id is counted as: a record id's string (36 characters) and its place in the array, rounded up. */
+const ID_BYTES = 64;
 
 /**
  * One record as the page needs it: what the page says of it besides its content (its row's columns, none of which
@@ -31,11 +36,19 @@ export interface OpenedRecord {
   piece: PagePiece;
 }
 
+/** The ids of one page of the customer's shareable records, as the database gave them at this records version. */
+interface PageIds {
+  version: number;
+  ids: readonly string[];
+  bytes: number;
+}
+
 interface Held {
   dek: Uint8Array;
   at: number;
   bytes: number;
   tails: Map<string, OpenedRecord>;
+  pages: Map<string, PageIds>;
   dropped: boolean;
 }
 
@@ -53,6 +66,7 @@ export function createRecordTails(opts: { maxBytes?: number; ttlMs?: number; now
     total -= h.bytes;
     h.bytes = 0;
     h.tails.clear();
+    h.pages.clear();
   }
 
   function dropExpired(t: number) {
@@ -102,13 +116,45 @@ export function createRecordTails(opts: { maxBytes?: number; ttlMs?: number; now
             if (o !== h) drop(other, o);
           }
           if (total + bytes > maxBytes) return;
-          if (!h) held.set(customerId, (h = { dek, at: now(), bytes: 0, tails: new Map(), dropped: false }));
+          if (!h)
+            held.set(
+              customerId,
+              (h = { dek, at: now(), bytes: 0, tails: new Map(), pages: new Map(), dropped: false }),
+            );
           for (const { row, time, piece } of records) {
             // The row's own columns only: a fetched row carries its sealed blob too, which is not kept.
             const { id, companyId, category, createdAt, deviceId } = row;
             h.tails.set(id, { row: { id, companyId, category, createdAt, deviceId }, time, piece });
           }
           h.bytes += bytes;
+          total += bytes;
+        },
+        /**
+         * The ids of the page asked as `key`, if kept at this records version (record-store.ts `recordsVersion`):
+         * any write to the customer's records since has set another.
+         */
+        idsAt(key: string, version: number): readonly string[] | undefined {
+          const page = seen?.pages.get(key);
+          return page && page.version === version && !seen!.dropped ? page.ids : undefined;
+        },
+        /**
+         * Keeps the ids of the page asked as `key`, as the database gave them at `version`: only beside records kept
+         * (nothing is held for a customer until then), at most PAGES_KEPT pages, counted in the bound.
+         */
+        keepIds(key: string, version: number, ids: readonly string[]) {
+          if (!seen || seen.dropped || held.get(customerId) !== seen) return;
+          const bytes = ID_BYTES * (ids.length + 1);
+          const old = seen.pages.get(key);
+          if (total - (old?.bytes ?? 0) + bytes > maxBytes) return;
+          const replaced = old ? key : seen.pages.size >= PAGES_KEPT ? seen.pages.keys().next().value : undefined;
+          if (replaced !== undefined) {
+            const gone = seen.pages.get(replaced)!.bytes;
+            seen.pages.delete(replaced);
+            seen.bytes -= gone;
+            total -= gone;
+          }
+          seen.pages.set(key, { version, ids, bytes });
+          seen.bytes += bytes;
           total += bytes;
         },
       };
@@ -126,3 +172,5 @@ export function createRecordTails(opts: { maxBytes?: number; ttlMs?: number; now
 }
 
 export type RecordTails = ReturnType<typeof createRecordTails>;
+/** What is kept of one customer's, as a read sees it. */
+export type CustomerTails = ReturnType<RecordTails['of']>;

@@ -14,7 +14,7 @@ import { DEVICE_ATTENTION, parseRecordContent, recordSpec } from './record-catal
 import { createPageWriter, pagePiece, type PagePiece } from './record-page.ts';
 import { openRecord, openRecordsEach, recordDigest, sealRecord } from './record-seal.ts';
 import type { RecordCursor, RecordRow, RecordStore, SealedRow, SharedRow } from './record-store.ts';
-import type { OpenedRecord, RecordTails } from './record-tails.ts';
+import type { CustomerTails, OpenedRecord, RecordTails } from './record-tails.ts';
 
 export interface DepositInput {
   category: string;
@@ -76,6 +76,28 @@ export function createRecordUnits(
     const reasons = [{ code, message, source: 'platform' as const, effect: 'deny' as const }];
     return d.denied(g, r, now, [], { reasons, policyVersion: ctx.policies.version }, message, true);
   };
+
+  /**
+   * The ids of a page of the customer's shareable records (record-store.ts `shareable`). Those of a page asked before
+   * come from `opened` while the customer's records version is the one the database gave them at (SQLite): a deposit,
+   * hide or deletion of any of their records since sets another, so only the version is read.
+   */
+  async function pageIds(
+    opened: CustomerTails,
+    customerId: string,
+    categories: string[],
+    since: string,
+    after: RecordCursor | undefined,
+    limit: number,
+  ): Promise<readonly string[]> {
+    const key = JSON.stringify([categories, since, after?.createdAt, after?.id, limit]);
+    const version = await d.store.recordsVersion(customerId);
+    const known = version === undefined ? undefined : opened.idsAt(key, version);
+    if (known) return known;
+    const page = await d.store.shareable(customerId, categories, since, after, limit);
+    if (page.version !== undefined) opened.keepIds(key, page.version, page.ids);
+    return page.ids;
+  }
 
   return {
     async deposit(
@@ -216,7 +238,7 @@ export function createRecordUnits(
           fetched = new Map(sealed.map((row) => [row.id, row]));
           rows = sealed;
         } else {
-          const found = await d.store.shareable(g.customerId, asked, q.since ?? '', after, batch);
+          const found = await pageIds(opened, g.customerId, asked, q.since ?? '', after, batch);
           more = found.length === batch;
           for (const id of found) {
             const k = opened.get(id);

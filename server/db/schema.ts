@@ -16,6 +16,9 @@ export const customers = sqliteTable('customers', {
   wrappedDek: blob('wrapped_dek', { mode: 'buffer' }).notNull(),
   criteria: text('criteria').notNull().default('{}'),
   createdAt: text('created_at').notNull(),
+  // A new random number at every write to the customer's records, set by triggers (migration 0024), for the
+  // records read to know its page of ids unchanged (data/record-store.ts recordsVersion). Never written by code.
+  recordsVersion: integer('records_version').notNull().default(0),
 });
 
 // customers/ — auditor accounts (created by the operator CLI); they hold no personal profile.

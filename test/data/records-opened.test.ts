@@ -103,6 +103,22 @@ describe('records a read has opened before', () => {
     expect(after.ids.length).toBeGreaterThan(0);
   });
 
+  it('when the records change after a read, through the vault or around it, then the next read follows them', async () => {
+    const x = await deposit(5);
+    await read();
+    expect((await read()).ids).toContain(x);
+    // The read before kept its page's ids (SQLite): a deposit since changes the customer's records version.
+    const y = await deposit(6);
+    expect((await read()).ids).toEqual(expect.arrayContaining([x, y]));
+    // Written straight into the database, as another process would: the version changes all the same.
+    await runSql(v, 'update records set hidden_at = ? where id = ?', v.clock.now().toISOString(), x);
+    expect((await read()).ids).not.toContain(x);
+    await runSql(v, 'delete from records where id = ?', y);
+    const after = await read();
+    expect(after.ids).not.toContain(y);
+    expect(after.ids.length).toBeGreaterThan(0);
+  });
+
   it('when the source renames itself after a read, then the next read carries its new name', async () => {
     const id = await deposit(4);
     const before = await read();

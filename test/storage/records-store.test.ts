@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRecordStore } from '../../server/data/record-store.ts';
+import { rawStatement } from '../../server/db/raw.ts';
+import type { Backend } from '../../server/db/backend.ts';
 import { Backends, DIALECTS } from '../support/backends.ts';
+
+const runSql = (b: Backend, sql: string) => rawStatement(b, sql).run();
 
 /**
  * The records store on both back ends (ARCHITECTURE.md, "How to add a storage back end"): its raw statements, the
@@ -69,14 +73,13 @@ describe.each(DIALECTS)('the records store on %s', (name) => {
     await s.setHidden(c, 'p5', '2026-03-06T00:00:00.000Z');
 
     const cats = ['purchases', 'visits'];
-    const first = await s.shareable(c, cats, '', undefined, 2);
-    expect(first).toEqual(['p3b', 'p3a']);
-    const next = await s.shareable(c, cats, '', { createdAt: '2026-03-03T00:00:00.000Z', id: 'p3a' }, 10);
-    expect(next).toEqual(['p2', 'p1']);
-    expect(await s.shareable(c, ['visits'], '', undefined, 10)).toEqual(['p2']);
-    expect(await s.shareable(c, cats, '2026-03-02T00:00:00.000Z', undefined, 10)).toEqual(['p3b', 'p3a', 'p2']);
-    expect(await s.shareable(c, ['nothing'], '', undefined, 10)).toEqual([]);
-    expect(await s.shareable(c, cats, '', { createdAt: '2026-03-01T00:00:00.000Z', id: 'p1' }, 10)).toEqual([]);
+    const ids = async (...args: Parameters<typeof s.shareable>) => (await s.shareable(...args)).ids;
+    expect(await ids(c, cats, '', undefined, 2)).toEqual(['p3b', 'p3a']);
+    expect(await ids(c, cats, '', { createdAt: '2026-03-03T00:00:00.000Z', id: 'p3a' }, 10)).toEqual(['p2', 'p1']);
+    expect(await ids(c, ['visits'], '', undefined, 10)).toEqual(['p2']);
+    expect(await ids(c, cats, '2026-03-02T00:00:00.000Z', undefined, 10)).toEqual(['p3b', 'p3a', 'p2']);
+    expect(await ids(c, ['nothing'], '', undefined, 10)).toEqual([]);
+    expect(await ids(c, cats, '', { createdAt: '2026-03-01T00:00:00.000Z', id: 'p1' }, 10)).toEqual([]);
   });
 
   it("when records are fetched by id, then only the customer's own shareable ones come back, with what a page says", async () => {
@@ -96,5 +99,47 @@ describe.each(DIALECTS)('the records store on %s', (name) => {
       sealed: Buffer.from('sealed-s1'),
     });
     expect((await s.sealedOf('cu-s', [])).size).toBe(0);
+  });
+  it("when any of a customer's records is written, then their records version changes, and comes with the page's ids", async () => {
+    const b = backends.get(name);
+    const s = createRecordStore(b);
+    const c = 'cu-version';
+    const customer = { handle: 'h-version', loginIndex: 'l-version', passwordHash: 'x', kekId: 'k' };
+    await b
+      .q()
+      .insert(b.t.customers)
+      .values({ id: c, ...customer, wrappedDek: Buffer.of(1), createdAt: 'now' });
+    const version = () => s.recordsVersion(c);
+    const page = () => s.shareable(c, ['purchases'], '', undefined, 10);
+    if (name === 'postgres') {
+      // PostgreSQL keeps none (pg migration 0015): every read asks for its page's ids.
+      await s.insert(row('v1', { customerId: c }));
+      expect([await version(), (await page()).version]).toEqual([undefined, undefined]);
+      return;
+    }
+    const seen = [await version()];
+    const changed = async (write: () => Promise<unknown>) => {
+      await write();
+      const now = await version();
+      expect(seen).not.toContain(now);
+      seen.push(now);
+    };
+    await changed(() => s.insert(row('v1', { customerId: c })));
+    expect(await page()).toEqual({ ids: ['v1'], version: seen.at(-1) });
+    await changed(() => s.setHidden(c, 'v1', '2026-03-06T00:00:00.000Z'));
+    await changed(() => s.setHidden(c, 'v1', null));
+    await changed(() => s.insert(row('v2', { customerId: c })));
+    await changed(() => s.remove(c, 'v2'));
+    // Another customer's records leave it alone; a write that rolls back leaves the version it found, and the next
+    // write never takes the rolled-back one (whose page of ids a read may have kept meanwhile).
+    await s.insert(row('v3', { customerId: 'cu-someone-else' }));
+    await runSql(b, 'SAVEPOINT undone');
+    await s.insert(row('v4', { customerId: c }));
+    seen.push(await version());
+    await runSql(b, 'ROLLBACK TO undone');
+    await runSql(b, 'RELEASE undone');
+    expect(await version()).toBe(seen.at(-2));
+    await changed(() => s.insert(row('v5', { customerId: c })));
+    expect((await page()).ids).toEqual(['v5', 'v1']);
   });
 });

@@ -37,6 +37,8 @@ export const customers = pgTable('customers', {
   wrappedDek: bytea('wrapped_dek').notNull(),
   criteria: text('criteria').notNull().default('{}'),
   createdAt: text('created_at').notNull(),
+  // Kept at 0 here (pg migration 0015): SQLite's records version (../schema.ts).
+  recordsVersion: integer('records_version').notNull().default(0),
 });
 
 export const auditors = pgTable('auditors', {
