@@ -135,7 +135,7 @@ describe('opened records kept for the records read', () => {
   });
 
   it('when a page of ids is kept, then it is given at its records version only, beside records kept, and counted', () => {
-    const tails = createRecordTails({ maxBytes: 2000 });
+    const tails = createRecordTails({ maxBytes: 5000 });
     stop = tails.stop;
     const dek = new Uint8Array(32);
     // Nothing kept of the customer's yet: their page's ids are not kept either.
@@ -153,14 +153,20 @@ describe('opened records kept for the records read', () => {
     expect(tails.of('cu-1', dek).idsAt('page', 8)).toEqual(['r2']);
     const one = tails.bytes() - piece.bytes.length;
     // At most PAGES_KEPT pages: the oldest goes; a page past the bound is not kept.
-    for (let i = 0; i < PAGES_KEPT; i++) tails.of('cu-1', dek).keepIds(`page ${i}`, 8, ['r2']);
+    for (let i = 0; i < PAGES_KEPT; i++) tails.of('cu-1', dek).keepIds(`pag${i}`, 8, ['r2']);
     expect(tails.of('cu-1', dek).idsAt('page', 8)).toBeUndefined();
-    expect(tails.of('cu-1', dek).idsAt(`page ${PAGES_KEPT - 1}`, 8)).toEqual(['r2']);
+    expect(tails.of('cu-1', dek).idsAt(`pag${PAGES_KEPT - 1}`, 8)).toEqual(['r2']);
     expect(tails.bytes()).toBe(piece.bytes.length + PAGES_KEPT * one);
     tails.of('cu-1', dek).keepIds('long', 8, Array(100).fill('r1'));
     expect(tails.of('cu-1', dek).idsAt('long', 8)).toBeUndefined();
+    // A long key (a cursor is a company's to choose) counts too.
+    tails.of('cu-1', dek).keepIds('pag0', 9, ['r2']);
+    expect(tails.bytes()).toBe(piece.bytes.length + PAGES_KEPT * one);
+    tails.of('cu-1', dek).keepIds('pag0', 9, []);
+    tails.of('cu-1', dek).keepIds('p'.repeat(300), 9, []);
+    expect(tails.bytes()).toBeGreaterThanOrEqual(piece.bytes.length + (PAGES_KEPT - 2) * one + 600);
     // Another key, or the customer forgotten: the pages go with the records.
-    expect(tails.of('cu-1', new Uint8Array(32)).idsAt(`page 0`, 8)).toBeUndefined();
+    expect(tails.of('cu-1', new Uint8Array(32)).idsAt(`pag1`, 9)).toBeUndefined();
     expect(tails.bytes()).toBe(0);
     put(tails.of('cu-1', dek), row('r1'));
     tails.of('cu-1', dek).keepIds('page', 9, ['r1']);

@@ -25,6 +25,11 @@ const SWEEP_MS = 60_000;
 export const PAGES_KEPT = 8;
 /** What a kept id is counted as: a record id's string (36 characters) and its place in the array, rounded up. */
 const ID_BYTES = 64;
+/**
+ * What a kept page is counted as besides its ids: its key's characters (two bytes each: a cursor id is up to 100
+ * characters a company chose), and its map entry, object and array, rounded up.
+ */
+const pageBytes = (key: string, ids: readonly string[]) => 2 * key.length + 256 + ID_BYTES * ids.length;
 
 /**
  * One record as the page needs it: what the page says of it besides its content (its row's columns, none of which
@@ -143,7 +148,7 @@ export function createRecordTails(opts: { maxBytes?: number; ttlMs?: number; now
          */
         keepIds(key: string, version: number, ids: readonly string[]) {
           if (!seen || seen.dropped || held.get(customerId) !== seen) return;
-          const bytes = ID_BYTES * (ids.length + 1);
+          const bytes = pageBytes(key, ids);
           const old = seen.pages.get(key);
           if (total - (old?.bytes ?? 0) + bytes > maxBytes) return;
           const replaced = old ? key : seen.pages.size >= PAGES_KEPT ? seen.pages.keys().next().value : undefined;

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rotateKeks } from '../../server/customers/key-rotation.ts';
 import { Keyring } from '../../server/crypto/keyring.ts';
-import { Customer, uniqueEmail } from '../support/browser-like.ts';
-import { obtainTokens, registerCompany, type RegisteredCompany } from '../support/company.ts';
+import type { Customer } from '../support/browser-like.ts';
+import type { RegisteredCompany } from '../support/company.ts';
+import { recordsScene, type Reader } from '../support/records-scene.ts';
 import { rowOf, runSql } from '../support/rows.ts';
 import { startVault, type RunningVault } from '../support/vault.ts';
 
@@ -15,49 +16,9 @@ let shopA: RegisteredCompany;
 let deposit: (n: number) => Promise<string>;
 let read: Reader;
 
-type Reader = () => Promise<{ status: number; ids: string[]; body: { records?: { id: string; content: unknown }[] } }>;
-
-/** A customer, shop A depositing her purchases, shop B granted them for the last 12 months. */
-async function setUp(vault: RunningVault) {
-  const shopA = await registerCompany(vault, { name: 'Shop A Boots' });
-  const shopB = await registerCompany(vault, { name: 'Shop B Outdoor' });
-  const customer = await new Customer(vault.url).signUp(uniqueEmail('carol'));
-  const a = await obtainTokens(vault, shopA, customer, { fields: ['purchase_history'], actions: ['deposit'] });
-  const b = await obtainTokens(vault, shopB, customer, {
-    fields: ['email'],
-    actions: ['read'],
-    records: { categories: ['purchases'], window: 'P12M', sources: 'any' },
-  });
-  const url = `${vault.url}/data/customers/${customer.handle}/records`;
-  const deposit = async (n: number) => {
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${a.access_token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        category: 'purchases',
-        content: {
-          merchant: 'Shop A',
-          items: [{ name: `Tent ${n}`, quantity: 1, price: 120 }],
-          total: 120,
-          currency: 'EUR',
-          time: new Date(vault.clock.now().getTime() - n * 86_400_000).toISOString(),
-        },
-      }),
-    });
-    expect(res.status).toBe(201);
-    return ((await res.json()) as { id: string }).id;
-  };
-  const read: Reader = async () => {
-    const res = await fetch(url, { headers: { authorization: `Bearer ${b.access_token}` } });
-    const body = (await res.json()) as { records?: { id: string; content: unknown }[] };
-    return { status: res.status, ids: (body.records ?? []).map((r) => r.id), body };
-  };
-  return { customer, shopA, deposit, read };
-}
-
 beforeAll(async () => {
   v = await startVault();
-  ({ customer: carol, shopA, deposit, read } = await setUp(v));
+  ({ customer: carol, shopA, deposit, read } = await recordsScene(v));
 });
 afterAll(async () => v.close());
 
@@ -145,7 +106,7 @@ describe('records a read has opened before', () => {
   it('when the operator keeps none (VAULT_RECORDS_KEPT_MIB=0), then every read opens its records again', async () => {
     const none = await startVault({ env: { VAULT_RECORDS_KEPT_MIB: '0' } });
     try {
-      const them = await setUp(none);
+      const them = await recordsScene(none);
       const id = await them.deposit(1);
       const first = await them.read();
       expect([first.status, first.ids]).toEqual([200, [id]]);

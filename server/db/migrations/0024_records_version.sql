@@ -1,7 +1,8 @@
 -- The customer's records version (data/record-store.ts recordsVersion): a read that has a page's ids from before
 -- reads only this number, and asks for the ids again when it differs. The database sets it at every write to the
 -- customer's records, from any process: a new random number (53 bits, exact as a JavaScript number), so a write
--- that rolls back leaves the version it found and the next write never reuses the rolled-back one.
+-- that rolls back leaves the version it found, and the next write takes the rolled-back one again only by a
+-- one-in-2^53 chance.
 ALTER TABLE `customers` ADD `records_version` integer DEFAULT 0 NOT NULL;
 --> statement-breakpoint
 CREATE TRIGGER records_version_insert AFTER INSERT ON records
