@@ -19,6 +19,9 @@ export interface RecordRow {
 const COLUMNS = `id, customer_id AS "customerId", company_id AS "companyId", grant_id AS "grantId", category, sealed,
   created_at AS "createdAt", idempotency_key AS "idempotencyKey", device_id AS "deviceId", hidden_at AS "hiddenAt"`;
 
+/** The columns of a SealedRow: what the records read fetches of a record. */
+const SEALED_COLUMNS = `id, company_id AS "companyId", category, created_at AS "createdAt", device_id AS "deviceId", sealed`;
+
 /** What the cross-company read's page says of a record besides its content: none of it changes once deposited. */
 export type SharedRow = Pick<RecordRow, 'id' | 'companyId' | 'category' | 'createdAt' | 'deviceId'>;
 export type SealedRow = SharedRow & Pick<RecordRow, 'sealed'>;
@@ -95,8 +98,7 @@ export function createRecordStore(b: Backend) {
   const rowsOfOne = sqliteOnly<Packed>(sqliteRows(ONE, 'id, company_id, created_at, device_id'));
   const rows = rawStatement<Packed | SealedRow>(b, {
     sqlite: sqliteRows(ANY, 'id, company_id, category, created_at, device_id'),
-    postgres: `SELECT id, company_id AS "companyId", category, sealed, created_at AS "createdAt", device_id AS "deviceId"
-       FROM records ${pgWhere}`,
+    postgres: `SELECT ${SEALED_COLUMNS} FROM records ${pgWhere}`,
   });
   // The arguments of both forms; no cursor means "from the newest". PostgreSQL is told so (NULL): a sentinel text
   // would sort by the database's collation, which need not put '\uffff' last. SQLite compares bytes, where it is.
@@ -124,10 +126,9 @@ export function createRecordStore(b: Backend) {
   // The sealed content and what a page says of some of a customer's records, by id (at most a page's); a record
   // hidden since the page's query (PostgreSQL reads each statement afresh) is not among them.
   const sealed = rawStatement<SealedRow>(b, {
-    sqlite: `SELECT id, company_id AS "companyId", category, created_at AS "createdAt", device_id AS "deviceId", sealed
-      FROM records WHERE customer_id = ? AND hidden_at IS NULL AND id IN (SELECT value FROM json_each(?))`,
-    postgres: `SELECT id, company_id AS "companyId", category, created_at AS "createdAt", device_id AS "deviceId", sealed
-      FROM records WHERE customer_id = ? AND hidden_at IS NULL AND id = ANY(?)`,
+    sqlite: `SELECT ${SEALED_COLUMNS} FROM records
+      WHERE customer_id = ? AND hidden_at IS NULL AND id IN (SELECT value FROM json_each(?))`,
+    postgres: `SELECT ${SEALED_COLUMNS} FROM records WHERE customer_id = ? AND hidden_at IS NULL AND id = ANY(?)`,
   });
   // The category list: one JSON text for SQLite's json_each, an array (text[]) for PostgreSQL's ANY.
   const categoryList = (categories: string[]) => (b.dialect === 'sqlite' ? JSON.stringify(categories) : categories);
