@@ -33,6 +33,7 @@ import { createUseReadAhead } from './data/use-read-ahead.ts';
 import { createCustomerRecords } from './data/customer-records.ts';
 import { customerRecordRoutes } from './data/customer-routes.ts';
 import { createRecordStore } from './data/record-store.ts';
+import { createPageBuffers } from './data/page-buffers.ts';
 import { createRecordTails } from './data/record-tails.ts';
 import { createDecider } from './grants/decide.ts';
 import { createGrantPolicy } from './grants/policy-hooks.ts';
@@ -166,6 +167,7 @@ export function createApp(ctx: AppContext, opts: { webRoot?: string } = {}) {
       onDeviceAttention: customerRecords.deviceAttention,
       roomFor: customerRecords.roomFor,
       tails: recordTails,
+      pageBuffers: createPageBuffers(),
     },
     commit,
     grants,

@@ -1,3 +1,4 @@
+import { PAGE_BUFFER_BYTES, type PageBufferLease, type PageBuffers } from './page-buffers.ts';
 import type { SharedRow } from './record-store.ts';
 
 /**
@@ -10,6 +11,11 @@ import type { SharedRow } from './record-store.ts';
  */
 export interface RecordsPage {
   json: Buffer;
+  /**
+   * To call once `json` has been written out (and not before: it may be a view of a reused buffer,
+   * page-buffers.ts); a page never sent need not call it.
+   */
+  sent(): void;
 }
 
 /**
@@ -57,8 +63,11 @@ export function pagePiece(row: SharedRow, name: string, tail: Buffer, start: num
  * record. `reserve` sizes the buffer ahead of a batch of records; it grows (rarely: a page filled by several
  * queries) when a batch needs more. The page is a view of the bytes written, never of memory that was not.
  */
-export function createPageWriter(grantId: string, customer: string) {
-  let buf = Buffer.allocUnsafe(0);
+export function createPageWriter(grantId: string, customer: string, buffers?: PageBuffers) {
+  let buf: Buffer = Buffer.allocUnsafe(0);
+  // The reused buffer `buf` is, while the page fits in one (page-buffers.ts).
+  let lease: PageBufferLease | undefined;
+  let done = false;
   let at = 0;
   let count = 0;
   // Each source's name as JSON bytes, written once per page: a page holds few sources and many records.
@@ -73,8 +82,15 @@ export function createPageWriter(grantId: string, customer: string) {
   const named: string[] = [];
   const room = (bytes: number) => {
     if (at + bytes <= buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(at + bytes, 2 * buf.length));
+    // After page(): the buffer may be another page's by now.
+    if (done) throw new Error('records page written after it was finished');
+    const fits = buffers && !lease && at + bytes <= PAGE_BUFFER_BYTES;
+    const taken = fits ? buffers.take() : undefined;
+    const next = taken?.bytes ?? Buffer.allocUnsafe(Math.max(at + bytes, 2 * buf.length));
     buf.copy(next, 0, 0, at);
+    // Outgrown: nothing refers to the reused buffer any more (`keep` copies what it keeps), so it goes back now.
+    lease?.release(at);
+    lease = taken;
     buf = next;
   };
   // At most 3 UTF-8 bytes per UTF-16 unit: the text fits without measuring it first.
@@ -153,7 +169,15 @@ export function createPageWriter(grantId: string, customer: string) {
     },
     page(next?: string): RecordsPage {
       text(`]${next ? `,"next":${str(next)}` : ''}}`);
-      return { json: buf.subarray(0, at) };
+      const leased = lease;
+      const written = at;
+      const json = buf.subarray(0, written);
+      // Nothing more is written into it (room throws), and keep has nothing left to copy from it.
+      done = true;
+      buf = Buffer.alloc(0);
+      at = 0;
+      lease = undefined;
+      return { json, sent: () => leased?.release(written) };
     },
   };
 }

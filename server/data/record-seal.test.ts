@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { sealField } from '../crypto/field-cipher.ts';
 import { createPageWriter, pagePiece, str } from './record-page.ts';
+import { createPageBuffers, PAGE_BUFFER_BYTES } from './page-buffers.ts';
 import { openRecord, openRecordForRead, openRecordsEach, recordDigest, sealRecord } from './record-seal.ts';
 
 const dek = randomBytes(32);
@@ -132,6 +133,38 @@ describe('opening a record for the cross-company read', () => {
     const page = JSON.parse(out.page().json.toString('utf8')) as { records: { content: unknown }[] };
     expect(page.records).toHaveLength(20);
     expect(page.records.every((r) => JSON.stringify(r.content) === JSON.stringify(tricky))).toBe(true);
+  });
+
+  it('when pages are written into reused buffers, then a page is the same text, and gives its buffer back once sent or outgrown', () => {
+    const buffers = createPageBuffers();
+    const { tail } = openRecordForRead(dek, customerId, id, formats[0]![1](), timeOf);
+    const rows = Array.from({ length: 40 }, (_, i) => ({ ...pageRow, id: `r-${i}`, deviceId: null }));
+    const write = (out: ReturnType<typeof createPageWriter>, n: number) => {
+      for (let i = 0; i < n; i++) out.open(rows[i % rows.length]!, 'Shop', tail, 0, tail.length);
+      return out.page();
+    };
+    const plain = write(createPageWriter('g-1', 'h-1'), 40).json.toString('utf8');
+    const reused = write(createPageWriter('g-1', 'h-1', buffers), 40);
+    expect(reused.json.toString('utf8')).toBe(plain);
+    expect(reused.json.buffer.byteLength).toBe(PAGE_BUFFER_BYTES);
+    // Not given back until sent; then the next page is written into it.
+    expect(buffers.idle()).toBe(0);
+    reused.sent();
+    expect(buffers.idle()).toBe(1);
+    const writer = createPageWriter('g-1', 'h-1', buffers);
+    const next = write(writer, 40);
+    expect(next.json.buffer).toBe(reused.json.buffer);
+    // Nothing is written into a page once finished: its buffer may be another page's by then.
+    expect(() => writer.open(rows[0]!, 'Shop', tail, 0, tail.length)).toThrow(/after it was finished/);
+    expect(next.json.toString('utf8')).toBe(plain);
+    // A page larger than a buffer gives its buffer back as it outgrows it, and takes memory of its own.
+    const many = Math.ceil(PAGE_BUFFER_BYTES / tail.length) + 1;
+    const big = write(createPageWriter('g-1', 'h-1', buffers), many);
+    expect(big.json.buffer.byteLength).toBeGreaterThan(PAGE_BUFFER_BYTES);
+    expect(buffers.idle()).toBe(1);
+    expect((JSON.parse(big.json.toString('utf8')) as { records: unknown[] }).records).toHaveLength(many);
+    big.sent();
+    expect(buffers.idle()).toBe(1);
   });
 
   it('when records are written from their tails and kept, then a page of their pieces is the same text, with a new name if the source has one', () => {

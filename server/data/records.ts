@@ -11,6 +11,7 @@ import type { createAdmission, DataRequest, Outcome } from './admission.ts';
 import { dataEvent } from './admission.ts';
 import type { Use } from './grant-check.ts';
 import { DEVICE_ATTENTION, parseRecordContent, recordSpec } from './record-catalogue.ts';
+import type { PageBuffers } from './page-buffers.ts';
 import { createPageWriter, pagePiece, type PagePiece } from './record-page.ts';
 import { openRecord, openRecordsEach, recordDigest, sealRecord } from './record-seal.ts';
 import type { RecordCursor, RecordRow, RecordStore, SealedRow, SharedRow } from './record-store.ts';
@@ -54,6 +55,8 @@ export function createRecordUnits(
     roomFor: (customerId: string, companyId: string) => void | Promise<void>;
     /** Records opened before (record-tails.ts). */
     tails: RecordTails;
+    /** The memory pages are written into, reused (page-buffers.ts). */
+    pageBuffers?: PageBuffers;
   },
 ) {
   // `criteria`: the customer's stored criteria when the caller has them already (one lookup per read, not two).
@@ -213,7 +216,7 @@ export function createRecordUnits(
         for (const { companyId } of rows)
           if (!names.has(companyId)) names.set(companyId, await d.companyName(companyId));
       };
-      const out = createPageWriter(g.id, r.handle);
+      const out = createPageWriter(g.id, r.handle, d.pageBuffers);
       const ids: string[] = [];
       const sourcesRead = new Set<string>();
       let after = q.cursor;

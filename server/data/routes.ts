@@ -135,8 +135,10 @@ export function dataRoutes(data: DataService, requireToken: RequestHandler, reso
     res.status(201).json(out.body);
   });
   r.get('/data/customers/:handle/records', requireToken, async (req, res) => {
-    const json = await recordsFor(data, req.token!, req.params.handle, req.query, req.id);
-    res.set('cache-control', 'no-store').type('application/json').send(json);
+    const page = await recordsFor(data, req.token!, req.params.handle, req.query, req.id);
+    // The page's memory is reused once the answer is out, and only then (page-buffers.ts).
+    res.once('finish', page.sent);
+    res.set('cache-control', 'no-store').type('application/json').send(page.json);
   });
   return r;
 }
@@ -147,11 +149,14 @@ function recordsPath(rest: string): string | undefined {
   return i > 0 && rest.slice(i) === '/records' ? rest.slice(0, i) : undefined;
 }
 
-/** GET /data/customers/{handle}/records: the page as JSON text (server/data/record-page.ts). */
+/**
+ * GET /data/customers/{handle}/records: the page as JSON text (server/data/record-page.ts), whose `sent` the caller
+ * calls once the text is written out.
+ */
 async function recordsFor(data: DataService, token: Authenticated, handleParam: unknown, query: unknown, id: string) {
   const handle = parse(handleSchema, handleParam, 'path.handle');
   const q = recordQueryOf(query);
-  return (await data.readRecords({ ...token, handle, requestId: id }, q)).json;
+  return await data.readRecords({ ...token, handle, requestId: id }, q);
 }
 
 /**
@@ -176,12 +181,17 @@ export function dataReadFastPath(d: {
       const rest = path.slice(READ_PREFIX.length);
       const claim = claimPath(rest);
       const records = recordsPath(rest);
-      const json =
-        records !== undefined
-          ? await recordsFor(d.data, token, records, parseQuery(query), req.id)
-          : claim
-            ? JSON.stringify(await claimFor(d.data, token, claim.handle, claim.name, req.id))
-            : (await readFor(d.data, token, rest, parseQuery(query), req.id)).json;
+      if (records !== undefined) {
+        const page = await recordsFor(d.data, token, records, parseQuery(query), req.id);
+        res.writeHead(200, success(req, page.json));
+        // The page's memory is reused once the answer is handed to the system ('finish'), and only then
+        // (page-buffers.ts); a response that never finishes leaves it to the garbage collector.
+        res.end(page.json, () => page.sent());
+        return;
+      }
+      const json = claim
+        ? JSON.stringify(await claimFor(d.data, token, claim.handle, claim.name, req.id))
+        : (await readFor(d.data, token, rest, parseQuery(query), req.id)).json;
       res.writeHead(200, success(req, json));
       res.end(json);
     } catch (e) {

@@ -12,6 +12,7 @@ import { createAdmission, dataEvent, type DataRequest, type Outcome } from './ad
 import type { RevokedJtis } from '../oauth/revoked-jtis.ts';
 import { createGrantCheck } from './grant-check.ts';
 import type { RecordStore } from './record-store.ts';
+import type { PageBuffers } from './page-buffers.ts';
 import type { RecordTails } from './record-tails.ts';
 import { createRecordUnits, type DepositInput, type RecordQuery } from './records.ts';
 import { claimDetail, createClaimAnswerer, signClaimAnswer } from '../claims/answer.ts';
@@ -59,6 +60,7 @@ export function createDataService(
       onDeviceAttention: (customerId: string, recordId: string) => void | Promise<void>;
       roomFor: (customerId: string, companyId: string) => void | Promise<void>;
       tails: RecordTails;
+      pageBuffers: PageBuffers;
     };
   },
 ) {

@@ -103,6 +103,23 @@ describe('records a read has opened before', () => {
     ).toBe(true);
   });
 
+  it("when two customers' pages are read many at once, then each answer is its own page, whole", async () => {
+    // Pages are written into reused memory (server/data/page-buffers.ts): none may carry another's bytes.
+    const dave = await recordsScene(v, { a: 'Dune Hardware', b: 'Elm Outfitters' });
+    const mine = [await deposit(7), await deposit(8)];
+    const theirs = [await dave.deposit(1), await dave.deposit(2), await dave.deposit(3)];
+    const [carols, daves] = [await read(), await dave.read()];
+    expect(carols.ids).toEqual(expect.arrayContaining(mine));
+    expect(daves.ids.sort()).toEqual(theirs.sort());
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => (i % 2 ? dave.read() : read()).then((r) => [i % 2, r] as const)),
+    );
+    for (const [isDave, r] of answers) {
+      expect(r.status).toBe(200);
+      expect(r.body).toEqual((isDave ? daves : carols).body);
+    }
+  });
+
   it('when the operator keeps none (VAULT_RECORDS_KEPT_MIB=0), then every read opens its records again', async () => {
     const none = await startVault({ env: { VAULT_RECORDS_KEPT_MIB: '0' } });
     try {

@@ -13,11 +13,11 @@ export type Reader = () => Promise<{
 /**
  * The records read's scene (test/data/records-opened.test.ts, records-version.test.ts): a customer, shop A
  * depositing her purchases (`deposit(n)`: one of n days ago), shop B granted them for the last 12 months from every
- * source (`read`).
+ * source (`read`). `names`: the shops' names, another pair for a second scene in one vault.
  */
-export async function recordsScene(vault: RunningVault) {
-  const shopA = await registerCompany(vault, { name: 'Shop A Boots' });
-  const shopB = await registerCompany(vault, { name: 'Shop B Outdoor' });
+export async function recordsScene(vault: RunningVault, names = { a: 'Shop A Boots', b: 'Shop B Outdoor' }) {
+  const shopA = await registerCompany(vault, { name: names.a });
+  const shopB = await registerCompany(vault, { name: names.b });
   const customer = await new Customer(vault.url).signUp(uniqueEmail('carol'));
   const a = await obtainTokens(vault, shopA, customer, { fields: ['purchase_history'], actions: ['deposit'] });
   const b = await obtainTokens(vault, shopB, customer, {
